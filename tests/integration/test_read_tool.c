@@ -1,0 +1,170 @@
+/*
+ * `metrolog read` against the real simulator over TCP and RTU: decoded
+ * values equal what the simulator serves, manual register numbers work,
+ * errors are reported per unit with a non-zero exit, bad usage exits 2.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+
+static struct h_sim sim;
+static const char *dir;
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *extra[] = {"-n", "2", "-m", "3", "-c", "0:nominal=20.5",
+	                       "-c", "2.1:nominal=-3.25", NULL};
+
+	dir = h_tmpdir();
+	return h_sim_start(&sim, dir, true, true, extra);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	int rc = h_sim_stop(&sim);
+	h_cleanup();
+	return rc;
+}
+
+/* Run metrolog with args; its output (stdout and stderr) goes to out.
+ * Returns the exit status. */
+static int metrolog(const char *const args[], char *out, size_t size)
+{
+	const char *argv[32] = {METROLOG_BIN};
+	char log[H_PATH_MAX];
+	static int n;
+	char name[32];
+	int i;
+
+	for (i = 0; args[i] != NULL && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	snprintf(name, sizeof(name), "metrolog-%d.log", n++);
+	int code = h_run(argv, h_path(log, dir, name), true, 30000);
+	assert_true(h_read_file(log, out, size) >= 0);
+	assert_true(code >= 0);
+	return code;
+}
+
+static void values_over_tcp(void **state)
+{
+	(void)state;
+	char tcp[32], out[4096];
+
+	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
+	const char *args[] = {"read", "--tcp", tcp, "--unit", "1,2",
+	                      "--count", "3", NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	/* unit 1: 20.5, nominal of channel 1 (20 + 1), 22; unit 2 channel 1
+	 * overridden */
+	assert_non_null(strstr(out, " unit 1: 20.5 21 22\n"));
+	assert_non_null(strstr(out, " unit 2: 20.5 -3.25 22\n"));
+	assert_non_null(strstr(out, "Z unit 1:"));
+}
+
+static void values_over_rtu(void **state)
+{
+	(void)state;
+	char out[4096];
+	const char *args[] = {"read", "--rtu", sim.rtu, "--serial", "19200,E,8,1",
+	                      "--unit", "2", "--address", "2", NULL};
+
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, " unit 2: -3.25\n"));
+}
+
+static void manual_register_numbers_and_types(void **state)
+{
+	(void)state;
+	char tcp[32], out[4096];
+
+	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
+	/* 33003 is input register 3002: the channel count */
+	const char *count[] = {"read", "--tcp", tcp, "--register", "33003",
+	                       "--type", "uint16", "--count", "2", NULL};
+	assert_int_equal(metrolog(count, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, " unit 1: 3 256\n")); /* 3 channels, v1.0 */
+	/* counts of channel 0: int32 20500 at 31001 */
+	const char *counts[] = {"read", "--tcp", tcp, "--register", "31001",
+	                        "--type", "int32", "--scale", "0.001", NULL};
+	assert_int_equal(metrolog(counts, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, " unit 1: 20.5\n"));
+	/* coils: all channels enabled */
+	const char *coils[] = {"read", "--tcp", tcp, "--table", "coils",
+	                       "--count", "3", NULL};
+	assert_int_equal(metrolog(coils, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, " unit 1: 1 1 1\n"));
+}
+
+static void errors_are_per_unit_and_exit_1(void **state)
+{
+	(void)state;
+	char tcp[32], out[4096];
+
+	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
+	/* past the map: exception 02; unit 9 is not on this port: 0B */
+	const char *past[] = {"read", "--tcp", tcp, "--address", "6",
+	                      "--unit", "1,9", NULL};
+	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "unit 1: error: exception 02 (illegal "
+	                            "data address)"));
+	assert_non_null(strstr(out, "unit 9: error: exception 0B"));
+
+	char closed[32];
+	snprintf(closed, sizeof(closed), "127.0.0.1:%d", h_free_port());
+	const char *refused[] = {"read", "--tcp", closed, NULL};
+	assert_int_equal(metrolog(refused, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "error: cannot connect"));
+}
+
+static void bad_usage_exits_2_with_a_reason(void **state)
+{
+	(void)state;
+	char out[4096];
+	static const struct {
+		const char *args[8];
+		const char *says;
+	} cases[] = {
+		{{"read", NULL}, "--tcp HOST:PORT or --rtu DEVICE"},
+		{{"read", "--tcp", "localhost", NULL}, "expected HOST:PORT"},
+		{{"read", "--tcp", "h:1", "--type", "float16", NULL},
+		 "unknown type"},
+		{{"read", "--tcp", "h:1", "--order", "ABCC", NULL},
+		 "not a byte order"},
+		{{"read", "--tcp", "h:1", "--register", "20001", NULL},
+		 "expected a number such as 30001"},
+		{{"read", "--tcp", "h:1", "--count", "63", NULL},
+		 "more than one request can read"},
+		{{"read", "--tcp", "h:1", "--unit", "256", NULL},
+		 "expected unit ids 0..255"},
+		{{"frobnicate", NULL}, "unknown command 'frobnicate'"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(metrolog(cases[i].args, out, sizeof(out)), 2);
+		if (strstr(out, cases[i].says) == NULL)
+			fail_msg("case %zu: '%s' not in: %s", i, cases[i].says,
+			         out);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(values_over_tcp),
+		cmocka_unit_test(values_over_rtu),
+		cmocka_unit_test(manual_register_numbers_and_types),
+		cmocka_unit_test(errors_are_per_unit_and_exit_1),
+		cmocka_unit_test(bad_usage_exits_2_with_a_reason),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,457 @@
+/*
+ * metrolog - the command-line tool of technicians and enterprises.
+ *
+ * Subcommands so far:
+ *   read   read a block of registers or bits from a live instrument and print
+ *          it decoded, once or every N seconds (the demo's live output)
+ * Records, certificates, trends and audit arrive with the gateway's
+ * database (docs/ARCHITECTURE.md).
+ *
+ * Single-threaded. Exit codes: 0 success, 1 a request failed, 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus.h"
+#include "decode.h"
+
+#define MAX_UNITS 64
+#define MAX_WORDS 2000
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: metrolog COMMAND [OPTION]...\n"
+	        "The metrolog tool: instruments, readings and calibration "
+	        "records.\n\n"
+	        "Commands:\n"
+	        "  read      read registers or bits from a live instrument and "
+	        "print them decoded\n\n"
+	        "Options:\n"
+	        "  -h, --help     show this help (metrolog COMMAND --help for "
+	        "a command)\n"
+	        "  -V, --version  show the version\n\n"
+	        "Exit status: 0 success, 1 a request failed, 2 bad usage.\n");
+}
+
+static void read_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: metrolog read (--tcp HOST:PORT | --rtu DEVICE) "
+	        "[OPTION]...\n"
+	        "Read a block from a live Modbus instrument and print it "
+	        "decoded, one line per unit\nand poll: UTC time, unit id, "
+	        "values.\n\n"
+	        "Connection:\n"
+	        "  -t, --tcp HOST:PORT    Modbus TCP instrument or gateway\n"
+	        "  -r, --rtu DEVICE       Modbus RTU on a serial line "
+	        "(e.g. /dev/ttyUSB0)\n"
+	        "      --serial B,P,D,S   baud, parity N/E/O, data bits, stop "
+	        "bits (default 19200,E,8,1)\n"
+	        "  -u, --unit N[,N...]    unit ids (default 1)\n"
+	        "      --timeout MS       response timeout in milliseconds "
+	        "(default 500)\n"
+	        "What to read:\n"
+	        "  -T, --table T          input, holding, coils or discrete "
+	        "(default input)\n"
+	        "  -a, --address A        0-based protocol address (default 0)\n"
+	        "  -R, --register NUMBER  or a manual's register number: "
+	        "30001 is input register\n"
+	        "                         address 0, 40001 holding register 0, "
+	        "6 digits also work\n"
+	        "  -n, --count N          number of values (default 1)\n"
+	        "  -y, --type TYPE        bit, int16, uint16, int32, uint32, "
+	        "int64, uint64, float32,\n"
+	        "                         float64, bcd16, bcd32 (default "
+	        "float32; bit for coils and\n"
+	        "                         discrete inputs)\n"
+	        "  -o, --order ORDER      byte order: ABCD (big-endian), CDAB, "
+	        "BADC, DCBA, or one of\n"
+	        "                         the eight 64-bit orders such as "
+	        "GHEFCDAB (default ABCD)\n"
+	        "      --scale S, --offset O  value = raw * S + O (default 1, "
+	        "0)\n"
+	        "When:\n"
+	        "  -e, --every SECONDS    repeat every SECONDS (decimals "
+	        "allowed) until interrupted\n"
+	        "  -c, --times N          stop after N polls (every second unless "
+	        "--every)\n");
+}
+
+struct read_opts {
+	struct bus_params bus;
+	char host[256];
+	int units[MAX_UNITS], nunits;
+	enum bus_table table;
+	uint16_t addr;
+	unsigned count;
+	struct decode_spec spec;
+	double every_s;
+	long times;
+};
+
+static int bad(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "metrolog read: %s '%s': %s\n", opt, arg, why);
+	return -1;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_hostport(struct read_opts *o, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	long port;
+
+	if (colon == NULL || colon == arg ||
+	    (size_t)(colon - arg) >= sizeof(o->host) ||
+	    parse_long(colon + 1, 1, 65535, &port) == -1)
+		return bad("--tcp", arg, "expected HOST:PORT, port 1..65535");
+	memcpy(o->host, arg, (size_t)(colon - arg));
+	o->host[colon - arg] = '\0';
+	o->bus.kind = BUS_TCP;
+	o->bus.host = o->host;
+	o->bus.port = (int)port;
+	return 0;
+}
+
+static int parse_units(struct read_opts *o, const char *arg)
+{
+	char copy[512], *save = NULL;
+	long u;
+
+	snprintf(copy, sizeof(copy), "%s", arg);
+	o->nunits = 0;
+	for (char *t = strtok_r(copy, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (o->nunits == MAX_UNITS || parse_long(t, 0, 255, &u) == -1)
+			return bad("--unit", arg,
+			           "expected unit ids 0..255, comma separated");
+		o->units[o->nunits++] = (int)u;
+	}
+	return o->nunits > 0 ? 0 : bad("--unit", arg, "no unit id");
+}
+
+static int parse_serial(struct read_opts *o, const char *arg)
+{
+	char parity;
+	int baud, data, stop_bits, n = 0;
+
+	if (sscanf(arg, "%d,%c,%d,%d%n", &baud, &parity, &data, &stop_bits,
+	           &n) != 4 ||
+	    arg[n] != '\0' || baud <= 0 || strchr("NEO", parity) == NULL ||
+	    data < 5 || data > 8 || stop_bits < 1 || stop_bits > 2)
+		return bad("--serial", arg,
+		           "expected BAUD,PARITY,DATA,STOP such as 19200,E,8,1");
+	o->bus.baud = baud;
+	o->bus.parity = parity;
+	o->bus.data_bits = data;
+	o->bus.stop_bits = stop_bits;
+	return 0;
+}
+
+static int parse_table(struct read_opts *o, const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum bus_table t;
+	} names[] = {{"input", BUS_INPUT_REGISTERS},
+	             {"holding", BUS_HOLDING_REGISTERS},
+	             {"coils", BUS_COILS},
+	             {"discrete", BUS_DISCRETE_INPUTS}};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i].name) == 0) {
+			o->table = names[i].t;
+			return 0;
+		}
+	}
+	return bad("--table", arg, "expected input, holding, coils or discrete");
+}
+
+static int parse_read(struct read_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"tcp", required_argument, NULL, 't'},
+		{"rtu", required_argument, NULL, 'r'},
+		{"serial", required_argument, NULL, 's'},
+		{"unit", required_argument, NULL, 'u'},
+		{"timeout", required_argument, NULL, 'W'},
+		{"table", required_argument, NULL, 'T'},
+		{"address", required_argument, NULL, 'a'},
+		{"register", required_argument, NULL, 'R'},
+		{"count", required_argument, NULL, 'n'},
+		{"type", required_argument, NULL, 'y'},
+		{"order", required_argument, NULL, 'o'},
+		{"scale", required_argument, NULL, 'S'},
+		{"offset", required_argument, NULL, 'O'},
+		{"every", required_argument, NULL, 'e'},
+		{"times", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *type = NULL, *order = "ABCD";
+	double scale = 1, offset = 0;
+	bool have_bus = false;
+	long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->bus = (struct bus_params){.kind = BUS_TCP, .baud = 19200,
+	                             .parity = 'E', .data_bits = 8,
+	                             .stop_bits = 1, .timeout_ms = 500};
+	o->units[0] = 1;
+	o->nunits = 1;
+	o->table = BUS_INPUT_REGISTERS;
+	o->count = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:r:u:T:a:R:n:y:o:e:c:h",
+	                        longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 't':
+			if (parse_hostport(o, optarg) == -1)
+				return -1;
+			have_bus = true;
+			break;
+		case 'r':
+			o->bus.kind = BUS_RTU;
+			o->bus.device = optarg;
+			have_bus = true;
+			break;
+		case 's':
+			if (parse_serial(o, optarg) == -1)
+				return -1;
+			break;
+		case 'u':
+			if (parse_units(o, optarg) == -1)
+				return -1;
+			break;
+		case 'W':
+			if (parse_long(optarg, 1, 600000, &v) == -1)
+				return bad("--timeout", optarg,
+				           "expected 1..600000 milliseconds");
+			o->bus.timeout_ms = (int)v;
+			break;
+		case 'T':
+			if (parse_table(o, optarg) == -1)
+				return -1;
+			break;
+		case 'a':
+			if (parse_long(optarg, 0, 65535, &v) == -1)
+				return bad("--address", optarg,
+				           "expected a 0-based address 0..65535");
+			o->addr = (uint16_t)v;
+			break;
+		case 'R':
+			if (bus_register_number(optarg, &o->table, &o->addr) ==
+			    -1)
+				return bad("--register", optarg,
+				           "expected a number such as 30001 "
+				           "(input register 0) or 400001");
+			break;
+		case 'n':
+			if (parse_long(optarg, 1, MAX_WORDS, &v) == -1)
+				return bad("--count", optarg,
+				           "expected 1..2000 values");
+			o->count = (unsigned)v;
+			break;
+		case 'y':
+			type = optarg;
+			break;
+		case 'o':
+			order = optarg;
+			break;
+		case 'S':
+		case 'O':
+			errno = 0;
+			double d = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0')
+				return bad(c == 'S' ? "--scale" : "--offset",
+				           optarg, "expected a number");
+			*(c == 'S' ? &scale : &offset) = d;
+			break;
+		case 'e':
+			errno = 0;
+			o->every_s = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(o->every_s >= 0.01 && o->every_s <= 86400))
+				return bad("--every", optarg,
+				           "expected 0.01..86400 seconds");
+			break;
+		case 'c':
+			if (parse_long(optarg, 1, 1000000000, &v) == -1)
+				return bad("--times", optarg,
+				           "expected a count of polls >= 1");
+			o->times = v;
+			break;
+		case 'h':
+			read_usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'metrolog read --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc)
+		return bad("argument", argv[optind], "unexpected");
+	if (o->times > 1 && o->every_s == 0)
+		o->every_s = 1;
+	if (!have_bus) {
+		fprintf(stderr, "metrolog read: say where the instrument is: "
+		                "--tcp HOST:PORT or --rtu DEVICE\n");
+		return -1;
+	}
+	bool bits = o->table == BUS_COILS || o->table == BUS_DISCRETE_INPUTS;
+	enum decode_type t = bits ? DECODE_BIT : DECODE_FLOAT32;
+	if (type != NULL && (decode_type_parse(type, &t) == -1 ||
+	                     t == DECODE_STRING || (bits && t != DECODE_BIT)))
+		return bad("--type", type,
+		           bits ? "coils and discrete inputs are read as bit"
+		                : "unknown type (see --help)");
+	decode_spec_init(&o->spec, t);
+	if (decode_order_parse(&o->spec, order) == -1)
+		return bad("--order", order, "not a byte order for this type");
+	o->spec.scale = scale;
+	o->spec.offset = offset;
+	unsigned words = t == DECODE_BIT ? 1 : decode_words(&o->spec);
+	unsigned limit = bits ? 2000 : 125;
+	if (o->count * words > limit)
+		return bad("--count", "", "more than one request can read "
+		                          "(125 registers or 2000 bits)");
+	if ((unsigned)o->addr + o->count * words > 0x10000)
+		return bad("--address", "", "the block runs past address 65535");
+	if (t == DECODE_BIT && !bits)
+		o->spec.bit = 0; /* bit 0 of each register */
+	return 0;
+}
+
+static void print_time(void)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%s.%03ldZ", buf, ts.tv_nsec / 1000000);
+}
+
+/* One poll of one unit: a line of values, or of the error. */
+static int read_once(struct bus *b, const struct read_opts *o, int unit)
+{
+	uint16_t regs[MAX_WORDS];
+	unsigned words = o->spec.type == DECODE_BIT ? 1 : decode_words(&o->spec);
+	int rc = bus_read(b, unit, o->table, o->addr,
+	                  (uint16_t)(o->count * words), regs);
+
+	print_time();
+	printf(" unit %d:", unit);
+	if (rc == -1) {
+		printf(" error: %s\n", bus_last_message(b));
+		return -1;
+	}
+	/* float32 carries about 7 significant digits: print no more */
+	int digits = o->spec.type == DECODE_FLOAT32 ? 7 : 15;
+	for (unsigned i = 0; i < o->count; i++) {
+		double v;
+		if (decode_value(&o->spec, regs + i * words, &v) == 0)
+			printf(" %.*g", digits, v);
+		else
+			printf(" invalid");
+	}
+	printf("\n");
+	return 0;
+}
+
+static void sleep_until(struct timespec *next, double every_s)
+{
+	long long ns = next->tv_nsec + (long long)(every_s * 1e9);
+
+	next->tv_sec += (time_t)(ns / 1000000000LL);
+	next->tv_nsec = (long)(ns % 1000000000LL);
+	while (!stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next,
+	                                NULL) == EINTR)
+		;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	struct read_opts o;
+	char err[256];
+	int failed = 0;
+
+	if (parse_read(&o, argc, argv) == -1)
+		return 2;
+	struct bus *b = bus_new(&o.bus, err, sizeof(err));
+	if (b == NULL) {
+		fprintf(stderr, "metrolog read: %s\n", err);
+		return 2;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (long polls = 0; !stop; polls++) {
+		if (o.times > 0 && polls == o.times)
+			break;
+		if (polls > 0 && o.every_s == 0)
+			break;
+		if (polls > 0)
+			sleep_until(&next, o.every_s);
+		for (int i = 0; i < o.nunits && !stop; i++)
+			if (read_once(b, &o, o.units[i]) == -1)
+				failed = 1;
+		fflush(stdout);
+	}
+	bus_free(b);
+	return failed;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("metrolog %s\n", METROLOG_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "read") == 0)
+		return cmd_read(argc - 1, argv + 1);
+	fprintf(stderr, "metrolog: unknown command '%s'. Try 'metrolog "
+	                "--help'.\n", cmd);
+	return 2;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install what metrolog needs on Debian 12, idempotently.
+#
+#   tools/setup.sh demo   build tools, libraries, mosquitto
+#   tools/setup.sh test   the same, plus clang/libFuzzer, valgrind, the
+#                         arm-none-eabi toolchain and qemu for the firmware
+#
+# apt-get update runs only when a package is missing. Needs root or sudo.
+set -euo pipefail
+
+profile=${1:-demo}
+pkgs=(build-essential cmake pkg-config
+      libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libconfig-dev
+      libcjson-dev libcmocka-dev mosquitto mosquitto-clients sqlite3
+      bsdextrautils)
+case "$profile" in
+demo) ;;
+test) pkgs+=(clang libclang-rt-14-dev valgrind
+             gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+             qemu-system-arm) ;;
+*) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "setup: need root (or sudo) to install: ${missing[*]}" >&2
+		exit 1
+	}
+	sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Set up and run every test of metrolog. This is what CI runs (.ci/run).
+#
+#   1. install missing packages (tools/setup.sh test)
+#   2. fuzz the Modbus frame parser for a bounded time (clang, libFuzzer)
+#   3. plain build: every ctest test, then the integration tests again with
+#      every spawned program under valgrind (leaks and memory errors fail)
+#   4. AddressSanitizer + UndefinedBehaviorSanitizer build: every ctest test
+#
+# Environment: FUZZ_SECONDS (default 30), JOBS (default: nproc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/setup.sh test
+jobs=${JOBS:-$(nproc)}
+fuzz_seconds=${FUZZ_SECONDS:-30}
+
+step() { printf '\n==== %s\n' "$*"; }
+
+build() { # build DIR [cmake args...]
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake --build "$dir" -j "$jobs"
+}
+
+step "fuzz: Modbus frame parser, ${fuzz_seconds} s"
+CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DMETROLOG_FUZZ=ON -DMETROLOG_FIRMWARE=OFF >/dev/null
+cmake --build build/fuzz -j "$jobs" --target fuzz_frame
+mkdir -p build/fuzz/corpus
+if ! build/fuzz/tests/fuzz/fuzz_frame -max_total_time="$fuzz_seconds" \
+	-print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus \
+	>build/fuzz/fuzz.log 2>&1; then
+	tail -n 60 build/fuzz/fuzz.log
+	echo "fuzz: the frame parser failed; the input is saved as build/fuzz/crash-*"
+	exit 1
+fi
+grep -E '^stat::(number_of_executed_units|new_units_added)' build/fuzz/fuzz.log
+
+step "plain build"
+build build/plain
+ctest --test-dir build/plain --output-on-failure -j "$jobs"
+
+step "integration tests under valgrind"
+METROLOG_TEST_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
+	ctest --test-dir build/plain --output-on-failure -j "$jobs" -L valgrind
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer build"
+build build/asan -DMETROLOG_SANITIZE=ON
+ctest --test-dir build/asan --output-on-failure -j "$jobs"
