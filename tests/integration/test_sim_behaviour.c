@@ -12,10 +12,7 @@
  * Threading: one thread.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,112 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <modbus.h>
 
 #include "harness.h"
-
-#define assert_mb(expr, want)                                                  \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		if (rc_ != (want))                                             \
-			fail_msg("%s = %d (%s), want %d", #expr, rc_,          \
-			         modbus_strerror(errno), (int)(want));         \
-	} while (0)
-
-#define assert_mb_err(expr, err)                                               \
-	do {                                                                   \
-		int rc_, e_;                                                   \
-		errno = 0;                                                     \
-		rc_ = (expr);                                                  \
-		e_ = errno;                                                    \
-		if (rc_ != -1 || e_ != (err))                                  \
-			fail_msg("%s = %d, errno %d (%s), want -1 (%s)",       \
-			         #expr, rc_, e_, modbus_strerror(e_),          \
-			         modbus_strerror(err));                        \
-	} while (0)
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-static void start(struct h_sim *s, bool tcp, bool rtu,
-                  const char *const extra[])
-{
-	if (h_sim_start(s, h_tmpdir(), tcp, rtu, extra) < 0)
-		fail_msg("metrolog-sim did not start");
-}
-
-static void stop(struct h_sim *s)
-{
-	assert_int_equal(h_sim_stop(s), 0);
-}
-
-static modbus_t *tcp_client(int port, int unit)
-{
-	modbus_t *mb = modbus_new_tcp("127.0.0.1", port);
-
-	assert_non_null(mb);
-	modbus_set_slave(mb, unit);
-	modbus_set_response_timeout(mb, 3, 0);
-	if (modbus_connect(mb) < 0)
-		fail_msg("connect to port %d: %s", port,
-		         modbus_strerror(errno));
-	return mb;
-}
-
-static modbus_t *rtu_client(const char *path, int unit)
-{
-	modbus_t *mb = modbus_new_rtu(path, 19200, 'N', 8, 1);
-
-	assert_non_null(mb);
-	modbus_set_slave(mb, unit);
-	modbus_set_response_timeout(mb, 3, 0);
-	if (modbus_connect(mb) < 0)
-		fail_msg("open %s: %s", path, modbus_strerror(errno));
-	return mb;
-}
-
-static void client_free(modbus_t *mb)
-{
-	modbus_close(mb);
-	modbus_free(mb);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static float read_value(modbus_t *mb, int ch)
-{
-	uint16_t r[2];
-
-	assert_mb(modbus_read_input_registers(mb, 2 * ch, 2, r), 2);
-	return modbus_get_float_abcd(r);
-}
+#include "simtest.h"
 
 static void serial_of(modbus_t *mb, char *out)
 {
 	uint16_t r[8];
-	int i;
 
 	assert_mb(modbus_read_input_registers(mb, 3030, 8, r), 8);
-	for (i = 0; i < 8; i++) {
-		out[2 * i] = (char)(r[i] >> 8);
-		out[2 * i + 1] = (char)(r[i] & 0xFF);
-	}
-	out[16] = 0;
+	reg_string(r, 8, out);
 }
 
 /* ---- physics ------------------------------------------------------------ */
@@ -145,7 +50,7 @@ static void test_drift_accelerated(void **state)
 
 	(void)state;
 	start(&s, true, false, extra);
-	mb = tcp_client(s.port, 1);
+	mb = mb_client(NULL, s.port, 1, 3000);
 	a0 = now_s();
 	v1 = read_value(mb, 0);
 	a1 = now_s();
@@ -184,7 +89,7 @@ static void test_step_fault_range(void **state)
 	(void)state;
 	/* real time: an hour of simulated time is far away */
 	start(&s, true, false, before_args);
-	mb = tcp_client(s.port, 1);
+	mb = mb_client(NULL, s.port, 1, 3000);
 	assert_true(read_value(mb, 1) == 21.0f);
 	assert_true(read_value(mb, 2) == 22.0f);
 	assert_mb(modbus_read_input_bits(mb, 0, 4, b), 4);
@@ -199,7 +104,7 @@ static void test_step_fault_range(void **state)
 
 	/* a million times faster: the hour is past within 4 ms */
 	start(&s, true, false, after_args);
-	mb = tcp_client(s.port, 1);
+	mb = mb_client(NULL, s.port, 1, 3000);
 	assert_true(read_value(mb, 1) == 26.0f);
 	assert_true(isnan(read_value(mb, 2)));
 	assert_mb(modbus_read_input_bits(mb, 0, 4, b), 4);
@@ -220,7 +125,7 @@ static void noisy_readings(const char *seed, float *v, int n)
 	int i;
 
 	start(&s, true, false, extra);
-	mb = tcp_client(s.port, 1);
+	mb = mb_client(NULL, s.port, 1, 3000);
 	for (i = 0; i < n; i++)
 		v[i] = read_value(mb, 0);
 	client_free(mb);
@@ -248,18 +153,6 @@ static void test_noise_reproducible(void **state)
 
 /* ---- units and ports ---------------------------------------------------- */
 
-static int raw_connect(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /* true when nothing arrives on fd within ms milliseconds */
 static bool silent_for(int fd, int ms)
 {
@@ -282,7 +175,7 @@ static void test_shared_port(void **state)
 
 	(void)state;
 	start(&s, true, false, extra);
-	mb = tcp_client(s.port, 2);
+	mb = mb_client(NULL, s.port, 2, 3000);
 	serial_of(mb, serial);
 	assert_string_equal(serial, "SIM0002");
 	modbus_set_slave(mb, 3);
@@ -320,7 +213,7 @@ static void test_rtu_units(void **state)
 
 	(void)state;
 	start(&s, false, true, extra);
-	mb = rtu_client(s.rtu, 3);
+	mb = mb_client(s.rtu, 0, 3, 3000);
 	serial_of(mb, serial);
 	assert_string_equal(serial, "SIM0003");
 	/* an unknown unit is silence on a serial line */
@@ -352,8 +245,7 @@ static void test_port_per_instrument(void **state)
 	int port[3], i;
 
 	(void)state;
-	if (h_sim_start(&s, dir, true, false, extra) < 0)
-		fail_msg("metrolog-sim did not start");
+	start_in(&s, dir, true, false, extra);
 	assert_true(h_read_file(h_path(path, dir, "sim.port"), buf,
 	                        sizeof(buf)) > 0);
 	assert_int_equal(sscanf(buf, "%d %d %d", &port[0], &port[1], &port[2]),
@@ -366,7 +258,7 @@ static void test_port_per_instrument(void **state)
 
 		snprintf(want, sizeof(want), "SIM%04d", i + 1);
 		for (u = 0; u < 4; u++) {
-			modbus_t *mb = tcp_client(port[i], units[u]);
+			modbus_t *mb = mb_client(NULL, port[i], units[u], 3000);
 
 			serial_of(mb, serial);
 			assert_string_equal(serial, want);

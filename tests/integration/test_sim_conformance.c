@@ -35,32 +35,13 @@
 #include <modbus.h>
 
 #include "harness.h"
+#include "simtest.h"
 
 struct fx {
 	struct h_sim sim;
 	modbus_t *mb;
 	bool rtu;
 };
-
-#define assert_mb(expr, want)                                                  \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		if (rc_ != (want))                                             \
-			fail_msg("%s = %d (%s), want %d", #expr, rc_,          \
-			         modbus_strerror(errno), (int)(want));         \
-	} while (0)
-
-#define assert_mb_err(expr, err)                                               \
-	do {                                                                   \
-		int rc_, e_;                                                   \
-		errno = 0;                                                     \
-		rc_ = (expr);                                                  \
-		e_ = errno;                                                    \
-		if (rc_ != -1 || e_ != (err))                                  \
-			fail_msg("%s = %d, errno %d (%s), want -1 (%s)",       \
-			         #expr, rc_, e_, modbus_strerror(e_),          \
-			         modbus_strerror(err));                        \
-	} while (0)
 
 static int setup(void **state, bool rtu)
 {
@@ -78,13 +59,8 @@ static int setup(void **state, bool rtu)
 	fx->rtu = rtu;
 	if (h_sim_start(&fx->sim, h_tmpdir(), true, true, extra) < 0)
 		return -1;
-	fx->mb = rtu ? modbus_new_rtu(fx->sim.rtu, 19200, 'N', 8, 1)
-	             : modbus_new_tcp("127.0.0.1", fx->sim.port);
-	if (fx->mb == NULL)
-		return -1;
-	modbus_set_slave(fx->mb, 1);
-	modbus_set_response_timeout(fx->mb, 3, 0);
-	return modbus_connect(fx->mb);
+	fx->mb = mb_open(rtu ? fx->sim.rtu : NULL, fx->sim.port, 1, 3000);
+	return fx->mb != NULL ? 0 : -1;
 }
 
 static int setup_tcp(void **state)
@@ -97,17 +73,15 @@ static int setup_rtu(void **state)
 	return setup(state, true);
 }
 
-static int teardown(void **state)
+static int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
 	int st = 0;
 
 	if (fx == NULL)
 		return 0;
-	if (fx->mb != NULL) {
-		modbus_close(fx->mb);
-		modbus_free(fx->mb);
-	}
+	if (fx->mb != NULL)
+		client_free(fx->mb);
 	if (fx->sim.pid > 0)
 		st = h_sim_stop(&fx->sim);
 	h_cleanup();
@@ -133,17 +107,6 @@ static void put_float(float f, uint16_t *r)
 static int32_t reg_i32(const uint16_t *r)
 {
 	return (int32_t)((uint32_t)r[0] << 16 | r[1]);
-}
-
-static void reg_string(const uint16_t *r, unsigned words, char *out)
-{
-	unsigned i;
-
-	for (i = 0; i < words; i++) {
-		out[2 * i] = (char)(r[i] >> 8);
-		out[2 * i + 1] = (char)(r[i] & 0xFF);
-	}
-	out[2 * words] = 0;
 }
 
 /* ---- function codes ----------------------------------------------------- */
@@ -457,8 +420,8 @@ static void test_device_identification(void **state)
 }
 
 #define BOTH(t)                                                                \
-	cmocka_unit_test_setup_teardown(t, setup_tcp, teardown),               \
-	        cmocka_unit_test_setup_teardown(t, setup_rtu, teardown)
+	cmocka_unit_test_setup_teardown(t, setup_tcp, fx_teardown),            \
+	        cmocka_unit_test_setup_teardown(t, setup_rtu, fx_teardown)
 
 int main(void)
 {

@@ -23,81 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <modbus.h>
 
 #include "harness.h"
-
-#define assert_mb(expr, want)                                                  \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		if (rc_ != (want))                                             \
-			fail_msg("%s = %d (%s), want %d", #expr, rc_,          \
-			         modbus_strerror(errno), (int)(want));         \
-	} while (0)
-
-#define assert_mb_err(expr, err)                                               \
-	do {                                                                   \
-		int rc_, e_;                                                   \
-		errno = 0;                                                     \
-		rc_ = (expr);                                                  \
-		e_ = errno;                                                    \
-		if (rc_ != -1 || e_ != (err))                                  \
-			fail_msg("%s = %d, errno %d (%s), want -1 (%s)",       \
-			         #expr, rc_, e_, modbus_strerror(e_),          \
-			         modbus_strerror(err));                        \
-	} while (0)
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-static void start(struct h_sim *s, bool tcp, bool rtu,
-                  const char *const extra[])
-{
-	if (h_sim_start(s, h_tmpdir(), tcp, rtu, extra) < 0)
-		fail_msg("metrolog-sim did not start");
-}
-
-static void stop(struct h_sim *s)
-{
-	assert_int_equal(h_sim_stop(s), 0);
-}
-
-static modbus_t *client(const struct h_sim *s, bool rtu, int unit,
-                        int timeout_ms)
-{
-	modbus_t *mb = rtu ? modbus_new_rtu(s->rtu, 19200, 'N', 8, 1)
-	                   : modbus_new_tcp("127.0.0.1", s->port);
-
-	assert_non_null(mb);
-	modbus_set_slave(mb, unit);
-	modbus_set_response_timeout(mb, (uint32_t)(timeout_ms / 1000),
-	                            (uint32_t)(timeout_ms % 1000) * 1000);
-	if (modbus_connect(mb) < 0)
-		fail_msg("connect: %s", modbus_strerror(errno));
-	return mb;
-}
-
-static void client_free(modbus_t *mb)
-{
-	modbus_close(mb);
-	modbus_free(mb);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "simtest.h"
 
 static void test_exception(void **state)
 {
@@ -109,7 +41,7 @@ static void test_exception(void **state)
 	(void)state;
 	start(&s, true, true, extra);
 	for (rtu = 0; rtu <= 1; rtu++) {
-		modbus_t *mb = client(&s, rtu, 1, 3000);
+		modbus_t *mb = mb_client(rtu ? s.rtu : NULL, s.port, 1, 3000);
 
 		assert_mb_err(modbus_read_input_registers(mb, 0, 2, r),
 		              EMBXSFAIL);
@@ -130,9 +62,9 @@ static void test_silent(void **state)
 	(void)state;
 	start(&dead, true, true, silent);
 	start(&alive, true, false, NULL);
-	b = client(&alive, false, 1, 500);
+	b = mb_client(NULL, alive.port, 1, 500);
 	for (rtu = 0; rtu <= 1; rtu++) {
-		a = client(&dead, rtu, 1, 300);
+		a = mb_client(rtu ? dead.rtu : NULL, dead.port, 1, 300);
 		assert_mb_err(modbus_read_input_registers(a, 0, 2, r),
 		              ETIMEDOUT);
 		/* the other simulator answers within its 500 ms */
@@ -153,10 +85,10 @@ static void test_corrupt(void **state)
 
 	(void)state;
 	start(&s, true, true, extra);
-	mb = client(&s, true, 1, 1000);
+	mb = mb_client(s.rtu, 0, 1, 1000);
 	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBBADCRC);
 	client_free(mb);
-	mb = client(&s, false, 1, 1000);
+	mb = mb_client(NULL, s.port, 1, 1000);
 	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBBADDATA);
 	client_free(mb);
 	stop(&s);
@@ -172,7 +104,7 @@ static void test_drop_after(void **state)
 
 	(void)state;
 	start(&s, true, false, extra);
-	mb = client(&s, false, 1, 1000);
+	mb = mb_client(NULL, s.port, 1, 1000);
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < 3; i++)
 			assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
@@ -197,22 +129,18 @@ struct delayed_read {
 static void *delayed_reader(void *arg)
 {
 	struct delayed_read *d = arg;
-	modbus_t *mb = modbus_new_tcp("127.0.0.1", d->sim->port);
+	modbus_t *mb = mb_open(NULL, d->sim->port, 1, 1000);
 	uint16_t r[2];
 
 	d->rc = -1;
+	d->err = errno;
 	if (mb == NULL)
 		return NULL;
-	modbus_set_slave(mb, 1);
-	modbus_set_response_timeout(mb, 1, 0);
-	if (modbus_connect(mb) == 0) {
-		d->rc = modbus_read_input_registers(mb, 0, 2, r);
-		d->err = errno;
-		d->value = modbus_get_float_abcd(r);
-	}
+	d->rc = modbus_read_input_registers(mb, 0, 2, r);
+	d->err = errno;
+	d->value = modbus_get_float_abcd(r);
 	d->done = now_s();
-	modbus_close(mb);
-	modbus_free(mb);
+	client_free(mb);
 	return NULL;
 }
 
@@ -234,7 +162,7 @@ static void test_delay(void **state)
 	assert_int_equal(pthread_create(&th, NULL, delayed_reader, &d), 0);
 	usleep(100000);
 	/* unit 2 on the same port, while unit 1's reply is held */
-	mb = client(&s, false, 2, 1000);
+	mb = mb_client(NULL, s.port, 2, 1000);
 	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
 	b_done = now_s();
 	client_free(mb);
@@ -246,7 +174,7 @@ static void test_delay(void **state)
 	assert_true(b_done < d.done);
 
 	/* RTU: the held reply arrives within a 1 s timeout */
-	mb = client(&s, true, 1, 1000);
+	mb = mb_client(s.rtu, 0, 1, 1000);
 	t0 = now_s();
 	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
 	assert_true(now_s() - t0 >= 0.3);
@@ -266,7 +194,7 @@ static void test_fault_unit(void **state)
 
 	(void)state;
 	start(&s, true, false, extra);
-	mb = client(&s, false, 1, 1000);
+	mb = mb_client(NULL, s.port, 1, 1000);
 	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
 	modbus_set_slave(mb, 2);
 	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBXSBUSY);
@@ -283,7 +211,7 @@ static void test_mute(void **state)
 
 	(void)state;
 	start(&s, true, false, NULL);
-	mb = client(&s, false, 1, 200);
+	mb = mb_client(NULL, s.port, 1, 200);
 	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
 	assert_int_equal(kill(s.pid, SIGUSR1), 0);
 	/* the signal is handled on the simulator's loop: allow a moment */
@@ -298,7 +226,7 @@ static void test_mute(void **state)
 	usleep(100000);
 	/* a fresh connection: the old one may still see late replies */
 	client_free(mb);
-	mb = client(&s, false, 1, 1000);
+	mb = mb_client(NULL, s.port, 1, 1000);
 	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
 	client_free(mb);
 	stop(&s);

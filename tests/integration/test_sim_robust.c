@@ -12,10 +12,8 @@
  * Threading: one thread.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -33,42 +31,9 @@
 #include <modbus.h>
 
 #include "harness.h"
+#include "simtest.h"
 
 #define NCLIENTS 200
-
-#define assert_mb(expr, want)                                                  \
-	do {                                                                   \
-		int rc_ = (expr);                                              \
-		if (rc_ != (want))                                             \
-			fail_msg("%s = %d (%s), want %d", #expr, rc_,          \
-			         modbus_strerror(errno), (int)(want));         \
-	} while (0)
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-static void start(struct h_sim *s, bool tcp, bool rtu,
-                  const char *const extra[])
-{
-	if (h_sim_start(s, h_tmpdir(), tcp, rtu, extra) < 0)
-		fail_msg("metrolog-sim did not start");
-}
-
-static int raw_connect(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
 
 static void send_all(int fd, const void *buf, size_t len)
 {
@@ -132,16 +97,11 @@ static void read_request(uint8_t *req, uint16_t tid, int ch)
 
 static void assert_served(int port)
 {
-	modbus_t *mb = modbus_new_tcp("127.0.0.1", port);
-	uint16_t r[2];
+	/* libmodbus's default response timeout: 500 ms */
+	modbus_t *mb = mb_client(NULL, port, 1, 500);
 
-	assert_non_null(mb);
-	modbus_set_slave(mb, 1);
-	assert_mb(modbus_connect(mb), 0);
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
-	assert_true(modbus_get_float_abcd(r) == 20.0f);
-	modbus_close(mb);
-	modbus_free(mb);
+	assert_true(read_value(mb, 0) == 20.0f);
+	client_free(mb);
 }
 
 static void test_malformed_tcp(void **state)
@@ -212,7 +172,7 @@ static void test_malformed_tcp(void **state)
 	close(keep);
 
 	assert_served(s.port);
-	assert_int_equal(h_sim_stop(&s), 0);
+	stop(&s);
 }
 
 static void test_pipelined(void **state)
@@ -239,7 +199,7 @@ static void test_pipelined(void **state)
 		assert_int_equal(r[9], 0x41);
 	}
 	close(fd);
-	assert_int_equal(h_sim_stop(&s), 0);
+	stop(&s);
 }
 
 static void test_many_clients(void **state)
@@ -273,7 +233,7 @@ static void test_many_clients(void **state)
 	for (i = 0; i < NCLIENTS; i++)
 		close(fd[i]);
 	assert_served(s.port);
-	assert_int_equal(h_sim_stop(&s), 0);
+	stop(&s);
 }
 
 static void test_rtu_garbage(void **state)
@@ -282,7 +242,6 @@ static void test_rtu_garbage(void **state)
 	                               0x00, 0x00, 0x00, 0x01, 0xAA, 0xBB};
 	struct h_sim s;
 	modbus_t *mb;
-	uint16_t r[2];
 	int fd;
 
 	(void)state;
@@ -293,16 +252,10 @@ static void test_rtu_garbage(void **state)
 	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
 	close(fd);
 	usleep(50000);
-	mb = modbus_new_rtu(s.rtu, 19200, 'N', 8, 1);
-	assert_non_null(mb);
-	modbus_set_slave(mb, 1);
-	modbus_set_response_timeout(mb, 2, 0);
-	assert_mb(modbus_connect(mb), 0);
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
-	assert_true(modbus_get_float_abcd(r) == 20.0f);
-	modbus_close(mb);
-	modbus_free(mb);
-	assert_int_equal(h_sim_stop(&s), 0);
+	mb = mb_client(s.rtu, 0, 1, 2000);
+	assert_true(read_value(mb, 0) == 20.0f);
+	client_free(mb);
+	stop(&s);
 }
 
 static void test_clean_stop(void **state)
@@ -317,8 +270,7 @@ static void test_clean_stop(void **state)
 	for (sig = 0; sig < 2; sig++) {
 		int fd;
 
-		if (h_sim_start(&s, dir, true, true, NULL) < 0)
-			fail_msg("metrolog-sim did not start");
+		start_in(&s, dir, true, true, NULL);
 		/* a client still connected does not hold up the exit */
 		fd = raw_connect(s.port);
 		st = h_stop(s.pid, sig == 0 ? SIGTERM : SIGINT, 20000);
