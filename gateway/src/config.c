@@ -1,0 +1,1479 @@
+/*
+ * config.c - the configuration file (libconfig syntax) turned into a
+ * validated, immutable struct config; see config.h, and docs/CONFIG.md for
+ * every key.
+ *
+ * Validation follows Redis's config loader and OpenBSD's parse.y. Each group
+ * of the file (the top level, storage, a bus, an instrument, a channel) has
+ * a table of keys with type, range and default, checked by one generic
+ * function, check_group(); what a table cannot say (register locations, byte
+ * orders, names, references between groups, duplicates, overlapping
+ * registers) is checked after it, group by group. Errors are collected
+ * rather than printed at once, so that all of them are reported, sorted
+ * into file order; the file is refused if there is any. This is the only
+ * file that includes <libconfig.h>.
+ *
+ * Memory: everything hangs off one struct config_priv, whose first member
+ * is the public struct config; config_free() releases it all. The channels
+ * of all instruments live in one array in file order, so a global channel
+ * index is a position in that array and config_channel() is O(1).
+ */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define NAME_MAX_LEN 64 /* site, bus names, instrument ids, channel names */
+
+struct config_priv {
+	struct config c;              /* first: the pointer we hand out */
+	struct cfg_channel *channels; /* all channels, global index order */
+	int *inst_of;                 /* instrument index of each channel */
+	size_t nslots;                /* channels allocated (= c.nchannels
+	                                 once loaded) */
+};
+
+/* ---- Errors -------------------------------------------------------- */
+
+struct cfg_error {
+	const char *file; /* libconfig's or the caller's, valid until printed */
+	int line;         /* 0 when no line applies */
+	int included;     /* 0: the main file, 1: an @include'd one */
+	size_t seq;       /* order of discovery, to keep the sort stable */
+	char *msg;
+};
+
+struct ctx {
+	const char *path;
+	struct cfg_error *errs;
+	size_t nerrs, cap;
+	bool oom;
+};
+
+static int setting_line(const config_setting_t *s)
+{
+	return s != NULL ? (int)config_setting_source_line(s) : 0;
+}
+
+/* Record "label: message" at setting s (NULL or the root: no line). */
+__attribute__((format(printf, 4, 5))) static void
+err_at(struct ctx *x, const config_setting_t *s, const char *label,
+       const char *fmt, ...)
+{
+	char body[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if (x->nerrs == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 16;
+		struct cfg_error *e = realloc(x->errs, cap * sizeof(*e));
+		if (e == NULL) {
+			x->oom = true;
+			return;
+		}
+		x->errs = e;
+		x->cap = cap;
+	}
+	size_t len = strlen(label) + strlen(body) + 3;
+	char *msg = malloc(len);
+	if (msg == NULL) {
+		x->oom = true;
+		return;
+	}
+	snprintf(msg, len, "%s%s%s", label, *label ? ": " : "", body);
+	for (char *p = msg; *p; p++) /* one error, one line */
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	struct cfg_error *e = &x->errs[x->nerrs];
+	e->file = s != NULL && config_setting_source_file(s) != NULL
+	                  ? config_setting_source_file(s)
+	                  : x->path;
+	e->included = strcmp(e->file, x->path) != 0;
+	e->line = setting_line(s);
+	e->seq = x->nerrs;
+	e->msg = msg;
+	x->nerrs++;
+}
+
+/* The main file first, then included files; by line; then as found. */
+static int error_cmp(const void *pa, const void *pb)
+{
+	const struct cfg_error *a = pa, *b = pb;
+	int c;
+
+	if (a->included != b->included)
+		return a->included - b->included;
+	if ((c = strcmp(a->file, b->file)) != 0)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void errors_print(struct ctx *x, FILE *out)
+{
+	if (x->nerrs > 0) /* errs is NULL when there is none */
+		qsort(x->errs, x->nerrs, sizeof(*x->errs), error_cmp);
+	for (size_t i = 0; out != NULL && i < x->nerrs; i++) {
+		const struct cfg_error *e = &x->errs[i];
+		if (e->line > 0)
+			fprintf(out, "%s:%d: %s\n", e->file, e->line, e->msg);
+		else
+			fprintf(out, "%s: %s\n", e->file, e->msg);
+	}
+	if (out != NULL && x->oom)
+		fprintf(out, "%s: out of memory\n", x->path);
+}
+
+static void errors_free(struct ctx *x)
+{
+	for (size_t i = 0; i < x->nerrs; i++)
+		free(x->errs[i].msg);
+	free(x->errs);
+}
+
+static char *dup(struct ctx *x, const char *s)
+{
+	char *d = strdup(s != NULL ? s : "");
+
+	if (d == NULL)
+		x->oom = true;
+	return d;
+}
+
+/* ---- Key tables ---------------------------------------------------- */
+
+enum ktype { K_STRING, K_INT, K_FLOAT, K_BOOL, K_LIST, K_GROUP };
+
+/* Which kind of bus a bus key belongs to (SCOPE_ANY: every kind, or, as
+ * the scope of a group, "kind not known"). */
+enum scope { SCOPE_ANY, SCOPE_TCP, SCOPE_RTU };
+
+struct key {
+	const char *name;
+	enum ktype type;
+	bool required;
+	long long min, max;         /* K_INT: range */
+	const long long *set;       /* K_INT: allowed values, 0-terminated */
+	long long def;              /* K_INT, K_BOOL: default */
+	double fdef;                /* K_FLOAT: default */
+	const char *sdef;           /* K_STRING: default */
+	const char *unit;           /* K_INT: unit, for messages */
+	const char *const *choices; /* K_STRING: allowed values, NULL-ended */
+	int nshown;                 /* choices named in messages; 0: all */
+	const char *hint;           /* K_STRING: what the string holds */
+	enum scope scope;           /* bus keys only */
+};
+
+/* What check_group() found for one key. */
+struct val {
+	const config_setting_t *s; /* the setting; NULL when absent */
+	bool ok;                   /* valid, or absent with a default */
+	long long i;
+	double f;
+	const char *str;
+};
+
+/* Tables read best as tables. */
+/* clang-format off */
+enum { T_SITE, T_DATABASE, T_STORAGE, T_BUSES, T_INSTRUMENTS, T_N };
+static const struct key top_keys[T_N] = {
+	[T_SITE] = {.name = "site", .type = K_STRING, .required = true},
+	[T_DATABASE] = {.name = "database", .type = K_STRING,
+	                .required = true, .hint = "a file path"},
+	[T_STORAGE] = {.name = "storage", .type = K_GROUP},
+	[T_BUSES] = {.name = "buses", .type = K_LIST, .required = true},
+	[T_INSTRUMENTS] = {.name = "instruments", .type = K_LIST,
+	                   .required = true},
+};
+
+static const char *const queue_full_names[] = {"drop_oldest", "block", NULL};
+
+enum { S_BATCH_MAX, S_BATCH_MS, S_QUEUE_SIZE, S_QUEUE_FULL, S_RETENTION, S_N };
+static const struct key storage_keys[S_N] = {
+	[S_BATCH_MAX] = {.name = "batch_max", .type = K_INT, .min = 1,
+	                 .max = 100000, .def = 1000, .unit = "samples"},
+	[S_BATCH_MS] = {.name = "batch_ms", .type = K_INT, .min = 1,
+	                .max = 10000, .def = 100, .unit = "milliseconds"},
+	[S_QUEUE_SIZE] = {.name = "queue_size", .type = K_INT, .min = 16,
+	                  .max = 16777216, .def = 65536, .unit = "samples"},
+	[S_QUEUE_FULL] = {.name = "queue_full", .type = K_STRING,
+	                  .sdef = "drop_oldest", .choices = queue_full_names},
+	[S_RETENTION] = {.name = "retention_days", .type = K_INT, .min = 0,
+	                 .max = 36500, .def = 0, .unit = "days, 0 = keep forever"},
+};
+
+static const char *const bus_type_names[] = {"tcp", "rtu", NULL};
+static const char *const parity_names[] = {"N", "E", "O", NULL};
+static const long long bauds[] = {1200,   2400,   4800,   9600,
+                                  19200,  38400,  57600,  115200,
+                                  230400, 460800, 921600, 0};
+
+enum {
+	B_NAME,
+	B_TYPE,
+	B_HOST,
+	B_PORT,
+	B_CONNECT_PER_POLL,
+	B_DEVICE,
+	B_BAUD,
+	B_PARITY,
+	B_DATA_BITS,
+	B_STOP_BITS,
+	B_TURNAROUND,
+	B_SILENCE,
+	B_TIMEOUT,
+	B_BACKOFF,
+	B_N
+};
+static const struct key bus_keys[B_N] = {
+	[B_NAME] = {.name = "name", .type = K_STRING, .required = true},
+	[B_TYPE] = {.name = "type", .type = K_STRING, .required = true,
+	            .choices = bus_type_names},
+	[B_HOST] = {.name = "host", .type = K_STRING, .required = true,
+	            .hint = "a host name or IP address", .scope = SCOPE_TCP},
+	[B_PORT] = {.name = "port", .type = K_INT, .required = true, .min = 1,
+	            .max = 65535, .scope = SCOPE_TCP},
+	[B_CONNECT_PER_POLL] = {.name = "connect_per_poll", .type = K_BOOL,
+	                        .def = false, .scope = SCOPE_TCP},
+	[B_DEVICE] = {.name = "device", .type = K_STRING, .required = true,
+	              .hint = "a serial device path", .scope = SCOPE_RTU},
+	[B_BAUD] = {.name = "baud", .type = K_INT, .required = true,
+	            .set = bauds, .unit = "bits per second",
+	            .scope = SCOPE_RTU},
+	[B_PARITY] = {.name = "parity", .type = K_STRING, .sdef = "E",
+	              .choices = parity_names, .scope = SCOPE_RTU},
+	[B_DATA_BITS] = {.name = "data_bits", .type = K_INT, .min = 7,
+	                 .max = 8, .def = 8, .scope = SCOPE_RTU},
+	[B_STOP_BITS] = {.name = "stop_bits", .type = K_INT, .min = 1,
+	                 .max = 2, .def = 1, .scope = SCOPE_RTU},
+	[B_TURNAROUND] = {.name = "turnaround_ms", .type = K_INT, .min = 0,
+	                  .max = 1000, .def = 0, .unit = "milliseconds",
+	                  .scope = SCOPE_RTU},
+	[B_SILENCE] = {.name = "silence_margin_us", .type = K_INT, .min = 0,
+	               .max = 100000, .def = 0, .unit = "microseconds",
+	               .scope = SCOPE_RTU},
+	[B_TIMEOUT] = {.name = "timeout_ms", .type = K_INT, .min = 10,
+	               .max = 60000, .def = 500, .unit = "milliseconds"},
+	[B_BACKOFF] = {.name = "backoff_max_ms", .type = K_INT, .min = 100,
+	               .max = 3600000, .def = 60000, .unit = "milliseconds"},
+};
+
+enum {
+	I_ID,
+	I_BUS,
+	I_UNIT_ID,
+	I_INTERVAL,
+	I_MAX_GAP,
+	I_MODEL,
+	I_SERIAL,
+	I_OWNER,
+	I_LOCATION,
+	I_CHANNELS,
+	I_N
+};
+static const struct key instrument_keys[I_N] = {
+	[I_ID] = {.name = "id", .type = K_STRING, .required = true},
+	[I_BUS] = {.name = "bus", .type = K_STRING, .required = true,
+	           .hint = "the name of a bus"},
+	[I_UNIT_ID] = {.name = "unit_id", .type = K_INT, .required = true,
+	               .min = 0, .max = 255},
+	[I_INTERVAL] = {.name = "interval_ms", .type = K_INT, .required = true,
+	                .min = 10, .max = 86400000, .unit = "milliseconds"},
+	[I_MAX_GAP] = {.name = "max_gap", .type = K_INT, .min = 0, .max = 124,
+	               .def = 8, .unit = "registers"},
+	[I_MODEL] = {.name = "model", .type = K_STRING, .sdef = ""},
+	[I_SERIAL] = {.name = "serial", .type = K_STRING, .sdef = ""},
+	[I_OWNER] = {.name = "owner", .type = K_STRING, .sdef = ""},
+	[I_LOCATION] = {.name = "location", .type = K_STRING, .sdef = ""},
+	[I_CHANNELS] = {.name = "channels", .type = K_LIST, .required = true},
+};
+
+/* Canonical names first (named in messages), then accepted aliases; the
+ * table each means is table_of[]. */
+static const char *const table_names[] = {
+	"input", "holding", "coil", "discrete", "input_registers",
+	"holding_registers", "coils", "discrete_inputs", NULL};
+static const enum bus_table table_of[] = {
+	BUS_INPUT_REGISTERS, BUS_HOLDING_REGISTERS, BUS_COILS,
+	BUS_DISCRETE_INPUTS, BUS_INPUT_REGISTERS, BUS_HOLDING_REGISTERS,
+	BUS_COILS, BUS_DISCRETE_INPUTS};
+
+enum {
+	C_NAME,
+	C_TABLE,
+	C_ADDRESS,
+	C_REGISTER,
+	C_TYPE,
+	C_ORDER,
+	C_BIT,
+	C_WORDS,
+	C_SCALE,
+	C_OFFSET,
+	C_UNIT,
+	C_N
+};
+static const struct key channel_keys[C_N] = {
+	[C_NAME] = {.name = "name", .type = K_STRING, .required = true},
+	[C_TABLE] = {.name = "table", .type = K_STRING,
+	             .choices = table_names, .nshown = 4},
+	[C_ADDRESS] = {.name = "address", .type = K_INT, .min = 0,
+	               .max = 65535, .unit = "0-based protocol address"},
+	[C_REGISTER] = {.name = "register", .type = K_STRING,
+	                .hint = "a register number such as \"40001\""},
+	[C_TYPE] = {.name = "type", .type = K_STRING, .required = true},
+	[C_ORDER] = {.name = "order", .type = K_STRING, .sdef = "ABCD",
+	             .hint = "a byte order such as \"ABCD\""},
+	[C_BIT] = {.name = "bit", .type = K_INT, .min = 0, .max = 15},
+	[C_WORDS] = {.name = "words", .type = K_INT, .min = 1,
+	             .max = DECODE_STRING_WORDS_MAX, .unit = "registers"},
+	[C_SCALE] = {.name = "scale", .type = K_FLOAT, .fdef = 1.0},
+	[C_OFFSET] = {.name = "offset", .type = K_FLOAT, .fdef = 0.0},
+	[C_UNIT] = {.name = "unit", .type = K_STRING, .sdef = "",
+	            .hint = "an engineering unit"},
+};
+/* clang-format on */
+
+/* ---- The generic check --------------------------------------------- */
+
+/* Append printf-style to buf (size n), never overflowing. */
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t n,
+                                                         const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
+}
+
+/* "a", "b" or "c" from a NULL-ended list (the first n; 0: all). */
+static void append_choices(char *buf, size_t size, const char *const *list,
+                           int n)
+{
+	int count = 0;
+
+	while (list[count] != NULL && (n == 0 || count < n))
+		count++;
+	for (int i = 0; i < count; i++)
+		append(buf, size, "%s\"%s\"",
+		       i == 0           ? ""
+		       : i == count - 1 ? " or "
+		                        : ", ",
+		       list[i]);
+}
+
+/* The range part of an integer key: "10..60000 (milliseconds)". */
+static void append_range(char *buf, size_t size, const struct key *k)
+{
+	if (k->set != NULL) {
+		append(buf, size, "one of ");
+		for (int i = 0; k->set[i] != 0; i++)
+			append(buf, size, "%s%lld", i ? ", " : "", k->set[i]);
+	} else {
+		append(buf, size, "%lld..%lld", k->min, k->max);
+	}
+	if (k->unit != NULL)
+		append(buf, size, " (%s)", k->unit);
+}
+
+/* What a key expects, e.g. "an integer 10..60000 (milliseconds)". */
+static void expectation(const struct key *k, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	switch (k->type) {
+	case K_STRING:
+		append(buf, size, "a string");
+		if (k->choices != NULL) {
+			append(buf, size, ": ");
+			append_choices(buf, size, k->choices, k->nshown);
+		} else if (k->hint != NULL) {
+			append(buf, size, ", %s", k->hint);
+		}
+		break;
+	case K_INT:
+		append(buf, size, "an integer ");
+		append_range(buf, size, k);
+		break;
+	case K_FLOAT:
+		append(buf, size, "a number");
+		break;
+	case K_BOOL:
+		append(buf, size, "true or false");
+		break;
+	case K_LIST:
+		append(buf, size, "a list ( { ... }, ... )");
+		break;
+	case K_GROUP:
+		append(buf, size, "a group { ... }");
+		break;
+	}
+}
+
+/* What a setting is, for "got ...": its value when it is a scalar. */
+static void got(const config_setting_t *s, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		append(buf, size, "%lld", config_setting_get_int64(s));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		append(buf, size, "%g", config_setting_get_float(s));
+		break;
+	case CONFIG_TYPE_STRING:
+		append(buf, size, "\"%s\"", config_setting_get_string(s));
+		break;
+	case CONFIG_TYPE_BOOL:
+		append(buf, size, "%s",
+		       config_setting_get_bool(s) ? "true" : "false");
+		break;
+	case CONFIG_TYPE_GROUP:
+		append(buf, size, "a group");
+		break;
+	case CONFIG_TYPE_LIST:
+		append(buf, size, "a list");
+		break;
+	case CONFIG_TYPE_ARRAY:
+		append(buf, size, "an array");
+		break;
+	default:
+		append(buf, size, "nothing");
+		break;
+	}
+}
+
+static bool in_scope(const struct key *k, enum scope scope)
+{
+	return k->scope == SCOPE_ANY || scope == SCOPE_ANY || k->scope == scope;
+}
+
+/* Levenshtein distance, for "did you mean"; large for long names. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[NAME_MAX_LEN + 1];
+
+	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
+		return (size_t)-1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_key(struct ctx *x, const config_setting_t *m,
+                        const char *label, const struct key *keys, size_t n,
+                        enum scope scope)
+{
+	const char *name = config_setting_name(m);
+	const struct key *best = NULL;
+	size_t best_d = (size_t)-1;
+	char allowed[512] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (!in_scope(&keys[i], scope))
+			continue;
+		size_t d = distance(name, keys[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = &keys[i];
+		}
+		append(allowed, sizeof(allowed), "%s%s", *allowed ? ", " : "",
+		       keys[i].name);
+	}
+	if (best != NULL && best_d <= 2 && best_d < strlen(best->name))
+		err_at(x, m, label,
+		       "unknown setting \"%s\" (did you mean \"%s\"?)", name,
+		       best->name);
+	else
+		err_at(x, m, label, "unknown setting \"%s\" (allowed: %s)",
+		       name, allowed);
+}
+
+static void check_key(struct ctx *x, const config_setting_t *g,
+                      const struct key *k, const char *label, enum scope scope,
+                      struct val *v)
+{
+	const config_setting_t *m =
+	        g != NULL ? config_setting_get_member(g, k->name) : NULL;
+	char want[512], have[256];
+
+	memset(v, 0, sizeof(*v));
+	if (!in_scope(k, scope))
+		return; /* reported as not applying to this kind of bus */
+	expectation(k, want, sizeof(want));
+	if (m == NULL) {
+		if (k->required &&
+		    (k->scope == SCOPE_ANY || scope != SCOPE_ANY))
+			err_at(x, g, label,
+			       "missing required setting \"%s\": %s", k->name,
+			       want);
+		else
+			*v = (struct val){.ok = true,
+			                  .i = k->def,
+			                  .f = k->fdef,
+			                  .str = k->sdef};
+		return;
+	}
+	v->s = m;
+	got(m, have, sizeof(have));
+	int t = config_setting_type(m);
+	bool type_ok = false;
+	switch (k->type) {
+	case K_STRING:
+		type_ok = t == CONFIG_TYPE_STRING;
+		break;
+	case K_INT:
+		type_ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+		break;
+	case K_FLOAT:
+		type_ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+		          t == CONFIG_TYPE_FLOAT;
+		break;
+	case K_BOOL:
+		type_ok = t == CONFIG_TYPE_BOOL;
+		break;
+	case K_LIST:
+		/* an empty array "[]" is an empty list to the user */
+		type_ok = t == CONFIG_TYPE_LIST ||
+		          (t == CONFIG_TYPE_ARRAY &&
+		           config_setting_length(m) == 0);
+		break;
+	case K_GROUP:
+		type_ok = t == CONFIG_TYPE_GROUP;
+		break;
+	}
+	if (!type_ok) {
+		err_at(x, m, label, "%s must be %s, got %s", k->name, want,
+		       have);
+		return;
+	}
+	switch (k->type) {
+	case K_STRING:
+		v->str = config_setting_get_string(m);
+		if (k->choices != NULL) {
+			bool found = false;
+			for (int i = 0; k->choices[i] != NULL; i++)
+				found |= strcmp(v->str, k->choices[i]) == 0;
+			if (!found) {
+				want[0] = '\0';
+				append_choices(want, sizeof(want), k->choices,
+				               k->nshown);
+				err_at(x, m, label, "%s must be %s, got %s",
+				       k->name, want, have);
+				return;
+			}
+		}
+		break;
+	case K_INT: {
+		v->i = config_setting_get_int64(m);
+		bool in_range =
+		        k->set == NULL && v->i >= k->min && v->i <= k->max;
+		for (int i = 0; k->set != NULL && k->set[i] != 0; i++)
+			in_range |= v->i == k->set[i];
+		if (!in_range) {
+			want[0] = '\0';
+			append_range(want, sizeof(want), k);
+			err_at(x, m, label, "%s must be %s, got %s", k->name,
+			       want, have);
+			return;
+		}
+		break;
+	}
+	case K_FLOAT:
+		v->f = t == CONFIG_TYPE_FLOAT
+		               ? config_setting_get_float(m)
+		               : (double)config_setting_get_int64(m);
+		break;
+	case K_BOOL:
+		v->i = config_setting_get_bool(m);
+		break;
+	case K_LIST:
+	case K_GROUP:
+		break;
+	}
+	v->ok = true;
+}
+
+/*
+ * Check group g (NULL: an absent group, every key takes its default)
+ * against keys: unknown keys, keys of another kind of bus, missing required
+ * keys, types and ranges. Fills v[i] for keys[i].
+ */
+static void check_group(struct ctx *x, const config_setting_t *g,
+                        const struct key *keys, size_t n, const char *label,
+                        enum scope scope, struct val *v)
+{
+	int len = g != NULL ? config_setting_length(g) : 0;
+
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *m =
+		        config_setting_get_elem(g, (unsigned)i);
+		const struct key *k = NULL;
+		for (size_t j = 0; j < n && k == NULL; j++)
+			if (strcmp(config_setting_name(m), keys[j].name) == 0)
+				k = &keys[j];
+		if (k == NULL)
+			unknown_key(x, m, label, keys, n, scope);
+		else if (!in_scope(k, scope))
+			err_at(x, m, label, "%s applies to %s buses only",
+			       k->name, k->scope == SCOPE_TCP ? "tcp" : "rtu");
+	}
+	for (size_t i = 0; i < n; i++)
+		check_key(x, g, &keys[i], label, scope, &v[i]);
+}
+
+/* ---- Checks beyond the tables -------------------------------------- */
+
+/* A name that can be an MQTT topic level and a file name. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+		      *p == '-'))
+			return false;
+	return true;
+}
+
+/* Copy a name-like value after checking it; NULL when invalid. */
+static char *name_value(struct ctx *x, const struct val *v, const char *label,
+                        const char *what)
+{
+	if (!v->ok)
+		return NULL;
+	if (!valid_name(v->str)) {
+		err_at(x, v->s, label,
+		       "%s \"%s\" must be 1..%d characters of "
+		       "A-Z a-z 0-9 _ . -",
+		       what, v->str, NAME_MAX_LEN);
+		return NULL;
+	}
+	return dup(x, v->str);
+}
+
+/* The string member "key" of g, whatever else is wrong, for labels and
+ * references; NULL when absent or not a string. */
+static const char *peek_string(const config_setting_t *g, const char *key)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+
+	if (m == NULL || config_setting_type(m) != CONFIG_TYPE_STRING)
+		return NULL;
+	return config_setting_get_string(m);
+}
+
+/* An element of a list that must be a group. */
+static bool is_group_elem(struct ctx *x, const config_setting_t *e,
+                          const char *label, const char *list, int i)
+{
+	char have[256];
+
+	if (config_setting_type(e) == CONFIG_TYPE_GROUP)
+		return true;
+	got(e, have, sizeof(have));
+	err_at(x, e, label, "%s: element %d must be a group { ... }, got %s",
+	       list, i + 1, have);
+	return false;
+}
+
+static const char *table_word(enum bus_table t, bool plural)
+{
+	switch (t) {
+	case BUS_COILS:
+		return plural ? "coils" : "coil";
+	case BUS_DISCRETE_INPUTS:
+		return plural ? "discrete inputs" : "discrete input";
+	case BUS_INPUT_REGISTERS:
+		return plural ? "input registers" : "input register";
+	case BUS_HOLDING_REGISTERS:
+		return plural ? "holding registers" : "holding register";
+	}
+	return "?";
+}
+
+static bool is_register_table(enum bus_table t)
+{
+	return t == BUS_INPUT_REGISTERS || t == BUS_HOLDING_REGISTERS;
+}
+
+/* "input registers 0..1" or "coil 5" */
+static void span(char *buf, size_t size, enum bus_table t, unsigned first,
+                 unsigned last)
+{
+	buf[0] = '\0';
+	if (first == last)
+		append(buf, size, "%s %u", table_word(t, false), first);
+	else
+		append(buf, size, "%s %u..%u", table_word(t, true), first,
+		       last);
+}
+
+/* ---- Storage ------------------------------------------------------- */
+
+static void load_storage(struct ctx *x, const struct val *sv, struct config *c)
+{
+	struct val v[S_N];
+
+	/* absent: defaults; present but not a group: already an error */
+	check_group(x, sv->ok ? sv->s : NULL, storage_keys, S_N, "storage",
+	            SCOPE_ANY, v);
+	c->batch_max = (int)v[S_BATCH_MAX].i;
+	c->batch_ms = (int)v[S_BATCH_MS].i;
+	c->queue_size = (int)v[S_QUEUE_SIZE].i;
+	c->retention_days = (int)v[S_RETENTION].i;
+	c->queue_full =
+	        v[S_QUEUE_FULL].ok && strcmp(v[S_QUEUE_FULL].str, "block") == 0
+	                ? QUEUE_BLOCK
+	                : QUEUE_DROP_OLDEST;
+}
+
+/* ---- Buses --------------------------------------------------------- */
+
+struct bus_info {
+	const config_setting_t *g;
+	const char *raw_name; /* as written, even if invalid */
+	const config_setting_t *name_s;
+	bool kind_ok;
+};
+
+static void load_bus(struct ctx *x, const config_setting_t *g, int i,
+                     struct cfg_bus *b, struct bus_info *bi)
+{
+	struct val v[B_N];
+	char label[128];
+	const char *type = peek_string(g, "type");
+	enum scope scope = SCOPE_ANY;
+
+	bi->g = g;
+	bi->raw_name = peek_string(g, "name");
+	if (bi->raw_name != NULL)
+		snprintf(label, sizeof(label), "bus \"%s\"", bi->raw_name);
+	else
+		snprintf(label, sizeof(label), "bus #%d", i + 1);
+	if (type != NULL && strcmp(type, "tcp") == 0)
+		scope = SCOPE_TCP;
+	else if (type != NULL && strcmp(type, "rtu") == 0)
+		scope = SCOPE_RTU;
+	check_group(x, g, bus_keys, B_N, label, scope, v);
+
+	b->line = setting_line(g);
+	b->name = name_value(x, &v[B_NAME], label, "name");
+	bi->name_s = v[B_NAME].s;
+	bi->kind_ok = v[B_TYPE].ok;
+	b->params.kind = scope == SCOPE_RTU ? BUS_RTU : BUS_TCP;
+	b->params.timeout_ms = (int)v[B_TIMEOUT].i;
+	b->backoff_max_ms = (int)v[B_BACKOFF].i;
+	if (scope == SCOPE_TCP) {
+		if (v[B_HOST].ok && v[B_HOST].str[0] == '\0')
+			err_at(x, v[B_HOST].s, label, "host must not be empty");
+		else if (v[B_HOST].ok)
+			b->params.host = dup(x, v[B_HOST].str);
+		b->params.port = (int)v[B_PORT].i;
+		b->connect_per_poll = v[B_CONNECT_PER_POLL].i != 0;
+	} else if (scope == SCOPE_RTU) {
+		if (v[B_DEVICE].ok && v[B_DEVICE].str[0] == '\0')
+			err_at(x, v[B_DEVICE].s, label,
+			       "device must not be empty");
+		else if (v[B_DEVICE].ok)
+			b->params.device = dup(x, v[B_DEVICE].str);
+		b->params.baud = (int)v[B_BAUD].i;
+		b->params.parity = v[B_PARITY].ok ? v[B_PARITY].str[0] : 'E';
+		b->params.data_bits = (int)v[B_DATA_BITS].i;
+		b->params.stop_bits = (int)v[B_STOP_BITS].i;
+		b->turnaround_ms = (int)v[B_TURNAROUND].i;
+		b->silence_margin_us = (int)v[B_SILENCE].i;
+	}
+}
+
+/* Bus names unique; one bus per endpoint (a TCP host:port, a serial
+ * device), since a bus is one endpoint polled by one thread. */
+static void check_buses(struct ctx *x, const struct config *c,
+                        const struct bus_info *bi)
+{
+	char label[128], ep[320];
+
+	for (int i = 0; i < c->nbuses; i++) {
+		const struct cfg_bus *b = &c->buses[i];
+		for (int j = 0; j < i; j++) {
+			const struct cfg_bus *a = &c->buses[j];
+			if (b->name != NULL && a->name != NULL &&
+			    strcmp(a->name, b->name) == 0) {
+				err_at(x, bi[i].name_s, "",
+				       "duplicate bus name \"%s\" (first at "
+				       "line %d)",
+				       b->name, setting_line(bi[j].name_s));
+				break;
+			}
+		}
+		for (int j = 0; j < i; j++) {
+			const struct bus_params *pa = &c->buses[j].params,
+			                        *pb = &b->params;
+			if (!bi[i].kind_ok || !bi[j].kind_ok ||
+			    pa->kind != pb->kind)
+				continue;
+			if (pb->kind == BUS_TCP) {
+				if (!pa->host || !pb->host ||
+				    strcmp(pa->host, pb->host) != 0 ||
+				    pa->port != pb->port)
+					continue;
+				snprintf(ep, sizeof(ep), "tcp %s:%d", pb->host,
+				         pb->port);
+			} else {
+				if (!pa->device || !pb->device ||
+				    strcmp(pa->device, pb->device) != 0)
+					continue;
+				snprintf(ep, sizeof(ep), "device %s",
+				         pb->device);
+			}
+			snprintf(label, sizeof(label), "bus \"%s\"",
+			         bi[i].raw_name ? bi[i].raw_name : "?");
+			err_at(x, bi[i].g, label,
+			       "%s is already bus \"%s\" (line %d): a bus is "
+			       "one endpoint, put its instruments on one bus",
+			       ep, bi[j].raw_name ? bi[j].raw_name : "?",
+			       c->buses[j].line);
+			break;
+		}
+	}
+}
+
+/* ---- Channels ------------------------------------------------------ */
+
+/* What the cross checks of an instrument need of each channel. */
+struct chan_info {
+	const config_setting_t *name_s;
+	bool loc_ok; /* table, address and size known and valid */
+	unsigned first, last;
+	int bit; /* type bit in a register: the bit; else -1 */
+};
+
+/* "bit", "int16", ... or "string" */
+static void type_list(char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int t = DECODE_BIT; t <= DECODE_STRING; t++)
+		append(buf, size, "%s\"%s\"",
+		       t == DECODE_BIT      ? ""
+		       : t == DECODE_STRING ? " or "
+		                            : ", ",
+		       decode_type_name((enum decode_type)t));
+}
+
+/* The orders decode_order_parse() takes for spec's type, for messages. */
+static const char *order_help(const struct decode_spec *spec)
+{
+	switch (decode_words(spec)) {
+	case 2:
+		return "4 distinct letters A-D, e.g. \"ABCD\", \"CDAB\", "
+		       "\"BADC\", \"DCBA\"";
+	case 4:
+		return "8 distinct letters A-H, e.g. \"ABCDEFGH\", "
+		       "\"GHEFCDAB\", or one of \"ABCD\", \"CDAB\", \"BADC\", "
+		       "\"DCBA\"";
+	default:
+		return "\"AB\" or \"BA\" (or one of \"ABCD\", \"CDAB\", "
+		       "\"BADC\", \"DCBA\")";
+	}
+}
+
+/* Where the channel's value is: table + address, or a register number. */
+static bool channel_location(struct ctx *x, const config_setting_t *g,
+                             const struct val *v, const char *label,
+                             struct cfg_channel *ch)
+{
+	const struct val *reg = &v[C_REGISTER], *tab = &v[C_TABLE],
+	                 *addr = &v[C_ADDRESS];
+	char want[256];
+
+	if (reg->s != NULL && (tab->s != NULL || addr->s != NULL)) {
+		err_at(x, reg->s, label,
+		       "give either register or table and address, not both");
+		return false;
+	}
+	if (reg->s != NULL) {
+		if (!reg->ok)
+			return false;
+		if (bus_register_number(reg->str, &ch->table, &ch->address) ==
+		    -1) {
+			err_at(x, reg->s, label,
+			       "register \"%s\" is not a register number: 5 "
+			       "digits 00001-09999 (coils), 10001-19999 "
+			       "(discrete inputs), 30001-39999 (input "
+			       "registers), 40001-49999 (holding registers), "
+			       "or 6 digits 000001-065536, 100001-165536, "
+			       "300001-365536, 400001-465536",
+			       reg->str);
+			return false;
+		}
+		return true;
+	}
+	if (tab->s == NULL && addr->s == NULL) {
+		err_at(x, g, label,
+		       "missing register location: give table and address, "
+		       "or register");
+		return false;
+	}
+	if (tab->s == NULL || addr->s == NULL) {
+		const struct key *k =
+		        &channel_keys[tab->s ? C_ADDRESS : C_TABLE];
+		expectation(k, want, sizeof(want));
+		err_at(x, g, label, "missing required setting \"%s\": %s",
+		       k->name, want);
+		return false;
+	}
+	if (!tab->ok || !addr->ok)
+		return false;
+	for (int i = 0; table_names[i] != NULL; i++)
+		if (strcmp(tab->str, table_names[i]) == 0)
+			ch->table = table_of[i];
+	ch->address = (uint16_t)addr->i;
+	return true;
+}
+
+static void load_channel(struct ctx *x, const config_setting_t *g, int i,
+                         const char *inst_label, uint32_t index,
+                         struct cfg_channel *ch, struct chan_info *ci)
+{
+	struct val v[C_N];
+	char label[256], want[512];
+	const char *name = peek_string(g, "name");
+	enum decode_type type = DECODE_UINT16;
+	bool type_ok = false;
+
+	if (name != NULL)
+		snprintf(label, sizeof(label), "%s channel \"%s\"", inst_label,
+		         name);
+	else
+		snprintf(label, sizeof(label), "%s channel #%d", inst_label,
+		         i + 1);
+	check_group(x, g, channel_keys, C_N, label, SCOPE_ANY, v);
+
+	ch->line = setting_line(g);
+	ch->index = index;
+	ch->name = name_value(x, &v[C_NAME], label, "name");
+	ch->unit = v[C_UNIT].ok ? dup(x, v[C_UNIT].str) : NULL;
+	ci->name_s = v[C_NAME].s;
+	ci->bit = -1;
+	if (v[C_TYPE].ok) {
+		type_ok = decode_type_parse(v[C_TYPE].str, &type) == 0;
+		if (!type_ok) {
+			type_list(want, sizeof(want));
+			err_at(x, v[C_TYPE].s, label,
+			       "type must be %s, got \"%s\"", want,
+			       v[C_TYPE].str);
+		}
+	}
+	decode_spec_init(&ch->spec, type);
+	bool loc_ok = channel_location(x, g, v, label, ch);
+	const char *tname = decode_type_name(type);
+	bool reg_table = is_register_table(ch->table);
+
+	/* type against table, bit, words */
+	if (type_ok && loc_ok && !reg_table && type != DECODE_BIT) {
+		err_at(x, v[C_TYPE].s, label,
+		       "type must be \"bit\" for %s (one bit per address), got "
+		       "\"%s\"",
+		       table_word(ch->table, true), v[C_TYPE].str);
+		loc_ok = false;
+	}
+	if (v[C_BIT].s != NULL) {
+		if (type_ok && type != DECODE_BIT)
+			err_at(x, v[C_BIT].s, label,
+			       "bit applies to type bit only, not %s", tname);
+		else if (loc_ok && !reg_table)
+			err_at(x, v[C_BIT].s, label,
+			       "bit does not apply to %s (one bit per address)",
+			       table_word(ch->table, true));
+		else if (v[C_BIT].ok)
+			ch->spec.bit = (uint8_t)v[C_BIT].i;
+	} else if (type_ok && type == DECODE_BIT && loc_ok && reg_table) {
+		expectation(&channel_keys[C_BIT], want, sizeof(want));
+		err_at(x, g, label,
+		       "missing required setting \"bit\": %s, for type bit in "
+		       "a register",
+		       want);
+	}
+	if (v[C_WORDS].s != NULL) {
+		if (type_ok && type != DECODE_STRING)
+			err_at(x, v[C_WORDS].s, label,
+			       "words applies to type string only, not %s",
+			       tname);
+		else if (v[C_WORDS].ok)
+			ch->spec.string_words = (uint8_t)v[C_WORDS].i;
+		else
+			loc_ok = false;
+	} else if (type_ok && type == DECODE_STRING) {
+		expectation(&channel_keys[C_WORDS], want, sizeof(want));
+		err_at(x, g, label,
+		       "missing required setting \"words\": %s, for type "
+		       "string",
+		       want);
+		loc_ok = false;
+	}
+
+	/* byte order, scale, offset */
+	if (v[C_ORDER].s != NULL && type_ok) {
+		if (type == DECODE_BIT)
+			err_at(x, v[C_ORDER].s, label,
+			       "order does not apply to type bit");
+		else if (v[C_ORDER].ok &&
+		         decode_order_parse(&ch->spec, v[C_ORDER].str) == -1)
+			err_at(x, v[C_ORDER].s, label,
+			       "order \"%s\" is not a byte order for %s: %s",
+			       v[C_ORDER].str, tname, order_help(&ch->spec));
+	}
+	if (type_ok && type == DECODE_STRING) {
+		if (v[C_SCALE].s != NULL)
+			err_at(x, v[C_SCALE].s, label,
+			       "scale does not apply to type string");
+		if (v[C_OFFSET].s != NULL)
+			err_at(x, v[C_OFFSET].s, label,
+			       "offset does not apply to type string");
+	}
+	if (v[C_SCALE].ok && (!isfinite(v[C_SCALE].f) || v[C_SCALE].f == 0))
+		err_at(x, v[C_SCALE].s, label,
+		       "scale must be a finite non-zero number, got %g",
+		       v[C_SCALE].f);
+	else if (v[C_SCALE].ok)
+		ch->spec.scale = v[C_SCALE].f;
+	if (v[C_OFFSET].ok && !isfinite(v[C_OFFSET].f))
+		err_at(x, v[C_OFFSET].s, label,
+		       "offset must be a finite number, got %g", v[C_OFFSET].f);
+	else if (v[C_OFFSET].ok)
+		ch->spec.offset = v[C_OFFSET].f;
+
+	/* the registers it spans */
+	if (!type_ok || !loc_ok)
+		return;
+	unsigned words = decode_words(&ch->spec);
+	unsigned last = ch->address + (words > 0 ? words : 1) - 1;
+	if (last > 65535) {
+		err_at(x, v[C_REGISTER].s ? v[C_REGISTER].s : v[C_ADDRESS].s,
+		       label,
+		       "%s at %s %u needs %u registers and runs past address "
+		       "65535",
+		       tname, table_word(ch->table, false), ch->address, words);
+		return;
+	}
+	ci->loc_ok = true;
+	ci->first = ch->address;
+	ci->last = last;
+	if (type == DECODE_BIT && reg_table)
+		ci->bit = ch->spec.bit;
+}
+
+/* Channel names unique in the instrument; no two channels reading the
+ * same registers, except different bits of one register. */
+static void check_channels(struct ctx *x, const struct cfg_instrument *in,
+                           const struct chan_info *ci, const char *label)
+{
+	char sa[64], sb[64], cl[256];
+
+	for (int i = 0; i < in->nchannels; i++) {
+		const struct cfg_channel *b = &in->channels[i];
+		if (b->name != NULL)
+			snprintf(cl, sizeof(cl), "%s channel \"%s\"", label,
+			         b->name);
+		else
+			snprintf(cl, sizeof(cl), "%s channel #%d", label,
+			         i + 1);
+		for (int j = 0; j < i; j++) {
+			const struct cfg_channel *a = &in->channels[j];
+			if (a->name && b->name &&
+			    strcmp(a->name, b->name) == 0) {
+				err_at(x, ci[i].name_s, label,
+				       "duplicate channel name \"%s\" "
+				       "(first at line %d)",
+				       b->name, setting_line(ci[j].name_s));
+				break;
+			}
+		}
+		for (int j = 0; j < i; j++) {
+			const struct cfg_channel *a = &in->channels[j];
+			if (!ci[i].loc_ok || !ci[j].loc_ok ||
+			    a->table != b->table || ci[i].first > ci[j].last ||
+			    ci[j].first > ci[i].last)
+				continue;
+			if (ci[i].bit >= 0 && ci[j].bit >= 0 &&
+			    ci[i].bit != ci[j].bit)
+				continue; /* two bits of one register */
+			span(sb, sizeof(sb), b->table, ci[i].first, ci[i].last);
+			if (ci[i].bit >= 0 && ci[j].bit >= 0) {
+				err_at(x, ci[i].name_s, cl,
+				       "%s bit %d is also read by channel "
+				       "\"%s\" (line %d)",
+				       sb, ci[i].bit, a->name, a->line);
+				continue;
+			}
+			span(sa, sizeof(sa), a->table, ci[j].first, ci[j].last);
+			err_at(x, ci[i].name_s, cl,
+			       "%s overlap%s channel \"%s\" (line %d, %s)", sb,
+			       ci[i].first == ci[i].last ? "s" : "", a->name,
+			       a->line, sa);
+		}
+	}
+}
+
+/* ---- Instruments --------------------------------------------------- */
+
+struct inst_info {
+	const config_setting_t *id_s, *unit_s;
+	bool unit_ok; /* bus and unit_id known and valid */
+};
+
+static void load_instrument(struct ctx *x, const config_setting_t *g, int i,
+                            struct config_priv *p, struct cfg_instrument *in,
+                            struct inst_info *ii, const struct bus_info *bi,
+                            uint32_t *next)
+{
+	struct config *c = &p->c;
+	struct val v[I_N];
+	char label[128];
+	const char *id = peek_string(g, "id");
+
+	if (id != NULL)
+		snprintf(label, sizeof(label), "instrument \"%s\"", id);
+	else
+		snprintf(label, sizeof(label), "instrument #%d", i + 1);
+	check_group(x, g, instrument_keys, I_N, label, SCOPE_ANY, v);
+
+	in->line = setting_line(g);
+	in->id = name_value(x, &v[I_ID], label, "id");
+	ii->id_s = v[I_ID].s;
+	in->bus = -1;
+	in->unit_id = (int)v[I_UNIT_ID].i;
+	in->interval_ms = (int)v[I_INTERVAL].i;
+	in->max_gap = (int)v[I_MAX_GAP].i;
+	in->model = v[I_MODEL].ok ? dup(x, v[I_MODEL].str) : NULL;
+	in->serial = v[I_SERIAL].ok ? dup(x, v[I_SERIAL].str) : NULL;
+	in->owner = v[I_OWNER].ok ? dup(x, v[I_OWNER].str) : NULL;
+	in->location = v[I_LOCATION].ok ? dup(x, v[I_LOCATION].str) : NULL;
+
+	if (v[I_BUS].ok) {
+		for (int b = 0; b < c->nbuses && in->bus < 0; b++)
+			if (bi[b].raw_name &&
+			    strcmp(bi[b].raw_name, v[I_BUS].str) == 0)
+				in->bus = b;
+		if (in->bus < 0) {
+			char names[512] = "";
+			for (int b = 0; b < c->nbuses; b++)
+				if (bi[b].raw_name != NULL)
+					append(names, sizeof(names), "%s%s",
+					       *names ? ", " : "",
+					       bi[b].raw_name);
+			err_at(x, v[I_BUS].s, label,
+			       "unknown bus \"%s\" (buses: %s)", v[I_BUS].str,
+			       *names ? names : "none");
+		}
+	}
+	ii->unit_s = v[I_UNIT_ID].s;
+	ii->unit_ok = v[I_UNIT_ID].ok && in->bus >= 0 && bi[in->bus].kind_ok;
+	if (ii->unit_ok && c->buses[in->bus].params.kind == BUS_RTU &&
+	    (in->unit_id < 1 || in->unit_id > 247)) {
+		err_at(x, v[I_UNIT_ID].s, label,
+		       "unit_id must be 1..247 on an rtu bus (0 is broadcast), "
+		       "got %d",
+		       in->unit_id);
+		ii->unit_ok = false;
+	}
+	/* Modbus TCP: 1..247 as on a serial line behind a gateway, 0, or 255
+	 * (the "no unit" of a plain TCP device); libmodbus refuses 248..254. */
+	if (ii->unit_ok && c->buses[in->bus].params.kind == BUS_TCP &&
+	    in->unit_id > 247 && in->unit_id != 255) {
+		err_at(x, v[I_UNIT_ID].s, label,
+		       "unit_id must be 0..247 or 255 on a tcp bus, got %d",
+		       in->unit_id);
+		ii->unit_ok = false;
+	}
+
+	/* channels: their slots were reserved in p->channels */
+	const config_setting_t *list =
+	        v[I_CHANNELS].ok ? v[I_CHANNELS].s : NULL;
+	int n = list != NULL ? config_setting_length(list) : 0;
+	if (list != NULL && n == 0)
+		err_at(x, list, label,
+		       "channels must list at least one channel");
+	if (n == 0)
+		return;
+	struct chan_info *ci = calloc((size_t)n, sizeof(*ci));
+	if (ci == NULL) {
+		x->oom = true;
+		return;
+	}
+	in->channels = &p->channels[*next];
+	in->nchannels = n;
+	for (int k = 0; k < n; k++) {
+		const config_setting_t *e =
+		        config_setting_get_elem(list, (unsigned)k);
+		p->inst_of[*next] = i;
+		in->channels[k].line = setting_line(e);
+		in->channels[k].index = *next;
+		if (is_group_elem(x, e, label, "channels", k))
+			load_channel(x, e, k, label, *next, &in->channels[k],
+			             &ci[k]);
+		(*next)++;
+	}
+	check_channels(x, in, ci, label);
+	free(ci);
+}
+
+/* Instrument ids unique; one instrument per unit id on a bus. */
+static void check_instruments(struct ctx *x, const struct config *c,
+                              const struct inst_info *ii)
+{
+	for (int i = 0; i < c->ninstruments; i++) {
+		const struct cfg_instrument *b = &c->instruments[i];
+		for (int j = 0; j < i; j++) {
+			const struct cfg_instrument *a = &c->instruments[j];
+			if (a->id && b->id && strcmp(a->id, b->id) == 0) {
+				err_at(x, ii[i].id_s, "",
+				       "duplicate instrument id \"%s\" (first "
+				       "at line %d)",
+				       b->id, setting_line(ii[j].id_s));
+				break;
+			}
+		}
+		for (int j = 0; j < i; j++) {
+			const struct cfg_instrument *a = &c->instruments[j];
+			if (!ii[i].unit_ok || !ii[j].unit_ok ||
+			    a->bus != b->bus || a->unit_id != b->unit_id)
+				continue;
+			err_at(x, ii[i].unit_s, "",
+			       "instrument \"%s\": unit_id %d on bus \"%s\" is "
+			       "already instrument \"%s\" (line %d)",
+			       b->id ? b->id : "?", b->unit_id,
+			       c->buses[b->bus].name ? c->buses[b->bus].name
+			                             : "?",
+			       a->id ? a->id : "?", a->line);
+			break;
+		}
+	}
+}
+
+/* ---- The whole file ------------------------------------------------ */
+
+/* Channel slots to reserve: the channels lists of all instruments. */
+static size_t count_channels(const config_setting_t *list)
+{
+	int n = list != NULL ? config_setting_length(list) : 0;
+	size_t total = 0;
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e =
+		        config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			continue;
+		const config_setting_t *ch =
+		        config_setting_get_member(e, "channels");
+		if (ch != NULL && config_setting_type(ch) == CONFIG_TYPE_LIST)
+			total += (size_t)config_setting_length(ch);
+	}
+	return total;
+}
+
+static void validate(struct ctx *x, const config_t *lc, struct config_priv *p)
+{
+	struct config *c = &p->c;
+	struct val v[T_N];
+	struct bus_info *bi = NULL;
+	struct inst_info *ii = NULL;
+
+	check_group(x, config_root_setting(lc), top_keys, T_N, "", SCOPE_ANY,
+	            v);
+	c->site = name_value(x, &v[T_SITE], "", "site");
+	if (v[T_DATABASE].ok && v[T_DATABASE].str[0] == '\0')
+		err_at(x, v[T_DATABASE].s, "", "database must not be empty");
+	else if (v[T_DATABASE].ok)
+		c->database = dup(x, v[T_DATABASE].str);
+	load_storage(x, &v[T_STORAGE], c);
+
+	const config_setting_t *buses = v[T_BUSES].ok ? v[T_BUSES].s : NULL;
+	int nb = buses != NULL ? config_setting_length(buses) : 0;
+	if (buses != NULL && nb == 0)
+		err_at(x, buses, "", "buses must list at least one bus");
+	bi = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*bi));
+	c->buses = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*c->buses));
+	if (bi == NULL || c->buses == NULL)
+		goto oom;
+	c->nbuses = nb;
+	for (int i = 0; i < nb; i++) {
+		const config_setting_t *e =
+		        config_setting_get_elem(buses, (unsigned)i);
+		c->buses[i].line = setting_line(e);
+		bi[i].g = e;
+		if (is_group_elem(x, e, "", "buses", i))
+			load_bus(x, e, i, &c->buses[i], &bi[i]);
+	}
+	check_buses(x, c, bi);
+
+	const config_setting_t *insts =
+	        v[T_INSTRUMENTS].ok ? v[T_INSTRUMENTS].s : NULL;
+	int ni = insts != NULL ? config_setting_length(insts) : 0;
+	if (insts != NULL && ni == 0)
+		err_at(x, insts, "",
+		       "instruments must list at least one instrument");
+	p->nslots = count_channels(insts);
+	p->channels = calloc(p->nslots ? p->nslots : 1, sizeof(*p->channels));
+	p->inst_of = calloc(p->nslots ? p->nslots : 1, sizeof(*p->inst_of));
+	c->instruments =
+	        calloc(ni > 0 ? (size_t)ni : 1, sizeof(*c->instruments));
+	ii = calloc(ni > 0 ? (size_t)ni : 1, sizeof(*ii));
+	if (!p->channels || !p->inst_of || !c->instruments || !ii)
+		goto oom;
+	c->ninstruments = ni;
+	uint32_t next = 0;
+	for (int i = 0; i < ni; i++) {
+		const config_setting_t *e =
+		        config_setting_get_elem(insts, (unsigned)i);
+		c->instruments[i].line = setting_line(e);
+		c->instruments[i].bus = -1;
+		if (is_group_elem(x, e, "", "instruments", i))
+			load_instrument(x, e, i, p, &c->instruments[i], &ii[i],
+			                bi, &next);
+	}
+	assert(next <= p->nslots);
+	c->nchannels = (int)next;
+	check_instruments(x, c, ii);
+	free(bi);
+	free(ii);
+	return;
+oom:
+	x->oom = true;
+	free(bi);
+	free(ii);
+}
+
+struct config *config_load(const char *path, FILE *errs)
+{
+	struct ctx x = {.path = path};
+	struct config_priv *p = NULL;
+	struct stat st;
+	config_t lc;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		if (errs != NULL)
+			fprintf(errs, "%s: cannot open: %s\n", path,
+			        strerror(errno));
+		return NULL;
+	}
+	int is_dir = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+	fclose(f);
+	if (is_dir) {
+		if (errs != NULL)
+			fprintf(errs, "%s: cannot read: %s\n", path,
+			        strerror(EISDIR));
+		return NULL;
+	}
+
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		const char *file = config_error_file(&lc) != NULL
+		                           ? config_error_file(&lc)
+		                           : path;
+		if (errs != NULL &&
+		    config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			fprintf(errs, "%s: cannot read: %s\n", file,
+			        config_error_text(&lc));
+		else if (errs != NULL)
+			fprintf(errs, "%s:%d: %s\n", file,
+			        config_error_line(&lc), config_error_text(&lc));
+		config_destroy(&lc);
+		return NULL;
+	}
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->c.path = strdup(path)) == NULL)
+		x.oom = true;
+	else
+		validate(&x, &lc, p);
+	errors_print(&x, errs); /* before config_destroy: names its files */
+	bool failed = x.nerrs > 0 || x.oom;
+	errors_free(&x);
+	config_destroy(&lc);
+	if (failed) {
+		config_free(p != NULL ? &p->c : NULL);
+		return NULL;
+	}
+	return &p->c;
+}
+
+void config_free(struct config *c)
+{
+	struct config_priv *p = (struct config_priv *)c;
+
+	if (c == NULL)
+		return;
+	for (int i = 0; c->buses != NULL && i < c->nbuses; i++) {
+		free(c->buses[i].name);
+		free((char *)c->buses[i].params.host);
+		free((char *)c->buses[i].params.device);
+	}
+	for (int i = 0; c->instruments != NULL && i < c->ninstruments; i++) {
+		struct cfg_instrument *in = &c->instruments[i];
+		free(in->id);
+		free(in->model);
+		free(in->serial);
+		free(in->owner);
+		free(in->location);
+	}
+	for (size_t i = 0; p->channels != NULL && i < p->nslots; i++) {
+		free(p->channels[i].name);
+		free(p->channels[i].unit);
+	}
+	free(p->channels);
+	free(p->inst_of);
+	free(c->buses);
+	free(c->instruments);
+	free(c->site);
+	free(c->database);
+	free(c->path);
+	free(p);
+}
+
+const struct cfg_channel *config_channel(const struct config *c, uint32_t index,
+                                         const struct cfg_instrument **inst)
+{
+	const struct config_priv *p = (const struct config_priv *)c;
+
+	assert(index < (uint32_t)c->nchannels);
+	if (index >= (uint32_t)c->nchannels) {
+		if (inst != NULL)
+			*inst = NULL;
+		return NULL;
+	}
+	if (inst != NULL)
+		*inst = &c->instruments[p->inst_of[index]];
+	return &p->channels[index];
+}

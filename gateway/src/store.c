@@ -1,0 +1,943 @@
+/*
+ * store.c - the SQLite database: schema and migrations, the configuration's
+ * instruments and channels, batched writes of readings and events,
+ * retention. See store.h for the contract and docs/SCHEMA.md for the
+ * tables and why readings are laid out as they are.
+ *
+ * Readings live in two tables behind one view. New rows are appended to
+ * readings_recent (a rowid table without any index: ~1 us per row whatever
+ * the channel). When it holds move_rows rows, the batch that crossed the
+ * line also moves all of them, sorted by (channel, ts), into
+ * readings_archive (WITHOUT ROWID, PRIMARY KEY (channel, ts)), so each
+ * channel's rows land together at the end of its own range of the B-tree
+ * instead of one row per page per transaction. The view `readings` is
+ * their UNION ALL. tools/bench/bench-store measures the alternatives.
+ *
+ * Threading: a struct store belongs to the one thread that opened it (the
+ * ingest thread in metrologd, the main thread of the metrolog tool); the
+ * connection is opened without SQLite's mutexes. Other processes may read
+ * the file at any time (WAL) and may write it (they then wait for each
+ * other up to the busy timeout).
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
+#define STORE_BUSY_MS        5000
+#define STORE_CACHE_KIB      16384 /* SQLite page cache, per connection */
+#define STORE_WAL_LIMIT      (64 * 1024 * 1024) /* WAL truncated to this */
+#define STORE_MOVE_MIN       65536 /* readings_recent rows before a move */
+#define STORE_MOVE_PER_CH    64    /* ... or this many per channel */
+#define STORE_MOVE_MAX       1048576
+#define STORE_MSG_MAX        512
+#define STORE_BLOCK          32 /* readings per multi-row INSERT */
+#define BLOCK_HEAD                                                             \
+	"INSERT INTO readings_recent (channel, ts, value, quality) VALUES "
+#define BLOCK_ROW "(?,?,?,?)"
+
+/*
+ * Migrations: migrations[v] takes the schema from version v to v + 1, in
+ * one transaction, after which PRAGMA user_version is v + 1. Append a step
+ * to change the schema; never edit a released one. docs/SCHEMA.md
+ * describes the result.
+ */
+static const char *const migrations[] = {
+        /* 0 -> 1: instruments, channels, readings, events */
+        "PRAGMA application_id = 1296846663;" /* STORE_APPLICATION_ID */
+        "CREATE TABLE instruments ("
+        "  id          INTEGER PRIMARY KEY,"
+        "  name        TEXT    NOT NULL UNIQUE,"
+        "  model       TEXT    NOT NULL DEFAULT '',"
+        "  serial      TEXT    NOT NULL DEFAULT '',"
+        "  owner       TEXT    NOT NULL DEFAULT '',"
+        "  location    TEXT    NOT NULL DEFAULT '',"
+        "  active      INTEGER NOT NULL DEFAULT 1,"
+        "  first_seen  INTEGER NOT NULL,"
+        "  last_config INTEGER NOT NULL);"
+        "CREATE TABLE channels ("
+        "  id            INTEGER PRIMARY KEY,"
+        "  instrument_id INTEGER NOT NULL REFERENCES instruments(id),"
+        "  name          TEXT    NOT NULL,"
+        "  unit          TEXT    NOT NULL DEFAULT '',"
+        "  reg_table     TEXT    NOT NULL,"
+        "  address       INTEGER NOT NULL,"
+        "  type          TEXT    NOT NULL,"
+        "  scale         REAL    NOT NULL DEFAULT 1,"
+        "  value_offset  REAL    NOT NULL DEFAULT 0,"
+        "  active        INTEGER NOT NULL DEFAULT 1,"
+        "  first_seen    INTEGER NOT NULL,"
+        "  last_config   INTEGER NOT NULL,"
+        "  UNIQUE (instrument_id, name));"
+        "CREATE TABLE qualities ("
+        "  code INTEGER PRIMARY KEY,"
+        "  name TEXT    NOT NULL UNIQUE);"
+        "INSERT INTO qualities VALUES (0, 'good'), (1, 'timeout'),"
+        "  (2, 'exception'), (3, 'crc'), (4, 'connect'), (5, 'reply'),"
+        "  (6, 'invalid'), (7, 'other');"
+        "CREATE TABLE readings_recent ("
+        "  channel INTEGER NOT NULL,"
+        "  ts      INTEGER NOT NULL,"
+        "  value   REAL,"
+        "  quality INTEGER NOT NULL);"
+        "CREATE TABLE readings_archive ("
+        "  channel INTEGER NOT NULL,"
+        "  ts      INTEGER NOT NULL,"
+        "  value   REAL,"
+        "  quality INTEGER NOT NULL,"
+        "  PRIMARY KEY (channel, ts)) WITHOUT ROWID;"
+        "CREATE VIEW readings AS"
+        "  SELECT channel, ts, value, quality FROM readings_archive"
+        "  UNION ALL"
+        "  SELECT channel, ts, value, quality FROM readings_recent;"
+        "CREATE TABLE events ("
+        "  id            INTEGER PRIMARY KEY,"
+        "  ts            INTEGER NOT NULL,"
+        "  instrument_id INTEGER NOT NULL REFERENCES instruments(id),"
+        "  channel_id    INTEGER REFERENCES channels(id),"
+        "  kind          TEXT    NOT NULL,"
+        "  detail        TEXT);"
+        "CREATE INDEX events_instrument_ts ON events (instrument_id, ts);",
+};
+
+#define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* The statements store_append() and store_retention() run, prepared once
+ * by store_open(); the order of stmt_sql[]. */
+enum {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_INSERT_READING,
+	S_INSERT_BLOCK,
+	S_INSERT_EVENT,
+	S_RECENT_ROWS,
+	S_MOVE,
+	S_CLEAR_RECENT,
+	S_PRUNE_RECENT,
+	S_NEXT_CHANNEL,
+	S_PRUNE_BOUND,
+	S_PRUNE_ARCHIVE,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+        [S_BEGIN] = "BEGIN IMMEDIATE",
+        [S_COMMIT] = "COMMIT",
+        [S_ROLLBACK] = "ROLLBACK",
+        [S_INSERT_READING] = "INSERT INTO readings_recent"
+                             " (channel, ts, value, quality)"
+                             " VALUES (?1, ?2, ?3, ?4)",
+        /* S_INSERT_BLOCK: built by prepare_all() */
+        [S_INSERT_EVENT] = "INSERT INTO events"
+                           " (ts, instrument_id, channel_id, kind, detail)"
+                           " VALUES (?1, ?2, NULL, ?3, ?4)",
+        /* rowids restart at 1 after S_CLEAR_RECENT: max is the count,
+         * give or take the rows retention removed */
+        [S_RECENT_ROWS] = "SELECT max(rowid) FROM readings_recent",
+        [S_MOVE] = "INSERT OR REPLACE INTO readings_archive"
+                   " SELECT channel, ts, value, quality"
+                   " FROM readings_recent ORDER BY channel, ts",
+        [S_CLEAR_RECENT] = "DELETE FROM readings_recent",
+        [S_PRUNE_RECENT] = "DELETE FROM readings_recent WHERE rowid IN"
+                           " (SELECT rowid FROM readings_recent"
+                           " WHERE ts < ?1 LIMIT ?2)",
+        [S_NEXT_CHANNEL] = "SELECT channel FROM readings_archive"
+                           " WHERE channel >= ?1 ORDER BY channel LIMIT 1",
+        /* the ts of the (?3 + 1)th oldest row before ?2: deleting below
+         * it deletes exactly ?3 rows */
+        [S_PRUNE_BOUND] = "SELECT ts FROM readings_archive"
+                          " WHERE channel = ?1 AND ts < ?2"
+                          " ORDER BY ts LIMIT 1 OFFSET ?3",
+        [S_PRUNE_ARCHIVE] = "DELETE FROM readings_archive"
+                            " WHERE channel = ?1 AND ts < ?2",
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	enum store_error error;
+	char message[STORE_MSG_MAX];
+	sqlite3_stmt *stmt[S_COUNT];
+	/* From the last store_sync_config(): row ids by config index. */
+	int64_t *channel_ids;
+	uint32_t nchannels;
+	int64_t *instrument_ids;
+	uint32_t ninstruments;
+	int64_t move_rows;     /* readings_recent rows that trigger a move */
+	int64_t prune_channel; /* where store_retention() goes on */
+};
+
+static enum store_error error_kind(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return STORE_OK;
+	case SQLITE_FULL:
+		return STORE_FULL;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	case SQLITE_IOERR:
+		return STORE_IO;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return STORE_CORRUPT;
+	default:
+		return STORE_OTHER;
+	}
+}
+
+static void set_error(struct store *st, enum store_error kind, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+
+static void set_error(struct store *st, enum store_error kind, const char *fmt,
+                      ...)
+{
+	va_list ap;
+	int n;
+
+	st->error = kind;
+	n = snprintf(st->message, sizeof(st->message), "%s: ", st->path);
+	if (n < 0 || (size_t)n >= sizeof(st->message))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(st->message + n, sizeof(st->message) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* Record the failure rc of what, with SQLite's message. */
+static void set_sqlite_error(struct store *st, int rc, const char *what)
+{
+	set_error(st, error_kind(rc), "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Step s to completion (it returns no row, or only the row(s) we ignore),
+ * then reset it. Returns 0, or -1 with the error recorded. */
+static int run(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		set_sqlite_error(st, rc, what);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Step s once for a single integer column. Returns 1 with *v set, 0 when
+ * there is no row (or the value is NULL), -1 on error. Resets s. */
+static int query_int(struct store *st, sqlite3_stmt *s, const char *what,
+                     int64_t *v)
+{
+	int rc = sqlite3_step(s), found = 0;
+
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*v = sqlite3_column_int64(s, 0);
+		found = 1;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		set_sqlite_error(st, rc, what);
+		found = -1;
+	}
+	sqlite3_reset(s);
+	return found;
+}
+
+static int exec(struct store *st, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int pragma_int(struct store *st, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), found;
+
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, sql);
+		return -1;
+	}
+	found = query_int(st, s, sql, v);
+	sqlite3_finalize(s);
+	if (found == 0)
+		*v = 0;
+	return found < 0 ? -1 : 0;
+}
+
+/* Roll back the transaction if SQLite has not already done so. */
+static void rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_step(st->stmt[S_ROLLBACK]);
+	sqlite3_reset(st->stmt[S_ROLLBACK]);
+}
+
+static int64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* ---- open, migrate ------------------------------------------------------ */
+
+static void refuse_newer(struct store *st, int64_t version)
+{
+	set_error(st, STORE_OTHER,
+	          "schema version %" PRId64 " is newer than this program "
+	          "knows (%d): use a newer metrolog",
+	          version, STORE_SCHEMA_VERSION);
+}
+
+/* Refuse files that are not ours and schemas newer than ours. */
+static int check_file(struct store *st, int64_t *version)
+{
+	int64_t app, tables;
+
+	/* The first statement that reads the file: a file that is not
+	 * SQLite fails here with SQLITE_NOTADB. */
+	if (pragma_int(st, "PRAGMA application_id", &app) < 0 ||
+	    pragma_int(st, "PRAGMA user_version", version) < 0 ||
+	    pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables) < 0) {
+		if (st->error == STORE_CORRUPT)
+			set_error(st, STORE_CORRUPT,
+			          "not a SQLite database, or damaged (%s)",
+			          sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (app != 0 && app != STORE_APPLICATION_ID) {
+		set_error(st, STORE_CORRUPT,
+		          "not a metrolog database (application_id %#" PRIx64
+		          ")",
+		          app);
+		return -1;
+	}
+	if (app == 0 && tables > 0) {
+		set_error(st, STORE_CORRUPT,
+		          "not a metrolog database (it has tables, but no "
+		          "metrolog application_id)");
+		return -1;
+	}
+	if (*version > STORE_SCHEMA_VERSION) {
+		refuse_newer(st, *version);
+		return -1;
+	}
+	return 0;
+}
+
+/* Apply migrations[from..] one transaction each. Another process may be
+ * migrating too: the version is read again under the write lock. */
+static int migrate(struct store *st, int64_t from)
+{
+	char sql[64];
+	int64_t v;
+
+	for (v = from; v < STORE_SCHEMA_VERSION; v++) {
+		int64_t now;
+		if (exec(st, "BEGIN IMMEDIATE", "migration") < 0)
+			return -1;
+		if (pragma_int(st, "PRAGMA user_version", &now) < 0)
+			goto fail;
+		if (now > STORE_SCHEMA_VERSION) {
+			refuse_newer(st, now);
+			goto fail;
+		}
+		if (now > v) { /* another process did this step */
+			v = now - 1;
+			if (exec(st, "COMMIT", "migration") < 0)
+				goto fail;
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %" PRId64,
+		         v + 1);
+		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) !=
+		            SQLITE_OK ||
+		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
+		            SQLITE_OK) {
+			set_error(st, error_kind(sqlite3_errcode(st->db)),
+			          "migration to schema version %" PRId64 ": %s",
+			          v + 1, sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int configure(struct store *st)
+{
+	char sql[160];
+	sqlite3_stmt *s;
+	int rc;
+	bool wal;
+
+	/* journal_mode answers with the mode in effect */
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
+	                        NULL);
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, "journal_mode");
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	wal = rc == SQLITE_ROW &&
+	      strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+	if (rc != SQLITE_ROW)
+		set_sqlite_error(st, rc, "journal_mode");
+	else if (!wal)
+		set_error(st, STORE_IO,
+		          "cannot use WAL mode (journal_mode is %s): is the "
+		          "file on a network file system?",
+		          sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (!wal)
+		return -1;
+	snprintf(sql, sizeof(sql),
+	         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
+	         STORE_CACHE_KIB, STORE_WAL_LIMIT);
+	return exec(st, sql, "pragmas");
+}
+
+static int prepare_all(struct store *st)
+{
+	/* INSERT ... VALUES (?, ?, ?, ?), ... STORE_BLOCK times */
+	char block[sizeof(BLOCK_HEAD) + STORE_BLOCK * sizeof(BLOCK_ROW)];
+	size_t len = strlen(BLOCK_HEAD);
+
+	memcpy(block, BLOCK_HEAD, len);
+	for (int k = 0; k < STORE_BLOCK; k++) {
+		memcpy(block + len, k ? "," BLOCK_ROW : BLOCK_ROW,
+		       strlen(BLOCK_ROW) + (k ? 1 : 0));
+		len += strlen(BLOCK_ROW) + (k ? 1 : 0);
+	}
+	block[len] = '\0';
+	for (int i = 0; i < S_COUNT; i++) {
+		const char *sql = i == S_INSERT_BLOCK ? block : stmt_sql[i];
+		int rc = sqlite3_prepare_v3(st->db, sql, -1,
+		                            SQLITE_PREPARE_PERSISTENT,
+		                            &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			set_sqlite_error(st, rc, sql);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
+                            size_t errlen)
+{
+	struct store *st = calloc(1, sizeof(*st));
+	int64_t version = 0;
+	int rc;
+
+	if (kind != NULL)
+		*kind = STORE_OTHER;
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		free(st);
+		return NULL;
+	}
+	st->move_rows = STORE_MOVE_MIN;
+	rc = sqlite3_open_v2(path, &st->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                             SQLITE_OPEN_NOMUTEX,
+	                     NULL);
+	if (rc != SQLITE_OK) {
+		int e = st->db ? sqlite3_system_errno(st->db) : 0;
+		set_error(st, error_kind(rc), "cannot open: %s%s%s",
+		          st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
+		          e ? ": " : "", e ? strerror(e) : "");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (check_file(st, &version) < 0 || configure(st) < 0 ||
+	    migrate(st, version) < 0 || prepare_all(st) < 0)
+		goto fail;
+	return st;
+fail:
+	snprintf(err, errlen, "%s", st->message);
+	if (kind != NULL)
+		*kind = st->error;
+	store_close(st);
+	return NULL;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	return store_open_ex(path, NULL, err, errlen);
+}
+
+void store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	/* every statement is finalized: this cannot be SQLITE_BUSY */
+	if (sqlite3_close(st->db) != SQLITE_OK)
+		assert(!"sqlite3_close");
+	free(st->channel_ids);
+	free(st->instrument_ids);
+	free(st->path);
+	free(st);
+}
+
+int store_set_busy_timeout(struct store *st, int ms)
+{
+	int rc = sqlite3_busy_timeout(st->db, ms);
+
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, "busy timeout");
+		return -1;
+	}
+	return 0;
+}
+
+long store_set_max_pages(struct store *st, long pages)
+{
+	char sql[64];
+	int64_t now;
+
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %ld", pages);
+	if (pragma_int(st, sql, &now) < 0)
+		return -1;
+	return (long)now;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const char *table_name(enum bus_table t)
+{
+	switch (t) {
+	case BUS_COILS:
+		return "coil";
+	case BUS_DISCRETE_INPUTS:
+		return "discrete";
+	case BUS_INPUT_REGISTERS:
+		return "input";
+	case BUS_HOLDING_REGISTERS:
+		return "holding";
+	}
+	return "?";
+}
+
+/* "float32 CDAB", "bit 3", "string 8": the type as the config wrote it. */
+static void type_text(const struct decode_spec *spec, enum bus_table table,
+                      char *buf, size_t size)
+{
+	unsigned words = decode_words(spec);
+	int n = snprintf(buf, size, "%s", decode_type_name(spec->type));
+
+	if (n < 0 || (size_t)n >= size)
+		return;
+	if (spec->type == DECODE_BIT) {
+		if (table == BUS_INPUT_REGISTERS ||
+		    table == BUS_HOLDING_REGISTERS)
+			snprintf(buf + n, size - n, " %u", spec->bit);
+	} else if (spec->type == DECODE_STRING) {
+		snprintf(buf + n, size - n, " %u", spec->string_words);
+	} else if (words >= 1 && words <= 4) {
+		char order[DECODE_ORDER_MAX + 1];
+		for (unsigned i = 0; i < 2 * words; i++)
+			order[i] = (char)('A' + spec->order[i]);
+		order[2 * words] = '\0';
+		snprintf(buf + n, size - n, " %s", order);
+	}
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/* Run an upsert ... RETURNING id. Returns 0 with *id, or -1. */
+static int upsert(struct store *st, sqlite3_stmt *s, const char *what,
+                  int64_t *id)
+{
+	int found = query_int(st, s, what, id);
+
+	if (found == 0)
+		set_error(st, STORE_OTHER, "%s: no id returned", what);
+	return found == 1 ? 0 : -1;
+}
+
+static const char upsert_instrument_sql[] =
+        "INSERT INTO instruments (name, model, serial, owner, location,"
+        " active, first_seen, last_config)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)"
+        " ON CONFLICT (name) DO UPDATE SET model = excluded.model,"
+        " serial = excluded.serial, owner = excluded.owner,"
+        " location = excluded.location, active = 1,"
+        " last_config = excluded.last_config"
+        " RETURNING id";
+
+static const char upsert_channel_sql[] =
+        "INSERT INTO channels (instrument_id, name, unit, reg_table,"
+        " address, type, scale, value_offset, active, first_seen,"
+        " last_config)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)"
+        " ON CONFLICT (instrument_id, name) DO UPDATE SET"
+        " unit = excluded.unit, reg_table = excluded.reg_table,"
+        " address = excluded.address, type = excluded.type,"
+        " scale = excluded.scale, value_offset = excluded.value_offset,"
+        " active = 1, last_config = excluded.last_config"
+        " RETURNING id";
+
+static int sync_instrument(struct store *st, sqlite3_stmt *ins,
+                           sqlite3_stmt *chs, const struct config *c,
+                           const struct cfg_instrument *in, int64_t now,
+                           int64_t *inst_id, int64_t *channel_ids)
+{
+	char type[64];
+
+	bind_text(ins, 1, in->id);
+	bind_text(ins, 2, in->model);
+	bind_text(ins, 3, in->serial);
+	bind_text(ins, 4, in->owner);
+	bind_text(ins, 5, in->location);
+	sqlite3_bind_int64(ins, 6, now);
+	if (upsert(st, ins, "instrument", inst_id) < 0)
+		return -1;
+	for (int j = 0; j < in->nchannels; j++) {
+		const struct cfg_channel *ch = &in->channels[j];
+		if (ch->index >= (uint32_t)c->nchannels) {
+			set_error(st, STORE_OTHER,
+			          "channel %s.%s: index %" PRIu32
+			          " out of range (%d channels)",
+			          in->id, ch->name, ch->index, c->nchannels);
+			return -1;
+		}
+		type_text(&ch->spec, ch->table, type, sizeof(type));
+		sqlite3_bind_int64(chs, 1, *inst_id);
+		bind_text(chs, 2, ch->name);
+		bind_text(chs, 3, ch->unit);
+		bind_text(chs, 4, table_name(ch->table));
+		sqlite3_bind_int(chs, 5, ch->address);
+		bind_text(chs, 6, type);
+		sqlite3_bind_double(chs, 7, ch->spec.scale);
+		sqlite3_bind_double(chs, 8, ch->spec.offset);
+		sqlite3_bind_int64(chs, 9, now);
+		if (upsert(st, chs, "channel", &channel_ids[ch->index]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_sync_config(struct store *st, const struct config *c)
+{
+	sqlite3_stmt *ins = NULL, *chs = NULL;
+	size_t ninst = c->ninstruments > 0 ? c->ninstruments : 0;
+	size_t nch = c->nchannels > 0 ? c->nchannels : 0;
+	int64_t *inst_ids = calloc(ninst + 1, sizeof(*inst_ids));
+	int64_t *ch_ids = calloc(nch + 1, sizeof(*ch_ids));
+	int64_t now = now_us(), move;
+	int rc;
+
+	if (inst_ids == NULL || ch_ids == NULL) {
+		set_error(st, STORE_OTHER, "configuration: %s",
+		          strerror(ENOMEM));
+		goto fail;
+	}
+	rc = sqlite3_prepare_v2(st->db, upsert_instrument_sql, -1, &ins, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db, upsert_channel_sql, -1, &chs,
+		                        NULL);
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, "configuration");
+		goto fail;
+	}
+	if (run(st, st->stmt[S_BEGIN], "configuration") < 0)
+		goto fail;
+	/* What the config names becomes active again below. */
+	if (exec(st,
+	         "UPDATE instruments SET active = 0 WHERE active;"
+	         "UPDATE channels SET active = 0 WHERE active;",
+	         "configuration") < 0)
+		goto fail;
+	for (size_t i = 0; i < ninst; i++)
+		if (sync_instrument(st, ins, chs, c, &c->instruments[i], now,
+		                    &inst_ids[i], ch_ids) < 0)
+			goto fail;
+	for (size_t k = 0; k < nch; k++) {
+		if (ch_ids[k] == 0) {
+			set_error(st, STORE_OTHER,
+			          "configuration: no channel has index %zu", k);
+			goto fail;
+		}
+	}
+	if (run(st, st->stmt[S_COMMIT], "configuration") < 0)
+		goto fail;
+	sqlite3_finalize(ins);
+	sqlite3_finalize(chs);
+	free(st->instrument_ids);
+	free(st->channel_ids);
+	st->instrument_ids = inst_ids;
+	st->ninstruments = ninst;
+	st->channel_ids = ch_ids;
+	st->nchannels = nch;
+	move = (int64_t)nch * STORE_MOVE_PER_CH;
+	st->move_rows = move < STORE_MOVE_MIN   ? STORE_MOVE_MIN
+	                : move > STORE_MOVE_MAX ? STORE_MOVE_MAX
+	                                        : move;
+	return 0;
+fail:
+	rollback(st);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(chs);
+	free(inst_ids);
+	free(ch_ids);
+	return -1;
+}
+
+/* ---- appending ---------------------------------------------------------- */
+
+static void bind_reading(struct store *st, sqlite3_stmt *ins, int base,
+                         const struct sample *s)
+{
+	sqlite3_bind_int64(ins, base + 1, st->channel_ids[s->index]);
+	sqlite3_bind_int64(ins, base + 2, s->ts_us);
+	if (s->quality == QUALITY_GOOD)
+		sqlite3_bind_double(ins, base + 3, s->value);
+	else
+		sqlite3_bind_null(ins, base + 3);
+	sqlite3_bind_int(ins, base + 4, s->quality);
+}
+
+/* Insert the n readings of block: by STORE_BLOCK in one statement when
+ * n is STORE_BLOCK, else one by one. */
+static int insert_readings(struct store *st, const struct sample **block, int n)
+{
+	sqlite3_stmt *ins = st->stmt[S_INSERT_READING];
+
+	if (n == STORE_BLOCK) {
+		for (int k = 0; k < n; k++)
+			bind_reading(st, st->stmt[S_INSERT_BLOCK], 4 * k,
+			             block[k]);
+		return run(st, st->stmt[S_INSERT_BLOCK], "append reading");
+	}
+	for (int k = 0; k < n; k++) {
+		bind_reading(st, ins, 0, block[k]);
+		if (run(st, ins, "append reading") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int append_event(struct store *st, const struct sample *s, size_t i)
+{
+	sqlite3_stmt *ins = st->stmt[S_INSERT_EVENT];
+	char detail[32];
+
+	if (s->index >= st->ninstruments) {
+		set_error(st, STORE_OTHER,
+		          "append: sample %zu: instrument index %" PRIu32
+		          " not in the configuration (%" PRIu32 " instruments)",
+		          i, s->index, st->ninstruments);
+		return -1;
+	}
+	sqlite3_bind_int64(ins, 1, s->ts_us);
+	sqlite3_bind_int64(ins, 2, st->instrument_ids[s->index]);
+	sqlite3_bind_text(ins, 3,
+	                  s->kind == SAMPLE_ONLINE ? "online" : "offline", -1,
+	                  SQLITE_STATIC);
+	if (s->kind == SAMPLE_ONLINE && s->quality == QUALITY_GOOD) {
+		sqlite3_bind_null(ins, 4);
+	} else {
+		if (s->quality == QUALITY_EXCEPTION)
+			snprintf(detail, sizeof(detail), "exception %02X",
+			         s->detail);
+		else
+			snprintf(detail, sizeof(detail), "%s",
+			         quality_name(s->quality));
+		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
+	}
+	return run(st, ins, "append event");
+}
+
+/* Inside the append transaction: once readings_recent is big enough, move
+ * it into readings_archive (sorted) and empty it. */
+static int maybe_move(struct store *st)
+{
+	int64_t rows = 0;
+
+	if (query_int(st, st->stmt[S_RECENT_ROWS], "append: count", &rows) < 0)
+		return -1;
+	if (rows < st->move_rows)
+		return 0;
+	if (run(st, st->stmt[S_MOVE], "append: move to archive") < 0 ||
+	    run(st, st->stmt[S_CLEAR_RECENT], "append: move to archive") < 0)
+		return -1;
+	return 0;
+}
+
+int store_append(struct store *st, const struct sample *s, size_t n)
+{
+	const struct sample *block[STORE_BLOCK];
+	int nblock = 0;
+
+	if (run(st, st->stmt[S_BEGIN], "append") < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int rc = 0;
+		switch (s[i].kind) {
+		case SAMPLE_READING:
+			if (s[i].index >= st->nchannels) {
+				set_error(st, STORE_OTHER,
+				          "append: sample %zu: channel index "
+				          "%" PRIu32
+				          " not in the configuration "
+				          "(%" PRIu32 " channels)",
+				          i, s[i].index, st->nchannels);
+				rc = -1;
+				break;
+			}
+			block[nblock++] = &s[i];
+			if (nblock == STORE_BLOCK) {
+				rc = insert_readings(st, block, nblock);
+				nblock = 0;
+			}
+			break;
+		case SAMPLE_ONLINE:
+		case SAMPLE_OFFLINE:
+			rc = append_event(st, &s[i], i);
+			break;
+		default:
+			set_error(st, STORE_OTHER,
+			          "append: sample %zu: unknown kind %u", i,
+			          (unsigned)s[i].kind);
+			rc = -1;
+		}
+		if (rc < 0)
+			goto fail;
+	}
+	if (insert_readings(st, block, nblock) < 0 || maybe_move(st) < 0 ||
+	    run(st, st->stmt[S_COMMIT], "append") < 0)
+		goto fail;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+/* ---- retention ---------------------------------------------------------- */
+
+/* Delete up to *budget archived readings of channel ch older than cutoff;
+ * subtract what was deleted from *budget. Returns 0 or -1. */
+static int prune_channel(struct store *st, int64_t ch, int64_t cutoff,
+                         long *budget)
+{
+	sqlite3_stmt *bound = st->stmt[S_PRUNE_BOUND];
+	sqlite3_stmt *del = st->stmt[S_PRUNE_ARCHIVE];
+	int64_t upto = cutoff;
+	int found;
+
+	sqlite3_bind_int64(bound, 1, ch);
+	sqlite3_bind_int64(bound, 2, cutoff);
+	sqlite3_bind_int64(bound, 3, *budget);
+	found = query_int(st, bound, "retention", &upto);
+	if (found < 0)
+		return -1;
+	sqlite3_bind_int64(del, 1, ch);
+	sqlite3_bind_int64(del, 2, upto);
+	if (run(st, del, "retention") < 0)
+		return -1;
+	*budget -= (long)sqlite3_changes64(st->db);
+	assert(*budget >= 0);
+	return 0;
+}
+
+/*
+ * One pass at most over the archived channels, from where the last call
+ * stopped, so that a small max_rows still reaches every channel in turn.
+ */
+static int prune_archive(struct store *st, int64_t cutoff, long *budget)
+{
+	sqlite3_stmt *next = st->stmt[S_NEXT_CHANNEL];
+	int64_t start = st->prune_channel, ch = start;
+	bool wrapped = false;
+
+	while (*budget > 0) {
+		int found;
+		sqlite3_bind_int64(next, 1, ch);
+		found = query_int(st, next, "retention", &ch);
+		if (found < 0)
+			return -1;
+		if (found == 0 || (wrapped && ch >= start)) {
+			if (wrapped || start == 0)
+				break;
+			wrapped = true;
+			ch = 0;
+			continue;
+		}
+		if (prune_channel(st, ch, cutoff, budget) < 0)
+			return -1;
+		st->prune_channel = ch; /* budget spent: resume here */
+		if (*budget > 0)
+			st->prune_channel = ++ch;
+	}
+	return 0;
+}
+
+int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
+                    long *deleted)
+{
+	sqlite3_stmt *recent = st->stmt[S_PRUNE_RECENT];
+	int64_t saved = st->prune_channel;
+	long budget = max_rows > 0 ? max_rows : 0;
+
+	*deleted = 0;
+	if (budget == 0)
+		return 0;
+	if (run(st, st->stmt[S_BEGIN], "retention") < 0)
+		return -1;
+	sqlite3_bind_int64(recent, 1, cutoff_us);
+	sqlite3_bind_int64(recent, 2, budget);
+	if (run(st, recent, "retention") < 0)
+		goto fail;
+	budget -= (long)sqlite3_changes64(st->db);
+	if (prune_archive(st, cutoff_us, &budget) < 0 ||
+	    run(st, st->stmt[S_COMMIT], "retention") < 0)
+		goto fail;
+	*deleted = (max_rows > 0 ? max_rows : 0) - budget;
+	return 0;
+fail:
+	rollback(st);
+	st->prune_channel = saved;
+	return -1;
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+enum store_error store_last_error(const struct store *st)
+{
+	return st->error;
+}
+
+const char *store_last_message(const struct store *st)
+{
+	return st->message;
+}

@@ -1,0 +1,83 @@
+/*
+ * store.h - the SQLite database: schema, migrations, batched writes,
+ * retention, and the queries the metrolog tool shares.
+ *
+ * The only module that includes <sqlite3.h>. One file in WAL mode
+ * (synchronous=NORMAL), schema in docs/SCHEMA.md, versioned with
+ * PRAGMA user_version and migrated forward by store_open(). Time columns
+ * are UTC microseconds since the epoch (INTEGER).
+ *
+ * Threading: a struct store belongs to one thread (the ingest thread in
+ * metrologd, the main thread in the tool). Other processes may read the
+ * file at any time (WAL).
+ */
+#ifndef METROLOG_STORE_H
+#define METROLOG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sample.h"
+
+enum store_error {
+	STORE_OK = 0,
+	STORE_BUSY,    /* locked by another process beyond the busy timeout */
+	STORE_FULL,    /* disk or quota full */
+	STORE_IO,      /* I/O error */
+	STORE_CORRUPT, /* not a metrolog database, or damaged */
+	STORE_OTHER,
+};
+
+struct store;
+
+/* Open (creating if needed) the database at path and migrate it to the
+ * current schema. Returns NULL with the reason in err on failure. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void store_close(struct store *st); /* NULL allowed */
+
+/* Insert or update the instruments and channels of c (by instrument id and
+ * channel name) so that readings keep stable ids across restarts and
+ * reloads, and remember the mapping from c's indexes to row ids for
+ * store_append(). Instruments no longer in c are kept (marked inactive),
+ * never deleted. Returns 0 or -1. */
+int store_sync_config(struct store *st, const struct config *c);
+
+/* Write n samples (readings and events, indexes as in the config last
+ * given to store_sync_config()) in ONE transaction. On failure the
+ * transaction is rolled back, nothing is written, and the caller keeps
+ * the samples to retry. Returns 0 or -1.
+ * Once readings_recent holds 64 rows per channel (at least 65,536), the call
+ * also moves them into readings_archive: about 1.5 s for 10,000 channels on
+ * a 2-core machine, once a minute at 1 Hz (docs/SCHEMA.md). */
+int store_append(struct store *st, const struct sample *s, size_t n);
+
+/* Delete readings older than cutoff_us (events and calibrations are never
+ * deleted), at most max_rows per call so the writer never stalls for long.
+ * Sets *deleted. Returns 0 or -1. */
+int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
+                    long *deleted);
+
+/* As store_open(), and on failure sets *kind (if not NULL) to why:
+ * STORE_CORRUPT for a file that is not SQLite or not metrolog's, STORE_OTHER
+ * for a schema newer than this program knows (or a path that cannot be
+ * opened), STORE_BUSY, STORE_FULL, STORE_IO as for the other calls. */
+struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
+                            size_t errlen);
+
+/* How long a write waits for another process's lock before failing with
+ * STORE_BUSY (store_open() sets 5000 ms). Returns 0 or -1. */
+int store_set_busy_timeout(struct store *st, int ms);
+
+/* A hard cap on the file size, in pages of 4 KiB, for this connection
+ * (PRAGMA max_page_count): writes beyond it fail with STORE_FULL. For tests
+ * (a full disk without a small file system) and for operators who want a
+ * cap. SQLite raises a cap below the current size to the current size;
+ * 1073741823 lifts it. Returns the cap in effect, or -1. */
+long store_set_max_pages(struct store *st, long pages);
+
+/* The last failure: its kind and a message naming the database file. */
+enum store_error store_last_error(const struct store *st);
+const char *store_last_message(const struct store *st);
+
+#endif

@@ -1,0 +1,709 @@
+/*
+ * test_store.c - the SQLite store on real files in a temporary directory.
+ *
+ * What the store writes is read back with plain SQL on a connection of the
+ * test's own (the way an auditor or the metrolog tool sees the file), and
+ * every test ends with PRAGMA integrity_check. Faults are real: another
+ * connection holds the write lock (STORE_BUSY), a page cap fills the
+ * "disk" (STORE_FULL), a text file or someone else's database is opened
+ * (STORE_CORRUPT); each time nothing of the batch is written, and the same
+ * batch succeeds on the same struct store once the fault is gone.
+ *
+ * Configurations are filled by hand: the store only reads the layout of
+ * struct config, so these tests do not depend on the config parser.
+ *
+ * Threading: one thread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "harness.h"
+#include "store.h"
+
+#define T0     1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
+#define SEC    1000000LL
+#define NO_CAP 1073741823L /* SQLite's default max_page_count */
+
+/* ---- configurations filled by hand -------------------------------------- */
+
+struct tinst {
+	const char *id;
+	const char *channels[4]; /* NULL-terminated */
+};
+
+/* A config of the instruments in t (NULL id ends the list); channel
+ * indexes in order. Free with free_config(). */
+static struct config *make_config(const struct tinst *t)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	int n = 0;
+
+	assert_non_null(c);
+	while (t[n].id != NULL)
+		n++;
+	c->instruments = calloc(n, sizeof(*c->instruments));
+	assert_non_null(c->instruments);
+	c->ninstruments = n;
+	for (int i = 0; i < n; i++) {
+		struct cfg_instrument *in = &c->instruments[i];
+		int m = 0;
+		while (m < 4 && t[i].channels[m] != NULL)
+			m++;
+		in->id = (char *)t[i].id;
+		in->model = "M-100";
+		in->serial = "SN-1";
+		in->owner = "lab";
+		in->location = "room 1";
+		in->interval_ms = 1000;
+		in->channels = calloc(m ? m : 1, sizeof(*in->channels));
+		assert_non_null(in->channels);
+		in->nchannels = m;
+		for (int j = 0; j < m; j++) {
+			struct cfg_channel *ch = &in->channels[j];
+			ch->name = (char *)t[i].channels[j];
+			ch->unit = "degC";
+			ch->table = BUS_HOLDING_REGISTERS;
+			ch->address = (uint16_t)(j * 2);
+			decode_spec_init(&ch->spec, DECODE_FLOAT32);
+			ch->spec.scale = 0.5;
+			ch->index = (uint32_t)c->nchannels++;
+		}
+	}
+	return c;
+}
+
+static void free_config(struct config *c)
+{
+	for (int i = 0; i < c->ninstruments; i++)
+		free(c->instruments[i].channels);
+	free(c->instruments);
+	free(c);
+}
+
+static const struct tinst two[] = {
+        {"dmm-1", {"volt", "curr", "temp", NULL}},
+        {"tc-7", {"t1", "t2", NULL}},
+        {NULL, {NULL}},
+};
+
+/* ---- reading the file with plain SQL ------------------------------------ */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* The integer in the first column of the first row of sql, or -1 if
+ * there is no row (NULL reads as 0). */
+static int64_t sql_int(const char *path, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static int64_t sql_int(const char *path, const char *fmt, ...)
+{
+	char sql[512];
+	va_list ap;
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static void assert_integrity(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *s;
+
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
+	        SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static int64_t readings_count(const char *path)
+{
+	return sql_int(path, "SELECT count(*) FROM readings");
+}
+
+/* The row id of instrument.channel, or -1. */
+static int64_t channel_id(const char *path, const char *inst, const char *ch)
+{
+	return sql_int(path,
+	               "SELECT c.id FROM channels c JOIN instruments i"
+	               " ON i.id = c.instrument_id"
+	               " WHERE i.name = '%s' AND c.name = '%s'",
+	               inst, ch);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *db_path(char *buf)
+{
+	return h_path(buf, h_tmpdir(), "metrolog.db");
+}
+
+static struct store *open_ok(const char *path)
+{
+	char err[512];
+	struct store *st = store_open(path, err, sizeof(err));
+
+	if (st == NULL)
+		fail_msg("store_open: %s", err);
+	return st;
+}
+
+static void sync_ok(struct store *st, const struct tinst *t)
+{
+	struct config *c = make_config(t);
+
+	if (store_sync_config(st, c) < 0)
+		fail_msg("store_sync_config: %s", store_last_message(st));
+	free_config(c);
+}
+
+static struct sample reading(uint32_t index, int64_t ts, double v,
+                             enum quality q)
+{
+	return (struct sample){.ts_us = ts,
+	                       .index = index,
+	                       .kind = SAMPLE_READING,
+	                       .quality = (uint8_t)q,
+	                       .value = q == QUALITY_GOOD ? v : 0};
+}
+
+static void append_ok(struct store *st, const struct sample *s, size_t n)
+{
+	if (store_append(st, s, n) < 0)
+		fail_msg("store_append: %s", store_last_message(st));
+}
+
+/* n readings round-robin over nch channels, one second per round. */
+static struct sample *make_readings(size_t n, uint32_t nch, int64_t t0)
+{
+	struct sample *s = calloc(n, sizeof(*s));
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++)
+		s[i] = reading((uint32_t)(i % nch),
+		               t0 + (int64_t)(i / nch) * SEC +
+		                       (int64_t)(i % nch),
+		               (double)i * 0.25, QUALITY_GOOD);
+	return s;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_quality_names(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+
+	(void)state;
+	assert_string_equal(quality_name(QUALITY_GOOD), "good");
+	assert_string_equal(quality_name(QUALITY_EXCEPTION), "exception");
+	assert_string_equal(quality_name((enum quality)200), "unknown");
+	/* the qualities table says the same as quality_name() */
+	st = open_ok(db_path(path));
+	store_close(st);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM qualities"), 8);
+	for (int q = QUALITY_GOOD; q <= QUALITY_OTHER; q++)
+		assert_int_equal(sql_int(path,
+		                         "SELECT count(*) FROM qualities"
+		                         " WHERE code = %d AND name = '%s'",
+		                         q, quality_name((enum quality)q)),
+		                 1);
+}
+
+static void test_open_reopen(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample s[2] = {reading(0, T0, 1.5, QUALITY_GOOD),
+	                      reading(4, T0 + 1, 2.5, QUALITY_GOOD)};
+	int64_t volt, t2;
+	char hdr[100];
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	append_ok(st, s, 2);
+	store_close(st);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x4d4c4f47);
+	/* WAL is in the file header: bytes 18 and 19 are 2 */
+	assert_true(h_read_file(path, hdr, sizeof(hdr)) == sizeof(hdr) - 1);
+	assert_int_equal(hdr[18], 2);
+	assert_int_equal(hdr[19], 2);
+	volt = channel_id(path, "dmm-1", "volt");
+	t2 = channel_id(path, "tc-7", "t2");
+	assert_true(volt > 0 && t2 > 0 && volt != t2);
+
+	/* reopen: the data is there, ids stay, and appends go on */
+	st = open_ok(path);
+	sync_ok(st, two);
+	append_ok(st, s, 2);
+	store_close(st);
+	assert_int_equal(channel_id(path, "dmm-1", "volt"), volt);
+	assert_int_equal(channel_id(path, "tc-7", "t2"), t2);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"), 2);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM channels"), 5);
+	assert_int_equal(readings_count(path), 4);
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM readings"
+	                         " WHERE channel = %lld",
+	                         (long long)t2),
+	                 2);
+	assert_integrity(path);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	char path[H_PATH_MAX], err[512];
+	enum store_error kind = STORE_OK;
+
+	(void)state;
+	store_close(open_ok(db_path(path)));
+	sql_exec(path, "PRAGMA user_version = 99");
+	assert_null(store_open_ex(path, &kind, err, sizeof(err)));
+	assert_int_equal(kind, STORE_OTHER);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "newer"));
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 99);
+	assert_integrity(path);
+}
+
+static void test_not_a_database(void **state)
+{
+	char path[H_PATH_MAX], other[H_PATH_MAX], err[512], text[4096];
+	enum store_error kind = STORE_OK;
+	FILE *f;
+
+	(void)state;
+	/* a text file (bigger than a SQLite header) */
+	h_path(path, h_tmpdir(), "notes.txt");
+	memset(text, 'x', sizeof(text));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text), f), sizeof(text));
+	fclose(f);
+	assert_null(store_open_ex(path, &kind, err, sizeof(err)));
+	assert_int_equal(kind, STORE_CORRUPT);
+	assert_non_null(strstr(err, path));
+	assert_int_equal(h_read_file(path, text, sizeof(text)), 4095);
+
+	/* someone else's SQLite database is left alone too */
+	h_path(other, h_tmpdir(), "other.db");
+	sql_exec(other, "CREATE TABLE notes(x)");
+	assert_null(store_open_ex(other, &kind, err, sizeof(err)));
+	assert_int_equal(kind, STORE_CORRUPT);
+	assert_non_null(strstr(err, other));
+	assert_int_equal(sql_int(other, "PRAGMA user_version"), 0);
+
+	/* a directory that does not exist */
+	h_path(other, h_tmpdir(), "no/such/dir.db");
+	assert_null(store_open_ex(other, &kind, err, sizeof(err)));
+	assert_non_null(strstr(err, other));
+}
+
+static void test_sync_config_reload(void **state)
+{
+	static const struct tinst changed[] = {
+	        {"new-3", {"p", NULL}},
+	        {"dmm-1", {"temp", "volt", "freq", NULL}}, /* curr gone */
+	        {NULL, {NULL}},                            /* tc-7 gone */
+	};
+	char path[H_PATH_MAX];
+	struct store *st;
+	int64_t volt, temp, curr, t1;
+	struct sample s;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	volt = channel_id(path, "dmm-1", "volt");
+	temp = channel_id(path, "dmm-1", "temp");
+	curr = channel_id(path, "dmm-1", "curr");
+	t1 = channel_id(path, "tc-7", "t1");
+
+	sync_ok(st, changed);
+	assert_int_equal(channel_id(path, "dmm-1", "volt"), volt);
+	assert_int_equal(channel_id(path, "dmm-1", "temp"), temp);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"), 3);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM channels"), 7);
+	assert_int_equal(sql_int(path, "SELECT active FROM instruments"
+	                               " WHERE name = 'tc-7'"),
+	                 0);
+	assert_int_equal(sql_int(path, "SELECT active FROM instruments"
+	                               " WHERE name = 'new-3'"),
+	                 1);
+	assert_int_equal(sql_int(path,
+	                         "SELECT active FROM channels WHERE id = %lld",
+	                         (long long)curr),
+	                 0);
+	assert_int_equal(sql_int(path,
+	                         "SELECT active FROM channels WHERE id = %lld",
+	                         (long long)t1),
+	                 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM channels"
+	                               " WHERE active"),
+	                 4);
+	/* index 2 is now dmm-1.volt (new-3.p is 0, dmm-1.temp 1) */
+	s = reading(2, T0, 7.0, QUALITY_GOOD);
+	append_ok(st, &s, 1);
+	assert_int_equal(sql_int(path, "SELECT channel FROM readings"), volt);
+	/* description columns follow the config */
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM channels WHERE id = %lld"
+	                         " AND reg_table = 'holding' AND address = 2"
+	                         " AND type = 'float32 ABCD' AND scale = 0.5"
+	                         " AND unit = 'degC'",
+	                         (long long)volt),
+	                 1);
+
+	/* back to the first config: the same rows become active again */
+	sync_ok(st, two);
+	store_close(st);
+	assert_int_equal(channel_id(path, "dmm-1", "curr"), curr);
+	assert_int_equal(channel_id(path, "tc-7", "t1"), t1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM channels"), 7);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM channels"
+	                               " WHERE active"),
+	                 5);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
+	                               " WHERE active"),
+	                 2);
+	assert_integrity(path);
+}
+
+static void test_append_read_back(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	const struct sample s[] = {
+	        reading(0, T0 + 1, 230.125, QUALITY_GOOD),
+	        reading(1, T0 + 2, -0.000123, QUALITY_GOOD),
+	        reading(2, T0 + 3, 99, QUALITY_TIMEOUT),
+	        reading(3, T0 + 4, 99, QUALITY_EXCEPTION),
+	        {.ts_us = T0 + 5,
+	         .index = 1,
+	         .kind = SAMPLE_OFFLINE,
+	         .quality = QUALITY_EXCEPTION,
+	         .detail = 2},
+	        {.ts_us = T0 + 6,
+	         .index = 1,
+	         .kind = SAMPLE_OFFLINE,
+	         .quality = QUALITY_TIMEOUT},
+	        {.ts_us = T0 + 7, .index = 1, .kind = SAMPLE_ONLINE},
+	        reading(4, T0 + 8, 1e300, QUALITY_GOOD),
+	};
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n = 0;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	append_ok(st, s, sizeof(s) / sizeof(s[0]));
+	append_ok(st, s, 0); /* an empty batch is fine */
+	store_close(st);
+
+	db = raw_open(path);
+	assert_int_equal(
+	        sqlite3_prepare_v2(db,
+	                           "SELECT i.name || '.' || c.name, r.ts,"
+	                           " r.value, q.name FROM readings r"
+	                           " JOIN channels c ON c.id = r.channel"
+	                           " JOIN instruments i"
+	                           " ON i.id = c.instrument_id"
+	                           " JOIN qualities q ON q.code = r.quality"
+	                           " ORDER BY r.ts",
+	                           -1, &q, NULL),
+	        SQLITE_OK);
+	static const char *names[] = {"dmm-1.volt", "dmm-1.curr", "dmm-1.temp",
+	                              "tc-7.t1", "tc-7.t2"};
+	static const int at[] = {0, 1, 2, 3, 7};
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const struct sample *w = &s[at[n]];
+		assert_true(n < 5);
+		assert_string_equal(sqlite3_column_text(q, 0), names[n]);
+		assert_int_equal(sqlite3_column_int64(q, 1), w->ts_us);
+		assert_string_equal(sqlite3_column_text(q, 3),
+		                    quality_name((enum quality)w->quality));
+		if (w->quality == QUALITY_GOOD)
+			assert_true(sqlite3_column_double(q, 2) == w->value);
+		else
+			assert_int_equal(sqlite3_column_type(q, 2),
+			                 SQLITE_NULL);
+		n++;
+	}
+	assert_int_equal(n, 5);
+	sqlite3_finalize(q);
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT e.ts, i.name, e.kind,"
+	                                    " coalesce(e.detail, '-'),"
+	                                    " e.channel_id IS NULL"
+	                                    " FROM events e JOIN instruments i"
+	                                    " ON i.id = e.instrument_id"
+	                                    " ORDER BY e.id",
+	                                    -1, &q, NULL),
+	                 SQLITE_OK);
+	static const char *kinds[] = {"offline", "offline", "online"};
+	static const char *details[] = {"exception 02", "timeout", "-"};
+	for (n = 0; sqlite3_step(q) == SQLITE_ROW; n++) {
+		assert_true(n < 3);
+		assert_int_equal(sqlite3_column_int64(q, 0), T0 + 5 + n);
+		assert_string_equal(sqlite3_column_text(q, 1), "tc-7");
+		assert_string_equal(sqlite3_column_text(q, 2), kinds[n]);
+		assert_string_equal(sqlite3_column_text(q, 3), details[n]);
+		assert_int_equal(sqlite3_column_int(q, 4), 1);
+	}
+	assert_int_equal(n, 3);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_integrity(path);
+}
+
+/* A bad sample at the end of a batch: the good ones before it are not
+ * written either. */
+static void test_batch_atomic(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample s[3] = {reading(0, T0, 1, QUALITY_GOOD),
+	                      reading(1, T0, 2, QUALITY_GOOD),
+	                      reading(99, T0, 3, QUALITY_GOOD)};
+
+	(void)state;
+	st = open_ok(db_path(path));
+	assert_int_equal(store_append(st, s, 1), -1); /* before any config */
+	assert_int_equal(store_last_error(st), STORE_OTHER);
+	sync_ok(st, two);
+	assert_int_equal(store_append(st, s, 3), -1);
+	assert_int_equal(store_last_error(st), STORE_OTHER);
+	assert_non_null(strstr(store_last_message(st), path));
+	assert_non_null(strstr(store_last_message(st), "index 99"));
+	assert_int_equal(readings_count(path), 0);
+	s[2].index = 2;
+	append_ok(st, s, 3);
+	assert_int_equal(readings_count(path), 3);
+	store_close(st);
+	assert_integrity(path);
+}
+
+static void test_busy(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample *s = make_readings(500, 5, T0);
+	sqlite3 *other;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	assert_int_equal(store_set_busy_timeout(st, 100), 0);
+	other = raw_open(path);
+	assert_int_equal(
+	        sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	        SQLITE_OK);
+	assert_int_equal(store_append(st, s, 500), -1);
+	assert_int_equal(store_last_error(st), STORE_BUSY);
+	assert_non_null(strstr(store_last_message(st), path));
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(readings_count(path), 0);
+
+	/* the same batch, the same struct store, once the lock is gone */
+	append_ok(st, s, 500);
+	assert_int_equal(readings_count(path), 500);
+	sqlite3_close(other);
+	store_close(st);
+	free(s);
+	assert_integrity(path);
+}
+
+static void test_disk_full(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample *s = make_readings(20000, 5, T0);
+	long cap;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	append_ok(st, s, 100);
+	cap = store_set_max_pages(st, 1); /* raised to the current size */
+	assert_true(cap > 1);
+	assert_int_equal(store_append(st, s + 100, 19900), -1);
+	assert_int_equal(store_last_error(st), STORE_FULL);
+	assert_non_null(strstr(store_last_message(st), path));
+	assert_int_equal(readings_count(path), 100);
+	/* still full: still nothing */
+	assert_int_equal(store_append(st, s + 100, 19900), -1);
+	assert_int_equal(store_last_error(st), STORE_FULL);
+	assert_int_equal(readings_count(path), 100);
+
+	assert_int_equal(store_set_max_pages(st, NO_CAP), NO_CAP);
+	append_ok(st, s + 100, 19900);
+	assert_int_equal(readings_count(path), 20000);
+	assert_int_equal(sql_int(path, "SELECT sum(value * 4) FROM readings"),
+	                 19999LL * 20000 / 2);
+	store_close(st);
+	free(s);
+	assert_integrity(path);
+}
+
+/* Past the move threshold (65536 rows for a small config) readings move
+ * from readings_recent to readings_archive; the view shows them all, once. */
+static void test_archive_move(void **state)
+{
+	enum { N = 70000, BATCH = 1000 };
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample *s = make_readings(N, 5, T0);
+	int64_t recent, archived;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	for (int i = 0; i < N; i += BATCH)
+		append_ok(st, s + i, BATCH);
+	store_close(st);
+	recent = sql_int(path, "SELECT count(*) FROM readings_recent");
+	archived = sql_int(path, "SELECT count(*) FROM readings_archive");
+	assert_int_equal(archived, 66000); /* moved by the 66th batch */
+	assert_int_equal(recent, N - 66000);
+	assert_int_equal(readings_count(path), N);
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(DISTINCT channel || ':' || ts)"
+	                         " FROM readings"),
+	                 N);
+	assert_int_equal(sql_int(path, "SELECT sum(value * 4) FROM readings"),
+	                 (int64_t)(N - 1) * N / 2);
+	/* one channel over a time range, as the tool asks */
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM readings"
+	                         " WHERE channel = %lld AND ts >= %lld"
+	                         " AND ts < %lld",
+	                         (long long)channel_id(path, "dmm-1", "temp"),
+	                         (long long)(T0 + 13000 * SEC),
+	                         (long long)(T0 + 13500 * SEC)),
+	                 500);
+	free(s);
+	assert_integrity(path);
+}
+
+static void test_retention(void **state)
+{
+	enum { N = 70000, BATCH = 1000 };
+	const int64_t cutoff = T0 + 10000 * SEC; /* 50000 readings before */
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample *s = make_readings(N, 5, T0);
+	struct sample ev = {.ts_us = T0,
+	                    .index = 0,
+	                    .kind = SAMPLE_OFFLINE,
+	                    .quality = QUALITY_CONNECT};
+	long deleted, total = 0;
+	int calls = 0;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	append_ok(st, &ev, 1);
+	for (int i = 0; i < N; i += BATCH)
+		append_ok(st, s + i, BATCH);
+	/* rows in both tables, and some old ones in readings_recent too */
+	for (int i = 0; i < 10; i++)
+		s[i].ts_us -= 1000 * SEC;
+	append_ok(st, s, 10);
+	assert_true(sql_int(path, "SELECT count(*) FROM readings_recent") > 0);
+
+	do {
+		assert_int_equal(store_retention(st, cutoff, 7777, &deleted),
+		                 0);
+		assert_true(deleted <= 7777);
+		total += deleted;
+		calls++;
+	} while (deleted > 0 && calls < 100);
+	assert_int_equal(total, 50000 + 10);
+	assert_true(calls >= 7);
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM readings"
+	                         " WHERE ts < %lld",
+	                         (long long)cutoff),
+	                 0);
+	assert_int_equal(readings_count(path), N - 50000);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(store_retention(st, cutoff, 0, &deleted), 0);
+	assert_int_equal(deleted, 0);
+	/* everything old: events still stay */
+	assert_int_equal(
+	        store_retention(st, T0 + 1000000 * SEC, 1000000, &deleted), 0);
+	assert_int_equal(deleted, N - 50000);
+	assert_int_equal(readings_count(path), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 1);
+	store_close(st);
+	free(s);
+	assert_integrity(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_teardown(test_quality_names, teardown),
+	        cmocka_unit_test_teardown(test_open_reopen, teardown),
+	        cmocka_unit_test_teardown(test_newer_schema_refused, teardown),
+	        cmocka_unit_test_teardown(test_not_a_database, teardown),
+	        cmocka_unit_test_teardown(test_sync_config_reload, teardown),
+	        cmocka_unit_test_teardown(test_append_read_back, teardown),
+	        cmocka_unit_test_teardown(test_batch_atomic, teardown),
+	        cmocka_unit_test_teardown(test_busy, teardown),
+	        cmocka_unit_test_teardown(test_disk_full, teardown),
+	        cmocka_unit_test_teardown(test_archive_move, teardown),
+	        cmocka_unit_test_teardown(test_retention, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
