@@ -1,36 +1,425 @@
 /*
  * metrologd - the metrolog gateway daemon: arguments, signals, start and
- * orderly stop. Polling, storage and publishing live in gateway/src/.
+ * orderly stop, and the ingest loop.
  *
- * This first version answers --help and --version only: the polling loop,
- * the database and MQTT come next (docs/ARCHITECTURE.md says what is there).
+ * Threads: one poller per bus (poller.c) pushes samples into the bounded
+ * queue (queue.c); the main thread is the ingest thread: it takes samples in
+ * batches and commits each batch in one SQLite transaction (store.c). It
+ * also handles signals, which only set flags (the pollers block every
+ * signal): SIGTERM/SIGINT stop, SIGHUP reloads the configuration.
+ *
+ * Nothing is lost on purpose: on stop and on reload the pollers are stopped
+ * first, then the queue is drained and committed, and only then does the
+ * process exit or switch to the new configuration. A batch that fails to
+ * commit (database locked, disk full) is kept and retried; meanwhile the
+ * queue's configured policy decides what happens when it fills.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "poller.h"
+#include "queue.h"
+#include "store.h"
+
+#define DEFAULT_CONFIG "/etc/metrolog/metrologd.cfg"
+#define STATS_EVERY_US (60LL * 1000000)
+#define RETENTION_EVERY_US (3600LL * 1000000)
+#define RETENTION_CHUNK 10000
+#define RETRY_MIN_MS 100
+#define RETRY_MAX_MS 5000
+#define STOP_RETRY_US (30LL * 1000000) /* keep trying to commit on stop */
+#define BATCH_STEP_US 10000 /* an open batch looks at the queue this often */
+
+static volatile sig_atomic_t got_stop, got_reload;
+
+struct daemon {
+	const char *config_path;
+	struct config *cfg;
+	struct store *store;
+	struct queue *queue;
+	struct poller **pollers;
+	struct sample *batch;
+	size_t nbatch;
+	int64_t batch_since;  /* monotonic us of the batch's first sample */
+	int retry_ms;         /* current commit retry back-off, 0 when fine */
+	int64_t next_retry;   /* monotonic us */
+	int64_t next_stats, next_retention;
+	bool retention_pending;
+	/* counters over the whole run */
+	uint64_t committed_readings, committed_events, commit_failures;
+	struct poller_stats polled; /* of pollers already stopped */
+};
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_reload = 1;
+	else
+		got_stop = 1;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sleep; a signal cuts it short, which is what the main loop wants. */
+static void sleep_us(int64_t us)
+{
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+static int64_t real_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "Usage: metrologd [OPTION]...\n"
-	        "The metrolog gateway: polls lab instruments over Modbus, "
-	        "records readings in\nSQLite and publishes them over MQTT.\n\n"
-	        "  -h, --help     show this help\n"
-	        "  -V, --version  show the version\n\n"
-	        "This version does not poll yet: use 'metrolog read' to read "
-	        "an instrument.\n");
+	        "Usage: metrologd [OPTION]... [CONFIG]\n"
+	        "The metrolog gateway: polls lab instruments over Modbus and "
+	        "commits every reading\nto SQLite.\n\n"
+	        "  -c, --config FILE   configuration file (default "
+	        DEFAULT_CONFIG ");\n"
+	        "                      a CONFIG argument means the same\n"
+	        "  -n, --check-config  check the configuration, print OK or "
+	        "every error as\n"
+	        "                      FILE:LINE: message, and exit (0 when "
+	        "OK, 1 otherwise)\n"
+	        "  -d, --debug         log every failed request and more\n"
+	        "  -q, --quiet         log warnings only\n"
+	        "  -h, --help          show this help\n"
+	        "  -V, --version       show the version\n\n"
+	        "Signals: SIGHUP reloads the configuration (a bad one is "
+	        "refused and the running\none stays); SIGTERM or SIGINT "
+	        "commit what was read and exit 0.\n"
+	        "Logs go to standard error. docs/CONFIG.md describes the "
+	        "configuration.\n");
+}
+
+static void add_stats(struct poller_stats *sum, const struct poller_stats *s)
+{
+	sum->polls += s->polls;
+	sum->transactions += s->transactions;
+	sum->failures += s->failures;
+	sum->readings += s->readings;
+	sum->late += s->late;
+	for (int b = 0; b < POLLER_JITTER_BUCKETS; b++)
+		sum->jitter[b] += s->jitter[b];
+}
+
+/* One JSON line with the counters so far: the benchmark reads it. */
+static void log_stats(struct daemon *d)
+{
+	struct poller_stats sum = d->polled;
+	struct queue_stats qs;
+	struct rusage ru;
+
+	for (int i = 0; d->pollers != NULL && i < d->cfg->nbuses; i++) {
+		if (d->pollers[i] != NULL) {
+			struct poller_stats s;
+			poller_get_stats(d->pollers[i], &s);
+			add_stats(&sum, &s);
+		}
+	}
+	queue_get_stats(d->queue, &qs);
+	getrusage(RUSAGE_SELF, &ru);
+	log_info("stats {\"polls\":%llu,\"transactions\":%llu,"
+	         "\"failed_transactions\":%llu,\"readings_polled\":%llu,"
+	         "\"readings_committed\":%llu,\"events_committed\":%llu,"
+	         "\"queue_dropped\":%llu,\"queue_high_water\":%zu,"
+	         "\"commit_failures\":%llu,\"late_polls\":%llu,"
+	         "\"jitter_p50_us\":%llu,\"jitter_p99_us\":%llu,"
+	         "\"cpu_s\":%.3f,\"max_rss_kib\":%ld}",
+	         (unsigned long long)sum.polls,
+	         (unsigned long long)sum.transactions,
+	         (unsigned long long)sum.failures,
+	         (unsigned long long)sum.readings,
+	         (unsigned long long)d->committed_readings,
+	         (unsigned long long)d->committed_events,
+	         (unsigned long long)qs.dropped, qs.high_water,
+	         (unsigned long long)d->commit_failures,
+	         (unsigned long long)sum.late,
+	         (unsigned long long)poller_jitter_quantile(&sum, 0.5),
+	         (unsigned long long)poller_jitter_quantile(&sum, 0.99),
+	         (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	                 (double)ru.ru_stime.tv_sec +
+	                 ru.ru_stime.tv_usec / 1e6,
+	         ru.ru_maxrss);
+}
+
+/* Commit the pending batch. Returns 0, or -1 if it failed (kept). */
+static int commit(struct daemon *d)
+{
+	if (d->nbatch == 0)
+		return 0;
+	if (store_append(d->store, d->batch, d->nbatch) == -1) {
+		d->commit_failures++;
+		if (d->retry_ms == 0 || d->retry_ms >= RETRY_MAX_MS)
+			log_warnx("%s; %zu samples kept, retrying",
+			          store_last_message(d->store), d->nbatch);
+		d->retry_ms = d->retry_ms == 0 ? RETRY_MIN_MS : d->retry_ms * 2;
+		if (d->retry_ms > RETRY_MAX_MS)
+			d->retry_ms = RETRY_MAX_MS;
+		d->next_retry = mono_us() + (int64_t)d->retry_ms * 1000;
+		return -1;
+	}
+	if (d->retry_ms != 0)
+		log_info("database writable again; %zu samples committed",
+		         d->nbatch);
+	for (size_t i = 0; i < d->nbatch; i++) {
+		if (d->batch[i].kind == SAMPLE_READING)
+			d->committed_readings++;
+		else
+			d->committed_events++;
+	}
+	d->retry_ms = 0;
+	d->nbatch = 0;
+	return 0;
+}
+
+/* Take what the queue has and commit when the batch is full or old
+ * enough. With an empty batch, wait up to wait_ms for a first sample; with
+ * a batch open, sleep in steps of BATCH_STEP_US and take what arrived, so
+ * that the pollers' pushes do not wake this thread one by one. */
+static void ingest_step(struct daemon *d, int wait_ms)
+{
+	size_t max = (size_t)d->cfg->batch_max;
+	int64_t now = mono_us();
+
+	if (d->retry_ms != 0 && now < d->next_retry) {
+		sleep_us(BATCH_STEP_US);
+		return;
+	}
+	if (d->nbatch == 0) {
+		d->nbatch = queue_pop(d->queue, d->batch, max, wait_ms);
+		d->batch_since = mono_us();
+	} else if (d->nbatch < max) {
+		int64_t due = d->batch_since + (int64_t)d->cfg->batch_ms * 1000;
+		if (due > now)
+			sleep_us(due - now < BATCH_STEP_US ? due - now
+			                                   : BATCH_STEP_US);
+		d->nbatch += queue_pop(d->queue, d->batch + d->nbatch,
+		                       max - d->nbatch, 0);
+	}
+	now = mono_us();
+	if (d->nbatch == max ||
+	    (d->nbatch > 0 &&
+	     now >= d->batch_since + (int64_t)d->cfg->batch_ms * 1000))
+		commit(d);
+}
+
+static void stop_pollers(struct daemon *d)
+{
+	for (int i = 0; d->pollers != NULL && i < d->cfg->nbuses; i++) {
+		if (d->pollers[i] != NULL) {
+			struct poller_stats s;
+			poller_stop(d->pollers[i], &s);
+			add_stats(&d->polled, &s);
+		}
+	}
+	free(d->pollers);
+	d->pollers = NULL;
+}
+
+static int start_pollers(struct daemon *d)
+{
+	d->pollers = calloc((size_t)d->cfg->nbuses, sizeof(*d->pollers));
+	if (d->pollers == NULL)
+		return -1;
+	for (int i = 0; i < d->cfg->nbuses; i++) {
+		d->pollers[i] = poller_start(d->cfg, i, d->queue);
+		if (d->pollers[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* With the pollers stopped: commit everything still queued. Gives up
+ * after STOP_RETRY_US of failures. Returns the samples left uncommitted. */
+static size_t drain(struct daemon *d)
+{
+	size_t max = (size_t)d->cfg->batch_max;
+	int64_t deadline = mono_us() + STOP_RETRY_US;
+
+	for (;;) {
+		if (d->nbatch < max)
+			d->nbatch += queue_pop(d->queue, d->batch + d->nbatch,
+			                       max - d->nbatch, 0);
+		if (d->nbatch == 0)
+			return 0;
+		if (d->retry_ms == 0 || mono_us() >= d->next_retry)
+			commit(d);
+		else
+			sleep_us(BATCH_STEP_US);
+		if (d->nbatch > 0 && mono_us() > deadline)
+			break;
+	}
+	size_t left = d->nbatch, n;
+	while ((n = queue_pop(d->queue, d->batch, max, 0)) > 0)
+		left += n;
+	d->nbatch = 0;
+	log_warnx("giving up: %zu samples could not be committed", left);
+	return left;
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *next = config_load(d->config_path, stderr);
+
+	if (next == NULL) {
+		log_warnx("reload refused: %s has errors (above); the running "
+		          "configuration stays in force", d->config_path);
+		return;
+	}
+	if (strcmp(next->database, d->cfg->database) != 0) {
+		log_warnx("reload refused: the database cannot change while "
+		          "running (%s -> %s); restart metrologd",
+		          d->cfg->database, next->database);
+		config_free(next);
+		return;
+	}
+	stop_pollers(d);
+	drain(d);
+	if (store_sync_config(d->store, next) == -1) {
+		log_warnx("reload refused: %s", store_last_message(d->store));
+		config_free(next);
+		if (start_pollers(d) == -1)
+			fatalx("cannot restart the pollers");
+		return;
+	}
+	/* The queue is sized by the old config: a new size needs a restart. */
+	if (next->queue_size != d->cfg->queue_size)
+		log_warnx("queue_size changes at the next restart");
+	if (next->batch_max > d->cfg->batch_max) {
+		struct sample *b = realloc(d->batch, (size_t)next->batch_max *
+		                                             sizeof(*b));
+		if (b == NULL)
+			fatalx("out of memory");
+		d->batch = b;
+	}
+	config_free(d->cfg);
+	d->cfg = next;
+	if (start_pollers(d) == -1)
+		fatalx("cannot start the pollers");
+	log_info("configuration reloaded from %s: %d buses, %d instruments, "
+	         "%d channels", d->config_path, d->cfg->nbuses,
+	         d->cfg->ninstruments, d->cfg->nchannels);
+}
+
+/* Delete old readings a chunk at a time, between batches. */
+static void retention_step(struct daemon *d, int64_t now)
+{
+	if (d->cfg->retention_days == 0)
+		return;
+	if (!d->retention_pending && now < d->next_retention)
+		return;
+	int64_t cutoff = real_us() - (int64_t)d->cfg->retention_days *
+	                                     86400LL * 1000000;
+	long deleted = 0;
+	if (store_retention(d->store, cutoff, RETENTION_CHUNK, &deleted) ==
+	    -1) {
+		log_warnx("retention: %s", store_last_message(d->store));
+		deleted = 0;
+	}
+	d->retention_pending = deleted == RETENTION_CHUNK;
+	d->next_retention = now + RETENTION_EVERY_US;
+}
+
+static int run(struct daemon *d)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d->batch = calloc((size_t)d->cfg->batch_max, sizeof(*d->batch));
+	d->queue = queue_new((size_t)d->cfg->queue_size, d->cfg->queue_full);
+	if (d->batch == NULL || d->queue == NULL)
+		fatalx("out of memory");
+	if (start_pollers(d) == -1)
+		fatalx("cannot start the pollers");
+	log_info("polling %d instruments (%d channels) on %d buses into %s",
+	         d->cfg->ninstruments, d->cfg->nchannels, d->cfg->nbuses,
+	         d->cfg->database);
+	d->next_stats = mono_us() + STATS_EVERY_US;
+	while (!got_stop) {
+		if (got_reload) {
+			got_reload = 0;
+			reload(d);
+		}
+		ingest_step(d, 100);
+		int64_t now = mono_us();
+		if (d->nbatch == 0)
+			retention_step(d, now);
+		if (now >= d->next_stats) {
+			log_stats(d);
+			d->next_stats = now + STATS_EVERY_US;
+		}
+	}
+	log_info("stopping: committing what was read");
+	stop_pollers(d);
+	size_t lost = drain(d);
+	log_stats(d);
+	return lost == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, 'n'},
+		{"debug", no_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	struct daemon d;
+	enum log_level level = LOG_LEVEL_INFO;
+	bool check = false;
+	char err[512];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	memset(&d, 0, sizeof(d));
+	d.config_path = DEFAULT_CONFIG;
+	while ((c = getopt_long(argc, argv, "c:ndqhV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'd':
+			level = LOG_LEVEL_DEBUG;
+			break;
+		case 'q':
+			level = LOG_LEVEL_WARN;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -42,6 +431,41 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	usage(stderr);
-	return 2;
+	if (optind < argc)
+		d.config_path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "metrologd: unexpected argument '%s'. Try "
+		                "'metrologd --help'.\n", argv[optind]);
+		return 2;
+	}
+	log_init("metrologd", level);
+
+	d.cfg = config_load(d.config_path, stderr);
+	if (d.cfg == NULL)
+		return 1;
+	if (check) {
+		printf("%s: OK (%d buses, %d instruments, %d channels)\n",
+		       d.config_path, d.cfg->nbuses, d.cfg->ninstruments,
+		       d.cfg->nchannels);
+		config_free(d.cfg);
+		return 0;
+	}
+	d.store = store_open(d.cfg->database, err, sizeof(err));
+	if (d.store == NULL) {
+		log_warnx("%s", err);
+		config_free(d.cfg);
+		return 1;
+	}
+	if (store_sync_config(d.store, d.cfg) == -1) {
+		log_warnx("%s", store_last_message(d.store));
+		store_close(d.store);
+		config_free(d.cfg);
+		return 1;
+	}
+	int rc = run(&d);
+	store_close(d.store);
+	queue_free(d.queue);
+	free(d.batch);
+	config_free(d.cfg);
+	return rc;
 }

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Set up and run the metrolog demo on this machine (loopback only):
-# three simulated lab instruments served by the firmware simulator over
-# Modbus TCP, read live by the metrolog tool once a second.
+# three simulated lab instruments served over Modbus TCP by the firmware
+# simulator, polled by metrologd into a SQLite database, and the latest
+# committed readings printed every two seconds.
 #
-#   tools/demo.sh                 run until Ctrl-C
-#   DEMO_POLLS=10 tools/demo.sh   stop after 10 polls
+#   tools/demo.sh                   run until Ctrl-C
+#   DEMO_SECONDS=20 tools/demo.sh   stop by itself after 20 s
 #
-# Time in the simulator runs 3600 times faster than the wall clock, so the
-# drifting channel (unit 2, channel 1: +0.5 units/day) moves visibly.
+# Simulated time runs 3600 times faster than the wall clock, so the
+# drifting gauge (PG-2 gauge-2: +0.5 kPa a day) moves visibly. Everything
+# lives in a temporary directory, removed at exit; the configuration is
+# config/demo.cfg with the simulator's port and that directory filled in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,17 +19,15 @@ cmake -S . -B build/plain -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/plain -j "$(nproc)" --target metrolog-sim metrolog metrologd
 
 tmp=$(mktemp -d -t metrolog-demo.XXXXXX)
-sim_pid=
+pids=()
 cleanup() {
-	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 0' INT TERM
 
-# unit 1: a calibration bath (degC) and its three thermometer probes
-# unit 2: pressure gauges (kPa); channel 1 drifts by +0.5 kPa a day
-# unit 3: a lab climate monitor: temperature (degC), humidity (%RH), pressure (hPa), CO2 (ppm)
 build/plain/firmware/port/host/metrolog-sim \
 	--tcp 127.0.0.1:0 --port-file "$tmp/port" -n 3 -m 4 --accel 3600 \
 	-c 1.0:nominal=20,noise=0.001 -c 1.1:nominal=20.012,noise=0.003 \
@@ -36,19 +37,34 @@ build/plain/firmware/port/host/metrolog-sim \
 	-c 3.0:nominal=23,noise=0.05 -c 3.1:nominal=45,noise=0.3 \
 	-c 3.2:nominal=1013.2,noise=0.1 -c 3.3:nominal=420,noise=3 \
 	2>"$tmp/sim.log" &
-sim_pid=$!
+pids+=($!)
 for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 [ -s "$tmp/port" ] || { cat "$tmp/sim.log"; echo "demo: the simulator did not start" >&2; exit 1; }
 port=$(head -n 1 "$tmp/port")
 
+sed -e "s|port = 1502;|port = $port;|" -e "s|database = \"demo.db\";|database = \"$tmp/demo.db\";|" \
+	config/demo.cfg >"$tmp/demo.cfg"
+build/plain/gateway/metrologd --check-config "$tmp/demo.cfg"
+build/plain/gateway/metrologd "$tmp/demo.cfg" 2>"$tmp/metrologd.log" &
+pids+=($!)
+
 cat <<MSG
 
-metrolog demo: 3 simulated instruments x 4 channels on Modbus TCP 127.0.0.1:$port
-(simulated time runs 3600x; unit 2 channel 1 drifts). Values are float32 input
-registers 0-7 of each unit, read by:
-  build/plain/tools/metrolog read --tcp 127.0.0.1:$port --unit 1,2,3 --count 4 --every 1
-Ctrl-C stops.
-
+metrolog demo: 3 simulated instruments x 4 channels (metrolog-sim on Modbus TCP
+127.0.0.1:$port), polled by metrologd into $tmp/demo.db.
+Simulated time runs 3600x; PG-2 gauge-2 drifts. Ctrl-C stops.
+The latest committed readings, every 2 s:
 MSG
-build/plain/tools/metrolog read --tcp "127.0.0.1:$port" --unit 1,2,3 --count 4 \
-	--every 1 ${DEMO_POLLS:+--times "$DEMO_POLLS"}
+query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
+  strftime('%H:%M:%f', r.ts / 1e6, 'unixepoch') || ' UTC'
+  FROM readings r JOIN channels c ON c.id = r.channel
+  JOIN instruments i ON i.id = c.instrument_id
+  WHERE r.ts = (SELECT max(ts) FROM readings WHERE channel = r.channel)
+  GROUP BY r.channel ORDER BY i.name, c.name;"
+end=$((SECONDS + ${DEMO_SECONDS:-1000000000}))
+while ((SECONDS < end)); do
+	sleep 2
+	kill -0 "${pids[1]}" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
+	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM readings') readings committed"
+	sqlite3 -readonly -separator '|' "$tmp/demo.db" "$query" | column -t -s '|' || true
+done

@@ -35,7 +35,7 @@
 
 #define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
 #define STORE_BUSY_MS        5000
-#define STORE_CACHE_KIB      16384 /* SQLite page cache, per connection */
+#define STORE_CACHE_KIB      8192  /* SQLite page cache, per connection */
 #define STORE_WAL_LIMIT      (64 * 1024 * 1024) /* WAL truncated to this */
 #define STORE_MOVE_MIN       65536 /* readings_recent rows before a move */
 #define STORE_MOVE_PER_CH    64    /* ... or this many per channel */

@@ -1,0 +1,500 @@
+/*
+ * poller.c - see poller.h.
+ *
+ * Threads: poller_start() runs on the caller's thread and creates one
+ * thread that owns everything in struct poller except `mu`, `cv`, `stop`
+ * and `stats`, which poller_stop() and poller_get_stats() touch under `mu`
+ * from other threads. The thread's only output is queue_push().
+ *
+ * One poll of an instrument: take the UTC time, run its planned block reads
+ * (plan.c) one after the other, decode each channel from its block
+ * (decode.c), and push one sample per numeric channel, plus an online or
+ * offline event when the instrument's state changed. A block that fails
+ * gives its channels the failure as quality; a timeout or a lost connection
+ * ends the poll early (the next blocks would only wait the same timeout).
+ * An instrument that answers nothing is offline and retried with back-off;
+ * one that answers with exceptions is online but its readings are bad.
+ */
+#include "poller.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus.h"
+#include "decode.h"
+#include "log.h"
+#include "plan.h"
+
+#define STACK_SIZE (256 * 1024)
+#define BACKOFF_JITTER 0.2 /* +-20 % */
+
+enum inst_state_kind { INST_UNKNOWN, INST_ONLINE, INST_OFFLINE };
+
+struct inst {
+	const struct cfg_instrument *cfg;
+	uint32_t index; /* instrument index in the config */
+	struct plan plan;
+	uint16_t *words;     /* all blocks' registers, block r at base[r] */
+	uint16_t *base;
+	uint8_t *read_q;     /* quality of block r in the current poll */
+	uint16_t *read_detail;
+	int *channel;        /* plan slot i -> channel index in cfg */
+	int nslots;
+	struct sample *samples; /* nslots readings + 1 event */
+	int64_t next_due;    /* CLOCK_MONOTONIC, us */
+	int64_t backoff;     /* current back-off, us; 0 when healthy */
+	enum inst_state_kind state;
+};
+
+struct poller {
+	const struct config *cfg;
+	const struct cfg_bus *bus_cfg;
+	struct bus *bus;
+	struct queue *q;
+	struct inst *insts;
+	int ninsts;
+	int64_t silence_us; /* RTU: pause between two transactions */
+	uint64_t rng;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	struct poller_stats stats;
+};
+
+static int64_t now_us(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_us(int64_t us)
+{
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+
+	while (us > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* xorshift64*: jitter for back-off, no shared state. */
+static double random_unit(struct poller *p)
+{
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return (double)((p->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+static enum quality quality_of(enum bus_error e)
+{
+	switch (e) {
+	case BUS_OK:
+		return QUALITY_GOOD;
+	case BUS_ERR_CONNECT:
+		return QUALITY_CONNECT;
+	case BUS_ERR_TIMEOUT:
+		return QUALITY_TIMEOUT;
+	case BUS_ERR_EXCEPTION:
+		return QUALITY_EXCEPTION;
+	case BUS_ERR_CRC:
+		return QUALITY_CRC;
+	case BUS_ERR_REPLY:
+		return QUALITY_REPLY;
+	default:
+		return QUALITY_OTHER;
+	}
+}
+
+static void inst_free(struct inst *in)
+{
+	plan_free(&in->plan);
+	free(in->words);
+	free(in->base);
+	free(in->read_q);
+	free(in->read_detail);
+	free(in->channel);
+	free(in->samples);
+}
+
+/* Plan the reads of one instrument: every numeric channel is a need.
+ * Returns 0, 1 when it has nothing to poll (only text channels), or -1. */
+static int inst_init(struct inst *in, const struct cfg_instrument *ci,
+                     uint32_t index, int64_t start)
+{
+	struct plan_need *needs = calloc((size_t)ci->nchannels, sizeof(*needs));
+	int n = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->cfg = ci;
+	in->index = index;
+	in->next_due = start;
+	in->channel = calloc((size_t)ci->nchannels, sizeof(*in->channel));
+	if (needs == NULL || in->channel == NULL)
+		goto fail;
+	for (int i = 0; i < ci->nchannels; i++) {
+		const struct cfg_channel *ch = &ci->channels[i];
+		if (ch->spec.type == DECODE_STRING)
+			continue; /* identity text, not a reading */
+		unsigned words = decode_words(&ch->spec);
+		needs[n].table = ch->table;
+		needs[n].address = ch->address;
+		needs[n].count = (uint16_t)(words == 0 ? 1 : words);
+		in->channel[n++] = i;
+	}
+	in->nslots = n;
+	if (n == 0) {
+		free(needs);
+		inst_free(in);
+		return 1;
+	}
+	if (plan_build(needs, n, ci->max_gap, &in->plan) == -1)
+		goto fail;
+	size_t total = 0;
+	in->base = calloc((size_t)in->plan.nreads + 1, sizeof(*in->base));
+	in->read_q = calloc((size_t)in->plan.nreads + 1, 1);
+	in->read_detail = calloc((size_t)in->plan.nreads + 1,
+	                         sizeof(*in->read_detail));
+	if (in->base == NULL || in->read_q == NULL || in->read_detail == NULL)
+		goto fail;
+	for (int r = 0; r < in->plan.nreads; r++) {
+		in->base[r] = (uint16_t)total;
+		total += in->plan.reads[r].count;
+	}
+	in->words = calloc(total + 1, sizeof(*in->words));
+	in->samples = calloc((size_t)n + 1, sizeof(*in->samples));
+	if (in->words == NULL || in->samples == NULL)
+		goto fail;
+	free(needs);
+	return 0;
+fail:
+	free(needs);
+	inst_free(in);
+	return -1;
+}
+
+static void record_jitter(struct poller_stats *st, int64_t jitter)
+{
+	int b = 0;
+
+	if (jitter > 0)
+		b = 64 - __builtin_clzll((unsigned long long)jitter);
+	if (b >= POLLER_JITTER_BUCKETS)
+		b = POLLER_JITTER_BUCKETS - 1;
+	st->jitter[b]++;
+}
+
+uint64_t poller_jitter_quantile(const struct poller_stats *st, double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (int b = 0; b < POLLER_JITTER_BUCKETS; b++)
+		total += st->jitter[b];
+	if (total == 0)
+		return 0;
+	for (int b = 0; b < POLLER_JITTER_BUCKETS; b++) {
+		seen += st->jitter[b];
+		if ((double)seen >= q * (double)total)
+			return b == 0 ? 0 : 1ULL << b;
+	}
+	return UINT64_MAX;
+}
+
+/* Run the block reads of one poll. Returns the number that succeeded. */
+static int run_reads(struct poller *p, struct inst *in, uint64_t *sent)
+{
+	int ok = 0, r;
+
+	for (r = 0; r < in->plan.nreads; r++) {
+		const struct plan_read *rd = &in->plan.reads[r];
+		if (r > 0 && p->silence_us > 0)
+			sleep_us(p->silence_us);
+		(*sent)++;
+		if (bus_read(p->bus, in->cfg->unit_id, rd->table, rd->address,
+		             rd->count, in->words + in->base[r]) == 0) {
+			in->read_q[r] = QUALITY_GOOD;
+			in->read_detail[r] = 0;
+			ok++;
+			continue;
+		}
+		enum bus_error e = bus_last_error(p->bus);
+		in->read_q[r] = (uint8_t)quality_of(e);
+		in->read_detail[r] = (uint16_t)bus_last_exception(p->bus);
+		log_debug("%s unit %d: read %d@%u: %s", bus_name(p->bus),
+		          in->cfg->unit_id, rd->count, rd->address,
+		          bus_last_message(p->bus));
+		if (e == BUS_ERR_TIMEOUT || e == BUS_ERR_CONNECT)
+			break; /* the rest would wait for the same nothing */
+	}
+	for (int rest = r + 1; rest < in->plan.nreads; rest++) {
+		in->read_q[rest] = in->read_q[r];
+		in->read_detail[rest] = in->read_detail[r];
+	}
+	return ok;
+}
+
+/* Fill in->samples from the blocks of this poll. Returns the count. */
+static size_t build_samples(struct inst *in, int64_t ts)
+{
+	const struct cfg_instrument *ci = in->cfg;
+	size_t n = 0;
+
+	for (int i = 0; i < in->nslots; i++) {
+		const struct cfg_channel *ch = &ci->channels[in->channel[i]];
+		const struct plan_slot *sl = &in->plan.slots[i];
+		struct sample *s = &in->samples[n++];
+		s->ts_us = ts;
+		s->index = ch->index;
+		s->kind = SAMPLE_READING;
+		s->quality = in->read_q[sl->read];
+		s->detail = in->read_detail[sl->read];
+		s->value = 0;
+		if (s->quality != QUALITY_GOOD)
+			continue;
+		const uint16_t *w = in->words + in->base[sl->read] + sl->offset;
+		if (decode_value(&ch->spec, w, &s->value) == -1) {
+			s->quality = QUALITY_INVALID;
+			s->value = 0;
+		}
+	}
+	return n;
+}
+
+/* An instrument that answered at least once (even with an exception) is
+ * online; one that answered nothing is offline. */
+static bool answered(const struct inst *in, int ok)
+{
+	if (ok > 0)
+		return true;
+	for (int r = 0; r < in->plan.nreads; r++)
+		if (in->read_q[r] == QUALITY_EXCEPTION)
+			return true;
+	return false;
+}
+
+static void poll_one(struct poller *p, struct inst *in)
+{
+	int64_t ts = now_us(CLOCK_REALTIME);
+	uint64_t sent = 0;
+	int ok = run_reads(p, in, &sent);
+	size_t n = build_samples(in, ts);
+	bool up = answered(in, ok);
+	enum inst_state_kind state = up ? INST_ONLINE : INST_OFFLINE;
+	int64_t interval = (int64_t)in->cfg->interval_ms * 1000;
+
+	if (state != in->state) {
+		struct sample *e = &in->samples[n++];
+		e->ts_us = ts;
+		e->index = in->index;
+		e->kind = up ? SAMPLE_ONLINE : SAMPLE_OFFLINE;
+		e->quality = up ? QUALITY_GOOD : in->read_q[0];
+		e->detail = up ? 0 : in->read_detail[0];
+		e->value = 0;
+		if (up)
+			log_info("instrument %s (%s unit %d) is online",
+			         in->cfg->id, bus_name(p->bus), in->cfg->unit_id);
+		else
+			log_warnx("instrument %s (%s unit %d) is offline: %s",
+			          in->cfg->id, bus_name(p->bus),
+			          in->cfg->unit_id, bus_last_message(p->bus));
+		in->state = state;
+	}
+	if (queue_push(p->q, in->samples, n) > 0)
+		log_debug("queue full: oldest samples dropped");
+
+	/* Next due time: on the grid when healthy, backed off when not. */
+	uint64_t late = 0;
+	if (up) {
+		in->backoff = 0;
+		in->next_due += interval;
+		int64_t after = now_us(CLOCK_MONOTONIC);
+		if (in->next_due <= after) {
+			int64_t missed = (after - in->next_due) / interval + 1;
+			in->next_due += missed * interval;
+			late = (uint64_t)missed;
+		}
+	} else {
+		int64_t cap = (int64_t)p->bus_cfg->backoff_max_ms * 1000;
+		in->backoff = in->backoff == 0 ? interval : in->backoff * 2;
+		if (in->backoff > cap)
+			in->backoff = cap;
+		double j = 1.0 + BACKOFF_JITTER * (2.0 * random_unit(p) - 1.0);
+		in->next_due = now_us(CLOCK_MONOTONIC) +
+		               (int64_t)((double)in->backoff * j);
+	}
+
+	pthread_mutex_lock(&p->mu);
+	p->stats.polls++;
+	p->stats.transactions += sent;
+	p->stats.failures += sent - (uint64_t)ok;
+	p->stats.readings += (uint64_t)in->nslots;
+	p->stats.late += late;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Wait until the monotonic time `due` or a stop request. Returns false on
+ * stop. */
+static bool wait_until(struct poller *p, int64_t due)
+{
+	struct timespec ts = {(time_t)(due / 1000000),
+	                      (long)(due % 1000000) * 1000};
+	bool go = true;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && now_us(CLOCK_MONOTONIC) < due)
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
+			break;
+	go = !p->stop;
+	pthread_mutex_unlock(&p->mu);
+	return go;
+}
+
+static void *poller_main(void *arg)
+{
+	struct poller *p = arg;
+
+	for (;;) {
+		struct inst *next = &p->insts[0];
+		for (int i = 1; i < p->ninsts; i++)
+			if (p->insts[i].next_due < next->next_due)
+				next = &p->insts[i];
+		if (!wait_until(p, next->next_due))
+			break;
+		int64_t now = now_us(CLOCK_MONOTONIC);
+		pthread_mutex_lock(&p->mu);
+		record_jitter(&p->stats, now - next->next_due);
+		pthread_mutex_unlock(&p->mu);
+		poll_one(p, next);
+		if (p->bus_cfg->connect_per_poll)
+			bus_close(p->bus);
+		if (p->bus_cfg->params.kind == BUS_RTU) {
+			sleep_us(p->silence_us);
+			if (p->bus_cfg->turnaround_ms > 0 && p->ninsts > 1)
+				sleep_us((int64_t)p->bus_cfg->turnaround_ms *
+				         1000);
+		}
+	}
+	return NULL;
+}
+
+/* 3.5 characters of 11 bits at the bus's baud rate (1750 us above 19200,
+ * as the Modbus serial line spec recommends), plus the configured margin. */
+static int64_t rtu_silence_us(const struct cfg_bus *b)
+{
+	int64_t t35 = b->params.baud > 19200
+	                      ? 1750
+	                      : (int64_t)(38500000.0 / b->params.baud + 0.999);
+
+	return t35 + b->silence_margin_us;
+}
+
+struct poller *poller_start(const struct config *c, int bus, struct queue *q)
+{
+	struct poller *p = calloc(1, sizeof(*p));
+	char err[256];
+	int n = 0;
+
+	if (p == NULL)
+		return NULL;
+	p->cfg = c;
+	p->bus_cfg = &c->buses[bus];
+	p->q = q;
+	p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)now_us(CLOCK_REALTIME) ^
+	         (uint64_t)bus;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (p->bus_cfg->params.kind == BUS_RTU)
+		p->silence_us = rtu_silence_us(p->bus_cfg);
+
+	p->bus = bus_new(&p->bus_cfg->params, err, sizeof(err));
+	if (p->bus == NULL) {
+		log_warnx("bus %s: %s", p->bus_cfg->name, err);
+		goto fail;
+	}
+	for (int i = 0; i < c->ninstruments; i++)
+		n += c->instruments[i].bus == bus;
+	p->insts = calloc((size_t)n + 1, sizeof(*p->insts));
+	if (p->insts == NULL)
+		goto fail;
+	/* Spread the instruments' first polls over their interval, so that
+	 * they do not all fall due at once and queue behind each other. */
+	int64_t start = now_us(CLOCK_MONOTONIC);
+	for (int i = 0, k = 0; i < c->ninstruments; i++) {
+		const struct cfg_instrument *ci = &c->instruments[i];
+		if (ci->bus != bus)
+			continue;
+		int64_t phase = (int64_t)ci->interval_ms * 1000 * k++ / n;
+		int rc = inst_init(&p->insts[p->ninsts], ci, (uint32_t)i,
+		                   start + phase);
+		if (rc == -1) {
+			log_warnx("instrument %s: cannot plan its reads",
+			          ci->id);
+			goto fail;
+		}
+		if (rc == 0)
+			p->ninsts++;
+	}
+	if (p->ninsts == 0)
+		return p; /* a bus with no instrument: nothing to run */
+
+	/* The thread takes no signals: they go to the main thread. */
+	sigset_t all, old;
+	pthread_attr_t attr;
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&p->thread, &attr, poller_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		errno = rc;
+		log_warn("bus %s: cannot start its poller", p->bus_cfg->name);
+		goto fail;
+	}
+	p->started = true;
+	return p;
+fail:
+	poller_stop(p, NULL);
+	return NULL;
+}
+
+void poller_stop(struct poller *p, struct poller_stats *last)
+{
+	if (p == NULL)
+		return;
+	if (p->started) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = true;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		pthread_join(p->thread, NULL);
+	}
+	if (last != NULL)
+		*last = p->stats;
+	for (int i = 0; i < p->ninsts; i++)
+		inst_free(&p->insts[i]);
+	free(p->insts);
+	bus_free(p->bus);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+void poller_get_stats(struct poller *p, struct poller_stats *st)
+{
+	pthread_mutex_lock(&p->mu);
+	*st = p->stats;
+	pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,53 @@
+/*
+ * poller.h - one thread per bus: polls its instruments on time and hands
+ * every reading to the queue.
+ *
+ * A poller owns its struct bus (and so its libmodbus context) and its
+ * instruments' schedules; it shares nothing but the queue, and the config,
+ * which it only reads. Schedules are absolute: instrument k is due at
+ * start + n * interval, whatever the last poll cost, and a reading carries
+ * the UTC time its request was sent. A failing instrument backs off on its
+ * own (exponential with jitter, capped by the bus's backoff_max_ms), so a
+ * dead unit on a shared RS-485 line does not slow its neighbours more than
+ * one timeout per back-off period.
+ */
+#ifndef METROLOG_POLLER_H
+#define METROLOG_POLLER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "queue.h"
+
+#define POLLER_JITTER_BUCKETS 64
+
+struct poller_stats {
+	uint64_t polls;        /* instrument polls attempted */
+	uint64_t transactions; /* Modbus requests sent */
+	uint64_t failures;     /* requests that failed */
+	uint64_t readings;     /* samples of kind reading pushed */
+	uint64_t late;         /* polls skipped because the bus was behind */
+	/* schedule jitter: start of a poll minus its due time, in a
+	 * log2 histogram: bucket b counts jitters in [2^(b-1), 2^b) us */
+	uint64_t jitter[POLLER_JITTER_BUCKETS];
+};
+
+struct poller;
+
+/* Start the poller of bus index `bus` of c (c must outlive it). Returns
+ * NULL with a log line on failure. */
+struct poller *poller_start(const struct config *c, int bus, struct queue *q);
+
+/* Ask the thread to stop, wait for it to finish its current poll and push
+ * it, copy the final counters to *last (if not NULL), and free everything.
+ * NULL allowed. */
+void poller_stop(struct poller *p, struct poller_stats *last);
+
+/* A copy of the counters so far (any thread). */
+void poller_get_stats(struct poller *p, struct poller_stats *st);
+
+/* The jitter below which fraction q (0..1) of the polls started, in us,
+ * from a histogram (an upper bound: the bucket's top). */
+uint64_t poller_jitter_quantile(const struct poller_stats *st, double q);
+
+#endif

@@ -1,0 +1,570 @@
+/*
+ * metrologd end to end: real simulators over TCP and RTU (pty), a real
+ * SQLite file, signals. What the simulator serves arrives in the database;
+ * a dead instrument does not stop another bus; the gateway reconnects after
+ * the simulator restarts; SIGKILL never loses a committed reading nor
+ * damages the file; SIGHUP reloads, and a bad file is refused with
+ * file:line while the running configuration stays.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "harness.h"
+
+struct gw {
+	pid_t pid;
+	char dir[H_PATH_MAX];
+	char cfg[H_PATH_MAX];
+	char db[H_PATH_MAX];
+	char log[H_PATH_MAX];
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A TCP bus block for a simulator on port. */
+static void tcp_bus(char *out, size_t size, const char *name, int port,
+                    int timeout_ms)
+{
+	snprintf(out, size,
+	         "{ name = \"%s\"; type = \"tcp\"; host = \"127.0.0.1\"; "
+	         "port = %d; timeout_ms = %d; backoff_max_ms = 1000; }",
+	         name, port, timeout_ms);
+}
+
+/* An instrument with nch float32 channels c0.. at input registers 0.. */
+static void instrument(char *out, size_t size, const char *id,
+                       const char *bus, int unit, int interval_ms, int nch)
+{
+	int n = snprintf(out, size,
+	                 "{ id = \"%s\"; bus = \"%s\"; unit_id = %d; "
+	                 "interval_ms = %d; owner = \"ACME\"; channels = (",
+	                 id, bus, unit, interval_ms);
+	for (int c = 0; c < nch; c++)
+		n += snprintf(out + n, size - (size_t)n,
+		              "%s{ name = \"c%d\"; table = \"input\"; "
+		              "address = %d; type = \"float32\"; "
+		              "unit = \"degC\"; }",
+		              c ? ", " : "", c, 2 * c);
+	snprintf(out + n, size - (size_t)n, "); }");
+}
+
+static void gw_config(struct gw *g, const char *buses, const char *insts,
+                      const char *storage)
+{
+	char text[32768];
+
+	snprintf(text, sizeof(text),
+	         "site = \"test-lab\";\ndatabase = \"%s\";\n%s\n"
+	         "buses = ( %s );\ninstruments = ( %s );\n",
+	         g->db, storage != NULL ? storage : "", buses, insts);
+	write_file(g->cfg, text);
+}
+
+static void gw_init(struct gw *g, const char *dir)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->dir, sizeof(g->dir), "%s", dir);
+	h_path(g->cfg, dir, "metrologd.cfg");
+	h_path(g->db, dir, "metrolog.db");
+	h_path(g->log, dir, "metrologd.log");
+}
+
+static void gw_start(struct gw *g)
+{
+	const char *argv[] = {METROLOGD_BIN, "-c", g->cfg, NULL};
+
+	g->pid = h_spawn(argv, g->log, true);
+	assert_true(g->pid > 0);
+}
+
+/* SIGTERM and wait; returns the exit code (-1 if it did not exit). */
+static int gw_stop(struct gw *g)
+{
+	int status = h_stop(g->pid, SIGTERM, 30000);
+
+	g->pid = 0;
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static sqlite3 *db_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* The first column of the first row of sql, as an integer; -1 when the
+ * query fails (e.g. the schema is not created yet). */
+static long long db_try_int(const char *path, const char *sql)
+{
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static long long db_int(const char *path, const char *sql)
+{
+	long long v = db_try_int(path, sql);
+
+	if (v == -1)
+		fail_msg("query failed: %s", sql);
+	return v;
+}
+
+static void db_text(const char *path, const char *sql, char *out, size_t size)
+{
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *st = NULL;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* Readings of instrument id, channel ch (all qualities), -1 if the
+ * database cannot answer yet. */
+static long long try_count_readings(struct gw *g, const char *id,
+                                    const char *ch, const char *where)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM readings r JOIN channels c ON "
+	         "c.id = r.channel JOIN instruments i ON i.id = "
+	         "c.instrument_id WHERE i.name = '%s' AND c.name = '%s'%s%s",
+	         id, ch, where ? " AND " : "", where ? where : "");
+	return db_try_int(g->db, sql);
+}
+
+static long long count_readings(struct gw *g, const char *id, const char *ch,
+                                const char *where)
+{
+	long long n = try_count_readings(g, id, ch, where);
+
+	if (n == -1)
+		fail_msg("cannot count readings of %s %s", id, ch);
+	return n;
+}
+
+static long long count_events(struct gw *g, const char *id, const char *kind)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM events e JOIN instruments i ON i.id = "
+	         "e.instrument_id WHERE i.name = '%s' AND e.kind = '%s'",
+	         id, kind);
+	return db_int(g->db, sql);
+}
+
+/* Wait up to ms for count_readings(...) >= n. */
+static long long wait_readings(struct gw *g, const char *id, const char *ch,
+                               const char *where, long long n, int ms)
+{
+	long long have = 0;
+
+	for (int t = 0; t < ms; t += 50) {
+		if (h_wait_file(g->db, 0) == 0 &&
+		    (have = try_count_readings(g, id, ch, where)) >= n)
+			return have;
+		sleep_ms(50);
+	}
+	return have;
+}
+
+static void assert_log_has(const struct gw *g, const char *text)
+{
+	char buf[65536];
+
+	assert_true(h_read_file(g->log, buf, sizeof(buf)) >= 0);
+	if (strstr(buf, text) == NULL)
+		fail_msg("'%s' not in the log:\n%s", text, buf);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void values_arrive_over_tcp_and_rtu(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus_a[256], bus_b[H_PATH_MAX + 128], inst_a[2048], inst_b[2048],
+	        buses[sizeof(bus_a) + sizeof(bus_b) + 2],
+	        insts[sizeof(inst_a) + sizeof(inst_b) + 2];
+	const char *extra[] = {"-n", "2", "-m", "3", "-c", "0:nominal=20.5",
+	                       "-c", "2.2:nominal=-7.25", NULL};
+
+	assert_int_equal(h_sim_start(&sim, dir, true, true, extra), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus_a, sizeof(bus_a), "tcp-1", sim.port, 1000);
+	snprintf(bus_b, sizeof(bus_b),
+	         "{ name = \"rtu-1\"; type = \"rtu\"; device = \"%s\"; "
+	         "baud = 19200; parity = \"N\"; timeout_ms = 1000; }",
+	         sim.rtu);
+	instrument(inst_a, sizeof(inst_a), "TB-01", "tcp-1", 1, 100, 3);
+	instrument(inst_b, sizeof(inst_b), "PG-02", "rtu-1", 2, 100, 3);
+	snprintf(buses, sizeof(buses), "%s, %s", bus_a, bus_b);
+	snprintf(insts, sizeof(insts), "%s, %s", inst_a, inst_b);
+	gw_config(&g, buses, insts, NULL);
+	gw_start(&g);
+
+	assert_true(wait_readings(&g, "TB-01", "c0", NULL, 5, 10000) >= 5);
+	assert_true(wait_readings(&g, "PG-02", "c2", NULL, 5, 10000) >= 5);
+	assert_int_equal(gw_stop(&g), 0);
+
+	/* every reading is good and equal to what the simulator serves */
+	assert_int_equal(count_readings(&g, "TB-01", "c0",
+	                                 "(r.quality != 0 OR r.value != 20.5)"),
+	                 0);
+	assert_int_equal(count_readings(&g, "TB-01", "c1",
+	                                 "(r.quality != 0 OR r.value != 21)"),
+	                 0);
+	assert_int_equal(count_readings(&g, "PG-02", "c2",
+	                                 "(r.quality != 0 OR r.value != -7.25)"),
+	                 0);
+	assert_int_equal(count_readings(&g, "PG-02", "c0",
+	                                 "(r.quality != 0 OR r.value != 20.5)"),
+	                 0);
+	/* all channels of one poll share one timestamp */
+	assert_true(count_readings(&g, "TB-01", "c2", NULL) ==
+	            count_readings(&g, "TB-01", "c0", NULL));
+	assert_int_equal(count_events(&g, "TB-01", "online"), 1);
+	assert_int_equal(count_events(&g, "PG-02", "online"), 1);
+	assert_int_equal(h_sim_stop(&sim), 0);
+	assert_log_has(&g, "\"readings_committed\":");
+}
+
+static void dead_instrument_does_not_stall_another_bus(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim good, dead;
+	struct gw g;
+	char dir_good[H_PATH_MAX], dir_dead[H_PATH_MAX];
+	char bus_a[256], bus_b[256], inst_a[1024], inst_b[1024], buses[1024],
+	        insts[4096];
+	const char *silent[] = {"--silent", "1", NULL};
+
+	snprintf(dir_good, sizeof(dir_good), "%s", h_tmpdir());
+	snprintf(dir_dead, sizeof(dir_dead), "%s", h_tmpdir());
+	assert_int_equal(h_sim_start(&good, dir_good, true, false, NULL), 0);
+	assert_int_equal(h_sim_start(&dead, dir_dead, true, false, silent), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus_a, sizeof(bus_a), "good", good.port, 300);
+	tcp_bus(bus_b, sizeof(bus_b), "dead", dead.port, 2000);
+	instrument(inst_a, sizeof(inst_a), "OK-1", "good", 1, 100, 2);
+	instrument(inst_b, sizeof(inst_b), "DEAD-1", "dead", 1, 100, 2);
+	snprintf(buses, sizeof(buses), "%s, %s", bus_a, bus_b);
+	snprintf(insts, sizeof(insts), "%s, %s", inst_a, inst_b);
+	gw_config(&g, buses, insts, NULL);
+	gw_start(&g);
+
+	/* 3 s at 10 polls/s on the good bus while every poll of the dead
+	 * one waits 2 s for nothing: the good bus keeps most of its
+	 * schedule (a generous bound: this is about independence, not
+	 * speed). */
+	sleep_ms(3000);
+	assert_int_equal(gw_stop(&g), 0);
+	long long good_n = count_readings(&g, "OK-1", "c0", "r.quality = 0");
+	assert_true(good_n >= 15);
+	assert_int_equal(count_readings(&g, "DEAD-1", "c0", "r.quality = 0"),
+	                 0);
+	assert_true(count_readings(&g, "DEAD-1", "c0", "r.quality = 1") >= 1);
+	assert_int_equal(count_events(&g, "DEAD-1", "offline"), 1);
+	assert_int_equal(count_events(&g, "OK-1", "offline"), 0);
+	assert_log_has(&g, "instrument DEAD-1 (tcp 127.0.0.1:");
+	assert_int_equal(h_sim_stop(&good), 0);
+	assert_int_equal(h_sim_stop(&dead), 0);
+}
+
+static void reconnects_after_the_simulator_restarts(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[256], inst[1024], port[32], portfile[H_PATH_MAX];
+
+	assert_int_equal(h_sim_start(&sim, dir, true, false, NULL), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus, sizeof(bus), "b", sim.port, 300);
+	instrument(inst, sizeof(inst), "R-1", "b", 1, 100, 1);
+	gw_config(&g, bus, inst, NULL);
+	gw_start(&g);
+	assert_true(wait_readings(&g, "R-1", "c0", "r.quality = 0", 3, 10000) >=
+	            3);
+
+	/* the simulator dies, the instrument goes offline... */
+	int sim_port = sim.port;
+	assert_int_equal(h_sim_stop(&sim), 0);
+	assert_true(wait_readings(&g, "R-1", "c0", "r.quality = 4", 1, 10000) >=
+	            1);
+	/* ...and comes back on the same port */
+	snprintf(port, sizeof(port), "127.0.0.1:%d", sim_port);
+	const char *again[] = {"--tcp", port, "--port-file",
+	                       h_path(portfile, dir, "sim2.port"), NULL};
+	assert_int_equal(h_sim_start(&sim, dir, false, false, again), 0);
+	assert_int_equal(h_wait_file(portfile, 10000), 0);
+	long long before = count_readings(&g, "R-1", "c0", "r.quality = 0");
+	assert_true(wait_readings(&g, "R-1", "c0", "r.quality = 0", before + 3,
+	                          10000) >= before + 3);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_int_equal(count_events(&g, "R-1", "offline"), 1);
+	assert_int_equal(count_events(&g, "R-1", "online"), 2);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
+static void sigkill_loses_nothing_committed(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[256], insts[16384], one[2048], id[16];
+	const char *extra[] = {"-n", "8", "-m", "16", NULL};
+	int n = 0;
+
+	assert_int_equal(h_sim_start(&sim, dir, true, false, extra), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus, sizeof(bus), "b", sim.port, 1000);
+	for (int u = 1; u <= 8; u++) {
+		snprintf(id, sizeof(id), "K-%d", u);
+		instrument(one, sizeof(one), id, "b", u, 10, 16);
+		n += snprintf(insts + n, sizeof(insts) - (size_t)n, "%s%s",
+		              u > 1 ? ", " : "", one);
+	}
+	gw_config(&g, bus, insts, "storage = { batch_ms = 20; };");
+
+	long long committed = 0;
+	for (int round = 0; round < 5; round++) {
+		gw_start(&g);
+		/* wait for new commits, then read what is committed and
+		 * kill the writer right after, in the middle of its work */
+		assert_true(wait_readings(&g, "K-1", "c0", NULL, committed + 20,
+		                          10000) >= committed + 20);
+		long long seen = db_int(g.db, "SELECT count(*) FROM readings");
+		sleep_ms(37 * (round + 1));
+		assert_int_equal(h_stop(g.pid, SIGKILL, 5000) != -1, 1);
+		g.pid = 0;
+		long long after = db_int(g.db, "SELECT count(*) FROM readings");
+		assert_true(after >= seen);
+		char ok[64];
+		db_text(g.db, "PRAGMA integrity_check", ok, sizeof(ok));
+		assert_string_equal(ok, "ok");
+		committed = count_readings(&g, "K-1", "c0", NULL);
+	}
+	/* and it starts again on the same file and keeps going */
+	gw_start(&g);
+	assert_true(wait_readings(&g, "K-1", "c0", NULL, committed + 10,
+	                          10000) >= committed + 10);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
+static void sighup_reloads_and_refuses_a_bad_file(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[256], inst[2048];
+	const char *extra[] = {"-m", "4", NULL};
+
+	assert_int_equal(h_sim_start(&sim, dir, true, false, extra), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus, sizeof(bus), "b", sim.port, 500);
+	instrument(inst, sizeof(inst), "H-1", "b", 1, 100, 1);
+	gw_config(&g, bus, inst, NULL);
+	gw_start(&g);
+	assert_true(wait_readings(&g, "H-1", "c0", NULL, 3, 10000) >= 3);
+
+	/* a broken file: refused, and polling goes on */
+	write_file(g.cfg, "site = \"x\";\ndatabase = 12;\n");
+	kill(g.pid, SIGHUP);
+	sleep_ms(300);
+	assert_log_has(&g, "metrologd.cfg:2: ");
+	assert_log_has(&g, "reload refused");
+	long long before = count_readings(&g, "H-1", "c0", NULL);
+	assert_true(wait_readings(&g, "H-1", "c0", NULL, before + 3, 10000) >=
+	            before + 3);
+
+	/* a good file with one more channel: the new channel is polled */
+	instrument(inst, sizeof(inst), "H-1", "b", 1, 100, 3);
+	gw_config(&g, bus, inst, NULL);
+	kill(g.pid, SIGHUP);
+	assert_true(wait_readings(&g, "H-1", "c2", "r.quality = 0", 3, 10000) >=
+	            3);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_log_has(&g, "configuration reloaded");
+	/* the first channel kept its id: one channel row named c0 */
+	assert_int_equal(db_int(g.db, "SELECT count(*) FROM channels WHERE "
+	                              "name = 'c0'"),
+	                 1);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
+/* The largest gap between consecutive readings of one channel, in ms. */
+static long long max_gap_ms(struct gw *g, const char *id, const char *ch)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT max(gap) / 1000 FROM (SELECT r.ts - lag(r.ts) OVER "
+	         "(ORDER BY r.ts) AS gap FROM readings r JOIN channels c ON "
+	         "c.id = r.channel JOIN instruments i ON i.id = "
+	         "c.instrument_id WHERE i.name = '%s' AND c.name = '%s')",
+	         id, ch);
+	return db_int(g->db, sql);
+}
+
+static void locked_database_loses_nothing(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[256], inst[1024];
+	sqlite3 *db = NULL;
+
+	assert_int_equal(h_sim_start(&sim, dir, true, false, NULL), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus, sizeof(bus), "b", sim.port, 500);
+	instrument(inst, sizeof(inst), "L-1", "b", 1, 50, 2);
+	gw_config(&g, bus, inst, "storage = { batch_ms = 20; };");
+	gw_start(&g);
+	assert_true(wait_readings(&g, "L-1", "c0", NULL, 5, 10000) >= 5);
+
+	/* another process holds the write lock for longer than SQLite's
+	 * busy timeout: commits fail, polling goes on, readings wait */
+	assert_int_equal(sqlite3_open(g.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sleep_ms(7000);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	long long before = count_readings(&g, "L-1", "c0", NULL);
+	assert_true(wait_readings(&g, "L-1", "c0", NULL, before + 10, 15000) >=
+	            before + 10);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_log_has(&g, "locked");
+	assert_log_has(&g, "database writable again");
+	/* no hole in the series: polls every 50 ms, none lost */
+	long long gap = max_gap_ms(&g, "L-1", "c0");
+	if (gap > 1000)
+		fail_msg("a %lld ms hole in the readings", gap);
+	assert_int_equal(count_readings(&g, "L-1", "c0", "r.quality != 0"), 0);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
+static void bad_config_is_refused_with_file_and_line(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct gw g;
+	char out[4096], log[H_PATH_MAX];
+
+	gw_init(&g, dir);
+	write_file(g.cfg, "site = \"x\";\ndatabase = \"x.db\";\n"
+	                  "buses = ( { name = \"b\"; type = \"tcp\"; "
+	                  "host = \"127.0.0.1\"; port = 1502; } );\n"
+	                  "instruments = ( { id = \"I\"; bus = \"nope\"; "
+	                  "unit_id = 1; interval_ms = 1000;\n"
+	                  "  channels = ( { name = \"c\"; table = \"input\"; "
+	                  "address = 0; type = \"float32\"; } ); } );\n");
+	const char *check[] = {METROLOGD_BIN, "--check-config", g.cfg, NULL};
+	assert_int_equal(h_run(check, h_path(log, dir, "check.log"), true,
+	                       10000),
+	                 1);
+	assert_true(h_read_file(log, out, sizeof(out)) > 0);
+	if (strstr(out, "metrologd.cfg:4: ") == NULL ||
+	    strstr(out, "\"nope\"") == NULL)
+		fail_msg("no file:line error naming the bus in: %s", out);
+
+	/* the daemon refuses it too, and creates no database */
+	const char *run[] = {METROLOGD_BIN, "-c", g.cfg, NULL};
+	assert_int_equal(h_run(run, h_path(log, dir, "run.log"), true, 10000),
+	                 1);
+	assert_int_equal(h_wait_file(g.db, 0), -1);
+
+	/* a good file checks OK */
+	char bus[256], inst[1024];
+	tcp_bus(bus, sizeof(bus), "b", 1502, 500);
+	instrument(inst, sizeof(inst), "I", "b", 1, 1000, 2);
+	gw_config(&g, bus, inst, NULL);
+	assert_int_equal(h_run(check, h_path(log, dir, "check2.log"), true,
+	                       10000),
+	                 0);
+	assert_true(h_read_file(log, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "OK (1 buses, 1 instruments, 2 channels)"));
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(values_arrive_over_tcp_and_rtu,
+		                          teardown),
+		cmocka_unit_test_teardown(
+		        dead_instrument_does_not_stall_another_bus, teardown),
+		cmocka_unit_test_teardown(
+		        reconnects_after_the_simulator_restarts, teardown),
+		cmocka_unit_test_teardown(sigkill_loses_nothing_committed,
+		                          teardown),
+		cmocka_unit_test_teardown(sighup_reloads_and_refuses_a_bad_file,
+		                          teardown),
+		cmocka_unit_test_teardown(locked_database_loses_nothing,
+		                          teardown),
+		cmocka_unit_test_teardown(
+		        bad_config_is_refused_with_file_and_line, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
