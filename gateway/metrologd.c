@@ -145,7 +145,8 @@ static void log_stats(struct daemon *d)
 	log_info("stats {\"polls\":%llu,\"transactions\":%llu,"
 	         "\"failed_transactions\":%llu,\"readings_polled\":%llu,"
 	         "\"readings_committed\":%llu,\"events_committed\":%llu,"
-	         "\"queue_dropped\":%llu,\"queue_high_water\":%zu,"
+	         "\"queue_dropped\":%llu,\"queue_blocked\":%llu,"
+	         "\"queue_high_water\":%zu,"
 	         "\"commit_failures\":%llu,\"late_polls\":%llu,"
 	         "\"jitter_p50_us\":%llu,\"jitter_p99_us\":%llu,"
 	         "\"cpu_s\":%.3f,\"max_rss_kib\":%ld}",
@@ -155,7 +156,8 @@ static void log_stats(struct daemon *d)
 	         (unsigned long long)sum.readings,
 	         (unsigned long long)d->committed_readings,
 	         (unsigned long long)d->committed_events,
-	         (unsigned long long)qs.dropped, qs.high_water,
+	         (unsigned long long)qs.dropped,
+	         (unsigned long long)qs.blocked, qs.high_water,
 	         (unsigned long long)d->commit_failures,
 	         (unsigned long long)sum.late,
 	         (unsigned long long)poller_jitter_quantile(&sum, 0.5),

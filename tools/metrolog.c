@@ -3,7 +3,10 @@
  *
  * Subcommands so far:
  *   read   read a block of registers or bits from a live instrument and print
- *          it decoded, once or every N seconds (the demo's live output)
+ *          it decoded, once or every N seconds
+ *   probe  read a block of registers once and print every interpretation
+ *          (each type in each byte order), to find the settings of a new
+ *          instrument
  * Records, certificates, trends and audit arrive with the gateway's
  * database (docs/ARCHITECTURE.md).
  *
@@ -40,12 +43,31 @@ static void usage(FILE *f)
 	        "records.\n\n"
 	        "Commands:\n"
 	        "  read      read registers or bits from a live instrument and "
-	        "print them decoded\n\n"
+	        "print them decoded\n"
+	        "  probe     read registers once and print every type in every "
+	        "byte order\n\n"
 	        "Options:\n"
 	        "  -h, --help     show this help (metrolog COMMAND --help for "
 	        "a command)\n"
 	        "  -V, --version  show the version\n\n"
 	        "Exit status: 0 success, 1 a request failed, 2 bad usage.\n");
+}
+
+static void probe_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: metrolog probe (--tcp HOST:PORT | --rtu DEVICE) "
+	        "[OPTION]...\n"
+	        "Read a block of registers once and print every "
+	        "interpretation: each register as\nhex, uint16, int16, BCD "
+	        "and text; every 32-bit value (uint32, int32, float32) and\n"
+	        "every 64-bit value (int64, float64) starting at each address, "
+	        "in each byte\norder. Find the row that shows the value the "
+	        "instrument displays, and put its\naddress, type and order in "
+	        "the configuration.\n\n"
+	        "Options: --tcp, --rtu, --serial, --unit (one), --timeout, "
+	        "--table (input or\nholding), --address or --register, --count "
+	        "(registers, default 8, at most 125),\nas for 'metrolog read'.\n");
 }
 
 static void read_usage(FILE *f)
@@ -433,6 +455,116 @@ static int cmd_read(int argc, char **argv)
 	return failed;
 }
 
+static void probe_print(const uint16_t *regs, unsigned n, uint16_t addr)
+{
+	static const char *const orders32[] = {"ABCD", "CDAB", "BADC", "DCBA"};
+	static const char *const orders64[] = {
+	        "ABCDEFGH", "GHEFCDAB", "BADCFEHG", "HGFEDCBA",
+	        "CDABGHEF", "EFGHABCD", "DCBAHGFE", "FEHGBADC"};
+	struct decode_spec s;
+	double v;
+
+	printf("address  hex     uint16   int16   bcd16  text\n");
+	for (unsigned i = 0; i < n; i++) {
+		char text[3] = {(char)(regs[i] >> 8), (char)(regs[i] & 0xFF), 0};
+		for (int k = 0; k < 2; k++)
+			if (text[k] < 0x20 || text[k] > 0x7E)
+				text[k] = '.';
+		char bcd[8] = "-";
+		decode_spec_init(&s, DECODE_BCD16);
+		if (decode_value(&s, regs + i, &v) == 0)
+			snprintf(bcd, sizeof(bcd), "%04.0f", v);
+		printf("%-7u  0x%04X  %-7u  %-6d  %-5s  %s\n", addr + i, regs[i],
+		       regs[i], (int16_t)regs[i], bcd, text);
+	}
+	if (n >= 2)
+		printf("\naddress  order     hex         uint32      int32        "
+		       "float32\n");
+	for (unsigned i = 0; i + 2 <= n; i++) {
+		for (size_t k = 0; k < 4; k++) {
+			decode_spec_init(&s, DECODE_UINT32);
+			decode_order_parse(&s, orders32[k]);
+			uint32_t raw = (uint32_t)decode_raw(&s, regs + i);
+			float f;
+			memcpy(&f, &raw, sizeof(f));
+			printf("%-7u  %-8s  0x%08X  %-10u  %-11d  %.7g\n",
+			       addr + i, orders32[k], raw, raw, (int32_t)raw,
+			       (double)f);
+		}
+	}
+	if (n >= 4)
+		printf("\naddress  order     hex                 int64           "
+		       "      float64\n");
+	for (unsigned i = 0; i + 4 <= n; i++) {
+		for (size_t k = 0; k < 8; k++) {
+			decode_spec_init(&s, DECODE_INT64);
+			decode_order_parse(&s, orders64[k]);
+			uint64_t raw = decode_raw(&s, regs + i);
+			double d;
+			memcpy(&d, &raw, sizeof(d));
+			printf("%-7u  %-8s  0x%016llX  %-20lld  %.15g\n", addr + i,
+			       orders64[k], (unsigned long long)raw,
+			       (long long)raw, d);
+		}
+	}
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	struct read_opts o;
+	uint16_t regs[MAX_WORDS];
+	char err[256];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			probe_usage(stdout);
+			return 0;
+		}
+	}
+	if (parse_read(&o, argc, argv) == -1)
+		return 2;
+	bool count_given = false;
+	for (int i = 1; i < argc; i++)
+		count_given |= strcmp(argv[i], "--count") == 0 ||
+		               strcmp(argv[i], "-n") == 0;
+	if (!count_given)
+		o.count = 8;
+	if (o.table != BUS_INPUT_REGISTERS && o.table != BUS_HOLDING_REGISTERS) {
+		fprintf(stderr, "metrolog probe: registers only: --table input "
+		                "or holding\n");
+		return 2;
+	}
+	if (o.count > 125 || (unsigned)o.addr + o.count > 0x10000) {
+		fprintf(stderr, "metrolog probe: --count: at most 125 registers, "
+		                "within addresses 0..65535\n");
+		return 2;
+	}
+	if (o.nunits != 1) {
+		fprintf(stderr, "metrolog probe: one --unit at a time\n");
+		return 2;
+	}
+	struct bus *b = bus_new(&o.bus, err, sizeof(err));
+	if (b == NULL) {
+		fprintf(stderr, "metrolog probe: %s\n", err);
+		return 2;
+	}
+	int rc = bus_read(b, o.units[0], o.table, o.addr, (uint16_t)o.count,
+	                  regs);
+	if (rc == -1) {
+		fprintf(stderr, "metrolog probe: %s unit %d: %s\n", bus_name(b),
+		        o.units[0], bus_last_message(b));
+		bus_free(b);
+		return 1;
+	}
+	printf("%s unit %d, %s registers %u..%u (0-based addresses):\n\n",
+	       bus_name(b), o.units[0],
+	       o.table == BUS_INPUT_REGISTERS ? "input" : "holding", o.addr,
+	       o.addr + o.count - 1);
+	probe_print(regs, o.count, o.addr);
+	bus_free(b);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -451,6 +583,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "read") == 0)
 		return cmd_read(argc - 1, argv + 1);
+	if (strcmp(cmd, "probe") == 0)
+		return cmd_probe(argc - 1, argv + 1);
 	fprintf(stderr, "metrolog: unknown command '%s'. Try 'metrolog "
 	                "--help'.\n", cmd);
 	return 2;

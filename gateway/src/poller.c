@@ -59,6 +59,8 @@ struct poller {
 	struct inst *insts;
 	int ninsts;
 	int64_t silence_us; /* RTU: pause between two transactions */
+	uint64_t dropped_unlogged; /* samples the queue dropped, not logged yet */
+	int64_t next_drop_log;     /* monotonic us */
 	uint64_t rng;
 	pthread_t thread;
 	bool started;
@@ -306,8 +308,20 @@ static void poll_one(struct poller *p, struct inst *in)
 			          in->cfg->unit_id, bus_last_message(p->bus));
 		in->state = state;
 	}
-	if (queue_push(p->q, in->samples, n) > 0)
-		log_debug("queue full: oldest samples dropped");
+	long dropped = queue_push(p->q, in->samples, n);
+	if (dropped > 0) {
+		/* the policy is drop_oldest: say so, at most once a minute */
+		p->dropped_unlogged += (uint64_t)dropped;
+		int64_t t = now_us(CLOCK_MONOTONIC);
+		if (t >= p->next_drop_log) {
+			log_warnx("queue full (queue_full = \"drop_oldest\"): "
+			          "%llu oldest samples dropped; the database "
+			          "cannot keep up or is failing",
+			          (unsigned long long)p->dropped_unlogged);
+			p->dropped_unlogged = 0;
+			p->next_drop_log = t + 60 * 1000000LL;
+		}
+	}
 
 	/* Next due time: on the grid when healthy, backed off when not. */
 	uint64_t late = 0;

@@ -1,7 +1,8 @@
 /*
- * `metrolog read` against the real simulator over TCP and RTU: decoded
- * values equal what the simulator serves, manual register numbers work,
- * errors are reported per unit with a non-zero exit, bad usage exits 2.
+ * `metrolog read` and `metrolog probe` against the real simulator over TCP
+ * and RTU: decoded values equal what the simulator serves, manual register
+ * numbers work, probe shows the right value in the right order, errors are
+ * reported per unit with a non-zero exit, bad usage exits 2.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,33 @@ static void errors_are_per_unit_and_exit_1(void **state)
 	assert_non_null(strstr(out, "error: cannot connect"));
 }
 
+static void probe_shows_every_interpretation(void **state)
+{
+	(void)state;
+	char tcp[32], out[16384];
+
+	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
+	const char *args[] = {"probe", "--tcp", tcp, "--count", "4", NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	/* channel 0 (20.5 = 0x41A40000) read right, and the same words
+	 * misread in another order, and channel 1 (21) seen one register
+	 * off with swapped words */
+	assert_non_null(strstr(out, "input registers 0..3"));
+	assert_non_null(strstr(out, "\n0        0x41A4  16804    16804   -      A."));
+	assert_non_null(strstr(out, "\n0        ABCD      0x41A40000  1101266944  "
+	                            "1101266944   20.5\n"));
+	assert_non_null(strstr(out, "\n1        CDAB      0x41A80000  1101529088  "
+	                            "1101529088   21\n"));
+	assert_non_null(strstr(out, "\n0        ABCDEFGH  0x41A4000041A80000"));
+
+	const char *coils[] = {"probe", "--tcp", tcp, "--table", "coils", NULL};
+	assert_int_equal(metrolog(coils, out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "registers only"));
+	const char *past[] = {"probe", "--tcp", tcp, "--address", "100", NULL};
+	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "exception 02 (illegal data address)"));
+}
+
 static void bad_usage_exits_2_with_a_reason(void **state)
 {
 	(void)state;
@@ -164,6 +192,7 @@ int main(void)
 		cmocka_unit_test(values_over_rtu),
 		cmocka_unit_test(manual_register_numbers_and_types),
 		cmocka_unit_test(errors_are_per_unit_and_exit_1),
+		cmocka_unit_test(probe_shows_every_interpretation),
 		cmocka_unit_test(bad_usage_exits_2_with_a_reason),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
