@@ -319,6 +319,79 @@ static void dead_instrument_does_not_stall_another_bus(void **state)
 	assert_int_equal(h_sim_stop(&dead), 0);
 }
 
+/* Three units on one RS-485 line (a pty), unit 2 silent: its neighbours
+ * keep polling, it alone goes offline and backs off. */
+static void dead_unit_on_a_shared_rtu_line(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[H_PATH_MAX + 256], insts[8192], one[2048], id[16];
+	const char *extra[] = {"-n", "3", "-m", "2", "--fault-unit", "2",
+	                       "--silent", "1", NULL};
+	int n = 0;
+
+	assert_int_equal(h_sim_start(&sim, dir, false, true, extra), 0);
+	gw_init(&g, dir);
+	snprintf(bus, sizeof(bus),
+	         "{ name = \"rs485\"; type = \"rtu\"; device = \"%s\"; "
+	         "baud = 38400; parity = \"N\"; timeout_ms = 300; "
+	         "turnaround_ms = 2; backoff_max_ms = 2000; }",
+	         sim.rtu);
+	for (int u = 1; u <= 3; u++) {
+		snprintf(id, sizeof(id), "U-%d", u);
+		instrument(one, sizeof(one), id, "rs485", u, 200, 2);
+		n += snprintf(insts + n, sizeof(insts) - (size_t)n, "%s%s",
+		              u > 1 ? ", " : "", one);
+	}
+	gw_config(&g, bus, insts, NULL);
+	gw_start(&g);
+	sleep_ms(4000);
+	assert_int_equal(gw_stop(&g), 0);
+
+	/* 4 s at 5 polls/s: the live units keep most of their schedule
+	 * although every attempt on unit 2 costs a 300 ms timeout */
+	assert_true(count_readings(&g, "U-1", "c1", "r.quality = 0") >= 12);
+	assert_true(count_readings(&g, "U-3", "c1", "r.quality = 0") >= 12);
+	assert_int_equal(count_readings(&g, "U-2", "c0", "r.quality = 0"), 0);
+	/* back-off: far fewer attempts on the dead unit than polls due */
+	long long tries = count_readings(&g, "U-2", "c0", "r.quality = 1");
+	assert_true(tries >= 2 && tries <= 8);
+	assert_int_equal(count_events(&g, "U-2", "offline"), 1);
+	assert_int_equal(count_events(&g, "U-1", "offline"), 0);
+	assert_int_equal(count_events(&g, "U-3", "offline"), 0);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
+/* A device that takes one request per connection (the simulator drops
+ * each connection after its first request): connect_per_poll keeps every
+ * reading good. */
+static void connect_per_poll(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[512], inst[1024];
+	const char *extra[] = {"--drop-after", "1", NULL};
+
+	assert_int_equal(h_sim_start(&sim, dir, true, false, extra), 0);
+	gw_init(&g, dir);
+	snprintf(bus, sizeof(bus),
+	         "{ name = \"one\"; type = \"tcp\"; host = \"127.0.0.1\"; "
+	         "port = %d; timeout_ms = 500; connect_per_poll = true; }",
+	         sim.port);
+	instrument(inst, sizeof(inst), "P-1", "one", 1, 100, 2);
+	gw_config(&g, bus, inst, NULL);
+	gw_start(&g);
+	assert_true(wait_readings(&g, "P-1", "c1", NULL, 10, 10000) >= 10);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_int_equal(count_readings(&g, "P-1", "c0", "r.quality != 0"), 0);
+	assert_int_equal(count_events(&g, "P-1", "offline"), 0);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
 static void reconnects_after_the_simulator_restarts(void **state)
 {
 	(void)state;
@@ -555,6 +628,9 @@ int main(void)
 		                          teardown),
 		cmocka_unit_test_teardown(
 		        dead_instrument_does_not_stall_another_bus, teardown),
+		cmocka_unit_test_teardown(dead_unit_on_a_shared_rtu_line,
+		                          teardown),
+		cmocka_unit_test_teardown(connect_per_poll, teardown),
 		cmocka_unit_test_teardown(
 		        reconnects_after_the_simulator_restarts, teardown),
 		cmocka_unit_test_teardown(sigkill_loses_nothing_committed,
