@@ -7,6 +7,8 @@
  *   probe  read a block of registers once and print every interpretation
  *          (each type in each byte order), to find the settings of a new
  *          instrument
+ *   conformity, interval  calculators of tools/calc.c: a conformity decision
+ *          (ILAC-G8) and a calibration interval from a history CSV
  * Records, certificates, trends and audit arrive with the gateway's
  * database (docs/ARCHITECTURE.md).
  *
@@ -22,6 +24,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "calc.h"
 #include "decode.h"
 
 #define MAX_UNITS 64
@@ -42,10 +45,16 @@ static void usage(FILE *f)
 	        "The metrolog tool: instruments, readings and calibration "
 	        "records.\n\n"
 	        "Commands:\n"
-	        "  read      read registers or bits from a live instrument and "
-	        "print them decoded\n"
-	        "  probe     read registers once and print every type in every "
-	        "byte order\n\n"
+	        "  read        read registers or bits from a live instrument "
+	        "and print them\n"
+	        "              decoded\n"
+	        "  probe       read registers once and print every type in "
+	        "every byte order\n"
+	        "  conformity  decide the conformity of one result (ILAC-G8) "
+	        "and its probability\n"
+	        "              of conformance\n"
+	        "  interval    suggest a calibration interval from a "
+	        "calibration-history CSV\n\n"
 	        "Options:\n"
 	        "  -h, --help     show this help (metrolog COMMAND --help for "
 	        "a command)\n"
@@ -585,6 +594,10 @@ int main(int argc, char **argv)
 		return cmd_read(argc - 1, argv + 1);
 	if (strcmp(cmd, "probe") == 0)
 		return cmd_probe(argc - 1, argv + 1);
+	if (strcmp(cmd, "conformity") == 0)
+		return calc_conformity(argc - 1, argv + 1);
+	if (strcmp(cmd, "interval") == 0)
+		return calc_interval(argc - 1, argv + 1);
 	fprintf(stderr, "metrolog: unknown command '%s'. Try 'metrolog "
 	                "--help'.\n", cmd);
 	return 2;

@@ -1,0 +1,887 @@
+/*
+ * drift.c - the metrology core: tolerance limits, decision rules, risk,
+ * channel state, control charts, trend and interval advice (drift.h).
+ *
+ * Pure functions over caller-owned structs: no I/O, no allocation, no
+ * globals, so each channel's structs may live wherever its owner (the
+ * ingest thread) keeps them. The per-reading paths are O(1); the quantile,
+ * crossing and interval functions iterate and are meant for on-demand use.
+ */
+#include "drift.h"
+
+#include <assert.h>
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+
+#define US_PER_DAY 86400000000.0
+#define SQRT2      1.41421356237309504880
+#define PI         3.14159265358979323846
+
+/* ---- Tolerance forms ------------------------------------------------- */
+
+static bool nonneg(double v)
+{
+	return isfinite(v) && v >= 0;
+}
+
+int drift_tol_limits(const struct drift_tol *t, double reading, double *lower,
+                     double *upper)
+{
+	double h;
+
+	if (!t || !lower || !upper || !isfinite(reading))
+		return -1;
+	switch (t->form) {
+	case DRIFT_TOL_ABS:
+		if (!nonneg(t->abs))
+			return -1;
+		h = t->abs;
+		break;
+	case DRIFT_TOL_PCT_READING:
+		if (!nonneg(t->pct))
+			return -1;
+		h = t->pct / 100.0 * fabs(reading);
+		break;
+	case DRIFT_TOL_PCT_SPAN:
+		if (!nonneg(t->pct) || !nonneg(t->span))
+			return -1;
+		h = t->pct / 100.0 * t->span;
+		break;
+	case DRIFT_TOL_PPM:
+		if (!nonneg(t->ppm_reading) || !nonneg(t->ppm_range) ||
+		    !nonneg(t->range))
+			return -1;
+		h = (t->ppm_reading * fabs(reading) + t->ppm_range * t->range) *
+		    1e-6;
+		break;
+	case DRIFT_TOL_PCT_DIGITS:
+		if (!nonneg(t->pct) || !nonneg(t->digits) ||
+		    !nonneg(t->resolution))
+			return -1;
+		h = t->pct / 100.0 * fabs(reading) + t->digits * t->resolution;
+		break;
+	case DRIFT_TOL_ASYM:
+		if (!isfinite(t->lower) || !isfinite(t->upper) ||
+		    t->lower > t->upper)
+			return -1;
+		*lower = t->lower;
+		*upper = t->upper;
+		return 0;
+	default:
+		return -1;
+	}
+	*lower = -h;
+	*upper = h;
+	return 0;
+}
+
+/* ---- Decision rules -------------------------------------------------- */
+
+int drift_decide(double e, double lower, double upper, double U, double r,
+                 struct drift_verdict *out)
+{
+	double w;
+
+	if (!out || isnan(e) || isnan(lower) || isnan(upper) || !nonneg(U) ||
+	    !nonneg(r) || lower > upper)
+		return -1;
+	w = r * U;
+	out->guard = w;
+	out->accept_lower = lower + w;
+	out->accept_upper = upper - w;
+	if (e >= out->accept_lower && e <= out->accept_upper)
+		out->decision = DRIFT_PASS;
+	else if (e >= lower && e <= upper)
+		out->decision = DRIFT_CONDITIONAL_PASS;
+	else if (e >= lower - w && e <= upper + w)
+		out->decision = DRIFT_CONDITIONAL_FAIL;
+	else
+		out->decision = DRIFT_FAIL;
+	return 0;
+}
+
+const char *drift_decision_name(enum drift_decision d)
+{
+	switch (d) {
+	case DRIFT_PASS:
+		return "pass";
+	case DRIFT_CONDITIONAL_PASS:
+		return "conditional pass";
+	case DRIFT_CONDITIONAL_FAIL:
+		return "conditional fail";
+	case DRIFT_FAIL:
+		return "fail";
+	}
+	return "?";
+}
+
+/* ---- Distributions --------------------------------------------------- */
+
+double drift_phi(double x)
+{
+	return 0.5 * erfc(-x / SQRT2);
+}
+
+/* Upper tail 1 - Phi(x), accurate for large x. */
+static double phi_upper(double x)
+{
+	return 0.5 * erfc(x / SQRT2);
+}
+
+/* Bisection for the x in [lo, hi] where f(x, arg) = p, f increasing. */
+static double bisect(double (*f)(double, int), int arg, double p, double lo,
+                     double hi)
+{
+	for (int i = 0; i < 400; i++) {
+		double mid = 0.5 * (lo + hi);
+		if (mid <= lo || mid >= hi)
+			break;
+		if (f(mid, arg) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return 0.5 * (lo + hi);
+}
+
+static double phi_arg(double x, int unused)
+{
+	(void)unused;
+	return drift_phi(x);
+}
+
+double drift_phi_inv(double p)
+{
+	if (!(p > 0 && p < 1))
+		return NAN;
+	return bisect(phi_arg, 0, p, -40, 40);
+}
+
+/* Student t distribution function for integer nu (A&S 26.7.3, 26.7.4):
+ * A(t|nu) = P(|T| < t) as a finite series in cos^2(theta). */
+static double t_cdf(double t, int nu)
+{
+	double th = atan(fabs(t) / sqrt((double)nu));
+	double s = sin(th), c2 = cos(th) * cos(th);
+	double a, sum = 1, term = 1;
+
+	if (nu % 2 == 0) {
+		for (int j = 2; j <= nu - 2; j += 2) {
+			term *= (double)(j - 1) / j * c2;
+			sum += term;
+		}
+		a = s * sum;
+	} else if (nu == 1) {
+		a = 2 * th / PI;
+	} else {
+		for (int j = 3; j <= nu - 2; j += 2) {
+			term *= (double)(j - 1) / j * c2;
+			sum += term;
+		}
+		a = 2 / PI * (th + s * cos(th) * sum);
+	}
+	return t >= 0 ? 0.5 + 0.5 * a : 0.5 - 0.5 * a;
+}
+
+double drift_t_quantile(double p, int nu)
+{
+	double hi = 1;
+
+	if (!(p > 0 && p < 1) || nu < 1)
+		return NAN;
+	if (p < 0.5)
+		return -drift_t_quantile(1 - p, nu);
+	if (p == 0.5)
+		return 0;
+	if (nu > 1000) {
+		/* Cornish-Fisher: error below 1e-9 for nu > 1000. */
+		double z = drift_phi_inv(p), z2 = z * z, v = nu;
+		return z + z * (z2 + 1) / (4 * v) +
+		       z * (5 * z2 * z2 + 16 * z2 + 3) / (96 * v * v);
+	}
+	while (t_cdf(hi, nu) < p && hi < 1e300)
+		hi *= 2;
+	return bisect(t_cdf, nu, p, 0, hi);
+}
+
+double drift_conformance(double y, double u, double lower, double upper)
+{
+	double a, b;
+
+	if (!(u > 0) || isnan(y) || !(lower <= upper))
+		return NAN;
+	a = (lower - y) / u;
+	b = (upper - y) / u;
+	/* Phi(b) - Phi(a), written with the tail that keeps precision. */
+	if (a > 0)
+		return phi_upper(a) - phi_upper(b);
+	return drift_phi(b) - drift_phi(a);
+}
+
+double drift_nonconformance(double y, double u, double lower, double upper)
+{
+	double a, b, pc;
+
+	if (!(u > 0) || isnan(y) || !(lower <= upper))
+		return NAN;
+	a = (lower - y) / u;
+	b = (upper - y) / u;
+	/* Phi(a) + (1 - Phi(b)): both small when y is well inside. */
+	if (a <= 0 && b >= 0)
+		return drift_phi(a) + phi_upper(b);
+	pc = drift_conformance(y, u, lower, upper);
+	return 1 - pc;
+}
+
+double drift_worst_pfa(double lower, double upper, double w, double u)
+{
+	double al = lower + w, au = upper - w, pl, pu;
+
+	if (!(u > 0) || !nonneg(w) || !(al <= au))
+		return NAN;
+	pl = drift_nonconformance(al, u, lower, upper);
+	pu = drift_nonconformance(au, u, lower, upper);
+	return pl > pu ? pl : pu;
+}
+
+/* ---- Live channel state --------------------------------------------- */
+
+const char *drift_state_name(enum drift_state s)
+{
+	switch (s) {
+	case DRIFT_NO_DATA:
+		return "no data";
+	case DRIFT_IN_TOLERANCE:
+		return "in tolerance";
+	case DRIFT_WARNING:
+		return "warning";
+	case DRIFT_OUT_OF_TOLERANCE:
+		return "out of tolerance";
+	}
+	return "?";
+}
+
+static int check_channel_cfg(const struct drift_channel_cfg *c)
+{
+	if (!isfinite(c->lower) || !isfinite(c->upper) || c->lower > c->upper)
+		return -1;
+	if (!nonneg(c->guard) || !(c->warn_fraction > 0) ||
+	    !(c->warn_fraction <= 1) || !(c->hysteresis >= 0) ||
+	    !(c->hysteresis < 1) || c->consecutive < 1)
+		return -1;
+	return 0;
+}
+
+/* Level of e with thresholds moved inwards by `shift` (fraction of the
+ * side's half-width). */
+static enum drift_state level(const struct drift_channel_cfg *cfg, double e,
+                              double shift)
+{
+	double lo = cfg->lower, up = cfg->upper;
+	double c = (lo < 0 && up > 0) ? 0 : 0.5 * (lo + up);
+	double side = e >= c ? up - c : c - lo; /* half-width on e's side */
+	double q, dist;
+
+	if (isnan(e))
+		return DRIFT_NO_DATA;
+	/* Distance inside the nearer limit, in units of e. */
+	dist = e >= c ? up - e : e - lo;
+	if (dist < shift * side)
+		return DRIFT_OUT_OF_TOLERANCE;
+	q = side > 0 ? fabs(e - c) / side : (e == c ? 0 : INFINITY);
+	if (q > cfg->warn_fraction - shift || dist < cfg->guard + shift * side)
+		return DRIFT_WARNING;
+	return DRIFT_IN_TOLERANCE;
+}
+
+enum drift_state drift_channel_level(const struct drift_channel_cfg *cfg,
+                                     double e)
+{
+	return level(cfg, e, 0);
+}
+
+int drift_channel_init(struct drift_channel *c,
+                       const struct drift_channel_cfg *cfg)
+{
+	struct drift_channel_cfg k;
+
+	if (!c || !cfg)
+		return -1;
+	k = *cfg;
+	if (k.warn_fraction <= 0)
+		k.warn_fraction = DRIFT_WARN_FRACTION;
+	if (k.consecutive <= 0)
+		k.consecutive = DRIFT_CONSECUTIVE;
+	if (check_channel_cfg(&k) < 0)
+		return -1;
+	c->cfg = k;
+	c->state = DRIFT_NO_DATA;
+	c->since_us = 0;
+	c->last_us = 0;
+	c->last_error = NAN;
+	c->run = 0;
+	c->run_dir = 0;
+	c->run_level = DRIFT_NO_DATA;
+	return 0;
+}
+
+bool drift_channel_update(struct drift_channel *c, int64_t ts_us, double e)
+{
+	enum drift_state cand;
+	int dir;
+
+	c->last_us = ts_us;
+	c->last_error = e;
+	cand = level(&c->cfg, e, 0);
+	if (c->state != DRIFT_NO_DATA && cand != DRIFT_NO_DATA &&
+	    cand < c->state)
+		cand = level(&c->cfg, e, c->cfg.hysteresis);
+	if (cand == c->state) {
+		c->run = 0;
+		c->run_dir = 0;
+		return false;
+	}
+	if (cand == DRIFT_NO_DATA)
+		dir = -2;
+	else if (c->state == DRIFT_NO_DATA)
+		dir = 2;
+	else
+		dir = cand > c->state ? 1 : -1;
+	if (dir != c->run_dir || c->run == 0) {
+		c->run_dir = dir;
+		c->run = 0;
+		c->run_level = cand;
+	}
+	c->run++;
+	/* Worse run: the least severe level of it; better run, or data after
+	 * none: the most severe. */
+	if (dir == 1 && cand < c->run_level)
+		c->run_level = cand;
+	if ((dir == -1 || dir == 2) && cand > c->run_level)
+		c->run_level = cand;
+	if (c->run < c->cfg.consecutive)
+		return false;
+	c->state = c->run_level;
+	c->since_us = ts_us;
+	c->run = 0;
+	c->run_dir = 0;
+	return true;
+}
+
+/* ---- Control charts -------------------------------------------------- */
+
+void drift_baseline_given(struct drift_baseline *b, double mu, double sigma)
+{
+	b->n = 0;
+	b->count = 0;
+	b->mean = mu;
+	b->m2 = 0;
+	b->mu = mu;
+	b->sigma = sigma;
+	b->ready = true;
+}
+
+int drift_baseline_learn(struct drift_baseline *b, int n)
+{
+	if (n < 2)
+		return -1;
+	b->n = n;
+	b->count = 0;
+	b->mean = 0;
+	b->m2 = 0;
+	b->mu = 0;
+	b->sigma = 0;
+	b->ready = false;
+	return 0;
+}
+
+/* Welford's update; true when x was consumed by the baseline. */
+static bool baseline_feed(struct drift_baseline *b, double x)
+{
+	double d;
+
+	if (b->ready)
+		return false;
+	b->count++;
+	d = x - b->mean;
+	b->mean += d / b->count;
+	b->m2 += d * (x - b->mean);
+	if (b->count >= b->n) {
+		b->mu = b->mean;
+		b->sigma = sqrt(b->m2 / (b->count - 1));
+		b->ready = true;
+	}
+	return true;
+}
+
+/* (x - mu)/sigma, with sigma = 0 giving 0 or +-infinity. */
+static double standardise(const struct drift_baseline *b, double x)
+{
+	double d = x - b->mu;
+
+	if (b->sigma > 0)
+		return d / b->sigma;
+	return d == 0 ? 0 : copysign(INFINITY, d);
+}
+
+static bool baseline_ok(const struct drift_baseline *b)
+{
+	if (b->ready)
+		return isfinite(b->mu) && b->sigma > 0 && isfinite(b->sigma);
+	return b->n >= 2;
+}
+
+int drift_ewma_init(struct drift_ewma *c, double lambda, double L,
+                    const struct drift_baseline *base)
+{
+	if (!c || !base || !(lambda > 0 && lambda <= 1) || !(L > 0) ||
+	    !baseline_ok(base))
+		return -1;
+	c->base = *base;
+	c->lambda = lambda;
+	c->L = L;
+	c->z = base->mu;
+	c->decay2 = 1;
+	c->limit = 0;
+	c->i = 0;
+	return 0;
+}
+
+enum drift_signal drift_ewma_update(struct drift_ewma *c, double x)
+{
+	double lam = c->lambda, d, half;
+
+	if (isnan(x))
+		return DRIFT_SIGNAL_NONE;
+	if (baseline_feed(&c->base, x)) {
+		c->z = c->base.mu;
+		return DRIFT_SIGNAL_NONE;
+	}
+	c->i++;
+	c->z = lam * x + (1 - lam) * c->z;
+	c->decay2 *= (1 - lam) * (1 - lam);
+	half = c->L * c->base.sigma * sqrt(lam / (2 - lam) * (1 - c->decay2));
+	c->limit = half;
+	d = c->z - c->base.mu;
+	if (d > half)
+		return DRIFT_SIGNAL_HIGH;
+	if (d < -half)
+		return DRIFT_SIGNAL_LOW;
+	return DRIFT_SIGNAL_NONE;
+}
+
+int drift_cusum_init(struct drift_cusum *c, double k, double h,
+                     const struct drift_baseline *base)
+{
+	if (!c || !base || !nonneg(k) || !(h > 0) || !isfinite(h) ||
+	    !baseline_ok(base))
+		return -1;
+	c->base = *base;
+	c->k = k;
+	c->h = h;
+	c->cp = 0;
+	c->cm = 0;
+	return 0;
+}
+
+void drift_cusum_reset(struct drift_cusum *c)
+{
+	c->cp = 0;
+	c->cm = 0;
+}
+
+enum drift_signal drift_cusum_update(struct drift_cusum *c, double x)
+{
+	double z;
+
+	if (isnan(x) || baseline_feed(&c->base, x))
+		return DRIFT_SIGNAL_NONE;
+	z = standardise(&c->base, x);
+	c->cp = fmax(0, c->cp + z - c->k);
+	c->cm = fmax(0, c->cm - z - c->k);
+	if (c->cp > c->h && c->cp >= c->cm)
+		return DRIFT_SIGNAL_HIGH;
+	if (c->cm > c->h)
+		return DRIFT_SIGNAL_LOW;
+	if (c->cp > c->h)
+		return DRIFT_SIGNAL_HIGH;
+	return DRIFT_SIGNAL_NONE;
+}
+
+/* ---- Least squares --------------------------------------------------- */
+
+/* Fill slope, s, se from centred sums. */
+static int fit_finish(struct drift_fit *f, double sxy, double syy)
+{
+	double sse;
+
+	if (f->dof < 1 || !(f->sxx > 0))
+		return -1;
+	f->slope = sxy / f->sxx;
+	sse = syy - f->slope * sxy;
+	if (sse < 0)
+		sse = 0;
+	f->s = sqrt(sse / f->dof);
+	f->se_slope = f->s / sqrt(f->sxx);
+	return 0;
+}
+
+int drift_fit_points(const double *x, const double *y, int n,
+                     struct drift_fit *f)
+{
+	double sx = 0, sy = 0, sxy = 0, syy = 0, sxx = 0;
+
+	if (!x || !y || !f || n < 3)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || !isfinite(y[i]))
+			return -1;
+		sx += x[i];
+		sy += y[i];
+	}
+	f->n = n;
+	f->dof = n - 2;
+	f->c0 = 1 + 1.0 / n;
+	f->xbar = sx / n;
+	f->ybar = sy / n;
+	for (int i = 0; i < n; i++) {
+		double dx = x[i] - f->xbar, dy = y[i] - f->ybar;
+		sxx += dx * dx;
+		sxy += dx * dy;
+		syy += dy * dy;
+	}
+	f->sxx = sxx;
+	return fit_finish(f, sxy, syy);
+}
+
+int drift_fit_origin(const double *x, const double *y, int n,
+                     struct drift_fit *f)
+{
+	double sxx = 0, sxy = 0, syy = 0;
+
+	if (!x || !y || !f || n < 2)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || !isfinite(y[i]))
+			return -1;
+		sxx += x[i] * x[i];
+		sxy += x[i] * y[i];
+		syy += y[i] * y[i];
+	}
+	f->n = n;
+	f->dof = n - 1;
+	f->c0 = 1;
+	f->xbar = 0;
+	f->ybar = 0;
+	f->sxx = sxx;
+	return fit_finish(f, sxy, syy);
+}
+
+double drift_fit_predict(const struct drift_fit *f, double x)
+{
+	return f->ybar + f->slope * (x - f->xbar);
+}
+
+double drift_fit_halfwidth(const struct drift_fit *f, double x, double conf)
+{
+	double d = x - f->xbar;
+	double t = drift_t_quantile(conf, f->dof);
+
+	return t * f->s * sqrt(f->c0 + d * d / f->sxx);
+}
+
+/* Where the fitted line leaves [lower, upper] at or after x0, or NAN. */
+static double line_crossing(const struct drift_fit *f, double x0, double lower,
+                            double upper)
+{
+	double y0 = drift_fit_predict(f, x0);
+
+	if (y0 >= upper || y0 <= lower)
+		return x0;
+	if (f->slope > 0)
+		return f->xbar + (upper - f->ybar) / f->slope;
+	if (f->slope < 0)
+		return f->xbar + (lower - f->ybar) / f->slope;
+	return NAN;
+}
+
+/* g(x) = bound(x) - limit, convex (upper side, sign +1) or -(concave)
+ * (lower side, sign -1): once it reaches 0 it stays there, so bisection
+ * over [x0, x0 + horizon] finds the first x with g >= 0. */
+static double bound_gap(const struct drift_fit *f, double x, double t,
+                        double limit, int sign)
+{
+	double d = x - f->xbar;
+	double hw = t * f->s * sqrt(f->c0 + d * d / f->sxx);
+
+	if (sign > 0)
+		return drift_fit_predict(f, x) + hw - limit;
+	return limit - (drift_fit_predict(f, x) - hw);
+}
+
+static double bound_crossing(const struct drift_fit *f, double x0, double t,
+                             double limit, int sign, double horizon)
+{
+	double lo = x0, hi = x0 + horizon;
+
+	if (bound_gap(f, lo, t, limit, sign) >= 0)
+		return x0;
+	if (bound_gap(f, hi, t, limit, sign) < 0)
+		return NAN;
+	for (int i = 0; i < 400; i++) {
+		double mid = 0.5 * (lo + hi);
+		if (mid <= lo || mid >= hi)
+			break;
+		if (bound_gap(f, mid, t, limit, sign) >= 0)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+int drift_fit_crossing(const struct drift_fit *f, double x_from, double lower,
+                       double upper, double conf, double horizon,
+                       double *x_line, double *x_bound)
+{
+	double t, xl, xu, xb;
+
+	if (!f || !x_line || !x_bound || f->dof < 1 || !(f->sxx > 0) ||
+	    !(conf > 0 && conf < 1) || !(horizon > 0) || !isfinite(x_from) ||
+	    !(lower <= upper))
+		return -1;
+	t = drift_t_quantile(conf, f->dof);
+	xb = line_crossing(f, x_from, lower, upper);
+	*x_line = (isnan(xb) || xb > x_from + horizon) ? NAN : xb;
+	xu = bound_crossing(f, x_from, t, upper, 1, horizon);
+	xl = bound_crossing(f, x_from, t, lower, -1, horizon);
+	if (isnan(xu))
+		*x_bound = xl;
+	else if (isnan(xl))
+		*x_bound = xu;
+	else
+		*x_bound = fmin(xl, xu);
+	return 0;
+}
+
+/* ---- Trend ----------------------------------------------------------- */
+
+int drift_trend_init(struct drift_trend *t, struct drift_point *ring,
+                     int capacity, int64_t window_us)
+{
+	if (!t || !ring || capacity < 3 || window_us <= 0)
+		return -1;
+	t->ring = ring;
+	t->capacity = capacity;
+	t->head = 0;
+	t->count = 0;
+	t->since_rebuild = 0;
+	t->window_us = window_us;
+	t->t0_us = 0;
+	t->y0 = 0;
+	t->sx = t->sy = t->sxx = t->sxy = t->syy = 0;
+	return 0;
+}
+
+double drift_trend_day(const struct drift_trend *t, int64_t ts_us)
+{
+	/* The difference is exact in int64 before it becomes a double. */
+	return (double)(ts_us - t->t0_us) / US_PER_DAY;
+}
+
+int64_t drift_trend_us(const struct drift_trend *t, double day)
+{
+	double us = day * US_PER_DAY;
+
+	/* Clamp far-future days (a long horizon) instead of overflowing. */
+	if (!(us < 9e18))
+		return INT64_MAX;
+	if (!(us > -9e18))
+		return INT64_MIN;
+	return t->t0_us + (int64_t)llround(us);
+}
+
+static void trend_sum(struct drift_trend *t, const struct drift_point *p,
+                      double sign)
+{
+	double x = drift_trend_day(t, p->ts_us), y = p->e - t->y0;
+
+	t->sx += sign * x;
+	t->sy += sign * y;
+	t->sxx += sign * x * x;
+	t->sxy += sign * x * y;
+	t->syy += sign * y * y;
+}
+
+static void trend_rebuild(struct drift_trend *t)
+{
+	t->sx = t->sy = t->sxx = t->sxy = t->syy = 0;
+	t->since_rebuild = 0;
+	if (t->count == 0)
+		return;
+	t->t0_us = t->ring[t->head].ts_us;
+	t->y0 = t->ring[t->head].e;
+	for (int i = 0; i < t->count; i++)
+		trend_sum(t, &t->ring[(t->head + i) % t->capacity], 1);
+}
+
+static void trend_drop_oldest(struct drift_trend *t)
+{
+	trend_sum(t, &t->ring[t->head], -1);
+	t->head = (t->head + 1) % t->capacity;
+	t->count--;
+}
+
+int drift_trend_add(struct drift_trend *t, int64_t ts_us, double e)
+{
+	struct drift_point *p;
+
+	if (!isfinite(e))
+		return -1;
+	if (t->count > 0) {
+		int newest = (t->head + t->count - 1) % t->capacity;
+		if (ts_us < t->ring[newest].ts_us)
+			return -1;
+	}
+	if (t->count == t->capacity)
+		trend_drop_oldest(t);
+	while (t->count > 0 && ts_us - t->ring[t->head].ts_us > t->window_us)
+		trend_drop_oldest(t);
+	p = &t->ring[(t->head + t->count) % t->capacity];
+	p->ts_us = ts_us;
+	p->e = e;
+	t->count++;
+	if (t->count == 1 || ++t->since_rebuild >= t->capacity)
+		trend_rebuild(t);
+	else
+		trend_sum(t, p, 1);
+	return 0;
+}
+
+int drift_trend_fit(const struct drift_trend *t, struct drift_fit *f)
+{
+	double n = t->count;
+
+	if (!f || t->count < 3)
+		return -1;
+	f->n = t->count;
+	f->dof = t->count - 2;
+	f->c0 = 1 + 1 / n;
+	f->xbar = t->sx / n;
+	f->ybar = t->y0 + t->sy / n;
+	f->sxx = t->sxx - t->sx * t->sx / n;
+	return fit_finish(f, t->sxy - t->sx * t->sy / n,
+	                  t->syy - t->sy * t->sy / n);
+}
+
+int drift_trend_forecast(const struct drift_trend *t, double lower,
+                         double upper, double conf, double horizon_days,
+                         struct drift_forecast *out)
+{
+	struct drift_fit f;
+	double now, xl, xb;
+	int newest;
+
+	if (!t || !out || drift_trend_fit(t, &f) < 0)
+		return -1;
+	newest = (t->head + t->count - 1) % t->capacity;
+	now = drift_trend_day(t, t->ring[newest].ts_us);
+	if (drift_fit_crossing(&f, now, lower, upper, conf, horizon_days, &xl,
+	                       &xb) < 0)
+		return -1;
+	out->slope = f.slope;
+	out->se_slope = f.se_slope;
+	out->line_crosses = !isnan(xl);
+	out->bound_crosses = !isnan(xb);
+	out->line_us = out->line_crosses ? drift_trend_us(t, xl) : 0;
+	out->bound_us = out->bound_crosses ? drift_trend_us(t, xb) : 0;
+	return 0;
+}
+
+/* ---- Interval advice ------------------------------------------------- */
+
+int drift_interval_stair(struct drift_stair *s)
+{
+	double v;
+
+	if (!s || !(s->interval > 0) || !nonneg(s->a) || !(s->b >= 0) ||
+	    !(s->b < 1) || !nonneg(s->min))
+		return -1;
+	v = s->in_tolerance ? s->interval * (1 + s->a)
+	                    : s->interval * (1 - s->b);
+	if (v < s->min)
+		v = s->min;
+	if (s->max > 0 && v > s->max)
+		v = s->max;
+	s->suggested = v;
+	return 0;
+}
+
+double drift_binom_cdf(int x, int n, double p)
+{
+	double lp, sum = 0;
+
+	if (n < 0 || !(p >= 0 && p <= 1))
+		return NAN;
+	if (x < 0)
+		return 0;
+	if (x >= n)
+		return 1;
+	if (p == 0)
+		return 1;
+	if (p == 1)
+		return 0;
+	/* log pmf(0), then pmf(k+1) = pmf(k) * (n-k)/(k+1) * p/(1-p). */
+	lp = n * log1p(-p);
+	for (int k = 0; k <= x; k++) {
+		sum += exp(lp);
+		lp += log((double)(n - k) / (k + 1)) + log(p) - log1p(-p);
+	}
+	return sum > 1 ? 1 : sum;
+}
+
+int drift_interval_a3(struct drift_a3 *a)
+{
+	double rhat, f;
+
+	if (!a || !(a->interval > 0) || !(a->target > 0 && a->target < 1) ||
+	    !(a->alpha > 0 && a->alpha < 0.5) || a->n < 1 || a->x < 0 ||
+	    a->x > a->n)
+		return -1;
+	a->observed = (double)a->x / a->n;
+	a->p_low = drift_binom_cdf(a->x, a->n, a->target);
+	a->p_high = 1 - drift_binom_cdf(a->x - 1, a->n, a->target);
+	a->change = 0;
+	if (a->observed < a->target && a->p_low <= a->alpha)
+		a->change = -1;
+	else if (a->observed > a->target && a->p_high <= a->alpha)
+		a->change = 1;
+	a->factor = 1;
+	if (a->change != 0) {
+		double xx = a->x == a->n ? a->n - 0.5 : a->x == 0 ? 0.5 : a->x;
+		rhat = xx / a->n;
+		f = log(a->target) / log(rhat);
+		a->factor = fmin(2.0, fmax(0.5, f));
+	}
+	a->suggested = a->interval * a->factor;
+	return 0;
+}
+
+int drift_interval_vd(const double *t_days, const double *delta, int n,
+                      struct drift_vd *v)
+{
+	double xl, xb;
+
+	if (!v || !(v->lower <= v->upper) || !(v->horizon > 0) ||
+	    drift_fit_origin(t_days, delta, n, &v->fit) < 0)
+		return -1;
+	/* The interval starts at an as-left: t = 0. */
+	if (drift_fit_crossing(&v->fit, 0, v->lower, v->upper, v->conf,
+	                       v->horizon, &xl, &xb) < 0)
+		return -1;
+	v->t_line = xl;
+	v->capped = isnan(xb);
+	v->suggested = v->capped ? v->horizon : xb;
+	return 0;
+}

@@ -1,0 +1,446 @@
+/*
+ * drift.h - the metrology core: tolerance limits, ILAC-G8 decision rules,
+ * probability of conformance (JCGM 106), the live state of a channel, EWMA
+ * and CUSUM charts, the drift trend with its predicted out-of-tolerance date,
+ * and calibration-interval advice.
+ *
+ * Everything here is a pure function of its arguments, or of a small struct
+ * the caller owns and passes in; no I/O, no allocation, no global state. The
+ * per-reading functions (drift_channel_update, drift_ewma_update,
+ * drift_cusum_update, drift_trend_add) are O(1) and may run on the gateway's
+ * ingest thread; the prediction and interval functions run on demand.
+ *
+ * Sign convention everywhere: error e = indication - reference, in the
+ * channel's engineering unit. Limits are error limits (lower, upper) with
+ * lower <= upper. THE BOUNDARY RULE: a value exactly at a limit is on the
+ * inside of that limit: lower <= e <= upper is in tolerance, and
+ * lower + w <= e <= upper - w is inside the acceptance zone. Tests compare
+ * boundaries with values exactly representable in binary (0.5, 0.125, ...):
+ * a decimal such as 0.05 computed by subtraction may land one ulp outside.
+ *
+ * Formulas, defaults and references: docs/METROLOGY.md.
+ */
+#ifndef METROLOG_DRIFT_H
+#define METROLOG_DRIFT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- Tolerance forms ------------------------------------------------- */
+
+enum drift_tol_form {
+	DRIFT_TOL_ABS,         /* +-abs                                    */
+	DRIFT_TOL_PCT_READING, /* +-pct % of |reading|                     */
+	DRIFT_TOL_PCT_SPAN,    /* +-pct % of span (full scale)             */
+	DRIFT_TOL_PPM, /* +-(ppm_reading*|reading| + ppm_range*range)*1e-6 */
+	DRIFT_TOL_PCT_DIGITS, /* +-(pct % of |reading| + digits*resolution) */
+	DRIFT_TOL_ASYM,       /* [lower, upper], fixed                    */
+};
+
+/* A tolerance as a datasheet states it. Only the fields of the form are
+ * read; all are in the engineering unit except pct (percent), ppm_* (parts
+ * per million) and digits (a count of the last displayed digit). */
+struct drift_tol {
+	enum drift_tol_form form;
+	double abs;         /* ABS                                         */
+	double pct;         /* PCT_READING, PCT_SPAN, PCT_DIGITS           */
+	double span;        /* PCT_SPAN: span or full scale                */
+	double ppm_reading; /* PPM                                         */
+	double ppm_range;   /* PPM                                         */
+	double range;       /* PPM: the range the ppm of range refers to   */
+	double digits;      /* PCT_DIGITS: number of digits                */
+	double resolution;  /* PCT_DIGITS: value of one digit              */
+	double lower;       /* ASYM: lower error limit                     */
+	double upper;       /* ASYM: upper error limit                     */
+};
+
+/*
+ * The error limits for a reading (the instrument's indication, in the
+ * engineering unit; "% of reading" uses |reading|). Symmetric forms give
+ * lower = -upper. Returns 0, or -1 (outputs untouched) when t is NULL, the
+ * form unknown, a parameter negative or not finite, or lower > upper.
+ */
+int drift_tol_limits(const struct drift_tol *t, double reading, double *lower,
+                     double *upper);
+
+/* ---- Decision rules (ILAC-G8:2019) ----------------------------------- */
+
+enum drift_decision {
+	DRIFT_PASS,             /* inside the acceptance zone              */
+	DRIFT_CONDITIONAL_PASS, /* in tolerance, inside the guard band     */
+	DRIFT_CONDITIONAL_FAIL, /* out of tolerance by at most w           */
+	DRIFT_FAIL,             /* out of tolerance by more than w         */
+};
+
+struct drift_verdict {
+	enum drift_decision decision;
+	double guard;        /* w = r * U                                   */
+	double accept_lower; /* lower + w                                   */
+	double accept_upper; /* upper - w                                   */
+};
+
+/*
+ * Decide conformity of error e against [lower, upper] with expanded
+ * uncertainty U (>= 0) and guard-band factor r (>= 0): w = r * U.
+ * r = 0 is simple acceptance (only PASS or FAIL); r = 1 gives ILAC-G8's
+ * guarded acceptance with w = U (about 2.5 % specific risk when k = 2);
+ * r = 0.83 about 5 %. Zones, with the boundary rule of this header:
+ *   lower+w <= e <= upper-w             PASS
+ *   lower <= e <= upper, otherwise      CONDITIONAL_PASS
+ *   lower-w <= e <= upper+w, otherwise  CONDITIONAL_FAIL
+ *   otherwise                           FAIL
+ * (The conditional-fail band is as wide as the guard band, so simple
+ * acceptance stays binary and r = 1 gives ILAC-G8:2009's zones of width U.)
+ * If 2w > upper - lower no value can PASS; the verdict still follows the
+ * zones. Returns 0, or -1 when an argument is NaN, U or r negative, or
+ * lower > upper.
+ */
+int drift_decide(double e, double lower, double upper, double U, double r,
+                 struct drift_verdict *out);
+
+const char *drift_decision_name(enum drift_decision d);
+
+/* ---- Probability of conformance (JCGM 106:2012, normal model) -------- */
+
+/* Standard normal distribution function, via erfc (accurate in both
+ * tails). */
+double drift_phi(double x);
+
+/* The x with drift_phi(x) = p, 0 < p < 1 (bisection on drift_phi, to
+ * double precision); NaN outside (0, 1). */
+double drift_phi_inv(double p);
+
+/* The p-quantile of Student's t with nu >= 1 degrees of freedom, 0 < p < 1,
+ * from the exact distribution function for integer nu (Abramowitz & Stegun
+ * 26.7.3-4) for nu <= 1000, Cornish-Fisher above; NaN on bad arguments.
+ * O(nu) per bisection step: call on demand, not per reading. */
+double drift_t_quantile(double p, int nu);
+
+/*
+ * p_c = Phi((upper-y)/u) - Phi((lower-y)/u): the probability that the
+ * measurand lies within [lower, upper] given the estimate y and standard
+ * uncertainty u > 0. Limits may be -INFINITY / INFINITY (one-sided).
+ * drift_nonconformance returns 1 - p_c, computed directly so that small
+ * risks keep their precision. Both NaN when u <= 0 or lower > upper.
+ */
+double drift_conformance(double y, double u, double lower, double upper);
+double drift_nonconformance(double y, double u, double lower, double upper);
+
+/*
+ * Worst-case specific false-accept risk of a guard band w: 1 - p_c for a
+ * result exactly at an acceptance limit (lower+w or upper-w), the larger
+ * of the two. NaN when u <= 0, w < 0 or the acceptance zone is empty.
+ */
+double drift_worst_pfa(double lower, double upper, double w, double u);
+
+/* ---- Live channel state --------------------------------------------- */
+
+enum drift_state {
+	DRIFT_NO_DATA,
+	DRIFT_IN_TOLERANCE,
+	DRIFT_WARNING,
+	DRIFT_OUT_OF_TOLERANCE,
+};
+
+const char *drift_state_name(enum drift_state s);
+
+/* Defaults of drift_channel_init. */
+#define DRIFT_WARN_FRACTION 0.8
+#define DRIFT_HYSTERESIS    0.05
+#define DRIFT_CONSECUTIVE   3
+
+struct drift_channel_cfg {
+	double lower, upper;  /* error limits, lower <= upper               */
+	double guard;         /* guard band w >= 0 (0: none)                */
+	double warn_fraction; /* (0, 1]: warn beyond this fraction of limit */
+	double hysteresis;    /* [0, 1): fraction of the limit to come back */
+	int consecutive;      /* >= 1 readings before a change              */
+};
+
+/* Visible so the caller can embed it; fields are read-only outside
+ * drift.c. */
+struct drift_channel {
+	struct drift_channel_cfg cfg;
+	enum drift_state state;
+	int64_t since_us; /* time of the last change (0 before any)         */
+	int64_t last_us;  /* time of the last reading                       */
+	double last_error;
+	int run;     /* readings in the pending run          */
+	int run_dir; /* +1 worse, -1 better, 2 data after none, -2 none */
+	enum drift_state run_level; /* level the whole run supports         */
+};
+
+/*
+ * Levels of one reading (centre c = 0 when lower < 0 < upper, else the
+ * midpoint; q = (e-c)/(upper-c) above c, (e-c)/(lower-c) below):
+ *   OUT_OF_TOLERANCE  e < lower or e > upper
+ *   WARNING           q > warn_fraction, or e outside [lower+w, upper-w]
+ *   IN_TOLERANCE      otherwise
+ *   NO_DATA           e is NaN (a failed read)
+ * Hysteresis: a reading that would lower the severity is re-classified
+ * with every threshold moved inwards by `hysteresis` (as a fraction of the
+ * side's half-width), so a value hovering at a threshold does not flap.
+ * A change needs `consecutive` readings in a row that all point the same
+ * way (all worse, all better, all missing, all present after NO_DATA); the
+ * new state is the level the whole run supports (for a worse run the least
+ * severe of its levels, for a better run the most severe). The state starts
+ * at NO_DATA.
+ */
+/* Fills cfg defaults for fields <= 0 (warn_fraction, consecutive) and
+ * checks it. Returns 0, or -1 when the limits are NaN or lower > upper,
+ * or a field out of range. */
+int drift_channel_init(struct drift_channel *c,
+                       const struct drift_channel_cfg *cfg);
+
+/* One reading at ts_us (microseconds since the epoch) with error e (NaN for
+ * a missing reading). Returns true when the state changed (c->state is the
+ * new one, c->since_us = ts_us). */
+bool drift_channel_update(struct drift_channel *c, int64_t ts_us, double e);
+
+/* The level of a single reading, without hysteresis or run length. */
+enum drift_state drift_channel_level(const struct drift_channel_cfg *cfg,
+                                     double e);
+
+/* ---- Control charts: EWMA and two-sided tabular CUSUM ---------------- */
+
+/*
+ * In-control mean and sigma: given (sigma > 0), or learned from the first
+ * n readings with Welford's running mean and variance (sample standard
+ * deviation, n - 1 in the denominator). While learning, charts do not
+ * signal. A learned sigma of 0 makes any departure from the mean signal.
+ */
+struct drift_baseline {
+	int n;        /* readings to learn from (>= 2), when learning      */
+	int count;    /* readings seen while learning                      */
+	double mean;  /* Welford running mean                              */
+	double m2;    /* Welford sum of squared deviations                 */
+	double mu;    /* in-control mean, once ready                       */
+	double sigma; /* in-control sigma, once ready                      */
+	bool ready;
+};
+
+/* Given mean and sigma > 0. */
+void drift_baseline_given(struct drift_baseline *b, double mu, double sigma);
+/* Learn from the first n >= 2 readings; returns -1 when n < 2. */
+int drift_baseline_learn(struct drift_baseline *b, int n);
+
+enum drift_signal {
+	DRIFT_SIGNAL_LOW = -1, /* the chart crossed its lower limit          */
+	DRIFT_SIGNAL_NONE = 0, /* in control, or still learning              */
+	DRIFT_SIGNAL_HIGH = 1, /* the chart crossed its upper limit          */
+};
+
+/*
+ * EWMA: z_i = lambda*x_i + (1-lambda)*z_{i-1}, z_0 = mu; signals when z_i
+ * is outside mu +- L*sigma*sqrt(lambda/(2-lambda)*(1-(1-lambda)^(2i)))
+ * (exact, time-varying limits; i counts readings after the baseline).
+ * Exactly at a control limit is in control.
+ */
+struct drift_ewma {
+	struct drift_baseline base;
+	double lambda, L;
+	double z;
+	double decay2; /* (1-lambda)^(2i) */
+	double limit;  /* the current half-width of the control limits */
+	long i;
+};
+
+/* 0 < lambda <= 1, L > 0; the baseline set by drift_baseline_*. Returns -1
+ * on a bad argument. */
+int drift_ewma_init(struct drift_ewma *c, double lambda, double L,
+                    const struct drift_baseline *base);
+enum drift_signal drift_ewma_update(struct drift_ewma *c, double x);
+
+/*
+ * Two-sided tabular CUSUM on z = (x - mu)/sigma, k and h in sigma units:
+ *   C+_i = max(0, C+_{i-1} + z - k),  C-_i = max(0, C-_{i-1} - z - k)
+ * signals HIGH when C+ > h, LOW when C- > h (exactly h is in control; if
+ * both, the larger). Sums are not reset on a signal: call
+ * drift_cusum_reset once the cause is dealt with.
+ */
+struct drift_cusum {
+	struct drift_baseline base;
+	double k, h;
+	double cp, cm;
+};
+
+/* k >= 0, h > 0. Returns -1 on a bad argument. */
+int drift_cusum_init(struct drift_cusum *c, double k, double h,
+                     const struct drift_baseline *base);
+enum drift_signal drift_cusum_update(struct drift_cusum *c, double x);
+void drift_cusum_reset(struct drift_cusum *c);
+
+/* ---- Least-squares line and its prediction bound --------------------- */
+
+/*
+ * A fitted line y = ybar + slope*(x - xbar) with n points: either with an
+ * intercept (dof = n - 2, c0 = 1 + 1/n) or through the origin (xbar =
+ * ybar = 0, sxx = sum x^2, dof = n - 1, c0 = 1).
+ */
+struct drift_fit {
+	int n, dof;
+	double xbar, ybar;
+	double sxx;      /* sum (x - xbar)^2                                */
+	double c0;       /* 1 + 1/n, or 1 through the origin                */
+	double slope;    /* units of y per unit of x                        */
+	double s;        /* residual standard deviation, dof degrees        */
+	double se_slope; /* s / sqrt(sxx)                                   */
+};
+
+/* Fit n >= 3 points, not all at one x, with an intercept. Returns -1
+ * otherwise. Two-pass (centred), for histories; the trend keeps running
+ * sums instead. */
+int drift_fit_points(const double *x, const double *y, int n,
+                     struct drift_fit *f);
+
+/* Fit y = slope*x through the origin, n >= 2 points, some x != 0.
+ * Returns -1 otherwise. */
+int drift_fit_origin(const double *x, const double *y, int n,
+                     struct drift_fit *f);
+
+/* Predicted y at x, and its one-sided prediction half-width at confidence
+ * conf (e.g. 0.95): t_{conf, dof} * s * sqrt(c0 + (x-xbar)^2/sxx). */
+double drift_fit_predict(const struct drift_fit *f, double x);
+double drift_fit_halfwidth(const struct drift_fit *f, double x, double conf);
+
+/*
+ * When the line crosses [lower, upper] at or after x_from, up to
+ * x_from + horizon:
+ *   *x_line  where the fitted line leaves the limits,
+ *   *x_bound the earliest x at which the one-sided prediction bound at
+ *            conf (upper bound vs upper, lower bound vs lower) reaches a
+ *            limit: the conservative date, always <= *x_line.
+ * Either is NAN when no crossing is predicted within the horizon; both
+ * equal x_from when already at or past it. Returns 0, -1 on bad
+ * arguments (no fit, conf outside (0, 1), horizon <= 0).
+ */
+int drift_fit_crossing(const struct drift_fit *f, double x_from, double lower,
+                       double upper, double conf, double horizon,
+                       double *x_line, double *x_bound);
+
+/* ---- Trend over a sliding window ------------------------------------ */
+
+struct drift_point {
+	int64_t ts_us;
+	double e;
+};
+
+/*
+ * Least squares of error against time over the last `capacity` points no
+ * older than window_us before the newest, O(1) per point. Running sums of
+ * x = (ts - t0) in days and y = e - y0 are kept relative to a reference
+ * (t0, y0) = the oldest point in the window when the sums were last
+ * rebuilt; a point leaving the window subtracts its contribution. The sums
+ * are rebuilt from the ring (with a new reference) every `capacity`
+ * insertions, which bounds round-off growth and keeps x within the window
+ * so epoch-microsecond timestamps cause no cancellation (amortised O(1)).
+ * The ring is caller-supplied; timestamps must not decrease.
+ */
+struct drift_trend {
+	struct drift_point *ring;
+	int capacity, head, count; /* head: index of the oldest point */
+	int since_rebuild;
+	int64_t window_us;
+	int64_t t0_us;
+	double y0;
+	double sx, sy, sxx, sxy, syy;
+};
+
+/* ring of capacity >= 3 points; window_us > 0 (INT64_MAX: count only).
+ * Returns -1 on a bad argument. */
+int drift_trend_init(struct drift_trend *t, struct drift_point *ring,
+                     int capacity, int64_t window_us);
+/* Add a point; returns -1 (point ignored) when ts_us goes backwards or e
+ * is not finite. */
+int drift_trend_add(struct drift_trend *t, int64_t ts_us, double e);
+
+/*
+ * The fit over the window, with x in days since t->t0_us (see
+ * drift_trend_day) and slope in units per day. Returns -1 with fewer than
+ * 3 points or all at one time.
+ */
+int drift_trend_fit(const struct drift_trend *t, struct drift_fit *f);
+/* Days of ts_us on the fit's axis, and back. */
+double drift_trend_day(const struct drift_trend *t, int64_t ts_us);
+int64_t drift_trend_us(const struct drift_trend *t, double day);
+
+struct drift_forecast {
+	double slope, se_slope; /* units per day                           */
+	int64_t line_us;        /* fitted line leaves the limits           */
+	int64_t bound_us;       /* prediction bound reaches a limit        */
+	bool line_crosses, bound_crosses; /* false: none within horizon    */
+};
+
+/* Forecast from the newest point, horizon in days, conf e.g. 0.95.
+ * Returns -1 when there is no fit or an argument is bad. */
+int drift_trend_forecast(const struct drift_trend *t, double lower,
+                         double upper, double conf, double horizon_days,
+                         struct drift_forecast *out);
+
+/* ---- Calibration-interval advice ------------------------------------ */
+
+/* Defaults of the simple-response (staircase) method. */
+#define DRIFT_STAIR_A 0.10 /* in tolerance: I * (1 + a)  */
+#define DRIFT_STAIR_B 0.55 /* out:          I * (1 - b)  */
+
+struct drift_stair {
+	double interval, a, b, min, max; /* inputs, days               */
+	bool in_tolerance;               /* input: last as-found       */
+	double suggested;                /* output, days               */
+};
+
+/* OIML D 10 / ILAC-G24 simple response: suggested = interval*(1+a) when in
+ * tolerance, interval*(1-b) when not, clamped to [min, max] (max <= 0: no
+ * upper clamp). Returns -1 when interval <= 0, a < 0, b outside [0, 1),
+ * or min < 0. */
+int drift_interval_stair(struct drift_stair *s);
+
+/*
+ * NCSLI RP-1 Method A3 (interval test): n calibrations at the current
+ * interval, x of them in tolerance as found; target reliability R* in
+ * (0, 1); significance alpha (e.g. 0.05) per side. The observed rate is
+ * significantly low when P(X <= x | n, R*) <= alpha, significantly high
+ * when P(X >= x | n, R*) <= alpha (exact binomial). Only then the interval
+ * is changed, under the exponential reliability model R(I) = exp(-I/m):
+ *   suggested = interval * ln(R*) / ln(R_hat),
+ * R_hat = x/n with x = n taken as n - 1/2 and x = 0 as 1/2 (so the log is
+ * finite), the factor clamped to [1/2, 2] (our defaults, not RP-1's).
+ */
+struct drift_a3 {
+	double interval, target, alpha; /* inputs                          */
+	int n, x;                       /* inputs                          */
+	double observed;                /* x/n                             */
+	double p_low, p_high;           /* P(X<=x), P(X>=x) under R*       */
+	int change;                     /* -1 shorten, 0 keep, +1 lengthen */
+	double factor;                  /* suggested/interval              */
+	double suggested;               /* days                            */
+};
+
+int drift_interval_a3(struct drift_a3 *a);
+
+/* Binomial distribution function P(X <= x), X ~ Bin(n, p). */
+double drift_binom_cdf(int x, int n, double p);
+
+/*
+ * Variables-data (drift) method after NASA-HDBK-8739.19-5: fit deltas d_i
+ * (as-found minus the previous as-left) against t_i (days since that
+ * as-left) with the linear drift model d = beta*t through the origin (the
+ * drift starts from the as-left; this also works when every interval had
+ * the same length), n >= 2. The suggested interval is the earliest t at
+ * which the one-sided prediction bound at conf,
+ *   beta*t +- t_{conf, n-1} * s * sqrt(1 + t^2 / sum t_i^2),
+ * reaches [lower, upper] (the limits for the delta: the error limits
+ * minus the as-left error the interval starts from), capped at horizon.
+ */
+struct drift_vd {
+	double lower, upper, conf, horizon; /* inputs                       */
+	struct drift_fit fit;               /* d = ybar + slope*(t - xbar)  */
+	double t_line;    /* fitted line reaches a limit (NAN: never)     */
+	double suggested; /* prediction bound reaches it (days)           */
+	bool capped;      /* no crossing within horizon: suggested=horizon */
+};
+
+int drift_interval_vd(const double *t_days, const double *delta, int n,
+                      struct drift_vd *v);
+
+#endif

@@ -1,0 +1,402 @@
+/*
+ * Unit tests of the calculators behind `metrolog conformity` and
+ * `metrolog interval` (tools/calc.c): decisions and numbers printed for
+ * worked examples, every bad usage answered by exit status 2 and one line
+ * on stderr, and every bad history line named by file and line number.
+ * Output goes to memory streams (open_memstream); history files are written
+ * to a temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calc.h"
+
+struct run {
+	int rc;
+	char *out, *err;
+	size_t nout, nerr;
+};
+
+typedef int (*calc_fn)(int, char **, FILE *, FILE *);
+
+static struct run run(calc_fn fn, const char *const *args)
+{
+	struct run r = {0};
+	char *argv[32];
+	int argc = 0;
+
+	while (args[argc]) {
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	FILE *out = open_memstream(&r.out, &r.nout);
+	FILE *err = open_memstream(&r.err, &r.nerr);
+	assert_non_null(out);
+	assert_non_null(err);
+	r.rc = fn(argc, argv, out, err);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static void has(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fail_msg("missing '%s' in:\n%s", want, text);
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A usage error: status 2, nothing on stdout, one line on stderr. */
+static void usage_error(calc_fn fn, const char *const *args, const char *want)
+{
+	struct run r = run(fn, args);
+	assert_int_equal(r.rc, 2);
+	assert_int_equal(r.nout, 0);
+	assert_int_equal(lines(r.err), 1);
+	has(r.err, want);
+	run_free(&r);
+}
+
+static void dates(void **state)
+{
+	(void)state;
+	long d;
+	char buf[16];
+
+	assert_int_equal(calc_parse_date("1970-01-01", &d), 0);
+	assert_int_equal(d, 0);
+	assert_int_equal(calc_parse_date("2000-03-01", &d), 0);
+	assert_int_equal(d, 11017); /* 30 years * 365 + 7 leap days + 60 */
+	assert_int_equal(calc_parse_date("2024-02-29", &d), 0);
+	assert_int_equal(d, 19782);
+	calc_format_date(d, buf, sizeof(buf));
+	assert_string_equal(buf, "2024-02-29");
+	calc_format_date(-1, buf, sizeof(buf));
+	assert_string_equal(buf, "1969-12-31");
+	assert_int_equal(calc_parse_date("2023-02-29", &d), -1);
+	assert_int_equal(calc_parse_date("1900-02-29", &d), -1);
+	assert_int_equal(calc_parse_date("2000-02-29", &d), 0);
+	assert_int_equal(calc_parse_date("2024-13-01", &d), -1);
+	assert_int_equal(calc_parse_date("2024-04-31", &d), -1);
+	assert_int_equal(calc_parse_date("2024-4-01", &d), -1);
+	assert_int_equal(calc_parse_date("2024-04-01x", &d), -1);
+	assert_int_equal(calc_parse_date("", &d), -1);
+}
+
+static void conformity_guarded(void **state)
+{
+	(void)state;
+	/* 10.03 V against 10 +- 0.05 V, U = 0.01 V (k = 2), w = U:
+	 * acceptance [9.96, 10.04]: pass. u = 0.005; p_c = Phi(4) -
+	 * Phi(-16) = 0.999968 (1 - Q(4), Q(4) = 3.167e-5); worst-case PFA
+	 * at 10.04: Q(2) = 0.0228. */
+	const char *args[] = {"conformity", "10.03",   "--tolerance", "0.05",
+	                      "--nominal",  "10",      "--U",         "0.01",
+	                      "--rule",     "guarded", "--unit",      "V",
+	                      NULL};
+	struct run r = run(calc_conformity_to, args);
+
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.nerr, 0);
+	has(r.out, "limits           [9.95, 10.05] V");
+	has(r.out, "U = 0.01 V (k = 2), u = 0.005 V");
+	has(r.out, "guard band       w = 0.01 V");
+	has(r.out, "acceptance zone  [9.96, 10.04] V");
+	has(r.out, "decision         pass\n");
+	has(r.out, "p_c = 0.999968");
+	has(r.out, "1 - p_c = 3.17e-05");
+	has(r.out, "worst-case PFA   0.0228");
+	run_free(&r);
+}
+
+static void conformity_cases(void **state)
+{
+	(void)state;
+	/* Negative value, asymmetric limits, u given, r = 0.83:
+	 * w = 0.83 * 2 * 0.01 = 0.0166, acceptance [-0.0334, 0.0334];
+	 * -0.045 is inside the limit, in the guard band: conditional pass.
+	 * p_c = Phi(9.5) - Phi(-0.5) = 0.691462. */
+	const char *a1[] = {"conformity", "-0.045",  "--lower",
+	                    "-0.05",      "--upper", "0.05",
+	                    "--u",        "0.01",    "--rule=guarded:0.83",
+	                    NULL};
+	struct run r = run(calc_conformity_to, a1);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "guard band       w = 0.0166\n");
+	has(r.out, "decision         conditional pass\n");
+	has(r.out, "p_c = 0.691462");
+	has(r.out, "worst-case PFA   0.0485");
+	run_free(&r);
+
+	/* Exactly at the limit under simple acceptance: pass, p_c = 0.5. */
+	const char *a2[] = {"conformity", "--value", "0.5",  "--tolerance",
+	                    "0.5",        "--U",     "0.25", "--k",
+	                    "2",          NULL};
+	r = run(calc_conformity_to, a2);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "rule             simple acceptance");
+	has(r.out, "decision         pass\n");
+	has(r.out, "p_c = 0.5 ");
+	run_free(&r);
+
+	/* Out by less than w = U = 0.25: conditional fail; by more: fail. */
+	const char *a3[] = {"conformity", "0.625",  "--tolerance", "0.5", "--U",
+	                    "0.25",       "--rule", "guarded",     NULL};
+	r = run(calc_conformity_to, a3);
+	has(r.out, "decision         conditional fail\n");
+	run_free(&r);
+	const char *a4[] = {"conformity", "0.875",  "--tolerance", "0.5", "--U",
+	                    "0.25",       "--rule", "guarded",     NULL};
+	r = run(calc_conformity_to, a4);
+	has(r.out, "decision         fail\n");
+	run_free(&r);
+
+	/* Guard band wider than half the tolerance. */
+	const char *a5[] = {"conformity", "0",      "--tolerance", "0.5", "--U",
+	                    "0.75",       "--rule", "guarded",     NULL};
+	r = run(calc_conformity_to, a5);
+	has(r.out, "acceptance zone  empty");
+	has(r.out, "decision         conditional pass\n");
+	run_free(&r);
+
+	const char *help[] = {"conformity", "--help", NULL};
+	r = run(calc_conformity_to, help);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "Usage: metrolog conformity");
+	run_free(&r);
+}
+
+static void conformity_usage_errors(void **state)
+{
+	(void)state;
+	const char *a1[] = {"conformity", "--tolerance", "1", "--U", "1", NULL};
+	usage_error(calc_conformity_to, a1, "no value given");
+	const char *a2[] = {"conformity", "1", "--U", "1", NULL};
+	usage_error(calc_conformity_to, a2, "--tolerance or both");
+	const char *a3[] = {"conformity", "1", "--tolerance", "1",
+	                    "--lower",    "0", "--upper",     "2",
+	                    "--U",        "1", NULL};
+	usage_error(calc_conformity_to, a3, "--tolerance or both");
+	const char *a4[] = {"conformity", "1", "--tolerance", "1", NULL};
+	usage_error(calc_conformity_to, a4, "--U (with optional --k) or --u");
+	const char *a5[] = {"conformity", "1",   "--tolerance", "1", "--U",
+	                    "1",          "--u", "1",           NULL};
+	usage_error(calc_conformity_to, a5, "--U (with optional --k) or --u");
+	const char *a6[] = {"conformity", "1", "--tolerance", "x",
+	                    "--U",        "1", NULL};
+	usage_error(calc_conformity_to, a6, "'x' is not a number");
+	const char *a7[] = {"conformity", "1", "--tolerance", "1", "--U", NULL};
+	usage_error(calc_conformity_to, a7, "--U needs a value");
+	const char *a8[] = {"conformity", "1",      "--tolerance", "1", "--u",
+	                    "1",          "--rule", "guarded:-1",  NULL};
+	usage_error(calc_conformity_to, a8, "--rule");
+	const char *a9[] = {"conformity", "1",   "--lower", "2", "--upper",
+	                    "1",          "--u", "1",       NULL};
+	usage_error(calc_conformity_to, a9, "--lower is above --upper");
+	const char *a10[] = {"conformity", "1",   "2", "--tolerance",
+	                     "1",          "--u", "1", NULL};
+	usage_error(calc_conformity_to, a10, "unexpected argument '2'");
+	const char *a11[] = {"conformity", "1", "--tolerance", "1",
+	                     "--u",        "0", NULL};
+	usage_error(calc_conformity_to, a11, "--u must be positive");
+	const char *a12[] = {"conformity", "1",   "--tolerance", "1", "--u",
+	                     "1",          "--k", "2",           NULL};
+	usage_error(calc_conformity_to, a12, "--U (with optional --k) or --u");
+}
+
+/* ---- interval -------------------------------------------------------- */
+
+static char dir[64];
+static char path[128];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/test_calc.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	unlink(path);
+	return rmdir(dir);
+}
+
+static const char *history(const char *text)
+{
+	snprintf(path, sizeof(path), "%s/h.csv", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void interval_worked(void **state)
+{
+	(void)state;
+	/* Intervals 100, 200, 300, 400 days from 2020-01-01, as-left 0,
+	 * deltas 0.11, 0.19, 0.29, 0.41, limits +-0.5: the variables-data
+	 * example of test_drift (beta = 0.001/day, se 2.108e-5, line at
+	 * 500 days = 2024-02-09, 95 % bound at 464.37 days = 2024-01-04).
+	 * Staircase: 400 * 1.1 = 440. A3: 4 of 4 against 0.95:
+	 * P(X >= 4) = 0.95^4 = 0.815, keep 400. */
+	const char *p =
+	        history("# a comment\n"
+	                "date,as_found,as_left,lower,upper,uncertainty\n"
+	                "2020-01-01,0.02,0,-0.5,0.5,0.02\n"
+	                "2020-04-10,0.11,0,-0.5,0.5,0.02\n"
+	                "\n"
+	                "2020-10-27,0.19,0,-0.5,0.5,0.02\n"
+	                "2021-08-23, 0.29 ,0,-0.5,0.5,0.02\r\n"
+	                "2022-09-27,0.41,0,-0.5,0.5,0.02\n");
+	const char *args[] = {"interval", p, "--unit", "mV", NULL};
+	struct run r = run(calc_interval_to, args);
+
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.nerr, 0);
+	has(r.out, "5 calibrations, 2020-01-01 to 2022-09-27");
+	has(r.out, "4 of 4 in tolerance");
+	has(r.out, "drift rate       0.001 +- 2.11e-05 mV per day");
+	has(r.out, "0.36525 mV per year");
+	has(r.out, "fitted line     2024-02-09 (500.0 days)");
+	has(r.out, "95 % bound      2024-01-04 (464.4 days");
+	has(r.out, "variables data (drift)  464 days");
+	has(r.out, "staircase (OIML D 10)   440 days");
+	has(r.out, "current interval 400 days, last as-found in tolerance");
+	has(r.out, "interval test (RP-1 A3) 400 days");
+	has(r.out, "P(X >= 4) = 0.815: not significant, keep");
+	run_free(&r);
+
+	/* Out of tolerance as found at the end: staircase 400 * 0.45 =
+	 * 180; 3 of 4 against 0.95: P(X <= 3) = 1 - 0.8145 = 0.185, keep. */
+	p = history("date,as_found,as_left,lower,upper,uncertainty\n"
+	            "2020-01-01,0.02,0,-0.5,0.5,0.02\n"
+	            "2020-04-10,0.11,0,-0.5,0.5,0.02\n"
+	            "2020-10-27,0.19,0,-0.5,0.5,0.02\n"
+	            "2021-08-23,0.29,0,-0.5,0.5,0.02\n"
+	            "2022-09-27,0.61,0,-0.5,0.5,0.02\n");
+	const char *a2[] = {"interval", p, "--horizon", "1000", NULL};
+	r = run(calc_interval_to, a2);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "staircase (OIML D 10)   180 days");
+	has(r.out, "last as-found out of tolerance");
+	has(r.out, "3 of 4 in tolerance");
+	has(r.out, "P(X <= 3) = 0.185");
+	run_free(&r);
+
+	/* Two calibrations: no drift fit, the other methods still run. */
+	p = history("date,as_found,as_left,lower,upper,uncertainty\n"
+	            "2020-01-01,0.02,0,-0.5,0.5,0.02\n"
+	            "2020-07-01,0.11,0,-0.5,0.5,0.02\n");
+	const char *a3[] = {"interval", p, NULL};
+	r = run(calc_interval_to, a3);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "drift rate       not computed");
+	has(r.out, "staircase (OIML D 10)   200 days"); /* 182 * 1.1 */
+	run_free(&r);
+}
+
+static void bad_history(const char *text, const char *want)
+{
+	const char *p = history(text);
+	const char *args[] = {"interval", p, NULL};
+	struct run r = run(calc_interval_to, args);
+
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(lines(r.err), 1);
+	has(r.err, want);
+	run_free(&r);
+}
+
+static void interval_errors(void **state)
+{
+	(void)state;
+	const char *h = "date,as_found,as_left,lower,upper,uncertainty\n";
+	char buf[512];
+
+	bad_history("date,found,left\n", "h.csv:1: expected the header");
+	bad_history("", "empty file");
+	snprintf(buf, sizeof(buf),
+	         "%s2020-01-01,0,0,-1,1,0\n"
+	         "2020-02-30,0,0,-1,1,0\n",
+	         h);
+	bad_history(buf, "h.csv:3: date '2020-02-30' is not a valid");
+	snprintf(buf, sizeof(buf),
+	         "%s2020-01-01,0,0,-1,1,0\n"
+	         "2020-01-01,0,0,-1,1,0\n",
+	         h);
+	bad_history(buf, "h.csv:3: date is not after");
+	snprintf(buf, sizeof(buf), "%s2020-01-01,0,0,-1,1\n", h);
+	bad_history(buf, "h.csv:2: expected 6 comma-separated fields, got "
+	                 "fewer");
+	snprintf(buf, sizeof(buf), "%s2020-01-01,0,0,-1,1,0,7\n", h);
+	bad_history(buf, "h.csv:2: expected 6 comma-separated fields, got "
+	                 "more");
+	snprintf(buf, sizeof(buf), "%s2020-01-01,0,abc,-1,1,0\n", h);
+	bad_history(buf, "h.csv:2: as_left 'abc' is not a number");
+	snprintf(buf, sizeof(buf), "%s2020-01-01,0,0,1,-1,0\n", h);
+	bad_history(buf, "h.csv:2: lower 1 is above upper -1");
+	snprintf(buf, sizeof(buf), "%s2020-01-01,0,0,-1,1,-0.1\n", h);
+	bad_history(buf, "h.csv:2: uncertainty must not be negative");
+	snprintf(buf, sizeof(buf), "%s2020-01-01,0,0,-1,1,0\n", h);
+	bad_history(buf, "need at least 2 calibrations, found 1");
+
+	const char *a1[] = {"interval", "/nonexistent/h.csv", NULL};
+	struct run r = run(calc_interval_to, a1);
+	assert_int_equal(r.rc, 1);
+	has(r.err, "/nonexistent/h.csv: No such file");
+	run_free(&r);
+
+	const char *a2[] = {"interval", NULL};
+	usage_error(calc_interval_to, a2, "no history file given");
+	const char *a3[] = {"interval", "x.csv", "--target", "1", NULL};
+	usage_error(calc_interval_to, a3, "--target must be in (0, 1)");
+	const char *a4[] = {"interval", "x.csv", "--bogus", NULL};
+	usage_error(calc_interval_to, a4, "unexpected argument '--bogus'");
+	const char *a5[] = {"interval", "x.csv", "--conf", NULL};
+	usage_error(calc_interval_to, a5, "--conf needs a value");
+	const char *a6[] = {"interval", "x.csv", "--stair-b", "1", NULL};
+	usage_error(calc_interval_to, a6, "--stair-b in [0, 1)");
+	const char *help[] = {"interval", "-h", NULL};
+	r = run(calc_interval_to, help);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "Usage: metrolog interval");
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(dates),
+	        cmocka_unit_test(conformity_guarded),
+	        cmocka_unit_test(conformity_cases),
+	        cmocka_unit_test(conformity_usage_errors),
+	        cmocka_unit_test(interval_worked),
+	        cmocka_unit_test(interval_errors),
+	};
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}

@@ -1,0 +1,847 @@
+/*
+ * Unit tests of drift: every tolerance form and decision rule at its
+ * boundaries, the probability of conformance and the t quantile against
+ * known values, EWMA and CUSUM step by step against hand computation, the
+ * channel state machine with noisy input (no flapping), the trend on
+ * synthetic data with known slope and noise at realistic epoch timestamps,
+ * and the interval methods against worked numbers.
+ *
+ * Boundary tests use values exactly representable in binary (0.5, 0.125,
+ * 0.375) so "exactly at the limit" is exact; nextafter() gives the value one
+ * ulp beyond. Reference values marked "mpmath" were checked with mpmath at
+ * 30 digits (normal and t distributions, binomial sums, a root).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "drift.h"
+
+#define EPOCH_US INT64_C(1800000000000000) /* 2027-01-15, 1.8e15 us */
+#define HOUR_US  INT64_C(3600000000)
+#define DAY_US   (24 * HOUR_US)
+
+static void near(double got, double want, double tol)
+{
+	if (!(fabs(got - want) <= tol))
+		fail_msg("got %.17g, want %.17g (tolerance %g)", got, want,
+		         tol);
+}
+
+static void near_rel(double got, double want, double rel)
+{
+	near(got, want, fabs(want) * rel);
+}
+
+/* ---- Tolerance forms ------------------------------------------------- */
+
+static void limits(const struct drift_tol *t, double reading, double lo,
+                   double up)
+{
+	double l = 99, u = 99;
+
+	assert_int_equal(drift_tol_limits(t, reading, &l, &u), 0);
+	near(l, lo, 1e-15);
+	near(u, up, 1e-15);
+}
+
+static void tolerance_forms(void **state)
+{
+	(void)state;
+	struct drift_tol t = {.form = DRIFT_TOL_ABS, .abs = 0.5};
+
+	limits(&t, 123.4, -0.5, 0.5);
+	limits(&t, -7, -0.5, 0.5);
+
+	/* 0.5 % of reading: 0.005 * 200 = 1.0, also for -200 (|reading|). */
+	t = (struct drift_tol){.form = DRIFT_TOL_PCT_READING, .pct = 0.5};
+	limits(&t, 200, -1, 1);
+	limits(&t, -200, -1, 1);
+	limits(&t, 0, 0, 0);
+
+	/* 0.25 % of a 400 kPa span: 0.0025 * 400 = 1.0 at any reading. */
+	t = (struct drift_tol){
+	        .form = DRIFT_TOL_PCT_SPAN, .pct = 0.25, .span = 400};
+	limits(&t, 3, -1, 1);
+
+	/* DMM, 10 ppm of reading + 2 ppm of the 10 V range at 5 V:
+	 * (10*5 + 2*10) * 1e-6 = 70e-6 V. */
+	t = (struct drift_tol){.form = DRIFT_TOL_PPM,
+	                       .ppm_reading = 10,
+	                       .ppm_range = 2,
+	                       .range = 10};
+	limits(&t, 5, -70e-6, 70e-6);
+	limits(&t, -5, -70e-6, 70e-6);
+
+	/* +-(0.5 % of reading + 2 digits), resolution 0.01 at 100:
+	 * 0.005 * 100 + 2 * 0.01 = 0.52. */
+	t = (struct drift_tol){.form = DRIFT_TOL_PCT_DIGITS,
+	                       .pct = 0.5,
+	                       .digits = 2,
+	                       .resolution = 0.01};
+	limits(&t, 100, -0.52, 0.52);
+
+	t = (struct drift_tol){
+	        .form = DRIFT_TOL_ASYM, .lower = -0.25, .upper = 0.5};
+	limits(&t, 42, -0.25, 0.5);
+}
+
+static void tolerance_bad(void **state)
+{
+	(void)state;
+	double l = 7, u = 8;
+	struct drift_tol t = {.form = DRIFT_TOL_ABS, .abs = -1};
+
+	assert_int_equal(drift_tol_limits(&t, 1, &l, &u), -1);
+	t = (struct drift_tol){.form = DRIFT_TOL_ASYM, .lower = 1, .upper = 0};
+	assert_int_equal(drift_tol_limits(&t, 1, &l, &u), -1);
+	t = (struct drift_tol){.form = DRIFT_TOL_PCT_SPAN, .pct = NAN};
+	assert_int_equal(drift_tol_limits(&t, 1, &l, &u), -1);
+	t = (struct drift_tol){.form = (enum drift_tol_form)99};
+	assert_int_equal(drift_tol_limits(&t, 1, &l, &u), -1);
+	t = (struct drift_tol){.form = DRIFT_TOL_ABS, .abs = 1};
+	assert_int_equal(drift_tol_limits(&t, NAN, &l, &u), -1);
+	assert_int_equal(drift_tol_limits(NULL, 1, &l, &u), -1);
+	near(l, 7, 0); /* untouched */
+	near(u, 8, 0);
+}
+
+/* ---- Decision rules -------------------------------------------------- */
+
+static enum drift_decision decide(double e, double lo, double up, double U,
+                                  double r)
+{
+	struct drift_verdict v;
+
+	assert_int_equal(drift_decide(e, lo, up, U, r, &v), 0);
+	return v.decision;
+}
+
+static void decision_simple(void **state)
+{
+	(void)state;
+	/* Limits +-0.5, U = 0.125, r = 0: w = 0, pass/fail only. */
+	assert_int_equal(decide(0, -0.5, 0.5, 0.125, 0), DRIFT_PASS);
+	assert_int_equal(decide(0.5, -0.5, 0.5, 0.125, 0), DRIFT_PASS);
+	assert_int_equal(decide(-0.5, -0.5, 0.5, 0.125, 0), DRIFT_PASS);
+	assert_int_equal(decide(nextafter(0.5, 1), -0.5, 0.5, 0.125, 0),
+	                 DRIFT_FAIL);
+	assert_int_equal(decide(nextafter(-0.5, -1), -0.5, 0.5, 0.125, 0),
+	                 DRIFT_FAIL);
+	assert_int_equal(decide(0.6, -0.5, 0.5, 0.125, 0), DRIFT_FAIL);
+}
+
+static void decision_guarded(void **state)
+{
+	(void)state;
+	struct drift_verdict v;
+
+	/* r = 1, U = 0.125: w = 0.125; acceptance [-0.375, 0.375];
+	 * conditional fail up to 0.5 + 0.125 = 0.625. */
+	assert_int_equal(drift_decide(0, -0.5, 0.5, 0.125, 1, &v), 0);
+	near(v.guard, 0.125, 0);
+	near(v.accept_lower, -0.375, 0);
+	near(v.accept_upper, 0.375, 0);
+	assert_int_equal(decide(0.375, -0.5, 0.5, 0.125, 1), DRIFT_PASS);
+	assert_int_equal(decide(-0.375, -0.5, 0.5, 0.125, 1), DRIFT_PASS);
+	assert_int_equal(decide(nextafter(0.375, 1), -0.5, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_PASS);
+	assert_int_equal(decide(nextafter(-0.375, -1), -0.5, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_PASS);
+	assert_int_equal(decide(0.5, -0.5, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_PASS);
+	assert_int_equal(decide(nextafter(0.5, 1), -0.5, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_FAIL);
+	assert_int_equal(decide(0.625, -0.5, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_FAIL);
+	assert_int_equal(decide(-0.625, -0.5, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_FAIL);
+	assert_int_equal(decide(nextafter(0.625, 1), -0.5, 0.5, 0.125, 1),
+	                 DRIFT_FAIL);
+	assert_int_equal(decide(nextafter(-0.625, -1), -0.5, 0.5, 0.125, 1),
+	                 DRIFT_FAIL);
+
+	/* r = 0.5: w = 0.0625, acceptance limit 0.4375. */
+	assert_int_equal(decide(0.4375, -0.5, 0.5, 0.125, 0.5), DRIFT_PASS);
+	assert_int_equal(decide(0.4453125, -0.5, 0.5, 0.125, 0.5),
+	                 DRIFT_CONDITIONAL_PASS);
+
+	/* Asymmetric (-0.25, 0.5), w = 0.125: acceptance [-0.125, 0.375]. */
+	assert_int_equal(decide(-0.125, -0.25, 0.5, 0.125, 1), DRIFT_PASS);
+	assert_int_equal(decide(-0.1875, -0.25, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_PASS);
+	assert_int_equal(decide(-0.375, -0.25, 0.5, 0.125, 1),
+	                 DRIFT_CONDITIONAL_FAIL);
+	assert_int_equal(decide(-0.5, -0.25, 0.5, 0.125, 1), DRIFT_FAIL);
+
+	/* Guard band wider than half the tolerance: nothing can pass. */
+	assert_int_equal(decide(0, -0.5, 0.5, 0.75, 1), DRIFT_CONDITIONAL_PASS);
+
+	assert_int_equal(drift_decide(0, -0.5, 0.5, -1, 1, &v), -1);
+	assert_int_equal(drift_decide(0, -0.5, 0.5, 1, -1, &v), -1);
+	assert_int_equal(drift_decide(NAN, -0.5, 0.5, 1, 1, &v), -1);
+	assert_int_equal(drift_decide(0, 0.5, -0.5, 1, 1, &v), -1);
+	assert_string_equal(drift_decision_name(DRIFT_CONDITIONAL_FAIL),
+	                    "conditional fail");
+}
+
+/* ---- Distributions and conformance ---------------------------------- */
+
+static void quantiles(void **state)
+{
+	(void)state;
+	near(drift_phi(0), 0.5, 0);
+	near(drift_phi_inv(0.95), 1.6448536269514722, 1e-13);
+	near(drift_phi_inv(0.025), -1.959963984540054, 1e-13);
+	assert_true(isnan(drift_phi_inv(1)));
+	/* Student t (mpmath): */
+	near(drift_t_quantile(0.95, 1), 6.313751514675037, 1e-11);
+	near(drift_t_quantile(0.95, 2), 2.919985580353724, 1e-11);
+	near(drift_t_quantile(0.975, 10), 2.228138851986274, 1e-11);
+	near(drift_t_quantile(0.95, 30), 1.697260886593957, 1e-11);
+	near(drift_t_quantile(0.95, 500), 1.647906853929511, 1e-10);
+	near(drift_t_quantile(0.975, 2000), 1.961150826099438, 1e-9);
+	near(drift_t_quantile(0.05, 2), -2.919985580353724, 1e-11);
+	near(drift_t_quantile(0.5, 7), 0, 0);
+	assert_true(isnan(drift_t_quantile(0.95, 0)));
+}
+
+static void conformance(void **state)
+{
+	(void)state;
+	/* At the limit: half the distribution is outside. */
+	near(drift_conformance(0.5, 0.1, -INFINITY, 0.5), 0.5, 1e-15);
+	near(drift_conformance(0.5, 0.1, -1e9, 0.5), 0.5, 1e-15);
+	/* One-sided dominated: y = TU - 1.645u, TL 20u below:
+	 * Phi(1.645) = 0.950015094460879 (mpmath), Phi(-18.355) ~ 1e-75. */
+	near(drift_conformance(1 - 1.645 * 0.01, 0.01, 0.8, 1),
+	     0.950015094460879, 1e-12);
+	/* Two-sided: +-1.959963984540054 u around y: 0.95. */
+	near(drift_conformance(0, 1, -1.959963984540054, 1.959963984540054),
+	     0.95, 1e-14);
+	/* Tails keep precision: Q(8) - Q(9), and 2 Q(10) = erfc(10/sqrt 2)
+	 * (mpmath). */
+	near_rel(drift_conformance(0, 1, 8, 9), 6.219831985865830e-16, 1e-9);
+	near_rel(drift_nonconformance(0, 1, -10, 10), 1.523970604832105e-23,
+	         1e-9);
+	near(drift_nonconformance(0.5, 0.1, -INFINITY, 0.5), 0.5, 1e-15);
+	assert_true(isnan(drift_conformance(0, 0, -1, 1)));
+	assert_true(isnan(drift_conformance(0, 1, 1, -1)));
+
+	/* Worst-case false accept at the acceptance limit, u = 1,
+	 * limits +-10: w = U = 2u -> Q(2) = 0.0227501319481792;
+	 * w = 0.83 U = 1.66u -> Q(1.66) = 0.0484572262667228 (mpmath);
+	 * the far limit adds Phi(-18) ~ 1e-72. */
+	near(drift_worst_pfa(-10, 10, 2, 1), 0.0227501319481792, 1e-14);
+	near(drift_worst_pfa(-10, 10, 1.66, 1), 0.0484572262667228, 1e-14);
+	/* Simple acceptance: at the limit itself, 0.5. */
+	near(drift_worst_pfa(-10, 10, 0, 1), 0.5, 1e-15);
+	assert_true(isnan(drift_worst_pfa(-1, 1, 1.5, 1)));
+}
+
+/* ---- Control charts -------------------------------------------------- */
+
+static void ewma_by_hand(void **state)
+{
+	(void)state;
+	struct drift_baseline b;
+	struct drift_ewma c;
+
+	/* mu = 10, sigma = 1, lambda = 0.2, L = 3; limit_i =
+	 * 3 * sqrt(0.2/1.8 * (1 - 0.8^(2i))). */
+	drift_baseline_given(&b, 10, 1);
+	assert_int_equal(drift_ewma_init(&c, 0.2, 3, &b), 0);
+	/* z1 = 0.2*10.5 + 0.8*10 = 10.1; limit = 3*sqrt(0.1111*0.36) =
+	 * 3*0.2 = 0.6 */
+	assert_int_equal(drift_ewma_update(&c, 10.5), DRIFT_SIGNAL_NONE);
+	near(c.z, 10.1, 1e-12);
+	near(c.limit, 0.6, 1e-12);
+	/* z2 = 2.2 + 8.08 = 10.28; limit = 3*sqrt(0.1111*(1-0.4096)) =
+	 * 3*sqrt(0.0656) = 0.768375 */
+	assert_int_equal(drift_ewma_update(&c, 11), DRIFT_SIGNAL_NONE);
+	near(c.z, 10.28, 1e-12);
+	near(c.limit, 3 * sqrt(0.0656), 1e-12);
+	/* z3 = 2.4 + 8.224 = 10.624; 0.624 < 3*sqrt(0.081984) = 0.8589855 */
+	assert_int_equal(drift_ewma_update(&c, 12), DRIFT_SIGNAL_NONE);
+	near(c.z, 10.624, 1e-12);
+	near(c.limit, 0.8589855, 1e-6);
+	/* z4 = 2.8 + 8.4992 = 11.2992; 1.2992 > 3*sqrt(0.09246976) =
+	 * 0.912265: signal. */
+	assert_int_equal(drift_ewma_update(&c, 14), DRIFT_SIGNAL_HIGH);
+	near(c.z, 11.2992, 1e-12);
+	near(c.limit, 0.912265, 1e-6);
+
+	/* Downwards from a fresh start: z1 = 0.2*6 + 8 = 9.2; -0.8 < -0.6. */
+	assert_int_equal(drift_ewma_init(&c, 0.2, 3, &b), 0);
+	assert_int_equal(drift_ewma_update(&c, 6), DRIFT_SIGNAL_LOW);
+	near(c.z, 9.2, 1e-12);
+
+	/* lambda = 1 is a Shewhart chart: limit = L*sigma = 3 exactly at
+	 * every step; 13 is on the limit (in control), 13.5 beyond. */
+	assert_int_equal(drift_ewma_init(&c, 1, 3, &b), 0);
+	assert_int_equal(drift_ewma_update(&c, 13), DRIFT_SIGNAL_NONE);
+	assert_int_equal(drift_ewma_update(&c, 13.5), DRIFT_SIGNAL_HIGH);
+
+	assert_int_equal(drift_ewma_init(&c, 0, 3, &b), -1);
+	assert_int_equal(drift_ewma_init(&c, 0.2, 0, &b), -1);
+}
+
+static void baseline_learned(void **state)
+{
+	(void)state;
+	struct drift_baseline b;
+	struct drift_ewma c;
+
+	/* Learn from 9, 11, 9, 11: mean 10, sum of squares 4,
+	 * s = sqrt(4/3) = 1.1547005383792515. */
+	assert_int_equal(drift_baseline_learn(&b, 4), 0);
+	assert_int_equal(drift_ewma_init(&c, 0.2, 3, &b), 0);
+	assert_int_equal(drift_ewma_update(&c, 9), DRIFT_SIGNAL_NONE);
+	assert_int_equal(drift_ewma_update(&c, 11), DRIFT_SIGNAL_NONE);
+	assert_int_equal(drift_ewma_update(&c, 100), DRIFT_SIGNAL_NONE);
+	assert_false(c.base.ready);
+	assert_int_equal(drift_baseline_learn(&b, 4), 0);
+	assert_int_equal(drift_ewma_init(&c, 0.2, 3, &b), 0);
+	drift_ewma_update(&c, 9);
+	drift_ewma_update(&c, 11);
+	drift_ewma_update(&c, 9);
+	assert_int_equal(drift_ewma_update(&c, 11), DRIFT_SIGNAL_NONE);
+	assert_true(c.base.ready);
+	near(c.base.mu, 10, 1e-14);
+	near(c.base.sigma, 1.1547005383792515, 1e-14);
+	near(c.z, 10, 1e-14);
+	/* First charted point: z1 = 0.2*10.5 + 8 = 10.1,
+	 * limit = 0.6 * 1.1547 = 0.6928 */
+	assert_int_equal(drift_ewma_update(&c, 10.5), DRIFT_SIGNAL_NONE);
+	near(c.limit, 0.6 * 1.1547005383792515, 1e-12);
+	assert_int_equal(drift_baseline_learn(&b, 1), -1);
+}
+
+static void cusum_by_hand(void **state)
+{
+	(void)state;
+	struct drift_baseline b;
+	struct drift_cusum c;
+
+	/* mu = 0, sigma = 0.5, k = 0.5, h = 4 (sigma units): z = 2x. */
+	drift_baseline_given(&b, 0, 0.5);
+	assert_int_equal(drift_cusum_init(&c, 0.5, 4, &b), 0);
+	/* z = 1, 2, 0.5, 3: C+ = 0.5, 2.0, 2.0, 4.5 > 4 -> HIGH. */
+	assert_int_equal(drift_cusum_update(&c, 0.5), DRIFT_SIGNAL_NONE);
+	near(c.cp, 0.5, 0);
+	assert_int_equal(drift_cusum_update(&c, 1.0), DRIFT_SIGNAL_NONE);
+	near(c.cp, 2.0, 0);
+	assert_int_equal(drift_cusum_update(&c, 0.25), DRIFT_SIGNAL_NONE);
+	near(c.cp, 2.0, 0);
+	near(c.cm, 0, 0);
+	assert_int_equal(drift_cusum_update(&c, 1.5), DRIFT_SIGNAL_HIGH);
+	near(c.cp, 4.5, 0);
+	/* No reset on a signal: still HIGH with z = 0 (C+ = 4.0)? 4.0 is
+	 * not > 4: in control. */
+	assert_int_equal(drift_cusum_update(&c, 0), DRIFT_SIGNAL_NONE);
+	near(c.cp, 4.0, 0);
+
+	/* Exactly at h is in control: z = 1.5 four times, C+ = 1, 2, 3, 4;
+	 * then z = 0.75: 4.25 -> HIGH. */
+	drift_cusum_reset(&c);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(drift_cusum_update(&c, 0.75),
+		                 DRIFT_SIGNAL_NONE);
+	near(c.cp, 4.0, 0);
+	assert_int_equal(drift_cusum_update(&c, 0.375), DRIFT_SIGNAL_HIGH);
+	near(c.cp, 4.25, 0);
+
+	/* Downwards: z = -3, -3: C- = 2.5, 5.0 -> LOW; C+ decays to 0. */
+	drift_cusum_reset(&c);
+	assert_int_equal(drift_cusum_update(&c, -1.5), DRIFT_SIGNAL_NONE);
+	near(c.cm, 2.5, 0);
+	assert_int_equal(drift_cusum_update(&c, -1.5), DRIFT_SIGNAL_LOW);
+	near(c.cm, 5.0, 0);
+	near(c.cp, 0, 0);
+	/* NaN (missing reading) changes nothing. */
+	assert_int_equal(drift_cusum_update(&c, NAN), DRIFT_SIGNAL_NONE);
+	near(c.cm, 5.0, 0);
+
+	assert_int_equal(drift_cusum_init(&c, -1, 4, &b), -1);
+	assert_int_equal(drift_cusum_init(&c, 0.5, 0, &b), -1);
+}
+
+/* ---- Channel state --------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static double uniform(void) /* xorshift64*, [0, 1) */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (double)((rng_state * UINT64_C(2685821657736338717)) >> 11) *
+	       0x1p-53;
+}
+
+static double gaussian(void) /* Box-Muller */
+{
+	double u1 = uniform(), u2 = uniform();
+	if (u1 <= 0)
+		u1 = 0x1p-53;
+	return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static void channel_levels(void **state)
+{
+	(void)state;
+	struct drift_channel_cfg k = {
+	        .lower = -1, .upper = 1, .warn_fraction = 0.8};
+
+	assert_int_equal(drift_channel_level(&k, 0.8), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, nextafter(0.8, 1)),
+	                 DRIFT_WARNING);
+	assert_int_equal(drift_channel_level(&k, -1), DRIFT_WARNING);
+	assert_int_equal(drift_channel_level(&k, nextafter(1, 2)),
+	                 DRIFT_OUT_OF_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, NAN), DRIFT_NO_DATA);
+	/* Guard band 0.25 inside a limit: warn from just above 0.75. */
+	k.guard = 0.25;
+	assert_int_equal(drift_channel_level(&k, 0.75), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, nextafter(0.75, 1)),
+	                 DRIFT_WARNING);
+	/* Asymmetric (-0.5, 1): 80 % of each side: -0.4 and 0.8. */
+	k = (struct drift_channel_cfg){
+	        .lower = -0.5, .upper = 1, .warn_fraction = 0.8};
+	assert_int_equal(drift_channel_level(&k, -0.375), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, -0.4375), DRIFT_WARNING);
+	assert_int_equal(drift_channel_level(&k, 0.75), DRIFT_IN_TOLERANCE);
+	/* Limits not straddling 0 (0.5, 1.5): centre 1, half-width 0.5. */
+	k = (struct drift_channel_cfg){
+	        .lower = 0.5, .upper = 1.5, .warn_fraction = 0.8};
+	assert_int_equal(drift_channel_level(&k, 1.375), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, 0.5625), DRIFT_WARNING);
+	assert_int_equal(drift_channel_level(&k, 0.25), DRIFT_OUT_OF_TOLERANCE);
+}
+
+static int feed(struct drift_channel *c, int64_t *ts, double e, int n)
+{
+	int changes = 0;
+
+	for (int i = 0; i < n; i++) {
+		*ts += 1000000;
+		changes += drift_channel_update(c, *ts, e);
+	}
+	return changes;
+}
+
+static void channel_hysteresis(void **state)
+{
+	(void)state;
+	struct drift_channel c;
+	struct drift_channel_cfg k = {
+	        .lower = -1, .upper = 1, .hysteresis = 0.05};
+	int64_t ts = EPOCH_US;
+
+	/* Defaults: warn at 0.8, 3 consecutive readings. */
+	assert_int_equal(drift_channel_init(&c, &k), 0);
+	near(c.cfg.warn_fraction, 0.8, 0);
+	assert_int_equal(c.cfg.consecutive, 3);
+	assert_int_equal(c.state, DRIFT_NO_DATA);
+
+	assert_false(drift_channel_update(&c, ts += 1000000, 0));
+	assert_false(drift_channel_update(&c, ts += 1000000, 0));
+	assert_true(drift_channel_update(&c, ts += 1000000, 0));
+	assert_int_equal(c.state, DRIFT_IN_TOLERANCE);
+	assert_true(c.since_us == ts);
+
+	/* Two bad readings and a good one: the run is broken. */
+	assert_int_equal(feed(&c, &ts, 1.5, 2), 0);
+	assert_int_equal(feed(&c, &ts, 0, 1), 0);
+	assert_int_equal(feed(&c, &ts, 1.5, 2), 0);
+	assert_int_equal(c.state, DRIFT_IN_TOLERANCE);
+	assert_true(drift_channel_update(&c, ts += 1000000, 1.5));
+	assert_int_equal(c.state, DRIFT_OUT_OF_TOLERANCE);
+
+	/* Back inside but within the hysteresis (0.97: 0.03 < 0.05 inside
+	 * the limit): stays out. */
+	assert_int_equal(feed(&c, &ts, 0.97, 10), 0);
+	assert_int_equal(c.state, DRIFT_OUT_OF_TOLERANCE);
+	/* 0.9: inside by 0.1 >= 0.05, and above 0.8 - 0.05: warning. */
+	assert_int_equal(feed(&c, &ts, 0.9, 3), 1);
+	assert_int_equal(c.state, DRIFT_WARNING);
+	/* 0.78 is below 0.8 but not below the return threshold 0.75. */
+	assert_int_equal(feed(&c, &ts, 0.78, 10), 0);
+	assert_int_equal(feed(&c, &ts, 0.7, 3), 1);
+	assert_int_equal(c.state, DRIFT_IN_TOLERANCE);
+
+	/* A worse run mixing warning and out: the level all of it supports
+	 * (warning); then out once three out readings follow. */
+	feed(&c, &ts, 0.9, 1);
+	feed(&c, &ts, 1.5, 1);
+	assert_int_equal(feed(&c, &ts, 0.9, 1), 1);
+	assert_int_equal(c.state, DRIFT_WARNING);
+	assert_int_equal(feed(&c, &ts, 1.5, 3), 1);
+	assert_int_equal(c.state, DRIFT_OUT_OF_TOLERANCE);
+
+	/* Missing readings: NO_DATA after three, back after three valid
+	 * ones, to the most severe level among them. */
+	assert_int_equal(feed(&c, &ts, NAN, 3), 1);
+	assert_int_equal(c.state, DRIFT_NO_DATA);
+	feed(&c, &ts, 0, 2);
+	assert_int_equal(feed(&c, &ts, 0.9, 1), 1);
+	assert_int_equal(c.state, DRIFT_WARNING);
+
+	k.consecutive = 1;
+	k.lower = 2;
+	assert_int_equal(drift_channel_init(&c, &k), -1);
+	k.lower = -1;
+	k.hysteresis = 1;
+	assert_int_equal(drift_channel_init(&c, &k), -1);
+	assert_string_equal(drift_state_name(DRIFT_WARNING), "warning");
+}
+
+static void channel_no_flapping(void **state)
+{
+	(void)state;
+	struct drift_channel c;
+	struct drift_channel_cfg k = {
+	        .lower = -1, .upper = 1, .hysteresis = 0.05};
+	struct drift_channel_cfg raw = {
+	        .lower = -1, .upper = 1, .consecutive = 1};
+	int64_t ts = EPOCH_US;
+	int changes = 0, raw_changes = 0;
+	struct drift_channel r;
+
+	/* Noise +-0.03 around the warning threshold 0.8, 2000 readings. */
+	rng_state = 42;
+	assert_int_equal(drift_channel_init(&c, &k), 0);
+	assert_int_equal(drift_channel_init(&r, &raw), 0);
+	feed(&c, &ts, 0, 3);
+	feed(&r, &ts, 0, 1);
+	for (int i = 0; i < 2000; i++) {
+		double e = 0.8 + 0.06 * (uniform() - 0.5);
+		ts += 1000000;
+		changes += drift_channel_update(&c, ts, e);
+		raw_changes += drift_channel_update(&r, ts, e);
+	}
+	assert_int_equal(changes, 1);
+	assert_int_equal(c.state, DRIFT_WARNING);
+	assert_true(raw_changes > 100); /* the input does flap */
+
+	/* Noise around the limit itself: into warning/out, never back. */
+	assert_int_equal(drift_channel_init(&c, &k), 0);
+	feed(&c, &ts, 0, 3);
+	changes = 0;
+	for (int i = 0; i < 2000; i++) {
+		double e = 1.0 + 0.06 * (uniform() - 0.5);
+		ts += 1000000;
+		changes += drift_channel_update(&c, ts, e);
+	}
+	assert_in_range(changes, 1, 2);
+	assert_int_equal(c.state, DRIFT_OUT_OF_TOLERANCE);
+}
+
+/* ---- Trend ----------------------------------------------------------- */
+
+#define NTREND 1440 /* hourly for 60 days */
+
+static struct drift_point ring_a[2048], ring_b[2048];
+
+static void trend_known_slope(void **state)
+{
+	(void)state;
+	struct drift_trend a, b;
+	struct drift_fit fa, fb, f2;
+	struct drift_forecast fc;
+	static double xs[NTREND], ys[NTREND];
+	const double slope = 0.002, sigma = 0.01; /* per day, units */
+
+	assert_int_equal(drift_trend_init(&a, ring_a, 2048, INT64_MAX), 0);
+	assert_int_equal(drift_trend_init(&b, ring_b, 2048, INT64_MAX), 0);
+	rng_state = 7;
+	for (int i = 0; i < NTREND; i++) {
+		double day = i / 24.0;
+		double e = slope * day + sigma * gaussian();
+		assert_int_equal(drift_trend_add(&a, EPOCH_US + i * HOUR_US, e),
+		                 0);
+		assert_int_equal(drift_trend_add(&b, i * HOUR_US, e), 0);
+		xs[i] = day;
+		ys[i] = e;
+	}
+	assert_int_equal(drift_trend_fit(&a, &fa), 0);
+	assert_int_equal(drift_trend_fit(&b, &fb), 0);
+	assert_int_equal(drift_fit_points(xs, ys, NTREND, &f2), 0);
+	/* se ~ sigma / sqrt(n * var(x)) = 0.01 / sqrt(1440 * 60^2/12)
+	 * = 0.01 / 657.3 = 1.52e-5 per day. */
+	near(fa.se_slope, 1.52e-5, 0.1e-5);
+	near(fa.slope, slope, 3 * fa.se_slope);
+	near(fa.s, sigma, 0.001);
+	/* Epoch timestamps vs the same data at t = 0, and vs two-pass. */
+	near_rel(fa.slope, fb.slope, 1e-9);
+	near_rel(fa.se_slope, fb.se_slope, 1e-9);
+	near_rel(fa.slope, f2.slope, 1e-9);
+	near_rel(fa.s, f2.s, 1e-9);
+
+	/* Upper limit 0.2: the true line crosses it at day 100. */
+	assert_int_equal(drift_trend_forecast(&a, -0.2, 0.2, 0.95, 3650, &fc),
+	                 0);
+	assert_true(fc.line_crosses && fc.bound_crosses);
+	assert_true(fc.bound_us < fc.line_us);
+	{
+		double dl = (double)(fc.line_us - EPOCH_US) / DAY_US;
+		double db = (double)(fc.bound_us - EPOCH_US) / DAY_US;
+		/* The true date lies within the interval [bound, line +
+		 * (line - bound)] and the bound is conservative. */
+		assert_true(db < 100);
+		assert_true(100 < dl + (dl - db));
+		near(dl, 100, 3 * 0.2 / slope * fa.se_slope / slope);
+		/* The bound at its date is on the limit. */
+		double x = drift_trend_day(&a, fc.bound_us);
+		near(drift_fit_predict(&fa, x) +
+		             drift_fit_halfwidth(&fa, x, 0.95),
+		     0.2, 1e-6);
+	}
+	near_rel(fc.slope, fa.slope, 0);
+
+	/* A horizon short of the crossing: none predicted. */
+	assert_int_equal(drift_trend_forecast(&a, -0.2, 0.2, 0.95, 5, &fc), 0);
+	assert_false(fc.line_crosses);
+	assert_false(fc.bound_crosses);
+	/* Timestamps going backwards are refused. */
+	assert_int_equal(drift_trend_add(&a, EPOCH_US, 0), -1);
+	assert_int_equal(drift_trend_add(&a, EPOCH_US + NTREND * HOUR_US, NAN),
+	                 -1);
+}
+
+static void trend_sliding(void **state)
+{
+	(void)state;
+	struct drift_trend t;
+	struct drift_fit f, g;
+	double xs[100], ys[100];
+
+	/* Capacity 100: slope +1/day for 500 hours, then -1/day; after 1000
+	 * points the window holds only the falling part (exact line). */
+	assert_int_equal(drift_trend_init(&t, ring_a, 100, INT64_MAX), 0);
+	for (int i = 0; i < 1000; i++) {
+		double day = i / 24.0;
+		double e = i < 500 ? day : 2 * (500 / 24.0) - day;
+		assert_int_equal(drift_trend_add(&t, EPOCH_US + i * HOUR_US, e),
+		                 0);
+		if (i >= 900) {
+			xs[i - 900] = day;
+			ys[i - 900] = e;
+		}
+	}
+	assert_int_equal(t.count, 100);
+	assert_int_equal(drift_trend_fit(&t, &f), 0);
+	assert_int_equal(drift_fit_points(xs, ys, 100, &g), 0);
+	near(f.slope, -1, 1e-9);
+	near(f.s, 0, 1e-6);
+	near(drift_fit_predict(&f,
+	                       drift_trend_day(&t, EPOCH_US + 999 * HOUR_US)),
+	     ys[99], 1e-9);
+
+	/* A window of 10 days, hourly points: 241 remain (ages 0..240 h). */
+	assert_int_equal(drift_trend_init(&t, ring_b, 2048, 10 * DAY_US), 0);
+	for (int i = 0; i < 480; i++)
+		drift_trend_add(&t, EPOCH_US + i * HOUR_US, 0.5 + i * 1e-3);
+	assert_int_equal(t.count, 241);
+	assert_int_equal(drift_trend_fit(&t, &f), 0);
+	near(f.slope, 24e-3, 1e-9);
+
+	/* A gap longer than the window empties it. */
+	drift_trend_add(&t, EPOCH_US + 1000 * DAY_US, 1);
+	assert_int_equal(t.count, 1);
+	assert_int_equal(drift_trend_fit(&t, &f), -1);
+	assert_int_equal(drift_trend_init(&t, ring_b, 2, 1), -1);
+}
+
+/* ---- Interval advice ------------------------------------------------- */
+
+static void interval_stair(void **state)
+{
+	(void)state;
+	struct drift_stair s = {.interval = 180,
+	                        .a = DRIFT_STAIR_A,
+	                        .b = DRIFT_STAIR_B,
+	                        .in_tolerance = true};
+
+	/* 180 * 1.10 = 198; 180 * (1 - 0.55) = 81. */
+	assert_int_equal(drift_interval_stair(&s), 0);
+	near(s.suggested, 198, 1e-12);
+	s.in_tolerance = false;
+	assert_int_equal(drift_interval_stair(&s), 0);
+	near(s.suggested, 81, 1e-12);
+	s.min = 90;
+	assert_int_equal(drift_interval_stair(&s), 0);
+	near(s.suggested, 90, 0);
+	s.in_tolerance = true;
+	s.max = 190;
+	assert_int_equal(drift_interval_stair(&s), 0);
+	near(s.suggested, 190, 0);
+	s.b = 1;
+	assert_int_equal(drift_interval_stair(&s), -1);
+}
+
+static void interval_a3(void **state)
+{
+	(void)state;
+	/* Binomial sums (mpmath), n = 10, p = 0.95:
+	 * P(10) = 0.95^10 = 0.598737, P(9) = 10*0.95^9*0.05 = 0.315125,
+	 * P(8) = 45*0.95^8*0.05^2 = 0.074635; P(X<=8) = 1 - P(9) - P(10)
+	 * = 0.0861384, P(X<=7) = 0.0115036, P(X<=6) = 0.0010285. */
+	near(drift_binom_cdf(8, 10, 0.95), 0.0861383558993165, 1e-13);
+	near(drift_binom_cdf(7, 10, 0.95), 0.0115035573792969, 1e-13);
+	near(drift_binom_cdf(6, 10, 0.95), 0.00102849793789063, 1e-14);
+	near(drift_binom_cdf(10, 10, 0.95), 1, 0);
+	near(drift_binom_cdf(-1, 10, 0.95), 0, 0);
+
+	/* 8 of 10 in tolerance against R* = 0.95: P = 0.086 > 0.05, keep. */
+	struct drift_a3 a = {.interval = 365,
+	                     .target = 0.95,
+	                     .alpha = 0.05,
+	                     .n = 10,
+	                     .x = 8};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, 0);
+	near(a.suggested, 365, 0);
+	near(a.observed, 0.8, 1e-15);
+	/* 7 of 10: P = 0.0115 <= 0.05, shorten; ln 0.95 / ln 0.7 = 0.1438,
+	 * clamped to 0.5. */
+	a.x = 7;
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, -1);
+	near(a.factor, 0.5, 0);
+	near(a.suggested, 182.5, 1e-12);
+	/* 170 of 200 against 0.9: P(X<=170) = 0.0163 (mpmath); factor
+	 * ln 0.9 / ln 0.85 = 0.105361 / 0.162519 = 0.648297, unclamped. */
+	a = (struct drift_a3){.interval = 100,
+	                      .target = 0.9,
+	                      .alpha = 0.05,
+	                      .n = 200,
+	                      .x = 170};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	near(a.p_low, 0.0163265659317664, 1e-12);
+	assert_int_equal(a.change, -1);
+	near(a.factor, 0.648296884451659, 1e-12);
+	/* 20 of 20 against 0.8: P(X>=20) = 0.8^20 = 0.011529, lengthen;
+	 * R_hat = 19.5/20, ln 0.8/ln 0.975 = 8.81, clamped to 2. */
+	a = (struct drift_a3){.interval = 100,
+	                      .target = 0.8,
+	                      .alpha = 0.05,
+	                      .n = 20,
+	                      .x = 20};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	near(a.p_high, 0.01152921504606848, 1e-14);
+	assert_int_equal(a.change, 1);
+	near(a.suggested, 200, 0);
+	a.x = 21;
+	assert_int_equal(drift_interval_a3(&a), -1);
+}
+
+static void fit_with_intercept(void **state)
+{
+	(void)state;
+	/* y on the line 0.001 x plus residuals +-0.01 orthogonal to x:
+	 * xbar = 250, sxx = 2*(150^2 + 50^2) = 50000, slope = 0.001,
+	 * s^2 = 4 * 0.01^2 / 2 = 0.0002, se = 0.014142 / 223.607 =
+	 * 6.3246e-5. The line reaches 0.5 at x = 500. The upper bound:
+	 * 0.25 + 0.001 d + 2.919986 * 0.014142 * sqrt(1.25 + d^2/50000)
+	 * = 0.5 with d = x - 250; by hand d = 190 gives 0.24799, d = 192
+	 * gives 0.25021, so x ~ 441.8 (mpmath: 441.8078977). */
+	double x[] = {100, 200, 300, 400};
+	double y[] = {0.11, 0.19, 0.29, 0.41};
+	struct drift_fit f;
+	double xl, xb;
+
+	assert_int_equal(drift_fit_points(x, y, 4, &f), 0);
+	assert_int_equal(f.dof, 2);
+	near(f.slope, 0.001, 1e-15);
+	near(f.s, sqrt(0.0002), 1e-15);
+	near(f.se_slope, 6.32455532e-5, 1e-12);
+	assert_int_equal(
+	        drift_fit_crossing(&f, 0, -0.5, 0.5, 0.95, 3650, &xl, &xb), 0);
+	near(xl, 500, 1e-9);
+	near(xb, 441.807897666648, 1e-6);
+	/* Starting past the bound's crossing: at once. */
+	assert_int_equal(
+	        drift_fit_crossing(&f, 450, -0.5, 0.5, 0.95, 3650, &xl, &xb),
+	        0);
+	near(xb, 450, 0);
+	/* All x equal: no fit. */
+	double same[] = {5, 5, 5, 5};
+	assert_int_equal(drift_fit_points(same, y, 4, &f), -1);
+	assert_int_equal(drift_fit_points(x, y, 2, &f), -1);
+}
+
+static void interval_variables(void **state)
+{
+	(void)state;
+	/* Through the origin: sum t d = 11 + 38 + 87 + 164 = 300, sum t^2
+	 * = 300000, beta = 0.001; residuals +-0.01, s^2 = 4e-4/3,
+	 * s = 0.0115470, se = s / sqrt(300000) = 2.10819e-5. Line reaches
+	 * 0.5 at t = 500. Bound: 0.001 t + 2.353363 * 0.011547 *
+	 * sqrt(1 + t^2/300000) = 0.5; by hand t = 464 gives 0.499615,
+	 * t = 465 gives 0.500647 (mpmath: 464.3735762654). */
+	double t[] = {100, 200, 300, 400};
+	double d[] = {0.11, 0.19, 0.29, 0.41};
+	struct drift_vd v = {
+	        .lower = -0.5, .upper = 0.5, .conf = 0.95, .horizon = 3650};
+
+	assert_int_equal(drift_interval_vd(t, d, 4, &v), 0);
+	assert_int_equal(v.fit.dof, 3);
+	near(v.fit.slope, 0.001, 1e-15);
+	near(v.fit.s, sqrt(4e-4 / 3), 1e-15);
+	near(v.fit.se_slope, 2.10818510677892e-5, 1e-15);
+	near(v.t_line, 500, 1e-9);
+	near(v.suggested, 464.373576265433, 1e-6);
+	assert_false(v.capped);
+
+	/* Horizon shorter: capped. */
+	v.horizon = 300;
+	assert_int_equal(drift_interval_vd(t, d, 4, &v), 0);
+	assert_true(v.capped);
+	near(v.suggested, 300, 0);
+	assert_int_equal(drift_interval_vd(t, d, 1, &v), -1);
+
+	/* Every interval 182 days: beta = mean delta / 182 =
+	 * 0.021 / 182 = 1.153846e-4 per day. With limits +-0.05 the line
+	 * reaches 0.05 at 0.05 / 1.153846e-4 = 433.3 days, the bound
+	 * earlier. */
+	double t2[] = {182, 182, 182, 182};
+	double d2[] = {0.020, 0.025, 0.018, 0.021};
+	v.horizon = 3650;
+	v.lower = -0.05;
+	v.upper = 0.05;
+	assert_int_equal(drift_interval_vd(t2, d2, 4, &v), 0);
+	near(v.fit.slope, 0.021 / 182, 1e-15);
+	near(v.t_line, 0.05 * 182 / 0.021, 1e-9);
+	assert_true(v.suggested < v.t_line);
+	assert_false(v.capped);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(tolerance_forms),
+	        cmocka_unit_test(tolerance_bad),
+	        cmocka_unit_test(decision_simple),
+	        cmocka_unit_test(decision_guarded),
+	        cmocka_unit_test(quantiles),
+	        cmocka_unit_test(conformance),
+	        cmocka_unit_test(ewma_by_hand),
+	        cmocka_unit_test(baseline_learned),
+	        cmocka_unit_test(cusum_by_hand),
+	        cmocka_unit_test(channel_levels),
+	        cmocka_unit_test(channel_hysteresis),
+	        cmocka_unit_test(channel_no_flapping),
+	        cmocka_unit_test(trend_known_slope),
+	        cmocka_unit_test(trend_sliding),
+	        cmocka_unit_test(interval_stair),
+	        cmocka_unit_test(interval_a3),
+	        cmocka_unit_test(fit_with_intercept),
+	        cmocka_unit_test(interval_variables),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,820 @@
+/*
+ * calc.c - `metrolog conformity` and `metrolog interval` (calc.h).
+ *
+ * conformity: one result against its tolerance under a decision rule:
+ * decision, acceptance limits, guard band, probability of conformance and
+ * the worst-case false-accept risk of the rule.
+ *
+ * interval: a channel's calibration history as CSV, one calibration a
+ * line, header exactly
+ *
+ *     date,as_found,as_left,lower,upper,uncertainty
+ *
+ * date        YYYY-MM-DD, strictly increasing
+ * as_found    error found before any adjustment (indication - reference)
+ * as_left     error left after adjustment (= as_found if not adjusted)
+ * lower,upper error limits at that calibration
+ * uncertainty expanded uncertainty U of the as-found result
+ *
+ * Blank lines and lines starting with '#' are skipped. From it: the drift
+ * per day (deltas as_found - previous as_left against days since that
+ * as-left), the predicted out-of-tolerance date after the last as-left
+ * with its prediction bound, and the interval each method suggests, with
+ * its inputs so a reviewer can redo it. The arithmetic is in drift.c; the
+ * formulas are in docs/METROLOGY.md.
+ *
+ * Single-threaded; all memory freed before returning.
+ */
+#include "calc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drift.h"
+
+#define MAX_ROWS     10000
+#define LINE_MAX_LEN 1024
+
+/* ---- Small parsers --------------------------------------------------- */
+
+static int parse_number(const char *s, double *v)
+{
+	char *end;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(*v))
+		return -1;
+	return 0;
+}
+
+/* Days from civil (H. Hinnant's algorithm), proleptic Gregorian. */
+static long days_from_civil(long y, long m, long d)
+{
+	y -= m <= 2;
+	long era = (y >= 0 ? y : y - 399) / 400;
+	long yoe = y - era * 400;
+	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int calc_parse_date(const char *s, long *days)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+	                            31, 31, 30, 31, 30, 31};
+	long y, m, d;
+	int dim;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return -1;
+	y = strtol(s, NULL, 10);
+	m = strtol(s + 5, NULL, 10);
+	d = strtol(s + 8, NULL, 10);
+	if (y < 1 || m < 1 || m > 12)
+		return -1;
+	dim = mdays[m - 1];
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		dim = 29;
+	if (d < 1 || d > dim)
+		return -1;
+	*days = days_from_civil(y, m, d);
+	return 0;
+}
+
+void calc_format_date(long days, char *buf, size_t size)
+{
+	long z = days + 719468;
+	long era = (z >= 0 ? z : z - 146096) / 146097;
+	long doe = z - era * 146097;
+	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long y = yoe + era * 400;
+	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long mp = (5 * doy + 2) / 153;
+	long d = doy - (153 * mp + 2) / 5 + 1;
+	long m = mp + (mp < 10 ? 3 : -9);
+
+	snprintf(buf, size, "%04ld-%02ld-%02ld", y + (m <= 2), m, d);
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL when
+ * argv[*i] is not this option. *missing is set when the value is absent. */
+static const char *option(int argc, char **argv, int *i, const char *name,
+                          bool *missing)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static const char *unit_suffix(const char *unit, char *buf, size_t size)
+{
+	if (!unit || !*unit)
+		return "";
+	snprintf(buf, size, " %s", unit);
+	return buf;
+}
+
+/* ---- conformity ------------------------------------------------------ */
+
+static void conformity_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: metrolog conformity VALUE (--tolerance A [--nominal N] "
+	        "| --lower L --upper H)\n"
+	        "                           (--U U [--k K] | --u u) "
+	        "[--rule simple|guarded[:r]] [--unit UNIT]\n"
+	        "Decide the conformity of one result per ILAC-G8:2019 and give "
+	        "its probability of\nconformance (JCGM 106:2012, normal "
+	        "model).\n\n"
+	        "  VALUE            the result (or --value VALUE); negative "
+	        "numbers are accepted\n"
+	        "  --tolerance A    limits N - A and N + A (N: --nominal, "
+	        "default 0)\n"
+	        "  --lower L, --upper H  the limits themselves "
+	        "(asymmetric)\n"
+	        "  --U U, --k K     expanded uncertainty and its coverage "
+	        "factor (default k = 2)\n"
+	        "  --u u            standard uncertainty instead of U and k\n"
+	        "  --rule R         simple (default): guard band 0; guarded: "
+	        "w = U; guarded:r: w = r*U\n"
+	        "                   (r = 0.83 gives about 5 %% worst-case "
+	        "false-accept risk)\n"
+	        "  --unit UNIT      print values with this unit\n"
+	        "  -h, --help       show this help\n\n"
+	        "Exactly at a limit is inside it. Exit status: 0 done, 2 bad "
+	        "usage.\n");
+}
+
+struct conf_args {
+	double value, tol, nominal, lower, upper, U, k, u, r;
+	bool has_value, has_tol, has_nominal, has_lower, has_upper, has_U,
+	        has_k, has_u;
+	bool guarded;
+	const char *unit;
+};
+
+static int parse_rule(const char *s, struct conf_args *a)
+{
+	if (strcmp(s, "simple") == 0) {
+		a->guarded = false;
+		a->r = 0;
+		return 0;
+	}
+	if (strcmp(s, "guarded") == 0) {
+		a->guarded = true;
+		a->r = 1;
+		return 0;
+	}
+	if (strncmp(s, "guarded:", 8) == 0 && parse_number(s + 8, &a->r) == 0 &&
+	    a->r >= 0) {
+		a->guarded = true;
+		return 0;
+	}
+	return -1;
+}
+
+/* Returns 0, 1 for --help shown, 2 on bad usage (reported). */
+static int conformity_args(int argc, char **argv, FILE *out, FILE *err,
+                           struct conf_args *a)
+{
+	bool missing = false;
+
+	memset(a, 0, sizeof(*a));
+	const struct {
+		const char *name;
+		double *val;
+		bool *given;
+	} num[] = {
+	        {"--value", &a->value, &a->has_value},
+	        {"--tolerance", &a->tol, &a->has_tol},
+	        {"--nominal", &a->nominal, &a->has_nominal},
+	        {"--lower", &a->lower, &a->has_lower},
+	        {"--upper", &a->upper, &a->has_upper},
+	        {"--U", &a->U, &a->has_U},
+	        {"--k", &a->k, &a->has_k},
+	        {"--u", &a->u, &a->has_u},
+	};
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL, *arg = argv[i];
+		bool done = false;
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			conformity_usage(out);
+			return 1;
+		}
+		for (size_t j = 0; j < sizeof(num) / sizeof(num[0]); j++) {
+			v = option(argc, argv, &i, num[j].name, &missing);
+			if (missing) {
+				fprintf(err,
+				        "metrolog conformity: %s needs a "
+				        "value\n",
+				        arg);
+				return 2;
+			}
+			if (!v)
+				continue;
+			if (parse_number(v, num[j].val) < 0) {
+				fprintf(err,
+				        "metrolog conformity: %s: '%s' is "
+				        "not a number\n",
+				        num[j].name, v);
+				return 2;
+			}
+			*num[j].given = true;
+			done = true;
+			break;
+		}
+		if (done)
+			continue;
+		if ((v = option(argc, argv, &i, "--rule", &missing))) {
+			if (parse_rule(v, a) < 0) {
+				fprintf(err,
+				        "metrolog conformity: --rule: '%s' "
+				        "is not simple, guarded or "
+				        "guarded:r (r >= 0)\n",
+				        v);
+				return 2;
+			}
+			continue;
+		}
+		if ((v = option(argc, argv, &i, "--unit", &missing))) {
+			a->unit = v;
+			continue;
+		}
+		if (missing) {
+			fprintf(err, "metrolog conformity: %s needs a value\n",
+			        arg);
+			return 2;
+		}
+		if (!a->has_value && parse_number(arg, &a->value) == 0) {
+			a->has_value = true;
+			continue;
+		}
+		fprintf(err,
+		        "metrolog conformity: unexpected argument '%s'. "
+		        "Try 'metrolog conformity --help'.\n",
+		        arg);
+		return 2;
+	}
+	if (!a->has_value) {
+		fprintf(err, "metrolog conformity: no value given\n");
+		return 2;
+	}
+	if (a->has_tol == (a->has_lower || a->has_upper) ||
+	    (!a->has_tol && !(a->has_lower && a->has_upper))) {
+		fprintf(err, "metrolog conformity: give either --tolerance or "
+		             "both --lower and --upper\n");
+		return 2;
+	}
+	if (a->has_nominal && !a->has_tol) {
+		fprintf(err, "metrolog conformity: --nominal goes with "
+		             "--tolerance\n");
+		return 2;
+	}
+	if (a->has_tol) {
+		if (a->tol < 0) {
+			fprintf(err, "metrolog conformity: --tolerance must "
+			             "not be negative\n");
+			return 2;
+		}
+		a->lower = a->nominal - a->tol;
+		a->upper = a->nominal + a->tol;
+	}
+	if (a->lower > a->upper) {
+		fprintf(err, "metrolog conformity: --lower is above "
+		             "--upper\n");
+		return 2;
+	}
+	if (a->has_U == a->has_u || (a->has_k && !a->has_U)) {
+		fprintf(err, "metrolog conformity: give either --U (with "
+		             "optional --k) or --u\n");
+		return 2;
+	}
+	if (!a->has_k)
+		a->k = 2;
+	if (a->has_U && (!(a->U > 0) || !(a->k > 0))) {
+		fprintf(err, "metrolog conformity: --U and --k must be "
+		             "positive\n");
+		return 2;
+	}
+	if (a->has_u && !(a->u > 0)) {
+		fprintf(err, "metrolog conformity: --u must be positive\n");
+		return 2;
+	}
+	if (a->has_U)
+		a->u = a->U / a->k;
+	else
+		a->U = a->k * a->u;
+	return 0;
+}
+
+int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct conf_args a;
+	struct drift_verdict v;
+	char ub[64];
+	const char *u;
+	double pc, pfa;
+	int rc;
+
+	rc = conformity_args(argc, argv, out, err, &a);
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	u = unit_suffix(a.unit, ub, sizeof(ub));
+	if (drift_decide(a.value, a.lower, a.upper, a.U, a.r, &v) < 0) {
+		fprintf(err, "metrolog conformity: bad arguments\n");
+		return 2;
+	}
+	pc = drift_conformance(a.value, a.u, a.lower, a.upper);
+	fprintf(out, "value            %.6g%s\n", a.value, u);
+	fprintf(out, "limits           [%.6g, %.6g]%s\n", a.lower, a.upper, u);
+	fprintf(out, "uncertainty      U = %.6g%s (k = %.6g), u = %.6g%s\n",
+	        a.U, u, a.k, a.u, u);
+	if (a.guarded)
+		fprintf(out,
+		        "rule             guarded acceptance (ILAC-G8), "
+		        "w = %.6g x U\n",
+		        a.r);
+	else
+		fprintf(out, "rule             simple acceptance (ILAC-G8), "
+		             "w = 0\n");
+	fprintf(out, "guard band       w = %.6g%s\n", v.guard, u);
+	if (v.accept_lower <= v.accept_upper)
+		fprintf(out, "acceptance zone  [%.6g, %.6g]%s\n",
+		        v.accept_lower, v.accept_upper, u);
+	else
+		fprintf(out, "acceptance zone  empty (2w exceeds the "
+		             "tolerance width): nothing can pass\n");
+	fprintf(out, "decision         %s\n", drift_decision_name(v.decision));
+	fprintf(out,
+	        "conformance      p_c = %.6g (probability that the "
+	        "true value is within the limits)\n",
+	        pc);
+	fprintf(out, "risk             1 - p_c = %.3g\n",
+	        drift_nonconformance(a.value, a.u, a.lower, a.upper));
+	pfa = drift_worst_pfa(a.lower, a.upper, v.guard, a.u);
+	if (!isnan(pfa))
+		fprintf(out,
+		        "worst-case PFA   %.3g (a result exactly at an "
+		        "acceptance limit)\n",
+		        pfa);
+	return 0;
+}
+
+int calc_conformity(int argc, char **argv)
+{
+	return calc_conformity_to(argc, argv, stdout, stderr);
+}
+
+/* ---- interval -------------------------------------------------------- */
+
+struct cal_row {
+	long day;
+	double found, left, lower, upper, U;
+	int line;
+};
+
+static void interval_usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: metrolog interval FILE.csv [OPTION]...\n"
+	        "Suggest the next calibration interval from a channel's "
+	        "calibration history.\n"
+	        "FILE has the header date,as_found,as_left,lower,upper,"
+	        "uncertainty and one\ncalibration a line (dates YYYY-MM-DD, "
+	        "increasing; errors = indication - reference;\n'-' reads "
+	        "standard input).\n\n"
+	        "  --target R       reliability target of the interval test "
+	        "(default 0.95)\n"
+	        "  --alpha A        significance of the interval test, per "
+	        "side (default 0.05)\n"
+	        "  --conf C         one-sided confidence of the prediction "
+	        "bound (default 0.95)\n"
+	        "  --stair-a A      staircase: lengthen by 1 + A when in "
+	        "tolerance (default 0.10)\n"
+	        "  --stair-b B      staircase: shorten by 1 - B when out "
+	        "(default 0.55)\n"
+	        "  --horizon DAYS   longest interval considered (default "
+	        "3650)\n"
+	        "  --unit UNIT      print values with this unit\n"
+	        "  -h, --help       show this help\n\n"
+	        "Suggestions are advice, never applied. Exit status: 0 done, "
+	        "1 unreadable or bad\nfile, 2 bad usage.\n");
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Parse one data line into r; on error write the reason to why. */
+static int parse_row(char *line, struct cal_row *r, char *why, size_t size)
+{
+	static const char *names[] = {"date",  "as_found", "as_left",
+	                              "lower", "upper",    "uncertainty"};
+	char *field[6], *p = line;
+	double *num[] = {NULL,      &r->found, &r->left,
+	                 &r->lower, &r->upper, &r->U};
+	int n = 0;
+
+	while (n < 6) {
+		field[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (n != 6 || p) {
+		snprintf(why, size, "expected 6 comma-separated fields, got %s",
+		         p ? "more" : "fewer");
+		return -1;
+	}
+	for (int i = 0; i < 6; i++)
+		field[i] = trim(field[i]);
+	if (calc_parse_date(field[0], &r->day) < 0) {
+		snprintf(why, size, "date '%s' is not a valid YYYY-MM-DD",
+		         field[0]);
+		return -1;
+	}
+	for (int i = 1; i < 6; i++) {
+		if (parse_number(field[i], num[i]) < 0) {
+			snprintf(why, size, "%s '%s' is not a number", names[i],
+			         field[i]);
+			return -1;
+		}
+	}
+	if (r->lower > r->upper) {
+		snprintf(why, size, "lower %g is above upper %g", r->lower,
+		         r->upper);
+		return -1;
+	}
+	if (r->U < 0) {
+		snprintf(why, size, "uncertainty must not be negative");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the history; returns the row count, or -1 (reported). */
+static int read_history(const char *path, struct cal_row *rows, FILE *err)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char buf[LINE_MAX_LEN], why[160];
+	int lineno = 0, n = 0;
+	bool header = false;
+
+	if (!f) {
+		fprintf(err, "metrolog interval: %s: %s\n", path,
+		        strerror(errno));
+		return -1;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		char *s;
+
+		lineno++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			fprintf(err,
+			        "metrolog interval: %s:%d: line longer "
+			        "than %d characters\n",
+			        path, lineno, LINE_MAX_LEN - 2);
+			goto fail;
+		}
+		s = trim(buf);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (!header) {
+			if (strcmp(s, "date,as_found,as_left,lower,upper,"
+			              "uncertainty") != 0) {
+				fprintf(err,
+				        "metrolog interval: %s:%d: expected "
+				        "the header date,as_found,as_left,"
+				        "lower,upper,uncertainty\n",
+				        path, lineno);
+				goto fail;
+			}
+			header = true;
+			continue;
+		}
+		if (n == MAX_ROWS) {
+			fprintf(err,
+			        "metrolog interval: %s:%d: more than %d "
+			        "calibrations\n",
+			        path, lineno, MAX_ROWS);
+			goto fail;
+		}
+		if (parse_row(s, &rows[n], why, sizeof(why)) < 0) {
+			fprintf(err, "metrolog interval: %s:%d: %s\n", path,
+			        lineno, why);
+			goto fail;
+		}
+		rows[n].line = lineno;
+		if (n > 0 && rows[n].day <= rows[n - 1].day) {
+			fprintf(err,
+			        "metrolog interval: %s:%d: date is not "
+			        "after the previous calibration's\n",
+			        path, lineno);
+			goto fail;
+		}
+		n++;
+	}
+	if (ferror(f)) {
+		fprintf(err, "metrolog interval: %s: read error\n", path);
+		goto fail;
+	}
+	if (!header) {
+		fprintf(err,
+		        "metrolog interval: %s: empty file (no "
+		        "header)\n",
+		        path);
+		goto fail;
+	}
+	if (n < 2) {
+		fprintf(err,
+		        "metrolog interval: %s: need at least 2 "
+		        "calibrations, found %d\n",
+		        path, n);
+		goto fail;
+	}
+	if (f != stdin)
+		fclose(f);
+	return n;
+fail:
+	if (f != stdin)
+		fclose(f);
+	return -1;
+}
+
+struct interval_opts {
+	double target, alpha, conf, a, b, horizon;
+	const char *unit, *path;
+};
+
+static int interval_args(int argc, char **argv, FILE *out, FILE *err,
+                         struct interval_opts *o)
+{
+	static const char *names[] = {"--target",  "--alpha",   "--conf",
+	                              "--stair-a", "--stair-b", "--horizon"};
+	double *vals[] = {&o->target, &o->alpha, &o->conf,
+	                  &o->a,      &o->b,     &o->horizon};
+	bool missing = false;
+
+	*o = (struct interval_opts){.target = 0.95,
+	                            .alpha = 0.05,
+	                            .conf = 0.95,
+	                            .a = DRIFT_STAIR_A,
+	                            .b = DRIFT_STAIR_B,
+	                            .horizon = 3650};
+	for (int i = 1; i < argc; i++) {
+		const char *v, *arg = argv[i];
+		bool done = false;
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			interval_usage(out);
+			return 1;
+		}
+		for (int j = 0; j < 6 && !done; j++) {
+			v = option(argc, argv, &i, names[j], &missing);
+			if (!v)
+				continue;
+			if (parse_number(v, vals[j]) < 0) {
+				fprintf(err,
+				        "metrolog interval: %s: '%s' is "
+				        "not a number\n",
+				        names[j], v);
+				return 2;
+			}
+			done = true;
+		}
+		if (!done && !missing &&
+		    (v = option(argc, argv, &i, "--unit", &missing))) {
+			o->unit = v;
+			done = true;
+		}
+		if (missing) {
+			fprintf(err, "metrolog interval: %s needs a value\n",
+			        arg);
+			return 2;
+		}
+		if (done)
+			continue;
+		if (!o->path && (arg[0] != '-' || strcmp(arg, "-") == 0)) {
+			o->path = arg;
+			continue;
+		}
+		fprintf(err,
+		        "metrolog interval: unexpected argument '%s'. "
+		        "Try 'metrolog interval --help'.\n",
+		        arg);
+		return 2;
+	}
+	if (!o->path) {
+		fprintf(err, "metrolog interval: no history file given\n");
+		return 2;
+	}
+	if (!(o->target > 0 && o->target < 1) ||
+	    !(o->alpha > 0 && o->alpha < 0.5) ||
+	    !(o->conf > 0.5 && o->conf < 1)) {
+		fprintf(err, "metrolog interval: --target must be in (0, 1), "
+		             "--alpha in (0, 0.5), --conf in (0.5, 1)\n");
+		return 2;
+	}
+	if (!(o->a >= 0) || !(o->b >= 0 && o->b < 1) || !(o->horizon >= 1)) {
+		fprintf(err, "metrolog interval: --stair-a must be >= 0, "
+		             "--stair-b in [0, 1), --horizon >= 1\n");
+		return 2;
+	}
+	return 0;
+}
+
+static bool in_tol(const struct cal_row *r)
+{
+	return r->found >= r->lower && r->found <= r->upper;
+}
+
+static void print_drift(FILE *out, const struct cal_row *rows, int n,
+                        const struct interval_opts *o, const char *u)
+{
+	const struct cal_row *last = &rows[n - 1];
+	double *t = malloc(sizeof(double) * n), *d = malloc(sizeof(double) * n);
+	struct drift_vd v = {.conf = o->conf, .horizon = o->horizon};
+	char date[16];
+
+	if (!t || !d) {
+		fprintf(out, "drift rate       (out of memory)\n");
+		goto done;
+	}
+	for (int i = 1; i < n; i++) {
+		t[i - 1] = rows[i].day - rows[i - 1].day;
+		d[i - 1] = rows[i].found - rows[i - 1].left;
+	}
+	/* Limits for the delta: the error may move from the last as-left
+	 * to the last limits. */
+	v.lower = last->lower - last->left;
+	v.upper = last->upper - last->left;
+	if (n - 1 < 3 || v.lower > 0 || v.upper < 0 ||
+	    drift_interval_vd(t, d, n - 1, &v) < 0) {
+		fprintf(out,
+		        "drift rate       not computed: need at least 3 "
+		        "intervals with different lengths and an as-left "
+		        "within the limits (have %d intervals)\n",
+		        n - 1);
+		fprintf(out, "suggested interval\n");
+		fprintf(out, "  variables data (drift)  -\n");
+		goto done;
+	}
+	fprintf(out,
+	        "drift rate       %.6g +- %.3g%s per day (standard "
+	        "error), %.6g%s per year\n",
+	        v.fit.slope, v.fit.se_slope, u, v.fit.slope * 365.25, u);
+	fprintf(out,
+	        "                 model: as_found - previous as_left "
+	        "= beta * days since that as-left\n"
+	        "                 n = %d, sum t^2 = %.6g days^2, residual "
+	        "s = %.3g%s (%d dof)\n",
+	        v.fit.n, v.fit.sxx, v.fit.s, u, v.fit.dof);
+	fprintf(out, "out of tolerance after the last as-left (%.6g%s on ",
+	        last->left, u);
+	calc_format_date(last->day, date, sizeof(date));
+	fprintf(out, "%s, limits [%.6g, %.6g]%s):\n", date, last->lower,
+	        last->upper, u);
+	if (isnan(v.t_line)) {
+		fprintf(out, "  fitted line     not within %.6g days\n",
+		        o->horizon);
+	} else {
+		calc_format_date(last->day + (long)floor(v.t_line), date,
+		                 sizeof(date));
+		fprintf(out, "  fitted line     %s (%.1f days)\n", date,
+		        v.t_line);
+	}
+	if (v.capped) {
+		fprintf(out, "  %2.0f %% bound      not within %.6g days\n",
+		        o->conf * 100, o->horizon);
+	} else {
+		calc_format_date(last->day + (long)floor(v.suggested), date,
+		                 sizeof(date));
+		fprintf(out,
+		        "  %2.0f %% bound      %s (%.1f days; one-sided "
+		        "prediction bound, conservative)\n",
+		        o->conf * 100, date, v.suggested);
+	}
+	fprintf(out, "suggested interval\n");
+	fprintf(out,
+	        "  variables data (drift)  %.0f days  inputs: the fit "
+	        "above, delta limits [%.6g, %.6g]%s, one-sided %.0f %% "
+	        "prediction bound, horizon %.6g days%s\n",
+	        floor(v.suggested), v.lower, v.upper, u, o->conf * 100,
+	        o->horizon, v.capped ? " (no crossing: capped)" : "");
+done:
+	free(t);
+	free(d);
+}
+
+int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct interval_opts o;
+	struct cal_row *rows;
+	struct drift_stair s;
+	struct drift_a3 a;
+	char ub[64], d0[16], d1[16];
+	const char *u;
+	int n, rc, x = 0;
+
+	rc = interval_args(argc, argv, out, err, &o);
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	u = unit_suffix(o.unit, ub, sizeof(ub));
+	rows = calloc(MAX_ROWS, sizeof(*rows));
+	if (!rows) {
+		fprintf(err, "metrolog interval: out of memory\n");
+		return 1;
+	}
+	n = read_history(o.path, rows, err);
+	if (n < 0) {
+		free(rows);
+		return 1;
+	}
+	calc_format_date(rows[0].day, d0, sizeof(d0));
+	calc_format_date(rows[n - 1].day, d1, sizeof(d1));
+	fprintf(out, "history          %d calibrations, %s to %s (%s)\n", n, d0,
+	        d1, o.path);
+	for (int i = 1; i < n; i++)
+		x += in_tol(&rows[i]);
+	fprintf(out,
+	        "as found         %d of %d in tolerance after an "
+	        "interval (simple acceptance: lower <= as_found <= "
+	        "upper)\n",
+	        x, n - 1);
+
+	print_drift(out, rows, n, &o, u);
+
+	s = (struct drift_stair){.interval = rows[n - 1].day - rows[n - 2].day,
+	                         .a = o.a,
+	                         .b = o.b,
+	                         .in_tolerance = in_tol(&rows[n - 1]),
+	                         .max = o.horizon};
+	if (drift_interval_stair(&s) == 0)
+		fprintf(out,
+		        "  staircase (OIML D 10)   %.0f days  inputs: "
+		        "current interval %.0f days, last as-found %s, "
+		        "a = %.3g, b = %.3g: %.0f x %.3g\n",
+		        s.suggested, s.interval,
+		        s.in_tolerance ? "in tolerance" : "out of tolerance",
+		        s.a, s.b, s.interval,
+		        s.in_tolerance ? 1 + s.a : 1 - s.b);
+
+	a = (struct drift_a3){.interval = s.interval,
+	                      .target = o.target,
+	                      .alpha = o.alpha,
+	                      .n = n - 1,
+	                      .x = x};
+	if (drift_interval_a3(&a) == 0)
+		fprintf(out,
+		        "  interval test (RP-1 A3) %.0f days  inputs: "
+		        "%d of %d in tolerance (%.3g), target %.3g, "
+		        "alpha %.3g, P(X <= %d) = %.3g, P(X >= %d) = "
+		        "%.3g: %s, factor %.3g, current interval %.0f "
+		        "days\n",
+		        a.suggested, a.x, a.n, a.observed, a.target, a.alpha,
+		        a.x, a.p_low, a.x, a.p_high,
+		        a.change < 0   ? "significantly low, shorten"
+		        : a.change > 0 ? "significantly high, lengthen"
+		                       : "not significant, keep",
+		        a.factor, a.interval);
+	fprintf(out, "suggestions are advice: review before changing the "
+	             "interval\n");
+	free(rows);
+	return 0;
+}
+
+int calc_interval(int argc, char **argv)
+{
+	return calc_interval_to(argc, argv, stdout, stderr);
+}

@@ -1,0 +1,29 @@
+/*
+ * calc.h - the technician's calculators of the metrolog tool: conformity
+ * of one result (ILAC-G8 decision rule, JCGM 106 probability of
+ * conformance) and calibration-interval advice from a channel's history.
+ *
+ * Thin command-line layers over drift.h: they parse, call the pure
+ * functions and print. argv[0] is the subcommand's name ("conformity",
+ * "interval"). Exit status: 0 done, 1 the input file could not be read or
+ * holds bad data, 2 bad usage. The *_to variants write to the given
+ * streams (for tests); the plain ones use stdout and stderr.
+ */
+#ifndef METROLOG_CALC_H
+#define METROLOG_CALC_H
+
+#include <stdio.h>
+
+int calc_conformity(int argc, char **argv);
+int calc_interval(int argc, char **argv);
+
+int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err);
+int calc_interval_to(int argc, char **argv, FILE *out, FILE *err);
+
+/* Days since 1970-01-01 of an ISO date "YYYY-MM-DD" (exactly that form, a
+ * real calendar date, years 1-9999); -1 when invalid. */
+int calc_parse_date(const char *s, long *days);
+/* Format days since 1970-01-01 as YYYY-MM-DD into buf (>= 11 bytes). */
+void calc_format_date(long days, char *buf, size_t size);
+
+#endif
