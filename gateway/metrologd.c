@@ -8,6 +8,13 @@
  * also handles signals, which only set flags (the pollers block every
  * signal): SIGTERM/SIGINT stop, SIGHUP reloads the configuration.
  *
+ * With an mqtt group in the configuration, the ingest thread also drives
+ * the publisher (publish.c): store_append() writes each batch's messages to
+ * the outbox in the same transaction (commit before publish), and
+ * publisher_step() after each commit and at least every 100 ms sends what
+ * the outbox holds and deletes what the broker acknowledged. Paho's own
+ * threads only record events for that step.
+ *
  * Nothing is lost on purpose: on stop and on reload the pollers are stopped
  * first, then the queue is drained and committed, and only then does the
  * process exit or switch to the new configuration. A batch that fails to
@@ -27,6 +34,7 @@
 #include "config.h"
 #include "log.h"
 #include "poller.h"
+#include "publish.h"
 #include "queue.h"
 #include "store.h"
 
@@ -38,6 +46,8 @@
 #define RETRY_MAX_MS 5000
 #define STOP_RETRY_US (30LL * 1000000) /* keep trying to commit on stop */
 #define BATCH_STEP_US 10000 /* an open batch looks at the queue this often */
+#define PUBLISH_WAIT_MS 5   /* loop period while the outbox drains */
+#define STOP_FLUSH_MS 3000  /* on stop, publish what we can this long */
 
 static volatile sig_atomic_t got_stop, got_reload;
 
@@ -45,6 +55,8 @@ struct daemon {
 	const char *config_path;
 	struct config *cfg;
 	struct store *store;
+	struct publisher *pub; /* NULL without an mqtt group */
+	uint64_t outbox_dropped; /* last logged */
 	struct queue *queue;
 	struct poller **pollers;
 	struct sample *batch;
@@ -166,6 +178,52 @@ static void log_stats(struct daemon *d)
 	                 (double)ru.ru_stime.tv_sec +
 	                 ru.ru_stime.tv_usec / 1e6,
 	         ru.ru_maxrss);
+	if (d->pub != NULL) {
+		struct publisher_stats ps;
+		int64_t rows = 0, oldest = 0;
+		publisher_get_stats(d->pub, &ps);
+		store_outbox_stats(d->store, &rows, &oldest);
+		log_info("mqtt stats {\"connected\":%s,\"sent\":%llu,"
+		         "\"acked\":%llu,\"resent\":%llu,\"connects\":%llu,"
+		         "\"outbox\":%lld,\"outbox_dropped\":%llu}",
+		         ps.connected ? "true" : "false",
+		         (unsigned long long)ps.sent,
+		         (unsigned long long)ps.acked,
+		         (unsigned long long)ps.resent,
+		         (unsigned long long)ps.connects, (long long)rows,
+		         (unsigned long long)store_outbox_dropped(d->store));
+	}
+}
+
+/* One turn of the publisher, and the outbox_full policy made visible. */
+static void publish_step(struct daemon *d)
+{
+	uint64_t dropped;
+
+	if (d->pub == NULL)
+		return;
+	publisher_step(d->pub, d->store, real_us());
+	dropped = store_outbox_dropped(d->store);
+	if (dropped != d->outbox_dropped) {
+		log_warnx("mqtt: outbox full (outbox_max %ld): %llu oldest "
+		          "unsent messages dropped, %llu in all; their readings "
+		          "stay in the database",
+		          d->cfg->mqtt->outbox_max,
+		          (unsigned long long)(dropped - d->outbox_dropped),
+		          (unsigned long long)dropped);
+		d->outbox_dropped = dropped;
+	}
+}
+
+static void publisher_start(struct daemon *d)
+{
+	char err[512];
+
+	if (d->cfg->mqtt == NULL)
+		return;
+	d->pub = publisher_new(d->cfg, err, sizeof(err));
+	if (d->pub == NULL)
+		fatalx("%s", err);
 }
 
 /* Commit the pending batch. Returns 0, or -1 if it failed (kept). */
@@ -195,6 +253,7 @@ static int commit(struct daemon *d)
 	}
 	d->retry_ms = 0;
 	d->nbatch = 0;
+	publish_step(d); /* after COMMIT only */
 	return 0;
 }
 
@@ -318,8 +377,12 @@ static void reload(struct daemon *d)
 			fatalx("out of memory");
 		d->batch = b;
 	}
+	/* the publisher reads the old config: a new one for the new */
+	publisher_stop(d->pub, d->store, 0);
+	d->pub = NULL;
 	config_free(d->cfg);
 	d->cfg = next;
+	publisher_start(d);
 	if (start_pollers(d) == -1)
 		fatalx("cannot start the pollers");
 	log_info("configuration reloaded from %s: %d buses, %d instruments, "
@@ -362,6 +425,7 @@ static int run(struct daemon *d)
 	d->queue = queue_new((size_t)d->cfg->queue_size, d->cfg->queue_full);
 	if (d->batch == NULL || d->queue == NULL)
 		fatalx("out of memory");
+	publisher_start(d);
 	if (start_pollers(d) == -1)
 		fatalx("cannot start the pollers");
 	log_info("polling %d instruments (%d channels) on %d buses into %s",
@@ -373,7 +437,10 @@ static int run(struct daemon *d)
 			got_reload = 0;
 			reload(d);
 		}
-		ingest_step(d, 100);
+		ingest_step(d, d->pub != NULL && publisher_busy(d->pub)
+		                       ? PUBLISH_WAIT_MS
+		                       : 100);
+		publish_step(d);
 		int64_t now = mono_us();
 		if (d->nbatch == 0)
 			retention_step(d, now);
@@ -386,6 +453,8 @@ static int run(struct daemon *d)
 	stop_pollers(d);
 	size_t lost = drain(d);
 	log_stats(d);
+	publisher_stop(d->pub, d->store, STOP_FLUSH_MS);
+	d->pub = NULL;
 	return lost == 0 ? 0 : 1;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run the metrolog demo on this machine (loopback only):
 # three simulated lab instruments served over Modbus TCP by the firmware
-# simulator, polled by metrologd into a SQLite database, and the latest
-# committed readings printed every two seconds.
+# simulator, polled by metrologd into a SQLite database and published to a
+# local mosquitto broker; every two seconds, the latest committed readings
+# and the latest MQTT message of the drifting instrument.
 #
 #   tools/demo.sh                   run until Ctrl-C
 #   DEMO_SECONDS=20 tools/demo.sh   stop by itself after 20 s
@@ -10,7 +11,8 @@
 # Simulated time runs 3600 times faster than the wall clock, so the
 # drifting gauge (PG-2 gauge-2: +0.5 kPa a day) moves visibly. Everything
 # lives in a temporary directory, removed at exit; the configuration is
-# config/demo.cfg with the simulator's port and that directory filled in.
+# config/demo.cfg with the simulator's port, the broker and that directory
+# filled in. The broker is a private mosquitto on a free loopback port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,18 +44,36 @@ for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 [ -s "$tmp/port" ] || { cat "$tmp/sim.log"; echo "demo: the simulator did not start" >&2; exit 1; }
 port=$(head -n 1 "$tmp/port")
 
+# A private broker on a free port (mosquitto cannot pick one itself).
+mport=
+for _ in $(seq 20); do
+	p=$((20000 + RANDOM % 40000))
+	(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+	printf 'listener %d 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n' "$p" >"$tmp/mosquitto.conf"
+	mosquitto -c "$tmp/mosquitto.conf" 2>"$tmp/mosquitto.log" &
+	pids+=($!)
+	for _ in $(seq 40); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { mport=$p; break; }; sleep 0.05; done
+	[ -n "$mport" ] && break
+done
+[ -n "$mport" ] || { cat "$tmp/mosquitto.log"; echo "demo: mosquitto did not start" >&2; exit 1; }
+mosquitto_sub -p "$mport" -v -q 1 -t 'metrolog/demo/#' >"$tmp/mqtt.log" 2>&1 &
+pids+=($!)
+
 sed -e "s|port = 1502;|port = $port;|" -e "s|database = \"demo.db\";|database = \"$tmp/demo.db\";|" \
 	config/demo.cfg >"$tmp/demo.cfg"
+printf 'mqtt = { host = "127.0.0.1"; port = %d; prefix = "metrolog"; };\n' "$mport" >>"$tmp/demo.cfg"
 build/plain/gateway/metrologd --check-config "$tmp/demo.cfg"
 build/plain/gateway/metrologd "$tmp/demo.cfg" 2>"$tmp/metrologd.log" &
-pids+=($!)
+gw_pid=$!
+pids+=($gw_pid)
 
 cat <<MSG
 
 metrolog demo: 3 simulated instruments x 4 channels (metrolog-sim on Modbus TCP
-127.0.0.1:$port), polled by metrologd into $tmp/demo.db.
+127.0.0.1:$port), polled by metrologd into $tmp/demo.db and published to
+mosquitto on 127.0.0.1:$mport (topics metrolog/demo/#, docs/MQTT.md).
 Simulated time runs 3600x; PG-2 gauge-2 drifts. Ctrl-C stops.
-The latest committed readings, every 2 s:
+Every 2 s, the latest committed readings and the latest MQTT message of PG-2:
 MSG
 query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
   strftime('%H:%M:%f', r.ts / 1e6, 'unixepoch') || ' UTC'
@@ -64,7 +84,8 @@ query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
 end=$((SECONDS + ${DEMO_SECONDS:-1000000000}))
 while ((SECONDS < end)); do
 	sleep 2
-	kill -0 "${pids[1]}" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
-	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM readings') readings committed"
+	kill -0 "$gw_pid" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
+	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
 	sqlite3 -readonly -separator '|' "$tmp/demo.db" "$query" | column -t -s '|' || true
+	grep '^metrolog/demo/PG-2/readings ' "$tmp/mqtt.log" | tail -n 1 | cut -c1-200 || true
 done

@@ -184,12 +184,13 @@ struct val {
 
 /* Tables read best as tables. */
 /* clang-format off */
-enum { T_SITE, T_DATABASE, T_STORAGE, T_BUSES, T_INSTRUMENTS, T_N };
+enum { T_SITE, T_DATABASE, T_STORAGE, T_MQTT, T_BUSES, T_INSTRUMENTS, T_N };
 static const struct key top_keys[T_N] = {
 	[T_SITE] = {.name = "site", .type = K_STRING, .required = true},
 	[T_DATABASE] = {.name = "database", .type = K_STRING,
 	                .required = true, .hint = "a file path"},
 	[T_STORAGE] = {.name = "storage", .type = K_GROUP},
+	[T_MQTT] = {.name = "mqtt", .type = K_GROUP},
 	[T_BUSES] = {.name = "buses", .type = K_LIST, .required = true},
 	[T_INSTRUMENTS] = {.name = "instruments", .type = K_LIST,
 	                   .required = true},
@@ -209,6 +210,35 @@ static const struct key storage_keys[S_N] = {
 	                  .sdef = "drop_oldest", .choices = queue_full_names},
 	[S_RETENTION] = {.name = "retention_days", .type = K_INT, .min = 0,
 	                 .max = 36500, .def = 0, .unit = "days, 0 = keep forever"},
+};
+
+static const char *const outbox_full_names[] = {"drop_oldest", NULL};
+
+enum {
+	M_HOST, M_PORT, M_PREFIX, M_CLIENT_ID, M_QOS, M_KEEPALIVE, M_INFLIGHT,
+	M_OUTBOX_MAX, M_OUTBOX_FULL, M_HISTORICAL, M_N
+};
+static const struct key mqtt_keys[M_N] = {
+	[M_HOST] = {.name = "host", .type = K_STRING, .sdef = "127.0.0.1",
+	            .hint = "a host name or IP address"},
+	[M_PORT] = {.name = "port", .type = K_INT, .min = 1, .max = 65535,
+	            .def = 1883},
+	[M_PREFIX] = {.name = "prefix", .type = K_STRING, .sdef = "metrolog",
+	              .hint = "topic levels such as \"metrolog\""},
+	[M_CLIENT_ID] = {.name = "client_id", .type = K_STRING,
+	                 .hint = "a stable MQTT client id"},
+	[M_QOS] = {.name = "qos", .type = K_INT, .min = 0, .max = 1, .def = 1},
+	[M_KEEPALIVE] = {.name = "keepalive_s", .type = K_INT, .min = 5,
+	                 .max = 3600, .def = 30, .unit = "seconds"},
+	[M_INFLIGHT] = {.name = "inflight", .type = K_INT, .min = 1,
+	                .max = 65535, .def = 64, .unit = "messages"},
+	[M_OUTBOX_MAX] = {.name = "outbox_max", .type = K_INT, .min = 1000,
+	                  .max = 1000000000, .def = 1000000,
+	                  .unit = "messages"},
+	[M_OUTBOX_FULL] = {.name = "outbox_full", .type = K_STRING,
+	                   .sdef = "drop_oldest", .choices = outbox_full_names},
+	[M_HISTORICAL] = {.name = "historical_s", .type = K_INT, .min = 1,
+	                  .max = 86400, .def = 10, .unit = "seconds"},
 };
 
 static const char *const bus_type_names[] = {"tcp", "rtu", NULL};
@@ -756,6 +786,67 @@ static void load_storage(struct ctx *x, const struct val *sv, struct config *c)
 	        v[S_QUEUE_FULL].ok && strcmp(v[S_QUEUE_FULL].str, "block") == 0
 	                ? QUEUE_BLOCK
 	                : QUEUE_DROP_OLDEST;
+}
+
+/* ---- MQTT ---------------------------------------------------------- */
+
+/* Topic levels: no wildcards, no empty level, no leading or trailing '/'. */
+static bool valid_prefix(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || s[0] == '/' || s[n - 1] == '/' ||
+	    strstr(s, "//") != NULL)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p == '+' || *p == '#' || (unsigned char)*p <= ' ' ||
+		    *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
+{
+	struct val v[M_N];
+	struct cfg_mqtt *m;
+
+	if (!mv->ok || mv->s == NULL)
+		return; /* absent: no publishing; not a group: reported */
+	check_group(x, mv->s, mqtt_keys, M_N, "mqtt", SCOPE_ANY, v);
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		x->oom = true;
+		return;
+	}
+	c->mqtt = m;
+	m->line = setting_line(mv->s);
+	m->port = (int)v[M_PORT].i;
+	m->qos = (int)v[M_QOS].i;
+	m->keepalive_s = (int)v[M_KEEPALIVE].i;
+	m->inflight = (int)v[M_INFLIGHT].i;
+	m->outbox_max = (long)v[M_OUTBOX_MAX].i;
+	m->outbox_full = OUTBOX_DROP_OLDEST;
+	m->historical_s = (int)v[M_HISTORICAL].i;
+	if (v[M_HOST].ok && v[M_HOST].str[0] == '\0')
+		err_at(x, v[M_HOST].s, "mqtt", "host must not be empty");
+	else if (v[M_HOST].ok)
+		m->host = dup(x, v[M_HOST].str);
+	if (v[M_PREFIX].ok && !valid_prefix(v[M_PREFIX].str))
+		err_at(x, v[M_PREFIX].s, "mqtt",
+		       "prefix \"%s\" must be topic levels separated by "
+		       "'/', without '+', '#', spaces or empty levels",
+		       v[M_PREFIX].str);
+	else if (v[M_PREFIX].ok)
+		m->prefix = dup(x, v[M_PREFIX].str);
+	if (v[M_CLIENT_ID].s == NULL && v[M_CLIENT_ID].ok) {
+		char id[NAME_MAX_LEN + 16];
+		snprintf(id, sizeof(id), "metrologd-%s",
+		         c->site != NULL ? c->site : "");
+		m->client_id = dup(x, id);
+	} else if (v[M_CLIENT_ID].ok) {
+		m->client_id =
+		        name_value(x, &v[M_CLIENT_ID], "mqtt", "client_id");
+	}
 }
 
 /* ---- Buses --------------------------------------------------------- */
@@ -1317,6 +1408,7 @@ static void validate(struct ctx *x, const config_t *lc, struct config_priv *p)
 	else if (v[T_DATABASE].ok)
 		c->database = dup(x, v[T_DATABASE].str);
 	load_storage(x, &v[T_STORAGE], c);
+	load_mqtt(x, &v[T_MQTT], c);
 
 	const config_setting_t *buses = v[T_BUSES].ok ? v[T_BUSES].s : NULL;
 	int nb = buses != NULL ? config_setting_length(buses) : 0;
@@ -1451,6 +1543,12 @@ void config_free(struct config *c)
 	for (size_t i = 0; p->channels != NULL && i < p->nslots; i++) {
 		free(p->channels[i].name);
 		free(p->channels[i].unit);
+	}
+	if (c->mqtt != NULL) {
+		free(c->mqtt->host);
+		free(c->mqtt->prefix);
+		free(c->mqtt->client_id);
+		free(c->mqtt);
 	}
 	free(p->channels);
 	free(p->inst_of);

@@ -59,6 +59,26 @@ struct cfg_bus {
 	int line;
 };
 
+/* The optional mqtt group: absent, config.mqtt is NULL and nothing is
+ * published. docs/MQTT.md is the contract of what is published. */
+enum outbox_full_policy {
+	OUTBOX_DROP_OLDEST, /* the oldest unsent messages go, logged, counted */
+};
+
+struct cfg_mqtt {
+	char *host;            /* broker host name or address */
+	int port;
+	char *prefix;          /* first topic levels, e.g. "metrolog" */
+	char *client_id;       /* stable; default "metrologd-<site>" */
+	int qos;               /* 0 or 1 */
+	int keepalive_s;
+	int inflight;          /* messages sent and not yet acknowledged */
+	long outbox_max;       /* unsent messages kept, at most */
+	enum outbox_full_policy outbox_full;
+	int historical_s;      /* older than this when sent: "historical" */
+	int line;
+};
+
 struct config {
 	char *path;
 	char *site;
@@ -74,6 +94,7 @@ struct config {
 	int queue_size;        /* samples the poller->ingest queue holds */
 	enum queue_full_policy queue_full;
 	int retention_days;    /* readings older than this are deleted; 0: keep */
+	struct cfg_mqtt *mqtt; /* NULL: no mqtt group, nothing is published */
 };
 
 /*

@@ -33,6 +33,8 @@
 
 #include <sqlite3.h>
 
+#include "publish.h"
+
 #define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
 #define STORE_BUSY_MS        5000
 #define STORE_CACHE_KIB      8192  /* SQLite page cache, per connection */
@@ -108,6 +110,15 @@ static const char *const migrations[] = {
         "  kind          TEXT    NOT NULL,"
         "  detail        TEXT);"
         "CREATE INDEX events_instrument_ts ON events (instrument_id, ts);",
+        /* 1 -> 2: the MQTT outbox. AUTOINCREMENT: a seq is never used
+         * twice, even once every row was acknowledged and deleted. */
+        "CREATE TABLE outbox ("
+        "  seq     INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  ts      INTEGER NOT NULL,"
+        "  topic   TEXT    NOT NULL,"
+        "  payload BLOB    NOT NULL,"
+        "  qos     INTEGER NOT NULL,"
+        "  retain  INTEGER NOT NULL);",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -128,6 +139,13 @@ enum {
 	S_NEXT_CHANNEL,
 	S_PRUNE_BOUND,
 	S_PRUNE_ARCHIVE,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_READ,
+	S_OUTBOX_DELETE,
+	S_OUTBOX_TRIM,
+	S_OUTBOX_ROWS,
+	S_OUTBOX_OLDEST,
+	S_OUTBOX_LAST_SEQ,
 	S_COUNT
 };
 
@@ -161,6 +179,19 @@ static const char *const stmt_sql[S_COUNT] = {
                           " ORDER BY ts LIMIT 1 OFFSET ?3",
         [S_PRUNE_ARCHIVE] = "DELETE FROM readings_archive"
                             " WHERE channel = ?1 AND ts < ?2",
+        [S_OUTBOX_INSERT] = "INSERT INTO outbox"
+                            " (seq, ts, topic, payload, qos, retain)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [S_OUTBOX_READ] = "SELECT seq, ts, topic, payload, qos, retain"
+                          " FROM outbox WHERE seq > ?1 ORDER BY seq"
+                          " LIMIT ?2",
+        [S_OUTBOX_DELETE] = "DELETE FROM outbox WHERE seq <= ?1",
+        [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq IN"
+                          " (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)",
+        [S_OUTBOX_ROWS] = "SELECT count(*) FROM outbox",
+        [S_OUTBOX_OLDEST] = "SELECT ts FROM outbox ORDER BY seq LIMIT 1",
+        [S_OUTBOX_LAST_SEQ] = "SELECT seq FROM sqlite_sequence"
+                              " WHERE name = 'outbox'",
 };
 
 struct store {
@@ -176,6 +207,19 @@ struct store {
 	uint32_t ninstruments;
 	int64_t move_rows;     /* readings_recent rows that trigger a move */
 	int64_t prune_channel; /* where store_retention() goes on */
+	/* The outbox: written when cfg->mqtt is not NULL. */
+	const struct config *cfg; /* from the last store_sync_config() */
+	uint32_t *inst_of;        /* instrument index of each channel index */
+	int64_t outbox_rows;      /* rows in the outbox; -1: not counted yet */
+	uint64_t outbox_dropped;
+	struct item *items; /* store_append()'s sort space */
+	size_t nitems;
+	struct publish_channel *pch;
+	size_t npch;
+	char *pbuf; /* one payload */
+	size_t pbuf_size;
+	char *rbuf; /* what store_outbox_read() returns */
+	size_t rbuf_size;
 };
 
 static enum store_error error_kind(int rc)
@@ -461,6 +505,7 @@ struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
 		return NULL;
 	}
 	st->move_rows = STORE_MOVE_MIN;
+	st->outbox_rows = -1;
 	rc = sqlite3_open_v2(path, &st->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                             SQLITE_OPEN_NOMUTEX,
@@ -502,6 +547,11 @@ void store_close(struct store *st)
 		assert(!"sqlite3_close");
 	free(st->channel_ids);
 	free(st->instrument_ids);
+	free(st->inst_of);
+	free(st->items);
+	free(st->pch);
+	free(st->pbuf);
+	free(st->rbuf);
 	free(st->path);
 	free(st);
 }
@@ -654,10 +704,11 @@ int store_sync_config(struct store *st, const struct config *c)
 	size_t nch = c->nchannels > 0 ? c->nchannels : 0;
 	int64_t *inst_ids = calloc(ninst + 1, sizeof(*inst_ids));
 	int64_t *ch_ids = calloc(nch + 1, sizeof(*ch_ids));
+	uint32_t *inst_of = calloc(nch + 1, sizeof(*inst_of));
 	int64_t now = now_us(), move;
 	int rc;
 
-	if (inst_ids == NULL || ch_ids == NULL) {
+	if (inst_ids == NULL || ch_ids == NULL || inst_of == NULL) {
 		set_error(st, STORE_OTHER, "configuration: %s",
 		          strerror(ENOMEM));
 		goto fail;
@@ -682,6 +733,10 @@ int store_sync_config(struct store *st, const struct config *c)
 		if (sync_instrument(st, ins, chs, c, &c->instruments[i], now,
 		                    &inst_ids[i], ch_ids) < 0)
 			goto fail;
+	for (size_t i = 0; i < ninst; i++)
+		for (int j = 0; j < c->instruments[i].nchannels; j++)
+			inst_of[c->instruments[i].channels[j].index] =
+			        (uint32_t)i;
 	for (size_t k = 0; k < nch; k++) {
 		if (ch_ids[k] == 0) {
 			set_error(st, STORE_OTHER,
@@ -699,6 +754,9 @@ int store_sync_config(struct store *st, const struct config *c)
 	st->ninstruments = ninst;
 	st->channel_ids = ch_ids;
 	st->nchannels = nch;
+	free(st->inst_of);
+	st->inst_of = inst_of;
+	st->cfg = c->mqtt != NULL ? c : NULL; /* only then is c kept */
 	move = (int64_t)nch * STORE_MOVE_PER_CH;
 	st->move_rows = move < STORE_MOVE_MIN   ? STORE_MOVE_MIN
 	                : move > STORE_MOVE_MAX ? STORE_MOVE_MAX
@@ -710,6 +768,7 @@ fail:
 	sqlite3_finalize(chs);
 	free(inst_ids);
 	free(ch_ids);
+	free(inst_of);
 	return -1;
 }
 
@@ -794,10 +853,316 @@ static int maybe_move(struct store *st)
 	return 0;
 }
 
+/* ---- the outbox --------------------------------------------------------- */
+
+/* A sample of the batch, as store_append() orders them for the outbox:
+ * by time, then instrument, then events before readings (an instrument is
+ * online before its first reading), then position in the batch. */
+struct item {
+	int64_t ts;
+	uint32_t inst;
+	uint32_t kind;
+	uint32_t pos;
+};
+
+static int item_cmp(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	if (a->inst != b->inst)
+		return a->inst < b->inst ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Make *buf hold at least n elements of size each. Returns 0 or -1. */
+static int reserve(void **buf, size_t *have, size_t n, size_t each)
+{
+	if (n <= *have)
+		return 0;
+	size_t want = *have ? *have : 64;
+	while (want < n)
+		want *= 2;
+	void *b = realloc(*buf, want * each);
+	if (b == NULL)
+		return -1;
+	*buf = b;
+	*have = want;
+	return 0;
+}
+
+static int outbox_count(struct store *st)
+{
+	if (st->outbox_rows >= 0)
+		return 0;
+	int found = query_int(st, st->stmt[S_OUTBOX_ROWS], "outbox",
+	                      &st->outbox_rows);
+	if (found == 0)
+		st->outbox_rows = 0;
+	return found < 0 ? -1 : 0;
+}
+
+static int outbox_insert(struct store *st, int64_t seq, int64_t ts,
+                         const char *topic, int len, bool retain)
+{
+	sqlite3_stmt *ins = st->stmt[S_OUTBOX_INSERT];
+
+	sqlite3_bind_int64(ins, 1, seq);
+	sqlite3_bind_int64(ins, 2, ts);
+	sqlite3_bind_text(ins, 3, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 4, st->pbuf, len, SQLITE_STATIC);
+	sqlite3_bind_int(ins, 5, st->cfg->mqtt->qos);
+	sqlite3_bind_int(ins, 6, retain);
+	if (run(st, ins, "outbox") < 0)
+		return -1;
+	st->outbox_rows++;
+	return 0;
+}
+
+/* A payload builder ran out of room (len < 0): grow and say so. */
+static int grow_payload(struct store *st, int len, size_t need)
+{
+	if (len >= 0)
+		return 0;
+	if (st->pbuf_size >= need * 4 + 65536) {
+		set_error(st, STORE_OTHER, "outbox: payload too large");
+		return -1;
+	}
+	if (reserve((void **)&st->pbuf, &st->pbuf_size, st->pbuf_size * 2, 1) <
+	    0) {
+		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		return -1;
+	}
+	return 1; /* try again */
+}
+
+/* One readings message for the n items at it (one instrument, one ts). */
+static int outbox_readings(struct store *st, const struct sample *s,
+                           const struct item *it, size_t n, int64_t seq)
+{
+	const struct config *c = st->cfg;
+	const struct cfg_instrument *in = &c->instruments[it[0].inst];
+	char topic[PUBLISH_TOPIC_MAX];
+	int len, rc;
+
+	if (reserve((void **)&st->pch, &st->npch, n, sizeof(*st->pch)) < 0) {
+		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct sample *r = &s[it[k].pos];
+		/* an instrument's channels have consecutive indexes */
+		uint32_t j = r->index - in->channels[0].index;
+		assert(j < (uint32_t)in->nchannels);
+		const struct cfg_channel *ch = &in->channels[j];
+		st->pch[k] = (struct publish_channel){
+		        .name = ch->name,
+		        .unit = ch->unit,
+		        .value = r->value,
+		        .quality = r->quality,
+		        .digits = ch->spec.type == DECODE_FLOAT32 ? 7 : 0,
+		};
+	}
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
+	                  in->id, "readings") < 0) {
+		set_error(st, STORE_OTHER, "outbox: topic too long");
+		return -1;
+	}
+	do {
+		len = publish_readings_payload(st->pbuf, st->pbuf_size, seq,
+		                               it[0].ts, in->id, st->pch, n);
+	} while ((rc = grow_payload(st, len, 256 * n)) == 1);
+	if (rc < 0)
+		return -1;
+	return outbox_insert(st, seq, it[0].ts, topic, len, false);
+}
+
+/* An event message and the retained status it changes. */
+static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
+                        int64_t *seq)
+{
+	const struct config *c = st->cfg;
+	const char *id = c->instruments[inst].id;
+	const char *kind = e->kind == SAMPLE_ONLINE ? "online" : "offline";
+	const char *reason =
+	        e->kind == SAMPLE_ONLINE && e->quality == QUALITY_GOOD
+	                ? NULL
+	                : quality_name(e->quality);
+	char topic[PUBLISH_TOPIC_MAX];
+	int len, rc;
+
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	                  "events") < 0)
+		goto long_topic;
+	do {
+		len = publish_event_payload(st->pbuf, st->pbuf_size, *seq,
+		                            e->ts_us, id, kind, reason);
+	} while ((rc = grow_payload(st, len, 512)) == 1);
+	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
+		return -1;
+	(*seq)++;
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	                  "status") < 0)
+		goto long_topic;
+	do {
+		len = publish_status_payload(st->pbuf, st->pbuf_size, *seq,
+		                             e->ts_us, id, kind, reason);
+	} while ((rc = grow_payload(st, len, 512)) == 1);
+	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, true) < 0)
+		return -1;
+	(*seq)++;
+	return 0;
+long_topic:
+	set_error(st, STORE_OTHER, "outbox: topic too long");
+	return -1;
+}
+
+/* Inside the append transaction: the outbox messages of the n samples
+ * (already checked), then the outbox_max policy. */
+static int append_outbox(struct store *st, const struct sample *s, size_t n)
+{
+	int64_t seq = 0;
+	size_t i, j;
+
+	if (reserve((void **)&st->items, &st->nitems, n ? n : 1,
+	            sizeof(*st->items)) < 0 ||
+	    reserve((void **)&st->pbuf, &st->pbuf_size, 4096, 1) < 0) {
+		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		st->items[i] = (struct item){
+		        .ts = s[i].ts_us,
+		        .inst = s[i].kind == SAMPLE_READING
+		                        ? st->inst_of[s[i].index]
+		                        : s[i].index,
+		        .kind = s[i].kind == SAMPLE_READING ? 1 : 0,
+		        .pos = (uint32_t)i,
+		};
+	qsort(st->items, n, sizeof(*st->items), item_cmp);
+	if (outbox_count(st) < 0 ||
+	    query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", &seq) < 0)
+		return -1;
+	seq++; /* 0 when the table never had a row */
+	for (i = 0; i < n; i = j) {
+		const struct item *it = &st->items[i];
+		j = i + 1;
+		if (s[it->pos].kind != SAMPLE_READING) {
+			if (outbox_event(st, &s[it->pos], it->inst, &seq) < 0)
+				return -1;
+			continue;
+		}
+		while (j < n && st->items[j].kind == 1 &&
+		       st->items[j].ts == it->ts &&
+		       st->items[j].inst == it->inst)
+			j++;
+		if (outbox_readings(st, s, it, j - i, seq++) < 0)
+			return -1;
+	}
+	int64_t over = st->outbox_rows - st->cfg->mqtt->outbox_max;
+	if (over > 0) {
+		sqlite3_bind_int64(st->stmt[S_OUTBOX_TRIM], 1, over);
+		if (run(st, st->stmt[S_OUTBOX_TRIM], "outbox: drop oldest") < 0)
+			return -1;
+		int64_t gone = sqlite3_changes64(st->db);
+		st->outbox_rows -= gone;
+		st->outbox_dropped += (uint64_t)gone;
+	}
+	return 0;
+}
+
+int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
+                      size_t max, size_t *n)
+{
+	sqlite3_stmt *q = st->stmt[S_OUTBOX_READ];
+	size_t used = 0;
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(q, 1, after);
+	sqlite3_bind_int64(q, 2, (int64_t)max);
+	while (*n < max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_msg *m = &out[*n];
+		const char *topic = (const char *)sqlite3_column_text(q, 2);
+		size_t tlen = (size_t)sqlite3_column_bytes(q, 2);
+		const void *payload = sqlite3_column_blob(q, 3);
+		size_t plen = (size_t)sqlite3_column_bytes(q, 3);
+		if (reserve((void **)&st->rbuf, &st->rbuf_size,
+		            used + tlen + plen + 2, 1) < 0) {
+			sqlite3_reset(q);
+			set_error(st, STORE_OTHER, "outbox: %s",
+			          strerror(ENOMEM));
+			return -1;
+		}
+		m->seq = sqlite3_column_int64(q, 0);
+		m->ts_us = sqlite3_column_int64(q, 1);
+		m->qos = sqlite3_column_int(q, 4);
+		m->retain = sqlite3_column_int(q, 5) != 0;
+		/* offsets now, pointers once rbuf stops moving */
+		m->topic = (const char *)(uintptr_t)used;
+		memcpy(st->rbuf + used, topic != NULL ? topic : "", tlen);
+		used += tlen;
+		st->rbuf[used++] = '\0';
+		m->payload = (const char *)(uintptr_t)used;
+		m->len = plen;
+		if (plen > 0)
+			memcpy(st->rbuf + used, payload, plen);
+		used += plen;
+		st->rbuf[used++] = '\0';
+		(*n)++;
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		set_sqlite_error(st, rc, "outbox: read");
+		sqlite3_reset(q);
+		*n = 0;
+		return -1;
+	}
+	sqlite3_reset(q);
+	for (size_t k = 0; k < *n; k++) {
+		out[k].topic = st->rbuf + (uintptr_t)out[k].topic;
+		out[k].payload = st->rbuf + (uintptr_t)out[k].payload;
+	}
+	return 0;
+}
+
+int store_outbox_delete(struct store *st, int64_t upto)
+{
+	sqlite3_stmt *del = st->stmt[S_OUTBOX_DELETE];
+
+	sqlite3_bind_int64(del, 1, upto);
+	if (run(st, del, "outbox: delete") < 0)
+		return -1;
+	if (st->outbox_rows >= 0)
+		st->outbox_rows -= sqlite3_changes64(st->db);
+	return 0;
+}
+
+int store_outbox_stats(struct store *st, int64_t *rows, int64_t *oldest_us)
+{
+	*rows = 0;
+	*oldest_us = 0;
+	if (outbox_count(st) < 0 ||
+	    query_int(st, st->stmt[S_OUTBOX_OLDEST], "outbox", oldest_us) < 0)
+		return -1;
+	*rows = st->outbox_rows;
+	return 0;
+}
+
+uint64_t store_outbox_dropped(const struct store *st)
+{
+	return st->outbox_dropped;
+}
+
 int store_append(struct store *st, const struct sample *s, size_t n)
 {
 	const struct sample *block[STORE_BLOCK];
 	int nblock = 0;
+	int64_t rows = st->outbox_rows;
+	uint64_t dropped = st->outbox_dropped;
+	bool outbox = st->cfg != NULL && st->cfg->mqtt != NULL;
 
 	if (run(st, st->stmt[S_BEGIN], "append") < 0)
 		return -1;
@@ -834,12 +1199,15 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 		if (rc < 0)
 			goto fail;
 	}
-	if (insert_readings(st, block, nblock) < 0 || maybe_move(st) < 0 ||
+	if (insert_readings(st, block, nblock) < 0 ||
+	    (outbox && append_outbox(st, s, n) < 0) || maybe_move(st) < 0 ||
 	    run(st, st->stmt[S_COMMIT], "append") < 0)
 		goto fail;
 	return 0;
 fail:
 	rollback(st);
+	st->outbox_rows = rows;
+	st->outbox_dropped = dropped;
 	return -1;
 }
 

@@ -14,6 +14,7 @@
 #ifndef METROLOG_STORE_H
 #define METROLOG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,11 +41,18 @@ void store_close(struct store *st); /* NULL allowed */
  * channel name) so that readings keep stable ids across restarts and
  * reloads, and remember the mapping from c's indexes to row ids for
  * store_append(). Instruments no longer in c are kept (marked inactive),
- * never deleted. Returns 0 or -1. */
+ * never deleted. When c->mqtt is not NULL, store_append() also writes the
+ * outbox: c is then used by store_append() until the next
+ * store_sync_config() and must live that long. Returns 0 or -1. */
 int store_sync_config(struct store *st, const struct config *c);
 
 /* Write n samples (readings and events, indexes as in the config last
- * given to store_sync_config()) in ONE transaction. On failure the
+ * given to store_sync_config()) in ONE transaction, with, when that config
+ * has an mqtt group, their outbox messages (docs/MQTT.md): one per
+ * (instrument, ts) of the readings carrying all its channels, one event
+ * and one retained status per online/offline event, each with the next
+ * sequence number; then, if the outbox holds more than outbox_max rows, the
+ * oldest go (store_outbox_dropped() counts them). On failure the
  * transaction is rolled back, nothing is written, and the caller keeps
  * the samples to retry. Returns 0 or -1.
  * Once readings_recent holds 64 rows per channel (at least 65,536), the call
@@ -75,6 +83,35 @@ int store_set_busy_timeout(struct store *st, int ms);
  * cap. SQLite raises a cap below the current size to the current size;
  * 1073741823 lifts it. Returns the cap in effect, or -1. */
 long store_set_max_pages(struct store *st, long pages);
+
+/* ---- the MQTT outbox (docs/SCHEMA.md, table outbox) ---------------------
+ * Written by store_append(), drained by the publisher, on the same thread. */
+
+/* One outbox row. topic and payload point into memory of the store, valid
+ * until the next call on it. */
+struct store_msg {
+	int64_t seq;   /* per-gateway sequence number, increasing */
+	int64_t ts_us; /* when what it reports happened */
+	const char *topic;
+	const char *payload; /* JSON, NUL-terminated, len bytes */
+	size_t len;
+	int qos;
+	bool retain;
+};
+
+/* The first (at most) max rows with seq > after, in seq order, into out;
+ * *n is how many. Returns 0 or -1. */
+int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
+                      size_t max, size_t *n);
+
+/* Delete the rows with seq <= upto (acknowledged). Returns 0 or -1. */
+int store_outbox_delete(struct store *st, int64_t upto);
+
+/* Rows in the outbox, and the ts_us of the oldest (0 when empty). */
+int store_outbox_stats(struct store *st, int64_t *rows, int64_t *oldest_us);
+
+/* Rows deleted unsent because the outbox was full, since store_open(). */
+uint64_t store_outbox_dropped(const struct store *st);
 
 /* The last failure: its kind and a message naming the database file. */
 enum store_error store_last_error(const struct store *st);

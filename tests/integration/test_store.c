@@ -268,7 +268,7 @@ static void test_open_reopen(void **state)
 	sync_ok(st, two);
 	append_ok(st, s, 2);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
 	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x4d4c4f47);
 	/* WAL is in the file header: bytes 18 and 19 are 2 */
 	assert_true(h_read_file(path, hdr, sizeof(hdr)) == sizeof(hdr) - 1);
@@ -689,6 +689,191 @@ static void test_retention(void **state)
 	assert_integrity(path);
 }
 
+/* ---- the MQTT outbox ---------------------------------------------------- */
+
+static struct cfg_mqtt test_mqtt = {
+        .host = "127.0.0.1",
+        .port = 1883,
+        .prefix = "ml",
+        .client_id = "gw",
+        .qos = 1,
+        .inflight = 8,
+        .outbox_max = 1000,
+        .historical_s = 10,
+};
+
+/* two[] with publishing on; the store keeps using it: free it after. */
+static struct config *sync_mqtt(struct store *st)
+{
+	struct config *c = make_config(two);
+
+	c->site = "lab";
+	c->mqtt = &test_mqtt;
+	if (store_sync_config(st, c) < 0)
+		fail_msg("store_sync_config: %s", store_last_message(st));
+	return c;
+}
+
+/* A version 1 file (before the outbox) is migrated, its data kept. */
+static void test_migration_to_outbox(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample s = reading(0, T0, 1.5, QUALITY_GOOD);
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	append_ok(st, &s, 1);
+	store_close(st);
+	sql_exec(path, "DROP TABLE outbox; DELETE FROM sqlite_sequence;"
+	               " PRAGMA user_version = 1");
+	st = open_ok(path);
+	store_close(st);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(readings_count(path), 1);
+	assert_integrity(path);
+}
+
+/* Without an mqtt group nothing goes to the outbox. */
+static void test_outbox_off(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample s = reading(0, T0, 1.5, QUALITY_GOOD);
+
+	(void)state;
+	st = open_ok(db_path(path));
+	sync_ok(st, two);
+	append_ok(st, &s, 1);
+	store_close(st);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
+}
+
+/* One message per (instrument, ts) with all its channels; an event and a
+ * retained status per online/offline; seqs consecutive, in time order;
+ * read after a seq, delete up to one, never reuse one. */
+static void test_outbox_messages(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct config *c;
+	struct store_msg m[16];
+	size_t n;
+	int64_t rows, oldest;
+	/* channels 0-2: dmm-1, 3-4: tc-7; interleaved as two pollers do */
+	struct sample s[] = {
+	        reading(0, T0, 1.5, QUALITY_GOOD),
+	        reading(3, T0 + 5, 20.25, QUALITY_GOOD),
+	        reading(1, T0, 2.5, QUALITY_GOOD),
+	        reading(4, T0 + 5, 0, QUALITY_TIMEOUT),
+	        reading(2, T0, 3.5, QUALITY_GOOD),
+	        {.ts_us = T0 + 7,
+	         .index = 1,
+	         .kind = SAMPLE_OFFLINE,
+	         .quality = QUALITY_TIMEOUT},
+	        reading(0, T0 + SEC, 1.75, QUALITY_GOOD),
+	};
+
+	(void)state;
+	st = open_ok(db_path(path));
+	c = sync_mqtt(st);
+	append_ok(st, s, sizeof(s) / sizeof(s[0]));
+	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(m[i].seq, (int64_t)i + 1);
+	assert_string_equal(m[0].topic, "ml/lab/dmm-1/readings");
+	assert_int_equal(m[0].ts_us, T0);
+	assert_false(m[0].retain);
+	assert_int_equal(m[0].qos, 1);
+	assert_int_equal(strlen(m[0].payload), m[0].len);
+	assert_non_null(strstr(m[0].payload, "\"seq\":1,"));
+	assert_non_null(strstr(m[0].payload, "\"instrument\":\"dmm-1\""));
+	assert_non_null(strstr(m[0].payload,
+	                       "\"volt\":{\"value\":1.5,\"unit\":\"degC\","
+	                       "\"quality\":\"good\"}"));
+	assert_non_null(strstr(m[0].payload, "\"temp\":{\"value\":3.5,"));
+	assert_non_null(
+	        strstr(m[0].payload, "\"ts\":\"2023-11-14T22:13:20.000000Z\""));
+	assert_non_null(strstr(m[0].payload, "\"ts_ms\":1700000000000"));
+	assert_string_equal(m[1].topic, "ml/lab/tc-7/readings");
+	assert_non_null(strstr(m[1].payload,
+	                       "\"t2\":{\"value\":null,\"unit\":\"degC\","
+	                       "\"quality\":\"timeout\"}"));
+	assert_string_equal(m[2].topic, "ml/lab/tc-7/events");
+	assert_non_null(strstr(m[2].payload, "\"event\":\"offline\""));
+	assert_non_null(strstr(m[2].payload, "\"reason\":\"timeout\""));
+	assert_false(m[2].retain);
+	assert_string_equal(m[3].topic, "ml/lab/tc-7/status");
+	assert_non_null(strstr(m[3].payload, "\"state\":\"offline\""));
+	assert_true(m[3].retain);
+	assert_string_equal(m[4].topic, "ml/lab/dmm-1/readings");
+	assert_int_equal(m[4].ts_us, T0 + SEC);
+
+	/* after a seq; stats; delete */
+	assert_int_equal(store_outbox_read(st, 3, m, 16, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(m[0].seq, 4);
+	assert_int_equal(store_outbox_stats(st, &rows, &oldest), 0);
+	assert_int_equal(rows, 5);
+	assert_int_equal(oldest, T0);
+	assert_int_equal(store_outbox_delete(st, 5), 0);
+	assert_int_equal(store_outbox_stats(st, &rows, &oldest), 0);
+	assert_int_equal(rows, 0);
+	assert_int_equal(oldest, 0);
+
+	/* a failed batch writes no outbox row and uses no seq */
+	struct sample bad[2] = {reading(0, T0 + 2 * SEC, 1, QUALITY_GOOD),
+	                        reading(99, T0 + 2 * SEC, 1, QUALITY_GOOD)};
+	assert_int_equal(store_append(st, bad, 2), -1);
+	assert_int_equal(store_outbox_stats(st, &rows, &oldest), 0);
+	assert_int_equal(rows, 0);
+	store_close(st);
+
+	/* seqs go on after a restart, even with an empty outbox */
+	st = open_ok(path);
+	free_config(c);
+	c = sync_mqtt(st);
+	append_ok(st, s, 1);
+	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].seq, 6);
+	store_close(st);
+	free_config(c);
+	assert_integrity(path);
+}
+
+/* Past outbox_max the oldest rows go, counted; the readings stay. */
+static void test_outbox_full(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct config *c;
+	struct store_msg m[1];
+	size_t n;
+	int64_t rows, oldest;
+	struct sample *s = make_readings(1500, 1, T0);
+
+	(void)state;
+	st = open_ok(db_path(path));
+	c = sync_mqtt(st);
+	append_ok(st, s, 1200);
+	append_ok(st, s + 1200, 300);
+	assert_int_equal(store_outbox_stats(st, &rows, &oldest), 0);
+	assert_int_equal(rows, 1000);
+	assert_int_equal(store_outbox_dropped(st), 500);
+	assert_int_equal(store_outbox_read(st, 0, m, 1, &n), 0);
+	assert_int_equal(m[0].seq, 501);
+	assert_int_equal(oldest, s[500].ts_us);
+	store_close(st);
+	free_config(c);
+	free(s);
+	assert_int_equal(readings_count(path), 1500);
+	assert_integrity(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +888,10 @@ int main(void)
 	        cmocka_unit_test_teardown(test_disk_full, teardown),
 	        cmocka_unit_test_teardown(test_archive_move, teardown),
 	        cmocka_unit_test_teardown(test_retention, teardown),
+	        cmocka_unit_test_teardown(test_migration_to_outbox, teardown),
+	        cmocka_unit_test_teardown(test_outbox_off, teardown),
+	        cmocka_unit_test_teardown(test_outbox_messages, teardown),
+	        cmocka_unit_test_teardown(test_outbox_full, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,6 +98,17 @@ static void good_config_loads_every_field(void **state)
 	free(errs);
 
 	assert_string_equal(c->path, FIXTURES "/good.cfg");
+	assert_non_null(c->mqtt);
+	assert_string_equal(c->mqtt->host, "broker.lab.example");
+	assert_int_equal(c->mqtt->port, 8883);
+	assert_string_equal(c->mqtt->prefix, "prov/metrolog");
+	assert_string_equal(c->mqtt->client_id, "gw-lab-1");
+	assert_int_equal(c->mqtt->qos, 0);
+	assert_int_equal(c->mqtt->keepalive_s, 60);
+	assert_int_equal(c->mqtt->inflight, 32);
+	assert_int_equal(c->mqtt->outbox_max, 5000);
+	assert_int_equal(c->mqtt->outbox_full, OUTBOX_DROP_OLDEST);
+	assert_int_equal(c->mqtt->historical_s, 30);
 	assert_string_equal(c->site, "lab-1");
 	assert_string_equal(c->database, "/var/lib/metrolog/metrolog.db");
 	assert_int_equal(c->batch_max, 500);
@@ -268,12 +279,37 @@ static void minimal_config_takes_defaults(void **state)
 	assert_int_equal(c->queue_size, 65536);
 	assert_int_equal(c->queue_full, QUEUE_DROP_OLDEST);
 	assert_int_equal(c->retention_days, 0);
+	assert_null(c->mqtt); /* no mqtt group: nothing is published */
 	assert_string_equal(c->database, "metrolog.db"); /* as given */
 	assert_int_equal(c->nchannels, 1);
 	assert_int_equal(c->instruments[0].channels[0].spec.type,
 	                 DECODE_UINT16);
 	config_free(c);
 	config_free(NULL);
+}
+
+/* An empty mqtt group turns publishing on with every default. */
+static void mqtt_group_takes_defaults(void **state)
+{
+	(void)state;
+	char *errs = NULL;
+	struct config *c = load(FIXTURES "/mqtt_defaults.cfg", &errs);
+
+	if (c == NULL)
+		fail_msg("mqtt_defaults.cfg refused:\n%s", errs);
+	free(errs);
+	assert_non_null(c->mqtt);
+	assert_string_equal(c->mqtt->host, "127.0.0.1");
+	assert_int_equal(c->mqtt->port, 1883);
+	assert_string_equal(c->mqtt->prefix, "metrolog");
+	assert_string_equal(c->mqtt->client_id, "metrologd-lab-2");
+	assert_int_equal(c->mqtt->qos, 1);
+	assert_int_equal(c->mqtt->keepalive_s, 30);
+	assert_int_equal(c->mqtt->inflight, 64);
+	assert_int_equal(c->mqtt->outbox_max, 1000000);
+	assert_int_equal(c->mqtt->outbox_full, OUTBOX_DROP_OLDEST);
+	assert_int_equal(c->mqtt->historical_s, 10);
+	config_free(c);
 }
 
 /* ---- Bad files: golden errors -------------------------------------- */
@@ -289,6 +325,8 @@ static const char *const bad_files[] = {
 	"empty_buses", "empty_channels", "float_for_int", "float_past_end",
 	"interval_zero", "many_mistakes", "max_gap_too_big", "missing_bit",
 	"missing_host", "missing_location", "missing_site", "missing_words",
+	"mqtt_bad_prefix", "mqtt_not_group", "mqtt_outbox_full_block",
+	"mqtt_qos_2", "mqtt_unknown_key",
 	"overlapping_registers", "parity_x", "port_zero", "queue_full_maybe",
 	"queue_size_small", "register_and_address", "rtu_key_on_tcp",
 	"same_bit_twice", "scale_zero", "storage_not_group",
@@ -480,6 +518,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(good_config_loads_every_field),
 	        cmocka_unit_test(minimal_config_takes_defaults),
+	        cmocka_unit_test(mqtt_group_takes_defaults),
 	        cmocka_unit_test(bad_files_give_exact_errors),
 	        cmocka_unit_test(bad_fixture_table_is_complete),
 	        cmocka_unit_test(several_mistakes_are_all_reported),

@@ -1,0 +1,107 @@
+/*
+ * publish.h - MQTT: topics and JSON payloads (docs/MQTT.md is the contract),
+ * and the publisher that drains the database's outbox to the broker.
+ *
+ * The only module that includes <MQTTAsync.h> and <cjson/cJSON.h>. It owns
+ * every payload: the store calls the publish_*_payload() builders inside
+ * its append transaction, so that the outbox holds final messages; only
+ * "historical" is added when a message is sent (it depends on when).
+ *
+ * Threading: the payload builders are pure and may run on any thread. A
+ * struct publisher belongs to the ingest thread, which drives it with
+ * publisher_step() after each COMMIT and periodically; Paho's own threads
+ * run its callbacks, which only record what happened (connected, lost,
+ * acknowledged) under the publisher's mutex for the next step to act on.
+ */
+#ifndef METROLOG_PUBLISH_H
+#define METROLOG_PUBLISH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct store;
+
+#define PUBLISH_TOPIC_MAX 512
+
+/* One channel of a readings message. */
+struct publish_channel {
+	const char *name;
+	const char *unit; /* "" when none */
+	double value;     /* ignored unless quality is 0 (good) */
+	int quality;      /* enum quality */
+	int digits;       /* significant digits the source carries (7 for a
+	                     float32, so 101.32793 is not sent as
+	                     101.32792663574219); 0: all of a double */
+};
+
+/* "<prefix>/<site>/<leaf1>[/<leaf2>]" into buf. Returns 0, or -1 when it
+ * does not fit. */
+int publish_topic(char *buf, size_t size, const char *prefix, const char *site,
+                  const char *leaf1, const char *leaf2);
+
+/* The payloads, without "historical" (added when sent), into buf as a
+ * NUL-terminated JSON object. Each returns its length, or -1 when it does
+ * not fit in size or memory runs out. */
+int publish_readings_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                             const char *instrument,
+                             const struct publish_channel *ch, size_t n);
+/* kind: "online" or "offline"; reason: NULL or e.g. "timeout". */
+int publish_event_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                          const char *instrument, const char *kind,
+                          const char *reason);
+int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                           const char *instrument, const char *state,
+                           const char *reason);
+
+/* "2026-11-26T12:00:00.123456Z" (28 bytes with the NUL). */
+void publish_iso_time(char *buf, size_t size, int64_t ts_us);
+
+struct publisher;
+
+struct publisher_stats {
+	uint64_t sent;     /* messages handed to Paho (resends included) */
+	uint64_t acked;    /* acknowledgements (PUBACK at QoS 1) */
+	uint64_t resent;   /* sent again after a reconnect or failure */
+	uint64_t connects; /* successful connections */
+	bool connected;
+};
+
+/* A publisher for c->mqtt (which must not be NULL) and site c->site; it
+ * starts connecting at once (in the background). Returns NULL with the
+ * reason in err. c must outlive it. */
+struct publisher *publisher_new(const struct config *c, char *err,
+                                size_t errlen);
+
+/*
+ * One turn, on the ingest thread: act on what Paho's callbacks recorded
+ * (connected, lost, acknowledged), delete the outbox rows whose
+ * acknowledgement arrived (in seq order: a row leaves only when it and all
+ * before it are acknowledged), (re)connect with capped back-off, send the
+ * rows after the last sent one while fewer than inflight are unacknowledged,
+ * and republish the gateway's status when its backlog changed. now_us:
+ * UTC microseconds. Returns 0, or -1 on a database error (logged; the
+ * next step tries again).
+ */
+int publisher_step(struct publisher *p, struct store *st, int64_t now_us);
+
+/* true when the outbox is empty and nothing is in flight. */
+bool publisher_idle(const struct publisher *p);
+
+/* true while connected with something to send or acknowledge: the caller
+ * should step again soon. */
+bool publisher_busy(const struct publisher *p);
+
+void publisher_get_stats(struct publisher *p, struct publisher_stats *s);
+
+/*
+ * Orderly stop: keep stepping for at most timeout_ms while there is
+ * something to send and a connection, then publish the gateway's retained
+ * "offline" status and disconnect (so the Last Will is not sent), and free
+ * p. What is still in the outbox is sent at the next start. NULL allowed.
+ */
+void publisher_stop(struct publisher *p, struct store *st, int timeout_ms);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * gwtest.h - helpers shared by the metrologd end-to-end tests
+ * (test_gateway.c, test_mqtt.c): a gateway's directory, configuration,
+ * database and log; starting and stopping metrologd through the harness
+ * (so that METROLOG_TEST_WRAPPER runs it under valgrind); reading the
+ * database with plain SQL. Every function is static inline, so a test that
+ * does not use one does not warn. They fail the running cmocka test.
+ */
+#ifndef METROLOG_GWTEST_H
+#define METROLOG_GWTEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "harness.h"
+
+struct gw {
+	pid_t pid;
+	char dir[H_PATH_MAX];
+	char cfg[H_PATH_MAX];
+	char db[H_PATH_MAX];
+	char log[H_PATH_MAX];
+};
+
+static inline void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static inline void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A TCP bus block for a simulator on port. */
+static inline void tcp_bus(char *out, size_t size, const char *name, int port,
+                           int timeout_ms)
+{
+	snprintf(out, size,
+	         "{ name = \"%s\"; type = \"tcp\"; host = \"127.0.0.1\"; "
+	         "port = %d; timeout_ms = %d; backoff_max_ms = 1000; }",
+	         name, port, timeout_ms);
+}
+
+/* An instrument with nch float32 channels c0.. at input registers 0.. */
+static inline void instrument(char *out, size_t size, const char *id,
+                              const char *bus, int unit, int interval_ms,
+                              int nch)
+{
+	int n = snprintf(out, size,
+	                 "{ id = \"%s\"; bus = \"%s\"; unit_id = %d; "
+	                 "interval_ms = %d; owner = \"ACME\"; channels = (",
+	                 id, bus, unit, interval_ms);
+	for (int c = 0; c < nch; c++)
+		n += snprintf(out + n, size - (size_t)n,
+		              "%s{ name = \"c%d\"; table = \"input\"; "
+		              "address = %d; type = \"float32\"; "
+		              "unit = \"degC\"; }",
+		              c ? ", " : "", c, 2 * c);
+	snprintf(out + n, size - (size_t)n, "); }");
+}
+
+static inline void gw_config(struct gw *g, const char *buses, const char *insts,
+                             const char *storage)
+{
+	char text[32768];
+
+	snprintf(text, sizeof(text),
+	         "site = \"test-lab\";\ndatabase = \"%s\";\n%s\n"
+	         "buses = ( %s );\ninstruments = ( %s );\n",
+	         g->db, storage != NULL ? storage : "", buses, insts);
+	write_file(g->cfg, text);
+}
+
+static inline void gw_init(struct gw *g, const char *dir)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->dir, sizeof(g->dir), "%s", dir);
+	h_path(g->cfg, dir, "metrologd.cfg");
+	h_path(g->db, dir, "metrolog.db");
+	h_path(g->log, dir, "metrologd.log");
+}
+
+static inline void gw_start(struct gw *g)
+{
+	const char *argv[] = {METROLOGD_BIN, "-c", g->cfg, NULL};
+
+	g->pid = h_spawn(argv, g->log, true);
+	assert_true(g->pid > 0);
+}
+
+/* SIGTERM and wait; returns the exit code (-1 if it did not exit). */
+static inline int gw_stop(struct gw *g)
+{
+	int status = h_stop(g->pid, SIGTERM, 30000);
+
+	g->pid = 0;
+	if (status == -1 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static inline sqlite3 *db_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+/* The first column of the first row of sql, as an integer; -1 when the
+ * query fails (e.g. the schema is not created yet). */
+static inline long long db_try_int(const char *path, const char *sql)
+{
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static inline long long db_int(const char *path, const char *sql)
+{
+	long long v = db_try_int(path, sql);
+
+	if (v == -1)
+		fail_msg("query failed: %s", sql);
+	return v;
+}
+
+static inline void db_text(const char *path, const char *sql, char *out,
+                           size_t size)
+{
+	sqlite3 *db = db_open(path);
+	sqlite3_stmt *st = NULL;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+#endif

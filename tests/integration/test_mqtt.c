@@ -1,0 +1,476 @@
+/*
+ * test_mqtt.c - metrologd publishing over MQTT, end to end: a real
+ * mosquitto (started by the harness, with persistence so that the test's
+ * subscriber keeps its session across a broker restart), the simulator,
+ * metrologd and a real SQLite file. The subscriber is mosquitto_sub (QoS 1,
+ * clean session off, a stable client id) writing "topic payload" lines to a
+ * file, which the test reads back and compares with the database:
+ *
+ *   every_reading_published  every seq the outbox ever assigned arrives;
+ *                            the readings messages carry exactly the
+ *                            committed readings, values and timestamps
+ *   broker_outage            broker stopped and restarted during polling:
+ *                            no seq missing, late ones marked historical
+ *   sigkill_broker_down      metrologd SIGKILLed while the broker is down,
+ *                            restarted with the broker back: none missing
+ *   will_on_sigkill          the retained gateway status is "online", then
+ *                            "offline" by the Last Will after SIGKILL
+ *
+ * Threading: one thread; everything else is a process.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gwtest.h"
+
+#define SITE    "test-lab"
+#define PREFIX  "mt"
+#define MAX_SEQ 200000
+
+struct rig {
+	struct h_broker broker;
+	struct h_sim sim;
+	struct gw gw;
+	char dir[H_PATH_MAX];
+	char sub_out[H_PATH_MAX];
+	pid_t sub;
+	int nsub;
+};
+
+static int teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+/* A mosquitto_sub on everything under PREFIX, QoS 1, persistent session;
+ * waits until its subscription is in place (a probe comes back). */
+static void sub_start(struct rig *r)
+{
+	char port[16], id[32], probe[64], text[1 << 16];
+	const char *argv[] = {"mosquitto_sub",
+	                      "-h",
+	                      "127.0.0.1",
+	                      "-p",
+	                      port,
+	                      "-t",
+	                      PREFIX "/#",
+	                      "-q",
+	                      "1",
+	                      "-c",
+	                      "-i",
+	                      id,
+	                      "-v",
+	                      NULL};
+
+	snprintf(port, sizeof(port), "%d", r->broker.port);
+	snprintf(id, sizeof(id), "test-sub-%d", r->nsub++);
+	r->sub = h_spawn(argv, r->sub_out, false);
+	assert_true(r->sub > 0);
+	snprintf(probe, sizeof(probe), "probe-%d", r->nsub);
+	for (int i = 0; i < 100; i++) {
+		const char *pub[] = {"mosquitto_pub",
+		                     "-h",
+		                     "127.0.0.1",
+		                     "-p",
+		                     port,
+		                     "-q",
+		                     "1",
+		                     "-t",
+		                     PREFIX "/probe",
+		                     "-m",
+		                     probe,
+		                     NULL};
+		assert_int_equal(h_run(pub, NULL, false, 5000), 0);
+		sleep_ms(100);
+		if (h_read_file(r->sub_out, text, sizeof(text)) > 0 &&
+		    strstr(text, probe) != NULL)
+			return;
+	}
+	fail_msg("the subscriber never received its probe");
+}
+
+static void rig_start(struct rig *r, int historical_s)
+{
+	char broker_conf[H_PATH_MAX + 128], bus[256], insts[2048], *p;
+	char extra[512], pdir[H_PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+	/* mosquitto started as root writes as user mosquitto: a directory
+	 * anyone may write, inside the test's own (which must be searchable) */
+	assert_int_equal(chmod(r->dir, 0711), 0);
+	h_path(pdir, r->dir, "persist");
+	assert_int_equal(mkdir(pdir, 0777), 0);
+	assert_int_equal(chmod(pdir, 0777), 0);
+	snprintf(broker_conf, sizeof(broker_conf),
+	         "persistence true\npersistence_location %s/\n", pdir);
+	assert_int_equal(h_broker_start(&r->broker, r->dir, broker_conf), 0);
+	assert_int_equal(
+	        h_sim_start(&r->sim, r->dir, true, false,
+	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
+	        0);
+	h_path(r->sub_out, r->dir, "sub.out");
+	sub_start(r);
+	gw_init(&r->gw, r->dir);
+	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
+	instrument(insts, sizeof(insts), "TB-01", "bench", 1, 100, 3);
+	p = insts + strlen(insts);
+	*p++ = ',';
+	instrument(p, sizeof(insts) - (size_t)(p - insts), "TB-02", "bench", 2,
+	           100, 2);
+	snprintf(extra, sizeof(extra),
+	         "storage = { batch_ms = 50; };\n"
+	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
+	         "keepalive_s = 5; historical_s = %d; };",
+	         r->broker.port, historical_s);
+	gw_config(&r->gw, bus, insts, extra);
+}
+
+static long long readings_in_db(struct rig *r)
+{
+	if (access(r->gw.db, F_OK) != 0)
+		return 0; /* metrologd has not created it yet */
+	return db_try_int(r->gw.db, "SELECT count(*) FROM readings");
+}
+
+/* Wait until the database holds at least n readings. */
+static void wait_readings(struct rig *r, long long n)
+{
+	for (int i = 0; i < 600; i++) {
+		if (readings_in_db(r) >= n)
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("the database never held %lld readings", n);
+}
+
+/* What the subscriber received. */
+struct got {
+	unsigned char *seen; /* [seq]: times received */
+	long long max_seq, messages, duplicates, historical;
+	long long channels; /* over readings messages, first copies */
+	long long values_checked;
+};
+
+/* "...\"key\":<integer>" in s, or -1. */
+static long long json_int(const char *s, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(s, pat);
+	return p != NULL ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* The payload's "ts" as UTC microseconds. */
+static long long json_ts_us(const char *s)
+{
+	const char *p = strstr(s, "\"ts\":\"");
+	struct tm tm;
+	long us = 0;
+
+	assert_non_null(p);
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(sscanf(p + 6, "%d-%d-%dT%d:%d:%d.%6ldZ", &tm.tm_year,
+	                        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	                        &tm.tm_min, &tm.tm_sec, &us),
+	                 7);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (long long)timegm(&tm) * 1000000 + us;
+}
+
+/* The value of channel ch of instrument id at ts in the database. */
+static double db_value(struct rig *r, const char *id, const char *ch,
+                       long long ts)
+{
+	char sql[512];
+	sqlite3 *db = db_open(r->gw.db);
+	sqlite3_stmt *st = NULL;
+	double v = -1e300;
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT value FROM readings r JOIN channels c ON c.id = "
+	         "r.channel JOIN instruments i ON i.id = c.instrument_id "
+	         "WHERE i.name = '%s' AND c.name = '%s' AND r.ts = %lld",
+	         id, ch, ts);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Check the values of a readings message against the database. */
+static void check_values(struct rig *r, const char *topic, const char *pl,
+                         struct got *g)
+{
+	char id[64], key[32];
+	long long ts = json_ts_us(pl);
+
+	assert_int_equal(sscanf(topic, PREFIX "/" SITE "/%63[^/]/readings", id),
+	                 1);
+	for (int c = 0; c < 3; c++) {
+		snprintf(key, sizeof(key), "\"c%d\":{\"value\":", c);
+		const char *p = strstr(pl, key);
+		if (p == NULL)
+			continue;
+		if (strncmp(p + strlen(key), "null", 4) == 0)
+			continue;
+		double want = strtod(p + strlen(key), NULL);
+		snprintf(key, sizeof(key), "c%d", c);
+		assert_true(db_value(r, id, key, ts) == want);
+		g->values_checked++;
+	}
+}
+
+/* Read the subscriber's file: seqs, duplicates, channels of readings. */
+static void got_read(struct rig *r, struct got *g, bool values)
+{
+	FILE *f = fopen(r->sub_out, "r");
+	char *line = NULL;
+	size_t cap = 0;
+
+	free(g->seen);
+	memset(g, 0, sizeof(*g));
+	g->seen = calloc(MAX_SEQ + 1, 1);
+	assert_non_null(g->seen);
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		char *sp = strchr(line, ' ');
+		if (sp == NULL)
+			continue;
+		*sp = '\0';
+		const char *topic = line, *pl = sp + 1;
+		long long seq = json_int(pl, "seq");
+		if (seq <= 0 || strstr(topic, "/gateway/") != NULL)
+			continue;
+		assert_true(seq <= MAX_SEQ);
+		g->messages++;
+		if (strstr(pl, "\"historical\":true") != NULL)
+			g->historical++;
+		if (g->seen[seq]++ > 0) {
+			g->duplicates++;
+			continue;
+		}
+		if (seq > g->max_seq)
+			g->max_seq = seq;
+		size_t tl = strlen(topic);
+		if (tl > 9 && strcmp(topic + tl - 9, "/readings") == 0) {
+			for (const char *q = pl;
+			     (q = strstr(q, "\"quality\":")) != NULL; q++)
+				g->channels++;
+			if (values && g->values_checked < 60)
+				check_values(r, topic, pl, g);
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+/* metrologd is stopped: wait until every seq the outbox assigned has
+ * arrived, then check the readings against the database. */
+static void check_all_received(struct rig *r, struct got *g, bool values)
+{
+	long long last = db_int(r->gw.db, "SELECT seq FROM sqlite_sequence "
+	                                  "WHERE name = 'outbox'");
+	long long missing = 0;
+
+	assert_true(last > 0);
+	assert_int_equal(db_int(r->gw.db, "SELECT count(*) FROM outbox"), 0);
+	for (int i = 0; i < 100; i++) {
+		got_read(r, g, false);
+		if (g->max_seq >= last)
+			break;
+		sleep_ms(100);
+	}
+	got_read(r, g, values);
+	for (long long s = 1; s <= last; s++)
+		if (!g->seen[s]) {
+			if (missing++ < 10)
+				print_error("seq %lld missing\n", s);
+		}
+	print_message("%lld seqs, %lld messages, %lld duplicates, %lld "
+	              "historical, %lld readings\n",
+	              last, g->messages, g->duplicates, g->historical,
+	              g->channels);
+	assert_int_equal(missing, 0);
+	assert_int_equal(g->max_seq, last);
+	assert_int_equal(g->channels, readings_in_db(r));
+}
+
+static void rig_finish(struct rig *r, struct got *g)
+{
+	free(g->seen);
+	g->seen = NULL;
+	h_stop(r->sub, SIGTERM, 5000);
+	assert_int_equal(h_sim_stop(&r->sim), 0);
+	assert_int_equal(h_broker_stop(&r->broker), 0);
+}
+
+static void every_reading_published(void **state)
+{
+	struct rig r;
+	struct got g = {0};
+	char text[4096];
+
+	(void)state;
+	rig_start(&r, 3600);
+	gw_start(&r.gw);
+	wait_readings(&r, 200);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r, &g, true);
+	assert_true(g.values_checked >= 60);
+	assert_int_equal(g.historical, 0);
+	/* events and retained statuses are there too, and the gateway said
+	 * online then offline */
+	assert_true(h_read_file(r.sub_out, text, sizeof(text)) > 0);
+	got_read(&r, &g, false);
+	FILE *f = fopen(r.sub_out, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	bool event = false, status = false, gw_online = false,
+	     gw_offline = false;
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		event |= strstr(line, PREFIX "/" SITE "/TB-01/events {") &&
+		         strstr(line, "\"event\":\"online\"");
+		status |= strstr(line, PREFIX "/" SITE "/TB-02/status {") &&
+		          strstr(line, "\"state\":\"online\"");
+		gw_online |=
+		        strstr(line, PREFIX "/" SITE "/gateway/status {") &&
+		        strstr(line, "\"state\":\"online\"");
+		gw_offline |=
+		        strstr(line, PREFIX "/" SITE "/gateway/status {") &&
+		        strstr(line, "\"state\":\"offline\"") &&
+		        strstr(line, "\"reason\":\"stopped\"");
+	}
+	free(line);
+	fclose(f);
+	assert_true(event);
+	assert_true(status);
+	assert_true(gw_online);
+	assert_true(gw_offline);
+	rig_finish(&r, &g);
+}
+
+static void broker_outage(void **state)
+{
+	struct rig r;
+	struct got g = {0};
+	long long n;
+
+	(void)state;
+	rig_start(&r, 1);
+	gw_start(&r.gw);
+	wait_readings(&r, 50);
+	assert_int_equal(h_broker_stop(&r.broker), 0);
+	n = readings_in_db(&r);
+	wait_readings(&r, n + 100); /* polling goes on: about 2 s */
+	assert_int_equal(h_broker_restart(&r.broker), 0);
+	n = readings_in_db(&r);
+	wait_readings(&r, n + 100);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r, &g, true);
+	assert_true(g.historical > 0); /* sent late, and says so */
+	rig_finish(&r, &g);
+}
+
+static void sigkill_broker_down(void **state)
+{
+	struct rig r;
+	struct got g = {0};
+	long long n;
+
+	(void)state;
+	rig_start(&r, 1);
+	gw_start(&r.gw);
+	wait_readings(&r, 50);
+	assert_int_equal(h_broker_stop(&r.broker), 0);
+	n = readings_in_db(&r);
+	wait_readings(&r, n + 100);
+	h_stop(r.gw.pid, SIGKILL, 5000);
+	assert_true(db_int(r.gw.db, "SELECT count(*) FROM outbox") > 0);
+	assert_int_equal(h_broker_restart(&r.broker), 0);
+	gw_start(&r.gw);
+	n = readings_in_db(&r);
+	wait_readings(&r, n + 100);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r, &g, false);
+	assert_true(g.historical > 0);
+	rig_finish(&r, &g);
+}
+
+/* The retained gateway status, as a fresh subscriber reads it; "" when
+ * there is none within 2 s. */
+static void retained_status(struct rig *r, char *out, size_t size)
+{
+	char port[16], log[H_PATH_MAX];
+	const char *argv[] = {"mosquitto_sub",
+	                      "-h",
+	                      "127.0.0.1",
+	                      "-p",
+	                      port,
+	                      "-t",
+	                      PREFIX "/" SITE "/gateway/status",
+	                      "-C",
+	                      "1",
+	                      "-W",
+	                      "2",
+	                      NULL};
+
+	snprintf(port, sizeof(port), "%d", r->broker.port);
+	h_path(log, r->dir, "retained.out");
+	unlink(log);
+	h_run(argv, log, false, 10000);
+	out[0] = '\0';
+	if (h_read_file(log, out, size) < 0)
+		out[0] = '\0';
+}
+
+static void will_on_sigkill(void **state)
+{
+	struct rig r;
+	struct got g = {0};
+	char text[1024];
+	int i;
+
+	(void)state;
+	rig_start(&r, 3600);
+	gw_start(&r.gw);
+	for (i = 0; i < 300; i++) {
+		retained_status(&r, text, sizeof(text));
+		if (strstr(text, "\"state\":\"online\"") != NULL)
+			break;
+		sleep_ms(100);
+	}
+	assert_true(i < 300);
+	h_stop(r.gw.pid, SIGKILL, 5000);
+	for (i = 0; i < 100; i++) {
+		retained_status(&r, text, sizeof(text));
+		if (strstr(text, "\"state\":\"offline\"") != NULL)
+			break;
+		sleep_ms(100);
+	}
+	if (i == 100)
+		fail_msg("retained gateway status after SIGKILL: %s", text);
+	assert_non_null(strstr(text, "\"reason\":\"lost\""));
+	rig_finish(&r, &g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_teardown(every_reading_published, teardown),
+	        cmocka_unit_test_teardown(broker_outage, teardown),
+	        cmocka_unit_test_teardown(sigkill_broker_down, teardown),
+	        cmocka_unit_test_teardown(will_on_sigkill, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
