@@ -15,6 +15,12 @@
  * the outbox holds and deletes what the broker acknowledged. Paho's own
  * threads only record events for that step.
  *
+ * The ingest thread also owns the tolerance monitor (monitor.c): each
+ * sample taken from the queue goes through it, and the tolerance state
+ * changes it reports are appended to the same batch, so a change is
+ * committed in the transaction of the reading that caused it. The batch
+ * has room for monitor_room() of them per sample.
+ *
  * Nothing is lost on purpose: on stop and on reload the pollers are stopped
  * first, then the queue is drained and committed, and only then does the
  * process exit or switch to the new configuration. A batch that fails to
@@ -33,6 +39,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "monitor.h"
 #include "poller.h"
 #include "publish.h"
 #include "queue.h"
@@ -59,7 +66,9 @@ struct daemon {
 	uint64_t outbox_dropped; /* last logged */
 	struct queue *queue;
 	struct poller **pollers;
-	struct sample *batch;
+	struct monitor *mon;
+	struct sample *batch; /* batch_cap samples */
+	size_t batch_cap;     /* batch_max * (1 + monitor_room()) */
 	size_t nbatch;
 	int64_t batch_since;  /* monotonic us of the batch's first sample */
 	int retry_ms;         /* current commit retry back-off, 0 when fine */
@@ -68,6 +77,7 @@ struct daemon {
 	bool retention_pending;
 	/* counters over the whole run */
 	uint64_t committed_readings, committed_events, commit_failures;
+	uint64_t committed_states; /* tolerance state changes and signals */
 	struct poller_stats polled; /* of pollers already stopped */
 };
 
@@ -157,6 +167,7 @@ static void log_stats(struct daemon *d)
 	log_info("stats {\"polls\":%llu,\"transactions\":%llu,"
 	         "\"failed_transactions\":%llu,\"readings_polled\":%llu,"
 	         "\"readings_committed\":%llu,\"events_committed\":%llu,"
+	         "\"tolerance_events\":%llu,"
 	         "\"queue_dropped\":%llu,\"queue_blocked\":%llu,"
 	         "\"queue_high_water\":%zu,"
 	         "\"commit_failures\":%llu,\"late_polls\":%llu,"
@@ -168,6 +179,7 @@ static void log_stats(struct daemon *d)
 	         (unsigned long long)sum.readings,
 	         (unsigned long long)d->committed_readings,
 	         (unsigned long long)d->committed_events,
+	         (unsigned long long)d->committed_states,
 	         (unsigned long long)qs.dropped,
 	         (unsigned long long)qs.blocked, qs.high_water,
 	         (unsigned long long)d->commit_failures,
@@ -248,6 +260,8 @@ static int commit(struct daemon *d)
 	for (size_t i = 0; i < d->nbatch; i++) {
 		if (d->batch[i].kind == SAMPLE_READING)
 			d->committed_readings++;
+		else if (d->batch[i].kind == SAMPLE_STATE)
+			d->committed_states++;
 		else
 			d->committed_events++;
 	}
@@ -255,6 +269,20 @@ static int commit(struct daemon *d)
 	d->nbatch = 0;
 	publish_step(d); /* after COMMIT only */
 	return 0;
+}
+
+/* Pop up to max samples into the batch, waiting up to wait_ms, and run
+ * them through the monitor, which appends its state changes. */
+static size_t take(struct daemon *d, size_t max, int wait_ms)
+{
+	size_t first = d->nbatch;
+	size_t n = queue_pop(d->queue, d->batch + first, max, wait_ms);
+
+	d->nbatch += n;
+	for (size_t i = first; i < first + n; i++)
+		d->nbatch += monitor_sample(d->mon, &d->batch[i],
+		                            d->batch + d->nbatch);
+	return n;
 }
 
 /* Take what the queue has and commit when the batch is full or old
@@ -271,18 +299,17 @@ static void ingest_step(struct daemon *d, int wait_ms)
 		return;
 	}
 	if (d->nbatch == 0) {
-		d->nbatch = queue_pop(d->queue, d->batch, max, wait_ms);
+		take(d, max, wait_ms);
 		d->batch_since = mono_us();
 	} else if (d->nbatch < max) {
 		int64_t due = d->batch_since + (int64_t)d->cfg->batch_ms * 1000;
 		if (due > now)
 			sleep_us(due - now < BATCH_STEP_US ? due - now
 			                                   : BATCH_STEP_US);
-		d->nbatch += queue_pop(d->queue, d->batch + d->nbatch,
-		                       max - d->nbatch, 0);
+		take(d, max - d->nbatch, 0);
 	}
 	now = mono_us();
-	if (d->nbatch == max ||
+	if (d->nbatch >= max ||
 	    (d->nbatch > 0 &&
 	     now >= d->batch_since + (int64_t)d->cfg->batch_ms * 1000))
 		commit(d);
@@ -323,8 +350,7 @@ static size_t drain(struct daemon *d)
 
 	for (;;) {
 		if (d->nbatch < max)
-			d->nbatch += queue_pop(d->queue, d->batch + d->nbatch,
-			                       max - d->nbatch, 0);
+			take(d, max - d->nbatch, 0);
 		if (d->nbatch == 0)
 			return 0;
 		if (d->retry_ms == 0 || mono_us() >= d->next_retry)
@@ -370,16 +396,19 @@ static void reload(struct daemon *d)
 	/* The queue is sized by the old config: a new size needs a restart. */
 	if (next->queue_size != d->cfg->queue_size)
 		log_warnx("queue_size changes at the next restart");
-	if (next->batch_max > d->cfg->batch_max) {
-		struct sample *b = realloc(d->batch, (size_t)next->batch_max *
-		                                             sizeof(*b));
-		if (b == NULL)
-			fatalx("out of memory");
-		d->batch = b;
-	}
 	/* the publisher reads the old config: a new one for the new */
 	publisher_stop(d->pub, d->store, 0);
 	d->pub = NULL;
+	if (monitor_rebuild(d->mon, next) == -1)
+		fatalx("out of memory");
+	size_t cap = (size_t)next->batch_max * (1 + monitor_room(d->mon));
+	if (cap > d->batch_cap) {
+		struct sample *b = realloc(d->batch, cap * sizeof(*b));
+		if (b == NULL)
+			fatalx("out of memory");
+		d->batch = b;
+		d->batch_cap = cap;
+	}
 	config_free(d->cfg);
 	d->cfg = next;
 	publisher_start(d);
@@ -421,7 +450,11 @@ static int run(struct daemon *d)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	d->batch = calloc((size_t)d->cfg->batch_max, sizeof(*d->batch));
+	d->mon = monitor_new(d->cfg);
+	if (d->mon == NULL)
+		fatalx("out of memory");
+	d->batch_cap = (size_t)d->cfg->batch_max * (1 + monitor_room(d->mon));
+	d->batch = calloc(d->batch_cap, sizeof(*d->batch));
 	d->queue = queue_new((size_t)d->cfg->queue_size, d->cfg->queue_full);
 	if (d->batch == NULL || d->queue == NULL)
 		fatalx("out of memory");
@@ -536,6 +569,7 @@ int main(int argc, char **argv)
 	int rc = run(&d);
 	store_close(d.store);
 	queue_free(d.queue);
+	monitor_free(d.mon);
 	free(d.batch);
 	config_free(d.cfg);
 	return rc;

@@ -15,7 +15,7 @@ pkgs=(build-essential cmake pkg-config
       bsdextrautils)
 case "$profile" in
 demo) ;;
-test) pkgs+=(clang libclang-rt-14-dev valgrind
+test) pkgs+=(clang libclang-rt-14-dev valgrind openssl
              gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
              qemu-system-arm) ;;
 *) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;

@@ -171,6 +171,8 @@ struct key {
 	int nshown;                 /* choices named in messages; 0: all */
 	const char *hint;           /* K_STRING: what the string holds */
 	enum scope scope;           /* bus keys only */
+	bool refused;               /* known only to be refused with a
+	                               better message; never "allowed" */
 };
 
 /* What check_group() found for one key. */
@@ -216,7 +218,8 @@ static const char *const outbox_full_names[] = {"drop_oldest", NULL};
 
 enum {
 	M_HOST, M_PORT, M_PREFIX, M_CLIENT_ID, M_QOS, M_KEEPALIVE, M_INFLIGHT,
-	M_OUTBOX_MAX, M_OUTBOX_FULL, M_HISTORICAL, M_N
+	M_OUTBOX_MAX, M_OUTBOX_FULL, M_HISTORICAL, M_TLS, M_USERNAME,
+	M_PASSWORD_FILE, M_PASSWORD, M_N
 };
 static const struct key mqtt_keys[M_N] = {
 	[M_HOST] = {.name = "host", .type = K_STRING, .sdef = "127.0.0.1",
@@ -239,6 +242,25 @@ static const struct key mqtt_keys[M_N] = {
 	                   .sdef = "drop_oldest", .choices = outbox_full_names},
 	[M_HISTORICAL] = {.name = "historical_s", .type = K_INT, .min = 1,
 	                  .max = 86400, .def = 10, .unit = "seconds"},
+	[M_TLS] = {.name = "tls", .type = K_GROUP},
+	[M_USERNAME] = {.name = "username", .type = K_STRING,
+	                .hint = "an MQTT user name"},
+	[M_PASSWORD_FILE] = {.name = "password_file", .type = K_STRING,
+	                     .hint = "a file path"},
+	/* known only to be refused, pointing to password_file */
+	[M_PASSWORD] = {.name = "password", .type = K_STRING,
+	                .refused = true},
+};
+
+enum { L_CA_FILE, L_CERT_FILE, L_KEY_FILE, L_VERIFY, L_N };
+static const struct key tls_keys[L_N] = {
+	[L_CA_FILE] = {.name = "ca_file", .type = K_STRING,
+	               .hint = "a file path"},
+	[L_CERT_FILE] = {.name = "cert_file", .type = K_STRING,
+	                 .hint = "a file path"},
+	[L_KEY_FILE] = {.name = "key_file", .type = K_STRING,
+	                .hint = "a file path"},
+	[L_VERIFY] = {.name = "verify", .type = K_BOOL, .def = true},
 };
 
 static const char *const bus_type_names[] = {"tcp", "rtu", NULL};
@@ -349,6 +371,7 @@ enum {
 	C_SCALE,
 	C_OFFSET,
 	C_UNIT,
+	C_TOLERANCE,
 	C_N
 };
 static const struct key channel_keys[C_N] = {
@@ -369,6 +392,55 @@ static const struct key channel_keys[C_N] = {
 	[C_OFFSET] = {.name = "offset", .type = K_FLOAT, .fdef = 0.0},
 	[C_UNIT] = {.name = "unit", .type = K_STRING, .sdef = "",
 	            .hint = "an engineering unit"},
+	[C_TOLERANCE] = {.name = "tolerance", .type = K_GROUP},
+};
+
+static const char *const rule_names[] = {"simple", "guarded", NULL};
+
+/* A channel's tolerance group; which form is which: load_tolerance(). */
+enum {
+	TL_REFERENCE, TL_LIMIT, TL_PCT_READING, TL_DIGITS, TL_RESOLUTION,
+	TL_PCT_SPAN, TL_SPAN, TL_PPM_READING, TL_PPM_RANGE, TL_RANGE,
+	TL_LOWER, TL_UPPER, TL_U, TL_K, TL_RULE, TL_GUARD_FACTOR, TL_WARNING,
+	TL_HYSTERESIS, TL_CONSECUTIVE, TL_EWMA_LAMBDA, TL_EWMA_L, TL_CUSUM_K,
+	TL_CUSUM_H, TL_BASELINE, TL_BASELINE_SIGMA, TL_REF_CHANNEL, TL_N
+};
+static const struct key tolerance_keys[TL_N] = {
+	[TL_REFERENCE] = {.name = "reference", .type = K_FLOAT},
+	[TL_LIMIT] = {.name = "limit", .type = K_FLOAT},
+	[TL_PCT_READING] = {.name = "percent_of_reading", .type = K_FLOAT},
+	[TL_DIGITS] = {.name = "digits", .type = K_FLOAT},
+	[TL_RESOLUTION] = {.name = "resolution", .type = K_FLOAT},
+	[TL_PCT_SPAN] = {.name = "percent_of_span", .type = K_FLOAT},
+	[TL_SPAN] = {.name = "span", .type = K_FLOAT},
+	[TL_PPM_READING] = {.name = "ppm_of_reading", .type = K_FLOAT},
+	[TL_PPM_RANGE] = {.name = "ppm_of_range", .type = K_FLOAT},
+	[TL_RANGE] = {.name = "range", .type = K_FLOAT},
+	[TL_LOWER] = {.name = "lower", .type = K_FLOAT},
+	[TL_UPPER] = {.name = "upper", .type = K_FLOAT},
+	[TL_U] = {.name = "U", .type = K_FLOAT, .fdef = 0.0},
+	[TL_K] = {.name = "k", .type = K_FLOAT, .fdef = 2.0},
+	[TL_RULE] = {.name = "rule", .type = K_STRING, .sdef = "simple",
+	             .choices = rule_names},
+	[TL_GUARD_FACTOR] = {.name = "guard_factor", .type = K_FLOAT,
+	                     .fdef = 1.0},
+	[TL_WARNING] = {.name = "warning", .type = K_FLOAT,
+	                .fdef = DRIFT_WARN_FRACTION},
+	[TL_HYSTERESIS] = {.name = "hysteresis", .type = K_FLOAT,
+	                   .fdef = DRIFT_HYSTERESIS},
+	[TL_CONSECUTIVE] = {.name = "consecutive", .type = K_INT, .min = 1,
+	                    .max = 1000, .def = DRIFT_CONSECUTIVE,
+	                    .unit = "readings"},
+	[TL_EWMA_LAMBDA] = {.name = "ewma_lambda", .type = K_FLOAT},
+	[TL_EWMA_L] = {.name = "ewma_L", .type = K_FLOAT, .fdef = 3.0},
+	[TL_CUSUM_K] = {.name = "cusum_k", .type = K_FLOAT, .fdef = 0.5},
+	[TL_CUSUM_H] = {.name = "cusum_h", .type = K_FLOAT},
+	[TL_BASELINE] = {.name = "baseline", .type = K_INT, .min = 2,
+	                 .max = 1000000, .def = 30, .unit = "readings"},
+	[TL_BASELINE_SIGMA] = {.name = "baseline_sigma", .type = K_FLOAT},
+	[TL_REF_CHANNEL] = {.name = "reference_channel", .type = K_STRING,
+	                    .hint = "the name of a channel of the same "
+	                            "instrument"},
 };
 /* clang-format on */
 
@@ -527,7 +599,7 @@ static void unknown_key(struct ctx *x, const config_setting_t *m,
 	char allowed[512] = "";
 
 	for (size_t i = 0; i < n; i++) {
-		if (!in_scope(&keys[i], scope))
+		if (!in_scope(&keys[i], scope) || keys[i].refused)
 			continue;
 		size_t d = distance(name, keys[i].name);
 		if (d < best_d) {
@@ -805,6 +877,89 @@ static bool valid_prefix(const char *s)
 	return true;
 }
 
+/* A file named by a key (present and a string): it must be a regular
+ * file we can read now. Returns a copy of its path, or NULL (reported). */
+static char *readable_file(struct ctx *x, const struct val *v,
+                           const char *label, const char *what)
+{
+	struct stat st;
+	FILE *f;
+
+	if (!v->ok || v->s == NULL)
+		return NULL;
+	if (v->str[0] == '\0') {
+		err_at(x, v->s, label, "%s must not be empty", what);
+		return NULL;
+	}
+	if (stat(v->str, &st) != 0) {
+		err_at(x, v->s, label, "%s \"%s\" cannot be read: %s", what,
+		       v->str, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_at(x, v->s, label, "%s \"%s\" is not a regular file", what,
+		       v->str);
+		return NULL;
+	}
+	/* regular, so opening it cannot block */
+	if ((f = fopen(v->str, "r")) == NULL) {
+		err_at(x, v->s, label, "%s \"%s\" cannot be read: %s", what,
+		       v->str, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	return dup(x, v->str);
+}
+
+/* The optional tls group of mqtt: present, the connection is TLS. */
+static void load_tls(struct ctx *x, const struct val *tv, struct cfg_mqtt *m)
+{
+	struct val v[L_N];
+	const char *label = "mqtt.tls";
+
+	if (!tv->ok || tv->s == NULL)
+		return; /* absent: plain TCP; not a group: reported */
+	check_group(x, tv->s, tls_keys, L_N, label, SCOPE_ANY, v);
+	m->tls = true;
+	m->tls_verify = v[L_VERIFY].i != 0;
+	m->ca_file = readable_file(x, &v[L_CA_FILE], label, "ca_file");
+	m->cert_file = readable_file(x, &v[L_CERT_FILE], label, "cert_file");
+	m->key_file = readable_file(x, &v[L_KEY_FILE], label, "key_file");
+	if (v[L_CERT_FILE].ok && v[L_KEY_FILE].ok &&
+	    (v[L_CERT_FILE].s == NULL) != (v[L_KEY_FILE].s == NULL))
+		err_at(x,
+		       v[L_CERT_FILE].s != NULL ? v[L_CERT_FILE].s
+		                                : v[L_KEY_FILE].s,
+		       label,
+		       "a client certificate needs both cert_file and "
+		       "key_file");
+}
+
+/* username, password_file; a password in clear is refused. */
+static void load_credentials(struct ctx *x, const struct val *v,
+                             struct cfg_mqtt *m)
+{
+	if (v[M_PASSWORD].s != NULL)
+		err_at(x, v[M_PASSWORD].s, "mqtt",
+		       "password is not accepted in the configuration: put "
+		       "it in a file readable only by metrologd and name "
+		       "that file with password_file");
+	if (v[M_USERNAME].ok && v[M_USERNAME].s != NULL) {
+		if (v[M_USERNAME].str[0] == '\0')
+			err_at(x, v[M_USERNAME].s, "mqtt",
+			       "username must not be empty");
+		else
+			m->username = dup(x, v[M_USERNAME].str);
+	}
+	m->password_file =
+	        readable_file(x, &v[M_PASSWORD_FILE], "mqtt", "password_file");
+	if (v[M_PASSWORD_FILE].ok && v[M_PASSWORD_FILE].s != NULL &&
+	    v[M_USERNAME].ok && v[M_USERNAME].s == NULL)
+		err_at(x, v[M_PASSWORD_FILE].s, "mqtt",
+		       "password_file needs username (MQTT 3.1.1 sends a "
+		       "password only with a user name)");
+}
+
 static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 {
 	struct val v[M_N];
@@ -847,6 +1002,8 @@ static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 		m->client_id =
 		        name_value(x, &v[M_CLIENT_ID], "mqtt", "client_id");
 	}
+	load_tls(x, &v[M_TLS], m);
+	load_credentials(x, v, m);
 }
 
 /* ---- Buses --------------------------------------------------------- */
@@ -1052,6 +1209,278 @@ static bool channel_location(struct ctx *x, const config_setting_t *g,
 	return true;
 }
 
+/* ---- Tolerance ----------------------------------------------------- */
+
+/* Resolve each reference_channel of the instrument's tolerances to the
+ * global index of a channel of the same instrument, not the channel
+ * itself. */
+static void check_reference_channels(struct ctx *x, struct cfg_instrument *in,
+                                     const config_setting_t *list,
+                                     const char *label)
+{
+	for (int i = 0; i < in->nchannels; i++) {
+		struct cfg_tolerance *t = in->channels[i].tolerance;
+		const struct cfg_channel *ref = NULL;
+		if (t == NULL || t->ref_name == NULL)
+			continue;
+		for (int j = 0; j < in->nchannels && ref == NULL; j++)
+			if (in->channels[j].name != NULL &&
+			    strcmp(in->channels[j].name, t->ref_name) == 0)
+				ref = &in->channels[j];
+		if (ref == NULL || ref == &in->channels[i]) {
+			/* the setting, for its line: tolerance exists here */
+			const config_setting_t *tg = config_setting_get_member(
+			        config_setting_get_elem(list, (unsigned)i),
+			        "tolerance");
+			char tl[320];
+			snprintf(tl, sizeof(tl), "%s channel \"%s\" tolerance",
+			         label,
+			         in->channels[i].name ? in->channels[i].name
+			                              : "?");
+			err_at(x, config_setting_get_member(tg,
+			                                    "reference_channel"),
+			       tl, "reference_channel \"%s\" %s", t->ref_name,
+			       ref == NULL ? "is not a channel of this instrument"
+			                   : "is the channel itself");
+			continue;
+		}
+		t->ref_channel = ref->index;
+	}
+}
+
+/* Key i of a tolerance group, present and a number (not NaN/inf). */
+static bool tol_has(const struct val *v, int i)
+{
+	return v[i].s != NULL && v[i].ok;
+}
+
+/* Report key i when present and not finite, or below min (strictly when
+ * open). Returns true when it is fine or absent. */
+static bool tol_check(struct ctx *x, const struct val *v, int i,
+                      const char *label, double min, bool open)
+{
+	if (!tol_has(v, i))
+		return true;
+	if (isfinite(v[i].f) && (open ? v[i].f > min : v[i].f >= min))
+		return true;
+	err_at(x, v[i].s, label, "%s must be a finite number %s %g, got %g",
+	       tolerance_keys[i].name, open ? ">" : ">=", min, v[i].f);
+	return false;
+}
+
+/* A key that belongs to another form or chart than the one chosen. */
+static void tol_only_with(struct ctx *x, const struct val *v, int i,
+                          int with, const char *label)
+{
+	if (v[i].s != NULL && v[with].s == NULL)
+		err_at(x, v[i].s, label, "%s applies with %s only",
+		       tolerance_keys[i].name, tolerance_keys[with].name);
+}
+
+/*
+ * The tolerance group g of a channel (label ends with the channel). One
+ * form among limit; percent_of_reading (+ digits and resolution);
+ * percent_of_span + span; ppm_of_reading and/or ppm_of_range (+ range);
+ * lower + upper. The limits are those of drift_tol_limits() at the
+ * reference value, checked with drift_channel_init(). Returns NULL after
+ * reporting what is wrong.
+ */
+static struct cfg_tolerance *load_tolerance(struct ctx *x,
+                                            const config_setting_t *g,
+                                            const char *chan_label)
+{
+	struct val v[TL_N];
+	char label[300];
+	struct cfg_tolerance t;
+	int forms = 0, errors = (int)x->nerrs;
+
+	snprintf(label, sizeof(label), "%s tolerance", chan_label);
+	check_group(x, g, tolerance_keys, TL_N, label, SCOPE_ANY, v);
+	memset(&t, 0, sizeof(t));
+	t.line = setting_line(g);
+	if (tol_has(v, TL_REFERENCE) && !isfinite(v[TL_REFERENCE].f))
+		err_at(x, v[TL_REFERENCE].s, label,
+		       "reference must be a finite number, got %g",
+		       v[TL_REFERENCE].f);
+	t.reference = v[TL_REFERENCE].f;
+	if (v[TL_REFERENCE].s == NULL && v[TL_REF_CHANNEL].s == NULL)
+		err_at(x, g, label,
+		       "missing required setting \"reference\": a number (or "
+		       "reference_channel, a channel of the same instrument)");
+	if (v[TL_REF_CHANNEL].s != NULL && v[TL_REF_CHANNEL].ok) {
+		t.ref_name = dup(x, v[TL_REF_CHANNEL].str);
+		t.by_channel = true;
+	}
+	static const int nonneg[] = {TL_LIMIT,        TL_PCT_READING,
+	                             TL_DIGITS,       TL_RESOLUTION,
+	                             TL_PCT_SPAN,     TL_SPAN,
+	                             TL_PPM_READING,  TL_PPM_RANGE,
+	                             TL_RANGE,        TL_U,
+	                             TL_GUARD_FACTOR, TL_HYSTERESIS,
+	                             TL_CUSUM_K};
+	for (size_t i = 0; i < sizeof(nonneg) / sizeof(nonneg[0]); i++)
+		tol_check(x, v, nonneg[i], label, 0, false);
+	tol_check(x, v, TL_K, label, 0, true);
+	tol_check(x, v, TL_WARNING, label, 0, true);
+	tol_check(x, v, TL_EWMA_LAMBDA, label, 0, true);
+	tol_check(x, v, TL_EWMA_L, label, 0, true);
+	tol_check(x, v, TL_CUSUM_H, label, 0, true);
+	tol_check(x, v, TL_BASELINE_SIGMA, label, 0, true);
+	tol_check(x, v, TL_LOWER, label, -INFINITY, true);
+	tol_check(x, v, TL_UPPER, label, -INFINITY, true);
+	if (tol_has(v, TL_WARNING) && v[TL_WARNING].f > 1)
+		err_at(x, v[TL_WARNING].s, label,
+		       "warning must be a fraction of the limit in (0, 1], "
+		       "got %g", v[TL_WARNING].f);
+	if (tol_has(v, TL_HYSTERESIS) && v[TL_HYSTERESIS].f >= 1)
+		err_at(x, v[TL_HYSTERESIS].s, label,
+		       "hysteresis must be a fraction of the limit in [0, 1), "
+		       "got %g", v[TL_HYSTERESIS].f);
+	if (tol_has(v, TL_EWMA_LAMBDA) && v[TL_EWMA_LAMBDA].f > 1)
+		err_at(x, v[TL_EWMA_LAMBDA].s, label,
+		       "ewma_lambda must be in (0, 1], got %g",
+		       v[TL_EWMA_LAMBDA].f);
+	tol_only_with(x, v, TL_DIGITS, TL_PCT_READING, label);
+	tol_only_with(x, v, TL_RESOLUTION, TL_DIGITS, label);
+	tol_only_with(x, v, TL_SPAN, TL_PCT_SPAN, label);
+	tol_only_with(x, v, TL_RANGE, TL_PPM_RANGE, label);
+	tol_only_with(x, v, TL_EWMA_L, TL_EWMA_LAMBDA, label);
+	tol_only_with(x, v, TL_CUSUM_K, TL_CUSUM_H, label);
+	tol_only_with(x, v, TL_BASELINE, TL_EWMA_LAMBDA, label);
+
+	/* the form */
+	forms += v[TL_LIMIT].s != NULL;
+	forms += v[TL_PCT_READING].s != NULL;
+	forms += v[TL_PCT_SPAN].s != NULL;
+	forms += v[TL_PPM_READING].s != NULL || v[TL_PPM_RANGE].s != NULL;
+	forms += v[TL_LOWER].s != NULL || v[TL_UPPER].s != NULL;
+	if (forms != 1) {
+		err_at(x, g, label,
+		       "%s: give one of limit; percent_of_reading (with "
+		       "digits and resolution); percent_of_span with span; "
+		       "ppm_of_reading and/or ppm_of_range (with range); "
+		       "lower and upper",
+		       forms == 0 ? "no tolerance form" : "more than one "
+		                                         "tolerance form");
+	} else if (v[TL_LIMIT].s != NULL) {
+		t.tol.form = DRIFT_TOL_ABS;
+		t.tol.abs = v[TL_LIMIT].f;
+	} else if (v[TL_PCT_READING].s != NULL) {
+		t.tol.form = v[TL_DIGITS].s != NULL ? DRIFT_TOL_PCT_DIGITS
+		                                    : DRIFT_TOL_PCT_READING;
+		t.tol.pct = v[TL_PCT_READING].f;
+		t.tol.digits = v[TL_DIGITS].f;
+		t.tol.resolution = v[TL_RESOLUTION].f;
+		if (v[TL_DIGITS].s != NULL && v[TL_RESOLUTION].s == NULL)
+			err_at(x, v[TL_DIGITS].s, label,
+			       "digits needs resolution (the value of one "
+			       "digit)");
+	} else if (v[TL_PCT_SPAN].s != NULL) {
+		t.tol.form = DRIFT_TOL_PCT_SPAN;
+		t.tol.pct = v[TL_PCT_SPAN].f;
+		t.tol.span = v[TL_SPAN].f;
+		if (v[TL_SPAN].s == NULL)
+			err_at(x, v[TL_PCT_SPAN].s, label,
+			       "percent_of_span needs span (the span or full "
+			       "scale)");
+	} else if (v[TL_LOWER].s != NULL || v[TL_UPPER].s != NULL) {
+		t.tol.form = DRIFT_TOL_ASYM;
+		t.tol.lower = v[TL_LOWER].f;
+		t.tol.upper = v[TL_UPPER].f;
+		if (v[TL_LOWER].s == NULL || v[TL_UPPER].s == NULL)
+			err_at(x, g, label, "lower and upper go together");
+		else if (t.tol.lower > t.tol.upper)
+			err_at(x, v[TL_LOWER].s, label,
+			       "lower (%g) must not be above upper (%g)",
+			       t.tol.lower, t.tol.upper);
+	} else {
+		t.tol.form = DRIFT_TOL_PPM;
+		t.tol.ppm_reading = v[TL_PPM_READING].f;
+		t.tol.ppm_range = v[TL_PPM_RANGE].f;
+		t.tol.range = v[TL_RANGE].f;
+		if (v[TL_PPM_RANGE].s != NULL && v[TL_RANGE].s == NULL)
+			err_at(x, v[TL_PPM_RANGE].s, label,
+			       "ppm_of_range needs range");
+	}
+
+	/* the rule, the charts */
+	t.U = v[TL_U].f;
+	t.k = v[TL_K].f;
+	t.rule = v[TL_RULE].ok && strcmp(v[TL_RULE].str, "guarded") == 0
+	                 ? TOL_RULE_GUARDED
+	                 : TOL_RULE_SIMPLE;
+	t.guard_factor = v[TL_GUARD_FACTOR].f;
+	if (t.rule == TOL_RULE_GUARDED && v[TL_U].s == NULL)
+		err_at(x, v[TL_RULE].s, label,
+		       "rule \"guarded\" needs U, the expanded uncertainty");
+	if (t.rule != TOL_RULE_GUARDED && v[TL_GUARD_FACTOR].s != NULL)
+		err_at(x, v[TL_GUARD_FACTOR].s, label,
+		       "guard_factor applies with rule \"guarded\" only");
+	t.guard = t.rule == TOL_RULE_GUARDED ? t.guard_factor * t.U : 0;
+	t.warning = v[TL_WARNING].f;
+	t.hysteresis = v[TL_HYSTERESIS].f;
+	t.consecutive = (int)v[TL_CONSECUTIVE].i;
+	t.ewma_lambda = v[TL_EWMA_LAMBDA].s != NULL ? v[TL_EWMA_LAMBDA].f : 0;
+	t.ewma_L = v[TL_EWMA_L].f;
+	t.cusum_h = v[TL_CUSUM_H].s != NULL ? v[TL_CUSUM_H].f : 0;
+	t.cusum_k = v[TL_CUSUM_K].f;
+	t.baseline = (int)v[TL_BASELINE].i;
+	t.baseline_sigma =
+	        v[TL_BASELINE_SIGMA].s != NULL ? v[TL_BASELINE_SIGMA].f : 0;
+	if (v[TL_BASELINE].s != NULL && v[TL_BASELINE_SIGMA].s != NULL)
+		err_at(x, v[TL_BASELINE_SIGMA].s, label,
+		       "baseline and baseline_sigma exclude each other "
+		       "(learn sigma, or give it)");
+	if (v[TL_BASELINE_SIGMA].s != NULL && v[TL_EWMA_LAMBDA].s == NULL &&
+	    v[TL_CUSUM_H].s == NULL)
+		err_at(x, v[TL_BASELINE_SIGMA].s, label,
+		       "baseline_sigma applies with ewma_lambda or cusum_h "
+		       "only");
+	if ((int)x->nerrs != errors) {
+		free(t.ref_name);
+		return NULL;
+	}
+
+	/* the limits at the reference value, and the state machine's view */
+	struct drift_channel dc;
+	struct drift_channel_cfg dcfg;
+	if (drift_tol_limits(&t.tol, t.reference, &t.lower, &t.upper) < 0) {
+		err_at(x, g, label,
+		       "the tolerance gives no valid limits at reference %g",
+		       t.reference);
+		free(t.ref_name);
+		return NULL;
+	}
+	if (2 * t.guard > t.upper - t.lower) {
+		err_at(x, g, label,
+		       "the guard band (guard_factor * U = %g on each side) "
+		       "leaves no acceptance zone within [%g, %g]",
+		       t.guard, t.lower, t.upper);
+		free(t.ref_name);
+		return NULL;
+	}
+	dcfg = (struct drift_channel_cfg){.lower = t.lower,
+	                                  .upper = t.upper,
+	                                  .guard = t.guard,
+	                                  .warn_fraction = t.warning,
+	                                  .hysteresis = t.hysteresis,
+	                                  .consecutive = t.consecutive};
+	if (drift_channel_init(&dc, &dcfg) < 0) {
+		err_at(x, g, label, "the tolerance is not usable (limits "
+		                    "[%g, %g])", t.lower, t.upper);
+		free(t.ref_name);
+		return NULL;
+	}
+	struct cfg_tolerance *out = malloc(sizeof(*out));
+	if (out == NULL) {
+		x->oom = true;
+		free(t.ref_name);
+		return NULL;
+	}
+	*out = t;
+	return out;
+}
+
 static void load_channel(struct ctx *x, const config_setting_t *g, int i,
                          const char *inst_label, uint32_t index,
                          struct cfg_channel *ch, struct chan_info *ci)
@@ -1074,6 +1503,8 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 	ch->index = index;
 	ch->name = name_value(x, &v[C_NAME], label, "name");
 	ch->unit = v[C_UNIT].ok ? dup(x, v[C_UNIT].str) : NULL;
+	if (v[C_TOLERANCE].s != NULL && v[C_TOLERANCE].ok)
+		ch->tolerance = load_tolerance(x, v[C_TOLERANCE].s, label);
 	ci->name_s = v[C_NAME].s;
 	ci->bit = -1;
 	if (v[C_TYPE].ok) {
@@ -1336,6 +1767,7 @@ static void load_instrument(struct ctx *x, const config_setting_t *g, int i,
 		(*next)++;
 	}
 	check_channels(x, in, ci, label);
+	check_reference_channels(x, in, list, label);
 	free(ci);
 }
 
@@ -1543,11 +1975,19 @@ void config_free(struct config *c)
 	for (size_t i = 0; p->channels != NULL && i < p->nslots; i++) {
 		free(p->channels[i].name);
 		free(p->channels[i].unit);
+		if (p->channels[i].tolerance != NULL)
+			free(p->channels[i].tolerance->ref_name);
+		free(p->channels[i].tolerance);
 	}
 	if (c->mqtt != NULL) {
 		free(c->mqtt->host);
 		free(c->mqtt->prefix);
 		free(c->mqtt->client_id);
+		free(c->mqtt->ca_file);
+		free(c->mqtt->cert_file);
+		free(c->mqtt->key_file);
+		free(c->mqtt->username);
+		free(c->mqtt->password_file);
 		free(c->mqtt);
 	}
 	free(p->channels);

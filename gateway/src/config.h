@@ -20,14 +20,50 @@
 
 #include "bus.h"
 #include "decode.h"
+#include "drift.h"
 
 enum queue_full_policy {
 	QUEUE_DROP_OLDEST, /* keep polling on time; the oldest samples go */
 	QUEUE_BLOCK,       /* pollers wait for room; schedules slip */
 };
 
+/* The optional tolerance group of a channel (docs/CONFIG.md): what the
+ * channel should read and how far it may stray. The limits are computed
+ * once, at load, from the form (drift.h) evaluated at the reference value,
+ * so they are fixed error limits for the live state machine. */
+enum tol_rule {
+	TOL_RULE_SIMPLE,  /* ILAC-G8 simple acceptance: no guard band */
+	TOL_RULE_GUARDED, /* guard band w = guard_factor * U */
+};
+
+struct cfg_tolerance {
+	double reference;     /* nominal value; error = value - reference */
+	/* comparison calibration: error = value - the value of this channel
+	 * (same instrument) at the same poll; reference is then only where
+	 * the limits are evaluated */
+	bool by_channel;
+	uint32_t ref_channel; /* global channel index, when by_channel */
+	char *ref_name;       /* its name, as written; NULL when none */
+	struct drift_tol tol; /* the form, as the datasheet states it */
+	double lower, upper;  /* error limits at the reference value */
+	double U, k;          /* expanded uncertainty and coverage factor */
+	enum tol_rule rule;
+	double guard_factor;  /* r; guard = r * U when guarded, else 0 */
+	double guard;         /* w, in the unit */
+	double warning;       /* fraction of the limit that warns */
+	double hysteresis;    /* fraction of the limit to come back */
+	int consecutive;      /* readings in a row before a change */
+	/* control charts on the error; lambda/cusum_h 0: chart off */
+	double ewma_lambda, ewma_L;
+	double cusum_k, cusum_h;
+	int baseline;         /* readings to learn mean and sigma from */
+	double baseline_sigma; /* > 0: given in-control sigma (mean 0) */
+	int line;
+};
+
 struct cfg_channel {
 	char *name;            /* unique within its instrument */
+	struct cfg_tolerance *tolerance; /* NULL: none */
 	char *unit;            /* engineering unit, "" when none */
 	enum bus_table table;
 	uint16_t address;      /* 0-based protocol address */
@@ -76,6 +112,14 @@ struct cfg_mqtt {
 	long outbox_max;       /* unsent messages kept, at most */
 	enum outbox_full_policy outbox_full;
 	int historical_s;      /* older than this when sent: "historical" */
+	bool tls;              /* a tls group: connect with TLS */
+	bool tls_verify;       /* check the broker's certificate and name */
+	char *ca_file;         /* NULL: the system's trusted CAs */
+	char *cert_file;       /* client certificate, or NULL */
+	char *key_file;        /* its private key, or NULL */
+	char *username;        /* NULL: none */
+	char *password_file;   /* NULL: none; first line is the password,
+	                          read when the publisher starts */
 	int line;
 };
 

@@ -22,12 +22,22 @@
  * send: created by the ingest thread and linked in p->ctxs under mu,
  * unlinked and freed by the callback that completes it, or by
  * publisher_stop() once Paho is destroyed and calls back no more.
+ *
+ * Security: with a tls group the URI is ssl://, the broker's certificate
+ * is checked against ca_file (and its name against the host) unless
+ * verify is false, and a client certificate is presented if configured.
+ * The password is read from password_file when the publisher is created
+ * (at start and at each reload), kept only in p->password and Paho's own
+ * copy, wiped when freed, and never logged. Why a connection was refused
+ * (Paho's code and message, and OpenSSL's last error, which Paho hands to
+ * on_ssl_error() on its thread) is recorded under mu like the rest.
  */
 #include "publish.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +186,57 @@ int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
 	                  reason);
 }
 
+int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
+                              int64_t ts_us, const char *instrument,
+                              const struct publish_tolerance *t)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument);
+	bool ok = o != NULL;
+
+	ok = ok && cJSON_AddStringToObject(o, "event", t->kind) &&
+	     cJSON_AddStringToObject(o, "channel", t->channel);
+	ok = ok && (t->from != NULL ? cJSON_AddStringToObject(o, "from", t->from)
+	                            : cJSON_AddNullToObject(o, "from"));
+	ok = ok && (t->to != NULL ? cJSON_AddStringToObject(o, "to", t->to)
+	                          : cJSON_AddNullToObject(o, "to"));
+	ok = ok && (isfinite(t->error)
+	                    ? cJSON_AddNumberToObject(o, "error", t->error)
+	                    : cJSON_AddNullToObject(o, "error"));
+	ok = ok && cJSON_AddStringToObject(o, "unit", t->unit) &&
+	     cJSON_AddNumberToObject(o, "lower", t->lower) &&
+	     cJSON_AddNumberToObject(o, "upper", t->upper) &&
+	     cJSON_AddStringToObject(o, "detail", t->detail);
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+int publish_status_tolerance_payload(char *buf, size_t size, int64_t seq,
+                                     int64_t ts_us, const char *instrument,
+                                     const char *state, const char *reason,
+                                     const struct publish_chstate *ch,
+                                     size_t n)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument), *tol = NULL;
+	bool ok = o != NULL;
+
+	ok = ok && (state != NULL ? cJSON_AddStringToObject(o, "state", state)
+	                          : cJSON_AddNullToObject(o, "state"));
+	ok = ok && (reason != NULL ? cJSON_AddStringToObject(o, "reason", reason)
+	                           : cJSON_AddNullToObject(o, "reason"));
+	ok = ok && (tol = cJSON_AddObjectToObject(o, "tolerance")) != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = cJSON_AddStringToObject(tol, ch[i].channel,
+		                             ch[i].state) != NULL;
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
 /* ---- the publisher ----------------------------------------------------- */
 
 enum link { LINK_DOWN, LINK_CONNECTING, LINK_UP };
@@ -195,6 +256,9 @@ struct publisher {
 	pthread_mutex_t mu;
 	/* mu: set by the callbacks, taken by publisher_step() */
 	bool cb_connected, cb_lost, cb_refused, cb_failed, cb_disconnected;
+	int cb_code;           /* Paho's code of the last refusal */
+	char cb_reason[160];   /* its message, "" when none */
+	char cb_tls[256];      /* OpenSSL's last error, "" when none */
 	int64_t *acks; /* acknowledged seqs, in arrival order */
 	size_t nacks, acks_cap;
 	struct ack_ctx *ctxs; /* sends not yet completed */
@@ -216,6 +280,8 @@ struct publisher {
 	int64_t next_status;  /* monotonic us */
 	char *sbuf;           /* payload with "historical" */
 	size_t sbuf_size;
+	char *password;       /* from password_file, or NULL; never logged */
+	char last_why[512];   /* last refusal logged as a warning */
 	struct publisher_stats stats;
 };
 
@@ -302,10 +368,26 @@ static void on_connect_failed(void *context, MQTTAsync_failureData *data)
 {
 	struct publisher *p = context;
 
-	(void)data;
 	pthread_mutex_lock(&p->mu);
 	p->cb_refused = true;
+	p->cb_code = data != NULL ? data->code : MQTTASYNC_FAILURE;
+	snprintf(p->cb_reason, sizeof(p->cb_reason), "%s",
+	         data != NULL && data->message != NULL ? data->message : "");
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* OpenSSL's error queue, one line at a time (ERR_print_errors_cb): keep
+ * the last, e.g. "...:certificate verify failed:...". */
+static int on_ssl_error(const char *str, size_t len, void *u)
+{
+	struct publisher *p = u;
+
+	while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r'))
+		len--;
+	pthread_mutex_lock(&p->mu);
+	snprintf(p->cb_tls, sizeof(p->cb_tls), "%.*s", (int)len, str);
+	pthread_mutex_unlock(&p->mu);
+	return 1;
 }
 
 static void on_lost(void *context, char *cause)
@@ -348,8 +430,21 @@ static void start_connect(struct publisher *p)
 {
 	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
 	int rc;
 
+	if (p->m->tls) {
+		ssl.trustStore = p->m->ca_file;
+		ssl.keyStore = p->m->cert_file;
+		ssl.privateKey = p->m->key_file;
+		ssl.enableServerCertAuth = p->m->tls_verify;
+		ssl.verify = p->m->tls_verify; /* the host name too */
+		ssl.ssl_error_cb = on_ssl_error;
+		ssl.ssl_error_context = p;
+		o.ssl = &ssl;
+	}
+	o.username = p->m->username;
+	o.password = p->password;
 	will.topicName = p->status_topic;
 	will.message = will_payload;
 	will.retained = 1;
@@ -473,6 +568,109 @@ static const char *with_historical(struct publisher *p,
 	return p->sbuf;
 }
 
+static void wipe(char *s)
+{
+	volatile char *v = s;
+
+	while (v != NULL && *v != '\0')
+		*v++ = '\0';
+}
+
+/* The first line of path, without its line end, into *out (malloc'd).
+ * Returns 0, or -1 with the reason in err (never the password). */
+static int read_password(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "mqtt: password_file %s: %s", path,
+		         strerror(errno));
+		return -1;
+	}
+	n = getline(&line, &cap, f);
+	if (n < 0 && ferror(f)) {
+		snprintf(err, errlen, "mqtt: password_file %s: %s", path,
+		         strerror(errno));
+		fclose(f);
+		if (line != NULL)
+			wipe(line);
+		free(line);
+		return -1;
+	}
+	fclose(f);
+	if (n < 0) { /* an empty file: an empty password */
+		free(line);
+		line = strdup("");
+		if (line == NULL) {
+			snprintf(err, errlen, "mqtt: %s", strerror(ENOMEM));
+			return -1;
+		}
+		n = 0;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	*out = line;
+	return 0;
+}
+
+/* OpenSSL 3 writes "<thread>:error:<code>:<library>:<function>:<reason>:
+ * <file>:<line>:"; keep "<reason>" (s is cut in place), or all of s when
+ * it is not in that form. */
+static const char *ssl_reason(char *s)
+{
+	const char *err = strstr(s, ":error:");
+	char *start = s, *end;
+
+	if (err == NULL)
+		return s;
+	for (int i = 0; i < 5 && start != NULL; i++) {
+		start = strchr(start, ':');
+		if (start != NULL)
+			start++;
+	}
+	if (start == NULL || (end = strchr(start, ':')) == NULL)
+		return s;
+	*end = '\0';
+	return start;
+}
+
+/* Why the last connection attempt was refused, for the log. */
+static void refusal_reason(struct publisher *p, char *buf, size_t size)
+{
+	static const char *const connack[] = {
+	        NULL,
+	        "unacceptable protocol version",
+	        "client id rejected",
+	        "server unavailable",
+	        "bad user name or password",
+	        "not authorised",
+	};
+	int code;
+	char msg[160], tls[256];
+
+	pthread_mutex_lock(&p->mu);
+	code = p->cb_code;
+	snprintf(msg, sizeof(msg), "%s", p->cb_reason);
+	snprintf(tls, sizeof(tls), "%s", p->cb_tls);
+	p->cb_tls[0] = '\0';
+	pthread_mutex_unlock(&p->mu);
+	if (code >= 1 && code <= 5)
+		snprintf(buf, size, "refused by the broker: %s (CONNACK %d)",
+		         connack[code], code);
+	else if (tls[0] != '\0')
+		snprintf(buf, size, "TLS handshake failed: %s",
+		         ssl_reason(tls));
+	else if (msg[0] != '\0')
+		snprintf(buf, size, "connection failed: %s (%s)", msg,
+		         MQTTAsync_strerror(code));
+	else
+		snprintf(buf, size, "connection failed or timed out (%s)",
+		         MQTTAsync_strerror(code));
+}
+
 struct publisher *publisher_new(const struct config *c, char *err,
                                 size_t errlen)
 {
@@ -502,7 +700,14 @@ struct publisher *publisher_new(const struct config *c, char *err,
 		snprintf(err, errlen, "mqtt: topic prefix too long");
 		goto fail;
 	}
-	snprintf(uri, sizeof(uri), "tcp://%s:%d", p->m->host, p->m->port);
+	if (p->m->password_file != NULL &&
+	    read_password(p->m->password_file, &p->password, err, errlen) < 0)
+		goto fail;
+	snprintf(uri, sizeof(uri), "%s://%s:%d", p->m->tls ? "ssl" : "tcp",
+	         p->m->host, p->m->port);
+	if (p->m->tls && !p->m->tls_verify)
+		log_warnx("mqtt: tls verify is off: the broker's certificate "
+		          "is not checked");
 	co.MQTTVersion = MQTTVERSION_3_1_1;
 	co.sendWhileDisconnected = 0;
 	rc = MQTTAsync_createWithOptions(&p->client, uri, p->m->client_id,
@@ -528,6 +733,8 @@ fail:
 	if (p->client != NULL)
 		MQTTAsync_destroy(&p->client);
 	pthread_mutex_destroy(&p->mu);
+	wipe(p->password);
+	free(p->password);
 	free(p->win);
 	free(p->win_acked);
 	free(p);
@@ -649,8 +856,16 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 	free(acks);
 	if (window_retire(p, st) < 0)
 		rc = -1;
-	if (refused)
-		link_down(p, "connection refused or timed out");
+	if (refused) {
+		char why[512];
+		refusal_reason(p, why, sizeof(why));
+		/* a warning when the reason changes, not at every retry */
+		if (strcmp(why, p->last_why) != 0)
+			log_warnx("mqtt: %s:%d: %s; retrying with back-off",
+			          p->m->host, p->m->port, why);
+		snprintf(p->last_why, sizeof(p->last_why), "%s", why);
+		link_down(p, why);
+	}
 	if (lost && p->link != LINK_DOWN)
 		link_down(p, "connection lost");
 	if (connected && !lost) {
@@ -659,6 +874,7 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 		p->rewind = true;
 		p->status_rows = -1; /* announce "online" now */
 		p->stats.connects++;
+		p->last_why[0] = '\0';
 		log_info("mqtt: connected to %s:%d", p->m->host, p->m->port);
 	}
 	if (failed)
@@ -764,5 +980,7 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 	free(p->win);
 	free(p->win_acked);
 	free(p->sbuf);
+	wipe(p->password);
+	free(p->password);
 	free(p);
 }

@@ -56,6 +56,28 @@ int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
                            const char *instrument, const char *state,
                            const char *reason);
 
+/* A tolerance state change (kind "tolerance") or a control chart's signal
+ * (kind "drift", from and to NULL) of one channel; error NAN: none. */
+struct publish_tolerance {
+	const char *kind, *channel, *unit, *from, *to, *detail;
+	double error, lower, upper;
+};
+int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
+                              int64_t ts_us, const char *instrument,
+                              const struct publish_tolerance *t);
+
+/* The instrument status with the tolerance state of each of its channels
+ * that has a tolerance; state NULL: not known yet (no online/offline
+ * event since the start). */
+struct publish_chstate {
+	const char *channel, *state;
+};
+int publish_status_tolerance_payload(char *buf, size_t size, int64_t seq,
+                                     int64_t ts_us, const char *instrument,
+                                     const char *state, const char *reason,
+                                     const struct publish_chstate *ch,
+                                     size_t n);
+
 /* "2026-11-26T12:00:00.123456Z" (28 bytes with the NUL). */
 void publish_iso_time(char *buf, size_t size, int64_t ts_us);
 
@@ -70,8 +92,10 @@ struct publisher_stats {
 };
 
 /* A publisher for c->mqtt (which must not be NULL) and site c->site; it
- * starts connecting at once (in the background). Returns NULL with the
- * reason in err. c must outlive it. */
+ * reads the password from c->mqtt->password_file (if any) now, and starts
+ * connecting at once (in the background; over TLS with c->mqtt->tls).
+ * Returns NULL with the reason in err (never the password). c must
+ * outlive it. */
 struct publisher *publisher_new(const struct config *c, char *err,
                                 size_t errlen);
 

@@ -1,8 +1,9 @@
 /*
  * sample.h - what the pollers hand to the ingest thread.
  *
- * A sample is a reading of one channel, or an event of one instrument
- * (online, offline). 24 bytes, copied by value through the bounded queue;
+ * A sample is a reading of one channel, an event of one instrument
+ * (online, offline), or a change of a channel's tolerance state. 24
+ * bytes, copied by value through the bounded queue;
  * nothing in it points anywhere, so ownership never crosses threads.
  *
  * Time is UTC in microseconds since the Unix epoch, everywhere in metrolog.
@@ -16,7 +17,22 @@ enum sample_kind {
 	SAMPLE_READING = 0,   /* index: global channel index */
 	SAMPLE_ONLINE = 1,    /* index: instrument index; it answers again */
 	SAMPLE_OFFLINE = 2,   /* index: instrument index; quality says why */
+	SAMPLE_STATE = 3,     /* index: global channel index; made by the
+	                         ingest thread (monitor.c), never by a poller;
+	                         value: the error; detail: see below */
 };
+
+/*
+ * detail of a SAMPLE_STATE. A tolerance state change: bits 0-3 the new
+ * enum drift_state, bits 4-7 the previous one. A control chart that starts
+ * to signal: SAMPLE_STATE_CHART set, SAMPLE_STATE_CUSUM set for CUSUM
+ * (clear: EWMA), SAMPLE_STATE_HIGH set when the error shifted up.
+ */
+#define SAMPLE_STATE_NEW(d)  ((d) & 0x0f)
+#define SAMPLE_STATE_OLD(d)  (((d) >> 4) & 0x0f)
+#define SAMPLE_STATE_CHART   0x100
+#define SAMPLE_STATE_CUSUM   0x200
+#define SAMPLE_STATE_HIGH    0x400
 
 /* Quality of a reading, or the reason of an offline event. */
 enum quality {

@@ -24,6 +24,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include <sqlite3.h>
 
+#include "drift.h"
 #include "publish.h"
 
 #define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
@@ -132,6 +134,7 @@ enum {
 	S_INSERT_READING,
 	S_INSERT_BLOCK,
 	S_INSERT_EVENT,
+	S_INSERT_CHANNEL_EVENT,
 	S_RECENT_ROWS,
 	S_MOVE,
 	S_CLEAR_RECENT,
@@ -160,6 +163,9 @@ static const char *const stmt_sql[S_COUNT] = {
         [S_INSERT_EVENT] = "INSERT INTO events"
                            " (ts, instrument_id, channel_id, kind, detail)"
                            " VALUES (?1, ?2, NULL, ?3, ?4)",
+        [S_INSERT_CHANNEL_EVENT] = "INSERT INTO events"
+                                   " (ts, instrument_id, channel_id, kind,"
+                                   " detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         /* rowids restart at 1 after S_CLEAR_RECENT: max is the count,
          * give or take the rows retention removed */
         [S_RECENT_ROWS] = "SELECT max(rowid) FROM readings_recent",
@@ -216,10 +222,26 @@ struct store {
 	size_t nitems;
 	struct publish_channel *pch;
 	size_t npch;
+	/* Tolerance states for the retained instrument statuses, as of what
+	 * the outbox holds; changed only through set_state(), which logs the
+	 * old value so that a failed store_append() can undo it. */
+	const struct config *conf; /* the last store_sync_config(), always */
+	uint8_t *chan_state;       /* enum drift_state by channel index */
+	uint8_t *inst_state;       /* 0 unknown, 1 online, 2 offline */
+	uint8_t *inst_reason;      /* enum quality of the last offline */
+	struct undo *undo;
+	size_t nundo, undo_cap;
+	struct publish_chstate *pcs;
+	size_t npcs;
 	char *pbuf; /* one payload */
 	size_t pbuf_size;
 	char *rbuf; /* what store_outbox_read() returns */
 	size_t rbuf_size;
+};
+
+struct undo {
+	uint8_t *p;
+	uint8_t old;
 };
 
 static enum store_error error_kind(int rc)
@@ -548,6 +570,11 @@ void store_close(struct store *st)
 	free(st->channel_ids);
 	free(st->instrument_ids);
 	free(st->inst_of);
+	free(st->chan_state);
+	free(st->inst_state);
+	free(st->inst_reason);
+	free(st->undo);
+	free(st->pcs);
 	free(st->items);
 	free(st->pch);
 	free(st->pbuf);
@@ -697,6 +724,33 @@ static int sync_instrument(struct store *st, sqlite3_stmt *ins,
 	return 0;
 }
 
+/* The states of the channels and instruments that stay (same row id)
+ * across a store_sync_config(): O(n) over the row ids. */
+static void carry_states(const struct store *st, const int64_t *inst_ids,
+                         size_t ninst, const int64_t *ch_ids, size_t nch,
+                         uint8_t *chan_state, uint8_t *inst_state,
+                         uint8_t *inst_reason)
+{
+	int64_t max = 0;
+
+	for (uint32_t k = 0; st->chan_state != NULL && k < st->nchannels; k++)
+		max = st->channel_ids[k] > max ? st->channel_ids[k] : max;
+	uint8_t *by_id = max > 0 ? calloc((size_t)max + 1, 1) : NULL;
+	for (uint32_t k = 0; by_id != NULL && k < st->nchannels; k++)
+		by_id[st->channel_ids[k]] = st->chan_state[k];
+	for (size_t k = 0; by_id != NULL && k < nch; k++)
+		if (ch_ids[k] <= max)
+			chan_state[k] = by_id[ch_ids[k]];
+	free(by_id);
+	for (size_t i = 0; st->inst_state != NULL && i < ninst; i++)
+		for (uint32_t j = 0; j < st->ninstruments; j++)
+			if (st->instrument_ids[j] == inst_ids[i]) {
+				inst_state[i] = st->inst_state[j];
+				inst_reason[i] = st->inst_reason[j];
+				break;
+			}
+}
+
 int store_sync_config(struct store *st, const struct config *c)
 {
 	sqlite3_stmt *ins = NULL, *chs = NULL;
@@ -705,10 +759,14 @@ int store_sync_config(struct store *st, const struct config *c)
 	int64_t *inst_ids = calloc(ninst + 1, sizeof(*inst_ids));
 	int64_t *ch_ids = calloc(nch + 1, sizeof(*ch_ids));
 	uint32_t *inst_of = calloc(nch + 1, sizeof(*inst_of));
+	uint8_t *chan_state = calloc(nch + 1, 1);
+	uint8_t *inst_state = calloc(ninst + 1, 1);
+	uint8_t *inst_reason = calloc(ninst + 1, 1);
 	int64_t now = now_us(), move;
 	int rc;
 
-	if (inst_ids == NULL || ch_ids == NULL || inst_of == NULL) {
+	if (inst_ids == NULL || ch_ids == NULL || inst_of == NULL ||
+	    chan_state == NULL || inst_state == NULL || inst_reason == NULL) {
 		set_error(st, STORE_OTHER, "configuration: %s",
 		          strerror(ENOMEM));
 		goto fail;
@@ -748,6 +806,15 @@ int store_sync_config(struct store *st, const struct config *c)
 		goto fail;
 	sqlite3_finalize(ins);
 	sqlite3_finalize(chs);
+	carry_states(st, inst_ids, ninst, ch_ids, nch, chan_state, inst_state,
+	             inst_reason);
+	free(st->chan_state);
+	free(st->inst_state);
+	free(st->inst_reason);
+	st->chan_state = chan_state;
+	st->inst_state = inst_state;
+	st->inst_reason = inst_reason;
+	st->conf = c;
 	free(st->instrument_ids);
 	free(st->channel_ids);
 	st->instrument_ids = inst_ids;
@@ -769,6 +836,9 @@ fail:
 	free(inst_ids);
 	free(ch_ids);
 	free(inst_of);
+	free(chan_state);
+	free(inst_state);
+	free(inst_reason);
 	return -1;
 }
 
@@ -837,6 +907,117 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 	return run(st, ins, "append event");
 }
 
+/* A tolerance state as the database and MQTT name it. */
+static const char *state_word(enum drift_state s)
+{
+	switch (s) {
+	case DRIFT_NO_DATA:
+		return "no_data";
+	case DRIFT_IN_TOLERANCE:
+		return "in_tolerance";
+	case DRIFT_WARNING:
+		return "warning";
+	case DRIFT_OUT_OF_TOLERANCE:
+		return "out_of_tolerance";
+	}
+	return "?";
+}
+
+/* What a SAMPLE_STATE says, for the events row and the MQTT event:
+ * its kind ("tolerance" or "drift") and a sentence, e.g.
+ * "warning -> out_of_tolerance: error 0.061 degC, limits [-0.05, 0.05],
+ * rule guarded r=1 U=0.01 k=2 (guard 0.01)". */
+static const char *state_detail(const struct cfg_channel *ch,
+                                const struct sample *s, char *buf,
+                                size_t size)
+{
+	const struct cfg_tolerance *t = ch->tolerance;
+	const char *sp = ch->unit[0] != '\0' ? " " : "";
+	int len;
+
+	if (s->detail & SAMPLE_STATE_CHART) {
+		bool cusum = (s->detail & SAMPLE_STATE_CUSUM) != 0;
+		len = snprintf(buf, size,
+		               "%s signals a %s shift of the error: error "
+		               "%.6g%s%s",
+		               cusum ? "cusum" : "ewma",
+		               (s->detail & SAMPLE_STATE_HIGH) ? "high" : "low",
+		               s->value, sp, ch->unit);
+		if (len >= 0 && (size_t)len < size)
+			snprintf(buf + len, size - (size_t)len,
+			         cusum ? " (k %g, h %g)" : " (lambda %g, L %g)",
+			         cusum ? t->cusum_k : t->ewma_lambda,
+			         cusum ? t->cusum_h : t->ewma_L);
+		return "drift";
+	}
+	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(s->detail);
+	len = snprintf(buf, size, "%s -> %s: ",
+	               state_word(
+	                       (enum drift_state)SAMPLE_STATE_OLD(s->detail)),
+	               state_word(to));
+	if (len < 0 || (size_t)len >= size)
+		return "tolerance";
+	if (to == DRIFT_NO_DATA)
+		len += snprintf(buf + len, size - (size_t)len,
+		                "no good reading, ");
+	else
+		len += snprintf(buf + len, size - (size_t)len,
+		                "error %.6g%s%s, ", s->value, sp, ch->unit);
+	if (len < 0 || (size_t)len >= size)
+		return "tolerance";
+	if (t->rule == TOL_RULE_GUARDED)
+		snprintf(buf + len, size - (size_t)len,
+		         "limits [%g, %g], rule guarded r=%g U=%g k=%g "
+		         "(guard %g)",
+		         t->lower, t->upper, t->guard_factor, t->U, t->k,
+		         t->guard);
+	else
+		snprintf(buf + len, size - (size_t)len,
+		         "limits [%g, %g], rule simple", t->lower, t->upper);
+	return "tolerance";
+}
+
+/* The channel of a SAMPLE_STATE, NULL (error set) when it has none. */
+static const struct cfg_channel *state_channel(struct store *st,
+                                               const struct sample *s,
+                                               size_t i)
+{
+	const struct cfg_channel *ch = NULL;
+
+	/* by hand, not config_channel(): tests build configs field by field */
+	if (st->conf != NULL && s->index < st->nchannels) {
+		const struct cfg_instrument *in =
+		        &st->conf->instruments[st->inst_of[s->index]];
+		ch = &in->channels[s->index - in->channels[0].index];
+	}
+	if (ch == NULL || ch->tolerance == NULL) {
+		set_error(st, STORE_OTHER,
+		          "append: sample %zu: channel index %" PRIu32
+		          " has no tolerance in the configuration",
+		          i, s->index);
+		return NULL;
+	}
+	return ch;
+}
+
+/* A tolerance state change or a chart signal: an events row. */
+static int append_state(struct store *st, const struct sample *s, size_t i)
+{
+	sqlite3_stmt *ins = st->stmt[S_INSERT_CHANNEL_EVENT];
+	const struct cfg_channel *ch = state_channel(st, s, i);
+	char detail[256];
+
+	if (ch == NULL)
+		return -1;
+	const char *kind = state_detail(ch, s, detail, sizeof(detail));
+	sqlite3_bind_int64(ins, 1, s->ts_us);
+	sqlite3_bind_int64(ins, 2, st->instrument_ids[st->inst_of[s->index]]);
+	sqlite3_bind_int64(ins, 3, st->channel_ids[s->index]);
+	sqlite3_bind_text(ins, 4, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 5, detail, -1, SQLITE_STATIC);
+	return run(st, ins, "append tolerance event");
+}
+
 /* Inside the append transaction: once readings_recent is big enough, move
  * it into readings_archive (sorted) and empty it. */
 static int maybe_move(struct store *st)
@@ -857,7 +1038,8 @@ static int maybe_move(struct store *st)
 
 /* A sample of the batch, as store_append() orders them for the outbox:
  * by time, then instrument, then events before readings (an instrument is
- * online before its first reading), then position in the batch. */
+ * online before its first reading), then the tolerance states the
+ * readings caused, then position in the batch. */
 struct item {
 	int64_t ts;
 	uint32_t inst;
@@ -980,6 +1162,119 @@ static int outbox_readings(struct store *st, const struct sample *s,
 	return outbox_insert(st, seq, it[0].ts, topic, len, false);
 }
 
+/* Change a state byte, logging the old value for undo_states(). */
+static int set_state(struct store *st, uint8_t *p, uint8_t v)
+{
+	if (*p == v)
+		return 0;
+	if (reserve((void **)&st->undo, &st->undo_cap, st->nundo + 1,
+	            sizeof(*st->undo)) < 0) {
+		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		return -1;
+	}
+	st->undo[st->nundo++] = (struct undo){.p = p, .old = *p};
+	*p = v;
+	return 0;
+}
+
+/* A failed append: the states as they were before it. */
+static void undo_states(struct store *st)
+{
+	while (st->nundo > 0) {
+		st->nundo--;
+		*st->undo[st->nundo].p = st->undo[st->nundo].old;
+	}
+}
+
+/* Fill st->pcs with the tolerance states of instrument inst's channels
+ * that have a tolerance; returns how many (0 on no memory: the status
+ * goes without them). */
+static size_t status_channels(struct store *st, uint32_t inst)
+{
+	const struct cfg_instrument *in = &st->cfg->instruments[inst];
+	size_t n = 0;
+
+	if (reserve((void **)&st->pcs, &st->npcs, (size_t)in->nchannels,
+	            sizeof(*st->pcs)) < 0)
+		return 0;
+	for (int j = 0; j < in->nchannels; j++) {
+		const struct cfg_channel *ch = &in->channels[j];
+		if (ch->tolerance == NULL)
+			continue;
+		st->pcs[n++] = (struct publish_chstate){
+		        .channel = ch->name,
+		        .state = state_word(
+		                (enum drift_state)st->chan_state[ch->index]),
+		};
+	}
+	return n;
+}
+
+/* A tolerance event message (a state change or a chart's signal) and,
+ * for a state change, the retained instrument status with the new
+ * tolerance states. */
+static int outbox_state(struct store *st, const struct sample *e,
+                        uint32_t inst, int64_t *seq)
+{
+	const struct config *c = st->cfg;
+	const struct cfg_instrument *in = &c->instruments[inst];
+	const struct cfg_channel *ch = state_channel(st, e, 0);
+	char topic[PUBLISH_TOPIC_MAX], detail[256];
+	static const char *const online[] = {NULL, "online", "offline"};
+	int len, rc;
+
+	if (ch == NULL)
+		return -1;
+	bool chart = (e->detail & SAMPLE_STATE_CHART) != 0;
+	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(e->detail);
+	enum drift_state from = (enum drift_state)SAMPLE_STATE_OLD(e->detail);
+	struct publish_tolerance t = {
+	        .kind = state_detail(ch, e, detail, sizeof(detail)),
+	        .channel = ch->name,
+	        .unit = ch->unit,
+	        .from = chart ? NULL : state_word(from),
+	        .to = chart ? NULL : state_word(to),
+	        .detail = detail,
+	        .error = !chart && to == DRIFT_NO_DATA ? NAN : e->value,
+	        .lower = ch->tolerance->lower,
+	        .upper = ch->tolerance->upper,
+	};
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
+	                  in->id, "events") < 0)
+		goto long_topic;
+	do {
+		len = publish_tolerance_payload(st->pbuf, st->pbuf_size, *seq,
+		                                e->ts_us, in->id, &t);
+	} while ((rc = grow_payload(st, len, 1024)) == 1);
+	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
+		return -1;
+	(*seq)++;
+	if (chart)
+		return 0;
+	if (set_state(st, &st->chan_state[e->index], (uint8_t)to) < 0)
+		return -1;
+	size_t n = status_channels(st, inst);
+	const char *reason =
+	        st->inst_state[inst] == 2
+	                ? quality_name((enum quality)st->inst_reason[inst])
+	                : NULL;
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
+	                  in->id, "status") < 0)
+		goto long_topic;
+	do {
+		len = publish_status_tolerance_payload(
+		        st->pbuf, st->pbuf_size, *seq, e->ts_us, in->id,
+		        online[st->inst_state[inst]], reason, st->pcs, n);
+	} while ((rc = grow_payload(st, len, 512 + 128 * n)) == 1);
+	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, true) < 0)
+		return -1;
+	(*seq)++;
+	return 0;
+long_topic:
+	set_error(st, STORE_OTHER, "outbox: topic too long");
+	return -1;
+}
+
 /* An event message and the retained status it changes. */
 static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
                         int64_t *seq)
@@ -1007,10 +1302,21 @@ static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
 	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
 	                  "status") < 0)
 		goto long_topic;
+	if (set_state(st, &st->inst_state[inst],
+	              e->kind == SAMPLE_ONLINE ? 1 : 2) < 0 ||
+	    set_state(st, &st->inst_reason[inst], e->quality) < 0)
+		return -1;
+	size_t ntol = status_channels(st, inst);
 	do {
-		len = publish_status_payload(st->pbuf, st->pbuf_size, *seq,
-		                             e->ts_us, id, kind, reason);
-	} while ((rc = grow_payload(st, len, 512)) == 1);
+		if (ntol > 0)
+			len = publish_status_tolerance_payload(
+			        st->pbuf, st->pbuf_size, *seq, e->ts_us, id, kind,
+			        reason, st->pcs, ntol);
+		else
+			len = publish_status_payload(st->pbuf, st->pbuf_size,
+			                             *seq, e->ts_us, id, kind,
+			                             reason);
+	} while ((rc = grow_payload(st, len, 512 + 128 * ntol)) == 1);
 	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, true) < 0)
 		return -1;
 	(*seq)++;
@@ -1036,10 +1342,13 @@ static int append_outbox(struct store *st, const struct sample *s, size_t n)
 	for (i = 0; i < n; i++)
 		st->items[i] = (struct item){
 		        .ts = s[i].ts_us,
-		        .inst = s[i].kind == SAMPLE_READING
+		        .inst = s[i].kind == SAMPLE_READING ||
+		                                s[i].kind == SAMPLE_STATE
 		                        ? st->inst_of[s[i].index]
 		                        : s[i].index,
-		        .kind = s[i].kind == SAMPLE_READING ? 1 : 0,
+		        .kind = s[i].kind == SAMPLE_READING  ? 1
+		                : s[i].kind == SAMPLE_STATE ? 2
+		                                            : 0,
 		        .pos = (uint32_t)i,
 		};
 	qsort(st->items, n, sizeof(*st->items), item_cmp);
@@ -1050,6 +1359,11 @@ static int append_outbox(struct store *st, const struct sample *s, size_t n)
 	for (i = 0; i < n; i = j) {
 		const struct item *it = &st->items[i];
 		j = i + 1;
+		if (s[it->pos].kind == SAMPLE_STATE) {
+			if (outbox_state(st, &s[it->pos], it->inst, &seq) < 0)
+				return -1;
+			continue;
+		}
 		if (s[it->pos].kind != SAMPLE_READING) {
 			if (outbox_event(st, &s[it->pos], it->inst, &seq) < 0)
 				return -1;
@@ -1164,6 +1478,7 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 	uint64_t dropped = st->outbox_dropped;
 	bool outbox = st->cfg != NULL && st->cfg->mqtt != NULL;
 
+	st->nundo = 0;
 	if (run(st, st->stmt[S_BEGIN], "append") < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -1190,6 +1505,9 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 		case SAMPLE_OFFLINE:
 			rc = append_event(st, &s[i], i);
 			break;
+		case SAMPLE_STATE:
+			rc = append_state(st, &s[i], i);
+			break;
 		default:
 			set_error(st, STORE_OTHER,
 			          "append: sample %zu: unknown kind %u", i,
@@ -1206,6 +1524,7 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 	return 0;
 fail:
 	rollback(st);
+	undo_states(st);
 	st->outbox_rows = rows;
 	st->outbox_dropped = dropped;
 	return -1;

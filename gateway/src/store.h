@@ -42,7 +42,8 @@ void store_close(struct store *st); /* NULL allowed */
  * reloads, and remember the mapping from c's indexes to row ids for
  * store_append(). Instruments no longer in c are kept (marked inactive),
  * never deleted. When c->mqtt is not NULL, store_append() also writes the
- * outbox: c is then used by store_append() until the next
+ * outbox; and SAMPLE_STATE samples read their channel's tolerance in c: in
+ * either case c is used by store_append() until the next
  * store_sync_config() and must live that long. Returns 0 or -1. */
 int store_sync_config(struct store *st, const struct config *c);
 
@@ -51,8 +52,11 @@ int store_sync_config(struct store *st, const struct config *c);
  * has an mqtt group, their outbox messages (docs/MQTT.md): one per
  * (instrument, ts) of the readings carrying all its channels, one event
  * and one retained status per online/offline event, each with the next
- * sequence number; then, if the outbox holds more than outbox_max rows, the
- * oldest go (store_outbox_dropped() counts them). On failure the
+ * sequence number, and per SAMPLE_STATE (a channel's tolerance state change
+ * or chart signal: an events row of kind "tolerance" or "drift") an event
+ * and, for a state change, the retained status with every tolerance
+ * state of the instrument; then, if the outbox holds more than outbox_max
+ * rows, the oldest go (store_outbox_dropped() counts them). On failure the
  * transaction is rolled back, nothing is written, and the caller keeps
  * the samples to retry. Returns 0 or -1.
  * Once readings_recent holds 64 rows per channel (at least 65,536), the call

@@ -845,6 +845,90 @@ static void test_outbox_messages(void **state)
 	assert_integrity(path);
 }
 
+/* A SAMPLE_STATE (monitor.c): an events row of kind "tolerance" on the
+ * channel; with mqtt, a tolerance event and the retained status with the
+ * channel's state; a failed batch leaves the states as they were. */
+static void test_tolerance_events(void **state)
+{
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct config *c;
+	struct store_msg m[16];
+	size_t n;
+	struct cfg_tolerance tol = {.reference = 20, .lower = -0.5,
+	                            .upper = 0.5, .U = 0.125, .k = 2,
+	                            .rule = TOL_RULE_GUARDED,
+	                            .guard_factor = 1, .guard = 0.125};
+	struct sample s[] = {
+	        reading(1, T0, 20.625, QUALITY_GOOD),
+	        {.ts_us = T0, .index = 1, .kind = SAMPLE_STATE,
+	         .quality = QUALITY_GOOD, .value = 0.625,
+	         .detail = DRIFT_OUT_OF_TOLERANCE | DRIFT_WARNING << 4},
+	};
+
+	(void)state;
+	st = open_ok(db_path(path));
+	c = make_config(two);
+	c->site = "lab";
+	c->mqtt = &test_mqtt;
+	c->instruments[0].channels[1].tolerance = &tol;
+	if (store_sync_config(st, c) < 0)
+		fail_msg("store_sync_config: %s", store_last_message(st));
+	append_ok(st, s, 2);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
+	                               "kind = 'tolerance' AND channel_id = "
+	                               "%lld AND detail = 'warning -> "
+	                               "out_of_tolerance: error 0.625 degC, "
+	                               "limits [-0.5, 0.5], rule guarded r=1 "
+	                               "U=0.125 k=2 (guard 0.125)'",
+	                         (long long)channel_id(path, "dmm-1", "curr")),
+	                 1);
+	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(m[0].topic, "ml/lab/dmm-1/readings");
+	assert_string_equal(m[1].topic, "ml/lab/dmm-1/events");
+	assert_false(m[1].retain);
+	assert_non_null(strstr(m[1].payload,
+	                       "\"event\":\"tolerance\",\"channel\":\"curr\","
+	                       "\"from\":\"warning\",\"to\":"
+	                       "\"out_of_tolerance\",\"error\":0.625,"
+	                       "\"unit\":\"degC\",\"lower\":-0.5,"
+	                       "\"upper\":0.5,\"detail\":\"warning -> "));
+	assert_string_equal(m[2].topic, "ml/lab/dmm-1/status");
+	assert_true(m[2].retain);
+	assert_non_null(strstr(m[2].payload,
+	                       "\"state\":null,\"reason\":null,\"tolerance\":"
+	                       "{\"curr\":\"out_of_tolerance\"}"));
+
+	/* a failed batch: no row, and the status keeps the last state */
+	struct sample bad[] = {
+	        {.ts_us = T0 + SEC, .index = 1, .kind = SAMPLE_STATE,
+	         .quality = QUALITY_GOOD, .value = 0,
+	         .detail = DRIFT_IN_TOLERANCE | DRIFT_OUT_OF_TOLERANCE << 4},
+	        reading(99, T0 + SEC, 1, QUALITY_GOOD),
+	};
+	assert_int_equal(store_append(st, bad, 2), -1);
+	struct sample on = {.ts_us = T0 + 2 * SEC, .index = 0,
+	                    .kind = SAMPLE_ONLINE, .quality = QUALITY_GOOD};
+	append_ok(st, &on, 1);
+	assert_int_equal(store_outbox_read(st, 3, m, 16, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(m[1].topic, "ml/lab/dmm-1/status");
+	assert_non_null(strstr(m[1].payload,
+	                       "\"state\":\"online\",\"reason\":null,"
+	                       "\"tolerance\":{\"curr\":\"out_of_tolerance\"}"));
+	/* a state of a channel without tolerance is refused */
+	struct sample stray = s[1];
+	stray.index = 0;
+	assert_int_equal(store_append(st, &stray, 1), -1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
+	                               "kind = 'tolerance'"),
+	                 1);
+	store_close(st);
+	free_config(c);
+	assert_integrity(path);
+}
+
 /* Past outbox_max the oldest rows go, counted; the readings stay. */
 static void test_outbox_full(void **state)
 {
@@ -892,6 +976,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_outbox_off, teardown),
 	        cmocka_unit_test_teardown(test_outbox_messages, teardown),
 	        cmocka_unit_test_teardown(test_outbox_full, teardown),
+	        cmocka_unit_test_teardown(test_tolerance_events, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -288,6 +289,70 @@ static void minimal_config_takes_defaults(void **state)
 	config_free(NULL);
 }
 
+/* Every tolerance form gives its limits at the reference value; the
+ * values are binary fractions so the limits compare exactly. */
+static void tolerance_forms_give_limits(void **state)
+{
+	(void)state;
+	char *errs = NULL;
+	struct config *c = load(FIXTURES "/tolerance.cfg", &errs);
+
+	if (c == NULL)
+		fail_msg("tolerance.cfg refused:\n%s", errs);
+	free(errs);
+	assert_int_equal(c->nchannels, 8);
+	const struct cfg_tolerance *t = c->instruments[0].channels[0].tolerance;
+	assert_non_null(t);
+	assert_int_equal(t->tol.form, DRIFT_TOL_ABS);
+	assert_true(t->reference == 20.0);
+	assert_true(t->lower == -0.5 && t->upper == 0.5);
+	assert_true(t->U == 0.125 && t->k == 2);
+	assert_int_equal(t->rule, TOL_RULE_GUARDED);
+	assert_true(t->guard_factor == 1 && t->guard == 0.125);
+	assert_true(t->warning == 0.75 && t->hysteresis == 0.1);
+	assert_int_equal(t->consecutive, 5);
+	assert_true(t->ewma_lambda == 0.2 && t->ewma_L == 2.7);
+	assert_true(t->cusum_k == 0.5 && t->cusum_h == 4);
+	assert_int_equal(t->baseline, 20);
+	assert_true(t->baseline_sigma == 0);
+
+	/* 0.5 % of 200 */
+	t = c->instruments[0].channels[1].tolerance;
+	assert_int_equal(t->tol.form, DRIFT_TOL_PCT_READING);
+	assert_true(t->lower == -1 && t->upper == 1);
+	assert_int_equal(t->rule, TOL_RULE_SIMPLE);
+	assert_true(t->guard == 0);
+	assert_true(t->warning == DRIFT_WARN_FRACTION);
+	assert_int_equal(t->consecutive, DRIFT_CONSECUTIVE);
+	assert_true(t->ewma_lambda == 0 && t->cusum_h == 0);
+	/* 0.5 % of 100 + 2 digits of 0.25 */
+	t = c->instruments[0].channels[2].tolerance;
+	assert_int_equal(t->tol.form, DRIFT_TOL_PCT_DIGITS);
+	assert_true(t->lower == -1 && t->upper == 1);
+	/* 1 % of a 50 span */
+	t = c->instruments[0].channels[3].tolerance;
+	assert_int_equal(t->tol.form, DRIFT_TOL_PCT_SPAN);
+	assert_true(t->lower == -0.5 && t->upper == 0.5);
+	/* 50000 ppm of 10 + 25000 ppm of 20 */
+	t = c->instruments[0].channels[4].tolerance;
+	assert_int_equal(t->tol.form, DRIFT_TOL_PPM);
+	assert_true(t->lower == -1 && t->upper == 1);
+	/* asymmetric, CUSUM with a given sigma */
+	t = c->instruments[0].channels[5].tolerance;
+	assert_int_equal(t->tol.form, DRIFT_TOL_ASYM);
+	assert_true(t->lower == -0.25 && t->upper == 0.5);
+	assert_true(t->cusum_h == 5 && t->baseline_sigma == 0.125);
+	assert_null(c->instruments[0].channels[6].tolerance);
+	assert_false(c->instruments[0].channels[0].tolerance->by_channel);
+	/* against channel "plain" (index 6), limits 0.5 % of 100 */
+	t = c->instruments[0].channels[7].tolerance;
+	assert_true(t->by_channel);
+	assert_int_equal(t->ref_channel, 6);
+	assert_string_equal(t->ref_name, "plain");
+	assert_true(t->lower == -0.5 && t->upper == 0.5);
+	config_free(c);
+}
+
 /* An empty mqtt group turns publishing on with every default. */
 static void mqtt_group_takes_defaults(void **state)
 {
@@ -309,6 +374,51 @@ static void mqtt_group_takes_defaults(void **state)
 	assert_int_equal(c->mqtt->outbox_max, 1000000);
 	assert_int_equal(c->mqtt->outbox_full, OUTBOX_DROP_OLDEST);
 	assert_int_equal(c->mqtt->historical_s, 10);
+	assert_false(c->mqtt->tls);
+	assert_null(c->mqtt->username);
+	assert_null(c->mqtt->password_file);
+	config_free(c);
+}
+
+/* The security keys: tls (files checked, verify), username and
+ * password_file. The files only have to be readable, so the fixtures
+ * stand in for certificates; the config is written to a temporary file
+ * because the paths are absolute. */
+static void mqtt_security_keys_load(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/metrolog-test-config-XXXXXX", *errs = NULL;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	assert_non_null(f);
+	fprintf(f,
+	        "site = \"lab-1\";\ndatabase = \"test.db\";\n"
+	        "mqtt = { port = 8883; username = \"gw-lab-1\";\n"
+	        "  password_file = \"%s\";\n"
+	        "  tls = { ca_file = \"%s\"; cert_file = \"%s\";\n"
+	        "          key_file = \"%s\"; verify = false; }; };\n"
+	        "buses = ( { name = \"b\"; type = \"tcp\"; "
+	        "host = \"127.0.0.1\"; port = 1502; } );\n"
+	        "instruments = ( { id = \"TB-01\"; bus = \"b\"; unit_id = 1; "
+	        "interval_ms = 1000; channels = ( { name = \"t\"; "
+	        "table = \"input\"; "
+	        "address = 0; type = \"float32\"; } ); } );\n",
+	        FIXTURES "/minimal.cfg", FIXTURES "/good.cfg",
+	        FIXTURES "/mqtt_defaults.cfg", FIXTURES "/minimal.cfg");
+	assert_int_equal(fclose(f), 0);
+	struct config *c = load(path, &errs);
+	unlink(path);
+	if (c == NULL)
+		fail_msg("refused:\n%s", errs);
+	free(errs);
+	assert_true(c->mqtt->tls);
+	assert_false(c->mqtt->tls_verify);
+	assert_string_equal(c->mqtt->ca_file, FIXTURES "/good.cfg");
+	assert_string_equal(c->mqtt->cert_file, FIXTURES "/mqtt_defaults.cfg");
+	assert_string_equal(c->mqtt->key_file, FIXTURES "/minimal.cfg");
+	assert_string_equal(c->mqtt->username, "gw-lab-1");
+	assert_string_equal(c->mqtt->password_file, FIXTURES "/minimal.cfg");
 	config_free(c);
 }
 
@@ -326,11 +436,16 @@ static const char *const bad_files[] = {
 	"interval_zero", "many_mistakes", "max_gap_too_big", "missing_bit",
 	"missing_host", "missing_location", "missing_site", "missing_words",
 	"mqtt_bad_prefix", "mqtt_not_group", "mqtt_outbox_full_block",
-	"mqtt_qos_2", "mqtt_unknown_key",
+	"mqtt_qos_2", "mqtt_unknown_key", "mqtt_password_in_config",
+	"mqtt_password_file_missing", "mqtt_password_file_no_user",
+	"mqtt_tls_ca_missing", "mqtt_tls_bad_keys", "mqtt_tls_not_group",
 	"overlapping_registers", "parity_x", "port_zero", "queue_full_maybe",
 	"queue_size_small", "register_and_address", "rtu_key_on_tcp",
 	"same_bit_twice", "scale_zero", "storage_not_group",
-	"string_past_end", "syntax_error", "table_inputs", "unit_id_0_rtu",
+	"string_past_end", "syntax_error", "table_inputs",
+	"tolerance_bad_values", "tolerance_guard_too_wide",
+	"tolerance_no_form", "tolerance_reference_channel",
+	"tolerance_two_forms", "unit_id_0_rtu",
 	"unit_id_248_rtu", "unit_id_256_tcp", "unit_id_250_tcp",
 	"unknown_bus",
 	"unknown_key_bus", "unknown_key_channel", "unknown_key_instrument",
@@ -519,6 +634,8 @@ int main(void)
 	        cmocka_unit_test(good_config_loads_every_field),
 	        cmocka_unit_test(minimal_config_takes_defaults),
 	        cmocka_unit_test(mqtt_group_takes_defaults),
+	        cmocka_unit_test(mqtt_security_keys_load),
+	        cmocka_unit_test(tolerance_forms_give_limits),
 	        cmocka_unit_test(bad_files_give_exact_errors),
 	        cmocka_unit_test(bad_fixture_table_is_complete),
 	        cmocka_unit_test(several_mistakes_are_all_reported),

@@ -1,0 +1,298 @@
+/*
+ * monitor.c - per-channel tolerance state on the ingest thread; see
+ * monitor.h. One slot per channel of the config (global channel index), so
+ * a reading finds its state in O(1); a slot without a tolerance is skipped.
+ *
+ * Threading: the ingest thread only; nothing here is shared.
+ */
+#include "monitor.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drift.h"
+
+struct slot {
+	const struct cfg_tolerance *tol; /* NULL: not monitored */
+	struct drift_channel dc;
+	struct drift_ewma ewma;
+	struct drift_cusum cusum;
+	enum drift_signal ewma_sig, cusum_sig; /* last signal seen */
+	/* every channel: its last reading, for the channels it is the
+	 * reference of (reference_channel) */
+	int64_t last_ts;
+	double last_value; /* NAN when not good */
+	int32_t dep_head;  /* first channel comparing against this one */
+	int32_t dep_next;  /* next channel with the same reference */
+	/* comparison: a reading waiting for its reference's of the same ts */
+	bool pending;
+	int64_t pend_ts;
+	double pend_value; /* NAN when not good */
+};
+
+struct monitor {
+	const struct config *cfg;
+	struct slot *slots;
+	uint32_t nslots;
+	size_t room; /* state samples one sample may cause, at most */
+};
+
+/* A fresh slot for tolerance t (valid: config.c checked it). */
+static void slot_init(struct slot *sl, const struct cfg_tolerance *t)
+{
+	struct drift_channel_cfg cc = {
+	        .lower = t->lower,
+	        .upper = t->upper,
+	        .guard = t->guard,
+	        .warn_fraction = t->warning,
+	        .hysteresis = t->hysteresis,
+	        .consecutive = t->consecutive,
+	};
+	struct drift_baseline base;
+
+	memset(sl, 0, sizeof(*sl));
+	sl->tol = t;
+	drift_channel_init(&sl->dc, &cc);
+	memset(&base, 0, sizeof(base));
+	if (t->baseline_sigma > 0)
+		drift_baseline_given(&base, 0, t->baseline_sigma);
+	else
+		drift_baseline_learn(&base, t->baseline);
+	if (t->ewma_lambda > 0)
+		drift_ewma_init(&sl->ewma, t->ewma_lambda, t->ewma_L, &base);
+	if (t->cusum_h > 0)
+		drift_cusum_init(&sl->cusum, t->cusum_k, t->cusum_h, &base);
+}
+
+/* The slots of c; *room: the most state samples one sample can cause
+ * (a reference channel's reading completes the comparisons of each
+ * channel waiting for it). */
+static struct slot *slots_new(const struct config *c, size_t *room)
+{
+	struct slot *s =
+	        calloc(c->nchannels > 0 ? (size_t)c->nchannels : 1, sizeof(*s));
+	size_t most = 0;
+
+	if (s == NULL)
+		return NULL;
+	for (int i = 0; i < c->nchannels; i++) {
+		const struct cfg_channel *ch =
+		        config_channel(c, (uint32_t)i, NULL);
+		if (ch->tolerance != NULL)
+			slot_init(&s[i], ch->tolerance);
+		s[i].dep_head = s[i].dep_next = -1;
+		s[i].last_value = NAN;
+	}
+	for (int i = 0; i < c->nchannels; i++) {
+		const struct cfg_tolerance *t = s[i].tol;
+		if (t == NULL || !t->by_channel)
+			continue;
+		s[i].dep_next = s[t->ref_channel].dep_head;
+		s[t->ref_channel].dep_head = i;
+	}
+	for (int i = 0; i < c->nchannels; i++) {
+		size_t n = s[i].tol != NULL ? 1 : 0;
+		for (int d = s[i].dep_head; d >= 0; d = s[d].dep_next)
+			n++;
+		most = n > most ? n : most;
+	}
+	*room = most * MONITOR_MAX_PER_READING;
+	return s;
+}
+
+struct monitor *monitor_new(const struct config *c)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->slots = slots_new(c, &m->room);
+	if (m->slots == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->cfg = c;
+	m->nslots = (uint32_t)c->nchannels;
+	return m;
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (m == NULL)
+		return;
+	free(m->slots);
+	free(m);
+}
+
+/* The same tolerance, apart from where it was written (field by field:
+ * padding bytes are not ours to compare). */
+static bool same_tolerance(const struct cfg_tolerance *a,
+                           const struct cfg_tolerance *b)
+{
+	const struct drift_tol *x = &a->tol, *y = &b->tol;
+
+	return a->reference == b->reference && x->form == y->form &&
+	       x->abs == y->abs && x->pct == y->pct && x->span == y->span &&
+	       x->ppm_reading == y->ppm_reading &&
+	       x->ppm_range == y->ppm_range && x->range == y->range &&
+	       x->digits == y->digits && x->resolution == y->resolution &&
+	       x->lower == y->lower && x->upper == y->upper && a->U == b->U &&
+	       a->k == b->k && a->rule == b->rule && a->guard == b->guard &&
+	       a->warning == b->warning && a->hysteresis == b->hysteresis &&
+	       a->consecutive == b->consecutive &&
+	       a->ewma_lambda == b->ewma_lambda && a->ewma_L == b->ewma_L &&
+	       a->cusum_k == b->cusum_k && a->cusum_h == b->cusum_h &&
+	       a->baseline == b->baseline &&
+	       a->baseline_sigma == b->baseline_sigma;
+}
+
+int monitor_rebuild(struct monitor *m, const struct config *next)
+{
+	const struct config *old = m->cfg;
+	size_t room;
+	struct slot *s = slots_new(next, &room);
+
+	if (s == NULL)
+		return -1;
+	/* O(instruments^2 + channels^2 per instrument), once per reload */
+	for (int i = 0; i < next->ninstruments; i++) {
+		const struct cfg_instrument *ni = &next->instruments[i];
+		const struct cfg_instrument *oi = NULL;
+		for (int j = 0; j < old->ninstruments && oi == NULL; j++)
+			if (strcmp(old->instruments[j].id, ni->id) == 0)
+				oi = &old->instruments[j];
+		for (int k = 0; oi != NULL && k < ni->nchannels; k++) {
+			const struct cfg_channel *nc = &ni->channels[k];
+			if (nc->tolerance == NULL)
+				continue;
+			for (int j = 0; j < oi->nchannels; j++) {
+				const struct cfg_channel *oc = &oi->channels[j];
+				struct slot *os = &m->slots[oc->index];
+				if (strcmp(oc->name, nc->name) != 0 ||
+				    oc->tolerance == NULL ||
+				    !same_tolerance(oc->tolerance,
+				                    nc->tolerance))
+					continue;
+				/* the state, not the links of the old config */
+				s[nc->index].dc = os->dc;
+				s[nc->index].ewma = os->ewma;
+				s[nc->index].cusum = os->cusum;
+				s[nc->index].ewma_sig = os->ewma_sig;
+				s[nc->index].cusum_sig = os->cusum_sig;
+				break;
+			}
+		}
+	}
+	free(m->slots);
+	m->slots = s;
+	m->cfg = next;
+	m->nslots = (uint32_t)next->nchannels;
+	m->room = room;
+	return 0;
+}
+
+static struct sample state_sample(uint32_t index, int64_t ts, double e,
+                                  uint16_t detail)
+{
+	return (struct sample){.ts_us = ts,
+	                       .index = index,
+	                       .kind = SAMPLE_STATE,
+	                       .quality = QUALITY_GOOD,
+	                       .detail = detail,
+	                       .value = e};
+}
+
+/* A chart's first signal after none (or a change of side). */
+static bool chart_news(enum drift_signal *last, enum drift_signal now)
+{
+	bool news = now != DRIFT_SIGNAL_NONE && now != *last;
+
+	*last = now;
+	return news;
+}
+
+/* One error (NAN: missing) of channel index at ts through its state
+ * machine and charts; appends what changed to out, returns how many. */
+static size_t evaluate(struct slot *sl, uint32_t index, int64_t ts, double e,
+                       struct sample *out)
+{
+	size_t n = 0;
+	bool good = isfinite(e);
+	enum drift_state was = sl->dc.state;
+
+	if (drift_channel_update(&sl->dc, ts, e))
+		out[n++] = state_sample(index, ts, good ? e : 0,
+		                        (uint16_t)(sl->dc.state | was << 4));
+	if (!good)
+		return n;
+	if (sl->tol->ewma_lambda > 0) {
+		enum drift_signal g = drift_ewma_update(&sl->ewma, e);
+		if (chart_news(&sl->ewma_sig, g))
+			out[n++] = state_sample(
+			        index, ts, e,
+			        SAMPLE_STATE_CHART |
+			                (g > 0 ? SAMPLE_STATE_HIGH : 0));
+	}
+	if (sl->tol->cusum_h > 0) {
+		enum drift_signal g = drift_cusum_update(&sl->cusum, e);
+		if (chart_news(&sl->cusum_sig, g))
+			out[n++] = state_sample(
+			        index, ts, e,
+			        SAMPLE_STATE_CHART | SAMPLE_STATE_CUSUM |
+			                (g > 0 ? SAMPLE_STATE_HIGH : 0));
+	}
+	return n;
+}
+
+size_t monitor_sample(struct monitor *m, const struct sample *s,
+                      struct sample *out)
+{
+	size_t n = 0;
+
+	if (s->kind != SAMPLE_READING || s->index >= m->nslots)
+		return 0;
+	struct slot *sl = &m->slots[s->index];
+	double v = s->quality == QUALITY_GOOD && isfinite(s->value) ? s->value
+	                                                            : NAN;
+	sl->last_ts = s->ts_us;
+	sl->last_value = v;
+	/* channels comparing against this one, waiting for this poll */
+	for (int32_t d = sl->dep_head; d >= 0; d = m->slots[d].dep_next) {
+		struct slot *ds = &m->slots[d];
+		if (!ds->pending || ds->pend_ts != s->ts_us)
+			continue;
+		ds->pending = false;
+		n += evaluate(ds, (uint32_t)d, s->ts_us, ds->pend_value - v,
+		              out + n);
+	}
+	if (sl->tol == NULL)
+		return n;
+	if (!sl->tol->by_channel)
+		return n + evaluate(sl, s->index, s->ts_us,
+		                    v - sl->tol->reference, out + n);
+	const struct slot *ref = &m->slots[sl->tol->ref_channel];
+	if (sl->pending) /* its reference never came: a missing reading */
+		n += evaluate(sl, s->index, sl->pend_ts, NAN, out + n);
+	sl->pending = false;
+	if (ref->last_ts == s->ts_us)
+		return n + evaluate(sl, s->index, s->ts_us,
+		                    v - ref->last_value, out + n);
+	sl->pending = true;
+	sl->pend_ts = s->ts_us;
+	sl->pend_value = v;
+	return n;
+}
+
+size_t monitor_room(const struct monitor *m)
+{
+	return m->room;
+}
+
+int monitor_state(const struct monitor *m, uint32_t index)
+{
+	if (index >= m->nslots || m->slots[index].tol == NULL)
+		return DRIFT_NO_DATA;
+	return (int)m->slots[index].dc.state;
+}

@@ -1,0 +1,448 @@
+/*
+ * test_mqtt_security.c - metrologd publishing to a real mosquitto over TLS,
+ * with a user name and password and a topic ACL (docs/MQTT.md, Security).
+ * Each test makes its own certificates with the openssl command in its
+ * temporary directory: a CA, a server certificate for 127.0.0.1 and
+ * localhost (subjectAltName), a client certificate signed by the CA, and a
+ * second, unrelated CA. The broker (started by the harness) has a TLS
+ * listener that requires a client certificate; the subscriber is
+ * mosquitto_sub over TLS writing "topic payload" lines to a file.
+ *
+ *   tls_right_ca          readings arrive, the outbox drains
+ *   tls_wrong_ca_reload   the broker's certificate is refused (logged as a
+ *                         TLS failure), the outbox grows; after the config
+ *                         is fixed and reloaded (SIGHUP) every seq arrives
+ *   password              a wrong password is refused ("not authorised");
+ *                         the right one, read again at reload, works; the
+ *                         passwords never appear in metrologd's log
+ *   acl_foreign_topic     an ACL confines the gateway to metrolog/<site>/#:
+ *                         with a prefix outside it, MQTT 3.1.1 mosquitto
+ *                         acknowledges and drops the messages, so the
+ *                         subscriber receives nothing on the foreign topics
+ *
+ * Threading: one thread; everything else is a process.
+ */
+#define _GNU_SOURCE
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gwtest.h"
+
+#define SITE       "test-lab"
+#define GW_USER    "gateway"
+#define GW_PASS    "Gw-s3cret-7f2a"
+#define WRONG_PASS "Not-the-pass-91c"
+#define SUB_USER   "tester"
+#define SUB_PASS   "Sub-pass-55e1"
+#define MAX_SEQ    200000
+#define WAIT_S     180 /* valgrind and TLS are slow: bounded, generous */
+
+struct rig {
+	struct h_broker broker;
+	struct h_sim sim;
+	struct gw gw;
+	char dir[H_PATH_MAX];
+	char sub_out[H_PATH_MAX];
+	pid_t sub;
+	bool auth; /* password_file and acl_file on the broker */
+};
+
+static int teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+/* Run a shell script in dir; its output goes to dir/sh.log. */
+static void sh(const char *dir, const char *script)
+{
+	char cmd[8192], log[H_PATH_MAX];
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+	snprintf(cmd, sizeof(cmd), "set -e; cd '%s'; %s", dir, script);
+	h_path(log, dir, "sh.log");
+	if (h_run(argv, log, false, 120000) != 0) {
+		char text[4096] = "";
+		h_read_file(log, text, sizeof(text));
+		fail_msg("script failed: %s\n%s", script, text);
+	}
+}
+
+/* The CA, server, client and unrelated CA of the header comment. Keys are
+ * readable by all: mosquitto reads them after dropping to its own user. */
+static void make_certs(const char *dir)
+{
+	sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	        "-subj /CN=metrolog-test-ca -keyout ca.key -out ca.pem; "
+	        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	        "-subj /CN=unrelated-ca -keyout other-ca.key "
+	        "-out other-ca.pem; "
+	        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
+	        "> server.ext; "
+	        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+	        "-keyout server.key -out server.csr; "
+	        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	        "-CAcreateserial -days 2 -extfile server.ext "
+	        "-out server.pem; "
+	        "openssl req -newkey rsa:2048 -nodes -subj /CN=" GW_USER " "
+	        "-keyout client.key -out client.csr; "
+	        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+	        "-CAcreateserial -days 2 -out client.pem; "
+	        "chmod 644 *.pem *.key");
+}
+
+/* The broker's password file and ACL: the gateway may publish under
+ * metrolog/<site>/# only; the test's subscriber may read (and probe)
+ * everything. */
+static void make_auth(const char *dir)
+{
+	sh(dir, "mosquitto_passwd -b -c passwd " GW_USER " " GW_PASS "; "
+	        "mosquitto_passwd -b passwd " SUB_USER " " SUB_PASS "; "
+	        "printf 'user " GW_USER "\\n"
+	        "topic write metrolog/" SITE "/#\\n\\n"
+	        "user " SUB_USER "\\ntopic readwrite #\\n' > acl; "
+	        "chmod 644 passwd acl");
+}
+
+/* mosquitto_sub or mosquitto_pub over TLS, as the test's user when the
+ * broker wants one. argv gets the common arguments from i on. */
+static int tls_args(const struct rig *r, const char **argv, int i, char *port,
+                    char paths[3][H_PATH_MAX])
+{
+	snprintf(port, 16, "%d", r->broker.port);
+	h_path(paths[0], r->dir, "ca.pem");
+	h_path(paths[1], r->dir, "client.pem");
+	h_path(paths[2], r->dir, "client.key");
+	argv[i++] = "-h";
+	argv[i++] = "127.0.0.1";
+	argv[i++] = "-p";
+	argv[i++] = port;
+	argv[i++] = "--cafile";
+	argv[i++] = paths[0];
+	argv[i++] = "--cert";
+	argv[i++] = paths[1];
+	argv[i++] = "--key";
+	argv[i++] = paths[2];
+	if (r->auth) {
+		argv[i++] = "-u";
+		argv[i++] = SUB_USER;
+		argv[i++] = "-P";
+		argv[i++] = SUB_PASS;
+	}
+	return i;
+}
+
+/* A subscriber on everything, QoS 1; waits until a probe comes back. */
+static void sub_start(struct rig *r)
+{
+	char port[16], paths[3][H_PATH_MAX], probe[64], text[1 << 16];
+	const char *argv[32] = {"mosquitto_sub"};
+	int i = tls_args(r, argv, 1, port, paths);
+
+	argv[i++] = "-t";
+	argv[i++] = "#";
+	argv[i++] = "-q";
+	argv[i++] = "1";
+	argv[i++] = "-v";
+	argv[i] = NULL;
+	r->sub = h_spawn(argv, r->sub_out, false);
+	assert_true(r->sub > 0);
+	snprintf(probe, sizeof(probe), "probe-%d", (int)getpid());
+	for (int n = 0; n < 100; n++) {
+		const char *pub[32] = {"mosquitto_pub"};
+		int j = tls_args(r, pub, 1, port, paths);
+		pub[j++] = "-q";
+		pub[j++] = "1";
+		pub[j++] = "-t";
+		pub[j++] = "foreign/probe"; /* the subscriber sees foreign */
+		pub[j++] = "-m";
+		pub[j++] = probe;
+		pub[j] = NULL;
+		assert_int_equal(h_run(pub, NULL, false, 10000), 0);
+		sleep_ms(100);
+		if (h_read_file(r->sub_out, text, sizeof(text)) > 0 &&
+		    strstr(text, probe) != NULL)
+			return;
+	}
+	fail_msg("the subscriber never received its probe");
+}
+
+static void rig_start(struct rig *r, bool auth)
+{
+	char conf[4 * H_PATH_MAX + 256];
+
+	memset(r, 0, sizeof(*r));
+	r->auth = auth;
+	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+	/* mosquitto started as root reads its files as user mosquitto */
+	assert_int_equal(chmod(r->dir, 0711), 0);
+	make_certs(r->dir);
+	if (auth)
+		make_auth(r->dir);
+	/* appended after the harness's "listener <port> 127.0.0.1", so the
+	 * TLS settings are that listener's */
+	snprintf(conf, sizeof(conf),
+	         "cafile %s/ca.pem\ncertfile %s/server.pem\n"
+	         "keyfile %s/server.key\nrequire_certificate true\n%s%s%s%s",
+	         r->dir, r->dir, r->dir, auth ? "allow_anonymous false\n" : "",
+	         auth ? "password_file " : "", auth ? r->dir : "",
+	         auth ? "/passwd\n" : "");
+	if (auth)
+		snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf),
+		         "acl_file %s/acl\n", r->dir);
+	assert_int_equal(h_broker_start(&r->broker, r->dir, conf), 0);
+	assert_int_equal(h_sim_start(&r->sim, r->dir, true, false,
+	                             (const char *const[]){"-n", "1", NULL}),
+	                 0);
+	h_path(r->sub_out, r->dir, "sub.out");
+	sub_start(r);
+	gw_init(&r->gw, r->dir);
+}
+
+/* metrologd's configuration: prefix, the CA file it trusts (a name in
+ * the rig's directory), and a password file (NULL: no credentials). */
+static void rig_config(struct rig *r, const char *prefix, const char *ca,
+                       const char *pass_file)
+{
+	char bus[256], inst[1024], extra[4 * H_PATH_MAX + 512],
+	        cred[H_PATH_MAX + 64];
+
+	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
+	instrument(inst, sizeof(inst), "TB-01", "bench", 1, 100, 2);
+	cred[0] = '\0';
+	if (pass_file != NULL)
+		snprintf(cred, sizeof(cred),
+		         "username = \"" GW_USER "\"; "
+		         "password_file = \"%s/%s\"; ",
+		         r->dir, pass_file);
+	snprintf(extra, sizeof(extra),
+	         "storage = { batch_ms = 50; };\n"
+	         "mqtt = { port = %d; prefix = \"%s\"; keepalive_s = 5; %s\n"
+	         "  tls = { ca_file = \"%s/%s\"; cert_file = \"%s/client.pem\";"
+	         " key_file = \"%s/client.key\"; verify = true; }; };",
+	         r->broker.port, prefix, cred, r->dir, ca, r->dir, r->dir);
+	gw_config(&r->gw, bus, inst, extra);
+}
+
+static long long db_count(struct rig *r, const char *sql)
+{
+	if (access(r->gw.db, F_OK) != 0)
+		return 0; /* metrologd has not created it yet */
+	return db_try_int(r->gw.db, sql);
+}
+
+#define OUTBOX   "SELECT count(*) FROM outbox"
+#define READINGS "SELECT count(*) FROM readings"
+
+/* Wait (bounded) until sql counts at least n (or, when at_most, at most
+ * n) rows. */
+static void wait_count(struct rig *r, const char *sql, long long n,
+                       bool at_most)
+{
+	long long v = -1;
+
+	for (int i = 0; i < WAIT_S * 10; i++) {
+		v = db_count(r, sql);
+		if (v >= 0 && (at_most ? v <= n : v >= n))
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("%s: %lld, never %s %lld", sql, v, at_most ? "<=" : ">=", n);
+}
+
+/* Wait (bounded) until metrologd's log contains one of the texts. */
+static void wait_log(struct rig *r, const char *a, const char *b)
+{
+	static char text[1 << 20];
+
+	for (int i = 0; i < WAIT_S * 10; i++) {
+		if (h_read_file(r->gw.log, text, sizeof(text)) > 0 &&
+		    (strstr(text, a) != NULL || (b && strstr(text, b) != NULL)))
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("metrologd's log never said \"%s\":\n%s", a, text);
+}
+
+/* Lines of the subscriber's file whose topic starts with prefix. */
+static long long sub_lines(struct rig *r, const char *prefix)
+{
+	FILE *f = fopen(r->sub_out, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long n = 0;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* metrologd is stopped and its outbox empty: every seq it assigned
+ * arrives at the subscriber (bounded wait). */
+static void check_all_received(struct rig *r)
+{
+	long long last = db_int(r->gw.db, "SELECT seq FROM sqlite_sequence "
+	                                  "WHERE name = 'outbox'");
+	long long missing = 0;
+	unsigned char *seen = calloc(MAX_SEQ + 1, 1);
+
+	assert_non_null(seen);
+	assert_true(last > 0 && last <= MAX_SEQ);
+	assert_int_equal(db_int(r->gw.db, OUTBOX), 0);
+	for (int i = 0; i < 100; i++) {
+		FILE *f = fopen(r->sub_out, "r");
+		char *line = NULL, *p;
+		size_t cap = 0;
+		assert_non_null(f);
+		while (getline(&line, &cap, f) > 0)
+			if (strstr(line, "/gateway/") == NULL &&
+			    (p = strstr(line, "\"seq\":")) != NULL) {
+				long long s = strtoll(p + 6, NULL, 10);
+				if (s > 0 && s <= MAX_SEQ)
+					seen[s] = 1;
+			}
+		free(line);
+		fclose(f);
+		missing = 0;
+		for (long long s = 1; s <= last; s++)
+			missing += !seen[s];
+		if (missing == 0)
+			break;
+		sleep_ms(100);
+	}
+	free(seen);
+	print_message("%lld seqs, %lld missing\n", last, missing);
+	assert_int_equal(missing, 0);
+}
+
+static void rig_finish(struct rig *r)
+{
+	h_stop(r->sub, SIGTERM, 5000);
+	assert_int_equal(h_sim_stop(&r->sim), 0);
+	assert_int_equal(h_broker_stop(&r->broker), 0);
+}
+
+static void reload(struct rig *r)
+{
+	assert_int_equal(kill(r->gw.pid, SIGHUP), 0);
+}
+
+static void tls_right_ca(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_start(&r, false);
+	rig_config(&r, "metrolog", "ca.pem", NULL);
+	gw_start(&r.gw);
+	wait_log(&r, "mqtt: connected", NULL);
+	wait_count(&r, READINGS, 40, false);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r);
+	assert_true(sub_lines(&r, "metrolog/" SITE "/TB-01/readings ") > 0);
+	rig_finish(&r);
+}
+
+static void tls_wrong_ca_reload(void **state)
+{
+	struct rig r;
+	long long before;
+
+	(void)state;
+	rig_start(&r, false);
+	rig_config(&r, "metrolog", "other-ca.pem", NULL);
+	gw_start(&r.gw);
+	wait_log(&r, "TLS handshake failed", NULL);
+	wait_log(&r, "certificate verify failed", NULL);
+	wait_count(&r, OUTBOX, 20, false);
+	before = db_count(&r, OUTBOX);
+	wait_count(&r, OUTBOX, before + 20, false); /* it keeps growing */
+	assert_int_equal(sub_lines(&r, "metrolog/"), 0);
+	/* fixed and reloaded: what was kept is sent, none lost */
+	rig_config(&r, "metrolog", "ca.pem", NULL);
+	reload(&r);
+	wait_log(&r, "mqtt: connected", NULL);
+	wait_count(&r, OUTBOX, 10, true);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r);
+	rig_finish(&r);
+}
+
+static void password(void **state)
+{
+	struct rig r;
+	char pw[H_PATH_MAX];
+	static char text[1 << 20];
+
+	(void)state;
+	rig_start(&r, true);
+	h_path(pw, r.dir, "mqtt.pass");
+	write_file(pw, WRONG_PASS "\n");
+	rig_config(&r, "metrolog", "ca.pem", "mqtt.pass");
+	gw_start(&r.gw);
+	wait_log(&r, "not authorised", "bad user name or password");
+	wait_count(&r, OUTBOX, 20, false);
+	assert_int_equal(sub_lines(&r, "metrolog/"), 0);
+	/* the right password, read again at reload */
+	write_file(pw, GW_PASS "\n");
+	reload(&r);
+	wait_log(&r, "mqtt: connected", NULL);
+	wait_count(&r, OUTBOX, 10, true);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r);
+	assert_true(h_read_file(r.gw.log, text, sizeof(text)) > 0);
+	assert_null(strstr(text, GW_PASS));
+	assert_null(strstr(text, WRONG_PASS));
+	rig_finish(&r);
+}
+
+static void acl_foreign_topic(void **state)
+{
+	struct rig r;
+
+	(void)state;
+	rig_start(&r, true);
+	write_file(h_path((char[H_PATH_MAX]){0}, r.dir, "mqtt.pass"),
+	           GW_PASS "\n");
+	/* allowed: metrolog/<site>/# */
+	rig_config(&r, "metrolog", "ca.pem", "mqtt.pass");
+	gw_start(&r.gw);
+	wait_log(&r, "mqtt: connected", NULL);
+	wait_count(&r, READINGS, 20, false);
+	wait_count(&r, OUTBOX, 10, true);
+	for (int i = 0; i < 100 && sub_lines(&r, "metrolog/" SITE "/") == 0;
+	     i++)
+		sleep_ms(100);
+	assert_true(sub_lines(&r, "metrolog/" SITE "/") > 0);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	/* outside it: the broker takes the messages (PUBACK, so the outbox
+	 * drains) and delivers none of them */
+	rig_config(&r, "foreign", "ca.pem", "mqtt.pass");
+	long long n = db_count(&r, READINGS);
+	gw_start(&r.gw);
+	wait_log(&r, "under foreign/" SITE, NULL);
+	wait_count(&r, READINGS, n + 40, false);
+	wait_count(&r, OUTBOX, 10, true);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	assert_int_equal(db_count(&r, OUTBOX), 0);
+	sleep_ms(500);
+	assert_int_equal(sub_lines(&r, "foreign/" SITE "/"), 0);
+	assert_true(sub_lines(&r, "foreign/probe ") > 0); /* it would see */
+	rig_finish(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_teardown(tls_right_ca, teardown),
+	        cmocka_unit_test_teardown(tls_wrong_ca_reload, teardown),
+	        cmocka_unit_test_teardown(password, teardown),
+	        cmocka_unit_test_teardown(acl_foreign_topic, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,223 @@
+/*
+ * test_monitor.c - the tolerance monitor (gateway/src/monitor.c) on the
+ * configurations of tests/fixtures/config/tolerance.cfg: a state change
+ * becomes one SAMPLE_STATE with the new and old states in its detail;
+ * failed readings lead to no_data; a CUSUM chart's first signal is one
+ * sample; a reload keeps the state of an unchanged channel and restarts
+ * a changed one.
+ *
+ * Threading: one thread, as the ingest thread uses it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "drift.h"
+#include "monitor.h"
+
+#define FIXTURES METROLOG_FIXTURES "/config"
+#define SEC      1000000LL
+
+static struct config *load(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), FIXTURES "/%s", name);
+	struct config *c = config_load(path, stderr);
+	assert_non_null(c);
+	return c;
+}
+
+static struct sample reading(uint32_t index, int64_t ts, double v, int q)
+{
+	return (struct sample){.ts_us = ts,
+	                       .index = index,
+	                       .kind = SAMPLE_READING,
+	                       .quality = (uint8_t)q,
+	                       .value = q == QUALITY_GOOD ? v : 0};
+}
+
+/* Feed n equal readings; returns the state samples they made in out. */
+static size_t feed(struct monitor *m, uint32_t index, int64_t *ts, double v,
+                   int q, int n, struct sample *out)
+{
+	size_t made = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct sample r = reading(index, (*ts += SEC), v, q);
+		made += monitor_sample(m, &r, out + made);
+	}
+	return made;
+}
+
+/* Channel "abs": 20 +- 0.5, guarded w = 0.125, warning 0.75, 5 in a row. */
+static void state_changes_are_samples(void **state)
+{
+	(void)state;
+	struct config *c = load("tolerance.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[64];
+	int64_t ts = 1000 * SEC;
+
+	assert_non_null(m);
+	assert_int_equal(monitor_state(m, 0), DRIFT_NO_DATA);
+	assert_int_equal(feed(m, 0, &ts, 20.0, QUALITY_GOOD, 4, out), 0);
+	assert_int_equal(feed(m, 0, &ts, 20.0, QUALITY_GOOD, 1, out), 1);
+	assert_int_equal(out[0].kind, SAMPLE_STATE);
+	assert_int_equal(out[0].index, 0);
+	assert_int_equal(out[0].ts_us, ts);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_IN_TOLERANCE);
+	assert_int_equal(SAMPLE_STATE_OLD(out[0].detail), DRIFT_NO_DATA);
+	/* into the guard band: warning, with the error as the value */
+	assert_int_equal(feed(m, 0, &ts, 20.4375, QUALITY_GOOD, 5, out), 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_WARNING);
+	assert_int_equal(SAMPLE_STATE_OLD(out[0].detail), DRIFT_IN_TOLERANCE);
+	assert_true(out[0].value == 0.4375);
+	/* out of tolerance below */
+	assert_int_equal(feed(m, 0, &ts, 19.25, QUALITY_GOOD, 5, out), 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail),
+	                 DRIFT_OUT_OF_TOLERANCE);
+	/* failed readings: no data after 5 */
+	assert_int_equal(feed(m, 0, &ts, 0, QUALITY_TIMEOUT, 5, out), 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_NO_DATA);
+	/* a channel without tolerance, other kinds, a stray index: nothing */
+	assert_int_equal(feed(m, 6, &ts, 99, QUALITY_GOOD, 10, out), 0);
+	struct sample on = {.kind = SAMPLE_ONLINE, .index = 0};
+	assert_int_equal(monitor_sample(m, &on, out), 0);
+	assert_int_equal(feed(m, 1000, &ts, 99, QUALITY_GOOD, 10, out), 0);
+	monitor_free(m);
+	monitor_free(NULL);
+	config_free(c);
+}
+
+/* Channel "asym": CUSUM h = 5, k = 0.5, sigma 0.125 given: an error of
+ * 0.25 (z = 2) adds 1.5 per reading, so the 4th signals, once. */
+static void cusum_signals_once(void **state)
+{
+	(void)state;
+	struct config *c = load("tolerance.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[64];
+	int64_t ts = 1000 * SEC;
+
+	assert_int_equal(feed(m, 5, &ts, 0.25, QUALITY_GOOD, 3, out), 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_IN_TOLERANCE);
+	size_t n = feed(m, 5, &ts, 0.25, QUALITY_GOOD, 1, out);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].detail, SAMPLE_STATE_CHART |
+	                                        SAMPLE_STATE_CUSUM |
+	                                        SAMPLE_STATE_HIGH);
+	assert_int_equal(feed(m, 5, &ts, 0.25, QUALITY_GOOD, 20, out), 0);
+	monitor_free(m);
+	config_free(c);
+}
+
+/* Channel "uut" (7) against "plain" (6), limits +-0.5: the error is the
+ * difference at the same ts, whichever of the two arrives first; a
+ * reading whose reference never comes counts as missing. */
+static void comparison_against_a_reference_channel(void **state)
+{
+	(void)state;
+	struct config *c = load("tolerance.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[64], r;
+	int64_t ts = 1000 * SEC;
+	size_t n = 0;
+
+	assert_int_equal(monitor_room(m), MONITOR_MAX_PER_READING);
+	for (int i = 0; i < 3; i++) { /* reference first */
+		ts += SEC;
+		r = reading(6, ts, 50.0, QUALITY_GOOD);
+		n += monitor_sample(m, &r, out + n);
+		r = reading(7, ts, 50.25, QUALITY_GOOD);
+		n += monitor_sample(m, &r, out + n);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].index, 7);
+	assert_true(out[0].value == 0.25);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_IN_TOLERANCE);
+	n = 0;
+	for (int i = 0; i < 3; i++) { /* unit under test first */
+		ts += SEC;
+		r = reading(7, ts, 50.75, QUALITY_GOOD);
+		n += monitor_sample(m, &r, out + n);
+		r = reading(6, ts, 50.0, QUALITY_GOOD);
+		n += monitor_sample(m, &r, out + n);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].index, 7);
+	assert_int_equal(out[0].ts_us, ts);
+	assert_true(out[0].value == 0.75);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail),
+	                 DRIFT_OUT_OF_TOLERANCE);
+	/* the reference stops answering (or its reads fail): no data */
+	n = 0;
+	for (int i = 0; i < 3; i++) {
+		ts += SEC;
+		r = reading(7, ts, 50.0, QUALITY_GOOD);
+		n += monitor_sample(m, &r, out + n);
+		r = reading(6, ts, 0, QUALITY_TIMEOUT);
+		n += monitor_sample(m, &r, out + n);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_NO_DATA);
+	n = 0;
+	for (int i = 0; i < 4; i++) {
+		ts += SEC;
+		r = reading(7, ts, 50.0, QUALITY_GOOD);
+		n += monitor_sample(m, &r, out + n);
+	}
+	/* 3 never completed, the 4th still waits */
+	assert_int_equal(n, 0);
+	assert_int_equal(monitor_state(m, 7), DRIFT_NO_DATA);
+	monitor_free(m);
+	config_free(c);
+}
+
+/* A reload keeps what did not change. */
+static void rebuild_keeps_unchanged_channels(void **state)
+{
+	(void)state;
+	struct config *c = load("tolerance.cfg");
+	struct config *same = load("tolerance.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[64];
+	int64_t ts = 1000 * SEC;
+
+	feed(m, 0, &ts, 20.0, QUALITY_GOOD, 5, out);
+	feed(m, 1, &ts, 200.0, QUALITY_GOOD, 3, out);
+	assert_int_equal(monitor_state(m, 0), DRIFT_IN_TOLERANCE);
+	assert_int_equal(monitor_state(m, 1), DRIFT_IN_TOLERANCE);
+	assert_int_equal(monitor_rebuild(m, same), 0);
+	config_free(c);
+	assert_int_equal(monitor_state(m, 0), DRIFT_IN_TOLERANCE);
+	assert_int_equal(monitor_state(m, 1), DRIFT_IN_TOLERANCE);
+	/* a changed tolerance starts again */
+	struct config *changed = load("tolerance.cfg");
+	changed->instruments[0].channels[1].tolerance->warning = 0.5;
+	assert_int_equal(monitor_rebuild(m, changed), 0);
+	config_free(same);
+	assert_int_equal(monitor_state(m, 0), DRIFT_IN_TOLERANCE);
+	assert_int_equal(monitor_state(m, 1), DRIFT_NO_DATA);
+	monitor_free(m);
+	config_free(changed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(state_changes_are_samples),
+	        cmocka_unit_test(cusum_signals_once),
+	        cmocka_unit_test(comparison_against_a_reference_channel),
+	        cmocka_unit_test(rebuild_keeps_unchanged_channels),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
