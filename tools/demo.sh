@@ -72,7 +72,8 @@ cat <<MSG
 metrolog demo: 3 simulated instruments x 4 channels (metrolog-sim on Modbus TCP
 127.0.0.1:$port), polled by metrologd into $tmp/demo.db and published to
 mosquitto on 127.0.0.1:$mport (topics metrolog/demo/#, docs/MQTT.md).
-Simulated time runs 3600x; PG-2 gauge-2 drifts. Ctrl-C stops.
+Simulated time runs 3600x; PG-2 gauge-2 drifts out of its +-0.2 kPa tolerance
+within about 20 s (tolerance events below). Ctrl-C stops.
 Every 2 s, the latest committed readings and the latest MQTT message of PG-2:
 MSG
 query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
@@ -88,4 +89,6 @@ while ((SECONDS < end)); do
 	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
 	sqlite3 -readonly -separator '|' "$tmp/demo.db" "$query" | column -t -s '|' || true
 	grep '^metrolog/demo/PG-2/readings ' "$tmp/mqtt.log" | tail -n 1 | cut -c1-200 || true
+	sqlite3 -readonly "$tmp/demo.db" "SELECT 'tolerance event ' || strftime('%H:%M:%S', ts / 1e6, 'unixepoch')
+	  || ' ' || detail FROM events WHERE kind = 'tolerance' ORDER BY ts" || true
 done
