@@ -1210,6 +1210,43 @@ static size_t status_channels(struct store *st, uint32_t inst)
 	return n;
 }
 
+/* The retained status of instrument inst as the store now knows it
+ * (online/offline and why, and the tolerance state of its channels). */
+static int outbox_status(struct store *st, uint32_t inst, int64_t ts,
+                         int64_t *seq)
+{
+	static const char *const online[] = {NULL, "online", "offline"};
+	const struct config *c = st->cfg;
+	const char *id = c->instruments[inst].id;
+	const char *state = online[st->inst_state[inst]];
+	const char *reason =
+	        st->inst_state[inst] == 2
+	                ? quality_name((enum quality)st->inst_reason[inst])
+	                : NULL;
+	size_t n = status_channels(st, inst);
+	char topic[PUBLISH_TOPIC_MAX];
+	int len, rc;
+
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	                  "status") < 0) {
+		set_error(st, STORE_OTHER, "outbox: topic too long");
+		return -1;
+	}
+	do {
+		if (n > 0)
+			len = publish_status_tolerance_payload(
+			        st->pbuf, st->pbuf_size, *seq, ts, id, state,
+			        reason, st->pcs, n);
+		else
+			len = publish_status_payload(st->pbuf, st->pbuf_size,
+			                             *seq, ts, id, state, reason);
+	} while ((rc = grow_payload(st, len, 512 + 128 * n)) == 1);
+	if (rc < 0 || outbox_insert(st, *seq, ts, topic, len, true) < 0)
+		return -1;
+	(*seq)++;
+	return 0;
+}
+
 /* A tolerance event message (a state change or a chart's signal) and,
  * for a state change, the retained instrument status with the new
  * tolerance states. */
@@ -1220,7 +1257,6 @@ static int outbox_state(struct store *st, const struct sample *e,
 	const struct cfg_instrument *in = &c->instruments[inst];
 	const struct cfg_channel *ch = state_channel(st, e, 0);
 	char topic[PUBLISH_TOPIC_MAX], detail[256];
-	static const char *const online[] = {NULL, "online", "offline"};
 	int len, rc;
 
 	if (ch == NULL)
@@ -1253,23 +1289,7 @@ static int outbox_state(struct store *st, const struct sample *e,
 		return 0;
 	if (set_state(st, &st->chan_state[e->index], (uint8_t)to) < 0)
 		return -1;
-	size_t n = status_channels(st, inst);
-	const char *reason =
-	        st->inst_state[inst] == 2
-	                ? quality_name((enum quality)st->inst_reason[inst])
-	                : NULL;
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
-	                  in->id, "status") < 0)
-		goto long_topic;
-	do {
-		len = publish_status_tolerance_payload(
-		        st->pbuf, st->pbuf_size, *seq, e->ts_us, in->id,
-		        online[st->inst_state[inst]], reason, st->pcs, n);
-	} while ((rc = grow_payload(st, len, 512 + 128 * n)) == 1);
-	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, true) < 0)
-		return -1;
-	(*seq)++;
-	return 0;
+	return outbox_status(st, inst, e->ts_us, seq);
 long_topic:
 	set_error(st, STORE_OTHER, "outbox: topic too long");
 	return -1;
@@ -1299,28 +1319,11 @@ static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
 	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
 		return -1;
 	(*seq)++;
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	                  "status") < 0)
-		goto long_topic;
 	if (set_state(st, &st->inst_state[inst],
 	              e->kind == SAMPLE_ONLINE ? 1 : 2) < 0 ||
 	    set_state(st, &st->inst_reason[inst], e->quality) < 0)
 		return -1;
-	size_t ntol = status_channels(st, inst);
-	do {
-		if (ntol > 0)
-			len = publish_status_tolerance_payload(
-			        st->pbuf, st->pbuf_size, *seq, e->ts_us, id, kind,
-			        reason, st->pcs, ntol);
-		else
-			len = publish_status_payload(st->pbuf, st->pbuf_size,
-			                             *seq, e->ts_us, id, kind,
-			                             reason);
-	} while ((rc = grow_payload(st, len, 512 + 128 * ntol)) == 1);
-	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, true) < 0)
-		return -1;
-	(*seq)++;
-	return 0;
+	return outbox_status(st, inst, e->ts_us, seq);
 long_topic:
 	set_error(st, STORE_OTHER, "outbox: topic too long");
 	return -1;
