@@ -11,7 +11,7 @@ set -euo pipefail
 profile=${1:-demo}
 pkgs=(build-essential cmake pkg-config
       libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libconfig-dev
-      libcjson-dev libcmocka-dev mosquitto mosquitto-clients sqlite3
+      libcjson-dev libcmocka-dev libssl-dev mosquitto mosquitto-clients sqlite3
       bsdextrautils)
 case "$profile" in
 demo) ;;
