@@ -13,7 +13,9 @@
  * the outbox in the same transaction (commit before publish), and
  * publisher_step() after each commit and at least every 100 ms sends what
  * the outbox holds and deletes what the broker acknowledged. Paho's own
- * threads only record events for that step.
+ * threads only record events for that step, and wake this thread if it
+ * waits in publisher_wait() (where it waits, instead of sleeping, while
+ * the publisher is busy): acknowledgements refill the window at once.
  *
  * The ingest thread also owns the tolerance monitor (monitor.c): each
  * sample taken from the queue goes through it, and the tolerance state
@@ -48,12 +50,13 @@
 #define DEFAULT_CONFIG "/etc/metrolog/metrologd.cfg"
 #define STATS_EVERY_US (60LL * 1000000)
 #define RETENTION_EVERY_US (3600LL * 1000000)
+#define CALIBRATION_EVERY_US 1000000LL /* look for new calibration records */
 #define RETENTION_CHUNK 10000
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 #define STOP_RETRY_US (30LL * 1000000) /* keep trying to commit on stop */
 #define BATCH_STEP_US 10000 /* an open batch looks at the queue this often */
-#define PUBLISH_WAIT_MS 5   /* loop period while the outbox drains */
+#define PUBLISH_WAIT_MS 5   /* longest wait while the outbox drains */
 #define STOP_FLUSH_MS 3000  /* on stop, publish what we can this long */
 
 static volatile sig_atomic_t got_stop, got_reload;
@@ -73,7 +76,7 @@ struct daemon {
 	int64_t batch_since;  /* monotonic us of the batch's first sample */
 	int retry_ms;         /* current commit retry back-off, 0 when fine */
 	int64_t next_retry;   /* monotonic us */
-	int64_t next_stats, next_retention;
+	int64_t next_stats, next_retention, next_calibration;
 	bool retention_pending;
 	/* counters over the whole run */
 	uint64_t committed_readings, committed_events, commit_failures;
@@ -196,11 +199,13 @@ static void log_stats(struct daemon *d)
 		publisher_get_stats(d->pub, &ps);
 		store_outbox_stats(d->store, &rows, &oldest);
 		log_info("mqtt stats {\"connected\":%s,\"sent\":%llu,"
-		         "\"acked\":%llu,\"resent\":%llu,\"connects\":%llu,"
+		         "\"acked\":%llu,\"refused\":%llu,\"resent\":%llu,"
+		         "\"connects\":%llu,"
 		         "\"outbox\":%lld,\"outbox_dropped\":%llu}",
 		         ps.connected ? "true" : "false",
 		         (unsigned long long)ps.sent,
 		         (unsigned long long)ps.acked,
+		         (unsigned long long)ps.refused,
 		         (unsigned long long)ps.resent,
 		         (unsigned long long)ps.connects, (long long)rows,
 		         (unsigned long long)store_outbox_dropped(d->store));
@@ -285,6 +290,16 @@ static size_t take(struct daemon *d, size_t max, int wait_ms)
 	return n;
 }
 
+/* Sleep up to us, or less if the busy publisher has something to act on
+ * (an acknowledgement, a connection event): it wakes us. */
+static void pause_us(struct daemon *d, int64_t us)
+{
+	if (d->pub != NULL && publisher_busy(d->pub))
+		publisher_wait(d->pub, us);
+	else
+		sleep_us(us);
+}
+
 /* Take what the queue has and commit when the batch is full or old
  * enough. With an empty batch, wait up to wait_ms for a first sample; with
  * a batch open, sleep in steps of BATCH_STEP_US and take what arrived, so
@@ -295,7 +310,7 @@ static void ingest_step(struct daemon *d, int wait_ms)
 	int64_t now = mono_us();
 
 	if (d->retry_ms != 0 && now < d->next_retry) {
-		sleep_us(BATCH_STEP_US);
+		pause_us(d, BATCH_STEP_US);
 		return;
 	}
 	if (d->nbatch == 0) {
@@ -304,8 +319,8 @@ static void ingest_step(struct daemon *d, int wait_ms)
 	} else if (d->nbatch < max) {
 		int64_t due = d->batch_since + (int64_t)d->cfg->batch_ms * 1000;
 		if (due > now)
-			sleep_us(due - now < BATCH_STEP_US ? due - now
-			                                   : BATCH_STEP_US);
+			pause_us(d, due - now < BATCH_STEP_US ? due - now
+			                                      : BATCH_STEP_US);
 		take(d, max - d->nbatch, 0);
 	}
 	now = mono_us();
@@ -438,6 +453,18 @@ static void retention_step(struct daemon *d, int64_t now)
 	d->next_retention = now + RETENTION_EVERY_US;
 }
 
+/* Calibration due states: an event when one changes (a record appended
+ * by the metrolog tool, or a due date coming closer). */
+static void calibration_step(struct daemon *d, int64_t now)
+{
+	if (now < d->next_calibration)
+		return;
+	d->next_calibration = now + CALIBRATION_EVERY_US;
+	if (store_cal_refresh(d->store, real_us()) == -1)
+		log_warnx("calibration states: %s",
+		          store_last_message(d->store));
+}
+
 static int run(struct daemon *d)
 {
 	struct sigaction sa;
@@ -470,13 +497,22 @@ static int run(struct daemon *d)
 			got_reload = 0;
 			reload(d);
 		}
-		ingest_step(d, d->pub != NULL && publisher_busy(d->pub)
-		                       ? PUBLISH_WAIT_MS
-		                       : 100);
+		if (d->pub != NULL && publisher_busy(d->pub)) {
+			/* look at the queue without waiting, then wait for
+			 * the publisher (woken by its acknowledgements) */
+			ingest_step(d, 0);
+			if (d->nbatch == 0 && publisher_busy(d->pub))
+				publisher_wait(d->pub,
+				               PUBLISH_WAIT_MS * 1000LL);
+		} else {
+			ingest_step(d, 100);
+		}
 		publish_step(d);
 		int64_t now = mono_us();
-		if (d->nbatch == 0)
+		if (d->nbatch == 0) {
 			retention_step(d, now);
+			calibration_step(d, now);
+		}
 		if (now >= d->next_stats) {
 			log_stats(d);
 			d->next_stats = now + STATS_EVERY_US;

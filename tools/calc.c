@@ -389,11 +389,6 @@ int calc_conformity(int argc, char **argv)
 
 /* ---- interval -------------------------------------------------------- */
 
-struct cal_row {
-	long day;
-	double found, left, lower, upper, U;
-	int line;
-};
 
 static void interval_usage(FILE *f)
 {
@@ -436,7 +431,7 @@ static char *trim(char *s)
 }
 
 /* Parse one data line into r; on error write the reason to why. */
-static int parse_row(char *line, struct cal_row *r, char *why, size_t size)
+static int parse_row(char *line, struct calc_row *r, char *why, size_t size)
 {
 	static const char *names[] = {"date",  "as_found", "as_left",
 	                              "lower", "upper",    "uncertainty"};
@@ -484,7 +479,7 @@ static int parse_row(char *line, struct cal_row *r, char *why, size_t size)
 }
 
 /* Read the history; returns the row count, or -1 (reported). */
-static int read_history(const char *path, struct cal_row *rows, FILE *err)
+static int read_history(const char *path, struct calc_row *rows, FILE *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	char buf[LINE_MAX_LEN], why[160];
@@ -572,13 +567,18 @@ fail:
 	return -1;
 }
 
-struct interval_opts {
-	double target, alpha, conf, a, b, horizon;
-	const char *unit, *path;
-};
+void calc_interval_defaults(struct calc_interval_opts *o)
+{
+	*o = (struct calc_interval_opts){.target = 0.95,
+	                                 .alpha = 0.05,
+	                                 .conf = 0.95,
+	                                 .a = DRIFT_STAIR_A,
+	                                 .b = DRIFT_STAIR_B,
+	                                 .horizon = 3650};
+}
 
 static int interval_args(int argc, char **argv, FILE *out, FILE *err,
-                         struct interval_opts *o)
+                         struct calc_interval_opts *o)
 {
 	static const char *names[] = {"--target",  "--alpha",   "--conf",
 	                              "--stair-a", "--stair-b", "--horizon"};
@@ -586,12 +586,7 @@ static int interval_args(int argc, char **argv, FILE *out, FILE *err,
 	                  &o->a,      &o->b,     &o->horizon};
 	bool missing = false;
 
-	*o = (struct interval_opts){.target = 0.95,
-	                            .alpha = 0.05,
-	                            .conf = 0.95,
-	                            .a = DRIFT_STAIR_A,
-	                            .b = DRIFT_STAIR_B,
-	                            .horizon = 3650};
+	calc_interval_defaults(o);
 	for (int i = 1; i < argc; i++) {
 		const char *v, *arg = argv[i];
 		bool done = false;
@@ -654,15 +649,15 @@ static int interval_args(int argc, char **argv, FILE *out, FILE *err,
 	return 0;
 }
 
-static bool in_tol(const struct cal_row *r)
+static bool in_tol(const struct calc_row *r)
 {
 	return r->found >= r->lower && r->found <= r->upper;
 }
 
-static void print_drift(FILE *out, const struct cal_row *rows, int n,
-                        const struct interval_opts *o, const char *u)
+static void print_drift(FILE *out, const struct calc_row *rows, int n,
+                        const struct calc_interval_opts *o, const char *u)
 {
-	const struct cal_row *last = &rows[n - 1];
+	const struct calc_row *last = &rows[n - 1];
 	double *t = malloc(sizeof(double) * n), *d = malloc(sizeof(double) * n);
 	struct drift_vd v = {.conf = o->conf, .horizon = o->horizon};
 	char date[16];
@@ -737,34 +732,58 @@ done:
 	free(d);
 }
 
-int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
+/*
+ * The A3 line, with every input a reviewer needs to redo it: the binomial
+ * tail of each side, and when the test rejects the two-sided confidence
+ * C = 1 - 2p of the rejecting side and the step I * 10^((R_hat - R*) C),
+ * with the clamp when it binds.
+ */
+static void print_a3(FILE *out, const struct drift_a3 *a)
 {
-	struct interval_opts o;
-	struct cal_row *rows;
+	double p = a->change < 0 ? a->p_low : a->p_high;
+	double raw = pow(10, (a->observed - a->target) * a->confidence);
+
+	fprintf(out,
+	        "  interval test (RP-1 A3) %.0f days  inputs: %d of %d in "
+	        "tolerance (%.4g), target %.3g, alpha %.3g, P(X <= %d) = "
+	        "%.3g, P(X >= %d) = %.3g: ",
+	        a->suggested, a->x, a->n, a->observed, a->target, a->alpha,
+	        a->x, a->p_low, a->x, a->p_high);
+	if (a->change == 0) {
+		fprintf(out,
+		        "not significant, keep, factor 1, current interval "
+		        "%.0f days\n",
+		        a->interval);
+		return;
+	}
+	fprintf(out,
+	        "%s, C = 1 - 2 x %.3g = %.4f, %.0f x 10^((%.4g - %.3g) x "
+	        "%.4f) = %.0f x %.4g",
+	        a->change < 0 ? "significantly low, shorten"
+	                      : "significantly high, lengthen",
+	        p, a->confidence, a->interval, a->observed, a->target,
+	        a->confidence, a->interval, raw);
+	if (raw != a->factor)
+		fprintf(out, ", factor clamped to [%.3g, %.3g]: %.3g",
+		        1 / DRIFT_A3_MAX_CHANGE, DRIFT_A3_MAX_CHANGE,
+		        a->factor);
+	fprintf(out, " = %.1f days\n", a->suggested);
+}
+
+void calc_interval_report(FILE *out, const struct calc_row *rows, int n,
+                          const struct calc_interval_opts *o,
+                          const char *source)
+{
 	struct drift_stair s;
 	struct drift_a3 a;
 	char ub[64], d0[16], d1[16];
-	const char *u;
-	int n, rc, x = 0;
+	const char *u = unit_suffix(o->unit, ub, sizeof(ub));
+	int x = 0;
 
-	rc = interval_args(argc, argv, out, err, &o);
-	if (rc != 0)
-		return rc == 1 ? 0 : 2;
-	u = unit_suffix(o.unit, ub, sizeof(ub));
-	rows = calloc(MAX_ROWS, sizeof(*rows));
-	if (!rows) {
-		fprintf(err, "metrolog interval: out of memory\n");
-		return 1;
-	}
-	n = read_history(o.path, rows, err);
-	if (n < 0) {
-		free(rows);
-		return 1;
-	}
 	calc_format_date(rows[0].day, d0, sizeof(d0));
 	calc_format_date(rows[n - 1].day, d1, sizeof(d1));
 	fprintf(out, "history          %d calibrations, %s to %s (%s)\n", n, d0,
-	        d1, o.path);
+	        d1, source);
 	for (int i = 1; i < n; i++)
 		x += in_tol(&rows[i]);
 	fprintf(out,
@@ -773,13 +792,13 @@ int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
 	        "upper)\n",
 	        x, n - 1);
 
-	print_drift(out, rows, n, &o, u);
+	print_drift(out, rows, n, o, u);
 
 	s = (struct drift_stair){.interval = rows[n - 1].day - rows[n - 2].day,
-	                         .a = o.a,
-	                         .b = o.b,
+	                         .a = o->a,
+	                         .b = o->b,
 	                         .in_tolerance = in_tol(&rows[n - 1]),
-	                         .max = o.horizon};
+	                         .max = o->horizon};
 	if (drift_interval_stair(&s) == 0)
 		fprintf(out,
 		        "  staircase (OIML D 10)   %.0f days  inputs: "
@@ -791,27 +810,35 @@ int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
 		        s.in_tolerance ? 1 + s.a : 1 - s.b);
 
 	a = (struct drift_a3){.interval = s.interval,
-	                      .target = o.target,
-	                      .alpha = o.alpha,
+	                      .target = o->target,
+	                      .alpha = o->alpha,
 	                      .n = n - 1,
 	                      .x = x};
 	if (drift_interval_a3(&a) == 0)
-		fprintf(out,
-		        "  interval test (RP-1 A3) %.0f days  inputs: "
-		        "%d of %d in tolerance (%.3g), target %.3g, "
-		        "alpha %.3g, P(X <= %d) = %.3g, P(X >= %d) = "
-		        "%.3g: %s, factor %.3g, current interval %.0f "
-		        "days\n",
-		        a.suggested, a.x, a.n, a.observed, a.target, a.alpha,
-		        a.x, a.p_low, a.x, a.p_high,
-		        a.change < 0   ? "significantly low, shorten"
-		        : a.change > 0 ? "significantly high, lengthen"
-		                       : "not significant, keep",
-		        a.factor, a.interval);
+		print_a3(out, &a);
 	fprintf(out, "suggestions are advice: review before changing the "
 	             "interval\n");
+}
+
+int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct calc_interval_opts o;
+	struct calc_row *rows;
+	int n, rc;
+
+	rc = interval_args(argc, argv, out, err, &o);
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	rows = calloc(MAX_ROWS, sizeof(*rows));
+	if (!rows) {
+		fprintf(err, "metrolog interval: out of memory\n");
+		return 1;
+	}
+	n = read_history(o.path, rows, err);
+	if (n >= 0)
+		calc_interval_report(out, rows, n, &o, o.path);
 	free(rows);
-	return 0;
+	return n < 0 ? 1 : 0;
 }
 
 int calc_interval(int argc, char **argv)

@@ -9,8 +9,13 @@
 #   DEMO_SECONDS=20 tools/demo.sh   stop by itself after 20 s
 #
 # Simulated time runs 3600 times faster than the wall clock, so the
-# drifting gauge (PG-2 gauge-2: +0.5 kPa a day) moves visibly. Everything
-# lives in a temporary directory, removed at exit; the configuration is
+# drifting gauges (PG-2 gauge-2: +0.5 kPa a day, gauge-3: +0.2 kPa a day)
+# move visibly. At start it records calibrations with `metrolog calibrate`
+# (two reference standards, two instruments), prints the lab's worklist
+# (`metrolog due`) and checks the audit chain (`metrolog verify`), and
+# writes a certificate PDF; the trend picture of gauge-3 is redrawn as it
+# runs. Those two files stay in build/demo/; everything else lives in a
+# temporary directory, removed at exit. The configuration is
 # config/demo.cfg with the simulator's port, the broker and that directory
 # filled in. The broker is a private mosquitto on a free loopback port.
 set -euo pipefail
@@ -35,7 +40,7 @@ build/plain/firmware/port/host/metrolog-sim \
 	-c 1.0:nominal=20,noise=0.001 -c 1.1:nominal=20.012,noise=0.003 \
 	-c 1.2:nominal=19.994,noise=0.003 -c 1.3:nominal=20.003,noise=0.003 \
 	-c 2.0:nominal=101.325,noise=0.002 -c 2.1:nominal=101.325,noise=0.002,drift=0.5 \
-	-c 2.2:nominal=250,noise=0.01 -c 2.3:nominal=500,noise=0.02 \
+	-c 2.2:nominal=250,noise=0.01,drift=0.2 -c 2.3:nominal=500,noise=0.02 \
 	-c 3.0:nominal=23,noise=0.05 -c 3.1:nominal=45,noise=0.3 \
 	-c 3.2:nominal=1013.2,noise=0.1 -c 3.3:nominal=420,noise=3 \
 	2>"$tmp/sim.log" &
@@ -67,13 +72,47 @@ build/plain/gateway/metrologd "$tmp/demo.cfg" 2>"$tmp/metrologd.log" &
 gw_pid=$!
 pids+=($gw_pid)
 
+# Calibration records, as a technician would enter them (dates relative to
+# today): the standards, BATH-1 against the thermometer standard, PG-2
+# against the deadweight tester (due soon); CLIMATE-3 never calibrated.
+for _ in $(seq 100); do
+	[ "$(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM instruments' 2>/dev/null)" = 5 ] && break
+	sleep 0.1
+done
+ml() { build/plain/tools/metrolog "$@" -d "$tmp/demo.db"; }
+ago() { date -u -d "-$1 days" +%F; }
+lab="Phòng thí nghiệm Hiệu chuẩn (demo), 8 Hoàng Quốc Việt, Hà Nội"
+ml calibrate -i STD-DWT-1 -c DEMO-S-001 --date "$(ago 800)" -t "Lê Văn Cường" \
+	--lab "Viện Đo lường Việt Nam (VMI)" --point "pressure,kPa,100,100.002,,-0.01,0.01,0.003,2" >/dev/null
+ml calibrate -i STD-PRT-1 -c DEMO-S-002 --date "$(ago 300)" -t "Lê Văn Cường" \
+	--lab "Viện Đo lường Việt Nam (VMI)" --point "temperature,degC,0.01,0.0112,,-0.005,0.005,0.0015,2" >/dev/null
+ml calibrate -i PG-2 -c DEMO-C-001 --date "$(ago 170)" -s STD-DWT-1 -t "Nguyễn Thị Hoa" \
+	--authorised "Trần Đức Minh" --lab "$lab" --method "ĐLVN 76:2001, so sánh với áp kế chuẩn" \
+	--conditions "(23.0 ± 1.0) °C; (50 ± 10) %RH" --rule guarded \
+	--point "gauge-1,kPa,101.325,101.331,,-0.2,0.2,0.02,2" --point "gauge-2,kPa,101.325,101.49,101.33,-0.2,0.2,0.02,2" >/dev/null
+ml calibrate -i BATH-1 -c DEMO-C-002 --date "$(ago 20)" -s STD-PRT-1 -t "Nguyễn Thị Hoa" \
+	--authorised "Trần Đức Minh" --lab "$lab" --method "ĐLVN 138:2004, so sánh trong bể ổn nhiệt" \
+	--conditions "(23.0 ± 1.0) °C; (50 ± 10) %RH" --rule guarded \
+	--point "probe-1,degC,20,20.012,,-0.05,0.05,0.01,2" --point "probe-2,degC,20,19.994,,-0.05,0.05,0.01,2" \
+	--point "probe-3,degC,20,20.041,20.003,-0.05,0.05,0.01,2"
+out=build/demo
+mkdir -p "$out"
+ml certificate --certificate DEMO-C-002 -o "$out/certificate-DEMO-C-002.pdf"
+echo
+echo "The lab's worklist (metrolog due) and the audit chain (metrolog verify):"
+ml due
+ml verify
+
 cat <<MSG
 
 metrolog demo: 3 simulated instruments x 4 channels (metrolog-sim on Modbus TCP
 127.0.0.1:$port), polled by metrologd into $tmp/demo.db and published to
 mosquitto on 127.0.0.1:$mport (topics metrolog/demo/#, docs/MQTT.md).
 Simulated time runs 3600x; PG-2 gauge-2 drifts out of its +-0.2 kPa tolerance
-within about 20 s (tolerance events below). Ctrl-C stops.
+within about 20 s (tolerance events below), and the trend of gauge-3 predicts
+when it will leave its +-0.25 kPa (trend events). Ctrl-C stops.
+The certificate of BATH-1 is $out/certificate-DEMO-C-002.pdf; the trend picture
+of PG-2/gauge-3 is redrawn into $out/trend-gauge-3.png every 10 s.
 Every 2 s, the latest committed readings and the latest MQTT message of PG-2:
 MSG
 query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
@@ -83,12 +122,18 @@ query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
   WHERE r.ts = (SELECT max(ts) FROM readings WHERE channel = r.channel)
   GROUP BY r.channel ORDER BY i.name, c.name;"
 end=$((SECONDS + ${DEMO_SECONDS:-1000000000}))
+loops=0
 while ((SECONDS < end)); do
 	sleep 2
 	kill -0 "$gw_pid" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
 	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
 	sqlite3 -readonly -separator '|' "$tmp/demo.db" "$query" | column -t -s '|' || true
 	grep '^metrolog/demo/PG-2/readings ' "$tmp/mqtt.log" | tail -n 1 | cut -c1-200 || true
-	sqlite3 -readonly "$tmp/demo.db" "SELECT 'tolerance event ' || strftime('%H:%M:%S', ts / 1e6, 'unixepoch')
-	  || ' ' || detail FROM events WHERE kind = 'tolerance' ORDER BY ts" || true
+	sqlite3 -readonly "$tmp/demo.db" "SELECT line FROM (SELECT e.id, kind || ' event '
+	  || strftime('%H:%M:%S', e.ts / 1e6, 'unixepoch') || ' ' || c.name || ': ' || detail AS line
+	  FROM events e JOIN channels c ON c.id = e.channel_id WHERE kind IN ('tolerance', 'trend')
+	  ORDER BY e.id DESC LIMIT 5) ORDER BY id" || true
+	if ((++loops % 5 == 0)); then
+		ml trend PG-2/gauge-3 --from -1h -o "$out/trend-gauge-3.png" 2>/dev/null || true
+	fi
 done

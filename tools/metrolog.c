@@ -1,16 +1,16 @@
 /*
  * metrolog - the command-line tool of technicians and enterprises.
  *
- * Subcommands so far:
+ * This file holds the dispatcher and the commands on a live instrument:
  *   read   read a block of registers or bits from a live instrument and print
  *          it decoded, once or every N seconds
  *   probe  read a block of registers once and print every interpretation
  *          (each type in each byte order), to find the settings of a new
  *          instrument
- *   conformity, interval  calculators of tools/calc.c: a conformity decision
- *          (ILAC-G8) and a calibration interval from a history CSV
- * Records, certificates, trends and audit arrive with the gateway's
- * database (docs/ARCHITECTURE.md).
+ * The others live beside it: calc.c (conformity, interval), records.c
+ * (instruments, channels, due, readings, events, report), calibrate.c
+ * (calibrate, calibrations, verify), certificate.c and trend.c; tool.h
+ * declares them and their exit codes.
  *
  * Single-threaded. Exit codes: 0 success, 1 a request failed, 2 bad usage.
  */
@@ -26,6 +26,7 @@
 #include "bus.h"
 #include "calc.h"
 #include "decode.h"
+#include "tool.h"
 
 #define MAX_UNITS 64
 #define MAX_WORDS 2000
@@ -44,22 +45,42 @@ static void usage(FILE *f)
 	        "Usage: metrolog COMMAND [OPTION]...\n"
 	        "The metrolog tool: instruments, readings and calibration "
 	        "records.\n\n"
-	        "Commands:\n"
-	        "  read        read registers or bits from a live instrument "
-	        "and print them\n"
-	        "              decoded\n"
-	        "  probe       read registers once and print every type in "
+	        "Commands on a live instrument:\n"
+	        "  read          read registers or bits and print them "
+	        "decoded\n"
+	        "  probe         read registers once and print every type in "
 	        "every byte order\n"
-	        "  conformity  decide the conformity of one result (ILAC-G8) "
-	        "and its probability\n"
-	        "              of conformance\n"
-	        "  interval    suggest a calibration interval from a "
+	        "Commands on the gateway's database (-d FILE, or $METROLOG_DB):\n"
+	        "  instruments   instruments and standards: state, last "
+	        "reading, calibration due\n"
+	        "  channels      channels: last reading, tolerance, live state\n"
+	        "  due           the worklist: calibrations overdue or due "
+	        "soon\n"
+	        "  readings      export readings as CSV or JSON Lines\n"
+	        "  events        online/offline, tolerance, drift and trend "
+	        "events\n"
+	        "  report        monthly summary per instrument\n"
+	        "  calibrate     record a calibration (append-only, "
+	        "hash-chained)\n"
+	        "  calibrations  list the calibration records, or show one\n"
+	        "  certificate   the calibration certificate of a record, as "
+	        "PDF\n"
+	        "  trend         a channel's error over time, as SVG or PNG\n"
+	        "  verify        check the audit chain and a certificate's "
+	        "hash\n"
+	        "Calculators:\n"
+	        "  conformity    decide the conformity of one result "
+	        "(ILAC-G8) and its\n"
+	        "                probability of conformance\n"
+	        "  interval      suggest a calibration interval from a "
 	        "calibration-history CSV\n\n"
 	        "Options:\n"
 	        "  -h, --help     show this help (metrolog COMMAND --help for "
 	        "a command)\n"
 	        "  -V, --version  show the version\n\n"
-	        "Exit status: 0 success, 1 a request failed, 2 bad usage.\n");
+	        "Exit status: 0 success, 1 a request failed (unknown id, "
+	        "database error),\n2 bad usage, 4 verify found the chain or "
+	        "a certificate altered.\n");
 }
 
 static void probe_usage(FILE *f)
@@ -590,14 +611,29 @@ int main(int argc, char **argv)
 		printf("metrolog %s\n", METROLOG_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "read") == 0)
-		return cmd_read(argc - 1, argv + 1);
-	if (strcmp(cmd, "probe") == 0)
-		return cmd_probe(argc - 1, argv + 1);
-	if (strcmp(cmd, "conformity") == 0)
-		return calc_conformity(argc - 1, argv + 1);
-	if (strcmp(cmd, "interval") == 0)
-		return calc_interval(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+	        {"read", cmd_read},
+	        {"probe", cmd_probe},
+	        {"conformity", calc_conformity},
+	        {"interval", calc_interval},
+	        {"instruments", cmd_instruments},
+	        {"channels", cmd_channels},
+	        {"due", cmd_due},
+	        {"readings", cmd_readings},
+	        {"events", cmd_events},
+	        {"report", cmd_report},
+	        {"calibrate", cmd_calibrate},
+	        {"calibrations", cmd_calibrations},
+	        {"verify", cmd_verify},
+	        {"certificate", cmd_certificate},
+	        {"trend", cmd_trend},
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "metrolog: unknown command '%s'. Try 'metrolog "
 	                "--help'.\n", cmd);
 	return 2;

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Install what metrolog needs on Debian 12, idempotently.
 #
-#   tools/setup.sh demo   build tools, libraries, mosquitto
+#   tools/setup.sh demo   build tools, libraries (cairo, Pango, libqrencode
+#                         and the DejaVu fonts for certificates and
+#                         charts), mosquitto
 #   tools/setup.sh test   the same, plus clang/libFuzzer, valgrind, the
-#                         arm-none-eabi toolchain and qemu for the firmware
+#                         arm-none-eabi toolchain and qemu for the firmware,
+#                         poppler-utils (pdftotext, pdftoppm) to read
+#                         certificates back
 #
 # apt-get update runs only when a package is missing. Needs root or sudo.
 set -euo pipefail
@@ -12,10 +16,11 @@ profile=${1:-demo}
 pkgs=(build-essential cmake pkg-config
       libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libconfig-dev
       libcjson-dev libcmocka-dev libssl-dev mosquitto mosquitto-clients sqlite3
-      bsdextrautils)
+      bsdextrautils
+      libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core)
 case "$profile" in
 demo) ;;
-test) pkgs+=(clang libclang-rt-14-dev valgrind openssl
+test) pkgs+=(clang libclang-rt-14-dev valgrind openssl poppler-utils
              gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
              qemu-system-arm) ;;
 *) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;

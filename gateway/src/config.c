@@ -186,7 +186,8 @@ struct val {
 
 /* Tables read best as tables. */
 /* clang-format off */
-enum { T_SITE, T_DATABASE, T_STORAGE, T_MQTT, T_BUSES, T_INSTRUMENTS, T_N };
+enum { T_SITE, T_DATABASE, T_STORAGE, T_MQTT, T_BUSES, T_INSTRUMENTS,
+       T_STANDARDS, T_N };
 static const struct key top_keys[T_N] = {
 	[T_SITE] = {.name = "site", .type = K_STRING, .required = true},
 	[T_DATABASE] = {.name = "database", .type = K_STRING,
@@ -196,6 +197,7 @@ static const struct key top_keys[T_N] = {
 	[T_BUSES] = {.name = "buses", .type = K_LIST, .required = true},
 	[T_INSTRUMENTS] = {.name = "instruments", .type = K_LIST,
 	                   .required = true},
+	[T_STANDARDS] = {.name = "standards", .type = K_LIST},
 };
 
 static const char *const queue_full_names[] = {"drop_oldest", "block", NULL};
@@ -219,8 +221,9 @@ static const char *const outbox_full_names[] = {"drop_oldest", NULL};
 enum {
 	M_HOST, M_PORT, M_PREFIX, M_CLIENT_ID, M_QOS, M_KEEPALIVE, M_INFLIGHT,
 	M_OUTBOX_MAX, M_OUTBOX_FULL, M_HISTORICAL, M_TLS, M_USERNAME,
-	M_PASSWORD_FILE, M_PASSWORD, M_N
+	M_PASSWORD_FILE, M_PASSWORD, M_VERSION, M_HOMEASSISTANT, M_N
 };
+static const long long mqtt_versions[] = {3, 5, 0};
 static const struct key mqtt_keys[M_N] = {
 	[M_HOST] = {.name = "host", .type = K_STRING, .sdef = "127.0.0.1",
 	            .hint = "a host name or IP address"},
@@ -250,6 +253,16 @@ static const struct key mqtt_keys[M_N] = {
 	/* known only to be refused, pointing to password_file */
 	[M_PASSWORD] = {.name = "password", .type = K_STRING,
 	                .refused = true},
+	[M_VERSION] = {.name = "version", .type = K_INT, .set = mqtt_versions,
+	               .def = 3, .unit = "3: MQTT 3.1.1, 5: MQTT 5"},
+	[M_HOMEASSISTANT] = {.name = "homeassistant", .type = K_GROUP},
+};
+
+enum { H_PREFIX, H_N };
+static const struct key ha_keys[H_N] = {
+	[H_PREFIX] = {.name = "prefix", .type = K_STRING,
+	              .sdef = "homeassistant",
+	              .hint = "topic levels such as \"homeassistant\""},
 };
 
 enum { L_CA_FILE, L_CERT_FILE, L_KEY_FILE, L_VERIFY, L_N };
@@ -329,6 +342,8 @@ enum {
 	I_SERIAL,
 	I_OWNER,
 	I_LOCATION,
+	I_CAL_INTERVAL,
+	I_DUE_SOON,
 	I_CHANNELS,
 	I_N
 };
@@ -346,7 +361,26 @@ static const struct key instrument_keys[I_N] = {
 	[I_SERIAL] = {.name = "serial", .type = K_STRING, .sdef = ""},
 	[I_OWNER] = {.name = "owner", .type = K_STRING, .sdef = ""},
 	[I_LOCATION] = {.name = "location", .type = K_STRING, .sdef = ""},
+	[I_CAL_INTERVAL] = {.name = "calibration_interval_days", .type = K_INT,
+	                    .min = 0, .max = 3650, .def = 0, .unit = "days"},
+	[I_DUE_SOON] = {.name = "due_soon_days", .type = K_INT, .min = 0,
+	                .max = 365, .def = 30, .unit = "days"},
 	[I_CHANNELS] = {.name = "channels", .type = K_LIST, .required = true},
+};
+
+/* A standard: the identity and calibration keys of an instrument. */
+enum { D_ID, D_MODEL, D_SERIAL, D_OWNER, D_LOCATION, D_CAL_INTERVAL,
+       D_DUE_SOON, D_N };
+static const struct key standard_keys[D_N] = {
+	[D_ID] = {.name = "id", .type = K_STRING, .required = true},
+	[D_MODEL] = {.name = "model", .type = K_STRING, .sdef = ""},
+	[D_SERIAL] = {.name = "serial", .type = K_STRING, .sdef = ""},
+	[D_OWNER] = {.name = "owner", .type = K_STRING, .sdef = ""},
+	[D_LOCATION] = {.name = "location", .type = K_STRING, .sdef = ""},
+	[D_CAL_INTERVAL] = {.name = "calibration_interval_days", .type = K_INT,
+	                    .min = 0, .max = 3650, .def = 0, .unit = "days"},
+	[D_DUE_SOON] = {.name = "due_soon_days", .type = K_INT, .min = 0,
+	                .max = 365, .def = 30, .unit = "days"},
 };
 
 /* Canonical names first (named in messages), then accepted aliases; the
@@ -403,7 +437,8 @@ enum {
 	TL_PCT_SPAN, TL_SPAN, TL_PPM_READING, TL_PPM_RANGE, TL_RANGE,
 	TL_LOWER, TL_UPPER, TL_U, TL_K, TL_RULE, TL_GUARD_FACTOR, TL_WARNING,
 	TL_HYSTERESIS, TL_CONSECUTIVE, TL_EWMA_LAMBDA, TL_EWMA_L, TL_CUSUM_K,
-	TL_CUSUM_H, TL_BASELINE, TL_BASELINE_SIGMA, TL_REF_CHANNEL, TL_N
+	TL_CUSUM_H, TL_BASELINE, TL_BASELINE_SIGMA, TL_REF_CHANNEL,
+	TL_TREND_DAYS, TL_TREND_BIN, TL_TREND_HORIZON, TL_TREND_CONF, TL_N
 };
 static const struct key tolerance_keys[TL_N] = {
 	[TL_REFERENCE] = {.name = "reference", .type = K_FLOAT},
@@ -441,6 +476,13 @@ static const struct key tolerance_keys[TL_N] = {
 	[TL_REF_CHANNEL] = {.name = "reference_channel", .type = K_STRING,
 	                    .hint = "the name of a channel of the same "
 	                            "instrument"},
+	[TL_TREND_DAYS] = {.name = "trend_days", .type = K_FLOAT},
+	[TL_TREND_BIN] = {.name = "trend_bin_s", .type = K_INT, .min = 1,
+	                  .max = 86400, .def = 3600, .unit = "seconds"},
+	[TL_TREND_HORIZON] = {.name = "trend_horizon_days", .type = K_FLOAT,
+	                      .fdef = 365.0},
+	[TL_TREND_CONF] = {.name = "trend_confidence", .type = K_FLOAT,
+	                   .fdef = 0.95},
 };
 /* clang-format on */
 
@@ -796,6 +838,17 @@ static const char *peek_string(const config_setting_t *g, const char *key)
 }
 
 /* An element of a list that must be a group. */
+/* "what \"<name>\"" for messages, or "what #<i+1>" when the group has no
+ * string name yet. */
+static void elem_label(char *buf, size_t size, const char *what,
+                       const char *name, int i)
+{
+	if (name != NULL)
+		snprintf(buf, size, "%s \"%s\"", what, name);
+	else
+		snprintf(buf, size, "%s #%d", what, i + 1);
+}
+
 static bool is_group_elem(struct ctx *x, const config_setting_t *e,
                           const char *label, const char *list, int i)
 {
@@ -960,6 +1013,24 @@ static void load_credentials(struct ctx *x, const struct val *v,
 		       "password only with a user name)");
 }
 
+/* The optional homeassistant group of mqtt: present, discovery is on. */
+static void load_ha(struct ctx *x, const struct val *hv, struct cfg_mqtt *m)
+{
+	struct val v[H_N];
+	const char *label = "mqtt.homeassistant";
+
+	if (!hv->ok || hv->s == NULL)
+		return; /* absent: no discovery; not a group: reported */
+	check_group(x, hv->s, ha_keys, H_N, label, SCOPE_ANY, v);
+	if (v[H_PREFIX].ok && !valid_prefix(v[H_PREFIX].str))
+		err_at(x, v[H_PREFIX].s != NULL ? v[H_PREFIX].s : hv->s, label,
+		       "prefix \"%s\" must be topic levels separated by "
+		       "'/', without '+', '#', spaces or empty levels",
+		       v[H_PREFIX].str);
+	else if (v[H_PREFIX].ok)
+		m->ha_prefix = dup(x, v[H_PREFIX].str);
+}
+
 static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 {
 	struct val v[M_N];
@@ -982,6 +1053,7 @@ static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 	m->outbox_max = (long)v[M_OUTBOX_MAX].i;
 	m->outbox_full = OUTBOX_DROP_OLDEST;
 	m->historical_s = (int)v[M_HISTORICAL].i;
+	m->version = (int)v[M_VERSION].i;
 	if (v[M_HOST].ok && v[M_HOST].str[0] == '\0')
 		err_at(x, v[M_HOST].s, "mqtt", "host must not be empty");
 	else if (v[M_HOST].ok)
@@ -1004,6 +1076,7 @@ static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 	}
 	load_tls(x, &v[M_TLS], m);
 	load_credentials(x, v, m);
+	load_ha(x, &v[M_HOMEASSISTANT], m);
 }
 
 /* ---- Buses --------------------------------------------------------- */
@@ -1025,10 +1098,7 @@ static void load_bus(struct ctx *x, const config_setting_t *g, int i,
 
 	bi->g = g;
 	bi->raw_name = peek_string(g, "name");
-	if (bi->raw_name != NULL)
-		snprintf(label, sizeof(label), "bus \"%s\"", bi->raw_name);
-	else
-		snprintf(label, sizeof(label), "bus #%d", i + 1);
+	elem_label(label, sizeof(label), "bus", bi->raw_name, i);
 	if (type != NULL && strcmp(type, "tcp") == 0)
 		scope = SCOPE_TCP;
 	else if (type != NULL && strcmp(type, "rtu") == 0)
@@ -1277,6 +1347,39 @@ static void tol_only_with(struct ctx *x, const struct val *v, int i,
 		       tolerance_keys[i].name, tolerance_keys[with].name);
 }
 
+/* The trend keys: on when trend_days is given; a window of at least
+ * three bins, at most TREND_POINTS_MAX of them. */
+static void load_trend(struct ctx *x, const struct val *v, const char *label,
+                       struct cfg_tolerance *t)
+{
+	t->trend_days = 0;
+	t->trend_bin_s = (int)v[TL_TREND_BIN].i;
+	t->trend_horizon_days = v[TL_TREND_HORIZON].f;
+	t->trend_conf = v[TL_TREND_CONF].f;
+	if (v[TL_TREND_DAYS].s == NULL) {
+		tol_only_with(x, v, TL_TREND_BIN, TL_TREND_DAYS, label);
+		tol_only_with(x, v, TL_TREND_HORIZON, TL_TREND_DAYS, label);
+		tol_only_with(x, v, TL_TREND_CONF, TL_TREND_DAYS, label);
+		return;
+	}
+	t->trend_days = v[TL_TREND_DAYS].f;
+	double bins = t->trend_days * 86400.0 / t->trend_bin_s;
+	if (!(bins >= 3) || bins > TREND_POINTS_MAX)
+		err_at(x, v[TL_TREND_DAYS].s, label,
+		       "trend_days / trend_bin_s must give 3..%d bins, got %g "
+		       "(%g days of %d s bins)",
+		       TREND_POINTS_MAX, bins, t->trend_days, t->trend_bin_s);
+	if (!(t->trend_horizon_days > 0) || t->trend_horizon_days > 36500)
+		err_at(x, v[TL_TREND_HORIZON].s, label,
+		       "trend_horizon_days must be in (0, 36500], got %g",
+		       t->trend_horizon_days);
+	if (!(t->trend_conf >= 0.5 && t->trend_conf < 1))
+		err_at(x, v[TL_TREND_CONF].s, label,
+		       "trend_confidence must be in [0.5, 1), got %g",
+		       t->trend_conf);
+}
+
+
 /*
  * The tolerance group g of a channel (label ends with the channel). One
  * form among limit; percent_of_reading (+ digits and resolution);
@@ -1436,6 +1539,7 @@ static struct cfg_tolerance *load_tolerance(struct ctx *x,
 		err_at(x, v[TL_BASELINE_SIGMA].s, label,
 		       "baseline_sigma applies with ewma_lambda or cusum_h "
 		       "only");
+	load_trend(x, v, label, &t);
 	if ((int)x->nerrs != errors) {
 		free(t.ref_name);
 		return NULL;
@@ -1682,12 +1786,8 @@ static void load_instrument(struct ctx *x, const config_setting_t *g, int i,
 	struct config *c = &p->c;
 	struct val v[I_N];
 	char label[128];
-	const char *id = peek_string(g, "id");
 
-	if (id != NULL)
-		snprintf(label, sizeof(label), "instrument \"%s\"", id);
-	else
-		snprintf(label, sizeof(label), "instrument #%d", i + 1);
+	elem_label(label, sizeof(label), "instrument", peek_string(g, "id"), i);
 	check_group(x, g, instrument_keys, I_N, label, SCOPE_ANY, v);
 
 	in->line = setting_line(g);
@@ -1701,6 +1801,8 @@ static void load_instrument(struct ctx *x, const config_setting_t *g, int i,
 	in->serial = v[I_SERIAL].ok ? dup(x, v[I_SERIAL].str) : NULL;
 	in->owner = v[I_OWNER].ok ? dup(x, v[I_OWNER].str) : NULL;
 	in->location = v[I_LOCATION].ok ? dup(x, v[I_LOCATION].str) : NULL;
+	in->cal_interval_days = (int)v[I_CAL_INTERVAL].i;
+	in->due_soon_days = (int)v[I_DUE_SOON].i;
 
 	if (v[I_BUS].ok) {
 		for (int b = 0; b < c->nbuses && in->bus < 0; b++)
@@ -1804,6 +1906,74 @@ static void check_instruments(struct ctx *x, const struct config *c,
 	}
 }
 
+/* ---- Standards ----------------------------------------------------- */
+
+static void load_standard(struct ctx *x, const config_setting_t *g, int i,
+                          struct cfg_standard *sd,
+                          const config_setting_t **id_s)
+{
+	struct val v[D_N];
+	char label[128];
+
+	elem_label(label, sizeof(label), "standard", peek_string(g, "id"), i);
+	check_group(x, g, standard_keys, D_N, label, SCOPE_ANY, v);
+	sd->line = setting_line(g);
+	sd->id = name_value(x, &v[D_ID], label, "id");
+	*id_s = v[D_ID].s;
+	sd->model = v[D_MODEL].ok ? dup(x, v[D_MODEL].str) : NULL;
+	sd->serial = v[D_SERIAL].ok ? dup(x, v[D_SERIAL].str) : NULL;
+	sd->owner = v[D_OWNER].ok ? dup(x, v[D_OWNER].str) : NULL;
+	sd->location = v[D_LOCATION].ok ? dup(x, v[D_LOCATION].str) : NULL;
+	sd->cal_interval_days = (int)v[D_CAL_INTERVAL].i;
+	sd->due_soon_days = (int)v[D_DUE_SOON].i;
+}
+
+/* Standards: each id unique among standards and instruments. */
+static void load_standards(struct ctx *x, const struct val *v,
+                           struct config *c)
+{
+	const config_setting_t *list = v->ok ? v->s : NULL;
+	int n = list != NULL ? config_setting_length(list) : 0;
+	const config_setting_t **id_s;
+
+	if (n == 0)
+		return;
+	c->standards = calloc((size_t)n, sizeof(*c->standards));
+	id_s = calloc((size_t)n, sizeof(*id_s));
+	if (c->standards == NULL || id_s == NULL) {
+		x->oom = true;
+		free(id_s);
+		return;
+	}
+	c->nstandards = n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e =
+		        config_setting_get_elem(list, (unsigned)i);
+		c->standards[i].line = setting_line(e);
+		if (is_group_elem(x, e, "", "standards", i))
+			load_standard(x, e, i, &c->standards[i], &id_s[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		const char *id = c->standards[i].id;
+		int first = 0;
+		for (int j = 0; id != NULL && j < i && !first; j++)
+			if (c->standards[j].id != NULL &&
+			    strcmp(c->standards[j].id, id) == 0)
+				first = c->standards[j].line;
+		for (int j = 0; id != NULL && j < c->ninstruments && !first;
+		     j++)
+			if (c->instruments[j].id != NULL &&
+			    strcmp(c->instruments[j].id, id) == 0)
+				first = c->instruments[j].line;
+		if (first)
+			err_at(x, id_s[i], "",
+			       "duplicate id \"%s\": already an instrument or "
+			       "standard at line %d",
+			       id, first);
+	}
+	free(id_s);
+}
+
 /* ---- The whole file ------------------------------------------------ */
 
 /* Channel slots to reserve: the channels lists of all instruments. */
@@ -1889,6 +2059,7 @@ static void validate(struct ctx *x, const config_t *lc, struct config_priv *p)
 	assert(next <= p->nslots);
 	c->nchannels = (int)next;
 	check_instruments(x, c, ii);
+	load_standards(x, &v[T_STANDARDS], c);
 	free(bi);
 	free(ii);
 	return;
@@ -1972,6 +2143,15 @@ void config_free(struct config *c)
 		free(in->owner);
 		free(in->location);
 	}
+	for (int i = 0; c->standards != NULL && i < c->nstandards; i++) {
+		struct cfg_standard *sd = &c->standards[i];
+		free(sd->id);
+		free(sd->model);
+		free(sd->serial);
+		free(sd->owner);
+		free(sd->location);
+	}
+	free(c->standards);
 	for (size_t i = 0; p->channels != NULL && i < p->nslots; i++) {
 		free(p->channels[i].name);
 		free(p->channels[i].unit);
@@ -1988,6 +2168,7 @@ void config_free(struct config *c)
 		free(c->mqtt->key_file);
 		free(c->mqtt->username);
 		free(c->mqtt->password_file);
+		free(c->mqtt->ha_prefix);
 		free(c->mqtt);
 	}
 	free(p->channels);

@@ -31,6 +31,8 @@ enum queue_full_policy {
  * channel should read and how far it may stray. The limits are computed
  * once, at load, from the form (drift.h) evaluated at the reference value,
  * so they are fixed error limits for the live state machine. */
+#define TREND_POINTS_MAX 2000 /* bins in a trend window, at most */
+
 enum tol_rule {
 	TOL_RULE_SIMPLE,  /* ILAC-G8 simple acceptance: no guard band */
 	TOL_RULE_GUARDED, /* guard band w = guard_factor * U */
@@ -58,6 +60,12 @@ struct cfg_tolerance {
 	double cusum_k, cusum_h;
 	int baseline;         /* readings to learn mean and sigma from */
 	double baseline_sigma; /* > 0: given in-control sigma (mean 0) */
+	/* the drift trend: bin means of the error over a sliding window of
+	 * trend_days (0: off), and the predicted limit crossing */
+	double trend_days;
+	int trend_bin_s;
+	double trend_horizon_days;
+	double trend_conf;    /* one-sided confidence of the bound */
 	int line;
 };
 
@@ -79,6 +87,8 @@ struct cfg_instrument {
 	int unit_id;           /* 0..255 on TCP, 1..247 on RTU */
 	int interval_ms;       /* poll period */
 	char *model, *serial, *owner, *location; /* "" when not given */
+	int cal_interval_days; /* calibration interval, 0: none configured */
+	int due_soon_days;     /* "due soon" this many days before due */
 	int max_gap;           /* registers to read over when coalescing */
 	struct cfg_channel *channels;
 	int nchannels;
@@ -120,6 +130,20 @@ struct cfg_mqtt {
 	char *username;        /* NULL: none */
 	char *password_file;   /* NULL: none; first line is the password,
 	                          read when the publisher starts */
+	int version;           /* 3: MQTT 3.1.1, 5: MQTT 5 */
+	char *ha_prefix;       /* Home Assistant discovery prefix; NULL: no
+	                          discovery (no homeassistant group) */
+	int line;
+};
+
+/* A reference standard of the lab that metrologd does not poll (a
+ * standard resistor, a reference thermometer read by hand): it has
+ * calibrations and a due date, and is named by calibration records. */
+struct cfg_standard {
+	char *id;              /* unique among instruments and standards */
+	char *model, *serial, *owner, *location; /* "" when not given */
+	int cal_interval_days; /* 0: none configured */
+	int due_soon_days;
 	int line;
 };
 
@@ -132,6 +156,8 @@ struct config {
 	struct cfg_instrument *instruments;
 	int ninstruments;
 	int nchannels;         /* over all instruments */
+	struct cfg_standard *standards; /* the standards list, may be empty */
+	int nstandards;
 	/* storage */
 	int batch_max;         /* samples per transaction, at most */
 	int batch_ms;          /* a sample waits at most this long for COMMIT */

@@ -843,7 +843,7 @@ double drift_binom_cdf(int x, int n, double p)
 
 int drift_interval_a3(struct drift_a3 *a)
 {
-	double rhat, f;
+	double c = 0, f;
 
 	if (!a || !(a->interval > 0) || !(a->target > 0 && a->target < 1) ||
 	    !(a->alpha > 0 && a->alpha < 0.5) || a->n < 1 || a->x < 0 ||
@@ -852,6 +852,13 @@ int drift_interval_a3(struct drift_a3 *a)
 	a->observed = (double)a->x / a->n;
 	a->p_low = drift_binom_cdf(a->x, a->n, a->target);
 	a->p_high = 1 - drift_binom_cdf(a->x - 1, a->n, a->target);
+	/* Two-sided rejection confidence of the side R_hat lies on; 1 - 2p
+	 * is negative when p > 1/2 (no evidence at all): 0. */
+	if (a->observed < a->target)
+		c = 1 - 2 * a->p_low;
+	else if (a->observed > a->target)
+		c = 1 - 2 * a->p_high;
+	a->confidence = fmax(0, c);
 	a->change = 0;
 	if (a->observed < a->target && a->p_low <= a->alpha)
 		a->change = -1;
@@ -859,10 +866,10 @@ int drift_interval_a3(struct drift_a3 *a)
 		a->change = 1;
 	a->factor = 1;
 	if (a->change != 0) {
-		double xx = a->x == a->n ? a->n - 0.5 : a->x == 0 ? 0.5 : a->x;
-		rhat = xx / a->n;
-		f = log(a->target) / log(rhat);
-		a->factor = fmin(2.0, fmax(0.5, f));
+		/* RP-1 A3 step; R_hat = 0 or 1 needs no substitute. */
+		f = pow(10, (a->observed - a->target) * a->confidence);
+		a->factor = fmin(DRIFT_A3_MAX_CHANGE,
+		                 fmax(1 / DRIFT_A3_MAX_CHANGE, f));
 	}
 	a->suggested = a->interval * a->factor;
 	return 0;

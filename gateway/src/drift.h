@@ -400,21 +400,32 @@ int drift_interval_stair(struct drift_stair *s);
  * interval, x of them in tolerance as found; target reliability R* in
  * (0, 1); significance alpha (e.g. 0.05) per side. The observed rate is
  * significantly low when P(X <= x | n, R*) <= alpha, significantly high
- * when P(X >= x | n, R*) <= alpha (exact binomial). Only then the interval
- * is changed, under the exponential reliability model R(I) = exp(-I/m):
- *   suggested = interval * ln(R*) / ln(R_hat),
- * R_hat = x/n with x = n taken as n - 1/2 and x = 0 as 1/2 (so the log is
- * finite), the factor clamped to [1/2, 2] (our defaults, not RP-1's).
+ * when P(X >= x | n, R*) <= alpha (exact binomial). The rejection
+ * confidence is two-sided, of the side the observed rate R_hat = x/n lies
+ * on: C = 1 - 2 P(X <= x) when R_hat < R*, 1 - 2 P(X >= x) when
+ * R_hat > R*, 0 when equal, and never below 0 (alpha per side is
+ * C >= 1 - 2 alpha). Only when the test rejects is the interval changed,
+ * by RP-1's A3 step as published in the NCSLI 2019 tutorial and
+ * implemented in Sandia's Suncal (docs/METROLOGY.md):
+ *   suggested = interval * 10^((R_hat - R*) * C),
+ * the factor clamped to [1/2, 2] (Suncal's default maximum change of 2).
+ * 10^(...) is finite for x = 0 and x = n: no substitute for R_hat.
+ * Returns 0, or -1 when interval <= 0, R* or alpha out of range
+ * (alpha in (0, 0.5)), n < 1 or x outside [0, n].
  */
 struct drift_a3 {
 	double interval, target, alpha; /* inputs                          */
 	int n, x;                       /* inputs                          */
-	double observed;                /* x/n                             */
+	double observed;                /* R_hat = x/n                     */
 	double p_low, p_high;           /* P(X<=x), P(X>=x) under R*       */
+	double confidence;              /* C, two-sided, of R_hat's side   */
 	int change;                     /* -1 shorten, 0 keep, +1 lengthen */
 	double factor;                  /* suggested/interval              */
 	double suggested;               /* days                            */
 };
+
+/* Clamp of the A3 factor (Suncal's maxchange = 2: [1/2, 2]). */
+#define DRIFT_A3_MAX_CHANGE 2.0
 
 int drift_interval_a3(struct drift_a3 *a);
 

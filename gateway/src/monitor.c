@@ -20,6 +20,14 @@ struct slot {
 	struct drift_ewma ewma;
 	struct drift_cusum cusum;
 	enum drift_signal ewma_sig, cusum_sig; /* last signal seen */
+	/* the trend (tol->trend_days > 0): bin means into a sliding fit */
+	struct drift_trend tr;
+	struct drift_point *ring; /* owned; NULL when the trend is off */
+	int64_t bin_start;        /* start of the open bin, 0: none */
+	double bin_sum;
+	long bin_n;
+	int trend_side;           /* last reported: +1 upper, -1 lower, 0 none */
+	int64_t trend_bound;      /* last reported crossing time */
 	/* every channel: its last reading, for the channels it is the
 	 * reference of (reference_channel) */
 	int64_t last_ts;
@@ -38,6 +46,26 @@ struct monitor {
 	uint32_t nslots;
 	size_t room; /* state samples one sample may cause, at most */
 };
+
+#define DAY_US 86400000000LL
+/* Bins before the first forecast: with fewer, Student's t of n - 2
+ * degrees of freedom makes the bound so wide (t = 6.3 at 3 bins) that
+ * every drift looks about to cross tomorrow. 10 bins: t(0.95, 8) = 1.86. */
+#define TREND_MIN_BINS 10
+
+/* The trend's ring, when t has a trend. -1 when memory runs out. */
+static int trend_init(struct slot *sl, const struct cfg_tolerance *t)
+{
+	if (!(t->trend_days > 0))
+		return 0;
+	int cap = (int)(t->trend_days * 86400.0 / t->trend_bin_s) + 1;
+	sl->ring = calloc((size_t)cap, sizeof(*sl->ring));
+	if (sl->ring == NULL)
+		return -1;
+	drift_trend_init(&sl->tr, sl->ring, cap,
+	                 (int64_t)(t->trend_days * (double)DAY_US));
+	return 0;
+}
 
 /* A fresh slot for tolerance t (valid: config.c checked it). */
 static void slot_init(struct slot *sl, const struct cfg_tolerance *t)
@@ -69,6 +97,13 @@ static void slot_init(struct slot *sl, const struct cfg_tolerance *t)
 /* The slots of c; *room: the most state samples one sample can cause
  * (a reference channel's reading completes the comparisons of each
  * channel waiting for it). */
+static void slots_free(struct slot *s, uint32_t n)
+{
+	for (uint32_t i = 0; s != NULL && i < n; i++)
+		free(s[i].ring);
+	free(s);
+}
+
 static struct slot *slots_new(const struct config *c, size_t *room)
 {
 	struct slot *s =
@@ -80,8 +115,13 @@ static struct slot *slots_new(const struct config *c, size_t *room)
 	for (int i = 0; i < c->nchannels; i++) {
 		const struct cfg_channel *ch =
 		        config_channel(c, (uint32_t)i, NULL);
-		if (ch->tolerance != NULL)
+		if (ch->tolerance != NULL) {
 			slot_init(&s[i], ch->tolerance);
+			if (trend_init(&s[i], ch->tolerance) < 0) {
+				slots_free(s, (uint32_t)i);
+				return NULL;
+			}
+		}
 		s[i].dep_head = s[i].dep_next = -1;
 		s[i].last_value = NAN;
 	}
@@ -122,7 +162,7 @@ void monitor_free(struct monitor *m)
 {
 	if (m == NULL)
 		return;
-	free(m->slots);
+	slots_free(m->slots, m->nslots);
 	free(m);
 }
 
@@ -145,7 +185,29 @@ static bool same_tolerance(const struct cfg_tolerance *a,
 	       a->ewma_lambda == b->ewma_lambda && a->ewma_L == b->ewma_L &&
 	       a->cusum_k == b->cusum_k && a->cusum_h == b->cusum_h &&
 	       a->baseline == b->baseline &&
-	       a->baseline_sigma == b->baseline_sigma;
+	       a->baseline_sigma == b->baseline_sigma &&
+	       a->trend_days == b->trend_days &&
+	       a->trend_bin_s == b->trend_bin_s &&
+	       a->trend_horizon_days == b->trend_horizon_days &&
+	       a->trend_conf == b->trend_conf;
+}
+
+/* The trend of old moves to sl (same tolerance, so the same capacity):
+ * the ring changes hands, old's is freed with the old slots. */
+static void keep_trend(struct slot *sl, struct slot *old)
+{
+	struct drift_point *ring = sl->ring;
+
+	if (ring == NULL)
+		return;
+	sl->ring = old->ring;
+	old->ring = ring;
+	sl->tr = old->tr;
+	sl->bin_start = old->bin_start;
+	sl->bin_sum = old->bin_sum;
+	sl->bin_n = old->bin_n;
+	sl->trend_side = old->trend_side;
+	sl->trend_bound = old->trend_bound;
 }
 
 int monitor_rebuild(struct monitor *m, const struct config *next)
@@ -181,11 +243,12 @@ int monitor_rebuild(struct monitor *m, const struct config *next)
 				s[nc->index].cusum = os->cusum;
 				s[nc->index].ewma_sig = os->ewma_sig;
 				s[nc->index].cusum_sig = os->cusum_sig;
+				keep_trend(&s[nc->index], os);
 				break;
 			}
 		}
 	}
-	free(m->slots);
+	slots_free(m->slots, m->nslots);
 	m->slots = s;
 	m->cfg = next;
 	m->nslots = (uint32_t)next->nchannels;
@@ -213,6 +276,83 @@ static bool chart_news(enum drift_signal *last, enum drift_signal now)
 	return news;
 }
 
+/* Whether a new forecast is news: another limit (or none any more), or a
+ * crossing time moved by more than a tenth of the time left to it (and
+ * more than one bin), so a steady drift is reported a few times as the
+ * date comes closer, not at every bin. */
+static bool trend_news(const struct slot *sl, int side, int64_t bound,
+                       int64_t now, int64_t bin_us)
+{
+	if (side != sl->trend_side)
+		return true;
+	if (side == 0)
+		return false;
+	int64_t moved = llabs(bound - sl->trend_bound);
+	int64_t left = sl->trend_bound > now ? sl->trend_bound - now : 0;
+	return moved > bin_us && moved > left / 10;
+}
+
+/* Close the open bin: its mean joins the fit; a forecast that is news
+ * becomes a SAMPLE_STATE_TREND sample at ts. Returns 0 or 1 samples. */
+static size_t trend_close(struct slot *sl, uint32_t index, int64_t ts,
+                          struct sample *out)
+{
+	const struct cfg_tolerance *t = sl->tol;
+	int64_t bin_us = (int64_t)t->trend_bin_s * 1000000;
+	struct drift_forecast f;
+	struct drift_fit fit;
+	int side = 0;
+
+	drift_trend_add(&sl->tr, sl->bin_start + bin_us / 2,
+	                sl->bin_sum / (double)sl->bin_n);
+	sl->bin_n = 0;
+	sl->bin_sum = 0;
+	if (sl->tr.count < TREND_MIN_BINS)
+		return 0;
+	if (drift_trend_forecast(&sl->tr, t->lower, t->upper, t->trend_conf,
+	                         t->trend_horizon_days, &f) < 0 ||
+	    drift_trend_fit(&sl->tr, &fit) < 0)
+		return 0;
+	if (f.bound_crosses) {
+		/* both bounds are yhat -+ the same half-width: the one that
+		 * reaches a limit first is the one nearer to yhat */
+		double y = drift_fit_predict(&fit,
+		                             drift_trend_day(&sl->tr, f.bound_us));
+		side = t->upper - y <= y - t->lower ? 1 : -1;
+	}
+	if (!trend_news(sl, side, f.bound_us, ts, bin_us))
+		return 0;
+	sl->trend_side = side;
+	sl->trend_bound = f.bound_us;
+	double days = side == 0 ? NAN
+	              : f.bound_us > ts
+	                      ? (double)(f.bound_us - ts) / (double)DAY_US
+	                      : 0.0;
+	out[0] = state_sample(index, ts, days,
+	                      SAMPLE_STATE_CHART | SAMPLE_STATE_TREND |
+	                              (side > 0 ? SAMPLE_STATE_HIGH : 0));
+	return 1;
+}
+
+/* A good error at ts into the trend's bins: O(1), and a forecast at each
+ * bin's close. */
+static size_t trend_update(struct slot *sl, uint32_t index, int64_t ts,
+                           double e, struct sample *out)
+{
+	int64_t bin_us = (int64_t)sl->tol->trend_bin_s * 1000000;
+	size_t n = 0;
+
+	if (sl->ring == NULL)
+		return 0;
+	if (sl->bin_n > 0 && ts >= sl->bin_start + bin_us)
+		n = trend_close(sl, index, ts, out);
+	if (sl->bin_n == 0)
+		sl->bin_start = ts - ts % bin_us;
+	sl->bin_sum += e;
+	sl->bin_n++;
+	return n;
+}
+
 /* One error (NAN: missing) of channel index at ts through its state
  * machine and charts; appends what changed to out, returns how many. */
 static size_t evaluate(struct slot *sl, uint32_t index, int64_t ts, double e,
@@ -227,6 +367,7 @@ static size_t evaluate(struct slot *sl, uint32_t index, int64_t ts, double e,
 		                        (uint16_t)(sl->dc.state | was << 4));
 	if (!good)
 		return n;
+	n += trend_update(sl, index, ts, e, out + n);
 	if (sl->tol->ewma_lambda > 0) {
 		enum drift_signal g = drift_ewma_update(&sl->ewma, e);
 		if (chart_news(&sl->ewma_sig, g))

@@ -19,11 +19,11 @@
 #include "config.h"
 #include "sample.h"
 
-/* The SAMPLE_STATE samples one evaluation can cause: the state and each
- * chart's first signal. A reading of a reference channel (a
+/* The SAMPLE_STATE samples one evaluation can cause: the state, each
+ * chart's first signal, and a new trend forecast. A reading of a reference channel (a
  * reference_channel of others) also completes the comparisons waiting for
  * it: monitor_room() says how many samples one reading may cause in all. */
-#define MONITOR_MAX_PER_READING 3
+#define MONITOR_MAX_PER_READING 4
 
 struct monitor;
 

@@ -1,8 +1,9 @@
 /*
  * publish.c - MQTT: topics, JSON payloads (cJSON) and the publisher that
  * drains the outbox to the broker with Paho's asynchronous client
- * (MQTTAsync, MQTT 3.1.1). docs/MQTT.md is the contract of what is
- * published; publish.h the contract of the functions.
+ * (MQTTAsync, MQTT 3.1.1, or MQTT 5 with mqtt.version = 5). docs/MQTT.md is
+ * the contract of what is published; publish.h the contract of the
+ * functions.
  *
  * Commit before publish: every message but the gateway's own status comes
  * from the outbox table, written by store_append() in the transaction of
@@ -21,7 +22,28 @@
  * sides touch besides those fields is struct ack_ctx, the context of one
  * send: created by the ingest thread and linked in p->ctxs under mu,
  * unlinked and freed by the callback that completes it, or by
- * publisher_stop() once Paho is destroyed and calls back no more.
+ * publisher_stop() once Paho is destroyed and calls back no more. Every
+ * callback that records something also signals p->cv, so that
+ * publisher_wait() on the ingest thread returns at once: an acknowledged
+ * window is refilled when the PUBACKs arrive, not at the next timer tick.
+ *
+ * MQTT 5: the same, with Paho's "5" callbacks, clean start off and a
+ * session expiry interval (SESSION_EXPIRY_S), so the session survives a
+ * reconnect as with clean session off in 3.1.1. A PUBACK with a reason
+ * code >= 0x80 (0x87 not authorized, 0x97 quota exceeded, ...) comes to
+ * on_send_failed5() with that reason code: the message was refused, not
+ * lost in transit. It is counted (stats.refused), logged once per distinct
+ * code, and treated as done: the row is deleted like an acknowledged one.
+ * Sending it again would get the same answer (an ACL or a quota does not
+ * change because we retry), and holding it would stop the outbox for
+ * good, since rows leave only in seq order. 3.1.1 has no such code: there
+ * a broker acknowledges what it drops (docs/MQTT.md, Security).
+ *
+ * Home Assistant discovery (mqtt.homeassistant): on each connection, and
+ * whenever Home Assistant says "online" on <ha_prefix>/status, one
+ * retained QoS 1 config message per channel (and per tolerance state) is
+ * sent directly, not through the outbox: it is configuration, rebuilt from
+ * the running config every time, not data.
  *
  * Security: with a tls group the URI is ssl://, the broker's certificate
  * is checked against ca_file (and its name against the host) unless
@@ -54,8 +76,13 @@
 #define BACKOFF_MIN_MS    500
 #define BACKOFF_MAX_MS    30000
 #define STATUS_EVERY_US   (5LL * 1000000) /* backlog updates, at most */
+#define STATUS_CHECK_US   (1LL * 1000000) /* backlog counted, at most */
 #define CONNECT_TIMEOUT_S 10
 #define STOP_WAIT_MS      2000
+#define SESSION_EXPIRY_S  86400 /* MQTT 5: the broker keeps our session
+                                   this long after a disconnection */
+#define MAX_PENDING_REFUSALS 16
+#define BUFFER_MARGIN     64    /* Paho's queue beyond what we send at once */
 
 /* ---- topics and payloads ----------------------------------------------- */
 
@@ -241,10 +268,21 @@ int publish_status_tolerance_payload(char *buf, size_t size, int64_t seq,
 
 enum link { LINK_DOWN, LINK_CONNECTING, LINK_UP };
 
+/* What a send was, for the log when it is refused. */
+enum ack_kind { ACK_ROW, ACK_STATUS, ACK_DISCOVERY };
+
 struct ack_ctx {
 	struct publisher *p;
-	int64_t seq; /* 0: the gateway's status, not an outbox row */
+	int64_t seq; /* 0: not an outbox row (kind says what) */
+	enum ack_kind kind;
 	struct ack_ctx *prev, *next; /* in p->ctxs, under p->mu */
+};
+
+/* A PUBACK refusal recorded by a callback, for the ingest thread to log. */
+struct refusal {
+	int code;
+	int64_t seq;
+	enum ack_kind kind;
 };
 
 struct publisher {
@@ -252,14 +290,22 @@ struct publisher {
 	const struct cfg_mqtt *m;
 	MQTTAsync client;
 	char status_topic[PUBLISH_TOPIC_MAX];
+	char ha_status_topic[PUBLISH_TOPIC_MAX]; /* "" without discovery */
 
 	pthread_mutex_t mu;
+	pthread_cond_t cv; /* signalled with each record: publisher_wait() */
 	/* mu: set by the callbacks, taken by publisher_step() */
 	bool cb_connected, cb_lost, cb_refused, cb_failed, cb_disconnected;
-	int cb_code;           /* Paho's code of the last refusal */
-	char cb_reason[160];   /* its message, "" when none */
-	char cb_tls[256];      /* OpenSSL's last error, "" when none */
-	int64_t *acks; /* acknowledged seqs, in arrival order */
+	bool cb_event;            /* any of these since the last step */
+	bool cb_ha_online;        /* Home Assistant said "online" */
+	int cb_code;              /* Paho's code of the last refusal */
+	int cb_reason_code;       /* MQTT 5: the CONNACK's reason code, or 0 */
+	uint64_t cb_refused_msgs; /* PUBACKs with a reason code >= 0x80 */
+	struct refusal cb_refusals[MAX_PENDING_REFUSALS]; /* to log */
+	size_t cb_nrefusals;
+	char cb_reason[160]; /* its message, "" when none */
+	char cb_tls[256];    /* OpenSSL's last error, "" when none */
+	int64_t *acks;       /* acknowledged seqs, in arrival order */
 	size_t nacks, acks_cap;
 	struct ack_ctx *ctxs; /* sends not yet completed */
 	uint64_t cb_acked;
@@ -271,17 +317,20 @@ struct publisher {
 	int64_t *win;         /* seqs sent since the last rewind, in order */
 	bool *win_acked;
 	size_t wlen;
-	int64_t last_sent;    /* highest seq sent since the last rewind */
-	int64_t deleted_upto; /* rows <= this are acknowledged and gone */
-	bool rewind;          /* send again from deleted_upto */
-	bool empty;           /* the outbox had nothing after last_sent */
-	bool stopping;        /* publisher_stop(): never connect again */
-	int64_t status_rows;  /* backlog last published, -1: none yet */
-	int64_t next_status;  /* monotonic us */
-	char *sbuf;           /* payload with "historical" */
+	int64_t last_sent;         /* highest seq sent since the last rewind */
+	int64_t deleted_upto;      /* rows <= this are acknowledged and gone */
+	bool rewind;               /* send again from deleted_upto */
+	bool empty;                /* the outbox had nothing after last_sent */
+	bool stopping;             /* publisher_stop(): never connect again */
+	int64_t status_rows;       /* backlog last published, -1: none yet */
+	int64_t next_status;       /* monotonic us */
+	int64_t next_status_check; /* monotonic us */
+	char *sbuf;                /* payload with "historical" */
 	size_t sbuf_size;
-	char *password;       /* from password_file, or NULL; never logged */
-	char last_why[512];   /* last refusal logged as a warning */
+	char *password;     /* from password_file, or NULL; never logged */
+	char last_why[512]; /* last refusal logged as a warning */
+	bool refusal_logged[256]; /* PUBACK reason codes already logged */
+	bool ha_due;              /* discovery to (re)announce */
 	struct publisher_stats stats;
 };
 
@@ -313,6 +362,32 @@ static void ctx_unlink(struct publisher *p, struct ack_ctx *c)
 		c->next->prev = c->prev;
 }
 
+/* Under mu: something for the next step; wake publisher_wait(). */
+static void signal_event(struct publisher *p)
+{
+	p->cb_event = true;
+	pthread_cond_signal(&p->cv);
+}
+
+/* Under mu: the send of c is done (acknowledged, or refused for good). */
+static void record_done(struct publisher *p, const struct ack_ctx *c)
+{
+	p->cb_acked++;
+	if (c->seq > 0) {
+		if (p->nacks == p->acks_cap) {
+			size_t cap = p->acks_cap ? 2 * p->acks_cap : 256;
+			int64_t *a = realloc(p->acks, cap * sizeof(*a));
+			if (a == NULL) {
+				p->cb_failed = true; /* resend: safe */
+				return;
+			}
+			p->acks = a;
+			p->acks_cap = cap;
+		}
+		p->acks[p->nacks++] = c->seq;
+	}
+}
+
 static void on_sent(void *context, MQTTAsync_successData *data)
 {
 	struct ack_ctx *c = context;
@@ -321,23 +396,16 @@ static void on_sent(void *context, MQTTAsync_successData *data)
 	(void)data;
 	pthread_mutex_lock(&p->mu);
 	ctx_unlink(p, c);
-	p->cb_acked++;
-	if (c->seq > 0) {
-		if (p->nacks == p->acks_cap) {
-			size_t cap = p->acks_cap ? 2 * p->acks_cap : 256;
-			int64_t *a = realloc(p->acks, cap * sizeof(*a));
-			if (a == NULL) {
-				p->cb_failed = true; /* resend: safe */
-				goto out;
-			}
-			p->acks = a;
-			p->acks_cap = cap;
-		}
-		p->acks[p->nacks++] = c->seq;
-	}
-out:
+	record_done(p, c);
+	signal_event(p);
 	pthread_mutex_unlock(&p->mu);
 	free(c);
+}
+
+static void on_sent5(void *context, MQTTAsync_successData5 *data)
+{
+	(void)data;
+	on_sent(context, NULL);
 }
 
 static void on_send_failed(void *context, MQTTAsync_failureData *data)
@@ -350,6 +418,37 @@ static void on_send_failed(void *context, MQTTAsync_failureData *data)
 	ctx_unlink(p, c);
 	if (c->seq > 0)
 		p->cb_failed = true;
+	signal_event(p);
+	pthread_mutex_unlock(&p->mu);
+	free(c);
+}
+
+/* MQTT 5: a reason code >= 0x80 from the broker (with no error of Paho's
+ * own) is a PUBACK refusing the message: done, see the opening comment.
+ * Anything else failed in transit (Paho's code, reason code 0): sent
+ * again. packet_type is not tested: Paho 1.3.12 reads it from the PUBACK
+ * after freeing it, so it is not reliable. */
+static void on_send_failed5(void *context, MQTTAsync_failureData5 *data)
+{
+	struct ack_ctx *c = context;
+	struct publisher *p = c->p;
+	int code = data != NULL ? (int)data->reasonCode : 0;
+
+	if (data == NULL || data->code != MQTTASYNC_SUCCESS || code < 0x80) {
+		on_send_failed(context, NULL);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	ctx_unlink(p, c);
+	p->cb_refused_msgs++;
+	bool pending = false;
+	for (size_t i = 0; i < p->cb_nrefusals; i++)
+		pending |= p->cb_refusals[i].code == code;
+	if (!pending && p->cb_nrefusals < MAX_PENDING_REFUSALS)
+		p->cb_refusals[p->cb_nrefusals++] =
+		        (struct refusal){code, c->seq, c->kind};
+	record_done(p, c);
+	signal_event(p);
 	pthread_mutex_unlock(&p->mu);
 	free(c);
 }
@@ -361,19 +460,40 @@ static void on_connect(void *context, MQTTAsync_successData *data)
 	(void)data;
 	pthread_mutex_lock(&p->mu);
 	p->cb_connected = true;
+	signal_event(p);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void on_connect5(void *context, MQTTAsync_successData5 *data)
+{
+	(void)data;
+	on_connect(context, NULL);
+}
+
+static void connect_failed(struct publisher *p, int code, int reason_code,
+                           const char *message)
+{
+	pthread_mutex_lock(&p->mu);
+	p->cb_refused = true;
+	p->cb_code = code;
+	p->cb_reason_code = reason_code;
+	snprintf(p->cb_reason, sizeof(p->cb_reason), "%s",
+	         message != NULL ? message : "");
+	signal_event(p);
 	pthread_mutex_unlock(&p->mu);
 }
 
 static void on_connect_failed(void *context, MQTTAsync_failureData *data)
 {
-	struct publisher *p = context;
+	connect_failed(context, data != NULL ? data->code : MQTTASYNC_FAILURE,
+	               0, data != NULL ? data->message : NULL);
+}
 
-	pthread_mutex_lock(&p->mu);
-	p->cb_refused = true;
-	p->cb_code = data != NULL ? data->code : MQTTASYNC_FAILURE;
-	snprintf(p->cb_reason, sizeof(p->cb_reason), "%s",
-	         data != NULL && data->message != NULL ? data->message : "");
-	pthread_mutex_unlock(&p->mu);
+static void on_connect_failed5(void *context, MQTTAsync_failureData5 *data)
+{
+	connect_failed(context, data != NULL ? data->code : MQTTASYNC_FAILURE,
+	               data != NULL ? (int)data->reasonCode : 0,
+	               data != NULL ? data->message : NULL);
 }
 
 /* OpenSSL's error queue, one line at a time (ERR_print_errors_cb): keep
@@ -397,6 +517,7 @@ static void on_lost(void *context, char *cause)
 	(void)cause;
 	pthread_mutex_lock(&p->mu);
 	p->cb_lost = true;
+	signal_event(p);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -407,15 +528,32 @@ static void on_disconnected(void *context, MQTTAsync_successData *data)
 	(void)data;
 	pthread_mutex_lock(&p->mu);
 	p->cb_disconnected = true;
+	signal_event(p);
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* We subscribe to nothing; Paho requires this callback. */
+static void on_disconnected5(void *context, MQTTAsync_successData5 *data)
+{
+	(void)data;
+	on_disconnected(context, NULL);
+}
+
+/* The one subscription: Home Assistant's status (with discovery on).
+ * "online" means it (re)started and wants the configs again. */
 static int on_message(void *context, char *topic, int len,
                       MQTTAsync_message *msg)
 {
-	(void)context;
+	struct publisher *p = context;
+
 	(void)len;
+	if (p->ha_status_topic[0] != '\0' &&
+	    strcmp(topic, p->ha_status_topic) == 0 && msg->payloadlen == 6 &&
+	    memcmp(msg->payload, "online", 6) == 0) {
+		pthread_mutex_lock(&p->mu);
+		p->cb_ha_online = true;
+		signal_event(p);
+		pthread_mutex_unlock(&p->mu);
+	}
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);
 	return 1;
@@ -428,9 +566,12 @@ static const char will_payload[] =
 
 static void start_connect(struct publisher *p)
 {
-	MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_connectOptions o3 = MQTTAsync_connectOptions_initializer;
+	MQTTAsync_connectOptions o5 = MQTTAsync_connectOptions_initializer5;
+	MQTTAsync_connectOptions o = p->m->version == 5 ? o5 : o3;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
 	int rc;
 
 	if (p->m->tls) {
@@ -451,14 +592,30 @@ static void start_connect(struct publisher *p)
 	will.qos = 1;
 	o.keepAliveInterval = p->m->keepalive_s;
 	o.cleansession = 0;
-	o.MQTTVersion = MQTTVERSION_3_1_1;
 	o.maxInflight = p->m->inflight + 1; /* + the gateway's status */
 	o.connectTimeout = CONNECT_TIMEOUT_S;
 	o.will = &will;
-	o.onSuccess = on_connect;
-	o.onFailure = on_connect_failed;
 	o.context = p;
-	rc = MQTTAsync_connect(p->client, &o);
+	if (p->m->version == 5) {
+		/* clean start off and a session that outlives the connection:
+		 * what clean session off is in 3.1.1 */
+		MQTTProperty expiry = {
+		        .identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL,
+		        .value.integer4 = SESSION_EXPIRY_S};
+		if (MQTTProperties_add(&props, &expiry) != 0)
+			log_warnx("mqtt: session expiry interval not set");
+		o.MQTTVersion = MQTTVERSION_5;
+		o.cleanstart = 0;
+		o.connectProperties = &props;
+		o.onSuccess5 = on_connect5;
+		o.onFailure5 = on_connect_failed5;
+	} else {
+		o.MQTTVersion = MQTTVERSION_3_1_1;
+		o.onSuccess = on_connect;
+		o.onFailure = on_connect_failed;
+	}
+	rc = MQTTAsync_connect(p->client, &o); /* copies the properties */
+	MQTTProperties_free(&props);
 	if (rc != MQTTASYNC_SUCCESS) {
 		log_warnx("mqtt: cannot start connecting to %s:%d (%s)",
 		          p->m->host, p->m->port, MQTTAsync_strerror(rc));
@@ -472,7 +629,8 @@ static void start_connect(struct publisher *p)
 /* Send one message; ctx_seq > 0 tracks the acknowledgement of that outbox
  * row. Returns 0 or Paho's error code. */
 static int send_one(struct publisher *p, const char *topic, const char *payload,
-                    size_t len, int qos, bool retain, int64_t ctx_seq)
+                    size_t len, int qos, bool retain, int64_t ctx_seq,
+                    enum ack_kind kind)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	struct ack_ctx *c = calloc(1, sizeof(*c));
@@ -482,8 +640,14 @@ static int send_one(struct publisher *p, const char *topic, const char *payload,
 		return MQTTASYNC_FAILURE;
 	c->p = p;
 	c->seq = ctx_seq;
-	ro.onSuccess = on_sent;
-	ro.onFailure = on_send_failed;
+	c->kind = kind;
+	if (p->m->version == 5) {
+		ro.onSuccess5 = on_sent5;
+		ro.onFailure5 = on_send_failed5;
+	} else {
+		ro.onSuccess = on_sent;
+		ro.onFailure = on_send_failed;
+	}
 	ro.context = c;
 	pthread_mutex_lock(&p->mu);
 	c->next = p->ctxs;
@@ -532,7 +696,8 @@ static void send_status(struct publisher *p, const char *state,
 	int len = payload_print(o, buf, sizeof(buf));
 	if (len < 0)
 		return;
-	int rc = send_one(p, p->status_topic, buf, (size_t)len, 1, true, 0);
+	int rc = send_one(p, p->status_topic, buf, (size_t)len, 1, true, 0,
+	                  ACK_STATUS);
 	if (rc != 0)
 		log_debug("mqtt: gateway status not sent (%s)",
 		          MQTTAsync_strerror(rc));
@@ -648,16 +813,23 @@ static void refusal_reason(struct publisher *p, char *buf, size_t size)
 	        "bad user name or password",
 	        "not authorised",
 	};
-	int code;
+	int code, rcode;
 	char msg[160], tls[256];
 
 	pthread_mutex_lock(&p->mu);
 	code = p->cb_code;
+	rcode = p->cb_reason_code;
 	snprintf(msg, sizeof(msg), "%s", p->cb_reason);
 	snprintf(tls, sizeof(tls), "%s", p->cb_tls);
 	p->cb_tls[0] = '\0';
 	pthread_mutex_unlock(&p->mu);
-	if (code >= 1 && code <= 5)
+	if (p->m->version == 5 && (rcode >= 0x80 || code >= 0x80)) {
+		int rc5 = rcode >= 0x80 ? rcode : code;
+		snprintf(buf, size,
+		         "refused by the broker: %s (CONNACK reason code 0x%02x)",
+		         MQTTReasonCode_toString((enum MQTTReasonCodes)rc5),
+		         rc5);
+	} else if (code >= 1 && code <= 5)
 		snprintf(buf, size, "refused by the broker: %s (CONNACK %d)",
 		         connack[code], code);
 	else if (tls[0] != '\0')
@@ -689,6 +861,13 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	p->status_rows = -1;
 	p->backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_init(&p->mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&p->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	p->win = calloc((size_t)p->m->inflight, sizeof(*p->win));
 	p->win_acked = calloc((size_t)p->m->inflight, sizeof(*p->win_acked));
 	if (p->win == NULL || p->win_acked == NULL) {
@@ -700,6 +879,13 @@ struct publisher *publisher_new(const struct config *c, char *err,
 		snprintf(err, errlen, "mqtt: topic prefix too long");
 		goto fail;
 	}
+	if (p->m->ha_prefix != NULL &&
+	    snprintf(p->ha_status_topic, sizeof(p->ha_status_topic),
+	             "%s/status",
+	             p->m->ha_prefix) >= (int)sizeof(p->ha_status_topic)) {
+		snprintf(err, errlen, "mqtt: homeassistant prefix too long");
+		goto fail;
+	}
 	if (p->m->password_file != NULL &&
 	    read_password(p->m->password_file, &p->password, err, errlen) < 0)
 		goto fail;
@@ -708,8 +894,19 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	if (p->m->tls && !p->m->tls_verify)
 		log_warnx("mqtt: tls verify is off: the broker's certificate "
 		          "is not checked");
-	co.MQTTVersion = MQTTVERSION_3_1_1;
+	co.MQTTVersion =
+	        p->m->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
 	co.sendWhileDisconnected = 0;
+	/* Paho refuses a send when this many are queued in it, connected or
+	 * not (default 100): room for the window, the status, and every
+	 * discovery config, which are all sent at once */
+	co.maxBufferedMessages = p->m->inflight + 1 + BUFFER_MARGIN;
+	for (int i = 0; p->m->ha_prefix != NULL && i < c->ninstruments; i++)
+		for (int j = 0; j < c->instruments[i].nchannels; j++)
+			co.maxBufferedMessages +=
+			        c->instruments[i].channels[j].tolerance != NULL
+			                ? 2
+			                : 1;
 	rc = MQTTAsync_createWithOptions(&p->client, uri, p->m->client_id,
 	                                 MQTTCLIENT_PERSISTENCE_NONE, NULL,
 	                                 &co);
@@ -726,12 +923,14 @@ struct publisher *publisher_new(const struct config *c, char *err,
 		goto fail;
 	}
 	start_connect(p);
-	log_info("mqtt: publishing to %s as %s under %s/%s", uri,
-	         p->m->client_id, p->m->prefix, c->site);
+	log_info("mqtt: publishing to %s as %s under %s/%s (MQTT %s)", uri,
+	         p->m->client_id, p->m->prefix, c->site,
+	         p->m->version == 5 ? "5" : "3.1.1");
 	return p;
 fail:
 	if (p->client != NULL)
 		MQTTAsync_destroy(&p->client);
+	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	wipe(p->password);
 	free(p->password);
@@ -816,7 +1015,9 @@ static int send_rows(struct publisher *p, struct store *st, int64_t now_us)
 			        with_historical(p, &msgs[i], now_us, &len);
 			int rc = send_one(p, msgs[i].topic, payload, len,
 			                  msgs[i].qos, msgs[i].retain,
-			                  msgs[i].seq);
+			                  msgs[i].seq, ACK_ROW);
+			if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
+				return 0; /* Paho's queue is full: the next step */
 			if (rc != 0) {
 				link_down(p, MQTTAsync_strerror(rc));
 				return 0;
@@ -831,9 +1032,235 @@ static int send_rows(struct publisher *p, struct store *st, int64_t now_us)
 	return 0;
 }
 
+/* Log the PUBACK refusals recorded since the last step, once per code,
+ * with the topic (the row is still in the outbox: it leaves in this step). */
+static void log_refusals(struct publisher *p, struct store *st,
+                         const struct refusal *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char topic[PUBLISH_TOPIC_MAX];
+		struct store_msg m;
+		size_t got = 0;
+		int code = r[i].code & 0xff;
+
+		if (p->refusal_logged[code])
+			continue;
+		p->refusal_logged[code] = true;
+		if (r[i].kind == ACK_STATUS)
+			snprintf(topic, sizeof(topic), "%s", p->status_topic);
+		else if (r[i].kind == ACK_DISCOVERY)
+			snprintf(topic, sizeof(topic),
+			         "%s/sensor/... (discovery)", p->m->ha_prefix);
+		else if (store_outbox_read(st, r[i].seq - 1, &m, 1, &got) ==
+		                 0 &&
+		         got == 1 && m.seq == r[i].seq)
+			snprintf(topic, sizeof(topic), "%s", m.topic);
+		else
+			snprintf(topic, sizeof(topic), "seq %" PRId64,
+			         r[i].seq);
+		log_warnx(
+		        "mqtt: the broker refused a message on %s: %s (PUBACK "
+		        "reason code 0x%02x); refused messages are dropped "
+		        "from the outbox and counted, this is logged once "
+		        "per code",
+		        topic,
+		        MQTTReasonCode_toString((enum MQTTReasonCodes)code),
+		        code);
+	}
+}
+
+/* Subscribe to Home Assistant's status (it says "online" when it starts
+ * and then wants the discovery configs again). */
+static void ha_subscribe(struct publisher *p)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	int rc = MQTTAsync_subscribe(p->client, p->ha_status_topic, 1, &ro);
+
+	if (rc != MQTTASYNC_SUCCESS)
+		log_warnx("mqtt: cannot subscribe to %s (%s)",
+		          p->ha_status_topic, MQTTAsync_strerror(rc));
+}
+
+/* s as a Home Assistant node or object id: A-Z a-z 0-9 and '-' as they
+ * are, any other byte as "_XX" (hex), so distinct names stay distinct
+ * and "__" never occurs (it separates parts). */
+static void ha_id(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-')
+			out[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(out + n, size - n, "_%02X", ch);
+	}
+	out[n] = '\0';
+}
+
+/* {"topic": t, "value_template": online/offline from the JSON state} */
+static bool ha_availability(cJSON *list, const char *topic)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	if (a == NULL || !cJSON_AddItemToArray(list, a)) {
+		cJSON_Delete(a);
+		return false;
+	}
+	return cJSON_AddStringToObject(a, "topic", topic) &&
+	       cJSON_AddStringToObject(a, "value_template",
+	                               "{{ 'online' if value_json.state == "
+	                               "'online' else 'offline' }}");
+}
+
+/* The discovery config of channel ch of instrument in: its value
+ * (tolerance false) or its tolerance state (true), into topic and buf.
+ * Returns the payload's length, or -1. */
+static int ha_config(struct publisher *p, const struct cfg_instrument *in,
+                     const struct cfg_channel *ch, bool tolerance, char *topic,
+                     size_t tsize, char *buf, size_t size)
+{
+	static const char *const states[] = {"no_data", "in_tolerance",
+	                                     "warning", "out_of_tolerance"};
+	const char *site = p->cfg->site;
+	char node[200], inst_id[200], ch_id[200], readings[PUBLISH_TOPIC_MAX],
+	        status[PUBLISH_TOPIC_MAX], text[600];
+	cJSON *o = cJSON_CreateObject(), *dev, *ids, *av, *opts;
+	bool ok = o != NULL;
+	int n;
+
+	ha_id(node, sizeof(node), site);
+	ha_id(inst_id, sizeof(inst_id), in->id);
+	ha_id(ch_id, sizeof(ch_id), ch->name);
+	n = snprintf(topic, tsize, "%s/sensor/metrolog-%s/%s__%s%s/config",
+	             p->m->ha_prefix, node, inst_id, ch_id,
+	             tolerance ? "__tolerance" : "");
+	if (n < 0 || (size_t)n >= tsize ||
+	    publish_topic(readings, sizeof(readings), p->m->prefix, site,
+	                  in->id, "readings") < 0 ||
+	    publish_topic(status, sizeof(status), p->m->prefix, site, in->id,
+	                  "status") < 0)
+		ok = false;
+	if (tolerance) {
+		snprintf(text, sizeof(text), "%s tolerance", ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "name", text);
+		snprintf(text, sizeof(text), "metrolog/%s/%s/%s/tolerance",
+		         site, in->id, ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
+		ok = ok && cJSON_AddStringToObject(o, "state_topic", status);
+		snprintf(
+		        text, sizeof(text),
+		        "{{ value_json.tolerance['%s'] if value_json.tolerance "
+		        "is defined and value_json.tolerance['%s'] is defined "
+		        "else this.state }}",
+		        ch->name, ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
+		ok = ok && cJSON_AddStringToObject(o, "device_class", "enum");
+		opts = ok ? cJSON_CreateStringArray(states, 4) : NULL;
+		if (opts != NULL &&
+		    !cJSON_AddItemToObject(o, "options", opts)) {
+			cJSON_Delete(opts);
+			opts = NULL;
+		}
+		ok = ok && opts != NULL;
+	} else {
+		ok = ok && cJSON_AddStringToObject(o, "name", ch->name);
+		snprintf(text, sizeof(text), "metrolog/%s/%s/%s", site, in->id,
+		         ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
+		ok = ok && cJSON_AddStringToObject(o, "state_topic", readings);
+		snprintf(text, sizeof(text),
+		         "{{ value_json.channels['%s'].value if "
+		         "value_json.channels['%s'] is defined else this.state "
+		         "}}",
+		         ch->name, ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
+		if (ch->unit[0] != '\0')
+			ok = ok && cJSON_AddStringToObject(
+			                   o, "unit_of_measurement", ch->unit);
+		ok = ok &&
+		     cJSON_AddStringToObject(o, "state_class", "measurement");
+	}
+	ok = ok && (av = cJSON_AddArrayToObject(o, "availability")) != NULL &&
+	     ha_availability(av, p->status_topic) &&
+	     (tolerance || ha_availability(av, status));
+	ok = ok && cJSON_AddStringToObject(o, "availability_mode", "all");
+	ok = ok && (dev = cJSON_AddObjectToObject(o, "device")) != NULL;
+	snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
+	ok = ok && (ids = cJSON_AddArrayToObject(dev, "identifiers")) != NULL;
+	if (ok) {
+		cJSON *id = cJSON_CreateString(text);
+		if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
+			cJSON_Delete(id);
+			ok = false;
+		}
+	}
+	ok = ok && cJSON_AddStringToObject(dev, "name", in->id) &&
+	     cJSON_AddStringToObject(dev, "manufacturer", "metrolog");
+	if (ok && in->model[0] != '\0')
+		ok = cJSON_AddStringToObject(dev, "model", in->model) != NULL;
+	if (ok && in->serial[0] != '\0')
+		ok = cJSON_AddStringToObject(dev, "serial_number",
+		                             in->serial) != NULL;
+	if (ok && in->location[0] != '\0')
+		ok = cJSON_AddStringToObject(dev, "suggested_area",
+		                             in->location) != NULL;
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+/* Every channel's discovery config (and its tolerance state's, if it has
+ * a tolerance), retained, QoS 1, straight to Paho. */
+static void ha_announce(struct publisher *p)
+{
+	char topic[PUBLISH_TOPIC_MAX], buf[4096];
+	int sent = 0;
+
+	for (int i = 0; i < p->cfg->ninstruments; i++) {
+		const struct cfg_instrument *in = &p->cfg->instruments[i];
+		for (int j = 0; j < in->nchannels; j++) {
+			const struct cfg_channel *ch = &in->channels[j];
+			for (int t = 0; t < (ch->tolerance != NULL ? 2 : 1);
+			     t++) {
+				int len = ha_config(p, in, ch, t == 1, topic,
+				                    sizeof(topic), buf,
+				                    sizeof(buf));
+				if (len < 0) {
+					log_warnx("mqtt: discovery config of "
+					          "%s/%s "
+					          "too long, not sent",
+					          in->id, ch->name);
+					continue;
+				}
+				int rc = send_one(p, topic, buf, (size_t)len, 1,
+				                  true, 0, ACK_DISCOVERY);
+				if (rc != 0) {
+					log_warnx(
+					        "mqtt: Home Assistant "
+					        "discovery "
+					        "stopped after %d configs "
+					        "(%s); "
+					        "again at the next connection",
+					        sent, MQTTAsync_strerror(rc));
+					return;
+				}
+				sent++;
+			}
+		}
+	}
+	log_info("mqtt: Home Assistant discovery: %d configs under %s", sent,
+	         p->m->ha_prefix);
+}
+
 int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 {
-	bool connected, lost, refused, failed;
+	bool connected, lost, refused, failed, ha_online;
+	struct refusal refusals[MAX_PENDING_REFUSALS];
+	size_t nrefusals;
 	int64_t *acks;
 	size_t nacks;
 	int rc = 0;
@@ -843,14 +1270,21 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 	lost = p->cb_lost;
 	refused = p->cb_refused;
 	failed = p->cb_failed;
+	ha_online = p->cb_ha_online;
 	p->cb_connected = p->cb_lost = p->cb_refused = p->cb_failed = false;
+	p->cb_ha_online = p->cb_event = false;
 	acks = p->acks;
 	nacks = p->nacks;
 	p->acks = NULL;
 	p->nacks = p->acks_cap = 0;
+	nrefusals = p->cb_nrefusals;
+	memcpy(refusals, p->cb_refusals, nrefusals * sizeof(*refusals));
+	p->cb_nrefusals = 0;
 	p->stats.acked = p->cb_acked;
+	p->stats.refused = p->cb_refused_msgs;
 	pthread_mutex_unlock(&p->mu);
 
+	log_refusals(p, st, refusals, nrefusals);
 	for (size_t i = 0; i < nacks; i++)
 		window_ack(p, acks[i]);
 	free(acks);
@@ -876,6 +1310,18 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 		p->stats.connects++;
 		p->last_why[0] = '\0';
 		log_info("mqtt: connected to %s:%d", p->m->host, p->m->port);
+		if (p->ha_status_topic[0] != '\0') {
+			ha_subscribe(p);
+			p->ha_due = true;
+		}
+	}
+	if (ha_online && p->ha_status_topic[0] != '\0') {
+		log_info("mqtt: Home Assistant is online: discovery again");
+		p->ha_due = true;
+	}
+	if (p->link == LINK_UP && p->ha_due) {
+		p->ha_due = false;
+		ha_announce(p);
 	}
 	if (failed)
 		p->rewind = true;
@@ -892,18 +1338,41 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 		start_connect(p);
 	if (p->link == LINK_UP && send_rows(p, st, now_us) < 0)
 		rc = -1;
-	if (p->link == LINK_UP) {
+	int64_t mono = mono_us();
+	if (p->link == LINK_UP &&
+	    (p->status_rows < 0 ||
+	     (mono >= p->next_status && mono >= p->next_status_check))) {
+		/* counting the outbox reads all of it: not at every step (a
+		 * step per PUBACK with a backlog of 10^5 rows would spend its
+		 * time here), at most every STATUS_CHECK_US */
 		int64_t rows, oldest;
-		int64_t mono = mono_us();
+		p->next_status_check = mono + STATUS_CHECK_US;
 		if (store_outbox_stats(st, &rows, &oldest) == 0 &&
-		    (p->status_rows < 0 ||
-		     (rows != p->status_rows && mono >= p->next_status))) {
+		    (p->status_rows < 0 || rows != p->status_rows)) {
 			send_status(p, "online", NULL, rows, oldest, now_us);
 			p->status_rows = rows;
 			p->next_status = mono + STATUS_EVERY_US;
 		}
 	}
 	return rc;
+}
+
+void publisher_wait(struct publisher *p, int64_t timeout_us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(timeout_us / 1000000);
+	ts.tv_nsec += (long)(timeout_us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (!p->cb_event)
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) != 0)
+			break; /* ETIMEDOUT */
+	pthread_mutex_unlock(&p->mu);
 }
 
 bool publisher_idle(const struct publisher *p)
@@ -920,6 +1389,7 @@ void publisher_get_stats(struct publisher *p, struct publisher_stats *s)
 {
 	pthread_mutex_lock(&p->mu);
 	p->stats.acked = p->cb_acked;
+	p->stats.refused = p->cb_refused_msgs;
 	pthread_mutex_unlock(&p->mu);
 	*s = p->stats;
 	s->connected = p->link == LINK_UP;
@@ -947,7 +1417,10 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		store_outbox_stats(st, &rows, &oldest);
 		send_status(p, "offline", "stopped", rows, oldest, real_us());
 		d.timeout = STOP_WAIT_MS;
-		d.onSuccess = on_disconnected;
+		if (p->m->version == 5)
+			d.onSuccess5 = on_disconnected5;
+		else
+			d.onSuccess = on_disconnected;
 		d.context = p;
 		/* Paho sends what it has before the DISCONNECT, and waits
 		 * up to the timeout for the acknowledgements */
@@ -975,6 +1448,7 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		p->ctxs = c->next;
 		free(c);
 	}
+	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p->acks);
 	free(p->win);

@@ -11,7 +11,8 @@
  * struct publisher belongs to the ingest thread, which drives it with
  * publisher_step() after each COMMIT and periodically; Paho's own threads
  * run its callbacks, which only record what happened (connected, lost,
- * acknowledged) under the publisher's mutex for the next step to act on.
+ * acknowledged) under the publisher's mutex for the next step to act on,
+ * and wake publisher_wait().
  */
 #ifndef METROLOG_PUBLISH_H
 #define METROLOG_PUBLISH_H
@@ -85,7 +86,10 @@ struct publisher;
 
 struct publisher_stats {
 	uint64_t sent;     /* messages handed to Paho (resends included) */
-	uint64_t acked;    /* acknowledgements (PUBACK at QoS 1) */
+	uint64_t acked;    /* acknowledgements (PUBACK at QoS 1), refusals
+	                      included */
+	uint64_t refused;  /* MQTT 5: PUBACKs with a reason code >= 0x80: the
+	                      broker refused the message; dropped, not resent */
 	uint64_t resent;   /* sent again after a reconnect or failure */
 	uint64_t connects; /* successful connections */
 	bool connected;
@@ -110,6 +114,12 @@ struct publisher *publisher_new(const struct config *c, char *err,
  * next step tries again).
  */
 int publisher_step(struct publisher *p, struct store *st, int64_t now_us);
+
+/* Wait up to timeout_us for something to act on (an acknowledgement, a
+ * connection made or lost, Home Assistant's "online"): the callbacks
+ * signal it, so the caller steps again at once. Returns at once if
+ * something happened since the last publisher_step(). */
+void publisher_wait(struct publisher *p, int64_t timeout_us);
 
 /* true when the outbox is empty and nothing is in flight. */
 bool publisher_idle(const struct publisher *p);

@@ -26,13 +26,18 @@ enum sample_kind {
  * detail of a SAMPLE_STATE. A tolerance state change: bits 0-3 the new
  * enum drift_state, bits 4-7 the previous one. A control chart that starts
  * to signal: SAMPLE_STATE_CHART set, SAMPLE_STATE_CUSUM set for CUSUM
- * (clear: EWMA), SAMPLE_STATE_HIGH set when the error shifted up.
+ * (clear: EWMA), SAMPLE_STATE_HIGH set when the error shifted up. A new
+ * trend forecast: SAMPLE_STATE_CHART and SAMPLE_STATE_TREND set,
+ * SAMPLE_STATE_HIGH when the upper limit is the one predicted to be
+ * crossed; value = days from ts until the prediction bound reaches it
+ * (NAN: no crossing predicted within the horizon any more).
  */
 #define SAMPLE_STATE_NEW(d)  ((d) & 0x0f)
 #define SAMPLE_STATE_OLD(d)  (((d) >> 4) & 0x0f)
 #define SAMPLE_STATE_CHART   0x100
 #define SAMPLE_STATE_CUSUM   0x200
 #define SAMPLE_STATE_HIGH    0x400
+#define SAMPLE_STATE_TREND   0x800
 
 /* Quality of a reading, or the reason of an offline event. */
 enum quality {

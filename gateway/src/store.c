@@ -34,6 +34,7 @@
 
 #include <sqlite3.h>
 
+#include "calib.h"
 #include "drift.h"
 #include "publish.h"
 
@@ -121,6 +122,78 @@ static const char *const migrations[] = {
         "  payload BLOB    NOT NULL,"
         "  qos     INTEGER NOT NULL,"
         "  retain  INTEGER NOT NULL);",
+        /* 2 -> 3: reference standards, calibration intervals and the
+         * append-only, hash-chained calibration records (calib.h) */
+        "ALTER TABLE instruments ADD COLUMN kind TEXT NOT NULL"
+        "  DEFAULT 'instrument';"
+        "ALTER TABLE instruments ADD COLUMN interval_days INTEGER NOT NULL"
+        "  DEFAULT 0;"
+        "ALTER TABLE instruments ADD COLUMN due_soon_days INTEGER NOT NULL"
+        "  DEFAULT 30;"
+        "ALTER TABLE channels ADD COLUMN reference_channel INTEGER"
+        "  REFERENCES channels(id);"
+        "ALTER TABLE channels ADD COLUMN reference REAL;"
+        "ALTER TABLE channels ADD COLUMN lower REAL;"
+        "ALTER TABLE channels ADD COLUMN upper REAL;"
+        "ALTER TABLE channels ADD COLUMN guard REAL;"
+        "ALTER TABLE channels ADD COLUMN U REAL;"
+        "ALTER TABLE channels ADD COLUMN k REAL;"
+        "CREATE TABLE calibrations ("
+        "  id               INTEGER PRIMARY KEY,"
+        "  instrument_id    INTEGER NOT NULL REFERENCES instruments(id),"
+        "  certificate      TEXT    NOT NULL,"
+        "  supersedes       INTEGER REFERENCES calibrations(id),"
+        "  performed        INTEGER NOT NULL,"
+        "  issued           INTEGER NOT NULL,"
+        "  interval_days    INTEGER NOT NULL,"
+        "  due              INTEGER NOT NULL,"
+        "  standard_id      INTEGER REFERENCES instruments(id),"
+        "  standard_cert    TEXT    NOT NULL,"
+        "  standard_due     INTEGER NOT NULL,"
+        "  standard_overdue INTEGER NOT NULL,"
+        "  lab              TEXT    NOT NULL,"
+        "  customer         TEXT    NOT NULL,"
+        "  method           TEXT    NOT NULL,"
+        "  conditions       TEXT    NOT NULL,"
+        "  technician       TEXT    NOT NULL,"
+        "  authorised       TEXT    NOT NULL,"
+        "  remarks          TEXT    NOT NULL,"
+        "  rule             TEXT    NOT NULL,"
+        "  guard_factor     REAL    NOT NULL,"
+        "  result_found     TEXT,"
+        "  result_left      TEXT,"
+        "  prev_hash        TEXT    NOT NULL,"
+        "  hash             TEXT    NOT NULL UNIQUE);"
+        "CREATE INDEX calibrations_instrument"
+        "  ON calibrations (instrument_id, performed);"
+        "CREATE INDEX calibrations_certificate ON calibrations (certificate);"
+        "CREATE TABLE calibration_points ("
+        "  calibration_id INTEGER NOT NULL REFERENCES calibrations(id),"
+        "  n              INTEGER NOT NULL,"
+        "  quantity       TEXT    NOT NULL,"
+        "  unit           TEXT    NOT NULL,"
+        "  reference      REAL    NOT NULL,"
+        "  as_found       REAL,"
+        "  as_left        REAL,"
+        "  lower          REAL    NOT NULL,"
+        "  upper          REAL    NOT NULL,"
+        "  U              REAL    NOT NULL,"
+        "  k              REAL    NOT NULL,"
+        "  found_result   TEXT,"
+        "  left_result    TEXT,"
+        "  PRIMARY KEY (calibration_id, n)) WITHOUT ROWID;"
+        "CREATE TRIGGER calibrations_no_update BEFORE UPDATE ON calibrations"
+        "  BEGIN SELECT RAISE(ABORT, 'calibration records are append-only:"
+        " record a correction that supersedes it'); END;"
+        "CREATE TRIGGER calibrations_no_delete BEFORE DELETE ON calibrations"
+        "  BEGIN SELECT RAISE(ABORT, 'calibration records are append-only:"
+        " record a correction that supersedes it'); END;"
+        "CREATE TRIGGER calibration_points_no_update BEFORE UPDATE ON"
+        "  calibration_points BEGIN SELECT RAISE(ABORT, 'calibration records"
+        " are append-only'); END;"
+        "CREATE TRIGGER calibration_points_no_delete BEFORE DELETE ON"
+        "  calibration_points BEGIN SELECT RAISE(ABORT, 'calibration records"
+        " are append-only'); END;",
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -237,6 +310,22 @@ struct store {
 	size_t pbuf_size;
 	char *rbuf; /* what store_outbox_read() returns */
 	size_t rbuf_size;
+	/* Calibration due states (store_cal_refresh()): the instruments of
+	 * conf, then its standards; NULL until the first refresh after a
+	 * store_sync_config(). */
+	struct cal_state *cal;
+	size_t ncal;
+	int64_t cal_seen;    /* newest calibrations.id at the last refresh */
+	int64_t cal_next_us; /* when due states are recomputed anyway */
+};
+
+/* The calibration in force of one instrument or standard. */
+struct cal_state {
+	int64_t row;          /* instruments.id */
+	int64_t due_us;       /* 0: none */
+	char cert[CALIB_ID];  /* "" never calibrated */
+	uint8_t due;          /* enum calib_due */
+	bool in_use;          /* a reference: of a channel, or of a record */
 };
 
 struct undo {
@@ -579,6 +668,7 @@ void store_close(struct store *st)
 	free(st->pch);
 	free(st->pbuf);
 	free(st->rbuf);
+	free(st->cal);
 	free(st->path);
 	free(st);
 }
@@ -664,25 +754,49 @@ static int upsert(struct store *st, sqlite3_stmt *s, const char *what,
 
 static const char upsert_instrument_sql[] =
         "INSERT INTO instruments (name, model, serial, owner, location,"
-        " active, first_seen, last_config)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)"
+        " active, first_seen, last_config, kind, interval_days,"
+        " due_soon_days)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7, ?8, ?9)"
         " ON CONFLICT (name) DO UPDATE SET model = excluded.model,"
         " serial = excluded.serial, owner = excluded.owner,"
         " location = excluded.location, active = 1,"
-        " last_config = excluded.last_config"
+        " last_config = excluded.last_config, kind = excluded.kind,"
+        " interval_days = excluded.interval_days,"
+        " due_soon_days = excluded.due_soon_days"
         " RETURNING id";
 
 static const char upsert_channel_sql[] =
         "INSERT INTO channels (instrument_id, name, unit, reg_table,"
         " address, type, scale, value_offset, active, first_seen,"
-        " last_config)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9)"
+        " last_config, reference, lower, upper, guard, U, k)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, ?10, ?11, ?12,"
+        " ?13, ?14, ?15)"
         " ON CONFLICT (instrument_id, name) DO UPDATE SET"
         " unit = excluded.unit, reg_table = excluded.reg_table,"
         " address = excluded.address, type = excluded.type,"
         " scale = excluded.scale, value_offset = excluded.value_offset,"
-        " active = 1, last_config = excluded.last_config"
+        " active = 1, last_config = excluded.last_config,"
+        " reference_channel = NULL, reference = excluded.reference,"
+        " lower = excluded.lower, upper = excluded.upper,"
+        " guard = excluded.guard, U = excluded.U, k = excluded.k"
         " RETURNING id";
+
+/* The parameters of upsert_instrument_sql. */
+static void bind_identity(sqlite3_stmt *ins, const char *id, const char *model,
+                          const char *serial, const char *owner,
+                          const char *location, int64_t now, const char *kind,
+                          int interval_days, int due_soon_days)
+{
+	bind_text(ins, 1, id);
+	bind_text(ins, 2, model);
+	bind_text(ins, 3, serial);
+	bind_text(ins, 4, owner);
+	bind_text(ins, 5, location);
+	sqlite3_bind_int64(ins, 6, now);
+	bind_text(ins, 7, kind);
+	sqlite3_bind_int(ins, 8, interval_days);
+	sqlite3_bind_int(ins, 9, due_soon_days);
+}
 
 static int sync_instrument(struct store *st, sqlite3_stmt *ins,
                            sqlite3_stmt *chs, const struct config *c,
@@ -691,12 +805,9 @@ static int sync_instrument(struct store *st, sqlite3_stmt *ins,
 {
 	char type[64];
 
-	bind_text(ins, 1, in->id);
-	bind_text(ins, 2, in->model);
-	bind_text(ins, 3, in->serial);
-	bind_text(ins, 4, in->owner);
-	bind_text(ins, 5, in->location);
-	sqlite3_bind_int64(ins, 6, now);
+	bind_identity(ins, in->id, in->model, in->serial, in->owner,
+	              in->location, now, "instrument", in->cal_interval_days,
+	              in->due_soon_days);
 	if (upsert(st, ins, "instrument", inst_id) < 0)
 		return -1;
 	for (int j = 0; j < in->nchannels; j++) {
@@ -718,9 +829,63 @@ static int sync_instrument(struct store *st, sqlite3_stmt *ins,
 		sqlite3_bind_double(chs, 7, ch->spec.scale);
 		sqlite3_bind_double(chs, 8, ch->spec.offset);
 		sqlite3_bind_int64(chs, 9, now);
+		for (int k = 10; k <= 15; k++)
+			sqlite3_bind_null(chs, k);
+		if (ch->tolerance != NULL) {
+			const struct cfg_tolerance *t = ch->tolerance;
+			sqlite3_bind_double(chs, 10, t->reference);
+			sqlite3_bind_double(chs, 11, t->lower);
+			sqlite3_bind_double(chs, 12, t->upper);
+			sqlite3_bind_double(chs, 13, t->guard);
+			sqlite3_bind_double(chs, 14, t->U);
+			sqlite3_bind_double(chs, 15, t->k);
+		}
 		if (upsert(st, chs, "channel", &channel_ids[ch->index]) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* A standard: an instruments row of kind "standard", without channels. */
+static int sync_standard(struct store *st, sqlite3_stmt *ins,
+                         const struct cfg_standard *sd, int64_t now)
+{
+	int64_t id;
+
+	bind_identity(ins, sd->id, sd->model, sd->serial, sd->owner,
+	              sd->location, now, "standard", sd->cal_interval_days,
+	              sd->due_soon_days);
+	return upsert(st, ins, "standard", &id);
+}
+
+/* channels.reference_channel of the channels compared with another. */
+static int sync_references(struct store *st, const struct config *c,
+                           const int64_t *ch_ids)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(
+	        st->db, "UPDATE channels SET reference_channel = ?1 WHERE id = ?2",
+	        -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, "configuration");
+		return -1;
+	}
+	for (int i = 0; i < c->ninstruments; i++)
+		for (int j = 0; j < c->instruments[i].nchannels; j++) {
+			const struct cfg_channel *ch =
+			        &c->instruments[i].channels[j];
+			if (ch->tolerance == NULL || !ch->tolerance->by_channel)
+				continue;
+			sqlite3_bind_int64(s, 1,
+			                   ch_ids[ch->tolerance->ref_channel]);
+			sqlite3_bind_int64(s, 2, ch_ids[ch->index]);
+			if (run(st, s, "configuration") < 0) {
+				sqlite3_finalize(s);
+				return -1;
+			}
+		}
+	sqlite3_finalize(s);
 	return 0;
 }
 
@@ -791,6 +956,9 @@ int store_sync_config(struct store *st, const struct config *c)
 		if (sync_instrument(st, ins, chs, c, &c->instruments[i], now,
 		                    &inst_ids[i], ch_ids) < 0)
 			goto fail;
+	for (int i = 0; i < c->nstandards; i++)
+		if (sync_standard(st, ins, &c->standards[i], now) < 0)
+			goto fail;
 	for (size_t i = 0; i < ninst; i++)
 		for (int j = 0; j < c->instruments[i].nchannels; j++)
 			inst_of[c->instruments[i].channels[j].index] =
@@ -802,6 +970,8 @@ int store_sync_config(struct store *st, const struct config *c)
 			goto fail;
 		}
 	}
+	if (sync_references(st, c, ch_ids) < 0)
+		goto fail;
 	if (run(st, st->stmt[S_COMMIT], "configuration") < 0)
 		goto fail;
 	sqlite3_finalize(ins);
@@ -824,6 +994,9 @@ int store_sync_config(struct store *st, const struct config *c)
 	free(st->inst_of);
 	st->inst_of = inst_of;
 	st->cfg = c->mqtt != NULL ? c : NULL; /* only then is c kept */
+	free(st->cal); /* the next store_cal_refresh() starts afresh */
+	st->cal = NULL;
+	st->ncal = 0;
 	move = (int64_t)nch * STORE_MOVE_PER_CH;
 	st->move_rows = move < STORE_MOVE_MIN   ? STORE_MOVE_MIN
 	                : move > STORE_MOVE_MAX ? STORE_MOVE_MAX
@@ -923,6 +1096,46 @@ static const char *state_word(enum drift_state s)
 	return "?";
 }
 
+/* A trend forecast: "the upper limit 0.5 degC is predicted to be reached
+ * by 2027-01-12T10:00:00Z (in 42.3 days; 95 % prediction bound of the
+ * drift over 30 days)", or that no crossing is predicted any more. */
+static const char *trend_detail(const struct cfg_channel *ch,
+                                const struct sample *s, char *buf,
+                                size_t size)
+{
+	const struct cfg_tolerance *t = ch->tolerance;
+	const char *sp = ch->unit[0] != '\0' ? " " : "";
+	char when[32];
+
+	if (isnan(s->value)) {
+		snprintf(buf, size,
+		         "no limit crossing predicted within %g days (drift "
+		         "over %g days)",
+		         t->trend_horizon_days, t->trend_days);
+		return "trend";
+	}
+	publish_iso_time(when, sizeof(when),
+	                 s->ts_us + (int64_t)(s->value * 86400e6));
+	/* the time left in the unit that reads best */
+	double left = s->value;
+	const char *in = "days";
+	if (left < 1.0 / 24) {
+		left *= 86400;
+		in = "s";
+	} else if (left < 1) {
+		left *= 24;
+		in = "h";
+	}
+	bool high = (s->detail & SAMPLE_STATE_HIGH) != 0;
+	snprintf(buf, size,
+	         "the %s limit %g%s%s is predicted to be reached by %s (in "
+	         "%.3g %s; %g %% prediction bound of the drift over %g "
+	         "days)",
+	         high ? "upper" : "lower", high ? t->upper : t->lower, sp,
+	         ch->unit, when, left, in, t->trend_conf * 100, t->trend_days);
+	return "trend";
+}
+
 /* What a SAMPLE_STATE says, for the events row and the MQTT event:
  * its kind ("tolerance" or "drift") and a sentence, e.g.
  * "warning -> out_of_tolerance: error 0.061 degC, limits [-0.05, 0.05],
@@ -935,6 +1148,8 @@ static const char *state_detail(const struct cfg_channel *ch,
 	const char *sp = ch->unit[0] != '\0' ? " " : "";
 	int len;
 
+	if (s->detail & SAMPLE_STATE_TREND)
+		return trend_detail(ch, s, buf, size);
 	if (s->detail & SAMPLE_STATE_CHART) {
 		bool cusum = (s->detail & SAMPLE_STATE_CUSUM) != 0;
 		len = snprintf(buf, size,
@@ -1005,7 +1220,7 @@ static int append_state(struct store *st, const struct sample *s, size_t i)
 {
 	sqlite3_stmt *ins = st->stmt[S_INSERT_CHANNEL_EVENT];
 	const struct cfg_channel *ch = state_channel(st, s, i);
-	char detail[256];
+	char detail[512];
 
 	if (ch == NULL)
 		return -1;
@@ -1256,7 +1471,7 @@ static int outbox_state(struct store *st, const struct sample *e,
 	const struct config *c = st->cfg;
 	const struct cfg_instrument *in = &c->instruments[inst];
 	const struct cfg_channel *ch = state_channel(st, e, 0);
-	char topic[PUBLISH_TOPIC_MAX], detail[256];
+	char topic[PUBLISH_TOPIC_MAX], detail[512];
 	int len, rc;
 
 	if (ch == NULL)
@@ -1271,7 +1486,10 @@ static int outbox_state(struct store *st, const struct sample *e,
 	        .from = chart ? NULL : state_word(from),
 	        .to = chart ? NULL : state_word(to),
 	        .detail = detail,
-	        .error = !chart && to == DRIFT_NO_DATA ? NAN : e->value,
+	        .error = (!chart && to == DRIFT_NO_DATA) ||
+	                                 (e->detail & SAMPLE_STATE_TREND)
+	                         ? NAN
+	                         : e->value,
 	        .lower = ch->tolerance->lower,
 	        .upper = ch->tolerance->upper,
 	};
@@ -1621,6 +1839,513 @@ fail:
 }
 
 /* ---- errors ------------------------------------------------------------- */
+
+/* ---- calibration records ----------------------------------------------- */
+
+#define CAL_FUTURE_US (86400 * 1000000LL) /* clocks and time zones */
+
+/* A statement prepared for one store_cal_append(); NULL with the error set
+ * on failure. */
+static sqlite3_stmt *prep(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		set_sqlite_error(st, rc, "calibration");
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Run sql with one text or integer parameter; the first row's column 0
+ * and 1 as integers into a and b (either may be NULL). 1 row, 0 none, -1
+ * error. */
+static int lookup(struct store *st, const char *sql, const char *text,
+                  int64_t num, int64_t *a, int64_t *b)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int rc, found = 0;
+
+	if (s == NULL)
+		return -1;
+	if (text != NULL)
+		bind_text(s, 1, text);
+	else
+		sqlite3_bind_int64(s, 1, num);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		if (a != NULL)
+			*a = sqlite3_column_int64(s, 0);
+		if (b != NULL)
+			*b = sqlite3_column_int64(s, 1);
+	} else if (rc != SQLITE_DONE) {
+		set_sqlite_error(st, rc, "calibration");
+		found = -1;
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* The reference standard's calibration in force when r was performed:
+ * its certificate, due date, and whether it was overdue (or never
+ * calibrated). */
+static int standard_snapshot(struct store *st, int64_t standard_id,
+                             struct calib_record *r)
+{
+	sqlite3_stmt *s = prep(
+	        st, "SELECT certificate, due FROM calibrations c"
+	            " WHERE instrument_id = ?1 AND performed <= ?2"
+	            " AND NOT EXISTS (SELECT 1 FROM calibrations n"
+	            "   WHERE n.supersedes = c.id)"
+	            " ORDER BY performed DESC, id DESC LIMIT 1");
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, standard_id);
+	sqlite3_bind_int64(s, 2, r->performed_us);
+	rc = sqlite3_step(s);
+	r->standard_cert[0] = '\0';
+	r->standard_due_us = 0;
+	r->standard_overdue = true; /* never calibrated */
+	if (rc == SQLITE_ROW) {
+		const unsigned char *c = sqlite3_column_text(s, 0);
+		snprintf(r->standard_cert, sizeof(r->standard_cert), "%s",
+		         c != NULL ? (const char *)c : "");
+		r->standard_due_us = sqlite3_column_int64(s, 1);
+		r->standard_overdue = r->standard_due_us > 0 &&
+		                      r->performed_us > r->standard_due_us;
+	} else if (rc != SQLITE_DONE) {
+		set_sqlite_error(st, rc, "calibration");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static void bind_decision(sqlite3_stmt *s, int i, int d)
+{
+	if (d < 0)
+		sqlite3_bind_null(s, i);
+	else
+		bind_text(s, i, drift_decision_name((enum drift_decision)d));
+}
+
+static void bind_maybe(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+static int insert_record(struct store *st, const struct calib_record *r,
+                         int64_t inst_id, int64_t std_id)
+{
+	sqlite3_stmt *s = prep(
+	        st, "INSERT INTO calibrations (id, instrument_id, certificate,"
+	            " supersedes, performed, issued, interval_days, due,"
+	            " standard_id, standard_cert, standard_due,"
+	            " standard_overdue, lab, customer, method, conditions,"
+	            " technician, authorised, remarks, rule, guard_factor,"
+	            " result_found, result_left, prev_hash, hash) VALUES"
+	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	            " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
+	            " ?25)");
+	sqlite3_stmt *p = prep(
+	        st, "INSERT INTO calibration_points (calibration_id, n,"
+	            " quantity, unit, reference, as_found, as_left, lower,"
+	            " upper, U, k, found_result, left_result) VALUES"
+	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+	int rc = -1;
+
+	if (s == NULL || p == NULL)
+		goto out;
+	sqlite3_bind_int64(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, inst_id);
+	bind_text(s, 3, r->certificate);
+	if (r->supersedes > 0)
+		sqlite3_bind_int64(s, 4, r->supersedes);
+	sqlite3_bind_int64(s, 5, r->performed_us);
+	sqlite3_bind_int64(s, 6, r->issued_us);
+	sqlite3_bind_int(s, 7, r->interval_days);
+	sqlite3_bind_int64(s, 8, r->due_us);
+	if (std_id > 0)
+		sqlite3_bind_int64(s, 9, std_id);
+	bind_text(s, 10, r->standard_cert);
+	sqlite3_bind_int64(s, 11, r->standard_due_us);
+	sqlite3_bind_int(s, 12, r->standard_overdue);
+	bind_text(s, 13, r->lab);
+	bind_text(s, 14, r->customer);
+	bind_text(s, 15, r->method);
+	bind_text(s, 16, r->conditions);
+	bind_text(s, 17, r->technician);
+	bind_text(s, 18, r->authorised);
+	bind_text(s, 19, r->remarks);
+	bind_text(s, 20, r->rule == CALIB_RULE_GUARDED ? "guarded" : "simple");
+	sqlite3_bind_double(s, 21, r->guard_factor);
+	bind_decision(s, 22, r->result_found);
+	bind_decision(s, 23, r->result_left);
+	bind_text(s, 24, r->prev_hash);
+	bind_text(s, 25, r->hash);
+	if (run(st, s, "calibration") < 0)
+		goto out;
+	for (int i = 0; i < r->npoints; i++) {
+		const struct calib_point *pt = &r->points[i];
+		sqlite3_bind_int64(p, 1, r->id);
+		sqlite3_bind_int(p, 2, i + 1);
+		bind_text(p, 3, pt->quantity);
+		bind_text(p, 4, pt->unit);
+		sqlite3_bind_double(p, 5, pt->reference);
+		bind_maybe(p, 6, pt->as_found);
+		bind_maybe(p, 7, pt->as_left);
+		sqlite3_bind_double(p, 8, pt->lower);
+		sqlite3_bind_double(p, 9, pt->upper);
+		sqlite3_bind_double(p, 10, pt->U);
+		sqlite3_bind_double(p, 11, pt->k);
+		bind_decision(p, 12, pt->found);
+		bind_decision(p, 13, pt->left);
+		if (run(st, p, "calibration") < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(p);
+	return rc;
+}
+
+/* Everything store_cal_append() checks and fills in, inside its
+ * transaction. */
+static int cal_prepare(struct store *st, struct calib_record *r,
+                       int64_t *inst_id, int64_t *std_id)
+{
+	int64_t interval = 0, other = 0, last_id = 0;
+	int found;
+	char owner[CALIB_TEXT] = "";
+
+	found = lookup(st, "SELECT id, interval_days FROM instruments"
+	                   " WHERE name = ?1",
+	               r->instrument, 0, inst_id, &interval);
+	if (found <= 0) {
+		if (found == 0)
+			set_error(st, STORE_OTHER,
+			          "unknown instrument \"%s\": not an instrument "
+			          "or standard of any configuration metrologd "
+			          "has loaded",
+			          r->instrument);
+		return -1;
+	}
+	if (r->interval_days == 0)
+		r->interval_days = (int)interval;
+	if (r->customer[0] == '\0') {
+		sqlite3_stmt *s = prep(st, "SELECT owner FROM instruments"
+		                           " WHERE id = ?1");
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, *inst_id);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			snprintf(owner, sizeof(owner), "%s",
+			         (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+		snprintf(r->customer, sizeof(r->customer), "%s", owner);
+	}
+	found = lookup(st, "SELECT id FROM calibrations WHERE certificate = ?1",
+	               r->certificate, 0, &other, NULL);
+	if (found != 0) {
+		if (found > 0)
+			set_error(st, STORE_OTHER,
+			          "certificate number %s is already record %" PRId64
+			          " (a correction needs a new number)",
+			          r->certificate, other);
+		return -1;
+	}
+	if (r->supersedes > 0) {
+		int64_t of = 0;
+		found = lookup(st, "SELECT instrument_id FROM calibrations"
+		                   " WHERE id = ?1",
+		               NULL, r->supersedes, &of, NULL);
+		if (found <= 0 || of != *inst_id) {
+			if (found >= 0)
+				set_error(st, STORE_OTHER,
+				          "record %" PRId64 " to supersede %s",
+				          r->supersedes,
+				          found == 0 ? "does not exist"
+				                     : "is of another instrument");
+			return -1;
+		}
+		found = lookup(st, "SELECT id FROM calibrations"
+		                   " WHERE supersedes = ?1",
+		               NULL, r->supersedes, &other, NULL);
+		if (found != 0) {
+			if (found > 0)
+				set_error(st, STORE_OTHER,
+				          "record %" PRId64
+				          " is already superseded by record %" PRId64,
+				          r->supersedes, other);
+			return -1;
+		}
+	}
+	*std_id = 0;
+	if (r->standard[0] != '\0') {
+		if (strcmp(r->standard, r->instrument) == 0) {
+			set_error(st, STORE_OTHER,
+			          "%s cannot be its own reference standard",
+			          r->instrument);
+			return -1;
+		}
+		found = lookup(st, "SELECT id FROM instruments WHERE name = ?1",
+		               r->standard, 0, std_id, NULL);
+		if (found <= 0) {
+			if (found == 0)
+				set_error(st, STORE_OTHER,
+				          "unknown reference standard \"%s\": "
+				          "list it under standards (or "
+				          "instruments) in the configuration",
+				          r->standard);
+			return -1;
+		}
+		if (standard_snapshot(st, *std_id, r) < 0)
+			return -1;
+	} else {
+		r->standard_cert[0] = '\0';
+		r->standard_due_us = 0;
+		r->standard_overdue = false;
+	}
+	if (lookup(st, "SELECT id FROM calibrations ORDER BY id DESC LIMIT 1",
+	           NULL, 0, &last_id, NULL) < 0)
+		return -1;
+	r->prev_hash[0] = '\0';
+	if (last_id > 0) {
+		sqlite3_stmt *s = prep(st, "SELECT hash FROM calibrations"
+		                           " WHERE id = ?1");
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, last_id);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s",
+			         (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+	} else {
+		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s",
+		         CALIB_GENESIS);
+	}
+	r->id = last_id + 1;
+	r->issued_us = now_us();
+	if (r->performed_us > r->issued_us + CAL_FUTURE_US) {
+		set_error(st, STORE_OTHER,
+		          "the calibration date is in the future (more than a "
+		          "day after now)");
+		return -1;
+	}
+	r->due_us = calib_next_due(r->performed_us, r->interval_days);
+	if (calib_evaluate(r) < 0 || calib_hash(r, r->hash) < 0) {
+		set_error(st, STORE_OTHER, "calibration: cannot evaluate");
+		return -1;
+	}
+	return 0;
+}
+
+int store_cal_append(struct store *st, struct calib_record *r)
+{
+	char why[256];
+	int64_t inst_id = 0, std_id = 0;
+
+	if (calib_validate(r, why, sizeof(why)) < 0) {
+		set_error(st, STORE_OTHER, "calibration: %s", why);
+		return -1;
+	}
+	if (run(st, st->stmt[S_BEGIN], "calibration") < 0)
+		return -1;
+	if (cal_prepare(st, r, &inst_id, &std_id) < 0 ||
+	    insert_record(st, r, inst_id, std_id) < 0 ||
+	    run(st, st->stmt[S_COMMIT], "calibration") < 0) {
+		rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- calibration due states --------------------------------------------- */
+
+#define CAL_RECHECK_US (60 * 1000000LL)
+
+/* The entity k of the refresh: instrument k, then standard k - ninst. */
+static void cal_entity(const struct config *c, size_t k, const char **name,
+                       int *soon)
+{
+	if (k < (size_t)c->ninstruments) {
+		*name = c->instruments[k].id;
+		*soon = c->instruments[k].due_soon_days;
+	} else {
+		*name = c->standards[k - (size_t)c->ninstruments].id;
+		*soon = c->standards[k - (size_t)c->ninstruments].due_soon_days;
+	}
+}
+
+/* Instruments with a channel that another channel is compared with. */
+static void cal_channel_refs(const struct config *c, struct cal_state *cs)
+{
+	for (int i = 0; i < c->ninstruments; i++)
+		for (int j = 0; j < c->instruments[i].nchannels; j++) {
+			const struct cfg_tolerance *t =
+			        c->instruments[i].channels[j].tolerance;
+			if (t == NULL || !t->by_channel)
+				continue;
+			/* ref_channel is of the same instrument (config.c) */
+			cs[i].in_use = true;
+		}
+}
+
+/* Read the calibration in force of each of the n entities into cs, with
+ * its due state at now_us. */
+static int cal_read(struct store *st, struct cal_state *cs, size_t n,
+                    int64_t now_us)
+{
+#define IN_FORCE                                                               \
+	" FROM calibrations c WHERE c.instrument_id = i.id"                    \
+	" AND NOT EXISTS (SELECT 1 FROM calibrations s"                        \
+	"   WHERE s.supersedes = c.id)"                                        \
+	" ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
+	sqlite3_stmt *q = prep(st, "SELECT i.id, (SELECT c.due" IN_FORCE
+	                           ", (SELECT c.certificate" IN_FORCE
+	                           ", EXISTS (SELECT 1 FROM calibrations r"
+	                           "   WHERE r.standard_id = i.id)"
+	                           " FROM instruments i WHERE i.name = ?1");
+#undef IN_FORCE
+	const struct config *c = st->conf;
+	int rc = SQLITE_DONE;
+
+	if (q == NULL)
+		return -1;
+	cal_channel_refs(c, cs);
+	for (size_t k = 0; k < n; k++) {
+		const char *name;
+		int soon;
+		cal_entity(c, k, &name, &soon);
+		bind_text(q, 1, name);
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *cert = sqlite3_column_text(q, 2);
+			cs[k].row = sqlite3_column_int64(q, 0);
+			cs[k].due_us = sqlite3_column_int64(q, 1);
+			snprintf(cs[k].cert, sizeof(cs[k].cert), "%s",
+			         cert != NULL ? (const char *)cert : "");
+			cs[k].in_use |= sqlite3_column_int(q, 3) != 0;
+			cs[k].due = (uint8_t)calib_due_state(cs[k].due_us, soon,
+			                                     now_us);
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		set_sqlite_error(st, rc, "calibration states");
+		return -1;
+	}
+	return 0;
+}
+
+/* "ok -> due_soon: due 2027-03-01T00:00:00.000000Z, certificate C-1",
+ * "calibrated: ..." when only the certificate changed; ", in use as a
+ * reference" when an overdue entity is one. */
+static void cal_detail(const struct cal_state *was, const struct cal_state *now,
+                       char *buf, size_t size)
+{
+	char due[32] = "none";
+	int len;
+
+	if (now->due_us > 0)
+		publish_iso_time(due, sizeof(due), now->due_us);
+	if (was->due != now->due)
+		len = snprintf(buf, size, "%s -> %s: ",
+		               calib_due_name((enum calib_due)was->due),
+		               calib_due_name((enum calib_due)now->due));
+	else
+		len = snprintf(buf, size, "calibrated: ");
+	if (len < 0 || (size_t)len >= size)
+		return;
+	snprintf(buf + len, size - (size_t)len, "due %s, certificate %s%s", due,
+	         now->cert[0] ? now->cert : "none",
+	         now->due == CALIB_DUE_OVERDUE && now->in_use
+	                 ? ", in use as a reference"
+	                 : "");
+}
+
+/* An events row per entity whose state or certificate changed. */
+static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
+                      int64_t now_us, int *changes)
+{
+	sqlite3_stmt *ins = st->stmt[S_INSERT_EVENT];
+	char detail[256];
+
+	for (size_t k = 0; k < n; k++) {
+		const struct cal_state *was = &st->cal[k], *now = &cs[k];
+		bool flagged = now->due == CALIB_DUE_OVERDUE && now->in_use;
+		if (was->due == now->due && strcmp(was->cert, now->cert) == 0 &&
+		    (was->in_use == now->in_use || !flagged))
+			continue;
+		cal_detail(was, now, detail, sizeof(detail));
+		sqlite3_bind_int64(ins, 1, now_us);
+		sqlite3_bind_int64(ins, 2, now->row);
+		sqlite3_bind_text(ins, 3, "calibration", -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
+		if (run(st, ins, "calibration event") < 0)
+			return -1;
+		(*changes)++;
+	}
+	return 0;
+}
+
+int store_cal_refresh(struct store *st, int64_t now_us)
+{
+	const struct config *c = st->conf;
+	size_t n;
+	struct cal_state *cs;
+	int64_t last = 0;
+	int changes = 0;
+
+	if (c == NULL)
+		return 0;
+	if (lookup(st, "SELECT coalesce(max(id), 0) FROM calibrations", NULL,
+	           0, &last, NULL) < 0)
+		return -1;
+	if (st->cal != NULL && last == st->cal_seen && now_us < st->cal_next_us)
+		return 0;
+	n = (size_t)c->ninstruments + (size_t)c->nstandards;
+	cs = calloc(n + 1, sizeof(*cs));
+	if (cs == NULL) {
+		set_error(st, STORE_OTHER, "calibration states: %s",
+		          strerror(ENOMEM));
+		return -1;
+	}
+	if (cal_read(st, cs, n, now_us) < 0)
+		goto fail;
+	if (st->cal != NULL) { /* the first refresh only learns */
+		if (run(st, st->stmt[S_BEGIN], "calibration states") < 0)
+			goto fail;
+		if (cal_events(st, cs, n, now_us, &changes) < 0 ||
+		    run(st, st->stmt[S_COMMIT], "calibration states") < 0) {
+			rollback(st);
+			goto fail;
+		}
+	}
+	free(st->cal);
+	st->cal = cs;
+	st->ncal = n;
+	st->cal_seen = last;
+	st->cal_next_us = now_us + CAL_RECHECK_US;
+	return changes;
+fail:
+	free(cs);
+	return -1;
+}
 
 enum store_error store_last_error(const struct store *st)
 {

@@ -117,6 +117,39 @@ int store_outbox_stats(struct store *st, int64_t *rows, int64_t *oldest_us);
 /* Rows deleted unsent because the outbox was full, since store_open(). */
 uint64_t store_outbox_dropped(const struct store *st);
 
+/* ---- calibration records (calib.h; docs/SCHEMA.md, calibrations) -------
+ * Append-only and hash-chained; read them with query.h. */
+
+struct calib_record;
+
+/*
+ * Validate r (calib_validate) and append it to the audit chain in ONE
+ * transaction, filling in: id and prev_hash (the chain's next link),
+ * issued_us (now), interval_days (the instrument's configured interval
+ * when 0), due_us, customer (the instrument's owner when empty), the
+ * reference standard's snapshot (its certificate in force at
+ * performed_us, its due date, overdue or not), the decisions, and hash.
+ * Refused (-1, nothing written, store_last_message says why): an
+ * instrument or standard no configuration has named, a certificate number
+ * already used, a record to supersede that does not exist, is of another
+ * instrument or is already superseded, an instrument as its own standard.
+ */
+int store_cal_append(struct store *st, struct calib_record *r);
+
+/*
+ * The calibration due state (calib.h: none, ok, due_soon, overdue) of every
+ * instrument and standard of the config last given to store_sync_config(),
+ * at now_us, from the records in force. The first call after a
+ * store_sync_config() learns the states; later calls write an events row
+ * (kind "calibration", docs/SCHEMA.md) for each entity whose state or
+ * certificate in force changed, in one transaction. Cheap when nothing
+ * changed: it re-reads the records only when one was appended (by the
+ * metrolog tool, from another process) or a minute has passed, so
+ * metrologd calls it about every second. Returns the number of changes,
+ * or -1.
+ */
+int store_cal_refresh(struct store *st, int64_t now_us);
+
 /* The last failure: its kind and a message naming the database file. */
 enum store_error store_last_error(const struct store *st);
 const char *store_last_message(const struct store *st);

@@ -167,4 +167,25 @@ static inline void db_text(const char *path, const char *sql, char *out,
 	sqlite3_close(db);
 }
 
+/* Run the metrolog tool with args (NULL-terminated, without the program
+ * name); its stdout and stderr, into out, come from a log file in dir.
+ * Returns its exit status. */
+static inline int gw_tool(const char *dir, const char *const args[], char *out,
+                          size_t size)
+{
+	const char *argv[64] = {METROLOG_BIN};
+	char log[H_PATH_MAX], name[32];
+	static int n;
+	int i, code;
+
+	for (i = 0; args[i] != NULL && i < 62; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	snprintf(name, sizeof(name), "metrolog-%d.log", n++);
+	code = h_run(argv, h_path(log, dir, name), true, 60000);
+	assert_true(h_read_file(log, out, size) >= 0);
+	assert_true(code >= 0);
+	return code;
+}
+
 #endif

@@ -21,6 +21,7 @@
  * Threading: one thread; the harness runs metrologd and the simulator as
  * child processes.
  */
+#define _DEFAULT_SOURCE /* timegm */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -204,6 +205,87 @@ static void drift_warns_then_fails_once(void **state)
 		fail_msg("detail: %s", detail);
 }
 
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SS.ffffffZ" after "by "
+ * in a trend event's detail; -1 when there is none. */
+static double predicted_s(const char *detail)
+{
+	const char *p = strstr(detail, " reached by ");
+	struct tm tm = {0};
+	double sec;
+
+	if (p == NULL || sscanf(p + 12, "%d-%d-%dT%d:%d:%lfZ", &tm.tm_year,
+	                        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	                        &tm.tm_min, &sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm) + sec;
+}
+
+/* c0 drifts at TREND_RATE per real second towards 20 + 0.5, reached at
+ * 25 s; the trend (1 s bins over 0.01 day) forecasts from its tenth bin
+ * on. Each forecast's date is conservative (the 95 % bound: not after
+ * the model's crossing) and not absurdly early. */
+#define TREND_RATE 0.02
+#define TREND_STOP 16.0
+
+static void trend_predicts_the_crossing(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	struct h_sim sim;
+	struct gw g;
+	char bus[256], inst[1024], c0[128];
+
+	snprintf(c0, sizeof(c0), "0:nominal=20,drift=%.17g,noise=0.002",
+	         TREND_RATE * 86400.0 / ACCEL);
+	const char *extra[] = {"-m", "1", "-a", "3600", "-c", c0, NULL};
+	gw_init(&g, dir);
+	int64_t before = real_us();
+	assert_int_equal(h_sim_start(&sim, dir, true, false, extra), 0);
+	int64_t t0 = (before + real_us()) / 2;
+	tcp_bus(bus, sizeof(bus), "tcp-1", sim.port, 1000);
+	snprintf(inst, sizeof(inst),
+	         "{ id = \"TB-01\"; bus = \"tcp-1\"; unit_id = 1; "
+	         "interval_ms = 100; channels = ( { name = \"c0\"; "
+	         "table = \"input\"; address = 0; type = \"float32\"; "
+	         "unit = \"degC\"; tolerance = { reference = 20; limit = %g; "
+	         "trend_days = 0.01; trend_bin_s = 1; trend_horizon_days = 1; "
+	         "}; } ); }",
+	         LIMIT);
+	gw_config(&g, bus, inst, NULL);
+	gw_start(&g);
+	while (real_us() < t0 + (int64_t)(TREND_STOP * 1e6))
+		sleep_ms(50);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_int_equal(h_sim_stop(&sim), 0);
+	dump_events(&g);
+
+	double cross = (double)t0 / 1e6 + LIMIT / TREND_RATE;
+	sqlite3 *db = db_open(g.db);
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT detail FROM events WHERE "
+	                                    "kind = 'trend' ORDER BY id",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 0);
+		double at = predicted_s(d);
+		n++;
+		if (strstr(d, "the upper limit 0.5 degC") == NULL || at < 0)
+			fail_msg("trend event: %s", d);
+		if (at > cross + 0.5 || at < cross - 12)
+			fail_msg("predicted %+.2f s from the model's crossing: %s",
+			         at - cross, d);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(n >= 1);
+	assert_true(n <= 10); /* news only: not one per bin */
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -215,6 +297,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(drift_warns_then_fails_once,
+	                                  teardown),
+	        cmocka_unit_test_teardown(trend_predicts_the_crossing,
 	                                  teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

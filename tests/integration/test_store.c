@@ -268,7 +268,7 @@ static void test_open_reopen(void **state)
 	sync_ok(st, two);
 	append_ok(st, s, 2);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x4d4c4f47);
 	/* WAL is in the file header: bytes 18 and 19 are 2 */
 	assert_true(h_read_file(path, hdr, sizeof(hdr)) == sizeof(hdr) - 1);
@@ -714,24 +714,28 @@ static struct config *sync_mqtt(struct store *st)
 	return c;
 }
 
-/* A version 1 file (before the outbox) is migrated, its data kept. */
+/* A version 1 file as metrolog 0.1 wrote it (tests/fixtures/schema-v1.sql)
+ * is migrated to the current schema, its data kept. */
 static void test_migration_to_outbox(void **state)
 {
-	char path[H_PATH_MAX];
+	char path[H_PATH_MAX], sql[8192];
 	struct store *st;
-	struct sample s = reading(0, T0, 1.5, QUALITY_GOOD);
+	ssize_t n;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
-	append_ok(st, &s, 1);
-	store_close(st);
-	sql_exec(path, "DROP TABLE outbox; DELETE FROM sqlite_sequence;"
-	               " PRAGMA user_version = 1");
+	n = h_read_file(METROLOG_FIXTURES "/schema-v1.sql", sql, sizeof(sql));
+	assert_true(n > 0 && (size_t)n < sizeof(sql) - 1);
+	sql_exec(db_path(path), sql);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	st = open_ok(path);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 2);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM calibrations"), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
+	                               " WHERE kind = 'instrument'"
+	                               " AND interval_days = 0"),
+	                 1);
 	assert_int_equal(readings_count(path), 1);
 	assert_integrity(path);
 }

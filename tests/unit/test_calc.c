@@ -318,6 +318,70 @@ static void interval_worked(void **state)
 	has(r.out, "drift rate       not computed");
 	has(r.out, "staircase (OIML D 10)   200 days"); /* 182 * 1.1 */
 	run_free(&r);
+
+	/* 0 of 3 in tolerance at 100 days: P(X <= 0) = 0.05^3 = 1.25e-4,
+	 * C = 1 - 2.5e-4 = 0.99975, 10^((0 - 0.95) * 0.99975) = 0.1123
+	 * (R_hat = 0 needs no substitute): clamped to 1/2, 50 days. */
+	p = history("date,as_found,as_left,lower,upper,uncertainty\n"
+	            "2020-01-01,0.02,0,-0.5,0.5,0.02\n"
+	            "2020-04-10,0.61,0,-0.5,0.5,0.02\n"
+	            "2020-07-19,0.61,0,-0.5,0.5,0.02\n"
+	            "2020-10-27,0.61,0,-0.5,0.5,0.02\n");
+	const char *a4[] = {"interval", p, NULL};
+	r = run(calc_interval_to, a4);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "interval test (RP-1 A3) 50 days");
+	has(r.out, "P(X <= 0) = 0.000125");
+	has(r.out, "significantly low, shorten, C = 1 - 2 x 0.000125 = "
+	           "0.9998, 100 x 10^((0 - 0.95) x 0.9998) = 100 x 0.1123, "
+	           "factor clamped to [0.5, 2]: 0.5 = 50.0 days\n");
+	run_free(&r);
+}
+
+/*
+ * The published Method A3 example, asset 1 of the NCSL International 2019
+ * Workshop & Symposium tutorial on calibration intervals (history and
+ * results as reproduced in sandialabs/suncal, test/test_interval.py):
+ * 20 intervals of 365 days, in tolerance (1) or not (0) as found
+ *   1 1 0 1 0 1 1 1 1 0 1 1 1 1 1 0 1 1 1 0,
+ * target 0.95. Published: rejection confidence 0.9949 and new interval
+ * 231 days. Ours (docs/METROLOGY.md, "Calibration-interval advice"):
+ * P(X <= 15) = 0.0025739 (printed 0.00257), C = 1 - 2 * 0.0025739 =
+ * 0.994852 (printed 0.9949), factor 10^((0.75 - 0.95) * 0.994852) =
+ * 10^-0.198970 = 0.632455, 365 * 0.632455 = 230.846 days: printed "231"
+ * in the heading and 230.8 at the end of the inputs.
+ */
+static void interval_published_a3(void **state)
+{
+	(void)state;
+	static const int pass[] = {1, 1, 0, 1, 0, 1, 1, 1, 1, 0,
+	                           1, 1, 1, 1, 1, 0, 1, 1, 1, 0};
+	char text[2048], date[16];
+	size_t len;
+	long day0;
+
+	assert_int_equal(calc_parse_date("2000-01-01", &day0), 0);
+	len = (size_t)snprintf(text, sizeof(text),
+	                       "date,as_found,as_left,lower,upper,"
+	                       "uncertainty\n2000-01-01,0,0,-0.5,0.5,0.02\n");
+	for (int i = 0; i < 20; i++) {
+		calc_format_date(day0 + 365L * (i + 1), date, sizeof(date));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		                        "%s,%s,0,-0.5,0.5,0.02\n", date,
+		                        pass[i] ? "0" : "1");
+		assert_true(len < sizeof(text));
+	}
+	const char *args[] = {"interval", history(text), NULL};
+	struct run r = run(calc_interval_to, args);
+
+	assert_int_equal(r.rc, 0);
+	has(r.out, "15 of 20 in tolerance after an interval");
+	has(r.out, "P(X <= 15) = 0.00257");
+	has(r.out, "significantly low, shorten, C = 1 - 2 x 0.00257 = "
+	           "0.9949, 365 x 10^((0.75 - 0.95) x 0.9949) = 365 x "
+	           "0.6325 = 230.8 days\n");
+	has(r.out, "interval test (RP-1 A3) 231 days");
+	run_free(&r);
 }
 
 static void bad_history(const char *text, const char *want)
@@ -396,6 +460,7 @@ int main(void)
 	        cmocka_unit_test(conformity_cases),
 	        cmocka_unit_test(conformity_usage_errors),
 	        cmocka_unit_test(interval_worked),
+	        cmocka_unit_test(interval_published_a3),
 	        cmocka_unit_test(interval_errors),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

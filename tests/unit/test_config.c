@@ -377,6 +377,26 @@ static void mqtt_group_takes_defaults(void **state)
 	assert_false(c->mqtt->tls);
 	assert_null(c->mqtt->username);
 	assert_null(c->mqtt->password_file);
+	assert_int_equal(c->mqtt->version, 3);
+	assert_null(c->mqtt->ha_prefix);
+	config_free(c);
+}
+
+/* mqtt.version = 5 and an empty homeassistant group: discovery on, under
+ * the default prefix. */
+static void mqtt_v5_and_homeassistant(void **state)
+{
+	(void)state;
+	char *errs = NULL;
+	struct config *c = load(FIXTURES "/mqtt_v5_ha.cfg", &errs);
+
+	if (c == NULL)
+		fail_msg("mqtt_v5_ha.cfg refused:\n%s", errs);
+	free(errs);
+	assert_non_null(c->mqtt);
+	assert_int_equal(c->mqtt->version, 5);
+	assert_non_null(c->mqtt->ha_prefix);
+	assert_string_equal(c->mqtt->ha_prefix, "homeassistant");
 	config_free(c);
 }
 
@@ -439,13 +459,15 @@ static const char *const bad_files[] = {
 	"mqtt_qos_2", "mqtt_unknown_key", "mqtt_password_in_config",
 	"mqtt_password_file_missing", "mqtt_password_file_no_user",
 	"mqtt_tls_ca_missing", "mqtt_tls_bad_keys", "mqtt_tls_not_group",
+	"mqtt_version_4", "mqtt_ha_bad_prefix",
 	"overlapping_registers", "parity_x", "port_zero", "queue_full_maybe",
 	"queue_size_small", "register_and_address", "rtu_key_on_tcp",
-	"same_bit_twice", "scale_zero", "storage_not_group",
+	"same_bit_twice", "scale_zero", "standard_bad", "storage_not_group",
 	"string_past_end", "syntax_error", "table_inputs",
 	"tolerance_bad_values", "tolerance_guard_too_wide",
 	"tolerance_no_form", "tolerance_reference_channel",
-	"tolerance_two_forms", "unit_id_0_rtu",
+	"tolerance_two_forms", "trend_too_many_bins", "trend_without_days",
+	"unit_id_0_rtu",
 	"unit_id_248_rtu", "unit_id_256_tcp", "unit_id_250_tcp",
 	"unknown_bus",
 	"unknown_key_bus", "unknown_key_channel", "unknown_key_instrument",
@@ -628,14 +650,41 @@ static void demo_config_matches_the_simulator(void **state)
 	config_free(c);
 }
 
+/* Calibration intervals per instrument, defaults, and the standards
+ * list (not polled: no bus, no channels). */
+static void standards_and_intervals_load(void **state)
+{
+	(void)state;
+	char *errs = NULL;
+	struct config *c = load(FIXTURES "/standards.cfg", &errs);
+
+	assert_non_null(c);
+	assert_int_equal(c->instruments[0].cal_interval_days, 365);
+	assert_int_equal(c->instruments[0].due_soon_days, 45);
+	assert_int_equal(c->instruments[1].cal_interval_days, 0);
+	assert_int_equal(c->instruments[1].due_soon_days, 30);
+	assert_int_equal(c->nstandards, 2);
+	assert_string_equal(c->standards[0].id, "STD-PRT-1");
+	assert_string_equal(c->standards[0].model, "Fluke 5626");
+	assert_string_equal(c->standards[0].location, "bath room");
+	assert_int_equal(c->standards[0].cal_interval_days, 730);
+	assert_int_equal(c->standards[0].due_soon_days, 30);
+	assert_string_equal(c->standards[1].serial, "");
+	assert_int_equal(c->standards[1].cal_interval_days, 0);
+	config_free(c);
+	free(errs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(good_config_loads_every_field),
 	        cmocka_unit_test(minimal_config_takes_defaults),
 	        cmocka_unit_test(mqtt_group_takes_defaults),
+	        cmocka_unit_test(mqtt_v5_and_homeassistant),
 	        cmocka_unit_test(mqtt_security_keys_load),
 	        cmocka_unit_test(tolerance_forms_give_limits),
+	        cmocka_unit_test(standards_and_intervals_load),
 	        cmocka_unit_test(bad_files_give_exact_errors),
 	        cmocka_unit_test(bad_fixture_table_is_complete),
 	        cmocka_unit_test(several_mistakes_are_all_reported),

@@ -697,7 +697,8 @@ static void interval_a3(void **state)
 	near(drift_binom_cdf(10, 10, 0.95), 1, 0);
 	near(drift_binom_cdf(-1, 10, 0.95), 0, 0);
 
-	/* 8 of 10 in tolerance against R* = 0.95: P = 0.086 > 0.05, keep. */
+	/* 8 of 10 in tolerance against R* = 0.95: P = 0.086 > 0.05, keep;
+	 * C = 1 - 2 * 0.0861384 = 0.827723 is still reported. */
 	struct drift_a3 a = {.interval = 365,
 	                     .target = 0.95,
 	                     .alpha = 0.05,
@@ -706,16 +707,37 @@ static void interval_a3(void **state)
 	assert_int_equal(drift_interval_a3(&a), 0);
 	assert_int_equal(a.change, 0);
 	near(a.suggested, 365, 0);
+	near(a.factor, 1, 0);
 	near(a.observed, 0.8, 1e-15);
-	/* 7 of 10: P = 0.0115 <= 0.05, shorten; ln 0.95 / ln 0.7 = 0.1438,
-	 * clamped to 0.5. */
+	near(a.confidence, 0.827723288201367, 1e-13);
+	/* 7 of 10: P = 0.0115 <= 0.05, shorten; C = 1 - 2 * 0.0115036 =
+	 * 0.976993, factor 10^((0.7 - 0.95) * 0.976993) = 10^-0.244248 =
+	 * 0.569838 (inside [1/2, 2]), 365 * 0.569838 = 207.991 days
+	 * (mpmath, 30 digits). */
 	a.x = 7;
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, -1);
+	near(a.confidence, 0.976992885241406, 1e-13);
+	near(a.factor, 0.569838487608190, 1e-12);
+	near(a.suggested, 207.991047976989, 1e-9);
+	/* 3 of 10: P(X<=3) = 8.2e-8, C = 0.99999984, 10^(-0.65 C) = 0.2239:
+	 * clamped to 1/2 (Suncal's maximum change of 2), 182.5 days. */
+	a.x = 3;
 	assert_int_equal(drift_interval_a3(&a), 0);
 	assert_int_equal(a.change, -1);
 	near(a.factor, 0.5, 0);
 	near(a.suggested, 182.5, 1e-12);
-	/* 170 of 200 against 0.9: P(X<=170) = 0.0163 (mpmath); factor
-	 * ln 0.9 / ln 0.85 = 0.105361 / 0.162519 = 0.648297, unclamped. */
+	/* 0 of 10: R_hat = 0 needs no substitute, 10^(-0.95 C) = 0.1122 with
+	 * C = 1 - 2 * 0.05^10 (1 - 2e-13); clamped to 1/2. */
+	a.x = 0;
+	assert_int_equal(drift_interval_a3(&a), 0);
+	near(a.observed, 0, 0);
+	near(a.confidence, 1 - 2 * pow(0.05, 10), 1e-15);
+	assert_int_equal(a.change, -1);
+	near(a.factor, 0.5, 0);
+	/* 170 of 200 against 0.9: P(X<=170) = 0.0163 (mpmath); C =
+	 * 0.967347, factor 10^(-0.05 * 0.967347) = 10^-0.0483673 =
+	 * 0.894608, 89.4608 days. */
 	a = (struct drift_a3){.interval = 100,
 	                      .target = 0.9,
 	                      .alpha = 0.05,
@@ -724,9 +746,14 @@ static void interval_a3(void **state)
 	assert_int_equal(drift_interval_a3(&a), 0);
 	near(a.p_low, 0.0163265659317664, 1e-12);
 	assert_int_equal(a.change, -1);
-	near(a.factor, 0.648296884451659, 1e-12);
+	near(a.confidence, 0.967346868136467, 1e-12);
+	near(a.factor, 0.894607750908017, 1e-12);
+	near(a.suggested, 89.4607750908017, 1e-10);
 	/* 20 of 20 against 0.8: P(X>=20) = 0.8^20 = 0.011529, lengthen;
-	 * R_hat = 19.5/20, ln 0.8/ln 0.975 = 8.81, clamped to 2. */
+	 * R_hat = 1 needs no substitute: C = 1 - 2 * 0.8^20 = 0.976942,
+	 * factor 10^(0.2 * 0.976942) = 10^0.195388 = 1.568153, 156.815 days
+	 * (the factor is at most 10^(1 - R*), so the clamp at 2 can bind only
+	 * for R* < 1 - log10 2 = 0.699). */
 	a = (struct drift_a3){.interval = 100,
 	                      .target = 0.8,
 	                      .alpha = 0.05,
@@ -735,9 +762,103 @@ static void interval_a3(void **state)
 	assert_int_equal(drift_interval_a3(&a), 0);
 	near(a.p_high, 0.01152921504606848, 1e-14);
 	assert_int_equal(a.change, 1);
+	near(a.confidence, 0.976941569907863, 1e-13);
+	near(a.factor, 1.56815256941764, 1e-12);
+	near(a.suggested, 156.815256941764, 1e-10);
+	/* 20 of 20 against 0.6: P(X>=20) = 0.6^20 = 3.656e-5, C = 0.999927,
+	 * 10^(0.4 * C) = 2.5117: clamped to 2, 200 days. */
+	a.target = 0.6;
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, 1);
+	near(a.factor, 2, 0);
 	near(a.suggested, 200, 0);
-	a.x = 21;
+	/* Suncal's own made-up case (test_interval.py, testA3): 42 of 50
+	 * at 365 days, R* = 0.9, change confidence 0.3 (alpha 0.35 per
+	 * side here): rejection confidence 0.7557, 329 days. mpmath:
+	 * P(X<=42) = 0.122145, C = 0.755710, 365 * 10^(-0.06 C) = 328.814. */
+	a = (struct drift_a3){.interval = 365,
+	                      .target = 0.9,
+	                      .alpha = 0.35,
+	                      .n = 50,
+	                      .x = 42};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, -1);
+	near(a.confidence, 0.755709832797443, 1e-12);
+	near(a.suggested, 328.813980433529, 1e-9);
+	near(round(a.suggested), 329, 0);
+	/* R_hat = R* (19 of 20 against 0.95): C = 0, keep. A side with
+	 * p > 1/2 gives 1 - 2p < 0, reported as 0 (4 of 4 against 0.95 has
+	 * R_hat > R* and P(X>=4) = 0.8145). */
+	a = (struct drift_a3){.interval = 365,
+	                      .target = 0.95,
+	                      .alpha = 0.05,
+	                      .n = 20,
+	                      .x = 19};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, 0);
+	near(a.confidence, 0, 0);
+	a.n = 4;
+	a.x = 4;
+	assert_int_equal(drift_interval_a3(&a), 0);
+	near(a.p_high, 0.81450625, 1e-15);
+	near(a.confidence, 0, 0);
+	assert_int_equal(a.change, 0);
+	a.x = 5;
 	assert_int_equal(drift_interval_a3(&a), -1);
+	a.x = 4;
+	a.alpha = 0.5;
+	assert_int_equal(drift_interval_a3(&a), -1);
+}
+
+/*
+ * Published worked example of Method A3: the three assets of the NCSL
+ * International 2019 Workshop & Symposium tutorial on calibration
+ * intervals, as reproduced with their pass/fail histories and published
+ * results in Sandia's Suncal (sandialabs/suncal, test/test_interval.py,
+ * testA3). Every interval equals the assigned one; target R* = 0.95.
+ *   asset 1: 15 of 20 in tolerance at 365 days: rejection confidence
+ *            0.9949, new interval 231 days;
+ *   asset 2: 14 of 20 at 365 days: 0.9993, 205 days;
+ *   asset 3: 16 of 20 at 730 days: 0.9682, 523 days.
+ * Our A3 is the published step (docs/METROLOGY.md, "Calibration-interval
+ * advice"): C = 1 - 2 P(X <= x), I * 10^((x/n - R*) C), no clamp binding
+ * (factors 0.632, 0.563, 0.716). mpmath, 30 digits:
+ *   asset 1: P(X <= 15) = 0.00257394, C = 0.994852, 10^(-0.2 C) =
+ *            0.632455, 365 * 0.632455 = 230.846 days;
+ *   asset 2: P(X <= 14) = 0.000329294, C = 0.999341, 10^(-0.25 C) =
+ *            0.562555, 205.332 days;
+ *   asset 3: P(X <= 16) = 0.0159015, C = 0.968197, 10^(-0.15 C) =
+ *            0.715765, 730 * 0.715765 = 522.508 days.
+ * Checked: C to the published 4 decimals, our suggestion to the published
+ * whole day, and our suggestion to 1e-9 day against mpmath.
+ */
+static void published_a3_ncsli(void **state)
+{
+	(void)state;
+	static const struct {
+		int x, n;
+		double interval, conf, days, exact;
+	} pub[] = {
+	        {15, 20, 365, 0.9949, 231, 230.846046194026},
+	        {14, 20, 365, 0.9993, 205, 205.332413353768},
+	        {16, 20, 730, 0.9682, 523, 522.508449617011},
+	};
+
+	for (size_t i = 0; i < sizeof(pub) / sizeof(pub[0]); i++) {
+		struct drift_a3 a = {.interval = pub[i].interval,
+		                     .target = 0.95,
+		                     .alpha = 0.05,
+		                     .n = pub[i].n,
+		                     .x = pub[i].x};
+
+		assert_int_equal(drift_interval_a3(&a), 0);
+		assert_int_equal(a.change, -1);
+		near(a.confidence, 1 - 2 * a.p_low, 0);
+		near(a.confidence, pub[i].conf, 0.5e-4);
+		near(round(a.suggested), pub[i].days, 0);
+		near(a.suggested, pub[i].exact, 1e-9);
+	}
+	near(drift_binom_cdf(15, 20, 0.95), 0.00257394033465228, 1e-15);
 }
 
 static void fit_with_intercept(void **state)
@@ -840,6 +961,7 @@ int main(void)
 	        cmocka_unit_test(trend_sliding),
 	        cmocka_unit_test(interval_stair),
 	        cmocka_unit_test(interval_a3),
+	        cmocka_unit_test(published_a3_ncsli),
 	        cmocka_unit_test(fit_with_intercept),
 	        cmocka_unit_test(interval_variables),
 	};

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,76 @@ static void rebuild_keeps_unchanged_channels(void **state)
 	config_free(changed);
 }
 
+/* trend.cfg: 20 +- 0.5, a trend over 10 days of 1 h bins, horizon 30
+ * days. A reading every 10 minutes drifting +0.05 degC/day with +-0.01
+ * of deterministic noise: the limit is reached on day 10. The first
+ * forecast comes once ten bins are in, is conservative (the 95 % bound
+ * comes before the line) and close to the truth, and is repeated only as
+ * the date moves; once the drift stops, "no crossing" follows (and later,
+ * with the step inside the window, the line is a poor model: whatever it
+ * predicts then is not checked). */
+static void trend_forecasts_the_crossing(void **state)
+{
+	(void)state;
+	struct config *c = load("trend.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[8];
+	const int64_t t0 = 1767225600LL * SEC, step = 600 * SEC;
+	const double day = 86400.0 * SEC;
+	unsigned lcg = 12345;
+	int forecasts = 0, none = 0;
+	double first_days = NAN;
+	int64_t first_ts = 0;
+
+	assert_non_null(m);
+	assert_int_equal(monitor_room(m), MONITOR_MAX_PER_READING);
+	/* five days of drift, then five days back at the reference */
+	for (int64_t ts = t0; ts < t0 + 10 * (int64_t)day; ts += step) {
+		double days = (double)(ts - t0) / day;
+		lcg = lcg * 1103515245u + 12345u;
+		double noise = ((double)(lcg >> 16 & 0x7fff) / 32767.0 - 0.5) *
+		               0.02;
+		double e = days < 5 ? 0.05 * days + noise : noise;
+		struct sample r = reading(0, ts, 20.0 + e, QUALITY_GOOD);
+		size_t n = monitor_sample(m, &r, out);
+		for (size_t i = 0; i < n; i++) {
+			if (!(out[i].detail & SAMPLE_STATE_TREND))
+				continue;
+			assert_true(out[i].detail & SAMPLE_STATE_CHART);
+			if (isnan(out[i].value)) {
+				none++;
+				assert_true(days >= 5);
+				continue;
+			}
+			if (forecasts++ == 0) {
+				first_days = out[i].value;
+				first_ts = ts;
+			}
+			/* while drifting: the upper limit, at or before the
+			 * true date (day 10), and not absurdly early */
+			if (days < 5) {
+				assert_true(out[i].detail & SAMPLE_STATE_HIGH);
+				double at = days + out[i].value;
+				assert_true(at <= 10.0 + 0.05);
+				assert_true(at >= 10.0 - 3.0);
+			}
+		}
+	}
+	/* the first forecast once ten bins are in (hour 10): the bound at
+	 * 8.1 days, the truth 9.6 days ahead */
+	assert_true(first_ts > 0);
+	assert_int_equal((first_ts - t0) / (3600 * SEC), 10);
+	assert_true(first_days > 8 && first_days < 9.6);
+	/* repeated as it moves (it moves fast once the drift stopped), but
+	 * not at every bin (240 bins in all) */
+	assert_true(forecasts >= 2);
+	assert_true(forecasts <= 30);
+	/* once the drift stopped: no crossing within the horizon */
+	assert_true(none >= 1);
+	monitor_free(m);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +288,7 @@ int main(void)
 	        cmocka_unit_test(cusum_signals_once),
 	        cmocka_unit_test(comparison_against_a_reference_channel),
 	        cmocka_unit_test(rebuild_keeps_unchanged_channels),
+	        cmocka_unit_test(trend_forecasts_the_crossing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,332 @@
+/*
+ * calib.c - calibration records: validation, decisions, the canonical text
+ * and its SHA-256 (the audit chain), due states. See calib.h.
+ *
+ * The only file that includes OpenSSL (libcrypto, for SHA-256 through the
+ * EVP interface). Everything else is pure.
+ */
+#include "calib.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "drift.h"
+
+#define DAY_US 86400000000LL
+
+/* ---- validation -------------------------------------------------------- */
+
+static bool filled(const char *s, size_t size)
+{
+	return strnlen(s, size) >= size - 1;
+}
+
+static bool cert_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+	       c == '/';
+}
+
+__attribute__((format(printf, 3, 4))) static int
+refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int check_point(const struct calib_point *p, int n, char *err,
+                       size_t errlen)
+{
+	if (filled(p->quantity, sizeof(p->quantity)) ||
+	    filled(p->unit, sizeof(p->unit)))
+		return refuse(err, errlen, "point %d: quantity or unit too long",
+		              n);
+	if (p->quantity[0] == '\0')
+		return refuse(err, errlen, "point %d: no quantity (channel name)",
+		              n);
+	if (!isfinite(p->reference))
+		return refuse(err, errlen, "point %d: reference value missing",
+		              n);
+	if (isnan(p->as_found) && isnan(p->as_left))
+		return refuse(err, errlen,
+		              "point %d: neither an as-found nor an as-left "
+		              "value",
+		              n);
+	if (isinf(p->as_found) || isinf(p->as_left))
+		return refuse(err, errlen, "point %d: infinite indication", n);
+	if (!isfinite(p->lower) || !isfinite(p->upper))
+		return refuse(err, errlen, "point %d: tolerance limits missing",
+		              n);
+	if (p->lower > p->upper)
+		return refuse(err, errlen,
+		              "point %d: lower limit %.17g > upper limit %.17g",
+		              n, p->lower, p->upper);
+	if (!isfinite(p->U) || p->U < 0)
+		return refuse(err, errlen,
+		              "point %d: expanded uncertainty U must be >= 0", n);
+	if (!isfinite(p->k) || p->k <= 0)
+		return refuse(err, errlen,
+		              "point %d: coverage factor k must be > 0", n);
+	return 0;
+}
+
+int calib_validate(const struct calib_record *r, char *err, size_t errlen)
+{
+	const struct {
+		const char *name, *s;
+		size_t size;
+	} text[] = {
+	        {"instrument", r->instrument, sizeof(r->instrument)},
+	        {"certificate", r->certificate, sizeof(r->certificate)},
+	        {"standard", r->standard, sizeof(r->standard)},
+	        {"lab", r->lab, sizeof(r->lab)},
+	        {"customer", r->customer, sizeof(r->customer)},
+	        {"method", r->method, sizeof(r->method)},
+	        {"conditions", r->conditions, sizeof(r->conditions)},
+	        {"technician", r->technician, sizeof(r->technician)},
+	        {"authorised", r->authorised, sizeof(r->authorised)},
+	        {"remarks", r->remarks, sizeof(r->remarks)},
+	};
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (filled(text[i].s, text[i].size))
+			return refuse(err, errlen,
+			              "%s too long (at most %zu bytes)",
+			              text[i].name, text[i].size - 2);
+	if (r->instrument[0] == '\0')
+		return refuse(err, errlen, "no instrument");
+	if (r->certificate[0] == '\0')
+		return refuse(err, errlen, "no certificate number");
+	for (const char *c = r->certificate; *c; c++)
+		if (!cert_char(*c))
+			return refuse(err, errlen,
+			              "certificate number \"%s\": only A-Z a-z "
+			              "0-9 _ . - / allowed",
+			              r->certificate);
+	if (r->technician[0] == '\0')
+		return refuse(err, errlen, "no technician");
+	if (r->performed_us <= 0)
+		return refuse(err, errlen, "no calibration date");
+	if (r->interval_days < 0)
+		return refuse(err, errlen, "interval must be >= 0 days");
+	if (r->supersedes < 0)
+		return refuse(err, errlen, "bad record number to supersede");
+	if (r->rule != CALIB_RULE_SIMPLE && r->rule != CALIB_RULE_GUARDED)
+		return refuse(err, errlen, "unknown decision rule");
+	if (!isfinite(r->guard_factor) || r->guard_factor < 0)
+		return refuse(err, errlen, "guard factor r must be >= 0");
+	if (r->npoints < 1 || r->npoints > CALIB_POINTS)
+		return refuse(err, errlen, "%d test points (1..%d allowed)",
+		              r->npoints, CALIB_POINTS);
+	for (int i = 0; i < r->npoints; i++)
+		if (check_point(&r->points[i], i + 1, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* ---- decisions ---------------------------------------------------------- */
+
+static int decide(const struct calib_record *r, const struct calib_point *p,
+                  double indication, int *out)
+{
+	struct drift_verdict v;
+	double gf = r->rule == CALIB_RULE_GUARDED ? r->guard_factor : 0.0;
+
+	if (isnan(indication)) {
+		*out = -1;
+		return 0;
+	}
+	if (drift_decide(indication - p->reference, p->lower, p->upper, p->U,
+	                 gf, &v) < 0)
+		return -1;
+	*out = (int)v.decision;
+	return 0;
+}
+
+int calib_evaluate(struct calib_record *r)
+{
+	r->result_found = -1;
+	r->result_left = -1;
+	for (int i = 0; i < r->npoints; i++) {
+		struct calib_point *p = &r->points[i];
+		if (decide(r, p, p->as_found, &p->found) < 0 ||
+		    decide(r, p, p->as_left, &p->left) < 0)
+			return -1;
+		/* enum drift_decision grows worse with its value */
+		if (p->found > r->result_found)
+			r->result_found = p->found;
+		if (p->left > r->result_left)
+			r->result_left = p->left;
+	}
+	return 0;
+}
+
+/* ---- canonical text and hash ------------------------------------------- */
+
+struct out {
+	char *buf;
+	size_t size, len;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct out *o,
+                                                      const char *fmt, ...)
+{
+	va_list ap;
+	char *at = o->len < o->size ? o->buf + o->len : NULL;
+	size_t room = o->len < o->size ? o->size - o->len : 0;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(at, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static void put_str(struct out *o, const char *key, const char *v)
+{
+	put(o, "%s=", key);
+	for (const char *c = v; *c; c++) {
+		if (*c == '\\')
+			put(o, "\\\\");
+		else if (*c == '\n')
+			put(o, "\\n");
+		else if (*c == '\r')
+			put(o, "\\r");
+		else
+			put(o, "%c", *c);
+	}
+	put(o, "\n");
+}
+
+static void put_num(struct out *o, const char *key, double v)
+{
+	if (isnan(v))
+		put(o, "%s=nan\n", key);
+	else
+		put(o, "%s=%.17g\n", key, v);
+}
+
+static void put_int(struct out *o, const char *key, int64_t v)
+{
+	put(o, "%s=%" PRId64 "\n", key, v);
+}
+
+size_t calib_canonical(const struct calib_record *r, char *buf, size_t size)
+{
+	struct out o = {.buf = buf, .size = size};
+	char key[32];
+
+	if (size > 0)
+		buf[0] = '\0';
+	put(&o, "metrolog-calibration=1\n");
+	put_int(&o, "id", r->id);
+	put_str(&o, "prev_hash", r->prev_hash);
+	put_int(&o, "issued", r->issued_us);
+	put_int(&o, "supersedes", r->supersedes);
+	put_str(&o, "instrument", r->instrument);
+	put_str(&o, "certificate", r->certificate);
+	put_int(&o, "performed", r->performed_us);
+	put_int(&o, "interval_days", r->interval_days);
+	put_int(&o, "due", r->due_us);
+	put_str(&o, "standard", r->standard);
+	put_str(&o, "standard_cert", r->standard_cert);
+	put_int(&o, "standard_due", r->standard_due_us);
+	put_int(&o, "standard_overdue", r->standard_overdue);
+	put_str(&o, "lab", r->lab);
+	put_str(&o, "customer", r->customer);
+	put_str(&o, "method", r->method);
+	put_str(&o, "conditions", r->conditions);
+	put_str(&o, "technician", r->technician);
+	put_str(&o, "authorised", r->authorised);
+	put_str(&o, "remarks", r->remarks);
+	put_int(&o, "rule", r->rule);
+	put_num(&o, "guard_factor", r->guard_factor);
+	put_int(&o, "result_found", r->result_found);
+	put_int(&o, "result_left", r->result_left);
+	put_int(&o, "points", r->npoints);
+	for (int i = 0; i < r->npoints && i < CALIB_POINTS; i++) {
+		const struct calib_point *p = &r->points[i];
+#define PKEY(name) (snprintf(key, sizeof(key), "p%d.%s", i + 1, name), key)
+		put_str(&o, PKEY("quantity"), p->quantity);
+		put_str(&o, PKEY("unit"), p->unit);
+		put_num(&o, PKEY("reference"), p->reference);
+		put_num(&o, PKEY("as_found"), p->as_found);
+		put_num(&o, PKEY("as_left"), p->as_left);
+		put_num(&o, PKEY("lower"), p->lower);
+		put_num(&o, PKEY("upper"), p->upper);
+		put_num(&o, PKEY("U"), p->U);
+		put_num(&o, PKEY("k"), p->k);
+		put_int(&o, PKEY("found"), p->found);
+		put_int(&o, PKEY("left"), p->left);
+#undef PKEY
+	}
+	return o.len;
+}
+
+int calib_hash(const struct calib_record *r, char out[CALIB_HASH])
+{
+	size_t len = calib_canonical(r, NULL, 0);
+	char *text = malloc(len + 1);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int rc = -1;
+
+	if (text == NULL)
+		return -1;
+	calib_canonical(r, text, len + 1);
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == 32) {
+		for (unsigned i = 0; i < mdlen; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+		rc = 0;
+	}
+	free(text);
+	return rc;
+}
+
+/* ---- due dates ---------------------------------------------------------- */
+
+int64_t calib_next_due(int64_t performed_us, int interval_days)
+{
+	if (interval_days <= 0)
+		return 0;
+	return performed_us + (int64_t)interval_days * DAY_US;
+}
+
+enum calib_due calib_due_state(int64_t due_us, int due_soon_days,
+                               int64_t now_us)
+{
+	if (due_us <= 0)
+		return CALIB_DUE_NONE;
+	if (now_us > due_us)
+		return CALIB_DUE_OVERDUE;
+	if (now_us >= due_us - (int64_t)due_soon_days * DAY_US)
+		return CALIB_DUE_SOON;
+	return CALIB_DUE_OK;
+}
+
+const char *calib_due_name(enum calib_due d)
+{
+	switch (d) {
+	case CALIB_DUE_NONE:
+		return "none";
+	case CALIB_DUE_OK:
+		return "ok";
+	case CALIB_DUE_SOON:
+		return "due_soon";
+	case CALIB_DUE_OVERDUE:
+		return "overdue";
+	}
+	return "?";
+}

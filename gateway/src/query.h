@@ -1,0 +1,185 @@
+/*
+ * query.h - read-only queries on the gateway's database, for the metrolog
+ * tool and for the records requests metrologd answers over MQTT.
+ *
+ * The second half of the store layer (store.c writes, query*.c read; these
+ * are the only files that include <sqlite3.h>). A struct query is its own
+ * connection, opened read-only (SQLITE_OPEN_READONLY, query_only): it can
+ * never modify the file, and it reads a consistent snapshot while
+ * metrologd writes (WAL). Schema in docs/SCHEMA.md.
+ *
+ * Listing functions call fn once per row, in the documented order, with a
+ * pointer valid only during the call; fn returns 0 to go on, non-zero to
+ * stop (the listing then returns that value). They return 0 when done, -1
+ * on a database error (query_error() says which), or fn's value.
+ *
+ * Threading: a struct query belongs to one thread.
+ */
+#ifndef METROLOG_QUERY_H
+#define METROLOG_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calib.h"
+
+struct query;
+
+/* Open path read-only. NULL with the reason in err when the file does not
+ * exist, is not a metrolog database, or has a schema this program does
+ * not know. */
+struct query *query_open(const char *path, char *err, size_t errlen);
+void query_close(struct query *q); /* NULL allowed */
+
+/* The last error, naming the database file. */
+const char *query_error(const struct query *q);
+
+/* ---- instruments and channels (query.c) ------------------------------ */
+
+struct query_instrument {
+	int64_t id;
+	char name[CALIB_ID];
+	char kind[16]; /* "instrument" (polled) or "standard" */
+	char model[CALIB_TEXT], serial[CALIB_TEXT], owner[CALIB_TEXT],
+	        location[CALIB_TEXT];
+	bool active;         /* in the loaded configuration */
+	int interval_days;   /* configured calibration interval, 0 none */
+	int due_soon_days;
+	/* the calibration in force at the now_us given to the listing: the
+	 * latest by performed date among the records performed by then and
+	 * not superseded; cal_id 0 when none (never calibrated) */
+	int64_t cal_id;
+	char certificate[CALIB_ID];
+	int64_t cal_us, due_us;
+	int cal_result;      /* as-left result of it (enum drift_decision) */
+	enum calib_due due;  /* at the now_us given to the listing */
+	/* live: the last online/offline event ("online", "offline", "" none),
+	 * and the time of the newest reading of any of its channels (0 none) */
+	char link[16];
+	int64_t link_us;
+	int64_t last_reading_us;
+	/* the standard is the reference of a channel (reference_channel) or
+	 * of a calibration record of another instrument */
+	bool used_as_reference;
+};
+
+/* Every instrument and standard (owner NULL) or those of one owner, by
+ * name; calibration in force and due states at now_us (now, or a past
+ * date such as a month's end for a report). */
+int query_instruments(struct query *q, const char *owner, int64_t now_us,
+                      int (*fn)(void *ctx, const struct query_instrument *),
+                      void *ctx);
+/* One instrument by name: 0 found, 1 unknown, -1 error. */
+int query_instrument(struct query *q, const char *name, int64_t now_us,
+                     struct query_instrument *out);
+
+struct query_channel {
+	int64_t id;
+	char instrument[CALIB_ID];
+	char name[CALIB_TEXT];
+	char unit[CALIB_UNIT];
+	char type[64];       /* e.g. "float32 CDAB" */
+	bool active;
+	int64_t last_us;     /* newest reading, 0 none */
+	double last_value;   /* NAN unless its quality is good */
+	int last_quality;    /* enum quality; -1 none */
+	/* the last tolerance event's new state ("in_tolerance", ...), "" none */
+	char state[24];
+	int64_t state_us;
+	/* the configured tolerance (docs/SCHEMA.md, channels): error limits
+	 * [lower, upper] at reference, guard band, expanded uncertainty U with
+	 * coverage factor k, all in the unit; NAN and has_tolerance false when
+	 * the channel has none. reference_channel: the channel compared with
+	 * (comparison calibration), "" none. */
+	bool has_tolerance;
+	double reference, lower, upper, guard, U, k;
+	char reference_channel[CALIB_TEXT];
+};
+
+/* The channels of one instrument (NULL: all), by instrument then name. */
+int query_channels(struct query *q, const char *instrument,
+                   int (*fn)(void *ctx, const struct query_channel *),
+                   void *ctx);
+/* The channel id of instrument/channel: 0 found, 1 unknown, -1 error. */
+int query_channel_id(struct query *q, const char *instrument,
+                     const char *channel, int64_t *id);
+
+/* ---- readings and events (query.c) ----------------------------------- */
+
+struct query_reading {
+	int64_t channel; /* channels.id */
+	int64_t ts_us;
+	double value;    /* NAN unless quality is good */
+	int quality;     /* enum quality */
+};
+
+/* The readings of a channel with from_us <= ts < to_us, by ts. Streams:
+ * constant memory whatever the range. */
+int query_readings(struct query *q, int64_t channel, int64_t from_us,
+                   int64_t to_us,
+                   int (*fn)(void *ctx, const struct query_reading *),
+                   void *ctx);
+
+/* How many readings the channels of one instrument have with from_us <=
+ * ts < to_us: in all, good ones, and those of the channel with the most
+ * (every poll records one reading per channel, good or not). Returns 0 or
+ * -1. */
+struct query_counts {
+	int64_t readings, good, most;
+};
+int query_reading_counts(struct query *q, const char *instrument,
+                         int64_t from_us, int64_t to_us,
+                         struct query_counts *out);
+
+/* SQLite's plan for query_readings(), one line per step ("SEARCH
+ * readings_archive USING PRIMARY KEY (channel=? AND ts>? AND ts<?)", ...),
+ * into buf. Returns 0 or -1. */
+int query_readings_plan(struct query *q, char *buf, size_t size);
+
+struct query_event {
+	int64_t id, ts_us;
+	char instrument[CALIB_ID];
+	char channel[CALIB_TEXT]; /* "" for events of the whole instrument */
+	char kind[16];            /* online, offline, tolerance, drift, ... */
+	char detail[512];
+};
+
+/* The events of one instrument (NULL: all) with from_us <= ts < to_us, by
+ * ts then id. */
+int query_events(struct query *q, const char *instrument, int64_t from_us,
+                 int64_t to_us,
+                 int (*fn)(void *ctx, const struct query_event *), void *ctx);
+
+/* ---- calibration records (query_cal.c) ------------------------------- */
+
+/* The records of one instrument (NULL: all), optionally only of
+ * instruments whose owner is owner (NULL: any), in chain (id) order;
+ * superseded records included (a record says what supersedes it through
+ * the later record's supersedes field). */
+int query_calibrations(struct query *q, const char *instrument,
+                       const char *owner,
+                       int (*fn)(void *ctx, const struct calib_record *),
+                       void *ctx);
+/* One record by id, or by certificate number (the latest record with that
+ * number): 0 found, 1 unknown, -1 error. */
+int query_calibration(struct query *q, int64_t id, struct calib_record *out);
+int query_calibration_by_cert(struct query *q, const char *certificate,
+                              struct calib_record *out);
+/* The id of the record that supersedes id, 0 none, -1 error. */
+int64_t query_superseded_by(struct query *q, int64_t id);
+
+/* Check the whole audit chain: every record's hash against its content,
+ * every prev_hash against the record before, ids 1..n without a gap, and
+ * every point row belonging to a record. */
+struct query_verify {
+	int64_t records;          /* records checked */
+	int64_t bad_id;           /* first bad record, 0 when all good */
+	char head[CALIB_HASH];    /* hash of the last record (CALIB_GENESIS
+	                             when none) */
+	char message[512];        /* what is wrong with bad_id, exactly */
+};
+/* 0 chain intact, 1 a record altered/removed (out says which), -1 error. */
+int query_verify(struct query *q, struct query_verify *out);
+
+#endif

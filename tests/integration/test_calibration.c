@@ -1,0 +1,454 @@
+/*
+ * test_calibration.c - calibration records end to end: a real metrologd
+ * polls the simulator into a real database (so the instruments and the
+ * standard come from a configuration), then the metrolog tool records
+ * calibrations while metrologd keeps writing, lists them, and verifies
+ * the audit chain; then the test tampers with the file behind the store's
+ * back, the ways an insider could, and checks that verify names the
+ * record each time.
+ *
+ * Dates: the standard STD-1 (interval 180 days) is calibrated on
+ * 2025-01-10, so it is due on 2025-07-09; TB-01 (interval 365 days) on
+ * 2025-03-01 (standard in date), on 2025-09-01 (standard overdue) and on
+ * 2026-03-01. Due states depend on today: the test computes what to
+ * expect with calib_due_state() at the time it runs.
+ *
+ * Tampering (the last test): a deleted record, a changed column, and a
+ * changed column with its hash recomputed are each reported at the right
+ * record. Deleting the newest record cannot be seen in the chain alone:
+ * the newest hash is on the latest certificate (and the chain head is
+ * printed by verify) to compare with.
+ *
+ * Threading: one thread; metrologd, the simulator and the tool run as
+ * child processes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calib.h"
+#include "gwtest.h"
+#include "harness.h"
+#include "query.h"
+
+#define OUT 65536
+
+static struct h_sim sim;
+static struct gw gw;
+static const char *dir;
+static char out[OUT];
+
+static int run(const char *const args[])
+{
+	return gw_tool(dir, args, out, sizeof(out));
+}
+
+static void must_contain(const char *what)
+{
+	if (strstr(out, what) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", what, out);
+}
+
+/* Plain SQL on the file, as an insider with write access would. */
+static void tamper(const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(gw.db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+/* sql must be refused; returns SQLite's message into out. */
+static void refused(const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(gw.db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, &err),
+	                     SQLITE_OK);
+	snprintf(out, sizeof(out), "%s", err != NULL ? err : "");
+	sqlite3_free(err);
+	sqlite3_close(db);
+}
+
+static int setup(void **state)
+{
+	char bus[256], inst[2048], extra[512];
+	const char *sim_args[] = {"-n", "1", NULL};
+
+	(void)state;
+	dir = h_tmpdir();
+	if (h_sim_start(&sim, dir, true, false, sim_args) < 0)
+		return -1;
+	gw_init(&gw, dir);
+	tcp_bus(bus, sizeof(bus), "lab", sim.port, 500);
+	instrument(inst, sizeof(inst), "TB-01", "lab", 1, 100, 2);
+	/* a calibration interval for TB-01, inside its group */
+	char *close = strrchr(inst, '}');
+	snprintf(close, sizeof(inst) - (size_t)(close - inst),
+	         "calibration_interval_days = 365; due_soon_days = 30; }");
+	snprintf(extra, sizeof(extra),
+	         "standards = ( { id = \"STD-1\"; model = \"PRT 5626\"; "
+	         "serial = \"S-77\"; calibration_interval_days = 180; } );");
+	gw_config(&gw, bus, inst, extra);
+	gw_start(&gw);
+	if (h_wait_file(gw.db, 20000) < 0)
+		return -1;
+	for (int i = 0; i < 100 && db_try_int(gw.db, "SELECT count(*) FROM "
+	                                             "readings") < 10;
+	     i++)
+		sleep_ms(100);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (gw.pid > 0)
+		gw_stop(&gw);
+	int rc = h_sim_stop(&sim);
+	h_cleanup();
+	return rc;
+}
+
+static const char *point_ok = "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2";
+
+/* Record the standard, then TB-01 against it, while metrologd writes. */
+static void records_and_chain(void **state)
+{
+	(void)state;
+	const char *std[] = {"calibrate", "-d", gw.db, "-i", "STD-1", "-c",
+	                     "S-2026-001", "--date", "2025-01-10",
+	                     "-t", "Nguyễn Văn An", "--point",
+	                     "temperature,degC,0.01,0.012,,-0.02,0.02,0.005,2",
+	                     NULL};
+	assert_true(h_alive(gw.pid));
+	assert_int_equal(run(std), 0);
+	must_contain("record           1\n");
+	must_contain("next due         2025-07-09 (interval 180 days)");
+
+	const char *tb[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                    "C-2026-001", "--date", "2025-03-01", "-t",
+	                    "Trần Thị Bình", "-s", "STD-1", "--rule",
+	                    "guarded", "--point", point_ok, "--point",
+	                    "c1,degC,50,50.095,50.01,-0.1,0.1,0.02,2",
+	                    "--lab", "Trung tâm Đo lường, Hà Nội", NULL};
+	assert_int_equal(run(tb), 0);
+	must_contain("record           2\n");
+	must_contain("standard         STD-1, certificate S-2026-001, due "
+	             "2025-07-09");
+	must_contain("customer         ACME"); /* the configured owner */
+	/* c0: error 0.03 in [-0.08, 0.08] pass; c1 as found: 0.095, inside
+	 * the limits but in the guard band w = U = 0.02 */
+	must_contain("as found: conditional pass; as left: pass");
+	must_contain("next due         2026-03-01 (interval 365 days)");
+	assert_null(strstr(out, "WARNING"));
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations"), 2);
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM "
+	                                "calibration_points"),
+	                 3);
+
+	const char *ver[] = {"verify", "-d", gw.db, NULL};
+	assert_int_equal(run(ver), 0);
+	must_contain("audit chain intact: 2 records");
+	assert_true(h_alive(gw.pid)); /* metrologd never noticed */
+}
+
+/* On 2025-09-01 STD-1 (due 2025-07-09) is overdue: recorded, flagged. */
+static void overdue_standard_flagged(void **state)
+{
+	(void)state;
+	const char *tb[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                    "C-2026-002", "--date", "2025-09-01", "-t", "An",
+	                    "-s", "STD-1", "--point", point_ok, NULL};
+	assert_int_equal(run(tb), 0);
+	must_contain("WARNING          the reference standard STD-1 was "
+	             "overdue for calibration");
+	assert_int_equal(db_int(gw.db, "SELECT standard_overdue FROM "
+	                               "calibrations WHERE certificate = "
+	                               "'C-2026-002'"),
+	                 1);
+	const char *list[] = {"calibrations", "-d", gw.db, "-i", "TB-01", NULL};
+	assert_int_equal(run(list), 0);
+	must_contain("standard overdue");
+}
+
+/* Refusals: clear message, non-zero exit, nothing written. */
+static void refusals(void **state)
+{
+	(void)state;
+	long long before = db_int(gw.db, "SELECT count(*) FROM calibrations");
+	const char *unknown[] = {"calibrate", "-d", gw.db, "-i", "NOPE", "-c",
+	                         "X-1", "--date", "2025-03-01", "-t", "A",
+	                         "--point", point_ok, NULL};
+	assert_int_equal(run(unknown), 1);
+	must_contain("unknown instrument \"NOPE\"");
+	const char *dup[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                     "C-2026-001", "--date", "2025-03-02", "-t", "A",
+	                     "--point", point_ok, NULL};
+	assert_int_equal(run(dup), 1);
+	must_contain("certificate number C-2026-001 is already record 2");
+	const char *std[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                     "X-2", "--date", "2025-03-02", "-t", "A", "-s",
+	                     "STD-9", "--point", point_ok, NULL};
+	assert_int_equal(run(std), 1);
+	must_contain("unknown reference standard \"STD-9\"");
+	const char *other[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                       "X-3", "--date", "2025-03-02", "-t", "A",
+	                       "--supersedes", "1", "--point", point_ok, NULL};
+	assert_int_equal(run(other), 1);
+	must_contain("record 1 to supersede is of another instrument");
+	const char *badpoint[] = {"calibrate", "-d", gw.db, "-i", "TB-01",
+	                          "-c", "X-4", "--date", "2025-03-02", "-t",
+	                          "A", "--point", "c0,degC,20,abc,,-1,1,0,2",
+	                          NULL};
+	assert_int_equal(run(badpoint), 2);
+	must_contain("as_found 'abc' is not a number");
+	const char *limits[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                        "X-5", "--date", "2025-03-02", "-t", "A",
+	                        "--point", "c0,degC,20,20,,1,-1,0,2", NULL};
+	assert_int_equal(run(limits), 2);
+	must_contain("point 1: lower limit 1 > upper limit -1");
+	const char *future[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                        "X-7", "--date", "2099-01-01", "-t", "A",
+	                        "--point", point_ok, NULL};
+	assert_int_equal(run(future), 1);
+	must_contain("the calibration date is in the future");
+	const char *nodate[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                        "X-6", "-t", "A", "--point", point_ok, NULL};
+	assert_int_equal(run(nodate), 2);
+	must_contain("no --date");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations"),
+	                 before);
+}
+
+/* A correction supersedes, never overwrites; the listing says so. */
+static void correction_supersedes(void **state)
+{
+	(void)state;
+	const char *fix[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                     "C-2026-002R1", "--date", "2025-09-01", "-t", "An",
+	                     "-s", "STD-1", "--supersedes", "3", "--remarks",
+	                     "corrects the as-found value of c0", "--point",
+	                     "c0,degC,20,20.04,20.004,-0.1,0.1,0.02,2", NULL};
+	assert_int_equal(run(fix), 0);
+	must_contain("supersedes       record 3");
+	const char *again[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                       "C-2026-002R2", "--date", "2025-09-01", "-t",
+	                       "An", "--supersedes", "3", "--point", point_ok,
+	                       NULL};
+	assert_int_equal(run(again), 1);
+	must_contain("record 3 is already superseded by record 4");
+	const char *list[] = {"calibrations", "-d", gw.db, NULL};
+	assert_int_equal(run(list), 0);
+	must_contain("superseded by 4");
+	/* the record is still there, unchanged */
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
+	                               "WHERE certificate = 'C-2026-002'"),
+	                 1);
+}
+
+/* Interval advice appears once a point has a history; never applied. */
+static void interval_advice(void **state)
+{
+	(void)state;
+	/* c0 at 20 degC: as found drifting +0.03 per ~180 days */
+	const char *a[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
+	                   "C-2026-003", "--date", "2026-03-01", "-t", "An",
+	                   "--point", "c0,degC,20,20.07,20.002,-0.1,0.1,0.02,2",
+	                   NULL};
+	assert_int_equal(run(a), 0);
+	must_contain("point 1: TB-01 c0 at 20 degC");
+	must_contain("history          3 calibrations, 2025-03-01 to "
+	             "2026-03-01");
+	must_contain("staircase (OIML D 10)");
+	must_contain("interval test (RP-1 A3)");
+	must_contain("variables data (drift)");
+	must_contain("suggestions are advice");
+	/* advice is not applied: the record keeps the configured interval */
+	must_contain("next due         2027-03-01 (interval 365 days)");
+}
+
+/* The last calibration event of instrument name, into out ("" none). */
+static void last_cal_event(const char *name)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT e.detail FROM events e JOIN instruments i ON i.id = "
+	         "e.instrument_id WHERE e.kind = 'calibration' AND i.name = "
+	         "'%s' ORDER BY e.id DESC LIMIT 1",
+	         name);
+	db_text(gw.db, sql, out, sizeof(out));
+}
+
+/* metrologd notices the records the tool appends (within about a second)
+ * and records each due-state change as an event; the overdue standard
+ * that is in use as a reference is flagged. */
+static void due_states_are_events(void **state)
+{
+	(void)state;
+	const int64_t tb_due = 1803859200000000LL; /* 2027-03-01T00:00Z */
+	const char *tb = calib_due_name(
+	        calib_due_state(tb_due, 30, (int64_t)time(NULL) * 1000000));
+	char want[128], arrow[64];
+
+	snprintf(want, sizeof(want),
+	         "due 2027-03-01T00:00:00.000000Z, certificate C-2026-003");
+	for (int i = 0; i < 100; i++) {
+		last_cal_event("TB-01");
+		if (strstr(out, want) != NULL)
+			break;
+		sleep_ms(100);
+	}
+	must_contain(want);
+	/* into today's state of that due date, unless it was that already */
+	snprintf(arrow, sizeof(arrow), "-> %s: due", tb);
+	assert_true(strstr(out, arrow) != NULL ||
+	            strncmp(out, "calibrated: ", 12) == 0);
+	last_cal_event("STD-1");
+	must_contain("-> overdue: due 2025-07-09T00:00:00.000000Z, certificate "
+	             "S-2026-001, in use as a reference");
+}
+
+/* The database refuses UPDATE and DELETE of records. */
+static void append_only(void **state)
+{
+	(void)state;
+	refused("UPDATE calibrations SET technician = 'X' WHERE id = 2");
+	must_contain("append-only");
+	refused("DELETE FROM calibrations WHERE id = 2");
+	must_contain("append-only");
+	refused("UPDATE calibration_points SET as_found = 1 WHERE "
+	        "calibration_id = 2");
+	must_contain("append-only");
+}
+
+/* Certificates: the right hash is genuine, a wrong one is not. */
+static void certificate_hash(void **state)
+{
+	(void)state;
+	char hash[CALIB_HASH], qr[256];
+
+	db_text(gw.db, "SELECT hash FROM calibrations WHERE id = 2", hash,
+	        sizeof(hash));
+	snprintf(qr, sizeof(qr), "metrolog:cert=C-2026-001;id=2;hash=%s", hash);
+	const char *good[] = {"verify", "-d", gw.db, "--qr", qr, NULL};
+	assert_int_equal(run(good), 0);
+	must_contain("certificate C-2026-001: genuine, record 2 of TB-01");
+	hash[10] = hash[10] == 'a' ? 'b' : 'a';
+	const char *bad[] = {"verify", "-d", gw.db, "-c", "C-2026-001",
+	                     "--hash", hash, NULL};
+	assert_int_equal(run(bad), 4);
+	must_contain("DOES NOT MATCH record 2");
+	const char *unknown[] = {"verify", "-d", gw.db, "-c", "C-1999-1",
+	                         "--hash", hash, NULL};
+	assert_int_equal(run(unknown), 1);
+	must_contain("NOT FOUND");
+	const char *garbage[] = {"verify", "-d", gw.db, "--qr", "hello", NULL};
+	assert_int_equal(run(garbage), 2);
+}
+
+/* The read-only subcommands leave the file as it was (metrologd stopped
+ * first, so nothing else writes). */
+static void read_only(void **state)
+{
+	(void)state;
+	static char before[1 << 20], after[1 << 20];
+	char wal[H_PATH_MAX + 8];
+
+	assert_int_equal(gw_stop(&gw), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", gw.db);
+	ssize_t n = h_read_file(gw.db, before, sizeof(before));
+	assert_true(n > 0 && (size_t)n < sizeof(before) - 1);
+	const char *a[] = {"verify", "-d", gw.db, NULL};
+	const char *b[] = {"calibrations", "-d", gw.db, "--id", "2", NULL};
+	const char *c[] = {"calibrations", "-d", gw.db, "--id", "99", NULL};
+	assert_int_equal(run(a), 0);
+	assert_int_equal(run(b), 0);
+	must_contain("Trần Thị Bình"); /* UTF-8 kept as recorded */
+	assert_int_equal(run(c), 1);
+	must_contain("no record 99");
+	assert_true(h_read_file(gw.db, after, sizeof(after)) == n);
+	assert_memory_equal(before, after, (size_t)n);
+	assert_true(access(wal, F_OK) != 0 ||
+	            h_read_file(wal, after, sizeof(after)) <= 0);
+}
+
+/* Tampering behind the store's back, three ways; verify names the
+ * record each time. Runs last: it breaks the chain for good. */
+static void tampering_detected(void **state)
+{
+	(void)state;
+	struct calib_record *r = malloc(sizeof(*r));
+	struct query *q;
+	char err[256], sql[512];
+	const char *ver[] = {"verify", "-d", gw.db, NULL};
+
+	assert_non_null(r);
+	tamper("DROP TRIGGER calibrations_no_update;"
+	       "DROP TRIGGER calibrations_no_delete;");
+	/* 1. a deleted record (4, the correction) */
+	tamper("DELETE FROM calibrations WHERE id = 4");
+	assert_int_equal(run(ver), 4);
+	must_contain("audit chain BROKEN at record 4");
+	must_contain("record 4 is missing");
+	must_contain("3 records before it check");
+
+	/* 2. a changed column: record 2's content no longer hashes right */
+	tamper("UPDATE calibrations SET technician = 'Someone Else' "
+	       "WHERE id = 2");
+	assert_int_equal(run(ver), 4);
+	must_contain("audit chain BROKEN at record 2");
+	must_contain("certificate C-2026-001) was altered");
+	must_contain("1 records before it check");
+
+	/* 3. the same change with record 2's hash recomputed: now the link
+	 * from record 3 breaks */
+	q = query_open(gw.db, err, sizeof(err));
+	assert_non_null(q);
+	assert_int_equal(query_calibration(q, 2, r), 0);
+	query_close(q);
+	assert_int_equal(calib_hash(r, r->hash), 0);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE calibrations SET hash = '%s' WHERE id = 2", r->hash);
+	tamper(sql);
+	assert_int_equal(run(ver), 4);
+	must_contain("audit chain BROKEN at record 3");
+	must_contain("does not link to record 2");
+	free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(records_and_chain),
+	        cmocka_unit_test(overdue_standard_flagged),
+	        cmocka_unit_test(refusals),
+	        cmocka_unit_test(correction_supersedes),
+	        cmocka_unit_test(interval_advice),
+	        cmocka_unit_test(due_states_are_events),
+	        cmocka_unit_test(append_only),
+	        cmocka_unit_test(certificate_hash),
+	        cmocka_unit_test(read_only),
+	        cmocka_unit_test(tampering_detected),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

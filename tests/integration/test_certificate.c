@@ -1,0 +1,722 @@
+/*
+ * test_certificate.c - `metrolog certificate` and `metrolog trend` on a
+ * real database: metrologd polls metrolog-sim for a few seconds (a
+ * drifting channel with a guarded tolerance, a comparison channel, a
+ * reference standard STD-1 in the configuration), then this process
+ * appends calibration records with the store API (STD-1's own, then the
+ * instrument's naming STD-1, with Vietnamese names; a 40-point correction
+ * that supersedes it; one made before STD-1 was ever calibrated).
+ *
+ * The PDF is read back with poppler's tools: pdftoppm renders page 1
+ * (it must parse and draw), pdftotext -layout gives the text, page by
+ * page, in which every mandatory field must be found in both languages.
+ * The SVG must be well-formed XML with an <svg> root whose <desc> states
+ * the limits; the PNG must have the requested size. Bad arguments and
+ * unknown records or channels must fail clearly and leave no file.
+ *
+ * Threading: one thread; metrologd, the simulator, metrolog and the
+ * poppler tools are child processes (only metrolog and metrologd run
+ * under METROLOG_TEST_WRAPPER).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calib.h"
+#include "gwtest.h"
+#include "harness.h"
+#include "store.h"
+
+#define DAY_US  86400000000LL
+#define TIMEOUT 180000 /* ms, per program: valgrind and fontconfig */
+
+#define LAB      "Phòng thí nghiệm Hiệu chuẩn Nhiệt, 8 Hoàng Quốc Việt, Hà Nội"
+#define CUSTOMER "Công ty TNHH Đo lường Việt Á"
+#define TECH     "Nguyễn Thị Phương Thảo"
+#define AUTH     "Trần Đức Mạnh"
+#define STD_CERT "VMI-STD-2026-117"
+#define CERT     "HC-2026-0042"
+#define CERT40   "HC-2026-0043"
+#define CERT_OLD "HC-2026-0044"
+
+static char dir[H_PATH_MAX];
+static struct gw g;
+static int64_t rec_id, rec40_id, old_id; /* ids of the records */
+static char rec_hash[CALIB_HASH];
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Run argv (wrapped when wrap); stdout and stderr into a fresh log whose
+ * text goes to out. Returns the exit code. */
+static int run(const char *const argv[], bool wrap, char *out, size_t size)
+{
+	static int n;
+	char name[32], log[H_PATH_MAX];
+
+	snprintf(name, sizeof(name), "run-%d.log", n++);
+	h_path(log, dir, name);
+	int code = h_run(argv, log, wrap, TIMEOUT);
+	if (out != NULL)
+		assert_true(h_read_file(log, out, size) >= 0);
+	if (code < 0)
+		fail_msg("%s did not exit in time", argv[0]);
+	return code;
+}
+
+/* metrolog with up to 16 arguments after the database. */
+static int metrolog(const char *const args[], char *out, size_t size)
+{
+	const char *argv[24] = {METROLOG_BIN};
+	int i = 1, k = 0;
+
+	argv[i++] = args[k++]; /* the subcommand */
+	argv[i++] = "-d";
+	argv[i++] = g.db;
+	while (args[k] != NULL && i < 22)
+		argv[i++] = args[k++];
+	argv[i] = NULL;
+	return run(argv, true, out, size);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* No file in dir whose name starts with base (the output or its
+ * temporary). */
+static void assert_nothing_named(const char *base)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, base, strlen(base)) == 0)
+			fail_msg("%s left behind", e->d_name);
+	closedir(d);
+}
+
+/* The whole text of a file (malloc'd, NUL-terminated). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len != NULL)
+		*len = (size_t)n;
+	return buf;
+}
+
+static void assert_has(const char *text, const char *what)
+{
+	if (strstr(text, what) == NULL)
+		fail_msg("'%s' missing from:\n%s", what, text);
+}
+
+/* pdftotext -layout of pages first..last (0: all) into out. */
+static void pdf_text(const char *pdf, int first, int last, char *out,
+                     size_t size)
+{
+	char f[16], l[16], txt[H_PATH_MAX];
+	static int n;
+	char name[32];
+
+	snprintf(f, sizeof(f), "%d", first);
+	snprintf(l, sizeof(l), "%d", last);
+	snprintf(name, sizeof(name), "text-%d.txt", n++);
+	h_path(txt, dir, name);
+	const char *all[] = {"pdftotext", "-layout", "-enc", "UTF-8",
+	                     pdf,         txt,       NULL};
+	const char *some[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-f", f,
+	                      "-l",        l,         pdf,    txt,     NULL};
+	assert_int_equal(run(first ? some : all, false, NULL, 0), 0);
+	assert_true(h_read_file(txt, out, size) > 0);
+}
+
+static int pdf_pages(const char *pdf)
+{
+	char out[8192];
+	const char *argv[] = {"pdfinfo", pdf, NULL};
+	int pages = 0;
+
+	assert_int_equal(run(argv, false, out, sizeof(out)), 0);
+	const char *p = strstr(out, "\nPages:");
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 7, "%d", &pages), 1);
+	return pages;
+}
+
+/* Width and height from a PNG's IHDR. */
+static void png_size(const char *path, unsigned *w, unsigned *h, size_t *len)
+{
+	static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+	                                     '\r', '\n', 0x1a, '\n'};
+	unsigned char *b = (unsigned char *)slurp(path, len);
+
+	assert_true(*len > 24);
+	assert_memory_equal(b, sig, 8);
+	assert_memory_equal(b + 12, "IHDR", 4);
+	*w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 |
+	     (unsigned)b[18] << 8 | b[19];
+	*h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 |
+	     (unsigned)b[22] << 8 | b[23];
+	free(b);
+}
+
+/*
+ * A small XML well-formedness check: declarations, comments, CDATA,
+ * start/end/empty tags balanced with matching names, quoted attributes,
+ * exactly one root element. Returns the root's name in root (or fails).
+ */
+static void xml_check(const char *s, char *root, size_t rsize)
+{
+	char stack[64][64];
+	int depth = 0, roots = 0;
+
+	root[0] = '\0';
+	for (const char *p = s; (p = strchr(p, '<')) != NULL;) {
+		if (strncmp(p, "<?", 2) == 0) {
+			p = strstr(p, "?>");
+			assert_non_null(p);
+		} else if (strncmp(p, "<!--", 4) == 0) {
+			p = strstr(p, "-->");
+			assert_non_null(p);
+		} else if (strncmp(p, "<![CDATA[", 9) == 0) {
+			p = strstr(p, "]]>");
+			assert_non_null(p);
+		} else if (strncmp(p, "<!", 2) == 0) {
+			p = strchr(p, '>');
+			assert_non_null(p);
+		} else if (p[1] == '/') {
+			size_t n = strcspn(p + 2, " \t\r\n>");
+			assert_true(depth > 0);
+			depth--;
+			if (strlen(stack[depth]) != n ||
+			    strncmp(stack[depth], p + 2, n) != 0)
+				fail_msg("</%.*s> closes <%s>", (int)n, p + 2,
+				         stack[depth]);
+			p = strchr(p, '>');
+			assert_non_null(p);
+		} else {
+			size_t n = strcspn(p + 1, " \t\r\n/>");
+			const char *q = p + 1 + n;
+			char quote = 0;
+			assert_true(n > 0 && n < 64);
+			for (; *q && (quote || *q != '>'); q++)
+				if (quote && *q == quote)
+					quote = 0;
+				else if (!quote && (*q == '"' || *q == '\''))
+					quote = *q;
+			assert_int_equal(*q, '>');
+			if (depth == 0) {
+				roots++;
+				snprintf(root, rsize, "%.*s", (int)n, p + 1);
+			}
+			if (q[-1] != '/') {
+				assert_true(depth < 64);
+				snprintf(stack[depth++], 64, "%.*s", (int)n,
+				         p + 1);
+			}
+			p = q;
+		}
+	}
+	assert_int_equal(depth, 0);
+	assert_int_equal(roots, 1);
+}
+
+/* ---- the database ------------------------------------------------------ */
+
+static void point(struct calib_record *r, const char *q, const char *unit,
+                  double ref, double found, double left)
+{
+	struct calib_point *p = &r->points[r->npoints++];
+
+	snprintf(p->quantity, sizeof(p->quantity), "%s", q);
+	snprintf(p->unit, sizeof(p->unit), "%s", unit);
+	p->reference = ref;
+	p->as_found = found;
+	p->as_left = left;
+	p->lower = -0.5;
+	p->upper = 0.5;
+	p->U = 0.0625;
+	p->k = 2;
+}
+
+static void base_record(struct calib_record *r, const char *instrument,
+                        const char *cert, int64_t performed)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->instrument, sizeof(r->instrument), "%s", instrument);
+	snprintf(r->certificate, sizeof(r->certificate), "%s", cert);
+	r->performed_us = performed;
+	snprintf(r->lab, sizeof(r->lab), "%s", LAB);
+	snprintf(r->customer, sizeof(r->customer), "%s", CUSTOMER);
+	snprintf(r->method, sizeof(r->method),
+	         "ĐLVN 138:2004, so sánh trong bể ổn nhiệt / comparison in "
+	         "a stirred bath");
+	snprintf(r->conditions, sizeof(r->conditions),
+	         "(23,0 ± 1,0) °C; (45 ± 10) %%RH");
+	snprintf(r->technician, sizeof(r->technician), "%s", TECH);
+	snprintf(r->authorised, sizeof(r->authorised), "%s", AUTH);
+	r->rule = CALIB_RULE_GUARDED;
+	r->guard_factor = 1;
+}
+
+static void append(struct store *st, struct calib_record *r)
+{
+	if (store_cal_append(st, r) != 0)
+		fail_msg("store_cal_append %s: %s", r->certificate,
+		         store_last_message(st));
+}
+
+/*
+ * fontconfig leaks a block of its own once per process (fontconfig.supp):
+ * add its suppressions to a valgrind wrapper and to LeakSanitizer for the
+ * programs this test starts, so that what remains to report is ours.
+ */
+static void suppress_library_leaks(void)
+{
+	const char *w = getenv("METROLOG_TEST_WRAPPER");
+	const char *lsan = getenv("LSAN_OPTIONS");
+	char buf[1024];
+
+	if (w != NULL && strstr(w, "valgrind") != NULL &&
+	    strstr(w, "fontconfig.supp") == NULL) {
+		snprintf(buf, sizeof(buf),
+		         "%s --suppressions=" METROLOG_SUPP_DIR
+		         "/fontconfig.supp",
+		         w);
+		setenv("METROLOG_TEST_WRAPPER", buf, 1);
+	}
+	snprintf(buf, sizeof(buf),
+	         "%s%ssuppressions=" METROLOG_SUPP_DIR "/fontconfig.lsan",
+	         lsan ? lsan : "", lsan ? ":" : "");
+	setenv("LSAN_OPTIONS", buf, 1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	struct h_sim sim;
+	char bus[256], inst[2048], c0[128], c2[128], err[256];
+	const char *extra[] = {"-m", "3", "-a", "3600",
+	                       "-c", c0,  "-c", "1:nominal=25",
+	                       "-c", c2,  NULL};
+
+	suppress_library_leaks();
+	snprintf(dir, sizeof(dir), "%s", h_tmpdir());
+	/* 0.05 degC of error per real second: out of tolerance in 10 s */
+	snprintf(c0, sizeof(c0), "0:nominal=20,drift=%.17g,noise=0.002",
+	         0.05 * 86400.0 / 3600);
+	snprintf(c2, sizeof(c2), "2:nominal=25.1,drift=%.17g",
+	         0.02 * 86400.0 / 3600);
+	gw_init(&g, dir);
+	if (h_sim_start(&sim, dir, true, false, extra) < 0)
+		return -1;
+	tcp_bus(bus, sizeof(bus), "tcp-1", sim.port, 1000);
+	snprintf(inst, sizeof(inst),
+	         "{ id = \"TB-01\"; bus = \"tcp-1\"; unit_id = 1; "
+	         "interval_ms = 100; model = \"Fluke 1524\"; "
+	         "serial = \"SN-77231\"; owner = \"ACME\"; "
+	         "calibration_interval_days = 180; channels = ( "
+	         "{ name = \"c0\"; table = \"input\"; address = 0; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference = 20; limit = 0.5; U = 0.0625; rule = \"guarded\"; "
+	         "}; }, "
+	         "{ name = \"c1\"; table = \"input\"; address = 2; "
+	         "type = \"float32\"; unit = \"degC\"; }, "
+	         "{ name = \"c2\"; table = \"input\"; address = 4; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference_channel = \"c1\"; limit = 0.5; }; } ); }");
+	gw_config(&g, bus, inst,
+	          "standards = ( { id = \"STD-1\"; model = \"SPRT 5699\"; "
+	          "calibration_interval_days = 365; } );");
+	gw_start(&g);
+	sleep_ms(4000);
+	if (gw_stop(&g) != 0 || h_sim_stop(&sim) != 0)
+		return -1;
+	if (db_try_int(g.db, "SELECT count(*) FROM readings") < 20)
+		return -1;
+
+	/* the records, from this process, through the store */
+	struct store *st = store_open(g.db, err, sizeof(err));
+	struct calib_record *r = malloc(sizeof(*r));
+	int64_t now = (int64_t)time(NULL) * 1000000;
+	assert_non_null(st);
+	assert_non_null(r);
+	base_record(r, "STD-1", STD_CERT, now - 30 * DAY_US);
+	r->rule = CALIB_RULE_SIMPLE;
+	r->guard_factor = 0;
+	point(r, "resistance at 0.01 °C", "Ω", 25.5, 25.50001, NAN);
+	append(st, r);
+
+	base_record(r, "TB-01", CERT, now - DAY_US);
+	snprintf(r->standard, sizeof(r->standard), "STD-1");
+	point(r, "nhiệt độ / temperature", "°C", 0, 0.12, 0.02);
+	point(r, "nhiệt độ / temperature", "°C", 20, 20.47, 20.01);
+	point(r, "nhiệt độ / temperature", "°C", 50, 50.61, 50.03);
+	snprintf(r->remarks, sizeof(r->remarks),
+	         "Đã hiệu chỉnh tại 20 °C và 50 °C. / Adjusted at 20 °C and "
+	         "50 °C.");
+	append(st, r);
+	rec_id = r->id;
+	snprintf(rec_hash, sizeof(rec_hash), "%s", r->hash);
+
+	base_record(r, "TB-01", CERT40, now - DAY_US);
+	snprintf(r->standard, sizeof(r->standard), "STD-1");
+	r->supersedes = rec_id;
+	for (int i = 0; i < 40; i++)
+		point(r, "nhiệt độ / temperature", "°C", -20 + 2.5 * i,
+		      -20 + 2.5 * i + 0.01 * (i % 7), -20 + 2.5 * i + 0.005);
+	snprintf(r->remarks, sizeof(r->remarks),
+	         "Sửa lỗi: bổ sung 40 điểm đo. / Correction: 40 test points.");
+	append(st, r);
+	rec40_id = r->id;
+
+	/* before STD-1's only calibration: its standard was not in force */
+	base_record(r, "TB-01", CERT_OLD, now - 60 * DAY_US);
+	snprintf(r->standard, sizeof(r->standard), "STD-1");
+	point(r, "nhiệt độ / temperature", "°C", 20, 20.1, NAN);
+	append(st, r);
+	old_id = r->id;
+	assert_true(r->standard_overdue);
+	free(r);
+	store_close(st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+/* ---- certificate ------------------------------------------------------- */
+
+static void certificate_has_every_field(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], png[H_PATH_MAX], id[16], text[65536], qr[256];
+	char out[4096];
+	size_t len;
+	unsigned w, h;
+
+	h_path(pdf, dir, "cert.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)rec_id);
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+
+	/* it renders */
+	char prefix[H_PATH_MAX];
+	h_path(prefix, dir, "cert-page1");
+	const char *ppm[] = {"pdftoppm",    "-png", "-r",   "50",
+	                     "-singlefile", pdf,    prefix, NULL};
+	assert_int_equal(run(ppm, false, NULL, 0), 0);
+	h_path(png, dir, "cert-page1.png");
+	png_size(png, &w, &h, &len);
+	assert_true(w >= 410 && w <= 416); /* A4 at 50 dpi */
+	assert_true(h >= 582 && h <= 588);
+	assert_true(len > 15000); /* a blank page is about 1 KB */
+
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	/* title, lab, customer, item, dates, method, conditions */
+	static const char *const labels[][2] = {
+	        {"Giấy chứng nhận hiệu chuẩn", "Calibration certificate"},
+	        {"Số giấy chứng nhận", "Certificate No."},
+	        {"Phòng thí nghiệm", "Laboratory"},
+	        {"Khách hàng", "Customer"},
+	        {"Phương tiện đo", "Item calibrated"},
+	        {"Kiểu", "Model"},
+	        {"Số sê-ri", "Serial number"},
+	        {"Ngày hiệu chuẩn", "Date of calibration"},
+	        {"Ngày ban hành", "Date of issue"},
+	        {"Phương pháp hiệu chuẩn", "Calibration method"},
+	        {"Điều kiện môi trường", "Environmental conditions"},
+	        {"Chuẩn đo lường", "Reference standard"},
+	        {"Kết quả hiệu chuẩn", "Calibration results"},
+	        {"Đại lượng", "Quantity"},
+	        {"Đơn vị", "Unit"},
+	        {"Quy tắc quyết định", "Decision rule"},
+	        {"Tuyên bố sự phù hợp", "Statement of conformity"},
+	        {"Trước hiệu chỉnh", "As found"},
+	        {"Sau hiệu chỉnh", "As left"},
+	        {"Tính liên kết chuẩn", "Traceability"},
+	        {"Ghi chú", "Remarks"},
+	        {"Người thực hiện", "Calibrated by"},
+	        {"Người phê duyệt", "Authorised by"},
+	        {"Mã băm SHA-256 của bản ghi", "SHA-256 hash of the record"},
+	        {"Hết giấy chứng nhận", "End of certificate"},
+	};
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		assert_has(text, labels[i][0]);
+		assert_has(text, labels[i][1]);
+	}
+	assert_has(text, "Phòng thí nghiệm Hiệu chuẩn Nhiệt");
+	assert_has(text, "8 Hoàng Quốc Việt,");
+	assert_has(text, "Hà Nội");
+	assert_has(text, CUSTOMER);
+	assert_has(text, "TB-01");
+	assert_has(text, "Fluke 1524");
+	assert_has(text, "SN-77231");
+	assert_has(text, "ĐLVN 138:2004");
+	assert_has(text, "(23,0 ± 1,0) °C");
+	assert_has(text, TECH); /* diacritics intact: ễ ị ư ơ ả */
+	assert_has(text, AUTH);
+	/* results: a point, its error, limits, U and the decisions */
+	assert_has(text, "20.47");
+	assert_has(text, "+0.47");
+	assert_has(text, "±0.5");
+	assert_has(text, "0.0625");
+	assert_has(text, "(k=2)");
+	assert_has(text, "Đạt có điều"); /* narrow cells wrap */
+	assert_has(text, "Conditional");
+	assert_has(text, "Không đạt");
+	assert_has(text, "Fail");
+	/* the decision rule and the conformity statement */
+	assert_has(text, "Guarded acceptance (ILAC-G8:09/2019)");
+	assert_has(text, "Chấp nhận có vùng bảo vệ");
+	assert_has(text, "w = r·U, r = 1");
+	assert_has(text, "the item conforms to the specified limits");
+	/* traceability: the standard, its certificate, no warning */
+	assert_has(text, "STD-1");
+	assert_has(text, STD_CERT);
+	assert_null(strstr(text, "WARNING"));
+	/* superseded: a note pointing to the correction */
+	assert_has(text, "superseded by certificate " CERT40);
+	/* the hash and the QR text, whole */
+	assert_has(text, rec_hash);
+	snprintf(qr, sizeof(qr), "metrolog:cert=%s;id=%lld;hash=%s", CERT,
+	         (long long)rec_id, rec_hash);
+	assert_has(text, qr);
+	assert_has(text, "Page 1 of ");
+}
+
+static void forty_points_make_pages_each_numbered(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], want[64], out[4096];
+
+	h_path(pdf, dir, "cert40.pdf");
+	const char *args[] = {"certificate", "--certificate", CERT40, "-o", pdf,
+	                      NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	int pages = pdf_pages(pdf);
+	assert_true(pages >= 2);
+	for (int p = 1; p <= pages; p++) {
+		pdf_text(pdf, p, p, text, sizeof(text));
+		assert_has(text, CERT40);
+		snprintf(want, sizeof(want), "Page %d of %d", p, pages);
+		assert_has(text, want);
+		snprintf(want, sizeof(want), "Trang %d/%d", p, pages);
+		assert_has(text, want);
+	}
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	/* every point, the supersession note, the end on the last page */
+	assert_has(text, "77.5"); /* point 40: -20 + 2.5 * 39 */
+	assert_has(text, "This certificate replaces certificate " CERT);
+	assert_has(text,
+	           "Giấy chứng nhận này thay thế giấy chứng nhận số " CERT);
+	pdf_text(pdf, pages, pages, text, sizeof(text));
+	assert_has(text, "End of certificate");
+}
+
+static void overdue_standard_is_flagged(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], id[16], out[4096];
+
+	h_path(pdf, dir, "old.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)old_id);
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "WARNING: the reference standard STD-1 was overdue");
+	assert_has(text, "CẢNH BÁO");
+	/* as left not taken: simple "not measured" for the as-left result */
+	assert_has(text, "As left: the item was not measured");
+}
+
+static void english_only(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], id[16], out[4096];
+
+	h_path(pdf, dir, "en.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)rec_id);
+	const char *args[] = {"certificate", "--id", id,  "--lang",
+	                      "en",          "-o",   pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "Calibration certificate");
+	assert_has(text, "Customer");
+	assert_has(text, CUSTOMER); /* the data stays as recorded */
+	assert_null(strstr(text, "Khách hàng"));
+}
+
+static void certificate_refuses_clearly(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], out[4096], id[16];
+
+	h_path(pdf, dir, "bad.pdf");
+	const char *unknown[] = {"certificate", "--id", "999", "-o", pdf, NULL};
+	assert_int_equal(metrolog(unknown, out, sizeof(out)), 1);
+	assert_has(out, "no calibration record 999");
+	const char *nocert[] = {
+	        "certificate", "--certificate", "NOPE-1", "-o", pdf, NULL};
+	assert_int_equal(metrolog(nocert, out, sizeof(out)), 1);
+	assert_has(out, "'NOPE-1'");
+	snprintf(id, sizeof(id), "%lld", (long long)rec_id);
+	const char *no_out[] = {"certificate", "--id", id, NULL};
+	assert_int_equal(metrolog(no_out, out, sizeof(out)), 2);
+	assert_has(out, "-o FILE.pdf");
+	const char *both[] = {"certificate", "--id", id,  "--certificate",
+	                      CERT,          "-o",   pdf, NULL};
+	assert_int_equal(metrolog(both, out, sizeof(out)), 2);
+	const char *neither[] = {"certificate", "-o", pdf, NULL};
+	assert_int_equal(metrolog(neither, out, sizeof(out)), 2);
+	const char *lang[] = {"certificate", "--id", id,  "--lang",
+	                      "fr",          "-o",   pdf, NULL};
+	assert_int_equal(metrolog(lang, out, sizeof(out)), 2);
+	const char *badid[] = {"certificate", "--id", "x1", "-o", pdf, NULL};
+	assert_int_equal(metrolog(badid, out, sizeof(out)), 2);
+	char txt[H_PATH_MAX];
+	h_path(txt, dir, "bad.txt");
+	const char *ext[] = {"certificate", "--id", id, "-o", txt, NULL};
+	assert_int_equal(metrolog(ext, out, sizeof(out)), 2);
+	/* a directory that does not exist: nothing written, exit 1 */
+	char nodir[H_PATH_MAX];
+	h_path(nodir, dir, "no/such/dir.pdf");
+	const char *where[] = {"certificate", "--id", id, "-o", nodir, NULL};
+	assert_int_equal(metrolog(where, out, sizeof(out)), 1);
+	/* a database that does not exist */
+	const char *nodb[] = {METROLOG_BIN, "certificate",
+	                      "-d",         "/nonexistent.db",
+	                      "--id",       id,
+	                      "-o",         pdf,
+	                      NULL};
+	assert_int_equal(run(nodb, true, out, sizeof(out)), 1);
+	assert_nothing_named("bad.");
+	assert_false(exists(nodir));
+}
+
+/* ---- trend ------------------------------------------------------------- */
+
+static void trend_svg_is_xml_with_limits(void **state)
+{
+	(void)state;
+	char svg[H_PATH_MAX], out[4096], root[64];
+
+	h_path(svg, dir, "trend.svg");
+	const char *args[] = {"trend", "TB-01/c0", "--from", "-90d",
+	                      "-o",    svg,        NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	char *text = slurp(svg, NULL);
+	xml_check(text, root, sizeof(root));
+	assert_string_equal(root, "svg");
+	assert_has(text, "<title>Trend of TB-01/c0: error (degC) over time");
+	assert_has(text, "tolerance limits: lower -0.5 degC, upper 0.5 degC");
+	assert_has(text, "guard-band limits: lower -0.4375 degC, upper 0.4375");
+	/* drifting at 0.05 degC/s: a crossing within seconds */
+	assert_has(text, "predicted crossing");
+	assert_has(text, "calibration " CERT " on");
+	assert_has(text, "calibration " CERT_OLD " on");
+	free(text);
+}
+
+static void trend_png_has_the_size_asked(void **state)
+{
+	(void)state;
+	char png[H_PATH_MAX], out[4096];
+	unsigned w, h;
+	size_t len;
+
+	h_path(png, dir, "trend.png");
+	const char *args[] = {"trend", "TB-01/c0", "-o",  png, "--width",
+	                      "800",   "--height", "500", NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	png_size(png, &w, &h, &len);
+	assert_int_equal(w, 800);
+	assert_int_equal(h, 500);
+	assert_true(len > 5000);
+	/* the comparison channel: error against c1 at the same poll */
+	h_path(png, dir, "trend-c2.png");
+	const char *cmp[] = {"trend", "TB-01/c2", "-o", png, NULL};
+	assert_int_equal(metrolog(cmp, out, sizeof(out)), 0);
+	png_size(png, &w, &h, &len);
+	assert_int_equal(w, 1200);
+	assert_int_equal(h, 600);
+}
+
+static void trend_refuses_clearly(void **state)
+{
+	(void)state;
+	char f[H_PATH_MAX], out[4096];
+
+	h_path(f, dir, "badtrend.svg");
+	const char *nochan[] = {"trend", "TB-01/nope", "-o", f, NULL};
+	assert_int_equal(metrolog(nochan, out, sizeof(out)), 1);
+	assert_has(out, "no channel TB-01/nope");
+	const char *noinst[] = {"trend", "XX-99/c0", "-o", f, NULL};
+	assert_int_equal(metrolog(noinst, out, sizeof(out)), 1);
+	const char *notol[] = {"trend", "TB-01/c1", "-o", f, NULL};
+	assert_int_equal(metrolog(notol, out, sizeof(out)), 1);
+	assert_has(out, "has no tolerance");
+	const char *empty[] = {"trend", "TB-01/c0", "--from", "2099-01-01",
+	                       "-o",    f,          NULL};
+	assert_int_equal(metrolog(empty, out, sizeof(out)), 1);
+	assert_has(out, "no good readings");
+	const char *noslash[] = {"trend", "TB-01", "-o", f, NULL};
+	assert_int_equal(metrolog(noslash, out, sizeof(out)), 2);
+	const char *jpg[] = {"trend", "TB-01/c0", "-o", "x.jpg", NULL};
+	assert_int_equal(metrolog(jpg, out, sizeof(out)), 2);
+	const char *width[] = {"trend",   "TB-01/c0", "-o", f,
+	                       "--width", "5",        NULL};
+	assert_int_equal(metrolog(width, out, sizeof(out)), 2);
+	const char *when[] = {"trend",  "TB-01/c0",  "-o", f,
+	                      "--from", "yesterday", NULL};
+	assert_int_equal(metrolog(when, out, sizeof(out)), 2);
+	assert_nothing_named("badtrend.");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(certificate_has_every_field),
+	        cmocka_unit_test(forty_points_make_pages_each_numbered),
+	        cmocka_unit_test(overdue_standard_is_flagged),
+	        cmocka_unit_test(english_only),
+	        cmocka_unit_test(certificate_refuses_clearly),
+	        cmocka_unit_test(trend_svg_is_xml_with_limits),
+	        cmocka_unit_test(trend_png_has_the_size_asked),
+	        cmocka_unit_test(trend_refuses_clearly),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,928 @@
+/*
+ * test_records.c - the read-only database subcommands of `metrolog`
+ * (instruments, channels, due, readings, events, report) on a database
+ * filled by a real metrologd polling the real simulator.
+ *
+ * The setup runs metrologd for a few seconds against metrolog-sim (three
+ * instruments: TB-01 with tolerance groups, one channel out of tolerance
+ * and one compared with another channel; TB-02 with a unit full of commas
+ * and quotes; TB-03 on a unit id the simulator does not serve, so its
+ * readings are not good), stops it, then, from this process, appends
+ * calibration records with the store API (TB-01 overdue, TB-02 due soon,
+ * TB-03 and STD-1 ok, STD-2 never calibrated but named as a standard) and
+ * puts 500 older readings of TB-01/c0 in readings_archive (the gateway's
+ * few seconds stay in readings_recent), so that exports read both tables.
+ * Then it snapshots the database file and its WAL: the last test checks
+ * that no subcommand changed a byte.
+ *
+ * Every figure is checked against the database read with plain SQL.
+ * Threading: one thread; metrologd, the simulator and metrolog are child
+ * processes of the harness.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "calib.h"
+#include "gwtest.h"
+#include "harness.h"
+#include "query.h"
+#include "store.h"
+
+#define DAY_US   86400000000LL
+#define OUT_SIZE (4 << 20)
+#define ARCHIVED 500
+
+static struct gw g;
+static char *out;    /* OUT_SIZE: the last command's output */
+static int64_t now0; /* when the calibrations were appended */
+static char *snap_db, *snap_wal;
+static ssize_t snap_db_len, snap_wal_len;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Run metrolog with args (-d DB added); stdout and stderr into out.
+ * Returns the exit status. */
+static int metrolog(const char *const args[])
+{
+	const char *argv[40] = {METROLOG_BIN};
+	char log[H_PATH_MAX], name[32];
+	static int n;
+	int i = 0;
+
+	for (; args[i] != NULL && i < 34; i++)
+		argv[i + 1] = args[i];
+	argv[++i] = "-d";
+	argv[++i] = g.db;
+	argv[i + 1] = NULL;
+	snprintf(name, sizeof(name), "metrolog-%d.log", n++);
+	int code = h_run(argv, h_path(log, g.dir, name), true, 120000);
+	assert_true(h_read_file(log, out, OUT_SIZE) >= 0);
+	assert_true(code >= 0);
+	return code;
+}
+
+static void read_into(const char *path, char *buf)
+{
+	assert_true(h_read_file(path, buf, OUT_SIZE) >= 0);
+}
+
+/* The whole file, or NULL with *len -1 when it does not exist. */
+static char *slurp(const char *path, ssize_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	*len = -1;
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void must_say(const char *text)
+{
+	if (strstr(out, text) == NULL)
+		fail_msg("'%s' not in:\n%s", text, out);
+}
+
+/* ---- a small RFC 4180 reader ------------------------------------------ */
+
+struct csv {
+	char *p; /* next unread character */
+	char field[32][256];
+	int n;
+};
+
+/* The next record into c->field; 0 at the end. Fails on a record not
+ * ended by CRLF or a bare quote. */
+static int csv_next(struct csv *c)
+{
+	if (*c->p == '\0')
+		return 0;
+	c->n = 0;
+	for (;;) {
+		char *f = c->field[c->n++];
+		size_t k = 0;
+		assert_true(c->n <= 32);
+		if (*c->p == '"') {
+			for (c->p++;; c->p++) {
+				assert_true(*c->p != '\0');
+				if (*c->p == '"' && c->p[1] != '"')
+					break;
+				if (*c->p == '"')
+					c->p++;
+				f[k++] = *c->p;
+			}
+			c->p++;
+		} else {
+			while (*c->p != ',' && *c->p != '\r' && *c->p != '\0') {
+				assert_true(*c->p != '"' && *c->p != '\n');
+				f[k++] = *c->p++;
+			}
+		}
+		f[k] = '\0';
+		if (*c->p == ',') {
+			c->p++;
+			continue;
+		}
+		if (c->p[0] != '\r' || c->p[1] != '\n')
+			fail_msg("record not ended by CRLF at: %.40s", c->p);
+		c->p += 2;
+		return 1;
+	}
+}
+
+/* The index of column name in the header record. */
+static int col(const struct csv *c, const char *name)
+{
+	for (int i = 0; i < c->n; i++)
+		if (strcmp(c->field[i], name) == 0)
+			return i;
+	fail_msg("no column %s", name);
+	return -1;
+}
+
+/* ---- the database ------------------------------------------------------- */
+
+static void config(int port)
+{
+	char bus[256], insts[8192];
+
+	tcp_bus(bus, sizeof(bus), "tcp-1", port, 300);
+	snprintf(insts, sizeof(insts),
+	         "{ id = \"TB-01\"; bus = \"tcp-1\"; unit_id = 1; "
+	         "interval_ms = 50; owner = \"ACME\"; model = \"PT100\"; "
+	         "calibration_interval_days = 365; due_soon_days = 30; "
+	         "channels = ("
+	         "{ name = \"c0\"; table = \"input\"; address = 0; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference = 20; limit = 0.5; consecutive = 3; }; },"
+	         "{ name = \"c1\"; table = \"input\"; address = 2; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference = 20; limit = 0.5; consecutive = 3; }; },"
+	         "{ name = \"c2\"; table = \"input\"; address = 4; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference_channel = \"c0\"; limit = 5; }; }); },"
+	         "{ id = \"TB-02\"; bus = \"tcp-1\"; unit_id = 2; "
+	         "interval_ms = 50; owner = \"LAB\"; "
+	         "calibration_interval_days = 180; due_soon_days = 30; "
+	         "channels = ({ name = \"p\"; table = \"input\"; address = 0; "
+	         "type = \"float32\"; unit = \"kPa, \\\"abs\\\"\"; }); },"
+	         "{ id = \"TB-03\"; bus = \"tcp-1\"; unit_id = 9; "
+	         "interval_ms = 50; owner = \"LAB\"; "
+	         "calibration_interval_days = 365; "
+	         "channels = ({ name = \"x\"; table = \"input\"; address = 0; "
+	         "type = \"float32\"; }); }");
+	gw_config(&g, bus, insts,
+	          "standards = ( { id = \"STD-1\"; owner = \"LAB\"; "
+	          "calibration_interval_days = 365; },"
+	          "{ id = \"STD-2\"; owner = \"LAB\"; "
+	          "calibration_interval_days = 365; } );");
+}
+
+static void calibrate(struct store *st, const char *inst, const char *cert,
+                      const char *standard, int64_t performed, int interval)
+{
+	struct calib_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	snprintf(r->instrument, sizeof(r->instrument), "%s", inst);
+	snprintf(r->certificate, sizeof(r->certificate), "%s", cert);
+	snprintf(r->standard, sizeof(r->standard), "%s", standard);
+	snprintf(r->technician, sizeof(r->technician), "A. Tester");
+	r->performed_us = performed;
+	r->interval_days = interval;
+	r->npoints = 1;
+	r->points[0] = (struct calib_point){.quantity = "temperature",
+	                                    .unit = "degC",
+	                                    .reference = 20,
+	                                    .as_found = 20.01,
+	                                    .as_left = NAN,
+	                                    .lower = -0.5,
+	                                    .upper = 0.5,
+	                                    .U = 0.05,
+	                                    .k = 2};
+	if (store_cal_append(st, r) < 0)
+		fail_msg("%s: %s", cert, store_last_message(st));
+	free(r);
+}
+
+static void add_calibrations(void)
+{
+	char err[512];
+	struct store *st = store_open(g.db, err, sizeof(err));
+
+	if (st == NULL)
+		fail_msg("%s", err);
+	now0 = now_us();
+	calibrate(st, "STD-1", "S1-2026", "", now0 - 100 * DAY_US, 0);
+	calibrate(st, "TB-01", "C-101", "STD-1", now0 - 400 * DAY_US, 0);
+	calibrate(st, "TB-02", "C-102", "STD-2", now0 - 170 * DAY_US, 0);
+	calibrate(st, "TB-03", "C-103", "STD-1", now0 - 1000000, 0);
+	store_close(st);
+}
+
+/* 500 older readings of TB-01/c0 straight into the archive, every 7th
+ * not good: the export must merge both tables. */
+static void add_archived(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long ch = db_int(g.db, "SELECT c.id FROM channels c JOIN "
+	                            "instruments i ON i.id = c.instrument_id "
+	                            "WHERE i.name = 'TB-01' AND c.name = 'c0'");
+	long long first = db_int(g.db, "SELECT min(ts) FROM readings");
+
+	assert_int_equal(sqlite3_open(g.db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "INSERT INTO readings_archive "
+	                                    "VALUES (?1, ?2, ?3, ?4)",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	for (int i = 0; i < ARCHIVED; i++) {
+		sqlite3_bind_int64(s, 1, ch);
+		sqlite3_bind_int64(s, 2, first - (ARCHIVED - i) * 1000003LL);
+		if (i % 7 == 3) {
+			sqlite3_bind_null(s, 3);
+			sqlite3_bind_int(s, 4, 1);
+		} else {
+			sqlite3_bind_double(s, 3, 20 + i / 3.0);
+			sqlite3_bind_int(s, 4, 0);
+		}
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *extra[] = {"-n", "2", "-m", "3", NULL};
+	struct h_sim sim;
+
+	out = malloc(OUT_SIZE);
+	gw_init(&g, h_tmpdir());
+	if (out == NULL || h_sim_start(&sim, g.dir, true, false, extra) < 0)
+		return -1;
+	config(sim.port);
+	gw_start(&g);
+	sleep_ms(3000);
+	if (gw_stop(&g) != 0 || h_sim_stop(&sim) != 0)
+		return -1;
+	add_archived();
+	add_calibrations();
+	snap_db = slurp(g.db, &snap_db_len);
+	snap_wal = slurp(strcat(strcpy(out, g.db), "-wal"), &snap_wal_len);
+	return snap_db != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	free(out);
+	free(snap_db);
+	free(snap_wal);
+	return 0;
+}
+
+/* ---- instruments -------------------------------------------------------- */
+
+/* What the database says of instrument name: its last link event and its
+ * newest reading, formatted as metrolog prints them. */
+static void live(const char *name, char *link, char *last)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT e.kind FROM events e JOIN instruments i ON i.id = "
+	         "e.instrument_id WHERE i.name = '%s' AND e.kind IN ('online', "
+	         "'offline') ORDER BY e.ts DESC, e.id DESC LIMIT 1",
+	         name);
+	db_text(g.db, sql, link, 16);
+	snprintf(sql, sizeof(sql),
+	         "SELECT strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', max(r.ts) / "
+	         "1000000, 'unixepoch') FROM readings r JOIN channels c ON "
+	         "c.id = r.channel JOIN instruments i ON i.id = "
+	         "c.instrument_id WHERE i.name = '%s'",
+	         name);
+	db_text(g.db, sql, last, 32);
+}
+
+static void instruments_show_calibration_and_live_state(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *kind, *owner, *due, *cert, *used, *alert;
+	} want[] = {
+	        {"STD-1", "standard", "LAB", "ok", "S1-2026", "true", ""},
+	        {"STD-2", "standard", "LAB", "none", "", "true",
+	         "reference never calibrated"},
+	        {"TB-01", "instrument", "ACME", "overdue", "C-101", "true",
+	         "reference overdue"},
+	        {"TB-02", "instrument", "LAB", "due_soon", "C-102", "false",
+	         ""},
+	        {"TB-03", "instrument", "LAB", "ok", "C-103", "false", ""},
+	};
+	const char *args[] = {"instruments", "--format", "csv", NULL};
+	struct csv c = {.p = out};
+	char link[16], last[32];
+
+	assert_int_equal(metrolog(args), 0);
+	assert_int_equal(csv_next(&c), 1);
+	struct csv h = c;
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(csv_next(&c), 1);
+		assert_string_equal(c.field[col(&h, "instrument")],
+		                    want[i].name);
+		assert_string_equal(c.field[col(&h, "kind")], want[i].kind);
+		assert_string_equal(c.field[col(&h, "owner")], want[i].owner);
+		assert_string_equal(c.field[col(&h, "due_state")], want[i].due);
+		assert_string_equal(c.field[col(&h, "certificate")],
+		                    want[i].cert);
+		assert_string_equal(c.field[col(&h, "used_as_reference")],
+		                    want[i].used);
+		assert_string_equal(c.field[col(&h, "alert")], want[i].alert);
+		assert_string_equal(c.field[col(&h, "active")], "true");
+		live(want[i].name, link, last);
+		assert_string_equal(c.field[col(&h, "link")], link);
+		assert_string_equal(c.field[col(&h, "last_reading")], last);
+	}
+	assert_int_equal(csv_next(&c), 0);
+	/* the polled ones have a link state and readings, standards none */
+	live("TB-01", link, last);
+	assert_string_equal(link, "online");
+	assert_true(last[0] != '\0');
+}
+
+static void instruments_as_json_and_by_owner(void **state)
+{
+	(void)state;
+	const char *json[] = {"instruments", "--format", "json", NULL};
+	const char *acme[] = {"instruments", "--owner", "ACME",
+	                      "--format",    "csv",     NULL};
+	struct csv c = {.p = out};
+
+	assert_int_equal(metrolog(json), 0);
+	cJSON *a = cJSON_Parse(out);
+	assert_non_null(a);
+	assert_int_equal(cJSON_GetArraySize(a), 5);
+	cJSON *tb1 = cJSON_GetArrayItem(a, 2);
+	assert_string_equal(cJSON_GetObjectItem(tb1, "instrument")->valuestring,
+	                    "TB-01");
+	assert_true(
+	        cJSON_IsTrue(cJSON_GetObjectItem(tb1, "used_as_reference")));
+	assert_string_equal(cJSON_GetObjectItem(tb1, "model")->valuestring,
+	                    "PT100");
+	cJSON_Delete(a);
+
+	assert_int_equal(metrolog(acme), 0);
+	assert_int_equal(csv_next(&c), 1);
+	assert_int_equal(csv_next(&c), 1);
+	assert_string_equal(c.field[0], "TB-01");
+	assert_int_equal(csv_next(&c), 0);
+}
+
+/* ---- channels ----------------------------------------------------------- */
+
+static double newest_value(const char *inst, const char *ch, char *quality)
+{
+	char sql[1024];
+	sqlite3 *db = db_open(g.db);
+	sqlite3_stmt *s = NULL;
+	double v = NAN;
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT r.value, q.name FROM readings r JOIN qualities q ON "
+	         "q.code = r.quality JOIN channels c ON c.id = r.channel JOIN "
+	         "instruments i ON i.id = c.instrument_id WHERE i.name = '%s' "
+	         "AND c.name = '%s' ORDER BY r.ts DESC LIMIT 1",
+	         inst, ch);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_double(s, 0);
+	snprintf(quality, 16, "%s", (const char *)sqlite3_column_text(s, 1));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void channels_show_last_reading_tolerance_and_state(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name, *state, *lower, *refch;
+	} want[] = {{"c0", "in_tolerance", "-0.5", ""},
+	            {"c1", "out_of_tolerance", "-0.5", ""},
+	            {"c2", "in_tolerance", "-5", "c0"}};
+	const char *args[] = {"channels", "TB-01", "--format", "csv", NULL};
+	struct csv c = {.p = out};
+	char quality[16];
+
+	assert_int_equal(metrolog(args), 0);
+	assert_int_equal(csv_next(&c), 1);
+	struct csv h = c;
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(csv_next(&c), 1);
+		assert_string_equal(c.field[col(&h, "instrument")], "TB-01");
+		assert_string_equal(c.field[col(&h, "channel")], want[i].name);
+		assert_string_equal(c.field[col(&h, "unit")], "degC");
+		assert_string_equal(c.field[col(&h, "state")], want[i].state);
+		assert_string_equal(c.field[col(&h, "lower")], want[i].lower);
+		assert_string_equal(c.field[col(&h, "reference_channel")],
+		                    want[i].refch);
+		double v = newest_value("TB-01", want[i].name, quality);
+		assert_string_equal(c.field[col(&h, "quality")], quality);
+		assert_true(strtod(c.field[col(&h, "value")], NULL) == v);
+	}
+	assert_int_equal(csv_next(&c), 0);
+
+	/* TB-03 is not served: its newest reading has no value */
+	const char *tb3[] = {"channels", "TB-03", "--format", "csv", NULL};
+	c.p = out;
+	assert_int_equal(metrolog(tb3), 0);
+	assert_int_equal(csv_next(&c), 1);
+	assert_int_equal(csv_next(&c), 1);
+	newest_value("TB-03", "x", quality);
+	assert_string_equal(c.field[col(&h, "quality")], quality);
+	assert_string_not_equal(quality, "good");
+	assert_string_equal(c.field[col(&h, "value")], "");
+	assert_string_equal(c.field[col(&h, "lower")], "");
+}
+
+/* ---- due ---------------------------------------------------------------- */
+
+static void due_lists_the_worklist_by_due_date(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *within;
+		int n;
+		const char *names[5], *states[5];
+	} cases[] = {
+	        {NULL,
+	         3,
+	         {"STD-2", "TB-01", "TB-02"},
+	         {"never_calibrated", "overdue", "due_soon"}},
+	        {"0", 2, {"STD-2", "TB-01"}, {"never_calibrated", "overdue"}},
+	        {"400",
+	         5,
+	         {"STD-2", "TB-01", "TB-02", "STD-1", "TB-03"},
+	         {"never_calibrated", "overdue", "due_soon", "ok", "ok"}},
+	};
+
+	for (size_t k = 0; k < 3; k++) {
+		const char *args[] = {
+		        "due",           "--format",
+		        "csv",           cases[k].within ? "--within" : NULL,
+		        cases[k].within, NULL};
+		struct csv c = {.p = out};
+		assert_int_equal(metrolog(args), 0);
+		assert_int_equal(csv_next(&c), 1);
+		struct csv h = c;
+		for (int i = 0; i < cases[k].n; i++) {
+			assert_int_equal(csv_next(&c), 1);
+			assert_string_equal(c.field[col(&h, "instrument")],
+			                    cases[k].names[i]);
+			assert_string_equal(c.field[col(&h, "state")],
+			                    cases[k].states[i]);
+		}
+		assert_int_equal(csv_next(&c), 0);
+	}
+	/* TB-01: due 35 days ago, a reference; STD-2 in use, never
+	 * calibrated; TB-02 due in 10 days, not a reference */
+	const char *args[] = {"due", "--format", "csv", NULL};
+	struct csv c = {.p = out};
+	assert_int_equal(metrolog(args), 0);
+	csv_next(&c);
+	struct csv h = c;
+	csv_next(&c);
+	assert_string_equal(c.field[col(&h, "in_use")], "true");
+	assert_string_equal(c.field[col(&h, "due")], "");
+	csv_next(&c);
+	assert_string_equal(c.field[col(&h, "days_left")], "-35");
+	assert_string_equal(c.field[col(&h, "in_use")], "true");
+	csv_next(&c);
+	assert_string_equal(c.field[col(&h, "days_left")], "9");
+	assert_string_equal(c.field[col(&h, "in_use")], "false");
+}
+
+/* ---- readings ----------------------------------------------------------- */
+
+static void iso_us(int64_t us, char *buf, size_t size)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%06lldZ", s, (long long)(us % 1000000));
+}
+
+/* Every reading of inst (ch NULL: all channels), by channel name then
+ * ts: name, channel, ts, value (NULL: NAN), unit, quality name; calls
+ * check for each with the row number. Returns the count. */
+static long long each_reading(const char *inst, const char *ch,
+                              void (*check)(sqlite3_stmt *, long long, void *),
+                              void *ctx)
+{
+	char sql[1024];
+	sqlite3 *db = db_open(g.db);
+	sqlite3_stmt *s = NULL;
+	long long n = 0;
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT i.name, c.name, r.ts, r.value, c.unit, q.name FROM "
+	         "readings r JOIN channels c ON c.id = r.channel JOIN "
+	         "instruments i ON i.id = c.instrument_id JOIN qualities q ON "
+	         "q.code = r.quality WHERE i.name = '%s' AND (%d OR c.name = "
+	         "'%s') ORDER BY c.name, r.ts",
+	         inst, ch == NULL, ch != NULL ? ch : "");
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		check(s, n++, ctx);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void check_csv_row(sqlite3_stmt *s, long long n, void *ctx)
+{
+	struct csv *c = ctx;
+	char ts[40];
+	int64_t us = sqlite3_column_int64(s, 2);
+
+	(void)n;
+	assert_int_equal(csv_next(c), 1);
+	assert_int_equal(c->n, 7);
+	assert_string_equal(c->field[0],
+	                    (const char *)sqlite3_column_text(s, 0));
+	assert_string_equal(c->field[1],
+	                    (const char *)sqlite3_column_text(s, 1));
+	iso_us(us, ts, sizeof(ts));
+	assert_string_equal(c->field[2], ts);
+	assert_int_equal(strtoll(c->field[3], NULL, 10), us);
+	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+		assert_string_equal(c->field[4], "");
+	else
+		assert_true(strtod(c->field[4], NULL) ==
+		            sqlite3_column_double(s, 3));
+	assert_string_equal(c->field[5],
+	                    (const char *)sqlite3_column_text(s, 4));
+	assert_string_equal(c->field[6],
+	                    (const char *)sqlite3_column_text(s, 5));
+}
+
+static void csv_round_trip(const char *what, const char *inst, const char *ch,
+                           long long at_least)
+{
+	char file[H_PATH_MAX];
+	const char *args[] = {"readings", what, "-o",
+	                      h_path(file, g.dir, "export.csv"), NULL};
+	struct csv c = {.p = out};
+
+	assert_int_equal(metrolog(args), 0);
+	assert_string_equal(out, ""); /* nothing on stdout or stderr */
+	read_into(file, out);
+	assert_int_equal(csv_next(&c), 1);
+	assert_string_equal(c.field[0], "instrument");
+	assert_string_equal(c.field[6], "quality");
+	long long n = each_reading(inst, ch, check_csv_row, &c);
+	assert_int_equal(csv_next(&c), 0);
+	assert_true(n >= at_least);
+}
+
+static void readings_csv_round_trip(void **state)
+{
+	(void)state;
+	/* default range (the last 24 h): the archive's 500 and the recent */
+	csv_round_trip("TB-01", "TB-01", NULL, ARCHIVED + 3 * 10);
+	csv_round_trip("TB-02/p", "TB-02", "p", 10); /* unit: kPa, "abs" */
+	assert_non_null(strstr(out, ",\"kPa, \"\"abs\"\"\",good\r\n"));
+	csv_round_trip("TB-03", "TB-03", NULL, 10); /* not good: no value */
+}
+
+static void check_jsonl_row(sqlite3_stmt *s, long long n, void *ctx)
+{
+	char **p = ctx, ts[40];
+	char *nl = strchr(*p, '\n');
+
+	(void)n;
+	assert_non_null(nl);
+	*nl = '\0';
+	cJSON *o = cJSON_Parse(*p);
+	assert_non_null(o);
+	*p = nl + 1;
+	assert_string_equal(cJSON_GetObjectItem(o, "instrument")->valuestring,
+	                    (const char *)sqlite3_column_text(s, 0));
+	assert_string_equal(cJSON_GetObjectItem(o, "channel")->valuestring,
+	                    (const char *)sqlite3_column_text(s, 1));
+	iso_us(sqlite3_column_int64(s, 2), ts, sizeof(ts));
+	assert_string_equal(cJSON_GetObjectItem(o, "ts")->valuestring, ts);
+	assert_true(cJSON_GetObjectItem(o, "ts_us")->valuedouble ==
+	            (double)sqlite3_column_int64(s, 2));
+	cJSON *v = cJSON_GetObjectItem(o, "value");
+	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
+		assert_true(cJSON_IsNull(v));
+	else
+		assert_true(cJSON_IsNumber(v) &&
+		            v->valuedouble == sqlite3_column_double(s, 3));
+	assert_string_equal(cJSON_GetObjectItem(o, "unit")->valuestring,
+	                    (const char *)sqlite3_column_text(s, 4));
+	assert_string_equal(cJSON_GetObjectItem(o, "quality")->valuestring,
+	                    (const char *)sqlite3_column_text(s, 5));
+	cJSON_Delete(o);
+}
+
+static void readings_jsonl_round_trip(void **state)
+{
+	(void)state;
+	const char *args[] = {"readings", "TB-01/c0",   "--format", "jsonl",
+	                      "--from",   "2000-01-01", NULL};
+	char *p = out;
+
+	assert_int_equal(metrolog(args), 0);
+	long long n = each_reading("TB-01", "c0", check_jsonl_row, &p);
+	assert_string_equal(p, "");
+	assert_true(n > ARCHIVED);
+
+	/* a range: from the 100th archived reading, 50 of them */
+	long long t = db_int(g.db, "SELECT ts FROM readings_archive ORDER BY "
+	                           "ts LIMIT 1 OFFSET 100");
+	char from[40], to[40];
+	iso_us(t, from, sizeof(from));
+	iso_us(t + 50 * 1000003LL, to, sizeof(to));
+	const char *range[] = {"readings", "TB-01/c0", "--format",
+	                       "jsonl",    "--from",   from,
+	                       "--to",     to,         NULL};
+	assert_int_equal(metrolog(range), 0);
+	int lines = 0;
+	for (char *q = out; (q = strchr(q, '\n')) != NULL; q++)
+		lines++;
+	assert_int_equal(lines, 50);
+}
+
+static void readings_use_the_archive_key(void **state)
+{
+	(void)state;
+	char err[512], plan[2048];
+	struct query *q = query_open(g.db, err, sizeof(err));
+
+	if (q == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(query_readings_plan(q, plan, sizeof(plan)), 0);
+	query_close(q);
+	if (strstr(plan, "SEARCH readings_archive USING PRIMARY KEY "
+	                 "(channel=? AND ts>? AND ts<?)") == NULL)
+		fail_msg("plan:\n%s", plan);
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void events_list_what_the_database_holds(void **state)
+{
+	(void)state;
+	const char *tb1[] = {"events", "TB-01", "--format", "csv", NULL};
+	const char *all[] = {"events", "--format", "json", NULL};
+	struct csv c = {.p = out};
+	int n = 0, out_of_tolerance = 0;
+
+	assert_int_equal(metrolog(tb1), 0);
+	assert_int_equal(csv_next(&c), 1);
+	struct csv h = c;
+	while (csv_next(&c)) {
+		n++;
+		assert_string_equal(c.field[col(&h, "instrument")], "TB-01");
+		if (strstr(c.field[col(&h, "detail")], "-> out_of_tolerance:"))
+			out_of_tolerance++;
+	}
+	assert_int_equal(n, db_int(g.db, "SELECT count(*) FROM events e JOIN "
+	                                 "instruments i ON i.id = "
+	                                 "e.instrument_id WHERE i.name = "
+	                                 "'TB-01'"));
+	assert_int_equal(out_of_tolerance, 1);
+
+	assert_int_equal(metrolog(all), 0);
+	cJSON *a = cJSON_Parse(out);
+	assert_non_null(a);
+	assert_int_equal(cJSON_GetArraySize(a),
+	                 db_int(g.db, "SELECT count(*) FROM events"));
+	cJSON_Delete(a);
+}
+
+/* ---- report ------------------------------------------------------------- */
+
+static cJSON *report_of(cJSON *a, const char *name)
+{
+	cJSON *r;
+
+	cJSON_ArrayForEach(
+	        r,
+	        a) if (strcmp(cJSON_GetObjectItem(r, "instrument")->valuestring,
+	                      name) == 0) return r;
+	fail_msg("no report of %s", name);
+	return NULL;
+}
+
+static double num(cJSON *r, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItem(r, key);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("%s is not a number", key);
+	return v->valuedouble;
+}
+
+static void report_figures_match_the_database(void **state)
+{
+	(void)state;
+	char month[16], sql[1024];
+	time_t t = (time_t)(now_us() / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	const char *args[] = {"report",   "--month", month,
+	                      "--format", "json",    NULL};
+	long long tol = db_int(g.db, "SELECT e.ts FROM events e JOIN channels "
+	                             "c ON c.id = e.channel_id WHERE c.name = "
+	                             "'c1' AND e.detail LIKE "
+	                             "'% -> out_of_tolerance:%'");
+	int64_t before = now_us();
+	assert_int_equal(metrolog(args), 0);
+	int64_t after = now_us();
+	cJSON *a = cJSON_Parse(out);
+	assert_non_null(a);
+	assert_int_equal(cJSON_GetArraySize(a), 5);
+	cJSON *r = report_of(a, "TB-01");
+	const char *in_tb1 = "FROM readings r JOIN channels c ON c.id = "
+	                     "r.channel WHERE c.instrument_id = (SELECT id "
+	                     "FROM instruments WHERE name = 'TB-01')";
+	snprintf(sql, sizeof(sql), "SELECT count(*) %s", in_tb1);
+	assert_true(num(r, "readings") == db_int(g.db, sql));
+	snprintf(sql, sizeof(sql), "SELECT count(*) %s AND r.quality = 0",
+	         in_tb1);
+	assert_true(num(r, "good") == db_int(g.db, sql));
+	snprintf(sql, sizeof(sql),
+	         "SELECT max(n) FROM (SELECT count(*) AS n %s GROUP BY "
+	         "r.channel)",
+	         in_tb1);
+	assert_true(num(r, "polls") == db_int(g.db, sql));
+	assert_true(num(r, "tolerance_events") ==
+	            db_int(g.db, "SELECT count(*) FROM events WHERE kind = "
+	                         "'tolerance' AND instrument_id = (SELECT id "
+	                         "FROM instruments WHERE name = 'TB-01')"));
+	/* c1 out of tolerance from its event until the report ran */
+	double oot = num(r, "oot_s");
+	assert_true(oot >= (double)(before - tol) / 1e6 - 0.001);
+	assert_true(oot <= (double)(after - tol) / 1e6 + 0.001);
+	assert_true(num(r, "online_pct") == 100);
+	assert_true(num(r, "calibrations") == 0);
+	assert_string_equal(cJSON_GetObjectItem(r, "due_state")->valuestring,
+	                    "overdue");
+	r = report_of(a, "TB-03");
+	assert_true(num(r, "calibrations") == 1);
+	assert_true(num(r, "good") == 0);
+	assert_true(num(r, "readings") > 0);
+	assert_true(num(r, "good_pct") == 0);
+	assert_true(num(report_of(a, "TB-02"), "oot_s") == 0);
+	cJSON_Delete(a);
+}
+
+/* ---- errors and help ---------------------------------------------------- */
+
+static void unknown_ids_and_bad_usage_fail_clearly(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *args[8];
+		int code;
+		const char *says;
+	} cases[] = {
+	        {{"channels", "NOPE", NULL}, 1, "unknown instrument 'NOPE'"},
+	        {{"readings", "NOPE/c0", NULL}, 1, "unknown instrument 'NOPE'"},
+	        {{"readings", "TB-01/zz", NULL},
+	         1,
+	         "unknown channel 'zz' of instrument 'TB-01'"},
+	        {{"events", "NOPE", NULL}, 1, "unknown instrument 'NOPE'"},
+	        {{"readings", "TB-01", "--from", "yesterday", NULL},
+	         2,
+	         "--from 'yesterday': not a time"},
+	        {{"events", "--to", "2026-02-30", NULL},
+	         2,
+	         "--to '2026-02-30': not a time"},
+	        {{"readings", "TB-01", "--from", "now", "--to", "-1d", NULL},
+	         2,
+	         "--from must be before --to"},
+	        {{"readings", NULL}, 2, "INSTRUMENT or INSTRUMENT/CHANNEL"},
+	        {{"readings", "TB-01", "--format", "table", NULL},
+	         2,
+	         "--format 'table'"},
+	        {{"due", "--within", "-3", NULL}, 2, "expected 0..36500 days"},
+	        {{"report", "--month", "2026-13", NULL}, 2, "expected YYYY-MM"},
+	        {{"report", NULL}, 2, "--month YYYY-MM"},
+	        {{"instruments", "--from", "now", NULL},
+	         2,
+	         "not an option of this command"},
+	        {{"instruments", "extra", NULL}, 2, "'extra': unexpected"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int code = metrolog(cases[i].args);
+		if (code != cases[i].code || strstr(out, cases[i].says) == NULL)
+			fail_msg("case %zu: exit %d, '%s' not in: %s", i, code,
+			         cases[i].says, out);
+	}
+}
+
+static void help_names_exit_codes_and_units(void **state)
+{
+	(void)state;
+	const char *cmds[] = {"instruments", "channels", "due",
+	                      "readings",    "events",   "report"};
+
+	for (size_t i = 0; i < 6; i++) {
+		const char *args[] = {cmds[i], "--help", NULL};
+		assert_int_equal(metrolog(args), 0);
+		must_say("Usage: metrolog ");
+		must_say("Exit status: 0");
+		must_say("2 bad usage");
+	}
+	const char *readings[] = {"readings", "--help", NULL};
+	assert_int_equal(metrolog(readings), 0);
+	must_say("microseconds");
+}
+
+/* Last: every subcommand above ran on the file. The database's bytes and
+ * the WAL's are the same; a WAL that did not exist may now exist empty (a
+ * reader of a WAL database opens it; an empty WAL holds nothing). */
+static void database_is_unchanged(void **state)
+{
+	(void)state;
+	ssize_t db_len, wal_len;
+	char wal[H_PATH_MAX + 8];
+	char *db = slurp(g.db, &db_len);
+	char *w;
+
+	snprintf(wal, sizeof(wal), "%s-wal", g.db);
+	w = slurp(wal, &wal_len);
+	assert_int_equal(db_len, snap_db_len);
+	assert_int_equal(memcmp(db, snap_db, (size_t)db_len), 0);
+	if (wal_len < 0)
+		wal_len = 0;
+	assert_int_equal(wal_len, snap_wal_len < 0 ? 0 : snap_wal_len);
+	if (wal_len > 0)
+		assert_int_equal(memcmp(w, snap_wal, (size_t)wal_len), 0);
+	free(db);
+	free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(instruments_show_calibration_and_live_state),
+	        cmocka_unit_test(instruments_as_json_and_by_owner),
+	        cmocka_unit_test(
+	                channels_show_last_reading_tolerance_and_state),
+	        cmocka_unit_test(due_lists_the_worklist_by_due_date),
+	        cmocka_unit_test(readings_csv_round_trip),
+	        cmocka_unit_test(readings_jsonl_round_trip),
+	        cmocka_unit_test(readings_use_the_archive_key),
+	        cmocka_unit_test(events_list_what_the_database_holds),
+	        cmocka_unit_test(report_figures_match_the_database),
+	        cmocka_unit_test(unknown_ids_and_bad_usage_fail_clearly),
+	        cmocka_unit_test(help_names_exit_codes_and_units),
+	        cmocka_unit_test(database_is_unchanged),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,1158 @@
+/*
+ * certificate.c - `metrolog certificate`: the calibration certificate of
+ * one record as an A4 PDF, in Vietnamese and English.
+ *
+ * What it carries is what ISO/IEC 17025:2017 7.8.2 and 7.8.4 ask of a
+ * calibration certificate: title; the laboratory's name and address; the
+ * certificate number on every page with "page x of y" and a clear end;
+ * the customer; the item (id, model, serial); the dates of calibration
+ * and of issue; the method; the environmental conditions; the results per
+ * test point as found and as left with units, errors, limits and expanded
+ * uncertainty; the decision rule and the statement of conformity
+ * (ILAC-G8:09/2019); the metrological traceability (the reference
+ * standard, its certificate and due date, and a warning when it was
+ * overdue); the supersession note; remarks; who calibrated and who
+ * authorised; the record's SHA-256 hash and a QR code of
+ * "metrolog:cert=<number>;id=<id>;hash=<hash>" that `metrolog verify`
+ * checks against the database.
+ *
+ * Pages: the document is laid out twice, first into nothing to count the
+ * pages, then into the file, so every footer can say "page x of y". A
+ * block (a field, a paragraph, a table row) never splits across pages;
+ * the results table repeats its header on each page.
+ *
+ * Labels are pairs (Vietnamese, English); with --lang vi+en the Vietnamese
+ * comes first and the English below it in a lighter style.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib.h"
+#include "draw.h"
+#include "drift.h"
+#include "query.h"
+#include "tool.h"
+
+/* Page geometry, points. */
+#define PAGE_W   DRAW_A4_WIDTH
+#define PAGE_H   DRAW_A4_HEIGHT
+#define MARGIN_X 48.0
+#define TOP      36.0
+#define BOTTOM   (PAGE_H - 74.0) /* content ends here; the footer below */
+#define CONTENT  (PAGE_W - 2 * MARGIN_X)
+#define LABEL_W  158.0 /* the label column of the fields */
+
+/* Colours. */
+#define INK      0x1a1a1a
+#define SOFT     0x6b6b6b /* the English under the Vietnamese */
+#define ACCENT   0x0b3d6e /* headings, rules */
+#define RULE     0xc8ced6
+#define SHADE    0xeef2f7
+#define ALERT    0xb00020
+#define ALERT_BG 0xfdecee
+
+enum lang { LANG_BOTH, LANG_VI, LANG_EN };
+
+/* What the record alone does not say. */
+struct cert_info {
+	char model[CALIB_TEXT], serial[CALIB_TEXT]; /* "" unknown */
+	bool have_item;                             /* query_instrument ok */
+	char replaces[CALIB_ID];    /* certificate r->supersedes, "" */
+	char replaced_by[CALIB_ID]; /* certificate superseding r, "" */
+	char qr[CALIB_ID + CALIB_HASH + 64];
+};
+
+struct doc {
+	struct draw *d;
+	const struct calib_record *r;
+	const struct cert_info *info;
+	enum lang lang;
+	int total; /* pages; 0 while counting */
+	double y;  /* top of the next block */
+};
+
+static const struct draw_style st_body = {8.6,   false, false,
+                                          false, INK,   DRAW_LEFT};
+static const struct draw_style st_body_en = {7.8,   false, true,
+                                             false, SOFT,  DRAW_LEFT};
+static const struct draw_style st_value = {9.2,   false, false,
+                                           false, INK,   DRAW_LEFT};
+static const struct draw_style st_head = {10.5,  true,   false,
+                                          false, ACCENT, DRAW_LEFT};
+static const struct draw_style st_head_en = {9.0,   false, true,
+                                             false, SOFT,  DRAW_LEFT};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: metrolog certificate [-d DB] (--id N | --certificate "
+	        "NUMBER) -o FILE.pdf\n"
+	        "                            [--lang vi+en|vi|en]\n"
+	        "Write the calibration certificate of one calibration record "
+	        "as an A4 PDF:\nlaboratory, customer, item, dates, method, "
+	        "conditions, results as found and as\nleft with limits and "
+	        "uncertainty, decision rule and conformity, traceability\nto "
+	        "the reference standard, signatures, the record's hash and a "
+	        "QR code that\n'metrolog verify' checks.\n\n"
+	        "Options:\n"
+	        "  -d, --database FILE       the database (default "
+	        "$METROLOG_DB, else\n"
+	        "                            " TOOL_DEFAULT_DB ")\n"
+	        "  -i, --id N                the record with this id\n"
+	        "  -c, --certificate NUMBER  the latest record with this "
+	        "certificate number\n"
+	        "  -o, --output FILE.pdf     where to write it (written whole "
+	        "or not at all)\n"
+	        "  -l, --lang LANG           vi+en (default: Vietnamese, "
+	        "English below), vi, en\n"
+	        "  -h, --help                show this help\n\n"
+	        "Exit status: 0 written, 1 no such record or it could not be "
+	        "written, 2 bad usage.\n");
+}
+
+/* ---- text helpers ------------------------------------------------------ */
+
+/* Digits after the point in the shortest exact-enough form of v, -1 when
+ * that form has an exponent. */
+static int decimals(double v)
+{
+	char buf[64];
+	const char *dot;
+
+	snprintf(buf, sizeof(buf), "%.15g", v);
+	if (strchr(buf, 'e') != NULL)
+		return -1;
+	dot = strchr(buf, '.');
+	return dot == NULL ? 0 : (int)strlen(dot + 1);
+}
+
+static void fmt_num(double v, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "—");
+	else
+		snprintf(buf, size, "%.15g", v);
+}
+
+/* indication - reference, to the decimals of the two (no round-off
+ * digits from the subtraction). */
+static void fmt_error(double ind, double ref, char *buf, size_t size)
+{
+	int a = decimals(ind), b = decimals(ref);
+	double e = ind - ref;
+
+	if (isnan(ind))
+		snprintf(buf, size, "—");
+	else if (a < 0 || b < 0)
+		snprintf(buf, size, "%.6g", e);
+	else {
+		int n = a > b ? a : b;
+		snprintf(buf, size, "%+.*f", n > 12 ? 12 : n, e);
+		if (strspn(buf + 1, "0.") == strlen(buf + 1))
+			snprintf(buf, size, "%.*f", n > 12 ? 12 : n, 0.0);
+	}
+}
+
+static void fmt_limits(const struct calib_point *p, char *buf, size_t size)
+{
+	char lo[40], hi[40];
+
+	fmt_num(p->lower, lo, sizeof(lo));
+	fmt_num(p->upper, hi, sizeof(hi));
+	if (p->lower == -p->upper && p->upper > 0)
+		snprintf(buf, size, "±%s", hi);
+	else
+		snprintf(buf, size, "[%s, %s]", lo, hi);
+}
+
+static const char *decision_vi(int d)
+{
+	switch (d) {
+	case DRIFT_PASS:
+		return "Đạt";
+	case DRIFT_CONDITIONAL_PASS:
+		return "Đạt có điều kiện";
+	case DRIFT_CONDITIONAL_FAIL:
+		return "Không đạt có điều kiện";
+	case DRIFT_FAIL:
+		return "Không đạt";
+	default:
+		return "—";
+	}
+}
+
+static const char *decision_en(int d)
+{
+	switch (d) {
+	case DRIFT_PASS:
+		return "Pass";
+	case DRIFT_CONDITIONAL_PASS:
+		return "Conditional pass";
+	case DRIFT_CONDITIONAL_FAIL:
+		return "Conditional fail";
+	case DRIFT_FAIL:
+		return "Fail";
+	default:
+		return "—";
+	}
+}
+
+/* The label vi/en in the document's language, one line each. */
+static void label_text(const struct doc *c, const char *vi, const char *en,
+                       char *buf, size_t size)
+{
+	switch (c->lang) {
+	case LANG_VI:
+		snprintf(buf, size, "%s", vi);
+		break;
+	case LANG_EN:
+		snprintf(buf, size, "%s", en);
+		break;
+	default:
+		snprintf(buf, size, "%s / %s", vi, en);
+		break;
+	}
+}
+
+/* ---- pages ------------------------------------------------------------- */
+
+static void page_header(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	struct draw_style lab = {9.4, true, false, false, ACCENT, DRAW_LEFT};
+	struct draw_style no = {12, true, false, false, INK, DRAW_RIGHT};
+	struct draw_style small = {7, false, false, false, SOFT, DRAW_RIGHT};
+	char label[128];
+	double h, hr;
+
+	h = draw_text(c->d, MARGIN_X, TOP, CONTENT - 190, &lab, r->lab);
+	label_text(c, "Số giấy chứng nhận", "Certificate No.", label,
+	           sizeof(label));
+	hr = draw_text(c->d, PAGE_W - MARGIN_X, TOP, 0, &small, label);
+	hr += draw_text(c->d, PAGE_W - MARGIN_X, TOP + hr, 0, &no,
+	                r->certificate);
+	c->y = TOP + (h > hr ? h : hr) + 6;
+	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 1.2, ACCENT,
+	          false);
+	c->y += 8;
+	if (draw_pages(c->d) == 1) {
+		struct draw_style t = {19,    true,   false,
+		                       false, ACCENT, DRAW_CENTER};
+		struct draw_style te = {13,    false, true,
+		                        false, SOFT,  DRAW_CENTER};
+		if (c->lang != LANG_EN)
+			c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &t,
+			                  "Giấy chứng nhận hiệu chuẩn");
+		if (c->lang == LANG_EN)
+			te = t;
+		if (c->lang != LANG_VI)
+			c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &te,
+			                  "Calibration certificate");
+		c->y += 10;
+	} else {
+		struct draw_style t = {8.5,   false, true,
+		                       false, SOFT,  DRAW_LEFT};
+		label_text(c, "Giấy chứng nhận hiệu chuẩn (tiếp theo)",
+		           "Calibration certificate (continued)", label,
+		           sizeof(label));
+		c->y += draw_text(c->d, MARGIN_X, c->y, 0, &t, label) + 6;
+	}
+}
+
+static void page_footer(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	struct draw_style left = {7.2, false, false, false, INK, DRAW_LEFT};
+	struct draw_style mid = {7.2, true, false, false, INK, DRAW_CENTER};
+	struct draw_style right = {7.2, false, false, false, SOFT, DRAW_RIGHT};
+	struct draw_style note = {6.2, false, true, false, SOFT, DRAW_CENTER};
+	int page = draw_pages(c->d);
+	char buf[512], lbl[128];
+	double y = BOTTOM + 14;
+
+	draw_line(c->d, MARGIN_X, y, PAGE_W - MARGIN_X, y, 0.6, RULE, false);
+	y += 4;
+	label_text(c, "Số GCN", "Certificate No.", lbl, sizeof(lbl));
+	snprintf(buf, sizeof(buf), "%s %s", lbl, r->certificate);
+	draw_text(c->d, MARGIN_X, y, 0, &left, buf);
+	switch (c->lang) {
+	case LANG_VI:
+		snprintf(buf, sizeof(buf), "Trang %d/%d", page, c->total);
+		break;
+	case LANG_EN:
+		snprintf(buf, sizeof(buf), "Page %d of %d", page, c->total);
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "Trang %d/%d · Page %d of %d", page,
+		         c->total, page, c->total);
+	}
+	draw_text(c->d, PAGE_W / 2, y, 0, &mid, buf);
+	snprintf(buf, sizeof(buf), "#%" PRId64 " · SHA-256 %.16s…", r->id,
+	         r->hash);
+	draw_text(c->d, PAGE_W - MARGIN_X, y, 0, &right, buf);
+	y += 12;
+	const char *vi = "Kết quả chỉ có giá trị đối với phương tiện được "
+	                 "hiệu chuẩn. Không được sao chép không đầy đủ giấy "
+	                 "chứng nhận này khi chưa có sự đồng ý bằng văn bản "
+	                 "của phòng thí nghiệm.";
+	const char *en = "The results relate only to the item calibrated. "
+	                 "This certificate shall not be reproduced except in "
+	                 "full without the written approval of the "
+	                 "laboratory.";
+	if (c->lang != LANG_EN)
+		y += draw_text(c->d, MARGIN_X, y, CONTENT, &note, vi);
+	if (c->lang != LANG_VI)
+		draw_text(c->d, MARGIN_X, y, CONTENT, &note, en);
+}
+
+static void page_break(struct doc *c)
+{
+	page_footer(c);
+	draw_new_page(c->d);
+	page_header(c);
+}
+
+/* Room for a block of height h: a new page when it does not fit. */
+static void need(struct doc *c, double h)
+{
+	if (c->y + h > BOTTOM)
+		page_break(c);
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+/* Height of the pair vi/en stacked (or of the one shown) within width. */
+static double pair_height(struct doc *c, double width,
+                          const struct draw_style *svi,
+                          const struct draw_style *sen, const char *vi,
+                          const char *en)
+{
+	double h = 0, t;
+
+	if (c->lang != LANG_EN) {
+		draw_text_size(c->d, width, svi, vi, NULL, &t);
+		h += t;
+	}
+	if (c->lang != LANG_VI) {
+		draw_text_size(c->d, width, c->lang == LANG_EN ? svi : sen, en,
+		               NULL, &t);
+		h += t;
+	}
+	return h;
+}
+
+static double pair_draw(struct doc *c, double x, double y, double width,
+                        const struct draw_style *svi,
+                        const struct draw_style *sen, const char *vi,
+                        const char *en)
+{
+	double h = 0;
+
+	if (c->lang != LANG_EN)
+		h += draw_text(c->d, x, y, width, svi, vi);
+	if (c->lang != LANG_VI)
+		h += draw_text(c->d, x, y + h, width,
+		               c->lang == LANG_EN ? svi : sen, en);
+	return h;
+}
+
+/* A section heading, kept on one page with the next keep points of what
+ * follows (at least 30). */
+static void heading_keep(struct doc *c, const char *vi, const char *en,
+                         double keep)
+{
+	double w = 0, h;
+
+	draw_text_size(c->d, 0, &st_head, c->lang == LANG_EN ? en : vi, &w, &h);
+	need(c, h + 14 + (keep > 30 ? keep : 30));
+	c->y += 8;
+	draw_text(c->d, MARGIN_X, c->y, 0, &st_head,
+	          c->lang == LANG_EN ? en : vi);
+	if (c->lang == LANG_BOTH)
+		draw_text(c->d, MARGIN_X + w + 8, c->y + 1.2, 0, &st_head_en,
+		          en);
+	c->y += h + 2;
+	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.5, RULE,
+	          false);
+	c->y += 4;
+}
+
+static void heading(struct doc *c, const char *vi, const char *en)
+{
+	heading_keep(c, vi, en, 0);
+}
+
+/* A row "label | value" of the particulars. */
+static void field(struct doc *c, const char *vi, const char *en,
+                  const char *value, uint32_t color)
+{
+	struct draw_style lvi = {8.2, true, false, false, INK, DRAW_LEFT};
+	struct draw_style len = {7.4, false, true, false, SOFT, DRAW_LEFT};
+	struct draw_style v = st_value;
+	double vw = CONTENT - LABEL_W, hv, hl, h;
+
+	v.color = color;
+	hl = pair_height(c, LABEL_W - 8, &lvi, &len, vi, en);
+	draw_text_size(c->d, vw, &v, value, NULL, &hv);
+	h = (hl > hv ? hl : hv) + 6;
+	need(c, h);
+	pair_draw(c, MARGIN_X, c->y + 2, LABEL_W - 8, &lvi, &len, vi, en);
+	draw_text(c->d, MARGIN_X + LABEL_W, c->y + 2, vw, &v, value);
+	c->y += h;
+	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.3, RULE,
+	          false);
+}
+
+/* The height paragraph() takes (not alert). */
+static double paragraph_height(struct doc *c, const char *vi, const char *en)
+{
+	return pair_height(c, CONTENT, &st_body, &st_body_en, vi, en) + 4;
+}
+
+/* A paragraph in both languages; framed in red when alert. */
+static void paragraph(struct doc *c, const char *vi, const char *en, bool alert)
+{
+	struct draw_style svi = st_body, sen = st_body_en;
+	double pad = alert ? 6 : 0, w = CONTENT - 2 * pad;
+
+	if (alert) {
+		svi.bold = true;
+		svi.color = ALERT;
+		sen.color = ALERT;
+	}
+	double h = pair_height(c, w, &svi, &sen, vi, en) + 2 * pad;
+	need(c, h + 4);
+	if (alert)
+		draw_rect(c->d, MARGIN_X, c->y, CONTENT, h, true, ALERT_BG, 1.0,
+		          ALERT);
+	pair_draw(c, MARGIN_X + pad, c->y + pad, w, &svi, &sen, vi, en);
+	c->y += h + 4;
+}
+
+/* ---- the results table ------------------------------------------------- */
+
+#define NCOLS 12
+#define CELL  (CALIB_TEXT + 32)
+
+static const double col_w[NCOLS] = {16, 48, 28, 42, 42, 40,
+                                    42, 40, 40, 54, 53, 53};
+static const char *const col_vi[NCOLS] = {"TT",
+                                          "Đại lượng",
+                                          "Đơn vị",
+                                          "Giá trị chuẩn",
+                                          "Trước hiệu chỉnh",
+                                          "Sai số trước",
+                                          "Sau hiệu chỉnh",
+                                          "Sai số sau",
+                                          "Giới hạn sai số",
+                                          "U (k)",
+                                          "Kết luận trước",
+                                          "Kết luận sau"};
+static const char *const col_en[NCOLS] = {"No.",
+                                          "Quantity",
+                                          "Unit",
+                                          "Reference value",
+                                          "As found",
+                                          "Error as found",
+                                          "As left",
+                                          "Error as left",
+                                          "Limits",
+                                          "U (k)",
+                                          "Decision as found",
+                                          "Decision as left"};
+
+static const struct draw_style st_th = {6.6,   true, false,
+                                        false, INK,  DRAW_CENTER};
+static const struct draw_style st_th_en = {6.0,   false, true,
+                                           false, SOFT,  DRAW_CENTER};
+static const struct draw_style st_td = {7.0,   false, false,
+                                        false, INK,   DRAW_CENTER};
+static const struct draw_style st_td_en = {6.2,   false, true,
+                                           false, SOFT,  DRAW_CENTER};
+
+/* The cells of point i: text in VI and EN (the same for numbers). */
+static void point_cells(const struct calib_point *p, int i,
+                        char cell[NCOLS][CELL], const char *en[NCOLS])
+{
+	snprintf(cell[0], CELL, "%d", i + 1);
+	snprintf(cell[1], CELL, "%s", p->quantity);
+	snprintf(cell[2], CELL, "%s", p->unit[0] ? p->unit : "—");
+	fmt_num(p->reference, cell[3], CELL);
+	fmt_num(p->as_found, cell[4], CELL);
+	fmt_error(p->as_found, p->reference, cell[5], CELL);
+	fmt_num(p->as_left, cell[6], CELL);
+	fmt_error(p->as_left, p->reference, cell[7], CELL);
+	fmt_limits(p, cell[8], CELL);
+	snprintf(cell[9], CELL, "%.15g (k=%.3g)", p->U, p->k);
+	snprintf(cell[10], CELL, "%s", decision_vi(p->found));
+	snprintf(cell[11], CELL, "%s", decision_vi(p->left));
+	for (int k = 0; k < NCOLS; k++)
+		en[k] = NULL;
+	en[10] = decision_en(p->found);
+	en[11] = decision_en(p->left);
+	if (p->found < 0)
+		en[10] = NULL;
+	if (p->left < 0)
+		en[11] = NULL;
+}
+
+/* One row of cells (vi[k], and en[k] below it when not NULL); height
+ * measured, or drawn when draw is true. */
+static double table_row(struct doc *c, const char *const vi[NCOLS],
+                        const char *const en[NCOLS],
+                        const struct draw_style *svi,
+                        const struct draw_style *sen, bool draw, bool shaded)
+{
+	double h = 0, x = MARGIN_X;
+
+	for (int k = 0; k < NCOLS; k++) {
+		double t;
+		if (en[k] == NULL || c->lang == LANG_VI)
+			draw_text_size(c->d, col_w[k] - 4, svi,
+			               c->lang == LANG_EN && en[k] ? en[k]
+			                                           : vi[k],
+			               NULL, &t);
+		else
+			t = pair_height(c, col_w[k] - 4, svi, sen, vi[k],
+			                en[k]);
+		if (t > h)
+			h = t;
+	}
+	h += 6;
+	if (!draw)
+		return h;
+	if (shaded)
+		draw_rect(c->d, MARGIN_X, c->y, CONTENT, h, true, SHADE, 0, 0);
+	for (int k = 0; k < NCOLS; k++) {
+		if (en[k] == NULL || c->lang == LANG_VI)
+			draw_text(c->d, x + 2, c->y + 3, col_w[k] - 4, svi,
+			          c->lang == LANG_EN && en[k] ? en[k] : vi[k]);
+		else
+			pair_draw(c, x + 2, c->y + 3, col_w[k] - 4, svi, sen,
+			          vi[k], en[k]);
+		x += col_w[k];
+	}
+	c->y += h;
+	return h;
+}
+
+static void table_header(struct doc *c)
+{
+	double h =
+	        table_row(c, col_vi, col_en, &st_th, &st_th_en, false, false);
+	double top = c->y;
+
+	draw_rect(c->d, MARGIN_X, c->y, CONTENT, h, true, 0xdde5ef, 0, 0);
+	table_row(c, col_vi, col_en, &st_th, &st_th_en, true, false);
+	draw_line(c->d, MARGIN_X, top, PAGE_W - MARGIN_X, top, 0.8, ACCENT,
+	          false);
+	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.8, ACCENT,
+	          false);
+}
+
+static void results_table(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	double hh =
+	        table_row(c, col_vi, col_en, &st_th, &st_th_en, false, false);
+	char cell[NCOLS][CELL];
+	const char *vi[NCOLS], *en[NCOLS];
+
+	for (int k = 0; k < NCOLS; k++)
+		vi[k] = cell[k];
+	point_cells(&r->points[0], 0, cell, en);
+	need(c, hh + table_row(c, vi, en, &st_td, &st_td_en, false, false));
+	table_header(c);
+	for (int i = 0; i < r->npoints; i++) {
+		point_cells(&r->points[i], i, cell, en);
+		double h =
+		        table_row(c, vi, en, &st_td, &st_td_en, false, false);
+		if (c->y + h > BOTTOM) {
+			page_break(c);
+			table_header(c);
+		}
+		table_row(c, vi, en, &st_td, &st_td_en, true, i % 2 == 1);
+	}
+	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.8, ACCENT,
+	          false);
+	c->y += 4;
+}
+
+/* ---- statements -------------------------------------------------------- */
+
+static void rule_statement(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	char vi[1024], en[1024];
+
+	if (r->rule == CALIB_RULE_GUARDED) {
+		snprintf(
+		        vi, sizeof(vi),
+		        "Chấp nhận có vùng bảo vệ (ILAC-G8:09/2019), vùng bảo "
+		        "vệ w = r·U với r = %g: Đạt khi giới hạn dưới + w ≤ "
+		        "sai "
+		        "số ≤ giới hạn trên − w; Đạt có điều kiện khi sai số "
+		        "nằm trong giới hạn nhưng trong vùng bảo vệ; Không đạt "
+		        "có điều kiện khi sai số vượt giới hạn không quá w; "
+		        "Không đạt khi vượt quá w. Sai số đúng bằng một giới "
+		        "hạn được coi là nằm trong giới hạn đó.",
+		        r->guard_factor);
+		snprintf(en, sizeof(en),
+		         "Guarded acceptance (ILAC-G8:09/2019) with guard band "
+		         "w = r·U, r = %g: pass when lower limit + w ≤ error ≤ "
+		         "upper limit − w; conditional pass when the error is "
+		         "within the limits but inside the guard band; "
+		         "conditional fail when it is outside the limits by at "
+		         "most w; fail when it is outside by more than w. An "
+		         "error exactly at a limit is on the inside of it.",
+		         r->guard_factor);
+	} else {
+		snprintf(
+		        vi, sizeof(vi),
+		        "Chấp nhận đơn giản (ILAC-G8:09/2019), w = 0: Đạt khi "
+		        "sai số nằm trong giới hạn cho phép, Không đạt khi nằm "
+		        "ngoài; độ không đảm bảo đo không được dùng để thu hẹp "
+		        "hay mở rộng vùng chấp nhận. Sai số đúng bằng một giới "
+		        "hạn được coi là nằm trong giới hạn đó.");
+		snprintf(
+		        en, sizeof(en),
+		        "Simple acceptance (ILAC-G8:09/2019), w = 0: pass when "
+		        "the error lies within the limits, fail when it lies "
+		        "outside them; the measurement uncertainty neither "
+		        "narrows nor widens the acceptance zone. An error "
+		        "exactly at a limit is on the inside of it.");
+	}
+	heading(c, "Quy tắc quyết định", "Decision rule");
+	paragraph(c, vi, en, false);
+}
+
+static void conformity_vi(int d, char *buf, size_t size, const char *when)
+{
+	const char *what;
+
+	switch (d) {
+	case DRIFT_PASS:
+		what = "phù hợp với giới hạn quy định tại mọi điểm đo";
+		break;
+	case DRIFT_CONDITIONAL_PASS:
+		what = "phù hợp với giới hạn quy định; có kết quả nằm trong "
+		       "vùng "
+		       "bảo vệ (đạt có điều kiện)";
+		break;
+	case DRIFT_CONDITIONAL_FAIL:
+		what = "không phù hợp: có kết quả vượt giới hạn không quá vùng "
+		       "bảo vệ (không đạt có điều kiện)";
+		break;
+	case DRIFT_FAIL:
+		what = "không phù hợp với giới hạn quy định";
+		break;
+	default:
+		what = "không được đo";
+		break;
+	}
+	snprintf(buf, size, "%s: phương tiện %s.", when, what);
+}
+
+static void conformity_en(int d, char *buf, size_t size, const char *when)
+{
+	const char *what;
+
+	switch (d) {
+	case DRIFT_PASS:
+		what = "conforms to the specified limits at every test point";
+		break;
+	case DRIFT_CONDITIONAL_PASS:
+		what = "conforms to the specified limits; at least one result "
+		       "lies within the guard band (conditional pass)";
+		break;
+	case DRIFT_CONDITIONAL_FAIL:
+		what = "does not conform: at least one result lies outside the "
+		       "limits by no more than the guard band (conditional "
+		       "fail)";
+		break;
+	case DRIFT_FAIL:
+		what = "does not conform to the specified limits";
+		break;
+	default:
+		what = "was not measured";
+		break;
+	}
+	snprintf(buf, size, "%s: the item %s.", when, what);
+}
+
+static void conformity_statement(struct doc *c)
+{
+	char vi[2][512], en[2][512];
+
+	conformity_vi(c->r->result_found, vi[0], sizeof(vi[0]),
+	              "Trước hiệu chỉnh");
+	conformity_en(c->r->result_found, en[0], sizeof(en[0]), "As found");
+	conformity_vi(c->r->result_left, vi[1], sizeof(vi[1]),
+	              "Sau hiệu chỉnh");
+	conformity_en(c->r->result_left, en[1], sizeof(en[1]), "As left");
+	heading_keep(c, "Tuyên bố sự phù hợp", "Statement of conformity",
+	             paragraph_height(c, vi[0], en[0]) +
+	                     paragraph_height(c, vi[1], en[1]));
+	paragraph(c, vi[0], en[0], false);
+	paragraph(c, vi[1], en[1], false);
+}
+
+static void traceability(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	char vi[1024], en[1024], due[16];
+
+	heading(c, "Tính liên kết chuẩn và độ không đảm bảo đo",
+	        "Traceability and uncertainty");
+	tool_format_date(r->standard_due_us, due, sizeof(due));
+	if (r->standard[0] == '\0') {
+		snprintf(vi, sizeof(vi),
+		         "Bản ghi không nêu chuẩn đo lường được sử dụng.");
+		snprintf(en, sizeof(en),
+		         "The record names no reference standard.");
+	} else {
+		snprintf(
+		        vi, sizeof(vi),
+		        "Kết quả đo được liên kết chuẩn tới hệ đơn vị SI thông "
+		        "qua chuẩn %s, giấy chứng nhận hiệu chuẩn số %s, hạn "
+		        "hiệu chuẩn %s.",
+		        r->standard,
+		        r->standard_cert[0] ? r->standard_cert : "—", due);
+		snprintf(en, sizeof(en),
+		         "The results are metrologically traceable to the SI "
+		         "through the reference standard %s, calibration "
+		         "certificate %s, due %s.",
+		         r->standard,
+		         r->standard_cert[0] ? r->standard_cert : "—", due);
+	}
+	paragraph(c, vi, en, false);
+	if (r->standard[0] != '\0' && r->standard_overdue) {
+		snprintf(vi, sizeof(vi),
+		         "CẢNH BÁO: chuẩn %s đã quá hạn hiệu chuẩn (hoặc chưa "
+		         "từng được hiệu chuẩn) vào ngày hiệu chuẩn.",
+		         r->standard);
+		snprintf(en, sizeof(en),
+		         "WARNING: the reference standard %s was overdue for "
+		         "calibration (or never calibrated) on the date of "
+		         "calibration.",
+		         r->standard);
+		paragraph(c, vi, en, true);
+	}
+	paragraph(c,
+	          "Độ không đảm bảo đo mở rộng U là độ không đảm bảo đo chuẩn "
+	          "nhân với hệ số phủ k; với phân bố chuẩn, k = 2 tương ứng "
+	          "xác suất phủ khoảng 95 % (JCGM 100:2008).",
+	          "The expanded uncertainty U is the standard uncertainty "
+	          "multiplied by the coverage factor k; for a normal "
+	          "distribution k = 2 corresponds to a coverage probability of "
+	          "approximately 95 % (JCGM 100:2008).",
+	          false);
+}
+
+static void signatures(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	struct draw_style lvi = {8.2, true, false, false, INK, DRAW_LEFT};
+	struct draw_style len = {7.4, false, true, false, SOFT, DRAW_LEFT};
+	struct draw_style name = {9.6, false, false, false, INK, DRAW_LEFT};
+	double colw = CONTENT / 2 - 10, h1, h2, hn1, hn2;
+
+	h1 = pair_height(c, colw, &lvi, &len, "Người thực hiện",
+	                 "Calibrated by");
+	h2 = pair_height(c, colw, &lvi, &len, "Người phê duyệt",
+	                 "Authorised by");
+	draw_text_size(c->d, colw, &name, r->technician, NULL, &hn1);
+	draw_text_size(c->d, colw, &name,
+	               r->authorised[0] ? r->authorised : "—", NULL, &hn2);
+	double h = (h1 > h2 ? h1 : h2) + 34 + (hn1 > hn2 ? hn1 : hn2) + 6;
+	need(c, h + 12);
+	c->y += 12;
+	pair_draw(c, MARGIN_X, c->y, colw, &lvi, &len, "Người thực hiện",
+	          "Calibrated by");
+	pair_draw(c, MARGIN_X + CONTENT / 2 + 10, c->y, colw, &lvi, &len,
+	          "Người phê duyệt", "Authorised by");
+	double y = c->y + (h1 > h2 ? h1 : h2) + 30;
+	draw_line(c->d, MARGIN_X, y, MARGIN_X + colw, y, 0.5, SOFT, true);
+	draw_line(c->d, MARGIN_X + CONTENT / 2 + 10, y,
+	          MARGIN_X + CONTENT / 2 + 10 + colw, y, 0.5, SOFT, true);
+	draw_text(c->d, MARGIN_X, y + 4, colw, &name, r->technician);
+	draw_text(c->d, MARGIN_X + CONTENT / 2 + 10, y + 4, colw, &name,
+	          r->authorised[0] ? r->authorised : "—");
+	c->y += h;
+}
+
+static void verification(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	const double qr = 84, x = MARGIN_X + qr + 14, w = CONTENT - qr - 14;
+	struct draw_style mono = {7.4, false, false, true, INK, DRAW_LEFT};
+	struct draw_style lvi = {8.2, true, false, false, INK, DRAW_LEFT};
+	struct draw_style len = {7.4, false, true, false, SOFT, DRAW_LEFT};
+	double hq, y;
+
+	draw_text_size(c->d, CONTENT, &mono, c->info->qr, NULL, &hq);
+	heading(c, "Xác thực", "Verification");
+	need(c, qr + 6 + hq + 6);
+	draw_qr(c->d, MARGIN_X, c->y, qr, c->info->qr);
+	y = c->y;
+	y += pair_draw(c, x, y, w, &lvi, &len, "Mã băm SHA-256 của bản ghi",
+	               "SHA-256 hash of the record");
+	y += draw_text(c->d, x, y + 1, w, &mono, r->hash) + 6;
+	pair_draw(c, x, y, w, &st_body, &st_body_en,
+	          "Quét mã QR hoặc nhập dòng dưới mã vào lệnh metrolog verify "
+	          "để kiểm tra giấy chứng nhận với chuỗi bản ghi hiệu chuẩn.",
+	          "Scan the QR code, or type the line under it into metrolog "
+	          "verify, to check this certificate against the audit chain "
+	          "of calibration records.");
+	c->y += qr + 6;
+	c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &mono, c->info->qr) +
+	        6;
+}
+
+/* ---- the document ------------------------------------------------------ */
+
+static void particulars(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	const struct cert_info *in = c->info;
+	char buf[CALIB_TEXT + 128], a[16], b[16];
+
+	heading(c, "Thông tin chung", "Particulars");
+	field(c, "Phòng thí nghiệm", "Laboratory", r->lab, INK);
+	field(c, "Khách hàng", "Customer", r->customer[0] ? r->customer : "—",
+	      INK);
+	field(c, "Phương tiện đo", "Item calibrated", r->instrument, INK);
+	field(c, "Kiểu", "Model",
+	      in->model[0]    ? in->model
+	      : in->have_item ? "—"
+	                      : "(không rõ / unknown)",
+	      INK);
+	field(c, "Số sê-ri", "Serial number",
+	      in->serial[0]   ? in->serial
+	      : in->have_item ? "—"
+	                      : "(không rõ / unknown)",
+	      INK);
+	tool_format_date(r->performed_us, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s (UTC)", a);
+	field(c, "Ngày hiệu chuẩn", "Date of calibration", buf, INK);
+	tool_format_date(r->issued_us, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s (UTC)", a);
+	field(c, "Ngày ban hành", "Date of issue", buf, INK);
+	if (r->due_us > 0) {
+		tool_format_date(r->due_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "%s (%d ngày / days)", a,
+		         r->interval_days);
+		field(c,
+		      "Hạn hiệu chuẩn tiếp theo (theo chu kỳ của khách hàng)",
+		      "Next calibration due (customer's interval)", buf, INK);
+	}
+	field(c, "Phương pháp hiệu chuẩn", "Calibration method",
+	      r->method[0] ? r->method : "—", INK);
+	field(c, "Điều kiện môi trường", "Environmental conditions",
+	      r->conditions[0] ? r->conditions : "—", INK);
+	if (r->standard[0]) {
+		tool_format_date(r->standard_due_us, b, sizeof(b));
+		snprintf(buf, sizeof(buf),
+		         "%s — GCN / certificate %s, hạn / due %s%s",
+		         r->standard,
+		         r->standard_cert[0] ? r->standard_cert : "—", b,
+		         r->standard_overdue ? " — QUÁ HẠN / OVERDUE" : "");
+		field(c, "Chuẩn đo lường", "Reference standard", buf,
+		      r->standard_overdue ? ALERT : INK);
+	} else {
+		field(c, "Chuẩn đo lường", "Reference standard", "—", INK);
+	}
+	snprintf(buf, sizeof(buf), "#%" PRId64, r->id);
+	field(c, "Số bản ghi", "Record", buf, INK);
+}
+
+static void layout(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	char vi[512], en[512];
+
+	page_header(c);
+	if (c->info->replaced_by[0]) {
+		snprintf(vi, sizeof(vi),
+		         "Giấy chứng nhận này đã bị thay thế bởi giấy chứng "
+		         "nhận "
+		         "số %s.",
+		         c->info->replaced_by);
+		snprintf(en, sizeof(en),
+		         "This certificate has been superseded by certificate "
+		         "%s.",
+		         c->info->replaced_by);
+		paragraph(c, vi, en, true);
+	}
+	particulars(c);
+	heading(c, "Kết quả hiệu chuẩn", "Calibration results");
+	results_table(c);
+	rule_statement(c);
+	conformity_statement(c);
+	traceability(c);
+	if (r->supersedes > 0) {
+		heading(c, "Thay thế", "Supersession");
+		snprintf(vi, sizeof(vi),
+		         "Giấy chứng nhận này thay thế giấy chứng nhận số %s "
+		         "(bản ghi #%" PRId64 ").",
+		         c->info->replaces[0] ? c->info->replaces : "?",
+		         r->supersedes);
+		snprintf(en, sizeof(en),
+		         "This certificate replaces certificate %s (record "
+		         "#%" PRId64 ").",
+		         c->info->replaces[0] ? c->info->replaces : "?",
+		         r->supersedes);
+		paragraph(c, vi, en, false);
+	}
+	if (r->remarks[0]) {
+		struct draw_style s = st_value;
+		double h;
+		heading(c, "Ghi chú", "Remarks");
+		draw_text_size(c->d, CONTENT, &s, r->remarks, NULL, &h);
+		need(c, h);
+		c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &s,
+		                  r->remarks) +
+		        4;
+	}
+	signatures(c);
+	verification(c);
+	{
+		struct draw_style end = {8,     true,   false,
+		                         false, ACCENT, DRAW_CENTER};
+		char buf[128];
+		label_text(c, "Hết giấy chứng nhận", "End of certificate", buf,
+		           sizeof(buf));
+		char line[160];
+		snprintf(line, sizeof(line), "— %s —", buf);
+		need(c, 16);
+		c->y += 6 + draw_text(c->d, MARGIN_X, c->y + 6, CONTENT, &end,
+		                      line);
+	}
+	page_footer(c);
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+static int fetch(struct query *q, struct calib_record *r, bool by_cert,
+                 int64_t id, const char *cert, struct cert_info *info)
+{
+	int rc = by_cert ? query_calibration_by_cert(q, cert, r)
+	                 : query_calibration(q, id, r);
+	struct query_instrument inst;
+
+	if (rc < 0) {
+		fprintf(stderr, "metrolog certificate: %s\n", query_error(q));
+		return -1;
+	}
+	if (rc == 1) {
+		if (by_cert)
+			fprintf(stderr,
+			        "metrolog certificate: no calibration record "
+			        "with "
+			        "certificate number '%s'\n",
+			        cert);
+		else
+			fprintf(stderr,
+			        "metrolog certificate: no calibration record "
+			        "%" PRId64 "\n",
+			        id);
+		return -1;
+	}
+	memset(info, 0, sizeof(*info));
+	/* the item's model and serial: a certificate without them is still
+	 * a certificate (the id identifies the item), so say unknown */
+	if (query_instrument(q, r->instrument, tool_now_us(), &inst) == 0) {
+		info->have_item = true;
+		snprintf(info->model, sizeof(info->model), "%s", inst.model);
+		snprintf(info->serial, sizeof(info->serial), "%s", inst.serial);
+	}
+	int64_t by = query_superseded_by(q, r->id);
+	if (by < 0) {
+		fprintf(stderr, "metrolog certificate: %s\n", query_error(q));
+		return -1;
+	}
+	if (r->supersedes > 0 || by > 0) {
+		struct calib_record *o = malloc(sizeof(*o));
+		if (o == NULL) {
+			fprintf(stderr,
+			        "metrolog certificate: out of memory\n");
+			return -1;
+		}
+		if (r->supersedes > 0 &&
+		    query_calibration(q, r->supersedes, o) == 0)
+			snprintf(info->replaces, sizeof(info->replaces), "%s",
+			         o->certificate);
+		if (by > 0 && query_calibration(q, by, o) == 0)
+			snprintf(info->replaced_by, sizeof(info->replaced_by),
+			         "%s", o->certificate);
+		free(o);
+	}
+	snprintf(info->qr, sizeof(info->qr),
+	         "metrolog:cert=%s;id=%" PRId64 ";hash=%s", r->certificate,
+	         r->id, r->hash);
+	return 0;
+}
+
+/* Lay the certificate out into a measuring drawing to count the pages,
+ * then into path. */
+static int render(const struct calib_record *r, const struct cert_info *info,
+                  enum lang lang, const char *path)
+{
+	struct doc c = {.r = r, .info = info, .lang = lang};
+	char err[512], title[256];
+
+	c.d = draw_new(DRAW_PDF, NULL, PAGE_W, PAGE_H, err, sizeof(err));
+	if (c.d == NULL)
+		goto fail;
+	layout(&c);
+	c.total = draw_pages(c.d);
+	if (draw_finish(c.d, NULL, err, sizeof(err)) < 0)
+		goto fail;
+	draw_free(c.d);
+	c.d = draw_new(DRAW_PDF, path, PAGE_W, PAGE_H, err, sizeof(err));
+	if (c.d == NULL)
+		goto fail;
+	snprintf(title, sizeof(title), "Calibration certificate %s",
+	         r->certificate);
+	draw_set_meta(c.d, title, r->instrument);
+	layout(&c);
+	if (draw_pages(c.d) != c.total) { /* the two passes must agree */
+		snprintf(err, sizeof(err), "page count changed (%d, then %d)",
+		         c.total, draw_pages(c.d));
+		goto fail;
+	}
+	if (draw_finish(c.d, NULL, err, sizeof(err)) < 0)
+		goto fail;
+	draw_free(c.d);
+	return 0;
+fail:
+	draw_free(c.d);
+	fprintf(stderr, "metrolog certificate: %s\n", err);
+	return -1;
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+int cmd_certificate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	        {"database", required_argument, NULL, 'd'},
+	        {"id", required_argument, NULL, 'i'},
+	        {"certificate", required_argument, NULL, 'c'},
+	        {"output", required_argument, NULL, 'o'},
+	        {"lang", required_argument, NULL, 'l'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *cert = NULL, *out = NULL;
+	enum lang lang = LANG_BOTH;
+	enum draw_format fmt;
+	int64_t id = 0;
+	struct query *q = NULL;
+	struct calib_record *r = NULL;
+	struct cert_info *info = NULL;
+	char err[512];
+	int c, status = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:i:c:o:l:h", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'i':
+			if (parse_id(optarg, &id) < 0) {
+				fprintf(stderr,
+				        "metrolog certificate: --id '%s': "
+				        "expected a record id >= 1\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'l':
+			if (strcmp(optarg, "vi+en") == 0)
+				lang = LANG_BOTH;
+			else if (strcmp(optarg, "vi") == 0)
+				lang = LANG_VI;
+			else if (strcmp(optarg, "en") == 0)
+				lang = LANG_EN;
+			else {
+				fprintf(stderr,
+				        "metrolog certificate: --lang '%s': "
+				        "expected vi+en, vi or en\n",
+				        optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'metrolog certificate --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+		        "metrolog certificate: unexpected argument "
+		        "'%s'\n",
+		        argv[optind]);
+		return 2;
+	}
+	if ((id > 0) == (cert != NULL)) {
+		fprintf(stderr,
+		        "metrolog certificate: say which record: --id N "
+		        "or --certificate NUMBER (one of them)\n");
+		return 2;
+	}
+	if (out == NULL || draw_format_of(out, &fmt) < 0 || fmt != DRAW_PDF) {
+		fprintf(stderr, "metrolog certificate: say where to write it: "
+		                "-o FILE.pdf\n");
+		return 2;
+	}
+	q = query_open(tool_database(db), err, sizeof(err));
+	if (q == NULL) {
+		fprintf(stderr, "metrolog certificate: %s\n", err);
+		return 1;
+	}
+	r = malloc(sizeof(*r));
+	info = malloc(sizeof(*info));
+	if (r == NULL || info == NULL) {
+		fprintf(stderr, "metrolog certificate: out of memory\n");
+		goto out;
+	}
+	if (fetch(q, r, cert != NULL, id, cert, info) < 0)
+		goto out;
+	if (render(r, info, lang, out) < 0)
+		goto out;
+	status = 0;
+out:
+	free(r);
+	free(info);
+	query_close(q);
+	return status;
+}

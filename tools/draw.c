@@ -1,0 +1,542 @@
+/*
+ * draw.c - cairo surfaces, Pango text and libqrencode behind draw.h.
+ *
+ * Text: one PangoContext per drawing, from a font map of its own (freed
+ * with the drawing, so nothing of ours outlives it), at 72 units per inch
+ * so a font size is in the drawing's units, with hinting of metrics off so
+ * the measuring pass and the real pass lay out text identically.
+ *
+ * Files: cairo writes through a stream function into the temporary file
+ * (PDF, PNG) or into memory (SVG, to insert <title> and <desc> after the
+ * root element's start tag); draw_finish() checks cairo's status, flushes,
+ * fsyncs nothing (a document is not a database) and renames.
+ */
+#include "draw.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <pango/pangocairo.h>
+#include <qrencode.h>
+
+#define FONT_SANS "DejaVu Sans"
+#define FONT_MONO "DejaVu Sans Mono"
+#define PI        3.14159265358979323846
+
+struct draw {
+	enum draw_format format;
+	cairo_surface_t *surface;
+	cairo_t *cr;
+	PangoFontMap *fontmap;
+	PangoContext *pango;
+	FILE *file;       /* the temporary, NULL when measuring */
+	char *path, *tmp; /* NULL when measuring */
+	char *svg;        /* SVG: what cairo wrote, in memory */
+	size_t svg_len, svg_cap;
+	bool write_failed;
+	bool finished;
+	int pages;
+};
+
+int draw_format_of(const char *path, enum draw_format *f)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL)
+		return -1;
+	if (strcasecmp(dot, ".pdf") == 0)
+		*f = DRAW_PDF;
+	else if (strcasecmp(dot, ".svg") == 0)
+		*f = DRAW_SVG;
+	else if (strcasecmp(dot, ".png") == 0)
+		*f = DRAW_PNG;
+	else
+		return -1;
+	return 0;
+}
+
+static cairo_status_t write_file(void *closure, const unsigned char *data,
+                                 unsigned int length)
+{
+	struct draw *d = closure;
+
+	if (d->file == NULL)
+		return CAIRO_STATUS_SUCCESS; /* measuring */
+	if (fwrite(data, 1, length, d->file) != length) {
+		d->write_failed = true;
+		return CAIRO_STATUS_WRITE_ERROR;
+	}
+	return CAIRO_STATUS_SUCCESS;
+}
+
+static cairo_status_t write_memory(void *closure, const unsigned char *data,
+                                   unsigned int length)
+{
+	struct draw *d = closure;
+
+	if (d->svg_len + length > d->svg_cap) {
+		size_t cap = d->svg_cap ? d->svg_cap : 65536;
+		while (cap < d->svg_len + length)
+			cap *= 2;
+		char *p = realloc(d->svg, cap);
+		if (p == NULL) {
+			d->write_failed = true;
+			return CAIRO_STATUS_NO_MEMORY;
+		}
+		d->svg = p;
+		d->svg_cap = cap;
+	}
+	memcpy(d->svg + d->svg_len, data, length);
+	d->svg_len += length;
+	return CAIRO_STATUS_SUCCESS;
+}
+
+/* The temporary file next to path, with the permissions a new file gets. */
+static int open_tmp(struct draw *d, const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path) + sizeof(".XXXXXX");
+	mode_t mask = umask(0);
+	int fd;
+
+	umask(mask);
+	d->path = strdup(path);
+	d->tmp = malloc(n);
+	if (d->path == NULL || d->tmp == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(d->tmp, n, "%s.XXXXXX", path);
+	fd = mkstemp(d->tmp);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(d->tmp);
+		d->tmp = NULL;
+		return -1;
+	}
+	if (fchmod(fd, 0666 & ~mask) < 0 ||
+	    (d->file = fdopen(fd, "wb")) == NULL) {
+		snprintf(err, errlen, "%s: %s", d->tmp, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
+struct draw *draw_new(enum draw_format f, const char *path, double width,
+                      double height, char *err, size_t errlen)
+{
+	struct draw *d = calloc(1, sizeof(*d));
+	cairo_font_options_t *fo = NULL;
+
+	if (d == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	d->format = f;
+	if (path != NULL && open_tmp(d, path, err, errlen) < 0)
+		goto fail;
+	switch (f) {
+	case DRAW_PDF:
+		d->surface = cairo_pdf_surface_create_for_stream(write_file, d,
+		                                                 width, height);
+		break;
+	case DRAW_SVG:
+		d->surface = cairo_svg_surface_create_for_stream(
+		        write_memory, d, width, height);
+		break;
+	case DRAW_PNG:
+		if (!(width >= 1 && height >= 1 && width <= 32767 &&
+		      height <= 32767)) {
+			snprintf(err, errlen, "bad picture size %gx%g", width,
+			         height);
+			goto fail;
+		}
+		d->surface = cairo_image_surface_create(
+		        CAIRO_FORMAT_ARGB32, (int)width, (int)height);
+		break;
+	}
+	if (cairo_surface_status(d->surface) != CAIRO_STATUS_SUCCESS) {
+		snprintf(err, errlen, "cairo: %s",
+		         cairo_status_to_string(
+		                 cairo_surface_status(d->surface)));
+		goto fail;
+	}
+	d->cr = cairo_create(d->surface);
+	d->fontmap = pango_cairo_font_map_new();
+	d->pango = pango_font_map_create_context(d->fontmap);
+	fo = cairo_font_options_create();
+	cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+	cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+	pango_cairo_context_set_font_options(d->pango, fo);
+	cairo_font_options_destroy(fo);
+	pango_cairo_context_set_resolution(d->pango, 72);
+	pango_cairo_update_context(d->cr, d->pango);
+	if (f == DRAW_PNG) { /* a white background, not transparency */
+		cairo_set_source_rgb(d->cr, 1, 1, 1);
+		cairo_paint(d->cr);
+	}
+	d->pages = 1;
+	return d;
+fail:
+	draw_free(d);
+	return NULL;
+}
+
+void draw_set_meta(struct draw *d, const char *title, const char *subject)
+{
+	if (d->format != DRAW_PDF)
+		return;
+	cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_TITLE,
+	                               title);
+	cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_SUBJECT,
+	                               subject);
+	cairo_pdf_surface_set_metadata(d->surface, CAIRO_PDF_METADATA_CREATOR,
+	                               "metrolog " METROLOG_VERSION);
+}
+
+/* text with & < > " escaped, into f */
+static void put_escaped(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(s[i], f);
+		}
+	}
+}
+
+/* The SVG with <title> and <desc> after the root's start tag. */
+static void write_svg(struct draw *d, const char *desc)
+{
+	const char *root = NULL, *end = NULL;
+
+	for (size_t i = 0; i + 4 <= d->svg_len && root == NULL; i++)
+		if (memcmp(d->svg + i, "<svg", 4) == 0)
+			root = d->svg + i;
+	if (root != NULL)
+		end = memchr(root, '>', d->svg_len - (size_t)(root - d->svg));
+	if (desc == NULL || end == NULL) {
+		fwrite(d->svg, 1, d->svg_len, d->file);
+		return;
+	}
+	size_t head = (size_t)(end + 1 - d->svg);
+	const char *nl = strchr(desc, '\n');
+	size_t tlen = nl != NULL ? (size_t)(nl - desc) : strlen(desc);
+	fwrite(d->svg, 1, head, d->file);
+	fputs("\n<title>", d->file);
+	put_escaped(d->file, desc, tlen);
+	fputs("</title>\n", d->file);
+	if (nl != NULL) {
+		fputs("<desc>", d->file);
+		put_escaped(d->file, nl + 1, strlen(nl + 1));
+		fputs("</desc>", d->file);
+	}
+	fwrite(d->svg + head, 1, d->svg_len - head, d->file);
+}
+
+int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen)
+{
+	cairo_status_t st;
+
+	cairo_destroy(d->cr);
+	d->cr = NULL;
+	if (d->format == DRAW_PNG) {
+		st = cairo_surface_status(d->surface);
+		if (st == CAIRO_STATUS_SUCCESS && d->file != NULL)
+			st = cairo_surface_write_to_png_stream(d->surface,
+			                                       write_file, d);
+	} else {
+		cairo_surface_finish(d->surface);
+		st = cairo_surface_status(d->surface);
+	}
+	if (st != CAIRO_STATUS_SUCCESS || d->write_failed) {
+		snprintf(err, errlen, "%s: %s", d->path ? d->path : "drawing",
+		         d->write_failed ? strerror(errno)
+		                         : cairo_status_to_string(st));
+		return -1;
+	}
+	if (d->file == NULL) {
+		d->finished = true;
+		return 0;
+	}
+	if (d->format == DRAW_SVG)
+		write_svg(d, desc);
+	if (ferror(d->file) | fclose(d->file)) {
+		d->file = NULL;
+		snprintf(err, errlen, "%s: %s", d->tmp, strerror(errno));
+		return -1;
+	}
+	d->file = NULL;
+	if (rename(d->tmp, d->path) < 0) {
+		snprintf(err, errlen, "%s: %s", d->path, strerror(errno));
+		return -1;
+	}
+	d->finished = true;
+	return 0;
+}
+
+void draw_free(struct draw *d)
+{
+	if (d == NULL)
+		return;
+	if (d->cr != NULL)
+		cairo_destroy(d->cr);
+	if (d->surface != NULL) {
+		cairo_surface_finish(d->surface);
+		cairo_surface_destroy(d->surface);
+	}
+	if (d->pango != NULL)
+		g_object_unref(d->pango);
+	if (d->fontmap != NULL)
+		g_object_unref(d->fontmap);
+	if (d->file != NULL)
+		fclose(d->file);
+	if (d->tmp != NULL && !d->finished)
+		unlink(d->tmp);
+	free(d->tmp);
+	free(d->path);
+	free(d->svg);
+	free(d);
+}
+
+void draw_new_page(struct draw *d)
+{
+	cairo_show_page(d->cr);
+	d->pages++;
+}
+
+int draw_pages(const struct draw *d)
+{
+	return d->pages;
+}
+
+static void set_color(struct draw *d, uint32_t rgb)
+{
+	cairo_set_source_rgb(d->cr, ((rgb >> 16) & 0xff) / 255.0,
+	                     ((rgb >> 8) & 0xff) / 255.0, (rgb & 0xff) / 255.0);
+}
+
+/* A layout of text in style s, wrapped at width (> 0). Caller unrefs. */
+static PangoLayout *layout(struct draw *d, double width,
+                           const struct draw_style *s, const char *text)
+{
+	PangoLayout *l = pango_layout_new(d->pango);
+	PangoFontDescription *fd = pango_font_description_new();
+
+	pango_font_description_set_family(fd, s->mono ? FONT_MONO : FONT_SANS);
+	pango_font_description_set_absolute_size(fd, s->size * PANGO_SCALE);
+	pango_font_description_set_weight(fd, s->bold ? PANGO_WEIGHT_BOLD
+	                                              : PANGO_WEIGHT_NORMAL);
+	pango_font_description_set_style(fd, s->italic ? PANGO_STYLE_ITALIC
+	                                               : PANGO_STYLE_NORMAL);
+	pango_layout_set_font_description(l, fd);
+	pango_font_description_free(fd);
+	if (width > 0) {
+		pango_layout_set_width(l, (int)(width * PANGO_SCALE));
+		pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
+		pango_layout_set_alignment(
+		        l, s->align == DRAW_CENTER  ? PANGO_ALIGN_CENTER
+		           : s->align == DRAW_RIGHT ? PANGO_ALIGN_RIGHT
+		                                    : PANGO_ALIGN_LEFT);
+	}
+	pango_layout_set_text(l, text, -1);
+	return l;
+}
+
+double draw_text(struct draw *d, double x, double y, double width,
+                 const struct draw_style *s, const char *text)
+{
+	PangoLayout *l = layout(d, width, s, text);
+	int w, h;
+
+	pango_layout_get_size(l, &w, &h);
+	if (width <= 0 && s->align == DRAW_CENTER)
+		x -= (double)w / PANGO_SCALE / 2;
+	else if (width <= 0 && s->align == DRAW_RIGHT)
+		x -= (double)w / PANGO_SCALE;
+	set_color(d, s->color);
+	cairo_move_to(d->cr, x, y);
+	pango_cairo_show_layout(d->cr, l);
+	cairo_new_path(d->cr);
+	g_object_unref(l);
+	return (double)h / PANGO_SCALE;
+}
+
+void draw_text_size(struct draw *d, double width, const struct draw_style *s,
+                    const char *text, double *w, double *h)
+{
+	PangoLayout *l = layout(d, width, s, text);
+	int pw, ph;
+
+	pango_layout_get_size(l, &pw, &ph);
+	if (w != NULL)
+		*w = (double)pw / PANGO_SCALE;
+	if (h != NULL)
+		*h = (double)ph / PANGO_SCALE;
+	g_object_unref(l);
+}
+
+void draw_text_up(struct draw *d, double x, double y,
+                  const struct draw_style *s, const char *text)
+{
+	PangoLayout *l = layout(d, 0, s, text);
+	int w, h;
+
+	pango_layout_get_size(l, &w, &h);
+	cairo_save(d->cr);
+	cairo_translate(d->cr, x, y);
+	cairo_rotate(d->cr, -PI / 2);
+	pango_cairo_update_context(d->cr, d->pango);
+	pango_layout_context_changed(l);
+	set_color(d, s->color);
+	cairo_move_to(d->cr, -(double)w / PANGO_SCALE / 2,
+	              -(double)h / PANGO_SCALE / 2);
+	pango_cairo_show_layout(d->cr, l);
+	cairo_new_path(d->cr);
+	cairo_restore(d->cr);
+	pango_cairo_update_context(d->cr, d->pango);
+	g_object_unref(l);
+}
+
+void draw_line(struct draw *d, double x0, double y0, double x1, double y1,
+               double lw, uint32_t color, bool dashed)
+{
+	static const double dash[] = {5, 3};
+
+	set_color(d, color);
+	cairo_set_line_width(d->cr, lw);
+	cairo_set_dash(d->cr, dash, dashed ? 2 : 0, 0);
+	cairo_move_to(d->cr, x0, y0);
+	cairo_line_to(d->cr, x1, y1);
+	cairo_stroke(d->cr);
+	cairo_set_dash(d->cr, NULL, 0, 0);
+}
+
+void draw_rect(struct draw *d, double x, double y, double w, double h,
+               bool filled, uint32_t fill, double lw, uint32_t stroke)
+{
+	cairo_rectangle(d->cr, x, y, w, h);
+	if (filled) {
+		set_color(d, fill);
+		if (lw > 0)
+			cairo_fill_preserve(d->cr);
+		else
+			cairo_fill(d->cr);
+	}
+	if (lw > 0) {
+		set_color(d, stroke);
+		cairo_set_line_width(d->cr, lw);
+		cairo_stroke(d->cr);
+	}
+	cairo_new_path(d->cr);
+}
+
+void draw_polyline(struct draw *d, const double *xs, const double *ys, int n,
+                   double lw, uint32_t color)
+{
+	bool pen = false;
+
+	for (int i = 0; i < n; i++) {
+		if (isnan(xs[i]) || isnan(ys[i])) {
+			pen = false;
+			continue;
+		}
+		if (pen)
+			cairo_line_to(d->cr, xs[i], ys[i]);
+		else
+			cairo_move_to(d->cr, xs[i], ys[i]);
+		pen = true;
+	}
+	set_color(d, color);
+	cairo_set_line_width(d->cr, lw);
+	cairo_set_line_join(d->cr, CAIRO_LINE_JOIN_ROUND);
+	cairo_stroke(d->cr);
+}
+
+void draw_band(struct draw *d, const double *xs, const double *y_lo,
+               const double *y_hi, int n, uint32_t color)
+{
+	if (n < 1)
+		return;
+	cairo_move_to(d->cr, xs[0], y_hi[0]);
+	for (int i = 1; i < n; i++)
+		cairo_line_to(d->cr, xs[i], y_hi[i]);
+	for (int i = n - 1; i >= 0; i--)
+		cairo_line_to(d->cr, xs[i], y_lo[i]);
+	cairo_close_path(d->cr);
+	set_color(d, color);
+	cairo_fill(d->cr);
+}
+
+void draw_dot(struct draw *d, double x, double y, double r, uint32_t color)
+{
+	cairo_new_sub_path(d->cr);
+	cairo_arc(d->cr, x, y, r, 0, 2 * PI);
+	set_color(d, color);
+	cairo_fill(d->cr);
+}
+
+void draw_marker(struct draw *d, double x, double y, double size,
+                 uint32_t color)
+{
+	cairo_move_to(d->cr, x, y);
+	cairo_line_to(d->cr, x - size / 2, y - size);
+	cairo_line_to(d->cr, x + size / 2, y - size);
+	cairo_close_path(d->cr);
+	set_color(d, color);
+	cairo_fill(d->cr);
+}
+
+void draw_clip(struct draw *d, double x, double y, double w, double h)
+{
+	cairo_save(d->cr);
+	cairo_rectangle(d->cr, x, y, w, h);
+	cairo_clip(d->cr);
+}
+
+void draw_unclip(struct draw *d)
+{
+	cairo_restore(d->cr);
+}
+
+int draw_qr(struct draw *d, double x, double y, double size, const char *text)
+{
+	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+
+	if (qr == NULL)
+		return -1;
+	double m = size / qr->width;
+	draw_rect(d, x, y, size, size, true, 0xffffff, 0, 0);
+	for (int r = 0; r < qr->width; r++)
+		for (int c = 0; c < qr->width; c++)
+			if (qr->data[r * qr->width + c] & 1)
+				/* a hair wider, so anti-aliasing leaves no
+				 * seams between modules */
+				cairo_rectangle(d->cr, x + c * m, y + r * m,
+				                m + 0.02, m + 0.02);
+	set_color(d, 0x000000);
+	cairo_fill(d->cr);
+	QRcode_free(qr);
+	return 0;
+}

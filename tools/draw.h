@@ -1,0 +1,114 @@
+/*
+ * draw.h - pages and pictures for the metrolog tool: an A4 PDF (the
+ * calibration certificate), an SVG or a PNG (the trend chart), with
+ * Unicode text laid out by Pango (Vietnamese diacritics included) and QR
+ * codes.
+ *
+ * The only file that includes cairo, Pango and libqrencode is draw.c; the
+ * subcommands speak in points (PDF, SVG) or pixels (PNG), colours as
+ * 0xRRGGBB and styles of this header. Fonts: DejaVu Sans and DejaVu Sans
+ * Mono (fonts-dejavu-core), through fontconfig (another font that covers
+ * the text is used if they are missing).
+ *
+ * A drawing goes to a temporary file next to its path (path.XXXXXX) and is
+ * renamed onto path by draw_finish() only when everything was written: a
+ * failed command leaves no file behind (draw_free removes the temporary).
+ * A drawing with path NULL is written nowhere: it lays text out exactly as
+ * a PDF would, to count pages before the real pass.
+ *
+ * Drawing calls do not fail one by one; cairo keeps the first error and
+ * draw_finish() reports it. Single-threaded, like the tool.
+ */
+#ifndef METROLOG_DRAW_H
+#define METROLOG_DRAW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum draw_format {
+	DRAW_PDF, /* pages, points */
+	DRAW_SVG, /* one picture, points (= CSS pixels at 72 per inch) */
+	DRAW_PNG, /* one picture, pixels */
+};
+
+enum draw_align { DRAW_LEFT, DRAW_CENTER, DRAW_RIGHT };
+
+struct draw_style {
+	double size; /* font size, points (PNG: pixels) */
+	bool bold, italic, mono;
+	uint32_t color; /* 0xRRGGBB */
+	enum draw_align align;
+};
+
+/* A4 in points. */
+#define DRAW_A4_WIDTH  595.276
+#define DRAW_A4_HEIGHT 841.890
+
+struct draw;
+
+/* The format for a file name's extension (.pdf .svg .png, any case).
+ * Returns 0, -1 for another extension. */
+int draw_format_of(const char *path, enum draw_format *f);
+
+/* A drawing of width x height that becomes path (NULL: measure only, as a
+ * PDF). NULL with the reason in err when the temporary file cannot be
+ * created or cairo refuses the size. */
+struct draw *draw_new(enum draw_format f, const char *path, double width,
+                      double height, char *err, size_t errlen);
+
+/* PDF only: the document's title and subject in its metadata. */
+void draw_set_meta(struct draw *d, const char *title, const char *subject);
+
+/* Write everything and rename the temporary onto the path. desc (SVG
+ * only, may be NULL) goes into the file as its <title> (first line) and
+ * <desc> (the rest), so the picture says in text what it shows. Returns
+ * 0, or -1 with the reason in err (the temporary is then removed). */
+int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen);
+
+/* Free d (NULL allowed); removes the temporary when not finished. */
+void draw_free(struct draw *d);
+
+/* PDF: start a new page. Pages drawn so far (the current one counted). */
+void draw_new_page(struct draw *d);
+int draw_pages(const struct draw *d);
+
+/* Text at (x, y) = top left of its box (top centre, top right with the
+ * alignments), wrapped within width when width > 0 (the alignment is then
+ * within [x, x + width]). Returns the height of the laid-out text. */
+double draw_text(struct draw *d, double x, double y, double width,
+                 const struct draw_style *s, const char *text);
+/* The size text would take, without drawing it. */
+void draw_text_size(struct draw *d, double width, const struct draw_style *s,
+                    const char *text, double *w, double *h);
+/* Text turned 90 degrees anticlockwise, centred on (x, y): axis titles. */
+void draw_text_up(struct draw *d, double x, double y,
+                  const struct draw_style *s, const char *text);
+
+/* Lines and shapes; line width lw in points (PNG: pixels). */
+void draw_line(struct draw *d, double x0, double y0, double x1, double y1,
+               double lw, uint32_t color, bool dashed);
+/* A rectangle, filled with fill when filled, outlined when lw > 0. */
+void draw_rect(struct draw *d, double x, double y, double w, double h,
+               bool filled, uint32_t fill, double lw, uint32_t stroke);
+/* A line through n points; a NAN coordinate breaks it. */
+void draw_polyline(struct draw *d, const double *xs, const double *ys, int n,
+                   double lw, uint32_t color);
+/* A filled band between y_lo[i] and y_hi[i] over xs (n points). */
+void draw_band(struct draw *d, const double *xs, const double *y_lo,
+               const double *y_hi, int n, uint32_t color);
+void draw_dot(struct draw *d, double x, double y, double r, uint32_t color);
+/* A small downward triangle with its tip at (x, y). */
+void draw_marker(struct draw *d, double x, double y, double size,
+                 uint32_t color);
+
+/* Clip what follows to a rectangle, until draw_unclip(). */
+void draw_clip(struct draw *d, double x, double y, double w, double h);
+void draw_unclip(struct draw *d);
+
+/* A QR code (error correction M, 8-bit) of text, size x size with its top
+ * left at (x, y), black on white with no quiet zone (leave 4 modules of
+ * white around it). Returns 0, -1 when text is too long for a QR code. */
+int draw_qr(struct draw *d, double x, double y, double size, const char *text);
+
+#endif

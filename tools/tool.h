@@ -1,0 +1,59 @@
+/*
+ * tool.h - what the database subcommands of the metrolog tool share: the
+ * subcommands themselves (one file each group) and the helpers for the
+ * database path and UTC times.
+ *
+ * Each cmd_* takes argv[0] = its own name and returns the exit status:
+ *   0 done; 1 the request failed (unknown instrument, channel or record,
+ *   database error, file not written); 2 bad usage; 4 (verify only) the
+ *   audit chain or a certificate's hash does not check.
+ * Every database subcommand takes -d/--database FILE; without it
+ * $METROLOG_DB, else /var/lib/metrolog/metrolog.db. Read-only subcommands
+ * open the file with query_open() (never modified); calibrate opens it
+ * with store_open().
+ */
+#ifndef METROLOG_TOOL_H
+#define METROLOG_TOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOOL_DEFAULT_DB "/var/lib/metrolog/metrolog.db"
+
+/* records.c: listings, export, report */
+int cmd_instruments(int argc, char **argv);
+int cmd_channels(int argc, char **argv);
+int cmd_due(int argc, char **argv);
+int cmd_readings(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* calibrate.c: recording and checking calibrations */
+int cmd_calibrate(int argc, char **argv);
+int cmd_calibrations(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+/* certificate.c, trend.c: documents and pictures */
+int cmd_certificate(int argc, char **argv);
+int cmd_trend(int argc, char **argv);
+
+/* The database to use: given (-d), else $METROLOG_DB, else the default. */
+const char *tool_database(const char *given);
+
+/*
+ * A UTC time: "YYYY-MM-DD" (midnight), "YYYY-MM-DDTHH:MM[:SS[.ffffff]]"
+ * with an optional "Z", "now", or now minus an age "-30d", "-12h",
+ * "-15m", "-10s". now_us is the "now" to use. Returns 0, -1 when s is none
+ * of these (or not a real calendar date).
+ */
+int tool_parse_time(const char *s, int64_t now_us, int64_t *us);
+
+/* "2026-11-26T12:00:00Z" (seconds) into buf (>= 21 bytes); "-" for 0. */
+void tool_format_time(int64_t us, char *buf, size_t size);
+/* "2026-11-26" into buf (>= 11 bytes); "-" for 0. */
+void tool_format_date(int64_t us, char *buf, size_t size);
+
+/* Now, UTC microseconds. */
+int64_t tool_now_us(void);
+
+#endif
