@@ -201,14 +201,19 @@ static void log_stats(struct daemon *d)
 		log_info("mqtt stats {\"connected\":%s,\"sent\":%llu,"
 		         "\"acked\":%llu,\"refused\":%llu,\"resent\":%llu,"
 		         "\"connects\":%llu,"
-		         "\"outbox\":%lld,\"outbox_dropped\":%llu}",
+		         "\"outbox\":%lld,\"outbox_dropped\":%llu,"
+		         "\"requests\":%llu,\"request_errors\":%llu,"
+		         "\"requests_dropped\":%llu}",
 		         ps.connected ? "true" : "false",
 		         (unsigned long long)ps.sent,
 		         (unsigned long long)ps.acked,
 		         (unsigned long long)ps.refused,
 		         (unsigned long long)ps.resent,
 		         (unsigned long long)ps.connects, (long long)rows,
-		         (unsigned long long)store_outbox_dropped(d->store));
+		         (unsigned long long)store_outbox_dropped(d->store),
+		         (unsigned long long)ps.requests,
+		         (unsigned long long)ps.request_errors,
+		         (unsigned long long)ps.requests_dropped);
 	}
 }
 

@@ -221,7 +221,8 @@ static const char *const outbox_full_names[] = {"drop_oldest", NULL};
 enum {
 	M_HOST, M_PORT, M_PREFIX, M_CLIENT_ID, M_QOS, M_KEEPALIVE, M_INFLIGHT,
 	M_OUTBOX_MAX, M_OUTBOX_FULL, M_HISTORICAL, M_TLS, M_USERNAME,
-	M_PASSWORD_FILE, M_PASSWORD, M_VERSION, M_HOMEASSISTANT, M_N
+	M_PASSWORD_FILE, M_PASSWORD, M_VERSION, M_HOMEASSISTANT, M_REQUESTS,
+	M_N
 };
 static const long long mqtt_versions[] = {3, 5, 0};
 static const struct key mqtt_keys[M_N] = {
@@ -256,6 +257,8 @@ static const struct key mqtt_keys[M_N] = {
 	[M_VERSION] = {.name = "version", .type = K_INT, .set = mqtt_versions,
 	               .def = 3, .unit = "3: MQTT 3.1.1, 5: MQTT 5"},
 	[M_HOMEASSISTANT] = {.name = "homeassistant", .type = K_GROUP},
+	/* off by default: it serves calibration records over the broker */
+	[M_REQUESTS] = {.name = "requests", .type = K_BOOL, .def = false},
 };
 
 enum { H_PREFIX, H_N };
@@ -1054,6 +1057,7 @@ static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 	m->outbox_full = OUTBOX_DROP_OLDEST;
 	m->historical_s = (int)v[M_HISTORICAL].i;
 	m->version = (int)v[M_VERSION].i;
+	m->requests = v[M_REQUESTS].i != 0;
 	if (v[M_HOST].ok && v[M_HOST].str[0] == '\0')
 		err_at(x, v[M_HOST].s, "mqtt", "host must not be empty");
 	else if (v[M_HOST].ok)

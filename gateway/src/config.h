@@ -133,6 +133,8 @@ struct cfg_mqtt {
 	int version;           /* 3: MQTT 3.1.1, 5: MQTT 5 */
 	char *ha_prefix;       /* Home Assistant discovery prefix; NULL: no
 	                          discovery (no homeassistant group) */
+	bool requests;         /* answer records requests (docs/MQTT.md,
+	                          Records on request) */
 	int line;
 };
 

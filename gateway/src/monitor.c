@@ -22,7 +22,7 @@ struct slot {
 	enum drift_signal ewma_sig, cusum_sig; /* last signal seen */
 	/* the trend (tol->trend_days > 0): bin means into a sliding fit */
 	struct drift_trend tr;
-	struct drift_point *ring; /* owned; NULL when the trend is off */
+	struct drift_point *ring; /* in the monitor's rings; NULL: no trend */
 	int64_t bin_start;        /* start of the open bin, 0: none */
 	double bin_sum;
 	long bin_n;
@@ -43,6 +43,7 @@ struct slot {
 struct monitor {
 	const struct config *cfg;
 	struct slot *slots;
+	struct drift_point *rings; /* every trend's ring, one block */
 	uint32_t nslots;
 	size_t room; /* state samples one sample may cause, at most */
 };
@@ -53,18 +54,22 @@ struct monitor {
  * every drift looks about to cross tomorrow. 10 bins: t(0.95, 8) = 1.86. */
 #define TREND_MIN_BINS 10
 
-/* The trend's ring, when t has a trend. -1 when memory runs out. */
-static int trend_init(struct slot *sl, const struct cfg_tolerance *t)
+/* The points of the trend of t (0: none). */
+static size_t trend_points(const struct cfg_tolerance *t)
 {
-	if (!(t->trend_days > 0))
+	if (t == NULL || !(t->trend_days > 0))
 		return 0;
-	int cap = (int)(t->trend_days * 86400.0 / t->trend_bin_s) + 1;
-	sl->ring = calloc((size_t)cap, sizeof(*sl->ring));
-	if (sl->ring == NULL)
-		return -1;
-	drift_trend_init(&sl->tr, sl->ring, cap,
+	return (size_t)(t->trend_days * 86400.0 / t->trend_bin_s) + 1;
+}
+
+/* The trend of sl, its ring at ring (trend_points of its tolerance). */
+static void trend_init(struct slot *sl, struct drift_point *ring)
+{
+	const struct cfg_tolerance *t = sl->tol;
+
+	sl->ring = ring;
+	drift_trend_init(&sl->tr, ring, (int)trend_points(t),
 	                 (int64_t)(t->trend_days * (double)DAY_US));
-	return 0;
 }
 
 /* A fresh slot for tolerance t (valid: config.c checked it). */
@@ -94,33 +99,37 @@ static void slot_init(struct slot *sl, const struct cfg_tolerance *t)
 		drift_cusum_init(&sl->cusum, t->cusum_k, t->cusum_h, &base);
 }
 
-/* The slots of c; *room: the most state samples one sample can cause
- * (a reference channel's reading completes the comparisons of each
- * channel waiting for it). */
-static void slots_free(struct slot *s, uint32_t n)
-{
-	for (uint32_t i = 0; s != NULL && i < n; i++)
-		free(s[i].ring);
-	free(s);
-}
-
-static struct slot *slots_new(const struct config *c, size_t *room)
+/* The slots of c, and in *rings the one block of all their trends' rings
+ * (malloc, not calloc: a point is written before it is read, and a block
+ * this large is mapped lazily, so a window costs memory as it fills);
+ * *room: the most state samples one sample can cause (a reference
+ * channel's reading completes the comparisons of each channel waiting
+ * for it). */
+static struct slot *slots_new(const struct config *c, size_t *room,
+                              struct drift_point **rings)
 {
 	struct slot *s =
 	        calloc(c->nchannels > 0 ? (size_t)c->nchannels : 1, sizeof(*s));
-	size_t most = 0;
+	size_t most = 0, points = 0, at = 0;
 
+	*rings = NULL;
 	if (s == NULL)
 		return NULL;
+	for (int i = 0; i < c->nchannels; i++)
+		points += trend_points(config_channel(c, (uint32_t)i, NULL)
+		                               ->tolerance);
+	if (points > 0 && (*rings = malloc(points * sizeof(**rings))) == NULL) {
+		free(s);
+		return NULL;
+	}
 	for (int i = 0; i < c->nchannels; i++) {
 		const struct cfg_channel *ch =
 		        config_channel(c, (uint32_t)i, NULL);
-		if (ch->tolerance != NULL) {
+		if (ch->tolerance != NULL)
 			slot_init(&s[i], ch->tolerance);
-			if (trend_init(&s[i], ch->tolerance) < 0) {
-				slots_free(s, (uint32_t)i);
-				return NULL;
-			}
+		if (trend_points(ch->tolerance) > 0) {
+			trend_init(&s[i], *rings + at);
+			at += trend_points(ch->tolerance);
 		}
 		s[i].dep_head = s[i].dep_next = -1;
 		s[i].last_value = NAN;
@@ -148,7 +157,7 @@ struct monitor *monitor_new(const struct config *c)
 
 	if (m == NULL)
 		return NULL;
-	m->slots = slots_new(c, &m->room);
+	m->slots = slots_new(c, &m->room, &m->rings);
 	if (m->slots == NULL) {
 		free(m);
 		return NULL;
@@ -162,7 +171,8 @@ void monitor_free(struct monitor *m)
 {
 	if (m == NULL)
 		return;
-	slots_free(m->slots, m->nslots);
+	free(m->slots);
+	free(m->rings);
 	free(m);
 }
 
@@ -192,17 +202,15 @@ static bool same_tolerance(const struct cfg_tolerance *a,
 	       a->trend_conf == b->trend_conf;
 }
 
-/* The trend of old moves to sl (same tolerance, so the same capacity):
- * the ring changes hands, old's is freed with the old slots. */
-static void keep_trend(struct slot *sl, struct slot *old)
+/* The trend of old, copied into sl (same tolerance, so the same
+ * capacity): its points into sl's ring, which the fit then uses. */
+static void keep_trend(struct slot *sl, const struct slot *old)
 {
-	struct drift_point *ring = sl->ring;
-
-	if (ring == NULL)
+	if (sl->ring == NULL)
 		return;
-	sl->ring = old->ring;
-	old->ring = ring;
+	memcpy(sl->ring, old->ring, trend_points(sl->tol) * sizeof(*sl->ring));
 	sl->tr = old->tr;
+	sl->tr.ring = sl->ring;
 	sl->bin_start = old->bin_start;
 	sl->bin_sum = old->bin_sum;
 	sl->bin_n = old->bin_n;
@@ -214,7 +222,8 @@ int monitor_rebuild(struct monitor *m, const struct config *next)
 {
 	const struct config *old = m->cfg;
 	size_t room;
-	struct slot *s = slots_new(next, &room);
+	struct drift_point *rings;
+	struct slot *s = slots_new(next, &room, &rings);
 
 	if (s == NULL)
 		return -1;
@@ -248,8 +257,10 @@ int monitor_rebuild(struct monitor *m, const struct config *next)
 			}
 		}
 	}
-	slots_free(m->slots, m->nslots);
+	free(m->slots);
+	free(m->rings);
 	m->slots = s;
+	m->rings = rings;
 	m->cfg = next;
 	m->nslots = (uint32_t)next->nchannels;
 	m->room = room;

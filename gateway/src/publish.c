@@ -45,6 +45,14 @@
  * sent directly, not through the outbox: it is configuration, rebuilt from
  * the running config every time, not data.
  *
+ * Records on request (mqtt.requests): publish_req.c, part of this module
+ * (publish_req.h), answers enterprises' requests for their calibration
+ * records. The subscription to <prefix>/<site>/requests/+/records is made
+ * on each connection like Home Assistant's; on_message() only copies a
+ * request into a bounded queue under mu and signals; publisher_step()
+ * answers at most REQ_PER_STEP of them per step, straight to Paho at QoS 1
+ * (not through the outbox: answers, not data).
+ *
  * Security: with a tls group the URI is ssl://, the broker's certificate
  * is checked against ca_file (and its name against the host) unless
  * verify is false, and a client certificate is presented if configured.
@@ -70,6 +78,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "publish_req.h"
 #include "sample.h"
 #include "store.h"
 
@@ -205,14 +214,6 @@ int publish_event_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
 	                  reason);
 }
 
-int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
-                           const char *instrument, const char *state,
-                           const char *reason)
-{
-	return event_like(buf, size, seq, ts_us, instrument, "state", state,
-	                  reason);
-}
-
 int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
                               int64_t ts_us, const char *instrument,
                               const struct publish_tolerance *t)
@@ -240,11 +241,36 @@ int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
 	return payload_print(o, buf, size);
 }
 
-int publish_status_tolerance_payload(char *buf, size_t size, int64_t seq,
-                                     int64_t ts_us, const char *instrument,
-                                     const char *state, const char *reason,
-                                     const struct publish_chstate *ch,
-                                     size_t n)
+/* The "calibration" member: state, due (ISO and ms, null when none),
+ * certificate (null when never calibrated), reference_overdue. */
+static bool add_calibration(cJSON *o, const struct publish_calstate *cal)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "calibration");
+	char iso[40];
+	bool ok = c != NULL &&
+	          cJSON_AddStringToObject(c, "state", cal->state) != NULL;
+
+	if (cal->due_us > 0) {
+		publish_iso_time(iso, sizeof(iso), cal->due_us);
+		ok = ok && cJSON_AddStringToObject(c, "due", iso) &&
+		     cJSON_AddNumberToObject(c, "due_ms",
+		                             (double)(cal->due_us / 1000));
+	} else {
+		ok = ok && cJSON_AddNullToObject(c, "due") &&
+		     cJSON_AddNullToObject(c, "due_ms");
+	}
+	ok = ok && (cal->certificate[0] != '\0'
+	                    ? cJSON_AddStringToObject(c, "certificate",
+	                                              cal->certificate) != NULL
+	                    : cJSON_AddNullToObject(c, "certificate") != NULL);
+	return ok && cJSON_AddBoolToObject(c, "reference_overdue",
+	                                   cal->reference_overdue) != NULL;
+}
+
+int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                           const char *instrument, const char *state,
+                           const char *reason, const struct publish_chstate *ch,
+                           size_t n, const struct publish_calstate *cal)
 {
 	cJSON *o = payload_head(seq, ts_us, instrument), *tol = NULL;
 	bool ok = o != NULL;
@@ -253,10 +279,32 @@ int publish_status_tolerance_payload(char *buf, size_t size, int64_t seq,
 	                          : cJSON_AddNullToObject(o, "state"));
 	ok = ok && (reason != NULL ? cJSON_AddStringToObject(o, "reason", reason)
 	                           : cJSON_AddNullToObject(o, "reason"));
-	ok = ok && (tol = cJSON_AddObjectToObject(o, "tolerance")) != NULL;
+	if (ok && n > 0)
+		ok = (tol = cJSON_AddObjectToObject(o, "tolerance")) != NULL;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = cJSON_AddStringToObject(tol, ch[i].channel,
 		                             ch[i].state) != NULL;
+	if (ok && cal != NULL)
+		ok = add_calibration(o, cal);
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+int publish_calibration_payload(char *buf, size_t size, int64_t seq,
+                                int64_t ts_us, const char *instrument,
+                                const char *from, const char *to,
+                                const struct publish_calstate *cal,
+                                const char *detail)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument);
+	bool ok = o != NULL && cJSON_AddStringToObject(o, "event", "calibration") &&
+	          cJSON_AddStringToObject(o, "from", from) &&
+	          cJSON_AddStringToObject(o, "to", to) && add_calibration(o, cal) &&
+	          cJSON_AddStringToObject(o, "detail", detail);
+
 	if (!ok) {
 		cJSON_Delete(o);
 		return -1;
@@ -309,6 +357,8 @@ struct publisher {
 	size_t nacks, acks_cap;
 	struct ack_ctx *ctxs; /* sends not yet completed */
 	uint64_t cb_acked;
+	struct reqs *reqs; /* records requests; NULL when off. Its queue is
+	                      under mu (publish_req.h) */
 
 	/* the ingest thread only */
 	enum link link;
@@ -331,6 +381,7 @@ struct publisher {
 	char last_why[512]; /* last refusal logged as a warning */
 	bool refusal_logged[256]; /* PUBACK reason codes already logged */
 	bool ha_due;              /* discovery to (re)announce */
+	bool req_pending;         /* requests left queued by the last step */
 	struct publisher_stats stats;
 };
 
@@ -538,15 +589,21 @@ static void on_disconnected5(void *context, MQTTAsync_successData5 *data)
 	on_disconnected(context, NULL);
 }
 
-/* The one subscription: Home Assistant's status (with discovery on).
- * "online" means it (re)started and wants the configs again. */
+/* The subscriptions: Home Assistant's status (with discovery on):
+ * "online" means it (re)started and wants the configs again; records
+ * requests (with mqtt.requests): copied into their queue. */
 static int on_message(void *context, char *topic, int len,
                       MQTTAsync_message *msg)
 {
 	struct publisher *p = context;
 
 	(void)len;
-	if (p->ha_status_topic[0] != '\0' &&
+	if (p->reqs != NULL && reqs_match(p->reqs, topic)) {
+		pthread_mutex_lock(&p->mu);
+		if (reqs_push(p->reqs, topic, msg) == 0)
+			signal_event(p);
+		pthread_mutex_unlock(&p->mu);
+	} else if (p->ha_status_topic[0] != '\0' &&
 	    strcmp(topic, p->ha_status_topic) == 0 && msg->payloadlen == 6 &&
 	    memcmp(msg->payload, "online", 6) == 0) {
 		pthread_mutex_lock(&p->mu);
@@ -592,7 +649,8 @@ static void start_connect(struct publisher *p)
 	will.qos = 1;
 	o.keepAliveInterval = p->m->keepalive_s;
 	o.cleansession = 0;
-	o.maxInflight = p->m->inflight + 1; /* + the gateway's status */
+	/* + the gateway's status and the replies to records requests */
+	o.maxInflight = p->m->inflight + 1 + (p->reqs != NULL ? REQ_PER_STEP : 0);
 	o.connectTimeout = CONNECT_TIMEOUT_S;
 	o.will = &will;
 	o.context = p;
@@ -901,6 +959,12 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	 * not (default 100): room for the window, the status, and every
 	 * discovery config, which are all sent at once */
 	co.maxBufferedMessages = p->m->inflight + 1 + BUFFER_MARGIN;
+	if (p->m->requests) {
+		p->reqs = reqs_new(c, err, errlen);
+		if (p->reqs == NULL)
+			goto fail;
+		co.maxBufferedMessages += REQ_PER_STEP; /* replies */
+	}
 	for (int i = 0; p->m->ha_prefix != NULL && i < c->ninstruments; i++)
 		for (int j = 0; j < c->instruments[i].nchannels; j++)
 			co.maxBufferedMessages +=
@@ -926,10 +990,14 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	log_info("mqtt: publishing to %s as %s under %s/%s (MQTT %s)", uri,
 	         p->m->client_id, p->m->prefix, c->site,
 	         p->m->version == 5 ? "5" : "3.1.1");
+	if (p->reqs != NULL)
+		log_info("mqtt: answering records requests on %s",
+		         reqs_filter(p->reqs));
 	return p;
 fail:
 	if (p->client != NULL)
 		MQTTAsync_destroy(&p->client);
+	reqs_free(p->reqs);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	wipe(p->password);
@@ -1079,6 +1147,42 @@ static void ha_subscribe(struct publisher *p)
 	if (rc != MQTTASYNC_SUCCESS)
 		log_warnx("mqtt: cannot subscribe to %s (%s)",
 		          p->ha_status_topic, MQTTAsync_strerror(rc));
+}
+
+/* Subscribe to the records requests of every enterprise (the "+"). */
+static void requests_subscribe(struct publisher *p)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	const char *filter = reqs_filter(p->reqs);
+	int rc = MQTTAsync_subscribe(p->client, filter, 1, &ro);
+
+	if (rc != MQTTASYNC_SUCCESS)
+		log_warnx("mqtt: cannot subscribe to %s (%s)", filter,
+		          MQTTAsync_strerror(rc));
+}
+
+/* Answer up to REQ_PER_STEP queued records requests while connected;
+ * the rest wait for the next step (publisher_busy() says there is one
+ * soon), so that a burst never holds the ingest thread for long. */
+static void answer_requests(struct publisher *p, int64_t now_us)
+{
+	uint64_t dropped;
+	size_t left;
+
+	for (int i = 0; i < REQ_PER_STEP && p->link == LINK_UP; i++) {
+		pthread_mutex_lock(&p->mu);
+		struct req *q = reqs_pop(p->reqs);
+		pthread_mutex_unlock(&p->mu);
+		if (q == NULL)
+			break;
+		reqs_answer(p->reqs, q, p->client, now_us);
+	}
+	pthread_mutex_lock(&p->mu);
+	left = reqs_queued(p->reqs);
+	dropped = reqs_dropped(p->reqs);
+	pthread_mutex_unlock(&p->mu);
+	p->req_pending = left > 0 && p->link == LINK_UP;
+	reqs_log_dropped(p->reqs, dropped, mono_us());
 }
 
 /* s as a Home Assistant node or object id: A-Z a-z 0-9 and '-' as they
@@ -1314,6 +1418,8 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 			ha_subscribe(p);
 			p->ha_due = true;
 		}
+		if (p->reqs != NULL)
+			requests_subscribe(p);
 	}
 	if (ha_online && p->ha_status_topic[0] != '\0') {
 		log_info("mqtt: Home Assistant is online: discovery again");
@@ -1354,6 +1460,8 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 			p->next_status = mono + STATUS_EVERY_US;
 		}
 	}
+	if (p->reqs != NULL)
+		answer_requests(p, now_us);
 	return rc;
 }
 
@@ -1382,7 +1490,7 @@ bool publisher_idle(const struct publisher *p)
 
 bool publisher_busy(const struct publisher *p)
 {
-	return p->link == LINK_UP && !publisher_idle(p);
+	return p->link == LINK_UP && (!publisher_idle(p) || p->req_pending);
 }
 
 void publisher_get_stats(struct publisher *p, struct publisher_stats *s)
@@ -1390,7 +1498,12 @@ void publisher_get_stats(struct publisher *p, struct publisher_stats *s)
 	pthread_mutex_lock(&p->mu);
 	p->stats.acked = p->cb_acked;
 	p->stats.refused = p->cb_refused_msgs;
+	if (p->reqs != NULL)
+		p->stats.requests_dropped = reqs_dropped(p->reqs);
 	pthread_mutex_unlock(&p->mu);
+	if (p->reqs != NULL)
+		reqs_counts(p->reqs, &p->stats.requests,
+		            &p->stats.request_errors);
 	*s = p->stats;
 	s->connected = p->link == LINK_UP;
 }
@@ -1442,6 +1555,7 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		log_info("mqtt: disconnected");
 	}
 	MQTTAsync_destroy(&p->client);
+	reqs_free(p->reqs); /* with the requests still queued */
 	/* Paho calls back no more: free the contexts it still held */
 	while (p->ctxs != NULL) {
 		struct ack_ctx *c = p->ctxs;

@@ -53,10 +53,6 @@ int publish_readings_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
 int publish_event_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
                           const char *instrument, const char *kind,
                           const char *reason);
-int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
-                           const char *instrument, const char *state,
-                           const char *reason);
-
 /* A tolerance state change (kind "tolerance") or a control chart's signal
  * (kind "drift", from and to NULL) of one channel; error NAN: none. */
 struct publish_tolerance {
@@ -67,17 +63,38 @@ int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
                               int64_t ts_us, const char *instrument,
                               const struct publish_tolerance *t);
 
-/* The instrument status with the tolerance state of each of its channels
- * that has a tolerance; state NULL: not known yet (no online/offline
- * event since the start). */
+/* The tolerance state of one channel, for a status. */
 struct publish_chstate {
 	const char *channel, *state;
 };
-int publish_status_tolerance_payload(char *buf, size_t size, int64_t seq,
-                                     int64_t ts_us, const char *instrument,
-                                     const char *state, const char *reason,
-                                     const struct publish_chstate *ch,
-                                     size_t n);
+
+/* The calibration in force of an instrument or standard, for a status and
+ * a calibration event. */
+struct publish_calstate {
+	const char *state;       /* "none", "ok", "due_soon", "overdue" */
+	int64_t due_us;          /* 0: no due date */
+	const char *certificate; /* "" never calibrated */
+	bool reference_overdue;  /* in use as a reference while overdue */
+};
+
+/* The retained status of an instrument or standard: state "online" or
+ * "offline" (NULL: not known yet, or a standard, which is not polled)
+ * with its reason; the tolerance state of each of its n channels that
+ * have one (n = 0: no "tolerance" member); the calibration in force
+ * (NULL: no "calibration" member). */
+int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                           const char *instrument, const char *state,
+                           const char *reason, const struct publish_chstate *ch,
+                           size_t n, const struct publish_calstate *cal);
+
+/* A change of the calibration due state (from, to: the calib_due_name()s;
+ * equal when only the certificate in force changed), with the detail
+ * sentence of the events row. */
+int publish_calibration_payload(char *buf, size_t size, int64_t seq,
+                                int64_t ts_us, const char *instrument,
+                                const char *from, const char *to,
+                                const struct publish_calstate *cal,
+                                const char *detail);
 
 /* "2026-11-26T12:00:00.123456Z" (28 bytes with the NUL). */
 void publish_iso_time(char *buf, size_t size, int64_t ts_us);
@@ -92,6 +109,10 @@ struct publisher_stats {
 	                      broker refused the message; dropped, not resent */
 	uint64_t resent;   /* sent again after a reconnect or failure */
 	uint64_t connects; /* successful connections */
+	/* records requests (mqtt.requests; docs/MQTT.md, Records on
+	 * request): answered with records, answered with an error, and
+	 * dropped unanswered because the queue of requests was full */
+	uint64_t requests, request_errors, requests_dropped;
 	bool connected;
 };
 
@@ -109,14 +130,17 @@ struct publisher *publisher_new(const struct config *c, char *err,
  * acknowledgement arrived (in seq order: a row leaves only when it and all
  * before it are acknowledged), (re)connect with capped back-off, send the
  * rows after the last sent one while fewer than inflight are unacknowledged,
- * and republish the gateway's status when its backlog changed. now_us:
+ * republish the gateway's status when its backlog changed, and answer a
+ * few queued records requests (mqtt.requests) from the database at
+ * c->database, read-only (query.h). now_us:
  * UTC microseconds. Returns 0, or -1 on a database error (logged; the
  * next step tries again).
  */
 int publisher_step(struct publisher *p, struct store *st, int64_t now_us);
 
 /* Wait up to timeout_us for something to act on (an acknowledgement, a
- * connection made or lost, Home Assistant's "online"): the callbacks
+ * connection made or lost, Home Assistant's "online", a records request):
+ * the callbacks
  * signal it, so the caller steps again at once. Returns at once if
  * something happened since the last publisher_step(). */
 void publisher_wait(struct publisher *p, int64_t timeout_us);
@@ -124,8 +148,8 @@ void publisher_wait(struct publisher *p, int64_t timeout_us);
 /* true when the outbox is empty and nothing is in flight. */
 bool publisher_idle(const struct publisher *p);
 
-/* true while connected with something to send or acknowledge: the caller
- * should step again soon. */
+/* true while connected with something to send or acknowledge, or records
+ * requests waiting for an answer: the caller should step again soon. */
 bool publisher_busy(const struct publisher *p);
 
 void publisher_get_stats(struct publisher *p, struct publisher_stats *s);

@@ -1427,18 +1427,39 @@ static size_t status_channels(struct store *st, uint32_t inst)
 
 /* The retained status of instrument inst as the store now knows it
  * (online/offline and why, and the tolerance state of its channels). */
-static int outbox_status(struct store *st, uint32_t inst, int64_t ts,
-                         int64_t *seq)
+/* The calibration block of a status from cs (NULL: none known). */
+static const struct publish_calstate *cal_block(const struct cal_state *cs,
+                                                struct publish_calstate *out)
+{
+	if (cs == NULL)
+		return NULL;
+	*out = (struct publish_calstate){
+	        .state = calib_due_name((enum calib_due)cs->due),
+	        .due_us = cs->due_us,
+	        .certificate = cs->cert,
+	        .reference_overdue = cs->in_use && cs->due == CALIB_DUE_OVERDUE,
+	};
+	return out;
+}
+
+/* The retained status of entity k (instrument k, or standard k -
+ * ninstruments) with the calibration state cal (NULL: none known). */
+static int outbox_entity_status(struct store *st, size_t k, int64_t ts,
+                                int64_t *seq, const struct cal_state *cal)
 {
 	static const char *const online[] = {NULL, "online", "offline"};
 	const struct config *c = st->cfg;
-	const char *id = c->instruments[inst].id;
-	const char *state = online[st->inst_state[inst]];
+	bool inst = k < (size_t)c->ninstruments;
+	const char *id = inst ? c->instruments[k].id
+	                      : c->standards[k - (size_t)c->ninstruments].id;
+	const char *state = inst ? online[st->inst_state[k]] : NULL;
 	const char *reason =
-	        st->inst_state[inst] == 2
-	                ? quality_name((enum quality)st->inst_reason[inst])
+	        inst && st->inst_state[k] == 2
+	                ? quality_name((enum quality)st->inst_reason[k])
 	                : NULL;
-	size_t n = status_channels(st, inst);
+	size_t n = inst ? status_channels(st, (uint32_t)k) : 0;
+	struct publish_calstate pc;
+	const struct publish_calstate *cb = cal_block(cal, &pc);
 	char topic[PUBLISH_TOPIC_MAX];
 	int len, rc;
 
@@ -1448,18 +1469,21 @@ static int outbox_status(struct store *st, uint32_t inst, int64_t ts,
 		return -1;
 	}
 	do {
-		if (n > 0)
-			len = publish_status_tolerance_payload(
-			        st->pbuf, st->pbuf_size, *seq, ts, id, state,
-			        reason, st->pcs, n);
-		else
-			len = publish_status_payload(st->pbuf, st->pbuf_size,
-			                             *seq, ts, id, state, reason);
-	} while ((rc = grow_payload(st, len, 512 + 128 * n)) == 1);
+		len = publish_status_payload(st->pbuf, st->pbuf_size, *seq, ts,
+		                             id, state, reason, st->pcs, n, cb);
+	} while ((rc = grow_payload(st, len, 1024 + 128 * n)) == 1);
 	if (rc < 0 || outbox_insert(st, *seq, ts, topic, len, true) < 0)
 		return -1;
 	(*seq)++;
 	return 0;
+}
+
+/* An instrument's status after an event of its own. */
+static int outbox_status(struct store *st, uint32_t inst, int64_t ts,
+                         int64_t *seq)
+{
+	return outbox_entity_status(st, inst, ts, seq,
+	                            st->cal != NULL ? &st->cal[inst] : NULL);
 }
 
 /* A tolerance event message (a state change or a chart's signal) and,
@@ -1549,14 +1573,27 @@ long_topic:
 
 /* Inside the append transaction: the outbox messages of the n samples
  * (already checked), then the outbox_max policy. */
+/* Ready to write the outbox: payload space, the row count, the next seq. */
+static int outbox_next_seq(struct store *st, int64_t *seq)
+{
+	if (reserve((void **)&st->pbuf, &st->pbuf_size, 4096, 1) < 0) {
+		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		return -1;
+	}
+	if (outbox_count(st) < 0 ||
+	    query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", seq) < 0)
+		return -1;
+	(*seq)++; /* 0 when the table never had a row */
+	return 0;
+}
+
 static int append_outbox(struct store *st, const struct sample *s, size_t n)
 {
 	int64_t seq = 0;
 	size_t i, j;
 
 	if (reserve((void **)&st->items, &st->nitems, n ? n : 1,
-	            sizeof(*st->items)) < 0 ||
-	    reserve((void **)&st->pbuf, &st->pbuf_size, 4096, 1) < 0) {
+	            sizeof(*st->items)) < 0) {
 		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
 		return -1;
 	}
@@ -1573,10 +1610,8 @@ static int append_outbox(struct store *st, const struct sample *s, size_t n)
 		        .pos = (uint32_t)i,
 		};
 	qsort(st->items, n, sizeof(*st->items), item_cmp);
-	if (outbox_count(st) < 0 ||
-	    query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", &seq) < 0)
+	if (outbox_next_seq(st, &seq) < 0)
 		return -1;
-	seq++; /* 0 when the table never had a row */
 	for (i = 0; i < n; i = j) {
 		const struct item *it = &st->items[i];
 		j = i + 1;
@@ -2253,8 +2288,9 @@ static int cal_read(struct store *st, struct cal_state *cs, size_t n,
 }
 
 /* "ok -> due_soon: due 2027-03-01T00:00:00.000000Z, certificate C-1",
- * "calibrated: ..." when only the certificate changed; ", in use as a
- * reference" when an overdue entity is one. */
+ * "calibrated: ..." when only the certificate changed, "overdue and now
+ * in use: ..." when only that; ", in use as a reference" when an overdue
+ * entity is one. */
 static void cal_detail(const struct cal_state *was, const struct cal_state *now,
                        char *buf, size_t size)
 {
@@ -2267,8 +2303,10 @@ static void cal_detail(const struct cal_state *was, const struct cal_state *now,
 		len = snprintf(buf, size, "%s -> %s: ",
 		               calib_due_name((enum calib_due)was->due),
 		               calib_due_name((enum calib_due)now->due));
-	else
+	else if (strcmp(was->cert, now->cert) != 0)
 		len = snprintf(buf, size, "calibrated: ");
+	else /* only now in use as a reference while overdue */
+		len = snprintf(buf, size, "overdue and now in use: ");
 	if (len < 0 || (size_t)len >= size)
 		return;
 	snprintf(buf + len, size - (size_t)len, "due %s, certificate %s%s", due,
@@ -2278,12 +2316,64 @@ static void cal_detail(const struct cal_state *was, const struct cal_state *now,
 	                 : "");
 }
 
-/* An events row per entity whose state or certificate changed. */
+/* The MQTT event of a due-state change and the entity's new status. */
+static int cal_outbox(struct store *st, size_t k, const struct cal_state *was,
+                      const struct cal_state *now, const char *detail,
+                      int64_t ts, int64_t *seq)
+{
+	const struct config *c = st->cfg;
+	const char *id = k < (size_t)c->ninstruments
+	                         ? c->instruments[k].id
+	                         : c->standards[k - (size_t)c->ninstruments].id;
+	struct publish_calstate pc;
+	char topic[PUBLISH_TOPIC_MAX];
+	int len, rc;
+
+	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	                  "events") < 0) {
+		set_error(st, STORE_OTHER, "outbox: topic too long");
+		return -1;
+	}
+	do {
+		len = publish_calibration_payload(
+		        st->pbuf, st->pbuf_size, *seq, ts, id,
+		        calib_due_name((enum calib_due)was->due),
+		        calib_due_name((enum calib_due)now->due),
+		        cal_block(now, &pc), detail);
+	} while ((rc = grow_payload(st, len, 1024)) == 1);
+	if (rc < 0 || outbox_insert(st, *seq, ts, topic, len, false) < 0)
+		return -1;
+	(*seq)++;
+	return outbox_entity_status(st, k, ts, seq, now);
+}
+
+/* The first refresh after a configuration: every entity's status with its
+ * calibration (the standards' only status; the instruments' until their
+ * next event). */
+static int cal_statuses(struct store *st, const struct cal_state *cs,
+                        size_t n, int64_t now_us)
+{
+	int64_t seq = 0;
+
+	if (outbox_next_seq(st, &seq) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		if (outbox_entity_status(st, k, now_us, &seq, &cs[k]) < 0)
+			return -1;
+	return 0;
+}
+
+/* An events row per entity whose state or certificate changed, and with
+ * MQTT its event message and status. */
 static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
                       int64_t now_us, int *changes)
 {
 	sqlite3_stmt *ins = st->stmt[S_INSERT_EVENT];
 	char detail[256];
+	int64_t seq = 0;
+
+	if (st->cfg != NULL && outbox_next_seq(st, &seq) < 0)
+		return -1;
 
 	for (size_t k = 0; k < n; k++) {
 		const struct cal_state *was = &st->cal[k], *now = &cs[k];
@@ -2297,6 +2387,9 @@ static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
 		sqlite3_bind_text(ins, 3, "calibration", -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
 		if (run(st, ins, "calibration event") < 0)
+			return -1;
+		if (st->cfg != NULL &&
+		    cal_outbox(st, k, was, now, detail, now_us, &seq) < 0)
 			return -1;
 		(*changes)++;
 	}
@@ -2327,10 +2420,13 @@ int store_cal_refresh(struct store *st, int64_t now_us)
 	}
 	if (cal_read(st, cs, n, now_us) < 0)
 		goto fail;
-	if (st->cal != NULL) { /* the first refresh only learns */
+	/* the first refresh learns (and publishes the statuses), later ones
+	 * record the changes */
+	if (st->cal != NULL || st->cfg != NULL) {
 		if (run(st, st->stmt[S_BEGIN], "calibration states") < 0)
 			goto fail;
-		if (cal_events(st, cs, n, now_us, &changes) < 0 ||
+		if ((st->cal != NULL ? cal_events(st, cs, n, now_us, &changes)
+		                     : cal_statuses(st, cs, n, now_us)) < 0 ||
 		    run(st, st->stmt[S_COMMIT], "calibration states") < 0) {
 			rollback(st);
 			goto fail;

@@ -44,6 +44,9 @@
 #define OUT 65536
 
 static struct h_sim sim;
+static struct h_broker broker;
+static pid_t sub = -1;       /* mosquitto_sub, printing topic and payload */
+static char sub_log[H_PATH_MAX];
 static struct gw gw;
 static const char *dir;
 static char out[OUT];
@@ -94,18 +97,34 @@ static int setup(void **state)
 
 	(void)state;
 	dir = h_tmpdir();
-	if (h_sim_start(&sim, dir, true, false, sim_args) < 0)
+	if (h_sim_start(&sim, dir, true, false, sim_args) < 0 ||
+	    h_broker_start(&broker, dir, NULL) < 0)
 		return -1;
+	/* a real subscriber of everything the gateway publishes */
+	char port[16];
+	snprintf(port, sizeof(port), "%d", broker.port);
+	const char *sub_argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p",
+	                          port, "-v", "-q", "1", "-t",
+	                          "metrolog/test-lab/#", NULL};
+	sub = h_spawn(sub_argv, h_path(sub_log, dir, "sub.log"), false);
 	gw_init(&gw, dir);
 	tcp_bus(bus, sizeof(bus), "lab", sim.port, 500);
 	instrument(inst, sizeof(inst), "TB-01", "lab", 1, 100, 2);
-	/* a calibration interval for TB-01, inside its group */
-	char *close = strrchr(inst, '}');
-	snprintf(close, sizeof(inst) - (size_t)(close - inst),
-	         "calibration_interval_days = 365; due_soon_days = 30; }");
+	/* c1 out of tolerance at once (it reads about 21: +-0.5 around 0),
+	 * and a calibration interval for TB-01, inside its group */
+	char *c1 = strstr(inst, "unit = \"degC\"; }");
+	c1 = c1 != NULL ? strstr(c1 + 1, "unit = \"degC\"; }") : NULL;
+	if (c1 == NULL)
+		return -1;
+	snprintf(c1, sizeof(inst) - (size_t)(c1 - inst),
+	         "unit = \"degC\"; tolerance = { reference = 0; limit = 0.5; "
+	         "consecutive = 1; }; }); calibration_interval_days = 365; "
+	         "due_soon_days = 30; }");
 	snprintf(extra, sizeof(extra),
 	         "standards = ( { id = \"STD-1\"; model = \"PRT 5626\"; "
-	         "serial = \"S-77\"; calibration_interval_days = 180; } );");
+	         "serial = \"S-77\"; calibration_interval_days = 180; } );\n"
+	         "mqtt = { host = \"127.0.0.1\"; port = %d; };",
+	         broker.port);
 	gw_config(&gw, bus, inst, extra);
 	gw_start(&gw);
 	if (h_wait_file(gw.db, 20000) < 0)
@@ -122,6 +141,9 @@ static int teardown(void **state)
 	(void)state;
 	if (gw.pid > 0)
 		gw_stop(&gw);
+	if (sub > 0)
+		h_stop(sub, SIGTERM, 5000);
+	h_broker_stop(&broker);
 	int rc = h_sim_stop(&sim);
 	h_cleanup();
 	return rc;
@@ -322,9 +344,67 @@ static void due_states_are_events(void **state)
 	snprintf(arrow, sizeof(arrow), "-> %s: due", tb);
 	assert_true(strstr(out, arrow) != NULL ||
 	            strncmp(out, "calibrated: ", 12) == 0);
+	/* "none -> overdue: ..." when one refresh saw records 1 and 2, or
+	 * "overdue and now in use: ..." when record 1 came a refresh before */
 	last_cal_event("STD-1");
-	must_contain("-> overdue: due 2025-07-09T00:00:00.000000Z, certificate "
+	must_contain("overdue");
+	must_contain(": due 2025-07-09T00:00:00.000000Z, certificate "
 	             "S-2026-001, in use as a reference");
+
+	/* over MQTT: the event, and the retained statuses with the
+	 * calibration in force (docs/MQTT.md) */
+	static char log[1 << 20];
+	const char *ev = "metrolog/test-lab/TB-01/events {";
+	for (int i = 0; i < 100; i++) {
+		ssize_t n = h_read_file(sub_log, log, sizeof(log));
+		if (n > 0 && strstr(log, "\"certificate\":\"C-2026-003\"") &&
+		    strstr(log, "\"reference_overdue\":true"))
+			break;
+		sleep_ms(100);
+	}
+	const char *line = strstr(log, ev);
+	while (line != NULL && (strstr(line, "\"event\":\"calibration\"") == NULL ||
+	                        strstr(line, "C-2026-003") == NULL ||
+	                        strchr(line, '\n') < strstr(line, "C-2026-003")))
+		line = strstr(line + 1, ev);
+	if (line == NULL)
+		fail_msg("no calibration event of C-2026-003 in:\n%.4000s", log);
+	snprintf(want, sizeof(want), "\"to\":\"%s\"", tb);
+	assert_non_null(strstr(line, want));
+	assert_non_null(strstr(line, "\"due\":\"2027-03-01T00:00:00.000000Z\""));
+	line = strstr(log, "metrolog/test-lab/STD-1/status {");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "\"state\":null"));
+	assert_non_null(strstr(log, "\"calibration\":{\"state\":\"overdue\","
+	                            "\"due\":\"2025-07-09T00:00:00.000000Z\""));
+	assert_non_null(strstr(log, "\"certificate\":\"S-2026-001\","
+	                            "\"reference_overdue\":true}"));
+}
+
+/* The tolerance monitor over MQTT: c1 (about 21 against 0 +- 0.5) is out
+ * of tolerance at its first reading: an event, and the retained status
+ * with the channel's state. */
+static void tolerance_over_mqtt(void **state)
+{
+	(void)state;
+	static char log[1 << 20];
+	const char *want = "\"event\":\"tolerance\",\"channel\":\"c1\","
+	                   "\"from\":\"no_data\",\"to\":\"out_of_tolerance\"";
+
+	for (int i = 0; i < 100; i++) {
+		if (h_read_file(sub_log, log, sizeof(log)) > 0 &&
+		    strstr(log, want) != NULL)
+			break;
+		sleep_ms(100);
+	}
+	if (strstr(log, want) == NULL)
+		fail_msg("no tolerance event in:\n%.4000s", log);
+	assert_non_null(strstr(log, "\"tolerance\":{\"c1\":\"out_of_tolerance\"}"));
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM events e JOIN "
+	                               "channels c ON c.id = e.channel_id "
+	                               "WHERE e.kind = 'tolerance' AND "
+	                               "c.name = 'c1'"),
+	                 1);
 }
 
 /* The database refuses UPDATE and DELETE of records. */
@@ -444,6 +524,7 @@ int main(void)
 	        cmocka_unit_test(correction_supersedes),
 	        cmocka_unit_test(interval_advice),
 	        cmocka_unit_test(due_states_are_events),
+	        cmocka_unit_test(tolerance_over_mqtt),
 	        cmocka_unit_test(append_only),
 	        cmocka_unit_test(certificate_hash),
 	        cmocka_unit_test(read_only),

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "calib.h"
+#include "caltest.h"
 #include "gwtest.h"
 #include "harness.h"
 #include "store.h"
@@ -252,29 +253,10 @@ static void xml_check(const char *s, char *root, size_t rsize)
 
 /* ---- the database ------------------------------------------------------ */
 
-static void point(struct calib_record *r, const char *q, const char *unit,
-                  double ref, double found, double left)
-{
-	struct calib_point *p = &r->points[r->npoints++];
-
-	snprintf(p->quantity, sizeof(p->quantity), "%s", q);
-	snprintf(p->unit, sizeof(p->unit), "%s", unit);
-	p->reference = ref;
-	p->as_found = found;
-	p->as_left = left;
-	p->lower = -0.5;
-	p->upper = 0.5;
-	p->U = 0.0625;
-	p->k = 2;
-}
-
 static void base_record(struct calib_record *r, const char *instrument,
                         const char *cert, int64_t performed)
 {
-	memset(r, 0, sizeof(*r));
-	snprintf(r->instrument, sizeof(r->instrument), "%s", instrument);
-	snprintf(r->certificate, sizeof(r->certificate), "%s", cert);
-	r->performed_us = performed;
+	cal_record(r, instrument, cert, TECH, performed);
 	snprintf(r->lab, sizeof(r->lab), "%s", LAB);
 	snprintf(r->customer, sizeof(r->customer), "%s", CUSTOMER);
 	snprintf(r->method, sizeof(r->method),
@@ -282,17 +264,9 @@ static void base_record(struct calib_record *r, const char *instrument,
 	         "a stirred bath");
 	snprintf(r->conditions, sizeof(r->conditions),
 	         "(23,0 ± 1,0) °C; (45 ± 10) %%RH");
-	snprintf(r->technician, sizeof(r->technician), "%s", TECH);
 	snprintf(r->authorised, sizeof(r->authorised), "%s", AUTH);
 	r->rule = CALIB_RULE_GUARDED;
 	r->guard_factor = 1;
-}
-
-static void append(struct store *st, struct calib_record *r)
-{
-	if (store_cal_append(st, r) != 0)
-		fail_msg("store_cal_append %s: %s", r->certificate,
-		         store_last_message(st));
 }
 
 /*
@@ -373,18 +347,18 @@ static int setup(void **state)
 	base_record(r, "STD-1", STD_CERT, now - 30 * DAY_US);
 	r->rule = CALIB_RULE_SIMPLE;
 	r->guard_factor = 0;
-	point(r, "resistance at 0.01 °C", "Ω", 25.5, 25.50001, NAN);
-	append(st, r);
+	cal_point(r, "resistance at 0.01 °C", "Ω", 25.5, 25.50001, NAN);
+	cal_append(st, r);
 
 	base_record(r, "TB-01", CERT, now - DAY_US);
 	snprintf(r->standard, sizeof(r->standard), "STD-1");
-	point(r, "nhiệt độ / temperature", "°C", 0, 0.12, 0.02);
-	point(r, "nhiệt độ / temperature", "°C", 20, 20.47, 20.01);
-	point(r, "nhiệt độ / temperature", "°C", 50, 50.61, 50.03);
+	cal_point(r, "nhiệt độ / temperature", "°C", 0, 0.12, 0.02);
+	cal_point(r, "nhiệt độ / temperature", "°C", 20, 20.47, 20.01);
+	cal_point(r, "nhiệt độ / temperature", "°C", 50, 50.61, 50.03);
 	snprintf(r->remarks, sizeof(r->remarks),
 	         "Đã hiệu chỉnh tại 20 °C và 50 °C. / Adjusted at 20 °C and "
 	         "50 °C.");
-	append(st, r);
+	cal_append(st, r);
 	rec_id = r->id;
 	snprintf(rec_hash, sizeof(rec_hash), "%s", r->hash);
 
@@ -392,18 +366,18 @@ static int setup(void **state)
 	snprintf(r->standard, sizeof(r->standard), "STD-1");
 	r->supersedes = rec_id;
 	for (int i = 0; i < 40; i++)
-		point(r, "nhiệt độ / temperature", "°C", -20 + 2.5 * i,
+		cal_point(r, "nhiệt độ / temperature", "°C", -20 + 2.5 * i,
 		      -20 + 2.5 * i + 0.01 * (i % 7), -20 + 2.5 * i + 0.005);
 	snprintf(r->remarks, sizeof(r->remarks),
 	         "Sửa lỗi: bổ sung 40 điểm đo. / Correction: 40 test points.");
-	append(st, r);
+	cal_append(st, r);
 	rec40_id = r->id;
 
 	/* before STD-1's only calibration: its standard was not in force */
 	base_record(r, "TB-01", CERT_OLD, now - 60 * DAY_US);
 	snprintf(r->standard, sizeof(r->standard), "STD-1");
-	point(r, "nhiệt độ / temperature", "°C", 20, 20.1, NAN);
-	append(st, r);
+	cal_point(r, "nhiệt độ / temperature", "°C", 20, 20.1, NAN);
+	cal_append(st, r);
 	old_id = r->id;
 	assert_true(r->standard_overdue);
 	free(r);

@@ -19,108 +19,27 @@
  * Threading: one thread; everything else is a process.
  */
 #define _GNU_SOURCE
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "gwtest.h"
+#include "mqtttest.h"
 
 #define SITE    "test-lab"
 #define PREFIX  "mt"
 #define MAX_SEQ 200000
 
-struct rig {
-	struct h_broker broker;
-	struct h_sim sim;
-	struct gw gw;
-	char dir[H_PATH_MAX];
-	char sub_out[H_PATH_MAX];
-	pid_t sub;
-	int nsub;
-};
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-/* A mosquitto_sub on everything under PREFIX, QoS 1, persistent session;
- * waits until its subscription is in place (a probe comes back). */
-static void sub_start(struct rig *r)
-{
-	char port[16], id[32], probe[64], text[1 << 16];
-	const char *argv[] = {"mosquitto_sub",
-	                      "-h",
-	                      "127.0.0.1",
-	                      "-p",
-	                      port,
-	                      "-t",
-	                      PREFIX "/#",
-	                      "-q",
-	                      "1",
-	                      "-c",
-	                      "-i",
-	                      id,
-	                      "-v",
-	                      NULL};
-
-	snprintf(port, sizeof(port), "%d", r->broker.port);
-	snprintf(id, sizeof(id), "test-sub-%d", r->nsub++);
-	r->sub = h_spawn(argv, r->sub_out, false);
-	assert_true(r->sub > 0);
-	snprintf(probe, sizeof(probe), "probe-%d", r->nsub);
-	for (int i = 0; i < 100; i++) {
-		const char *pub[] = {"mosquitto_pub",
-		                     "-h",
-		                     "127.0.0.1",
-		                     "-p",
-		                     port,
-		                     "-q",
-		                     "1",
-		                     "-t",
-		                     PREFIX "/probe",
-		                     "-m",
-		                     probe,
-		                     NULL};
-		assert_int_equal(h_run(pub, NULL, false, 5000), 0);
-		sleep_ms(100);
-		if (h_read_file(r->sub_out, text, sizeof(text)) > 0 &&
-		    strstr(text, probe) != NULL)
-			return;
-	}
-	fail_msg("the subscriber never received its probe");
-}
-
 static void rig_start(struct rig *r, int historical_s)
 {
-	char broker_conf[H_PATH_MAX + 128], bus[256], insts[2048], *p;
-	char extra[512], pdir[H_PATH_MAX];
+	char bus[256], insts[2048], extra[512];
 
-	memset(r, 0, sizeof(*r));
-	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
-	/* mosquitto started as root writes as user mosquitto: a directory
-	 * anyone may write, inside the test's own (which must be searchable) */
-	assert_int_equal(chmod(r->dir, 0711), 0);
-	h_path(pdir, r->dir, "persist");
-	assert_int_equal(mkdir(pdir, 0777), 0);
-	assert_int_equal(chmod(pdir, 0777), 0);
-	snprintf(broker_conf, sizeof(broker_conf),
-	         "persistence true\npersistence_location %s/\n", pdir);
-	assert_int_equal(h_broker_start(&r->broker, r->dir, broker_conf), 0);
+	mq_rig_init(r);
+	mq_broker_start(r, NULL);
 	assert_int_equal(
 	        h_sim_start(&r->sim, r->dir, true, false,
 	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
 	        0);
-	h_path(r->sub_out, r->dir, "sub.out");
-	sub_start(r);
+	mq_sub_start(r, PREFIX "/#", NULL, PREFIX "/probe", "test-sub", NULL,
+	             NULL);
 	gw_init(&r->gw, r->dir);
 	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
-	instrument(insts, sizeof(insts), "TB-01", "bench", 1, 100, 3);
-	p = insts + strlen(insts);
-	*p++ = ',';
-	instrument(p, sizeof(insts) - (size_t)(p - insts), "TB-02", "bench", 2,
-	           100, 2);
+	mq_two_instruments(insts, sizeof(insts), 100);
 	snprintf(extra, sizeof(extra),
 	         "storage = { batch_ms = 50; };\n"
 	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
@@ -131,20 +50,12 @@ static void rig_start(struct rig *r, int historical_s)
 
 static long long readings_in_db(struct rig *r)
 {
-	if (access(r->gw.db, F_OK) != 0)
-		return 0; /* metrologd has not created it yet */
-	return db_try_int(r->gw.db, "SELECT count(*) FROM readings");
+	return mq_readings_in_db(&r->gw);
 }
 
-/* Wait until the database holds at least n readings. */
 static void wait_readings(struct rig *r, long long n)
 {
-	for (int i = 0; i < 600; i++) {
-		if (readings_in_db(r) >= n)
-			return;
-		sleep_ms(100);
-	}
-	fail_msg("the database never held %lld readings", n);
+	mq_wait_readings(&r->gw, n);
 }
 
 /* What the subscriber received. */
@@ -154,17 +65,6 @@ struct got {
 	long long channels; /* over readings messages, first copies */
 	long long values_checked;
 };
-
-/* "...\"key\":<integer>" in s, or -1. */
-static long long json_int(const char *s, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(s, pat);
-	return p != NULL ? strtoll(p + strlen(pat), NULL, 10) : -1;
-}
 
 /* The payload's "ts" as UTC microseconds. */
 static long long json_ts_us(const char *s)
@@ -247,7 +147,7 @@ static void got_read(struct rig *r, struct got *g, bool values)
 			continue;
 		*sp = '\0';
 		const char *topic = line, *pl = sp + 1;
-		long long seq = json_int(pl, "seq");
+		long long seq = mq_json_int(pl, "seq");
 		if (seq <= 0 || strstr(topic, "/gateway/") != NULL)
 			continue;
 		assert_true(seq <= MAX_SEQ);
@@ -308,9 +208,7 @@ static void rig_finish(struct rig *r, struct got *g)
 {
 	free(g->seen);
 	g->seen = NULL;
-	h_stop(r->sub, SIGTERM, 5000);
-	assert_int_equal(h_sim_stop(&r->sim), 0);
-	assert_int_equal(h_broker_stop(&r->broker), 0);
+	mq_rig_finish(r);
 }
 
 static void every_reading_published(void **state)
@@ -466,10 +364,10 @@ static void will_on_sigkill(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(every_reading_published, teardown),
-	        cmocka_unit_test_teardown(broker_outage, teardown),
-	        cmocka_unit_test_teardown(sigkill_broker_down, teardown),
-	        cmocka_unit_test_teardown(will_on_sigkill, teardown),
+	        cmocka_unit_test_teardown(every_reading_published, mq_teardown),
+	        cmocka_unit_test_teardown(broker_outage, mq_teardown),
+	        cmocka_unit_test_teardown(sigkill_broker_down, mq_teardown),
+	        cmocka_unit_test_teardown(will_on_sigkill, mq_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,105 +25,27 @@
  * Threading: one thread; everything else is a process.
  */
 #define _GNU_SOURCE
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "gwtest.h"
+#include "mqtttest.h"
 
 #define SITE    "test-lab"
 #define PREFIX  "mt"
 #define MAX_SEQ 200000
-
-struct rig {
-	struct h_broker broker;
-	struct h_sim sim;
-	struct gw gw;
-	char dir[H_PATH_MAX];
-	char sub_out[H_PATH_MAX];
-	pid_t sub;
-	int nsub;
-};
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
-/* A mosquitto_sub on filter (and a probe topic), QoS 1, persistent
- * session; returns once its subscription is in place. */
-static void sub_start(struct rig *r, const char *filter)
-{
-	char port[16], id[32], probe[64], text[1 << 16];
-	const char *argv[] = {"mosquitto_sub",
-	                      "-h",
-	                      "127.0.0.1",
-	                      "-p",
-	                      port,
-	                      "-t",
-	                      filter,
-	                      "-t",
-	                      PREFIX "/probe",
-	                      "-q",
-	                      "1",
-	                      "-c",
-	                      "-i",
-	                      id,
-	                      "-v",
-	                      NULL};
-
-	snprintf(port, sizeof(port), "%d", r->broker.port);
-	snprintf(id, sizeof(id), "test-ha-sub-%d", r->nsub++);
-	r->sub = h_spawn(argv, r->sub_out, false);
-	assert_true(r->sub > 0);
-	snprintf(probe, sizeof(probe), "probe-%d", r->nsub);
-	for (int i = 0; i < 100; i++) {
-		const char *pub[] = {"mosquitto_pub",
-		                     "-h",
-		                     "127.0.0.1",
-		                     "-p",
-		                     port,
-		                     "-q",
-		                     "1",
-		                     "-t",
-		                     PREFIX "/probe",
-		                     "-m",
-		                     probe,
-		                     NULL};
-		assert_int_equal(h_run(pub, NULL, false, 5000), 0);
-		sleep_ms(100);
-		if (h_read_file(r->sub_out, text, sizeof(text)) > 0 &&
-		    strstr(text, probe) != NULL)
-			return;
-	}
-	fail_msg("the subscriber never received its probe");
-}
 
 /* Broker (persistent, extra_conf appended), simulator, subscriber on
  * filter, and metrologd's config with the given mqtt group body. */
 static void rig_start(struct rig *r, const char *extra_conf, const char *filter,
                       const char *mqtt, const char *insts)
 {
-	char conf[H_PATH_MAX + 1024], bus[256], extra[1024], pdir[H_PATH_MAX];
+	char bus[256], extra[1024];
 
-	memset(r, 0, sizeof(*r));
-	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
-	/* mosquitto started as root runs as user mosquitto */
-	assert_int_equal(chmod(r->dir, 0711), 0);
-	h_path(pdir, r->dir, "persist");
-	assert_int_equal(mkdir(pdir, 0777), 0);
-	assert_int_equal(chmod(pdir, 0777), 0);
-	snprintf(conf, sizeof(conf),
-	         "persistence true\npersistence_location %s/\n%s", pdir,
-	         extra_conf != NULL ? extra_conf : "");
-	assert_int_equal(h_broker_start(&r->broker, r->dir, conf), 0);
+	mq_rig_init(r);
+	mq_broker_start(r, extra_conf);
 	assert_int_equal(
 	        h_sim_start(&r->sim, r->dir, true, false,
 	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
 	        0);
-	h_path(r->sub_out, r->dir, "sub.out");
-	sub_start(r, filter);
+	mq_sub_start(r, filter, PREFIX "/probe", PREFIX "/probe", "test-ha-sub",
+	             NULL, NULL);
 	gw_init(&r->gw, r->dir);
 	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
 	snprintf(extra, sizeof(extra),
@@ -137,77 +59,24 @@ static void rig_start(struct rig *r, const char *extra_conf, const char *filter,
 /* TB-01 (3 channels) and TB-02 (2 channels) every 100 ms. */
 static void two_instruments(char *out, size_t size)
 {
-	char *p;
-
-	instrument(out, size, "TB-01", "bench", 1, 100, 3);
-	p = out + strlen(out);
-	*p++ = ',';
-	instrument(p, size - (size_t)(p - out), "TB-02", "bench", 2, 100, 2);
+	mq_two_instruments(out, size, 100);
 }
 
 static long long readings_in_db(struct rig *r)
 {
-	if (access(r->gw.db, F_OK) != 0)
-		return 0;
-	return db_try_int(r->gw.db, "SELECT count(*) FROM readings");
+	return mq_readings_in_db(&r->gw);
 }
 
 static void wait_readings(struct rig *r, long long n)
 {
-	for (int i = 0; i < 600; i++) {
-		if (readings_in_db(r) >= n)
-			return;
-		sleep_ms(100);
-	}
-	fail_msg("the database never held %lld readings", n);
-}
-
-/* "...\"key\":<integer>" in s, or -1. */
-static long long json_int(const char *s, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(s, pat);
-	return p != NULL ? strtoll(p + strlen(pat), NULL, 10) : -1;
+	mq_wait_readings(&r->gw, n);
 }
 
 /* Lines of the subscriber's file containing both a and b (b may be
  * NULL). */
 static int count_lines_with(struct rig *r, const char *a, const char *b)
 {
-	FILE *f = fopen(r->sub_out, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	int n = 0;
-
-	assert_non_null(f);
-	while (getline(&line, &cap, f) > 0)
-		n += strstr(line, a) != NULL && (b == NULL || strstr(line, b));
-	free(line);
-	fclose(f);
-	return n;
-}
-
-/* Occurrences of s in the file at path. */
-static int count_in_file(const char *path, const char *s)
-{
-	static char text[1 << 20];
-	int n = 0;
-
-	if (h_read_file(path, text, sizeof(text)) < 0)
-		return 0;
-	for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
-		n++;
-	return n;
-}
-
-static void rig_finish(struct rig *r)
-{
-	h_stop(r->sub, SIGTERM, 5000);
-	assert_int_equal(h_sim_stop(&r->sim), 0);
-	assert_int_equal(h_broker_stop(&r->broker), 0);
+	return mq_count_lines(r->sub_out, a, b);
 }
 
 /* metrologd stopped: every seq the outbox assigned arrived (duplicates
@@ -239,7 +108,7 @@ static void check_all_received(struct rig *r)
 		if (sp == NULL || strstr(line, "/gateway/") != NULL)
 			continue;
 		*sp = '\0';
-		long long seq = json_int(sp + 1, "seq");
+		long long seq = mq_json_int(sp + 1, "seq");
 		if (seq <= 0 || seq > MAX_SEQ)
 			continue;
 		historical += strstr(sp + 1, "\"historical\":true") != NULL;
@@ -280,7 +149,7 @@ static void v5_no_seq_missing(void **state)
 	gw_start(&r.gw);
 	wait_readings(&r, 50);
 	/* it connected with MQTT 5 (p5) and clean start off (c0) */
-	assert_true(count_in_file(r.broker.log,
+	assert_true(mq_count_in_file(r.broker.log,
 	                          "as metrologd-" SITE " (p5, c0") >= 1);
 	assert_int_equal(h_broker_stop(&r.broker), 0);
 	n = readings_in_db(&r);
@@ -293,7 +162,7 @@ static void v5_no_seq_missing(void **state)
 	/* the gateway's status came through version 5 too */
 	assert_true(count_lines_with(&r, PREFIX "/" SITE "/gateway/status {",
 	                             "\"state\":\"online\"") >= 1);
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 static void v5_refused_dropped(void **state)
@@ -337,7 +206,7 @@ static void v5_refused_dropped(void **state)
 	assert_int_equal(db_int(r.gw.db, "SELECT count(*) FROM outbox"), 0);
 	assert_true(h_read_file(r.gw.log, log, sizeof(log)) > 0);
 	/* logged once per code, with a topic the ACL forbids */
-	assert_int_equal(count_in_file(r.gw.log, "PUBACK reason code 0x87"), 1);
+	assert_int_equal(mq_count_in_file(r.gw.log, "PUBACK reason code 0x87"), 1);
 	assert_non_null(strstr(log, "the broker refused a message on " PREFIX
 	                            "/" SITE "/TB-0"));
 	/* and counted: the stats line at the stop says how many */
@@ -348,7 +217,7 @@ static void v5_refused_dropped(void **state)
 	assert_int_equal(count_lines_with(&r, "/readings {", NULL), 0);
 	assert_true(count_lines_with(&r, PREFIX "/" SITE "/gateway/status {",
 	                             NULL) >= 1);
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 /* One line of the subscriber's file: the config on topic, or fail. */
@@ -397,13 +266,7 @@ static void ha_discovery(void **state)
 	rig_start(&r, NULL, "homeassistant/#",
 	          "homeassistant = { prefix = \"homeassistant\"; };", insts);
 	gw_start(&r.gw);
-	int i;
-	for (i = 0; i < 300; i++) {
-		if (count_lines_with(&r, "/config {", NULL) >= configs)
-			break;
-		sleep_ms(100);
-	}
-	assert_true(i < 300);
+	mq_wait_lines(&r, "/config {", NULL, configs);
 	sleep_ms(500);
 	/* one per channel, and one per tolerance state, no more */
 	assert_int_equal(count_lines_with(&r, "/config {", NULL), configs);
@@ -459,35 +322,16 @@ static void ha_discovery(void **state)
 		snprintf(port, sizeof(port), "%d", r.broker.port);
 		h_path(out, r.dir, "retained.out");
 		assert_int_equal(h_run(argv, out, false, 10000), 0);
-		assert_int_equal(count_in_file(out, "\"unique_id\""), configs);
+		assert_int_equal(mq_count_in_file(out, "\"unique_id\""), configs);
 	}
 
 	/* Home Assistant restarts: "online" on its status, all again */
-	{
-		const char *pub[] = {"mosquitto_pub",
-		                     "-h",
-		                     "127.0.0.1",
-		                     "-p",
-		                     port,
-		                     "-q",
-		                     "1",
-		                     "-t",
-		                     "homeassistant/status",
-		                     "-m",
-		                     "online",
-		                     NULL};
-		assert_int_equal(h_run(pub, NULL, false, 5000), 0);
-	}
-	for (i = 0; i < 300; i++) {
-		if (count_lines_with(&r, "/config {", NULL) >= 2 * configs)
-			break;
-		sleep_ms(100);
-	}
-	assert_true(i < 300);
+	assert_int_equal(mq_pub(&r, "homeassistant/status", "online", NULL), 0);
+	mq_wait_lines(&r, "/config {", NULL, 2 * configs);
 	assert_int_equal(count_lines_with(&r, HA_NODE "TB-01__c0/config", NULL),
 	                 2);
 	assert_int_equal(gw_stop(&r.gw), 0);
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 static void ha_many_channels(void **state)
@@ -506,31 +350,25 @@ static void ha_many_channels(void **state)
 	rig_start(&r, NULL, "homeassistant/#",
 	          "inflight = 500; homeassistant = {};", insts);
 	gw_start(&r.gw);
-	int i;
-	for (i = 0; i < 300; i++) {
-		if (count_lines_with(&r, "/config {", NULL) >= configs)
-			break;
-		sleep_ms(100);
-	}
-	assert_true(i < 300);
+	mq_wait_lines(&r, "/config {", NULL, configs);
 	assert_int_equal(
 	        count_lines_with(&r, HA_NODE "TB-02__c61/config {", NULL), 1);
 	wait_readings(&r, readings_in_db(&r) + 1000);
 	assert_int_equal(gw_stop(&r.gw), 0);
 	assert_int_equal(db_int(r.gw.db, "SELECT count(*) FROM outbox"), 0);
 	/* all of them in one go, and Paho never refused a send */
-	assert_int_equal(count_in_file(r.gw.log, "discovery: 124 configs"), 1);
-	assert_int_equal(count_in_file(r.gw.log, "buffered"), 0);
-	rig_finish(&r);
+	assert_int_equal(mq_count_in_file(r.gw.log, "discovery: 124 configs"), 1);
+	assert_int_equal(mq_count_in_file(r.gw.log, "buffered"), 0);
+	mq_rig_finish(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(v5_no_seq_missing, teardown),
-	        cmocka_unit_test_teardown(v5_refused_dropped, teardown),
-	        cmocka_unit_test_teardown(ha_discovery, teardown),
-	        cmocka_unit_test_teardown(ha_many_channels, teardown),
+	        cmocka_unit_test_teardown(v5_no_seq_missing, mq_teardown),
+	        cmocka_unit_test_teardown(v5_refused_dropped, mq_teardown),
+	        cmocka_unit_test_teardown(ha_discovery, mq_teardown),
+	        cmocka_unit_test_teardown(ha_many_channels, mq_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,10 +23,7 @@
  * Threading: one thread; everything else is a process.
  */
 #define _GNU_SOURCE
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "gwtest.h"
+#include "mqtttest.h"
 
 #define SITE       "test-lab"
 #define GW_USER    "gateway"
@@ -36,23 +33,6 @@
 #define SUB_PASS   "Sub-pass-55e1"
 #define MAX_SEQ    200000
 #define WAIT_S     180 /* valgrind and TLS are slow: bounded, generous */
-
-struct rig {
-	struct h_broker broker;
-	struct h_sim sim;
-	struct gw gw;
-	char dir[H_PATH_MAX];
-	char sub_out[H_PATH_MAX];
-	pid_t sub;
-	bool auth; /* password_file and acl_file on the broker */
-};
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
 
 /* Run a shell script in dir; its output goes to dir/sh.log. */
 static void sh(const char *dir, const char *script)
@@ -105,78 +85,49 @@ static void make_auth(const char *dir)
 	        "chmod 644 passwd acl");
 }
 
-/* mosquitto_sub or mosquitto_pub over TLS, as the test's user when the
- * broker wants one. argv gets the common arguments from i on. */
-static int tls_args(const struct rig *r, const char **argv, int i, char *port,
-                    char paths[3][H_PATH_MAX])
+/* The options of mosquitto_sub and mosquitto_pub over TLS, as the test's
+ * user when the broker wants one, into opts (NULL-terminated). */
+static void tls_opts(const struct rig *r, const char *opts[16],
+                     char paths[3][H_PATH_MAX])
 {
-	snprintf(port, 16, "%d", r->broker.port);
+	int i = 0;
+
 	h_path(paths[0], r->dir, "ca.pem");
 	h_path(paths[1], r->dir, "client.pem");
 	h_path(paths[2], r->dir, "client.key");
-	argv[i++] = "-h";
-	argv[i++] = "127.0.0.1";
-	argv[i++] = "-p";
-	argv[i++] = port;
-	argv[i++] = "--cafile";
-	argv[i++] = paths[0];
-	argv[i++] = "--cert";
-	argv[i++] = paths[1];
-	argv[i++] = "--key";
-	argv[i++] = paths[2];
+	opts[i++] = "--cafile";
+	opts[i++] = paths[0];
+	opts[i++] = "--cert";
+	opts[i++] = paths[1];
+	opts[i++] = "--key";
+	opts[i++] = paths[2];
 	if (r->auth) {
-		argv[i++] = "-u";
-		argv[i++] = SUB_USER;
-		argv[i++] = "-P";
-		argv[i++] = SUB_PASS;
+		opts[i++] = "-u";
+		opts[i++] = SUB_USER;
+		opts[i++] = "-P";
+		opts[i++] = SUB_PASS;
 	}
-	return i;
+	opts[i] = NULL;
 }
 
-/* A subscriber on everything, QoS 1; waits until a probe comes back. */
+/* A subscriber on everything, QoS 1; waits until a probe comes back (on
+ * foreign/probe: the subscriber sees foreign topics). */
 static void sub_start(struct rig *r)
 {
-	char port[16], paths[3][H_PATH_MAX], probe[64], text[1 << 16];
-	const char *argv[32] = {"mosquitto_sub"};
-	int i = tls_args(r, argv, 1, port, paths);
+	char paths[3][H_PATH_MAX];
+	const char *opts[16];
 
-	argv[i++] = "-t";
-	argv[i++] = "#";
-	argv[i++] = "-q";
-	argv[i++] = "1";
-	argv[i++] = "-v";
-	argv[i] = NULL;
-	r->sub = h_spawn(argv, r->sub_out, false);
-	assert_true(r->sub > 0);
-	snprintf(probe, sizeof(probe), "probe-%d", (int)getpid());
-	for (int n = 0; n < 100; n++) {
-		const char *pub[32] = {"mosquitto_pub"};
-		int j = tls_args(r, pub, 1, port, paths);
-		pub[j++] = "-q";
-		pub[j++] = "1";
-		pub[j++] = "-t";
-		pub[j++] = "foreign/probe"; /* the subscriber sees foreign */
-		pub[j++] = "-m";
-		pub[j++] = probe;
-		pub[j] = NULL;
-		assert_int_equal(h_run(pub, NULL, false, 10000), 0);
-		sleep_ms(100);
-		if (h_read_file(r->sub_out, text, sizeof(text)) > 0 &&
-		    strstr(text, probe) != NULL)
-			return;
-	}
-	fail_msg("the subscriber never received its probe");
+	tls_opts(r, opts, paths);
+	mq_sub_start(r, "#", NULL, "foreign/probe", "test-tls-sub", opts,
+	             opts);
 }
 
 static void rig_start(struct rig *r, bool auth)
 {
 	char conf[4 * H_PATH_MAX + 256];
 
-	memset(r, 0, sizeof(*r));
+	mq_rig_init(r); /* mosquitto reads its files as user mosquitto */
 	r->auth = auth;
-	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
-	/* mosquitto started as root reads its files as user mosquitto */
-	assert_int_equal(chmod(r->dir, 0711), 0);
 	make_certs(r->dir);
 	if (auth)
 		make_auth(r->dir);
@@ -195,7 +146,6 @@ static void rig_start(struct rig *r, bool auth)
 	assert_int_equal(h_sim_start(&r->sim, r->dir, true, false,
 	                             (const char *const[]){"-n", "1", NULL}),
 	                 0);
-	h_path(r->sub_out, r->dir, "sub.out");
 	sub_start(r);
 	gw_init(&r->gw, r->dir);
 }
@@ -268,17 +218,7 @@ static void wait_log(struct rig *r, const char *a, const char *b)
 /* Lines of the subscriber's file whose topic starts with prefix. */
 static long long sub_lines(struct rig *r, const char *prefix)
 {
-	FILE *f = fopen(r->sub_out, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	long long n = 0;
-
-	assert_non_null(f);
-	while (getline(&line, &cap, f) > 0)
-		n += strncmp(line, prefix, strlen(prefix)) == 0;
-	free(line);
-	fclose(f);
-	return n;
+	return mq_lines_starting(r->sub_out, prefix);
 }
 
 /* metrologd is stopped and its outbox empty: every seq it assigned
@@ -319,13 +259,6 @@ static void check_all_received(struct rig *r)
 	assert_int_equal(missing, 0);
 }
 
-static void rig_finish(struct rig *r)
-{
-	h_stop(r->sub, SIGTERM, 5000);
-	assert_int_equal(h_sim_stop(&r->sim), 0);
-	assert_int_equal(h_broker_stop(&r->broker), 0);
-}
-
 static void reload(struct rig *r)
 {
 	assert_int_equal(kill(r->gw.pid, SIGHUP), 0);
@@ -344,7 +277,7 @@ static void tls_right_ca(void **state)
 	assert_int_equal(gw_stop(&r.gw), 0);
 	check_all_received(&r);
 	assert_true(sub_lines(&r, "metrolog/" SITE "/TB-01/readings ") > 0);
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 static void tls_wrong_ca_reload(void **state)
@@ -369,7 +302,7 @@ static void tls_wrong_ca_reload(void **state)
 	wait_count(&r, OUTBOX, 10, true);
 	assert_int_equal(gw_stop(&r.gw), 0);
 	check_all_received(&r);
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 static void password(void **state)
@@ -397,7 +330,7 @@ static void password(void **state)
 	assert_true(h_read_file(r.gw.log, text, sizeof(text)) > 0);
 	assert_null(strstr(text, GW_PASS));
 	assert_null(strstr(text, WRONG_PASS));
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 static void acl_foreign_topic(void **state)
@@ -432,16 +365,16 @@ static void acl_foreign_topic(void **state)
 	sleep_ms(500);
 	assert_int_equal(sub_lines(&r, "foreign/" SITE "/"), 0);
 	assert_true(sub_lines(&r, "foreign/probe ") > 0); /* it would see */
-	rig_finish(&r);
+	mq_rig_finish(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(tls_right_ca, teardown),
-	        cmocka_unit_test_teardown(tls_wrong_ca_reload, teardown),
-	        cmocka_unit_test_teardown(password, teardown),
-	        cmocka_unit_test_teardown(acl_foreign_topic, teardown),
+	        cmocka_unit_test_teardown(tls_right_ca, mq_teardown),
+	        cmocka_unit_test_teardown(tls_wrong_ca_reload, mq_teardown),
+	        cmocka_unit_test_teardown(password, mq_teardown),
+	        cmocka_unit_test_teardown(acl_foreign_topic, mq_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

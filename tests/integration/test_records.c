@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "calib.h"
+#include "caltest.h"
 #include "gwtest.h"
 #include "harness.h"
 #include "query.h"
@@ -212,24 +213,11 @@ static void calibrate(struct store *st, const char *inst, const char *cert,
 	struct calib_record *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
-	snprintf(r->instrument, sizeof(r->instrument), "%s", inst);
-	snprintf(r->certificate, sizeof(r->certificate), "%s", cert);
+	cal_record(r, inst, cert, "A. Tester", performed);
 	snprintf(r->standard, sizeof(r->standard), "%s", standard);
-	snprintf(r->technician, sizeof(r->technician), "A. Tester");
-	r->performed_us = performed;
 	r->interval_days = interval;
-	r->npoints = 1;
-	r->points[0] = (struct calib_point){.quantity = "temperature",
-	                                    .unit = "degC",
-	                                    .reference = 20,
-	                                    .as_found = 20.01,
-	                                    .as_left = NAN,
-	                                    .lower = -0.5,
-	                                    .upper = 0.5,
-	                                    .U = 0.05,
-	                                    .k = 2};
-	if (store_cal_append(st, r) < 0)
-		fail_msg("%s: %s", cert, store_last_message(st));
+	cal_point(r, "temperature", "degC", 20, 20.01, NAN);
+	cal_append(st, r);
 	free(r);
 }
 

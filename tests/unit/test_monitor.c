@@ -281,6 +281,42 @@ static void trend_forecasts_the_crossing(void **state)
 	config_free(c);
 }
 
+/* A reload with the same tolerance keeps the trend: after 12 h of drift
+ * (12 bins), a rebuild onto a new copy of trend.cfg, and a forecast that
+ * is news comes at the next bin's close; a fresh trend would need ten. */
+static void rebuild_keeps_the_trend(void **state)
+{
+	(void)state;
+	struct config *c = load("trend.cfg"), *next = load("trend.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[8];
+	const int64_t t0 = 1767225600LL * SEC, step = 600 * SEC;
+	int64_t ts = t0;
+	size_t trends = 0;
+
+	assert_non_null(m);
+	for (; ts < t0 + 12 * 3600 * SEC; ts += step) {
+		/* 0.5 degC a day: well inside, crossing in about a day */
+		struct sample r = reading(0, ts, 20.0 + 0.5 * (double)(ts - t0) /
+		                                          (86400.0 * SEC),
+		                          QUALITY_GOOD);
+		monitor_sample(m, &r, out);
+	}
+	assert_int_equal(monitor_rebuild(m, next), 0);
+	config_free(c);
+	/* a step back: the old forecast (the upper limit) is no longer what
+	 * the kept points and the new ones say, so the next close is news */
+	for (int64_t end = ts + 3600 * SEC; ts <= end; ts += step) {
+		struct sample r = reading(0, ts, 20.0 - 0.4, QUALITY_GOOD);
+		size_t n = monitor_sample(m, &r, out);
+		for (size_t i = 0; i < n; i++)
+			trends += (out[i].detail & SAMPLE_STATE_TREND) != 0;
+	}
+	assert_int_equal(trends, 1);
+	monitor_free(m);
+	config_free(next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +325,7 @@ int main(void)
 	        cmocka_unit_test(comparison_against_a_reference_channel),
 	        cmocka_unit_test(rebuild_keeps_unchanged_channels),
 	        cmocka_unit_test(trend_forecasts_the_crossing),
+	        cmocka_unit_test(rebuild_keeps_the_trend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

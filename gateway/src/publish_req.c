@@ -1,0 +1,897 @@
+/*
+ * publish_req.c - records on request (mqtt.requests; docs/MQTT.md, Records
+ * on request, is the contract): an enterprise (an instrument's `owner`)
+ * publishes a JSON request on <prefix>/<site>/requests/<enterprise>/records
+ * and gets the calibration records of its own instruments, read from the
+ * database through a read-only connection of its own (query.h), as one
+ * JSON reply on a topic under <prefix>/<site>/replies/<enterprise>/.
+ *
+ * Confinement: the enterprise is the topic level the broker's ACL checked
+ * when it let the request in, never a field of the payload; an answer
+ * holds only instruments whose owner is exactly that id, and an
+ * instrument of another enterprise is refused with the same words as one
+ * that does not exist; the reply topic must lie under that enterprise's
+ * replies, so an ACL that lets each enterprise read only its own replies
+ * keeps the answers apart too.
+ *
+ * Threading (publish_req.h): Paho's thread only copies a request into the
+ * bounded queue (REQ_QUEUE_MAX; when full it is dropped and counted) under
+ * the publisher's mutex; publisher_step() on the ingest thread pops at
+ * most REQ_PER_STEP per step and answers them here, so a burst of
+ * requests delays the ingest thread by a few queries per step at most and
+ * never blocks Paho. Replies are sent straight to Paho at QoS 1, not
+ * through the outbox: an answer lost in an outage is asked again, it is
+ * not data to keep.
+ */
+#include "publish_req.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "calib.h"
+#include "drift.h"
+#include "log.h"
+#include "publish.h"
+#include "query.h"
+
+#define NAME_MAX_CHARS   64   /* an enterprise id: a topic level */
+#define CORRELATION_MAX  256  /* bytes of "correlation" and of the property */
+#define VERIFY_CACHE_US  (10LL * 1000000) /* chain check reused, at most */
+#define LOG_EVERY_US     (60LL * 1000000)
+#define LOG_PER_MINUTE   10   /* request problems logged, then summed up */
+#define RECORD_COST      800  /* reply bytes of a record without points, */
+#define POINT_COST       260  /* and of a point, about: stop building early */
+
+struct req {
+	char topic[PUBLISH_TOPIC_MAX];
+	char *payload;      /* NUL-terminated, at most REQ_PAYLOAD_MAX + 1 */
+	size_t len;         /* the payload's whole length on the wire */
+	char *response;     /* MQTT 5 Response Topic, NULL when none */
+	void *corr;         /* MQTT 5 Correlation Data, NULL when none */
+	int corr_len;
+};
+
+struct reqs {
+	const struct config *cfg;
+	char filter[PUBLISH_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records */
+	char base[PUBLISH_TOPIC_MAX];   /* <prefix>/<site>/ */
+	/* under the publisher's mutex */
+	struct req *ring[REQ_QUEUE_MAX];
+	size_t head, n;
+	uint64_t dropped;
+	/* the ingest thread only */
+	struct query *q;    /* opened at the first request */
+	uint64_t answered, errors, dropped_logged;
+	int64_t dropped_log_at, log_window; /* monotonic us */
+	int logged, unlogged;               /* in this log window */
+	struct query_verify verify;         /* cached chain check */
+	int64_t verified_at;                /* monotonic us, 0: none */
+	struct calib_record *scratch;
+};
+
+/* ---- the queue (under the publisher's mutex) ---------------------------- */
+
+struct reqs *reqs_new(const struct config *c, char *err, size_t errlen)
+{
+	struct reqs *r = calloc(1, sizeof(*r));
+	int n1, n2;
+
+	if (r == NULL || (r->scratch = malloc(sizeof(*r->scratch))) == NULL) {
+		free(r);
+		snprintf(err, errlen, "mqtt: out of memory");
+		return NULL;
+	}
+	r->cfg = c;
+	n1 = snprintf(r->filter, sizeof(r->filter), "%s/%s/requests/+/records",
+	              c->mqtt->prefix, c->site);
+	n2 = snprintf(r->base, sizeof(r->base), "%s/%s/", c->mqtt->prefix,
+	              c->site);
+	if (n1 < 0 || (size_t)n1 >= sizeof(r->filter) || n2 < 0 ||
+	    (size_t)n2 + 64 >= sizeof(r->base)) {
+		snprintf(err, errlen, "mqtt: topic prefix too long");
+		reqs_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void req_free(struct req *q)
+{
+	if (q == NULL)
+		return;
+	free(q->payload);
+	free(q->response);
+	free(q->corr);
+	free(q);
+}
+
+void reqs_free(struct reqs *r)
+{
+	if (r == NULL)
+		return;
+	while (r->n > 0) {
+		req_free(r->ring[r->head]);
+		r->head = (r->head + 1) % REQ_QUEUE_MAX;
+		r->n--;
+	}
+	query_close(r->q);
+	free(r->scratch);
+	free(r);
+}
+
+const char *reqs_filter(const struct reqs *r)
+{
+	return r->filter;
+}
+
+bool reqs_match(const struct reqs *r, const char *topic)
+{
+	size_t b = strlen(r->base), t = strlen(topic);
+	const char *ent, *slash;
+
+	if (strncmp(topic, r->base, b) != 0 ||
+	    strncmp(topic + b, "requests/", 9) != 0)
+		return false;
+	ent = topic + b + 9;
+	slash = strchr(ent, '/');
+	return slash != NULL && slash > ent && strcmp(slash, "/records") == 0 &&
+	       t < PUBLISH_TOPIC_MAX;
+}
+
+int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
+{
+	MQTTProperties *props = (MQTTProperties *)&msg->properties;
+	MQTTProperty *rt = MQTTProperties_getProperty(
+	        props, MQTTPROPERTY_CODE_RESPONSE_TOPIC);
+	MQTTProperty *cd = MQTTProperties_getProperty(
+	        props, MQTTPROPERTY_CODE_CORRELATION_DATA);
+	size_t len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
+	size_t keep = len > REQ_PAYLOAD_MAX ? REQ_PAYLOAD_MAX + 1 : len;
+	struct req *q;
+
+	if (r->n == REQ_QUEUE_MAX || (q = calloc(1, sizeof(*q))) == NULL) {
+		r->dropped++;
+		return -1;
+	}
+	snprintf(q->topic, sizeof(q->topic), "%s", topic);
+	q->len = len;
+	q->payload = malloc(keep + 1);
+	if (q->payload != NULL) {
+		memcpy(q->payload, msg->payload, keep);
+		q->payload[keep] = '\0';
+	}
+	if (rt != NULL && rt->value.data.len < PUBLISH_TOPIC_MAX &&
+	    (q->response = malloc((size_t)rt->value.data.len + 1)) != NULL) {
+		memcpy(q->response, rt->value.data.data,
+		       (size_t)rt->value.data.len);
+		q->response[rt->value.data.len] = '\0';
+	} else if (rt != NULL) {
+		q->response = NULL; /* too long: no usable reply topic */
+	}
+	if (cd != NULL && cd->value.data.len <= CORRELATION_MAX &&
+	    (q->corr = malloc((size_t)cd->value.data.len + 1)) != NULL) {
+		memcpy(q->corr, cd->value.data.data,
+		       (size_t)cd->value.data.len);
+		q->corr_len = cd->value.data.len;
+	}
+	if (q->payload == NULL) {
+		req_free(q);
+		r->dropped++;
+		return -1;
+	}
+	r->ring[(r->head + r->n) % REQ_QUEUE_MAX] = q;
+	r->n++;
+	return 0;
+}
+
+struct req *reqs_pop(struct reqs *r)
+{
+	struct req *q;
+
+	if (r->n == 0)
+		return NULL;
+	q = r->ring[r->head];
+	r->head = (r->head + 1) % REQ_QUEUE_MAX;
+	r->n--;
+	return q;
+}
+
+size_t reqs_queued(const struct reqs *r)
+{
+	return r->n;
+}
+
+uint64_t reqs_dropped(const struct reqs *r)
+{
+	return r->dropped;
+}
+
+/* ---- the ingest thread's side ------------------------------------------- */
+
+void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors)
+{
+	*answered = r->answered;
+	*errors = r->errors;
+}
+
+void reqs_log_dropped(struct reqs *r, uint64_t dropped, int64_t mono_us)
+{
+	if (dropped == r->dropped_logged ||
+	    (r->dropped_log_at != 0 && mono_us < r->dropped_log_at))
+		return;
+	log_warnx("mqtt: %" PRIu64 " records requests dropped unanswered "
+	          "(more than %d waiting), %" PRIu64 " in all",
+	          dropped - r->dropped_logged, REQ_QUEUE_MAX, dropped);
+	r->dropped_logged = dropped;
+	r->dropped_log_at = mono_us + LOG_EVERY_US;
+}
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* s with every byte outside printable ASCII as '?': what a requester
+ * wrote goes into the log as one line. */
+static void printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+/* A problem with a request, in the log: at most LOG_PER_MINUTE a minute,
+ * then how many were not logged. */
+__attribute__((format(printf, 3, 4))) static void
+req_log(struct reqs *r, const char *topic, const char *fmt, ...)
+{
+	char msg[512], t[PUBLISH_TOPIC_MAX];
+	int64_t now = mono_now();
+	va_list ap;
+
+	if (now >= r->log_window) {
+		if (r->unlogged > 0)
+			log_warnx("mqtt: %d more records request problems "
+			          "not logged",
+			          r->unlogged);
+		r->log_window = now + LOG_EVERY_US;
+		r->logged = r->unlogged = 0;
+	}
+	if (r->logged >= LOG_PER_MINUTE) {
+		r->unlogged++;
+		return;
+	}
+	r->logged++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(t, sizeof(t), "%s", topic);
+	printable(msg);
+	printable(t);
+	log_warnx("mqtt: records request on %s: %s", t, msg);
+}
+
+static bool name_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+}
+
+/* The enterprise level of a request's topic into ent; false when it is
+ * not a name (1-64 of A-Z a-z 0-9 _ . -). */
+static bool enterprise_of(const struct reqs *r, const char *topic,
+                          char ent[NAME_MAX_CHARS + 1])
+{
+	const char *s = topic + strlen(r->base) + strlen("requests/");
+	size_t n = 0;
+
+	for (; s[n] != '/' && s[n] != '\0'; n++)
+		if (n >= NAME_MAX_CHARS || !name_char(s[n]))
+			return false;
+	if (n == 0)
+		return false;
+	memcpy(ent, s, n);
+	ent[n] = '\0';
+	return true;
+}
+
+/* Is t a topic to publish on under <base>replies/<ent>/? */
+static bool reply_topic_ok(const struct reqs *r, const char *ent,
+                           const char *t)
+{
+	char want[PUBLISH_TOPIC_MAX + 80];
+	size_t n;
+
+	snprintf(want, sizeof(want), "%sreplies/%s/", r->base, ent);
+	n = strlen(want);
+	return strncmp(t, want, n) == 0 && t[n] != '\0' &&
+	       strlen(t) < PUBLISH_TOPIC_MAX && strpbrk(t, "+#") == NULL;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil; timegm() is not POSIX). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static bool leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* "2026-01-31" (midnight UTC) or "2026-01-31T12:00:00Z" (fraction
+ * allowed) into *us. Returns 0, or -1. */
+static int parse_since(const char *s, int64_t *us)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30,
+	                            31, 31, 30, 31, 30, 31};
+	/* the shapes, 'd' a digit */
+	static const char date[] = "dddd-dd-dd", time[] = "Tdd:dd:dd";
+	int v[6] = {0}; /* year, month, day, hour, minute, second */
+	size_t n = 0, f = 0;
+	long frac = 0;
+
+	for (size_t i = 0; i < 10; i++, n++)
+		if (date[i] == 'd' ? !isdigit((unsigned char)s[n])
+		                   : s[n] != date[i])
+			return -1;
+	if (s[n] == 'T') {
+		for (size_t i = 0; i < 9; i++, n++)
+			if (time[i] == 'd' ? !isdigit((unsigned char)s[n])
+			                   : s[n] != time[i])
+				return -1;
+		if (s[n] == '.')
+			for (n++; isdigit((unsigned char)s[n]); n++, f++)
+				if (f < 6)
+					frac = frac * 10 + (s[n] - '0');
+		if ((s[n - 1] == '.') || s[n++] != 'Z')
+			return -1;
+		for (; f < 6; f++)
+			frac *= 10;
+	}
+	if (s[n] != '\0')
+		return -1;
+	v[0] = atoi(s);
+	v[1] = atoi(s + 5);
+	v[2] = atoi(s + 8);
+	if (n > 10) {
+		v[3] = atoi(s + 11);
+		v[4] = atoi(s + 14);
+		v[5] = atoi(s + 17);
+	}
+	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
+	    v[2] > mdays[v[1] - 1] + (v[1] == 2 && leap(v[0])) || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 59)
+		return -1;
+	*us = ((days_from_civil(v[0], v[1], v[2]) * 24 + v[3]) * 3600 +
+	       v[4] * 60 + v[5]) * 1000000 + frac;
+	return 0;
+}
+
+/* What a request asks, once parsed. */
+struct ask {
+	char ent[NAME_MAX_CHARS + 1];
+	const char *topic;       /* where the reply goes, NULL: none usable */
+	char errors[PUBLISH_TOPIC_MAX + 80]; /* .../replies/<ent>/errors */
+	cJSON *json;             /* the parsed request, or NULL */
+	const char *instrument;  /* NULL: all of theirs */
+	const char *correlation; /* NULL: none */
+	int64_t since_us;        /* 0: all */
+};
+
+/* Send payload to topic, QoS 1, not retained, with q's Correlation Data
+ * when it has one. Returns Paho's code. */
+static int send_reply(MQTTAsync client, const struct req *q, const char *topic,
+                      const char *payload, size_t len)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message m = MQTTAsync_message_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
+	int rc;
+
+	m.payload = (void *)payload;
+	m.payloadlen = (int)len;
+	m.qos = 1;
+	m.retained = 0;
+	if (q->corr != NULL) {
+		MQTTProperty cd = {
+		        .identifier = MQTTPROPERTY_CODE_CORRELATION_DATA,
+		        .value.data = {q->corr_len, q->corr}};
+		if (MQTTProperties_add(&props, &cd) == 0) {
+			m.properties = props;
+			ro.properties = props;
+		}
+	}
+	/* Paho copies the payload and the properties */
+	rc = MQTTAsync_sendMessage(client, topic, &m, &ro);
+	MQTTProperties_free(&props);
+	return rc;
+}
+
+/* Print o (freed) and send it. */
+static void send_json(struct reqs *r, MQTTAsync client, const struct req *q,
+                      const char *topic, cJSON *o)
+{
+	char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+	int rc;
+
+	cJSON_Delete(o);
+	if (text == NULL) {
+		log_warnx("mqtt: records reply to %s: out of memory", topic);
+		return;
+	}
+	rc = send_reply(client, q, topic, text, strlen(text));
+	if (rc != MQTTASYNC_SUCCESS)
+		req_log(r, q->topic, "reply on %s not sent (%s)", topic,
+		        MQTTAsync_strerror(rc));
+	cJSON_free(text);
+}
+
+/* The error reply: on a's reply topic, or on its errors topic when it has
+ * none usable; logged. */
+__attribute__((format(printf, 5, 6))) static void
+reply_error(struct reqs *r, MQTTAsync client, const struct req *q,
+            const struct ask *a, const char *fmt, ...)
+{
+	char msg[512];
+	const char *topic = a->topic != NULL ? a->topic : a->errors;
+	cJSON *o = cJSON_CreateObject();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->errors++;
+	req_log(r, q->topic, "%s (error reply on %s)", msg, topic);
+	if (o == NULL || !cJSON_AddStringToObject(o, "status", "error") ||
+	    !cJSON_AddStringToObject(o, "error", msg) ||
+	    (a->correlation != NULL
+	             ? !cJSON_AddStringToObject(o, "correlation",
+	                                        a->correlation)
+	             : !cJSON_AddNullToObject(o, "correlation"))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	send_json(r, client, q, topic, o);
+}
+
+/* Read the request's fields into a. Returns NULL, or what is wrong. */
+static const char *parse_request(const struct reqs *r, const struct req *q,
+                                 struct ask *a, char *why, size_t size)
+{
+	static const char *const known[] = {"instrument", "since", "reply_to",
+	                                    "correlation"};
+	bool seen[4] = {false};
+	const cJSON *it;
+
+	if (q->len > REQ_PAYLOAD_MAX) {
+		snprintf(why, size,
+		         "request too large: %zu bytes, at most %d", q->len,
+		         REQ_PAYLOAD_MAX);
+		return why;
+	}
+	if (memchr(q->payload, '\0', q->len) != NULL ||
+	    (a->json = cJSON_ParseWithOpts(q->payload, NULL, 1)) == NULL)
+		return "malformed JSON";
+	if (!cJSON_IsObject(a->json))
+		return "the request must be a JSON object";
+	/* first what an error reply needs: its correlation and topic */
+	it = cJSON_GetObjectItemCaseSensitive(a->json, "correlation");
+	if (cJSON_IsString(it) && strlen(it->valuestring) <= CORRELATION_MAX)
+		a->correlation = it->valuestring;
+	it = cJSON_GetObjectItemCaseSensitive(a->json, "reply_to");
+	if (a->topic == NULL && cJSON_IsString(it) &&
+	    reply_topic_ok(r, a->ent, it->valuestring))
+		a->topic = it->valuestring;
+	cJSON_ArrayForEach(it, a->json)
+	{
+		size_t k = 0;
+		while (k < 4 && strcmp(it->string, known[k]) != 0)
+			k++;
+		if (k == 4) {
+			snprintf(why, size,
+			         "unknown field \"%.64s\" (known: instrument, "
+			         "since, reply_to, correlation)",
+			         it->string);
+			return why;
+		}
+		if (seen[k]) {
+			snprintf(why, size, "field \"%s\" given twice",
+			         known[k]);
+			return why;
+		}
+		seen[k] = true;
+		if (!cJSON_IsString(it)) {
+			snprintf(why, size, "field \"%s\" must be a string",
+			         known[k]);
+			return why;
+		}
+		const char *v = it->valuestring;
+		if (k == 3 && strlen(v) > CORRELATION_MAX) {
+			return "correlation longer than 256 bytes";
+		} else if (k == 2 && !reply_topic_ok(r, a->ent, v)) {
+			snprintf(why, size,
+			         "reply_to must be a topic under %sreplies/%s/",
+			         r->base, a->ent);
+			return why;
+		} else if (k == 0) {
+			if (v[0] == '\0' || strlen(v) >= CALIB_ID)
+				return "instrument must be an instrument id";
+			a->instrument = v;
+		} else if (k == 1 && parse_since(v, &a->since_us) < 0) {
+			return "since must be an ISO 8601 date such as "
+			       "\"2026-01-31\" or \"2026-01-31T08:00:00Z\"";
+		}
+	}
+	if (a->topic == NULL)
+		return "no reply topic: give \"reply_to\" (MQTT 3.1.1) or a "
+		       "Response Topic property (MQTT 5)";
+	return NULL;
+}
+
+/* ---- the reply ------------------------------------------------------- */
+
+static bool add_time(cJSON *o, const char *key, int64_t us)
+{
+	char iso[40];
+
+	if (us <= 0)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	publish_iso_time(iso, sizeof(iso), us);
+	return cJSON_AddStringToObject(o, key, iso) != NULL;
+}
+
+static bool add_text(cJSON *o, const char *key, const char *s)
+{
+	return (s[0] != '\0' ? cJSON_AddStringToObject(o, key, s)
+	                     : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+static bool add_number(cJSON *o, const char *key, double v)
+{
+	return (isfinite(v) ? cJSON_AddNumberToObject(o, key, v)
+	                    : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+static bool add_decision(cJSON *o, const char *key, int d)
+{
+	return (d >= 0 ? cJSON_AddStringToObject(
+	                         o, key,
+	                         drift_decision_name((enum drift_decision)d))
+	               : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* The instruments of one enterprise, by name. */
+struct inst_list {
+	struct query_instrument *v;
+	size_t n, cap;
+};
+
+static int collect_instrument(void *ctx, const struct query_instrument *in)
+{
+	struct inst_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct query_instrument *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return 2; /* out of memory */
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *in;
+	return 0;
+}
+
+/* Building one instrument's calibrations. */
+struct build {
+	struct reqs *r;
+	cJSON *list;
+	int64_t since_us;
+	size_t bytes; /* of the reply so far, about */
+};
+
+static bool add_points(cJSON *c, const struct calib_record *rec)
+{
+	cJSON *pts = cJSON_AddArrayToObject(c, "points");
+	bool ok = pts != NULL;
+
+	for (int i = 0; ok && i < rec->npoints; i++) {
+		const struct calib_point *p = &rec->points[i];
+		cJSON *o = cJSON_CreateObject();
+		if (o == NULL || !cJSON_AddItemToArray(pts, o)) {
+			cJSON_Delete(o);
+			return false;
+		}
+		ok = cJSON_AddStringToObject(o, "quantity", p->quantity) &&
+		     cJSON_AddStringToObject(o, "unit", p->unit) &&
+		     add_number(o, "reference", p->reference) &&
+		     add_number(o, "as_found", p->as_found) &&
+		     add_number(o, "as_left", p->as_left) &&
+		     add_number(o, "lower", p->lower) &&
+		     add_number(o, "upper", p->upper) &&
+		     add_number(o, "U", p->U) && add_number(o, "k", p->k) &&
+		     add_decision(o, "as_found_decision", p->found) &&
+		     add_decision(o, "as_left_decision", p->left);
+	}
+	return ok;
+}
+
+/* query_calibrations()'s callback: 0 go on, 1 too large, 2 out of
+ * memory, -1 a database error. */
+static int add_record(void *ctx, const struct calib_record *rec)
+{
+	struct build *b = ctx;
+	cJSON *c;
+	int64_t by;
+	bool ok;
+
+	if (rec->performed_us < b->since_us)
+		return 0;
+	b->bytes += RECORD_COST + (size_t)rec->npoints * POINT_COST;
+	if (b->bytes > REQ_REPLY_MAX)
+		return 1;
+	if ((by = query_superseded_by(b->r->q, rec->id)) < 0)
+		return -1;
+	if ((c = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddItemToArray(b->list, c)) {
+		cJSON_Delete(c);
+		return 2;
+	}
+	ok = cJSON_AddNumberToObject(c, "record", (double)rec->id) &&
+	     cJSON_AddStringToObject(c, "certificate", rec->certificate) &&
+	     add_time(c, "performed", rec->performed_us) &&
+	     add_time(c, "issued", rec->issued_us) &&
+	     add_time(c, "due", rec->due_us) &&
+	     add_text(c, "standard", rec->standard) &&
+	     add_text(c, "standard_certificate", rec->standard_cert) &&
+	     cJSON_AddBoolToObject(c, "standard_overdue",
+	                           rec->standard_overdue) &&
+	     cJSON_AddStringToObject(c, "rule",
+	                             rec->rule == CALIB_RULE_GUARDED
+	                                     ? "guarded"
+	                                     : "simple") &&
+	     add_decision(c, "result_as_found", rec->result_found) &&
+	     add_decision(c, "result_as_left", rec->result_left) &&
+	     (rec->supersedes > 0
+	              ? cJSON_AddNumberToObject(c, "supersedes",
+	                                        (double)rec->supersedes)
+	              : cJSON_AddNullToObject(c, "supersedes")) &&
+	     (by > 0 ? cJSON_AddNumberToObject(c, "superseded_by", (double)by)
+	             : cJSON_AddNullToObject(c, "superseded_by")) &&
+	     cJSON_AddStringToObject(c, "hash", rec->hash) &&
+	     add_points(c, rec);
+	return ok ? 0 : 2;
+}
+
+/* The audit chain's head and state, checked again when a record was
+ * added since or VERIFY_CACHE_US passed. Returns 0, or -1. */
+static int chain_state(struct reqs *r, bool *intact)
+{
+	int64_t now = mono_now();
+	int rc;
+
+	if (r->verified_at != 0 && now - r->verified_at < VERIFY_CACHE_US &&
+	    query_calibration(r->q, r->verify.records + 1, r->scratch) == 1) {
+		*intact = r->verify.bad_id == 0;
+		return 0;
+	}
+	rc = query_verify(r->q, &r->verify);
+	if (rc < 0) {
+		r->verified_at = 0;
+		return -1;
+	}
+	r->verified_at = now;
+	*intact = rc == 0;
+	return 0;
+}
+
+static bool add_instrument(cJSON *list, const struct query_instrument *in,
+                           cJSON **cals)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(list, o)) {
+		cJSON_Delete(o);
+		return false;
+	}
+	return cJSON_AddStringToObject(o, "instrument", in->name) &&
+	       cJSON_AddStringToObject(o, "kind", in->kind) &&
+	       add_text(o, "model", in->model) &&
+	       add_text(o, "serial", in->serial) &&
+	       add_text(o, "location", in->location) &&
+	       add_time(o, "due", in->due_us) &&
+	       cJSON_AddStringToObject(o, "due_state",
+	                               calib_due_name(in->due)) &&
+	       (*cals = cJSON_AddArrayToObject(o, "calibrations")) != NULL;
+}
+
+enum outcome { OUT_OK, OUT_UNKNOWN, OUT_TOO_LARGE, OUT_NOMEM, OUT_DB };
+
+/* The ok reply of a into *out. */
+static enum outcome build_reply(struct reqs *r, const struct ask *a,
+                                int64_t now_us, cJSON **out)
+{
+	struct inst_list l = {0};
+	struct build b = {.r = r, .since_us = a->since_us, .bytes = 512};
+	cJSON *o = cJSON_CreateObject(), *list;
+	enum outcome res = OUT_NOMEM;
+	bool intact = false;
+	int rc;
+
+	*out = NULL;
+	rc = query_instruments(r->q, a->ent, now_us, collect_instrument, &l);
+	if (rc != 0) {
+		res = rc < 0 ? OUT_DB : OUT_NOMEM;
+		goto fail;
+	}
+	if (a->instrument != NULL) {
+		size_t i = 0;
+		while (i < l.n && strcmp(l.v[i].name, a->instrument) != 0)
+			i++;
+		if (i == l.n) {
+			res = OUT_UNKNOWN;
+			goto fail;
+		}
+		l.v[0] = l.v[i];
+		l.n = 1;
+	}
+	if (chain_state(r, &intact) < 0) {
+		res = OUT_DB;
+		goto fail;
+	}
+	if (o == NULL || !cJSON_AddStringToObject(o, "status", "ok") ||
+	    !cJSON_AddStringToObject(o, "enterprise", a->ent) ||
+	    !add_time(o, "generated", now_us) ||
+	    (a->correlation != NULL
+	             ? !cJSON_AddStringToObject(o, "correlation",
+	                                        a->correlation)
+	             : !cJSON_AddNullToObject(o, "correlation")) ||
+	    !cJSON_AddStringToObject(o, "chain_head", r->verify.head) ||
+	    !cJSON_AddBoolToObject(o, "chain_intact", intact) ||
+	    (list = cJSON_AddArrayToObject(o, "instruments")) == NULL)
+		goto fail;
+	for (size_t i = 0; i < l.n; i++) {
+		b.bytes += RECORD_COST;
+		if (!add_instrument(list, &l.v[i], &b.list))
+			goto fail;
+		rc = query_calibrations(r->q, l.v[i].name, a->ent, add_record,
+		                        &b);
+		if (rc != 0) {
+			res = rc < 0 ? OUT_DB : rc == 1 ? OUT_TOO_LARGE
+			                                : OUT_NOMEM;
+			goto fail;
+		}
+	}
+	free(l.v);
+	*out = o;
+	return OUT_OK;
+fail:
+	free(l.v);
+	cJSON_Delete(o);
+	return res;
+}
+
+/* Open the read-only connection if it is not. Returns 0, or -1 (logged). */
+static int query_ready(struct reqs *r)
+{
+	char err[512];
+
+	if (r->q != NULL)
+		return 0;
+	r->q = query_open(r->cfg->database, err, sizeof(err));
+	if (r->q == NULL) {
+		log_warnx("mqtt: records requests: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
+                 int64_t now_us)
+{
+	struct ask a = {.topic = NULL};
+	char why[512];
+	const char *bad;
+	cJSON *reply = NULL;
+	char *text;
+
+	if (!enterprise_of(r, q->topic, a.ent)) {
+		/* no enterprise, no replies subtree to answer in */
+		r->errors++;
+		req_log(r, q->topic,
+		        "ignored: the enterprise level is not 1-64 of A-Z a-z "
+		        "0-9 _ . -");
+		goto out;
+	}
+	snprintf(a.errors, sizeof(a.errors), "%sreplies/%s/errors", r->base,
+	         a.ent);
+	if (q->response != NULL) {
+		if (!reply_topic_ok(r, a.ent, q->response)) {
+			reply_error(r, client, q, &a,
+			            "the Response Topic must be under "
+			            "%sreplies/%s/",
+			            r->base, a.ent);
+			goto out;
+		}
+		a.topic = q->response;
+	}
+	if ((bad = parse_request(r, q, &a, why, sizeof(why))) != NULL) {
+		reply_error(r, client, q, &a, "%s", bad);
+		goto out;
+	}
+	if (query_ready(r) < 0) {
+		reply_error(r, client, q, &a,
+		            "records are not available now; ask again later");
+		goto out;
+	}
+	switch (build_reply(r, &a, now_us, &reply)) {
+	case OUT_OK:
+		break;
+	case OUT_UNKNOWN:
+		reply_error(r, client, q, &a,
+		            "no instrument \"%s\" of enterprise \"%s\"",
+		            a.instrument, a.ent);
+		goto out;
+	case OUT_TOO_LARGE:
+		reply_error(r, client, q, &a,
+		            "reply too large (more than %d bytes): ask for one "
+		            "\"instrument\" or for records \"since\" a date",
+		            REQ_REPLY_MAX);
+		goto out;
+	case OUT_NOMEM:
+		reply_error(r, client, q, &a, "out of memory; ask again later");
+		goto out;
+	case OUT_DB:
+		log_warnx("mqtt: records requests: %s", query_error(r->q));
+		query_close(r->q); /* opened again at the next request */
+		r->q = NULL;
+		r->verified_at = 0;
+		reply_error(r, client, q, &a,
+		            "records are not available now; ask again later");
+		goto out;
+	}
+	text = cJSON_PrintUnformatted(reply);
+	cJSON_Delete(reply);
+	if (text == NULL) {
+		reply_error(r, client, q, &a, "out of memory; ask again later");
+		goto out;
+	}
+	if (strlen(text) > REQ_REPLY_MAX) {
+		reply_error(r, client, q, &a,
+		            "reply too large (%zu bytes, at most %d): ask for "
+		            "one \"instrument\" or for records \"since\" a date",
+		            strlen(text), REQ_REPLY_MAX);
+	} else {
+		int rc = send_reply(client, q, a.topic, text, strlen(text));
+		if (rc != MQTTASYNC_SUCCESS)
+			req_log(r, q->topic, "reply on %s not sent (%s)",
+			        a.topic, MQTTAsync_strerror(rc));
+		else
+			log_debug("mqtt: records of %s sent on %s (%zu bytes)",
+			          a.ent, a.topic, strlen(text));
+		r->answered++;
+	}
+	cJSON_free(text);
+out:
+	cJSON_Delete(a.json);
+	req_free(q);
+}

@@ -1,0 +1,76 @@
+/*
+ * publish_req.h - records requests over MQTT (docs/MQTT.md, Records on
+ * request): the internal interface between publish.c (the publisher: the
+ * connection, the callbacks, the step) and publish_req.c (the requests:
+ * their queue, parsing, the read-only queries and the replies). Both are
+ * the publish module, the only files that include <MQTTAsync.h> and
+ * <cjson/cJSON.h>; nothing outside it includes this header (SQLite's
+ * btree.h / btreeInt.h split).
+ *
+ * Threading: struct reqs belongs to the publisher. Its queue and its
+ * dropped counter are touched only under the publisher's mutex (p->mu):
+ * Paho's thread pushes (reqs_push, from on_message), the ingest thread
+ * pops (reqs_pop). Everything else (the query connection, the counters
+ * of answers, the log's rate limit) is the ingest thread's.
+ */
+#ifndef METROLOG_PUBLISH_REQ_H
+#define METROLOG_PUBLISH_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <MQTTAsync.h>
+
+#include "config.h"
+
+#define REQ_PAYLOAD_MAX (4 * 1024)    /* bytes of a request, at most */
+#define REQ_REPLY_MAX   (1024 * 1024) /* bytes of a reply, at most */
+#define REQ_QUEUE_MAX   32            /* requests waiting, at most */
+#define REQ_PER_STEP    4             /* answered per publisher_step() */
+
+struct reqs;
+struct req; /* one queued request: its copy, owned by the queue */
+
+/* The requests side of a publisher for c (c->mqtt->requests true).
+ * NULL with the reason in err. c must outlive it. */
+struct reqs *reqs_new(const struct config *c, char *err, size_t errlen);
+/* Frees the queued requests and closes the query connection. NULL
+ * allowed. Only once Paho calls back no more. */
+void reqs_free(struct reqs *r);
+
+/* "<prefix>/<site>/requests/+/records": subscribe to it (QoS 1) on every
+ * connection. */
+const char *reqs_filter(const struct reqs *r);
+
+/* Does topic match the filter? Any thread (reads constants only). */
+bool reqs_match(const struct reqs *r, const char *topic);
+
+/* Under the publisher's mutex, on Paho's thread: copy the request msg on
+ * topic (at most REQ_PAYLOAD_MAX + 1 bytes of its payload, its Response
+ * Topic and Correlation Data properties) into the queue. Returns 0, or -1
+ * when the queue is full or memory ran out: dropped and counted. */
+int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg);
+
+/* Under the publisher's mutex: the oldest queued request (NULL: none),
+ * now the caller's, for reqs_answer(); how many are still queued; how
+ * many were dropped since the start. */
+struct req *reqs_pop(struct reqs *r);
+size_t reqs_queued(const struct reqs *r);
+uint64_t reqs_dropped(const struct reqs *r);
+
+/* Ingest thread, without the mutex: answer q from the database (read
+ * only) with one QoS 1 message sent straight to Paho (not through the
+ * outbox), log what was wrong with it, and free q. now_us: UTC. */
+void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
+                 int64_t now_us);
+
+/* Ingest thread: log requests dropped since the last log, at most once a
+ * minute (mono_us: monotonic). */
+void reqs_log_dropped(struct reqs *r, uint64_t dropped, int64_t mono_us);
+
+/* Ingest thread: requests answered with records, and with an error (or
+ * ignored: an enterprise level that is not a name). */
+void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors);
+
+#endif

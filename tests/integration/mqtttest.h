@@ -1,0 +1,232 @@
+/*
+ * mqtttest.h - helpers shared by the MQTT end-to-end tests (test_mqtt.c,
+ * test_mqtt_ha.c, test_mqtt_security.c, test_mqtt_requests.c), on top of
+ * gwtest.h: the rig (a real mosquitto on loopback, the simulator, a
+ * metrologd and a subscriber), a persistent broker, a plain-TCP
+ * mosquitto_sub that writes "topic payload" lines to a file and is known
+ * to be subscribed once a probe comes back, mosquitto_pub, and reading
+ * that file. Every function is static inline, like gwtest.h's; they fail
+ * the running cmocka test.
+ */
+#ifndef METROLOG_MQTTTEST_H
+#define METROLOG_MQTTTEST_H
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gwtest.h"
+
+struct rig {
+	struct h_broker broker;
+	struct h_sim sim;
+	struct gw gw;
+	char dir[H_PATH_MAX];
+	char sub_out[H_PATH_MAX];
+	pid_t sub;
+	int nsub;
+	bool auth; /* test_mqtt_security.c: password_file and acl_file */
+};
+
+static inline int mq_teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
+/* A fresh rig in a fresh directory that mosquitto, started as root and
+ * running as user mosquitto, can search. */
+static inline void mq_rig_init(struct rig *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+	assert_int_equal(chmod(r->dir, 0711), 0);
+	h_path(r->sub_out, r->dir, "sub.out");
+}
+
+/* The broker with persistence in r->dir/persist (so that a subscriber
+ * keeps its session across a broker restart), extra_conf appended. */
+static inline void mq_broker_start(struct rig *r, const char *extra_conf)
+{
+	char conf[H_PATH_MAX + 4096], pdir[H_PATH_MAX];
+
+	h_path(pdir, r->dir, "persist");
+	assert_int_equal(mkdir(pdir, 0777), 0);
+	assert_int_equal(chmod(pdir, 0777), 0);
+	snprintf(conf, sizeof(conf),
+	         "persistence true\npersistence_location %s/\n%s", pdir,
+	         extra_conf != NULL ? extra_conf : "");
+	assert_int_equal(h_broker_start(&r->broker, r->dir, conf), 0);
+}
+
+/* mosquitto_pub -q 1 of text on topic to the rig's broker, with the MQTT
+ * options in opts (NULL-terminated, may be NULL). Returns its exit code. */
+static inline int mq_pub(const struct rig *r, const char *topic,
+                         const char *text, const char *const opts[])
+{
+	char port[16];
+	const char *argv[48] = {"mosquitto_pub", "-h", "127.0.0.1", "-p",
+	                        port,            "-q", "1",         "-t",
+	                        topic,           "-m", text};
+	int i = 11;
+
+	snprintf(port, sizeof(port), "%d", r->broker.port);
+	for (int j = 0; opts != NULL && opts[j] != NULL && i < 47; j++)
+		argv[i++] = opts[j];
+	argv[i] = NULL;
+	return h_run(argv, NULL, false, 10000);
+}
+
+/* A mosquitto_sub on filter (and on probe when filter does not cover it:
+ * probe NULL), QoS 1, persistent session with client id "<id>-<n>", with
+ * the options in opts (may be NULL), writing to r->sub_out; returns once
+ * its subscription is in place (a probe published on probe_topic, with
+ * the options in pub_opts, came back). */
+static inline void mq_sub_start(struct rig *r, const char *filter,
+                                const char *probe, const char *probe_topic,
+                                const char *id, const char *const opts[],
+                                const char *const pub_opts[])
+{
+	char port[16], cid[64], text[64], file[1 << 16];
+	const char *argv[48] = {"mosquitto_sub", "-h", "127.0.0.1", "-p",
+	                        port,            "-t", filter};
+	int i = 7;
+
+	snprintf(port, sizeof(port), "%d", r->broker.port);
+	snprintf(cid, sizeof(cid), "%s-%d", id, r->nsub++);
+	if (probe != NULL) {
+		argv[i++] = "-t";
+		argv[i++] = probe;
+	}
+	for (int j = 0; opts != NULL && opts[j] != NULL && i < 40; j++)
+		argv[i++] = opts[j];
+	argv[i++] = "-q";
+	argv[i++] = "1";
+	argv[i++] = "-c";
+	argv[i++] = "-i";
+	argv[i++] = cid;
+	argv[i++] = "-v";
+	argv[i] = NULL;
+	r->sub = h_spawn(argv, r->sub_out, false);
+	assert_true(r->sub > 0);
+	snprintf(text, sizeof(text), "probe-%d", r->nsub);
+	for (int n = 0; n < 100; n++) {
+		assert_int_equal(mq_pub(r, probe_topic, text, pub_opts), 0);
+		sleep_ms(100);
+		if (h_read_file(r->sub_out, file, sizeof(file)) > 0 &&
+		    strstr(file, text) != NULL)
+			return;
+	}
+	fail_msg("the subscriber never received its probe");
+}
+
+/* Stop the subscriber, the simulator and the broker. */
+static inline void mq_rig_finish(struct rig *r)
+{
+	h_stop(r->sub, SIGTERM, 5000);
+	assert_int_equal(h_sim_stop(&r->sim), 0);
+	assert_int_equal(h_broker_stop(&r->broker), 0);
+}
+
+/* TB-01 (3 channels, unit 1) and TB-02 (2 channels, unit 2) on bus
+ * "bench", polled every interval_ms. */
+static inline void mq_two_instruments(char *out, size_t size, int interval_ms)
+{
+	char *p;
+
+	instrument(out, size, "TB-01", "bench", 1, interval_ms, 3);
+	p = out + strlen(out);
+	*p++ = ',';
+	instrument(p, size - (size_t)(p - out), "TB-02", "bench", 2,
+	           interval_ms, 2);
+}
+
+static inline long long mq_readings_in_db(const struct gw *g)
+{
+	if (access(g->db, F_OK) != 0)
+		return 0; /* metrologd has not created it yet */
+	return db_try_int(g->db, "SELECT count(*) FROM readings");
+}
+
+/* Wait (up to 60 s) until the database holds at least n readings. */
+static inline void mq_wait_readings(const struct gw *g, long long n)
+{
+	for (int i = 0; i < 600; i++) {
+		if (mq_readings_in_db(g) >= n)
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("the database never held %lld readings", n);
+}
+
+/* "...\"key\":<integer>" in s, or -1. */
+static inline long long mq_json_int(const char *s, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(s, pat);
+	return p != NULL ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Lines of the file at path containing both a and b (b may be NULL). */
+static inline int mq_count_lines(const char *path, const char *a,
+                                 const char *b)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		n += strstr(line, a) != NULL && (b == NULL || strstr(line, b));
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* Wait (up to 30 s) until the subscriber's file has at least n lines with
+ * a (and b, when not NULL). */
+static inline void mq_wait_lines(const struct rig *r, const char *a,
+                                 const char *b, int n)
+{
+	for (int i = 0; i < 300; i++) {
+		if (mq_count_lines(r->sub_out, a, b) >= n)
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("the subscriber never received %d lines with %s", n, a);
+}
+
+/* Occurrences of s in the file at path (its first MiB). */
+static inline int mq_count_in_file(const char *path, const char *s)
+{
+	static char text[1 << 20];
+	int n = 0;
+
+	if (h_read_file(path, text, sizeof(text)) < 0)
+		return 0;
+	for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Lines of the file at path that start with prefix. */
+static inline long long mq_lines_starting(const char *path, const char *prefix)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long n = 0;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+#endif

@@ -1,0 +1,619 @@
+/*
+ * test_mqtt_requests.c - records on request (docs/MQTT.md, Records on
+ * request), end to end: a real mosquitto on loopback, the simulator,
+ * metrologd (mqtt.requests = true, MQTT 5) and a real SQLite file, with
+ * calibration records appended by this process through the store (as an
+ * operator's `metrolog calibrate` does) while metrologd runs. Enterprise
+ * "ent-a" owns TB-01 and TB-02, "ent-b" owns TB-03. Requests are sent with
+ * mosquitto_pub (MQTT 3.1.1 with reply_to, or MQTT 5 with the Response
+ * Topic and Correlation Data properties); the replies are read by a
+ * mosquitto_sub (MQTT 5) writing "topic corr=[<correlation data>] payload"
+ * lines, and parsed with cJSON.
+ *
+ *   own_records_only   ent-a gets exactly its records, every field of one
+ *                      record checked against the database (certificate,
+ *                      dates, hash, points, decisions, superseded_by), the
+ *                      chain head; nothing of ent-b's; "instrument" and
+ *                      "since" select; ent-b's instrument asked by ent-a
+ *                      is refused like one that does not exist; malformed
+ *                      JSON, a non-object, 5000 bytes, no reply topic, a
+ *                      reply topic outside replies/ent-a/, a field of the
+ *                      wrong type or unknown: error replies (on
+ *                      replies/ent-a/errors when there is no usable reply
+ *                      topic); an MQTT 5 request gets its Correlation Data
+ *                      back as a property; an enterprise level that is not
+ *                      a name is ignored and logged
+ *   burst_keeps_polling 200 requests at once: polling and committing go on,
+ *                      and answered + errors + dropped = 200 (the mqtt
+ *                      stats line), and the gateway answers afterwards
+ *
+ * Threading: one thread; everything else is a process.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+
+#include <cjson/cJSON.h>
+
+#include "calib.h"
+#include "caltest.h"
+#include "mqtttest.h"
+#include "store.h"
+
+#define SITE    "test-lab"
+#define PREFIX  "mt"
+#define BASE    PREFIX "/" SITE
+#define REQ_A   BASE "/requests/ent-a/records"
+#define REQ_B   BASE "/requests/ent-b/records"
+#define REPL_A  BASE "/replies/ent-a"
+#define DAY_US  (86400LL * 1000000)
+
+static const char *const sub_opts[] = {"-V", "mqttv5", "-F",
+                                       "%t corr=[%D] %p", NULL};
+
+static void rig_start(struct rig *r)
+{
+	char bus[256], insts[4096], extra[1024];
+	const char *fmt =
+	        "{ id = \"%s\"; bus = \"bench\"; unit_id = %d; "
+	        "interval_ms = 100; owner = \"%s\"; model = \"M-%d\"; "
+	        "serial = \"SN-%d\"; location = \"room %d\"; "
+	        "calibration_interval_days = 365; channels = ( "
+	        "{ name = \"c0\"; table = \"input\"; address = 0; "
+	        "type = \"float32\"; unit = \"degC\"; } ); }";
+	int n = 0;
+
+	mq_rig_init(r);
+	mq_broker_start(r, NULL);
+	assert_int_equal(
+	        h_sim_start(&r->sim, r->dir, true, false,
+	                    (const char *const[]){"-n", "3", NULL}),
+	        0);
+	mq_sub_start(r, BASE "/replies/#", PREFIX "/probe", PREFIX "/probe",
+	             "test-req-sub", sub_opts, NULL);
+	gw_init(&r->gw, r->dir);
+	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
+	n += snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-01", 1,
+	              "ent-a", 1, 1, 1);
+	insts[n++] = ',';
+	n += snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-02", 2,
+	              "ent-a", 2, 2, 2);
+	insts[n++] = ',';
+	snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-03", 3,
+	         "ent-b", 3, 3, 3);
+	snprintf(extra, sizeof(extra),
+	         "storage = { batch_ms = 50; };\n"
+	         "standards = ( { id = \"STD-1\"; model = \"SPRT\"; "
+	         "calibration_interval_days = 365; } );\n"
+	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
+	         "keepalive_s = 5; version = 5; requests = true; };",
+	         r->broker.port);
+	gw_config(&r->gw, bus, insts, extra);
+	gw_start(&r->gw);
+	mq_wait_readings(&r->gw, 30);
+	/* subscribed to the requests once it connected */
+	for (int i = 0; i < 300; i++) {
+		if (mq_count_in_file(r->gw.log, "mqtt: connected") > 0)
+			break;
+		sleep_ms(100);
+	}
+	sleep_ms(300);
+}
+
+/* Append a record; returns its id. */
+static int64_t append(struct store *st, struct calib_record *r,
+                      const char *instrument, const char *cert,
+                      int64_t performed, int64_t supersedes)
+{
+	cal_record(r, instrument, cert, "T. Nguyen", performed);
+	snprintf(r->lab, sizeof(r->lab), "Test lab");
+	r->supersedes = supersedes;
+	r->rule = CALIB_RULE_GUARDED;
+	r->guard_factor = 1;
+	if (strcmp(instrument, "STD-1") != 0)
+		snprintf(r->standard, sizeof(r->standard), "STD-1");
+	cal_point(r, "temperature", "degC", 0, 0.12, 0.02);
+	cal_point(r, "temperature", "degC", 20, 20.47, NAN);
+	cal_point(r, "temperature", "degC", 50, 50.61, 50.03);
+	return cal_append(st, r);
+}
+
+/* The records of the header comment, from this process. */
+static void add_records(struct rig *r, int64_t now)
+{
+	char err[256];
+	struct store *st = store_open(r->gw.db, err, sizeof(err));
+	struct calib_record *rec = malloc(sizeof(*rec));
+	int64_t a1;
+
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_non_null(rec);
+	append(st, rec, "STD-1", "S-001", now - 30 * DAY_US, 0);
+	a1 = append(st, rec, "TB-01", "A-001", now - 10 * DAY_US, 0);
+	append(st, rec, "TB-02", "A-002", now - 2 * DAY_US, 0);
+	append(st, rec, "TB-03", "B-001", now - 2 * DAY_US, 0);
+	append(st, rec, "TB-01", "A-003", now - DAY_US, a1);
+	free(rec);
+	store_close(st);
+}
+
+/* Publish payload on topic (MQTT options in opts) and return the next
+ * line received on reply_topic: "corr=[...] payload" (malloc'd). */
+static char *ask(struct rig *r, const char *topic, const char *payload,
+                 const char *const opts[], const char *reply_topic)
+{
+	char head[600];
+	long long before;
+	FILE *f;
+	char *line = NULL, *out = NULL;
+	size_t cap = 0;
+	long long k = 0;
+
+	snprintf(head, sizeof(head), "%s ", reply_topic);
+	before = mq_lines_starting(r->sub_out, head);
+	assert_int_equal(mq_pub(r, topic, payload, opts), 0);
+	for (int i = 0; i < 300; i++) {
+		if (mq_lines_starting(r->sub_out, head) > before)
+			break;
+		sleep_ms(100);
+	}
+	f = fopen(r->sub_out, "r");
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		if (strncmp(line, head, strlen(head)) == 0 && k++ == before) {
+			out = strdup(line + strlen(head));
+			break;
+		}
+	free(line);
+	fclose(f);
+	if (out == NULL)
+		fail_msg("no reply on %s to %.200s", reply_topic, payload);
+	return out;
+}
+
+/* The JSON of a reply line (after "corr=[...] "). */
+static cJSON *reply_json(const char *line)
+{
+	const char *p = strstr(line, "] ");
+	cJSON *o;
+
+	assert_non_null(p);
+	o = cJSON_Parse(p + 2);
+	if (o == NULL)
+		fail_msg("reply is not JSON: %s", line);
+	return o;
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsString(v))
+		fail_msg("no string %s", key);
+	return v->valuestring;
+}
+
+/* An error reply with exactly the message want. */
+static void expect_error(struct rig *r, const char *topic, const char *payload,
+                         const char *reply_topic, const char *want)
+{
+	char *line = ask(r, topic, payload, NULL, reply_topic);
+	cJSON *o = reply_json(line);
+
+	assert_string_equal(jstr(o, "status"), "error");
+	assert_string_equal(jstr(o, "error"), want);
+	cJSON_Delete(o);
+	free(line);
+}
+
+static void iso(char *buf, size_t size, long long us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, us % 1000000);
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (cJSON_IsNull(v))
+		return NAN;
+	if (!cJSON_IsNumber(v))
+		fail_msg("no number %s", key);
+	return v->valuedouble;
+}
+
+/* A number of the reply equals the database's column (NULL: NaN). */
+static void same_double(double got, sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		assert_true(isnan(got));
+	else
+		assert_true(got == sqlite3_column_double(s, col));
+}
+
+/* Every field of the record of certificate cert in the reply's
+ * calibration c, against the database. */
+static void check_record(struct rig *r, const cJSON *c, const char *cert)
+{
+	sqlite3 *db = db_open(r->gw.db);
+	sqlite3_stmt *s = NULL;
+	char sql[512], text[64];
+	const cJSON *pts, *p;
+	int n = 0;
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT c.id, c.certificate, c.performed, c.issued, c.due, "
+	         "c.standard_cert, c.standard_overdue, c.rule, "
+	         "c.result_found, c.result_left, c.hash, c.supersedes, "
+	         "(SELECT x.id FROM calibrations x WHERE x.supersedes = "
+	         "c.id), s.name FROM calibrations c LEFT JOIN instruments s "
+	         "ON s.id = c.standard_id WHERE c.certificate = '%s'",
+	         cert);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal((long long)num(c, "record"),
+	                 sqlite3_column_int64(s, 0));
+	assert_string_equal(jstr(c, "certificate"),
+	                    (const char *)sqlite3_column_text(s, 1));
+	iso(text, sizeof(text), sqlite3_column_int64(s, 2));
+	assert_string_equal(jstr(c, "performed"), text);
+	iso(text, sizeof(text), sqlite3_column_int64(s, 3));
+	assert_string_equal(jstr(c, "issued"), text);
+	iso(text, sizeof(text), sqlite3_column_int64(s, 4));
+	assert_string_equal(jstr(c, "due"), text);
+	assert_string_equal(jstr(c, "standard_certificate"),
+	                    (const char *)sqlite3_column_text(s, 5));
+	assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	                         c, "standard_overdue")),
+	                 sqlite3_column_int(s, 6));
+	assert_string_equal(jstr(c, "rule"),
+	                    (const char *)sqlite3_column_text(s, 7));
+	assert_string_equal(jstr(c, "result_as_found"),
+	                    (const char *)sqlite3_column_text(s, 8));
+	assert_string_equal(jstr(c, "result_as_left"),
+	                    (const char *)sqlite3_column_text(s, 9));
+	assert_string_equal(jstr(c, "hash"),
+	                    (const char *)sqlite3_column_text(s, 10));
+	assert_int_equal(strlen(jstr(c, "hash")), 64);
+	if (sqlite3_column_type(s, 11) == SQLITE_NULL)
+		assert_true(isnan(num(c, "supersedes")));
+	else
+		assert_int_equal((long long)num(c, "supersedes"),
+		                 sqlite3_column_int64(s, 11));
+	if (sqlite3_column_type(s, 12) == SQLITE_NULL)
+		assert_true(isnan(num(c, "superseded_by")));
+	else
+		assert_int_equal((long long)num(c, "superseded_by"),
+		                 sqlite3_column_int64(s, 12));
+	assert_string_equal(jstr(c, "standard"),
+	                    (const char *)sqlite3_column_text(s, 13));
+	long long id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT quantity, unit, reference, as_found, as_left, lower, "
+	         "upper, U, k, found_result, left_result FROM "
+	         "calibration_points WHERE calibration_id = %lld ORDER BY n",
+	         id);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	pts = cJSON_GetObjectItemCaseSensitive(c, "points");
+	assert_true(cJSON_IsArray(pts));
+	cJSON_ArrayForEach(p, pts)
+	{
+		static const char *const keys[] = {"reference", "as_found",
+		                                   "as_left",   "lower",
+		                                   "upper",     "U",
+		                                   "k"};
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_string_equal(jstr(p, "quantity"),
+		                    (const char *)sqlite3_column_text(s, 0));
+		assert_string_equal(jstr(p, "unit"),
+		                    (const char *)sqlite3_column_text(s, 1));
+		for (int i = 0; i < 7; i++)
+			same_double(num(p, keys[i]), s, 2 + i);
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(
+		        p, "as_left_decision");
+		if (sqlite3_column_type(s, 10) == SQLITE_NULL)
+			assert_true(cJSON_IsNull(d));
+		else
+			assert_string_equal(
+			        d->valuestring,
+			        (const char *)sqlite3_column_text(s, 10));
+		assert_string_equal(jstr(p, "as_found_decision"),
+		                    (const char *)sqlite3_column_text(s, 9));
+		n++;
+	}
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	assert_int_equal(n, 3);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* The instrument named id in the reply's list, or NULL. */
+static const cJSON *find_instrument(const cJSON *o, const char *id)
+{
+	const cJSON *in;
+
+	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(o,
+	                                                        "instruments"))
+	{
+		if (strcmp(jstr(in, "instrument"), id) == 0)
+			return in;
+	}
+	return NULL;
+}
+
+static int count_items(const cJSON *a)
+{
+	return cJSON_GetArraySize(a);
+}
+
+static void own_records_only(void **state)
+{
+	struct rig r;
+	char *line, big[5001], head[128], payload[512];
+	cJSON *o;
+	const cJSON *tb1, *cals, *c;
+	int64_t now = (int64_t)time(NULL) * 1000000;
+
+	(void)state;
+	rig_start(&r);
+	add_records(&r, now);
+
+	/* an enterprise level that is not a name: ignored,
+	 * logged (first: request problems are logged 10 a minute) */
+	assert_int_equal(mq_pub(&r, BASE "/requests/a b/records",
+	                        "{\"reply_to\":\"x\"}", NULL),
+	                 0);
+	for (int i = 0; i < 100; i++) {
+		if (mq_count_in_file(r.gw.log, "enterprise level is not") > 0)
+			break;
+		sleep_ms(100);
+	}
+	assert_int_equal(mq_count_in_file(r.gw.log, "enterprise level is not"),
+	                 1);
+
+	/* everything of ent-a's */
+	line = ask(&r, REQ_A,
+	           "{\"reply_to\":\"" REPL_A "/all\",\"correlation\":\"c1\"}",
+	           NULL, REPL_A "/all");
+	assert_null(strstr(line, "ent-b"));
+	assert_null(strstr(line, "TB-03"));
+	assert_null(strstr(line, "B-001"));
+	o = reply_json(line);
+	assert_string_equal(jstr(o, "status"), "ok");
+	assert_string_equal(jstr(o, "enterprise"), "ent-a");
+	assert_string_equal(jstr(o, "correlation"), "c1");
+	assert_int_equal(count_items(cJSON_GetObjectItemCaseSensitive(
+	                         o, "instruments")),
+	                 2);
+	tb1 = find_instrument(o, "TB-01");
+	assert_non_null(tb1);
+	assert_non_null(find_instrument(o, "TB-02"));
+	assert_string_equal(jstr(tb1, "model"), "M-1");
+	assert_string_equal(jstr(tb1, "serial"), "SN-1");
+	assert_string_equal(jstr(tb1, "location"), "room 1");
+	assert_string_equal(jstr(tb1, "due_state"), "ok");
+	cals = cJSON_GetObjectItemCaseSensitive(tb1, "calibrations");
+	assert_int_equal(count_items(cals), 2);
+	c = cJSON_GetArrayItem(cals, 0);
+	assert_string_equal(jstr(c, "certificate"), "A-001");
+	check_record(&r, c, "A-001"); /* superseded_by A-003 */
+	check_record(&r, cJSON_GetArrayItem(cals, 1), "A-003");
+	{
+		char want[80];
+		db_text(r.gw.db,
+		        "SELECT hash FROM calibrations ORDER BY id DESC LIMIT 1",
+		        want, sizeof(want));
+		assert_string_equal(jstr(o, "chain_head"), want);
+		assert_true(cJSON_IsTrue(
+		        cJSON_GetObjectItemCaseSensitive(o, "chain_intact")));
+	}
+	cJSON_Delete(o);
+	free(line);
+
+	/* one instrument */
+	line = ask(&r, REQ_A,
+	           "{\"instrument\":\"TB-02\",\"reply_to\":\"" REPL_A "/one\"}",
+	           NULL, REPL_A "/one");
+	o = reply_json(line);
+	assert_int_equal(count_items(cJSON_GetObjectItemCaseSensitive(
+	                         o, "instruments")),
+	                 1);
+	assert_non_null(find_instrument(o, "TB-02"));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
+	        o, "correlation")));
+	cJSON_Delete(o);
+	free(line);
+
+	/* since a date: A-001 (10 days ago) is left out */
+	{
+		char since[16];
+		time_t t = (time_t)((now - 5 * DAY_US) / 1000000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(since, sizeof(since), "%Y-%m-%d", &tm);
+		snprintf(payload, sizeof(payload),
+		         "{\"since\":\"%s\",\"reply_to\":\"" REPL_A
+		         "/since\"}",
+		         since);
+	}
+	line = ask(&r, REQ_A, payload, NULL, REPL_A "/since");
+	o = reply_json(line);
+	cals = cJSON_GetObjectItemCaseSensitive(find_instrument(o, "TB-01"),
+	                                        "calibrations");
+	assert_int_equal(count_items(cals), 1);
+	assert_string_equal(jstr(cJSON_GetArrayItem(cals, 0), "certificate"),
+	                    "A-003");
+	cJSON_Delete(o);
+	free(line);
+
+	/* ent-b's instrument, asked by ent-a: as if it did not exist */
+	expect_error(&r, REQ_A,
+	             "{\"instrument\":\"TB-03\",\"reply_to\":\"" REPL_A "/x\"}",
+	             REPL_A "/x", "no instrument \"TB-03\" of enterprise "
+	                          "\"ent-a\"");
+	expect_error(&r, REQ_A,
+	             "{\"instrument\":\"NOPE\",\"reply_to\":\"" REPL_A "/x\"}",
+	             REPL_A "/x", "no instrument \"NOPE\" of enterprise "
+	                          "\"ent-a\"");
+	/* ent-b gets its own, not ent-a's */
+	line = ask(&r, REQ_B,
+	           "{\"reply_to\":\"" BASE "/replies/ent-b/r\"}", NULL,
+	           BASE "/replies/ent-b/r");
+	assert_non_null(strstr(line, "\"B-001\""));
+	assert_null(strstr(line, "A-00"));
+	assert_null(strstr(line, "TB-01"));
+	free(line);
+
+	/* refusals */
+	expect_error(&r, REQ_A, "{\"reply_to\":", REPL_A "/errors",
+	             "malformed JSON");
+	expect_error(&r, REQ_A, "[1,2]", REPL_A "/errors",
+	             "the request must be a JSON object");
+	snprintf(head, sizeof(head), "{\"reply_to\":\"" REPL_A "/x\",\"p\":\"");
+	memset(big, 'x', sizeof(big) - 1);
+	memcpy(big, head, strlen(head));
+	big[4998] = '"';
+	big[4999] = '}';
+	big[5000] = '\0';
+	expect_error(&r, REQ_A, big, REPL_A "/errors",
+	             "request too large: 5000 bytes, at most 4096");
+	line = ask(&r, REQ_A, "{\"correlation\":\"c9\"}", NULL,
+	           REPL_A "/errors");
+	o = reply_json(line);
+	assert_string_equal(jstr(o, "status"), "error");
+	assert_string_equal(jstr(o, "correlation"), "c9");
+	assert_non_null(strstr(jstr(o, "error"), "no reply topic"));
+	cJSON_Delete(o);
+	free(line);
+	expect_error(&r, REQ_A,
+	             "{\"reply_to\":\"" BASE "/replies/ent-b/steal\"}",
+	             REPL_A "/errors",
+	             "reply_to must be a topic under " REPL_A "/");
+	expect_error(&r, REQ_A, "{\"instrument\":5,\"reply_to\":\"" REPL_A
+	                        "/x\"}",
+	             REPL_A "/x", "field \"instrument\" must be a string");
+	expect_error(&r, REQ_A, "{\"instrumnet\":\"TB-01\",\"reply_to\":\"" REPL_A
+	                        "/x\"}",
+	             REPL_A "/x",
+	             "unknown field \"instrumnet\" (known: instrument, since, "
+	             "reply_to, correlation)");
+	expect_error(&r, REQ_A, "{\"since\":\"2026-02-30\",\"reply_to\":\"" REPL_A
+	                        "/x\"}",
+	             REPL_A "/x",
+	             "since must be an ISO 8601 date such as \"2026-01-31\" or "
+	             "\"2026-01-31T08:00:00Z\"");
+
+	/* MQTT 5: Response Topic and Correlation Data properties */
+	{
+		const char *v5[] = {"-V",
+		                    "mqttv5",
+		                    "-D",
+		                    "publish",
+		                    "response-topic",
+		                    REPL_A "/v5",
+		                    "-D",
+		                    "publish",
+		                    "correlation-data",
+		                    "corr-7f3a",
+		                    NULL};
+		line = ask(&r, REQ_A, "{\"instrument\":\"TB-01\"}", v5,
+		           REPL_A "/v5");
+		assert_true(strncmp(line, "corr=[corr-7f3a] ", 17) == 0);
+		o = reply_json(line);
+		assert_string_equal(jstr(o, "status"), "ok");
+		assert_non_null(find_instrument(o, "TB-01"));
+		cJSON_Delete(o);
+		free(line);
+	}
+
+	assert_int_equal(gw_stop(&r.gw), 0);
+	/* the stats line counts them: 5 answered, 11 errors (the ignored
+	 * one included), none dropped */
+	assert_int_equal(mq_count_in_file(r.gw.log,
+	                                  "\"requests\":5,\"request_errors\":"
+	                                  "11,\"requests_dropped\":0"),
+	                 1);
+	mq_rig_finish(&r);
+}
+
+static void burst_keeps_polling(void **state)
+{
+	struct rig r;
+	char script[2048], file[H_PATH_MAX], *line;
+	long long r0, answered, errors, dropped, replies;
+	FILE *f;
+
+	(void)state;
+	rig_start(&r);
+	add_records(&r, (int64_t)time(NULL) * 1000000);
+	h_path(file, r.dir, "burst.txt");
+	f = fopen(file, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fprintf(f, "{\"reply_to\":\"" REPL_A
+		           "/burst\",\"correlation\":\"b%d\"}\n",
+		        i);
+	assert_int_equal(fclose(f), 0);
+	r0 = mq_readings_in_db(&r.gw);
+	snprintf(script, sizeof(script),
+	         "mosquitto_pub -h 127.0.0.1 -p %d -q 1 -t '" REQ_A
+	         "' -l < '%s'",
+	         r.broker.port, file);
+	assert_int_equal(
+	        h_run((const char *const[]){"/bin/sh", "-c", script, NULL},
+	              NULL, false, 60000),
+	        0);
+	/* polling and committing go on meanwhile */
+	mq_wait_readings(&r.gw, r0 + 60);
+	sleep_ms(2000);
+	/* and it still answers */
+	line = ask(&r, REQ_A, "{\"reply_to\":\"" REPL_A "/after\"}", NULL,
+	           REPL_A "/after");
+	assert_non_null(strstr(line, "\"status\":\"ok\""));
+	free(line);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	{
+		static char log[1 << 20];
+		const char *st;
+		assert_true(h_read_file(r.gw.log, log, sizeof(log)) > 0);
+		st = strstr(log, "\"requests\":");
+		const char *last = st;
+		while (st != NULL) {
+			last = st;
+			st = strstr(st + 1, "\"requests\":");
+		}
+		assert_non_null(last);
+		answered = mq_json_int(last, "requests");
+		errors = mq_json_int(last, "request_errors");
+		dropped = mq_json_int(last, "requests_dropped");
+	}
+	replies = mq_lines_starting(r.sub_out, REPL_A "/burst ");
+	print_message("burst: %lld answered, %lld errors, %lld dropped, "
+	              "%lld replies\n",
+	              answered, errors, dropped, replies);
+	assert_int_equal(answered + errors + dropped, 200 + 1);
+	assert_int_equal(errors, 0);
+	assert_int_equal(replies, answered - 1);
+	if (dropped > 0)
+		assert_true(mq_count_in_file(r.gw.log,
+		                             "records requests dropped") > 0);
+	mq_rig_finish(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_teardown(own_records_only, mq_teardown),
+	        cmocka_unit_test_teardown(burst_keeps_polling, mq_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
