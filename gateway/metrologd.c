@@ -465,9 +465,18 @@ static void calibration_step(struct daemon *d, int64_t now)
 	if (now < d->next_calibration)
 		return;
 	d->next_calibration = now + CALIBRATION_EVERY_US;
-	if (store_cal_refresh(d->store, real_us()) == -1)
+	int changes = store_cal_refresh(d->store, real_us());
+	if (changes == -1)
 		log_warnx("calibration states: %s",
 		          store_last_message(d->store));
+	for (int i = 0; changes > 0 && i < d->cfg->ninstruments; i++) {
+		if (!store_cal_renewed(d->store, (uint32_t)i))
+			continue;
+		monitor_restart_trends(d->mon, (uint32_t)i);
+		log_info("instrument %s: a new calibration is in force; the "
+		         "drift trends of its channels start again",
+		         d->cfg->instruments[i].id);
+	}
 }
 
 static int run(struct daemon *d)

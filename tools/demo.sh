@@ -12,9 +12,9 @@
 # drifting gauges (PG-2 gauge-2: +0.5 kPa a day, gauge-3: +0.2 kPa a day)
 # move visibly. At start it records calibrations with `metrolog calibrate`
 # (two reference standards, two instruments), prints the lab's worklist
-# (`metrolog due`) and checks the audit chain (`metrolog verify`), and
-# writes a certificate PDF; the trend picture of gauge-3 is redrawn as it
-# runs. Those two files stay in build/demo/; everything else lives in a
+# (`metrolog due`), checks the audit chain (`metrolog verify`), asks for an
+# enterprise's records over MQTT as its customer would, and writes a
+# certificate PDF; the trend picture of gauge-3 is redrawn as it runs. Those two files stay in build/demo/; everything else lives in a
 # temporary directory, removed at exit. The configuration is
 # config/demo.cfg with the simulator's port, the broker and that directory
 # filled in. The broker is a private mosquitto on a free loopback port.
@@ -66,7 +66,7 @@ pids+=($!)
 
 sed -e "s|port = 1502;|port = $port;|" -e "s|database = \"demo.db\";|database = \"$tmp/demo.db\";|" \
 	config/demo.cfg >"$tmp/demo.cfg"
-printf 'mqtt = { host = "127.0.0.1"; port = %d; prefix = "metrolog"; };\n' "$mport" >>"$tmp/demo.cfg"
+printf 'mqtt = { host = "127.0.0.1"; port = %d; prefix = "metrolog"; requests = true; };\n' "$mport" >>"$tmp/demo.cfg"
 build/plain/gateway/metrologd --check-config "$tmp/demo.cfg"
 build/plain/gateway/metrologd "$tmp/demo.cfg" 2>"$tmp/metrologd.log" &
 gw_pid=$!
@@ -102,6 +102,16 @@ echo
 echo "The lab's worklist (metrolog due) and the audit chain (metrolog verify):"
 ml due
 ml verify
+echo
+echo "An enterprise (viet-a, the owner of BATH-1 and PG-2) asks for its calibration"
+echo "records over MQTT (docs/MQTT.md, Records on request); the start of the reply:"
+mosquitto_sub -p "$mport" -q 1 -t 'metrolog/demo/replies/viet-a/#' -C 1 -W 10 >"$tmp/reply.json" 2>&1 &
+reply_pid=$!
+sleep 0.5
+mosquitto_pub -p "$mport" -q 1 -t metrolog/demo/requests/viet-a/records \
+	-m '{"reply_to":"metrolog/demo/replies/viet-a/1","correlation":"demo-1"}'
+wait "$reply_pid" || true
+cut -c1-600 "$tmp/reply.json"
 
 cat <<MSG
 

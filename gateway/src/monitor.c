@@ -437,6 +437,26 @@ size_t monitor_sample(struct monitor *m, const struct sample *s,
 	return n;
 }
 
+void monitor_restart_trends(struct monitor *m, uint32_t inst)
+{
+	const struct cfg_instrument *in;
+
+	if (inst >= (uint32_t)m->cfg->ninstruments)
+		return;
+	in = &m->cfg->instruments[inst];
+	for (int j = 0; j < in->nchannels; j++) {
+		struct slot *sl = &m->slots[in->channels[j].index];
+		if (sl->ring == NULL)
+			continue;
+		trend_init(sl, sl->ring);
+		sl->bin_start = 0;
+		sl->bin_sum = 0;
+		sl->bin_n = 0;
+		sl->trend_side = 0;
+		sl->trend_bound = 0;
+	}
+}
+
 size_t monitor_room(const struct monitor *m)
 {
 	return m->room;

@@ -53,6 +53,12 @@ size_t monitor_sample(struct monitor *m, const struct sample *s,
 /* The most state samples one sample can cause (0: no tolerance at all). */
 size_t monitor_room(const struct monitor *m);
 
+/* A new calibration of instrument index inst is in force: it may have
+ * been adjusted, so the drift trends of its channels start again (the
+ * drift is fitted from the as-left on; the first forecast comes after ten
+ * bins). The tolerance states and charts are kept. */
+void monitor_restart_trends(struct monitor *m, uint32_t inst);
+
 /* The current state (enum drift_state) of channel index; DRIFT_NO_DATA
  * when it has no tolerance. */
 int monitor_state(const struct monitor *m, uint32_t index);

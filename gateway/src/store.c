@@ -326,6 +326,8 @@ struct cal_state {
 	char cert[CALIB_ID];  /* "" never calibrated */
 	uint8_t due;          /* enum calib_due */
 	bool in_use;          /* a reference: of a channel, or of a record */
+	bool renewed;         /* another certificate in force since the
+	                         refresh before (store_cal_renewed()) */
 };
 
 struct undo {
@@ -2432,6 +2434,8 @@ int store_cal_refresh(struct store *st, int64_t now_us)
 			goto fail;
 		}
 	}
+	for (size_t k = 0; st->cal != NULL && k < n; k++)
+		cs[k].renewed = strcmp(st->cal[k].cert, cs[k].cert) != 0;
 	free(st->cal);
 	st->cal = cs;
 	st->ncal = n;
@@ -2441,6 +2445,12 @@ int store_cal_refresh(struct store *st, int64_t now_us)
 fail:
 	free(cs);
 	return -1;
+}
+
+bool store_cal_renewed(const struct store *st, uint32_t inst)
+{
+	return st->cal != NULL && inst < st->ncal &&
+	       inst < (uint32_t)st->conf->ninstruments && st->cal[inst].renewed;
 }
 
 enum store_error store_last_error(const struct store *st)

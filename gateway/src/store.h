@@ -150,6 +150,11 @@ int store_cal_append(struct store *st, struct calib_record *r);
  */
 int store_cal_refresh(struct store *st, int64_t now_us);
 
+/* Whether the last store_cal_refresh() found another certificate in force
+ * for instrument index inst of the config (a new calibration, which may
+ * have adjusted it); false for the refresh that only learned. */
+bool store_cal_renewed(const struct store *st, uint32_t inst);
+
 /* The last failure: its kind and a message naming the database file. */
 enum store_error store_last_error(const struct store *st);
 const char *store_last_message(const struct store *st);

@@ -34,6 +34,21 @@ static inline int mq_teardown(void **state)
 	return 0;
 }
 
+/* The MQTT version of the mqtt group a test writes when it does not need
+ * one: METROLOG_TEST_MQTT_VERSION, 3 (the default) or 5, so that one test
+ * binary runs under both (ctest's mqtt and mqtt_v5). */
+static inline int mq_version(void)
+{
+	const char *v = getenv("METROLOG_TEST_MQTT_VERSION");
+
+	if (v == NULL || v[0] == '\0' || strcmp(v, "3") == 0)
+		return 3;
+	if (strcmp(v, "5") == 0)
+		return 5;
+	fail_msg("METROLOG_TEST_MQTT_VERSION=%s: 3 or 5", v);
+	return -1;
+}
+
 /* A fresh rig in a fresh directory that mosquitto, started as root and
  * running as user mosquitto, can search. */
 static inline void mq_rig_init(struct rig *r)
@@ -211,6 +226,19 @@ static inline int mq_count_in_file(const char *path, const char *s)
 	for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
 		n++;
 	return n;
+}
+
+/* How many times the broker's log says client_id connected with the MQTT
+ * version (3: 3.1.1, which mosquitto logs as protocol "p2"; 5: "p5") and
+ * clean session / clean start off ("c0"). */
+static inline int mq_connects_as(const struct rig *r, const char *client_id,
+                                 int version)
+{
+	char pat[128];
+
+	snprintf(pat, sizeof(pat), "as %s (p%d, c0", client_id,
+	         version == 5 ? 5 : 2);
+	return mq_count_in_file(r->broker.log, pat);
 }
 
 /* Lines of the file at path that start with prefix. */

@@ -118,7 +118,8 @@ static int setup(void **state)
 		return -1;
 	snprintf(c1, sizeof(inst) - (size_t)(c1 - inst),
 	         "unit = \"degC\"; tolerance = { reference = 0; limit = 0.5; "
-	         "consecutive = 1; }; }); calibration_interval_days = 365; "
+	         "consecutive = 1; trend_days = 0.01; trend_bin_s = 1; }; }); "
+	         "calibration_interval_days = 365; "
 	         "due_soon_days = 30; }");
 	snprintf(extra, sizeof(extra),
 	         "standards = ( { id = \"STD-1\"; model = \"PRT 5626\"; "
@@ -350,6 +351,20 @@ static void due_states_are_events(void **state)
 	must_contain("overdue");
 	must_contain(": due 2025-07-09T00:00:00.000000Z, certificate "
 	             "S-2026-001, in use as a reference");
+
+	/* a new calibration in force restarts the drift trends of TB-01 */
+	static char glog[1 << 16];
+	for (int i = 0; i < 50; i++) {
+		if (h_read_file(gw.log, glog, sizeof(glog)) > 0 &&
+		    strstr(glog, "instrument TB-01: a new calibration is in "
+		                 "force; the drift trends of its channels "
+		                 "start again"))
+			break;
+		sleep_ms(100);
+	}
+	assert_non_null(strstr(glog, "instrument TB-01: a new calibration is "
+	                             "in force"));
+	assert_null(strstr(glog, "instrument STD-1: a new calibration"));
 
 	/* over MQTT: the event, and the retained statuses with the
 	 * calibration in force (docs/MQTT.md) */

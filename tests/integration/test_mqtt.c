@@ -16,6 +16,11 @@
  *   will_on_sigkill          the retained gateway status is "online", then
  *                            "offline" by the Last Will after SIGKILL
  *
+ * metrologd speaks MQTT 3.1.1, or MQTT 5 when METROLOG_TEST_MQTT_VERSION
+ * is 5 (ctest's mqtt_v5: the same tests, the same assertions), and the
+ * broker's log must show it connected with that version. The test's own
+ * clients (mosquitto_sub, mosquitto_pub) stay on 3.1.1 either way.
+ *
  * Threading: one thread; everything else is a process.
  */
 #define _GNU_SOURCE
@@ -43,8 +48,8 @@ static void rig_start(struct rig *r, int historical_s)
 	snprintf(extra, sizeof(extra),
 	         "storage = { batch_ms = 50; };\n"
 	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
-	         "keepalive_s = 5; historical_s = %d; };",
-	         r->broker.port, historical_s);
+	         "keepalive_s = 5; historical_s = %d; version = %d; };",
+	         r->broker.port, historical_s, mq_version());
 	gw_config(&r->gw, bus, insts, extra);
 }
 
@@ -195,10 +200,11 @@ static void check_all_received(struct rig *r, struct got *g, bool values)
 			if (missing++ < 10)
 				print_error("seq %lld missing\n", s);
 		}
-	print_message("%lld seqs, %lld messages, %lld duplicates, %lld "
-	              "historical, %lld readings\n",
-	              last, g->messages, g->duplicates, g->historical,
-	              g->channels);
+	print_message("MQTT %d: %lld seqs, %lld messages, %lld duplicates, "
+	              "%lld historical, %lld readings\n",
+	              mq_version(), last, g->messages, g->duplicates,
+	              g->historical, g->channels);
+	assert_true(mq_connects_as(r, "metrologd-" SITE, mq_version()) >= 1);
 	assert_int_equal(missing, 0);
 	assert_int_equal(g->max_seq, last);
 	assert_int_equal(g->channels, readings_in_db(r));
@@ -348,6 +354,7 @@ static void will_on_sigkill(void **state)
 		sleep_ms(100);
 	}
 	assert_true(i < 300);
+	assert_true(mq_connects_as(&r, "metrologd-" SITE, mq_version()) >= 1);
 	h_stop(r.gw.pid, SIGKILL, 5000);
 	for (i = 0; i < 100; i++) {
 		retained_status(&r, text, sizeof(text));

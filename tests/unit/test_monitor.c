@@ -281,6 +281,31 @@ static void trend_forecasts_the_crossing(void **state)
 	config_free(c);
 }
 
+/* Readings every 10 minutes from *ts to end drifting 0.5 degC a day from
+ * 20 at t0 (trend.cfg's channel); returns the trend samples they made and
+ * the time of the first in *first (when not NULL and still 0). */
+static size_t feed_drift(struct monitor *m, int64_t t0, int64_t *ts,
+                         int64_t end, int64_t *first)
+{
+	struct sample out[8];
+	size_t trends = 0;
+
+	for (; *ts < end; *ts += 600 * SEC) {
+		double days = (double)(*ts - t0) / (86400.0 * SEC);
+		struct sample r = reading(0, *ts, 20.0 + 0.5 * days,
+		                          QUALITY_GOOD);
+		size_t n = monitor_sample(m, &r, out);
+		for (size_t i = 0; i < n; i++) {
+			if (!(out[i].detail & SAMPLE_STATE_TREND))
+				continue;
+			if (first != NULL && *first == 0)
+				*first = *ts;
+			trends++;
+		}
+	}
+	return trends;
+}
+
 /* A reload with the same tolerance keeps the trend: after 12 h of drift
  * (12 bins), a rebuild onto a new copy of trend.cfg, and a forecast that
  * is news comes at the next bin's close; a fresh trend would need ten. */
@@ -295,13 +320,8 @@ static void rebuild_keeps_the_trend(void **state)
 	size_t trends = 0;
 
 	assert_non_null(m);
-	for (; ts < t0 + 12 * 3600 * SEC; ts += step) {
-		/* 0.5 degC a day: well inside, crossing in about a day */
-		struct sample r = reading(0, ts, 20.0 + 0.5 * (double)(ts - t0) /
-		                                          (86400.0 * SEC),
-		                          QUALITY_GOOD);
-		monitor_sample(m, &r, out);
-	}
+	/* 0.5 degC a day: well inside, crossing in about a day */
+	feed_drift(m, t0, &ts, t0 + 12 * 3600 * SEC, NULL);
 	assert_int_equal(monitor_rebuild(m, next), 0);
 	config_free(c);
 	/* a step back: the old forecast (the upper limit) is no longer what
@@ -317,6 +337,32 @@ static void rebuild_keeps_the_trend(void **state)
 	config_free(next);
 }
 
+/* A new calibration restarts the trend: after 12 h of drift a forecast
+ * is out; after monitor_restart_trends() none comes until ten new bins
+ * are in, and the tolerance state is kept. */
+static void restart_trends_after_a_calibration(void **state)
+{
+	(void)state;
+	struct config *c = load("trend.cfg");
+	struct monitor *m = monitor_new(c);
+	const int64_t t0 = 1767225600LL * SEC;
+	int64_t ts = t0, first = 0;
+
+	assert_non_null(m);
+	assert_true(feed_drift(m, t0, &ts, t0 + 12 * 3600 * SEC, NULL) >= 1);
+	int before = monitor_state(m, 0);
+	monitor_restart_trends(m, 0);
+	monitor_restart_trends(m, 99); /* no such instrument: nothing */
+	assert_int_equal(monitor_state(m, 0), before);
+	int64_t restart = ts;
+	feed_drift(m, t0, &ts, restart + 12 * 3600 * SEC, &first);
+	/* the tenth bin after the restart closes at the eleventh hour */
+	assert_true(first > 0);
+	assert_true(first - restart >= 10 * 3600 * SEC);
+	monitor_free(m);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +372,7 @@ int main(void)
 	        cmocka_unit_test(rebuild_keeps_unchanged_channels),
 	        cmocka_unit_test(trend_forecasts_the_crossing),
 	        cmocka_unit_test(rebuild_keeps_the_trend),
+	        cmocka_unit_test(restart_trends_after_a_calibration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
