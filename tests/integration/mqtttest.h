@@ -5,8 +5,10 @@
  * metrologd and a subscriber), a persistent broker, a plain-TCP
  * mosquitto_sub that writes "topic payload" lines to a file and is known
  * to be subscribed once a probe comes back, mosquitto_pub, and reading
- * that file. Every function is static inline, like gwtest.h's; they fail
- * the running cmocka test.
+ * that file, and the MQTT version the tests' metrologd speaks
+ * (METROLOG_TEST_MQTT_VERSION) with the broker's log to prove it. Every
+ * function is static inline, like gwtest.h's; they fail the running
+ * cmocka test.
  */
 #ifndef METROLOG_MQTTTEST_H
 #define METROLOG_MQTTTEST_H
@@ -92,20 +94,52 @@ static inline int mq_pub(const struct rig *r, const char *topic,
 	return h_run(argv, NULL, false, 10000);
 }
 
+/* Occurrences of s in the file at path (its first MiB). */
+static inline int mq_count_in_file(const char *path, const char *s)
+{
+	static char text[1 << 20];
+	int n = 0;
+
+	if (h_read_file(path, text, sizeof(text)) < 0)
+		return 0;
+	for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* Publish text on topic (with the options in pub_opts, may be NULL) every
+ * 100 ms until it shows in the file at out, for up to 10 s; returns
+ * whether it did. The broker delivers to a subscriber in order, so once a
+ * probe is in its file, so is everything the broker had for it before. */
+static inline bool mq_probe(const struct rig *r, const char *topic,
+                            const char *text, const char *const pub_opts[],
+                            const char *out)
+{
+	for (int n = 0; n < 100; n++) {
+		assert_int_equal(mq_pub(r, topic, text, pub_opts), 0);
+		sleep_ms(100);
+		if (mq_count_in_file(out, text) > 0)
+			return true;
+	}
+	return false;
+}
+
 /* A mosquitto_sub on filter (and on probe when filter does not cover it:
  * probe NULL), QoS 1, persistent session with client id "<id>-<n>", with
- * the options in opts (may be NULL), writing to r->sub_out; returns once
- * its subscription is in place (a probe published on probe_topic, with
- * the options in pub_opts, came back). */
-static inline void mq_sub_start(struct rig *r, const char *filter,
-                                const char *probe, const char *probe_topic,
-                                const char *id, const char *const opts[],
-                                const char *const pub_opts[])
+ * the options in opts (may be NULL), writing to the file at out; returns
+ * its pid once its subscription is in place (a probe published on
+ * probe_topic, with the options in pub_opts, came back). */
+static inline pid_t mq_sub_spawn(struct rig *r, const char *out,
+                                 const char *filter, const char *probe,
+                                 const char *probe_topic, const char *id,
+                                 const char *const opts[],
+                                 const char *const pub_opts[])
 {
-	char port[16], cid[64], text[64], file[1 << 16];
+	char port[16], cid[64], text[64];
 	const char *argv[48] = {"mosquitto_sub", "-h", "127.0.0.1", "-p",
 	                        port,            "-t", filter};
 	int i = 7;
+	pid_t pid;
 
 	snprintf(port, sizeof(port), "%d", r->broker.port);
 	snprintf(cid, sizeof(cid), "%s-%d", id, r->nsub++);
@@ -122,17 +156,22 @@ static inline void mq_sub_start(struct rig *r, const char *filter,
 	argv[i++] = cid;
 	argv[i++] = "-v";
 	argv[i] = NULL;
-	r->sub = h_spawn(argv, r->sub_out, false);
-	assert_true(r->sub > 0);
-	snprintf(text, sizeof(text), "probe-%d", r->nsub);
-	for (int n = 0; n < 100; n++) {
-		assert_int_equal(mq_pub(r, probe_topic, text, pub_opts), 0);
-		sleep_ms(100);
-		if (h_read_file(r->sub_out, file, sizeof(file)) > 0 &&
-		    strstr(file, text) != NULL)
-			return;
-	}
-	fail_msg("the subscriber never received its probe");
+	pid = h_spawn(argv, out, false);
+	assert_true(pid > 0);
+	snprintf(text, sizeof(text), "probe-%d.", r->nsub);
+	if (!mq_probe(r, probe_topic, text, pub_opts, out))
+		fail_msg("the subscriber %s never received its probe", cid);
+	return pid;
+}
+
+/* The rig's subscriber: mq_sub_spawn() writing to r->sub_out. */
+static inline void mq_sub_start(struct rig *r, const char *filter,
+                                const char *probe, const char *probe_topic,
+                                const char *id, const char *const opts[],
+                                const char *const pub_opts[])
+{
+	r->sub = mq_sub_spawn(r, r->sub_out, filter, probe, probe_topic, id,
+	                      opts, pub_opts);
 }
 
 /* Stop the subscriber, the simulator and the broker. */
@@ -213,19 +252,6 @@ static inline void mq_wait_lines(const struct rig *r, const char *a,
 		sleep_ms(100);
 	}
 	fail_msg("the subscriber never received %d lines with %s", n, a);
-}
-
-/* Occurrences of s in the file at path (its first MiB). */
-static inline int mq_count_in_file(const char *path, const char *s)
-{
-	static char text[1 << 20];
-	int n = 0;
-
-	if (h_read_file(path, text, sizeof(text)) < 0)
-		return 0;
-	for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
-		n++;
-	return n;
 }
 
 /* How many times the broker's log says client_id connected with the MQTT

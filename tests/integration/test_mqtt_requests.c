@@ -26,6 +26,15 @@
  *   burst_keeps_polling 200 requests at once: polling and committing go on,
  *                      and answered + errors + dropped = 200 (the mqtt
  *                      stats line), and the gateway answers afterwards
+ *   acl_confines_enterprises  the broker with no anonymous clients, a
+ *                      password file and the ACL of docs/MQTT.md (a user
+ *                      per enterprise writes only its requests topic and
+ *                      reads only its replies; metrologd logs in as the
+ *                      gateway user): ent-a's user gets its reply; its
+ *                      request on ent-b's topic is dropped by the broker
+ *                      (no reply, and metrologd answered nothing for
+ *                      ent-b); subscribed to ent-b's replies, ent-a's user
+ *                      receives none of them while ent-b gets its own
  *
  * Threading: one thread; everything else is a process.
  */
@@ -45,14 +54,81 @@
 #define REQ_A   BASE "/requests/ent-a/records"
 #define REQ_B   BASE "/requests/ent-b/records"
 #define REPL_A  BASE "/replies/ent-a"
+#define REPL_B  BASE "/replies/ent-b"
 #define DAY_US  (86400LL * 1000000)
 
-static const char *const sub_opts[] = {"-V", "mqttv5", "-F",
-                                       "%t corr=[%D] %p", NULL};
+/* acl_confines_enterprises: the users of the broker's password file */
+#define GW_USER "gateway"
+#define GW_PASS "Gw-req-8c1d"
+#define A_USER  "ent-a"
+#define A_PASS  "A-pass-31f0"
+#define B_USER  "ent-b"
+#define B_PASS  "B-pass-9a27"
+#define T_USER  "tester" /* the test's own: probes, and sees everything */
+#define T_PASS  "T-pass-47be"
 
-static void rig_start(struct rig *r)
+#define SUB_OPTS "-V", "mqttv5", "-F", "%t corr=[%D] %p"
+
+static const char *const sub_opts[] = {SUB_OPTS, NULL};
+static const char *const a_opts[] = {"-u", A_USER, "-P", A_PASS, NULL};
+static const char *const b_opts[] = {"-u", B_USER, "-P", B_PASS, NULL};
+static const char *const t_opts[] = {"-u", T_USER, "-P", T_PASS, NULL};
+
+/* The broker's password file and ACL in dir: for each enterprise the ACL
+ * docs/MQTT.md (Records on request) shows for ACME, the gateway's, and
+ * the test's user, which may do anything. Readable by all: mosquitto
+ * reads them as its own user. Returns the lines for mosquitto.conf. */
+static const char *make_users(const char *dir, char *conf, size_t size)
 {
-	char bus[256], insts[4096], extra[1024];
+	static const char *const users[][2] = {{GW_USER, GW_PASS},
+	                                       {A_USER, A_PASS},
+	                                       {B_USER, B_PASS},
+	                                       {T_USER, T_PASS}};
+	char pw[H_PATH_MAX], acl[H_PATH_MAX];
+
+	h_path(pw, dir, "passwd");
+	h_path(acl, dir, "acl");
+	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		const char *argv[8] = {"mosquitto_passwd", "-b"};
+		int n = 2;
+
+		if (i == 0)
+			argv[n++] = "-c"; /* create the file */
+		argv[n++] = pw;
+		argv[n++] = users[i][0];
+		argv[n++] = users[i][1];
+		argv[n] = NULL;
+		assert_int_equal(h_run(argv, NULL, false, 10000), 0);
+	}
+	write_file(acl, "user " A_USER "\n"
+	                "topic write " BASE "/requests/" A_USER "/records\n"
+	                "topic read " REPL_A "/#\n\n"
+	                "user " B_USER "\n"
+	                "topic write " BASE "/requests/" B_USER "/records\n"
+	                "topic read " REPL_B "/#\n\n"
+	                "user " GW_USER "\n"
+	                "topic write " BASE "/#\n"
+	                "topic read " BASE "/requests/+/records\n\n"
+	                "user " T_USER "\n"
+	                "topic readwrite #\n");
+	assert_int_equal(chmod(pw, 0644), 0);
+	assert_int_equal(chmod(acl, 0644), 0);
+	snprintf(conf, size,
+	         "allow_anonymous false\npassword_file %s\nacl_file %s\n", pw,
+	         acl);
+	return conf;
+}
+
+/* The rig of the header comment; acl: the broker of
+ * acl_confines_enterprises, metrologd logging in as the gateway user and
+ * logging at debug level (it then says which enterprise each reply was
+ * for), the rig's subscriber as the test's user. */
+static void rig_start(struct rig *r, bool acl)
+{
+	const char *const t_sub_opts[] = {SUB_OPTS, "-u",   T_USER,
+	                                  "-P",     T_PASS, NULL};
+	char conf[3 * H_PATH_MAX], cred[H_PATH_MAX + 64], pw[H_PATH_MAX];
+	char bus[256], insts[4096], extra[2048];
 	const char *fmt =
 	        "{ id = \"%s\"; bus = \"bench\"; unit_id = %d; "
 	        "interval_ms = 100; owner = \"%s\"; model = \"M-%d\"; "
@@ -63,14 +139,22 @@ static void rig_start(struct rig *r)
 	int n = 0;
 
 	mq_rig_init(r);
-	mq_broker_start(r, NULL);
+	mq_broker_start(r, acl ? make_users(r->dir, conf, sizeof(conf)) : NULL);
 	assert_int_equal(
 	        h_sim_start(&r->sim, r->dir, true, false,
 	                    (const char *const[]){"-n", "3", NULL}),
 	        0);
 	mq_sub_start(r, BASE "/replies/#", PREFIX "/probe", PREFIX "/probe",
-	             "test-req-sub", sub_opts, NULL);
+	             "test-req-sub", acl ? t_sub_opts : sub_opts,
+	             acl ? t_opts : NULL);
 	gw_init(&r->gw, r->dir);
+	cred[0] = '\0';
+	if (acl) {
+		write_file(h_path(pw, r->dir, "gw.pass"), GW_PASS "\n");
+		snprintf(cred, sizeof(cred),
+		         "username = \"" GW_USER "\"; password_file = \"%s\"; ",
+		         pw);
+	}
 	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
 	n += snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-01", 1,
 	              "ent-a", 1, 1, 1);
@@ -85,10 +169,17 @@ static void rig_start(struct rig *r)
 	         "standards = ( { id = \"STD-1\"; model = \"SPRT\"; "
 	         "calibration_interval_days = 365; } );\n"
 	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
-	         "keepalive_s = 5; version = 5; requests = true; };",
-	         r->broker.port);
+	         "keepalive_s = 5; version = 5; requests = true; %s};",
+	         r->broker.port, cred);
 	gw_config(&r->gw, bus, insts, extra);
-	gw_start(&r->gw);
+	if (acl) {
+		const char *argv[] = {METROLOGD_BIN, "-d", "-c", r->gw.cfg,
+		                      NULL};
+		r->gw.pid = h_spawn(argv, r->gw.log, true);
+		assert_true(r->gw.pid > 0);
+	} else {
+		gw_start(&r->gw);
+	}
 	mq_wait_readings(&r->gw, 30);
 	/* subscribed to the requests once it connected */
 	for (int i = 0; i < 300; i++) {
@@ -138,9 +229,11 @@ static void add_records(struct rig *r, int64_t now)
 }
 
 /* Publish payload on topic (MQTT options in opts) and return the next
- * line received on reply_topic: "corr=[...] payload" (malloc'd). */
-static char *ask(struct rig *r, const char *topic, const char *payload,
-                 const char *const opts[], const char *reply_topic)
+ * line the subscriber writing to file received on reply_topic:
+ * "corr=[...] payload" (malloc'd). */
+static char *ask_in(struct rig *r, const char *file, const char *topic,
+                    const char *payload, const char *const opts[],
+                    const char *reply_topic)
 {
 	char head[600];
 	long long before;
@@ -150,14 +243,14 @@ static char *ask(struct rig *r, const char *topic, const char *payload,
 	long long k = 0;
 
 	snprintf(head, sizeof(head), "%s ", reply_topic);
-	before = mq_lines_starting(r->sub_out, head);
+	before = mq_lines_starting(file, head);
 	assert_int_equal(mq_pub(r, topic, payload, opts), 0);
 	for (int i = 0; i < 300; i++) {
-		if (mq_lines_starting(r->sub_out, head) > before)
+		if (mq_lines_starting(file, head) > before)
 			break;
 		sleep_ms(100);
 	}
-	f = fopen(r->sub_out, "r");
+	f = fopen(file, "r");
 	assert_non_null(f);
 	while (getline(&line, &cap, f) > 0)
 		if (strncmp(line, head, strlen(head)) == 0 && k++ == before) {
@@ -169,6 +262,13 @@ static char *ask(struct rig *r, const char *topic, const char *payload,
 	if (out == NULL)
 		fail_msg("no reply on %s to %.200s", reply_topic, payload);
 	return out;
+}
+
+/* ask_in() the rig's subscriber. */
+static char *ask(struct rig *r, const char *topic, const char *payload,
+                 const char *const opts[], const char *reply_topic)
+{
+	return ask_in(r, r->sub_out, topic, payload, opts, reply_topic);
 }
 
 /* The JSON of a reply line (after "corr=[...] "). */
@@ -363,7 +463,7 @@ static void own_records_only(void **state)
 	int64_t now = (int64_t)time(NULL) * 1000000;
 
 	(void)state;
-	rig_start(&r);
+	rig_start(&r, false);
 	add_records(&r, now);
 
 	/* an enterprise level that is not a name: ignored,
@@ -544,6 +644,30 @@ static void own_records_only(void **state)
 	mq_rig_finish(&r);
 }
 
+/* The request counts of the last mqtt stats line of metrologd's log (the
+ * one it writes at stop, when it has stopped). */
+static void last_stats(struct rig *r, long long *answered, long long *errors,
+                       long long *dropped)
+{
+	FILE *f = fopen(r->gw.log, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		if (strstr(line, "\"requests\":") == NULL)
+			continue;
+		found = true;
+		*answered = mq_json_int(line, "requests");
+		*errors = mq_json_int(line, "request_errors");
+		*dropped = mq_json_int(line, "requests_dropped");
+	}
+	free(line);
+	fclose(f);
+	assert_true(found);
+}
+
 static void burst_keeps_polling(void **state)
 {
 	struct rig r;
@@ -552,7 +676,7 @@ static void burst_keeps_polling(void **state)
 	FILE *f;
 
 	(void)state;
-	rig_start(&r);
+	rig_start(&r, false);
 	add_records(&r, (int64_t)time(NULL) * 1000000);
 	h_path(file, r.dir, "burst.txt");
 	f = fopen(file, "w");
@@ -580,21 +704,7 @@ static void burst_keeps_polling(void **state)
 	assert_non_null(strstr(line, "\"status\":\"ok\""));
 	free(line);
 	assert_int_equal(gw_stop(&r.gw), 0);
-	{
-		static char log[1 << 20];
-		const char *st;
-		assert_true(h_read_file(r.gw.log, log, sizeof(log)) > 0);
-		st = strstr(log, "\"requests\":");
-		const char *last = st;
-		while (st != NULL) {
-			last = st;
-			st = strstr(st + 1, "\"requests\":");
-		}
-		assert_non_null(last);
-		answered = mq_json_int(last, "requests");
-		errors = mq_json_int(last, "request_errors");
-		dropped = mq_json_int(last, "requests_dropped");
-	}
+	last_stats(&r, &answered, &errors, &dropped);
 	replies = mq_lines_starting(r.sub_out, REPL_A "/burst ");
 	print_message("burst: %lld answered, %lld errors, %lld dropped, "
 	              "%lld replies\n",
@@ -608,11 +718,111 @@ static void burst_keeps_polling(void **state)
 	mq_rig_finish(&r);
 }
 
+/* A subscriber as user (password pass) on filter, and on probe_topic
+ * when probe_filter (that topic or NULL: filter covers it) is given, which
+ * the test's user publishes the probes on; writing to dir/<name>.out (into
+ * out). Returns its pid. */
+static pid_t sub_as(struct rig *r, const char *name, const char *user,
+                    const char *pass, const char *filter,
+                    const char *probe_filter, const char *probe_topic,
+                    char out[H_PATH_MAX])
+{
+	const char *const opts[] = {SUB_OPTS, "-u", user, "-P", pass, NULL};
+	char file[64];
+
+	snprintf(file, sizeof(file), "%s.out", name);
+	h_path(out, r->dir, file);
+	return mq_sub_spawn(r, out, filter, probe_filter, probe_topic, name,
+	                    opts, t_opts);
+}
+
+static void acl_confines_enterprises(void **state)
+{
+	struct rig r;
+	char a_out[H_PATH_MAX], b_out[H_PATH_MAX], spy_out[H_PATH_MAX];
+	char *line;
+	pid_t a, b, spy;
+	long long answered = -1, errors = -1, dropped = -1;
+
+	(void)state;
+	rig_start(&r, true);
+	add_records(&r, (int64_t)time(NULL) * 1000000);
+	/* metrologd logged in as the gateway user */
+	assert_true(mq_count_in_file(r.broker.log,
+	                             "as metrologd-" SITE
+	                             " (p5, c0, k5, u'" GW_USER "')") >= 1);
+	a = sub_as(&r, "ent-a", A_USER, A_PASS, REPL_A "/#", NULL,
+	           REPL_A "/probe", a_out);
+	b = sub_as(&r, "ent-b", B_USER, B_PASS, REPL_B "/#", NULL,
+	           REPL_B "/probe", b_out);
+	/* ent-a's user on ent-b's replies (probed on its own: it is there) */
+	spy = sub_as(&r, "spy", A_USER, A_PASS, REPL_B "/#", REPL_A "/spy",
+	             REPL_A "/spy", spy_out);
+
+	/* ent-a asks on its own topic: its own client gets its records */
+	line = ask_in(&r, a_out, REQ_A, "{\"reply_to\":\"" REPL_A "/r1\"}",
+	              a_opts, REPL_A "/r1");
+	assert_non_null(strstr(line, "\"enterprise\":\"ent-a\""));
+	assert_non_null(strstr(line, "\"A-003\""));
+	assert_null(strstr(line, "B-001"));
+	free(line);
+
+	/* ent-a asks on ent-b's topic, for a reply where ent-b's go: with
+	 * MQTT 3.1.1 the broker acknowledges the message and drops it */
+	assert_int_equal(mq_pub(&r, REQ_B,
+	                        "{\"reply_to\":\"" REPL_B "/stolen\"}", a_opts),
+	                 0);
+	sleep_ms(2000); /* bounded: a reply would have had its chance */
+	/* ent-b's own request, after it, is answered; metrologd answers in
+	 * the order the broker delivered, so a reply to the request before
+	 * would be in ent-b's file before this one */
+	line = ask_in(&r, b_out, REQ_B, "{\"reply_to\":\"" REPL_B "/r2\"}",
+	              b_opts, REPL_B "/r2");
+	assert_non_null(strstr(line, "\"enterprise\":\"ent-b\""));
+	assert_non_null(strstr(line, "\"B-001\""));
+	free(line);
+	assert_int_equal(mq_lines_starting(b_out, REPL_B "/stolen "), 0);
+	/* nor did the test's user, who reads everything, see one */
+	assert_int_equal(mq_lines_starting(r.sub_out, REPL_B "/stolen "), 0);
+
+	/* ent-b asks again: ent-b gets its reply, the test's user sees it
+	 * published, and ent-a's user subscribed to ent-b's replies gets
+	 * nothing (a probe after it came through: the broker had nothing
+	 * else for it) */
+	line = ask_in(&r, b_out, REQ_B, "{\"reply_to\":\"" REPL_B "/r3\"}",
+	              b_opts, REPL_B "/r3");
+	free(line);
+	assert_true(mq_probe(&r, REPL_A "/spy", "after-r3.", t_opts, spy_out));
+	assert_int_equal(mq_lines_starting(r.sub_out, REPL_B "/r3 "), 1);
+	assert_int_equal(mq_lines_starting(spy_out, REPL_B "/"), 0);
+	assert_int_equal(mq_lines_starting(a_out, REPL_B "/"), 0);
+
+	/* metrologd answered three requests, one of ent-a's and two of
+	 * ent-b's (its debug lines name the enterprise), and never saw the
+	 * one ent-a sent on ent-b's topic */
+	assert_int_equal(gw_stop(&r.gw), 0);
+	last_stats(&r, &answered, &errors, &dropped);
+	assert_int_equal(answered, 3);
+	assert_int_equal(errors, 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(
+	        mq_count_lines(r.gw.log, "records of ent-a sent on", NULL), 1);
+	assert_int_equal(
+	        mq_count_lines(r.gw.log, "records of ent-b sent on", NULL), 2);
+	assert_int_equal(mq_count_lines(r.gw.log, "/stolen", NULL), 0);
+	h_stop(a, SIGTERM, 5000);
+	h_stop(b, SIGTERM, 5000);
+	h_stop(spy, SIGTERM, 5000);
+	mq_rig_finish(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(own_records_only, mq_teardown),
 	        cmocka_unit_test_teardown(burst_keeps_polling, mq_teardown),
+	        cmocka_unit_test_teardown(acl_confines_enterprises,
+	                                  mq_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
