@@ -308,6 +308,55 @@ static void interval_advice(void **state)
 	must_contain("next due         2027-03-01 (interval 365 days)");
 }
 
+/* The fields from a file (name = value, # comments, quotes) and the
+ * points from a CSV with its header: the same record as from arguments. */
+static void record_from_files(void **state)
+{
+	(void)state;
+	char rec[H_PATH_MAX], pts[H_PATH_MAX];
+
+	h_path(rec, dir, "record.txt");
+	h_path(pts, dir, "points.csv");
+	write_file(pts, "quantity,unit,reference,as_found,as_left,lower,upper,"
+	                "U,k\n"
+	                "c0,degC,20,20.01,,-0.1,0.1,0.02,2\n"
+	                "# a comment line\n"
+	                "c1,degC,50,50.02,,-0.1,0.1,0.02,2\n");
+	char text[1024];
+	snprintf(text, sizeof(text),
+	         "# TB-01, calibrated from a file\n"
+	         "instrument = TB-01\n"
+	         "certificate = C-2025-F1\n"
+	         "date = 2025-10-01\n"
+	         "technician = \"Phạm Thu Hà\"\n"
+	         "rule = guarded\n"
+	         "points = %s\n"
+	         "point = c0,degC,0,0.05,,-0.1,0.1,0.02,2\n",
+	         pts);
+	write_file(rec, text);
+	const char *args[] = {"calibrate", "-d", gw.db, "--file", rec,
+	                      "--dry-run", NULL};
+	assert_int_equal(run(args), 0);
+	must_contain("(dry run: nothing recorded)");
+	/* two points from the CSV, then the one of the file, in order */
+	must_contain("  1   c0 ");
+	must_contain("  2   c1 ");
+	must_contain("  3   c0 ");
+	/* the worst: c0 at 0 with error 0.05, inside the acceptance zone
+	 * [-0.08, 0.08] (guarded, w = U = 0.02): pass; nothing as left */
+	must_contain("result           as found: pass; as left: -");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
+	                               "WHERE certificate = 'C-2025-F1'"),
+	                 0);
+	const char *bad[] = {"calibrate", "-d", gw.db, "--file", rec,
+	                     "--bogus", "1", NULL};
+	assert_int_equal(run(bad), 2);
+	write_file(rec, "instrument TB-01\n");
+	const char *noeq[] = {"calibrate", "-d", gw.db, "--file", rec, NULL};
+	assert_int_equal(run(noeq), 2);
+	must_contain("record.txt:1: expected name = value");
+}
+
 /* The last calibration event of instrument name, into out ("" none). */
 static void last_cal_event(const char *name)
 {
@@ -536,6 +585,7 @@ int main(void)
 	        cmocka_unit_test(records_and_chain),
 	        cmocka_unit_test(overdue_standard_flagged),
 	        cmocka_unit_test(refusals),
+	        cmocka_unit_test(record_from_files),
 	        cmocka_unit_test(correction_supersedes),
 	        cmocka_unit_test(interval_advice),
 	        cmocka_unit_test(due_states_are_events),
