@@ -37,15 +37,15 @@
 #include "calib.h"
 #include "drift.h"
 #include "publish.h"
+#include "store_int.h"
 
 #define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
 #define STORE_BUSY_MS        5000
-#define STORE_CACHE_KIB      8192  /* SQLite page cache, per connection */
+#define STORE_CACHE_KIB      8192 /* SQLite page cache, per connection */
 #define STORE_WAL_LIMIT      (64 * 1024 * 1024) /* WAL truncated to this */
 #define STORE_MOVE_MIN       65536 /* readings_recent rows before a move */
 #define STORE_MOVE_PER_CH    64    /* ... or this many per channel */
 #define STORE_MOVE_MAX       1048576
-#define STORE_MSG_MAX        512
 #define STORE_BLOCK          32 /* readings per multi-row INSERT */
 #define BLOCK_HEAD                                                             \
 	"INSERT INTO readings_recent (channel, ts, value, quality) VALUES "
@@ -198,33 +198,6 @@ static const char *const migrations[] = {
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-/* The statements store_append() and store_retention() run, prepared once
- * by store_open(); the order of stmt_sql[]. */
-enum {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_INSERT_READING,
-	S_INSERT_BLOCK,
-	S_INSERT_EVENT,
-	S_INSERT_CHANNEL_EVENT,
-	S_RECENT_ROWS,
-	S_MOVE,
-	S_CLEAR_RECENT,
-	S_PRUNE_RECENT,
-	S_NEXT_CHANNEL,
-	S_PRUNE_BOUND,
-	S_PRUNE_ARCHIVE,
-	S_OUTBOX_INSERT,
-	S_OUTBOX_READ,
-	S_OUTBOX_DELETE,
-	S_OUTBOX_TRIM,
-	S_OUTBOX_ROWS,
-	S_OUTBOX_OLDEST,
-	S_OUTBOX_LAST_SEQ,
-	S_COUNT
-};
-
 static const char *const stmt_sql[S_COUNT] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
@@ -273,63 +246,6 @@ static const char *const stmt_sql[S_COUNT] = {
                               " WHERE name = 'outbox'",
 };
 
-struct store {
-	sqlite3 *db;
-	char *path;
-	enum store_error error;
-	char message[STORE_MSG_MAX];
-	sqlite3_stmt *stmt[S_COUNT];
-	/* From the last store_sync_config(): row ids by config index. */
-	int64_t *channel_ids;
-	uint32_t nchannels;
-	int64_t *instrument_ids;
-	uint32_t ninstruments;
-	int64_t move_rows;     /* readings_recent rows that trigger a move */
-	int64_t prune_channel; /* where store_retention() goes on */
-	/* The outbox: written when cfg->mqtt is not NULL. */
-	const struct config *cfg; /* from the last store_sync_config() */
-	uint32_t *inst_of;        /* instrument index of each channel index */
-	int64_t outbox_rows;      /* rows in the outbox; -1: not counted yet */
-	uint64_t outbox_dropped;
-	struct item *items; /* store_append()'s sort space */
-	size_t nitems;
-	struct publish_channel *pch;
-	size_t npch;
-	/* Tolerance states for the retained instrument statuses, as of what
-	 * the outbox holds; changed only through set_state(), which logs the
-	 * old value so that a failed store_append() can undo it. */
-	const struct config *conf; /* the last store_sync_config(), always */
-	uint8_t *chan_state;       /* enum drift_state by channel index */
-	uint8_t *inst_state;       /* 0 unknown, 1 online, 2 offline */
-	uint8_t *inst_reason;      /* enum quality of the last offline */
-	struct undo *undo;
-	size_t nundo, undo_cap;
-	struct publish_chstate *pcs;
-	size_t npcs;
-	char *pbuf; /* one payload */
-	size_t pbuf_size;
-	char *rbuf; /* what store_outbox_read() returns */
-	size_t rbuf_size;
-	/* Calibration due states (store_cal_refresh()): the instruments of
-	 * conf, then its standards; NULL until the first refresh after a
-	 * store_sync_config(). */
-	struct cal_state *cal;
-	size_t ncal;
-	int64_t cal_seen;    /* newest calibrations.id at the last refresh */
-	int64_t cal_next_us; /* when due states are recomputed anyway */
-};
-
-/* The calibration in force of one instrument or standard. */
-struct cal_state {
-	int64_t row;          /* instruments.id */
-	int64_t due_us;       /* 0: none */
-	char cert[CALIB_ID];  /* "" never calibrated */
-	uint8_t due;          /* enum calib_due */
-	bool in_use;          /* a reference: of a channel, or of a record */
-	bool renewed;         /* another certificate in force since the
-	                         refresh before (store_cal_renewed()) */
-};
-
 struct undo {
 	uint8_t *p;
 	uint8_t old;
@@ -355,11 +271,7 @@ static enum store_error error_kind(int rc)
 	}
 }
 
-static void set_error(struct store *st, enum store_error kind, const char *fmt,
-                      ...) __attribute__((format(printf, 3, 4)));
-
-static void set_error(struct store *st, enum store_error kind, const char *fmt,
-                      ...)
+void st_error(struct store *st, enum store_error kind, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -374,29 +286,29 @@ static void set_error(struct store *st, enum store_error kind, const char *fmt,
 }
 
 /* Record the failure rc of what, with SQLite's message. */
-static void set_sqlite_error(struct store *st, int rc, const char *what)
+void st_sqlite_error(struct store *st, int rc, const char *what)
 {
-	set_error(st, error_kind(rc), "%s: %s", what, sqlite3_errmsg(st->db));
+	st_error(st, error_kind(rc), "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
 /* Step s to completion (it returns no row, or only the row(s) we ignore),
  * then reset it. Returns 0, or -1 with the error recorded. */
-static int run(struct store *st, sqlite3_stmt *s, const char *what)
+int st_run(struct store *st, sqlite3_stmt *s, const char *what)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE)
-		set_sqlite_error(st, rc, what);
+		st_sqlite_error(st, rc, what);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Step s once for a single integer column. Returns 1 with *v set, 0 when
  * there is no row (or the value is NULL), -1 on error. Resets s. */
-static int query_int(struct store *st, sqlite3_stmt *s, const char *what,
-                     int64_t *v)
+int st_query_int(struct store *st, sqlite3_stmt *s, const char *what,
+                 int64_t *v)
 {
 	int rc = sqlite3_step(s), found = 0;
 
@@ -404,7 +316,7 @@ static int query_int(struct store *st, sqlite3_stmt *s, const char *what,
 		*v = sqlite3_column_int64(s, 0);
 		found = 1;
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		set_sqlite_error(st, rc, what);
+		st_sqlite_error(st, rc, what);
 		found = -1;
 	}
 	sqlite3_reset(s);
@@ -416,7 +328,7 @@ static int exec(struct store *st, const char *sql, const char *what)
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, what);
+		st_sqlite_error(st, rc, what);
 		return -1;
 	}
 	return 0;
@@ -428,10 +340,10 @@ static int pragma_int(struct store *st, const char *sql, int64_t *v)
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), found;
 
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, sql);
+		st_sqlite_error(st, rc, sql);
 		return -1;
 	}
-	found = query_int(st, s, sql, v);
+	found = st_query_int(st, s, sql, v);
 	sqlite3_finalize(s);
 	if (found == 0)
 		*v = 0;
@@ -439,14 +351,14 @@ static int pragma_int(struct store *st, const char *sql, int64_t *v)
 }
 
 /* Roll back the transaction if SQLite has not already done so. */
-static void rollback(struct store *st)
+void st_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_step(st->stmt[S_ROLLBACK]);
 	sqlite3_reset(st->stmt[S_ROLLBACK]);
 }
 
-static int64_t now_us(void)
+int64_t st_now_us(void)
 {
 	struct timespec t;
 
@@ -458,10 +370,10 @@ static int64_t now_us(void)
 
 static void refuse_newer(struct store *st, int64_t version)
 {
-	set_error(st, STORE_OTHER,
-	          "schema version %" PRId64 " is newer than this program "
-	          "knows (%d): use a newer metrolog",
-	          version, STORE_SCHEMA_VERSION);
+	st_error(st, STORE_OTHER,
+	         "schema version %" PRId64 " is newer than this program "
+	         "knows (%d): use a newer metrolog",
+	         version, STORE_SCHEMA_VERSION);
 }
 
 /* Refuse files that are not ours and schemas newer than ours. */
@@ -475,22 +387,22 @@ static int check_file(struct store *st, int64_t *version)
 	    pragma_int(st, "PRAGMA user_version", version) < 0 ||
 	    pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables) < 0) {
 		if (st->error == STORE_CORRUPT)
-			set_error(st, STORE_CORRUPT,
-			          "not a SQLite database, or damaged (%s)",
-			          sqlite3_errmsg(st->db));
+			st_error(st, STORE_CORRUPT,
+			         "not a SQLite database, or damaged (%s)",
+			         sqlite3_errmsg(st->db));
 		return -1;
 	}
 	if (app != 0 && app != STORE_APPLICATION_ID) {
-		set_error(st, STORE_CORRUPT,
-		          "not a metrolog database (application_id %#" PRIx64
-		          ")",
-		          app);
+		st_error(st, STORE_CORRUPT,
+		         "not a metrolog database (application_id %#" PRIx64
+		         ")",
+		         app);
 		return -1;
 	}
 	if (app == 0 && tables > 0) {
-		set_error(st, STORE_CORRUPT,
-		          "not a metrolog database (it has tables, but no "
-		          "metrolog application_id)");
+		st_error(st, STORE_CORRUPT,
+		         "not a metrolog database (it has tables, but no "
+		         "metrolog application_id)");
 		return -1;
 	}
 	if (*version > STORE_SCHEMA_VERSION) {
@@ -530,9 +442,9 @@ static int migrate(struct store *st, int64_t from)
 		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
 		            SQLITE_OK) {
-			set_error(st, error_kind(sqlite3_errcode(st->db)),
-			          "migration to schema version %" PRId64 ": %s",
-			          v + 1, sqlite3_errmsg(st->db));
+			st_error(st, error_kind(sqlite3_errcode(st->db)),
+			         "migration to schema version %" PRId64 ": %s",
+			         v + 1, sqlite3_errmsg(st->db));
 			goto fail;
 		}
 	}
@@ -554,19 +466,19 @@ static int configure(struct store *st)
 	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s,
 	                        NULL);
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, "journal_mode");
+		st_sqlite_error(st, rc, "journal_mode");
 		return -1;
 	}
 	rc = sqlite3_step(s);
 	wal = rc == SQLITE_ROW &&
 	      strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
 	if (rc != SQLITE_ROW)
-		set_sqlite_error(st, rc, "journal_mode");
+		st_sqlite_error(st, rc, "journal_mode");
 	else if (!wal)
-		set_error(st, STORE_IO,
-		          "cannot use WAL mode (journal_mode is %s): is the "
-		          "file on a network file system?",
-		          sqlite3_column_text(s, 0));
+		st_error(st, STORE_IO,
+		         "cannot use WAL mode (journal_mode is %s): is the "
+		         "file on a network file system?",
+		         sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
 	if (!wal)
 		return -1;
@@ -596,7 +508,7 @@ static int prepare_all(struct store *st)
 		                            SQLITE_PREPARE_PERSISTENT,
 		                            &st->stmt[i], NULL);
 		if (rc != SQLITE_OK) {
-			set_sqlite_error(st, rc, sql);
+			st_sqlite_error(st, rc, sql);
 			return -1;
 		}
 	}
@@ -625,9 +537,9 @@ struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
 	                     NULL);
 	if (rc != SQLITE_OK) {
 		int e = st->db ? sqlite3_system_errno(st->db) : 0;
-		set_error(st, error_kind(rc), "cannot open: %s%s%s",
-		          st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
-		          e ? ": " : "", e ? strerror(e) : "");
+		st_error(st, error_kind(rc), "cannot open: %s%s%s",
+		         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
+		         e ? ": " : "", e ? strerror(e) : "");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -680,7 +592,7 @@ int store_set_busy_timeout(struct store *st, int ms)
 	int rc = sqlite3_busy_timeout(st->db, ms);
 
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, "busy timeout");
+		st_sqlite_error(st, rc, "busy timeout");
 		return -1;
 	}
 	return 0;
@@ -738,7 +650,7 @@ static void type_text(const struct decode_spec *spec, enum bus_table table,
 	}
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void st_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
 }
@@ -747,10 +659,10 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 static int upsert(struct store *st, sqlite3_stmt *s, const char *what,
                   int64_t *id)
 {
-	int found = query_int(st, s, what, id);
+	int found = st_query_int(st, s, what, id);
 
 	if (found == 0)
-		set_error(st, STORE_OTHER, "%s: no id returned", what);
+		st_error(st, STORE_OTHER, "%s: no id returned", what);
 	return found == 1 ? 0 : -1;
 }
 
@@ -789,13 +701,13 @@ static void bind_identity(sqlite3_stmt *ins, const char *id, const char *model,
                           const char *location, int64_t now, const char *kind,
                           int interval_days, int due_soon_days)
 {
-	bind_text(ins, 1, id);
-	bind_text(ins, 2, model);
-	bind_text(ins, 3, serial);
-	bind_text(ins, 4, owner);
-	bind_text(ins, 5, location);
+	st_bind_text(ins, 1, id);
+	st_bind_text(ins, 2, model);
+	st_bind_text(ins, 3, serial);
+	st_bind_text(ins, 4, owner);
+	st_bind_text(ins, 5, location);
 	sqlite3_bind_int64(ins, 6, now);
-	bind_text(ins, 7, kind);
+	st_bind_text(ins, 7, kind);
 	sqlite3_bind_int(ins, 8, interval_days);
 	sqlite3_bind_int(ins, 9, due_soon_days);
 }
@@ -815,19 +727,19 @@ static int sync_instrument(struct store *st, sqlite3_stmt *ins,
 	for (int j = 0; j < in->nchannels; j++) {
 		const struct cfg_channel *ch = &in->channels[j];
 		if (ch->index >= (uint32_t)c->nchannels) {
-			set_error(st, STORE_OTHER,
-			          "channel %s.%s: index %" PRIu32
-			          " out of range (%d channels)",
-			          in->id, ch->name, ch->index, c->nchannels);
+			st_error(st, STORE_OTHER,
+			         "channel %s.%s: index %" PRIu32
+			         " out of range (%d channels)",
+			         in->id, ch->name, ch->index, c->nchannels);
 			return -1;
 		}
 		type_text(&ch->spec, ch->table, type, sizeof(type));
 		sqlite3_bind_int64(chs, 1, *inst_id);
-		bind_text(chs, 2, ch->name);
-		bind_text(chs, 3, ch->unit);
-		bind_text(chs, 4, table_name(ch->table));
+		st_bind_text(chs, 2, ch->name);
+		st_bind_text(chs, 3, ch->unit);
+		st_bind_text(chs, 4, table_name(ch->table));
 		sqlite3_bind_int(chs, 5, ch->address);
-		bind_text(chs, 6, type);
+		st_bind_text(chs, 6, type);
 		sqlite3_bind_double(chs, 7, ch->spec.scale);
 		sqlite3_bind_double(chs, 8, ch->spec.offset);
 		sqlite3_bind_int64(chs, 9, now);
@@ -866,11 +778,12 @@ static int sync_references(struct store *st, const struct config *c,
 {
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(
-	        st->db, "UPDATE channels SET reference_channel = ?1 WHERE id = ?2",
-	        -1, &s, NULL);
+	        st->db,
+	        "UPDATE channels SET reference_channel = ?1 WHERE id = ?2", -1,
+	        &s, NULL);
 
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, "configuration");
+		st_sqlite_error(st, rc, "configuration");
 		return -1;
 	}
 	for (int i = 0; i < c->ninstruments; i++)
@@ -882,7 +795,7 @@ static int sync_references(struct store *st, const struct config *c,
 			sqlite3_bind_int64(s, 1,
 			                   ch_ids[ch->tolerance->ref_channel]);
 			sqlite3_bind_int64(s, 2, ch_ids[ch->index]);
-			if (run(st, s, "configuration") < 0) {
+			if (st_run(st, s, "configuration") < 0) {
 				sqlite3_finalize(s);
 				return -1;
 			}
@@ -929,13 +842,13 @@ int store_sync_config(struct store *st, const struct config *c)
 	uint8_t *chan_state = calloc(nch + 1, 1);
 	uint8_t *inst_state = calloc(ninst + 1, 1);
 	uint8_t *inst_reason = calloc(ninst + 1, 1);
-	int64_t now = now_us(), move;
+	int64_t now = st_now_us(), move;
 	int rc;
 
 	if (inst_ids == NULL || ch_ids == NULL || inst_of == NULL ||
 	    chan_state == NULL || inst_state == NULL || inst_reason == NULL) {
-		set_error(st, STORE_OTHER, "configuration: %s",
-		          strerror(ENOMEM));
+		st_error(st, STORE_OTHER, "configuration: %s",
+		         strerror(ENOMEM));
 		goto fail;
 	}
 	rc = sqlite3_prepare_v2(st->db, upsert_instrument_sql, -1, &ins, NULL);
@@ -943,10 +856,10 @@ int store_sync_config(struct store *st, const struct config *c)
 		rc = sqlite3_prepare_v2(st->db, upsert_channel_sql, -1, &chs,
 		                        NULL);
 	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, "configuration");
+		st_sqlite_error(st, rc, "configuration");
 		goto fail;
 	}
-	if (run(st, st->stmt[S_BEGIN], "configuration") < 0)
+	if (st_run(st, st->stmt[S_BEGIN], "configuration") < 0)
 		goto fail;
 	/* What the config names becomes active again below. */
 	if (exec(st,
@@ -967,14 +880,14 @@ int store_sync_config(struct store *st, const struct config *c)
 			        (uint32_t)i;
 	for (size_t k = 0; k < nch; k++) {
 		if (ch_ids[k] == 0) {
-			set_error(st, STORE_OTHER,
-			          "configuration: no channel has index %zu", k);
+			st_error(st, STORE_OTHER,
+			         "configuration: no channel has index %zu", k);
 			goto fail;
 		}
 	}
 	if (sync_references(st, c, ch_ids) < 0)
 		goto fail;
-	if (run(st, st->stmt[S_COMMIT], "configuration") < 0)
+	if (st_run(st, st->stmt[S_COMMIT], "configuration") < 0)
 		goto fail;
 	sqlite3_finalize(ins);
 	sqlite3_finalize(chs);
@@ -1005,7 +918,7 @@ int store_sync_config(struct store *st, const struct config *c)
 	                                        : move;
 	return 0;
 fail:
-	rollback(st);
+	st_rollback(st);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(chs);
 	free(inst_ids);
@@ -1041,11 +954,11 @@ static int insert_readings(struct store *st, const struct sample **block, int n)
 		for (int k = 0; k < n; k++)
 			bind_reading(st, st->stmt[S_INSERT_BLOCK], 4 * k,
 			             block[k]);
-		return run(st, st->stmt[S_INSERT_BLOCK], "append reading");
+		return st_run(st, st->stmt[S_INSERT_BLOCK], "append reading");
 	}
 	for (int k = 0; k < n; k++) {
 		bind_reading(st, ins, 0, block[k]);
-		if (run(st, ins, "append reading") < 0)
+		if (st_run(st, ins, "append reading") < 0)
 			return -1;
 	}
 	return 0;
@@ -1057,10 +970,10 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 	char detail[32];
 
 	if (s->index >= st->ninstruments) {
-		set_error(st, STORE_OTHER,
-		          "append: sample %zu: instrument index %" PRIu32
-		          " not in the configuration (%" PRIu32 " instruments)",
-		          i, s->index, st->ninstruments);
+		st_error(st, STORE_OTHER,
+		         "append: sample %zu: instrument index %" PRIu32
+		         " not in the configuration (%" PRIu32 " instruments)",
+		         i, s->index, st->ninstruments);
 		return -1;
 	}
 	sqlite3_bind_int64(ins, 1, s->ts_us);
@@ -1079,7 +992,7 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 			         quality_name(s->quality));
 		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
 	}
-	return run(st, ins, "append event");
+	return st_run(st, ins, "append event");
 }
 
 /* A tolerance state as the database and MQTT name it. */
@@ -1102,8 +1015,7 @@ static const char *state_word(enum drift_state s)
  * by 2027-01-12T10:00:00Z (in 42.3 days; 95 % prediction bound of the
  * drift over 30 days)", or that no crossing is predicted any more. */
 static const char *trend_detail(const struct cfg_channel *ch,
-                                const struct sample *s, char *buf,
-                                size_t size)
+                                const struct sample *s, char *buf, size_t size)
 {
 	const struct cfg_tolerance *t = ch->tolerance;
 	const char *sp = ch->unit[0] != '\0' ? " " : "";
@@ -1143,8 +1055,7 @@ static const char *trend_detail(const struct cfg_channel *ch,
  * "warning -> out_of_tolerance: error 0.061 degC, limits [-0.05, 0.05],
  * rule guarded r=1 U=0.01 k=2 (guard 0.01)". */
 static const char *state_detail(const struct cfg_channel *ch,
-                                const struct sample *s, char *buf,
-                                size_t size)
+                                const struct sample *s, char *buf, size_t size)
 {
 	const struct cfg_tolerance *t = ch->tolerance;
 	const char *sp = ch->unit[0] != '\0' ? " " : "";
@@ -1168,10 +1079,10 @@ static const char *state_detail(const struct cfg_channel *ch,
 		return "drift";
 	}
 	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(s->detail);
-	len = snprintf(buf, size, "%s -> %s: ",
-	               state_word(
-	                       (enum drift_state)SAMPLE_STATE_OLD(s->detail)),
-	               state_word(to));
+	len = snprintf(
+	        buf, size, "%s -> %s: ",
+	        state_word((enum drift_state)SAMPLE_STATE_OLD(s->detail)),
+	        state_word(to));
 	if (len < 0 || (size_t)len >= size)
 		return "tolerance";
 	if (to == DRIFT_NO_DATA)
@@ -1196,8 +1107,7 @@ static const char *state_detail(const struct cfg_channel *ch,
 
 /* The channel of a SAMPLE_STATE, NULL (error set) when it has none. */
 static const struct cfg_channel *state_channel(struct store *st,
-                                               const struct sample *s,
-                                               size_t i)
+                                               const struct sample *s, size_t i)
 {
 	const struct cfg_channel *ch = NULL;
 
@@ -1208,10 +1118,10 @@ static const struct cfg_channel *state_channel(struct store *st,
 		ch = &in->channels[s->index - in->channels[0].index];
 	}
 	if (ch == NULL || ch->tolerance == NULL) {
-		set_error(st, STORE_OTHER,
-		          "append: sample %zu: channel index %" PRIu32
-		          " has no tolerance in the configuration",
-		          i, s->index);
+		st_error(st, STORE_OTHER,
+		         "append: sample %zu: channel index %" PRIu32
+		         " has no tolerance in the configuration",
+		         i, s->index);
 		return NULL;
 	}
 	return ch;
@@ -1232,7 +1142,7 @@ static int append_state(struct store *st, const struct sample *s, size_t i)
 	sqlite3_bind_int64(ins, 3, st->channel_ids[s->index]);
 	sqlite3_bind_text(ins, 4, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5, detail, -1, SQLITE_STATIC);
-	return run(st, ins, "append tolerance event");
+	return st_run(st, ins, "append tolerance event");
 }
 
 /* Inside the append transaction: once readings_recent is big enough, move
@@ -1241,12 +1151,13 @@ static int maybe_move(struct store *st)
 {
 	int64_t rows = 0;
 
-	if (query_int(st, st->stmt[S_RECENT_ROWS], "append: count", &rows) < 0)
+	if (st_query_int(st, st->stmt[S_RECENT_ROWS], "append: count", &rows) <
+	    0)
 		return -1;
 	if (rows < st->move_rows)
 		return 0;
-	if (run(st, st->stmt[S_MOVE], "append: move to archive") < 0 ||
-	    run(st, st->stmt[S_CLEAR_RECENT], "append: move to archive") < 0)
+	if (st_run(st, st->stmt[S_MOVE], "append: move to archive") < 0 ||
+	    st_run(st, st->stmt[S_CLEAR_RECENT], "append: move to archive") < 0)
 		return -1;
 	return 0;
 }
@@ -1297,15 +1208,15 @@ static int outbox_count(struct store *st)
 {
 	if (st->outbox_rows >= 0)
 		return 0;
-	int found = query_int(st, st->stmt[S_OUTBOX_ROWS], "outbox",
-	                      &st->outbox_rows);
+	int found = st_query_int(st, st->stmt[S_OUTBOX_ROWS], "outbox",
+	                         &st->outbox_rows);
 	if (found == 0)
 		st->outbox_rows = 0;
 	return found < 0 ? -1 : 0;
 }
 
-static int outbox_insert(struct store *st, int64_t seq, int64_t ts,
-                         const char *topic, int len, bool retain)
+int st_outbox_insert(struct store *st, int64_t seq, int64_t ts,
+                     const char *topic, int len, bool retain)
 {
 	sqlite3_stmt *ins = st->stmt[S_OUTBOX_INSERT];
 
@@ -1315,24 +1226,24 @@ static int outbox_insert(struct store *st, int64_t seq, int64_t ts,
 	sqlite3_bind_blob(ins, 4, st->pbuf, len, SQLITE_STATIC);
 	sqlite3_bind_int(ins, 5, st->cfg->mqtt->qos);
 	sqlite3_bind_int(ins, 6, retain);
-	if (run(st, ins, "outbox") < 0)
+	if (st_run(st, ins, "outbox") < 0)
 		return -1;
 	st->outbox_rows++;
 	return 0;
 }
 
 /* A payload builder ran out of room (len < 0): grow and say so. */
-static int grow_payload(struct store *st, int len, size_t need)
+int st_grow_payload(struct store *st, int len, size_t need)
 {
 	if (len >= 0)
 		return 0;
 	if (st->pbuf_size >= need * 4 + 65536) {
-		set_error(st, STORE_OTHER, "outbox: payload too large");
+		st_error(st, STORE_OTHER, "outbox: payload too large");
 		return -1;
 	}
 	if (reserve((void **)&st->pbuf, &st->pbuf_size, st->pbuf_size * 2, 1) <
 	    0) {
-		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
 		return -1;
 	}
 	return 1; /* try again */
@@ -1348,7 +1259,7 @@ static int outbox_readings(struct store *st, const struct sample *s,
 	int len, rc;
 
 	if (reserve((void **)&st->pch, &st->npch, n, sizeof(*st->pch)) < 0) {
-		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
 		return -1;
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -1367,16 +1278,16 @@ static int outbox_readings(struct store *st, const struct sample *s,
 	}
 	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
 	                  in->id, "readings") < 0) {
-		set_error(st, STORE_OTHER, "outbox: topic too long");
+		st_error(st, STORE_OTHER, "outbox: topic too long");
 		return -1;
 	}
 	do {
 		len = publish_readings_payload(st->pbuf, st->pbuf_size, seq,
 		                               it[0].ts, in->id, st->pch, n);
-	} while ((rc = grow_payload(st, len, 256 * n)) == 1);
+	} while ((rc = st_grow_payload(st, len, 256 * n)) == 1);
 	if (rc < 0)
 		return -1;
-	return outbox_insert(st, seq, it[0].ts, topic, len, false);
+	return st_outbox_insert(st, seq, it[0].ts, topic, len, false);
 }
 
 /* Change a state byte, logging the old value for undo_states(). */
@@ -1386,7 +1297,7 @@ static int set_state(struct store *st, uint8_t *p, uint8_t v)
 		return 0;
 	if (reserve((void **)&st->undo, &st->undo_cap, st->nundo + 1,
 	            sizeof(*st->undo)) < 0) {
-		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
 		return -1;
 	}
 	st->undo[st->nundo++] = (struct undo){.p = p, .old = *p};
@@ -1429,25 +1340,10 @@ static size_t status_channels(struct store *st, uint32_t inst)
 
 /* The retained status of instrument inst as the store now knows it
  * (online/offline and why, and the tolerance state of its channels). */
-/* The calibration block of a status from cs (NULL: none known). */
-static const struct publish_calstate *cal_block(const struct cal_state *cs,
-                                                struct publish_calstate *out)
-{
-	if (cs == NULL)
-		return NULL;
-	*out = (struct publish_calstate){
-	        .state = calib_due_name((enum calib_due)cs->due),
-	        .due_us = cs->due_us,
-	        .certificate = cs->cert,
-	        .reference_overdue = cs->in_use && cs->due == CALIB_DUE_OVERDUE,
-	};
-	return out;
-}
-
 /* The retained status of entity k (instrument k, or standard k -
  * ninstruments) with the calibration state cal (NULL: none known). */
-static int outbox_entity_status(struct store *st, size_t k, int64_t ts,
-                                int64_t *seq, const struct cal_state *cal)
+int st_outbox_entity_status(struct store *st, size_t k, int64_t ts,
+                            int64_t *seq, const struct cal_state *cal)
 {
 	static const char *const online[] = {NULL, "online", "offline"};
 	const struct config *c = st->cfg;
@@ -1461,20 +1357,20 @@ static int outbox_entity_status(struct store *st, size_t k, int64_t ts,
 	                : NULL;
 	size_t n = inst ? status_channels(st, (uint32_t)k) : 0;
 	struct publish_calstate pc;
-	const struct publish_calstate *cb = cal_block(cal, &pc);
+	const struct publish_calstate *cb = st_cal_block(cal, &pc);
 	char topic[PUBLISH_TOPIC_MAX];
 	int len, rc;
 
 	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
 	                  "status") < 0) {
-		set_error(st, STORE_OTHER, "outbox: topic too long");
+		st_error(st, STORE_OTHER, "outbox: topic too long");
 		return -1;
 	}
 	do {
 		len = publish_status_payload(st->pbuf, st->pbuf_size, *seq, ts,
 		                             id, state, reason, st->pcs, n, cb);
-	} while ((rc = grow_payload(st, len, 1024 + 128 * n)) == 1);
-	if (rc < 0 || outbox_insert(st, *seq, ts, topic, len, true) < 0)
+	} while ((rc = st_grow_payload(st, len, 1024 + 128 * n)) == 1);
+	if (rc < 0 || st_outbox_insert(st, *seq, ts, topic, len, true) < 0)
 		return -1;
 	(*seq)++;
 	return 0;
@@ -1484,15 +1380,15 @@ static int outbox_entity_status(struct store *st, size_t k, int64_t ts,
 static int outbox_status(struct store *st, uint32_t inst, int64_t ts,
                          int64_t *seq)
 {
-	return outbox_entity_status(st, inst, ts, seq,
-	                            st->cal != NULL ? &st->cal[inst] : NULL);
+	return st_outbox_entity_status(st, inst, ts, seq,
+	                               st->cal != NULL ? &st->cal[inst] : NULL);
 }
 
 /* A tolerance event message (a state change or a chart's signal) and,
  * for a state change, the retained instrument status with the new
  * tolerance states. */
-static int outbox_state(struct store *st, const struct sample *e,
-                        uint32_t inst, int64_t *seq)
+static int outbox_state(struct store *st, const struct sample *e, uint32_t inst,
+                        int64_t *seq)
 {
 	const struct config *c = st->cfg;
 	const struct cfg_instrument *in = &c->instruments[inst];
@@ -1525,8 +1421,9 @@ static int outbox_state(struct store *st, const struct sample *e,
 	do {
 		len = publish_tolerance_payload(st->pbuf, st->pbuf_size, *seq,
 		                                e->ts_us, in->id, &t);
-	} while ((rc = grow_payload(st, len, 1024)) == 1);
-	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
+	} while ((rc = st_grow_payload(st, len, 1024)) == 1);
+	if (rc < 0 ||
+	    st_outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
 		return -1;
 	(*seq)++;
 	if (chart)
@@ -1535,7 +1432,7 @@ static int outbox_state(struct store *st, const struct sample *e,
 		return -1;
 	return outbox_status(st, inst, e->ts_us, seq);
 long_topic:
-	set_error(st, STORE_OTHER, "outbox: topic too long");
+	st_error(st, STORE_OTHER, "outbox: topic too long");
 	return -1;
 }
 
@@ -1559,8 +1456,9 @@ static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
 	do {
 		len = publish_event_payload(st->pbuf, st->pbuf_size, *seq,
 		                            e->ts_us, id, kind, reason);
-	} while ((rc = grow_payload(st, len, 512)) == 1);
-	if (rc < 0 || outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
+	} while ((rc = st_grow_payload(st, len, 512)) == 1);
+	if (rc < 0 ||
+	    st_outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
 		return -1;
 	(*seq)++;
 	if (set_state(st, &st->inst_state[inst],
@@ -1569,21 +1467,21 @@ static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
 		return -1;
 	return outbox_status(st, inst, e->ts_us, seq);
 long_topic:
-	set_error(st, STORE_OTHER, "outbox: topic too long");
+	st_error(st, STORE_OTHER, "outbox: topic too long");
 	return -1;
 }
 
 /* Inside the append transaction: the outbox messages of the n samples
  * (already checked), then the outbox_max policy. */
 /* Ready to write the outbox: payload space, the row count, the next seq. */
-static int outbox_next_seq(struct store *st, int64_t *seq)
+int st_outbox_next_seq(struct store *st, int64_t *seq)
 {
 	if (reserve((void **)&st->pbuf, &st->pbuf_size, 4096, 1) < 0) {
-		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
 		return -1;
 	}
 	if (outbox_count(st) < 0 ||
-	    query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", seq) < 0)
+	    st_query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", seq) < 0)
 		return -1;
 	(*seq)++; /* 0 when the table never had a row */
 	return 0;
@@ -1596,7 +1494,7 @@ static int append_outbox(struct store *st, const struct sample *s, size_t n)
 
 	if (reserve((void **)&st->items, &st->nitems, n ? n : 1,
 	            sizeof(*st->items)) < 0) {
-		set_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
+		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
 		return -1;
 	}
 	for (i = 0; i < n; i++)
@@ -1606,13 +1504,13 @@ static int append_outbox(struct store *st, const struct sample *s, size_t n)
 		                                s[i].kind == SAMPLE_STATE
 		                        ? st->inst_of[s[i].index]
 		                        : s[i].index,
-		        .kind = s[i].kind == SAMPLE_READING  ? 1
+		        .kind = s[i].kind == SAMPLE_READING ? 1
 		                : s[i].kind == SAMPLE_STATE ? 2
 		                                            : 0,
 		        .pos = (uint32_t)i,
 		};
 	qsort(st->items, n, sizeof(*st->items), item_cmp);
-	if (outbox_next_seq(st, &seq) < 0)
+	if (st_outbox_next_seq(st, &seq) < 0)
 		return -1;
 	for (i = 0; i < n; i = j) {
 		const struct item *it = &st->items[i];
@@ -1637,7 +1535,8 @@ static int append_outbox(struct store *st, const struct sample *s, size_t n)
 	int64_t over = st->outbox_rows - st->cfg->mqtt->outbox_max;
 	if (over > 0) {
 		sqlite3_bind_int64(st->stmt[S_OUTBOX_TRIM], 1, over);
-		if (run(st, st->stmt[S_OUTBOX_TRIM], "outbox: drop oldest") < 0)
+		if (st_run(st, st->stmt[S_OUTBOX_TRIM], "outbox: drop oldest") <
+		    0)
 			return -1;
 		int64_t gone = sqlite3_changes64(st->db);
 		st->outbox_rows -= gone;
@@ -1665,8 +1564,8 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 		if (reserve((void **)&st->rbuf, &st->rbuf_size,
 		            used + tlen + plen + 2, 1) < 0) {
 			sqlite3_reset(q);
-			set_error(st, STORE_OTHER, "outbox: %s",
-			          strerror(ENOMEM));
+			st_error(st, STORE_OTHER, "outbox: %s",
+			         strerror(ENOMEM));
 			return -1;
 		}
 		m->seq = sqlite3_column_int64(q, 0);
@@ -1687,7 +1586,7 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 		(*n)++;
 	}
 	if (*n < max && rc != SQLITE_DONE) {
-		set_sqlite_error(st, rc, "outbox: read");
+		st_sqlite_error(st, rc, "outbox: read");
 		sqlite3_reset(q);
 		*n = 0;
 		return -1;
@@ -1705,7 +1604,7 @@ int store_outbox_delete(struct store *st, int64_t upto)
 	sqlite3_stmt *del = st->stmt[S_OUTBOX_DELETE];
 
 	sqlite3_bind_int64(del, 1, upto);
-	if (run(st, del, "outbox: delete") < 0)
+	if (st_run(st, del, "outbox: delete") < 0)
 		return -1;
 	if (st->outbox_rows >= 0)
 		st->outbox_rows -= sqlite3_changes64(st->db);
@@ -1716,8 +1615,8 @@ int store_outbox_stats(struct store *st, int64_t *rows, int64_t *oldest_us)
 {
 	*rows = 0;
 	*oldest_us = 0;
-	if (outbox_count(st) < 0 ||
-	    query_int(st, st->stmt[S_OUTBOX_OLDEST], "outbox", oldest_us) < 0)
+	if (outbox_count(st) < 0 || st_query_int(st, st->stmt[S_OUTBOX_OLDEST],
+	                                         "outbox", oldest_us) < 0)
 		return -1;
 	*rows = st->outbox_rows;
 	return 0;
@@ -1737,19 +1636,18 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 	bool outbox = st->cfg != NULL && st->cfg->mqtt != NULL;
 
 	st->nundo = 0;
-	if (run(st, st->stmt[S_BEGIN], "append") < 0)
+	if (st_run(st, st->stmt[S_BEGIN], "append") < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int rc = 0;
 		switch (s[i].kind) {
 		case SAMPLE_READING:
 			if (s[i].index >= st->nchannels) {
-				set_error(st, STORE_OTHER,
-				          "append: sample %zu: channel index "
-				          "%" PRIu32
-				          " not in the configuration "
-				          "(%" PRIu32 " channels)",
-				          i, s[i].index, st->nchannels);
+				st_error(st, STORE_OTHER,
+				         "append: sample %zu: channel index "
+				         "%" PRIu32 " not in the configuration "
+				         "(%" PRIu32 " channels)",
+				         i, s[i].index, st->nchannels);
 				rc = -1;
 				break;
 			}
@@ -1767,9 +1665,9 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 			rc = append_state(st, &s[i], i);
 			break;
 		default:
-			set_error(st, STORE_OTHER,
-			          "append: sample %zu: unknown kind %u", i,
-			          (unsigned)s[i].kind);
+			st_error(st, STORE_OTHER,
+			         "append: sample %zu: unknown kind %u", i,
+			         (unsigned)s[i].kind);
 			rc = -1;
 		}
 		if (rc < 0)
@@ -1777,11 +1675,11 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 	}
 	if (insert_readings(st, block, nblock) < 0 ||
 	    (outbox && append_outbox(st, s, n) < 0) || maybe_move(st) < 0 ||
-	    run(st, st->stmt[S_COMMIT], "append") < 0)
+	    st_run(st, st->stmt[S_COMMIT], "append") < 0)
 		goto fail;
 	return 0;
 fail:
-	rollback(st);
+	st_rollback(st);
 	undo_states(st);
 	st->outbox_rows = rows;
 	st->outbox_dropped = dropped;
@@ -1803,12 +1701,12 @@ static int prune_channel(struct store *st, int64_t ch, int64_t cutoff,
 	sqlite3_bind_int64(bound, 1, ch);
 	sqlite3_bind_int64(bound, 2, cutoff);
 	sqlite3_bind_int64(bound, 3, *budget);
-	found = query_int(st, bound, "retention", &upto);
+	found = st_query_int(st, bound, "retention", &upto);
 	if (found < 0)
 		return -1;
 	sqlite3_bind_int64(del, 1, ch);
 	sqlite3_bind_int64(del, 2, upto);
-	if (run(st, del, "retention") < 0)
+	if (st_run(st, del, "retention") < 0)
 		return -1;
 	*budget -= (long)sqlite3_changes64(st->db);
 	assert(*budget >= 0);
@@ -1828,7 +1726,7 @@ static int prune_archive(struct store *st, int64_t cutoff, long *budget)
 	while (*budget > 0) {
 		int found;
 		sqlite3_bind_int64(next, 1, ch);
-		found = query_int(st, next, "retention", &ch);
+		found = st_query_int(st, next, "retention", &ch);
 		if (found < 0)
 			return -1;
 		if (found == 0 || (wrapped && ch >= start)) {
@@ -1857,601 +1755,25 @@ int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
 	*deleted = 0;
 	if (budget == 0)
 		return 0;
-	if (run(st, st->stmt[S_BEGIN], "retention") < 0)
+	if (st_run(st, st->stmt[S_BEGIN], "retention") < 0)
 		return -1;
 	sqlite3_bind_int64(recent, 1, cutoff_us);
 	sqlite3_bind_int64(recent, 2, budget);
-	if (run(st, recent, "retention") < 0)
+	if (st_run(st, recent, "retention") < 0)
 		goto fail;
 	budget -= (long)sqlite3_changes64(st->db);
 	if (prune_archive(st, cutoff_us, &budget) < 0 ||
-	    run(st, st->stmt[S_COMMIT], "retention") < 0)
+	    st_run(st, st->stmt[S_COMMIT], "retention") < 0)
 		goto fail;
 	*deleted = (max_rows > 0 ? max_rows : 0) - budget;
 	return 0;
 fail:
-	rollback(st);
+	st_rollback(st);
 	st->prune_channel = saved;
 	return -1;
 }
 
 /* ---- errors ------------------------------------------------------------- */
-
-/* ---- calibration records ----------------------------------------------- */
-
-#define CAL_FUTURE_US (86400 * 1000000LL) /* clocks and time zones */
-
-/* A statement prepared for one store_cal_append(); NULL with the error set
- * on failure. */
-static sqlite3_stmt *prep(struct store *st, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-	if (rc != SQLITE_OK) {
-		set_sqlite_error(st, rc, "calibration");
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* Run sql with one text or integer parameter; the first row's column 0
- * and 1 as integers into a and b (either may be NULL). 1 row, 0 none, -1
- * error. */
-static int lookup(struct store *st, const char *sql, const char *text,
-                  int64_t num, int64_t *a, int64_t *b)
-{
-	sqlite3_stmt *s = prep(st, sql);
-	int rc, found = 0;
-
-	if (s == NULL)
-		return -1;
-	if (text != NULL)
-		bind_text(s, 1, text);
-	else
-		sqlite3_bind_int64(s, 1, num);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		found = 1;
-		if (a != NULL)
-			*a = sqlite3_column_int64(s, 0);
-		if (b != NULL)
-			*b = sqlite3_column_int64(s, 1);
-	} else if (rc != SQLITE_DONE) {
-		set_sqlite_error(st, rc, "calibration");
-		found = -1;
-	}
-	sqlite3_finalize(s);
-	return found;
-}
-
-/* The reference standard's calibration in force when r was performed:
- * its certificate, due date, and whether it was overdue (or never
- * calibrated). */
-static int standard_snapshot(struct store *st, int64_t standard_id,
-                             struct calib_record *r)
-{
-	sqlite3_stmt *s = prep(
-	        st, "SELECT certificate, due FROM calibrations c"
-	            " WHERE instrument_id = ?1 AND performed <= ?2"
-	            " AND NOT EXISTS (SELECT 1 FROM calibrations n"
-	            "   WHERE n.supersedes = c.id)"
-	            " ORDER BY performed DESC, id DESC LIMIT 1");
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, standard_id);
-	sqlite3_bind_int64(s, 2, r->performed_us);
-	rc = sqlite3_step(s);
-	r->standard_cert[0] = '\0';
-	r->standard_due_us = 0;
-	r->standard_overdue = true; /* never calibrated */
-	if (rc == SQLITE_ROW) {
-		const unsigned char *c = sqlite3_column_text(s, 0);
-		snprintf(r->standard_cert, sizeof(r->standard_cert), "%s",
-		         c != NULL ? (const char *)c : "");
-		r->standard_due_us = sqlite3_column_int64(s, 1);
-		r->standard_overdue = r->standard_due_us > 0 &&
-		                      r->performed_us > r->standard_due_us;
-	} else if (rc != SQLITE_DONE) {
-		set_sqlite_error(st, rc, "calibration");
-		sqlite3_finalize(s);
-		return -1;
-	}
-	sqlite3_finalize(s);
-	return 0;
-}
-
-static void bind_decision(sqlite3_stmt *s, int i, int d)
-{
-	if (d < 0)
-		sqlite3_bind_null(s, i);
-	else
-		bind_text(s, i, drift_decision_name((enum drift_decision)d));
-}
-
-static void bind_maybe(sqlite3_stmt *s, int i, double v)
-{
-	if (isnan(v))
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_double(s, i, v);
-}
-
-static int insert_record(struct store *st, const struct calib_record *r,
-                         int64_t inst_id, int64_t std_id)
-{
-	sqlite3_stmt *s = prep(
-	        st, "INSERT INTO calibrations (id, instrument_id, certificate,"
-	            " supersedes, performed, issued, interval_days, due,"
-	            " standard_id, standard_cert, standard_due,"
-	            " standard_overdue, lab, customer, method, conditions,"
-	            " technician, authorised, remarks, rule, guard_factor,"
-	            " result_found, result_left, prev_hash, hash) VALUES"
-	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	            " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
-	            " ?25)");
-	sqlite3_stmt *p = prep(
-	        st, "INSERT INTO calibration_points (calibration_id, n,"
-	            " quantity, unit, reference, as_found, as_left, lower,"
-	            " upper, U, k, found_result, left_result) VALUES"
-	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-	int rc = -1;
-
-	if (s == NULL || p == NULL)
-		goto out;
-	sqlite3_bind_int64(s, 1, r->id);
-	sqlite3_bind_int64(s, 2, inst_id);
-	bind_text(s, 3, r->certificate);
-	if (r->supersedes > 0)
-		sqlite3_bind_int64(s, 4, r->supersedes);
-	sqlite3_bind_int64(s, 5, r->performed_us);
-	sqlite3_bind_int64(s, 6, r->issued_us);
-	sqlite3_bind_int(s, 7, r->interval_days);
-	sqlite3_bind_int64(s, 8, r->due_us);
-	if (std_id > 0)
-		sqlite3_bind_int64(s, 9, std_id);
-	bind_text(s, 10, r->standard_cert);
-	sqlite3_bind_int64(s, 11, r->standard_due_us);
-	sqlite3_bind_int(s, 12, r->standard_overdue);
-	bind_text(s, 13, r->lab);
-	bind_text(s, 14, r->customer);
-	bind_text(s, 15, r->method);
-	bind_text(s, 16, r->conditions);
-	bind_text(s, 17, r->technician);
-	bind_text(s, 18, r->authorised);
-	bind_text(s, 19, r->remarks);
-	bind_text(s, 20, r->rule == CALIB_RULE_GUARDED ? "guarded" : "simple");
-	sqlite3_bind_double(s, 21, r->guard_factor);
-	bind_decision(s, 22, r->result_found);
-	bind_decision(s, 23, r->result_left);
-	bind_text(s, 24, r->prev_hash);
-	bind_text(s, 25, r->hash);
-	if (run(st, s, "calibration") < 0)
-		goto out;
-	for (int i = 0; i < r->npoints; i++) {
-		const struct calib_point *pt = &r->points[i];
-		sqlite3_bind_int64(p, 1, r->id);
-		sqlite3_bind_int(p, 2, i + 1);
-		bind_text(p, 3, pt->quantity);
-		bind_text(p, 4, pt->unit);
-		sqlite3_bind_double(p, 5, pt->reference);
-		bind_maybe(p, 6, pt->as_found);
-		bind_maybe(p, 7, pt->as_left);
-		sqlite3_bind_double(p, 8, pt->lower);
-		sqlite3_bind_double(p, 9, pt->upper);
-		sqlite3_bind_double(p, 10, pt->U);
-		sqlite3_bind_double(p, 11, pt->k);
-		bind_decision(p, 12, pt->found);
-		bind_decision(p, 13, pt->left);
-		if (run(st, p, "calibration") < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(p);
-	return rc;
-}
-
-/* Everything store_cal_append() checks and fills in, inside its
- * transaction. */
-static int cal_prepare(struct store *st, struct calib_record *r,
-                       int64_t *inst_id, int64_t *std_id)
-{
-	int64_t interval = 0, other = 0, last_id = 0;
-	int found;
-	char owner[CALIB_TEXT] = "";
-
-	found = lookup(st, "SELECT id, interval_days FROM instruments"
-	                   " WHERE name = ?1",
-	               r->instrument, 0, inst_id, &interval);
-	if (found <= 0) {
-		if (found == 0)
-			set_error(st, STORE_OTHER,
-			          "unknown instrument \"%s\": not an instrument "
-			          "or standard of any configuration metrologd "
-			          "has loaded",
-			          r->instrument);
-		return -1;
-	}
-	if (r->interval_days == 0)
-		r->interval_days = (int)interval;
-	if (r->customer[0] == '\0') {
-		sqlite3_stmt *s = prep(st, "SELECT owner FROM instruments"
-		                           " WHERE id = ?1");
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 1, *inst_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			snprintf(owner, sizeof(owner), "%s",
-			         (const char *)sqlite3_column_text(s, 0));
-		sqlite3_finalize(s);
-		snprintf(r->customer, sizeof(r->customer), "%s", owner);
-	}
-	found = lookup(st, "SELECT id FROM calibrations WHERE certificate = ?1",
-	               r->certificate, 0, &other, NULL);
-	if (found != 0) {
-		if (found > 0)
-			set_error(st, STORE_OTHER,
-			          "certificate number %s is already record %" PRId64
-			          " (a correction needs a new number)",
-			          r->certificate, other);
-		return -1;
-	}
-	if (r->supersedes > 0) {
-		int64_t of = 0;
-		found = lookup(st, "SELECT instrument_id FROM calibrations"
-		                   " WHERE id = ?1",
-		               NULL, r->supersedes, &of, NULL);
-		if (found <= 0 || of != *inst_id) {
-			if (found >= 0)
-				set_error(st, STORE_OTHER,
-				          "record %" PRId64 " to supersede %s",
-				          r->supersedes,
-				          found == 0 ? "does not exist"
-				                     : "is of another instrument");
-			return -1;
-		}
-		found = lookup(st, "SELECT id FROM calibrations"
-		                   " WHERE supersedes = ?1",
-		               NULL, r->supersedes, &other, NULL);
-		if (found != 0) {
-			if (found > 0)
-				set_error(st, STORE_OTHER,
-				          "record %" PRId64
-				          " is already superseded by record %" PRId64,
-				          r->supersedes, other);
-			return -1;
-		}
-	}
-	*std_id = 0;
-	if (r->standard[0] != '\0') {
-		if (strcmp(r->standard, r->instrument) == 0) {
-			set_error(st, STORE_OTHER,
-			          "%s cannot be its own reference standard",
-			          r->instrument);
-			return -1;
-		}
-		found = lookup(st, "SELECT id FROM instruments WHERE name = ?1",
-		               r->standard, 0, std_id, NULL);
-		if (found <= 0) {
-			if (found == 0)
-				set_error(st, STORE_OTHER,
-				          "unknown reference standard \"%s\": "
-				          "list it under standards (or "
-				          "instruments) in the configuration",
-				          r->standard);
-			return -1;
-		}
-		if (standard_snapshot(st, *std_id, r) < 0)
-			return -1;
-	} else {
-		r->standard_cert[0] = '\0';
-		r->standard_due_us = 0;
-		r->standard_overdue = false;
-	}
-	if (lookup(st, "SELECT id FROM calibrations ORDER BY id DESC LIMIT 1",
-	           NULL, 0, &last_id, NULL) < 0)
-		return -1;
-	r->prev_hash[0] = '\0';
-	if (last_id > 0) {
-		sqlite3_stmt *s = prep(st, "SELECT hash FROM calibrations"
-		                           " WHERE id = ?1");
-		if (s == NULL)
-			return -1;
-		sqlite3_bind_int64(s, 1, last_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s",
-			         (const char *)sqlite3_column_text(s, 0));
-		sqlite3_finalize(s);
-	} else {
-		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s",
-		         CALIB_GENESIS);
-	}
-	r->id = last_id + 1;
-	r->issued_us = now_us();
-	if (r->performed_us > r->issued_us + CAL_FUTURE_US) {
-		set_error(st, STORE_OTHER,
-		          "the calibration date is in the future (more than a "
-		          "day after now)");
-		return -1;
-	}
-	r->due_us = calib_next_due(r->performed_us, r->interval_days);
-	if (calib_evaluate(r) < 0 || calib_hash(r, r->hash) < 0) {
-		set_error(st, STORE_OTHER, "calibration: cannot evaluate");
-		return -1;
-	}
-	return 0;
-}
-
-int store_cal_append(struct store *st, struct calib_record *r)
-{
-	char why[256];
-	int64_t inst_id = 0, std_id = 0;
-
-	if (calib_validate(r, why, sizeof(why)) < 0) {
-		set_error(st, STORE_OTHER, "calibration: %s", why);
-		return -1;
-	}
-	if (run(st, st->stmt[S_BEGIN], "calibration") < 0)
-		return -1;
-	if (cal_prepare(st, r, &inst_id, &std_id) < 0 ||
-	    insert_record(st, r, inst_id, std_id) < 0 ||
-	    run(st, st->stmt[S_COMMIT], "calibration") < 0) {
-		rollback(st);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- calibration due states --------------------------------------------- */
-
-#define CAL_RECHECK_US (60 * 1000000LL)
-
-/* The entity k of the refresh: instrument k, then standard k - ninst. */
-static void cal_entity(const struct config *c, size_t k, const char **name,
-                       int *soon)
-{
-	if (k < (size_t)c->ninstruments) {
-		*name = c->instruments[k].id;
-		*soon = c->instruments[k].due_soon_days;
-	} else {
-		*name = c->standards[k - (size_t)c->ninstruments].id;
-		*soon = c->standards[k - (size_t)c->ninstruments].due_soon_days;
-	}
-}
-
-/* Instruments with a channel that another channel is compared with. */
-static void cal_channel_refs(const struct config *c, struct cal_state *cs)
-{
-	for (int i = 0; i < c->ninstruments; i++)
-		for (int j = 0; j < c->instruments[i].nchannels; j++) {
-			const struct cfg_tolerance *t =
-			        c->instruments[i].channels[j].tolerance;
-			if (t == NULL || !t->by_channel)
-				continue;
-			/* ref_channel is of the same instrument (config.c) */
-			cs[i].in_use = true;
-		}
-}
-
-/* Read the calibration in force of each of the n entities into cs, with
- * its due state at now_us. */
-static int cal_read(struct store *st, struct cal_state *cs, size_t n,
-                    int64_t now_us)
-{
-#define IN_FORCE                                                               \
-	" FROM calibrations c WHERE c.instrument_id = i.id"                    \
-	" AND NOT EXISTS (SELECT 1 FROM calibrations s"                        \
-	"   WHERE s.supersedes = c.id)"                                        \
-	" ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
-	sqlite3_stmt *q = prep(st, "SELECT i.id, (SELECT c.due" IN_FORCE
-	                           ", (SELECT c.certificate" IN_FORCE
-	                           ", EXISTS (SELECT 1 FROM calibrations r"
-	                           "   WHERE r.standard_id = i.id)"
-	                           " FROM instruments i WHERE i.name = ?1");
-#undef IN_FORCE
-	const struct config *c = st->conf;
-	int rc = SQLITE_DONE;
-
-	if (q == NULL)
-		return -1;
-	cal_channel_refs(c, cs);
-	for (size_t k = 0; k < n; k++) {
-		const char *name;
-		int soon;
-		cal_entity(c, k, &name, &soon);
-		bind_text(q, 1, name);
-		rc = sqlite3_step(q);
-		if (rc == SQLITE_ROW) {
-			const unsigned char *cert = sqlite3_column_text(q, 2);
-			cs[k].row = sqlite3_column_int64(q, 0);
-			cs[k].due_us = sqlite3_column_int64(q, 1);
-			snprintf(cs[k].cert, sizeof(cs[k].cert), "%s",
-			         cert != NULL ? (const char *)cert : "");
-			cs[k].in_use |= sqlite3_column_int(q, 3) != 0;
-			cs[k].due = (uint8_t)calib_due_state(cs[k].due_us, soon,
-			                                     now_us);
-			rc = SQLITE_DONE;
-		}
-		sqlite3_reset(q);
-		if (rc != SQLITE_DONE)
-			break;
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		set_sqlite_error(st, rc, "calibration states");
-		return -1;
-	}
-	return 0;
-}
-
-/* "ok -> due_soon: due 2027-03-01T00:00:00.000000Z, certificate C-1",
- * "calibrated: ..." when only the certificate changed, "overdue and now
- * in use: ..." when only that; ", in use as a reference" when an overdue
- * entity is one. */
-static void cal_detail(const struct cal_state *was, const struct cal_state *now,
-                       char *buf, size_t size)
-{
-	char due[32] = "none";
-	int len;
-
-	if (now->due_us > 0)
-		publish_iso_time(due, sizeof(due), now->due_us);
-	if (was->due != now->due)
-		len = snprintf(buf, size, "%s -> %s: ",
-		               calib_due_name((enum calib_due)was->due),
-		               calib_due_name((enum calib_due)now->due));
-	else if (strcmp(was->cert, now->cert) != 0)
-		len = snprintf(buf, size, "calibrated: ");
-	else /* only now in use as a reference while overdue */
-		len = snprintf(buf, size, "overdue and now in use: ");
-	if (len < 0 || (size_t)len >= size)
-		return;
-	snprintf(buf + len, size - (size_t)len, "due %s, certificate %s%s", due,
-	         now->cert[0] ? now->cert : "none",
-	         now->due == CALIB_DUE_OVERDUE && now->in_use
-	                 ? ", in use as a reference"
-	                 : "");
-}
-
-/* The MQTT event of a due-state change and the entity's new status. */
-static int cal_outbox(struct store *st, size_t k, const struct cal_state *was,
-                      const struct cal_state *now, const char *detail,
-                      int64_t ts, int64_t *seq)
-{
-	const struct config *c = st->cfg;
-	const char *id = k < (size_t)c->ninstruments
-	                         ? c->instruments[k].id
-	                         : c->standards[k - (size_t)c->ninstruments].id;
-	struct publish_calstate pc;
-	char topic[PUBLISH_TOPIC_MAX];
-	int len, rc;
-
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	                  "events") < 0) {
-		set_error(st, STORE_OTHER, "outbox: topic too long");
-		return -1;
-	}
-	do {
-		len = publish_calibration_payload(
-		        st->pbuf, st->pbuf_size, *seq, ts, id,
-		        calib_due_name((enum calib_due)was->due),
-		        calib_due_name((enum calib_due)now->due),
-		        cal_block(now, &pc), detail);
-	} while ((rc = grow_payload(st, len, 1024)) == 1);
-	if (rc < 0 || outbox_insert(st, *seq, ts, topic, len, false) < 0)
-		return -1;
-	(*seq)++;
-	return outbox_entity_status(st, k, ts, seq, now);
-}
-
-/* The first refresh after a configuration: every entity's status with its
- * calibration (the standards' only status; the instruments' until their
- * next event). */
-static int cal_statuses(struct store *st, const struct cal_state *cs,
-                        size_t n, int64_t now_us)
-{
-	int64_t seq = 0;
-
-	if (outbox_next_seq(st, &seq) < 0)
-		return -1;
-	for (size_t k = 0; k < n; k++)
-		if (outbox_entity_status(st, k, now_us, &seq, &cs[k]) < 0)
-			return -1;
-	return 0;
-}
-
-/* An events row per entity whose state or certificate changed, and with
- * MQTT its event message and status. */
-static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
-                      int64_t now_us, int *changes)
-{
-	sqlite3_stmt *ins = st->stmt[S_INSERT_EVENT];
-	char detail[256];
-	int64_t seq = 0;
-
-	if (st->cfg != NULL && outbox_next_seq(st, &seq) < 0)
-		return -1;
-
-	for (size_t k = 0; k < n; k++) {
-		const struct cal_state *was = &st->cal[k], *now = &cs[k];
-		bool flagged = now->due == CALIB_DUE_OVERDUE && now->in_use;
-		if (was->due == now->due && strcmp(was->cert, now->cert) == 0 &&
-		    (was->in_use == now->in_use || !flagged))
-			continue;
-		cal_detail(was, now, detail, sizeof(detail));
-		sqlite3_bind_int64(ins, 1, now_us);
-		sqlite3_bind_int64(ins, 2, now->row);
-		sqlite3_bind_text(ins, 3, "calibration", -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
-		if (run(st, ins, "calibration event") < 0)
-			return -1;
-		if (st->cfg != NULL &&
-		    cal_outbox(st, k, was, now, detail, now_us, &seq) < 0)
-			return -1;
-		(*changes)++;
-	}
-	return 0;
-}
-
-int store_cal_refresh(struct store *st, int64_t now_us)
-{
-	const struct config *c = st->conf;
-	size_t n;
-	struct cal_state *cs;
-	int64_t last = 0;
-	int changes = 0;
-
-	if (c == NULL)
-		return 0;
-	if (lookup(st, "SELECT coalesce(max(id), 0) FROM calibrations", NULL,
-	           0, &last, NULL) < 0)
-		return -1;
-	if (st->cal != NULL && last == st->cal_seen && now_us < st->cal_next_us)
-		return 0;
-	n = (size_t)c->ninstruments + (size_t)c->nstandards;
-	cs = calloc(n + 1, sizeof(*cs));
-	if (cs == NULL) {
-		set_error(st, STORE_OTHER, "calibration states: %s",
-		          strerror(ENOMEM));
-		return -1;
-	}
-	if (cal_read(st, cs, n, now_us) < 0)
-		goto fail;
-	/* the first refresh learns (and publishes the statuses), later ones
-	 * record the changes */
-	if (st->cal != NULL || st->cfg != NULL) {
-		if (run(st, st->stmt[S_BEGIN], "calibration states") < 0)
-			goto fail;
-		if ((st->cal != NULL ? cal_events(st, cs, n, now_us, &changes)
-		                     : cal_statuses(st, cs, n, now_us)) < 0 ||
-		    run(st, st->stmt[S_COMMIT], "calibration states") < 0) {
-			rollback(st);
-			goto fail;
-		}
-	}
-	for (size_t k = 0; st->cal != NULL && k < n; k++)
-		cs[k].renewed = strcmp(st->cal[k].cert, cs[k].cert) != 0;
-	free(st->cal);
-	st->cal = cs;
-	st->ncal = n;
-	st->cal_seen = last;
-	st->cal_next_us = now_us + CAL_RECHECK_US;
-	return changes;
-fail:
-	free(cs);
-	return -1;
-}
-
-bool store_cal_renewed(const struct store *st, uint32_t inst)
-{
-	return st->cal != NULL && inst < st->ncal &&
-	       inst < (uint32_t)st->conf->ninstruments && st->cal[inst].renewed;
-}
 
 enum store_error store_last_error(const struct store *st)
 {

@@ -2,8 +2,9 @@
  * store.h - the SQLite database: schema, migrations, batched writes,
  * retention, and the queries the metrolog tool shares.
  *
- * The only module that includes <sqlite3.h>. One file in WAL mode
- * (synchronous=NORMAL), schema in docs/SCHEMA.md, versioned with
+ * With query.h, the only module that includes <sqlite3.h> (store.c and
+ * store_cal.c write, sharing store_int.h; query*.c read). One file in WAL
+ * mode (synchronous=NORMAL), schema in docs/SCHEMA.md, versioned with
  * PRAGMA user_version and migrated forward by store_open(). Time columns
  * are UTC microseconds since the epoch (INTEGER).
  *
