@@ -16,10 +16,10 @@
  * "metrolog:cert=<number>;id=<id>;hash=<hash>" that `metrolog verify`
  * checks against the database.
  *
- * Pages: the document is laid out twice, first into nothing to count the
- * pages, then into the file, so every footer can say "page x of y". A
- * block (a field, a paragraph, a table row) never splits across pages;
- * the results table repeats its header on each page.
+ * Pages (draw_document, draw.h): the document is laid out twice, first
+ * into nothing to count the pages, then into the file, so every footer
+ * can say "page x of y". A block (a field, a paragraph, a table row) never
+ * splits across pages; the results table repeats its header on each page.
  *
  * Labels are pairs (Vietnamese, English); with --lang vi+en the Vietnamese
  * comes first and the English below it in a lighter style.
@@ -48,17 +48,6 @@
 #define CONTENT  (PAGE_W - 2 * MARGIN_X)
 #define LABEL_W  158.0 /* the label column of the fields */
 
-/* Colours. */
-#define INK      0x1a1a1a
-#define SOFT     0x6b6b6b /* the English under the Vietnamese */
-#define ACCENT   0x0b3d6e /* headings, rules */
-#define RULE     0xc8ced6
-#define SHADE    0xeef2f7
-#define ALERT    0xb00020
-#define ALERT_BG 0xfdecee
-
-enum lang { LANG_BOTH, LANG_VI, LANG_EN };
-
 /* What the record alone does not say. */
 struct cert_info {
 	char model[CALIB_TEXT], serial[CALIB_TEXT]; /* "" unknown */
@@ -69,24 +58,10 @@ struct cert_info {
 };
 
 struct doc {
-	struct draw *d;
+	struct draw_doc pg; /* pg.ctx: this */
 	const struct calib_record *r;
 	const struct cert_info *info;
-	enum lang lang;
-	int total; /* pages; 0 while counting */
-	double y;  /* top of the next block */
 };
-
-static const struct draw_style st_body = {8.6,   false, false,
-                                          false, INK,   DRAW_LEFT};
-static const struct draw_style st_body_en = {7.8,   false, true,
-                                             false, SOFT,  DRAW_LEFT};
-static const struct draw_style st_value = {9.2,   false, false,
-                                           false, INK,   DRAW_LEFT};
-static const struct draw_style st_head = {10.5,  true,   false,
-                                          false, ACCENT, DRAW_LEFT};
-static const struct draw_style st_head_en = {9.0,   false, true,
-                                             false, SOFT,  DRAW_LEFT};
 
 static void usage(FILE *f)
 {
@@ -203,100 +178,30 @@ static const char *decision_en(int d)
 	}
 }
 
-/* The label vi/en in the document's language, one line each. */
-static void label_text(const struct doc *c, const char *vi, const char *en,
-                       char *buf, size_t size)
-{
-	switch (c->lang) {
-	case LANG_VI:
-		snprintf(buf, size, "%s", vi);
-		break;
-	case LANG_EN:
-		snprintf(buf, size, "%s", en);
-		break;
-	default:
-		snprintf(buf, size, "%s / %s", vi, en);
-		break;
-	}
-}
-
 /* ---- pages ------------------------------------------------------------- */
 
-static void page_header(struct doc *c)
+static void page_header(struct draw_doc *p)
 {
-	const struct calib_record *r = c->r;
-	struct draw_style lab = {9.4, true, false, false, ACCENT, DRAW_LEFT};
-	struct draw_style no = {12, true, false, false, INK, DRAW_RIGHT};
-	struct draw_style small = {7, false, false, false, SOFT, DRAW_RIGHT};
-	char label[128];
-	double h, hr;
+	const struct calib_record *r = ((struct doc *)p->ctx)->r;
 
-	h = draw_text(c->d, MARGIN_X, TOP, CONTENT - 190, &lab, r->lab);
-	label_text(c, "Số giấy chứng nhận", "Certificate No.", label,
-	           sizeof(label));
-	hr = draw_text(c->d, PAGE_W - MARGIN_X, TOP, 0, &small, label);
-	hr += draw_text(c->d, PAGE_W - MARGIN_X, TOP + hr, 0, &no,
-	                r->certificate);
-	c->y = TOP + (h > hr ? h : hr) + 6;
-	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 1.2, ACCENT,
-	          false);
-	c->y += 8;
-	if (draw_pages(c->d) == 1) {
-		struct draw_style t = {19,    true,   false,
-		                       false, ACCENT, DRAW_CENTER};
-		struct draw_style te = {13,    false, true,
-		                        false, SOFT,  DRAW_CENTER};
-		if (c->lang != LANG_EN)
-			c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &t,
-			                  "Giấy chứng nhận hiệu chuẩn");
-		if (c->lang == LANG_EN)
-			te = t;
-		if (c->lang != LANG_VI)
-			c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &te,
-			                  "Calibration certificate");
-		c->y += 10;
-	} else {
-		struct draw_style t = {8.5,   false, true,
-		                       false, SOFT,  DRAW_LEFT};
-		label_text(c, "Giấy chứng nhận hiệu chuẩn (tiếp theo)",
-		           "Calibration certificate (continued)", label,
-		           sizeof(label));
-		c->y += draw_text(c->d, MARGIN_X, c->y, 0, &t, label) + 6;
-	}
+	draw_page_top(p, TOP, r->lab, "Số giấy chứng nhận", "Certificate No.",
+	              r->certificate, "Giấy chứng nhận hiệu chuẩn",
+	              "Calibration certificate");
 }
 
-static void page_footer(struct doc *c)
+static void page_footer(struct draw_doc *p)
 {
-	const struct calib_record *r = c->r;
-	struct draw_style left = {7.2, false, false, false, INK, DRAW_LEFT};
-	struct draw_style mid = {7.2, true, false, false, INK, DRAW_CENTER};
-	struct draw_style right = {7.2, false, false, false, SOFT, DRAW_RIGHT};
-	struct draw_style note = {6.2, false, true, false, SOFT, DRAW_CENTER};
-	int page = draw_pages(c->d);
-	char buf[512], lbl[128];
-	double y = BOTTOM + 14;
+	const struct calib_record *r = ((struct doc *)p->ctx)->r;
+	struct draw_style note = {6.2,   false,     true,
+	                          false, DRAW_SOFT, DRAW_CENTER};
+	char left[256], right[128], lbl[128];
+	double y;
 
-	draw_line(c->d, MARGIN_X, y, PAGE_W - MARGIN_X, y, 0.6, RULE, false);
-	y += 4;
-	label_text(c, "Số GCN", "Certificate No.", lbl, sizeof(lbl));
-	snprintf(buf, sizeof(buf), "%s %s", lbl, r->certificate);
-	draw_text(c->d, MARGIN_X, y, 0, &left, buf);
-	switch (c->lang) {
-	case LANG_VI:
-		snprintf(buf, sizeof(buf), "Trang %d/%d", page, c->total);
-		break;
-	case LANG_EN:
-		snprintf(buf, sizeof(buf), "Page %d of %d", page, c->total);
-		break;
-	default:
-		snprintf(buf, sizeof(buf), "Trang %d/%d · Page %d of %d", page,
-		         c->total, page, c->total);
-	}
-	draw_text(c->d, PAGE_W / 2, y, 0, &mid, buf);
-	snprintf(buf, sizeof(buf), "#%" PRId64 " · SHA-256 %.16s…", r->id,
+	draw_label(p, "Số GCN", "Certificate No.", lbl, sizeof(lbl));
+	snprintf(left, sizeof(left), "%s %s", lbl, r->certificate);
+	snprintf(right, sizeof(right), "#%" PRId64 " · SHA-256 %.16s…", r->id,
 	         r->hash);
-	draw_text(c->d, PAGE_W - MARGIN_X, y, 0, &right, buf);
-	y += 12;
+	y = draw_page_bottom(p, left, right);
 	const char *vi = "Kết quả chỉ có giá trị đối với phương tiện được "
 	                 "hiệu chuẩn. Không được sao chép không đầy đủ giấy "
 	                 "chứng nhận này khi chưa có sự đồng ý bằng văn bản "
@@ -305,134 +210,7 @@ static void page_footer(struct doc *c)
 	                 "This certificate shall not be reproduced except in "
 	                 "full without the written approval of the "
 	                 "laboratory.";
-	if (c->lang != LANG_EN)
-		y += draw_text(c->d, MARGIN_X, y, CONTENT, &note, vi);
-	if (c->lang != LANG_VI)
-		draw_text(c->d, MARGIN_X, y, CONTENT, &note, en);
-}
-
-static void page_break(struct doc *c)
-{
-	page_footer(c);
-	draw_new_page(c->d);
-	page_header(c);
-}
-
-/* Room for a block of height h: a new page when it does not fit. */
-static void need(struct doc *c, double h)
-{
-	if (c->y + h > BOTTOM)
-		page_break(c);
-}
-
-/* ---- blocks ------------------------------------------------------------ */
-
-/* Height of the pair vi/en stacked (or of the one shown) within width. */
-static double pair_height(struct doc *c, double width,
-                          const struct draw_style *svi,
-                          const struct draw_style *sen, const char *vi,
-                          const char *en)
-{
-	double h = 0, t;
-
-	if (c->lang != LANG_EN) {
-		draw_text_size(c->d, width, svi, vi, NULL, &t);
-		h += t;
-	}
-	if (c->lang != LANG_VI) {
-		draw_text_size(c->d, width, c->lang == LANG_EN ? svi : sen, en,
-		               NULL, &t);
-		h += t;
-	}
-	return h;
-}
-
-static double pair_draw(struct doc *c, double x, double y, double width,
-                        const struct draw_style *svi,
-                        const struct draw_style *sen, const char *vi,
-                        const char *en)
-{
-	double h = 0;
-
-	if (c->lang != LANG_EN)
-		h += draw_text(c->d, x, y, width, svi, vi);
-	if (c->lang != LANG_VI)
-		h += draw_text(c->d, x, y + h, width,
-		               c->lang == LANG_EN ? svi : sen, en);
-	return h;
-}
-
-/* A section heading, kept on one page with the next keep points of what
- * follows (at least 30). */
-static void heading_keep(struct doc *c, const char *vi, const char *en,
-                         double keep)
-{
-	double w = 0, h;
-
-	draw_text_size(c->d, 0, &st_head, c->lang == LANG_EN ? en : vi, &w, &h);
-	need(c, h + 14 + (keep > 30 ? keep : 30));
-	c->y += 8;
-	draw_text(c->d, MARGIN_X, c->y, 0, &st_head,
-	          c->lang == LANG_EN ? en : vi);
-	if (c->lang == LANG_BOTH)
-		draw_text(c->d, MARGIN_X + w + 8, c->y + 1.2, 0, &st_head_en,
-		          en);
-	c->y += h + 2;
-	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.5, RULE,
-	          false);
-	c->y += 4;
-}
-
-static void heading(struct doc *c, const char *vi, const char *en)
-{
-	heading_keep(c, vi, en, 0);
-}
-
-/* A row "label | value" of the particulars. */
-static void field(struct doc *c, const char *vi, const char *en,
-                  const char *value, uint32_t color)
-{
-	struct draw_style lvi = {8.2, true, false, false, INK, DRAW_LEFT};
-	struct draw_style len = {7.4, false, true, false, SOFT, DRAW_LEFT};
-	struct draw_style v = st_value;
-	double vw = CONTENT - LABEL_W, hv, hl, h;
-
-	v.color = color;
-	hl = pair_height(c, LABEL_W - 8, &lvi, &len, vi, en);
-	draw_text_size(c->d, vw, &v, value, NULL, &hv);
-	h = (hl > hv ? hl : hv) + 6;
-	need(c, h);
-	pair_draw(c, MARGIN_X, c->y + 2, LABEL_W - 8, &lvi, &len, vi, en);
-	draw_text(c->d, MARGIN_X + LABEL_W, c->y + 2, vw, &v, value);
-	c->y += h;
-	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.3, RULE,
-	          false);
-}
-
-/* The height paragraph() takes (not alert). */
-static double paragraph_height(struct doc *c, const char *vi, const char *en)
-{
-	return pair_height(c, CONTENT, &st_body, &st_body_en, vi, en) + 4;
-}
-
-/* A paragraph in both languages; framed in red when alert. */
-static void paragraph(struct doc *c, const char *vi, const char *en, bool alert)
-{
-	struct draw_style svi = st_body, sen = st_body_en;
-	double pad = alert ? 6 : 0, w = CONTENT - 2 * pad;
-
-	if (alert) {
-		svi.bold = true;
-		svi.color = ALERT;
-		sen.color = ALERT;
-	}
-	double h = pair_height(c, w, &svi, &sen, vi, en) + 2 * pad;
-	need(c, h + 4);
-	if (alert)
-		draw_rect(c->d, MARGIN_X, c->y, CONTENT, h, true, ALERT_BG, 1.0,
-		          ALERT);
-	pair_draw(c, MARGIN_X + pad, c->y + pad, w, &svi, &sen, vi, en);
-	c->y += h + 4;
+	draw_pair(p, MARGIN_X, y, CONTENT, &note, &note, vi, en);
 }
 
 /* ---- the results table ------------------------------------------------- */
@@ -467,15 +245,6 @@ static const char *const col_en[NCOLS] = {"No.",
                                           "Decision as found",
                                           "Decision as left"};
 
-static const struct draw_style st_th = {6.6,   true, false,
-                                        false, INK,  DRAW_CENTER};
-static const struct draw_style st_th_en = {6.0,   false, true,
-                                           false, SOFT,  DRAW_CENTER};
-static const struct draw_style st_td = {7.0,   false, false,
-                                        false, INK,   DRAW_CENTER};
-static const struct draw_style st_td_en = {6.2,   false, true,
-                                           false, SOFT,  DRAW_CENTER};
-
 /* The cells of point i: text in VI and EN (the same for numbers). */
 static void point_cells(const struct calib_point *p, int i,
                         char cell[NCOLS][CELL], const char *en[NCOLS])
@@ -502,86 +271,22 @@ static void point_cells(const struct calib_point *p, int i,
 		en[11] = NULL;
 }
 
-/* One row of cells (vi[k], and en[k] below it when not NULL); height
- * measured, or drawn when draw is true. */
-static double table_row(struct doc *c, const char *const vi[NCOLS],
-                        const char *const en[NCOLS],
-                        const struct draw_style *svi,
-                        const struct draw_style *sen, bool draw, bool shaded)
-{
-	double h = 0, x = MARGIN_X;
-
-	for (int k = 0; k < NCOLS; k++) {
-		double t;
-		if (en[k] == NULL || c->lang == LANG_VI)
-			draw_text_size(c->d, col_w[k] - 4, svi,
-			               c->lang == LANG_EN && en[k] ? en[k]
-			                                           : vi[k],
-			               NULL, &t);
-		else
-			t = pair_height(c, col_w[k] - 4, svi, sen, vi[k],
-			                en[k]);
-		if (t > h)
-			h = t;
-	}
-	h += 6;
-	if (!draw)
-		return h;
-	if (shaded)
-		draw_rect(c->d, MARGIN_X, c->y, CONTENT, h, true, SHADE, 0, 0);
-	for (int k = 0; k < NCOLS; k++) {
-		if (en[k] == NULL || c->lang == LANG_VI)
-			draw_text(c->d, x + 2, c->y + 3, col_w[k] - 4, svi,
-			          c->lang == LANG_EN && en[k] ? en[k] : vi[k]);
-		else
-			pair_draw(c, x + 2, c->y + 3, col_w[k] - 4, svi, sen,
-			          vi[k], en[k]);
-		x += col_w[k];
-	}
-	c->y += h;
-	return h;
-}
-
-static void table_header(struct doc *c)
-{
-	double h =
-	        table_row(c, col_vi, col_en, &st_th, &st_th_en, false, false);
-	double top = c->y;
-
-	draw_rect(c->d, MARGIN_X, c->y, CONTENT, h, true, 0xdde5ef, 0, 0);
-	table_row(c, col_vi, col_en, &st_th, &st_th_en, true, false);
-	draw_line(c->d, MARGIN_X, top, PAGE_W - MARGIN_X, top, 0.8, ACCENT,
-	          false);
-	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.8, ACCENT,
-	          false);
-}
-
 static void results_table(struct doc *c)
 {
 	const struct calib_record *r = c->r;
-	double hh =
-	        table_row(c, col_vi, col_en, &st_th, &st_th_en, false, false);
+	struct draw_table t = {NCOLS, col_w, col_vi, col_en, 0};
 	char cell[NCOLS][CELL];
 	const char *vi[NCOLS], *en[NCOLS];
 
 	for (int k = 0; k < NCOLS; k++)
 		vi[k] = cell[k];
 	point_cells(&r->points[0], 0, cell, en);
-	need(c, hh + table_row(c, vi, en, &st_td, &st_td_en, false, false));
-	table_header(c);
+	draw_table_start(&c->pg, &t, vi, en);
 	for (int i = 0; i < r->npoints; i++) {
 		point_cells(&r->points[i], i, cell, en);
-		double h =
-		        table_row(c, vi, en, &st_td, &st_td_en, false, false);
-		if (c->y + h > BOTTOM) {
-			page_break(c);
-			table_header(c);
-		}
-		table_row(c, vi, en, &st_td, &st_td_en, true, i % 2 == 1);
+		draw_table_row(&c->pg, &t, vi, en);
 	}
-	draw_line(c->d, MARGIN_X, c->y, PAGE_W - MARGIN_X, c->y, 0.8, ACCENT,
-	          false);
-	c->y += 4;
+	draw_table_end(&c->pg, &t);
 }
 
 /* ---- statements -------------------------------------------------------- */
@@ -628,8 +333,8 @@ static void rule_statement(struct doc *c)
 		        "narrows nor widens the acceptance zone. An error "
 		        "exactly at a limit is on the inside of it.");
 	}
-	heading(c, "Quy tắc quyết định", "Decision rule");
-	paragraph(c, vi, en, false);
+	draw_heading(&c->pg, "Quy tắc quyết định", "Decision rule", 0);
+	draw_paragraph(&c->pg, vi, en, false);
 }
 
 static void conformity_vi(int d, char *buf, size_t size, const char *when)
@@ -696,11 +401,11 @@ static void conformity_statement(struct doc *c)
 	conformity_vi(c->r->result_left, vi[1], sizeof(vi[1]),
 	              "Sau hiệu chỉnh");
 	conformity_en(c->r->result_left, en[1], sizeof(en[1]), "As left");
-	heading_keep(c, "Tuyên bố sự phù hợp", "Statement of conformity",
-	             paragraph_height(c, vi[0], en[0]) +
-	                     paragraph_height(c, vi[1], en[1]));
-	paragraph(c, vi[0], en[0], false);
-	paragraph(c, vi[1], en[1], false);
+	draw_heading(&c->pg, "Tuyên bố sự phù hợp", "Statement of conformity",
+	             draw_paragraph_height(&c->pg, vi[0], en[0]) +
+	                     draw_paragraph_height(&c->pg, vi[1], en[1]));
+	draw_paragraph(&c->pg, vi[0], en[0], false);
+	draw_paragraph(&c->pg, vi[1], en[1], false);
 }
 
 static void traceability(struct doc *c)
@@ -708,8 +413,8 @@ static void traceability(struct doc *c)
 	const struct calib_record *r = c->r;
 	char vi[1024], en[1024], due[16];
 
-	heading(c, "Tính liên kết chuẩn và độ không đảm bảo đo",
-	        "Traceability and uncertainty");
+	draw_heading(&c->pg, "Tính liên kết chuẩn và độ không đảm bảo đo",
+	             "Traceability and uncertainty", 0);
 	tool_format_date(r->standard_due_us, due, sizeof(due));
 	if (r->standard[0] == '\0') {
 		snprintf(vi, sizeof(vi),
@@ -731,7 +436,7 @@ static void traceability(struct doc *c)
 		         r->standard,
 		         r->standard_cert[0] ? r->standard_cert : "—", due);
 	}
-	paragraph(c, vi, en, false);
+	draw_paragraph(&c->pg, vi, en, false);
 	if (r->standard[0] != '\0' && r->standard_overdue) {
 		snprintf(vi, sizeof(vi),
 		         "CẢNH BÁO: chuẩn %s đã quá hạn hiệu chuẩn (hoặc chưa "
@@ -742,77 +447,82 @@ static void traceability(struct doc *c)
 		         "calibration (or never calibrated) on the date of "
 		         "calibration.",
 		         r->standard);
-		paragraph(c, vi, en, true);
+		draw_paragraph(&c->pg, vi, en, true);
 	}
-	paragraph(c,
-	          "Độ không đảm bảo đo mở rộng U là độ không đảm bảo đo chuẩn "
-	          "nhân với hệ số phủ k; với phân bố chuẩn, k = 2 tương ứng "
-	          "xác suất phủ khoảng 95 % (JCGM 100:2008).",
-	          "The expanded uncertainty U is the standard uncertainty "
-	          "multiplied by the coverage factor k; for a normal "
-	          "distribution k = 2 corresponds to a coverage probability of "
-	          "approximately 95 % (JCGM 100:2008).",
-	          false);
+	draw_paragraph(
+	        &c->pg,
+	        "Độ không đảm bảo đo mở rộng U là độ không đảm bảo đo chuẩn "
+	        "nhân với hệ số phủ k; với phân bố chuẩn, k = 2 tương ứng "
+	        "xác suất phủ khoảng 95 % (JCGM 100:2008).",
+	        "The expanded uncertainty U is the standard uncertainty "
+	        "multiplied by the coverage factor k; for a normal "
+	        "distribution k = 2 corresponds to a coverage probability of "
+	        "approximately 95 % (JCGM 100:2008).",
+	        false);
 }
 
 static void signatures(struct doc *c)
 {
 	const struct calib_record *r = c->r;
-	struct draw_style lvi = {8.2, true, false, false, INK, DRAW_LEFT};
-	struct draw_style len = {7.4, false, true, false, SOFT, DRAW_LEFT};
-	struct draw_style name = {9.6, false, false, false, INK, DRAW_LEFT};
+	struct draw_style lvi = {8.2, true, false, false, DRAW_INK, DRAW_LEFT};
+	struct draw_style len = {7.4, false, true, false, DRAW_SOFT, DRAW_LEFT};
+	struct draw_style name = {9.6,   false,    false,
+	                          false, DRAW_INK, DRAW_LEFT};
 	double colw = CONTENT / 2 - 10, h1, h2, hn1, hn2;
 
-	h1 = pair_height(c, colw, &lvi, &len, "Người thực hiện",
-	                 "Calibrated by");
-	h2 = pair_height(c, colw, &lvi, &len, "Người phê duyệt",
-	                 "Authorised by");
-	draw_text_size(c->d, colw, &name, r->technician, NULL, &hn1);
-	draw_text_size(c->d, colw, &name,
+	h1 = draw_pair_height(&c->pg, colw, &lvi, &len, "Người thực hiện",
+	                      "Calibrated by");
+	h2 = draw_pair_height(&c->pg, colw, &lvi, &len, "Người phê duyệt",
+	                      "Authorised by");
+	draw_text_size(c->pg.d, colw, &name, r->technician, NULL, &hn1);
+	draw_text_size(c->pg.d, colw, &name,
 	               r->authorised[0] ? r->authorised : "—", NULL, &hn2);
 	double h = (h1 > h2 ? h1 : h2) + 34 + (hn1 > hn2 ? hn1 : hn2) + 6;
-	need(c, h + 12);
-	c->y += 12;
-	pair_draw(c, MARGIN_X, c->y, colw, &lvi, &len, "Người thực hiện",
-	          "Calibrated by");
-	pair_draw(c, MARGIN_X + CONTENT / 2 + 10, c->y, colw, &lvi, &len,
-	          "Người phê duyệt", "Authorised by");
-	double y = c->y + (h1 > h2 ? h1 : h2) + 30;
-	draw_line(c->d, MARGIN_X, y, MARGIN_X + colw, y, 0.5, SOFT, true);
-	draw_line(c->d, MARGIN_X + CONTENT / 2 + 10, y,
-	          MARGIN_X + CONTENT / 2 + 10 + colw, y, 0.5, SOFT, true);
-	draw_text(c->d, MARGIN_X, y + 4, colw, &name, r->technician);
-	draw_text(c->d, MARGIN_X + CONTENT / 2 + 10, y + 4, colw, &name,
+	draw_need(&c->pg, h + 12);
+	c->pg.y += 12;
+	draw_pair(&c->pg, MARGIN_X, c->pg.y, colw, &lvi, &len,
+	          "Người thực hiện", "Calibrated by");
+	draw_pair(&c->pg, MARGIN_X + CONTENT / 2 + 10, c->pg.y, colw, &lvi,
+	          &len, "Người phê duyệt", "Authorised by");
+	double y = c->pg.y + (h1 > h2 ? h1 : h2) + 30;
+	draw_line(c->pg.d, MARGIN_X, y, MARGIN_X + colw, y, 0.5, DRAW_SOFT,
+	          true);
+	draw_line(c->pg.d, MARGIN_X + CONTENT / 2 + 10, y,
+	          MARGIN_X + CONTENT / 2 + 10 + colw, y, 0.5, DRAW_SOFT, true);
+	draw_text(c->pg.d, MARGIN_X, y + 4, colw, &name, r->technician);
+	draw_text(c->pg.d, MARGIN_X + CONTENT / 2 + 10, y + 4, colw, &name,
 	          r->authorised[0] ? r->authorised : "—");
-	c->y += h;
+	c->pg.y += h;
 }
 
 static void verification(struct doc *c)
 {
 	const struct calib_record *r = c->r;
 	const double qr = 84, x = MARGIN_X + qr + 14, w = CONTENT - qr - 14;
-	struct draw_style mono = {7.4, false, false, true, INK, DRAW_LEFT};
-	struct draw_style lvi = {8.2, true, false, false, INK, DRAW_LEFT};
-	struct draw_style len = {7.4, false, true, false, SOFT, DRAW_LEFT};
+	struct draw_style mono = {7.4, false, false, true, DRAW_INK, DRAW_LEFT};
+	struct draw_style lvi = {8.2, true, false, false, DRAW_INK, DRAW_LEFT};
+	struct draw_style len = {7.4, false, true, false, DRAW_SOFT, DRAW_LEFT};
 	double hq, y;
 
-	draw_text_size(c->d, CONTENT, &mono, c->info->qr, NULL, &hq);
-	heading(c, "Xác thực", "Verification");
-	need(c, qr + 6 + hq + 6);
-	draw_qr(c->d, MARGIN_X, c->y, qr, c->info->qr);
-	y = c->y;
-	y += pair_draw(c, x, y, w, &lvi, &len, "Mã băm SHA-256 của bản ghi",
+	draw_text_size(c->pg.d, CONTENT, &mono, c->info->qr, NULL, &hq);
+	draw_heading(&c->pg, "Xác thực", "Verification", 0);
+	draw_need(&c->pg, qr + 6 + hq + 6);
+	draw_qr(c->pg.d, MARGIN_X, c->pg.y, qr, c->info->qr);
+	y = c->pg.y;
+	y += draw_pair(&c->pg, x, y, w, &lvi, &len,
+	               "Mã băm SHA-256 của bản ghi",
 	               "SHA-256 hash of the record");
-	y += draw_text(c->d, x, y + 1, w, &mono, r->hash) + 6;
-	pair_draw(c, x, y, w, &st_body, &st_body_en,
+	y += draw_text(c->pg.d, x, y + 1, w, &mono, r->hash) + 6;
+	draw_pair(&c->pg, x, y, w, &draw_body, &draw_body_en,
 	          "Quét mã QR hoặc nhập dòng dưới mã vào lệnh metrolog verify "
 	          "để kiểm tra giấy chứng nhận với chuỗi bản ghi hiệu chuẩn.",
 	          "Scan the QR code, or type the line under it into metrolog "
 	          "verify, to check this certificate against the audit chain "
 	          "of calibration records.");
-	c->y += qr + 6;
-	c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &mono, c->info->qr) +
-	        6;
+	c->pg.y += qr + 6;
+	c->pg.y += draw_text(c->pg.d, MARGIN_X, c->pg.y, CONTENT, &mono,
+	                     c->info->qr) +
+	           6;
 }
 
 /* ---- the document ------------------------------------------------------ */
@@ -823,39 +533,47 @@ static void particulars(struct doc *c)
 	const struct cert_info *in = c->info;
 	char buf[CALIB_TEXT + 128], a[16], b[16];
 
-	heading(c, "Thông tin chung", "Particulars");
-	field(c, "Phòng thí nghiệm", "Laboratory", r->lab, INK);
-	field(c, "Khách hàng", "Customer", r->customer[0] ? r->customer : "—",
-	      INK);
-	field(c, "Phương tiện đo", "Item calibrated", r->instrument, INK);
-	field(c, "Kiểu", "Model",
-	      in->model[0]    ? in->model
-	      : in->have_item ? "—"
-	                      : "(không rõ / unknown)",
-	      INK);
-	field(c, "Số sê-ri", "Serial number",
-	      in->serial[0]   ? in->serial
-	      : in->have_item ? "—"
-	                      : "(không rõ / unknown)",
-	      INK);
+	draw_heading(&c->pg, "Thông tin chung", "Particulars", 0);
+	draw_field(&c->pg, LABEL_W, "Phòng thí nghiệm", "Laboratory", r->lab,
+	           DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Khách hàng", "Customer",
+	           r->customer[0] ? r->customer : "—", DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Phương tiện đo", "Item calibrated",
+	           r->instrument, DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Kiểu", "Model",
+	           in->model[0]    ? in->model
+	           : in->have_item ? "—"
+	                           : "(không rõ / unknown)",
+	           DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Số sê-ri", "Serial number",
+	           in->serial[0]   ? in->serial
+	           : in->have_item ? "—"
+	                           : "(không rõ / unknown)",
+	           DRAW_INK);
 	tool_format_date(r->performed_us, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "%s (UTC)", a);
-	field(c, "Ngày hiệu chuẩn", "Date of calibration", buf, INK);
+	draw_field(&c->pg, LABEL_W, "Ngày hiệu chuẩn", "Date of calibration",
+	           buf, DRAW_INK);
 	tool_format_date(r->issued_us, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "%s (UTC)", a);
-	field(c, "Ngày ban hành", "Date of issue", buf, INK);
+	draw_field(&c->pg, LABEL_W, "Ngày ban hành", "Date of issue", buf,
+	           DRAW_INK);
 	if (r->due_us > 0) {
 		tool_format_date(r->due_us, a, sizeof(a));
 		snprintf(buf, sizeof(buf), "%s (%d ngày / days)", a,
 		         r->interval_days);
-		field(c,
-		      "Hạn hiệu chuẩn tiếp theo (theo chu kỳ của khách hàng)",
-		      "Next calibration due (customer's interval)", buf, INK);
+		draw_field(
+		        &c->pg, LABEL_W,
+		        "Hạn hiệu chuẩn tiếp theo (theo chu kỳ của khách hàng)",
+		        "Next calibration due (customer's interval)", buf,
+		        DRAW_INK);
 	}
-	field(c, "Phương pháp hiệu chuẩn", "Calibration method",
-	      r->method[0] ? r->method : "—", INK);
-	field(c, "Điều kiện môi trường", "Environmental conditions",
-	      r->conditions[0] ? r->conditions : "—", INK);
+	draw_field(&c->pg, LABEL_W, "Phương pháp hiệu chuẩn",
+	           "Calibration method", r->method[0] ? r->method : "—",
+	           DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Điều kiện môi trường",
+	           "Environmental conditions",
+	           r->conditions[0] ? r->conditions : "—", DRAW_INK);
 	if (r->standard[0]) {
 		tool_format_date(r->standard_due_us, b, sizeof(b));
 		snprintf(buf, sizeof(buf),
@@ -863,21 +581,24 @@ static void particulars(struct doc *c)
 		         r->standard,
 		         r->standard_cert[0] ? r->standard_cert : "—", b,
 		         r->standard_overdue ? " — QUÁ HẠN / OVERDUE" : "");
-		field(c, "Chuẩn đo lường", "Reference standard", buf,
-		      r->standard_overdue ? ALERT : INK);
+		draw_field(&c->pg, LABEL_W, "Chuẩn đo lường",
+		           "Reference standard", buf,
+		           r->standard_overdue ? DRAW_ALERT : DRAW_INK);
 	} else {
-		field(c, "Chuẩn đo lường", "Reference standard", "—", INK);
+		draw_field(&c->pg, LABEL_W, "Chuẩn đo lường",
+		           "Reference standard", "—", DRAW_INK);
 	}
 	snprintf(buf, sizeof(buf), "#%" PRId64, r->id);
-	field(c, "Số bản ghi", "Record", buf, INK);
+	draw_field(&c->pg, LABEL_W, "Số bản ghi", "Record", buf, DRAW_INK);
 }
 
-static void layout(struct doc *c)
+/* The body, between the first page's header and the last one's footer. */
+static void layout(struct draw_doc *p)
 {
+	struct doc *c = p->ctx;
 	const struct calib_record *r = c->r;
 	char vi[512], en[512];
 
-	page_header(c);
 	if (c->info->replaced_by[0]) {
 		snprintf(vi, sizeof(vi),
 		         "Giấy chứng nhận này đã bị thay thế bởi giấy chứng "
@@ -888,16 +609,16 @@ static void layout(struct doc *c)
 		         "This certificate has been superseded by certificate "
 		         "%s.",
 		         c->info->replaced_by);
-		paragraph(c, vi, en, true);
+		draw_paragraph(&c->pg, vi, en, true);
 	}
 	particulars(c);
-	heading(c, "Kết quả hiệu chuẩn", "Calibration results");
+	draw_heading(&c->pg, "Kết quả hiệu chuẩn", "Calibration results", 0);
 	results_table(c);
 	rule_statement(c);
 	conformity_statement(c);
 	traceability(c);
 	if (r->supersedes > 0) {
-		heading(c, "Thay thế", "Supersession");
+		draw_heading(&c->pg, "Thay thế", "Supersession", 0);
 		snprintf(vi, sizeof(vi),
 		         "Giấy chứng nhận này thay thế giấy chứng nhận số %s "
 		         "(bản ghi #%" PRId64 ").",
@@ -908,33 +629,32 @@ static void layout(struct doc *c)
 		         "#%" PRId64 ").",
 		         c->info->replaces[0] ? c->info->replaces : "?",
 		         r->supersedes);
-		paragraph(c, vi, en, false);
+		draw_paragraph(&c->pg, vi, en, false);
 	}
 	if (r->remarks[0]) {
-		struct draw_style s = st_value;
+		struct draw_style s = draw_value;
 		double h;
-		heading(c, "Ghi chú", "Remarks");
-		draw_text_size(c->d, CONTENT, &s, r->remarks, NULL, &h);
-		need(c, h);
-		c->y += draw_text(c->d, MARGIN_X, c->y, CONTENT, &s,
-		                  r->remarks) +
-		        4;
+		draw_heading(&c->pg, "Ghi chú", "Remarks", 0);
+		draw_text_size(c->pg.d, CONTENT, &s, r->remarks, NULL, &h);
+		draw_need(&c->pg, h);
+		c->pg.y += draw_text(c->pg.d, MARGIN_X, c->pg.y, CONTENT, &s,
+		                     r->remarks) +
+		           4;
 	}
 	signatures(c);
 	verification(c);
 	{
-		struct draw_style end = {8,     true,   false,
-		                         false, ACCENT, DRAW_CENTER};
+		struct draw_style end = {8,     true,        false,
+		                         false, DRAW_ACCENT, DRAW_CENTER};
 		char buf[128];
-		label_text(c, "Hết giấy chứng nhận", "End of certificate", buf,
-		           sizeof(buf));
+		draw_label(&c->pg, "Hết giấy chứng nhận", "End of certificate",
+		           buf, sizeof(buf));
 		char line[160];
 		snprintf(line, sizeof(line), "— %s —", buf);
-		need(c, 16);
-		c->y += 6 + draw_text(c->d, MARGIN_X, c->y + 6, CONTENT, &end,
-		                      line);
+		draw_need(&c->pg, 16);
+		c->pg.y += 6 + draw_text(c->pg.d, MARGIN_X, c->pg.y + 6,
+		                         CONTENT, &end, line);
 	}
-	page_footer(c);
 }
 
 /* ---- the command ------------------------------------------------------- */
@@ -999,42 +719,29 @@ static int fetch(struct query *q, struct calib_record *r, bool by_cert,
 	return 0;
 }
 
-/* Lay the certificate out into a measuring drawing to count the pages,
- * then into path. */
+/* The certificate into path (draw_document: written whole or not at
+ * all). */
 static int render(const struct calib_record *r, const struct cert_info *info,
-                  enum lang lang, const char *path)
+                  enum draw_lang lang, const char *path)
 {
-	struct doc c = {.r = r, .info = info, .lang = lang};
+	struct doc c = {.r = r, .info = info};
 	char err[512], title[256];
 
-	c.d = draw_new(DRAW_PDF, NULL, PAGE_W, PAGE_H, err, sizeof(err));
-	if (c.d == NULL)
-		goto fail;
-	layout(&c);
-	c.total = draw_pages(c.d);
-	if (draw_finish(c.d, NULL, err, sizeof(err)) < 0)
-		goto fail;
-	draw_free(c.d);
-	c.d = draw_new(DRAW_PDF, path, PAGE_W, PAGE_H, err, sizeof(err));
-	if (c.d == NULL)
-		goto fail;
+	c.pg = (struct draw_doc){.lang = lang,
+	                         .left = MARGIN_X,
+	                         .width = CONTENT,
+	                         .bottom = BOTTOM,
+	                         .header = page_header,
+	                         .footer = page_footer,
+	                         .ctx = &c};
 	snprintf(title, sizeof(title), "Calibration certificate %s",
 	         r->certificate);
-	draw_set_meta(c.d, title, r->instrument);
-	layout(&c);
-	if (draw_pages(c.d) != c.total) { /* the two passes must agree */
-		snprintf(err, sizeof(err), "page count changed (%d, then %d)",
-		         c.total, draw_pages(c.d));
-		goto fail;
+	if (draw_document(&c.pg, PAGE_W, PAGE_H, path, title, r->instrument,
+	                  layout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "metrolog certificate: %s\n", err);
+		return -1;
 	}
-	if (draw_finish(c.d, NULL, err, sizeof(err)) < 0)
-		goto fail;
-	draw_free(c.d);
 	return 0;
-fail:
-	draw_free(c.d);
-	fprintf(stderr, "metrolog certificate: %s\n", err);
-	return -1;
 }
 
 static int parse_id(const char *s, int64_t *id)
@@ -1062,7 +769,7 @@ int cmd_certificate(int argc, char **argv)
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *cert = NULL, *out = NULL;
-	enum lang lang = LANG_BOTH;
+	enum draw_lang lang = DRAW_VI_EN;
 	enum draw_format fmt;
 	int64_t id = 0;
 	struct query *q = NULL;
@@ -1095,11 +802,11 @@ int cmd_certificate(int argc, char **argv)
 			break;
 		case 'l':
 			if (strcmp(optarg, "vi+en") == 0)
-				lang = LANG_BOTH;
+				lang = DRAW_VI_EN;
 			else if (strcmp(optarg, "vi") == 0)
-				lang = LANG_VI;
+				lang = DRAW_VI;
 			else if (strcmp(optarg, "en") == 0)
-				lang = LANG_EN;
+				lang = DRAW_EN;
 			else {
 				fprintf(stderr,
 				        "metrolog certificate: --lang '%s': "

@@ -10,6 +10,10 @@
  * (PDF, PNG) or into memory (SVG, to insert <title> and <desc> after the
  * root element's start tag); draw_finish() checks cairo's status, flushes,
  * fsyncs nothing (a document is not a database) and renames.
+ *
+ * Documents (the end of the file) are built on the calls above only: a
+ * block is measured with draw_text_size(), then placed or moved to the
+ * next page by draw_need().
  */
 #include "draw.h"
 
@@ -539,4 +543,352 @@ int draw_qr(struct draw *d, double x, double y, double size, const char *text)
 	cairo_fill(d->cr);
 	QRcode_free(qr);
 	return 0;
+}
+
+/* ---- documents ------------------------------------------------------- */
+
+const struct draw_style draw_body = {8.6,   false,    false,
+                                     false, DRAW_INK, DRAW_LEFT};
+const struct draw_style draw_body_en = {7.8,   false,     true,
+                                        false, DRAW_SOFT, DRAW_LEFT};
+const struct draw_style draw_value = {9.2,   false,    false,
+                                      false, DRAW_INK, DRAW_LEFT};
+
+static const struct draw_style st_head = {10.5,  true,        false,
+                                          false, DRAW_ACCENT, DRAW_LEFT};
+static const struct draw_style st_head_en = {9.0,   false,     true,
+                                             false, DRAW_SOFT, DRAW_LEFT};
+static const struct draw_style st_label = {8.2,   true,     false,
+                                           false, DRAW_INK, DRAW_LEFT};
+static const struct draw_style st_label_en = {7.4,   false,     true,
+                                              false, DRAW_SOFT, DRAW_LEFT};
+static const struct draw_style st_th = {6.6,   true,     false,
+                                        false, DRAW_INK, DRAW_CENTER};
+static const struct draw_style st_th_en = {6.0,   false,     true,
+                                           false, DRAW_SOFT, DRAW_CENTER};
+static const struct draw_style st_td = {7.0,   false,    false,
+                                        false, DRAW_INK, DRAW_CENTER};
+static const struct draw_style st_td_en = {6.2,   false,     true,
+                                           false, DRAW_SOFT, DRAW_CENTER};
+
+#define TABLE_HEAD_FILL 0xdde5ef
+
+static double right(const struct draw_doc *c)
+{
+	return c->left + c->width;
+}
+
+int draw_document(struct draw_doc *c, double page_w, double page_h,
+                  const char *path, const char *title, const char *subject,
+                  void (*body)(struct draw_doc *), char *err, size_t errlen)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		c->total = pass == 0 ? 0 : draw_pages(c->d);
+		if (pass == 1)
+			draw_free(c->d);
+		c->d = draw_new(DRAW_PDF, pass == 0 ? NULL : path, page_w,
+		                page_h, err, errlen);
+		if (c->d == NULL)
+			return -1;
+		if (pass == 1)
+			draw_set_meta(c->d, title, subject);
+		c->header(c);
+		body(c);
+		c->footer(c);
+		if (pass == 1 && draw_pages(c->d) != c->total) {
+			/* the two passes must agree */
+			snprintf(err, errlen,
+			         "page count changed (%d, then %d)", c->total,
+			         draw_pages(c->d));
+			goto fail;
+		}
+		if (draw_finish(c->d, NULL, err, errlen) < 0)
+			goto fail;
+	}
+	draw_free(c->d);
+	c->d = NULL;
+	return 0;
+fail:
+	draw_free(c->d);
+	c->d = NULL;
+	return -1;
+}
+
+void draw_label(const struct draw_doc *c, const char *vi, const char *en,
+                char *buf, size_t size)
+{
+	switch (c->lang) {
+	case DRAW_VI:
+		snprintf(buf, size, "%s", vi);
+		break;
+	case DRAW_EN:
+		snprintf(buf, size, "%s", en);
+		break;
+	default:
+		snprintf(buf, size, "%s / %s", vi, en);
+		break;
+	}
+}
+
+void draw_page_label(const struct draw_doc *c, char *buf, size_t size)
+{
+	int page = draw_pages(c->d);
+
+	switch (c->lang) {
+	case DRAW_VI:
+		snprintf(buf, size, "Trang %d/%d", page, c->total);
+		break;
+	case DRAW_EN:
+		snprintf(buf, size, "Page %d of %d", page, c->total);
+		break;
+	default:
+		snprintf(buf, size, "Trang %d/%d · Page %d of %d", page,
+		         c->total, page, c->total);
+	}
+}
+
+void draw_page_top(struct draw_doc *c, double top, const char *who,
+                   const char *label_vi, const char *label_en,
+                   const char *value, const char *title_vi,
+                   const char *title_en)
+{
+	struct draw_style lab = {9.4,   true,        false,
+	                         false, DRAW_ACCENT, DRAW_LEFT};
+	struct draw_style big = {12, true, false, false, DRAW_INK, DRAW_RIGHT};
+	struct draw_style small = {7,     false,     false,
+	                           false, DRAW_SOFT, DRAW_RIGHT};
+	char label[256], vi[256], en[256];
+	double h, hr;
+
+	h = draw_text(c->d, c->left, top, c->width - 190, &lab, who);
+	draw_label(c, label_vi, label_en, label, sizeof(label));
+	hr = draw_text(c->d, right(c), top, 0, &small, label);
+	hr += draw_text(c->d, right(c), top + hr, 0, &big, value);
+	c->y = top + (h > hr ? h : hr) + 6;
+	draw_line(c->d, c->left, c->y, right(c), c->y, 1.2, DRAW_ACCENT, false);
+	c->y += 8;
+	if (draw_pages(c->d) == 1) {
+		struct draw_style t = {19,    true,        false,
+		                       false, DRAW_ACCENT, DRAW_CENTER};
+		struct draw_style te = {13,    false,     true,
+		                        false, DRAW_SOFT, DRAW_CENTER};
+		c->y += draw_pair(c, c->left, c->y, c->width, &t, &te, title_vi,
+		                  title_en) +
+		        10;
+	} else {
+		struct draw_style t = {8.5,   false,     true,
+		                       false, DRAW_SOFT, DRAW_LEFT};
+		snprintf(vi, sizeof(vi), "%s (tiếp theo)", title_vi);
+		snprintf(en, sizeof(en), "%s (continued)", title_en);
+		draw_label(c, vi, en, label, sizeof(label));
+		c->y += draw_text(c->d, c->left, c->y, 0, &t, label) + 6;
+	}
+}
+
+double draw_page_bottom(struct draw_doc *c, const char *left, const char *rtext)
+{
+	struct draw_style sl = {7.2, false, false, false, DRAW_INK, DRAW_LEFT};
+	struct draw_style mid = {7.2,   true,     false,
+	                         false, DRAW_INK, DRAW_CENTER};
+	struct draw_style sr = {7.2,   false,     false,
+	                        false, DRAW_SOFT, DRAW_RIGHT};
+	char buf[128];
+	double y = c->bottom + 14;
+
+	draw_line(c->d, c->left, y, right(c), y, 0.6, DRAW_RULE, false);
+	y += 4;
+	draw_text(c->d, c->left, y, 0, &sl, left);
+	draw_page_label(c, buf, sizeof(buf));
+	draw_text(c->d, c->left + c->width / 2, y, 0, &mid, buf);
+	draw_text(c->d, right(c), y, 0, &sr, rtext);
+	return y + 12;
+}
+
+void draw_need(struct draw_doc *c, double h)
+{
+	if (c->y + h <= c->bottom)
+		return;
+	c->footer(c);
+	draw_new_page(c->d);
+	c->header(c);
+}
+
+double draw_pair_height(struct draw_doc *c, double width,
+                        const struct draw_style *svi,
+                        const struct draw_style *sen, const char *vi,
+                        const char *en)
+{
+	double h = 0, t;
+
+	if (c->lang != DRAW_EN) {
+		draw_text_size(c->d, width, svi, vi, NULL, &t);
+		h += t;
+	}
+	if (c->lang != DRAW_VI) {
+		draw_text_size(c->d, width, c->lang == DRAW_EN ? svi : sen, en,
+		               NULL, &t);
+		h += t;
+	}
+	return h;
+}
+
+double draw_pair(struct draw_doc *c, double x, double y, double width,
+                 const struct draw_style *svi, const struct draw_style *sen,
+                 const char *vi, const char *en)
+{
+	double h = 0;
+
+	if (c->lang != DRAW_EN)
+		h += draw_text(c->d, x, y, width, svi, vi);
+	if (c->lang != DRAW_VI)
+		h += draw_text(c->d, x, y + h, width,
+		               c->lang == DRAW_EN ? svi : sen, en);
+	return h;
+}
+
+void draw_heading(struct draw_doc *c, const char *vi, const char *en,
+                  double keep)
+{
+	const char *first = c->lang == DRAW_EN ? en : vi;
+	double w = 0, h;
+
+	draw_text_size(c->d, 0, &st_head, first, &w, &h);
+	draw_need(c, h + 14 + (keep > 30 ? keep : 30));
+	c->y += 8;
+	draw_text(c->d, c->left, c->y, 0, &st_head, first);
+	if (c->lang == DRAW_VI_EN)
+		draw_text(c->d, c->left + w + 8, c->y + 1.2, 0, &st_head_en,
+		          en);
+	c->y += h + 2;
+	draw_line(c->d, c->left, c->y, right(c), c->y, 0.5, DRAW_RULE, false);
+	c->y += 4;
+}
+
+void draw_field(struct draw_doc *c, double label_w, const char *vi,
+                const char *en, const char *value, uint32_t color)
+{
+	struct draw_style v = draw_value;
+	double vw = c->width - label_w, hv, hl, h;
+
+	v.color = color;
+	hl = draw_pair_height(c, label_w - 8, &st_label, &st_label_en, vi, en);
+	draw_text_size(c->d, vw, &v, value, NULL, &hv);
+	h = (hl > hv ? hl : hv) + 6;
+	draw_need(c, h);
+	draw_pair(c, c->left, c->y + 2, label_w - 8, &st_label, &st_label_en,
+	          vi, en);
+	draw_text(c->d, c->left + label_w, c->y + 2, vw, &v, value);
+	c->y += h;
+	draw_line(c->d, c->left, c->y, right(c), c->y, 0.3, DRAW_RULE, false);
+}
+
+double draw_paragraph_height(struct draw_doc *c, const char *vi, const char *en)
+{
+	return draw_pair_height(c, c->width, &draw_body, &draw_body_en, vi,
+	                        en) +
+	       4;
+}
+
+void draw_paragraph(struct draw_doc *c, const char *vi, const char *en,
+                    bool alert)
+{
+	struct draw_style svi = draw_body, sen = draw_body_en;
+	double pad = alert ? 6 : 0, w = c->width - 2 * pad;
+
+	if (alert) {
+		svi.bold = true;
+		svi.color = DRAW_ALERT;
+		sen.color = DRAW_ALERT;
+	}
+	double h = draw_pair_height(c, w, &svi, &sen, vi, en) + 2 * pad;
+	draw_need(c, h + 4);
+	if (alert)
+		draw_rect(c->d, c->left, c->y, c->width, h, true, DRAW_ALERT_BG,
+		          1.0, DRAW_ALERT);
+	draw_pair(c, c->left + pad, c->y + pad, w, &svi, &sen, vi, en);
+	c->y += h + 4;
+}
+
+/* One cell: vi, and en below it when not NULL (the one the language
+ * shows); its height, drawn at (x, y) when draw. */
+static double table_cell(struct draw_doc *c, double x, double y, double w,
+                         const struct draw_style *svi,
+                         const struct draw_style *sen, const char *vi,
+                         const char *en, bool draw)
+{
+	double h;
+
+	if (en != NULL && c->lang != DRAW_VI)
+		return draw ? draw_pair(c, x, y, w, svi, sen, vi, en)
+		            : draw_pair_height(c, w, svi, sen, vi, en);
+	if (c->lang == DRAW_EN && en != NULL)
+		vi = en;
+	if (draw)
+		return draw_text(c->d, x, y, w, svi, vi);
+	draw_text_size(c->d, w, svi, vi, NULL, &h);
+	return h;
+}
+
+/* A row of cells: its height, drawn at y (then below it) when draw. */
+static double table_cells(struct draw_doc *c, const struct draw_table *t,
+                          const char *const vi[], const char *const en[],
+                          bool head, bool draw)
+{
+	const struct draw_style *svi = head ? &st_th : &st_td;
+	const struct draw_style *sen = head ? &st_th_en : &st_td_en;
+	double h = 0, x = c->left;
+
+	for (int k = 0; k < t->ncols; k++) {
+		double ch = table_cell(c, x + 2, c->y + 3, t->widths[k] - 4,
+		                       svi, sen, vi[k], en[k], draw);
+		if (ch > h)
+			h = ch;
+		x += t->widths[k];
+	}
+	return h + 6;
+}
+
+static void table_header(struct draw_doc *c, const struct draw_table *t)
+{
+	double h = table_cells(c, t, t->head_vi, t->head_en, true, false);
+
+	draw_rect(c->d, c->left, c->y, c->width, h, true, TABLE_HEAD_FILL, 0,
+	          0);
+	table_cells(c, t, t->head_vi, t->head_en, true, true);
+	draw_line(c->d, c->left, c->y, right(c), c->y, 0.8, DRAW_ACCENT, false);
+	c->y += h;
+	draw_line(c->d, c->left, c->y, right(c), c->y, 0.8, DRAW_ACCENT, false);
+}
+
+void draw_table_start(struct draw_doc *c, struct draw_table *t,
+                      const char *const vi[], const char *const en[])
+{
+	double hh = table_cells(c, t, t->head_vi, t->head_en, true, false);
+
+	draw_need(c, hh + table_cells(c, t, vi, en, false, false));
+	table_header(c, t);
+	t->rows = 0;
+}
+
+void draw_table_row(struct draw_doc *c, struct draw_table *t,
+                    const char *const vi[], const char *const en[])
+{
+	double h = table_cells(c, t, vi, en, false, false);
+
+	if (c->y + h > c->bottom) {
+		draw_need(c, h);
+		table_header(c, t);
+	}
+	if (t->rows++ % 2 == 1)
+		draw_rect(c->d, c->left, c->y, c->width, h, true, DRAW_SHADE, 0,
+		          0);
+	table_cells(c, t, vi, en, false, true);
+	c->y += h;
+}
+
+void draw_table_end(struct draw_doc *c, struct draw_table *t)
+{
+	(void)t;
+	draw_line(c->d, c->left, c->y, right(c), c->y, 0.8, DRAW_ACCENT, false);
+	c->y += 4;
 }

@@ -18,6 +18,12 @@
  *
  * Drawing calls do not fail one by one; cairo keeps the first error and
  * draw_finish() reports it. Single-threaded, like the tool.
+ *
+ * Documents (the second half of this header): a paginated PDF with
+ * labels in Vietnamese and English, laid out twice by draw_document() so
+ * every footer can say "page x of y"; blocks (a field, a paragraph, a
+ * table row) never split across pages and a table repeats its header on
+ * each page. The certificate and the monthly report are such documents.
  */
 #ifndef METROLOG_DRAW_H
 #define METROLOG_DRAW_H
@@ -110,5 +116,113 @@ void draw_unclip(struct draw *d);
  * left at (x, y), black on white with no quiet zone (leave 4 modules of
  * white around it). Returns 0, -1 when text is too long for a QR code. */
 int draw_qr(struct draw *d, double x, double y, double size, const char *text);
+
+/* ---- documents ------------------------------------------------------- */
+
+/* The documents' colours. */
+#define DRAW_INK      0x1a1a1a
+#define DRAW_SOFT     0x6b6b6b /* the English under the Vietnamese */
+#define DRAW_ACCENT   0x0b3d6e /* headings, rules */
+#define DRAW_RULE     0xc8ced6
+#define DRAW_SHADE    0xeef2f7
+#define DRAW_ALERT    0xb00020
+#define DRAW_ALERT_BG 0xfdecee
+
+/* Body text (Vietnamese, the English below it) and field values. */
+extern const struct draw_style draw_body, draw_body_en, draw_value;
+
+enum draw_lang {
+	DRAW_VI_EN, /* Vietnamese, English below it in a lighter style */
+	DRAW_VI,
+	DRAW_EN,
+};
+
+/* A document being laid out. The caller sets lang, the content's column
+ * (left, width), bottom (where content ends: the footer is below it),
+ * header, footer and ctx; draw_document() sets d and total. */
+struct draw_doc {
+	struct draw *d;
+	enum draw_lang lang;
+	double left, width, bottom;
+	double y;  /* top of the next block */
+	int total; /* pages of the document; 0 while counting them */
+	/* the page's header (from the top, then sets y) and footer */
+	void (*header)(struct draw_doc *doc);
+	void (*footer)(struct draw_doc *doc);
+	void *ctx; /* the caller's */
+};
+
+/* Lay the document out (header, body, footer of the last page) into a
+ * measuring drawing of page_w x page_h to count its pages, then into the
+ * PDF path (title and subject in its metadata). Returns 0, or -1 with the
+ * reason in err (no file is then left at path). */
+int draw_document(struct draw_doc *doc, double page_w, double page_h,
+                  const char *path, const char *title, const char *subject,
+                  void (*body)(struct draw_doc *doc), char *err, size_t errlen);
+
+/* The label vi/en in the document's language ("vi / en" for both). */
+void draw_label(const struct draw_doc *doc, const char *vi, const char *en,
+                char *buf, size_t size);
+/* "Trang x/y · Page x of y" (or one of them) for the current page. */
+void draw_page_label(const struct draw_doc *doc, char *buf, size_t size);
+
+/* The top of a page from top: who at the top left, label vi/en over value
+ * at the top right, a rule; then, on page 1, the title (vi, en below it),
+ * on the next pages "vi (tiếp theo) / en (continued)". Sets y below it. */
+void draw_page_top(struct draw_doc *doc, double top, const char *who,
+                   const char *label_vi, const char *label_en,
+                   const char *value, const char *title_vi,
+                   const char *title_en);
+/* The bottom of a page below bottom: a rule, then left, "page x of y"
+ * (centred) and right on one line. Returns the y below that line. */
+double draw_page_bottom(struct draw_doc *doc, const char *left,
+                        const char *right);
+
+/* Room for a block of height h: footer, new page and header when it does
+ * not fit below y. */
+void draw_need(struct draw_doc *doc, double h);
+
+/* The pair vi/en stacked (or the one the language shows) at (x, y) within
+ * width: its height, or draws it and returns its height. */
+double draw_pair_height(struct draw_doc *doc, double width,
+                        const struct draw_style *svi,
+                        const struct draw_style *sen, const char *vi,
+                        const char *en);
+double draw_pair(struct draw_doc *doc, double x, double y, double width,
+                 const struct draw_style *svi, const struct draw_style *sen,
+                 const char *vi, const char *en);
+
+/* A section heading, kept on one page with the next keep points of what
+ * follows (at least 30). */
+void draw_heading(struct draw_doc *doc, const char *vi, const char *en,
+                  double keep);
+/* A row "label | value" with a label column of label_w. */
+void draw_field(struct draw_doc *doc, double label_w, const char *vi,
+                const char *en, const char *value, uint32_t color);
+/* A paragraph in both languages, framed in red when alert; the height
+ * the one not alert takes. */
+void draw_paragraph(struct draw_doc *doc, const char *vi, const char *en,
+                    bool alert);
+double draw_paragraph_height(struct draw_doc *doc, const char *vi,
+                             const char *en);
+
+/* A table across the content's column: ncols columns of widths (points,
+ * summing to the column's width) with header cells head_vi/head_en. A
+ * cell is vi[k] with en[k] below it, or vi[k] alone when en[k] is NULL.
+ * Rows are shaded alternately. */
+struct draw_table {
+	int ncols;
+	const double *widths;
+	const char *const *head_vi, *const *head_en;
+	int rows; /* drawn so far */
+};
+
+/* The header, kept on one page with the first row (vi, en). */
+void draw_table_start(struct draw_doc *doc, struct draw_table *t,
+                      const char *const vi[], const char *const en[]);
+/* A row; on a new page under the header again when it does not fit. */
+void draw_table_row(struct draw_doc *doc, struct draw_table *t,
+                    const char *const vi[], const char *const en[]);
+void draw_table_end(struct draw_doc *doc, struct draw_table *t);
 
 #endif

@@ -8,7 +8,8 @@
  * read-only (query_open: never modified), and give each row of a query.h
  * listing to the one output writer below, as text fields, in the format
  * asked for: an aligned table, CSV (RFC 4180: a header, CRLF line ends,
- * fields quoted when needed), a JSON array of objects, or JSON Lines.
+ * fields quoted when needed), a JSON array of objects, or JSON Lines;
+ * report also writes a PDF (report_pdf(), report.h), not through it.
  * Times are printed in UTC, ISO 8601.
  *
  * Output goes through stdio with a 1 MiB buffer: the export of a million
@@ -30,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "draw.h"
 #include "query.h"
 #include "report.h"
 #include "sample.h"
@@ -50,8 +52,9 @@ enum {
 	O_OUTPUT = 1 << 5,
 };
 
-enum format { F_TABLE, F_CSV, F_JSON, F_JSONL };
-static const char *const format_names[] = {"table", "csv", "json", "jsonl"};
+enum format { F_TABLE, F_CSV, F_JSON, F_JSONL, F_PDF };
+static const char *const format_names[] = {"table", "csv", "json", "jsonl",
+                                           "pdf"};
 
 struct cmd {
 	const char *name;
@@ -438,6 +441,9 @@ static void out_row(struct out *w, const char *const v[])
 	case F_JSONL:
 		json_object(w, v);
 		putc('\n', w->f);
+		break;
+	case F_PDF: /* a document, not rows: cmd_report writes it */
+		assert(0);
 		break;
 	}
 	w->rows++;
@@ -1144,7 +1150,7 @@ static const char report_help[] =
         "or not)\n"
         "  readings, good  readings of all its channels, and the good "
         "ones\n"
-        "  good_pct      100 * good / readings (%%; empty when no "
+        "  good_pct      100 * good / readings (%; empty when no "
         "readings)\n"
         "  online_s, known_s, online_pct  time online (seconds) and time "
         "whose link state\n"
@@ -1168,11 +1174,19 @@ static const char report_help[] =
         "  certificate, due, due_state  the calibration in force at the "
         "month's end, its\n"
         "                due date and due state then (none, ok, due_soon, "
-        "overdue)\n\n"
+        "overdue)\n"
+        "--format pdf writes the same as an A4 document (landscape) in "
+        "Vietnamese with\nthe English below: title, month, database, "
+        "time generated (UTC), owner, one\ntable row per instrument "
+        "(percentages in %, times in h, min and s; the header\n"
+        "on every page), these definitions, \"page x of y\" in each "
+        "footer. It needs\n-o FILE.pdf and is written whole or not at "
+        "all.\n\n"
         "Options:\n"
         "      --month YYYY-MM  the month (required)\n"
         "      --owner ID       only the instruments of this owner\n"
-        "  -o, --output FILE    write to FILE (default: standard output)\n";
+        "  -o, --output FILE    write to FILE (default: standard output; "
+        "pdf: required)\n";
 
 static const struct col report_cols[] = {
         {"instrument", 0, C_TEXT},    {"kind", 0, C_TEXT},
@@ -1240,11 +1254,11 @@ static int report_out_row(void *ctx, const struct report_row *r)
 static const struct cmd report_cmd = {
         .name = "report",
         .synopsis = "[-d DB] --month YYYY-MM [--owner ID] "
-                    "[--format csv|json] [-o FILE]",
+                    "[--format csv|json|pdf] [-o FILE]",
         .help = report_help,
         .opts = O_MONTH | O_OWNER | O_FORMAT | O_OUTPUT,
-        .formats = {F_CSV, F_JSON},
-        .nformats = 2,
+        .formats = {F_CSV, F_JSON, F_PDF},
+        .nformats = 3,
 };
 
 static int list_report(struct query *q, const struct opts *o, struct out *w)
@@ -1255,9 +1269,29 @@ static int list_report(struct query *q, const struct opts *o, struct out *w)
 	                    report_out_row, &ro);
 }
 
+/* --format pdf: report_pdf() into o->output. */
+static int report_document(const struct cmd *c, const struct opts *o,
+                           struct query *q)
+{
+	const struct report_pdf_info info = {.month = o->month,
+	                                     .site = tool_database(o->db),
+	                                     .owner = o->owner,
+	                                     .from_us = o->from_us,
+	                                     .to_us = o->to_us,
+	                                     .now_us = o->now_us};
+	char err[600];
+
+	if (report_pdf(q, &info, o->output, err, sizeof(err)) < 0) {
+		fprintf(stderr, "metrolog %s: %s\n", c->name, err);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	const struct cmd *c = &report_cmd;
+	enum draw_format fmt;
 	struct opts o;
 	struct query *q;
 	int rc = parse_opts(c, argc, argv, &o);
@@ -1272,9 +1306,20 @@ int cmd_report(int argc, char **argv)
 		bad_usage(c, "--month '%s': expected YYYY-MM", o.month);
 		return 2;
 	}
+	if (o.format == F_PDF &&
+	    (o.output == NULL || draw_format_of(o.output, &fmt) < 0 ||
+	     fmt != DRAW_PDF)) {
+		bad_usage(c,
+		          "--format pdf: say where to write it: -o FILE.pdf");
+		return 2;
+	}
 	if ((q = open_db(c, &o)) == NULL)
 		return 1;
-	rc = run_listing(c, &o, q, report_cols, N_REPORT_COLS, list_report);
+	if (o.format == F_PDF)
+		rc = report_document(c, &o, q);
+	else
+		rc = run_listing(c, &o, q, report_cols, N_REPORT_COLS,
+		                 list_report);
 	query_close(q);
 	return rc;
 }

@@ -6,15 +6,21 @@
  * month's end once, in ts order, carrying the link state and the set of
  * channels out of tolerance; an interval counts for the part of it inside
  * the period. Memory: one entry per channel that had a tolerance event.
+ *
+ * The PDF (report_pdf, at the end) collects the rows first, then lays
+ * them out with draw.h's documents: fields, a table whose header repeats
+ * on each page, paragraphs, each in Vietnamese with the English below.
  */
 #include "report.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "draw.h"
 #include "tool.h"
 
 struct chan_state {
@@ -216,4 +222,316 @@ int report_parse_month(const char *s, int64_t *from_us, int64_t *to_us)
 	                       tool_parse_time(next, 0, to_us) < 0
 	               ? -1
 	               : 0;
+}
+
+/* ---- the PDF --------------------------------------------------------- */
+
+/* Landscape A4, points. */
+#define PDF_W       DRAW_A4_HEIGHT
+#define PDF_H       DRAW_A4_WIDTH
+#define PDF_X       36.0
+#define PDF_TOP     28.0
+#define PDF_BOTTOM  (PDF_H - 40.0) /* content ends here; the footer below */
+#define PDF_CONTENT (PDF_W - 2 * PDF_X)
+#define PDF_LABEL_W 190.0
+#define PDF_NCOLS   18
+#define PDF_CELL    (CALIB_ID + 16)
+
+struct pdf {
+	struct draw_doc pg; /* pg.ctx: this */
+	const struct report_pdf_info *info;
+	struct report_row *rows;
+	size_t n, cap;
+};
+
+static const double pdf_col_w[PDF_NCOLS] = {79.9, 34, 38, 38, 42, 44, 44,
+                                            42,   44, 35, 35, 35, 35, 35,
+                                            44,   56, 44, 44}; /* PDF_CONTENT */
+/* PDF_CONTENT */                                              /* 769.9 */
+static const char *const pdf_col_vi[PDF_NCOLS] = {"Phương tiện (loại)",
+                                                  "Số lần đọc",
+                                                  "Số giá trị đo",
+                                                  "Giá trị tốt",
+                                                  "Tỷ lệ tốt",
+                                                  "Thời gian trực tuyến",
+                                                  "Thời gian biết trạng thái",
+                                                  "Độ sẵn sàng",
+                                                  "Thời gian ngoài dung sai",
+                                                  "Sự kiện trực tuyến",
+                                                  "Sự kiện mất kết nối",
+                                                  "Sự kiện dung sai",
+                                                  "Sự kiện trôi",
+                                                  "Sự kiện khác",
+                                                  "Số lần hiệu chuẩn",
+                                                  "Giấy chứng nhận",
+                                                  "Hạn hiệu chuẩn",
+                                                  "Trạng thái hạn"};
+static const char *const pdf_col_en[PDF_NCOLS] = {"Instrument (kind)",
+                                                  "Polls",
+                                                  "Readings",
+                                                  "Good",
+                                                  "Good (%)",
+                                                  "Online time",
+                                                  "Known time",
+                                                  "Availability (%)",
+                                                  "Out of tolerance",
+                                                  "Online events",
+                                                  "Offline events",
+                                                  "Tolerance events",
+                                                  "Drift events",
+                                                  "Other events",
+                                                  "Calibrations",
+                                                  "Certificate",
+                                                  "Due",
+                                                  "Due state"};
+
+static int collect(void *ctx, const struct report_row *r)
+{
+	struct pdf *p = ctx;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		struct report_row *rows = realloc(p->rows, cap * sizeof(*rows));
+		if (rows == NULL)
+			return 1;
+		p->rows = rows;
+		p->cap = cap;
+	}
+	p->rows[p->n++] = *r;
+	return 0;
+}
+
+/* "99.50 %", "—" for NAN. */
+static void fmt_pct(double v, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "—");
+	else
+		snprintf(buf, size, "%.2f %%", v);
+}
+
+/* "12 h 05 min", "4 min 07 s", "7.3 s". */
+static void fmt_duration(int64_t us, char *buf, size_t size)
+{
+	int64_t s = us / 1000000;
+
+	if (s >= 3600)
+		snprintf(buf, size, "%" PRId64 " h %02d min", s / 3600,
+		         (int)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, size, "%d min %02d s", (int)(s / 60),
+		         (int)(s % 60));
+	else
+		snprintf(buf, size, "%.1f s", (double)us / 1e6);
+}
+
+static const char *due_vi(enum calib_due d)
+{
+	switch (d) {
+	case CALIB_DUE_OK:
+		return "còn hạn";
+	case CALIB_DUE_SOON:
+		return "sắp đến hạn";
+	case CALIB_DUE_OVERDUE:
+		return "quá hạn";
+	default:
+		return "không có";
+	}
+}
+
+/* The cells of row r: vi[k] and, for words, en[k] below it (the
+ * instrument's kind: cell[PDF_NCOLS]). */
+static void row_cells(const struct report_row *r,
+                      char cell[PDF_NCOLS + 1][PDF_CELL], const char *en[])
+{
+	const int64_t counts[8] = {r->polls,          r->readings,
+	                           r->good,           r->online_events,
+	                           r->offline_events, r->tolerance_events,
+	                           r->drift_events,   r->other_events};
+	static const int at[8] = {1, 2, 3, 9, 10, 11, 12, 13};
+	bool standard = strcmp(r->in.kind, "standard") == 0;
+
+	for (int k = 0; k < PDF_NCOLS; k++)
+		en[k] = NULL;
+	snprintf(cell[0], PDF_CELL, "%s", r->in.name);
+	snprintf(cell[PDF_NCOLS], PDF_CELL, "%s · %s",
+	         standard ? "chuẩn" : "phương tiện đo", r->in.kind);
+	en[0] = cell[PDF_NCOLS];
+	for (int i = 0; i < 8; i++)
+		snprintf(cell[at[i]], PDF_CELL, "%" PRId64, counts[i]);
+	fmt_pct(r->good_pct, cell[4], PDF_CELL);
+	fmt_duration(r->online_us, cell[5], PDF_CELL);
+	fmt_duration(r->known_us, cell[6], PDF_CELL);
+	fmt_pct(r->online_pct, cell[7], PDF_CELL);
+	fmt_duration(r->oot_us, cell[8], PDF_CELL);
+	snprintf(cell[14], PDF_CELL, "%d", r->calibrations);
+	snprintf(cell[15], PDF_CELL, "%s",
+	         r->in.certificate[0] ? r->in.certificate : "—");
+	if (r->in.due_us == 0)
+		snprintf(cell[16], PDF_CELL, "—");
+	else
+		tool_format_date(r->in.due_us, cell[16], PDF_CELL);
+	snprintf(cell[17], PDF_CELL, "%s", due_vi(r->in.due));
+	en[17] = calib_due_name(r->in.due);
+}
+
+static void pdf_header(struct draw_doc *pg)
+{
+	const struct report_pdf_info *in = ((struct pdf *)pg->ctx)->info;
+	const char *base = strrchr(in->site, '/');
+
+	draw_page_top(pg, PDF_TOP, base != NULL ? base + 1 : in->site, "Tháng",
+	              "Month", in->month, "Báo cáo tháng", "Monthly report");
+}
+
+static void pdf_footer(struct draw_doc *pg)
+{
+	const struct report_pdf_info *in = ((struct pdf *)pg->ctx)->info;
+	char left[160], right[64], lbl[128], now[32];
+
+	draw_label(pg, "Báo cáo tháng", "Monthly report", lbl, sizeof(lbl));
+	snprintf(left, sizeof(left), "%s %s", lbl, in->month);
+	tool_format_time(in->now_us, now, sizeof(now));
+	snprintf(right, sizeof(right), "metrolog · %s", now);
+	draw_page_bottom(pg, left, right);
+}
+
+static void particulars(struct draw_doc *pg)
+{
+	const struct pdf *p = pg->ctx;
+	const struct report_pdf_info *in = p->info;
+	int64_t end = in->to_us < in->now_us ? in->to_us : in->now_us;
+	char buf[512], a[32], b[32];
+
+	draw_heading(pg, "Thông tin chung", "Particulars", 0);
+	tool_format_date(in->from_us, a, sizeof(a));
+	tool_format_date(in->to_us, b, sizeof(b));
+	snprintf(buf, sizeof(buf), "%s: [%s, %s) UTC", in->month, a, b);
+	draw_field(pg, PDF_LABEL_W, "Tháng", "Month", buf, DRAW_INK);
+	draw_field(pg, PDF_LABEL_W, "Cơ sở dữ liệu", "Database", in->site,
+	           DRAW_INK);
+	draw_field(pg, PDF_LABEL_W, "Chủ sở hữu", "Owner",
+	           in->owner != NULL ? in->owner : "tất cả / all", DRAW_INK);
+	tool_format_time(in->now_us, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s (UTC)", a);
+	draw_field(pg, PDF_LABEL_W, "Thời điểm lập báo cáo", "Generated", buf,
+	           DRAW_INK);
+	tool_format_time(end, a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s (UTC)", a);
+	draw_field(pg, PDF_LABEL_W, "Số liệu thời gian tính đến",
+	           "Time figures up to", buf, DRAW_INK);
+	snprintf(buf, sizeof(buf), "%zu", p->n);
+	draw_field(pg, PDF_LABEL_W, "Số phương tiện và chuẩn",
+	           "Instruments and standards", buf, DRAW_INK);
+}
+
+static void figures(struct draw_doc *pg)
+{
+	const struct pdf *p = pg->ctx;
+	struct draw_table t = {PDF_NCOLS, pdf_col_w, pdf_col_vi, pdf_col_en, 0};
+	char cell[PDF_NCOLS + 1][PDF_CELL]; /* + the kind, under the name */
+	const char *vi[PDF_NCOLS], *en[PDF_NCOLS];
+
+	draw_heading(pg, "Số liệu theo phương tiện", "Figures per instrument",
+	             0);
+	if (p->n == 0) {
+		draw_paragraph(pg, "Không có phương tiện nào.",
+		               "No instrument.", false);
+		return;
+	}
+	for (int k = 0; k < PDF_NCOLS; k++)
+		vi[k] = cell[k];
+	row_cells(&p->rows[0], cell, en);
+	draw_table_start(pg, &t, vi, en);
+	for (size_t i = 0; i < p->n; i++) {
+		row_cells(&p->rows[i], cell, en);
+		draw_table_row(pg, &t, vi, en);
+	}
+	draw_table_end(pg, &t);
+}
+
+/* How each figure is computed: report.h's opening comment. */
+static const char *const how_vi[] = {
+        "Tháng tính theo giờ UTC, từ ngày đầu tháng đến ngày đầu tháng "
+        "sau; các số liệu thời gian dừng ở thời điểm lập báo cáo khi tháng "
+        "chưa kết thúc. Thời gian ghi bằng giờ (h), phút (min) và giây "
+        "(s); “—”: không có số liệu (mẫu số bằng 0).",
+        "Số lần đọc: số giá trị đo của kênh có nhiều giá trị nhất trong "
+        "tháng (mỗi lần đọc ghi một giá trị cho mỗi kênh, tốt hay không). "
+        "Số giá trị đo, giá trị tốt: của mọi kênh trong tháng, và những "
+        "giá trị có chất lượng tốt; tỷ lệ tốt = 100 × tốt / số giá trị đo.",
+        "Độ sẵn sàng = 100 × thời gian trực tuyến / thời gian biết trạng "
+        "thái: trạng thái kết nối tại mỗi thời điểm là trạng thái của sự "
+        "kiện trực tuyến/mất kết nối gần nhất trước đó (chưa biết trước sự "
+        "kiện đầu tiên). Khi metrologd dừng, không có sự kiện nào được ghi: "
+        "thời gian đó tính theo trạng thái cuối cùng.",
+        "Thời gian ngoài dung sai: thời gian mà ít nhất một kênh ở trạng "
+        "thái ngoài dung sai (theo trạng thái mới của các sự kiện dung "
+        "sai). Sự kiện: số sự kiện mỗi loại trong tháng. Số lần hiệu "
+        "chuẩn: các bản ghi thực hiện trong tháng, không kể bản sửa (thay "
+        "thế một bản ghi khác). Giấy chứng nhận, hạn và trạng thái hạn: "
+        "của lần hiệu chuẩn có hiệu lực vào cuối tháng.",
+};
+static const char *const how_en[] = {
+        "The month is in UTC, from its first day to the first day of the "
+        "next; the time figures stop at the time of the report while the "
+        "month is not over. Times are in hours (h), minutes (min) and "
+        "seconds (s); “—”: no figure (its denominator is 0).",
+        "Polls: the readings of the instrument's channel with the most "
+        "readings in the month (each poll records one reading per channel, "
+        "good or not). Readings, good: the readings of all its channels in "
+        "the month, and those of quality good; good % = 100 × good / "
+        "readings.",
+        "Availability = 100 × online time / known time: the link state at "
+        "each instant is that of the last online/offline event before it "
+        "(unknown before the first one ever). A stopped metrologd records "
+        "no event: that time counts in the last state.",
+        "Out of tolerance: the time during which at least one of its "
+        "channels was out of tolerance (the new state of its tolerance "
+        "events). Events: the events of each kind in the month. "
+        "Calibrations: the records performed in the month, corrections "
+        "(which supersede another record) not counted. Certificate, due "
+        "and due state: those of the calibration in force at the month's "
+        "end.",
+};
+
+static void pdf_body(struct draw_doc *pg)
+{
+	size_t n = sizeof(how_vi) / sizeof(how_vi[0]);
+
+	particulars(pg);
+	figures(pg);
+	draw_heading(pg, "Cách tính các số liệu", "How each figure is computed",
+	             draw_paragraph_height(pg, how_vi[0], how_en[0]));
+	for (size_t i = 0; i < n; i++)
+		draw_paragraph(pg, how_vi[i], how_en[i], false);
+}
+
+int report_pdf(struct query *q, const struct report_pdf_info *info,
+               const char *path, char *err, size_t errlen)
+{
+	struct pdf p = {.info = info};
+	char title[128];
+	int ret;
+
+	ret = report_month(q, info->owner, info->from_us, info->to_us,
+	                   info->now_us, collect, &p);
+	if (ret != 0) {
+		snprintf(err, errlen, "%s",
+		         ret < 0 ? query_error(q) : "out of memory");
+		free(p.rows);
+		return -1;
+	}
+	p.pg = (struct draw_doc){.lang = DRAW_VI_EN,
+	                         .left = PDF_X,
+	                         .width = PDF_CONTENT,
+	                         .bottom = PDF_BOTTOM,
+	                         .header = pdf_header,
+	                         .footer = pdf_footer,
+	                         .ctx = &p};
+	snprintf(title, sizeof(title), "Monthly report %s", info->month);
+	ret = draw_document(&p.pg, PDF_W, PDF_H, path, title, info->site,
+	                    pdf_body, err, errlen);
+	free(p.rows);
+	return ret;
 }

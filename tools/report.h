@@ -1,8 +1,8 @@
 /*
  * report.h - the monthly summary of each instrument, computed from the
  * database (read-only, through query.h) into a struct that any output can
- * print: `metrolog report` prints it as CSV or JSON; a document (PDF) can
- * reuse report_month() as is.
+ * print: `metrolog report` prints it as CSV or JSON, and report_pdf() lays
+ * it out as an A4 document (draw.h) with these definitions in it.
  *
  * How each figure is computed (also in `metrolog report --help` and
  * docs/TOOL.md). The month is [from, to) in UTC; the time figures stop at
@@ -66,5 +66,22 @@ int report_instrument(struct query *q, const struct query_instrument *in,
 int report_month(struct query *q, const char *owner, int64_t from_us,
                  int64_t to_us, int64_t now_us,
                  int (*fn)(void *ctx, const struct report_row *), void *ctx);
+
+/* What the PDF says of the report besides its rows. */
+struct report_pdf_info {
+	const char *month; /* "YYYY-MM", the month of from_us */
+	const char *site;  /* what names the lab's data: the database */
+	const char *owner; /* NULL: every owner */
+	int64_t from_us, to_us, now_us; /* as for report_month() */
+};
+
+/* report_month() as an A4 PDF (landscape) at path, in Vietnamese with the
+ * English below: title, month, site, generation time, owner filter, one
+ * table row per instrument with every figure (header repeated on each
+ * page), how each figure is computed, "page x of y" in each footer.
+ * Written whole or not at all (draw.h). Returns 0, or -1 with the reason
+ * in err. */
+int report_pdf(struct query *q, const struct report_pdf_info *info,
+               const char *path, char *err, size_t errlen);
 
 #endif
