@@ -144,6 +144,6 @@ while ((SECONDS < end)); do
 	  FROM events e JOIN channels c ON c.id = e.channel_id WHERE kind IN ('tolerance', 'trend')
 	  ORDER BY e.id DESC LIMIT 5) ORDER BY id" || true
 	if ((++loops % 5 == 0)); then
-		ml trend PG-2/gauge-3 --from -1h -o "$out/trend-gauge-3.png" 2>/dev/null || true
+		ml trend PG-2/gauge-3 -o "$out/trend-gauge-3.png" 2>/dev/null || true
 	fi
 done
