@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,8 +28,8 @@
 #include "store.h"
 #include "tool.h"
 
-#define DAY_US   86400000000LL
-#define LINE_MAX 4096
+#define DAY_US        86400000000LL
+#define TEXT_LINE_MAX 4096
 
 /* ---- calibrate: fields from options or a file --------------------------- */
 
@@ -104,7 +105,7 @@ struct cal_args {
 static int parse_point(const char *text, struct calib_point *p, char *why,
                        size_t size)
 {
-	char buf[LINE_MAX], *field[9], *s = buf;
+	char buf[TEXT_LINE_MAX], *field[9], *s = buf;
 	double *num[9] = {NULL,      NULL,      &p->reference,
 	                  &p->as_found, &p->as_left, &p->lower,
 	                  &p->upper, &p->U,     &p->k};
@@ -182,7 +183,7 @@ static char *trim(char *s)
 static int read_points(struct calib_record *r, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[LINE_MAX], at[512];
+	char line[TEXT_LINE_MAX], at[512];
 	int n = 0, rc = 0;
 
 	if (f == NULL) {
@@ -316,7 +317,7 @@ static int set_field(struct cal_args *a, const char *name, const char *v,
 static int read_file(struct cal_args *a, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[LINE_MAX], at[512];
+	char line[TEXT_LINE_MAX], at[512];
 	int n = 0, rc = 0;
 
 	if (f == NULL) {
@@ -732,10 +733,10 @@ int cmd_calibrations(int argc, char **argv)
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *inst = NULL, *owner = NULL, *cert = NULL;
-	long long id = 0;
+	long id = 0;
 	struct listing l = {0};
 	struct calib_record *r = NULL;
-	char err[512], *end;
+	char err[512];
 	int c, rc = 0;
 
 	opterr = 0;
@@ -747,10 +748,10 @@ int cmd_calibrations(int argc, char **argv)
 		case 'o': owner = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'I':
-			id = strtoll(optarg, &end, 10);
-			if (*end != '\0' || id <= 0) {
+			if (tool_parse_long(optarg, 1, LONG_MAX, &id) < 0) {
 				fprintf(stderr, "metrolog calibrations: --id "
-				                "'%s': a record number\n",
+				                "'%s': expected a record id >= "
+				                "1\n",
 				        optarg);
 				return 2;
 			}
@@ -789,7 +790,7 @@ int cmd_calibrations(int argc, char **argv)
 		} else if (rc == 1) {
 			if (id > 0)
 				fprintf(stderr, "metrolog calibrations: no "
-				                "record %lld\n",
+				                "record %ld\n",
 				        id);
 			else
 				fprintf(stderr, "metrolog calibrations: no "

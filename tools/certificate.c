@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -744,19 +745,6 @@ static int render(const struct calib_record *r, const struct cert_info *info,
 	return 0;
 }
 
-static int parse_id(const char *s, int64_t *id)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1)
-		return -1;
-	*id = v;
-	return 0;
-}
-
 int cmd_certificate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -772,6 +760,7 @@ int cmd_certificate(int argc, char **argv)
 	enum draw_lang lang = DRAW_VI_EN;
 	enum draw_format fmt;
 	int64_t id = 0;
+	long idv;
 	struct query *q = NULL;
 	struct calib_record *r = NULL;
 	struct cert_info *info = NULL;
@@ -786,13 +775,14 @@ int cmd_certificate(int argc, char **argv)
 			db = optarg;
 			break;
 		case 'i':
-			if (parse_id(optarg, &id) < 0) {
+			if (tool_parse_long(optarg, 1, LONG_MAX, &idv) < 0) {
 				fprintf(stderr,
 				        "metrolog certificate: --id '%s': "
 				        "expected a record id >= 1\n",
 				        optarg);
 				return 2;
 			}
+			id = idv;
 			break;
 		case 'c':
 			cert = optarg;

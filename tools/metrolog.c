@@ -162,18 +162,6 @@ static int bad(const char *opt, const char *arg, const char *why)
 	return -1;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_hostport(struct read_opts *o, const char *arg)
 {
 	const char *colon = strrchr(arg, ':');
@@ -181,7 +169,7 @@ static int parse_hostport(struct read_opts *o, const char *arg)
 
 	if (colon == NULL || colon == arg ||
 	    (size_t)(colon - arg) >= sizeof(o->host) ||
-	    parse_long(colon + 1, 1, 65535, &port) == -1)
+	    tool_parse_long(colon + 1, 1, 65535, &port) == -1)
 		return bad("--tcp", arg, "expected HOST:PORT, port 1..65535");
 	memcpy(o->host, arg, (size_t)(colon - arg));
 	o->host[colon - arg] = '\0';
@@ -200,7 +188,7 @@ static int parse_units(struct read_opts *o, const char *arg)
 	o->nunits = 0;
 	for (char *t = strtok_r(copy, ",", &save); t != NULL;
 	     t = strtok_r(NULL, ",", &save)) {
-		if (o->nunits == MAX_UNITS || parse_long(t, 0, 255, &u) == -1)
+		if (o->nunits == MAX_UNITS || tool_parse_long(t, 0, 255, &u) == -1)
 			return bad("--unit", arg,
 			           "expected unit ids 0..255, comma separated");
 		o->units[o->nunits++] = (int)u;
@@ -304,7 +292,7 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 				return -1;
 			break;
 		case 'W':
-			if (parse_long(optarg, 1, 600000, &v) == -1)
+			if (tool_parse_long(optarg, 1, 600000, &v) == -1)
 				return bad("--timeout", optarg,
 				           "expected 1..600000 milliseconds");
 			o->bus.timeout_ms = (int)v;
@@ -314,7 +302,7 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 				return -1;
 			break;
 		case 'a':
-			if (parse_long(optarg, 0, 65535, &v) == -1)
+			if (tool_parse_long(optarg, 0, 65535, &v) == -1)
 				return bad("--address", optarg,
 				           "expected a 0-based address 0..65535");
 			o->addr = (uint16_t)v;
@@ -327,7 +315,7 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 				           "(input register 0) or 400001");
 			break;
 		case 'n':
-			if (parse_long(optarg, 1, MAX_WORDS, &v) == -1)
+			if (tool_parse_long(optarg, 1, MAX_WORDS, &v) == -1)
 				return bad("--count", optarg,
 				           "expected 1..2000 values");
 			o->count = (unsigned)v;
@@ -356,7 +344,7 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 				           "expected 0.01..86400 seconds");
 			break;
 		case 'c':
-			if (parse_long(optarg, 1, 1000000000, &v) == -1)
+			if (tool_parse_long(optarg, 1, 1000000000, &v) == -1)
 				return bad("--times", optarg,
 				           "expected a count of polls >= 1");
 			o->times = v;

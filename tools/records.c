@@ -140,12 +140,7 @@ static int parse_time(const struct cmd *c, const char *opt, const char *s,
 
 static int parse_days(const struct cmd *c, const char *s, long *days)
 {
-	char *end;
-
-	errno = 0;
-	*days = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *days < 0 ||
-	    *days > 36500)
+	if (tool_parse_long(s, 0, 36500, days) < 0)
 		return bad_usage(c, "--within '%s': expected 0..36500 days", s);
 	return 0;
 }

@@ -53,6 +53,10 @@ void tool_format_time(int64_t us, char *buf, size_t size);
 /* "2026-11-26" into buf (>= 11 bytes); "-" for 0. */
 void tool_format_date(int64_t us, char *buf, size_t size);
 
+/* A whole number in [lo, hi], the whole of s (decimal). Returns 0, or -1
+ * (*out untouched) when s is not one or is out of range. */
+int tool_parse_long(const char *s, long lo, long hi, long *out);
+
 /* Now, UTC microseconds. */
 int64_t tool_now_us(void);
 

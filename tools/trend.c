@@ -885,18 +885,15 @@ fail:
 
 /* ---- the command ------------------------------------------------------- */
 
-static int parse_px(const char *opt, const char *s, long lo, long hi,
-                    double *out)
+/* A number option in [lo, hi] of unit, or a usage message. */
+static int parse_num(const char *opt, const char *s, long lo, long hi,
+                     const char *unit, double *out)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr,
-		        "metrolog trend: %s '%s': expected %ld..%ld pixels\n",
-		        opt, s, lo, hi);
+	if (tool_parse_long(s, lo, hi, &v) < 0) {
+		fprintf(stderr, "metrolog trend: %s '%s': expected %ld..%ld %s\n",
+		        opt, s, lo, hi, unit);
 		return -1;
 	}
 	*out = (double)v;
@@ -952,16 +949,18 @@ int cmd_trend(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'W':
-			if (parse_px("--width", optarg, 200, 10000, &width) < 0)
+			if (parse_num("--width", optarg, 200, 10000, "pixels", &width) < 0)
 				return 2;
 			break;
 		case 'H':
-			if (parse_px("--height", optarg, 150, 10000, &height) <
+			if (parse_num("--height", optarg, 150, 10000, "pixels",
+			              &height) <
 			    0)
 				return 2;
 			break;
 		case 'z':
-			if (parse_px("--horizon", optarg, 1, 36500, &horizon) <
+			if (parse_num("--horizon", optarg, 1, 36500, "days",
+			              &horizon) <
 			    0)
 				return 2;
 			break;
