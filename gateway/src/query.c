@@ -15,10 +15,9 @@
 
 #include "drift.h"
 #include "query_int.h"
+#include "store.h"
 
 #define QUERY_BUSY_MS 5000
-#define METROLOG_APPLICATION_ID 0x4d4c4f47 /* "MLOG", as store.c */
-#define QUERY_SCHEMA 3 /* the schema version this code reads */
 
 int query_fail(struct query *q, int rc, const char *what)
 {
@@ -100,17 +99,17 @@ struct query *query_open(const char *path, char *err, size_t errlen)
 			query_fail(q, SQLITE_ERROR, "cannot read");
 		goto fail;
 	}
-	if (app != METROLOG_APPLICATION_ID) {
+	if (app != STORE_APPLICATION_ID) {
 		snprintf(q->error, sizeof(q->error),
 		         "%s: not a metrolog database", path);
 		goto fail;
 	}
-	if (version != QUERY_SCHEMA) {
+	if (version != store_schema_version()) {
 		snprintf(q->error, sizeof(q->error),
 		         "%s: schema version %" PRId64 ", this program reads %d "
 		         "(%s)",
-		         path, version, QUERY_SCHEMA,
-		         version < QUERY_SCHEMA
+		         path, version, store_schema_version(),
+		         version < store_schema_version()
 		                 ? "start metrologd once to migrate it"
 		                 : "use a newer metrolog");
 		goto fail;

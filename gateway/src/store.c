@@ -39,7 +39,6 @@
 #include "publish.h"
 #include "store_int.h"
 
-#define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
 #define STORE_BUSY_MS        5000
 #define STORE_CACHE_KIB      8192 /* SQLite page cache, per connection */
 #define STORE_WAL_LIMIT      (64 * 1024 * 1024) /* WAL truncated to this */
@@ -197,6 +196,11 @@ static const char *const migrations[] = {
 };
 
 #define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+	return STORE_SCHEMA_VERSION;
+}
 
 static const char *const stmt_sql[S_COUNT] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",

@@ -22,6 +22,12 @@
 #include "config.h"
 #include "sample.h"
 
+#define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
+
+/* The schema version this program writes and reads (PRAGMA user_version
+ * after store_open()'s migrations; docs/SCHEMA.md). */
+int store_schema_version(void);
+
 enum store_error {
 	STORE_OK = 0,
 	STORE_BUSY,    /* locked by another process beyond the busy timeout */
