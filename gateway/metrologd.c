@@ -78,6 +78,7 @@ struct daemon {
 	int64_t next_retry;   /* monotonic us */
 	int64_t next_stats, next_retention, next_calibration;
 	bool retention_pending;
+	bool calibration_failing; /* the last refresh failed (logged once) */
 	/* counters over the whole run */
 	uint64_t committed_readings, committed_events, commit_failures;
 	uint64_t committed_states; /* tolerance state changes and signals */
@@ -466,9 +467,14 @@ static void calibration_step(struct daemon *d, int64_t now)
 		return;
 	d->next_calibration = now + CALIBRATION_EVERY_US;
 	int changes = store_cal_refresh(d->store, real_us());
-	if (changes == -1)
-		log_warnx("calibration states: %s",
+	/* tried every second: say when it starts failing and when it works
+	 * again, not every second in between */
+	if (changes == -1 && !d->calibration_failing)
+		log_warnx("calibration states: %s; retrying every second",
 		          store_last_message(d->store));
+	else if (changes != -1 && d->calibration_failing)
+		log_info("calibration states: read again");
+	d->calibration_failing = changes == -1;
 	for (int i = 0; changes > 0 && i < d->cfg->ninstruments; i++) {
 		if (!store_cal_renewed(d->store, (uint32_t)i))
 			continue;
