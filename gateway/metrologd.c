@@ -47,17 +47,17 @@
 #include "queue.h"
 #include "store.h"
 
-#define DEFAULT_CONFIG "/etc/metrolog/metrologd.cfg"
-#define STATS_EVERY_US (60LL * 1000000)
-#define RETENTION_EVERY_US (3600LL * 1000000)
+#define DEFAULT_CONFIG       "/etc/metrolog/metrologd.cfg"
+#define STATS_EVERY_US       (60LL * 1000000)
+#define RETENTION_EVERY_US   (3600LL * 1000000)
 #define CALIBRATION_EVERY_US 1000000LL /* look for new calibration records */
-#define RETENTION_CHUNK 10000
-#define RETRY_MIN_MS 100
-#define RETRY_MAX_MS 5000
-#define STOP_RETRY_US (30LL * 1000000) /* keep trying to commit on stop */
-#define BATCH_STEP_US 10000 /* an open batch looks at the queue this often */
-#define PUBLISH_WAIT_MS 5   /* longest wait while the outbox drains */
-#define STOP_FLUSH_MS 3000  /* on stop, publish what we can this long */
+#define RETENTION_CHUNK      10000
+#define RETRY_MIN_MS         100
+#define RETRY_MAX_MS         5000
+#define STOP_RETRY_US        (30LL * 1000000) /* keep trying to commit on stop */
+#define BATCH_STEP_US        10000 /* an open batch looks at the queue this often */
+#define PUBLISH_WAIT_MS      5     /* longest wait while the outbox drains */
+#define STOP_FLUSH_MS        3000 /* on stop, publish what we can this long */
 
 static volatile sig_atomic_t got_stop, got_reload;
 
@@ -65,7 +65,7 @@ struct daemon {
 	const char *config_path;
 	struct config *cfg;
 	struct store *store;
-	struct publisher *pub; /* NULL without an mqtt group */
+	struct publisher *pub;   /* NULL without an mqtt group */
 	uint64_t outbox_dropped; /* last logged */
 	struct queue *queue;
 	struct poller **pollers;
@@ -73,15 +73,15 @@ struct daemon {
 	struct sample *batch; /* batch_cap samples */
 	size_t batch_cap;     /* batch_max * (1 + monitor_room()) */
 	size_t nbatch;
-	int64_t batch_since;  /* monotonic us of the batch's first sample */
-	int retry_ms;         /* current commit retry back-off, 0 when fine */
-	int64_t next_retry;   /* monotonic us */
+	int64_t batch_since; /* monotonic us of the batch's first sample */
+	int retry_ms;        /* current commit retry back-off, 0 when fine */
+	int64_t next_retry;  /* monotonic us */
 	int64_t next_stats, next_retention, next_calibration;
 	bool retention_pending;
 	bool calibration_failing; /* the last refresh failed (logged once) */
 	/* counters over the whole run */
 	uint64_t committed_readings, committed_events, commit_failures;
-	uint64_t committed_states; /* tolerance state changes and signals */
+	uint64_t committed_states;  /* tolerance state changes and signals */
 	struct poller_stats polled; /* of pollers already stopped */
 };
 
@@ -104,7 +104,8 @@ static int64_t mono_us(void)
 /* Sleep; a signal cuts it short, which is what the main loop wants. */
 static void sleep_us(int64_t us)
 {
-	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+	struct timespec ts = {(time_t)(us / 1000000),
+	                      (long)(us % 1000000) * 1000};
 
 	nanosleep(&ts, NULL);
 }
@@ -123,8 +124,8 @@ static void usage(FILE *f)
 	        "Usage: metrologd [OPTION]... [CONFIG]\n"
 	        "The metrolog gateway: polls lab instruments over Modbus and "
 	        "commits every reading\nto SQLite.\n\n"
-	        "  -c, --config FILE   configuration file (default "
-	        DEFAULT_CONFIG ");\n"
+	        "  -c, --config FILE   configuration file "
+	        "(default " DEFAULT_CONFIG ");\n"
 	        "                      a CONFIG argument means the same\n"
 	        "  -n, --check-config  check the configuration, print OK or "
 	        "every error as\n"
@@ -184,15 +185,13 @@ static void log_stats(struct daemon *d)
 	         (unsigned long long)d->committed_readings,
 	         (unsigned long long)d->committed_events,
 	         (unsigned long long)d->committed_states,
-	         (unsigned long long)qs.dropped,
-	         (unsigned long long)qs.blocked, qs.high_water,
-	         (unsigned long long)d->commit_failures,
+	         (unsigned long long)qs.dropped, (unsigned long long)qs.blocked,
+	         qs.high_water, (unsigned long long)d->commit_failures,
 	         (unsigned long long)sum.late,
 	         (unsigned long long)poller_jitter_quantile(&sum, 0.5),
 	         (unsigned long long)poller_jitter_quantile(&sum, 0.99),
 	         (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	                 (double)ru.ru_stime.tv_sec +
-	                 ru.ru_stime.tv_usec / 1e6,
+	                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 	         ru.ru_maxrss);
 	if (d->pub != NULL) {
 		struct publisher_stats ps;
@@ -228,12 +227,13 @@ static void publish_step(struct daemon *d)
 	publisher_step(d->pub, d->store, real_us());
 	dropped = store_outbox_dropped(d->store);
 	if (dropped != d->outbox_dropped) {
-		log_warnx("mqtt: outbox full (outbox_max %ld): %llu oldest "
-		          "unsent messages dropped, %llu in all; their readings "
-		          "stay in the database",
-		          d->cfg->mqtt->outbox_max,
-		          (unsigned long long)(dropped - d->outbox_dropped),
-		          (unsigned long long)dropped);
+		log_warnx(
+		        "mqtt: outbox full (outbox_max %ld): %llu oldest "
+		        "unsent messages dropped, %llu in all; their readings "
+		        "stay in the database",
+		        d->cfg->mqtt->outbox_max,
+		        (unsigned long long)(dropped - d->outbox_dropped),
+		        (unsigned long long)dropped);
 		d->outbox_dropped = dropped;
 	}
 }
@@ -395,7 +395,8 @@ static void reload(struct daemon *d)
 
 	if (next == NULL) {
 		log_warnx("reload refused: %s has errors (above); the running "
-		          "configuration stays in force", d->config_path);
+		          "configuration stays in force",
+		          d->config_path);
 		return;
 	}
 	if (strcmp(next->database, d->cfg->database) != 0) {
@@ -436,8 +437,9 @@ static void reload(struct daemon *d)
 	if (start_pollers(d) == -1)
 		fatalx("cannot start the pollers");
 	log_info("configuration reloaded from %s: %d buses, %d instruments, "
-	         "%d channels", d->config_path, d->cfg->nbuses,
-	         d->cfg->ninstruments, d->cfg->nchannels);
+	         "%d channels",
+	         d->config_path, d->cfg->nbuses, d->cfg->ninstruments,
+	         d->cfg->nchannels);
 }
 
 /* Delete old readings a chunk at a time, between batches. */
@@ -447,8 +449,8 @@ static void retention_step(struct daemon *d, int64_t now)
 		return;
 	if (!d->retention_pending && now < d->next_retention)
 		return;
-	int64_t cutoff = real_us() - (int64_t)d->cfg->retention_days *
-	                                     86400LL * 1000000;
+	int64_t cutoff =
+	        real_us() - (int64_t)d->cfg->retention_days * 86400LL * 1000000;
 	long deleted = 0;
 	if (store_retention(d->store, cutoff, RETENTION_CHUNK, &deleted) ==
 	    -1) {
@@ -550,13 +552,13 @@ static int run(struct daemon *d)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'n'},
-		{"debug", no_argument, NULL, 'd'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"check-config", no_argument, NULL, 'n'},
+	        {"debug", no_argument, NULL, 'd'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct daemon d;
 	enum log_level level = LOG_LEVEL_INFO;
@@ -594,8 +596,10 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		d.config_path = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "metrologd: unexpected argument '%s'. Try "
-		                "'metrologd --help'.\n", argv[optind]);
+		fprintf(stderr,
+		        "metrologd: unexpected argument '%s'. Try "
+		        "'metrologd --help'.\n",
+		        argv[optind]);
 		return 2;
 	}
 	log_init("metrologd", level);

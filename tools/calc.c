@@ -389,7 +389,6 @@ int calc_conformity(int argc, char **argv)
 
 /* ---- interval -------------------------------------------------------- */
 
-
 static void interval_usage(FILE *f)
 {
 	fprintf(f,

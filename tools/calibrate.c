@@ -106,12 +106,12 @@ static int parse_point(const char *text, struct calib_point *p, char *why,
                        size_t size)
 {
 	char buf[TEXT_LINE_MAX], *field[9], *s = buf;
-	double *num[9] = {NULL,      NULL,      &p->reference,
+	double *num[9] = {NULL,         NULL,        &p->reference,
 	                  &p->as_found, &p->as_left, &p->lower,
-	                  &p->upper, &p->U,     &p->k};
-	static const char *names[9] = {"quantity", "unit",  "reference",
+	                  &p->upper,    &p->U,       &p->k};
+	static const char *names[9] = {"quantity", "unit",    "reference",
 	                               "as_found", "as_left", "lower",
-	                               "upper",    "U",     "k"};
+	                               "upper",    "U",       "k"};
 	int n = 0;
 
 	snprintf(buf, sizeof(buf), "%s", text);
@@ -209,8 +209,9 @@ static int read_points(struct calib_record *r, const char *path)
 static int set_text(char *dst, size_t size, const char *name, const char *v)
 {
 	if (strlen(v) >= size - 1) {
-		fprintf(stderr, "metrolog calibrate: --%s: too long (at most %zu "
-		                "bytes)\n",
+		fprintf(stderr,
+		        "metrolog calibrate: --%s: too long (at most %zu "
+		        "bytes)\n",
 		        name, size - 2);
 		return 2;
 	}
@@ -226,8 +227,9 @@ static int set_number(const char *name, const char *v, double min, double *out)
 	*out = strtod(v, &end);
 	if (end == v || *end != '\0' || errno != 0 || !(*out >= min) ||
 	    !isfinite(*out)) {
-		fprintf(stderr, "metrolog calibrate: --%s '%s': need a number "
-		                ">= %g\n",
+		fprintf(stderr,
+		        "metrolog calibrate: --%s '%s': need a number "
+		        ">= %g\n",
 		        name, v, min);
 		return 2;
 	}
@@ -235,17 +237,19 @@ static int set_number(const char *name, const char *v, double min, double *out)
 }
 
 /* The text fields, by long option name. */
-#define TEXT_FIELD(f) {#f, offsetof(struct calib_record, f), \
-                       sizeof(((struct calib_record *)0)->f)}
+#define TEXT_FIELD(f)                                                          \
+	{                                                                      \
+#f, offsetof(struct calib_record, f),                          \
+		        sizeof(((struct calib_record *)0)->f)                  \
+	}
 static const struct {
 	const char *name;
 	size_t offset, size;
 } text_fields[] = {
-        TEXT_FIELD(instrument), TEXT_FIELD(certificate),
-        TEXT_FIELD(technician), TEXT_FIELD(standard),
-        TEXT_FIELD(lab),        TEXT_FIELD(customer),
-        TEXT_FIELD(method),     TEXT_FIELD(conditions),
-        TEXT_FIELD(authorised), TEXT_FIELD(remarks),
+        TEXT_FIELD(instrument), TEXT_FIELD(certificate), TEXT_FIELD(technician),
+        TEXT_FIELD(standard),   TEXT_FIELD(lab),         TEXT_FIELD(customer),
+        TEXT_FIELD(method),     TEXT_FIELD(conditions),  TEXT_FIELD(authorised),
+        TEXT_FIELD(remarks),
 };
 #undef TEXT_FIELD
 
@@ -269,8 +273,9 @@ static int set_field(struct cal_args *a, const char *name, const char *v,
 	if (strcmp(name, "date") == 0) {
 		if (tool_parse_time(v, tool_now_us(), &us) < 0 || v[0] == '-' ||
 		    strcmp(v, "now") == 0) {
-			fprintf(stderr, "metrolog calibrate: %s: date '%s': "
-			                "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",
+			fprintf(stderr,
+			        "metrolog calibrate: %s: date '%s': "
+			        "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",
 			        at, v);
 			return 2;
 		}
@@ -284,8 +289,9 @@ static int set_field(struct cal_args *a, const char *name, const char *v,
 		else if (strcmp(v, "guarded") == 0)
 			r->rule = CALIB_RULE_GUARDED;
 		else {
-			fprintf(stderr, "metrolog calibrate: %s: rule '%s': "
-			                "simple or guarded\n",
+			fprintf(stderr,
+			        "metrolog calibrate: %s: rule '%s': "
+			        "simple or guarded\n",
 			        at, v);
 			return 2;
 		}
@@ -294,7 +300,8 @@ static int set_field(struct cal_args *a, const char *name, const char *v,
 	if (strcmp(name, "guard-factor") == 0)
 		return set_number(name, v, 0, &r->guard_factor);
 	if (strcmp(name, "interval") == 0) {
-		if (set_number(name, v, 1, &d) != 0 || d > 3650 || d != floor(d)) {
+		if (set_number(name, v, 1, &d) != 0 || d > 3650 ||
+		    d != floor(d)) {
 			fprintf(stderr, "metrolog calibrate: --interval: whole "
 			                "days, 1..3650\n");
 			return 2;
@@ -334,8 +341,9 @@ static int read_file(struct cal_args *a, const char *path)
 			continue;
 		eq = strchr(s, '=');
 		if (eq == NULL) {
-			fprintf(stderr, "metrolog calibrate: %s: expected "
-			                "name = value\n",
+			fprintf(stderr,
+			        "metrolog calibrate: %s: expected "
+			        "name = value\n",
 			        at);
 			rc = 2;
 			break;
@@ -383,8 +391,8 @@ static int calibrate_args(int argc, char **argv, struct cal_args *a)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:i:c:t:p:s:f:nh", opts,
-	                        &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:i:c:t:p:s:f:nh", opts, &idx)) !=
+	       -1) {
 		const char *name = NULL;
 		switch (c) {
 		case 'h':
@@ -401,12 +409,14 @@ static int calibrate_args(int argc, char **argv, struct cal_args *a)
 				return rc;
 			continue;
 		case ':':
-			fprintf(stderr, "metrolog calibrate: %s needs a value\n",
+			fprintf(stderr,
+			        "metrolog calibrate: %s needs a value\n",
 			        argv[optind - 1]);
 			return 2;
 		case '?':
-			fprintf(stderr, "metrolog calibrate: unknown option "
-			                "'%s'. Try 'metrolog calibrate --help'.\n",
+			fprintf(stderr,
+			        "metrolog calibrate: unknown option "
+			        "'%s'. Try 'metrolog calibrate --help'.\n",
 			        argv[optind - 1]);
 			return 2;
 		case 0:
@@ -421,7 +431,8 @@ static int calibrate_args(int argc, char **argv, struct cal_args *a)
 			return rc;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "metrolog calibrate: unexpected argument '%s'\n",
+		fprintf(stderr,
+		        "metrolog calibrate: unexpected argument '%s'\n",
 		        argv[optind]);
 		return 2;
 	}
@@ -448,8 +459,9 @@ static void print_error(FILE *out, double indication, double reference)
 
 static void print_points(FILE *out, const struct calib_record *r)
 {
-	fprintf(out, "  %-3s %-14s %10s %10s %9s %10s %9s %-21s %-12s %-16s "
-	             "%s\n",
+	fprintf(out,
+	        "  %-3s %-14s %10s %10s %9s %10s %9s %-21s %-12s %-16s "
+	        "%s\n",
 	        "#", "quantity", "reference", "as found", "error", "as left",
 	        "error", "error limits", "U (k)", "as found", "as left");
 	for (int i = 0; i < r->npoints; i++) {
@@ -470,8 +482,9 @@ static void print_points(FILE *out, const struct calib_record *r)
 static void print_rule(FILE *out, const struct calib_record *r)
 {
 	if (r->rule == CALIB_RULE_GUARDED)
-		fprintf(out, "decision rule    guarded acceptance (ILAC-G8), "
-		             "guard band w = %g x U\n",
+		fprintf(out,
+		        "decision rule    guarded acceptance (ILAC-G8), "
+		        "guard band w = %g x U\n",
 		        r->guard_factor);
 	else
 		fprintf(out, "decision rule    simple acceptance (ILAC-G8, "
@@ -491,8 +504,9 @@ static void print_standard(FILE *out, const struct calib_record *r)
 	        r->standard, r->standard_cert[0] ? r->standard_cert : "none",
 	        due);
 	if (r->standard_overdue)
-		fprintf(out, "WARNING          the reference standard %s was %s "
-		             "on the calibration date\n",
+		fprintf(out,
+		        "WARNING          the reference standard %s was %s "
+		        "on the calibration date\n",
 		        r->standard,
 		        r->standard_cert[0] ? "overdue for calibration"
 		                            : "never calibrated");
@@ -601,12 +615,14 @@ static void print_advice(struct query *q, const struct calib_record *r)
 			fprintf(stdout, "  %s\n", query_error(q));
 			break;
 		}
-		snprintf(source, sizeof(source), "%s %s at %g %s", r->instrument,
-		         h.point->quantity, h.point->reference, h.point->unit);
+		snprintf(source, sizeof(source), "%s %s at %g %s",
+		         r->instrument, h.point->quantity, h.point->reference,
+		         h.point->unit);
 		fprintf(stdout, "point %d: %s\n", i + 1, source);
 		if (h.n < 2) {
-			fprintf(stdout, "  needs at least 2 calibrations of this "
-			                "point; have %d\n",
+			fprintf(stdout,
+			        "  needs at least 2 calibrations of this "
+			        "point; have %d\n",
 			        h.n);
 			continue;
 		}
@@ -646,8 +662,9 @@ int cmd_calibrate(int argc, char **argv)
 		calib_evaluate(r);
 		print_rule(stdout, r);
 		print_points(stdout, r);
-		fprintf(stdout, "result           as found: %s; as left: %s\n"
-		                "(dry run: nothing recorded)\n",
+		fprintf(stdout,
+		        "result           as found: %s; as left: %s\n"
+		        "(dry run: nothing recorded)\n",
 		        decision(r->result_found), decision(r->result_left));
 		free(r);
 		return 0;
@@ -715,9 +732,9 @@ static int list_one(void *ctx, const struct calib_record *r)
 	       r->id, performed, r->instrument, r->certificate,
 	       r->standard[0] ? r->standard : "-", decision(r->result_found),
 	       decision(r->result_left), due, by,
-	       r->standard_overdue ? (sup > 0 ? ", standard overdue"
-	                                      : "standard overdue")
-	                           : "");
+	       r->standard_overdue
+	               ? (sup > 0 ? ", standard overdue" : "standard overdue")
+	               : "");
 	return 0;
 }
 
@@ -743,31 +760,44 @@ int cmd_calibrations(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":d:i:o:c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'i': inst = optarg; break;
-		case 'o': owner = optarg; break;
-		case 'c': cert = optarg; break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'i':
+			inst = optarg;
+			break;
+		case 'o':
+			owner = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
 		case 'I':
 			if (tool_parse_long(optarg, 1, LONG_MAX, &id) < 0) {
-				fprintf(stderr, "metrolog calibrations: --id "
-				                "'%s': expected a record id >= "
-				                "1\n",
+				fprintf(stderr,
+				        "metrolog calibrations: --id "
+				        "'%s': expected a record id >= "
+				        "1\n",
 				        optarg);
 				return 2;
 			}
 			break;
-		case 'h': calibrations_usage(stdout); return 0;
+		case 'h':
+			calibrations_usage(stdout);
+			return 0;
 		default:
-			fprintf(stderr, "metrolog calibrations: bad option "
-			                "'%s'. Try 'metrolog calibrations "
-			                "--help'.\n",
+			fprintf(stderr,
+			        "metrolog calibrations: bad option "
+			        "'%s'. Try 'metrolog calibrations "
+			        "--help'.\n",
 			        argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "metrolog calibrations: unexpected argument "
-		                "'%s'\n",
+		fprintf(stderr,
+		        "metrolog calibrations: unexpected argument "
+		        "'%s'\n",
 		        argv[optind]);
 		return 2;
 	}
@@ -789,12 +819,14 @@ int cmd_calibrations(int argc, char **argv)
 				       sup);
 		} else if (rc == 1) {
 			if (id > 0)
-				fprintf(stderr, "metrolog calibrations: no "
-				                "record %ld\n",
+				fprintf(stderr,
+				        "metrolog calibrations: no "
+				        "record %ld\n",
 				        id);
 			else
-				fprintf(stderr, "metrolog calibrations: no "
-				                "record with certificate %s\n",
+				fprintf(stderr,
+				        "metrolog calibrations: no "
+				        "record with certificate %s\n",
 				        cert);
 		}
 	} else {
@@ -824,7 +856,8 @@ static void verify_usage(FILE *f)
 	        "(the text under its QR code, or its number and hash), also "
 	        "check that\nthe certificate matches its record in the "
 	        "chain.\n\n"
-	        "  -q, --qr TEXT          metrolog:cert=NUMBER;id=N;hash=HEX, as "
+	        "  -q, --qr TEXT          metrolog:cert=NUMBER;id=N;hash=HEX, "
+	        "as "
 	        "printed under the QR\n"
 	        "  -c, --certificate NUM  the certificate number\n"
 	        "      --hash HEX         the record hash the certificate "
@@ -936,14 +969,25 @@ int cmd_verify(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":d:q:c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': db = optarg; break;
-		case 'q': qr = optarg; break;
-		case 'c': snprintf(cert, sizeof(cert), "%s", optarg); break;
-		case 'H': snprintf(hash, sizeof(hash), "%s", optarg); break;
-		case 'h': verify_usage(stdout); return 0;
+		case 'd':
+			db = optarg;
+			break;
+		case 'q':
+			qr = optarg;
+			break;
+		case 'c':
+			snprintf(cert, sizeof(cert), "%s", optarg);
+			break;
+		case 'H':
+			snprintf(hash, sizeof(hash), "%s", optarg);
+			break;
+		case 'h':
+			verify_usage(stdout);
+			return 0;
 		default:
-			fprintf(stderr, "metrolog verify: bad option '%s'. Try "
-			                "'metrolog verify --help'.\n",
+			fprintf(stderr,
+			        "metrolog verify: bad option '%s'. Try "
+			        "'metrolog verify --help'.\n",
 			        argv[optind - 1]);
 			return 2;
 		}
@@ -953,10 +997,11 @@ int cmd_verify(int argc, char **argv)
 		        argv[optind]);
 		return 2;
 	}
-	if (qr != NULL && parse_qr(qr, cert, sizeof(cert), hash,
-	                           sizeof(hash)) < 0) {
-		fprintf(stderr, "metrolog verify: --qr '%s': expected "
-		                "metrolog:cert=NUMBER;id=N;hash=HEX\n",
+	if (qr != NULL &&
+	    parse_qr(qr, cert, sizeof(cert), hash, sizeof(hash)) < 0) {
+		fprintf(stderr,
+		        "metrolog verify: --qr '%s': expected "
+		        "metrolog:cert=NUMBER;id=N;hash=HEX\n",
 		        qr);
 		return 2;
 	}
@@ -984,8 +1029,8 @@ int cmd_verify(int argc, char **argv)
 		query_close(q);
 		return 4;
 	}
-	printf("audit chain intact: %" PRId64 " records, head %s\n",
-	       v.records, v.head);
+	printf("audit chain intact: %" PRId64 " records, head %s\n", v.records,
+	       v.head);
 	rc = cert[0] != '\0' ? verify_certificate(q, cert, hash) : 0;
 	query_close(q);
 	return rc;

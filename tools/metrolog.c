@@ -50,10 +50,12 @@ static void usage(FILE *f)
 	        "decoded\n"
 	        "  probe         read registers once and print every type in "
 	        "every byte order\n"
-	        "Commands on the gateway's database (-d FILE, or $METROLOG_DB):\n"
+	        "Commands on the gateway's database (-d FILE, or "
+	        "$METROLOG_DB):\n"
 	        "  instruments   instruments and standards: state, last "
 	        "reading, calibration due\n"
-	        "  channels      channels: last reading, tolerance, live state\n"
+	        "  channels      channels: last reading, tolerance, live "
+	        "state\n"
 	        "  due           the worklist: calibrations overdue or due "
 	        "soon\n"
 	        "  readings      export readings as CSV or JSON Lines\n"
@@ -97,7 +99,8 @@ static void probe_usage(FILE *f)
 	        "the configuration.\n\n"
 	        "Options: --tcp, --rtu, --serial, --unit (one), --timeout, "
 	        "--table (input or\nholding), --address or --register, --count "
-	        "(registers, default 8, at most 125),\nas for 'metrolog read'.\n");
+	        "(registers, default 8, at most 125),\nas for 'metrolog "
+	        "read'.\n");
 }
 
 static void read_usage(FILE *f)
@@ -120,7 +123,8 @@ static void read_usage(FILE *f)
 	        "What to read:\n"
 	        "  -T, --table T          input, holding, coils or discrete "
 	        "(default input)\n"
-	        "  -a, --address A        0-based protocol address (default 0)\n"
+	        "  -a, --address A        0-based protocol address (default "
+	        "0)\n"
 	        "  -R, --register NUMBER  or a manual's register number: "
 	        "30001 is input register\n"
 	        "                         address 0, 40001 holding register 0, "
@@ -140,7 +144,8 @@ static void read_usage(FILE *f)
 	        "When:\n"
 	        "  -e, --every SECONDS    repeat every SECONDS (decimals "
 	        "allowed) until interrupted\n"
-	        "  -c, --times N          stop after N polls (every second unless "
+	        "  -c, --times N          stop after N polls (every second "
+	        "unless "
 	        "--every)\n");
 }
 
@@ -188,7 +193,8 @@ static int parse_units(struct read_opts *o, const char *arg)
 	o->nunits = 0;
 	for (char *t = strtok_r(copy, ",", &save); t != NULL;
 	     t = strtok_r(NULL, ",", &save)) {
-		if (o->nunits == MAX_UNITS || tool_parse_long(t, 0, 255, &u) == -1)
+		if (o->nunits == MAX_UNITS ||
+		    tool_parse_long(t, 0, 255, &u) == -1)
 			return bad("--unit", arg,
 			           "expected unit ids 0..255, comma separated");
 		o->units[o->nunits++] = (int)u;
@@ -205,8 +211,9 @@ static int parse_serial(struct read_opts *o, const char *arg)
 	           &n) != 4 ||
 	    arg[n] != '\0' || baud <= 0 || strchr("NEO", parity) == NULL ||
 	    data < 5 || data > 8 || stop_bits < 1 || stop_bits > 2)
-		return bad("--serial", arg,
-		           "expected BAUD,PARITY,DATA,STOP such as 19200,E,8,1");
+		return bad(
+		        "--serial", arg,
+		        "expected BAUD,PARITY,DATA,STOP such as 19200,E,8,1");
 	o->bus.baud = baud;
 	o->bus.parity = parity;
 	o->bus.data_bits = data;
@@ -230,29 +237,30 @@ static int parse_table(struct read_opts *o, const char *arg)
 			return 0;
 		}
 	}
-	return bad("--table", arg, "expected input, holding, coils or discrete");
+	return bad("--table", arg,
+	           "expected input, holding, coils or discrete");
 }
 
 static int parse_read(struct read_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"tcp", required_argument, NULL, 't'},
-		{"rtu", required_argument, NULL, 'r'},
-		{"serial", required_argument, NULL, 's'},
-		{"unit", required_argument, NULL, 'u'},
-		{"timeout", required_argument, NULL, 'W'},
-		{"table", required_argument, NULL, 'T'},
-		{"address", required_argument, NULL, 'a'},
-		{"register", required_argument, NULL, 'R'},
-		{"count", required_argument, NULL, 'n'},
-		{"type", required_argument, NULL, 'y'},
-		{"order", required_argument, NULL, 'o'},
-		{"scale", required_argument, NULL, 'S'},
-		{"offset", required_argument, NULL, 'O'},
-		{"every", required_argument, NULL, 'e'},
-		{"times", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"tcp", required_argument, NULL, 't'},
+	        {"rtu", required_argument, NULL, 'r'},
+	        {"serial", required_argument, NULL, 's'},
+	        {"unit", required_argument, NULL, 'u'},
+	        {"timeout", required_argument, NULL, 'W'},
+	        {"table", required_argument, NULL, 'T'},
+	        {"address", required_argument, NULL, 'a'},
+	        {"register", required_argument, NULL, 'R'},
+	        {"count", required_argument, NULL, 'n'},
+	        {"type", required_argument, NULL, 'y'},
+	        {"order", required_argument, NULL, 'o'},
+	        {"scale", required_argument, NULL, 'S'},
+	        {"offset", required_argument, NULL, 'O'},
+	        {"every", required_argument, NULL, 'e'},
+	        {"times", required_argument, NULL, 'c'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *type = NULL, *order = "ABCD";
 	double scale = 1, offset = 0;
@@ -261,16 +269,19 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->bus = (struct bus_params){.kind = BUS_TCP, .baud = 19200,
-	                             .parity = 'E', .data_bits = 8,
-	                             .stop_bits = 1, .timeout_ms = 500};
+	o->bus = (struct bus_params){.kind = BUS_TCP,
+	                             .baud = 19200,
+	                             .parity = 'E',
+	                             .data_bits = 8,
+	                             .stop_bits = 1,
+	                             .timeout_ms = 500};
 	o->units[0] = 1;
 	o->nunits = 1;
 	o->table = BUS_INPUT_REGISTERS;
 	o->count = 1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:r:u:T:a:R:n:y:o:e:c:h",
-	                        longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:r:u:T:a:R:n:y:o:e:c:h", longopts,
+	                        NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 't':
@@ -303,8 +314,9 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 			break;
 		case 'a':
 			if (tool_parse_long(optarg, 0, 65535, &v) == -1)
-				return bad("--address", optarg,
-				           "expected a 0-based address 0..65535");
+				return bad(
+				        "--address", optarg,
+				        "expected a 0-based address 0..65535");
 			o->addr = (uint16_t)v;
 			break;
 		case 'R':
@@ -381,10 +393,12 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 	unsigned words = t == DECODE_BIT ? 1 : decode_words(&o->spec);
 	unsigned limit = bits ? 2000 : 125;
 	if (o->count * words > limit)
-		return bad("--count", "", "more than one request can read "
-		                          "(125 registers or 2000 bits)");
+		return bad("--count", "",
+		           "more than one request can read "
+		           "(125 registers or 2000 bits)");
 	if ((unsigned)o->addr + o->count * words > 0x10000)
-		return bad("--address", "", "the block runs past address 65535");
+		return bad("--address", "",
+		           "the block runs past address 65535");
 	if (t == DECODE_BIT && !bits)
 		o->spec.bit = 0; /* bit 0 of each register */
 	return 0;
@@ -406,7 +420,8 @@ static void print_time(void)
 static int read_once(struct bus *b, const struct read_opts *o, int unit)
 {
 	uint16_t regs[MAX_WORDS];
-	unsigned words = o->spec.type == DECODE_BIT ? 1 : decode_words(&o->spec);
+	unsigned words =
+	        o->spec.type == DECODE_BIT ? 1 : decode_words(&o->spec);
 	int rc = bus_read(b, unit, o->table, o->addr,
 	                  (uint16_t)(o->count * words), regs);
 
@@ -484,7 +499,8 @@ static void probe_print(const uint16_t *regs, unsigned n, uint16_t addr)
 
 	printf("address  hex     uint16   int16   bcd16  text\n");
 	for (unsigned i = 0; i < n; i++) {
-		char text[3] = {(char)(regs[i] >> 8), (char)(regs[i] & 0xFF), 0};
+		char text[3] = {(char)(regs[i] >> 8), (char)(regs[i] & 0xFF),
+		                0};
 		for (int k = 0; k < 2; k++)
 			if (text[k] < 0x20 || text[k] > 0x7E)
 				text[k] = '.';
@@ -492,11 +508,12 @@ static void probe_print(const uint16_t *regs, unsigned n, uint16_t addr)
 		decode_spec_init(&s, DECODE_BCD16);
 		if (decode_value(&s, regs + i, &v) == 0)
 			snprintf(bcd, sizeof(bcd), "%04.0f", v);
-		printf("%-7u  0x%04X  %-7u  %-6d  %-5s  %s\n", addr + i, regs[i],
-		       regs[i], (int16_t)regs[i], bcd, text);
+		printf("%-7u  0x%04X  %-7u  %-6d  %-5s  %s\n", addr + i,
+		       regs[i], regs[i], (int16_t)regs[i], bcd, text);
 	}
 	if (n >= 2)
-		printf("\naddress  order     hex         uint32      int32        "
+		printf("\naddress  order     hex         uint32      int32     "
+		       "   "
 		       "float32\n");
 	for (unsigned i = 0; i + 2 <= n; i++) {
 		for (size_t k = 0; k < 4; k++) {
@@ -511,7 +528,8 @@ static void probe_print(const uint16_t *regs, unsigned n, uint16_t addr)
 		}
 	}
 	if (n >= 4)
-		printf("\naddress  order     hex                 int64           "
+		printf("\naddress  order     hex                 int64         "
+		       "  "
 		       "      float64\n");
 	for (unsigned i = 0; i + 4 <= n; i++) {
 		for (size_t k = 0; k < 8; k++) {
@@ -520,8 +538,8 @@ static void probe_print(const uint16_t *regs, unsigned n, uint16_t addr)
 			uint64_t raw = decode_raw(&s, regs + i);
 			double d;
 			memcpy(&d, &raw, sizeof(d));
-			printf("%-7u  %-8s  0x%016llX  %-20lld  %.15g\n", addr + i,
-			       orders64[k], (unsigned long long)raw,
+			printf("%-7u  %-8s  0x%016llX  %-20lld  %.15g\n",
+			       addr + i, orders64[k], (unsigned long long)raw,
 			       (long long)raw, d);
 		}
 	}
@@ -534,7 +552,8 @@ static int cmd_probe(int argc, char **argv)
 	char err[256];
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			probe_usage(stdout);
 			return 0;
 		}
@@ -547,14 +566,16 @@ static int cmd_probe(int argc, char **argv)
 		               strcmp(argv[i], "-n") == 0;
 	if (!count_given)
 		o.count = 8;
-	if (o.table != BUS_INPUT_REGISTERS && o.table != BUS_HOLDING_REGISTERS) {
+	if (o.table != BUS_INPUT_REGISTERS &&
+	    o.table != BUS_HOLDING_REGISTERS) {
 		fprintf(stderr, "metrolog probe: registers only: --table input "
 		                "or holding\n");
 		return 2;
 	}
 	if (o.count > 125 || (unsigned)o.addr + o.count > 0x10000) {
-		fprintf(stderr, "metrolog probe: --count: at most 125 registers, "
-		                "within addresses 0..65535\n");
+		fprintf(stderr,
+		        "metrolog probe: --count: at most 125 registers, "
+		        "within addresses 0..65535\n");
 		return 2;
 	}
 	if (o.nunits != 1) {
@@ -622,7 +643,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "metrolog: unknown command '%s'. Try 'metrolog "
-	                "--help'.\n", cmd);
+	fprintf(stderr,
+	        "metrolog: unknown command '%s'. Try 'metrolog "
+	        "--help'.\n",
+	        cmd);
 	return 2;
 }

@@ -4,7 +4,7 @@
 #   tools/setup.sh demo   build tools, libraries (cairo, Pango, libqrencode
 #                         and the DejaVu fonts for certificates and
 #                         charts), mosquitto
-#   tools/setup.sh test   the same, plus clang/libFuzzer, valgrind, the
+#   tools/setup.sh test   the same, plus clang/libFuzzer, clang-format, valgrind, the
 #                         arm-none-eabi toolchain and qemu for the firmware,
 #                         poppler-utils (pdftotext, pdftoppm) to read
 #                         certificates back
@@ -20,7 +20,7 @@ pkgs=(build-essential cmake pkg-config
       libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core)
 case "$profile" in
 demo) ;;
-test) pkgs+=(clang libclang-rt-14-dev valgrind openssl poppler-utils
+test) pkgs+=(clang libclang-rt-14-dev clang-format valgrind openssl poppler-utils
              gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
              qemu-system-arm) ;;
 *) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up and run every test of metrolog. This is what CI runs (.ci/run).
 #
-#   1. install missing packages (tools/setup.sh test)
+#   1. install missing packages (tools/setup.sh test); refuse C sources
+#      that differ from .clang-format
 #   2. fuzz the Modbus frame parser for a bounded time (clang, libFuzzer)
 #   3. plain build: every ctest test, then the integration tests again with
 #      every spawned program under valgrind (leaks and memory errors fail)
@@ -23,6 +24,15 @@ build() { # build DIR [cmake args...]
 	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
 	cmake --build "$dir" -j "$jobs"
 }
+
+step "format: every C file as .clang-format says"
+unformatted=$(find firmware gateway tools tests -name '*.[ch]' -print0 |
+	xargs -0 -n 50 clang-format --dry-run 2>&1 | grep -oE '^[^:]+\.[ch]' | sort -u || true)
+if [ -n "$unformatted" ]; then
+	printf '%s\n' $unformatted
+	echo "format: these files differ from .clang-format; run: clang-format -i FILE"
+	exit 1
+fi
 
 step "fuzz: Modbus frame parser, ${fuzz_seconds} s"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \

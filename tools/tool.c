@@ -56,11 +56,20 @@ static int parse_age(const char *s, int64_t now_us, int64_t *us)
 	if (end == s + 1 || n < 0 || end[0] == '\0' || end[1] != '\0')
 		return -1;
 	switch (*end) {
-	case 'd': unit = 86400 * SEC_US; break;
-	case 'h': unit = 3600 * SEC_US; break;
-	case 'm': unit = 60 * SEC_US; break;
-	case 's': unit = SEC_US; break;
-	default: return -1;
+	case 'd':
+		unit = 86400 * SEC_US;
+		break;
+	case 'h':
+		unit = 3600 * SEC_US;
+		break;
+	case 'm':
+		unit = 60 * SEC_US;
+		break;
+	case 's':
+		unit = SEC_US;
+		break;
+	default:
+		return -1;
 	}
 	if (n > 100000LL * 366 * 86400 * SEC_US / unit)
 		return -1;
@@ -97,7 +106,8 @@ int tool_parse_time(const char *s, int64_t now_us, int64_t *us)
 			return -1;
 		s += 1 + used;
 		if (*s == ':') {
-			if (sscanf(s + 1, "%2d%n", &ss, &used) != 1 || used != 2)
+			if (sscanf(s + 1, "%2d%n", &ss, &used) != 1 ||
+			    used != 2)
 				return -1;
 			s += 3;
 			if (*s == '.') {

@@ -454,7 +454,7 @@ static void error_axis(struct draw *d, const struct frame *f, const char *unit)
 		draw_text(d, f->x0 - 6 * f->scale, y - 7 * f->scale, 0, &lab,
 		          buf);
 	}
-	snprintf(title, sizeof(title), "error (%s)",
+	snprintf(title, sizeof(title), "error (%.100s)",
 	         unit[0] ? unit : "no unit");
 	lab.size = 12 * f->scale;
 	lab.color = C_INK;
@@ -830,7 +830,7 @@ static int render(struct picture *p, enum draw_format fmt, const char *path,
 	struct draw_style sub = {11 * f.scale, false,  false,
 	                         false,        C_AXIS, DRAW_LEFT};
 	snprintf(buf, sizeof(buf),
-	         "%s: error over time, limits [%.6g, %.6g] %s", p->name,
+	         "%.120s: error over time, limits [%.6g, %.6g] %.40s", p->name,
 	         s->ch.lower, s->ch.upper, s->ch.unit);
 	draw_text(d, f.x0, 8 * f.scale, 0, &title, buf);
 	draw_text(d, f.x0, 30 * f.scale, 0, &sub, p->summary);
@@ -892,8 +892,9 @@ static int parse_num(const char *opt, const char *s, long lo, long hi,
 	long v;
 
 	if (tool_parse_long(s, lo, hi, &v) < 0) {
-		fprintf(stderr, "metrolog trend: %s '%s': expected %ld..%ld %s\n",
-		        opt, s, lo, hi, unit);
+		fprintf(stderr,
+		        "metrolog trend: %s '%s': expected %ld..%ld %s\n", opt,
+		        s, lo, hi, unit);
 		return -1;
 	}
 	*out = (double)v;
@@ -949,19 +950,18 @@ int cmd_trend(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'W':
-			if (parse_num("--width", optarg, 200, 10000, "pixels", &width) < 0)
+			if (parse_num("--width", optarg, 200, 10000, "pixels",
+			              &width) < 0)
 				return 2;
 			break;
 		case 'H':
 			if (parse_num("--height", optarg, 150, 10000, "pixels",
-			              &height) <
-			    0)
+			              &height) < 0)
 				return 2;
 			break;
 		case 'z':
 			if (parse_num("--horizon", optarg, 1, 36500, "days",
-			              &horizon) <
-			    0)
+			              &horizon) < 0)
 				return 2;
 			break;
 		case 'h':

@@ -41,7 +41,8 @@ enum {
 	MB_FC_WRITE_MULTIPLE_COILS = 0x0F,
 	MB_FC_WRITE_MULTIPLE_REGISTERS = 0x10,
 	MB_FC_READ_WRITE_MULTIPLE_REGISTERS = 0x17,
-	MB_FC_ENCAPSULATED_INTERFACE = 0x2B, /* MEI type 0x0E: device identification */
+	MB_FC_ENCAPSULATED_INTERFACE =
+	        0x2B, /* MEI type 0x0E: device identification */
 };
 
 /* Exception codes (the second byte of an exception response). */
@@ -63,17 +64,17 @@ enum mb_table {
 };
 
 /* Protocol limits (Modbus Application Protocol v1.1b3, section 6). */
-#define MB_PDU_MAX 253
-#define MB_MAX_READ_BITS 2000
-#define MB_MAX_WRITE_BITS 1968
-#define MB_MAX_READ_REGISTERS 125
-#define MB_MAX_WRITE_REGISTERS 123
+#define MB_PDU_MAX                253
+#define MB_MAX_READ_BITS          2000
+#define MB_MAX_WRITE_BITS         1968
+#define MB_MAX_READ_REGISTERS     125
+#define MB_MAX_WRITE_REGISTERS    123
 #define MB_MAX_RW_WRITE_REGISTERS 121
-#define MB_BROADCAST_UNIT 0
+#define MB_BROADCAST_UNIT         0
 
-#define MB_RTU_ADU_MAX 256 /* unit + PDU + CRC */
+#define MB_RTU_ADU_MAX    256 /* unit + PDU + CRC */
 #define MB_RTU_PDU_OFFSET 1
-#define MB_TCP_ADU_MAX 260 /* MBAP (7) + PDU */
+#define MB_TCP_ADU_MAX    260 /* MBAP (7) + PDU */
 #define MB_TCP_PDU_OFFSET 7
 
 /*
@@ -166,9 +167,9 @@ uint32_t mb_rtu_t35_us(uint32_t baud);
 struct mb_rtu_rx {
 	uint8_t buf[MB_RTU_ADU_MAX];
 	uint16_t len;
-	uint32_t last_us;  /* time of the last byte */
-	bool overflow;     /* more than MB_RTU_ADU_MAX bytes: drop the frame */
-	bool ready;        /* a frame is complete and waits in buf */
+	uint32_t last_us; /* time of the last byte */
+	bool overflow;    /* more than MB_RTU_ADU_MAX bytes: drop the frame */
+	bool ready;       /* a frame is complete and waits in buf */
 };
 
 void mb_rtu_rx_reset(struct mb_rtu_rx *rx);

@@ -17,12 +17,10 @@
  *                     2000 + c       1      status bits (NODE_ST_*)
  *                     3000           2      uptime, uint32 seconds
  *                     3002           1      channel count
- *                     3003           1      firmware version (major << 8 | minor)
- *                     3010           16     model, 32 ASCII chars, NUL padded
- *                     3030           8      serial number, 16 ASCII chars
- *   holding registers 0              1      calibration lock: write
- *                                           NODE_UNLOCK_KEY to unlock, any
- *                                           other value to lock; reads 1 when
+ *                     3003           1      firmware version (major << 8 |
+ * minor) 3010           16     model, 32 ASCII chars, NUL padded 3030 8 serial
+ * number, 16 ASCII chars holding registers 0              1      calibration
+ * lock: write NODE_UNLOCK_KEY to unlock, any other value to lock; reads 1 when
  *                                           unlocked, 0 when locked
  *                     1000 + 4c      2      gain, float32 (default 1.0)
  *                     1002 + 4c      2      offset, float32 (default 0.0)
@@ -47,9 +45,9 @@
 
 #include "mb.h"
 
-#define NODE_MAX_CHANNELS 64
-#define NODE_FW_VERSION 0x0100 /* 1.0 */
-#define NODE_UNLOCK_KEY 0xCA1B
+#define NODE_MAX_CHANNELS    64
+#define NODE_FW_VERSION      0x0100 /* 1.0 */
+#define NODE_UNLOCK_KEY      0xCA1B
 #define NODE_COUNTS_PER_UNIT 1000
 
 /* Register bases (see the map above). */

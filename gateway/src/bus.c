@@ -43,7 +43,8 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 		         p->stop_bits);
 	}
 	if (b->ctx == NULL) {
-		snprintf(err, errlen, "%s: %s", b->name, modbus_strerror(errno));
+		snprintf(err, errlen, "%s: %s", b->name,
+		         modbus_strerror(errno));
 		free(b);
 		return NULL;
 	}

@@ -50,11 +50,11 @@ static int check_point(const struct calib_point *p, int n, char *err,
 {
 	if (filled(p->quantity, sizeof(p->quantity)) ||
 	    filled(p->unit, sizeof(p->unit)))
-		return refuse(err, errlen, "point %d: quantity or unit too long",
-		              n);
+		return refuse(err, errlen,
+		              "point %d: quantity or unit too long", n);
 	if (p->quantity[0] == '\0')
-		return refuse(err, errlen, "point %d: no quantity (channel name)",
-		              n);
+		return refuse(err, errlen,
+		              "point %d: no quantity (channel name)", n);
 	if (!isfinite(p->reference))
 		return refuse(err, errlen, "point %d: reference value missing",
 		              n);
@@ -74,7 +74,8 @@ static int check_point(const struct calib_point *p, int n, char *err,
 		              n, p->lower, p->upper);
 	if (!isfinite(p->U) || p->U < 0)
 		return refuse(err, errlen,
-		              "point %d: expanded uncertainty U must be >= 0", n);
+		              "point %d: expanded uncertainty U must be >= 0",
+		              n);
 	if (!isfinite(p->k) || p->k <= 0)
 		return refuse(err, errlen,
 		              "point %d: coverage factor k must be > 0", n);

@@ -28,12 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CALIB_ID        65   /* instrument ids, certificate numbers */
-#define CALIB_TEXT      256  /* names, method, conditions, lab */
-#define CALIB_REMARKS   2048
-#define CALIB_UNIT      32
-#define CALIB_POINTS    64   /* test points per record, at most */
-#define CALIB_HASH      65   /* 64 hex digits and the NUL */
+#define CALIB_ID      65  /* instrument ids, certificate numbers */
+#define CALIB_TEXT    256 /* names, method, conditions, lab */
+#define CALIB_REMARKS 2048
+#define CALIB_UNIT    32
+#define CALIB_POINTS  64 /* test points per record, at most */
+#define CALIB_HASH    65 /* 64 hex digits and the NUL */
 #define CALIB_GENESIS                                                          \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -45,7 +45,8 @@ enum calib_rule {
 /* One test point: the reference value applied (the standard's value) and
  * the instrument's indications. Error = indication - reference. */
 struct calib_point {
-	char quantity[CALIB_TEXT]; /* channel or quantity name, e.g. "temperature" */
+	char quantity[CALIB_TEXT]; /* channel or quantity name, e.g.
+	                              "temperature" */
 	char unit[CALIB_UNIT];     /* engineering unit, "" when none */
 	double reference;
 	double as_found; /* indication before any adjustment; NAN: not taken */
@@ -59,8 +60,8 @@ struct calib_point {
 
 struct calib_record {
 	/* set by the store when appended (store_cal_append) */
-	int64_t id;            /* position in the chain, 1, 2, ... */
-	int64_t issued_us;     /* when recorded: the certificate's issue date */
+	int64_t id;        /* position in the chain, 1, 2, ... */
+	int64_t issued_us; /* when recorded: the certificate's issue date */
 	char prev_hash[CALIB_HASH];
 	char hash[CALIB_HASH];
 	/* the standard's snapshot, also set by the store from its records */
@@ -70,24 +71,24 @@ struct calib_record {
 	                                 performed_us */
 
 	/* given by the technician */
-	int64_t supersedes;     /* id of the record this one corrects, 0 none */
-	char instrument[CALIB_ID];   /* the item: an instrument or standard id */
-	char certificate[CALIB_ID];  /* unique certificate number */
-	int64_t performed_us;   /* when calibrated, UTC us */
-	int interval_days;      /* next due = performed + interval; 0: the
-	                           instrument's configured interval (the store
-	                           fills it in) */
-	int64_t due_us;         /* next due date (set by the store) */
-	char standard[CALIB_ID];     /* reference standard's id, "" none */
-	char lab[CALIB_TEXT];        /* laboratory name and address */
-	char customer[CALIB_TEXT];   /* "" : the instrument's owner */
-	char method[CALIB_TEXT];     /* procedure identification */
+	int64_t supersedes; /* id of the record this one corrects, 0 none */
+	char instrument[CALIB_ID];  /* the item: an instrument or standard id */
+	char certificate[CALIB_ID]; /* unique certificate number */
+	int64_t performed_us;       /* when calibrated, UTC us */
+	int interval_days;          /* next due = performed + interval; 0: the
+	                               instrument's configured interval (the store
+	                               fills it in) */
+	int64_t due_us;             /* next due date (set by the store) */
+	char standard[CALIB_ID];    /* reference standard's id, "" none */
+	char lab[CALIB_TEXT];       /* laboratory name and address */
+	char customer[CALIB_TEXT];  /* "" : the instrument's owner */
+	char method[CALIB_TEXT];    /* procedure identification */
 	char conditions[CALIB_TEXT]; /* environment, e.g. "23.0 degC, 45 %rh" */
 	char technician[CALIB_TEXT];
 	char authorised[CALIB_TEXT]; /* who authorised the certificate */
 	char remarks[CALIB_REMARKS];
 	enum calib_rule rule;
-	double guard_factor;    /* r, when guarded (w = r * U) */
+	double guard_factor; /* r, when guarded (w = r * U) */
 	int npoints;
 	struct calib_point points[CALIB_POINTS];
 
@@ -123,10 +124,10 @@ int calib_hash(const struct calib_record *r, char out[CALIB_HASH]);
 /* Due state of an instrument whose calibration in force is due at due_us
  * (0: never calibrated, or no interval). */
 enum calib_due {
-	CALIB_DUE_NONE,     /* no due date: never calibrated / no interval */
+	CALIB_DUE_NONE, /* no due date: never calibrated / no interval */
 	CALIB_DUE_OK,
-	CALIB_DUE_SOON,     /* due within due_soon_days */
-	CALIB_DUE_OVERDUE,  /* now_us > due_us */
+	CALIB_DUE_SOON,    /* due within due_soon_days */
+	CALIB_DUE_OVERDUE, /* now_us > due_us */
 };
 
 enum calib_due calib_due_state(int64_t due_us, int due_soon_days,

@@ -1311,11 +1311,13 @@ static void check_reference_channels(struct ctx *x, struct cfg_instrument *in,
 			         label,
 			         in->channels[i].name ? in->channels[i].name
 			                              : "?");
-			err_at(x, config_setting_get_member(tg,
-			                                    "reference_channel"),
+			err_at(x,
+			       config_setting_get_member(tg,
+			                                 "reference_channel"),
 			       tl, "reference_channel \"%s\" %s", t->ref_name,
-			       ref == NULL ? "is not a channel of this instrument"
-			                   : "is the channel itself");
+			       ref == NULL
+			               ? "is not a channel of this instrument"
+			               : "is the channel itself");
 			continue;
 		}
 		t->ref_channel = ref->index;
@@ -1343,8 +1345,8 @@ static bool tol_check(struct ctx *x, const struct val *v, int i,
 }
 
 /* A key that belongs to another form or chart than the one chosen. */
-static void tol_only_with(struct ctx *x, const struct val *v, int i,
-                          int with, const char *label)
+static void tol_only_with(struct ctx *x, const struct val *v, int i, int with,
+                          const char *label)
 {
 	if (v[i].s != NULL && v[with].s == NULL)
 		err_at(x, v[i].s, label, "%s applies with %s only",
@@ -1383,7 +1385,6 @@ static void load_trend(struct ctx *x, const struct val *v, const char *label,
 		       t->trend_conf);
 }
 
-
 /*
  * The tolerance group g of a channel (label ends with the channel). One
  * form among limit; percent_of_reading (+ digits and resolution);
@@ -1392,9 +1393,8 @@ static void load_trend(struct ctx *x, const struct val *v, const char *label,
  * reference value, checked with drift_channel_init(). Returns NULL after
  * reporting what is wrong.
  */
-static struct cfg_tolerance *load_tolerance(struct ctx *x,
-                                            const config_setting_t *g,
-                                            const char *chan_label)
+static struct cfg_tolerance *
+load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
 {
 	struct val v[TL_N];
 	char label[300];
@@ -1418,13 +1418,11 @@ static struct cfg_tolerance *load_tolerance(struct ctx *x,
 		t.ref_name = dup(x, v[TL_REF_CHANNEL].str);
 		t.by_channel = true;
 	}
-	static const int nonneg[] = {TL_LIMIT,        TL_PCT_READING,
-	                             TL_DIGITS,       TL_RESOLUTION,
-	                             TL_PCT_SPAN,     TL_SPAN,
-	                             TL_PPM_READING,  TL_PPM_RANGE,
-	                             TL_RANGE,        TL_U,
-	                             TL_GUARD_FACTOR, TL_HYSTERESIS,
-	                             TL_CUSUM_K};
+	static const int nonneg[] = {
+	        TL_LIMIT,    TL_PCT_READING, TL_DIGITS,       TL_RESOLUTION,
+	        TL_PCT_SPAN, TL_SPAN,        TL_PPM_READING,  TL_PPM_RANGE,
+	        TL_RANGE,    TL_U,           TL_GUARD_FACTOR, TL_HYSTERESIS,
+	        TL_CUSUM_K};
 	for (size_t i = 0; i < sizeof(nonneg) / sizeof(nonneg[0]); i++)
 		tol_check(x, v, nonneg[i], label, 0, false);
 	tol_check(x, v, TL_K, label, 0, true);
@@ -1438,11 +1436,13 @@ static struct cfg_tolerance *load_tolerance(struct ctx *x,
 	if (tol_has(v, TL_WARNING) && v[TL_WARNING].f > 1)
 		err_at(x, v[TL_WARNING].s, label,
 		       "warning must be a fraction of the limit in (0, 1], "
-		       "got %g", v[TL_WARNING].f);
+		       "got %g",
+		       v[TL_WARNING].f);
 	if (tol_has(v, TL_HYSTERESIS) && v[TL_HYSTERESIS].f >= 1)
 		err_at(x, v[TL_HYSTERESIS].s, label,
 		       "hysteresis must be a fraction of the limit in [0, 1), "
-		       "got %g", v[TL_HYSTERESIS].f);
+		       "got %g",
+		       v[TL_HYSTERESIS].f);
 	if (tol_has(v, TL_EWMA_LAMBDA) && v[TL_EWMA_LAMBDA].f > 1)
 		err_at(x, v[TL_EWMA_LAMBDA].s, label,
 		       "ewma_lambda must be in (0, 1], got %g",
@@ -1467,8 +1467,9 @@ static struct cfg_tolerance *load_tolerance(struct ctx *x,
 		       "digits and resolution); percent_of_span with span; "
 		       "ppm_of_reading and/or ppm_of_range (with range); "
 		       "lower and upper",
-		       forms == 0 ? "no tolerance form" : "more than one "
-		                                         "tolerance form");
+		       forms == 0 ? "no tolerance form"
+		                  : "more than one "
+		                    "tolerance form");
 	} else if (v[TL_LIMIT].s != NULL) {
 		t.tol.form = DRIFT_TOL_ABS;
 		t.tol.abs = v[TL_LIMIT].f;
@@ -1574,8 +1575,10 @@ static struct cfg_tolerance *load_tolerance(struct ctx *x,
 	                                  .hysteresis = t.hysteresis,
 	                                  .consecutive = t.consecutive};
 	if (drift_channel_init(&dc, &dcfg) < 0) {
-		err_at(x, g, label, "the tolerance is not usable (limits "
-		                    "[%g, %g])", t.lower, t.upper);
+		err_at(x, g, label,
+		       "the tolerance is not usable (limits "
+		       "[%g, %g])",
+		       t.lower, t.upper);
 		free(t.ref_name);
 		return NULL;
 	}
@@ -1933,8 +1936,7 @@ static void load_standard(struct ctx *x, const config_setting_t *g, int i,
 }
 
 /* Standards: each id unique among standards and instruments. */
-static void load_standards(struct ctx *x, const struct val *v,
-                           struct config *c)
+static void load_standards(struct ctx *x, const struct val *v, struct config *c)
 {
 	const config_setting_t *list = v->ok ? v->s : NULL;
 	int n = list != NULL ? config_setting_length(list) : 0;

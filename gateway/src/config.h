@@ -39,7 +39,7 @@ enum tol_rule {
 };
 
 struct cfg_tolerance {
-	double reference;     /* nominal value; error = value - reference */
+	double reference; /* nominal value; error = value - reference */
 	/* comparison calibration: error = value - the value of this channel
 	 * (same instrument) at the same poll; reference is then only where
 	 * the limits are evaluated */
@@ -50,42 +50,42 @@ struct cfg_tolerance {
 	double lower, upper;  /* error limits at the reference value */
 	double U, k;          /* expanded uncertainty and coverage factor */
 	enum tol_rule rule;
-	double guard_factor;  /* r; guard = r * U when guarded, else 0 */
-	double guard;         /* w, in the unit */
-	double warning;       /* fraction of the limit that warns */
-	double hysteresis;    /* fraction of the limit to come back */
-	int consecutive;      /* readings in a row before a change */
+	double guard_factor; /* r; guard = r * U when guarded, else 0 */
+	double guard;        /* w, in the unit */
+	double warning;      /* fraction of the limit that warns */
+	double hysteresis;   /* fraction of the limit to come back */
+	int consecutive;     /* readings in a row before a change */
 	/* control charts on the error; lambda/cusum_h 0: chart off */
 	double ewma_lambda, ewma_L;
 	double cusum_k, cusum_h;
-	int baseline;         /* readings to learn mean and sigma from */
+	int baseline;          /* readings to learn mean and sigma from */
 	double baseline_sigma; /* > 0: given in-control sigma (mean 0) */
 	/* the drift trend: bin means of the error over a sliding window of
 	 * trend_days (0: off), and the predicted limit crossing */
 	double trend_days;
 	int trend_bin_s;
 	double trend_horizon_days;
-	double trend_conf;    /* one-sided confidence of the bound */
+	double trend_conf; /* one-sided confidence of the bound */
 	int line;
 };
 
 struct cfg_channel {
-	char *name;            /* unique within its instrument */
+	char *name;                      /* unique within its instrument */
 	struct cfg_tolerance *tolerance; /* NULL: none */
-	char *unit;            /* engineering unit, "" when none */
+	char *unit;                      /* engineering unit, "" when none */
 	enum bus_table table;
-	uint16_t address;      /* 0-based protocol address */
+	uint16_t address; /* 0-based protocol address */
 	struct decode_spec spec;
-	uint32_t index;        /* global channel index: position in
-	                          config.channels order over all instruments */
+	uint32_t index; /* global channel index: position in
+	                   config.channels order over all instruments */
 	int line;
 };
 
 struct cfg_instrument {
-	char *id;              /* unique in the file */
-	int bus;               /* index into config.buses */
-	int unit_id;           /* 0..255 on TCP, 1..247 on RTU */
-	int interval_ms;       /* poll period */
+	char *id;        /* unique in the file */
+	int bus;         /* index into config.buses */
+	int unit_id;     /* 0..255 on TCP, 1..247 on RTU */
+	int interval_ms; /* poll period */
 	char *model, *serial, *owner, *location; /* "" when not given */
 	int cal_interval_days; /* calibration interval, 0: none configured */
 	int due_soon_days;     /* "due soon" this many days before due */
@@ -96,7 +96,7 @@ struct cfg_instrument {
 };
 
 struct cfg_bus {
-	char *name;            /* unique in the file */
+	char *name;               /* unique in the file */
 	struct bus_params params; /* strings owned by the config */
 	int turnaround_ms;     /* RTU: wait after a broadcast / between units */
 	int silence_margin_us; /* RTU: added to the 3.5-character silence */
@@ -112,29 +112,29 @@ enum outbox_full_policy {
 };
 
 struct cfg_mqtt {
-	char *host;            /* broker host name or address */
+	char *host; /* broker host name or address */
 	int port;
-	char *prefix;          /* first topic levels, e.g. "metrolog" */
-	char *client_id;       /* stable; default "metrologd-<site>" */
-	int qos;               /* 0 or 1 */
+	char *prefix;    /* first topic levels, e.g. "metrolog" */
+	char *client_id; /* stable; default "metrologd-<site>" */
+	int qos;         /* 0 or 1 */
 	int keepalive_s;
-	int inflight;          /* messages sent and not yet acknowledged */
-	long outbox_max;       /* unsent messages kept, at most */
+	int inflight;    /* messages sent and not yet acknowledged */
+	long outbox_max; /* unsent messages kept, at most */
 	enum outbox_full_policy outbox_full;
-	int historical_s;      /* older than this when sent: "historical" */
-	bool tls;              /* a tls group: connect with TLS */
-	bool tls_verify;       /* check the broker's certificate and name */
-	char *ca_file;         /* NULL: the system's trusted CAs */
-	char *cert_file;       /* client certificate, or NULL */
-	char *key_file;        /* its private key, or NULL */
-	char *username;        /* NULL: none */
-	char *password_file;   /* NULL: none; first line is the password,
-	                          read when the publisher starts */
-	int version;           /* 3: MQTT 3.1.1, 5: MQTT 5 */
-	char *ha_prefix;       /* Home Assistant discovery prefix; NULL: no
-	                          discovery (no homeassistant group) */
-	bool requests;         /* answer records requests (docs/MQTT.md,
-	                          Records on request) */
+	int historical_s;    /* older than this when sent: "historical" */
+	bool tls;            /* a tls group: connect with TLS */
+	bool tls_verify;     /* check the broker's certificate and name */
+	char *ca_file;       /* NULL: the system's trusted CAs */
+	char *cert_file;     /* client certificate, or NULL */
+	char *key_file;      /* its private key, or NULL */
+	char *username;      /* NULL: none */
+	char *password_file; /* NULL: none; first line is the password,
+	                        read when the publisher starts */
+	int version;         /* 3: MQTT 3.1.1, 5: MQTT 5 */
+	char *ha_prefix;     /* Home Assistant discovery prefix; NULL: no
+	                        discovery (no homeassistant group) */
+	bool requests;       /* answer records requests (docs/MQTT.md,
+	                        Records on request) */
 	int line;
 };
 
@@ -142,9 +142,9 @@ struct cfg_mqtt {
  * standard resistor, a reference thermometer read by hand): it has
  * calibrations and a due date, and is named by calibration records. */
 struct cfg_standard {
-	char *id;              /* unique among instruments and standards */
+	char *id; /* unique among instruments and standards */
 	char *model, *serial, *owner, *location; /* "" when not given */
-	int cal_interval_days; /* 0: none configured */
+	int cal_interval_days;                   /* 0: none configured */
 	int due_soon_days;
 	int line;
 };
@@ -157,15 +157,15 @@ struct config {
 	int nbuses;
 	struct cfg_instrument *instruments;
 	int ninstruments;
-	int nchannels;         /* over all instruments */
+	int nchannels;                  /* over all instruments */
 	struct cfg_standard *standards; /* the standards list, may be empty */
 	int nstandards;
 	/* storage */
-	int batch_max;         /* samples per transaction, at most */
-	int batch_ms;          /* a sample waits at most this long for COMMIT */
-	int queue_size;        /* samples the poller->ingest queue holds */
+	int batch_max;  /* samples per transaction, at most */
+	int batch_ms;   /* a sample waits at most this long for COMMIT */
+	int queue_size; /* samples the poller->ingest queue holds */
 	enum queue_full_policy queue_full;
-	int retention_days;    /* readings older than this are deleted; 0: keep */
+	int retention_days; /* readings older than this are deleted; 0: keep */
 	struct cfg_mqtt *mqtt; /* NULL: no mqtt group, nothing is published */
 };
 
@@ -181,8 +181,7 @@ void config_free(struct config *c); /* NULL allowed */
 
 /* The instrument and channel of a global channel index (index <
  * c->nchannels). */
-const struct cfg_channel *config_channel(const struct config *c,
-                                         uint32_t index,
+const struct cfg_channel *config_channel(const struct config *c, uint32_t index,
                                          const struct cfg_instrument **inst);
 
 #endif

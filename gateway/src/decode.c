@@ -13,13 +13,13 @@ static const struct {
 	enum decode_type type;
 	unsigned words;
 } types[] = {
-	{"bit", DECODE_BIT, 0},         {"bool", DECODE_BIT, 0},
-	{"int16", DECODE_INT16, 1},     {"uint16", DECODE_UINT16, 1},
-	{"int32", DECODE_INT32, 2},     {"uint32", DECODE_UINT32, 2},
-	{"int64", DECODE_INT64, 4},     {"uint64", DECODE_UINT64, 4},
-	{"float32", DECODE_FLOAT32, 2}, {"float64", DECODE_FLOAT64, 4},
-	{"bcd16", DECODE_BCD16, 1},     {"bcd32", DECODE_BCD32, 2},
-	{"string", DECODE_STRING, 0},
+        {"bit", DECODE_BIT, 0},         {"bool", DECODE_BIT, 0},
+        {"int16", DECODE_INT16, 1},     {"uint16", DECODE_UINT16, 1},
+        {"int32", DECODE_INT32, 2},     {"uint32", DECODE_UINT32, 2},
+        {"int64", DECODE_INT64, 4},     {"uint64", DECODE_UINT64, 4},
+        {"float32", DECODE_FLOAT32, 2}, {"float64", DECODE_FLOAT64, 4},
+        {"bcd16", DECODE_BCD16, 1},     {"bcd32", DECODE_BCD32, 2},
+        {"string", DECODE_STRING, 0},
 };
 
 int decode_type_parse(const char *name, enum decode_type *type)
@@ -98,8 +98,8 @@ int decode_order_parse(struct decode_spec *spec, const char *s)
 	if (n == 4 || parse_letters(s, 4, four) == -1)
 		return -1;
 	/* A 4-letter order: only the four classic ones, stretched. */
-	bool swap_bytes = four[0] == 1 || four[0] == 3;   /* BADC, DCBA */
-	bool swap_words = four[0] == 2 || four[0] == 3;   /* CDAB, DCBA */
+	bool swap_bytes = four[0] == 1 || four[0] == 3; /* BADC, DCBA */
+	bool swap_words = four[0] == 2 || four[0] == 3; /* CDAB, DCBA */
 	bool classic = (four[1] ^ 1) == four[0] && (four[2] ^ 2) == four[0] &&
 	               (four[3] ^ 3) == four[0];
 	if (!classic)

@@ -40,12 +40,12 @@ enum decode_type {
 	DECODE_UINT64,
 	DECODE_FLOAT32,
 	DECODE_FLOAT64,
-	DECODE_BCD16, /* 4 decimal digits in one register */
-	DECODE_BCD32, /* 8 decimal digits in two registers */
+	DECODE_BCD16,  /* 4 decimal digits in one register */
+	DECODE_BCD32,  /* 8 decimal digits in two registers */
 	DECODE_STRING, /* ASCII, 2 chars per register, NUL/space padded */
 };
 
-#define DECODE_ORDER_MAX 8
+#define DECODE_ORDER_MAX        8
 #define DECODE_STRING_WORDS_MAX 64
 
 struct decode_spec {

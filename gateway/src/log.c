@@ -44,22 +44,23 @@ static void vlog(const char *fmt, va_list ap, int errnum)
 	n = grown(n, vsnprintf(line + n, sizeof(line) - n, fmt, ap),
 	          sizeof(line));
 	if (errnum != 0)
-		n = grown(n, snprintf(line + n, sizeof(line) - n, ": %s",
-		                      strerror(errnum)),
+		n = grown(n,
+		          snprintf(line + n, sizeof(line) - n, ": %s",
+		                   strerror(errnum)),
 		          sizeof(line));
 	line[n++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, n);
 	(void)w; /* nowhere left to report a failed write of the log */
 }
 
-#define LOG_BODY(min, errnum)                                                 \
-	do {                                                                  \
-		if (log_level < (min))                                        \
-			return;                                               \
-		va_list ap;                                                   \
-		va_start(ap, fmt);                                            \
-		vlog(fmt, ap, errnum);                                        \
-		va_end(ap);                                                   \
+#define LOG_BODY(min, errnum)                                                  \
+	do {                                                                   \
+		if (log_level < (min))                                         \
+			return;                                                \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(fmt, ap, errnum);                                         \
+		va_end(ap);                                                    \
 	} while (0)
 
 void log_warn(const char *fmt, ...)

@@ -26,8 +26,8 @@ struct slot {
 	int64_t bin_start;        /* start of the open bin, 0: none */
 	double bin_sum;
 	long bin_n;
-	int trend_side;           /* last reported: +1 upper, -1 lower, 0 none */
-	int64_t trend_bound;      /* last reported crossing time */
+	int trend_side;      /* last reported: +1 upper, -1 lower, 0 none */
+	int64_t trend_bound; /* last reported crossing time */
 	/* every channel: its last reading, for the channels it is the
 	 * reference of (reference_channel) */
 	int64_t last_ts;
@@ -116,8 +116,8 @@ static struct slot *slots_new(const struct config *c, size_t *room,
 	if (s == NULL)
 		return NULL;
 	for (int i = 0; i < c->nchannels; i++)
-		points += trend_points(config_channel(c, (uint32_t)i, NULL)
-		                               ->tolerance);
+		points += trend_points(
+		        config_channel(c, (uint32_t)i, NULL)->tolerance);
 	if (points > 0 && (*rings = malloc(points * sizeof(**rings))) == NULL) {
 		free(s);
 		return NULL;
@@ -327,8 +327,8 @@ static size_t trend_close(struct slot *sl, uint32_t index, int64_t ts,
 	if (f.bound_crosses) {
 		/* both bounds are yhat -+ the same half-width: the one that
 		 * reaches a limit first is the one nearer to yhat */
-		double y = drift_fit_predict(&fit,
-		                             drift_trend_day(&sl->tr, f.bound_us));
+		double y = drift_fit_predict(
+		        &fit, drift_trend_day(&sl->tr, f.bound_us));
 		side = t->upper - y <= y - t->lower ? 1 : -1;
 	}
 	if (!trend_news(sl, side, f.bound_us, ts, bin_us))
@@ -429,8 +429,8 @@ size_t monitor_sample(struct monitor *m, const struct sample *s,
 		n += evaluate(sl, s->index, sl->pend_ts, NAN, out + n);
 	sl->pending = false;
 	if (ref->last_ts == s->ts_us)
-		return n + evaluate(sl, s->index, s->ts_us,
-		                    v - ref->last_value, out + n);
+		return n + evaluate(sl, s->index, s->ts_us, v - ref->last_value,
+		                    out + n);
 	sl->pending = true;
 	sl->pend_ts = s->ts_us;
 	sl->pend_value = v;

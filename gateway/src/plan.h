@@ -15,7 +15,7 @@
 #include "bus.h"
 
 #define PLAN_MAX_REGISTERS 125
-#define PLAN_MAX_BITS 2000
+#define PLAN_MAX_BITS      2000
 
 /* What one channel needs: table, first address, and how many registers
  * (or bits, for coils and discrete inputs: always 1) it spans. */

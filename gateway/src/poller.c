@@ -30,7 +30,7 @@
 #include "log.h"
 #include "plan.h"
 
-#define STACK_SIZE (256 * 1024)
+#define STACK_SIZE     (256 * 1024)
 #define BACKOFF_JITTER 0.2 /* +-20 % */
 
 enum inst_state_kind { INST_UNKNOWN, INST_ONLINE, INST_OFFLINE };
@@ -39,15 +39,15 @@ struct inst {
 	const struct cfg_instrument *cfg;
 	uint32_t index; /* instrument index in the config */
 	struct plan plan;
-	uint16_t *words;     /* all blocks' registers, block r at base[r] */
+	uint16_t *words; /* all blocks' registers, block r at base[r] */
 	uint16_t *base;
-	uint8_t *read_q;     /* quality of block r in the current poll */
+	uint8_t *read_q; /* quality of block r in the current poll */
 	uint16_t *read_detail;
-	int *channel;        /* plan slot i -> channel index in cfg */
+	int *channel; /* plan slot i -> channel index in cfg */
 	int nslots;
 	struct sample *samples; /* nslots readings + 1 event */
-	int64_t next_due;    /* CLOCK_MONOTONIC, us */
-	int64_t backoff;     /* current back-off, us; 0 when healthy */
+	int64_t next_due;       /* CLOCK_MONOTONIC, us */
+	int64_t backoff;        /* current back-off, us; 0 when healthy */
 	enum inst_state_kind state;
 };
 
@@ -58,8 +58,9 @@ struct poller {
 	struct queue *q;
 	struct inst *insts;
 	int ninsts;
-	int64_t silence_us; /* RTU: pause between two transactions */
-	uint64_t dropped_unlogged; /* samples the queue dropped, not logged yet */
+	int64_t silence_us;        /* RTU: pause between two transactions */
+	uint64_t dropped_unlogged; /* samples the queue dropped, not logged yet
+	                            */
 	int64_t next_drop_log;     /* monotonic us */
 	uint64_t rng;
 	pthread_t thread;
@@ -80,7 +81,8 @@ static int64_t now_us(clockid_t clock)
 
 static void sleep_us(int64_t us)
 {
-	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+	struct timespec ts = {(time_t)(us / 1000000),
+	                      (long)(us % 1000000) * 1000};
 
 	while (us > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -92,7 +94,8 @@ static double random_unit(struct poller *p)
 	p->rng ^= p->rng >> 12;
 	p->rng ^= p->rng << 25;
 	p->rng ^= p->rng >> 27;
-	return (double)((p->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+	return (double)((p->rng * 2685821657736338717ULL) >> 11) /
+	       9007199254740992.0;
 }
 
 static enum quality quality_of(enum bus_error e)
@@ -162,8 +165,8 @@ static int inst_init(struct inst *in, const struct cfg_instrument *ci,
 	size_t total = 0;
 	in->base = calloc((size_t)in->plan.nreads + 1, sizeof(*in->base));
 	in->read_q = calloc((size_t)in->plan.nreads + 1, 1);
-	in->read_detail = calloc((size_t)in->plan.nreads + 1,
-	                         sizeof(*in->read_detail));
+	in->read_detail =
+	        calloc((size_t)in->plan.nreads + 1, sizeof(*in->read_detail));
 	if (in->base == NULL || in->read_q == NULL || in->read_detail == NULL)
 		goto fail;
 	for (int r = 0; r < in->plan.nreads; r++) {
@@ -301,7 +304,8 @@ static void poll_one(struct poller *p, struct inst *in)
 		e->value = 0;
 		if (up)
 			log_info("instrument %s (%s unit %d) is online",
-			         in->cfg->id, bus_name(p->bus), in->cfg->unit_id);
+			         in->cfg->id, bus_name(p->bus),
+			         in->cfg->unit_id);
 		else
 			log_warnx("instrument %s (%s unit %d) is offline: %s",
 			          in->cfg->id, bus_name(p->bus),

@@ -88,10 +88,11 @@
 #define STATUS_CHECK_US   (1LL * 1000000) /* backlog counted, at most */
 #define CONNECT_TIMEOUT_S 10
 #define STOP_WAIT_MS      2000
-#define SESSION_EXPIRY_S  86400 /* MQTT 5: the broker keeps our session
-                                   this long after a disconnection */
+#define SESSION_EXPIRY_S                                                       \
+	86400 /* MQTT 5: the broker keeps our session                          \
+	         this long after a disconnection */
 #define MAX_PENDING_REFUSALS 16
-#define BUFFER_MARGIN     64    /* Paho's queue beyond what we send at once */
+#define BUFFER_MARGIN        64 /* Paho's queue beyond what we send at once */
 
 /* ---- topics and payloads ----------------------------------------------- */
 
@@ -223,13 +224,14 @@ int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
 
 	ok = ok && cJSON_AddStringToObject(o, "event", t->kind) &&
 	     cJSON_AddStringToObject(o, "channel", t->channel);
-	ok = ok && (t->from != NULL ? cJSON_AddStringToObject(o, "from", t->from)
-	                            : cJSON_AddNullToObject(o, "from"));
+	ok = ok &&
+	     (t->from != NULL ? cJSON_AddStringToObject(o, "from", t->from)
+	                      : cJSON_AddNullToObject(o, "from"));
 	ok = ok && (t->to != NULL ? cJSON_AddStringToObject(o, "to", t->to)
 	                          : cJSON_AddNullToObject(o, "to"));
-	ok = ok && (isfinite(t->error)
-	                    ? cJSON_AddNumberToObject(o, "error", t->error)
-	                    : cJSON_AddNullToObject(o, "error"));
+	ok = ok &&
+	     (isfinite(t->error) ? cJSON_AddNumberToObject(o, "error", t->error)
+	                         : cJSON_AddNullToObject(o, "error"));
 	ok = ok && cJSON_AddStringToObject(o, "unit", t->unit) &&
 	     cJSON_AddNumberToObject(o, "lower", t->lower) &&
 	     cJSON_AddNumberToObject(o, "upper", t->upper) &&
@@ -277,13 +279,14 @@ int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
 
 	ok = ok && (state != NULL ? cJSON_AddStringToObject(o, "state", state)
 	                          : cJSON_AddNullToObject(o, "state"));
-	ok = ok && (reason != NULL ? cJSON_AddStringToObject(o, "reason", reason)
-	                           : cJSON_AddNullToObject(o, "reason"));
+	ok = ok &&
+	     (reason != NULL ? cJSON_AddStringToObject(o, "reason", reason)
+	                     : cJSON_AddNullToObject(o, "reason"));
 	if (ok && n > 0)
 		ok = (tol = cJSON_AddObjectToObject(o, "tolerance")) != NULL;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = cJSON_AddStringToObject(tol, ch[i].channel,
-		                             ch[i].state) != NULL;
+		ok = cJSON_AddStringToObject(tol, ch[i].channel, ch[i].state) !=
+		     NULL;
 	if (ok && cal != NULL)
 		ok = add_calibration(o, cal);
 	if (!ok) {
@@ -300,9 +303,11 @@ int publish_calibration_payload(char *buf, size_t size, int64_t seq,
                                 const char *detail)
 {
 	cJSON *o = payload_head(seq, ts_us, instrument);
-	bool ok = o != NULL && cJSON_AddStringToObject(o, "event", "calibration") &&
+	bool ok = o != NULL &&
+	          cJSON_AddStringToObject(o, "event", "calibration") &&
 	          cJSON_AddStringToObject(o, "from", from) &&
-	          cJSON_AddStringToObject(o, "to", to) && add_calibration(o, cal) &&
+	          cJSON_AddStringToObject(o, "to", to) &&
+	          add_calibration(o, cal) &&
 	          cJSON_AddStringToObject(o, "detail", detail);
 
 	if (!ok) {
@@ -604,8 +609,9 @@ static int on_message(void *context, char *topic, int len,
 			signal_event(p);
 		pthread_mutex_unlock(&p->mu);
 	} else if (p->ha_status_topic[0] != '\0' &&
-	    strcmp(topic, p->ha_status_topic) == 0 && msg->payloadlen == 6 &&
-	    memcmp(msg->payload, "online", 6) == 0) {
+	           strcmp(topic, p->ha_status_topic) == 0 &&
+	           msg->payloadlen == 6 &&
+	           memcmp(msg->payload, "online", 6) == 0) {
 		pthread_mutex_lock(&p->mu);
 		p->cb_ha_online = true;
 		signal_event(p);
@@ -650,7 +656,8 @@ static void start_connect(struct publisher *p)
 	o.keepAliveInterval = p->m->keepalive_s;
 	o.cleansession = 0;
 	/* + the gateway's status and the replies to records requests */
-	o.maxInflight = p->m->inflight + 1 + (p->reqs != NULL ? REQ_PER_STEP : 0);
+	o.maxInflight =
+	        p->m->inflight + 1 + (p->reqs != NULL ? REQ_PER_STEP : 0);
 	o.connectTimeout = CONNECT_TIMEOUT_S;
 	o.will = &will;
 	o.context = p;
@@ -884,7 +891,8 @@ static void refusal_reason(struct publisher *p, char *buf, size_t size)
 	if (p->m->version == 5 && (rcode >= 0x80 || code >= 0x80)) {
 		int rc5 = rcode >= 0x80 ? rcode : code;
 		snprintf(buf, size,
-		         "refused by the broker: %s (CONNACK reason code 0x%02x)",
+		         "refused by the broker: %s (CONNACK reason code "
+		         "0x%02x)",
 		         MQTTReasonCode_toString((enum MQTTReasonCodes)rc5),
 		         rc5);
 	} else if (code >= 1 && code <= 5)
@@ -952,8 +960,7 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	if (p->m->tls && !p->m->tls_verify)
 		log_warnx("mqtt: tls verify is off: the broker's certificate "
 		          "is not checked");
-	co.MQTTVersion =
-	        p->m->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+	co.MQTTVersion = p->m->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
 	co.sendWhileDisconnected = 0;
 	/* Paho refuses a send when this many are queued in it, connected or
 	 * not (default 100): room for the window, the status, and every
@@ -1085,7 +1092,8 @@ static int send_rows(struct publisher *p, struct store *st, int64_t now_us)
 			                  msgs[i].qos, msgs[i].retain,
 			                  msgs[i].seq, ACK_ROW);
 			if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES)
-				return 0; /* Paho's queue is full: the next step */
+				return 0; /* Paho's queue is full: the next step
+				           */
 			if (rc != 0) {
 				link_down(p, MQTTAsync_strerror(rc));
 				return 0;

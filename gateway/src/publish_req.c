@@ -42,20 +42,20 @@
 #include "publish.h"
 #include "query.h"
 
-#define NAME_MAX_CHARS   64   /* an enterprise id: a topic level */
-#define CORRELATION_MAX  256  /* bytes of "correlation" and of the property */
-#define VERIFY_CACHE_US  (10LL * 1000000) /* chain check reused, at most */
-#define LOG_EVERY_US     (60LL * 1000000)
-#define LOG_PER_MINUTE   10   /* request problems logged, then summed up */
-#define RECORD_COST      800  /* reply bytes of a record without points, */
-#define POINT_COST       260  /* and of a point, about: stop building early */
+#define NAME_MAX_CHARS  64  /* an enterprise id: a topic level */
+#define CORRELATION_MAX 256 /* bytes of "correlation" and of the property */
+#define VERIFY_CACHE_US (10LL * 1000000) /* chain check reused, at most */
+#define LOG_EVERY_US    (60LL * 1000000)
+#define LOG_PER_MINUTE  10  /* request problems logged, then summed up */
+#define RECORD_COST     800 /* reply bytes of a record without points, */
+#define POINT_COST      260 /* and of a point, about: stop building early */
 
 struct req {
 	char topic[PUBLISH_TOPIC_MAX];
-	char *payload;      /* NUL-terminated, at most REQ_PAYLOAD_MAX + 1 */
-	size_t len;         /* the payload's whole length on the wire */
-	char *response;     /* MQTT 5 Response Topic, NULL when none */
-	void *corr;         /* MQTT 5 Correlation Data, NULL when none */
+	char *payload;  /* NUL-terminated, at most REQ_PAYLOAD_MAX + 1 */
+	size_t len;     /* the payload's whole length on the wire */
+	char *response; /* MQTT 5 Response Topic, NULL when none */
+	void *corr;     /* MQTT 5 Correlation Data, NULL when none */
 	int corr_len;
 };
 
@@ -68,7 +68,7 @@ struct reqs {
 	size_t head, n;
 	uint64_t dropped;
 	/* the ingest thread only */
-	struct query *q;    /* opened at the first request */
+	struct query *q; /* opened at the first request */
 	uint64_t answered, errors, dropped_logged;
 	int64_t dropped_log_at, log_window; /* monotonic us */
 	int logged, unlogged;               /* in this log window */
@@ -307,8 +307,7 @@ static bool enterprise_of(const struct reqs *r, const char *topic,
 }
 
 /* Is t a topic to publish on under <base>replies/<ent>/? */
-static bool reply_topic_ok(const struct reqs *r, const char *ent,
-                           const char *t)
+static bool reply_topic_ok(const struct reqs *r, const char *ent, const char *t)
 {
 	char want[PUBLISH_TOPIC_MAX + 80];
 	size_t n;
@@ -382,19 +381,21 @@ static int parse_since(const char *s, int64_t *us)
 	    v[4] > 59 || v[5] > 59)
 		return -1;
 	*us = ((days_from_civil(v[0], v[1], v[2]) * 24 + v[3]) * 3600 +
-	       v[4] * 60 + v[5]) * 1000000 + frac;
+	       v[4] * 60 + v[5]) *
+	              1000000 +
+	      frac;
 	return 0;
 }
 
 /* What a request asks, once parsed. */
 struct ask {
 	char ent[NAME_MAX_CHARS + 1];
-	const char *topic;       /* where the reply goes, NULL: none usable */
+	const char *topic; /* where the reply goes, NULL: none usable */
 	char errors[PUBLISH_TOPIC_MAX + 80]; /* .../replies/<ent>/errors */
-	cJSON *json;             /* the parsed request, or NULL */
-	const char *instrument;  /* NULL: all of theirs */
-	const char *correlation; /* NULL: none */
-	int64_t since_us;        /* 0: all */
+	cJSON *json;                         /* the parsed request, or NULL */
+	const char *instrument;              /* NULL: all of theirs */
+	const char *correlation;             /* NULL: none */
+	int64_t since_us;                    /* 0: all */
 };
 
 /* Send payload to topic, QoS 1, not retained, with q's Correlation Data
@@ -412,9 +413,9 @@ static int send_reply(MQTTAsync client, const struct req *q, const char *topic,
 	m.qos = 1;
 	m.retained = 0;
 	if (q->corr != NULL) {
-		MQTTProperty cd = {
-		        .identifier = MQTTPROPERTY_CODE_CORRELATION_DATA,
-		        .value.data = {q->corr_len, q->corr}};
+		MQTTProperty cd = {.identifier =
+		                           MQTTPROPERTY_CODE_CORRELATION_DATA,
+		                   .value.data = {q->corr_len, q->corr}};
 		if (MQTTProperties_add(&props, &cd) == 0) {
 			m.properties = props;
 			ro.properties = props;
@@ -483,9 +484,8 @@ static const char *parse_request(const struct reqs *r, const struct req *q,
 	const cJSON *it;
 
 	if (q->len > REQ_PAYLOAD_MAX) {
-		snprintf(why, size,
-		         "request too large: %zu bytes, at most %d", q->len,
-		         REQ_PAYLOAD_MAX);
+		snprintf(why, size, "request too large: %zu bytes, at most %d",
+		         q->len, REQ_PAYLOAD_MAX);
 		return why;
 	}
 	if (memchr(q->payload, '\0', q->len) != NULL ||
@@ -665,10 +665,9 @@ static int add_record(void *ctx, const struct calib_record *rec)
 	     add_text(c, "standard_certificate", rec->standard_cert) &&
 	     cJSON_AddBoolToObject(c, "standard_overdue",
 	                           rec->standard_overdue) &&
-	     cJSON_AddStringToObject(c, "rule",
-	                             rec->rule == CALIB_RULE_GUARDED
-	                                     ? "guarded"
-	                                     : "simple") &&
+	     cJSON_AddStringToObject(
+	             c, "rule",
+	             rec->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
 	     add_decision(c, "result_as_found", rec->result_found) &&
 	     add_decision(c, "result_as_left", rec->result_left) &&
 	     (rec->supersedes > 0
@@ -776,8 +775,9 @@ static enum outcome build_reply(struct reqs *r, const struct ask *a,
 		rc = query_calibrations(r->q, l.v[i].name, a->ent, add_record,
 		                        &b);
 		if (rc != 0) {
-			res = rc < 0 ? OUT_DB : rc == 1 ? OUT_TOO_LARGE
-			                                : OUT_NOMEM;
+			res = rc < 0    ? OUT_DB
+			      : rc == 1 ? OUT_TOO_LARGE
+			                : OUT_NOMEM;
 			goto fail;
 		}
 	}
@@ -876,10 +876,11 @@ void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
 		goto out;
 	}
 	if (strlen(text) > REQ_REPLY_MAX) {
-		reply_error(r, client, q, &a,
-		            "reply too large (%zu bytes, at most %d): ask for "
-		            "one \"instrument\" or for records \"since\" a date",
-		            strlen(text), REQ_REPLY_MAX);
+		reply_error(
+		        r, client, q, &a,
+		        "reply too large (%zu bytes, at most %d): ask for "
+		        "one \"instrument\" or for records \"since\" a date",
+		        strlen(text), REQ_REPLY_MAX);
 	} else {
 		int rc = send_reply(client, q, a.topic, text, strlen(text));
 		if (rc != MQTTASYNC_SUCCESS)

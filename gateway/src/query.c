@@ -106,7 +106,8 @@ struct query *query_open(const char *path, char *err, size_t errlen)
 	}
 	if (version != store_schema_version()) {
 		snprintf(q->error, sizeof(q->error),
-		         "%s: schema version %" PRId64 ", this program reads %d "
+		         "%s: schema version %" PRId64
+		         ", this program reads %d "
 		         "(%s)",
 		         path, version, store_schema_version(),
 		         version < store_schema_version()
@@ -147,7 +148,7 @@ const char *query_error(const struct query *q)
  * tables, so the newer of the two is the channel's newest reading.
  */
 #define RECENT_CTE                                                             \
-	"WITH recent AS MATERIALIZED (SELECT channel, max(ts) AS ts, value,"  \
+	"WITH recent AS MATERIALIZED (SELECT channel, max(ts) AS ts, value,"   \
 	" quality FROM readings_recent GROUP BY channel) "
 #define ARCHIVE_LAST(ch)                                                       \
 	"(SELECT max(ts) FROM readings_archive WHERE channel = " ch ")"
@@ -155,30 +156,35 @@ const char *query_error(const struct query *q)
 /* The calibration in force at ?3: the latest by performed date among the
  * records performed by then and not superseded (as store.c's snapshot of a
  * standard). */
-static const char instruments_sql[] =
-        RECENT_CTE
+static const char instruments_sql[] = RECENT_CTE
         "SELECT i.id, i.name, i.kind, i.model, i.serial, i.owner,"
         " i.location, i.active, i.interval_days, i.due_soon_days,"
         " f.id, f.certificate, f.performed, f.due, f.result_left,"
         " l.kind, l.ts,"
-        " (SELECT max(max(coalesce(r.ts, 0), coalesce(" ARCHIVE_LAST("c.id")
-        ", 0))) FROM channels c LEFT JOIN recent r ON r.channel = c.id"
-        "  WHERE c.instrument_id = i.id),"
-        " EXISTS (SELECT 1 FROM channels u JOIN channels rc"
-        "  ON rc.id = u.reference_channel"
-        "  WHERE u.active = 1 AND rc.instrument_id = i.id)"
-        " OR EXISTS (SELECT 1 FROM calibrations s WHERE s.standard_id = i.id)"
-        " FROM instruments i"
-        " LEFT JOIN calibrations f ON f.id = (SELECT c.id FROM calibrations c"
-        "  WHERE c.instrument_id = i.id AND c.performed <= ?3"
-        "  AND NOT EXISTS (SELECT 1 FROM calibrations n"
-        "   WHERE n.supersedes = c.id)"
-        "  ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
-        " LEFT JOIN events l ON l.id = (SELECT e.id FROM events e"
-        "  WHERE e.instrument_id = i.id AND e.kind IN ('online', 'offline')"
-        "  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
-        " WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL OR i.name = ?2)"
-        " ORDER BY i.name";
+        " (SELECT max(max(coalesce(r.ts, 0), coalesce(" ARCHIVE_LAST(
+                "c.id") ", 0))) FROM channels c LEFT JOIN recent r ON "
+                        "r.channel = c.id"
+                        "  WHERE c.instrument_id = i.id),"
+                        " EXISTS (SELECT 1 FROM channels u JOIN channels rc"
+                        "  ON rc.id = u.reference_channel"
+                        "  WHERE u.active = 1 AND rc.instrument_id = i.id)"
+                        " OR EXISTS (SELECT 1 FROM calibrations s WHERE "
+                        "s.standard_id = i.id)"
+                        " FROM instruments i"
+                        " LEFT JOIN calibrations f ON f.id = (SELECT c.id FROM "
+                        "calibrations c"
+                        "  WHERE c.instrument_id = i.id AND c.performed <= ?3"
+                        "  AND NOT EXISTS (SELECT 1 FROM calibrations n"
+                        "   WHERE n.supersedes = c.id)"
+                        "  ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
+                        " LEFT JOIN events l ON l.id = (SELECT e.id FROM "
+                        "events e"
+                        "  WHERE e.instrument_id = i.id AND e.kind IN "
+                        "('online', 'offline')"
+                        "  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
+                        " WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL "
+                        "OR i.name = ?2)"
+                        " ORDER BY i.name";
 
 static void read_instrument(sqlite3_stmt *s, int64_t now_us,
                             struct query_instrument *in)
@@ -254,8 +260,7 @@ int query_instrument(struct query *q, const char *name, int64_t now_us,
 	return ret < 0 ? -1 : ret == 1 ? 0 : 1;
 }
 
-static const char channels_sql[] =
-        RECENT_CTE
+static const char channels_sql[] = RECENT_CTE
         "SELECT c.id, i.name, c.name, c.unit, c.type, c.active,"
         " r.ts, r.value, r.quality, a.ts, a.value, a.quality,"
         " rc.name, c.reference, c.lower, c.upper, c.guard, c.U, c.k,"
@@ -263,13 +268,16 @@ static const char channels_sql[] =
         " FROM channels c JOIN instruments i ON i.id = c.instrument_id"
         " LEFT JOIN recent r ON r.channel = c.id"
         " LEFT JOIN readings_archive a ON a.channel = c.id"
-        "  AND a.ts = " ARCHIVE_LAST("c.id")
-        " LEFT JOIN channels rc ON rc.id = c.reference_channel"
-        " LEFT JOIN events t ON t.id = (SELECT e.id FROM events e"
-        "  WHERE e.instrument_id = c.instrument_id AND e.channel_id = c.id"
-        "  AND e.kind = 'tolerance' ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
-        " WHERE (?1 IS NULL OR i.name = ?1)"
-        " ORDER BY i.name, c.name";
+        "  AND a.ts = " ARCHIVE_LAST(
+                "c.id") " LEFT JOIN channels rc ON rc.id = c.reference_channel"
+                        " LEFT JOIN events t ON t.id = (SELECT e.id FROM "
+                        "events e"
+                        "  WHERE e.instrument_id = c.instrument_id AND "
+                        "e.channel_id = c.id"
+                        "  AND e.kind = 'tolerance' ORDER BY e.ts DESC, e.id "
+                        "DESC LIMIT 1)"
+                        " WHERE (?1 IS NULL OR i.name = ?1)"
+                        " ORDER BY i.name, c.name";
 
 static double maybe_double(sqlite3_stmt *s, int i)
 {
@@ -286,7 +294,8 @@ static void read_last(sqlite3_stmt *s, int col, struct query_channel *ch)
 	int at = archived > recent ? col + 3 : col;
 
 	ch->last_us = sqlite3_column_int64(s, at);
-	ch->last_quality = ch->last_us == 0 ? -1 : sqlite3_column_int(s, at + 2);
+	ch->last_quality =
+	        ch->last_us == 0 ? -1 : sqlite3_column_int(s, at + 2);
 	ch->last_value = ch->last_quality == 0 ? maybe_double(s, at + 1) : NAN;
 }
 
@@ -355,8 +364,9 @@ int query_channel_id(struct query *q, const char *instrument,
                      const char *channel, int64_t *id)
 {
 	sqlite3_stmt *s = query_prepare(
-	        q, "SELECT c.id FROM channels c JOIN instruments i"
-	           " ON i.id = c.instrument_id WHERE i.name = ?1 AND c.name = ?2");
+	        q,
+	        "SELECT c.id FROM channels c JOIN instruments i"
+	        " ON i.id = c.instrument_id WHERE i.name = ?1 AND c.name = ?2");
 	int rc, ret;
 
 	if (s == NULL)

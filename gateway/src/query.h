@@ -43,8 +43,8 @@ struct query_instrument {
 	char kind[16]; /* "instrument" (polled) or "standard" */
 	char model[CALIB_TEXT], serial[CALIB_TEXT], owner[CALIB_TEXT],
 	        location[CALIB_TEXT];
-	bool active;         /* in the loaded configuration */
-	int interval_days;   /* configured calibration interval, 0 none */
+	bool active;       /* in the loaded configuration */
+	int interval_days; /* configured calibration interval, 0 none */
 	int due_soon_days;
 	/* the calibration in force at the now_us given to the listing: the
 	 * latest by performed date among the records performed by then and
@@ -52,8 +52,8 @@ struct query_instrument {
 	int64_t cal_id;
 	char certificate[CALIB_ID];
 	int64_t cal_us, due_us;
-	int cal_result;      /* as-left result of it (enum drift_decision) */
-	enum calib_due due;  /* at the now_us given to the listing */
+	int cal_result;     /* as-left result of it (enum drift_decision) */
+	enum calib_due due; /* at the now_us given to the listing */
 	/* live: the last online/offline event ("online", "offline", "" none),
 	 * and the time of the newest reading of any of its channels (0 none) */
 	char link[16];
@@ -79,12 +79,13 @@ struct query_channel {
 	char instrument[CALIB_ID];
 	char name[CALIB_TEXT];
 	char unit[CALIB_UNIT];
-	char type[64];       /* e.g. "float32 CDAB" */
+	char type[64]; /* e.g. "float32 CDAB" */
 	bool active;
-	int64_t last_us;     /* newest reading, 0 none */
-	double last_value;   /* NAN unless its quality is good */
-	int last_quality;    /* enum quality; -1 none */
-	/* the last tolerance event's new state ("in_tolerance", ...), "" none */
+	int64_t last_us;   /* newest reading, 0 none */
+	double last_value; /* NAN unless its quality is good */
+	int last_quality;  /* enum quality; -1 none */
+	/* the last tolerance event's new state ("in_tolerance", ...), "" none
+	 */
 	char state[24];
 	int64_t state_us;
 	/* the configured tolerance (docs/SCHEMA.md, channels): error limits
@@ -110,8 +111,8 @@ int query_channel_id(struct query *q, const char *instrument,
 struct query_reading {
 	int64_t channel; /* channels.id */
 	int64_t ts_us;
-	double value;    /* NAN unless quality is good */
-	int quality;     /* enum quality */
+	double value; /* NAN unless quality is good */
+	int quality;  /* enum quality */
 };
 
 /* The readings of a channel with from_us <= ts < to_us, by ts. Streams:
@@ -173,11 +174,11 @@ int64_t query_superseded_by(struct query *q, int64_t id);
  * every prev_hash against the record before, ids 1..n without a gap, and
  * every point row belonging to a record. */
 struct query_verify {
-	int64_t records;          /* records checked */
-	int64_t bad_id;           /* first bad record, 0 when all good */
-	char head[CALIB_HASH];    /* hash of the last record (CALIB_GENESIS
-	                             when none) */
-	char message[512];        /* what is wrong with bad_id, exactly */
+	int64_t records;       /* records checked */
+	int64_t bad_id;        /* first bad record, 0 when all good */
+	char head[CALIB_HASH]; /* hash of the last record (CALIB_GENESIS
+	                          when none) */
+	char message[512];     /* what is wrong with bad_id, exactly */
 };
 /* 0 chain intact, 1 a record altered/removed (out says which), -1 error. */
 int query_verify(struct query *q, struct query_verify *out);

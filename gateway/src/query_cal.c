@@ -21,13 +21,13 @@
 #include "query_int.h"
 
 #define RECORD_COLUMNS                                                         \
-	"c.id, i.name, c.certificate, c.supersedes, c.performed, c.issued,"  \
-	" c.interval_days, c.due, s.name, c.standard_cert, c.standard_due,"  \
-	" c.standard_overdue, c.lab, c.customer, c.method, c.conditions,"    \
-	" c.technician, c.authorised, c.remarks, c.rule, c.guard_factor,"    \
+	"c.id, i.name, c.certificate, c.supersedes, c.performed, c.issued,"    \
+	" c.interval_days, c.due, s.name, c.standard_cert, c.standard_due,"    \
+	" c.standard_overdue, c.lab, c.customer, c.method, c.conditions,"      \
+	" c.technician, c.authorised, c.remarks, c.rule, c.guard_factor,"      \
 	" c.result_found, c.result_left, c.prev_hash, c.hash"
 #define RECORD_FROM                                                            \
-	" FROM calibrations c JOIN instruments i ON i.id = c.instrument_id"  \
+	" FROM calibrations c JOIN instruments i ON i.id = c.instrument_id"    \
 	" LEFT JOIN instruments s ON s.id = c.standard_id"
 
 static double maybe(sqlite3_stmt *s, int i)
@@ -66,7 +66,7 @@ static void read_columns(sqlite3_stmt *s, struct calib_record *r)
 	/* an unknown rule name reads as -1, which no hash was made of */
 	r->rule = strcmp(rule, "guarded") == 0  ? CALIB_RULE_GUARDED
 	          : strcmp(rule, "simple") == 0 ? CALIB_RULE_SIMPLE
-	                                        : (enum calib_rule)-1;
+	                                        : (enum calib_rule) - 1;
 	r->guard_factor = sqlite3_column_double(s, 20);
 	r->result_found = query_decision(s, 21);
 	r->result_left = query_decision(s, 22);
@@ -256,7 +256,8 @@ static int check_link(void *ctx, const struct calib_record *r)
 		           expect, c->v->records, r->id);
 	if (strcmp(r->prev_hash, c->hash) != 0)
 		return bad(c, r->id,
-		           "record %" PRId64 " (certificate %s) does not link to "
+		           "record %" PRId64
+		           " (certificate %s) does not link to "
 		           "record %" PRId64 ": it names hash %.16s..., the "
 		           "record before has %.16s... (record %" PRId64
 		           " was altered and its hash recomputed, or replaced)",
@@ -264,17 +265,19 @@ static int check_link(void *ctx, const struct calib_record *r)
 		           c->hash, r->id - 1);
 	if (r->npoints < 0)
 		return bad(c, r->id,
-		           "record %" PRId64 " (certificate %s): its test points "
+		           "record %" PRId64
+		           " (certificate %s): its test points "
 		           "are not numbered 1, 2, ... (a point was removed or "
 		           "added)",
 		           r->id, r->certificate);
 	if (calib_hash(r, hash) < 0)
 		return -1;
 	if (strcmp(hash, r->hash) != 0)
-		return bad(c, r->id,
-		           "record %" PRId64 " (certificate %s) was altered: its "
-		           "content hashes to %.16s..., the chain holds %.16s...",
-		           r->id, r->certificate, hash, r->hash);
+		return bad(
+		        c, r->id,
+		        "record %" PRId64 " (certificate %s) was altered: its "
+		        "content hashes to %.16s..., the chain holds %.16s...",
+		        r->id, r->certificate, hash, r->hash);
 	snprintf(c->hash, sizeof(c->hash), "%s", r->hash);
 	c->v->records++;
 	return 0;

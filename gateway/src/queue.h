@@ -20,10 +20,10 @@
 struct queue;
 
 struct queue_stats {
-	uint64_t pushed;    /* samples accepted */
-	uint64_t dropped;   /* samples overwritten by QUEUE_DROP_OLDEST */
-	uint64_t blocked;   /* pushes that had to wait (QUEUE_BLOCK) */
-	size_t high_water;  /* most samples held at once */
+	uint64_t pushed;   /* samples accepted */
+	uint64_t dropped;  /* samples overwritten by QUEUE_DROP_OLDEST */
+	uint64_t blocked;  /* pushes that had to wait (QUEUE_BLOCK) */
+	size_t high_water; /* most samples held at once */
 	size_t capacity;
 };
 

@@ -14,12 +14,12 @@
 #include <stdint.h>
 
 enum sample_kind {
-	SAMPLE_READING = 0,   /* index: global channel index */
-	SAMPLE_ONLINE = 1,    /* index: instrument index; it answers again */
-	SAMPLE_OFFLINE = 2,   /* index: instrument index; quality says why */
-	SAMPLE_STATE = 3,     /* index: global channel index; made by the
-	                         ingest thread (monitor.c), never by a poller;
-	                         value: the error; detail: see below */
+	SAMPLE_READING = 0, /* index: global channel index */
+	SAMPLE_ONLINE = 1,  /* index: instrument index; it answers again */
+	SAMPLE_OFFLINE = 2, /* index: instrument index; quality says why */
+	SAMPLE_STATE = 3,   /* index: global channel index; made by the
+	                       ingest thread (monitor.c), never by a poller;
+	                       value: the error; detail: see below */
 };
 
 /*
@@ -32,12 +32,12 @@ enum sample_kind {
  * crossed; value = days from ts until the prediction bound reaches it
  * (NAN: no crossing predicted within the horizon any more).
  */
-#define SAMPLE_STATE_NEW(d)  ((d) & 0x0f)
-#define SAMPLE_STATE_OLD(d)  (((d) >> 4) & 0x0f)
-#define SAMPLE_STATE_CHART   0x100
-#define SAMPLE_STATE_CUSUM   0x200
-#define SAMPLE_STATE_HIGH    0x400
-#define SAMPLE_STATE_TREND   0x800
+#define SAMPLE_STATE_NEW(d) ((d)&0x0f)
+#define SAMPLE_STATE_OLD(d) (((d) >> 4) & 0x0f)
+#define SAMPLE_STATE_CHART  0x100
+#define SAMPLE_STATE_CUSUM  0x200
+#define SAMPLE_STATE_HIGH   0x400
+#define SAMPLE_STATE_TREND  0x800
 
 /* Quality of a reading, or the reason of an offline event. */
 enum quality {
@@ -52,12 +52,12 @@ enum quality {
 };
 
 struct sample {
-	int64_t ts_us;    /* when the request was sent, UTC microseconds */
-	uint32_t index;   /* channel or instrument index in the config */
-	uint8_t kind;     /* enum sample_kind */
-	uint8_t quality;  /* enum quality */
-	uint16_t detail;  /* exception code for QUALITY_EXCEPTION, else 0 */
-	double value;     /* engineering value; 0 when quality is not good */
+	int64_t ts_us;   /* when the request was sent, UTC microseconds */
+	uint32_t index;  /* channel or instrument index in the config */
+	uint8_t kind;    /* enum sample_kind */
+	uint8_t quality; /* enum quality */
+	uint16_t detail; /* exception code for QUALITY_EXCEPTION, else 0 */
+	double value;    /* engineering value; 0 when quality is not good */
 };
 
 /* "good", "timeout", ... (stored in the database and logs). */

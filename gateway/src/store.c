@@ -39,13 +39,13 @@
 #include "publish.h"
 #include "store_int.h"
 
-#define STORE_BUSY_MS        5000
-#define STORE_CACHE_KIB      8192 /* SQLite page cache, per connection */
-#define STORE_WAL_LIMIT      (64 * 1024 * 1024) /* WAL truncated to this */
-#define STORE_MOVE_MIN       65536 /* readings_recent rows before a move */
-#define STORE_MOVE_PER_CH    64    /* ... or this many per channel */
-#define STORE_MOVE_MAX       1048576
-#define STORE_BLOCK          32 /* readings per multi-row INSERT */
+#define STORE_BUSY_MS     5000
+#define STORE_CACHE_KIB   8192 /* SQLite page cache, per connection */
+#define STORE_WAL_LIMIT   (64 * 1024 * 1024) /* WAL truncated to this */
+#define STORE_MOVE_MIN    65536 /* readings_recent rows before a move */
+#define STORE_MOVE_PER_CH 64    /* ... or this many per channel */
+#define STORE_MOVE_MAX    1048576
+#define STORE_BLOCK       32 /* readings per multi-row INSERT */
 #define BLOCK_HEAD                                                             \
 	"INSERT INTO readings_recent (channel, ts, value, quality) VALUES "
 #define BLOCK_ROW "(?,?,?,?)"

@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #define H_MAX_PROCS 64
-#define H_MAX_DIRS 64
-#define H_MAX_ARGS 64
-#define H_POLL_MS 10
+#define H_MAX_DIRS  64
+#define H_MAX_ARGS  64
+#define H_POLL_MS   10
 
 static pid_t procs[H_MAX_PROCS];
 static char dirs[H_MAX_DIRS][H_PATH_MAX];
@@ -183,8 +183,10 @@ int h_stop(pid_t pid, int sig, int timeout_ms)
 		}
 		sleep_ms(H_POLL_MS);
 	}
-	fprintf(stderr, "harness: pid %d did not exit within %d ms of signal "
-	        "%d; killing it\n", (int)pid, timeout_ms, sig);
+	fprintf(stderr,
+	        "harness: pid %d did not exit within %d ms of signal "
+	        "%d; killing it\n",
+	        (int)pid, timeout_ms, sig);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	forget(pid);
@@ -398,9 +400,8 @@ int h_sim_stop(struct h_sim *s)
 static int broker_spawn(struct h_broker *b)
 {
 	char conf[H_PATH_MAX];
-	const char *argv[] = {"mosquitto", "-c", h_path(conf, b->dir,
-	                                                "mosquitto.conf"),
-	                      NULL};
+	const char *argv[] = {"mosquitto", "-c",
+	                      h_path(conf, b->dir, "mosquitto.conf"), NULL};
 
 	b->pid = h_spawn(argv, b->log, false);
 	if (b->pid == -1)

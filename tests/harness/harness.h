@@ -67,8 +67,8 @@ ssize_t h_read_file(const char *path, char *buf, size_t size);
 
 struct h_sim {
 	pid_t pid;
-	int port;                  /* first TCP port, 0 if none */
-	char rtu[H_PATH_MAX];      /* pty symlink, "" if none */
+	int port;             /* first TCP port, 0 if none */
+	char rtu[H_PATH_MAX]; /* pty symlink, "" if none */
 	char log[H_PATH_MAX];
 };
 

@@ -26,13 +26,24 @@ static void broker_carries_a_message_and_restarts(void **state)
 	assert_int_equal(h_broker_start(&b, dir, NULL), 0);
 	assert_true(b.port > 1024);
 	snprintf(port, sizeof(port), "%d", b.port);
-	const char *pub[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", port,
-	                     "-t", "harness/test", "-m", "hello", "-r", "-q",
-	                     "1", NULL};
+	const char *pub[] = {"mosquitto_pub",
+	                     "-h",
+	                     "127.0.0.1",
+	                     "-p",
+	                     port,
+	                     "-t",
+	                     "harness/test",
+	                     "-m",
+	                     "hello",
+	                     "-r",
+	                     "-q",
+	                     "1",
+	                     NULL};
 	assert_int_equal(h_run(pub, h_path(log, dir, "pub.log"), false, 10000),
 	                 0);
-	const char *sub[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p", port,
-	                     "-t", "harness/test", "-C", "1", "-W", "5", NULL};
+	const char *sub[] = {
+	        "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t",
+	        "harness/test",  "-C", "1",         "-W", "5",  NULL};
 	assert_int_equal(h_run(sub, h_path(log, dir, "sub.log"), false, 10000),
 	                 0);
 	assert_true(h_read_file(log, out, sizeof(out)) > 0);
@@ -80,11 +91,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(broker_carries_a_message_and_restarts,
-		                          teardown),
-		cmocka_unit_test_teardown(cleanup_kills_by_pid, teardown),
-		cmocka_unit_test_teardown(simulator_starts_and_stops_cleanly,
-		                          teardown),
+	        cmocka_unit_test_teardown(broker_carries_a_message_and_restarts,
+	                                  teardown),
+	        cmocka_unit_test_teardown(cleanup_kills_by_pid, teardown),
+	        cmocka_unit_test_teardown(simulator_starts_and_stops_cleanly,
+	                                  teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

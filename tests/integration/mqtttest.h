@@ -82,9 +82,9 @@ static inline int mq_pub(const struct rig *r, const char *topic,
                          const char *text, const char *const opts[])
 {
 	char port[16];
-	const char *argv[48] = {"mosquitto_pub", "-h", "127.0.0.1", "-p",
-	                        port,            "-q", "1",         "-t",
-	                        topic,           "-m", text};
+	const char *argv[48] = {
+	        "mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-q", "1", "-t",
+	        topic,           "-m", text};
 	int i = 11;
 
 	snprintf(port, sizeof(port), "%d", r->broker.port);
@@ -136,8 +136,8 @@ static inline pid_t mq_sub_spawn(struct rig *r, const char *out,
                                  const char *const pub_opts[])
 {
 	char port[16], cid[64], text[64];
-	const char *argv[48] = {"mosquitto_sub", "-h", "127.0.0.1", "-p",
-	                        port,            "-t", filter};
+	const char *argv[48] = {
+	        "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", filter};
 	int i = 7;
 	pid_t pid;
 
@@ -225,8 +225,7 @@ static inline long long mq_json_int(const char *s, const char *key)
 }
 
 /* Lines of the file at path containing both a and b (b may be NULL). */
-static inline int mq_count_lines(const char *path, const char *a,
-                                 const char *b)
+static inline int mq_count_lines(const char *path, const char *a, const char *b)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;

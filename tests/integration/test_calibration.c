@@ -45,7 +45,7 @@
 
 static struct h_sim sim;
 static struct h_broker broker;
-static pid_t sub = -1;       /* mosquitto_sub, printing topic and payload */
+static pid_t sub = -1; /* mosquitto_sub, printing topic and payload */
 static char sub_log[H_PATH_MAX];
 static struct gw gw;
 static const char *dir;
@@ -103,9 +103,17 @@ static int setup(void **state)
 	/* a real subscriber of everything the gateway publishes */
 	char port[16];
 	snprintf(port, sizeof(port), "%d", broker.port);
-	const char *sub_argv[] = {"mosquitto_sub", "-h", "127.0.0.1", "-p",
-	                          port, "-v", "-q", "1", "-t",
-	                          "metrolog/test-lab/#", NULL};
+	const char *sub_argv[] = {"mosquitto_sub",
+	                          "-h",
+	                          "127.0.0.1",
+	                          "-p",
+	                          port,
+	                          "-v",
+	                          "-q",
+	                          "1",
+	                          "-t",
+	                          "metrolog/test-lab/#",
+	                          NULL};
 	sub = h_spawn(sub_argv, h_path(sub_log, dir, "sub.log"), false);
 	gw_init(&gw, dir);
 	tcp_bus(bus, sizeof(bus), "lab", sim.port, 500);
@@ -156,9 +164,18 @@ static const char *point_ok = "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2";
 static void records_and_chain(void **state)
 {
 	(void)state;
-	const char *std[] = {"calibrate", "-d", gw.db, "-i", "STD-1", "-c",
-	                     "S-2026-001", "--date", "2025-01-10",
-	                     "-t", "Nguyễn Văn An", "--point",
+	const char *std[] = {"calibrate",
+	                     "-d",
+	                     gw.db,
+	                     "-i",
+	                     "STD-1",
+	                     "-c",
+	                     "S-2026-001",
+	                     "--date",
+	                     "2025-01-10",
+	                     "-t",
+	                     "Nguyễn Văn An",
+	                     "--point",
 	                     "temperature,degC,0.01,0.012,,-0.02,0.02,0.005,2",
 	                     NULL};
 	assert_true(h_alive(gw.pid));
@@ -166,12 +183,28 @@ static void records_and_chain(void **state)
 	must_contain("record           1\n");
 	must_contain("next due         2025-07-09 (interval 180 days)");
 
-	const char *tb[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                    "C-2026-001", "--date", "2025-03-01", "-t",
-	                    "Trần Thị Bình", "-s", "STD-1", "--rule",
-	                    "guarded", "--point", point_ok, "--point",
+	const char *tb[] = {"calibrate",
+	                    "-d",
+	                    gw.db,
+	                    "-i",
+	                    "TB-01",
+	                    "-c",
+	                    "C-2026-001",
+	                    "--date",
+	                    "2025-03-01",
+	                    "-t",
+	                    "Trần Thị Bình",
+	                    "-s",
+	                    "STD-1",
+	                    "--rule",
+	                    "guarded",
+	                    "--point",
+	                    point_ok,
+	                    "--point",
 	                    "c1,degC,50,50.095,50.01,-0.1,0.1,0.02,2",
-	                    "--lab", "Trung tâm Đo lường, Hà Nội", NULL};
+	                    "--lab",
+	                    "Trung tâm Đo lường, Hà Nội",
+	                    NULL};
 	assert_int_equal(run(tb), 0);
 	must_contain("record           2\n");
 	must_contain("standard         STD-1, certificate S-2026-001, due "
@@ -184,7 +217,7 @@ static void records_and_chain(void **state)
 	assert_null(strstr(out, "WARNING"));
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations"), 2);
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM "
-	                                "calibration_points"),
+	                               "calibration_points"),
 	                 3);
 
 	const char *ver[] = {"verify", "-d", gw.db, NULL};
@@ -197,9 +230,10 @@ static void records_and_chain(void **state)
 static void overdue_standard_flagged(void **state)
 {
 	(void)state;
-	const char *tb[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                    "C-2026-002", "--date", "2025-09-01", "-t", "An",
-	                    "-s", "STD-1", "--point", point_ok, NULL};
+	const char *tb[] = {"calibrate",  "-d",      gw.db,        "-i",
+	                    "TB-01",      "-c",      "C-2026-002", "--date",
+	                    "2025-09-01", "-t",      "An",         "-s",
+	                    "STD-1",      "--point", point_ok,     NULL};
 	assert_int_equal(run(tb), 0);
 	must_contain("WARNING          the reference standard STD-1 was "
 	             "overdue for calibration");
@@ -217,44 +251,72 @@ static void refusals(void **state)
 {
 	(void)state;
 	long long before = db_int(gw.db, "SELECT count(*) FROM calibrations");
-	const char *unknown[] = {"calibrate", "-d", gw.db, "-i", "NOPE", "-c",
-	                         "X-1", "--date", "2025-03-01", "-t", "A",
-	                         "--point", point_ok, NULL};
+	const char *unknown[] = {"calibrate",  "-d", gw.db, "-i",
+	                         "NOPE",       "-c", "X-1", "--date",
+	                         "2025-03-01", "-t", "A",   "--point",
+	                         point_ok,     NULL};
 	assert_int_equal(run(unknown), 1);
 	must_contain("unknown instrument \"NOPE\"");
-	const char *dup[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                     "C-2026-001", "--date", "2025-03-02", "-t", "A",
-	                     "--point", point_ok, NULL};
+	const char *dup[] = {"calibrate",  "-d", gw.db,        "-i",
+	                     "TB-01",      "-c", "C-2026-001", "--date",
+	                     "2025-03-02", "-t", "A",          "--point",
+	                     point_ok,     NULL};
 	assert_int_equal(run(dup), 1);
 	must_contain("certificate number C-2026-001 is already record 2");
-	const char *std[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                     "X-2", "--date", "2025-03-02", "-t", "A", "-s",
-	                     "STD-9", "--point", point_ok, NULL};
+	const char *std[] = {"calibrate",  "-d",      gw.db,    "-i",
+	                     "TB-01",      "-c",      "X-2",    "--date",
+	                     "2025-03-02", "-t",      "A",      "-s",
+	                     "STD-9",      "--point", point_ok, NULL};
 	assert_int_equal(run(std), 1);
 	must_contain("unknown reference standard \"STD-9\"");
-	const char *other[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                       "X-3", "--date", "2025-03-02", "-t", "A",
-	                       "--supersedes", "1", "--point", point_ok, NULL};
+	const char *other[] = {
+	        "calibrate",  "-d",      gw.db,    "-i",
+	        "TB-01",      "-c",      "X-3",    "--date",
+	        "2025-03-02", "-t",      "A",      "--supersedes",
+	        "1",          "--point", point_ok, NULL};
 	assert_int_equal(run(other), 1);
 	must_contain("record 1 to supersede is of another instrument");
-	const char *badpoint[] = {"calibrate", "-d", gw.db, "-i", "TB-01",
-	                          "-c", "X-4", "--date", "2025-03-02", "-t",
-	                          "A", "--point", "c0,degC,20,abc,,-1,1,0,2",
+	const char *badpoint[] = {"calibrate",
+	                          "-d",
+	                          gw.db,
+	                          "-i",
+	                          "TB-01",
+	                          "-c",
+	                          "X-4",
+	                          "--date",
+	                          "2025-03-02",
+	                          "-t",
+	                          "A",
+	                          "--point",
+	                          "c0,degC,20,abc,,-1,1,0,2",
 	                          NULL};
 	assert_int_equal(run(badpoint), 2);
 	must_contain("as_found 'abc' is not a number");
-	const char *limits[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                        "X-5", "--date", "2025-03-02", "-t", "A",
-	                        "--point", "c0,degC,20,20,,1,-1,0,2", NULL};
+	const char *limits[] = {"calibrate",
+	                        "-d",
+	                        gw.db,
+	                        "-i",
+	                        "TB-01",
+	                        "-c",
+	                        "X-5",
+	                        "--date",
+	                        "2025-03-02",
+	                        "-t",
+	                        "A",
+	                        "--point",
+	                        "c0,degC,20,20,,1,-1,0,2",
+	                        NULL};
 	assert_int_equal(run(limits), 2);
 	must_contain("point 1: lower limit 1 > upper limit -1");
-	const char *future[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                        "X-7", "--date", "2099-01-01", "-t", "A",
-	                        "--point", point_ok, NULL};
+	const char *future[] = {"calibrate",  "-d", gw.db, "-i",
+	                        "TB-01",      "-c", "X-7", "--date",
+	                        "2099-01-01", "-t", "A",   "--point",
+	                        point_ok,     NULL};
 	assert_int_equal(run(future), 1);
 	must_contain("the calibration date is in the future");
-	const char *nodate[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                        "X-6", "-t", "A", "--point", point_ok, NULL};
+	const char *nodate[] = {"calibrate", "-d",      gw.db,    "-i",
+	                        "TB-01",     "-c",      "X-6",    "-t",
+	                        "A",         "--point", point_ok, NULL};
 	assert_int_equal(run(nodate), 2);
 	must_contain("no --date");
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations"),
@@ -265,17 +327,33 @@ static void refusals(void **state)
 static void correction_supersedes(void **state)
 {
 	(void)state;
-	const char *fix[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                     "C-2026-002R1", "--date", "2025-09-01", "-t", "An",
-	                     "-s", "STD-1", "--supersedes", "3", "--remarks",
-	                     "corrects the as-found value of c0", "--point",
-	                     "c0,degC,20,20.04,20.004,-0.1,0.1,0.02,2", NULL};
+	const char *fix[] = {"calibrate",
+	                     "-d",
+	                     gw.db,
+	                     "-i",
+	                     "TB-01",
+	                     "-c",
+	                     "C-2026-002R1",
+	                     "--date",
+	                     "2025-09-01",
+	                     "-t",
+	                     "An",
+	                     "-s",
+	                     "STD-1",
+	                     "--supersedes",
+	                     "3",
+	                     "--remarks",
+	                     "corrects the as-found value of c0",
+	                     "--point",
+	                     "c0,degC,20,20.04,20.004,-0.1,0.1,0.02,2",
+	                     NULL};
 	assert_int_equal(run(fix), 0);
 	must_contain("supersedes       record 3");
-	const char *again[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                       "C-2026-002R2", "--date", "2025-09-01", "-t",
-	                       "An", "--supersedes", "3", "--point", point_ok,
-	                       NULL};
+	const char *again[] = {
+	        "calibrate",  "-d",      gw.db,          "-i",
+	        "TB-01",      "-c",      "C-2026-002R2", "--date",
+	        "2025-09-01", "-t",      "An",           "--supersedes",
+	        "3",          "--point", point_ok,       NULL};
 	assert_int_equal(run(again), 1);
 	must_contain("record 3 is already superseded by record 4");
 	const char *list[] = {"calibrations", "-d", gw.db, NULL};
@@ -292,9 +370,19 @@ static void interval_advice(void **state)
 {
 	(void)state;
 	/* c0 at 20 degC: as found drifting +0.03 per ~180 days */
-	const char *a[] = {"calibrate", "-d", gw.db, "-i", "TB-01", "-c",
-	                   "C-2026-003", "--date", "2026-03-01", "-t", "An",
-	                   "--point", "c0,degC,20,20.07,20.002,-0.1,0.1,0.02,2",
+	const char *a[] = {"calibrate",
+	                   "-d",
+	                   gw.db,
+	                   "-i",
+	                   "TB-01",
+	                   "-c",
+	                   "C-2026-003",
+	                   "--date",
+	                   "2026-03-01",
+	                   "-t",
+	                   "An",
+	                   "--point",
+	                   "c0,degC,20,20.07,20.002,-0.1,0.1,0.02,2",
 	                   NULL};
 	assert_int_equal(run(a), 0);
 	must_contain("point 1: TB-01 c0 at 20 degC");
@@ -334,8 +422,8 @@ static void record_from_files(void **state)
 	         "point = c0,degC,0,0.05,,-0.1,0.1,0.02,2\n",
 	         pts);
 	write_file(rec, text);
-	const char *args[] = {"calibrate", "-d", gw.db, "--file", rec,
-	                      "--dry-run", NULL};
+	const char *args[] = {"calibrate", "-d",        gw.db, "--file",
+	                      rec,         "--dry-run", NULL};
 	assert_int_equal(run(args), 0);
 	must_contain("(dry run: nothing recorded)");
 	/* two points from the CSV, then the one of the file, in order */
@@ -348,8 +436,8 @@ static void record_from_files(void **state)
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
 	                               "WHERE certificate = 'C-2025-F1'"),
 	                 0);
-	const char *bad[] = {"calibrate", "-d", gw.db, "--file", rec,
-	                     "--bogus", "1", NULL};
+	const char *bad[] = {"calibrate", "-d",      gw.db, "--file",
+	                     rec,         "--bogus", "1",   NULL};
 	assert_int_equal(run(bad), 2);
 	write_file(rec, "instrument TB-01\n");
 	const char *noeq[] = {"calibrate", "-d", gw.db, "--file", rec, NULL};
@@ -427,15 +515,18 @@ static void due_states_are_events(void **state)
 		sleep_ms(100);
 	}
 	const char *line = strstr(log, ev);
-	while (line != NULL && (strstr(line, "\"event\":\"calibration\"") == NULL ||
-	                        strstr(line, "C-2026-003") == NULL ||
-	                        strchr(line, '\n') < strstr(line, "C-2026-003")))
+	while (line != NULL &&
+	       (strstr(line, "\"event\":\"calibration\"") == NULL ||
+	        strstr(line, "C-2026-003") == NULL ||
+	        strchr(line, '\n') < strstr(line, "C-2026-003")))
 		line = strstr(line + 1, ev);
 	if (line == NULL)
-		fail_msg("no calibration event of C-2026-003 in:\n%.4000s", log);
+		fail_msg("no calibration event of C-2026-003 in:\n%.4000s",
+		         log);
 	snprintf(want, sizeof(want), "\"to\":\"%s\"", tb);
 	assert_non_null(strstr(line, want));
-	assert_non_null(strstr(line, "\"due\":\"2027-03-01T00:00:00.000000Z\""));
+	assert_non_null(
+	        strstr(line, "\"due\":\"2027-03-01T00:00:00.000000Z\""));
 	line = strstr(log, "metrolog/test-lab/STD-1/status {");
 	assert_non_null(line);
 	assert_non_null(strstr(line, "\"state\":null"));
@@ -463,7 +554,8 @@ static void tolerance_over_mqtt(void **state)
 	}
 	if (strstr(log, want) == NULL)
 		fail_msg("no tolerance event in:\n%.4000s", log);
-	assert_non_null(strstr(log, "\"tolerance\":{\"c1\":\"out_of_tolerance\"}"));
+	assert_non_null(
+	        strstr(log, "\"tolerance\":{\"c1\":\"out_of_tolerance\"}"));
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM events e JOIN "
 	                               "channels c ON c.id = e.channel_id "
 	                               "WHERE e.kind = 'tolerance' AND "
@@ -497,12 +589,12 @@ static void certificate_hash(void **state)
 	assert_int_equal(run(good), 0);
 	must_contain("certificate C-2026-001: genuine, record 2 of TB-01");
 	hash[10] = hash[10] == 'a' ? 'b' : 'a';
-	const char *bad[] = {"verify", "-d", gw.db, "-c", "C-2026-001",
-	                     "--hash", hash, NULL};
+	const char *bad[] = {"verify",     "-d",     gw.db, "-c",
+	                     "C-2026-001", "--hash", hash,  NULL};
 	assert_int_equal(run(bad), 4);
 	must_contain("DOES NOT MATCH record 2");
-	const char *unknown[] = {"verify", "-d", gw.db, "-c", "C-1999-1",
-	                         "--hash", hash, NULL};
+	const char *unknown[] = {"verify",   "-d",     gw.db, "-c",
+	                         "C-1999-1", "--hash", hash,  NULL};
 	assert_int_equal(run(unknown), 1);
 	must_contain("NOT FOUND");
 	const char *garbage[] = {"verify", "-d", gw.db, "--qr", "hello", NULL};

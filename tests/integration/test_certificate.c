@@ -367,7 +367,8 @@ static int setup(void **state)
 	r->supersedes = rec_id;
 	for (int i = 0; i < 40; i++)
 		cal_point(r, "nhiệt độ / temperature", "°C", -20 + 2.5 * i,
-		      -20 + 2.5 * i + 0.01 * (i % 7), -20 + 2.5 * i + 0.005);
+		          -20 + 2.5 * i + 0.01 * (i % 7),
+		          -20 + 2.5 * i + 0.005);
 	snprintf(r->remarks, sizeof(r->remarks),
 	         "Sửa lỗi: bổ sung 40 điểm đo. / Correction: 40 test points.");
 	cal_append(st, r);

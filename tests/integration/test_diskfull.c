@@ -25,7 +25,7 @@
 
 #include "gwtest.h"
 
-#define FS_KIB 1024
+#define FS_KIB      1024
 #define BALLAST_KIB 832
 
 static int write_proc(const char *path, const char *text)
@@ -163,7 +163,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(full_disk_loses_nothing, teardown),
+	        cmocka_unit_test_teardown(full_disk_loses_nothing, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,9 +130,8 @@ static void drift_warns_then_fails_once(void **state)
 	snprintf(c[2], sizeof(c[2]), "2:nominal=20,%s,%s", drift, step);
 	snprintf(c[3], sizeof(c[3]), "3:nominal=25");
 	snprintf(c[4], sizeof(c[4]), "4:nominal=25,%s", drift);
-	const char *extra[] = {"-m", "5",  "-a", "3600", "-c", c[0], "-c",
-	                       c[1], "-c", c[2], "-c",   c[3], "-c", c[4],
-	                       NULL};
+	const char *extra[] = {"-m", "5",  "-a", "3600", "-c", c[0], "-c", c[1],
+	                       "-c", c[2], "-c", c[3],   "-c", c[4], NULL};
 
 	gw_init(&g, dir);
 	int64_t before = real_us();
@@ -213,9 +212,9 @@ static double predicted_s(const char *detail)
 	struct tm tm = {0};
 	double sec;
 
-	if (p == NULL || sscanf(p + 12, "%d-%d-%dT%d:%d:%lfZ", &tm.tm_year,
-	                        &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-	                        &tm.tm_min, &sec) != 6)
+	if (p == NULL ||
+	    sscanf(p + 12, "%d-%d-%dT%d:%d:%lfZ", &tm.tm_year, &tm.tm_mon,
+	           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &sec) != 6)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -277,7 +276,8 @@ static void trend_predicts_the_crossing(void **state)
 		if (strstr(d, "the upper limit 0.5 degC") == NULL || at < 0)
 			fail_msg("trend event: %s", d);
 		if (at > cross + 0.5 || at < cross - 12)
-			fail_msg("predicted %+.2f s from the model's crossing: %s",
+			fail_msg("predicted %+.2f s from the model's crossing: "
+			         "%s",
 			         at - cross, d);
 	}
 	sqlite3_finalize(st);

@@ -94,8 +94,11 @@ static void values_arrive_over_tcp_and_rtu(void **state)
 	char bus_a[256], bus_b[H_PATH_MAX + 128], inst_a[2048], inst_b[2048],
 	        buses[sizeof(bus_a) + sizeof(bus_b) + 2],
 	        insts[sizeof(inst_a) + sizeof(inst_b) + 2];
-	const char *extra[] = {"-n", "2", "-m", "3", "-c", "0:nominal=20.5",
-	                       "-c", "2.2:nominal=-7.25", NULL};
+	const char *extra[] = {"-n", "2",
+	                       "-m", "3",
+	                       "-c", "0:nominal=20.5",
+	                       "-c", "2.2:nominal=-7.25",
+	                       NULL};
 
 	assert_int_equal(h_sim_start(&sim, dir, true, true, extra), 0);
 	gw_init(&g, dir);
@@ -117,16 +120,16 @@ static void values_arrive_over_tcp_and_rtu(void **state)
 
 	/* every reading is good and equal to what the simulator serves */
 	assert_int_equal(count_readings(&g, "TB-01", "c0",
-	                                 "(r.quality != 0 OR r.value != 20.5)"),
+	                                "(r.quality != 0 OR r.value != 20.5)"),
 	                 0);
 	assert_int_equal(count_readings(&g, "TB-01", "c1",
-	                                 "(r.quality != 0 OR r.value != 21)"),
+	                                "(r.quality != 0 OR r.value != 21)"),
 	                 0);
 	assert_int_equal(count_readings(&g, "PG-02", "c2",
-	                                 "(r.quality != 0 OR r.value != -7.25)"),
+	                                "(r.quality != 0 OR r.value != -7.25)"),
 	                 0);
 	assert_int_equal(count_readings(&g, "PG-02", "c0",
-	                                 "(r.quality != 0 OR r.value != 20.5)"),
+	                                "(r.quality != 0 OR r.value != 20.5)"),
 	                 0);
 	/* all channels of one poll share one timestamp */
 	assert_true(count_readings(&g, "TB-01", "c2", NULL) ==
@@ -189,8 +192,8 @@ static void dead_unit_on_a_shared_rtu_line(void **state)
 	struct h_sim sim;
 	struct gw g;
 	char bus[H_PATH_MAX + 256], insts[8192], one[2048], id[16];
-	const char *extra[] = {"-n", "3", "-m", "2", "--fault-unit", "2",
-	                       "--silent", "1", NULL};
+	const char *extra[] = {"-n", "3",        "-m", "2", "--fault-unit",
+	                       "2",  "--silent", "1",  NULL};
 	int n = 0;
 
 	assert_int_equal(h_sim_start(&sim, dir, false, true, extra), 0);
@@ -466,9 +469,8 @@ static void bad_config_is_refused_with_file_and_line(void **state)
 	                  "  channels = ( { name = \"c\"; table = \"input\"; "
 	                  "address = 0; type = \"float32\"; } ); } );\n");
 	const char *check[] = {METROLOGD_BIN, "--check-config", g.cfg, NULL};
-	assert_int_equal(h_run(check, h_path(log, dir, "check.log"), true,
-	                       10000),
-	                 1);
+	assert_int_equal(
+	        h_run(check, h_path(log, dir, "check.log"), true, 10000), 1);
 	assert_true(h_read_file(log, out, sizeof(out)) > 0);
 	if (strstr(out, "metrologd.cfg:4: ") == NULL ||
 	    strstr(out, "\"nope\"") == NULL)
@@ -485,9 +487,8 @@ static void bad_config_is_refused_with_file_and_line(void **state)
 	tcp_bus(bus, sizeof(bus), "b", 1502, 500);
 	instrument(inst, sizeof(inst), "I", "b", 1, 1000, 2);
 	gw_config(&g, bus, inst, NULL);
-	assert_int_equal(h_run(check, h_path(log, dir, "check2.log"), true,
-	                       10000),
-	                 0);
+	assert_int_equal(
+	        h_run(check, h_path(log, dir, "check2.log"), true, 10000), 0);
 	assert_true(h_read_file(log, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "OK (1 buses, 1 instruments, 2 channels)"));
 }
@@ -502,23 +503,23 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(values_arrive_over_tcp_and_rtu,
-		                          teardown),
-		cmocka_unit_test_teardown(
-		        dead_instrument_does_not_stall_another_bus, teardown),
-		cmocka_unit_test_teardown(dead_unit_on_a_shared_rtu_line,
-		                          teardown),
-		cmocka_unit_test_teardown(connect_per_poll, teardown),
-		cmocka_unit_test_teardown(
-		        reconnects_after_the_simulator_restarts, teardown),
-		cmocka_unit_test_teardown(sigkill_loses_nothing_committed,
-		                          teardown),
-		cmocka_unit_test_teardown(sighup_reloads_and_refuses_a_bad_file,
-		                          teardown),
-		cmocka_unit_test_teardown(locked_database_loses_nothing,
-		                          teardown),
-		cmocka_unit_test_teardown(
-		        bad_config_is_refused_with_file_and_line, teardown),
+	        cmocka_unit_test_teardown(values_arrive_over_tcp_and_rtu,
+	                                  teardown),
+	        cmocka_unit_test_teardown(
+	                dead_instrument_does_not_stall_another_bus, teardown),
+	        cmocka_unit_test_teardown(dead_unit_on_a_shared_rtu_line,
+	                                  teardown),
+	        cmocka_unit_test_teardown(connect_per_poll, teardown),
+	        cmocka_unit_test_teardown(
+	                reconnects_after_the_simulator_restarts, teardown),
+	        cmocka_unit_test_teardown(sigkill_loses_nothing_committed,
+	                                  teardown),
+	        cmocka_unit_test_teardown(sighup_reloads_and_refuses_a_bad_file,
+	                                  teardown),
+	        cmocka_unit_test_teardown(locked_database_loses_nothing,
+	                                  teardown),
+	        cmocka_unit_test_teardown(
+	                bad_config_is_refused_with_file_and_line, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

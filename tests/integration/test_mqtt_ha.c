@@ -205,7 +205,8 @@ static void v5_refused_dropped(void **state)
 	assert_int_equal(db_int(r.gw.db, "SELECT count(*) FROM outbox"), 0);
 	assert_true(h_read_file(r.gw.log, log, sizeof(log)) > 0);
 	/* logged once per code, with a topic the ACL forbids */
-	assert_int_equal(mq_count_in_file(r.gw.log, "PUBACK reason code 0x87"), 1);
+	assert_int_equal(mq_count_in_file(r.gw.log, "PUBACK reason code 0x87"),
+	                 1);
 	assert_non_null(strstr(log, "the broker refused a message on " PREFIX
 	                            "/" SITE "/TB-0"));
 	/* and counted: the stats line at the stop says how many */
@@ -321,7 +322,8 @@ static void ha_discovery(void **state)
 		snprintf(port, sizeof(port), "%d", r.broker.port);
 		h_path(out, r.dir, "retained.out");
 		assert_int_equal(h_run(argv, out, false, 10000), 0);
-		assert_int_equal(mq_count_in_file(out, "\"unique_id\""), configs);
+		assert_int_equal(mq_count_in_file(out, "\"unique_id\""),
+		                 configs);
 	}
 
 	/* Home Assistant restarts: "online" on its status, all again */
@@ -356,7 +358,8 @@ static void ha_many_channels(void **state)
 	assert_int_equal(gw_stop(&r.gw), 0);
 	assert_int_equal(db_int(r.gw.db, "SELECT count(*) FROM outbox"), 0);
 	/* all of them in one go, and Paho never refused a send */
-	assert_int_equal(mq_count_in_file(r.gw.log, "discovery: 124 configs"), 1);
+	assert_int_equal(mq_count_in_file(r.gw.log, "discovery: 124 configs"),
+	                 1);
 	assert_int_equal(mq_count_in_file(r.gw.log, "buffered"), 0);
 	mq_rig_finish(&r);
 }

@@ -48,14 +48,14 @@
 #include "mqtttest.h"
 #include "store.h"
 
-#define SITE    "test-lab"
-#define PREFIX  "mt"
-#define BASE    PREFIX "/" SITE
-#define REQ_A   BASE "/requests/ent-a/records"
-#define REQ_B   BASE "/requests/ent-b/records"
-#define REPL_A  BASE "/replies/ent-a"
-#define REPL_B  BASE "/replies/ent-b"
-#define DAY_US  (86400LL * 1000000)
+#define SITE   "test-lab"
+#define PREFIX "mt"
+#define BASE   PREFIX "/" SITE
+#define REQ_A  BASE "/requests/ent-a/records"
+#define REQ_B  BASE "/requests/ent-b/records"
+#define REPL_A BASE "/replies/ent-a"
+#define REPL_B BASE "/replies/ent-b"
+#define DAY_US (86400LL * 1000000)
 
 /* acl_confines_enterprises: the users of the broker's password file */
 #define GW_USER "gateway"
@@ -140,10 +140,9 @@ static void rig_start(struct rig *r, bool acl)
 
 	mq_rig_init(r);
 	mq_broker_start(r, acl ? make_users(r->dir, conf, sizeof(conf)) : NULL);
-	assert_int_equal(
-	        h_sim_start(&r->sim, r->dir, true, false,
-	                    (const char *const[]){"-n", "3", NULL}),
-	        0);
+	assert_int_equal(h_sim_start(&r->sim, r->dir, true, false,
+	                             (const char *const[]){"-n", "3", NULL}),
+	                 0);
 	mq_sub_start(r, BASE "/replies/#", PREFIX "/probe", PREFIX "/probe",
 	             "test-req-sub", acl ? t_sub_opts : sub_opts,
 	             acl ? t_opts : NULL);
@@ -162,8 +161,8 @@ static void rig_start(struct rig *r, bool acl)
 	n += snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-02", 2,
 	              "ent-a", 2, 2, 2);
 	insts[n++] = ',';
-	snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-03", 3,
-	         "ent-b", 3, 3, 3);
+	snprintf(insts + n, sizeof(insts) - (size_t)n, fmt, "TB-03", 3, "ent-b",
+	         3, 3, 3);
 	snprintf(extra, sizeof(extra),
 	         "storage = { batch_ms = 50; };\n"
 	         "standards = ( { id = \"STD-1\"; model = \"SPRT\"; "
@@ -406,10 +405,9 @@ static void check_record(struct rig *r, const cJSON *c, const char *cert)
 	assert_true(cJSON_IsArray(pts));
 	cJSON_ArrayForEach(p, pts)
 	{
-		static const char *const keys[] = {"reference", "as_found",
-		                                   "as_left",   "lower",
-		                                   "upper",     "U",
-		                                   "k"};
+		static const char *const keys[] = {
+		        "reference", "as_found", "as_left", "lower",
+		        "upper",     "U",        "k"};
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 		assert_string_equal(jstr(p, "quantity"),
 		                    (const char *)sqlite3_column_text(s, 0));
@@ -417,8 +415,8 @@ static void check_record(struct rig *r, const cJSON *c, const char *cert)
 		                    (const char *)sqlite3_column_text(s, 1));
 		for (int i = 0; i < 7; i++)
 			same_double(num(p, keys[i]), s, 2 + i);
-		const cJSON *d = cJSON_GetObjectItemCaseSensitive(
-		        p, "as_left_decision");
+		const cJSON *d =
+		        cJSON_GetObjectItemCaseSensitive(p, "as_left_decision");
 		if (sqlite3_column_type(s, 10) == SQLITE_NULL)
 			assert_true(cJSON_IsNull(d));
 		else
@@ -440,8 +438,8 @@ static const cJSON *find_instrument(const cJSON *o, const char *id)
 {
 	const cJSON *in;
 
-	cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(o,
-	                                                        "instruments"))
+	cJSON_ArrayForEach(in,
+	                   cJSON_GetObjectItemCaseSensitive(o, "instruments"))
 	{
 		if (strcmp(jstr(in, "instrument"), id) == 0)
 			return in;
@@ -490,9 +488,9 @@ static void own_records_only(void **state)
 	assert_string_equal(jstr(o, "status"), "ok");
 	assert_string_equal(jstr(o, "enterprise"), "ent-a");
 	assert_string_equal(jstr(o, "correlation"), "c1");
-	assert_int_equal(count_items(cJSON_GetObjectItemCaseSensitive(
-	                         o, "instruments")),
-	                 2);
+	assert_int_equal(
+	        count_items(cJSON_GetObjectItemCaseSensitive(o, "instruments")),
+	        2);
 	tb1 = find_instrument(o, "TB-01");
 	assert_non_null(tb1);
 	assert_non_null(find_instrument(o, "TB-02"));
@@ -509,7 +507,8 @@ static void own_records_only(void **state)
 	{
 		char want[80];
 		db_text(r.gw.db,
-		        "SELECT hash FROM calibrations ORDER BY id DESC LIMIT 1",
+		        "SELECT hash FROM calibrations ORDER BY id DESC LIMIT "
+		        "1",
 		        want, sizeof(want));
 		assert_string_equal(jstr(o, "chain_head"), want);
 		assert_true(cJSON_IsTrue(
@@ -523,12 +522,12 @@ static void own_records_only(void **state)
 	           "{\"instrument\":\"TB-02\",\"reply_to\":\"" REPL_A "/one\"}",
 	           NULL, REPL_A "/one");
 	o = reply_json(line);
-	assert_int_equal(count_items(cJSON_GetObjectItemCaseSensitive(
-	                         o, "instruments")),
-	                 1);
+	assert_int_equal(
+	        count_items(cJSON_GetObjectItemCaseSensitive(o, "instruments")),
+	        1);
 	assert_non_null(find_instrument(o, "TB-02"));
-	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
-	        o, "correlation")));
+	assert_true(cJSON_IsNull(
+	        cJSON_GetObjectItemCaseSensitive(o, "correlation")));
 	cJSON_Delete(o);
 	free(line);
 
@@ -540,8 +539,7 @@ static void own_records_only(void **state)
 		gmtime_r(&t, &tm);
 		strftime(since, sizeof(since), "%Y-%m-%d", &tm);
 		snprintf(payload, sizeof(payload),
-		         "{\"since\":\"%s\",\"reply_to\":\"" REPL_A
-		         "/since\"}",
+		         "{\"since\":\"%s\",\"reply_to\":\"" REPL_A "/since\"}",
 		         since);
 	}
 	line = ask(&r, REQ_A, payload, NULL, REPL_A "/since");
@@ -557,16 +555,17 @@ static void own_records_only(void **state)
 	/* ent-b's instrument, asked by ent-a: as if it did not exist */
 	expect_error(&r, REQ_A,
 	             "{\"instrument\":\"TB-03\",\"reply_to\":\"" REPL_A "/x\"}",
-	             REPL_A "/x", "no instrument \"TB-03\" of enterprise "
-	                          "\"ent-a\"");
+	             REPL_A "/x",
+	             "no instrument \"TB-03\" of enterprise "
+	             "\"ent-a\"");
 	expect_error(&r, REQ_A,
 	             "{\"instrument\":\"NOPE\",\"reply_to\":\"" REPL_A "/x\"}",
-	             REPL_A "/x", "no instrument \"NOPE\" of enterprise "
-	                          "\"ent-a\"");
+	             REPL_A "/x",
+	             "no instrument \"NOPE\" of enterprise "
+	             "\"ent-a\"");
 	/* ent-b gets its own, not ent-a's */
-	line = ask(&r, REQ_B,
-	           "{\"reply_to\":\"" BASE "/replies/ent-b/r\"}", NULL,
-	           BASE "/replies/ent-b/r");
+	line = ask(&r, REQ_B, "{\"reply_to\":\"" BASE "/replies/ent-b/r\"}",
+	           NULL, BASE "/replies/ent-b/r");
 	assert_non_null(strstr(line, "\"B-001\""));
 	assert_null(strstr(line, "A-00"));
 	assert_null(strstr(line, "TB-01"));
@@ -593,20 +592,19 @@ static void own_records_only(void **state)
 	assert_non_null(strstr(jstr(o, "error"), "no reply topic"));
 	cJSON_Delete(o);
 	free(line);
+	expect_error(
+	        &r, REQ_A, "{\"reply_to\":\"" BASE "/replies/ent-b/steal\"}",
+	        REPL_A "/errors", "reply_to must be a topic under " REPL_A "/");
 	expect_error(&r, REQ_A,
-	             "{\"reply_to\":\"" BASE "/replies/ent-b/steal\"}",
-	             REPL_A "/errors",
-	             "reply_to must be a topic under " REPL_A "/");
-	expect_error(&r, REQ_A, "{\"instrument\":5,\"reply_to\":\"" REPL_A
-	                        "/x\"}",
+	             "{\"instrument\":5,\"reply_to\":\"" REPL_A "/x\"}",
 	             REPL_A "/x", "field \"instrument\" must be a string");
-	expect_error(&r, REQ_A, "{\"instrumnet\":\"TB-01\",\"reply_to\":\"" REPL_A
-	                        "/x\"}",
+	expect_error(&r, REQ_A,
+	             "{\"instrumnet\":\"TB-01\",\"reply_to\":\"" REPL_A "/x\"}",
 	             REPL_A "/x",
 	             "unknown field \"instrumnet\" (known: instrument, since, "
 	             "reply_to, correlation)");
-	expect_error(&r, REQ_A, "{\"since\":\"2026-02-30\",\"reply_to\":\"" REPL_A
-	                        "/x\"}",
+	expect_error(&r, REQ_A,
+	             "{\"since\":\"2026-02-30\",\"reply_to\":\"" REPL_A "/x\"}",
 	             REPL_A "/x",
 	             "since must be an ISO 8601 date such as \"2026-01-31\" or "
 	             "\"2026-01-31T08:00:00Z\"");
@@ -682,8 +680,9 @@ static void burst_keeps_polling(void **state)
 	f = fopen(file, "w");
 	assert_non_null(f);
 	for (int i = 0; i < 200; i++)
-		fprintf(f, "{\"reply_to\":\"" REPL_A
-		           "/burst\",\"correlation\":\"b%d\"}\n",
+		fprintf(f,
+		        "{\"reply_to\":\"" REPL_A
+		        "/burst\",\"correlation\":\"b%d\"}\n",
 		        i);
 	assert_int_equal(fclose(f), 0);
 	r0 = mq_readings_in_db(&r.gw);

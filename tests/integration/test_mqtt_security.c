@@ -118,8 +118,7 @@ static void sub_start(struct rig *r)
 	const char *opts[16];
 
 	tls_opts(r, opts, paths);
-	mq_sub_start(r, "#", NULL, "foreign/probe", "test-tls-sub", opts,
-	             opts);
+	mq_sub_start(r, "#", NULL, "foreign/probe", "test-tls-sub", opts, opts);
 }
 
 static void rig_start(struct rig *r, bool auth)

@@ -21,8 +21,11 @@ static const char *dir;
 static int setup(void **state)
 {
 	(void)state;
-	const char *extra[] = {"-n", "2", "-m", "3", "-c", "0:nominal=20.5",
-	                       "-c", "2.1:nominal=-3.25", NULL};
+	const char *extra[] = {"-n", "2",
+	                       "-m", "3",
+	                       "-c", "0:nominal=20.5",
+	                       "-c", "2.1:nominal=-3.25",
+	                       NULL};
 
 	dir = h_tmpdir();
 	return h_sim_start(&sim, dir, true, true, extra);
@@ -62,8 +65,8 @@ static void values_over_tcp(void **state)
 	char tcp[32], out[4096];
 
 	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
-	const char *args[] = {"read", "--tcp", tcp, "--unit", "1,2",
-	                      "--count", "3", NULL};
+	const char *args[] = {"read", "--tcp",   tcp, "--unit",
+	                      "1,2",  "--count", "3", NULL};
 	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	/* unit 1: 20.5, nominal of channel 1 (20 + 1), 22; unit 2 channel 1
 	 * overridden */
@@ -76,8 +79,9 @@ static void values_over_rtu(void **state)
 {
 	(void)state;
 	char out[4096];
-	const char *args[] = {"read", "--rtu", sim.rtu, "--serial", "19200,E,8,1",
-	                      "--unit", "2", "--address", "2", NULL};
+	const char *args[] = {"read",        "--rtu",  sim.rtu, "--serial",
+	                      "19200,E,8,1", "--unit", "2",     "--address",
+	                      "2",           NULL};
 
 	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, " unit 2: -3.25\n"));
@@ -90,18 +94,20 @@ static void manual_register_numbers_and_types(void **state)
 
 	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* 33003 is input register 3002: the channel count */
-	const char *count[] = {"read", "--tcp", tcp, "--register", "33003",
-	                       "--type", "uint16", "--count", "2", NULL};
+	const char *count[] = {"read",  "--tcp",  tcp,      "--register",
+	                       "33003", "--type", "uint16", "--count",
+	                       "2",     NULL};
 	assert_int_equal(metrolog(count, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, " unit 1: 3 256\n")); /* 3 channels, v1.0 */
 	/* counts of channel 0: int32 20500 at 31001 */
-	const char *counts[] = {"read", "--tcp", tcp, "--register", "31001",
-	                        "--type", "int32", "--scale", "0.001", NULL};
+	const char *counts[] = {"read",  "--tcp",  tcp,     "--register",
+	                        "31001", "--type", "int32", "--scale",
+	                        "0.001", NULL};
 	assert_int_equal(metrolog(counts, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, " unit 1: 20.5\n"));
 	/* coils: all channels enabled */
-	const char *coils[] = {"read", "--tcp", tcp, "--table", "coils",
-	                       "--count", "3", NULL};
+	const char *coils[] = {"read",  "--tcp",   tcp, "--table",
+	                       "coils", "--count", "3", NULL};
 	assert_int_equal(metrolog(coils, out, sizeof(out)), 0);
 	assert_non_null(strstr(out, " unit 1: 1 1 1\n"));
 }
@@ -113,8 +119,8 @@ static void errors_are_per_unit_and_exit_1(void **state)
 
 	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* past the map: exception 02; unit 9 is not on this port: 0B */
-	const char *past[] = {"read", "--tcp", tcp, "--address", "6",
-	                      "--unit", "1,9", NULL};
+	const char *past[] = {"read", "--tcp",  tcp,   "--address",
+	                      "6",    "--unit", "1,9", NULL};
 	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "unit 1: error: exception 02 (illegal "
 	                            "data address)"));
@@ -139,11 +145,14 @@ static void probe_shows_every_interpretation(void **state)
 	 * misread in another order, and channel 1 (21) seen one register
 	 * off with swapped words */
 	assert_non_null(strstr(out, "input registers 0..3"));
-	assert_non_null(strstr(out, "\n0        0x41A4  16804    16804   -      A."));
-	assert_non_null(strstr(out, "\n0        ABCD      0x41A40000  1101266944  "
-	                            "1101266944   20.5\n"));
-	assert_non_null(strstr(out, "\n1        CDAB      0x41A80000  1101529088  "
-	                            "1101529088   21\n"));
+	assert_non_null(
+	        strstr(out, "\n0        0x41A4  16804    16804   -      A."));
+	assert_non_null(strstr(out,
+	                       "\n0        ABCD      0x41A40000  1101266944  "
+	                       "1101266944   20.5\n"));
+	assert_non_null(strstr(out,
+	                       "\n1        CDAB      0x41A80000  1101529088  "
+	                       "1101529088   21\n"));
 	assert_non_null(strstr(out, "\n0        ABCDEFGH  0x41A4000041A80000"));
 
 	const char *coils[] = {"probe", "--tcp", tcp, "--table", "coils", NULL};
@@ -162,19 +171,19 @@ static void bad_usage_exits_2_with_a_reason(void **state)
 		const char *args[8];
 		const char *says;
 	} cases[] = {
-		{{"read", NULL}, "--tcp HOST:PORT or --rtu DEVICE"},
-		{{"read", "--tcp", "localhost", NULL}, "expected HOST:PORT"},
-		{{"read", "--tcp", "h:1", "--type", "float16", NULL},
-		 "unknown type"},
-		{{"read", "--tcp", "h:1", "--order", "ABCC", NULL},
-		 "not a byte order"},
-		{{"read", "--tcp", "h:1", "--register", "20001", NULL},
-		 "expected a number such as 30001"},
-		{{"read", "--tcp", "h:1", "--count", "63", NULL},
-		 "more than one request can read"},
-		{{"read", "--tcp", "h:1", "--unit", "256", NULL},
-		 "expected unit ids 0..255"},
-		{{"frobnicate", NULL}, "unknown command 'frobnicate'"},
+	        {{"read", NULL}, "--tcp HOST:PORT or --rtu DEVICE"},
+	        {{"read", "--tcp", "localhost", NULL}, "expected HOST:PORT"},
+	        {{"read", "--tcp", "h:1", "--type", "float16", NULL},
+	         "unknown type"},
+	        {{"read", "--tcp", "h:1", "--order", "ABCC", NULL},
+	         "not a byte order"},
+	        {{"read", "--tcp", "h:1", "--register", "20001", NULL},
+	         "expected a number such as 30001"},
+	        {{"read", "--tcp", "h:1", "--count", "63", NULL},
+	         "more than one request can read"},
+	        {{"read", "--tcp", "h:1", "--unit", "256", NULL},
+	         "expected unit ids 0..255"},
+	        {{"frobnicate", NULL}, "unknown command 'frobnicate'"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -188,12 +197,12 @@ static void bad_usage_exits_2_with_a_reason(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(values_over_tcp),
-		cmocka_unit_test(values_over_rtu),
-		cmocka_unit_test(manual_register_numbers_and_types),
-		cmocka_unit_test(errors_are_per_unit_and_exit_1),
-		cmocka_unit_test(probe_shows_every_interpretation),
-		cmocka_unit_test(bad_usage_exits_2_with_a_reason),
+	        cmocka_unit_test(values_over_tcp),
+	        cmocka_unit_test(values_over_rtu),
+	        cmocka_unit_test(manual_register_numbers_and_types),
+	        cmocka_unit_test(errors_are_per_unit_and_exit_1),
+	        cmocka_unit_test(probe_shows_every_interpretation),
+	        cmocka_unit_test(bad_usage_exits_2_with_a_reason),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -568,7 +568,7 @@ static void iso_us(int64_t us, char *buf, size_t size)
 
 	gmtime_r(&t, &tm);
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%06lldZ", s, (long long)(us % 1000000));
+	snprintf(buf, size, "%.19s.%06lldZ", s, (long long)(us % 1000000));
 }
 
 /* Every reading of inst (ch NULL: all channels), by channel name then

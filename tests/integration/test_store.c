@@ -859,14 +859,21 @@ static void test_tolerance_events(void **state)
 	struct config *c;
 	struct store_msg m[16];
 	size_t n;
-	struct cfg_tolerance tol = {.reference = 20, .lower = -0.5,
-	                            .upper = 0.5, .U = 0.125, .k = 2,
+	struct cfg_tolerance tol = {.reference = 20,
+	                            .lower = -0.5,
+	                            .upper = 0.5,
+	                            .U = 0.125,
+	                            .k = 2,
 	                            .rule = TOL_RULE_GUARDED,
-	                            .guard_factor = 1, .guard = 0.125};
+	                            .guard_factor = 1,
+	                            .guard = 0.125};
 	struct sample s[] = {
 	        reading(1, T0, 20.625, QUALITY_GOOD),
-	        {.ts_us = T0, .index = 1, .kind = SAMPLE_STATE,
-	         .quality = QUALITY_GOOD, .value = 0.625,
+	        {.ts_us = T0,
+	         .index = 1,
+	         .kind = SAMPLE_STATE,
+	         .quality = QUALITY_GOOD,
+	         .value = 0.625,
 	         .detail = DRIFT_OUT_OF_TOLERANCE | DRIFT_WARNING << 4},
 	};
 
@@ -879,12 +886,13 @@ static void test_tolerance_events(void **state)
 	if (store_sync_config(st, c) < 0)
 		fail_msg("store_sync_config: %s", store_last_message(st));
 	append_ok(st, s, 2);
-	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
-	                               "kind = 'tolerance' AND channel_id = "
-	                               "%lld AND detail = 'warning -> "
-	                               "out_of_tolerance: error 0.625 degC, "
-	                               "limits [-0.5, 0.5], rule guarded r=1 "
-	                               "U=0.125 k=2 (guard 0.125)'",
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM events WHERE "
+	                         "kind = 'tolerance' AND channel_id = "
+	                         "%lld AND detail = 'warning -> "
+	                         "out_of_tolerance: error 0.625 degC, "
+	                         "limits [-0.5, 0.5], rule guarded r=1 "
+	                         "U=0.125 k=2 (guard 0.125)'",
 	                         (long long)channel_id(path, "dmm-1", "curr")),
 	                 1);
 	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
@@ -906,21 +914,26 @@ static void test_tolerance_events(void **state)
 
 	/* a failed batch: no row, and the status keeps the last state */
 	struct sample bad[] = {
-	        {.ts_us = T0 + SEC, .index = 1, .kind = SAMPLE_STATE,
-	         .quality = QUALITY_GOOD, .value = 0,
+	        {.ts_us = T0 + SEC,
+	         .index = 1,
+	         .kind = SAMPLE_STATE,
+	         .quality = QUALITY_GOOD,
+	         .value = 0,
 	         .detail = DRIFT_IN_TOLERANCE | DRIFT_OUT_OF_TOLERANCE << 4},
 	        reading(99, T0 + SEC, 1, QUALITY_GOOD),
 	};
 	assert_int_equal(store_append(st, bad, 2), -1);
-	struct sample on = {.ts_us = T0 + 2 * SEC, .index = 0,
-	                    .kind = SAMPLE_ONLINE, .quality = QUALITY_GOOD};
+	struct sample on = {.ts_us = T0 + 2 * SEC,
+	                    .index = 0,
+	                    .kind = SAMPLE_ONLINE,
+	                    .quality = QUALITY_GOOD};
 	append_ok(st, &on, 1);
 	assert_int_equal(store_outbox_read(st, 3, m, 16, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(m[1].topic, "ml/lab/dmm-1/status");
-	assert_non_null(strstr(m[1].payload,
-	                       "\"state\":\"online\",\"reason\":null,"
-	                       "\"tolerance\":{\"curr\":\"out_of_tolerance\"}"));
+	assert_non_null(strstr(
+	        m[1].payload, "\"state\":\"online\",\"reason\":null,"
+	                      "\"tolerance\":{\"curr\":\"out_of_tolerance\"}"));
 	/* a state of a channel without tolerance is refused */
 	struct sample stray = s[1];
 	stray.index = 0;

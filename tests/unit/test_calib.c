@@ -112,12 +112,12 @@ static void decisions_at_boundaries(void **state)
 		double indication;
 		int decision;
 	} cases[] = {
-	        {20.75, DRIFT_PASS},             /* exactly at upper - w */
+	        {20.75, DRIFT_PASS},              /* exactly at upper - w */
 	        {20.875, DRIFT_CONDITIONAL_PASS}, /* inside the guard band */
-	        {21.0, DRIFT_CONDITIONAL_PASS},  /* exactly at the limit */
-	        {21.25, DRIFT_CONDITIONAL_FAIL}, /* exactly at upper + w */
+	        {21.0, DRIFT_CONDITIONAL_PASS},   /* exactly at the limit */
+	        {21.25, DRIFT_CONDITIONAL_FAIL},  /* exactly at upper + w */
 	        {21.5, DRIFT_FAIL},
-	        {19.25, DRIFT_PASS},             /* exactly at lower + w */
+	        {19.25, DRIFT_PASS}, /* exactly at lower + w */
 	        {18.75, DRIFT_CONDITIONAL_FAIL},
 	};
 

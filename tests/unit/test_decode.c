@@ -61,14 +61,14 @@ static void uint64_all_eight_orders(void **state)
 		const char *order;
 		uint16_t regs[4];
 	} cases[] = {
-		{"ABCDEFGH", {0x0102, 0x0304, 0x0506, 0x0708}},
-		{"GHEFCDAB", {0x0708, 0x0506, 0x0304, 0x0102}},
-		{"BADCFEHG", {0x0201, 0x0403, 0x0605, 0x0807}},
-		{"HGFEDCBA", {0x0807, 0x0605, 0x0403, 0x0201}},
-		{"CDABGHEF", {0x0304, 0x0102, 0x0708, 0x0506}},
-		{"EFGHABCD", {0x0506, 0x0708, 0x0102, 0x0304}},
-		{"DCBAHGFE", {0x0403, 0x0201, 0x0807, 0x0605}},
-		{"FEHGBADC", {0x0605, 0x0807, 0x0201, 0x0403}},
+	        {"ABCDEFGH", {0x0102, 0x0304, 0x0506, 0x0708}},
+	        {"GHEFCDAB", {0x0708, 0x0506, 0x0304, 0x0102}},
+	        {"BADCFEHG", {0x0201, 0x0403, 0x0605, 0x0807}},
+	        {"HGFEDCBA", {0x0807, 0x0605, 0x0403, 0x0201}},
+	        {"CDABGHEF", {0x0304, 0x0102, 0x0708, 0x0506}},
+	        {"EFGHABCD", {0x0506, 0x0708, 0x0102, 0x0304}},
+	        {"DCBAHGFE", {0x0403, 0x0201, 0x0807, 0x0605}},
+	        {"FEHGBADC", {0x0605, 0x0807, 0x0201, 0x0403}},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -207,16 +207,16 @@ static void bad_orders_and_types_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(float32_in_four_orders),
-		cmocka_unit_test(float64_big_and_little),
-		cmocka_unit_test(uint64_all_eight_orders),
-		cmocka_unit_test(signed_and_unsigned_integers),
-		cmocka_unit_test(scale_and_offset),
-		cmocka_unit_test(bits_of_a_register),
-		cmocka_unit_test(bcd_digits),
-		cmocka_unit_test(nan_and_infinity_are_not_values),
-		cmocka_unit_test(strings_both_byte_orders),
-		cmocka_unit_test(bad_orders_and_types_are_refused),
+	        cmocka_unit_test(float32_in_four_orders),
+	        cmocka_unit_test(float64_big_and_little),
+	        cmocka_unit_test(uint64_all_eight_orders),
+	        cmocka_unit_test(signed_and_unsigned_integers),
+	        cmocka_unit_test(scale_and_offset),
+	        cmocka_unit_test(bits_of_a_register),
+	        cmocka_unit_test(bcd_digits),
+	        cmocka_unit_test(nan_and_infinity_are_not_values),
+	        cmocka_unit_test(strings_both_byte_orders),
+	        cmocka_unit_test(bad_orders_and_types_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

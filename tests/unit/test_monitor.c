@@ -238,8 +238,8 @@ static void trend_forecasts_the_crossing(void **state)
 	for (int64_t ts = t0; ts < t0 + 10 * (int64_t)day; ts += step) {
 		double days = (double)(ts - t0) / day;
 		lcg = lcg * 1103515245u + 12345u;
-		double noise = ((double)(lcg >> 16 & 0x7fff) / 32767.0 - 0.5) *
-		               0.02;
+		double noise =
+		        ((double)(lcg >> 16 & 0x7fff) / 32767.0 - 0.5) * 0.02;
 		double e = days < 5 ? 0.05 * days + noise : noise;
 		struct sample r = reading(0, ts, 20.0 + e, QUALITY_GOOD);
 		size_t n = monitor_sample(m, &r, out);
@@ -292,8 +292,8 @@ static size_t feed_drift(struct monitor *m, int64_t t0, int64_t *ts,
 
 	for (; *ts < end; *ts += 600 * SEC) {
 		double days = (double)(*ts - t0) / (86400.0 * SEC);
-		struct sample r = reading(0, *ts, 20.0 + 0.5 * days,
-		                          QUALITY_GOOD);
+		struct sample r =
+		        reading(0, *ts, 20.0 + 0.5 * days, QUALITY_GOOD);
 		size_t n = monitor_sample(m, &r, out);
 		for (size_t i = 0; i < n; i++) {
 			if (!(out[i].detail & SAMPLE_STATE_TREND))

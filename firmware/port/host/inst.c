@@ -4,8 +4,8 @@
  * Threading: one thread; the node calls back into inst_port while the farm
  * processes a request for this instrument.
  */
-#include <float.h>
 #include "inst.h"
+#include <float.h>
 
 #include <stdio.h>
 #include <string.h>
