@@ -121,7 +121,7 @@ static void read_usage(FILE *f)
 	        "      --timeout MS       response timeout in milliseconds "
 	        "(default 500)\n"
 	        "What to read:\n"
-	        "  -T, --table T          input, holding, coils or discrete "
+	        "  -T, --table T          input, holding, coil or discrete "
 	        "(default input)\n"
 	        "  -a, --address A        0-based protocol address (default "
 	        "0)\n"
@@ -223,22 +223,12 @@ static int parse_serial(struct read_opts *o, const char *arg)
 
 static int parse_table(struct read_opts *o, const char *arg)
 {
-	static const struct {
-		const char *name;
-		enum bus_table t;
-	} names[] = {{"input", BUS_INPUT_REGISTERS},
-	             {"holding", BUS_HOLDING_REGISTERS},
-	             {"coils", BUS_COILS},
-	             {"discrete", BUS_DISCRETE_INPUTS}};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(arg, names[i].name) == 0) {
-			o->table = names[i].t;
-			return 0;
-		}
-	}
+	if (mbaddr_table_parse(arg, &o->table) == 0)
+		return 0;
 	return bad("--table", arg,
-	           "expected input, holding, coils or discrete");
+	           "expected input, holding, coil or discrete (or "
+	           "input_registers, holding_registers, coils, "
+	           "discrete_inputs)");
 }
 
 static int parse_read(struct read_opts *o, int argc, char **argv)
@@ -320,8 +310,8 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 			o->addr = (uint16_t)v;
 			break;
 		case 'R':
-			if (bus_register_number(optarg, &o->table, &o->addr) ==
-			    -1)
+			if (mbaddr_register_number(optarg, &o->table,
+			                           &o->addr) == -1)
 				return bad("--register", optarg,
 				           "expected a number such as 30001 "
 				           "(input register 0) or 400001");

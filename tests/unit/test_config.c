@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_load.h"
 
 #define FIXTURES METROLOG_FIXTURES "/config"
 #define EXAMPLES METROLOG_FIXTURES "/../../config"

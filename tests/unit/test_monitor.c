@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "drift.h"
 #include "monitor.h"
 

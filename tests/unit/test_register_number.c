@@ -1,5 +1,5 @@
 /*
- * Unit tests of bus_register_number(): manual register numbers (30001,
+ * Unit tests of mbaddr_register_number(): manual register numbers (30001,
  * 400001, ...) to a table and a 0-based protocol address.
  */
 #include <setjmp.h>
@@ -37,7 +37,7 @@ static void five_and_six_digit_numbers(void **state)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		enum bus_table t = BUS_COILS;
 		uint16_t a = 1;
-		assert_int_equal(bus_register_number(ok[i].s, &t, &a), 0);
+		assert_int_equal(mbaddr_register_number(ok[i].s, &t, &a), 0);
 		assert_int_equal(t, ok[i].table);
 		assert_int_equal(a, ok[i].addr);
 	}
@@ -54,7 +54,7 @@ static void not_register_numbers(void **state)
 	uint16_t a;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (bus_register_number(bad[i], &t, &a) != -1)
+		if (mbaddr_register_number(bad[i], &t, &a) != -1)
 			fail_msg("'%s' was accepted", bad[i]);
 }
 

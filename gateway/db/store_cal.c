@@ -16,16 +16,16 @@
 
 #include "calib.h"
 #include "drift.h"
-#include "publish.h"
+#include "msg.h"
 #include "store_int.h"
 
 /* The calibration block of a status from cs (NULL: none known). */
-const struct publish_calstate *st_cal_block(const struct cal_state *cs,
-                                            struct publish_calstate *out)
+const struct msg_calstate *st_cal_block(const struct cal_state *cs,
+                                        struct msg_calstate *out)
 {
 	if (cs == NULL)
 		return NULL;
-	*out = (struct publish_calstate){
+	*out = (struct msg_calstate){
 	        .state = calib_due_name((enum calib_due)cs->due),
 	        .due_us = cs->due_us,
 	        .certificate = cs->cert,
@@ -465,7 +465,7 @@ static void cal_detail(const struct cal_state *was, const struct cal_state *now,
 	int len;
 
 	if (now->due_us > 0)
-		publish_iso_time(due, sizeof(due), now->due_us);
+		msg_iso_time(due, sizeof(due), now->due_us);
 	if (was->due != now->due)
 		len = snprintf(buf, size, "%s -> %s: ",
 		               calib_due_name((enum calib_due)was->due),
@@ -492,21 +492,20 @@ static int cal_outbox(struct store *st, size_t k, const struct cal_state *was,
 	const char *id = k < (size_t)c->ninstruments
 	                         ? c->instruments[k].id
 	                         : c->standards[k - (size_t)c->ninstruments].id;
-	struct publish_calstate pc;
-	char topic[PUBLISH_TOPIC_MAX];
+	struct msg_calstate pc;
+	char topic[MSG_TOPIC_MAX];
 	int len, rc;
 
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	                  "events") < 0) {
+	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	              "events") < 0) {
 		st_error(st, STORE_OTHER, "outbox: topic too long");
 		return -1;
 	}
 	do {
-		len = publish_calibration_payload(
-		        st->pbuf, st->pbuf_size, *seq, ts, id,
-		        calib_due_name((enum calib_due)was->due),
-		        calib_due_name((enum calib_due)now->due),
-		        st_cal_block(now, &pc), detail);
+		len = msg_calibration(st->pbuf, st->pbuf_size, *seq, ts, id,
+		                      calib_due_name((enum calib_due)was->due),
+		                      calib_due_name((enum calib_due)now->due),
+		                      st_cal_block(now, &pc), detail);
 	} while ((rc = st_grow_payload(st, len, 1024)) == 1);
 	if (rc < 0 || st_outbox_insert(st, *seq, ts, topic, len, false) < 0)
 		return -1;

@@ -143,6 +143,12 @@ enum drift_state {
 };
 
 const char *drift_state_name(enum drift_state s);
+/* The word the database, MQTT and the tool use for a state: "no_data",
+ * "in_tolerance", "warning", "out_of_tolerance" (DRIFT_STATES of them, in
+ * enum order); drift_state_parse() reads one back (0, or -1: none). */
+#define DRIFT_STATES 4
+const char *drift_state_word(enum drift_state s);
+int drift_state_parse(const char *word, enum drift_state *s);
 
 /* Defaults of drift_channel_init. */
 #define DRIFT_WARN_FRACTION 0.8

@@ -234,37 +234,3 @@ const char *bus_name(const struct bus *b)
 {
 	return b->name;
 }
-
-int bus_register_number(const char *s, enum bus_table *table, uint16_t *addr)
-{
-	size_t len = strlen(s);
-	long offset = 0;
-
-	if (len != 5 && len != 6)
-		return -1;
-	for (size_t i = 1; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		offset = offset * 10 + (s[i] - '0');
-	}
-	switch (s[0]) {
-	case '0':
-		*table = BUS_COILS;
-		break;
-	case '1':
-		*table = BUS_DISCRETE_INPUTS;
-		break;
-	case '3':
-		*table = BUS_INPUT_REGISTERS;
-		break;
-	case '4':
-		*table = BUS_HOLDING_REGISTERS;
-		break;
-	default:
-		return -1;
-	}
-	if (offset < 1 || offset > (len == 5 ? 9999 : 65536))
-		return -1;
-	*addr = (uint16_t)(offset - 1);
-	return 0;
-}

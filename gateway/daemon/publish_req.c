@@ -39,6 +39,7 @@
 #include "calib.h"
 #include "drift.h"
 #include "log.h"
+#include "msg.h"
 #include "publish.h"
 #include "query.h"
 
@@ -51,7 +52,7 @@
 #define POINT_COST      260 /* and of a point, about: stop building early */
 
 struct req {
-	char topic[PUBLISH_TOPIC_MAX];
+	char topic[MSG_TOPIC_MAX];
 	char *payload;  /* NUL-terminated, at most REQ_PAYLOAD_MAX + 1 */
 	size_t len;     /* the payload's whole length on the wire */
 	char *response; /* MQTT 5 Response Topic, NULL when none */
@@ -61,8 +62,8 @@ struct req {
 
 struct reqs {
 	const struct config *cfg;
-	char filter[PUBLISH_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records */
-	char base[PUBLISH_TOPIC_MAX];   /* <prefix>/<site>/ */
+	char filter[MSG_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records */
+	char base[MSG_TOPIC_MAX];   /* <prefix>/<site>/ */
 	/* under the publisher's mutex */
 	struct req *ring[REQ_QUEUE_MAX];
 	size_t head, n;
@@ -143,7 +144,7 @@ bool reqs_match(const struct reqs *r, const char *topic)
 	ent = topic + b + 9;
 	slash = strchr(ent, '/');
 	return slash != NULL && slash > ent && strcmp(slash, "/records") == 0 &&
-	       t < PUBLISH_TOPIC_MAX;
+	       t < MSG_TOPIC_MAX;
 }
 
 int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
@@ -168,7 +169,7 @@ int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
 		memcpy(q->payload, msg->payload, keep);
 		q->payload[keep] = '\0';
 	}
-	if (rt != NULL && rt->value.data.len < PUBLISH_TOPIC_MAX &&
+	if (rt != NULL && rt->value.data.len < MSG_TOPIC_MAX &&
 	    (q->response = malloc((size_t)rt->value.data.len + 1)) != NULL) {
 		memcpy(q->response, rt->value.data.data,
 		       (size_t)rt->value.data.len);
@@ -256,7 +257,7 @@ static void printable(char *s)
 __attribute__((format(printf, 3, 4))) static void
 req_log(struct reqs *r, const char *topic, const char *fmt, ...)
 {
-	char msg[512], t[PUBLISH_TOPIC_MAX];
+	char msg[512], t[MSG_TOPIC_MAX];
 	int64_t now = mono_now();
 	va_list ap;
 
@@ -309,13 +310,13 @@ static bool enterprise_of(const struct reqs *r, const char *topic,
 /* Is t a topic to publish on under <base>replies/<ent>/? */
 static bool reply_topic_ok(const struct reqs *r, const char *ent, const char *t)
 {
-	char want[PUBLISH_TOPIC_MAX + 80];
+	char want[MSG_TOPIC_MAX + 80];
 	size_t n;
 
 	snprintf(want, sizeof(want), "%sreplies/%s/", r->base, ent);
 	n = strlen(want);
 	return strncmp(t, want, n) == 0 && t[n] != '\0' &&
-	       strlen(t) < PUBLISH_TOPIC_MAX && strpbrk(t, "+#") == NULL;
+	       strlen(t) < MSG_TOPIC_MAX && strpbrk(t, "+#") == NULL;
 }
 
 /* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
@@ -391,11 +392,11 @@ static int parse_since(const char *s, int64_t *us)
 struct ask {
 	char ent[NAME_MAX_CHARS + 1];
 	const char *topic; /* where the reply goes, NULL: none usable */
-	char errors[PUBLISH_TOPIC_MAX + 80]; /* .../replies/<ent>/errors */
-	cJSON *json;                         /* the parsed request, or NULL */
-	const char *instrument;              /* NULL: all of theirs */
-	const char *correlation;             /* NULL: none */
-	int64_t since_us;                    /* 0: all */
+	char errors[MSG_TOPIC_MAX + 80]; /* .../replies/<ent>/errors */
+	cJSON *json;                     /* the parsed request, or NULL */
+	const char *instrument;          /* NULL: all of theirs */
+	const char *correlation;         /* NULL: none */
+	int64_t since_us;                /* 0: all */
 };
 
 /* Send payload to topic, QoS 1, not retained, with q's Correlation Data
@@ -555,7 +556,7 @@ static bool add_time(cJSON *o, const char *key, int64_t us)
 
 	if (us <= 0)
 		return cJSON_AddNullToObject(o, key) != NULL;
-	publish_iso_time(iso, sizeof(iso), us);
+	msg_iso_time(iso, sizeof(iso), us);
 	return cJSON_AddStringToObject(o, key, iso) != NULL;
 }
 

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "bus.h"
+#include "mbaddr.h"
 
 #define PLAN_MAX_REGISTERS 125
 #define PLAN_MAX_BITS      2000

@@ -39,7 +39,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "log.h"
 #include "monitor.h"
 #include "poller.h"

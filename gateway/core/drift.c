@@ -13,6 +13,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #define US_PER_DAY 86400000000.0
 #define SQRT2      1.41421356237309504880
@@ -260,6 +261,29 @@ const char *drift_state_name(enum drift_state s)
 		return "out of tolerance";
 	}
 	return "?";
+}
+
+static const char *const state_words[DRIFT_STATES] = {
+        [DRIFT_NO_DATA] = "no_data",
+        [DRIFT_IN_TOLERANCE] = "in_tolerance",
+        [DRIFT_WARNING] = "warning",
+        [DRIFT_OUT_OF_TOLERANCE] = "out_of_tolerance",
+};
+
+const char *drift_state_word(enum drift_state s)
+{
+	return (unsigned)s < DRIFT_STATES ? state_words[s] : "?";
+}
+
+int drift_state_parse(const char *word, enum drift_state *s)
+{
+	for (int k = 0; k < DRIFT_STATES; k++) {
+		if (strcmp(word, state_words[k]) == 0) {
+			*s = (enum drift_state)k;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int check_channel_cfg(const struct drift_channel_cfg *c)

@@ -18,7 +18,7 @@
  * of all instruments live in one array in file order, so a global channel
  * index is a position in that array and config_channel() is O(1).
  */
-#include "config.h"
+#include "config_load.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -386,16 +386,6 @@ static const struct key standard_keys[D_N] = {
 	                .max = 365, .def = 30, .unit = "days"},
 };
 
-/* Canonical names first (named in messages), then accepted aliases; the
- * table each means is table_of[]. */
-static const char *const table_names[] = {
-	"input", "holding", "coil", "discrete", "input_registers",
-	"holding_registers", "coils", "discrete_inputs", NULL};
-static const enum bus_table table_of[] = {
-	BUS_INPUT_REGISTERS, BUS_HOLDING_REGISTERS, BUS_COILS,
-	BUS_DISCRETE_INPUTS, BUS_INPUT_REGISTERS, BUS_HOLDING_REGISTERS,
-	BUS_COILS, BUS_DISCRETE_INPUTS};
-
 enum {
 	C_NAME,
 	C_TABLE,
@@ -414,7 +404,8 @@ enum {
 static const struct key channel_keys[C_N] = {
 	[C_NAME] = {.name = "name", .type = K_STRING, .required = true},
 	[C_TABLE] = {.name = "table", .type = K_STRING,
-	             .choices = table_names, .nshown = 4},
+	             .choices = mbaddr_table_names,
+	             .nshown = MBADDR_TABLE_CANONICAL},
 	[C_ADDRESS] = {.name = "address", .type = K_INT, .min = 0,
 	               .max = 65535, .unit = "0-based protocol address"},
 	[C_REGISTER] = {.name = "register", .type = K_STRING,
@@ -865,36 +856,16 @@ static bool is_group_elem(struct ctx *x, const config_setting_t *e,
 	return false;
 }
 
-static const char *table_word(enum bus_table t, bool plural)
-{
-	switch (t) {
-	case BUS_COILS:
-		return plural ? "coils" : "coil";
-	case BUS_DISCRETE_INPUTS:
-		return plural ? "discrete inputs" : "discrete input";
-	case BUS_INPUT_REGISTERS:
-		return plural ? "input registers" : "input register";
-	case BUS_HOLDING_REGISTERS:
-		return plural ? "holding registers" : "holding register";
-	}
-	return "?";
-}
-
-static bool is_register_table(enum bus_table t)
-{
-	return t == BUS_INPUT_REGISTERS || t == BUS_HOLDING_REGISTERS;
-}
-
 /* "input registers 0..1" or "coil 5" */
 static void span(char *buf, size_t size, enum bus_table t, unsigned first,
                  unsigned last)
 {
 	buf[0] = '\0';
 	if (first == last)
-		append(buf, size, "%s %u", table_word(t, false), first);
+		append(buf, size, "%s %u", mbaddr_table_noun(t, false), first);
 	else
-		append(buf, size, "%s %u..%u", table_word(t, true), first,
-		       last);
+		append(buf, size, "%s %u..%u", mbaddr_table_noun(t, true),
+		       first, last);
 }
 
 /* ---- Storage ------------------------------------------------------- */
@@ -1246,8 +1217,8 @@ static bool channel_location(struct ctx *x, const config_setting_t *g,
 	if (reg->s != NULL) {
 		if (!reg->ok)
 			return false;
-		if (bus_register_number(reg->str, &ch->table, &ch->address) ==
-		    -1) {
+		if (mbaddr_register_number(reg->str, &ch->table,
+		                           &ch->address) == -1) {
 			err_at(x, reg->s, label,
 			       "register \"%s\" is not a register number: 5 "
 			       "digits 00001-09999 (coils), 10001-19999 "
@@ -1276,9 +1247,7 @@ static bool channel_location(struct ctx *x, const config_setting_t *g,
 	}
 	if (!tab->ok || !addr->ok)
 		return false;
-	for (int i = 0; table_names[i] != NULL; i++)
-		if (strcmp(tab->str, table_names[i]) == 0)
-			ch->table = table_of[i];
+	(void)mbaddr_table_parse(tab->str, &ch->table); /* a choice */
 	ch->address = (uint16_t)addr->i;
 	return true;
 }
@@ -1630,14 +1599,14 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 	decode_spec_init(&ch->spec, type);
 	bool loc_ok = channel_location(x, g, v, label, ch);
 	const char *tname = decode_type_name(type);
-	bool reg_table = is_register_table(ch->table);
+	bool reg_table = mbaddr_table_words(ch->table);
 
 	/* type against table, bit, words */
 	if (type_ok && loc_ok && !reg_table && type != DECODE_BIT) {
 		err_at(x, v[C_TYPE].s, label,
 		       "type must be \"bit\" for %s (one bit per address), got "
 		       "\"%s\"",
-		       table_word(ch->table, true), v[C_TYPE].str);
+		       mbaddr_table_noun(ch->table, true), v[C_TYPE].str);
 		loc_ok = false;
 	}
 	if (v[C_BIT].s != NULL) {
@@ -1647,7 +1616,7 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 		else if (loc_ok && !reg_table)
 			err_at(x, v[C_BIT].s, label,
 			       "bit does not apply to %s (one bit per address)",
-			       table_word(ch->table, true));
+			       mbaddr_table_noun(ch->table, true));
 		else if (v[C_BIT].ok)
 			ch->spec.bit = (uint8_t)v[C_BIT].i;
 	} else if (type_ok && type == DECODE_BIT && loc_ok && reg_table) {
@@ -1716,7 +1685,8 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 		       label,
 		       "%s at %s %u needs %u registers and runs past address "
 		       "65535",
-		       tname, table_word(ch->table, false), ch->address, words);
+		       tname, mbaddr_table_noun(ch->table, false), ch->address,
+		       words);
 		return;
 	}
 	ci->loc_ok = true;

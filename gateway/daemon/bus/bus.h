@@ -11,25 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum bus_kind { BUS_TCP, BUS_RTU };
-
-struct bus_params {
-	enum bus_kind kind;
-	const char *host; /* TCP */
-	int port;
-	const char *device; /* RTU */
-	int baud;
-	char parity; /* 'N', 'E' or 'O' */
-	int data_bits, stop_bits;
-	int timeout_ms; /* response timeout */
-};
-
-enum bus_table {
-	BUS_COILS,
-	BUS_DISCRETE_INPUTS,
-	BUS_INPUT_REGISTERS,
-	BUS_HOLDING_REGISTERS,
-};
+#include "mbaddr.h"
 
 /* What went wrong with the last request. */
 enum bus_error {
@@ -71,16 +53,5 @@ int bus_last_exception(const struct bus *b);
 const char *bus_last_message(const struct bus *b);
 /* "tcp 127.0.0.1:1502" or "rtu /dev/ttyUSB0 19200 8E1" */
 const char *bus_name(const struct bus *b);
-
-/*
- * Convert a register number as printed in instrument manuals to a table and
- * a 0-based protocol address. Five digits: 00001-09999 coils, 10001-19999
- * discrete inputs, 30001-39999 input registers, 40001-49999 holding
- * registers, address = number - base - 1 (so 40001 is holding register 0).
- * Six digits: 000001-065536, 100001-165536, 300001-365536, 400001-465536
- * likewise. The number of digits decides, so write the leading zeros of a
- * coil. Returns 0, or -1 when s is not such a number.
- */
-int bus_register_number(const char *s, enum bus_table *table, uint16_t *addr);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_load.h"
 #include "drift.h"
 
 struct slot {

@@ -36,7 +36,7 @@
 
 #include "calib.h"
 #include "drift.h"
-#include "publish.h"
+#include "msg.h"
 #include "store_int.h"
 
 #define STORE_BUSY_MS     5000
@@ -615,21 +615,6 @@ long store_set_max_pages(struct store *st, long pages)
 
 /* ---- configuration ------------------------------------------------------ */
 
-static const char *table_name(enum bus_table t)
-{
-	switch (t) {
-	case BUS_COILS:
-		return "coil";
-	case BUS_DISCRETE_INPUTS:
-		return "discrete";
-	case BUS_INPUT_REGISTERS:
-		return "input";
-	case BUS_HOLDING_REGISTERS:
-		return "holding";
-	}
-	return "?";
-}
-
 /* "float32 CDAB", "bit 3", "string 8": the type as the config wrote it. */
 static void type_text(const struct decode_spec *spec, enum bus_table table,
                       char *buf, size_t size)
@@ -640,8 +625,7 @@ static void type_text(const struct decode_spec *spec, enum bus_table table,
 	if (n < 0 || (size_t)n >= size)
 		return;
 	if (spec->type == DECODE_BIT) {
-		if (table == BUS_INPUT_REGISTERS ||
-		    table == BUS_HOLDING_REGISTERS)
+		if (mbaddr_table_words(table))
 			snprintf(buf + n, size - n, " %u", spec->bit);
 	} else if (spec->type == DECODE_STRING) {
 		snprintf(buf + n, size - n, " %u", spec->string_words);
@@ -741,7 +725,7 @@ static int sync_instrument(struct store *st, sqlite3_stmt *ins,
 		sqlite3_bind_int64(chs, 1, *inst_id);
 		st_bind_text(chs, 2, ch->name);
 		st_bind_text(chs, 3, ch->unit);
-		st_bind_text(chs, 4, table_name(ch->table));
+		st_bind_text(chs, 4, mbaddr_table_name(ch->table));
 		sqlite3_bind_int(chs, 5, ch->address);
 		st_bind_text(chs, 6, type);
 		sqlite3_bind_double(chs, 7, ch->spec.scale);
@@ -999,22 +983,6 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 	return st_run(st, ins, "append event");
 }
 
-/* A tolerance state as the database and MQTT name it. */
-static const char *state_word(enum drift_state s)
-{
-	switch (s) {
-	case DRIFT_NO_DATA:
-		return "no_data";
-	case DRIFT_IN_TOLERANCE:
-		return "in_tolerance";
-	case DRIFT_WARNING:
-		return "warning";
-	case DRIFT_OUT_OF_TOLERANCE:
-		return "out_of_tolerance";
-	}
-	return "?";
-}
-
 /* A trend forecast: "the upper limit 0.5 degC is predicted to be reached
  * by 2027-01-12T10:00:00Z (in 42.3 days; 95 % prediction bound of the
  * drift over 30 days)", or that no crossing is predicted any more. */
@@ -1032,8 +1000,8 @@ static const char *trend_detail(const struct cfg_channel *ch,
 		         t->trend_horizon_days, t->trend_days);
 		return "trend";
 	}
-	publish_iso_time(when, sizeof(when),
-	                 s->ts_us + (int64_t)(s->value * 86400e6));
+	msg_iso_time(when, sizeof(when),
+	             s->ts_us + (int64_t)(s->value * 86400e6));
 	/* the time left in the unit that reads best */
 	double left = s->value;
 	const char *in = "days";
@@ -1085,8 +1053,8 @@ static const char *state_detail(const struct cfg_channel *ch,
 	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(s->detail);
 	len = snprintf(
 	        buf, size, "%s -> %s: ",
-	        state_word((enum drift_state)SAMPLE_STATE_OLD(s->detail)),
-	        state_word(to));
+	        drift_state_word((enum drift_state)SAMPLE_STATE_OLD(s->detail)),
+	        drift_state_word(to));
 	if (len < 0 || (size_t)len >= size)
 		return "tolerance";
 	if (to == DRIFT_NO_DATA)
@@ -1259,7 +1227,7 @@ static int outbox_readings(struct store *st, const struct sample *s,
 {
 	const struct config *c = st->cfg;
 	const struct cfg_instrument *in = &c->instruments[it[0].inst];
-	char topic[PUBLISH_TOPIC_MAX];
+	char topic[MSG_TOPIC_MAX];
 	int len, rc;
 
 	if (reserve((void **)&st->pch, &st->npch, n, sizeof(*st->pch)) < 0) {
@@ -1272,7 +1240,7 @@ static int outbox_readings(struct store *st, const struct sample *s,
 		uint32_t j = r->index - in->channels[0].index;
 		assert(j < (uint32_t)in->nchannels);
 		const struct cfg_channel *ch = &in->channels[j];
-		st->pch[k] = (struct publish_channel){
+		st->pch[k] = (struct msg_channel){
 		        .name = ch->name,
 		        .unit = ch->unit,
 		        .value = r->value,
@@ -1280,14 +1248,14 @@ static int outbox_readings(struct store *st, const struct sample *s,
 		        .digits = ch->spec.type == DECODE_FLOAT32 ? 7 : 0,
 		};
 	}
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
-	                  in->id, "readings") < 0) {
+	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, in->id,
+	              "readings") < 0) {
 		st_error(st, STORE_OTHER, "outbox: topic too long");
 		return -1;
 	}
 	do {
-		len = publish_readings_payload(st->pbuf, st->pbuf_size, seq,
-		                               it[0].ts, in->id, st->pch, n);
+		len = msg_readings(st->pbuf, st->pbuf_size, seq, it[0].ts,
+		                   in->id, st->pch, n);
 	} while ((rc = st_grow_payload(st, len, 256 * n)) == 1);
 	if (rc < 0)
 		return -1;
@@ -1333,9 +1301,9 @@ static size_t status_channels(struct store *st, uint32_t inst)
 		const struct cfg_channel *ch = &in->channels[j];
 		if (ch->tolerance == NULL)
 			continue;
-		st->pcs[n++] = (struct publish_chstate){
+		st->pcs[n++] = (struct msg_chstate){
 		        .channel = ch->name,
-		        .state = state_word(
+		        .state = drift_state_word(
 		                (enum drift_state)st->chan_state[ch->index]),
 		};
 	}
@@ -1360,19 +1328,19 @@ int st_outbox_entity_status(struct store *st, size_t k, int64_t ts,
 	                ? quality_name((enum quality)st->inst_reason[k])
 	                : NULL;
 	size_t n = inst ? status_channels(st, (uint32_t)k) : 0;
-	struct publish_calstate pc;
-	const struct publish_calstate *cb = st_cal_block(cal, &pc);
-	char topic[PUBLISH_TOPIC_MAX];
+	struct msg_calstate pc;
+	const struct msg_calstate *cb = st_cal_block(cal, &pc);
+	char topic[MSG_TOPIC_MAX];
 	int len, rc;
 
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	                  "status") < 0) {
+	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	              "status") < 0) {
 		st_error(st, STORE_OTHER, "outbox: topic too long");
 		return -1;
 	}
 	do {
-		len = publish_status_payload(st->pbuf, st->pbuf_size, *seq, ts,
-		                             id, state, reason, st->pcs, n, cb);
+		len = msg_status(st->pbuf, st->pbuf_size, *seq, ts, id, state,
+		                 reason, st->pcs, n, cb);
 	} while ((rc = st_grow_payload(st, len, 1024 + 128 * n)) == 1);
 	if (rc < 0 || st_outbox_insert(st, *seq, ts, topic, len, true) < 0)
 		return -1;
@@ -1397,7 +1365,7 @@ static int outbox_state(struct store *st, const struct sample *e, uint32_t inst,
 	const struct config *c = st->cfg;
 	const struct cfg_instrument *in = &c->instruments[inst];
 	const struct cfg_channel *ch = state_channel(st, e, 0);
-	char topic[PUBLISH_TOPIC_MAX], detail[512];
+	char topic[MSG_TOPIC_MAX], detail[512];
 	int len, rc;
 
 	if (ch == NULL)
@@ -1405,12 +1373,12 @@ static int outbox_state(struct store *st, const struct sample *e, uint32_t inst,
 	bool chart = (e->detail & SAMPLE_STATE_CHART) != 0;
 	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(e->detail);
 	enum drift_state from = (enum drift_state)SAMPLE_STATE_OLD(e->detail);
-	struct publish_tolerance t = {
+	struct msg_tol t = {
 	        .kind = state_detail(ch, e, detail, sizeof(detail)),
 	        .channel = ch->name,
 	        .unit = ch->unit,
-	        .from = chart ? NULL : state_word(from),
-	        .to = chart ? NULL : state_word(to),
+	        .from = chart ? NULL : drift_state_word(from),
+	        .to = chart ? NULL : drift_state_word(to),
 	        .detail = detail,
 	        .error = (!chart && to == DRIFT_NO_DATA) ||
 	                                 (e->detail & SAMPLE_STATE_TREND)
@@ -1419,12 +1387,12 @@ static int outbox_state(struct store *st, const struct sample *e, uint32_t inst,
 	        .lower = ch->tolerance->lower,
 	        .upper = ch->tolerance->upper,
 	};
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site,
-	                  in->id, "events") < 0)
+	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, in->id,
+	              "events") < 0)
 		goto long_topic;
 	do {
-		len = publish_tolerance_payload(st->pbuf, st->pbuf_size, *seq,
-		                                e->ts_us, in->id, &t);
+		len = msg_tolerance(st->pbuf, st->pbuf_size, *seq, e->ts_us,
+		                    in->id, &t);
 	} while ((rc = st_grow_payload(st, len, 1024)) == 1);
 	if (rc < 0 ||
 	    st_outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
@@ -1451,15 +1419,15 @@ static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
 	        e->kind == SAMPLE_ONLINE && e->quality == QUALITY_GOOD
 	                ? NULL
 	                : quality_name(e->quality);
-	char topic[PUBLISH_TOPIC_MAX];
+	char topic[MSG_TOPIC_MAX];
 	int len, rc;
 
-	if (publish_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	                  "events") < 0)
+	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
+	              "events") < 0)
 		goto long_topic;
 	do {
-		len = publish_event_payload(st->pbuf, st->pbuf_size, *seq,
-		                            e->ts_us, id, kind, reason);
+		len = msg_event(st->pbuf, st->pbuf_size, *seq, e->ts_us, id,
+		                kind, reason);
 	} while ((rc = st_grow_payload(st, len, 512)) == 1);
 	if (rc < 0 ||
 	    st_outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)

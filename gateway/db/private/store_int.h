@@ -16,7 +16,7 @@
 #include <sqlite3.h>
 
 #include "calib.h"
-#include "publish.h"
+#include "msg.h"
 #include "store.h"
 
 #define STORE_MSG_MAX 512
@@ -72,7 +72,7 @@ struct store {
 	uint64_t outbox_dropped;
 	struct item *items; /* store_append()'s sort space */
 	size_t nitems;
-	struct publish_channel *pch;
+	struct msg_channel *pch;
 	size_t npch;
 	/* Tolerance states for the retained instrument statuses, as of what
 	 * the outbox holds; changed only through set_state(), which logs the
@@ -83,7 +83,7 @@ struct store {
 	uint8_t *inst_reason;      /* enum quality of the last offline */
 	struct undo *undo;
 	size_t nundo, undo_cap;
-	struct publish_chstate *pcs;
+	struct msg_chstate *pcs;
 	size_t npcs;
 	char *pbuf; /* one payload */
 	size_t pbuf_size;
@@ -143,7 +143,7 @@ struct cal_state {
 };
 
 /* The calibration block of a status from cs (NULL: none known). */
-const struct publish_calstate *st_cal_block(const struct cal_state *cs,
-                                            struct publish_calstate *out);
+const struct msg_calstate *st_cal_block(const struct cal_state *cs,
+                                        struct msg_calstate *out);
 
 #endif

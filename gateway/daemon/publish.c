@@ -1,5 +1,5 @@
 /*
- * publish.c - MQTT: topics, JSON payloads (cJSON) and the publisher that
+ * publish.c - MQTT: the publisher that
  * drains the outbox to the broker with Paho's asynchronous client
  * (MQTTAsync, MQTT 3.1.1, or MQTT 5 with mqtt.version = 5). docs/MQTT.md is
  * the contract of what is published; publish.h the contract of the
@@ -75,9 +75,9 @@
 #include <time.h>
 
 #include <MQTTAsync.h>
-#include <cjson/cJSON.h>
 
 #include "log.h"
+#include "msg.h"
 #include "publish_req.h"
 #include "sample.h"
 #include "store.h"
@@ -93,229 +93,6 @@
 	         this long after a disconnection */
 #define MAX_PENDING_REFUSALS 16
 #define BUFFER_MARGIN        64 /* Paho's queue beyond what we send at once */
-
-/* ---- topics and payloads ----------------------------------------------- */
-
-int publish_topic(char *buf, size_t size, const char *prefix, const char *site,
-                  const char *leaf1, const char *leaf2)
-{
-	int n = leaf2 != NULL
-	                ? snprintf(buf, size, "%s/%s/%s/%s", prefix, site,
-	                           leaf1, leaf2)
-	                : snprintf(buf, size, "%s/%s/%s", prefix, site, leaf1);
-
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-void publish_iso_time(char *buf, size_t size, int64_t ts_us)
-{
-	time_t t = (time_t)(ts_us / 1000000);
-	long us = (long)(ts_us % 1000000);
-	struct tm tm;
-
-	if (us < 0) {
-		us += 1000000;
-		t--;
-	}
-	gmtime_r(&t, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	         tm.tm_min, tm.tm_sec, us);
-}
-
-/* seq, ts, ts_ms, instrument: the head of every outbox payload. */
-static cJSON *payload_head(int64_t seq, int64_t ts_us, const char *instrument)
-{
-	char iso[40];
-	cJSON *o = cJSON_CreateObject();
-
-	publish_iso_time(iso, sizeof(iso), ts_us);
-	if (o == NULL || !cJSON_AddNumberToObject(o, "seq", (double)seq) ||
-	    !cJSON_AddStringToObject(o, "ts", iso) ||
-	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(ts_us / 1000)) ||
-	    !cJSON_AddStringToObject(o, "instrument", instrument)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Print o into buf and free it. Returns the length, or -1. */
-static int payload_print(cJSON *o, char *buf, size_t size)
-{
-	int ok = o != NULL && size > 8 &&
-	         cJSON_PrintPreallocated(o, buf, (int)size - 5, 0);
-
-	cJSON_Delete(o);
-	return ok ? (int)strlen(buf) : -1;
-}
-
-/* v rounded to digits significant digits (0: unchanged), through the
- * decimal text so that cJSON prints the short form. */
-static double significant(double v, int digits)
-{
-	char text[32];
-
-	if (digits <= 0)
-		return v;
-	snprintf(text, sizeof(text), "%.*g", digits, v);
-	return strtod(text, NULL);
-}
-
-int publish_readings_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
-                             const char *instrument,
-                             const struct publish_channel *ch, size_t n)
-{
-	cJSON *o = payload_head(seq, ts_us, instrument);
-	cJSON *chans =
-	        o != NULL ? cJSON_AddObjectToObject(o, "channels") : NULL;
-
-	if (chans == NULL)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		cJSON *c = cJSON_AddObjectToObject(chans, ch[i].name);
-		bool good = ch[i].quality == QUALITY_GOOD;
-		if (c == NULL ||
-		    (good ? !cJSON_AddNumberToObject(
-		                    c, "value",
-		                    significant(ch[i].value, ch[i].digits))
-		          : !cJSON_AddNullToObject(c, "value")) ||
-		    !cJSON_AddStringToObject(c, "unit", ch[i].unit) ||
-		    !cJSON_AddStringToObject(
-		            c, "quality",
-		            quality_name((enum quality)ch[i].quality)))
-			goto fail;
-	}
-	return payload_print(o, buf, size);
-fail:
-	cJSON_Delete(o);
-	return -1;
-}
-
-static int event_like(char *buf, size_t size, int64_t seq, int64_t ts_us,
-                      const char *instrument, const char *key,
-                      const char *value, const char *reason)
-{
-	cJSON *o = payload_head(seq, ts_us, instrument);
-
-	if (o == NULL || !cJSON_AddStringToObject(o, key, value) ||
-	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
-	                    : !cJSON_AddNullToObject(o, "reason"))) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	return payload_print(o, buf, size);
-}
-
-int publish_event_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
-                          const char *instrument, const char *kind,
-                          const char *reason)
-{
-	return event_like(buf, size, seq, ts_us, instrument, "event", kind,
-	                  reason);
-}
-
-int publish_tolerance_payload(char *buf, size_t size, int64_t seq,
-                              int64_t ts_us, const char *instrument,
-                              const struct publish_tolerance *t)
-{
-	cJSON *o = payload_head(seq, ts_us, instrument);
-	bool ok = o != NULL;
-
-	ok = ok && cJSON_AddStringToObject(o, "event", t->kind) &&
-	     cJSON_AddStringToObject(o, "channel", t->channel);
-	ok = ok &&
-	     (t->from != NULL ? cJSON_AddStringToObject(o, "from", t->from)
-	                      : cJSON_AddNullToObject(o, "from"));
-	ok = ok && (t->to != NULL ? cJSON_AddStringToObject(o, "to", t->to)
-	                          : cJSON_AddNullToObject(o, "to"));
-	ok = ok &&
-	     (isfinite(t->error) ? cJSON_AddNumberToObject(o, "error", t->error)
-	                         : cJSON_AddNullToObject(o, "error"));
-	ok = ok && cJSON_AddStringToObject(o, "unit", t->unit) &&
-	     cJSON_AddNumberToObject(o, "lower", t->lower) &&
-	     cJSON_AddNumberToObject(o, "upper", t->upper) &&
-	     cJSON_AddStringToObject(o, "detail", t->detail);
-	if (!ok) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	return payload_print(o, buf, size);
-}
-
-/* The "calibration" member: state, due (ISO and ms, null when none),
- * certificate (null when never calibrated), reference_overdue. */
-static bool add_calibration(cJSON *o, const struct publish_calstate *cal)
-{
-	cJSON *c = cJSON_AddObjectToObject(o, "calibration");
-	char iso[40];
-	bool ok = c != NULL &&
-	          cJSON_AddStringToObject(c, "state", cal->state) != NULL;
-
-	if (cal->due_us > 0) {
-		publish_iso_time(iso, sizeof(iso), cal->due_us);
-		ok = ok && cJSON_AddStringToObject(c, "due", iso) &&
-		     cJSON_AddNumberToObject(c, "due_ms",
-		                             (double)(cal->due_us / 1000));
-	} else {
-		ok = ok && cJSON_AddNullToObject(c, "due") &&
-		     cJSON_AddNullToObject(c, "due_ms");
-	}
-	ok = ok && (cal->certificate[0] != '\0'
-	                    ? cJSON_AddStringToObject(c, "certificate",
-	                                              cal->certificate) != NULL
-	                    : cJSON_AddNullToObject(c, "certificate") != NULL);
-	return ok && cJSON_AddBoolToObject(c, "reference_overdue",
-	                                   cal->reference_overdue) != NULL;
-}
-
-int publish_status_payload(char *buf, size_t size, int64_t seq, int64_t ts_us,
-                           const char *instrument, const char *state,
-                           const char *reason, const struct publish_chstate *ch,
-                           size_t n, const struct publish_calstate *cal)
-{
-	cJSON *o = payload_head(seq, ts_us, instrument), *tol = NULL;
-	bool ok = o != NULL;
-
-	ok = ok && (state != NULL ? cJSON_AddStringToObject(o, "state", state)
-	                          : cJSON_AddNullToObject(o, "state"));
-	ok = ok &&
-	     (reason != NULL ? cJSON_AddStringToObject(o, "reason", reason)
-	                     : cJSON_AddNullToObject(o, "reason"));
-	if (ok && n > 0)
-		ok = (tol = cJSON_AddObjectToObject(o, "tolerance")) != NULL;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = cJSON_AddStringToObject(tol, ch[i].channel, ch[i].state) !=
-		     NULL;
-	if (ok && cal != NULL)
-		ok = add_calibration(o, cal);
-	if (!ok) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	return payload_print(o, buf, size);
-}
-
-int publish_calibration_payload(char *buf, size_t size, int64_t seq,
-                                int64_t ts_us, const char *instrument,
-                                const char *from, const char *to,
-                                const struct publish_calstate *cal,
-                                const char *detail)
-{
-	cJSON *o = payload_head(seq, ts_us, instrument);
-	bool ok = o != NULL &&
-	          cJSON_AddStringToObject(o, "event", "calibration") &&
-	          cJSON_AddStringToObject(o, "from", from) &&
-	          cJSON_AddStringToObject(o, "to", to) &&
-	          add_calibration(o, cal) &&
-	          cJSON_AddStringToObject(o, "detail", detail);
-
-	if (!ok) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	return payload_print(o, buf, size);
-}
 
 /* ---- the publisher ----------------------------------------------------- */
 
@@ -342,8 +119,8 @@ struct publisher {
 	const struct config *cfg;
 	const struct cfg_mqtt *m;
 	MQTTAsync client;
-	char status_topic[PUBLISH_TOPIC_MAX];
-	char ha_status_topic[PUBLISH_TOPIC_MAX]; /* "" without discovery */
+	char status_topic[MSG_TOPIC_MAX];
+	char ha_status_topic[MSG_TOPIC_MAX]; /* "" without discovery */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* signalled with each record: publisher_wait() */
@@ -739,26 +516,9 @@ static void send_status(struct publisher *p, const char *state,
                         const char *reason, int64_t rows, int64_t oldest_us,
                         int64_t now_us)
 {
-	char buf[512], iso[40];
-	cJSON *o = cJSON_CreateObject();
-	double age = rows > 0 && oldest_us > 0 && now_us > oldest_us
-	                     ? (double)(now_us - oldest_us) / 1e6
-	                     : 0;
-
-	publish_iso_time(iso, sizeof(iso), now_us);
-	if (o == NULL || !cJSON_AddStringToObject(o, "state", state) ||
-	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
-	                    : !cJSON_AddNullToObject(o, "reason")) ||
-	    !cJSON_AddStringToObject(o, "ts", iso) ||
-	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(now_us / 1000)) ||
-	    !cJSON_AddNumberToObject(o, "outbox", (double)rows) ||
-	    !cJSON_AddNumberToObject(o, "oldest_age_s",
-	                             (double)(int64_t)(age * 1000) / 1000) ||
-	    !cJSON_AddStringToObject(o, "client_id", p->m->client_id)) {
-		cJSON_Delete(o);
-		return;
-	}
-	int len = payload_print(o, buf, sizeof(buf));
+	char buf[512];
+	int len = msg_gateway_status(buf, sizeof(buf), state, reason, rows,
+	                             oldest_us, now_us, p->m->client_id);
 	if (len < 0)
 		return;
 	int rc = send_one(p, p->status_topic, buf, (size_t)len, 1, true, 0,
@@ -940,8 +700,8 @@ struct publisher *publisher_new(const struct config *c, char *err,
 		snprintf(err, errlen, "mqtt: %s", strerror(ENOMEM));
 		goto fail;
 	}
-	if (publish_topic(p->status_topic, sizeof(p->status_topic),
-	                  p->m->prefix, c->site, "gateway", "status") < 0) {
+	if (msg_topic(p->status_topic, sizeof(p->status_topic), p->m->prefix,
+	              c->site, "gateway", "status") < 0) {
 		snprintf(err, errlen, "mqtt: topic prefix too long");
 		goto fail;
 	}
@@ -1114,7 +874,7 @@ static void log_refusals(struct publisher *p, struct store *st,
                          const struct refusal *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char topic[PUBLISH_TOPIC_MAX];
+		char topic[MSG_TOPIC_MAX];
 		struct store_msg m;
 		size_t got = 0;
 		int code = r[i].code & 0xff;
@@ -1193,144 +953,16 @@ static void answer_requests(struct publisher *p, int64_t now_us)
 	reqs_log_dropped(p->reqs, dropped, mono_us());
 }
 
-/* s as a Home Assistant node or object id: A-Z a-z 0-9 and '-' as they
- * are, any other byte as "_XX" (hex), so distinct names stay distinct
- * and "__" never occurs (it separates parts). */
-static void ha_id(char *out, size_t size, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 4 < size; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-')
-			out[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(out + n, size - n, "_%02X", ch);
-	}
-	out[n] = '\0';
-}
-
-/* {"topic": t, "value_template": online/offline from the JSON state} */
-static bool ha_availability(cJSON *list, const char *topic)
-{
-	cJSON *a = cJSON_CreateObject();
-
-	if (a == NULL || !cJSON_AddItemToArray(list, a)) {
-		cJSON_Delete(a);
-		return false;
-	}
-	return cJSON_AddStringToObject(a, "topic", topic) &&
-	       cJSON_AddStringToObject(a, "value_template",
-	                               "{{ 'online' if value_json.state == "
-	                               "'online' else 'offline' }}");
-}
-
-/* The discovery config of channel ch of instrument in: its value
- * (tolerance false) or its tolerance state (true), into topic and buf.
- * Returns the payload's length, or -1. */
-static int ha_config(struct publisher *p, const struct cfg_instrument *in,
-                     const struct cfg_channel *ch, bool tolerance, char *topic,
-                     size_t tsize, char *buf, size_t size)
-{
-	static const char *const states[] = {"no_data", "in_tolerance",
-	                                     "warning", "out_of_tolerance"};
-	const char *site = p->cfg->site;
-	char node[200], inst_id[200], ch_id[200], readings[PUBLISH_TOPIC_MAX],
-	        status[PUBLISH_TOPIC_MAX], text[600];
-	cJSON *o = cJSON_CreateObject(), *dev, *ids, *av, *opts;
-	bool ok = o != NULL;
-	int n;
-
-	ha_id(node, sizeof(node), site);
-	ha_id(inst_id, sizeof(inst_id), in->id);
-	ha_id(ch_id, sizeof(ch_id), ch->name);
-	n = snprintf(topic, tsize, "%s/sensor/metrolog-%s/%s__%s%s/config",
-	             p->m->ha_prefix, node, inst_id, ch_id,
-	             tolerance ? "__tolerance" : "");
-	if (n < 0 || (size_t)n >= tsize ||
-	    publish_topic(readings, sizeof(readings), p->m->prefix, site,
-	                  in->id, "readings") < 0 ||
-	    publish_topic(status, sizeof(status), p->m->prefix, site, in->id,
-	                  "status") < 0)
-		ok = false;
-	if (tolerance) {
-		snprintf(text, sizeof(text), "%s tolerance", ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "name", text);
-		snprintf(text, sizeof(text), "metrolog/%s/%s/%s/tolerance",
-		         site, in->id, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
-		ok = ok && cJSON_AddStringToObject(o, "state_topic", status);
-		snprintf(
-		        text, sizeof(text),
-		        "{{ value_json.tolerance['%s'] if value_json.tolerance "
-		        "is defined and value_json.tolerance['%s'] is defined "
-		        "else this.state }}",
-		        ch->name, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
-		ok = ok && cJSON_AddStringToObject(o, "device_class", "enum");
-		opts = ok ? cJSON_CreateStringArray(states, 4) : NULL;
-		if (opts != NULL &&
-		    !cJSON_AddItemToObject(o, "options", opts)) {
-			cJSON_Delete(opts);
-			opts = NULL;
-		}
-		ok = ok && opts != NULL;
-	} else {
-		ok = ok && cJSON_AddStringToObject(o, "name", ch->name);
-		snprintf(text, sizeof(text), "metrolog/%s/%s/%s", site, in->id,
-		         ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
-		ok = ok && cJSON_AddStringToObject(o, "state_topic", readings);
-		snprintf(text, sizeof(text),
-		         "{{ value_json.channels['%s'].value if "
-		         "value_json.channels['%s'] is defined else this.state "
-		         "}}",
-		         ch->name, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
-		if (ch->unit[0] != '\0')
-			ok = ok && cJSON_AddStringToObject(
-			                   o, "unit_of_measurement", ch->unit);
-		ok = ok &&
-		     cJSON_AddStringToObject(o, "state_class", "measurement");
-	}
-	ok = ok && (av = cJSON_AddArrayToObject(o, "availability")) != NULL &&
-	     ha_availability(av, p->status_topic) &&
-	     (tolerance || ha_availability(av, status));
-	ok = ok && cJSON_AddStringToObject(o, "availability_mode", "all");
-	ok = ok && (dev = cJSON_AddObjectToObject(o, "device")) != NULL;
-	snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
-	ok = ok && (ids = cJSON_AddArrayToObject(dev, "identifiers")) != NULL;
-	if (ok) {
-		cJSON *id = cJSON_CreateString(text);
-		if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
-			cJSON_Delete(id);
-			ok = false;
-		}
-	}
-	ok = ok && cJSON_AddStringToObject(dev, "name", in->id) &&
-	     cJSON_AddStringToObject(dev, "manufacturer", "metrolog");
-	if (ok && in->model[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "model", in->model) != NULL;
-	if (ok && in->serial[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "serial_number",
-		                             in->serial) != NULL;
-	if (ok && in->location[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "suggested_area",
-		                             in->location) != NULL;
-	if (!ok) {
-		cJSON_Delete(o);
-		return -1;
-	}
-	return payload_print(o, buf, size);
-}
-
 /* Every channel's discovery config (and its tolerance state's, if it has
  * a tolerance), retained, QoS 1, straight to Paho. */
 static void ha_announce(struct publisher *p)
 {
-	char topic[PUBLISH_TOPIC_MAX], buf[4096];
+	char topic[MSG_TOPIC_MAX], buf[4096];
 	int sent = 0;
+	const struct msg_ha ha = {.ha_prefix = p->m->ha_prefix,
+	                          .prefix = p->m->prefix,
+	                          .site = p->cfg->site,
+	                          .gateway_status = p->status_topic};
 
 	for (int i = 0; i < p->cfg->ninstruments; i++) {
 		const struct cfg_instrument *in = &p->cfg->instruments[i];
@@ -1338,9 +970,9 @@ static void ha_announce(struct publisher *p)
 			const struct cfg_channel *ch = &in->channels[j];
 			for (int t = 0; t < (ch->tolerance != NULL ? 2 : 1);
 			     t++) {
-				int len = ha_config(p, in, ch, t == 1, topic,
-				                    sizeof(topic), buf,
-				                    sizeof(buf));
+				int len = msg_ha_config(&ha, in, ch, t == 1,
+				                        topic, sizeof(topic),
+				                        buf, sizeof(buf));
 				if (len < 0) {
 					log_warnx("mqtt: discovery config of "
 					          "%s/%s "

@@ -1,12 +1,10 @@
 /*
- * config.h - the gateway's configuration: a libconfig file turned into a
- * validated, immutable struct config.
+ * config.h - the gateway's configuration as data: a validated, immutable
+ * struct config (docs/CONFIG.md lists every key).
  *
- * The only module that includes <libconfig.h>. Every setting is checked once,
- * up front, against a table of keys with type, range and default; every
- * error is reported as "file:line: what is wrong" and the whole file is
- * refused if there is any. Unknown keys are errors (a typo must not silently
- * fall back to a default). docs/CONFIG.md lists every key.
+ * Only types: the loader, which reads a libconfig file into this struct,
+ * is daemon/config.c (config_load.h). The database and the monitor read
+ * these structs; tests build them field by field.
  *
  * A struct config is built by one thread and then only read, by any thread,
  * until config_free().
@@ -16,11 +14,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include "bus.h"
 #include "decode.h"
 #include "drift.h"
+#include "mbaddr.h"
 
 enum queue_full_policy {
 	QUEUE_DROP_OLDEST, /* keep polling on time; the oldest samples go */
@@ -168,20 +165,5 @@ struct config {
 	int retention_days; /* readings older than this are deleted; 0: keep */
 	struct cfg_mqtt *mqtt; /* NULL: no mqtt group, nothing is published */
 };
-
-/*
- * Read and validate path. On success returns the config (free it with
- * config_free()). On failure returns NULL after writing every error found,
- * one per line, as "path:line: message" to errs (or "path: message" when no
- * line applies, e.g. the file cannot be opened).
- */
-struct config *config_load(const char *path, FILE *errs);
-
-void config_free(struct config *c); /* NULL allowed */
-
-/* The instrument and channel of a global channel index (index <
- * c->nchannels). */
-const struct cfg_channel *config_channel(const struct config *c, uint32_t index,
-                                         const struct cfg_instrument **inst);
 
 #endif

@@ -1,0 +1,400 @@
+/*
+ * msg.c - topics and JSON payloads (msg.h; docs/MQTT.md is the contract).
+ * The only file of the core that includes <cjson/cJSON.h>.
+ */
+#include "msg.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "drift.h"
+#include "sample.h"
+
+/* ---- topics and payloads ----------------------------------------------- */
+
+int msg_topic(char *buf, size_t size, const char *prefix, const char *site,
+              const char *leaf1, const char *leaf2)
+{
+	int n = leaf2 != NULL
+	                ? snprintf(buf, size, "%s/%s/%s/%s", prefix, site,
+	                           leaf1, leaf2)
+	                : snprintf(buf, size, "%s/%s/%s", prefix, site, leaf1);
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+void msg_iso_time(char *buf, size_t size, int64_t ts_us)
+{
+	time_t t = (time_t)(ts_us / 1000000);
+	long us = (long)(ts_us % 1000000);
+	struct tm tm;
+
+	if (us < 0) {
+		us += 1000000;
+		t--;
+	}
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, us);
+}
+
+/* seq, ts, ts_ms, instrument: the head of every outbox payload. */
+static cJSON *payload_head(int64_t seq, int64_t ts_us, const char *instrument)
+{
+	char iso[40];
+	cJSON *o = cJSON_CreateObject();
+
+	msg_iso_time(iso, sizeof(iso), ts_us);
+	if (o == NULL || !cJSON_AddNumberToObject(o, "seq", (double)seq) ||
+	    !cJSON_AddStringToObject(o, "ts", iso) ||
+	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(ts_us / 1000)) ||
+	    !cJSON_AddStringToObject(o, "instrument", instrument)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Print o into buf and free it. Returns the length, or -1. */
+static int payload_print(cJSON *o, char *buf, size_t size)
+{
+	int ok = o != NULL && size > 8 &&
+	         cJSON_PrintPreallocated(o, buf, (int)size - 5, 0);
+
+	cJSON_Delete(o);
+	return ok ? (int)strlen(buf) : -1;
+}
+
+/* v rounded to digits significant digits (0: unchanged), through the
+ * decimal text so that cJSON prints the short form. */
+static double significant(double v, int digits)
+{
+	char text[32];
+
+	if (digits <= 0)
+		return v;
+	snprintf(text, sizeof(text), "%.*g", digits, v);
+	return strtod(text, NULL);
+}
+
+int msg_readings(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                 const char *instrument, const struct msg_channel *ch, size_t n)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument);
+	cJSON *chans =
+	        o != NULL ? cJSON_AddObjectToObject(o, "channels") : NULL;
+
+	if (chans == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		cJSON *c = cJSON_AddObjectToObject(chans, ch[i].name);
+		bool good = ch[i].quality == QUALITY_GOOD;
+		if (c == NULL ||
+		    (good ? !cJSON_AddNumberToObject(
+		                    c, "value",
+		                    significant(ch[i].value, ch[i].digits))
+		          : !cJSON_AddNullToObject(c, "value")) ||
+		    !cJSON_AddStringToObject(c, "unit", ch[i].unit) ||
+		    !cJSON_AddStringToObject(
+		            c, "quality",
+		            quality_name((enum quality)ch[i].quality)))
+			goto fail;
+	}
+	return payload_print(o, buf, size);
+fail:
+	cJSON_Delete(o);
+	return -1;
+}
+
+static int event_like(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                      const char *instrument, const char *key,
+                      const char *value, const char *reason)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument);
+
+	if (o == NULL || !cJSON_AddStringToObject(o, key, value) ||
+	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
+	                    : !cJSON_AddNullToObject(o, "reason"))) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+int msg_event(char *buf, size_t size, int64_t seq, int64_t ts_us,
+              const char *instrument, const char *kind, const char *reason)
+{
+	return event_like(buf, size, seq, ts_us, instrument, "event", kind,
+	                  reason);
+}
+
+int msg_tolerance(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                  const char *instrument, const struct msg_tol *t)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument);
+	bool ok = o != NULL;
+
+	ok = ok && cJSON_AddStringToObject(o, "event", t->kind) &&
+	     cJSON_AddStringToObject(o, "channel", t->channel);
+	ok = ok &&
+	     (t->from != NULL ? cJSON_AddStringToObject(o, "from", t->from)
+	                      : cJSON_AddNullToObject(o, "from"));
+	ok = ok && (t->to != NULL ? cJSON_AddStringToObject(o, "to", t->to)
+	                          : cJSON_AddNullToObject(o, "to"));
+	ok = ok &&
+	     (isfinite(t->error) ? cJSON_AddNumberToObject(o, "error", t->error)
+	                         : cJSON_AddNullToObject(o, "error"));
+	ok = ok && cJSON_AddStringToObject(o, "unit", t->unit) &&
+	     cJSON_AddNumberToObject(o, "lower", t->lower) &&
+	     cJSON_AddNumberToObject(o, "upper", t->upper) &&
+	     cJSON_AddStringToObject(o, "detail", t->detail);
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+/* The "calibration" member: state, due (ISO and ms, null when none),
+ * certificate (null when never calibrated), reference_overdue. */
+static bool add_calibration(cJSON *o, const struct msg_calstate *cal)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "calibration");
+	char iso[40];
+	bool ok = c != NULL &&
+	          cJSON_AddStringToObject(c, "state", cal->state) != NULL;
+
+	if (cal->due_us > 0) {
+		msg_iso_time(iso, sizeof(iso), cal->due_us);
+		ok = ok && cJSON_AddStringToObject(c, "due", iso) &&
+		     cJSON_AddNumberToObject(c, "due_ms",
+		                             (double)(cal->due_us / 1000));
+	} else {
+		ok = ok && cJSON_AddNullToObject(c, "due") &&
+		     cJSON_AddNullToObject(c, "due_ms");
+	}
+	ok = ok && (cal->certificate[0] != '\0'
+	                    ? cJSON_AddStringToObject(c, "certificate",
+	                                              cal->certificate) != NULL
+	                    : cJSON_AddNullToObject(c, "certificate") != NULL);
+	return ok && cJSON_AddBoolToObject(c, "reference_overdue",
+	                                   cal->reference_overdue) != NULL;
+}
+
+int msg_status(char *buf, size_t size, int64_t seq, int64_t ts_us,
+               const char *instrument, const char *state, const char *reason,
+               const struct msg_chstate *ch, size_t n,
+               const struct msg_calstate *cal)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument), *tol = NULL;
+	bool ok = o != NULL;
+
+	ok = ok && (state != NULL ? cJSON_AddStringToObject(o, "state", state)
+	                          : cJSON_AddNullToObject(o, "state"));
+	ok = ok &&
+	     (reason != NULL ? cJSON_AddStringToObject(o, "reason", reason)
+	                     : cJSON_AddNullToObject(o, "reason"));
+	if (ok && n > 0)
+		ok = (tol = cJSON_AddObjectToObject(o, "tolerance")) != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = cJSON_AddStringToObject(tol, ch[i].channel, ch[i].state) !=
+		     NULL;
+	if (ok && cal != NULL)
+		ok = add_calibration(o, cal);
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                    const char *instrument, const char *from, const char *to,
+                    const struct msg_calstate *cal, const char *detail)
+{
+	cJSON *o = payload_head(seq, ts_us, instrument);
+	bool ok = o != NULL &&
+	          cJSON_AddStringToObject(o, "event", "calibration") &&
+	          cJSON_AddStringToObject(o, "from", from) &&
+	          cJSON_AddStringToObject(o, "to", to) &&
+	          add_calibration(o, cal) &&
+	          cJSON_AddStringToObject(o, "detail", detail);
+
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+/* ---- the gateway's status ----------------------------------------------- */
+
+int msg_gateway_status(char *buf, size_t size, const char *state,
+                       const char *reason, int64_t rows, int64_t oldest_us,
+                       int64_t now_us, const char *client_id)
+{
+	char iso[40];
+	cJSON *o = cJSON_CreateObject();
+	double age = rows > 0 && oldest_us > 0 && now_us > oldest_us
+	                     ? (double)(now_us - oldest_us) / 1e6
+	                     : 0;
+
+	msg_iso_time(iso, sizeof(iso), now_us);
+	if (o == NULL || !cJSON_AddStringToObject(o, "state", state) ||
+	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
+	                    : !cJSON_AddNullToObject(o, "reason")) ||
+	    !cJSON_AddStringToObject(o, "ts", iso) ||
+	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(now_us / 1000)) ||
+	    !cJSON_AddNumberToObject(o, "outbox", (double)rows) ||
+	    !cJSON_AddNumberToObject(o, "oldest_age_s",
+	                             (double)(int64_t)(age * 1000) / 1000) ||
+	    !cJSON_AddStringToObject(o, "client_id", client_id)) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+/* ---- Home Assistant discovery ------------------------------------------- */
+
+/* s as a Home Assistant node or object id: A-Z a-z 0-9 and '-' as they
+ * are, any other byte as "_XX" (hex), so distinct names stay distinct
+ * and "__" never occurs (it separates parts). */
+static void ha_id(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-')
+			out[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(out + n, size - n, "_%02X", ch);
+	}
+	out[n] = '\0';
+}
+
+/* {"topic": t, "value_template": online/offline from the JSON state} */
+static bool ha_availability(cJSON *list, const char *topic)
+{
+	cJSON *a = cJSON_CreateObject();
+
+	if (a == NULL || !cJSON_AddItemToArray(list, a)) {
+		cJSON_Delete(a);
+		return false;
+	}
+	return cJSON_AddStringToObject(a, "topic", topic) &&
+	       cJSON_AddStringToObject(a, "value_template",
+	                               "{{ 'online' if value_json.state == "
+	                               "'online' else 'offline' }}");
+}
+
+/* The discovery config of channel ch of instrument in: its value
+ * (tolerance false) or its tolerance state (true), into topic and buf.
+ * Returns the payload's length, or -1. */
+int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
+                  const struct cfg_channel *ch, bool tolerance, char *topic,
+                  size_t tsize, char *buf, size_t size)
+{
+	const char *states[DRIFT_STATES];
+	const char *site = h->site;
+	char node[200], inst_id[200], ch_id[200], readings[MSG_TOPIC_MAX],
+	        status[MSG_TOPIC_MAX], text[600];
+	cJSON *o = cJSON_CreateObject(), *dev, *ids, *av, *opts;
+	bool ok = o != NULL;
+	int n;
+
+	ha_id(node, sizeof(node), site);
+	ha_id(inst_id, sizeof(inst_id), in->id);
+	ha_id(ch_id, sizeof(ch_id), ch->name);
+	n = snprintf(topic, tsize, "%s/sensor/metrolog-%s/%s__%s%s/config",
+	             h->ha_prefix, node, inst_id, ch_id,
+	             tolerance ? "__tolerance" : "");
+	if (n < 0 || (size_t)n >= tsize ||
+	    msg_topic(readings, sizeof(readings), h->prefix, site, in->id,
+	              "readings") < 0 ||
+	    msg_topic(status, sizeof(status), h->prefix, site, in->id,
+	              "status") < 0)
+		ok = false;
+	if (tolerance) {
+		snprintf(text, sizeof(text), "%s tolerance", ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "name", text);
+		snprintf(text, sizeof(text), "metrolog/%s/%s/%s/tolerance",
+		         site, in->id, ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
+		ok = ok && cJSON_AddStringToObject(o, "state_topic", status);
+		snprintf(
+		        text, sizeof(text),
+		        "{{ value_json.tolerance['%s'] if value_json.tolerance "
+		        "is defined and value_json.tolerance['%s'] is defined "
+		        "else this.state }}",
+		        ch->name, ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
+		ok = ok && cJSON_AddStringToObject(o, "device_class", "enum");
+		for (int k = 0; k < DRIFT_STATES; k++)
+			states[k] = drift_state_word((enum drift_state)k);
+		opts = ok ? cJSON_CreateStringArray(states, DRIFT_STATES)
+		          : NULL;
+		if (opts != NULL &&
+		    !cJSON_AddItemToObject(o, "options", opts)) {
+			cJSON_Delete(opts);
+			opts = NULL;
+		}
+		ok = ok && opts != NULL;
+	} else {
+		ok = ok && cJSON_AddStringToObject(o, "name", ch->name);
+		snprintf(text, sizeof(text), "metrolog/%s/%s/%s", site, in->id,
+		         ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
+		ok = ok && cJSON_AddStringToObject(o, "state_topic", readings);
+		snprintf(text, sizeof(text),
+		         "{{ value_json.channels['%s'].value if "
+		         "value_json.channels['%s'] is defined else this.state "
+		         "}}",
+		         ch->name, ch->name);
+		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
+		if (ch->unit[0] != '\0')
+			ok = ok && cJSON_AddStringToObject(
+			                   o, "unit_of_measurement", ch->unit);
+		ok = ok &&
+		     cJSON_AddStringToObject(o, "state_class", "measurement");
+	}
+	ok = ok && (av = cJSON_AddArrayToObject(o, "availability")) != NULL &&
+	     ha_availability(av, h->gateway_status) &&
+	     (tolerance || ha_availability(av, status));
+	ok = ok && cJSON_AddStringToObject(o, "availability_mode", "all");
+	ok = ok && (dev = cJSON_AddObjectToObject(o, "device")) != NULL;
+	snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
+	ok = ok && (ids = cJSON_AddArrayToObject(dev, "identifiers")) != NULL;
+	if (ok) {
+		cJSON *id = cJSON_CreateString(text);
+		if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
+			cJSON_Delete(id);
+			ok = false;
+		}
+	}
+	ok = ok && cJSON_AddStringToObject(dev, "name", in->id) &&
+	     cJSON_AddStringToObject(dev, "manufacturer", "metrolog");
+	if (ok && in->model[0] != '\0')
+		ok = cJSON_AddStringToObject(dev, "model", in->model) != NULL;
+	if (ok && in->serial[0] != '\0')
+		ok = cJSON_AddStringToObject(dev, "serial_number",
+		                             in->serial) != NULL;
+	if (ok && in->location[0] != '\0')
+		ok = cJSON_AddStringToObject(dev, "suggested_area",
+		                             in->location) != NULL;
+	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}

@@ -1,0 +1,110 @@
+/*
+ * msg.h - what metrologd publishes, as data: topics and JSON payloads
+ * (docs/MQTT.md is the contract dashboards code against).
+ *
+ * Pure: no I/O, no global state, any thread. The outbox composer on the
+ * ingest thread calls these builders to turn committed facts into outbox
+ * rows; the publisher only sends what the outbox holds. Only "historical"
+ * is added when a message is sent (it depends on when).
+ */
+#ifndef METROLOG_MSG_H
+#define METROLOG_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSG_TOPIC_MAX 512
+
+/* One channel of a readings message. */
+struct msg_channel {
+	const char *name;
+	const char *unit; /* "" when none */
+	double value;     /* ignored unless quality is 0 (good) */
+	int quality;      /* enum quality */
+	int digits;       /* significant digits the source carries (7 for a
+	                     float32, so 101.32793 is not sent as
+	                     101.32792663574219); 0: all of a double */
+};
+
+/* "<prefix>/<site>/<leaf1>[/<leaf2>]" into buf. Returns 0, or -1 when it
+ * does not fit. */
+int msg_topic(char *buf, size_t size, const char *prefix, const char *site,
+              const char *leaf1, const char *leaf2);
+
+/* The payloads, without "historical" (added when sent), into buf as a
+ * NUL-terminated JSON object. Each returns its length, or -1 when it does
+ * not fit in size or memory runs out. */
+int msg_readings(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                 const char *instrument, const struct msg_channel *ch,
+                 size_t n);
+/* kind: "online" or "offline"; reason: NULL or e.g. "timeout". */
+int msg_event(char *buf, size_t size, int64_t seq, int64_t ts_us,
+              const char *instrument, const char *kind, const char *reason);
+/* A tolerance state change (kind "tolerance") or a control chart's signal
+ * (kind "drift", from and to NULL) of one channel; error NAN: none. */
+struct msg_tol {
+	const char *kind, *channel, *unit, *from, *to, *detail;
+	double error, lower, upper;
+};
+int msg_tolerance(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                  const char *instrument, const struct msg_tol *t);
+
+/* The tolerance state of one channel, for a status. */
+struct msg_chstate {
+	const char *channel, *state;
+};
+
+/* The calibration in force of an instrument or standard, for a status and
+ * a calibration event. */
+struct msg_calstate {
+	const char *state;       /* "none", "ok", "due_soon", "overdue" */
+	int64_t due_us;          /* 0: no due date */
+	const char *certificate; /* "" never calibrated */
+	bool reference_overdue;  /* in use as a reference while overdue */
+};
+
+/* The retained status of an instrument or standard: state "online" or
+ * "offline" (NULL: not known yet, or a standard, which is not polled)
+ * with its reason; the tolerance state of each of its n channels that
+ * have one (n = 0: no "tolerance" member); the calibration in force
+ * (NULL: no "calibration" member). */
+int msg_status(char *buf, size_t size, int64_t seq, int64_t ts_us,
+               const char *instrument, const char *state, const char *reason,
+               const struct msg_chstate *ch, size_t n,
+               const struct msg_calstate *cal);
+
+/* A change of the calibration due state (from, to: the calib_due_name()s;
+ * equal when only the certificate in force changed), with the detail
+ * sentence of the events row. */
+int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
+                    const char *instrument, const char *from, const char *to,
+                    const struct msg_calstate *cal, const char *detail);
+
+/* "2026-11-26T12:00:00.123456Z" (28 bytes with the NUL). */
+void msg_iso_time(char *buf, size_t size, int64_t ts_us);
+
+/* The gateway's retained status (docs/MQTT.md): state "online" or
+ * "offline", reason (NULL: none), the outbox's backlog (rows, and the
+ * time of the oldest, 0: none) at now_us, and the MQTT client id. */
+int msg_gateway_status(char *buf, size_t size, const char *state,
+                       const char *reason, int64_t rows, int64_t oldest_us,
+                       int64_t now_us, const char *client_id);
+
+/* Home Assistant discovery: where the configs go and what they point at. */
+struct msg_ha {
+	const char *ha_prefix;      /* "homeassistant" */
+	const char *prefix, *site;  /* metrolog's topics */
+	const char *gateway_status; /* the gateway's status topic */
+};
+struct cfg_instrument;
+struct cfg_channel;
+/* The discovery config of channel ch of instrument in: its value
+ * (tolerance false) or its tolerance state (true), its topic into topic
+ * and its payload into buf. Returns the payload's length, or -1 when
+ * either does not fit. */
+int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
+                  const struct cfg_channel *ch, bool tolerance, char *topic,
+                  size_t tsize, char *buf, size_t size);
+
+#endif
