@@ -9,8 +9,9 @@
  * signal): SIGTERM/SIGINT stop, SIGHUP reloads the configuration.
  *
  * With an mqtt group in the configuration, the ingest thread also drives
- * the publisher (publish.c): store_append() writes each batch's messages to
- * the outbox in the same transaction (commit before publish), and
+ * the publisher (publish.c): the composer (compose.c) turns each batch into
+ * its events rows and outbox messages, which store_write() commits in the
+ * batch's transaction (commit before publish), and
  * publisher_step() after each commit and at least every 100 ms sends what
  * the outbox holds and deletes what the broker acknowledged. Paho's own
  * threads only record events for that step, and wake this thread if it
@@ -39,6 +40,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "compose.h"
 #include "config_load.h"
 #include "log.h"
 #include "monitor.h"
@@ -65,6 +67,7 @@ struct daemon {
 	const char *config_path;
 	struct config *cfg;
 	struct store *store;
+	struct composer *comp;   /* events rows and outbox messages */
 	struct publisher *pub;   /* NULL without an mqtt group */
 	uint64_t outbox_dropped; /* last logged */
 	struct queue *queue;
@@ -254,11 +257,11 @@ static int commit(struct daemon *d)
 {
 	if (d->nbatch == 0)
 		return 0;
-	if (store_append(d->store, d->batch, d->nbatch) == -1) {
+	if (composer_write(d->comp, d->store, d->batch, d->nbatch) == -1) {
 		d->commit_failures++;
 		if (d->retry_ms == 0 || d->retry_ms >= RETRY_MAX_MS)
 			log_warnx("%s; %zu samples kept, retrying",
-			          store_last_message(d->store), d->nbatch);
+			          composer_error(d->comp, d->store), d->nbatch);
 		d->retry_ms = d->retry_ms == 0 ? RETRY_MIN_MS : d->retry_ms * 2;
 		if (d->retry_ms > RETRY_MAX_MS)
 			d->retry_ms = RETRY_MAX_MS;
@@ -415,6 +418,8 @@ static void reload(struct daemon *d)
 			fatalx("cannot restart the pollers");
 		return;
 	}
+	if (composer_reload(d->comp, next) == -1)
+		fatalx("out of memory");
 	/* The queue is sized by the old config: a new size needs a restart. */
 	if (next->queue_size != d->cfg->queue_size)
 		log_warnx("queue_size changes at the next restart");
@@ -468,17 +473,17 @@ static void calibration_step(struct daemon *d, int64_t now)
 	if (now < d->next_calibration)
 		return;
 	d->next_calibration = now + CALIBRATION_EVERY_US;
-	int changes = store_cal_refresh(d->store, real_us());
+	int changes = composer_calibration(d->comp, d->store, real_us());
 	/* tried every second: say when it starts failing and when it works
 	 * again, not every second in between */
 	if (changes == -1 && !d->calibration_failing)
 		log_warnx("calibration states: %s; retrying every second",
-		          store_last_message(d->store));
+		          composer_error(d->comp, d->store));
 	else if (changes != -1 && d->calibration_failing)
 		log_info("calibration states: read again");
 	d->calibration_failing = changes == -1;
 	for (int i = 0; changes > 0 && i < d->cfg->ninstruments; i++) {
-		if (!store_cal_renewed(d->store, (uint32_t)i))
+		if (!composer_renewed(d->comp, (uint32_t)i))
 			continue;
 		monitor_restart_trends(d->mon, (uint32_t)i);
 		log_info("instrument %s: a new calibration is in force; the "
@@ -626,7 +631,11 @@ int main(int argc, char **argv)
 		config_free(d.cfg);
 		return 1;
 	}
+	d.comp = composer_new(d.cfg);
+	if (d.comp == NULL)
+		fatalx("out of memory");
 	int rc = run(&d);
+	composer_free(d.comp);
 	store_close(d.store);
 	queue_free(d.queue);
 	monitor_free(d.mon);

@@ -36,7 +36,6 @@
 
 #include "calib.h"
 #include "drift.h"
-#include "msg.h"
 #include "store_int.h"
 
 #define STORE_BUSY_MS     5000
@@ -248,11 +247,6 @@ static const char *const stmt_sql[S_COUNT] = {
         [S_OUTBOX_OLDEST] = "SELECT ts FROM outbox ORDER BY seq LIMIT 1",
         [S_OUTBOX_LAST_SEQ] = "SELECT seq FROM sqlite_sequence"
                               " WHERE name = 'outbox'",
-};
-
-struct undo {
-	uint8_t *p;
-	uint8_t old;
 };
 
 static enum store_error error_kind(int rc)
@@ -576,17 +570,7 @@ void store_close(struct store *st)
 		assert(!"sqlite3_close");
 	free(st->channel_ids);
 	free(st->instrument_ids);
-	free(st->inst_of);
-	free(st->chan_state);
-	free(st->inst_state);
-	free(st->inst_reason);
-	free(st->undo);
-	free(st->pcs);
-	free(st->items);
-	free(st->pch);
-	free(st->pbuf);
 	free(st->rbuf);
-	free(st->cal);
 	free(st->path);
 	free(st);
 }
@@ -750,14 +734,13 @@ static int sync_instrument(struct store *st, sqlite3_stmt *ins,
 
 /* A standard: an instruments row of kind "standard", without channels. */
 static int sync_standard(struct store *st, sqlite3_stmt *ins,
-                         const struct cfg_standard *sd, int64_t now)
+                         const struct cfg_standard *sd, int64_t now,
+                         int64_t *id)
 {
-	int64_t id;
-
 	bind_identity(ins, sd->id, sd->model, sd->serial, sd->owner,
 	              sd->location, now, "standard", sd->cal_interval_days,
 	              sd->due_soon_days);
-	return upsert(st, ins, "standard", &id);
+	return upsert(st, ins, "standard", id);
 }
 
 /* channels.reference_channel of the channels compared with another. */
@@ -792,49 +775,18 @@ static int sync_references(struct store *st, const struct config *c,
 	return 0;
 }
 
-/* The states of the channels and instruments that stay (same row id)
- * across a store_sync_config(): O(n) over the row ids. */
-static void carry_states(const struct store *st, const int64_t *inst_ids,
-                         size_t ninst, const int64_t *ch_ids, size_t nch,
-                         uint8_t *chan_state, uint8_t *inst_state,
-                         uint8_t *inst_reason)
-{
-	int64_t max = 0;
-
-	for (uint32_t k = 0; st->chan_state != NULL && k < st->nchannels; k++)
-		max = st->channel_ids[k] > max ? st->channel_ids[k] : max;
-	uint8_t *by_id = max > 0 ? calloc((size_t)max + 1, 1) : NULL;
-	for (uint32_t k = 0; by_id != NULL && k < st->nchannels; k++)
-		by_id[st->channel_ids[k]] = st->chan_state[k];
-	for (size_t k = 0; by_id != NULL && k < nch; k++)
-		if (ch_ids[k] <= max)
-			chan_state[k] = by_id[ch_ids[k]];
-	free(by_id);
-	for (size_t i = 0; st->inst_state != NULL && i < ninst; i++)
-		for (uint32_t j = 0; j < st->ninstruments; j++)
-			if (st->instrument_ids[j] == inst_ids[i]) {
-				inst_state[i] = st->inst_state[j];
-				inst_reason[i] = st->inst_reason[j];
-				break;
-			}
-}
-
 int store_sync_config(struct store *st, const struct config *c)
 {
 	sqlite3_stmt *ins = NULL, *chs = NULL;
 	size_t ninst = c->ninstruments > 0 ? c->ninstruments : 0;
+	size_t nstd = c->nstandards > 0 ? c->nstandards : 0;
 	size_t nch = c->nchannels > 0 ? c->nchannels : 0;
-	int64_t *inst_ids = calloc(ninst + 1, sizeof(*inst_ids));
+	int64_t *inst_ids = calloc(ninst + nstd + 1, sizeof(*inst_ids));
 	int64_t *ch_ids = calloc(nch + 1, sizeof(*ch_ids));
-	uint32_t *inst_of = calloc(nch + 1, sizeof(*inst_of));
-	uint8_t *chan_state = calloc(nch + 1, 1);
-	uint8_t *inst_state = calloc(ninst + 1, 1);
-	uint8_t *inst_reason = calloc(ninst + 1, 1);
 	int64_t now = st_now_us(), move;
 	int rc;
 
-	if (inst_ids == NULL || ch_ids == NULL || inst_of == NULL ||
-	    chan_state == NULL || inst_state == NULL || inst_reason == NULL) {
+	if (inst_ids == NULL || ch_ids == NULL) {
 		st_error(st, STORE_OTHER, "configuration: %s",
 		         strerror(ENOMEM));
 		goto fail;
@@ -859,13 +811,10 @@ int store_sync_config(struct store *st, const struct config *c)
 		if (sync_instrument(st, ins, chs, c, &c->instruments[i], now,
 		                    &inst_ids[i], ch_ids) < 0)
 			goto fail;
-	for (int i = 0; i < c->nstandards; i++)
-		if (sync_standard(st, ins, &c->standards[i], now) < 0)
+	for (size_t i = 0; i < nstd; i++)
+		if (sync_standard(st, ins, &c->standards[i], now,
+		                  &inst_ids[ninst + i]) < 0)
 			goto fail;
-	for (size_t i = 0; i < ninst; i++)
-		for (int j = 0; j < c->instruments[i].nchannels; j++)
-			inst_of[c->instruments[i].channels[j].index] =
-			        (uint32_t)i;
 	for (size_t k = 0; k < nch; k++) {
 		if (ch_ids[k] == 0) {
 			st_error(st, STORE_OTHER,
@@ -873,33 +822,19 @@ int store_sync_config(struct store *st, const struct config *c)
 			goto fail;
 		}
 	}
-	if (sync_references(st, c, ch_ids) < 0)
-		goto fail;
-	if (st_run(st, st->stmt[S_COMMIT], "configuration") < 0)
+	if (sync_references(st, c, ch_ids) < 0 ||
+	    st_run(st, st->stmt[S_COMMIT], "configuration") < 0)
 		goto fail;
 	sqlite3_finalize(ins);
 	sqlite3_finalize(chs);
-	carry_states(st, inst_ids, ninst, ch_ids, nch, chan_state, inst_state,
-	             inst_reason);
-	free(st->chan_state);
-	free(st->inst_state);
-	free(st->inst_reason);
-	st->chan_state = chan_state;
-	st->inst_state = inst_state;
-	st->inst_reason = inst_reason;
 	st->conf = c;
 	free(st->instrument_ids);
 	free(st->channel_ids);
 	st->instrument_ids = inst_ids;
-	st->ninstruments = ninst;
+	st->ninstruments = (uint32_t)ninst;
+	st->nentities = (uint32_t)(ninst + nstd);
 	st->channel_ids = ch_ids;
-	st->nchannels = nch;
-	free(st->inst_of);
-	st->inst_of = inst_of;
-	st->cfg = c->mqtt != NULL ? c : NULL; /* only then is c kept */
-	free(st->cal); /* the next store_cal_refresh() starts afresh */
-	st->cal = NULL;
-	st->ncal = 0;
+	st->nchannels = (uint32_t)nch;
 	move = (int64_t)nch * STORE_MOVE_PER_CH;
 	st->move_rows = move < STORE_MOVE_MIN   ? STORE_MOVE_MIN
 	                : move > STORE_MOVE_MAX ? STORE_MOVE_MAX
@@ -911,10 +846,6 @@ fail:
 	sqlite3_finalize(chs);
 	free(inst_ids);
 	free(ch_ids);
-	free(inst_of);
-	free(chan_state);
-	free(inst_state);
-	free(inst_reason);
 	return -1;
 }
 
@@ -983,138 +914,29 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 	return st_run(st, ins, "append event");
 }
 
-/* A trend forecast: "the upper limit 0.5 degC is predicted to be reached
- * by 2027-01-12T10:00:00Z (in 42.3 days; 95 % prediction bound of the
- * drift over 30 days)", or that no crossing is predicted any more. */
-static const char *trend_detail(const struct cfg_channel *ch,
-                                const struct sample *s, char *buf, size_t size)
-{
-	const struct cfg_tolerance *t = ch->tolerance;
-	const char *sp = ch->unit[0] != '\0' ? " " : "";
-	char when[32];
-
-	if (isnan(s->value)) {
-		snprintf(buf, size,
-		         "no limit crossing predicted within %g days (drift "
-		         "over %g days)",
-		         t->trend_horizon_days, t->trend_days);
-		return "trend";
-	}
-	msg_iso_time(when, sizeof(when),
-	             s->ts_us + (int64_t)(s->value * 86400e6));
-	/* the time left in the unit that reads best */
-	double left = s->value;
-	const char *in = "days";
-	if (left < 1.0 / 24) {
-		left *= 86400;
-		in = "s";
-	} else if (left < 1) {
-		left *= 24;
-		in = "h";
-	}
-	bool high = (s->detail & SAMPLE_STATE_HIGH) != 0;
-	snprintf(buf, size,
-	         "the %s limit %g%s%s is predicted to be reached by %s (in "
-	         "%.3g %s; %g %% prediction bound of the drift over %g "
-	         "days)",
-	         high ? "upper" : "lower", high ? t->upper : t->lower, sp,
-	         ch->unit, when, left, in, t->trend_conf * 100, t->trend_days);
-	return "trend";
-}
-
-/* What a SAMPLE_STATE says, for the events row and the MQTT event:
- * its kind ("tolerance" or "drift") and a sentence, e.g.
- * "warning -> out_of_tolerance: error 0.061 degC, limits [-0.05, 0.05],
- * rule guarded r=1 U=0.01 k=2 (guard 0.01)". */
-static const char *state_detail(const struct cfg_channel *ch,
-                                const struct sample *s, char *buf, size_t size)
-{
-	const struct cfg_tolerance *t = ch->tolerance;
-	const char *sp = ch->unit[0] != '\0' ? " " : "";
-	int len;
-
-	if (s->detail & SAMPLE_STATE_TREND)
-		return trend_detail(ch, s, buf, size);
-	if (s->detail & SAMPLE_STATE_CHART) {
-		bool cusum = (s->detail & SAMPLE_STATE_CUSUM) != 0;
-		len = snprintf(buf, size,
-		               "%s signals a %s shift of the error: error "
-		               "%.6g%s%s",
-		               cusum ? "cusum" : "ewma",
-		               (s->detail & SAMPLE_STATE_HIGH) ? "high" : "low",
-		               s->value, sp, ch->unit);
-		if (len >= 0 && (size_t)len < size)
-			snprintf(buf + len, size - (size_t)len,
-			         cusum ? " (k %g, h %g)" : " (lambda %g, L %g)",
-			         cusum ? t->cusum_k : t->ewma_lambda,
-			         cusum ? t->cusum_h : t->ewma_L);
-		return "drift";
-	}
-	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(s->detail);
-	len = snprintf(
-	        buf, size, "%s -> %s: ",
-	        drift_state_word((enum drift_state)SAMPLE_STATE_OLD(s->detail)),
-	        drift_state_word(to));
-	if (len < 0 || (size_t)len >= size)
-		return "tolerance";
-	if (to == DRIFT_NO_DATA)
-		len += snprintf(buf + len, size - (size_t)len,
-		                "no good reading, ");
-	else
-		len += snprintf(buf + len, size - (size_t)len,
-		                "error %.6g%s%s, ", s->value, sp, ch->unit);
-	if (len < 0 || (size_t)len >= size)
-		return "tolerance";
-	if (t->rule == TOL_RULE_GUARDED)
-		snprintf(buf + len, size - (size_t)len,
-		         "limits [%g, %g], rule guarded r=%g U=%g k=%g "
-		         "(guard %g)",
-		         t->lower, t->upper, t->guard_factor, t->U, t->k,
-		         t->guard);
-	else
-		snprintf(buf + len, size - (size_t)len,
-		         "limits [%g, %g], rule simple", t->lower, t->upper);
-	return "tolerance";
-}
-
-/* The channel of a SAMPLE_STATE, NULL (error set) when it has none. */
-static const struct cfg_channel *state_channel(struct store *st,
-                                               const struct sample *s, size_t i)
-{
-	const struct cfg_channel *ch = NULL;
-
-	/* by hand, not config_channel(): tests build configs field by field */
-	if (st->conf != NULL && s->index < st->nchannels) {
-		const struct cfg_instrument *in =
-		        &st->conf->instruments[st->inst_of[s->index]];
-		ch = &in->channels[s->index - in->channels[0].index];
-	}
-	if (ch == NULL || ch->tolerance == NULL) {
-		st_error(st, STORE_OTHER,
-		         "append: sample %zu: channel index %" PRIu32
-		         " has no tolerance in the configuration",
-		         i, s->index);
-		return NULL;
-	}
-	return ch;
-}
-
-/* A tolerance state change or a chart signal: an events row. */
-static int append_state(struct store *st, const struct sample *s, size_t i)
+/* A composed events row. */
+static int append_composed(struct store *st, const struct store_event *e,
+                           size_t i)
 {
 	sqlite3_stmt *ins = st->stmt[S_INSERT_CHANNEL_EVENT];
-	const struct cfg_channel *ch = state_channel(st, s, i);
-	char detail[512];
 
-	if (ch == NULL)
+	if (e->entity >= st->nentities ||
+	    (e->channel >= 0 && (uint32_t)e->channel >= st->nchannels)) {
+		st_error(st, STORE_OTHER,
+		         "append: event %zu: entity %" PRIu32
+		         " or channel %" PRId32 " not in the configuration",
+		         i, e->entity, e->channel);
 		return -1;
-	const char *kind = state_detail(ch, s, detail, sizeof(detail));
-	sqlite3_bind_int64(ins, 1, s->ts_us);
-	sqlite3_bind_int64(ins, 2, st->instrument_ids[st->inst_of[s->index]]);
-	sqlite3_bind_int64(ins, 3, st->channel_ids[s->index]);
-	sqlite3_bind_text(ins, 4, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 5, detail, -1, SQLITE_STATIC);
-	return st_run(st, ins, "append tolerance event");
+	}
+	sqlite3_bind_int64(ins, 1, e->ts_us);
+	sqlite3_bind_int64(ins, 2, st->instrument_ids[e->entity]);
+	if (e->channel >= 0)
+		sqlite3_bind_int64(ins, 3, st->channel_ids[e->channel]);
+	else
+		sqlite3_bind_null(ins, 3);
+	sqlite3_bind_text(ins, 4, e->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 5, e->detail, -1, SQLITE_STATIC);
+	return st_run(st, ins, "append event");
 }
 
 /* Inside the append transaction: once readings_recent is big enough, move
@@ -1136,32 +958,7 @@ static int maybe_move(struct store *st)
 
 /* ---- the outbox --------------------------------------------------------- */
 
-/* A sample of the batch, as store_append() orders them for the outbox:
- * by time, then instrument, then events before readings (an instrument is
- * online before its first reading), then the tolerance states the
- * readings caused, then position in the batch. */
-struct item {
-	int64_t ts;
-	uint32_t inst;
-	uint32_t kind;
-	uint32_t pos;
-};
-
-static int item_cmp(const void *pa, const void *pb)
-{
-	const struct item *a = pa, *b = pb;
-
-	if (a->ts != b->ts)
-		return a->ts < b->ts ? -1 : 1;
-	if (a->inst != b->inst)
-		return a->inst < b->inst ? -1 : 1;
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
-
-/* Make *buf hold at least n elements of size each. Returns 0 or -1. */
-static int reserve(void **buf, size_t *have, size_t n, size_t each)
+int st_reserve(void **buf, size_t *have, size_t n, size_t each)
 {
 	if (n <= *have)
 		return 0;
@@ -1187,324 +984,38 @@ static int outbox_count(struct store *st)
 	return found < 0 ? -1 : 0;
 }
 
-int st_outbox_insert(struct store *st, int64_t seq, int64_t ts,
-                     const char *topic, int len, bool retain)
+int store_outbox_next_seq(struct store *st, int64_t *seq)
+{
+	*seq = 0;
+	if (st_query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", seq) < 0)
+		return -1;
+	(*seq)++; /* 1 when the table never had a row */
+	return 0;
+}
+
+/* Inside the write transaction: the outbox rows, then the outbox_max
+ * policy. */
+static int append_outbox(struct store *st, const struct store_out *o, size_t n)
 {
 	sqlite3_stmt *ins = st->stmt[S_OUTBOX_INSERT];
 
-	sqlite3_bind_int64(ins, 1, seq);
-	sqlite3_bind_int64(ins, 2, ts);
-	sqlite3_bind_text(ins, 3, topic, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(ins, 4, st->pbuf, len, SQLITE_STATIC);
-	sqlite3_bind_int(ins, 5, st->cfg->mqtt->qos);
-	sqlite3_bind_int(ins, 6, retain);
-	if (st_run(st, ins, "outbox") < 0)
+	if (outbox_count(st) < 0)
 		return -1;
-	st->outbox_rows++;
-	return 0;
-}
-
-/* A payload builder ran out of room (len < 0): grow and say so. */
-int st_grow_payload(struct store *st, int len, size_t need)
-{
-	if (len >= 0)
-		return 0;
-	if (st->pbuf_size >= need * 4 + 65536) {
-		st_error(st, STORE_OTHER, "outbox: payload too large");
-		return -1;
-	}
-	if (reserve((void **)&st->pbuf, &st->pbuf_size, st->pbuf_size * 2, 1) <
-	    0) {
-		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
-		return -1;
-	}
-	return 1; /* try again */
-}
-
-/* One readings message for the n items at it (one instrument, one ts). */
-static int outbox_readings(struct store *st, const struct sample *s,
-                           const struct item *it, size_t n, int64_t seq)
-{
-	const struct config *c = st->cfg;
-	const struct cfg_instrument *in = &c->instruments[it[0].inst];
-	char topic[MSG_TOPIC_MAX];
-	int len, rc;
-
-	if (reserve((void **)&st->pch, &st->npch, n, sizeof(*st->pch)) < 0) {
-		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
-		return -1;
-	}
-	for (size_t k = 0; k < n; k++) {
-		const struct sample *r = &s[it[k].pos];
-		/* an instrument's channels have consecutive indexes */
-		uint32_t j = r->index - in->channels[0].index;
-		assert(j < (uint32_t)in->nchannels);
-		const struct cfg_channel *ch = &in->channels[j];
-		st->pch[k] = (struct msg_channel){
-		        .name = ch->name,
-		        .unit = ch->unit,
-		        .value = r->value,
-		        .quality = r->quality,
-		        .digits = ch->spec.type == DECODE_FLOAT32 ? 7 : 0,
-		};
-	}
-	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, in->id,
-	              "readings") < 0) {
-		st_error(st, STORE_OTHER, "outbox: topic too long");
-		return -1;
-	}
-	do {
-		len = msg_readings(st->pbuf, st->pbuf_size, seq, it[0].ts,
-		                   in->id, st->pch, n);
-	} while ((rc = st_grow_payload(st, len, 256 * n)) == 1);
-	if (rc < 0)
-		return -1;
-	return st_outbox_insert(st, seq, it[0].ts, topic, len, false);
-}
-
-/* Change a state byte, logging the old value for undo_states(). */
-static int set_state(struct store *st, uint8_t *p, uint8_t v)
-{
-	if (*p == v)
-		return 0;
-	if (reserve((void **)&st->undo, &st->undo_cap, st->nundo + 1,
-	            sizeof(*st->undo)) < 0) {
-		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
-		return -1;
-	}
-	st->undo[st->nundo++] = (struct undo){.p = p, .old = *p};
-	*p = v;
-	return 0;
-}
-
-/* A failed append: the states as they were before it. */
-static void undo_states(struct store *st)
-{
-	while (st->nundo > 0) {
-		st->nundo--;
-		*st->undo[st->nundo].p = st->undo[st->nundo].old;
-	}
-}
-
-/* Fill st->pcs with the tolerance states of instrument inst's channels
- * that have a tolerance; returns how many (0 on no memory: the status
- * goes without them). */
-static size_t status_channels(struct store *st, uint32_t inst)
-{
-	const struct cfg_instrument *in = &st->cfg->instruments[inst];
-	size_t n = 0;
-
-	if (reserve((void **)&st->pcs, &st->npcs, (size_t)in->nchannels,
-	            sizeof(*st->pcs)) < 0)
-		return 0;
-	for (int j = 0; j < in->nchannels; j++) {
-		const struct cfg_channel *ch = &in->channels[j];
-		if (ch->tolerance == NULL)
-			continue;
-		st->pcs[n++] = (struct msg_chstate){
-		        .channel = ch->name,
-		        .state = drift_state_word(
-		                (enum drift_state)st->chan_state[ch->index]),
-		};
-	}
-	return n;
-}
-
-/* The retained status of instrument inst as the store now knows it
- * (online/offline and why, and the tolerance state of its channels). */
-/* The retained status of entity k (instrument k, or standard k -
- * ninstruments) with the calibration state cal (NULL: none known). */
-int st_outbox_entity_status(struct store *st, size_t k, int64_t ts,
-                            int64_t *seq, const struct cal_state *cal)
-{
-	static const char *const online[] = {NULL, "online", "offline"};
-	const struct config *c = st->cfg;
-	bool inst = k < (size_t)c->ninstruments;
-	const char *id = inst ? c->instruments[k].id
-	                      : c->standards[k - (size_t)c->ninstruments].id;
-	const char *state = inst ? online[st->inst_state[k]] : NULL;
-	const char *reason =
-	        inst && st->inst_state[k] == 2
-	                ? quality_name((enum quality)st->inst_reason[k])
-	                : NULL;
-	size_t n = inst ? status_channels(st, (uint32_t)k) : 0;
-	struct msg_calstate pc;
-	const struct msg_calstate *cb = st_cal_block(cal, &pc);
-	char topic[MSG_TOPIC_MAX];
-	int len, rc;
-
-	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	              "status") < 0) {
-		st_error(st, STORE_OTHER, "outbox: topic too long");
-		return -1;
-	}
-	do {
-		len = msg_status(st->pbuf, st->pbuf_size, *seq, ts, id, state,
-		                 reason, st->pcs, n, cb);
-	} while ((rc = st_grow_payload(st, len, 1024 + 128 * n)) == 1);
-	if (rc < 0 || st_outbox_insert(st, *seq, ts, topic, len, true) < 0)
-		return -1;
-	(*seq)++;
-	return 0;
-}
-
-/* An instrument's status after an event of its own. */
-static int outbox_status(struct store *st, uint32_t inst, int64_t ts,
-                         int64_t *seq)
-{
-	return st_outbox_entity_status(st, inst, ts, seq,
-	                               st->cal != NULL ? &st->cal[inst] : NULL);
-}
-
-/* A tolerance event message (a state change or a chart's signal) and,
- * for a state change, the retained instrument status with the new
- * tolerance states. */
-static int outbox_state(struct store *st, const struct sample *e, uint32_t inst,
-                        int64_t *seq)
-{
-	const struct config *c = st->cfg;
-	const struct cfg_instrument *in = &c->instruments[inst];
-	const struct cfg_channel *ch = state_channel(st, e, 0);
-	char topic[MSG_TOPIC_MAX], detail[512];
-	int len, rc;
-
-	if (ch == NULL)
-		return -1;
-	bool chart = (e->detail & SAMPLE_STATE_CHART) != 0;
-	enum drift_state to = (enum drift_state)SAMPLE_STATE_NEW(e->detail);
-	enum drift_state from = (enum drift_state)SAMPLE_STATE_OLD(e->detail);
-	struct msg_tol t = {
-	        .kind = state_detail(ch, e, detail, sizeof(detail)),
-	        .channel = ch->name,
-	        .unit = ch->unit,
-	        .from = chart ? NULL : drift_state_word(from),
-	        .to = chart ? NULL : drift_state_word(to),
-	        .detail = detail,
-	        .error = (!chart && to == DRIFT_NO_DATA) ||
-	                                 (e->detail & SAMPLE_STATE_TREND)
-	                         ? NAN
-	                         : e->value,
-	        .lower = ch->tolerance->lower,
-	        .upper = ch->tolerance->upper,
-	};
-	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, in->id,
-	              "events") < 0)
-		goto long_topic;
-	do {
-		len = msg_tolerance(st->pbuf, st->pbuf_size, *seq, e->ts_us,
-		                    in->id, &t);
-	} while ((rc = st_grow_payload(st, len, 1024)) == 1);
-	if (rc < 0 ||
-	    st_outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
-		return -1;
-	(*seq)++;
-	if (chart)
-		return 0;
-	if (set_state(st, &st->chan_state[e->index], (uint8_t)to) < 0)
-		return -1;
-	return outbox_status(st, inst, e->ts_us, seq);
-long_topic:
-	st_error(st, STORE_OTHER, "outbox: topic too long");
-	return -1;
-}
-
-/* An event message and the retained status it changes. */
-static int outbox_event(struct store *st, const struct sample *e, uint32_t inst,
-                        int64_t *seq)
-{
-	const struct config *c = st->cfg;
-	const char *id = c->instruments[inst].id;
-	const char *kind = e->kind == SAMPLE_ONLINE ? "online" : "offline";
-	const char *reason =
-	        e->kind == SAMPLE_ONLINE && e->quality == QUALITY_GOOD
-	                ? NULL
-	                : quality_name(e->quality);
-	char topic[MSG_TOPIC_MAX];
-	int len, rc;
-
-	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	              "events") < 0)
-		goto long_topic;
-	do {
-		len = msg_event(st->pbuf, st->pbuf_size, *seq, e->ts_us, id,
-		                kind, reason);
-	} while ((rc = st_grow_payload(st, len, 512)) == 1);
-	if (rc < 0 ||
-	    st_outbox_insert(st, *seq, e->ts_us, topic, len, false) < 0)
-		return -1;
-	(*seq)++;
-	if (set_state(st, &st->inst_state[inst],
-	              e->kind == SAMPLE_ONLINE ? 1 : 2) < 0 ||
-	    set_state(st, &st->inst_reason[inst], e->quality) < 0)
-		return -1;
-	return outbox_status(st, inst, e->ts_us, seq);
-long_topic:
-	st_error(st, STORE_OTHER, "outbox: topic too long");
-	return -1;
-}
-
-/* Inside the append transaction: the outbox messages of the n samples
- * (already checked), then the outbox_max policy. */
-/* Ready to write the outbox: payload space, the row count, the next seq. */
-int st_outbox_next_seq(struct store *st, int64_t *seq)
-{
-	if (reserve((void **)&st->pbuf, &st->pbuf_size, 4096, 1) < 0) {
-		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
-		return -1;
-	}
-	if (outbox_count(st) < 0 ||
-	    st_query_int(st, st->stmt[S_OUTBOX_LAST_SEQ], "outbox", seq) < 0)
-		return -1;
-	(*seq)++; /* 0 when the table never had a row */
-	return 0;
-}
-
-static int append_outbox(struct store *st, const struct sample *s, size_t n)
-{
-	int64_t seq = 0;
-	size_t i, j;
-
-	if (reserve((void **)&st->items, &st->nitems, n ? n : 1,
-	            sizeof(*st->items)) < 0) {
-		st_error(st, STORE_OTHER, "outbox: %s", strerror(ENOMEM));
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		st->items[i] = (struct item){
-		        .ts = s[i].ts_us,
-		        .inst = s[i].kind == SAMPLE_READING ||
-		                                s[i].kind == SAMPLE_STATE
-		                        ? st->inst_of[s[i].index]
-		                        : s[i].index,
-		        .kind = s[i].kind == SAMPLE_READING ? 1
-		                : s[i].kind == SAMPLE_STATE ? 2
-		                                            : 0,
-		        .pos = (uint32_t)i,
-		};
-	qsort(st->items, n, sizeof(*st->items), item_cmp);
-	if (st_outbox_next_seq(st, &seq) < 0)
-		return -1;
-	for (i = 0; i < n; i = j) {
-		const struct item *it = &st->items[i];
-		j = i + 1;
-		if (s[it->pos].kind == SAMPLE_STATE) {
-			if (outbox_state(st, &s[it->pos], it->inst, &seq) < 0)
-				return -1;
-			continue;
-		}
-		if (s[it->pos].kind != SAMPLE_READING) {
-			if (outbox_event(st, &s[it->pos], it->inst, &seq) < 0)
-				return -1;
-			continue;
-		}
-		while (j < n && st->items[j].kind == 1 &&
-		       st->items[j].ts == it->ts &&
-		       st->items[j].inst == it->inst)
-			j++;
-		if (outbox_readings(st, s, it, j - i, seq++) < 0)
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(ins, 1, o[i].seq);
+		sqlite3_bind_int64(ins, 2, o[i].ts_us);
+		sqlite3_bind_text(ins, 3, o[i].topic, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 4, o[i].payload, (int)o[i].len,
+		                  SQLITE_STATIC);
+		sqlite3_bind_int(ins, 5, o[i].qos);
+		sqlite3_bind_int(ins, 6, o[i].retain);
+		if (st_run(st, ins, "outbox") < 0)
 			return -1;
+		st->outbox_rows++;
 	}
-	int64_t over = st->outbox_rows - st->cfg->mqtt->outbox_max;
+	if (st->conf == NULL || st->conf->mqtt == NULL)
+		return 0;
+	int64_t over = st->outbox_rows - st->conf->mqtt->outbox_max;
 	if (over > 0) {
 		sqlite3_bind_int64(st->stmt[S_OUTBOX_TRIM], 1, over);
 		if (st_run(st, st->stmt[S_OUTBOX_TRIM], "outbox: drop oldest") <
@@ -1533,8 +1044,8 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 		size_t tlen = (size_t)sqlite3_column_bytes(q, 2);
 		const void *payload = sqlite3_column_blob(q, 3);
 		size_t plen = (size_t)sqlite3_column_bytes(q, 3);
-		if (reserve((void **)&st->rbuf, &st->rbuf_size,
-		            used + tlen + plen + 2, 1) < 0) {
+		if (st_reserve((void **)&st->rbuf, &st->rbuf_size,
+		               used + tlen + plen + 2, 1) < 0) {
 			sqlite3_reset(q);
 			st_error(st, STORE_OTHER, "outbox: %s",
 			         strerror(ENOMEM));
@@ -1599,17 +1110,14 @@ uint64_t store_outbox_dropped(const struct store *st)
 	return st->outbox_dropped;
 }
 
-int store_append(struct store *st, const struct sample *s, size_t n)
+/* The samples of a batch: readings by blocks, online/offline events;
+ * SAMPLE_STATE only when composed (its events row comes composed). */
+static int append_samples(struct store *st, const struct sample *s, size_t n,
+                          bool composed)
 {
 	const struct sample *block[STORE_BLOCK];
 	int nblock = 0;
-	int64_t rows = st->outbox_rows;
-	uint64_t dropped = st->outbox_dropped;
-	bool outbox = st->cfg != NULL && st->cfg->mqtt != NULL;
 
-	st->nundo = 0;
-	if (st_run(st, st->stmt[S_BEGIN], "append") < 0)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int rc = 0;
 		switch (s[i].kind) {
@@ -1620,8 +1128,7 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 				         "%" PRIu32 " not in the configuration "
 				         "(%" PRIu32 " channels)",
 				         i, s[i].index, st->nchannels);
-				rc = -1;
-				break;
+				return -1;
 			}
 			block[nblock++] = &s[i];
 			if (nblock == STORE_BLOCK) {
@@ -1634,28 +1141,51 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 			rc = append_event(st, &s[i], i);
 			break;
 		case SAMPLE_STATE:
-			rc = append_state(st, &s[i], i);
-			break;
+			if (composed)
+				break;
+			/* fall through */
 		default:
 			st_error(st, STORE_OTHER,
-			         "append: sample %zu: unknown kind %u", i,
-			         (unsigned)s[i].kind);
+			         "append: sample %zu: kind %u is not stored as "
+			         "such (a state change is composed into an "
+			         "event)",
+			         i, (unsigned)s[i].kind);
 			rc = -1;
 		}
 		if (rc < 0)
-			goto fail;
+			return -1;
 	}
-	if (insert_readings(st, block, nblock) < 0 ||
-	    (outbox && append_outbox(st, s, n) < 0) || maybe_move(st) < 0 ||
-	    st_run(st, st->stmt[S_COMMIT], "append") < 0)
+	return insert_readings(st, block, nblock);
+}
+
+int store_write(struct store *st, const struct store_batch *b)
+{
+	int64_t rows = st->outbox_rows;
+	uint64_t dropped = st->outbox_dropped;
+
+	if (st_run(st, st->stmt[S_BEGIN], "append") < 0)
+		return -1;
+	if (append_samples(st, b->samples, b->nsamples, b->composed) < 0)
+		goto fail;
+	for (size_t i = 0; i < b->nevents; i++)
+		if (append_composed(st, &b->events[i], i) < 0)
+			goto fail;
+	if ((b->nout > 0 && append_outbox(st, b->out, b->nout) < 0) ||
+	    maybe_move(st) < 0 || st_run(st, st->stmt[S_COMMIT], "append") < 0)
 		goto fail;
 	return 0;
 fail:
 	st_rollback(st);
-	undo_states(st);
 	st->outbox_rows = rows;
 	st->outbox_dropped = dropped;
 	return -1;
+}
+
+int store_append(struct store *st, const struct sample *s, size_t n)
+{
+	const struct store_batch b = {.samples = s, .nsamples = n};
+
+	return store_write(st, &b);
 }
 
 /* ---- retention ---------------------------------------------------------- */

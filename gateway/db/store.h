@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calib.h"
 #include "config.h"
 #include "sample.h"
 
@@ -44,31 +45,71 @@ struct store;
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st); /* NULL allowed */
 
-/* Insert or update the instruments and channels of c (by instrument id and
- * channel name) so that readings keep stable ids across restarts and
+/* Insert or update the instruments, channels and standards of c (by id
+ * and channel name) so that readings keep stable ids across restarts and
  * reloads, and remember the mapping from c's indexes to row ids for
- * store_append(). Instruments no longer in c are kept (marked inactive),
- * never deleted. When c->mqtt is not NULL, store_append() also writes the
- * outbox; and SAMPLE_STATE samples read their channel's tolerance in c: in
- * either case c is used by store_append() until the next
- * store_sync_config() and must live that long. Returns 0 or -1. */
+ * store_write(). Instruments no longer in c are kept (marked inactive),
+ * never deleted. c is used by store_write() (its indexes, and
+ * mqtt->outbox_max) until the next store_sync_config() and must live that
+ * long. Returns 0 or -1. */
 int store_sync_config(struct store *st, const struct config *c);
 
-/* Write n samples (readings and events, indexes as in the config last
- * given to store_sync_config()) in ONE transaction, with, when that config
- * has an mqtt group, their outbox messages (docs/MQTT.md): one per
- * (instrument, ts) of the readings carrying all its channels, one event
- * and one retained status per online/offline event, each with the next
- * sequence number, and per SAMPLE_STATE (a channel's tolerance state change
- * or chart signal: an events row of kind "tolerance" or "drift") an event
- * and, for a state change, the retained status with every tolerance
- * state of the instrument; then, if the outbox holds more than outbox_max
- * rows, the oldest go (store_outbox_dropped() counts them). On failure the
- * transaction is rolled back, nothing is written, and the caller keeps
- * the samples to retry. Returns 0 or -1.
+/* An events row composed by the caller (metrologd's composer: tolerance,
+ * drift, trend and calibration events; docs/SCHEMA.md, events). */
+struct store_event {
+	int64_t ts_us;
+	uint32_t entity;    /* instrument index of the config last given to
+	                       store_sync_config(), or ninstruments + a standard's
+	                       index */
+	int32_t channel;    /* global channel index, or -1: none */
+	const char *kind;   /* "tolerance", "drift", "trend", "calibration" */
+	const char *from;   /* the state before and after, as words */
+	const char *to;     /* (NULL: not a change of state) */
+	const char *detail; /* the sentence for people; NULL: none */
+};
+
+/* An outbox row composed by the caller (docs/MQTT.md): its seq must be
+ * above every seq the outbox ever held (store_outbox_next_seq()) and
+ * increase along the batch. */
+struct store_out {
+	int64_t seq;
+	int64_t ts_us; /* when what it reports happened */
+	const char *topic;
+	const char *payload; /* len bytes */
+	size_t len;
+	int qos;
+	bool retain;
+};
+
+/* What one transaction writes. */
+struct store_batch {
+	const struct sample *samples; /* readings, online/offline events */
+	size_t nsamples;
+	const struct store_event *events;
+	size_t nevents;
+	const struct store_out *out;
+	size_t nout;
+	bool composed; /* events has the rows of samples' SAMPLE_STATEs */
+};
+
+/*
+ * Write b in ONE transaction: each SAMPLE_READING as a reading, each
+ * SAMPLE_ONLINE / SAMPLE_OFFLINE as an events row (kind "online" or
+ * "offline", detail the reason), the composed events rows (a SAMPLE_STATE
+ * is refused unless b->composed says they hold its row), and the outbox
+ * rows; then, when the config last given to store_sync_config() has an
+ * mqtt group and the outbox holds more than its outbox_max rows, the
+ * oldest go (store_outbox_dropped() counts them). Indexes are those of
+ * that config. Nothing here builds a message: the store writes what it is
+ * handed. On failure the transaction is rolled back, nothing is written,
+ * and the caller keeps the batch to retry. Returns 0 or -1.
  * Once readings_recent holds 64 rows per channel (at least 65,536), the call
  * also moves them into readings_archive: about 1.5 s for 10,000 channels on
- * a 2-core machine, once a minute at 1 Hz (docs/SCHEMA.md). */
+ * a 2-core machine, once a minute at 1 Hz (docs/SCHEMA.md).
+ */
+int store_write(struct store *st, const struct store_batch *b);
+
+/* store_write() of n samples alone (no SAMPLE_STATE: compose those). */
 int store_append(struct store *st, const struct sample *s, size_t n);
 
 /* Delete readings older than cutoff_us (events and calibrations are never
@@ -96,7 +137,11 @@ int store_set_busy_timeout(struct store *st, int ms);
 long store_set_max_pages(struct store *st, long pages);
 
 /* ---- the MQTT outbox (docs/SCHEMA.md, table outbox) ---------------------
- * Written by store_append(), drained by the publisher, on the same thread. */
+ * Written by store_write(), drained by the publisher, on the same thread. */
+
+/* The seq the next outbox row takes: one above every seq the outbox ever
+ * held (AUTOINCREMENT: never reused). Returns 0 or -1. */
+int store_outbox_next_seq(struct store *st, int64_t *seq);
 
 /* One outbox row. topic and payload point into memory of the store, valid
  * until the next call on it. */
@@ -127,8 +172,6 @@ uint64_t store_outbox_dropped(const struct store *st);
 /* ---- calibration records (calib.h; docs/SCHEMA.md, calibrations) -------
  * Append-only and hash-chained; read them with query.h. */
 
-struct calib_record;
-
 /*
  * Validate r (calib_validate) and append it to the audit chain in ONE
  * transaction, filling in: id and prev_hash (the chain's next link),
@@ -143,24 +186,22 @@ struct calib_record;
  */
 int store_cal_append(struct store *st, struct calib_record *r);
 
-/*
- * The calibration due state (calib.h: none, ok, due_soon, overdue) of every
- * instrument and standard of the config last given to store_sync_config(),
- * at now_us, from the records in force. The first call after a
- * store_sync_config() learns the states; later calls write an events row
- * (kind "calibration", docs/SCHEMA.md) for each entity whose state or
- * certificate in force changed, in one transaction. Cheap when nothing
- * changed: it re-reads the records only when one was appended (by the
- * metrolog tool, from another process) or a minute has passed, so
- * metrologd calls it about every second. Returns the number of changes,
- * or -1.
- */
-int store_cal_refresh(struct store *st, int64_t now_us);
+/* The calibration in force of an instrument or standard. */
+struct store_cal_force {
+	int64_t due_us;          /* 0: none */
+	char cert[CALIB_ID];     /* "" never calibrated */
+	bool standard_of_record; /* a record names it as its standard */
+};
 
-/* Whether the last store_cal_refresh() found another certificate in force
- * for instrument index inst of the config (a new calibration, which may
- * have adjusted it); false for the refresh that only learned. */
-bool store_cal_renewed(const struct store *st, uint32_t inst);
+/* The calibration in force at now_us of each of the n entities (instrument
+ * k of the config last given to store_sync_config(), then its standards)
+ * into out. Returns 0 or -1. */
+int store_cal_in_force(struct store *st, int64_t now_us,
+                       struct store_cal_force *out, size_t n);
+
+/* The id of the newest calibration record (0: none), so that a caller
+ * reads the states again only when one was appended. Returns 0 or -1. */
+int store_cal_last_id(struct store *st, int64_t *id);
 
 /* The last failure: its kind and a message naming the database file. */
 enum store_error store_last_error(const struct store *st);

@@ -16,23 +16,7 @@
 
 #include "calib.h"
 #include "drift.h"
-#include "msg.h"
 #include "store_int.h"
-
-/* The calibration block of a status from cs (NULL: none known). */
-const struct msg_calstate *st_cal_block(const struct cal_state *cs,
-                                        struct msg_calstate *out)
-{
-	if (cs == NULL)
-		return NULL;
-	*out = (struct msg_calstate){
-	        .state = calib_due_name((enum calib_due)cs->due),
-	        .due_us = cs->due_us,
-	        .certificate = cs->cert,
-	        .reference_overdue = cs->in_use && cs->due == CALIB_DUE_OVERDUE,
-	};
-	return out;
-}
 
 /* ---- calibration records ----------------------------------------------- */
 
@@ -372,74 +356,51 @@ int store_cal_append(struct store *st, struct calib_record *r)
 	return 0;
 }
 
-/* ---- calibration due states --------------------------------------------- */
+/* ---- calibration in force -------------------------------------------- */
 
-#define CAL_RECHECK_US (60 * 1000000LL)
-
-/* The entity k of the refresh: instrument k, then standard k - ninst. */
-static void cal_entity(const struct config *c, size_t k, const char **name,
-                       int *soon)
+int store_cal_last_id(struct store *st, int64_t *id)
 {
-	if (k < (size_t)c->ninstruments) {
-		*name = c->instruments[k].id;
-		*soon = c->instruments[k].due_soon_days;
-	} else {
-		*name = c->standards[k - (size_t)c->ninstruments].id;
-		*soon = c->standards[k - (size_t)c->ninstruments].due_soon_days;
-	}
+	*id = 0;
+	return lookup(st, "SELECT coalesce(max(id), 0) FROM calibrations", NULL,
+	              0, id, NULL);
 }
 
-/* Instruments with a channel that another channel is compared with. */
-static void cal_channel_refs(const struct config *c, struct cal_state *cs)
-{
-	for (int i = 0; i < c->ninstruments; i++)
-		for (int j = 0; j < c->instruments[i].nchannels; j++) {
-			const struct cfg_tolerance *t =
-			        c->instruments[i].channels[j].tolerance;
-			if (t == NULL || !t->by_channel)
-				continue;
-			/* ref_channel is of the same instrument (config.c) */
-			cs[i].in_use = true;
-		}
-}
-
-/* Read the calibration in force of each of the n entities into cs, with
- * its due state at now_us. */
-static int cal_read(struct store *st, struct cal_state *cs, size_t n,
-                    int64_t now_us)
+int store_cal_in_force(struct store *st, int64_t now_us,
+                       struct store_cal_force *out, size_t n)
 {
 #define IN_FORCE                                                               \
-	" FROM calibrations c WHERE c.instrument_id = i.id"                    \
+	" FROM calibrations c WHERE c.instrument_id = ?1"                      \
 	" AND NOT EXISTS (SELECT 1 FROM calibrations s"                        \
 	"   WHERE s.supersedes = c.id)"                                        \
 	" ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
-	sqlite3_stmt *q = prep(st, "SELECT i.id, (SELECT c.due" IN_FORCE
+	sqlite3_stmt *q = prep(st, "SELECT (SELECT c.due" IN_FORCE
 	                           ", (SELECT c.certificate" IN_FORCE
 	                           ", EXISTS (SELECT 1 FROM calibrations r"
-	                           "   WHERE r.standard_id = i.id)"
-	                           " FROM instruments i WHERE i.name = ?1");
+	                           "   WHERE r.standard_id = ?1)");
 #undef IN_FORCE
-	const struct config *c = st->conf;
 	int rc = SQLITE_DONE;
 
+	(void)now_us;
 	if (q == NULL)
 		return -1;
-	cal_channel_refs(c, cs);
+	if (n > st->nentities) {
+		sqlite3_finalize(q);
+		st_error(st, STORE_OTHER,
+		         "calibration states: %zu entities, the configuration "
+		         "has %" PRIu32,
+		         n, st->nentities);
+		return -1;
+	}
 	for (size_t k = 0; k < n; k++) {
-		const char *name;
-		int soon;
-		cal_entity(c, k, &name, &soon);
-		st_bind_text(q, 1, name);
+		sqlite3_bind_int64(q, 1, st->instrument_ids[k]);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			const unsigned char *cert = sqlite3_column_text(q, 2);
-			cs[k].row = sqlite3_column_int64(q, 0);
-			cs[k].due_us = sqlite3_column_int64(q, 1);
-			snprintf(cs[k].cert, sizeof(cs[k].cert), "%s",
+			const unsigned char *cert = sqlite3_column_text(q, 1);
+			out[k].due_us = sqlite3_column_int64(q, 0);
+			snprintf(out[k].cert, sizeof(out[k].cert), "%s",
 			         cert != NULL ? (const char *)cert : "");
-			cs[k].in_use |= sqlite3_column_int(q, 3) != 0;
-			cs[k].due = (uint8_t)calib_due_state(cs[k].due_us, soon,
-			                                     now_us);
+			out[k].standard_of_record =
+			        sqlite3_column_int(q, 2) != 0;
 			rc = SQLITE_DONE;
 		}
 		sqlite3_reset(q);
@@ -452,167 +413,4 @@ static int cal_read(struct store *st, struct cal_state *cs, size_t n,
 		return -1;
 	}
 	return 0;
-}
-
-/* "ok -> due_soon: due 2027-03-01T00:00:00.000000Z, certificate C-1",
- * "calibrated: ..." when only the certificate changed, "overdue and now
- * in use: ..." when only that; ", in use as a reference" when an overdue
- * entity is one. */
-static void cal_detail(const struct cal_state *was, const struct cal_state *now,
-                       char *buf, size_t size)
-{
-	char due[32] = "none";
-	int len;
-
-	if (now->due_us > 0)
-		msg_iso_time(due, sizeof(due), now->due_us);
-	if (was->due != now->due)
-		len = snprintf(buf, size, "%s -> %s: ",
-		               calib_due_name((enum calib_due)was->due),
-		               calib_due_name((enum calib_due)now->due));
-	else if (strcmp(was->cert, now->cert) != 0)
-		len = snprintf(buf, size, "calibrated: ");
-	else /* only now in use as a reference while overdue */
-		len = snprintf(buf, size, "overdue and now in use: ");
-	if (len < 0 || (size_t)len >= size)
-		return;
-	snprintf(buf + len, size - (size_t)len, "due %s, certificate %s%s", due,
-	         now->cert[0] ? now->cert : "none",
-	         now->due == CALIB_DUE_OVERDUE && now->in_use
-	                 ? ", in use as a reference"
-	                 : "");
-}
-
-/* The MQTT event of a due-state change and the entity's new status. */
-static int cal_outbox(struct store *st, size_t k, const struct cal_state *was,
-                      const struct cal_state *now, const char *detail,
-                      int64_t ts, int64_t *seq)
-{
-	const struct config *c = st->cfg;
-	const char *id = k < (size_t)c->ninstruments
-	                         ? c->instruments[k].id
-	                         : c->standards[k - (size_t)c->ninstruments].id;
-	struct msg_calstate pc;
-	char topic[MSG_TOPIC_MAX];
-	int len, rc;
-
-	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, id,
-	              "events") < 0) {
-		st_error(st, STORE_OTHER, "outbox: topic too long");
-		return -1;
-	}
-	do {
-		len = msg_calibration(st->pbuf, st->pbuf_size, *seq, ts, id,
-		                      calib_due_name((enum calib_due)was->due),
-		                      calib_due_name((enum calib_due)now->due),
-		                      st_cal_block(now, &pc), detail);
-	} while ((rc = st_grow_payload(st, len, 1024)) == 1);
-	if (rc < 0 || st_outbox_insert(st, *seq, ts, topic, len, false) < 0)
-		return -1;
-	(*seq)++;
-	return st_outbox_entity_status(st, k, ts, seq, now);
-}
-
-/* The first refresh after a configuration: every entity's status with its
- * calibration (the standards' only status; the instruments' until their
- * next event). */
-static int cal_statuses(struct store *st, const struct cal_state *cs, size_t n,
-                        int64_t now_us)
-{
-	int64_t seq = 0;
-
-	if (st_outbox_next_seq(st, &seq) < 0)
-		return -1;
-	for (size_t k = 0; k < n; k++)
-		if (st_outbox_entity_status(st, k, now_us, &seq, &cs[k]) < 0)
-			return -1;
-	return 0;
-}
-
-/* An events row per entity whose state or certificate changed, and with
- * MQTT its event message and status. */
-static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
-                      int64_t now_us, int *changes)
-{
-	sqlite3_stmt *ins = st->stmt[S_INSERT_EVENT];
-	char detail[256];
-	int64_t seq = 0;
-
-	if (st->cfg != NULL && st_outbox_next_seq(st, &seq) < 0)
-		return -1;
-
-	for (size_t k = 0; k < n; k++) {
-		const struct cal_state *was = &st->cal[k], *now = &cs[k];
-		bool flagged = now->due == CALIB_DUE_OVERDUE && now->in_use;
-		if (was->due == now->due && strcmp(was->cert, now->cert) == 0 &&
-		    (was->in_use == now->in_use || !flagged))
-			continue;
-		cal_detail(was, now, detail, sizeof(detail));
-		sqlite3_bind_int64(ins, 1, now_us);
-		sqlite3_bind_int64(ins, 2, now->row);
-		sqlite3_bind_text(ins, 3, "calibration", -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
-		if (st_run(st, ins, "calibration event") < 0)
-			return -1;
-		if (st->cfg != NULL &&
-		    cal_outbox(st, k, was, now, detail, now_us, &seq) < 0)
-			return -1;
-		(*changes)++;
-	}
-	return 0;
-}
-
-int store_cal_refresh(struct store *st, int64_t now_us)
-{
-	const struct config *c = st->conf;
-	size_t n;
-	struct cal_state *cs;
-	int64_t last = 0;
-	int changes = 0;
-
-	if (c == NULL)
-		return 0;
-	if (lookup(st, "SELECT coalesce(max(id), 0) FROM calibrations", NULL, 0,
-	           &last, NULL) < 0)
-		return -1;
-	if (st->cal != NULL && last == st->cal_seen && now_us < st->cal_next_us)
-		return 0;
-	n = (size_t)c->ninstruments + (size_t)c->nstandards;
-	cs = calloc(n + 1, sizeof(*cs));
-	if (cs == NULL) {
-		st_error(st, STORE_OTHER, "calibration states: %s",
-		         strerror(ENOMEM));
-		return -1;
-	}
-	if (cal_read(st, cs, n, now_us) < 0)
-		goto fail;
-	/* the first refresh learns (and publishes the statuses), later ones
-	 * record the changes */
-	if (st->cal != NULL || st->cfg != NULL) {
-		if (st_run(st, st->stmt[S_BEGIN], "calibration states") < 0)
-			goto fail;
-		if ((st->cal != NULL ? cal_events(st, cs, n, now_us, &changes)
-		                     : cal_statuses(st, cs, n, now_us)) < 0 ||
-		    st_run(st, st->stmt[S_COMMIT], "calibration states") < 0) {
-			st_rollback(st);
-			goto fail;
-		}
-	}
-	for (size_t k = 0; st->cal != NULL && k < n; k++)
-		cs[k].renewed = strcmp(st->cal[k].cert, cs[k].cert) != 0;
-	free(st->cal);
-	st->cal = cs;
-	st->ncal = n;
-	st->cal_seen = last;
-	st->cal_next_us = now_us + CAL_RECHECK_US;
-	return changes;
-fail:
-	free(cs);
-	return -1;
-}
-
-bool store_cal_renewed(const struct store *st, uint32_t inst)
-{
-	return st->cal != NULL && inst < st->ncal &&
-	       inst < (uint32_t)st->conf->ninstruments && st->cal[inst].renewed;
 }

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "compose.h"
 #include "harness.h"
 #include "store.h"
 
@@ -208,6 +209,14 @@ static void append_ok(struct store *st, const struct sample *s, size_t n)
 {
 	if (store_append(st, s, n) < 0)
 		fail_msg("store_append: %s", store_last_message(st));
+}
+
+/* With messages and composed events (metrologd's way: compose.h). */
+static void compose_ok(struct composer *cp, struct store *st,
+                       const struct sample *s, size_t n)
+{
+	if (composer_write(cp, st, s, n) < 0)
+		fail_msg("composer_write: %s", composer_error(cp, st));
 }
 
 /* n readings round-robin over nch channels, one second per round. */
@@ -763,6 +772,7 @@ static void test_outbox_messages(void **state)
 	char path[H_PATH_MAX];
 	struct store *st;
 	struct config *c;
+	struct composer *cp;
 	struct store_msg m[16];
 	size_t n;
 	int64_t rows, oldest;
@@ -783,7 +793,9 @@ static void test_outbox_messages(void **state)
 	(void)state;
 	st = open_ok(db_path(path));
 	c = sync_mqtt(st);
-	append_ok(st, s, sizeof(s) / sizeof(s[0]));
+	cp = composer_new(c);
+	assert_non_null(cp);
+	compose_ok(cp, st, s, sizeof(s) / sizeof(s[0]));
 	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
 	assert_int_equal(n, 5);
 	for (size_t i = 0; i < n; i++)
@@ -831,7 +843,7 @@ static void test_outbox_messages(void **state)
 	/* a failed batch writes no outbox row and uses no seq */
 	struct sample bad[2] = {reading(0, T0 + 2 * SEC, 1, QUALITY_GOOD),
 	                        reading(99, T0 + 2 * SEC, 1, QUALITY_GOOD)};
-	assert_int_equal(store_append(st, bad, 2), -1);
+	assert_int_equal(composer_write(cp, st, bad, 2), -1);
 	assert_int_equal(store_outbox_stats(st, &rows, &oldest), 0);
 	assert_int_equal(rows, 0);
 	store_close(st);
@@ -840,10 +852,14 @@ static void test_outbox_messages(void **state)
 	st = open_ok(path);
 	free_config(c);
 	c = sync_mqtt(st);
-	append_ok(st, s, 1);
+	composer_free(cp);
+	cp = composer_new(c);
+	assert_non_null(cp);
+	compose_ok(cp, st, s, 1);
 	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(m[0].seq, 6);
+	composer_free(cp);
 	store_close(st);
 	free_config(c);
 	assert_integrity(path);
@@ -857,6 +873,7 @@ static void test_tolerance_events(void **state)
 	char path[H_PATH_MAX];
 	struct store *st;
 	struct config *c;
+	struct composer *cp;
 	struct store_msg m[16];
 	size_t n;
 	struct cfg_tolerance tol = {.reference = 20,
@@ -885,7 +902,9 @@ static void test_tolerance_events(void **state)
 	c->instruments[0].channels[1].tolerance = &tol;
 	if (store_sync_config(st, c) < 0)
 		fail_msg("store_sync_config: %s", store_last_message(st));
-	append_ok(st, s, 2);
+	cp = composer_new(c);
+	assert_non_null(cp);
+	compose_ok(cp, st, s, 2);
 	assert_int_equal(sql_int(path,
 	                         "SELECT count(*) FROM events WHERE "
 	                         "kind = 'tolerance' AND channel_id = "
@@ -922,12 +941,12 @@ static void test_tolerance_events(void **state)
 	         .detail = DRIFT_IN_TOLERANCE | DRIFT_OUT_OF_TOLERANCE << 4},
 	        reading(99, T0 + SEC, 1, QUALITY_GOOD),
 	};
-	assert_int_equal(store_append(st, bad, 2), -1);
+	assert_int_equal(composer_write(cp, st, bad, 2), -1);
 	struct sample on = {.ts_us = T0 + 2 * SEC,
 	                    .index = 0,
 	                    .kind = SAMPLE_ONLINE,
 	                    .quality = QUALITY_GOOD};
-	append_ok(st, &on, 1);
+	compose_ok(cp, st, &on, 1);
 	assert_int_equal(store_outbox_read(st, 3, m, 16, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(m[1].topic, "ml/lab/dmm-1/status");
@@ -937,10 +956,11 @@ static void test_tolerance_events(void **state)
 	/* a state of a channel without tolerance is refused */
 	struct sample stray = s[1];
 	stray.index = 0;
-	assert_int_equal(store_append(st, &stray, 1), -1);
+	assert_int_equal(composer_write(cp, st, &stray, 1), -1);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
 	                               "kind = 'tolerance'"),
 	                 1);
+	composer_free(cp);
 	store_close(st);
 	free_config(c);
 	assert_integrity(path);
@@ -952,6 +972,7 @@ static void test_outbox_full(void **state)
 	char path[H_PATH_MAX];
 	struct store *st;
 	struct config *c;
+	struct composer *cp;
 	struct store_msg m[1];
 	size_t n;
 	int64_t rows, oldest;
@@ -960,14 +981,17 @@ static void test_outbox_full(void **state)
 	(void)state;
 	st = open_ok(db_path(path));
 	c = sync_mqtt(st);
-	append_ok(st, s, 1200);
-	append_ok(st, s + 1200, 300);
+	cp = composer_new(c);
+	assert_non_null(cp);
+	compose_ok(cp, st, s, 1200);
+	compose_ok(cp, st, s + 1200, 300);
 	assert_int_equal(store_outbox_stats(st, &rows, &oldest), 0);
 	assert_int_equal(rows, 1000);
 	assert_int_equal(store_outbox_dropped(st), 500);
 	assert_int_equal(store_outbox_read(st, 0, m, 1, &n), 0);
 	assert_int_equal(m[0].seq, 501);
 	assert_int_equal(oldest, s[500].ts_us);
+	composer_free(cp);
 	store_close(st);
 	free_config(c);
 	free(s);

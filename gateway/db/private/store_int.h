@@ -16,7 +16,6 @@
 #include <sqlite3.h>
 
 #include "calib.h"
-#include "msg.h"
 #include "store.h"
 
 #define STORE_MSG_MAX 512
@@ -48,54 +47,25 @@ enum {
 	S_COUNT
 };
 
-struct item;
-struct undo;
-struct cal_state;
-
 struct store {
 	sqlite3 *db;
 	char *path;
 	enum store_error error;
 	char message[STORE_MSG_MAX];
 	sqlite3_stmt *stmt[S_COUNT];
-	/* From the last store_sync_config(): row ids by config index. */
+	/* From the last store_sync_config(): row ids by config index; the
+	 * instruments' then the standards' in instrument_ids. */
+	const struct config *conf;
 	int64_t *channel_ids;
 	uint32_t nchannels;
 	int64_t *instrument_ids;
-	uint32_t ninstruments;
+	uint32_t ninstruments, nentities;
 	int64_t move_rows;     /* readings_recent rows that trigger a move */
 	int64_t prune_channel; /* where store_retention() goes on */
-	/* The outbox: written when cfg->mqtt is not NULL. */
-	const struct config *cfg; /* from the last store_sync_config() */
-	uint32_t *inst_of;        /* instrument index of each channel index */
-	int64_t outbox_rows;      /* rows in the outbox; -1: not counted yet */
+	int64_t outbox_rows;   /* rows in the outbox; -1: not counted yet */
 	uint64_t outbox_dropped;
-	struct item *items; /* store_append()'s sort space */
-	size_t nitems;
-	struct msg_channel *pch;
-	size_t npch;
-	/* Tolerance states for the retained instrument statuses, as of what
-	 * the outbox holds; changed only through set_state(), which logs the
-	 * old value so that a failed store_append() can undo it. */
-	const struct config *conf; /* the last store_sync_config(), always */
-	uint8_t *chan_state;       /* enum drift_state by channel index */
-	uint8_t *inst_state;       /* 0 unknown, 1 online, 2 offline */
-	uint8_t *inst_reason;      /* enum quality of the last offline */
-	struct undo *undo;
-	size_t nundo, undo_cap;
-	struct msg_chstate *pcs;
-	size_t npcs;
-	char *pbuf; /* one payload */
-	size_t pbuf_size;
 	char *rbuf; /* what store_outbox_read() returns */
 	size_t rbuf_size;
-	/* Calibration due states (store_cal_refresh()): the instruments of
-	 * conf, then its standards; NULL until the first refresh after a
-	 * store_sync_config(). */
-	struct cal_state *cal;
-	size_t ncal;
-	int64_t cal_seen;    /* newest calibrations.id at the last refresh */
-	int64_t cal_next_us; /* when due states are recomputed anyway */
 };
 
 /* ---- helpers of store.c ------------------------------------------------- */
@@ -118,32 +88,7 @@ void st_rollback(struct store *st);
 /* UTC microseconds now. */
 int64_t st_now_us(void);
 
-/* The outbox: payload space, the row count and the next seq; one row;
- * grow st->pbuf when a payload did not fit (1: try again, 0: it fit, -1);
- * the retained status of entity k (instrument k, or standard k -
- * ninstruments) with the calibration state cal (NULL: none known). */
-int st_outbox_next_seq(struct store *st, int64_t *seq);
-int st_outbox_insert(struct store *st, int64_t seq, int64_t ts,
-                     const char *topic, int len, bool retain);
-int st_grow_payload(struct store *st, int len, size_t need);
-int st_outbox_entity_status(struct store *st, size_t k, int64_t ts,
-                            int64_t *seq, const struct cal_state *cal);
-
-/* ---- of store_cal.c ------------------------------------------------------ */
-
-/* The calibration in force of one instrument or standard. */
-struct cal_state {
-	int64_t row;         /* instruments.id */
-	int64_t due_us;      /* 0: none */
-	char cert[CALIB_ID]; /* "" never calibrated */
-	uint8_t due;         /* enum calib_due */
-	bool in_use;         /* a reference: of a channel, or of a record */
-	bool renewed;        /* another certificate in force since the
-	                        refresh before (store_cal_renewed()) */
-};
-
-/* The calibration block of a status from cs (NULL: none known). */
-const struct msg_calstate *st_cal_block(const struct cal_state *cs,
-                                        struct msg_calstate *out);
+/* Make *buf hold at least n elements of size each. Returns 0 or -1. */
+int st_reserve(void **buf, size_t *have, size_t n, size_t each);
 
 #endif
