@@ -1,8 +1,9 @@
 /*
  * store_cal.c - the calibration records in the database: appending a
  * record to the hash-chained, append-only table (store_cal_append), and
- * the due states of every instrument and standard that metrologd keeps
- * and publishes (store_cal_refresh). See store.h for the contracts,
+ * reading the calibration in force of every instrument and standard
+ * (store_cal_in_force), from which metrologd's composer derives the due
+ * states it records and publishes. See store.h for the contracts,
  * calib.h for the record and its hash, docs/SCHEMA.md for the tables.
  *
  * Threading: as store.c; the struct store belongs to one thread.

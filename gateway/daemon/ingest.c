@@ -1,0 +1,357 @@
+/*
+ * ingest.c - the ingest loop (ingest.h): batch, commit, retry, drain,
+ * reload, and the publisher's, retention's and calibration's turns.
+ *
+ * Threading: the ingest thread only (ingest.h).
+ */
+#include "ingest.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "compose.h"
+#include "log.h"
+#include "monitor.h"
+#include "publish.h"
+
+#define RETENTION_EVERY_US   (3600LL * 1000000)
+#define CALIBRATION_EVERY_US 1000000LL /* look for new calibration records */
+#define RETENTION_CHUNK      10000
+#define RETRY_MIN_MS         100
+#define RETRY_MAX_MS         5000
+#define STOP_RETRY_US        (30LL * 1000000) /* keep trying to commit on stop */
+#define BATCH_STEP_US        10000 /* an open batch looks at the queue this often */
+
+struct ingest {
+	const struct config *c;
+	struct store *st;
+	struct queue *q;
+	const struct ingest_clock *clk;
+	struct composer *comp;   /* events rows and outbox messages */
+	struct monitor *mon;     /* tolerance states */
+	struct publisher *pub;   /* NULL: none */
+	uint64_t outbox_dropped; /* last logged */
+	struct sample *batch;    /* batch_cap samples */
+	size_t batch_cap;        /* batch_max * (1 + monitor_room()) */
+	size_t nbatch;
+	int64_t batch_since; /* monotonic us of the batch's first sample */
+	int retry_ms;        /* current commit retry back-off, 0 when fine */
+	int64_t next_retry;  /* monotonic us */
+	int64_t next_retention, next_calibration;
+	bool retention_pending;
+	bool calibration_failing; /* the last refresh failed (logged once) */
+	struct ingest_stats stats;
+};
+
+/* ---- the system clock --------------------------------------------------- */
+
+static int64_t clock_us(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t sys_real_us(void *ctx)
+{
+	(void)ctx;
+	return clock_us(CLOCK_REALTIME);
+}
+
+static int64_t sys_mono_us(void *ctx)
+{
+	(void)ctx;
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+/* A signal cuts it short, which is what the main loop wants. */
+static void sys_sleep_us(void *ctx, int64_t us)
+{
+	struct timespec ts = {(time_t)(us / 1000000),
+	                      (long)(us % 1000000) * 1000};
+
+	(void)ctx;
+	nanosleep(&ts, NULL);
+}
+
+const struct ingest_clock ingest_system_clock = {
+        .real_us = sys_real_us,
+        .mono_us = sys_mono_us,
+        .sleep_us = sys_sleep_us,
+};
+
+static int64_t mono(const struct ingest *in)
+{
+	return in->clk->mono_us(in->clk->ctx);
+}
+
+static int64_t real(const struct ingest *in)
+{
+	return in->clk->real_us(in->clk->ctx);
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* One turn of the publisher, and the outbox_full policy made visible. */
+static void publish_step(struct ingest *in)
+{
+	uint64_t dropped;
+
+	if (in->pub == NULL)
+		return;
+	publisher_step(in->pub, in->st, real(in));
+	dropped = store_outbox_dropped(in->st);
+	if (dropped != in->outbox_dropped) {
+		log_warnx(
+		        "mqtt: outbox full (outbox_max %ld): %llu oldest "
+		        "unsent messages dropped, %llu in all; their readings "
+		        "stay in the database",
+		        in->c->mqtt->outbox_max,
+		        (unsigned long long)(dropped - in->outbox_dropped),
+		        (unsigned long long)dropped);
+		in->outbox_dropped = dropped;
+	}
+}
+
+static void count(struct ingest *in)
+{
+	for (size_t i = 0; i < in->nbatch; i++) {
+		if (in->batch[i].kind == SAMPLE_READING)
+			in->stats.readings++;
+		else if (in->batch[i].kind == SAMPLE_STATE)
+			in->stats.states++;
+		else
+			in->stats.events++;
+	}
+}
+
+/* Commit the pending batch. Returns 0, or -1 if it failed (kept). */
+static int commit(struct ingest *in)
+{
+	if (in->nbatch == 0)
+		return 0;
+	if (composer_write(in->comp, in->st, in->batch, in->nbatch) == -1) {
+		in->stats.commit_failures++;
+		if (in->retry_ms == 0 || in->retry_ms >= RETRY_MAX_MS)
+			log_warnx("%s; %zu samples kept, retrying",
+			          composer_error(in->comp, in->st), in->nbatch);
+		in->retry_ms =
+		        in->retry_ms == 0 ? RETRY_MIN_MS : in->retry_ms * 2;
+		if (in->retry_ms > RETRY_MAX_MS)
+			in->retry_ms = RETRY_MAX_MS;
+		in->next_retry = mono(in) + (int64_t)in->retry_ms * 1000;
+		return -1;
+	}
+	if (in->retry_ms != 0)
+		log_info("database writable again; %zu samples committed",
+		         in->nbatch);
+	count(in);
+	in->retry_ms = 0;
+	in->nbatch = 0;
+	publish_step(in); /* after COMMIT only */
+	return 0;
+}
+
+/* Pop up to max samples into the batch, waiting up to wait_ms, and run
+ * them through the monitor, which appends its state changes. */
+static size_t take(struct ingest *in, size_t max, int wait_ms)
+{
+	size_t first = in->nbatch;
+	size_t n = queue_pop(in->q, in->batch + first, max, wait_ms);
+
+	in->nbatch += n;
+	for (size_t i = first; i < first + n; i++)
+		in->nbatch += monitor_sample(in->mon, &in->batch[i],
+		                             in->batch + in->nbatch);
+	return n;
+}
+
+/* Sleep up to us, or less if the busy publisher has something to act on
+ * (an acknowledgement, a connection event): it wakes us. */
+static void pause_us(struct ingest *in, int64_t us)
+{
+	if (in->pub != NULL && publisher_busy(in->pub))
+		publisher_wait(in->pub, us);
+	else
+		in->clk->sleep_us(in->clk->ctx, us);
+}
+
+/* Take and commit (ingest_step() without the other turns). */
+static void batch_step(struct ingest *in, int wait_ms)
+{
+	size_t max = (size_t)in->c->batch_max;
+	int64_t age = (int64_t)in->c->batch_ms * 1000;
+	int64_t now = mono(in);
+
+	if (in->retry_ms != 0 && now < in->next_retry) {
+		pause_us(in, BATCH_STEP_US);
+		return;
+	}
+	if (in->nbatch == 0) {
+		take(in, max, wait_ms);
+		in->batch_since = mono(in);
+	} else if (in->nbatch < max) {
+		int64_t due = in->batch_since + age;
+		if (due > now)
+			pause_us(in, due - now < BATCH_STEP_US ? due - now
+			                                       : BATCH_STEP_US);
+		take(in, max - in->nbatch, 0);
+	}
+	now = mono(in);
+	if (in->nbatch >= max ||
+	    (in->nbatch > 0 && now >= in->batch_since + age))
+		commit(in);
+}
+
+/* ---- between batches ---------------------------------------------------- */
+
+/* Delete old readings a chunk at a time. */
+static void retention_step(struct ingest *in, int64_t now)
+{
+	if (in->c->retention_days == 0)
+		return;
+	if (!in->retention_pending && now < in->next_retention)
+		return;
+	int64_t cutoff =
+	        real(in) - (int64_t)in->c->retention_days * 86400LL * 1000000;
+	long deleted = 0;
+	if (store_retention(in->st, cutoff, RETENTION_CHUNK, &deleted) == -1) {
+		log_warnx("retention: %s", store_last_message(in->st));
+		deleted = 0;
+	}
+	in->retention_pending = deleted == RETENTION_CHUNK;
+	in->next_retention = now + RETENTION_EVERY_US;
+}
+
+/* Calibration due states: an event when one changes (a record appended
+ * by the metrolog tool, or a due date coming closer). */
+static void calibration_step(struct ingest *in, int64_t now)
+{
+	if (now < in->next_calibration)
+		return;
+	in->next_calibration = now + CALIBRATION_EVERY_US;
+	int changes = composer_calibration(in->comp, in->st, real(in));
+	/* tried every second: say when it starts failing and when it works
+	 * again, not every second in between */
+	if (changes == -1 && !in->calibration_failing)
+		log_warnx("calibration states: %s; retrying every second",
+		          composer_error(in->comp, in->st));
+	else if (changes != -1 && in->calibration_failing)
+		log_info("calibration states: read again");
+	in->calibration_failing = changes == -1;
+	for (int i = 0; changes > 0 && i < in->c->ninstruments; i++) {
+		if (!composer_renewed(in->comp, (uint32_t)i))
+			continue;
+		monitor_restart_trends(in->mon, (uint32_t)i);
+		log_info("instrument %s: a new calibration is in force; the "
+		         "drift trends of its channels start again",
+		         in->c->instruments[i].id);
+	}
+}
+
+void ingest_step(struct ingest *in, int wait_ms)
+{
+	batch_step(in, wait_ms);
+	publish_step(in);
+	if (in->nbatch == 0) {
+		int64_t now = mono(in);
+		retention_step(in, now);
+		calibration_step(in, now);
+	}
+}
+
+size_t ingest_drain(struct ingest *in)
+{
+	size_t max = (size_t)in->c->batch_max;
+	int64_t deadline = mono(in) + STOP_RETRY_US;
+
+	for (;;) {
+		if (in->nbatch < max)
+			take(in, max - in->nbatch, 0);
+		if (in->nbatch == 0)
+			return 0;
+		if (in->retry_ms == 0 || mono(in) >= in->next_retry)
+			commit(in);
+		else
+			in->clk->sleep_us(in->clk->ctx, BATCH_STEP_US);
+		if (in->nbatch > 0 && mono(in) > deadline)
+			break;
+	}
+	size_t left = in->nbatch, n;
+	while ((n = queue_pop(in->q, in->batch, max, 0)) > 0)
+		left += n;
+	in->nbatch = 0;
+	log_warnx("giving up: %zu samples could not be committed", left);
+	return left;
+}
+
+/* Room for batch_max samples and the state changes they may cause. */
+static int size_batch(struct ingest *in, const struct config *c)
+{
+	size_t cap = (size_t)c->batch_max * (1 + monitor_room(in->mon));
+
+	if (cap <= in->batch_cap)
+		return 0;
+	struct sample *b = realloc(in->batch, cap * sizeof(*b));
+	if (b == NULL)
+		return -1;
+	in->batch = b;
+	in->batch_cap = cap;
+	return 0;
+}
+
+int ingest_reload(struct ingest *in, const struct config *next)
+{
+	if (store_sync_config(in->st, next) == -1) {
+		log_warnx("reload refused: %s", store_last_message(in->st));
+		return -1;
+	}
+	if (composer_reload(in->comp, next) == -1 ||
+	    monitor_rebuild(in->mon, next) == -1 || size_batch(in, next) == -1)
+		fatalx("out of memory");
+	in->c = next;
+	return 0;
+}
+
+struct ingest *ingest_new(const struct config *c, struct store *st,
+                          struct queue *q, const struct ingest_clock *clk)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+
+	if (in == NULL)
+		goto fail;
+	*in = (struct ingest){.c = c, .st = st, .q = q, .clk = clk};
+	in->comp = composer_new(c);
+	in->mon = monitor_new(c);
+	if (in->comp == NULL || in->mon == NULL || size_batch(in, c) == -1)
+		goto fail;
+	return in;
+fail:
+	log_warnx("ingest: out of memory");
+	ingest_free(in);
+	return NULL;
+}
+
+void ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	composer_free(in->comp);
+	monitor_free(in->mon);
+	free(in->batch);
+	free(in);
+}
+
+void ingest_set_publisher(struct ingest *in, struct publisher *p)
+{
+	in->pub = p;
+}
+
+void ingest_get_stats(const struct ingest *in, struct ingest_stats *s)
+{
+	*s = in->stats;
+	s->pending = in->nbatch;
+	s->retrying = in->retry_ms != 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * ingest.h - the ingest loop of metrologd: samples from the bounded queue,
+ * through the tolerance monitor, into batches that the composer and the
+ * store commit in ONE transaction each; then the publisher's turn, and
+ * between batches retention and the calibration due states.
+ *
+ * Nothing is lost on purpose: a batch that fails to commit (database
+ * locked, disk full) is kept and retried with back-off (100 ms to 5 s),
+ * while the queue's policy decides what happens if the failure lasts;
+ * ingest_drain() commits everything queued before a stop or a reload.
+ *
+ * Time comes from a struct ingest_clock, so tests drive it: the real one
+ * (ingest_system_clock) or one of their own (STYLE 16).
+ *
+ * Threading: a struct ingest belongs to the ingest thread (metrologd's
+ * main thread), with the store, the composer, the monitor and the
+ * publisher it drives; pollers only push to the queue.
+ */
+#ifndef METROLOG_INGEST_H
+#define METROLOG_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "queue.h"
+#include "store.h"
+
+struct publisher;
+
+/* Where the ingest loop gets its time. */
+struct ingest_clock {
+	int64_t (*real_us)(void *ctx); /* UTC microseconds since the epoch */
+	int64_t (*mono_us)(void *ctx); /* monotonic microseconds */
+	/* sleep up to us; a signal may cut it short */
+	void (*sleep_us)(void *ctx, int64_t us);
+	void *ctx;
+};
+
+/* clock_gettime(CLOCK_REALTIME / CLOCK_MONOTONIC) and nanosleep. */
+extern const struct ingest_clock ingest_system_clock;
+
+struct ingest_stats {
+	uint64_t readings, events, states; /* committed */
+	uint64_t commit_failures;
+	size_t pending; /* samples in the open batch */
+	bool retrying;  /* the last commit failed; it is being retried */
+};
+
+struct ingest;
+
+/* An ingest loop for c over st (synced to c by the caller) and q. c, st,
+ * q and clk must outlive it. NULL with the reason logged. */
+struct ingest *ingest_new(const struct config *c, struct store *st,
+                          struct queue *q, const struct ingest_clock *clk);
+void ingest_free(struct ingest *in); /* NULL allowed */
+
+/* The publisher to drive after each commit (NULL: none). */
+void ingest_set_publisher(struct ingest *in, struct publisher *p);
+
+/*
+ * One turn: take what the queue has and commit when the batch holds
+ * batch_max samples or its first is batch_ms old. With an empty batch,
+ * wait up to wait_ms for a first sample; with a batch open, sleep in steps
+ * of 10 ms and take what arrived, so that the pollers' pushes do not wake
+ * this thread one by one (a busy publisher's acknowledgements wake it
+ * instead). Then the publisher's turn and, between batches, retention and
+ * the calibration due states.
+ */
+void ingest_step(struct ingest *in, int wait_ms);
+
+/* With the producers stopped: commit everything queued, retrying for at
+ * most 30 s of failures. Returns how many samples could not be committed
+ * (logged; 0 normally). */
+size_t ingest_drain(struct ingest *in);
+
+/* Switch to next, after ingest_drain() with the producers stopped: the
+ * store, the composer and the monitor follow it (states of instruments
+ * and channels that stay are kept). Returns 0, or -1 with the reason
+ * logged and the running configuration kept. */
+int ingest_reload(struct ingest *in, const struct config *next);
+
+void ingest_get_stats(const struct ingest *in, struct ingest_stats *s);
+
+#endif
