@@ -22,12 +22,6 @@
 #include "config.h"
 #include "sample.h"
 
-#define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
-
-/* The schema version this program writes and reads (PRAGMA user_version
- * after store_open()'s migrations; docs/SCHEMA.md). */
-int store_schema_version(void);
-
 enum store_error {
 	STORE_OK = 0,
 	STORE_BUSY,    /* locked by another process beyond the busy timeout */
@@ -146,14 +140,17 @@ int store_cal_append(struct store *st, struct calib_record *r);
 /*
  * The calibration due state (calib.h: none, ok, due_soon, overdue) of every
  * instrument and standard of the config last given to store_sync_config(),
- * at now_us, from the records in force. The first call after a
- * store_sync_config() learns the states; later calls write an events row
- * (kind "calibration", docs/SCHEMA.md) for each entity whose state or
- * certificate in force changed, in one transaction. Cheap when nothing
- * changed: it re-reads the records only when one was appended (by the
- * metrolog tool, from another process) or a minute has passed, so
- * metrologd calls it about every second. Returns the number of changes,
- * or -1.
+ * at now_us, from the records in force at now_us (docs/SCHEMA.md: the
+ * latest by performed among those performed by now_us and not
+ * superseded; a record dated after now_us is not in force yet). The first
+ * call after a store_sync_config() learns the states; later calls write
+ * an events row (kind "calibration", docs/SCHEMA.md) for each entity
+ * whose state or certificate in force changed, in one transaction. Cheap
+ * when nothing changed: it re-reads the records only when one was
+ * appended (by the metrolog tool, from another process), a minute has
+ * passed, or now_us reached the date of a record that was in the future,
+ * so metrologd calls it about every second with the real time. Returns
+ * the number of changes, or -1.
  */
 int store_cal_refresh(struct store *st, int64_t now_us);
 

@@ -17,6 +17,7 @@
 #include "calib.h"
 #include "drift.h"
 #include "msg.h"
+#include "schema.h"
 #include "store_int.h"
 
 /* The calibration block of a status from cs (NULL: none known). */
@@ -83,18 +84,15 @@ static int lookup(struct store *st, const char *sql, const char *text,
 	return found;
 }
 
-/* The reference standard's calibration in force when r was performed:
- * its certificate, due date, and whether it was overdue (or never
- * calibrated). */
+/* The reference standard's calibration in force when r was performed
+ * (SCHEMA_CAL_IN_FORCE): its certificate, due date, and whether it was
+ * overdue (or never calibrated). */
 static int standard_snapshot(struct store *st, int64_t standard_id,
                              struct calib_record *r)
 {
 	sqlite3_stmt *s =
-	        prep(st, "SELECT certificate, due FROM calibrations c"
-	                 " WHERE instrument_id = ?1 AND performed <= ?2"
-	                 " AND NOT EXISTS (SELECT 1 FROM calibrations n"
-	                 "   WHERE n.supersedes = c.id)"
-	                 " ORDER BY performed DESC, id DESC LIMIT 1");
+	        prep(st, "SELECT certificate, due FROM calibrations"
+	                 " WHERE id = " SCHEMA_CAL_IN_FORCE("?1", "?2"));
 	int rc;
 
 	if (s == NULL)
@@ -403,22 +401,23 @@ static void cal_channel_refs(const struct config *c, struct cal_state *cs)
 		}
 }
 
-/* Read the calibration in force of each of the n entities into cs, with
- * its due state at now_us. */
+/* An entity by name (?1): its row, the due date and certificate of its
+ * calibration in force at ?2 (schema.h), and whether a record names it as
+ * the standard. */
+#define IN_FORCE_AT_2 SCHEMA_CAL_IN_FORCE("i.id", "?2")
+static const char cal_read_sql[] =
+        "SELECT i.id, f.due, f.certificate,"
+        " EXISTS (SELECT 1 FROM calibrations r WHERE r.standard_id = i.id)"
+        " FROM instruments i"
+        " LEFT JOIN calibrations f ON f.id = " IN_FORCE_AT_2
+        " WHERE i.name = ?1";
+
+/* Read the calibration in force at now_us of each of the n entities into
+ * cs, with its due state at now_us. */
 static int cal_read(struct store *st, struct cal_state *cs, size_t n,
                     int64_t now_us)
 {
-#define IN_FORCE                                                               \
-	" FROM calibrations c WHERE c.instrument_id = i.id"                    \
-	" AND NOT EXISTS (SELECT 1 FROM calibrations s"                        \
-	"   WHERE s.supersedes = c.id)"                                        \
-	" ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
-	sqlite3_stmt *q = prep(st, "SELECT i.id, (SELECT c.due" IN_FORCE
-	                           ", (SELECT c.certificate" IN_FORCE
-	                           ", EXISTS (SELECT 1 FROM calibrations r"
-	                           "   WHERE r.standard_id = i.id)"
-	                           " FROM instruments i WHERE i.name = ?1");
-#undef IN_FORCE
+	sqlite3_stmt *q = prep(st, cal_read_sql);
 	const struct config *c = st->conf;
 	int rc = SQLITE_DONE;
 
@@ -430,6 +429,7 @@ static int cal_read(struct store *st, struct cal_state *cs, size_t n,
 		int soon;
 		cal_entity(c, k, &name, &soon);
 		st_bind_text(q, 1, name);
+		sqlite3_bind_int64(q, 2, now_us);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			const unsigned char *cert = sqlite3_column_text(q, 2);
@@ -529,8 +529,9 @@ static int cal_statuses(struct store *st, const struct cal_state *cs, size_t n,
 	return 0;
 }
 
-/* An events row per entity whose state or certificate changed, and with
- * MQTT its event message and status. */
+/* An events row per entity whose state or certificate changed (the due
+ * states in state_from, state_to when the state changed), and with MQTT
+ * its event message and status. */
 static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
                       int64_t now_us, int *changes)
 {
@@ -552,6 +553,15 @@ static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
 		sqlite3_bind_int64(ins, 2, now->row);
 		sqlite3_bind_text(ins, 3, "calibration", -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
+		if (was->due != now->due) { /* a state change */
+			st_bind_text(ins, 5,
+			             calib_due_name((enum calib_due)was->due));
+			st_bind_text(ins, 6,
+			             calib_due_name((enum calib_due)now->due));
+		} else { /* another certificate, or now in use */
+			sqlite3_bind_null(ins, 5);
+			sqlite3_bind_null(ins, 6);
+		}
 		if (st_run(st, ins, "calibration event") < 0)
 			return -1;
 		if (st->cfg != NULL &&
@@ -562,12 +572,30 @@ static int cal_events(struct store *st, const struct cal_state *cs, size_t n,
 	return 0;
 }
 
+/* When to read the due states again though no record was appended: in
+ * CAL_RECHECK_US (due dates come closer), or when a record dated after
+ * now_us comes into force, if that is sooner. */
+static int cal_next(struct store *st, int64_t now_us, int64_t *next_us)
+{
+	int64_t future = 0;
+
+	if (lookup(st,
+	           "SELECT min(performed) FROM calibrations"
+	           " WHERE performed > ?1",
+	           NULL, now_us, &future, NULL) < 0)
+		return -1;
+	*next_us = now_us + CAL_RECHECK_US;
+	if (future > now_us && future < *next_us)
+		*next_us = future;
+	return 0;
+}
+
 int store_cal_refresh(struct store *st, int64_t now_us)
 {
 	const struct config *c = st->conf;
 	size_t n;
 	struct cal_state *cs;
-	int64_t last = 0;
+	int64_t last = 0, next_us = 0;
 	int changes = 0;
 
 	if (c == NULL)
@@ -584,7 +612,8 @@ int store_cal_refresh(struct store *st, int64_t now_us)
 		         strerror(ENOMEM));
 		return -1;
 	}
-	if (cal_read(st, cs, n, now_us) < 0)
+	if (cal_read(st, cs, n, now_us) < 0 ||
+	    cal_next(st, now_us, &next_us) < 0)
 		goto fail;
 	/* the first refresh learns (and publishes the statuses), later ones
 	 * record the changes */
@@ -604,7 +633,7 @@ int store_cal_refresh(struct store *st, int64_t now_us)
 	st->cal = cs;
 	st->ncal = n;
 	st->cal_seen = last;
-	st->cal_next_us = now_us + CAL_RECHECK_US;
+	st->cal_next_us = next_us;
 	return changes;
 fail:
 	free(cs);
