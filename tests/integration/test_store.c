@@ -955,6 +955,19 @@ static void test_tolerance_events(void **state)
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
 	                               "kind = 'tolerance'"),
 	                 1);
+	/* a chart's signal is not a change of state: no state columns */
+	struct sample chart = {.ts_us = T0 + 3 * SEC,
+	                       .index = 1,
+	                       .kind = SAMPLE_STATE,
+	                       .quality = QUALITY_GOOD,
+	                       .value = 0.3,
+	                       .detail =
+	                               SAMPLE_STATE_CHART | SAMPLE_STATE_HIGH};
+	append_ok(st, &chart, 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
+	                               "kind = 'drift' AND state_from IS NULL"
+	                               " AND state_to IS NULL"),
+	                 1);
 	store_close(st);
 	free_config(c);
 	assert_integrity(path);
