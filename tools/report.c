@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "drift.h"
 #include "tool.h"
 
 struct chan_state {
@@ -77,16 +78,18 @@ static struct chan_state *chan(struct walk *w, const char *name)
 	return c;
 }
 
-/* A tolerance event: "<from> -> <to>: ...". */
+/* A tolerance event: the channel is out of tolerance when its new state
+ * (state_to) is. */
 static int tolerance(struct walk *w, const struct query_event *e)
 {
-	const char *to = strstr(e->detail, " -> ");
 	struct chan_state *c = chan(w, e->channel);
+	enum drift_state to;
 	bool out;
 
 	if (c == NULL)
 		return -1;
-	out = to != NULL && strncmp(to + 4, "out_of_tolerance:", 17) == 0;
+	out = drift_state_parse(e->state_to, &to) == 0 &&
+	      to == DRIFT_OUT_OF_TOLERANCE;
 	if (out && !c->out)
 		w->nout++;
 	else if (!out && c->out)

@@ -867,7 +867,7 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	const struct config *c = cp->c;
 	size_t n = (size_t)c->ninstruments + (size_t)c->nstandards;
 	struct cal_state *cs;
-	int64_t last = 0;
+	int64_t last = 0, future = 0;
 	int changes = 0;
 
 	begin(cp);
@@ -879,6 +879,7 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	if (cs == NULL)
 		return fail(cp, "calibration states: %s", strerror(ENOMEM));
 	if (cal_read(cp, st, cs, n, now_us) < 0 ||
+	    store_cal_next_performed(st, now_us, &future) < 0 ||
 	    (c->mqtt != NULL && store_outbox_next_seq(st, &cp->seq) < 0))
 		goto fail;
 	/* the first call learns (and publishes the statuses), later ones
@@ -899,7 +900,10 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	free(cp->cal);
 	cp->cal = cs;
 	cp->cal_seen = last;
+	/* again in a minute, or when a record dated ahead comes into force */
 	cp->cal_next_us = now_us + CAL_RECHECK_US;
+	if (future > now_us && future < cp->cal_next_us)
+		cp->cal_next_us = future;
 	return changes;
 fail:
 	free(cs);

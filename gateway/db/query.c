@@ -3,7 +3,8 @@
  * readings and events the metrolog tool lists. See query.h.
  *
  * Calibration records are read in query_cal.c. Both speak to the schema of
- * docs/SCHEMA.md, which store.c creates and migrates.
+ * docs/SCHEMA.md, which schema.c creates and migrates (schema.h: the
+ * application id, the version, and the rule of the calibration in force).
  */
 #include "query.h"
 
@@ -15,7 +16,7 @@
 
 #include "drift.h"
 #include "query_int.h"
-#include "store.h"
+#include "schema.h"
 
 #define QUERY_BUSY_MS 5000
 
@@ -99,18 +100,18 @@ struct query *query_open(const char *path, char *err, size_t errlen)
 			query_fail(q, SQLITE_ERROR, "cannot read");
 		goto fail;
 	}
-	if (app != STORE_APPLICATION_ID) {
+	if (app != SCHEMA_APPLICATION_ID) {
 		snprintf(q->error, sizeof(q->error),
 		         "%s: not a metrolog database", path);
 		goto fail;
 	}
-	if (version != store_schema_version()) {
+	if (version != schema_version()) {
 		snprintf(q->error, sizeof(q->error),
 		         "%s: schema version %" PRId64
 		         ", this program reads %d "
 		         "(%s)",
-		         path, version, store_schema_version(),
-		         version < store_schema_version()
+		         path, version, schema_version(),
+		         version < schema_version()
 		                 ? "start metrologd once to migrate it"
 		                 : "use a newer metrolog");
 		goto fail;
@@ -153,38 +154,29 @@ const char *query_error(const struct query *q)
 #define ARCHIVE_LAST(ch)                                                       \
 	"(SELECT max(ts) FROM readings_archive WHERE channel = " ch ")"
 
-/* The calibration in force at ?3: the latest by performed date among the
- * records performed by then and not superseded (as store.c's snapshot of a
- * standard). */
+/* The calibration in force at ?3 of instruments row i (schema.h). */
+#define IN_FORCE_AT_3  SCHEMA_CAL_IN_FORCE("i.id", "?3")
+#define CHANNEL_LAST_C ARCHIVE_LAST("c.id")
+
 static const char instruments_sql[] = RECENT_CTE
         "SELECT i.id, i.name, i.kind, i.model, i.serial, i.owner,"
         " i.location, i.active, i.interval_days, i.due_soon_days,"
         " f.id, f.certificate, f.performed, f.due, f.result_left,"
         " l.kind, l.ts,"
-        " (SELECT max(max(coalesce(r.ts, 0), coalesce(" ARCHIVE_LAST(
-                "c.id") ", 0))) FROM channels c LEFT JOIN recent r ON "
-                        "r.channel = c.id"
-                        "  WHERE c.instrument_id = i.id),"
-                        " EXISTS (SELECT 1 FROM channels u JOIN channels rc"
-                        "  ON rc.id = u.reference_channel"
-                        "  WHERE u.active = 1 AND rc.instrument_id = i.id)"
-                        " OR EXISTS (SELECT 1 FROM calibrations s WHERE "
-                        "s.standard_id = i.id)"
-                        " FROM instruments i"
-                        " LEFT JOIN calibrations f ON f.id = (SELECT c.id FROM "
-                        "calibrations c"
-                        "  WHERE c.instrument_id = i.id AND c.performed <= ?3"
-                        "  AND NOT EXISTS (SELECT 1 FROM calibrations n"
-                        "   WHERE n.supersedes = c.id)"
-                        "  ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
-                        " LEFT JOIN events l ON l.id = (SELECT e.id FROM "
-                        "events e"
-                        "  WHERE e.instrument_id = i.id AND e.kind IN "
-                        "('online', 'offline')"
-                        "  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
-                        " WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL "
-                        "OR i.name = ?2)"
-                        " ORDER BY i.name";
+        " (SELECT max(max(coalesce(r.ts, 0), coalesce(" CHANNEL_LAST_C
+        ", 0))) FROM channels c LEFT JOIN recent r ON r.channel = c.id"
+        "  WHERE c.instrument_id = i.id),"
+        " EXISTS (SELECT 1 FROM channels u JOIN channels rc"
+        "  ON rc.id = u.reference_channel"
+        "  WHERE u.active = 1 AND rc.instrument_id = i.id)"
+        " OR EXISTS (SELECT 1 FROM calibrations s WHERE s.standard_id = i.id)"
+        " FROM instruments i"
+        " LEFT JOIN calibrations f ON f.id = " IN_FORCE_AT_3
+        " LEFT JOIN events l ON l.id = (SELECT e.id FROM events e"
+        "  WHERE e.instrument_id = i.id AND e.kind IN ('online', 'offline')"
+        "  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
+        " WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL OR i.name = ?2)"
+        " ORDER BY i.name";
 
 static void read_instrument(sqlite3_stmt *s, int64_t now_us,
                             struct query_instrument *in)
@@ -264,7 +256,7 @@ static const char channels_sql[] = RECENT_CTE
         "SELECT c.id, i.name, c.name, c.unit, c.type, c.active,"
         " r.ts, r.value, r.quality, a.ts, a.value, a.quality,"
         " rc.name, c.reference, c.lower, c.upper, c.guard, c.U, c.k,"
-        " t.detail, t.ts"
+        " t.state_to, t.ts"
         " FROM channels c JOIN instruments i ON i.id = c.instrument_id"
         " LEFT JOIN recent r ON r.channel = c.id"
         " LEFT JOIN readings_archive a ON a.channel = c.id"
@@ -299,22 +291,6 @@ static void read_last(sqlite3_stmt *s, int col, struct query_channel *ch)
 	ch->last_value = ch->last_quality == 0 ? maybe_double(s, at + 1) : NAN;
 }
 
-/* The new state of a tolerance event: "<from> -> <to>: ..." gives <to>. */
-static void tolerance_state(sqlite3_stmt *s, int col, char *buf, size_t size)
-{
-	const char *d = (const char *)sqlite3_column_text(s, col);
-	const char *to = d != NULL ? strstr(d, " -> ") : NULL;
-	size_t n;
-
-	buf[0] = '\0';
-	if (to == NULL)
-		return;
-	to += 4;
-	n = strcspn(to, ":");
-	if (n < size)
-		snprintf(buf, size, "%.*s", (int)n, to);
-}
-
 static void read_channel(sqlite3_stmt *s, struct query_channel *ch)
 {
 	memset(ch, 0, sizeof(*ch));
@@ -333,7 +309,7 @@ static void read_channel(sqlite3_stmt *s, struct query_channel *ch)
 	ch->guard = maybe_double(s, 16);
 	ch->U = maybe_double(s, 17);
 	ch->k = maybe_double(s, 18);
-	tolerance_state(s, 19, ch->state, sizeof(ch->state));
+	query_text(s, 19, ch->state, sizeof(ch->state));
 	ch->state_us = ch->state[0] != '\0' ? sqlite3_column_int64(s, 20) : 0;
 }
 
@@ -484,7 +460,8 @@ int query_events(struct query *q, const char *instrument, int64_t from_us,
                  int (*fn)(void *ctx, const struct query_event *), void *ctx)
 {
 	sqlite3_stmt *s = query_prepare(
-	        q, "SELECT e.id, e.ts, i.name, c.name, e.kind, e.detail"
+	        q, "SELECT e.id, e.ts, i.name, c.name, e.kind, e.detail,"
+	           " e.state_from, e.state_to"
 	           " FROM events e JOIN instruments i ON i.id = e.instrument_id"
 	           " LEFT JOIN channels c ON c.id = e.channel_id"
 	           " WHERE (?1 IS NULL OR i.name = ?1)"
@@ -505,6 +482,8 @@ int query_events(struct query *q, const char *instrument, int64_t from_us,
 		query_text(s, 3, e.channel, sizeof(e.channel));
 		query_text(s, 4, e.kind, sizeof(e.kind));
 		query_text(s, 5, e.detail, sizeof(e.detail));
+		query_text(s, 6, e.state_from, sizeof(e.state_from));
+		query_text(s, 7, e.state_to, sizeof(e.state_to));
 		if ((ret = fn(ctx, &e)) != 0)
 			break;
 	}

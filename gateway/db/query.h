@@ -143,7 +143,11 @@ struct query_event {
 	char instrument[CALIB_ID];
 	char channel[CALIB_TEXT]; /* "" for events of the whole instrument */
 	char kind[16];            /* online, offline, tolerance, drift, ... */
-	char detail[512];
+	char detail[512];         /* a sentence, for people */
+	/* a change of state (docs/SCHEMA.md, events): the states before and
+	 * after, drift_state_word()s for tolerance events, calib_due_name()s
+	 * for calibration events; "" both when the event is not one */
+	char state_from[24], state_to[24];
 };
 
 /* The events of one instrument (NULL: all) with from_us <= ts < to_us, by

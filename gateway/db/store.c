@@ -1,8 +1,8 @@
 /*
- * store.c - the SQLite database: schema and migrations, the configuration's
- * instruments and channels, batched writes of readings and events,
- * retention. See store.h for the contract and docs/SCHEMA.md for the
- * tables and why readings are laid out as they are.
+ * store.c - the SQLite database: opening it (schema.c checks and
+ * migrates), the configuration's instruments and channels, batched writes
+ * of readings and events, retention. See store.h for the contract and
+ * docs/SCHEMA.md for the tables and why readings are laid out as they are.
  *
  * Readings live in two tables behind one view. New rows are appended to
  * readings_recent (a rowid table without any index: ~1 us per row whatever
@@ -36,6 +36,7 @@
 
 #include "calib.h"
 #include "drift.h"
+#include "schema.h"
 #include "store_int.h"
 
 #define STORE_BUSY_MS     5000
@@ -49,158 +50,6 @@
 	"INSERT INTO readings_recent (channel, ts, value, quality) VALUES "
 #define BLOCK_ROW "(?,?,?,?)"
 
-/*
- * Migrations: migrations[v] takes the schema from version v to v + 1, in
- * one transaction, after which PRAGMA user_version is v + 1. Append a step
- * to change the schema; never edit a released one. docs/SCHEMA.md
- * describes the result.
- */
-static const char *const migrations[] = {
-        /* 0 -> 1: instruments, channels, readings, events */
-        "PRAGMA application_id = 1296846663;" /* STORE_APPLICATION_ID */
-        "CREATE TABLE instruments ("
-        "  id          INTEGER PRIMARY KEY,"
-        "  name        TEXT    NOT NULL UNIQUE,"
-        "  model       TEXT    NOT NULL DEFAULT '',"
-        "  serial      TEXT    NOT NULL DEFAULT '',"
-        "  owner       TEXT    NOT NULL DEFAULT '',"
-        "  location    TEXT    NOT NULL DEFAULT '',"
-        "  active      INTEGER NOT NULL DEFAULT 1,"
-        "  first_seen  INTEGER NOT NULL,"
-        "  last_config INTEGER NOT NULL);"
-        "CREATE TABLE channels ("
-        "  id            INTEGER PRIMARY KEY,"
-        "  instrument_id INTEGER NOT NULL REFERENCES instruments(id),"
-        "  name          TEXT    NOT NULL,"
-        "  unit          TEXT    NOT NULL DEFAULT '',"
-        "  reg_table     TEXT    NOT NULL,"
-        "  address       INTEGER NOT NULL,"
-        "  type          TEXT    NOT NULL,"
-        "  scale         REAL    NOT NULL DEFAULT 1,"
-        "  value_offset  REAL    NOT NULL DEFAULT 0,"
-        "  active        INTEGER NOT NULL DEFAULT 1,"
-        "  first_seen    INTEGER NOT NULL,"
-        "  last_config   INTEGER NOT NULL,"
-        "  UNIQUE (instrument_id, name));"
-        "CREATE TABLE qualities ("
-        "  code INTEGER PRIMARY KEY,"
-        "  name TEXT    NOT NULL UNIQUE);"
-        "INSERT INTO qualities VALUES (0, 'good'), (1, 'timeout'),"
-        "  (2, 'exception'), (3, 'crc'), (4, 'connect'), (5, 'reply'),"
-        "  (6, 'invalid'), (7, 'other');"
-        "CREATE TABLE readings_recent ("
-        "  channel INTEGER NOT NULL,"
-        "  ts      INTEGER NOT NULL,"
-        "  value   REAL,"
-        "  quality INTEGER NOT NULL);"
-        "CREATE TABLE readings_archive ("
-        "  channel INTEGER NOT NULL,"
-        "  ts      INTEGER NOT NULL,"
-        "  value   REAL,"
-        "  quality INTEGER NOT NULL,"
-        "  PRIMARY KEY (channel, ts)) WITHOUT ROWID;"
-        "CREATE VIEW readings AS"
-        "  SELECT channel, ts, value, quality FROM readings_archive"
-        "  UNION ALL"
-        "  SELECT channel, ts, value, quality FROM readings_recent;"
-        "CREATE TABLE events ("
-        "  id            INTEGER PRIMARY KEY,"
-        "  ts            INTEGER NOT NULL,"
-        "  instrument_id INTEGER NOT NULL REFERENCES instruments(id),"
-        "  channel_id    INTEGER REFERENCES channels(id),"
-        "  kind          TEXT    NOT NULL,"
-        "  detail        TEXT);"
-        "CREATE INDEX events_instrument_ts ON events (instrument_id, ts);",
-        /* 1 -> 2: the MQTT outbox. AUTOINCREMENT: a seq is never used
-         * twice, even once every row was acknowledged and deleted. */
-        "CREATE TABLE outbox ("
-        "  seq     INTEGER PRIMARY KEY AUTOINCREMENT,"
-        "  ts      INTEGER NOT NULL,"
-        "  topic   TEXT    NOT NULL,"
-        "  payload BLOB    NOT NULL,"
-        "  qos     INTEGER NOT NULL,"
-        "  retain  INTEGER NOT NULL);",
-        /* 2 -> 3: reference standards, calibration intervals and the
-         * append-only, hash-chained calibration records (calib.h) */
-        "ALTER TABLE instruments ADD COLUMN kind TEXT NOT NULL"
-        "  DEFAULT 'instrument';"
-        "ALTER TABLE instruments ADD COLUMN interval_days INTEGER NOT NULL"
-        "  DEFAULT 0;"
-        "ALTER TABLE instruments ADD COLUMN due_soon_days INTEGER NOT NULL"
-        "  DEFAULT 30;"
-        "ALTER TABLE channels ADD COLUMN reference_channel INTEGER"
-        "  REFERENCES channels(id);"
-        "ALTER TABLE channels ADD COLUMN reference REAL;"
-        "ALTER TABLE channels ADD COLUMN lower REAL;"
-        "ALTER TABLE channels ADD COLUMN upper REAL;"
-        "ALTER TABLE channels ADD COLUMN guard REAL;"
-        "ALTER TABLE channels ADD COLUMN U REAL;"
-        "ALTER TABLE channels ADD COLUMN k REAL;"
-        "CREATE TABLE calibrations ("
-        "  id               INTEGER PRIMARY KEY,"
-        "  instrument_id    INTEGER NOT NULL REFERENCES instruments(id),"
-        "  certificate      TEXT    NOT NULL,"
-        "  supersedes       INTEGER REFERENCES calibrations(id),"
-        "  performed        INTEGER NOT NULL,"
-        "  issued           INTEGER NOT NULL,"
-        "  interval_days    INTEGER NOT NULL,"
-        "  due              INTEGER NOT NULL,"
-        "  standard_id      INTEGER REFERENCES instruments(id),"
-        "  standard_cert    TEXT    NOT NULL,"
-        "  standard_due     INTEGER NOT NULL,"
-        "  standard_overdue INTEGER NOT NULL,"
-        "  lab              TEXT    NOT NULL,"
-        "  customer         TEXT    NOT NULL,"
-        "  method           TEXT    NOT NULL,"
-        "  conditions       TEXT    NOT NULL,"
-        "  technician       TEXT    NOT NULL,"
-        "  authorised       TEXT    NOT NULL,"
-        "  remarks          TEXT    NOT NULL,"
-        "  rule             TEXT    NOT NULL,"
-        "  guard_factor     REAL    NOT NULL,"
-        "  result_found     TEXT,"
-        "  result_left      TEXT,"
-        "  prev_hash        TEXT    NOT NULL,"
-        "  hash             TEXT    NOT NULL UNIQUE);"
-        "CREATE INDEX calibrations_instrument"
-        "  ON calibrations (instrument_id, performed);"
-        "CREATE INDEX calibrations_certificate ON calibrations (certificate);"
-        "CREATE TABLE calibration_points ("
-        "  calibration_id INTEGER NOT NULL REFERENCES calibrations(id),"
-        "  n              INTEGER NOT NULL,"
-        "  quantity       TEXT    NOT NULL,"
-        "  unit           TEXT    NOT NULL,"
-        "  reference      REAL    NOT NULL,"
-        "  as_found       REAL,"
-        "  as_left        REAL,"
-        "  lower          REAL    NOT NULL,"
-        "  upper          REAL    NOT NULL,"
-        "  U              REAL    NOT NULL,"
-        "  k              REAL    NOT NULL,"
-        "  found_result   TEXT,"
-        "  left_result    TEXT,"
-        "  PRIMARY KEY (calibration_id, n)) WITHOUT ROWID;"
-        "CREATE TRIGGER calibrations_no_update BEFORE UPDATE ON calibrations"
-        "  BEGIN SELECT RAISE(ABORT, 'calibration records are append-only:"
-        " record a correction that supersedes it'); END;"
-        "CREATE TRIGGER calibrations_no_delete BEFORE DELETE ON calibrations"
-        "  BEGIN SELECT RAISE(ABORT, 'calibration records are append-only:"
-        " record a correction that supersedes it'); END;"
-        "CREATE TRIGGER calibration_points_no_update BEFORE UPDATE ON"
-        "  calibration_points BEGIN SELECT RAISE(ABORT, 'calibration records"
-        " are append-only'); END;"
-        "CREATE TRIGGER calibration_points_no_delete BEFORE DELETE ON"
-        "  calibration_points BEGIN SELECT RAISE(ABORT, 'calibration records"
-        " are append-only'); END;",
-};
-
-#define STORE_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-int store_schema_version(void)
-{
-	return STORE_SCHEMA_VERSION;
-}
-
 static const char *const stmt_sql[S_COUNT] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
@@ -210,11 +59,13 @@ static const char *const stmt_sql[S_COUNT] = {
                              " VALUES (?1, ?2, ?3, ?4)",
         /* S_INSERT_BLOCK: built by prepare_all() */
         [S_INSERT_EVENT] = "INSERT INTO events"
-                           " (ts, instrument_id, channel_id, kind, detail)"
-                           " VALUES (?1, ?2, NULL, ?3, ?4)",
+                           " (ts, instrument_id, channel_id, kind, detail,"
+                           " state_from, state_to)"
+                           " VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6)",
         [S_INSERT_CHANNEL_EVENT] = "INSERT INTO events"
                                    " (ts, instrument_id, channel_id, kind,"
-                                   " detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                   " detail, state_from, state_to)"
+                                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         /* rowids restart at 1 after S_CLEAR_RECENT: max is the count,
          * give or take the rows retention removed */
         [S_RECENT_ROWS] = "SELECT max(rowid) FROM readings_recent",
@@ -332,7 +183,7 @@ static int exec(struct store *st, const char *sql, const char *what)
 	return 0;
 }
 
-static int pragma_int(struct store *st, const char *sql, int64_t *v)
+int st_pragma_int(struct store *st, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL), found;
@@ -364,94 +215,7 @@ int64_t st_now_us(void)
 	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-/* ---- open, migrate ------------------------------------------------------ */
-
-static void refuse_newer(struct store *st, int64_t version)
-{
-	st_error(st, STORE_OTHER,
-	         "schema version %" PRId64 " is newer than this program "
-	         "knows (%d): use a newer metrolog",
-	         version, STORE_SCHEMA_VERSION);
-}
-
-/* Refuse files that are not ours and schemas newer than ours. */
-static int check_file(struct store *st, int64_t *version)
-{
-	int64_t app, tables;
-
-	/* The first statement that reads the file: a file that is not
-	 * SQLite fails here with SQLITE_NOTADB. */
-	if (pragma_int(st, "PRAGMA application_id", &app) < 0 ||
-	    pragma_int(st, "PRAGMA user_version", version) < 0 ||
-	    pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables) < 0) {
-		if (st->error == STORE_CORRUPT)
-			st_error(st, STORE_CORRUPT,
-			         "not a SQLite database, or damaged (%s)",
-			         sqlite3_errmsg(st->db));
-		return -1;
-	}
-	if (app != 0 && app != STORE_APPLICATION_ID) {
-		st_error(st, STORE_CORRUPT,
-		         "not a metrolog database (application_id %#" PRIx64
-		         ")",
-		         app);
-		return -1;
-	}
-	if (app == 0 && tables > 0) {
-		st_error(st, STORE_CORRUPT,
-		         "not a metrolog database (it has tables, but no "
-		         "metrolog application_id)");
-		return -1;
-	}
-	if (*version > STORE_SCHEMA_VERSION) {
-		refuse_newer(st, *version);
-		return -1;
-	}
-	return 0;
-}
-
-/* Apply migrations[from..] one transaction each. Another process may be
- * migrating too: the version is read again under the write lock. */
-static int migrate(struct store *st, int64_t from)
-{
-	char sql[64];
-	int64_t v;
-
-	for (v = from; v < STORE_SCHEMA_VERSION; v++) {
-		int64_t now;
-		if (exec(st, "BEGIN IMMEDIATE", "migration") < 0)
-			return -1;
-		if (pragma_int(st, "PRAGMA user_version", &now) < 0)
-			goto fail;
-		if (now > STORE_SCHEMA_VERSION) {
-			refuse_newer(st, now);
-			goto fail;
-		}
-		if (now > v) { /* another process did this step */
-			v = now - 1;
-			if (exec(st, "COMMIT", "migration") < 0)
-				goto fail;
-			continue;
-		}
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %" PRId64,
-		         v + 1);
-		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) !=
-		            SQLITE_OK ||
-		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
-		            SQLITE_OK) {
-			st_error(st, error_kind(sqlite3_errcode(st->db)),
-			         "migration to schema version %" PRId64 ": %s",
-			         v + 1, sqlite3_errmsg(st->db));
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
+/* ---- open --------------------------------------------------------------- */
 
 static int configure(struct store *st)
 {
@@ -542,8 +306,8 @@ struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	if (check_file(st, &version) < 0 || configure(st) < 0 ||
-	    migrate(st, version) < 0 || prepare_all(st) < 0)
+	if (schema_check(st, &version) < 0 || configure(st) < 0 ||
+	    schema_migrate(st, version) < 0 || prepare_all(st) < 0)
 		goto fail;
 	return st;
 fail:
@@ -592,7 +356,7 @@ long store_set_max_pages(struct store *st, long pages)
 	int64_t now;
 
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %ld", pages);
-	if (pragma_int(st, sql, &now) < 0)
+	if (st_pragma_int(st, sql, &now) < 0)
 		return -1;
 	return (long)now;
 }
@@ -911,6 +675,9 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 			         quality_name(s->quality));
 		sqlite3_bind_text(ins, 4, detail, -1, SQLITE_STATIC);
 	}
+	/* the kind is the new state: no state columns (docs/SCHEMA.md) */
+	sqlite3_bind_null(ins, 5);
+	sqlite3_bind_null(ins, 6);
 	return st_run(st, ins, "append event");
 }
 
@@ -936,6 +703,9 @@ static int append_composed(struct store *st, const struct store_event *e,
 		sqlite3_bind_null(ins, 3);
 	sqlite3_bind_text(ins, 4, e->kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 5, e->detail, -1, SQLITE_STATIC);
+	/* NULL when not a change of state (docs/SCHEMA.md) */
+	sqlite3_bind_text(ins, 6, e->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 7, e->to, -1, SQLITE_STATIC);
 	return st_run(st, ins, "append event");
 }
 

@@ -23,12 +23,6 @@
 #include "config.h"
 #include "sample.h"
 
-#define STORE_APPLICATION_ID 0x4d4c4f47 /* "MLOG" in the file header */
-
-/* The schema version this program writes and reads (PRAGMA user_version
- * after store_open()'s migrations; docs/SCHEMA.md). */
-int store_schema_version(void);
-
 enum store_error {
 	STORE_OK = 0,
 	STORE_BUSY,    /* locked by another process beyond the busy timeout */
@@ -195,13 +189,19 @@ struct store_cal_force {
 
 /* The calibration in force at now_us of each of the n entities (instrument
  * k of the config last given to store_sync_config(), then its standards)
- * into out. Returns 0 or -1. */
+ * into out: the latest by performed among the records performed by now_us
+ * and not superseded (docs/SCHEMA.md; a record dated after now_us is not
+ * in force yet). Returns 0 or -1. */
 int store_cal_in_force(struct store *st, int64_t now_us,
                        struct store_cal_force *out, size_t n);
 
 /* The id of the newest calibration record (0: none), so that a caller
  * reads the states again only when one was appended. Returns 0 or -1. */
 int store_cal_last_id(struct store *st, int64_t *id);
+
+/* The earliest performed time after now_us of any record (0: none): when
+ * a record dated ahead comes into force. Returns 0 or -1. */
+int store_cal_next_performed(struct store *st, int64_t now_us, int64_t *next);
 
 /* The last failure: its kind and a message naming the database file. */
 enum store_error store_last_error(const struct store *st);

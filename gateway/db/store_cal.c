@@ -17,6 +17,7 @@
 
 #include "calib.h"
 #include "drift.h"
+#include "schema.h"
 #include "store_int.h"
 
 /* ---- calibration records ----------------------------------------------- */
@@ -68,18 +69,15 @@ static int lookup(struct store *st, const char *sql, const char *text,
 	return found;
 }
 
-/* The reference standard's calibration in force when r was performed:
- * its certificate, due date, and whether it was overdue (or never
- * calibrated). */
+/* The reference standard's calibration in force when r was performed
+ * (SCHEMA_CAL_IN_FORCE): its certificate, due date, and whether it was
+ * overdue (or never calibrated). */
 static int standard_snapshot(struct store *st, int64_t standard_id,
                              struct calib_record *r)
 {
 	sqlite3_stmt *s =
-	        prep(st, "SELECT certificate, due FROM calibrations c"
-	                 " WHERE instrument_id = ?1 AND performed <= ?2"
-	                 " AND NOT EXISTS (SELECT 1 FROM calibrations n"
-	                 "   WHERE n.supersedes = c.id)"
-	                 " ORDER BY performed DESC, id DESC LIMIT 1");
+	        prep(st, "SELECT certificate, due FROM calibrations"
+	                 " WHERE id = " SCHEMA_CAL_IN_FORCE("?1", "?2"));
 	int rc;
 
 	if (s == NULL)
@@ -363,25 +361,26 @@ int store_cal_last_id(struct store *st, int64_t *id)
 {
 	*id = 0;
 	return lookup(st, "SELECT coalesce(max(id), 0) FROM calibrations", NULL,
-	              0, id, NULL);
+	              0, id, NULL) < 0
+	               ? -1
+	               : 0;
 }
+
+/* An entity by row id (?1): the due date and certificate of its
+ * calibration in force at ?2 (schema.h), and whether a record names it as
+ * the standard. */
+static const char in_force_sql[] =
+        "SELECT f.due, f.certificate,"
+        " EXISTS (SELECT 1 FROM calibrations r WHERE r.standard_id = ?1)"
+        " FROM (SELECT 1) LEFT JOIN calibrations f ON f.id "
+        "= " SCHEMA_CAL_IN_FORCE("?1", "?2");
 
 int store_cal_in_force(struct store *st, int64_t now_us,
                        struct store_cal_force *out, size_t n)
 {
-#define IN_FORCE                                                               \
-	" FROM calibrations c WHERE c.instrument_id = ?1"                      \
-	" AND NOT EXISTS (SELECT 1 FROM calibrations s"                        \
-	"   WHERE s.supersedes = c.id)"                                        \
-	" ORDER BY c.performed DESC, c.id DESC LIMIT 1)"
-	sqlite3_stmt *q = prep(st, "SELECT (SELECT c.due" IN_FORCE
-	                           ", (SELECT c.certificate" IN_FORCE
-	                           ", EXISTS (SELECT 1 FROM calibrations r"
-	                           "   WHERE r.standard_id = ?1)");
-#undef IN_FORCE
+	sqlite3_stmt *q = prep(st, in_force_sql);
 	int rc = SQLITE_DONE;
 
-	(void)now_us;
 	if (q == NULL)
 		return -1;
 	if (n > st->nentities) {
@@ -394,6 +393,7 @@ int store_cal_in_force(struct store *st, int64_t now_us,
 	}
 	for (size_t k = 0; k < n; k++) {
 		sqlite3_bind_int64(q, 1, st->instrument_ids[k]);
+		sqlite3_bind_int64(q, 2, now_us);
 		rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			const unsigned char *cert = sqlite3_column_text(q, 1);
@@ -414,4 +414,15 @@ int store_cal_in_force(struct store *st, int64_t now_us,
 		return -1;
 	}
 	return 0;
+}
+
+int store_cal_next_performed(struct store *st, int64_t now_us, int64_t *next)
+{
+	*next = 0;
+	return lookup(st,
+	              "SELECT coalesce(min(performed), 0) FROM calibrations"
+	              " WHERE performed > ?1",
+	              NULL, now_us, next, NULL) < 0
+	               ? -1
+	               : 0;
 }

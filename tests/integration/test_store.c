@@ -14,6 +14,7 @@
  *
  * Threading: one thread.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,12 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "caltest.h"
 #include "compose.h"
 #include "harness.h"
+#include "query.h"
 #include "store.h"
 
 #define T0     1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
@@ -277,7 +281,7 @@ static void test_open_reopen(void **state)
 	sync_ok(st, two);
 	append_ok(st, s, 2);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x4d4c4f47);
 	/* WAL is in the file header: bytes 18 and 19 are 2 */
 	assert_true(h_read_file(path, hdr, sizeof(hdr)) == sizeof(hdr) - 1);
@@ -738,7 +742,7 @@ static void test_migration_to_outbox(void **state)
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	st = open_ok(path);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM calibrations"), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
@@ -914,6 +918,11 @@ static void test_tolerance_events(void **state)
 	                         "U=0.125 k=2 (guard 0.125)'",
 	                         (long long)channel_id(path, "dmm-1", "curr")),
 	                 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
+	                               "kind = 'tolerance' AND state_from = "
+	                               "'warning' AND state_to = "
+	                               "'out_of_tolerance'"),
+	                 1);
 	assert_int_equal(store_outbox_read(st, 0, m, 16, &n), 0);
 	assert_int_equal(n, 3);
 	assert_string_equal(m[0].topic, "ml/lab/dmm-1/readings");
@@ -947,6 +956,11 @@ static void test_tolerance_events(void **state)
 	                    .kind = SAMPLE_ONLINE,
 	                    .quality = QUALITY_GOOD};
 	compose_ok(cp, st, &on, 1);
+	/* online and offline events have no state columns (the kind) */
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
+	                               "kind = 'online' AND state_from IS NULL"
+	                               " AND state_to IS NULL"),
+	                 1);
 	assert_int_equal(store_outbox_read(st, 3, m, 16, &n), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(m[1].topic, "ml/lab/dmm-1/status");
@@ -959,6 +973,19 @@ static void test_tolerance_events(void **state)
 	assert_int_equal(composer_write(cp, st, &stray, 1), -1);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
 	                               "kind = 'tolerance'"),
+	                 1);
+	/* a chart's signal is not a change of state: no state columns */
+	struct sample chart = {.ts_us = T0 + 3 * SEC,
+	                       .index = 1,
+	                       .kind = SAMPLE_STATE,
+	                       .quality = QUALITY_GOOD,
+	                       .value = 0.3,
+	                       .detail =
+	                               SAMPLE_STATE_CHART | SAMPLE_STATE_HIGH};
+	compose_ok(cp, st, &chart, 1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events WHERE "
+	                               "kind = 'drift' AND state_from IS NULL"
+	                               " AND state_to IS NULL"),
 	                 1);
 	composer_free(cp);
 	store_close(st);
@@ -999,6 +1026,239 @@ static void test_outbox_full(void **state)
 	assert_integrity(path);
 }
 
+/* ---- event states as columns (schema 4) --------------------------------- */
+
+#define V3_T0 1767225600000000LL /* tests/fixtures/schema-v3.sql */
+
+/* The states of events row id are from and to ("NULL": none). */
+static void assert_states(const char *path, int id, const char *from,
+                          const char *to)
+{
+	if (sql_int(path,
+	            "SELECT count(*) FROM events WHERE id = %d"
+	            " AND state_from IS %s AND state_to IS %s",
+	            id, from, to) != 1)
+		fail_msg("event %d: states are not %s -> %s", id, from, to);
+}
+
+static int copy_channel(void *ctx, const struct query_channel *ch)
+{
+	*(struct query_channel *)ctx = *ch;
+	return 0;
+}
+
+/* "from>to," for each event with states, into ctx (a char[512]). */
+static int event_states(void *ctx, const struct query_event *e)
+{
+	char *buf = ctx;
+	size_t n = strlen(buf);
+
+	if (e->state_to[0] != '\0')
+		snprintf(buf + n, 512 - n, "%s>%s,", e->state_from,
+		         e->state_to);
+	return 0;
+}
+
+/* A version-3 file as metrolog 0.3 wrote it (tests/fixtures/schema-v3.sql):
+ * migrated to 4, the states of its tolerance and calibration changes are
+ * read once from their sentences into state_from and state_to; the other
+ * events, and a sentence whose words are not states, get none; the
+ * readers say what they said before (the last tolerance state of t1). */
+static void test_migration_event_states(void **state)
+{
+	static char sql[32768];
+	char path[H_PATH_MAX], err[512], states[512] = "";
+	struct query *q;
+	struct query_channel ch;
+	ssize_t n;
+
+	(void)state;
+	n = h_read_file(METROLOG_FIXTURES "/schema-v3.sql", sql, sizeof(sql));
+	assert_true(n > 0 && (size_t)n < sizeof(sql) - 1);
+	sql_exec(db_path(path), sql);
+	sql_exec(path, "INSERT INTO events VALUES (16, 1767226200000000, 1, 1,"
+	               " 'tolerance', 'hot -> cold: not states')");
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
+	store_close(open_ok(path));
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 16);
+	assert_states(path, 1, "NULL", "NULL"); /* online */
+	assert_states(path, 2, "'no_data'", "'in_tolerance'");
+	assert_states(path, 3, "'in_tolerance'", "'warning'");
+	assert_states(path, 4, "NULL", "NULL"); /* drift */
+	assert_states(path, 5, "NULL", "NULL"); /* trend */
+	assert_states(path, 6, "'warning'", "'out_of_tolerance'");
+	assert_states(path, 7, "NULL", "NULL"); /* offline */
+	assert_states(path, 8, "'out_of_tolerance'", "'no_data'");
+	assert_states(path, 9, "NULL", "NULL");
+	assert_states(path, 10, "'none'", "'overdue'");
+	assert_states(path, 11, "'none'", "'ok'");
+	assert_states(path, 12, "NULL", "NULL"); /* calibrated: same state */
+	assert_states(path, 13, "NULL", "NULL"); /* now in use */
+	assert_states(path, 14, "'ok'", "'due_soon'");
+	assert_states(path, 15, "NULL", "NULL");
+	assert_states(path, 16, "NULL", "NULL");
+	/* the sentences stay, for people */
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM events WHERE"
+	                         " id = 6 AND detail LIKE 'warning ->"
+	                         " out_of_tolerance: error 0.61 degC,%%'"),
+	                 1);
+
+	/* the readers on the file as it was, without the made-up row */
+	sql_exec(path, "DELETE FROM events WHERE id = 16");
+	q = query_open(path, err, sizeof(err));
+	if (q == NULL)
+		fail_msg("query_open: %s", err);
+	memset(&ch, 0, sizeof(ch));
+	assert_int_equal(query_channels(q, "TB-01", copy_channel, &ch), 0);
+	assert_string_equal(ch.name, "t1");
+	assert_string_equal(ch.state, "no_data");
+	assert_int_equal(ch.state_us, V3_T0 + 50 * SEC);
+	assert_int_equal(query_events(q, NULL, INT64_MIN, INT64_MAX,
+	                              event_states, states),
+	                 0);
+	assert_string_equal(states, "no_data>in_tolerance,"
+	                            "in_tolerance>warning,"
+	                            "warning>out_of_tolerance,"
+	                            "out_of_tolerance>no_data,"
+	                            "none>overdue,none>ok,ok>due_soon,");
+	query_close(q);
+	assert_integrity(path);
+}
+
+/* ---- the calibration in force ------------------------------------------- */
+
+static int64_t real_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * SEC + t.tv_nsec / 1000;
+}
+
+/* The calibration in force of name at at_us as the tool reads it: its
+ * certificate into cert ("" none); returns the due state. */
+static enum calib_due tool_in_force(struct query *q, const char *name,
+                                    int64_t at_us, char *cert, size_t size)
+{
+	struct query_instrument in;
+
+	if (query_instrument(q, name, at_us, &in) != 0)
+		fail_msg("query_instrument %s: %s", name, query_error(q));
+	snprintf(cert, size, "%s", in.certificate);
+	assert_true(in.cal_id == 0 || cert[0] != '\0');
+	return in.due;
+}
+
+/* A record dated 2 h ahead (the tool accepts up to a day: clocks and time
+ * zones) is in force nowhere before its time - not for metrologd's due
+ * states (composer_calibration), not for the tool's listings
+ * (query_instrument), not as the standard of a record performed now
+ * (the snapshot) - and everywhere from its time on; the refresh notices
+ * it at that time, though no record was appended since and a minute has
+ * not passed since the refresh before. The times are driven through the
+ * now_us arguments. */
+static void test_cal_in_force_future(void **state)
+{
+	char path[H_PATH_MAX], err[512], cert[CALIB_ID];
+	struct config *c = make_config(two);
+	struct cfg_standard sd = {.id = "STD-1",
+	                          .model = "",
+	                          .serial = "",
+	                          .owner = "lab",
+	                          .location = "",
+	                          .cal_interval_days = 180,
+	                          .due_soon_days = 30};
+	struct calib_record r;
+	const int64_t now = real_now_us(), later = now + 2 * 3600 * SEC;
+	struct store *st;
+	struct query *q;
+	struct composer *cp;
+
+	(void)state;
+	c->instruments[0].cal_interval_days = 365;
+	c->instruments[0].due_soon_days = 30;
+	c->standards = &sd;
+	c->nstandards = 1;
+	st = open_ok(db_path(path));
+	if (store_sync_config(st, c) < 0)
+		fail_msg("store_sync_config: %s", store_last_message(st));
+	cp = composer_new(c);
+	assert_non_null(cp);
+	assert_int_equal(composer_calibration(cp, st, now), 0); /* learns */
+
+	cal_record(&r, "STD-1", "S-F", "tech", later);
+	cal_point(&r, "t", "degC", 20, 20.1, NAN);
+	cal_append(st, &r);
+	cal_record(&r, "dmm-1", "C-1", "tech", now);
+	snprintf(r.standard, sizeof(r.standard), "STD-1");
+	cal_point(&r, "volt", "V", 1, 1.1, NAN);
+	cal_append(st, &r);
+	/* the snapshot: the standard was not calibrated yet at now */
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM calibrations"
+	                               " WHERE certificate = 'C-1'"
+	                               " AND standard_cert = ''"
+	                               " AND standard_overdue = 1"),
+	                 1);
+
+	/* before its time: only C-1 comes into force */
+	assert_int_equal(composer_calibration(cp, st, now + 1), 1);
+	assert_true(composer_renewed(cp, 0));
+	assert_int_equal(composer_calibration(cp, st, later - 1), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM events e"
+	                               " JOIN instruments i"
+	                               " ON i.id = e.instrument_id"
+	                               " WHERE i.name = 'STD-1'"),
+	                 0);
+	q = query_open(path, err, sizeof(err));
+	if (q == NULL)
+		fail_msg("query_open: %s", err);
+	assert_int_equal(
+	        tool_in_force(q, "STD-1", later - 1, cert, sizeof(cert)),
+	        CALIB_DUE_NONE);
+	assert_string_equal(cert, "");
+	assert_int_equal(
+	        tool_in_force(q, "dmm-1", later - 1, cert, sizeof(cert)),
+	        CALIB_DUE_OK);
+	assert_string_equal(cert, "C-1");
+
+	/* at its time: in force for the refresh 1 us after the last one */
+	assert_int_equal(composer_calibration(cp, st, later), 1);
+	assert_false(composer_renewed(cp, 0));
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM events e"
+	                         " JOIN instruments i ON i.id = e.instrument_id"
+	                         " WHERE i.name = 'STD-1' AND e.ts = %lld"
+	                         " AND e.kind = 'calibration'"
+	                         " AND e.state_from = 'none'"
+	                         " AND e.state_to = 'ok'"
+	                         " AND e.detail LIKE 'none -> ok: due %%,"
+	                         " certificate S-F'",
+	                         (long long)later),
+	                 1);
+	assert_int_equal(tool_in_force(q, "STD-1", later, cert, sizeof(cert)),
+	                 CALIB_DUE_OK);
+	assert_string_equal(cert, "S-F");
+	/* a record performed from then on has it as its standard's snapshot */
+	cal_record(&r, "dmm-1", "C-2", "tech", later);
+	snprintf(r.standard, sizeof(r.standard), "STD-1");
+	cal_point(&r, "volt", "V", 1, 1.05, NAN);
+	cal_append(st, &r);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM calibrations"
+	                               " WHERE certificate = 'C-2'"
+	                               " AND standard_cert = 'S-F'"
+	                               " AND standard_overdue = 0"),
+	                 1);
+	query_close(q);
+	composer_free(cp);
+	store_close(st);
+	c->standards = NULL;
+	c->nstandards = 0;
+	free_config(c);
+	assert_integrity(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1018,6 +1278,9 @@ int main(void)
 	        cmocka_unit_test_teardown(test_outbox_messages, teardown),
 	        cmocka_unit_test_teardown(test_outbox_full, teardown),
 	        cmocka_unit_test_teardown(test_tolerance_events, teardown),
+	        cmocka_unit_test_teardown(test_migration_event_states,
+	                                  teardown),
+	        cmocka_unit_test_teardown(test_cal_in_force_future, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

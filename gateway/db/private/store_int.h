@@ -1,7 +1,8 @@
 /*
- * store_int.h - what the two files of the store share (store.c: schema,
- * configuration, readings, events, the outbox, retention; store_cal.c:
- * calibration records and due states), like SQLite's btreeInt.h beside
+ * store_int.h - what the files of the store share (store.c: opening,
+ * configuration, readings, events, the outbox, retention; schema.c: the
+ * schema and its migrations; store_cal.c: calibration records and due
+ * states), like SQLite's btreeInt.h beside
  * btree.h. Not for other modules: they use store.h.
  *
  * Threading: as store.h (a struct store belongs to one thread).
@@ -81,6 +82,9 @@ int st_run(struct store *st, sqlite3_stmt *s, const char *what);
  * NULL), -1 error. Resets s. */
 int st_query_int(struct store *st, sqlite3_stmt *s, const char *what,
                  int64_t *v);
+/* Run sql (a PRAGMA or a query) for one integer: 0 with *v (0 when there
+ * is no row), or -1 (recorded). */
+int st_pragma_int(struct store *st, const char *sql, int64_t *v);
 /* Bind a string (NULL: ""), static: it must outlive the step. */
 void st_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Roll back the open transaction, if any. */

@@ -1,0 +1,290 @@
+/*
+ * schema.c - the database's schema: the migrations that build it step by
+ * step, the check that a file is ours, and the migration of an older file
+ * (schema.h). docs/SCHEMA.md describes the tables; tests/integration/
+ * test_store.c migrates real files of versions 1 and 3.
+ *
+ * Threading: as store.c (the struct store's own thread).
+ */
+#include "schema.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "store_int.h"
+
+/*
+ * Migrations: migrations[v] takes the schema from version v to v + 1, in
+ * one transaction, after which PRAGMA user_version is v + 1. Append a step
+ * to change the schema; never edit a released one. docs/SCHEMA.md
+ * describes the result.
+ */
+static const char *const migrations[] = {
+        /* 0 -> 1: instruments, channels, readings, events */
+        "PRAGMA application_id = 1296846663;" /* SCHEMA_APPLICATION_ID */
+        "CREATE TABLE instruments ("
+        "  id          INTEGER PRIMARY KEY,"
+        "  name        TEXT    NOT NULL UNIQUE,"
+        "  model       TEXT    NOT NULL DEFAULT '',"
+        "  serial      TEXT    NOT NULL DEFAULT '',"
+        "  owner       TEXT    NOT NULL DEFAULT '',"
+        "  location    TEXT    NOT NULL DEFAULT '',"
+        "  active      INTEGER NOT NULL DEFAULT 1,"
+        "  first_seen  INTEGER NOT NULL,"
+        "  last_config INTEGER NOT NULL);"
+        "CREATE TABLE channels ("
+        "  id            INTEGER PRIMARY KEY,"
+        "  instrument_id INTEGER NOT NULL REFERENCES instruments(id),"
+        "  name          TEXT    NOT NULL,"
+        "  unit          TEXT    NOT NULL DEFAULT '',"
+        "  reg_table     TEXT    NOT NULL,"
+        "  address       INTEGER NOT NULL,"
+        "  type          TEXT    NOT NULL,"
+        "  scale         REAL    NOT NULL DEFAULT 1,"
+        "  value_offset  REAL    NOT NULL DEFAULT 0,"
+        "  active        INTEGER NOT NULL DEFAULT 1,"
+        "  first_seen    INTEGER NOT NULL,"
+        "  last_config   INTEGER NOT NULL,"
+        "  UNIQUE (instrument_id, name));"
+        "CREATE TABLE qualities ("
+        "  code INTEGER PRIMARY KEY,"
+        "  name TEXT    NOT NULL UNIQUE);"
+        "INSERT INTO qualities VALUES (0, 'good'), (1, 'timeout'),"
+        "  (2, 'exception'), (3, 'crc'), (4, 'connect'), (5, 'reply'),"
+        "  (6, 'invalid'), (7, 'other');"
+        "CREATE TABLE readings_recent ("
+        "  channel INTEGER NOT NULL,"
+        "  ts      INTEGER NOT NULL,"
+        "  value   REAL,"
+        "  quality INTEGER NOT NULL);"
+        "CREATE TABLE readings_archive ("
+        "  channel INTEGER NOT NULL,"
+        "  ts      INTEGER NOT NULL,"
+        "  value   REAL,"
+        "  quality INTEGER NOT NULL,"
+        "  PRIMARY KEY (channel, ts)) WITHOUT ROWID;"
+        "CREATE VIEW readings AS"
+        "  SELECT channel, ts, value, quality FROM readings_archive"
+        "  UNION ALL"
+        "  SELECT channel, ts, value, quality FROM readings_recent;"
+        "CREATE TABLE events ("
+        "  id            INTEGER PRIMARY KEY,"
+        "  ts            INTEGER NOT NULL,"
+        "  instrument_id INTEGER NOT NULL REFERENCES instruments(id),"
+        "  channel_id    INTEGER REFERENCES channels(id),"
+        "  kind          TEXT    NOT NULL,"
+        "  detail        TEXT);"
+        "CREATE INDEX events_instrument_ts ON events (instrument_id, ts);",
+        /* 1 -> 2: the MQTT outbox. AUTOINCREMENT: a seq is never used
+         * twice, even once every row was acknowledged and deleted. */
+        "CREATE TABLE outbox ("
+        "  seq     INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  ts      INTEGER NOT NULL,"
+        "  topic   TEXT    NOT NULL,"
+        "  payload BLOB    NOT NULL,"
+        "  qos     INTEGER NOT NULL,"
+        "  retain  INTEGER NOT NULL);",
+        /* 2 -> 3: reference standards, calibration intervals and the
+         * append-only, hash-chained calibration records (calib.h) */
+        "ALTER TABLE instruments ADD COLUMN kind TEXT NOT NULL"
+        "  DEFAULT 'instrument';"
+        "ALTER TABLE instruments ADD COLUMN interval_days INTEGER NOT NULL"
+        "  DEFAULT 0;"
+        "ALTER TABLE instruments ADD COLUMN due_soon_days INTEGER NOT NULL"
+        "  DEFAULT 30;"
+        "ALTER TABLE channels ADD COLUMN reference_channel INTEGER"
+        "  REFERENCES channels(id);"
+        "ALTER TABLE channels ADD COLUMN reference REAL;"
+        "ALTER TABLE channels ADD COLUMN lower REAL;"
+        "ALTER TABLE channels ADD COLUMN upper REAL;"
+        "ALTER TABLE channels ADD COLUMN guard REAL;"
+        "ALTER TABLE channels ADD COLUMN U REAL;"
+        "ALTER TABLE channels ADD COLUMN k REAL;"
+        "CREATE TABLE calibrations ("
+        "  id               INTEGER PRIMARY KEY,"
+        "  instrument_id    INTEGER NOT NULL REFERENCES instruments(id),"
+        "  certificate      TEXT    NOT NULL,"
+        "  supersedes       INTEGER REFERENCES calibrations(id),"
+        "  performed        INTEGER NOT NULL,"
+        "  issued           INTEGER NOT NULL,"
+        "  interval_days    INTEGER NOT NULL,"
+        "  due              INTEGER NOT NULL,"
+        "  standard_id      INTEGER REFERENCES instruments(id),"
+        "  standard_cert    TEXT    NOT NULL,"
+        "  standard_due     INTEGER NOT NULL,"
+        "  standard_overdue INTEGER NOT NULL,"
+        "  lab              TEXT    NOT NULL,"
+        "  customer         TEXT    NOT NULL,"
+        "  method           TEXT    NOT NULL,"
+        "  conditions       TEXT    NOT NULL,"
+        "  technician       TEXT    NOT NULL,"
+        "  authorised       TEXT    NOT NULL,"
+        "  remarks          TEXT    NOT NULL,"
+        "  rule             TEXT    NOT NULL,"
+        "  guard_factor     REAL    NOT NULL,"
+        "  result_found     TEXT,"
+        "  result_left      TEXT,"
+        "  prev_hash        TEXT    NOT NULL,"
+        "  hash             TEXT    NOT NULL UNIQUE);"
+        "CREATE INDEX calibrations_instrument"
+        "  ON calibrations (instrument_id, performed);"
+        "CREATE INDEX calibrations_certificate ON calibrations (certificate);"
+        "CREATE TABLE calibration_points ("
+        "  calibration_id INTEGER NOT NULL REFERENCES calibrations(id),"
+        "  n              INTEGER NOT NULL,"
+        "  quantity       TEXT    NOT NULL,"
+        "  unit           TEXT    NOT NULL,"
+        "  reference      REAL    NOT NULL,"
+        "  as_found       REAL,"
+        "  as_left        REAL,"
+        "  lower          REAL    NOT NULL,"
+        "  upper          REAL    NOT NULL,"
+        "  U              REAL    NOT NULL,"
+        "  k              REAL    NOT NULL,"
+        "  found_result   TEXT,"
+        "  left_result    TEXT,"
+        "  PRIMARY KEY (calibration_id, n)) WITHOUT ROWID;"
+        "CREATE TRIGGER calibrations_no_update BEFORE UPDATE ON calibrations"
+        "  BEGIN SELECT RAISE(ABORT, 'calibration records are append-only:"
+        " record a correction that supersedes it'); END;"
+        "CREATE TRIGGER calibrations_no_delete BEFORE DELETE ON calibrations"
+        "  BEGIN SELECT RAISE(ABORT, 'calibration records are append-only:"
+        " record a correction that supersedes it'); END;"
+        "CREATE TRIGGER calibration_points_no_update BEFORE UPDATE ON"
+        "  calibration_points BEGIN SELECT RAISE(ABORT, 'calibration records"
+        " are append-only'); END;"
+        "CREATE TRIGGER calibration_points_no_delete BEFORE DELETE ON"
+        "  calibration_points BEGIN SELECT RAISE(ABORT, 'calibration records"
+        " are append-only'); END;",
+        /* 3 -> 4: the states of an event as columns (before, they were
+         * only in the detail sentence): NULL both when the event is not a
+         * change of state. The rows written before are filled in once
+         * from their detail, "<from> -> <to>: ..." - the only place a
+         * detail is ever parsed; a word that is not a state of the
+         * event's kind (the words of version 4) leaves both NULL. */
+        "ALTER TABLE events ADD COLUMN state_from TEXT;"
+        "ALTER TABLE events ADD COLUMN state_to TEXT;"
+        "UPDATE events SET"
+        "  state_from = substr(detail, 1, instr(detail, ' -> ') - 1),"
+        "  state_to = substr(detail, instr(detail, ' -> ') + 4,"
+        "    instr(detail, ': ') - instr(detail, ' -> ') - 4)"
+        "  WHERE kind IN ('tolerance', 'calibration')"
+        "  AND instr(detail, ' -> ') > 0"
+        "  AND instr(detail, ': ') > instr(detail, ' -> ');"
+        "UPDATE events SET state_from = NULL, state_to = NULL"
+        "  WHERE state_from IS NOT NULL AND NOT ("
+        "   (kind = 'tolerance'"
+        "    AND state_from IN ('no_data', 'in_tolerance', 'warning',"
+        "     'out_of_tolerance')"
+        "    AND state_to IN ('no_data', 'in_tolerance', 'warning',"
+        "     'out_of_tolerance'))"
+        "   OR (kind = 'calibration'"
+        "    AND state_from IN ('none', 'ok', 'due_soon', 'overdue')"
+        "    AND state_to IN ('none', 'ok', 'due_soon', 'overdue')));",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+/* Run sql, recording a failure as "migration: ...". */
+static int exec(struct store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		st_sqlite_error(st, rc, "migration");
+		return -1;
+	}
+	return 0;
+}
+
+static void refuse_newer(struct store *st, int64_t version)
+{
+	st_error(st, STORE_OTHER,
+	         "schema version %" PRId64 " is newer than this program "
+	         "knows (%d): use a newer metrolog",
+	         version, SCHEMA_VERSION);
+}
+
+int schema_check(struct store *st, int64_t *version)
+{
+	int64_t app, tables;
+
+	/* The first statement that reads the file: a file that is not
+	 * SQLite fails here with SQLITE_NOTADB. */
+	if (st_pragma_int(st, "PRAGMA application_id", &app) < 0 ||
+	    st_pragma_int(st, "PRAGMA user_version", version) < 0 ||
+	    st_pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables) <
+	            0) {
+		if (st->error == STORE_CORRUPT)
+			st_error(st, STORE_CORRUPT,
+			         "not a SQLite database, or damaged (%s)",
+			         sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (app != 0 && app != SCHEMA_APPLICATION_ID) {
+		st_error(st, STORE_CORRUPT,
+		         "not a metrolog database (application_id %#" PRIx64
+		         ")",
+		         app);
+		return -1;
+	}
+	if (app == 0 && tables > 0) {
+		st_error(st, STORE_CORRUPT,
+		         "not a metrolog database (it has tables, but no "
+		         "metrolog application_id)");
+		return -1;
+	}
+	if (*version > SCHEMA_VERSION) {
+		refuse_newer(st, *version);
+		return -1;
+	}
+	return 0;
+}
+
+int schema_migrate(struct store *st, int64_t from)
+{
+	char sql[64];
+	int64_t v;
+
+	for (v = from; v < SCHEMA_VERSION; v++) {
+		int64_t now;
+		if (exec(st, "BEGIN IMMEDIATE") < 0)
+			return -1;
+		if (st_pragma_int(st, "PRAGMA user_version", &now) < 0)
+			goto fail;
+		if (now > SCHEMA_VERSION) {
+			refuse_newer(st, now);
+			goto fail;
+		}
+		if (now > v) { /* another process did this step */
+			v = now - 1;
+			if (exec(st, "COMMIT") < 0)
+				goto fail;
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %" PRId64,
+		         v + 1);
+		if (sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) !=
+		            SQLITE_OK ||
+		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) !=
+		            SQLITE_OK) {
+			snprintf(sql, sizeof(sql),
+			         "migration to schema version %" PRId64, v + 1);
+			st_sqlite_error(st, sqlite3_errcode(st->db), sql);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
