@@ -38,6 +38,7 @@
 #include "drift.h"
 #include "msg.h"
 #include "store_int.h"
+#include "utc.h"
 
 #define STORE_BUSY_MS     5000
 #define STORE_CACHE_KIB   8192 /* SQLite page cache, per connection */
@@ -1000,8 +1001,8 @@ static const char *trend_detail(const struct cfg_channel *ch,
 		         t->trend_horizon_days, t->trend_days);
 		return "trend";
 	}
-	msg_iso_time(when, sizeof(when),
-	             s->ts_us + (int64_t)(s->value * 86400e6));
+	utc_format(s->ts_us + (int64_t)(s->value * 86400e6), 6, when,
+	           sizeof(when));
 	/* the time left in the unit that reads best */
 	double left = s->value;
 	const char *in = "days";

@@ -18,6 +18,7 @@
 #include "drift.h"
 #include "msg.h"
 #include "store_int.h"
+#include "utc.h"
 
 /* The calibration block of a status from cs (NULL: none known). */
 const struct msg_calstate *st_cal_block(const struct cal_state *cs,
@@ -465,7 +466,7 @@ static void cal_detail(const struct cal_state *was, const struct cal_state *now,
 	int len;
 
 	if (now->due_us > 0)
-		msg_iso_time(due, sizeof(due), now->due_us);
+		utc_format(now->due_us, 6, due, sizeof(due));
 	if (was->due != now->due)
 		len = snprintf(buf, size, "%s -> %s: ",
 		               calib_due_name((enum calib_due)was->due),
