@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "drift.h"
+#include "utc.h"
 
 #define MAX_ROWS     10000
 #define LINE_MAX_LEN 1024
@@ -54,56 +55,19 @@ static int parse_number(const char *s, double *v)
 	return 0;
 }
 
-/* Days from civil (H. Hinnant's algorithm), proleptic Gregorian. */
-static long days_from_civil(long y, long m, long d)
-{
-	y -= m <= 2;
-	long era = (y >= 0 ? y : y - 399) / 400;
-	long yoe = y - era * 400;
-	long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int calc_parse_date(const char *s, long *days)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-	                            31, 31, 30, 31, 30, 31};
-	long y, m, d;
-	int dim;
+	int64_t us;
 
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+	if (utc_parse(s, UTC_DATE_ONLY, 0, &us) < 0)
 		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return -1;
-	y = strtol(s, NULL, 10);
-	m = strtol(s + 5, NULL, 10);
-	d = strtol(s + 8, NULL, 10);
-	if (y < 1 || m < 1 || m > 12)
-		return -1;
-	dim = mdays[m - 1];
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		dim = 29;
-	if (d < 1 || d > dim)
-		return -1;
-	*days = days_from_civil(y, m, d);
+	*days = (long)(us / UTC_DAY_US);
 	return 0;
 }
 
 void calc_format_date(long days, char *buf, size_t size)
 {
-	long z = days + 719468;
-	long era = (z >= 0 ? z : z - 146096) / 146097;
-	long doe = z - era * 146097;
-	long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long y = yoe + era * 400;
-	long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long mp = (5 * doy + 2) / 153;
-	long d = doy - (153 * mp + 2) / 5 + 1;
-	long m = mp + (mp < 10 ? 3 : -9);
-
-	snprintf(buf, size, "%04ld-%02ld-%02ld", y + (m <= 2), m, d);
+	utc_format_date((int64_t)days * UTC_DAY_US, buf, size);
 }
 
 /* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL when

@@ -45,9 +45,11 @@ void calc_interval_report(FILE *out, const struct calc_row *rows, int n,
                           const char *source);
 
 /* Days since 1970-01-01 of an ISO date "YYYY-MM-DD" (exactly that form, a
- * real calendar date, years 1-9999); -1 when invalid. */
+ * real calendar date, years 1-9999: utc_parse with UTC_DATE_ONLY); -1 when
+ * invalid. */
 int calc_parse_date(const char *s, long *days);
-/* Format days since 1970-01-01 as YYYY-MM-DD into buf (>= 11 bytes). */
+/* Format days since 1970-01-01 as YYYY-MM-DD into buf (>= 11 bytes;
+ * utc_format_date). */
 void calc_format_date(long days, char *buf, size_t size);
 
 #endif

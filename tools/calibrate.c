@@ -27,6 +27,7 @@
 #include "query.h"
 #include "store.h"
 #include "tool.h"
+#include "utc.h"
 
 #define DAY_US        86400000000LL
 #define TEXT_LINE_MAX 4096
@@ -271,8 +272,7 @@ static int set_field(struct cal_args *a, const char *name, const char *v,
 	if (strcmp(name, "points") == 0)
 		return read_points(r, v);
 	if (strcmp(name, "date") == 0) {
-		if (tool_parse_time(v, tool_now_us(), &us) < 0 || v[0] == '-' ||
-		    strcmp(v, "now") == 0) {
+		if (utc_parse(v, UTC_ABSOLUTE, 0, &us) < 0) {
 			fprintf(stderr,
 			        "metrolog calibrate: %s: date '%s': "
 			        "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",

@@ -27,6 +27,7 @@
 #include "calc.h"
 #include "decode.h"
 #include "tool.h"
+#include "utc.h"
 
 #define MAX_UNITS 64
 #define MAX_WORDS 2000
@@ -396,14 +397,10 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 
 static void print_time(void)
 {
-	struct timespec ts;
-	struct tm tm;
-	char buf[32];
+	char buf[UTC_US_SIZE];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	printf("%s.%03ldZ", buf, ts.tv_nsec / 1000000);
+	utc_format(tool_now_us(), 3, buf, sizeof(buf));
+	fputs(buf, stdout);
 }
 
 /* One poll of one unit: a line of values, or of the error. */

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "draw.h"
@@ -36,6 +35,7 @@
 #include "report.h"
 #include "sample.h"
 #include "tool.h"
+#include "utc.h"
 
 #define DAY_US   ((int64_t)86400000000)
 #define OUT_BUF  (1 << 20)
@@ -496,36 +496,6 @@ static void fmt_date(int64_t us, char *buf, size_t size)
 		buf[0] = '\0';
 	else
 		tool_format_date(us, buf, size);
-}
-
-/* "2026-11-26T12:00:00.123456Z": the seconds part is formatted once per
- * second (readings come in time order). */
-struct ts_cache {
-	int64_t sec;
-	char prefix[24];
-};
-
-static void fmt_time_us(struct ts_cache *c, int64_t us, char *buf)
-{
-	int64_t sec = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
-	long frac = (long)(us - sec * 1000000);
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	if (sec != c->sec || c->prefix[0] == '\0') {
-		if (gmtime_r(&t, &tm) == NULL)
-			memset(&tm, 0, sizeof(tm));
-		strftime(c->prefix, sizeof(c->prefix), "%Y-%m-%dT%H:%M:%S",
-		         &tm);
-		c->sec = sec;
-	}
-	size_t n = strlen(c->prefix);
-	memcpy(buf, c->prefix, n);
-	buf[n++] = '.';
-	for (int i = 5; i >= 0; i--, frac /= 10)
-		buf[n + (size_t)i] = (char)('0' + frac % 10);
-	buf[n + 6] = 'Z';
-	buf[n + 7] = '\0';
 }
 
 static void fmt_int(int64_t v, char *buf, size_t size)
@@ -997,13 +967,12 @@ struct export
 {
 	struct out *w;
 	const struct query_channel *ch;
-	struct ts_cache ts;
 };
 
 static int reading_row(void *ctx, const struct query_reading *r)
 {
 	struct export *x = ctx;
-	char ts[32], us[24], value[32];
+	char ts[UTC_US_SIZE], us[24], value[32];
 	const char *v[N_READING_COLS] = {
 	        x->ch->instrument,
 	        x->ch->name,
@@ -1013,7 +982,7 @@ static int reading_row(void *ctx, const struct query_reading *r)
 	        x->ch->unit,
 	        quality_name((enum quality)r->quality)};
 
-	fmt_time_us(&x->ts, r->ts_us, ts);
+	utc_format(r->ts_us, 6, ts, sizeof(ts));
 	snprintf(us, sizeof(us), "%" PRId64, r->ts_us);
 	fmt_double(r->value, value, sizeof(value));
 	out_row(x->w, v);

@@ -23,6 +23,7 @@
 #include "draw.h"
 #include "drift.h"
 #include "tool.h"
+#include "utc.h"
 
 struct chan_state {
 	char name[CALIB_TEXT];
@@ -212,19 +213,20 @@ int report_month(struct query *q, const char *owner, int64_t from_us,
 
 int report_parse_month(const char *s, int64_t *from_us, int64_t *to_us)
 {
-	char first[32], next[32];
-	int y, mo, n = 0;
+	char first[16];
+	struct utc_civil c;
+	int64_t from;
 
-	if (sscanf(s, "%4d-%2d%n", &y, &mo, &n) != 2 || n != 7 ||
-	    s[7] != '\0' || mo < 1 || mo > 12)
+	/* "YYYY-MM" is the date of the month's first day without its "-01" */
+	if (strlen(s) != 7)
 		return -1;
-	snprintf(first, sizeof(first), "%04d-%02d-01", y, mo);
-	snprintf(next, sizeof(next), "%04d-%02d-01", mo == 12 ? y + 1 : y,
-	         mo == 12 ? 1 : mo + 1);
-	return tool_parse_time(first, 0, from_us) < 0 ||
-	                       tool_parse_time(next, 0, to_us) < 0
-	               ? -1
-	               : 0;
+	snprintf(first, sizeof(first), "%s-01", s);
+	if (utc_parse(first, UTC_DATE_ONLY, 0, &from) < 0)
+		return -1;
+	utc_to_civil(from, &c);
+	*from_us = from;
+	*to_us = from + utc_days_in_month(c.year, c.month) * UTC_DAY_US;
+	return 0;
 }
 
 /* ---- the PDF --------------------------------------------------------- */

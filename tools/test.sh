@@ -48,6 +48,18 @@ if ! build/fuzz/tests/fuzz/fuzz_frame -max_total_time="$fuzz_seconds" \
 fi
 grep -E '^stat::(number_of_executed_units|new_units_added)' build/fuzz/fuzz.log
 
+step "fuzz: UTC time parser, ${fuzz_seconds} s"
+cmake --build build/fuzz -j "$jobs" --target fuzz_utc
+mkdir -p build/fuzz/corpus_utc
+if ! build/fuzz/tests/fuzz/fuzz_utc -max_total_time="$fuzz_seconds" -max_len=64 \
+	-print_final_stats=1 -artifact_prefix=build/fuzz/utc- build/fuzz/corpus_utc \
+	tests/fuzz/corpus_utc >build/fuzz/fuzz_utc.log 2>&1; then
+	tail -n 60 build/fuzz/fuzz_utc.log
+	echo "fuzz: the UTC time parser failed; the input is saved as build/fuzz/utc-crash-*"
+	exit 1
+fi
+grep -E '^stat::(number_of_executed_units|new_units_added)' build/fuzz/fuzz_utc.log
+
 step "plain build"
 build build/plain
 ctest --test-dir build/plain --output-on-failure -j "$jobs"

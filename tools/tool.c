@@ -1,6 +1,7 @@
 /*
  * tool.c - helpers of the metrolog tool's database subcommands: the
- * database path and UTC times. See tool.h.
+ * database path and UTC times (the grammar and the printed forms are
+ * gateway/core/utc.c's). See tool.h.
  */
 #include "tool.h"
 
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "calc.h"
+#include "utc.h"
 
 #define SEC_US 1000000LL
 
@@ -47,116 +48,23 @@ int tool_parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-static int parse_age(const char *s, int64_t now_us, int64_t *us)
-{
-	char *end;
-	long long n = strtoll(s + 1, &end, 10);
-	int64_t unit;
-
-	if (end == s + 1 || n < 0 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	switch (*end) {
-	case 'd':
-		unit = 86400 * SEC_US;
-		break;
-	case 'h':
-		unit = 3600 * SEC_US;
-		break;
-	case 'm':
-		unit = 60 * SEC_US;
-		break;
-	case 's':
-		unit = SEC_US;
-		break;
-	default:
-		return -1;
-	}
-	if (n > 100000LL * 366 * 86400 * SEC_US / unit)
-		return -1;
-	*us = now_us - n * unit;
-	return 0;
-}
-
 int tool_parse_time(const char *s, int64_t now_us, int64_t *us)
 {
-	char date[11];
-	long days;
-	int hh = 0, mm = 0, ss = 0, used = 0;
-	long frac = 0;
-	int fdigits = 0;
-
-	if (s == NULL)
-		return -1;
-	if (strcmp(s, "now") == 0) {
-		*us = now_us;
-		return 0;
-	}
-	if (s[0] == '-')
-		return parse_age(s, now_us, us);
-	if (strlen(s) < 10)
-		return -1;
-	memcpy(date, s, 10);
-	date[10] = '\0';
-	if (calc_parse_date(date, &days) < 0)
-		return -1;
-	s += 10;
-	if (*s == 'T' || *s == ' ') {
-		if (sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &used) != 2 ||
-		    used != 5)
-			return -1;
-		s += 1 + used;
-		if (*s == ':') {
-			if (sscanf(s + 1, "%2d%n", &ss, &used) != 1 ||
-			    used != 2)
-				return -1;
-			s += 3;
-			if (*s == '.') {
-				s++;
-				while (*s >= '0' && *s <= '9') {
-					if (fdigits < 6) {
-						frac = frac * 10 + (*s - '0');
-						fdigits++;
-					}
-					s++;
-				}
-				if (fdigits == 0)
-					return -1;
-				while (fdigits++ < 6)
-					frac *= 10;
-			}
-		}
-		if (*s == 'Z')
-			s++;
-		if (hh > 23 || mm > 59 || ss > 60)
-			return -1;
-	}
-	if (*s != '\0')
-		return -1;
-	*us = ((int64_t)days * 86400 + hh * 3600 + mm * 60 + ss) * SEC_US +
-	      frac;
-	return 0;
+	return utc_parse(s, 0, now_us, us);
 }
 
 void tool_format_time(int64_t us, char *buf, size_t size)
 {
-	time_t t = (time_t)(us / SEC_US);
-	struct tm tm;
-
-	if (us == 0 || gmtime_r(&t, &tm) == NULL) {
+	if (us == 0)
 		snprintf(buf, size, "-");
-		return;
-	}
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else
+		utc_format(us, 0, buf, size);
 }
 
 void tool_format_date(int64_t us, char *buf, size_t size)
 {
-	time_t t = (time_t)(us / SEC_US);
-	struct tm tm;
-
-	if (us == 0 || gmtime_r(&t, &tm) == NULL) {
+	if (us == 0)
 		snprintf(buf, size, "-");
-		return;
-	}
-	strftime(buf, size, "%Y-%m-%d", &tm);
+	else
+		utc_format_date(us, buf, size);
 }

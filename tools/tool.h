@@ -41,16 +41,18 @@ int cmd_trend(int argc, char **argv);
 const char *tool_database(const char *given);
 
 /*
- * A UTC time: "YYYY-MM-DD" (midnight), "YYYY-MM-DDTHH:MM[:SS[.ffffff]]"
- * with an optional "Z", "now", or now minus an age "-30d", "-12h",
- * "-15m", "-10s". now_us is the "now" to use. Returns 0, -1 when s is none
- * of these (or not a real calendar date).
+ * A UTC time in the grammar of utc.h (utc_parse with no flags):
+ * "YYYY-MM-DD" (midnight), "YYYY-MM-DDTHH:MM[:SS[.ffffff]]" with an
+ * optional "Z" or offset "+HH:MM"/"-HH:MM", "now", or now minus an age
+ * "-30d", "-12h", "-15m", "-10s". now_us is the "now" to use. Returns 0,
+ * -1 when s is none of these (or not a real calendar date).
  */
 int tool_parse_time(const char *s, int64_t now_us, int64_t *us);
 
-/* "2026-11-26T12:00:00Z" (seconds) into buf (>= 21 bytes); "-" for 0. */
+/* "2026-11-26T12:00:00Z" (seconds) into buf (>= UTC_SEC_SIZE = 21 bytes);
+ * "-" for 0. */
 void tool_format_time(int64_t us, char *buf, size_t size);
-/* "2026-11-26" into buf (>= 11 bytes); "-" for 0. */
+/* "2026-11-26" into buf (>= UTC_DATE_SIZE = 11 bytes); "-" for 0. */
 void tool_format_date(int64_t us, char *buf, size_t size);
 
 /* A whole number in [lo, hi], the whole of s (decimal). Returns 0, or -1

@@ -28,12 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "draw.h"
 #include "drift.h"
 #include "query.h"
 #include "tool.h"
+#include "utc.h"
 
 #define BINS    1000
 #define RAW_MAX 200000
@@ -375,17 +375,37 @@ static double nice_step(double range, int ticks)
 	return 10 * mag;
 }
 
-static void format_utc(int64_t us, const char *fmt, char *buf, size_t size)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
+/* The forms of a UTC time on the chart. */
+enum when_form {
+	WHEN_DATE,       /* 2026-11-26 */
+	WHEN_DAY_MINUTE, /* 11-26 12:00 */
+	WHEN_SECOND,     /* 12:00:00 */
+	WHEN_DATE_TIME,  /* 2026-11-26 12:00:00 */
+};
 
-	if (us < 0 && us % 1000000 != 0)
-		t--;
-	if (gmtime_r(&t, &tm) == NULL)
-		snprintf(buf, size, "?");
-	else
-		strftime(buf, size, fmt, &tm);
+static void format_utc(int64_t us, enum when_form form, char *buf, size_t size)
+{
+	struct utc_civil c;
+
+	utc_to_civil(us, &c);
+	switch (form) {
+	case WHEN_DATE:
+		utc_format_date(us, buf, size);
+		break;
+	case WHEN_DAY_MINUTE:
+		snprintf(buf, size, "%02d-%02d %02d:%02d", c.month, c.day,
+		         c.hour, c.minute);
+		break;
+	case WHEN_SECOND:
+		snprintf(buf, size, "%02d:%02d:%02d", c.hour, c.minute,
+		         c.second);
+		break;
+	case WHEN_DATE_TIME:
+		snprintf(buf, size, "%04lld-%02d-%02d %02d:%02d:%02d",
+		         (long long)c.year, c.month, c.day, c.hour, c.minute,
+		         c.second);
+		break;
+	}
 }
 
 static void time_axis(struct draw *d, const struct frame *f)
@@ -401,7 +421,7 @@ static void time_axis(struct draw *d, const struct frame *f)
 	double span_s = (double)(f->t_hi - f->t_lo) / 1e6;
 	int64_t step = steps_s[sizeof(steps_s) / sizeof(steps_s[0]) - 1];
 	double max_ticks = f->w / (110 * f->scale);
-	const char *fmt;
+	enum when_form form;
 	char buf[64], title[160];
 
 	for (size_t i = 0; i < sizeof(steps_s) / sizeof(steps_s[0]); i++)
@@ -409,9 +429,9 @@ static void time_axis(struct draw *d, const struct frame *f)
 			step = steps_s[i];
 			break;
 		}
-	fmt = step >= 86400 ? "%Y-%m-%d"
-	      : step >= 60  ? "%m-%d %H:%M"
-	                    : "%H:%M:%S";
+	form = step >= 86400 ? WHEN_DATE
+	       : step >= 60  ? WHEN_DAY_MINUTE
+	                     : WHEN_SECOND;
 	int64_t step_us = step * 1000000;
 	int64_t t = f->t_lo / step_us * step_us;
 	if (t < f->t_lo)
@@ -422,11 +442,11 @@ static void time_axis(struct draw *d, const struct frame *f)
 		          false);
 		draw_line(d, x, f->y0 + f->h, x, f->y0 + f->h + 4 * f->scale,
 		          f->scale, C_AXIS, false);
-		format_utc(t, fmt, buf, sizeof(buf));
+		format_utc(t, form, buf, sizeof(buf));
 		draw_text(d, x, f->y0 + f->h + 6 * f->scale, 0, &lab, buf);
 	}
 	if (step < 86400) {
-		format_utc(f->t_lo, "%Y-%m-%d %H:%M:%S", buf, sizeof(buf));
+		format_utc(f->t_lo, WHEN_DATE_TIME, buf, sizeof(buf));
 		snprintf(title, sizeof(title), "time (UTC), from %s", buf);
 	} else {
 		snprintf(title, sizeof(title), "date (UTC)");
@@ -695,7 +715,7 @@ static void legend(struct draw *d, const struct frame *f, double y,
 static void when(const struct picture *p, int64_t us, char *buf, size_t size)
 {
 	if (p->short_axis)
-		format_utc(us, "%Y-%m-%d %H:%M:%S", buf, size);
+		format_utc(us, WHEN_DATE_TIME, buf, size);
 	else
 		tool_format_date(us, buf, size);
 }

@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "config.h"
 #include "drift.h"
 #include "sample.h"
+#include "utc.h"
 
 /* ---- topics and payloads ----------------------------------------------- */
 
@@ -30,29 +30,13 @@ int msg_topic(char *buf, size_t size, const char *prefix, const char *site,
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-void msg_iso_time(char *buf, size_t size, int64_t ts_us)
-{
-	time_t t = (time_t)(ts_us / 1000000);
-	long us = (long)(ts_us % 1000000);
-	struct tm tm;
-
-	if (us < 0) {
-		us += 1000000;
-		t--;
-	}
-	gmtime_r(&t, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	         tm.tm_min, tm.tm_sec, us);
-}
-
 /* seq, ts, ts_ms, instrument: the head of every outbox payload. */
 static cJSON *payload_head(int64_t seq, int64_t ts_us, const char *instrument)
 {
 	char iso[40];
 	cJSON *o = cJSON_CreateObject();
 
-	msg_iso_time(iso, sizeof(iso), ts_us);
+	utc_format(ts_us, 6, iso, sizeof(iso));
 	if (o == NULL || !cJSON_AddNumberToObject(o, "seq", (double)seq) ||
 	    !cJSON_AddStringToObject(o, "ts", iso) ||
 	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(ts_us / 1000)) ||
@@ -173,7 +157,7 @@ static bool add_calibration(cJSON *o, const struct msg_calstate *cal)
 	          cJSON_AddStringToObject(c, "state", cal->state) != NULL;
 
 	if (cal->due_us > 0) {
-		msg_iso_time(iso, sizeof(iso), cal->due_us);
+		utc_format(cal->due_us, 6, iso, sizeof(iso));
 		ok = ok && cJSON_AddStringToObject(c, "due", iso) &&
 		     cJSON_AddNumberToObject(c, "due_ms",
 		                             (double)(cal->due_us / 1000));
@@ -247,7 +231,7 @@ int msg_gateway_status(char *buf, size_t size, const char *state,
 	                     ? (double)(now_us - oldest_us) / 1e6
 	                     : 0;
 
-	msg_iso_time(iso, sizeof(iso), now_us);
+	utc_format(now_us, 6, iso, sizeof(iso));
 	if (o == NULL || !cJSON_AddStringToObject(o, "state", state) ||
 	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
 	                    : !cJSON_AddNullToObject(o, "reason")) ||

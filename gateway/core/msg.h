@@ -81,9 +81,6 @@ int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
                     const char *instrument, const char *from, const char *to,
                     const struct msg_calstate *cal, const char *detail);
 
-/* "2026-11-26T12:00:00.123456Z" (28 bytes with the NUL). */
-void msg_iso_time(char *buf, size_t size, int64_t ts_us);
-
 /* The gateway's retained status (docs/MQTT.md): state "online" or
  * "offline", reason (NULL: none), the outbox's backlog (rows, and the
  * time of the oldest, 0: none) at now_us, and the MQTT client id. */

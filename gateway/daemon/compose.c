@@ -23,6 +23,7 @@
 #include "calib.h"
 #include "drift.h"
 #include "msg.h"
+#include "utc.h"
 
 #define CAL_RECHECK_US (60 * 1000000LL)
 #define TEXT_MAX       (64 * 1024 * 1024) /* one batch's text, at most */
@@ -278,8 +279,8 @@ static void trend_detail(const struct cfg_channel *ch, const struct sample *s,
 		         t->trend_horizon_days, t->trend_days);
 		return;
 	}
-	msg_iso_time(when, sizeof(when),
-	             s->ts_us + (int64_t)(s->value * 86400e6));
+	utc_format(s->ts_us + (int64_t)(s->value * 86400e6), 6, when,
+	           sizeof(when));
 	/* the time left in the unit that reads best */
 	double left = s->value;
 	const char *in = "days";
@@ -806,7 +807,7 @@ static void cal_detail(const struct cal_state *was, const struct cal_state *now,
 	int len;
 
 	if (now->due_us > 0)
-		msg_iso_time(due, sizeof(due), now->due_us);
+		utc_format(now->due_us, 6, due, sizeof(due));
 	if (was->due != now->due)
 		len = snprintf(buf, size, "%s -> %s: ",
 		               calib_due_name((enum calib_due)was->due),

@@ -25,7 +25,6 @@
  */
 #include "publish_req.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -42,6 +41,7 @@
 #include "msg.h"
 #include "publish.h"
 #include "query.h"
+#include "utc.h"
 
 #define NAME_MAX_CHARS  64  /* an enterprise id: a topic level */
 #define CORRELATION_MAX 256 /* bytes of "correlation" and of the property */
@@ -319,75 +319,6 @@ static bool reply_topic_ok(const struct reqs *r, const char *ent, const char *t)
 	       strlen(t) < MSG_TOPIC_MAX && strpbrk(t, "+#") == NULL;
 }
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
- * (H. Hinnant's days_from_civil; timegm() is not POSIX). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + doe - 719468;
-}
-
-static bool leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* "2026-01-31" (midnight UTC) or "2026-01-31T12:00:00Z" (fraction
- * allowed) into *us. Returns 0, or -1. */
-static int parse_since(const char *s, int64_t *us)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-	                            31, 31, 30, 31, 30, 31};
-	/* the shapes, 'd' a digit */
-	static const char date[] = "dddd-dd-dd", time[] = "Tdd:dd:dd";
-	int v[6] = {0}; /* year, month, day, hour, minute, second */
-	size_t n = 0, f = 0;
-	long frac = 0;
-
-	for (size_t i = 0; i < 10; i++, n++)
-		if (date[i] == 'd' ? !isdigit((unsigned char)s[n])
-		                   : s[n] != date[i])
-			return -1;
-	if (s[n] == 'T') {
-		for (size_t i = 0; i < 9; i++, n++)
-			if (time[i] == 'd' ? !isdigit((unsigned char)s[n])
-			                   : s[n] != time[i])
-				return -1;
-		if (s[n] == '.')
-			for (n++; isdigit((unsigned char)s[n]); n++, f++)
-				if (f < 6)
-					frac = frac * 10 + (s[n] - '0');
-		if ((s[n - 1] == '.') || s[n++] != 'Z')
-			return -1;
-		for (; f < 6; f++)
-			frac *= 10;
-	}
-	if (s[n] != '\0')
-		return -1;
-	v[0] = atoi(s);
-	v[1] = atoi(s + 5);
-	v[2] = atoi(s + 8);
-	if (n > 10) {
-		v[3] = atoi(s + 11);
-		v[4] = atoi(s + 14);
-		v[5] = atoi(s + 17);
-	}
-	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 ||
-	    v[2] > mdays[v[1] - 1] + (v[1] == 2 && leap(v[0])) || v[3] > 23 ||
-	    v[4] > 59 || v[5] > 59)
-		return -1;
-	*us = ((days_from_civil(v[0], v[1], v[2]) * 24 + v[3]) * 3600 +
-	       v[4] * 60 + v[5]) *
-	              1000000 +
-	      frac;
-	return 0;
-}
-
 /* What a request asks, once parsed. */
 struct ask {
 	char ent[NAME_MAX_CHARS + 1];
@@ -537,7 +468,8 @@ static const char *parse_request(const struct reqs *r, const struct req *q,
 			if (v[0] == '\0' || strlen(v) >= CALIB_ID)
 				return "instrument must be an instrument id";
 			a->instrument = v;
-		} else if (k == 1 && parse_since(v, &a->since_us) < 0) {
+		} else if (k == 1 &&
+		           utc_parse(v, UTC_ABSOLUTE, 0, &a->since_us) < 0) {
 			return "since must be an ISO 8601 date such as "
 			       "\"2026-01-31\" or \"2026-01-31T08:00:00Z\"";
 		}
@@ -556,7 +488,7 @@ static bool add_time(cJSON *o, const char *key, int64_t us)
 
 	if (us <= 0)
 		return cJSON_AddNullToObject(o, key) != NULL;
-	msg_iso_time(iso, sizeof(iso), us);
+	utc_format(us, 6, iso, sizeof(iso));
 	return cJSON_AddStringToObject(o, key, iso) != NULL;
 }
 

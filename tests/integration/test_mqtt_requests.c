@@ -531,26 +531,31 @@ static void own_records_only(void **state)
 	cJSON_Delete(o);
 	free(line);
 
-	/* since a date: A-001 (10 days ago) is left out */
+	/* since a date: A-001 (10 days ago) is left out; the same instant as
+	 * a local time of UTC+07:00 (07:00 there is 00:00 UTC) likewise */
+	char since[16];
 	{
-		char since[16];
 		time_t t = (time_t)((now - 5 * DAY_US) / 1000000);
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		strftime(since, sizeof(since), "%Y-%m-%d", &tm);
-		snprintf(payload, sizeof(payload),
-		         "{\"since\":\"%s\",\"reply_to\":\"" REPL_A "/since\"}",
-		         since);
 	}
-	line = ask(&r, REQ_A, payload, NULL, REPL_A "/since");
-	o = reply_json(line);
-	cals = cJSON_GetObjectItemCaseSensitive(find_instrument(o, "TB-01"),
-	                                        "calibrations");
-	assert_int_equal(count_items(cals), 1);
-	assert_string_equal(jstr(cJSON_GetArrayItem(cals, 0), "certificate"),
-	                    "A-003");
-	cJSON_Delete(o);
-	free(line);
+	for (int k = 0; k < 2; k++) {
+		snprintf(payload, sizeof(payload),
+		         "{\"since\":\"%s%s\",\"reply_to\":\"" REPL_A
+		         "/since\"}",
+		         since, k == 0 ? "" : "T07:00+07:00");
+		line = ask(&r, REQ_A, payload, NULL, REPL_A "/since");
+		o = reply_json(line);
+		cals = cJSON_GetObjectItemCaseSensitive(
+		        find_instrument(o, "TB-01"), "calibrations");
+		assert_int_equal(count_items(cals), 1);
+		assert_string_equal(
+		        jstr(cJSON_GetArrayItem(cals, 0), "certificate"),
+		        "A-003");
+		cJSON_Delete(o);
+		free(line);
+	}
 
 	/* ent-b's instrument, asked by ent-a: as if it did not exist */
 	expect_error(&r, REQ_A,
@@ -608,6 +613,12 @@ static void own_records_only(void **state)
 	             REPL_A "/x",
 	             "since must be an ISO 8601 date such as \"2026-01-31\" or "
 	             "\"2026-01-31T08:00:00Z\"");
+	/* relative forms are the tool's, not a request's */
+	expect_error(&r, REQ_A,
+	             "{\"since\":\"-30d\",\"reply_to\":\"" REPL_A "/x\"}",
+	             REPL_A "/x",
+	             "since must be an ISO 8601 date such as \"2026-01-31\" or "
+	             "\"2026-01-31T08:00:00Z\"");
 
 	/* MQTT 5: Response Topic and Correlation Data properties */
 	{
@@ -633,11 +644,11 @@ static void own_records_only(void **state)
 	}
 
 	assert_int_equal(gw_stop(&r.gw), 0);
-	/* the stats line counts them: 5 answered, 11 errors (the ignored
+	/* the stats line counts them: 6 answered, 12 errors (the ignored
 	 * one included), none dropped */
 	assert_int_equal(mq_count_in_file(r.gw.log,
-	                                  "\"requests\":5,\"request_errors\":"
-	                                  "11,\"requests_dropped\":0"),
+	                                  "\"requests\":6,\"request_errors\":"
+	                                  "12,\"requests_dropped\":0"),
 	                 1);
 	mq_rig_finish(&r);
 }
