@@ -742,46 +742,55 @@ static void describe(struct picture *p, int64_t t_lo, int64_t t_hi)
 	}
 }
 
+/* The plot's frame: its place in the picture, and the time and error
+ * ranges it shows (from, to: those asked for; INT64_MIN, INT64_MAX none). */
+static void frame_of(struct frame *f, const struct series *s,
+                     const struct forecast *fc, double width, double height,
+                     int64_t from, int64_t to)
+{
+	*f = (struct frame){.first_us = s->first_us};
+	f->scale = fmin(width / 1200, height / 600);
+	f->scale = fmax(0.55, fmin(f->scale, 3));
+	f->x0 = 84 * f->scale;
+	f->y0 = 78 * f->scale;
+	f->w = width - f->x0 - 24 * f->scale;
+	f->h = height - f->y0 - 62 * f->scale;
+	/* time: the range asked for, else the readings; with the predicted
+	 * crossings */
+	f->t_lo = from > INT64_MIN ? from : s->first_us;
+	f->t_hi = to < INT64_MAX ? to : s->last_us;
+	if (!isnan(fc->x_line))
+		f->t_hi = f->t_hi > us_of_day(f, fc->x_line)
+		                  ? f->t_hi
+		                  : us_of_day(f, fc->x_line);
+	if (!isnan(fc->x_bound) && us_of_day(f, fc->x_bound) > f->t_hi)
+		f->t_hi = us_of_day(f, fc->x_bound);
+	if (f->t_hi <= f->t_lo)
+		f->t_hi = f->t_lo + 1000000;
+	int64_t pad = (f->t_hi - f->t_lo) / 50;
+	if (from == INT64_MIN)
+		f->t_lo -= pad;
+	f->t_hi += pad;
+	/* error: the readings and the limits */
+	f->e_lo = fmin(s->emin, s->ch.lower);
+	f->e_hi = fmax(s->emax, s->ch.upper);
+	if (!(f->e_hi > f->e_lo))
+		f->e_hi = f->e_lo + 1;
+	double epad = (f->e_hi - f->e_lo) * 0.12;
+	f->e_lo -= epad;
+	f->e_hi += epad;
+}
+
 static int render(struct picture *p, enum draw_format fmt, const char *path,
                   double width, double height, int64_t from, int64_t to)
 {
 	const struct series *s = p->s;
 	const struct forecast *fc = p->fc;
-	struct frame f = {.first_us = s->first_us};
+	struct frame f;
 	char err[512], buf[256];
 	struct draw *d;
 
-	f.scale = fmin(width / 1200, height / 600);
-	f.scale = fmax(0.55, fmin(f.scale, 3));
-	f.x0 = 84 * f.scale;
-	f.y0 = 78 * f.scale;
-	f.w = width - f.x0 - 24 * f.scale;
-	f.h = height - f.y0 - 62 * f.scale;
-	/* time: the range asked for, else the readings; with the predicted
-	 * crossings */
-	f.t_lo = from > INT64_MIN ? from : s->first_us;
-	f.t_hi = to < INT64_MAX ? to : s->last_us;
-	if (!isnan(fc->x_line))
-		f.t_hi = f.t_hi > us_of_day(&f, fc->x_line)
-		                 ? f.t_hi
-		                 : us_of_day(&f, fc->x_line);
-	if (!isnan(fc->x_bound) && us_of_day(&f, fc->x_bound) > f.t_hi)
-		f.t_hi = us_of_day(&f, fc->x_bound);
-	if (f.t_hi <= f.t_lo)
-		f.t_hi = f.t_lo + 1000000;
-	int64_t pad = (f.t_hi - f.t_lo) / 50;
-	if (from == INT64_MIN)
-		f.t_lo -= pad;
-	f.t_hi += pad;
-	/* error: the readings and the limits */
-	f.e_lo = fmin(s->emin, s->ch.lower);
-	f.e_hi = fmax(s->emax, s->ch.upper);
-	if (!(f.e_hi > f.e_lo))
-		f.e_hi = f.e_lo + 1;
-	double epad = (f.e_hi - f.e_lo) * 0.12;
-	f.e_lo -= epad;
-	f.e_hi += epad;
-
+	frame_of(&f, s, fc, width, height, from, to);
 	p->short_axis = f.t_hi - f.t_lo < 2 * (int64_t)DAY_US;
 	summarise(p);
 	describe(p, f.t_lo, f.t_hi);
