@@ -179,8 +179,8 @@ static const struct cmd_option conformity_opts[] = {
 
 const struct cmd_def conformity_cmd = {
         .name = "conformity",
-        .summary = "decide the conformity of one result (ILAC-G8) and its\n"
-                   "                probability of conformance",
+        .summary = "decide one result's conformity (ILAC-G8), with its "
+                   "probability",
         .synopsis = "VALUE (--tolerance A [--nominal N] | --lower L --upper "
                     "H)\n  (--U U [--k K] | --u u) [--rule "
                     "simple|guarded[:r]] [--unit UNIT]",
