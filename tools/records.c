@@ -814,7 +814,7 @@ const struct cmd_def readings_cmd = {
         .name = "readings",
         .summary = "export readings (CSV by default, JSON, JSON Lines, text)",
         .synopsis = "[-d DB] INSTRUMENT[/CHANNEL] [--from T] [--to T] "
-                    "[-f csv|json|jsonl|text]\n[-o FILE]",
+                    "[-f csv|json|jsonl|text]\n  [-o FILE]",
         .about = readings_help,
         .options = readings_opts,
         .common = CMD_DATABASE | CMD_OUTPUT,
