@@ -213,30 +213,38 @@ static const struct cmd_option *find_short(const struct cmd_line *l,
 
 /* ---- acting on an option ------------------------------------------------- */
 
-static int set_format(struct cmd_line *l, const char *v)
+/* "text, csv, json or jsonl": the formats of the set, into buf. */
+static void format_list(unsigned formats, char *buf, size_t size)
 {
-	const struct cmd_def *d = l->def;
-	char list[96] = "";
 	int n = 0, shown = 0;
 
+	buf[0] = '\0';
 	for (int f = 0; f < CMD_NFORMATS; f++)
-		if (d->formats & CMD_FMT(f)) {
-			n++;
-			if (strcmp(v, format_names[f]) == 0) {
-				l->format = (enum cmd_format)f;
-				return 0;
-			}
-		}
+		n += (formats & CMD_FMT(f)) != 0;
+	for (int f = 0; f < CMD_NFORMATS; f++) {
+		size_t at = strlen(buf);
+		if (!(formats & CMD_FMT(f)))
+			continue;
+		snprintf(buf + at, size - at, "%s%s",
+		         shown == 0       ? ""
+		         : shown == n - 1 ? " or "
+		                          : ", ",
+		         format_names[f]);
+		shown++;
+	}
+}
+
+static int set_format(struct cmd_line *l, const char *v)
+{
+	char list[96];
+
 	for (int f = 0; f < CMD_NFORMATS; f++)
-		if (d->formats & CMD_FMT(f)) {
-			size_t at = strlen(list);
-			snprintf(list + at, sizeof(list) - at, "%s%s",
-			         shown == 0       ? ""
-			         : shown == n - 1 ? " or "
-			                          : ", ",
-			         format_names[f]);
-			shown++;
+		if ((l->def->formats & CMD_FMT(f)) &&
+		    strcmp(v, format_names[f]) == 0) {
+			l->format = (enum cmd_format)f;
+			return 0;
 		}
+	format_list(l->def->formats, list, sizeof(list));
 	return cmd_usage(l, "--format '%s': expected %s", v, list);
 }
 
@@ -403,21 +411,11 @@ static void indented(FILE *f, const char *text, int indent)
 
 static void format_help(const struct cmd_def *d, FILE *f)
 {
-	int n = 0, shown = 0;
+	char list[96];
 
-	for (int k = 0; k < CMD_NFORMATS; k++)
-		n += (d->formats & CMD_FMT(k)) != 0;
-	fprintf(f, "output format: ");
-	for (int k = 0; k < CMD_NFORMATS; k++)
-		if (d->formats & CMD_FMT(k)) {
-			fprintf(f, "%s%s",
-			        shown == 0       ? ""
-			        : shown == n - 1 ? " or "
-			                         : ", ",
-			        format_names[k]);
-			shown++;
-		}
-	fprintf(f, " (default %s)\n", format_names[d->default_format]);
+	format_list(d->formats, list, sizeof(list));
+	fprintf(f, "output format: %s (default %s)\n", list,
+	        format_names[d->default_format]);
 }
 
 static void option_help(const struct cmd_def *d, const struct cmd_option *o,
