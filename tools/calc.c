@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "drift.h"
 #include "utc.h"
 
@@ -70,27 +71,6 @@ void calc_format_date(long days, char *buf, size_t size)
 	utc_format_date((int64_t)days * UTC_DAY_US, buf, size);
 }
 
-/* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL when
- * argv[*i] is not this option. *missing is set when the value is absent. */
-static const char *option(int argc, char **argv, int *i, const char *name,
-                          bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 static const char *unit_suffix(const char *unit, char *buf, size_t size)
 {
 	if (!unit || !*unit)
@@ -100,35 +80,6 @@ static const char *unit_suffix(const char *unit, char *buf, size_t size)
 }
 
 /* ---- conformity ------------------------------------------------------ */
-
-static void conformity_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog conformity VALUE (--tolerance A [--nominal N] "
-	        "| --lower L --upper H)\n"
-	        "                           (--U U [--k K] | --u u) "
-	        "[--rule simple|guarded[:r]] [--unit UNIT]\n"
-	        "Decide the conformity of one result per ILAC-G8:2019 and give "
-	        "its probability of\nconformance (JCGM 106:2012, normal "
-	        "model).\n\n"
-	        "  VALUE            the result (or --value VALUE); negative "
-	        "numbers are accepted\n"
-	        "  --tolerance A    limits N - A and N + A (N: --nominal, "
-	        "default 0)\n"
-	        "  --lower L, --upper H  the limits themselves "
-	        "(asymmetric)\n"
-	        "  --U U, --k K     expanded uncertainty and its coverage "
-	        "factor (default k = 2)\n"
-	        "  --u u            standard uncertainty instead of U and k\n"
-	        "  --rule R         simple (default): guard band 0; guarded: "
-	        "w = U; guarded:r: w = r*U\n"
-	        "                   (r = 0.83 gives about 5 %% worst-case "
-	        "false-accept risk)\n"
-	        "  --unit UNIT      print values with this unit\n"
-	        "  -h, --help       show this help\n\n"
-	        "Exactly at a limit is inside it. Exit status: 0 done, 2 bad "
-	        "usage.\n");
-}
 
 struct conf_args {
 	double value, tol, nominal, lower, upper, U, k, u, r;
@@ -158,139 +109,159 @@ static int parse_rule(const char *s, struct conf_args *a)
 	return -1;
 }
 
-/* Returns 0, 1 for --help shown, 2 on bad usage (reported). */
-static int conformity_args(int argc, char **argv, FILE *out, FILE *err,
-                           struct conf_args *a)
-{
-	bool missing = false;
+enum {
+	C_VALUE,
+	C_TOLERANCE,
+	C_NOMINAL,
+	C_LOWER,
+	C_UPPER,
+	C_BIG_U,
+	C_K,
+	C_SMALL_U,
+	C_RULE,
+	C_UNIT
+};
 
-	memset(a, 0, sizeof(*a));
-	const struct {
-		const char *name;
+static const struct cmd_option conformity_opts[] = {
+        {"value", 0, "VALUE", "the result, instead of the argument", C_VALUE},
+        {"tolerance", 0, "A",
+         "limits N - A and N + A (N: --nominal, default 0)", C_TOLERANCE},
+        {"nominal", 0, "N", "the nominal value of --tolerance", C_NOMINAL},
+        {"lower", 0, "L", "the lower limit itself (with --upper)", C_LOWER},
+        {"upper", 0, "H", "the upper limit itself (with --lower)", C_UPPER},
+        {"U", 0, "U", "expanded uncertainty", C_BIG_U},
+        {"k", 0, "K", "its coverage factor (default k = 2)", C_K},
+        {"u", 0, "u", "standard uncertainty instead of U and k", C_SMALL_U},
+        {"rule", 0, "R",
+         "simple (default): guard band 0; guarded: w = U; guarded:r:\n"
+         "w = r*U (r = 0.83 gives about 5 % worst-case false-accept\n"
+         "risk)",
+         C_RULE},
+        {"unit", 0, "UNIT", "print values with this unit", C_UNIT},
+        {NULL},
+};
+
+const struct cmd_def conformity_cmd = {
+        .name = "conformity",
+        .summary = "decide one result's conformity (ILAC-G8), with its "
+                   "probability",
+        .synopsis = "VALUE (--tolerance A [--nominal N] | --lower L --upper "
+                    "H)\n  (--U U [--k K] | --u u) [--rule "
+                    "simple|guarded[:r]] [--unit UNIT]",
+        .about = "Decide the conformity of one result per ILAC-G8:2019 and "
+                 "give its probability of\nconformance (JCGM 106:2012, "
+                 "normal model). VALUE may be negative.\n",
+        .options = conformity_opts,
+        .max_args = CMD_MAX_ARGS, /* one VALUE: checked below */
+        .footer = "Exactly at a limit is inside it. Exit status: 0 done, 2 "
+                  "bad usage.\n",
+        .run = calc_conformity,
+};
+
+static int on_conformity_option(struct cmd_line *l, const struct cmd_option *o,
+                                const char *v)
+{
+	struct conf_args *a = l->ctx;
+	struct {
 		double *val;
 		bool *given;
 	} num[] = {
-	        {"--value", &a->value, &a->has_value},
-	        {"--tolerance", &a->tol, &a->has_tol},
-	        {"--nominal", &a->nominal, &a->has_nominal},
-	        {"--lower", &a->lower, &a->has_lower},
-	        {"--upper", &a->upper, &a->has_upper},
-	        {"--U", &a->U, &a->has_U},
-	        {"--k", &a->k, &a->has_k},
-	        {"--u", &a->u, &a->has_u},
+	        [C_VALUE] = {&a->value, &a->has_value},
+	        [C_TOLERANCE] = {&a->tol, &a->has_tol},
+	        [C_NOMINAL] = {&a->nominal, &a->has_nominal},
+	        [C_LOWER] = {&a->lower, &a->has_lower},
+	        [C_UPPER] = {&a->upper, &a->has_upper},
+	        [C_BIG_U] = {&a->U, &a->has_U},
+	        [C_K] = {&a->k, &a->has_k},
+	        [C_SMALL_U] = {&a->u, &a->has_u},
 	};
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL, *arg = argv[i];
-		bool done = false;
 
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			conformity_usage(out);
-			return 1;
-		}
-		for (size_t j = 0; j < sizeof(num) / sizeof(num[0]); j++) {
-			v = option(argc, argv, &i, num[j].name, &missing);
-			if (missing) {
-				fprintf(err,
-				        "metrolog conformity: %s needs a "
-				        "value\n",
-				        arg);
-				return 2;
-			}
-			if (!v)
-				continue;
-			if (parse_number(v, num[j].val) < 0) {
-				fprintf(err,
-				        "metrolog conformity: %s: '%s' is "
-				        "not a number\n",
-				        num[j].name, v);
-				return 2;
-			}
-			*num[j].given = true;
-			done = true;
-			break;
-		}
-		if (done)
-			continue;
-		if ((v = option(argc, argv, &i, "--rule", &missing))) {
-			if (parse_rule(v, a) < 0) {
-				fprintf(err,
-				        "metrolog conformity: --rule: '%s' "
-				        "is not simple, guarded or "
-				        "guarded:r (r >= 0)\n",
-				        v);
-				return 2;
-			}
-			continue;
-		}
-		if ((v = option(argc, argv, &i, "--unit", &missing))) {
-			a->unit = v;
-			continue;
-		}
-		if (missing) {
-			fprintf(err, "metrolog conformity: %s needs a value\n",
-			        arg);
-			return 2;
-		}
-		if (!a->has_value && parse_number(arg, &a->value) == 0) {
-			a->has_value = true;
-			continue;
-		}
-		fprintf(err,
-		        "metrolog conformity: unexpected argument '%s'. "
-		        "Try 'metrolog conformity --help'.\n",
-		        arg);
-		return 2;
+	if (o->id == C_UNIT) {
+		a->unit = v;
+		return 0;
 	}
-	if (!a->has_value) {
-		fprintf(err, "metrolog conformity: no value given\n");
-		return 2;
+	if (o->id == C_RULE) {
+		if (parse_rule(v, a) < 0)
+			return cmd_usage(l,
+			                 "--rule: '%s' is not simple, guarded "
+			                 "or guarded:r (r >= 0)",
+			                 v);
+		return 0;
 	}
+	if (parse_number(v, num[o->id].val) < 0)
+		return cmd_usage(l, "--%s: '%s' is not a number", o->name, v);
+	*num[o->id].given = true;
+	return 0;
+}
+
+/* The one VALUE: --value, or the argument. */
+static int conformity_value(struct cmd_line *l, struct conf_args *a)
+{
+	if (l->nargs > (a->has_value ? 0 : 1))
+		return cmd_usage(l, "unexpected argument '%s'",
+		                 l->args[a->has_value ? 0 : 1]);
+	if (l->nargs == 1 && parse_number(l->args[0], &a->value) < 0)
+		return cmd_usage(l,
+		                 "unexpected argument '%s'. Try 'metrolog "
+		                 "conformity --help'.",
+		                 l->args[0]);
+	if (l->nargs == 1)
+		a->has_value = true;
+	if (!a->has_value)
+		return cmd_usage(l, "no value given");
+	return 0;
+}
+
+/* The limits and the uncertainty, once every option is read. */
+static int conformity_check(struct cmd_line *l, struct conf_args *a)
+{
 	if (a->has_tol == (a->has_lower || a->has_upper) ||
-	    (!a->has_tol && !(a->has_lower && a->has_upper))) {
-		fprintf(err, "metrolog conformity: give either --tolerance or "
-		             "both --lower and --upper\n");
-		return 2;
-	}
-	if (a->has_nominal && !a->has_tol) {
-		fprintf(err, "metrolog conformity: --nominal goes with "
-		             "--tolerance\n");
-		return 2;
-	}
+	    (!a->has_tol && !(a->has_lower && a->has_upper)))
+		return cmd_usage(l, "give either --tolerance or both --lower "
+		                    "and --upper");
+	if (a->has_nominal && !a->has_tol)
+		return cmd_usage(l, "--nominal goes with --tolerance");
 	if (a->has_tol) {
-		if (a->tol < 0) {
-			fprintf(err, "metrolog conformity: --tolerance must "
-			             "not be negative\n");
-			return 2;
-		}
+		if (a->tol < 0)
+			return cmd_usage(l, "--tolerance must not be negative");
 		a->lower = a->nominal - a->tol;
 		a->upper = a->nominal + a->tol;
 	}
-	if (a->lower > a->upper) {
-		fprintf(err, "metrolog conformity: --lower is above "
-		             "--upper\n");
-		return 2;
-	}
-	if (a->has_U == a->has_u || (a->has_k && !a->has_U)) {
-		fprintf(err, "metrolog conformity: give either --U (with "
-		             "optional --k) or --u\n");
-		return 2;
-	}
+	if (a->lower > a->upper)
+		return cmd_usage(l, "--lower is above --upper");
+	if (a->has_U == a->has_u || (a->has_k && !a->has_U))
+		return cmd_usage(l, "give either --U (with optional --k) or "
+		                    "--u");
 	if (!a->has_k)
 		a->k = 2;
-	if (a->has_U && (!(a->U > 0) || !(a->k > 0))) {
-		fprintf(err, "metrolog conformity: --U and --k must be "
-		             "positive\n");
-		return 2;
-	}
-	if (a->has_u && !(a->u > 0)) {
-		fprintf(err, "metrolog conformity: --u must be positive\n");
-		return 2;
-	}
+	if (a->has_U && (!(a->U > 0) || !(a->k > 0)))
+		return cmd_usage(l, "--U and --k must be positive");
+	if (a->has_u && !(a->u > 0))
+		return cmd_usage(l, "--u must be positive");
 	if (a->has_U)
 		a->u = a->U / a->k;
 	else
 		a->U = a->k * a->u;
 	return 0;
+}
+
+/* Returns 0, or -1 with *status the exit status (help shown: 0; bad
+ * usage, reported: 2). */
+static int conformity_args(int argc, char **argv, FILE *out, FILE *err,
+                           struct conf_args *a, int *status)
+{
+	struct cmd_line l = {.out = out,
+	                     .err = err,
+	                     .on_option = on_conformity_option,
+	                     .ctx = a};
+
+	memset(a, 0, sizeof(*a));
+	if (cmd_parse(&conformity_cmd, &l, argc, argv, status) < 0)
+		return -1;
+	*status = conformity_value(&l, a);
+	if (*status == 0)
+		*status = conformity_check(&l, a);
+	return *status == 0 ? 0 : -1;
 }
 
 int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err)
@@ -302,9 +273,8 @@ int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err)
 	double pc, pfa;
 	int rc;
 
-	rc = conformity_args(argc, argv, out, err, &a);
-	if (rc != 0)
-		return rc == 1 ? 0 : 2;
+	if (conformity_args(argc, argv, out, err, &a, &rc) < 0)
+		return rc;
 	u = unit_suffix(a.unit, ub, sizeof(ub));
 	if (drift_decide(a.value, a.lower, a.upper, a.U, a.r, &v) < 0) {
 		fprintf(err, "metrolog conformity: bad arguments\n");
@@ -352,34 +322,6 @@ int calc_conformity(int argc, char **argv)
 }
 
 /* ---- interval -------------------------------------------------------- */
-
-static void interval_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog interval FILE.csv [OPTION]...\n"
-	        "Suggest the next calibration interval from a channel's "
-	        "calibration history.\n"
-	        "FILE has the header date,as_found,as_left,lower,upper,"
-	        "uncertainty and one\ncalibration a line (dates YYYY-MM-DD, "
-	        "increasing; errors = indication - reference;\n'-' reads "
-	        "standard input).\n\n"
-	        "  --target R       reliability target of the interval test "
-	        "(default 0.95)\n"
-	        "  --alpha A        significance of the interval test, per "
-	        "side (default 0.05)\n"
-	        "  --conf C         one-sided confidence of the prediction "
-	        "bound (default 0.95)\n"
-	        "  --stair-a A      staircase: lengthen by 1 + A when in "
-	        "tolerance (default 0.10)\n"
-	        "  --stair-b B      staircase: shorten by 1 - B when out "
-	        "(default 0.55)\n"
-	        "  --horizon DAYS   longest interval considered (default "
-	        "3650)\n"
-	        "  --unit UNIT      print values with this unit\n"
-	        "  -h, --help       show this help\n\n"
-	        "Suggestions are advice, never applied. Exit status: 0 done, "
-	        "1 unreadable or bad\nfile, 2 bad usage.\n");
-}
 
 static char *trim(char *s)
 {
@@ -540,76 +482,85 @@ void calc_interval_defaults(struct calc_interval_opts *o)
 	                                 .horizon = 3650};
 }
 
-static int interval_args(int argc, char **argv, FILE *out, FILE *err,
-                         struct calc_interval_opts *o)
+enum { I_TARGET, I_ALPHA, I_CONF, I_STAIR_A, I_STAIR_B, I_HORIZON, I_UNIT };
+
+static const struct cmd_option interval_opts[] = {
+        {"target", 0, "R",
+         "reliability target of the interval test (default 0.95)", I_TARGET},
+        {"alpha", 0, "A",
+         "significance of the interval test, per side (default 0.05)", I_ALPHA},
+        {"conf", 0, "C",
+         "one-sided confidence of the prediction bound (default 0.95)", I_CONF},
+        {"stair-a", 0, "A",
+         "staircase: lengthen by 1 + A when in tolerance (default 0.10)",
+         I_STAIR_A},
+        {"stair-b", 0, "B",
+         "staircase: shorten by 1 - B when out (default 0.55)", I_STAIR_B},
+        {"horizon", 0, "DAYS", "longest interval considered (default 3650)",
+         I_HORIZON},
+        {"unit", 0, "UNIT", "print values with this unit", I_UNIT},
+        {NULL},
+};
+
+const struct cmd_def interval_cmd = {
+        .name = "interval",
+        .summary = "suggest a calibration interval from a "
+                   "calibration-history CSV",
+        .synopsis = "FILE.csv [OPTION]...",
+        .about = "Suggest the next calibration interval from a channel's "
+                 "calibration history.\nFILE has the header date,as_found,"
+                 "as_left,lower,upper,uncertainty and one\ncalibration a "
+                 "line (dates YYYY-MM-DD, increasing; errors = indication - "
+                 "reference;\n'-' reads standard input).\n",
+        .options = interval_opts,
+        .min_args = 1,
+        .max_args = 1,
+        .args_missing = "no history file given",
+        .footer = "Suggestions are advice, never applied. Exit status: 0 "
+                  "done, 1 unreadable or bad\nfile, 2 bad usage.\n",
+        .run = calc_interval,
+};
+
+static int on_interval_option(struct cmd_line *l, const struct cmd_option *o,
+                              const char *v)
 {
-	static const char *names[] = {"--target",  "--alpha",   "--conf",
-	                              "--stair-a", "--stair-b", "--horizon"};
-	double *vals[] = {&o->target, &o->alpha, &o->conf,
-	                  &o->a,      &o->b,     &o->horizon};
-	bool missing = false;
+	struct calc_interval_opts *io = l->ctx;
+	double *vals[] = {[I_TARGET] = &io->target, [I_ALPHA] = &io->alpha,
+	                  [I_CONF] = &io->conf,     [I_STAIR_A] = &io->a,
+	                  [I_STAIR_B] = &io->b,     [I_HORIZON] = &io->horizon};
+
+	if (o->id == I_UNIT) {
+		io->unit = v;
+		return 0;
+	}
+	if (parse_number(v, vals[o->id]) < 0)
+		return cmd_usage(l, "--%s: '%s' is not a number", o->name, v);
+	return 0;
+}
+
+/* Returns 0, or -1 with *status the exit status (help shown: 0; bad
+ * usage, reported: 2). */
+static int interval_args(int argc, char **argv, FILE *out, FILE *err,
+                         struct calc_interval_opts *o, int *status)
+{
+	struct cmd_line l = {.out = out,
+	                     .err = err,
+	                     .on_option = on_interval_option,
+	                     .ctx = o};
 
 	calc_interval_defaults(o);
-	for (int i = 1; i < argc; i++) {
-		const char *v, *arg = argv[i];
-		bool done = false;
-
-		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-			interval_usage(out);
-			return 1;
-		}
-		for (int j = 0; j < 6 && !done; j++) {
-			v = option(argc, argv, &i, names[j], &missing);
-			if (!v)
-				continue;
-			if (parse_number(v, vals[j]) < 0) {
-				fprintf(err,
-				        "metrolog interval: %s: '%s' is "
-				        "not a number\n",
-				        names[j], v);
-				return 2;
-			}
-			done = true;
-		}
-		if (!done && !missing &&
-		    (v = option(argc, argv, &i, "--unit", &missing))) {
-			o->unit = v;
-			done = true;
-		}
-		if (missing) {
-			fprintf(err, "metrolog interval: %s needs a value\n",
-			        arg);
-			return 2;
-		}
-		if (done)
-			continue;
-		if (!o->path && (arg[0] != '-' || strcmp(arg, "-") == 0)) {
-			o->path = arg;
-			continue;
-		}
-		fprintf(err,
-		        "metrolog interval: unexpected argument '%s'. "
-		        "Try 'metrolog interval --help'.\n",
-		        arg);
-		return 2;
-	}
-	if (!o->path) {
-		fprintf(err, "metrolog interval: no history file given\n");
-		return 2;
-	}
+	if (cmd_parse(&interval_cmd, &l, argc, argv, status) < 0)
+		return -1;
+	o->path = l.args[0];
 	if (!(o->target > 0 && o->target < 1) ||
 	    !(o->alpha > 0 && o->alpha < 0.5) ||
-	    !(o->conf > 0.5 && o->conf < 1)) {
-		fprintf(err, "metrolog interval: --target must be in (0, 1), "
-		             "--alpha in (0, 0.5), --conf in (0.5, 1)\n");
-		return 2;
-	}
-	if (!(o->a >= 0) || !(o->b >= 0 && o->b < 1) || !(o->horizon >= 1)) {
-		fprintf(err, "metrolog interval: --stair-a must be >= 0, "
-		             "--stair-b in [0, 1), --horizon >= 1\n");
-		return 2;
-	}
-	return 0;
+	    !(o->conf > 0.5 && o->conf < 1))
+		*status = cmd_usage(&l, "--target must be in (0, 1), --alpha "
+		                        "in (0, 0.5), --conf in (0.5, 1)");
+	else if (!(o->a >= 0) || !(o->b >= 0 && o->b < 1) || !(o->horizon >= 1))
+		*status = cmd_usage(&l, "--stair-a must be >= 0, --stair-b in "
+		                        "[0, 1), --horizon >= 1");
+	return *status == 0 ? 0 : -1;
 }
 
 static bool in_tol(const struct calc_row *r)
@@ -789,9 +740,8 @@ int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
 	struct calc_row *rows;
 	int n, rc;
 
-	rc = interval_args(argc, argv, out, err, &o);
-	if (rc != 0)
-		return rc == 1 ? 0 : 2;
+	if (interval_args(argc, argv, out, err, &o, &rc) < 0)
+		return rc;
 	rows = calloc(MAX_ROWS, sizeof(*rows));
 	if (!rows) {
 		fprintf(err, "metrolog interval: out of memory\n");

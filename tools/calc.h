@@ -14,6 +14,11 @@
 
 #include <stdio.h>
 
+#include "cmd.h"
+
+/* Their declarations (cmd.h): options, help. */
+extern const struct cmd_def conformity_cmd, interval_cmd;
+
 int calc_conformity(int argc, char **argv);
 int calc_interval(int argc, char **argv);
 

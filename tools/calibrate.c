@@ -10,7 +10,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -23,7 +22,9 @@
 
 #include "calc.h"
 #include "calib.h"
+#include "cmd.h"
 #include "drift.h"
+#include "out.h"
 #include "query.h"
 #include "store.h"
 #include "tool.h"
@@ -33,67 +34,6 @@
 #define TEXT_LINE_MAX 4096
 
 /* ---- calibrate: fields from options or a file --------------------------- */
-
-static void calibrate_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog calibrate [-d DB] --instrument ID "
-	        "--certificate NUMBER --date DATE\n"
-	        "         --technician NAME (--point P)... [OPTION]...\n"
-	        "       metrolog calibrate [-d DB] --file RECORD [OPTION]...\n"
-	        "Record a calibration of an instrument or reference standard: "
-	        "appended to the\naudit chain, never overwritten. Prints the "
-	        "decision at each point, the due date,\nthe reference "
-	        "standard's status and the interval advice from the history "
-	        "(shown,\nnever applied).\n\n"
-	        "  -i, --instrument ID     the item calibrated (an instrument "
-	        "or standard id of the\n"
-	        "                          configuration)\n"
-	        "  -c, --certificate NUM   unique certificate number "
-	        "(A-Z a-z 0-9 _ . - /)\n"
-	        "      --date DATE         when calibrated, UTC: YYYY-MM-DD "
-	        "or YYYY-MM-DDTHH:MM\n"
-	        "  -t, --technician NAME   who calibrated\n"
-	        "  -p, --point P           a test point, repeat for each: "
-	        "quantity,unit,reference,\n"
-	        "                          as_found,as_left,lower,upper,U,k "
-	        "(indications in the unit;\n"
-	        "                          lower/upper: error limits; U: "
-	        "expanded uncertainty;\n"
-	        "                          as_found or as_left may be empty)\n"
-	        "      --points FILE.csv   test points from a CSV file with "
-	        "that header line\n"
-	        "  -s, --standard ID       reference standard used (its "
-	        "certificate and due date\n"
-	        "                          are recorded; an overdue standard "
-	        "is flagged)\n"
-	        "      --rule RULE         simple (default) or guarded "
-	        "(ILAC-G8, w = r x U)\n"
-	        "      --guard-factor R    r for guarded acceptance (default "
-	        "1)\n"
-	        "      --interval DAYS     calibration interval (default: the "
-	        "instrument's configured\n"
-	        "                          calibration_interval_days)\n"
-	        "      --supersedes ID     this record corrects record ID\n"
-	        "      --lab TEXT, --customer TEXT, --method TEXT, "
-	        "--conditions TEXT,\n"
-	        "      --authorised NAME, --remarks TEXT\n"
-	        "                          certificate fields (customer "
-	        "defaults to the owner)\n"
-	        "  -f, --file RECORD       read the fields from a file: one "
-	        "\"name = value\" per line\n"
-	        "                          with the long option names above "
-	        "(point repeats), # comments\n"
-	        "  -n, --dry-run           check and decide, print, record "
-	        "nothing\n"
-	        "  -d, --database FILE     the database (default "
-	        "$METROLOG_DB, else\n"
-	        "                          " TOOL_DEFAULT_DB ")\n"
-	        "  -h, --help              show this help\n\n"
-	        "Exit status: 0 recorded, 1 refused (unknown instrument or "
-	        "standard, certificate\nnumber used, database error), 2 bad "
-	        "usage or a bad point.\n");
-}
 
 struct cal_args {
 	struct calib_record *r;
@@ -361,81 +301,102 @@ static int read_file(struct cal_args *a, const char *path)
 	return rc;
 }
 
-static int calibrate_args(int argc, char **argv, struct cal_args *a)
-{
-	static const struct option opts[] = {
-	        {"database", required_argument, NULL, 'd'},
-	        {"instrument", required_argument, NULL, 'i'},
-	        {"certificate", required_argument, NULL, 'c'},
-	        {"technician", required_argument, NULL, 't'},
-	        {"point", required_argument, NULL, 'p'},
-	        {"standard", required_argument, NULL, 's'},
-	        {"file", required_argument, NULL, 'f'},
-	        {"dry-run", no_argument, NULL, 'n'},
-	        {"help", no_argument, NULL, 'h'},
-	        {"date", required_argument, NULL, 0},
-	        {"points", required_argument, NULL, 0},
-	        {"rule", required_argument, NULL, 0},
-	        {"guard-factor", required_argument, NULL, 0},
-	        {"interval", required_argument, NULL, 0},
-	        {"supersedes", required_argument, NULL, 0},
-	        {"lab", required_argument, NULL, 0},
-	        {"customer", required_argument, NULL, 0},
-	        {"method", required_argument, NULL, 0},
-	        {"conditions", required_argument, NULL, 0},
-	        {"authorised", required_argument, NULL, 0},
-	        {"remarks", required_argument, NULL, 0},
-	        {NULL, 0, NULL, 0},
-	};
-	int c, idx, rc;
+/* The options of calibrate: every field of the record by its long name
+ * (set_field, as in a --file), and these. */
+enum { CA_FIELD, CA_FILE, CA_DRY_RUN };
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:i:c:t:p:s:f:nh", opts, &idx)) !=
-	       -1) {
-		const char *name = NULL;
-		switch (c) {
-		case 'h':
-			calibrate_usage(stdout);
-			return -1;
-		case 'd':
-			a->db = optarg;
-			continue;
-		case 'n':
-			a->dry_run = true;
-			continue;
-		case 'f':
-			if ((rc = read_file(a, optarg)) != 0)
-				return rc;
-			continue;
-		case ':':
-			fprintf(stderr,
-			        "metrolog calibrate: %s needs a value\n",
-			        argv[optind - 1]);
-			return 2;
-		case '?':
-			fprintf(stderr,
-			        "metrolog calibrate: unknown option "
-			        "'%s'. Try 'metrolog calibrate --help'.\n",
-			        argv[optind - 1]);
-			return 2;
-		case 0:
-			name = opts[idx].name;
-			break;
-		default:
-			for (idx = 0; opts[idx].name != NULL; idx++)
-				if (opts[idx].val == c)
-					name = opts[idx].name;
-		}
-		if ((rc = set_field(a, name, optarg, "argument")) != 0)
-			return rc;
+static const struct cmd_option calibrate_opts[] = {
+        {"instrument", 'i', "ID",
+         "the item calibrated (an instrument or standard id of the\n"
+         "configuration)",
+         CA_FIELD},
+        {"certificate", 'c', "NUM",
+         "unique certificate number (A-Z a-z 0-9 _ . - /)", CA_FIELD},
+        {"date", 0, "DATE",
+         "when calibrated, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM", CA_FIELD},
+        {"technician", 't', "NAME", "who calibrated", CA_FIELD},
+        {"point", 'p', "P",
+         "a test point, repeat for each: quantity,unit,reference,\n"
+         "as_found,as_left,lower,upper,U,k (indications in the\n"
+         "unit; lower/upper: error limits; U: expanded\n"
+         "uncertainty; as_found or as_left may be empty)",
+         CA_FIELD},
+        {"points", 0, "FILE.csv",
+         "test points from a CSV file with that header line", CA_FIELD},
+        {"standard", 's', "ID",
+         "reference standard used (its certificate and due date\n"
+         "are recorded; an overdue standard is flagged)",
+         CA_FIELD},
+        {"rule", 0, "RULE", "simple (default) or guarded (ILAC-G8, w = r x U)",
+         CA_FIELD},
+        {"guard-factor", 0, "R", "r for guarded acceptance (default 1)",
+         CA_FIELD},
+        {"interval", 0, "DAYS",
+         "calibration interval (default: the instrument's\n"
+         "configured calibration_interval_days)",
+         CA_FIELD},
+        {"supersedes", 0, "ID", "this record corrects record ID", CA_FIELD},
+        {"lab", 0, "TEXT", "certificate field: the laboratory", CA_FIELD},
+        {"customer", 0, "TEXT",
+         "certificate field (default: the instrument's owner)", CA_FIELD},
+        {"method", 0, "TEXT", "certificate field", CA_FIELD},
+        {"conditions", 0, "TEXT", "certificate field", CA_FIELD},
+        {"authorised", 0, "NAME", "certificate field", CA_FIELD},
+        {"remarks", 0, "TEXT", "certificate field", CA_FIELD},
+        {"file", 0, "RECORD",
+         "read the fields from a file: one \"name = value\" per line\n"
+         "with the long option names above (point repeats),\n"
+         "# comments",
+         CA_FILE},
+        {"dry-run", 0, NULL, "check and decide, print, record nothing",
+         CA_DRY_RUN},
+        {NULL},
+};
+
+static int on_calibrate_option(struct cmd_line *l, const struct cmd_option *o,
+                               const char *v)
+{
+	struct cal_args *a = l->ctx;
+
+	switch (o->id) {
+	case CA_FILE:
+		return read_file(a, v);
+	case CA_DRY_RUN:
+		a->dry_run = true;
+		return 0;
+	default:
+		return set_field(a, o->name, v, "argument");
 	}
-	if (optind < argc) {
-		fprintf(stderr,
-		        "metrolog calibrate: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 2;
-	}
+}
+
+const struct cmd_def calibrate_cmd = {
+        .name = "calibrate",
+        .summary = "record a calibration (append-only, hash-chained)",
+        .synopsis = "[-d DB] --instrument ID --certificate NUMBER --date "
+                    "DATE\n  --technician NAME (--point P)... [OPTION]...\n"
+                    "[-d DB] --file RECORD [OPTION]...",
+        .about = "Record a calibration of an instrument or reference "
+                 "standard: appended to the\naudit chain, never "
+                 "overwritten. Prints the decision at each point, the due "
+                 "date,\nthe reference standard's status and the interval "
+                 "advice from the history (shown,\nnever applied).\n",
+        .options = calibrate_opts,
+        .common = CMD_DATABASE,
+        .footer = "Exit status: 0 recorded, 1 refused (unknown instrument "
+                  "or standard, certificate\nnumber used, database error), "
+                  "2 bad usage or a bad point.\n",
+        .run = cmd_calibrate,
+};
+
+/* Returns 0, or -1 with *status the exit status (0: help shown). */
+static int calibrate_args(int argc, char **argv, struct cal_args *a,
+                          int *status)
+{
+	struct cmd_line l = {.on_option = on_calibrate_option, .ctx = a};
+
+	if (cmd_parse(&calibrate_cmd, &l, argc, argv, status) < 0)
+		return -1;
+	a->db = l.database;
 	if (a->r->rule == CALIB_RULE_GUARDED && a->r->guard_factor == 0)
 		a->r->guard_factor = 1;
 	return 0;
@@ -647,10 +608,9 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "metrolog calibrate: out of memory\n");
 		return 1;
 	}
-	rc = calibrate_args(argc, argv, &a);
-	if (rc != 0) {
+	if (calibrate_args(argc, argv, &a, &rc) < 0) {
 		free(r);
-		return rc < 0 ? 0 : rc;
+		return rc;
 	}
 	if (calib_validate(r, err, sizeof(err)) < 0 || !a.have_date) {
 		fprintf(stderr, "metrolog calibrate: %s\n",
@@ -689,30 +649,116 @@ int cmd_calibrate(int argc, char **argv)
 
 /* ---- calibrations -------------------------------------------------------- */
 
-static void calibrations_usage(FILE *f)
+enum { CL_INSTRUMENT, CL_OWNER, CL_CERTIFICATE, CL_ID };
+
+static const struct cmd_option calibrations_opts[] = {
+        {"instrument", 'i', "ID", "only this instrument or standard",
+         CL_INSTRUMENT},
+        {"owner", 0, "ID", "only instruments of this owner", CL_OWNER},
+        {"id", 0, "N", "show record N", CL_ID},
+        {"certificate", 'c', "NUM",
+         "show the (latest) record of this certificate", CL_CERTIFICATE},
+        {NULL},
+};
+
+struct cal_list_args {
+	const char *inst, *owner, *cert;
+	long id;
+};
+
+static int on_calibrations_option(struct cmd_line *l,
+                                  const struct cmd_option *o, const char *v)
 {
-	fprintf(f,
-	        "Usage: metrolog calibrations [-d DB] [--instrument ID] "
-	        "[--owner ID]\n"
-	        "       metrolog calibrations [-d DB] (--id N | --certificate "
-	        "NUMBER)\n"
-	        "List the calibration records in chain order (superseded ones "
-	        "marked), or show\none record in full.\n\n"
-	        "  -i, --instrument ID    only this instrument or standard\n"
-	        "  -o, --owner ID         only instruments of this owner\n"
-	        "      --id N             show record N\n"
-	        "  -c, --certificate NUM  show the record of this certificate\n"
-	        "  -d, --database FILE    the database (default $METROLOG_DB, "
-	        "else\n"
-	        "                         " TOOL_DEFAULT_DB ")\n\n"
-	        "Exit status: 0 done, 1 unknown record or database error, 2 "
-	        "bad usage.\n");
+	struct cal_list_args *a = l->ctx;
+
+	switch (o->id) {
+	case CL_INSTRUMENT:
+		a->inst = v;
+		return 0;
+	case CL_OWNER:
+		a->owner = v;
+		return 0;
+	case CL_CERTIFICATE:
+		a->cert = v;
+		return 0;
+	default: /* CL_ID */
+		if (tool_parse_long(v, 1, LONG_MAX, &a->id) < 0)
+			return cmd_usage(
+			        l, "--id '%s': expected a record id >= 1", v);
+		return 0;
+	}
 }
+
+const struct cmd_def calibrations_cmd = {
+        .name = "calibrations",
+        .summary = "list the calibration records, or show one",
+        .synopsis = "[-d DB] [--instrument ID] [--owner ID] "
+                    "[-f text|csv|json|jsonl]\n"
+                    "[-d DB] (--id N | --certificate NUMBER) "
+                    "[-f text|csv|json|jsonl]",
+        .about = "List the calibration records in chain order (superseded "
+                 "ones marked), or show\none record in full (text) or as "
+                 "its row (csv, json, jsonl). Columns:\n"
+                 "  id, date (performed, UTC), instrument, certificate, "
+                 "standard, as_found and\n  as_left (the results: pass, "
+                 "conditional pass, conditional fail, fail, -),\n  due "
+                 "(date), superseded_by (the record correcting it; text: "
+                 "the note),\n  standard_overdue (the standard was "
+                 "overdue on the date; text: the note).\n",
+        .options = calibrations_opts,
+        .common = CMD_DATABASE,
+        .formats = CMD_LISTING,
+        .default_format = CMD_TEXT,
+        .footer = "The database is opened read-only. json is one JSON "
+                  "array; jsonl is JSON Lines.\n\nExit status: 0 done, 1 "
+                  "unknown record or database error, 2 bad usage.\n",
+        .run = cmd_calibrations,
+};
+
+static const struct out_col calibration_cols[] = {
+        {"id", 5, OUT_RAW},
+        {"date", 10, OUT_STRING},
+        {"instrument", 16, OUT_STRING},
+        {"certificate", 20, OUT_STRING},
+        {"standard", 12, OUT_STRING},
+        {"as_found", 16, OUT_STRING},
+        {"as_left", 16, OUT_STRING},
+        {"due", 10, OUT_STRING},
+        {"superseded_by", 13, OUT_RAW},
+        {"standard_overdue", 1, OUT_RAW},
+};
+#define N_CALIBRATION_COLS                                                     \
+	(int)(sizeof(calibration_cols) / sizeof(calibration_cols[0]))
 
 struct listing {
 	struct query *q;
+	struct out *w; /* NULL: the text listing */
 	int rows;
 };
+
+/* A record as a row of calibration_cols (csv, json, jsonl). */
+static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
+{
+	char id[24], performed[16], due[16], by[24] = "";
+	const char *v[N_CALIBRATION_COLS] = {
+	        id,
+	        performed,
+	        r->instrument,
+	        r->certificate,
+	        r->standard,
+	        r->result_found < 0 ? "" : decision(r->result_found),
+	        r->result_left < 0 ? "" : decision(r->result_left),
+	        r->due_us != 0 ? due : "",
+	        by,
+	        r->standard_overdue ? "true" : "false"};
+
+	snprintf(id, sizeof(id), "%" PRId64, r->id);
+	tool_format_date(r->performed_us, performed, sizeof(performed));
+	tool_format_date(r->due_us, due, sizeof(due));
+	if (sup > 0)
+		snprintf(by, sizeof(by), "%" PRId64, sup);
+	out_row(w, v);
+}
 
 static int list_one(void *ctx, const struct calib_record *r)
 {
@@ -720,6 +766,11 @@ static int list_one(void *ctx, const struct calib_record *r)
 	char performed[16], due[16], by[48] = "";
 	int64_t sup = query_superseded_by(l->q, r->id);
 
+	if (l->w != NULL) {
+		record_row(l->w, r, sup);
+		l->rows++;
+		return 0;
+	}
 	if (l->rows++ == 0)
 		printf("%-5s %-10s %-16s %-20s %-12s %-16s %-16s %-10s %s\n",
 		       "id", "date", "instrument", "certificate", "standard",
@@ -738,136 +789,137 @@ static int list_one(void *ctx, const struct calib_record *r)
 	return 0;
 }
 
-int cmd_calibrations(int argc, char **argv)
+/* --id or --certificate: the record in full, or its row. Returns as
+ * query_calibration() does. */
+static int show_one(struct listing *l, const struct cal_list_args *a)
 {
-	static const struct option opts[] = {
-	        {"database", required_argument, NULL, 'd'},
-	        {"instrument", required_argument, NULL, 'i'},
-	        {"owner", required_argument, NULL, 'o'},
-	        {"certificate", required_argument, NULL, 'c'},
-	        {"id", required_argument, NULL, 'I'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *db = NULL, *inst = NULL, *owner = NULL, *cert = NULL;
-	long id = 0;
-	struct listing l = {0};
-	struct calib_record *r = NULL;
-	char err[512];
-	int c, rc = 0;
+	struct calib_record *r = malloc(sizeof(*r));
+	int rc = r == NULL   ? -1
+	         : a->id > 0 ? query_calibration(l->q, a->id, r)
+	                     : query_calibration_by_cert(l->q, a->cert, r);
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:i:o:c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'i':
-			inst = optarg;
-			break;
-		case 'o':
-			owner = optarg;
-			break;
-		case 'c':
-			cert = optarg;
-			break;
-		case 'I':
-			if (tool_parse_long(optarg, 1, LONG_MAX, &id) < 0) {
-				fprintf(stderr,
-				        "metrolog calibrations: --id "
-				        "'%s': expected a record id >= "
-				        "1\n",
-				        optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			calibrations_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr,
-			        "metrolog calibrations: bad option "
-			        "'%s'. Try 'metrolog calibrations "
-			        "--help'.\n",
-			        argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-		        "metrolog calibrations: unexpected argument "
-		        "'%s'\n",
-		        argv[optind]);
-		return 2;
-	}
-	l.q = query_open(tool_database(db), err, sizeof(err));
-	if (l.q == NULL) {
-		fprintf(stderr, "metrolog calibrations: %s\n", err);
-		return 1;
-	}
-	if (id > 0 || cert != NULL) {
-		r = malloc(sizeof(*r));
-		rc = r == NULL ? -1
-		     : id > 0  ? query_calibration(l.q, id, r)
-		               : query_calibration_by_cert(l.q, cert, r);
-		if (rc == 0) {
-			int64_t sup = query_superseded_by(l.q, r->id);
+	if (rc == 0) {
+		int64_t sup = query_superseded_by(l->q, r->id);
+		if (l->w != NULL) {
+			record_row(l->w, r, sup);
+		} else {
 			print_record(stdout, r);
 			if (sup > 0)
 				printf("superseded by    record %" PRId64 "\n",
 				       sup);
-		} else if (rc == 1) {
-			if (id > 0)
-				fprintf(stderr,
-				        "metrolog calibrations: no "
-				        "record %ld\n",
-				        id);
-			else
-				fprintf(stderr,
-				        "metrolog calibrations: no "
-				        "record with certificate %s\n",
-				        cert);
 		}
-	} else {
-		rc = query_calibrations(l.q, inst, owner, list_one, &l);
-		if (rc == 0 && l.rows == 0)
-			printf("no calibration records%s%s\n",
-			       inst ? " of " : "", inst ? inst : "");
+	} else if (rc == 1 && a->id > 0) {
+		fprintf(stderr, "metrolog calibrations: no record %ld\n",
+		        a->id);
+	} else if (rc == 1) {
+		fprintf(stderr,
+		        "metrolog calibrations: no record with certificate "
+		        "%s\n",
+		        a->cert);
 	}
+	free(r);
+	return rc;
+}
+
+/* The listing or the one record, into l->w when not text. */
+static int calibrations_run(struct listing *l, const struct cal_list_args *a)
+{
+	int rc;
+
+	if (a->id > 0 || a->cert != NULL)
+		return show_one(l, a);
+	rc = query_calibrations(l->q, a->inst, a->owner, list_one, l);
+	if (rc == 0 && l->rows == 0 && l->w == NULL)
+		printf("no calibration records%s%s\n", a->inst ? " of " : "",
+		       a->inst ? a->inst : "");
+	return rc;
+}
+
+int cmd_calibrations(int argc, char **argv)
+{
+	struct cal_list_args a = {0};
+	struct cmd_line cl = {.on_option = on_calibrations_option, .ctx = &a};
+	struct listing l = {0};
+	struct out w;
+	char err[512];
+	int rc;
+
+	if (cmd_parse(&calibrations_cmd, &cl, argc, argv, &rc) < 0)
+		return rc;
+	if (a.id > 0 && a.cert != NULL)
+		return cmd_usage(&cl, "--id or --certificate: one of them");
+	if ((a.id > 0 || a.cert != NULL) && (a.inst != NULL || a.owner))
+		return cmd_usage(&cl, "--id and --certificate show one record: "
+		                      "not with --instrument or --owner");
+	l.q = query_open(tool_database(cl.database), err, sizeof(err));
+	if (l.q == NULL)
+		return cmd_fail(&cl, CMD_FAILED, "%s", err);
+	if (cl.format != CMD_TEXT) {
+		if (out_open(&w, &cl, calibration_cols, N_CALIBRATION_COLS) <
+		    0) {
+			query_close(l.q);
+			return CMD_FAILED;
+		}
+		l.w = &w;
+	}
+	rc = calibrations_run(&l, &a);
 	if (rc < 0)
 		fprintf(stderr, "metrolog calibrations: %s\n",
 		        query_error(l.q));
-	free(r);
+	if (l.w != NULL && out_close(l.w, rc == 0) < 0)
+		rc = -1;
 	query_close(l.q);
 	return rc == 0 ? 0 : 1;
 }
 
 /* ---- verify -------------------------------------------------------------- */
 
-static void verify_usage(FILE *f)
+enum { V_QR, V_CERTIFICATE, V_HASH };
+
+static const struct cmd_option verify_opts[] = {
+        {"qr", 'q', "TEXT",
+         "metrolog:cert=NUMBER;id=N;hash=HEX, as printed under the QR", V_QR},
+        {"certificate", 'c', "NUM", "the certificate number", V_CERTIFICATE},
+        {"hash", 0, "HEX",
+         "the record hash the certificate carries (64 hex digits)", V_HASH},
+        {NULL},
+};
+
+const struct cmd_def verify_cmd = {
+        .name = "verify",
+        .summary = "check the audit chain and a certificate's hash",
+        .synopsis = "[-d DB] [--qr TEXT | --certificate NUMBER --hash HEX]",
+        .about = "Check the audit chain of the calibration records: every "
+                 "record's content against\nits SHA-256 hash, every link "
+                 "to the record before, no record missing. With a\n"
+                 "certificate (the text under its QR code, or its number "
+                 "and hash), also check that\nthe certificate matches its "
+                 "record in the chain.\n",
+        .options = verify_opts,
+        .common = CMD_DATABASE,
+        .footer = "Exit status: 0 intact (and the certificate genuine), 1 "
+                  "unknown certificate or\ndatabase error, 2 bad usage, 4 "
+                  "the chain or the certificate does not check.\n",
+        .run = cmd_verify,
+};
+
+struct verify_args {
+	const char *qr;
+	char cert[CALIB_ID], hash[CALIB_HASH + 1];
+};
+
+static int on_verify_option(struct cmd_line *l, const struct cmd_option *o,
+                            const char *v)
 {
-	fprintf(f,
-	        "Usage: metrolog verify [-d DB] [--qr TEXT | --certificate "
-	        "NUMBER --hash HEX]\n"
-	        "Check the audit chain of the calibration records: every "
-	        "record's content against\nits SHA-256 hash, every link to "
-	        "the record before, no record missing. With a\ncertificate "
-	        "(the text under its QR code, or its number and hash), also "
-	        "check that\nthe certificate matches its record in the "
-	        "chain.\n\n"
-	        "  -q, --qr TEXT          metrolog:cert=NUMBER;id=N;hash=HEX, "
-	        "as "
-	        "printed under the QR\n"
-	        "  -c, --certificate NUM  the certificate number\n"
-	        "      --hash HEX         the record hash the certificate "
-	        "carries (64 hex digits)\n"
-	        "  -d, --database FILE    the database (default $METROLOG_DB, "
-	        "else\n"
-	        "                         " TOOL_DEFAULT_DB ")\n\n"
-	        "Exit status: 0 intact (and the certificate genuine), 1 "
-	        "unknown certificate or\ndatabase error, 2 bad usage, 4 the "
-	        "chain or the certificate does not check.\n");
+	struct verify_args *a = l->ctx;
+
+	if (o->id == V_QR)
+		a->qr = v;
+	else if (o->id == V_CERTIFICATE)
+		snprintf(a->cert, sizeof(a->cert), "%s", v);
+	else
+		snprintf(a->hash, sizeof(a->hash), "%s", v);
+	return 0;
 }
 
 /* "metrolog:cert=NUMBER;id=N;hash=HEX" into cert and hash. */
@@ -949,68 +1001,14 @@ static int verify_certificate(struct query *q, const char *cert,
 	return 0;
 }
 
-int cmd_verify(int argc, char **argv)
+/* The chain, then the certificate a names (if any). */
+static int verify_run(const char *db, const struct verify_args *a)
 {
-	static const struct option opts[] = {
-	        {"database", required_argument, NULL, 'd'},
-	        {"qr", required_argument, NULL, 'q'},
-	        {"certificate", required_argument, NULL, 'c'},
-	        {"hash", required_argument, NULL, 'H'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *db = NULL, *qr = NULL;
-	char cert[CALIB_ID] = "", hash[CALIB_HASH + 1] = "", err[512];
 	struct query_verify v;
 	struct query *q;
-	int c, rc;
+	char err[512];
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":d:q:c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'q':
-			qr = optarg;
-			break;
-		case 'c':
-			snprintf(cert, sizeof(cert), "%s", optarg);
-			break;
-		case 'H':
-			snprintf(hash, sizeof(hash), "%s", optarg);
-			break;
-		case 'h':
-			verify_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr,
-			        "metrolog verify: bad option '%s'. Try "
-			        "'metrolog verify --help'.\n",
-			        argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "metrolog verify: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 2;
-	}
-	if (qr != NULL &&
-	    parse_qr(qr, cert, sizeof(cert), hash, sizeof(hash)) < 0) {
-		fprintf(stderr,
-		        "metrolog verify: --qr '%s': expected "
-		        "metrolog:cert=NUMBER;id=N;hash=HEX\n",
-		        qr);
-		return 2;
-	}
-	if ((cert[0] != '\0') != (hash[0] != '\0') ||
-	    (hash[0] != '\0' && !hex64(hash))) {
-		fprintf(stderr, "metrolog verify: a certificate needs both its "
-		                "number and its hash of 64 hex digits\n");
-		return 2;
-	}
 	q = query_open(tool_database(db), err, sizeof(err));
 	if (q == NULL) {
 		fprintf(stderr, "metrolog verify: %s\n", err);
@@ -1031,7 +1029,31 @@ int cmd_verify(int argc, char **argv)
 	}
 	printf("audit chain intact: %" PRId64 " records, head %s\n", v.records,
 	       v.head);
-	rc = cert[0] != '\0' ? verify_certificate(q, cert, hash) : 0;
+	rc = a->cert[0] != '\0' ? verify_certificate(q, a->cert, a->hash) : 0;
 	query_close(q);
 	return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	struct verify_args a = {0};
+	struct cmd_line l = {.on_option = on_verify_option, .ctx = &a};
+	int rc;
+
+	if (cmd_parse(&verify_cmd, &l, argc, argv, &rc) < 0)
+		return rc;
+	if (a.qr != NULL && (a.cert[0] != '\0' || a.hash[0] != '\0'))
+		return cmd_usage(&l, "--qr, or --certificate with --hash: not "
+		                     "both");
+	if (a.qr != NULL &&
+	    parse_qr(a.qr, a.cert, sizeof(a.cert), a.hash, sizeof(a.hash)) < 0)
+		return cmd_usage(&l,
+		                 "--qr '%s': expected "
+		                 "metrolog:cert=NUMBER;id=N;hash=HEX",
+		                 a.qr);
+	if ((a.cert[0] != '\0') != (a.hash[0] != '\0') ||
+	    (a.hash[0] != '\0' && !hex64(a.hash)))
+		return cmd_usage(&l, "a certificate needs both its number and "
+		                     "its hash of 64 hex digits");
+	return verify_run(l.database, &a);
 }

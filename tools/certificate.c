@@ -25,7 +25,6 @@
  * comes first and the English below it in a lighter style.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -63,34 +62,6 @@ struct doc {
 	const struct calib_record *r;
 	const struct cert_info *info;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog certificate [-d DB] (--id N | --certificate "
-	        "NUMBER) -o FILE.pdf\n"
-	        "                            [--lang vi+en|vi|en]\n"
-	        "Write the calibration certificate of one calibration record "
-	        "as an A4 PDF:\nlaboratory, customer, item, dates, method, "
-	        "conditions, results as found and as\nleft with limits and "
-	        "uncertainty, decision rule and conformity, traceability\nto "
-	        "the reference standard, signatures, the record's hash and a "
-	        "QR code that\n'metrolog verify' checks.\n\n"
-	        "Options:\n"
-	        "  -d, --database FILE       the database (default "
-	        "$METROLOG_DB, else\n"
-	        "                            " TOOL_DEFAULT_DB ")\n"
-	        "  -i, --id N                the record with this id\n"
-	        "  -c, --certificate NUMBER  the latest record with this "
-	        "certificate number\n"
-	        "  -o, --output FILE.pdf     where to write it (written whole "
-	        "or not at all)\n"
-	        "  -l, --lang LANG           vi+en (default: Vietnamese, "
-	        "English below), vi, en\n"
-	        "  -h, --help                show this help\n\n"
-	        "Exit status: 0 written, 1 no such record or it could not be "
-	        "written, 2 bad usage.\n");
-}
 
 /* ---- text helpers ------------------------------------------------------ */
 
@@ -745,92 +716,99 @@ static int render(const struct calib_record *r, const struct cert_info *info,
 	return 0;
 }
 
+enum { CE_ID, CE_CERTIFICATE, CE_LANG };
+
+static const struct cmd_option certificate_opts[] = {
+        {"id", 0, "N", "the record with this id", CE_ID},
+        {"certificate", 'c', "NUMBER",
+         "the latest record with this certificate number", CE_CERTIFICATE},
+        {"lang", 'l', "LANG",
+         "vi+en (default: Vietnamese, English below), vi, en", CE_LANG},
+        {NULL},
+};
+
+const struct cmd_def certificate_cmd = {
+        .name = "certificate",
+        .summary = "the calibration certificate of a record, as PDF",
+        .synopsis = "[-d DB] (--id N | --certificate NUMBER) -o FILE.pdf\n"
+                    "  [--lang vi+en|vi|en]",
+        .about = "Write the calibration certificate of one calibration "
+                 "record as an A4 PDF:\nlaboratory, customer, item, dates, "
+                 "method, conditions, results as found and as\nleft with "
+                 "limits and uncertainty, decision rule and conformity, "
+                 "traceability\nto the reference standard, signatures, the "
+                 "record's hash and a QR code that\n'metrolog verify' "
+                 "checks.\n",
+        .options = certificate_opts,
+        .common = CMD_DATABASE | CMD_OUTPUT,
+        .output_help = "where to write it, FILE.pdf (required; written "
+                       "whole or not at all)",
+        .footer = "Exit status: 0 written, 1 no such record or it could not "
+                  "be written, 2 bad usage.\n",
+        .run = cmd_certificate,
+};
+
+struct cert_args {
+	const char *cert;
+	int64_t id;
+	enum draw_lang lang;
+};
+
+static int on_certificate_option(struct cmd_line *l, const struct cmd_option *o,
+                                 const char *v)
+{
+	struct cert_args *a = l->ctx;
+	long idv;
+
+	switch (o->id) {
+	case CE_ID:
+		if (tool_parse_long(v, 1, LONG_MAX, &idv) < 0)
+			return cmd_usage(
+			        l, "--id '%s': expected a record id >= 1", v);
+		a->id = idv;
+		return 0;
+	case CE_CERTIFICATE:
+		a->cert = v;
+		return 0;
+	default: /* CE_LANG */
+		if (strcmp(v, "vi+en") == 0)
+			a->lang = DRAW_VI_EN;
+		else if (strcmp(v, "vi") == 0)
+			a->lang = DRAW_VI;
+		else if (strcmp(v, "en") == 0)
+			a->lang = DRAW_EN;
+		else
+			return cmd_usage(
+			        l, "--lang '%s': expected vi+en, vi or en", v);
+		return 0;
+	}
+}
+
 int cmd_certificate(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	        {"database", required_argument, NULL, 'd'},
-	        {"id", required_argument, NULL, 'i'},
-	        {"certificate", required_argument, NULL, 'c'},
-	        {"output", required_argument, NULL, 'o'},
-	        {"lang", required_argument, NULL, 'l'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *db = NULL, *cert = NULL, *out = NULL;
-	enum draw_lang lang = DRAW_VI_EN;
+	struct cert_args a = {.lang = DRAW_VI_EN};
+	struct cmd_line l = {.on_option = on_certificate_option, .ctx = &a};
+	const char *db, *cert, *out;
 	enum draw_format fmt;
-	int64_t id = 0;
-	long idv;
+	int64_t id;
 	struct query *q = NULL;
 	struct calib_record *r = NULL;
 	struct cert_info *info = NULL;
 	char err[512];
-	int c, status = 1;
+	int status = 1;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:i:c:o:l:h", longopts, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'i':
-			if (tool_parse_long(optarg, 1, LONG_MAX, &idv) < 0) {
-				fprintf(stderr,
-				        "metrolog certificate: --id '%s': "
-				        "expected a record id >= 1\n",
-				        optarg);
-				return 2;
-			}
-			id = idv;
-			break;
-		case 'c':
-			cert = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'l':
-			if (strcmp(optarg, "vi+en") == 0)
-				lang = DRAW_VI_EN;
-			else if (strcmp(optarg, "vi") == 0)
-				lang = DRAW_VI;
-			else if (strcmp(optarg, "en") == 0)
-				lang = DRAW_EN;
-			else {
-				fprintf(stderr,
-				        "metrolog certificate: --lang '%s': "
-				        "expected vi+en, vi or en\n",
-				        optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'metrolog certificate --help'.\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-		        "metrolog certificate: unexpected argument "
-		        "'%s'\n",
-		        argv[optind]);
-		return 2;
-	}
-	if ((id > 0) == (cert != NULL)) {
-		fprintf(stderr,
-		        "metrolog certificate: say which record: --id N "
-		        "or --certificate NUMBER (one of them)\n");
-		return 2;
-	}
-	if (out == NULL || draw_format_of(out, &fmt) < 0 || fmt != DRAW_PDF) {
-		fprintf(stderr, "metrolog certificate: say where to write it: "
-		                "-o FILE.pdf\n");
-		return 2;
-	}
+	if (cmd_parse(&certificate_cmd, &l, argc, argv, &status) < 0)
+		return status;
+	status = 1;
+	db = l.database;
+	out = l.output;
+	cert = a.cert;
+	id = a.id;
+	if ((id > 0) == (cert != NULL))
+		return cmd_usage(&l, "say which record: --id N or "
+		                     "--certificate NUMBER (one of them)");
+	if (out == NULL || draw_format_of(out, &fmt) < 0 || fmt != DRAW_PDF)
+		return cmd_usage(&l, "say where to write it: -o FILE.pdf");
 	q = query_open(tool_database(db), err, sizeof(err));
 	if (q == NULL) {
 		fprintf(stderr, "metrolog certificate: %s\n", err);
@@ -844,7 +822,7 @@ int cmd_certificate(int argc, char **argv)
 	}
 	if (fetch(q, r, cert != NULL, id, cert, info) < 0)
 		goto out;
-	if (render(r, info, lang, out) < 0)
+	if (render(r, info, a.lang, out) < 0)
 		goto out;
 	status = 0;
 out:

@@ -9,13 +9,14 @@
  *          instrument
  * The others live beside it: calc.c (conformity, interval), records.c
  * (instruments, channels, due, readings, events, report), calibrate.c
- * (calibrate, calibrations, verify), certificate.c and trend.c; tool.h
- * declares them and their exit codes.
+ * (calibrate, calibrations, verify), certificate.c and trend.c; each is
+ * declared once as a struct cmd_def (cmd.h), and `metrolog --help` lists
+ * the table below.
  *
  * Single-threaded. Exit codes: 0 success, 1 a request failed, 2 bad usage.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 
 #include "bus.h"
 #include "calc.h"
+#include "cmd.h"
 #include "decode.h"
 #include "tool.h"
 #include "utc.h"
@@ -40,115 +42,115 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog COMMAND [OPTION]...\n"
-	        "The metrolog tool: instruments, readings and calibration "
-	        "records.\n\n"
-	        "Commands on a live instrument:\n"
-	        "  read          read registers or bits and print them "
-	        "decoded\n"
-	        "  probe         read registers once and print every type in "
-	        "every byte order\n"
-	        "Commands on the gateway's database (-d FILE, or "
-	        "$METROLOG_DB):\n"
-	        "  instruments   instruments and standards: state, last "
-	        "reading, calibration due\n"
-	        "  channels      channels: last reading, tolerance, live "
-	        "state\n"
-	        "  due           the worklist: calibrations overdue or due "
-	        "soon\n"
-	        "  readings      export readings as CSV or JSON Lines\n"
-	        "  events        online/offline, tolerance, drift and trend "
-	        "events\n"
-	        "  report        monthly summary per instrument\n"
-	        "  calibrate     record a calibration (append-only, "
-	        "hash-chained)\n"
-	        "  calibrations  list the calibration records, or show one\n"
-	        "  certificate   the calibration certificate of a record, as "
-	        "PDF\n"
-	        "  trend         a channel's error over time, as SVG or PNG\n"
-	        "  verify        check the audit chain and a certificate's "
-	        "hash\n"
-	        "Calculators:\n"
-	        "  conformity    decide the conformity of one result "
-	        "(ILAC-G8) and its\n"
-	        "                probability of conformance\n"
-	        "  interval      suggest a calibration interval from a "
-	        "calibration-history CSV\n\n"
-	        "Options:\n"
-	        "  -h, --help     show this help (metrolog COMMAND --help for "
-	        "a command)\n"
-	        "  -V, --version  show the version\n\n"
-	        "Exit status: 0 success, 1 a request failed (unknown id, "
-	        "database error),\n2 bad usage, 4 verify found the chain or "
-	        "a certificate altered.\n");
-}
+/* ---- options of read and probe ------------------------------------------ */
 
-static void probe_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog probe (--tcp HOST:PORT | --rtu DEVICE) "
-	        "[OPTION]...\n"
-	        "Read a block of registers once and print every "
-	        "interpretation: each register as\nhex, uint16, int16, BCD "
-	        "and text; every 32-bit value (uint32, int32, float32) and\n"
-	        "every 64-bit value (int64, float64) starting at each address, "
-	        "in each byte\norder. Find the row that shows the value the "
-	        "instrument displays, and put its\naddress, type and order in "
-	        "the configuration.\n\n"
-	        "Options: --tcp, --rtu, --serial, --unit (one), --timeout, "
-	        "--table (input or\nholding), --address or --register, --count "
-	        "(registers, default 8, at most 125),\nas for 'metrolog "
-	        "read'.\n");
-}
+enum {
+	R_TCP,
+	R_RTU,
+	R_SERIAL,
+	R_UNIT,
+	R_TIMEOUT,
+	R_TABLE,
+	R_ADDRESS,
+	R_REGISTER,
+	R_COUNT,
+	R_TYPE,
+	R_ORDER,
+	R_SCALE,
+	R_OFFSET,
+	R_EVERY,
+	R_TIMES,
+};
 
-static void read_usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog read (--tcp HOST:PORT | --rtu DEVICE) "
-	        "[OPTION]...\n"
-	        "Read a block from a live Modbus instrument and print it "
-	        "decoded, one line per unit\nand poll: UTC time, unit id, "
-	        "values.\n\n"
-	        "Connection:\n"
-	        "  -t, --tcp HOST:PORT    Modbus TCP instrument or gateway\n"
-	        "  -r, --rtu DEVICE       Modbus RTU on a serial line "
-	        "(e.g. /dev/ttyUSB0)\n"
-	        "      --serial B,P,D,S   baud, parity N/E/O, data bits, stop "
-	        "bits (default 19200,E,8,1)\n"
-	        "  -u, --unit N[,N...]    unit ids (default 1)\n"
-	        "      --timeout MS       response timeout in milliseconds "
-	        "(default 500)\n"
-	        "What to read:\n"
-	        "  -T, --table T          input, holding, coil or discrete "
-	        "(default input)\n"
-	        "  -a, --address A        0-based protocol address (default "
-	        "0)\n"
-	        "  -R, --register NUMBER  or a manual's register number: "
-	        "30001 is input register\n"
-	        "                         address 0, 40001 holding register 0, "
-	        "6 digits also work\n"
-	        "  -n, --count N          number of values (default 1)\n"
-	        "  -y, --type TYPE        bit, int16, uint16, int32, uint32, "
-	        "int64, uint64, float32,\n"
-	        "                         float64, bcd16, bcd32 (default "
-	        "float32; bit for coils and\n"
-	        "                         discrete inputs)\n"
-	        "  -o, --order ORDER      byte order: ABCD (big-endian), CDAB, "
-	        "BADC, DCBA, or one of\n"
-	        "                         the eight 64-bit orders such as "
-	        "GHEFCDAB (default ABCD)\n"
-	        "      --scale S, --offset O  value = raw * S + O (default 1, "
-	        "0)\n"
-	        "When:\n"
-	        "  -e, --every SECONDS    repeat every SECONDS (decimals "
-	        "allowed) until interrupted\n"
-	        "  -c, --times N          stop after N polls (every second "
-	        "unless "
-	        "--every)\n");
-}
+/* The connection and block options, shared by read and probe. */
+#define BUS_OPTIONS                                                            \
+	{"tcp", 0, "HOST:PORT", "Modbus TCP instrument or gateway", R_TCP},    \
+	        {"rtu", 'r', "DEVICE",                                         \
+	         "Modbus RTU on a serial line (e.g. /dev/ttyUSB0)", R_RTU},    \
+	        {"serial", 0, "B,P,D,S",                                       \
+	         "baud, parity N/E/O, data bits, stop bits (default "          \
+	         "19200,E,8,1)",                                               \
+	         R_SERIAL},                                                    \
+	        {"timeout", 0, "MS",                                           \
+	         "response timeout in milliseconds (default 500)", R_TIMEOUT}, \
+	        {"table", 'T', "T",                                            \
+	         "input, holding, coil or discrete (default input)", R_TABLE}, \
+	        {"address", 'a', "A", "0-based protocol address (default 0)",  \
+	         R_ADDRESS},                                                   \
+	{                                                                      \
+		"register", 'R', "NUMBER",                                     \
+		        "or a manual's register number: 30001 is input "       \
+		        "register\n"                                           \
+		        "address 0, 40001 holding register 0, 6 digits also "  \
+		        "work",                                                \
+		        R_REGISTER                                             \
+	}
+
+static const struct cmd_option read_opts[] = {
+        BUS_OPTIONS,
+        {"unit", 'u', "N[,N...]", "unit ids (default 1)", R_UNIT},
+        {"count", 'n', "N", "number of values (default 1)", R_COUNT},
+        {"type", 'y', "TYPE",
+         "bit, int16, uint16, int32, uint32, int64, uint64, float32,\n"
+         "float64, bcd16, bcd32 (default float32; bit for coils and\n"
+         "discrete inputs)",
+         R_TYPE},
+        {"order", 0, "ORDER",
+         "byte order: ABCD (big-endian), CDAB, BADC, DCBA, or one of\n"
+         "the eight 64-bit orders such as GHEFCDAB (default ABCD)",
+         R_ORDER},
+        {"scale", 0, "S", "value = raw * S + O (default 1)", R_SCALE},
+        {"offset", 0, "O", "(default 0)", R_OFFSET},
+        {"every", 'e', "SECONDS",
+         "repeat every SECONDS (decimals allowed) until interrupted", R_EVERY},
+        {"times", 0, "N", "stop after N polls (every second unless --every)",
+         R_TIMES},
+        {NULL},
+};
+
+static const struct cmd_option probe_opts[] = {
+        BUS_OPTIONS,
+        {"unit", 'u', "N", "unit id (default 1; one)", R_UNIT},
+        {"count", 'n', "N", "registers (default 8, at most 125)", R_COUNT},
+        {NULL},
+};
+
+static int cmd_read(int argc, char **argv);
+static int cmd_probe(int argc, char **argv);
+
+static const char read_footer[] =
+        "One of --tcp and --rtu is required. Exit status: 0 every poll "
+        "answered, 1 a poll\nfailed, 2 bad usage or the connection could "
+        "not be set up.\n";
+
+const struct cmd_def read_cmd = {
+        .name = "read",
+        .summary = "read registers or bits and print them decoded",
+        .synopsis = "(--tcp HOST:PORT | --rtu DEVICE) [OPTION]...",
+        .about = "Read a block from a live Modbus instrument and print it "
+                 "decoded, one line per unit\nand poll: UTC time, unit id, "
+                 "values.\n",
+        .options = read_opts,
+        .footer = read_footer,
+        .run = cmd_read,
+};
+
+const struct cmd_def probe_cmd = {
+        .name = "probe",
+        .summary = "read registers once and print every type in every byte "
+                   "order",
+        .synopsis = "(--tcp HOST:PORT | --rtu DEVICE) [OPTION]...",
+        .about = "Read a block of registers once and print every "
+                 "interpretation: each register as\nhex, uint16, int16, BCD "
+                 "and text; every 32-bit value (uint32, int32, float32) "
+                 "and\nevery 64-bit value (int64, float64) starting at each "
+                 "address, in each byte\norder. Find the row that shows the "
+                 "value the instrument displays, and put its\naddress, type "
+                 "and order in the configuration.\n",
+        .options = probe_opts,
+        .footer = "Exit status: 0 read, 1 the read failed, 2 bad usage.\n",
+        .run = cmd_probe,
+};
 
 struct read_opts {
 	struct bus_params bus;
@@ -157,18 +159,22 @@ struct read_opts {
 	enum bus_table table;
 	uint16_t addr;
 	unsigned count;
+	bool count_given, have_bus;
 	struct decode_spec spec;
+	const char *type, *order;
+	double scale, offset;
 	double every_s;
 	long times;
 };
 
-static int bad(const char *opt, const char *arg, const char *why)
+static int bad(const struct cmd_line *l, const char *opt, const char *arg,
+               const char *why)
 {
-	fprintf(stderr, "metrolog read: %s '%s': %s\n", opt, arg, why);
-	return -1;
+	return cmd_usage(l, "%s '%s': %s", opt, arg, why);
 }
 
-static int parse_hostport(struct read_opts *o, const char *arg)
+static int parse_hostport(const struct cmd_line *l, struct read_opts *o,
+                          const char *arg)
 {
 	const char *colon = strrchr(arg, ':');
 	long port;
@@ -176,16 +182,19 @@ static int parse_hostport(struct read_opts *o, const char *arg)
 	if (colon == NULL || colon == arg ||
 	    (size_t)(colon - arg) >= sizeof(o->host) ||
 	    tool_parse_long(colon + 1, 1, 65535, &port) == -1)
-		return bad("--tcp", arg, "expected HOST:PORT, port 1..65535");
+		return bad(l, "--tcp", arg,
+		           "expected HOST:PORT, port 1..65535");
 	memcpy(o->host, arg, (size_t)(colon - arg));
 	o->host[colon - arg] = '\0';
 	o->bus.kind = BUS_TCP;
 	o->bus.host = o->host;
 	o->bus.port = (int)port;
+	o->have_bus = true;
 	return 0;
 }
 
-static int parse_units(struct read_opts *o, const char *arg)
+static int parse_units(const struct cmd_line *l, struct read_opts *o,
+                       const char *arg)
 {
 	char copy[512], *save = NULL;
 	long u;
@@ -196,14 +205,15 @@ static int parse_units(struct read_opts *o, const char *arg)
 	     t = strtok_r(NULL, ",", &save)) {
 		if (o->nunits == MAX_UNITS ||
 		    tool_parse_long(t, 0, 255, &u) == -1)
-			return bad("--unit", arg,
+			return bad(l, "--unit", arg,
 			           "expected unit ids 0..255, comma separated");
 		o->units[o->nunits++] = (int)u;
 	}
-	return o->nunits > 0 ? 0 : bad("--unit", arg, "no unit id");
+	return o->nunits > 0 ? 0 : bad(l, "--unit", arg, "no unit id");
 }
 
-static int parse_serial(struct read_opts *o, const char *arg)
+static int parse_serial(const struct cmd_line *l, struct read_opts *o,
+                        const char *arg)
 {
 	char parity;
 	int baud, data, stop_bits, n = 0;
@@ -213,7 +223,7 @@ static int parse_serial(struct read_opts *o, const char *arg)
 	    arg[n] != '\0' || baud <= 0 || strchr("NEO", parity) == NULL ||
 	    data < 5 || data > 8 || stop_bits < 1 || stop_bits > 2)
 		return bad(
-		        "--serial", arg,
+		        l, "--serial", arg,
 		        "expected BAUD,PARITY,DATA,STOP such as 19200,E,8,1");
 	o->bus.baud = baud;
 	o->bus.parity = parity;
@@ -222,42 +232,147 @@ static int parse_serial(struct read_opts *o, const char *arg)
 	return 0;
 }
 
-static int parse_table(struct read_opts *o, const char *arg)
+static int parse_double(const struct cmd_line *l, const char *opt,
+                        const char *arg, double lo, double hi, const char *why,
+                        double *out)
 {
-	if (mbaddr_table_parse(arg, &o->table) == 0)
-		return 0;
-	return bad("--table", arg,
-	           "expected input, holding, coil or discrete (or "
-	           "input_registers, holding_registers, coils, "
-	           "discrete_inputs)");
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' ||
+	    !(*out >= lo && *out <= hi))
+		return bad(l, opt, arg, why);
+	return 0;
 }
 
-static int parse_read(struct read_opts *o, int argc, char **argv)
+/* The options naming where the instrument is. */
+static int on_bus_option(struct cmd_line *l, struct read_opts *o, int id,
+                         const char *v)
 {
-	static const struct option longopts[] = {
-	        {"tcp", required_argument, NULL, 't'},
-	        {"rtu", required_argument, NULL, 'r'},
-	        {"serial", required_argument, NULL, 's'},
-	        {"unit", required_argument, NULL, 'u'},
-	        {"timeout", required_argument, NULL, 'W'},
-	        {"table", required_argument, NULL, 'T'},
-	        {"address", required_argument, NULL, 'a'},
-	        {"register", required_argument, NULL, 'R'},
-	        {"count", required_argument, NULL, 'n'},
-	        {"type", required_argument, NULL, 'y'},
-	        {"order", required_argument, NULL, 'o'},
-	        {"scale", required_argument, NULL, 'S'},
-	        {"offset", required_argument, NULL, 'O'},
-	        {"every", required_argument, NULL, 'e'},
-	        {"times", required_argument, NULL, 'c'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *type = NULL, *order = "ABCD";
-	double scale = 1, offset = 0;
-	bool have_bus = false;
-	long v;
-	int c;
+	long n;
+
+	switch (id) {
+	case R_TCP:
+		return parse_hostport(l, o, v);
+	case R_RTU:
+		o->bus.kind = BUS_RTU;
+		o->bus.device = v;
+		o->have_bus = true;
+		return 0;
+	case R_SERIAL:
+		return parse_serial(l, o, v);
+	case R_UNIT:
+		return parse_units(l, o, v);
+	default: /* R_TIMEOUT */
+		if (tool_parse_long(v, 1, 600000, &n) == -1)
+			return bad(l, "--timeout", v,
+			           "expected 1..600000 milliseconds");
+		o->bus.timeout_ms = (int)n;
+		return 0;
+	}
+}
+
+/* The options naming what to read, how to decode it and when. */
+static int on_read_option(struct cmd_line *l, const struct cmd_option *opt,
+                          const char *v)
+{
+	struct read_opts *o = l->ctx;
+	long n;
+
+	switch (opt->id) {
+	case R_TABLE:
+		if (mbaddr_table_parse(v, &o->table) == 0)
+			return 0;
+		return bad(l, "--table", v,
+		           "expected input, holding, coil or discrete (or "
+		           "input_registers, holding_registers, coils, "
+		           "discrete_inputs)");
+	case R_ADDRESS:
+		if (tool_parse_long(v, 0, 65535, &n) == -1)
+			return bad(l, "--address", v,
+			           "expected a 0-based address 0..65535");
+		o->addr = (uint16_t)n;
+		return 0;
+	case R_REGISTER:
+		if (mbaddr_register_number(v, &o->table, &o->addr) == -1)
+			return bad(l, "--register", v,
+			           "expected a number such as 30001 "
+			           "(input register 0) or 400001");
+		return 0;
+	case R_COUNT:
+		if (tool_parse_long(v, 1, MAX_WORDS, &n) == -1)
+			return bad(l, "--count", v, "expected 1..2000 values");
+		o->count = (unsigned)n;
+		o->count_given = true;
+		return 0;
+	case R_TYPE:
+		o->type = v;
+		return 0;
+	case R_ORDER:
+		o->order = v;
+		return 0;
+	case R_SCALE:
+		return parse_double(l, "--scale", v, -HUGE_VAL, HUGE_VAL,
+		                    "expected a number", &o->scale);
+	case R_OFFSET:
+		return parse_double(l, "--offset", v, -HUGE_VAL, HUGE_VAL,
+		                    "expected a number", &o->offset);
+	case R_EVERY:
+		return parse_double(l, "--every", v, 0.01, 86400,
+		                    "expected 0.01..86400 seconds",
+		                    &o->every_s);
+	case R_TIMES:
+		if (tool_parse_long(v, 1, 1000000000, &o->times) == -1)
+			return bad(l, "--times", v,
+			           "expected a count of polls >= 1");
+		return 0;
+	default:
+		return on_bus_option(l, o, opt->id, v);
+	}
+}
+
+/* The type, byte order and block, once every option is read. */
+static int finish_read(const struct cmd_line *l, struct read_opts *o)
+{
+	bool bits = o->table == BUS_COILS || o->table == BUS_DISCRETE_INPUTS;
+	enum decode_type t = bits ? DECODE_BIT : DECODE_FLOAT32;
+
+	if (o->times > 1 && o->every_s == 0)
+		o->every_s = 1;
+	if (o->type != NULL &&
+	    (decode_type_parse(o->type, &t) == -1 || t == DECODE_STRING ||
+	     (bits && t != DECODE_BIT)))
+		return bad(l, "--type", o->type,
+		           bits ? "coils and discrete inputs are read as bit"
+		                : "unknown type (see --help)");
+	decode_spec_init(&o->spec, t);
+	if (decode_order_parse(&o->spec, o->order) == -1)
+		return bad(l, "--order", o->order,
+		           "not a byte order for this type");
+	o->spec.scale = o->scale;
+	o->spec.offset = o->offset;
+	unsigned words = t == DECODE_BIT ? 1 : decode_words(&o->spec);
+	unsigned limit = bits ? 2000 : 125;
+	if (o->count * words > limit)
+		return bad(l, "--count", "",
+		           "more than one request can read "
+		           "(125 registers or 2000 bits)");
+	if ((unsigned)o->addr + o->count * words > 0x10000)
+		return bad(l, "--address", "",
+		           "the block runs past address 65535");
+	if (t == DECODE_BIT && !bits)
+		o->spec.bit = 0; /* bit 0 of each register */
+	return 0;
+}
+
+/* Parse argv for read or probe (d) into o; read's type, order and block
+ * are checked by finish_read(). Returns 0, or -1 with *status the exit
+ * status. */
+static int parse_read(const struct cmd_def *d, struct read_opts *o, int argc,
+                      char **argv, int *status)
+{
+	struct cmd_line l = {.on_option = on_read_option, .ctx = o};
 
 	memset(o, 0, sizeof(*o));
 	o->bus = (struct bus_params){.kind = BUS_TCP,
@@ -270,129 +385,16 @@ static int parse_read(struct read_opts *o, int argc, char **argv)
 	o->nunits = 1;
 	o->table = BUS_INPUT_REGISTERS;
 	o->count = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:r:u:T:a:R:n:y:o:e:c:h", longopts,
-	                        NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 't':
-			if (parse_hostport(o, optarg) == -1)
-				return -1;
-			have_bus = true;
-			break;
-		case 'r':
-			o->bus.kind = BUS_RTU;
-			o->bus.device = optarg;
-			have_bus = true;
-			break;
-		case 's':
-			if (parse_serial(o, optarg) == -1)
-				return -1;
-			break;
-		case 'u':
-			if (parse_units(o, optarg) == -1)
-				return -1;
-			break;
-		case 'W':
-			if (tool_parse_long(optarg, 1, 600000, &v) == -1)
-				return bad("--timeout", optarg,
-				           "expected 1..600000 milliseconds");
-			o->bus.timeout_ms = (int)v;
-			break;
-		case 'T':
-			if (parse_table(o, optarg) == -1)
-				return -1;
-			break;
-		case 'a':
-			if (tool_parse_long(optarg, 0, 65535, &v) == -1)
-				return bad(
-				        "--address", optarg,
-				        "expected a 0-based address 0..65535");
-			o->addr = (uint16_t)v;
-			break;
-		case 'R':
-			if (mbaddr_register_number(optarg, &o->table,
-			                           &o->addr) == -1)
-				return bad("--register", optarg,
-				           "expected a number such as 30001 "
-				           "(input register 0) or 400001");
-			break;
-		case 'n':
-			if (tool_parse_long(optarg, 1, MAX_WORDS, &v) == -1)
-				return bad("--count", optarg,
-				           "expected 1..2000 values");
-			o->count = (unsigned)v;
-			break;
-		case 'y':
-			type = optarg;
-			break;
-		case 'o':
-			order = optarg;
-			break;
-		case 'S':
-		case 'O':
-			errno = 0;
-			double d = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0')
-				return bad(c == 'S' ? "--scale" : "--offset",
-				           optarg, "expected a number");
-			*(c == 'S' ? &scale : &offset) = d;
-			break;
-		case 'e':
-			errno = 0;
-			o->every_s = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    !(o->every_s >= 0.01 && o->every_s <= 86400))
-				return bad("--every", optarg,
-				           "expected 0.01..86400 seconds");
-			break;
-		case 'c':
-			if (tool_parse_long(optarg, 1, 1000000000, &v) == -1)
-				return bad("--times", optarg,
-				           "expected a count of polls >= 1");
-			o->times = v;
-			break;
-		case 'h':
-			read_usage(stdout);
-			exit(0);
-		default:
-			fprintf(stderr, "Try 'metrolog read --help'.\n");
-			return -1;
-		}
-	}
-	if (optind < argc)
-		return bad("argument", argv[optind], "unexpected");
-	if (o->times > 1 && o->every_s == 0)
-		o->every_s = 1;
-	if (!have_bus) {
-		fprintf(stderr, "metrolog read: say where the instrument is: "
-		                "--tcp HOST:PORT or --rtu DEVICE\n");
+	o->order = "ABCD";
+	o->scale = 1;
+	if (cmd_parse(d, &l, argc, argv, status) < 0)
 		return -1;
-	}
-	bool bits = o->table == BUS_COILS || o->table == BUS_DISCRETE_INPUTS;
-	enum decode_type t = bits ? DECODE_BIT : DECODE_FLOAT32;
-	if (type != NULL && (decode_type_parse(type, &t) == -1 ||
-	                     t == DECODE_STRING || (bits && t != DECODE_BIT)))
-		return bad("--type", type,
-		           bits ? "coils and discrete inputs are read as bit"
-		                : "unknown type (see --help)");
-	decode_spec_init(&o->spec, t);
-	if (decode_order_parse(&o->spec, order) == -1)
-		return bad("--order", order, "not a byte order for this type");
-	o->spec.scale = scale;
-	o->spec.offset = offset;
-	unsigned words = t == DECODE_BIT ? 1 : decode_words(&o->spec);
-	unsigned limit = bits ? 2000 : 125;
-	if (o->count * words > limit)
-		return bad("--count", "",
-		           "more than one request can read "
-		           "(125 registers or 2000 bits)");
-	if ((unsigned)o->addr + o->count * words > 0x10000)
-		return bad("--address", "",
-		           "the block runs past address 65535");
-	if (t == DECODE_BIT && !bits)
-		o->spec.bit = 0; /* bit 0 of each register */
-	return 0;
+	if (!o->have_bus)
+		*status = cmd_usage(&l, "say where the instrument is: --tcp "
+		                        "HOST:PORT or --rtu DEVICE");
+	else if (d == &read_cmd)
+		*status = finish_read(&l, o);
+	return *status == 0 ? 0 : -1;
 }
 
 static void print_time(void)
@@ -448,8 +450,10 @@ static int cmd_read(int argc, char **argv)
 	char err[256];
 	int failed = 0;
 
-	if (parse_read(&o, argc, argv) == -1)
-		return 2;
+	int status;
+
+	if (parse_read(&read_cmd, &o, argc, argv, &status) < 0)
+		return status;
 	struct bus *b = bus_new(&o.bus, err, sizeof(err));
 	if (b == NULL) {
 		fprintf(stderr, "metrolog read: %s\n", err);
@@ -538,20 +542,11 @@ static int cmd_probe(int argc, char **argv)
 	uint16_t regs[MAX_WORDS];
 	char err[256];
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			probe_usage(stdout);
-			return 0;
-		}
-	}
-	if (parse_read(&o, argc, argv) == -1)
-		return 2;
-	bool count_given = false;
-	for (int i = 1; i < argc; i++)
-		count_given |= strcmp(argv[i], "--count") == 0 ||
-		               strcmp(argv[i], "-n") == 0;
-	if (!count_given)
+	int status;
+
+	if (parse_read(&probe_cmd, &o, argc, argv, &status) < 0)
+		return status;
+	if (!o.count_given)
 		o.count = 8;
 	if (o.table != BUS_INPUT_REGISTERS &&
 	    o.table != BUS_HOLDING_REGISTERS) {
@@ -591,45 +586,55 @@ static int cmd_probe(int argc, char **argv)
 	return 0;
 }
 
+/* ---- the table of subcommands -------------------------------------------- */
+
+static const struct cmd_def *const live_cmds[] = {&read_cmd, &probe_cmd, NULL};
+static const struct cmd_def *const db_cmds[] = {
+        &instruments_cmd, &channels_cmd, &due_cmd,       &readings_cmd,
+        &events_cmd,      &report_cmd,   &calibrate_cmd, &calibrations_cmd,
+        &certificate_cmd, &trend_cmd,    &verify_cmd,    NULL};
+static const struct cmd_def *const calc_cmds[] = {&conformity_cmd,
+                                                  &interval_cmd, NULL};
+
+static const struct cmd_group groups[] = {
+        {"Commands on a live instrument", live_cmds},
+        {"Commands on the gateway's database (-d FILE, or $METROLOG_DB)",
+         db_cmds},
+        {"Calculators", calc_cmds},
+};
+#define N_GROUPS (int)(sizeof(groups) / sizeof(groups[0]))
+
+static const char help_tail[] =
+        "Options:\n"
+        "  -h, --help     show this help (metrolog COMMAND --help for a "
+        "command)\n"
+        "  -V, --version  show the version\n\n"
+        "Every listing takes -f/--format text|csv|json|jsonl; a short "
+        "option means the\nsame in every command (docs/TOOL.md).\n"
+        "Exit status: 0 success, 1 a request failed (unknown id, "
+        "database error),\n2 bad usage, 4 verify found the chain or "
+        "a certificate altered.\n";
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		cmd_help_all(groups, N_GROUPS, help_tail, stderr);
 		return 2;
 	}
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
 	    strcmp(cmd, "help") == 0) {
-		usage(stdout);
+		cmd_help_all(groups, N_GROUPS, help_tail, stdout);
 		return 0;
 	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("metrolog %s\n", METROLOG_VERSION);
 		return 0;
 	}
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-	        {"read", cmd_read},
-	        {"probe", cmd_probe},
-	        {"conformity", calc_conformity},
-	        {"interval", calc_interval},
-	        {"instruments", cmd_instruments},
-	        {"channels", cmd_channels},
-	        {"due", cmd_due},
-	        {"readings", cmd_readings},
-	        {"events", cmd_events},
-	        {"report", cmd_report},
-	        {"calibrate", cmd_calibrate},
-	        {"calibrations", cmd_calibrations},
-	        {"verify", cmd_verify},
-	        {"certificate", cmd_certificate},
-	        {"trend", cmd_trend},
-	};
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(cmd, cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
+	for (int g = 0; g < N_GROUPS; g++)
+		for (const struct cmd_def *const *c = groups[g].cmds; *c; c++)
+			if (strcmp(cmd, (*c)->name) == 0)
+				return (*c)->run(argc - 1, argv + 1);
 	fprintf(stderr,
 	        "metrolog: unknown command '%s'. Try 'metrolog "
 	        "--help'.\n",

@@ -2,255 +2,143 @@
  * records.c - the read-only database subcommands of the metrolog tool:
  * instruments, channels, due, readings, events and report (tool.h).
  *
- * Each is three steps: parse the command line with the one option parser
- * below (every subcommand takes -d/--database and -h/--help, and the
- * subset of the other options its struct cmd names), open the database
+ * Each is three steps: parse the command line with the framework of cmd.h
+ * from its struct cmd_def (every one takes -d/--database, -f/--format and
+ * -h/--help, and the options its declaration lists), open the database
  * read-only (query_open: never modified), and give each row of a query.h
- * listing to the one output writer below, as text fields, in the format
- * asked for: an aligned table, CSV (RFC 4180: a header, CRLF line ends,
- * fields quoted when needed), a JSON array of objects, or JSON Lines;
- * report also writes a PDF (report_pdf(), report.h), not through it.
- * Times are printed in UTC, ISO 8601.
- *
- * Output goes through stdio with a 1 MiB buffer: the export of a million
- * readings is bounded by formatting, not by writes (docs/BENCHMARKS.md,
- * "Export").
+ * listing to the one writer of out.h, as text fields, in the format asked
+ * for: text, CSV, a JSON array or JSON Lines; report also writes a PDF
+ * (report_pdf(), report.h), not through it. Times are printed in UTC,
+ * ISO 8601.
  *
  * Single-threaded.
  */
-#include <assert.h>
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "draw.h"
+#include "out.h"
 #include "query.h"
 #include "report.h"
 #include "sample.h"
 #include "tool.h"
 #include "utc.h"
 
-#define DAY_US   ((int64_t)86400000000)
-#define OUT_BUF  (1 << 20)
-#define MAX_COLS 24
+#define DAY_US ((int64_t)86400000000)
 
 /* ---- options --------------------------------------------------------- */
 
-enum {
-	O_OWNER = 1 << 0,
-	O_FORMAT = 1 << 1,
-	O_RANGE = 1 << 2, /* --from, --to */
-	O_WITHIN = 1 << 3,
-	O_MONTH = 1 << 4,
-	O_OUTPUT = 1 << 5,
-};
-
-enum format { F_TABLE, F_CSV, F_JSON, F_JSONL, F_PDF };
-static const char *const format_names[] = {"table", "csv", "json", "jsonl",
-                                           "pdf"};
-
-struct cmd {
-	const char *name;
-	const char *synopsis;   /* after "metrolog NAME " */
-	const char *help;       /* what it does, its options, its columns */
-	unsigned opts;          /* O_* it takes */
-	enum format formats[4]; /* the ones it writes, the first by default */
-	int nformats;
-	int max_args;         /* positional arguments */
-	int64_t default_from; /* default --from: this long before --to (or
-	                         now); 0: the epoch */
-};
+/* The options of these subcommands (struct cmd_option.id). */
+enum { O_OWNER, O_FROM, O_TO, O_WITHIN, O_MONTH };
 
 struct opts {
 	const char *db, *owner, *output, *arg, *month;
-	enum format format;
+	enum cmd_format format;
 	int64_t now_us, from_us, to_us;
 	long within; /* days, -1 not given */
 };
 
-static const char common_help[] =
-        "\nCommon options:\n"
-        "  -d, --database FILE  the gateway's database (default "
-        "$METROLOG_DB, else\n"
-        "                       " TOOL_DEFAULT_DB "), opened "
-        "read-only: never modified\n"
-        "  -h, --help           show this help\n"
+#define OPT_OWNER                                                              \
+	{                                                                      \
+		"owner", 0, "ID", "only the instruments of this owner",        \
+		        O_OWNER                                                \
+	}
+#define OPT_TO                                                                 \
+	{                                                                      \
+		"to", 0, "T", "until this time, excluded (default: no end)",   \
+		        O_TO                                                   \
+	}
+
+static const char common_footer[] =
         "Times (--from, --to): YYYY-MM-DD (midnight UTC), "
         "YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z]\n"
         "(UTC), now, or an age before now: -30d, -12h, -15m, -10s. "
-        "Printed times are UTC,\nISO 8601.\n\n"
+        "Printed times are UTC,\nISO 8601. The database is opened "
+        "read-only: never modified.\n"
+        "json is one JSON array of objects; jsonl is JSON Lines (one "
+        "object a line).\n\n"
         "Exit status: 0 done (also when nothing matches); 1 the request "
         "failed (unknown\ninstrument or channel, database error, output "
         "not written); 2 bad usage (unknown\noption, bad time, month or "
         "number).\n";
 
-static void usage(const struct cmd *c, FILE *f)
-{
-	fprintf(f, "Usage: metrolog %s %s\n%s", c->name, c->synopsis, c->help);
-	if (c->opts & O_FORMAT) {
-		fprintf(f, "  -f, --format F       ");
-		for (int i = 0; i < c->nformats; i++)
-			fprintf(f, "%s%s", i ? ", " : "",
-			        format_names[c->formats[i]]);
-		fprintf(f, " (default %s)\n", format_names[c->formats[0]]);
-	}
-	fputs(common_help, f);
-}
-
-__attribute__((format(printf, 2, 3))) static int bad_usage(const struct cmd *c,
-                                                           const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "metrolog %s: ", c->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'metrolog %s --help'.\n", c->name);
-	return -1;
-}
-
-static int parse_format(const struct cmd *c, const char *s, enum format *f)
-{
-	for (int i = 0; i < c->nformats; i++)
-		if (strcmp(s, format_names[c->formats[i]]) == 0) {
-			*f = c->formats[i];
-			return 0;
-		}
-	return bad_usage(c, "--format '%s': not a format of this command", s);
-}
-
-static int parse_time(const struct cmd *c, const char *opt, const char *s,
+static int parse_time(const struct cmd_line *l, const char *opt, const char *s,
                       int64_t now_us, int64_t *us)
 {
 	if (tool_parse_time(s, now_us, us) < 0)
-		return bad_usage(c,
+		return cmd_usage(l,
 		                 "%s '%s': not a time (YYYY-MM-DD[THH:MM[:SS]]"
 		                 "[Z], now, -30d, -12h, ...)",
 		                 opt, s);
 	return 0;
 }
 
-static int parse_days(const struct cmd *c, const char *s, long *days)
+static int on_option(struct cmd_line *l, const struct cmd_option *opt,
+                     const char *v)
 {
-	if (tool_parse_long(s, 0, 36500, days) < 0)
-		return bad_usage(c, "--within '%s': expected 0..36500 days", s);
-	return 0;
-}
+	struct opts *o = l->ctx;
 
-/* The option c->opts names, or a usage error. */
-static int take(const struct cmd *c, unsigned opt, const char *name)
-{
-	return (c->opts & opt) ? 0
-	                       : bad_usage(c,
-	                                   "%s: not an option of this "
-	                                   "command",
-	                                   name);
-}
-
-static int parse_one(const struct cmd *c, int ch, const char *arg,
-                     struct opts *o)
-{
-	switch (ch) {
-	case 'd':
-		o->db = arg;
+	switch (opt->id) {
+	case O_OWNER:
+		o->owner = v;
 		return 0;
-	case 'O':
-		o->owner = arg;
-		return take(c, O_OWNER, "--owner");
-	case 'f':
-		return take(c, O_FORMAT, "--format") < 0
-		               ? -1
-		               : parse_format(c, arg, &o->format);
-	case 'F':
-		return take(c, O_RANGE, "--from") < 0
-		               ? -1
-		               : parse_time(c, "--from", arg, o->now_us,
-		                            &o->from_us);
-	case 'T':
-		return take(c, O_RANGE, "--to") < 0
-		               ? -1
-		               : parse_time(c, "--to", arg, o->now_us,
-		                            &o->to_us);
-	case 'w':
-		return take(c, O_WITHIN, "--within") < 0
-		               ? -1
-		               : parse_days(c, arg, &o->within);
-	case 'm':
-		o->month = arg;
-		return take(c, O_MONTH, "--month");
-	case 'o':
-		o->output = arg;
-		return take(c, O_OUTPUT, "--output");
+	case O_FROM:
+		return parse_time(l, "--from", v, o->now_us, &o->from_us);
+	case O_TO:
+		return parse_time(l, "--to", v, o->now_us, &o->to_us);
+	case O_WITHIN:
+		if (tool_parse_long(v, 0, 36500, &o->within) < 0)
+			return cmd_usage(
+			        l, "--within '%s': expected 0..36500 days", v);
+		return 0;
+	case O_MONTH:
+		o->month = v;
+		return 0;
 	default:
-		return bad_usage(c, "unknown option");
+		return 0;
 	}
 }
 
-/* Parse argv for c into o. Returns 0, 1 when --help was printed, -1 on a
- * usage error (printed). */
-static int parse_opts(const struct cmd *c, int argc, char **argv,
-                      struct opts *o)
+/* Parse argv for d into o and l. default_from: the default --from, this
+ * long before --to (or now); 0: the epoch. Returns 0, or -1 with *status
+ * the exit status (help printed, or a usage error). */
+static int parse_opts(const struct cmd_def *d, int64_t default_from, int argc,
+                      char **argv, struct opts *o, struct cmd_line *l,
+                      int *status)
 {
-	static const struct option longopts[] = {
-	        {"database", required_argument, NULL, 'd'},
-	        {"owner", required_argument, NULL, 'O'},
-	        {"format", required_argument, NULL, 'f'},
-	        {"from", required_argument, NULL, 'F'},
-	        {"to", required_argument, NULL, 'T'},
-	        {"within", required_argument, NULL, 'w'},
-	        {"month", required_argument, NULL, 'm'},
-	        {"output", required_argument, NULL, 'o'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	int ch;
-
 	memset(o, 0, sizeof(*o));
 	o->now_us = tool_now_us();
 	o->from_us = INT64_MIN;
 	o->to_us = INT64_MAX;
 	o->within = -1;
-	o->format = c->formats[0];
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "d:f:o:h", longopts, NULL)) !=
-	       -1) {
-		if (ch == 'h') {
-			usage(c, stdout);
-			return 1;
-		}
-		if (ch == '?' || ch == ':')
-			return bad_usage(c,
-			                 "%s: unknown option or missing "
-			                 "argument",
-			                 argv[optind - 1]);
-		if (parse_one(c, ch, optarg, o) < 0)
-			return -1;
-	}
-	if (argc - optind > c->max_args)
-		return bad_usage(c, "'%s': unexpected argument",
-		                 argv[optind + c->max_args]);
-	o->arg = optind < argc ? argv[optind] : NULL;
+	*l = (struct cmd_line){.on_option = on_option, .ctx = o};
+	if (cmd_parse(d, l, argc, argv, status) < 0)
+		return -1;
+	o->db = l->database;
+	o->output = l->output;
+	o->format = l->format;
+	o->arg = l->nargs > 0 ? l->args[0] : NULL;
 	if (o->from_us == INT64_MIN) /* default: default_from before --to */
-		o->from_us = c->default_from == 0
+		o->from_us = default_from == 0
 		                     ? 0
 		                     : (o->to_us == INT64_MAX ? o->now_us
 		                                              : o->to_us) -
-		                               c->default_from;
-	if (o->from_us >= o->to_us)
-		return bad_usage(c, "--from must be before --to");
+		                               default_from;
+	if (o->from_us >= o->to_us) {
+		*status = cmd_usage(l, "--from must be before --to");
+		return -1;
+	}
 	return 0;
 }
 
-static struct query *open_db(const struct cmd *c, const struct opts *o)
+static struct query *open_db(const struct cmd_def *c, const struct opts *o)
 {
 	char err[600];
 	struct query *q = query_open(tool_database(o->db), err, sizeof(err));
@@ -262,7 +150,7 @@ static struct query *open_db(const struct cmd *c, const struct opts *o)
 
 /* 0 when the instrument name exists (into in) or name is NULL; else 1
  * with the error printed. */
-static int check_instrument(const struct cmd *c, struct query *q,
+static int check_instrument(const struct cmd_def *c, struct query *q,
                             const char *name, struct query_instrument *in)
 {
 	int rc;
@@ -276,194 +164,6 @@ static int check_instrument(const struct cmd *c, struct query *q,
 	else if (rc < 0)
 		fprintf(stderr, "metrolog %s: %s\n", c->name, query_error(q));
 	return rc == 0 ? 0 : 1;
-}
-
-/* ---- output ---------------------------------------------------------- */
-
-enum col_kind {
-	C_TEXT, /* a JSON string */
-	C_RAW,  /* a JSON number or true/false as written; "" is null */
-};
-
-struct col {
-	const char *name;
-	int width; /* in a table */
-	enum col_kind kind;
-};
-
-struct out {
-	FILE *f;
-	enum format format;
-	const struct col *cols;
-	int ncols;
-	long rows;
-};
-
-static void put(struct out *w, const char *s)
-{
-	fputs(s, w->f);
-}
-
-static void csv_field(struct out *w, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		put(w, s);
-		return;
-	}
-	putc('"', w->f);
-	for (; *s; s++) {
-		if (*s == '"')
-			putc('"', w->f);
-		putc(*s, w->f);
-	}
-	putc('"', w->f);
-}
-
-static bool plain_json(const char *s)
-{
-	for (; *s; s++)
-		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
-			return false;
-	return true;
-}
-
-static void json_string(struct out *w, const char *s)
-{
-	putc('"', w->f);
-	if (plain_json(s)) {
-		put(w, s);
-		s = "";
-	}
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(w->f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(w->f, "\\u%04x", ch);
-		else
-			putc(ch, w->f);
-	}
-	putc('"', w->f);
-}
-
-static void json_object(struct out *w, const char *const v[])
-{
-	putc('{', w->f);
-	for (int i = 0; i < w->ncols; i++) {
-		if (i > 0)
-			putc(',', w->f);
-		json_string(w, w->cols[i].name);
-		putc(':', w->f);
-		if (w->cols[i].kind == C_TEXT)
-			json_string(w, v[i]);
-		else
-			put(w, v[i][0] != '\0' ? v[i] : "null");
-	}
-	putc('}', w->f);
-}
-
-static void table_row(struct out *w, const char *const v[])
-{
-	for (int i = 0; i < w->ncols; i++) {
-		const char *s = v[i][0] != '\0' ? v[i] : "-";
-		if (i + 1 == w->ncols)
-			fprintf(w->f, "%s\n", s);
-		else
-			fprintf(w->f, "%-*s ", w->cols[i].width, s);
-	}
-}
-
-/* The buffer of the one output of the process: set before its first
- * write, and static, so that it outlives stdout's last flush at exit. */
-static char out_buf[OUT_BUF];
-
-/* Start writing to o->output (NULL or "-": stdout) and write the header.
- * Returns 0, -1 (printed). */
-static int out_open(struct out *w, const struct cmd *c, const struct opts *o,
-                    const struct col *cols, int ncols)
-{
-	assert(ncols <= MAX_COLS);
-	memset(w, 0, sizeof(*w));
-	w->format = o->format;
-	w->cols = cols;
-	w->ncols = ncols;
-	w->f = o->output != NULL && strcmp(o->output, "-") != 0
-	               ? fopen(o->output, "w")
-	               : stdout;
-	if (w->f == NULL) {
-		fprintf(stderr, "metrolog %s: %s: %s\n", c->name, o->output,
-		        strerror(errno));
-		return -1;
-	}
-	setvbuf(w->f, out_buf, _IOFBF, sizeof(out_buf));
-	if (w->format == F_JSON)
-		put(w, "[");
-	if (w->format == F_TABLE || w->format == F_CSV) {
-		const char *names[MAX_COLS];
-		for (int i = 0; i < ncols; i++)
-			names[i] = cols[i].name;
-		if (w->format == F_TABLE) {
-			table_row(w, names);
-		} else {
-			for (int i = 0; i < ncols; i++) {
-				put(w, i ? "," : "");
-				csv_field(w, names[i]);
-			}
-			put(w, "\r\n");
-		}
-	}
-	return 0;
-}
-
-static void out_row(struct out *w, const char *const v[])
-{
-	switch (w->format) {
-	case F_TABLE:
-		table_row(w, v);
-		break;
-	case F_CSV:
-		for (int i = 0; i < w->ncols; i++) {
-			if (i > 0)
-				putc(',', w->f);
-			csv_field(w, v[i]);
-		}
-		put(w, "\r\n");
-		break;
-	case F_JSON:
-		put(w, w->rows > 0 ? ",\n" : "\n");
-		json_object(w, v);
-		break;
-	case F_JSONL:
-		json_object(w, v);
-		putc('\n', w->f);
-		break;
-	case F_PDF: /* a document, not rows: cmd_report writes it */
-		assert(0);
-		break;
-	}
-	w->rows++;
-}
-
-/* Finish and close (stdout is flushed, not closed). complete: the query
- * gave every row; when it did not, or the output could not be written
- * (printed), a file output is removed rather than left half-written.
- * Returns 0, or -1 when the output could not be written. */
-static int out_close(struct out *w, const struct cmd *c, const struct opts *o,
-                     bool complete)
-{
-	bool file = w->f != stdout;
-	int failed;
-
-	if (w->format == F_JSON)
-		put(w, w->rows > 0 ? "\n]\n" : "]\n");
-	failed = ferror(w->f) | (file ? fclose(w->f) : fflush(w->f));
-	if (failed)
-		fprintf(stderr, "metrolog %s: %s: cannot write\n", c->name,
-		        file ? o->output : "standard output");
-	if (file && (failed || !complete) && unlink(o->output) == 0)
-		fprintf(stderr, "metrolog %s: %s removed: incomplete\n",
-		        c->name, o->output);
-	return failed ? -1 : 0;
 }
 
 /* ---- fields ---------------------------------------------------------- */
@@ -528,27 +228,25 @@ static const char instruments_help[] =
         "  compared with one of its channels, or a calibration record "
         "names it as its\n"
         "  standard), alert (used as a reference while overdue or never "
-        "calibrated).\n\n"
-        "Options:\n"
-        "      --owner ID       only the instruments of this owner\n";
+        "calibrated).\n";
 
-static const struct col instrument_cols[] = {
-        {"instrument", 12, C_TEXT},
-        {"kind", 10, C_TEXT},
-        {"model", 10, C_TEXT},
-        {"serial", 8, C_TEXT},
-        {"owner", 8, C_TEXT},
-        {"location", 8, C_TEXT},
-        {"active", 6, C_RAW},
-        {"link", 7, C_TEXT},
-        {"link_since", 20, C_TEXT},
-        {"last_reading", 20, C_TEXT},
-        {"certificate", 11, C_TEXT},
-        {"calibrated", 10, C_TEXT},
-        {"due", 10, C_TEXT},
-        {"due_state", 9, C_TEXT},
-        {"used_as_reference", 5, C_RAW},
-        {"alert", 1, C_TEXT},
+static const struct out_col instrument_cols[] = {
+        {"instrument", 12, OUT_STRING},
+        {"kind", 10, OUT_STRING},
+        {"model", 10, OUT_STRING},
+        {"serial", 8, OUT_STRING},
+        {"owner", 8, OUT_STRING},
+        {"location", 8, OUT_STRING},
+        {"active", 6, OUT_RAW},
+        {"link", 7, OUT_STRING},
+        {"link_since", 20, OUT_STRING},
+        {"last_reading", 20, OUT_STRING},
+        {"certificate", 11, OUT_STRING},
+        {"calibrated", 10, OUT_STRING},
+        {"due", 10, OUT_STRING},
+        {"due_state", 9, OUT_STRING},
+        {"used_as_reference", 5, OUT_RAW},
+        {"alert", 1, OUT_STRING},
 };
 #define N_INSTRUMENT_COLS                                                      \
 	(int)(sizeof(instrument_cols) / sizeof(instrument_cols[0]))
@@ -592,41 +290,43 @@ static int instrument_row(void *ctx, const struct query_instrument *in)
 
 /* Run a listing into the output: the one tail of every listing
  * subcommand. list returns as a query.h listing does. */
-static int run_listing(const struct cmd *c, const struct opts *o,
-                       struct query *q, const struct col *cols, int ncols,
+static int run_listing(const struct cmd_line *l, const struct opts *o,
+                       struct query *q, const struct out_col *cols, int ncols,
                        int (*list)(struct query *, const struct opts *,
                                    struct out *))
 {
 	struct out w;
 	int ret;
 
-	if (out_open(&w, c, o, cols, ncols) < 0)
+	if (out_open(&w, l, cols, ncols) < 0)
 		return 1;
 	ret = list(q, o, &w);
 	if (ret < 0)
-		fprintf(stderr, "metrolog %s: %s\n", c->name, query_error(q));
-	if (out_close(&w, c, o, ret == 0) < 0)
+		fprintf(stderr, "metrolog %s: %s\n", l->def->name,
+		        query_error(q));
+	if (out_close(&w, ret == 0) < 0)
 		return 1;
 	return ret < 0 ? 1 : 0;
 }
 
 /* parse, open, check the instrument argument, list, close: a subcommand. */
-static int run(const struct cmd *c, int argc, char **argv,
-               const struct col *cols, int ncols,
+static int run(const struct cmd_def *c, int64_t default_from, int argc,
+               char **argv, const struct out_col *cols, int ncols,
                int (*list)(struct query *, const struct opts *, struct out *))
 {
 	struct query_instrument in;
+	struct cmd_line l;
 	struct opts o;
 	struct query *q;
-	int rc = parse_opts(c, argc, argv, &o);
+	int rc;
 
-	if (rc != 0)
-		return rc > 0 ? 0 : 2;
+	if (parse_opts(c, default_from, argc, argv, &o, &l, &rc) < 0)
+		return rc;
 	if ((q = open_db(c, &o)) == NULL)
 		return 1;
 	rc = check_instrument(c, q, o.arg, &in);
 	if (rc == 0)
-		rc = run_listing(c, &o, q, cols, ncols, list);
+		rc = run_listing(&l, &o, q, cols, ncols, list);
 	query_close(q);
 	return rc;
 }
@@ -637,18 +337,25 @@ static int list_instruments(struct query *q, const struct opts *o,
 	return query_instruments(q, o->owner, o->now_us, instrument_row, w);
 }
 
-static const struct cmd instruments_cmd = {
+static const struct cmd_option instruments_opts[] = {OPT_OWNER, {NULL}};
+
+const struct cmd_def instruments_cmd = {
         .name = "instruments",
-        .synopsis = "[-d DB] [--owner ID] [--format table|csv|json]",
-        .help = instruments_help,
-        .opts = O_OWNER | O_FORMAT,
-        .formats = {F_TABLE, F_CSV, F_JSON},
-        .nformats = 3,
+        .summary = "instruments and standards: state, last reading, "
+                   "calibration due",
+        .synopsis = "[-d DB] [--owner ID] [-f text|csv|json|jsonl]",
+        .about = instruments_help,
+        .options = instruments_opts,
+        .common = CMD_DATABASE,
+        .formats = CMD_LISTING,
+        .default_format = CMD_TEXT,
+        .footer = common_footer,
+        .run = cmd_instruments,
 };
 
 int cmd_instruments(int argc, char **argv)
 {
-	return run(&instruments_cmd, argc, argv, instrument_cols,
+	return run(&instruments_cmd, 0, argc, argv, instrument_cols,
 	           N_INSTRUMENT_COLS, list_instruments);
 }
 
@@ -671,27 +378,26 @@ static const char channels_help[] =
         "(no_data,\n"
         "  in_tolerance, warning, out_of_tolerance: the new state of the "
         "last tolerance\n"
-        "  event) and state_since.\n\n"
-        "Options:\n";
+        "  event) and state_since.\n";
 
-static const struct col channel_cols[] = {
-        {"instrument", 12, C_TEXT},
-        {"channel", 10, C_TEXT},
-        {"unit", 6, C_TEXT},
-        {"type", 12, C_TEXT},
-        {"active", 6, C_RAW},
-        {"last_reading", 20, C_TEXT},
-        {"value", 12, C_RAW},
-        {"quality", 9, C_TEXT},
-        {"reference", 9, C_RAW},
-        {"reference_channel", 9, C_TEXT},
-        {"lower", 8, C_RAW},
-        {"upper", 8, C_RAW},
-        {"guard", 8, C_RAW},
-        {"U", 8, C_RAW},
-        {"k", 4, C_RAW},
-        {"state", 16, C_TEXT},
-        {"state_since", 1, C_TEXT},
+static const struct out_col channel_cols[] = {
+        {"instrument", 12, OUT_STRING},
+        {"channel", 10, OUT_STRING},
+        {"unit", 6, OUT_STRING},
+        {"type", 12, OUT_STRING},
+        {"active", 6, OUT_RAW},
+        {"last_reading", 20, OUT_STRING},
+        {"value", 12, OUT_RAW},
+        {"quality", 9, OUT_STRING},
+        {"reference", 9, OUT_RAW},
+        {"reference_channel", 9, OUT_STRING},
+        {"lower", 8, OUT_RAW},
+        {"upper", 8, OUT_RAW},
+        {"guard", 8, OUT_RAW},
+        {"U", 8, OUT_RAW},
+        {"k", 4, OUT_RAW},
+        {"state", 16, OUT_STRING},
+        {"state_since", 1, OUT_STRING},
 };
 #define N_CHANNEL_COLS (int)(sizeof(channel_cols) / sizeof(channel_cols[0]))
 
@@ -735,19 +441,22 @@ static int list_channels(struct query *q, const struct opts *o, struct out *w)
 	return query_channels(q, o->arg, channel_row, w);
 }
 
-static const struct cmd channels_cmd = {
+const struct cmd_def channels_cmd = {
         .name = "channels",
-        .synopsis = "[-d DB] [INSTRUMENT] [--format table|csv|json]",
-        .help = channels_help,
-        .opts = O_FORMAT,
-        .formats = {F_TABLE, F_CSV, F_JSON},
-        .nformats = 3,
+        .summary = "channels: last reading, tolerance, live state",
+        .synopsis = "[-d DB] [INSTRUMENT] [-f text|csv|json|jsonl]",
+        .about = channels_help,
+        .common = CMD_DATABASE,
+        .formats = CMD_LISTING,
+        .default_format = CMD_TEXT,
         .max_args = 1,
+        .footer = common_footer,
+        .run = cmd_channels,
 };
 
 int cmd_channels(int argc, char **argv)
 {
-	return run(&channels_cmd, argc, argv, channel_cols, N_CHANNEL_COLS,
+	return run(&channels_cmd, 0, argc, argv, channel_cols, N_CHANNEL_COLS,
 	           list_channels);
 }
 
@@ -766,18 +475,14 @@ static const char due_help[] =
         "  force, owner, location, in_use (a standard or instrument used "
         "as the reference\n"
         "  of a channel or of a calibration record: fix these first).\n"
-        "Exit status 0 whether or not something is due.\n\n"
-        "Options:\n"
-        "      --within DAYS    due within DAYS days from now (default: "
-        "each instrument's\n"
-        "                       due_soon_days)\n";
+        "Exit status 0 whether or not something is due.\n";
 
-static const struct col due_cols[] = {
-        {"due", 10, C_TEXT},     {"instrument", 12, C_TEXT},
-        {"kind", 10, C_TEXT},    {"state", 16, C_TEXT},
-        {"days_left", 9, C_RAW}, {"certificate", 11, C_TEXT},
-        {"owner", 8, C_TEXT},    {"location", 8, C_TEXT},
-        {"in_use", 1, C_RAW},
+static const struct out_col due_cols[] = {
+        {"due", 10, OUT_STRING},   {"instrument", 12, OUT_STRING},
+        {"kind", 10, OUT_STRING},  {"state", 16, OUT_STRING},
+        {"days_left", 9, OUT_RAW}, {"certificate", 11, OUT_STRING},
+        {"owner", 8, OUT_STRING},  {"location", 8, OUT_STRING},
+        {"in_use", 1, OUT_RAW},
 };
 #define N_DUE_COLS (int)(sizeof(due_cols) / sizeof(due_cols[0]))
 
@@ -862,18 +567,30 @@ static int list_due(struct query *q, const struct opts *o, struct out *w)
 	return ret;
 }
 
-static const struct cmd due_cmd = {
+static const struct cmd_option due_opts[] = {
+        {"within", 0, "DAYS",
+         "due within DAYS days from now (default: each instrument's\n"
+         "due_soon_days)",
+         O_WITHIN},
+        {NULL},
+};
+
+const struct cmd_def due_cmd = {
         .name = "due",
-        .synopsis = "[-d DB] [--within DAYS] [--format table|csv|json]",
-        .help = due_help,
-        .opts = O_WITHIN | O_FORMAT,
-        .formats = {F_TABLE, F_CSV, F_JSON},
-        .nformats = 3,
+        .summary = "the worklist: calibrations overdue or due soon",
+        .synopsis = "[-d DB] [--within DAYS] [-f text|csv|json|jsonl]",
+        .about = due_help,
+        .options = due_opts,
+        .common = CMD_DATABASE,
+        .formats = CMD_LISTING,
+        .default_format = CMD_TEXT,
+        .footer = common_footer,
+        .run = cmd_due,
 };
 
 int cmd_due(int argc, char **argv)
 {
-	return run(&due_cmd, argc, argv, due_cols, N_DUE_COLS, list_due);
+	return run(&due_cmd, 0, argc, argv, due_cols, N_DUE_COLS, list_due);
 }
 
 /* ---- events ---------------------------------------------------------- */
@@ -884,17 +601,12 @@ static const char events_help[] =
         "  ts, instrument, channel (empty for events of the whole "
         "instrument), kind\n"
         "  (online, offline, tolerance, drift), detail (docs/SCHEMA.md, "
-        "events).\n\n"
-        "Options:\n"
-        "      --from T         from this time (default: 30 days before --to, "
-        "or now)\n"
-        "      --to T           until this time, excluded (default: no "
-        "end)\n";
+        "events).\n";
 
-static const struct col event_cols[] = {
-        {"ts", 20, C_TEXT},      {"instrument", 12, C_TEXT},
-        {"channel", 10, C_TEXT}, {"kind", 9, C_TEXT},
-        {"detail", 1, C_TEXT},
+static const struct out_col event_cols[] = {
+        {"ts", 20, OUT_STRING},      {"instrument", 12, OUT_STRING},
+        {"channel", 10, OUT_STRING}, {"kind", 9, OUT_STRING},
+        {"detail", 1, OUT_STRING},
 };
 #define N_EVENT_COLS (int)(sizeof(event_cols) / sizeof(event_cols[0]))
 
@@ -914,22 +626,32 @@ static int list_events(struct query *q, const struct opts *o, struct out *w)
 	return query_events(q, o->arg, o->from_us, o->to_us, event_row, w);
 }
 
-static const struct cmd events_cmd = {
+static const struct cmd_option events_opts[] = {
+        {"from", 0, "T",
+         "from this time (default: 30 days before --to, or now)", O_FROM},
+        OPT_TO,
+        {NULL},
+};
+
+const struct cmd_def events_cmd = {
         .name = "events",
+        .summary = "online/offline, tolerance, drift and trend events",
         .synopsis = "[-d DB] [INSTRUMENT] [--from T] [--to T] "
-                    "[--format table|csv|json]",
-        .help = events_help,
-        .opts = O_RANGE | O_FORMAT,
-        .formats = {F_TABLE, F_CSV, F_JSON},
-        .nformats = 3,
+                    "[-f text|csv|json|jsonl]",
+        .about = events_help,
+        .options = events_opts,
+        .common = CMD_DATABASE,
+        .formats = CMD_LISTING,
+        .default_format = CMD_TEXT,
         .max_args = 1,
-        .default_from = 30 * DAY_US,
+        .footer = common_footer,
+        .run = cmd_events,
 };
 
 int cmd_events(int argc, char **argv)
 {
-	return run(&events_cmd, argc, argv, event_cols, N_EVENT_COLS,
-	           list_events);
+	return run(&events_cmd, 30 * DAY_US, argc, argv, event_cols,
+	           N_EVENT_COLS, list_events);
 }
 
 /* ---- readings -------------------------------------------------------- */
@@ -948,18 +670,13 @@ static const char readings_help[] =
         "Values are printed with the fewest digits (15 to 17) that read "
         "back exactly.\n"
         "CSV is RFC 4180 (header line, CRLF line ends); JSON Lines is one "
-        "object a line.\n\n"
-        "Options:\n"
-        "      --from T         from this time (default: 24 hours before --to, "
-        "or now)\n"
-        "      --to T           until this time, excluded (default: no "
-        "end)\n"
-        "  -o, --output FILE    write to FILE (default: standard output)\n";
+        "object a line.\n";
 
-static const struct col reading_cols[] = {
-        {"instrument", 0, C_TEXT}, {"channel", 0, C_TEXT}, {"ts", 0, C_TEXT},
-        {"ts_us", 0, C_RAW},       {"value", 0, C_RAW},    {"unit", 0, C_TEXT},
-        {"quality", 0, C_TEXT},
+static const struct out_col reading_cols[] = {
+        {"instrument", 12, OUT_STRING}, {"channel", 10, OUT_STRING},
+        {"ts", 27, OUT_STRING},         {"ts_us", 16, OUT_RAW},
+        {"value", 12, OUT_RAW},         {"unit", 6, OUT_STRING},
+        {"quality", 1, OUT_STRING},
 };
 #define N_READING_COLS (int)(sizeof(reading_cols) / sizeof(reading_cols[0]))
 
@@ -1026,8 +743,8 @@ static int export_channels(struct query *q, const struct opts *o,
 
 /* The channels INSTRUMENT[/CHANNEL] names into l: 0, or 1 with the error
  * printed (unknown instrument or channel). */
-static int find_channels(const struct cmd *c, struct query *q, const char *arg,
-                         struct channel_list *l)
+static int find_channels(const struct cmd_def *c, struct query *q,
+                         const char *arg, struct channel_list *l)
 {
 	char name[CALIB_ID + CALIB_TEXT];
 	struct query_instrument in;
@@ -1057,46 +774,55 @@ static int find_channels(const struct cmd *c, struct query *q, const char *arg,
 	return l->n == 0 ? 1 : 0;
 }
 
-static const struct cmd readings_cmd = {
+static const struct cmd_option readings_opts[] = {
+        {"from", 0, "T",
+         "from this time (default: 24 hours before --to, or now)", O_FROM},
+        OPT_TO,
+        {NULL},
+};
+
+const struct cmd_def readings_cmd = {
         .name = "readings",
+        .summary = "export readings (CSV by default, JSON, JSON Lines, text)",
         .synopsis = "[-d DB] INSTRUMENT[/CHANNEL] [--from T] [--to T] "
-                    "[--format csv|jsonl] [-o FILE]",
-        .help = readings_help,
-        .opts = O_RANGE | O_FORMAT | O_OUTPUT,
-        .formats = {F_CSV, F_JSONL},
-        .nformats = 2,
+                    "[-f csv|json|jsonl|text]\n  [-o FILE]",
+        .about = readings_help,
+        .options = readings_opts,
+        .common = CMD_DATABASE | CMD_OUTPUT,
+        .formats = CMD_LISTING,
+        .default_format = CMD_CSV,
+        .min_args = 1,
         .max_args = 1,
-        .default_from = DAY_US,
+        .args_missing = "say which: INSTRUMENT or INSTRUMENT/CHANNEL",
+        .footer = common_footer,
+        .run = cmd_readings,
 };
 
 int cmd_readings(int argc, char **argv)
 {
-	const struct cmd *c = &readings_cmd;
-	struct channel_list l = {0};
+	const struct cmd_def *c = &readings_cmd;
+	struct channel_list chs = {0};
+	struct cmd_line l;
 	struct opts o;
 	struct out w;
 	struct query *q;
-	int rc = parse_opts(c, argc, argv, &o);
+	int rc;
 
-	if (rc != 0)
-		return rc > 0 ? 0 : 2;
-	if (o.arg == NULL) {
-		bad_usage(c, "say which: INSTRUMENT or INSTRUMENT/CHANNEL");
-		return 2;
-	}
+	if (parse_opts(c, DAY_US, argc, argv, &o, &l, &rc) < 0)
+		return rc;
 	if ((q = open_db(c, &o)) == NULL)
 		return 1;
-	rc = find_channels(c, q, o.arg, &l);
-	if (rc == 0 && out_open(&w, c, &o, reading_cols, N_READING_COLS) < 0)
+	rc = find_channels(c, q, o.arg, &chs);
+	if (rc == 0 && out_open(&w, &l, reading_cols, N_READING_COLS) < 0)
 		rc = 1;
 	if (rc == 0) {
-		int ret = export_channels(q, &o, &l, &w);
+		int ret = export_channels(q, &o, &chs, &w);
 		if (ret < 0 && !ferror(w.f))
 			fprintf(stderr, "metrolog %s: %s\n", c->name,
 			        query_error(q));
-		rc = (out_close(&w, c, &o, ret == 0) < 0 || ret != 0) ? 1 : 0;
+		rc = (out_close(&w, ret == 0) < 0 || ret != 0) ? 1 : 0;
 	}
-	free(l.v);
+	free(chs.v);
 	query_close(q);
 	return rc;
 }
@@ -1145,24 +871,19 @@ static const char report_help[] =
         "(percentages in %, times in h, min and s; the header\n"
         "on every page), these definitions, \"page x of y\" in each "
         "footer. It needs\n-o FILE.pdf and is written whole or not at "
-        "all.\n\n"
-        "Options:\n"
-        "      --month YYYY-MM  the month (required)\n"
-        "      --owner ID       only the instruments of this owner\n"
-        "  -o, --output FILE    write to FILE (default: standard output; "
-        "pdf: required)\n";
+        "all.\n";
 
-static const struct col report_cols[] = {
-        {"instrument", 0, C_TEXT},    {"kind", 0, C_TEXT},
-        {"month", 0, C_TEXT},         {"polls", 0, C_RAW},
-        {"readings", 0, C_RAW},       {"good", 0, C_RAW},
-        {"good_pct", 0, C_RAW},       {"online_s", 0, C_RAW},
-        {"known_s", 0, C_RAW},        {"online_pct", 0, C_RAW},
-        {"oot_s", 0, C_RAW},          {"online_events", 0, C_RAW},
-        {"offline_events", 0, C_RAW}, {"tolerance_events", 0, C_RAW},
-        {"drift_events", 0, C_RAW},   {"other_events", 0, C_RAW},
-        {"calibrations", 0, C_RAW},   {"certificate", 0, C_TEXT},
-        {"due", 0, C_TEXT},           {"due_state", 0, C_TEXT},
+static const struct out_col report_cols[] = {
+        {"instrument", 12, OUT_STRING},  {"kind", 10, OUT_STRING},
+        {"month", 7, OUT_STRING},        {"polls", 8, OUT_RAW},
+        {"readings", 8, OUT_RAW},        {"good", 8, OUT_RAW},
+        {"good_pct", 8, OUT_RAW},        {"online_s", 12, OUT_RAW},
+        {"known_s", 12, OUT_RAW},        {"online_pct", 10, OUT_RAW},
+        {"oot_s", 12, OUT_RAW},          {"online_events", 13, OUT_RAW},
+        {"offline_events", 14, OUT_RAW}, {"tolerance_events", 16, OUT_RAW},
+        {"drift_events", 12, OUT_RAW},   {"other_events", 12, OUT_RAW},
+        {"calibrations", 12, OUT_RAW},   {"certificate", 11, OUT_STRING},
+        {"due", 10, OUT_STRING},         {"due_state", 1, OUT_STRING},
 };
 #define N_REPORT_COLS (int)(sizeof(report_cols) / sizeof(report_cols[0]))
 
@@ -1215,14 +936,26 @@ static int report_out_row(void *ctx, const struct report_row *r)
 	return 0;
 }
 
-static const struct cmd report_cmd = {
+static const struct cmd_option report_opts[] = {
+        {"month", 0, "YYYY-MM", "the month, UTC (required)", O_MONTH},
+        OPT_OWNER,
+        {NULL},
+};
+
+const struct cmd_def report_cmd = {
         .name = "report",
+        .summary = "monthly summary per instrument (rows, or a PDF)",
         .synopsis = "[-d DB] --month YYYY-MM [--owner ID] "
-                    "[--format csv|json|pdf] [-o FILE]",
-        .help = report_help,
-        .opts = O_MONTH | O_OWNER | O_FORMAT | O_OUTPUT,
-        .formats = {F_CSV, F_JSON, F_PDF},
-        .nformats = 3,
+                    "[-f csv|json|jsonl|text|pdf] [-o FILE]",
+        .about = report_help,
+        .options = report_opts,
+        .common = CMD_DATABASE | CMD_OUTPUT,
+        .output_help = "write to FILE (default: standard output; pdf: "
+                       "required, FILE.pdf)",
+        .formats = CMD_LISTING | CMD_FMT(CMD_PDF),
+        .default_format = CMD_CSV,
+        .footer = common_footer,
+        .run = cmd_report,
 };
 
 static int list_report(struct query *q, const struct opts *o, struct out *w)
@@ -1234,7 +967,7 @@ static int list_report(struct query *q, const struct opts *o, struct out *w)
 }
 
 /* --format pdf: report_pdf() into o->output. */
-static int report_document(const struct cmd *c, const struct opts *o,
+static int report_document(const struct cmd_def *c, const struct opts *o,
                            struct query *q)
 {
 	const struct report_pdf_info info = {.month = o->month,
@@ -1254,35 +987,30 @@ static int report_document(const struct cmd *c, const struct opts *o,
 
 int cmd_report(int argc, char **argv)
 {
-	const struct cmd *c = &report_cmd;
+	const struct cmd_def *c = &report_cmd;
 	enum draw_format fmt;
+	struct cmd_line l;
 	struct opts o;
 	struct query *q;
-	int rc = parse_opts(c, argc, argv, &o);
+	int rc;
 
-	if (rc != 0)
-		return rc > 0 ? 0 : 2;
-	if (o.month == NULL) {
-		bad_usage(c, "say which month: --month YYYY-MM");
-		return 2;
-	}
-	if (report_parse_month(o.month, &o.from_us, &o.to_us) < 0) {
-		bad_usage(c, "--month '%s': expected YYYY-MM", o.month);
-		return 2;
-	}
-	if (o.format == F_PDF &&
+	if (parse_opts(c, 0, argc, argv, &o, &l, &rc) < 0)
+		return rc;
+	if (o.month == NULL)
+		return cmd_usage(&l, "say which month: --month YYYY-MM");
+	if (report_parse_month(o.month, &o.from_us, &o.to_us) < 0)
+		return cmd_usage(&l, "--month '%s': expected YYYY-MM", o.month);
+	if (o.format == CMD_PDF &&
 	    (o.output == NULL || draw_format_of(o.output, &fmt) < 0 ||
-	     fmt != DRAW_PDF)) {
-		bad_usage(c,
-		          "--format pdf: say where to write it: -o FILE.pdf");
-		return 2;
-	}
+	     fmt != DRAW_PDF))
+		return cmd_usage(
+		        &l, "--format pdf: say where to write it: -o FILE.pdf");
 	if ((q = open_db(c, &o)) == NULL)
 		return 1;
-	if (o.format == F_PDF)
+	if (o.format == CMD_PDF)
 		rc = report_document(c, &o, q);
 	else
-		rc = run_listing(c, &o, q, report_cols, N_REPORT_COLS,
+		rc = run_listing(&l, &o, q, report_cols, N_REPORT_COLS,
 		                 list_report);
 	query_close(q);
 	return rc;

@@ -3,7 +3,9 @@
  * subcommands themselves (one file each group) and the helpers for the
  * database path and UTC times.
  *
- * Each cmd_* takes argv[0] = its own name and returns the exit status:
+ * Each subcommand is declared once, as a struct cmd_def (cmd.h): its
+ * options, help and formats; metrolog.c lists the declarations. Each
+ * cmd_* takes argv[0] = its own name and returns the exit status (cmd.h):
  *   0 done; 1 the request failed (unknown instrument, channel or record,
  *   database error, file not written); 2 bad usage; 4 (verify only) the
  *   audit chain or a certificate's hash does not check.
@@ -18,7 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd.h"
+
 #define TOOL_DEFAULT_DB "/var/lib/metrolog/metrolog.db"
+
+/* The declarations of the subcommands (cmd.h), each in its file. */
+extern const struct cmd_def read_cmd, probe_cmd; /* metrolog.c */
+extern const struct cmd_def instruments_cmd, channels_cmd, due_cmd,
+        readings_cmd, events_cmd, report_cmd; /* records.c */
+extern const struct cmd_def calibrate_cmd, calibrations_cmd,
+        verify_cmd;                          /* calibrate.c */
+extern const struct cmd_def certificate_cmd; /* certificate.c */
+extern const struct cmd_def trend_cmd;       /* trend.c */
 
 /* records.c: listings, export, report */
 int cmd_instruments(int argc, char **argv);

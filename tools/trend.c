@@ -21,7 +21,6 @@
  * each).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -86,41 +85,6 @@ struct cals {
 	struct cal_mark *v;
 	int n, cap;
 };
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "Usage: metrolog trend [-d DB] INSTRUMENT/CHANNEL [--from T] "
-	        "[--to T]\n"
-	        "                      -o FILE.svg|FILE.png [--width PX "
-	        "--height PX] [--horizon DAYS]\n"
-	        "Draw a channel's error over time (value - reference, or - the "
-	        "reference channel)\nwith its tolerance and guard-band limits, "
-	        "the fitted drift line and its 95 %%\nprediction bound, the "
-	        "predicted dates at which they leave the limits, and the\n"
-	        "instrument's calibrations. SVG or PNG by the file's "
-	        "extension.\n\n"
-	        "Options:\n"
-	        "  -d, --database FILE  the database (default $METROLOG_DB, "
-	        "else\n"
-	        "                       " TOOL_DEFAULT_DB ")\n"
-	        "  -f, --from T         readings from T (UTC: YYYY-MM-DD, "
-	        "YYYY-MM-DDTHH:MM[:SS],\n"
-	        "                       now, or an age such as -30d, -12h); "
-	        "default: the first\n"
-	        "  -t, --to T           readings before T; default: the last\n"
-	        "  -o, --output FILE    FILE.svg or FILE.png (written whole or "
-	        "not at all)\n"
-	        "  -W, --width PX       picture width (default 1200, "
-	        "200..10000)\n"
-	        "  -H, --height PX      picture height (default 600, "
-	        "150..10000)\n"
-	        "      --horizon DAYS   how far ahead to predict a crossing "
-	        "(default 365)\n"
-	        "  -h, --help           show this help\n\n"
-	        "Exit status: 0 written, 1 unknown channel, no readings, no "
-	        "tolerance or not\nwritten, 2 bad usage.\n");
-}
 
 /* ---- reading the series ------------------------------------------------ */
 
@@ -798,46 +762,55 @@ static void describe(struct picture *p, int64_t t_lo, int64_t t_hi)
 	}
 }
 
+/* The plot's frame: its place in the picture, and the time and error
+ * ranges it shows (from, to: those asked for; INT64_MIN, INT64_MAX none). */
+static void frame_of(struct frame *f, const struct series *s,
+                     const struct forecast *fc, double width, double height,
+                     int64_t from, int64_t to)
+{
+	*f = (struct frame){.first_us = s->first_us};
+	f->scale = fmin(width / 1200, height / 600);
+	f->scale = fmax(0.55, fmin(f->scale, 3));
+	f->x0 = 84 * f->scale;
+	f->y0 = 78 * f->scale;
+	f->w = width - f->x0 - 24 * f->scale;
+	f->h = height - f->y0 - 62 * f->scale;
+	/* time: the range asked for, else the readings; with the predicted
+	 * crossings */
+	f->t_lo = from > INT64_MIN ? from : s->first_us;
+	f->t_hi = to < INT64_MAX ? to : s->last_us;
+	if (!isnan(fc->x_line))
+		f->t_hi = f->t_hi > us_of_day(f, fc->x_line)
+		                  ? f->t_hi
+		                  : us_of_day(f, fc->x_line);
+	if (!isnan(fc->x_bound) && us_of_day(f, fc->x_bound) > f->t_hi)
+		f->t_hi = us_of_day(f, fc->x_bound);
+	if (f->t_hi <= f->t_lo)
+		f->t_hi = f->t_lo + 1000000;
+	int64_t pad = (f->t_hi - f->t_lo) / 50;
+	if (from == INT64_MIN)
+		f->t_lo -= pad;
+	f->t_hi += pad;
+	/* error: the readings and the limits */
+	f->e_lo = fmin(s->emin, s->ch.lower);
+	f->e_hi = fmax(s->emax, s->ch.upper);
+	if (!(f->e_hi > f->e_lo))
+		f->e_hi = f->e_lo + 1;
+	double epad = (f->e_hi - f->e_lo) * 0.12;
+	f->e_lo -= epad;
+	f->e_hi += epad;
+}
+
 static int render(struct picture *p, enum draw_format fmt, const char *path,
                   double width, double height, int64_t from, int64_t to)
 {
 	const struct series *s = p->s;
 	const struct forecast *fc = p->fc;
-	struct frame f = {.first_us = s->first_us};
+	struct frame f;
 	char err[512], buf[256];
 	struct draw *d;
 
-	f.scale = fmin(width / 1200, height / 600);
-	f.scale = fmax(0.55, fmin(f.scale, 3));
-	f.x0 = 84 * f.scale;
-	f.y0 = 78 * f.scale;
-	f.w = width - f.x0 - 24 * f.scale;
-	f.h = height - f.y0 - 62 * f.scale;
-	/* time: the range asked for, else the readings; with the predicted
-	 * crossings */
-	f.t_lo = from > INT64_MIN ? from : s->first_us;
-	f.t_hi = to < INT64_MAX ? to : s->last_us;
-	if (!isnan(fc->x_line))
-		f.t_hi = f.t_hi > us_of_day(&f, fc->x_line)
-		                 ? f.t_hi
-		                 : us_of_day(&f, fc->x_line);
-	if (!isnan(fc->x_bound) && us_of_day(&f, fc->x_bound) > f.t_hi)
-		f.t_hi = us_of_day(&f, fc->x_bound);
-	if (f.t_hi <= f.t_lo)
-		f.t_hi = f.t_lo + 1000000;
-	int64_t pad = (f.t_hi - f.t_lo) / 50;
-	if (from == INT64_MIN)
-		f.t_lo -= pad;
-	f.t_hi += pad;
-	/* error: the readings and the limits */
-	f.e_lo = fmin(s->emin, s->ch.lower);
-	f.e_hi = fmax(s->emax, s->ch.upper);
-	if (!(f.e_hi > f.e_lo))
-		f.e_hi = f.e_lo + 1;
-	double epad = (f.e_hi - f.e_lo) * 0.12;
-	f.e_lo -= epad;
-	f.e_hi += epad;
-
+	frame_of(&f, s, fc, width, height, from, to);
 	p->short_axis = f.t_hi - f.t_lo < 2 * (int64_t)DAY_US;
 	summarise(p);
 	describe(p, f.t_lo, f.t_hi);
@@ -905,38 +878,104 @@ fail:
 
 /* ---- the command ------------------------------------------------------- */
 
+enum { TR_FROM, TR_TO, TR_WIDTH, TR_HEIGHT, TR_HORIZON };
+
+static const struct cmd_option trend_opts[] = {
+        {"from", 0, "T",
+         "readings from T (UTC: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS],\n"
+         "now, or an age such as -30d, -12h); default: the first",
+         TR_FROM},
+        {"to", 0, "T", "readings before T; default: the last", TR_TO},
+        {"width", 'W', "PX", "picture width (default 1200, 200..10000)",
+         TR_WIDTH},
+        {"height", 'H', "PX", "picture height (default 600, 150..10000)",
+         TR_HEIGHT},
+        {"horizon", 0, "DAYS",
+         "how far ahead to predict a crossing (default 365)", TR_HORIZON},
+        {NULL},
+};
+
+const struct cmd_def trend_cmd = {
+        .name = "trend",
+        .summary = "a channel's error over time, as SVG or PNG",
+        .synopsis = "[-d DB] INSTRUMENT/CHANNEL [--from T] [--to T]\n"
+                    "  -o FILE.svg|FILE.png [--width PX --height PX] "
+                    "[--horizon DAYS]",
+        .about = "Draw a channel's error over time (value - reference, or - "
+                 "the reference channel)\nwith its tolerance and guard-band "
+                 "limits, the fitted drift line and its 95 %\nprediction "
+                 "bound, the predicted dates at which they leave the "
+                 "limits, and the\ninstrument's calibrations. SVG or PNG by "
+                 "the file's extension.\n",
+        .options = trend_opts,
+        .common = CMD_DATABASE | CMD_OUTPUT,
+        .output_help = "FILE.svg or FILE.png (required; written whole or "
+                       "not at all)",
+        .min_args = 1,
+        .max_args = 1,
+        .args_missing = "say which channel: INSTRUMENT/CHANNEL",
+        .footer = "Exit status: 0 written, 1 unknown channel, no readings, "
+                  "no tolerance or not\nwritten, 2 bad usage.\n",
+        .run = cmd_trend,
+};
+
+struct trend_args {
+	int64_t now, from, to;
+	double width, height, horizon;
+};
+
 /* A number option in [lo, hi] of unit, or a usage message. */
-static int parse_num(const char *opt, const char *s, long lo, long hi,
-                     const char *unit, double *out)
+static int parse_num(const struct cmd_line *l, const char *opt, const char *s,
+                     long lo, long hi, const char *unit, double *out)
 {
 	long v;
 
-	if (tool_parse_long(s, lo, hi, &v) < 0) {
-		fprintf(stderr,
-		        "metrolog trend: %s '%s': expected %ld..%ld %s\n", opt,
-		        s, lo, hi, unit);
-		return -1;
-	}
+	if (tool_parse_long(s, lo, hi, &v) < 0)
+		return cmd_usage(l, "%s '%s': expected %ld..%ld %s", opt, s, lo,
+		                 hi, unit);
 	*out = (double)v;
 	return 0;
 }
 
+static int on_trend_option(struct cmd_line *l, const struct cmd_option *o,
+                           const char *v)
+{
+	struct trend_args *a = l->ctx;
+
+	switch (o->id) {
+	case TR_FROM:
+	case TR_TO:
+		if (tool_parse_time(v, a->now,
+		                    o->id == TR_FROM ? &a->from : &a->to) < 0)
+			return cmd_usage(l,
+			                 "--%s '%s': expected a UTC time "
+			                 "(YYYY-MM-DD[THH:MM[:SS]], now, -30d)",
+			                 o->name, v);
+		return 0;
+	case TR_WIDTH:
+		return parse_num(l, "--width", v, 200, 10000, "pixels",
+		                 &a->width);
+	case TR_HEIGHT:
+		return parse_num(l, "--height", v, 150, 10000, "pixels",
+		                 &a->height);
+	default: /* TR_HORIZON */
+		return parse_num(l, "--horizon", v, 1, 36500, "days",
+		                 &a->horizon);
+	}
+}
+
 int cmd_trend(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	        {"database", required_argument, NULL, 'd'},
-	        {"from", required_argument, NULL, 'f'},
-	        {"to", required_argument, NULL, 't'},
-	        {"output", required_argument, NULL, 'o'},
-	        {"width", required_argument, NULL, 'W'},
-	        {"height", required_argument, NULL, 'H'},
-	        {"horizon", required_argument, NULL, 'z'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	const char *db = NULL, *out = NULL;
-	int64_t now = tool_now_us(), from = INT64_MIN, to = INT64_MAX;
-	double width = 1200, height = 600, horizon = 365;
+	struct trend_args a = {.now = tool_now_us(),
+	                       .from = INT64_MIN,
+	                       .to = INT64_MAX,
+	                       .width = 1200,
+	                       .height = 600,
+	                       .horizon = 365};
+	struct cmd_line l = {.on_option = on_trend_option, .ctx = &a};
+	const char *db, *out;
+	int64_t from, to;
+	double width, height, horizon;
 	char instrument[CALIB_ID], err[512], name[CALIB_ID + CALIB_TEXT + 2];
 	struct series s;
 	struct cals cals = {0};
@@ -946,58 +985,17 @@ int cmd_trend(int argc, char **argv)
 	int c, status = 1;
 
 	memset(&s, 0, sizeof(s));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:f:t:o:W:H:h", longopts, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'f':
-		case 't':
-			if (tool_parse_time(optarg, now,
-			                    c == 'f' ? &from : &to) < 0) {
-				fprintf(stderr,
-				        "metrolog trend: %s '%s': expected a "
-				        "UTC "
-				        "time (YYYY-MM-DD[THH:MM[:SS]], now, "
-				        "-30d)\n",
-				        c == 'f' ? "--from" : "--to", optarg);
-				return 2;
-			}
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'W':
-			if (parse_num("--width", optarg, 200, 10000, "pixels",
-			              &width) < 0)
-				return 2;
-			break;
-		case 'H':
-			if (parse_num("--height", optarg, 150, 10000, "pixels",
-			              &height) < 0)
-				return 2;
-			break;
-		case 'z':
-			if (parse_num("--horizon", optarg, 1, 36500, "days",
-			              &horizon) < 0)
-				return 2;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'metrolog trend --help'.\n");
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "metrolog trend: say which channel: "
-		                "INSTRUMENT/CHANNEL\n");
-		return 2;
-	}
-	const char *arg = argv[optind], *slash = strchr(arg, '/');
+	if (cmd_parse(&trend_cmd, &l, argc, argv, &status) < 0)
+		return status;
+	status = 1;
+	db = l.database;
+	out = l.output;
+	from = a.from;
+	to = a.to;
+	width = a.width;
+	height = a.height;
+	horizon = a.horizon;
+	const char *arg = l.args[0], *slash = strchr(arg, '/');
 	if (slash == NULL || slash == arg || slash[1] == '\0' ||
 	    (size_t)(slash - arg) >= sizeof(instrument) ||
 	    strlen(slash + 1) >= sizeof(s.ch.name)) {

@@ -1,7 +1,10 @@
 /*
  * test_records.c - the read-only database subcommands of `metrolog`
- * (instruments, channels, due, readings, events, report) on a database
- * filled by a real metrologd polling the real simulator.
+ * (instruments, channels, due, readings, events, report, and the
+ * calibrations listing) on a database filled by a real metrologd polling
+ * the real simulator; and, for every subcommand, the command-line
+ * framework's promises: every listing in every format, one line and exit 2
+ * for an unknown option.
  *
  * The setup runs metrologd for a few seconds against metrolog-sim (three
  * instruments: TB-01 with tolerance groups, one channel out of tolerance
@@ -924,6 +927,155 @@ static void report_pdf_agrees_with_the_csv(void **state)
 	free(csv_text);
 }
 
+/* ---- every listing in every format --------------------------------------- */
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* args (a listing) with "--format" fmt, or "-f" fmt, appended. */
+static int listing(const char *const *args, const char *opt, const char *fmt)
+{
+	const char *argv[16];
+	int n = 0;
+
+	for (; args[n] != NULL; n++)
+		argv[n] = args[n];
+	argv[n++] = opt;
+	argv[n++] = fmt;
+	argv[n] = NULL;
+	return metrolog(argv);
+}
+
+/* The header and the number of rows of the CSV in out. */
+static int csv_rows(struct csv *header)
+{
+	struct csv c = {.p = out};
+	int rows = 0;
+
+	assert_int_equal(csv_next(&c), 1);
+	*header = c;
+	while (csv_next(&c) == 1) {
+		assert_int_equal(c.n, header->n);
+		rows++;
+	}
+	return rows;
+}
+
+/* An object with the CSV's columns, in order. */
+static void same_columns(const cJSON *o, const struct csv *header)
+{
+	const cJSON *item = o->child;
+
+	assert_true(cJSON_IsObject(o));
+	for (int i = 0; i < header->n; i++, item = item->next) {
+		assert_non_null(item);
+		assert_string_equal(item->string, header->field[i]);
+	}
+	assert_null(item);
+}
+
+static void one_listing_in_every_format(const char *const *args)
+{
+	struct csv header;
+	int rows;
+
+	if (listing(args, "--format", "csv") != 0)
+		fail_msg("%s --format csv: %s", args[0], out);
+	rows = csv_rows(&header);
+	assert_true(rows > 0); /* the database has some of everything */
+
+	assert_int_equal(listing(args, "-f", "json"), 0);
+	cJSON *a = cJSON_Parse(out);
+	if (a == NULL || !cJSON_IsArray(a))
+		fail_msg("%s -f json: not a JSON array: %.200s", args[0], out);
+	assert_int_equal(cJSON_GetArraySize(a), rows);
+	for (const cJSON *o = a->child; o != NULL; o = o->next)
+		same_columns(o, &header);
+	cJSON_Delete(a);
+
+	assert_int_equal(listing(args, "--format", "jsonl"), 0);
+	assert_int_equal(count_lines(out), rows);
+	for (char *line = out, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		cJSON *o = cJSON_Parse(line);
+		if (o == NULL)
+			fail_msg("%s jsonl: not JSON: %s", args[0], line);
+		same_columns(o, &header);
+		cJSON_Delete(o);
+	}
+
+	assert_int_equal(listing(args, "--format", "text"), 0);
+	assert_int_equal(count_lines(out), rows + 1); /* and the header */
+	assert_non_null(strstr(out, "instrument"));   /* the header */
+}
+
+static void every_listing_writes_every_format(void **state)
+{
+	(void)state;
+	char month[8];
+
+	this_month(month, sizeof(month));
+	const char *const lists[][6] = {
+	        {"instruments", NULL},
+	        {"channels", NULL},
+	        {"due", NULL},
+	        {"readings", "TB-01/c0", "--from", "2000-01-01", NULL},
+	        {"events", "--from", "2000-01-01", NULL},
+	        {"report", "--month", month, NULL},
+	        {"calibrations", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		one_listing_in_every_format(lists[i]);
+}
+
+/* Every subcommand: an unknown option is one line naming the subcommand
+ * and the option, exit 2; --help comes from the same declaration. */
+static void every_subcommand_refuses_an_unknown_option(void **state)
+{
+	(void)state;
+	static const char *const cmds[] = {
+	        "read",        "probe",       "conformity", "interval",
+	        "instruments", "channels",    "due",        "readings",
+	        "events",      "report",      "calibrate",  "calibrations",
+	        "verify",      "certificate", "trend"};
+	char want[96];
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *bad[] = {cmds[i], "--frobnicate", NULL};
+		const char *help[] = {cmds[i], "--help", NULL};
+		int code = metrolog(bad);
+		snprintf(want, sizeof(want),
+		         "metrolog %s: unexpected argument '--frobnicate': "
+		         "not an option of this command (metrolog %s --help",
+		         cmds[i], cmds[i]);
+		if (code != 2 || count_lines(out) != 1 ||
+		    strstr(out, want) != out)
+			fail_msg("%s: exit %d: %s", cmds[i], code, out);
+		assert_int_equal(metrolog(help), 0);
+		snprintf(want, sizeof(want), "Usage: metrolog %s ", cmds[i]);
+		must_say(want);
+		must_say("  -h, --help ");
+	}
+	/* a letter another command gives another meaning: -o is --output */
+	const char *owner[] = {"calibrations", "-o", "ACME", NULL};
+	assert_int_equal(metrolog(owner), 2);
+	must_say("unexpected argument '-o'");
+	const char *by_owner[] = {"calibrations", "--owner", "ACME",
+	                          "-f",           "csv",     NULL};
+	assert_int_equal(metrolog(by_owner), 0);
+	struct csv header;
+	assert_int_equal(csv_rows(&header), 1); /* TB-01 only */
+}
+
 /* ---- errors and help ---------------------------------------------------- */
 
 static void unknown_ids_and_bad_usage_fail_clearly(void **state)
@@ -1036,6 +1188,8 @@ int main(void)
 	        cmocka_unit_test(events_list_what_the_database_holds),
 	        cmocka_unit_test(report_figures_match_the_database),
 	        cmocka_unit_test(report_pdf_agrees_with_the_csv),
+	        cmocka_unit_test(every_listing_writes_every_format),
+	        cmocka_unit_test(every_subcommand_refuses_an_unknown_option),
 	        cmocka_unit_test(unknown_ids_and_bad_usage_fail_clearly),
 	        cmocka_unit_test(help_names_exit_codes_and_units),
 	        cmocka_unit_test(database_is_unchanged),

@@ -1,0 +1,66 @@
+/*
+ * out.h - the one writer of the metrolog tool's listings: rows of text
+ * fields into the format a subcommand's --format asked for (cmd.h):
+ *   text   aligned columns for people, "-" for an empty field
+ *   csv    RFC 4180: a header line, CRLF line ends, a field quoted when it
+ *          holds , " CR or LF ("" for a quote)
+ *   json   one JSON array of objects, one object a row (streamed: the
+ *          array is written as rows come)
+ *   jsonl  JSON Lines: one object a line
+ * An empty field is null in JSON when its column is OUT_RAW (a number or
+ * true/false written as is), "" when OUT_STRING.
+ *
+ * The output is stdout, or the file of -o (cmd_line.output; "-" is
+ * stdout), through a 1 MiB buffer: an export of a million rows is bounded
+ * by formatting, not by writes. A file whose writing failed, or whose
+ * rows did not all come, is removed, never left half-written. One output
+ * per process. Single-threaded.
+ */
+#ifndef METROLOG_OUT_H
+#define METROLOG_OUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cmd.h"
+
+#define OUT_MAX_COLS 24
+
+enum out_kind {
+	OUT_STRING, /* a JSON string */
+	OUT_RAW,    /* a JSON number or true/false as written; "" is null */
+};
+
+struct out_col {
+	const char *name;
+	int width; /* in text: the column's width (the last one is not padded)
+	            */
+	enum out_kind kind;
+};
+
+struct out {
+	FILE *f;
+	enum cmd_format format;
+	const struct out_col *cols;
+	int ncols;
+	long rows;
+	const char *name; /* the subcommand, for messages */
+	const char *path; /* the file, NULL for stdout */
+};
+
+/* Start writing l's format (CMD_TEXT, CMD_CSV, CMD_JSON or CMD_JSONL) to
+ * l->output and write the header. ncols <= OUT_MAX_COLS. Returns 0, or -1
+ * with the error printed (file not opened). */
+int out_open(struct out *w, const struct cmd_line *l,
+             const struct out_col *cols, int ncols);
+
+/* One row: ncols fields, "" for empty. */
+void out_row(struct out *w, const char *const v[]);
+
+/* Finish and close (stdout is flushed, not closed). complete: every row
+ * came; when not, or the output could not be written (printed), a file is
+ * removed (printed). Returns 0, or -1 when the output could not be
+ * written. */
+int out_close(struct out *w, bool complete);
+
+#endif
