@@ -1,18 +1,19 @@
 /*
- * publish.h - MQTT: topics and JSON payloads (docs/MQTT.md is the contract),
- * and the publisher that drains the database's outbox to the broker.
+ * publish.h - the publisher: drains the database's outbox to the MQTT
+ * broker (docs/MQTT.md is the contract of what is published).
  *
- * The only module that includes <MQTTAsync.h> and <cjson/cJSON.h>. It owns
- * every payload: the store calls the publish_*_payload() builders inside
- * its append transaction, so that the outbox holds final messages; only
- * "historical" is added when a message is sent (it depends on when).
+ * With publish_req.c, the only module that includes <MQTTAsync.h>. It
+ * builds no data message: the composer (compose.c) turns each batch into
+ * outbox rows with msg.c's payloads in the batch's transaction, and the
+ * publisher only sends them; it adds "historical" when a message is sent
+ * late (that depends on when), and sends its own retained status and the
+ * Home Assistant discovery configs (msg.c builds both) straight to Paho.
  *
- * Threading: the payload builders are pure and may run on any thread. A
- * struct publisher belongs to the ingest thread, which drives it with
- * publisher_step() after each COMMIT and periodically; Paho's own threads
- * run its callbacks, which only record what happened (connected, lost,
- * acknowledged) under the publisher's mutex for the next step to act on,
- * and wake publisher_wait().
+ * Threading: a struct publisher belongs to the ingest thread, which drives
+ * it with publisher_step() after each COMMIT and periodically; Paho's own
+ * threads run its callbacks, which only record what happened (connected,
+ * lost, acknowledged) under the publisher's mutex for the next step to act
+ * on, and wake publisher_wait().
  */
 #ifndef METROLOG_PUBLISH_H
 #define METROLOG_PUBLISH_H
