@@ -18,12 +18,6 @@
 
 /* ---- calendar ------------------------------------------------------- */
 
-/* a / b rounded toward minus infinity (b > 0). */
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b < 0);
-}
-
 int64_t utc_days_from_civil(int64_t y, int m, int d)
 {
 	y -= m <= 2;
@@ -65,8 +59,14 @@ int utc_days_in_month(int64_t y, int m)
 
 void utc_to_civil(int64_t us, struct utc_civil *c)
 {
-	int64_t days = floor_div(us, UTC_DAY_US);
-	int64_t rest = us - days * UTC_DAY_US; /* 0 to a day - 1 us */
+	/* floor division without overflow at INT64_MIN */
+	int64_t days = us / UTC_DAY_US;
+	int64_t rest = us % UTC_DAY_US; /* then 0 to a day - 1 us */
+
+	if (rest < 0) {
+		rest += UTC_DAY_US;
+		days--;
+	}
 	int64_t sec = rest / UTC_SEC_US;
 
 	utc_civil_from_days(days, &c->year, &c->month, &c->day);
