@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "calc.h"
+#include "calfile.h"
 #include "calib.h"
 #include "drift.h"
 #include "query.h"
@@ -29,7 +30,6 @@
 #include "tool.h"
 
 #define DAY_US        86400000000LL
-#define TEXT_LINE_MAX 4096
 
 /* ---- calibrate: fields from options or a file --------------------------- */
 
@@ -101,262 +101,73 @@ struct cal_args {
 	bool have_date;
 };
 
-/* A point "quantity,unit,reference,as_found,as_left,lower,upper,U,k". */
-static int parse_point(const char *text, struct calib_point *p, char *why,
-                       size_t size)
+/* A date of a record: tool_parse_time() without "now" and ages. */
+static int record_date(const char *s, int64_t *us)
 {
-	char buf[TEXT_LINE_MAX], *field[9], *s = buf;
-	double *num[9] = {NULL,         NULL,        &p->reference,
-	                  &p->as_found, &p->as_left, &p->lower,
-	                  &p->upper,    &p->U,       &p->k};
-	static const char *names[9] = {"quantity", "unit",    "reference",
-	                               "as_found", "as_left", "lower",
-	                               "upper",    "U",       "k"};
-	int n = 0;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	while (n < 9) {
-		field[n++] = s;
-		s = strchr(s, ',');
-		if (s == NULL)
-			break;
-		*s++ = '\0';
-	}
-	if (n != 9 || s != NULL) {
-		snprintf(why, size,
-		         "expected 9 fields quantity,unit,reference,as_found,"
-		         "as_left,lower,upper,U,k; got %s",
-		         s != NULL ? "more" : "fewer");
+	if (s[0] == '-' || strcmp(s, "now") == 0)
 		return -1;
-	}
-	memset(p, 0, sizeof(*p));
-	snprintf(p->quantity, sizeof(p->quantity), "%s", field[0]);
-	snprintf(p->unit, sizeof(p->unit), "%s", field[1]);
-	for (int i = 2; i < 9; i++) {
-		char *end;
-		if (field[i][0] == '\0' && (i == 3 || i == 4)) {
-			*num[i] = NAN;
-			continue;
-		}
-		errno = 0;
-		*num[i] = strtod(field[i], &end);
-		if (end == field[i] || *end != '\0' || errno != 0 ||
-		    !isfinite(*num[i])) {
-			snprintf(why, size, "%s '%s' is not a number", names[i],
-			         field[i]);
-			return -1;
-		}
-	}
-	return 0;
+	return tool_parse_time(s, tool_now_us(), us);
 }
 
-static int add_point(struct calib_record *r, const char *text, const char *at)
-{
-	char why[256];
-
-	if (r->npoints == CALIB_POINTS) {
-		fprintf(stderr, "metrolog calibrate: %s: more than %d points\n",
-		        at, CALIB_POINTS);
-		return 2;
-	}
-	if (parse_point(text, &r->points[r->npoints], why, sizeof(why)) < 0) {
-		fprintf(stderr, "metrolog calibrate: %s: point '%s': %s\n", at,
-		        text, why);
-		return 2;
-	}
-	r->npoints++;
-	return 0;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-static int read_points(struct calib_record *r, const char *path)
+/* calfile's hook for --points and "points = FILE"; c->ctx is a bool set
+ * when the file cannot be opened (exit status 1, not 2). */
+static int read_points(struct calfile *c, const char *path, char *err,
+                       size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[TEXT_LINE_MAX], at[512];
-	int n = 0, rc = 0;
+	int rc;
 
 	if (f == NULL) {
-		fprintf(stderr, "metrolog calibrate: %s: %s\n", path,
-		        strerror(errno));
-		return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		*(bool *)c->ctx = true;
+		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line);
-		n++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (strncmp(s, "quantity,", 9) == 0)
-			continue; /* the header */
-		snprintf(at, sizeof(at), "%s:%d", path, n);
-		rc = add_point(r, s, at);
-	}
+	rc = calfile_read_points(c->r, f, path, err, errlen);
 	fclose(f);
 	return rc;
 }
 
-/* Copy a text field, refusing what does not fit. */
-static int set_text(char *dst, size_t size, const char *name, const char *v)
+/* Run one calfile call on a's record: 0, or the exit status (reported). */
+static int fields(struct cal_args *a, const char *name, const char *v,
+                  const char *at, FILE *f)
 {
-	if (strlen(v) >= size - 1) {
-		fprintf(stderr,
-		        "metrolog calibrate: --%s: too long (at most %zu "
-		        "bytes)\n",
-		        name, size - 2);
-		return 2;
-	}
-	snprintf(dst, size, "%s", v);
-	return 0;
+	bool unreadable = false;
+	struct calfile c = {.r = a->r,
+	                    .have_date = a->have_date,
+	                    .parse_date = record_date,
+	                    .read_points = read_points,
+	                    .ctx = &unreadable};
+	char err[CALFILE_LINE_MAX + 1024];
+	int rc = f != NULL ? calfile_read(&c, f, name, err, sizeof(err))
+	                   : calfile_field(&c, name, v, at, err, sizeof(err));
+
+	a->have_date = c.have_date;
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "metrolog calibrate: %s\n", err);
+	return unreadable ? 1 : 2;
 }
 
-static int set_number(const char *name, const char *v, double min, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || !(*out >= min) ||
-	    !isfinite(*out)) {
-		fprintf(stderr,
-		        "metrolog calibrate: --%s '%s': need a number "
-		        ">= %g\n",
-		        name, v, min);
-		return 2;
-	}
-	return 0;
-}
-
-/* The text fields, by long option name. */
-#define TEXT_FIELD(f)                                                          \
-	{                                                                      \
-#f, offsetof(struct calib_record, f),                          \
-		        sizeof(((struct calib_record *)0)->f)                  \
-	}
-static const struct {
-	const char *name;
-	size_t offset, size;
-} text_fields[] = {
-        TEXT_FIELD(instrument), TEXT_FIELD(certificate), TEXT_FIELD(technician),
-        TEXT_FIELD(standard),   TEXT_FIELD(lab),         TEXT_FIELD(customer),
-        TEXT_FIELD(method),     TEXT_FIELD(conditions),  TEXT_FIELD(authorised),
-        TEXT_FIELD(remarks),
-};
-#undef TEXT_FIELD
-
-/* One field by its long option name; at says where it came from. */
+/* One field by its long option name; at says where it came from
+ * ("file:line"; NULL: the command line). */
 static int set_field(struct cal_args *a, const char *name, const char *v,
                      const char *at)
 {
-	struct calib_record *r = a->r;
-	double d;
-	int64_t us;
-
-	for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]);
-	     i++)
-		if (strcmp(name, text_fields[i].name) == 0)
-			return set_text((char *)r + text_fields[i].offset,
-			                text_fields[i].size, name, v);
-	if (strcmp(name, "point") == 0)
-		return add_point(r, v, at);
-	if (strcmp(name, "points") == 0)
-		return read_points(r, v);
-	if (strcmp(name, "date") == 0) {
-		if (tool_parse_time(v, tool_now_us(), &us) < 0 || v[0] == '-' ||
-		    strcmp(v, "now") == 0) {
-			fprintf(stderr,
-			        "metrolog calibrate: %s: date '%s': "
-			        "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",
-			        at, v);
-			return 2;
-		}
-		r->performed_us = us;
-		a->have_date = true;
-		return 0;
-	}
-	if (strcmp(name, "rule") == 0) {
-		if (strcmp(v, "simple") == 0)
-			r->rule = CALIB_RULE_SIMPLE;
-		else if (strcmp(v, "guarded") == 0)
-			r->rule = CALIB_RULE_GUARDED;
-		else {
-			fprintf(stderr,
-			        "metrolog calibrate: %s: rule '%s': "
-			        "simple or guarded\n",
-			        at, v);
-			return 2;
-		}
-		return 0;
-	}
-	if (strcmp(name, "guard-factor") == 0)
-		return set_number(name, v, 0, &r->guard_factor);
-	if (strcmp(name, "interval") == 0) {
-		if (set_number(name, v, 1, &d) != 0 || d > 3650 ||
-		    d != floor(d)) {
-			fprintf(stderr, "metrolog calibrate: --interval: whole "
-			                "days, 1..3650\n");
-			return 2;
-		}
-		r->interval_days = (int)d;
-		return 0;
-	}
-	if (strcmp(name, "supersedes") == 0) {
-		if (set_number(name, v, 1, &d) != 0 || d != floor(d))
-			return 2;
-		r->supersedes = (int64_t)d;
-		return 0;
-	}
-	fprintf(stderr, "metrolog calibrate: %s: unknown field '%s'\n", at,
-	        name);
-	return 2;
+	return fields(a, name, v, at, NULL);
 }
 
-/* "name = value" lines; quotes around the value are removed. */
+/* The fields file at path (calfile.h). */
 static int read_file(struct cal_args *a, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[TEXT_LINE_MAX], at[512];
-	int n = 0, rc = 0;
+	int rc;
 
 	if (f == NULL) {
 		fprintf(stderr, "metrolog calibrate: %s: %s\n", path,
 		        strerror(errno));
 		return 1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line), *eq, *v;
-		size_t len;
-		n++;
-		snprintf(at, sizeof(at), "%s:%d", path, n);
-		if (*s == '\0' || *s == '#')
-			continue;
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			fprintf(stderr,
-			        "metrolog calibrate: %s: expected "
-			        "name = value\n",
-			        at);
-			rc = 2;
-			break;
-		}
-		*eq = '\0';
-		v = trim(eq + 1);
-		len = strlen(v);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v[len - 1] = '\0';
-			v++;
-		}
-		rc = set_field(a, trim(s), v, at);
-	}
+	rc = fields(a, path, NULL, NULL, f);
 	fclose(f);
 	return rc;
 }
@@ -427,7 +238,7 @@ static int calibrate_args(int argc, char **argv, struct cal_args *a)
 				if (opts[idx].val == c)
 					name = opts[idx].name;
 		}
-		if ((rc = set_field(a, name, optarg, "argument")) != 0)
+		if ((rc = set_field(a, name, optarg, NULL)) != 0)
 			return rc;
 	}
 	if (optind < argc) {
@@ -557,7 +368,7 @@ static void print_record(FILE *out, const struct calib_record *r)
 struct history {
 	const struct calib_point *point; /* the point to follow */
 	struct query *q;
-	struct calc_row *rows;
+	struct history_row *rows;
 	int n, cap;
 };
 
@@ -577,7 +388,7 @@ static int add_history(void *ctx, const struct calib_record *r)
 			continue;
 		double found = isnan(p->as_found) ? p->as_left : p->as_found;
 		double left = isnan(p->as_left) ? p->as_found : p->as_left;
-		h->rows[h->n++] = (struct calc_row){
+		h->rows[h->n++] = (struct history_row){
 		        .day = (long)(r->performed_us / DAY_US),
 		        .found = found - p->reference,
 		        .left = left - p->reference,
@@ -592,7 +403,7 @@ static int add_history(void *ctx, const struct calib_record *r)
 
 static int row_cmp(const void *pa, const void *pb)
 {
-	const struct calc_row *a = pa, *b = pb;
+	const struct history_row *a = pa, *b = pb;
 	return (a->day > b->day) - (a->day < b->day);
 }
 
