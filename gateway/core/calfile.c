@@ -191,7 +191,9 @@ static int set_numeric(struct calib_record *r, const char *name, const char *v,
 		return 0;
 	}
 	if (strcmp(name, "supersedes") == 0) {
-		if (number(v, 1, &d) < 0 || d != floor(d))
+		/* below 2^63, or the conversion is undefined */
+		if (number(v, 1, &d) < 0 || d != floor(d) ||
+		    d >= 9223372036854775808.0)
 			return say(err, errlen, at,
 			           "--supersedes '%s': need a whole number "
 			           ">= 1",

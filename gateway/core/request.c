@@ -27,11 +27,12 @@ static bool enterprise_of(const char *base, const char *topic,
                           char ent[REQUEST_NAME_MAX + 1])
 {
 	size_t b = strlen(base), n = 0;
-	const char *s = topic + b + strlen("requests/");
+	const char *s;
 
 	if (strncmp(topic, base, b) != 0 ||
 	    strncmp(topic + b, "requests/", 9) != 0)
 		return false;
+	s = topic + b + 9;
 	for (; s[n] != '/' && s[n] != '\0'; n++)
 		if (n >= REQUEST_NAME_MAX || !name_char(s[n]))
 			return false;
