@@ -29,7 +29,7 @@
 #include "store.h"
 #include "tool.h"
 
-#define DAY_US        86400000000LL
+#define DAY_US 86400000000LL
 
 /* ---- calibrate: fields from options or a file --------------------------- */
 
