@@ -6,18 +6,8 @@
  * the worst-case false-accept risk of the rule.
  *
  * interval: a channel's calibration history as CSV, one calibration a
- * line, header exactly
- *
- *     date,as_found,as_left,lower,upper,uncertainty
- *
- * date        YYYY-MM-DD, strictly increasing
- * as_found    error found before any adjustment (indication - reference)
- * as_left     error left after adjustment (= as_found if not adjusted)
- * lower,upper error limits at that calibration
- * uncertainty expanded uncertainty U of the as-found result
- *
- * Blank lines and lines starting with '#' are skipped. From it: the drift
- * per day (deltas as_found - previous as_left against days since that
+ * line (the format and its parser: gateway/core/history.h). From it: the
+ * drift per day (deltas as_found - previous as_left against days since that
  * as-left), the predicted out-of-tolerance date after the last as-left
  * with its prediction bound, and the interval each method suggests, with
  * its inputs so a reviewer can redo it. The arithmetic is in drift.c; the
@@ -27,7 +17,6 @@
  */
 #include "calc.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -36,10 +25,8 @@
 
 #include "cmd.h"
 #include "drift.h"
+#include "history.h"
 #include "utc.h"
-
-#define MAX_ROWS     10000
-#define LINE_MAX_LEN 1024
 
 /* ---- Small parsers --------------------------------------------------- */
 
@@ -58,12 +45,7 @@ static int parse_number(const char *s, double *v)
 
 int calc_parse_date(const char *s, long *days)
 {
-	int64_t us;
-
-	if (utc_parse(s, UTC_DATE_ONLY, 0, &us) < 0)
-		return -1;
-	*days = (long)(us / UTC_DAY_US);
-	return 0;
+	return history_parse_date(s, days);
 }
 
 void calc_format_date(long days, char *buf, size_t size)
@@ -138,7 +120,7 @@ static const struct cmd_option conformity_opts[] = {
          "risk)",
          C_RULE},
         {"unit", 0, "UNIT", "print values with this unit", C_UNIT},
-        {NULL},
+        {0},
 };
 
 const struct cmd_def conformity_cmd = {
@@ -323,153 +305,24 @@ int calc_conformity(int argc, char **argv)
 
 /* ---- interval -------------------------------------------------------- */
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* Parse one data line into r; on error write the reason to why. */
-static int parse_row(char *line, struct calc_row *r, char *why, size_t size)
-{
-	static const char *names[] = {"date",  "as_found", "as_left",
-	                              "lower", "upper",    "uncertainty"};
-	char *field[6], *p = line;
-	double *num[] = {NULL,      &r->found, &r->left,
-	                 &r->lower, &r->upper, &r->U};
-	int n = 0;
-
-	while (n < 6) {
-		field[n++] = p;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	if (n != 6 || p) {
-		snprintf(why, size, "expected 6 comma-separated fields, got %s",
-		         p ? "more" : "fewer");
-		return -1;
-	}
-	for (int i = 0; i < 6; i++)
-		field[i] = trim(field[i]);
-	if (calc_parse_date(field[0], &r->day) < 0) {
-		snprintf(why, size, "date '%s' is not a valid YYYY-MM-DD",
-		         field[0]);
-		return -1;
-	}
-	for (int i = 1; i < 6; i++) {
-		if (parse_number(field[i], num[i]) < 0) {
-			snprintf(why, size, "%s '%s' is not a number", names[i],
-			         field[i]);
-			return -1;
-		}
-	}
-	if (r->lower > r->upper) {
-		snprintf(why, size, "lower %g is above upper %g", r->lower,
-		         r->upper);
-		return -1;
-	}
-	if (r->U < 0) {
-		snprintf(why, size, "uncertainty must not be negative");
-		return -1;
-	}
-	return 0;
-}
-
 /* Read the history; returns the row count, or -1 (reported). */
-static int read_history(const char *path, struct calc_row *rows, FILE *err)
+static int read_history(const char *path, struct history_row *rows, FILE *err)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char buf[LINE_MAX_LEN], why[160];
-	int lineno = 0, n = 0;
-	bool header = false;
+	char why[HISTORY_LINE_MAX + 256];
+	int n;
 
 	if (!f) {
 		fprintf(err, "metrolog interval: %s: %s\n", path,
 		        strerror(errno));
 		return -1;
 	}
-	while (fgets(buf, sizeof(buf), f)) {
-		char *s;
-
-		lineno++;
-		if (!strchr(buf, '\n') && !feof(f)) {
-			fprintf(err,
-			        "metrolog interval: %s:%d: line longer "
-			        "than %d characters\n",
-			        path, lineno, LINE_MAX_LEN - 2);
-			goto fail;
-		}
-		s = trim(buf);
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (!header) {
-			if (strcmp(s, "date,as_found,as_left,lower,upper,"
-			              "uncertainty") != 0) {
-				fprintf(err,
-				        "metrolog interval: %s:%d: expected "
-				        "the header date,as_found,as_left,"
-				        "lower,upper,uncertainty\n",
-				        path, lineno);
-				goto fail;
-			}
-			header = true;
-			continue;
-		}
-		if (n == MAX_ROWS) {
-			fprintf(err,
-			        "metrolog interval: %s:%d: more than %d "
-			        "calibrations\n",
-			        path, lineno, MAX_ROWS);
-			goto fail;
-		}
-		if (parse_row(s, &rows[n], why, sizeof(why)) < 0) {
-			fprintf(err, "metrolog interval: %s:%d: %s\n", path,
-			        lineno, why);
-			goto fail;
-		}
-		rows[n].line = lineno;
-		if (n > 0 && rows[n].day <= rows[n - 1].day) {
-			fprintf(err,
-			        "metrolog interval: %s:%d: date is not "
-			        "after the previous calibration's\n",
-			        path, lineno);
-			goto fail;
-		}
-		n++;
-	}
-	if (ferror(f)) {
-		fprintf(err, "metrolog interval: %s: read error\n", path);
-		goto fail;
-	}
-	if (!header) {
-		fprintf(err,
-		        "metrolog interval: %s: empty file (no "
-		        "header)\n",
-		        path);
-		goto fail;
-	}
-	if (n < 2) {
-		fprintf(err,
-		        "metrolog interval: %s: need at least 2 "
-		        "calibrations, found %d\n",
-		        path, n);
-		goto fail;
-	}
+	n = history_read(f, path, rows, why, sizeof(why));
+	if (n < 0)
+		fprintf(err, "metrolog interval: %s\n", why);
 	if (f != stdin)
 		fclose(f);
 	return n;
-fail:
-	if (f != stdin)
-		fclose(f);
-	return -1;
 }
 
 void calc_interval_defaults(struct calc_interval_opts *o)
@@ -499,7 +352,7 @@ static const struct cmd_option interval_opts[] = {
         {"horizon", 0, "DAYS", "longest interval considered (default 3650)",
          I_HORIZON},
         {"unit", 0, "UNIT", "print values with this unit", I_UNIT},
-        {NULL},
+        {0},
 };
 
 const struct cmd_def interval_cmd = {
@@ -563,15 +416,15 @@ static int interval_args(int argc, char **argv, FILE *out, FILE *err,
 	return *status == 0 ? 0 : -1;
 }
 
-static bool in_tol(const struct calc_row *r)
+static bool in_tol(const struct history_row *r)
 {
 	return r->found >= r->lower && r->found <= r->upper;
 }
 
-static void print_drift(FILE *out, const struct calc_row *rows, int n,
+static void print_drift(FILE *out, const struct history_row *rows, int n,
                         const struct calc_interval_opts *o, const char *u)
 {
-	const struct calc_row *last = &rows[n - 1];
+	const struct history_row *last = &rows[n - 1];
 	double *t = malloc(sizeof(double) * n), *d = malloc(sizeof(double) * n);
 	struct drift_vd v = {.conf = o->conf, .horizon = o->horizon};
 	char date[16];
@@ -684,7 +537,7 @@ static void print_a3(FILE *out, const struct drift_a3 *a)
 	fprintf(out, " = %.1f days\n", a->suggested);
 }
 
-void calc_interval_report(FILE *out, const struct calc_row *rows, int n,
+void calc_interval_report(FILE *out, const struct history_row *rows, int n,
                           const struct calc_interval_opts *o,
                           const char *source)
 {
@@ -737,12 +590,12 @@ void calc_interval_report(FILE *out, const struct calc_row *rows, int n,
 int calc_interval_to(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct calc_interval_opts o;
-	struct calc_row *rows;
+	struct history_row *rows;
 	int n, rc;
 
 	if (interval_args(argc, argv, out, err, &o, &rc) < 0)
 		return rc;
-	rows = calloc(MAX_ROWS, sizeof(*rows));
+	rows = calloc(HISTORY_ROWS_MAX, sizeof(*rows));
 	if (!rows) {
 		fprintf(err, "metrolog interval: out of memory\n");
 		return 1;

@@ -18,21 +18,13 @@
 
 /* Their declarations (cmd.h): options, help. */
 extern const struct cmd_def conformity_cmd, interval_cmd;
+#include "history.h"
 
 int calc_conformity(int argc, char **argv);
 int calc_interval(int argc, char **argv);
 
 int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err);
 int calc_interval_to(int argc, char **argv, FILE *out, FILE *err);
-
-/* One calibration of a channel's history: its day (days since
- * 1970-01-01), the errors as found and as left (indication - reference),
- * the error limits and the expanded uncertainty. */
-struct calc_row {
-	long day;
-	double found, left, lower, upper, U;
-	int line; /* in the history file, for messages */
-};
 
 struct calc_interval_opts {
 	double target, alpha, conf, a, b, horizon;
@@ -45,13 +37,13 @@ void calc_interval_defaults(struct calc_interval_opts *o);
 /* Print the interval advice for n >= 2 rows in date order (what
  * `metrolog interval` prints after reading its file; source names where
  * the rows came from). */
-void calc_interval_report(FILE *out, const struct calc_row *rows, int n,
+void calc_interval_report(FILE *out, const struct history_row *rows, int n,
                           const struct calc_interval_opts *o,
                           const char *source);
 
 /* Days since 1970-01-01 of an ISO date "YYYY-MM-DD" (exactly that form, a
- * real calendar date, years 1-9999: utc_parse with UTC_DATE_ONLY); -1 when
- * invalid. */
+ * real calendar date, years 1-9999); -1 when invalid. The rule is
+ * history_parse_date() (gateway/core/history.h). */
 int calc_parse_date(const char *s, long *days);
 /* Format days since 1970-01-01 as YYYY-MM-DD into buf (>= 11 bytes;
  * utc_format_date). */

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "calc.h"
+#include "calfile.h"
 #include "calib.h"
 #include "cmd.h"
 #include "drift.h"
@@ -30,8 +31,7 @@
 #include "tool.h"
 #include "utc.h"
 
-#define DAY_US        86400000000LL
-#define TEXT_LINE_MAX 4096
+#define DAY_US 86400000000LL
 
 /* ---- calibrate: fields from options or a file --------------------------- */
 
@@ -42,261 +42,71 @@ struct cal_args {
 	bool have_date;
 };
 
-/* A point "quantity,unit,reference,as_found,as_left,lower,upper,U,k". */
-static int parse_point(const char *text, struct calib_point *p, char *why,
-                       size_t size)
+/* A date of a record: the UTC grammar without "now" and ages (utc.h). */
+static int record_date(const char *s, int64_t *us)
 {
-	char buf[TEXT_LINE_MAX], *field[9], *s = buf;
-	double *num[9] = {NULL,         NULL,        &p->reference,
-	                  &p->as_found, &p->as_left, &p->lower,
-	                  &p->upper,    &p->U,       &p->k};
-	static const char *names[9] = {"quantity", "unit",    "reference",
-	                               "as_found", "as_left", "lower",
-	                               "upper",    "U",       "k"};
-	int n = 0;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	while (n < 9) {
-		field[n++] = s;
-		s = strchr(s, ',');
-		if (s == NULL)
-			break;
-		*s++ = '\0';
-	}
-	if (n != 9 || s != NULL) {
-		snprintf(why, size,
-		         "expected 9 fields quantity,unit,reference,as_found,"
-		         "as_left,lower,upper,U,k; got %s",
-		         s != NULL ? "more" : "fewer");
-		return -1;
-	}
-	memset(p, 0, sizeof(*p));
-	snprintf(p->quantity, sizeof(p->quantity), "%s", field[0]);
-	snprintf(p->unit, sizeof(p->unit), "%s", field[1]);
-	for (int i = 2; i < 9; i++) {
-		char *end;
-		if (field[i][0] == '\0' && (i == 3 || i == 4)) {
-			*num[i] = NAN;
-			continue;
-		}
-		errno = 0;
-		*num[i] = strtod(field[i], &end);
-		if (end == field[i] || *end != '\0' || errno != 0 ||
-		    !isfinite(*num[i])) {
-			snprintf(why, size, "%s '%s' is not a number", names[i],
-			         field[i]);
-			return -1;
-		}
-	}
-	return 0;
+	return utc_parse(s, UTC_ABSOLUTE, 0, us);
 }
 
-static int add_point(struct calib_record *r, const char *text, const char *at)
-{
-	char why[256];
-
-	if (r->npoints == CALIB_POINTS) {
-		fprintf(stderr, "metrolog calibrate: %s: more than %d points\n",
-		        at, CALIB_POINTS);
-		return 2;
-	}
-	if (parse_point(text, &r->points[r->npoints], why, sizeof(why)) < 0) {
-		fprintf(stderr, "metrolog calibrate: %s: point '%s': %s\n", at,
-		        text, why);
-		return 2;
-	}
-	r->npoints++;
-	return 0;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-static int read_points(struct calib_record *r, const char *path)
+/* calfile's hook for --points and "points = FILE"; c->ctx is a bool set
+ * when the file cannot be opened (exit status 1, not 2). */
+static int read_points(struct calfile *c, const char *path, char *err,
+                       size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[TEXT_LINE_MAX], at[512];
-	int n = 0, rc = 0;
+	int rc;
 
 	if (f == NULL) {
-		fprintf(stderr, "metrolog calibrate: %s: %s\n", path,
-		        strerror(errno));
-		return 1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		*(bool *)c->ctx = true;
+		return -1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line);
-		n++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (strncmp(s, "quantity,", 9) == 0)
-			continue; /* the header */
-		snprintf(at, sizeof(at), "%s:%d", path, n);
-		rc = add_point(r, s, at);
-	}
+	rc = calfile_read_points(c->r, f, path, err, errlen);
 	fclose(f);
 	return rc;
 }
 
-/* Copy a text field, refusing what does not fit. */
-static int set_text(char *dst, size_t size, const char *name, const char *v)
+/* Run one calfile call on a's record: 0, or the exit status (reported). */
+static int fields(struct cal_args *a, const char *name, const char *v,
+                  const char *at, FILE *f)
 {
-	if (strlen(v) >= size - 1) {
-		fprintf(stderr,
-		        "metrolog calibrate: --%s: too long (at most %zu "
-		        "bytes)\n",
-		        name, size - 2);
-		return 2;
-	}
-	snprintf(dst, size, "%s", v);
-	return 0;
+	bool unreadable = false;
+	struct calfile c = {.r = a->r,
+	                    .have_date = a->have_date,
+	                    .parse_date = record_date,
+	                    .read_points = read_points,
+	                    .ctx = &unreadable};
+	char err[CALFILE_LINE_MAX + 1024];
+	int rc = f != NULL ? calfile_read(&c, f, name, err, sizeof(err))
+	                   : calfile_field(&c, name, v, at, err, sizeof(err));
+
+	a->have_date = c.have_date;
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "metrolog calibrate: %s\n", err);
+	return unreadable ? 1 : 2;
 }
 
-static int set_number(const char *name, const char *v, double min, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || !(*out >= min) ||
-	    !isfinite(*out)) {
-		fprintf(stderr,
-		        "metrolog calibrate: --%s '%s': need a number "
-		        ">= %g\n",
-		        name, v, min);
-		return 2;
-	}
-	return 0;
-}
-
-/* The text fields, by long option name. */
-#define TEXT_FIELD(f)                                                          \
-	{                                                                      \
-#f, offsetof(struct calib_record, f),                          \
-		        sizeof(((struct calib_record *)0)->f)                  \
-	}
-static const struct {
-	const char *name;
-	size_t offset, size;
-} text_fields[] = {
-        TEXT_FIELD(instrument), TEXT_FIELD(certificate), TEXT_FIELD(technician),
-        TEXT_FIELD(standard),   TEXT_FIELD(lab),         TEXT_FIELD(customer),
-        TEXT_FIELD(method),     TEXT_FIELD(conditions),  TEXT_FIELD(authorised),
-        TEXT_FIELD(remarks),
-};
-#undef TEXT_FIELD
-
-/* One field by its long option name; at says where it came from. */
+/* One field by its long option name; at says where it came from
+ * ("file:line"; NULL: the command line). */
 static int set_field(struct cal_args *a, const char *name, const char *v,
                      const char *at)
 {
-	struct calib_record *r = a->r;
-	double d;
-	int64_t us;
-
-	for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]);
-	     i++)
-		if (strcmp(name, text_fields[i].name) == 0)
-			return set_text((char *)r + text_fields[i].offset,
-			                text_fields[i].size, name, v);
-	if (strcmp(name, "point") == 0)
-		return add_point(r, v, at);
-	if (strcmp(name, "points") == 0)
-		return read_points(r, v);
-	if (strcmp(name, "date") == 0) {
-		if (utc_parse(v, UTC_ABSOLUTE, 0, &us) < 0) {
-			fprintf(stderr,
-			        "metrolog calibrate: %s: date '%s': "
-			        "use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)\n",
-			        at, v);
-			return 2;
-		}
-		r->performed_us = us;
-		a->have_date = true;
-		return 0;
-	}
-	if (strcmp(name, "rule") == 0) {
-		if (strcmp(v, "simple") == 0)
-			r->rule = CALIB_RULE_SIMPLE;
-		else if (strcmp(v, "guarded") == 0)
-			r->rule = CALIB_RULE_GUARDED;
-		else {
-			fprintf(stderr,
-			        "metrolog calibrate: %s: rule '%s': "
-			        "simple or guarded\n",
-			        at, v);
-			return 2;
-		}
-		return 0;
-	}
-	if (strcmp(name, "guard-factor") == 0)
-		return set_number(name, v, 0, &r->guard_factor);
-	if (strcmp(name, "interval") == 0) {
-		if (set_number(name, v, 1, &d) != 0 || d > 3650 ||
-		    d != floor(d)) {
-			fprintf(stderr, "metrolog calibrate: --interval: whole "
-			                "days, 1..3650\n");
-			return 2;
-		}
-		r->interval_days = (int)d;
-		return 0;
-	}
-	if (strcmp(name, "supersedes") == 0) {
-		if (set_number(name, v, 1, &d) != 0 || d != floor(d))
-			return 2;
-		r->supersedes = (int64_t)d;
-		return 0;
-	}
-	fprintf(stderr, "metrolog calibrate: %s: unknown field '%s'\n", at,
-	        name);
-	return 2;
+	return fields(a, name, v, at, NULL);
 }
 
-/* "name = value" lines; quotes around the value are removed. */
+/* The fields file at path (calfile.h). */
 static int read_file(struct cal_args *a, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[TEXT_LINE_MAX], at[512];
-	int n = 0, rc = 0;
+	int rc;
 
 	if (f == NULL) {
 		fprintf(stderr, "metrolog calibrate: %s: %s\n", path,
 		        strerror(errno));
 		return 1;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line), *eq, *v;
-		size_t len;
-		n++;
-		snprintf(at, sizeof(at), "%s:%d", path, n);
-		if (*s == '\0' || *s == '#')
-			continue;
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			fprintf(stderr,
-			        "metrolog calibrate: %s: expected "
-			        "name = value\n",
-			        at);
-			rc = 2;
-			break;
-		}
-		*eq = '\0';
-		v = trim(eq + 1);
-		len = strlen(v);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v[len - 1] = '\0';
-			v++;
-		}
-		rc = set_field(a, trim(s), v, at);
-	}
+	rc = fields(a, path, NULL, NULL, f);
 	fclose(f);
 	return rc;
 }
@@ -350,7 +160,7 @@ static const struct cmd_option calibrate_opts[] = {
          CA_FILE},
         {"dry-run", 0, NULL, "check and decide, print, record nothing",
          CA_DRY_RUN},
-        {NULL},
+        {0},
 };
 
 static int on_calibrate_option(struct cmd_line *l, const struct cmd_option *o,
@@ -365,7 +175,7 @@ static int on_calibrate_option(struct cmd_line *l, const struct cmd_option *o,
 		a->dry_run = true;
 		return 0;
 	default:
-		return set_field(a, o->name, v, "argument");
+		return set_field(a, o->name, v, NULL);
 	}
 }
 
@@ -518,7 +328,7 @@ static void print_record(FILE *out, const struct calib_record *r)
 struct history {
 	const struct calib_point *point; /* the point to follow */
 	struct query *q;
-	struct calc_row *rows;
+	struct history_row *rows;
 	int n, cap;
 };
 
@@ -538,7 +348,7 @@ static int add_history(void *ctx, const struct calib_record *r)
 			continue;
 		double found = isnan(p->as_found) ? p->as_left : p->as_found;
 		double left = isnan(p->as_left) ? p->as_found : p->as_left;
-		h->rows[h->n++] = (struct calc_row){
+		h->rows[h->n++] = (struct history_row){
 		        .day = (long)(r->performed_us / DAY_US),
 		        .found = found - p->reference,
 		        .left = left - p->reference,
@@ -553,7 +363,7 @@ static int add_history(void *ctx, const struct calib_record *r)
 
 static int row_cmp(const void *pa, const void *pb)
 {
-	const struct calc_row *a = pa, *b = pb;
+	const struct history_row *a = pa, *b = pb;
 	return (a->day > b->day) - (a->day < b->day);
 }
 
@@ -658,7 +468,7 @@ static const struct cmd_option calibrations_opts[] = {
         {"id", 0, "N", "show record N", CL_ID},
         {"certificate", 'c', "NUM",
          "show the (latest) record of this certificate", CL_CERTIFICATE},
-        {NULL},
+        {0},
 };
 
 struct cal_list_args {
@@ -882,7 +692,7 @@ static const struct cmd_option verify_opts[] = {
         {"certificate", 'c', "NUM", "the certificate number", V_CERTIFICATE},
         {"hash", 0, "HEX",
          "the record hash the certificate carries (64 hex digits)", V_HASH},
-        {NULL},
+        {0},
 };
 
 const struct cmd_def verify_cmd = {

@@ -724,7 +724,7 @@ static const struct cmd_option certificate_opts[] = {
          "the latest record with this certificate number", CE_CERTIFICATE},
         {"lang", 'l', "LANG",
          "vi+en (default: Vietnamese, English below), vi, en", CE_LANG},
-        {NULL},
+        {0},
 };
 
 const struct cmd_def certificate_cmd = {

@@ -105,14 +105,14 @@ static const struct cmd_option read_opts[] = {
          "repeat every SECONDS (decimals allowed) until interrupted", R_EVERY},
         {"times", 0, "N", "stop after N polls (every second unless --every)",
          R_TIMES},
-        {NULL},
+        {0},
 };
 
 static const struct cmd_option probe_opts[] = {
         BUS_OPTIONS,
         {"unit", 'u', "N", "unit id (default 1; one)", R_UNIT},
         {"count", 'n', "N", "registers (default 8, at most 125)", R_COUNT},
-        {NULL},
+        {0},
 };
 
 static int cmd_read(int argc, char **argv);

@@ -572,7 +572,7 @@ static const struct cmd_option due_opts[] = {
          "due within DAYS days from now (default: each instrument's\n"
          "due_soon_days)",
          O_WITHIN},
-        {NULL},
+        {0},
 };
 
 const struct cmd_def due_cmd = {
@@ -630,7 +630,7 @@ static const struct cmd_option events_opts[] = {
         {"from", 0, "T",
          "from this time (default: 30 days before --to, or now)", O_FROM},
         OPT_TO,
-        {NULL},
+        {0},
 };
 
 const struct cmd_def events_cmd = {
@@ -778,7 +778,7 @@ static const struct cmd_option readings_opts[] = {
         {"from", 0, "T",
          "from this time (default: 24 hours before --to, or now)", O_FROM},
         OPT_TO,
-        {NULL},
+        {0},
 };
 
 const struct cmd_def readings_cmd = {
@@ -939,7 +939,7 @@ static int report_out_row(void *ctx, const struct report_row *r)
 static const struct cmd_option report_opts[] = {
         {"month", 0, "YYYY-MM", "the month, UTC (required)", O_MONTH},
         OPT_OWNER,
-        {NULL},
+        {0},
 };
 
 const struct cmd_def report_cmd = {

@@ -3,18 +3,23 @@
 #
 #   1. install missing packages (tools/setup.sh test); refuse C sources
 #      that differ from .clang-format
-#   2. fuzz the Modbus frame parser for a bounded time (clang, libFuzzer)
+#   2. fuzz every parser of outside bytes for a bounded time (clang,
+#      libFuzzer; tests/fuzz/CMakeLists.txt lists the targets): the Modbus
+#      frames, the configuration file, the calibration fields file and
+#      points CSV, the interval history CSV, records requests over MQTT,
+#      the UTC times people type
 #   3. plain build: every ctest test, then the integration tests again with
 #      every spawned program under valgrind (leaks and memory errors fail)
 #   4. AddressSanitizer + UndefinedBehaviorSanitizer build: every ctest test
 #
-# Environment: FUZZ_SECONDS (default 30), JOBS (default: nproc).
+# Environment: FUZZ_SECONDS (default 60: the whole fuzz step, split evenly
+# among the targets), JOBS (default: nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/setup.sh test
 jobs=${JOBS:-$(nproc)}
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-60}
 
 step() { printf '\n==== %s\n' "$*"; }
 
@@ -34,31 +39,33 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
-step "fuzz: Modbus frame parser, ${fuzz_seconds} s"
+fuzz_targets="frame config calfile history request utc"
+fuzz_each=$((fuzz_seconds / 6))
+[ "$fuzz_each" -ge 1 ] || fuzz_each=1
+step "fuzz: ${fuzz_each} s each: ${fuzz_targets}"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMETROLOG_FUZZ=ON -DMETROLOG_FIRMWARE=OFF >/dev/null
-cmake --build build/fuzz -j "$jobs" --target fuzz_frame
-mkdir -p build/fuzz/corpus
-if ! build/fuzz/tests/fuzz/fuzz_frame -max_total_time="$fuzz_seconds" \
-	-print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus tests/fuzz/corpus \
-	>build/fuzz/fuzz.log 2>&1; then
-	tail -n 60 build/fuzz/fuzz.log
-	echo "fuzz: the frame parser failed; the input is saved as build/fuzz/crash-*"
-	exit 1
-fi
-grep -E '^stat::(number_of_executed_units|new_units_added)' build/fuzz/fuzz.log
-
-step "fuzz: UTC time parser, ${fuzz_seconds} s"
-cmake --build build/fuzz -j "$jobs" --target fuzz_utc
-mkdir -p build/fuzz/corpus_utc
-if ! build/fuzz/tests/fuzz/fuzz_utc -max_total_time="$fuzz_seconds" -max_len=64 \
-	-print_final_stats=1 -artifact_prefix=build/fuzz/utc- build/fuzz/corpus_utc \
-	tests/fuzz/corpus_utc >build/fuzz/fuzz_utc.log 2>&1; then
-	tail -n 60 build/fuzz/fuzz_utc.log
-	echo "fuzz: the UTC time parser failed; the input is saved as build/fuzz/utc-crash-*"
-	exit 1
-fi
-grep -E '^stat::(number_of_executed_units|new_units_added)' build/fuzz/fuzz_utc.log
+cmake --build build/fuzz -j "$jobs" --target $(printf 'fuzz_%s ' $fuzz_targets)
+for t in $fuzz_targets; do
+	# seeds, then the inputs that once crashed it (replayed first)
+	seeds=tests/fuzz/corpus-$t
+	[ "$t" != frame ] || seeds=tests/fuzz/corpus
+	regress=tests/fuzz/regress-$t
+	[ -d "$regress" ] || regress=
+	mkdir -p "build/fuzz/corpus-$t"
+	if ! build/fuzz/tests/fuzz/fuzz_$t -max_total_time="$fuzz_each" \
+		-timeout=10 -print_final_stats=1 -artifact_prefix="build/fuzz/$t-" \
+		"build/fuzz/corpus-$t" $seeds $regress >"build/fuzz/$t.log" 2>&1; then
+		tail -n 60 "build/fuzz/$t.log"
+		echo "fuzz: fuzz_$t failed; the input is saved as build/fuzz/$t-crash-*" \
+			"(or -leak-, -timeout-, -oom-); fix the bug, then keep the" \
+			"input in tests/fuzz/regress-$t/"
+		exit 1
+	fi
+	grep -E '^stat::(number_of_executed_units|new_units_added)' "build/fuzz/$t.log" |
+		sed "s/^/fuzz_$t: /"
+	grep -E '^#[0-9]+[[:space:]]+DONE' "build/fuzz/$t.log" | sed "s/^/fuzz_$t: /" || true
+done
 
 step "plain build"
 build build/plain

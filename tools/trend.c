@@ -892,7 +892,7 @@ static const struct cmd_option trend_opts[] = {
          TR_HEIGHT},
         {"horizon", 0, "DAYS",
          "how far ahead to predict a crossing (default 365)", TR_HORIZON},
-        {NULL},
+        {0},
 };
 
 const struct cmd_def trend_cmd = {

@@ -41,10 +41,10 @@
 #include "msg.h"
 #include "publish.h"
 #include "query.h"
+#include "request.h"
 #include "utc.h"
 
-#define NAME_MAX_CHARS  64  /* an enterprise id: a topic level */
-#define CORRELATION_MAX 256 /* bytes of "correlation" and of the property */
+#define CORRELATION_MAX 256 /* bytes of the Correlation Data property */
 #define VERIFY_CACHE_US (10LL * 1000000) /* chain check reused, at most */
 #define LOG_EVERY_US    (60LL * 1000000)
 #define LOG_PER_MINUTE  10  /* request problems logged, then summed up */
@@ -283,53 +283,6 @@ req_log(struct reqs *r, const char *topic, const char *fmt, ...)
 	log_warnx("mqtt: records request on %s: %s", t, msg);
 }
 
-static bool name_char(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
-}
-
-/* The enterprise level of a request's topic into ent; false when it is
- * not a name (1-64 of A-Z a-z 0-9 _ . -). */
-static bool enterprise_of(const struct reqs *r, const char *topic,
-                          char ent[NAME_MAX_CHARS + 1])
-{
-	const char *s = topic + strlen(r->base) + strlen("requests/");
-	size_t n = 0;
-
-	for (; s[n] != '/' && s[n] != '\0'; n++)
-		if (n >= NAME_MAX_CHARS || !name_char(s[n]))
-			return false;
-	if (n == 0)
-		return false;
-	memcpy(ent, s, n);
-	ent[n] = '\0';
-	return true;
-}
-
-/* Is t a topic to publish on under <base>replies/<ent>/? */
-static bool reply_topic_ok(const struct reqs *r, const char *ent, const char *t)
-{
-	char want[MSG_TOPIC_MAX + 80];
-	size_t n;
-
-	snprintf(want, sizeof(want), "%sreplies/%s/", r->base, ent);
-	n = strlen(want);
-	return strncmp(t, want, n) == 0 && t[n] != '\0' &&
-	       strlen(t) < MSG_TOPIC_MAX && strpbrk(t, "+#") == NULL;
-}
-
-/* What a request asks, once parsed. */
-struct ask {
-	char ent[NAME_MAX_CHARS + 1];
-	const char *topic; /* where the reply goes, NULL: none usable */
-	char errors[MSG_TOPIC_MAX + 80]; /* .../replies/<ent>/errors */
-	cJSON *json;                     /* the parsed request, or NULL */
-	const char *instrument;          /* NULL: all of theirs */
-	const char *correlation;         /* NULL: none */
-	int64_t since_us;                /* 0: all */
-};
-
 /* Send payload to topic, QoS 1, not retained, with q's Correlation Data
  * when it has one. Returns Paho's code. */
 static int send_reply(MQTTAsync client, const struct req *q, const char *topic,
@@ -382,10 +335,10 @@ static void send_json(struct reqs *r, MQTTAsync client, const struct req *q,
  * none usable; logged. */
 __attribute__((format(printf, 5, 6))) static void
 reply_error(struct reqs *r, MQTTAsync client, const struct req *q,
-            const struct ask *a, const char *fmt, ...)
+            const struct request *a, const char *fmt, ...)
 {
 	char msg[512];
-	const char *topic = a->topic != NULL ? a->topic : a->errors;
+	const char *topic = a->reply_to[0] != '\0' ? a->reply_to : a->errors;
 	cJSON *o = cJSON_CreateObject();
 	va_list ap;
 
@@ -396,88 +349,13 @@ reply_error(struct reqs *r, MQTTAsync client, const struct req *q,
 	req_log(r, q->topic, "%s (error reply on %s)", msg, topic);
 	if (o == NULL || !cJSON_AddStringToObject(o, "status", "error") ||
 	    !cJSON_AddStringToObject(o, "error", msg) ||
-	    (a->correlation != NULL
-	             ? !cJSON_AddStringToObject(o, "correlation",
-	                                        a->correlation)
-	             : !cJSON_AddNullToObject(o, "correlation"))) {
+	    (a->has_correlation ? !cJSON_AddStringToObject(o, "correlation",
+	                                                   a->correlation)
+	                        : !cJSON_AddNullToObject(o, "correlation"))) {
 		cJSON_Delete(o);
 		o = NULL;
 	}
 	send_json(r, client, q, topic, o);
-}
-
-/* Read the request's fields into a. Returns NULL, or what is wrong. */
-static const char *parse_request(const struct reqs *r, const struct req *q,
-                                 struct ask *a, char *why, size_t size)
-{
-	static const char *const known[] = {"instrument", "since", "reply_to",
-	                                    "correlation"};
-	bool seen[4] = {false};
-	const cJSON *it;
-
-	if (q->len > REQ_PAYLOAD_MAX) {
-		snprintf(why, size, "request too large: %zu bytes, at most %d",
-		         q->len, REQ_PAYLOAD_MAX);
-		return why;
-	}
-	if (memchr(q->payload, '\0', q->len) != NULL ||
-	    (a->json = cJSON_ParseWithOpts(q->payload, NULL, 1)) == NULL)
-		return "malformed JSON";
-	if (!cJSON_IsObject(a->json))
-		return "the request must be a JSON object";
-	/* first what an error reply needs: its correlation and topic */
-	it = cJSON_GetObjectItemCaseSensitive(a->json, "correlation");
-	if (cJSON_IsString(it) && strlen(it->valuestring) <= CORRELATION_MAX)
-		a->correlation = it->valuestring;
-	it = cJSON_GetObjectItemCaseSensitive(a->json, "reply_to");
-	if (a->topic == NULL && cJSON_IsString(it) &&
-	    reply_topic_ok(r, a->ent, it->valuestring))
-		a->topic = it->valuestring;
-	cJSON_ArrayForEach(it, a->json)
-	{
-		size_t k = 0;
-		while (k < 4 && strcmp(it->string, known[k]) != 0)
-			k++;
-		if (k == 4) {
-			snprintf(why, size,
-			         "unknown field \"%.64s\" (known: instrument, "
-			         "since, reply_to, correlation)",
-			         it->string);
-			return why;
-		}
-		if (seen[k]) {
-			snprintf(why, size, "field \"%s\" given twice",
-			         known[k]);
-			return why;
-		}
-		seen[k] = true;
-		if (!cJSON_IsString(it)) {
-			snprintf(why, size, "field \"%s\" must be a string",
-			         known[k]);
-			return why;
-		}
-		const char *v = it->valuestring;
-		if (k == 3 && strlen(v) > CORRELATION_MAX) {
-			return "correlation longer than 256 bytes";
-		} else if (k == 2 && !reply_topic_ok(r, a->ent, v)) {
-			snprintf(why, size,
-			         "reply_to must be a topic under %sreplies/%s/",
-			         r->base, a->ent);
-			return why;
-		} else if (k == 0) {
-			if (v[0] == '\0' || strlen(v) >= CALIB_ID)
-				return "instrument must be an instrument id";
-			a->instrument = v;
-		} else if (k == 1 &&
-		           utc_parse(v, UTC_ABSOLUTE, 0, &a->since_us) < 0) {
-			return "since must be an ISO 8601 date such as "
-			       "\"2026-01-31\" or \"2026-01-31T08:00:00Z\"";
-		}
-	}
-	if (a->topic == NULL)
-		return "no reply topic: give \"reply_to\" (MQTT 3.1.1) or a "
-		       "Response Topic property (MQTT 5)";
-	return NULL;
 }
 
 /* ---- the reply ------------------------------------------------------- */
@@ -659,7 +537,7 @@ static bool add_instrument(cJSON *list, const struct query_instrument *in,
 enum outcome { OUT_OK, OUT_UNKNOWN, OUT_TOO_LARGE, OUT_NOMEM, OUT_DB };
 
 /* The ok reply of a into *out. */
-static enum outcome build_reply(struct reqs *r, const struct ask *a,
+static enum outcome build_reply(struct reqs *r, const struct request *a,
                                 int64_t now_us, cJSON **out)
 {
 	struct inst_list l = {0};
@@ -670,12 +548,13 @@ static enum outcome build_reply(struct reqs *r, const struct ask *a,
 	int rc;
 
 	*out = NULL;
-	rc = query_instruments(r->q, a->ent, now_us, collect_instrument, &l);
+	rc = query_instruments(r->q, a->enterprise, now_us, collect_instrument,
+	                       &l);
 	if (rc != 0) {
 		res = rc < 0 ? OUT_DB : OUT_NOMEM;
 		goto fail;
 	}
-	if (a->instrument != NULL) {
+	if (a->instrument[0] != '\0') {
 		size_t i = 0;
 		while (i < l.n && strcmp(l.v[i].name, a->instrument) != 0)
 			i++;
@@ -691,12 +570,11 @@ static enum outcome build_reply(struct reqs *r, const struct ask *a,
 		goto fail;
 	}
 	if (o == NULL || !cJSON_AddStringToObject(o, "status", "ok") ||
-	    !cJSON_AddStringToObject(o, "enterprise", a->ent) ||
+	    !cJSON_AddStringToObject(o, "enterprise", a->enterprise) ||
 	    !add_time(o, "generated", now_us) ||
-	    (a->correlation != NULL
-	             ? !cJSON_AddStringToObject(o, "correlation",
-	                                        a->correlation)
-	             : !cJSON_AddNullToObject(o, "correlation")) ||
+	    (a->has_correlation ? !cJSON_AddStringToObject(o, "correlation",
+	                                                   a->correlation)
+	                        : !cJSON_AddNullToObject(o, "correlation")) ||
 	    !cJSON_AddStringToObject(o, "chain_head", r->verify.head) ||
 	    !cJSON_AddBoolToObject(o, "chain_intact", intact) ||
 	    (list = cJSON_AddArrayToObject(o, "instruments")) == NULL)
@@ -705,8 +583,8 @@ static enum outcome build_reply(struct reqs *r, const struct ask *a,
 		b.bytes += RECORD_COST;
 		if (!add_instrument(list, &l.v[i], &b.list))
 			goto fail;
-		rc = query_calibrations(r->q, l.v[i].name, a->ent, add_record,
-		                        &b);
+		rc = query_calibrations(r->q, l.v[i].name, a->enterprise,
+		                        add_record, &b);
 		if (rc != 0) {
 			res = rc < 0    ? OUT_DB
 			      : rc == 1 ? OUT_TOO_LARGE
@@ -741,34 +619,21 @@ static int query_ready(struct reqs *r)
 void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
                  int64_t now_us)
 {
-	struct ask a = {.topic = NULL};
+	struct request a;
 	char why[512];
-	const char *bad;
 	cJSON *reply = NULL;
 	char *text;
 
-	if (!enterprise_of(r, q->topic, a.ent)) {
-		/* no enterprise, no replies subtree to answer in */
+	switch (request_parse(&a, r->base, q->topic, q->response, q->payload,
+	                      q->len, why, sizeof(why))) {
+	case REQUEST_OK:
+		break;
+	case REQUEST_IGNORED:
 		r->errors++;
-		req_log(r, q->topic,
-		        "ignored: the enterprise level is not 1-64 of A-Z a-z "
-		        "0-9 _ . -");
+		req_log(r, q->topic, "%s", why);
 		goto out;
-	}
-	snprintf(a.errors, sizeof(a.errors), "%sreplies/%s/errors", r->base,
-	         a.ent);
-	if (q->response != NULL) {
-		if (!reply_topic_ok(r, a.ent, q->response)) {
-			reply_error(r, client, q, &a,
-			            "the Response Topic must be under "
-			            "%sreplies/%s/",
-			            r->base, a.ent);
-			goto out;
-		}
-		a.topic = q->response;
-	}
-	if ((bad = parse_request(r, q, &a, why, sizeof(why))) != NULL) {
-		reply_error(r, client, q, &a, "%s", bad);
+	case REQUEST_BAD:
+		reply_error(r, client, q, &a, "%s", why);
 		goto out;
 	}
 	if (query_ready(r) < 0) {
@@ -782,7 +647,7 @@ void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
 	case OUT_UNKNOWN:
 		reply_error(r, client, q, &a,
 		            "no instrument \"%s\" of enterprise \"%s\"",
-		            a.instrument, a.ent);
+		            a.instrument, a.enterprise);
 		goto out;
 	case OUT_TOO_LARGE:
 		reply_error(r, client, q, &a,
@@ -815,17 +680,16 @@ void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
 		        "one \"instrument\" or for records \"since\" a date",
 		        strlen(text), REQ_REPLY_MAX);
 	} else {
-		int rc = send_reply(client, q, a.topic, text, strlen(text));
+		int rc = send_reply(client, q, a.reply_to, text, strlen(text));
 		if (rc != MQTTASYNC_SUCCESS)
 			req_log(r, q->topic, "reply on %s not sent (%s)",
-			        a.topic, MQTTAsync_strerror(rc));
+			        a.reply_to, MQTTAsync_strerror(rc));
 		else
 			log_debug("mqtt: records of %s sent on %s (%zu bytes)",
-			          a.ent, a.topic, strlen(text));
+			          a.enterprise, a.reply_to, strlen(text));
 		r->answered++;
 	}
 	cJSON_free(text);
 out:
-	cJSON_Delete(a.json);
 	req_free(q);
 }

@@ -2,9 +2,9 @@
  * publish_req.h - records requests over MQTT (docs/MQTT.md, Records on
  * request): the internal interface between publish.c (the publisher: the
  * connection, the callbacks, the step) and publish_req.c (the requests:
- * their queue, parsing, the read-only queries and the replies). Both are
- * the publish module, the only files that include <MQTTAsync.h> and
- * <cjson/cJSON.h>; nothing outside it includes this header (SQLite's
+ * their queue, the read-only queries and the replies; their parsing is
+ * core/request.c). Both are the publish module, the only files that
+ * include <MQTTAsync.h>; nothing outside it includes this header (SQLite's
  * btree.h / btreeInt.h split).
  *
  * Threading: struct reqs belongs to the publisher. Its queue and its
@@ -23,11 +23,12 @@
 #include <MQTTAsync.h>
 
 #include "config.h"
+#include "request.h"
 
-#define REQ_PAYLOAD_MAX (4 * 1024)    /* bytes of a request, at most */
-#define REQ_REPLY_MAX   (1024 * 1024) /* bytes of a reply, at most */
-#define REQ_QUEUE_MAX   32            /* requests waiting, at most */
-#define REQ_PER_STEP    4             /* answered per publisher_step() */
+#define REQ_PAYLOAD_MAX REQUEST_PAYLOAD_MAX /* bytes of a request */
+#define REQ_REPLY_MAX   (1024 * 1024)       /* bytes of a reply, at most */
+#define REQ_QUEUE_MAX   32                  /* requests waiting, at most */
+#define REQ_PER_STEP    4                   /* answered per publisher_step() */
 
 struct reqs;
 struct req; /* one queued request: its copy, owned by the queue */

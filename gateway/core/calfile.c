@@ -1,0 +1,311 @@
+/*
+ * calfile.c - the fields of a calibration record as text: a field by
+ * name, a fields file, a points CSV (calfile.h has the formats). Moved
+ * out of tools/calibrate.c so that it can be unit-tested and fuzzed on its
+ * own (tests/unit/test_calfile.c, tests/fuzz/fuzz_calfile.c); the
+ * messages are the ones the tool printed, now with the file and line of
+ * every problem in a file.
+ */
+#include "calfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "at: " then the message into err; at NULL: the message alone. */
+__attribute__((format(printf, 4, 5))) static int
+say(char *err, size_t errlen, const char *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (at != NULL)
+		n = snprintf(err, errlen, "%s: ", at);
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *where(const char *at)
+{
+	return at != NULL ? at : "argument";
+}
+
+int calfile_point(const char *text, struct calib_point *p, char *why,
+                  size_t size)
+{
+	char buf[CALFILE_LINE_MAX], *field[9], *s = buf;
+	double *num[9] = {NULL,         NULL,        &p->reference,
+	                  &p->as_found, &p->as_left, &p->lower,
+	                  &p->upper,    &p->U,       &p->k};
+	static const char *names[9] = {"quantity", "unit",    "reference",
+	                               "as_found", "as_left", "lower",
+	                               "upper",    "U",       "k"};
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	while (n < 9) {
+		field[n++] = s;
+		s = strchr(s, ',');
+		if (s == NULL)
+			break;
+		*s++ = '\0';
+	}
+	if (n != 9 || s != NULL) {
+		snprintf(why, size,
+		         "expected 9 fields quantity,unit,reference,as_found,"
+		         "as_left,lower,upper,U,k; got %s",
+		         s != NULL ? "more" : "fewer");
+		return -1;
+	}
+	memset(p, 0, sizeof(*p));
+	snprintf(p->quantity, sizeof(p->quantity), "%s", field[0]);
+	snprintf(p->unit, sizeof(p->unit), "%s", field[1]);
+	for (int i = 2; i < 9; i++) {
+		char *end;
+		if (field[i][0] == '\0' && (i == 3 || i == 4)) {
+			*num[i] = NAN;
+			continue;
+		}
+		errno = 0;
+		*num[i] = strtod(field[i], &end);
+		if (end == field[i] || *end != '\0' || errno != 0 ||
+		    !isfinite(*num[i])) {
+			snprintf(why, size, "%s '%s' is not a number", names[i],
+			         field[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Append the point text to r; at as for calfile_field(). */
+static int add_point(struct calib_record *r, const char *text, const char *at,
+                     char *err, size_t errlen)
+{
+	char why[256];
+
+	if (r->npoints == CALIB_POINTS)
+		return say(err, errlen, where(at), "more than %d points",
+		           CALIB_POINTS);
+	if (calfile_point(text, &r->points[r->npoints], why, sizeof(why)) < 0)
+		return say(err, errlen, where(at), "point '%s': %s", text, why);
+	r->npoints++;
+	return 0;
+}
+
+/* Copy a text field, refusing what does not fit. */
+static int set_text(char *dst, size_t size, const char *name, const char *v,
+                    const char *at, char *err, size_t errlen)
+{
+	if (strlen(v) >= size - 1)
+		return say(err, errlen, at,
+		           "--%s: too long (at most %zu bytes)", name,
+		           size - 2);
+	snprintf(dst, size, "%s", v);
+	return 0;
+}
+
+/* A finite number >= min, the whole of v. */
+static int number(const char *v, double min, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || !(*out >= min) ||
+	    !isfinite(*out))
+		return -1;
+	return 0;
+}
+
+/* The text fields, by long option name. */
+#define TEXT_FIELD(f)                                                          \
+	{                                                                      \
+#f, offsetof(struct calib_record, f),                          \
+		        sizeof(((struct calib_record *)0)->f)                  \
+	}
+static const struct {
+	const char *name;
+	size_t offset, size;
+} text_fields[] = {
+        TEXT_FIELD(instrument), TEXT_FIELD(certificate), TEXT_FIELD(technician),
+        TEXT_FIELD(standard),   TEXT_FIELD(lab),         TEXT_FIELD(customer),
+        TEXT_FIELD(method),     TEXT_FIELD(conditions),  TEXT_FIELD(authorised),
+        TEXT_FIELD(remarks),
+};
+#undef TEXT_FIELD
+
+static int set_date(struct calfile *c, const char *v, const char *at, char *err,
+                    size_t errlen)
+{
+	int64_t us;
+
+	if (c->parse_date == NULL || c->parse_date(v, &us) < 0)
+		return say(err, errlen, where(at),
+		           "date '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM "
+		           "(UTC)",
+		           v);
+	c->r->performed_us = us;
+	c->have_date = true;
+	return 0;
+}
+
+static int set_rule(struct calib_record *r, const char *v, const char *at,
+                    char *err, size_t errlen)
+{
+	if (strcmp(v, "simple") == 0)
+		r->rule = CALIB_RULE_SIMPLE;
+	else if (strcmp(v, "guarded") == 0)
+		r->rule = CALIB_RULE_GUARDED;
+	else
+		return say(err, errlen, where(at),
+		           "rule '%s': simple or guarded", v);
+	return 0;
+}
+
+/* The numeric fields; -1 with err, 1 when name is none of them. */
+static int set_numeric(struct calib_record *r, const char *name, const char *v,
+                       const char *at, char *err, size_t errlen)
+{
+	double d;
+
+	if (strcmp(name, "guard-factor") == 0) {
+		if (number(v, 0, &r->guard_factor) < 0)
+			return say(err, errlen, at,
+			           "--guard-factor '%s': need a number >= 0",
+			           v);
+		return 0;
+	}
+	if (strcmp(name, "interval") == 0) {
+		if (number(v, 1, &d) < 0 || d > 3650 || d != floor(d))
+			return say(err, errlen, at,
+			           "--interval: whole days, 1..3650");
+		r->interval_days = (int)d;
+		return 0;
+	}
+	if (strcmp(name, "supersedes") == 0) {
+		/* below 2^63, or the conversion is undefined */
+		if (number(v, 1, &d) < 0 || d != floor(d) ||
+		    d >= 9223372036854775808.0)
+			return say(err, errlen, at,
+			           "--supersedes '%s': need a whole number "
+			           ">= 1",
+			           v);
+		r->supersedes = (int64_t)d;
+		return 0;
+	}
+	return 1;
+}
+
+int calfile_field(struct calfile *c, const char *name, const char *value,
+                  const char *at, char *err, size_t errlen)
+{
+	struct calib_record *r = c->r;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]);
+	     i++)
+		if (strcmp(name, text_fields[i].name) == 0)
+			return set_text((char *)r + text_fields[i].offset,
+			                text_fields[i].size, name, value, at,
+			                err, errlen);
+	if (strcmp(name, "point") == 0)
+		return add_point(r, value, at, err, errlen);
+	if (strcmp(name, "points") == 0) {
+		if (c->read_points == NULL)
+			return say(err, errlen, where(at),
+			           "points: no files here");
+		return c->read_points(c, value, err, errlen) < 0 ? -1 : 0;
+	}
+	if (strcmp(name, "date") == 0)
+		return set_date(c, value, at, err, errlen);
+	if (strcmp(name, "rule") == 0)
+		return set_rule(r, value, at, err, errlen);
+	rc = set_numeric(r, name, value, at, err, errlen);
+	if (rc <= 0)
+		return rc;
+	return say(err, errlen, where(at), "unknown field '%s'", name);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* The next line of f into line, trimmed into *s; at set to "name:n".
+ * Returns 1 a line, 0 the end, -1 with err (too long, read error). */
+static int next_line(FILE *f, const char *name, char *line, int *n, char **s,
+                     char *at, size_t atlen, char *err, size_t errlen)
+{
+	if (fgets(line, CALFILE_LINE_MAX, f) == NULL) {
+		if (ferror(f))
+			return say(err, errlen, name, "read error");
+		return 0;
+	}
+	++*n;
+	snprintf(at, atlen, "%s:%d", name, *n);
+	if (strchr(line, '\n') == NULL && !feof(f))
+		return say(err, errlen, at, "line longer than %d characters",
+		           CALFILE_LINE_MAX - 2);
+	*s = trim(line);
+	return 1;
+}
+
+int calfile_read_points(struct calib_record *r, FILE *f, const char *name,
+                        char *err, size_t errlen)
+{
+	char line[CALFILE_LINE_MAX], at[512], *s;
+	int n = 0, rc;
+
+	while ((rc = next_line(f, name, line, &n, &s, at, sizeof(at), err,
+	                       errlen)) == 1) {
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (strncmp(s, "quantity,", 9) == 0)
+			continue; /* the header */
+		if (add_point(r, s, at, err, errlen) < 0)
+			return -1;
+	}
+	return rc;
+}
+
+int calfile_read(struct calfile *c, FILE *f, const char *name, char *err,
+                 size_t errlen)
+{
+	char line[CALFILE_LINE_MAX], at[512], *s, *eq, *v;
+	int n = 0, rc;
+	size_t len;
+
+	while ((rc = next_line(f, name, line, &n, &s, at, sizeof(at), err,
+	                       errlen)) == 1) {
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL)
+			return say(err, errlen, at, "expected name = value");
+		*eq = '\0';
+		v = trim(eq + 1);
+		len = strlen(v);
+		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+			v[len - 1] = '\0';
+			v++;
+		}
+		if (calfile_field(c, trim(s), v, at, err, errlen) < 0)
+			return -1;
+	}
+	return rc;
+}

@@ -1,0 +1,102 @@
+/*
+ * fuzz_request.c - libFuzzer target for the records requests metrologd
+ * answers over MQTT (core/request.c, docs/MQTT.md): the topic, the MQTT 5
+ * Response Topic and the JSON payload, all chosen by whoever may publish
+ * on the broker.
+ *
+ * Input: the topic up to the first '\n', the Response Topic up to the
+ * next '\n' ("" there: none), the rest the payload (a payload longer than
+ * REQUEST_PAYLOAD_MAX is passed as the queue keeps it: its first
+ * REQUEST_PAYLOAD_MAX + 1 bytes, with its whole length). The prefix and
+ * site are "metrolog/lab-1/".
+ *
+ * Checked: every string of the result is NUL-terminated inside its array;
+ * an answered request has an enterprise that is a name, a reply topic
+ * under its replies and since >= 0; a refused one says why, and any reply
+ * topic it kept is one of the enterprise's.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "request.h"
+
+#define CHECK(c)                                                               \
+	do {                                                                   \
+		if (!(c))                                                      \
+			abort();                                               \
+	} while (0)
+
+#define BASE "metrolog/lab-1/"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The next '\n'-ended piece of d as a new string (the rest when none). */
+static char *piece(const uint8_t **d, size_t *n)
+{
+	const uint8_t *nl = memchr(*d, '\n', *n);
+	size_t len = nl != NULL ? (size_t)(nl - *d) : *n;
+	char *s = malloc(len + 1);
+
+	CHECK(s != NULL);
+	memcpy(s, *d, len);
+	s[len] = '\0';
+	*d += len + (nl != NULL);
+	*n -= len + (nl != NULL);
+	return s;
+}
+
+static void check_names(const struct request *a)
+{
+	size_t n = strnlen(a->enterprise, sizeof(a->enterprise));
+
+	CHECK(n >= 1 && n <= REQUEST_NAME_MAX);
+	for (size_t i = 0; i < n; i++)
+		CHECK(strchr("/+#", a->enterprise[i]) == NULL);
+	CHECK(strnlen(a->instrument, sizeof(a->instrument)) <
+	      sizeof(a->instrument));
+	CHECK(strnlen(a->correlation, sizeof(a->correlation)) <
+	      sizeof(a->correlation));
+	CHECK(strnlen(a->errors, sizeof(a->errors)) < sizeof(a->errors));
+	CHECK(a->reply_to[0] == '\0' ||
+	      request_reply_ok(BASE, a->enterprise, a->reply_to));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *topic = piece(&data, &size), *response = piece(&data, &size);
+	size_t keep =
+	        size > REQUEST_PAYLOAD_MAX ? REQUEST_PAYLOAD_MAX + 1 : size;
+	char *payload = malloc(keep + 1), why[512];
+	struct request a;
+
+	CHECK(payload != NULL);
+	memcpy(payload, data, keep);
+	payload[keep] = '\0';
+	why[0] = '\0';
+	switch (request_parse(&a, BASE, topic,
+	                      response[0] != '\0' ? response : NULL, payload,
+	                      size, why, sizeof(why))) {
+	case REQUEST_OK:
+		check_names(&a);
+		CHECK(a.reply_to[0] != '\0');
+		/* utc.h's grammar: years 0001 to 9999 */
+		CHECK(a.since_us >= -62135596800000000LL &&
+		      a.since_us < 253402300800000000LL);
+		break;
+	case REQUEST_BAD:
+		check_names(&a);
+		CHECK(why[0] != '\0');
+		break;
+	case REQUEST_IGNORED:
+		CHECK(why[0] != '\0');
+		break;
+	default:
+		abort();
+	}
+	free(topic);
+	free(response);
+	free(payload);
+	return 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * Unit tests of the records request parser (gateway/core/request.c,
+ * docs/MQTT.md): the enterprise from the topic, the reply topic from the
+ * Response Topic or "reply_to", each field and its refusals with the
+ * words the error reply carries, and what an error reply still gets (its
+ * topic, its correlation).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "request.h"
+
+#define BASE  "metrolog/lab-1/"
+#define TOPIC BASE "requests/ACME/records"
+#define REPLY BASE "replies/ACME/"
+
+static struct request req;
+static char why[512];
+
+static enum request_status parse3(const char *topic, const char *response,
+                                  const char *payload)
+{
+	why[0] = '\0';
+	return request_parse(&req, BASE, topic, response, payload,
+	                     strlen(payload), why, sizeof(why));
+}
+
+static enum request_status parse(const char *payload)
+{
+	return parse3(TOPIC, NULL, payload);
+}
+
+static void bad(const char *payload, const char *want)
+{
+	assert_int_equal(parse(payload), REQUEST_BAD);
+	assert_string_equal(why, want);
+}
+
+static void answered(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("{\"instrument\":\"TB-01\",\"since\":\"2026-01-"
+	                       "01\",\"reply_to\":\"" REPLY "r1\","
+	                       "\"correlation\":\"42\"}"),
+	                 REQUEST_OK);
+	assert_string_equal(req.enterprise, "ACME");
+	assert_string_equal(req.reply_to, REPLY "r1");
+	assert_string_equal(req.errors, REPLY "errors");
+	assert_string_equal(req.instrument, "TB-01");
+	assert_true(req.has_correlation);
+	assert_string_equal(req.correlation, "42");
+	assert_true(req.since_us == 1767225600LL * 1000000);
+
+	/* MQTT 5: the Response Topic, an empty request */
+	assert_int_equal(parse3(TOPIC, REPLY "r2", "{}"), REQUEST_OK);
+	assert_string_equal(req.reply_to, REPLY "r2");
+	assert_string_equal(req.instrument, "");
+	assert_false(req.has_correlation);
+	assert_true(req.since_us == 0);
+	/* ... which "reply_to" does not replace */
+	assert_int_equal(
+	        parse3(TOPIC, REPLY "r2", "{\"reply_to\":\"" REPLY "r3\"}"),
+	        REQUEST_OK);
+	assert_string_equal(req.reply_to, REPLY "r2");
+}
+
+static void since(void **state)
+{
+	(void)state;
+	static const char *const refused[] = {
+	        "2026-02-29",
+	        "2026-1-31",
+	        "2026-01-31T24:00:00Z",
+	        "2026-01-31T08:60:00Z",
+	        "2026-01-31T08:00:00.Z",
+	        "2026-01-31Z",
+	        "2026-01-31T08:00:00+7",
+	        "now",
+	        "-30d",
+	        "",
+	};
+	/* the one grammar of utc.h: these all mean 2026-01-31T08:00:00Z */
+	static const char *const same[] = {
+	        "2026-01-31T08:00Z",         "2026-01-31T08:00:00",
+	        "2026-01-31 08:00:00Z",      "2026-01-31T15:00:00+07:00",
+	        "2026-01-31T03:30:00-04:30",
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "{\"since\":\"%s\",\"reply_to\":\"" REPLY "x\"}",
+		         same[i]);
+		assert_int_equal(parse(text), REQUEST_OK);
+		assert_true(req.since_us ==
+		            (1769817600LL + 8 * 3600) * 1000000);
+	}
+	assert_int_equal(parse("{\"since\":\"1969-12-31\","
+	                       "\"reply_to\":\"" REPLY "x\"}"),
+	                 REQUEST_OK);
+	assert_true(req.since_us == -86400LL * 1000000);
+
+	assert_int_equal(parse("{\"since\":\"2026-01-31T08:00:00.25Z\","
+	                       "\"reply_to\":\"" REPLY "x\"}"),
+	                 REQUEST_OK);
+	assert_true(req.since_us ==
+	            (1769817600LL + 8 * 3600) * 1000000 + 250000);
+	assert_int_equal(parse("{\"since\":\"2024-02-29T23:59:59.1234567Z\","
+	                       "\"reply_to\":\"" REPLY "x\"}"),
+	                 REQUEST_OK);
+	assert_true(req.since_us == (1709251199LL * 1000000) + 123456);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "{\"since\":\"%s\",\"reply_to\":\"" REPLY "x\"}",
+		         refused[i]);
+		bad(text, "since must be an ISO 8601 date such as "
+		          "\"2026-01-31\" or \"2026-01-31T08:00:00Z\"");
+	}
+}
+
+/* The topic of enterprise n letters 'A' long. */
+static const char *long_topic(size_t n)
+{
+	static char t[256];
+	char ent[128];
+
+	memset(ent, 'A', n);
+	ent[n] = '\0';
+	snprintf(t, sizeof(t), BASE "requests/%s/records", ent);
+	return t;
+}
+
+static void ignored(void **state)
+{
+	(void)state;
+	static const char *const topics[] = {
+	        BASE "requests/AC#ME/records",
+	        BASE "requests/AC ME/records",
+	        BASE "requests//records",
+	        "metrolog/lab-2/requests/ACME/records",
+	        BASE "request/ACME/records",
+	        "metrolog/lab-1/",
+	        "",
+	};
+
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+		assert_int_equal(parse3(topics[i], NULL, "{}"),
+		                 REQUEST_IGNORED);
+		assert_string_equal(why, "ignored: the enterprise level is "
+		                         "not 1-64 of A-Z a-z 0-9 _ . -");
+	}
+	assert_int_equal(parse3(long_topic(65), NULL, "{}"), REQUEST_IGNORED);
+	/* 64 is a name: the request is answered (with an error) */
+	assert_int_equal(parse3(long_topic(64), NULL, "{}"), REQUEST_BAD);
+	assert_int_equal(strlen(req.enterprise), 64);
+	assert_int_equal(parse3(BASE "requests/a_b.c-9/records", NULL, "{}"),
+	                 REQUEST_BAD);
+	assert_string_equal(req.enterprise, "a_b.c-9");
+}
+
+static void refused(void **state)
+{
+	(void)state;
+	char big[REQUEST_PAYLOAD_MAX + 2];
+
+	/* the Response Topic first: no correlation, the errors topic */
+	assert_int_equal(parse3(TOPIC, BASE "replies/OTHER/x",
+	                        "{\"correlation\":\"7\"}"),
+	                 REQUEST_BAD);
+	assert_string_equal(why, "the Response Topic must be under " REPLY);
+	assert_string_equal(req.reply_to, "");
+	assert_false(req.has_correlation);
+	assert_string_equal(req.errors, REPLY "errors");
+	/* an error reply keeps the correlation and a good reply_to */
+	bad("{\"correlation\":\"7\",\"reply_to\":\"" REPLY "r\",\"x\":1}",
+	    "unknown field \"x\" (known: instrument, since, reply_to, "
+	    "correlation)");
+	assert_string_equal(req.reply_to, REPLY "r");
+	assert_string_equal(req.correlation, "7");
+	bad("{\"reply_to\":\"" BASE "replies/OTHER/r\",\"correlation\":\"8\"}",
+	    "reply_to must be a topic under " REPLY);
+	assert_string_equal(req.reply_to, "");
+	assert_string_equal(req.correlation, "8");
+	bad("{\"reply_to\":\"" REPLY "#\"}",
+	    "reply_to must be a topic under " REPLY);
+	bad("{\"reply_to\":\"" REPLY "\"}",
+	    "reply_to must be a topic under " REPLY);
+	bad("{\"instrument\":\"A\",\"instrument\":\"B\"}",
+	    "field \"instrument\" given twice");
+	bad("{\"since\":20260101}", "field \"since\" must be a string");
+	bad("{\"instrument\":\"\"}", "instrument must be an instrument id");
+	bad("{}", "no reply topic: give \"reply_to\" (MQTT 3.1.1) or a "
+	          "Response Topic property (MQTT 5)");
+	bad("{", "malformed JSON");
+	bad("{} x", "malformed JSON");
+	bad("[1]", "the request must be a JSON object");
+	memset(big, ' ', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	bad(big, "request too large: 4097 bytes, at most 4096");
+	/* a NUL inside the payload */
+	assert_int_equal(request_parse(&req, BASE, TOPIC, NULL, "{}\0{}", 5,
+	                               why, sizeof(why)),
+	                 REQUEST_BAD);
+	assert_string_equal(why, "malformed JSON");
+}
+
+static void lengths(void **state)
+{
+	(void)state;
+	char text[1024], v[300];
+
+	memset(v, 'c', 257);
+	v[257] = '\0';
+	snprintf(text, sizeof(text), "{\"correlation\":\"%s\"}", v);
+	bad(text, "correlation longer than 256 bytes");
+	assert_false(req.has_correlation);
+	v[256] = '\0';
+	snprintf(text, sizeof(text),
+	         "{\"correlation\":\"%s\",\"reply_to\":\"" REPLY "r\"}", v);
+	assert_int_equal(parse(text), REQUEST_OK);
+	assert_int_equal(strlen(req.correlation), 256);
+	memset(v, 'i', 65);
+	v[65] = '\0';
+	snprintf(text, sizeof(text), "{\"instrument\":\"%s\"}", v);
+	bad(text, "instrument must be an instrument id");
+	v[64] = '\0';
+	snprintf(text, sizeof(text),
+	         "{\"instrument\":\"%s\",\"reply_to\":\"" REPLY "r\"}", v);
+	assert_int_equal(parse(text), REQUEST_OK);
+	assert_string_equal(req.instrument, v);
+	assert_true(request_reply_ok(BASE, "ACME", REPLY "a/b"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "a/+"));
+	assert_false(request_reply_ok(BASE, "ACME", BASE "replies/ACMEx/a"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(answered), cmocka_unit_test(since),
+	        cmocka_unit_test(ignored),  cmocka_unit_test(refused),
+	        cmocka_unit_test(lengths),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
