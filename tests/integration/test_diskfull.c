@@ -153,17 +153,10 @@ static void full_disk_loses_nothing(void **state)
 	umount2(fs, MNT_DETACH);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(full_disk_loses_nothing, teardown),
+	        cmocka_unit_test_teardown(full_disk_loses_nothing, h_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,20 +286,13 @@ static void trend_predicts_the_crossing(void **state)
 	assert_true(n <= 10); /* news only: not one per bin */
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(drift_warns_then_fails_once,
-	                                  teardown),
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(trend_predicts_the_crossing,
-	                                  teardown),
+	                                  h_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

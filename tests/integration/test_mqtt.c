@@ -371,10 +371,10 @@ static void will_on_sigkill(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(every_reading_published, mq_teardown),
-	        cmocka_unit_test_teardown(broker_outage, mq_teardown),
-	        cmocka_unit_test_teardown(sigkill_broker_down, mq_teardown),
-	        cmocka_unit_test_teardown(will_on_sigkill, mq_teardown),
+	        cmocka_unit_test_teardown(every_reading_published, h_teardown),
+	        cmocka_unit_test_teardown(broker_outage, h_teardown),
+	        cmocka_unit_test_teardown(sigkill_broker_down, h_teardown),
+	        cmocka_unit_test_teardown(will_on_sigkill, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

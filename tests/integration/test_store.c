@@ -237,13 +237,6 @@ static struct sample *make_readings(size_t n, uint32_t nch, int64_t t0)
 	return s;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_quality_names(void **state)
@@ -1262,25 +1255,26 @@ static void test_cal_in_force_future(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(test_quality_names, teardown),
-	        cmocka_unit_test_teardown(test_open_reopen, teardown),
-	        cmocka_unit_test_teardown(test_newer_schema_refused, teardown),
-	        cmocka_unit_test_teardown(test_not_a_database, teardown),
-	        cmocka_unit_test_teardown(test_sync_config_reload, teardown),
-	        cmocka_unit_test_teardown(test_append_read_back, teardown),
-	        cmocka_unit_test_teardown(test_batch_atomic, teardown),
-	        cmocka_unit_test_teardown(test_busy, teardown),
-	        cmocka_unit_test_teardown(test_disk_full, teardown),
-	        cmocka_unit_test_teardown(test_archive_move, teardown),
-	        cmocka_unit_test_teardown(test_retention, teardown),
-	        cmocka_unit_test_teardown(test_migration_to_outbox, teardown),
-	        cmocka_unit_test_teardown(test_outbox_off, teardown),
-	        cmocka_unit_test_teardown(test_outbox_messages, teardown),
-	        cmocka_unit_test_teardown(test_outbox_full, teardown),
-	        cmocka_unit_test_teardown(test_tolerance_events, teardown),
+	        cmocka_unit_test_teardown(test_quality_names, h_teardown),
+	        cmocka_unit_test_teardown(test_open_reopen, h_teardown),
+	        cmocka_unit_test_teardown(test_newer_schema_refused,
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(test_not_a_database, h_teardown),
+	        cmocka_unit_test_teardown(test_sync_config_reload, h_teardown),
+	        cmocka_unit_test_teardown(test_append_read_back, h_teardown),
+	        cmocka_unit_test_teardown(test_batch_atomic, h_teardown),
+	        cmocka_unit_test_teardown(test_busy, h_teardown),
+	        cmocka_unit_test_teardown(test_disk_full, h_teardown),
+	        cmocka_unit_test_teardown(test_archive_move, h_teardown),
+	        cmocka_unit_test_teardown(test_retention, h_teardown),
+	        cmocka_unit_test_teardown(test_migration_to_outbox, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_off, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_messages, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_full, h_teardown),
+	        cmocka_unit_test_teardown(test_tolerance_events, h_teardown),
 	        cmocka_unit_test_teardown(test_migration_event_states,
-	                                  teardown),
-	        cmocka_unit_test_teardown(test_cal_in_force_future, teardown),
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(test_cal_in_force_future, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
