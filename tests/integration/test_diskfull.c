@@ -146,9 +146,7 @@ static void full_disk_loses_nothing(void **state)
 	if (gap > 500)
 		fail_msg("a %lld ms hole in the readings", gap);
 	assert_true(db_int(g.db, "SELECT count(*) FROM readings") > 100);
-	char ok[64];
-	db_text(g.db, "PRAGMA integrity_check", ok, sizeof(ok));
-	assert_string_equal(ok, "ok");
+	db_assert_integrity(g.db);
 	assert_int_equal(h_sim_stop(&sim), 0);
 	umount2(fs, MNT_DETACH);
 }

@@ -31,6 +31,7 @@
 #include "compose.h"
 #include "harness.h"
 #include "query.h"
+#include "sqltest.h"
 #include "store.h"
 
 #define T0     1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
@@ -101,15 +102,6 @@ static const struct tinst two[] = {
 
 /* ---- reading the file with plain SQL ------------------------------------ */
 
-static sqlite3 *raw_open(const char *path)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
 /* The integer in the first column of the first row of sql, or -1 if
  * there is no row (NULL reads as 0). */
 static int64_t sql_int(const char *path, const char *fmt, ...)
@@ -119,43 +111,16 @@ static int64_t sql_int(const char *path, const char *fmt, ...)
 {
 	char sql[512];
 	va_list ap;
-	sqlite3 *db = raw_open(path);
-	sqlite3_stmt *s;
-	int64_t v = -1;
+	sqlite3 *db = sql_open(path, true);
+	long long v = -1;
 
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (sql_first_int(db, sql, &v) < 0)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = raw_open(path);
-
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
-static void assert_integrity(const char *path)
-{
-	sqlite3 *db = raw_open(path);
-	sqlite3_stmt *s;
-
-	assert_int_equal(
-	        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
-	        SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 }
 
 static int64_t readings_count(const char *path)
@@ -299,7 +264,7 @@ static void test_open_reopen(void **state)
 	                         " WHERE channel = %lld",
 	                         (long long)t2),
 	                 2);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -309,13 +274,13 @@ static void test_newer_schema_refused(void **state)
 
 	(void)state;
 	store_close(open_ok(db_path(path)));
-	sql_exec(path, "PRAGMA user_version = 99");
+	db_exec(path, "PRAGMA user_version = 99");
 	assert_null(store_open_ex(path, &kind, err, sizeof(err)));
 	assert_int_equal(kind, STORE_OTHER);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "newer"));
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 99);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_not_a_database(void **state)
@@ -339,7 +304,7 @@ static void test_not_a_database(void **state)
 
 	/* someone else's SQLite database is left alone too */
 	h_path(other, h_tmpdir(), "other.db");
-	sql_exec(other, "CREATE TABLE notes(x)");
+	db_exec(other, "CREATE TABLE notes(x)");
 	assert_null(store_open_ex(other, &kind, err, sizeof(err)));
 	assert_int_equal(kind, STORE_CORRUPT);
 	assert_non_null(strstr(err, other));
@@ -418,7 +383,7 @@ static void test_sync_config_reload(void **state)
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
 	                               " WHERE active"),
 	                 2);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_append_read_back(void **state)
@@ -453,7 +418,7 @@ static void test_append_read_back(void **state)
 	append_ok(st, s, 0); /* an empty batch is fine */
 	store_close(st);
 
-	db = raw_open(path);
+	db = sql_open(path, true);
 	assert_int_equal(
 	        sqlite3_prepare_v2(db,
 	                           "SELECT i.name || '.' || c.name, r.ts,"
@@ -507,7 +472,7 @@ static void test_append_read_back(void **state)
 	assert_int_equal(n, 3);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* A bad sample at the end of a batch: the good ones before it are not
@@ -534,7 +499,7 @@ static void test_batch_atomic(void **state)
 	append_ok(st, s, 3);
 	assert_int_equal(readings_count(path), 3);
 	store_close(st);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_busy(void **state)
@@ -548,7 +513,7 @@ static void test_busy(void **state)
 	st = open_ok(db_path(path));
 	sync_ok(st, two);
 	assert_int_equal(store_set_busy_timeout(st, 100), 0);
-	other = raw_open(path);
+	other = sql_open(path, true);
 	assert_int_equal(
 	        sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	        SQLITE_OK);
@@ -565,7 +530,7 @@ static void test_busy(void **state)
 	sqlite3_close(other);
 	store_close(st);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_disk_full(void **state)
@@ -597,7 +562,7 @@ static void test_disk_full(void **state)
 	                 19999LL * 20000 / 2);
 	store_close(st);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* Past the move threshold (65536 rows for a small config) readings move
@@ -637,7 +602,7 @@ static void test_archive_move(void **state)
 	                         (long long)(T0 + 13500 * SEC)),
 	                 500);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_retention(void **state)
@@ -692,7 +657,7 @@ static void test_retention(void **state)
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 1);
 	store_close(st);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* ---- the MQTT outbox ---------------------------------------------------- */
@@ -731,7 +696,7 @@ static void test_migration_to_outbox(void **state)
 	(void)state;
 	n = h_read_file(METROLOG_FIXTURES "/schema-v1.sql", sql, sizeof(sql));
 	assert_true(n > 0 && (size_t)n < sizeof(sql) - 1);
-	sql_exec(db_path(path), sql);
+	db_exec(db_path(path), sql);
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	st = open_ok(path);
 	store_close(st);
@@ -743,7 +708,7 @@ static void test_migration_to_outbox(void **state)
 	                               " AND interval_days = 0"),
 	                 1);
 	assert_int_equal(readings_count(path), 1);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* Without an mqtt group nothing goes to the outbox. */
@@ -859,7 +824,7 @@ static void test_outbox_messages(void **state)
 	composer_free(cp);
 	store_close(st);
 	free_config(c);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* A SAMPLE_STATE (monitor.c): an events row of kind "tolerance" on the
@@ -983,7 +948,7 @@ static void test_tolerance_events(void **state)
 	composer_free(cp);
 	store_close(st);
 	free_config(c);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* Past outbox_max the oldest rows go, counted; the readings stay. */
@@ -1016,7 +981,7 @@ static void test_outbox_full(void **state)
 	free_config(c);
 	free(s);
 	assert_int_equal(readings_count(path), 1500);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* ---- event states as columns (schema 4) --------------------------------- */
@@ -1068,9 +1033,9 @@ static void test_migration_event_states(void **state)
 	(void)state;
 	n = h_read_file(METROLOG_FIXTURES "/schema-v3.sql", sql, sizeof(sql));
 	assert_true(n > 0 && (size_t)n < sizeof(sql) - 1);
-	sql_exec(db_path(path), sql);
-	sql_exec(path, "INSERT INTO events VALUES (16, 1767226200000000, 1, 1,"
-	               " 'tolerance', 'hot -> cold: not states')");
+	db_exec(db_path(path), sql);
+	db_exec(path, "INSERT INTO events VALUES (16, 1767226200000000, 1, 1,"
+	              " 'tolerance', 'hot -> cold: not states')");
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	store_close(open_ok(path));
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
@@ -1099,7 +1064,7 @@ static void test_migration_event_states(void **state)
 	                 1);
 
 	/* the readers on the file as it was, without the made-up row */
-	sql_exec(path, "DELETE FROM events WHERE id = 16");
+	db_exec(path, "DELETE FROM events WHERE id = 16");
 	q = query_open(path, err, sizeof(err));
 	if (q == NULL)
 		fail_msg("query_open: %s", err);
@@ -1117,7 +1082,7 @@ static void test_migration_event_states(void **state)
 	                            "out_of_tolerance>no_data,"
 	                            "none>overdue,none>ok,ok>due_soon,");
 	query_close(q);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* ---- the calibration in force ------------------------------------------- */
@@ -1249,7 +1214,7 @@ static void test_cal_in_force_future(void **state)
 	c->standards = NULL;
 	c->nstandards = 0;
 	free_config(c);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 int main(void)
