@@ -263,6 +263,20 @@ static void every_reading_published(void **state)
 	rig_finish(&r, &g);
 }
 
+/* A rig whose gateway published, then lost its broker and went on
+ * polling (100 more readings, about 2 s). */
+static void start_then_lose_broker(struct rig *r)
+{
+	long long n;
+
+	rig_start(r, 1);
+	gw_start(&r->gw);
+	wait_readings(r, 50);
+	assert_int_equal(h_broker_stop(&r->broker), 0);
+	n = readings_in_db(r);
+	wait_readings(r, n + 100); /* polling goes on: about 2 s */
+}
+
 static void broker_outage(void **state)
 {
 	struct rig r;
@@ -270,12 +284,7 @@ static void broker_outage(void **state)
 	long long n;
 
 	(void)state;
-	rig_start(&r, 1);
-	gw_start(&r.gw);
-	wait_readings(&r, 50);
-	assert_int_equal(h_broker_stop(&r.broker), 0);
-	n = readings_in_db(&r);
-	wait_readings(&r, n + 100); /* polling goes on: about 2 s */
+	start_then_lose_broker(&r);
 	assert_int_equal(h_broker_restart(&r.broker), 0);
 	n = readings_in_db(&r);
 	wait_readings(&r, n + 100);
@@ -292,12 +301,7 @@ static void sigkill_broker_down(void **state)
 	long long n;
 
 	(void)state;
-	rig_start(&r, 1);
-	gw_start(&r.gw);
-	wait_readings(&r, 50);
-	assert_int_equal(h_broker_stop(&r.broker), 0);
-	n = readings_in_db(&r);
-	wait_readings(&r, n + 100);
+	start_then_lose_broker(&r);
 	h_stop(r.gw.pid, SIGKILL, 5000);
 	assert_true(db_int(r.gw.db, "SELECT count(*) FROM outbox") > 0);
 	assert_int_equal(h_broker_restart(&r.broker), 0);

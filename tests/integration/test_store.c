@@ -164,6 +164,15 @@ static void sync_ok(struct store *st, const struct tinst *t)
 	free_config(c);
 }
 
+/* A store on a new file (its path into path), configured with two. */
+static struct store *open_two(char *path)
+{
+	struct store *st = open_ok(db_path(path));
+
+	sync_ok(st, two);
+	return st;
+}
+
 static struct sample reading(uint32_t index, int64_t ts, double v,
                              enum quality q)
 {
@@ -235,8 +244,7 @@ static void test_open_reopen(void **state)
 	char hdr[100];
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, s, 2);
 	store_close(st);
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
@@ -329,8 +337,7 @@ static void test_sync_config_reload(void **state)
 	struct sample s;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	volt = channel_id(path, "dmm-1", "volt");
 	temp = channel_id(path, "dmm-1", "temp");
 	curr = channel_id(path, "dmm-1", "curr");
@@ -412,8 +419,7 @@ static void test_append_read_back(void **state)
 	int n = 0;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, s, sizeof(s) / sizeof(s[0]));
 	append_ok(st, s, 0); /* an empty batch is fine */
 	store_close(st);
@@ -510,8 +516,7 @@ static void test_busy(void **state)
 	sqlite3 *other;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	assert_int_equal(store_set_busy_timeout(st, 100), 0);
 	other = sql_open(path, true);
 	assert_int_equal(
@@ -541,8 +546,7 @@ static void test_disk_full(void **state)
 	long cap;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, s, 100);
 	cap = store_set_max_pages(st, 1); /* raised to the current size */
 	assert_true(cap > 1);
@@ -576,8 +580,7 @@ static void test_archive_move(void **state)
 	int64_t recent, archived;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
 	store_close(st);
@@ -620,8 +623,7 @@ static void test_retention(void **state)
 	int calls = 0;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, &ev, 1);
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
@@ -719,8 +721,7 @@ static void test_outbox_off(void **state)
 	struct sample s = reading(0, T0, 1.5, QUALITY_GOOD);
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, &s, 1);
 	store_close(st);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
