@@ -62,70 +62,86 @@ static bool range_overflows(uint16_t addr, uint16_t count)
 	return (uint32_t)addr + count > 0x10000u;
 }
 
-/* FC 01, 02: addr, quantity -> byte count, packed bits. */
-static uint8_t read_bits(const struct mb_map *map, void *ctx,
-                         const struct req *r, uint8_t *rsp, size_t *rsp_len)
+/* The response to a read: fc, byte count, then what read_fn puts in the
+ * nbytes after them (table, addr, qty as read_fn takes them). */
+static uint8_t read_rsp(uint8_t (*read_fn)(void *, enum mb_table, uint16_t,
+                                           uint16_t, uint8_t *),
+                        void *ctx, uint8_t fc, enum mb_table table,
+                        uint16_t addr, uint16_t qty, uint8_t nbytes,
+                        uint8_t *rsp, size_t *rsp_len)
 {
-	enum mb_table table;
-	uint16_t addr, qty;
-	uint8_t nbytes, ex;
+	uint8_t ex;
 
-	if (r->n != 4)
-		return MB_EX_ILLEGAL_DATA_VALUE;
-	addr = get16(r->d);
-	qty = get16(r->d + 2);
-	if (qty < 1 || qty > MB_MAX_READ_BITS)
-		return MB_EX_ILLEGAL_DATA_VALUE;
-	if (range_overflows(addr, qty))
-		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	if (map->read_bits == NULL)
-		return MB_EX_ILLEGAL_FUNCTION;
-	table = r->fc == MB_FC_READ_COILS ? MB_COILS : MB_DISCRETE_INPUTS;
-	nbytes = (uint8_t)((qty + 7u) / 8u);
-	rsp[0] = r->fc;
+	rsp[0] = fc;
 	rsp[1] = nbytes;
-	memset(rsp + 2, 0, nbytes);
-	ex = map->read_bits(ctx, table, addr, qty, rsp + 2);
+	ex = read_fn(ctx, table, addr, qty, rsp + 2);
 	if (ex != MB_EX_NONE)
 		return ex;
 	*rsp_len = 2u + nbytes;
 	return MB_EX_NONE;
 }
 
-/* FC 03, 04: addr, quantity -> byte count, registers. */
-static uint8_t read_regs(const struct mb_map *map, void *ctx,
-                         const struct req *r, uint8_t *rsp, size_t *rsp_len)
+/* FC 01, 02, 03, 04: addr, quantity -> byte count, packed bits (01, 02)
+ * or registers (03, 04). */
+static uint8_t read_table(const struct mb_map *map, void *ctx,
+                          const struct req *r, uint8_t *rsp, size_t *rsp_len)
 {
+	bool bits = r->fc == MB_FC_READ_COILS ||
+	            r->fc == MB_FC_READ_DISCRETE_INPUTS;
+	uint16_t max = bits ? MB_MAX_READ_BITS : MB_MAX_READ_REGISTERS;
 	enum mb_table table;
 	uint16_t addr, qty;
-	uint8_t ex;
+	uint8_t nbytes;
 
 	if (r->n != 4)
 		return MB_EX_ILLEGAL_DATA_VALUE;
 	addr = get16(r->d);
 	qty = get16(r->d + 2);
-	if (qty < 1 || qty > MB_MAX_READ_REGISTERS)
+	if (qty < 1 || qty > max)
 		return MB_EX_ILLEGAL_DATA_VALUE;
 	if (range_overflows(addr, qty))
 		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	if (map->read_registers == NULL)
+	if ((bits ? map->read_bits : map->read_registers) == NULL)
 		return MB_EX_ILLEGAL_FUNCTION;
-	table = r->fc == MB_FC_READ_HOLDING_REGISTERS ? MB_HOLDING_REGISTERS
-	                                              : MB_INPUT_REGISTERS;
-	rsp[0] = r->fc;
-	rsp[1] = (uint8_t)(2u * qty);
-	ex = map->read_registers(ctx, table, addr, qty, rsp + 2);
-	if (ex != MB_EX_NONE)
-		return ex;
-	*rsp_len = 2u + 2u * qty;
-	return MB_EX_NONE;
+	switch (r->fc) {
+	case MB_FC_READ_COILS:
+		table = MB_COILS;
+		break;
+	case MB_FC_READ_DISCRETE_INPUTS:
+		table = MB_DISCRETE_INPUTS;
+		break;
+	case MB_FC_READ_HOLDING_REGISTERS:
+		table = MB_HOLDING_REGISTERS;
+		break;
+	default:
+		table = MB_INPUT_REGISTERS;
+		break;
+	}
+	if (!bits)
+		return read_rsp(map->read_registers, ctx, r->fc, table, addr,
+		                qty, (uint8_t)(2u * qty), rsp, rsp_len);
+	nbytes = (uint8_t)((qty + 7u) / 8u);
+	memset(rsp + 2, 0, nbytes);
+	return read_rsp(map->read_bits, ctx, r->fc, table, addr, qty, nbytes,
+	                rsp, rsp_len);
+}
+
+/* The response to FC 05 and 06: the request again. */
+static size_t echo_rsp(const struct req *r, uint8_t *rsp)
+{
+	uint8_t echo[5];
+
+	echo[0] = r->fc;
+	memcpy(echo + 1, r->d, 4);
+	memcpy(rsp, echo, sizeof(echo));
+	return sizeof(echo);
 }
 
 /* FC 05: addr, 0xFF00 (on) or 0x0000 (off) -> echo. */
 static uint8_t write_coil(const struct mb_map *map, void *ctx,
                           const struct req *r, uint8_t *rsp, size_t *rsp_len)
 {
-	uint8_t echo[5], packed, ex;
+	uint8_t packed, ex;
 	uint16_t addr, value;
 
 	if (r->n != 4)
@@ -140,10 +156,7 @@ static uint8_t write_coil(const struct mb_map *map, void *ctx,
 	ex = map->write_bits(ctx, addr, 1, &packed);
 	if (ex != MB_EX_NONE)
 		return ex;
-	echo[0] = r->fc;
-	memcpy(echo + 1, r->d, 4);
-	memcpy(rsp, echo, sizeof(echo));
-	*rsp_len = sizeof(echo);
+	*rsp_len = echo_rsp(r, rsp);
 	return MB_EX_NONE;
 }
 
@@ -151,7 +164,7 @@ static uint8_t write_coil(const struct mb_map *map, void *ctx,
 static uint8_t write_reg(const struct mb_map *map, void *ctx,
                          const struct req *r, uint8_t *rsp, size_t *rsp_len)
 {
-	uint8_t echo[5], ex;
+	uint8_t ex;
 
 	if (r->n != 4)
 		return MB_EX_ILLEGAL_DATA_VALUE;
@@ -160,72 +173,43 @@ static uint8_t write_reg(const struct mb_map *map, void *ctx,
 	ex = map->write_registers(ctx, get16(r->d), 1, r->d + 2);
 	if (ex != MB_EX_NONE)
 		return ex;
-	echo[0] = r->fc;
-	memcpy(echo + 1, r->d, 4);
-	memcpy(rsp, echo, sizeof(echo));
-	*rsp_len = sizeof(echo);
+	*rsp_len = echo_rsp(r, rsp);
 	return MB_EX_NONE;
 }
 
-/* The response to FC 15 and 16: fc, addr, quantity. */
-static size_t write_multiple_rsp(uint8_t fc, uint16_t addr, uint16_t qty,
-                                 uint8_t *rsp)
+/* FC 15, 16: addr, quantity, byte count, packed bits (15) or registers
+ * (16) -> addr, quantity. */
+static uint8_t write_multiple(const struct mb_map *map, void *ctx,
+                              const struct req *r, uint8_t *rsp,
+                              size_t *rsp_len)
 {
-	rsp[0] = fc;
+	bool bits = r->fc == MB_FC_WRITE_MULTIPLE_COILS;
+	uint8_t (*write_fn)(void *, uint16_t, uint16_t, const uint8_t *) =
+	        bits ? map->write_bits : map->write_registers;
+	uint16_t max = bits ? MB_MAX_WRITE_BITS : MB_MAX_WRITE_REGISTERS;
+	uint16_t addr, qty;
+	uint8_t nbytes, ex;
+
+	if (r->n < 5)
+		return MB_EX_ILLEGAL_DATA_VALUE;
+	addr = get16(r->d);
+	qty = get16(r->d + 2);
+	nbytes = r->d[4];
+	if (qty < 1 || qty > max ||
+	    nbytes != (bits ? (qty + 7u) / 8u : 2u * qty) ||
+	    r->n != 5u + nbytes)
+		return MB_EX_ILLEGAL_DATA_VALUE;
+	if (range_overflows(addr, qty))
+		return MB_EX_ILLEGAL_DATA_ADDRESS;
+	if (write_fn == NULL)
+		return MB_EX_ILLEGAL_FUNCTION;
+	ex = write_fn(ctx, addr, qty, r->d + 5);
+	if (ex != MB_EX_NONE)
+		return ex;
+	rsp[0] = r->fc;
 	put16(rsp + 1, addr);
 	put16(rsp + 3, qty);
-	return 5;
-}
-
-/* FC 15: addr, quantity, byte count, packed bits -> addr, quantity. */
-static uint8_t write_coils(const struct mb_map *map, void *ctx,
-                           const struct req *r, uint8_t *rsp, size_t *rsp_len)
-{
-	uint16_t addr, qty;
-	uint8_t nbytes, ex;
-
-	if (r->n < 5)
-		return MB_EX_ILLEGAL_DATA_VALUE;
-	addr = get16(r->d);
-	qty = get16(r->d + 2);
-	nbytes = r->d[4];
-	if (qty < 1 || qty > MB_MAX_WRITE_BITS || nbytes != (qty + 7u) / 8u ||
-	    r->n != 5u + nbytes)
-		return MB_EX_ILLEGAL_DATA_VALUE;
-	if (range_overflows(addr, qty))
-		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	if (map->write_bits == NULL)
-		return MB_EX_ILLEGAL_FUNCTION;
-	ex = map->write_bits(ctx, addr, qty, r->d + 5);
-	if (ex != MB_EX_NONE)
-		return ex;
-	*rsp_len = write_multiple_rsp(r->fc, addr, qty, rsp);
-	return MB_EX_NONE;
-}
-
-/* FC 16: addr, quantity, byte count, registers -> addr, quantity. */
-static uint8_t write_regs(const struct mb_map *map, void *ctx,
-                          const struct req *r, uint8_t *rsp, size_t *rsp_len)
-{
-	uint16_t addr, qty;
-	uint8_t nbytes, ex;
-
-	if (r->n < 5)
-		return MB_EX_ILLEGAL_DATA_VALUE;
-	addr = get16(r->d);
-	qty = get16(r->d + 2);
-	nbytes = r->d[4];
-	if (qty < 1 || qty > MB_MAX_WRITE_REGISTERS || nbytes != 2u * qty ||
-	    r->n != 5u + nbytes)
-		return MB_EX_ILLEGAL_DATA_VALUE;
-	if (range_overflows(addr, qty))
-		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	if (map->write_registers == NULL)
-		return MB_EX_ILLEGAL_FUNCTION;
-	ex = map->write_registers(ctx, addr, qty, r->d + 5);
-	if (ex != MB_EX_NONE)
-		return ex;
-	*rsp_len = write_multiple_rsp(r->fc, addr, qty, rsp);
+	*rsp_len = 5;
 	return MB_EX_NONE;
 }
 
@@ -261,14 +245,8 @@ static uint8_t read_write_regs(const struct mb_map *map, void *ctx,
 	ex = map->write_registers(ctx, waddr, wqty, r->d + 9);
 	if (ex != MB_EX_NONE)
 		return ex;
-	rsp[0] = r->fc;
-	rsp[1] = (uint8_t)(2u * rqty);
-	ex = map->read_registers(ctx, MB_HOLDING_REGISTERS, raddr, rqty,
-	                         rsp + 2);
-	if (ex != MB_EX_NONE)
-		return ex;
-	*rsp_len = 2u + 2u * rqty;
-	return MB_EX_NONE;
+	return read_rsp(map->read_registers, ctx, r->fc, MB_HOLDING_REGISTERS,
+	                raddr, rqty, (uint8_t)(2u * rqty), rsp, rsp_len);
 }
 
 /* Look up a device identification object; -1 when absent. A length over
@@ -388,15 +366,11 @@ size_t mb_pdu_process(const struct mb_map *map, void *ctx, const uint8_t *req,
 	switch (r.fc) {
 	case MB_FC_READ_COILS:
 	case MB_FC_READ_DISCRETE_INPUTS:
-		if (broadcast)
-			return 0;
-		ex = read_bits(map, ctx, &r, rsp, &rsp_len);
-		break;
 	case MB_FC_READ_HOLDING_REGISTERS:
 	case MB_FC_READ_INPUT_REGISTERS:
 		if (broadcast)
 			return 0;
-		ex = read_regs(map, ctx, &r, rsp, &rsp_len);
+		ex = read_table(map, ctx, &r, rsp, &rsp_len);
 		break;
 	case MB_FC_WRITE_SINGLE_COIL:
 		ex = write_coil(map, ctx, &r, rsp, &rsp_len);
@@ -405,10 +379,8 @@ size_t mb_pdu_process(const struct mb_map *map, void *ctx, const uint8_t *req,
 		ex = write_reg(map, ctx, &r, rsp, &rsp_len);
 		break;
 	case MB_FC_WRITE_MULTIPLE_COILS:
-		ex = write_coils(map, ctx, &r, rsp, &rsp_len);
-		break;
 	case MB_FC_WRITE_MULTIPLE_REGISTERS:
-		ex = write_regs(map, ctx, &r, rsp, &rsp_len);
+		ex = write_multiple(map, ctx, &r, rsp, &rsp_len);
 		break;
 	case MB_FC_READ_WRITE_MULTIPLE_REGISTERS:
 		if (broadcast)

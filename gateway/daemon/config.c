@@ -654,6 +654,89 @@ static void unknown_key(struct ctx *x, const config_setting_t *m,
 		       name, allowed);
 }
 
+/* Whether setting m has the libconfig type key k asks for. */
+static bool key_type_ok(const struct key *k, const config_setting_t *m)
+{
+	int t = config_setting_type(m);
+
+	switch (k->type) {
+	case K_STRING:
+		return t == CONFIG_TYPE_STRING;
+	case K_INT:
+		return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	case K_FLOAT:
+		return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+		       t == CONFIG_TYPE_FLOAT;
+	case K_BOOL:
+		return t == CONFIG_TYPE_BOOL;
+	case K_LIST:
+		/* an empty array "[]" is an empty list to the user */
+		return t == CONFIG_TYPE_LIST || (t == CONFIG_TYPE_ARRAY &&
+		                                 config_setting_length(m) == 0);
+	case K_GROUP:
+		return t == CONFIG_TYPE_GROUP;
+	}
+	return false;
+}
+
+/* The value of setting m (of the right type) into v, checked against the
+ * choices or range of key k; have is how m reads. Returns false after
+ * reporting a value out of range. */
+static bool key_value(struct ctx *x, const config_setting_t *m,
+                      const struct key *k, const char *label, const char *have,
+                      struct val *v)
+{
+	char want[512];
+
+	switch (k->type) {
+	case K_STRING:
+		v->str = config_setting_get_string(m);
+		if (k->choices != NULL) {
+			bool found = false;
+			for (int i = 0; k->choices[i] != NULL; i++)
+				found |= strcmp(v->str, k->choices[i]) == 0;
+			if (!found) {
+				want[0] = '\0';
+				append_choices(want, sizeof(want), k->choices,
+				               k->nshown);
+				err_at(x, m, label, "%s must be %s, got %s",
+				       k->name, want, have);
+				return false;
+			}
+		}
+		break;
+	case K_INT: {
+		v->i = config_setting_get_int64(m);
+		bool in_range =
+		        k->set == NULL && v->i >= k->min && v->i <= k->max;
+		for (int i = 0; k->set != NULL && k->set[i] != 0; i++)
+			in_range |= v->i == k->set[i];
+		if (!in_range) {
+			want[0] = '\0';
+			append_range(want, sizeof(want), k);
+			err_at(x, m, label, "%s must be %s, got %s", k->name,
+			       want, have);
+			return false;
+		}
+		break;
+	}
+	case K_FLOAT:
+		v->f = config_setting_type(m) == CONFIG_TYPE_FLOAT
+		               ? config_setting_get_float(m)
+		               : (double)config_setting_get_int64(m);
+		break;
+	case K_BOOL:
+		v->i = config_setting_get_bool(m);
+		break;
+	case K_LIST:
+	case K_GROUP:
+		break;
+	}
+	return true;
+}
+
+/* Key k of group g into v: its default when absent, else its value once
+ * its type and range are right; reports what is wrong. */
 static void check_key(struct ctx *x, const config_setting_t *g,
                       const struct key *k, const char *label, enum scope scope,
                       struct val *v)
@@ -681,82 +764,13 @@ static void check_key(struct ctx *x, const config_setting_t *g,
 	}
 	v->s = m;
 	got(m, have, sizeof(have));
-	int t = config_setting_type(m);
-	bool type_ok = false;
-	switch (k->type) {
-	case K_STRING:
-		type_ok = t == CONFIG_TYPE_STRING;
-		break;
-	case K_INT:
-		type_ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
-		break;
-	case K_FLOAT:
-		type_ok = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
-		          t == CONFIG_TYPE_FLOAT;
-		break;
-	case K_BOOL:
-		type_ok = t == CONFIG_TYPE_BOOL;
-		break;
-	case K_LIST:
-		/* an empty array "[]" is an empty list to the user */
-		type_ok = t == CONFIG_TYPE_LIST ||
-		          (t == CONFIG_TYPE_ARRAY &&
-		           config_setting_length(m) == 0);
-		break;
-	case K_GROUP:
-		type_ok = t == CONFIG_TYPE_GROUP;
-		break;
-	}
-	if (!type_ok) {
+	if (!key_type_ok(k, m)) {
 		err_at(x, m, label, "%s must be %s, got %s", k->name, want,
 		       have);
 		return;
 	}
-	switch (k->type) {
-	case K_STRING:
-		v->str = config_setting_get_string(m);
-		if (k->choices != NULL) {
-			bool found = false;
-			for (int i = 0; k->choices[i] != NULL; i++)
-				found |= strcmp(v->str, k->choices[i]) == 0;
-			if (!found) {
-				want[0] = '\0';
-				append_choices(want, sizeof(want), k->choices,
-				               k->nshown);
-				err_at(x, m, label, "%s must be %s, got %s",
-				       k->name, want, have);
-				return;
-			}
-		}
-		break;
-	case K_INT: {
-		v->i = config_setting_get_int64(m);
-		bool in_range =
-		        k->set == NULL && v->i >= k->min && v->i <= k->max;
-		for (int i = 0; k->set != NULL && k->set[i] != 0; i++)
-			in_range |= v->i == k->set[i];
-		if (!in_range) {
-			want[0] = '\0';
-			append_range(want, sizeof(want), k);
-			err_at(x, m, label, "%s must be %s, got %s", k->name,
-			       want, have);
-			return;
-		}
-		break;
-	}
-	case K_FLOAT:
-		v->f = t == CONFIG_TYPE_FLOAT
-		               ? config_setting_get_float(m)
-		               : (double)config_setting_get_int64(m);
-		break;
-	case K_BOOL:
-		v->i = config_setting_get_bool(m);
-		break;
-	case K_LIST:
-	case K_GROUP:
-		break;
-	}
-	v->ok = true;
+	if (key_value(x, m, k, label, have, v))
+		v->ok = true;
 }
 
 /*
@@ -1354,39 +1368,10 @@ static void load_trend(struct ctx *x, const struct val *v, const char *label,
 		       t->trend_conf);
 }
 
-/*
- * The tolerance group g of a channel (label ends with the channel). One
- * form among limit; percent_of_reading (+ digits and resolution);
- * percent_of_span + span; ppm_of_reading and/or ppm_of_range (+ range);
- * lower + upper. The limits are those of drift_tol_limits() at the
- * reference value, checked with drift_channel_init(). Returns NULL after
- * reporting what is wrong.
- */
-static struct cfg_tolerance *
-load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
+/* The range of each number, and the keys that need another key. */
+static void tol_check_values(struct ctx *x, const struct val *v,
+                             const char *label)
 {
-	struct val v[TL_N];
-	char label[300];
-	struct cfg_tolerance t;
-	int forms = 0, errors = (int)x->nerrs;
-
-	snprintf(label, sizeof(label), "%s tolerance", chan_label);
-	check_group(x, g, tolerance_keys, TL_N, label, SCOPE_ANY, v);
-	memset(&t, 0, sizeof(t));
-	t.line = setting_line(g);
-	if (tol_has(v, TL_REFERENCE) && !isfinite(v[TL_REFERENCE].f))
-		err_at(x, v[TL_REFERENCE].s, label,
-		       "reference must be a finite number, got %g",
-		       v[TL_REFERENCE].f);
-	t.reference = v[TL_REFERENCE].f;
-	if (v[TL_REFERENCE].s == NULL && v[TL_REF_CHANNEL].s == NULL)
-		err_at(x, g, label,
-		       "missing required setting \"reference\": a number (or "
-		       "reference_channel, a channel of the same instrument)");
-	if (v[TL_REF_CHANNEL].s != NULL && v[TL_REF_CHANNEL].ok) {
-		t.ref_name = dup(x, v[TL_REF_CHANNEL].str);
-		t.by_channel = true;
-	}
 	static const int nonneg[] = {
 	        TL_LIMIT,    TL_PCT_READING, TL_DIGITS,       TL_RESOLUTION,
 	        TL_PCT_SPAN, TL_SPAN,        TL_PPM_READING,  TL_PPM_RANGE,
@@ -1423,8 +1408,15 @@ load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
 	tol_only_with(x, v, TL_EWMA_L, TL_EWMA_LAMBDA, label);
 	tol_only_with(x, v, TL_CUSUM_K, TL_CUSUM_H, label);
 	tol_only_with(x, v, TL_BASELINE, TL_EWMA_LAMBDA, label);
+}
 
-	/* the form */
+/* The one tolerance form of the group g into t->tol. */
+static void tol_load_form(struct ctx *x, const config_setting_t *g,
+                          const struct val *v, const char *label,
+                          struct cfg_tolerance *t)
+{
+	int forms = 0;
+
 	forms += v[TL_LIMIT].s != NULL;
 	forms += v[TL_PCT_READING].s != NULL;
 	forms += v[TL_PCT_SPAN].s != NULL;
@@ -1440,69 +1432,73 @@ load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
 		                  : "more than one "
 		                    "tolerance form");
 	} else if (v[TL_LIMIT].s != NULL) {
-		t.tol.form = DRIFT_TOL_ABS;
-		t.tol.abs = v[TL_LIMIT].f;
+		t->tol.form = DRIFT_TOL_ABS;
+		t->tol.abs = v[TL_LIMIT].f;
 	} else if (v[TL_PCT_READING].s != NULL) {
-		t.tol.form = v[TL_DIGITS].s != NULL ? DRIFT_TOL_PCT_DIGITS
-		                                    : DRIFT_TOL_PCT_READING;
-		t.tol.pct = v[TL_PCT_READING].f;
-		t.tol.digits = v[TL_DIGITS].f;
-		t.tol.resolution = v[TL_RESOLUTION].f;
+		t->tol.form = v[TL_DIGITS].s != NULL ? DRIFT_TOL_PCT_DIGITS
+		                                     : DRIFT_TOL_PCT_READING;
+		t->tol.pct = v[TL_PCT_READING].f;
+		t->tol.digits = v[TL_DIGITS].f;
+		t->tol.resolution = v[TL_RESOLUTION].f;
 		if (v[TL_DIGITS].s != NULL && v[TL_RESOLUTION].s == NULL)
 			err_at(x, v[TL_DIGITS].s, label,
 			       "digits needs resolution (the value of one "
 			       "digit)");
 	} else if (v[TL_PCT_SPAN].s != NULL) {
-		t.tol.form = DRIFT_TOL_PCT_SPAN;
-		t.tol.pct = v[TL_PCT_SPAN].f;
-		t.tol.span = v[TL_SPAN].f;
+		t->tol.form = DRIFT_TOL_PCT_SPAN;
+		t->tol.pct = v[TL_PCT_SPAN].f;
+		t->tol.span = v[TL_SPAN].f;
 		if (v[TL_SPAN].s == NULL)
 			err_at(x, v[TL_PCT_SPAN].s, label,
 			       "percent_of_span needs span (the span or full "
 			       "scale)");
 	} else if (v[TL_LOWER].s != NULL || v[TL_UPPER].s != NULL) {
-		t.tol.form = DRIFT_TOL_ASYM;
-		t.tol.lower = v[TL_LOWER].f;
-		t.tol.upper = v[TL_UPPER].f;
+		t->tol.form = DRIFT_TOL_ASYM;
+		t->tol.lower = v[TL_LOWER].f;
+		t->tol.upper = v[TL_UPPER].f;
 		if (v[TL_LOWER].s == NULL || v[TL_UPPER].s == NULL)
 			err_at(x, g, label, "lower and upper go together");
-		else if (t.tol.lower > t.tol.upper)
+		else if (t->tol.lower > t->tol.upper)
 			err_at(x, v[TL_LOWER].s, label,
 			       "lower (%g) must not be above upper (%g)",
-			       t.tol.lower, t.tol.upper);
+			       t->tol.lower, t->tol.upper);
 	} else {
-		t.tol.form = DRIFT_TOL_PPM;
-		t.tol.ppm_reading = v[TL_PPM_READING].f;
-		t.tol.ppm_range = v[TL_PPM_RANGE].f;
-		t.tol.range = v[TL_RANGE].f;
+		t->tol.form = DRIFT_TOL_PPM;
+		t->tol.ppm_reading = v[TL_PPM_READING].f;
+		t->tol.ppm_range = v[TL_PPM_RANGE].f;
+		t->tol.range = v[TL_RANGE].f;
 		if (v[TL_PPM_RANGE].s != NULL && v[TL_RANGE].s == NULL)
 			err_at(x, v[TL_PPM_RANGE].s, label,
 			       "ppm_of_range needs range");
 	}
+}
 
-	/* the rule, the charts */
-	t.U = v[TL_U].f;
-	t.k = v[TL_K].f;
-	t.rule = v[TL_RULE].ok && strcmp(v[TL_RULE].str, "guarded") == 0
-	                 ? TOL_RULE_GUARDED
-	                 : TOL_RULE_SIMPLE;
-	t.guard_factor = v[TL_GUARD_FACTOR].f;
-	if (t.rule == TOL_RULE_GUARDED && v[TL_U].s == NULL)
+/* The decision rule and the control charts into t. */
+static void tol_load_rule(struct ctx *x, const struct val *v, const char *label,
+                          struct cfg_tolerance *t)
+{
+	t->U = v[TL_U].f;
+	t->k = v[TL_K].f;
+	t->rule = v[TL_RULE].ok && strcmp(v[TL_RULE].str, "guarded") == 0
+	                  ? TOL_RULE_GUARDED
+	                  : TOL_RULE_SIMPLE;
+	t->guard_factor = v[TL_GUARD_FACTOR].f;
+	if (t->rule == TOL_RULE_GUARDED && v[TL_U].s == NULL)
 		err_at(x, v[TL_RULE].s, label,
 		       "rule \"guarded\" needs U, the expanded uncertainty");
-	if (t.rule != TOL_RULE_GUARDED && v[TL_GUARD_FACTOR].s != NULL)
+	if (t->rule != TOL_RULE_GUARDED && v[TL_GUARD_FACTOR].s != NULL)
 		err_at(x, v[TL_GUARD_FACTOR].s, label,
 		       "guard_factor applies with rule \"guarded\" only");
-	t.guard = t.rule == TOL_RULE_GUARDED ? t.guard_factor * t.U : 0;
-	t.warning = v[TL_WARNING].f;
-	t.hysteresis = v[TL_HYSTERESIS].f;
-	t.consecutive = (int)v[TL_CONSECUTIVE].i;
-	t.ewma_lambda = v[TL_EWMA_LAMBDA].s != NULL ? v[TL_EWMA_LAMBDA].f : 0;
-	t.ewma_L = v[TL_EWMA_L].f;
-	t.cusum_h = v[TL_CUSUM_H].s != NULL ? v[TL_CUSUM_H].f : 0;
-	t.cusum_k = v[TL_CUSUM_K].f;
-	t.baseline = (int)v[TL_BASELINE].i;
-	t.baseline_sigma =
+	t->guard = t->rule == TOL_RULE_GUARDED ? t->guard_factor * t->U : 0;
+	t->warning = v[TL_WARNING].f;
+	t->hysteresis = v[TL_HYSTERESIS].f;
+	t->consecutive = (int)v[TL_CONSECUTIVE].i;
+	t->ewma_lambda = v[TL_EWMA_LAMBDA].s != NULL ? v[TL_EWMA_LAMBDA].f : 0;
+	t->ewma_L = v[TL_EWMA_L].f;
+	t->cusum_h = v[TL_CUSUM_H].s != NULL ? v[TL_CUSUM_H].f : 0;
+	t->cusum_k = v[TL_CUSUM_K].f;
+	t->baseline = (int)v[TL_BASELINE].i;
+	t->baseline_sigma =
 	        v[TL_BASELINE_SIGMA].s != NULL ? v[TL_BASELINE_SIGMA].f : 0;
 	if (v[TL_BASELINE].s != NULL && v[TL_BASELINE_SIGMA].s != NULL)
 		err_at(x, v[TL_BASELINE_SIGMA].s, label,
@@ -1513,41 +1509,83 @@ load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
 		err_at(x, v[TL_BASELINE_SIGMA].s, label,
 		       "baseline_sigma applies with ewma_lambda or cusum_h "
 		       "only");
-	load_trend(x, v, label, &t);
-	if ((int)x->nerrs != errors) {
-		free(t.ref_name);
-		return NULL;
-	}
+}
 
-	/* the limits at the reference value, and the state machine's view */
+/* The limits at the reference value, checked with the state machine's
+ * view; returns 0, or -1 after reporting what is wrong. */
+static int tol_check_limits(struct ctx *x, const config_setting_t *g,
+                            const char *label, struct cfg_tolerance *t)
+{
 	struct drift_channel dc;
 	struct drift_channel_cfg dcfg;
-	if (drift_tol_limits(&t.tol, t.reference, &t.lower, &t.upper) < 0) {
+
+	if (drift_tol_limits(&t->tol, t->reference, &t->lower, &t->upper) < 0) {
 		err_at(x, g, label,
 		       "the tolerance gives no valid limits at reference %g",
-		       t.reference);
-		free(t.ref_name);
-		return NULL;
+		       t->reference);
+		return -1;
 	}
-	if (2 * t.guard > t.upper - t.lower) {
+	if (2 * t->guard > t->upper - t->lower) {
 		err_at(x, g, label,
 		       "the guard band (guard_factor * U = %g on each side) "
 		       "leaves no acceptance zone within [%g, %g]",
-		       t.guard, t.lower, t.upper);
-		free(t.ref_name);
-		return NULL;
+		       t->guard, t->lower, t->upper);
+		return -1;
 	}
-	dcfg = (struct drift_channel_cfg){.lower = t.lower,
-	                                  .upper = t.upper,
-	                                  .guard = t.guard,
-	                                  .warn_fraction = t.warning,
-	                                  .hysteresis = t.hysteresis,
-	                                  .consecutive = t.consecutive};
+	dcfg = (struct drift_channel_cfg){.lower = t->lower,
+	                                  .upper = t->upper,
+	                                  .guard = t->guard,
+	                                  .warn_fraction = t->warning,
+	                                  .hysteresis = t->hysteresis,
+	                                  .consecutive = t->consecutive};
 	if (drift_channel_init(&dc, &dcfg) < 0) {
 		err_at(x, g, label,
 		       "the tolerance is not usable (limits "
 		       "[%g, %g])",
-		       t.lower, t.upper);
+		       t->lower, t->upper);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The tolerance group g of a channel (label ends with the channel). One
+ * form among limit; percent_of_reading (+ digits and resolution);
+ * percent_of_span + span; ppm_of_reading and/or ppm_of_range (+ range);
+ * lower + upper. The limits are those of drift_tol_limits() at the
+ * reference value, checked with drift_channel_init(). Returns NULL after
+ * reporting what is wrong.
+ */
+static struct cfg_tolerance *
+load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
+{
+	struct val v[TL_N];
+	char label[300];
+	struct cfg_tolerance t;
+	int errors = (int)x->nerrs;
+
+	snprintf(label, sizeof(label), "%s tolerance", chan_label);
+	check_group(x, g, tolerance_keys, TL_N, label, SCOPE_ANY, v);
+	memset(&t, 0, sizeof(t));
+	t.line = setting_line(g);
+	if (tol_has(v, TL_REFERENCE) && !isfinite(v[TL_REFERENCE].f))
+		err_at(x, v[TL_REFERENCE].s, label,
+		       "reference must be a finite number, got %g",
+		       v[TL_REFERENCE].f);
+	t.reference = v[TL_REFERENCE].f;
+	if (v[TL_REFERENCE].s == NULL && v[TL_REF_CHANNEL].s == NULL)
+		err_at(x, g, label,
+		       "missing required setting \"reference\": a number (or "
+		       "reference_channel, a channel of the same instrument)");
+	if (v[TL_REF_CHANNEL].s != NULL && v[TL_REF_CHANNEL].ok) {
+		t.ref_name = dup(x, v[TL_REF_CHANNEL].str);
+		t.by_channel = true;
+	}
+	tol_check_values(x, v, label);
+	tol_load_form(x, g, v, label, &t);
+	tol_load_rule(x, v, label, &t);
+	load_trend(x, v, label, &t);
+	if ((int)x->nerrs != errors || tol_check_limits(x, g, label, &t) < 0) {
 		free(t.ref_name);
 		return NULL;
 	}
@@ -1561,47 +1599,17 @@ load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
 	return out;
 }
 
-static void load_channel(struct ctx *x, const config_setting_t *g, int i,
-                         const char *inst_label, uint32_t index,
-                         struct cfg_channel *ch, struct chan_info *ci)
+/* The channel's type against its table, and its keys bit and words;
+ * returns loc_ok, false when the location turned out unusable. */
+static bool channel_bit_words(struct ctx *x, const config_setting_t *g,
+                              const struct val *v, const char *label,
+                              bool type_ok, bool loc_ok, struct cfg_channel *ch)
 {
-	struct val v[C_N];
-	char label[256], want[512];
-	const char *name = peek_string(g, "name");
-	enum decode_type type = DECODE_UINT16;
-	bool type_ok = false;
-
-	if (name != NULL)
-		snprintf(label, sizeof(label), "%s channel \"%s\"", inst_label,
-		         name);
-	else
-		snprintf(label, sizeof(label), "%s channel #%d", inst_label,
-		         i + 1);
-	check_group(x, g, channel_keys, C_N, label, SCOPE_ANY, v);
-
-	ch->line = setting_line(g);
-	ch->index = index;
-	ch->name = name_value(x, &v[C_NAME], label, "name");
-	ch->unit = v[C_UNIT].ok ? dup(x, v[C_UNIT].str) : NULL;
-	if (v[C_TOLERANCE].s != NULL && v[C_TOLERANCE].ok)
-		ch->tolerance = load_tolerance(x, v[C_TOLERANCE].s, label);
-	ci->name_s = v[C_NAME].s;
-	ci->bit = -1;
-	if (v[C_TYPE].ok) {
-		type_ok = decode_type_parse(v[C_TYPE].str, &type) == 0;
-		if (!type_ok) {
-			type_list(want, sizeof(want));
-			err_at(x, v[C_TYPE].s, label,
-			       "type must be %s, got \"%s\"", want,
-			       v[C_TYPE].str);
-		}
-	}
-	decode_spec_init(&ch->spec, type);
-	bool loc_ok = channel_location(x, g, v, label, ch);
+	char want[512];
+	enum decode_type type = ch->spec.type;
 	const char *tname = decode_type_name(type);
 	bool reg_table = mbaddr_table_words(ch->table);
 
-	/* type against table, bit, words */
 	if (type_ok && loc_ok && !reg_table && type != DECODE_BIT) {
 		err_at(x, v[C_TYPE].s, label,
 		       "type must be \"bit\" for %s (one bit per address), got "
@@ -1643,8 +1651,16 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 		       want);
 		loc_ok = false;
 	}
+	return loc_ok;
+}
 
-	/* byte order, scale, offset */
+/* The channel's byte order, scale and offset. */
+static void channel_order_scale(struct ctx *x, const struct val *v,
+                                const char *label, bool type_ok,
+                                struct cfg_channel *ch)
+{
+	enum decode_type type = ch->spec.type;
+
 	if (v[C_ORDER].s != NULL && type_ok) {
 		if (type == DECODE_BIT)
 			err_at(x, v[C_ORDER].s, label,
@@ -1653,7 +1669,8 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 		         decode_order_parse(&ch->spec, v[C_ORDER].str) == -1)
 			err_at(x, v[C_ORDER].s, label,
 			       "order \"%s\" is not a byte order for %s: %s",
-			       v[C_ORDER].str, tname, order_help(&ch->spec));
+			       v[C_ORDER].str, decode_type_name(type),
+			       order_help(&ch->spec));
 	}
 	if (type_ok && type == DECODE_STRING) {
 		if (v[C_SCALE].s != NULL)
@@ -1674,26 +1691,75 @@ static void load_channel(struct ctx *x, const config_setting_t *g, int i,
 		       "offset must be a finite number, got %g", v[C_OFFSET].f);
 	else if (v[C_OFFSET].ok)
 		ch->spec.offset = v[C_OFFSET].f;
+}
 
-	/* the registers it spans */
-	if (!type_ok || !loc_ok)
-		return;
+/* The registers a channel with a usable type and location spans, into
+ * ci; reports a channel that runs past address 65535. */
+static void channel_span(struct ctx *x, const struct val *v, const char *label,
+                         const struct cfg_channel *ch, struct chan_info *ci)
+{
+	enum decode_type type = ch->spec.type;
 	unsigned words = decode_words(&ch->spec);
 	unsigned last = ch->address + (words > 0 ? words : 1) - 1;
+
 	if (last > 65535) {
 		err_at(x, v[C_REGISTER].s ? v[C_REGISTER].s : v[C_ADDRESS].s,
 		       label,
 		       "%s at %s %u needs %u registers and runs past address "
 		       "65535",
-		       tname, mbaddr_table_noun(ch->table, false), ch->address,
-		       words);
+		       decode_type_name(type),
+		       mbaddr_table_noun(ch->table, false), ch->address, words);
 		return;
 	}
 	ci->loc_ok = true;
 	ci->first = ch->address;
 	ci->last = last;
-	if (type == DECODE_BIT && reg_table)
+	if (type == DECODE_BIT && mbaddr_table_words(ch->table))
 		ci->bit = ch->spec.bit;
+}
+
+/* The channel group g, the i-th of an instrument, into ch and ci. */
+static void load_channel(struct ctx *x, const config_setting_t *g, int i,
+                         const char *inst_label, uint32_t index,
+                         struct cfg_channel *ch, struct chan_info *ci)
+{
+	struct val v[C_N];
+	char label[256], want[512];
+	const char *name = peek_string(g, "name");
+	enum decode_type type = DECODE_UINT16;
+	bool type_ok = false;
+
+	if (name != NULL)
+		snprintf(label, sizeof(label), "%s channel \"%s\"", inst_label,
+		         name);
+	else
+		snprintf(label, sizeof(label), "%s channel #%d", inst_label,
+		         i + 1);
+	check_group(x, g, channel_keys, C_N, label, SCOPE_ANY, v);
+
+	ch->line = setting_line(g);
+	ch->index = index;
+	ch->name = name_value(x, &v[C_NAME], label, "name");
+	ch->unit = v[C_UNIT].ok ? dup(x, v[C_UNIT].str) : NULL;
+	if (v[C_TOLERANCE].s != NULL && v[C_TOLERANCE].ok)
+		ch->tolerance = load_tolerance(x, v[C_TOLERANCE].s, label);
+	ci->name_s = v[C_NAME].s;
+	ci->bit = -1;
+	if (v[C_TYPE].ok) {
+		type_ok = decode_type_parse(v[C_TYPE].str, &type) == 0;
+		if (!type_ok) {
+			type_list(want, sizeof(want));
+			err_at(x, v[C_TYPE].s, label,
+			       "type must be %s, got \"%s\"", want,
+			       v[C_TYPE].str);
+		}
+	}
+	decode_spec_init(&ch->spec, type);
+	bool loc_ok = channel_location(x, g, v, label, ch);
+	loc_ok = channel_bit_words(x, g, v, label, type_ok, loc_ok, ch);
+	channel_order_scale(x, v, label, type_ok, ch);
+	if (type_ok && loc_ok)
+		channel_span(x, v, label, ch, ci);
 }
 
 /* Channel names unique in the instrument; no two channels reading the

@@ -1000,91 +1000,79 @@ static void ha_announce(struct publisher *p)
 	         p->m->ha_prefix);
 }
 
-int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
-{
+/* What Paho's callbacks recorded since the last step, taken in one go. */
+struct cb_taken {
 	bool connected, lost, refused, failed, ha_online;
 	struct refusal refusals[MAX_PENDING_REFUSALS];
 	size_t nrefusals;
-	int64_t *acks;
+	int64_t *acks; /* the caller frees it */
 	size_t nacks;
-	int rc = 0;
+};
 
+/* Take (and clear) what the callbacks recorded, under the lock. */
+static void take_callbacks(struct publisher *p, struct cb_taken *c)
+{
 	pthread_mutex_lock(&p->mu);
-	connected = p->cb_connected;
-	lost = p->cb_lost;
-	refused = p->cb_refused;
-	failed = p->cb_failed;
-	ha_online = p->cb_ha_online;
+	c->connected = p->cb_connected;
+	c->lost = p->cb_lost;
+	c->refused = p->cb_refused;
+	c->failed = p->cb_failed;
+	c->ha_online = p->cb_ha_online;
 	p->cb_connected = p->cb_lost = p->cb_refused = p->cb_failed = false;
 	p->cb_ha_online = p->cb_event = false;
-	acks = p->acks;
-	nacks = p->nacks;
+	c->acks = p->acks;
+	c->nacks = p->nacks;
 	p->acks = NULL;
 	p->nacks = p->acks_cap = 0;
-	nrefusals = p->cb_nrefusals;
-	memcpy(refusals, p->cb_refusals, nrefusals * sizeof(*refusals));
+	c->nrefusals = p->cb_nrefusals;
+	memcpy(c->refusals, p->cb_refusals,
+	       c->nrefusals * sizeof(*c->refusals));
 	p->cb_nrefusals = 0;
 	p->stats.acked = p->cb_acked;
 	p->stats.refused = p->cb_refused_msgs;
 	pthread_mutex_unlock(&p->mu);
+}
 
-	log_refusals(p, st, refusals, nrefusals);
-	for (size_t i = 0; i < nacks; i++)
-		window_ack(p, acks[i]);
-	free(acks);
-	if (window_retire(p, st) < 0)
-		rc = -1;
-	if (refused) {
-		char why[512];
-		refusal_reason(p, why, sizeof(why));
-		/* a warning when the reason changes, not at every retry */
-		if (strcmp(why, p->last_why) != 0)
-			log_warnx("mqtt: %s:%d: %s; retrying with back-off",
-			          p->m->host, p->m->port, why);
-		snprintf(p->last_why, sizeof(p->last_why), "%s", why);
-		link_down(p, why);
-	}
-	if (lost && p->link != LINK_DOWN)
-		link_down(p, "connection lost");
-	if (connected && !lost) {
-		p->link = LINK_UP;
-		p->backoff_ms = BACKOFF_MIN_MS;
-		p->rewind = true;
-		p->status_rows = -1; /* announce "online" now */
-		p->stats.connects++;
-		p->last_why[0] = '\0';
-		log_info("mqtt: connected to %s:%d", p->m->host, p->m->port);
-		if (p->ha_status_topic[0] != '\0') {
-			ha_subscribe(p);
-			p->ha_due = true;
-		}
-		if (p->reqs != NULL)
-			requests_subscribe(p);
-	}
-	if (ha_online && p->ha_status_topic[0] != '\0') {
-		log_info("mqtt: Home Assistant is online: discovery again");
+/* The broker refused the connection: say why (once per reason) and back
+ * off. */
+static void link_refused(struct publisher *p)
+{
+	char why[512];
+
+	refusal_reason(p, why, sizeof(why));
+	/* a warning when the reason changes, not at every retry */
+	if (strcmp(why, p->last_why) != 0)
+		log_warnx("mqtt: %s:%d: %s; retrying with back-off", p->m->host,
+		          p->m->port, why);
+	snprintf(p->last_why, sizeof(p->last_why), "%s", why);
+	link_down(p, why);
+}
+
+/* The connection is up: send again from the oldest row, announce
+ * "online", subscribe to what we answer. */
+static void link_connected(struct publisher *p)
+{
+	p->link = LINK_UP;
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->rewind = true;
+	p->status_rows = -1; /* announce "online" now */
+	p->stats.connects++;
+	p->last_why[0] = '\0';
+	log_info("mqtt: connected to %s:%d", p->m->host, p->m->port);
+	if (p->ha_status_topic[0] != '\0') {
+		ha_subscribe(p);
 		p->ha_due = true;
 	}
-	if (p->link == LINK_UP && p->ha_due) {
-		p->ha_due = false;
-		ha_announce(p);
-	}
-	if (failed)
-		p->rewind = true;
-	if (p->rewind) {
-		/* what was in flight is sent again, from the oldest */
-		if (p->wlen > 0)
-			p->stats.resent += p->wlen;
-		p->wlen = 0;
-		p->last_sent = p->deleted_upto;
-		p->rewind = false;
-	}
-	if (p->link == LINK_DOWN && !p->stopping &&
-	    mono_us() >= p->next_attempt)
-		start_connect(p);
-	if (p->link == LINK_UP && send_rows(p, st, now_us) < 0)
-		rc = -1;
+	if (p->reqs != NULL)
+		requests_subscribe(p);
+}
+
+/* The "online" status with the outbox's size, when it is due and the
+ * size changed. */
+static void status_step(struct publisher *p, struct store *st, int64_t now_us)
+{
 	int64_t mono = mono_us();
+
 	if (p->link == LINK_UP &&
 	    (p->status_rows < 0 ||
 	     (mono >= p->next_status && mono >= p->next_status_check))) {
@@ -1100,6 +1088,50 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 			p->next_status = mono + STATUS_EVERY_US;
 		}
 	}
+}
+
+int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
+{
+	struct cb_taken c;
+	int rc = 0;
+
+	take_callbacks(p, &c);
+	log_refusals(p, st, c.refusals, c.nrefusals);
+	for (size_t i = 0; i < c.nacks; i++)
+		window_ack(p, c.acks[i]);
+	free(c.acks);
+	if (window_retire(p, st) < 0)
+		rc = -1;
+	if (c.refused)
+		link_refused(p);
+	if (c.lost && p->link != LINK_DOWN)
+		link_down(p, "connection lost");
+	if (c.connected && !c.lost)
+		link_connected(p);
+	if (c.ha_online && p->ha_status_topic[0] != '\0') {
+		log_info("mqtt: Home Assistant is online: discovery again");
+		p->ha_due = true;
+	}
+	if (p->link == LINK_UP && p->ha_due) {
+		p->ha_due = false;
+		ha_announce(p);
+	}
+	if (c.failed)
+		p->rewind = true;
+	if (p->rewind) {
+		/* what was in flight is sent again, from the oldest */
+		if (p->wlen > 0)
+			p->stats.resent += p->wlen;
+		p->wlen = 0;
+		p->last_sent = p->deleted_upto;
+		p->rewind = false;
+	}
+	if (p->link == LINK_DOWN && !p->stopping &&
+	    mono_us() >= p->next_attempt)
+		start_connect(p);
+	if (p->link == LINK_UP && send_rows(p, st, now_us) < 0)
+		rc = -1;
+	status_step(p, st, now_us);
 	if (p->reqs != NULL)
 		answer_requests(p, now_us);
 	return rc;

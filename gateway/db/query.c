@@ -61,6 +61,13 @@ void query_text(sqlite3_stmt *s, int i, char *buf, size_t size)
 	snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
+double query_maybe_double(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL
+	               ? NAN
+	               : sqlite3_column_double(s, i);
+}
+
 static int pragma(struct query *q, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s = query_prepare(q, sql);
@@ -271,13 +278,6 @@ static const char channels_sql[] = RECENT_CTE
                         " WHERE (?1 IS NULL OR i.name = ?1)"
                         " ORDER BY i.name, c.name";
 
-static double maybe_double(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL
-	               ? NAN
-	               : sqlite3_column_double(s, i);
-}
-
 /* The newer of the reading at column col (recent) and col + 3 (archive). */
 static void read_last(sqlite3_stmt *s, int col, struct query_channel *ch)
 {
@@ -288,7 +288,8 @@ static void read_last(sqlite3_stmt *s, int col, struct query_channel *ch)
 	ch->last_us = sqlite3_column_int64(s, at);
 	ch->last_quality =
 	        ch->last_us == 0 ? -1 : sqlite3_column_int(s, at + 2);
-	ch->last_value = ch->last_quality == 0 ? maybe_double(s, at + 1) : NAN;
+	ch->last_value =
+	        ch->last_quality == 0 ? query_maybe_double(s, at + 1) : NAN;
 }
 
 static void read_channel(sqlite3_stmt *s, struct query_channel *ch)
@@ -303,12 +304,12 @@ static void read_channel(sqlite3_stmt *s, struct query_channel *ch)
 	read_last(s, 6, ch);
 	query_text(s, 12, ch->reference_channel, sizeof(ch->reference_channel));
 	ch->has_tolerance = sqlite3_column_type(s, 14) != SQLITE_NULL;
-	ch->reference = maybe_double(s, 13);
-	ch->lower = maybe_double(s, 14);
-	ch->upper = maybe_double(s, 15);
-	ch->guard = maybe_double(s, 16);
-	ch->U = maybe_double(s, 17);
-	ch->k = maybe_double(s, 18);
+	ch->reference = query_maybe_double(s, 13);
+	ch->lower = query_maybe_double(s, 14);
+	ch->upper = query_maybe_double(s, 15);
+	ch->guard = query_maybe_double(s, 16);
+	ch->U = query_maybe_double(s, 17);
+	ch->k = query_maybe_double(s, 18);
 	query_text(s, 19, ch->state, sizeof(ch->state));
 	ch->state_us = ch->state[0] != '\0' ? sqlite3_column_int64(s, 20) : 0;
 }
@@ -395,7 +396,7 @@ int query_readings(struct query *q, int64_t channel, int64_t from_us,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		r.ts_us = sqlite3_column_int64(s, 0);
 		r.quality = sqlite3_column_int(s, 2);
-		r.value = r.quality == 0 ? maybe_double(s, 1) : NAN;
+		r.value = r.quality == 0 ? query_maybe_double(s, 1) : NAN;
 		if ((ret = fn(ctx, &r)) != 0)
 			break;
 	}

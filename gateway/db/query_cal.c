@@ -11,7 +11,6 @@
 #include "query.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +28,6 @@
 #define RECORD_FROM                                                            \
 	" FROM calibrations c JOIN instruments i ON i.id = c.instrument_id"    \
 	" LEFT JOIN instruments s ON s.id = c.standard_id"
-
-static double maybe(sqlite3_stmt *s, int i)
-{
-	return sqlite3_column_type(s, i) == SQLITE_NULL
-	               ? NAN
-	               : sqlite3_column_double(s, i);
-}
 
 /* The columns of RECORD_COLUMNS into r (points not read). */
 static void read_columns(sqlite3_stmt *s, struct calib_record *r)
@@ -92,8 +84,8 @@ static int read_points(struct query *q, sqlite3_stmt *p, struct calib_record *r)
 		query_text(p, 1, pt->quantity, sizeof(pt->quantity));
 		query_text(p, 2, pt->unit, sizeof(pt->unit));
 		pt->reference = sqlite3_column_double(p, 3);
-		pt->as_found = maybe(p, 4);
-		pt->as_left = maybe(p, 5);
+		pt->as_found = query_maybe_double(p, 4);
+		pt->as_left = query_maybe_double(p, 5);
 		pt->lower = sqlite3_column_double(p, 6);
 		pt->upper = sqlite3_column_double(p, 7);
 		pt->U = sqlite3_column_double(p, 8);

@@ -198,19 +198,35 @@ out:
 	return rc;
 }
 
-/* Everything store_cal_append() checks and fills in, inside its
- * transaction. */
-static int cal_prepare(struct store *st, struct calib_record *r,
-                       int64_t *inst_id, int64_t *std_id)
+/* Column 0, text, of the row that sql with ?1 = id gives, into buf when
+ * there is one (buf unchanged when none). Returns 0, or -1 when sql does
+ * not prepare. */
+static int lookup_text(struct store *st, const char *sql, int64_t id, char *buf,
+                       size_t size)
 {
-	int64_t interval = 0, other = 0, last_id = 0;
-	int found;
-	char owner[CALIB_TEXT] = "";
+	sqlite3_stmt *s = prep(st, sql);
 
-	found = lookup(st,
-	               "SELECT id, interval_days FROM instruments"
-	               " WHERE name = ?1",
-	               r->instrument, 0, inst_id, &interval);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(buf, size, "%s",
+		         (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* The instrument of r into inst_id; its interval and owner where r gives
+ * none. */
+static int cal_instrument(struct store *st, struct calib_record *r,
+                          int64_t *inst_id)
+{
+	int64_t interval = 0;
+	int found = lookup(st,
+	                   "SELECT id, interval_days FROM instruments"
+	                   " WHERE name = ?1",
+	                   r->instrument, 0, inst_id, &interval);
+
 	if (found <= 0) {
 		if (found == 0)
 			st_error(st, STORE_OTHER,
@@ -223,17 +239,24 @@ static int cal_prepare(struct store *st, struct calib_record *r,
 	if (r->interval_days == 0)
 		r->interval_days = (int)interval;
 	if (r->customer[0] == '\0') {
-		sqlite3_stmt *s = prep(st, "SELECT owner FROM instruments"
-		                           " WHERE id = ?1");
-		if (s == NULL)
+		char owner[CALIB_TEXT] = "";
+		if (lookup_text(st,
+		                "SELECT owner FROM instruments WHERE id = ?1",
+		                *inst_id, owner, sizeof(owner)) < 0)
 			return -1;
-		sqlite3_bind_int64(s, 1, *inst_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			snprintf(owner, sizeof(owner), "%s",
-			         (const char *)sqlite3_column_text(s, 0));
-		sqlite3_finalize(s);
 		snprintf(r->customer, sizeof(r->customer), "%s", owner);
 	}
+	return 0;
+}
+
+/* A new certificate number, and a record to supersede (if any) of the
+ * same instrument and not yet superseded. */
+static int cal_check_numbers(struct store *st, const struct calib_record *r,
+                             int64_t inst_id)
+{
+	int64_t other = 0, of = 0;
+	int found;
+
 	found = lookup(st, "SELECT id FROM calibrations WHERE certificate = ?1",
 	               r->certificate, 0, &other, NULL);
 	if (found != 0) {
@@ -245,81 +268,102 @@ static int cal_prepare(struct store *st, struct calib_record *r,
 			         r->certificate, other);
 		return -1;
 	}
-	if (r->supersedes > 0) {
-		int64_t of = 0;
-		found = lookup(st,
-		               "SELECT instrument_id FROM calibrations"
-		               " WHERE id = ?1",
-		               NULL, r->supersedes, &of, NULL);
-		if (found <= 0 || of != *inst_id) {
-			if (found >= 0)
-				st_error(st, STORE_OTHER,
-				         "record %" PRId64 " to supersede %s",
-				         r->supersedes,
-				         found == 0
-				                 ? "does not exist"
-				                 : "is of another instrument");
-			return -1;
-		}
-		found = lookup(st,
-		               "SELECT id FROM calibrations"
-		               " WHERE supersedes = ?1",
-		               NULL, r->supersedes, &other, NULL);
-		if (found != 0) {
-			if (found > 0)
-				st_error(st, STORE_OTHER,
-				         "record %" PRId64
-				         " is already superseded by record "
-				         "%" PRId64,
-				         r->supersedes, other);
-			return -1;
-		}
-	}
-	*std_id = 0;
-	if (r->standard[0] != '\0') {
-		if (strcmp(r->standard, r->instrument) == 0) {
+	if (r->supersedes <= 0)
+		return 0;
+	found = lookup(st,
+	               "SELECT instrument_id FROM calibrations"
+	               " WHERE id = ?1",
+	               NULL, r->supersedes, &of, NULL);
+	if (found <= 0 || of != inst_id) {
+		if (found >= 0)
 			st_error(st, STORE_OTHER,
-			         "%s cannot be its own reference standard",
-			         r->instrument);
-			return -1;
-		}
-		found = lookup(st, "SELECT id FROM instruments WHERE name = ?1",
-		               r->standard, 0, std_id, NULL);
-		if (found <= 0) {
-			if (found == 0)
-				st_error(st, STORE_OTHER,
-				         "unknown reference standard \"%s\": "
-				         "list it under standards (or "
-				         "instruments) in the configuration",
-				         r->standard);
-			return -1;
-		}
-		if (standard_snapshot(st, *std_id, r) < 0)
-			return -1;
-	} else {
+			         "record %" PRId64 " to supersede %s",
+			         r->supersedes,
+			         found == 0 ? "does not exist"
+			                    : "is of another instrument");
+		return -1;
+	}
+	found = lookup(st,
+	               "SELECT id FROM calibrations"
+	               " WHERE supersedes = ?1",
+	               NULL, r->supersedes, &other, NULL);
+	if (found != 0) {
+		if (found > 0)
+			st_error(st, STORE_OTHER,
+			         "record %" PRId64
+			         " is already superseded by record "
+			         "%" PRId64,
+			         r->supersedes, other);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reference standard of r into std_id (0: none) and its snapshot
+ * into r. */
+static int cal_standard(struct store *st, struct calib_record *r,
+                        int64_t *std_id)
+{
+	int found;
+
+	*std_id = 0;
+	if (r->standard[0] == '\0') {
 		r->standard_cert[0] = '\0';
 		r->standard_due_us = 0;
 		r->standard_overdue = false;
+		return 0;
 	}
+	if (strcmp(r->standard, r->instrument) == 0) {
+		st_error(st, STORE_OTHER,
+		         "%s cannot be its own reference standard",
+		         r->instrument);
+		return -1;
+	}
+	found = lookup(st, "SELECT id FROM instruments WHERE name = ?1",
+	               r->standard, 0, std_id, NULL);
+	if (found <= 0) {
+		if (found == 0)
+			st_error(st, STORE_OTHER,
+			         "unknown reference standard \"%s\": "
+			         "list it under standards (or "
+			         "instruments) in the configuration",
+			         r->standard);
+		return -1;
+	}
+	return standard_snapshot(st, *std_id, r);
+}
+
+/* The id of r and the hash of the record before it in the chain. */
+static int cal_chain(struct store *st, struct calib_record *r)
+{
+	int64_t last_id = 0;
+
 	if (lookup(st, "SELECT id FROM calibrations ORDER BY id DESC LIMIT 1",
 	           NULL, 0, &last_id, NULL) < 0)
 		return -1;
 	r->prev_hash[0] = '\0';
 	if (last_id > 0) {
-		sqlite3_stmt *s = prep(st, "SELECT hash FROM calibrations"
-		                           " WHERE id = ?1");
-		if (s == NULL)
+		if (lookup_text(
+		            st, "SELECT hash FROM calibrations WHERE id = ?1",
+		            last_id, r->prev_hash, sizeof(r->prev_hash)) < 0)
 			return -1;
-		sqlite3_bind_int64(s, 1, last_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			snprintf(r->prev_hash, sizeof(r->prev_hash), "%s",
-			         (const char *)sqlite3_column_text(s, 0));
-		sqlite3_finalize(s);
 	} else {
 		snprintf(r->prev_hash, sizeof(r->prev_hash), "%s",
 		         CALIB_GENESIS);
 	}
 	r->id = last_id + 1;
+	return 0;
+}
+
+/* Everything store_cal_append() checks and fills in, inside its
+ * transaction. */
+static int cal_prepare(struct store *st, struct calib_record *r,
+                       int64_t *inst_id, int64_t *std_id)
+{
+	if (cal_instrument(st, r, inst_id) < 0 ||
+	    cal_check_numbers(st, r, *inst_id) < 0 ||
+	    cal_standard(st, r, std_id) < 0 || cal_chain(st, r) < 0)
+		return -1;
 	r->issued_us = st_now_us();
 	if (r->performed_us > r->issued_us + CAL_FUTURE_US) {
 		st_error(st, STORE_OTHER,

@@ -260,6 +260,13 @@ void h_cleanup(void)
 	ndirs = 0;
 }
 
+int h_teardown(void **state)
+{
+	(void)state;
+	h_cleanup();
+	return 0;
+}
+
 int h_free_port(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};

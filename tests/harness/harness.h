@@ -51,6 +51,9 @@ int h_run(const char *const argv[], const char *log_path, bool wrap,
 /* Kill every registered process and remove the temp dirs. Idempotent. */
 void h_cleanup(void);
 
+/* A cmocka teardown (state unused): h_cleanup(). Returns 0. */
+int h_teardown(void **state);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int h_free_port(void);
 

@@ -81,21 +81,14 @@ static void simulator_starts_and_stops_cleanly(void **state)
 	assert_int_equal(h_sim_stop(&s), 0);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(broker_carries_a_message_and_restarts,
-	                                  teardown),
-	        cmocka_unit_test_teardown(cleanup_kills_by_pid, teardown),
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(cleanup_kills_by_pid, h_teardown),
 	        cmocka_unit_test_teardown(simulator_starts_and_stops_cleanly,
-	                                  teardown),
+	                                  h_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "sqltest.h"
 
 struct gw {
 	pid_t pid;
@@ -115,56 +116,6 @@ static inline int gw_stop(struct gw *g)
 	if (status == -1 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
-}
-
-static inline sqlite3 *db_open(const char *path)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	                 SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-/* The first column of the first row of sql, as an integer; -1 when the
- * query fails (e.g. the schema is not created yet). */
-static inline long long db_try_int(const char *path, const char *sql)
-{
-	sqlite3 *db = db_open(path);
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static inline long long db_int(const char *path, const char *sql)
-{
-	long long v = db_try_int(path, sql);
-
-	if (v == -1)
-		fail_msg("query failed: %s", sql);
-	return v;
-}
-
-static inline void db_text(const char *path, const char *sql, char *out,
-                           size_t size)
-{
-	sqlite3 *db = db_open(path);
-	sqlite3_stmt *st = NULL;
-
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(db);
 }
 
 /* Run the metrolog tool with args (NULL-terminated, without the program

@@ -29,13 +29,6 @@ struct rig {
 	bool auth; /* test_mqtt_security.c: password_file and acl_file */
 };
 
-static inline int mq_teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 /* The MQTT version of the mqtt group a test writes when it does not need
  * one: METROLOG_TEST_MQTT_VERSION, 3 (the default) or 5, so that one test
  * binary runs under both (ctest's mqtt and mqtt_v5). */

@@ -53,15 +53,6 @@
 			         modbus_strerror(err));                        \
 	} while (0)
 
-/* cmocka teardown: kill what a (failed) test left running, remove its
- * temporary directories. */
-static inline int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 /* Start metrolog-sim in dir (see h_sim_start()), or fail the test. */
 static inline void start_in(struct h_sim *s, const char *dir, bool tcp,
                             bool rtu, const char *const extra[])

@@ -65,24 +65,15 @@ static void must_contain(const char *what)
 /* Plain SQL on the file, as an insider with write access would. */
 static void tamper(const char *sql)
 {
-	sqlite3 *db = NULL;
-	char *err = NULL;
-
-	assert_int_equal(sqlite3_open(gw.db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(db);
+	db_exec(gw.db, sql);
 }
 
 /* sql must be refused; returns SQLite's message into out. */
 static void refused(const char *sql)
 {
-	sqlite3 *db = NULL;
+	sqlite3 *db = sql_open(gw.db, true);
 	char *err = NULL;
 
-	assert_int_equal(sqlite3_open(gw.db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
 	assert_int_not_equal(sqlite3_exec(db, sql, NULL, NULL, &err),
 	                     SQLITE_OK);
 	snprintf(out, sizeof(out), "%s", err != NULL ? err : "");

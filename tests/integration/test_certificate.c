@@ -386,13 +386,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 /* ---- certificate ------------------------------------------------------- */
 
 static void certificate_has_every_field(void **state)
@@ -693,5 +686,5 @@ int main(void)
 	        cmocka_unit_test(trend_png_has_the_size_asked),
 	        cmocka_unit_test(trend_refuses_clearly),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, h_teardown);
 }

@@ -146,24 +146,15 @@ static void full_disk_loses_nothing(void **state)
 	if (gap > 500)
 		fail_msg("a %lld ms hole in the readings", gap);
 	assert_true(db_int(g.db, "SELECT count(*) FROM readings") > 100);
-	char ok[64];
-	db_text(g.db, "PRAGMA integrity_check", ok, sizeof(ok));
-	assert_string_equal(ok, "ok");
+	db_assert_integrity(g.db);
 	assert_int_equal(h_sim_stop(&sim), 0);
 	umount2(fs, MNT_DETACH);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(full_disk_loses_nothing, teardown),
+	        cmocka_unit_test_teardown(full_disk_loses_nothing, h_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

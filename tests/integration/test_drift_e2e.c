@@ -56,30 +56,31 @@ static int64_t real_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Tolerance events of channel ch whose detail matches like. */
-static long long count_tol(struct gw *g, const char *ch, const char *like)
+/* what (an expression of the events row e) of the tolerance events of
+ * channel ch whose detail matches like, the first row. */
+static long long tol_events(struct gw *g, const char *what, const char *ch,
+                            const char *like)
 {
 	char sql[1024];
 
 	snprintf(sql, sizeof(sql),
-	         "SELECT count(*) FROM events e JOIN channels c ON c.id = "
+	         "SELECT %s FROM events e JOIN channels c ON c.id = "
 	         "e.channel_id WHERE e.kind = 'tolerance' AND c.name = '%s' "
 	         "AND e.detail LIKE '%s'",
-	         ch, like);
+	         what, ch, like);
 	return db_int(g->db, sql);
+}
+
+/* Tolerance events of channel ch whose detail matches like. */
+static long long count_tol(struct gw *g, const char *ch, const char *like)
+{
+	return tol_events(g, "count(*)", ch, like);
 }
 
 /* The ts of the one tolerance event of channel ch matching like. */
 static long long tol_ts(struct gw *g, const char *ch, const char *like)
 {
-	char sql[1024];
-
-	snprintf(sql, sizeof(sql),
-	         "SELECT e.ts FROM events e JOIN channels c ON c.id = "
-	         "e.channel_id WHERE e.kind = 'tolerance' AND c.name = '%s' "
-	         "AND e.detail LIKE '%s'",
-	         ch, like);
-	return db_int(g->db, sql);
+	return tol_events(g, "e.ts", ch, like);
 }
 
 static void dump_events(struct gw *g)
@@ -286,20 +287,13 @@ static void trend_predicts_the_crossing(void **state)
 	assert_true(n <= 10); /* news only: not one per bin */
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(drift_warns_then_fails_once,
-	                                  teardown),
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(trend_predicts_the_crossing,
-	                                  teardown),
+	                                  h_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -344,9 +344,7 @@ static void sigkill_loses_nothing_committed(void **state)
 		g.pid = 0;
 		long long after = db_int(g.db, "SELECT count(*) FROM readings");
 		assert_true(after >= seen);
-		char ok[64];
-		db_text(g.db, "PRAGMA integrity_check", ok, sizeof(ok));
-		assert_string_equal(ok, "ok");
+		db_assert_integrity(g.db);
 		committed = count_readings(&g, "K-1", "c0", NULL);
 	}
 	/* and it starts again on the same file and keeps going */
@@ -493,33 +491,26 @@ static void bad_config_is_refused_with_file_and_line(void **state)
 	assert_non_null(strstr(out, "OK (1 buses, 1 instruments, 2 channels)"));
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(values_arrive_over_tcp_and_rtu,
-	                                  teardown),
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(
-	                dead_instrument_does_not_stall_another_bus, teardown),
+	                dead_instrument_does_not_stall_another_bus, h_teardown),
 	        cmocka_unit_test_teardown(dead_unit_on_a_shared_rtu_line,
-	                                  teardown),
-	        cmocka_unit_test_teardown(connect_per_poll, teardown),
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(connect_per_poll, h_teardown),
 	        cmocka_unit_test_teardown(
-	                reconnects_after_the_simulator_restarts, teardown),
+	                reconnects_after_the_simulator_restarts, h_teardown),
 	        cmocka_unit_test_teardown(sigkill_loses_nothing_committed,
-	                                  teardown),
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(sighup_reloads_and_refuses_a_bad_file,
-	                                  teardown),
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(locked_database_loses_nothing,
-	                                  teardown),
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(
-	                bad_config_is_refused_with_file_and_line, teardown),
+	                bad_config_is_refused_with_file_and_line, h_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

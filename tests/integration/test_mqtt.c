@@ -263,6 +263,20 @@ static void every_reading_published(void **state)
 	rig_finish(&r, &g);
 }
 
+/* A rig whose gateway published, then lost its broker and went on
+ * polling (100 more readings, about 2 s). */
+static void start_then_lose_broker(struct rig *r)
+{
+	long long n;
+
+	rig_start(r, 1);
+	gw_start(&r->gw);
+	wait_readings(r, 50);
+	assert_int_equal(h_broker_stop(&r->broker), 0);
+	n = readings_in_db(r);
+	wait_readings(r, n + 100); /* polling goes on: about 2 s */
+}
+
 static void broker_outage(void **state)
 {
 	struct rig r;
@@ -270,12 +284,7 @@ static void broker_outage(void **state)
 	long long n;
 
 	(void)state;
-	rig_start(&r, 1);
-	gw_start(&r.gw);
-	wait_readings(&r, 50);
-	assert_int_equal(h_broker_stop(&r.broker), 0);
-	n = readings_in_db(&r);
-	wait_readings(&r, n + 100); /* polling goes on: about 2 s */
+	start_then_lose_broker(&r);
 	assert_int_equal(h_broker_restart(&r.broker), 0);
 	n = readings_in_db(&r);
 	wait_readings(&r, n + 100);
@@ -292,12 +301,7 @@ static void sigkill_broker_down(void **state)
 	long long n;
 
 	(void)state;
-	rig_start(&r, 1);
-	gw_start(&r.gw);
-	wait_readings(&r, 50);
-	assert_int_equal(h_broker_stop(&r.broker), 0);
-	n = readings_in_db(&r);
-	wait_readings(&r, n + 100);
+	start_then_lose_broker(&r);
 	h_stop(r.gw.pid, SIGKILL, 5000);
 	assert_true(db_int(r.gw.db, "SELECT count(*) FROM outbox") > 0);
 	assert_int_equal(h_broker_restart(&r.broker), 0);
@@ -371,10 +375,10 @@ static void will_on_sigkill(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(every_reading_published, mq_teardown),
-	        cmocka_unit_test_teardown(broker_outage, mq_teardown),
-	        cmocka_unit_test_teardown(sigkill_broker_down, mq_teardown),
-	        cmocka_unit_test_teardown(will_on_sigkill, mq_teardown),
+	        cmocka_unit_test_teardown(every_reading_published, h_teardown),
+	        cmocka_unit_test_teardown(broker_outage, h_teardown),
+	        cmocka_unit_test_teardown(sigkill_broker_down, h_teardown),
+	        cmocka_unit_test_teardown(will_on_sigkill, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

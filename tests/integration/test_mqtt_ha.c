@@ -367,10 +367,10 @@ static void ha_many_channels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(v5_no_seq_missing, mq_teardown),
-	        cmocka_unit_test_teardown(v5_refused_dropped, mq_teardown),
-	        cmocka_unit_test_teardown(ha_discovery, mq_teardown),
-	        cmocka_unit_test_teardown(ha_many_channels, mq_teardown),
+	        cmocka_unit_test_teardown(v5_no_seq_missing, h_teardown),
+	        cmocka_unit_test_teardown(v5_refused_dropped, h_teardown),
+	        cmocka_unit_test_teardown(ha_discovery, h_teardown),
+	        cmocka_unit_test_teardown(ha_many_channels, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

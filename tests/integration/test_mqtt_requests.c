@@ -829,10 +829,9 @@ static void acl_confines_enterprises(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(own_records_only, mq_teardown),
-	        cmocka_unit_test_teardown(burst_keeps_polling, mq_teardown),
-	        cmocka_unit_test_teardown(acl_confines_enterprises,
-	                                  mq_teardown),
+	        cmocka_unit_test_teardown(own_records_only, h_teardown),
+	        cmocka_unit_test_teardown(burst_keeps_polling, h_teardown),
+	        cmocka_unit_test_teardown(acl_confines_enterprises, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -370,10 +370,10 @@ static void acl_foreign_topic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(tls_right_ca, mq_teardown),
-	        cmocka_unit_test_teardown(tls_wrong_ca_reload, mq_teardown),
-	        cmocka_unit_test_teardown(password, mq_teardown),
-	        cmocka_unit_test_teardown(acl_foreign_topic, mq_teardown),
+	        cmocka_unit_test_teardown(tls_right_ca, h_teardown),
+	        cmocka_unit_test_teardown(tls_wrong_ca_reload, h_teardown),
+	        cmocka_unit_test_teardown(password, h_teardown),
+	        cmocka_unit_test_teardown(acl_foreign_topic, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -275,12 +275,12 @@ static void test_port_per_instrument(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(test_drift_accelerated, teardown),
-	        cmocka_unit_test_teardown(test_step_fault_range, teardown),
-	        cmocka_unit_test_teardown(test_noise_reproducible, teardown),
-	        cmocka_unit_test_teardown(test_shared_port, teardown),
-	        cmocka_unit_test_teardown(test_rtu_units, teardown),
-	        cmocka_unit_test_teardown(test_port_per_instrument, teardown),
+	        cmocka_unit_test_teardown(test_drift_accelerated, h_teardown),
+	        cmocka_unit_test_teardown(test_step_fault_range, h_teardown),
+	        cmocka_unit_test_teardown(test_noise_reproducible, h_teardown),
+	        cmocka_unit_test_teardown(test_shared_port, h_teardown),
+	        cmocka_unit_test_teardown(test_rtu_units, h_teardown),
+	        cmocka_unit_test_teardown(test_port_per_instrument, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,13 +235,13 @@ static void test_mute(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(test_exception, teardown),
-	        cmocka_unit_test_teardown(test_silent, teardown),
-	        cmocka_unit_test_teardown(test_corrupt, teardown),
-	        cmocka_unit_test_teardown(test_drop_after, teardown),
-	        cmocka_unit_test_teardown(test_delay, teardown),
-	        cmocka_unit_test_teardown(test_fault_unit, teardown),
-	        cmocka_unit_test_teardown(test_mute, teardown),
+	        cmocka_unit_test_teardown(test_exception, h_teardown),
+	        cmocka_unit_test_teardown(test_silent, h_teardown),
+	        cmocka_unit_test_teardown(test_corrupt, h_teardown),
+	        cmocka_unit_test_teardown(test_drop_after, h_teardown),
+	        cmocka_unit_test_teardown(test_delay, h_teardown),
+	        cmocka_unit_test_teardown(test_fault_unit, h_teardown),
+	        cmocka_unit_test_teardown(test_mute, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -363,12 +363,12 @@ static void test_command_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(test_malformed_tcp, teardown),
-	        cmocka_unit_test_teardown(test_pipelined, teardown),
-	        cmocka_unit_test_teardown(test_many_clients, teardown),
-	        cmocka_unit_test_teardown(test_rtu_garbage, teardown),
-	        cmocka_unit_test_teardown(test_clean_stop, teardown),
-	        cmocka_unit_test_teardown(test_command_line, teardown),
+	        cmocka_unit_test_teardown(test_malformed_tcp, h_teardown),
+	        cmocka_unit_test_teardown(test_pipelined, h_teardown),
+	        cmocka_unit_test_teardown(test_many_clients, h_teardown),
+	        cmocka_unit_test_teardown(test_rtu_garbage, h_teardown),
+	        cmocka_unit_test_teardown(test_clean_stop, h_teardown),
+	        cmocka_unit_test_teardown(test_command_line, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,7 @@
 #include "compose.h"
 #include "harness.h"
 #include "query.h"
+#include "sqltest.h"
 #include "store.h"
 
 #define T0     1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
@@ -101,15 +102,6 @@ static const struct tinst two[] = {
 
 /* ---- reading the file with plain SQL ------------------------------------ */
 
-static sqlite3 *raw_open(const char *path)
-{
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
 /* The integer in the first column of the first row of sql, or -1 if
  * there is no row (NULL reads as 0). */
 static int64_t sql_int(const char *path, const char *fmt, ...)
@@ -119,43 +111,16 @@ static int64_t sql_int(const char *path, const char *fmt, ...)
 {
 	char sql[512];
 	va_list ap;
-	sqlite3 *db = raw_open(path);
-	sqlite3_stmt *s;
-	int64_t v = -1;
+	sqlite3 *db = sql_open(path, true);
+	long long v = -1;
 
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (sql_first_int(db, sql, &v) < 0)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return v;
-}
-
-static void sql_exec(const char *path, const char *sql)
-{
-	sqlite3 *db = raw_open(path);
-
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
-static void assert_integrity(const char *path)
-{
-	sqlite3 *db = raw_open(path);
-	sqlite3_stmt *s;
-
-	assert_int_equal(
-	        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
-	        SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
 }
 
 static int64_t readings_count(const char *path)
@@ -199,6 +164,15 @@ static void sync_ok(struct store *st, const struct tinst *t)
 	free_config(c);
 }
 
+/* A store on a new file (its path into path), configured with two. */
+static struct store *open_two(char *path)
+{
+	struct store *st = open_ok(db_path(path));
+
+	sync_ok(st, two);
+	return st;
+}
+
 static struct sample reading(uint32_t index, int64_t ts, double v,
                              enum quality q)
 {
@@ -237,13 +211,6 @@ static struct sample *make_readings(size_t n, uint32_t nch, int64_t t0)
 	return s;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	h_cleanup();
-	return 0;
-}
-
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_quality_names(void **state)
@@ -277,8 +244,7 @@ static void test_open_reopen(void **state)
 	char hdr[100];
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, s, 2);
 	store_close(st);
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
@@ -306,7 +272,7 @@ static void test_open_reopen(void **state)
 	                         " WHERE channel = %lld",
 	                         (long long)t2),
 	                 2);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -316,13 +282,13 @@ static void test_newer_schema_refused(void **state)
 
 	(void)state;
 	store_close(open_ok(db_path(path)));
-	sql_exec(path, "PRAGMA user_version = 99");
+	db_exec(path, "PRAGMA user_version = 99");
 	assert_null(store_open_ex(path, &kind, err, sizeof(err)));
 	assert_int_equal(kind, STORE_OTHER);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "newer"));
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 99);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_not_a_database(void **state)
@@ -346,7 +312,7 @@ static void test_not_a_database(void **state)
 
 	/* someone else's SQLite database is left alone too */
 	h_path(other, h_tmpdir(), "other.db");
-	sql_exec(other, "CREATE TABLE notes(x)");
+	db_exec(other, "CREATE TABLE notes(x)");
 	assert_null(store_open_ex(other, &kind, err, sizeof(err)));
 	assert_int_equal(kind, STORE_CORRUPT);
 	assert_non_null(strstr(err, other));
@@ -371,8 +337,7 @@ static void test_sync_config_reload(void **state)
 	struct sample s;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	volt = channel_id(path, "dmm-1", "volt");
 	temp = channel_id(path, "dmm-1", "temp");
 	curr = channel_id(path, "dmm-1", "curr");
@@ -425,7 +390,7 @@ static void test_sync_config_reload(void **state)
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
 	                               " WHERE active"),
 	                 2);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_append_read_back(void **state)
@@ -454,13 +419,12 @@ static void test_append_read_back(void **state)
 	int n = 0;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, s, sizeof(s) / sizeof(s[0]));
 	append_ok(st, s, 0); /* an empty batch is fine */
 	store_close(st);
 
-	db = raw_open(path);
+	db = sql_open(path, true);
 	assert_int_equal(
 	        sqlite3_prepare_v2(db,
 	                           "SELECT i.name || '.' || c.name, r.ts,"
@@ -514,7 +478,7 @@ static void test_append_read_back(void **state)
 	assert_int_equal(n, 3);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* A bad sample at the end of a batch: the good ones before it are not
@@ -541,7 +505,7 @@ static void test_batch_atomic(void **state)
 	append_ok(st, s, 3);
 	assert_int_equal(readings_count(path), 3);
 	store_close(st);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_busy(void **state)
@@ -552,10 +516,9 @@ static void test_busy(void **state)
 	sqlite3 *other;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	assert_int_equal(store_set_busy_timeout(st, 100), 0);
-	other = raw_open(path);
+	other = sql_open(path, true);
 	assert_int_equal(
 	        sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	        SQLITE_OK);
@@ -572,7 +535,7 @@ static void test_busy(void **state)
 	sqlite3_close(other);
 	store_close(st);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_disk_full(void **state)
@@ -583,8 +546,7 @@ static void test_disk_full(void **state)
 	long cap;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, s, 100);
 	cap = store_set_max_pages(st, 1); /* raised to the current size */
 	assert_true(cap > 1);
@@ -604,7 +566,7 @@ static void test_disk_full(void **state)
 	                 19999LL * 20000 / 2);
 	store_close(st);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* Past the move threshold (65536 rows for a small config) readings move
@@ -618,8 +580,7 @@ static void test_archive_move(void **state)
 	int64_t recent, archived;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
 	store_close(st);
@@ -644,7 +605,7 @@ static void test_archive_move(void **state)
 	                         (long long)(T0 + 13500 * SEC)),
 	                 500);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 static void test_retention(void **state)
@@ -662,8 +623,7 @@ static void test_retention(void **state)
 	int calls = 0;
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, &ev, 1);
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
@@ -699,7 +659,7 @@ static void test_retention(void **state)
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 1);
 	store_close(st);
 	free(s);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* ---- the MQTT outbox ---------------------------------------------------- */
@@ -738,7 +698,7 @@ static void test_migration_to_outbox(void **state)
 	(void)state;
 	n = h_read_file(METROLOG_FIXTURES "/schema-v1.sql", sql, sizeof(sql));
 	assert_true(n > 0 && (size_t)n < sizeof(sql) - 1);
-	sql_exec(db_path(path), sql);
+	db_exec(db_path(path), sql);
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	st = open_ok(path);
 	store_close(st);
@@ -750,7 +710,7 @@ static void test_migration_to_outbox(void **state)
 	                               " AND interval_days = 0"),
 	                 1);
 	assert_int_equal(readings_count(path), 1);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* Without an mqtt group nothing goes to the outbox. */
@@ -761,8 +721,7 @@ static void test_outbox_off(void **state)
 	struct sample s = reading(0, T0, 1.5, QUALITY_GOOD);
 
 	(void)state;
-	st = open_ok(db_path(path));
-	sync_ok(st, two);
+	st = open_two(path);
 	append_ok(st, &s, 1);
 	store_close(st);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
@@ -866,7 +825,7 @@ static void test_outbox_messages(void **state)
 	composer_free(cp);
 	store_close(st);
 	free_config(c);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* A SAMPLE_STATE (monitor.c): an events row of kind "tolerance" on the
@@ -990,7 +949,7 @@ static void test_tolerance_events(void **state)
 	composer_free(cp);
 	store_close(st);
 	free_config(c);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* Past outbox_max the oldest rows go, counted; the readings stay. */
@@ -1023,7 +982,7 @@ static void test_outbox_full(void **state)
 	free_config(c);
 	free(s);
 	assert_int_equal(readings_count(path), 1500);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* ---- event states as columns (schema 4) --------------------------------- */
@@ -1075,9 +1034,9 @@ static void test_migration_event_states(void **state)
 	(void)state;
 	n = h_read_file(METROLOG_FIXTURES "/schema-v3.sql", sql, sizeof(sql));
 	assert_true(n > 0 && (size_t)n < sizeof(sql) - 1);
-	sql_exec(db_path(path), sql);
-	sql_exec(path, "INSERT INTO events VALUES (16, 1767226200000000, 1, 1,"
-	               " 'tolerance', 'hot -> cold: not states')");
+	db_exec(db_path(path), sql);
+	db_exec(path, "INSERT INTO events VALUES (16, 1767226200000000, 1, 1,"
+	              " 'tolerance', 'hot -> cold: not states')");
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	store_close(open_ok(path));
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 4);
@@ -1106,7 +1065,7 @@ static void test_migration_event_states(void **state)
 	                 1);
 
 	/* the readers on the file as it was, without the made-up row */
-	sql_exec(path, "DELETE FROM events WHERE id = 16");
+	db_exec(path, "DELETE FROM events WHERE id = 16");
 	q = query_open(path, err, sizeof(err));
 	if (q == NULL)
 		fail_msg("query_open: %s", err);
@@ -1124,7 +1083,7 @@ static void test_migration_event_states(void **state)
 	                            "out_of_tolerance>no_data,"
 	                            "none>overdue,none>ok,ok>due_soon,");
 	query_close(q);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 /* ---- the calibration in force ------------------------------------------- */
@@ -1256,31 +1215,32 @@ static void test_cal_in_force_future(void **state)
 	c->standards = NULL;
 	c->nstandards = 0;
 	free_config(c);
-	assert_integrity(path);
+	db_assert_integrity(path);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_teardown(test_quality_names, teardown),
-	        cmocka_unit_test_teardown(test_open_reopen, teardown),
-	        cmocka_unit_test_teardown(test_newer_schema_refused, teardown),
-	        cmocka_unit_test_teardown(test_not_a_database, teardown),
-	        cmocka_unit_test_teardown(test_sync_config_reload, teardown),
-	        cmocka_unit_test_teardown(test_append_read_back, teardown),
-	        cmocka_unit_test_teardown(test_batch_atomic, teardown),
-	        cmocka_unit_test_teardown(test_busy, teardown),
-	        cmocka_unit_test_teardown(test_disk_full, teardown),
-	        cmocka_unit_test_teardown(test_archive_move, teardown),
-	        cmocka_unit_test_teardown(test_retention, teardown),
-	        cmocka_unit_test_teardown(test_migration_to_outbox, teardown),
-	        cmocka_unit_test_teardown(test_outbox_off, teardown),
-	        cmocka_unit_test_teardown(test_outbox_messages, teardown),
-	        cmocka_unit_test_teardown(test_outbox_full, teardown),
-	        cmocka_unit_test_teardown(test_tolerance_events, teardown),
+	        cmocka_unit_test_teardown(test_quality_names, h_teardown),
+	        cmocka_unit_test_teardown(test_open_reopen, h_teardown),
+	        cmocka_unit_test_teardown(test_newer_schema_refused,
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(test_not_a_database, h_teardown),
+	        cmocka_unit_test_teardown(test_sync_config_reload, h_teardown),
+	        cmocka_unit_test_teardown(test_append_read_back, h_teardown),
+	        cmocka_unit_test_teardown(test_batch_atomic, h_teardown),
+	        cmocka_unit_test_teardown(test_busy, h_teardown),
+	        cmocka_unit_test_teardown(test_disk_full, h_teardown),
+	        cmocka_unit_test_teardown(test_archive_move, h_teardown),
+	        cmocka_unit_test_teardown(test_retention, h_teardown),
+	        cmocka_unit_test_teardown(test_migration_to_outbox, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_off, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_messages, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_full, h_teardown),
+	        cmocka_unit_test_teardown(test_tolerance_events, h_teardown),
 	        cmocka_unit_test_teardown(test_migration_event_states,
-	                                  teardown),
-	        cmocka_unit_test_teardown(test_cal_in_force_future, teardown),
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(test_cal_in_force_future, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "calc.h"
+#include "tooltest.h"
 
 struct run {
 	int rc;
@@ -30,14 +31,8 @@ typedef int (*calc_fn)(int, char **, FILE *, FILE *);
 static struct run run(calc_fn fn, const char *const *args)
 {
 	struct run r = {0};
-	char *argv[32];
-	int argc = 0;
-
-	while (args[argc]) {
-		argv[argc] = (char *)args[argc];
-		argc++;
-	}
-	argv[argc] = NULL;
+	char *argv[TT_ARGS_MAX];
+	int argc = tt_argv(args, argv);
 	FILE *out = open_memstream(&r.out, &r.nout);
 	FILE *err = open_memstream(&r.err, &r.nerr);
 	assert_non_null(out);
@@ -52,20 +47,6 @@ static void run_free(struct run *r)
 {
 	free(r->out);
 	free(r->err);
-}
-
-static void has(const char *text, const char *want)
-{
-	if (!strstr(text, want))
-		fail_msg("missing '%s' in:\n%s", want, text);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
 }
 
 /* A usage error: status 2, nothing on stdout, one line on stderr. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "tooltest.h"
 
 enum { T_INSTRUMENT, T_OWNER, T_DRY_RUN, T_COUNT, T_STANDARD, T_SUPERSEDES };
 
@@ -77,16 +78,11 @@ struct run {
 
 static void run(struct run *r, const struct cmd_def *d, const char *const *args)
 {
-	char *argv[32];
-	int argc = 0;
+	char *argv[TT_ARGS_MAX];
+	int argc = tt_argv(args, argv);
 
 	memset(r, 0, sizeof(*r));
 	r->seen.fail_on = -1;
-	while (args[argc] != NULL) {
-		argv[argc] = (char *)args[argc];
-		argc++;
-	}
-	argv[argc] = NULL;
 	FILE *out = open_memstream(&r->out, &r->nout);
 	FILE *err = open_memstream(&r->err, &r->nerr);
 	assert_non_null(out);
@@ -102,21 +98,6 @@ static void run_free(struct run *r)
 {
 	free(r->out);
 	free(r->err);
-}
-
-static void has(const char *text, const char *want)
-{
-	if (strstr(text, want) == NULL)
-		fail_msg("missing '%s' in:\n%s", want, text);
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
 }
 
 /* A usage error: status 2, the callback never called, nothing on the

@@ -17,9 +17,7 @@
 #include <cmocka.h>
 
 #include "mb.h"
-
-#define BYTES(...)                                                             \
-	((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
+#include "mbtest.h"
 
 struct tmap {
 	uint8_t coils[0x10000];
@@ -145,32 +143,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static void dump(const char *what, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	print_message("%s (%zu):", what, n);
-	for (i = 0; i < n; i++)
-		print_message(" %02X", p[i]);
-	print_message("\n");
-}
-
 /* Process req (not broadcast) against map and compare with want. */
 static void check_map(const struct mb_map *map, const uint8_t *req,
                       size_t req_len, const uint8_t *want, size_t want_len)
 {
-	uint8_t rsp[MB_PDU_MAX + 16];
-	size_t n;
-
-	memset(rsp, 0xEE, sizeof(rsp));
-	n = mb_pdu_process(map, NULL, req, req_len, rsp, false);
-	if (n != want_len || memcmp(rsp, want, n) != 0) {
-		dump("request ", req, req_len);
-		dump("expected", want, want_len);
-		dump("got     ", rsp, n);
-		fail_msg("response differs");
-	}
-	assert_int_equal(rsp[MB_PDU_MAX], 0xEE); /* nothing past the PDU */
+	mb_check_pdu(map, NULL, req, req_len, want, want_len);
 }
 
 static void check(const uint8_t *req, size_t req_len, const uint8_t *want,

@@ -13,9 +13,7 @@
 #include <cmocka.h>
 
 #include "mb.h"
-
-#define BYTES(...)                                                             \
-	((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
+#include "mbtest.h"
 
 /* ---- CRC ----------------------------------------------------------------- */
 

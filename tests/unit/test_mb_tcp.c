@@ -11,9 +11,7 @@
 #include <cmocka.h>
 
 #include "mb.h"
-
-#define BYTES(...)                                                             \
-	((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
+#include "mbtest.h"
 
 /* Read holding registers 0x006B x3, transaction 0x0001, unit 0x11. */
 static const uint8_t req[] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x06,

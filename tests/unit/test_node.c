@@ -11,10 +11,8 @@
 
 #include <cmocka.h>
 
+#include "mbtest.h"
 #include "node.h"
-
-#define BYTES(...)                                                             \
-	((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
 
 #define NCH 8
 
@@ -83,29 +81,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static void dump(const char *what, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	print_message("%s (%zu):", what, n);
-	for (i = 0; i < n; i++)
-		print_message(" %02X", p[i]);
-	print_message("\n");
-}
-
+/* Process req against the node's map and compare with want. */
 static void check(const uint8_t *req, size_t req_len, const uint8_t *want,
                   size_t want_len)
 {
-	uint8_t rsp[MB_PDU_MAX];
-	size_t n;
-
-	n = mb_pdu_process(&node_map, &nd, req, req_len, rsp, false);
-	if (n != want_len || memcmp(rsp, want, n) != 0) {
-		dump("request ", req, req_len);
-		dump("expected", want, want_len);
-		dump("got     ", rsp, n);
-		fail_msg("response differs");
-	}
+	mb_check_pdu(&node_map, &nd, req, req_len, want, want_len);
 }
 
 static void unlock(void)

@@ -265,6 +265,21 @@ static void *pusher_main(void *arg)
 	return NULL;
 }
 
+/* A blocking queue of cap samples, filled (0..cap-1), and a thread t
+ * blocked pushing n more (cap..) through p. */
+static struct queue *full_with_blocked_pusher(size_t cap, size_t n,
+                                              struct pusher *p, pthread_t *t)
+{
+	struct queue *q = queue_new(cap, QUEUE_BLOCK);
+
+	assert_non_null(q);
+	assert_int_equal(push_seq(q, 0, cap), 0);
+	*p = (struct pusher){q, (int64_t)cap, n, 99};
+	assert_int_equal(pthread_create(t, NULL, pusher_main, p), 0);
+	wait_blocked(q, 1);
+	return q;
+}
+
 struct popper {
 	struct queue *q;
 	int timeout_ms;
@@ -283,14 +298,10 @@ static void *popper_main(void *arg)
 static void block_waits_for_the_consumer(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(4, QUEUE_BLOCK);
-	struct pusher p = {q, 4, 3, 99};
+	struct pusher p;
 	pthread_t t;
+	struct queue *q = full_with_blocked_pusher(4, 3, &p, &t);
 
-	assert_non_null(q);
-	assert_int_equal(push_seq(q, 0, 4), 0);
-	assert_int_equal(pthread_create(&t, NULL, pusher_main, &p), 0);
-	wait_blocked(q, 1);
 	assert_int_equal(stats_of(q).pushed, 4);
 	pop_expect(q, 2, 0, 2); /* room for 2 of 3: still waiting */
 	sleep_ms(20);
@@ -328,14 +339,10 @@ static void push_wakes_a_waiting_consumer(void **state)
 static void close_wakes_producer_and_consumers(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(2, QUEUE_BLOCK);
-	struct pusher p = {q, 2, 1, 99};
+	struct pusher p;
 	pthread_t t;
+	struct queue *q = full_with_blocked_pusher(2, 1, &p, &t);
 
-	assert_non_null(q);
-	assert_int_equal(push_seq(q, 0, 2), 0);
-	assert_int_equal(pthread_create(&t, NULL, pusher_main, &p), 0);
-	wait_blocked(q, 1);
 	queue_close(q);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_int_equal(p.result, -1);

@@ -201,7 +201,16 @@ static int serve(modbus_t *ctx, modbus_mapping_t *map, int server, bool verbose)
 	return status;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct ref_opts {
+	long port; /* -1: not given */
+	const char *port_file;
+	bool verbose;
+};
+
+/* The command line into o. Returns -1 to go on, or the status to exit
+ * with (0 after --help, 2 on a usage error, with a message). */
+static int parse_options(int argc, char **argv, struct ref_opts *o)
 {
 	static const struct option longopts[] = {
 	        {"port", required_argument, NULL, 'p'},
@@ -210,22 +219,16 @@ int main(int argc, char **argv)
 	        {"help", no_argument, NULL, OPT_HELP},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *port_file = NULL;
-	modbus_t *ctx = NULL;
-	modbus_mapping_t *map = NULL;
-	struct sigaction sa;
-	bool verbose = false;
-	long port = -1;
-	int server = -1, status = 1, ch;
+	int ch;
 	char *end;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			errno = 0;
-			port = strtol(optarg, &end, 10);
+			o->port = strtol(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    port < 0 || port > 65535) {
+			    o->port < 0 || o->port > 65535) {
 				fprintf(stderr,
 				        "modbus-ref-server: --port: "
 				        "'%s' is not in 0..65535\n",
@@ -234,10 +237,10 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			port_file = optarg;
+			o->port_file = optarg;
 			break;
 		case 'v':
-			verbose = true;
+			o->verbose = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);
@@ -247,26 +250,41 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (port == -1 || optind < argc) {
+	if (o->port == -1 || optind < argc) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* SIGTERM and SIGINT set stop; SIGPIPE is ignored. Returns 0 or -1 with a
+ * message. */
+static int install_signals(void)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1) {
-		fprintf(stderr, "modbus-ref-server: sigaction: %s\n",
-		        strerror(errno));
-		return 1;
-	}
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		goto fail;
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1) {
-		fprintf(stderr, "modbus-ref-server: sigaction: %s\n",
-		        strerror(errno));
-		return 1;
-	}
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "modbus-ref-server: sigaction: %s\n", strerror(errno));
+	return -1;
+}
+
+/* Listen as o asks and serve until a signal. Returns the exit status. */
+static int run(const struct ref_opts *o)
+{
+	modbus_t *ctx = NULL;
+	modbus_mapping_t *map = NULL;
+	long port = o->port;
+	int server = -1, status = 1;
 
 	ctx = modbus_new_tcp("127.0.0.1", (int)port);
 	if (ctx == NULL) {
@@ -300,14 +318,15 @@ int main(int argc, char **argv)
 		        strerror(errno));
 		goto out;
 	}
-	if (port_file != NULL && write_port_file(port_file, (int)port) == -1)
+	if (o->port_file != NULL &&
+	    write_port_file(o->port_file, (int)port) == -1)
 		goto out;
-	if (verbose)
+	if (o->verbose)
 		fprintf(stderr,
 		        "modbus-ref-server: listening on "
 		        "127.0.0.1:%ld\n",
 		        port);
-	if (serve(ctx, map, server, verbose) == 0)
+	if (serve(ctx, map, server, o->verbose) == 0)
 		status = 0;
 out:
 	if (server != -1)
@@ -316,4 +335,16 @@ out:
 	modbus_free(ctx);
 	modbus_mapping_free(map);
 	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct ref_opts o = {.port = -1};
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (install_signals() == -1)
+		return 1;
+	return run(&o);
 }

@@ -112,50 +112,55 @@ static void on_conn_fail5(void *c, MQTTAsync_failureData5 *d)
 	set_connected(-1);
 }
 
-int main(int argc, char **argv)
+/* The run the command line asks for. */
+struct bench {
+	long n, size, window;
+	int qos, v5;
+};
+
+/* The arguments into b. Returns 0, or -1 after a usage message. */
+static int parse_args(int argc, char **argv, struct bench *b)
+{
+	if (argc < 7 || argc > 8) {
+		fprintf(stderr,
+		        "usage: paho-publish HOST PORT N QOS SIZE WINDOW "
+		        "[VERSION]\n");
+		return -1;
+	}
+	b->n = atol(argv[3]);
+	b->qos = atoi(argv[4]);
+	b->size = atol(argv[5]);
+	b->window = atol(argv[6]);
+	b->v5 = argc == 8 && atoi(argv[7]) == 5;
+	if (b->n < 1 || b->qos < 0 || b->qos > 1 || b->size < 1 ||
+	    b->window < 1) {
+		fprintf(stderr, "paho-publish: bad arguments\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* A client for uri, connected (waits for the outcome). Returns 0, or -1
+ * with a message. */
+static int connect_client(MQTTAsync *client, const char *uri,
+                          const struct bench *b)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
 	MQTTAsync_connectOptions o3 = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_connectOptions o5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_connectOptions o;
-	MQTTAsync client;
-	char uri[300];
-	long n, size, window, sent = 0;
-	int qos, v5, rc;
-	double t0, t1;
-	char *payload;
 
-	if (argc < 7 || argc > 8) {
-		fprintf(stderr,
-		        "usage: paho-publish HOST PORT N QOS SIZE WINDOW "
-		        "[VERSION]\n");
-		return 2;
-	}
-	n = atol(argv[3]);
-	qos = atoi(argv[4]);
-	size = atol(argv[5]);
-	window = atol(argv[6]);
-	v5 = argc == 8 && atoi(argv[7]) == 5;
-	if (n < 1 || qos < 0 || qos > 1 || size < 1 || window < 1) {
-		fprintf(stderr, "paho-publish: bad arguments\n");
-		return 2;
-	}
-	payload = malloc((size_t)size);
-	if (payload == NULL)
-		return 1;
-	memset(payload, 'x', (size_t)size);
-	snprintf(uri, sizeof(uri), "tcp://%s:%s", argv[1], argv[2]);
-	co.MQTTVersion = v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-	if (MQTTAsync_createWithOptions(&client, uri, "paho-publish-bench",
+	co.MQTTVersion = b->v5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+	if (MQTTAsync_createWithOptions(client, uri, "paho-publish-bench",
 	                                MQTTCLIENT_PERSISTENCE_NONE, NULL,
 	                                &co) != MQTTASYNC_SUCCESS) {
 		fprintf(stderr, "paho-publish: cannot create the client\n");
-		return 1;
+		return -1;
 	}
-	o = v5 ? o5 : o3;
+	o = b->v5 ? o5 : o3;
 	o.keepAliveInterval = 30;
-	o.maxInflight = (int)window;
-	if (v5) {
+	o.maxInflight = (int)b->window;
+	if (b->v5) {
 		o.cleanstart = 1;
 		o.onSuccess5 = on_conn5;
 		o.onFailure5 = on_conn_fail5;
@@ -164,9 +169,9 @@ int main(int argc, char **argv)
 		o.onSuccess = on_conn;
 		o.onFailure = on_conn_fail;
 	}
-	if (MQTTAsync_connect(client, &o) != MQTTASYNC_SUCCESS) {
+	if (MQTTAsync_connect(*client, &o) != MQTTASYNC_SUCCESS) {
 		fprintf(stderr, "paho-publish: cannot start connecting\n");
-		return 1;
+		return -1;
 	}
 	pthread_mutex_lock(&mu);
 	while (connected == 0)
@@ -174,26 +179,34 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&mu);
 	if (connected < 0) {
 		fprintf(stderr, "paho-publish: connection to %s failed\n", uri);
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
-	t0 = now_s();
-	while (sent < n) {
+/* Send b->n messages of payload with at most b->window in flight, and
+ * wait for every one sent to complete. Returns how many were sent. */
+static long publish_all(MQTTAsync client, const struct bench *b, char *payload)
+{
+	long sent = 0;
+	int rc;
+
+	while (sent < b->n) {
 		MQTTAsync_responseOptions ro =
 		        MQTTAsync_responseOptions_initializer;
 		pthread_mutex_lock(&mu);
-		while (sent - done - failed >= window)
+		while (sent - done - failed >= b->window)
 			pthread_cond_wait(&cv, &mu);
 		pthread_mutex_unlock(&mu);
-		if (v5) {
+		if (b->v5) {
 			ro.onSuccess5 = on_done5;
 			ro.onFailure5 = on_fail5;
 		} else {
 			ro.onSuccess = on_done;
 			ro.onFailure = on_fail;
 		}
-		rc = MQTTAsync_send(client, "bench/paho/readings", (int)size,
-		                    payload, qos, 0, &ro);
+		rc = MQTTAsync_send(client, "bench/paho/readings", (int)b->size,
+		                    payload, b->qos, 0, &ro);
 		if (rc != MQTTASYNC_SUCCESS) {
 			fprintf(stderr, "paho-publish: send: %s\n",
 			        MQTTAsync_strerror(rc));
@@ -205,14 +218,37 @@ int main(int argc, char **argv)
 	while (done + failed < sent)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
+	return sent;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b;
+	MQTTAsync client;
+	char uri[300];
+	double t0, t1;
+	char *payload;
+
+	if (parse_args(argc, argv, &b) < 0)
+		return 2;
+	payload = malloc((size_t)b.size);
+	if (payload == NULL)
+		return 1;
+	memset(payload, 'x', (size_t)b.size);
+	snprintf(uri, sizeof(uri), "tcp://%s:%s", argv[1], argv[2]);
+	if (connect_client(&client, uri, &b) < 0)
+		return 1;
+
+	t0 = now_s();
+	publish_all(client, &b, payload);
 	t1 = now_s();
 
 	printf("{\"version\":%d,\"qos\":%d,\"size\":%ld,\"window\":%ld,"
 	       "\"messages\":%ld,\"failed\":%ld,\"seconds\":%.3f,"
 	       "\"messages_per_s\":%.0f,\"payload_mb_per_s\":%.1f}\n",
-	       v5 ? 5 : 3, qos, size, window, done, failed, t1 - t0,
+	       b.v5 ? 5 : 3, b.qos, b.size, b.window, done, failed, t1 - t0,
 	       (double)done / (t1 - t0),
-	       (double)done * (double)size / (t1 - t0) / 1e6);
+	       (double)done * (double)b.size / (t1 - t0) / 1e6);
 	MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
 	d.timeout = 1000;
 	MQTTAsync_disconnect(client, &d);
@@ -220,5 +256,5 @@ int main(int argc, char **argv)
 	nanosleep(&ts, NULL);
 	MQTTAsync_destroy(&client);
 	free(payload);
-	return done == n ? 0 : 1;
+	return done == b.n ? 0 : 1;
 }

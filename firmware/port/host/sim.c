@@ -252,11 +252,9 @@ static const char *opt_name(char *const argv[], int optind_now)
 	return a != NULL ? a : "?";
 }
 
-static void parse_args(struct opts *o, int argc, char *argv[])
+/* The defaults, and room for one --channel per argument. */
+static void opts_init(struct opts *o, int argc)
 {
-	int ch;
-	unsigned i;
-
 	memset(o, 0, sizeof(*o));
 	o->baud = 19200;
 	o->ninst = 1;
@@ -270,10 +268,75 @@ static void parse_args(struct opts *o, int argc, char *argv[])
 		perror("metrolog-sim");
 		exit(1);
 	}
+}
 
+/* A fault injection option ch with its argument; false when ch is not one. */
+static bool opt_fault(struct opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_DELAY:
+		o->faults.delay_ms =
+		        (uint32_t)parse_uint("--delay", arg, 0, 3600000);
+		return true;
+	case OPT_SILENT:
+		o->faults.silent = parse_real("--silent", arg, 0, 1);
+		return true;
+	case OPT_CORRUPT:
+		o->faults.corrupt = parse_real("--corrupt", arg, 0, 1);
+		return true;
+	case OPT_EXCEPTION:
+		o->faults.exception =
+		        (uint8_t)parse_uint("--exception", arg, 1, 255);
+		return true;
+	case OPT_DROP_AFTER:
+		o->faults.drop_after = (uint32_t)parse_uint("--drop-after", arg,
+		                                            1, UINT32_MAX);
+		return true;
+	case OPT_FAULT_UNIT:
+		o->faults.unit = (unsigned)parse_uint("--fault-unit", arg, 1,
+		                                      FARM_MAX_INSTRUMENTS);
+		return true;
+	}
+	return false;
+}
+
+/* Checks across options; exits on the first that fails. */
+static void opts_check(const struct opts *o)
+{
+	if (!o->tcp && o->rtu == NULL)
+		bad("no transport", "give --tcp [ADDR:]PORT or --rtu PATH");
+	if (o->per_inst && !o->tcp)
+		bad("--port-per-instrument", "needs --tcp");
+	if (o->per_inst && o->tcp_port != 0 &&
+	    o->tcp_port + (int)o->ninst - 1 > 65535)
+		bad("--port-per-instrument", "ports %d..%d go past 65535",
+		    o->tcp_port, o->tcp_port + (int)o->ninst - 1);
+	if (o->port_file != NULL && !o->tcp)
+		bad("--port-file", "needs --tcp");
+	if (o->faults.unit > o->ninst)
+		bad("--fault-unit", "unit %u is not in 1..%u", o->faults.unit,
+		    o->ninst);
+	for (unsigned i = 0; i < o->nspec; i++) {
+		if (o->spec[i].unit > o->ninst)
+			bad("--channel", "'%s': unit %u is not in 1..%u",
+			    o->spec_arg[i], o->spec[i].unit, o->ninst);
+		if (o->spec[i].ch >= o->nch)
+			bad("--channel", "'%s': channel %u is not in 0..%u",
+			    o->spec_arg[i], o->spec[i].ch, o->nch - 1);
+	}
+}
+
+/* The command line into o; exits with a message on a bad one. */
+static void parse_args(struct opts *o, int argc, char *argv[])
+{
+	int ch;
+
+	opts_init(o, argc);
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":t:r:n:m:c:a:vhV", long_opts,
 	                         NULL)) != -1) {
+		if (opt_fault(o, ch, optarg))
+			continue;
 		switch (ch) {
 		case 't':
 			parse_tcp(o, optarg);
@@ -316,30 +379,6 @@ static void parse_args(struct opts *o, int argc, char *argv[])
 		case OPT_SERIAL_PREFIX:
 			parse_prefix(o, optarg);
 			break;
-		case OPT_DELAY:
-			o->faults.delay_ms = (uint32_t)parse_uint(
-			        "--delay", optarg, 0, 3600000);
-			break;
-		case OPT_SILENT:
-			o->faults.silent = parse_real("--silent", optarg, 0, 1);
-			break;
-		case OPT_CORRUPT:
-			o->faults.corrupt =
-			        parse_real("--corrupt", optarg, 0, 1);
-			break;
-		case OPT_EXCEPTION:
-			o->faults.exception = (uint8_t)parse_uint(
-			        "--exception", optarg, 1, 255);
-			break;
-		case OPT_DROP_AFTER:
-			o->faults.drop_after = (uint32_t)parse_uint(
-			        "--drop-after", optarg, 1, UINT32_MAX);
-			break;
-		case OPT_FAULT_UNIT:
-			o->faults.unit =
-			        (unsigned)parse_uint("--fault-unit", optarg, 1,
-			                             FARM_MAX_INSTRUMENTS);
-			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -357,29 +396,7 @@ static void parse_args(struct opts *o, int argc, char *argv[])
 	}
 	if (optind < argc)
 		bad(argv[optind], "unexpected argument");
-
-	/* Checks across options. */
-	if (!o->tcp && o->rtu == NULL)
-		bad("no transport", "give --tcp [ADDR:]PORT or --rtu PATH");
-	if (o->per_inst && !o->tcp)
-		bad("--port-per-instrument", "needs --tcp");
-	if (o->per_inst && o->tcp_port != 0 &&
-	    o->tcp_port + (int)o->ninst - 1 > 65535)
-		bad("--port-per-instrument", "ports %d..%d go past 65535",
-		    o->tcp_port, o->tcp_port + (int)o->ninst - 1);
-	if (o->port_file != NULL && !o->tcp)
-		bad("--port-file", "needs --tcp");
-	if (o->faults.unit > o->ninst)
-		bad("--fault-unit", "unit %u is not in 1..%u", o->faults.unit,
-		    o->ninst);
-	for (i = 0; i < o->nspec; i++) {
-		if (o->spec[i].unit > o->ninst)
-			bad("--channel", "'%s': unit %u is not in 1..%u",
-			    o->spec_arg[i], o->spec[i].unit, o->ninst);
-		if (o->spec[i].ch >= o->nch)
-			bad("--channel", "'%s': channel %u is not in 0..%u",
-			    o->spec_arg[i], o->spec[i].ch, o->nch - 1);
-	}
+	opts_check(o);
 }
 
 /* ---- signals ------------------------------------------------------------ */

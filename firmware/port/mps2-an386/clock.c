@@ -86,12 +86,28 @@ static void advance(void)
 	}
 }
 
-void systick_handler(void)
+/* The time in each unit, brought up to the counter in one critical
+ * section. */
+struct now {
+	uint32_t us, ms, s;
+};
+
+static struct now read_now(void)
 {
 	uint32_t primask = cm_irq_save();
+	struct now n;
 
 	advance();
+	n.us = now_us;
+	n.ms = now_s * 1000u + us_into_s / 1000u;
+	n.s = now_s;
 	cm_irq_restore(primask);
+	return n;
+}
+
+void systick_handler(void)
+{
+	(void)read_now();
 }
 
 void timer0_handler(void)
@@ -105,33 +121,15 @@ void timer0_handler(void)
 
 uint32_t clock_us(void)
 {
-	uint32_t primask = cm_irq_save();
-	uint32_t us;
-
-	advance();
-	us = now_us;
-	cm_irq_restore(primask);
-	return us;
+	return read_now().us;
 }
 
 uint32_t clock_ms(void)
 {
-	uint32_t primask = cm_irq_save();
-	uint32_t ms;
-
-	advance();
-	ms = now_s * 1000u + us_into_s / 1000u;
-	cm_irq_restore(primask);
-	return ms;
+	return read_now().ms;
 }
 
 uint32_t clock_s(void)
 {
-	uint32_t primask = cm_irq_save();
-	uint32_t s;
-
-	advance();
-	s = now_s;
-	cm_irq_restore(primask);
-	return s;
+	return read_now().s;
 }

@@ -26,6 +26,9 @@ sqlite3_stmt *query_prepare(struct query *q, const char *sql);
 /* Column i as a string into buf (NULL: ""). */
 void query_text(sqlite3_stmt *s, int i, char *buf, size_t size);
 
+/* Column i as a double; NAN for NULL. */
+double query_maybe_double(sqlite3_stmt *s, int i);
+
 /* Column i, a decision name (drift_decision_name), as its enum
  * drift_decision; -1 for NULL or an unknown name (which then fails the
  * hash check of a calibration record). */
