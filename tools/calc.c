@@ -26,22 +26,10 @@
 #include "cmd.h"
 #include "drift.h"
 #include "history.h"
+#include "text.h"
 #include "utc.h"
 
 /* ---- Small parsers --------------------------------------------------- */
-
-static int parse_number(const char *s, double *v)
-{
-	char *end;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 int calc_parse_date(const char *s, long *days)
 {
@@ -83,7 +71,7 @@ static int parse_rule(const char *s, struct conf_args *a)
 		a->r = 1;
 		return 0;
 	}
-	if (strncmp(s, "guarded:", 8) == 0 && parse_number(s + 8, &a->r) == 0 &&
+	if (strncmp(s, "guarded:", 8) == 0 && text_number(s + 8, &a->r) == 0 &&
 	    a->r >= 0) {
 		a->guarded = true;
 		return 0;
@@ -170,7 +158,7 @@ static int on_conformity_option(struct cmd_line *l, const struct cmd_option *o,
 			                 v);
 		return 0;
 	}
-	if (parse_number(v, num[o->id].val) < 0)
+	if (text_number(v, num[o->id].val) < 0)
 		return cmd_usage(l, "--%s: '%s' is not a number", o->name, v);
 	*num[o->id].given = true;
 	return 0;
@@ -182,7 +170,7 @@ static int conformity_value(struct cmd_line *l, struct conf_args *a)
 	if (l->nargs > (a->has_value ? 0 : 1))
 		return cmd_usage(l, "unexpected argument '%s'",
 		                 l->args[a->has_value ? 0 : 1]);
-	if (l->nargs == 1 && parse_number(l->args[0], &a->value) < 0)
+	if (l->nargs == 1 && text_number(l->args[0], &a->value) < 0)
 		return cmd_usage(l,
 		                 "unexpected argument '%s'. Try 'metrolog "
 		                 "conformity --help'.",
@@ -386,7 +374,7 @@ static int on_interval_option(struct cmd_line *l, const struct cmd_option *o,
 		io->unit = v;
 		return 0;
 	}
-	if (parse_number(v, vals[o->id]) < 0)
+	if (text_number(v, vals[o->id]) < 0)
 		return cmd_usage(l, "--%s: '%s' is not a number", o->name, v);
 	return 0;
 }

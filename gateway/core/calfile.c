@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
+
 /* "at: " then the message into err; at NULL: the message alone. */
 __attribute__((format(printf, 4, 5))) static int
 say(char *err, size_t errlen, const char *at, const char *fmt, ...)
@@ -234,18 +236,6 @@ int calfile_field(struct calfile *c, const char *name, const char *value,
 	return say(err, errlen, where(at), "unknown field '%s'", name);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* The next line of f into line, trimmed into *s; at set to "name:n".
  * Returns 1 a line, 0 the end, -1 with err (too long, read error). */
 static int next_line(FILE *f, const char *name, char *line, int *n, char **s,
@@ -261,7 +251,7 @@ static int next_line(FILE *f, const char *name, char *line, int *n, char **s,
 	if (strchr(line, '\n') == NULL && !feof(f))
 		return say(err, errlen, at, "line longer than %d characters",
 		           CALFILE_LINE_MAX - 2);
-	*s = trim(line);
+	*s = text_trim(line);
 	return 1;
 }
 
@@ -298,13 +288,13 @@ int calfile_read(struct calfile *c, FILE *f, const char *name, char *err,
 		if (eq == NULL)
 			return say(err, errlen, at, "expected name = value");
 		*eq = '\0';
-		v = trim(eq + 1);
+		v = text_trim(eq + 1);
 		len = strlen(v);
 		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
 			v[len - 1] = '\0';
 			v++;
 		}
-		if (calfile_field(c, trim(s), v, at, err, errlen) < 0)
+		if (calfile_field(c, text_trim(s), v, at, err, errlen) < 0)
 			return -1;
 	}
 	return rc;

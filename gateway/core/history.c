@@ -13,23 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "utc.h"
 
 #define HEADER "date,as_found,as_left,lower,upper,uncertainty"
-
-/* A finite number that is the whole of s. */
-static int parse_number(const char *s, double *v)
-{
-	char *end;
-
-	if (!*s)
-		return -1;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 int history_parse_date(const char *s, long *days)
 {
@@ -39,18 +26,6 @@ int history_parse_date(const char *s, long *days)
 		return -1;
 	*days = (long)(us / UTC_DAY_US);
 	return 0;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* Parse one data line into r; on error write the reason to why. */
@@ -76,14 +51,14 @@ static int parse_row(char *line, struct history_row *r, char *why, size_t size)
 		return -1;
 	}
 	for (int i = 0; i < 6; i++)
-		field[i] = trim(field[i]);
+		field[i] = text_trim(field[i]);
 	if (history_parse_date(field[0], &r->day) < 0) {
 		snprintf(why, size, "date '%s' is not a valid YYYY-MM-DD",
 		         field[0]);
 		return -1;
 	}
 	for (int i = 1; i < 6; i++) {
-		if (parse_number(field[i], num[i]) < 0) {
+		if (text_number(field[i], num[i]) < 0) {
 			snprintf(why, size, "%s '%s' is not a number", names[i],
 			         field[i]);
 			return -1;
@@ -138,7 +113,7 @@ int history_read(FILE *f, const char *name, struct history_row *rows, char *err,
 			         HISTORY_LINE_MAX - 2);
 			goto fail_line;
 		}
-		s = trim(buf);
+		s = text_trim(buf);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (!header) {

@@ -23,6 +23,7 @@
 #include "calib.h"
 #include "drift.h"
 #include "msg.h"
+#include "text.h"
 #include "utc.h"
 
 #define CAL_RECHECK_US (60 * 1000000LL)
@@ -98,20 +99,12 @@ static int fail(struct composer *cp, const char *fmt, ...)
 	return -1;
 }
 
-/* Make *buf hold at least n elements of size each. Returns 0 or -1. */
+/* text_reserve(), with the reason when memory runs out. */
 static int reserve(struct composer *cp, void **buf, size_t *have, size_t n,
                    size_t each)
 {
-	if (n <= *have)
-		return 0;
-	size_t want = *have ? *have : 64;
-	while (want < n)
-		want *= 2;
-	void *b = realloc(*buf, want * each);
-	if (b == NULL)
+	if (text_reserve(buf, have, n, each) < 0)
 		return fail(cp, "compose: %s", strerror(ENOMEM));
-	*buf = b;
-	*have = want;
 	return 0;
 }
 

@@ -38,6 +38,7 @@
 #include "drift.h"
 #include "schema.h"
 #include "store_int.h"
+#include "text.h"
 
 #define STORE_BUSY_MS     5000
 #define STORE_CACHE_KIB   8192 /* SQLite page cache, per connection */
@@ -728,21 +729,6 @@ static int maybe_move(struct store *st)
 
 /* ---- the outbox --------------------------------------------------------- */
 
-int st_reserve(void **buf, size_t *have, size_t n, size_t each)
-{
-	if (n <= *have)
-		return 0;
-	size_t want = *have ? *have : 64;
-	while (want < n)
-		want *= 2;
-	void *b = realloc(*buf, want * each);
-	if (b == NULL)
-		return -1;
-	*buf = b;
-	*have = want;
-	return 0;
-}
-
 static int outbox_count(struct store *st)
 {
 	if (st->outbox_rows >= 0)
@@ -814,8 +800,8 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 		size_t tlen = (size_t)sqlite3_column_bytes(q, 2);
 		const void *payload = sqlite3_column_blob(q, 3);
 		size_t plen = (size_t)sqlite3_column_bytes(q, 3);
-		if (st_reserve((void **)&st->rbuf, &st->rbuf_size,
-		               used + tlen + plen + 2, 1) < 0) {
+		if (text_reserve((void **)&st->rbuf, &st->rbuf_size,
+		                 used + tlen + plen + 2, 1) < 0) {
 			sqlite3_reset(q);
 			st_error(st, STORE_OTHER, "outbox: %s",
 			         strerror(ENOMEM));

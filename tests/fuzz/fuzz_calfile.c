@@ -23,15 +23,8 @@
 
 #include "calfile.h"
 #include "calib.h"
+#include "fuzz.h"
 #include "utc.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c))                                                      \
-			abort();                                               \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int date(const char *s, int64_t *us)
 {

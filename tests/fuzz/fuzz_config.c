@@ -28,14 +28,8 @@
 #include <unistd.h>
 
 #include "config_load.h"
+#include "fuzz.h"
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c))                                                      \
-			abort();                                               \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
 
 const char *__lsan_default_suppressions(void)

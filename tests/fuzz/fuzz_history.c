@@ -16,15 +16,8 @@
 #include <string.h>
 
 #include "calc.h"
+#include "fuzz.h"
 #include "history.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c))                                                      \
-			abort();                                               \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct history_row *rows;
 static FILE *devnull;

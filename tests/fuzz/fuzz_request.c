@@ -20,17 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "request.h"
 
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c))                                                      \
-			abort();                                               \
-	} while (0)
-
 #define BASE "metrolog/lab-1/"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The next '\n'-ended piece of d as a new string (the rest when none). */
 static char *piece(const uint8_t **d, size_t *n)

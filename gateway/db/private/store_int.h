@@ -92,7 +92,4 @@ void st_rollback(struct store *st);
 /* UTC microseconds now. */
 int64_t st_now_us(void);
 
-/* Make *buf hold at least n elements of size each. Returns 0 or -1. */
-int st_reserve(void **buf, size_t *have, size_t n, size_t each);
-
 #endif
