@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "compose.h"
 #include "log.h"
@@ -27,7 +26,7 @@ struct ingest {
 	const struct config *c;
 	struct store *st;
 	struct queue *q;
-	const struct ingest_clock *clk;
+	const struct mclock *clk;
 	struct composer *comp;   /* events rows and outbox messages */
 	struct monitor *mon;     /* tolerance states */
 	struct publisher *pub;   /* NULL: none */
@@ -44,52 +43,16 @@ struct ingest {
 	struct ingest_stats stats;
 };
 
-/* ---- the system clock --------------------------------------------------- */
-
-static int64_t clock_us(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t sys_real_us(void *ctx)
-{
-	(void)ctx;
-	return clock_us(CLOCK_REALTIME);
-}
-
-static int64_t sys_mono_us(void *ctx)
-{
-	(void)ctx;
-	return clock_us(CLOCK_MONOTONIC);
-}
-
-/* A signal cuts it short, which is what the main loop wants. */
-static void sys_sleep_us(void *ctx, int64_t us)
-{
-	struct timespec ts = {(time_t)(us / 1000000),
-	                      (long)(us % 1000000) * 1000};
-
-	(void)ctx;
-	nanosleep(&ts, NULL);
-}
-
-const struct ingest_clock ingest_system_clock = {
-        .real_us = sys_real_us,
-        .mono_us = sys_mono_us,
-        .sleep_us = sys_sleep_us,
-};
+/* ---- time: the clock given to ingest_new() ----------------------------- */
 
 static int64_t mono(const struct ingest *in)
 {
-	return in->clk->mono_us(in->clk->ctx);
+	return mclock_mono(in->clk);
 }
 
 static int64_t real(const struct ingest *in)
 {
-	return in->clk->real_us(in->clk->ctx);
+	return mclock_real(in->clk);
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -175,7 +138,7 @@ static void pause_us(struct ingest *in, int64_t us)
 	if (in->pub != NULL && publisher_busy(in->pub))
 		publisher_wait(in->pub, us);
 	else
-		in->clk->sleep_us(in->clk->ctx, us);
+		mclock_sleep(in->clk, us);
 }
 
 /* Take and commit (ingest_step() without the other turns). */
@@ -275,7 +238,7 @@ size_t ingest_drain(struct ingest *in)
 		if (in->retry_ms == 0 || mono(in) >= in->next_retry)
 			commit(in);
 		else
-			in->clk->sleep_us(in->clk->ctx, BATCH_STEP_US);
+			mclock_sleep(in->clk, BATCH_STEP_US);
 		if (in->nbatch > 0 && mono(in) > deadline)
 			break;
 	}
@@ -316,7 +279,7 @@ int ingest_reload(struct ingest *in, const struct config *next)
 }
 
 struct ingest *ingest_new(const struct config *c, struct store *st,
-                          struct queue *q, const struct ingest_clock *clk)
+                          struct queue *q, const struct mclock *clk)
 {
 	struct ingest *in = calloc(1, sizeof(*in));
 

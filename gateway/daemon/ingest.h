@@ -9,8 +9,9 @@
  * while the queue's policy decides what happens if the failure lasts;
  * ingest_drain() commits everything queued before a stop or a reload.
  *
- * Time comes from a struct ingest_clock, so tests drive it: the real one
- * (ingest_system_clock) or one of their own (STYLE 16).
+ * Time comes from a struct mclock (mclock.h), so tests drive it: the real
+ * one (mclock_system, which metrologd also gives the pollers and the
+ * publisher) or one of their own (STYLE 16).
  *
  * Threading: a struct ingest belongs to the ingest thread (metrologd's
  * main thread), with the store, the composer, the monitor and the
@@ -23,22 +24,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mclock.h"
 #include "queue.h"
 #include "store.h"
 
 struct publisher;
-
-/* Where the ingest loop gets its time. */
-struct ingest_clock {
-	int64_t (*real_us)(void *ctx); /* UTC microseconds since the epoch */
-	int64_t (*mono_us)(void *ctx); /* monotonic microseconds */
-	/* sleep up to us; a signal may cut it short */
-	void (*sleep_us)(void *ctx, int64_t us);
-	void *ctx;
-};
-
-/* clock_gettime(CLOCK_REALTIME / CLOCK_MONOTONIC) and nanosleep. */
-extern const struct ingest_clock ingest_system_clock;
 
 struct ingest_stats {
 	uint64_t readings, events, states; /* committed */
@@ -52,7 +42,7 @@ struct ingest;
 /* An ingest loop for c over st (synced to c by the caller) and q. c, st,
  * q and clk must outlive it. NULL with the reason logged. */
 struct ingest *ingest_new(const struct config *c, struct store *st,
-                          struct queue *q, const struct ingest_clock *clk);
+                          struct queue *q, const struct mclock *clk);
 void ingest_free(struct ingest *in); /* NULL allowed */
 
 /* The publisher to drive after each commit (NULL: none). */

@@ -11,7 +11,9 @@
  * Paho's own threads only record events for that step, and wake this
  * thread if it waits in publisher_wait(), so acknowledgements refill the
  * window at once. Signals only set flags (the pollers block every signal):
- * SIGTERM/SIGINT stop, SIGHUP reloads the configuration.
+ * SIGTERM/SIGINT stop, SIGHUP reloads the configuration. One clock
+ * (mclock_system) is given to the pollers, the ingest loop and the
+ * publisher: all their times come from it (mclock.h).
  *
  * Nothing is lost on purpose: on stop and on reload the pollers are stopped
  * first, then the queue is drained and committed (ingest_drain()), and only
@@ -29,6 +31,7 @@
 #include "config_load.h"
 #include "ingest.h"
 #include "log.h"
+#include "mclock.h"
 #include "poller.h"
 #include "publish.h"
 #include "queue.h"
@@ -43,6 +46,8 @@ static volatile sig_atomic_t got_stop, got_reload;
 
 struct daemon {
 	const char *config_path;
+	/* the one clock of the pollers, the ingest loop and the publisher */
+	const struct mclock *clk;
 	struct config *cfg;
 	struct store *store;
 	struct ingest *ingest;
@@ -60,9 +65,9 @@ static void on_signal(int sig)
 		got_stop = 1;
 }
 
-static int64_t mono_us(void)
+static int64_t mono_us(const struct daemon *d)
 {
-	return ingest_system_clock.mono_us(NULL);
+	return mclock_mono(d->clk);
 }
 
 static void usage(FILE *f)
@@ -171,7 +176,7 @@ static void publisher_start(struct daemon *d)
 
 	if (d->cfg->mqtt == NULL)
 		return;
-	d->pub = publisher_new(d->cfg, err, sizeof(err));
+	d->pub = publisher_new(d->cfg, d->clk, err, sizeof(err));
 	if (d->pub == NULL)
 		fatalx("%s", err);
 	ingest_set_publisher(d->ingest, d->pub);
@@ -196,7 +201,7 @@ static int start_pollers(struct daemon *d)
 	if (d->pollers == NULL)
 		return -1;
 	for (int i = 0; i < d->cfg->nbuses; i++) {
-		d->pollers[i] = poller_start(d->cfg, i, d->queue);
+		d->pollers[i] = poller_start(d->cfg, i, d->queue, d->clk);
 		if (d->pollers[i] == NULL)
 			return -1;
 	}
@@ -261,8 +266,7 @@ static int run(struct daemon *d)
 	d->queue = queue_new((size_t)d->cfg->queue_size, d->cfg->queue_full);
 	if (d->queue == NULL)
 		fatalx("out of memory");
-	d->ingest =
-	        ingest_new(d->cfg, d->store, d->queue, &ingest_system_clock);
+	d->ingest = ingest_new(d->cfg, d->store, d->queue, d->clk);
 	if (d->ingest == NULL)
 		fatalx("out of memory");
 	publisher_start(d);
@@ -271,7 +275,7 @@ static int run(struct daemon *d)
 	log_info("polling %d instruments (%d channels) on %d buses into %s",
 	         d->cfg->ninstruments, d->cfg->nchannels, d->cfg->nbuses,
 	         d->cfg->database);
-	int64_t next_stats = mono_us() + STATS_EVERY_US;
+	int64_t next_stats = mono_us(d) + STATS_EVERY_US;
 	while (!got_stop) {
 		if (got_reload) {
 			got_reload = 0;
@@ -289,7 +293,7 @@ static int run(struct daemon *d)
 		} else {
 			ingest_step(d->ingest, 100);
 		}
-		int64_t now = mono_us();
+		int64_t now = mono_us(d);
 		if (now >= next_stats) {
 			log_stats(d);
 			next_stats = now + STATS_EVERY_US;
@@ -323,6 +327,7 @@ int main(int argc, char **argv)
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = DEFAULT_CONFIG;
+	d.clk = &mclock_system;
 	while ((c = getopt_long(argc, argv, "c:ndqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

@@ -6,6 +6,15 @@
  * and `stats`, which poller_stop() and poller_get_stats() touch under `mu`
  * from other threads. The thread's only output is queue_push().
  *
+ * Time: every time the poller decides by (when a poll is due, whether it
+ * was late, its jitter, back-off, a reading's UTC timestamp, the drop log's
+ * rate limit) is read from the clock given to poller_start() (mclock.h).
+ * Only two things keep to the system's clocks, as they must: the timed
+ * wait of the condition variable (CLOCK_MONOTONIC, so that poller_stop()
+ * wakes it) waits for what the clock says is left and the clock is read
+ * again before deciding; and the RTU line's silences are real nanosleeps,
+ * because the instruments on the wire time them.
+ *
  * One poll of an instrument: take the UTC time, run its planned block reads
  * (plan.c) one after the other, decode each channel from its block
  * (decode.c), and push one sample per numeric channel, plus an online or
@@ -46,7 +55,7 @@ struct inst {
 	int *channel; /* plan slot i -> channel index in cfg */
 	int nslots;
 	struct sample *samples; /* nslots readings + 1 event */
-	int64_t next_due;       /* CLOCK_MONOTONIC, us */
+	int64_t next_due;       /* the clock's monotonic us */
 	int64_t backoff;        /* current back-off, us; 0 when healthy */
 	enum inst_state_kind state;
 };
@@ -54,6 +63,7 @@ struct inst {
 struct poller {
 	const struct config *cfg;
 	const struct cfg_bus *bus_cfg;
+	const struct mclock *clk;
 	struct bus *bus;
 	struct queue *q;
 	struct inst *insts;
@@ -61,7 +71,7 @@ struct poller {
 	int64_t silence_us;        /* RTU: pause between two transactions */
 	uint64_t dropped_unlogged; /* samples the queue dropped, not logged yet
 	                            */
-	int64_t next_drop_log;     /* monotonic us */
+	int64_t next_drop_log;     /* the clock's monotonic us */
 	uint64_t rng;
 	pthread_t thread;
 	bool started;
@@ -71,14 +81,18 @@ struct poller {
 	struct poller_stats stats;
 };
 
-static int64_t now_us(clockid_t clock)
+static int64_t mono(const struct poller *p)
 {
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return mclock_mono(p->clk);
 }
 
+static int64_t real(const struct poller *p)
+{
+	return mclock_real(p->clk);
+}
+
+/* A real sleep, whatever the clock: the RTU line's silences, which the
+ * instruments on the wire time. */
 static void sleep_us(int64_t us)
 {
 	struct timespec ts = {(time_t)(us / 1000000),
@@ -286,7 +300,7 @@ static bool answered(const struct inst *in, int ok)
 
 static void poll_one(struct poller *p, struct inst *in)
 {
-	int64_t ts = now_us(CLOCK_REALTIME);
+	int64_t ts = real(p);
 	uint64_t sent = 0;
 	int ok = run_reads(p, in, &sent);
 	size_t n = build_samples(in, ts);
@@ -316,7 +330,7 @@ static void poll_one(struct poller *p, struct inst *in)
 	if (dropped > 0) {
 		/* the policy is drop_oldest: say so, at most once a minute */
 		p->dropped_unlogged += (uint64_t)dropped;
-		int64_t t = now_us(CLOCK_MONOTONIC);
+		int64_t t = mono(p);
 		if (t >= p->next_drop_log) {
 			log_warnx("queue full (queue_full = \"drop_oldest\"): "
 			          "%llu oldest samples dropped; the database "
@@ -332,7 +346,7 @@ static void poll_one(struct poller *p, struct inst *in)
 	if (up) {
 		in->backoff = 0;
 		in->next_due += interval;
-		int64_t after = now_us(CLOCK_MONOTONIC);
+		int64_t after = mono(p);
 		if (in->next_due <= after) {
 			int64_t missed = (after - in->next_due) / interval + 1;
 			in->next_due += missed * interval;
@@ -344,8 +358,7 @@ static void poll_one(struct poller *p, struct inst *in)
 		if (in->backoff > cap)
 			in->backoff = cap;
 		double j = 1.0 + BACKOFF_JITTER * (2.0 * random_unit(p) - 1.0);
-		in->next_due = now_us(CLOCK_MONOTONIC) +
-		               (int64_t)((double)in->backoff * j);
+		in->next_due = mono(p) + (int64_t)((double)in->backoff * j);
 	}
 
 	pthread_mutex_lock(&p->mu);
@@ -357,18 +370,38 @@ static void poll_one(struct poller *p, struct inst *in)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Wait until the monotonic time `due` or a stop request. Returns false on
- * stop. */
+/* CLOCK_MONOTONIC (the condition variable's own clock, not the poller's)
+ * us from now, as pthread_cond_timedwait() wants it. */
+static struct timespec cv_deadline(int64_t us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(us / 1000000);
+	ts.tv_nsec += (long)(us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+/* Wait until the clock's monotonic time reaches `due`, or a stop request.
+ * The wait itself is on CLOCK_MONOTONIC, for as long as the clock says is
+ * left; then the clock is read again, so it alone decides (a clock that
+ * does not move keeps the poller waiting). Returns false on stop. */
 static bool wait_until(struct poller *p, int64_t due)
 {
-	struct timespec ts = {(time_t)(due / 1000000),
-	                      (long)(due % 1000000) * 1000};
-	bool go = true;
+	bool go;
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->stop && now_us(CLOCK_MONOTONIC) < due)
-		if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT)
+	for (;;) {
+		int64_t left = due - mono(p);
+		if (p->stop || left <= 0)
 			break;
+		struct timespec ts = cv_deadline(left);
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	}
 	go = !p->stop;
 	pthread_mutex_unlock(&p->mu);
 	return go;
@@ -385,7 +418,7 @@ static void *poller_main(void *arg)
 				next = &p->insts[i];
 		if (!wait_until(p, next->next_due))
 			break;
-		int64_t now = now_us(CLOCK_MONOTONIC);
+		int64_t now = mono(p);
 		pthread_mutex_lock(&p->mu);
 		record_jitter(&p->stats, now - next->next_due);
 		pthread_mutex_unlock(&p->mu);
@@ -413,7 +446,8 @@ static int64_t rtu_silence_us(const struct cfg_bus *b)
 	return t35 + b->silence_margin_us;
 }
 
-struct poller *poller_start(const struct config *c, int bus, struct queue *q)
+struct poller *poller_start(const struct config *c, int bus, struct queue *q,
+                            const struct mclock *clk)
 {
 	struct poller *p = calloc(1, sizeof(*p));
 	char err[256];
@@ -424,8 +458,8 @@ struct poller *poller_start(const struct config *c, int bus, struct queue *q)
 	p->cfg = c;
 	p->bus_cfg = &c->buses[bus];
 	p->q = q;
-	p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)now_us(CLOCK_REALTIME) ^
-	         (uint64_t)bus;
+	p->clk = clk;
+	p->rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)real(p) ^ (uint64_t)bus;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -447,7 +481,7 @@ struct poller *poller_start(const struct config *c, int bus, struct queue *q)
 		goto fail;
 	/* Spread the instruments' first polls over their interval, so that
 	 * they do not all fall due at once and queue behind each other. */
-	int64_t start = now_us(CLOCK_MONOTONIC);
+	int64_t start = mono(p);
 	for (int i = 0, k = 0; i < c->ninstruments; i++) {
 		const struct cfg_instrument *ci = &c->instruments[i];
 		if (ci->bus != bus)

@@ -10,6 +10,11 @@
  * own (exponential with jitter, capped by the bus's backoff_max_ms), so a
  * dead unit on a shared RS-485 line does not slow its neighbours more than
  * one timeout per back-off period.
+ *
+ * Time comes from the struct mclock given to poller_start() (STYLE 16):
+ * the schedule, lateness, jitter and back-off from its monotonic time, a
+ * reading's timestamp from its UTC time. metrologd gives every poller the
+ * clock it gives the ingest loop and the publisher.
  */
 #ifndef METROLOG_POLLER_H
 #define METROLOG_POLLER_H
@@ -17,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mclock.h"
 #include "queue.h"
 
 #define POLLER_JITTER_BUCKETS 64
@@ -34,9 +40,12 @@ struct poller_stats {
 
 struct poller;
 
-/* Start the poller of bus index `bus` of c (c must outlive it). Returns
- * NULL with a log line on failure. */
-struct poller *poller_start(const struct config *c, int bus, struct queue *q);
+/* Start the poller of bus index `bus` of c, pushing to q and reading the
+ * time from clk (from the poller's own thread: clk must be safe to read
+ * from any thread; mclock_system is). c, q and clk must outlive it.
+ * Returns NULL with a log line on failure. */
+struct poller *poller_start(const struct config *c, int bus, struct queue *q,
+                            const struct mclock *clk);
 
 /* Ask the thread to stop, wait for it to finish its current poll and push
  * it, copy the final counters to *last (if not NULL), and free everything.

@@ -27,6 +27,12 @@
  * publisher_wait() on the ingest thread returns at once: an acknowledged
  * window is refilled when the PUBACKs arrive, not at the next timer tick.
  *
+ * Time (STYLE 16): the reconnect back-off, the status's timers, the stop's
+ * deadlines and the times handed to publish_req.c come from the clock given
+ * to publisher_new() (mclock.h), the UTC "now" of a step from its caller.
+ * Only publisher_wait()'s timed wait is on CLOCK_MONOTONIC itself (the
+ * condition variable's clock); it decides nothing.
+ *
  * MQTT 5: the same, with Paho's "5" callbacks, clean start off and a
  * session expiry interval (SESSION_EXPIRY_S), so the session survives a
  * reconnect as with clean session off in 3.1.1. A PUBACK with a reason
@@ -88,6 +94,7 @@
 #define STATUS_CHECK_US   (1LL * 1000000) /* backlog counted, at most */
 #define CONNECT_TIMEOUT_S 10
 #define STOP_WAIT_MS      2000
+#define STOP_STEP_US      5000 /* publisher_stop() looks again this often */
 #define SESSION_EXPIRY_S                                                       \
 	86400 /* MQTT 5: the broker keeps our session                          \
 	         this long after a disconnection */
@@ -118,6 +125,7 @@ struct refusal {
 struct publisher {
 	const struct config *cfg;
 	const struct cfg_mqtt *m;
+	const struct mclock *clk;
 	MQTTAsync client;
 	char status_topic[MSG_TOPIC_MAX];
 	char ha_status_topic[MSG_TOPIC_MAX]; /* "" without discovery */
@@ -167,20 +175,15 @@ struct publisher {
 	struct publisher_stats stats;
 };
 
-static int64_t mono_us(void)
+/* The time, from the clock given to publisher_new(). */
+static int64_t mono_us(const struct publisher *p)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return mclock_mono(p->clk);
 }
 
-static int64_t real_us(void)
+static int64_t real_us(const struct publisher *p)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return mclock_real(p->clk);
 }
 
 /* ---- Paho's callbacks: record, under mu, and return ---- */
@@ -462,7 +465,7 @@ static void start_connect(struct publisher *p)
 		log_warnx("mqtt: cannot start connecting to %s:%d (%s)",
 		          p->m->host, p->m->port, MQTTAsync_strerror(rc));
 		p->link = LINK_DOWN;
-		p->next_attempt = mono_us() + (int64_t)p->backoff_ms * 1000;
+		p->next_attempt = mono_us(p) + (int64_t)p->backoff_ms * 1000;
 		return;
 	}
 	p->link = LINK_CONNECTING;
@@ -669,7 +672,8 @@ static void refusal_reason(struct publisher *p, char *buf, size_t size)
 		         MQTTAsync_strerror(code));
 }
 
-struct publisher *publisher_new(const struct config *c, char *err,
+struct publisher *publisher_new(const struct config *c,
+                                const struct mclock *clk, char *err,
                                 size_t errlen)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
@@ -684,6 +688,7 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	}
 	p->cfg = c;
 	p->m = c->mqtt;
+	p->clk = clk;
 	p->status_rows = -1;
 	p->backoff_ms = BACKOFF_MIN_MS;
 	pthread_mutex_init(&p->mu, NULL);
@@ -727,7 +732,7 @@ struct publisher *publisher_new(const struct config *c, char *err,
 	 * discovery config, which are all sent at once */
 	co.maxBufferedMessages = p->m->inflight + 1 + BUFFER_MARGIN;
 	if (p->m->requests) {
-		p->reqs = reqs_new(c, err, errlen);
+		p->reqs = reqs_new(c, clk, err, errlen);
 		if (p->reqs == NULL)
 			goto fail;
 		co.maxBufferedMessages += REQ_PER_STEP; /* replies */
@@ -824,7 +829,7 @@ static void link_down(struct publisher *p, const char *why)
 		log_debug("mqtt: %s:%d: %s", p->m->host, p->m->port, why);
 	p->link = LINK_DOWN;
 	p->rewind = true;
-	p->next_attempt = mono_us() + (int64_t)p->backoff_ms * 1000;
+	p->next_attempt = mono_us(p) + (int64_t)p->backoff_ms * 1000;
 	p->backoff_ms *= 2;
 	if (p->backoff_ms > BACKOFF_MAX_MS)
 		p->backoff_ms = BACKOFF_MAX_MS;
@@ -950,7 +955,7 @@ static void answer_requests(struct publisher *p, int64_t now_us)
 	dropped = reqs_dropped(p->reqs);
 	pthread_mutex_unlock(&p->mu);
 	p->req_pending = left > 0 && p->link == LINK_UP;
-	reqs_log_dropped(p->reqs, dropped, mono_us());
+	reqs_log_dropped(p->reqs, dropped, mono_us(p));
 }
 
 /* Every channel's discovery config (and its tolerance state's, if it has
@@ -1071,7 +1076,7 @@ static void link_connected(struct publisher *p)
  * size changed. */
 static void status_step(struct publisher *p, struct store *st, int64_t now_us)
 {
-	int64_t mono = mono_us();
+	int64_t mono = mono_us(p);
 
 	if (p->link == LINK_UP &&
 	    (p->status_rows < 0 ||
@@ -1127,7 +1132,7 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 		p->rewind = false;
 	}
 	if (p->link == LINK_DOWN && !p->stopping &&
-	    mono_us() >= p->next_attempt)
+	    mono_us(p) >= p->next_attempt)
 		start_connect(p);
 	if (p->link == LINK_UP && send_rows(p, st, now_us) < 0)
 		rc = -1;
@@ -1137,6 +1142,9 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 	return rc;
 }
 
+/* The one wait not on the publisher's clock: the condition variable's
+ * timed wait is on CLOCK_MONOTONIC (its attribute), for timeout_us; it
+ * decides nothing, the next step reads the clock. */
 void publisher_wait(struct publisher *p, int64_t timeout_us)
 {
 	struct timespec ts;
@@ -1186,21 +1194,20 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 
 	if (p == NULL)
 		return;
-	deadline = mono_us() + (int64_t)timeout_ms * 1000;
-	while (mono_us() < deadline) {
-		publisher_step(p, st, real_us());
+	deadline = mono_us(p) + (int64_t)timeout_ms * 1000;
+	while (mono_us(p) < deadline) {
+		publisher_step(p, st, real_us(p));
 		if (p->link == LINK_DOWN ||
 		    (p->link == LINK_UP && publisher_idle(p)))
 			break;
-		struct timespec ts = {0, 5 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		mclock_sleep(p->clk, STOP_STEP_US);
 	}
 	if (p->link == LINK_UP) {
 		MQTTAsync_disconnectOptions d =
 		        MQTTAsync_disconnectOptions_initializer;
 		int64_t rows = 0, oldest = 0;
 		store_outbox_stats(st, &rows, &oldest);
-		send_status(p, "offline", "stopped", rows, oldest, real_us());
+		send_status(p, "offline", "stopped", rows, oldest, real_us(p));
 		d.timeout = STOP_WAIT_MS;
 		if (p->m->version == 5)
 			d.onSuccess5 = on_disconnected5;
@@ -1210,11 +1217,10 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		/* Paho sends what it has before the DISCONNECT, and waits
 		 * up to the timeout for the acknowledgements */
 		if (MQTTAsync_disconnect(p->client, &d) == MQTTASYNC_SUCCESS) {
-			int64_t until = mono_us() + 2LL * STOP_WAIT_MS * 1000;
+			int64_t until = mono_us(p) + 2LL * STOP_WAIT_MS * 1000;
 			bool done = false;
-			while (!done && mono_us() < until) {
-				struct timespec ts = {0, 5 * 1000 * 1000};
-				nanosleep(&ts, NULL);
+			while (!done && mono_us(p) < until) {
+				mclock_sleep(p->clk, STOP_STEP_US);
 				pthread_mutex_lock(&p->mu);
 				done = p->cb_disconnected;
 				pthread_mutex_unlock(&p->mu);
@@ -1223,7 +1229,7 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		/* acks that came in while stopping */
 		p->link = LINK_DOWN;
 		p->stopping = true;
-		publisher_step(p, st, real_us());
+		publisher_step(p, st, real_us(p));
 		log_info("mqtt: disconnected");
 	}
 	MQTTAsync_destroy(&p->client);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mclock.h"
 
 struct store;
 
@@ -46,9 +47,12 @@ struct publisher_stats {
 /* A publisher for c->mqtt (which must not be NULL) and site c->site; it
  * reads the password from c->mqtt->password_file (if any) now, and starts
  * connecting at once (in the background; over TLS with c->mqtt->tls).
- * Returns NULL with the reason in err (never the password). c must
- * outlive it. */
-struct publisher *publisher_new(const struct config *c, char *err,
+ * Its timers (reconnect back-off, status updates, rate limits, the stop's
+ * deadlines) read clk, on the ingest thread only; metrologd passes the
+ * clock it gives the ingest loop. Returns NULL with the reason in err
+ * (never the password). c and clk must outlive it. */
+struct publisher *publisher_new(const struct config *c,
+                                const struct mclock *clk, char *err,
                                 size_t errlen);
 
 /*

@@ -62,6 +62,7 @@ struct req {
 
 struct reqs {
 	const struct config *cfg;
+	const struct mclock *clk;   /* the publisher's */
 	char filter[MSG_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records */
 	char base[MSG_TOPIC_MAX];   /* <prefix>/<site>/ */
 	/* under the publisher's mutex */
@@ -80,7 +81,8 @@ struct reqs {
 
 /* ---- the queue (under the publisher's mutex) ---------------------------- */
 
-struct reqs *reqs_new(const struct config *c, char *err, size_t errlen)
+struct reqs *reqs_new(const struct config *c, const struct mclock *clk,
+                      char *err, size_t errlen)
 {
 	struct reqs *r = calloc(1, sizeof(*r));
 	int n1, n2;
@@ -91,6 +93,7 @@ struct reqs *reqs_new(const struct config *c, char *err, size_t errlen)
 		return NULL;
 	}
 	r->cfg = c;
+	r->clk = clk;
 	n1 = snprintf(r->filter, sizeof(r->filter), "%s/%s/requests/+/records",
 	              c->mqtt->prefix, c->site);
 	n2 = snprintf(r->base, sizeof(r->base), "%s/%s/", c->mqtt->prefix,
@@ -235,12 +238,9 @@ void reqs_log_dropped(struct reqs *r, uint64_t dropped, int64_t mono_us)
 	r->dropped_log_at = mono_us + LOG_EVERY_US;
 }
 
-static int64_t mono_now(void)
+static int64_t mono_now(const struct reqs *r)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return mclock_mono(r->clk);
 }
 
 /* s with every byte outside printable ASCII as '?': what a requester
@@ -258,7 +258,7 @@ __attribute__((format(printf, 3, 4))) static void
 req_log(struct reqs *r, const char *topic, const char *fmt, ...)
 {
 	char msg[512], t[MSG_TOPIC_MAX];
-	int64_t now = mono_now();
+	int64_t now = mono_now(r);
 	va_list ap;
 
 	if (now >= r->log_window) {
@@ -496,7 +496,7 @@ static int add_record(void *ctx, const struct calib_record *rec)
  * added since or VERIFY_CACHE_US passed. Returns 0, or -1. */
 static int chain_state(struct reqs *r, bool *intact)
 {
-	int64_t now = mono_now();
+	int64_t now = mono_now(r);
 	int rc;
 
 	if (r->verified_at != 0 && now - r->verified_at < VERIFY_CACHE_US &&

@@ -54,7 +54,7 @@ static void fake_sleep(void *ctx, int64_t us)
 
 struct rig {
 	struct fake_clock t;
-	struct ingest_clock clk;
+	struct mclock clk;
 	char dir[H_PATH_MAX], db[H_PATH_MAX];
 	struct config *cfg;
 	struct store *st;
@@ -102,7 +102,7 @@ static void rig_up(struct rig *r, int batch_max, int batch_ms)
 
 	memset(r, 0, sizeof(*r));
 	r->t = (struct fake_clock){.real = 1700000000000000LL, .mono = 1000};
-	r->clk = (struct ingest_clock){fake_real, fake_mono, fake_sleep, &r->t};
+	r->clk = (struct mclock){fake_real, fake_mono, fake_sleep, &r->t};
 	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
 	h_path(r->db, r->dir, "metrolog.db");
 	r->cfg = load(r, false, batch_max, batch_ms);

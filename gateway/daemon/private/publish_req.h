@@ -23,6 +23,7 @@
 #include <MQTTAsync.h>
 
 #include "config.h"
+#include "mclock.h"
 #include "request.h"
 
 #define REQ_PAYLOAD_MAX REQUEST_PAYLOAD_MAX /* bytes of a request */
@@ -33,9 +34,11 @@
 struct reqs;
 struct req; /* one queued request: its copy, owned by the queue */
 
-/* The requests side of a publisher for c (c->mqtt->requests true).
- * NULL with the reason in err. c must outlive it. */
-struct reqs *reqs_new(const struct config *c, char *err, size_t errlen);
+/* The requests side of a publisher for c (c->mqtt->requests true); its
+ * rate limits and caches read clk (the publisher's). NULL with the reason
+ * in err. c and clk must outlive it. */
+struct reqs *reqs_new(const struct config *c, const struct mclock *clk,
+                      char *err, size_t errlen);
 /* Frees the queued requests and closes the query connection. NULL
  * allowed. Only once Paho calls back no more. */
 void reqs_free(struct reqs *r);
