@@ -1,9 +1,12 @@
 /*
- * msg.c - topics and JSON payloads (msg.h; docs/MQTT.md is the contract).
- * The only file of the core that includes <cjson/cJSON.h>.
+ * msg.c - topics and every JSON payload metrologd sends (msg.h;
+ * docs/MQTT.md is the contract): the outbox's messages, the gateway's
+ * status, Home Assistant discovery and the replies to records requests.
+ * With request.c, the only files that include <cjson/cJSON.h>.
  */
 #include "msg.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "calib.h"
 #include "config.h"
 #include "drift.h"
 #include "sample.h"
@@ -47,11 +51,14 @@ static cJSON *payload_head(int64_t seq, int64_t ts_us, const char *instrument)
 	return o;
 }
 
-/* Print o into buf and free it. Returns the length, or -1. */
+/* Print o into buf and free it. Returns the length, or -1. cJSON may
+ * misjudge what it needs by a few bytes, so it is given 5 fewer than
+ * size (its documentation's advice); an int, so at most INT_MAX. */
 static int payload_print(cJSON *o, char *buf, size_t size)
 {
-	int ok = o != NULL && size > 8 &&
-	         cJSON_PrintPreallocated(o, buf, (int)size - 5, 0);
+	int room = size > INT_MAX ? INT_MAX : (int)size;
+	int ok = o != NULL && room > 8 &&
+	         cJSON_PrintPreallocated(o, buf, room - 5, 0);
 
 	cJSON_Delete(o);
 	return ok ? (int)strlen(buf) : -1;
@@ -377,6 +384,202 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
 		ok = cJSON_AddStringToObject(dev, "suggested_area",
 		                             in->location) != NULL;
 	if (!ok) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	return payload_print(o, buf, size);
+}
+
+/* ---- records on request ------------------------------------------------- */
+
+struct msg_reply {
+	cJSON *o;     /* the whole reply */
+	cJSON *insts; /* its "instruments" */
+	cJSON *cals;  /* the last instrument's "calibrations", NULL: none */
+};
+
+/* key: the ISO 8601 time us, null when us <= 0. */
+static bool add_time(cJSON *o, const char *key, int64_t us)
+{
+	char iso[40];
+
+	if (us <= 0)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	utc_format(us, 6, iso, sizeof(iso));
+	return cJSON_AddStringToObject(o, key, iso) != NULL;
+}
+
+/* key: s, null when s is "". */
+static bool add_text(cJSON *o, const char *key, const char *s)
+{
+	return (s[0] != '\0' ? cJSON_AddStringToObject(o, key, s)
+	                     : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: v, null when not finite. */
+static bool add_number(cJSON *o, const char *key, double v)
+{
+	return (isfinite(v) ? cJSON_AddNumberToObject(o, key, v)
+	                    : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: an id, null when id <= 0. */
+static bool add_id(cJSON *o, const char *key, int64_t id)
+{
+	return (id > 0 ? cJSON_AddNumberToObject(o, key, (double)id)
+	               : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: the decision's name (enum drift_decision), null when d < 0. */
+static bool add_decision(cJSON *o, const char *key, int d)
+{
+	return (d >= 0 ? cJSON_AddStringToObject(
+	                         o, key,
+	                         drift_decision_name((enum drift_decision)d))
+	               : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: the request's correlation, null when none. */
+static bool add_correlation(cJSON *o, const char *correlation)
+{
+	return (correlation != NULL
+	                ? cJSON_AddStringToObject(o, "correlation", correlation)
+	                : cJSON_AddNullToObject(o, "correlation")) != NULL;
+}
+
+/* A new object appended to the array list, or NULL. */
+static cJSON *append_object(cJSON *list)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(list, o)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct msg_reply *msg_reply_new(const struct msg_reply_head *h)
+{
+	struct msg_reply *r = calloc(1, sizeof(*r));
+	cJSON *o = cJSON_CreateObject();
+
+	if (r == NULL || o == NULL ||
+	    !cJSON_AddStringToObject(o, "status", "ok") ||
+	    !cJSON_AddStringToObject(o, "enterprise", h->enterprise) ||
+	    !add_time(o, "generated", h->generated_us) ||
+	    !add_correlation(o, h->correlation) ||
+	    !cJSON_AddStringToObject(o, "chain_head", h->chain_head) ||
+	    !cJSON_AddBoolToObject(o, "chain_intact", h->chain_intact) ||
+	    (r->insts = cJSON_AddArrayToObject(o, "instruments")) == NULL) {
+		cJSON_Delete(o);
+		free(r);
+		return NULL;
+	}
+	r->o = o;
+	return r;
+}
+
+void msg_reply_free(struct msg_reply *r)
+{
+	if (r == NULL)
+		return;
+	cJSON_Delete(r->o);
+	free(r);
+}
+
+int msg_reply_instrument(struct msg_reply *r, const struct msg_instrument *in)
+{
+	cJSON *o = append_object(r->insts);
+
+	r->cals = NULL;
+	if (o == NULL || !cJSON_AddStringToObject(o, "instrument", in->name) ||
+	    !cJSON_AddStringToObject(o, "kind", in->kind) ||
+	    !add_text(o, "model", in->model) ||
+	    !add_text(o, "serial", in->serial) ||
+	    !add_text(o, "location", in->location) ||
+	    !add_time(o, "due", in->due_us) ||
+	    !cJSON_AddStringToObject(o, "due_state",
+	                             calib_due_name((enum calib_due)in->due)))
+		return -1;
+	r->cals = cJSON_AddArrayToObject(o, "calibrations");
+	return r->cals != NULL ? 0 : -1;
+}
+
+/* rec's "points": quantity, unit, the numbers (null: not finite) and the
+ * two decisions of each. */
+static bool add_points(cJSON *c, const struct calib_record *rec)
+{
+	cJSON *pts = cJSON_AddArrayToObject(c, "points");
+	bool ok = pts != NULL;
+
+	for (int i = 0; ok && i < rec->npoints; i++) {
+		const struct calib_point *p = &rec->points[i];
+		cJSON *o = append_object(pts);
+		ok = o != NULL &&
+		     cJSON_AddStringToObject(o, "quantity", p->quantity) &&
+		     cJSON_AddStringToObject(o, "unit", p->unit) &&
+		     add_number(o, "reference", p->reference) &&
+		     add_number(o, "as_found", p->as_found) &&
+		     add_number(o, "as_left", p->as_left) &&
+		     add_number(o, "lower", p->lower) &&
+		     add_number(o, "upper", p->upper) &&
+		     add_number(o, "U", p->U) && add_number(o, "k", p->k) &&
+		     add_decision(o, "as_found_decision", p->found) &&
+		     add_decision(o, "as_left_decision", p->left);
+	}
+	return ok;
+}
+
+int msg_reply_record(struct msg_reply *r, const struct calib_record *rec,
+                     int64_t superseded_by)
+{
+	cJSON *c = r->cals != NULL ? append_object(r->cals) : NULL;
+	bool ok;
+
+	ok = c != NULL &&
+	     cJSON_AddNumberToObject(c, "record", (double)rec->id) &&
+	     cJSON_AddStringToObject(c, "certificate", rec->certificate) &&
+	     add_time(c, "performed", rec->performed_us) &&
+	     add_time(c, "issued", rec->issued_us) &&
+	     add_time(c, "due", rec->due_us) &&
+	     add_text(c, "standard", rec->standard) &&
+	     add_text(c, "standard_certificate", rec->standard_cert) &&
+	     cJSON_AddBoolToObject(c, "standard_overdue",
+	                           rec->standard_overdue) &&
+	     cJSON_AddStringToObject(
+	             c, "rule",
+	             rec->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
+	     add_decision(c, "result_as_found", rec->result_found) &&
+	     add_decision(c, "result_as_left", rec->result_left) &&
+	     add_id(c, "supersedes", rec->supersedes) &&
+	     add_id(c, "superseded_by", superseded_by) &&
+	     cJSON_AddStringToObject(c, "hash", rec->hash) &&
+	     add_points(c, rec);
+	return ok ? 0 : -1;
+}
+
+char *msg_reply_text(const struct msg_reply *r, size_t *len)
+{
+	char *text = cJSON_PrintUnformatted(r->o);
+
+	*len = text != NULL ? strlen(text) : 0;
+	return text;
+}
+
+void msg_text_free(char *text)
+{
+	cJSON_free(text);
+}
+
+int msg_reply_error(char *buf, size_t size, const char *error,
+                    const char *correlation)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddStringToObject(o, "status", "error") ||
+	    !cJSON_AddStringToObject(o, "error", error) ||
+	    !add_correlation(o, correlation)) {
 		cJSON_Delete(o);
 		return -1;
 	}
