@@ -32,7 +32,9 @@ struct msg_channel {
 	int quality;      /* enum quality */
 	int digits;       /* significant digits the source carries (7 for a
 	                     float32, so 101.32793 is not sent as
-	                     101.32792663574219); 0: all of a double */
+	                     101.32792663574219); 0: as cJSON prints a
+	                     double (15 digits, 17 when 15 are off by more
+	                     than a part in 2^52: docs/MQTT.md) */
 };
 
 /* "<prefix>/<site>/<leaf1>[/<leaf2>]" into buf. Returns 0, or -1 when it
