@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +66,13 @@ static int payload_print(cJSON *o, char *buf, size_t size)
 }
 
 /* v rounded to digits significant digits (0: unchanged), through the
- * decimal text so that cJSON prints the short form. */
+ * decimal text so that cJSON prints the short form. 17 or more: unchanged
+ * too (17 digits hold any double; more would not fit text). */
 static double significant(double v, int digits)
 {
 	char text[32];
 
-	if (digits <= 0)
+	if (digits <= 0 || digits >= 17)
 		return v;
 	snprintf(text, sizeof(text), "%.*g", digits, v);
 	return strtod(text, NULL);
@@ -256,22 +258,48 @@ int msg_gateway_status(char *buf, size_t size, const char *state,
 
 /* ---- Home Assistant discovery ------------------------------------------- */
 
+#define HA_ID   200  /* an id: a 64-byte name, every byte as _XX, fits */
+#define HA_TEXT 1024 /* names, unique ids, templates */
+
 /* s as a Home Assistant node or object id: A-Z a-z 0-9 and '-' as they
  * are, any other byte as "_XX" (hex), so distinct names stay distinct
- * and "__" never occurs (it separates parts). */
-static void ha_id(char *out, size_t size, const char *s)
+ * and "__" never occurs (it separates parts). Returns 0, or -1 when it
+ * does not fit in size (cut, it could name another channel). */
+static int ha_id(char *out, size_t size, const char *s)
 {
 	size_t n = 0;
 
-	for (; *s != '\0' && n + 4 < size; s++) {
+	for (; *s != '\0'; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-')
+		    (ch >= '0' && ch <= '9') || ch == '-') {
+			if (n + 1 >= size)
+				return -1;
 			out[n++] = (char)ch;
-		else
+		} else {
+			if (n + 3 >= size)
+				return -1;
 			n += (size_t)snprintf(out + n, size - n, "_%02X", ch);
+		}
 	}
 	out[n] = '\0';
+	return 0;
+}
+
+/* key: the text fmt makes; false when it is longer than HA_TEXT (never
+ * cut: a unique id cut could be another's) or memory runs out. */
+__attribute__((format(printf, 3, 4))) static bool
+add_printf(cJSON *o, const char *key, const char *fmt, ...)
+{
+	char text[HA_TEXT];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < sizeof(text) &&
+	       cJSON_AddStringToObject(o, key, text) != NULL;
 }
 
 /* {"topic": t, "value_template": online/offline from the JSON state} */
@@ -289,6 +317,81 @@ static bool ha_availability(cJSON *list, const char *topic)
 	                               "'online' else 'offline' }}");
 }
 
+/* The sensor of a channel's tolerance state, from the status topic. */
+static bool ha_tolerance(cJSON *o, const char *site, const char *id,
+                         const char *name, const char *status)
+{
+	const char *states[DRIFT_STATES];
+	cJSON *opts;
+
+	for (int k = 0; k < DRIFT_STATES; k++)
+		states[k] = drift_state_word((enum drift_state)k);
+	if (!add_printf(o, "name", "%s tolerance", name) ||
+	    !add_printf(o, "unique_id", "metrolog/%s/%s/%s/tolerance", site, id,
+	                name) ||
+	    !cJSON_AddStringToObject(o, "state_topic", status) ||
+	    !add_printf(o, "value_template",
+	                "{{ value_json.tolerance['%s'] if value_json.tolerance "
+	                "is defined and value_json.tolerance['%s'] is defined "
+	                "else this.state }}",
+	                name, name) ||
+	    !cJSON_AddStringToObject(o, "device_class", "enum"))
+		return false;
+	opts = cJSON_CreateStringArray(states, DRIFT_STATES);
+	if (opts == NULL || !cJSON_AddItemToObject(o, "options", opts)) {
+		cJSON_Delete(opts);
+		return false;
+	}
+	return true;
+}
+
+/* The sensor of a channel's value, from the readings topic. */
+static bool ha_value(cJSON *o, const char *site, const char *id,
+                     const struct cfg_channel *ch, const char *readings)
+{
+	return cJSON_AddStringToObject(o, "name", ch->name) &&
+	       add_printf(o, "unique_id", "metrolog/%s/%s/%s", site, id,
+	                  ch->name) &&
+	       cJSON_AddStringToObject(o, "state_topic", readings) &&
+	       add_printf(
+	               o, "value_template",
+	               "{{ value_json.channels['%s'].value if "
+	               "value_json.channels['%s'] is defined else this.state "
+	               "}}",
+	               ch->name, ch->name) &&
+	       (ch->unit[0] == '\0' ||
+	        cJSON_AddStringToObject(o, "unit_of_measurement", ch->unit)) &&
+	       cJSON_AddStringToObject(o, "state_class", "measurement");
+}
+
+/* The device: the instrument, with what the configuration says of it. */
+static bool ha_device(cJSON *o, const char *site,
+                      const struct cfg_instrument *in)
+{
+	char text[HA_TEXT];
+	cJSON *dev = cJSON_AddObjectToObject(o, "device");
+	cJSON *ids =
+	        dev != NULL ? cJSON_AddArrayToObject(dev, "identifiers") : NULL;
+	cJSON *id;
+	int n = snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
+
+	if (ids == NULL || n < 0 || (size_t)n >= sizeof(text))
+		return false;
+	id = cJSON_CreateString(text);
+	if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
+		cJSON_Delete(id);
+		return false;
+	}
+	return cJSON_AddStringToObject(dev, "name", in->id) &&
+	       cJSON_AddStringToObject(dev, "manufacturer", "metrolog") &&
+	       (in->model[0] == '\0' ||
+	        cJSON_AddStringToObject(dev, "model", in->model)) &&
+	       (in->serial[0] == '\0' ||
+	        cJSON_AddStringToObject(dev, "serial_number", in->serial)) &&
+	       (in->location[0] == '\0' ||
+	        cJSON_AddStringToObject(dev, "suggested_area", in->location));
+}
+
 /* The discovery config of channel ch of instrument in: its value
  * (tolerance false) or its tolerance state (true), into topic and buf.
  * Returns the payload's length, or -1. */
@@ -296,17 +399,16 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
                   const struct cfg_channel *ch, bool tolerance, char *topic,
                   size_t tsize, char *buf, size_t size)
 {
-	const char *states[DRIFT_STATES];
 	const char *site = h->site;
-	char node[200], inst_id[200], ch_id[200], readings[MSG_TOPIC_MAX],
-	        status[MSG_TOPIC_MAX], text[600];
-	cJSON *o = cJSON_CreateObject(), *dev, *ids, *av, *opts;
-	bool ok = o != NULL;
+	char node[HA_ID], inst_id[HA_ID], ch_id[HA_ID], readings[MSG_TOPIC_MAX],
+	        status[MSG_TOPIC_MAX];
+	cJSON *o, *av;
 	int n;
 
-	ha_id(node, sizeof(node), site);
-	ha_id(inst_id, sizeof(inst_id), in->id);
-	ha_id(ch_id, sizeof(ch_id), ch->name);
+	if (ha_id(node, sizeof(node), site) < 0 ||
+	    ha_id(inst_id, sizeof(inst_id), in->id) < 0 ||
+	    ha_id(ch_id, sizeof(ch_id), ch->name) < 0)
+		return -1;
 	n = snprintf(topic, tsize, "%s/sensor/metrolog-%s/%s__%s%s/config",
 	             h->ha_prefix, node, inst_id, ch_id,
 	             tolerance ? "__tolerance" : "");
@@ -315,75 +417,16 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
 	              "readings") < 0 ||
 	    msg_topic(status, sizeof(status), h->prefix, site, in->id,
 	              "status") < 0)
-		ok = false;
-	if (tolerance) {
-		snprintf(text, sizeof(text), "%s tolerance", ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "name", text);
-		snprintf(text, sizeof(text), "metrolog/%s/%s/%s/tolerance",
-		         site, in->id, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
-		ok = ok && cJSON_AddStringToObject(o, "state_topic", status);
-		snprintf(
-		        text, sizeof(text),
-		        "{{ value_json.tolerance['%s'] if value_json.tolerance "
-		        "is defined and value_json.tolerance['%s'] is defined "
-		        "else this.state }}",
-		        ch->name, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
-		ok = ok && cJSON_AddStringToObject(o, "device_class", "enum");
-		for (int k = 0; k < DRIFT_STATES; k++)
-			states[k] = drift_state_word((enum drift_state)k);
-		opts = ok ? cJSON_CreateStringArray(states, DRIFT_STATES)
-		          : NULL;
-		if (opts != NULL &&
-		    !cJSON_AddItemToObject(o, "options", opts)) {
-			cJSON_Delete(opts);
-			opts = NULL;
-		}
-		ok = ok && opts != NULL;
-	} else {
-		ok = ok && cJSON_AddStringToObject(o, "name", ch->name);
-		snprintf(text, sizeof(text), "metrolog/%s/%s/%s", site, in->id,
-		         ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
-		ok = ok && cJSON_AddStringToObject(o, "state_topic", readings);
-		snprintf(text, sizeof(text),
-		         "{{ value_json.channels['%s'].value if "
-		         "value_json.channels['%s'] is defined else this.state "
-		         "}}",
-		         ch->name, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
-		if (ch->unit[0] != '\0')
-			ok = ok && cJSON_AddStringToObject(
-			                   o, "unit_of_measurement", ch->unit);
-		ok = ok &&
-		     cJSON_AddStringToObject(o, "state_class", "measurement");
-	}
-	ok = ok && (av = cJSON_AddArrayToObject(o, "availability")) != NULL &&
-	     ha_availability(av, h->gateway_status) &&
-	     (tolerance || ha_availability(av, status));
-	ok = ok && cJSON_AddStringToObject(o, "availability_mode", "all");
-	ok = ok && (dev = cJSON_AddObjectToObject(o, "device")) != NULL;
-	snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
-	ok = ok && (ids = cJSON_AddArrayToObject(dev, "identifiers")) != NULL;
-	if (ok) {
-		cJSON *id = cJSON_CreateString(text);
-		if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
-			cJSON_Delete(id);
-			ok = false;
-		}
-	}
-	ok = ok && cJSON_AddStringToObject(dev, "name", in->id) &&
-	     cJSON_AddStringToObject(dev, "manufacturer", "metrolog");
-	if (ok && in->model[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "model", in->model) != NULL;
-	if (ok && in->serial[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "serial_number",
-		                             in->serial) != NULL;
-	if (ok && in->location[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "suggested_area",
-		                             in->location) != NULL;
-	if (!ok) {
+		return -1;
+	o = cJSON_CreateObject();
+	if (o == NULL ||
+	    !(tolerance ? ha_tolerance(o, site, in->id, ch->name, status)
+	                : ha_value(o, site, in->id, ch, readings)) ||
+	    (av = cJSON_AddArrayToObject(o, "availability")) == NULL ||
+	    !ha_availability(av, h->gateway_status) ||
+	    !(tolerance || ha_availability(av, status)) ||
+	    !cJSON_AddStringToObject(o, "availability_mode", "all") ||
+	    !ha_device(o, site, in)) {
 		cJSON_Delete(o);
 		return -1;
 	}

@@ -109,7 +109,9 @@ struct cfg_channel;
 /* The discovery config of channel ch of instrument in: its value
  * (tolerance false) or its tolerance state (true), its topic into topic
  * and its payload into buf. Returns the payload's length, or -1 when
- * either does not fit. */
+ * either does not fit, or a name is too long to be written whole in its
+ * id (199 bytes written as they are, 66 escaped as _XX; the
+ * configuration allows 64): cut, it could name another channel. */
 int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
                   const struct cfg_channel *ch, bool tolerance, char *topic,
                   size_t tsize, char *buf, size_t size);

@@ -624,12 +624,35 @@ static void ha_names(void **state)
 	cJSON_Delete(o);
 }
 
-/* A config topic that does not fit its buffer: -1, nothing past it. */
-static void ha_topic_too_long(void **state)
+/* A config topic that does not fit its buffer: -1, nothing past it; a
+ * name too long to be written whole: -1, never cut (fuzz_msg found the
+ * ids and unique_id cut, so two channels could share a config). */
+static void ha_too_long(void **state)
 {
-	char topic[40], out[BIG];
+	char topic[40], out[BIG], big[MSG_TOPIC_MAX], name[300];
+	struct cfg_channel ch = {.name = name, .unit = ""};
+	struct cfg_instrument in = {
+	        .id = "TB-01", .model = "", .serial = "", .location = ""};
 
 	(void)state;
+	memset(name, '.', 66); /* 66 bytes as _2E: 198 + NUL fit in 200 */
+	name[66] = '\0';
+	assert_true(msg_ha_config(&ha, &in, &ch, false, big, sizeof(big), out,
+	                          sizeof(out)) > 0);
+	name[66] = '.';
+	name[67] = '\0';
+	assert_int_equal(msg_ha_config(&ha, &in, &ch, false, big, sizeof(big),
+	                               out, sizeof(out)),
+	                 -1);
+	memset(name, 'a', 199); /* as they are: 199 fit, 200 not */
+	name[199] = '\0';
+	assert_true(msg_ha_config(&ha, &in, &ch, true, big, sizeof(big), out,
+	                          sizeof(out)) > 0);
+	name[199] = 'a';
+	name[200] = '\0';
+	assert_int_equal(msg_ha_config(&ha, &in, &ch, true, big, sizeof(big),
+	                               out, sizeof(out)),
+	                 -1);
 	memset(topic, CANARY, sizeof(topic));
 	assert_int_equal(msg_ha_config(&ha, &tb01, &c0, false, topic, 20, out,
 	                               sizeof(out)),
@@ -884,7 +907,7 @@ int main(void)
 	        cmocka_unit_test(gateway_status),
 	        cmocka_unit_test(ha_examples),
 	        cmocka_unit_test(ha_names),
-	        cmocka_unit_test(ha_topic_too_long),
+	        cmocka_unit_test(ha_too_long),
 	        cmocka_unit_test(topic),
 	        cmocka_unit_test(reply),
 	        cmocka_unit_test(reply_head),
