@@ -7,7 +7,7 @@
  * JSON reply on a topic under <prefix>/<site>/replies/<enterprise>/.
  * This file queries, queues and sends; core/msg.c builds every reply
  * (msg_reply_*(), from the query results turned into core data) and
- * core/request.c parses the requests, so neither JSON nor cJSON is here.
+ * core/request.c parses the requests, so no JSON is built or parsed here.
  *
  * Confinement: the enterprise is the topic level the broker's ACL checked
  * when it let the request in, never a field of the payload; an answer
