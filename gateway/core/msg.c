@@ -1,10 +1,14 @@
 /*
- * msg.c - topics and JSON payloads (msg.h; docs/MQTT.md is the contract).
- * The only file of the core that includes <cjson/cJSON.h>.
+ * msg.c - topics and every JSON payload metrologd sends (msg.h;
+ * docs/MQTT.md is the contract): the outbox's messages, the gateway's
+ * status, Home Assistant discovery and the replies to records requests.
+ * With request.c, the only files that include <cjson/cJSON.h>.
  */
 #include "msg.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "calib.h"
 #include "config.h"
 #include "drift.h"
 #include "sample.h"
@@ -47,23 +52,27 @@ static cJSON *payload_head(int64_t seq, int64_t ts_us, const char *instrument)
 	return o;
 }
 
-/* Print o into buf and free it. Returns the length, or -1. */
+/* Print o into buf and free it. Returns the length, or -1. cJSON may
+ * misjudge what it needs by a few bytes, so it is given 5 fewer than
+ * size (its documentation's advice); an int, so at most INT_MAX. */
 static int payload_print(cJSON *o, char *buf, size_t size)
 {
-	int ok = o != NULL && size > 8 &&
-	         cJSON_PrintPreallocated(o, buf, (int)size - 5, 0);
+	int room = size > INT_MAX ? INT_MAX : (int)size;
+	int ok = o != NULL && room > 8 &&
+	         cJSON_PrintPreallocated(o, buf, room - 5, 0);
 
 	cJSON_Delete(o);
 	return ok ? (int)strlen(buf) : -1;
 }
 
 /* v rounded to digits significant digits (0: unchanged), through the
- * decimal text so that cJSON prints the short form. */
+ * decimal text so that cJSON prints the short form. 17 or more: unchanged
+ * too (17 digits hold any double; more would not fit text). */
 static double significant(double v, int digits)
 {
 	char text[32];
 
-	if (digits <= 0)
+	if (digits <= 0 || digits >= 17)
 		return v;
 	snprintf(text, sizeof(text), "%.*g", digits, v);
 	return strtod(text, NULL);
@@ -249,22 +258,48 @@ int msg_gateway_status(char *buf, size_t size, const char *state,
 
 /* ---- Home Assistant discovery ------------------------------------------- */
 
+#define HA_ID   200  /* an id: a 64-byte name, every byte as _XX, fits */
+#define HA_TEXT 1024 /* names, unique ids, templates */
+
 /* s as a Home Assistant node or object id: A-Z a-z 0-9 and '-' as they
  * are, any other byte as "_XX" (hex), so distinct names stay distinct
- * and "__" never occurs (it separates parts). */
-static void ha_id(char *out, size_t size, const char *s)
+ * and "__" never occurs (it separates parts). Returns 0, or -1 when it
+ * does not fit in size (cut, it could name another channel). */
+static int ha_id(char *out, size_t size, const char *s)
 {
 	size_t n = 0;
 
-	for (; *s != '\0' && n + 4 < size; s++) {
+	for (; *s != '\0'; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-')
+		    (ch >= '0' && ch <= '9') || ch == '-') {
+			if (n + 1 >= size)
+				return -1;
 			out[n++] = (char)ch;
-		else
+		} else {
+			if (n + 3 >= size)
+				return -1;
 			n += (size_t)snprintf(out + n, size - n, "_%02X", ch);
+		}
 	}
 	out[n] = '\0';
+	return 0;
+}
+
+/* key: the text fmt makes; false when it is longer than HA_TEXT (never
+ * cut: a unique id cut could be another's) or memory runs out. */
+__attribute__((format(printf, 3, 4))) static bool
+add_printf(cJSON *o, const char *key, const char *fmt, ...)
+{
+	char text[HA_TEXT];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < sizeof(text) &&
+	       cJSON_AddStringToObject(o, key, text) != NULL;
 }
 
 /* {"topic": t, "value_template": online/offline from the JSON state} */
@@ -282,6 +317,81 @@ static bool ha_availability(cJSON *list, const char *topic)
 	                               "'online' else 'offline' }}");
 }
 
+/* The sensor of a channel's tolerance state, from the status topic. */
+static bool ha_tolerance(cJSON *o, const char *site, const char *id,
+                         const char *name, const char *status)
+{
+	const char *states[DRIFT_STATES];
+	cJSON *opts;
+
+	for (int k = 0; k < DRIFT_STATES; k++)
+		states[k] = drift_state_word((enum drift_state)k);
+	if (!add_printf(o, "name", "%s tolerance", name) ||
+	    !add_printf(o, "unique_id", "metrolog/%s/%s/%s/tolerance", site, id,
+	                name) ||
+	    !cJSON_AddStringToObject(o, "state_topic", status) ||
+	    !add_printf(o, "value_template",
+	                "{{ value_json.tolerance['%s'] if value_json.tolerance "
+	                "is defined and value_json.tolerance['%s'] is defined "
+	                "else this.state }}",
+	                name, name) ||
+	    !cJSON_AddStringToObject(o, "device_class", "enum"))
+		return false;
+	opts = cJSON_CreateStringArray(states, DRIFT_STATES);
+	if (opts == NULL || !cJSON_AddItemToObject(o, "options", opts)) {
+		cJSON_Delete(opts);
+		return false;
+	}
+	return true;
+}
+
+/* The sensor of a channel's value, from the readings topic. */
+static bool ha_value(cJSON *o, const char *site, const char *id,
+                     const struct cfg_channel *ch, const char *readings)
+{
+	return cJSON_AddStringToObject(o, "name", ch->name) &&
+	       add_printf(o, "unique_id", "metrolog/%s/%s/%s", site, id,
+	                  ch->name) &&
+	       cJSON_AddStringToObject(o, "state_topic", readings) &&
+	       add_printf(
+	               o, "value_template",
+	               "{{ value_json.channels['%s'].value if "
+	               "value_json.channels['%s'] is defined else this.state "
+	               "}}",
+	               ch->name, ch->name) &&
+	       (ch->unit[0] == '\0' ||
+	        cJSON_AddStringToObject(o, "unit_of_measurement", ch->unit)) &&
+	       cJSON_AddStringToObject(o, "state_class", "measurement");
+}
+
+/* The device: the instrument, with what the configuration says of it. */
+static bool ha_device(cJSON *o, const char *site,
+                      const struct cfg_instrument *in)
+{
+	char text[HA_TEXT];
+	cJSON *dev = cJSON_AddObjectToObject(o, "device");
+	cJSON *ids =
+	        dev != NULL ? cJSON_AddArrayToObject(dev, "identifiers") : NULL;
+	cJSON *id;
+	int n = snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
+
+	if (ids == NULL || n < 0 || (size_t)n >= sizeof(text))
+		return false;
+	id = cJSON_CreateString(text);
+	if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
+		cJSON_Delete(id);
+		return false;
+	}
+	return cJSON_AddStringToObject(dev, "name", in->id) &&
+	       cJSON_AddStringToObject(dev, "manufacturer", "metrolog") &&
+	       (in->model[0] == '\0' ||
+	        cJSON_AddStringToObject(dev, "model", in->model)) &&
+	       (in->serial[0] == '\0' ||
+	        cJSON_AddStringToObject(dev, "serial_number", in->serial)) &&
+	       (in->location[0] == '\0' ||
+	        cJSON_AddStringToObject(dev, "suggested_area", in->location));
+}
+
 /* The discovery config of channel ch of instrument in: its value
  * (tolerance false) or its tolerance state (true), into topic and buf.
  * Returns the payload's length, or -1. */
@@ -289,17 +399,16 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
                   const struct cfg_channel *ch, bool tolerance, char *topic,
                   size_t tsize, char *buf, size_t size)
 {
-	const char *states[DRIFT_STATES];
 	const char *site = h->site;
-	char node[200], inst_id[200], ch_id[200], readings[MSG_TOPIC_MAX],
-	        status[MSG_TOPIC_MAX], text[600];
-	cJSON *o = cJSON_CreateObject(), *dev, *ids, *av, *opts;
-	bool ok = o != NULL;
+	char node[HA_ID], inst_id[HA_ID], ch_id[HA_ID], readings[MSG_TOPIC_MAX],
+	        status[MSG_TOPIC_MAX];
+	cJSON *o, *av;
 	int n;
 
-	ha_id(node, sizeof(node), site);
-	ha_id(inst_id, sizeof(inst_id), in->id);
-	ha_id(ch_id, sizeof(ch_id), ch->name);
+	if (ha_id(node, sizeof(node), site) < 0 ||
+	    ha_id(inst_id, sizeof(inst_id), in->id) < 0 ||
+	    ha_id(ch_id, sizeof(ch_id), ch->name) < 0)
+		return -1;
 	n = snprintf(topic, tsize, "%s/sensor/metrolog-%s/%s__%s%s/config",
 	             h->ha_prefix, node, inst_id, ch_id,
 	             tolerance ? "__tolerance" : "");
@@ -308,75 +417,212 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
 	              "readings") < 0 ||
 	    msg_topic(status, sizeof(status), h->prefix, site, in->id,
 	              "status") < 0)
-		ok = false;
-	if (tolerance) {
-		snprintf(text, sizeof(text), "%s tolerance", ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "name", text);
-		snprintf(text, sizeof(text), "metrolog/%s/%s/%s/tolerance",
-		         site, in->id, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
-		ok = ok && cJSON_AddStringToObject(o, "state_topic", status);
-		snprintf(
-		        text, sizeof(text),
-		        "{{ value_json.tolerance['%s'] if value_json.tolerance "
-		        "is defined and value_json.tolerance['%s'] is defined "
-		        "else this.state }}",
-		        ch->name, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
-		ok = ok && cJSON_AddStringToObject(o, "device_class", "enum");
-		for (int k = 0; k < DRIFT_STATES; k++)
-			states[k] = drift_state_word((enum drift_state)k);
-		opts = ok ? cJSON_CreateStringArray(states, DRIFT_STATES)
-		          : NULL;
-		if (opts != NULL &&
-		    !cJSON_AddItemToObject(o, "options", opts)) {
-			cJSON_Delete(opts);
-			opts = NULL;
-		}
-		ok = ok && opts != NULL;
-	} else {
-		ok = ok && cJSON_AddStringToObject(o, "name", ch->name);
-		snprintf(text, sizeof(text), "metrolog/%s/%s/%s", site, in->id,
-		         ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "unique_id", text);
-		ok = ok && cJSON_AddStringToObject(o, "state_topic", readings);
-		snprintf(text, sizeof(text),
-		         "{{ value_json.channels['%s'].value if "
-		         "value_json.channels['%s'] is defined else this.state "
-		         "}}",
-		         ch->name, ch->name);
-		ok = ok && cJSON_AddStringToObject(o, "value_template", text);
-		if (ch->unit[0] != '\0')
-			ok = ok && cJSON_AddStringToObject(
-			                   o, "unit_of_measurement", ch->unit);
-		ok = ok &&
-		     cJSON_AddStringToObject(o, "state_class", "measurement");
+		return -1;
+	o = cJSON_CreateObject();
+	if (o == NULL ||
+	    !(tolerance ? ha_tolerance(o, site, in->id, ch->name, status)
+	                : ha_value(o, site, in->id, ch, readings)) ||
+	    (av = cJSON_AddArrayToObject(o, "availability")) == NULL ||
+	    !ha_availability(av, h->gateway_status) ||
+	    !(tolerance || ha_availability(av, status)) ||
+	    !cJSON_AddStringToObject(o, "availability_mode", "all") ||
+	    !ha_device(o, site, in)) {
+		cJSON_Delete(o);
+		return -1;
 	}
-	ok = ok && (av = cJSON_AddArrayToObject(o, "availability")) != NULL &&
-	     ha_availability(av, h->gateway_status) &&
-	     (tolerance || ha_availability(av, status));
-	ok = ok && cJSON_AddStringToObject(o, "availability_mode", "all");
-	ok = ok && (dev = cJSON_AddObjectToObject(o, "device")) != NULL;
-	snprintf(text, sizeof(text), "metrolog/%s/%s", site, in->id);
-	ok = ok && (ids = cJSON_AddArrayToObject(dev, "identifiers")) != NULL;
-	if (ok) {
-		cJSON *id = cJSON_CreateString(text);
-		if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
-			cJSON_Delete(id);
-			ok = false;
-		}
+	return payload_print(o, buf, size);
+}
+
+/* ---- records on request ------------------------------------------------- */
+
+struct msg_reply {
+	cJSON *o;     /* the whole reply */
+	cJSON *insts; /* its "instruments" */
+	cJSON *cals;  /* the last instrument's "calibrations", NULL: none */
+};
+
+/* key: the ISO 8601 time us, null when us <= 0. */
+static bool add_time(cJSON *o, const char *key, int64_t us)
+{
+	char iso[40];
+
+	if (us <= 0)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	utc_format(us, 6, iso, sizeof(iso));
+	return cJSON_AddStringToObject(o, key, iso) != NULL;
+}
+
+/* key: s, null when s is "". */
+static bool add_text(cJSON *o, const char *key, const char *s)
+{
+	return (s[0] != '\0' ? cJSON_AddStringToObject(o, key, s)
+	                     : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: v, null when not finite. */
+static bool add_number(cJSON *o, const char *key, double v)
+{
+	return (isfinite(v) ? cJSON_AddNumberToObject(o, key, v)
+	                    : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: an id, null when id <= 0. */
+static bool add_id(cJSON *o, const char *key, int64_t id)
+{
+	return (id > 0 ? cJSON_AddNumberToObject(o, key, (double)id)
+	               : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: the decision's name (enum drift_decision), null when d < 0. */
+static bool add_decision(cJSON *o, const char *key, int d)
+{
+	return (d >= 0 ? cJSON_AddStringToObject(
+	                         o, key,
+	                         drift_decision_name((enum drift_decision)d))
+	               : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+/* key: the request's correlation, null when none. */
+static bool add_correlation(cJSON *o, const char *correlation)
+{
+	return (correlation != NULL
+	                ? cJSON_AddStringToObject(o, "correlation", correlation)
+	                : cJSON_AddNullToObject(o, "correlation")) != NULL;
+}
+
+/* A new object appended to the array list, or NULL. */
+static cJSON *append_object(cJSON *list)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddItemToArray(list, o)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
-	ok = ok && cJSON_AddStringToObject(dev, "name", in->id) &&
-	     cJSON_AddStringToObject(dev, "manufacturer", "metrolog");
-	if (ok && in->model[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "model", in->model) != NULL;
-	if (ok && in->serial[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "serial_number",
-		                             in->serial) != NULL;
-	if (ok && in->location[0] != '\0')
-		ok = cJSON_AddStringToObject(dev, "suggested_area",
-		                             in->location) != NULL;
-	if (!ok) {
+	return o;
+}
+
+struct msg_reply *msg_reply_new(const struct msg_reply_head *h)
+{
+	struct msg_reply *r = calloc(1, sizeof(*r));
+	cJSON *o = cJSON_CreateObject();
+
+	if (r == NULL || o == NULL ||
+	    !cJSON_AddStringToObject(o, "status", "ok") ||
+	    !cJSON_AddStringToObject(o, "enterprise", h->enterprise) ||
+	    !add_time(o, "generated", h->generated_us) ||
+	    !add_correlation(o, h->correlation) ||
+	    !cJSON_AddStringToObject(o, "chain_head", h->chain_head) ||
+	    !cJSON_AddBoolToObject(o, "chain_intact", h->chain_intact) ||
+	    (r->insts = cJSON_AddArrayToObject(o, "instruments")) == NULL) {
+		cJSON_Delete(o);
+		free(r);
+		return NULL;
+	}
+	r->o = o;
+	return r;
+}
+
+void msg_reply_free(struct msg_reply *r)
+{
+	if (r == NULL)
+		return;
+	cJSON_Delete(r->o);
+	free(r);
+}
+
+int msg_reply_instrument(struct msg_reply *r, const struct msg_instrument *in)
+{
+	cJSON *o = append_object(r->insts);
+
+	r->cals = NULL;
+	if (o == NULL || !cJSON_AddStringToObject(o, "instrument", in->name) ||
+	    !cJSON_AddStringToObject(o, "kind", in->kind) ||
+	    !add_text(o, "model", in->model) ||
+	    !add_text(o, "serial", in->serial) ||
+	    !add_text(o, "location", in->location) ||
+	    !add_time(o, "due", in->due_us) ||
+	    !cJSON_AddStringToObject(o, "due_state",
+	                             calib_due_name((enum calib_due)in->due)))
+		return -1;
+	r->cals = cJSON_AddArrayToObject(o, "calibrations");
+	return r->cals != NULL ? 0 : -1;
+}
+
+/* rec's "points": quantity, unit, the numbers (null: not finite) and the
+ * two decisions of each. */
+static bool add_points(cJSON *c, const struct calib_record *rec)
+{
+	cJSON *pts = cJSON_AddArrayToObject(c, "points");
+	bool ok = pts != NULL;
+
+	for (int i = 0; ok && i < rec->npoints; i++) {
+		const struct calib_point *p = &rec->points[i];
+		cJSON *o = append_object(pts);
+		ok = o != NULL &&
+		     cJSON_AddStringToObject(o, "quantity", p->quantity) &&
+		     cJSON_AddStringToObject(o, "unit", p->unit) &&
+		     add_number(o, "reference", p->reference) &&
+		     add_number(o, "as_found", p->as_found) &&
+		     add_number(o, "as_left", p->as_left) &&
+		     add_number(o, "lower", p->lower) &&
+		     add_number(o, "upper", p->upper) &&
+		     add_number(o, "U", p->U) && add_number(o, "k", p->k) &&
+		     add_decision(o, "as_found_decision", p->found) &&
+		     add_decision(o, "as_left_decision", p->left);
+	}
+	return ok;
+}
+
+int msg_reply_record(struct msg_reply *r, const struct calib_record *rec,
+                     int64_t superseded_by)
+{
+	cJSON *c = r->cals != NULL ? append_object(r->cals) : NULL;
+	bool ok;
+
+	ok = c != NULL &&
+	     cJSON_AddNumberToObject(c, "record", (double)rec->id) &&
+	     cJSON_AddStringToObject(c, "certificate", rec->certificate) &&
+	     add_time(c, "performed", rec->performed_us) &&
+	     add_time(c, "issued", rec->issued_us) &&
+	     add_time(c, "due", rec->due_us) &&
+	     add_text(c, "standard", rec->standard) &&
+	     add_text(c, "standard_certificate", rec->standard_cert) &&
+	     cJSON_AddBoolToObject(c, "standard_overdue",
+	                           rec->standard_overdue) &&
+	     cJSON_AddStringToObject(
+	             c, "rule",
+	             rec->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
+	     add_decision(c, "result_as_found", rec->result_found) &&
+	     add_decision(c, "result_as_left", rec->result_left) &&
+	     add_id(c, "supersedes", rec->supersedes) &&
+	     add_id(c, "superseded_by", superseded_by) &&
+	     cJSON_AddStringToObject(c, "hash", rec->hash) &&
+	     add_points(c, rec);
+	return ok ? 0 : -1;
+}
+
+char *msg_reply_text(const struct msg_reply *r, size_t *len)
+{
+	char *text = cJSON_PrintUnformatted(r->o);
+
+	*len = text != NULL ? strlen(text) : 0;
+	return text;
+}
+
+void msg_text_free(char *text)
+{
+	cJSON_free(text);
+}
+
+int msg_reply_error(char *buf, size_t size, const char *error,
+                    const char *correlation)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !cJSON_AddStringToObject(o, "status", "error") ||
+	    !cJSON_AddStringToObject(o, "error", error) ||
+	    !add_correlation(o, correlation)) {
 		cJSON_Delete(o);
 		return -1;
 	}

@@ -1,11 +1,19 @@
 /*
- * msg.h - what metrologd publishes, as data: topics and JSON payloads
- * (docs/MQTT.md is the contract dashboards code against).
+ * msg.h - what metrologd publishes, as data: topics and every JSON payload
+ * (docs/MQTT.md is the contract dashboards code against): readings,
+ * events, statuses, the gateway's status, Home Assistant discovery and
+ * the replies to records requests.
  *
  * Pure: no I/O, no global state, any thread. The outbox composer on the
  * ingest thread calls these builders to turn committed facts into outbox
  * rows; the publisher only sends what the outbox holds. Only "historical"
- * is added when a message is sent (it depends on when).
+ * is added when a message is sent (it depends on when). The records
+ * replies are built from core data (struct msg_instrument, calib.h's
+ * struct calib_record) that publish_req.c fills from its queries.
+ *
+ * Strings are NUL-terminated UTF-8, written as they are (cJSON escapes
+ * '"', '\\' and bytes below 0x20, nothing else). A number that is not
+ * finite is written as null, whatever the builder.
  */
 #ifndef METROLOG_MSG_H
 #define METROLOG_MSG_H
@@ -24,7 +32,9 @@ struct msg_channel {
 	int quality;      /* enum quality */
 	int digits;       /* significant digits the source carries (7 for a
 	                     float32, so 101.32793 is not sent as
-	                     101.32792663574219); 0: all of a double */
+	                     101.32792663574219); 0: as cJSON prints a
+	                     double (15 digits, 17 when 15 are off by more
+	                     than a part in 2^52: docs/MQTT.md) */
 };
 
 /* "<prefix>/<site>/<leaf1>[/<leaf2>]" into buf. Returns 0, or -1 when it
@@ -99,9 +109,61 @@ struct cfg_channel;
 /* The discovery config of channel ch of instrument in: its value
  * (tolerance false) or its tolerance state (true), its topic into topic
  * and its payload into buf. Returns the payload's length, or -1 when
- * either does not fit. */
+ * either does not fit, or a name is too long to be written whole in its
+ * id (199 bytes written as they are, 66 escaped as _XX; the
+ * configuration allows 64): cut, it could name another channel. */
 int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
                   const struct cfg_channel *ch, bool tolerance, char *topic,
                   size_t tsize, char *buf, size_t size);
+
+/* ---- records on request (docs/MQTT.md, Records on request) ----------- */
+
+/* An instrument of a reply, as the database lists it. */
+struct msg_instrument {
+	const char *name;
+	const char *kind;                      /* "instrument", "standard" */
+	const char *model, *serial, *location; /* "": null */
+	int64_t due_us; /* its calibration in force's due date, 0: null */
+	int due;        /* enum calib_due at the reply's generated time */
+};
+
+/* What an ok reply says before its instruments. */
+struct msg_reply_head {
+	const char *enterprise;
+	int64_t generated_us;    /* UTC; 0: null */
+	const char *correlation; /* the request's, NULL: null */
+	const char *chain_head;  /* the audit chain's last hash */
+	bool chain_intact;
+};
+
+/* An ok reply, built an instrument and a record at a time (a reply can
+ * be large: it is on the heap, not in a caller's buffer). */
+struct msg_reply;
+struct calib_record;
+
+/* A reply with head h and no instrument yet; NULL when memory runs out. */
+struct msg_reply *msg_reply_new(const struct msg_reply_head *h);
+/* NULL allowed. */
+void msg_reply_free(struct msg_reply *r);
+/* Append instrument in; the records appended next are its. Returns 0, or
+ * -1 when memory runs out. */
+int msg_reply_instrument(struct msg_reply *r, const struct msg_instrument *in);
+/* Append rec (with its points) to the last instrument appended;
+ * superseded_by: the id of the record correcting it, 0: none. Returns 0,
+ * or -1 when there is no instrument yet or memory runs out. */
+int msg_reply_record(struct msg_reply *r, const struct calib_record *rec,
+                     int64_t superseded_by);
+/* The reply as one line of JSON, NUL-terminated, on the heap (free it
+ * with msg_text_free()), its length in *len; NULL when memory runs out. */
+char *msg_reply_text(const struct msg_reply *r, size_t *len);
+/* Frees what msg_reply_text() returned. NULL allowed. */
+void msg_text_free(char *text);
+
+/* The error reply {"status":"error","error":...,"correlation":...}
+ * (correlation NULL: null) into buf. Returns its length, or -1 as the
+ * payloads above. Every byte below 0x20 is escaped as 6, so 6 times the
+ * two strings' lengths plus 64 is always enough. */
+int msg_reply_error(char *buf, size_t size, const char *error,
+                    const char *correlation);
 
 #endif

@@ -5,6 +5,9 @@
  * and gets the calibration records of its own instruments, read from the
  * database through a read-only connection of its own (query.h), as one
  * JSON reply on a topic under <prefix>/<site>/replies/<enterprise>/.
+ * This file queries, queues and sends; core/msg.c builds every reply
+ * (msg_reply_*(), from the query results turned into core data) and
+ * core/request.c parses the requests, so no JSON is built or parsed here.
  *
  * Confinement: the enterprise is the topic level the broker's ACL checked
  * when it let the request in, never a field of the payload; an answer
@@ -26,23 +29,18 @@
 #include "publish_req.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-
 #include "calib.h"
-#include "drift.h"
 #include "log.h"
 #include "msg.h"
 #include "publish.h"
 #include "query.h"
 #include "request.h"
-#include "utc.h"
 
 #define CORRELATION_MAX 256 /* bytes of the Correlation Data property */
 #define VERIFY_CACHE_US (10LL * 1000000) /* chain check reused, at most */
@@ -312,83 +310,36 @@ static int send_reply(MQTTAsync client, const struct req *q, const char *topic,
 	return rc;
 }
 
-/* Print o (freed) and send it. */
-static void send_json(struct reqs *r, MQTTAsync client, const struct req *q,
-                      const char *topic, cJSON *o)
-{
-	char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
-	int rc;
-
-	cJSON_Delete(o);
-	if (text == NULL) {
-		log_warnx("mqtt: records reply to %s: out of memory", topic);
-		return;
-	}
-	rc = send_reply(client, q, topic, text, strlen(text));
-	if (rc != MQTTASYNC_SUCCESS)
-		req_log(r, q->topic, "reply on %s not sent (%s)", topic,
-		        MQTTAsync_strerror(rc));
-	cJSON_free(text);
-}
-
 /* The error reply: on a's reply topic, or on its errors topic when it has
  * none usable; logged. */
 __attribute__((format(printf, 5, 6))) static void
 reply_error(struct reqs *r, MQTTAsync client, const struct req *q,
             const struct request *a, const char *fmt, ...)
 {
-	char msg[512];
+	/* msg_reply_error(): 6 bytes a byte at most, and the rest */
+	char msg[512], text[6 * (sizeof(msg) + REQUEST_CORRELATION_MAX) + 64];
 	const char *topic = a->reply_to[0] != '\0' ? a->reply_to : a->errors;
-	cJSON *o = cJSON_CreateObject();
 	va_list ap;
+	int len, rc;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	r->errors++;
 	req_log(r, q->topic, "%s (error reply on %s)", msg, topic);
-	if (o == NULL || !cJSON_AddStringToObject(o, "status", "error") ||
-	    !cJSON_AddStringToObject(o, "error", msg) ||
-	    (a->has_correlation ? !cJSON_AddStringToObject(o, "correlation",
-	                                                   a->correlation)
-	                        : !cJSON_AddNullToObject(o, "correlation"))) {
-		cJSON_Delete(o);
-		o = NULL;
+	len = msg_reply_error(text, sizeof(text), msg,
+	                      a->has_correlation ? a->correlation : NULL);
+	if (len < 0) {
+		log_warnx("mqtt: records reply to %s: out of memory", topic);
+		return;
 	}
-	send_json(r, client, q, topic, o);
+	rc = send_reply(client, q, topic, text, (size_t)len);
+	if (rc != MQTTASYNC_SUCCESS)
+		req_log(r, q->topic, "reply on %s not sent (%s)", topic,
+		        MQTTAsync_strerror(rc));
 }
 
 /* ---- the reply ------------------------------------------------------- */
-
-static bool add_time(cJSON *o, const char *key, int64_t us)
-{
-	char iso[40];
-
-	if (us <= 0)
-		return cJSON_AddNullToObject(o, key) != NULL;
-	utc_format(us, 6, iso, sizeof(iso));
-	return cJSON_AddStringToObject(o, key, iso) != NULL;
-}
-
-static bool add_text(cJSON *o, const char *key, const char *s)
-{
-	return (s[0] != '\0' ? cJSON_AddStringToObject(o, key, s)
-	                     : cJSON_AddNullToObject(o, key)) != NULL;
-}
-
-static bool add_number(cJSON *o, const char *key, double v)
-{
-	return (isfinite(v) ? cJSON_AddNumberToObject(o, key, v)
-	                    : cJSON_AddNullToObject(o, key)) != NULL;
-}
-
-static bool add_decision(cJSON *o, const char *key, int d)
-{
-	return (d >= 0 ? cJSON_AddStringToObject(
-	                         o, key,
-	                         drift_decision_name((enum drift_decision)d))
-	               : cJSON_AddNullToObject(o, key)) != NULL;
-}
 
 /* The instruments of one enterprise, by name. */
 struct inst_list {
@@ -412,48 +363,20 @@ static int collect_instrument(void *ctx, const struct query_instrument *in)
 	return 0;
 }
 
-/* Building one instrument's calibrations. */
+/* Building the reply, record by record. */
 struct build {
 	struct reqs *r;
-	cJSON *list;
+	struct msg_reply *reply;
 	int64_t since_us;
 	size_t bytes; /* of the reply so far, about */
 };
-
-static bool add_points(cJSON *c, const struct calib_record *rec)
-{
-	cJSON *pts = cJSON_AddArrayToObject(c, "points");
-	bool ok = pts != NULL;
-
-	for (int i = 0; ok && i < rec->npoints; i++) {
-		const struct calib_point *p = &rec->points[i];
-		cJSON *o = cJSON_CreateObject();
-		if (o == NULL || !cJSON_AddItemToArray(pts, o)) {
-			cJSON_Delete(o);
-			return false;
-		}
-		ok = cJSON_AddStringToObject(o, "quantity", p->quantity) &&
-		     cJSON_AddStringToObject(o, "unit", p->unit) &&
-		     add_number(o, "reference", p->reference) &&
-		     add_number(o, "as_found", p->as_found) &&
-		     add_number(o, "as_left", p->as_left) &&
-		     add_number(o, "lower", p->lower) &&
-		     add_number(o, "upper", p->upper) &&
-		     add_number(o, "U", p->U) && add_number(o, "k", p->k) &&
-		     add_decision(o, "as_found_decision", p->found) &&
-		     add_decision(o, "as_left_decision", p->left);
-	}
-	return ok;
-}
 
 /* query_calibrations()'s callback: 0 go on, 1 too large, 2 out of
  * memory, -1 a database error. */
 static int add_record(void *ctx, const struct calib_record *rec)
 {
 	struct build *b = ctx;
-	cJSON *c;
 	int64_t by;
-	bool ok;
 
 	if (rec->performed_us < b->since_us)
 		return 0;
@@ -462,34 +385,7 @@ static int add_record(void *ctx, const struct calib_record *rec)
 		return 1;
 	if ((by = query_superseded_by(b->r->q, rec->id)) < 0)
 		return -1;
-	if ((c = cJSON_CreateObject()) == NULL ||
-	    !cJSON_AddItemToArray(b->list, c)) {
-		cJSON_Delete(c);
-		return 2;
-	}
-	ok = cJSON_AddNumberToObject(c, "record", (double)rec->id) &&
-	     cJSON_AddStringToObject(c, "certificate", rec->certificate) &&
-	     add_time(c, "performed", rec->performed_us) &&
-	     add_time(c, "issued", rec->issued_us) &&
-	     add_time(c, "due", rec->due_us) &&
-	     add_text(c, "standard", rec->standard) &&
-	     add_text(c, "standard_certificate", rec->standard_cert) &&
-	     cJSON_AddBoolToObject(c, "standard_overdue",
-	                           rec->standard_overdue) &&
-	     cJSON_AddStringToObject(
-	             c, "rule",
-	             rec->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
-	     add_decision(c, "result_as_found", rec->result_found) &&
-	     add_decision(c, "result_as_left", rec->result_left) &&
-	     (rec->supersedes > 0
-	              ? cJSON_AddNumberToObject(c, "supersedes",
-	                                        (double)rec->supersedes)
-	              : cJSON_AddNullToObject(c, "supersedes")) &&
-	     (by > 0 ? cJSON_AddNumberToObject(c, "superseded_by", (double)by)
-	             : cJSON_AddNullToObject(c, "superseded_by")) &&
-	     cJSON_AddStringToObject(c, "hash", rec->hash) &&
-	     add_points(c, rec);
-	return ok ? 0 : 2;
+	return msg_reply_record(b->reply, rec, by) == 0 ? 0 : 2;
 }
 
 /* The audit chain's head and state, checked again when a record was
@@ -514,74 +410,71 @@ static int chain_state(struct reqs *r, bool *intact)
 	return 0;
 }
 
-static bool add_instrument(cJSON *list, const struct query_instrument *in,
-                           cJSON **cals)
+/* What a reply shows of in. */
+static struct msg_instrument reply_instrument(const struct query_instrument *in)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL || !cJSON_AddItemToArray(list, o)) {
-		cJSON_Delete(o);
-		return false;
-	}
-	return cJSON_AddStringToObject(o, "instrument", in->name) &&
-	       cJSON_AddStringToObject(o, "kind", in->kind) &&
-	       add_text(o, "model", in->model) &&
-	       add_text(o, "serial", in->serial) &&
-	       add_text(o, "location", in->location) &&
-	       add_time(o, "due", in->due_us) &&
-	       cJSON_AddStringToObject(o, "due_state",
-	                               calib_due_name(in->due)) &&
-	       (*cals = cJSON_AddArrayToObject(o, "calibrations")) != NULL;
+	return (struct msg_instrument){.name = in->name,
+	                               .kind = in->kind,
+	                               .model = in->model,
+	                               .serial = in->serial,
+	                               .location = in->location,
+	                               .due_us = in->due_us,
+	                               .due = (int)in->due};
 }
 
 enum outcome { OUT_OK, OUT_UNKNOWN, OUT_TOO_LARGE, OUT_NOMEM, OUT_DB };
 
-/* The ok reply of a into *out. */
+/* The instruments of a's enterprise (only a->instrument when given)
+ * into *l. */
+static enum outcome reply_instruments(struct reqs *r, const struct request *a,
+                                      int64_t now_us, struct inst_list *l)
+{
+	int rc = query_instruments(r->q, a->enterprise, now_us,
+	                           collect_instrument, l);
+	size_t i = 0;
+
+	if (rc != 0)
+		return rc < 0 ? OUT_DB : OUT_NOMEM;
+	if (a->instrument[0] == '\0')
+		return OUT_OK;
+	while (i < l->n && strcmp(l->v[i].name, a->instrument) != 0)
+		i++;
+	if (i == l->n)
+		return OUT_UNKNOWN;
+	l->v[0] = l->v[i];
+	l->n = 1;
+	return OUT_OK;
+}
+
+/* The ok reply of a into *out (msg_reply_free() it). */
 static enum outcome build_reply(struct reqs *r, const struct request *a,
-                                int64_t now_us, cJSON **out)
+                                int64_t now_us, struct msg_reply **out)
 {
 	struct inst_list l = {0};
 	struct build b = {.r = r, .since_us = a->since_us, .bytes = 512};
-	cJSON *o = cJSON_CreateObject(), *list;
-	enum outcome res = OUT_NOMEM;
-	bool intact = false;
+	struct msg_reply_head h = {
+	        .enterprise = a->enterprise,
+	        .generated_us = now_us,
+	        .correlation = a->has_correlation ? a->correlation : NULL};
+	enum outcome res;
 	int rc;
 
 	*out = NULL;
-	rc = query_instruments(r->q, a->enterprise, now_us, collect_instrument,
-	                       &l);
-	if (rc != 0) {
-		res = rc < 0 ? OUT_DB : OUT_NOMEM;
+	res = reply_instruments(r, a, now_us, &l);
+	if (res != OUT_OK)
 		goto fail;
-	}
-	if (a->instrument[0] != '\0') {
-		size_t i = 0;
-		while (i < l.n && strcmp(l.v[i].name, a->instrument) != 0)
-			i++;
-		if (i == l.n) {
-			res = OUT_UNKNOWN;
-			goto fail;
-		}
-		l.v[0] = l.v[i];
-		l.n = 1;
-	}
-	if (chain_state(r, &intact) < 0) {
+	if (chain_state(r, &h.chain_intact) < 0) {
 		res = OUT_DB;
 		goto fail;
 	}
-	if (o == NULL || !cJSON_AddStringToObject(o, "status", "ok") ||
-	    !cJSON_AddStringToObject(o, "enterprise", a->enterprise) ||
-	    !add_time(o, "generated", now_us) ||
-	    (a->has_correlation ? !cJSON_AddStringToObject(o, "correlation",
-	                                                   a->correlation)
-	                        : !cJSON_AddNullToObject(o, "correlation")) ||
-	    !cJSON_AddStringToObject(o, "chain_head", r->verify.head) ||
-	    !cJSON_AddBoolToObject(o, "chain_intact", intact) ||
-	    (list = cJSON_AddArrayToObject(o, "instruments")) == NULL)
+	h.chain_head = r->verify.head;
+	res = OUT_NOMEM;
+	if ((b.reply = msg_reply_new(&h)) == NULL)
 		goto fail;
 	for (size_t i = 0; i < l.n; i++) {
+		struct msg_instrument in = reply_instrument(&l.v[i]);
 		b.bytes += RECORD_COST;
-		if (!add_instrument(list, &l.v[i], &b.list))
+		if (msg_reply_instrument(b.reply, &in) < 0)
 			goto fail;
 		rc = query_calibrations(r->q, l.v[i].name, a->enterprise,
 		                        add_record, &b);
@@ -593,11 +486,11 @@ static enum outcome build_reply(struct reqs *r, const struct request *a,
 		}
 	}
 	free(l.v);
-	*out = o;
+	*out = b.reply;
 	return OUT_OK;
 fail:
 	free(l.v);
-	cJSON_Delete(o);
+	msg_reply_free(b.reply);
 	return res;
 }
 
@@ -621,7 +514,8 @@ void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
 {
 	struct request a;
 	char why[512];
-	cJSON *reply = NULL;
+	struct msg_reply *reply = NULL;
+	size_t len;
 	char *text;
 
 	switch (request_parse(&a, r->base, q->topic, q->response, q->payload,
@@ -667,29 +561,29 @@ void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
 		            "records are not available now; ask again later");
 		goto out;
 	}
-	text = cJSON_PrintUnformatted(reply);
-	cJSON_Delete(reply);
+	text = msg_reply_text(reply, &len);
+	msg_reply_free(reply);
 	if (text == NULL) {
 		reply_error(r, client, q, &a, "out of memory; ask again later");
 		goto out;
 	}
-	if (strlen(text) > REQ_REPLY_MAX) {
+	if (len > REQ_REPLY_MAX) {
 		reply_error(
 		        r, client, q, &a,
 		        "reply too large (%zu bytes, at most %d): ask for "
 		        "one \"instrument\" or for records \"since\" a date",
-		        strlen(text), REQ_REPLY_MAX);
+		        len, REQ_REPLY_MAX);
 	} else {
-		int rc = send_reply(client, q, a.reply_to, text, strlen(text));
+		int rc = send_reply(client, q, a.reply_to, text, len);
 		if (rc != MQTTASYNC_SUCCESS)
 			req_log(r, q->topic, "reply on %s not sent (%s)",
 			        a.reply_to, MQTTAsync_strerror(rc));
 		else
 			log_debug("mqtt: records of %s sent on %s (%zu bytes)",
-			          a.enterprise, a.reply_to, strlen(text));
+			          a.enterprise, a.reply_to, len);
 		r->answered++;
 	}
-	cJSON_free(text);
+	msg_text_free(text);
 out:
 	req_free(q);
 }
