@@ -320,18 +320,53 @@ void calc_interval_defaults(struct calc_interval_opts *o)
 	                                 .conf = 0.95,
 	                                 .a = DRIFT_STAIR_A,
 	                                 .b = DRIFT_STAIR_B,
-	                                 .horizon = 3650};
+	                                 .horizon = 3650,
+	                                 .degree = 0,
+	                                 .sides = DRIFT_TWO_SIDED};
 }
 
-enum { I_TARGET, I_ALPHA, I_CONF, I_STAIR_A, I_STAIR_B, I_HORIZON, I_UNIT };
+enum {
+	I_TARGET,
+	I_ALPHA,
+	I_CONF,
+	I_STAIR_A,
+	I_STAIR_B,
+	I_HORIZON,
+	I_U0,
+	I_U_TARGET,
+	I_A3_BAND,
+	I_DEGREE,
+	I_SIDES,
+	I_UNIT
+};
 
 static const struct cmd_option interval_opts[] = {
         {"target", 0, "R",
          "reliability target of the interval test (default 0.95)", I_TARGET},
         {"alpha", 0, "A",
          "significance of the interval test, per side (default 0.05)", I_ALPHA},
+        {"a3-band", 0, "DAYS",
+         "the interval test counts results whose interval is within\n"
+         "DAYS of the current one (default min(56, current / 2))",
+         I_A3_BAND},
         {"conf", 0, "C",
-         "one-sided confidence of the prediction bound (default 0.95)", I_CONF},
+         "confidence of the drift's prediction bounds (default 0.95)", I_CONF},
+        {"sides", 0, "S",
+         "two (default): both limits; upper or lower: that limit\n"
+         "alone, with a one-sided bound",
+         I_SIDES},
+        {"degree", 0, "M",
+         "drift model d = b1 t (1) or b1 t + b2 t^2 (2); auto\n"
+         "(default): the one with the smaller residual s",
+         I_DEGREE},
+        {"u0", 0, "u",
+         "standard uncertainty of the last as-left (default: the last\n"
+         "row's uncertainty / k)",
+         I_U0},
+        {"u-target", 0, "u",
+         "uncertainty-growth target: the standard uncertainty the\n"
+         "prediction may grow to (default: not computed)",
+         I_U_TARGET},
         {"stair-a", 0, "A",
          "staircase: lengthen by 1 + A when in tolerance (default 0.10)",
          I_STAIR_A},
@@ -350,9 +385,10 @@ const struct cmd_def interval_cmd = {
         .synopsis = "FILE.csv [OPTION]...",
         .about = "Suggest the next calibration interval from a channel's "
                  "calibration history.\nFILE has the header date,as_found,"
-                 "as_left,lower,upper,uncertainty and one\ncalibration a "
-                 "line (dates YYYY-MM-DD, increasing; errors = indication - "
-                 "reference;\n'-' reads standard input).\n",
+                 "as_left,lower,upper,uncertainty,k (k optional,\n2 when "
+                 "absent) and one calibration a line (dates YYYY-MM-DD, "
+                 "increasing;\nerrors = indication - reference; '-' reads "
+                 "standard input).\n",
         .options = interval_opts,
         .min_args = 1,
         .max_args = 1,
@@ -362,20 +398,51 @@ const struct cmd_def interval_cmd = {
         .run = calc_interval,
 };
 
+/* --degree and --sides: words. */
+static int interval_word(struct cmd_line *l, const struct cmd_option *o,
+                         const char *v, struct calc_interval_opts *io)
+{
+	static const char *sides[] = {"two", "upper", "lower"};
+	static const char *degrees[] = {"auto", "1", "2"};
+
+	for (int i = 0; i < 3; i++) {
+		if (o->id == I_SIDES && strcmp(v, sides[i]) == 0) {
+			io->sides = (enum drift_sides)i;
+			return 0;
+		}
+		if (o->id == I_DEGREE && strcmp(v, degrees[i]) == 0) {
+			io->degree = i;
+			return 0;
+		}
+	}
+	return cmd_usage(l, "--%s: '%s' is not %s", o->name, v,
+	                 o->id == I_SIDES ? "two, upper or lower"
+	                                  : "1, 2 or auto");
+}
+
 static int on_interval_option(struct cmd_line *l, const struct cmd_option *o,
                               const char *v)
 {
 	struct calc_interval_opts *io = l->ctx;
-	double *vals[] = {[I_TARGET] = &io->target, [I_ALPHA] = &io->alpha,
-	                  [I_CONF] = &io->conf,     [I_STAIR_A] = &io->a,
-	                  [I_STAIR_B] = &io->b,     [I_HORIZON] = &io->horizon};
+	double *vals[] = {
+	        [I_TARGET] = &io->target,  [I_ALPHA] = &io->alpha,
+	        [I_CONF] = &io->conf,      [I_STAIR_A] = &io->a,
+	        [I_STAIR_B] = &io->b,      [I_HORIZON] = &io->horizon,
+	        [I_U0] = &io->u0,          [I_U_TARGET] = &io->u_target,
+	        [I_A3_BAND] = &io->a3_band};
 
 	if (o->id == I_UNIT) {
 		io->unit = v;
 		return 0;
 	}
+	if (o->id == I_SIDES || o->id == I_DEGREE)
+		return interval_word(l, o, v, io);
 	if (text_number(v, vals[o->id]) < 0)
 		return cmd_usage(l, "--%s: '%s' is not a number", o->name, v);
+	if (o->id == I_U0)
+		io->has_u0 = true;
+	if (o->id == I_A3_BAND)
+		io->has_a3_band = true;
 	return 0;
 }
 
@@ -401,6 +468,10 @@ static int interval_args(int argc, char **argv, FILE *out, FILE *err,
 	else if (!(o->a >= 0) || !(o->b >= 0 && o->b < 1) || !(o->horizon >= 1))
 		*status = cmd_usage(&l, "--stair-a must be >= 0, --stair-b in "
 		                        "[0, 1), --horizon >= 1");
+	else if ((o->has_u0 && !(o->u0 >= 0)) || !(o->u_target >= 0) ||
+	         !(o->a3_band >= 0))
+		*status = cmd_usage(&l, "--u0, --u-target and --a3-band must "
+		                        "not be negative");
 	return *status == 0 ? 0 : -1;
 }
 
@@ -409,13 +480,147 @@ static bool in_tol(const struct history_row *r)
 	return r->found >= r->lower && r->found <= r->upper;
 }
 
+/* The fit's lines: the drift rate (degree 1) or the model's coefficients
+ * (degree 2), how the degree was chosen, n, s and its dof. */
+static void print_fit(FILE *out, const struct drift_vd *v, const double *t,
+                      const double *d, int n, const char *u)
+{
+	const struct drift_vd_fit *f = &v->fit;
+	struct drift_vd_fit f1, f2;
+	char how[160];
+
+	if (v->degree != 0)
+		snprintf(how, sizeof(how), "degree %d (--degree)", f->degree);
+	else if (drift_vd_fit(t, d, n, 1, &f1) == 0 &&
+	         drift_vd_fit(t, d, n, 2, &f2) == 0)
+		snprintf(how, sizeof(how),
+		         "degree %d, chosen by the data: residual s %.3g "
+		         "(degree 1) against %.3g (degree 2)",
+		         f->degree, f1.s, f2.s);
+	else
+		snprintf(how, sizeof(how),
+		         "degree 1: degree 2 needs two different lengths");
+	if (f->degree == 1)
+		fprintf(out,
+		        "drift rate       %.6g +- %.3g%s per day (standard "
+		        "error), %.6g%s per year\n"
+		        "                 model: as_found - previous as_left "
+		        "= b1 t, t = days since that as-left (%s)\n",
+		        f->b[0], sqrt(f->cov[0][0]), u, f->b[0] * 365.25, u,
+		        how);
+	else
+		fprintf(out,
+		        "drift model      as_found - previous as_left = b1 t "
+		        "+ b2 t^2, t = days since that as-left (%s)\n"
+		        "                 b1 = %.6g +- %.3g%s per day, b2 = "
+		        "%.6g +- %.3g%s per day^2 (standard errors), cov(b1, "
+		        "b2) = %.4g\n",
+		        how, f->b[0], sqrt(f->cov[0][0]), u, f->b[1],
+		        sqrt(f->cov[1][1]), u, f->cov[0][1]);
+	fprintf(out,
+	        "                 n = %d intervals, residual s = %.3g%s (%d "
+	        "dof)\n",
+	        f->n, f->s, u, f->dof);
+}
+
+/* "DATE (X days" of a target met t days after the last as-left. */
+static void print_when(FILE *out, long day0, double t)
+{
+	char date[16];
+
+	calc_format_date(day0 + (long)floor(t), date, sizeof(date));
+	fprintf(out, "%s (%.1f days", date, t);
+}
+
+static void print_dates(FILE *out, const struct history_row *last,
+                        const struct drift_vd *v,
+                        const struct calc_interval_opts *o, const char *u)
+{
+	char date[16];
+
+	calc_format_date(last->day, date, sizeof(date));
+	fprintf(out,
+	        "out of tolerance after the last as-left (%.6g%s on %s, "
+	        "limits [%.6g, %.6g]%s):\n",
+	        last->left, u, date, last->lower, last->upper, u);
+	if (isnan(v->t_line)) {
+		fprintf(out, "  fitted line     not within %.6g days\n",
+		        o->horizon);
+	} else {
+		fprintf(out, "  fitted line     ");
+		print_when(out, last->day, v->t_line);
+		fprintf(out, ")\n");
+	}
+	if (v->capped) {
+		fprintf(out, "  %2.0f %% bound      not within %.6g days\n",
+		        o->conf * 100, o->horizon);
+		return;
+	}
+	fprintf(out, "  %2.0f %% bound      ", o->conf * 100);
+	print_when(out, last->day, v->suggested);
+	fprintf(out, "; %s prediction bound%s with u0, conservative)\n",
+	        v->sides == DRIFT_TWO_SIDED ? "two-sided" : "one-sided",
+	        v->sides == DRIFT_TWO_SIDED ? "s" : "");
+}
+
+/* The two variables-data suggestions with every input they used. */
+static void print_vd_suggestions(FILE *out, const struct history_row *last,
+                                 const struct drift_vd *v,
+                                 const struct calc_interval_opts *o,
+                                 const char *u)
+{
+	char from[160];
+
+	if (o->has_u0)
+		snprintf(from, sizeof(from), "--u0");
+	else
+		snprintf(from, sizeof(from),
+		         "the last uncertainty %.6g%s / k = %.6g%s", last->U, u,
+		         last->k,
+		         last->k_stated ? "" : " (assumed: no k column)");
+	fprintf(out,
+	        "  variables data (drift)  %.0f days  inputs: n = %d, degree "
+	        "%d, y0 = %.6g%s (last as-left), u0 = %.6g%s (standard, %s), "
+	        "t = %.4g (%s %.0f %%, %d dof), limits [%.6g, %.6g]%s %s, "
+	        "bound y0 + d(t) +- t sqrt(u0^2 + u_p(t)^2), horizon %.6g "
+	        "days%s\n",
+	        floor(v->suggested), v->fit.n, v->fit.degree, v->y0, u, v->u0,
+	        u, from, v->k,
+	        v->sides == DRIFT_TWO_SIDED ? "two-sided" : "one-sided",
+	        o->conf * 100, v->fit.dof, last->lower, last->upper, u,
+	        drift_sides_name(v->sides), o->horizon,
+	        v->capped           ? " (no crossing: capped)"
+	        : v->suggested == 0 ? " (already reached at the as-left)"
+	                            : "");
+	if (isnan(v->u_interval)) {
+		fprintf(out, "  uncertainty target      -  (give --u-target u, "
+		             "a standard uncertainty)\n");
+		return;
+	}
+	fprintf(out,
+	        "  uncertainty target      %.0f days  inputs: u(t) = "
+	        "sqrt(u0^2 + u_p(t)^2) reaches %.6g%s (standard, "
+	        "--u-target), u0 = %.6g%s, n = %d, degree %d, s = %.3g%s, "
+	        "horizon %.6g days: met at %.2f days%s\n",
+	        floor(v->u_interval), v->u_target, u, v->u0, u, v->fit.n,
+	        v->fit.degree, v->fit.s, u, o->horizon, v->u_interval,
+	        v->u_capped ? " (not reached: capped)" : "");
+}
+
 static void print_drift(FILE *out, const struct history_row *rows, int n,
                         const struct calc_interval_opts *o, const char *u)
 {
 	const struct history_row *last = &rows[n - 1];
 	double *t = malloc(sizeof(double) * n), *d = malloc(sizeof(double) * n);
-	struct drift_vd v = {.conf = o->conf, .horizon = o->horizon};
-	char date[16];
+	struct drift_vd v = {.degree = o->degree,
+	                     .y0 = last->left,
+	                     .u0 = o->has_u0 ? o->u0 : last->U / last->k,
+	                     .lower = last->lower,
+	                     .upper = last->upper,
+	                     .sides = o->sides,
+	                     .conf = o->conf,
+	                     .u_target = o->u_target,
+	                     .horizon = o->horizon};
 
 	if (!t || !d) {
 		fprintf(out, "drift rate       (out of memory)\n");
@@ -425,85 +630,45 @@ static void print_drift(FILE *out, const struct history_row *rows, int n,
 		t[i - 1] = rows[i].day - rows[i - 1].day;
 		d[i - 1] = rows[i].found - rows[i - 1].left;
 	}
-	/* Limits for the delta: the error may move from the last as-left
-	 * to the last limits. */
-	v.lower = last->lower - last->left;
-	v.upper = last->upper - last->left;
-	if (n - 1 < 3 || v.lower > 0 || v.upper < 0 ||
-	    drift_interval_vd(t, d, n - 1, &v) < 0) {
+	if (n - 1 < 3 || drift_interval_vd(t, d, n - 1, &v) < 0) {
 		fprintf(out,
 		        "drift rate       not computed: need at least 3 "
-		        "intervals with different lengths and an as-left "
-		        "within the limits (have %d intervals)\n",
+		        "intervals, of two different lengths for degree 2 "
+		        "(have %d intervals)\n",
 		        n - 1);
 		fprintf(out, "suggested interval\n");
 		fprintf(out, "  variables data (drift)  -\n");
 		goto done;
 	}
-	fprintf(out,
-	        "drift rate       %.6g +- %.3g%s per day (standard "
-	        "error), %.6g%s per year\n",
-	        v.fit.slope, v.fit.se_slope, u, v.fit.slope * 365.25, u);
-	fprintf(out,
-	        "                 model: as_found - previous as_left "
-	        "= beta * days since that as-left\n"
-	        "                 n = %d, sum t^2 = %.6g days^2, residual "
-	        "s = %.3g%s (%d dof)\n",
-	        v.fit.n, v.fit.sxx, v.fit.s, u, v.fit.dof);
-	fprintf(out, "out of tolerance after the last as-left (%.6g%s on ",
-	        last->left, u);
-	calc_format_date(last->day, date, sizeof(date));
-	fprintf(out, "%s, limits [%.6g, %.6g]%s):\n", date, last->lower,
-	        last->upper, u);
-	if (isnan(v.t_line)) {
-		fprintf(out, "  fitted line     not within %.6g days\n",
-		        o->horizon);
-	} else {
-		calc_format_date(last->day + (long)floor(v.t_line), date,
-		                 sizeof(date));
-		fprintf(out, "  fitted line     %s (%.1f days)\n", date,
-		        v.t_line);
-	}
-	if (v.capped) {
-		fprintf(out, "  %2.0f %% bound      not within %.6g days\n",
-		        o->conf * 100, o->horizon);
-	} else {
-		calc_format_date(last->day + (long)floor(v.suggested), date,
-		                 sizeof(date));
-		fprintf(out,
-		        "  %2.0f %% bound      %s (%.1f days; one-sided "
-		        "prediction bound, conservative)\n",
-		        o->conf * 100, date, v.suggested);
-	}
+	print_fit(out, &v, t, d, n - 1, u);
+	print_dates(out, last, &v, o, u);
 	fprintf(out, "suggested interval\n");
-	fprintf(out,
-	        "  variables data (drift)  %.0f days  inputs: the fit "
-	        "above, delta limits [%.6g, %.6g]%s, one-sided %.0f %% "
-	        "prediction bound, horizon %.6g days%s\n",
-	        floor(v.suggested), v.lower, v.upper, u, o->conf * 100,
-	        o->horizon, v.capped ? " (no crossing: capped)" : "");
+	print_vd_suggestions(out, last, &v, o, u);
 done:
 	free(t);
 	free(d);
 }
 
 /*
- * The A3 line, with every input a reviewer needs to redo it: the binomial
- * tail of each side, and when the test rejects the two-sided confidence
- * C = 1 - 2p of the rejecting side and the step I * 10^((R_hat - R*) C),
- * with the clamp when it binds.
+ * The A3 line, with every input a reviewer needs to redo it: the results
+ * counted (those at the current interval, within the band) and those
+ * left out, the binomial tail of each side, and when the test rejects the
+ * two-sided confidence C = 1 - 2p of the rejecting side and the step
+ * I * 10^((R_hat - R*) C), with the clamp when it binds.
  */
-static void print_a3(FILE *out, const struct drift_a3 *a)
+static void print_a3(FILE *out, const struct drift_a3 *a, double band,
+                     int others)
 {
 	double p = a->change < 0 ? a->p_low : a->p_high;
 	double raw = pow(10, (a->observed - a->target) * a->confidence);
 
 	fprintf(out,
 	        "  interval test (RP-1 A3) %.0f days  inputs: %d of %d in "
-	        "tolerance (%.4g), target %.3g, alpha %.3g, P(X <= %d) = "
-	        "%.3g, P(X >= %d) = %.3g: ",
-	        a->suggested, a->x, a->n, a->observed, a->target, a->alpha,
-	        a->x, a->p_low, a->x, a->p_high);
+	        "tolerance (%.4g) at the current interval (%.0f +- %.4g days; "
+	        "%d at other intervals not counted), target %.3g, alpha "
+	        "%.3g, P(X <= %d) = %.3g, P(X >= %d) = %.3g: ",
+	        a->suggested, a->x, a->n, a->observed, a->interval, band,
+	        others, a->target, a->alpha, a->x, a->p_low, a->x, a->p_high);
 	if (a->change == 0) {
 		fprintf(out,
 		        "not significant, keep, factor 1, current interval "
@@ -525,12 +690,38 @@ static void print_a3(FILE *out, const struct drift_a3 *a)
 	fprintf(out, " = %.1f days\n", a->suggested);
 }
 
+/* RP-1 A3 on the results at the current interval (the last one). */
+static void interval_a3(FILE *out, const struct history_row *rows, int n,
+                        const struct calc_interval_opts *o)
+{
+	double *t = malloc(sizeof(double) * n);
+	bool *ok = malloc(sizeof(bool) * n);
+	struct drift_a3 a = {.interval = rows[n - 1].day - rows[n - 2].day,
+	                     .target = o->target,
+	                     .alpha = o->alpha};
+	double band = o->has_a3_band ? o->a3_band : drift_a3_band(a.interval);
+
+	if (!t || !ok) {
+		fprintf(out, "  interval test (RP-1 A3) (out of memory)\n");
+		goto done;
+	}
+	for (int i = 1; i < n; i++) {
+		t[i - 1] = rows[i].day - rows[i - 1].day;
+		ok[i - 1] = in_tol(&rows[i]);
+	}
+	if (drift_a3_count(t, ok, n - 1, a.interval, band, &a.n, &a.x) == 0 &&
+	    drift_interval_a3(&a) == 0)
+		print_a3(out, &a, band, n - 1 - a.n);
+done:
+	free(t);
+	free(ok);
+}
+
 void calc_interval_report(FILE *out, const struct history_row *rows, int n,
                           const struct calc_interval_opts *o,
                           const char *source)
 {
 	struct drift_stair s;
-	struct drift_a3 a;
 	char ub[64], d0[16], d1[16];
 	const char *u = unit_suffix(o->unit, ub, sizeof(ub));
 	int x = 0;
@@ -563,14 +754,7 @@ void calc_interval_report(FILE *out, const struct history_row *rows, int n,
 		        s.in_tolerance ? "in tolerance" : "out of tolerance",
 		        s.a, s.b, s.interval,
 		        s.in_tolerance ? 1 + s.a : 1 - s.b);
-
-	a = (struct drift_a3){.interval = s.interval,
-	                      .target = o->target,
-	                      .alpha = o->alpha,
-	                      .n = n - 1,
-	                      .x = x};
-	if (drift_interval_a3(&a) == 0)
-		print_a3(out, &a);
+	interval_a3(out, rows, n, o);
 	fprintf(out, "suggestions are advice: review before changing the "
 	             "interval\n");
 }

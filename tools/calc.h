@@ -12,9 +12,11 @@
 #ifndef METROLOG_CALC_H
 #define METROLOG_CALC_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "drift.h"
 
 /* Their declarations (cmd.h): options, help. */
 extern const struct cmd_def conformity_cmd, interval_cmd;
@@ -26,8 +28,16 @@ int calc_interval(int argc, char **argv);
 int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err);
 int calc_interval_to(int argc, char **argv, FILE *out, FILE *err);
 
+/* The options of `metrolog interval` (docs/TOOL.md). */
 struct calc_interval_opts {
 	double target, alpha, conf, a, b, horizon;
+	int degree;             /* 1, 2, or 0: chosen by the data        */
+	enum drift_sides sides; /* limits the drift bound is held to     */
+	double u0;        /* standard uncertainty of the last as-left      */
+	bool has_u0;      /* u0 given; else the last row's U / k           */
+	double u_target;  /* uncertainty-growth target (standard), 0: none */
+	double a3_band;   /* A3 band in days, when has_a3_band             */
+	bool has_a3_band; /* else drift_a3_band() of the current interval */
 	const char *unit, *path;
 };
 

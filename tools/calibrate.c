@@ -355,6 +355,8 @@ static int add_history(void *ctx, const struct calib_record *r)
 		        .lower = p->lower,
 		        .upper = p->upper,
 		        .U = p->U,
+		        .k = p->k,
+		        .k_stated = true,
 		};
 		break;
 	}

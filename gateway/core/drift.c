@@ -899,20 +899,220 @@ int drift_interval_a3(struct drift_a3 *a)
 	return 0;
 }
 
+double drift_a3_band(double interval)
+{
+	if (!(interval > 0))
+		return NAN;
+	return fmin(DRIFT_A3_BAND_DAYS, DRIFT_A3_BAND_FRACTION * interval);
+}
+
+int drift_a3_count(const double *t, const bool *in_tol, int n, double interval,
+                   double band, int *used, int *x)
+{
+	if (!t || !in_tol || !used || !x || n < 0 || !(interval > 0) ||
+	    !(band >= 0))
+		return -1;
+	*used = 0;
+	*x = 0;
+	for (int i = 0; i < n; i++) {
+		if (!(fabs(t[i] - interval) <= band))
+			continue;
+		(*used)++;
+		*x += in_tol[i];
+	}
+	return 0;
+}
+
+/* ---- Variables data (NASA-HDBK-8739.19-5) ----------------------------- */
+
+/* The least-squares fit of degree m (1 or 2) through the origin. */
+static int vd_fit_degree(const double *t, const double *d, int n, int m,
+                         struct drift_vd_fit *f)
+{
+	double a[2][2] = {{0, 0}, {0, 0}}, r[2] = {0, 0}, det, sse = 0;
+
+	if (n <= m)
+		return -1;
+	/* Normal equations: a = T'T, r = T'd. */
+	for (int i = 0; i < n; i++) {
+		double v[2] = {t[i], t[i] * t[i]};
+
+		if (!isfinite(t[i]) || !isfinite(d[i]))
+			return -1;
+		for (int j = 0; j < m; j++) {
+			r[j] += v[j] * d[i];
+			for (int k = 0; k < m; k++)
+				a[j][k] += v[j] * v[k];
+		}
+	}
+	memset(f, 0, sizeof(*f));
+	f->n = n;
+	f->degree = m;
+	f->dof = n - m;
+	if (m == 1) {
+		if (!(a[0][0] > 0))
+			return -1;
+		f->cov[0][0] = 1 / a[0][0];
+	} else {
+		det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+		/* Relative to the scale of T'T: singular when every t is
+		 * one value (columns t and t^2 proportional). */
+		if (!(det > 1e-12 * a[0][0] * a[1][1]))
+			return -1;
+		f->cov[0][0] = a[1][1] / det;
+		f->cov[1][1] = a[0][0] / det;
+		f->cov[0][1] = f->cov[1][0] = -a[0][1] / det;
+	}
+	for (int j = 0; j < m; j++)
+		for (int k = 0; k < m; k++)
+			f->b[j] += f->cov[j][k] * r[k];
+	for (int i = 0; i < n; i++) {
+		double e = d[i] - drift_vd_delta(f, t[i]);
+		sse += e * e;
+	}
+	f->s = sqrt(sse / f->dof);
+	/* cov(b) = s^2 (T'T)^-1. */
+	for (int j = 0; j < m; j++)
+		for (int k = 0; k < m; k++)
+			f->cov[j][k] *= f->s * f->s;
+	return 0;
+}
+
+int drift_vd_fit(const double *t, const double *d, int n, int degree,
+                 struct drift_vd_fit *f)
+{
+	struct drift_vd_fit two;
+
+	if (!t || !d || !f || degree < 0 || degree > DRIFT_VD_DEGREE_MAX)
+		return -1;
+	if (degree > 0)
+		return vd_fit_degree(t, d, n, degree, f);
+	if (vd_fit_degree(t, d, n, 1, f) < 0)
+		return -1;
+	if (vd_fit_degree(t, d, n, 2, &two) == 0 && two.s < f->s)
+		*f = two;
+	return 0;
+}
+
+double drift_vd_delta(const struct drift_vd_fit *f, double t)
+{
+	return f->b[0] * t + (f->degree > 1 ? f->b[1] * t * t : 0);
+}
+
+double drift_vd_upred(const struct drift_vd_fit *f, double t)
+{
+	double v[2] = {t, t * t}, q = 0;
+
+	for (int j = 0; j < f->degree; j++)
+		for (int k = 0; k < f->degree; k++)
+			q += v[j] * f->cov[j][k] * v[k];
+	return sqrt(f->s * f->s + fmax(0, q));
+}
+
+const char *drift_sides_name(enum drift_sides s)
+{
+	switch (s) {
+	case DRIFT_TWO_SIDED:
+		return "two-sided";
+	case DRIFT_UPPER_ONLY:
+		return "upper limit only";
+	case DRIFT_LOWER_ONLY:
+		return "lower limit only";
+	}
+	return "?";
+}
+
+double drift_vd_u(const struct drift_vd *v, double t)
+{
+	double up = drift_vd_upred(&v->fit, t);
+
+	return sqrt(v->u0 * v->u0 + up * up);
+}
+
+double drift_vd_bound(const struct drift_vd *v, double t, int sign)
+{
+	return v->y0 + drift_vd_delta(&v->fit, t) +
+	       sign * v->k * drift_vd_u(v, t);
+}
+
+/* What a target is: g(v, t) >= 0 once it is met. */
+enum vd_goal { VD_LINE, VD_BOUND, VD_UNCERTAINTY };
+
+static double vd_gap(const struct drift_vd *v, double t, enum vd_goal goal)
+{
+	bool hi = v->sides != DRIFT_LOWER_ONLY,
+	     lo = v->sides != DRIFT_UPPER_ONLY;
+	double y = v->y0 + drift_vd_delta(&v->fit, t);
+	double ghi = -INFINITY, glo = -INFINITY;
+
+	if (goal == VD_UNCERTAINTY)
+		return drift_vd_u(v, t) - v->u_target;
+	if (hi)
+		ghi = (goal == VD_BOUND ? drift_vd_bound(v, t, 1) : y) -
+		      v->upper;
+	if (lo)
+		glo = v->lower -
+		      (goal == VD_BOUND ? drift_vd_bound(v, t, -1) : y);
+	return fmax(ghi, glo);
+}
+
+#define VD_STEPS 4096
+
+/* The earliest t in [0, horizon] with gap >= 0, or NAN: a scan in
+ * horizon/VD_STEPS steps for the first step that meets it, then
+ * bisection inside that step. */
+static double vd_first(const struct drift_vd *v, enum vd_goal goal)
+{
+	double lo = 0, hi = v->horizon;
+
+	if (vd_gap(v, 0, goal) >= 0)
+		return 0;
+	for (int i = 1; i <= VD_STEPS; i++) {
+		hi = v->horizon * i / VD_STEPS;
+		if (vd_gap(v, hi, goal) >= 0)
+			break;
+		lo = hi;
+		if (i == VD_STEPS)
+			return NAN;
+	}
+	for (int i = 0; i < 200; i++) {
+		double mid = 0.5 * (lo + hi);
+		if (mid <= lo || mid >= hi)
+			break;
+		if (vd_gap(v, mid, goal) >= 0)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
 int drift_interval_vd(const double *t_days, const double *delta, int n,
                       struct drift_vd *v)
 {
-	double xl, xb;
+	double p;
 
-	if (!v || !(v->lower <= v->upper) || !(v->horizon > 0) ||
-	    drift_fit_origin(t_days, delta, n, &v->fit) < 0)
+	if (!v || !(v->lower <= v->upper) || !(v->u0 >= 0) ||
+	    !isfinite(v->u0) || !isfinite(v->y0) || !(v->conf > 0) ||
+	    !(v->conf < 1) || !(v->horizon > 0) || !isfinite(v->horizon) ||
+	    v->sides < DRIFT_TWO_SIDED || v->sides > DRIFT_LOWER_ONLY ||
+	    isnan(v->u_target) ||
+	    drift_vd_fit(t_days, delta, n, v->degree, &v->fit) < 0)
 		return -1;
-	/* The interval starts at an as-left: t = 0. */
-	if (drift_fit_crossing(&v->fit, 0, v->lower, v->upper, v->conf,
-	                       v->horizon, &xl, &xb) < 0)
-		return -1;
-	v->t_line = xl;
-	v->capped = isnan(xb);
-	v->suggested = v->capped ? v->horizon : xb;
+	p = v->sides == DRIFT_TWO_SIDED ? (1 + v->conf) / 2 : v->conf;
+	v->k = drift_t_quantile(p, v->fit.dof);
+	v->t_line = vd_first(v, VD_LINE);
+	v->suggested = vd_first(v, VD_BOUND);
+	v->capped = isnan(v->suggested);
+	if (v->capped)
+		v->suggested = v->horizon;
+	v->u_interval = NAN;
+	v->u_capped = false;
+	if (v->u_target > 0) {
+		v->u_interval = vd_first(v, VD_UNCERTAINTY);
+		v->u_capped = isnan(v->u_interval);
+		if (v->u_capped)
+			v->u_interval = v->horizon;
+	}
 	return 0;
 }

@@ -439,25 +439,112 @@ int drift_interval_a3(struct drift_a3 *a);
 double drift_binom_cdf(int x, int n, double p);
 
 /*
- * Variables-data (drift) method after NASA-HDBK-8739.19-5: fit deltas d_i
- * (as-found minus the previous as-left) against t_i (days since that
- * as-left) with the linear drift model d = beta*t through the origin (the
- * drift starts from the as-left; this also works when every interval had
- * the same length), n >= 2. The suggested interval is the earliest t at
- * which the one-sided prediction bound at conf,
- *   beta*t +- t_{conf, n-1} * s * sqrt(1 + t^2 / sum t_i^2),
- * reaches [lower, upper] (the limits for the delta: the error limits
- * minus the as-left error the interval starts from), capped at horizon.
+ * "At the interval being tested" (RP-1 A3 counts only those results): a
+ * result whose actual interval t (days) lies within band days of the
+ * interval I, |t - I| <= band. The default band is Suncal's
+ * (A3Params.from_assets: tolerance 56 days, threshold 0.5):
+ * min(DRIFT_A3_BAND_DAYS, DRIFT_A3_BAND_FRACTION * I).
  */
-struct drift_vd {
-	double lower, upper, conf, horizon; /* inputs                       */
-	struct drift_fit fit;               /* d = ybar + slope*(t - xbar)  */
-	double t_line;    /* fitted line reaches a limit (NAN: never)     */
-	double suggested; /* prediction bound reaches it (days)           */
-	bool capped;      /* no crossing within horizon: suggested=horizon */
+#define DRIFT_A3_BAND_DAYS     56.0
+#define DRIFT_A3_BAND_FRACTION 0.5
+
+/* The default band for interval I (days); NaN when I <= 0. */
+double drift_a3_band(double interval);
+
+/*
+ * Count the n results (t[i] days long, in tolerance when in_tol[i]) at
+ * interval I within band: *used of them, *x of those in tolerance.
+ * Returns 0, or -1 when an argument is NULL, n < 0, I <= 0 or band < 0.
+ */
+int drift_a3_count(const double *t, const bool *in_tol, int n, double interval,
+                   double band, int *used, int *x);
+
+/*
+ * Variables-data method of NASA-HDBK-8739.19-5 (after Castrup,
+ * "Calibration intervals from variables data"; docs/METROLOGY.md has the
+ * formulas and the handbook's worked example). The n deltas d_i (as found
+ * minus the previous as-left) against t_i (days since that as-left) are
+ * fitted by least squares with a polynomial through the origin (the drift
+ * starts at the as-left) of degree m = 1 or 2:
+ *     d(t) = b1 t + b2 t^2,   b = (T'T)^-1 T'd,  T's rows (t_i, t_i^2),
+ *     s^2 = sum (d_i - d(t_i))^2 / (n - m),  cov(b) = s^2 (T'T)^-1.
+ * The standard uncertainty of a predicted delta is
+ *     u_p(t) = sqrt(s^2 + v' cov(b) v),  v = (t, t^2),
+ * and after an as-left y0 with standard uncertainty u0 the value at t is
+ * predicted as y0 + d(t) with u(t) = sqrt(u0^2 + u_p(t)^2).
+ */
+#define DRIFT_VD_DEGREE_MAX 2
+
+struct drift_vd_fit {
+	int n, degree, dof; /* dof = n - degree                          */
+	double b[DRIFT_VD_DEGREE_MAX];
+	double cov[DRIFT_VD_DEGREE_MAX][DRIFT_VD_DEGREE_MAX];
+	double s; /* residual standard deviation, dof degrees of freedom */
 };
 
+/*
+ * Fit degree 1 or 2, or choose (degree 0) by the data: the degree whose
+ * fit has the smaller residual standard deviation s, the lower on a tie,
+ * among those that can be fitted (Castrup's criterion as Suncal's
+ * _select_order applies it, with maximum degree 2). A fit needs n >
+ * degree finite points and a regular T'T (degree 2: two different
+ * nonzero t). Returns 0, or -1 when none can be fitted.
+ */
+int drift_vd_fit(const double *t, const double *d, int n, int degree,
+                 struct drift_vd_fit *f);
+/* d(t), and u_p(t) (the standard uncertainty of a predicted delta). */
+double drift_vd_delta(const struct drift_vd_fit *f, double t);
+double drift_vd_upred(const struct drift_vd_fit *f, double t);
+
+enum drift_sides {
+	DRIFT_TWO_SIDED,  /* both limits; t quantile at (1 + conf) / 2  */
+	DRIFT_UPPER_ONLY, /* the upper limit alone; t quantile at conf  */
+	DRIFT_LOWER_ONLY, /* the lower limit alone; t quantile at conf  */
+};
+
+/* "two-sided", "upper limit only", "lower limit only". */
+const char *drift_sides_name(enum drift_sides s);
+
+/*
+ * The handbook's two targets, each the earliest t in [0, horizon] at which
+ * it is met (0 when met at the start; scanned in horizon/4096 steps, then
+ * bisected to double precision):
+ * - reliability target: the bound y0 + d(t) + k u(t) reaches upper, or
+ *   y0 + d(t) - k u(t) reaches lower (the sides asked), with k the
+ *   Student t quantile of dof = n - m degrees of freedom at (1 + conf)/2
+ *   when two-sided, at conf when one-sided;
+ * - uncertainty-growth target: u(t) reaches u_target (a standard
+ *   uncertainty; u_target <= 0: not asked, u_interval NAN).
+ * No crossing within the horizon: the suggestion is the horizon, capped.
+ */
+struct drift_vd {
+	int degree;              /* input: 1, 2, or 0 to choose by the data  */
+	double y0;               /* input: the as-left error at t = 0        */
+	double u0;               /* input: its standard uncertainty, >= 0    */
+	double lower, upper;     /* input: error limits                      */
+	enum drift_sides sides;  /* input                                 */
+	double conf;             /* input: confidence of the bound, (0,1) */
+	double u_target;         /* input: standard uncertainty, or <= 0  */
+	double horizon;          /* input: days, > 0                      */
+	struct drift_vd_fit fit; /* output: the fit used                 */
+	double k;          /* output: the t quantile                     */
+	double t_line;     /* output: y0 + d(t) reaches a limit (NAN: not
+	                      within the horizon)                        */
+	double suggested;  /* output: reliability target, days           */
+	bool capped;       /* output: suggested = horizon, no crossing   */
+	double u_interval; /* output: uncertainty target, days (NAN)    */
+	bool u_capped;     /* output: u_interval = horizon, no crossing */
+};
+
+/* Returns 0, or -1 on a bad input (lower > upper, u0 < 0, conf outside
+ * (0, 1), horizon <= 0, an unknown sides or degree) or when no fit can be
+ * made (drift_vd_fit). */
 int drift_interval_vd(const double *t_days, const double *delta, int n,
                       struct drift_vd *v);
+
+/* u(t), and the bound y0 + d(t) + sign * k * u(t) (sign +1 or -1) of a
+ * computed drift_vd. */
+double drift_vd_u(const struct drift_vd *v, double t);
+double drift_vd_bound(const struct drift_vd *v, double t, int sign);
 
 #endif

@@ -16,7 +16,9 @@
 #include "text.h"
 #include "utc.h"
 
-#define HEADER "date,as_found,as_left,lower,upper,uncertainty"
+#define HEADER     "date,as_found,as_left,lower,upper,uncertainty"
+#define HEADER_K   HEADER ",k"
+#define FIELDS_MAX 7
 
 int history_parse_date(const char *s, long *days)
 {
@@ -28,42 +30,34 @@ int history_parse_date(const char *s, long *days)
 	return 0;
 }
 
-/* Parse one data line into r; on error write the reason to why. */
-static int parse_row(char *line, struct history_row *r, char *why, size_t size)
+/* Split line at commas into exactly want fields; on error write the
+ * reason to why. */
+static int split(char *line, char **field, int want, char *why, size_t size)
 {
-	static const char *names[] = {"date",  "as_found", "as_left",
-	                              "lower", "upper",    "uncertainty"};
-	char *field[6], *p = line;
-	double *num[] = {NULL,      &r->found, &r->left,
-	                 &r->lower, &r->upper, &r->U};
+	char *p = line;
 	int n = 0;
 
-	while (n < 6) {
+	while (n < want) {
 		field[n++] = p;
 		p = strchr(p, ',');
 		if (!p)
 			break;
 		*p++ = '\0';
 	}
-	if (n != 6 || p) {
-		snprintf(why, size, "expected 6 comma-separated fields, got %s",
+	if (n != want || p) {
+		snprintf(why, size,
+		         "expected %d comma-separated fields, got %s", want,
 		         p ? "more" : "fewer");
 		return -1;
 	}
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < want; i++)
 		field[i] = text_trim(field[i]);
-	if (history_parse_date(field[0], &r->day) < 0) {
-		snprintf(why, size, "date '%s' is not a valid YYYY-MM-DD",
-		         field[0]);
-		return -1;
-	}
-	for (int i = 1; i < 6; i++) {
-		if (text_number(field[i], num[i]) < 0) {
-			snprintf(why, size, "%s '%s' is not a number", names[i],
-			         field[i]);
-			return -1;
-		}
-	}
+	return 0;
+}
+
+/* The numbers of a row after its date, each checked. */
+static int check_row(const struct history_row *r, char *why, size_t size)
+{
 	if (r->lower > r->upper) {
 		snprintf(why, size, "lower %g is above upper %g", r->lower,
 		         r->upper);
@@ -73,20 +67,58 @@ static int parse_row(char *line, struct history_row *r, char *why, size_t size)
 		snprintf(why, size, "uncertainty must not be negative");
 		return -1;
 	}
+	if (!(r->k >= 1)) {
+		snprintf(why, size,
+		         "k %g is below 1 (k = 1: a standard uncertainty)",
+		         r->k);
+		return -1;
+	}
 	return 0;
+}
+
+/* Parse one data line into r, with a k column when with_k; on error
+ * write the reason to why. */
+static int parse_row(char *line, bool with_k, struct history_row *r, char *why,
+                     size_t size)
+{
+	static const char *names[] = {"date",  "as_found", "as_left",
+	                              "lower", "upper",    "uncertainty",
+	                              "k"};
+	char *field[FIELDS_MAX];
+	double *num[] = {NULL,      &r->found, &r->left, &r->lower,
+	                 &r->upper, &r->U,     &r->k};
+	int want = with_k ? 7 : 6;
+
+	if (split(line, field, want, why, size) < 0)
+		return -1;
+	if (history_parse_date(field[0], &r->day) < 0) {
+		snprintf(why, size, "date '%s' is not a valid YYYY-MM-DD",
+		         field[0]);
+		return -1;
+	}
+	r->k = HISTORY_K_DEFAULT;
+	r->k_stated = with_k;
+	for (int i = 1; i < want; i++) {
+		if (text_number(field[i], num[i]) < 0) {
+			snprintf(why, size, "%s '%s' is not a number", names[i],
+			         field[i]);
+			return -1;
+		}
+	}
+	return check_row(r, why, size);
 }
 
 /* One line s (trimmed, not blank, not a comment) after the header, as
  * row n. Returns 0, or -1 with the reason in why. */
-static int add_row(char *s, struct history_row *rows, int n, char *why,
-                   size_t size)
+static int add_row(char *s, bool with_k, struct history_row *rows, int n,
+                   char *why, size_t size)
 {
 	if (n == HISTORY_ROWS_MAX) {
 		snprintf(why, size, "more than %d calibrations",
 		         HISTORY_ROWS_MAX);
 		return -1;
 	}
-	if (parse_row(s, &rows[n], why, size) < 0)
+	if (parse_row(s, with_k, &rows[n], why, size) < 0)
 		return -1;
 	if (n > 0 && rows[n].day <= rows[n - 1].day) {
 		snprintf(why, size,
@@ -101,7 +133,7 @@ int history_read(FILE *f, const char *name, struct history_row *rows, char *err,
 {
 	char buf[HISTORY_LINE_MAX], why[160];
 	int lineno = 0, n = 0;
-	bool header = false;
+	bool header = false, with_k = false;
 
 	while (fgets(buf, sizeof(buf), f)) {
 		char *s;
@@ -117,15 +149,17 @@ int history_read(FILE *f, const char *name, struct history_row *rows, char *err,
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (!header) {
-			if (strcmp(s, HEADER) != 0) {
+			with_k = strcmp(s, HEADER_K) == 0;
+			if (!with_k && strcmp(s, HEADER) != 0) {
 				snprintf(why, sizeof(why),
-				         "expected the header " HEADER);
+				         "expected the header " HEADER_K
+				         " (k optional)");
 				goto fail_line;
 			}
 			header = true;
 			continue;
 		}
-		if (add_row(s, rows, n, why, sizeof(why)) < 0)
+		if (add_row(s, with_k, rows, n, why, sizeof(why)) < 0)
 			goto fail_line;
 		rows[n++].line = lineno;
 	}

@@ -1,8 +1,9 @@
 /*
  * history.h - a channel's calibration history as CSV, the input of
  * `metrolog interval` (tools/calc.c, docs/TOOL.md): one calibration a
- * line, after a header that is exactly
+ * line, after a header that is exactly one of
  *
+ *     date,as_found,as_left,lower,upper,uncertainty,k
  *     date,as_found,as_left,lower,upper,uncertainty
  *
  *   field        meaning
@@ -10,7 +11,15 @@
  *   as_found     error found before any adjustment (indication - reference)
  *   as_left      error left after adjustment (= as_found if not adjusted)
  *   lower,upper  error limits at that calibration, lower <= upper
- *   uncertainty  expanded uncertainty U of the as-found result, >= 0
+ *   uncertainty  uncertainty of that calibration's results, >= 0: expanded
+ *                with coverage factor k, or standard when k = 1
+ *   k            its coverage factor, >= 1 (1: the column is a standard
+ *                uncertainty u; 2: an expanded U = 2u, about 95 %)
+ *
+ * A file with the six-column header (the format before the k column) is
+ * read with k = HISTORY_K_DEFAULT for every row: that format documented
+ * its column as an expanded uncertainty, and k = 2 is the usual factor of
+ * a calibration certificate (ILAC-P14); history_row.k_stated says which.
  *
  * Blank lines and lines starting with '#' are skipped; spaces around a
  * field are ignored; a line holds at most HISTORY_LINE_MAX - 2 characters.
@@ -22,19 +31,24 @@
 #ifndef METROLOG_HISTORY_H
 #define METROLOG_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
-#define HISTORY_ROWS_MAX 10000 /* calibrations in a file, at most */
-#define HISTORY_LINE_MAX 1024  /* bytes of a line with "\n" and NUL */
+#define HISTORY_ROWS_MAX  10000 /* calibrations in a file, at most */
+#define HISTORY_LINE_MAX  1024  /* bytes of a line with "\n" and NUL */
+#define HISTORY_K_DEFAULT 2.0   /* k of a file without a k column */
 
 /* One calibration of a channel's history: its day (days since
  * 1970-01-01), the errors as found and as left (indication - reference),
- * the error limits and the expanded uncertainty. */
+ * the error limits, the uncertainty U as written and its coverage factor
+ * k (the standard uncertainty is U / k). */
 struct history_row {
 	long day;
 	double found, left, lower, upper, U;
-	int line; /* in the history file, for messages */
+	double k;      /* >= 1; HISTORY_K_DEFAULT when not stated     */
+	bool k_stated; /* the file has a k column                     */
+	int line;      /* in the history file, for messages           */
 };
 
 /* Days since 1970-01-01 of an ISO date "YYYY-MM-DD" (exactly that form, a

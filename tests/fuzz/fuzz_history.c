@@ -6,7 +6,8 @@
  *
  * Input: the file. Checked: a result is -1 with a message naming the
  * input, or 2..HISTORY_ROWS_MAX rows with finite numbers, lower <= upper,
- * U >= 0, strictly increasing days and increasing line numbers.
+ * U >= 0, k >= 1 (2 when the file has no k column), strictly increasing
+ * days and increasing line numbers.
  */
 #include <math.h>
 #include <stddef.h>
@@ -29,6 +30,8 @@ static void check_rows(const struct history_row *r, int n)
 		CHECK(isfinite(r[i].found) && isfinite(r[i].left));
 		CHECK(isfinite(r[i].lower) && isfinite(r[i].upper));
 		CHECK(r[i].lower <= r[i].upper && r[i].U >= 0);
+		CHECK(r[i].k >= 1 && isfinite(r[i].k));
+		CHECK(r[i].k_stated || r[i].k == HISTORY_K_DEFAULT);
 		CHECK(r[i].line >= 2);
 		if (i > 0)
 			CHECK(r[i].day > r[i - 1].day &&
@@ -62,6 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_rows(rows, n);
 	calc_interval_defaults(&o);
 	o.unit = "mV";
+	calc_interval_report(devnull, rows, n, &o, "h.csv");
+	/* The other model, one side, and the uncertainty target. */
+	o.degree = 2;
+	o.sides = DRIFT_LOWER_ONLY;
+	o.u_target = 0.5;
 	calc_interval_report(devnull, rows, n, &o, "h.csv");
 	return 0;
 }

@@ -254,7 +254,14 @@ static void interval_worked(void **state)
 	                "2020-10-27,0.19,0,-0.5,0.5,0.02\n"
 	                "2021-08-23, 0.29 ,0,-0.5,0.5,0.02\r\n"
 	                "2022-09-27,0.41,0,-0.5,0.5,0.02\n");
-	const char *args[] = {"interval", p, "--unit", "mV", NULL};
+	/* The first-degree model without u0 against the upper limit with a
+	 * one-sided 95 % bound, and A3 counting every interval (a band of
+	 * 300 days about 400): the method as it was before u0, the choice
+	 * of degree and A3 at the current interval only. */
+	const char *args[] = {"interval", p,       "--unit",    "mV",
+	                      "--degree", "1",     "--u0",      "0",
+	                      "--sides",  "upper", "--a3-band", "300",
+	                      NULL};
 	struct run r = run(calc_interval_to, args);
 
 	assert_int_equal(r.rc, 0);
@@ -272,6 +279,32 @@ static void interval_worked(void **state)
 	has(r.out, "P(X >= 4) = 0.815: not significant, keep");
 	run_free(&r);
 
+	/* The defaults on the same file. Degree chosen by the data: s =
+	 * 0.0115 (degree 1) against 0.0127 (degree 2); u0 = 0.02 / 2 = 0.01
+	 * (no k column: k = 2); two-sided 95 %: t_{0.975, 3} = 3.182; the
+	 * bound 0.001 t + 3.182446 sqrt(0.01^2 + s^2 (1 + t^2/300000))
+	 * reaches 0.5 at 443.0 days (mpmath: 443.0206). A3 counts only the
+	 * 400-day result (band min(56, 200) = 56): 1 of 1, P(X >= 1) = 0.95,
+	 * keep. */
+	const char *a1[] = {"interval", p, "--unit", "mV", NULL};
+	r = run(calc_interval_to, a1);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "drift rate       0.001 +- 2.11e-05 mV per day");
+	has(r.out, "(degree 1, chosen by the data: residual s 0.0115 (degree "
+	           "1) against 0.0127 (degree 2))");
+	has(r.out, "95 % bound      2023-12-14 (443.0 days; two-sided");
+	has(r.out, "variables data (drift)  443 days  inputs: n = 4, degree "
+	           "1, y0 = 0 mV (last as-left), u0 = 0.01 mV (standard, the "
+	           "last uncertainty 0.02 mV / k = 2 (assumed: no k column)), "
+	           "t = 3.182 (two-sided 95 %, 3 dof), limits [-0.5, 0.5] mV "
+	           "two-sided");
+	has(r.out, "uncertainty target      -  (give --u-target u");
+	has(r.out, "interval test (RP-1 A3) 400 days  inputs: 1 of 1 in "
+	           "tolerance (1) at the current interval (400 +- 56 days; 3 "
+	           "at other intervals not counted)");
+	has(r.out, "P(X >= 1) = 0.95: not significant, keep");
+	run_free(&r);
+
 	/* Out of tolerance as found at the end: staircase 400 * 0.45 =
 	 * 180; 3 of 4 against 0.95: P(X <= 3) = 1 - 0.8145 = 0.185, keep. */
 	p = history("date,as_found,as_left,lower,upper,uncertainty\n"
@@ -280,7 +313,8 @@ static void interval_worked(void **state)
 	            "2020-10-27,0.19,0,-0.5,0.5,0.02\n"
 	            "2021-08-23,0.29,0,-0.5,0.5,0.02\n"
 	            "2022-09-27,0.61,0,-0.5,0.5,0.02\n");
-	const char *a2[] = {"interval", p, "--horizon", "1000", NULL};
+	const char *a2[] = {"interval",  p,     "--horizon", "1000",
+	                    "--a3-band", "300", NULL};
 	r = run(calc_interval_to, a2);
 	assert_int_equal(r.rc, 0);
 	has(r.out, "staircase (OIML D 10)   180 days");
@@ -365,6 +399,106 @@ static void interval_published_a3(void **state)
 	run_free(&r);
 }
 
+/*
+ * NASA-HDBK-8739.19-5's variables-data example through the tool (the
+ * numbers: test_drift.c, published_vd_nasa): a history whose deltas are
+ * Table 7-2's (as-left 10.03 each time, as found 10.03 + delta after 70,
+ * 86, 104, 135, 167, 173 days), the limits 9 and 11, u0 = 0.28 as a
+ * standard uncertainty (k column 1). Published: 140.1 days two-sided at
+ * 90 %, 171.75 days for the upper limit alone, 327.15 days for the
+ * uncertainty target 0.5. The tool prints whole days (floor) in the
+ * headings and the exact days beside them.
+ */
+static void interval_published_vd(void **state)
+{
+	(void)state;
+	const char *p = history("date,as_found,as_left,lower,upper,"
+	                        "uncertainty,k\n"
+	                        "2020-01-01,10.03,10.03,9,11,0.28,1\n"
+	                        "2020-03-11,10.13,10.03,9,11,0.28,1\n"
+	                        "2020-06-05,10.14,10.03,9,11,0.28,1\n"
+	                        "2020-09-17,10.281,10.03,9,11,0.28,1\n"
+	                        "2021-01-30,10.329,10.03,9,11,0.28,1\n"
+	                        "2021-07-16,10.433,10.03,9,11,0.28,1\n"
+	                        "2022-01-05,10.645,10.03,9,11,0.28,1\n");
+	const char *args[] = {"interval",   p,     "--conf", "0.9",
+	                      "--u-target", "0.5", NULL};
+	struct run r = run(calc_interval_to, args);
+
+	assert_int_equal(r.rc, 0);
+	has(r.out, "b1 = 0.000157407 +- 0.00101 per day, b2 = 1.67379e-05 "
+	           "+- 6.74e-06 per day^2");
+	has(r.out, "n = 6 intervals, residual s = 0.0708 (4 dof)");
+	has(r.out, "degree 2, chosen by the data");
+	has(r.out, "90 % bound      2022-05-25 (140.1 days; two-sided");
+	has(r.out, "variables data (drift)  140 days  inputs: n = 6, degree "
+	           "2, y0 = 10.03 (last as-left), u0 = 0.28 (standard, the "
+	           "last uncertainty 0.28 / k = 1), t = 2.132 (two-sided 90 "
+	           "%, 4 dof), limits [9, 11] two-sided");
+	has(r.out, "uncertainty target      327 days  inputs: u(t) = "
+	           "sqrt(u0^2 + u_p(t)^2) reaches 0.5 (standard, --u-target), "
+	           "u0 = 0.28, n = 6, degree 2, s = 0.0708, horizon 3650 days: "
+	           "met at 327.15 days");
+	run_free(&r);
+
+	const char *a2[] = {"interval", p,       "--conf", "0.9",
+	                    "--sides",  "upper", NULL};
+	r = run(calc_interval_to, a2);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "90 % bound      2022-06-25 (171.7 days; one-sided");
+	has(r.out, "t = 1.533 (one-sided 90 %, 4 dof), limits [9, 11] upper "
+	           "limit only");
+	run_free(&r);
+
+	/* --u0 instead of the file's, and --degree 1: the old model on the
+	 * handbook's data gives 271 days, about twice the published 140. */
+	const char *a3[] = {"interval", p,      "--conf", "0.9", "--degree",
+	                    "1",        "--u0", "0",      NULL};
+	r = run(calc_interval_to, a3);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "(degree 1 (--degree))");
+	has(r.out, "variables data (drift)  271 days");
+	has(r.out, "u0 = 0 (standard, --u0)");
+	run_free(&r);
+}
+
+/*
+ * The issue's A3 case: 59 results at 30 days then 1 at 365 days, all in
+ * tolerance. Counting all 60 said "60 of 60, lengthen to 405 days"; at
+ * the current interval only 1 result counts: keep 365.
+ */
+static void interval_a3_current(void **state)
+{
+	(void)state;
+	static char text[4096];
+	char date[16];
+	size_t len;
+	long day;
+
+	assert_int_equal(calc_parse_date("2000-01-01", &day), 0);
+	len = (size_t)snprintf(text, sizeof(text),
+	                       "date,as_found,as_left,lower,upper,uncertainty"
+	                       "\n2000-01-01,0,0,-1,1,0.1\n");
+	for (int i = 0; i < 60; i++) {
+		day += i < 59 ? 30 : 365;
+		calc_format_date(day, date, sizeof(date));
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		                        "%s,0,0,-1,1,0.1\n", date);
+		assert_true(len < sizeof(text));
+	}
+	const char *args[] = {"interval", history(text), NULL};
+	struct run r = run(calc_interval_to, args);
+
+	assert_int_equal(r.rc, 0);
+	has(r.out, "60 of 60 in tolerance after an interval");
+	has(r.out, "interval test (RP-1 A3) 365 days  inputs: 1 of 1 in "
+	           "tolerance (1) at the current interval (365 +- 56 days; 59 "
+	           "at other intervals not counted)");
+	has(r.out, "P(X >= 1) = 0.95: not significant, keep");
+	assert_null(strstr(r.out, "405"));
+	run_free(&r);
+}
+
 static void bad_history(const char *text, const char *want)
 {
 	const char *p = history(text);
@@ -426,6 +560,18 @@ static void interval_errors(void **state)
 	usage_error(calc_interval_to, a5, "--conf needs a value");
 	const char *a6[] = {"interval", "x.csv", "--stair-b", "1", NULL};
 	usage_error(calc_interval_to, a6, "--stair-b in [0, 1)");
+	const char *a7[] = {"interval", "x.csv", "--sides", "both", NULL};
+	usage_error(calc_interval_to, a7,
+	            "--sides: 'both' is not two, upper "
+	            "or lower");
+	const char *a8[] = {"interval", "x.csv", "--degree", "3", NULL};
+	usage_error(calc_interval_to, a8, "--degree: '3' is not 1, 2 or auto");
+	const char *a9[] = {"interval", "x.csv", "--u0", "-0.1", NULL};
+	usage_error(calc_interval_to, a9,
+	            "--u0, --u-target and --a3-band "
+	            "must not be negative");
+	const char *a10[] = {"interval", "x.csv", "--a3-band", "-1", NULL};
+	usage_error(calc_interval_to, a10, "must not be negative");
 	const char *help[] = {"interval", "-h", NULL};
 	r = run(calc_interval_to, help);
 	assert_int_equal(r.rc, 0);
@@ -442,6 +588,8 @@ int main(void)
 	        cmocka_unit_test(conformity_usage_errors),
 	        cmocka_unit_test(interval_worked),
 	        cmocka_unit_test(interval_published_a3),
+	        cmocka_unit_test(interval_published_vd),
+	        cmocka_unit_test(interval_a3_current),
 	        cmocka_unit_test(interval_errors),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

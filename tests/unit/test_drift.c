@@ -907,14 +907,21 @@ static void interval_variables(void **state)
 	 * t = 465 gives 0.500647 (mpmath: 464.3735762654). */
 	double t[] = {100, 200, 300, 400};
 	double d[] = {0.11, 0.19, 0.29, 0.41};
-	struct drift_vd v = {
-	        .lower = -0.5, .upper = 0.5, .conf = 0.95, .horizon = 3650};
+	/* The first-degree model without u0, both limits each against a
+	 * one-sided 95 % bound (two-sided 90 %: t = t_{0.95, 3}). */
+	struct drift_vd v = {.degree = 1,
+	                     .lower = -0.5,
+	                     .upper = 0.5,
+	                     .sides = DRIFT_TWO_SIDED,
+	                     .conf = 0.90,
+	                     .horizon = 3650};
 
 	assert_int_equal(drift_interval_vd(t, d, 4, &v), 0);
 	assert_int_equal(v.fit.dof, 3);
-	near(v.fit.slope, 0.001, 1e-15);
+	near(v.fit.b[0], 0.001, 1e-15);
 	near(v.fit.s, sqrt(4e-4 / 3), 1e-15);
-	near(v.fit.se_slope, 2.10818510677892e-5, 1e-15);
+	near(sqrt(v.fit.cov[0][0]), 2.10818510677892e-5, 1e-15);
+	near(v.k, 2.35336343480182, 1e-9);
 	near(v.t_line, 500, 1e-9);
 	near(v.suggested, 464.373576265433, 1e-6);
 	assert_false(v.capped);
@@ -936,10 +943,254 @@ static void interval_variables(void **state)
 	v.lower = -0.05;
 	v.upper = 0.05;
 	assert_int_equal(drift_interval_vd(t2, d2, 4, &v), 0);
-	near(v.fit.slope, 0.021 / 182, 1e-15);
+	near(v.fit.b[0], 0.021 / 182, 1e-15);
 	near(v.t_line, 0.05 * 182 / 0.021, 1e-9);
 	assert_true(v.suggested < v.t_line);
 	assert_false(v.capped);
+}
+
+/*
+ * The worked example of NASA-HDBK-8739.19-5 (variables data), as its
+ * numbers are reproduced in Sandia's Suncal (sandialabs/suncal,
+ * test/test_interval.py, test_variables; the handbook's own text was not
+ * found in the stored copies we could search):
+ *   Table 7-2  deltas 0.100, 0.110, 0.251, 0.299, 0.403, 0.615 after 70,
+ *              86, 104, 135, 167, 173 days;
+ *   Table 7-3  second-degree fit through the origin: b1 = 0.00015741,
+ *              b2 = 0.00001674, var(b1) = 0.00000101, var(b2) =
+ *              4.549e-11, cov(b1, b2) = -6.607e-9, s = 0.0708;
+ *   Table 7-7  uncertainty target 0.5 with u0 = 0.28: 327.15 days;
+ *   Table 7-4  limits 9 and 11 about the as-left 10.03, u0 = 0.28, 90 %
+ *              two-sided: 140.1 days;
+ *   Table 7-5  the upper limit 11 alone, 90 % one-sided: 171.75 days;
+ *   Table 7-6  the lower limit 9 alone about an as-left 9.03: the table
+ *              lists 153.04 days, where the 90 % lower bound comes back UP
+ *              across 9; at t = 0 that bound (8.587) is already below 9,
+ *              so the interval is 0 (Suncal's reading, and ours).
+ * Independent values (mpmath, 40 digits, the same formulas written
+ * again: normal equations solved exactly, t quantiles by integrating
+ * Student's density, roots by findroot): b1 = 1.57406752652684e-4,
+ * b2 = 1.67379250591236e-5, s = 0.0708286569263556, var(b1) =
+ * 1.010050592e-6, var(b2) = 4.549472265e-11, cov = -6.606828918e-9,
+ * t_{0.95,4} = 2.13184678632665, t_{0.90,4} = 1.53320627405894; uncertainty
+ * target 327.153339838551, two-sided 140.090981640441, upper alone
+ * 171.747997747464, lower bound back at 9 at 153.042529478006 days.
+ * The first-degree model on the same data (the old method's) gives
+ * b1 = 2.5881196107105e-3, s = 0.100955242460624 (5 dof).
+ */
+static const double hb_t[] = {70, 86, 104, 135, 167, 173};
+static const double hb_d[] = {0.1, 0.11, 0.251, 0.299, 0.403, 0.615};
+
+static void published_vd_nasa(void **state)
+{
+	(void)state;
+	struct drift_vd v = {.degree = 2,
+	                     .y0 = 10.03,
+	                     .u0 = 0.28,
+	                     .lower = 9,
+	                     .upper = 11,
+	                     .sides = DRIFT_TWO_SIDED,
+	                     .conf = 0.90,
+	                     .u_target = 0.5,
+	                     .horizon = 3650};
+
+	assert_int_equal(drift_interval_vd(hb_t, hb_d, 6, &v), 0);
+	assert_int_equal(v.fit.degree, 2);
+	assert_int_equal(v.fit.dof, 4);
+	/* Table 7-3, to its printed digits. */
+	near(v.fit.b[0], 0.00015741, 0.5e-8);
+	near(v.fit.b[1], 0.00001674, 0.5e-8);
+	near(v.fit.cov[0][0], 0.00000101, 0.5e-8);
+	near(v.fit.cov[1][1], 4.549e-11, 0.5e-14);
+	near(v.fit.cov[0][1], -6.607e-9, 0.5e-12);
+	near(v.fit.cov[1][0], -6.607e-9, 0.5e-12);
+	near(v.fit.s, 0.0708, 0.5e-4);
+	/* ... and to the independent values. */
+	near(v.fit.b[0], 1.57406752652684e-4, 1e-15);
+	near(v.fit.b[1], 1.67379250591236e-5, 1e-16);
+	near(v.fit.s, 0.0708286569263556, 1e-13);
+	near(v.fit.cov[0][0], 1.010050592e-6, 1e-15);
+	near(v.fit.cov[1][1], 4.549472265e-11, 1e-19);
+	near(v.k, 2.13184678632665, 1e-9);
+	/* Table 7-7 and Table 7-4. */
+	assert_false(v.u_capped);
+	near(v.u_interval, 327.15, 0.005);
+	near(v.u_interval, 327.153339838551, 1e-6);
+	assert_false(v.capped);
+	near(v.suggested, 140.1, 0.05);
+	near(v.suggested, 140.090981640441, 1e-6);
+	near(drift_vd_bound(&v, v.suggested, 1), 11, 1e-9);
+
+	/* Table 7-5: the upper limit alone, one-sided. */
+	v.sides = DRIFT_UPPER_ONLY;
+	assert_int_equal(drift_interval_vd(hb_t, hb_d, 6, &v), 0);
+	near(v.k, 1.53320627405894, 1e-9);
+	near(v.suggested, 171.75, 0.005);
+	near(v.suggested, 171.747997747464, 1e-6);
+
+	/* Table 7-6: the lower limit alone about 9.03: already reached at
+	 * t = 0; the table's 153.04 days is where the bound returns. */
+	v.sides = DRIFT_LOWER_ONLY;
+	v.y0 = 9.03;
+	assert_int_equal(drift_interval_vd(hb_t, hb_d, 6, &v), 0);
+	near(v.suggested, 0, 0);
+	assert_false(v.capped);
+	assert_true(drift_vd_bound(&v, 0, -1) < 9);
+	near(drift_vd_bound(&v, 0, -1), 8.587180144, 1e-9);
+	near(drift_vd_bound(&v, 153.04, -1), 9, 1e-4);
+	near(drift_vd_bound(&v, 153.042529478006, -1), 9, 1e-9);
+
+	/* Chosen by the data: degree 2 (s 0.0708 against 0.101). */
+	v = (struct drift_vd){.degree = 0,
+	                      .y0 = 10.03,
+	                      .u0 = 0.28,
+	                      .lower = 9,
+	                      .upper = 11,
+	                      .conf = 0.90,
+	                      .horizon = 3650};
+	assert_int_equal(drift_interval_vd(hb_t, hb_d, 6, &v), 0);
+	assert_int_equal(v.fit.degree, 2);
+	near(v.suggested, 140.090981640441, 1e-6);
+	assert_true(isnan(v.u_interval)); /* not asked */
+}
+
+/* The first-degree model, the choice between degrees, u0 and the
+ * uncertainty target on hand-checked cases. */
+static void vd_models(void **state)
+{
+	(void)state;
+	struct drift_vd_fit f;
+	struct drift_vd v;
+
+	/* Degree 1 on the handbook's data (independent values above). */
+	assert_int_equal(drift_vd_fit(hb_t, hb_d, 6, 1, &f), 0);
+	assert_int_equal(f.dof, 5);
+	near(f.b[0], 2.5881196107105e-3, 1e-15);
+	near(f.s, 0.100955242460624, 1e-13);
+	/* Exactly quadratic data: degree 2 fits with s = 0 and is chosen;
+	 * d = 0.001 t + 0.0001 t^2 at t = 10, 20, 30: 0.02, 0.06, 0.12. */
+	double tq[] = {10, 20, 30}, dq[] = {0.02, 0.06, 0.12};
+	assert_int_equal(drift_vd_fit(tq, dq, 3, 0, &f), 0);
+	assert_int_equal(f.degree, 2);
+	near(f.b[0], 0.001, 1e-15);
+	near(f.b[1], 0.0001, 1e-16);
+	near(f.s, 0, 1e-15);
+	near(drift_vd_delta(&f, 40), 0.2, 1e-14);
+	/* Every interval one length: degree 2 is singular; auto takes 1,
+	 * asked for it fails; fewer points than the degree plus one fail. */
+	double te[] = {182, 182, 182, 182}, de[] = {0.02, 0.025, 0.018, 0.021};
+	assert_int_equal(drift_vd_fit(te, de, 4, 0, &f), 0);
+	assert_int_equal(f.degree, 1);
+	assert_int_equal(drift_vd_fit(te, de, 4, 2, &f), -1);
+	assert_int_equal(drift_vd_fit(tq, dq, 2, 2, &f), -1);
+	assert_int_equal(drift_vd_fit(tq, dq, 1, 1, &f), -1);
+	assert_int_equal(drift_vd_fit(tq, dq, 3, 3, &f), -1);
+
+	/* No drift (every delta 0): s = 0, u(t) = u0, the bound y0 +- k u0.
+	 * With u0 = 0.1 and u_target 0.1: met at once (0 days); limits
+	 * +-1 with k finite: never reached, capped at the horizon. */
+	double z[] = {0, 0, 0};
+	v = (struct drift_vd){.degree = 1,
+	                      .u0 = 0.1,
+	                      .lower = -1,
+	                      .upper = 1,
+	                      .conf = 0.95,
+	                      .u_target = 0.1,
+	                      .horizon = 1000};
+	assert_int_equal(drift_interval_vd(tq, z, 3, &v), 0);
+	assert_true(v.capped);
+	near(v.suggested, 1000, 0);
+	assert_true(isnan(v.t_line));
+	near(v.u_interval, 0, 0);
+	/* Uncertainty growth by hand, degree 1 through t = 1, 2, 3 with
+	 * d = 0.1, 0.1, 0.4: b1 = (0.1 + 0.2 + 1.2) / 14 = 3/28, residuals
+	 * 0.1 - 3/28 = -1/140, 0.1 - 6/28 = -16/140, 0.4 - 9/28 = 11/140,
+	 * sse = (1 + 256 + 121) / 19600 = 378/19600, s^2 = 189/19600,
+	 * var(b1) = s^2 / 14. u(t)^2 = u0^2 + s^2 (1 + t^2/14); with u0 = 0
+	 * and target^2 = 2 s^2: t^2 = 14, t = sqrt(14) = 3.741657. */
+	double t3[] = {1, 2, 3}, d3[] = {0.1, 0.1, 0.4};
+	v = (struct drift_vd){.degree = 1,
+	                      .lower = -100,
+	                      .upper = 100,
+	                      .conf = 0.95,
+	                      .u_target = sqrt(2 * 189.0 / 19600),
+	                      .horizon = 100};
+	assert_int_equal(drift_interval_vd(t3, d3, 3, &v), 0);
+	near(v.fit.b[0], 3.0 / 28, 1e-15);
+	near(v.fit.s, sqrt(189.0 / 19600), 1e-15);
+	near(v.u_interval, sqrt(14), 1e-9);
+	assert_false(v.u_capped);
+	/* u0 adds in quadrature: u(0) = sqrt(u0^2 + s^2). */
+	v.u0 = 0.3;
+	assert_int_equal(drift_interval_vd(t3, d3, 3, &v), 0);
+	near(drift_vd_u(&v, 0), sqrt(0.09 + 189.0 / 19600), 1e-15);
+	/* Bad inputs. */
+	v.u0 = -0.1;
+	assert_int_equal(drift_interval_vd(t3, d3, 3, &v), -1);
+	v.u0 = 0;
+	v.conf = 1;
+	assert_int_equal(drift_interval_vd(t3, d3, 3, &v), -1);
+	v.conf = 0.95;
+	v.lower = 200;
+	assert_int_equal(drift_interval_vd(t3, d3, 3, &v), -1);
+	v.lower = -100;
+	v.sides = (enum drift_sides)3;
+	assert_int_equal(drift_interval_vd(t3, d3, 3, &v), -1);
+	assert_string_equal(drift_sides_name(DRIFT_UPPER_ONLY),
+	                    "upper limit only");
+}
+
+/*
+ * RP-1 A3 counts only the results at the interval being tested. The
+ * issue's case: 59 results at 30 days, then 1 at 365 days, all in
+ * tolerance. Counting all 60 gave P(X >= 60) = 0.95^60 = 0.0461 <= 0.05,
+ * "lengthen" to 365 x 10^(0.05 x 0.9079) = 405 days. At 365 days (band
+ * min(56, 182.5) = 56 days) only 1 result counts: 1 of 1, P(X >= 1) =
+ * 0.95, not significant: keep 365.
+ */
+static void a3_current_interval(void **state)
+{
+	(void)state;
+	double t[60];
+	bool ok[60];
+	int used = -1, x = -1;
+
+	near(drift_a3_band(365), 56, 0);
+	near(drift_a3_band(30), 15, 0);
+	near(drift_a3_band(112), 56, 0);
+	assert_true(isnan(drift_a3_band(0)));
+	for (int i = 0; i < 60; i++) {
+		t[i] = i < 59 ? 30 : 365;
+		ok[i] = true;
+	}
+	assert_int_equal(drift_a3_count(t, ok, 60, 365, 56, &used, &x), 0);
+	assert_int_equal(used, 1);
+	assert_int_equal(x, 1);
+	struct drift_a3 a = {.interval = 365,
+	                     .target = 0.95,
+	                     .alpha = 0.05,
+	                     .n = used,
+	                     .x = x};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, 0);
+	near(a.suggested, 365, 0);
+	/* What counting every result did. */
+	a = (struct drift_a3){.interval = 365,
+	                      .target = 0.95,
+	                      .alpha = 0.05,
+	                      .n = 60,
+	                      .x = 60};
+	assert_int_equal(drift_interval_a3(&a), 0);
+	assert_int_equal(a.change, 1);
+	near(round(a.suggested), 405, 0);
+	/* The band's edges are inside: |t - I| <= band. */
+	double te[] = {309, 308.5, 421, 421.5, 365};
+	bool oe[] = {true, true, false, true, true};
+	assert_int_equal(drift_a3_count(te, oe, 5, 365, 56, &used, &x), 0);
+	assert_int_equal(used, 3);
+	assert_int_equal(x, 2);
+	assert_int_equal(drift_a3_count(te, oe, 5, 365, -1, &used, &x), -1);
+	assert_int_equal(drift_a3_count(te, oe, 5, 0, 56, &used, &x), -1);
 }
 
 int main(void)
@@ -964,6 +1215,9 @@ int main(void)
 	        cmocka_unit_test(published_a3_ncsli),
 	        cmocka_unit_test(fit_with_intercept),
 	        cmocka_unit_test(interval_variables),
+	        cmocka_unit_test(published_vd_nasa),
+	        cmocka_unit_test(vd_models),
+	        cmocka_unit_test(a3_current_interval),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

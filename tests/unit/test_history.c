@@ -16,7 +16,8 @@
 
 #include "history.h"
 
-#define H "date,as_found,as_left,lower,upper,uncertainty\n"
+#define H  "date,as_found,as_left,lower,upper,uncertainty\n"
+#define HK "date,as_found,as_left,lower,upper,uncertainty,k\n"
 
 static struct history_row rows[HISTORY_ROWS_MAX];
 static char err[2048];
@@ -83,6 +84,37 @@ static void good_file(void **state)
 	assert_true(rows[1].lower == -0.5 && rows[1].upper == 0.5);
 	assert_int_equal(rows[2].line, 7);
 	assert_true(rows[2].found == 1e-3 && rows[2].upper == 2);
+	/* No k column: k = 2 for every row, and said so. */
+	for (int i = 0; i < 3; i++)
+		assert_true(rows[i].k == HISTORY_K_DEFAULT &&
+		            !rows[i].k_stated);
+}
+
+/* The k column: the coverage factor of each row's uncertainty. */
+static void k_column(void **state)
+{
+	(void)state;
+	int n = read_text(HK "2020-01-01,0.02,0,-0.5,0.5,0.02,1\n"
+	                     "2020-04-10,0.11,0,-0.5,0.5,0.05, 2.5 \n");
+
+	assert_int_equal(n, 2);
+	assert_true(rows[0].U == 0.02 && rows[0].k == 1 && rows[0].k_stated);
+	assert_true(rows[1].U == 0.05 && rows[1].k == 2.5 && rows[1].k_stated);
+	refused(HK "2020-01-01,0,0,-1,1,0.1\n",
+	        "h.csv:2: expected 7 comma-separated fields, got fewer");
+	refused(HK "2020-01-01,0,0,-1,1,0.1,2,3\n",
+	        "h.csv:2: expected 7 comma-separated fields, got more");
+	refused(HK "2020-01-01,0,0,-1,1,0.1,\n",
+	        "h.csv:2: k '' is not a number");
+	refused(HK "2020-01-01,0,0,-1,1,0.1,nan\n",
+	        "h.csv:2: k 'nan' is not a number");
+	refused(HK "2020-01-01,0,0,-1,1,0.1,0.5\n",
+	        "h.csv:2: k 0.5 is below 1 (k = 1: a standard uncertainty)");
+	refused(HK "2020-01-01,0,0,-1,1,0.1,-2\n",
+	        "h.csv:2: k -2 is below 1 (k = 1: a standard uncertainty)");
+	refused("date,as_found,as_left,lower,upper,uncertainty,K\n",
+	        "h.csv:1: expected the header date,as_found,as_left,lower,"
+	        "upper,uncertainty,k (k optional)");
 }
 
 static void bad_lines(void **state)
@@ -90,7 +122,7 @@ static void bad_lines(void **state)
 	(void)state;
 	refused("# first\ndate,found,left\n",
 	        "h.csv:2: expected the header date,as_found,as_left,lower,"
-	        "upper,uncertainty");
+	        "upper,uncertainty,k (k optional)");
 	refused(H "2020-01-01,0,0,-1,1,0\n\n2020-02-30,0,0,-1,1,0\n",
 	        "h.csv:4: date '2020-02-30' is not a valid YYYY-MM-DD");
 	refused(H "2020-01-01,0,0,-1,1,0\n2020-01-01,0,0,-1,1,0\n",
@@ -158,8 +190,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(dates),     cmocka_unit_test(good_file),
-	        cmocka_unit_test(bad_lines), cmocka_unit_test(bad_files),
-	        cmocka_unit_test(too_many),
+	        cmocka_unit_test(k_column),  cmocka_unit_test(bad_lines),
+	        cmocka_unit_test(bad_files), cmocka_unit_test(too_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
