@@ -469,13 +469,36 @@ int drift_ewma_init(struct drift_ewma *c, double lambda, double L,
 	c->decay2 = 1;
 	c->limit = 0;
 	c->i = 0;
+	c->episode = 0;
+	c->news = false;
 	return 0;
+}
+
+/* The signal of the EWMA's current z, and its episode (drift.h). */
+static enum drift_signal ewma_episode(struct drift_ewma *c, double d,
+                                      double half)
+{
+	enum drift_signal g = DRIFT_SIGNAL_NONE;
+
+	if (d > half)
+		g = DRIFT_SIGNAL_HIGH;
+	else if (d < -half)
+		g = DRIFT_SIGNAL_LOW;
+	/* back to the centre line (or past it): the episode is over */
+	if (c->episode != 0 && d * c->episode <= 0)
+		c->episode = 0;
+	if (g != DRIFT_SIGNAL_NONE && (int)g != c->episode) {
+		c->episode = (int)g;
+		c->news = true;
+	}
+	return g;
 }
 
 enum drift_signal drift_ewma_update(struct drift_ewma *c, double x)
 {
-	double lam = c->lambda, d, half;
+	double lam = c->lambda, half;
 
+	c->news = false;
 	if (isnan(x))
 		return DRIFT_SIGNAL_NONE;
 	if (baseline_feed(&c->base, x)) {
@@ -487,12 +510,7 @@ enum drift_signal drift_ewma_update(struct drift_ewma *c, double x)
 	c->decay2 *= (1 - lam) * (1 - lam);
 	half = c->L * c->base.sigma * sqrt(lam / (2 - lam) * (1 - c->decay2));
 	c->limit = half;
-	d = c->z - c->base.mu;
-	if (d > half)
-		return DRIFT_SIGNAL_HIGH;
-	if (d < -half)
-		return DRIFT_SIGNAL_LOW;
-	return DRIFT_SIGNAL_NONE;
+	return ewma_episode(c, c->z - c->base.mu, half);
 }
 
 int drift_cusum_init(struct drift_cusum *c, double k, double h,
@@ -506,6 +524,13 @@ int drift_cusum_init(struct drift_cusum *c, double k, double h,
 	c->h = h;
 	c->cp = 0;
 	c->cm = 0;
+	c->run = 0;
+	c->last_run = 0;
+	c->last_sum = 0;
+	c->quiet = drift_cusum_quiet(h);
+	c->since = 0;
+	c->episode = 0;
+	c->news = false;
 	return 0;
 }
 
@@ -513,24 +538,47 @@ void drift_cusum_reset(struct drift_cusum *c)
 {
 	c->cp = 0;
 	c->cm = 0;
+	c->run = 0;
 }
 
 enum drift_signal drift_cusum_update(struct drift_cusum *c, double x)
 {
+	enum drift_signal g = DRIFT_SIGNAL_NONE;
 	double z;
 
+	c->news = false;
 	if (isnan(x) || baseline_feed(&c->base, x))
 		return DRIFT_SIGNAL_NONE;
 	z = standardise(&c->base, x);
+	c->run++;
 	c->cp = fmax(0, c->cp + z - c->k);
 	c->cm = fmax(0, c->cm - z - c->k);
 	if (c->cp > c->h && c->cp >= c->cm)
-		return DRIFT_SIGNAL_HIGH;
-	if (c->cm > c->h)
-		return DRIFT_SIGNAL_LOW;
-	if (c->cp > c->h)
-		return DRIFT_SIGNAL_HIGH;
-	return DRIFT_SIGNAL_NONE;
+		g = DRIFT_SIGNAL_HIGH;
+	else if (c->cm > c->h)
+		g = DRIFT_SIGNAL_LOW;
+	if (g == DRIFT_SIGNAL_NONE) {
+		if (c->episode != 0 && ++c->since >= c->quiet)
+			c->episode = 0;
+		return g;
+	}
+	/* the run ends: restart both sums */
+	c->last_sum = g > 0 ? c->cp : c->cm;
+	c->last_run = c->run;
+	drift_cusum_reset(c);
+	c->news = (int)g != c->episode;
+	c->episode = (int)g;
+	c->since = 0;
+	return g;
+}
+
+long drift_cusum_quiet(double h)
+{
+	double b = h + 1.166;
+
+	if (!(h > 0) || !isfinite(h))
+		return 1;
+	return (long)ceil(fmin(2 * b * b, 1e15));
 }
 
 /* ---- Least squares --------------------------------------------------- */

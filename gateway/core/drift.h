@@ -240,7 +240,12 @@ enum drift_signal {
  * EWMA: z_i = lambda*x_i + (1-lambda)*z_{i-1}, z_0 = mu; signals when z_i
  * is outside mu +- L*sigma*sqrt(lambda/(2-lambda)*(1-(1-lambda)^(2i)))
  * (exact, time-varying limits; i counts readings after the baseline).
- * Exactly at a control limit is in control.
+ * Exactly at a control limit is in control. The chart is not restarted:
+ * it signals at every reading while z is outside. Episodes, what an
+ * operator is told: one opens at the first signal (news = true for that
+ * reading only) and lasts until z comes back to the centre line mu (or
+ * past it); a signal on the other side opens a new one. So a persistent
+ * shift that keeps z outside, or about its limit, is one episode.
  */
 struct drift_ewma {
 	struct drift_baseline base;
@@ -249,6 +254,8 @@ struct drift_ewma {
 	double decay2; /* (1-lambda)^(2i) */
 	double limit;  /* the current half-width of the control limits */
 	long i;
+	int episode; /* the open episode: +1 high, -1 low, 0 none */
+	bool news;   /* the last reading opened an episode         */
 };
 
 /* 0 < lambda <= 1, L > 0; the baseline set by drift_baseline_*. Returns -1
@@ -261,20 +268,52 @@ enum drift_signal drift_ewma_update(struct drift_ewma *c, double x);
  * Two-sided tabular CUSUM on z = (x - mu)/sigma, k and h in sigma units:
  *   C+_i = max(0, C+_{i-1} + z - k),  C-_i = max(0, C-_{i-1} - z - k)
  * signals HIGH when C+ > h, LOW when C- > h (exactly h is in control; if
- * both, the larger). Sums are not reset on a signal: call
- * drift_cusum_reset once the cause is dealt with.
+ * both, the larger). A signal ends a run: both sums restart at 0 at once
+ * (Montgomery's practice after an out-of-control signal), so a persistent
+ * shift of delta sigma signals once per run, about every ARL(delta)
+ * readings, and never at every reading. The sum that crossed h and the
+ * length of the run are kept (last_sum, last_run); last_sum / last_run +
+ * k estimates the shift in sigmas. drift_cusum_reset restarts both sums
+ * by hand.
+ *
+ * Episodes, what an operator is told: a signal opens one (news = true
+ * for that reading only) unless an episode of the same side is open; an
+ * episode ends after `quiet` charted readings in a row without a signal,
+ * quiet = drift_cusum_quiet(h). A shift of k sigmas or more, which the
+ * restarted chart signals again and again, is one episode.
  */
 struct drift_cusum {
 	struct drift_baseline base;
 	double k, h;
 	double cp, cm;
+	long run;        /* readings charted since the last (re)start      */
+	long last_run;   /* readings of the run the last signal ended      */
+	double last_sum; /* the sum that crossed h at the last signal     */
+	long quiet;      /* readings without a signal that end an episode  */
+	long since;      /* readings since the last signal                 */
+	int episode;     /* the open episode: +1 high, -1 low, 0 none      */
+	bool news;       /* the last reading opened an episode             */
 };
 
 /* k >= 0, h > 0. Returns -1 on a bad argument. */
 int drift_cusum_init(struct drift_cusum *c, double k, double h,
                      const struct drift_baseline *base);
 enum drift_signal drift_cusum_update(struct drift_cusum *c, double x);
+/* Restart both sums (the run); the episode is kept. */
 void drift_cusum_reset(struct drift_cusum *c);
+
+/* ceil(2 (h + 1.166)^2) readings: twice Siegmund's approximation of the
+ * run length at a shift of exactly k (the smallest the chart is tuned
+ * for; (h + 1.166)^2 = 38 readings for h = 5), so a persistent shift of k
+ * or more, signalled run after run, stays one episode (measured:
+ * tools/bench/bench-charts). */
+long drift_cusum_quiet(double h);
+
+/* Defaults the configuration uses (docs/CONFIG.md): readings learned for
+ * the in-control mean and sigma. With fewer, the estimated sigma makes
+ * false alarms far more frequent than the charts' published in-control
+ * run length (tools/bench/bench-charts, docs/METROLOGY.md). */
+#define DRIFT_BASELINE_DEFAULT 1000
 
 /* ---- Least-squares line and its prediction bound --------------------- */
 

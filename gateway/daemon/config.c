@@ -465,7 +465,8 @@ static const struct key tolerance_keys[TL_N] = {
 	[TL_CUSUM_K] = {.name = "cusum_k", .type = K_FLOAT, .fdef = 0.5},
 	[TL_CUSUM_H] = {.name = "cusum_h", .type = K_FLOAT},
 	[TL_BASELINE] = {.name = "baseline", .type = K_INT, .min = 2,
-	                 .max = 1000000, .def = 30, .unit = "readings"},
+	                 .max = 1000000, .def = DRIFT_BASELINE_DEFAULT,
+	                 .unit = "readings"},
 	[TL_BASELINE_SIGMA] = {.name = "baseline_sigma", .type = K_FLOAT},
 	[TL_REF_CHANNEL] = {.name = "reference_channel", .type = K_STRING,
 	                    .hint = "the name of a channel of the same "

@@ -19,8 +19,7 @@ struct slot {
 	const struct cfg_tolerance *tol; /* NULL: not monitored */
 	struct drift_channel dc;
 	struct drift_ewma ewma;
-	struct drift_cusum cusum;
-	enum drift_signal ewma_sig, cusum_sig; /* last signal seen */
+	struct drift_cusum cusum; /* each chart's `news`: an episode opens */
 	/* the trend (tol->trend_days > 0): bin means into a sliding fit */
 	struct drift_trend tr;
 	struct drift_point *ring; /* in the monitor's rings; NULL: no trend */
@@ -29,6 +28,7 @@ struct slot {
 	long bin_n;
 	int trend_side;      /* last reported: +1 upper, -1 lower, 0 none */
 	int64_t trend_bound; /* last reported crossing time */
+	bool trend_reached;  /* last reported: the limit reached (in 0 s) */
 	/* every channel: its last reading, for the channels it is the
 	 * reference of (reference_channel) */
 	int64_t last_ts;
@@ -217,6 +217,7 @@ static void keep_trend(struct slot *sl, const struct slot *old)
 	sl->bin_n = old->bin_n;
 	sl->trend_side = old->trend_side;
 	sl->trend_bound = old->trend_bound;
+	sl->trend_reached = old->trend_reached;
 }
 
 int monitor_rebuild(struct monitor *m, const struct config *next)
@@ -251,8 +252,6 @@ int monitor_rebuild(struct monitor *m, const struct config *next)
 				s[nc->index].dc = os->dc;
 				s[nc->index].ewma = os->ewma;
 				s[nc->index].cusum = os->cusum;
-				s[nc->index].ewma_sig = os->ewma_sig;
-				s[nc->index].cusum_sig = os->cusum_sig;
 				keep_trend(&s[nc->index], os);
 				break;
 			}
@@ -279,26 +278,32 @@ static struct sample state_sample(uint32_t index, int64_t ts, double e,
 	                       .value = e};
 }
 
-/* A chart's first signal after none (or a change of side). */
-static bool chart_news(enum drift_signal *last, enum drift_signal now)
-{
-	bool news = now != DRIFT_SIGNAL_NONE && now != *last;
-
-	*last = now;
-	return news;
-}
-
-/* Whether a new forecast is news: another limit (or none any more), or a
- * crossing time moved by more than a tenth of the time left to it (and
- * more than one bin), so a steady drift is reported a few times as the
- * date comes closer, not at every bin. */
+/* Whether a new forecast is news: another limit (or none any more); the
+ * limit reached when it was not; a crossing still ahead whose time moved
+ * by more than a tenth of the time left to it (and more than one bin), so
+ * a steady drift is reported a few times as the date comes closer, not at
+ * every bin. Once the limit was reported reached, the forecast says
+ * "reached" (in 0 s) at every bin while the error stays out: that is not
+ * news; what is: no crossing any more, the other limit, or a crossing
+ * back in the future by more than a tenth of the trend's window (the
+ * drift turned back; a bound that wavers about the limit is not). */
 static bool trend_news(const struct slot *sl, int side, int64_t bound,
                        int64_t now, int64_t bin_us)
 {
+	bool reached = bound <= now;
+
 	if (side != sl->trend_side)
 		return true;
 	if (side == 0)
 		return false;
+	if (sl->trend_reached) {
+		int64_t window =
+		        (int64_t)(sl->tol->trend_days * (double)DAY_US);
+		return !reached && bound - now > bin_us &&
+		       bound - now > window / 10;
+	}
+	if (reached)
+		return true;
 	int64_t moved = llabs(bound - sl->trend_bound);
 	int64_t left = sl->trend_bound > now ? sl->trend_bound - now : 0;
 	return moved > bin_us && moved > left / 10;
@@ -336,6 +341,7 @@ static size_t trend_close(struct slot *sl, uint32_t index, int64_t ts,
 		return 0;
 	sl->trend_side = side;
 	sl->trend_bound = f.bound_us;
+	sl->trend_reached = side != 0 && f.bound_us <= ts;
 	double days = side == 0 ? NAN
 	              : f.bound_us > ts
 	                      ? (double)(f.bound_us - ts) / (double)DAY_US
@@ -380,9 +386,10 @@ static size_t evaluate(struct slot *sl, uint32_t index, int64_t ts, double e,
 	if (!good)
 		return n;
 	n += trend_update(sl, index, ts, e, out + n);
+	/* one event per episode of a chart (drift.h), not per signal */
 	if (sl->tol->ewma_lambda > 0) {
 		enum drift_signal g = drift_ewma_update(&sl->ewma, e);
-		if (chart_news(&sl->ewma_sig, g))
+		if (sl->ewma.news)
 			out[n++] = state_sample(
 			        index, ts, e,
 			        SAMPLE_STATE_CHART |
@@ -390,7 +397,7 @@ static size_t evaluate(struct slot *sl, uint32_t index, int64_t ts, double e,
 	}
 	if (sl->tol->cusum_h > 0) {
 		enum drift_signal g = drift_cusum_update(&sl->cusum, e);
-		if (chart_news(&sl->cusum_sig, g))
+		if (sl->cusum.news)
 			out[n++] = state_sample(
 			        index, ts, e,
 			        SAMPLE_STATE_CHART | SAMPLE_STATE_CUSUM |
@@ -455,6 +462,7 @@ void monitor_restart_trends(struct monitor *m, uint32_t inst)
 		sl->bin_n = 0;
 		sl->trend_side = 0;
 		sl->trend_bound = 0;
+		sl->trend_reached = false;
 	}
 }
 

@@ -20,10 +20,11 @@
 #include "sample.h"
 
 /* The SAMPLE_STATE samples one evaluation can cause: the state, each
- * chart's first signal, and a new trend forecast. A reading of a reference
- * channel (a reference_channel of others) also completes the comparisons
- * waiting for it: monitor_room() says how many samples one reading may cause in
- * all. */
+ * chart's signal that opens an episode (drift.h: one per episode, not per
+ * signal), and a trend forecast that is news (one per crossing). A
+ * reading of a reference channel (a reference_channel of others) also
+ * completes the comparisons waiting for it: monitor_room() says how many
+ * samples one reading may cause in all. */
 #define MONITOR_MAX_PER_READING 4
 
 struct monitor;

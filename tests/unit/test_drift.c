@@ -339,11 +339,19 @@ static void cusum_by_hand(void **state)
 	near(c.cp, 2.0, 0);
 	near(c.cm, 0, 0);
 	assert_int_equal(drift_cusum_update(&c, 1.5), DRIFT_SIGNAL_HIGH);
-	near(c.cp, 4.5, 0);
-	/* No reset on a signal: still HIGH with z = 0 (C+ = 4.0)? 4.0 is
-	 * not > 4: in control. */
+	/* The signal ends the run: the sum that crossed (4.5) and the run's
+	 * length are kept, both sums restart at 0. (Before the restart was
+	 * made the practice, C+ stayed at 4.5 and decayed from there.) */
+	near(c.last_sum, 4.5, 0);
+	assert_int_equal(c.last_run, 4);
+	near(c.cp, 0, 0);
+	near(c.cm, 0, 0);
+	assert_int_equal(c.run, 0);
+	assert_true(c.news);
+	/* z = 0 after the restart: C+ = max(0, 0 - 0.5) = 0, in control */
 	assert_int_equal(drift_cusum_update(&c, 0), DRIFT_SIGNAL_NONE);
-	near(c.cp, 4.0, 0);
+	near(c.cp, 0, 0);
+	assert_false(c.news);
 
 	/* Exactly at h is in control: z = 1.5 four times, C+ = 1, 2, 3, 4;
 	 * then z = 0.75: 4.25 -> HIGH. */
@@ -353,21 +361,110 @@ static void cusum_by_hand(void **state)
 		                 DRIFT_SIGNAL_NONE);
 	near(c.cp, 4.0, 0);
 	assert_int_equal(drift_cusum_update(&c, 0.375), DRIFT_SIGNAL_HIGH);
-	near(c.cp, 4.25, 0);
+	near(c.last_sum, 4.25, 0);
+	near(c.cp, 0, 0);
 
 	/* Downwards: z = -3, -3: C- = 2.5, 5.0 -> LOW; C+ decays to 0. */
 	drift_cusum_reset(&c);
 	assert_int_equal(drift_cusum_update(&c, -1.5), DRIFT_SIGNAL_NONE);
 	near(c.cm, 2.5, 0);
-	assert_int_equal(drift_cusum_update(&c, -1.5), DRIFT_SIGNAL_LOW);
-	near(c.cm, 5.0, 0);
-	near(c.cp, 0, 0);
 	/* NaN (missing reading) changes nothing. */
 	assert_int_equal(drift_cusum_update(&c, NAN), DRIFT_SIGNAL_NONE);
-	near(c.cm, 5.0, 0);
+	near(c.cm, 2.5, 0);
+	assert_int_equal(drift_cusum_update(&c, -1.5), DRIFT_SIGNAL_LOW);
+	near(c.last_sum, 5.0, 0);
+	assert_int_equal(c.last_run, 2);
+	near(c.cm, 0, 0);
+	near(c.cp, 0, 0);
+	/* another side: a new episode */
+	assert_true(c.news);
 
 	assert_int_equal(drift_cusum_init(&c, -1, 4, &b), -1);
 	assert_int_equal(drift_cusum_init(&c, 0.5, 0, &b), -1);
+}
+
+/* A persistent shift restarts the CUSUM run after run: sigma 1, k = 0.5,
+ * h = 5, z = 2 adds 1.5 a reading, so each run signals at its 4th reading
+ * (6 > 5), then both sums restart: 40 readings give exactly 10 signals,
+ * and one episode (news once), since the gap between two signals (3
+ * readings) is far below the quiet gap. Back to z = 0 for the quiet gap
+ * (ceil(2 x 6.166^2) = 77 readings), the episode ends, and the same shift
+ * again is news again. */
+static void cusum_restarts_once_per_run(void **state)
+{
+	(void)state;
+	struct drift_baseline b;
+	struct drift_cusum c;
+	int signals = 0, news = 0;
+
+	drift_baseline_given(&b, 0, 1);
+	assert_int_equal(drift_cusum_init(&c, 0.5, 5, &b), 0);
+	assert_int_equal(c.quiet, 77);
+	assert_int_equal(drift_cusum_quiet(5), 77);
+	assert_int_equal(drift_cusum_quiet(0), 1);
+	for (int i = 1; i <= 40; i++) {
+		enum drift_signal g = drift_cusum_update(&c, 2);
+		assert_int_equal(g, i % 4 == 0 ? DRIFT_SIGNAL_HIGH
+		                               : DRIFT_SIGNAL_NONE);
+		signals += g != DRIFT_SIGNAL_NONE;
+		news += c.news;
+		assert_true(c.cp <= c.h);
+	}
+	assert_int_equal(signals, 10);
+	assert_int_equal(news, 1);
+	assert_int_equal(c.last_run, 4);
+	near(c.last_sum, 6, 0);
+	/* quiet for 76 readings: the episode is still open */
+	for (int i = 0; i < 76; i++)
+		assert_int_equal(drift_cusum_update(&c, 0), DRIFT_SIGNAL_NONE);
+	assert_int_equal(c.episode, 1);
+	assert_int_equal(drift_cusum_update(&c, 0), DRIFT_SIGNAL_NONE);
+	assert_int_equal(c.episode, 0);
+	for (int i = 0; i < 4; i++)
+		drift_cusum_update(&c, 2);
+	assert_true(c.news);
+	assert_int_equal(c.episode, 1);
+}
+
+/* The EWMA signals at every reading while z is outside its limits, but
+ * opens one episode: news at the first signal only, until z comes back
+ * to the centre line. mu = 0, sigma = 1, lambda = 0.5, L = 1 (exact
+ * arithmetic): x = 4 puts z at 2, 3, 3.5, ... all outside. */
+static void ewma_one_episode_while_out(void **state)
+{
+	(void)state;
+	struct drift_baseline b;
+	struct drift_ewma c;
+	int signals = 0, news = 0;
+
+	drift_baseline_given(&b, 0, 1);
+	assert_int_equal(drift_ewma_init(&c, 0.5, 1, &b), 0);
+	for (int i = 0; i < 20; i++) {
+		signals += drift_ewma_update(&c, 4) == DRIFT_SIGNAL_HIGH;
+		news += c.news;
+	}
+	assert_int_equal(signals, 20);
+	assert_int_equal(news, 1);
+	/* x = 0: z halves (inside the limit from z < 0.577) but stays above
+	 * the centre line: the same episode, whatever comes back outside */
+	for (int i = 0; i < 6; i++)
+		drift_ewma_update(&c, 0);
+	assert_true(c.z > 0);
+	assert_int_equal(drift_ewma_update(&c, 4), DRIFT_SIGNAL_HIGH);
+	assert_false(c.news);
+	/* z to the centre line (x = -z exactly): the episode ends; out
+	 * again is news */
+	drift_ewma_update(&c, -c.z);
+	assert_true(c.z == 0);
+	assert_int_equal(c.episode, 0);
+	for (int i = 0; i < 3 && !c.news; i++)
+		drift_ewma_update(&c, 4);
+	assert_true(c.news);
+	/* the other side at once is news too */
+	for (int i = 0; i < 10 && c.episode != -1; i++)
+		drift_ewma_update(&c, -8);
+	assert_int_equal(c.episode, -1);
+	assert_true(c.news);
 }
 
 /* ---- Channel state --------------------------------------------------- */
@@ -389,6 +486,71 @@ static double gaussian(void) /* Box-Muller */
 	if (u1 <= 0)
 		u1 = 0x1p-53;
 	return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Run length to the first signal of a CUSUM (k = 0.5, h = 5) or EWMA
+ * (lambda = 0.2, L = 3) on N(0, 1) noise, baseline given (n = 0) or
+ * learned from n readings; *signals counts every signal in `len`
+ * readings after the baseline. */
+static long chart_run(bool cusum, int n, long len, long *signals)
+{
+	struct drift_baseline b;
+	struct drift_cusum cu;
+	struct drift_ewma ew;
+	long first = -1;
+
+	if (n > 0)
+		drift_baseline_learn(&b, n);
+	else
+		drift_baseline_given(&b, 0, 1);
+	drift_cusum_init(&cu, 0.5, 5, &b);
+	drift_ewma_init(&ew, 0.2, 3, &b);
+	for (int i = 0; i < n; i++) {
+		double x = gaussian();
+		drift_cusum_update(&cu, x);
+		drift_ewma_update(&ew, x);
+	}
+	for (long i = 0; i < len; i++) {
+		double x = gaussian();
+		enum drift_signal g = cusum ? drift_cusum_update(&cu, x)
+		                            : drift_ewma_update(&ew, x);
+		if (g == DRIFT_SIGNAL_NONE)
+			continue;
+		if (first < 0)
+			first = i + 1;
+		(*signals)++;
+	}
+	return first < 0 ? len : first;
+}
+
+/* The in-control run lengths of the charts as published for known
+ * parameters (Montgomery: CUSUM k = 0.5, h = 5: ARL0 = 465; Lucas and
+ * Saccucci: EWMA lambda = 0.2, L = 3: 562), measured on 400 channels of
+ * noise from a fixed seed (standard error about 5 %); and the cost of a
+ * learned baseline: the CUSUM's false signals per reading with 30
+ * readings learned (the old default) are far more than with sigma
+ * given, with DRIFT_BASELINE_DEFAULT (1000) close to it. The full
+ * figures: tools/bench/bench-charts, docs/METROLOGY.md. */
+static void charts_in_control_run_length(void **state)
+{
+	(void)state;
+	double sum_c = 0, sum_e = 0;
+	long sig = 0, s0 = 0, s30 = 0, s1000 = 0;
+
+	rng_state = 20261231;
+	for (int i = 0; i < 400; i++) {
+		sum_c += (double)chart_run(true, 0, 20000, &sig);
+		sum_e += (double)chart_run(false, 0, 20000, &sig);
+	}
+	assert_true(sum_c / 400 > 465 * 0.85 && sum_c / 400 < 465 * 1.15);
+	assert_true(sum_e / 400 > 562 * 0.85 && sum_e / 400 < 562 * 1.15);
+	for (int i = 0; i < 200; i++) {
+		chart_run(true, 0, 5000, &s0);
+		chart_run(true, 30, 5000, &s30);
+		chart_run(true, DRIFT_BASELINE_DEFAULT, 5000, &s1000);
+	}
+	assert_true(s30 > 1.4 * s0);
+	assert_true(s1000 < 1.15 * s0 && s1000 > 0.85 * s0);
 }
 
 static void channel_levels(void **state)
@@ -1205,6 +1367,9 @@ int main(void)
 	        cmocka_unit_test(ewma_by_hand),
 	        cmocka_unit_test(baseline_learned),
 	        cmocka_unit_test(cusum_by_hand),
+	        cmocka_unit_test(cusum_restarts_once_per_run),
+	        cmocka_unit_test(ewma_one_episode_while_out),
+	        cmocka_unit_test(charts_in_control_run_length),
 	        cmocka_unit_test(channel_levels),
 	        cmocka_unit_test(channel_hysteresis),
 	        cmocka_unit_test(channel_no_flapping),

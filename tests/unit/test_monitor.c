@@ -2,7 +2,7 @@
  * test_monitor.c - the tolerance monitor (gateway/src/monitor.c) on the
  * configurations of tests/fixtures/config/tolerance.cfg: a state change
  * becomes one SAMPLE_STATE with the new and old states in its detail;
- * failed readings lead to no_data; a CUSUM chart's first signal is one
+ * failed readings lead to no_data; a CUSUM chart's episode is one
  * sample; a reload keeps the state of an unchanged channel and restarts
  * a changed one.
  *
@@ -363,6 +363,98 @@ static void restart_trends_after_a_calibration(void **state)
 	config_free(c);
 }
 
+/* The demo's case (tools/demo.sh, gauge-3): a drift that crosses the
+ * limit and keeps going. trend.cfg, 20 +- 0.5, 1 h bins: 0.5 degC a day
+ * from 20 crosses on day 1 and goes on for five more days (120 bins past
+ * the limit). The forecast says "reached" (in 0 s) at every one of those
+ * bins; that is one event, not one per bin (it was 60 of them, one every
+ * other bin). Then the error comes back to 20 and stays: news again,
+ * a few times, ending with "no crossing". */
+static void trend_one_event_per_crossing(void **state)
+{
+	(void)state;
+	struct config *c = load("trend.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[8];
+	const int64_t t0 = 1767225600LL * SEC, step = 600 * SEC;
+	const double day = 86400.0 * SEC;
+	int ahead = 0, reached = 0, after_reached = 0, back = 0;
+	int64_t ts;
+
+	assert_non_null(m);
+	for (ts = t0; ts < t0 + 6 * (int64_t)day; ts += step) {
+		double days = (double)(ts - t0) / day;
+		struct sample r =
+		        reading(0, ts, 20.0 + 0.5 * days, QUALITY_GOOD);
+		size_t n = monitor_sample(m, &r, out);
+		for (size_t i = 0; i < n; i++) {
+			if (!(out[i].detail & SAMPLE_STATE_TREND))
+				continue;
+			assert_true(out[i].detail & SAMPLE_STATE_HIGH);
+			if (reached > 0)
+				after_reached++;
+			if (out[i].value == 0)
+				reached++;
+			else
+				ahead++;
+		}
+	}
+	assert_int_equal(reached, 1);
+	assert_int_equal(after_reached, 0);
+	/* the date ahead is reported a few times as it comes closer */
+	assert_true(ahead >= 1);
+	assert_true(ahead <= 10);
+	/* back at 20 for twelve days: while the step is inside the 10-day
+	 * window the line is a poor model (its bound reaches one limit,
+	 * then the other: each a change of limit, so news); once the step
+	 * has left it, "no crossing" follows, and nothing after that */
+	double last = 0;
+	for (int64_t end = ts + 12 * (int64_t)day; ts < end; ts += step) {
+		struct sample r = reading(0, ts, 20.0, QUALITY_GOOD);
+		size_t n = monitor_sample(m, &r, out);
+		for (size_t i = 0; i < n; i++) {
+			if (!(out[i].detail & SAMPLE_STATE_TREND))
+				continue;
+			last = out[i].value;
+			back++;
+		}
+	}
+	assert_true(back >= 1);
+	assert_true(back <= 10);
+	assert_true(isnan(last));
+	monitor_free(m);
+	config_free(c);
+}
+
+/* A persistent shift on channel "asym" (CUSUM h = 5, k = 0.5, sigma
+ * 0.125 given): z = 2 signals every 4th reading as the chart restarts
+ * run after run, but it is one episode: one event in 400 readings. Back
+ * at 0 for the quiet gap (77 readings) and shifted again: one more. */
+static void cusum_persistent_shift_is_one_event(void **state)
+{
+	(void)state;
+	struct config *c = load("tolerance.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[MONITOR_MAX_PER_READING * 400];
+	int64_t ts = 1000 * SEC;
+	size_t charts = 0, n;
+
+	n = feed(m, 5, &ts, 0.25, QUALITY_GOOD, 400, out);
+	for (size_t i = 0; i < n; i++)
+		charts += (out[i].detail & SAMPLE_STATE_CUSUM) != 0;
+	assert_int_equal(charts, 1);
+	n = feed(m, 5, &ts, 0, QUALITY_GOOD, 77, out);
+	for (size_t i = 0; i < n; i++)
+		assert_false(out[i].detail & SAMPLE_STATE_CUSUM);
+	n = feed(m, 5, &ts, 0.25, QUALITY_GOOD, 400, out);
+	charts = 0;
+	for (size_t i = 0; i < n; i++)
+		charts += (out[i].detail & SAMPLE_STATE_CUSUM) != 0;
+	assert_int_equal(charts, 1);
+	monitor_free(m);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +465,8 @@ int main(void)
 	        cmocka_unit_test(trend_forecasts_the_crossing),
 	        cmocka_unit_test(rebuild_keeps_the_trend),
 	        cmocka_unit_test(restart_trends_after_a_calibration),
+	        cmocka_unit_test(trend_one_event_per_crossing),
+	        cmocka_unit_test(cusum_persistent_shift_is_one_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
