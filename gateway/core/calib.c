@@ -148,8 +148,9 @@ static int decide(const struct calib_record *r, const struct calib_point *p,
 		*out = -1;
 		return 0;
 	}
-	if (drift_decide(indication - p->reference, p->lower, p->upper, p->U,
-	                 gf, &v) < 0)
+	/* the error and every limit exact in decimal (drift.h, EXACTLY) */
+	if (drift_decide_at(indication, p->reference, p->lower, p->upper, p->U,
+	                    gf, &v) < 0)
 		return -1;
 	*out = (int)v.decision;
 	return 0;
