@@ -169,16 +169,16 @@ static void decide_one(const struct xcase *c, int64_t ind, int r100, int want,
 	double ref = xg_num(c->ref, c->D), L = xg_num(c->limit, c->D);
 	double U = xg_num(c->U, c->D), r = xg_num(r100, 2);
 	double x = xg_num(ind, c->D);
-	char text[64];
+	char ti[40], tr[40], tl[40];
 
 	assert_non_null(rec);
 	if (drift_decide_at(x, ref, -L, L, U, r, &v) != 0 ||
 	    (int)v.decision != want)
-		fail_msg("indication %s, reference %s, limits +-%s, U %s, r "
-		         "%d/100: decision %d, want %d",
-		         xg_text(ind, c->D, text, sizeof(text)),
-		         xg_text(c->ref, c->D, text + 32, 32),
-		         xg_text(c->limit, c->D, text + 48, 16), "(U)", r100,
+		fail_msg("indication %s, reference %s, limits +-%s, r %d/100: "
+		         "decision %d, want %d",
+		         xg_text(ind, c->D, ti, sizeof(ti)),
+		         xg_text(c->ref, c->D, tr, sizeof(tr)),
+		         xg_text(c->limit, c->D, tl, sizeof(tl)), r100,
 		         (int)v.decision, want);
 	/* the same through a calibration record */
 	rec->rule = r100 > 0 ? CALIB_RULE_GUARDED : CALIB_RULE_SIMPLE;
