@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "dec.h"
 #include "drift.h"
 #include "history.h"
 #include "text.h"
@@ -57,6 +58,9 @@ struct conf_args {
 	        has_k, has_u;
 	bool guarded;
 	const char *unit;
+	/* the limits and U as exact decimals (nominal -+ tolerance, k x u),
+	 * what the decision compares (drift.h, EXACTLY) */
+	struct dec dlower, dupper, dU;
 };
 
 static int parse_rule(const char *s, struct conf_args *a)
@@ -182,6 +186,21 @@ static int conformity_value(struct cmd_line *l, struct conf_args *a)
 	return 0;
 }
 
+/* N - A and N + A exactly in decimal, and as the nearest doubles.
+ * Returns 0, or -1 when they do not fit 18 significant digits. */
+static int exact_limits(struct conf_args *a)
+{
+	struct dec n, t;
+
+	if (dec_from_double(a->nominal, &n) < 0 ||
+	    dec_from_double(a->tol, &t) < 0 ||
+	    dec_sub(&n, &t, &a->dlower) < 0 || dec_add(&n, &t, &a->dupper) < 0)
+		return -1;
+	a->lower = dec_to_double(&a->dlower);
+	a->upper = dec_to_double(&a->dupper);
+	return 0;
+}
+
 /* The limits and the uncertainty, once every option is read. */
 static int conformity_check(struct cmd_line *l, struct conf_args *a)
 {
@@ -194,8 +213,13 @@ static int conformity_check(struct cmd_line *l, struct conf_args *a)
 	if (a->has_tol) {
 		if (a->tol < 0)
 			return cmd_usage(l, "--tolerance must not be negative");
-		a->lower = a->nominal - a->tol;
-		a->upper = a->nominal + a->tol;
+		if (exact_limits(a) < 0)
+			return cmd_usage(l, "--nominal and --tolerance are too "
+			                    "far apart in magnitude to add "
+			                    "exactly");
+	} else {
+		dec_from_double(a->lower, &a->dlower);
+		dec_from_double(a->upper, &a->dupper);
 	}
 	if (a->lower > a->upper)
 		return cmd_usage(l, "--lower is above --upper");
@@ -208,10 +232,17 @@ static int conformity_check(struct cmd_line *l, struct conf_args *a)
 		return cmd_usage(l, "--U and --k must be positive");
 	if (a->has_u && !(a->u > 0))
 		return cmd_usage(l, "--u must be positive");
-	if (a->has_U)
+	if (a->has_U) {
 		a->u = a->U / a->k;
-	else
-		a->U = a->k * a->u;
+		dec_from_double(a->U, &a->dU);
+	} else {
+		struct dec k, u;
+		dec_from_double(a->k, &k);
+		dec_from_double(a->u, &u);
+		if (dec_mul(&k, &u, &a->dU) < 0)
+			return cmd_usage(l, "--k x --u does not fit 18 digits");
+		a->U = dec_to_double(&a->dU);
+	}
 	return 0;
 }
 
@@ -238,6 +269,7 @@ int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct conf_args a;
 	struct drift_verdict v;
+	struct dec dv, dr;
 	char ub[64];
 	const char *u;
 	double pc, pfa;
@@ -246,8 +278,12 @@ int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err)
 	if (conformity_args(argc, argv, out, err, &a, &rc) < 0)
 		return rc;
 	u = unit_suffix(a.unit, ub, sizeof(ub));
-	if (drift_decide(a.value, a.lower, a.upper, a.U, a.r, &v) < 0) {
-		fprintf(err, "metrolog conformity: bad arguments\n");
+	dec_from_double(a.value, &dv);
+	dec_from_double(a.r, &dr);
+	if (drift_decide_dec(&dv, &a.dlower, &a.dupper, &a.dU, &dr, &v) < 0) {
+		fprintf(err, "metrolog conformity: the value, limits and "
+		             "guard band are too far apart in magnitude to "
+		             "compare exactly\n");
 		return 2;
 	}
 	pc = drift_conformance(a.value, a.u, a.lower, a.upper);

@@ -67,18 +67,21 @@ int calfile_point(const char *text, struct calib_point *p, char *why,
 		return -1;
 	}
 	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < 2; i++) {
+		char bad[96];
+		if (text_printable(field[i], bad, sizeof(bad)) < 0) {
+			snprintf(why, size, "%s: %s", names[i], bad);
+			return -1;
+		}
+	}
 	snprintf(p->quantity, sizeof(p->quantity), "%s", field[0]);
 	snprintf(p->unit, sizeof(p->unit), "%s", field[1]);
 	for (int i = 2; i < 9; i++) {
-		char *end;
 		if (field[i][0] == '\0' && (i == 3 || i == 4)) {
 			*num[i] = NAN;
 			continue;
 		}
-		errno = 0;
-		*num[i] = strtod(field[i], &end);
-		if (end == field[i] || *end != '\0' || errno != 0 ||
-		    !isfinite(*num[i])) {
+		if (text_number(field[i], num[i]) < 0) {
 			snprintf(why, size, "%s '%s' is not a number", names[i],
 			         field[i]);
 			return -1;
@@ -102,10 +105,15 @@ static int add_point(struct calib_record *r, const char *text, const char *at,
 	return 0;
 }
 
-/* Copy a text field, refusing what does not fit. */
+/* Copy a text field, refusing what does not fit and what is not
+ * printable UTF-8 (text_printable). */
 static int set_text(char *dst, size_t size, const char *name, const char *v,
                     const char *at, char *err, size_t errlen)
 {
+	char why[96];
+
+	if (text_printable(v, why, sizeof(why)) < 0)
+		return say(err, errlen, at, "--%s: %s", name, why);
 	if (strlen(v) >= size - 1)
 		return say(err, errlen, at,
 		           "--%s: too long (at most %zu bytes)", name,
@@ -114,15 +122,10 @@ static int set_text(char *dst, size_t size, const char *name, const char *v,
 	return 0;
 }
 
-/* A finite number >= min, the whole of v. */
+/* A finite decimal number >= min, the whole of v (text_number). */
 static int number(const char *v, double min, double *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtod(v, &end);
-	if (end == v || *end != '\0' || errno != 0 || !(*out >= min) ||
-	    !isfinite(*out))
+	if (text_number(v, out) < 0 || !(*out >= min))
 		return -1;
 	return 0;
 }
@@ -236,21 +239,48 @@ int calfile_field(struct calfile *c, const char *name, const char *value,
 	return say(err, errlen, where(at), "unknown field '%s'", name);
 }
 
+/* The bytes of one line of f, up to and without its newline, into line
+ * (NUL-terminated). Returns the length, -1 at the end of f (nothing
+ * read), -2 when longer than CALFILE_LINE_MAX - 2; *nul is set when the
+ * line holds a NUL byte (which fgets would hide with the rest after
+ * it). */
+static long read_line(FILE *f, char *line, bool *nul)
+{
+	long len = 0;
+	int c;
+
+	*nul = false;
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (len >= CALFILE_LINE_MAX - 2)
+			return -2;
+		*nul |= c == '\0';
+		line[len++] = (char)c;
+	}
+	line[len] = '\0';
+	return c == EOF && len == 0 ? -1 : len;
+}
+
 /* The next line of f into line, trimmed into *s; at set to "name:n".
- * Returns 1 a line, 0 the end, -1 with err (too long, read error). */
+ * Returns 1 a line, 0 the end, -1 with err (too long, a NUL byte, read
+ * error). A line's text is checked where it is used (text_printable). */
 static int next_line(FILE *f, const char *name, char *line, int *n, char **s,
                      char *at, size_t atlen, char *err, size_t errlen)
 {
-	if (fgets(line, CALFILE_LINE_MAX, f) == NULL) {
-		if (ferror(f))
-			return say(err, errlen, name, "read error");
+	bool nul;
+	long len = read_line(f, line, &nul);
+
+	if (ferror(f))
+		return say(err, errlen, name, "read error");
+	if (len == -1)
 		return 0;
-	}
 	++*n;
 	snprintf(at, atlen, "%s:%d", name, *n);
-	if (strchr(line, '\n') == NULL && !feof(f))
+	if (len == -2)
 		return say(err, errlen, at, "line longer than %d characters",
 		           CALFILE_LINE_MAX - 2);
+	if (nul)
+		return say(err, errlen, at,
+		           "a NUL byte in the line (not a text file?)");
 	*s = text_trim(line);
 	return 1;
 }

@@ -27,7 +27,11 @@
  *   interval           whole days, 1..3650
  *   supersedes         a record id, a whole number >= 1
  *
- * Lines hold at most CALFILE_LINE_MAX - 2 characters. Parsing stops at the
+ * Numbers are plain decimals kept exactly as typed (text_number: no
+ * "0x14", inf, nan or spaces); text fields, quantities and units are
+ * printable UTF-8 without control characters (text_printable: no tab,
+ * newline or NUL). Lines hold at most CALFILE_LINE_MAX - 2 characters
+ * and no NUL byte (refused with its line, never cut). Parsing stops at the
  * first problem, reported as "name:line: what is wrong" (the line of the
  * file it is on) for the caller to print. Files come as streams the caller
  * opened; a "points" field and a date go through the caller's hooks, so

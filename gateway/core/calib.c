@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "drift.h"
+#include "text.h"
 
 #define DAY_US 86400000000LL
 
@@ -45,9 +46,12 @@ refuse(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int check_point(const struct calib_point *p, int n, char *err,
-                       size_t errlen)
+static int check_point(const struct calib_point *p, int n, double guard_factor,
+                       char *err, size_t errlen)
 {
+	struct drift_verdict v;
+	char why[96];
+
 	if (filled(p->quantity, sizeof(p->quantity)) ||
 	    filled(p->unit, sizeof(p->unit)))
 		return refuse(err, errlen,
@@ -79,6 +83,23 @@ static int check_point(const struct calib_point *p, int n, char *err,
 	if (!isfinite(p->k) || p->k <= 0)
 		return refuse(err, errlen,
 		              "point %d: coverage factor k must be > 0", n);
+	if (text_printable(p->quantity, why, sizeof(why)) < 0 ||
+	    text_printable(p->unit, why, sizeof(why)) < 0)
+		return refuse(err, errlen, "point %d: quantity or unit: %s", n,
+		              why);
+	/* the decisions can be made exactly (an error of 1e300 - 1e-300
+	 * cannot): refused here, before anything is written */
+	if ((!isnan(p->as_found) &&
+	     drift_decide_at(p->as_found, p->reference, p->lower, p->upper,
+	                     p->U, guard_factor, &v) < 0) ||
+	    (!isnan(p->as_left) &&
+	     drift_decide_at(p->as_left, p->reference, p->lower, p->upper, p->U,
+	                     guard_factor, &v) < 0))
+		return refuse(err, errlen,
+		              "point %d: the indication, reference, limits "
+		              "and U are too far apart in magnitude to decide "
+		              "exactly (18 significant digits)",
+		              n);
 	return 0;
 }
 
@@ -100,11 +121,16 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 	        {"remarks", r->remarks, sizeof(r->remarks)},
 	};
 
-	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+	char why[96];
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
 		if (filled(text[i].s, text[i].size))
 			return refuse(err, errlen,
 			              "%s too long (at most %zu bytes)",
 			              text[i].name, text[i].size - 2);
+		if (text_printable(text[i].s, why, sizeof(why)) < 0)
+			return refuse(err, errlen, "%s: %s", text[i].name, why);
+	}
 	if (r->instrument[0] == '\0')
 		return refuse(err, errlen, "no instrument");
 	if (r->certificate[0] == '\0')
@@ -131,7 +157,10 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 		return refuse(err, errlen, "%d test points (1..%d allowed)",
 		              r->npoints, CALIB_POINTS);
 	for (int i = 0; i < r->npoints; i++)
-		if (check_point(&r->points[i], i + 1, err, errlen) < 0)
+		if (check_point(&r->points[i], i + 1,
+		                r->rule == CALIB_RULE_GUARDED ? r->guard_factor
+		                                              : 0,
+		                err, errlen) < 0)
 			return -1;
 	return 0;
 }
@@ -148,8 +177,9 @@ static int decide(const struct calib_record *r, const struct calib_point *p,
 		*out = -1;
 		return 0;
 	}
-	if (drift_decide(indication - p->reference, p->lower, p->upper, p->U,
-	                 gf, &v) < 0)
+	/* the error and every limit exact in decimal (drift.h, EXACTLY) */
+	if (drift_decide_at(indication, p->reference, p->lower, p->upper, p->U,
+	                    gf, &v) < 0)
 		return -1;
 	*out = (int)v.decision;
 	return 0;

@@ -101,13 +101,18 @@ struct calib_record {
  * A-Z a-z 0-9 _ . - /), technician, at least one point, performed_us > 0,
  * interval_days >= 0, every number finite where required (as_found and
  * as_left may be NAN, not both), lower <= upper, U >= 0, k > 0,
- * guard_factor >= 0, no string filling its array. Returns 0, or -1 with
+ * guard_factor >= 0, every decision possible exactly (drift_decide_at),
+ * no string filling its array, every string printable UTF-8 without
+ * control characters (text_printable). Returns 0, or -1 with
  * the first problem in err ("point 2: lower limit 0.1 > upper -0.1"). */
 int calib_validate(const struct calib_record *r, char *err, size_t errlen);
 
-/* Decide every point (drift_decide, w = guard_factor * U when guarded)
- * and the record's results. Returns 0, -1 on a value drift_decide
- * refuses. */
+/* Decide every point (drift_decide_at: error = indication - reference
+ * and the limits exact in decimal, so an indication on a limit is on it;
+ * w = guard_factor * U when guarded) and the record's results. Returns 0,
+ * -1 on a value drift_decide_at refuses (not finite, or numbers too far
+ * apart in magnitude to compare exactly: calib_validate refuses those
+ * first). */
 int calib_evaluate(struct calib_record *r);
 
 /* The canonical text of r that is hashed: one "key=value\n" line per field

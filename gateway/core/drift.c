@@ -26,6 +26,52 @@ static bool nonneg(double v)
 	return isfinite(v) && v >= 0;
 }
 
+/* x * y in decimal, x a double. */
+static int dmul(double x, const struct dec *y, struct dec *out)
+{
+	struct dec a;
+
+	return dec_from_double(x, &a) < 0 ? -1 : dec_mul(&a, y, out);
+}
+
+/* The half-width of a symmetric form (checked by the caller) in decimal,
+ * into *h as the nearest double; -1 when it would not fit. Each step
+ * returns 0 or -1, so || runs them in order and stops at a failure. */
+static int tol_half_exact(const struct drift_tol *t, double reading, double *h)
+{
+	static const struct dec pct = {1, -2}, ppm = {1, -6}, one = {1, 0};
+	struct dec rd, a, b, w;
+	int bad = dec_from_double(fabs(reading), &rd);
+
+	switch (t->form) {
+	case DRIFT_TOL_PCT_READING:
+		bad = bad || dmul(t->pct, &rd, &a) || dec_mul(&a, &pct, &w);
+		break;
+	case DRIFT_TOL_PCT_SPAN:
+		bad = bad || dec_from_double(t->span, &b) ||
+		      dmul(t->pct, &b, &a) || dec_mul(&a, &pct, &w);
+		break;
+	case DRIFT_TOL_PPM:
+		bad = bad || dmul(t->ppm_reading, &rd, &a) ||
+		      dec_from_double(t->range, &b) ||
+		      dmul(t->ppm_range, &b, &b) || dec_add(&a, &b, &a) ||
+		      dec_mul(&a, &ppm, &w);
+		break;
+	case DRIFT_TOL_PCT_DIGITS:
+		bad = bad || dmul(t->pct, &rd, &a) || dec_mul(&a, &pct, &a) ||
+		      dec_from_double(t->resolution, &b) ||
+		      dmul(t->digits, &b, &b) || dec_add(&a, &b, &w);
+		break;
+	default:
+		bad = bad || dmul(t->abs, &one, &w);
+		break;
+	}
+	if (bad)
+		return -1;
+	*h = dec_to_double(&w);
+	return isfinite(*h) ? 0 : -1;
+}
+
 int drift_tol_limits(const struct drift_tol *t, double reading, double *lower,
                      double *upper)
 {
@@ -72,6 +118,7 @@ int drift_tol_limits(const struct drift_tol *t, double reading, double *lower,
 	default:
 		return -1;
 	}
+	tol_half_exact(t, reading, &h); /* h kept when it does not fit */
 	*lower = -h;
 	*upper = h;
 	return 0;
@@ -79,15 +126,40 @@ int drift_tol_limits(const struct drift_tol *t, double reading, double *lower,
 
 /* ---- Decision rules -------------------------------------------------- */
 
-int drift_decide(double e, double lower, double upper, double U, double r,
-                 struct drift_verdict *out)
+int drift_decide_dec(const struct dec *e, const struct dec *lower,
+                     const struct dec *upper, const struct dec *U,
+                     const struct dec *r, struct drift_verdict *out)
 {
-	double w;
+	struct dec w, al, au, fl, fu;
 
-	if (!out || isnan(e) || isnan(lower) || isnan(upper) || !nonneg(U) ||
-	    !nonneg(r) || lower > upper)
+	if (!out || dec_sign(U) < 0 || dec_sign(r) < 0 ||
+	    dec_cmp(lower, upper) > 0)
 		return -1;
-	w = r * U;
+	if (dec_mul(r, U, &w) < 0 || dec_add(lower, &w, &al) < 0 ||
+	    dec_sub(upper, &w, &au) < 0 || dec_sub(lower, &w, &fl) < 0 ||
+	    dec_add(upper, &w, &fu) < 0)
+		return -1;
+	out->error = dec_to_double(e);
+	out->guard = dec_to_double(&w);
+	out->accept_lower = dec_to_double(&al);
+	out->accept_upper = dec_to_double(&au);
+	if (dec_cmp(e, &al) >= 0 && dec_cmp(e, &au) <= 0)
+		out->decision = DRIFT_PASS;
+	else if (dec_cmp(e, lower) >= 0 && dec_cmp(e, upper) <= 0)
+		out->decision = DRIFT_CONDITIONAL_PASS;
+	else if (dec_cmp(e, &fl) >= 0 && dec_cmp(e, &fu) <= 0)
+		out->decision = DRIFT_CONDITIONAL_FAIL;
+	else
+		out->decision = DRIFT_FAIL;
+	return 0;
+}
+
+/* The decision in binary, for infinite arguments only (a limit of
+ * -INFINITY: one-sided), where there is no decimal to compare. */
+static void decide_binary(double e, double lower, double upper, double w,
+                          struct drift_verdict *out)
+{
+	out->error = e;
 	out->guard = w;
 	out->accept_lower = lower + w;
 	out->accept_upper = upper - w;
@@ -99,7 +171,65 @@ int drift_decide(double e, double lower, double upper, double U, double r,
 		out->decision = DRIFT_CONDITIONAL_FAIL;
 	else
 		out->decision = DRIFT_FAIL;
-	return 0;
+}
+
+int drift_decide(double e, double lower, double upper, double U, double r,
+                 struct drift_verdict *out)
+{
+	struct dec de, dl, du, dU, dr;
+
+	if (!out || isnan(e) || isnan(lower) || isnan(upper) || !nonneg(U) ||
+	    !nonneg(r) || lower > upper)
+		return -1;
+	if (!isfinite(e) || !isfinite(lower) || !isfinite(upper)) {
+		decide_binary(e, lower, upper, drift_guard_band(r, U), out);
+		return 0;
+	}
+	if (dec_from_double(e, &de) < 0 || dec_from_double(lower, &dl) < 0 ||
+	    dec_from_double(upper, &du) < 0 || dec_from_double(U, &dU) < 0 ||
+	    dec_from_double(r, &dr) < 0)
+		return -1;
+	return drift_decide_dec(&de, &dl, &du, &dU, &dr, out);
+}
+
+int drift_decide_at(double indication, double reference, double lower,
+                    double upper, double U, double r, struct drift_verdict *out)
+{
+	struct dec di, dref, de, dl, du, dU, dr;
+
+	if (!out || !isfinite(indication) || !isfinite(reference) ||
+	    !isfinite(lower) || !isfinite(upper) || !nonneg(U) || !nonneg(r) ||
+	    lower > upper)
+		return -1;
+	if (dec_from_double(indication, &di) < 0 ||
+	    dec_from_double(reference, &dref) < 0 ||
+	    dec_sub(&di, &dref, &de) < 0 || dec_from_double(lower, &dl) < 0 ||
+	    dec_from_double(upper, &du) < 0 || dec_from_double(U, &dU) < 0 ||
+	    dec_from_double(r, &dr) < 0)
+		return -1;
+	return drift_decide_dec(&de, &dl, &du, &dU, &dr, out);
+}
+
+double drift_error(double indication, double reference)
+{
+	struct dec a, b, e;
+
+	if (!isfinite(indication) || !isfinite(reference))
+		return NAN;
+	if (dec_from_double(indication, &a) < 0 ||
+	    dec_from_double(reference, &b) < 0 || dec_sub(&a, &b, &e) < 0)
+		return indication - reference;
+	return dec_to_double(&e);
+}
+
+double drift_guard_band(double r, double U)
+{
+	struct dec a, b, w;
+
+	if (dec_from_double(r, &a) < 0 || dec_from_double(U, &b) < 0 ||
+	    dec_mul(&a, &b, &w) < 0)
+		return r * U;
+	return dec_to_double(&w);
 }
 
 const char *drift_decision_name(enum drift_decision d)
@@ -298,17 +428,16 @@ static int check_channel_cfg(const struct drift_channel_cfg *c)
 }
 
 /* Level of e with thresholds moved inwards by `shift` (fraction of the
- * side's half-width). */
-static enum drift_state level(const struct drift_channel_cfg *cfg, double e,
-                              double shift)
+ * side's half-width), in binary: only when the decimal thresholds do not
+ * fit (struct drift_exact) or e is infinite. */
+static enum drift_state level_binary(const struct drift_channel_cfg *cfg,
+                                     double e, double shift)
 {
 	double lo = cfg->lower, up = cfg->upper;
 	double c = (lo < 0 && up > 0) ? 0 : 0.5 * (lo + up);
 	double side = e >= c ? up - c : c - lo; /* half-width on e's side */
 	double q, dist;
 
-	if (isnan(e))
-		return DRIFT_NO_DATA;
 	/* Distance inside the nearer limit, in units of e. */
 	dist = e >= c ? up - e : e - lo;
 	if (dist < shift * side)
@@ -319,10 +448,86 @@ static enum drift_state level(const struct drift_channel_cfg *cfg, double e,
 	return DRIFT_IN_TOLERANCE;
 }
 
+/* The thresholds of one side s (0 upper, 1 lower) and shift h (0, 1). */
+static int exact_side(struct drift_exact *x,
+                      const struct drift_channel_cfg *cfg, int s, int h)
+{
+	struct dec side, shift, warn, guard, a;
+	double sh = h ? cfg->hysteresis : 0;
+
+	if ((s == 0 ? dec_sub(&x->upper, &x->centre, &side)
+	            : dec_sub(&x->centre, &x->lower, &side)) < 0 ||
+	    dec_from_double(sh, &shift) < 0 ||
+	    dec_from_double(cfg->warn_fraction, &warn) < 0 ||
+	    dec_from_double(cfg->guard, &guard) < 0)
+		return -1;
+	/* a zero half-width: the binary rule (its q is 0 or infinite) */
+	if (dec_sign(&side) == 0 || dec_mul(&shift, &side, &x->out[s][h]) < 0 ||
+	    dec_sub(&warn, &shift, &a) < 0 ||
+	    dec_mul(&a, &side, &x->warn[s][h]) < 0 ||
+	    dec_add(&guard, &x->out[s][h], &x->guard[s][h]) < 0)
+		return -1;
+	return 0;
+}
+
+/* The decimal thresholds of cfg (checked) into x; x->ok false when one
+ * does not fit. */
+static void exact_init(struct drift_exact *x,
+                       const struct drift_channel_cfg *cfg)
+{
+	static const struct dec half = {5, -1};
+	struct dec sum;
+
+	x->ok = false;
+	if (dec_from_double(cfg->lower, &x->lower) < 0 ||
+	    dec_from_double(cfg->upper, &x->upper) < 0)
+		return;
+	if (cfg->lower < 0 && cfg->upper > 0)
+		x->centre = (struct dec){0, 0};
+	else if (dec_add(&x->lower, &x->upper, &sum) < 0 ||
+	         dec_mul(&sum, &half, &x->centre) < 0)
+		return;
+	for (int s = 0; s < 2; s++)
+		for (int h = 0; h < 2; h++)
+			if (exact_side(x, cfg, s, h) < 0)
+				return;
+	x->ok = true;
+}
+
+/* Level of e, the thresholds moved inwards by the hysteresis when h:
+ * exact in decimal (the zones of drift_channel_level's comment). */
+static enum drift_state level(const struct drift_exact *x,
+                              const struct drift_channel_cfg *cfg, double e,
+                              int h)
+{
+	struct dec de, dist, dev;
+	int s;
+
+	if (isnan(e))
+		return DRIFT_NO_DATA;
+	if (!x->ok || dec_from_double(e, &de) < 0)
+		return level_binary(cfg, e, h ? cfg->hysteresis : 0);
+	s = dec_cmp(&de, &x->centre) >= 0 ? 0 : 1;
+	if ((s == 0 ? dec_sub(&x->upper, &de, &dist)
+	            : dec_sub(&de, &x->lower, &dist)) < 0 ||
+	    dec_sub(&de, &x->centre, &dev) < 0)
+		return level_binary(cfg, e, h ? cfg->hysteresis : 0);
+	if (dec_cmp(&dist, &x->out[s][h]) < 0)
+		return DRIFT_OUT_OF_TOLERANCE;
+	dev.m = dev.m < 0 ? -dev.m : dev.m;
+	if (dec_cmp(&dev, &x->warn[s][h]) > 0 ||
+	    dec_cmp(&dist, &x->guard[s][h]) < 0)
+		return DRIFT_WARNING;
+	return DRIFT_IN_TOLERANCE;
+}
+
 enum drift_state drift_channel_level(const struct drift_channel_cfg *cfg,
                                      double e)
 {
-	return level(cfg, e, 0);
+	struct drift_exact x;
+
+	exact_init(&x, cfg);
+	return level(&x, cfg, e, 0);
 }
 
 int drift_channel_init(struct drift_channel *c,
@@ -340,6 +545,7 @@ int drift_channel_init(struct drift_channel *c,
 	if (check_channel_cfg(&k) < 0)
 		return -1;
 	c->cfg = k;
+	exact_init(&c->exact, &k);
 	c->state = DRIFT_NO_DATA;
 	c->since_us = 0;
 	c->last_us = 0;
@@ -357,10 +563,10 @@ bool drift_channel_update(struct drift_channel *c, int64_t ts_us, double e)
 
 	c->last_us = ts_us;
 	c->last_error = e;
-	cand = level(&c->cfg, e, 0);
+	cand = level(&c->exact, &c->cfg, e, 0);
 	if (c->state != DRIFT_NO_DATA && cand != DRIFT_NO_DATA &&
 	    cand < c->state)
-		cand = level(&c->cfg, e, c->cfg.hysteresis);
+		cand = level(&c->exact, &c->cfg, e, 1);
 	if (cand == c->state) {
 		c->run = 0;
 		c->run_dir = 0;

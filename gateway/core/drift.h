@@ -14,9 +14,16 @@
  * channel's engineering unit. Limits are error limits (lower, upper) with
  * lower <= upper. THE BOUNDARY RULE: a value exactly at a limit is on the
  * inside of that limit: lower <= e <= upper is in tolerance, and
- * lower + w <= e <= upper - w is inside the acceptance zone. Tests compare
- * boundaries with values exactly representable in binary (0.5, 0.125, ...):
- * a decimal such as 0.05 computed by subtraction may land one ulp outside.
+ * lower + w <= e <= upper - w is inside the acceptance zone.
+ *
+ * EXACTLY: every decision (drift_decide*, the live state) is made in
+ * decimal (dec.h), not in binary floating point. Each double argument
+ * stands for the shortest decimal that reads back as it (the number that
+ * was typed, when it had at most 15 significant digits), the error
+ * indication - reference, w = r * U and the acceptance limits are exact
+ * decimal results, so 20.05 - 20 is 0.05 and on a limit of 0.05. The
+ * doubles these functions hand back are the nearest to the exact
+ * decimals. docs/METROLOGY.md, "A value on a limit is on it: how".
  *
  * Formulas, defaults and references: docs/METROLOGY.md.
  */
@@ -25,6 +32,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "dec.h"
 
 /* ---- Tolerance forms ------------------------------------------------- */
 
@@ -57,8 +66,11 @@ struct drift_tol {
 /*
  * The error limits for a reading (the instrument's indication, in the
  * engineering unit; "% of reading" uses |reading|). Symmetric forms give
- * lower = -upper. Returns 0, or -1 (outputs untouched) when t is NULL, the
- * form unknown, a parameter negative or not finite, or lower > upper.
+ * lower = -upper. The arithmetic is decimal (0.25 % of 20 is 0.05, not
+ * 0.05 and a few ulps), rounded once to the nearest double; in binary
+ * only when the decimal result would not fit 18 digits. Returns 0, or -1
+ * (outputs untouched) when t is NULL, the form unknown, a parameter
+ * negative or not finite, or lower > upper.
  */
 int drift_tol_limits(const struct drift_tol *t, double reading, double *lower,
                      double *upper);
@@ -74,6 +86,7 @@ enum drift_decision {
 
 struct drift_verdict {
 	enum drift_decision decision;
+	double error;        /* e (indication - reference, exact, rounded)  */
 	double guard;        /* w = r * U                                   */
 	double accept_lower; /* lower + w                                   */
 	double accept_upper; /* upper - w                                   */
@@ -97,6 +110,34 @@ struct drift_verdict {
  */
 int drift_decide(double e, double lower, double upper, double U, double r,
                  struct drift_verdict *out);
+
+/*
+ * The same decision with the error computed here, exactly:
+ * e = indication - reference in decimal (see EXACTLY above). This is the
+ * one every decision of a result uses (calib_evaluate, `metrolog
+ * conformity`). Returns 0, or -1 when an argument is not finite, U or r
+ * negative, lower > upper, or the numbers are too far apart in magnitude
+ * for 18 significant digits (e.g. 1e300 - 1e-300): then no decision.
+ */
+int drift_decide_at(double indication, double reference, double lower,
+                    double upper, double U, double r,
+                    struct drift_verdict *out);
+
+/* The decision itself, on decimals: what drift_decide and
+ * drift_decide_at call. Returns -1 as drift_decide_at does. */
+int drift_decide_dec(const struct dec *e, const struct dec *lower,
+                     const struct dec *upper, const struct dec *U,
+                     const struct dec *r, struct drift_verdict *out);
+
+/* indication - reference, exact in decimal, rounded once to a double (the
+ * live error: its shortest decimal is the exact difference whenever that
+ * has at most 15 significant digits). NAN when either is not finite; the
+ * binary difference when the decimal one would not fit 18 digits. */
+double drift_error(double indication, double reference);
+
+/* w = r * U, exact in decimal, rounded once to a double (the binary
+ * product when the decimal one would not fit). */
+double drift_guard_band(double r, double U);
 
 const char *drift_decision_name(enum drift_decision d);
 
@@ -163,10 +204,22 @@ struct drift_channel_cfg {
 	int consecutive;      /* >= 1 readings before a change              */
 };
 
+/* The thresholds of the live state as decimals, made once by
+ * drift_channel_init: [side: 0 upper, 1 lower][0: as is, 1: moved in by
+ * the hysteresis]. */
+struct drift_exact {
+	bool ok; /* false: a threshold would not fit; decided in binary */
+	struct dec lower, upper, centre;
+	struct dec out[2][2];   /* distance inside the limit below: out     */
+	struct dec warn[2][2];  /* |e - centre| above: warning              */
+	struct dec guard[2][2]; /* distance inside the limit below: warning */
+};
+
 /* Visible so the caller can embed it; fields are read-only outside
  * drift.c. */
 struct drift_channel {
 	struct drift_channel_cfg cfg;
+	struct drift_exact exact;
 	enum drift_state state;
 	int64_t since_us; /* time of the last change (0 before any)         */
 	int64_t last_us;  /* time of the last reading                       */
@@ -190,7 +243,9 @@ struct drift_channel {
  * way (all worse, all better, all missing, all present after NO_DATA); the
  * new state is the level the whole run supports (for a worse run the least
  * severe of its levels, for a better run the most severe). The state starts
- * at NO_DATA.
+ * at NO_DATA. Every comparison is exact in decimal (see EXACTLY above):
+ * a reading exactly on a limit, on a guard-band limit or on the warning
+ * threshold (warn_fraction x the side's half-width) is on its inside.
  */
 /* Fills cfg defaults for fields <= 0 (warn_fraction, consecutive) and
  * checks it. Returns 0, or -1 when the limits are NaN or lower > upper,

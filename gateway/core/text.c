@@ -1,13 +1,18 @@
 /*
- * text.c - trimming, finite numbers, growing arrays (text.h).
+ * text.c - trimming, exact finite decimal numbers, printable UTF-8 text,
+ * growing arrays (text.h).
  */
 #include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "dec.h"
 
 char *text_trim(char *s)
 {
@@ -23,14 +28,68 @@ char *text_trim(char *s)
 
 int text_number(const char *s, double *v)
 {
+	struct dec typed, kept;
 	char *end;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || dec_parse(s, &typed) < 0)
 		return -1;
 	errno = 0;
 	*v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(*v))
+	if (*end != '\0' || !isfinite(*v) || dec_from_double(*v, &kept) < 0 ||
+	    dec_cmp(&typed, &kept) != 0)
 		return -1;
+	return 0;
+}
+
+/* The length of the UTF-8 sequence at p and its code point, or 0 when it
+ * is not a valid one (RFC 3629). */
+static int utf8_at(const unsigned char *p, uint32_t *cp)
+{
+	int n;
+	uint32_t c = p[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, c &= 0x1F, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, c &= 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+int text_printable(const char *s, char *why, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	int n;
+
+	for (size_t i = 0; p[i] != '\0'; i += (size_t)n) {
+		n = utf8_at(p + i, &cp);
+		if (n == 0) {
+			snprintf(why, size, "invalid UTF-8 at byte %zu", i + 1);
+			return -1;
+		}
+		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+			snprintf(why, size,
+			         "a control character (0x%02X) at byte %zu",
+			         (unsigned)cp, i + 1);
+			return -1;
+		}
+	}
 	return 0;
 }
 

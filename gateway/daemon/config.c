@@ -1403,7 +1403,6 @@ static void tol_check_values(struct ctx *x, const struct val *v,
 		       "ewma_lambda must be in (0, 1], got %g",
 		       v[TL_EWMA_LAMBDA].f);
 	tol_only_with(x, v, TL_DIGITS, TL_PCT_READING, label);
-	tol_only_with(x, v, TL_RESOLUTION, TL_DIGITS, label);
 	tol_only_with(x, v, TL_SPAN, TL_PCT_SPAN, label);
 	tol_only_with(x, v, TL_RANGE, TL_PPM_RANGE, label);
 	tol_only_with(x, v, TL_EWMA_L, TL_EWMA_LAMBDA, label);
@@ -1490,7 +1489,10 @@ static void tol_load_rule(struct ctx *x, const struct val *v, const char *label,
 	if (t->rule != TOL_RULE_GUARDED && v[TL_GUARD_FACTOR].s != NULL)
 		err_at(x, v[TL_GUARD_FACTOR].s, label,
 		       "guard_factor applies with rule \"guarded\" only");
-	t->guard = t->rule == TOL_RULE_GUARDED ? t->guard_factor * t->U : 0;
+	/* r x U exact in decimal, as every decision computes it */
+	t->guard = t->rule == TOL_RULE_GUARDED
+	                   ? drift_guard_band(t->guard_factor, t->U)
+	                   : 0;
 	t->warning = v[TL_WARNING].f;
 	t->hysteresis = v[TL_HYSTERESIS].f;
 	t->consecutive = (int)v[TL_CONSECUTIVE].i;
@@ -1584,6 +1586,9 @@ load_tolerance(struct ctx *x, const config_setting_t *g, const char *chan_label)
 	}
 	tol_check_values(x, v, label);
 	tol_load_form(x, g, v, label, &t);
+	/* any form: the readings' resolution (monitor.c rounds to it) */
+	if (v[TL_RESOLUTION].s != NULL)
+		t.tol.resolution = v[TL_RESOLUTION].f;
 	tol_load_rule(x, v, label, &t);
 	load_trend(x, v, label, &t);
 	if ((int)x->nerrs != errors || tol_check_limits(x, g, label, &t) < 0) {

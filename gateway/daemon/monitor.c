@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config_load.h"
+#include "dec.h"
 #include "drift.h"
 
 struct slot {
@@ -33,8 +34,11 @@ struct slot {
 	 * reference of (reference_channel) */
 	int64_t last_ts;
 	double last_value; /* NAN when not good */
-	int32_t dep_head;  /* first channel comparing against this one */
-	int32_t dep_next;  /* next channel with the same reference */
+	/* how a reading becomes the decimal decided (reading_value) */
+	int sig;          /* > 0: rounded to this many significant digits */
+	struct dec step;  /* m > 0: rounded to a multiple of this */
+	int32_t dep_head; /* first channel comparing against this one */
+	int32_t dep_next; /* next channel with the same reference */
 	/* comparison: a reading waiting for its reference's of the same ts */
 	bool pending;
 	int64_t pend_ts;
@@ -100,6 +104,54 @@ static void slot_init(struct slot *sl, const struct cfg_tolerance *t)
 		drift_cusum_init(&sl->cusum, t->cusum_k, t->cusum_h, &base);
 }
 
+/* How a reading of ch becomes the decimal its decisions compare
+ * (docs/METROLOGY.md, "A value on a limit is on it: how"): the
+ * tolerance's resolution when given; a float32, to 7 significant digits
+ * as the MQTT payloads print it; an integer type, to the decimals of its
+ * scale and offset (raw x scale + offset has no more); a float64 as it
+ * is (the shortest decimal that reads back as it). */
+static void slot_resolution(struct slot *sl, const struct cfg_channel *ch)
+{
+	const struct cfg_tolerance *t = ch->tolerance;
+	struct dec s, o;
+	int32_t e = 0;
+
+	sl->sig = 0;
+	sl->step = (struct dec){0, 0};
+	if (t != NULL && t->tol.resolution > 0 &&
+	    dec_from_double(t->tol.resolution, &sl->step) == 0)
+		return;
+	if (ch->spec.type == DECODE_FLOAT32) {
+		sl->sig = 7;
+		return;
+	}
+	if (ch->spec.type == DECODE_FLOAT64 ||
+	    dec_from_double(ch->spec.scale, &s) < 0 ||
+	    dec_from_double(ch->spec.offset, &o) < 0)
+		return;
+	e = s.e < e ? s.e : e;
+	e = o.m != 0 && o.e < e ? o.e : e;
+	sl->step = (struct dec){1, e};
+}
+
+/* The reading v of sl as the double nearest to its decimal (v itself
+ * when not finite or when the rounding does not fit). */
+static double reading_value(const struct slot *sl, double v)
+{
+	struct dec d;
+
+	if (!isfinite(v))
+		return v;
+	if (sl->sig > 0)
+		return dec_from_double_sig(v, sl->sig, &d) == 0
+		               ? dec_to_double(&d)
+		               : v;
+	if (sl->step.m > 0 && dec_from_double(v, &d) == 0 &&
+	    dec_quantize(&d, &sl->step, &d) == 0)
+		return dec_to_double(&d);
+	return v;
+}
+
 /* The slots of c, and in *rings the one block of all their trends' rings
  * (malloc, not calloc: a point is written before it is read, and a block
  * this large is mapped lazily, so a window costs memory as it fills);
@@ -132,6 +184,7 @@ static struct slot *slots_new(const struct config *c, size_t *room,
 			trend_init(&s[i], *rings + at);
 			at += trend_points(ch->tolerance);
 		}
+		slot_resolution(&s[i], ch);
 		s[i].dep_head = s[i].dep_next = -1;
 		s[i].last_value = NAN;
 	}
@@ -414,8 +467,9 @@ size_t monitor_sample(struct monitor *m, const struct sample *s,
 	if (s->kind != SAMPLE_READING || s->index >= m->nslots)
 		return 0;
 	struct slot *sl = &m->slots[s->index];
-	double v = s->quality == QUALITY_GOOD && isfinite(s->value) ? s->value
-	                                                            : NAN;
+	double v = s->quality == QUALITY_GOOD && isfinite(s->value)
+	                   ? reading_value(sl, s->value)
+	                   : NAN;
 	sl->last_ts = s->ts_us;
 	sl->last_value = v;
 	/* channels comparing against this one, waiting for this poll */
@@ -424,21 +478,22 @@ size_t monitor_sample(struct monitor *m, const struct sample *s,
 		if (!ds->pending || ds->pend_ts != s->ts_us)
 			continue;
 		ds->pending = false;
-		n += evaluate(ds, (uint32_t)d, s->ts_us, ds->pend_value - v,
-		              out + n);
+		n += evaluate(ds, (uint32_t)d, s->ts_us,
+		              drift_error(ds->pend_value, v), out + n);
 	}
 	if (sl->tol == NULL)
 		return n;
 	if (!sl->tol->by_channel)
 		return n + evaluate(sl, s->index, s->ts_us,
-		                    v - sl->tol->reference, out + n);
+		                    drift_error(v, sl->tol->reference),
+		                    out + n);
 	const struct slot *ref = &m->slots[sl->tol->ref_channel];
 	if (sl->pending) /* its reference never came: a missing reading */
 		n += evaluate(sl, s->index, sl->pend_ts, NAN, out + n);
 	sl->pending = false;
 	if (ref->last_ts == s->ts_us)
-		return n + evaluate(sl, s->index, s->ts_us, v - ref->last_value,
-		                    out + n);
+		return n + evaluate(sl, s->index, s->ts_us,
+		                    drift_error(v, ref->last_value), out + n);
 	sl->pending = true;
 	sl->pend_ts = s->ts_us;
 	sl->pend_value = v;

@@ -41,7 +41,11 @@ void monitor_free(struct monitor *m); /* NULL allowed */
 int monitor_rebuild(struct monitor *m, const struct config *next);
 
 /*
- * Feed one sample (readings only; other kinds are ignored). A reading of
+ * Feed one sample (readings only; other kinds are ignored). The value is
+ * first taken at the channel's resolution (the tolerance's `resolution`;
+ * else 7 significant digits for a float32, the decimals of scale and
+ * offset for an integer type) and the error is exact in decimal
+ * (drift_error), so a reading on a limit is on it. A reading of
  * good quality gives the error value - reference, or value - the
  * reference channel's value at the same ts (evaluated when both have
  * arrived, in either order; a reading whose reference never comes at its

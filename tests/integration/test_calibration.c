@@ -314,6 +314,78 @@ static void refusals(void **state)
 	                 before);
 }
 
+/* Inputs that could spoil a record are refused before anything is
+ * written: control characters, invalid UTF-8, hexadecimal and
+ * non-finite numbers, numbers too far apart to decide exactly, a NUL in
+ * a points file. And a value on a limit is on it (issue 11's example). */
+static void refusals_of_text_and_numbers(void **state)
+{
+	(void)state;
+	long long before = db_int(gw.db, "SELECT count(*) FROM calibrations");
+	char pts[H_PATH_MAX];
+	static const char nul[] = "c0,degC,20,20.01,,-0.1,0.1,0.02,2\0x\n";
+	static const struct {
+		const char *option, *value, *want;
+	} bad[] = {
+	        {"--lab", "Lab\nline 2", "--lab: a control character (0x0A)"},
+	        {"--remarks", "tab\there", "--remarks: a control character"},
+	        {"--technician", "caf\xe9", "--technician: invalid UTF-8"},
+	        {"--point", "c0,degC,0x14,20,,-1,1,0,2",
+	         "reference '0x14' is not a number"},
+	        {"--point", "c0,degC,20,inf,,-1,1,0,2",
+	         "as_found 'inf' is not a number"},
+	        {"--point", "c0,degC,20,1e400,,-1,1,0,2",
+	         "as_found '1e400' is not a number"},
+	        {"--point", "c0,degC,1e-300,1e300,,-1,1,0,2",
+	         "too far apart in magnitude to decide exactly"},
+	        {"--point", "c\x01,degC,20,20,,-1,1,0,2",
+	         "quantity: a control character (0x01)"},
+	        {"--guard-factor", "0x1", "--guard-factor '0x1'"},
+	};
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = {
+		        "calibrate",  "-d",          gw.db,        "-i",
+		        "TB-01",      "-c",          "X-TXT",      "--date",
+		        "2025-03-02", "-t",          "A",          "--point",
+		        point_ok,     bad[i].option, bad[i].value, NULL};
+		assert_int_equal(run(args), 2);
+		must_contain(bad[i].want);
+	}
+	h_path(pts, dir, "nul.csv");
+	f = fopen(pts, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(nul, 1, sizeof(nul) - 1, f), sizeof(nul) - 1);
+	fclose(f);
+	const char *withnul[] = {"calibrate",  "-d", gw.db,   "-i",
+	                         "TB-01",      "-c", "X-NUL", "--date",
+	                         "2025-03-02", "-t", "A",     "--points",
+	                         pts,          NULL};
+	assert_int_equal(run(withnul), 2);
+	must_contain("nul.csv:1: a NUL byte in the line");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations"),
+	                 before);
+	/* 20.05 against 20 +- 0.05: on the limit, so inside it */
+	const char *onlimit[] = {"calibrate",
+	                         "-d",
+	                         gw.db,
+	                         "-i",
+	                         "TB-01",
+	                         "-c",
+	                         "X-LIM",
+	                         "--date",
+	                         "2025-03-02",
+	                         "-t",
+	                         "A",
+	                         "--point",
+	                         "c0,degC,20,20.05,19.95,-0.05,0.05,0.01,2",
+	                         "--dry-run",
+	                         NULL};
+	assert_int_equal(run(onlimit), 0);
+	must_contain("result           as found: pass; as left: pass");
+}
+
 /* A correction supersedes, never overwrites; the listing says so. */
 static void correction_supersedes(void **state)
 {
@@ -668,6 +740,7 @@ int main(void)
 	        cmocka_unit_test(records_and_chain),
 	        cmocka_unit_test(overdue_standard_flagged),
 	        cmocka_unit_test(refusals),
+	        cmocka_unit_test(refusals_of_text_and_numbers),
 	        cmocka_unit_test(record_from_files),
 	        cmocka_unit_test(correction_supersedes),
 	        cmocka_unit_test(interval_advice),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "calc.h"
+#include "exactgen.h"
 #include "tooltest.h"
 
 struct run {
@@ -110,6 +111,90 @@ static void conformity_guarded(void **state)
 	has(r.out, "1 - p_c = 3.17e-05");
 	has(r.out, "worst-case PFA   0.0228");
 	run_free(&r);
+}
+
+/* The tool decides one value as it was typed. */
+static const char *conformity_decision(const char *value, const char *tol,
+                                       const char *nominal, const char *U,
+                                       const char *rule)
+{
+	const char *args[] = {"conformity", value,   "--tolerance", tol,
+	                      "--nominal",  nominal, "--U",         U,
+	                      "--rule",     rule,    NULL};
+	static char got[64];
+	struct run r = run(calc_conformity_to, args);
+	const char *at;
+
+	assert_int_equal(r.rc, 0);
+	at = strstr(r.out, "decision         ");
+	assert_non_null(at);
+	at += strlen("decision         ");
+	snprintf(got, sizeof(got), "%.*s", (int)strcspn(at, "\n"), at);
+	run_free(&r);
+	return got;
+}
+
+/* A value on a limit is on it, whatever its binary representation: the
+ * issue's example, then a sample of the generated cases of test_exact.c
+ * (exactgen.h), on both limits, simple and guarded. */
+static void conformity_exact(void **state)
+{
+	(void)state;
+	char v[40], l[40], n[40], u[40], rule[32];
+
+	assert_string_equal(
+	        conformity_decision("0.8", "0.1", "0.7", "0.01", "simple"),
+	        "pass");
+	assert_string_equal(
+	        conformity_decision("0.6", "0.1", "0.7", "0.01", "simple"),
+	        "pass");
+	assert_string_equal(conformity_decision("0.8000001", "0.1", "0.7",
+	                                        "0.01", "simple"),
+	                    "fail");
+	assert_string_equal(
+	        conformity_decision("20.05", "0.05", "20", "0.01", "guarded"),
+	        "conditional pass");
+	assert_string_equal(
+	        conformity_decision("20.04", "0.05", "20", "0.01", "guarded"),
+	        "pass");
+	assert_string_equal(
+	        conformity_decision("20.06", "0.05", "20", "0.01", "guarded"),
+	        "conditional fail");
+	for (int i = 0; i < 300; i++) {
+		struct xcase c = xg_case();
+		if (c.U == 0)
+			continue;
+		xg_text(c.limit, c.D, l, sizeof(l));
+		xg_text(c.ref, c.D, n, sizeof(n));
+		xg_text(c.U, c.D, u, sizeof(u));
+		for (int sign = -1; sign <= 1; sign += 2) {
+			int64_t L = sign * c.limit, w = sign * c.w;
+			xg_text(c.ref + L, c.D, v, sizeof(v));
+			assert_string_equal(
+			        conformity_decision(v, l, n, u, "simple"),
+			        "pass");
+			xg_text(c.ref + L + sign, c.D, v, sizeof(v));
+			assert_string_equal(
+			        conformity_decision(v, l, n, u, "simple"),
+			        "fail");
+			snprintf(rule, sizeof(rule), "guarded:%d.%02d",
+			         c.r100 / 100, c.r100 % 100);
+			xg_text(c.ref + L - w, c.D, v, sizeof(v));
+			assert_string_equal(
+			        conformity_decision(v, l, n, u, rule), "pass");
+			xg_text(c.ref + L - w + sign, c.D, v, sizeof(v));
+			assert_string_equal(
+			        conformity_decision(v, l, n, u, rule),
+			        "conditional pass");
+			xg_text(c.ref + L + w, c.D, v, sizeof(v));
+			assert_string_equal(
+			        conformity_decision(v, l, n, u, rule),
+			        "conditional fail");
+			xg_text(c.ref + L + w + sign, c.D, v, sizeof(v));
+			assert_string_equal(
+			        conformity_decision(v, l, n, u, rule), "fail");
+		}
+	}
 }
 
 static void conformity_cases(void **state)
@@ -585,6 +670,7 @@ int main(void)
 	        cmocka_unit_test(dates),
 	        cmocka_unit_test(conformity_guarded),
 	        cmocka_unit_test(conformity_cases),
+	        cmocka_unit_test(conformity_exact),
 	        cmocka_unit_test(conformity_usage_errors),
 	        cmocka_unit_test(interval_worked),
 	        cmocka_unit_test(interval_published_a3),

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,161 @@ static void command_line(void **state)
 	assert_string_equal(err, "F:9: points: no files here");
 }
 
+/* calfile_read() / calfile_read_points() of n bytes (NUL bytes
+ * included), named "F" / "P"; rec and err as above. */
+static int read_bytes(const char *text, size_t n, bool points)
+{
+	FILE *f = fmemopen((void *)text, n, "r");
+	int rc;
+
+	setup(NULL);
+	assert_non_null(f);
+	rc = points ? calfile_read_points(&rec, f, "P", err, sizeof(err))
+	            : calfile_read(&cf, f, "F", err, sizeof(err));
+	fclose(f);
+	return rc;
+}
+
+/* Numbers are decimals kept exactly as typed; nothing else. */
+static void numbers_only_decimal(void **state)
+{
+	(void)state;
+	struct calib_point p;
+	char why[256];
+	static const char *bad[] = {
+	        "0x14",
+	        "0X1p4",
+	        "inf",
+	        "-inf",
+	        "nan",
+	        "1e400",
+	        "-1e999",
+	        "1e-400",
+	        " 20",
+	        "20 ",
+	        "2;0",
+	        "1_000",
+	        "+-1",
+	        "20.0.1",
+	        "0.1000000000000000001" /* not kept by a double */,
+	};
+	static const char *good[] = {
+	        "20",     "-20.05",         "+.5", "5.", "1e3",
+	        "1.5E-3", "123456789012345"};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "c,V,%s,1,,-1,1,0.1,2", bad[i]);
+		assert_int_equal(calfile_point(text, &p, why, sizeof(why)), -1);
+		assert_non_null(strstr(why, "is not a number"));
+		setup(NULL);
+		assert_int_equal(calfile_field(&cf, "guard-factor", bad[i],
+		                               NULL, err, sizeof(err)),
+		                 -1);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "c,V,%s,1,,-1,1,0.1,2", good[i]);
+		assert_int_equal(calfile_point(text, &p, why, sizeof(why)), 0);
+	}
+	/* the interval and a record number: hexadecimal is not a number */
+	setup(NULL);
+	assert_int_equal(
+	        calfile_field(&cf, "interval", "0x1E", NULL, err, sizeof(err)),
+	        -1);
+	assert_int_equal(calfile_field(&cf, "supersedes", "0x10", NULL, err,
+	                               sizeof(err)),
+	                 -1);
+}
+
+/* Names and free text: printable UTF-8, no control characters, with
+ * the field and the line named. */
+static void text_printable_only(void **state)
+{
+	(void)state;
+	struct calib_point p;
+	char why[256];
+
+	setup(NULL);
+	assert_int_equal(calfile_field(&cf, "lab", "Phòng đo lường – VILAS 123",
+	                               NULL, err, sizeof(err)),
+	                 0);
+	assert_int_equal(
+	        calfile_field(&cf, "lab", "A\tB", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "--lab: a control character (0x09) at byte 2");
+	assert_int_equal(calfile_field(&cf, "remarks", "one\ntwo", NULL, err,
+	                               sizeof(err)),
+	                 -1);
+	assert_string_equal(err,
+	                    "--remarks: a control character (0x0A) at byte 4");
+	assert_int_equal(calfile_field(&cf, "technician", "An\x1b[31m", NULL,
+	                               err, sizeof(err)),
+	                 -1);
+	assert_int_equal(calfile_field(&cf, "customer", "caf\xe9", NULL, err,
+	                               sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "--customer: invalid UTF-8 at byte 4");
+	assert_int_equal(calfile_field(&cf, "method", "\xc0\xaf overlong", NULL,
+	                               err, sizeof(err)),
+	                 -1);
+	assert_int_equal(calfile_field(&cf, "method", "\xed\xa0\x80 surrogate",
+	                               NULL, err, sizeof(err)),
+	                 -1);
+	assert_int_equal(calfile_field(&cf, "conditions", "del\x7f", NULL, err,
+	                               sizeof(err)),
+	                 -1);
+	assert_int_equal(calfile_field(&cf, "conditions", "c1\xc2\x85", NULL,
+	                               err, sizeof(err)),
+	                 -1);
+	/* a point's quantity and unit */
+	assert_int_equal(calfile_point("te\tmp,degC,20,20,,-1,1,0.1,2", &p, why,
+	                               sizeof(why)),
+	                 -1);
+	assert_string_equal(why,
+	                    "quantity: a control character (0x09) at byte 3");
+	assert_int_equal(calfile_point("temp,\xb0"
+	                               "C,20,20,,-1,1,0.1,2",
+	                               &p, why, sizeof(why)),
+	                 -1);
+	assert_string_equal(why, "unit: invalid UTF-8 at byte 1");
+	assert_int_equal(calfile_point("temp,\xc2\xb0"
+	                               "C,20,20,,-1,1,0.1,2",
+	                               &p, why, sizeof(why)),
+	                 0);
+	/* in a file: the line is named */
+	refused("lab = ok\ncustomer = a\x01"
+	        "b\n",
+	        "F:2: --customer: a control character (0x01) at byte 2");
+	setup(NULL);
+	assert_int_equal(read_points("quantity,unit,reference,as_found,"
+	                             "as_left,lower,upper,U,k\n"
+	                             "p,V,1,1.1,,-1,1,0.1,2\n"
+	                             "p,V\x7f,1,1.1,,-1,1,0.1,2\n"),
+	                 -1);
+	assert_non_null(strstr(err, "P:3: point"));
+	assert_non_null(strstr(err, "unit: a control character (0x7F)"));
+}
+
+/* A NUL byte in a line is refused with its line, not cut off silently
+ * (fgets would have kept "lab = A" and dropped the rest). */
+static void nul_in_a_line(void **state)
+{
+	(void)state;
+	static const char fields[] = "lab = A\0B\ntechnician = An\n";
+	static const char points[] = "p,V,1,1.1,,-1,1,0.1,2\n"
+	                             "p,V,1,1.1,,-1,1,0.1,2\0garbage\n";
+
+	assert_int_equal(read_bytes(fields, sizeof(fields) - 1, false), -1);
+	assert_string_equal(err,
+	                    "F:1: a NUL byte in the line (not a text file?)");
+	assert_string_equal(rec.lab, "");
+	assert_int_equal(read_bytes(points, sizeof(points) - 1, true), -1);
+	assert_string_equal(err,
+	                    "P:2: a NUL byte in the line (not a text file?)");
+	/* a last line without its newline is still read */
+	assert_int_equal(read_bytes("lab = A", 7, false), 0);
+	assert_string_equal(rec.lab, "A");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +464,9 @@ int main(void)
 	        cmocka_unit_test_setup(too_many_points, setup),
 	        cmocka_unit_test_setup(points_csv, setup),
 	        cmocka_unit_test_setup(command_line, setup),
+	        cmocka_unit_test_setup(numbers_only_decimal, setup),
+	        cmocka_unit_test_setup(text_printable_only, setup),
+	        cmocka_unit_test_setup(nul_in_a_line, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

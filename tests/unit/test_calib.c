@@ -56,46 +56,61 @@ static void base(struct calib_record *r)
 	p->k = 2;
 }
 
+/* base() as a new record may be: its remarks without the newline that
+ * base() keeps for the canonical text's escapes. */
+static void valid_base(struct calib_record *r)
+{
+	base(r);
+	snprintf(r->remarks, sizeof(r->remarks), "line 1, line 2 \\ end");
+}
+
 static void validate_refuses(void **state)
 {
 	(void)state;
 	struct calib_record r;
 	char err[256];
 
-	base(&r);
+	valid_base(&r);
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), 0);
 
+	/* base()'s remarks hold a newline (for the canonical text's
+	 * escapes): a new record may not (text_printable) */
 	base(&r);
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	                    "remarks: a control character (0x0A) at byte 7");
+
+	valid_base(&r);
 	r.certificate[2] = ' ';
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "only A-Z a-z 0-9 _ . - / allowed"));
 
-	base(&r);
+	valid_base(&r);
 	r.points[0].as_found = NAN;
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 	assert_string_equal(err, "point 1: neither an as-found nor an as-left "
 	                         "value");
 
-	base(&r);
+	valid_base(&r);
 	r.points[0].lower = 2;
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 	assert_string_equal(err, "point 1: lower limit 2 > upper limit 1");
 
-	base(&r);
+	valid_base(&r);
 	r.points[0].k = 0;
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 
-	base(&r);
+	valid_base(&r);
 	r.npoints = 0;
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 
-	base(&r);
+	valid_base(&r);
 	r.technician[0] = '\0';
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 	assert_string_equal(err, "no technician");
 
 	/* a string that fills its array may have been cut: refused */
-	base(&r);
+	valid_base(&r);
 	memset(r.method, 'm', sizeof(r.method) - 1);
 	r.method[sizeof(r.method) - 1] = '\0';
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);

@@ -455,10 +455,67 @@ static void cusum_persistent_shift_is_one_event(void **state)
 	config_free(c);
 }
 
+/* The state of one reading of channel index after a fresh start. */
+static int one_state(const char *cfg, uint32_t index, double v)
+{
+	struct config *c = load(cfg);
+	struct monitor *m = monitor_new(c);
+	struct sample out[16];
+	int64_t ts = 1000 * SEC;
+	int st;
+
+	assert_non_null(m);
+	feed(m, index, &ts, v, QUALITY_GOOD, 1, out);
+	st = monitor_state(m, index);
+	monitor_free(m);
+	config_free(c);
+	return st;
+}
+
+/* A reading on a limit is on it (exact.cfg): at the channel's
+ * resolution, with the error exact in decimal. Each value here is one
+ * binary arithmetic put outside its limit. */
+static void reading_on_a_limit_is_on_it(void **state)
+{
+	(void)state;
+	/* float32 0.8f against 0.7 +- 0.1: 0.8000000 at 7 digits */
+	assert_true((double)0.8f - 0.7 > 0.1);
+	assert_int_equal(one_state("exact.cfg", 0, (double)0.8f),
+	                 DRIFT_IN_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 0, (double)0.8000001f),
+	                 DRIFT_OUT_OF_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 0, (double)0.6f),
+	                 DRIFT_IN_TOLERANCE);
+	/* int16 201 x 0.1 against 20 +- 0.1 */
+	assert_true(201 * 0.1 - 20.0 > 0.1);
+	assert_int_equal(one_state("exact.cfg", 1, 201 * 0.1),
+	                 DRIFT_IN_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 1, 202 * 0.1),
+	                 DRIFT_OUT_OF_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 1, 199 * 0.1),
+	                 DRIFT_IN_TOLERANCE);
+	/* resolution 0.01: 20.0549 is 20.05, 20.055 is 20.06 */
+	assert_int_equal(one_state("exact.cfg", 2, 20.0549),
+	                 DRIFT_IN_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 2, 20.05), DRIFT_IN_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 2, 20.055),
+	                 DRIFT_OUT_OF_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 2, 19.95), DRIFT_IN_TOLERANCE);
+	/* the acceptance limit 20 + 0.05 - 0.00996 = 20.04004 */
+	assert_int_equal(one_state("exact.cfg", 3, 20.04004),
+	                 DRIFT_IN_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 3, 20.04005), DRIFT_WARNING);
+	assert_int_equal(one_state("exact.cfg", 3, 19.95996),
+	                 DRIFT_IN_TOLERANCE);
+	assert_int_equal(one_state("exact.cfg", 3, 19.95995), DRIFT_WARNING);
+	assert_int_equal(one_state("exact.cfg", 3, 20.05), DRIFT_WARNING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(state_changes_are_samples),
+	        cmocka_unit_test(reading_on_a_limit_is_on_it),
 	        cmocka_unit_test(cusum_signals_once),
 	        cmocka_unit_test(comparison_against_a_reference_channel),
 	        cmocka_unit_test(rebuild_keeps_unchanged_channels),

@@ -1,0 +1,302 @@
+/*
+ * dec.c - exact decimal numbers (dec.h): m x 10^e with a 64-bit mantissa.
+ *
+ * Every operation either gives the exact result or fails: products and
+ * alignments are checked with the compiler's overflow built-ins, and a
+ * comparison never fails (it compares orders of magnitude before it
+ * aligns, so an alignment it needs always fits in 64 unsigned bits).
+ * Conversions from double go through printf's correctly rounded "%.*e"
+ * and strtod's correctly rounded reading (C11 7.21.6.1, 7.22.1.3).
+ */
+#include "dec.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const uint64_t pow10_u[20] = {1ULL,
+                                     10ULL,
+                                     100ULL,
+                                     1000ULL,
+                                     10000ULL,
+                                     100000ULL,
+                                     1000000ULL,
+                                     10000000ULL,
+                                     100000000ULL,
+                                     1000000000ULL,
+                                     10000000000ULL,
+                                     100000000000ULL,
+                                     1000000000000ULL,
+                                     10000000000000ULL,
+                                     100000000000000ULL,
+                                     1000000000000000ULL,
+                                     10000000000000000ULL,
+                                     100000000000000000ULL,
+                                     1000000000000000000ULL,
+                                     10000000000000000000ULL};
+
+/* m x 10^e without trailing zeros in m; -1 when e leaves the range or m
+ * is INT64_MIN (kept out so that every mantissa can be negated). */
+static int normalise(int64_t m, int64_t e, struct dec *out)
+{
+	if (m == 0) {
+		*out = (struct dec){0, 0};
+		return 0;
+	}
+	if (m == INT64_MIN)
+		return -1;
+	while (m % 10 == 0) {
+		m /= 10;
+		e++;
+	}
+	if (e > DEC_EXP_MAX || e < -DEC_EXP_MAX)
+		return -1;
+	*out = (struct dec){m, (int32_t)e};
+	return 0;
+}
+
+/* m x 10^k into *out, k >= 0; -1 when it does not fit. */
+static int scale_up(int64_t m, int64_t k, int64_t *out)
+{
+	if (m == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (k > 18 || __builtin_mul_overflow(m, (int64_t)pow10_u[k], out))
+		return -1;
+	return 0;
+}
+
+static int digits_u(uint64_t u)
+{
+	int n = 1;
+
+	while (n < 20 && u >= pow10_u[n])
+		n++;
+	return n;
+}
+
+static uint64_t magnitude(int64_t m)
+{
+	return m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+}
+
+/* The mantissa part of dec_parse: digits and at most one point. Sets
+ * *m, *e (value m x 10^e) and advances *p; -1 when there is no digit or
+ * more than DEC_DIGITS significant ones. */
+static int parse_mantissa(const char **p, int64_t *m, int64_t *e)
+{
+	const char *s = *p;
+	int64_t v = 0, zeros = 0, frac = 0;
+	int nsig = 0, ndig = 0;
+	bool point = false;
+
+	for (;; s++) {
+		if (*s == '.' && !point) {
+			point = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			break;
+		ndig++;
+		frac += point;
+		if (*s == '0') {
+			zeros += nsig > 0; /* leading zeros carry nothing */
+			continue;
+		}
+		nsig += (int)zeros + 1;
+		if (nsig > DEC_DIGITS)
+			return -1;
+		v = v * (int64_t)pow10_u[zeros] * 10 + (*s - '0');
+		zeros = 0;
+	}
+	if (ndig == 0)
+		return -1;
+	*p = s;
+	*m = v;
+	*e = zeros - frac;
+	return 0;
+}
+
+int dec_parse(const char *s, struct dec *d)
+{
+	int64_t m, e, x = 0;
+	bool neg = false, xneg = false;
+
+	if (s == NULL)
+		return -1;
+	if (*s == '+' || *s == '-')
+		neg = *s++ == '-';
+	if (parse_mantissa(&s, &m, &e) < 0)
+		return -1;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			xneg = *s++ == '-';
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++)
+			if (x < 100000)
+				x = x * 10 + (*s - '0');
+	}
+	if (*s != '\0')
+		return -1;
+	return normalise(neg ? -m : m, e + (xneg ? -x : x), d);
+}
+
+int dec_from_double_sig(double v, int sig, struct dec *d)
+{
+	char buf[40];
+
+	if (!isfinite(v) || sig < 1 || sig > 17)
+		return -1;
+	snprintf(buf, sizeof(buf), "%.*e", sig - 1, v);
+	return dec_parse(buf, d);
+}
+
+int dec_from_double(double v, struct dec *d)
+{
+	char buf[40];
+
+	if (!isfinite(v))
+		return -1;
+	/* The nearest 15-digit decimal reads back as v whenever any shorter
+	 * one does (it is within half an ulp, less than half a step of the
+	 * 15-digit grid), so 15, 16, 17 digits find the shortest value. */
+	for (int p = 15; p <= 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+		if (strtod(buf, NULL) == v || p == 17)
+			break;
+	}
+	return dec_parse(buf, d);
+}
+
+double dec_to_double(const struct dec *d)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof(buf), "%" PRId64 "e%" PRId32, d->m, d->e);
+	return strtod(buf, NULL);
+}
+
+int dec_add(const struct dec *a, const struct dec *b, struct dec *out)
+{
+	int64_t x, y, s;
+	int32_t e = a->e < b->e ? a->e : b->e;
+
+	if (a->m == 0 || b->m == 0) {
+		*out = a->m == 0 ? *b : *a;
+		return 0;
+	}
+	if (scale_up(a->m, (int64_t)a->e - e, &x) < 0 ||
+	    scale_up(b->m, (int64_t)b->e - e, &y) < 0 ||
+	    __builtin_add_overflow(x, y, &s))
+		return -1;
+	return normalise(s, e, out);
+}
+
+int dec_sub(const struct dec *a, const struct dec *b, struct dec *out)
+{
+	struct dec nb = {-b->m, b->e}; /* never INT64_MIN: see normalise */
+
+	return dec_add(a, &nb, out);
+}
+
+int dec_mul(const struct dec *a, const struct dec *b, struct dec *out)
+{
+	int64_t m;
+
+	if (__builtin_mul_overflow(a->m, b->m, &m))
+		return -1;
+	return normalise(m, (int64_t)a->e + b->e, out);
+}
+
+int dec_sign(const struct dec *d)
+{
+	return (d->m > 0) - (d->m < 0);
+}
+
+/* |a| against |b|: -1, 0, 1. */
+static int cmp_magnitude(const struct dec *a, const struct dec *b)
+{
+	uint64_t ua = magnitude(a->m), ub = magnitude(b->m);
+	int64_t oa = digits_u(ua) + (int64_t)a->e;
+	int64_t ob = digits_u(ub) + (int64_t)b->e;
+
+	if (oa != ob)
+		return oa < ob ? -1 : 1;
+	/* Same order of magnitude: the one with the larger exponent has
+	 * fewer digits, and scaled to the other's exponent it has as many
+	 * digits as the other, at most 19: it fits. */
+	if (a->e > b->e)
+		ua *= pow10_u[a->e - b->e];
+	else
+		ub *= pow10_u[b->e - a->e];
+	return (ua > ub) - (ua < ub);
+}
+
+int dec_cmp(const struct dec *a, const struct dec *b)
+{
+	int sa = dec_sign(a), sb = dec_sign(b);
+
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	if (sa == 0)
+		return 0;
+	return sa * cmp_magnitude(a, b);
+}
+
+int dec_quantize(const struct dec *v, const struct dec *step, struct dec *out)
+{
+	int32_t e = v->e < step->e ? v->e : step->e;
+	int64_t x, s, q, r, rm;
+	struct dec qd;
+
+	if (dec_sign(step) <= 0)
+		return -1;
+	/* Below a tenth of the step: 0, whatever the exponents. */
+	if (v->m == 0 ||
+	    digits_u(magnitude(v->m)) + (int64_t)v->e < (int64_t)step->e) {
+		*out = (struct dec){0, 0};
+		return 0;
+	}
+	if (scale_up(v->m, (int64_t)v->e - e, &x) < 0 ||
+	    scale_up(step->m, (int64_t)step->e - e, &s) < 0)
+		return -1;
+	q = x / s;
+	r = x % s;
+	rm = r < 0 ? -r : r;
+	if (rm >= s - rm)
+		q += x < 0 ? -1 : 1;
+	qd = (struct dec){q, 0};
+	return dec_mul(&qd, step, out);
+}
+
+size_t dec_format(const struct dec *d, char *buf, size_t size)
+{
+	char digits[24], zeros[32];
+	uint64_t u = magnitude(d->m);
+	const char *sign = d->m < 0 ? "-" : "";
+	int n, len;
+
+	snprintf(digits, sizeof(digits), "%" PRIu64, u);
+	len = (int)strlen(digits);
+	memset(zeros, '0', sizeof(zeros));
+	if (d->m == 0)
+		n = snprintf(buf, size, "0");
+	else if (d->e >= 0 && d->e <= 20)
+		n = snprintf(buf, size, "%s%s%.*s", sign, digits, (int)d->e,
+		             zeros);
+	else if (d->e < 0 && d->e >= -30 && len > -d->e)
+		n = snprintf(buf, size, "%s%.*s.%s", sign, len + d->e, digits,
+		             digits + len + d->e);
+	else if (d->e < 0 && d->e >= -30)
+		n = snprintf(buf, size, "%s0.%.*s%s", sign, -d->e - len, zeros,
+		             digits);
+	else
+		n = snprintf(buf, size, "%s%se%" PRId32, sign, digits, d->e);
+	return n < 0 ? 0 : (size_t)n;
+}
