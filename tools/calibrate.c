@@ -141,6 +141,18 @@ static const struct cmd_option calibrate_opts[] = {
          CA_FIELD},
         {"guard-factor", 0, "R", "r for guarded acceptance (default 1)",
          CA_FIELD},
+        {"min-tur", 0, "N",
+         "a statement of conformity when TUR = (upper - lower) /\n"
+         "(2U) >= N (default 4), or when ...",
+         CA_FIELD},
+        {"max-risk", 0, "PCT",
+         "... its specific risk (JCGM 106) is <= PCT %\n"
+         "(default 2.5); otherwise the point gets \"no statement\"",
+         CA_FIELD},
+        {"no-statement", 0, "WHAT",
+         "record (default: the point's decision is \"no\n"
+         "statement\") or refuse (the record is not written)",
+         CA_FIELD},
         {"interval", 0, "DAYS",
          "calibration interval (default: the instrument's\n"
          "configured calibration_interval_days)",
@@ -225,16 +237,25 @@ static void print_error(FILE *out, double indication, double reference)
 		fprintf(out, " %10s %9s", "-", "");
 	else
 		fprintf(out, " %10.6g %+9.4g", indication,
-		        indication - reference);
+		        drift_error(indication, reference));
+}
+
+/* TUR of p, as the policy reads it. */
+static void print_tur(FILE *out, const struct calib_point *p)
+{
+	if (p->U > 0)
+		fprintf(out, " %6.3g", (p->upper - p->lower) / (2 * p->U));
+	else
+		fprintf(out, " %6s", "inf");
 }
 
 static void print_points(FILE *out, const struct calib_record *r)
 {
 	fprintf(out,
-	        "  %-3s %-14s %10s %10s %9s %10s %9s %-21s %-12s %-16s "
+	        "  %-3s %-14s %10s %10s %9s %10s %9s %-21s %-12s %6s %-16s "
 	        "%s\n",
 	        "#", "quantity", "reference", "as found", "error", "as left",
-	        "error", "error limits", "U (k)", "as found", "as left");
+	        "error", "error limits", "U (k)", "TUR", "as found", "as left");
 	for (int i = 0; i < r->npoints; i++) {
 		const struct calib_point *p = &r->points[i];
 		char lim[64], u[32];
@@ -244,10 +265,25 @@ static void print_points(FILE *out, const struct calib_record *r)
 		fprintf(out, "  %-3d %-14s %10.6g", i + 1, p->quantity,
 		        p->reference);
 		print_error(out, p->as_found, p->reference);
-		print_error(out, p->as_left, p->reference);
-		fprintf(out, " %-21s %-12s %-16s %s\n", lim, u,
-		        decision(p->found), decision(p->left));
+		if (isnan(p->as_left) && !isnan(p->as_found))
+			fprintf(out, " %20s", "not adjusted");
+		else
+			print_error(out, p->as_left, p->reference);
+		fprintf(out, " %-21s %-12s", lim, u);
+		print_tur(out, p);
+		fprintf(out, " %-16s %s\n", decision(p->found),
+		        decision(p->left));
 	}
+}
+
+/* Why each point without a statement has none (rule version 2). */
+static void print_no_statements(FILE *out, const struct calib_record *r)
+{
+	char why[256];
+
+	for (int i = 0; i < r->npoints; i++)
+		if (calib_point_why(r, i, why, sizeof(why)) < 0)
+			fprintf(out, "no statement     %s\n", why);
 }
 
 static void print_rule(FILE *out, const struct calib_record *r)
@@ -260,6 +296,43 @@ static void print_rule(FILE *out, const struct calib_record *r)
 	else
 		fprintf(out, "decision rule    simple acceptance (ILAC-G8, "
 		             "w = 0)\n");
+	if (r->rule_version >= 2)
+		fprintf(out,
+		        "statements       when TUR >= %g or the specific risk "
+		        "<= %g %% (JCGM 106, u = U/k)%s; otherwise \"no "
+		        "statement\"\n",
+		        r->min_tur, 100 * r->max_risk,
+		        r->rule == CALIB_RULE_GUARDED
+		                ? ", and never when the guard bands overlap"
+		                : "");
+}
+
+/* An old record: the rules it was decided under, and what today's would
+ * say where they differ. */
+static void print_rule_version(FILE *out, const struct calib_record *r)
+{
+	int found, left;
+
+	if (r->rule_version >= 2)
+		return;
+	fprintf(out, "OLD RULES        decided under rule version 1 (before "
+	             "2026-12): a point not\n"
+	             "                 adjusted was left out of the as-left "
+	             "result, and no point was\n"
+	             "                 checked for whether a statement could "
+	             "be made\n");
+	if (calib_redecide(r, &found, &left) < 0)
+		return;
+	if (found != r->result_found || left != r->result_left)
+		fprintf(out,
+		        "                 re-decided under rule version %d: "
+		        "as found: %s; as left: %s\n",
+		        CALIB_RULE_VERSION, decision(found), decision(left));
+	else
+		fprintf(out,
+		        "                 re-decided under rule version %d: "
+		        "the same results\n",
+		        CALIB_RULE_VERSION);
 }
 
 static void print_standard(FILE *out, const struct calib_record *r)
@@ -310,8 +383,10 @@ static void print_record(FILE *out, const struct calib_record *r)
 	print_standard(out, r);
 	print_rule(out, r);
 	print_points(out, r);
+	print_no_statements(out, r);
 	fprintf(out, "result           as found: %s; as left: %s\n",
 	        decision(r->result_found), decision(r->result_left));
+	print_rule_version(out, r);
 	if (r->interval_days > 0)
 		fprintf(out, "next due         %s (interval %d days)\n", due,
 		        r->interval_days);
@@ -431,15 +506,24 @@ int cmd_calibrate(int argc, char **argv)
 		return 2;
 	}
 	if (a.dry_run) {
+		calib_current(r);
 		calib_evaluate(r);
 		print_rule(stdout, r);
 		print_points(stdout, r);
+		print_no_statements(stdout, r);
 		fprintf(stdout,
 		        "result           as found: %s; as left: %s\n"
 		        "(dry run: nothing recorded)\n",
 		        decision(r->result_found), decision(r->result_left));
+		rc = r->refuse_no_statement &&
+		     calib_statements_check(r, err, sizeof(err)) < 0;
+		if (rc)
+			fprintf(stderr,
+			        "metrolog calibrate: %s (would be refused: "
+			        "no-statement is refuse)\n",
+			        err);
 		free(r);
-		return 0;
+		return rc;
 	}
 	st = store_open(tool_database(a.db), err, sizeof(err));
 	if (st == NULL || store_cal_append(st, r) < 0) {
@@ -538,6 +622,7 @@ static const struct out_col calibration_cols[] = {
         {"due", 10, OUT_STRING},
         {"superseded_by", 13, OUT_RAW},
         {"standard_overdue", 1, OUT_RAW},
+        {"rule_version", 1, OUT_RAW},
 };
 #define N_CALIBRATION_COLS                                                     \
 	(int)(sizeof(calibration_cols) / sizeof(calibration_cols[0]))
@@ -551,7 +636,7 @@ struct listing {
 /* A record as a row of calibration_cols (csv, json, jsonl). */
 static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
 {
-	char id[24], performed[16], due[16], by[24] = "";
+	char id[24], performed[16], due[16], by[24] = "", rv[16];
 	const char *v[N_CALIBRATION_COLS] = {
 	        id,
 	        performed,
@@ -562,9 +647,12 @@ static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
 	        r->result_left < 0 ? "" : decision(r->result_left),
 	        r->due_us != 0 ? due : "",
 	        by,
-	        r->standard_overdue ? "true" : "false"};
+	        r->standard_overdue ? "true" : "false",
+	        rv};
 
 	snprintf(id, sizeof(id), "%" PRId64, r->id);
+	snprintf(rv, sizeof(rv), "%d",
+	         r->rule_version >= 2 ? r->rule_version : 1);
 	tool_format_date(r->performed_us, performed, sizeof(performed));
 	tool_format_date(r->due_us, due, sizeof(due));
 	if (sup > 0)
@@ -575,7 +663,7 @@ static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
 static int list_one(void *ctx, const struct calib_record *r)
 {
 	struct listing *l = ctx;
-	char performed[16], due[16], by[48] = "";
+	char performed[16], due[16], by[96] = "";
 	int64_t sup = query_superseded_by(l->q, r->id);
 
 	if (l->w != NULL) {
@@ -591,13 +679,16 @@ static int list_one(void *ctx, const struct calib_record *r)
 	tool_format_date(r->due_us, due, sizeof(due));
 	if (sup > 0)
 		snprintf(by, sizeof(by), "superseded by %" PRId64, sup);
-	printf("%-5" PRId64 " %-10s %-16s %-20s %-12s %-16s %-16s %-10s %s%s\n",
+	if (r->standard_overdue)
+		snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s",
+		         by[0] ? ", " : "", "standard overdue");
+	if (r->rule_version < 2)
+		snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s",
+		         by[0] ? ", " : "", "old rules (version 1)");
+	printf("%-5" PRId64 " %-10s %-16s %-20s %-12s %-16s %-16s %-10s %s\n",
 	       r->id, performed, r->instrument, r->certificate,
 	       r->standard[0] ? r->standard : "-", decision(r->result_found),
-	       decision(r->result_left), due, by,
-	       r->standard_overdue
-	               ? (sup > 0 ? ", standard overdue" : "standard overdue")
-	               : "");
+	       decision(r->result_left), due, by);
 	return 0;
 }
 
@@ -809,7 +900,65 @@ static int verify_certificate(struct query *q, const char *cert,
 		printf("note: record %" PRId64 " was superseded by record "
 		       "%" PRId64 " (a correction)\n",
 		       r->id, sup);
+	if (r->rule_version < 2)
+		printf("note: record %" PRId64 " was decided under rule "
+		       "version 1 (metrolog calibrations --id %" PRId64
+		       " says what today's rules decide)\n",
+		       r->id, r->id);
 	free(r);
+	return 0;
+}
+
+/* The records decided under rule version 1, counted and named. */
+struct old_rules {
+	int64_t n;
+	int64_t first, last; /* the range named when they run on */
+};
+
+/* One record: an old one is counted, and printed when re-deciding it
+ * under today's rules gives other results. */
+static int note_old_rules(void *ctx, const struct calib_record *r)
+{
+	struct old_rules *o = ctx;
+	int found, left;
+
+	if (r->rule_version >= 2)
+		return 0;
+	if (o->n++ == 0) {
+		o->first = r->id;
+		printf("old rules: records decided under rule version 1 "
+		       "(before 2026-12: unadjusted points left out of the "
+		       "as-left result, no check that a statement could be "
+		       "made) stay as recorded, flagged on their "
+		       "certificates\n");
+	}
+	o->last = r->id;
+	if (calib_redecide(r, &found, &left) == 0 &&
+	    (found != r->result_found || left != r->result_left))
+		printf("  record %" PRId64 " (certificate %s): recorded as "
+		       "found: %s; as left: %s; under rule version %d: as "
+		       "found: %s; as left: %s\n",
+		       r->id, r->certificate, decision(r->result_found),
+		       decision(r->result_left), CALIB_RULE_VERSION,
+		       decision(found), decision(left));
+	return 0;
+}
+
+/* Which records were decided under older rules (calib.h, rule
+ * versions): they stay as they are, flagged. */
+static int verify_rules(struct query *q)
+{
+	struct old_rules o = {0};
+
+	if (query_calibrations(q, NULL, NULL, note_old_rules, &o) < 0) {
+		fprintf(stderr, "metrolog verify: %s\n", query_error(q));
+		return -1;
+	}
+	if (o.n > 0)
+		printf("  %" PRId64
+		       " records under rule version 1, ids %" PRId64
+		       "..%" PRId64 "\n",
+		       o.n, o.first, o.last);
 	return 0;
 }
 
@@ -841,6 +990,10 @@ static int verify_run(const char *db, const struct verify_args *a)
 	}
 	printf("audit chain intact: %" PRId64 " records, head %s\n", v.records,
 	       v.head);
+	if (verify_rules(q) < 0) {
+		query_close(q);
+		return 1;
+	}
 	rc = a->cert[0] != '\0' ? verify_certificate(q, a->cert, a->hash) : 0;
 	query_close(q);
 	return rc;

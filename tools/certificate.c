@@ -129,6 +129,8 @@ static const char *decision_vi(int d)
 		return "Không đạt có điều kiện";
 	case DRIFT_FAIL:
 		return "Không đạt";
+	case DRIFT_NO_STATEMENT:
+		return "Không kết luận";
 	default:
 		return "—";
 	}
@@ -145,6 +147,8 @@ static const char *decision_en(int d)
 		return "Conditional fail";
 	case DRIFT_FAIL:
 		return "Fail";
+	case DRIFT_NO_STATEMENT:
+		return "No statement";
 	default:
 		return "—";
 	}
@@ -217,6 +221,12 @@ static const char *const col_en[NCOLS] = {"No.",
                                           "Decision as found",
                                           "Decision as left"};
 
+/* Measured as found and not adjusted: as_left empty (NAN). */
+static bool not_adjusted(const struct calib_point *p)
+{
+	return isnan(p->as_left) && !isnan(p->as_found);
+}
+
 /* The cells of point i: text in VI and EN (the same for numbers). */
 static void point_cells(const struct calib_point *p, int i,
                         char cell[NCOLS][CELL], const char *en[NCOLS])
@@ -229,12 +239,20 @@ static void point_cells(const struct calib_point *p, int i,
 	fmt_error(p->as_found, p->reference, cell[5], CELL);
 	fmt_num(p->as_left, cell[6], CELL);
 	fmt_error(p->as_left, p->reference, cell[7], CELL);
+	if (not_adjusted(p)) {
+		snprintf(cell[6], CELL, "Không hiệu chỉnh");
+		/* rule version 2: as left is as found, its error too */
+		if (p->left >= 0)
+			fmt_error(p->as_found, p->reference, cell[7], CELL);
+	}
 	fmt_limits(p, cell[8], CELL);
 	snprintf(cell[9], CELL, "%.15g (k=%.3g)", p->U, p->k);
 	snprintf(cell[10], CELL, "%s", decision_vi(p->found));
 	snprintf(cell[11], CELL, "%s", decision_vi(p->left));
 	for (int k = 0; k < NCOLS; k++)
 		en[k] = NULL;
+	if (not_adjusted(p))
+		en[6] = "Not adjusted";
 	en[10] = decision_en(p->found);
 	en[11] = decision_en(p->left);
 	if (p->found < 0)
@@ -262,6 +280,117 @@ static void results_table(struct doc *c)
 }
 
 /* ---- statements -------------------------------------------------------- */
+
+/* The largest specific false-accept risk a pass can carry under r's
+ * rule and policy at its points: drift_worst_pfa at the acceptance
+ * limits (u = U / k), at most max_risk where the TUR is below min_tur
+ * (a riskier pass is no statement there); NAN when no point has an
+ * acceptance zone and U > 0. */
+static double worst_pass_risk(const struct calib_record *r)
+{
+	double worst = NAN;
+
+	for (int i = 0; i < r->npoints; i++) {
+		const struct calib_point *p = &r->points[i];
+		double w = r->rule == CALIB_RULE_GUARDED
+		                   ? drift_guard_band(r->guard_factor, p->U)
+		                   : 0;
+		double risk =
+		        drift_worst_pfa(p->lower, p->upper, w, p->U / p->k);
+		if ((p->upper - p->lower) / (2 * p->U) < r->min_tur &&
+		    risk > r->max_risk)
+			risk = r->max_risk;
+		if (!isnan(risk) && !(risk <= worst))
+			worst = risk;
+	}
+	return worst;
+}
+
+/* ISO/IEC 17025 7.8.6.1: when a statement is made, and the risk it
+ * carries (rule version 2, the record's policy). */
+static void risk_statement(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	double worst = worst_pass_risk(r);
+	char vi[1536], en[1536], wvi[256] = "", wen[256] = "";
+	bool guarded = r->rule == CALIB_RULE_GUARDED;
+
+	if (!isnan(worst)) {
+		snprintf(wvi, sizeof(wvi),
+		         " Với quy tắc này, rủi ro chấp nhận sai riêng của một "
+		         "kết quả Đạt tại các điểm đo lớn nhất là %.3g %%.",
+		         100 * worst);
+		snprintf(wen, sizeof(wen),
+		         " Under this rule the specific false-accept risk of a "
+		         "pass at these test points is at most %.3g %%.",
+		         100 * worst);
+	}
+	snprintf(vi, sizeof(vi),
+	         "Rủi ro (ISO/IEC 17025 7.8.6.1, JCGM 106:2012, phân bố "
+	         "chuẩn với u = U/k): chỉ đưa ra kết luận về sự phù hợp khi "
+	         "tỉ số độ không đảm bảo đo TUR = (giới hạn trên − giới hạn "
+	         "dưới)/(2U) ≥ %g, hoặc khi rủi ro riêng của kết luận (chấp "
+	         "nhận sai với Đạt, loại bỏ sai với Không đạt) ≤ %g %%%s; "
+	         "nếu không, kết quả ghi \"Không kết luận\".%s",
+	         r->min_tur, 100 * r->max_risk,
+	         guarded ? ", và không bao giờ khi các vùng bảo vệ chồng lên "
+	                   "nhau (2w > giới hạn trên − giới hạn dưới)"
+	                 : "",
+	         wvi);
+	snprintf(en, sizeof(en),
+	         "Risk (ISO/IEC 17025 7.8.6.1, JCGM 106:2012, normal "
+	         "distribution with u = U/k): a statement of conformity is "
+	         "made only where the test uncertainty ratio TUR = (upper "
+	         "limit − lower limit)/(2U) ≥ %g, or where the specific risk "
+	         "of the decision (false accept for a pass, false reject for "
+	         "a fail) is ≤ %g %%%s; otherwise the result reads \"No "
+	         "statement\".%s",
+	         r->min_tur, 100 * r->max_risk,
+	         guarded ? ", and never where the guard bands overlap (2w > "
+	                   "upper limit − lower limit)"
+	                 : "",
+	         wen);
+	draw_paragraph(&c->pg, vi, en, false);
+}
+
+/* A record decided under rule version 1: said so, with what today's
+ * rules decide where it differs (calib_redecide). */
+static void old_rules(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	char vi[1536], en[1536], tvi[384] = "", ten[384] = "";
+	int found, left;
+
+	if (calib_redecide(r, &found, &left) == 0 &&
+	    (found != r->result_found || left != r->result_left)) {
+		snprintf(
+		        tvi, sizeof(tvi),
+		        " Theo quy tắc hiện hành (phiên bản %d) kết quả sẽ là: "
+		        "trước hiệu chỉnh %s, sau hiệu chỉnh %s.",
+		        CALIB_RULE_VERSION, decision_vi(found),
+		        decision_vi(left));
+		snprintf(ten, sizeof(ten),
+		         " Under the current rules (version %d) the results "
+		         "would be: as found %s, as left %s.",
+		         CALIB_RULE_VERSION, decision_en(found),
+		         decision_en(left));
+	}
+	snprintf(vi, sizeof(vi),
+	         "LƯU Ý: bản ghi này được kết luận theo quy tắc phiên bản 1 "
+	         "(trước 12/2026): điểm đo không hiệu chỉnh không được tính "
+	         "vào kết luận sau hiệu chỉnh, và không kiểm tra độ không đảm "
+	         "bảo đo có cho phép kết luận hay không. Bản ghi được giữ "
+	         "nguyên như đã lưu.%s",
+	         tvi);
+	snprintf(en, sizeof(en),
+	         "NOTE: this record was decided under rule version 1 (before "
+	         "2026-12): points not adjusted were left out of the as-left "
+	         "statement, and no check was made that the uncertainty "
+	         "allowed a statement. The record stays as it was "
+	         "recorded.%s",
+	         ten);
+	draw_paragraph(&c->pg, vi, en, true);
+}
 
 static void rule_statement(struct doc *c)
 {
@@ -307,9 +436,14 @@ static void rule_statement(struct doc *c)
 	}
 	draw_heading(&c->pg, "Quy tắc quyết định", "Decision rule", 0);
 	draw_paragraph(&c->pg, vi, en, false);
+	if (r->rule_version >= 2)
+		risk_statement(c);
+	else
+		old_rules(c);
 }
 
-static void conformity_vi(int d, char *buf, size_t size, const char *when)
+static void conformity_vi(int d, bool left, char *buf, size_t size,
+                          const char *when)
 {
 	const char *what;
 
@@ -329,14 +463,22 @@ static void conformity_vi(int d, char *buf, size_t size, const char *when)
 	case DRIFT_FAIL:
 		what = "không phù hợp với giới hạn quy định";
 		break;
+	case DRIFT_NO_STATEMENT:
+		what = "không được kết luận về sự phù hợp: độ không đảm bảo đo "
+		       "của ít nhất một kết quả quá lớn so với giới hạn "
+		       "(Không kết luận)";
+		break;
 	default:
-		what = "không được đo";
+		what = left ? "không được hiệu chỉnh tại điểm nào; tình trạng "
+		              "sau hiệu chỉnh là tình trạng trước hiệu chỉnh"
+		            : "không được đo trước hiệu chỉnh";
 		break;
 	}
 	snprintf(buf, size, "%s: phương tiện %s.", when, what);
 }
 
-static void conformity_en(int d, char *buf, size_t size, const char *when)
+static void conformity_en(int d, bool left, char *buf, size_t size,
+                          const char *when)
 {
 	const char *what;
 
@@ -356,28 +498,66 @@ static void conformity_en(int d, char *buf, size_t size, const char *when)
 	case DRIFT_FAIL:
 		what = "does not conform to the specified limits";
 		break;
+	case DRIFT_NO_STATEMENT:
+		what = "is not stated to conform or not: the uncertainty of at "
+		       "least one result is too large for the limits (no "
+		       "statement)";
+		break;
 	default:
-		what = "was not measured";
+		what = left ? "was not adjusted at any point; as left it is as "
+		              "found"
+		            : "was not measured as found";
 		break;
 	}
 	snprintf(buf, size, "%s: the item %s.", when, what);
 }
 
+/* Points measured as found and not adjusted, of r. */
+static int count_not_adjusted(const struct calib_record *r)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->npoints; i++)
+		n += not_adjusted(&r->points[i]);
+	return n;
+}
+
 static void conformity_statement(struct doc *c)
 {
-	char vi[2][512], en[2][512];
+	const struct calib_record *r = c->r;
+	char vi[3][512], en[3][512];
+	int n = count_not_adjusted(r);
+	double h;
 
-	conformity_vi(c->r->result_found, vi[0], sizeof(vi[0]),
+	conformity_vi(r->result_found, false, vi[0], sizeof(vi[0]),
 	              "Trước hiệu chỉnh");
-	conformity_en(c->r->result_found, en[0], sizeof(en[0]), "As found");
-	conformity_vi(c->r->result_left, vi[1], sizeof(vi[1]),
+	conformity_en(r->result_found, false, en[0], sizeof(en[0]), "As found");
+	conformity_vi(r->result_left, true, vi[1], sizeof(vi[1]),
 	              "Sau hiệu chỉnh");
-	conformity_en(c->r->result_left, en[1], sizeof(en[1]), "As left");
+	conformity_en(r->result_left, true, en[1], sizeof(en[1]), "As left");
+	vi[2][0] = en[2][0] = '\0';
+	if (n > 0 && r->rule_version >= 2) {
+		snprintf(
+		        vi[2], sizeof(vi[2]),
+		        "%d/%d điểm đo không hiệu chỉnh (\"Không hiệu "
+		        "chỉnh\"): kết quả sau hiệu chỉnh của chúng là kết quả "
+		        "trước hiệu chỉnh và được tính vào kết luận sau hiệu "
+		        "chỉnh.",
+		        n, r->npoints);
+		snprintf(
+		        en[2], sizeof(en[2]),
+		        "%d of %d test points were not adjusted (\"Not "
+		        "adjusted\"): their as-left results are their as-found "
+		        "results, and the as-left statement covers them.",
+		        n, r->npoints);
+	}
+	h = draw_paragraph_height(&c->pg, vi[0], en[0]) +
+	    draw_paragraph_height(&c->pg, vi[1], en[1]);
 	draw_heading(&c->pg, "Tuyên bố sự phù hợp", "Statement of conformity",
-	             draw_paragraph_height(&c->pg, vi[0], en[0]) +
-	                     draw_paragraph_height(&c->pg, vi[1], en[1]));
-	draw_paragraph(&c->pg, vi[0], en[0], false);
-	draw_paragraph(&c->pg, vi[1], en[1], false);
+	             h);
+	for (int k = 0; k < 3; k++)
+		if (vi[k][0] != '\0')
+			draw_paragraph(&c->pg, vi[k], en[k], false);
 }
 
 static void traceability(struct doc *c)

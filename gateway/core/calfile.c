@@ -175,6 +175,39 @@ static int set_rule(struct calib_record *r, const char *v, const char *at,
 	return 0;
 }
 
+/* The statement policy's fields (calib.h); -1 with err, 1 when name is
+ * none of them. max-risk is typed in percent. */
+static int set_policy(struct calib_record *r, const char *name, const char *v,
+                      const char *at, char *err, size_t errlen)
+{
+	double d;
+
+	if (strcmp(name, "min-tur") == 0) {
+		if (number(v, 0, &d) < 0 || d == 0)
+			return say(err, errlen, at,
+			           "--min-tur '%s': need a number > 0", v);
+		r->min_tur = d;
+		return 0;
+	}
+	if (strcmp(name, "max-risk") == 0) {
+		if (number(v, 0, &d) < 0 || d == 0 || d > 50)
+			return say(err, errlen, at,
+			           "--max-risk '%s': need a percentage > 0 and "
+			           "<= 50",
+			           v);
+		r->max_risk = d / 100;
+		return 0;
+	}
+	if (strcmp(name, "no-statement") == 0) {
+		if (strcmp(v, "record") != 0 && strcmp(v, "refuse") != 0)
+			return say(err, errlen, where(at),
+			           "no-statement '%s': record or refuse", v);
+		r->refuse_no_statement = strcmp(v, "refuse") == 0;
+		return 0;
+	}
+	return 1;
+}
+
 /* The numeric fields; -1 with err, 1 when name is none of them. */
 static int set_numeric(struct calib_record *r, const char *name, const char *v,
                        const char *at, char *err, size_t errlen)
@@ -234,6 +267,9 @@ int calfile_field(struct calfile *c, const char *name, const char *value,
 	if (strcmp(name, "rule") == 0)
 		return set_rule(r, value, at, err, errlen);
 	rc = set_numeric(r, name, value, at, err, errlen);
+	if (rc <= 0)
+		return rc;
+	rc = set_policy(r, name, value, at, err, errlen);
 	if (rc <= 0)
 		return rc;
 	return say(err, errlen, where(at), "unknown field '%s'", name);

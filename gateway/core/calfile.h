@@ -26,6 +26,11 @@
  *   guard-factor       a number >= 0
  *   interval           whole days, 1..3650
  *   supersedes         a record id, a whole number >= 1
+ *   min-tur            a number > 0: the policy's minimum TUR (calib.h)
+ *   max-risk           a percentage > 0 and <= 50: its maximum specific
+ *                      risk (stored as a fraction)
+ *   no-statement       record or refuse: what store_cal_append does with
+ *                      a point that gets no statement
  *
  * Numbers are plain decimals kept exactly as typed (text_number: no
  * "0x14", inf, nan or spaces); text fields, quantities and units are

@@ -153,6 +153,13 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 		return refuse(err, errlen, "unknown decision rule");
 	if (!isfinite(r->guard_factor) || r->guard_factor < 0)
 		return refuse(err, errlen, "guard factor r must be >= 0");
+	if (!isfinite(r->min_tur) || r->min_tur < 0)
+		return refuse(err, errlen,
+		              "minimum TUR must be > 0 (0: the default)");
+	if (!isfinite(r->max_risk) || r->max_risk < 0 || r->max_risk > 0.5)
+		return refuse(err, errlen,
+		              "maximum specific risk must be > 0 and <= 50 %% "
+		              "(0: the default)");
 	if (r->npoints < 1 || r->npoints > CALIB_POINTS)
 		return refuse(err, errlen, "%d test points (1..%d allowed)",
 		              r->npoints, CALIB_POINTS);
@@ -167,11 +174,25 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 
 /* ---- decisions ---------------------------------------------------------- */
 
+void calib_current(struct calib_record *r)
+{
+	r->rule_version = CALIB_RULE_VERSION;
+	if (r->min_tur == 0)
+		r->min_tur = CALIB_MIN_TUR_DEFAULT;
+	if (r->max_risk == 0)
+		r->max_risk = CALIB_MAX_RISK_DEFAULT;
+}
+
+static double guard_factor(const struct calib_record *r)
+{
+	return r->rule == CALIB_RULE_GUARDED ? r->guard_factor : 0.0;
+}
+
+/* The decision of one indication (drift_decide_at), -1 when NAN. */
 static int decide(const struct calib_record *r, const struct calib_point *p,
                   double indication, int *out)
 {
 	struct drift_verdict v;
-	double gf = r->rule == CALIB_RULE_GUARDED ? r->guard_factor : 0.0;
 
 	if (isnan(indication)) {
 		*out = -1;
@@ -179,10 +200,112 @@ static int decide(const struct calib_record *r, const struct calib_point *p,
 	}
 	/* the error and every limit exact in decimal (drift.h, EXACTLY) */
 	if (drift_decide_at(indication, p->reference, p->lower, p->upper, p->U,
-	                    gf, &v) < 0)
+	                    guard_factor(r), &v) < 0)
 		return -1;
 	*out = (int)v.decision;
 	return 0;
+}
+
+/* TUR >= min_tur, that is upper - lower >= 2 x min_tur x U, exact in
+ * decimal (a TUR of exactly 4 is 4); in binary when a number would not
+ * fit 18 digits. */
+static bool tur_enough(const struct calib_point *p, double min_tur, double tur)
+{
+	struct dec lo, up, U, m, two = {.m = 2, .e = 0}, width, need, t;
+
+	if (dec_from_double(p->lower, &lo) < 0 ||
+	    dec_from_double(p->upper, &up) < 0 ||
+	    dec_from_double(p->U, &U) < 0 || dec_from_double(min_tur, &m) < 0 ||
+	    dec_sub(&up, &lo, &width) < 0 || dec_mul(&two, &m, &t) < 0 ||
+	    dec_mul(&t, &U, &need) < 0)
+		return tur >= min_tur;
+	return dec_cmp(&width, &need) >= 0;
+}
+
+int calib_point_statement(const struct calib_record *r,
+                          const struct calib_point *p, double indication, int d,
+                          struct calib_statement *out)
+{
+	struct drift_verdict v;
+	double min_tur = r->min_tur > 0 ? r->min_tur : CALIB_MIN_TUR_DEFAULT;
+	double max_risk =
+	        r->max_risk > 0 ? r->max_risk : CALIB_MAX_RISK_DEFAULT;
+	double u = p->U / p->k, width = p->upper - p->lower;
+	bool accept = d == DRIFT_PASS || d == DRIFT_CONDITIONAL_PASS;
+
+	if (drift_decide_at(indication, p->reference, p->lower, p->upper, p->U,
+	                    guard_factor(r), &v) < 0)
+		return -1;
+	out->tur = p->U > 0 ? width / (2 * p->U) : INFINITY;
+	out->risk = 0;
+	if (u > 0)
+		out->risk = accept ? drift_nonconformance(v.error, u, p->lower,
+		                                          p->upper)
+		                   : drift_conformance(v.error, u, p->lower,
+		                                       p->upper);
+	/* exact: an acceptance zone of width 0 still holds its limit */
+	out->overlap = r->rule == CALIB_RULE_GUARDED &&
+	               v.accept_lower > v.accept_upper;
+	out->made =
+	        !out->overlap &&
+	        (d == DRIFT_CONDITIONAL_PASS || d == DRIFT_CONDITIONAL_FAIL ||
+	         tur_enough(p, min_tur, out->tur) || out->risk <= max_risk);
+	return 0;
+}
+
+/* Version 2: the decision of one indication, or DRIFT_NO_STATEMENT. */
+static int decide_stated(const struct calib_record *r,
+                         const struct calib_point *p, double indication,
+                         int *out)
+{
+	struct calib_statement st;
+
+	if (decide(r, p, indication, out) < 0)
+		return -1;
+	if (*out < 0)
+		return 0;
+	if (calib_point_statement(r, p, indication, *out, &st) < 0)
+		return -1;
+	if (!st.made)
+		*out = DRIFT_NO_STATEMENT;
+	return 0;
+}
+
+/* How bad a decision is, for a record's worst: -1 (none) below pass;
+ * no statement between conditional pass and conditional fail (it does
+ * not say the item conforms; a failure elsewhere says it does not). */
+static int severity(int d)
+{
+	static const int rank[DRIFT_DECISIONS] = {
+	        [DRIFT_PASS] = 0,         [DRIFT_CONDITIONAL_PASS] = 1,
+	        [DRIFT_NO_STATEMENT] = 2, [DRIFT_CONDITIONAL_FAIL] = 3,
+	        [DRIFT_FAIL] = 4,
+	};
+
+	return d < 0 || d >= DRIFT_DECISIONS ? -1 : rank[d];
+}
+
+/* Rule version 1, as it was: a point not adjusted has no as-left
+ * decision, and every point a decision. */
+static int decide_point_v1(const struct calib_record *r, struct calib_point *p)
+{
+	return decide(r, p, p->as_found, &p->found) < 0 ||
+	                       decide(r, p, p->as_left, &p->left) < 0
+	               ? -1
+	               : 0;
+}
+
+/* Rule version 2: statements only when they can be made; a point not
+ * adjusted is as left what it was as found. */
+static int decide_point_v2(const struct calib_record *r, struct calib_point *p)
+{
+	if (decide_stated(r, p, p->as_found, &p->found) < 0)
+		return -1;
+	if (isnan(p->as_left)) {
+		p->left = p->found;
+		return 0;
+	}
+	return decide_stated(r, p, p->as_left, &p->left);
 }
 
 int calib_evaluate(struct calib_record *r)
@@ -191,16 +314,82 @@ int calib_evaluate(struct calib_record *r)
 	r->result_left = -1;
 	for (int i = 0; i < r->npoints; i++) {
 		struct calib_point *p = &r->points[i];
-		if (decide(r, p, p->as_found, &p->found) < 0 ||
-		    decide(r, p, p->as_left, &p->left) < 0)
+		if ((r->rule_version >= 2 ? decide_point_v2(r, p)
+		                          : decide_point_v1(r, p)) < 0)
 			return -1;
-		/* enum drift_decision grows worse with its value */
-		if (p->found > r->result_found)
+		if (severity(p->found) > severity(r->result_found))
 			r->result_found = p->found;
-		if (p->left > r->result_left)
+		if (severity(p->left) > severity(r->result_left))
 			r->result_left = p->left;
 	}
 	return 0;
+}
+
+/* Why point i's indication (as left: false, as found) has no
+ * statement, into err; -1. */
+static int no_statement(const struct calib_record *r, int i, bool left,
+                        char *err, size_t errlen)
+{
+	const struct calib_point *p = &r->points[i];
+	double ind = left && !isnan(p->as_left) ? p->as_left : p->as_found;
+	struct calib_statement st;
+	int d;
+
+	if (decide(r, p, ind, &d) < 0 ||
+	    calib_point_statement(r, p, ind, d, &st) < 0)
+		return refuse(err, errlen, "point %d: cannot be decided",
+		              i + 1);
+	if (st.overlap)
+		return refuse(
+		        err, errlen,
+		        "point %d: no statement can be made: the guard "
+		        "bands overlap (2w = %.4g > upper - lower = %.4g)",
+		        i + 1, 2 * drift_guard_band(r->guard_factor, p->U),
+		        p->upper - p->lower);
+	return refuse(err, errlen,
+	              "point %d: as %s: no statement can be made: TUR %.3g "
+	              "< %g and specific risk %.3g %% > %g %%",
+	              i + 1, left ? "left" : "found", st.tur, r->min_tur,
+	              100 * st.risk, 100 * r->max_risk);
+}
+
+int calib_point_why(const struct calib_record *r, int i, char *err,
+                    size_t errlen)
+{
+	if (r->points[i].found == DRIFT_NO_STATEMENT)
+		return no_statement(r, i, false, err, errlen);
+	if (r->points[i].left == DRIFT_NO_STATEMENT)
+		return no_statement(r, i, true, err, errlen);
+	return 0;
+}
+
+int calib_statements_check(const struct calib_record *r, char *err,
+                           size_t errlen)
+{
+	for (int i = 0; i < r->npoints; i++)
+		if (calib_point_why(r, i, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+int calib_redecide(const struct calib_record *r, int *found, int *left)
+{
+	struct calib_record *c = malloc(sizeof(*c));
+	int rc = -1;
+
+	if (c == NULL)
+		return -1;
+	memcpy(c, r, sizeof(*c));
+	c->min_tur = 0;
+	c->max_risk = 0;
+	calib_current(c);
+	if (calib_evaluate(c) == 0) {
+		*found = c->result_found;
+		*left = c->result_left;
+		rc = 0;
+	}
+	free(c);
+	return rc;
 }
 
 /* ---- canonical text and hash ------------------------------------------- */
@@ -260,7 +449,10 @@ size_t calib_canonical(const struct calib_record *r, char *buf, size_t size)
 
 	if (size > 0)
 		buf[0] = '\0';
-	put(&o, "metrolog-calibration=1\n");
+	/* version 1's text is what every record before version 2 was
+	 * hashed with: unchanged (the golden hash of test_calib.c) */
+	put(&o, "metrolog-calibration=%d\n",
+	    r->rule_version >= 2 ? r->rule_version : 1);
 	put_int(&o, "id", r->id);
 	put_str(&o, "prev_hash", r->prev_hash);
 	put_int(&o, "issued", r->issued_us);
@@ -283,6 +475,10 @@ size_t calib_canonical(const struct calib_record *r, char *buf, size_t size)
 	put_str(&o, "remarks", r->remarks);
 	put_int(&o, "rule", r->rule);
 	put_num(&o, "guard_factor", r->guard_factor);
+	if (r->rule_version >= 2) {
+		put_num(&o, "min_tur", r->min_tur);
+		put_num(&o, "max_risk", r->max_risk);
+	}
 	put_int(&o, "result_found", r->result_found);
 	put_int(&o, "result_left", r->result_left);
 	put_int(&o, "points", r->npoints);

@@ -37,6 +37,26 @@
 #define CALIB_GENESIS                                                          \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
+/*
+ * Rule versions: which rules decided a record (stored with it, and in its
+ * canonical text from version 2 on, so it is covered by the hash).
+ *   1  before 2026-12: a point not adjusted (as_left NAN) had no as-left
+ *      decision and was left out of the as-left result; every point got
+ *      a decision whatever its uncertainty.
+ *   2  a point not adjusted keeps its as-found result as left (as_left
+ *      stays NAN: "not adjusted"), so the as-left result covers every
+ *      point; a point gets a statement of conformity only when the
+ *      record's policy allows one (calib_point_statement), otherwise
+ *      DRIFT_NO_STATEMENT.
+ * 0 reads as 1 (a zeroed struct, the rows written before the column).
+ * Records stay as they were decided: a new rule never re-decides one.
+ */
+#define CALIB_RULE_VERSION 2
+/* The policy's defaults (docs/METROLOGY.md, "When a statement can be
+ * made"): a statement when TUR >= 4 or its specific risk <= 2.5 %. */
+#define CALIB_MIN_TUR_DEFAULT  4.0
+#define CALIB_MAX_RISK_DEFAULT 0.025
+
 enum calib_rule {
 	CALIB_RULE_SIMPLE = 0,  /* ILAC-G8 simple acceptance (w = 0) */
 	CALIB_RULE_GUARDED = 1, /* guarded acceptance, w = guard_factor * U */
@@ -54,7 +74,8 @@ struct calib_point {
 	double lower, upper; /* error limits, lower <= upper */
 	double U, k;         /* expanded uncertainty (unit), coverage factor */
 	/* set by calib_evaluate(): enum drift_decision, or -1 when the
-	 * indication is NAN */
+	 * indication is NAN (rule version 2: left is found when as_left is
+	 * NAN, the point not adjusted) */
 	int found, left;
 };
 
@@ -89,6 +110,16 @@ struct calib_record {
 	char remarks[CALIB_REMARKS];
 	enum calib_rule rule;
 	double guard_factor; /* r, when guarded (w = r * U) */
+	int rule_version;    /* CALIB_RULE_VERSION for a new record; 0 or
+	                        1: an old one (above) */
+	/* the statement policy, rule version 2 (0: the default, filled in
+	 * by calib_current): a point's decision is a statement only when
+	 * TUR = (upper - lower) / (2 U) >= min_tur or its specific risk
+	 * <= max_risk (a fraction, 0.025 = 2.5 %) */
+	double min_tur, max_risk;
+	/* input only, neither stored nor hashed: store_cal_append refuses
+	 * a record with a point that gets no statement */
+	bool refuse_no_statement;
 	int npoints;
 	struct calib_point points[CALIB_POINTS];
 
@@ -101,23 +132,73 @@ struct calib_record {
  * A-Z a-z 0-9 _ . - /), technician, at least one point, performed_us > 0,
  * interval_days >= 0, every number finite where required (as_found and
  * as_left may be NAN, not both), lower <= upper, U >= 0, k > 0,
- * guard_factor >= 0, every decision possible exactly (drift_decide_at),
+ * guard_factor >= 0, min_tur >= 0, 0 <= max_risk <= 0.5 (0: the default),
+ * every decision possible exactly (drift_decide_at),
  * no string filling its array, every string printable UTF-8 without
  * control characters (text_printable). Returns 0, or -1 with
  * the first problem in err ("point 2: lower limit 0.1 > upper -0.1"). */
 int calib_validate(const struct calib_record *r, char *err, size_t errlen);
 
+/* Make r a record of the current rules: rule_version CALIB_RULE_VERSION,
+ * min_tur and max_risk their defaults where 0. What store_cal_append does
+ * to every record it appends, and a dry run before calib_evaluate. */
+void calib_current(struct calib_record *r);
+
 /* Decide every point (drift_decide_at: error = indication - reference
  * and the limits exact in decimal, so an indication on a limit is on it;
- * w = guard_factor * U when guarded) and the record's results. Returns 0,
- * -1 on a value drift_decide_at refuses (not finite, or numbers too far
- * apart in magnitude to compare exactly: calib_validate refuses those
- * first). */
+ * w = guard_factor * U when guarded) and the record's results, under the
+ * rules of r->rule_version (above). The record's result is its worst
+ * point: pass < conditional pass < no statement < conditional fail <
+ * fail; -1 when no point has that indication (version 2: as left is
+ * never -1). Returns 0, -1 on a value drift_decide_at refuses (not
+ * finite, or numbers too far apart in magnitude to compare exactly:
+ * calib_validate refuses those first). */
 int calib_evaluate(struct calib_record *r);
+
+/* Why a point's decision may or may not be a statement (rule version 2;
+ * docs/METROLOGY.md): */
+struct calib_statement {
+	double tur;   /* (upper - lower) / (2 U); INFINITY when U = 0 */
+	double risk;  /* the specific risk of the decision (JCGM 106:2012,
+	                 normal, u = U / k): 1 - p_c for pass and conditional
+	                 pass (false accept), p_c for fail and conditional
+	                 fail (false reject); 0 when U = 0 */
+	bool overlap; /* guarded and 2w > upper - lower: no result can pass */
+	bool made;    /* a statement: !overlap, and the decision conditional
+	                 (ILAC-G8 says so itself), tur >= min_tur or risk <=
+	                 max_risk */
+};
+
+/* The statement of decision d (enum drift_decision, from drift_decide)
+ * for indication at point p of r, under r's policy (0: the defaults).
+ * Returns 0, -1 when d cannot be decided (as calib_evaluate). */
+int calib_point_statement(const struct calib_record *r,
+                          const struct calib_point *p, double indication, int d,
+                          struct calib_statement *out);
+
+/* The first point of an evaluated r whose as-found or as-left decision is
+ * DRIFT_NO_STATEMENT: 0 when none, -1 with "point 2: as found: no
+ * statement can be made: TUR 0.1 < 4 and specific risk 84 % > 2.5 %" in
+ * err. */
+int calib_statements_check(const struct calib_record *r, char *err,
+                           size_t errlen);
+
+/* The same for point i (0-based) alone. */
+int calib_point_why(const struct calib_record *r, int i, char *err,
+                    size_t errlen);
+
+/* The results of r re-decided under the current rules with the default
+ * policy (a copy of r through calib_current and calib_evaluate), into
+ * found and left: what an old record's results would be today. Returns
+ * 0, -1 when memory runs out or a point cannot be decided. */
+int calib_redecide(const struct calib_record *r, int *found, int *left);
 
 /* The canonical text of r that is hashed: one "key=value\n" line per field
  * in a fixed order (hash excluded), numbers as %.17g (exact round trip),
- * NAN as "nan", strings with \\, \n and \r escaped. Writes at most size
+ * NAN as "nan", strings with \\, \n and \r escaped. The first line
+ * names the rule version ("metrolog-calibration=1" for 0 and 1, the text
+ * of every record before version 2, unchanged); from version 2, min_tur
+ * and max_risk follow guard_factor. Writes at most size
  * bytes (NUL-terminated when size > 0) and returns the length the whole
  * text needs (like snprintf). */
 size_t calib_canonical(const struct calib_record *r, char *buf, size_t size);

@@ -243,6 +243,8 @@ const char *drift_decision_name(enum drift_decision d)
 		return "conditional fail";
 	case DRIFT_FAIL:
 		return "fail";
+	case DRIFT_NO_STATEMENT:
+		return "no statement";
 	}
 	return "?";
 }

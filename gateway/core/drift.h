@@ -82,7 +82,13 @@ enum drift_decision {
 	DRIFT_CONDITIONAL_PASS, /* in tolerance, inside the guard band     */
 	DRIFT_CONDITIONAL_FAIL, /* out of tolerance by at most w           */
 	DRIFT_FAIL,             /* out of tolerance by more than w         */
+	/* never from drift_decide*: a calibration point whose uncertainty
+	 * is too large for any statement under the lab's policy (calib.h,
+	 * calib_evaluate, rule version 2). Last, so the values above keep
+	 * the numbers stored and hashed since version 1. */
+	DRIFT_NO_STATEMENT,
 };
+#define DRIFT_DECISIONS 5 /* values of enum drift_decision */
 
 struct drift_verdict {
 	enum drift_decision decision;
@@ -139,6 +145,8 @@ double drift_error(double indication, double reference);
  * product when the decimal one would not fit). */
 double drift_guard_band(double r, double U);
 
+/* "pass", "conditional pass", "conditional fail", "fail", "no statement":
+ * the words the database, MQTT and the tool use. */
 const char *drift_decision_name(enum drift_decision d);
 
 /* ---- Probability of conformance (JCGM 106:2012, normal model) -------- */

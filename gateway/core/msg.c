@@ -593,6 +593,9 @@ int msg_reply_record(struct msg_reply *r, const struct calib_record *rec,
 	     cJSON_AddStringToObject(
 	             c, "rule",
 	             rec->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
+	     cJSON_AddNumberToObject(c, "rule_version",
+	                             rec->rule_version >= 2 ? rec->rule_version
+	                                                    : 1) &&
 	     add_decision(c, "result_as_found", rec->result_found) &&
 	     add_decision(c, "result_as_left", rec->result_left) &&
 	     add_id(c, "supersedes", rec->supersedes) &&

@@ -47,7 +47,7 @@ int query_decision(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
-	for (int d = DRIFT_PASS; t != NULL && d <= DRIFT_FAIL; d++)
+	for (int d = 0; t != NULL && d < DRIFT_DECISIONS; d++)
 		if (strcmp((const char *)t,
 		           drift_decision_name((enum drift_decision)d)) == 0)
 			return d;

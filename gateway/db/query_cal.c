@@ -24,7 +24,8 @@
 	" c.interval_days, c.due, s.name, c.standard_cert, c.standard_due,"    \
 	" c.standard_overdue, c.lab, c.customer, c.method, c.conditions,"      \
 	" c.technician, c.authorised, c.remarks, c.rule, c.guard_factor,"      \
-	" c.result_found, c.result_left, c.prev_hash, c.hash"
+	" c.result_found, c.result_left, c.prev_hash, c.hash,"                 \
+	" c.rule_version, c.min_tur, c.max_risk"
 #define RECORD_FROM                                                            \
 	" FROM calibrations c JOIN instruments i ON i.id = c.instrument_id"    \
 	" LEFT JOIN instruments s ON s.id = c.standard_id"
@@ -64,6 +65,9 @@ static void read_columns(sqlite3_stmt *s, struct calib_record *r)
 	r->result_left = query_decision(s, 22);
 	query_text(s, 23, r->prev_hash, sizeof(r->prev_hash));
 	query_text(s, 24, r->hash, sizeof(r->hash));
+	r->rule_version = sqlite3_column_int(s, 25);
+	r->min_tur = sqlite3_column_double(s, 26); /* NULL: 0 */
+	r->max_risk = sqlite3_column_double(s, 27);
 }
 
 /* The point rows of r->id, in order. A row numbered outside 1..CALIB_POINTS

@@ -183,6 +183,13 @@ static const char *const migrations[] = {
         "   OR (kind = 'calibration'"
         "    AND state_from IN ('none', 'ok', 'due_soon', 'overdue')"
         "    AND state_to IN ('none', 'ok', 'due_soon', 'overdue')));",
+        /* 4 -> 5: which rules decided a record (calib.h, rule versions)
+         * and, from version 2, its statement policy. The records written
+         * before are version 1, their policy NULL: none was applied. */
+        "ALTER TABLE calibrations ADD COLUMN rule_version INTEGER NOT NULL"
+        "  DEFAULT 1;"
+        "ALTER TABLE calibrations ADD COLUMN min_tur REAL;"
+        "ALTER TABLE calibrations ADD COLUMN max_risk REAL;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

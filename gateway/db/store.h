@@ -172,11 +172,14 @@ uint64_t store_outbox_dropped(const struct store *st);
  * issued_us (now), interval_days (the instrument's configured interval
  * when 0), due_us, customer (the instrument's owner when empty), the
  * reference standard's snapshot (its certificate in force at
- * performed_us, its due date, overdue or not), the decisions, and hash.
+ * performed_us, its due date, overdue or not), the rule version (always
+ * CALIB_RULE_VERSION: calib_current, so the policy's defaults where 0),
+ * the decisions, and hash.
  * Refused (-1, nothing written, store_last_message says why): an
  * instrument or standard no configuration has named, a certificate number
  * already used, a record to supersede that does not exist, is of another
- * instrument or is already superseded, an instrument as its own standard.
+ * instrument or is already superseded, an instrument as its own standard,
+ * a point that gets no statement when r->refuse_no_statement.
  */
 int store_cal_append(struct store *st, struct calib_record *r);
 

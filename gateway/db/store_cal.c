@@ -129,10 +129,11 @@ static int insert_record(struct store *st, const struct calib_record *r,
 	            " standard_id, standard_cert, standard_due,"
 	            " standard_overdue, lab, customer, method, conditions,"
 	            " technician, authorised, remarks, rule, guard_factor,"
-	            " result_found, result_left, prev_hash, hash) VALUES"
+	            " result_found, result_left, prev_hash, hash, rule_version,"
+	            " min_tur, max_risk) VALUES"
 	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	            " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
-	            " ?25)");
+	            " ?25, ?26, ?27, ?28)");
 	sqlite3_stmt *p = prep(
 	        st,
 	        "INSERT INTO calibration_points (calibration_id, n,"
@@ -171,6 +172,9 @@ static int insert_record(struct store *st, const struct calib_record *r,
 	bind_decision(s, 23, r->result_left);
 	st_bind_text(s, 24, r->prev_hash);
 	st_bind_text(s, 25, r->hash);
+	sqlite3_bind_int(s, 26, r->rule_version);
+	sqlite3_bind_double(s, 27, r->min_tur);
+	sqlite3_bind_double(s, 28, r->max_risk);
 	if (st_run(st, s, "calibration") < 0)
 		goto out;
 	for (int i = 0; i < r->npoints; i++) {
@@ -360,6 +364,8 @@ static int cal_chain(struct store *st, struct calib_record *r)
 static int cal_prepare(struct store *st, struct calib_record *r,
                        int64_t *inst_id, int64_t *std_id)
 {
+	char why[256];
+
 	if (cal_instrument(st, r, inst_id) < 0 ||
 	    cal_check_numbers(st, r, *inst_id) < 0 ||
 	    cal_standard(st, r, std_id) < 0 || cal_chain(st, r) < 0)
@@ -376,6 +382,12 @@ static int cal_prepare(struct store *st, struct calib_record *r,
 		st_error(st, STORE_OTHER, "calibration: cannot evaluate");
 		return -1;
 	}
+	if (r->refuse_no_statement &&
+	    calib_statements_check(r, why, sizeof(why)) < 0) {
+		st_error(st, STORE_OTHER,
+		         "%s (refused: no-statement is refuse)", why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -384,6 +396,7 @@ int store_cal_append(struct store *st, struct calib_record *r)
 	char why[256];
 	int64_t inst_id = 0, std_id = 0;
 
+	calib_current(r); /* decided under today's rules, never older ones */
 	if (calib_validate(r, why, sizeof(why)) < 0) {
 		st_error(st, STORE_OTHER, "calibration: %s", why);
 		return -1;

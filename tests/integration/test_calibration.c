@@ -37,6 +37,8 @@
 #include <unistd.h>
 
 #include "calib.h"
+#include "caltest.h"
+#include "drift.h"
 #include "gwtest.h"
 #include "harness.h"
 #include "query.h"
@@ -494,8 +496,9 @@ static void record_from_files(void **state)
 	must_contain("  2   c1 ");
 	must_contain("  3   c0 ");
 	/* the worst: c0 at 0 with error 0.05, inside the acceptance zone
-	 * [-0.08, 0.08] (guarded, w = U = 0.02): pass; nothing as left */
-	must_contain("result           as found: pass; as left: -");
+	 * [-0.08, 0.08] (guarded, w = U = 0.02): pass; nothing adjusted, so
+	 * as left is as found (rule version 2; version 1 said "-") */
+	must_contain("result           as found: pass; as left: pass");
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
 	                               "WHERE certificate = 'C-2025-F1'"),
 	                 0);
@@ -690,6 +693,251 @@ static void read_only(void **state)
 	            h_read_file(wal, after, sizeof(after)) <= 0);
 }
 
+/* The issue's example through the tool: probe-1 not adjusted and 4x
+ * out, probe-2 adjusted. Runs after read_only (metrologd stopped): its
+ * records change no due state another test waits for. */
+static void as_left_covers_every_point(void **state)
+{
+	(void)state;
+	const char *tb[] = {"calibrate",
+	                    "-d",
+	                    gw.db,
+	                    "-i",
+	                    "TB-01",
+	                    "-c",
+	                    "C-ASLEFT-1",
+	                    "--date",
+	                    "2026-04-01",
+	                    "-t",
+	                    "An",
+	                    "--point",
+	                    "probe-1,degC,20,20.2,,-0.05,0.05,0.01,2",
+	                    "--point",
+	                    "probe-2,degC,20,20.03,20.001,-0.05,0.05,0.01,2",
+	                    NULL};
+	assert_int_equal(run(tb), 0);
+	must_contain("result           as found: fail; as left: fail\n");
+	must_contain("        not adjusted"); /* probe-1's as left */
+	assert_null(strstr(out, "OLD RULES"));
+	assert_int_equal(db_int(gw.db, "SELECT rule_version FROM calibrations "
+	                               "WHERE certificate = 'C-ASLEFT-1'"),
+	                 2);
+	/* what was typed stays distinguishable: as_left NULL, decided */
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM "
+	                               "calibration_points p JOIN "
+	                               "calibrations c ON c.id = "
+	                               "p.calibration_id WHERE c.certificate "
+	                               "= 'C-ASLEFT-1' AND p.n = 1 AND "
+	                               "p.as_left IS NULL AND p.left_result "
+	                               "= 'fail'"),
+	                 1);
+	/* no point adjusted: as left = as found, not "-" */
+	const char *none[] = {"calibrate",
+	                      "-d",
+	                      gw.db,
+	                      "-i",
+	                      "TB-01",
+	                      "-c",
+	                      "C-ASLEFT-2",
+	                      "--date",
+	                      "2026-04-01",
+	                      "-t",
+	                      "An",
+	                      "--point",
+	                      "probe-1,degC,20,20.01,,-0.05,0.05,0.01,2",
+	                      "--dry-run",
+	                      NULL};
+	assert_int_equal(run(none), 0);
+	must_contain("result           as found: pass; as left: pass\n");
+}
+
+/* U = 0.5 against +-0.05 with simple acceptance, and guard bands that
+ * overlap: "no statement", or refused with --no-statement refuse. */
+static void statements_only_when_possible(void **state)
+{
+	(void)state;
+	long long before;
+	const char *wide[] = {"calibrate",
+	                      "-d",
+	                      gw.db,
+	                      "-i",
+	                      "TB-01",
+	                      "-c",
+	                      "C-NS-1",
+	                      "--date",
+	                      "2026-04-02",
+	                      "-t",
+	                      "An",
+	                      "--point",
+	                      "c0,degC,20,20,,-0.05,0.05,0.5,2",
+	                      "--no-statement",
+	                      "refuse",
+	                      NULL};
+
+	before = db_int(gw.db, "SELECT count(*) FROM calibrations");
+	assert_int_equal(run(wide), 1);
+	must_contain("point 1: as found: no statement can be made: TUR 0.1 "
+	             "< 4 and specific risk 84.1 % > 2.5 %");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations"),
+	                 before);
+	wide[13] = "--no-statement";
+	wide[14] = "record";
+	assert_int_equal(run(wide), 0);
+	must_contain("result           as found: no statement; as left: no "
+	             "statement\n");
+	must_contain("statements       when TUR >= 4 or the specific risk "
+	             "<= 2.5 %");
+	must_contain("no statement     point 1: as found: no statement can "
+	             "be made");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations c "
+	                               "JOIN calibration_points p ON "
+	                               "p.calibration_id = c.id WHERE "
+	                               "c.certificate = 'C-NS-1' AND "
+	                               "p.found_result = 'no statement' AND "
+	                               "c.result_left = 'no statement' AND "
+	                               "c.min_tur = 4 AND c.max_risk = "
+	                               "0.025"),
+	                 1);
+
+	/* guarded with w = 10 x U: 2w = 0.2 > 0.1 */
+	const char *overlap[] = {"calibrate",
+	                         "-d",
+	                         gw.db,
+	                         "-i",
+	                         "TB-01",
+	                         "-c",
+	                         "C-NS-2",
+	                         "--date",
+	                         "2026-04-02",
+	                         "-t",
+	                         "An",
+	                         "--rule",
+	                         "guarded",
+	                         "--guard-factor",
+	                         "10",
+	                         "--point",
+	                         "c0,degC,20,20,,-0.05,0.05,0.01,2",
+	                         "--no-statement",
+	                         "refuse",
+	                         NULL, /* --dry-run below */
+	                         NULL};
+	assert_int_equal(run(overlap), 1);
+	must_contain("the guard bands overlap (2w = 0.2 > upper - lower = "
+	             "0.1)");
+	overlap[18] = "record";
+	overlap[19] = "--dry-run";
+	assert_int_equal(run(overlap), 0);
+	must_contain("result           as found: no statement; as left: no "
+	             "statement\n");
+	/* the lab's own policy, from the options */
+	const char *own[] = {"calibrate",
+	                     "-d",
+	                     gw.db,
+	                     "-i",
+	                     "TB-01",
+	                     "-c",
+	                     "C-NS-3",
+	                     "--date",
+	                     "2026-04-02",
+	                     "-t",
+	                     "An",
+	                     "--point",
+	                     "c0,degC,20,20.04,,-0.05,0.05,0.025,2",
+	                     "--min-tur",
+	                     "2",
+	                     "--max-risk",
+	                     "1",
+	                     "--dry-run",
+	                     NULL};
+	assert_int_equal(run(own), 0);
+	must_contain("as found: pass; as left: pass");
+	must_contain("statements       when TUR >= 2 or the specific risk "
+	             "<= 1 %");
+	own[14] = "4";
+	assert_int_equal(run(own), 0);
+	must_contain("as found: no statement");
+	own[16] = "60";
+	assert_int_equal(run(own), 2);
+	must_contain("--max-risk '60'");
+}
+
+/* A record appended by the code before rule version 2 (as its SQL
+ * wrote it): verify keeps the chain intact and flags it, with what
+ * today's rules decide; the new records are not flagged. */
+static void old_rules_flagged(void **state)
+{
+	(void)state;
+	struct calib_record *r = calloc(1, sizeof(*r));
+	char id[24], hash[CALIB_HASH], qr[256];
+
+	assert_non_null(r);
+	snprintf(r->instrument, sizeof(r->instrument), "TB-01");
+	snprintf(r->certificate, sizeof(r->certificate), "C-OLD-1");
+	snprintf(r->technician, sizeof(r->technician), "An");
+	snprintf(r->customer, sizeof(r->customer), "ACME");
+	r->performed_us = 1775001600000000LL; /* 2026-04-01 */
+	r->interval_days = 365;
+	r->npoints = 2;
+	r->points[0] = (struct calib_point){.quantity = "probe-1",
+	                                    .unit = "degC",
+	                                    .reference = 20,
+	                                    .as_found = 20.2,
+	                                    .as_left = NAN,
+	                                    .lower = -0.05,
+	                                    .upper = 0.05,
+	                                    .U = 0.01,
+	                                    .k = 2};
+	r->points[1] = r->points[0];
+	snprintf(r->points[1].quantity, sizeof(r->points[1].quantity),
+	         "probe-2");
+	r->points[1].as_found = 20.03;
+	r->points[1].as_left = 20.001;
+	cal_append_v1(gw.db, r);
+	assert_int_equal(r->result_left, DRIFT_PASS); /* the old rule */
+
+	const char *ver[] = {"verify", "-d", gw.db, NULL};
+	assert_int_equal(run(ver), 0);
+	must_contain("audit chain intact");
+	must_contain("old rules: records decided under rule version 1");
+	snprintf(qr, sizeof(qr),
+	         "  record %lld (certificate C-OLD-1): recorded as found: "
+	         "fail; as left: pass; under rule version 2: as found: fail; "
+	         "as left: fail\n",
+	         (long long)r->id);
+	must_contain(qr);
+	snprintf(qr, sizeof(qr), "  1 records under rule version 1, ids %lld",
+	         (long long)r->id);
+	must_contain(qr);
+
+	snprintf(id, sizeof(id), "%lld", (long long)r->id);
+	const char *show[] = {"calibrations", "-d", gw.db, "--id", id, NULL};
+	assert_int_equal(run(show), 0);
+	must_contain("result           as found: fail; as left: pass\n");
+	must_contain("OLD RULES        decided under rule version 1");
+	must_contain("re-decided under rule version 2: as found: fail; as "
+	             "left: fail");
+	const char *list[] = {"calibrations", "-d", gw.db, "-f", "csv", NULL};
+	assert_int_equal(run(list), 0);
+	must_contain(",standard_overdue,rule_version");
+	must_contain(",C-OLD-1,,fail,pass,2027-04-01,,false,1");
+	must_contain(",C-ASLEFT-1,,fail,fail,2027-04-01,,false,2");
+	/* a new record is not flagged */
+	const char *shownew[] = {"calibrations", "-d",         gw.db,
+	                         "-c",           "C-ASLEFT-1", NULL};
+	assert_int_equal(run(shownew), 0);
+	assert_null(strstr(out, "OLD RULES"));
+	db_text(gw.db,
+	        "SELECT hash FROM calibrations WHERE certificate = "
+	        "'C-OLD-1'",
+	        hash, sizeof(hash));
+	const char *cert[] = {"verify",  "-d",     gw.db, "-c",
+	                      "C-OLD-1", "--hash", hash,  NULL};
+	assert_int_equal(run(cert), 0);
+	must_contain("certificate C-OLD-1: genuine");
+	must_contain("was decided under rule version 1");
+	free(r);
+}
+
 /* Tampering behind the store's back, three ways; verify names the
  * record each time. Runs last: it breaks the chain for good. */
 static void tampering_detected(void **state)
@@ -749,6 +997,9 @@ int main(void)
 	        cmocka_unit_test(append_only),
 	        cmocka_unit_test(certificate_hash),
 	        cmocka_unit_test(read_only),
+	        cmocka_unit_test(as_left_covers_every_point),
+	        cmocka_unit_test(statements_only_when_possible),
+	        cmocka_unit_test(old_rules_flagged),
 	        cmocka_unit_test(tampering_detected),
 	};
 

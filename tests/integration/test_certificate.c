@@ -36,6 +36,7 @@
 
 #include "calib.h"
 #include "caltest.h"
+#include "drift.h"
 #include "gwtest.h"
 #include "harness.h"
 #include "store.h"
@@ -51,10 +52,14 @@
 #define CERT     "HC-2026-0042"
 #define CERT40   "HC-2026-0043"
 #define CERT_OLD "HC-2026-0044"
+#define CERT_AL  "HC-2026-0045" /* the as-left example of issue 11 */
+#define CERT_NS  "HC-2026-0046" /* U = 0.5 against +-0.05 */
+#define CERT_V1  "HC-2025-0099" /* decided under rule version 1 */
 
 static char dir[H_PATH_MAX];
 static struct gw g;
 static int64_t rec_id, rec40_id, old_id; /* ids of the records */
+static int64_t al_id, ns_id, v1_id;
 static char rec_hash[CALIB_HASH];
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -269,6 +274,23 @@ static void base_record(struct calib_record *r, const char *instrument,
 	r->guard_factor = 1;
 }
 
+/* Issue 11's example: probe 1 not adjusted and 4x out (error 0.2 against
+ * +-0.05), probe 2 adjusted into tolerance; U = 0.01, simple. */
+static void as_left_example(struct calib_record *r, const char *cert,
+                            int64_t performed)
+{
+	base_record(r, "TB-01", cert, performed);
+	r->rule = CALIB_RULE_SIMPLE;
+	r->guard_factor = 0;
+	cal_point(r, "probe 1", "°C", 20, 20.2, NAN);
+	cal_point(r, "probe 2", "°C", 20, 20.03, 20.001);
+	for (int i = 0; i < 2; i++) {
+		r->points[i].lower = -0.05;
+		r->points[i].upper = 0.05;
+		r->points[i].U = 0.01;
+	}
+}
+
 /*
  * fontconfig leaks a block of its own once per process (fontconfig.supp):
  * add its suppressions to a valgrind wrapper and to LeakSanitizer for the
@@ -381,8 +403,28 @@ static int setup(void **state)
 	cal_append(st, r);
 	old_id = r->id;
 	assert_true(r->standard_overdue);
-	free(r);
+
+	/* probe 1 not adjusted and 4x out, probe 2 adjusted (simple) */
+	as_left_example(r, CERT_AL, now - DAY_US);
+	cal_append(st, r);
+	al_id = r->id;
+	assert_int_equal(r->result_left, DRIFT_FAIL);
+
+	base_record(r, "TB-01", CERT_NS, now - DAY_US);
+	r->rule = CALIB_RULE_SIMPLE;
+	cal_point(r, "nhiệt độ / temperature", "°C", 20, 20, NAN);
+	r->points[0].lower = -0.05;
+	r->points[0].upper = 0.05;
+	r->points[0].U = 0.5;
+	cal_append(st, r);
+	ns_id = r->id;
 	store_close(st);
+
+	/* the same example as the code before rule version 2 recorded it */
+	as_left_example(r, CERT_V1, now - 90 * DAY_US);
+	v1_id = cal_append_v1(g.db, r);
+	assert_int_equal(r->result_left, DRIFT_PASS);
+	free(r);
 	return 0;
 }
 
@@ -527,8 +569,74 @@ static void overdue_standard_is_flagged(void **state)
 	pdf_text(pdf, 0, 0, text, sizeof(text));
 	assert_has(text, "WARNING: the reference standard STD-1 was overdue");
 	assert_has(text, "CẢNH BÁO");
-	/* as left not taken: simple "not measured" for the as-left result */
-	assert_has(text, "As left: the item was not measured");
+	/* as left not taken (not adjusted): as left is as found (rule
+	 * version 2; version 1 printed "the item was not measured") */
+	assert_has(text, "As left: the item conforms");
+	assert_has(text, "Not adjusted");
+	assert_has(text, "1 of 1 test points were not adjusted");
+	assert_null(strstr(text, "not measured"));
+}
+
+/* The issue's example: the unadjusted point's as-found failure is its
+ * as-left result; the certificate says "not adjusted" and the rule and
+ * its risk. */
+static void as_left_covers_every_point(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], id[16], out[4096];
+
+	h_path(pdf, dir, "asleft.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)al_id);
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "As found: the item does not conform");
+	assert_has(text, "As left: the item does not conform");
+	assert_null(strstr(text, "As left: the item conforms"));
+	assert_has(text, "Not adjusted");
+	assert_has(text, "Không hiệu chỉnh");
+	assert_has(text, "1 of 2 test points were not adjusted");
+	/* ISO/IEC 17025 7.8.6.1: the rule and its risk */
+	assert_has(text, "Risk (ISO/IEC 17025 7.8.6.1");
+	assert_has(text, "TUR");
+	assert_null(strstr(text, "rule version 1"));
+}
+
+/* U = 0.5 against +-0.05: "No statement", never "Pass". */
+static void no_statement_when_none_can_be_made(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], id[16], out[4096];
+
+	h_path(pdf, dir, "ns.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)ns_id);
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "No statement");
+	assert_has(text, "Không kết luận");
+	assert_has(text, "As found: the item is not stated to conform");
+	assert_null(strstr(text, "Pass"));
+	assert_null(strstr(text, "the item conforms"));
+}
+
+/* A record of rule version 1 says so, and what today's rules decide. */
+static void old_record_is_flagged(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], id[16], out[4096];
+
+	h_path(pdf, dir, "v1.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)v1_id);
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "NOTE: this record was decided under rule version 1");
+	assert_has(text, "LƯU Ý");
+	assert_has(text, "as found Fail, as left Fail");
+	/* as recorded: the old rule's as-left "conforms" stays */
+	assert_has(text, "As left: the item conforms");
+	assert_null(strstr(text, "Risk (ISO/IEC 17025 7.8.6.1"));
 }
 
 static void english_only(void **state)
@@ -680,6 +788,9 @@ int main(void)
 	        cmocka_unit_test(certificate_has_every_field),
 	        cmocka_unit_test(forty_points_make_pages_each_numbered),
 	        cmocka_unit_test(overdue_standard_is_flagged),
+	        cmocka_unit_test(as_left_covers_every_point),
+	        cmocka_unit_test(no_statement_when_none_can_be_made),
+	        cmocka_unit_test(old_record_is_flagged),
 	        cmocka_unit_test(english_only),
 	        cmocka_unit_test(certificate_refuses_clearly),
 	        cmocka_unit_test(trend_svg_is_xml_with_limits),

@@ -394,6 +394,14 @@ static void check_record(struct rig *r, const cJSON *c, const char *cert)
 	                    (const char *)sqlite3_column_text(s, 13));
 	long long id = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
+	snprintf(sql, sizeof(sql),
+	         "SELECT rule_version FROM calibrations WHERE id = %lld", id);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal((long long)num(c, "rule_version"),
+	                 sqlite3_column_int64(s, 0));
+	assert_int_equal(sqlite3_column_int64(s, 0), CALIB_RULE_VERSION);
+	sqlite3_finalize(s);
 
 	snprintf(sql, sizeof(sql),
 	         "SELECT quantity, unit, reference, as_found, as_left, lower, "

@@ -165,6 +165,198 @@ static void decisions_at_boundaries(void **state)
 	assert_int_equal(r.result_left, DRIFT_PASS);
 }
 
+/* A record of the current rules with the issue's example: probe-1 not
+ * adjusted and 4x out (error 0.2 against +-0.05), probe-2 adjusted into
+ * tolerance; U = 0.01 (k = 2): TUR 5, every statement can be made. */
+static void issue_example(struct calib_record *r)
+{
+	valid_base(r);
+	r->rule = CALIB_RULE_SIMPLE;
+	r->guard_factor = 0;
+	r->npoints = 2;
+	for (int i = 0; i < 2; i++) {
+		struct calib_point *p = &r->points[i];
+		snprintf(p->quantity, sizeof(p->quantity), "probe-%d", i + 1);
+		p->reference = 20;
+		p->lower = -0.05;
+		p->upper = 0.05;
+		p->U = 0.01;
+		p->k = 2;
+	}
+	r->points[0].as_found = 20.2;
+	r->points[0].as_left = NAN;
+	r->points[1].as_found = 20.03;
+	r->points[1].as_left = 20.001;
+	calib_current(r);
+}
+
+/* As found / as left as metrologists mean it: a point not adjusted is as
+ * left what it was as found, and the as-left result covers it. */
+static void as_left_covers_every_point(void **state)
+{
+	(void)state;
+	struct calib_record r;
+	int found, left;
+
+	issue_example(&r);
+	assert_int_equal(r.rule_version, CALIB_RULE_VERSION);
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_FAIL);
+	assert_int_equal(r.points[0].left, DRIFT_FAIL); /* not adjusted */
+	assert_true(isnan(r.points[0].as_left));        /* as typed */
+	assert_int_equal(r.points[1].found, DRIFT_PASS);
+	assert_int_equal(r.points[1].left, DRIFT_PASS);
+	assert_int_equal(r.result_found, DRIFT_FAIL);
+	assert_int_equal(r.result_left, DRIFT_FAIL);
+
+	/* rule version 1, as it was: the unadjusted point left out */
+	issue_example(&r);
+	r.rule_version = 1;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].left, -1);
+	assert_int_equal(r.result_left, DRIFT_PASS);
+	/* ... and what today's rules say of that old record */
+	assert_int_equal(calib_redecide(&r, &found, &left), 0);
+	assert_int_equal(found, DRIFT_FAIL);
+	assert_int_equal(left, DRIFT_FAIL);
+	assert_int_equal(r.result_left, DRIFT_PASS); /* r untouched */
+
+	/* no point adjusted: as left is as found, never "not measured" */
+	issue_example(&r);
+	r.points[1].as_left = NAN;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.result_left, DRIFT_FAIL);
+	r.points[0].as_found = 20.05; /* on the limit: inside */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.result_found, DRIFT_PASS);
+	assert_int_equal(r.result_left, DRIFT_PASS);
+	/* no as-found value taken: that point has no as-found decision */
+	issue_example(&r);
+	r.points[1].as_found = NAN;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[1].found, -1);
+	assert_int_equal(r.points[1].left, DRIFT_PASS);
+}
+
+/* Statements only when they can be made (the policy's defaults: TUR >= 4
+ * or specific risk <= 2.5 %). */
+static void statements_only_when_possible(void **state)
+{
+	(void)state;
+	struct calib_record r;
+	struct calib_statement st;
+	char err[256];
+
+	/* U = 0.5 against +-0.05, simple acceptance, error 0: TUR 0.1,
+	 * probability of conformance about 0.16: no "pass" */
+	issue_example(&r);
+	r.npoints = 1;
+	r.points[0].as_found = 20;
+	r.points[0].U = 0.5;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_NO_STATEMENT);
+	assert_int_equal(r.points[0].left, DRIFT_NO_STATEMENT);
+	assert_int_equal(r.result_found, DRIFT_NO_STATEMENT);
+	assert_int_equal(r.result_left, DRIFT_NO_STATEMENT);
+	assert_string_equal(drift_decision_name(DRIFT_NO_STATEMENT),
+	                    "no statement");
+	assert_int_equal(
+	        calib_point_statement(&r, &r.points[0], 20, DRIFT_PASS, &st),
+	        0);
+	assert_true(fabs(st.tur - 0.1) < 1e-12);
+	assert_true(fabs((1 - st.risk) - 0.1585) < 1e-4);
+	assert_false(st.made);
+	assert_int_equal(calib_statements_check(&r, err, sizeof(err)), -1);
+	assert_string_equal(err, "point 1: as found: no statement can be "
+	                         "made: TUR 0.1 < 4 and specific risk 84.1 % "
+	                         "> 2.5 %");
+	/* the same record under rule version 1 said "pass" */
+	r.rule_version = 0;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.result_found, DRIFT_PASS);
+
+	/* TUR exactly 4 (U = 0.0125): enough, exact in decimal, even for a
+	 * result on the limit (risk 50 %: simple acceptance's shared risk);
+	 * U = 0.0126: TUR 3.97, no statement there */
+	issue_example(&r);
+	r.npoints = 1;
+	r.points[0].U = 0.0125;
+	r.points[0].as_found = 20.05;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_PASS);
+	r.points[0].U = 0.0126;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_NO_STATEMENT);
+	r.points[0].lower = -0.07; /* TUR (0.05 + 0.07) / 0.0252 = 4.76 */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_PASS);
+
+	/* TUR 2 (U = 0.025): a statement where the risk is small */
+	issue_example(&r);
+	r.npoints = 1;
+	r.points[0].U = 0.025;
+	r.points[0].as_left = NAN;
+	r.points[0].as_found = 20; /* risk 6e-5 */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_PASS);
+	r.points[0].as_found = 20.04; /* risk 21 % */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_NO_STATEMENT);
+	r.points[0].as_found = 20.06; /* false reject 21 % */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_NO_STATEMENT);
+	r.points[0].as_found = 20.1; /* false reject 3e-5 */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_FAIL);
+	/* the lab's own policy: TUR 2 enough */
+	r.min_tur = 2;
+	r.points[0].as_found = 20.04;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_PASS);
+	assert_int_equal(calib_statements_check(&r, err, sizeof(err)), 0);
+
+	/* guarded, r = 10, U = 0.01: TUR 5, but 2w = 0.2 > 0.1: the guard
+	 * bands overlap, no statement whatever the TUR */
+	issue_example(&r);
+	r.npoints = 1;
+	r.rule = CALIB_RULE_GUARDED;
+	r.guard_factor = 10;
+	r.points[0].as_found = 20;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_NO_STATEMENT);
+	assert_int_equal(calib_statements_check(&r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "the guard bands overlap (2w = 0.2 > "
+	                            "upper - lower = 0.1)"));
+	/* 2w = width exactly (r = 5): an acceptance zone of one value */
+	r.guard_factor = 5;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_PASS);
+	/* a conditional decision is ILAC-G8's own statement of the risk */
+	issue_example(&r);
+	r.npoints = 1;
+	r.rule = CALIB_RULE_GUARDED;
+	r.guard_factor = 1;
+	r.points[0].U = 0.025; /* TUR 2, w = 0.025 */
+	r.points[0].as_found = 20.04;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.points[0].found, DRIFT_CONDITIONAL_PASS);
+
+	/* the worst of the points: no statement between conditional pass
+	 * and conditional fail */
+	issue_example(&r);
+	r.points[1].U = 0.5; /* probe-2: no statement */
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.result_found, DRIFT_FAIL); /* probe-1 */
+	r.points[0].as_found = 20.01;
+	assert_int_equal(calib_evaluate(&r), 0);
+	assert_int_equal(r.result_found, DRIFT_NO_STATEMENT);
+	/* the policy is checked */
+	issue_example(&r);
+	r.max_risk = 0.6;
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "maximum specific risk"));
+}
+
 static void canonical_text(void **state)
 {
 	(void)state;
@@ -189,6 +381,16 @@ static void canonical_text(void **state)
 	r.points[0].reference = 0.1;
 	calib_canonical(&r, text, sizeof(text));
 	assert_non_null(strstr(text, "\np1.reference=0.10000000000000001\n"));
+	/* rule version 2: named first, its policy after guard_factor */
+	base(&r);
+	calib_current(&r);
+	calib_canonical(&r, text, sizeof(text));
+	assert_non_null(strstr(text, "metrolog-calibration=2\nid=1\n"));
+	assert_non_null(strstr(text, "\nguard_factor=1\nmin_tur=4\n"
+	                             "max_risk=0.025000000000000001\n"));
+	base(&r);
+	calib_canonical(&r, text, sizeof(text));
+	assert_null(strstr(text, "min_tur"));
 	/* a short buffer: cut, NUL-terminated, same length reported */
 	char small[16];
 	assert_int_equal(calib_canonical(&r, small, sizeof(small)),
@@ -222,6 +424,22 @@ static void hash_golden_and_sensitive(void **state)
 	snprintf(r.hash, sizeof(r.hash), "%s", h1);
 	assert_int_equal(calib_hash(&r, h2), 0);
 	assert_string_equal(h1, h2);
+	/* rule version 1 and 0 hash alike (the rows written before the
+	 * column read 1); version 2 and its policy are covered */
+	base(&r);
+	r.rule_version = 1;
+	calib_evaluate(&r);
+	assert_int_equal(calib_hash(&r, h2), 0);
+	assert_string_equal(h1, h2);
+	base(&r);
+	calib_current(&r);
+	calib_evaluate(&r);
+	assert_int_equal(calib_hash(&r, h2), 0);
+	assert_string_not_equal(h1, h2);
+	char h3[CALIB_HASH];
+	r.max_risk = 0.05;
+	assert_int_equal(calib_hash(&r, h3), 0);
+	assert_string_not_equal(h2, h3);
 }
 
 static void due_states(void **state)
@@ -248,6 +466,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(validate_refuses),
 	        cmocka_unit_test(decisions_at_boundaries),
+	        cmocka_unit_test(as_left_covers_every_point),
+	        cmocka_unit_test(statements_only_when_possible),
 	        cmocka_unit_test(canonical_text),
 	        cmocka_unit_test(hash_golden_and_sensitive),
 	        cmocka_unit_test(due_states),

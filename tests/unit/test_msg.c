@@ -739,6 +739,7 @@ static void check_record(const cJSON *c)
 	jnull(c, "standard_certificate");
 	assert_true(jbool(c, "standard_overdue"));
 	assert_string_equal(jstr(c, "rule"), "guarded");
+	assert_true(jnum(c, "rule_version") == 1); /* 0 reads as 1 */
 	assert_string_equal(jstr(c, "result_as_found"), "fail");
 	jnull(c, "result_as_left");
 	jnull(c, "supersedes");
@@ -831,6 +832,47 @@ static void reply(void **state)
 	msg_text_free(NULL);
 }
 
+/* A record of rule version 2 with a point without a statement: the
+ * word "no statement", and its version. */
+static void reply_no_statement(void **state)
+{
+	const struct msg_reply_head h = {"E", 1795694400000000LL, NULL, "ab",
+	                                 true};
+	const struct msg_instrument tb = {"TB-01", "instrument",  "", "", "",
+	                                  0,       CALIB_DUE_NONE};
+	struct msg_reply *r = msg_reply_new(&h);
+	size_t len;
+	char *text;
+	cJSON *o, *c, *p;
+
+	(void)state;
+	assert_non_null(r);
+	fill_record();
+	rec.rule_version = 2;
+	rec.result_found = DRIFT_NO_STATEMENT;
+	rec.result_left = DRIFT_NO_STATEMENT;
+	rec.points[0].found = DRIFT_NO_STATEMENT;
+	rec.points[0].left = DRIFT_NO_STATEMENT; /* not adjusted: as found */
+	assert_int_equal(msg_reply_instrument(r, &tb), 0);
+	assert_int_equal(msg_reply_record(r, &rec, 0), 0);
+	text = msg_reply_text(r, &len);
+	assert_non_null(text);
+	o = parsed(text, (int)len);
+	c = cJSON_GetArrayItem(
+	        member(cJSON_GetArrayItem(member(o, "instruments"), 0),
+	               "calibrations"),
+	        0);
+	assert_true(jnum(c, "rule_version") == 2);
+	assert_string_equal(jstr(c, "result_as_found"), "no statement");
+	assert_string_equal(jstr(c, "result_as_left"), "no statement");
+	p = cJSON_GetArrayItem(member(c, "points"), 0);
+	jnull(p, "as_left");
+	assert_string_equal(jstr(p, "as_left_decision"), "no statement");
+	cJSON_Delete(o);
+	msg_text_free(text);
+	msg_reply_free(r);
+}
+
 /* No correlation: null; the text of an empty reply. */
 static void reply_head(void **state)
 {
@@ -910,6 +952,7 @@ int main(void)
 	        cmocka_unit_test(ha_too_long),
 	        cmocka_unit_test(topic),
 	        cmocka_unit_test(reply),
+	        cmocka_unit_test(reply_no_statement),
 	        cmocka_unit_test(reply_head),
 	        cmocka_unit_test(reply_error),
 	};
