@@ -27,18 +27,20 @@
 #include "mclock.h"
 #include "request.h"
 
-#define REQ_PAYLOAD_MAX    REQUEST_PAYLOAD_MAX /* bytes of a request */
-#define REQ_REPLY_MAX      (1024 * 1024)       /* bytes of a reply, at most */
-#define REQ_PER_ENTERPRISE 8  /* requests of one share waiting, at most */
-#define REQ_ENTERPRISES    32 /* enterprises with a share of their own */
-#define REQ_SHARES         (REQ_ENTERPRISES + 1) /* + everyone else's */
-#define REQ_QUEUE_MAX      (REQ_SHARES * REQ_PER_ENTERPRISE) /* 264 */
-#define REQ_PER_STEP                                                           \
-	4 /* answered per publisher_step(), and as                             \
-	     many busy replies at most */
-#define REQ_BUSY_S                                                             \
-	5 /* a busy reply per share per 5 s at most,                           \
-	     and the wait it asks for */
+#define REQ_PAYLOAD_MAX REQUEST_PAYLOAD_MAX /* bytes of a request */
+#define REQ_REPLY_MAX   (1024 * 1024)       /* bytes of a reply, at most */
+
+/* The queue, shared out by enterprise (docs/MQTT.md, Delivery and
+ * limits): REQ_PER_ENTERPRISE requests waiting at most in each share, a
+ * share for each of REQ_ENTERPRISES enterprises and one for everyone
+ * else (264 requests in all); REQ_PER_STEP answered per
+ * publisher_step(), and as many busy replies at most; a busy reply per
+ * share per REQ_BUSY_S seconds at most, and the wait it asks for. */
+#define REQ_PER_ENTERPRISE 8
+#define REQ_ENTERPRISES    32
+#define REQ_SHARES         (REQ_ENTERPRISES + 1)
+#define REQ_PER_STEP       4
+#define REQ_BUSY_S         5
 
 struct reqs;
 struct req; /* one queued request: its copy, owned by the queue */
