@@ -20,6 +20,7 @@
 #include "config.h"
 #include "drift.h"
 #include "sample.h"
+#include "text.h"
 #include "utc.h"
 
 /* ---- topics and payloads ----------------------------------------------- */
@@ -52,6 +53,24 @@ static cJSON *payload_head(int64_t seq, int64_t ts_us, const char *instrument)
 	return o;
 }
 
+/* The printed text in buf (room bytes) made valid UTF-8 (msg.h): cJSON
+ * writes every byte from 0x80 up as it is, and only inside strings, so
+ * repairing the text repairs each string and nothing else. Returns the
+ * length, or -1 when the repaired text does not fit or memory runs out. */
+static int payload_utf8(char *buf, size_t room)
+{
+	char why[64], *copy;
+	size_t len;
+
+	if (text_utf8(buf, why, sizeof(why)) == 0)
+		return (int)strlen(buf);
+	if ((copy = strdup(buf)) == NULL)
+		return -1;
+	len = text_utf8_repair(buf, room, copy);
+	free(copy);
+	return len < room ? (int)len : -1;
+}
+
 /* Print o into buf and free it. Returns the length, or -1. cJSON may
  * misjudge what it needs by a few bytes, so it is given 5 fewer than
  * size (its documentation's advice); an int, so at most INT_MAX. */
@@ -62,7 +81,7 @@ static int payload_print(cJSON *o, char *buf, size_t size)
 	         cJSON_PrintPreallocated(o, buf, room - 5, 0);
 
 	cJSON_Delete(o);
-	return ok ? (int)strlen(buf) : -1;
+	return ok ? payload_utf8(buf, (size_t)room - 5) : -1;
 }
 
 /* v rounded to digits significant digits (0: unchanged), through the
@@ -607,8 +626,20 @@ int msg_reply_record(struct msg_reply *r, const struct calib_record *rec,
 
 char *msg_reply_text(const struct msg_reply *r, size_t *len)
 {
-	char *text = cJSON_PrintUnformatted(r->o);
+	char *text = cJSON_PrintUnformatted(r->o), *fixed, why[64];
+	size_t need;
 
+	*len = 0;
+	if (text == NULL)
+		return NULL;
+	if (text_utf8(text, why, sizeof(why)) < 0) { /* as payload_utf8() */
+		need = text_utf8_repair(NULL, 0, text);
+		fixed = cJSON_malloc(need + 1);
+		if (fixed != NULL)
+			text_utf8_repair(fixed, need + 1, text);
+		cJSON_free(text);
+		text = fixed;
+	}
 	*len = text != NULL ? strlen(text) : 0;
 	return text;
 }
@@ -618,14 +649,33 @@ void msg_text_free(char *text)
 	cJSON_free(text);
 }
 
-int msg_reply_error(char *buf, size_t size, const char *error,
-                    const char *correlation)
+/* {"status":"error","error":...,"correlation":...}, or NULL. */
+static cJSON *error_object(const char *error, const char *correlation)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	if (o == NULL || !cJSON_AddStringToObject(o, "status", "error") ||
 	    !cJSON_AddStringToObject(o, "error", error) ||
 	    !add_correlation(o, correlation)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int msg_reply_error(char *buf, size_t size, const char *error,
+                    const char *correlation)
+{
+	return payload_print(error_object(error, correlation), buf, size);
+}
+
+int msg_reply_busy(char *buf, size_t size, const char *error,
+                   const char *correlation, int retry_after_s)
+{
+	cJSON *o = error_object(error, correlation);
+
+	if (o != NULL && !cJSON_AddNumberToObject(o, "retry_after_s",
+	                                          (double)retry_after_s)) {
 		cJSON_Delete(o);
 		return -1;
 	}

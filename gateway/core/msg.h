@@ -12,8 +12,10 @@
  * struct calib_record) that publish_req.c fills from its queries.
  *
  * Strings are NUL-terminated UTF-8, written as they are (cJSON escapes
- * '"', '\\' and bytes below 0x20, nothing else). A number that is not
- * finite is written as null, whatever the builder.
+ * '"', '\\' and bytes below 0x20, nothing else). Every payload is valid
+ * UTF-8 whatever it is given: a byte of a string that is not part of a
+ * valid UTF-8 sequence is written as U+FFFD (text_utf8_repair()). A
+ * number that is not finite is written as null, whatever the builder.
  */
 #ifndef METROLOG_MSG_H
 #define METROLOG_MSG_H
@@ -165,5 +167,11 @@ void msg_text_free(char *text);
  * two strings' lengths plus 64 is always enough. */
 int msg_reply_error(char *buf, size_t size, const char *error,
                     const char *correlation);
+
+/* The busy reply: an error reply (as msg_reply_error()'s, the same size
+ * is enough) with "retry_after_s": retry_after_s, the seconds to wait
+ * before asking again. */
+int msg_reply_busy(char *buf, size_t size, const char *error,
+                   const char *correlation, int retry_after_s);
 
 #endif

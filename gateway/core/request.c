@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "text.h"
 #include "utc.h"
 
 static bool name_char(char ch)
@@ -22,11 +23,8 @@ static bool name_char(char ch)
 	       (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
 }
 
-/* The enterprise level of a request's topic <base>requests/<ent>/... into
- * ent; false when the topic is not under <base>requests/ or the level is
- * not a name (1-64 of A-Z a-z 0-9 _ . -). */
-static bool enterprise_of(const char *base, const char *topic,
-                          char ent[REQUEST_NAME_MAX + 1])
+bool request_enterprise(const char *base, const char *topic,
+                        char ent[REQUEST_NAME_MAX + 1])
 {
 	size_t b = strlen(base), n = 0;
 	const char *s;
@@ -47,24 +45,28 @@ static bool enterprise_of(const char *base, const char *topic,
 
 bool request_reply_ok(const char *base, const char *ent, const char *t)
 {
-	char want[MSG_TOPIC_MAX + 80];
+	char want[MSG_TOPIC_MAX + 80], why[80];
 	size_t n;
 
 	snprintf(want, sizeof(want), "%sreplies/%s/", base, ent);
 	n = strlen(want);
 	return strncmp(t, want, n) == 0 && t[n] != '\0' &&
-	       strlen(t) < MSG_TOPIC_MAX && strpbrk(t, "+#") == NULL;
+	       strlen(t) < MSG_TOPIC_MAX && strpbrk(t, "+#") == NULL &&
+	       text_mqtt(t, why, sizeof(why)) == 0;
 }
 
-/* What an error reply needs first: the correlation and the reply topic
- * of the request object j. */
+/* What an error reply needs first: the correlation (when it is valid
+ * UTF-8: it is echoed in a JSON reply) and the reply topic of the
+ * request object j, even when the rest of it is refused. */
 static void reply_fields(struct request *a, const char *base, const cJSON *j)
 {
 	const cJSON *it;
+	char why[80];
 
 	it = cJSON_GetObjectItemCaseSensitive(j, "correlation");
 	if (cJSON_IsString(it) &&
-	    strlen(it->valuestring) <= REQUEST_CORRELATION_MAX) {
+	    strlen(it->valuestring) <= REQUEST_CORRELATION_MAX &&
+	    text_utf8(it->valuestring, why, sizeof(why)) == 0) {
 		snprintf(a->correlation, sizeof(a->correlation), "%s",
 		         it->valuestring);
 		a->has_correlation = true;
@@ -88,11 +90,11 @@ static const char *member(struct request *a, const char *base, const cJSON *it,
 
 	while (k < 4 && strcmp(it->string, known[k]) != 0)
 		k++;
-	if (k == 4) {
+	if (k == 4) { /* its first 64 bytes, never half a character */
 		snprintf(why, size,
-		         "unknown field \"%.64s\" (known: instrument, "
+		         "unknown field \"%.*s\" (known: instrument, "
 		         "since, reply_to, correlation)",
-		         it->string);
+		         (int)text_utf8_cut(it->string, 64), it->string);
 		return why;
 	}
 	if (seen[k]) {
@@ -130,6 +132,7 @@ static const char *parse_payload(struct request *a, const char *base,
 {
 	bool seen[4] = {false};
 	const char *bad = NULL;
+	char utf8[64];
 	const cJSON *it;
 	cJSON *j;
 
@@ -146,6 +149,14 @@ static const char *parse_payload(struct request *a, const char *base,
 		return "the request must be a JSON object";
 	}
 	reply_fields(a, base, j);
+	/* every string of it is echoed in a reply or used as a topic: a
+	 * request that is not UTF-8 (RFC 8259, 8.1) is refused whole */
+	if (text_utf8(payload, utf8, sizeof(utf8)) < 0) {
+		cJSON_Delete(j);
+		snprintf(why, size, "the request is not valid UTF-8 (%s)",
+		         utf8);
+		return why;
+	}
 	cJSON_ArrayForEach(it, j)
 	{
 		if ((bad = member(a, base, it, seen, why, size)) != NULL)
@@ -163,7 +174,7 @@ enum request_status request_parse(struct request *a, const char *base,
 	const char *bad;
 
 	memset(a, 0, sizeof(*a));
-	if (!enterprise_of(base, topic, a->enterprise)) {
+	if (!request_enterprise(base, topic, a->enterprise)) {
 		/* no enterprise, no replies subtree to answer in */
 		snprintf(why, size,
 		         "ignored: the enterprise level is not 1-64 of A-Z a-z "

@@ -18,8 +18,13 @@
  *   correlation  string     at most REQUEST_CORRELATION_MAX bytes, echoed
  *
  * Every field is optional but a reply topic; any other field, a field
- * given twice or of another type is refused. The enterprise is the topic
- * level the broker's ACL checked, never a field of the payload.
+ * given twice or of another type is refused, and so is a payload that is
+ * not valid UTF-8 (its strings are echoed in JSON replies and used as
+ * topics): the correlation and reply topic its error reply gets are
+ * each kept only when valid themselves. A reply topic is also refused
+ * when a broker would refuse it as a topic name (control characters,
+ * non-characters: text_mqtt()). The enterprise is the topic level the
+ * broker's ACL checked, never a field of the payload.
  *
  * Pure (cJSON inside, no Paho types, no I/O, no global state): any thread.
  * The publisher (gateway/daemon/publish_req.c) queues requests, calls
@@ -71,8 +76,15 @@ enum request_status request_parse(struct request *a, const char *base,
                                   const char *payload, size_t len, char *why,
                                   size_t size);
 
+/* The enterprise level of a request's topic <base>requests/<ent>/...
+ * into ent; false when the topic is not under <base>requests/ or the
+ * level is not a name (1-64 of A-Z a-z 0-9 _ . -). */
+bool request_enterprise(const char *base, const char *topic,
+                        char ent[REQUEST_NAME_MAX + 1]);
+
 /* Is t a topic to publish on under <base>replies/<enterprise>/ (below
- * it, shorter than MSG_TOPIC_MAX, no wildcard)? */
+ * it, shorter than MSG_TOPIC_MAX, no wildcard, text a broker takes as a
+ * topic name: text_mqtt())? */
 bool request_reply_ok(const char *base, const char *enterprise, const char *t);
 
 #endif

@@ -1,12 +1,14 @@
 /*
- * text.c - trimming, exact finite decimal numbers, printable UTF-8 text,
- * growing arrays (text.h).
+ * text.c - trimming, exact finite decimal numbers, UTF-8 text (checked,
+ * printable, fit for an MQTT topic, cut on a character, repaired), growing
+ * arrays (text.h).
  */
 #include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +73,21 @@ static int utf8_at(const unsigned char *p, uint32_t *cp)
 	return n;
 }
 
-int text_printable(const char *s, char *why, size_t size)
+/* How strict a scan of text is. */
+enum text_rule {
+	TEXT_UTF8,      /* valid UTF-8, anything else allowed */
+	TEXT_PRINTABLE, /* and no control character */
+	TEXT_MQTT,      /* and no non-character either */
+};
+
+/* Is cp a Unicode non-character (U+FDD0 to U+FDEF, U+xFFFE, U+xFFFF)? */
+static bool nonchar(uint32_t cp)
+{
+	return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
+}
+
+/* s checked against rule. Returns 0, or -1 with the reason in why. */
+static int text_scan(const char *s, enum text_rule rule, char *why, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
@@ -83,14 +99,80 @@ int text_printable(const char *s, char *why, size_t size)
 			snprintf(why, size, "invalid UTF-8 at byte %zu", i + 1);
 			return -1;
 		}
-		if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
+		if (rule >= TEXT_PRINTABLE &&
+		    (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))) {
 			snprintf(why, size,
 			         "a control character (0x%02X) at byte %zu",
 			         (unsigned)cp, i + 1);
 			return -1;
 		}
+		if (rule >= TEXT_MQTT && nonchar(cp)) {
+			snprintf(why, size,
+			         "a non-character (U+%04X) at byte %zu",
+			         (unsigned)cp, i + 1);
+			return -1;
+		}
 	}
 	return 0;
+}
+
+int text_printable(const char *s, char *why, size_t size)
+{
+	return text_scan(s, TEXT_PRINTABLE, why, size);
+}
+
+int text_mqtt(const char *s, char *why, size_t size)
+{
+	return text_scan(s, TEXT_MQTT, why, size);
+}
+
+int text_utf8(const char *s, char *why, size_t size)
+{
+	return text_scan(s, TEXT_UTF8, why, size);
+}
+
+size_t text_utf8_cut(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	uint32_t cp;
+	int k;
+
+	while (p[i] != '\0') {
+		k = utf8_at(p + i, &cp);
+		if (k == 0)
+			k = 1; /* a byte on its own */
+		if (i + (size_t)k > max)
+			break;
+		i += (size_t)k;
+	}
+	return i;
+}
+
+size_t text_utf8_repair(char *dst, size_t size, const char *src)
+{
+	static const char fffd[] = "\xEF\xBF\xBD";
+	const unsigned char *p = (const unsigned char *)src;
+	size_t need = 0, out = 0;
+	uint32_t cp;
+	bool full = size == 0;
+	int k;
+
+	for (size_t i = 0; p[i] != '\0'; i += k > 0 ? (size_t)k : 1) {
+		k = utf8_at(p + i, &cp);
+		const char *piece = k > 0 ? src + i : fffd;
+		size_t len = k > 0 ? (size_t)k : 3;
+		need += len;
+		if (!full && out + len < size) {
+			memcpy(dst + out, piece, len);
+			out += len;
+		} else {
+			full = true; /* cut on a character boundary */
+		}
+	}
+	if (size > 0)
+		dst[out] = '\0';
+	return need;
 }
 
 int text_reserve(void **buf, size_t *have, size_t n, size_t each)

@@ -1,7 +1,8 @@
 /*
  * text.h - small pieces of text and memory handling the core, the
  * database and the tool share, so that each is written once: trimming a
- * field, reading a finite decimal number, growing an array.
+ * field, reading a finite decimal number, checking, cutting and
+ * repairing UTF-8 text, growing an array.
  *
  * Pure: no I/O, no global state, any thread.
  */
@@ -24,12 +25,38 @@ char *text_trim(char *s);
  * one. */
 int text_number(const char *s, double *v);
 
-/* Whether s is text a record may hold: valid UTF-8 (no overlong forms,
- * no surrogates, nothing above U+10FFFF) without control characters (C0
- * including tab, newline and carriage return, DEL, C1). Returns 0, or -1
- * with a short reason in why ("a control character (0x0A) at byte 5",
- * "invalid UTF-8 at byte 3"). */
+/* UTF-8 here is RFC 3629's: no overlong forms, no surrogates, nothing
+ * above U+10FFFF. */
+
+/* Whether s is valid UTF-8 (control characters allowed). Returns 0, or
+ * -1 with a short reason in why ("invalid UTF-8 at byte 3"). */
+int text_utf8(const char *s, char *why, size_t size);
+
+/* Whether s is text a record may hold: valid UTF-8 without control
+ * characters (C0 including tab, newline and carriage return, DEL, C1).
+ * Returns 0, or -1 with a short reason in why ("a control character
+ * (0x0A) at byte 5", "invalid UTF-8 at byte 3"). */
 int text_printable(const char *s, char *why, size_t size);
+
+/* Whether s may be the text of an MQTT topic name, as brokers check it
+ * (MQTT 3.1.1 section 1.5.3, MQTT 5 section 1.5.4; mosquitto disconnects
+ * a client that publishes on another): printable as text_printable()
+ * says, and no Unicode non-character (U+FDD0 to U+FDEF, U+xFFFE,
+ * U+xFFFF). Returns 0, or -1 with a short reason in why. */
+int text_mqtt(const char *s, char *why, size_t size);
+
+/* How many bytes of s to keep to cut it at max bytes at most without
+ * splitting a character: strlen(s) when it fits, else the end of the
+ * last whole UTF-8 sequence within max (a byte that is not part of one
+ * counts as one). */
+size_t text_utf8_cut(const char *s, size_t max);
+
+/* src into dst with each byte that is not part of a valid UTF-8
+ * sequence written as U+FFFD (EF BF BD), so dst is valid UTF-8 whatever
+ * src is; NUL-terminated when size > 0, and when the whole does not fit,
+ * cut where a character ends. Returns the length of the whole repaired
+ * text without its NUL (as snprintf does): it fitted when < size. */
+size_t text_utf8_repair(char *dst, size_t size, const char *src);
 
 /* Make *buf hold at least n elements of size each, doubling from 64.
  * Returns 0, or -1 (buf unchanged) when memory runs out. */

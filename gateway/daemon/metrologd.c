@@ -156,7 +156,8 @@ static void log_stats(struct daemon *d)
 		         "\"connects\":%llu,"
 		         "\"outbox\":%lld,\"outbox_dropped\":%llu,"
 		         "\"requests\":%llu,\"request_errors\":%llu,"
-		         "\"requests_dropped\":%llu}",
+		         "\"requests_dropped\":%llu,\"requests_busy\":%llu,"
+		         "\"requests_waiting\":%llu}",
 		         ps.connected ? "true" : "false",
 		         (unsigned long long)ps.sent,
 		         (unsigned long long)ps.acked,
@@ -166,7 +167,9 @@ static void log_stats(struct daemon *d)
 		         (unsigned long long)store_outbox_dropped(d->store),
 		         (unsigned long long)ps.requests,
 		         (unsigned long long)ps.request_errors,
-		         (unsigned long long)ps.requests_dropped);
+		         (unsigned long long)ps.requests_dropped,
+		         (unsigned long long)ps.requests_busy,
+		         (unsigned long long)ps.requests_waiting);
 	}
 }
 

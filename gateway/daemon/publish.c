@@ -55,9 +55,11 @@
  * (publish_req.h), answers enterprises' requests for their calibration
  * records. The subscription to <prefix>/<site>/requests/+/records is made
  * on each connection like Home Assistant's; on_message() only copies a
- * request into a bounded queue under mu and signals; publisher_step()
- * answers at most REQ_PER_STEP of them per step, straight to Paho at QoS 1
- * (not through the outbox: answers, not data).
+ * request into its enterprise's share of a bounded queue under mu and
+ * signals; publisher_step() answers at most REQ_PER_STEP of them per
+ * step, the shares in turn, and as many "busy" replies to requests that
+ * found their share full, straight to Paho at QoS 1 (not through the
+ * outbox: answers, not data).
  *
  * Security: with a tls group the URI is ssl://, the broker's certificate
  * is checked against ca_file (and its name against the host) unless
@@ -435,9 +437,10 @@ static void start_connect(struct publisher *p)
 	will.qos = 1;
 	o.keepAliveInterval = p->m->keepalive_s;
 	o.cleansession = 0;
-	/* + the gateway's status and the replies to records requests */
+	/* + the gateway's status and the replies to records requests (and
+	 * as many busy replies) */
 	o.maxInflight =
-	        p->m->inflight + 1 + (p->reqs != NULL ? REQ_PER_STEP : 0);
+	        p->m->inflight + 1 + (p->reqs != NULL ? 2 * REQ_PER_STEP : 0);
 	o.connectTimeout = CONNECT_TIMEOUT_S;
 	o.will = &will;
 	o.context = p;
@@ -735,7 +738,7 @@ struct publisher *publisher_new(const struct config *c,
 		p->reqs = reqs_new(c, clk, err, errlen);
 		if (p->reqs == NULL)
 			goto fail;
-		co.maxBufferedMessages += REQ_PER_STEP; /* replies */
+		co.maxBufferedMessages += 2 * REQ_PER_STEP; /* replies */
 	}
 	for (int i = 0; p->m->ha_prefix != NULL && i < c->ninstruments; i++)
 		for (int j = 0; j < c->instruments[i].nchannels; j++)
@@ -934,13 +937,16 @@ static void requests_subscribe(struct publisher *p)
 		          MQTTAsync_strerror(rc));
 }
 
-/* Answer up to REQ_PER_STEP queued records requests while connected;
- * the rest wait for the next step (publisher_busy() says there is one
- * soon), so that a burst never holds the ingest thread for long. */
+/* Answer up to REQ_PER_STEP queued records requests while connected,
+ * an enterprise's share at a time, and send up to REQ_PER_STEP busy
+ * replies to requests that found their share full; the rest wait for the
+ * next step (publisher_busy() says there is one soon), so that a burst
+ * never holds the ingest thread for long. */
 static void answer_requests(struct publisher *p, int64_t now_us)
 {
+	int64_t mono = mono_us(p);
 	uint64_t dropped;
-	size_t left;
+	bool left;
 
 	for (int i = 0; i < REQ_PER_STEP && p->link == LINK_UP; i++) {
 		pthread_mutex_lock(&p->mu);
@@ -950,11 +956,19 @@ static void answer_requests(struct publisher *p, int64_t now_us)
 			break;
 		reqs_answer(p->reqs, q, p->client, now_us);
 	}
+	for (int i = 0; i < REQ_PER_STEP && p->link == LINK_UP; i++) {
+		pthread_mutex_lock(&p->mu);
+		struct req *q = reqs_pop_busy(p->reqs, mono);
+		pthread_mutex_unlock(&p->mu);
+		if (q == NULL)
+			break;
+		reqs_answer_busy(p->reqs, q, p->client);
+	}
 	pthread_mutex_lock(&p->mu);
-	left = reqs_queued(p->reqs);
+	left = reqs_pending(p->reqs);
 	dropped = reqs_dropped(p->reqs);
 	pthread_mutex_unlock(&p->mu);
-	p->req_pending = left > 0 && p->link == LINK_UP;
+	p->req_pending = left && p->link == LINK_UP;
 	reqs_log_dropped(p->reqs, dropped, mono_us(p));
 }
 
@@ -1178,12 +1192,14 @@ void publisher_get_stats(struct publisher *p, struct publisher_stats *s)
 	pthread_mutex_lock(&p->mu);
 	p->stats.acked = p->cb_acked;
 	p->stats.refused = p->cb_refused_msgs;
-	if (p->reqs != NULL)
+	if (p->reqs != NULL) {
 		p->stats.requests_dropped = reqs_dropped(p->reqs);
+		p->stats.requests_waiting = reqs_queued(p->reqs);
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (p->reqs != NULL)
 		reqs_counts(p->reqs, &p->stats.requests,
-		            &p->stats.request_errors);
+		            &p->stats.request_errors, &p->stats.requests_busy);
 	*s = p->stats;
 	s->connected = p->link == LINK_UP;
 }

@@ -38,9 +38,12 @@ struct publisher_stats {
 	uint64_t resent;   /* sent again after a reconnect or failure */
 	uint64_t connects; /* successful connections */
 	/* records requests (mqtt.requests; docs/MQTT.md, Records on
-	 * request): answered with records, answered with an error, and
-	 * dropped unanswered because the queue of requests was full */
-	uint64_t requests, request_errors, requests_dropped;
+	 * request): answered with records, answered with an error (or
+	 * ignored), dropped because their enterprise's share of the queue
+	 * was full, and of those, answered "busy"; and waiting in the queue
+	 * now (in none of the counts yet) */
+	uint64_t requests, request_errors, requests_dropped, requests_busy;
+	uint64_t requests_waiting;
 	bool connected;
 };
 

@@ -17,14 +17,25 @@
  * replies, so an ACL that lets each enterprise read only its own replies
  * keeps the answers apart too.
  *
- * Threading (publish_req.h): Paho's thread only copies a request into the
- * bounded queue (REQ_QUEUE_MAX; when full it is dropped and counted) under
- * the publisher's mutex; publisher_step() on the ingest thread pops at
- * most REQ_PER_STEP per step and answers them here, so a burst of
- * requests delays the ingest thread by a few queries per step at most and
- * never blocks Paho. Replies are sent straight to Paho at QoS 1, not
- * through the outbox: an answer lost in an outage is asked again, it is
- * not data to keep.
+ * Fairness: the queue is shared out by enterprise, REQ_PER_ENTERPRISE
+ * requests waiting at most in each of REQ_ENTERPRISES shares, and a last
+ * share for everyone else (enterprises when all those are taken, and
+ * levels that are not names); requests are taken from the shares in
+ * turn (round robin), so one enterprise's flood delays only its own
+ * answers, and every other enterprise waits for one request of each at
+ * most. A request that finds its share full is not queued (dropped,
+ * counted): the share holds one of them, which is answered "busy, retry
+ * after REQ_BUSY_S s" unless its share had a busy reply in the last
+ * REQ_BUSY_S s; the rest are only counted, so the busy replies are at
+ * most one per share per REQ_BUSY_S s, never a flood of their own.
+ *
+ * Threading (publish_req.h): Paho's thread only copies a request into
+ * its share under the publisher's mutex; publisher_step() on the ingest
+ * thread pops at most REQ_PER_STEP requests and REQ_PER_STEP busy ones
+ * per step and answers them here, so a burst of requests delays the
+ * ingest thread by a few queries per step at most and never blocks Paho.
+ * Replies are sent straight to Paho at QoS 1, not through the outbox: an
+ * answer lost in an outage is asked again, it is not data to keep.
  */
 #include "publish_req.h"
 
@@ -58,18 +69,30 @@ struct req {
 	int corr_len;
 };
 
+/* The share of the queue of one enterprise: its requests waiting, in
+ * the order they came, and the request it held for a busy reply. */
+struct share {
+	char ent[REQUEST_NAME_MAX + 1]; /* "": free (the last share: any) */
+	struct req *ring[REQ_PER_ENTERPRISE];
+	size_t head, n;
+	struct req *busy;    /* not queued: to answer busy, NULL: none */
+	int64_t quiet_until; /* monotonic us: no busy reply before */
+};
+
 struct reqs {
 	const struct config *cfg;
 	const struct mclock *clk;   /* the publisher's */
 	char filter[MSG_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records */
 	char base[MSG_TOPIC_MAX];   /* <prefix>/<site>/ */
 	/* under the publisher's mutex */
-	struct req *ring[REQ_QUEUE_MAX];
-	size_t head, n;
-	uint64_t dropped;
+	struct share shares[REQ_SHARES]; /* the last: every enterprise
+	                                    without a share of its own */
+	size_t next;                     /* the share whose turn it is */
+	size_t queued, held;             /* in the rings, in busy */
+	uint64_t dropped;                /* not queued */
 	/* the ingest thread only */
 	struct query *q; /* opened at the first request */
-	uint64_t answered, errors, dropped_logged;
+	uint64_t answered, errors, busy, dropped_logged;
 	int64_t dropped_log_at, log_window; /* monotonic us */
 	int logged, unlogged;               /* in this log window */
 	struct query_verify verify;         /* cached chain check */
@@ -119,10 +142,13 @@ void reqs_free(struct reqs *r)
 {
 	if (r == NULL)
 		return;
-	while (r->n > 0) {
-		req_free(r->ring[r->head]);
-		r->head = (r->head + 1) % REQ_QUEUE_MAX;
-		r->n--;
+	for (size_t i = 0; i < REQ_SHARES; i++) {
+		struct share *sh = &r->shares[i];
+		for (; sh->n > 0; sh->n--) {
+			req_free(sh->ring[sh->head]);
+			sh->head = (sh->head + 1) % REQ_PER_ENTERPRISE;
+		}
+		req_free(sh->busy);
 	}
 	query_close(r->q);
 	free(r->scratch);
@@ -148,7 +174,43 @@ bool reqs_match(const struct reqs *r, const char *topic)
 	       t < MSG_TOPIC_MAX;
 }
 
-int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
+/* The share of a request on topic: its enterprise's, a free one it now
+ * takes, or the last one (enterprises when every other share is taken,
+ * and levels that are not names, which are only logged). */
+static struct share *share_of(struct reqs *r, const char *topic)
+{
+	char ent[REQUEST_NAME_MAX + 1];
+	struct share *free_share = NULL;
+
+	if (!request_enterprise(r->base, topic, ent))
+		return &r->shares[REQ_SHARES - 1];
+	for (size_t i = 0; i < REQ_SHARES - 1; i++) {
+		struct share *sh = &r->shares[i];
+		if (strcmp(sh->ent, ent) == 0)
+			return sh;
+		if (sh->ent[0] == '\0' && free_share == NULL)
+			free_share = sh;
+	}
+	if (free_share == NULL)
+		return &r->shares[REQ_SHARES - 1];
+	snprintf(free_share->ent, sizeof(free_share->ent), "%s", ent);
+	return free_share;
+}
+
+/* sh given back when nothing is left in it (not the last share). */
+static void share_tidy(struct reqs *r, struct share *sh)
+{
+	if (sh != &r->shares[REQ_SHARES - 1] && sh->n == 0 &&
+	    sh->busy == NULL) {
+		sh->ent[0] = '\0';
+		sh->head = 0;
+		sh->quiet_until = 0;
+	}
+}
+
+/* A copy of the request msg on topic (what reqs_push() says), or NULL
+ * when memory runs out. */
+static struct req *req_copy(const char *topic, const MQTTAsync_message *msg)
 {
 	MQTTProperties *props = (MQTTProperties *)&msg->properties;
 	MQTTProperty *rt = MQTTProperties_getProperty(
@@ -157,12 +219,10 @@ int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
 	        props, MQTTPROPERTY_CODE_CORRELATION_DATA);
 	size_t len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
 	size_t keep = len > REQ_PAYLOAD_MAX ? REQ_PAYLOAD_MAX + 1 : len;
-	struct req *q;
+	struct req *q = calloc(1, sizeof(*q));
 
-	if (r->n == REQ_QUEUE_MAX || (q = calloc(1, sizeof(*q))) == NULL) {
-		r->dropped++;
-		return -1;
-	}
+	if (q == NULL)
+		return NULL;
 	snprintf(q->topic, sizeof(q->topic), "%s", topic);
 	q->len = len;
 	q->payload = malloc(keep + 1);
@@ -186,29 +246,86 @@ int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
 	}
 	if (q->payload == NULL) {
 		req_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
+{
+	struct share *sh = share_of(r, topic);
+	bool room = sh->n < REQ_PER_ENTERPRISE;
+	struct req *q = NULL;
+
+	if (room || sh->busy == NULL)
+		q = req_copy(topic, msg);
+	if (q == NULL) { /* no memory, or a busy reply held already */
 		r->dropped++;
+		share_tidy(r, sh);
 		return -1;
 	}
-	r->ring[(r->head + r->n) % REQ_QUEUE_MAX] = q;
-	r->n++;
+	if (!room) { /* not queued: answered busy, if it is its turn */
+		r->dropped++;
+		sh->busy = q;
+		r->held++;
+		return 0;
+	}
+	sh->ring[(sh->head + sh->n) % REQ_PER_ENTERPRISE] = q;
+	sh->n++;
+	r->queued++;
 	return 0;
 }
 
 struct req *reqs_pop(struct reqs *r)
 {
-	struct req *q;
+	for (size_t k = 0; k < REQ_SHARES; k++) {
+		size_t i = (r->next + k) % REQ_SHARES;
+		struct share *sh = &r->shares[i];
+		struct req *q;
 
-	if (r->n == 0)
-		return NULL;
-	q = r->ring[r->head];
-	r->head = (r->head + 1) % REQ_QUEUE_MAX;
-	r->n--;
-	return q;
+		if (sh->n == 0)
+			continue;
+		q = sh->ring[sh->head];
+		sh->head = (sh->head + 1) % REQ_PER_ENTERPRISE;
+		sh->n--;
+		r->queued--;
+		r->next = (i + 1) % REQ_SHARES; /* the next share's turn */
+		share_tidy(r, sh);
+		return q;
+	}
+	return NULL;
+}
+
+struct req *reqs_pop_busy(struct reqs *r, int64_t mono_us)
+{
+	for (size_t i = 0; i < REQ_SHARES; i++) {
+		struct share *sh = &r->shares[i];
+		struct req *q = sh->busy;
+
+		if (q == NULL)
+			continue;
+		sh->busy = NULL;
+		r->held--;
+		if (mono_us < sh->quiet_until) {
+			req_free(q); /* its share had its busy reply */
+			share_tidy(r, sh);
+			continue;
+		}
+		sh->quiet_until = mono_us + REQ_BUSY_S * 1000000LL;
+		share_tidy(r, sh);
+		return q;
+	}
+	return NULL;
 }
 
 size_t reqs_queued(const struct reqs *r)
 {
-	return r->n;
+	return r->queued;
+}
+
+bool reqs_pending(const struct reqs *r)
+{
+	return r->queued + r->held > 0;
 }
 
 uint64_t reqs_dropped(const struct reqs *r)
@@ -218,10 +335,12 @@ uint64_t reqs_dropped(const struct reqs *r)
 
 /* ---- the ingest thread's side ------------------------------------------- */
 
-void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors)
+void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors,
+                 uint64_t *busy)
 {
 	*answered = r->answered;
 	*errors = r->errors;
+	*busy = r->busy;
 }
 
 void reqs_log_dropped(struct reqs *r, uint64_t dropped, int64_t mono_us)
@@ -229,9 +348,11 @@ void reqs_log_dropped(struct reqs *r, uint64_t dropped, int64_t mono_us)
 	if (dropped == r->dropped_logged ||
 	    (r->dropped_log_at != 0 && mono_us < r->dropped_log_at))
 		return;
-	log_warnx("mqtt: %" PRIu64 " records requests dropped unanswered "
-	          "(more than %d waiting), %" PRIu64 " in all",
-	          dropped - r->dropped_logged, REQ_QUEUE_MAX, dropped);
+	log_warnx("mqtt: %" PRIu64 " records requests dropped (more than %d "
+	          "of their enterprise waiting), %" PRIu64 " in all, %" PRIu64
+	          " of them answered busy",
+	          dropped - r->dropped_logged, REQ_PER_ENTERPRISE, dropped,
+	          r->busy);
 	r->dropped_logged = dropped;
 	r->dropped_log_at = mono_us + LOG_EVERY_US;
 }
@@ -310,15 +431,21 @@ static int send_reply(MQTTAsync client, const struct req *q, const char *topic,
 	return rc;
 }
 
-/* The error reply: on a's reply topic, or on its errors topic when it has
- * none usable; logged. */
+/* Where an error reply to a goes: its reply topic, or its errors topic
+ * when it has none usable. */
+static const char *error_topic(const struct request *a)
+{
+	return a->reply_to[0] != '\0' ? a->reply_to : a->errors;
+}
+
+/* The error reply: on error_topic(a); logged. */
 __attribute__((format(printf, 5, 6))) static void
 reply_error(struct reqs *r, MQTTAsync client, const struct req *q,
             const struct request *a, const char *fmt, ...)
 {
 	/* msg_reply_error(): 6 bytes a byte at most, and the rest */
 	char msg[512], text[6 * (sizeof(msg) + REQUEST_CORRELATION_MAX) + 64];
-	const char *topic = a->reply_to[0] != '\0' ? a->reply_to : a->errors;
+	const char *topic = error_topic(a);
 	va_list ap;
 	int len, rc;
 
@@ -337,6 +464,39 @@ reply_error(struct reqs *r, MQTTAsync client, const struct req *q,
 	if (rc != MQTTASYNC_SUCCESS)
 		req_log(r, q->topic, "reply on %s not sent (%s)", topic,
 		        MQTTAsync_strerror(rc));
+}
+
+void reqs_answer_busy(struct reqs *r, struct req *q, MQTTAsync client)
+{
+	char why[512], msg[128];
+	char text[6 * (sizeof(msg) + REQUEST_CORRELATION_MAX) + 96];
+	struct request a;
+	int len, rc;
+
+	if (request_parse(&a, r->base, q->topic, q->response, q->payload,
+	                  q->len, why, sizeof(why)) == REQUEST_IGNORED) {
+		req_log(r, q->topic, "%s", why); /* nowhere to answer */
+		goto out;
+	}
+	snprintf(msg, sizeof(msg),
+	         "busy: too many requests waiting; retry after %d s",
+	         REQ_BUSY_S);
+	len = msg_reply_busy(text, sizeof(text), msg,
+	                     a.has_correlation ? a.correlation : NULL,
+	                     REQ_BUSY_S);
+	if (len < 0) {
+		log_warnx("mqtt: records reply to %s: out of memory",
+		          error_topic(&a));
+		goto out;
+	}
+	rc = send_reply(client, q, error_topic(&a), text, (size_t)len);
+	if (rc != MQTTASYNC_SUCCESS)
+		req_log(r, q->topic, "busy reply on %s not sent (%s)",
+		        error_topic(&a), MQTTAsync_strerror(rc));
+	else
+		r->busy++;
+out:
+	req_free(q);
 }
 
 /* ---- the reply ------------------------------------------------------- */

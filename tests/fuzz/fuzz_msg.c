@@ -14,11 +14,13 @@
  * byte each). Past the input's end every byte is 0.
  *
  * Checked: the builder returns -1 or a length n < size with buf[n] the
- * first NUL; that text parses with cJSON as an object; every string put
- * in comes back identical in its place when it is valid UTF-8 (and is a
- * string there anyway); a number that is not finite is null, a finite
- * one a number equal to it within cJSON's rounding (a part in 2^51); a
- * topic is what its parts joined make, or -1 when that does not fit.
+ * first NUL; that text is valid UTF-8 whatever the strings given (cJSON
+ * does not check it: utf8_ok() here does) and parses with cJSON as an
+ * object; every string put in comes back identical in its place when it
+ * is valid UTF-8 (and is a string there anyway, repaired); a number that is not
+ * finite is null, a finite one a number equal to it within cJSON's rounding (a
+ * part in 2^51); a topic is what its parts joined make, or -1 when that does
+ * not fit.
  */
 #include <float.h>
 #include <math.h>
@@ -209,6 +211,7 @@ static cJSON *parsed(const char *buf, size_t size, int n)
 		return NULL;
 	}
 	CHECK((size_t)n < size && buf[n] == '\0' && strlen(buf) == (size_t)n);
+	CHECK(utf8_ok(buf)); /* whatever the strings given (msg.h) */
 	o = cJSON_ParseWithOpts(buf, &end, 1);
 	CHECK(o != NULL && cJSON_IsObject(o));
 	return o;

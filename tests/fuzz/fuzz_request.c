@@ -13,13 +13,16 @@
  * Checked: every string of the result is NUL-terminated inside its array;
  * an answered request has an enterprise that is a name, a reply topic
  * under its replies and since >= 0; a refused one says why, and any reply
- * topic it kept is one of the enterprise's.
+ * topic it kept is one of the enterprise's; what a reply echoes (why, the
+ * correlation) and the reply topic are valid UTF-8 whatever the input
+ * (utf8_strict(), written apart from text.c).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../utf8_strict.h"
 #include "fuzz.h"
 #include "request.h"
 
@@ -54,6 +57,9 @@ static void check_names(const struct request *a)
 	CHECK(strnlen(a->errors, sizeof(a->errors)) < sizeof(a->errors));
 	CHECK(a->reply_to[0] == '\0' ||
 	      request_reply_ok(BASE, a->enterprise, a->reply_to));
+	CHECK(utf8_strict(a->reply_to, strlen(a->reply_to)));
+	CHECK(!a->has_correlation ||
+	      utf8_strict(a->correlation, strlen(a->correlation)));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case REQUEST_BAD:
 		check_names(&a);
-		CHECK(why[0] != '\0');
+		CHECK(why[0] != '\0' && utf8_strict(why, strlen(why)));
 		break;
 	case REQUEST_IGNORED:
 		CHECK(why[0] != '\0');

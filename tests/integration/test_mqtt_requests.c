@@ -25,7 +25,22 @@
  *                      a name is ignored and logged
  *   burst_keeps_polling 200 requests at once: polling and committing go on,
  *                      and answered + errors + dropped = 200 (the mqtt
- *                      stats line), and the gateway answers afterwards
+ *                      stats line), every reply on the burst's topic is an
+ *                      answer or a busy reply (counted), and the gateway
+ *                      answers afterwards
+ *   fair_share         with metrologd stopped (SIGSTOP), 300 requests of
+ *                      ent-a, each answered with a large reply, then one
+ *                      of ent-b; once it runs again, ent-b's reply comes
+ *                      before some of ent-a's answers (order, not time);
+ *                      the requests that found ent-a's share full were
+ *                      answered busy (status error, retry_after_s) at most
+ *                      once per 5 s, or only counted: answered + errors +
+ *                      dropped = 301, busy replies = requests_busy
+ *   utf8_replies       a correlation of bytes FF FE, an unknown field name
+ *                      whose 64th byte is inside a character, a reply_to
+ *                      a broker would refuse: error replies that parse as
+ *                      JSON and pass a strict UTF-8 check (cJSON checks
+ *                      none), and the gateway still connected after them
  *   acl_confines_enterprises  the broker with no anonymous clients, a
  *                      password file and the ACL of docs/MQTT.md (a user
  *                      per enterprise writes only its requests topic and
@@ -43,6 +58,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../utf8_strict.h"
 #include "calib.h"
 #include "caltest.h"
 #include "mqtttest.h"
@@ -227,6 +243,26 @@ static void add_records(struct rig *r, int64_t now)
 	store_close(st);
 }
 
+/* The line k (from 0) among those of the file starting with head, what
+ * follows head (malloc'd), or NULL. */
+static char *nth_line(const char *file, const char *head, long long k)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL, *out = NULL;
+	size_t cap = 0;
+	long long i = 0;
+
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		if (strncmp(line, head, strlen(head)) == 0 && i++ == k) {
+			out = strdup(line + strlen(head));
+			break;
+		}
+	free(line);
+	fclose(f);
+	return out;
+}
+
 /* Publish payload on topic (MQTT options in opts) and return the next
  * line the subscriber writing to file received on reply_topic:
  * "corr=[...] payload" (malloc'd). */
@@ -236,10 +272,7 @@ static char *ask_in(struct rig *r, const char *file, const char *topic,
 {
 	char head[600];
 	long long before;
-	FILE *f;
-	char *line = NULL, *out = NULL;
-	size_t cap = 0;
-	long long k = 0;
+	char *out;
 
 	snprintf(head, sizeof(head), "%s ", reply_topic);
 	before = mq_lines_starting(file, head);
@@ -249,15 +282,7 @@ static char *ask_in(struct rig *r, const char *file, const char *topic,
 			break;
 		sleep_ms(100);
 	}
-	f = fopen(file, "r");
-	assert_non_null(f);
-	while (getline(&line, &cap, f) > 0)
-		if (strncmp(line, head, strlen(head)) == 0 && k++ == before) {
-			out = strdup(line + strlen(head));
-			break;
-		}
-	free(line);
-	fclose(f);
+	out = nth_line(file, head, before);
 	if (out == NULL)
 		fail_msg("no reply on %s to %.200s", reply_topic, payload);
 	return out;
@@ -662,9 +687,10 @@ static void own_records_only(void **state)
 }
 
 /* The request counts of the last mqtt stats line of metrologd's log (the
- * one it writes at stop, when it has stopped). */
+ * one it writes at stop, when it has stopped); busy and waiting may be
+ * NULL. */
 static void last_stats(struct rig *r, long long *answered, long long *errors,
-                       long long *dropped)
+                       long long *dropped, long long *busy, long long *waiting)
 {
 	FILE *f = fopen(r->gw.log, "r");
 	char *line = NULL;
@@ -679,6 +705,10 @@ static void last_stats(struct rig *r, long long *answered, long long *errors,
 		*answered = mq_json_int(line, "requests");
 		*errors = mq_json_int(line, "request_errors");
 		*dropped = mq_json_int(line, "requests_dropped");
+		if (busy != NULL)
+			*busy = mq_json_int(line, "requests_busy");
+		if (waiting != NULL)
+			*waiting = mq_json_int(line, "requests_waiting");
 	}
 	free(line);
 	fclose(f);
@@ -689,7 +719,7 @@ static void burst_keeps_polling(void **state)
 {
 	struct rig r;
 	char script[2048], file[H_PATH_MAX], *line;
-	long long r0, answered, errors, dropped, replies;
+	long long r0, answered, errors, dropped, busy, replies;
 	FILE *f;
 
 	(void)state;
@@ -722,14 +752,20 @@ static void burst_keeps_polling(void **state)
 	assert_non_null(strstr(line, "\"status\":\"ok\""));
 	free(line);
 	assert_int_equal(gw_stop(&r.gw), 0);
-	last_stats(&r, &answered, &errors, &dropped);
+	last_stats(&r, &answered, &errors, &dropped, &busy, NULL);
 	replies = mq_lines_starting(r.sub_out, REPL_A "/burst ");
-	print_message("burst: %lld answered, %lld errors, %lld dropped, "
-	              "%lld replies\n",
-	              answered, errors, dropped, replies);
+	print_message("burst: %lld answered, %lld errors, %lld dropped "
+	              "(%lld answered busy), %lld replies\n",
+	              answered, errors, dropped, busy, replies);
 	assert_int_equal(answered + errors + dropped, 200 + 1);
 	assert_int_equal(errors, 0);
-	assert_int_equal(replies, answered - 1);
+	/* a request that found its share full is answered busy (at most
+	 * one per 5 s) or only counted */
+	assert_true(busy >= 0 && busy <= dropped);
+	assert_int_equal(replies, answered - 1 + busy);
+	assert_int_equal(mq_count_lines(r.sub_out, REPL_A "/burst ",
+	                                "\"retry_after_s\":5"),
+	                 busy);
 	if (dropped > 0)
 		assert_true(mq_count_in_file(r.gw.log,
 		                             "records requests dropped") > 0);
@@ -819,7 +855,7 @@ static void acl_confines_enterprises(void **state)
 	 * ent-b's (its debug lines name the enterprise), and never saw the
 	 * one ent-a sent on ent-b's topic */
 	assert_int_equal(gw_stop(&r.gw), 0);
-	last_stats(&r, &answered, &errors, &dropped);
+	last_stats(&r, &answered, &errors, &dropped, NULL, NULL);
 	assert_int_equal(answered, 3);
 	assert_int_equal(errors, 0);
 	assert_int_equal(dropped, 0);
@@ -834,12 +870,245 @@ static void acl_confines_enterprises(void **state)
 	mq_rig_finish(&r);
 }
 
+/* n more records of TB-01 (certificates F-0..), so that each answer of
+ * ent-a's is large and slow to build: the queue fills faster than it is
+ * answered whatever the machine's speed. */
+static void add_many(struct rig *r, int n, int64_t now)
+{
+	char err[256], cert[32];
+	struct store *st = store_open(r->gw.db, err, sizeof(err));
+	struct calib_record *rec = malloc(sizeof(*rec));
+
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_non_null(rec);
+	for (int i = 0; i < n; i++) {
+		snprintf(cert, sizeof(cert), "F-%04d", i);
+		append(st, rec, "TB-01", cert, now - DAY_US + i, 0);
+	}
+	free(rec);
+	store_close(st);
+}
+
+/* In the subscriber's file, in arrival order: where the first line
+ * starting with first is (-1: none), and how many lines starting with
+ * later and containing with come after it. */
+static long long lines_after(const char *file, const char *first,
+                             const char *later, const char *with, long long *at)
+{
+	FILE *f = fopen(file, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long i = 0, n = 0;
+
+	assert_non_null(f);
+	*at = -1;
+	for (; getline(&line, &cap, f) > 0; i++) {
+		if (*at < 0 && strncmp(line, first, strlen(first)) == 0)
+			*at = i;
+		else if (*at >= 0 && strncmp(line, later, strlen(later)) == 0 &&
+		         strstr(line, with) != NULL)
+			n++;
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static void fair_share(void **state)
+{
+	struct rig r;
+	char script[2048], file[H_PATH_MAX], *line;
+	long long answered, errors, dropped, busy, waiting, at = -1, later = 0;
+	struct timespec t0, t1;
+	double elapsed;
+	cJSON *o;
+	FILE *f;
+
+	(void)state;
+	rig_start(&r, false);
+	add_records(&r, (int64_t)time(NULL) * 1000000);
+	add_many(&r, 150, (int64_t)time(NULL) * 1000000);
+	h_path(file, r.dir, "flood.txt");
+	f = fopen(file, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 300; i++)
+		fprintf(f,
+		        "{\"instrument\":\"TB-01\",\"reply_to\":\"" REPL_A
+		        "/flood\",\"correlation\":\"a%d\"}\n",
+		        i);
+	assert_int_equal(fclose(f), 0);
+
+	/* everything waits in the broker, ent-b's request last */
+	assert_int_equal(kill(r.gw.pid, SIGSTOP), 0);
+	snprintf(script, sizeof(script),
+	         "mosquitto_pub -h 127.0.0.1 -p %d -q 1 -t '" REQ_A
+	         "' -l < '%s'",
+	         r.broker.port, file);
+	assert_int_equal(
+	        h_run((const char *const[]){"/bin/sh", "-c", script, NULL},
+	              NULL, false, 60000),
+	        0);
+	assert_int_equal(mq_pub(&r, REQ_B,
+	                        "{\"reply_to\":\"" REPL_B
+	                        "/fair\",\"correlation\":\"b\"}",
+	                        NULL),
+	                 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(kill(r.gw.pid, SIGCONT), 0);
+
+	/* ent-b's reply comes while ent-a's are still being answered: some
+	 * of ent-a's answers come after it */
+	for (int i = 0; i < 600; i++) {
+		later = lines_after(r.sub_out, REPL_B "/fair ",
+		                    REPL_A "/flood ", "\"status\":\"ok\"", &at);
+		if (later > 0)
+			break;
+		sleep_ms(100);
+	}
+	print_message("fair: ent-b's reply is line %lld, %lld of ent-a's "
+	              "answers after it\n",
+	              at, later);
+	assert_true(at >= 0);
+	assert_true(later > 0);
+	line = nth_line(r.sub_out, REPL_B "/fair ", 0);
+	assert_non_null(line);
+	o = reply_json(line);
+	assert_string_equal(jstr(o, "status"), "ok");
+	assert_string_equal(jstr(o, "correlation"), "b");
+	assert_string_equal(jstr(o, "enterprise"), "ent-b");
+	cJSON_Delete(o);
+	free(line);
+
+	assert_int_equal(gw_stop(&r.gw), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	elapsed = (double)(t1.tv_sec - t0.tv_sec) +
+	          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* everything it sent is in the file once a probe after it is (the
+	 * file is larger than mq_probe() reads) */
+	for (int i = 0;
+	     i < 100 && mq_count_lines(r.sub_out, "fair-done.", NULL) == 0;
+	     i++) {
+		assert_int_equal(
+		        mq_pub(&r, PREFIX "/probe", "fair-done.", NULL), 0);
+		sleep_ms(100);
+	}
+	assert_true(mq_count_lines(r.sub_out, "fair-done.", NULL) > 0);
+	last_stats(&r, &answered, &errors, &dropped, &busy, &waiting);
+	print_message("fair: %lld answered, %lld errors, %lld dropped (%lld "
+	              "answered busy), %lld waiting at stop, in %.1f s\n",
+	              answered, errors, dropped, busy, waiting, elapsed);
+	/* every request in one count: ent-a's still queued when it stopped
+	 * are waiting, not lost from the counts */
+	assert_int_equal(answered + errors + dropped + waiting, 300 + 1);
+	assert_true(waiting >= 0 && waiting <= 8);
+	assert_int_equal(errors, 0);
+	/* more than a share's 8 came at once: some were answered busy, at
+	 * most one per 5 s for ent-a, the only enterprise with a full share */
+	assert_true(dropped > 0);
+	assert_true(busy >= 1);
+	assert_true(busy <= 1 + (long long)(elapsed / 5));
+	assert_int_equal(mq_count_lines(r.sub_out, REPL_A "/flood ",
+	                                "\"retry_after_s\":5"),
+	                 busy);
+	assert_int_equal(mq_count_lines(r.sub_out, REPL_A "/flood ",
+	                                "\"error\":\"busy: too many requests "
+	                                "waiting; retry after 5 s\""),
+	                 busy);
+	assert_int_equal(mq_lines_starting(r.sub_out, REPL_A "/flood "),
+	                 answered - 1 + busy);
+	assert_true(mq_count_in_file(r.gw.log, "records requests dropped") > 0);
+	mq_rig_finish(&r);
+}
+
+/* The payload of a reply line ("corr=[...] payload\n") is valid UTF-8
+ * JSON: a strict UTF-8 check, then cJSON. */
+static cJSON *strict_json(const char *line)
+{
+	const char *p = strstr(line, "] ");
+	size_t n;
+
+	assert_non_null(p);
+	p += 2;
+	n = strcspn(p, "\n");
+	if (!utf8_strict(p, n))
+		fail_msg("reply is not UTF-8: %s", line);
+	return reply_json(line);
+}
+
+static void utf8_replies(void **state)
+{
+	struct rig r;
+	char payload[512], name[80], want[256], *line;
+	cJSON *o;
+
+	(void)state;
+	rig_start(&r, false);
+
+	/* the issue's correlation of bytes FF FE: refused, not echoed */
+	line = ask(&r, REQ_A,
+	           "{\"correlation\":\"\xFF\xFE\",\"reply_to\":\"" REPL_A
+	           "/u1\"}",
+	           NULL, REPL_A "/u1");
+	o = strict_json(line);
+	assert_string_equal(jstr(o, "status"), "error");
+	assert_string_equal(
+	        jstr(o, "error"),
+	        "the request is not valid UTF-8 (invalid UTF-8 at byte 17)");
+	assert_true(cJSON_IsNull(
+	        cJSON_GetObjectItemCaseSensitive(o, "correlation")));
+	cJSON_Delete(o);
+	free(line);
+
+	/* an unknown field name whose 64th byte is the first of "é": the
+	 * name is quoted up to the character, not into it */
+	memset(name, 'x', 63);
+	snprintf(name + 63, sizeof(name) - 63, "\xC3\xA9-tail");
+	snprintf(payload, sizeof(payload),
+	         "{\"%s\":1,\"reply_to\":\"" REPL_A "/u2\"}", name);
+	line = ask(&r, REQ_A, payload, NULL, REPL_A "/u2");
+	o = strict_json(line);
+	snprintf(want, sizeof(want),
+	         "unknown field \"%.63s\" (known: instrument, since, "
+	         "reply_to, correlation)",
+	         name);
+	assert_string_equal(jstr(o, "error"), want);
+	cJSON_Delete(o);
+	free(line);
+
+	/* a reply_to a broker would refuse as a topic (U+FFFF): not used,
+	 * the error goes to the errors topic; the gateway stays connected */
+	line = ask(&r, REQ_A,
+	           "{\"reply_to\":\"" REPL_A "/\xEF\xBF\xBF\",\"correlation\":"
+	           "\"c\xC3\xA9\"}",
+	           NULL, REPL_A "/errors");
+	o = strict_json(line);
+	assert_string_equal(jstr(o, "error"),
+	                    "reply_to must be a topic under " REPL_A "/");
+	assert_string_equal(jstr(o, "correlation"), "c\xC3\xA9");
+	cJSON_Delete(o);
+	free(line);
+	line = ask(&r, REQ_A, "{\"reply_to\":\"" REPL_A "/u3\"}", NULL,
+	           REPL_A "/u3");
+	o = strict_json(line);
+	assert_string_equal(jstr(o, "status"), "ok");
+	cJSON_Delete(o);
+	free(line);
+	/* connected once: the broker never dropped it for a bad topic */
+	assert_int_equal(mq_count_in_file(r.gw.log, "mqtt: connected"), 1);
+
+	assert_int_equal(gw_stop(&r.gw), 0);
+	mq_rig_finish(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(own_records_only, h_teardown),
 	        cmocka_unit_test_teardown(burst_keeps_polling, h_teardown),
 	        cmocka_unit_test_teardown(acl_confines_enterprises, h_teardown),
+	        cmocka_unit_test_teardown(fair_share, h_teardown),
+	        cmocka_unit_test_teardown(utf8_replies, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,9 @@
  * escapes come back identical; numbers that are not finite are null;
  * float32 channels print 7 significant digits; every buffer size from 0
  * up is tried behind a canary: too small gives -1 and nothing is written
- * past the size.
+ * past the size; every payload is valid UTF-8 (checked with a strict
+ * check of the test's own, since cJSON does not check), bytes that are
+ * not UTF-8 written as U+FFFD.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../utf8_strict.h"
 #include "calib.h"
 #include "config.h"
 #include "drift.h"
@@ -934,6 +937,92 @@ static void reply_error(void **state)
 	            0);
 }
 
+/* Bytes that are not UTF-8 in what a payload is given come out as
+ * U+FFFD: every payload is valid UTF-8, whatever its source. */
+#define FFFD "\xEF\xBF\xBD"
+
+static void not_utf8_repaired(void **state)
+{
+	static const struct msg_channel ch[] = {
+	        {"c\xE9",
+	         "\xB0"
+	         "C",
+	         20.5, QUALITY_GOOD, 0},
+	};
+	const struct readings_arg ra = {7, "TB\xC3", ch, 1};
+	const struct error_arg ea = {"bad \xFF", "\xFF\xFE"};
+	struct msg_instrument in = {
+	        "TB-01", "instrument", "M\xE2\x82", "", "", 0, 0};
+	const struct msg_reply_head h = {"E", 1795694400000000LL, "ok", "ab",
+	                                 true};
+	struct msg_reply *r;
+	char out[BIG], *text;
+	size_t len;
+	cJSON *o;
+	int n;
+
+	(void)state;
+	n = sizes(build_readings, &ra, out);
+	assert_true(utf8_strict(out, (size_t)n));
+	o = parsed(out, n);
+	assert_string_equal(jstr(o, "instrument"), "TB" FFFD);
+	assert_string_equal(
+	        jstr(member(member(o, "channels"), "c" FFFD), "unit"),
+	        FFFD "C");
+	cJSON_Delete(o);
+
+	n = sizes(build_error, &ea, out);
+	assert_true(utf8_strict(out, (size_t)n));
+	assert_string_equal(out, "{\"status\":\"error\",\"error\":\"bad " FFFD
+	                         "\",\"correlation\":\"" FFFD FFFD "\"}");
+
+	r = msg_reply_new(&h);
+	assert_non_null(r);
+	assert_int_equal(msg_reply_instrument(r, &in), 0);
+	text = msg_reply_text(r, &len);
+	assert_non_null(text);
+	assert_true(utf8_strict(text, len));
+	o = parsed(text, (int)len);
+	assert_string_equal(
+	        jstr(cJSON_GetArrayItem(member(o, "instruments"), 0), "model"),
+	        "M" FFFD FFFD);
+	cJSON_Delete(o);
+	msg_text_free(text);
+	msg_reply_free(r);
+}
+
+struct busy_arg {
+	const char *correlation;
+	int retry;
+};
+
+static int build_busy(char *buf, size_t size, const void *arg)
+{
+	const struct busy_arg *a = arg;
+
+	return msg_reply_busy(buf, size, "busy: retry after 5 s",
+	                      a->correlation, a->retry);
+}
+
+static void reply_busy(void **state)
+{
+	const struct busy_arg a = {"c\xC3\xA9", 5}, b = {NULL, 5};
+	char out[BIG];
+	cJSON *o;
+
+	(void)state;
+	o = parsed(out, sizes(build_busy, &a, out));
+	assert_string_equal(jstr(o, "status"), "error");
+	assert_string_equal(jstr(o, "error"), "busy: retry after 5 s");
+	assert_string_equal(jstr(o, "correlation"), "c\xC3\xA9");
+	assert_true(jnum(o, "retry_after_s") == 5);
+	cJSON_Delete(o);
+	sizes(build_busy, &b, out);
+	assert_string_equal(out, "{\"status\":\"error\",\"error\":\"busy: "
+	                         "retry after 5 s\",\"correlation\":null,"
+	                         "\"retry_after_s\":5}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1044,8 @@ int main(void)
 	        cmocka_unit_test(reply_no_statement),
 	        cmocka_unit_test(reply_head),
 	        cmocka_unit_test(reply_error),
+	        cmocka_unit_test(not_utf8_repaired),
+	        cmocka_unit_test(reply_busy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,9 @@
  * docs/MQTT.md): the enterprise from the topic, the reply topic from the
  * Response Topic or "reply_to", each field and its refusals with the
  * words the error reply carries, and what an error reply still gets (its
- * topic, its correlation).
+ * topic, its correlation); text that is not UTF-8 refused, a field name
+ * cut on a character, reply topics a broker would refuse refused; the
+ * UTF-8 helpers of gateway/core/text.c the parser and msg.c rely on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../utf8_strict.h"
 #include "request.h"
+#include "text.h"
 
 #define BASE  "metrolog/lab-1/"
 #define TOPIC BASE "requests/ACME/records"
@@ -240,12 +244,168 @@ static void lengths(void **state)
 	assert_false(request_reply_ok(BASE, "ACME", BASE "replies/ACMEx/a"));
 }
 
+/* A request that is not UTF-8: refused whole, with the correlation and
+ * reply topic only when they are valid themselves. */
+static void not_utf8(void **state)
+{
+	(void)state;
+	/* the issue's: a correlation of bytes FF FE */
+	bad("{\"correlation\":\"\xFF\xFE\",\"reply_to\":\"" REPLY "r\"}",
+	    "the request is not valid UTF-8 (invalid UTF-8 at byte 17)");
+	assert_false(req.has_correlation);
+	assert_string_equal(req.reply_to, REPLY "r"); /* the reply goes there */
+	assert_true(utf8_strict(why, strlen(why)));
+	/* anywhere else: the correlation, valid, is still echoed */
+	bad("{\"correlation\":\"c\xC3\xA9\",\"reply_to\":\"" REPLY "r\","
+	    "\"instrument\":\"TB\xC0\xAF\"}",
+	    "the request is not valid UTF-8 (invalid UTF-8 at byte 81)");
+	assert_true(req.has_correlation);
+	assert_string_equal(req.correlation, "c\xC3\xA9");
+	/* a field name, a surrogate (ED A0 80), a lone continuation byte */
+	bad("{\"\x80\":1}",
+	    "the request is not valid UTF-8 (invalid UTF-8 at byte 3)");
+	bad("{\"reply_to\":\"" REPLY "\xED\xA0\x80\"}",
+	    "the request is not valid UTF-8 (invalid UTF-8 at byte 42)");
+	assert_string_equal(req.reply_to, "");
+	/* what cJSON decodes from \u escapes is UTF-8: a lone surrogate
+	 * escaped is malformed JSON to it */
+	bad("{\"correlation\":\"\\uD800\"}", "malformed JSON");
+	assert_int_equal(parse("{\"correlation\":\"\\u00e9\\uD83D\\uDE00\","
+	                       "\"reply_to\":\"" REPLY "r\"}"),
+	                 REQUEST_OK);
+	assert_string_equal(req.correlation, "\xC3\xA9\xF0\x9F\x98\x80");
+}
+
+/* An unknown field's name is quoted in the error, cut at 64 bytes but
+ * never inside a character. */
+static void unknown_field_cut(void **state)
+{
+	(void)state;
+	char name[80], text[256], want[256];
+
+	/* 63 ASCII bytes and a 2-byte character: the character is left
+	 * out whole */
+	memset(name, 'n', 63);
+	memcpy(name + 63, "\xC3\xA9xyz", 6);
+	snprintf(text, sizeof(text), "{\"%s\":1}", name);
+	snprintf(want, sizeof(want),
+	         "unknown field \"%.63s\" (known: instrument, since, "
+	         "reply_to, correlation)",
+	         name);
+	bad(text, want);
+	assert_true(utf8_strict(why, strlen(why)));
+	/* 62 and the character: 64 bytes, kept whole */
+	memmove(name + 62, name + 63, 7);
+	snprintf(text, sizeof(text), "{\"%s\":1}", name);
+	snprintf(want, sizeof(want),
+	         "unknown field \"%.64s\" (known: instrument, since, "
+	         "reply_to, correlation)",
+	         name);
+	bad(text, want);
+	assert_non_null(strstr(why, "n\xC3\xA9\""));
+	/* a 4-byte character across the cut */
+	memset(name, 'n', 61);
+	memcpy(name + 61, "\xF0\x9F\x98\x80", 5);
+	snprintf(text, sizeof(text), "{\"%s\":1}", name);
+	snprintf(want, sizeof(want),
+	         "unknown field \"%.61s\" (known: instrument, since, "
+	         "reply_to, correlation)",
+	         name);
+	bad(text, want);
+}
+
+/* Reply topics a broker would refuse as topic names (and disconnect the
+ * gateway for publishing on) are not reply topics. */
+static void reply_topic_text(void **state)
+{
+	(void)state;
+	assert_true(request_reply_ok(BASE, "ACME", REPLY "caf\xC3\xA9"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "a\x01"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "a\x7F"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "a\xC2\x85"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "\xEF\xBF\xBF"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "\xEF\xB7\x90"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "\xF4\x8F\xBF\xBE"));
+	assert_false(request_reply_ok(BASE, "ACME", REPLY "\xFF"));
+	bad("{\"reply_to\":\"" REPLY "\\u0001\"}",
+	    "reply_to must be a topic under " REPLY);
+	bad("{\"reply_to\":\"" REPLY "\\uFFFF\"}",
+	    "reply_to must be a topic under " REPLY);
+	assert_int_equal(parse3(TOPIC, REPLY "\xEF\xBF\xBE", "{}"),
+	                 REQUEST_BAD);
+	assert_string_equal(why, "the Response Topic must be under " REPLY);
+}
+
+static void enterprise(void **state)
+{
+	(void)state;
+	char ent[REQUEST_NAME_MAX + 1];
+
+	assert_true(request_enterprise(BASE, TOPIC, ent));
+	assert_string_equal(ent, "ACME");
+	assert_false(request_enterprise(BASE, BASE "requests/A\xC3\xA9/records",
+	                                ent));
+	assert_false(request_enterprise(BASE, long_topic(65), ent));
+	assert_true(request_enterprise(BASE, long_topic(64), ent));
+}
+
+/* text.c: UTF-8 checked, cut and repaired. */
+static void text_utf8_helpers(void **state)
+{
+	(void)state;
+	char out[64], w[80];
+
+	assert_int_equal(text_utf8("a\xC3\xA9\t\n", w, sizeof(w)), 0);
+	assert_int_equal(text_utf8("ab\xFF", w, sizeof(w)), -1);
+	assert_string_equal(w, "invalid UTF-8 at byte 3");
+	assert_int_equal(text_utf8("\xC0\x80", w, sizeof(w)), -1);
+	assert_int_equal(text_utf8("\xE0\x9F\xBF", w, sizeof(w)), -1);
+	assert_int_equal(text_utf8("\xF4\x90\x80\x80", w, sizeof(w)), -1);
+	assert_int_equal(text_utf8("\xE2\x82", w, sizeof(w)), -1);
+	assert_int_equal(text_mqtt("a/b\xC3\xA9", w, sizeof(w)), 0);
+	assert_int_equal(text_mqtt("a\xEF\xBF\xBF", w, sizeof(w)), -1);
+	assert_string_equal(w, "a non-character (U+FFFF) at byte 2");
+	assert_int_equal(text_mqtt("a\n", w, sizeof(w)), -1);
+	assert_int_equal(text_printable("\xEF\xBF\xBF", w, sizeof(w)), 0);
+
+	assert_int_equal(text_utf8_cut("abc", 5), 3);
+	assert_int_equal(text_utf8_cut("abc", 2), 2);
+	assert_int_equal(text_utf8_cut("a\xC3\xA9", 2), 1);
+	assert_int_equal(text_utf8_cut("a\xC3\xA9", 3), 3);
+	assert_int_equal(text_utf8_cut("\xF0\x9F\x98\x80", 3), 0);
+	assert_int_equal(text_utf8_cut("a\xFF\xFE", 2), 2); /* bytes alone */
+
+	/* each byte not in a valid sequence: U+FFFD */
+	assert_int_equal(text_utf8_repair(out, sizeof(out),
+	                                  "a\xFF\xFE"
+	                                  "b\xC3\xA9"),
+	                 10);
+	assert_string_equal(out, "a\xEF\xBF\xBD\xEF\xBF\xBD"
+	                         "b\xC3\xA9");
+	assert_int_equal(text_utf8_repair(out, sizeof(out), "\xE2\x82x"), 7);
+	assert_string_equal(out, "\xEF\xBF\xBD\xEF\xBF\xBDx");
+	assert_true(utf8_strict(out, strlen(out)));
+	/* too small: cut where a character ends, the length wanted back */
+	assert_int_equal(text_utf8_repair(out, 6, "a\xFF\xFE"), 7);
+	assert_string_equal(out, "a\xEF\xBF\xBD");
+	assert_int_equal(text_utf8_repair(NULL, 0, "\xFF"), 3);
+	assert_int_equal(text_utf8_repair(out, 1, "abc"), 3);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(answered), cmocka_unit_test(since),
-	        cmocka_unit_test(ignored),  cmocka_unit_test(refused),
+	        cmocka_unit_test(answered),
+	        cmocka_unit_test(since),
+	        cmocka_unit_test(ignored),
+	        cmocka_unit_test(refused),
 	        cmocka_unit_test(lengths),
+	        cmocka_unit_test(not_utf8),
+	        cmocka_unit_test(unknown_field_cut),
+	        cmocka_unit_test(reply_topic_text),
+	        cmocka_unit_test(enterprise),
+	        cmocka_unit_test(text_utf8_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

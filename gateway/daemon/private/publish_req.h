@@ -7,10 +7,11 @@
  * include <MQTTAsync.h>; nothing outside it includes this header (SQLite's
  * btree.h / btreeInt.h split).
  *
- * Threading: struct reqs belongs to the publisher. Its queue and its
- * dropped counter are touched only under the publisher's mutex (p->mu):
- * Paho's thread pushes (reqs_push, from on_message), the ingest thread
- * pops (reqs_pop). Everything else (the query connection, the counters
+ * Threading: struct reqs belongs to the publisher. Its queue (a share
+ * per enterprise, publish_req.c) and its dropped counter are touched
+ * only under the publisher's mutex (p->mu): Paho's thread pushes
+ * (reqs_push, from on_message), the ingest thread pops (reqs_pop,
+ * reqs_pop_busy). Everything else (the query connection, the counters
  * of answers, the log's rate limit) is the ingest thread's.
  */
 #ifndef METROLOG_PUBLISH_REQ_H
@@ -28,8 +29,18 @@
 
 #define REQ_PAYLOAD_MAX REQUEST_PAYLOAD_MAX /* bytes of a request */
 #define REQ_REPLY_MAX   (1024 * 1024)       /* bytes of a reply, at most */
-#define REQ_QUEUE_MAX   32                  /* requests waiting, at most */
-#define REQ_PER_STEP    4                   /* answered per publisher_step() */
+
+/* The queue, shared out by enterprise (docs/MQTT.md, Delivery and
+ * limits): REQ_PER_ENTERPRISE requests waiting at most in each share, a
+ * share for each of REQ_ENTERPRISES enterprises and one for everyone
+ * else (264 requests in all); REQ_PER_STEP answered per
+ * publisher_step(), and as many busy replies at most; a busy reply per
+ * share per REQ_BUSY_S seconds at most, and the wait it asks for. */
+#define REQ_PER_ENTERPRISE 8
+#define REQ_ENTERPRISES    32
+#define REQ_SHARES         (REQ_ENTERPRISES + 1)
+#define REQ_PER_STEP       4
+#define REQ_BUSY_S         5
 
 struct reqs;
 struct req; /* one queued request: its copy, owned by the queue */
@@ -52,15 +63,30 @@ bool reqs_match(const struct reqs *r, const char *topic);
 
 /* Under the publisher's mutex, on Paho's thread: copy the request msg on
  * topic (at most REQ_PAYLOAD_MAX + 1 bytes of its payload, its Response
- * Topic and Correlation Data properties) into the queue. Returns 0, or -1
- * when the queue is full or memory ran out: dropped and counted. */
+ * Topic and Correlation Data properties) into its enterprise's share of
+ * the queue. When the share is full it is not queued but dropped and
+ * counted, and held for a busy reply when its share holds none yet.
+ * Returns 0 when queued or held (something for the ingest thread), -1
+ * when only counted (no room, or memory ran out). */
 int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg);
 
-/* Under the publisher's mutex: the oldest queued request (NULL: none),
- * now the caller's, for reqs_answer(); how many are still queued; how
- * many were dropped since the start. */
+/* Under the publisher's mutex: the oldest queued request of the next
+ * share in turn (round robin; NULL: none), now the caller's, for
+ * reqs_answer(). */
 struct req *reqs_pop(struct reqs *r);
+
+/* Under the publisher's mutex: a request held for a busy reply whose
+ * share had none in the REQ_BUSY_S s before mono_us (monotonic), now the
+ * caller's, for reqs_answer_busy(); NULL: none. Held ones whose share
+ * had one are freed on the way (they stay counted as dropped). */
+struct req *reqs_pop_busy(struct reqs *r, int64_t mono_us);
+
+/* Under the publisher's mutex: how many requests are queued (waiting
+ * for an answer, in no count yet); whether any is queued or held for a
+ * busy reply (work for the next step); how many were dropped (not
+ * queued, busy replies included) since the start. */
 size_t reqs_queued(const struct reqs *r);
+bool reqs_pending(const struct reqs *r);
 uint64_t reqs_dropped(const struct reqs *r);
 
 /* Ingest thread, without the mutex: answer q from the database (read
@@ -69,12 +95,19 @@ uint64_t reqs_dropped(const struct reqs *r);
 void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
                  int64_t now_us);
 
+/* Ingest thread, without the mutex: answer q "busy, retry after
+ * REQ_BUSY_S s" (msg_reply_busy()) on its reply topic, or its errors
+ * topic when it has none usable, with its correlation, and free q. */
+void reqs_answer_busy(struct reqs *r, struct req *q, MQTTAsync client);
+
 /* Ingest thread: log requests dropped since the last log, at most once a
  * minute (mono_us: monotonic). */
 void reqs_log_dropped(struct reqs *r, uint64_t dropped, int64_t mono_us);
 
-/* Ingest thread: requests answered with records, and with an error (or
- * ignored: an enterprise level that is not a name). */
-void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors);
+/* Ingest thread: requests answered with records, with an error (or
+ * ignored: an enterprise level that is not a name), and busy replies
+ * sent (to requests counted as dropped). */
+void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors,
+                 uint64_t *busy);
 
 #endif
