@@ -50,7 +50,8 @@ int msg_topic(char *buf, size_t size, const char *prefix, const char *site,
 int msg_readings(char *buf, size_t size, int64_t seq, int64_t ts_us,
                  const char *instrument, const struct msg_channel *ch,
                  size_t n);
-/* kind: "online" or "offline"; reason: NULL or e.g. "timeout". */
+/* kind: "online", "offline" or "failing" (sample_event_name()); reason:
+ * NULL or e.g. "timeout". */
 int msg_event(char *buf, size_t size, int64_t seq, int64_t ts_us,
               const char *instrument, const char *kind, const char *reason);
 /* A tolerance state change (kind "tolerance") or a control chart's signal
@@ -76,8 +77,9 @@ struct msg_calstate {
 	bool reference_overdue;  /* in use as a reference while overdue */
 };
 
-/* The retained status of an instrument or standard: state "online" or
- * "offline" (NULL: not known yet, or a standard, which is not polled)
+/* The retained status of an instrument or standard: state "online",
+ * "offline" or "failing" (NULL: not known yet, or a standard, which is not
+ * polled)
  * with its reason; the tolerance state of each of its n channels that
  * have one (n = 0: no "tolerance" member); the calibration in force
  * (NULL: no "calibration" member). */

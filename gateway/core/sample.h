@@ -2,7 +2,7 @@
  * sample.h - what the pollers hand to the ingest thread.
  *
  * A sample is a reading of one channel, an event of one instrument
- * (online, offline), or a change of a channel's tolerance state. 24
+ * (online, offline, failing), or a change of a channel's tolerance state. 24
  * bytes, copied by value through the bounded queue;
  * nothing in it points anywhere, so ownership never crosses threads.
  *
@@ -20,6 +20,9 @@ enum sample_kind {
 	SAMPLE_STATE = 3,   /* index: global channel index; made by the
 	                       ingest thread (monitor.c), never by a poller;
 	                       value: the error; detail: see below */
+	SAMPLE_FAILING = 4, /* index: instrument index; it answers, but no
+	                       read of a poll succeeded; quality and detail
+	                       say why (an exception and its code) */
 };
 
 /*
@@ -62,5 +65,11 @@ struct sample {
 
 /* "good", "timeout", ... (stored in the database and logs). */
 const char *quality_name(enum quality q);
+
+/* The state an instrument event (SAMPLE_ONLINE, SAMPLE_OFFLINE,
+ * SAMPLE_FAILING) says it is in: "online", "offline", "failing" (the
+ * events.kind of the database, the event and state of MQTT); NULL for
+ * another kind. */
+const char *sample_event_name(enum sample_kind k);
 
 #endif

@@ -59,8 +59,9 @@ struct composer {
 	const struct config *c;
 	uint32_t *inst_of;     /* instrument index by channel index */
 	uint8_t *chan_state;   /* enum drift_state by channel index */
-	uint8_t *inst_state;   /* 0 unknown, 1 online, 2 offline */
-	uint8_t *inst_reason;  /* enum quality of the last offline */
+	uint8_t *inst_state;   /* 0 unknown, else the enum sample_kind of
+	                          its last event (SAMPLE_ONLINE ...) */
+	uint8_t *inst_reason;  /* enum quality of the last offline or failing */
 	struct cal_state *cal; /* instruments then standards; NULL until the
 	                          first composer_calibration() */
 	int64_t cal_seen;      /* newest calibrations.id at the last read */
@@ -476,7 +477,6 @@ static int status_channels(struct composer *cp, uint32_t inst)
 static int add_status(struct composer *cp, size_t k, int64_t ts,
                       const struct cal_state *cal)
 {
-	static const char *const online[] = {NULL, "online", "offline"};
 	const struct config *c = cp->c;
 	bool inst = k < (size_t)c->ninstruments;
 	struct msg_calstate pc;
@@ -488,9 +488,12 @@ static int add_status(struct composer *cp, size_t k, int64_t ts,
 	        .seq = cp->seq,
 	        .ts = ts,
 	        .id = entity_id(c, k),
-	        .state = inst ? online[cp->inst_state[k]] : NULL,
+	        .state = inst ? sample_event_name(
+	                                (enum sample_kind)cp->inst_state[k])
+	                      : NULL,
 	        .reason =
-	                inst && cp->inst_state[k] == 2
+	                inst && cp->inst_state[k] != 0 &&
+	                                cp->inst_state[k] != SAMPLE_ONLINE
 	                        ? quality_name((enum quality)cp->inst_reason[k])
 	                        : NULL,
 	        .ch = cp->pcs,
@@ -577,7 +580,7 @@ static int compose_state(struct composer *cp, const struct sample *e,
 	return add_inst_status(cp, inst, e->ts_us);
 }
 
-/* An online/offline event message and the status it changes. */
+/* An online/offline/failing event message and the status it changes. */
 static int compose_event(struct composer *cp, const struct sample *e,
                          uint32_t inst)
 {
@@ -585,15 +588,14 @@ static int compose_event(struct composer *cp, const struct sample *e,
 	        .seq = cp->seq,
 	        .ts = e->ts_us,
 	        .id = cp->c->instruments[inst].id,
-	        .kind = e->kind == SAMPLE_ONLINE ? "online" : "offline",
+	        .kind = sample_event_name((enum sample_kind)e->kind),
 	        .reason = e->kind == SAMPLE_ONLINE && e->quality == QUALITY_GOOD
 	                          ? NULL
 	                          : quality_name((enum quality)e->quality),
 	};
 
 	if (add_out(cp, e->ts_us, a.id, "events", false, b_event, &a) < 0 ||
-	    set_state(cp, &cp->inst_state[inst],
-	              e->kind == SAMPLE_ONLINE ? 1 : 2) < 0 ||
+	    set_state(cp, &cp->inst_state[inst], e->kind) < 0 ||
 	    set_state(cp, &cp->inst_reason[inst], e->quality) < 0)
 		return -1;
 	return add_inst_status(cp, inst, e->ts_us);

@@ -21,8 +21,15 @@
  * offline event when the instrument's state changed. A block that fails
  * gives its channels the failure as quality; a timeout or a lost connection
  * ends the poll early (the next blocks would only wait the same timeout).
- * An instrument that answers nothing is offline and retried with back-off;
- * one that answers with exceptions is online but its readings are bad.
+ * An instrument is online when a read of the poll succeeded; failing when
+ * none did but it answered (exceptions: it is there and refuses); offline
+ * when it answered nothing usable, and then retried with back-off. Each
+ * change of that state is an event and one log line.
+ *
+ * Stopping: poller_stop() sets `stop` and interrupts the bus (bus.h), so
+ * a request in flight ends at once on TCP and at its deadline on RTU; the
+ * poll cut short pushes nothing (no reading was made, and the instrument's
+ * state is not known better than before), and no further read is sent.
  */
 #include "poller.h"
 
@@ -42,7 +49,13 @@
 #define STACK_SIZE     (256 * 1024)
 #define BACKOFF_JITTER 0.2 /* +-20 % */
 
-enum inst_state_kind { INST_UNKNOWN, INST_ONLINE, INST_OFFLINE };
+/* INST_UNKNOWN, or the enum sample_kind of the instrument's last event */
+enum inst_state_kind {
+	INST_UNKNOWN = 0,
+	INST_ONLINE = SAMPLE_ONLINE,
+	INST_OFFLINE = SAMPLE_OFFLINE,
+	INST_FAILING = SAMPLE_FAILING,
+};
 
 struct inst {
 	const struct cfg_instrument *cfg;
@@ -226,13 +239,24 @@ uint64_t poller_jitter_quantile(const struct poller_stats *st, double q)
 	return UINT64_MAX;
 }
 
-/* Run the block reads of one poll. Returns the number that succeeded. */
+static bool stopping(struct poller *p)
+{
+	pthread_mutex_lock(&p->mu);
+	bool stop = p->stop;
+	pthread_mutex_unlock(&p->mu);
+	return stop;
+}
+
+/* Run the block reads of one poll. Returns the number that succeeded, or
+ * -1 when a stop cut the poll short. */
 static int run_reads(struct poller *p, struct inst *in, uint64_t *sent)
 {
 	int ok = 0, r;
 
 	for (r = 0; r < in->plan.nreads; r++) {
 		const struct plan_read *rd = &in->plan.reads[r];
+		if (stopping(p))
+			return -1;
 		if (r > 0 && p->silence_us > 0)
 			sleep_us(p->silence_us);
 		(*sent)++;
@@ -244,6 +268,8 @@ static int run_reads(struct poller *p, struct inst *in, uint64_t *sent)
 			continue;
 		}
 		enum bus_error e = bus_last_error(p->bus);
+		if (e == BUS_ERR_STOPPED)
+			return -1;
 		in->read_q[r] = (uint8_t)quality_of(e);
 		in->read_detail[r] = (uint16_t)bus_last_exception(p->bus);
 		log_debug("%s unit %d: read %d@%u: %s", bus_name(p->bus),
@@ -286,16 +312,47 @@ static size_t build_samples(struct inst *in, int64_t ts)
 	return n;
 }
 
-/* An instrument that answered at least once (even with an exception) is
- * online; one that answered nothing is offline. */
-static bool answered(const struct inst *in, int ok)
+/* The state a poll shows, and the block whose failure says why (-1:
+ * none): online when a read succeeded; failing when none did but one was
+ * answered with an exception; offline when nothing usable came back. */
+static enum inst_state_kind poll_state(const struct inst *in, int ok, int *why)
 {
+	*why = -1;
 	if (ok > 0)
-		return true;
+		return INST_ONLINE;
 	for (int r = 0; r < in->plan.nreads; r++)
-		if (in->read_q[r] == QUALITY_EXCEPTION)
-			return true;
-	return false;
+		if (in->read_q[r] == QUALITY_EXCEPTION) {
+			*why = r;
+			return INST_FAILING;
+		}
+	*why = 0;
+	return INST_OFFLINE;
+}
+
+/* The event of a change of state, and its log line. */
+static void state_event(struct poller *p, struct inst *in,
+                        enum inst_state_kind state, int why, int64_t ts,
+                        struct sample *e)
+{
+	e->ts_us = ts;
+	e->index = in->index;
+	e->kind = (uint8_t)state;
+	e->quality = why < 0 ? QUALITY_GOOD : in->read_q[why];
+	e->detail = why < 0 ? 0 : in->read_detail[why];
+	e->value = 0;
+	if (state == INST_ONLINE)
+		log_info("instrument %s (%s unit %d) is online", in->cfg->id,
+		         bus_name(p->bus), in->cfg->unit_id);
+	else if (state == INST_FAILING)
+		log_warnx("instrument %s (%s unit %d) is failing: it answers "
+		          "but every read fails: %s",
+		          in->cfg->id, bus_name(p->bus), in->cfg->unit_id,
+		          bus_last_message(p->bus));
+	else
+		log_warnx("instrument %s (%s unit %d) is offline: %s",
+		          in->cfg->id, bus_name(p->bus), in->cfg->unit_id,
+		          bus_last_message(p->bus));
+	in->state = state;
 }
 
 static void poll_one(struct poller *p, struct inst *in)
@@ -303,29 +360,16 @@ static void poll_one(struct poller *p, struct inst *in)
 	int64_t ts = real(p);
 	uint64_t sent = 0;
 	int ok = run_reads(p, in, &sent);
+	if (ok < 0)
+		return; /* cut short by a stop: nothing to tell */
 	size_t n = build_samples(in, ts);
-	bool up = answered(in, ok);
-	enum inst_state_kind state = up ? INST_ONLINE : INST_OFFLINE;
+	int why;
+	enum inst_state_kind state = poll_state(in, ok, &why);
+	bool up = state != INST_OFFLINE;
 	int64_t interval = (int64_t)in->cfg->interval_ms * 1000;
 
-	if (state != in->state) {
-		struct sample *e = &in->samples[n++];
-		e->ts_us = ts;
-		e->index = in->index;
-		e->kind = up ? SAMPLE_ONLINE : SAMPLE_OFFLINE;
-		e->quality = up ? QUALITY_GOOD : in->read_q[0];
-		e->detail = up ? 0 : in->read_detail[0];
-		e->value = 0;
-		if (up)
-			log_info("instrument %s (%s unit %d) is online",
-			         in->cfg->id, bus_name(p->bus),
-			         in->cfg->unit_id);
-		else
-			log_warnx("instrument %s (%s unit %d) is offline: %s",
-			          in->cfg->id, bus_name(p->bus),
-			          in->cfg->unit_id, bus_last_message(p->bus));
-		in->state = state;
-	}
+	if (state != in->state)
+		state_event(p, in, state, why, ts, &in->samples[n++]);
 	long dropped = queue_push(p->q, in->samples, n);
 	if (dropped > 0) {
 		/* the policy is drop_oldest: say so, at most once a minute */
@@ -531,6 +575,7 @@ void poller_stop(struct poller *p, struct poller_stats *last)
 		p->stop = true;
 		pthread_cond_signal(&p->cv);
 		pthread_mutex_unlock(&p->mu);
+		bus_interrupt(p->bus); /* a request in flight ends now */
 		pthread_join(p->thread, NULL);
 	}
 	if (last != NULL)

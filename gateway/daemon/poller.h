@@ -47,9 +47,11 @@ struct poller;
 struct poller *poller_start(const struct config *c, int bus, struct queue *q,
                             const struct mclock *clk);
 
-/* Ask the thread to stop, wait for it to finish its current poll and push
- * it, copy the final counters to *last (if not NULL), and free everything.
- * NULL allowed. */
+/* Ask the thread to stop and wait for it: a request in flight is
+ * interrupted (TCP: at once; RTU: it ends at its deadline, timeout_ms +
+ * BUS_DEADLINE_MARGIN_MS), a poll cut short pushes nothing, a poll that
+ * completed is pushed. Then copy the final counters to *last (if not
+ * NULL), and free everything. NULL allowed. */
 void poller_stop(struct poller *p, struct poller_stats *last);
 
 /* A copy of the counters so far (any thread). */

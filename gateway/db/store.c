@@ -662,9 +662,8 @@ static int append_event(struct store *st, const struct sample *s, size_t i)
 	}
 	sqlite3_bind_int64(ins, 1, s->ts_us);
 	sqlite3_bind_int64(ins, 2, st->instrument_ids[s->index]);
-	sqlite3_bind_text(ins, 3,
-	                  s->kind == SAMPLE_ONLINE ? "online" : "offline", -1,
-	                  SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, sample_event_name((enum sample_kind)s->kind),
+	                  -1, SQLITE_STATIC);
 	if (s->kind == SAMPLE_ONLINE && s->quality == QUALITY_GOOD) {
 		sqlite3_bind_null(ins, 4);
 	} else {
@@ -866,7 +865,7 @@ uint64_t store_outbox_dropped(const struct store *st)
 	return st->outbox_dropped;
 }
 
-/* The samples of a batch: readings by blocks, online/offline events;
+/* The samples of a batch: readings by blocks, online/offline/failing events;
  * SAMPLE_STATE only when composed (its events row comes composed). */
 static int append_samples(struct store *st, const struct sample *s, size_t n,
                           bool composed)
@@ -894,6 +893,7 @@ static int append_samples(struct store *st, const struct sample *s, size_t n,
 			break;
 		case SAMPLE_ONLINE:
 		case SAMPLE_OFFLINE:
+		case SAMPLE_FAILING:
 			rc = append_event(st, &s[i], i);
 			break;
 		case SAMPLE_STATE:

@@ -88,11 +88,11 @@ struct store_batch {
 
 /*
  * Write b in ONE transaction: each SAMPLE_READING as a reading, each
- * SAMPLE_ONLINE / SAMPLE_OFFLINE as an events row (kind "online" or
- * "offline", detail the reason), the composed events rows (a SAMPLE_STATE
- * is refused unless b->composed says they hold its row), and the outbox
- * rows; then, when the config last given to store_sync_config() has an
- * mqtt group and the outbox holds more than its outbox_max rows, the
+ * SAMPLE_ONLINE / SAMPLE_OFFLINE / SAMPLE_FAILING as an events row (kind
+ * "online", "offline" or "failing", detail the reason), the composed events
+ * rows (a SAMPLE_STATE is refused unless b->composed says they hold its row),
+ * and the outbox rows; then, when the config last given to store_sync_config()
+ * has an mqtt group and the outbox holds more than its outbox_max rows, the
  * oldest go (store_outbox_dropped() counts them). Indexes are those of
  * that config. Nothing here builds a message: the store writes what it is
  * handed. On failure the transaction is rolled back, nothing is written,

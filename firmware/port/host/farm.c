@@ -18,7 +18,8 @@ struct farm {
 	struct inst *inst; /* n instruments, unit = index + 1 */
 	struct farm_faults faults;
 	bool muted;
-	uint64_t rng; /* xorshift64 for fault draws */
+	bool faults_off; /* SIGUSR2: faults suspended */
+	uint64_t rng;    /* xorshift64 for fault draws */
 };
 
 struct farm *farm_new(unsigned ninst, unsigned nch, const char *serial_prefix,
@@ -104,6 +105,12 @@ bool farm_toggle_mute(struct farm *f)
 	return f->muted;
 }
 
+bool farm_toggle_faults(struct farm *f)
+{
+	f->faults_off = !f->faults_off;
+	return f->faults_off;
+}
+
 /* Uniform in [0, 1): a probability p of 1 always hits, 0 never does. */
 static double draw(struct farm *f)
 {
@@ -114,6 +121,33 @@ static double draw(struct farm *f)
 	x ^= x << 17;
 	f->rng = x;
 	return (double)(x >> 11) * 0x1.0p-53;
+}
+
+uint8_t farm_other_unit(uint8_t unit)
+{
+	return unit >= 247 ? 1 : (uint8_t)(unit + 1);
+}
+
+/* Wrong function code: the read functions swapped in pairs (1 and 2, 3
+ * and 4; any other code likewise with its odd or even neighbour), so the
+ * frame stays well formed. Wrong byte count: two data bytes fewer (or two
+ * more when there are fewer than two), the count saying so. */
+static void hostile_pdu(const struct farm_faults *ft, uint8_t *rsp, size_t *len)
+{
+	if (*len < 2 || rsp[0] >= 0x80)
+		return;
+	if (ft->wrong_count && rsp[0] <= 4) {
+		if (rsp[1] >= 2) {
+			rsp[1] = (uint8_t)(rsp[1] - 2);
+			*len -= 2;
+		} else {
+			rsp[1] = (uint8_t)(rsp[1] + 2);
+			rsp[*len] = rsp[*len + 1] = 0;
+			*len += 2;
+		}
+	}
+	if (ft->wrong_function)
+		rsp[0] = (uint8_t)((rsp[0] & 1) ? rsp[0] + 1 : rsp[0] - 1);
 }
 
 static void broadcast(struct farm *f, const uint8_t *req, size_t req_len,
@@ -148,6 +182,8 @@ void farm_request(struct farm *f, int route, uint8_t unit, const uint8_t *req,
 	r->delay_ms = 0;
 	r->corrupt = false;
 	r->faulty = false;
+	r->trickle_ms = 0;
+	r->wrong_unit = r->reset = r->garbage = false;
 	if (f->muted) {
 		what = "muted";
 		goto out;
@@ -170,7 +206,7 @@ void farm_request(struct farm *f, int route, uint8_t unit, const uint8_t *req,
 		goto out;
 	}
 
-	if (ft->unit == 0 || ft->unit == in->unit) {
+	if (!f->faults_off && (ft->unit == 0 || ft->unit == in->unit)) {
 		r->faulty = true;
 		if (ft->silent > 0 && draw(f) < ft->silent) {
 			what = "silent fault";
@@ -183,16 +219,26 @@ void farm_request(struct farm *f, int route, uint8_t unit, const uint8_t *req,
 		if (ft->corrupt > 0 && draw(f) < ft->corrupt)
 			r->corrupt = true;
 		r->delay_ms = ft->delay_ms;
+		r->trickle_ms = ft->trickle_ms;
+		r->wrong_unit = ft->wrong_unit;
+		r->reset = ft->reset;
+		r->garbage = ft->garbage;
 	}
 	if (r->len == 0)
 		r->len = mb_pdu_process(&node_map, &in->node, req, req_len, rsp,
 		                        false);
+	if (r->faulty && r->len > 0)
+		hostile_pdu(ft, rsp, &r->len);
 out:
 	if (log_verbose())
 		log_debug("%s unit %u fc 0x%02x (%zu bytes): %s, reply %zu "
-		          "bytes%s, delay %u ms",
+		          "bytes%s%s%s%s, delay %u ms, trickle %u ms",
 		          route_name(route, rb, sizeof(rb)), unit,
 		          req_len > 0 ? req[0] : 0, req_len,
 		          what != NULL ? what : "served", r->len,
-		          r->corrupt ? " (corrupted)" : "", r->delay_ms);
+		          r->corrupt ? " (corrupted)" : "",
+		          r->wrong_unit ? " (wrong unit)" : "",
+		          r->reset ? " (reset mid-frame)" : "",
+		          r->garbage ? " (then garbage)" : "", r->delay_ms,
+		          r->trickle_ms);
 }

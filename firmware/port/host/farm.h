@@ -14,7 +14,11 @@
  * at all), silent (probability of no reply), exception (answer every request
  * with it), corrupt (probability; the transport breaks the envelope), delay
  * (the transport holds the reply) and drop-after (the TCP transport closes
- * the connection after N requests that faults apply to).
+ * the connection after N requests that faults apply to). The hostile
+ * device: wrong function code and wrong byte count (the response PDU is
+ * altered here), and, done by the transport, wrong unit id, trickle (one
+ * byte at a time), reset mid-frame and an endless stream of garbage (the
+ * last two on TCP only).
  *
  * Threading: one thread (the event loop) calls everything here.
  */
@@ -41,15 +45,28 @@ struct farm_faults {
 	double corrupt;      /* probability 0..1 */
 	uint8_t exception;   /* 0: none */
 	uint32_t drop_after; /* 0: never */
+	uint32_t trickle_ms; /* 0: none; else one reply byte every trickle_ms */
+	bool wrong_unit;     /* reply with another unit id */
+	bool wrong_function; /* reply with another function code */
+	bool wrong_count;    /* reply with a byte count and data 2 bytes off */
+	bool reset;          /* TCP: half the reply, then a reset (RST) */
+	bool garbage;        /* TCP: an endless stream of random bytes */
 };
 
 /* What the transport must do with a request's outcome. */
 struct farm_reply {
-	size_t len;        /* response PDU length; 0: send nothing */
-	uint32_t delay_ms; /* hold the reply this long */
-	bool corrupt;      /* break the envelope (CRC or transaction id) */
-	bool faulty;       /* faults apply: counts towards drop_after */
+	size_t len;          /* response PDU length; 0: send nothing */
+	uint32_t delay_ms;   /* hold the reply this long */
+	bool corrupt;        /* break the envelope (CRC or transaction id) */
+	bool faulty;         /* faults apply: counts towards drop_after */
+	uint32_t trickle_ms; /* send the reply one byte every trickle_ms */
+	bool wrong_unit;     /* put farm_other_unit() in the envelope */
+	bool reset;          /* TCP: send half the reply, then reset */
+	bool garbage;        /* TCP: send random bytes from now on, forever */
 };
+
+/* The unit id a wrong-unit reply carries instead of unit. */
+uint8_t farm_other_unit(uint8_t unit);
 
 struct farm;
 
@@ -71,6 +88,10 @@ const struct farm_faults *farm_faults(const struct farm *f);
 
 /* Toggle mute; returns the new state. */
 bool farm_toggle_mute(struct farm *f);
+
+/* Suspend or resume every fault (the device recovers, then fails again);
+ * returns true when they are now suspended. */
+bool farm_toggle_faults(struct farm *f);
 
 /*
  * Handle the request PDU req (req_len bytes, function code first) for unit,

@@ -4,6 +4,9 @@
  * One loop timer serves two purposes: the end-of-frame silence (armed
  * t3.5 after the last byte of an unfinished frame) and the delay fault
  * (armed at the held reply's due time); it is set to the earlier of the two.
+ * A trickled reply (the trickle fault) is held and written one byte per
+ * due time, the timer re-armed after each. Wrong unit: the reply carries
+ * farm_other_unit(). The reset and garbage faults are TCP's only.
  * Before each reply the slave's input queue is flushed: the master only
  * sends a new request once it is done with the previous reply, so anything
  * still queued there is a reply nobody read (a client that timed out or
@@ -41,7 +44,8 @@ struct rtu {
 	struct mb_rtu_rx rx;
 	uint64_t last_byte_us;
 	uint8_t tx[MB_RTU_ADU_MAX];
-	size_t txlen;
+	size_t txlen, txoff; /* txoff: bytes of tx already written */
+	uint32_t trickle_ms; /* the held reply goes one byte at a time */
 	bool delayed;
 	uint64_t due_us;
 	bool linked;
@@ -60,17 +64,20 @@ static void rearm(struct rtu *r)
 	r->timer.due_us = due;
 }
 
-static void send_reply(struct rtu *r)
+/* Write the next `len` bytes of the reply (from txoff); the first of them
+ * after flushing what the master left unread. */
+static void send_reply(struct rtu *r, size_t len)
 {
 	ssize_t n;
 
-	if (tcflush(r->slave, TCIFLUSH) < 0)
+	if (r->txoff == 0 && tcflush(r->slave, TCIFLUSH) < 0)
 		log_warn("rtu: tcflush");
-	n = write(r->master, r->tx, r->txlen);
+	n = write(r->master, r->tx + r->txoff, len);
 	if (n < 0)
 		log_warn("rtu: write");
-	else if ((size_t)n < r->txlen)
-		log_warnx("rtu: short write (%zd of %zu bytes)", n, r->txlen);
+	else if ((size_t)n < len)
+		log_warnx("rtu: short write (%zd of %zu bytes)", n, len);
+	r->txoff += len;
 }
 
 static void handle_frame(struct rtu *r, size_t len)
@@ -93,14 +100,19 @@ static void handle_frame(struct rtu *r, size_t len)
 	             pdu_len, r->tx + MB_RTU_PDU_OFFSET, &rep);
 	if (rep.len == 0)
 		goto done;
-	r->txlen = mb_rtu_build(r->tx, unit, rep.len);
+	r->txlen = mb_rtu_build(
+	        r->tx, rep.wrong_unit ? farm_other_unit(unit) : unit, rep.len);
+	r->txoff = 0;
+	r->trickle_ms = rep.trickle_ms;
 	if (rep.corrupt)
 		r->tx[r->txlen - 1] ^= 0xFF;
-	if (rep.delay_ms > 0) {
+	if (rep.delay_ms > 0 || rep.trickle_ms > 0) {
 		r->delayed = true;
-		r->due_us = clk_now_us() + rep.delay_ms * UINT64_C(1000);
+		r->due_us = clk_now_us() +
+		            (rep.delay_ms > 0 ? rep.delay_ms : rep.trickle_ms) *
+		                    UINT64_C(1000);
 	} else {
-		send_reply(r);
+		send_reply(r, r->txlen);
 	}
 done:
 	mb_rtu_rx_reset(&r->rx);
@@ -140,8 +152,13 @@ static void rtu_timer(struct loop_timer *t, uint64_t now)
 	size_t len;
 
 	if (r->delayed && r->due_us <= now) {
-		r->delayed = false;
-		send_reply(r);
+		if (r->trickle_ms > 0 && r->txlen - r->txoff > 1) {
+			send_reply(r, 1);
+			r->due_us = now + r->trickle_ms * UINT64_C(1000);
+		} else {
+			r->delayed = false;
+			send_reply(r, r->txlen - r->txoff);
+		}
 	}
 	if (r->rx.len > 0) {
 		len = mb_rtu_rx_poll(&r->rx, (uint32_t)now, r->t35_us);

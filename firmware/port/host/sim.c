@@ -10,7 +10,7 @@
  * the event loop until SIGTERM or SIGINT, then closes everything and
  * removes what it created (symlink, port file). Signals are read from a
  * signalfd on the loop, so their handling runs like any other event:
- * SIGUSR1 toggles mute.
+ * SIGUSR1 toggles mute, SIGUSR2 suspends and resumes the faults.
  *
  * Threading: one thread; every module runs on the event loop (loop.c).
  */
@@ -67,9 +67,17 @@ static const char usage_text[] =
 "      --corrupt P           probability that a reply is corrupted (RTU: wrong CRC; TCP: wrong transaction id)\n"
 "      --exception CODE      answer every request with exception CODE\n"
 "      --drop-after N        close a TCP connection after its Nth request\n"
+"Hostile device (for tests), applied like the faults above:\n"
+"      --trickle MS          send each reply one byte every MS milliseconds (after --delay, if any)\n"
+"      --wrong-unit          reply with another unit id (the request's + 1; 247 and above: 1)\n"
+"      --wrong-function      reply with another function code (1<->2, 3<->4, ...)\n"
+"      --wrong-count         reply with a byte count and data 2 bytes short (2 over when fewer than 2)\n"
+"      --reset               TCP: send half of the reply, then reset the connection (RST)\n"
+"      --garbage             TCP: answer with an endless stream of random bytes\n"
 "  -v, --verbose             log each request to stderr\n"
 "  -h, --help, -V, --version\n"
-"Signals: SIGUSR1 toggles mute (no replies); SIGTERM or SIGINT stop cleanly.\n";
+"Signals: SIGUSR1 toggles mute (no replies); SIGUSR2 suspends / resumes the faults and hostile behaviours;\n"
+"SIGTERM or SIGINT stop cleanly.\n";
 /* clang-format on */
 
 struct opts {
@@ -119,6 +127,12 @@ enum {
 	OPT_EXCEPTION,
 	OPT_DROP_AFTER,
 	OPT_FAULT_UNIT,
+	OPT_TRICKLE,
+	OPT_WRONG_UNIT,
+	OPT_WRONG_FUNCTION,
+	OPT_WRONG_COUNT,
+	OPT_RESET,
+	OPT_GARBAGE,
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +153,12 @@ static const struct option long_opts[] = {
         {"exception", required_argument, NULL, OPT_EXCEPTION},
         {"drop-after", required_argument, NULL, OPT_DROP_AFTER},
         {"fault-unit", required_argument, NULL, OPT_FAULT_UNIT},
+        {"trickle", required_argument, NULL, OPT_TRICKLE},
+        {"wrong-unit", no_argument, NULL, OPT_WRONG_UNIT},
+        {"wrong-function", no_argument, NULL, OPT_WRONG_FUNCTION},
+        {"wrong-count", no_argument, NULL, OPT_WRONG_COUNT},
+        {"reset", no_argument, NULL, OPT_RESET},
+        {"garbage", no_argument, NULL, OPT_GARBAGE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -270,6 +290,29 @@ static void opts_init(struct opts *o, int argc)
 	}
 }
 
+/* A hostile-device switch ch; false when ch is not one. */
+static bool opt_hostile(struct opts *o, int ch)
+{
+	switch (ch) {
+	case OPT_WRONG_UNIT:
+		o->faults.wrong_unit = true;
+		return true;
+	case OPT_WRONG_FUNCTION:
+		o->faults.wrong_function = true;
+		return true;
+	case OPT_WRONG_COUNT:
+		o->faults.wrong_count = true;
+		return true;
+	case OPT_RESET:
+		o->faults.reset = true;
+		return true;
+	case OPT_GARBAGE:
+		o->faults.garbage = true;
+		return true;
+	}
+	return false;
+}
+
 /* A fault injection option ch with its argument; false when ch is not one. */
 static bool opt_fault(struct opts *o, int ch, const char *arg)
 {
@@ -296,8 +339,12 @@ static bool opt_fault(struct opts *o, int ch, const char *arg)
 		o->faults.unit = (unsigned)parse_uint("--fault-unit", arg, 1,
 		                                      FARM_MAX_INSTRUMENTS);
 		return true;
+	case OPT_TRICKLE:
+		o->faults.trickle_ms =
+		        (uint32_t)parse_uint("--trickle", arg, 1, 3600000);
+		return true;
 	}
-	return false;
+	return opt_hostile(o, ch);
 }
 
 /* Checks across options; exits on the first that fails. */
@@ -313,6 +360,10 @@ static void opts_check(const struct opts *o)
 		    o->tcp_port, o->tcp_port + (int)o->ninst - 1);
 	if (o->port_file != NULL && !o->tcp)
 		bad("--port-file", "needs --tcp");
+	if (o->faults.reset && !o->tcp)
+		bad("--reset", "needs --tcp");
+	if (o->faults.garbage && !o->tcp)
+		bad("--garbage", "needs --tcp");
 	if (o->faults.unit > o->ninst)
 		bad("--fault-unit", "unit %u is not in 1..%u", o->faults.unit,
 		    o->ninst);
@@ -412,6 +463,10 @@ static void signal_event(struct loop_watch *w, uint32_t events)
 			log_info("SIGUSR1: %s", farm_toggle_mute(sim.farm)
 			                                ? "muted"
 			                                : "unmuted");
+		} else if (si.ssi_signo == SIGUSR2) {
+			log_info("SIGUSR2: faults %s",
+			         farm_toggle_faults(sim.farm) ? "suspended"
+			                                      : "resumed");
 		} else {
 			log_info("%s: stopping",
 			         si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -430,6 +485,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	sim.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

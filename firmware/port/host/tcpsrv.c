@@ -10,9 +10,16 @@
  * write waits. In the common case the mask never changes, so a request
  * costs one read() and one write() (plus its share of one epoll_wait()).
  *
- * Delayed connections wait in a FIFO: the delay is the same for every
- * reply, so due times are in insertion order and one loop timer (armed at
- * the head's due time) serves them all.
+ * Delayed connections wait in a list sorted by due time (the delay and the
+ * trickle interval are each the same for every reply, so an insertion
+ * walks back from the tail only past the few other kind), and one loop
+ * timer armed at the head's due time serves them all. A trickled reply is
+ * a held reply released one byte per due time.
+ *
+ * The hostile faults: a reset sends half the reply, then closes with
+ * SO_LINGER 0 (an RST); garbage turns the connection into an endless
+ * stream of random bytes, written whenever the socket has room, until the
+ * peer goes away.
  *
  * Connection structs come from a free list grown on demand up to the
  * limit, so nothing is allocated per request.
@@ -53,9 +60,12 @@ struct conn {
 	uint32_t nfaulty; /* requests counted towards drop_after */
 	size_t inlen;
 	size_t outlen, outready, outoff;
-	bool delayed; /* a reply waits in out[outready, outlen) */
-	bool closing; /* close once out[] is written */
-	bool eof;     /* the peer closed its side */
+	bool delayed;        /* a reply waits in out[outready, outlen) */
+	bool closing;        /* close once out[] is written */
+	bool eof;            /* the peer closed its side */
+	bool reset;          /* close with an RST */
+	bool garbage;        /* write random bytes forever */
+	uint32_t trickle_ms; /* the held reply goes one byte at a time */
 	uint64_t due_us;
 	struct conn *prev, *next;   /* live list, or free list (next) */
 	struct conn *dprev, *dnext; /* delay FIFO */
@@ -82,6 +92,7 @@ struct tcpsrv {
 	int spare_fd; /* closed to accept-and-drop when out of descriptors */
 	uint64_t refused;
 	uint64_t last_refusal_log_us;
+	uint64_t rng; /* xorshift64 for garbage */
 };
 
 static void conn_event(struct loop_watch *w, uint32_t events);
@@ -97,14 +108,20 @@ static void delay_rearm(struct tcpsrv *s)
 static void delay_push(struct conn *c)
 {
 	struct tcpsrv *s = c->srv;
+	struct conn *after = s->dtail;
 
-	c->dnext = NULL;
-	c->dprev = s->dtail;
-	if (s->dtail != NULL)
-		s->dtail->dnext = c;
+	while (after != NULL && after->due_us > c->due_us)
+		after = after->dprev;
+	c->dprev = after;
+	c->dnext = after != NULL ? after->dnext : s->dhead;
+	if (c->dnext != NULL)
+		c->dnext->dprev = c;
+	else
+		s->dtail = c;
+	if (after != NULL)
+		after->dnext = c;
 	else
 		s->dhead = c;
-	s->dtail = c;
 	delay_rearm(s);
 }
 
@@ -133,8 +150,14 @@ static void delay_timer(struct loop_timer *t, uint64_t now)
 		struct conn *c = s->dhead;
 
 		delay_remove(c);
-		c->delayed = false;
-		c->outready = c->outlen;
+		if (c->trickle_ms > 0 && c->outlen - c->outready > 1) {
+			c->outready++; /* one more byte may go */
+			c->due_us = now + c->trickle_ms * UINT64_C(1000);
+			delay_push(c);
+		} else {
+			c->delayed = false;
+			c->outready = c->outlen;
+		}
 		conn_run(c);
 	}
 	delay_rearm(s);
@@ -148,6 +171,12 @@ static void conn_close(struct conn *c)
 
 	if (c->delayed)
 		delay_remove(c);
+	if (c->reset) {
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) <
+		    0)
+			log_warn("tcp: SO_LINGER");
+	}
 	/* close() removes the descriptor from the epoll set. */
 	close(c->fd);
 	if (c->prev != NULL)
@@ -162,6 +191,40 @@ static void conn_close(struct conn *c)
 	s->nconns--;
 }
 
+/* Queue the reply whose PDU farm_request() wrote after out[outlen]'s
+ * MBAP header, as r says: at once, held, trickled, cut by a reset, or
+ * replaced by garbage. */
+static void conn_reply(struct conn *c, struct mb_tcp_header *h,
+                       const struct farm_reply *r)
+{
+	if (r->garbage) {
+		c->garbage = true;
+		return;
+	}
+	if (r->corrupt)
+		h->transaction_id ^= 0xFFFF;
+	if (r->wrong_unit)
+		h->unit = farm_other_unit(h->unit);
+	size_t len = mb_tcp_build(c->out + c->outlen, h, r->len);
+	if (r->reset) {
+		c->outlen += len / 2;
+		c->outready = c->outlen;
+		c->closing = c->reset = true;
+		return;
+	}
+	c->outlen += len;
+	if (r->delay_ms > 0 || r->trickle_ms > 0) {
+		c->delayed = true;
+		c->trickle_ms = r->trickle_ms;
+		c->due_us = clk_now_us() +
+		            (r->delay_ms > 0 ? r->delay_ms : r->trickle_ms) *
+		                    UINT64_C(1000);
+		delay_push(c);
+	} else {
+		c->outready = c->outlen;
+	}
+}
+
 /* Handle every complete request in in[] while out[] has room for a reply.
  * Returns 0, or -1 if the connection was closed. */
 static int conn_process(struct conn *c)
@@ -170,7 +233,7 @@ static int conn_process(struct conn *c)
 	uint32_t drop_after = farm_faults(f)->drop_after;
 	size_t off = 0;
 
-	while (!c->delayed && !c->closing &&
+	while (!c->delayed && !c->closing && !c->garbage &&
 	       OUT_CAP - c->outlen >= MB_TCP_ADU_MAX) {
 		struct mb_tcp_header h;
 		struct farm_reply r;
@@ -194,19 +257,8 @@ static int conn_process(struct conn *c)
 		             c->in + off + MB_TCP_PDU_OFFSET, pdu_len,
 		             adu + MB_TCP_PDU_OFFSET, &r);
 		off += (size_t)n;
-		if (r.len > 0) {
-			if (r.corrupt)
-				h.transaction_id ^= 0xFFFF;
-			c->outlen += mb_tcp_build(adu, &h, r.len);
-			if (r.delay_ms > 0) {
-				c->delayed = true;
-				c->due_us = clk_now_us() +
-				            r.delay_ms * UINT64_C(1000);
-				delay_push(c);
-			} else {
-				c->outready = c->outlen;
-			}
-		}
+		if (r.len > 0)
+			conn_reply(c, &h, &r);
 		if (r.faulty && drop_after > 0 && ++c->nfaulty >= drop_after)
 			c->closing = true;
 	}
@@ -221,6 +273,17 @@ static int conn_process(struct conn *c)
  * closed. */
 static int conn_flush(struct conn *c)
 {
+	if (c->garbage && c->outready == c->outoff) {
+		struct tcpsrv *s = c->srv;
+		for (size_t i = 0; i < OUT_CAP; i++) {
+			s->rng ^= s->rng << 13;
+			s->rng ^= s->rng >> 7;
+			s->rng ^= s->rng << 17;
+			c->out[i] = (uint8_t)s->rng;
+		}
+		c->outoff = 0;
+		c->outready = c->outlen = OUT_CAP;
+	}
 	if (c->outready > c->outoff) {
 		ssize_t n = send(c->fd, c->out + c->outoff,
 		                 c->outready - c->outoff, MSG_NOSIGNAL);
@@ -257,7 +320,7 @@ static int conn_update(struct conn *c)
 		conn_close(c);
 		return -1;
 	}
-	if (pending)
+	if (pending || c->garbage)
 		want |= EPOLLOUT;
 	else if (!c->delayed && !c->closing && !c->eof && c->inlen < IN_CAP)
 		want |= EPOLLIN;
@@ -424,6 +487,7 @@ struct tcpsrv *tcpsrv_new(struct loop *l, struct farm *f, unsigned max_conns)
 	s->loop = l;
 	s->farm = f;
 	s->max_conns = max_conns;
+	s->rng = 0x2545F4914F6CDD1DULL;
 	s->timer.fn = delay_timer;
 	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (s->spare_fd < 0 || loop_add_timer(l, &s->timer) < 0) {

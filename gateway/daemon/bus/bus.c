@@ -1,20 +1,56 @@
 /*
  * bus.c - see bus.h. A thin layer over libmodbus that owns one modbus_t,
  * connects lazily, and turns libmodbus's errno values into enum bus_error
- * plus a message. Used by one thread at a time.
+ * plus a message.
+ *
+ * The deadline. libmodbus waits for the first byte of a reply up to the
+ * response timeout, then for each next byte up to the byte timeout, so a
+ * device trickling a reply just under the byte timeout held the bus for
+ * as long as it liked. Here the byte timeout is disabled (0, 0): then "the
+ * full confirmation response must be received before expiration of the
+ * response timeout" (modbus_set_byte_timeout(3)). The request is also
+ * timed here, on CLOCK_MONOTONIC (real I/O time: the wire is timed, not
+ * the daemon's clock), and a reply completed later than timeout_ms +
+ * BUS_DEADLINE_MARGIN_MS is a timeout whatever libmodbus said.
+ *
+ * TCP requests are framed here and their replies checked here, because
+ * libmodbus 3.1.6 checks the transaction id of a TCP reply but not its unit
+ * id: behind a TCP-to-RS-485 gateway a misrouted reply would pass for the
+ * addressed instrument's. libmodbus still connects and reads the reply
+ * (modbus_receive_confirmation() delimits it by function code and byte
+ * count, under the response timeout). RTU requests go through libmodbus's
+ * read functions, which check the slave address and the CRC.
+ *
+ * Threads: the poller's thread does everything but bus_interrupt(). `mu`
+ * guards `connected` and `interrupted`, so that bus_interrupt() shuts down
+ * the socket only while it is the bus's own (never a descriptor number
+ * closed and reused meanwhile); I/O runs without it.
  */
 #include "bus.h"
 
 #include <errno.h>
 #include <modbus.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define FLUSH_MAX   4096 /* TCP: stale bytes drained at most, then hang up */
+#define MBAP_LEN    7    /* transaction, protocol, length, unit */
+#define TCP_REQ_LEN (MBAP_LEN + 5)
 
 struct bus {
 	modbus_t *ctx;
-	int connected;
+	enum bus_kind kind;
 	int timeout_ms;
+	uint16_t tid; /* TCP: the last transaction id sent */
+	pthread_mutex_t mu;
+	bool connected;   /* under mu */
+	bool interrupted; /* under mu */
 	enum bus_error error;
 	int exception;
 	char message[160];
@@ -29,6 +65,7 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	b->kind = p->kind;
 	if (p->kind == BUS_TCP) {
 		char service[16]; /* a host name or address, and a port */
 		snprintf(service, sizeof(service), "%d", p->port);
@@ -51,6 +88,9 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 	b->timeout_ms = p->timeout_ms;
 	modbus_set_response_timeout(b->ctx, (uint32_t)(p->timeout_ms / 1000),
 	                            (uint32_t)(p->timeout_ms % 1000) * 1000);
+	/* no byte timeout: the response timeout bounds the whole reply */
+	modbus_set_byte_timeout(b->ctx, 0, 0);
+	pthread_mutex_init(&b->mu, NULL);
 	return b;
 }
 
@@ -60,66 +100,124 @@ void bus_free(struct bus *b)
 		return;
 	bus_close(b);
 	modbus_free(b->ctx);
+	pthread_mutex_destroy(&b->mu);
 	free(b);
 }
 
-static const char *exception_text(int e)
+/* The name of Modbus exception code c, NULL when it has none. */
+static const char *exception_name(int c)
 {
-	switch (e) {
-	case EMBXILFUN:
-		return "exception 01 (illegal function)";
-	case EMBXILADD:
-		return "exception 02 (illegal data address)";
-	case EMBXILVAL:
-		return "exception 03 (illegal data value)";
-	case EMBXSFAIL:
-		return "exception 04 (server device failure)";
-	case EMBXACK:
-		return "exception 05 (acknowledge)";
-	case EMBXSBUSY:
-		return "exception 06 (server busy)";
-	case EMBXMEMPAR:
-		return "exception 08 (memory parity error)";
-	case EMBXGPATH:
-		return "exception 0A (gateway path unavailable)";
-	case EMBXGTAR:
-		return "exception 0B (gateway target failed to respond)";
-	default:
-		return NULL;
+	static const char *const names[] = {
+	        [1] = "illegal function",
+	        [2] = "illegal data address",
+	        [3] = "illegal data value",
+	        [4] = "server device failure",
+	        [5] = "acknowledge",
+	        [6] = "server busy",
+	        [7] = "negative acknowledge",
+	        [8] = "memory parity error",
+	        [10] = "gateway path unavailable",
+	        [11] = "gateway target failed to respond",
+	};
+
+	return c > 0 && c < (int)(sizeof(names) / sizeof(names[0])) ? names[c]
+	                                                            : NULL;
+}
+
+static bool interrupted(struct bus *b)
+{
+	pthread_mutex_lock(&b->mu);
+	bool i = b->interrupted;
+	pthread_mutex_unlock(&b->mu);
+	return i;
+}
+
+/* Drain stale bytes: RTU with libmodbus (tcflush); TCP here, at most
+ * FLUSH_MAX bytes, because libmodbus's TCP flush reads for as long as a
+ * peer keeps sending: a peer that sends more is disconnected. */
+static void flush_line(struct bus *b)
+{
+	uint8_t junk[512];
+	size_t total = 0;
+
+	if (!b->connected)
+		return;
+	if (b->kind != BUS_TCP) {
+		modbus_flush(b->ctx);
+		return;
 	}
+	for (;;) {
+		ssize_t n = recv(modbus_get_socket(b->ctx), junk, sizeof(junk),
+		                 MSG_DONTWAIT);
+		if (n <= 0)
+			return; /* nothing left (an error shows on the next use)
+			         */
+		total += (size_t)n;
+		if (total > FLUSH_MAX) {
+			bus_close(b);
+			return;
+		}
+	}
+}
+
+/* The request failed for a reason of ours: set it, restore the line,
+ * return -1. */
+static int fail_as(struct bus *b, enum bus_error e, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int fail_as(struct bus *b, enum bus_error e, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->error = e;
+	b->exception = 0;
+	va_start(ap, fmt);
+	vsnprintf(b->message, sizeof(b->message), fmt, ap);
+	va_end(ap);
+	/* A broken link, or a TCP stream out of step (a reply may still be
+	 * on its way after a timeout, perhaps half of it): start on a fresh
+	 * connection. Otherwise drop what is left of the bad reply. */
+	if (e == BUS_ERR_CONNECT || e == BUS_ERR_OTHER ||
+	    e == BUS_ERR_STOPPED ||
+	    (e == BUS_ERR_TIMEOUT && b->kind == BUS_TCP))
+		bus_close(b);
+	else
+		flush_line(b);
+	return -1;
+}
+
+/* An exception reply with code c (1..255); returns -1. */
+static int fail_exception(struct bus *b, int c)
+{
+	const char *name = exception_name(c);
+
+	fail_as(b, BUS_ERR_EXCEPTION, "exception %02X%s%s%s", (unsigned)c,
+	        name != NULL ? " (" : "", name != NULL ? name : "",
+	        name != NULL ? ")" : "");
+	b->exception = c;
+	return -1;
 }
 
 /* Record errno e of a failed libmodbus call; returns -1. */
 static int fail(struct bus *b, int e)
 {
-	const char *ex = exception_text(e);
-
-	b->exception = 0;
-	if (ex != NULL) {
-		b->error = BUS_ERR_EXCEPTION;
-		b->exception = e - MODBUS_ENOBASE;
-		snprintf(b->message, sizeof(b->message), "%s", ex);
-		return -1;
-	}
+	if (interrupted(b))
+		return fail_as(b, BUS_ERR_STOPPED, "stopped");
+	if (e > MODBUS_ENOBASE && e < MODBUS_ENOBASE + MODBUS_EXCEPTION_MAX)
+		return fail_exception(b, e - MODBUS_ENOBASE);
 	switch (e) {
 	case ETIMEDOUT:
-		b->error = BUS_ERR_TIMEOUT;
-		snprintf(b->message, sizeof(b->message),
-		         "no reply within %d ms", b->timeout_ms);
-		break;
+		return fail_as(b, BUS_ERR_TIMEOUT,
+		               "no complete reply within %d ms", b->timeout_ms);
 	case EMBBADCRC:
-		b->error = BUS_ERR_CRC;
-		snprintf(b->message, sizeof(b->message), "reply with bad CRC");
-		break;
+		return fail_as(b, BUS_ERR_CRC, "reply with bad CRC");
 	case EMBBADDATA:
 	case EMBBADEXC:
 	case EMBMDATA:
 	case EMBBADSLAVE:
-		b->error = BUS_ERR_REPLY;
-		snprintf(b->message, sizeof(b->message),
-		         "reply does not match the request: %s",
-		         modbus_strerror(e));
-		break;
+		return fail_as(b, BUS_ERR_REPLY,
+		               "reply does not match the request: %s",
+		               modbus_strerror(e));
 	case ECONNREFUSED:
 	case ECONNRESET:
 	case EPIPE:
@@ -127,27 +225,18 @@ static int fail(struct bus *b, int e)
 	case ENOTCONN:
 	case EHOSTUNREACH:
 	case ENETUNREACH:
-		b->error = BUS_ERR_CONNECT;
-		snprintf(b->message, sizeof(b->message), "%s",
-		         modbus_strerror(e));
-		break;
+		return fail_as(b, BUS_ERR_CONNECT, "%s", modbus_strerror(e));
 	default:
-		b->error = BUS_ERR_OTHER;
-		snprintf(b->message, sizeof(b->message), "%s",
-		         modbus_strerror(e));
+		return fail_as(b, BUS_ERR_OTHER, "%s", modbus_strerror(e));
 	}
-	/* A reply out of step or a broken link: start clean next time. */
-	if (b->error == BUS_ERR_CONNECT || b->error == BUS_ERR_OTHER)
-		bus_close(b);
-	else if (b->connected)
-		modbus_flush(b->ctx);
-	return -1;
 }
 
 int bus_connect(struct bus *b)
 {
 	if (b->connected)
 		return 0;
+	if (interrupted(b))
+		return fail_as(b, BUS_ERR_STOPPED, "stopped");
 	if (modbus_connect(b->ctx) == -1) {
 		int e = errno;
 		b->error = BUS_ERR_CONNECT;
@@ -155,16 +244,32 @@ int bus_connect(struct bus *b)
 		         modbus_strerror(e));
 		return -1;
 	}
-	b->connected = 1;
+	pthread_mutex_lock(&b->mu);
+	b->connected = true;
+	bool stop = b->interrupted;
+	pthread_mutex_unlock(&b->mu);
+	if (stop)
+		return fail_as(b, BUS_ERR_STOPPED, "stopped");
 	return 0;
 }
 
 void bus_close(struct bus *b)
 {
+	pthread_mutex_lock(&b->mu);
 	if (b->connected) {
 		modbus_close(b->ctx);
-		b->connected = 0;
+		b->connected = false;
 	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+void bus_interrupt(struct bus *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->interrupted = true;
+	if (b->connected && b->kind == BUS_TCP)
+		shutdown(modbus_get_socket(b->ctx), SHUT_RDWR);
+	pthread_mutex_unlock(&b->mu);
 }
 
 static int begin(struct bus *b, int unit)
@@ -173,21 +278,116 @@ static int begin(struct bus *b, int unit)
 		return -1;
 	if (modbus_set_slave(b->ctx, unit) == -1)
 		return fail(b, errno);
-	modbus_flush(b->ctx);
+	flush_line(b);
+	/* a peer that kept talking was hung up on: call again */
+	if (!b->connected && bus_connect(b) == -1)
+		return -1;
 	b->error = BUS_OK;
 	b->exception = 0;
 	b->message[0] = '\0';
 	return 0;
 }
 
-int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
-             uint16_t count, uint16_t *out)
+static int function_of(enum bus_table table)
+{
+	switch (table) {
+	case BUS_COILS:
+		return MODBUS_FC_READ_COILS;
+	case BUS_DISCRETE_INPUTS:
+		return MODBUS_FC_READ_DISCRETE_INPUTS;
+	case BUS_HOLDING_REGISTERS:
+		return MODBUS_FC_READ_HOLDING_REGISTERS;
+	default:
+		return MODBUS_FC_READ_INPUT_REGISTERS;
+	}
+}
+
+/* Check the PDU of a TCP reply (function code first, len bytes) against
+ * the request and unpack it into out. Returns 0, or -1 (fail). */
+static int tcp_unpack(struct bus *b, int fc, uint16_t count, const uint8_t *pdu,
+                      int len, uint16_t *out)
+{
+	bool bits = fc <= MODBUS_FC_READ_DISCRETE_INPUTS;
+	int want = bits ? (count + 7) / 8 : 2 * count;
+
+	if (pdu[0] == (fc | 0x80)) {
+		if (len != 2 || pdu[1] == 0)
+			return fail(b, EMBBADEXC);
+		return fail_exception(b, pdu[1]);
+	}
+	if (pdu[0] != fc)
+		return fail_as(b, BUS_ERR_REPLY,
+		               "reply with function code 0x%02X to a request "
+		               "with 0x%02X",
+		               pdu[0], fc);
+	if (len < 2 || pdu[1] != want || len != 2 + want)
+		return fail_as(b, BUS_ERR_REPLY,
+		               "reply with %d data bytes (byte count %d) to a "
+		               "request for %d",
+		               len - 2, len < 2 ? -1 : pdu[1], want);
+	for (int i = 0; i < count; i++)
+		out[i] =
+		        bits ? (pdu[2 + i / 8] >> (i % 8)) & 1
+		             : (uint16_t)(pdu[2 + 2 * i] << 8 | pdu[3 + 2 * i]);
+	return 0;
+}
+
+/* A read over TCP: the request framed here, the reply read by libmodbus
+ * and checked here, unit id included. Returns 0, or -1 (fail). */
+static int tcp_read(struct bus *b, int unit, enum bus_table table,
+                    uint16_t addr, uint16_t count, uint16_t *out)
+{
+	int fc = function_of(table);
+	uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+	uint16_t tid = ++b->tid;
+	const uint8_t req[TCP_REQ_LEN] = {
+	        (uint8_t)(tid >> 8),
+	        (uint8_t)tid,
+	        0,
+	        0,
+	        0,
+	        6,
+	        (uint8_t)unit,
+	        (uint8_t)fc,
+	        (uint8_t)(addr >> 8),
+	        (uint8_t)addr,
+	        (uint8_t)(count >> 8),
+	        (uint8_t)count,
+	};
+
+	ssize_t sent =
+	        send(modbus_get_socket(b->ctx), req, sizeof(req), MSG_NOSIGNAL);
+	if (sent != (ssize_t)sizeof(req))
+		return fail(b, sent == -1 ? errno : EPIPE);
+	int n = modbus_receive_confirmation(b->ctx, rsp);
+	if (n == -1)
+		return fail(b, errno);
+	if (n < MBAP_LEN + 1)
+		return fail_as(b, BUS_ERR_REPLY, "reply of %d bytes", n);
+	unsigned rtid = (unsigned)rsp[0] << 8 | rsp[1];
+	unsigned len = (unsigned)rsp[4] << 8 | rsp[5];
+	if (rtid != tid)
+		return fail_as(b, BUS_ERR_REPLY,
+		               "reply with transaction id %u, not %u", rtid,
+		               (unsigned)tid);
+	if (rsp[2] != 0 || rsp[3] != 0 || len != (unsigned)n - 6)
+		return fail_as(b, BUS_ERR_REPLY,
+		               "reply with a bad MBAP header (protocol %u, "
+		               "length %u for %d bytes)",
+		               (unsigned)rsp[2] << 8 | rsp[3], len, n - 6);
+	if (rsp[6] != unit)
+		return fail_as(b, BUS_ERR_REPLY, "reply from unit %u, not %d",
+		               rsp[6], unit);
+	return tcp_unpack(b, fc, count, rsp + MBAP_LEN, n - MBAP_LEN, out);
+}
+
+/* A read over RTU, by libmodbus's read functions. Returns 0, or -1. */
+static int rtu_read(struct bus *b, enum bus_table table, uint16_t addr,
+                    uint16_t count, uint16_t *out)
 {
 	uint8_t bits[MODBUS_MAX_READ_BITS];
 	int r;
 
-	if (begin(b, unit) == -1)
-		return -1;
 	switch (table) {
 	case BUS_INPUT_REGISTERS:
 		r = modbus_read_input_registers(b->ctx, addr, count, out);
@@ -195,23 +395,50 @@ int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
 	case BUS_HOLDING_REGISTERS:
 		r = modbus_read_registers(b->ctx, addr, count, out);
 		break;
-	case BUS_COILS:
-	case BUS_DISCRETE_INPUTS:
-		if (count > MODBUS_MAX_READ_BITS)
-			return fail(b, EMBMDATA);
+	default:
 		r = table == BUS_COILS
 		            ? modbus_read_bits(b->ctx, addr, count, bits)
 		            : modbus_read_input_bits(b->ctx, addr, count, bits);
 		for (int i = 0; r == count && i < count; i++)
 			out[i] = bits[i];
 		break;
-	default:
-		return fail(b, EINVAL);
 	}
 	if (r == -1)
 		return fail(b, errno);
 	if (r != count)
 		return fail(b, EMBBADDATA);
+	return 0;
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
+             uint16_t count, uint16_t *out)
+{
+	bool bits = table == BUS_COILS || table == BUS_DISCRETE_INPUTS;
+
+	if (table > BUS_HOLDING_REGISTERS || count == 0 ||
+	    count > (bits ? MODBUS_MAX_READ_BITS : MODBUS_MAX_READ_REGISTERS))
+		return fail_as(b, BUS_ERR_OTHER, "bad request: %u %s",
+		               (unsigned)count, bits ? "bits" : "registers");
+	if (begin(b, unit) == -1)
+		return -1;
+	int64_t t0 = mono_us();
+	int rc = b->kind == BUS_TCP ? tcp_read(b, unit, table, addr, count, out)
+	                            : rtu_read(b, table, addr, count, out);
+	if (rc == -1)
+		return -1;
+	int64_t took = mono_us() - t0;
+	if (took > (int64_t)(b->timeout_ms + BUS_DEADLINE_MARGIN_MS) * 1000)
+		return fail_as(b, BUS_ERR_TIMEOUT,
+		               "reply complete after %lld ms, over %d ms",
+		               (long long)(took / 1000), b->timeout_ms);
 	return 0;
 }
 

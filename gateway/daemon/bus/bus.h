@@ -3,7 +3,15 @@
  *
  * The only module that includes <modbus.h>: libmodbus's errors are turned
  * into enum bus_error here, with a message for the log. A bus is used by one
- * thread at a time (its poller); nothing here is shared.
+ * thread at a time (its poller); the one exception is bus_interrupt(), which
+ * another thread may call to end the request in flight.
+ *
+ * One deadline per request: the whole reply, however slowly its bytes
+ * come, must be complete within timeout_ms of the request being sent, or
+ * the request fails with BUS_ERR_TIMEOUT; a reply measured complete more
+ * than BUS_DEADLINE_MARGIN_MS after that (the thread was not scheduled in
+ * time) is a timeout as well. A device can so hold its bus for at most
+ * timeout_ms + BUS_DEADLINE_MARGIN_MS per request, whatever it sends.
  */
 #ifndef METROLOG_BUS_H
 #define METROLOG_BUS_H
@@ -22,7 +30,11 @@ enum bus_error {
 	BUS_ERR_CRC,       /* RTU reply with a wrong CRC */
 	BUS_ERR_REPLY,     /* a reply that does not match the request */
 	BUS_ERR_OTHER,
+	BUS_ERR_STOPPED, /* bus_interrupt() ended it: no answer either way */
 };
+
+/* What a reply may take beyond timeout_ms, measured around the request. */
+#define BUS_DEADLINE_MARGIN_MS 100
 
 struct bus;
 
@@ -39,11 +51,22 @@ void bus_close(struct bus *b);
  * which holds count words; a bit is stored as 0 or 1 in its own word.
  * Connects on demand. Stale bytes on the line are flushed before the
  * request; a reply that does not match it (late reply after a timeout,
- * wrong transaction or unit id) is an error, after which the line is
- * flushed again so it never passes for the next reply. Returns 0, or -1
- * with the reason in bus_last_error(). */
+ * wrong transaction or unit id, function code, byte count) is an error,
+ * after which the line is flushed again so it never passes for the next
+ * reply (a TCP peer that keeps sending is disconnected instead); on TCP a
+ * timeout closes the connection (the rest of a late reply would otherwise
+ * arrive in the middle of the next one). The whole reply is bounded by the
+ * deadline above. Returns 0, or -1 with the reason
+ * in bus_last_error(). */
 int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
              uint16_t count, uint16_t *out);
+
+/* End the request in flight now and refuse every later one with
+ * BUS_ERR_STOPPED; safe from any thread while another uses the bus. On TCP
+ * the connection is shut down, which wakes the waiting reader; on RTU the
+ * request in flight still ends at its deadline (a serial line cannot be
+ * woken from another thread). */
+void bus_interrupt(struct bus *b);
 
 enum bus_error bus_last_error(const struct bus *b);
 /* The exception code of the last BUS_ERR_EXCEPTION (1..255), else 0. */
