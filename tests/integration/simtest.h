@@ -118,6 +118,18 @@ static inline void client_free(modbus_t *mb)
 	modbus_free(mb);
 }
 
+/* Through a fresh mb_client() for unit 1, read input registers 0..1 and
+ * expect the read to fail with errno err; the client is freed. */
+static inline void read_fails(const char *rtu, int port, int timeout_ms,
+                              int err)
+{
+	modbus_t *mb = mb_client(rtu, port, 1, timeout_ms);
+	uint16_t r[2];
+
+	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), err);
+	client_free(mb);
+}
+
 /* A plain TCP connection to 127.0.0.1:port, or fail the test. */
 static inline int raw_connect(int port)
 {

@@ -81,6 +81,12 @@ static void frozen_sleep(void *ctx, int64_t us)
 	frozen_advance(ctx, us);
 }
 
+/* A clock that reads f and moves only with it. */
+static struct mclock frozen_clock(struct frozen *f)
+{
+	return (struct mclock){frozen_real, frozen_mono, frozen_sleep, f};
+}
+
 /* ---- one poller of one bus ---------------------------------------------- */
 
 struct rig {
@@ -89,7 +95,23 @@ struct rig {
 	struct config *cfg;
 	struct queue *q;
 	struct poller *p;
+	struct mclock clk; /* the poller's clock */
 };
+
+/* An empty rig with a fresh temporary directory. */
+static void rig_init(struct rig *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+}
+
+/* Start the poller of r's bus 0 on clock clk (copied into r), or fail. */
+static void rig_start(struct rig *r, struct mclock clk)
+{
+	r->clk = clk;
+	r->p = poller_start(r->cfg, 0, r->q, &r->clk);
+	assert_non_null(r->p);
+}
 
 /* Instrument "A" on TCP port `port`, unit 1, every interval_ms, channels
  * c0 and c1 (float32 at input registers 0 and 2: the simulator serves 20
@@ -123,8 +145,7 @@ static void rig_load(struct rig *r, int port, int interval_ms)
 /* The simulator serving unit 1 on TCP, and the rig for it. */
 static void rig_up(struct rig *r, int interval_ms)
 {
-	memset(r, 0, sizeof(*r));
-	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+	rig_init(r);
 	if (h_sim_start(&r->sim, r->dir, true, false, NULL) < 0)
 		fail_msg("metrolog-sim did not start");
 	rig_load(r, r->sim.port, interval_ms);
@@ -198,9 +219,8 @@ static void readings_carry_the_clocks_utc_time(void **state)
 	(void)state;
 	rig_up(&r, 100);
 	shift = T2030_US - mclock_system.real_us(NULL);
-	struct mclock clk = {shifted_real, shifted_mono, shifted_sleep, &shift};
-	r.p = poller_start(r.cfg, 0, r.q, &clk);
-	assert_non_null(r.p);
+	rig_start(&r, (struct mclock){shifted_real, shifted_mono, shifted_sleep,
+	                              &shift});
 	for (int t = 0; t < WAIT_MS / 100 && readings < 10; t++) {
 		size_t n = queue_pop(r.q, s + got, 64 - got, 100);
 		for (size_t i = got; i < got + n; i++) {
@@ -231,14 +251,12 @@ static void the_schedule_runs_on_the_clock(void **state)
 {
 	struct rig r;
 	struct frozen f = {T2030_US, 5000000000LL};
-	struct mclock clk = {frozen_real, frozen_mono, frozen_sleep, &f};
 	struct poller_stats st;
 	struct sample s[3];
 
 	(void)state;
 	rig_up(&r, 200);
-	r.p = poller_start(r.cfg, 0, r.q, &clk);
-	assert_non_null(r.p);
+	rig_start(&r, frozen_clock(&f));
 
 	/* the first poll is due at once: two readings and "online" */
 	wait_polls(r.p, 1);
@@ -281,16 +299,13 @@ static void back_off_runs_on_the_clock(void **state)
 {
 	struct rig r;
 	struct frozen f = {T2030_US, 7000000000LL};
-	struct mclock clk = {frozen_real, frozen_mono, frozen_sleep, &f};
 	struct poller_stats st;
 	struct sample s[3];
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	snprintf(r.dir, sizeof(r.dir), "%s", h_tmpdir());
+	rig_init(&r);
 	rig_load(&r, h_free_port(), 200);
-	r.p = poller_start(r.cfg, 0, r.q, &clk);
-	assert_non_null(r.p);
+	rig_start(&r, frozen_clock(&f));
 
 	wait_polls(r.p, 1);
 	take(&r, s, 3);

@@ -59,6 +59,15 @@ static int metrolog(const char *const args[], char *out, size_t size)
 	return code;
 }
 
+/* Run metrolog with args into out: it must exit rc and print want. */
+static void says(const char *const args[], int rc, const char *want)
+{
+	char out[4096];
+
+	assert_int_equal(metrolog(args, out, sizeof(out)), rc);
+	assert_non_null(strstr(out, want));
+}
+
 static void values_over_tcp(void **state)
 {
 	(void)state;
@@ -78,38 +87,33 @@ static void values_over_tcp(void **state)
 static void values_over_rtu(void **state)
 {
 	(void)state;
-	char out[4096];
 	const char *args[] = {"read",        "--rtu",  sim.rtu, "--serial",
 	                      "19200,E,8,1", "--unit", "2",     "--address",
 	                      "2",           NULL};
 
-	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 2: -3.25\n"));
+	says(args, 0, " unit 2: -3.25\n");
 }
 
 static void manual_register_numbers_and_types(void **state)
 {
 	(void)state;
-	char tcp[32], out[4096];
+	char tcp[32];
 
 	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* 33003 is input register 3002: the channel count */
 	const char *count[] = {"read",  "--tcp",  tcp,      "--register",
 	                       "33003", "--type", "uint16", "--count",
 	                       "2",     NULL};
-	assert_int_equal(metrolog(count, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 1: 3 256\n")); /* 3 channels, v1.0 */
+	says(count, 0, " unit 1: 3 256\n"); /* 3 channels, v1.0 */
 	/* counts of channel 0: int32 20500 at 31001 */
 	const char *counts[] = {"read",  "--tcp",  tcp,     "--register",
 	                        "31001", "--type", "int32", "--scale",
 	                        "0.001", NULL};
-	assert_int_equal(metrolog(counts, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 1: 20.5\n"));
+	says(counts, 0, " unit 1: 20.5\n");
 	/* coils: all channels enabled */
 	const char *coils[] = {"read",  "--tcp",   tcp, "--table",
 	                       "coils", "--count", "3", NULL};
-	assert_int_equal(metrolog(coils, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 1: 1 1 1\n"));
+	says(coils, 0, " unit 1: 1 1 1\n");
 }
 
 static void errors_are_per_unit_and_exit_1(void **state)
@@ -129,8 +133,7 @@ static void errors_are_per_unit_and_exit_1(void **state)
 	char closed[32];
 	snprintf(closed, sizeof(closed), "127.0.0.1:%d", h_free_port());
 	const char *refused[] = {"read", "--tcp", closed, NULL};
-	assert_int_equal(metrolog(refused, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "error: cannot connect"));
+	says(refused, 1, "error: cannot connect");
 }
 
 static void probe_shows_every_interpretation(void **state)
@@ -156,11 +159,9 @@ static void probe_shows_every_interpretation(void **state)
 	assert_non_null(strstr(out, "\n0        ABCDEFGH  0x41A4000041A80000"));
 
 	const char *coils[] = {"probe", "--tcp", tcp, "--table", "coils", NULL};
-	assert_int_equal(metrolog(coils, out, sizeof(out)), 2);
-	assert_non_null(strstr(out, "registers only"));
+	says(coils, 2, "registers only");
 	const char *past[] = {"probe", "--tcp", tcp, "--address", "100", NULL};
-	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "exception 02 (illegal data address)"));
+	says(past, 1, "exception 02 (illegal data address)");
 }
 
 static void bad_usage_exits_2_with_a_reason(void **state)

@@ -80,17 +80,11 @@ static void test_corrupt(void **state)
 {
 	static const char *const extra[] = {"--corrupt", "1", NULL};
 	struct h_sim s;
-	modbus_t *mb;
-	uint16_t r[2];
 
 	(void)state;
 	start(&s, true, true, extra);
-	mb = mb_client(s.rtu, 0, 1, 1000);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBBADCRC);
-	client_free(mb);
-	mb = mb_client(NULL, s.port, 1, 1000);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBBADDATA);
-	client_free(mb);
+	read_fails(s.rtu, 0, 1000, EMBBADCRC);
+	read_fails(NULL, s.port, 1000, EMBBADDATA);
 	stop(&s);
 }
 

@@ -363,17 +363,26 @@ static void rx_time_wraps_around(void **state)
 	assert_int_equal(mb_rtu_rx_poll(&rx, 0xFFFFFF80u + T35, T35), 2);
 }
 
+/* From a reset receiver, feed 0x01 at time 0 then n - 1 bytes 0x41, 10 us
+ * apart; returns the time of the last one. */
+static uint32_t feed_long(struct mb_rtu_rx *rx, size_t n)
+{
+	uint32_t t = 0;
+
+	mb_rtu_rx_reset(rx);
+	mb_rtu_rx_byte(rx, 0x01, t, T35);
+	for (size_t i = 1; i < n; i++)
+		mb_rtu_rx_byte(rx, 0x41, t += 10, T35);
+	return t;
+}
+
 static void rx_overflow_frame_dropped(void **state)
 {
 	struct mb_rtu_rx rx;
-	uint32_t t = 0;
-	size_t i;
+	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	mb_rtu_rx_byte(&rx, 0x01, t, T35);
-	for (i = 1; i < 300; i++)
-		mb_rtu_rx_byte(&rx, 0x41, t += 10, T35);
+	t = feed_long(&rx, 300);
 	assert_true(rx.overflow);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), 0);
 	assert_false(rx.overflow);
@@ -385,14 +394,10 @@ static void rx_overflow_frame_dropped(void **state)
 static void rx_exactly_256_bytes_by_silence(void **state)
 {
 	struct mb_rtu_rx rx;
-	uint32_t t = 0;
-	size_t i;
+	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	mb_rtu_rx_byte(&rx, 0x01, t, T35);
-	for (i = 1; i < MB_RTU_ADU_MAX; i++)
-		mb_rtu_rx_byte(&rx, 0x41, t += 10, T35);
+	t = feed_long(&rx, MB_RTU_ADU_MAX);
 	assert_false(rx.overflow);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), MB_RTU_ADU_MAX);
 }
