@@ -81,12 +81,6 @@ static void frozen_sleep(void *ctx, int64_t us)
 	frozen_advance(ctx, us);
 }
 
-/* A clock that reads f and moves only with it. */
-static struct mclock frozen_clock(struct frozen *f)
-{
-	return (struct mclock){frozen_real, frozen_mono, frozen_sleep, f};
-}
-
 /* ---- one poller of one bus ---------------------------------------------- */
 
 struct rig {
@@ -96,6 +90,7 @@ struct rig {
 	struct queue *q;
 	struct poller *p;
 	struct mclock clk; /* the poller's clock */
+	struct frozen f;   /* behind clk, when frozen_clock() */
 };
 
 /* An empty rig with a fresh temporary directory. */
@@ -111,6 +106,16 @@ static void rig_start(struct rig *r, struct mclock clk)
 	r->clk = clk;
 	r->p = poller_start(r->cfg, 0, r->q, &r->clk);
 	assert_non_null(r->p);
+}
+
+/* Start the poller of r on a clock of its own (r->f) that reads 2030 and
+ * monotonic time mono_us, and moves only when the test moves it. */
+static void rig_start_frozen(struct rig *r, int64_t mono_us)
+{
+	atomic_store(&r->f.real, T2030_US);
+	atomic_store(&r->f.mono, mono_us);
+	rig_start(r, (struct mclock){frozen_real, frozen_mono, frozen_sleep,
+	                             &r->f});
 }
 
 /* Instrument "A" on TCP port `port`, unit 1, every interval_ms, channels
@@ -250,13 +255,12 @@ static void readings_carry_the_clocks_utc_time(void **state)
 static void the_schedule_runs_on_the_clock(void **state)
 {
 	struct rig r;
-	struct frozen f = {T2030_US, 5000000000LL};
 	struct poller_stats st;
 	struct sample s[3];
 
 	(void)state;
 	rig_up(&r, 200);
-	rig_start(&r, frozen_clock(&f));
+	rig_start_frozen(&r, 5000000000LL);
 
 	/* the first poll is due at once: two readings and "online" */
 	wait_polls(r.p, 1);
@@ -267,7 +271,7 @@ static void the_schedule_runs_on_the_clock(void **state)
 	assert_int_equal(s[2].ts_us, T2030_US);
 
 	/* the next one when the clock reaches it */
-	frozen_advance(&f, 200 * MS);
+	frozen_advance(&r.f, 200 * MS);
 	wait_polls(r.p, 2);
 	take(&r, s, 2);
 	assert_reading(&r, &s[0], T2030_US + 200 * MS);
@@ -275,7 +279,7 @@ static void the_schedule_runs_on_the_clock(void **state)
 
 	/* due at 400 ms, the clock jumps to 900: one poll at 900, the ones
 	 * due at 600 and 800 skipped, the next due at 1000 */
-	frozen_advance(&f, 700 * MS);
+	frozen_advance(&r.f, 700 * MS);
 	wait_polls(r.p, 3);
 	take(&r, s, 2);
 	assert_reading(&r, &s[0], T2030_US + 900 * MS);
@@ -298,14 +302,13 @@ static void the_schedule_runs_on_the_clock(void **state)
 static void back_off_runs_on_the_clock(void **state)
 {
 	struct rig r;
-	struct frozen f = {T2030_US, 7000000000LL};
 	struct poller_stats st;
 	struct sample s[3];
 
 	(void)state;
 	rig_init(&r);
 	rig_load(&r, h_free_port(), 200);
-	rig_start(&r, frozen_clock(&f));
+	rig_start_frozen(&r, 7000000000LL);
 
 	wait_polls(r.p, 1);
 	take(&r, s, 3);
@@ -314,13 +317,13 @@ static void back_off_runs_on_the_clock(void **state)
 	assert_int_equal(s[2].kind, SAMPLE_OFFLINE);
 	assert_int_equal(s[2].ts_us, T2030_US);
 
-	frozen_advance(&f, 240 * MS); /* the first back-off: 160..240 ms */
+	frozen_advance(&r.f, 240 * MS); /* the first back-off: 160..240 ms */
 	wait_polls(r.p, 2);
 	take(&r, s, 2);
 	assert_int_equal(s[0].quality, QUALITY_CONNECT);
 	assert_int_equal(s[0].ts_us, T2030_US + 240 * MS);
 
-	frozen_advance(&f, 480 * MS); /* the second: 320..480 ms */
+	frozen_advance(&r.f, 480 * MS); /* the second: 320..480 ms */
 	wait_polls(r.p, 3);
 	take(&r, s, 2);
 	assert_int_equal(s[1].ts_us, T2030_US + 720 * MS);

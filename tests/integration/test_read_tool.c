@@ -17,6 +17,7 @@
 
 static struct h_sim sim;
 static const char *dir;
+static char tcp[32]; /* "127.0.0.1:port" of the simulator */
 
 static int setup(void **state)
 {
@@ -28,7 +29,10 @@ static int setup(void **state)
 	                       NULL};
 
 	dir = h_tmpdir();
-	return h_sim_start(&sim, dir, true, true, extra);
+	if (h_sim_start(&sim, dir, true, true, extra) < 0)
+		return -1;
+	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
+	return 0;
 }
 
 static int teardown(void **state)
@@ -71,9 +75,8 @@ static void says(const char *const args[], int rc, const char *want)
 static void values_over_tcp(void **state)
 {
 	(void)state;
-	char tcp[32], out[4096];
+	char out[4096];
 
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	const char *args[] = {"read", "--tcp",   tcp, "--unit",
 	                      "1,2",  "--count", "3", NULL};
 	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
@@ -97,9 +100,6 @@ static void values_over_rtu(void **state)
 static void manual_register_numbers_and_types(void **state)
 {
 	(void)state;
-	char tcp[32];
-
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* 33003 is input register 3002: the channel count */
 	const char *count[] = {"read",  "--tcp",  tcp,      "--register",
 	                       "33003", "--type", "uint16", "--count",
@@ -119,9 +119,8 @@ static void manual_register_numbers_and_types(void **state)
 static void errors_are_per_unit_and_exit_1(void **state)
 {
 	(void)state;
-	char tcp[32], out[4096];
+	char out[4096];
 
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* past the map: exception 02; unit 9 is not on this port: 0B */
 	const char *past[] = {"read", "--tcp",  tcp,   "--address",
 	                      "6",    "--unit", "1,9", NULL};
@@ -139,9 +138,8 @@ static void errors_are_per_unit_and_exit_1(void **state)
 static void probe_shows_every_interpretation(void **state)
 {
 	(void)state;
-	char tcp[32], out[16384];
+	char out[16384];
 
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	const char *args[] = {"probe", "--tcp", tcp, "--count", "4", NULL};
 	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	/* channel 0 (20.5 = 0x41A40000) read right, and the same words

@@ -236,6 +236,14 @@ static uint32_t feed(struct mb_rtu_rx *rx, const uint8_t *b, size_t n,
 	return t;
 }
 
+/* feed() into a receiver just reset. */
+static uint32_t feed_new(struct mb_rtu_rx *rx, const uint8_t *b, size_t n,
+                         uint32_t t0)
+{
+	mb_rtu_rx_reset(rx);
+	return feed(rx, b, n, t0);
+}
+
 static const uint8_t read_frame[] = {0x11, 0x03, 0x00, 0x6B,
                                      0x00, 0x03, 0x76, 0x87};
 
@@ -245,8 +253,7 @@ static void rx_length_delimited_frame_ready_without_silence(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, read_frame, 7, 1000);
+	t = feed_new(&rx, read_frame, 7, 1000);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 0);
 	mb_rtu_rx_byte(&rx, read_frame[7], t + CHAR_US, T35);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + CHAR_US, T35), 8);
@@ -265,8 +272,7 @@ static void rx_write_multiple_length_from_byte_count(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, f, 12, 0);
+	t = feed_new(&rx, f, 12, 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 0);
 	mb_rtu_rx_byte(&rx, f[12], t + CHAR_US, T35);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + CHAR_US, T35), sizeof(f));
@@ -279,8 +285,7 @@ static void rx_silence_delimited_unknown_function(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, f, sizeof(f), 5000);
+	t = feed_new(&rx, f, sizeof(f), 5000);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35 - 1, T35), 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), sizeof(f));
 	assert_memory_equal(rx.buf, f, sizeof(f));
@@ -292,8 +297,7 @@ static void rx_truncated_frame_ends_at_silence(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, read_frame, 5, 0);
+	t = feed_new(&rx, read_frame, 5, 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35 - 1, T35), 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), 5);
 }
@@ -304,8 +308,7 @@ static void rx_byte_after_silence_starts_new_frame(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, (const uint8_t[]){0xAA, 0xBB, 0xCC}, 3, 0);
+	t = feed_new(&rx, (const uint8_t[]){0xAA, 0xBB, 0xCC}, 3, 0);
 	/* no poll in between: the stale bytes are dropped */
 	t = feed(&rx, read_frame, sizeof(read_frame), t + T35 + 1);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 8);
@@ -349,8 +352,7 @@ static void rx_time_wraps_around(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, f, sizeof(f), t0);
+	t = feed_new(&rx, f, sizeof(f), t0);
 	assert_true(t < t0); /* the counter did wrap */
 	assert_int_equal(rx.len, sizeof(f));
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + 10, T35), 0);
@@ -408,8 +410,7 @@ static void rx_bytes_while_ready_are_dropped(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, read_frame, sizeof(read_frame), 0);
+	t = feed_new(&rx, read_frame, sizeof(read_frame), 0);
 	mb_rtu_rx_byte(&rx, 0x99, t + CHAR_US, T35);
 	mb_rtu_rx_byte(&rx, 0x98, t + 5 * T35, T35);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + 6 * T35, T35), 8);
@@ -455,8 +456,7 @@ static void rx_to_response_end_to_end(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, req, sizeof(req), 0);
+	t = feed_new(&rx, req, sizeof(req), 0);
 	len = mb_rtu_rx_poll(&rx, t, T35);
 	assert_int_equal(len, sizeof(req));
 	assert_int_equal(mb_rtu_parse(rx.buf, len, &unit, &pdu_len), 0);
