@@ -43,9 +43,11 @@ static int teardown(void **state)
 	return rc;
 }
 
+static char out[16384]; /* what the last metrolog() printed */
+
 /* Run metrolog with args; its output (stdout and stderr) goes to out.
  * Returns the exit status. */
-static int metrolog(const char *const args[], char *out, size_t size)
+static int metrolog(const char *const args[])
 {
 	const char *argv[32] = {METROLOG_BIN};
 	char log[H_PATH_MAX];
@@ -58,31 +60,26 @@ static int metrolog(const char *const args[], char *out, size_t size)
 	argv[i + 1] = NULL;
 	snprintf(name, sizeof(name), "metrolog-%d.log", n++);
 	int code = h_run(argv, h_path(log, dir, name), true, 30000);
-	assert_true(h_read_file(log, out, size) >= 0);
+	assert_true(h_read_file(log, out, sizeof(out)) >= 0);
 	assert_true(code >= 0);
 	return code;
 }
 
-/* Run metrolog with args into out: it must exit rc and print want. */
+/* Run metrolog with args: it must exit rc and print want. */
 static void says(const char *const args[], int rc, const char *want)
 {
-	char out[4096];
-
-	assert_int_equal(metrolog(args, out, sizeof(out)), rc);
+	assert_int_equal(metrolog(args), rc);
 	assert_non_null(strstr(out, want));
 }
 
 static void values_over_tcp(void **state)
 {
 	(void)state;
-	char out[4096];
-
 	const char *args[] = {"read", "--tcp",   tcp, "--unit",
 	                      "1,2",  "--count", "3", NULL};
-	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	/* unit 1: 20.5, nominal of channel 1 (20 + 1), 22; unit 2 channel 1
 	 * overridden */
-	assert_non_null(strstr(out, " unit 1: 20.5 21 22\n"));
+	says(args, 0, " unit 1: 20.5 21 22\n");
 	assert_non_null(strstr(out, " unit 2: 20.5 -3.25 22\n"));
 	assert_non_null(strstr(out, "Z unit 1:"));
 }
@@ -119,14 +116,10 @@ static void manual_register_numbers_and_types(void **state)
 static void errors_are_per_unit_and_exit_1(void **state)
 {
 	(void)state;
-	char out[4096];
-
 	/* past the map: exception 02; unit 9 is not on this port: 0B */
 	const char *past[] = {"read", "--tcp",  tcp,   "--address",
 	                      "6",    "--unit", "1,9", NULL};
-	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "unit 1: error: exception 02 (illegal "
-	                            "data address)"));
+	says(past, 1, "unit 1: error: exception 02 (illegal data address)");
 	assert_non_null(strstr(out, "unit 9: error: exception 0B"));
 
 	char closed[32];
@@ -138,10 +131,8 @@ static void errors_are_per_unit_and_exit_1(void **state)
 static void probe_shows_every_interpretation(void **state)
 {
 	(void)state;
-	char out[16384];
-
 	const char *args[] = {"probe", "--tcp", tcp, "--count", "4", NULL};
-	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	assert_int_equal(metrolog(args), 0);
 	/* channel 0 (20.5 = 0x41A40000) read right, and the same words
 	 * misread in another order, and channel 1 (21) seen one register
 	 * off with swapped words */
@@ -165,7 +156,6 @@ static void probe_shows_every_interpretation(void **state)
 static void bad_usage_exits_2_with_a_reason(void **state)
 {
 	(void)state;
-	char out[4096];
 	static const struct {
 		const char *args[8];
 		const char *says;
@@ -186,7 +176,7 @@ static void bad_usage_exits_2_with_a_reason(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(metrolog(cases[i].args, out, sizeof(out)), 2);
+		assert_int_equal(metrolog(cases[i].args), 2);
 		if (strstr(out, cases[i].says) == NULL)
 			fail_msg("case %zu: '%s' not in: %s", i, cases[i].says,
 			         out);

@@ -247,16 +247,27 @@ static uint32_t feed_new(struct mb_rtu_rx *rx, const uint8_t *b, size_t n,
 static const uint8_t read_frame[] = {0x11, 0x03, 0x00, 0x6B,
                                      0x00, 0x03, 0x76, 0x87};
 
+/* Into a receiver just reset, feed all but the last of the n bytes of
+ * frame f from t0: not ready; then the last one CHAR_US later: ready at
+ * once with n bytes, before any silence. Returns the time of the last. */
+static uint32_t feed_to_length(struct mb_rtu_rx *rx, const uint8_t *f, size_t n,
+                               uint32_t t0)
+{
+	uint32_t t = feed_new(rx, f, n - 1, t0);
+
+	assert_int_equal(mb_rtu_rx_poll(rx, t, T35), 0);
+	mb_rtu_rx_byte(rx, f[n - 1], t + CHAR_US, T35);
+	assert_int_equal(mb_rtu_rx_poll(rx, t + CHAR_US, T35), n);
+	return t;
+}
+
 static void rx_length_delimited_frame_ready_without_silence(void **state)
 {
 	struct mb_rtu_rx rx;
 	uint32_t t;
 
 	(void)state;
-	t = feed_new(&rx, read_frame, 7, 1000);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 0);
-	mb_rtu_rx_byte(&rx, read_frame[7], t + CHAR_US, T35);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t + CHAR_US, T35), 8);
+	t = feed_to_length(&rx, read_frame, sizeof(read_frame), 1000);
 	assert_memory_equal(rx.buf, read_frame, 8);
 	/* stays ready until reset */
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + 10 * T35, T35), 8);
@@ -269,13 +280,9 @@ static void rx_write_multiple_length_from_byte_count(void **state)
 	const uint8_t f[] = {0x01, 0x10, 0x00, 0x01, 0x00, 0x02, 0x04,
 	                     0x00, 0x0A, 0x01, 0x02, 0x92, 0x30};
 	struct mb_rtu_rx rx;
-	uint32_t t;
 
 	(void)state;
-	t = feed_new(&rx, f, 12, 0);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 0);
-	mb_rtu_rx_byte(&rx, f[12], t + CHAR_US, T35);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t + CHAR_US, T35), sizeof(f));
+	feed_to_length(&rx, f, sizeof(f), 0);
 }
 
 static void rx_silence_delimited_unknown_function(void **state)
