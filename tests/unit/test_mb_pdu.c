@@ -45,75 +45,65 @@ static void logc(char c)
 		tm.log[tm.nlog++] = c;
 }
 
-static uint8_t t_read_bits(void *ctx, enum mb_table table, uint16_t addr,
-                           uint16_t count, uint8_t *out)
+/* The start of every callback: log c, then the exception to answer (the
+ * forced one, or 02 when addr..addr+count-1 is not mapped), else
+ * MB_EX_NONE. */
+static uint8_t t_enter(void *ctx, char c, uint16_t addr, uint16_t count)
 {
-	const uint8_t *src = table == MB_COILS ? tm.coils : tm.di;
-	unsigned i;
-
 	(void)ctx;
-	logc('r');
+	logc(c);
 	if (tm.force_ex)
 		return tm.force_ex;
 	if (!mapped(addr, count))
 		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	for (i = 0; i < count; i++) {
+	return MB_EX_NONE;
+}
+
+static uint8_t t_read_bits(void *ctx, enum mb_table table, uint16_t addr,
+                           uint16_t count, uint8_t *out)
+{
+	const uint8_t *src = table == MB_COILS ? tm.coils : tm.di;
+	uint8_t ex = t_enter(ctx, 'r', addr, count);
+
+	for (unsigned i = 0; ex == MB_EX_NONE && i < count; i++) {
 		assert_int_equal(out[i / 8] & (1u << (i % 8)), 0); /* zeroed */
 		if (src[addr + i])
 			out[i / 8] |= (uint8_t)(1u << (i % 8));
 	}
-	return MB_EX_NONE;
+	return ex;
 }
 
 static uint8_t t_read_registers(void *ctx, enum mb_table table, uint16_t addr,
                                 uint16_t count, uint8_t *out)
 {
 	const uint16_t *src = table == MB_HOLDING_REGISTERS ? tm.hr : tm.ir;
-	unsigned i;
+	uint8_t ex = t_enter(ctx, 'R', addr, count);
 
-	(void)ctx;
-	logc('R');
-	if (tm.force_ex)
-		return tm.force_ex;
-	if (!mapped(addr, count))
-		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	for (i = 0; i < count; i++) {
+	for (unsigned i = 0; ex == MB_EX_NONE && i < count; i++) {
 		out[2 * i] = (uint8_t)(src[addr + i] >> 8);
 		out[2 * i + 1] = (uint8_t)(src[addr + i] & 0xFF);
 	}
-	return MB_EX_NONE;
+	return ex;
 }
 
 static uint8_t t_write_bits(void *ctx, uint16_t addr, uint16_t count,
                             const uint8_t *packed)
 {
-	unsigned i;
+	uint8_t ex = t_enter(ctx, 'w', addr, count);
 
-	(void)ctx;
-	logc('w');
-	if (tm.force_ex)
-		return tm.force_ex;
-	if (!mapped(addr, count))
-		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	for (i = 0; i < count; i++)
+	for (unsigned i = 0; ex == MB_EX_NONE && i < count; i++)
 		tm.coils[addr + i] = (packed[i / 8] >> (i % 8)) & 1u;
-	return MB_EX_NONE;
+	return ex;
 }
 
 static uint8_t t_write_registers(void *ctx, uint16_t addr, uint16_t count,
                                  const uint8_t *be)
 {
-	unsigned i;
+	uint8_t ex = t_enter(ctx, 'W', addr, count);
 
-	(void)ctx;
-	logc('W');
-	if (tm.force_ex)
-		return tm.force_ex;
-	if (!mapped(addr, count))
-		return MB_EX_ILLEGAL_DATA_ADDRESS;
-	for (i = 0; i < count; i++)
+	for (unsigned i = 0; ex == MB_EX_NONE && i < count; i++)
 		tm.hr[addr + i] = (uint16_t)(be[2 * i] << 8 | be[2 * i + 1]);
-	return MB_EX_NONE;
+	return ex;
 }
 
 static int t_device_id(void *ctx, uint8_t id, const char **value)
