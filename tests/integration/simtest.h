@@ -118,6 +118,26 @@ static inline void client_free(modbus_t *mb)
 	modbus_free(mb);
 }
 
+/* Read input registers 0 and 1 (the first channel) of mb's unit; returns
+ * what libmodbus returns (2, or -1 with errno set). */
+static inline int read_first(modbus_t *mb)
+{
+	uint16_t r[2];
+
+	return modbus_read_input_registers(mb, 0, 2, r);
+}
+
+/* Through a fresh mb_client() for unit 1, read input registers 0..1 and
+ * expect the read to fail with errno err; the client is freed. */
+static inline void read_fails(const char *rtu, int port, int timeout_ms,
+                              int err)
+{
+	modbus_t *mb = mb_client(rtu, port, 1, timeout_ms);
+
+	assert_mb_err(read_first(mb), err);
+	client_free(mb);
+}
+
 /* A plain TCP connection to 127.0.0.1:port, or fail the test. */
 static inline int raw_connect(int port)
 {

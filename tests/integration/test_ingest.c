@@ -123,6 +123,18 @@ static void rig_down(struct rig *r)
 	queue_free(r->q);
 	store_close(r->st);
 	config_free(r->cfg);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The rig of the running test: each test brings it up (rig_up()), the
+ * cmocka teardown takes it down, even after a failed assertion. */
+static struct rig rig;
+
+static int rig_teardown(void **state)
+{
+	(void)state;
+	rig_down(&rig);
+	return 0;
 }
 
 /* n readings of channel index ch, one ms apart from ts. */
@@ -182,42 +194,37 @@ static void unlock_db(sqlite3 *h)
  * before, and as a whole. */
 static void test_commit_by_age(void **state)
 {
-	struct rig r;
 	struct ingest_stats s;
 
 	(void)state;
-	rig_up(&r, 100, 200);
-	push(&r, 0, 3, r.t.real);
-	ingest_step(r.in, 0);
-	int64_t opened = r.t.mono;
-	ingest_get_stats(r.in, &s);
+	rig_up(&rig, 100, 200);
+	push(&rig, 0, 3, rig.t.real);
+	ingest_step(rig.in, 0);
+	int64_t opened = rig.t.mono;
+	ingest_get_stats(rig.in, &s);
 	assert_int_equal(s.pending, 3);
-	while (readings(&r) == 0) {
-		assert_true(r.t.mono < opened + 200 * MS);
-		ingest_step(r.in, 0);
-		assert_true(r.t.mono <= opened + 10 * 1000 * MS);
+	while (readings(&rig) == 0) {
+		assert_true(rig.t.mono < opened + 200 * MS);
+		ingest_step(rig.in, 0);
+		assert_true(rig.t.mono <= opened + 10 * 1000 * MS);
 	}
-	assert_true(r.t.mono >= opened + 200 * MS);
-	assert_int_equal(readings(&r), 3);
-	ingest_get_stats(r.in, &s);
+	assert_true(rig.t.mono >= opened + 200 * MS);
+	assert_int_equal(readings(&rig), 3);
+	ingest_get_stats(rig.in, &s);
 	assert_int_equal(s.pending, 0);
 	assert_int_equal(s.readings, 3);
-	rig_down(&r);
 }
 
 /* A full batch is committed at once, whatever its age. */
 static void test_commit_by_count(void **state)
 {
-	struct rig r;
-
 	(void)state;
-	rig_up(&r, 50, 10000);
-	push(&r, 1, 50, r.t.real);
-	int64_t t0 = r.t.mono;
-	ingest_step(r.in, 0);
-	assert_int_equal(readings(&r), 50);
-	assert_int_equal(r.t.mono, t0);
-	rig_down(&r);
+	rig_up(&rig, 50, 10000);
+	push(&rig, 1, 50, rig.t.real);
+	int64_t t0 = rig.t.mono;
+	ingest_step(rig.in, 0);
+	assert_int_equal(readings(&rig), 50);
+	assert_int_equal(rig.t.mono, t0);
 }
 
 /* A locked database: the batch is kept, tried again after 100 ms, then
@@ -225,121 +232,110 @@ static void test_commit_by_count(void **state)
  * lost and nothing twice. */
 static void test_locked_retry(void **state)
 {
-	struct rig r;
 	struct ingest_stats s;
 
 	(void)state;
-	rig_up(&r, 10, 1000);
-	sqlite3 *lock = lock_db(r.db);
-	push(&r, 0, 10, r.t.real);
-	ingest_step(r.in, 0); /* full: commits, fails */
-	ingest_get_stats(r.in, &s);
+	rig_up(&rig, 10, 1000);
+	sqlite3 *lock = lock_db(rig.db);
+	push(&rig, 0, 10, rig.t.real);
+	ingest_step(rig.in, 0); /* full: commits, fails */
+	ingest_get_stats(rig.in, &s);
 	assert_int_equal(s.commit_failures, 1);
 	assert_true(s.retrying);
 	assert_int_equal(s.pending, 10);
-	int64_t failed = r.t.mono;
+	int64_t failed = rig.t.mono;
 	/* no attempt before the back-off ends */
-	while (r.t.mono < failed + 100 * MS) {
-		ingest_step(r.in, 0);
-		ingest_get_stats(r.in, &s);
-		if (r.t.mono < failed + 100 * MS)
+	while (rig.t.mono < failed + 100 * MS) {
+		ingest_step(rig.in, 0);
+		ingest_get_stats(rig.in, &s);
+		if (rig.t.mono < failed + 100 * MS)
 			assert_int_equal(s.commit_failures, 1);
 	}
-	ingest_step(r.in, 0);
-	ingest_get_stats(r.in, &s);
+	ingest_step(rig.in, 0);
+	ingest_get_stats(rig.in, &s);
 	assert_int_equal(s.commit_failures, 2); /* then 200 ms */
-	int64_t second = r.t.mono;
-	while (r.t.mono < second + 200 * MS) {
-		ingest_get_stats(r.in, &s);
+	int64_t second = rig.t.mono;
+	while (rig.t.mono < second + 200 * MS) {
+		ingest_get_stats(rig.in, &s);
 		assert_int_equal(s.commit_failures, 2);
-		ingest_step(r.in, 0);
+		ingest_step(rig.in, 0);
 	}
 	unlock_db(lock);
-	push(&r, 1, 5, r.t.real); /* more while it waited: kept in order */
-	for (int i = 0; i < 1000 && readings(&r) < 15; i++)
-		ingest_step(r.in, 0);
-	assert_int_equal(readings(&r), 15);
-	assert_int_equal(count(r.db, "SELECT count(DISTINCT ts) FROM readings"
-	                             " WHERE channel = (SELECT min(id)"
-	                             " FROM channels)"),
+	push(&rig, 1, 5, rig.t.real); /* more while it waited: kept in order */
+	for (int i = 0; i < 1000 && readings(&rig) < 15; i++)
+		ingest_step(rig.in, 0);
+	assert_int_equal(readings(&rig), 15);
+	assert_int_equal(count(rig.db, "SELECT count(DISTINCT ts) FROM readings"
+	                               " WHERE channel = (SELECT min(id)"
+	                               " FROM channels)"),
 	                 10);
-	ingest_get_stats(r.in, &s);
+	ingest_get_stats(rig.in, &s);
 	assert_false(s.retrying);
 	assert_int_equal(s.readings, 15);
-	rig_down(&r);
 }
 
 /* Before a stop: everything queued is committed, in batches. */
 static void test_drain(void **state)
 {
-	struct rig r;
-
 	(void)state;
-	rig_up(&r, 100, 10000);
-	push(&r, 0, 250, r.t.real);
-	push(&r, 1, 7, r.t.real);
-	assert_int_equal(ingest_drain(r.in), 0);
-	assert_int_equal(readings(&r), 257);
-	rig_down(&r);
+	rig_up(&rig, 100, 10000);
+	push(&rig, 0, 250, rig.t.real);
+	push(&rig, 1, 7, rig.t.real);
+	assert_int_equal(ingest_drain(rig.in), 0);
+	assert_int_equal(readings(&rig), 257);
 }
 
 /* A drain that cannot commit gives up after 30 s and says how many
  * samples it could not commit. */
 static void test_drain_gives_up(void **state)
 {
-	struct rig r;
-
 	(void)state;
-	rig_up(&r, 100, 10000);
-	sqlite3 *lock = lock_db(r.db);
-	push(&r, 0, 120, r.t.real);
-	int64_t t0 = r.t.mono;
-	assert_int_equal(ingest_drain(r.in), 120);
-	assert_true(r.t.mono >= t0 + 30 * 1000 * MS);
+	rig_up(&rig, 100, 10000);
+	sqlite3 *lock = lock_db(rig.db);
+	push(&rig, 0, 120, rig.t.real);
+	int64_t t0 = rig.t.mono;
+	assert_int_equal(ingest_drain(rig.in), 120);
+	assert_true(rig.t.mono >= t0 + 30 * 1000 * MS);
 	unlock_db(lock);
-	assert_int_equal(readings(&r), 0);
-	rig_down(&r);
+	assert_int_equal(readings(&rig), 0);
 }
 
 /* A reload (after a drain): a new instrument is polled into its own
  * rows; what stays keeps its rows (same channel ids). */
 static void test_reload(void **state)
 {
-	struct rig r;
-
 	(void)state;
-	rig_up(&r, 100, 1);
-	push(&r, 1, 2, r.t.real); /* A.y */
-	assert_int_equal(ingest_drain(r.in), 0);
-	int64_t y = count(r.db, "SELECT id FROM channels WHERE name = 'y'");
-	struct config *next = load(&r, true, 100, 1);
-	assert_int_equal(ingest_reload(r.in, next), 0);
-	config_free(r.cfg);
-	r.cfg = next;
-	push(&r, 2, 3, r.t.real + 10 * MS); /* B.z */
-	push(&r, 1, 1, r.t.real + 20 * MS); /* A.y */
-	assert_int_equal(ingest_drain(r.in), 0);
-	assert_int_equal(count(r.db, "SELECT count(*) FROM readings r"
-	                             " JOIN channels c ON c.id = r.channel"
-	                             " WHERE c.name = 'z'"),
+	rig_up(&rig, 100, 1);
+	push(&rig, 1, 2, rig.t.real); /* A.y */
+	assert_int_equal(ingest_drain(rig.in), 0);
+	int64_t y = count(rig.db, "SELECT id FROM channels WHERE name = 'y'");
+	struct config *next = load(&rig, true, 100, 1);
+	assert_int_equal(ingest_reload(rig.in, next), 0);
+	config_free(rig.cfg);
+	rig.cfg = next;
+	push(&rig, 2, 3, rig.t.real + 10 * MS); /* B.z */
+	push(&rig, 1, 1, rig.t.real + 20 * MS); /* A.y */
+	assert_int_equal(ingest_drain(rig.in), 0);
+	assert_int_equal(count(rig.db, "SELECT count(*) FROM readings r"
+	                               " JOIN channels c ON c.id = r.channel"
+	                               " WHERE c.name = 'z'"),
 	                 3);
 	char sql[128];
 	snprintf(sql, sizeof(sql),
 	         "SELECT count(*) FROM readings WHERE channel = %lld",
 	         (long long)y);
-	assert_int_equal(count(r.db, sql), 3);
-	rig_down(&r);
+	assert_int_equal(count(rig.db, sql), 3);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_commit_by_age),
-	        cmocka_unit_test(test_commit_by_count),
-	        cmocka_unit_test(test_locked_retry),
-	        cmocka_unit_test(test_drain),
-	        cmocka_unit_test(test_drain_gives_up),
-	        cmocka_unit_test(test_reload),
+	        cmocka_unit_test_teardown(test_commit_by_age, rig_teardown),
+	        cmocka_unit_test_teardown(test_commit_by_count, rig_teardown),
+	        cmocka_unit_test_teardown(test_locked_retry, rig_teardown),
+	        cmocka_unit_test_teardown(test_drain, rig_teardown),
+	        cmocka_unit_test_teardown(test_drain_gives_up, rig_teardown),
+	        cmocka_unit_test_teardown(test_reload, rig_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

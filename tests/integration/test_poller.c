@@ -89,7 +89,34 @@ struct rig {
 	struct config *cfg;
 	struct queue *q;
 	struct poller *p;
+	struct mclock clk; /* the poller's clock */
+	struct frozen f;   /* behind clk, when frozen_clock() */
 };
+
+/* An empty rig with a fresh temporary directory. */
+static void rig_init(struct rig *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+}
+
+/* Start the poller of r's bus 0 on clock clk (copied into r), or fail. */
+static void rig_start(struct rig *r, struct mclock clk)
+{
+	r->clk = clk;
+	r->p = poller_start(r->cfg, 0, r->q, &r->clk);
+	assert_non_null(r->p);
+}
+
+/* Start the poller of r on a clock of its own (r->f) that reads 2030 and
+ * monotonic time mono_us, and moves only when the test moves it. */
+static void rig_start_frozen(struct rig *r, int64_t mono_us)
+{
+	atomic_store(&r->f.real, T2030_US);
+	atomic_store(&r->f.mono, mono_us);
+	rig_start(r, (struct mclock){frozen_real, frozen_mono, frozen_sleep,
+	                             &r->f});
+}
 
 /* Instrument "A" on TCP port `port`, unit 1, every interval_ms, channels
  * c0 and c1 (float32 at input registers 0 and 2: the simulator serves 20
@@ -123,8 +150,7 @@ static void rig_load(struct rig *r, int port, int interval_ms)
 /* The simulator serving unit 1 on TCP, and the rig for it. */
 static void rig_up(struct rig *r, int interval_ms)
 {
-	memset(r, 0, sizeof(*r));
-	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
+	rig_init(r);
 	if (h_sim_start(&r->sim, r->dir, true, false, NULL) < 0)
 		fail_msg("metrolog-sim did not start");
 	rig_load(r, r->sim.port, interval_ms);
@@ -198,9 +224,8 @@ static void readings_carry_the_clocks_utc_time(void **state)
 	(void)state;
 	rig_up(&r, 100);
 	shift = T2030_US - mclock_system.real_us(NULL);
-	struct mclock clk = {shifted_real, shifted_mono, shifted_sleep, &shift};
-	r.p = poller_start(r.cfg, 0, r.q, &clk);
-	assert_non_null(r.p);
+	rig_start(&r, (struct mclock){shifted_real, shifted_mono, shifted_sleep,
+	                              &shift});
 	for (int t = 0; t < WAIT_MS / 100 && readings < 10; t++) {
 		size_t n = queue_pop(r.q, s + got, 64 - got, 100);
 		for (size_t i = got; i < got + n; i++) {
@@ -230,15 +255,12 @@ static void readings_carry_the_clocks_utc_time(void **state)
 static void the_schedule_runs_on_the_clock(void **state)
 {
 	struct rig r;
-	struct frozen f = {T2030_US, 5000000000LL};
-	struct mclock clk = {frozen_real, frozen_mono, frozen_sleep, &f};
 	struct poller_stats st;
 	struct sample s[3];
 
 	(void)state;
 	rig_up(&r, 200);
-	r.p = poller_start(r.cfg, 0, r.q, &clk);
-	assert_non_null(r.p);
+	rig_start_frozen(&r, 5000000000LL);
 
 	/* the first poll is due at once: two readings and "online" */
 	wait_polls(r.p, 1);
@@ -249,7 +271,7 @@ static void the_schedule_runs_on_the_clock(void **state)
 	assert_int_equal(s[2].ts_us, T2030_US);
 
 	/* the next one when the clock reaches it */
-	frozen_advance(&f, 200 * MS);
+	frozen_advance(&r.f, 200 * MS);
 	wait_polls(r.p, 2);
 	take(&r, s, 2);
 	assert_reading(&r, &s[0], T2030_US + 200 * MS);
@@ -257,7 +279,7 @@ static void the_schedule_runs_on_the_clock(void **state)
 
 	/* due at 400 ms, the clock jumps to 900: one poll at 900, the ones
 	 * due at 600 and 800 skipped, the next due at 1000 */
-	frozen_advance(&f, 700 * MS);
+	frozen_advance(&r.f, 700 * MS);
 	wait_polls(r.p, 3);
 	take(&r, s, 2);
 	assert_reading(&r, &s[0], T2030_US + 900 * MS);
@@ -280,17 +302,13 @@ static void the_schedule_runs_on_the_clock(void **state)
 static void back_off_runs_on_the_clock(void **state)
 {
 	struct rig r;
-	struct frozen f = {T2030_US, 7000000000LL};
-	struct mclock clk = {frozen_real, frozen_mono, frozen_sleep, &f};
 	struct poller_stats st;
 	struct sample s[3];
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	snprintf(r.dir, sizeof(r.dir), "%s", h_tmpdir());
+	rig_init(&r);
 	rig_load(&r, h_free_port(), 200);
-	r.p = poller_start(r.cfg, 0, r.q, &clk);
-	assert_non_null(r.p);
+	rig_start_frozen(&r, 7000000000LL);
 
 	wait_polls(r.p, 1);
 	take(&r, s, 3);
@@ -299,13 +317,13 @@ static void back_off_runs_on_the_clock(void **state)
 	assert_int_equal(s[2].kind, SAMPLE_OFFLINE);
 	assert_int_equal(s[2].ts_us, T2030_US);
 
-	frozen_advance(&f, 240 * MS); /* the first back-off: 160..240 ms */
+	frozen_advance(&r.f, 240 * MS); /* the first back-off: 160..240 ms */
 	wait_polls(r.p, 2);
 	take(&r, s, 2);
 	assert_int_equal(s[0].quality, QUALITY_CONNECT);
 	assert_int_equal(s[0].ts_us, T2030_US + 240 * MS);
 
-	frozen_advance(&f, 480 * MS); /* the second: 320..480 ms */
+	frozen_advance(&r.f, 480 * MS); /* the second: 320..480 ms */
 	wait_polls(r.p, 3);
 	take(&r, s, 2);
 	assert_int_equal(s[1].ts_us, T2030_US + 720 * MS);

@@ -200,54 +200,44 @@ static bool retry(int rc, int *attempt)
 	return true;
 }
 
-static int read_input(uint16_t addr, int n, uint16_t *regs)
+/* The Modbus functions the tests send. */
+enum fn {
+	FN_READ_INPUT,    /* FC 4 */
+	FN_READ_HOLDING,  /* FC 3 */
+	FN_WRITE_HOLDING, /* FC 6 for one register, else FC 16 */
+	FN_READ_COILS,    /* FC 1 */
+	FN_WRITE_COIL,    /* FC 5 */
+};
+
+/* Send fn for n registers or coils from addr on qn.mb, again while retry()
+ * says so; data holds the registers or bits read or written (for
+ * FN_WRITE_COIL, n is the value written and data is not used). Returns
+ * what libmodbus returned last. */
+static int request(enum fn fn, uint16_t addr, int n, void *data)
 {
 	int rc, attempt = 0;
 
-	do
-		rc = modbus_read_input_registers(qn.mb, addr, n, regs);
-	while (retry(rc, &attempt));
-	return rc;
-}
-
-static int read_holding(uint16_t addr, int n, uint16_t *regs)
-{
-	int rc, attempt = 0;
-
-	do
-		rc = modbus_read_registers(qn.mb, addr, n, regs);
-	while (retry(rc, &attempt));
-	return rc;
-}
-
-static int write_holding(uint16_t addr, int n, const uint16_t *regs)
-{
-	int rc, attempt = 0;
-
-	do
-		rc = n == 1 ? modbus_write_register(qn.mb, addr, regs[0])
-		            : modbus_write_registers(qn.mb, addr, n, regs);
-	while (retry(rc, &attempt));
-	return rc;
-}
-
-static int read_coils(uint16_t addr, int n, uint8_t *bits)
-{
-	int rc, attempt = 0;
-
-	do
-		rc = modbus_read_bits(qn.mb, addr, n, bits);
-	while (retry(rc, &attempt));
-	return rc;
-}
-
-static int write_coil(uint16_t addr, int on)
-{
-	int rc, attempt = 0;
-
-	do
-		rc = modbus_write_bit(qn.mb, addr, on);
-	while (retry(rc, &attempt));
+	do {
+		switch (fn) {
+		case FN_READ_INPUT:
+			rc = modbus_read_input_registers(qn.mb, addr, n, data);
+			break;
+		case FN_READ_HOLDING:
+			rc = modbus_read_registers(qn.mb, addr, n, data);
+			break;
+		case FN_WRITE_HOLDING:
+			rc = n == 1 ? modbus_write_register(qn.mb, addr,
+			                                    *(uint16_t *)data)
+			            : modbus_write_registers(qn.mb, addr, n,
+			                                     data);
+			break;
+		case FN_READ_COILS:
+			rc = modbus_read_bits(qn.mb, addr, n, data);
+			break;
+		default:
+			rc = modbus_write_bit(qn.mb, addr, n);
+		}
+	} while (retry(rc, &attempt));
 	return rc;
 }
 
@@ -351,38 +341,42 @@ static void float_to_regs(float f, uint16_t *r)
 	r[1] = (uint16_t)(u & 0xFFFF);
 }
 
+/* Read `words` input registers from addr (at most NODE_IR_MODEL_WORDS) as
+ * text, two characters a register, high byte first, into text (2 * words
+ * + 1 bytes, NUL-terminated). */
+static void read_text(uint16_t addr, int words, char *text)
+{
+	uint16_t r[NODE_IR_MODEL_WORDS];
+
+	assert_true(words <= NODE_IR_MODEL_WORDS);
+	assert_int_equal(request(FN_READ_INPUT, addr, words, r), words);
+	for (int i = 0; i < words; i++) {
+		text[2 * i] = (char)(r[i] >> 8);
+		text[2 * i + 1] = (char)(r[i] & 0xFF);
+	}
+	text[2 * words] = '\0';
+}
+
 /* ---- tests --------------------------------------------------------------- */
 
 static void identity_registers(void **state)
 {
-	uint16_t r[NODE_IR_MODEL_WORDS];
+	uint16_t r[2];
 	char text[2 * NODE_IR_MODEL_WORDS + 1];
 
 	(void)state;
-	assert_int_equal(read_input(NODE_IR_CHANNELS, 2, r), 2);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_CHANNELS, 2, r), 2);
 	assert_int_equal(r[0], CHANNELS);
 	assert_int_equal(r[1], NODE_FW_VERSION);
 	assert_int_equal(r[1], 0x0100);
 
-	assert_int_equal(read_input(NODE_IR_MODEL, NODE_IR_MODEL_WORDS, r),
-	                 NODE_IR_MODEL_WORDS);
-	for (int i = 0; i < NODE_IR_MODEL_WORDS; i++) {
-		text[2 * i] = (char)(r[i] >> 8);
-		text[2 * i + 1] = (char)(r[i] & 0xFF);
-	}
-	text[2 * NODE_IR_MODEL_WORDS] = '\0';
+	read_text(NODE_IR_MODEL, NODE_IR_MODEL_WORDS, text);
 	assert_string_equal(text, MODEL);
 	/* NUL padded to the end */
 	for (size_t i = strlen(MODEL); i < 2 * NODE_IR_MODEL_WORDS; i++)
 		assert_int_equal(text[i], '\0');
 
-	assert_int_equal(read_input(NODE_IR_SERIAL, NODE_IR_SERIAL_WORDS, r),
-	                 NODE_IR_SERIAL_WORDS);
-	for (int i = 0; i < NODE_IR_SERIAL_WORDS; i++) {
-		text[2 * i] = (char)(r[i] >> 8);
-		text[2 * i + 1] = (char)(r[i] & 0xFF);
-	}
-	text[2 * NODE_IR_SERIAL_WORDS] = '\0';
+	read_text(NODE_IR_SERIAL, NODE_IR_SERIAL_WORDS, text);
 	assert_string_equal(text, SERIAL);
 }
 
@@ -390,7 +384,7 @@ static void read_values(float v[CHANNELS])
 {
 	uint16_t r[2 * CHANNELS];
 
-	assert_int_equal(read_input(NODE_IR_VALUE, 2 * CHANNELS, r),
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_VALUE, 2 * CHANNELS, r),
 	                 2 * CHANNELS);
 	for (int c = 0; c < CHANNELS; c++)
 		v[c] = regs_to_float(&r[2 * c]);
@@ -417,8 +411,9 @@ static void values_are_plausible_and_alive(void **state)
 	/* counts = value * 1000, rounded: the same reading as an int32. The
 	 * signals drift, so the counts must lie between the values read
 	 * just before and just after them. */
-	assert_int_equal(read_input(NODE_IR_COUNTS, 2 * CHANNELS, r),
-	                 2 * CHANNELS);
+	assert_int_equal(
+	        request(FN_READ_INPUT, NODE_IR_COUNTS, 2 * CHANNELS, r),
+	        2 * CHANNELS);
 	read_values(after);
 	for (int c = 0; c < CHANNELS; c++) {
 		int32_t counts =
@@ -431,7 +426,8 @@ static void values_are_plausible_and_alive(void **state)
 	}
 
 	/* all channels enabled, in range, no fault */
-	assert_int_equal(read_input(NODE_IR_STATUS, CHANNELS, r), CHANNELS);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_STATUS, CHANNELS, r),
+	                 CHANNELS);
 	for (int c = 0; c < CHANNELS; c++)
 		assert_int_equal(r[c], 0);
 
@@ -455,7 +451,7 @@ static uint32_t uptime(void)
 {
 	uint16_t r[2];
 
-	assert_int_equal(read_input(NODE_IR_UPTIME, 2, r), 2);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_UPTIME, 2, r), 2);
 	return (uint32_t)r[0] << 16 | r[1];
 }
 
@@ -483,15 +479,18 @@ static void coil_disables_a_channel(void **state)
 	uint16_t st;
 
 	(void)state;
-	assert_int_equal(write_coil(NODE_CO_ENABLE + 1, 0), 1);
-	assert_int_equal(read_coils(NODE_CO_ENABLE, CHANNELS, bits), CHANNELS);
+	assert_int_equal(request(FN_WRITE_COIL, NODE_CO_ENABLE + 1, 0, NULL),
+	                 1);
+	assert_int_equal(request(FN_READ_COILS, NODE_CO_ENABLE, CHANNELS, bits),
+	                 CHANNELS);
 	assert_int_equal(bits[0], 1);
 	assert_int_equal(bits[1], 0);
-	assert_int_equal(read_input(NODE_IR_STATUS + 1, 1, &st), 1);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_STATUS + 1, 1, &st), 1);
 	assert_true(st & NODE_ST_DISABLED);
 
-	assert_int_equal(write_coil(NODE_CO_ENABLE + 1, 1), 1);
-	assert_int_equal(read_input(NODE_IR_STATUS + 1, 1, &st), 1);
+	assert_int_equal(request(FN_WRITE_COIL, NODE_CO_ENABLE + 1, 1, NULL),
+	                 1);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_STATUS + 1, 1, &st), 1);
 	assert_int_equal(st & NODE_ST_DISABLED, 0);
 }
 
@@ -518,9 +517,11 @@ static void broadcast_write_is_done_not_answered(void **state)
 		assert_int_equal(modbus_set_slave(qn.mb, UNIT), 0);
 		assert_int_equal(read_raw(reply, sizeof(reply), SILENCE_MS, 50),
 		                 0);
-		assert_int_equal(read_coils(NODE_CO_ENABLE + 2, 1, &bit), 1);
+		assert_int_equal(
+		        request(FN_READ_COILS, NODE_CO_ENABLE + 2, 1, &bit), 1);
 	}
-	assert_int_equal(write_coil(NODE_CO_ENABLE + 2, 1), 1);
+	assert_int_equal(request(FN_WRITE_COIL, NODE_CO_ENABLE + 2, 1, NULL),
+	                 1);
 }
 
 static void calibration_is_locked(void **state)
@@ -529,19 +530,19 @@ static void calibration_is_locked(void **state)
 	float v[CHANNELS];
 
 	(void)state;
-	assert_int_equal(read_holding(NODE_HR_LOCK, 1, &lock), 1);
+	assert_int_equal(request(FN_READ_HOLDING, NODE_HR_LOCK, 1, &lock), 1);
 	assert_int_equal(lock, 0);
 
 	float_to_regs(1.25f, gain);
-	assert_int_equal(write_holding(NODE_HR_CAL, 2, gain), -1);
+	assert_int_equal(request(FN_WRITE_HOLDING, NODE_HR_CAL, 2, gain), -1);
 	assert_int_equal(errno, EMBXSFAIL);
 
 	/* Unlocked, the same write goes through and changes the value. */
-	assert_int_equal(write_holding(NODE_HR_LOCK, 1, &key), 1);
-	assert_int_equal(read_holding(NODE_HR_LOCK, 1, &lock), 1);
+	assert_int_equal(request(FN_WRITE_HOLDING, NODE_HR_LOCK, 1, &key), 1);
+	assert_int_equal(request(FN_READ_HOLDING, NODE_HR_LOCK, 1, &lock), 1);
 	assert_int_equal(lock, 1);
-	assert_int_equal(write_holding(NODE_HR_CAL, 2, gain), 2);
-	assert_int_equal(read_holding(NODE_HR_CAL, 2, gain), 2);
+	assert_int_equal(request(FN_WRITE_HOLDING, NODE_HR_CAL, 2, gain), 2);
+	assert_int_equal(request(FN_READ_HOLDING, NODE_HR_CAL, 2, gain), 2);
 	assert_true(regs_to_float(gain) == 1.25f);
 	read_values(v);
 	assert_true(v[0] > 1.25f * plausible[0].lo &&
@@ -549,9 +550,9 @@ static void calibration_is_locked(void **state)
 
 	/* Put it back and lock again. */
 	float_to_regs(1.0f, gain);
-	assert_int_equal(write_holding(NODE_HR_CAL, 2, gain), 2);
-	assert_int_equal(write_holding(NODE_HR_LOCK, 1, &zero), 1);
-	assert_int_equal(write_holding(NODE_HR_CAL, 2, gain), -1);
+	assert_int_equal(request(FN_WRITE_HOLDING, NODE_HR_CAL, 2, gain), 2);
+	assert_int_equal(request(FN_WRITE_HOLDING, NODE_HR_LOCK, 1, &zero), 1);
+	assert_int_equal(request(FN_WRITE_HOLDING, NODE_HR_CAL, 2, gain), -1);
 	assert_int_equal(errno, EMBXSFAIL);
 }
 
@@ -560,7 +561,8 @@ static void unmapped_address_is_refused(void **state)
 	uint16_t r[2];
 
 	(void)state;
-	assert_int_equal(read_input(NODE_IR_VALUE + 2 * CHANNELS, 2, r), -1);
+	assert_int_equal(
+	        request(FN_READ_INPUT, NODE_IR_VALUE + 2 * CHANNELS, 2, r), -1);
 	assert_int_equal(errno, EMBXILADD);
 }
 
@@ -639,7 +641,7 @@ static void device_identification(void **state)
 
 	/* and the line is still in step for libmodbus */
 	uint16_t r;
-	assert_int_equal(read_input(NODE_IR_CHANNELS, 1, &r), 1);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_CHANNELS, 1, &r), 1);
 	assert_int_equal(r, CHANNELS);
 }
 
@@ -658,7 +660,7 @@ static void bad_crc_gets_no_answer(void **state)
 	assert_int_equal(read_raw(reply, sizeof(reply), SILENCE_MS, 50), 0);
 
 	/* the next request is served */
-	assert_int_equal(read_input(NODE_IR_CHANNELS, 1, &r), 1);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_CHANNELS, 1, &r), 1);
 	assert_int_equal(r, CHANNELS);
 
 	/* the same frame with its CRC right is answered: the silence above
@@ -689,7 +691,7 @@ static void truncated_frame_is_dropped_at_silence(void **state)
 	(void)state;
 	write_raw(part, sizeof(part));
 	assert_int_equal(read_raw(reply, sizeof(reply), SILENCE_MS, 50), 0);
-	assert_int_equal(read_input(NODE_IR_CHANNELS, 1, &r), 1);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_CHANNELS, 1, &r), 1);
 	assert_int_equal(r, CHANNELS);
 }
 
@@ -704,7 +706,7 @@ static void other_unit_is_ignored(void **state)
 	        -1);
 	assert_int_equal(errno, ETIMEDOUT);
 	assert_int_equal(modbus_set_slave(qn.mb, UNIT), 0);
-	assert_int_equal(read_input(NODE_IR_CHANNELS, 1, &r), 1);
+	assert_int_equal(request(FN_READ_INPUT, NODE_IR_CHANNELS, 1, &r), 1);
 }
 
 static void many_requests_in_a_row(void **state)
@@ -715,7 +717,7 @@ static void many_requests_in_a_row(void **state)
 	for (int i = 0; i < 300; i++) {
 		int n = i % 2 ? 2 * CHANNELS : 1;
 		uint16_t addr = i % 2 ? NODE_IR_VALUE : NODE_IR_CHANNELS;
-		if (read_input(addr, n, r) != n)
+		if (request(FN_READ_INPUT, addr, n, r) != n)
 			fail_msg("request %d: %s", i, modbus_strerror(errno));
 	}
 }

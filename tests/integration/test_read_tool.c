@@ -17,6 +17,7 @@
 
 static struct h_sim sim;
 static const char *dir;
+static char tcp[32]; /* "127.0.0.1:port" of the simulator */
 
 static int setup(void **state)
 {
@@ -28,7 +29,10 @@ static int setup(void **state)
 	                       NULL};
 
 	dir = h_tmpdir();
-	return h_sim_start(&sim, dir, true, true, extra);
+	if (h_sim_start(&sim, dir, true, true, extra) < 0)
+		return -1;
+	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
+	return 0;
 }
 
 static int teardown(void **state)
@@ -39,9 +43,11 @@ static int teardown(void **state)
 	return rc;
 }
 
+static char out[16384]; /* what the last metrolog() printed */
+
 /* Run metrolog with args; its output (stdout and stderr) goes to out.
  * Returns the exit status. */
-static int metrolog(const char *const args[], char *out, size_t size)
+static int metrolog(const char *const args[])
 {
 	const char *argv[32] = {METROLOG_BIN};
 	char log[H_PATH_MAX];
@@ -54,119 +60,105 @@ static int metrolog(const char *const args[], char *out, size_t size)
 	argv[i + 1] = NULL;
 	snprintf(name, sizeof(name), "metrolog-%d.log", n++);
 	int code = h_run(argv, h_path(log, dir, name), true, 30000);
-	assert_true(h_read_file(log, out, size) >= 0);
+	assert_true(h_read_file(log, out, sizeof(out)) >= 0);
 	assert_true(code >= 0);
 	return code;
+}
+
+/* Run metrolog with args: it must exit rc and print each of the strings
+ * that follow rc, up to a NULL. */
+static void says(const char *const args[], int rc, ...)
+{
+	const char *want, *missing = NULL;
+	va_list ap;
+
+	assert_int_equal(metrolog(args), rc);
+	va_start(ap, rc);
+	while (missing == NULL && (want = va_arg(ap, const char *)) != NULL)
+		if (strstr(out, want) == NULL)
+			missing = want;
+	va_end(ap);
+	if (missing != NULL)
+		fail_msg("no \"%s\" in:\n%s", missing, out);
 }
 
 static void values_over_tcp(void **state)
 {
 	(void)state;
-	char tcp[32], out[4096];
-
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	const char *args[] = {"read", "--tcp",   tcp, "--unit",
 	                      "1,2",  "--count", "3", NULL};
-	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	/* unit 1: 20.5, nominal of channel 1 (20 + 1), 22; unit 2 channel 1
 	 * overridden */
-	assert_non_null(strstr(out, " unit 1: 20.5 21 22\n"));
-	assert_non_null(strstr(out, " unit 2: 20.5 -3.25 22\n"));
-	assert_non_null(strstr(out, "Z unit 1:"));
+	says(args, 0, " unit 1: 20.5 21 22\n", " unit 2: 20.5 -3.25 22\n",
+	     "Z unit 1:", NULL);
 }
 
 static void values_over_rtu(void **state)
 {
 	(void)state;
-	char out[4096];
 	const char *args[] = {"read",        "--rtu",  sim.rtu, "--serial",
 	                      "19200,E,8,1", "--unit", "2",     "--address",
 	                      "2",           NULL};
 
-	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 2: -3.25\n"));
+	says(args, 0, " unit 2: -3.25\n", NULL);
 }
 
 static void manual_register_numbers_and_types(void **state)
 {
 	(void)state;
-	char tcp[32], out[4096];
-
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* 33003 is input register 3002: the channel count */
 	const char *count[] = {"read",  "--tcp",  tcp,      "--register",
 	                       "33003", "--type", "uint16", "--count",
 	                       "2",     NULL};
-	assert_int_equal(metrolog(count, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 1: 3 256\n")); /* 3 channels, v1.0 */
+	says(count, 0, " unit 1: 3 256\n", NULL); /* 3 channels, v1.0 */
 	/* counts of channel 0: int32 20500 at 31001 */
 	const char *counts[] = {"read",  "--tcp",  tcp,     "--register",
 	                        "31001", "--type", "int32", "--scale",
 	                        "0.001", NULL};
-	assert_int_equal(metrolog(counts, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 1: 20.5\n"));
+	says(counts, 0, " unit 1: 20.5\n", NULL);
 	/* coils: all channels enabled */
 	const char *coils[] = {"read",  "--tcp",   tcp, "--table",
 	                       "coils", "--count", "3", NULL};
-	assert_int_equal(metrolog(coils, out, sizeof(out)), 0);
-	assert_non_null(strstr(out, " unit 1: 1 1 1\n"));
+	says(coils, 0, " unit 1: 1 1 1\n", NULL);
 }
 
 static void errors_are_per_unit_and_exit_1(void **state)
 {
 	(void)state;
-	char tcp[32], out[4096];
-
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	/* past the map: exception 02; unit 9 is not on this port: 0B */
 	const char *past[] = {"read", "--tcp",  tcp,   "--address",
 	                      "6",    "--unit", "1,9", NULL};
-	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "unit 1: error: exception 02 (illegal "
-	                            "data address)"));
-	assert_non_null(strstr(out, "unit 9: error: exception 0B"));
+	says(past, 1, "unit 1: error: exception 02 (illegal data address)",
+	     "unit 9: error: exception 0B", NULL);
 
 	char closed[32];
 	snprintf(closed, sizeof(closed), "127.0.0.1:%d", h_free_port());
 	const char *refused[] = {"read", "--tcp", closed, NULL};
-	assert_int_equal(metrolog(refused, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "error: cannot connect"));
+	says(refused, 1, "error: cannot connect", NULL);
 }
 
 static void probe_shows_every_interpretation(void **state)
 {
 	(void)state;
-	char tcp[32], out[16384];
-
-	snprintf(tcp, sizeof(tcp), "127.0.0.1:%d", sim.port);
 	const char *args[] = {"probe", "--tcp", tcp, "--count", "4", NULL};
-	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	/* channel 0 (20.5 = 0x41A40000) read right, and the same words
 	 * misread in another order, and channel 1 (21) seen one register
 	 * off with swapped words */
-	assert_non_null(strstr(out, "input registers 0..3"));
-	assert_non_null(
-	        strstr(out, "\n0        0x41A4  16804    16804   -      A."));
-	assert_non_null(strstr(out,
-	                       "\n0        ABCD      0x41A40000  1101266944  "
-	                       "1101266944   20.5\n"));
-	assert_non_null(strstr(out,
-	                       "\n1        CDAB      0x41A80000  1101529088  "
-	                       "1101529088   21\n"));
-	assert_non_null(strstr(out, "\n0        ABCDEFGH  0x41A4000041A80000"));
+	says(args, 0, "input registers 0..3",
+	     "\n0        0x41A4  16804    16804   -      A.",
+	     "\n0        ABCD      0x41A40000  1101266944  1101266944   20.5\n",
+	     "\n1        CDAB      0x41A80000  1101529088  1101529088   21\n",
+	     "\n0        ABCDEFGH  0x41A4000041A80000", NULL);
 
 	const char *coils[] = {"probe", "--tcp", tcp, "--table", "coils", NULL};
-	assert_int_equal(metrolog(coils, out, sizeof(out)), 2);
-	assert_non_null(strstr(out, "registers only"));
+	says(coils, 2, "registers only", NULL);
 	const char *past[] = {"probe", "--tcp", tcp, "--address", "100", NULL};
-	assert_int_equal(metrolog(past, out, sizeof(out)), 1);
-	assert_non_null(strstr(out, "exception 02 (illegal data address)"));
+	says(past, 1, "exception 02 (illegal data address)", NULL);
 }
 
 static void bad_usage_exits_2_with_a_reason(void **state)
 {
 	(void)state;
-	char out[4096];
 	static const struct {
 		const char *args[8];
 		const char *says;
@@ -187,7 +179,7 @@ static void bad_usage_exits_2_with_a_reason(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(metrolog(cases[i].args, out, sizeof(out)), 2);
+		assert_int_equal(metrolog(cases[i].args), 2);
 		if (strstr(out, cases[i].says) == NULL)
 			fail_msg("case %zu: '%s' not in: %s", i, cases[i].says,
 			         out);

@@ -170,7 +170,6 @@ static void test_shared_port(void **state)
 	static const uint8_t bcast[] = {0, 9, 0, 0, 0, 6, 0, 5, 0, 2, 0, 0};
 	struct h_sim s;
 	modbus_t *mb;
-	uint16_t r[2];
 	uint8_t b[4];
 	char serial[17];
 	int fd, unit;
@@ -185,9 +184,9 @@ static void test_shared_port(void **state)
 	assert_string_equal(serial, "SIM0003");
 	/* a unit that is not there: "gateway target device failed" */
 	modbus_set_slave(mb, 9);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBXGTAR);
+	assert_mb_err(read_first(mb), EMBXGTAR);
 	modbus_set_slave(mb, 255);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBXGTAR);
+	assert_mb_err(read_first(mb), EMBXGTAR);
 
 	/* broadcast: every instrument performs the write, none answers */
 	fd = raw_connect(s.port);
@@ -208,7 +207,6 @@ static void test_rtu_units(void **state)
 	static const char *const extra[] = {"-n", "3", NULL};
 	struct h_sim s;
 	modbus_t *mb;
-	uint16_t r[2];
 	uint8_t b[4];
 	char serial[17];
 	int unit;
@@ -221,7 +219,7 @@ static void test_rtu_units(void **state)
 	/* an unknown unit is silence on a serial line */
 	modbus_set_slave(mb, 9);
 	modbus_set_response_timeout(mb, 0, 300000);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), ETIMEDOUT);
+	assert_mb_err(read_first(mb), ETIMEDOUT);
 	/* broadcast write (libmodbus expects no reply for unit 0) */
 	modbus_set_slave(mb, 0);
 	modbus_write_bit(mb, 1, 0);

@@ -35,7 +35,6 @@ static void test_exception(void **state)
 {
 	static const char *const extra[] = {"--exception", "4", NULL};
 	struct h_sim s;
-	uint16_t r[2];
 	int rtu;
 
 	(void)state;
@@ -43,8 +42,7 @@ static void test_exception(void **state)
 	for (rtu = 0; rtu <= 1; rtu++) {
 		modbus_t *mb = mb_client(rtu ? s.rtu : NULL, s.port, 1, 3000);
 
-		assert_mb_err(modbus_read_input_registers(mb, 0, 2, r),
-		              EMBXSFAIL);
+		assert_mb_err(read_first(mb), EMBXSFAIL);
 		assert_mb_err(modbus_write_register(mb, 0, 0xCA1B), EMBXSFAIL);
 		client_free(mb);
 	}
@@ -56,7 +54,6 @@ static void test_silent(void **state)
 	static const char *const silent[] = {"--silent", "1", NULL};
 	struct h_sim dead, alive;
 	modbus_t *a, *b;
-	uint16_t r[2];
 	int rtu;
 
 	(void)state;
@@ -65,10 +62,9 @@ static void test_silent(void **state)
 	b = mb_client(NULL, alive.port, 1, 500);
 	for (rtu = 0; rtu <= 1; rtu++) {
 		a = mb_client(rtu ? dead.rtu : NULL, dead.port, 1, 300);
-		assert_mb_err(modbus_read_input_registers(a, 0, 2, r),
-		              ETIMEDOUT);
+		assert_mb_err(read_first(a), ETIMEDOUT);
 		/* the other simulator answers within its 500 ms */
-		assert_mb(modbus_read_input_registers(b, 0, 2, r), 2);
+		assert_mb(read_first(b), 2);
 		client_free(a);
 	}
 	client_free(b);
@@ -80,17 +76,11 @@ static void test_corrupt(void **state)
 {
 	static const char *const extra[] = {"--corrupt", "1", NULL};
 	struct h_sim s;
-	modbus_t *mb;
-	uint16_t r[2];
 
 	(void)state;
 	start(&s, true, true, extra);
-	mb = mb_client(s.rtu, 0, 1, 1000);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBBADCRC);
-	client_free(mb);
-	mb = mb_client(NULL, s.port, 1, 1000);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBBADDATA);
-	client_free(mb);
+	read_fails(s.rtu, 0, 1000, EMBBADCRC);
+	read_fails(NULL, s.port, 1000, EMBBADDATA);
 	stop(&s);
 }
 
@@ -99,7 +89,6 @@ static void test_drop_after(void **state)
 	static const char *const extra[] = {"--drop-after", "3", NULL};
 	struct h_sim s;
 	modbus_t *mb;
-	uint16_t r[2];
 	int round, i;
 
 	(void)state;
@@ -107,8 +96,8 @@ static void test_drop_after(void **state)
 	mb = mb_client(NULL, s.port, 1, 1000);
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < 3; i++)
-			assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
-		assert_int_equal(modbus_read_input_registers(mb, 0, 2, r), -1);
+			assert_mb(read_first(mb), 2);
+		assert_int_equal(read_first(mb), -1);
 		/* reconnect */
 		modbus_close(mb);
 		assert_mb(modbus_connect(mb), 0);
@@ -152,7 +141,6 @@ static void test_delay(void **state)
 	struct delayed_read d = {0};
 	pthread_t th;
 	modbus_t *mb;
-	uint16_t r[2];
 	double t0, b_done;
 
 	(void)state;
@@ -163,7 +151,7 @@ static void test_delay(void **state)
 	usleep(100000);
 	/* unit 2 on the same port, while unit 1's reply is held */
 	mb = mb_client(NULL, s.port, 2, 1000);
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
+	assert_mb(read_first(mb), 2);
 	b_done = now_s();
 	client_free(mb);
 	assert_int_equal(pthread_join(th, NULL), 0);
@@ -176,7 +164,7 @@ static void test_delay(void **state)
 	/* RTU: the held reply arrives within a 1 s timeout */
 	mb = mb_client(s.rtu, 0, 1, 1000);
 	t0 = now_s();
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
+	assert_mb(read_first(mb), 2);
 	assert_true(now_s() - t0 >= 0.3);
 	client_free(mb);
 	stop(&s);
@@ -190,14 +178,13 @@ static void test_fault_unit(void **state)
 	        "-n", "2", "--exception", "6", "--fault-unit", "2", NULL};
 	struct h_sim s;
 	modbus_t *mb;
-	uint16_t r[2];
 
 	(void)state;
 	start(&s, true, false, extra);
 	mb = mb_client(NULL, s.port, 1, 1000);
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
+	assert_mb(read_first(mb), 2);
 	modbus_set_slave(mb, 2);
-	assert_mb_err(modbus_read_input_registers(mb, 0, 2, r), EMBXSBUSY);
+	assert_mb_err(read_first(mb), EMBXSBUSY);
 	client_free(mb);
 	stop(&s);
 }
@@ -206,17 +193,16 @@ static void test_mute(void **state)
 {
 	struct h_sim s;
 	modbus_t *mb;
-	uint16_t r[2];
 	int i, rc = 0;
 
 	(void)state;
 	start(&s, true, false, NULL);
 	mb = mb_client(NULL, s.port, 1, 200);
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
+	assert_mb(read_first(mb), 2);
 	assert_int_equal(kill(s.pid, SIGUSR1), 0);
 	/* the signal is handled on the simulator's loop: allow a moment */
 	for (i = 0; i < 20; i++) {
-		rc = modbus_read_input_registers(mb, 0, 2, r);
+		rc = read_first(mb);
 		if (rc == -1)
 			break;
 	}
@@ -227,7 +213,7 @@ static void test_mute(void **state)
 	/* a fresh connection: the old one may still see late replies */
 	client_free(mb);
 	mb = mb_client(NULL, s.port, 1, 1000);
-	assert_mb(modbus_read_input_registers(mb, 0, 2, r), 2);
+	assert_mb(read_first(mb), 2);
 	client_free(mb);
 	stop(&s);
 }

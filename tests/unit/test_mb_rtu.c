@@ -236,8 +236,30 @@ static uint32_t feed(struct mb_rtu_rx *rx, const uint8_t *b, size_t n,
 	return t;
 }
 
+/* feed() into a receiver just reset. */
+static uint32_t feed_new(struct mb_rtu_rx *rx, const uint8_t *b, size_t n,
+                         uint32_t t0)
+{
+	mb_rtu_rx_reset(rx);
+	return feed(rx, b, n, t0);
+}
+
 static const uint8_t read_frame[] = {0x11, 0x03, 0x00, 0x6B,
                                      0x00, 0x03, 0x76, 0x87};
+
+/* Into a receiver just reset, feed all but the last of the n bytes of
+ * frame f from t0: not ready; then the last one CHAR_US later: ready at
+ * once with n bytes, before any silence. Returns the time of the last. */
+static uint32_t feed_to_length(struct mb_rtu_rx *rx, const uint8_t *f, size_t n,
+                               uint32_t t0)
+{
+	uint32_t t = feed_new(rx, f, n - 1, t0);
+
+	assert_int_equal(mb_rtu_rx_poll(rx, t, T35), 0);
+	mb_rtu_rx_byte(rx, f[n - 1], t + CHAR_US, T35);
+	assert_int_equal(mb_rtu_rx_poll(rx, t + CHAR_US, T35), n);
+	return t;
+}
 
 static void rx_length_delimited_frame_ready_without_silence(void **state)
 {
@@ -245,11 +267,7 @@ static void rx_length_delimited_frame_ready_without_silence(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, read_frame, 7, 1000);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 0);
-	mb_rtu_rx_byte(&rx, read_frame[7], t + CHAR_US, T35);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t + CHAR_US, T35), 8);
+	t = feed_to_length(&rx, read_frame, sizeof(read_frame), 1000);
 	assert_memory_equal(rx.buf, read_frame, 8);
 	/* stays ready until reset */
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + 10 * T35, T35), 8);
@@ -262,14 +280,9 @@ static void rx_write_multiple_length_from_byte_count(void **state)
 	const uint8_t f[] = {0x01, 0x10, 0x00, 0x01, 0x00, 0x02, 0x04,
 	                     0x00, 0x0A, 0x01, 0x02, 0x92, 0x30};
 	struct mb_rtu_rx rx;
-	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, f, 12, 0);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 0);
-	mb_rtu_rx_byte(&rx, f[12], t + CHAR_US, T35);
-	assert_int_equal(mb_rtu_rx_poll(&rx, t + CHAR_US, T35), sizeof(f));
+	feed_to_length(&rx, f, sizeof(f), 0);
 }
 
 static void rx_silence_delimited_unknown_function(void **state)
@@ -279,8 +292,7 @@ static void rx_silence_delimited_unknown_function(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, f, sizeof(f), 5000);
+	t = feed_new(&rx, f, sizeof(f), 5000);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35 - 1, T35), 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), sizeof(f));
 	assert_memory_equal(rx.buf, f, sizeof(f));
@@ -292,8 +304,7 @@ static void rx_truncated_frame_ends_at_silence(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, read_frame, 5, 0);
+	t = feed_new(&rx, read_frame, 5, 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35 - 1, T35), 0);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), 5);
 }
@@ -304,8 +315,7 @@ static void rx_byte_after_silence_starts_new_frame(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, (const uint8_t[]){0xAA, 0xBB, 0xCC}, 3, 0);
+	t = feed_new(&rx, (const uint8_t[]){0xAA, 0xBB, 0xCC}, 3, 0);
 	/* no poll in between: the stale bytes are dropped */
 	t = feed(&rx, read_frame, sizeof(read_frame), t + T35 + 1);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t, T35), 8);
@@ -349,8 +359,7 @@ static void rx_time_wraps_around(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, f, sizeof(f), t0);
+	t = feed_new(&rx, f, sizeof(f), t0);
 	assert_true(t < t0); /* the counter did wrap */
 	assert_int_equal(rx.len, sizeof(f));
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + 10, T35), 0);
@@ -363,17 +372,26 @@ static void rx_time_wraps_around(void **state)
 	assert_int_equal(mb_rtu_rx_poll(&rx, 0xFFFFFF80u + T35, T35), 2);
 }
 
+/* From a reset receiver, feed 0x01 at time 0 then n - 1 bytes 0x41, 10 us
+ * apart; returns the time of the last one. */
+static uint32_t feed_long(struct mb_rtu_rx *rx, size_t n)
+{
+	uint32_t t = 0;
+
+	mb_rtu_rx_reset(rx);
+	mb_rtu_rx_byte(rx, 0x01, t, T35);
+	for (size_t i = 1; i < n; i++)
+		mb_rtu_rx_byte(rx, 0x41, t += 10, T35);
+	return t;
+}
+
 static void rx_overflow_frame_dropped(void **state)
 {
 	struct mb_rtu_rx rx;
-	uint32_t t = 0;
-	size_t i;
+	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	mb_rtu_rx_byte(&rx, 0x01, t, T35);
-	for (i = 1; i < 300; i++)
-		mb_rtu_rx_byte(&rx, 0x41, t += 10, T35);
+	t = feed_long(&rx, 300);
 	assert_true(rx.overflow);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), 0);
 	assert_false(rx.overflow);
@@ -385,14 +403,10 @@ static void rx_overflow_frame_dropped(void **state)
 static void rx_exactly_256_bytes_by_silence(void **state)
 {
 	struct mb_rtu_rx rx;
-	uint32_t t = 0;
-	size_t i;
+	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	mb_rtu_rx_byte(&rx, 0x01, t, T35);
-	for (i = 1; i < MB_RTU_ADU_MAX; i++)
-		mb_rtu_rx_byte(&rx, 0x41, t += 10, T35);
+	t = feed_long(&rx, MB_RTU_ADU_MAX);
 	assert_false(rx.overflow);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + T35, T35), MB_RTU_ADU_MAX);
 }
@@ -403,8 +417,7 @@ static void rx_bytes_while_ready_are_dropped(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, read_frame, sizeof(read_frame), 0);
+	t = feed_new(&rx, read_frame, sizeof(read_frame), 0);
 	mb_rtu_rx_byte(&rx, 0x99, t + CHAR_US, T35);
 	mb_rtu_rx_byte(&rx, 0x98, t + 5 * T35, T35);
 	assert_int_equal(mb_rtu_rx_poll(&rx, t + 6 * T35, T35), 8);
@@ -450,8 +463,7 @@ static void rx_to_response_end_to_end(void **state)
 	uint32_t t;
 
 	(void)state;
-	mb_rtu_rx_reset(&rx);
-	t = feed(&rx, req, sizeof(req), 0);
+	t = feed_new(&rx, req, sizeof(req), 0);
 	len = mb_rtu_rx_poll(&rx, t, T35);
 	assert_int_equal(len, sizeof(req));
 	assert_int_equal(mb_rtu_parse(rx.buf, len, &unit, &pdu_len), 0);

@@ -44,6 +44,15 @@ static void sleep_ms(int ms)
 	nanosleep(&t, NULL);
 }
 
+/* A new queue of that capacity and policy; the test fails if there is none. */
+static struct queue *new_queue(size_t capacity, enum queue_full_policy policy)
+{
+	struct queue *q = queue_new(capacity, policy);
+
+	assert_non_null(q);
+	return q;
+}
+
 static struct queue_stats stats_of(struct queue *q)
 {
 	struct queue_stats st;
@@ -102,10 +111,9 @@ static void new_and_free_edges(void **state)
 static void fifo_across_wraparound(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(5, QUEUE_BLOCK);
+	struct queue *q = new_queue(5, QUEUE_BLOCK);
 	int64_t in = 0, out = 0;
 
-	assert_non_null(q);
 	assert_int_equal(push_seq(q, 0, 3), 0); /* [0,1,2] at 0..2 */
 	pop_expect(q, 2, 0, 2);                 /* head at 2 */
 	assert_int_equal(push_seq(q, 3, 4), 0); /* 3,4 at 3..4; 5,6 at 0..1 */
@@ -137,9 +145,8 @@ static void fifo_across_wraparound(void **state)
 static void pop_max_smaller_than_available(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(8, QUEUE_BLOCK);
+	struct queue *q = new_queue(8, QUEUE_BLOCK);
 
-	assert_non_null(q);
 	assert_int_equal(push_seq(q, 0, 5), 0);
 	pop_expect(q, 2, 0, 2);
 	pop_expect(q, 2, 2, 2);
@@ -155,9 +162,8 @@ static void pop_max_smaller_than_available(void **state)
 static void push_size_edges(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(4, QUEUE_DROP_OLDEST);
+	struct queue *q = new_queue(4, QUEUE_DROP_OLDEST);
 
-	assert_non_null(q);
 	assert_int_equal(push_seq(q, 0, 5), -1); /* more than capacity */
 	assert_int_equal(push_seq(q, 0, 0), 0);
 	assert_int_equal(stats_of(q).pushed, 0);
@@ -170,11 +176,10 @@ static void push_size_edges(void **state)
 static void pop_timeout_returns_zero(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(4, QUEUE_BLOCK);
+	struct queue *q = new_queue(4, QUEUE_BLOCK);
 	struct sample out[4];
 	int64_t t0;
 
-	assert_non_null(q);
 	assert_int_equal(queue_pop(q, out, 4, 0), 0);
 	t0 = now_ms();
 	assert_int_equal(queue_pop(q, out, 4, 60), 0);
@@ -189,10 +194,9 @@ static void pop_timeout_returns_zero(void **state)
 static void drop_oldest_keeps_newest(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(4, QUEUE_DROP_OLDEST);
+	struct queue *q = new_queue(4, QUEUE_DROP_OLDEST);
 	struct queue_stats st;
 
-	assert_non_null(q);
 	assert_int_equal(push_seq(q, 0, 3), 0);
 	assert_int_equal(push_seq(q, 3, 3), 2); /* 0 and 1 go */
 	st = stats_of(q);
@@ -206,8 +210,7 @@ static void drop_oldest_keeps_newest(void **state)
 	queue_free(q);
 
 	/* many odd-sized pushes, no pops: the last 7 remain */
-	q = queue_new(7, QUEUE_DROP_OLDEST);
-	assert_non_null(q);
+	q = new_queue(7, QUEUE_DROP_OLDEST);
 	int64_t seq = 0;
 	uint64_t returned = 0;
 	for (int i = 0; i < 1000; i++) {
@@ -230,10 +233,9 @@ static void drop_oldest_keeps_newest(void **state)
 static void high_water_is_the_peak(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(10, QUEUE_BLOCK);
+	struct queue *q = new_queue(10, QUEUE_BLOCK);
 	struct queue_stats st;
 
-	assert_non_null(q);
 	assert_int_equal(stats_of(q).high_water, 0);
 	assert_int_equal(push_seq(q, 0, 3), 0);
 	pop_expect(q, 2, 0, 2);
@@ -270,9 +272,8 @@ static void *pusher_main(void *arg)
 static struct queue *full_with_blocked_pusher(size_t cap, size_t n,
                                               struct pusher *p, pthread_t *t)
 {
-	struct queue *q = queue_new(cap, QUEUE_BLOCK);
+	struct queue *q = new_queue(cap, QUEUE_BLOCK);
 
-	assert_non_null(q);
 	assert_int_equal(push_seq(q, 0, cap), 0);
 	*p = (struct pusher){q, (int64_t)cap, n, 99};
 	assert_int_equal(pthread_create(t, NULL, pusher_main, p), 0);
@@ -322,11 +323,10 @@ static void block_waits_for_the_consumer(void **state)
 static void push_wakes_a_waiting_consumer(void **state)
 {
 	(void)state;
-	struct queue *q = queue_new(4, QUEUE_BLOCK);
+	struct queue *q = new_queue(4, QUEUE_BLOCK);
 	struct popper c = {.q = q, .timeout_ms = -1, .result = 99};
 	pthread_t t;
 
-	assert_non_null(q);
 	assert_int_equal(pthread_create(&t, NULL, popper_main, &c), 0);
 	sleep_ms(20);
 	assert_int_equal(push_seq(q, 0, 3), 0);
@@ -356,8 +356,7 @@ static void close_wakes_producer_and_consumers(void **state)
 	struct popper c1 = {.q = NULL, .timeout_ms = -1, .result = 99};
 	struct popper c2 = {.q = NULL, .timeout_ms = 60000, .result = 99};
 	pthread_t t1, t2;
-	q = queue_new(2, QUEUE_DROP_OLDEST);
-	assert_non_null(q);
+	q = new_queue(2, QUEUE_DROP_OLDEST);
 	c1.q = c2.q = q;
 	assert_int_equal(pthread_create(&t1, NULL, popper_main, &c1), 0);
 	assert_int_equal(pthread_create(&t2, NULL, popper_main, &c2), 0);
@@ -441,13 +440,12 @@ static void *consumer_main(void *arg)
 
 static void stress(enum queue_full_policy policy, size_t capacity)
 {
-	struct queue *q = queue_new(capacity, policy);
+	struct queue *q = new_queue(capacity, policy);
 	struct producer p[PRODUCERS];
 	struct consumer c = {.q = q, .exact = policy == QUEUE_BLOCK};
 	pthread_t tp[PRODUCERS], tc;
 	uint64_t dropped = 0;
 
-	assert_non_null(q);
 	assert_int_equal(pthread_create(&tc, NULL, consumer_main, &c), 0);
 	for (uint32_t i = 0; i < PRODUCERS; i++) {
 		p[i] = (struct producer){.q = q, .id = i};
