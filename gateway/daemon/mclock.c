@@ -41,3 +41,17 @@ const struct mclock mclock_system = {
         .mono_us = sys_mono_us,
         .sleep_us = sys_sleep_us,
 };
+
+struct timespec mclock_cv_deadline(int64_t us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(us / 1000000);
+	ts.tv_nsec += (long)(us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}

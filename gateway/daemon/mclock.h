@@ -22,6 +22,7 @@
 #define METROLOG_MCLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct mclock {
 	int64_t (*real_us)(void *ctx); /* UTC microseconds since the epoch */
@@ -50,5 +51,11 @@ static inline void mclock_sleep(const struct mclock *k, int64_t us)
 {
 	k->sleep_us(k->ctx, us);
 }
+
+/* CLOCK_MONOTONIC us from now, as pthread_cond_timedwait() wants it for
+ * a condition variable whose clock attribute is CLOCK_MONOTONIC. This is
+ * the system's clock, not a struct mclock: a timed wait only wakes a
+ * thread, which then decides by its own clock. */
+struct timespec mclock_cv_deadline(int64_t us);
 
 #endif

@@ -414,22 +414,6 @@ static void poll_one(struct poller *p, struct inst *in)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* CLOCK_MONOTONIC (the condition variable's own clock, not the poller's)
- * us from now, as pthread_cond_timedwait() wants it. */
-static struct timespec cv_deadline(int64_t us)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(us / 1000000);
-	ts.tv_nsec += (long)(us % 1000000) * 1000;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* Wait until the clock's monotonic time reaches `due`, or a stop request.
  * The wait itself is on CLOCK_MONOTONIC, for as long as the clock says is
  * left; then the clock is read again, so it alone decides (a clock that
@@ -443,7 +427,7 @@ static bool wait_until(struct poller *p, int64_t due)
 		int64_t left = due - mono(p);
 		if (p->stop || left <= 0)
 			break;
-		struct timespec ts = cv_deadline(left);
+		struct timespec ts = mclock_cv_deadline(left);
 		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 	}
 	go = !p->stop;

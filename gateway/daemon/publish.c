@@ -1161,15 +1161,8 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
  * decides nothing, the next step reads the clock. */
 void publisher_wait(struct publisher *p, int64_t timeout_us)
 {
-	struct timespec ts;
+	struct timespec ts = mclock_cv_deadline(timeout_us);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(timeout_us / 1000000);
-	ts.tv_nsec += (long)(timeout_us % 1000000) * 1000;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&p->mu);
 	while (!p->cb_event)
 		if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) != 0)
