@@ -257,8 +257,23 @@ static int configure(struct store *st)
 	sqlite3_finalize(s);
 	if (!wal)
 		return -1;
+	/*
+	 * Durable before visible. SQLite's documentation of PRAGMA
+	 * synchronous: "A transaction committed in WAL mode with
+	 * synchronous=NORMAL might roll back following a power loss or system
+	 * crash", while "with synchronous=FULL in WAL mode, an additional sync
+	 * operation of the WAL file happens after each transaction commit"
+	 * (sqlite.org/pragma.html#pragma_synchronous). With FULL the WAL is
+	 * synced before the commit is made visible to other connections (the
+	 * wal-index is updated after the sync) and before COMMIT returns, so
+	 * nothing a commit holds leaves the process first: the outbox rows
+	 * the publisher sends, the seqs AUTOINCREMENT hands out, the readings
+	 * a records request reads, a calibration record and its certificate
+	 * number. metrologd commits a few batches a second (batch_ms): a few
+	 * fsyncs a second (docs/SCHEMA.md, measured in docs/BENCHMARKS.md).
+	 */
 	snprintf(sql, sizeof(sql),
-	         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+	         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
 	         STORE_CACHE_KIB, STORE_WAL_LIMIT);
 	return exec(st, sql, "pragmas");

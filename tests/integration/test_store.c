@@ -7,7 +7,9 @@
  * connection holds the write lock (STORE_BUSY), a page cap fills the
  * "disk" (STORE_FULL), a text file or someone else's database is opened
  * (STORE_CORRUPT); each time nothing of the batch is written, and the same
- * batch succeeds on the same struct store once the fault is gone.
+ * batch succeeds on the same struct store once the fault is gone. A
+ * database in a directory its user may not write is refused with the real
+ * reason (EACCES).
  *
  * Configurations are filled by hand: the store only reads the layout of
  * struct config, so these tests do not depend on the config parser.
