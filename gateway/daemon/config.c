@@ -19,6 +19,7 @@
  * index is a position in that array and config_channel() is O(1).
  */
 #include "config_load.h"
+#include "config_text.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -51,6 +52,7 @@ struct cfg_error {
 
 struct ctx {
 	const char *path;
+	struct cfg_text *text; /* the files' text, for integers as written */
 	struct cfg_error *errs;
 	size_t nerrs, cap;
 	bool oom;
@@ -560,14 +562,98 @@ static void expectation(const struct key *k, char *buf, size_t size)
 	}
 }
 
-/* What a setting is, for "got ...": its value when it is a scalar. */
-static void got(const config_setting_t *s, char *buf, size_t size)
+/* The document-order position of integer setting m among the integer
+ * settings of the same name on the same line of the same file, counted
+ * from s down (*n: how many came before m; returns true once m is met). */
+static bool ordinal_from(const config_setting_t *s, const config_setting_t *m,
+                         size_t *n)
 {
+	int t = config_setting_type(s);
+
+	if (s == m)
+		return true;
+	if ((t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) &&
+	    s->name != NULL && strcmp(s->name, m->name) == 0 &&
+	    s->line == m->line && s->file != NULL && m->file != NULL &&
+	    strcmp(s->file, m->file) == 0)
+		(*n)++;
+	if (t == CONFIG_TYPE_GROUP || t == CONFIG_TYPE_LIST ||
+	    t == CONFIG_TYPE_ARRAY) {
+		int len = config_setting_length(s);
+		for (int i = 0; i < len; i++)
+			if (ordinal_from(
+			            config_setting_get_elem(s, (unsigned)i), m,
+			            n))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * The integer setting m as the user wrote it (config_text.h: libconfig
+ * 1.5 narrows to 32 bits): the literal of its line whose value libconfig
+ * parsed, or, when two literals of the same name on that line parse alike
+ * and differ as written, the one in m's place. When the text cannot be
+ * read back, what libconfig parsed.
+ */
+static void written_int(struct ctx *x, const config_setting_t *m,
+                        struct cfg_int *w)
+{
+	struct cfg_int cand[8];
+	long long parsed = config_setting_get_int64(m);
+	const char *line = cfg_text_line(x->text,
+	                                 config_setting_source_file(m) != NULL
+	                                         ? config_setting_source_file(m)
+	                                         : x->path,
+	                                 setting_line(m));
+	size_t n =
+	        line != NULL && config_setting_name(m) != NULL
+	                ? cfg_text_ints(line, config_setting_name(m), cand, 8)
+	                : 0;
+	size_t pick = n, kept = 0;
+	bool alike = true;
+
+	for (size_t i = 0; i < n && i < 8; i++) {
+		if (cand[i].parsed != parsed)
+			continue;
+		if (kept++ == 0)
+			pick = i;
+		else
+			alike &= cand[i].fits == cand[pick].fits &&
+			         cand[i].value == cand[pick].value;
+	}
+	if (kept > 1 && !alike) {
+		size_t before = 0;
+		ordinal_from(config_root_setting(m->config), m, &before);
+		pick = before < n && before < 8 ? before : n;
+	} else if (kept == 0 && n == 1) {
+		pick = 0; /* libconfig's narrowing not foreseen: trust the text
+		           */
+	}
+	if (pick < n && pick < 8) {
+		*w = cand[pick];
+		return;
+	}
+	*w = (struct cfg_int){.fits = true,
+	                      .value = parsed,
+	                      .approx = (double)parsed,
+	                      .parsed = parsed};
+	snprintf(w->text, sizeof(w->text), "%lld", parsed);
+}
+
+/* What a setting is, for "got ...": its value when it is a scalar (an
+ * integer as written). */
+static void got(struct ctx *x, const config_setting_t *s, char *buf,
+                size_t size)
+{
+	struct cfg_int w;
+
 	buf[0] = '\0';
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
 	case CONFIG_TYPE_INT64:
-		append(buf, size, "%lld", config_setting_get_int64(s));
+		written_int(x, s, &w);
+		append(buf, size, "%s", w.text);
 		break;
 	case CONFIG_TYPE_FLOAT:
 		append(buf, size, "%g", config_setting_get_float(s));
@@ -707,10 +793,12 @@ static bool key_value(struct ctx *x, const config_setting_t *m,
 		}
 		break;
 	case K_INT: {
-		v->i = config_setting_get_int64(m);
-		bool in_range =
-		        k->set == NULL && v->i >= k->min && v->i <= k->max;
-		for (int i = 0; k->set != NULL && k->set[i] != 0; i++)
+		struct cfg_int w;
+		written_int(x, m, &w); /* 64 bits, before any narrowing */
+		v->i = w.value;
+		bool in_range = w.fits && k->set == NULL && v->i >= k->min &&
+		                v->i <= k->max;
+		for (int i = 0; w.fits && k->set != NULL && k->set[i] != 0; i++)
 			in_range |= v->i == k->set[i];
 		if (!in_range) {
 			want[0] = '\0';
@@ -722,9 +810,13 @@ static bool key_value(struct ctx *x, const config_setting_t *m,
 		break;
 	}
 	case K_FLOAT:
-		v->f = config_setting_type(m) == CONFIG_TYPE_FLOAT
-		               ? config_setting_get_float(m)
-		               : (double)config_setting_get_int64(m);
+		if (config_setting_type(m) == CONFIG_TYPE_FLOAT) {
+			v->f = config_setting_get_float(m);
+		} else {
+			struct cfg_int w;
+			written_int(x, m, &w);
+			v->f = w.fits ? (double)w.value : w.approx;
+		}
 		break;
 	case K_BOOL:
 		v->i = config_setting_get_bool(m);
@@ -764,7 +856,7 @@ static void check_key(struct ctx *x, const config_setting_t *g,
 		return;
 	}
 	v->s = m;
-	got(m, have, sizeof(have));
+	got(x, m, have, sizeof(have));
 	if (!key_type_ok(k, m)) {
 		err_at(x, m, label, "%s must be %s, got %s", k->name, want,
 		       have);
@@ -865,7 +957,7 @@ static bool is_group_elem(struct ctx *x, const config_setting_t *e,
 
 	if (config_setting_type(e) == CONFIG_TYPE_GROUP)
 		return true;
-	got(e, have, sizeof(have));
+	got(x, e, have, sizeof(have));
 	err_at(x, e, label, "%s: element %d must be a group { ... }, got %s",
 	       list, i + 1, have);
 	return false;
@@ -2157,13 +2249,15 @@ struct config *config_load(const char *path, FILE *errs)
 	}
 
 	p = calloc(1, sizeof(*p));
-	if (p == NULL || (p->c.path = strdup(path)) == NULL)
+	x.text = cfg_text_new();
+	if (p == NULL || (p->c.path = strdup(path)) == NULL || x.text == NULL)
 		x.oom = true;
 	else
 		validate(&x, &lc, p);
 	errors_print(&x, errs); /* before config_destroy: names its files */
 	bool failed = x.nerrs > 0 || x.oom;
 	errors_free(&x);
+	cfg_text_free(x.text);
 	config_destroy(&lc);
 	if (failed) {
 		config_free(p != NULL ? &p->c : NULL);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_reason.h"
 #include "drift.h"
 #include "query_int.h"
 #include "schema.h"
@@ -27,6 +28,7 @@ int query_fail(struct query *q, int rc, const char *what)
 	                          : sqlite3_errstr(rc);
 
 	snprintf(q->error, sizeof(q->error), "%s: %s: %s", q->path, what, msg);
+	db_reason(q->db, rc, q->path, false, q->error, sizeof(q->error));
 	return -1;
 }
 

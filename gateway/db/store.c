@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "calib.h"
+#include "db_reason.h"
 #include "drift.h"
 #include "schema.h"
 #include "store_int.h"
@@ -138,7 +139,11 @@ void st_error(struct store *st, enum store_error kind, const char *fmt, ...)
 /* Record the failure rc of what, with SQLite's message. */
 void st_sqlite_error(struct store *st, int rc, const char *what)
 {
-	st_error(st, error_kind(rc), "%s: %s", what, sqlite3_errmsg(st->db));
+	char msg[STORE_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(st->db));
+	db_reason(st->db, rc, st->path, true, msg, sizeof(msg));
+	st_error(st, error_kind(rc), "%s: %s", what, msg);
 }
 
 /* Step s to completion (it returns no row, or only the row(s) we ignore),
@@ -235,18 +240,40 @@ static int configure(struct store *st)
 	rc = sqlite3_step(s);
 	wal = rc == SQLITE_ROW &&
 	      strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
-	if (rc != SQLITE_ROW)
+	if (rc != SQLITE_ROW) {
 		st_sqlite_error(st, rc, "journal_mode");
-	else if (!wal)
+	} else if (!wal) {
+		/* SQLite falls back silently when it cannot create the -wal
+		 * file: say why when the directory is the reason */
+		char why[STORE_MSG_MAX] = "";
+		db_reason(st->db, SQLITE_READONLY_DIRECTORY, st->path, true,
+		          why, sizeof(why));
 		st_error(st, STORE_IO,
-		         "cannot use WAL mode (journal_mode is %s): is the "
-		         "file on a network file system?",
-		         sqlite3_column_text(s, 0));
+		         "cannot use WAL mode (journal_mode is %s)%s",
+		         sqlite3_column_text(s, 0),
+		         why[0] ? why
+		                : ": is the file on a network file system?");
+	}
 	sqlite3_finalize(s);
 	if (!wal)
 		return -1;
+	/*
+	 * Durable before visible. SQLite's documentation of PRAGMA
+	 * synchronous: "A transaction committed in WAL mode with
+	 * synchronous=NORMAL might roll back following a power loss or system
+	 * crash", while "with synchronous=FULL in WAL mode, an additional sync
+	 * operation of the WAL file happens after each transaction commit"
+	 * (sqlite.org/pragma.html#pragma_synchronous). With FULL the WAL is
+	 * synced before the commit is made visible to other connections (the
+	 * wal-index is updated after the sync) and before COMMIT returns, so
+	 * nothing a commit holds leaves the process first: the outbox rows
+	 * the publisher sends, the seqs AUTOINCREMENT hands out, the readings
+	 * a records request reads, a calibration record and its certificate
+	 * number. metrologd commits a few batches a second (batch_ms): a few
+	 * fsyncs a second (docs/SCHEMA.md, measured in docs/BENCHMARKS.md).
+	 */
 	snprintf(sql, sizeof(sql),
-	         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+	         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
 	         STORE_CACHE_KIB, STORE_WAL_LIMIT);
 	return exec(st, sql, "pragmas");
@@ -299,10 +326,7 @@ struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
 	                             SQLITE_OPEN_NOMUTEX,
 	                     NULL);
 	if (rc != SQLITE_OK) {
-		int e = st->db ? sqlite3_system_errno(st->db) : 0;
-		st_error(st, error_kind(rc), "cannot open: %s%s%s",
-		         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc),
-		         e ? ": " : "", e ? strerror(e) : "");
+		st_sqlite_error(st, rc, "cannot open");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);

@@ -4,7 +4,10 @@
  *
  * With query.h, the only module that includes <sqlite3.h> (store.c and
  * store_cal.c write, sharing store_int.h; query*.c read). One file in WAL
- * mode (synchronous=NORMAL), schema in docs/SCHEMA.md, versioned with
+ * mode with synchronous=FULL: a commit is on disk (the WAL synced) before
+ * store_write() or store_cal_append() returns and before any other
+ * connection sees it, so a power cut never takes back what was published
+ * or certified. Schema in docs/SCHEMA.md, versioned with
  * PRAGMA user_version and migrated forward by store_open(). Time columns
  * are UTC microseconds since the epoch (INTEGER).
  *

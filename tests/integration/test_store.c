@@ -7,13 +7,17 @@
  * connection holds the write lock (STORE_BUSY), a page cap fills the
  * "disk" (STORE_FULL), a text file or someone else's database is opened
  * (STORE_CORRUPT); each time nothing of the batch is written, and the same
- * batch succeeds on the same struct store once the fault is gone.
+ * batch succeeds on the same struct store once the fault is gone. A
+ * database in a directory its user may not write is refused with the real
+ * reason (EACCES).
  *
  * Configurations are filled by hand: the store only reads the layout of
  * struct config, so these tests do not depend on the config parser.
  *
- * Threading: one thread.
+ * Threading: one thread (a child process opens files as another user).
  */
+#define _DEFAULT_SOURCE /* setgroups() */
+#include <grp.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -322,6 +329,115 @@ static void test_not_a_database(void **state)
 	h_path(other, h_tmpdir(), "no/such/dir.db");
 	assert_null(store_open_ex(other, &kind, err, sizeof(err)));
 	assert_non_null(strstr(err, other));
+	assert_non_null(strstr(err, "No such file or directory"));
+}
+
+/* ---- the reason of a refused open --------------------------------------- */
+
+#define OTHER_UID 65534 /* nobody: the user a root test opens files as */
+
+/* The message of opening path: with store_open_ex() (write) or
+ * query_open(), as a user the permissions apply to: this process, or, as
+ * root (whom they do not stop), a child running as OTHER_UID. "" when the
+ * open succeeded. */
+static void open_message(const char *path, bool rw, char *msg, size_t size)
+{
+	char err[512] = "";
+	int fds[2];
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		struct store *st =
+		        rw ? store_open(path, err, sizeof(err)) : NULL;
+		struct query *q =
+		        rw ? NULL : query_open(path, err, sizeof(err));
+		if (st != NULL || q != NULL)
+			err[0] = '\0';
+		store_close(st);
+		query_close(q);
+		snprintf(msg, size, "%s", err);
+		return;
+	}
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) < 0 || setgid(OTHER_UID) < 0 ||
+		    setuid(OTHER_UID) < 0)
+			_exit(2);
+		open_message(path, rw, err, sizeof(err));
+		_exit(write(fds[1], err, strlen(err)) == (ssize_t)strlen(err)
+		              ? 0
+		              : 3);
+	}
+	close(fds[1]);
+	ssize_t n = read(fds[0], msg, size - 1);
+	int status = 0;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	msg[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * A database in a directory its user may not write is refused with the
+ * real reason (EACCES), not the ENOENT of SQLite's read-only retry: a new
+ * file, and an existing one whose -shm and -wal cannot be created beside
+ * it, and an empty one SQLite cannot put in WAL mode; a file the user
+ * may not read, for the read side too. The directory
+ * is one of /tmp's, so that the other user can reach it.
+ */
+static void test_open_permission_denied(void **state)
+{
+	char dir[] = "/tmp/metrolog-perm-XXXXXX", ro[H_PATH_MAX],
+	     fresh[H_PATH_MAX], old[H_PATH_MAX], empty[H_PATH_MAX],
+	     secret[H_PATH_MAX], msg[512];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	h_path(ro, dir, "ro");
+	assert_int_equal(mkdir(ro, 0755), 0);
+	h_path(fresh, ro, "new.db");
+	h_path(old, ro, "old.db");
+	h_path(empty, ro, "empty.db");
+	h_path(secret, dir, "secret.db");
+	store_close(open_ok(old));
+	FILE *f = fopen(empty, "w");
+	assert_non_null(f);
+	fclose(f);
+	store_close(open_ok(secret));
+	assert_int_equal(chmod(secret, 0600), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(old, OTHER_UID, OTHER_UID), 0);
+		assert_int_equal(chown(empty, OTHER_UID, OTHER_UID), 0);
+	}
+	assert_int_equal(chmod(ro, 0555), 0);
+
+	open_message(fresh, true, msg, sizeof(msg));
+	assert_non_null(strstr(msg, fresh));
+	assert_non_null(strstr(msg, "Permission denied"));
+	assert_null(strstr(msg, "No such file"));
+	open_message(old, true, msg, sizeof(msg));
+	assert_non_null(strstr(msg, old));
+	assert_non_null(strstr(msg, "Permission denied"));
+	assert_null(strstr(msg, "No such file"));
+	open_message(empty, true, msg, sizeof(msg)); /* no WAL can be made */
+	assert_non_null(strstr(msg, empty));
+	assert_non_null(strstr(msg, "Permission denied"));
+	if (geteuid() == 0) { /* the owner may read a 0600 file */
+		open_message(secret, false, msg, sizeof(msg));
+		assert_non_null(strstr(msg, secret));
+		assert_non_null(strstr(msg, "Permission denied"));
+	}
+
+	assert_int_equal(chmod(ro, 0755), 0);
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(unlink(empty), 0);
+	assert_int_equal(unlink(secret), 0);
+	assert_int_equal(rmdir(ro), 0);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_sync_config_reload(void **state)
@@ -1233,6 +1349,8 @@ int main(void)
 	        cmocka_unit_test_teardown(test_newer_schema_refused,
 	                                  h_teardown),
 	        cmocka_unit_test_teardown(test_not_a_database, h_teardown),
+	        cmocka_unit_test_teardown(test_open_permission_denied,
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(test_sync_config_reload, h_teardown),
 	        cmocka_unit_test_teardown(test_append_read_back, h_teardown),
 	        cmocka_unit_test_teardown(test_batch_atomic, h_teardown),

@@ -289,6 +289,29 @@ static void minimal_config_takes_defaults(void **state)
 	config_free(NULL);
 }
 
+/* Integers are read as written, with 64 bits, whatever libconfig 1.5 made
+ * of them (it narrows to 32 bits): hexadecimal, L, a sign, a float setting
+ * written as an integer past 32 bits. */
+static void integers_read_as_written(void **state)
+{
+	(void)state;
+	char *errs = NULL;
+	struct config *c = load(FIXTURES "/integers.cfg", &errs);
+
+	if (c == NULL)
+		fail_msg("integers.cfg refused:\n%s", errs);
+	free(errs);
+	assert_int_equal(c->batch_ms, 250);
+	assert_int_equal(c->queue_size, 1048576);
+	assert_int_equal(c->buses[0].params.port, 502);
+	assert_int_equal(c->instruments[0].interval_ms, 86400000);
+	assert_int_equal(c->nchannels, 2);
+	assert_true(c->instruments[0].channels[0].spec.scale == 4294967296.0);
+	assert_int_equal(c->instruments[0].channels[1].address, 65535);
+	assert_true(c->instruments[0].channels[1].spec.scale == -1.0);
+	config_free(c);
+}
+
 /* Every tolerance form gives its limits at the reference value; the
  * values are binary fractions so the limits compare exactly. */
 static void tolerance_forms_give_limits(void **state)
@@ -467,7 +490,8 @@ static const char *const bad_files[] = {
 	"tolerance_bad_values", "tolerance_guard_too_wide",
 	"tolerance_no_form", "tolerance_reference_channel",
 	"tolerance_two_forms", "trend_too_many_bins", "trend_without_days",
-	"unit_id_0_rtu",
+	"int_past_64", "int_wraps_32", "int_wraps_same_line",
+	"int_wraps_to_1", "unit_id_0_rtu",
 	"unit_id_248_rtu", "unit_id_256_tcp", "unit_id_250_tcp",
 	"unknown_bus",
 	"unknown_key_bus", "unknown_key_channel", "unknown_key_instrument",
@@ -680,6 +704,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(good_config_loads_every_field),
 	        cmocka_unit_test(minimal_config_takes_defaults),
+	        cmocka_unit_test(integers_read_as_written),
 	        cmocka_unit_test(mqtt_group_takes_defaults),
 	        cmocka_unit_test(mqtt_v5_and_homeassistant),
 	        cmocka_unit_test(mqtt_security_keys_load),
