@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "text.h"
 #include "utc.h"
 
 #define SEC_US 1000000LL
@@ -37,15 +38,7 @@ int64_t tool_now_us(void)
 
 int tool_parse_long(const char *s, long lo, long hi, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return text_long(s, lo, hi, out);
 }
 
 int tool_parse_time(const char *s, int64_t now_us, int64_t *us)

@@ -175,6 +175,19 @@ size_t text_utf8_repair(char *dst, size_t size, const char *src)
 	return need;
 }
 
+int text_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int text_reserve(void **buf, size_t *have, size_t n, size_t each)
 {
 	if (n <= *have)

@@ -58,6 +58,10 @@ size_t text_utf8_cut(const char *s, size_t max);
  * text without its NUL (as snprintf does): it fitted when < size. */
 size_t text_utf8_repair(char *dst, size_t size, const char *src);
 
+/* The whole of s as a decimal whole number in [lo, hi] (strtol, base 10).
+ * Returns 0, or -1 (*out untouched) when s is not one or is out of range. */
+int text_long(const char *s, long lo, long hi, long *out);
+
 /* Make *buf hold at least n elements of size each, doubling from 64.
  * Returns 0, or -1 (buf unchanged) when memory runs out. */
 int text_reserve(void **buf, size_t *have, size_t n, size_t each);

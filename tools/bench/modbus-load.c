@@ -33,6 +33,8 @@
 
 #include <modbus.h>
 
+#include "text.h"
+
 #define LOAD_MAX_CONNECTIONS 1024
 #define LOAD_MAX_PORTS       1024
 #define LOAD_RECONNECT_NS    10000000 /* pause between failed reconnects */
@@ -122,15 +124,12 @@ static void usage(FILE *f)
 	        LOAD_MAX_CONNECTIONS, MODBUS_MAX_READ_REGISTERS);
 }
 
-/* Parse a whole decimal integer in [lo, hi]; -1 if it is not one. */
+/* A whole decimal integer in [lo, hi] (text_long); -1 if it is not one. */
 static int parse_int(const char *s, long lo, long hi, int *out)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+	if (text_long(s, lo, hi, &v) == -1)
 		return -1;
 	*out = (int)v;
 	return 0;

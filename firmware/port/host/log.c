@@ -52,15 +52,6 @@ void log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(fmt, ap, NULL);
-	va_end(ap);
-}
-
 void log_debug(const char *fmt, ...)
 {
 	va_list ap;

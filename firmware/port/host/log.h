@@ -19,7 +19,9 @@ void log_init(bool verbose);
 bool log_verbose(void);
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
-void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+/* The simulator has no log levels but verbose: information is written as
+ * a warning without errno is, by the same function. */
+#define log_info log_warnx
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 
 #endif
