@@ -19,36 +19,13 @@
 #include <sqlite3.h>
 
 #include "config_load.h"
+#include "fakeclock.h"
 #include "harness.h"
 #include "ingest.h"
 #include "queue.h"
 #include "store.h"
 
 #define MS 1000LL
-
-/* ---- a clock the test drives -------------------------------------------- */
-
-struct fake_clock {
-	int64_t real, mono;
-};
-
-static int64_t fake_real(void *ctx)
-{
-	return ((struct fake_clock *)ctx)->real;
-}
-
-static int64_t fake_mono(void *ctx)
-{
-	return ((struct fake_clock *)ctx)->mono;
-}
-
-static void fake_sleep(void *ctx, int64_t us)
-{
-	struct fake_clock *f = ctx;
-
-	f->real += us;
-	f->mono += us;
-}
 
 /* ---- one ingest loop over a file ---------------------------------------- */
 
@@ -102,7 +79,7 @@ static void rig_up(struct rig *r, int batch_max, int batch_ms)
 
 	memset(r, 0, sizeof(*r));
 	r->t = (struct fake_clock){.real = 1700000000000000LL, .mono = 1000};
-	r->clk = (struct mclock){fake_real, fake_mono, fake_sleep, &r->t};
+	r->clk = fake_clock_of(&r->t);
 	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
 	h_path(r->db, r->dir, "metrolog.db");
 	r->cfg = load(r, false, batch_max, batch_ms);

@@ -47,6 +47,7 @@
 
 #include "caltest.h"
 #include "config_load.h"
+#include "fakeclock.h"
 #include "harness.h"
 #include "ingest.h"
 #include "log.h"
@@ -453,28 +454,6 @@ static void power_cut_aftermath(void)
 
 /* ---- the ingest-and-publish sequence ----------------------------------- */
 
-struct fake_clock {
-	int64_t real, mono;
-};
-
-static int64_t fake_real(void *ctx)
-{
-	return ((struct fake_clock *)ctx)->real;
-}
-
-static int64_t fake_mono(void *ctx)
-{
-	return ((struct fake_clock *)ctx)->mono;
-}
-
-static void fake_sleep(void *ctx, int64_t us)
-{
-	struct fake_clock *f = ctx;
-
-	f->real += us;
-	f->mono += us;
-}
-
 /* What the "broker" was handed and acknowledged, and the certificates
  * printed (a calibration record appended: store_cal_append() returned). */
 struct sent {
@@ -572,7 +551,7 @@ static long run_once(struct run *r, const char *top, int k, long crash_at)
 
 	memset(r, 0, sizeof(*r));
 	r->t = (struct fake_clock){.real = 1700000000000000LL, .mono = 1000};
-	r->clk = (struct mclock){fake_real, fake_mono, fake_sleep, &r->t};
+	r->clk = fake_clock_of(&r->t);
 	snprintf(name, sizeof(name), "run-%d", k);
 	h_path(r->dir, top, name);
 	assert_int_equal(mkdir(r->dir, 0755), 0);
