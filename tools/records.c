@@ -58,8 +58,9 @@ struct opts {
 
 static const char common_footer[] =
         "Times (--from, --to): YYYY-MM-DD (midnight UTC), "
-        "YYYY-MM-DDTHH:MM[:SS[.ffffff]][Z]\n"
-        "(UTC), now, or an age before now: -30d, -12h, -15m, -10s. "
+        "YYYY-MM-DDTHH:MM[:SS[.ffffff]]\n"
+        "with Z (UTC, also when absent) or an offset such as +07:00, now, "
+        "or an age\nbefore now: -30d, -12h, -15m, -10s. "
         "Printed times are UTC,\nISO 8601. The database is opened "
         "read-only: never modified.\n"
         "json is one JSON array of objects; jsonl is JSON Lines (one "
@@ -217,18 +218,18 @@ static const char instruments_help[] =
         "standard),\n"
         "  model, serial, owner, location, active (in the loaded "
         "configuration),\n"
-        "  link (online/offline: the last such event) and link_since, "
-        "last_reading (the\n"
-        "  newest reading of any channel), certificate, calibrated "
-        "(performed date) and\n"
-        "  due (date) of the calibration in force (the latest not "
-        "superseded), due_state\n"
-        "  now (none: no due date, ok, due_soon, overdue), "
-        "used_as_reference (a channel is\n"
-        "  compared with one of its channels, or a calibration record "
-        "names it as its\n"
-        "  standard), alert (used as a reference while overdue or never "
-        "calibrated).\n";
+        "  link (online/failing/offline: the last such event) and "
+        "link_since,\n"
+        "  last_reading (the newest reading of any channel), certificate,\n"
+        "  calibrated (performed date) and due (date) of the calibration "
+        "in force (the\n"
+        "  latest not superseded), due_state now (none: no due date, ok, "
+        "due_soon,\n"
+        "  overdue), used_as_reference (a channel is compared with one of "
+        "its channels,\n"
+        "  or a calibration record names it as its standard), alert (used "
+        "as a reference\n"
+        "  while overdue or never calibrated).\n";
 
 static const struct out_col instrument_cols[] = {
         {"instrument", 12, OUT_STRING},
@@ -600,7 +601,8 @@ static const char events_help[] =
         "< --to, by time:\n"
         "  ts, instrument, channel (empty for events of the whole "
         "instrument), kind\n"
-        "  (online, offline, tolerance, drift), detail (docs/SCHEMA.md, "
+        "  (online, failing, offline, tolerance, drift), detail "
+        "(docs/SCHEMA.md, "
         "events).\n";
 
 static const struct out_col event_cols[] = {
@@ -846,8 +848,9 @@ static const char report_help[] =
         "whose link state\n"
         "                is known: the state at each instant is that of "
         "the last online/\n"
-        "                offline event before it (unknown before the first "
-        "one ever);\n"
+        "                failing/offline event before it (failing is not "
+        "online; unknown\n"
+        "                before the first one ever);\n"
         "                online_pct = 100 * online_s / known_s. A stopped "
         "gateway records\n"
         "                no event: that time counts in the last state.\n"

@@ -120,7 +120,9 @@ static int on_event(void *ctx, const struct query_event *e)
 	advance(w, e->ts_us);
 	if (e->ts_us >= w->r->from_us)
 		count(w->r, e->kind);
-	if (strcmp(e->kind, "online") == 0 || strcmp(e->kind, "offline") == 0)
+	/* failing: it answers, but no reading is good: not available */
+	if (strcmp(e->kind, "online") == 0 || strcmp(e->kind, "offline") == 0 ||
+	    strcmp(e->kind, "failing") == 0)
 		w->link = strcmp(e->kind, "online") == 0;
 	else if (strcmp(e->kind, "tolerance") == 0 && tolerance(w, e) < 0)
 		return -1;

@@ -182,7 +182,8 @@ static const char instruments_sql[] = RECENT_CTE
         " FROM instruments i"
         " LEFT JOIN calibrations f ON f.id = " IN_FORCE_AT_3
         " LEFT JOIN events l ON l.id = (SELECT e.id FROM events e"
-        "  WHERE e.instrument_id = i.id AND e.kind IN ('online', 'offline')"
+        "  WHERE e.instrument_id = i.id AND e.kind IN ('online', 'offline', "
+        "'failing')"
         "  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
         " WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL OR i.name = ?2)"
         " ORDER BY i.name";

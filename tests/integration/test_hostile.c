@@ -287,6 +287,17 @@ static void exceptions_make_it_failing_then_online(void **state)
 	                "\"event\":\"failing\",\"reason\":\"exception\""),
 	        1);
 	assert_int_equal(readings(&r.gw, "BAD-1", "r.quality = 0"), 0);
+	/* and the tool shows it (the event is committed: it was published) */
+	char out[8192];
+	const char *list[] = {"instruments", "-d",  r.gw.db,
+	                      "--format",    "csv", NULL};
+	assert_int_equal(gw_tool(r.gw.dir, list, out, sizeof(out)), 0);
+	char *row = strstr(out, "\nBAD-1,instrument,");
+	char *end = row != NULL ? strchr(row + 1, '\n') : NULL;
+	if (end != NULL)
+		*end = '\0';
+	if (row == NULL || strstr(row, ",failing,") == NULL)
+		fail_msg("metrolog instruments does not say failing:\n%s", out);
 
 	/* recovered: online again, good readings */
 	assert_int_equal(kill(r.sim.pid, SIGUSR2), 0);

@@ -350,7 +350,7 @@ static void live(const char *name, char *link, char *last)
 	snprintf(sql, sizeof(sql),
 	         "SELECT e.kind FROM events e JOIN instruments i ON i.id = "
 	         "e.instrument_id WHERE i.name = '%s' AND e.kind IN ('online', "
-	         "'offline') ORDER BY e.ts DESC, e.id DESC LIMIT 1",
+	         "'failing', 'offline') ORDER BY e.ts DESC, e.id DESC LIMIT 1",
 	         name);
 	db_text(g.db, sql, link, 16);
 	snprintf(sql, sizeof(sql),
