@@ -835,29 +835,6 @@ int drift_fit_points(const double *x, const double *y, int n,
 	return fit_finish(f, sxy, syy);
 }
 
-int drift_fit_origin(const double *x, const double *y, int n,
-                     struct drift_fit *f)
-{
-	double sxx = 0, sxy = 0, syy = 0;
-
-	if (!x || !y || !f || n < 2)
-		return -1;
-	for (int i = 0; i < n; i++) {
-		if (!isfinite(x[i]) || !isfinite(y[i]))
-			return -1;
-		sxx += x[i] * x[i];
-		sxy += x[i] * y[i];
-		syy += y[i] * y[i];
-	}
-	f->n = n;
-	f->dof = n - 1;
-	f->c0 = 1;
-	f->xbar = 0;
-	f->ybar = 0;
-	f->sxx = sxx;
-	return fit_finish(f, sxy, syy);
-}
-
 double drift_fit_predict(const struct drift_fit *f, double x)
 {
 	return f->ybar + f->slope * (x - f->xbar);

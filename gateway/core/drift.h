@@ -401,11 +401,6 @@ struct drift_fit {
 int drift_fit_points(const double *x, const double *y, int n,
                      struct drift_fit *f);
 
-/* Fit y = slope*x through the origin, n >= 2 points, some x != 0.
- * Returns -1 otherwise. */
-int drift_fit_origin(const double *x, const double *y, int n,
-                     struct drift_fit *f);
-
 /* Predicted y at x, and its one-sided prediction half-width at confidence
  * conf (e.g. 0.95): t_{conf, dof} * s * sqrt(c0 + (x-xbar)^2/sxx). */
 double drift_fit_predict(const struct drift_fit *f, double x);
