@@ -158,12 +158,43 @@ static const struct cmd_option calibrate_opts[] = {
          "configured calibration_interval_days)",
          CA_FIELD},
         {"supersedes", 0, "ID", "this record corrects record ID", CA_FIELD},
-        {"lab", 0, "TEXT", "certificate field: the laboratory", CA_FIELD},
+        {"standard-reason", 0, "TEXT",
+         "why a standard overdue or never calibrated was used\n"
+         "(without it such a record is refused)",
+         CA_FIELD},
+        {"amendment", 0, "TEXT",
+         "with --supersedes (required): what changed and why", CA_FIELD},
+        {"lab", 0, "TEXT",
+         "the laboratory's name (default, with its address and\n"
+         "accreditation: the configuration's lab group)",
+         CA_FIELD},
+        {"lab-address", 0, "TEXT", "the laboratory's address", CA_FIELD},
+        {"accreditation", 0, "TEXT", "the accreditation, e.g. \"VILAS 1234\"",
+         CA_FIELD},
         {"customer", 0, "TEXT",
-         "certificate field (default: the instrument's owner)", CA_FIELD},
-        {"method", 0, "TEXT", "certificate field", CA_FIELD},
-        {"conditions", 0, "TEXT", "certificate field", CA_FIELD},
-        {"authorised", 0, "NAME", "certificate field", CA_FIELD},
+         "the customer's name (default, with address and contact:\n"
+         "the configuration's customer that owns the instrument)",
+         CA_FIELD},
+        {"customer-address", 0, "TEXT", "the customer's address", CA_FIELD},
+        {"customer-contact", 0, "TEXT", "the customer's contact", CA_FIELD},
+        {"location", 0, "TEXT",
+         "where the work was done (default: the lab's location;\n"
+         "say so when it was at the customer's site)",
+         CA_FIELD},
+        {"received", 0, "DATE", "when the item was received", CA_FIELD},
+        {"condition", 0, "TEXT", "the item's condition on receipt", CA_FIELD},
+        {"method", 0, "TEXT", "the procedure followed", CA_FIELD},
+        {"deviations", 0, "TEXT",
+         "additions to, deviations from or exclusions from the\n"
+         "method",
+         CA_FIELD},
+        {"specification", 0, "TEXT",
+         "the specification the error limits come from", CA_FIELD},
+        {"conditions", 0, "TEXT", "environmental conditions", CA_FIELD},
+        {"authorised", 0, "NAME",
+         "(kept for old scripts: `metrolog approve` names who\n"
+         "authorised the certificate)",
+         CA_FIELD},
         {"remarks", 0, "TEXT", "certificate field", CA_FIELD},
         {"file", 0, "RECORD",
          "read the fields from a file: one \"name = value\" per line\n"
@@ -354,6 +385,39 @@ static void print_standard(FILE *out, const struct calib_record *r)
 		        r->standard,
 		        r->standard_cert[0] ? "overdue for calibration"
 		                            : "never calibrated");
+	if (r->standard_reason[0])
+		fprintf(out, "reason           %s\n", r->standard_reason);
+}
+
+/* The certificate's fields of r that are given, one a line. */
+static void print_particulars(FILE *out, const struct calib_record *r)
+{
+	const struct {
+		const char *label, *v;
+	} f[] = {
+	        {"amendment", r->amendment},
+	        {"customer", r->customer},
+	        {"customer addr.", r->customer_address},
+	        {"customer contact", r->customer_contact},
+	        {"laboratory", r->lab},
+	        {"lab address", r->lab_address},
+	        {"accreditation", r->lab_accreditation},
+	        {"location", r->location},
+	        {"item condition", r->item_condition},
+	        {"method", r->method},
+	        {"deviations", r->deviations},
+	        {"specification", r->specification},
+	        {"conditions", r->conditions},
+	};
+	char received[16];
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].v[0])
+			fprintf(out, "%-16s %s\n", f[i].label, f[i].v);
+	if (r->received_us > 0) {
+		tool_format_date(r->received_us, received, sizeof(received));
+		fprintf(out, "received         %s\n", received);
+	}
 }
 
 static void print_record(FILE *out, const struct calib_record *r)
@@ -372,14 +436,7 @@ static void print_record(FILE *out, const struct calib_record *r)
 	fprintf(out, "calibrated       %s by %s\n", performed, r->technician);
 	fprintf(out, "issued           %s%s%s\n", issued,
 	        r->authorised[0] ? ", authorised by " : "", r->authorised);
-	if (r->customer[0])
-		fprintf(out, "customer         %s\n", r->customer);
-	if (r->lab[0])
-		fprintf(out, "laboratory       %s\n", r->lab);
-	if (r->method[0])
-		fprintf(out, "method           %s\n", r->method);
-	if (r->conditions[0])
-		fprintf(out, "conditions       %s\n", r->conditions);
+	print_particulars(out, r);
 	print_standard(out, r);
 	print_rule(out, r);
 	print_points(out, r);

@@ -131,32 +131,53 @@ static int number(const char *v, double min, double *out)
 }
 
 /* The text fields, by long option name. */
-#define TEXT_FIELD(f)                                                          \
+#define TEXT_FIELD(name, f)                                                    \
 	{                                                                      \
-#f, offsetof(struct calib_record, f),                          \
+		name, offsetof(struct calib_record, f),                        \
 		        sizeof(((struct calib_record *)0)->f)                  \
 	}
 static const struct {
 	const char *name;
 	size_t offset, size;
 } text_fields[] = {
-        TEXT_FIELD(instrument), TEXT_FIELD(certificate), TEXT_FIELD(technician),
-        TEXT_FIELD(standard),   TEXT_FIELD(lab),         TEXT_FIELD(customer),
-        TEXT_FIELD(method),     TEXT_FIELD(conditions),  TEXT_FIELD(authorised),
-        TEXT_FIELD(remarks),
+        TEXT_FIELD("instrument", instrument),
+        TEXT_FIELD("certificate", certificate),
+        TEXT_FIELD("technician", technician),
+        TEXT_FIELD("standard", standard),
+        TEXT_FIELD("lab", lab),
+        TEXT_FIELD("customer", customer),
+        TEXT_FIELD("method", method),
+        TEXT_FIELD("conditions", conditions),
+        TEXT_FIELD("authorised", authorised),
+        TEXT_FIELD("remarks", remarks),
+        TEXT_FIELD("lab-address", lab_address),
+        TEXT_FIELD("accreditation", lab_accreditation),
+        TEXT_FIELD("customer-address", customer_address),
+        TEXT_FIELD("customer-contact", customer_contact),
+        TEXT_FIELD("location", location),
+        TEXT_FIELD("condition", item_condition),
+        TEXT_FIELD("specification", specification),
+        TEXT_FIELD("deviations", deviations),
+        TEXT_FIELD("standard-reason", standard_reason),
+        TEXT_FIELD("amendment", amendment),
 };
 #undef TEXT_FIELD
 
-static int set_date(struct calfile *c, const char *v, const char *at, char *err,
-                    size_t errlen)
+/* "date" (when calibrated) or "received" (date of receipt). */
+static int set_date(struct calfile *c, const char *name, const char *v,
+                    const char *at, char *err, size_t errlen)
 {
 	int64_t us;
 
 	if (c->parse_date == NULL || c->parse_date(v, &us) < 0)
 		return say(err, errlen, where(at),
-		           "date '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM "
+		           "%s '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM "
 		           "(UTC)",
-		           v);
+		           name, v);
+	if (strcmp(name, "received") == 0) {
+		c->r->received_us = us;
+		return 0;
+	}
 	c->r->performed_us = us;
 	c->have_date = true;
 	return 0;
@@ -262,8 +283,8 @@ int calfile_field(struct calfile *c, const char *name, const char *value,
 			           "points: no files here");
 		return c->read_points(c, value, err, errlen) < 0 ? -1 : 0;
 	}
-	if (strcmp(name, "date") == 0)
-		return set_date(c, value, at, err, errlen);
+	if (strcmp(name, "date") == 0 || strcmp(name, "received") == 0)
+		return set_date(c, name, value, at, err, errlen);
 	if (strcmp(name, "rule") == 0)
 		return set_rule(r, value, at, err, errlen);
 	rc = set_numeric(r, name, value, at, err, errlen);

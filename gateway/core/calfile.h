@@ -16,12 +16,14 @@
  *
  *   field              value
  *   instrument, certificate, technician, standard, lab, customer, method,
- *   conditions, authorised, remarks
+ *   conditions, authorised, remarks, lab-address, accreditation,
+ *   customer-address, customer-contact, location, condition,
+ *   specification, deviations, standard-reason, amendment
  *                      text, shorter than its array in calib.h less one
  *   point              a point as in the points CSV
  *   points             a points CSV's path, read by the caller's hook
- *   date               YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), read by the
- *                      caller's hook
+ *   date, received     YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), read by the
+ *                      caller's hook: when calibrated, when received
  *   rule               simple or guarded
  *   guard-factor       a number >= 0
  *   interval           whole days, 1..3650

@@ -119,6 +119,20 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 	        {"technician", r->technician, sizeof(r->technician)},
 	        {"authorised", r->authorised, sizeof(r->authorised)},
 	        {"remarks", r->remarks, sizeof(r->remarks)},
+	        {"lab-address", r->lab_address, sizeof(r->lab_address)},
+	        {"accreditation", r->lab_accreditation,
+	         sizeof(r->lab_accreditation)},
+	        {"customer-address", r->customer_address,
+	         sizeof(r->customer_address)},
+	        {"customer-contact", r->customer_contact,
+	         sizeof(r->customer_contact)},
+	        {"location", r->location, sizeof(r->location)},
+	        {"condition", r->item_condition, sizeof(r->item_condition)},
+	        {"specification", r->specification, sizeof(r->specification)},
+	        {"deviations", r->deviations, sizeof(r->deviations)},
+	        {"standard-reason", r->standard_reason,
+	         sizeof(r->standard_reason)},
+	        {"amendment", r->amendment, sizeof(r->amendment)},
 	};
 
 	char why[96];
@@ -149,6 +163,14 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 		return refuse(err, errlen, "interval must be >= 0 days");
 	if (r->supersedes < 0)
 		return refuse(err, errlen, "bad record number to supersede");
+	if (r->supersedes > 0 && r->amendment[0] == '\0')
+		return refuse(err, errlen,
+		              "a correction needs an amendment: what changed "
+		              "and why (ISO/IEC 17025 7.8.8)");
+	if (r->received_us < 0 ||
+	    (r->received_us > 0 && r->received_us > r->performed_us))
+		return refuse(err, errlen,
+		              "date of receipt after the calibration date");
 	if (r->rule != CALIB_RULE_SIMPLE && r->rule != CALIB_RULE_GUARDED)
 		return refuse(err, errlen, "unknown decision rule");
 	if (!isfinite(r->guard_factor) || r->guard_factor < 0)
@@ -478,6 +500,19 @@ size_t calib_canonical(const struct calib_record *r, char *buf, size_t size)
 	if (r->rule_version >= 2) {
 		put_num(&o, "min_tur", r->min_tur);
 		put_num(&o, "max_risk", r->max_risk);
+	}
+	if (r->rule_version >= 3) {
+		put_str(&o, "lab_address", r->lab_address);
+		put_str(&o, "lab_accreditation", r->lab_accreditation);
+		put_str(&o, "customer_address", r->customer_address);
+		put_str(&o, "customer_contact", r->customer_contact);
+		put_str(&o, "location", r->location);
+		put_str(&o, "item_condition", r->item_condition);
+		put_int(&o, "received", r->received_us);
+		put_str(&o, "specification", r->specification);
+		put_str(&o, "deviations", r->deviations);
+		put_str(&o, "standard_reason", r->standard_reason);
+		put_str(&o, "amendment", r->amendment);
 	}
 	put_int(&o, "result_found", r->result_found);
 	put_int(&o, "result_left", r->result_left);

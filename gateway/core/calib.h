@@ -51,7 +51,7 @@
  * 0 reads as 1 (a zeroed struct, the rows written before the column).
  * Records stay as they were decided: a new rule never re-decides one.
  */
-#define CALIB_RULE_VERSION 2
+#define CALIB_RULE_VERSION 3
 /* The policy's defaults (docs/METROLOGY.md, "When a statement can be
  * made"): a statement when TUR >= 4 or its specific risk <= 2.5 %. */
 #define CALIB_MIN_TUR_DEFAULT  4.0
@@ -101,13 +101,34 @@ struct calib_record {
 	                               fills it in) */
 	int64_t due_us;             /* next due date (set by the store) */
 	char standard[CALIB_ID];    /* reference standard's id, "" none */
-	char lab[CALIB_TEXT];       /* laboratory name and address */
-	char customer[CALIB_TEXT];  /* "" : the instrument's owner */
+	char lab[CALIB_TEXT];       /* laboratory's name ("" : the lab of the
+	                               database, its name and address before
+	                               version 3) */
+	char customer[CALIB_TEXT];  /* "" : the instrument's owner (the
+	                               customer's name when the database
+	                               knows that owner) */
 	char method[CALIB_TEXT];    /* procedure identification */
 	char conditions[CALIB_TEXT]; /* environment, e.g. "23.0 degC, 45 %rh" */
 	char technician[CALIB_TEXT];
 	char authorised[CALIB_TEXT]; /* who authorised the certificate */
 	char remarks[CALIB_REMARKS];
+	/* version 3 (all "" / 0 in older records; "" where the store fills
+	 * in the database's lab and customer) */
+	char lab_address[CALIB_TEXT];
+	char lab_accreditation[CALIB_TEXT]; /* e.g. "VILAS 1234" */
+	char customer_address[CALIB_TEXT];
+	char customer_contact[CALIB_TEXT];
+	char location[CALIB_TEXT];        /* where the work was done ("":
+	                                     the lab's permanent premises) */
+	char item_condition[CALIB_TEXT];  /* the item's condition on receipt */
+	int64_t received_us;              /* date of receipt, 0 not given */
+	char specification[CALIB_TEXT];   /* where the limits come from */
+	char deviations[CALIB_TEXT];      /* additions to, deviations from or
+	                                     exclusions from the method */
+	char standard_reason[CALIB_TEXT]; /* why a standard overdue or never
+	                                     calibrated was used */
+	char amendment[CALIB_TEXT];       /* with supersedes: what changed
+	                                     and why */
 	enum calib_rule rule;
 	double guard_factor; /* r, when guarded (w = r * U) */
 	int rule_version;    /* CALIB_RULE_VERSION for a new record; 0 or

@@ -146,6 +146,24 @@ struct cfg_standard {
 	int line;
 };
 
+/* The optional lab group: the laboratory's identity, printed on every
+ * certificate (ISO/IEC 17025 7.8.2.1 b). Strings "" when not given. */
+struct cfg_lab {
+	char *name, *address;
+	char *accreditation; /* body and number, e.g. "VILAS 1234" */
+	char *location;      /* where the work is usually done ("": the
+	                        address) */
+	char *logo;          /* a PNG file for the certificate's header */
+	int line;
+};
+
+/* A customer of the lab, named by instruments' owner (its id). */
+struct cfg_customer {
+	char *id; /* unique among customers */
+	char *name, *address, *contact;
+	int line;
+};
+
 struct config {
 	char *path;
 	char *site;
@@ -157,6 +175,9 @@ struct config {
 	int nchannels;                  /* over all instruments */
 	struct cfg_standard *standards; /* the standards list, may be empty */
 	int nstandards;
+	struct cfg_lab *lab;            /* NULL: no lab group */
+	struct cfg_customer *customers; /* the customers list, may be empty */
+	int ncustomers;
 	/* storage */
 	int batch_max;  /* samples per transaction, at most */
 	int batch_ms;   /* a sample waits at most this long for COMMIT */

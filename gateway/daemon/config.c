@@ -30,6 +30,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "calib.h"
+#include "text.h"
+
 #define NAME_MAX_LEN 64 /* site, bus names, instrument ids, channel names */
 
 struct config_priv {
@@ -189,7 +192,7 @@ struct val {
 /* Tables read best as tables. */
 /* clang-format off */
 enum { T_SITE, T_DATABASE, T_STORAGE, T_MQTT, T_BUSES, T_INSTRUMENTS,
-       T_STANDARDS, T_N };
+       T_STANDARDS, T_LAB, T_CUSTOMERS, T_N };
 static const struct key top_keys[T_N] = {
 	[T_SITE] = {.name = "site", .type = K_STRING, .required = true},
 	[T_DATABASE] = {.name = "database", .type = K_STRING,
@@ -200,6 +203,35 @@ static const struct key top_keys[T_N] = {
 	[T_INSTRUMENTS] = {.name = "instruments", .type = K_LIST,
 	                   .required = true},
 	[T_STANDARDS] = {.name = "standards", .type = K_LIST},
+	[T_LAB] = {.name = "lab", .type = K_GROUP},
+	[T_CUSTOMERS] = {.name = "customers", .type = K_LIST},
+};
+
+/* The laboratory (certificates) and its customers. */
+enum { LB_NAME, LB_ADDRESS, LB_ACCREDITATION, LB_LOCATION, LB_LOGO, LB_N };
+static const struct key lab_keys[LB_N] = {
+	[LB_NAME] = {.name = "name", .type = K_STRING, .required = true,
+	             .hint = "the laboratory's name"},
+	[LB_ADDRESS] = {.name = "address", .type = K_STRING, .required = true,
+	                .hint = "its postal address"},
+	[LB_ACCREDITATION] = {.name = "accreditation", .type = K_STRING,
+	                      .sdef = "",
+	                      .hint = "body and number, e.g. \"VILAS 1234\""},
+	[LB_LOCATION] = {.name = "location", .type = K_STRING, .sdef = "",
+	                 .hint = "where calibrations are done"},
+	[LB_LOGO] = {.name = "logo", .type = K_STRING, .sdef = "",
+	             .hint = "a PNG file path"},
+};
+
+enum { U_ID, U_NAME, U_ADDRESS, U_CONTACT, U_N };
+static const struct key customer_keys[U_N] = {
+	[U_ID] = {.name = "id", .type = K_STRING, .required = true},
+	[U_NAME] = {.name = "name", .type = K_STRING, .required = true,
+	            .hint = "the customer's legal name"},
+	[U_ADDRESS] = {.name = "address", .type = K_STRING, .required = true,
+	               .hint = "its postal address"},
+	[U_CONTACT] = {.name = "contact", .type = K_STRING, .sdef = "",
+	               .hint = "a person, telephone or e-mail"},
 };
 
 static const char *const queue_full_names[] = {"drop_oldest", "block", NULL};
@@ -2114,6 +2146,106 @@ static void load_standards(struct ctx *x, const struct val *v, struct config *c)
 	free(id_s);
 }
 
+/* ---- The laboratory and its customers ------------------------------ */
+
+/* A text printed on certificates: printable UTF-8 (no control
+ * characters), short enough for a calibration record (calib.h). NULL
+ * when absent or refused (reported). */
+static char *cert_text(struct ctx *x, const struct val *v, const char *label,
+                       const char *key)
+{
+	char why[96];
+
+	if (!v->ok)
+		return NULL;
+	if (strlen(v->str) >= CALIB_TEXT - 1) {
+		err_at(x, v->s, label, "%s is too long (at most %d bytes)", key,
+		       CALIB_TEXT - 2);
+		return NULL;
+	}
+	if (text_printable(v->str, why, sizeof(why)) < 0) {
+		err_at(x, v->s, label, "%s: %s", key, why);
+		return NULL;
+	}
+	return dup(x, v->str);
+}
+
+static void load_lab(struct ctx *x, const struct val *lv, struct config *c)
+{
+	struct val v[LB_N];
+	struct cfg_lab *l;
+
+	if (!lv->ok || lv->s == NULL)
+		return;
+	check_group(x, lv->s, lab_keys, LB_N, "lab", SCOPE_ANY, v);
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		x->oom = true;
+		return;
+	}
+	c->lab = l;
+	l->line = setting_line(lv->s);
+	l->name = cert_text(x, &v[LB_NAME], "lab", "name");
+	l->address = cert_text(x, &v[LB_ADDRESS], "lab", "address");
+	l->accreditation =
+	        cert_text(x, &v[LB_ACCREDITATION], "lab", "accreditation");
+	l->location = cert_text(x, &v[LB_LOCATION], "lab", "location");
+	l->logo = cert_text(x, &v[LB_LOGO], "lab", "logo");
+	if (v[LB_NAME].ok && v[LB_NAME].str[0] == '\0')
+		err_at(x, v[LB_NAME].s, "lab", "name must not be empty");
+	if (v[LB_ADDRESS].ok && v[LB_ADDRESS].str[0] == '\0')
+		err_at(x, v[LB_ADDRESS].s, "lab", "address must not be empty");
+}
+
+static void load_customer(struct ctx *x, const config_setting_t *g, int i,
+                          struct cfg_customer *cu)
+{
+	struct val v[U_N];
+	char label[128];
+
+	elem_label(label, sizeof(label), "customer", peek_string(g, "id"), i);
+	check_group(x, g, customer_keys, U_N, label, SCOPE_ANY, v);
+	cu->id = name_value(x, &v[U_ID], label, "id");
+	cu->name = cert_text(x, &v[U_NAME], label, "name");
+	cu->address = cert_text(x, &v[U_ADDRESS], label, "address");
+	cu->contact = cert_text(x, &v[U_CONTACT], label, "contact");
+	if (v[U_NAME].ok && v[U_NAME].str[0] == '\0')
+		err_at(x, v[U_NAME].s, label, "name must not be empty");
+}
+
+/* Customers: each id unique among customers. */
+static void load_customers(struct ctx *x, const struct val *v, struct config *c)
+{
+	const config_setting_t *list = v->ok ? v->s : NULL;
+	int n = list != NULL ? config_setting_length(list) : 0;
+
+	if (n == 0)
+		return;
+	if ((c->customers = calloc((size_t)n, sizeof(*c->customers))) == NULL) {
+		x->oom = true;
+		return;
+	}
+	c->ncustomers = n;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e =
+		        config_setting_get_elem(list, (unsigned)i);
+		struct cfg_customer *cu = &c->customers[i];
+		cu->line = setting_line(e);
+		if (!is_group_elem(x, e, "", "customers", i))
+			continue;
+		load_customer(x, e, i, cu);
+		for (int j = 0; cu->id != NULL && j < i; j++)
+			if (c->customers[j].id != NULL &&
+			    strcmp(c->customers[j].id, cu->id) == 0) {
+				err_at(x, config_setting_get_member(e, "id"),
+				       "",
+				       "duplicate customer id \"%s\": already "
+				       "at line %d",
+				       cu->id, c->customers[j].line);
+				break;
+			}
+	}
+}
+
 /* ---- The whole file ------------------------------------------------ */
 
 /* Channel slots to reserve: the channels lists of all instruments. */
@@ -2151,6 +2283,8 @@ static void validate(struct ctx *x, const config_t *lc, struct config_priv *p)
 		c->database = dup(x, v[T_DATABASE].str);
 	load_storage(x, &v[T_STORAGE], c);
 	load_mqtt(x, &v[T_MQTT], c);
+	load_lab(x, &v[T_LAB], c);
+	load_customers(x, &v[T_CUSTOMERS], c);
 
 	const config_setting_t *buses = v[T_BUSES].ok ? v[T_BUSES].s : NULL;
 	int nb = buses != NULL ? config_setting_length(buses) : 0;
@@ -2294,6 +2428,21 @@ void config_free(struct config *c)
 		free(sd->location);
 	}
 	free(c->standards);
+	if (c->lab != NULL) {
+		free(c->lab->name);
+		free(c->lab->address);
+		free(c->lab->accreditation);
+		free(c->lab->location);
+		free(c->lab->logo);
+		free(c->lab);
+	}
+	for (int i = 0; c->customers != NULL && i < c->ncustomers; i++) {
+		free(c->customers[i].id);
+		free(c->customers[i].name);
+		free(c->customers[i].address);
+		free(c->customers[i].contact);
+	}
+	free(c->customers);
 	for (size_t i = 0; p->channels != NULL && i < p->nslots; i++) {
 		free(p->channels[i].name);
 		free(p->channels[i].unit);

@@ -25,7 +25,10 @@
 	" c.standard_overdue, c.lab, c.customer, c.method, c.conditions,"      \
 	" c.technician, c.authorised, c.remarks, c.rule, c.guard_factor,"      \
 	" c.result_found, c.result_left, c.prev_hash, c.hash,"                 \
-	" c.rule_version, c.min_tur, c.max_risk"
+	" c.rule_version, c.min_tur, c.max_risk, c.lab_address,"               \
+	" c.lab_accreditation, c.customer_address, c.customer_contact,"        \
+	" c.location, c.item_condition, c.received, c.specification,"          \
+	" c.deviations, c.standard_reason, c.amendment"
 #define RECORD_FROM                                                            \
 	" FROM calibrations c JOIN instruments i ON i.id = c.instrument_id"    \
 	" LEFT JOIN instruments s ON s.id = c.standard_id"
@@ -68,6 +71,17 @@ static void read_columns(sqlite3_stmt *s, struct calib_record *r)
 	r->rule_version = sqlite3_column_int(s, 25);
 	r->min_tur = sqlite3_column_double(s, 26); /* NULL: 0 */
 	r->max_risk = sqlite3_column_double(s, 27);
+	query_text(s, 28, r->lab_address, sizeof(r->lab_address));
+	query_text(s, 29, r->lab_accreditation, sizeof(r->lab_accreditation));
+	query_text(s, 30, r->customer_address, sizeof(r->customer_address));
+	query_text(s, 31, r->customer_contact, sizeof(r->customer_contact));
+	query_text(s, 32, r->location, sizeof(r->location));
+	query_text(s, 33, r->item_condition, sizeof(r->item_condition));
+	r->received_us = sqlite3_column_int64(s, 34);
+	query_text(s, 35, r->specification, sizeof(r->specification));
+	query_text(s, 36, r->deviations, sizeof(r->deviations));
+	query_text(s, 37, r->standard_reason, sizeof(r->standard_reason));
+	query_text(s, 38, r->amendment, sizeof(r->amendment));
 }
 
 /* The point rows of r->id, in order. A row numbered outside 1..CALIB_POINTS
@@ -171,7 +185,7 @@ static int copy_out(void *ctx, const struct calib_record *r)
 static int one_record(struct query *q, const char *where, const char *text,
                       int64_t id, struct calib_record *out)
 {
-	char sql[1024];
+	char sql[2048];
 	sqlite3_stmt *s;
 	int ret;
 

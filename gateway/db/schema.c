@@ -190,6 +190,47 @@ static const char *const migrations[] = {
         "  DEFAULT 1;"
         "ALTER TABLE calibrations ADD COLUMN min_tur REAL;"
         "ALTER TABLE calibrations ADD COLUMN max_risk REAL;",
+        /* 5 -> 6: the laboratory and its customers, as metrologd's
+         * configuration names them, and the certificate's fields of a
+         * record of rule version 3 (calib.h); '' and 0 in older ones */
+        "CREATE TABLE lab ("
+        "  id            INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  name          TEXT    NOT NULL,"
+        "  address       TEXT    NOT NULL,"
+        "  accreditation TEXT    NOT NULL,"
+        "  location      TEXT    NOT NULL,"
+        "  logo          TEXT    NOT NULL,"
+        "  last_config   INTEGER NOT NULL);"
+        "CREATE TABLE customers ("
+        "  id          INTEGER PRIMARY KEY,"
+        "  name        TEXT    NOT NULL UNIQUE,"
+        "  legal_name  TEXT    NOT NULL,"
+        "  address     TEXT    NOT NULL,"
+        "  contact     TEXT    NOT NULL,"
+        "  active      INTEGER NOT NULL DEFAULT 1,"
+        "  last_config INTEGER NOT NULL);"
+        "ALTER TABLE calibrations ADD COLUMN lab_address TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN lab_accreditation TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN customer_address TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN customer_contact TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN location TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN item_condition TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN received INTEGER NOT NULL"
+        "  DEFAULT 0;"
+        "ALTER TABLE calibrations ADD COLUMN specification TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN deviations TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN standard_reason TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN amendment TEXT NOT NULL"
+        "  DEFAULT '';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -564,6 +564,68 @@ static int sync_references(struct store *st, const struct config *c,
 	return 0;
 }
 
+/* The lab row and the customers rows as c names them: the lab replaced
+ * (deleted without a lab group), customers upserted by id, the others
+ * made inactive (records keep their own copy of what they printed). */
+static int sync_lab(struct store *st, const struct config *c, int64_t now)
+{
+	static const char lab_sql[] =
+	        "INSERT OR REPLACE INTO lab (id, name, address, accreditation,"
+	        " location, logo, last_config) VALUES (1, ?1, ?2, ?3, ?4, ?5,"
+	        " ?6)";
+	static const char customer_sql[] =
+	        "INSERT INTO customers (name, legal_name, address, contact,"
+	        " active, last_config) VALUES (?1, ?2, ?3, ?4, 1, ?5)"
+	        " ON CONFLICT (name) DO UPDATE SET legal_name ="
+	        " excluded.legal_name, address = excluded.address,"
+	        " contact = excluded.contact, active = 1,"
+	        " last_config = excluded.last_config";
+	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_OK;
+
+	if (exec(st,
+	         "DELETE FROM lab; UPDATE customers SET active = 0 WHERE "
+	         "active;",
+	         "configuration") < 0)
+		return -1;
+	if (c->lab != NULL) {
+		rc = sqlite3_prepare_v2(st->db, lab_sql, -1, &s, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+		st_bind_text(s, 1, c->lab->name);
+		st_bind_text(s, 2, c->lab->address);
+		st_bind_text(s, 3, c->lab->accreditation);
+		st_bind_text(s, 4, c->lab->location);
+		st_bind_text(s, 5, c->lab->logo);
+		sqlite3_bind_int64(s, 6, now);
+		if (st_run(st, s, "configuration") < 0)
+			goto out;
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	for (int i = 0; i < c->ncustomers; i++) {
+		const struct cfg_customer *cu = &c->customers[i];
+		if (s == NULL &&
+		    (rc = sqlite3_prepare_v2(st->db, customer_sql, -1, &s,
+		                             NULL)) != SQLITE_OK)
+			goto fail;
+		st_bind_text(s, 1, cu->id);
+		st_bind_text(s, 2, cu->name);
+		st_bind_text(s, 3, cu->address);
+		st_bind_text(s, 4, cu->contact);
+		sqlite3_bind_int64(s, 5, now);
+		if (st_run(st, s, "configuration") < 0)
+			goto out;
+	}
+	sqlite3_finalize(s);
+	return 0;
+fail:
+	st_sqlite_error(st, rc, "configuration");
+out:
+	sqlite3_finalize(s);
+	return -1;
+}
+
 int store_sync_config(struct store *st, const struct config *c)
 {
 	sqlite3_stmt *ins = NULL, *chs = NULL;
@@ -611,7 +673,7 @@ int store_sync_config(struct store *st, const struct config *c)
 			goto fail;
 		}
 	}
-	if (sync_references(st, c, ch_ids) < 0 ||
+	if (sync_references(st, c, ch_ids) < 0 || sync_lab(st, c, now) < 0 ||
 	    st_run(st, st->stmt[S_COMMIT], "configuration") < 0)
 		goto fail;
 	sqlite3_finalize(ins);

@@ -19,6 +19,7 @@
 #include "drift.h"
 #include "schema.h"
 #include "store_int.h"
+#include "utc.h"
 
 /* ---- calibration records ----------------------------------------------- */
 
@@ -130,10 +131,14 @@ static int insert_record(struct store *st, const struct calib_record *r,
 	            " standard_overdue, lab, customer, method, conditions,"
 	            " technician, authorised, remarks, rule, guard_factor,"
 	            " result_found, result_left, prev_hash, hash, rule_version,"
-	            " min_tur, max_risk) VALUES"
+	            " min_tur, max_risk, lab_address, lab_accreditation,"
+	            " customer_address, customer_contact, location,"
+	            " item_condition, received, specification, deviations,"
+	            " standard_reason, amendment) VALUES"
 	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	            " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
-	            " ?25, ?26, ?27, ?28)");
+	            " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35,"
+	            " ?36, ?37, ?38, ?39)");
 	sqlite3_stmt *p = prep(
 	        st,
 	        "INSERT INTO calibration_points (calibration_id, n,"
@@ -175,6 +180,17 @@ static int insert_record(struct store *st, const struct calib_record *r,
 	sqlite3_bind_int(s, 26, r->rule_version);
 	sqlite3_bind_double(s, 27, r->min_tur);
 	sqlite3_bind_double(s, 28, r->max_risk);
+	st_bind_text(s, 29, r->lab_address);
+	st_bind_text(s, 30, r->lab_accreditation);
+	st_bind_text(s, 31, r->customer_address);
+	st_bind_text(s, 32, r->customer_contact);
+	st_bind_text(s, 33, r->location);
+	st_bind_text(s, 34, r->item_condition);
+	sqlite3_bind_int64(s, 35, r->received_us);
+	st_bind_text(s, 36, r->specification);
+	st_bind_text(s, 37, r->deviations);
+	st_bind_text(s, 38, r->standard_reason);
+	st_bind_text(s, 39, r->amendment);
 	if (st_run(st, s, "calibration") < 0)
 		goto out;
 	for (int i = 0; i < r->npoints; i++) {
@@ -220,8 +236,78 @@ static int lookup_text(struct store *st, const char *sql, int64_t id, char *buf,
 	return 0;
 }
 
-/* The instrument of r into inst_id; its interval and owner where r gives
- * none. */
+/* Column i of the first row sql gives (?1 = key, unless NULL), as text,
+ * into columns[i] (CALIB_TEXT bytes) where that is "" (a NULL entry:
+ * skipped). Returns 1 a row, 0 none, -1 error. */
+static int fill_texts(struct store *st, const char *sql, const char *key,
+                      char *const *columns, int n)
+{
+	sqlite3_stmt *s = prep(st, sql);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	if (key != NULL)
+		st_bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		for (int i = 0; i < n; i++)
+			if (columns[i] != NULL && columns[i][0] == '\0' &&
+			    sqlite3_column_text(s, i) != NULL)
+				snprintf(columns[i], CALIB_TEXT, "%s",
+				         (const char *)sqlite3_column_text(s,
+				                                           i));
+	} else if (rc != SQLITE_DONE) {
+		st_sqlite_error(st, rc, "calibration");
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The laboratory's identity (the lab table, from metrologd's
+ * configuration) where r gives no lab: name, address, accreditation and,
+ * where r gives none, the lab's usual location of work. */
+static int cal_lab(struct store *st, struct calib_record *r)
+{
+	char *const cols[] = {r->lab, r->lab_address, r->lab_accreditation,
+	                      r->location};
+
+	if (r->lab[0] != '\0')
+		return 0;
+	return fill_texts(st,
+	                  "SELECT name, address, accreditation, location"
+	                  " FROM lab",
+	                  NULL, cols, 4) < 0
+	               ? -1
+	               : 0;
+}
+
+/* The customer where r gives none: the instrument's owner, with the
+ * name, address and contact of the customers table when it knows that
+ * owner, else the owner's id alone. */
+static int cal_customer(struct store *st, struct calib_record *r,
+                        int64_t inst_id)
+{
+	char owner[CALIB_TEXT] = "";
+	char *const cols[] = {r->customer, r->customer_address,
+	                      r->customer_contact};
+	int found;
+
+	if (r->customer[0] != '\0')
+		return 0;
+	if (lookup_text(st, "SELECT owner FROM instruments WHERE id = ?1",
+	                inst_id, owner, sizeof(owner)) < 0)
+		return -1;
+	found = fill_texts(st,
+	                   "SELECT legal_name, address, contact FROM customers"
+	                   " WHERE name = ?1",
+	                   owner, cols, 3);
+	if (found == 0)
+		snprintf(r->customer, sizeof(r->customer), "%s", owner);
+	return found < 0 ? -1 : 0;
+}
+
+/* The instrument of r into inst_id; its interval where r gives none. */
 static int cal_instrument(struct store *st, struct calib_record *r,
                           int64_t *inst_id)
 {
@@ -242,14 +328,6 @@ static int cal_instrument(struct store *st, struct calib_record *r,
 	}
 	if (r->interval_days == 0)
 		r->interval_days = (int)interval;
-	if (r->customer[0] == '\0') {
-		char owner[CALIB_TEXT] = "";
-		if (lookup_text(st,
-		                "SELECT owner FROM instruments WHERE id = ?1",
-		                *inst_id, owner, sizeof(owner)) < 0)
-			return -1;
-		snprintf(r->customer, sizeof(r->customer), "%s", owner);
-	}
 	return 0;
 }
 
@@ -303,6 +381,46 @@ static int cal_check_numbers(struct store *st, const struct calib_record *r,
 	return 0;
 }
 
+/* A standard overdue or never calibrated on r's date is used only with
+ * a recorded reason; a reason without such a standard is refused too (the
+ * certificate would print it). */
+static int standard_reason_check(struct store *st, const struct calib_record *r)
+{
+	char due[32];
+
+	if (r->standard_overdue && r->standard_reason[0] == '\0') {
+		if (r->standard_cert[0] == '\0')
+			st_error(st, STORE_OTHER,
+			         "reference standard %s was never calibrated "
+			         "(no record of it in force on the calibration "
+			         "date): use a calibrated standard, or give "
+			         "--standard-reason (recorded, and printed on "
+			         "the certificate instead of a traceability "
+			         "claim)",
+			         r->standard);
+		else {
+			utc_format_date(r->standard_due_us, due, sizeof(due));
+			st_error(st, STORE_OTHER,
+			         "reference standard %s was overdue on the "
+			         "calibration date (certificate %s, due %s): "
+			         "use a calibrated standard, or give "
+			         "--standard-reason (recorded, and printed on "
+			         "the certificate instead of a traceability "
+			         "claim)",
+			         r->standard, r->standard_cert, due);
+		}
+		return -1;
+	}
+	if (!r->standard_overdue && r->standard_reason[0] != '\0') {
+		st_error(st, STORE_OTHER, "--standard-reason given, but %s",
+		         r->standard[0] ? "the reference standard was in "
+		                          "calibration on that date"
+		                        : "no reference standard was named");
+		return -1;
+	}
+	return 0;
+}
+
 /* The reference standard of r into std_id (0: none) and its snapshot
  * into r. */
 static int cal_standard(struct store *st, struct calib_record *r,
@@ -315,7 +433,7 @@ static int cal_standard(struct store *st, struct calib_record *r,
 		r->standard_cert[0] = '\0';
 		r->standard_due_us = 0;
 		r->standard_overdue = false;
-		return 0;
+		return standard_reason_check(st, r);
 	}
 	if (strcmp(r->standard, r->instrument) == 0) {
 		st_error(st, STORE_OTHER,
@@ -334,7 +452,9 @@ static int cal_standard(struct store *st, struct calib_record *r,
 			         r->standard);
 		return -1;
 	}
-	return standard_snapshot(st, *std_id, r);
+	if (standard_snapshot(st, *std_id, r) < 0)
+		return -1;
+	return standard_reason_check(st, r);
 }
 
 /* The id of r and the hash of the record before it in the chain. */
@@ -366,7 +486,8 @@ static int cal_prepare(struct store *st, struct calib_record *r,
 {
 	char why[256];
 
-	if (cal_instrument(st, r, inst_id) < 0 ||
+	if (cal_instrument(st, r, inst_id) < 0 || cal_lab(st, r) < 0 ||
+	    cal_customer(st, r, *inst_id) < 0 ||
 	    cal_check_numbers(st, r, *inst_id) < 0 ||
 	    cal_standard(st, r, std_id) < 0 || cal_chain(st, r) < 0)
 		return -1;

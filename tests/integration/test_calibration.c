@@ -85,7 +85,7 @@ static void refused(const char *sql)
 
 static int setup(void **state)
 {
-	char bus[256], inst[2048], extra[512];
+	char bus[256], inst[2048], extra[1024];
 	const char *sim_args[] = {"-n", "1", NULL};
 
 	(void)state;
@@ -125,6 +125,11 @@ static int setup(void **state)
 	snprintf(extra, sizeof(extra),
 	         "standards = ( { id = \"STD-1\"; model = \"PRT 5626\"; "
 	         "serial = \"S-77\"; calibration_interval_days = 180; } );\n"
+	         "lab = { name = \"Phòng Hiệu chuẩn Nhiệt\"; address = \"12 "
+	         "Lê Lợi, Huế\"; accreditation = \"VILAS 999\"; };\n"
+	         "customers = ( { id = \"ACME\"; name = \"ACME Đo lường "
+	         "Co., Ltd\"; address = \"5 Trần Phú, Đà Nẵng\"; contact = "
+	         "\"Ms. Lan, 0236 555 0101\"; } );\n"
 	         "mqtt = { host = \"127.0.0.1\"; port = %d; };",
 	         broker.port);
 	gw_config(&gw, bus, inst, extra);
@@ -175,6 +180,14 @@ static void records_and_chain(void **state)
 	assert_int_equal(run(std), 0);
 	must_contain("record           1\n");
 	must_contain("next due         2025-07-09 (interval 180 days)");
+	/* the lab's identity from the configuration, as it stood */
+	must_contain("laboratory       Phòng Hiệu chuẩn Nhiệt\n");
+	must_contain("lab address      12 Lê Lợi, Huế\n");
+	must_contain("accreditation    VILAS 999\n");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
+	                               "WHERE id = 1 AND lab_address = "
+	                               "'12 Lê Lợi, Huế'"),
+	                 1);
 
 	const char *tb[] = {"calibrate",
 	                    "-d",
@@ -202,7 +215,13 @@ static void records_and_chain(void **state)
 	must_contain("record           2\n");
 	must_contain("standard         STD-1, certificate S-2026-001, due "
 	             "2025-07-09");
-	must_contain("customer         ACME"); /* the configured owner */
+	/* the configured owner, a customer of the configuration */
+	must_contain("customer         ACME Đo lường Co., Ltd\n");
+	must_contain("customer addr.   5 Trần Phú, Đà Nẵng\n");
+	must_contain("customer contact Ms. Lan, 0236 555 0101\n");
+	/* --lab given: the configuration's lab is not mixed in */
+	must_contain("laboratory       Trung tâm Đo lường, Hà Nội\n");
+	assert_null(strstr(out, "lab address"));
 	/* c0: error 0.03 in [-0.08, 0.08] pass; c1 as found: 0.095, inside
 	 * the limits but in the guard band w = U = 0.02 */
 	must_contain("as found: conditional pass; as left: pass");
@@ -227,9 +246,37 @@ static void overdue_standard_flagged(void **state)
 	                    "TB-01",      "-c",      "C-2026-002", "--date",
 	                    "2025-09-01", "-t",      "An",         "-s",
 	                    "STD-1",      "--point", point_ok,     NULL};
-	assert_int_equal(run(tb), 0);
+	/* refused without a recorded reason, nothing written */
+	assert_int_equal(run(tb), 1);
+	must_contain("reference standard STD-1 was overdue on the calibration "
+	             "date (certificate ");
+	must_contain("give --standard-reason");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
+	                               "WHERE certificate = 'C-2026-002'"),
+	                 0);
+	const char *why[] = {"calibrate",
+	                     "-d",
+	                     gw.db,
+	                     "-i",
+	                     "TB-01",
+	                     "-c",
+	                     "C-2026-002",
+	                     "--date",
+	                     "2025-09-01",
+	                     "-t",
+	                     "An",
+	                     "-s",
+	                     "STD-1",
+	                     "--standard-reason",
+	                     "STD-1 is at the calibration lab; customer agreed",
+	                     "--point",
+	                     point_ok,
+	                     NULL};
+	assert_int_equal(run(why), 0);
 	must_contain("WARNING          the reference standard STD-1 was "
 	             "overdue for calibration");
+	must_contain("reason           STD-1 is at the calibration lab; "
+	             "customer agreed");
 	assert_int_equal(db_int(gw.db, "SELECT standard_overdue FROM "
 	                               "calibrations WHERE certificate = "
 	                               "'C-2026-002'"),
@@ -263,10 +310,10 @@ static void refusals(void **state)
 	assert_int_equal(run(std), 1);
 	must_contain("unknown reference standard \"STD-9\"");
 	const char *other[] = {
-	        "calibrate",  "-d",      gw.db,    "-i",
-	        "TB-01",      "-c",      "X-3",    "--date",
-	        "2025-03-02", "-t",      "A",      "--supersedes",
-	        "1",          "--point", point_ok, NULL};
+	        "calibrate", "-d",           gw.db,    "-i",          "TB-01",
+	        "-c",        "X-3",          "--date", "2025-03-02",  "-t",
+	        "A",         "--supersedes", "1",      "--amendment", "typo",
+	        "--point",   point_ok,       NULL};
 	assert_int_equal(run(other), 1);
 	must_contain("record 1 to supersede is of another instrument");
 	const char *badpoint[] = {"calibrate",
@@ -407,7 +454,9 @@ static void correction_supersedes(void **state)
 	                     "STD-1",
 	                     "--supersedes",
 	                     "3",
-	                     "--remarks",
+	                     "--standard-reason",
+	                     "as in record 3",
+	                     "--amendment",
 	                     "corrects the as-found value of c0",
 	                     "--point",
 	                     "c0,degC,20,20.04,20.004,-0.1,0.1,0.02,2",
@@ -415,10 +464,10 @@ static void correction_supersedes(void **state)
 	assert_int_equal(run(fix), 0);
 	must_contain("supersedes       record 3");
 	const char *again[] = {
-	        "calibrate",  "-d",      gw.db,          "-i",
-	        "TB-01",      "-c",      "C-2026-002R2", "--date",
-	        "2025-09-01", "-t",      "An",           "--supersedes",
-	        "3",          "--point", point_ok,       NULL};
+	        "calibrate", "-d",           gw.db,    "-i",          "TB-01",
+	        "-c",        "C-2026-002R2", "--date", "2025-09-01",  "-t",
+	        "An",        "--supersedes", "3",      "--amendment", "again",
+	        "--point",   point_ok,       NULL};
 	assert_int_equal(run(again), 1);
 	must_contain("record 3 is already superseded by record 4");
 	const char *list[] = {"calibrations", "-d", gw.db, NULL};
@@ -721,7 +770,7 @@ static void as_left_covers_every_point(void **state)
 	assert_null(strstr(out, "OLD RULES"));
 	assert_int_equal(db_int(gw.db, "SELECT rule_version FROM calibrations "
 	                               "WHERE certificate = 'C-ASLEFT-1'"),
-	                 2);
+	                 CALIB_RULE_VERSION);
 	/* what was typed stays distinguishable: as_left NULL, decided */
 	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM "
 	                               "calibration_points p JOIN "
@@ -901,7 +950,7 @@ static void old_rules_flagged(void **state)
 	must_contain("old rules: records decided under rule version 1");
 	snprintf(qr, sizeof(qr),
 	         "  record %lld (certificate C-OLD-1): recorded as found: "
-	         "fail; as left: pass; under rule version 2: as found: fail; "
+	         "fail; as left: pass; under rule version 3: as found: fail; "
 	         "as left: fail\n",
 	         (long long)r->id);
 	must_contain(qr);
@@ -914,13 +963,13 @@ static void old_rules_flagged(void **state)
 	assert_int_equal(run(show), 0);
 	must_contain("result           as found: fail; as left: pass\n");
 	must_contain("OLD RULES        decided under rule version 1");
-	must_contain("re-decided under rule version 2: as found: fail; as "
+	must_contain("re-decided under rule version 3: as found: fail; as "
 	             "left: fail");
 	const char *list[] = {"calibrations", "-d", gw.db, "-f", "csv", NULL};
 	assert_int_equal(run(list), 0);
 	must_contain(",standard_overdue,rule_version");
 	must_contain(",C-OLD-1,,fail,pass,2027-04-01,,false,1");
-	must_contain(",C-ASLEFT-1,,fail,fail,2027-04-01,,false,2");
+	must_contain(",C-ASLEFT-1,,fail,fail,2027-04-01,,false,3");
 	/* a new record is not flagged */
 	const char *shownew[] = {"calibrations", "-d",         gw.db,
 	                         "-c",           "C-ASLEFT-1", NULL};

@@ -387,6 +387,8 @@ static int setup(void **state)
 	base_record(r, "TB-01", CERT40, now - DAY_US);
 	snprintf(r->standard, sizeof(r->standard), "STD-1");
 	r->supersedes = rec_id;
+	snprintf(r->amendment, sizeof(r->amendment),
+	         "40 test points instead of 3 / 40 điểm đo thay cho 3");
 	for (int i = 0; i < 40; i++)
 		cal_point(r, "nhiệt độ / temperature", "°C", -20 + 2.5 * i,
 		          -20 + 2.5 * i + 0.01 * (i % 7),
@@ -399,6 +401,8 @@ static int setup(void **state)
 	/* before STD-1's only calibration: its standard was not in force */
 	base_record(r, "TB-01", CERT_OLD, now - 60 * DAY_US);
 	snprintf(r->standard, sizeof(r->standard), "STD-1");
+	snprintf(r->standard_reason, sizeof(r->standard_reason),
+	         "the only standard of the lab for this range");
 	cal_point(r, "nhiệt độ / temperature", "°C", 20, 20.1, NAN);
 	cal_append(st, r);
 	old_id = r->id;

@@ -213,6 +213,8 @@ static int64_t append(struct store *st, struct calib_record *r,
 	cal_record(r, instrument, cert, "T. Nguyen", performed);
 	snprintf(r->lab, sizeof(r->lab), "Test lab");
 	r->supersedes = supersedes;
+	if (supersedes > 0)
+		snprintf(r->amendment, sizeof(r->amendment), "point 2 retyped");
 	r->rule = CALIB_RULE_GUARDED;
 	r->guard_factor = 1;
 	if (strcmp(instrument, "STD-1") != 0)

@@ -235,14 +235,17 @@ static void config(int port)
 	          "calibration_interval_days = 365; } );");
 }
 
+/* reason: why standard may be used though not in calibration, or "" */
 static void calibrate(struct store *st, const char *inst, const char *cert,
-                      const char *standard, int64_t performed, int interval)
+                      const char *standard, const char *reason,
+                      int64_t performed, int interval)
 {
 	struct calib_record *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
 	cal_record(r, inst, cert, "A. Tester", performed);
 	snprintf(r->standard, sizeof(r->standard), "%s", standard);
+	snprintf(r->standard_reason, sizeof(r->standard_reason), "%s", reason);
 	r->interval_days = interval;
 	cal_point(r, "temperature", "degC", 20, 20.01, NAN);
 	cal_append(st, r);
@@ -257,10 +260,12 @@ static void add_calibrations(void)
 	if (st == NULL)
 		fail_msg("%s", err);
 	now0 = now_us();
-	calibrate(st, "STD-1", "S1-2026", "", now0 - 100 * DAY_US, 0);
-	calibrate(st, "TB-01", "C-101", "STD-1", now0 - 400 * DAY_US, 0);
-	calibrate(st, "TB-02", "C-102", "STD-2", now0 - 170 * DAY_US, 0);
-	calibrate(st, "TB-03", "C-103", "STD-1", now0 - 1000000, 0);
+	calibrate(st, "STD-1", "S1-2026", "", "", now0 - 100 * DAY_US, 0);
+	calibrate(st, "TB-01", "C-101", "STD-1", "not yet calibrated",
+	          now0 - 400 * DAY_US, 0);
+	calibrate(st, "TB-02", "C-102", "STD-2", "never calibrated",
+	          now0 - 170 * DAY_US, 0);
+	calibrate(st, "TB-03", "C-103", "STD-1", "", now0 - 1000000, 0);
 	store_close(st);
 }
 

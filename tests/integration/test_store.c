@@ -41,9 +41,10 @@
 #include "sqltest.h"
 #include "store.h"
 
-#define T0     1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
-#define SEC    1000000LL
-#define NO_CAP 1073741823L /* SQLite's default max_page_count */
+#define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
+#define SEC           1000000LL
+#define NO_CAP        1073741823L /* SQLite's default max_page_count */
+#define SCHEMA_LATEST 6           /* PRAGMA user_version this code writes */
 
 /* ---- configurations filled by hand -------------------------------------- */
 
@@ -254,7 +255,7 @@ static void test_open_reopen(void **state)
 	st = open_two(path);
 	append_ok(st, s, 2);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), SCHEMA_LATEST);
 	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x4d4c4f47);
 	/* WAL is in the file header: bytes 18 and 19 are 2 */
 	assert_true(h_read_file(path, hdr, sizeof(hdr)) == sizeof(hdr) - 1);
@@ -818,7 +819,7 @@ static void test_migration_to_outbox(void **state)
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	st = open_ok(path);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), SCHEMA_LATEST);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM calibrations"), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
@@ -1155,7 +1156,7 @@ static void test_migration_event_states(void **state)
 	              " 'tolerance', 'hot -> cold: not states')");
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	store_close(open_ok(path));
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), SCHEMA_LATEST);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 16);
 	/* schema 5: the records written before are of rule version 1 */
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM"
@@ -1275,6 +1276,8 @@ static void test_cal_in_force_future(void **state)
 	cal_append(st, &r);
 	cal_record(&r, "dmm-1", "C-1", "tech", now);
 	snprintf(r.standard, sizeof(r.standard), "STD-1");
+	snprintf(r.standard_reason, sizeof(r.standard_reason),
+	         "its calibration is dated later");
 	cal_point(&r, "volt", "V", 1, 1.1, NAN);
 	cal_append(st, &r);
 	/* the snapshot: the standard was not calibrated yet at now */

@@ -115,6 +115,28 @@ static void validate_refuses(void **state)
 	r.method[sizeof(r.method) - 1] = '\0';
 	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "method too long"));
+
+	/* a correction says what changed and why (ISO/IEC 17025 7.8.8) */
+	valid_base(&r);
+	r.supersedes = 1;
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a correction needs an amendment"));
+	snprintf(r.amendment, sizeof(r.amendment), "point 1 mistyped");
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), 0);
+
+	/* received on the day of calibration at the latest */
+	valid_base(&r);
+	r.received_us = r.performed_us;
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), 0);
+	r.received_us = r.performed_us + 1;
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
+	assert_string_equal(err, "date of receipt after the calibration date");
+
+	/* the new texts are checked like the others */
+	valid_base(&r);
+	snprintf(r.specification, sizeof(r.specification), "OIML\tR 111");
+	assert_int_equal(calib_validate(&r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "specification: a control character"));
 }
 
 /* Guarded, w = U = 0.25, limits [-1, 1]: the zones of drift_decide with
@@ -384,10 +406,29 @@ static void canonical_text(void **state)
 	/* rule version 2: named first, its policy after guard_factor */
 	base(&r);
 	calib_current(&r);
+	r.rule_version = 2;
 	calib_canonical(&r, text, sizeof(text));
 	assert_non_null(strstr(text, "metrolog-calibration=2\nid=1\n"));
 	assert_non_null(strstr(text, "\nguard_factor=1\nmin_tur=4\n"
-	                             "max_risk=0.025000000000000001\n"));
+	                             "max_risk=0.025000000000000001\n"
+	                             "result_found="));
+	/* rule version 3 (today's): the certificate's fields after the
+	 * policy, every one of them in the text */
+	base(&r);
+	calib_current(&r);
+	assert_int_equal(r.rule_version, 3);
+	snprintf(r.location, sizeof(r.location), "customer's site");
+	r.received_us = T0 - DAY_US;
+	snprintf(r.amendment, sizeof(r.amendment), "point 2\nretyped");
+	calib_canonical(&r, text, sizeof(text));
+	assert_non_null(strstr(text, "metrolog-calibration=3\nid=1\n"));
+	assert_non_null(strstr(text,
+	                       "\nmax_risk=0.025000000000000001\nlab_address=\n"
+	                       "lab_accreditation=\ncustomer_address=\n"
+	                       "customer_contact=\nlocation=customer's site\n"
+	                       "item_condition=\nreceived=1767139200000000\n"
+	                       "specification=\ndeviations=\nstandard_reason=\n"
+	                       "amendment=point 2\\nretyped\nresult_found="));
 	base(&r);
 	calib_canonical(&r, text, sizeof(text));
 	assert_null(strstr(text, "min_tur"));

@@ -471,6 +471,7 @@ static void mqtt_security_keys_load(void **state)
 /* clang-format off */
 static const char *const bad_files[] = {
 	"address_out_of_range", "bad_bus_type", "bad_name_chars",
+	"customer_duplicate", "lab_incomplete",
 	"bad_order", "bad_register_number", "baud_12345", "bit_on_coil",
 	"bit_on_float", "coil_not_bit", "duplicate_bus_name",
 	"duplicate_channel_name", "duplicate_endpoint",
@@ -695,6 +696,17 @@ static void standards_and_intervals_load(void **state)
 	assert_int_equal(c->standards[0].due_soon_days, 30);
 	assert_string_equal(c->standards[1].serial, "");
 	assert_int_equal(c->standards[1].cal_interval_days, 0);
+	/* the laboratory and its customers (certificates) */
+	assert_non_null(c->lab);
+	assert_string_equal(c->lab->name, "Phòng Hiệu chuẩn Nhiệt");
+	assert_string_equal(c->lab->address, "12 Lê Lợi, Huế");
+	assert_string_equal(c->lab->accreditation, "VILAS 999");
+	assert_string_equal(c->lab->location, "");
+	assert_int_equal(c->ncustomers, 2);
+	assert_string_equal(c->customers[0].id, "acme");
+	assert_string_equal(c->customers[0].contact, "Ms. Lan");
+	assert_string_equal(c->customers[1].address, "1 Hùng Vương, Huế");
+	assert_string_equal(c->customers[1].contact, "");
 	config_free(c);
 	free(errs);
 }
