@@ -558,6 +558,15 @@ static void conformity_statement(struct doc *c)
 	for (int k = 0; k < 3; k++)
 		if (vi[k][0] != '\0')
 			draw_paragraph(&c->pg, vi[k], en[k], false);
+	if (r->rule_version >= 3) {
+		snprintf(vi[0], sizeof(vi[0]), "Giới hạn sai số theo: %s.",
+		         r->specification[0] ? r->specification
+		                             : "không ghi trong hồ sơ");
+		snprintf(en[0], sizeof(en[0]), "Error limits from: %s.",
+		         r->specification[0] ? r->specification
+		                             : "not recorded");
+		draw_paragraph(&c->pg, vi[0], en[0], false);
+	}
 }
 
 static void traceability(struct doc *c)
@@ -588,8 +597,33 @@ static void traceability(struct doc *c)
 		         r->standard,
 		         r->standard_cert[0] ? r->standard_cert : "—", due);
 	}
-	draw_paragraph(&c->pg, vi, en, false);
-	if (r->standard[0] != '\0' && r->standard_overdue) {
+	if (r->standard_reason[0] != '\0') {
+		/* no claim of traceability through a standard not in
+		 * calibration: what happened and why, instead */
+		snprintf(
+		        vi, sizeof(vi),
+		        "Không công bố tính liên kết chuẩn qua chuẩn %s: chuẩn "
+		        "này %s vào ngày hiệu chuẩn. Lý do sử dụng (ghi trong "
+		        "hồ sơ): %s",
+		        r->standard,
+		        r->standard_cert[0] ? "đã quá hạn hiệu chuẩn"
+		                            : "chưa từng được hiệu chuẩn",
+		        r->standard_reason);
+		snprintf(
+		        en, sizeof(en),
+		        "No claim of metrological traceability is made through "
+		        "the reference standard %s: it was %s on the date of "
+		        "calibration. Reason for its use (recorded): %s",
+		        r->standard,
+		        r->standard_cert[0] ? "overdue for calibration"
+		                            : "never calibrated",
+		        r->standard_reason);
+		draw_paragraph(&c->pg, vi, en, true);
+	} else {
+		draw_paragraph(&c->pg, vi, en, false);
+	}
+	if (r->standard[0] != '\0' && r->standard_overdue &&
+	    r->standard_reason[0] == '\0') {
 		snprintf(vi, sizeof(vi),
 		         "CẢNH BÁO: chuẩn %s đã quá hạn hiệu chuẩn (hoặc chưa "
 		         "từng được hiệu chuẩn) vào ngày hiệu chuẩn.",
@@ -679,6 +713,65 @@ static void verification(struct doc *c)
 
 /* ---- the document ------------------------------------------------------ */
 
+/* "first\nsecond" of the given parts, "—" when none is given. */
+static const char *lines(char *buf, size_t size, const char *a, const char *b,
+                         const char *c)
+{
+	const char *part[] = {a, b, c};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 3; i++)
+		if (part[i][0] != '\0' && len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s",
+			                        len > 0 ? "\n" : "", part[i]);
+	return buf[0] ? buf : "—";
+}
+
+/* The laboratory, where the work was done, and the customer (ISO/IEC
+ * 17025 7.8.2.1 b, c, e). Before rule version 3 the lab field held name
+ * and address as typed, and the record no location. */
+static void parties(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	char buf[3 * CALIB_TEXT + 8];
+
+	draw_field(&c->pg, LABEL_W, "Phòng thí nghiệm", "Laboratory",
+	           lines(buf, sizeof(buf), r->lab, r->lab_address, ""),
+	           DRAW_INK);
+	if (r->lab_accreditation[0])
+		draw_field(&c->pg, LABEL_W, "Công nhận", "Accreditation",
+		           r->lab_accreditation, DRAW_INK);
+	if (r->rule_version >= 3)
+		draw_field(&c->pg, LABEL_W, "Địa điểm hiệu chuẩn",
+		           "Location of calibration",
+		           r->location[0] ? r->location
+		                          : "tại phòng thí nghiệm / at the "
+		                            "laboratory (address above)",
+		           DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Khách hàng", "Customer",
+	           lines(buf, sizeof(buf), r->customer, r->customer_address,
+	                 r->customer_contact),
+	           DRAW_INK);
+}
+
+/* The item's condition and date of receipt (7.8.2.1 g, h), when given. */
+static void receipt(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	char a[16], buf[48];
+
+	if (r->item_condition[0])
+		draw_field(&c->pg, LABEL_W, "Tình trạng khi nhận",
+		           "Condition on receipt", r->item_condition, DRAW_INK);
+	if (r->received_us > 0) {
+		tool_format_date(r->received_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "%s (UTC)", a);
+		draw_field(&c->pg, LABEL_W, "Ngày nhận", "Date of receipt", buf,
+		           DRAW_INK);
+	}
+}
+
 static void particulars(struct doc *c)
 {
 	const struct calib_record *r = c->r;
@@ -686,10 +779,7 @@ static void particulars(struct doc *c)
 	char buf[CALIB_TEXT + 128], a[16], b[16];
 
 	draw_heading(&c->pg, "Thông tin chung", "Particulars", 0);
-	draw_field(&c->pg, LABEL_W, "Phòng thí nghiệm", "Laboratory", r->lab,
-	           DRAW_INK);
-	draw_field(&c->pg, LABEL_W, "Khách hàng", "Customer",
-	           r->customer[0] ? r->customer : "—", DRAW_INK);
+	parties(c);
 	draw_field(&c->pg, LABEL_W, "Phương tiện đo", "Item calibrated",
 	           r->instrument, DRAW_INK);
 	draw_field(&c->pg, LABEL_W, "Kiểu", "Model",
@@ -702,6 +792,7 @@ static void particulars(struct doc *c)
 	           : in->have_item ? "—"
 	                           : "(không rõ / unknown)",
 	           DRAW_INK);
+	receipt(c);
 	tool_format_date(r->performed_us, a, sizeof(a));
 	snprintf(buf, sizeof(buf), "%s (UTC)", a);
 	draw_field(&c->pg, LABEL_W, "Ngày hiệu chuẩn", "Date of calibration",
@@ -723,6 +814,13 @@ static void particulars(struct doc *c)
 	draw_field(&c->pg, LABEL_W, "Phương pháp hiệu chuẩn",
 	           "Calibration method", r->method[0] ? r->method : "—",
 	           DRAW_INK);
+	if (r->rule_version >= 3)
+		draw_field(&c->pg, LABEL_W,
+		           "Bổ sung, sai khác hoặc loại trừ so với phương pháp",
+		           "Additions to, deviations or exclusions from the "
+		           "method",
+		           r->deviations[0] ? r->deviations : "không có / none",
+		           DRAW_INK);
 	draw_field(&c->pg, LABEL_W, "Điều kiện môi trường",
 	           "Environmental conditions",
 	           r->conditions[0] ? r->conditions : "—", DRAW_INK);
@@ -744,6 +842,30 @@ static void particulars(struct doc *c)
 	draw_field(&c->pg, LABEL_W, "Số bản ghi", "Record", buf, DRAW_INK);
 }
 
+/* A correction says so first (ISO/IEC 17025 7.8.8): which certificate it
+ * replaces and, from rule version 3, what changed and why. */
+static void amendment(struct doc *c)
+{
+	const struct calib_record *r = c->r;
+	const char *old = c->info->replaces[0] ? c->info->replaces : "?";
+	char vi[CALIB_TEXT + 256], en[CALIB_TEXT + 256];
+
+	if (r->supersedes <= 0)
+		return;
+	snprintf(vi, sizeof(vi),
+	         "Giấy chứng nhận này sửa đổi và thay thế giấy chứng nhận số "
+	         "%s (bản ghi #%" PRId64 ").%s%s",
+	         old, r->supersedes,
+	         r->amendment[0] ? " Nội dung sửa đổi: " : "", r->amendment);
+	snprintf(en, sizeof(en),
+	         "This certificate amends and replaces certificate %s (record "
+	         "#%" PRId64 ").%s%s",
+	         old, r->supersedes, r->amendment[0] ? " Amendment: " : "",
+	         r->amendment);
+	draw_heading(&c->pg, "Sửa đổi", "Amendment", 0);
+	draw_paragraph(&c->pg, vi, en, true);
+}
+
 /* The body, between the first page's header and the last one's footer. */
 static void layout(struct draw_doc *p)
 {
@@ -763,26 +885,13 @@ static void layout(struct draw_doc *p)
 		         c->info->replaced_by);
 		draw_paragraph(&c->pg, vi, en, true);
 	}
+	amendment(c);
 	particulars(c);
 	draw_heading(&c->pg, "Kết quả hiệu chuẩn", "Calibration results", 0);
 	results_table(c);
 	rule_statement(c);
 	conformity_statement(c);
 	traceability(c);
-	if (r->supersedes > 0) {
-		draw_heading(&c->pg, "Thay thế", "Supersession", 0);
-		snprintf(vi, sizeof(vi),
-		         "Giấy chứng nhận này thay thế giấy chứng nhận số %s "
-		         "(bản ghi #%" PRId64 ").",
-		         c->info->replaces[0] ? c->info->replaces : "?",
-		         r->supersedes);
-		snprintf(en, sizeof(en),
-		         "This certificate replaces certificate %s (record "
-		         "#%" PRId64 ").",
-		         c->info->replaces[0] ? c->info->replaces : "?",
-		         r->supersedes);
-		draw_paragraph(&c->pg, vi, en, false);
-	}
 	if (r->remarks[0]) {
 		struct draw_style s = draw_value;
 		double h;

@@ -554,9 +554,12 @@ static void forty_points_make_pages_each_numbered(void **state)
 	pdf_text(pdf, 0, 0, text, sizeof(text));
 	/* every point, the supersession note, the end on the last page */
 	assert_has(text, "77.5"); /* point 40: -20 + 2.5 * 39 */
-	assert_has(text, "This certificate replaces certificate " CERT);
+	/* an amendment says so, and what changed (ISO/IEC 17025 7.8.8) */
 	assert_has(text,
-	           "Giấy chứng nhận này thay thế giấy chứng nhận số " CERT);
+	           "This certificate amends and replaces certificate " CERT);
+	assert_has(text, "Giấy chứng nhận này sửa đổi và thay thế giấy chứng "
+	                 "nhận số " CERT);
+	assert_has(text, "40 test points instead of 3");
 	pdf_text(pdf, pages, pages, text, sizeof(text));
 	assert_has(text, "End of certificate");
 }
@@ -571,8 +574,13 @@ static void overdue_standard_is_flagged(void **state)
 	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
 	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
 	pdf_text(pdf, 0, 0, text, sizeof(text));
-	assert_has(text, "WARNING: the reference standard STD-1 was overdue");
-	assert_has(text, "CẢNH BÁO");
+	/* used with a recorded reason: no traceability claimed through it,
+	 * the reason printed instead */
+	assert_has(text, "No claim of metrological traceability is made");
+	assert_has(text, "Không công bố tính liên kết chuẩn qua chuẩn STD-1");
+	assert_has(text, "the only standard of the lab for this range");
+	assert_null(strstr(text, "traceable to the SI"));
+	assert_has(text, "QUÁ HẠN / OVERDUE");
 	/* as left not taken (not adjusted): as left is as found (rule
 	 * version 2; version 1 printed "the item was not measured") */
 	assert_has(text, "As left: the item conforms");
