@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "drift.h"
+#include "labtime.h"
 #include "text.h"
 
 #define DAY_US 86400000000LL
@@ -531,16 +532,56 @@ int64_t calib_next_due(int64_t performed_us, int interval_days)
 	return performed_us + (int64_t)interval_days * DAY_US;
 }
 
+/* The rule, in one place: the instants from which a calibration due at
+ * due_us is due soon and overdue (calib.h). */
+static void due_bounds(int64_t due_us, int due_soon_days, int64_t *soon_from,
+                       int64_t *overdue_from)
+{
+	int64_t day = labtime_day(due_us);
+
+	if (due_soon_days < 0)
+		due_soon_days = 0;
+	*overdue_from = labtime_day_start(day + 1);
+	*soon_from = labtime_day_start(day - due_soon_days);
+}
+
 enum calib_due calib_due_state(int64_t due_us, int due_soon_days,
                                int64_t now_us)
 {
+	int64_t soon_from, overdue_from;
+
 	if (due_us <= 0)
 		return CALIB_DUE_NONE;
-	if (now_us > due_us)
+	due_bounds(due_us, due_soon_days, &soon_from, &overdue_from);
+	if (now_us >= overdue_from)
 		return CALIB_DUE_OVERDUE;
-	if (now_us >= due_us - (int64_t)due_soon_days * DAY_US)
+	if (now_us >= soon_from)
 		return CALIB_DUE_SOON;
 	return CALIB_DUE_OK;
+}
+
+int64_t calib_due_next_change(int64_t due_us, int due_soon_days, int64_t now_us)
+{
+	int64_t soon_from, overdue_from;
+
+	if (due_us <= 0)
+		return 0;
+	due_bounds(due_us, due_soon_days, &soon_from, &overdue_from);
+	if (now_us < soon_from)
+		return soon_from;
+	if (now_us < overdue_from)
+		return overdue_from;
+	return 0;
+}
+
+int64_t calib_due_days_left(int64_t due_us, int64_t now_us)
+{
+	return labtime_day(due_us) - labtime_day(now_us);
+}
+
+void calib_due_date(int64_t due_us, char *buf, size_t size)
+{
+	labtime_format_date(due_us, buf, size);
 }
 
 const char *calib_due_name(enum calib_due d)

@@ -762,9 +762,11 @@ static void cal_channel_refs(const struct config *c, struct cal_state *cs)
 }
 
 /* The calibration in force of each of the n entities, with its due
- * state at now_us. */
+ * state at now_us; *change_us lowered to the first instant after now_us at
+ * which one of those states changes (calib.h: the start of a local day,
+ * the day after the due date for overdue). */
 static int cal_read(struct composer *cp, struct store *st, struct cal_state *cs,
-                    size_t n, int64_t now_us)
+                    size_t n, int64_t now_us, int64_t *change_us)
 {
 	const struct config *c = cp->c;
 	struct store_cal_force *f = calloc(n + 1, sizeof(*f));
@@ -786,6 +788,10 @@ static int cal_read(struct composer *cp, struct store *st, struct cal_state *cs,
 		cs[k].in_use |= f[k].standard_of_record;
 		cs[k].due =
 		        (uint8_t)calib_due_state(cs[k].due_us, soon, now_us);
+		int64_t next =
+		        calib_due_next_change(cs[k].due_us, soon, now_us);
+		if (next > now_us && next < *change_us)
+			*change_us = next;
 	}
 	free(f);
 	return 0;
@@ -863,7 +869,7 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	const struct config *c = cp->c;
 	size_t n = (size_t)c->ninstruments + (size_t)c->nstandards;
 	struct cal_state *cs;
-	int64_t last = 0, future = 0;
+	int64_t last = 0, future = 0, change = INT64_MAX;
 	int changes = 0;
 
 	begin(cp);
@@ -874,7 +880,7 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	cs = calloc(n + 1, sizeof(*cs));
 	if (cs == NULL)
 		return fail(cp, "calibration states: %s", strerror(ENOMEM));
-	if (cal_read(cp, st, cs, n, now_us) < 0 ||
+	if (cal_read(cp, st, cs, n, now_us, &change) < 0 ||
 	    store_cal_next_performed(st, now_us, &future) < 0 ||
 	    (c->mqtt != NULL && store_outbox_next_seq(st, &cp->seq) < 0))
 		goto fail;
@@ -896,10 +902,13 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	free(cp->cal);
 	cp->cal = cs;
 	cp->cal_seen = last;
-	/* again in a minute, or when a record dated ahead comes into force */
+	/* again in a minute, or when a record dated ahead comes into force,
+	 * or when a due state changes (at the start of a local day) */
 	cp->cal_next_us = now_us + CAL_RECHECK_US;
 	if (future > now_us && future < cp->cal_next_us)
 		cp->cal_next_us = future;
+	if (change < cp->cal_next_us)
+		cp->cal_next_us = change;
 	return changes;
 fail:
 	free(cs);
