@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drift.h" /* the statement policy's defaults */
+
 #define CALIB_ID      65  /* instrument ids, certificate numbers */
 #define CALIB_TEXT    256 /* names, method, conditions, lab */
 #define CALIB_REMARKS 2048
@@ -54,8 +56,8 @@
 #define CALIB_RULE_VERSION 2
 /* The policy's defaults (docs/METROLOGY.md, "When a statement can be
  * made"): a statement when TUR >= 4 or its specific risk <= 2.5 %. */
-#define CALIB_MIN_TUR_DEFAULT  4.0
-#define CALIB_MAX_RISK_DEFAULT 0.025
+#define CALIB_MIN_TUR_DEFAULT  DRIFT_MIN_TUR_DEFAULT
+#define CALIB_MAX_RISK_DEFAULT DRIFT_MAX_RISK_DEFAULT
 
 enum calib_rule {
 	CALIB_RULE_SIMPLE = 0,  /* ILAC-G8 simple acceptance (w = 0) */

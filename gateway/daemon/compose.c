@@ -316,6 +316,30 @@ static void chart_detail(const struct cfg_channel *ch, const struct sample *s,
 		         cusum ? t->cusum_h : t->ewma_L);
 }
 
+/* ", no statement at the policy: TUR 0.2 < 4 and specific risk 30 % >
+ * 2.5 %" after a tolerance event's sentence, when its error is in the
+ * acceptance zone and only the statement policy (drift.h) made it a
+ * warning; nothing otherwise. */
+static void policy_detail(const struct cfg_tolerance *t, double e, char *buf,
+                          size_t size)
+{
+	struct drift_verdict v = {.decision = DRIFT_PASS,
+	                          .error = e,
+	                          .guard = t->guard,
+	                          .accept_lower = t->lower + t->guard,
+	                          .accept_upper = t->upper - t->guard};
+	struct drift_statement st;
+	char why[128];
+
+	if (!(t->U > 0) || !(e >= v.accept_lower && e <= v.accept_upper) ||
+	    drift_statement_of(&v, t->lower, t->upper, t->U,
+	                       t->k > 0 ? t->U / t->k : 0, 0, 0, &st) < 0 ||
+	    st.made)
+		return;
+	drift_statement_why(&st, why, sizeof(why));
+	snprintf(buf, size, ", no statement at the policy: %s", why);
+}
+
 /* What a SAMPLE_STATE says, for the events row and the MQTT event:
  * its kind ("tolerance", "drift" or "trend") and a sentence, e.g.
  * "warning -> out_of_tolerance: error 0.061 degC, limits [-0.05, 0.05],
@@ -351,14 +375,17 @@ static const char *state_detail(const struct cfg_channel *ch,
 	if (len < 0 || (size_t)len >= size)
 		return "tolerance";
 	if (t->rule == TOL_RULE_GUARDED)
-		snprintf(buf + len, size - (size_t)len,
-		         "limits [%g, %g], rule guarded r=%g U=%g k=%g "
-		         "(guard %g)",
-		         t->lower, t->upper, t->guard_factor, t->U, t->k,
-		         t->guard);
+		len += snprintf(buf + len, size - (size_t)len,
+		                "limits [%g, %g], rule guarded r=%g U=%g k=%g "
+		                "(guard %g)",
+		                t->lower, t->upper, t->guard_factor, t->U, t->k,
+		                t->guard);
 	else
-		snprintf(buf + len, size - (size_t)len,
-		         "limits [%g, %g], rule simple", t->lower, t->upper);
+		len += snprintf(buf + len, size - (size_t)len,
+		                "limits [%g, %g], rule simple", t->lower,
+		                t->upper);
+	if (to == DRIFT_WARNING && len > 0 && (size_t)len < size)
+		policy_detail(t, s->value, buf + len, size - (size_t)len);
 	return "tolerance";
 }
 
