@@ -27,6 +27,7 @@
 #include "dec.h"
 #include "drift.h"
 #include "history.h"
+#include "out.h"
 #include "text.h"
 #include "utc.h"
 
@@ -54,6 +55,8 @@ static const char *unit_suffix(const char *unit, char *buf, size_t size)
 
 struct conf_args {
 	double value, tol, nominal, lower, upper, U, k, u, r;
+	double min_tur, max_risk; /* the statement policy; 0: defaults */
+	enum cmd_format format;
 	bool has_value, has_tol, has_nominal, has_lower, has_upper, has_U,
 	        has_k, has_u;
 	bool guarded;
@@ -93,7 +96,9 @@ enum {
 	C_K,
 	C_SMALL_U,
 	C_RULE,
-	C_UNIT
+	C_UNIT,
+	C_MIN_TUR,
+	C_MAX_RISK
 };
 
 static const struct cmd_option conformity_opts[] = {
@@ -111,6 +116,14 @@ static const struct cmd_option conformity_opts[] = {
          "w = r*U (r = 0.83 gives about 5 % worst-case false-accept\n"
          "risk)",
          C_RULE},
+        {"min-tur", 0, "N",
+         "a statement of conformity when TUR = (upper - lower) /\n"
+         "(2U) >= N (default 4), or when ...",
+         C_MIN_TUR},
+        {"max-risk", 0, "PCT",
+         "... its specific risk (JCGM 106) is <= PCT %\n"
+         "(default 2.5); otherwise the decision is \"no statement\"",
+         C_MAX_RISK},
         {"unit", 0, "UNIT", "print values with this unit", C_UNIT},
         {0},
 };
@@ -121,13 +134,20 @@ const struct cmd_def conformity_cmd = {
                    "probability",
         .synopsis = "VALUE (--tolerance A [--nominal N] | --lower L --upper "
                     "H)\n  (--U U [--k K] | --u u) [--rule "
-                    "simple|guarded[:r]] [--unit UNIT]",
+                    "simple|guarded[:r]] [--unit UNIT]\n"
+                    "  [--min-tur N] [--max-risk PCT] [-f text|json|jsonl]",
         .about = "Decide the conformity of one result per ILAC-G8:2019 and "
                  "give its probability of\nconformance (JCGM 106:2012, "
-                 "normal model). VALUE may be negative.\n",
+                 "normal model). VALUE may be negative.\n"
+                 "The decision is a statement only under the lab's "
+                 "policy, as in metrolog\ncalibrate: else \"no "
+                 "statement\", with the reason (TUR and specific risk).\n",
         .options = conformity_opts,
+        .formats = CMD_FMT(CMD_TEXT) | CMD_FMT(CMD_JSON) | CMD_FMT(CMD_JSONL),
+        .default_format = CMD_TEXT,
         .max_args = CMD_MAX_ARGS, /* one VALUE: checked below */
-        .footer = "Exactly at a limit is inside it. Exit status: 0 done, 2 "
+        .footer = "Exactly at a limit is inside it. Exit status: 0 decided "
+                  "(whatever the decision,\n\"no statement\" included), 2 "
                   "bad usage.\n",
         .run = calc_conformity,
 };
@@ -152,6 +172,24 @@ static int on_conformity_option(struct cmd_line *l, const struct cmd_option *o,
 
 	if (o->id == C_UNIT) {
 		a->unit = v;
+		return 0;
+	}
+	if (o->id == C_MIN_TUR || o->id == C_MAX_RISK) {
+		double d;
+		if (text_number(v, &d) < 0 || !(d > 0) ||
+		    (o->id == C_MAX_RISK && d > 50))
+			return cmd_usage(
+			        l,
+			        o->id == C_MIN_TUR
+			                ? "--min-tur '%s': need a number "
+			                  "> 0"
+			                : "--max-risk '%s': need a "
+			                  "percentage > 0 and <= 50",
+			        v);
+		if (o->id == C_MIN_TUR)
+			a->min_tur = d;
+		else
+			a->max_risk = d / 100;
 		return 0;
 	}
 	if (o->id == C_RULE) {
@@ -259,66 +297,174 @@ static int conformity_args(int argc, char **argv, FILE *out, FILE *err,
 	memset(a, 0, sizeof(*a));
 	if (cmd_parse(&conformity_cmd, &l, argc, argv, status) < 0)
 		return -1;
+	a->format = l.format;
 	*status = conformity_value(&l, a);
 	if (*status == 0)
 		*status = conformity_check(&l, a);
 	return *status == 0 ? 0 : -1;
 }
 
+/* One decided result: the verdict, its statement under the policy. */
+struct conf_result {
+	struct drift_verdict v;
+	struct drift_statement st;
+	enum drift_decision decision; /* v's, or DRIFT_NO_STATEMENT */
+	double pc, pfa;
+	char why[128]; /* why no statement, "" when one */
+};
+
+/* "made: TUR 5 >= 4" and the like: why st is a statement. */
+static void statement_made(const struct conf_result *c, char *buf, size_t size)
+{
+	const struct drift_statement *st = &c->st;
+
+	if (c->v.decision == DRIFT_CONDITIONAL_PASS ||
+	    c->v.decision == DRIFT_CONDITIONAL_FAIL)
+		snprintf(buf, size,
+		         "made: a conditional decision (ILAC-G8: it "
+		         "states its own risk)");
+	else if (st->tur >= st->min_tur)
+		snprintf(buf, size, "made: TUR %.3g >= %g", st->tur,
+		         st->min_tur);
+	else
+		snprintf(buf, size,
+		         "made: specific risk %.3g %% <= %g %% (TUR %.3g < %g)",
+		         100 * st->risk, 100 * st->max_risk, st->tur,
+		         st->min_tur);
+}
+
+static void conformity_text(FILE *out, const struct conf_args *a,
+                            const struct conf_result *c)
+{
+	char ub[64], made[160];
+	const char *u = unit_suffix(a->unit, ub, sizeof(ub));
+	const struct drift_verdict *v = &c->v;
+
+	fprintf(out, "value            %.6g%s\n", a->value, u);
+	fprintf(out, "limits           [%.6g, %.6g]%s\n", a->lower, a->upper,
+	        u);
+	fprintf(out, "uncertainty      U = %.6g%s (k = %.6g), u = %.6g%s\n",
+	        a->U, u, a->k, a->u, u);
+	if (a->guarded)
+		fprintf(out,
+		        "rule             guarded acceptance (ILAC-G8), "
+		        "w = %.6g x U\n",
+		        a->r);
+	else
+		fprintf(out, "rule             simple acceptance (ILAC-G8), "
+		             "w = 0\n");
+	fprintf(out, "guard band       w = %.6g%s\n", v->guard, u);
+	if (v->accept_lower <= v->accept_upper)
+		fprintf(out, "acceptance zone  [%.6g, %.6g]%s\n",
+		        v->accept_lower, v->accept_upper, u);
+	else
+		fprintf(out, "acceptance zone  empty (2w exceeds the "
+		             "tolerance width): nothing can pass\n");
+	fprintf(out, "decision         %s\n", drift_decision_name(c->decision));
+	fprintf(out,
+	        "policy           a statement when TUR >= %g or specific "
+	        "risk <= %g %%\n",
+	        c->st.min_tur, 100 * c->st.max_risk);
+	fprintf(out, "TUR              (upper - lower) / (2U) = %.3g\n",
+	        c->st.tur);
+	if (c->st.made) {
+		statement_made(c, made, sizeof(made));
+		fprintf(out, "statement        %s\n", made);
+	} else
+		fprintf(out, "statement        none: %s (the rule alone: %s)\n",
+		        c->why, drift_decision_name(v->decision));
+	fprintf(out,
+	        "conformance      p_c = %.6g (probability that the "
+	        "true value is within the limits)\n",
+	        c->pc);
+	fprintf(out, "risk             1 - p_c = %.3g\n",
+	        drift_nonconformance(a->value, a->u, a->lower, a->upper));
+	if (!isnan(c->pfa))
+		fprintf(out,
+		        "worst-case PFA   %.3g (a result exactly at an "
+		        "acceptance limit)\n",
+		        c->pfa);
+}
+
+/* "name":number, or null when not finite; fmt a printf format of it. */
+static void json_num(FILE *out, const char *name, const char *fmt, double x)
+{
+	fprintf(out, ",\"%s\":", name);
+	if (isfinite(x))
+		fprintf(out, fmt, x);
+	else
+		fputs("null", out);
+}
+
+static void conformity_json(FILE *out, const struct conf_args *a,
+                            const struct conf_result *c)
+{
+	const struct drift_verdict *v = &c->v;
+	bool zone = v->accept_lower <= v->accept_upper;
+
+	fputs(a->format == CMD_JSON ? "[{" : "{", out);
+	fprintf(out, "\"value\":%.15g", a->value);
+	json_num(out, "lower", "%.15g", a->lower);
+	json_num(out, "upper", "%.15g", a->upper);
+	fputs(",\"unit\":", out);
+	if (a->unit != NULL && a->unit[0] != '\0')
+		out_json_string(out, a->unit);
+	else
+		fputs("null", out);
+	json_num(out, "U", "%.15g", a->U);
+	json_num(out, "k", "%.15g", a->k);
+	json_num(out, "u", "%.15g", a->u);
+	fprintf(out, ",\"rule\":\"%s\"", a->guarded ? "guarded" : "simple");
+	json_num(out, "r", "%.15g", a->r);
+	json_num(out, "guard", "%.15g", v->guard);
+	json_num(out, "accept_lower", "%.15g", zone ? v->accept_lower : NAN);
+	json_num(out, "accept_upper", "%.15g", zone ? v->accept_upper : NAN);
+	fprintf(out, ",\"decision\":\"%s\",\"rule_decision\":\"%s\"",
+	        drift_decision_name(c->decision),
+	        drift_decision_name(v->decision));
+	fprintf(out,
+	        ",\"statement\":%s,\"reason\":", c->st.made ? "true" : "false");
+	if (c->st.made)
+		fputs("null", out);
+	else
+		out_json_string(out, c->why);
+	json_num(out, "tur", "%.6g", c->st.tur);
+	json_num(out, "risk", "%.6g", c->st.risk);
+	json_num(out, "min_tur", "%.15g", c->st.min_tur);
+	json_num(out, "max_risk", "%.15g", c->st.max_risk);
+	json_num(out, "p_c", "%.6g", c->pc);
+	json_num(out, "worst_pfa", "%.6g", c->pfa);
+	fputs(a->format == CMD_JSON ? "}]\n" : "}\n", out);
+}
+
 int calc_conformity_to(int argc, char **argv, FILE *out, FILE *err)
 {
 	struct conf_args a;
-	struct drift_verdict v;
+	struct conf_result c;
 	struct dec dv, dr;
-	char ub[64];
-	const char *u;
-	double pc, pfa;
 	int rc;
 
 	if (conformity_args(argc, argv, out, err, &a, &rc) < 0)
 		return rc;
-	u = unit_suffix(a.unit, ub, sizeof(ub));
 	dec_from_double(a.value, &dv);
 	dec_from_double(a.r, &dr);
-	if (drift_decide_dec(&dv, &a.dlower, &a.dupper, &a.dU, &dr, &v) < 0) {
+	if (drift_decide_dec(&dv, &a.dlower, &a.dupper, &a.dU, &dr, &c.v) < 0 ||
+	    drift_statement_of(&c.v, a.lower, a.upper, a.U, a.u, a.min_tur,
+	                       a.max_risk, &c.st) < 0) {
 		fprintf(err, "metrolog conformity: the value, limits and "
 		             "guard band are too far apart in magnitude to "
 		             "compare exactly\n");
 		return 2;
 	}
-	pc = drift_conformance(a.value, a.u, a.lower, a.upper);
-	fprintf(out, "value            %.6g%s\n", a.value, u);
-	fprintf(out, "limits           [%.6g, %.6g]%s\n", a.lower, a.upper, u);
-	fprintf(out, "uncertainty      U = %.6g%s (k = %.6g), u = %.6g%s\n",
-	        a.U, u, a.k, a.u, u);
-	if (a.guarded)
-		fprintf(out,
-		        "rule             guarded acceptance (ILAC-G8), "
-		        "w = %.6g x U\n",
-		        a.r);
+	/* the policy of metrolog calibrate (drift_statement_of) */
+	c.decision = c.st.made ? c.v.decision : DRIFT_NO_STATEMENT;
+	drift_statement_why(&c.st, c.why, sizeof(c.why));
+	c.pc = drift_conformance(a.value, a.u, a.lower, a.upper);
+	c.pfa = drift_worst_pfa(a.lower, a.upper, c.v.guard, a.u);
+	if (a.format == CMD_TEXT)
+		conformity_text(out, &a, &c);
 	else
-		fprintf(out, "rule             simple acceptance (ILAC-G8), "
-		             "w = 0\n");
-	fprintf(out, "guard band       w = %.6g%s\n", v.guard, u);
-	if (v.accept_lower <= v.accept_upper)
-		fprintf(out, "acceptance zone  [%.6g, %.6g]%s\n",
-		        v.accept_lower, v.accept_upper, u);
-	else
-		fprintf(out, "acceptance zone  empty (2w exceeds the "
-		             "tolerance width): nothing can pass\n");
-	fprintf(out, "decision         %s\n", drift_decision_name(v.decision));
-	fprintf(out,
-	        "conformance      p_c = %.6g (probability that the "
-	        "true value is within the limits)\n",
-	        pc);
-	fprintf(out, "risk             1 - p_c = %.3g\n",
-	        drift_nonconformance(a.value, a.u, a.lower, a.upper));
-	pfa = drift_worst_pfa(a.lower, a.upper, v.guard, a.u);
-	if (!isnan(pfa))
-		fprintf(out,
-		        "worst-case PFA   %.3g (a result exactly at an "
-		        "acceptance limit)\n",
-		        pfa);
+		conformity_json(out, &a, &c);
 	return 0;
 }
 

@@ -41,23 +41,28 @@ static bool plain_json(const char *s)
 	return true;
 }
 
-static void json_string(struct out *w, const char *s)
+void out_json_string(FILE *f, const char *s)
 {
-	putc('"', w->f);
+	putc('"', f);
 	if (plain_json(s)) {
-		put(w, s);
+		fputs(s, f);
 		s = "";
 	}
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if (ch == '"' || ch == '\\')
-			fprintf(w->f, "\\%c", ch);
+			fprintf(f, "\\%c", ch);
 		else if (ch < 0x20)
-			fprintf(w->f, "\\u%04x", ch);
+			fprintf(f, "\\u%04x", ch);
 		else
-			putc(ch, w->f);
+			putc(ch, f);
 	}
-	putc('"', w->f);
+	putc('"', f);
+}
+
+static void json_string(struct out *w, const char *s)
+{
+	out_json_string(w->f, s);
 }
 
 static void json_object(struct out *w, const char *const v[])

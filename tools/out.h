@@ -54,6 +54,11 @@ struct out {
 int out_open(struct out *w, const struct cmd_line *l,
              const struct out_col *cols, int ncols);
 
+/* s as a JSON string onto f: '"' and '\' escaped, control characters
+ * as \u00XX (the bytes otherwise as they are). The one JSON string
+ * writer of the tool: listings, and `conformity --format json`. */
+void out_json_string(FILE *f, const char *s);
+
 /* One row: ncols fields, "" for empty. */
 void out_row(struct out *w, const char *const v[]);
 

@@ -199,6 +199,15 @@ static void fmt_date(int64_t us, char *buf, size_t size)
 		tool_format_date(us, buf, size);
 }
 
+/* A due date: the lab's local date of it (tool_format_due), "" for none. */
+static void fmt_due(int64_t us, char *buf, size_t size)
+{
+	if (us == 0)
+		buf[0] = '\0';
+	else
+		tool_format_due(us, buf, size);
+}
+
 static void fmt_int(int64_t v, char *buf, size_t size)
 {
 	snprintf(buf, size, "%" PRId64, v);
@@ -284,7 +293,7 @@ static int instrument_row(void *ctx, const struct query_instrument *in)
 	fmt_time(in->link_us, since, sizeof(since));
 	fmt_time(in->last_reading_us, last, sizeof(last));
 	fmt_date(in->cal_us, cal, sizeof(cal));
-	fmt_date(in->due_us, due, sizeof(due));
+	fmt_due(in->due_us, due, sizeof(due));
 	out_row(ctx, v);
 	return 0;
 }
@@ -471,11 +480,15 @@ static const char due_help[] =
         "never_calibrated:\n"
         "  a calibration interval is configured but no calibration "
         "recorded), days_left\n"
-        "  (whole days from now to the due date, negative when overdue), "
-        "certificate in\n"
-        "  force, owner, location, in_use (a standard or instrument used "
-        "as the reference\n"
-        "  of a channel or of a calibration record: fix these first).\n"
+        "  (local dates from today to the due date: 0 on it, negative when "
+        "overdue),\n"
+        "  certificate in force, owner, location, in_use (a standard or "
+        "instrument used\n"
+        "  as the reference of a channel or of a calibration record: fix "
+        "these first).\n"
+        "The due date is a date of the lab's local time zone (TZ, else "
+        "/etc/localtime);\n"
+        "a calibration is overdue from local midnight after it.\n"
         "Exit status 0 whether or not something is due.\n";
 
 static const struct out_col due_cols[] = {
@@ -500,7 +513,8 @@ static bool is_due(const struct query_instrument *in, const struct opts *o)
 	if (in->cal_id == 0 || in->due_us == 0)
 		return in->cal_id == 0 && in->interval_days > 0;
 	if (o->within >= 0)
-		return in->due_us <= o->now_us + o->within * DAY_US;
+		return calib_due_state(in->due_us, (int)o->within, o->now_us) !=
+		       CALIB_DUE_OK;
 	return in->due == CALIB_DUE_OVERDUE || in->due == CALIB_DUE_SOON;
 }
 
@@ -547,9 +561,10 @@ static void due_row(struct out *w, const struct query_instrument *in,
 	                             in->location,
 	                             yes(in->used_as_reference)};
 
-	fmt_date(in->due_us, due, sizeof(due));
+	fmt_due(in->due_us, due, sizeof(due));
 	if (!never)
-		fmt_int((in->due_us - now_us) / DAY_US, days, sizeof(days));
+		fmt_int(calib_due_days_left(in->due_us, now_us), days,
+		        sizeof(days));
 	out_row(w, v);
 }
 
@@ -934,7 +949,7 @@ static int report_out_row(void *ctx, const struct report_row *r)
 	for (int i = 0; i < 5; i++)
 		fmt_int(events[i], ev[i], sizeof(ev[i]));
 	fmt_int(r->calibrations, cals, sizeof(cals));
-	fmt_date(r->in.due_us, due, sizeof(due));
+	fmt_due(r->in.due_us, due, sizeof(due));
 	out_row(ro->w, v);
 	return 0;
 }

@@ -377,7 +377,7 @@ static void row_cells(const struct report_row *r,
 	if (r->in.due_us == 0)
 		snprintf(cell[16], PDF_CELL, "—");
 	else
-		tool_format_date(r->in.due_us, cell[16], PDF_CELL);
+		tool_format_due(r->in.due_us, cell[16], PDF_CELL);
 	snprintf(cell[17], PDF_CELL, "%s", due_vi(r->in.due));
 	en[17] = calib_due_name(r->in.due);
 }

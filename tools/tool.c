@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calib.h"
 #include "text.h"
 #include "utc.h"
 
@@ -60,4 +61,12 @@ void tool_format_date(int64_t us, char *buf, size_t size)
 		snprintf(buf, size, "-");
 	else
 		utc_format_date(us, buf, size);
+}
+
+void tool_format_due(int64_t due_us, char *buf, size_t size)
+{
+	if (due_us == 0)
+		snprintf(buf, size, "-");
+	else
+		calib_due_date(due_us, buf, size);
 }

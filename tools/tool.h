@@ -67,6 +67,10 @@ int tool_parse_time(const char *s, int64_t now_us, int64_t *us);
 void tool_format_time(int64_t us, char *buf, size_t size);
 /* "2026-11-26" into buf (>= UTC_DATE_SIZE = 11 bytes); "-" for 0. */
 void tool_format_date(int64_t us, char *buf, size_t size);
+/* A due date (calib.h's calib_due_date: the lab's local date of due_us,
+ * the date the due states decide by) into buf (>= UTC_DATE_SIZE bytes);
+ * "-" for 0. Every due date the tool prints goes through this. */
+void tool_format_due(int64_t due_us, char *buf, size_t size);
 
 /* A whole number in [lo, hi], the whole of s (decimal). Returns 0, or -1
  * (*out untouched) when s is not one or is out of range. */

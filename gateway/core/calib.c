@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "drift.h"
+#include "labtime.h"
 #include "text.h"
 
 #define DAY_US 86400000000LL
@@ -228,50 +229,35 @@ static int decide(const struct calib_record *r, const struct calib_point *p,
 	return 0;
 }
 
-/* TUR >= min_tur, that is upper - lower >= 2 x min_tur x U, exact in
- * decimal (a TUR of exactly 4 is 4); in binary when a number would not
- * fit 18 digits. */
-static bool tur_enough(const struct calib_point *p, double min_tur, double tur)
+/* Decision d of indication at p under r's policy: drift.c's
+ * drift_statement_of(), the one policy of conformity and the live states
+ * too. */
+static int point_statement(const struct calib_record *r,
+                           const struct calib_point *p, double indication,
+                           int d, struct drift_statement *st)
 {
-	struct dec lo, up, U, m, two = {.m = 2, .e = 0}, width, need, t;
+	struct drift_verdict v;
 
-	if (dec_from_double(p->lower, &lo) < 0 ||
-	    dec_from_double(p->upper, &up) < 0 ||
-	    dec_from_double(p->U, &U) < 0 || dec_from_double(min_tur, &m) < 0 ||
-	    dec_sub(&up, &lo, &width) < 0 || dec_mul(&two, &m, &t) < 0 ||
-	    dec_mul(&t, &U, &need) < 0)
-		return tur >= min_tur;
-	return dec_cmp(&width, &need) >= 0;
+	if (drift_decide_at(indication, p->reference, p->lower, p->upper, p->U,
+	                    guard_factor(r), &v) < 0)
+		return -1;
+	v.decision = (enum drift_decision)d;
+	return drift_statement_of(&v, p->lower, p->upper, p->U, p->U / p->k,
+	                          r->min_tur, r->max_risk, st);
 }
 
 int calib_point_statement(const struct calib_record *r,
                           const struct calib_point *p, double indication, int d,
                           struct calib_statement *out)
 {
-	struct drift_verdict v;
-	double min_tur = r->min_tur > 0 ? r->min_tur : CALIB_MIN_TUR_DEFAULT;
-	double max_risk =
-	        r->max_risk > 0 ? r->max_risk : CALIB_MAX_RISK_DEFAULT;
-	double u = p->U / p->k, width = p->upper - p->lower;
-	bool accept = d == DRIFT_PASS || d == DRIFT_CONDITIONAL_PASS;
+	struct drift_statement st;
 
-	if (drift_decide_at(indication, p->reference, p->lower, p->upper, p->U,
-	                    guard_factor(r), &v) < 0)
+	if (point_statement(r, p, indication, d, &st) < 0)
 		return -1;
-	out->tur = p->U > 0 ? width / (2 * p->U) : INFINITY;
-	out->risk = 0;
-	if (u > 0)
-		out->risk = accept ? drift_nonconformance(v.error, u, p->lower,
-		                                          p->upper)
-		                   : drift_conformance(v.error, u, p->lower,
-		                                       p->upper);
-	/* exact: an acceptance zone of width 0 still holds its limit */
-	out->overlap = r->rule == CALIB_RULE_GUARDED &&
-	               v.accept_lower > v.accept_upper;
-	out->made =
-	        !out->overlap &&
-	        (d == DRIFT_CONDITIONAL_PASS || d == DRIFT_CONDITIONAL_FAIL ||
-	         tur_enough(p, min_tur, out->tur) || out->risk <= max_risk);
+	out->tur = st.tur;
+	out->risk = st.risk;
+	out->overlap = st.overlap;
+	out->made = st.made;
 	return 0;
 }
 
@@ -354,25 +340,21 @@ static int no_statement(const struct calib_record *r, int i, bool left,
 {
 	const struct calib_point *p = &r->points[i];
 	double ind = left && !isnan(p->as_left) ? p->as_left : p->as_found;
-	struct calib_statement st;
+	struct drift_statement st;
+	char why[128];
 	int d;
 
-	if (decide(r, p, ind, &d) < 0 ||
-	    calib_point_statement(r, p, ind, d, &st) < 0)
+	if (decide(r, p, ind, &d) < 0 || point_statement(r, p, ind, d, &st) < 0)
 		return refuse(err, errlen, "point %d: cannot be decided",
 		              i + 1);
+	drift_statement_why(&st, why, sizeof(why));
 	if (st.overlap)
-		return refuse(
-		        err, errlen,
-		        "point %d: no statement can be made: the guard "
-		        "bands overlap (2w = %.4g > upper - lower = %.4g)",
-		        i + 1, 2 * drift_guard_band(r->guard_factor, p->U),
-		        p->upper - p->lower);
+		return refuse(err, errlen,
+		              "point %d: no statement can be made: %s", i + 1,
+		              why);
 	return refuse(err, errlen,
-	              "point %d: as %s: no statement can be made: TUR %.3g "
-	              "< %g and specific risk %.3g %% > %g %%",
-	              i + 1, left ? "left" : "found", st.tur, r->min_tur,
-	              100 * st.risk, 100 * r->max_risk);
+	              "point %d: as %s: no statement can be made: %s", i + 1,
+	              left ? "left" : "found", why);
 }
 
 int calib_point_why(const struct calib_record *r, int i, char *err,
@@ -566,16 +548,56 @@ int64_t calib_next_due(int64_t performed_us, int interval_days)
 	return performed_us + (int64_t)interval_days * DAY_US;
 }
 
+/* The rule, in one place: the instants from which a calibration due at
+ * due_us is due soon and overdue (calib.h). */
+static void due_bounds(int64_t due_us, int due_soon_days, int64_t *soon_from,
+                       int64_t *overdue_from)
+{
+	int64_t day = labtime_day(due_us);
+
+	if (due_soon_days < 0)
+		due_soon_days = 0;
+	*overdue_from = labtime_day_start(day + 1);
+	*soon_from = labtime_day_start(day - due_soon_days);
+}
+
 enum calib_due calib_due_state(int64_t due_us, int due_soon_days,
                                int64_t now_us)
 {
+	int64_t soon_from, overdue_from;
+
 	if (due_us <= 0)
 		return CALIB_DUE_NONE;
-	if (now_us > due_us)
+	due_bounds(due_us, due_soon_days, &soon_from, &overdue_from);
+	if (now_us >= overdue_from)
 		return CALIB_DUE_OVERDUE;
-	if (now_us >= due_us - (int64_t)due_soon_days * DAY_US)
+	if (now_us >= soon_from)
 		return CALIB_DUE_SOON;
 	return CALIB_DUE_OK;
+}
+
+int64_t calib_due_next_change(int64_t due_us, int due_soon_days, int64_t now_us)
+{
+	int64_t soon_from, overdue_from;
+
+	if (due_us <= 0)
+		return 0;
+	due_bounds(due_us, due_soon_days, &soon_from, &overdue_from);
+	if (now_us < soon_from)
+		return soon_from;
+	if (now_us < overdue_from)
+		return overdue_from;
+	return 0;
+}
+
+int64_t calib_due_days_left(int64_t due_us, int64_t now_us)
+{
+	return labtime_day(due_us) - labtime_day(now_us);
+}
+
+void calib_due_date(int64_t due_us, char *buf, size_t size)
+{
+	labtime_format_date(due_us, buf, size);
 }
 
 const char *calib_due_name(enum calib_due d)

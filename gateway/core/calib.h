@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drift.h" /* the statement policy's defaults */
+
 #define CALIB_ID      65  /* instrument ids, certificate numbers */
 #define CALIB_TEXT    256 /* names, method, conditions, lab */
 #define CALIB_REMARKS 2048
@@ -54,8 +56,8 @@
 #define CALIB_RULE_VERSION 3
 /* The policy's defaults (docs/METROLOGY.md, "When a statement can be
  * made"): a statement when TUR >= 4 or its specific risk <= 2.5 %. */
-#define CALIB_MIN_TUR_DEFAULT  4.0
-#define CALIB_MAX_RISK_DEFAULT 0.025
+#define CALIB_MIN_TUR_DEFAULT  DRIFT_MIN_TUR_DEFAULT
+#define CALIB_MAX_RISK_DEFAULT DRIFT_MAX_RISK_DEFAULT
 
 enum calib_rule {
 	CALIB_RULE_SIMPLE = 0,  /* ILAC-G8 simple acceptance (w = 0) */
@@ -228,17 +230,44 @@ size_t calib_canonical(const struct calib_record *r, char *buf, size_t size);
  * Returns 0, -1 when memory runs out. */
 int calib_hash(const struct calib_record *r, char out[CALIB_HASH]);
 
-/* Due state of an instrument whose calibration in force is due at due_us
- * (0: never calibrated, or no interval). */
+/*
+ * Due states: THE RULE (docs/METROLOGY.md, "Due dates"). A calibration due
+ * at due_us is due on the lab's local date of that instant (labtime.h: the
+ * machine's local time zone), D, and stays in date for the whole of D:
+ *   overdue   from the start of local day D + 1 (local midnight after the
+ *             printed due date) on;
+ *   due_soon  from the start of local day D - due_soon_days until then
+ *             (with due_soon_days 0: during D itself);
+ *   ok        before;
+ *   none      no due date (due_us <= 0: never calibrated, or no interval).
+ * Local days are asked of the zone, never counted as 24 h (a day may last
+ * 23 or 25 h). Everything that decides or prints a due date calls these.
+ */
 enum calib_due {
 	CALIB_DUE_NONE, /* no due date: never calibrated / no interval */
 	CALIB_DUE_OK,
-	CALIB_DUE_SOON,    /* due within due_soon_days */
-	CALIB_DUE_OVERDUE, /* now_us > due_us */
+	CALIB_DUE_SOON,    /* from local day D - due_soon_days */
+	CALIB_DUE_OVERDUE, /* from local day D + 1 */
 };
 
+/* The due state at now_us (due_soon_days < 0 counts as 0). */
 enum calib_due calib_due_state(int64_t due_us, int due_soon_days,
                                int64_t now_us);
+
+/* The first instant after now_us at which calib_due_state() changes (the
+ * start of the due_soon or the overdue day), 0 when it never will (no due
+ * date, or overdue already). */
+int64_t calib_due_next_change(int64_t due_us, int due_soon_days,
+                              int64_t now_us);
+
+/* Whole local days from now_us's local date to the due date D: 0 on D,
+ * -1 the day after (overdue), 30 thirty days before. */
+int64_t calib_due_days_left(int64_t due_us, int64_t now_us);
+
+/* The due date D as printed, "2027-12-05" (UTC_DATE_SIZE bytes): the lab's
+ * local date of due_us, the date the rule above decides by. */
+void calib_due_date(int64_t due_us, char *buf, size_t size);
+
 /* "none", "ok", "due_soon", "overdue" */
 const char *calib_due_name(enum calib_due d);
 

@@ -13,6 +13,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define US_PER_DAY 86400000000.0
@@ -378,6 +379,74 @@ double drift_worst_pfa(double lower, double upper, double w, double u)
 	return pl > pu ? pl : pu;
 }
 
+/* ---- When a decision is a statement ---------------------------------- */
+
+/* upper - lower >= 2 x min_tur x U (TUR >= min_tur), exact in decimal (a
+ * TUR of exactly 4 is 4); in binary when a number would not fit 18
+ * digits. */
+static bool tur_enough(double lower, double upper, double U, double min_tur,
+                       double tur)
+{
+	struct dec lo, up, dU, m, two = {.m = 2, .e = 0}, width, need, t;
+
+	if (dec_from_double(lower, &lo) < 0 ||
+	    dec_from_double(upper, &up) < 0 || dec_from_double(U, &dU) < 0 ||
+	    dec_from_double(min_tur, &m) < 0 || dec_sub(&up, &lo, &width) < 0 ||
+	    dec_mul(&two, &m, &t) < 0 || dec_mul(&t, &dU, &need) < 0)
+		return tur >= min_tur;
+	return dec_cmp(&width, &need) >= 0;
+}
+
+int drift_statement_of(const struct drift_verdict *v, double lower,
+                       double upper, double U, double u, double min_tur,
+                       double max_risk, struct drift_statement *out)
+{
+	enum drift_decision d = v->decision;
+	bool accept = d == DRIFT_PASS || d == DRIFT_CONDITIONAL_PASS;
+	bool conditional =
+	        d == DRIFT_CONDITIONAL_PASS || d == DRIFT_CONDITIONAL_FAIL;
+	struct drift_statement st;
+
+	if (!isfinite(lower) || !isfinite(upper) || !nonneg(U) || !nonneg(u) ||
+	    (unsigned)d > DRIFT_FAIL)
+		return -1;
+	st.min_tur = min_tur > 0 ? min_tur : DRIFT_MIN_TUR_DEFAULT;
+	st.max_risk = max_risk > 0 ? max_risk : DRIFT_MAX_RISK_DEFAULT;
+	st.width = upper - lower;
+	st.guard = v->guard;
+	st.tur = U > 0 ? st.width / (2 * U) : INFINITY;
+	st.risk = 0;
+	if (u > 0)
+		st.risk =
+		        accept ? drift_nonconformance(v->error, u, lower, upper)
+		               : drift_conformance(v->error, u, lower, upper);
+	/* exact: an acceptance zone of width 0 still holds its limit */
+	st.overlap = v->accept_lower > v->accept_upper;
+	st.made = !st.overlap &&
+	          (conditional ||
+	           tur_enough(lower, upper, U, st.min_tur, st.tur) ||
+	           st.risk <= st.max_risk);
+	*out = st;
+	return 0;
+}
+
+void drift_statement_why(const struct drift_statement *st, char *buf,
+                         size_t size)
+{
+	if (st->made)
+		snprintf(buf, size, "%s", "");
+	else if (st->overlap)
+		snprintf(buf, size,
+		         "the guard bands overlap (2w = %.4g > upper - lower = "
+		         "%.4g)",
+		         2 * st->guard, st->width);
+	else
+		snprintf(buf, size,
+		         "TUR %.3g < %g and specific risk %.3g %% > %g %%",
+		         st->tur, st->min_tur, 100 * st->risk,
+		         100 * st->max_risk);
+}
+
 /* ---- Live channel state --------------------------------------------- */
 
 const char *drift_state_name(enum drift_state s)
@@ -425,6 +494,9 @@ static int check_channel_cfg(const struct drift_channel_cfg *c)
 	if (!nonneg(c->guard) || !(c->warn_fraction > 0) ||
 	    !(c->warn_fraction <= 1) || !(c->hysteresis >= 0) ||
 	    !(c->hysteresis < 1) || c->consecutive < 1)
+		return -1;
+	if (!nonneg(c->U) || !nonneg(c->u) || (c->U > 0 && !(c->u > 0)) ||
+	    !nonneg(c->min_tur) || !nonneg(c->max_risk) || c->max_risk > 0.5)
 		return -1;
 	return 0;
 }
@@ -479,8 +551,13 @@ static void exact_init(struct drift_exact *x,
 {
 	static const struct dec half = {5, -1};
 	struct dec sum;
+	double min_tur =
+	        cfg->min_tur > 0 ? cfg->min_tur : DRIFT_MIN_TUR_DEFAULT;
 
 	x->ok = false;
+	x->policy = cfg->U > 0 &&
+	            !tur_enough(cfg->lower, cfg->upper, cfg->U, min_tur,
+	                        (cfg->upper - cfg->lower) / (2 * cfg->U));
 	if (dec_from_double(cfg->lower, &x->lower) < 0 ||
 	    dec_from_double(cfg->upper, &x->upper) < 0)
 		return;
@@ -496,9 +573,28 @@ static void exact_init(struct drift_exact *x,
 	x->ok = true;
 }
 
-/* Level of e, the thresholds moved inwards by the hysteresis when h:
- * exact in decimal (the zones of drift_channel_level's comment). */
-static enum drift_state level(const struct drift_exact *x,
+/* Whether a pass at e can be a statement under cfg's policy; with h, e
+ * moved outwards (toward its nearer limit) by the hysteresis. */
+static bool stated(const struct drift_channel_cfg *cfg, double e, int h)
+{
+	double lo = cfg->lower, up = cfg->upper;
+	double c = (lo < 0 && up > 0) ? 0 : 0.5 * (lo + up);
+	double shift = h ? cfg->hysteresis * (e >= c ? up - c : c - lo) : 0;
+	struct drift_verdict v = {.decision = DRIFT_PASS,
+	                          .error = e >= c ? e + shift : e - shift,
+	                          .guard = cfg->guard,
+	                          .accept_lower = lo + cfg->guard,
+	                          .accept_upper = up - cfg->guard};
+	struct drift_statement st;
+
+	return drift_statement_of(&v, lo, up, cfg->U, cfg->u, cfg->min_tur,
+	                          cfg->max_risk, &st) < 0 ||
+	       st.made;
+}
+
+/* Level of e by the zones alone, the thresholds moved inwards by the
+ * hysteresis when h: exact in decimal (drift_channel_level's comment). */
+static enum drift_state zones(const struct drift_exact *x,
                               const struct drift_channel_cfg *cfg, double e,
                               int h)
 {
@@ -521,6 +617,19 @@ static enum drift_state level(const struct drift_exact *x,
 	    dec_cmp(&dist, &x->guard[s][h]) < 0)
 		return DRIFT_WARNING;
 	return DRIFT_IN_TOLERANCE;
+}
+
+/* Level of e: the zones, then the policy (a pass no statement can be made
+ * of is a warning). */
+static enum drift_state level(const struct drift_exact *x,
+                              const struct drift_channel_cfg *cfg, double e,
+                              int h)
+{
+	enum drift_state s = zones(x, cfg, e, h);
+
+	if (s == DRIFT_IN_TOLERANCE && x->policy && !stated(cfg, e, h))
+		return DRIFT_WARNING;
+	return s;
 }
 
 enum drift_state drift_channel_level(const struct drift_channel_cfg *cfg,

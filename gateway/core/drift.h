@@ -31,6 +31,7 @@
 #define METROLOG_DRIFT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dec.h"
@@ -182,6 +183,51 @@ double drift_nonconformance(double y, double u, double lower, double upper);
  */
 double drift_worst_pfa(double lower, double upper, double w, double u);
 
+/* ---- When a decision is a statement (the lab's policy) -------------- */
+
+/* The policy's defaults (docs/METROLOGY.md, "When a statement can be
+ * made"; ILAC-G8:2019 and JCGM 106:2012): a decision is a statement when
+ * TUR >= 4 or its specific risk <= 2.5 %. */
+#define DRIFT_MIN_TUR_DEFAULT  4.0
+#define DRIFT_MAX_RISK_DEFAULT 0.025
+
+/* Why a decision may or may not be a statement of conformity. */
+struct drift_statement {
+	double tur;   /* (upper - lower) / (2 U); INFINITY when U = 0 */
+	double risk;  /* the specific risk of the decision (JCGM 106:2012,
+	                 normal, u): 1 - p_c for pass and conditional pass
+	                 (false accept), p_c for fail and conditional fail
+	                 (false reject); 0 when u = 0 */
+	bool overlap; /* the acceptance zone is empty (2w > upper - lower):
+	                 no result can pass */
+	bool made;    /* a statement: !overlap, and the decision conditional
+	                 (ILAC-G8 says so itself), tur >= min_tur (exact in
+	                 decimal) or risk <= max_risk */
+	/* what the reason is written from (drift_statement_why) */
+	double min_tur, max_risk; /* the policy applied (defaults filled) */
+	double width, guard;      /* upper - lower, w */
+};
+
+/*
+ * THE POLICY, one definition for `metrolog calibrate` (calib.c),
+ * `metrolog conformity` and the live states: whether verdict v (from
+ * drift_decide* on these lower, upper and U, its decision the one to
+ * state) can be a statement. u is the standard uncertainty (U / k) the
+ * risk is computed with. min_tur and max_risk (a fraction) <= 0 mean the
+ * defaults above. Returns 0, or -1 (out untouched) when lower, upper, U
+ * or u is not finite, U or u negative, or the decision not one of
+ * drift_decide's four.
+ */
+int drift_statement_of(const struct drift_verdict *v, double lower,
+                       double upper, double U, double u, double min_tur,
+                       double max_risk, struct drift_statement *out);
+
+/* Why st was not made, as "TUR 0.1 < 4 and specific risk 84.1 % > 2.5 %"
+ * or "the guard bands overlap (2w = 1.5 > upper - lower = 1)", into buf
+ * (snprintf's contract); "" when it was made. */
+void drift_statement_why(const struct drift_statement *st, char *buf,
+                         size_t size);
+
 /* ---- Live channel state --------------------------------------------- */
 
 enum drift_state {
@@ -210,13 +256,21 @@ struct drift_channel_cfg {
 	double warn_fraction; /* (0, 1]: warn beyond this fraction of limit */
 	double hysteresis;    /* [0, 1): fraction of the limit to come back */
 	int consecutive;      /* >= 1 readings before a change              */
+	/* the statement policy (drift_statement_of): with U > 0, a reading
+	 * whose pass cannot be a statement is WARNING, never IN_TOLERANCE */
+	double U;        /* expanded uncertainty >= 0 (0: none, no check)   */
+	double u;        /* its standard uncertainty U / k, > 0 when U > 0 */
+	double min_tur;  /* >= 0, 0: DRIFT_MIN_TUR_DEFAULT                  */
+	double max_risk; /* [0, 0.5], 0: DRIFT_MAX_RISK_DEFAULT             */
 };
 
 /* The thresholds of the live state as decimals, made once by
  * drift_channel_init: [side: 0 upper, 1 lower][0: as is, 1: moved in by
  * the hysteresis]. */
 struct drift_exact {
-	bool ok; /* false: a threshold would not fit; decided in binary */
+	bool ok;     /* false: a threshold would not fit; decided in binary */
+	bool policy; /* U > 0 and TUR < min_tur: a pass is a statement only
+	                when its specific risk is within max_risk */
 	struct dec lower, upper, centre;
 	struct dec out[2][2];   /* distance inside the limit below: out     */
 	struct dec warn[2][2];  /* |e - centre| above: warning              */
@@ -241,12 +295,17 @@ struct drift_channel {
  * Levels of one reading (centre c = 0 when lower < 0 < upper, else the
  * midpoint; q = (e-c)/(upper-c) above c, (e-c)/(lower-c) below):
  *   OUT_OF_TOLERANCE  e < lower or e > upper
- *   WARNING           q > warn_fraction, or e outside [lower+w, upper-w]
+ *   WARNING           q > warn_fraction, or e outside [lower+w, upper-w],
+ *                     or (U > 0) a pass at e could not be a statement
+ *                     under the policy (drift_statement_of: TUR <
+ *                     min_tur and specific risk 1 - p_c(e) > max_risk):
+ *                     in tolerance is a statement the lab cannot make
  *   IN_TOLERANCE      otherwise
  *   NO_DATA           e is NaN (a failed read)
  * Hysteresis: a reading that would lower the severity is re-classified
  * with every threshold moved inwards by `hysteresis` (as a fraction of the
- * side's half-width), so a value hovering at a threshold does not flap.
+ * side's half-width; for the policy, e moved outwards by as much), so a
+ * value hovering at a threshold does not flap.
  * A change needs `consecutive` readings in a row that all point the same
  * way (all worse, all better, all missing, all present after NO_DATA); the
  * new state is the level the whole run supports (for a worse run the least

@@ -316,6 +316,30 @@ static void chart_detail(const struct cfg_channel *ch, const struct sample *s,
 		         cusum ? t->cusum_h : t->ewma_L);
 }
 
+/* ", no statement at the policy: TUR 0.2 < 4 and specific risk 30 % >
+ * 2.5 %" after a tolerance event's sentence, when its error is in the
+ * acceptance zone and only the statement policy (drift.h) made it a
+ * warning; nothing otherwise. */
+static void policy_detail(const struct cfg_tolerance *t, double e, char *buf,
+                          size_t size)
+{
+	struct drift_verdict v = {.decision = DRIFT_PASS,
+	                          .error = e,
+	                          .guard = t->guard,
+	                          .accept_lower = t->lower + t->guard,
+	                          .accept_upper = t->upper - t->guard};
+	struct drift_statement st;
+	char why[128];
+
+	if (!(t->U > 0) || !(e >= v.accept_lower && e <= v.accept_upper) ||
+	    drift_statement_of(&v, t->lower, t->upper, t->U,
+	                       t->k > 0 ? t->U / t->k : 0, 0, 0, &st) < 0 ||
+	    st.made)
+		return;
+	drift_statement_why(&st, why, sizeof(why));
+	snprintf(buf, size, ", no statement at the policy: %s", why);
+}
+
 /* What a SAMPLE_STATE says, for the events row and the MQTT event:
  * its kind ("tolerance", "drift" or "trend") and a sentence, e.g.
  * "warning -> out_of_tolerance: error 0.061 degC, limits [-0.05, 0.05],
@@ -351,14 +375,17 @@ static const char *state_detail(const struct cfg_channel *ch,
 	if (len < 0 || (size_t)len >= size)
 		return "tolerance";
 	if (t->rule == TOL_RULE_GUARDED)
-		snprintf(buf + len, size - (size_t)len,
-		         "limits [%g, %g], rule guarded r=%g U=%g k=%g "
-		         "(guard %g)",
-		         t->lower, t->upper, t->guard_factor, t->U, t->k,
-		         t->guard);
+		len += snprintf(buf + len, size - (size_t)len,
+		                "limits [%g, %g], rule guarded r=%g U=%g k=%g "
+		                "(guard %g)",
+		                t->lower, t->upper, t->guard_factor, t->U, t->k,
+		                t->guard);
 	else
-		snprintf(buf + len, size - (size_t)len,
-		         "limits [%g, %g], rule simple", t->lower, t->upper);
+		len += snprintf(buf + len, size - (size_t)len,
+		                "limits [%g, %g], rule simple", t->lower,
+		                t->upper);
+	if (to == DRIFT_WARNING && len > 0 && (size_t)len < size)
+		policy_detail(t, s->value, buf + len, size - (size_t)len);
 	return "tolerance";
 }
 
@@ -762,9 +789,11 @@ static void cal_channel_refs(const struct config *c, struct cal_state *cs)
 }
 
 /* The calibration in force of each of the n entities, with its due
- * state at now_us. */
+ * state at now_us; *change_us lowered to the first instant after now_us at
+ * which one of those states changes (calib.h: the start of a local day,
+ * the day after the due date for overdue). */
 static int cal_read(struct composer *cp, struct store *st, struct cal_state *cs,
-                    size_t n, int64_t now_us)
+                    size_t n, int64_t now_us, int64_t *change_us)
 {
 	const struct config *c = cp->c;
 	struct store_cal_force *f = calloc(n + 1, sizeof(*f));
@@ -786,6 +815,10 @@ static int cal_read(struct composer *cp, struct store *st, struct cal_state *cs,
 		cs[k].in_use |= f[k].standard_of_record;
 		cs[k].due =
 		        (uint8_t)calib_due_state(cs[k].due_us, soon, now_us);
+		int64_t next =
+		        calib_due_next_change(cs[k].due_us, soon, now_us);
+		if (next > now_us && next < *change_us)
+			*change_us = next;
 	}
 	free(f);
 	return 0;
@@ -863,7 +896,7 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	const struct config *c = cp->c;
 	size_t n = (size_t)c->ninstruments + (size_t)c->nstandards;
 	struct cal_state *cs;
-	int64_t last = 0, future = 0;
+	int64_t last = 0, future = 0, change = INT64_MAX;
 	int changes = 0;
 
 	begin(cp);
@@ -874,7 +907,7 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	cs = calloc(n + 1, sizeof(*cs));
 	if (cs == NULL)
 		return fail(cp, "calibration states: %s", strerror(ENOMEM));
-	if (cal_read(cp, st, cs, n, now_us) < 0 ||
+	if (cal_read(cp, st, cs, n, now_us, &change) < 0 ||
 	    store_cal_next_performed(st, now_us, &future) < 0 ||
 	    (c->mqtt != NULL && store_outbox_next_seq(st, &cp->seq) < 0))
 		goto fail;
@@ -896,10 +929,13 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us)
 	free(cp->cal);
 	cp->cal = cs;
 	cp->cal_seen = last;
-	/* again in a minute, or when a record dated ahead comes into force */
+	/* again in a minute, or when a record dated ahead comes into force,
+	 * or when a due state changes (at the start of a local day) */
 	cp->cal_next_us = now_us + CAL_RECHECK_US;
 	if (future > now_us && future < cp->cal_next_us)
 		cp->cal_next_us = future;
+	if (change < cp->cal_next_us)
+		cp->cal_next_us = change;
 	return changes;
 fail:
 	free(cs);

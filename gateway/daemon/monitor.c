@@ -87,6 +87,10 @@ static void slot_init(struct slot *sl, const struct cfg_tolerance *t)
 	        .warn_fraction = t->warning,
 	        .hysteresis = t->hysteresis,
 	        .consecutive = t->consecutive,
+	        /* the default statement policy: a pass the lab could not
+	         * state is a warning (drift.h) */
+	        .U = t->U,
+	        .u = t->U > 0 && t->k > 0 ? t->U / t->k : 0,
 	};
 	struct drift_baseline base;
 

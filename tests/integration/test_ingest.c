@@ -5,7 +5,8 @@
  * for real time but queue_pop's short waits on an empty queue). Commit by
  * age and by count, a locked database (kept, retried with back-off,
  * nothing lost), the drain before a stop (and giving up after 30 s of
- * failures), and a reload that keeps the rows of what stays.
+ * failures), a reload that keeps the rows of what stays, and a due date's
+ * overdue event at the local midnight after it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +17,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <sqlite3.h>
+#include <time.h>
 
+#include "calib.h"
 #include "config_load.h"
 #include "fakeclock.h"
 #include "harness.h"
@@ -304,6 +308,76 @@ static void test_reload(void **state)
 	assert_int_equal(count(rig.db, sql), 3);
 }
 
+/* One second of the clock, real and monotonic, then one step. */
+static void step_at(struct rig *r, int64_t real)
+{
+	r->t.real = real;
+	r->t.mono += 1000 * MS;
+	ingest_step(r->in, 0);
+}
+
+static int64_t overdue_events(const struct rig *r)
+{
+	return count(r->db, "SELECT count(*) FROM events WHERE kind ="
+	                    " 'calibration' AND state_to = 'overdue'");
+}
+
+/* In Vietnam (+07:00) a calibration due at 10:00 local on 2023-11-16 is
+ * not overdue during that day, and its overdue event comes at the local
+ * midnight after it, not up to a minute later (the due states are
+ * recomputed when one changes, not only every minute). */
+static void test_due_at_local_midnight(void **state)
+{
+	(void)state;
+	const int64_t due = 1700103600000000LL; /* 2023-11-16T10:00+07:00 */
+	const int64_t midnight = 1700154000000000LL; /* 2023-11-17T00:00+07 */
+	struct calib_record *r = calloc(1, sizeof(*r));
+	const char *was = getenv("TZ");
+	char *old = was != NULL ? strdup(was) : NULL;
+
+	assert_non_null(r);
+	assert_int_equal(setenv("TZ", "<+07>-7", 1), 0);
+	tzset();
+	rig_up(&rig, 100, 1);
+	snprintf(r->instrument, sizeof(r->instrument), "A");
+	snprintf(r->certificate, sizeof(r->certificate), "C-1");
+	snprintf(r->technician, sizeof(r->technician), "T");
+	r->performed_us = due - 86400 * 1000 * MS;
+	r->interval_days = 1;
+	r->npoints = 1;
+	struct calib_point *p = &r->points[0];
+	snprintf(p->quantity, sizeof(p->quantity), "temperature");
+	snprintf(p->unit, sizeof(p->unit), "degC");
+	p->reference = 20;
+	p->as_found = 20.01;
+	p->as_left = NAN;
+	p->lower = -0.5;
+	p->upper = 0.5;
+	p->U = 0.0625;
+	p->k = 2;
+	assert_int_equal(store_cal_append(rig.st, r), 0);
+	assert_int_equal(r->due_us, due);
+	free(r);
+
+	step_at(&rig, due - 3600 * 1000 * MS); /* learns: due_soon */
+	step_at(&rig, due + 1000 * MS);
+	step_at(&rig, midnight - 30 * 1000 * MS); /* 23:59:30 local */
+	step_at(&rig, midnight - 1000 * MS);
+	assert_int_equal(overdue_events(&rig), 0);
+	step_at(&rig, midnight);
+	assert_int_equal(overdue_events(&rig), 1);
+	assert_int_equal(count(rig.db, "SELECT ts FROM events WHERE kind ="
+	                               " 'calibration' AND state_to ="
+	                               " 'overdue'"),
+	                 midnight);
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	free(old);
+	tzset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +387,8 @@ int main(void)
 	        cmocka_unit_test_teardown(test_drain, rig_teardown),
 	        cmocka_unit_test_teardown(test_drain_gives_up, rig_teardown),
 	        cmocka_unit_test_teardown(test_reload, rig_teardown),
+	        cmocka_unit_test_teardown(test_due_at_local_midnight,
+	                                  rig_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

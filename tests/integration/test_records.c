@@ -40,10 +40,12 @@
 
 #include "calib.h"
 #include "caltest.h"
+#include "config_load.h"
 #include "gwtest.h"
 #include "harness.h"
 #include "query.h"
 #include "store.h"
+#include "utc.h"
 
 #define DAY_US   86400000000LL
 #define OUT_SIZE (4 << 20)
@@ -65,9 +67,9 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Run metrolog with args (-d DB added); stdout and stderr into out.
+/* Run metrolog with args and -d db; stdout and stderr into out.
  * Returns the exit status. */
-static int metrolog(const char *const args[])
+static int metrolog_on(const char *db, const char *const args[])
 {
 	const char *argv[40] = {METROLOG_BIN};
 	char log[H_PATH_MAX], name[32];
@@ -77,7 +79,7 @@ static int metrolog(const char *const args[])
 	for (; args[i] != NULL && i < 34; i++)
 		argv[i + 1] = args[i];
 	argv[++i] = "-d";
-	argv[++i] = g.db;
+	argv[++i] = db;
 	argv[i + 1] = NULL;
 	snprintf(name, sizeof(name), "metrolog-%d.log", n++);
 	/* 180 s: valgrind, and Pango and fontconfig for a PDF */
@@ -85,6 +87,12 @@ static int metrolog(const char *const args[])
 	assert_true(h_read_file(log, out, OUT_SIZE) >= 0);
 	assert_true(code >= 0);
 	return code;
+}
+
+/* metrolog on the database of the tests (g.db). */
+static int metrolog(const char *const args[])
+{
+	return metrolog_on(g.db, args);
 }
 
 static void read_into(const char *path, char *buf)
@@ -549,7 +557,9 @@ static void due_lists_the_worklist_by_due_date(void **state)
 		assert_int_equal(csv_next(&c), 0);
 	}
 	/* TB-01: due 35 days ago, a reference; STD-2 in use, never
-	 * calibrated; TB-02 due in 10 days, not a reference */
+	 * calibrated; TB-02 due in 10 days, not a reference (days_left
+	 * counts local dates since 2026-12: 10, not the 9 whole days and
+	 * some hours of before) */
 	const char *args[] = {"due", "--format", "csv", NULL};
 	struct csv c = {.p = out};
 	assert_int_equal(metrolog(args), 0);
@@ -562,8 +572,83 @@ static void due_lists_the_worklist_by_due_date(void **state)
 	assert_string_equal(c.field[col(&h, "days_left")], "-35");
 	assert_string_equal(c.field[col(&h, "in_use")], "true");
 	csv_next(&c);
-	assert_string_equal(c.field[col(&h, "days_left")], "9");
+	assert_string_equal(c.field[col(&h, "days_left")], "10");
 	assert_string_equal(c.field[col(&h, "in_use")], "false");
+}
+
+/* A database of its own with instrument LT-01, in a lab whose zone the
+ * test chooses from the time of day so that a calibration due now is due
+ * on a local date that is not its UTC date, and that local day has at
+ * least 23 minutes left: LT-01, due a moment ago, is due_soon (not overdue)
+ * with the local date printed. Local time now is about 00:30 (a zone east
+ * of UTC) or 23:00 (west). */
+static void due_is_a_local_date(void **state)
+{
+	(void)state;
+	char db[H_PATH_MAX], path[H_PATH_MAX], text[1024], err[256], tz[32];
+	char local[UTC_DATE_SIZE], utc[UTC_DATE_SIZE];
+	struct calib_record *r = calloc(1, sizeof(*r));
+	const char *args[] = {"due", "--format", "csv", NULL};
+
+	assert_non_null(r);
+	h_path(db, g.dir, "lab.db");
+	snprintf(text, sizeof(text),
+	         "site = \"s\";\ndatabase = \"%s\";\n"
+	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
+	         "\"localhost\"; port = 502; } );\n"
+	         "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
+	         "interval_ms = 1000; "
+	         "due_soon_days = 30; channels = ( { name = \"x\"; "
+	         "table = \"input\"; address = 0; type = \"uint16\"; } ); } "
+	         ");\n",
+	         db);
+	write_file(h_path(path, g.dir, "lab.cfg"), text);
+	struct config *c = config_load(path, stderr);
+	assert_non_null(c);
+	struct store *st = store_open(db, err, sizeof(err));
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(store_sync_config(st, c), 0);
+
+	int64_t due = now_us();
+	int64_t sod = due / 1000000 % 86400; /* UTC seconds of the day */
+	/* seconds east of UTC, whole minutes toward zero */
+	int64_t east = sod >= 37800 ? 86400 + 1800 - sod : -(sod + 3600);
+	east = east / 60 * 60;
+	snprintf(tz, sizeof(tz), "<LAB>%c%d:%02d", east > 0 ? '-' : '+',
+	         (int)(llabs(east) / 3600), (int)(llabs(east) % 3600 / 60));
+	utc_format_date(due + east * 1000000, local, sizeof(local));
+	utc_format_date(due, utc, sizeof(utc));
+	assert_string_not_equal(local, utc);
+
+	cal_record(r, "LT-01", "C-LT-1", "A. Tester", due - DAY_US);
+	r->interval_days = 1;
+	cal_point(r, "temperature", "degC", 20, 20.01, NAN);
+	cal_append(st, r);
+	assert_int_equal(r->due_us, due);
+	store_close(st);
+	config_free(c);
+	free(r);
+
+	const char *was = getenv("TZ");
+	char *old = was != NULL ? strdup(was) : NULL;
+	assert_int_equal(setenv("TZ", tz, 1), 0);
+	int code = metrolog_on(db, args);
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	free(old);
+	assert_int_equal(code, 0);
+	struct csv v = {.p = out};
+	assert_int_equal(csv_next(&v), 1);
+	struct csv h = v;
+	assert_int_equal(csv_next(&v), 1);
+	assert_string_equal(v.field[col(&h, "instrument")], "LT-01");
+	assert_string_equal(v.field[col(&h, "due")], local);
+	assert_string_equal(v.field[col(&h, "state")], "due_soon");
+	assert_string_equal(v.field[col(&h, "days_left")], "0");
+	assert_int_equal(csv_next(&v), 0);
 }
 
 /* ---- readings ----------------------------------------------------------- */
@@ -1187,6 +1272,7 @@ int main(void)
 	        cmocka_unit_test(
 	                channels_show_last_reading_tolerance_and_state),
 	        cmocka_unit_test(due_lists_the_worklist_by_due_date),
+	        cmocka_unit_test(due_is_a_local_date),
 	        cmocka_unit_test(readings_csv_round_trip),
 	        cmocka_unit_test(readings_jsonl_round_trip),
 	        cmocka_unit_test(readings_use_the_archive_key),

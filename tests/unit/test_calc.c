@@ -113,14 +113,17 @@ static void conformity_guarded(void **state)
 	run_free(&r);
 }
 
-/* The tool decides one value as it was typed. */
+/* The tool decides one value as it was typed. The decision rule's zones
+ * alone: with --min-tur 1 every decision of these cases (U <= the limit)
+ * is a statement (the policy is tested in conformity_policy). */
 static const char *conformity_decision(const char *value, const char *tol,
                                        const char *nominal, const char *U,
                                        const char *rule)
 {
 	const char *args[] = {"conformity", value,   "--tolerance", tol,
 	                      "--nominal",  nominal, "--U",         U,
-	                      "--rule",     rule,    NULL};
+	                      "--rule",     rule,    "--min-tur",   "1",
+	                      NULL};
 	static char got[64];
 	struct run r = run(calc_conformity_to, args);
 	const char *at;
@@ -216,14 +219,25 @@ static void conformity_cases(void **state)
 	has(r.out, "worst-case PFA   0.0485");
 	run_free(&r);
 
-	/* Exactly at the limit under simple acceptance: pass, p_c = 0.5. */
-	const char *a2[] = {"conformity", "--value", "0.5",  "--tolerance",
-	                    "0.5",        "--U",     "0.25", "--k",
-	                    "2",          NULL};
+	/* Exactly at the limit under simple acceptance: pass, p_c = 0.5,
+	 * when the lab's policy accepts a TUR of 2; under the default one
+	 * (TUR 2 < 4, risk 50 % > 2.5 %) no statement (since 2026-12). */
+	const char *a2[] = {"conformity", "--value",   "0.5",  "--tolerance",
+	                    "0.5",        "--U",       "0.25", "--k",
+	                    "2",          "--min-tur", "2",    NULL};
 	r = run(calc_conformity_to, a2);
 	assert_int_equal(r.rc, 0);
 	has(r.out, "rule             simple acceptance");
 	has(r.out, "decision         pass\n");
+	has(r.out, "statement        made: TUR 2 >= 2\n");
+	has(r.out, "p_c = 0.5 ");
+	run_free(&r);
+	a2[9] = NULL;
+	r = run(calc_conformity_to, a2);
+	assert_int_equal(r.rc, 0);
+	has(r.out, "decision         no statement\n");
+	has(r.out, "statement        none: TUR 2 < 4 and specific risk 50 % > "
+	           "2.5 % (the rule alone: pass)\n");
 	has(r.out, "p_c = 0.5 ");
 	run_free(&r);
 
@@ -239,12 +253,16 @@ static void conformity_cases(void **state)
 	has(r.out, "decision         fail\n");
 	run_free(&r);
 
-	/* Guard band wider than half the tolerance. */
+	/* Guard band wider than half the tolerance: the rule alone would
+	 * say conditional pass; nothing can pass, so no statement (since
+	 * 2026-12), whatever the policy. */
 	const char *a5[] = {"conformity", "0",      "--tolerance", "0.5", "--U",
 	                    "0.75",       "--rule", "guarded",     NULL};
 	r = run(calc_conformity_to, a5);
 	has(r.out, "acceptance zone  empty");
-	has(r.out, "decision         conditional pass\n");
+	has(r.out, "decision         no statement\n");
+	has(r.out, "statement        none: the guard bands overlap (2w = 1.5 > "
+	           "upper - lower = 1) (the rule alone: conditional pass)\n");
 	run_free(&r);
 
 	const char *help[] = {"conformity", "--help", NULL};
@@ -252,6 +270,100 @@ static void conformity_cases(void **state)
 	assert_int_equal(r.rc, 0);
 	has(r.out, "Usage: metrolog conformity");
 	run_free(&r);
+}
+
+/* The statement policy of metrolog calibrate (drift_statement_of):
+ * the issue's example, U = 0.5 against +-0.05, is no statement, in text
+ * and in JSON; TUR exactly 4 is enough; below it a small risk is; the
+ * options move the policy. */
+static void conformity_policy(void **state)
+{
+	(void)state;
+	const char *a1[] = {"conformity", "0.04", "--tolerance", "0.05",
+	                    "--U",        "0.5",  NULL};
+	struct run r = run(calc_conformity_to, a1);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.nerr, 0);
+	has(r.out, "decision         no statement\n");
+	has(r.out, "TUR              (upper - lower) / (2U) = 0.1\n");
+	has(r.out, "statement        none: TUR 0.1 < 4 and specific risk 84.3 "
+	           "% > 2.5 % (the rule alone: pass)\n");
+	run_free(&r);
+
+	const char *j1[] = {"conformity", "0.04", "--tolerance",
+	                    "0.05",       "--U",  "0.5",
+	                    "--format",   "json", NULL};
+	r = run(calc_conformity_to, j1);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.nerr, 0);
+	assert_int_equal(r.out[0], '[');
+	has(r.out, "\"decision\":\"no statement\",\"rule_decision\":\"pass\"");
+	has(r.out, "\"statement\":false,\"reason\":\"TUR 0.1 < 4 and specific "
+	           "risk 84.3 % > 2.5 %\"");
+	has(r.out, "\"tur\":0.1,\"risk\":0.84347,\"min_tur\":4,"
+	           "\"max_risk\":0.025");
+	assert_int_equal(lines(r.out), 1);
+	run_free(&r);
+
+	/* TUR = 0.08 / 0.02 = 4 exactly: a statement, at the limit too */
+	const char *a2[] = {"conformity", "0.04", "--tolerance", "0.04", "--U",
+	                    "0.01",       "-f",   "jsonl",       NULL};
+	r = run(calc_conformity_to, a2);
+	assert_int_equal(r.out[0], '{');
+	has(r.out, "\"decision\":\"pass\"");
+	has(r.out, "\"statement\":true,\"reason\":null,\"tur\":4,");
+	run_free(&r);
+	/* TUR 3.99 < 4, but at the centre the risk is tiny: a statement;
+	 * near the limit it is not */
+	const char *a3[] = {"conformity", "0",    "--tolerance", "0.0399",
+	                    "--U",        "0.01", NULL};
+	r = run(calc_conformity_to, a3);
+	has(r.out, "decision         pass\n");
+	has(r.out, "statement        made: specific risk ");
+	run_free(&r);
+	a3[1] = "0.0390";
+	r = run(calc_conformity_to, a3);
+	has(r.out, "decision         no statement\n");
+	run_free(&r);
+
+	/* --min-tur 0.1: the issue's example is a statement by TUR */
+	const char *a4[] = {"conformity", "0.04", "--tolerance",
+	                    "0.05",       "--U",  "0.5",
+	                    "--min-tur",  "0.1",  NULL};
+	r = run(calc_conformity_to, a4);
+	has(r.out, "decision         pass\n");
+	has(r.out, "statement        made: TUR 0.1 >= 0.1\n");
+	has(r.out, "policy           a statement when TUR >= 0.1 or specific "
+	           "risk <= 2.5 %\n");
+	run_free(&r);
+	/* --max-risk 50: 84 % is still too much */
+	a4[6] = "--max-risk";
+	a4[7] = "50";
+	r = run(calc_conformity_to, a4);
+	has(r.out, "decision         no statement\n");
+	has(r.out, "specific risk 84.3 % > 50 %");
+	run_free(&r);
+	/* a conditional decision states its risk itself */
+	const char *a5[] = {"conformity", "0.045",   "--tolerance",
+	                    "0.05",       "--U",     "0.02",
+	                    "--rule",     "guarded", NULL};
+	r = run(calc_conformity_to, a5);
+	has(r.out, "decision         conditional pass\n");
+	has(r.out, "statement        made: a conditional decision");
+	run_free(&r);
+
+	const char *u1[] = {"conformity", "0", "--tolerance", "1", "--U", "1",
+	                    "--min-tur",  "0", NULL};
+	usage_error(calc_conformity_to, u1, "--min-tur '0': need a number > 0");
+	const char *u2[] = {"conformity", "0",  "--tolerance", "1", "--U", "1",
+	                    "--max-risk", "60", NULL};
+	usage_error(calc_conformity_to, u2,
+	            "--max-risk '60': need a percentage > 0 and <= 50");
+	const char *u3[] = {"conformity", "0",  "--tolerance", "1", "--U",
+	                    "1",          "-f", "csv",         NULL};
+	struct run e = run(calc_conformity_to, u3);
+	assert_int_equal(e.rc, 2);
+	run_free(&e);
 }
 
 static void conformity_usage_errors(void **state)
@@ -671,6 +783,7 @@ int main(void)
 	        cmocka_unit_test(conformity_guarded),
 	        cmocka_unit_test(conformity_cases),
 	        cmocka_unit_test(conformity_exact),
+	        cmocka_unit_test(conformity_policy),
 	        cmocka_unit_test(conformity_usage_errors),
 	        cmocka_unit_test(interval_worked),
 	        cmocka_unit_test(interval_published_a3),

@@ -16,10 +16,14 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "calib.h"
 #include "drift.h"
+#include "utc.h"
 
 /* sha256sum of the canonical text of base() once evaluated */
 #define METROLOG_CALIB_GOLDEN                                                  \
@@ -483,10 +487,27 @@ static void hash_golden_and_sensitive(void **state)
 	assert_string_not_equal(h2, h3);
 }
 
+static void set_tz(const char *tz)
+{
+	assert_int_equal(setenv("TZ", tz, 1), 0);
+	tzset();
+}
+
+static int64_t at(const char *iso)
+{
+	int64_t us;
+
+	assert_int_equal(utc_parse(iso, UTC_ABSOLUTE, 0, &us), 0);
+	return us;
+}
+
+/* In UTC: due at 2027-01-01T00:00Z is due on 2027-01-01, all of it. */
 static void due_states(void **state)
 {
 	(void)state;
 	int64_t due = T0 + 365 * DAY_US;
+
+	set_tz("UTC0");
 
 	assert_int_equal(calib_next_due(T0, 365), due);
 	assert_int_equal(calib_next_due(T0, 0), 0);
@@ -496,10 +517,63 @@ static void due_states(void **state)
 	assert_int_equal(calib_due_state(due, 30, due - 30 * DAY_US),
 	                 CALIB_DUE_SOON);
 	assert_int_equal(calib_due_state(due, 30, due), CALIB_DUE_SOON);
-	assert_int_equal(calib_due_state(due, 30, due + 1), CALIB_DUE_OVERDUE);
+	/* the due day lasts until its end (rule of 2026-12: it was
+	 * overdue from due + 1 us) */
+	assert_int_equal(calib_due_state(due, 30, due + 1), CALIB_DUE_SOON);
+	assert_int_equal(calib_due_state(due, 30, due + DAY_US - 1),
+	                 CALIB_DUE_SOON);
+	assert_int_equal(calib_due_state(due, 30, due + DAY_US),
+	                 CALIB_DUE_OVERDUE);
 	assert_int_equal(calib_due_state(due, 0, due - 1), CALIB_DUE_OK);
+	assert_int_equal(calib_due_state(due, 0, due), CALIB_DUE_SOON);
 	assert_string_equal(calib_due_name(CALIB_DUE_SOON), "due_soon");
 	assert_string_equal(calib_due_name(CALIB_DUE_OVERDUE), "overdue");
+}
+
+/* In Vietnam (+07:00): due at 2027-12-05T10:00+07:00 is due on the
+ * 5th, local, until local midnight; the date printed is the 5th. */
+static void due_at_end_of_local_day(void **state)
+{
+	(void)state;
+	char date[UTC_DATE_SIZE];
+
+	/* the tz database's name, or its POSIX rule without tzdata */
+	set_tz(access("/usr/share/zoneinfo/Asia/Ho_Chi_Minh", R_OK) == 0
+	               ? "Asia/Ho_Chi_Minh"
+	               : "<+07>-7");
+	int64_t due = at("2027-12-05T10:00+07:00");
+	int64_t last = at("2027-12-05T23:59:59+07:00");
+	int64_t midnight = at("2027-12-06T00:00+07:00");
+	assert_int_equal(calib_due_state(due, 30, last), CALIB_DUE_SOON);
+	assert_int_equal(calib_due_state(due, 30, last + 999999),
+	                 CALIB_DUE_SOON);
+	assert_int_equal(calib_due_state(due, 30, midnight), CALIB_DUE_OVERDUE);
+	assert_int_equal(calib_due_state(due, 0, due + 1), CALIB_DUE_SOON);
+	calib_due_date(due, date, sizeof(date));
+	assert_string_equal(date, "2027-12-05");
+	/* due soon from the start of the local day 30 days before */
+	int64_t soon = at("2027-11-05T00:00+07:00");
+	assert_int_equal(calib_due_state(due, 30, soon - 1), CALIB_DUE_OK);
+	assert_int_equal(calib_due_state(due, 30, soon), CALIB_DUE_SOON);
+	assert_int_equal(calib_due_next_change(due, 30, soon - 1), soon);
+	assert_int_equal(calib_due_next_change(due, 30, due), midnight);
+	assert_int_equal(calib_due_next_change(due, 30, midnight), 0);
+	assert_int_equal(calib_due_next_change(0, 30, midnight), 0);
+	/* days left: local dates apart */
+	assert_int_equal(calib_due_days_left(due, last), 0);
+	assert_int_equal(calib_due_days_left(due, midnight), -1);
+	assert_int_equal(calib_due_days_left(due, at("2027-12-04T17:00Z")), 0);
+	assert_int_equal(calib_due_days_left(due, at("2027-12-04T16:59Z")), 1);
+	/* 03:00 on the 5th in Vietnam is the 4th in UTC: the 5th is printed
+	 * and decided by */
+	due = at("2027-12-05T03:00+07:00");
+	calib_due_date(due, date, sizeof(date));
+	assert_string_equal(date, "2027-12-05");
+	assert_int_equal(calib_due_state(due, 0, at("2027-12-05T16:59:59Z")),
+	                 CALIB_DUE_SOON);
+	assert_int_equal(calib_due_state(due, 0, at("2027-12-05T17:00:00Z")),
+	                 CALIB_DUE_OVERDUE);
+	set_tz("UTC0");
 }
 
 int main(void)
@@ -512,6 +586,7 @@ int main(void)
 	        cmocka_unit_test(canonical_text),
 	        cmocka_unit_test(hash_golden_and_sensitive),
 	        cmocka_unit_test(due_states),
+	        cmocka_unit_test(due_at_end_of_local_day),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

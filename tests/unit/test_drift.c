@@ -596,6 +596,112 @@ static int feed(struct drift_channel *c, int64_t *ts, double e, int n)
 	return changes;
 }
 
+/* The statement policy (drift_statement_of), the one of calibrate,
+ * conformity and the live states: U = 0.5 against +-0.05 (TUR 0.1) is no
+ * statement; a TUR of exactly 4 is enough; a conditional decision is a
+ * statement; overlapping guard bands never are. */
+static void statement_policy(void **state)
+{
+	(void)state;
+	struct drift_verdict v;
+	struct drift_statement st;
+	char why[128];
+
+	assert_int_equal(drift_decide_at(0.04, 0, -0.05, 0.05, 0.5, 0, &v), 0);
+	assert_int_equal(v.decision, DRIFT_PASS);
+	assert_int_equal(
+	        drift_statement_of(&v, -0.05, 0.05, 0.5, 0.25, 0, 0, &st), 0);
+	assert_false(st.made);
+	near(st.tur, 0.1, 1e-15);
+	near(st.risk, 0.84347, 1e-5);
+	drift_statement_why(&st, why, sizeof(why));
+	assert_string_equal(why,
+	                    "TUR 0.1 < 4 and specific risk 84.3 % > 2.5 %");
+	/* the lab's own policy: TUR >= 0.1 */
+	assert_int_equal(
+	        drift_statement_of(&v, -0.05, 0.05, 0.5, 0.25, 0.1, 0, &st), 0);
+	assert_true(st.made);
+	drift_statement_why(&st, why, sizeof(why));
+	assert_string_equal(why, "");
+	/* TUR = 0.08 / (2 x 0.01) = 4 exactly, at the limit (risk 50 %) */
+	assert_int_equal(drift_decide_at(0.04, 0, -0.04, 0.04, 0.01, 0, &v), 0);
+	assert_int_equal(
+	        drift_statement_of(&v, -0.04, 0.04, 0.01, 0.005, 0, 0, &st), 0);
+	assert_true(st.made);
+	/* conditional: a statement whatever the TUR */
+	assert_int_equal(drift_decide_at(0.045, 0, -0.05, 0.05, 0.02, 1, &v),
+	                 0);
+	assert_int_equal(v.decision, DRIFT_CONDITIONAL_PASS);
+	assert_int_equal(
+	        drift_statement_of(&v, -0.05, 0.05, 0.02, 0.01, 0, 0, &st), 0);
+	assert_true(st.made);
+	/* guard bands overlapping: 2w = 1.5 > 1 */
+	assert_int_equal(drift_decide_at(0, 0, -0.5, 0.5, 0.75, 1, &v), 0);
+	assert_int_equal(
+	        drift_statement_of(&v, -0.5, 0.5, 0.75, 0.375, 0, 0, &st), 0);
+	assert_true(st.overlap);
+	assert_false(st.made);
+	drift_statement_why(&st, why, sizeof(why));
+	assert_string_equal(
+	        why, "the guard bands overlap (2w = 1.5 > upper - lower = 1)");
+	v.decision = DRIFT_NO_STATEMENT;
+	assert_int_equal(
+	        drift_statement_of(&v, -0.5, 0.5, 0.75, 0.375, 0, 0, &st), -1);
+}
+
+/* The live state under the policy: limits +-0.05, U = 0.02 (k = 2, TUR
+ * 2.5 < 4). A reading at 0.035 is inside the warning fraction (0.04) but
+ * its specific risk Q(1.5) = 6.7 % > 2.5 %: a warning, not in tolerance;
+ * 0.03 (risk Q(2) = 2.3 %) is in tolerance. Without U, or with a TUR of
+ * 5, 0.035 is in tolerance. */
+static void channel_policy(void **state)
+{
+	(void)state;
+	struct drift_channel_cfg k = {.lower = -0.05,
+	                              .upper = 0.05,
+	                              .warn_fraction = 0.8,
+	                              .hysteresis = 0.05,
+	                              .consecutive = 3};
+	struct drift_channel c;
+	int64_t ts = 0;
+
+	assert_int_equal(drift_channel_level(&k, 0.035), DRIFT_IN_TOLERANCE);
+	k.U = 0.02;
+	k.u = 0.01;
+	assert_int_equal(drift_channel_level(&k, 0), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, 0.03), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, -0.03), DRIFT_IN_TOLERANCE);
+	assert_int_equal(drift_channel_level(&k, 0.035), DRIFT_WARNING);
+	assert_int_equal(drift_channel_level(&k, -0.035), DRIFT_WARNING);
+	assert_int_equal(drift_channel_level(&k, 0.06), DRIFT_OUT_OF_TOLERANCE);
+	/* the lab's policy: a TUR of 2.5 is enough */
+	k.min_tur = 2.5;
+	assert_int_equal(drift_channel_level(&k, 0.035), DRIFT_IN_TOLERANCE);
+	k.min_tur = 0;
+	/* a smaller U: TUR 5 */
+	k.U = 0.01;
+	k.u = 0.005;
+	assert_int_equal(drift_channel_level(&k, 0.035), DRIFT_IN_TOLERANCE);
+	k.U = 0.02;
+	k.u = 0.01;
+	/* U without u is refused */
+	k.u = 0;
+	assert_int_equal(drift_channel_init(&c, &k), -1);
+	k.u = 0.01;
+	/* the state machine: to warning after 3 readings at 0.035; 0.03 is
+	 * not enough to come back (with the hysteresis it counts as 0.0325,
+	 * risk 4 %); 0.02 is */
+	assert_int_equal(drift_channel_init(&c, &k), 0);
+	feed(&c, &ts, 0, 3);
+	assert_int_equal(c.state, DRIFT_IN_TOLERANCE);
+	assert_int_equal(feed(&c, &ts, 0.035, 3), 1);
+	assert_int_equal(c.state, DRIFT_WARNING);
+	assert_int_equal(feed(&c, &ts, 0.03, 5), 0);
+	assert_int_equal(c.state, DRIFT_WARNING);
+	assert_int_equal(feed(&c, &ts, 0.02, 3), 1);
+	assert_int_equal(c.state, DRIFT_IN_TOLERANCE);
+}
+
 static void channel_hysteresis(void **state)
 {
 	(void)state;
@@ -1371,6 +1477,8 @@ int main(void)
 	        cmocka_unit_test(ewma_one_episode_while_out),
 	        cmocka_unit_test(charts_in_control_run_length),
 	        cmocka_unit_test(channel_levels),
+	        cmocka_unit_test(statement_policy),
+	        cmocka_unit_test(channel_policy),
 	        cmocka_unit_test(channel_hysteresis),
 	        cmocka_unit_test(channel_no_flapping),
 	        cmocka_unit_test(trend_known_slope),

@@ -4,7 +4,8 @@
  * becomes one SAMPLE_STATE with the new and old states in its detail;
  * failed readings lead to no_data; a CUSUM chart's episode is one
  * sample; a reload keeps the state of an unchanged channel and restarts
- * a changed one.
+ * a changed one; a reading no statement can be made of is a warning
+ * (policy.cfg).
  *
  * Threading: one thread, as the ingest thread uses it.
  */
@@ -511,10 +512,33 @@ static void reading_on_a_limit_is_on_it(void **state)
 	assert_int_equal(one_state("exact.cfg", 3, 20.05), DRIFT_WARNING);
 }
 
+/* policy.cfg: +-0.05 degC, U = 0.02, simple (TUR 2.5 < 4). 20.035 is
+ * inside the limits and the warning fraction, but a pass there has a
+ * specific risk of 6.7 % > 2.5 %: no statement can be made, so the state
+ * is warning, never in_tolerance; 20.01 (risk 0.1 %) is in tolerance. */
+static void no_statement_is_a_warning(void **state)
+{
+	(void)state;
+	struct config *c = load("policy.cfg");
+	struct monitor *m = monitor_new(c);
+	struct sample out[64];
+	int64_t ts = 1000 * SEC;
+
+	assert_non_null(m);
+	assert_int_equal(feed(m, 0, &ts, 20.035, QUALITY_GOOD, 3, out), 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_WARNING);
+	assert_int_equal(monitor_state(m, 0), DRIFT_WARNING);
+	assert_int_equal(feed(m, 0, &ts, 20.01, QUALITY_GOOD, 3, out), 1);
+	assert_int_equal(SAMPLE_STATE_NEW(out[0].detail), DRIFT_IN_TOLERANCE);
+	monitor_free(m);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(state_changes_are_samples),
+	        cmocka_unit_test(no_statement_is_a_warning),
 	        cmocka_unit_test(reading_on_a_limit_is_on_it),
 	        cmocka_unit_test(cusum_signals_once),
 	        cmocka_unit_test(comparison_against_a_reference_channel),

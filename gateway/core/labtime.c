@@ -1,0 +1,95 @@
+/*
+ * labtime.c - the lab's time (labtime.h): local days of instants, from
+ * the C library's localtime_r() and nothing else.
+ *
+ * The local wall-clock time of a second s, read as if it were UTC
+ * ("wall(s)"), is s plus the zone's offset at s. A local day D starts at the
+ * first second s with wall(s) >= D x 24 h. The offset of any zone lies well
+ * within +-30 h, so that second lies within 30 h of D x 24 h on either side,
+ * and a bisection over that window finds it in 18 steps of localtime_r()
+ * whatever the day's length (23, 24 or 25 h) or the offset (whole hours or
+ * not). mktime() is not used: what it does with a local time that does not
+ * exist (a midnight the clocks skip) differs between C libraries.
+ */
+#include "labtime.h"
+
+#include <time.h>
+
+#include "utc.h"
+
+#define DAY_S    86400LL
+#define WINDOW_S (30LL * 3600)
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* The local wall-clock time of second s, in seconds as if it were UTC;
+ * s itself (UTC) if the C library cannot convert it. */
+static int64_t wall(int64_t s)
+{
+	time_t t = (time_t)s;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return s;
+	return utc_days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1,
+	                           tm.tm_mday) *
+	               DAY_S +
+	       tm.tm_hour * 3600LL + tm.tm_min * 60LL + tm.tm_sec;
+}
+
+static int64_t day_of_second(int64_t s)
+{
+	return floor_div(wall(s), DAY_S);
+}
+
+int64_t labtime_day(int64_t us)
+{
+	tzset();
+	return day_of_second(floor_div(us, UTC_SEC_US));
+}
+
+/* The first second of local day `day` (tzset() done by the caller). */
+static int64_t start_second(int64_t day)
+{
+	if (day > LABTIME_DAY_MAX)
+		day = LABTIME_DAY_MAX;
+	if (day < -LABTIME_DAY_MAX)
+		day = -LABTIME_DAY_MAX;
+	int64_t midnight = day * DAY_S;
+	int64_t lo = midnight - WINDOW_S, hi = midnight + WINDOW_S;
+
+	/* invariant: wall(lo) < midnight <= wall(hi) */
+	if (wall(lo) >= midnight || wall(hi) < midnight)
+		return midnight - (wall(midnight) - midnight); /* cannot be */
+	while (hi - lo > 1) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (wall(mid) >= midnight)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+int64_t labtime_day_start(int64_t day)
+{
+	tzset();
+	return start_second(day) * UTC_SEC_US;
+}
+
+int64_t labtime_day_end(int64_t us)
+{
+	tzset();
+	return start_second(day_of_second(floor_div(us, UTC_SEC_US)) + 1) *
+	       UTC_SEC_US;
+}
+
+void labtime_format_date(int64_t us, char *buf, size_t size)
+{
+	utc_format_date(labtime_day(us) * UTC_DAY_US, buf, size);
+}
