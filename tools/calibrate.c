@@ -374,7 +374,7 @@ static void print_standard(FILE *out, const struct calib_record *r)
 		fprintf(out, "standard         none recorded\n");
 		return;
 	}
-	tool_format_date(r->standard_due_us, due, sizeof(due));
+	tool_format_due(r->standard_due_us, due, sizeof(due));
 	fprintf(out, "standard         %s, certificate %s, due %s\n",
 	        r->standard, r->standard_cert[0] ? r->standard_cert : "none",
 	        due);
@@ -426,7 +426,7 @@ static void print_record(FILE *out, const struct calib_record *r)
 
 	tool_format_time(r->performed_us, performed, sizeof(performed));
 	tool_format_time(r->issued_us, issued, sizeof(issued));
-	tool_format_date(r->due_us, due, sizeof(due));
+	tool_format_due(r->due_us, due, sizeof(due));
 	fprintf(out, "record           %" PRId64 "\n", r->id);
 	fprintf(out, "instrument       %s\n", r->instrument);
 	fprintf(out, "certificate      %s\n", r->certificate);
@@ -711,7 +711,7 @@ static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
 	snprintf(rv, sizeof(rv), "%d",
 	         r->rule_version >= 2 ? r->rule_version : 1);
 	tool_format_date(r->performed_us, performed, sizeof(performed));
-	tool_format_date(r->due_us, due, sizeof(due));
+	tool_format_due(r->due_us, due, sizeof(due));
 	if (sup > 0)
 		snprintf(by, sizeof(by), "%" PRId64, sup);
 	out_row(w, v);
@@ -733,7 +733,7 @@ static int list_one(void *ctx, const struct calib_record *r)
 		       "id", "date", "instrument", "certificate", "standard",
 		       "as found", "as left", "due", "note");
 	tool_format_date(r->performed_us, performed, sizeof(performed));
-	tool_format_date(r->due_us, due, sizeof(due));
+	tool_format_due(r->due_us, due, sizeof(due));
 	if (sup > 0)
 		snprintf(by, sizeof(by), "superseded by %" PRId64, sup);
 	if (r->standard_overdue)

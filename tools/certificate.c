@@ -576,7 +576,7 @@ static void traceability(struct doc *c)
 
 	draw_heading(&c->pg, "Tính liên kết chuẩn và độ không đảm bảo đo",
 	             "Traceability and uncertainty", 0);
-	tool_format_date(r->standard_due_us, due, sizeof(due));
+	tool_format_due(r->standard_due_us, due, sizeof(due));
 	if (r->standard[0] == '\0') {
 		snprintf(vi, sizeof(vi),
 		         "Bản ghi không nêu chuẩn đo lường được sử dụng.");
@@ -802,7 +802,7 @@ static void particulars(struct doc *c)
 	draw_field(&c->pg, LABEL_W, "Ngày ban hành", "Date of issue", buf,
 	           DRAW_INK);
 	if (r->due_us > 0) {
-		tool_format_date(r->due_us, a, sizeof(a));
+		tool_format_due(r->due_us, a, sizeof(a));
 		snprintf(buf, sizeof(buf), "%s (%d ngày / days)", a,
 		         r->interval_days);
 		draw_field(
@@ -825,7 +825,7 @@ static void particulars(struct doc *c)
 	           "Environmental conditions",
 	           r->conditions[0] ? r->conditions : "—", DRAW_INK);
 	if (r->standard[0]) {
-		tool_format_date(r->standard_due_us, b, sizeof(b));
+		tool_format_due(r->standard_due_us, b, sizeof(b));
 		snprintf(buf, sizeof(buf),
 		         "%s — GCN / certificate %s, hạn / due %s%s",
 		         r->standard,

@@ -19,7 +19,6 @@
 #include "drift.h"
 #include "schema.h"
 #include "store_int.h"
-#include "utc.h"
 
 /* ---- calibration records ----------------------------------------------- */
 
@@ -94,8 +93,9 @@ static int standard_snapshot(struct store *st, int64_t standard_id,
 		snprintf(r->standard_cert, sizeof(r->standard_cert), "%s",
 		         c != NULL ? (const char *)c : "");
 		r->standard_due_us = sqlite3_column_int64(s, 1);
-		r->standard_overdue = r->standard_due_us > 0 &&
-		                      r->performed_us > r->standard_due_us;
+		r->standard_overdue =
+		        calib_due_state(r->standard_due_us, 0,
+		                        r->performed_us) == CALIB_DUE_OVERDUE;
 	} else if (rc != SQLITE_DONE) {
 		st_sqlite_error(st, rc, "calibration");
 		sqlite3_finalize(s);
@@ -399,7 +399,7 @@ static int standard_reason_check(struct store *st, const struct calib_record *r)
 			         "claim)",
 			         r->standard);
 		else {
-			utc_format_date(r->standard_due_us, due, sizeof(due));
+			calib_due_date(r->standard_due_us, due, sizeof(due));
 			st_error(st, STORE_OTHER,
 			         "reference standard %s was overdue on the "
 			         "calibration date (certificate %s, due %s): "
