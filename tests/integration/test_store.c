@@ -254,7 +254,7 @@ static void test_open_reopen(void **state)
 	st = open_two(path);
 	append_ok(st, s, 2);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(path, "PRAGMA application_id"), 0x4d4c4f47);
 	/* WAL is in the file header: bytes 18 and 19 are 2 */
 	assert_true(h_read_file(path, hdr, sizeof(hdr)) == sizeof(hdr) - 1);
@@ -818,7 +818,7 @@ static void test_migration_to_outbox(void **state)
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 1);
 	st = open_ok(path);
 	store_close(st);
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM calibrations"), 0);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM instruments"
@@ -1155,7 +1155,7 @@ static void test_migration_event_states(void **state)
 	              " 'tolerance', 'hot -> cold: not states')");
 	assert_int_equal(sql_int(path, "PRAGMA user_version"), 3);
 	store_close(open_ok(path));
-	assert_int_equal(sql_int(path, "PRAGMA user_version"), 5);
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), 6);
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM events"), 16);
 	/* schema 5: the records written before are of rule version 1 */
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM"
@@ -1164,6 +1164,12 @@ static void test_migration_event_states(void **state)
 	                               " AND dflt_value = '1'"
 	                               " AND \"notnull\" = 1"),
 	                 1);
+	/* schema 6: the approvals, none yet (every old record a draft) */
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM approvals"), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_schema"
+	                               " WHERE type = 'trigger' AND"
+	                               " tbl_name = 'approvals'"),
+	                 2);
 	assert_states(path, 1, "NULL", "NULL"); /* online */
 	assert_states(path, 2, "'no_data'", "'in_tolerance'");
 	assert_states(path, 3, "'in_tolerance'", "'warning'");
