@@ -225,7 +225,7 @@ double draw_paragraph_height(struct draw_doc *doc, const char *vi,
  * expense of the other columns (each down to its own widest word, the
  * header's included) and, if that is not enough, the table's font is
  * made smaller (down to 0.6 of its size) until every word fits. */
-#define DRAW_TABLE_COLS 16
+#define DRAW_TABLE_COLS 32
 struct draw_table {
 	int ncols;
 	const double *widths;
