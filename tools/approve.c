@@ -23,7 +23,7 @@ enum { AP_BY, AP_ROLE };
 
 static const struct cmd_option approve_opts[] = {
         {"by", 0, "NAME",
-         "who approves (required): not the technician who calibrated", AP_BY},
+         "who approves (required; not the technician)", AP_BY},
         {"role", 0, "TEXT", "the approver's role, e.g. \"Lab manager\"",
          AP_ROLE},
         {0},
@@ -31,8 +31,7 @@ static const struct cmd_option approve_opts[] = {
 
 const struct cmd_def approve_cmd = {
         .name = "approve",
-        .summary = "approve a calibration record (its certificate is a draft "
-                   "until then)",
+        .summary = "approve a record (its certificate is a draft until then)",
         .synopsis = "[-d DB] CERTIFICATE --by NAME [--role TEXT]",
         .about = "Approve the calibration record with certificate number "
                  "CERTIFICATE, as a person\nother than the technician who "

@@ -851,10 +851,9 @@ const struct cmd_def verify_cmd = {
                  "to the record before, no record missing; then the\n"
                  "approvals' chain the same way, each approval naming an "
                  "existing record with the\nhash it was approved with. "
-                 "With a\n"
-                 "certificate (the text under its QR code, or its number "
-                 "and hash), also check that\nthe certificate matches its "
-                 "record in the chain.\n",
+                 "With a certificate (the text under its QR code,\nor its "
+                 "number and hash), also check that the certificate "
+                 "matches its record in\nthe chain.\n",
         .options = verify_opts,
         .common = CMD_DATABASE,
         .footer = "Exit status: 0 intact (and the certificate genuine), 1 "

@@ -12,7 +12,11 @@
  * (ILAC-G8:09/2019); the metrological traceability (the reference
  * standard, its certificate and due date, and a warning when it was
  * overdue); the supersession note; remarks; who calibrated and who
- * authorised; the record's SHA-256 hash and a QR code of
+ * approved it (approve.c, ISO/IEC 17025 7.8.2.1 o) with the date of
+ * approval, which is the date of issue; without an approval the document
+ * is a draft, marked on every page (a line under the header and a
+ * translucent diagonal "BẢN NHÁP / DRAFT"); the record's SHA-256 hash and
+ * a QR code of
  * "metrolog:cert=<number>;id=<id>;hash=<hash>" that `metrolog verify`
  * checks against the database.
  *
@@ -22,7 +26,10 @@
  * splits across pages; the results table repeats its header on each page.
  *
  * Labels are pairs (Vietnamese, English); with --lang vi+en the Vietnamese
- * comes first and the English below it in a lighter style.
+ * comes first and the English below it in a lighter style. Units are
+ * printed as people write them and each point names the quantity its
+ * unit measures (units[]); numbers never wrap inside a cell (draw.h,
+ * draw_table_measure).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -1139,7 +1146,8 @@ const struct cmd_def certificate_cmd = {
                  "limits and uncertainty, decision rule and conformity, "
                  "traceability\nto the reference standard, signatures, the "
                  "record's hash and a QR code that\n'metrolog verify' "
-                 "checks.\n",
+                 "checks. A record nobody has approved yet ('metrolog "
+                 "approve') is\na draft, marked DRAFT on every page.\n",
         .options = certificate_opts,
         .common = CMD_DATABASE | CMD_OUTPUT,
         .output_help = "where to write it, FILE.pdf (required; written "
