@@ -1146,8 +1146,8 @@ const struct cmd_def certificate_cmd = {
                  "limits and uncertainty, decision rule and conformity, "
                  "traceability\nto the reference standard, signatures, the "
                  "record's hash and a QR code that\n'metrolog verify' "
-                 "checks. A record nobody has approved yet ('metrolog "
-                 "approve') is\na draft, marked DRAFT on every page.\n",
+                 "checks. A record nobody has approved yet\n('metrolog "
+                 "approve') is a draft, marked DRAFT on every page.\n",
         .options = certificate_opts,
         .common = CMD_DATABASE | CMD_OUTPUT,
         .output_help = "where to write it, FILE.pdf (required; written "
