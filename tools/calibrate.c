@@ -3,7 +3,8 @@
  *   calibrate     record a calibration (append-only, hash-chained), print
  *                 its decisions and the interval advice from the history
  *   calibrations  list the records, or show one in full
- *   verify        check the audit chain, and a certificate's QR text
+ *   verify        check the audit chain and the approvals' chain, and a
+ *                 certificate's QR text
  *
  * Single-threaded; calibrate writes through store.h (one transaction),
  * the others read through query.h (read-only). Exit codes in tool.h.
@@ -657,7 +658,10 @@ const struct cmd_def calibrations_cmd = {
                  "conditional pass, conditional fail, fail, -),\n  due "
                  "(date), superseded_by (the record correcting it; text: "
                  "the note),\n  standard_overdue (the standard was "
-                 "overdue on the date; text: the note).\n",
+                 "overdue on the date; text: the note),\n  "
+                 "rule_version, approved (when approved, UTC; text: the "
+                 "date, or \"draft\"\n  when not approved yet) and "
+                 "approved_by (the approver).\n",
         .options = calibrations_opts,
         .common = CMD_DATABASE,
         .formats = CMD_LISTING,
@@ -680,6 +684,8 @@ static const struct out_col calibration_cols[] = {
         {"superseded_by", 13, OUT_RAW},
         {"standard_overdue", 1, OUT_RAW},
         {"rule_version", 1, OUT_RAW},
+        {"approved", 20, OUT_STRING},
+        {"approved_by", 16, OUT_STRING},
 };
 #define N_CALIBRATION_COLS                                                     \
 	(int)(sizeof(calibration_cols) / sizeof(calibration_cols[0]))
@@ -690,10 +696,24 @@ struct listing {
 	int rows;
 };
 
-/* A record as a row of calibration_cols (csv, json, jsonl). */
-static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
+/* The approval of record id into a (approved_us 0: none, a draft).
+ * Returns 0, or -1 on a database error (reported). */
+static int approval_of(struct query *q, int64_t id, struct calib_approval *a)
 {
-	char id[24], performed[16], due[16], by[24] = "", rv[16];
+	int rc = query_approval(q, id, a);
+
+	if (rc == 1)
+		memset(a, 0, sizeof(*a));
+	if (rc < 0)
+		fprintf(stderr, "metrolog: %s\n", query_error(q));
+	return rc < 0 ? -1 : 0;
+}
+
+/* A record as a row of calibration_cols (csv, json, jsonl). */
+static void record_row(struct out *w, const struct calib_record *r, int64_t sup,
+                       const struct calib_approval *ap)
+{
+	char id[24], performed[16], due[16], by[24] = "", rv[16], when[32] = "";
 	const char *v[N_CALIBRATION_COLS] = {
 	        id,
 	        performed,
@@ -705,7 +725,9 @@ static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
 	        r->due_us != 0 ? due : "",
 	        by,
 	        r->standard_overdue ? "true" : "false",
-	        rv};
+	        rv,
+	        when,
+	        ap->approver};
 
 	snprintf(id, sizeof(id), "%" PRId64, r->id);
 	snprintf(rv, sizeof(rv), "%d",
@@ -714,24 +736,34 @@ static void record_row(struct out *w, const struct calib_record *r, int64_t sup)
 	tool_format_due(r->due_us, due, sizeof(due));
 	if (sup > 0)
 		snprintf(by, sizeof(by), "%" PRId64, sup);
+	if (ap->approved_us != 0)
+		tool_format_time(ap->approved_us, when, sizeof(when));
 	out_row(w, v);
 }
 
 static int list_one(void *ctx, const struct calib_record *r)
 {
 	struct listing *l = ctx;
-	char performed[16], due[16], by[96] = "";
+	char performed[16], due[16], by[96] = "", approved[16];
 	int64_t sup = query_superseded_by(l->q, r->id);
+	struct calib_approval ap;
 
+	if (approval_of(l->q, r->id, &ap) < 0)
+		return -1;
 	if (l->w != NULL) {
-		record_row(l->w, r, sup);
+		record_row(l->w, r, sup, &ap);
 		l->rows++;
 		return 0;
 	}
 	if (l->rows++ == 0)
-		printf("%-5s %-10s %-16s %-20s %-12s %-16s %-16s %-10s %s\n",
+		printf("%-5s %-10s %-16s %-20s %-12s %-16s %-16s %-10s %-10s "
+		       "%s\n",
 		       "id", "date", "instrument", "certificate", "standard",
-		       "as found", "as left", "due", "note");
+		       "as found", "as left", "due", "approved", "note");
+	if (ap.approved_us != 0)
+		tool_format_date(ap.approved_us, approved, sizeof(approved));
+	else
+		snprintf(approved, sizeof(approved), "draft");
 	tool_format_date(r->performed_us, performed, sizeof(performed));
 	tool_format_due(r->due_us, due, sizeof(due));
 	if (sup > 0)
@@ -742,11 +774,27 @@ static int list_one(void *ctx, const struct calib_record *r)
 	if (r->rule_version < 2)
 		snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s",
 		         by[0] ? ", " : "", "old rules (version 1)");
-	printf("%-5" PRId64 " %-10s %-16s %-20s %-12s %-16s %-16s %-10s %s\n",
+	printf("%-5" PRId64 " %-10s %-16s %-20s %-12s %-16s %-16s %-10s %-10s "
+	       "%s\n",
 	       r->id, performed, r->instrument, r->certificate,
 	       r->standard[0] ? r->standard : "-", decision(r->result_found),
-	       decision(r->result_left), due, by);
+	       decision(r->result_left), due, approved, by);
 	return 0;
+}
+
+/* Who approved a record and when, or that it is a draft. */
+static void print_approval_line(const struct calib_approval *ap)
+{
+	char when[32];
+
+	if (ap->approved_us == 0) {
+		printf("approved         no: the certificate is a DRAFT until "
+		       "another person approves it (metrolog approve)\n");
+		return;
+	}
+	tool_format_time(ap->approved_us, when, sizeof(when));
+	printf("approved         %s by %s%s%s (approval %" PRId64 ")\n", when,
+	       ap->approver, ap->role[0] ? ", " : "", ap->role, ap->id);
 }
 
 /* --id or --certificate: the record in full, or its row. Returns as
@@ -760,10 +808,16 @@ static int show_one(struct listing *l, const struct cal_list_args *a)
 
 	if (rc == 0) {
 		int64_t sup = query_superseded_by(l->q, r->id);
+		struct calib_approval ap;
+		if (approval_of(l->q, r->id, &ap) < 0) {
+			free(r);
+			return -1;
+		}
 		if (l->w != NULL) {
-			record_row(l->w, r, sup);
+			record_row(l->w, r, sup, &ap);
 		} else {
 			print_record(stdout, r);
+			print_approval_line(&ap);
 			if (sup > 0)
 				printf("superseded by    record %" PRId64 "\n",
 				       sup);
@@ -851,10 +905,12 @@ const struct cmd_def verify_cmd = {
         .synopsis = "[-d DB] [--qr TEXT | --certificate NUMBER --hash HEX]",
         .about = "Check the audit chain of the calibration records: every "
                  "record's content against\nits SHA-256 hash, every link "
-                 "to the record before, no record missing. With a\n"
-                 "certificate (the text under its QR code, or its number "
-                 "and hash), also check that\nthe certificate matches its "
-                 "record in the chain.\n",
+                 "to the record before, no record missing; then the\n"
+                 "approvals' chain the same way, each approval naming an "
+                 "existing record with the\nhash it was approved with. "
+                 "With a certificate (the text under its QR code,\nor its "
+                 "number and hash), also check that the certificate "
+                 "matches its record in\nthe chain.\n",
         .options = verify_opts,
         .common = CMD_DATABASE,
         .footer = "Exit status: 0 intact (and the certificate genuine), 1 "
@@ -928,6 +984,7 @@ static int verify_certificate(struct query *q, const char *cert,
 {
 	struct calib_record *r = malloc(sizeof(*r));
 	int rc = r == NULL ? -1 : query_calibration_by_cert(q, cert, r);
+	struct calib_approval ap = {0};
 	int64_t sup;
 
 	if (rc < 0) {
@@ -957,6 +1014,13 @@ static int verify_certificate(struct query *q, const char *cert,
 		printf("note: record %" PRId64 " was superseded by record "
 		       "%" PRId64 " (a correction)\n",
 		       r->id, sup);
+	if (approval_of(q, r->id, &ap) == 0 && ap.approved_us == 0)
+		printf("note: record %" PRId64 " is not approved: its "
+		       "certificate is a DRAFT\n",
+		       r->id);
+	else if (ap.approved_us != 0)
+		printf("approved by %s (approval %" PRId64 ")\n", ap.approver,
+		       ap.id);
 	if (r->rule_version < 2)
 		printf("note: record %" PRId64 " was decided under rule "
 		       "version 1 (metrolog calibrations --id %" PRId64
@@ -1038,15 +1102,26 @@ static int verify_run(const char *db, const struct verify_args *a)
 		query_close(q);
 		return 1;
 	}
-	if (rc == 1) {
+	if (rc == 1 && v.bad_id > 0) {
 		printf("audit chain BROKEN at record %" PRId64 ": %s\n",
 		       v.bad_id, v.message);
 		printf("%" PRId64 " records before it check\n", v.records);
 		query_close(q);
 		return 4;
 	}
+	if (rc == 1) {
+		printf("approvals BROKEN at approval %" PRId64 ": %s\n",
+		       v.bad_approval, v.message);
+		printf("%" PRId64 " records and %" PRId64
+		       " approvals before it check\n",
+		       v.records, v.approvals);
+		query_close(q);
+		return 4;
+	}
 	printf("audit chain intact: %" PRId64 " records, head %s\n", v.records,
 	       v.head);
+	printf("approvals intact: %" PRId64 " approvals, head %s\n",
+	       v.approvals, v.approvals_head);
 	if (verify_rules(q) < 0) {
 		query_close(q);
 		return 1;

@@ -12,7 +12,11 @@
  * (ILAC-G8:09/2019); the metrological traceability (the reference
  * standard, its certificate and due date, and a warning when it was
  * overdue); the supersession note; remarks; who calibrated and who
- * authorised; the record's SHA-256 hash and a QR code of
+ * approved it (approve.c, ISO/IEC 17025 7.8.2.1 o) with the date of
+ * approval, which is the date of issue; without an approval the document
+ * is a draft, marked on every page (a line under the header and a
+ * translucent diagonal "BẢN NHÁP / DRAFT"); the record's SHA-256 hash and
+ * a QR code of
  * "metrolog:cert=<number>;id=<id>;hash=<hash>" that `metrolog verify`
  * checks against the database.
  *
@@ -22,7 +26,10 @@
  * splits across pages; the results table repeats its header on each page.
  *
  * Labels are pairs (Vietnamese, English); with --lang vi+en the Vietnamese
- * comes first and the English below it in a lighter style.
+ * comes first and the English below it in a lighter style. Units are
+ * printed as people write them and each point names the quantity its
+ * unit measures (units[]); numbers never wrap inside a cell (draw.h,
+ * draw_table_measure).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -55,6 +62,9 @@ struct cert_info {
 	char replaces[CALIB_ID];    /* certificate r->supersedes, "" */
 	char replaced_by[CALIB_ID]; /* certificate superseding r, "" */
 	char qr[CALIB_ID + CALIB_HASH + 64];
+	/* the record's approval (approve.c); approval.id 0: none, the
+	 * certificate is a draft */
+	struct calib_approval approval;
 };
 
 struct doc {
@@ -106,16 +116,132 @@ static void fmt_error(double ind, double ref, char *buf, size_t size)
 	}
 }
 
+/* v with its sign, a minus sign U+2212 for a negative one ("−0.05",
+ * "+0.05", "0"). */
+static void fmt_signed(double v, char *buf, size_t size)
+{
+	if (v < 0)
+		snprintf(buf, size, "−%.15g", -v);
+	else
+		snprintf(buf, size, v > 0 ? "+%.15g" : "%.15g", v);
+}
+
+/* "±0.05", or "−0.1 … +0.3" held together by no-break spaces (one word:
+ * a number never wraps, draw.h). */
 static void fmt_limits(const struct calib_point *p, char *buf, size_t size)
 {
 	char lo[40], hi[40];
 
-	fmt_num(p->lower, lo, sizeof(lo));
-	fmt_num(p->upper, hi, sizeof(hi));
-	if (p->lower == -p->upper && p->upper > 0)
+	if (p->lower == -p->upper && p->upper > 0) {
+		fmt_num(p->upper, hi, sizeof(hi));
 		snprintf(buf, size, "±%s", hi);
-	else
-		snprintf(buf, size, "[%s, %s]", lo, hi);
+		return;
+	}
+	fmt_signed(p->lower, lo, sizeof(lo));
+	fmt_signed(p->upper, hi, sizeof(hi));
+	snprintf(buf, size, "%s\u00a0…\u00a0%s", lo, hi);
+}
+
+/* ---- units and quantities ---------------------------------------------- */
+
+enum quantity {
+	Q_NONE,
+	Q_TEMPERATURE,
+	Q_PRESSURE,
+	Q_HUMIDITY,
+	Q_VOLTAGE,
+	Q_CURRENT,
+	Q_RESISTANCE,
+	Q_LENGTH,
+	Q_MASS,
+	Q_FREQUENCY,
+	Q_TIME,
+};
+
+static const char *const quantity_vi[] = {
+        "",           "Nhiệt độ",  "Áp suất",  "Độ ẩm tương đối",
+        "Điện áp",    "Dòng điện", "Điện trở", "Chiều dài",
+        "Khối lượng", "Tần số",    "Thời gian"};
+static const char *const quantity_en[] = {
+        "",        "Temperature", "Pressure",   "Relative humidity",
+        "Voltage", "Current",     "Resistance", "Length",
+        "Mass",    "Frequency",   "Time"};
+
+/* A unit as records keep it (as typed) and as people write it, with the
+ * quantity it measures. A unit typed as it is written ("°C", "Ω") is
+ * found by its written form. */
+static const struct unit {
+	const char *typed, *shown;
+	enum quantity q;
+} units[] = {
+        {"degC", "°C", Q_TEMPERATURE},
+        {"degF", "°F", Q_TEMPERATURE},
+        {"K", "K", Q_TEMPERATURE},
+        {"Pa", "Pa", Q_PRESSURE},
+        {"hPa", "hPa", Q_PRESSURE},
+        {"kPa", "kPa", Q_PRESSURE},
+        {"MPa", "MPa", Q_PRESSURE},
+        {"bar", "bar", Q_PRESSURE},
+        {"mbar", "mbar", Q_PRESSURE},
+        {"psi", "psi", Q_PRESSURE},
+        {"mmHg", "mmHg", Q_PRESSURE},
+        {"%rh", "%RH", Q_HUMIDITY},
+        {"%RH", "%RH", Q_HUMIDITY},
+        {"V", "V", Q_VOLTAGE},
+        {"kV", "kV", Q_VOLTAGE},
+        {"mV", "mV", Q_VOLTAGE},
+        {"uV", "µV", Q_VOLTAGE},
+        {"A", "A", Q_CURRENT},
+        {"mA", "mA", Q_CURRENT},
+        {"uA", "µA", Q_CURRENT},
+        {"ohm", "Ω", Q_RESISTANCE},
+        {"Ohm", "Ω", Q_RESISTANCE},
+        {"mohm", "mΩ", Q_RESISTANCE},
+        {"kohm", "kΩ", Q_RESISTANCE},
+        {"kOhm", "kΩ", Q_RESISTANCE},
+        {"Mohm", "MΩ", Q_RESISTANCE},
+        {"MOhm", "MΩ", Q_RESISTANCE},
+        {"uohm", "µΩ", Q_RESISTANCE},
+        {"km", "km", Q_LENGTH},
+        {"m", "m", Q_LENGTH},
+        {"cm", "cm", Q_LENGTH},
+        {"mm", "mm", Q_LENGTH},
+        {"um", "µm", Q_LENGTH},
+        {"nm", "nm", Q_LENGTH},
+        {"t", "t", Q_MASS},
+        {"kg", "kg", Q_MASS},
+        {"g", "g", Q_MASS},
+        {"mg", "mg", Q_MASS},
+        {"ug", "µg", Q_MASS},
+        {"Hz", "Hz", Q_FREQUENCY},
+        {"kHz", "kHz", Q_FREQUENCY},
+        {"MHz", "MHz", Q_FREQUENCY},
+        {"GHz", "GHz", Q_FREQUENCY},
+        {"s", "s", Q_TIME},
+        {"ms", "ms", Q_TIME},
+        {"us", "µs", Q_TIME},
+        {"min", "min", Q_TIME},
+        {"h", "h", Q_TIME},
+};
+
+/* The row of unit (as typed, or as written), NULL for a unit not in the
+ * table (printed as typed, no quantity named). */
+static const struct unit *unit_of(const char *unit)
+{
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(unit, units[i].typed) == 0 ||
+		    strcmp(unit, units[i].shown) == 0)
+			return &units[i];
+	return NULL;
+}
+
+/* The unit as people write it: "°C" for "degC", "Ω" for "ohm"; as typed
+ * when unknown. */
+static const char *unit_shown(const char *unit)
+{
+	const struct unit *u = unit_of(unit);
+
+	return u != NULL ? u->shown : unit;
 }
 
 static const char *decision_vi(int d)
@@ -156,13 +282,28 @@ static const char *decision_en(int d)
 
 /* ---- pages ------------------------------------------------------------- */
 
+/* Not approved (approve.c): a draft, marked so on every page. */
+static bool draft(const struct doc *c)
+{
+	return c->info->approval.id == 0;
+}
+
 static void page_header(struct draw_doc *p)
 {
-	const struct calib_record *r = ((struct doc *)p->ctx)->r;
+	const struct doc *c = p->ctx;
+	const struct calib_record *r = c->r;
+	struct draw_style mark = {9,     true,       false,
+	                          false, DRAW_ALERT, DRAW_CENTER};
+	char line[256];
 
 	draw_page_top(p, TOP, r->lab, "Số giấy chứng nhận", "Certificate No.",
 	              r->certificate, "Giấy chứng nhận hiệu chuẩn",
 	              "Calibration certificate");
+	if (!draft(c))
+		return;
+	draw_label(p, "BẢN NHÁP — chưa được phê duyệt, không có giá trị",
+	           "DRAFT — not approved, not valid", line, sizeof(line));
+	p->y += draw_text(p->d, p->left, p->y, p->width, &mark, line) + 6;
 }
 
 static void page_footer(struct draw_doc *p)
@@ -187,6 +328,11 @@ static void page_footer(struct draw_doc *p)
 	                 "full without the written approval of the "
 	                 "laboratory.";
 	draw_pair(p, MARGIN_X, y, CONTENT, &note, &note, vi, en);
+	if (draft(p->ctx)) { /* over the page, translucent */
+		char mark[64];
+		draw_label(p, "BẢN NHÁP", "DRAFT", mark, sizeof(mark));
+		draw_watermark(p->d, PAGE_W, PAGE_H, DRAW_ALERT, mark);
+	}
 }
 
 /* ---- the results table ------------------------------------------------- */
@@ -227,13 +373,32 @@ static bool not_adjusted(const struct calib_point *p)
 	return isnan(p->as_left) && !isnan(p->as_found);
 }
 
+/* The quantity cell of p in lang: the channel's name, and under it the
+ * quantity its unit measures (unknown: the name alone); en[1] set to the
+ * English name under the Vietnamese when both are shown. */
+static void quantity_cell(const struct calib_point *p, enum draw_lang lang,
+                          char *cell, const char **en)
+{
+	const struct unit *u = unit_of(p->unit);
+	enum quantity q = u != NULL ? u->q : Q_NONE;
+
+	*en = NULL;
+	if (q == Q_NONE) {
+		snprintf(cell, CELL, "%s", p->quantity);
+		return;
+	}
+	snprintf(cell, CELL, "%s\n%s", p->quantity,
+	         lang == DRAW_EN ? quantity_en[q] : quantity_vi[q]);
+	if (lang == DRAW_VI_EN)
+		*en = quantity_en[q];
+}
+
 /* The cells of point i: text in VI and EN (the same for numbers). */
-static void point_cells(const struct calib_point *p, int i,
+static void point_cells(const struct calib_point *p, int i, enum draw_lang lang,
                         char cell[NCOLS][CELL], const char *en[NCOLS])
 {
 	snprintf(cell[0], CELL, "%d", i + 1);
-	snprintf(cell[1], CELL, "%s", p->quantity);
-	snprintf(cell[2], CELL, "%s", p->unit[0] ? p->unit : "—");
+	snprintf(cell[2], CELL, "%s", p->unit[0] ? unit_shown(p->unit) : "—");
 	fmt_num(p->reference, cell[3], CELL);
 	fmt_num(p->as_found, cell[4], CELL);
 	fmt_error(p->as_found, p->reference, cell[5], CELL);
@@ -251,6 +416,7 @@ static void point_cells(const struct calib_point *p, int i,
 	snprintf(cell[11], CELL, "%s", decision_vi(p->left));
 	for (int k = 0; k < NCOLS; k++)
 		en[k] = NULL;
+	quantity_cell(p, lang, cell[1], &en[1]);
 	if (not_adjusted(p))
 		en[6] = "Not adjusted";
 	en[10] = decision_en(p->found);
@@ -261,19 +427,31 @@ static void point_cells(const struct calib_point *p, int i,
 		en[11] = NULL;
 }
 
+/* The columns of numbers (draw.h: never wrapped): reference value,
+ * indications, errors, limits, U (k). */
+#define NUMBER_COLS 0x3f8u
+
 static void results_table(struct doc *c)
 {
 	const struct calib_record *r = c->r;
-	struct draw_table t = {NCOLS, col_w, col_vi, col_en, 0};
+	struct draw_table t = {.ncols = NCOLS,
+	                       .widths = col_w,
+	                       .head_vi = col_vi,
+	                       .head_en = col_en,
+	                       .numbers = NUMBER_COLS};
 	char cell[NCOLS][CELL];
 	const char *vi[NCOLS], *en[NCOLS];
 
 	for (int k = 0; k < NCOLS; k++)
 		vi[k] = cell[k];
-	point_cells(&r->points[0], 0, cell, en);
+	for (int i = 0; i < r->npoints; i++) {
+		point_cells(&r->points[i], i, c->pg.lang, cell, en);
+		draw_table_measure(&c->pg, &t, vi, en);
+	}
+	point_cells(&r->points[0], 0, c->pg.lang, cell, en);
 	draw_table_start(&c->pg, &t, vi, en);
 	for (int i = 0; i < r->npoints; i++) {
-		point_cells(&r->points[i], i, cell, en);
+		point_cells(&r->points[i], i, c->pg.lang, cell, en);
 		draw_table_row(&c->pg, &t, vi, en);
 	}
 	draw_table_end(&c->pg, &t);
@@ -647,6 +825,27 @@ static void traceability(struct doc *c)
 	        false);
 }
 
+/* Under the approver's line: the approval (name, role, date), or that
+ * there is none. */
+static void approver_text(const struct doc *c, char *buf, size_t size)
+{
+	const struct calib_approval *ap = &c->info->approval;
+	char date[16], on[64];
+
+	if (draft(c)) {
+		const char *vi = "CHƯA PHÊ DUYỆT (bản nháp)";
+		const char *en = "NOT APPROVED (draft)";
+		snprintf(buf, size, "%s%s%s", c->pg.lang == DRAW_EN ? "" : vi,
+		         c->pg.lang == DRAW_VI_EN ? "\n" : "",
+		         c->pg.lang == DRAW_VI ? "" : en);
+		return;
+	}
+	tool_format_date(ap->approved_us, date, sizeof(date));
+	draw_label(&c->pg, "ngày phê duyệt", "approved on", on, sizeof(on));
+	snprintf(buf, size, "%s%s%s\n%s %s", ap->approver,
+	         ap->role[0] ? "\n" : "", ap->role, on, date);
+}
+
 static void signatures(struct doc *c)
 {
 	const struct calib_record *r = c->r;
@@ -654,15 +853,21 @@ static void signatures(struct doc *c)
 	struct draw_style len = {7.4, false, true, false, DRAW_SOFT, DRAW_LEFT};
 	struct draw_style name = {9.6,   false,    false,
 	                          false, DRAW_INK, DRAW_LEFT};
+	struct draw_style appr = name;
 	double colw = CONTENT / 2 - 10, h1, h2, hn1, hn2;
+	char approver[3 * CALIB_TEXT + 96];
 
+	approver_text(c, approver, sizeof(approver));
+	if (draft(c)) {
+		appr.bold = true;
+		appr.color = DRAW_ALERT;
+	}
 	h1 = draw_pair_height(&c->pg, colw, &lvi, &len, "Người thực hiện",
 	                      "Calibrated by");
 	h2 = draw_pair_height(&c->pg, colw, &lvi, &len, "Người phê duyệt",
 	                      "Authorised by");
 	draw_text_size(c->pg.d, colw, &name, r->technician, NULL, &hn1);
-	draw_text_size(c->pg.d, colw, &name,
-	               r->authorised[0] ? r->authorised : "—", NULL, &hn2);
+	draw_text_size(c->pg.d, colw, &appr, approver, NULL, &hn2);
 	double h = (h1 > h2 ? h1 : h2) + 34 + (hn1 > hn2 ? hn1 : hn2) + 6;
 	draw_need(&c->pg, h + 12);
 	c->pg.y += 12;
@@ -676,8 +881,8 @@ static void signatures(struct doc *c)
 	draw_line(c->pg.d, MARGIN_X + CONTENT / 2 + 10, y,
 	          MARGIN_X + CONTENT / 2 + 10 + colw, y, 0.5, DRAW_SOFT, true);
 	draw_text(c->pg.d, MARGIN_X, y + 4, colw, &name, r->technician);
-	draw_text(c->pg.d, MARGIN_X + CONTENT / 2 + 10, y + 4, colw, &name,
-	          r->authorised[0] ? r->authorised : "—");
+	draw_text(c->pg.d, MARGIN_X + CONTENT / 2 + 10, y + 4, colw, &appr,
+	          approver);
 	c->pg.y += h;
 }
 
@@ -797,10 +1002,16 @@ static void particulars(struct doc *c)
 	snprintf(buf, sizeof(buf), "%s (UTC)", a);
 	draw_field(&c->pg, LABEL_W, "Ngày hiệu chuẩn", "Date of calibration",
 	           buf, DRAW_INK);
-	tool_format_date(r->issued_us, a, sizeof(a));
-	snprintf(buf, sizeof(buf), "%s (UTC)", a);
+	/* issued when approved: a draft is not issued (docs/METROLOGY.md) */
+	if (draft(c)) {
+		draw_label(&c->pg, "chưa ban hành (bản nháp)",
+		           "not issued (draft)", buf, sizeof(buf));
+	} else {
+		tool_format_date(in->approval.approved_us, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "%s (UTC)", a);
+	}
 	draw_field(&c->pg, LABEL_W, "Ngày ban hành", "Date of issue", buf,
-	           DRAW_INK);
+	           draft(c) ? DRAW_ALERT : DRAW_INK);
 	if (r->due_us > 0) {
 		tool_format_due(r->due_us, a, sizeof(a));
 		snprintf(buf, sizeof(buf), "%s (%d ngày / days)", a,
@@ -977,6 +1188,23 @@ static int fetch(struct query *q, struct calib_record *r, bool by_cert,
 	snprintf(info->qr, sizeof(info->qr),
 	         "metrolog:cert=%s;id=%" PRId64 ";hash=%s", r->certificate,
 	         r->id, r->hash);
+	int ap = query_approval(q, r->id, &info->approval);
+	if (ap < 0) {
+		fprintf(stderr, "metrolog certificate: %s\n", query_error(q));
+		return -1;
+	}
+	char h[CALIB_HASH];
+	if (ap == 0 && (calib_approval_hash(&info->approval, h) < 0 ||
+	                strcmp(h, info->approval.hash) != 0)) {
+		fprintf(stderr,
+		        "metrolog certificate: approval %" PRId64
+		        " of record %" PRId64 " does not check (metrolog "
+		        "verify): drawn as a draft\n",
+		        info->approval.id, r->id);
+		ap = 1;
+	}
+	if (ap == 1)
+		memset(&info->approval, 0, sizeof(info->approval));
 	return 0;
 }
 
@@ -1027,7 +1255,8 @@ const struct cmd_def certificate_cmd = {
                  "limits and uncertainty, decision rule and conformity, "
                  "traceability\nto the reference standard, signatures, the "
                  "record's hash and a QR code that\n'metrolog verify' "
-                 "checks.\n",
+                 "checks. A record nobody has approved yet\n('metrolog "
+                 "approve') is a draft, marked DRAFT on every page.\n",
         .options = certificate_opts,
         .common = CMD_DATABASE | CMD_OUTPUT,
         .output_help = "where to write it, FILE.pdf (required; written "

@@ -11,10 +11,14 @@
 # Simulated time runs 3600 times faster than the wall clock, so the
 # drifting gauges (PG-2 gauge-2: +0.5 kPa a day, gauge-3: +0.2 kPa a day)
 # move visibly. At start it records calibrations with `metrolog calibrate`
-# (two reference standards, two instruments), prints the lab's worklist
+# (two reference standards, two instruments), approves three of them with
+# `metrolog approve` (the lab manager, not the technician; PG-2's record
+# stays a draft), prints the lab's worklist
 # (`metrolog due`), checks the audit chain (`metrolog verify`), asks for an
-# enterprise's records over MQTT as its customer would, and writes a
-# certificate PDF; the trend picture of gauge-3 is redrawn as it runs. Those two files stay in build/demo/; everything else lives in a
+# enterprise's records over MQTT as its customer would, and writes the
+# approved certificate of BATH-1 and the draft of PG-2 as PDFs; the trend
+# picture of gauge-3 is redrawn as it runs. Those files stay in
+# build/demo/; everything else lives in a
 # temporary directory, removed at exit. The configuration is
 # config/demo.cfg with the simulator's port, the broker and that directory
 # filled in. The broker is a private mosquitto on a free loopback port.
@@ -87,17 +91,24 @@ ml calibrate -i STD-DWT-1 -c DEMO-S-001 --date "$(ago 800)" -t "Lê Văn Cườn
 ml calibrate -i STD-PRT-1 -c DEMO-S-002 --date "$(ago 300)" -t "Lê Văn Cường" \
 	--lab "Viện Đo lường Việt Nam (VMI)" --point "temperature,degC,0.01,0.0112,,-0.005,0.005,0.0015,2" >/dev/null
 ml calibrate -i PG-2 -c DEMO-C-001 --date "$(ago 170)" -s STD-DWT-1 -t "Nguyễn Thị Hoa" \
-	--authorised "Trần Đức Minh" --lab "$lab" --method "ĐLVN 76:2001, so sánh với áp kế chuẩn" \
+	--lab "$lab" --method "ĐLVN 76:2001, so sánh với áp kế chuẩn" \
 	--conditions "(23.0 ± 1.0) °C; (50 ± 10) %RH" --rule guarded \
 	--point "gauge-1,kPa,101.325,101.331,,-0.2,0.2,0.02,2" --point "gauge-2,kPa,101.325,101.49,101.33,-0.2,0.2,0.02,2" >/dev/null
 ml calibrate -i BATH-1 -c DEMO-C-002 --date "$(ago 20)" -s STD-PRT-1 -t "Nguyễn Thị Hoa" \
-	--authorised "Trần Đức Minh" --lab "$lab" --method "ĐLVN 138:2004, so sánh trong bể ổn nhiệt" \
+	--lab "$lab" --method "ĐLVN 138:2004, so sánh trong bể ổn nhiệt" \
 	--conditions "(23.0 ± 1.0) °C; (50 ± 10) %RH" --rule guarded \
 	--point "probe-1,degC,20,20.012,,-0.05,0.05,0.01,2" --point "probe-2,degC,20,19.994,,-0.05,0.05,0.01,2" \
 	--point "probe-3,degC,20,20.041,20.003,-0.05,0.05,0.01,2"
+# The lab manager, not the technician, approves the records: until then a
+# certificate is a draft (DRAFT on every page). PG-2's stays a draft.
+ml approve DEMO-S-001 --by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager" >/dev/null
+ml approve DEMO-S-002 --by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager" >/dev/null
+echo
+ml approve DEMO-C-002 --by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager"
 out=build/demo
 mkdir -p "$out"
 ml certificate --certificate DEMO-C-002 -o "$out/certificate-DEMO-C-002.pdf"
+ml certificate --certificate DEMO-C-001 -o "$out/certificate-DEMO-C-001-draft.pdf"
 echo
 echo "The lab's worklist (metrolog due) and the audit chain (metrolog verify):"
 ml due
@@ -121,7 +132,8 @@ mosquitto on 127.0.0.1:$mport (topics metrolog/demo/#, docs/MQTT.md).
 Simulated time runs 3600x; PG-2 gauge-2 drifts out of its +-0.2 kPa tolerance
 within about 20 s (tolerance events below), and the trend of gauge-3 predicts
 when it will leave its +-0.25 kPa (trend events). Ctrl-C stops.
-The certificate of BATH-1 is $out/certificate-DEMO-C-002.pdf; the trend picture
+The certificate of BATH-1 is $out/certificate-DEMO-C-002.pdf (approved), PG-2's
+draft $out/certificate-DEMO-C-001-draft.pdf; the trend picture
 of PG-2/gauge-3 is redrawn into $out/trend-gauge-3.png every 10 s.
 Every 2 s, the latest committed readings and the latest MQTT message of PG-2:
 MSG

@@ -17,6 +17,7 @@
  */
 #include "draw.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -418,6 +419,41 @@ void draw_text_up(struct draw *d, double x, double y,
 	              -(double)h / PANGO_SCALE / 2);
 	pango_cairo_show_layout(d->cr, l);
 	cairo_new_path(d->cr);
+	cairo_restore(d->cr);
+	pango_cairo_update_context(d->cr, d->pango);
+	g_object_unref(l);
+}
+
+void draw_watermark(struct draw *d, double page_w, double page_h,
+                    uint32_t color, const char *text)
+{
+	struct draw_style s = {100, true, false, false, color, DRAW_LEFT};
+	double diag = sqrt(page_w * page_w + page_h * page_h), w, h;
+	PangoLayout *l;
+	int pw, ph;
+
+	draw_text_size(d, 0, &s, text, &w, NULL);
+	s.size = w > 0 ? 100 * 0.62 * diag / w : 100;
+	if (s.size > 120)
+		s.size = 120;
+	l = layout(d, 0, &s, text);
+	pango_layout_get_size(l, &pw, &ph);
+	w = (double)pw / PANGO_SCALE;
+	h = (double)ph / PANGO_SCALE;
+	cairo_save(d->cr);
+	cairo_translate(d->cr, page_w / 2, page_h / 2);
+	cairo_rotate(d->cr, -atan2(page_h, page_w));
+	pango_cairo_update_context(d->cr, d->pango);
+	pango_layout_context_changed(l);
+	cairo_set_source_rgba(d->cr, ((color >> 16) & 0xff) / 255.0,
+	                      ((color >> 8) & 0xff) / 255.0,
+	                      (color & 0xff) / 255.0, 0.16);
+	/* outlines, not text: a reader of the page's text (pdftotext, a
+	 * screen reader, a search) never finds the mark inside the words
+	 * it lies across */
+	cairo_move_to(d->cr, -w / 2, -h / 2);
+	pango_cairo_layout_path(d->cr, l);
+	cairo_fill(d->cr);
 	cairo_restore(d->cr);
 	pango_cairo_update_context(d->cr, d->pango);
 	g_object_unref(l);
@@ -834,18 +870,101 @@ static double table_cells(struct draw_doc *c, const struct draw_table *t,
                           const char *const vi[], const char *const en[],
                           bool head, bool draw)
 {
-	const struct draw_style *svi = head ? &st_th : &st_td;
-	const struct draw_style *sen = head ? &st_th_en : &st_td_en;
+	struct draw_style svi = head ? st_th : st_td;
+	struct draw_style sen = head ? st_th_en : st_td_en;
 	double h = 0, x = c->left;
 
+	svi.size *= t->scale;
+	sen.size *= t->scale;
 	for (int k = 0; k < t->ncols; k++) {
-		double ch = table_cell(c, x + 2, c->y + 3, t->widths[k] - 4,
-		                       svi, sen, vi[k], en[k], draw);
+		double ch = table_cell(c, x + 2, c->y + 3, t->w[k] - 4, &svi,
+		                       &sen, vi[k], en[k], draw);
 		if (ch > h)
 			h = ch;
-		x += t->widths[k];
+		x += t->w[k];
 	}
 	return h + 6;
+}
+
+/* The widest word (between spaces or line ends) of text in style s. */
+static double widest_word(struct draw *d, const struct draw_style *s,
+                          const char *text)
+{
+	char word[512];
+	double most = 0, w;
+
+	while (*text != '\0') {
+		size_t n = strcspn(text, " \n");
+		if (n > 0 && n < sizeof(word)) {
+			memcpy(word, text, n);
+			word[n] = '\0';
+			draw_text_size(d, 0, s, word, &w, NULL);
+			if (w > most)
+				most = w;
+		}
+		text += n;
+		text += *text != '\0';
+	}
+	return most;
+}
+
+/* The widest words of the cells vi, en (in the styles of a header or
+ * a row) into t->need. */
+static void measure(struct draw_doc *c, struct draw_table *t,
+                    const char *const vi[], const char *const en[], bool head)
+{
+	const struct draw_style *svi = head ? &st_th : &st_td;
+	const struct draw_style *sen = head ? &st_th_en : &st_td_en;
+
+	assert(t->ncols <= DRAW_TABLE_COLS);
+	for (int k = 0; k < t->ncols; k++) {
+		double w = 0, we = 0;
+		if (c->lang != DRAW_EN || en[k] == NULL)
+			w = widest_word(c->d, svi, vi[k]);
+		if (en[k] != NULL && c->lang != DRAW_VI)
+			we = widest_word(c->d, c->lang == DRAW_EN ? svi : sen,
+			                 en[k]);
+		if (w < we)
+			w = we;
+		if (w > t->need[k])
+			t->need[k] = w;
+	}
+}
+
+void draw_table_measure(struct draw_doc *c, struct draw_table *t,
+                        const char *const vi[], const char *const en[])
+{
+	measure(c, t, vi, en, false);
+}
+
+/* Widths and font size (draw.h): the columns of numbers as wide as
+ * their widest word needs, what they take given by the other columns
+ * down to their own widest words; when that is not enough, a smaller
+ * font. */
+static void table_fit(struct draw_table *t)
+{
+	double deficit = 0, slack = 0;
+
+	for (t->scale = 1.0;; t->scale -= 0.05) {
+		deficit = slack = 0;
+		for (int k = 0; k < t->ncols; k++) {
+			double need = t->need[k] * t->scale + 6;
+			t->w[k] = t->widths[k];
+			if (t->numbers & 1u << k) {
+				t->w[k] = fmax(t->widths[k], need);
+				deficit += t->w[k] - t->widths[k];
+			} else {
+				slack += fmax(0, t->widths[k] - need);
+			}
+		}
+		if (deficit <= slack || t->scale < 0.62)
+			break;
+	}
+	for (int k = 0; k < t->ncols; k++) {
+		double give = fmax(0, t->widths[k] - t->need[k] * t->scale - 6);
+		if (!(t->numbers & 1u << k) && slack > 0)
+			t->w[k] -= fmin(deficit, slack) * give / slack;
+	}
 }
 
 static void table_header(struct draw_doc *c, const struct draw_table *t)
@@ -863,8 +982,11 @@ static void table_header(struct draw_doc *c, const struct draw_table *t)
 void draw_table_start(struct draw_doc *c, struct draw_table *t,
                       const char *const vi[], const char *const en[])
 {
-	double hh = table_cells(c, t, t->head_vi, t->head_en, true, false);
+	double hh;
 
+	measure(c, t, t->head_vi, t->head_en, true);
+	table_fit(t);
+	hh = table_cells(c, t, t->head_vi, t->head_en, true, false);
 	draw_need(c, hh + table_cells(c, t, vi, en, false, false));
 	table_header(c, t);
 	t->rows = 0;

@@ -112,6 +112,12 @@ void draw_marker(struct draw *d, double x, double y, double size,
 void draw_clip(struct draw *d, double x, double y, double w, double h);
 void draw_unclip(struct draw *d);
 
+/* text across a page of page_w x page_h along its rising diagonal, in
+ * large bold letters of color, translucent (alpha 0.16) so that what it
+ * lies on stays legible: a watermark such as "DRAFT". */
+void draw_watermark(struct draw *d, double page_w, double page_h,
+                    uint32_t color, const char *text);
+
 /* A QR code (error correction M, 8-bit) of text, size x size with its top
  * left at (x, y), black on white with no quiet zone (leave 4 modules of
  * white around it). Returns 0, -1 when text is too long for a QR code. */
@@ -206,18 +212,37 @@ void draw_paragraph(struct draw_doc *doc, const char *vi, const char *en,
 double draw_paragraph_height(struct draw_doc *doc, const char *vi,
                              const char *en);
 
-/* A table across the content's column: ncols columns of widths (points,
- * summing to the column's width) with header cells head_vi/head_en. A
- * cell is vi[k] with en[k] below it, or vi[k] alone when en[k] is NULL.
- * Rows are shaded alternately. */
+/* A table across the content's column: ncols (<= DRAW_TABLE_COLS)
+ * columns of widths (points, summing to the column's width) with header
+ * cells head_vi/head_en. A cell is vi[k] with en[k] below it, or vi[k]
+ * alone when en[k] is NULL. Rows are shaded alternately.
+ *
+ * Columns of numbers (bit k of numbers) never break a word: text between
+ * two spaces ("100000.000001", "(k=2)"; a no-break space U+00A0 keeps
+ * "−0.05 … +0.05" one word) stays on one line. Give every row to
+ * draw_table_measure() before draw_table_start(): when a column of
+ * numbers is too narrow for its widest word, it is widened at the
+ * expense of the other columns (each down to its own widest word, the
+ * header's included) and, if that is not enough, the table's font is
+ * made smaller (down to 0.6 of its size) until every word fits. */
+#define DRAW_TABLE_COLS 32
 struct draw_table {
 	int ncols;
 	const double *widths;
 	const char *const *head_vi, *const *head_en;
-	int rows; /* drawn so far */
+	int rows;         /* drawn so far */
+	unsigned numbers; /* bit k: column k holds numbers */
+	/* set by draw_table_measure() and draw_table_start() */
+	double need[DRAW_TABLE_COLS]; /* widest word, at the full size */
+	double w[DRAW_TABLE_COLS];    /* the widths drawn */
+	double scale;                 /* the font size drawn, of the full */
 };
 
-/* The header, kept on one page with the first row (vi, en). */
+/* Take the widest word of each of a row's cells into t->need. */
+void draw_table_measure(struct draw_doc *doc, struct draw_table *t,
+                        const char *const vi[], const char *const en[]);
+/* The widths and font size (above), then the header, kept on one page
+ * with the first row (vi, en). */
 void draw_table_start(struct draw_doc *doc, struct draw_table *t,
                       const char *const vi[], const char *const en[]);
 /* A row; on a new page under the header again when it does not fit. */

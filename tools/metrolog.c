@@ -9,9 +9,9 @@
  *          instrument
  * The others live beside it: calc.c (conformity, interval), records.c
  * (instruments, channels, due, readings, events, report), calibrate.c
- * (calibrate, calibrations, verify), certificate.c and trend.c; each is
- * declared once as a struct cmd_def (cmd.h), and `metrolog --help` lists
- * the table below.
+ * (calibrate, calibrations, verify), approve.c, certificate.c and trend.c;
+ * each is declared once as a struct cmd_def (cmd.h), and `metrolog --help`
+ * lists the table below.
  *
  * Single-threaded. Exit codes: 0 success, 1 a request failed, 2 bad usage.
  */
@@ -589,10 +589,19 @@ static int cmd_probe(int argc, char **argv)
 /* ---- the table of subcommands -------------------------------------------- */
 
 static const struct cmd_def *const live_cmds[] = {&read_cmd, &probe_cmd, NULL};
-static const struct cmd_def *const db_cmds[] = {
-        &instruments_cmd, &channels_cmd, &due_cmd,       &readings_cmd,
-        &events_cmd,      &report_cmd,   &calibrate_cmd, &calibrations_cmd,
-        &certificate_cmd, &trend_cmd,    &verify_cmd,    NULL};
+static const struct cmd_def *const db_cmds[] = {&instruments_cmd,
+                                                &channels_cmd,
+                                                &due_cmd,
+                                                &readings_cmd,
+                                                &events_cmd,
+                                                &report_cmd,
+                                                &calibrate_cmd,
+                                                &approve_cmd,
+                                                &calibrations_cmd,
+                                                &certificate_cmd,
+                                                &trend_cmd,
+                                                &verify_cmd,
+                                                NULL};
 static const struct cmd_def *const calc_cmds[] = {&conformity_cmd,
                                                   &interval_cmd, NULL};
 

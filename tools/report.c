@@ -435,7 +435,10 @@ static void particulars(struct draw_doc *pg)
 static void figures(struct draw_doc *pg)
 {
 	const struct pdf *p = pg->ctx;
-	struct draw_table t = {PDF_NCOLS, pdf_col_w, pdf_col_vi, pdf_col_en, 0};
+	struct draw_table t = {.ncols = PDF_NCOLS,
+	                       .widths = pdf_col_w,
+	                       .head_vi = pdf_col_vi,
+	                       .head_en = pdf_col_en};
 	char cell[PDF_NCOLS + 1][PDF_CELL]; /* + the kind, under the name */
 	const char *vi[PDF_NCOLS], *en[PDF_NCOLS];
 

@@ -11,8 +11,8 @@
  *   audit chain or a certificate's hash does not check.
  * Every database subcommand takes -d/--database FILE; without it
  * $METROLOG_DB, else /var/lib/metrolog/metrolog.db. Read-only subcommands
- * open the file with query_open() (never modified); calibrate opens it
- * with store_open().
+ * open the file with query_open() (never modified); calibrate and approve
+ * open it with store_open().
  */
 #ifndef METROLOG_TOOL_H
 #define METROLOG_TOOL_H
@@ -31,6 +31,7 @@ extern const struct cmd_def instruments_cmd, channels_cmd, due_cmd,
 extern const struct cmd_def calibrate_cmd, calibrations_cmd,
         verify_cmd;                          /* calibrate.c */
 extern const struct cmd_def certificate_cmd; /* certificate.c */
+extern const struct cmd_def approve_cmd;     /* approve.c */
 extern const struct cmd_def trend_cmd;       /* trend.c */
 
 /* records.c: listings, export, report */
@@ -45,6 +46,9 @@ int cmd_report(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_calibrations(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+
+/* approve.c: the approval of a record by another person */
+int cmd_approve(int argc, char **argv);
 
 /* certificate.c, trend.c: documents and pictures */
 int cmd_certificate(int argc, char **argv);

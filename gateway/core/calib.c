@@ -518,25 +518,146 @@ size_t calib_canonical(const struct calib_record *r, char *buf, size_t size)
 	return o.len;
 }
 
+/* SHA-256 of text (len bytes) as 64 lowercase hex digits into out. */
+static int sha256_hex(const char *text, size_t len, char out[CALIB_HASH])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		return -1;
+	for (unsigned i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
 int calib_hash(const struct calib_record *r, char out[CALIB_HASH])
 {
 	size_t len = calib_canonical(r, NULL, 0);
 	char *text = malloc(len + 1);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int rc = -1;
+	int rc;
 
 	if (text == NULL)
 		return -1;
 	calib_canonical(r, text, len + 1);
-	if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
-	    mdlen == 32) {
-		for (unsigned i = 0; i < mdlen; i++)
-			snprintf(out + 2 * i, 3, "%02x", md[i]);
-		rc = 0;
-	}
+	rc = sha256_hex(text, len, out);
 	free(text);
 	return rc;
+}
+
+/* ---- approvals ---------------------------------------------------------- */
+
+size_t calib_approval_canonical(const struct calib_approval *a, char *buf,
+                                size_t size)
+{
+	struct out o = {.buf = buf, .size = size};
+
+	if (size > 0)
+		buf[0] = '\0';
+	put(&o, "metrolog-approval=1\n");
+	put_int(&o, "id", a->id);
+	put_str(&o, "prev_hash", a->prev_hash);
+	put_int(&o, "calibration_id", a->calibration_id);
+	put_str(&o, "record_hash", a->record_hash);
+	put_int(&o, "approved", a->approved_us);
+	put_str(&o, "approver", a->approver);
+	put_str(&o, "role", a->role);
+	return o.len;
+}
+
+int calib_approval_hash(const struct calib_approval *a, char out[CALIB_HASH])
+{
+	size_t len = calib_approval_canonical(a, NULL, 0);
+	char *text = malloc(len + 1);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	calib_approval_canonical(a, text, len + 1);
+	rc = sha256_hex(text, len, out);
+	free(text);
+	return rc;
+}
+
+/* The code point at s + *i (a byte that starts no valid sequence counts
+ * as itself), *i moved past it. */
+static uint32_t next_cp(const char *s, size_t *i)
+{
+	const unsigned char *u = (const unsigned char *)s + *i;
+	int n = u[0] < 0x80 ? 0 : u[0] >= 0xf0 ? 3 : u[0] >= 0xe0 ? 2 : 1;
+	uint32_t c = n == 0 ? u[0] : u[0] & (0x3f >> n);
+
+	for (int k = 1; k <= n; k++) {
+		if ((u[k] & 0xc0) != 0x80) {
+			(*i)++;
+			return u[0];
+		}
+		c = c << 6 | (u[k] & 0x3f);
+	}
+	*i += (size_t)n + 1;
+	return c;
+}
+
+/* The lower case of c in the Latin blocks (calib_same_person). */
+static uint32_t fold(uint32_t c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 0xc0 && c <= 0xde && c != 0xd7))
+		return c + 0x20;
+	if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177) ||
+	    (c >= 0x1e00 && c <= 0x1e95) || (c >= 0x1ea0 && c <= 0x1eff))
+		return c | 1; /* pairs: upper even, lower odd */
+	if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+		return c + (c & 1); /* pairs: upper odd, lower even */
+	if (c == 0x178)
+		return 0xff;
+	if (c == 0x1a0 || c == 0x1af) /* Ơ, Ư */
+		return c + 1;
+	return c;
+}
+
+struct name_iter {
+	const char *s;
+	size_t i;
+	bool started;
+};
+
+static bool name_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+/* The next character of a name as compared: a run of white space inside
+ * as one ' ', none at the ends; 0 at the end. */
+static uint32_t name_next(struct name_iter *it)
+{
+	bool gap = false;
+
+	while (name_space(it->s[it->i])) {
+		gap = true;
+		it->i++;
+	}
+	if (it->s[it->i] == '\0')
+		return 0;
+	if (gap && it->started)
+		return ' ';
+	it->started = true;
+	return fold(next_cp(it->s, &it->i));
+}
+
+bool calib_same_person(const char *a, const char *b)
+{
+	struct name_iter x = {.s = a}, y = {.s = b};
+	uint32_t ca, cb;
+
+	do {
+		ca = name_next(&x);
+		cb = name_next(&y);
+		if (ca != cb)
+			return false;
+	} while (ca != 0);
+	return true;
 }
 
 /* ---- due dates ---------------------------------------------------------- */

@@ -274,4 +274,45 @@ const char *calib_due_name(enum calib_due d);
 /* performed_us + interval_days days; 0 when interval_days <= 0. */
 int64_t calib_next_due(int64_t performed_us, int interval_days);
 
+/* ---- approvals (docs/SCHEMA.md, approvals) --------------------------------
+ *
+ * A record is approved by a person other than its technician (ISO/IEC
+ * 17025 7.8.2.1 o): one approval per record, append-only, chained among
+ * themselves as the records are: hash_n = SHA-256 of the canonical text
+ * of approval n, which includes the approved record's hash and the hash
+ * of approval n-1 (CALIB_GENESIS for the first). Altering the record
+ * (and recomputing its hash) or the approval breaks its hash.
+ */
+struct calib_approval {
+	int64_t id;             /* position in the approvals' chain, 1, 2 .. */
+	int64_t calibration_id; /* the record approved */
+	char record_hash[CALIB_HASH]; /* that record's hash */
+	int64_t approved_us;          /* when approved, UTC us */
+	char approver[CALIB_TEXT];    /* who approved */
+	char role[CALIB_TEXT];        /* e.g. "Lab manager", "" none */
+	char prev_hash[CALIB_HASH];
+	char hash[CALIB_HASH];
+};
+
+/* The canonical text of a, one "key=value\n" line per field in this
+ * order: "metrolog-approval=1", id, prev_hash, calibration_id,
+ * record_hash, approved, approver, role (strings escaped as in
+ * calib_canonical; hash excluded). Writes at most size bytes
+ * (NUL-terminated when size > 0); returns the length the whole text
+ * needs. */
+size_t calib_approval_canonical(const struct calib_approval *a, char *buf,
+                                size_t size);
+
+/* SHA-256 of the canonical text, 64 lowercase hex digits, into out.
+ * Returns 0, -1 when memory runs out. */
+int calib_approval_hash(const struct calib_approval *a, char out[CALIB_HASH]);
+
+/* Whether a and b name the same person, as the approval rule compares
+ * names: white space trimmed at both ends and runs of it inside taken
+ * as one space, letters compared without case (ASCII, Latin-1, Latin
+ * Extended-A and Additional: every Vietnamese letter, so "TRẦN THỊ
+ * BÌNH" is "Trần Thị Bình"). Text is compared as given (no Unicode
+ * normalisation: a name typed decomposed is another text). */
+bool calib_same_person(const char *a, const char *b);
+
 #endif

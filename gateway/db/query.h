@@ -174,17 +174,29 @@ int query_calibration_by_cert(struct query *q, const char *certificate,
 /* The id of the record that supersedes id, 0 none, -1 error. */
 int64_t query_superseded_by(struct query *q, int64_t id);
 
+/* The approval of record calibration_id (calib.h, approvals), with the
+ * record's hash as stored now in record_hash: 0 found, 1 none (the
+ * record is a draft), -1 error. */
+int query_approval(struct query *q, int64_t calibration_id,
+                   struct calib_approval *out);
+
 /* Check the whole audit chain: every record's hash against its content,
  * every prev_hash against the record before, ids 1..n without a gap, and
- * every point row belonging to a record. */
+ * every point row belonging to a record; then, when the records check,
+ * the approvals' chain the same way, each approval naming an existing
+ * record whose hash is the one it was approved with. */
 struct query_verify {
 	int64_t records;       /* records checked */
 	int64_t bad_id;        /* first bad record, 0 when all good */
 	char head[CALIB_HASH]; /* hash of the last record (CALIB_GENESIS
 	                          when none) */
-	char message[512];     /* what is wrong with bad_id, exactly */
+	int64_t approvals;     /* approvals checked */
+	int64_t bad_approval;  /* first bad approval, 0 when all good */
+	char approvals_head[CALIB_HASH]; /* hash of the last approval */
+	char message[512]; /* what is wrong with bad_id or bad_approval */
 };
-/* 0 chain intact, 1 a record altered/removed (out says which), -1 error. */
+/* 0 chain intact, 1 a record or an approval altered/removed (out says
+ * which: bad_id, else bad_approval), -1 error. */
 int query_verify(struct query *q, struct query_verify *out);
 
 #endif

@@ -6,7 +6,8 @@
  * calib_record; calib_hash() of that struct must give the stored hash.
  * Any column changed behind the store's back therefore shows up as a
  * content/hash mismatch of that record, and a recomputed hash as a broken
- * link from the next one.
+ * link from the next one. The approvals (calib.h) are read and checked
+ * the same way, after the records.
  */
 #include "query.h"
 
@@ -293,6 +294,117 @@ static int check_link(void *ctx, const struct calib_record *r)
 	return 0;
 }
 
+/* ---- approvals ---------------------------------------------------------- */
+
+#define APPROVAL_SELECT                                                        \
+	"SELECT a.id, a.calibration_id, a.approved, a.approver, a.role,"       \
+	" a.prev_hash, a.hash, c.hash, c.certificate FROM approvals a"         \
+	" LEFT JOIN calibrations c ON c.id = a.calibration_id"
+
+/* The columns of APPROVAL_SELECT into a (record_hash "" when the record
+ * does not exist) and the record's certificate into cert. */
+static void read_approval(sqlite3_stmt *s, struct calib_approval *a, char *cert,
+                          size_t size)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, 0);
+	a->calibration_id = sqlite3_column_int64(s, 1);
+	a->approved_us = sqlite3_column_int64(s, 2);
+	query_text(s, 3, a->approver, sizeof(a->approver));
+	query_text(s, 4, a->role, sizeof(a->role));
+	query_text(s, 5, a->prev_hash, sizeof(a->prev_hash));
+	query_text(s, 6, a->hash, sizeof(a->hash));
+	query_text(s, 7, a->record_hash, sizeof(a->record_hash));
+	query_text(s, 8, cert, size);
+}
+
+int query_approval(struct query *q, int64_t calibration_id,
+                   struct calib_approval *out)
+{
+	sqlite3_stmt *s = query_prepare(q, APPROVAL_SELECT
+	                                " WHERE a.calibration_id = ?1");
+	char cert[CALIB_ID];
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, calibration_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_approval(s, out, cert, sizeof(cert));
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : query_fail(q, rc, "approvals");
+}
+
+/* One approval in the chain: 0 good, 1 bad (c->v says why). */
+static int check_approval(struct chain *c, const struct calib_approval *a,
+                          const char *cert)
+{
+	int64_t expect = c->v->approvals + 1;
+	char hash[CALIB_HASH];
+
+	c->v->bad_approval = a->id;
+	if (a->id != expect) {
+		c->v->bad_approval = expect;
+		return bad(c, 0,
+		           "approval %" PRId64 " is missing: the approvals go "
+		           "from approval %" PRId64 " to approval %" PRId64
+		           " (an approval was deleted)",
+		           expect, c->v->approvals, a->id);
+	}
+	if (strcmp(a->prev_hash, c->hash) != 0)
+		return bad(c, 0,
+		           "approval %" PRId64 " does not link to approval "
+		           "%" PRId64 ": it names hash %.16s..., the approval "
+		           "before has %.16s... (approval %" PRId64
+		           " was altered and its hash recomputed, or replaced)",
+		           a->id, a->id - 1, a->prev_hash, c->hash, a->id - 1);
+	if (a->record_hash[0] == '\0')
+		return bad(c, 0,
+		           "approval %" PRId64 " names record %" PRId64
+		           ", which does not exist",
+		           a->id, a->calibration_id);
+	if (calib_approval_hash(a, hash) < 0)
+		return -1;
+	if (strcmp(hash, a->hash) != 0)
+		return bad(c, 0,
+		           "approval %" PRId64 " (record %" PRId64
+		           ", certificate %s) was altered: its content with "
+		           "the record's hash hashes to %.16s..., the chain "
+		           "holds %.16s...",
+		           a->id, a->calibration_id, cert, hash, a->hash);
+	c->v->bad_approval = 0;
+	snprintf(c->hash, sizeof(c->hash), "%s", a->hash);
+	c->v->approvals++;
+	return 0;
+}
+
+/* The approvals' chain, after the records': 0 intact, 1 bad, -1 error. */
+static int verify_approvals(struct query *q, struct query_verify *out)
+{
+	struct chain c = {.v = out};
+	sqlite3_stmt *s = query_prepare(q, APPROVAL_SELECT " ORDER BY a.id");
+	struct calib_approval a;
+	char cert[CALIB_ID];
+	int rc = SQLITE_DONE, ret = 0;
+
+	snprintf(c.hash, sizeof(c.hash), "%s", CALIB_GENESIS);
+	if (s == NULL)
+		return -1;
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_approval(s, &a, cert, sizeof(cert));
+		ret = check_approval(&c, &a, cert);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = query_fail(q, rc, "approvals");
+	sqlite3_finalize(s);
+	snprintf(out->approvals_head, sizeof(out->approvals_head), "%s",
+	         c.hash);
+	return ret;
+}
+
 int query_verify(struct query *q, struct query_verify *out)
 {
 	struct chain c = {.v = out};
@@ -327,5 +439,7 @@ int query_verify(struct query *q, struct query_verify *out)
 		}
 		sqlite3_finalize(o);
 	}
+	if (ret == 0)
+		ret = verify_approvals(q, out);
 	return ret;
 }

@@ -190,7 +190,24 @@ static const char *const migrations[] = {
         "  DEFAULT 1;"
         "ALTER TABLE calibrations ADD COLUMN min_tur REAL;"
         "ALTER TABLE calibrations ADD COLUMN max_risk REAL;",
-        /* 5 -> 6: the laboratory and its customers, as metrologd's
+        /* 5 -> 6: approvals of records by a person other than the
+         * technician (calib.h, approvals): append-only, one per record,
+         * hash-chained among themselves. The records written before
+         * have none: their certificates are drafts until approved. */
+        "CREATE TABLE approvals ("
+        "  id             INTEGER PRIMARY KEY,"
+        "  calibration_id INTEGER NOT NULL UNIQUE"
+        "    REFERENCES calibrations(id),"
+        "  approved       INTEGER NOT NULL,"
+        "  approver       TEXT    NOT NULL,"
+        "  role           TEXT    NOT NULL,"
+        "  prev_hash      TEXT    NOT NULL,"
+        "  hash           TEXT    NOT NULL UNIQUE);"
+        "CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals"
+        "  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
+        "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
+        "  BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;",
+        /* 6 -> 7: the laboratory and its customers, as metrologd's
          * configuration names them, and the certificate's fields of a
          * record of rule version 3 (calib.h); '' and 0 in older ones */
         "CREATE TABLE lab ("

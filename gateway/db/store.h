@@ -186,6 +186,22 @@ uint64_t store_outbox_dropped(const struct store *st);
  */
 int store_cal_append(struct store *st, struct calib_record *r);
 
+/*
+ * Approve the record whose certificate number is certificate (calib.h,
+ * approvals; ISO/IEC 17025 7.8.2.1 o) in ONE transaction: approver and
+ * role (role may be "") are trimmed, must be printable UTF-8 without
+ * control characters (text_printable) and fit CALIB_TEXT; the approval
+ * gets its id and prev_hash (the approvals' chain), the record's id and
+ * hash, approved_us (now) and its hash, all into *out.
+ * Refused (-1, nothing written, store_last_message says why in plain
+ * words): no approver, no record with that number, a record already
+ * superseded by a correction, a record already approved, an approver who
+ * is the record's technician (calib_same_person).
+ */
+int store_cal_approve(struct store *st, const char *certificate,
+                      const char *approver, const char *role,
+                      struct calib_approval *out);
+
 /* The calibration in force of an instrument or standard. */
 struct store_cal_force {
 	int64_t due_us;          /* 0: none */

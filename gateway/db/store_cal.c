@@ -3,7 +3,8 @@
  * record to the hash-chained, append-only table (store_cal_append), and
  * reading the calibration in force of every instrument and standard
  * (store_cal_in_force), from which metrologd's composer derives the due
- * states it records and publishes. See store.h for the contracts,
+ * states it records and publishes; approving a record (store_cal_approve,
+ * the approvals' own chain). See store.h for the contracts,
  * calib.h for the record and its hash, docs/SCHEMA.md for the tables.
  *
  * Threading: as store.c; the struct store belongs to one thread.
@@ -19,6 +20,7 @@
 #include "drift.h"
 #include "schema.h"
 #include "store_int.h"
+#include "text.h"
 
 /* ---- calibration records ----------------------------------------------- */
 
@@ -531,6 +533,187 @@ int store_cal_append(struct store *st, struct calib_record *r)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- approvals --------------------------------------------------------- */
+
+/* One text of an approval, trimmed into buf: 0, or -1 (recorded) when it
+ * is not printable or does not fit. */
+static int approval_text(struct store *st, const char *what, const char *v,
+                         char *buf, size_t size)
+{
+	char why[128];
+	int n = snprintf(buf, size, "%s", v != NULL ? v : "");
+
+	if (n < 0 || (size_t)n >= size) {
+		st_error(st, STORE_OTHER, "approval: the %s is too long", what);
+		return -1;
+	}
+	char *t = text_trim(buf);
+	memmove(buf, t, strlen(t) + 1);
+	if (text_printable(buf, why, sizeof(why)) < 0) {
+		st_error(st, STORE_OTHER, "approval: the %s: %s", what, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* The record a certificate number names, checked for approval: its id
+ * and hash into a, its technician into tech. */
+static int approval_record(struct store *st, const char *certificate,
+                           struct calib_approval *a, char *tech, size_t size)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, hash, technician FROM"
+	                           " calibrations WHERE certificate = ?1"
+	                           " ORDER BY id DESC LIMIT 1");
+	int64_t other = 0;
+	int rc, found;
+
+	if (s == NULL)
+		return -1;
+	st_bind_text(s, 1, certificate);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		a->calibration_id = sqlite3_column_int64(s, 0);
+		snprintf(a->record_hash, sizeof(a->record_hash), "%s",
+		         (const char *)sqlite3_column_text(s, 1));
+		snprintf(tech, size, "%s",
+		         (const char *)sqlite3_column_text(s, 2));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			st_error(st, STORE_OTHER,
+			         "no calibration record with certificate "
+			         "number %s",
+			         certificate);
+		else
+			st_sqlite_error(st, rc, "approval");
+		return -1;
+	}
+	found = lookup(st, "SELECT id FROM calibrations WHERE supersedes = ?1",
+	               NULL, a->calibration_id, &other, NULL);
+	if (found != 0) {
+		if (found > 0)
+			st_error(st, STORE_OTHER,
+			         "record %" PRId64 " (certificate %s) is "
+			         "superseded by record %" PRId64
+			         ": approve the correction, not it",
+			         a->calibration_id, certificate, other);
+		return -1;
+	}
+	return 0;
+}
+
+/* Refuse a second approval of a's record. */
+static int approval_unique(struct store *st, const struct calib_approval *a,
+                           const char *certificate)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, approver FROM approvals"
+	                           " WHERE calibration_id = ?1");
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, a->calibration_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		st_error(st, STORE_OTHER,
+		         "record %" PRId64 " (certificate %s) is already "
+		         "approved, by %s (approval %lld): an approval is "
+		         "never repeated",
+		         a->calibration_id, certificate,
+		         (const char *)sqlite3_column_text(s, 1),
+		         (long long)sqlite3_column_int64(s, 0));
+	else if (rc != SQLITE_DONE)
+		st_sqlite_error(st, rc, "approval");
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The id of a and the hash of the approval before it. */
+static int approval_chain(struct store *st, struct calib_approval *a)
+{
+	int64_t last = 0;
+
+	if (lookup(st, "SELECT coalesce(max(id), 0) FROM approvals", NULL, 0,
+	           &last, NULL) < 0)
+		return -1;
+	snprintf(a->prev_hash, sizeof(a->prev_hash), "%s", CALIB_GENESIS);
+	if (last > 0 &&
+	    lookup_text(st, "SELECT hash FROM approvals WHERE id = ?1", last,
+	                a->prev_hash, sizeof(a->prev_hash)) < 0)
+		return -1;
+	a->id = last + 1;
+	return 0;
+}
+
+/* Everything store_cal_approve() checks and fills in, inside its
+ * transaction. */
+static int approval_prepare(struct store *st, const char *certificate,
+                            struct calib_approval *a)
+{
+	char tech[CALIB_TEXT] = "";
+
+	if (approval_record(st, certificate, a, tech, sizeof(tech)) < 0 ||
+	    approval_unique(st, a, certificate) < 0)
+		return -1;
+	if (calib_same_person(a->approver, tech)) {
+		st_error(st, STORE_OTHER,
+		         "%s calibrated record %" PRId64
+		         " (certificate %s) and cannot approve it: the "
+		         "approval must be by another person",
+		         a->approver, a->calibration_id, certificate);
+		return -1;
+	}
+	if (approval_chain(st, a) < 0)
+		return -1;
+	a->approved_us = st_now_us();
+	if (calib_approval_hash(a, a->hash) < 0) {
+		st_error(st, STORE_OTHER, "approval: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int store_cal_approve(struct store *st, const char *certificate,
+                      const char *approver, const char *role,
+                      struct calib_approval *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (approval_text(st, "approver", approver, out->approver,
+	                  sizeof(out->approver)) < 0 ||
+	    approval_text(st, "role", role, out->role, sizeof(out->role)) < 0)
+		return -1;
+	if (out->approver[0] == '\0') {
+		st_error(st, STORE_OTHER, "approval: no approver named");
+		return -1;
+	}
+	if (st_run(st, st->stmt[S_BEGIN], "approval") < 0)
+		return -1;
+	if (approval_prepare(st, certificate, out) < 0 ||
+	    (s = prep(st, "INSERT INTO approvals (id, calibration_id,"
+	                  " approved, approver, role, prev_hash, hash)"
+	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")) == NULL)
+		goto fail;
+	sqlite3_bind_int64(s, 1, out->id);
+	sqlite3_bind_int64(s, 2, out->calibration_id);
+	sqlite3_bind_int64(s, 3, out->approved_us);
+	st_bind_text(s, 4, out->approver);
+	st_bind_text(s, 5, out->role);
+	st_bind_text(s, 6, out->prev_hash);
+	st_bind_text(s, 7, out->hash);
+	rc = st_run(st, s, "approval");
+	sqlite3_finalize(s);
+	if (rc < 0 || st_run(st, st->stmt[S_COMMIT], "approval") < 0)
+		goto fail;
+	return 0;
+fail:
+	st_rollback(st);
+	return -1;
 }
 
 /* ---- calibration in force -------------------------------------------- */

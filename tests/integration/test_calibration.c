@@ -987,6 +987,116 @@ static void old_rules_flagged(void **state)
 	free(r);
 }
 
+/* Approval by a person other than the technician (ISO/IEC 17025
+ * 7.8.2.1 o): the technician is refused however the name is typed, a
+ * record is approved once, a superseded or unknown record never; verify,
+ * the listing and the record show it. Record 2 (C-2026-001) was
+ * calibrated by "Trần Thị Bình", record 3 is superseded by record 4. */
+static void approval_by_another_person(void **state)
+{
+	(void)state;
+	const char *own[] = {"approve",    "-d",   gw.db,
+	                     "C-2026-001", "--by", "  TRẦN THỊ   BÌNH ",
+	                     NULL};
+	assert_int_equal(run(own), 1);
+	must_contain("TRẦN THỊ   BÌNH calibrated record 2 (certificate "
+	             "C-2026-001) and cannot approve it: the approval must be "
+	             "by another person");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM approvals"), 0);
+
+	const char *ok[] = {"approve", "-d",
+	                    gw.db,     "C-2026-001",
+	                    "--by",    "Lê Văn Cường",
+	                    "--role",  "Trưởng phòng / Lab manager",
+	                    NULL};
+	assert_int_equal(run(ok), 0);
+	must_contain("approved         record 2, certificate C-2026-001\n");
+	must_contain("by               Lê Văn Cường, Trưởng phòng / Lab "
+	             "manager\n");
+	must_contain("approval         1\n");
+
+	const char *twice[] = {"approve", "-d",       gw.db, "C-2026-001",
+	                       "--by",    "Phạm Thu", NULL};
+	assert_int_equal(run(twice), 1);
+	must_contain("record 2 (certificate C-2026-001) is already approved, "
+	             "by Lê Văn Cường");
+	const char *superseded[] = {"approve", "-d",       gw.db, "C-2026-002",
+	                            "--by",    "Phạm Thu", NULL};
+	assert_int_equal(run(superseded), 1);
+	must_contain("record 3 (certificate C-2026-002) is superseded by "
+	             "record 4");
+	const char *unknown[] = {"approve", "-d",       gw.db, "C-NOPE-1",
+	                         "--by",    "Phạm Thu", NULL};
+	assert_int_equal(run(unknown), 1);
+	must_contain("no calibration record with certificate number C-NOPE-1");
+	const char *ctrl[] = {"approve", "-d",   gw.db, "S-2026-001",
+	                      "--by",    "A\nB", NULL};
+	assert_int_equal(run(ctrl), 2);
+	must_contain("--by: a control character (0x0A)");
+	const char *nobody[] = {"approve", "-d", gw.db, "S-2026-001", NULL};
+	assert_int_equal(run(nobody), 2);
+	must_contain("--by NAME");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM approvals"), 1);
+
+	/* record 1, by record 2's technician: another person here */
+	const char *std[] = {"approve",       "-d", gw.db, "S-2026-001", "--by",
+	                     "Trần Thị Bình", NULL};
+	assert_int_equal(run(std), 0);
+	must_contain("approval         2\n");
+
+	const char *ver[] = {"verify", "-d", gw.db, NULL};
+	assert_int_equal(run(ver), 0);
+	must_contain("approvals intact: 2 approvals, head ");
+	const char *show[] = {"calibrations", "-d", gw.db, "--id", "2", NULL};
+	assert_int_equal(run(show), 0);
+	must_contain(" by Lê Văn Cường, Trưởng phòng / Lab manager (approval "
+	             "1)\n");
+	const char *draft[] = {"calibrations", "-d", gw.db, "--id", "4", NULL};
+	assert_int_equal(run(draft), 0);
+	must_contain("approved         no: the certificate is a DRAFT");
+	const char *csv[] = {"calibrations", "-d", gw.db, "-f", "csv", NULL};
+	assert_int_equal(run(csv), 0);
+	must_contain(",rule_version,approved,approved_by\r\n");
+	must_contain(",C-2026-001,STD-1,");
+	must_contain("Z,Lê Văn Cường\r\n");
+	const char *text[] = {"calibrations", "-d", gw.db, NULL};
+	assert_int_equal(run(text), 0);
+	must_contain(" draft ");
+
+	/* the database refuses changing or removing one */
+	refused("UPDATE approvals SET approver = 'X' WHERE id = 1");
+	must_contain("approvals are append-only");
+	refused("DELETE FROM approvals WHERE id = 1");
+	must_contain("approvals are append-only");
+}
+
+/* An approval changed or deleted behind the store's back: verify names
+ * it. Runs before tampering_detected (the records' chain must check for
+ * the approvals' to be checked). */
+static void approval_tampering_detected(void **state)
+{
+	(void)state;
+	const char *ver[] = {"verify", "-d", gw.db, NULL};
+
+	tamper("DROP TRIGGER approvals_no_update;"
+	       "DROP TRIGGER approvals_no_delete;");
+	tamper("UPDATE approvals SET approver = 'Someone Else' WHERE id = 1");
+	assert_int_equal(run(ver), 4);
+	must_contain("approvals BROKEN at approval 1: approval 1 (record 2, "
+	             "certificate C-2026-001) was altered");
+	tamper("UPDATE approvals SET approver = 'Lê Văn Cường' WHERE id = 1");
+	assert_int_equal(run(ver), 0);
+	must_contain("approvals intact: 2 approvals");
+	tamper("UPDATE approvals SET calibration_id = 5 WHERE id = 2");
+	assert_int_equal(run(ver), 4);
+	must_contain("approvals BROKEN at approval 2");
+	must_contain("1 approvals before it check");
+	tamper("UPDATE approvals SET calibration_id = 1 WHERE id = 2");
+	tamper("DELETE FROM approvals WHERE id = 1");
+	assert_int_equal(run(ver), 4);
+	must_contain("approvals BROKEN at approval 1: approval 1 is missing");
+}
+
 /* Tampering behind the store's back, three ways; verify names the
  * record each time. Runs last: it breaks the chain for good. */
 static void tampering_detected(void **state)
@@ -1049,6 +1159,8 @@ int main(void)
 	        cmocka_unit_test(as_left_covers_every_point),
 	        cmocka_unit_test(statements_only_when_possible),
 	        cmocka_unit_test(old_rules_flagged),
+	        cmocka_unit_test(approval_by_another_person),
+	        cmocka_unit_test(approval_tampering_detected),
 	        cmocka_unit_test(tampering_detected),
 	};
 

@@ -55,12 +55,15 @@
 #define CERT_AL  "HC-2026-0045" /* the as-left example of issue 11 */
 #define CERT_NS  "HC-2026-0046" /* U = 0.5 against +-0.05 */
 #define CERT_V1  "HC-2025-0099" /* decided under rule version 1 */
+#define CERT_NUM "HC-2026-0047" /* units, quantities, long numbers */
+#define ROLE     "Trưởng phòng thí nghiệm / Lab manager"
 
 static char dir[H_PATH_MAX];
 static struct gw g;
 static int64_t rec_id, rec40_id, old_id; /* ids of the records */
-static int64_t al_id, ns_id, v1_id;
+static int64_t al_id, ns_id, v1_id, num_id;
 static char rec_hash[CALIB_HASH];
+static char approved_on[16]; /* the approval's date of rec_id */
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -383,6 +386,16 @@ static int setup(void **state)
 	cal_append(st, r);
 	rec_id = r->id;
 	snprintf(rec_hash, sizeof(rec_hash), "%s", r->hash);
+	/* approved by another person, before its correction */
+	struct calib_approval ap;
+	if (store_cal_approve(st, CERT, AUTH, ROLE, &ap) != 0)
+		fail_msg("approve: %s", store_last_message(st));
+	{
+		int64_t day = ap.approved_us / DAY_US;
+		time_t t = (time_t)(day * 86400);
+		strftime(approved_on, sizeof(approved_on), "%Y-%m-%d",
+		         gmtime(&t));
+	}
 
 	base_record(r, "TB-01", CERT40, now - DAY_US);
 	snprintf(r->standard, sizeof(r->standard), "STD-1");
@@ -422,6 +435,24 @@ static int setup(void **state)
 	r->points[0].U = 0.5;
 	cal_append(st, r);
 	ns_id = r->id;
+
+	/* units as typed, a quantity per unit, numbers too long for their
+	 * columns (Part 2 of the approval work) */
+	base_record(r, "TB-01", CERT_NUM, now - DAY_US);
+	cal_point(r, "shunt-1", "ohm", 100000.000001, 100000.000101, NAN);
+	r->points[0].lower = -0.001;
+	r->points[0].upper = 0.001;
+	r->points[0].U = 0.000123;
+	cal_point(r, "rh-1", "%rh", 50, 50.2, NAN);
+	cal_point(r, "tc-1", "uV", 1000, 1000.1, NAN);
+	cal_point(r, "gauge-block", "um", 10, 10.1, NAN);
+	cal_point(r, "oven", "degF", 212, 212.1, NAN);
+	cal_point(r, "line-1", "kPa", 101.325, 101.4, NAN);
+	cal_point(r, "other", "furlong", 3, 3.1, NAN);
+	r->points[6].lower = -0.2;
+	r->points[6].upper = 0.3;
+	cal_append(st, r);
+	num_id = r->id;
 	store_close(st);
 
 	/* the same example as the code before rule version 2 recorded it */
@@ -503,6 +534,21 @@ static void certificate_has_every_field(void **state)
 	assert_has(text, "(23,0 ± 1,0) °C");
 	assert_has(text, TECH); /* diacritics intact: ễ ị ư ơ ả */
 	assert_has(text, AUTH);
+	/* approved: the approver, role and date; no draft anywhere */
+	assert_has(text, "Trưởng phòng thí nghiệm / Lab manager");
+	char on[64];
+	snprintf(on, sizeof(on), "approved on %s", approved_on);
+	assert_has(text, on);
+	snprintf(on, sizeof(on), "%s (UTC)", approved_on); /* date of issue */
+	assert_has(text, on);
+	assert_null(strstr(text, "DRAFT"));
+	assert_null(strstr(text, "BẢN NHÁP"));
+	assert_null(strstr(text, "NOT APPROVED"));
+	/* units as people write them, the quantity named */
+	assert_has(text, "°C");
+	assert_null(strstr(text, "degC"));
+	assert_has(text, "Temperature");
+	assert_has(text, "Nhiệt độ");
 	/* results: a point, its error, limits, U and the decisions */
 	assert_has(text, "20.47");
 	assert_has(text, "+0.47");
@@ -668,6 +714,79 @@ static void english_only(void **state)
 	assert_null(strstr(text, "Khách hàng"));
 }
 
+/* A record nobody approved: a draft, marked on every page, signed by
+ * nobody (the technician's typed "authorised" is no approval). */
+static void draft_marked_on_every_page(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], out[4096];
+
+	h_path(pdf, dir, "draft40.pdf");
+	const char *args[] = {"certificate", "--certificate", CERT40, "-o", pdf,
+	                      NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	int pages = pdf_pages(pdf);
+	assert_true(pages >= 2);
+	for (int p = 1; p <= pages; p++) {
+		pdf_text(pdf, p, p, text, sizeof(text));
+		assert_has(text, "DRAFT — not approved");
+		assert_has(text, "BẢN NHÁP — chưa được phê duyệt");
+	}
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "NOT APPROVED (draft)");
+	assert_has(text, "CHƯA PHÊ DUYỆT");
+	assert_has(text, "not issued (draft)");
+	assert_null(strstr(text, AUTH));
+	assert_null(strstr(text, "approved on"));
+}
+
+/* Units as people write them, the quantity beside the channel, and
+ * every number whole on its line however long. */
+static void units_quantities_and_whole_numbers(void **state)
+{
+	(void)state;
+	char pdf[H_PATH_MAX], text[65536], id[16], out[4096];
+	static const char *const want[] = {
+	        "Ω",
+	        "%RH",
+	        "µV",
+	        "µm",
+	        "°F",
+	        "kPa",
+	        "Resistance",
+	        "Điện trở",
+	        "Relative",
+	        "Độ ẩm",
+	        "Voltage",
+	        "Điện áp",
+	        "Length",
+	        "Chiều dài",
+	        "Temperature",
+	        "Pressure",
+	        "Áp suất",
+	        "furlong",
+	        "shunt-1",
+	        "100000.000001",
+	        "100000.000101",
+	        "0.000123",
+	        "+0.0001",
+	        "−0.2 … +0.3",
+	};
+	static const char *const unwanted[] = {"ohm", "%rh", "uV", "degF"};
+
+	h_path(pdf, dir, "units.pdf");
+	snprintf(id, sizeof(id), "%lld", (long long)num_id);
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_has(text, want[i]);
+	for (size_t i = 0; i < sizeof(unwanted) / sizeof(unwanted[0]); i++)
+		if (strstr(text, unwanted[i]) != NULL)
+			fail_msg("'%s' printed as typed:\n%s", unwanted[i],
+			         text);
+}
+
 static void certificate_refuses_clearly(void **state)
 {
 	(void)state;
@@ -804,6 +923,8 @@ int main(void)
 	        cmocka_unit_test(no_statement_when_none_can_be_made),
 	        cmocka_unit_test(old_record_is_flagged),
 	        cmocka_unit_test(english_only),
+	        cmocka_unit_test(draft_marked_on_every_page),
+	        cmocka_unit_test(units_quantities_and_whole_numbers),
 	        cmocka_unit_test(certificate_refuses_clearly),
 	        cmocka_unit_test(trend_svg_is_xml_with_limits),
 	        cmocka_unit_test(trend_png_has_the_size_asked),

@@ -44,7 +44,7 @@
 #define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
 #define SEC           1000000LL
 #define NO_CAP        1073741823L /* SQLite's default max_page_count */
-#define SCHEMA_LATEST 6           /* PRAGMA user_version this code writes */
+#define SCHEMA_LATEST 7           /* PRAGMA user_version this code writes */
 
 /* ---- configurations filled by hand -------------------------------------- */
 
@@ -1165,6 +1165,12 @@ static void test_migration_event_states(void **state)
 	                               " AND dflt_value = '1'"
 	                               " AND \"notnull\" = 1"),
 	                 1);
+	/* schema 6: the approvals, none yet (every old record a draft) */
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM approvals"), 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_schema"
+	                               " WHERE type = 'trigger' AND"
+	                               " tbl_name = 'approvals'"),
+	                 2);
 	assert_states(path, 1, "NULL", "NULL"); /* online */
 	assert_states(path, 2, "'no_data'", "'in_tolerance'");
 	assert_states(path, 3, "'in_tolerance'", "'warning'");

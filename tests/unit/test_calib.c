@@ -29,6 +29,9 @@
 #define METROLOG_CALIB_GOLDEN                                                  \
 	"37fb6b45f685d89824f6897b363ae75c0e756948acbee9945e00102c40f962ee"
 
+/* sha256sum of the text approval_text_and_hash_golden pins */
+#define METROLOG_APPROVAL_GOLDEN                                               \
+	"fb404fd7b236ce4c5b77f27f4929c0224b93296d169a002966a9d4781af2661f"
 #define DAY_US 86400000000LL
 #define T0     1767225600000000LL /* 2026-01-01T00:00:00Z */
 
@@ -443,6 +446,78 @@ static void canonical_text(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* An approval of record 2, the first of the approvals' chain. */
+static void approval_base(struct calib_approval *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = 1;
+	a->calibration_id = 2;
+	snprintf(a->record_hash, sizeof(a->record_hash), "%s",
+	         "3f1c0c4b5e8a7d2f9b6e1a0c4d3b2a19f8e7d6c5b4a392817161514131211"
+	         "100");
+	a->approved_us = T0 + 3 * DAY_US;
+	snprintf(a->approver, sizeof(a->approver), "Lê Văn Cường");
+	snprintf(a->role, sizeof(a->role), "Trưởng phòng\nLab manager");
+	snprintf(a->prev_hash, sizeof(a->prev_hash), "%s", CALIB_GENESIS);
+}
+
+/* The approvals' canonical text and hash are pinned: a change would
+ * break every approval ever recorded. */
+static void approval_text_and_hash_golden(void **state)
+{
+	(void)state;
+	struct calib_approval a;
+	char text[1024], h1[CALIB_HASH], h2[CALIB_HASH];
+
+	approval_base(&a);
+	size_t need = calib_approval_canonical(&a, text, sizeof(text));
+	assert_int_equal(need, strlen(text));
+	assert_string_equal(text, "metrolog-approval=1\n"
+	                          "id=1\n"
+	                          "prev_hash="
+	                          "00000000000000000000000000000000000000000000"
+	                          "00000000000000000000"
+	                          "\n"
+	                          "calibration_id=2\n"
+	                          "record_hash="
+	                          "3f1c0c4b5e8a7d2f9b6e1a0c4d3b2a19f8e7d6c5b4a3"
+	                          "92817161514131211100"
+	                          "\n"
+	                          "approved=1767484800000000\n"
+	                          "approver=Lê Văn Cường\n"
+	                          "role=Trưởng phòng\\nLab manager\n");
+	assert_int_equal(calib_approval_hash(&a, h1), 0);
+	assert_string_equal(h1, METROLOG_APPROVAL_GOLDEN);
+	/* the record's hash, the time, the link: each changes it */
+	a.record_hash[0] = '4';
+	assert_int_equal(calib_approval_hash(&a, h2), 0);
+	assert_string_not_equal(h1, h2);
+	approval_base(&a);
+	a.approved_us++;
+	assert_int_equal(calib_approval_hash(&a, h2), 0);
+	assert_string_not_equal(h1, h2);
+	approval_base(&a);
+	a.prev_hash[63] = '1';
+	assert_int_equal(calib_approval_hash(&a, h2), 0);
+	assert_string_not_equal(h1, h2);
+}
+
+/* The approver and the technician compared as people are. */
+static void same_person(void **state)
+{
+	(void)state;
+	assert_true(calib_same_person("Trần Thị Bình", "Trần Thị Bình"));
+	assert_true(calib_same_person("  TRẦN THỊ   BÌNH ", "Trần Thị Bình"));
+	assert_true(calib_same_person("ĐẶNG ƯNG ƠN", "đặng ưng ơn"));
+	assert_true(calib_same_person("LÊ VĂN CƯỜNG", "lê văn cường"));
+	assert_true(calib_same_person("JOSÉ ŁUKASZ", "josé łukasz"));
+	assert_false(calib_same_person("Trần Thị Bình", "Trần Thị Bính"));
+	assert_false(calib_same_person("Trần Thị Bình", "Trần Thị"));
+	assert_false(calib_same_person("TranThi", "Tran Thi"));
+	assert_false(calib_same_person("", "A"));
+	assert_true(calib_same_person(" ", ""));
+}
+
 static void hash_golden_and_sensitive(void **state)
 {
 	(void)state;
@@ -585,6 +660,8 @@ int main(void)
 	        cmocka_unit_test(statements_only_when_possible),
 	        cmocka_unit_test(canonical_text),
 	        cmocka_unit_test(hash_golden_and_sensitive),
+	        cmocka_unit_test(approval_text_and_hash_golden),
+	        cmocka_unit_test(same_person),
 	        cmocka_unit_test(due_states),
 	        cmocka_unit_test(due_at_end_of_local_day),
 	};
