@@ -76,39 +76,18 @@ build/plain/gateway/metrologd "$tmp/demo.cfg" 2>"$tmp/metrologd.log" &
 gw_pid=$!
 pids+=($gw_pid)
 
-# Calibration records, as a technician would enter them (dates relative to
-# today): the standards, BATH-1 against the thermometer standard, PG-2
-# against the deadweight tester (due soon); CLIMATE-3 never calibrated.
+# Calibration records, as a technician would enter them, and their
+# certificates (tools/demo-records.sh); CLIMATE-3 never calibrated.
 for _ in $(seq 100); do
 	[ "$(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM instruments' 2>/dev/null)" = 5 ] && break
 	sleep 0.1
 done
 ml() { build/plain/tools/metrolog "$@" -d "$tmp/demo.db"; }
-ago() { date -u -d "-$1 days" +%F; }
-lab="Phòng thí nghiệm Hiệu chuẩn (demo), 8 Hoàng Quốc Việt, Hà Nội"
-ml calibrate -i STD-DWT-1 -c DEMO-S-001 --date "$(ago 800)" -t "Lê Văn Cường" \
-	--lab "Viện Đo lường Việt Nam (VMI)" --point "pressure,kPa,100,100.002,,-0.01,0.01,0.003,2" >/dev/null
-ml calibrate -i STD-PRT-1 -c DEMO-S-002 --date "$(ago 300)" -t "Lê Văn Cường" \
-	--lab "Viện Đo lường Việt Nam (VMI)" --point "temperature,degC,0.01,0.0112,,-0.005,0.005,0.0015,2" >/dev/null
-ml calibrate -i PG-2 -c DEMO-C-001 --date "$(ago 170)" -s STD-DWT-1 -t "Nguyễn Thị Hoa" \
-	--lab "$lab" --method "ĐLVN 76:2001, so sánh với áp kế chuẩn" \
-	--conditions "(23.0 ± 1.0) °C; (50 ± 10) %RH" --rule guarded \
-	--point "gauge-1,kPa,101.325,101.331,,-0.2,0.2,0.02,2" --point "gauge-2,kPa,101.325,101.49,101.33,-0.2,0.2,0.02,2" >/dev/null
-ml calibrate -i BATH-1 -c DEMO-C-002 --date "$(ago 20)" -s STD-PRT-1 -t "Nguyễn Thị Hoa" \
-	--lab "$lab" --method "ĐLVN 138:2004, so sánh trong bể ổn nhiệt" \
-	--conditions "(23.0 ± 1.0) °C; (50 ± 10) %RH" --rule guarded \
-	--point "probe-1,degC,20,20.012,,-0.05,0.05,0.01,2" --point "probe-2,degC,20,19.994,,-0.05,0.05,0.01,2" \
-	--point "probe-3,degC,20,20.041,20.003,-0.05,0.05,0.01,2"
-# The lab manager, not the technician, approves the records: until then a
-# certificate is a draft (DRAFT on every page). PG-2's stays a draft.
-ml approve DEMO-S-001 --by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager" >/dev/null
-ml approve DEMO-S-002 --by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager" >/dev/null
-echo
-ml approve DEMO-C-002 --by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager"
 out=build/demo
-mkdir -p "$out"
-ml certificate --certificate DEMO-C-002 -o "$out/certificate-DEMO-C-002.pdf"
-ml certificate --certificate DEMO-C-001 -o "$out/certificate-DEMO-C-001-draft.pdf"
+tools/demo-records.sh "$tmp/demo.db" "$out"
+echo
+echo "The approved certificate against ISO/IEC 17025:2017 7.8 (tools/check-certificate.sh):"
+tools/check-certificate.sh "$out/certificate-DEMO-C-002.pdf" | tail -n 1
 echo
 echo "The lab's worklist (metrolog due) and the audit chain (metrolog verify):"
 ml due

@@ -787,6 +787,80 @@ static void units_quantities_and_whole_numbers(void **state)
 			         text);
 }
 
+/* The demo's records (tools/demo-records.sh) on a database a real
+ * metrologd made from config/demo.cfg: the approved certificate carries
+ * every item of ISO/IEC 17025 7.8 (tools/check-certificate.sh) with the
+ * values of the configuration and the record; the draft does not pass. */
+static void demo_certificate_meets_iso17025(void **state)
+{
+	(void)state;
+	static char cfg[16384], text[65536];
+	char sub[H_PATH_MAX], path[H_PATH_MAX], db[H_PATH_MAX], log[H_PATH_MAX];
+	char out[H_PATH_MAX], pdf[H_PATH_MAX], draft[H_PATH_MAX], want[64];
+	ssize_t n;
+
+	h_path(sub, dir, "demo");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	h_path(db, sub, "demo.db");
+	h_path(out, sub, "out");
+	n = h_read_file(METROLOG_SOURCE_DIR "/config/demo.cfg", cfg,
+	                sizeof(cfg) - H_PATH_MAX - 64);
+	assert_true(n > 0);
+	char *at = strstr(cfg, "database = \"demo.db\";");
+	assert_non_null(at);
+	char *rest = strdup(at + strlen("database = \"demo.db\";"));
+	assert_non_null(rest);
+	snprintf(at, sizeof(cfg) - (size_t)(at - cfg), "database = \"%s\";%s",
+	         db, rest);
+	free(rest);
+	h_path(path, sub, "demo.cfg");
+	write_file(path, cfg);
+	const char *gw_argv[] = {METROLOGD_BIN, "-c", path, NULL};
+	pid_t gw = h_spawn(gw_argv, h_path(log, sub, "metrologd.log"), false);
+	assert_true(gw > 0);
+	assert_int_equal(h_wait_file(db, 60000), 0);
+	for (int i = 0; i < 600 && db_try_int(db, "SELECT count(*) FROM "
+	                                          "instruments") != 5;
+	     i++)
+		sleep_ms(100);
+	assert_int_equal(db_try_int(db, "SELECT count(*) FROM lab"), 1);
+
+	setenv("METROLOG", METROLOG_BIN, 1);
+	const char *rec[] = {METROLOG_SOURCE_DIR "/tools/demo-records.sh", db,
+	                     out, NULL};
+	assert_int_equal(run(rec, false, text, sizeof(text)), 0);
+	assert_int_equal(h_stop(gw, SIGTERM, 10000), 0);
+
+	h_path(pdf, out, "certificate-DEMO-C-002.pdf");
+	h_path(draft, out, "certificate-DEMO-C-001-draft.pdf");
+	const char *check[] = {
+	        METROLOG_SOURCE_DIR "/tools/check-certificate.sh", pdf, NULL};
+	assert_int_equal(run(check, false, text, sizeof(text)), 0);
+	assert_has(text, "ISO/IEC 17025:2017 7.8: 24 of 24 items present");
+	const char *check_draft[] = {
+	        METROLOG_SOURCE_DIR "/tools/check-certificate.sh", draft, NULL};
+	assert_int_equal(run(check_draft, false, text, sizeof(text)), 1);
+	assert_has(text, "final: not a draft                                "
+	                 "         MISSING");
+
+	/* the values: the configuration's lab and customer, the record's
+	 * receipt, condition, specification, all as they were given */
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	assert_has(text, "8 Hoàng Quốc Việt, Cầu Giấy, Hà Nội");
+	assert_has(text, "VILAS 999 (demo)");
+	assert_has(text, "Công ty TNHH Cơ khí Việt A");
+	assert_has(text, "25 Nguyễn Văn Linh, Hải Châu, Đà Nẵng");
+	assert_has(text, "Ms. Phạm Thu Hà, +84 236 555 0101");
+	assert_has(text, "tốt, không hư hỏng / good, no visible damage");
+	assert_has(text, "the customer's requirement");
+	assert_has(text, "Trần Đức Minh");
+	time_t received = time(NULL) - 22 * 86400;
+	struct tm tm;
+	gmtime_r(&received, &tm);
+	strftime(want, sizeof(want), "%Y-%m-%d (UTC)", &tm);
+	assert_has(text, want);
+}
+
 static void certificate_refuses_clearly(void **state)
 {
 	(void)state;
@@ -925,6 +999,7 @@ int main(void)
 	        cmocka_unit_test(english_only),
 	        cmocka_unit_test(draft_marked_on_every_page),
 	        cmocka_unit_test(units_quantities_and_whole_numbers),
+	        cmocka_unit_test(demo_certificate_meets_iso17025),
 	        cmocka_unit_test(certificate_refuses_clearly),
 	        cmocka_unit_test(trend_svg_is_xml_with_limits),
 	        cmocka_unit_test(trend_png_has_the_size_asked),
