@@ -33,6 +33,8 @@
 #include <pango/pangocairo.h>
 #include <qrencode.h>
 
+#include "text.h"
+
 #define FONT_SANS "DejaVu Sans"
 #define FONT_MONO "DejaVu Sans Mono"
 #define PI        3.14159265358979323846
@@ -50,6 +52,8 @@ struct draw {
 	bool write_failed;
 	bool finished;
 	int pages;
+	int unrendered;     /* texts with a character no font could draw */
+	char first_bad[64]; /* the start of the first of them */
 };
 
 int draw_format_of(const char *path, enum draw_format *f)
@@ -266,6 +270,15 @@ int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen)
 
 	cairo_destroy(d->cr);
 	d->cr = NULL;
+	if (d->unrendered > 0) {
+		snprintf(err, errlen,
+		         "%s%stext holds a character no installed font can "
+		         "draw (\"%s\"): install a font that has it (e.g. "
+		         "fonts-noto-cjk); nothing written",
+		         d->path ? d->path : "", d->path ? ": " : "",
+		         d->first_bad);
+		return -1;
+	}
 	if (d->format == DRAW_PNG) {
 		st = cairo_surface_status(d->surface);
 		if (st == CAIRO_STATUS_SUCCESS && d->file != NULL)
@@ -366,6 +379,11 @@ static PangoLayout *layout(struct draw *d, double width,
 		                                    : PANGO_ALIGN_LEFT);
 	}
 	pango_layout_set_text(l, text, -1);
+	if (pango_layout_get_unknown_glyphs_count(l) > 0 &&
+	    d->unrendered++ == 0)
+		snprintf(d->first_bad, sizeof(d->first_bad), "%.*s",
+		         (int)text_utf8_cut(text, sizeof(d->first_bad) - 1),
+		         text);
 	return l;
 }
 

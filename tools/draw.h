@@ -69,7 +69,9 @@ void draw_set_meta(struct draw *d, const char *title, const char *subject);
 /* Write everything and rename the temporary onto the path. desc (SVG
  * only, may be NULL) goes into the file as its <title> (first line) and
  * <desc> (the rest), so the picture says in text what it shows. Returns
- * 0, or -1 with the reason in err (the temporary is then removed). */
+ * 0, or -1 with the reason in err (the temporary is then removed): also
+ * when a text drawn held a character no installed font has a glyph for
+ * (pango's unknown glyphs: it would print as a box). */
 int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen);
 
 /* Free d (NULL allowed); removes the temporary when not finished. */

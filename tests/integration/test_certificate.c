@@ -861,6 +861,34 @@ static void demo_certificate_meets_iso17025(void **state)
 	assert_has(text, want);
 }
 
+/* A text no installed font can draw (U+E000, private use: printable
+ * UTF-8, so a record may hold it) would print as a box: the certificate
+ * is refused, nothing written. */
+static void unrenderable_text_writes_nothing(void **state)
+{
+	(void)state;
+	char err[256], pdf[H_PATH_MAX], out[4096];
+	struct store *st = store_open(g.db, err, sizeof(err));
+	struct calib_record *r = malloc(sizeof(*r));
+
+	assert_non_null(st);
+	assert_non_null(r);
+	base_record(r, "TB-01", "HC-GLYPH-1", (int64_t)time(NULL) * 1000000);
+	cal_point(r, "nhiệt độ / temperature", "°C", 20, 20.01, NAN);
+	snprintf(r->remarks, sizeof(r->remarks),
+	         "Ký hiệu \xee\x80\x80 của khách hàng");
+	cal_append(st, r);
+	store_close(st);
+	free(r);
+	h_path(pdf, dir, "glyph.pdf");
+	const char *args[] = {
+	        "certificate", "--certificate", "HC-GLYPH-1", "-o", pdf, NULL};
+	assert_int_equal(metrolog(args, out, sizeof(out)), 1);
+	assert_has(out, "text holds a character no installed font can draw "
+	                "(\"Ký hiệu \xee\x80\x80 của khách hàng\")");
+	assert_nothing_named("glyph.");
+}
+
 static void certificate_refuses_clearly(void **state)
 {
 	(void)state;
@@ -1001,6 +1029,7 @@ int main(void)
 	        cmocka_unit_test(units_quantities_and_whole_numbers),
 	        cmocka_unit_test(demo_certificate_meets_iso17025),
 	        cmocka_unit_test(certificate_refuses_clearly),
+	        cmocka_unit_test(unrenderable_text_writes_nothing),
 	        cmocka_unit_test(trend_svg_is_xml_with_limits),
 	        cmocka_unit_test(trend_png_has_the_size_asked),
 	        cmocka_unit_test(trend_refuses_clearly),
