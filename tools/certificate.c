@@ -62,6 +62,8 @@ struct cert_info {
 	char replaces[CALIB_ID];    /* certificate r->supersedes, "" */
 	char replaced_by[CALIB_ID]; /* certificate superseding r, "" */
 	char qr[CALIB_ID + CALIB_HASH + 64];
+	char logo[CALIB_TEXT]; /* the lab's logo when the record is of the
+	                          configured lab and it has one, else "" */
 	/* the record's approval (approve.c); approval.id 0: none, the
 	 * certificate is a draft */
 	struct calib_approval approval;
@@ -1205,6 +1207,10 @@ static int fetch(struct query *q, struct calib_record *r, bool by_cert,
 	}
 	if (ap == 1)
 		memset(&info->approval, 0, sizeof(info->approval));
+	if (query_lab_logo(q, r->lab, info->logo, sizeof(info->logo)) < 0) {
+		fprintf(stderr, "metrolog certificate: %s\n", query_error(q));
+		return -1;
+	}
 	return 0;
 }
 
@@ -1222,6 +1228,7 @@ static int render(const struct calib_record *r, const struct cert_info *info,
 	                         .bottom = BOTTOM,
 	                         .header = page_header,
 	                         .footer = page_footer,
+	                         .logo = info->logo,
 	                         .ctx = &c};
 	snprintf(title, sizeof(title), "Calibration certificate %s",
 	         r->certificate);

@@ -68,7 +68,7 @@ done
 mosquitto_sub -p "$mport" -v -q 1 -t 'metrolog/demo/#' >"$tmp/mqtt.log" 2>&1 &
 pids+=($!)
 
-sed -e "s|port = 1502;|port = $port;|" -e "s|database = \"demo.db\";|database = \"$tmp/demo.db\";|" \
+sed -e "s|port = 1502;|port = $port;|" -e "s|logo = \"demo-logo.png\";|logo = \"$PWD/config/demo-logo.png\";|" -e "s|database = \"demo.db\";|database = \"$tmp/demo.db\";|" \
 	config/demo.cfg >"$tmp/demo.cfg"
 printf 'mqtt = { host = "127.0.0.1"; port = %d; prefix = "metrolog"; requests = true; };\n' "$mport" >>"$tmp/demo.cfg"
 build/plain/gateway/metrologd --check-config "$tmp/demo.cfg"

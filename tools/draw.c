@@ -38,6 +38,7 @@
 #define FONT_SANS "DejaVu Sans"
 #define FONT_MONO "DejaVu Sans Mono"
 #define PI        3.14159265358979323846
+#define LOGO_H    30.0 /* points: the height of a page's logo */
 
 struct draw {
 	enum draw_format format;
@@ -52,8 +53,9 @@ struct draw {
 	bool write_failed;
 	bool finished;
 	int pages;
-	int unrendered;     /* texts with a character no font could draw */
-	char first_bad[64]; /* the start of the first of them */
+	char fault[384]; /* the first thing drawn wrong ("" none): a text
+	                    with a character no font can draw, an image that
+	                    does not load; draw_finish() then refuses */
 };
 
 int draw_format_of(const char *path, enum draw_format *f)
@@ -270,13 +272,9 @@ int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen)
 
 	cairo_destroy(d->cr);
 	d->cr = NULL;
-	if (d->unrendered > 0) {
-		snprintf(err, errlen,
-		         "%s%stext holds a character no installed font can "
-		         "draw (\"%s\"): install a font that has it (e.g. "
-		         "fonts-noto-cjk); nothing written",
-		         d->path ? d->path : "", d->path ? ": " : "",
-		         d->first_bad);
+	if (d->fault[0] != '\0') {
+		snprintf(err, errlen, "%s%s%s; nothing written",
+		         d->path ? d->path : "", d->path ? ": " : "", d->fault);
 		return -1;
 	}
 	if (d->format == DRAW_PNG) {
@@ -379,11 +377,12 @@ static PangoLayout *layout(struct draw *d, double width,
 		                                    : PANGO_ALIGN_LEFT);
 	}
 	pango_layout_set_text(l, text, -1);
-	if (pango_layout_get_unknown_glyphs_count(l) > 0 &&
-	    d->unrendered++ == 0)
-		snprintf(d->first_bad, sizeof(d->first_bad), "%.*s",
-		         (int)text_utf8_cut(text, sizeof(d->first_bad) - 1),
-		         text);
+	if (pango_layout_get_unknown_glyphs_count(l) > 0 && d->fault[0] == '\0')
+		snprintf(d->fault, sizeof(d->fault),
+		         "text holds a character no installed font can draw "
+		         "(\"%.*s\"): install a font that has it (e.g. "
+		         "fonts-noto-cjk)",
+		         (int)text_utf8_cut(text, 64), text);
 	return l;
 }
 
@@ -712,9 +711,15 @@ void draw_page_top(struct draw_doc *c, double top, const char *who,
 	struct draw_style small = {7,     false,     false,
 	                           false, DRAW_SOFT, DRAW_RIGHT};
 	char label[256], vi[256], en[256];
-	double h, hr;
+	double h, hr, lw = 0;
 
-	h = draw_text(c->d, c->left, top, c->width - 190, &lab, who);
+	if (c->logo != NULL && c->logo[0] != '\0')
+		lw = draw_png(c->d, c->left, top, LOGO_H, c->logo);
+	if (lw > 0)
+		lw += 8;
+	h = draw_text(c->d, c->left + lw, top, c->width - 190 - lw, &lab, who);
+	if (lw > 0 && h < LOGO_H)
+		h = LOGO_H;
 	draw_label(c, label_vi, label_en, label, sizeof(label));
 	hr = draw_text(c->d, right(c), top, 0, &small, label);
 	hr += draw_text(c->d, right(c), top + hr, 0, &big, value);
@@ -737,6 +742,52 @@ void draw_page_top(struct draw_doc *c, double top, const char *who,
 		draw_label(c, vi, en, label, sizeof(label));
 		c->y += draw_text(c->d, c->left, c->y, 0, &t, label) + 6;
 	}
+}
+
+/* cairo reads a PNG through this: from the FILE in closure. */
+static cairo_status_t read_png(void *closure, unsigned char *data,
+                               unsigned int length)
+{
+	return fread(data, 1, length, closure) == length
+	               ? CAIRO_STATUS_SUCCESS
+	               : CAIRO_STATUS_READ_ERROR;
+}
+
+double draw_png(struct draw *d, double x, double y, double h, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cairo_surface_t *img;
+	double w = 0, iw, ih;
+
+	if (f == NULL) {
+		if (d->fault[0] == '\0')
+			snprintf(d->fault, sizeof(d->fault), "image %s: %s",
+			         path, strerror(errno));
+		return 0;
+	}
+	img = cairo_image_surface_create_from_png_stream(read_png, f);
+	fclose(f);
+	iw = cairo_image_surface_get_width(img);
+	ih = cairo_image_surface_get_height(img);
+	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS || iw < 1 ||
+	    ih < 1) {
+		if (d->fault[0] == '\0')
+			snprintf(d->fault, sizeof(d->fault),
+			         "image %s: not a PNG cairo can read (%s)",
+			         path,
+			         cairo_status_to_string(
+			                 cairo_surface_status(img)));
+	} else {
+		w = h * iw / ih;
+		cairo_save(d->cr);
+		cairo_translate(d->cr, x, y);
+		cairo_scale(d->cr, h / ih, h / ih);
+		cairo_set_source_surface(d->cr, img, 0, 0);
+		cairo_paint(d->cr);
+		cairo_restore(d->cr);
+	}
+	cairo_surface_destroy(img);
+	return w;
 }
 
 double draw_page_bottom(struct draw_doc *c, const char *left, const char *rtext)

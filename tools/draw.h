@@ -71,7 +71,8 @@ void draw_set_meta(struct draw *d, const char *title, const char *subject);
  * <desc> (the rest), so the picture says in text what it shows. Returns
  * 0, or -1 with the reason in err (the temporary is then removed): also
  * when a text drawn held a character no installed font has a glyph for
- * (pango's unknown glyphs: it would print as a box). */
+ * (pango's unknown glyphs: it would print as a box), or an image did not
+ * load (draw_png). */
 int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen);
 
 /* Free d (NULL allowed); removes the temporary when not finished. */
@@ -157,7 +158,9 @@ struct draw_doc {
 	/* the page's header (from the top, then sets y) and footer */
 	void (*header)(struct draw_doc *doc);
 	void (*footer)(struct draw_doc *doc);
-	void *ctx; /* the caller's */
+	const char *logo; /* a PNG drawn at the top left of every page by
+	                     draw_page_top(), NULL or "" none */
+	void *ctx;        /* the caller's */
 };
 
 /* Lay the document out (header, body, footer of the last page) into a
@@ -174,9 +177,15 @@ void draw_label(const struct draw_doc *doc, const char *vi, const char *en,
 /* "Trang x/y · Page x of y" (or one of them) for the current page. */
 void draw_page_label(const struct draw_doc *doc, char *buf, size_t size);
 
-/* The top of a page from top: who at the top left, label vi/en over value
- * at the top right, a rule; then, on page 1, the title (vi, en below it),
- * on the next pages "vi (tiếp theo) / en (continued)". Sets y below it. */
+/* Draw the PNG at path with its top left at (x, y), scaled to height h
+ * points. Returns its width in points; 0 when it cannot be read, which
+ * also makes draw_finish() refuse the drawing ("image PATH: ..."). */
+double draw_png(struct draw *d, double x, double y, double h, const char *path);
+
+/* The top of a page from top: doc->logo and who at the top left, label
+ * vi/en over value at the top right, a rule; then, on page 1, the title (vi, en
+ * below it), on the next pages "vi (tiếp theo) / en (continued)". Sets y below
+ * it. */
 void draw_page_top(struct draw_doc *doc, double top, const char *who,
                    const char *label_vi, const char *label_en,
                    const char *value, const char *title_vi,

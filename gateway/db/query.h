@@ -173,6 +173,10 @@ int query_calibration_by_cert(struct query *q, const char *certificate,
                               struct calib_record *out);
 /* The id of the record that supersedes id, 0 none, -1 error. */
 int64_t query_superseded_by(struct query *q, int64_t id);
+/* The logo (a PNG path) of the laboratory of the configuration metrologd
+ * last loaded (table lab) when its name is lab (a record's lab): 1 with
+ * the path, 0 none (another lab, or no logo configured), -1 error. */
+int query_lab_logo(struct query *q, const char *lab, char *path, size_t size);
 
 /* The approval of record calibration_id (calib.h, approvals), with the
  * record's hash as stored now in record_hash: 0 found, 1 none (the

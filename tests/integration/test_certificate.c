@@ -809,9 +809,19 @@ static void demo_certificate_meets_iso17025(void **state)
 	char *at = strstr(cfg, "database = \"demo.db\";");
 	assert_non_null(at);
 	char *rest = strdup(at + strlen("database = \"demo.db\";"));
+
 	assert_non_null(rest);
 	snprintf(at, sizeof(cfg) - (size_t)(at - cfg), "database = \"%s\";%s",
 	         db, rest);
+	free(rest);
+	/* the logo from the source tree, as tools/demo.sh does */
+	at = strstr(cfg, "logo = \"demo-logo.png\";");
+	assert_non_null(at);
+	rest = strdup(at + strlen("logo = \"demo-logo.png\";"));
+	assert_non_null(rest);
+	snprintf(at, sizeof(cfg) - (size_t)(at - cfg),
+	         "logo = \"" METROLOG_SOURCE_DIR "/config/demo-logo.png\";%s",
+	         rest);
 	free(rest);
 	h_path(path, sub, "demo.cfg");
 	write_file(path, cfg);
@@ -859,6 +869,35 @@ static void demo_certificate_meets_iso17025(void **state)
 	gmtime_r(&received, &tm);
 	strftime(want, sizeof(want), "%Y-%m-%d (UTC)", &tm);
 	assert_has(text, want);
+	/* the lab's logo on every page of its certificate */
+	const char *images[] = {"pdfimages", "-list", pdf, NULL};
+	assert_int_equal(run(images, false, text, sizeof(text)), 0);
+	int logos = 0, pages = 0;
+	for (const char *l = text; l != NULL && *l; l = strchr(l, '\n')) {
+		int page, num, w, h;
+		char type[16];
+		l += *l == '\n';
+		if (sscanf(l, "%d %d %15s %d %d", &page, &num, type, &w, &h) ==
+		            5 &&
+		    strcmp(type, "image") == 0 && w == 96 && h == 96) {
+			logos++;
+			pages = page;
+		}
+	}
+	assert_int_equal(logos, 3); /* the PDF's 3 pages, one each */
+	assert_int_equal(pages, 3);
+
+	/* a configured logo that cannot be read: refused, nothing written */
+	db_exec(db, "UPDATE lab SET logo = '/nonexistent/logo.png'");
+	h_path(pdf, out, "nologo.pdf");
+	const char *nologo[] = {
+	        METROLOG_BIN, "certificate", "-d", db,  "--certificate",
+	        "DEMO-C-002", "-o",          pdf,  NULL};
+	assert_int_equal(run(nologo, false, text, sizeof(text)), 1);
+	assert_has(text, "image /nonexistent/logo.png: No such file or "
+	                 "directory; nothing written");
+	struct stat st;
+	assert_int_not_equal(stat(pdf, &st), 0);
 }
 
 /* A text no installed font can draw (U+E000, private use: printable
