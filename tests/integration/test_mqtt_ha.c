@@ -179,13 +179,6 @@ static void v5_refused_dropped(void **state)
 	write_file(acl, "topic write " PREFIX "/" SITE "/gateway/#\n"
 	                "topic write " PREFIX "/probe\n"
 	                "topic read #\n");
-	assert_int_equal(chmod(acl, 0644), 0);
-	{
-		char d[H_PATH_MAX];
-		snprintf(d, sizeof(d), "%s", acl);
-		*strrchr(d, '/') = '\0';
-		assert_int_equal(chmod(d, 0711), 0);
-	}
 	snprintf(conf, sizeof(conf), "acl_file %s\n", acl);
 	rig_start(&r, conf, PREFIX "/#", "version = 5;", insts);
 	/* Not under METROLOG_TEST_WRAPPER: Paho 1.3.11/1.3.12 (Debian 12)

@@ -92,8 +92,8 @@ static const char *const t_opts[] = {"-u", T_USER, "-P", T_PASS, NULL};
 
 /* The broker's password file and ACL in dir: for each enterprise the ACL
  * docs/MQTT.md (Records on request) shows for ACME, the gateway's, and
- * the test's user, which may do anything. Readable by all: mosquitto
- * reads them as its own user. Returns the lines for mosquitto.conf. */
+ * the test's user, which may do anything. Returns the lines for
+ * mosquitto.conf. */
 static const char *make_users(const char *dir, char *conf, size_t size)
 {
 	static const char *const users[][2] = {{GW_USER, GW_PASS},
@@ -127,8 +127,6 @@ static const char *make_users(const char *dir, char *conf, size_t size)
 	                "topic read " BASE "/requests/+/records\n\n"
 	                "user " T_USER "\n"
 	                "topic readwrite #\n");
-	assert_int_equal(chmod(pw, 0644), 0);
-	assert_int_equal(chmod(acl, 0644), 0);
 	snprintf(conf, size,
 	         "allow_anonymous false\npassword_file %s\nacl_file %s\n", pw,
 	         acl);

@@ -49,8 +49,8 @@ static void sh(const char *dir, const char *script)
 	}
 }
 
-/* The CA, server, client and unrelated CA of the header comment. Keys are
- * readable by all: mosquitto reads them after dropping to its own user. */
+/* The CA, server, client and unrelated CA of the header comment, readable
+ * by the test's user only (the broker runs as that user: harness.h). */
 static void make_certs(const char *dir)
 {
 	sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
@@ -68,8 +68,7 @@ static void make_certs(const char *dir)
 	        "openssl req -newkey rsa:2048 -nodes -subj /CN=" GW_USER " "
 	        "-keyout client.key -out client.csr; "
 	        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
-	        "-CAcreateserial -days 2 -out client.pem; "
-	        "chmod 644 *.pem *.key");
+	        "-CAcreateserial -days 2 -out client.pem");
 }
 
 /* The broker's password file and ACL: the gateway may publish under
@@ -81,8 +80,7 @@ static void make_auth(const char *dir)
 	        "mosquitto_passwd -b passwd " SUB_USER " " SUB_PASS "; "
 	        "printf 'user " GW_USER "\\n"
 	        "topic write metrolog/" SITE "/#\\n\\n"
-	        "user " SUB_USER "\\ntopic readwrite #\\n' > acl; "
-	        "chmod 644 passwd acl");
+	        "user " SUB_USER "\\ntopic readwrite #\\n' > acl");
 }
 
 /* The options of mosquitto_sub and mosquitto_pub over TLS, as the test's
@@ -125,7 +123,7 @@ static void rig_start(struct rig *r, bool auth)
 {
 	char conf[4 * H_PATH_MAX + 256];
 
-	mq_rig_init(r); /* mosquitto reads its files as user mosquitto */
+	mq_rig_init(r);
 	r->auth = auth;
 	make_certs(r->dir);
 	if (auth)
