@@ -6,7 +6,8 @@
  * framework's promises: every listing in every format, one line and exit 2
  * for an unknown option.
  *
- * The setup runs metrologd for a few seconds against metrolog-sim (three
+ * The setup runs metrologd against metrolog-sim until every channel has
+ * 20 readings and every state the tests read is known (three
  * instruments: TB-01 with tolerance groups, one channel out of tolerance
  * and one compared with another channel; TB-02 with a unit full of commas
  * and quotes; TB-03 on a unit id the simulator does not serve, so its
@@ -319,7 +320,20 @@ static int setup(void **state)
 		return -1;
 	config(sim.port);
 	gw_start(&g);
-	sleep_ms(3000);
+	/* until what the tests read is there (not a guessed time: a loaded
+	 * machine or valgrind only makes it later): 20 readings of every
+	 * channel, each instrument's link event (TB-03: failing), and each
+	 * tolerance channel's first state */
+	if (!gw_wait_sql(
+	            &g,
+	            "SELECT (SELECT min(n) FROM (SELECT count(r.ts) AS n "
+	            "FROM channels c LEFT JOIN readings r ON r.channel = "
+	            "c.id GROUP BY c.id)) >= 20 AND (SELECT count(DISTINCT "
+	            "instrument_id) FROM events WHERE kind IN ('online', "
+	            "'failing')) = 3 AND (SELECT count(DISTINCT channel_id) "
+	            "FROM events WHERE kind = 'tolerance') = 3",
+	            120000))
+		return -1;
 	if (gw_stop(&g) != 0 || h_sim_stop(&sim) != 0)
 		return -1;
 	add_archived();
