@@ -141,7 +141,8 @@ static void rig_start(struct rig *r, bool acl)
 {
 	const char *const t_sub_opts[] = {SUB_OPTS, "-u",   T_USER,
 	                                  "-P",     T_PASS, NULL};
-	char conf[3 * H_PATH_MAX], cred[H_PATH_MAX + 64], pw[H_PATH_MAX];
+	char conf[3 * H_PATH_MAX], bconf[3 * H_PATH_MAX + 32];
+	char cred[H_PATH_MAX + 64], pw[H_PATH_MAX];
 	char bus[256], insts[4096], extra[2048];
 	const char *fmt =
 	        "{ id = \"%s\"; bus = \"bench\"; unit_id = %d; "
@@ -153,7 +154,11 @@ static void rig_start(struct rig *r, bool acl)
 	int n = 0;
 
 	mq_rig_init(r);
-	mq_broker_start(r, acl ? make_users(r->dir, conf, sizeof(conf)) : NULL);
+	/* the broker logs subscriptions ("<client id> <qos> <filter>"): so
+	 * the test knows when metrologd listens for requests */
+	snprintf(bconf, sizeof(bconf), "log_type subscribe\n%s",
+	         acl ? make_users(r->dir, conf, sizeof(conf)) : "");
+	mq_broker_start(r, bconf);
 	assert_int_equal(h_sim_start(&r->sim, r->dir, true, false,
 	                             (const char *const[]){"-n", "3", NULL}),
 	                 0);
@@ -194,13 +199,15 @@ static void rig_start(struct rig *r, bool acl)
 		gw_start(&r->gw);
 	}
 	mq_wait_readings(&r->gw, 30);
-	/* subscribed to the requests once it connected */
-	for (int i = 0; i < 300; i++) {
-		if (mq_count_in_file(r->gw.log, "mqtt: connected") > 0)
+	/* subscribed to the requests: the broker says so */
+	for (int i = 0; i < 600; i++) {
+		if (mq_count_in_file(r->broker.log,
+		                     " " BASE "/requests/+/records") > 0)
 			break;
 		sleep_ms(100);
 	}
-	sleep_ms(300);
+	assert_true(mq_count_in_file(r->broker.log,
+	                             " " BASE "/requests/+/records") > 0);
 }
 
 /* Append a record; returns its id. */
