@@ -616,13 +616,16 @@ static const char events_help[] =
         "< --to, by time:\n"
         "  ts, instrument, channel (empty for events of the whole "
         "instrument), kind\n"
-        "  (online, failing, offline, tolerance, drift), detail "
-        "(docs/SCHEMA.md, "
-        "events).\n";
+        "  (online, failing, offline, tolerance, drift, trend, "
+        "calibration),\n"
+        "  state_from, state_to (a change of state: tolerance states or "
+        "due states;\n"
+        "  empty otherwise), detail (docs/SCHEMA.md, events).\n";
 
 static const struct out_col event_cols[] = {
-        {"ts", 20, OUT_STRING},      {"instrument", 12, OUT_STRING},
-        {"channel", 10, OUT_STRING}, {"kind", 9, OUT_STRING},
+        {"ts", 20, OUT_STRING},         {"instrument", 12, OUT_STRING},
+        {"channel", 10, OUT_STRING},    {"kind", 11, OUT_STRING},
+        {"state_from", 16, OUT_STRING}, {"state_to", 16, OUT_STRING},
         {"detail", 1, OUT_STRING},
 };
 #define N_EVENT_COLS (int)(sizeof(event_cols) / sizeof(event_cols[0]))
@@ -630,7 +633,8 @@ static const struct out_col event_cols[] = {
 static int event_row(void *ctx, const struct query_event *e)
 {
 	char ts[32];
-	const char *v[N_EVENT_COLS] = {ts, e->instrument, e->channel, e->kind,
+	const char *v[N_EVENT_COLS] = {ts,       e->instrument, e->channel,
+	                               e->kind,  e->state_from, e->state_to,
 	                               e->detail};
 
 	fmt_time(e->ts_us, ts, sizeof(ts));

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,6 +421,18 @@ static int broker_spawn(struct h_broker *b)
 	return 0;
 }
 
+/* The name of the user running the tests, for mosquitto.conf's "user":
+ * mosquitto started as root changes to that user (default "mosquitto",
+ * which cannot read a checkout under a 0700 directory); told "root" it
+ * keeps its privileges, and run as anyone else it ignores the setting.
+ * So the broker reads and writes exactly what the test's own user can. */
+static const char *broker_user(void)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+
+	return pw != NULL ? pw->pw_name : "root";
+}
+
 int h_broker_start(struct h_broker *b, const char *dir, const char *extra_conf)
 {
 	char conf[H_PATH_MAX];
@@ -437,6 +450,7 @@ int h_broker_start(struct h_broker *b, const char *dir, const char *extra_conf)
 			return -1;
 		}
 		fprintf(f,
+		        "user %s\n"
 		        "listener %d 127.0.0.1\n"
 		        "allow_anonymous true\n"
 		        "persistence false\n"
@@ -445,7 +459,8 @@ int h_broker_start(struct h_broker *b, const char *dir, const char *extra_conf)
 		        "log_dest stderr\n"
 		        "log_type error\nlog_type warning\nlog_type notice\n"
 		        "%s\n",
-		        b->port, extra_conf != NULL ? extra_conf : "");
+		        broker_user(), b->port,
+		        extra_conf != NULL ? extra_conf : "");
 		fclose(f);
 		if (broker_spawn(b) == 0)
 			return 0;

@@ -94,7 +94,11 @@ struct h_broker {
 
 /* Write a mosquitto.conf in dir (listener 127.0.0.1 on a free port,
  * persistence off, max_queued_messages set high, extra_conf appended if not
- * NULL) and start mosquitto. Waits until it accepts. Returns 0, or -1. */
+ * NULL) and start mosquitto. Waits until it accepts. Returns 0, or -1.
+ * The broker runs as the user running the tests ("user <that user>", so
+ * started as root it does not drop to user mosquitto): it reads its files
+ * and writes its persistence wherever the checkout is, 0700 parents
+ * included, with no chmod by the test. */
 int h_broker_start(struct h_broker *b, const char *dir, const char *extra_conf);
 /* Restart on the same port (for outage tests). Returns 0, or -1. */
 int h_broker_restart(struct h_broker *b);

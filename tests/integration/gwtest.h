@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "sqltest.h"
@@ -116,6 +117,35 @@ static inline int gw_stop(struct gw *g)
 	if (status == -1 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/* Wait (up to timeout_ms) until sql's first column, on g's database, is
+ * at least 1 (a condition written in SQL); false when it never was. An
+ * absent file or schema counts as not yet. */
+static inline bool gw_wait_sql(const struct gw *g, const char *sql,
+                               int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		if (access(g->db, F_OK) == 0 && db_try_int(g->db, sql) >= 1)
+			return true;
+		sleep_ms(100);
+	}
+	return false;
+}
+
+/* Wait (up to 60 s) until g's log (its first MiB) holds text; fails the
+ * test when it never does. */
+static inline void gw_wait_log(const struct gw *g, const char *text)
+{
+	static char buf[1 << 20];
+
+	for (int i = 0; i < 600; i++) {
+		if (h_read_file(g->log, buf, sizeof(buf)) >= 0 &&
+		    strstr(buf, text) != NULL)
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("'%s' never in %s", text, g->log);
 }
 
 /* Run the metrolog tool with args (NULL-terminated, without the program

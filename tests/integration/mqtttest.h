@@ -13,6 +13,8 @@
 #ifndef METROLOG_MQTTTEST_H
 #define METROLOG_MQTTTEST_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,13 +46,12 @@ static inline int mq_version(void)
 	return -1;
 }
 
-/* A fresh rig in a fresh directory that mosquitto, started as root and
- * running as user mosquitto, can search. */
+/* A fresh rig in a fresh directory (the broker runs as the test's user:
+ * harness.h). */
 static inline void mq_rig_init(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(r->dir, sizeof(r->dir), "%s", h_tmpdir());
-	assert_int_equal(chmod(r->dir, 0711), 0);
 	h_path(r->sub_out, r->dir, "sub.out");
 }
 
@@ -61,8 +62,7 @@ static inline void mq_broker_start(struct rig *r, const char *extra_conf)
 	char conf[H_PATH_MAX + 4096], pdir[H_PATH_MAX];
 
 	h_path(pdir, r->dir, "persist");
-	assert_int_equal(mkdir(pdir, 0777), 0);
-	assert_int_equal(chmod(pdir, 0777), 0);
+	assert_int_equal(mkdir(pdir, 0700), 0);
 	snprintf(conf, sizeof(conf),
 	         "persistence true\npersistence_location %s/\n%s", pdir,
 	         extra_conf != NULL ? extra_conf : "");
@@ -257,6 +257,145 @@ static inline int mq_connects_as(const struct rig *r, const char *client_id,
 	snprintf(pat, sizeof(pat), "as %s (p%d, c0", client_id,
 	         version == 5 ? 5 : 2);
 	return mq_count_in_file(r->broker.log, pat);
+}
+
+/* ---- seq accounting: what a subscriber received from the outbox ------ */
+
+#define MQ_MAX_SEQ 200000
+
+/* What the subscriber's file holds of the outbox's messages (those with a
+ * seq: readings, events, statuses; not the gateway's status). */
+struct mq_got {
+	unsigned char *seen; /* [seq]: copies received (saturates at 255) */
+	uint64_t *key;       /* [seq]: hash of topic and ts of the first copy */
+	long long max_seq, messages, duplicates, historical;
+	long long reused;   /* copies whose topic or ts differ from the first */
+	long long channels; /* over readings messages, first copies */
+	long long values_checked; /* by the caller's mq_readings_fn */
+};
+
+/* Called on the first copy of each readings message (topic, payload). */
+typedef void mq_readings_fn(const char *topic, const char *payload,
+                            struct mq_got *g, void *arg);
+
+/* FNV-1a of the topic and the payload's "ts" value: what identifies a
+ * message, whatever its historical flag says on a copy sent again. */
+static inline uint64_t mq_message_key(const char *topic, const char *pl)
+{
+	const char *ts = strstr(pl, "\"ts\":\"");
+	uint64_t h = 1469598103934665603ULL;
+
+	for (const char *p = topic; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (const char *p = ts != NULL ? ts : ""; *p != '\0' && *p != ','; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static inline void mq_got_free(struct mq_got *g)
+{
+	free(g->seen);
+	free(g->key);
+	memset(g, 0, sizeof(*g));
+}
+
+/* One "topic payload" line into g. */
+static inline void mq_got_line(char *line, struct mq_got *g, mq_readings_fn *fn,
+                               void *arg)
+{
+	char *sp = strchr(line, ' ');
+	long long seq;
+
+	if (sp == NULL)
+		return;
+	*sp = '\0';
+	const char *topic = line, *pl = sp + 1;
+	seq = mq_json_int(pl, "seq");
+	if (seq <= 0 || strstr(topic, "/gateway/") != NULL)
+		return;
+	assert_true(seq <= MQ_MAX_SEQ);
+	g->messages++;
+	if (strstr(pl, "\"historical\":true") != NULL)
+		g->historical++;
+	uint64_t key = mq_message_key(topic, pl);
+	if (g->seen[seq] > 0) {
+		g->duplicates++;
+		g->reused += g->key[seq] != key;
+		g->seen[seq] += g->seen[seq] < 255;
+		return;
+	}
+	g->seen[seq] = 1;
+	g->key[seq] = key;
+	if (seq > g->max_seq)
+		g->max_seq = seq;
+	size_t tl = strlen(topic);
+	if (tl > 9 && strcmp(topic + tl - 9, "/readings") == 0) {
+		for (const char *q = pl;
+		     (q = strstr(q, "\"quality\":")) != NULL; q++)
+			g->channels++;
+		if (fn != NULL)
+			fn(topic, pl, g, arg);
+	}
+}
+
+/* Read the subscriber's file at path into g (what g held is freed): seqs,
+ * duplicates, reused seqs, channels of readings messages; fn (may be
+ * NULL) sees the first copy of each readings message. */
+static inline void mq_got_read(const char *path, struct mq_got *g,
+                               mq_readings_fn *fn, void *arg)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+
+	mq_got_free(g);
+	g->seen = calloc(MQ_MAX_SEQ + 1, 1);
+	g->key = calloc(MQ_MAX_SEQ + 1, sizeof(*g->key));
+	assert_non_null(g->seen);
+	assert_non_null(g->key);
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0)
+		mq_got_line(line, g, fn, arg);
+	free(line);
+	fclose(f);
+}
+
+/* Seqs 1..last that g has not seen; prints the first ten. */
+static inline long long mq_missing(const struct mq_got *g, long long last,
+                                   bool print)
+{
+	long long missing = 0;
+
+	for (long long s = 1; s <= last; s++)
+		if (!g->seen[s] && missing++ < 10 && print)
+			print_error("seq %lld missing\n", s);
+	return missing;
+}
+
+/* metrologd is stopped and its outbox empty: wait (up to 120 s) until
+ * every seq the outbox ever assigned is in the rig's subscriber's file,
+ * read it into g (fn as mq_got_read()), and assert that none is missing,
+ * none is beyond the last, and none was reused (two copies of a seq with
+ * another topic or ts). Returns the last seq. */
+static inline long long mq_check_all_received(struct rig *r, struct mq_got *g,
+                                              mq_readings_fn *fn, void *arg)
+{
+	long long last = db_int(r->gw.db, "SELECT seq FROM sqlite_sequence "
+	                                  "WHERE name = 'outbox'");
+
+	assert_true(last > 0 && last <= MQ_MAX_SEQ);
+	assert_int_equal(db_int(r->gw.db, "SELECT count(*) FROM outbox"), 0);
+	for (int i = 0; i < 1200; i++) {
+		mq_got_read(r->sub_out, g, NULL, NULL);
+		if (mq_missing(g, last, false) == 0)
+			break;
+		sleep_ms(100);
+	}
+	mq_got_read(r->sub_out, g, fn, arg);
+	assert_int_equal(mq_missing(g, last, true), 0);
+	assert_int_equal(g->max_seq, last);
+	assert_int_equal(g->reused, 0);
+	return last;
 }
 
 /* Lines of the file at path that start with prefix. */

@@ -1,6 +1,6 @@
 /*
  * test_certificate.c - `metrolog certificate` and `metrolog trend` on a
- * real database: metrologd polls metrolog-sim for a few seconds (a
+ * real database: metrologd polls metrolog-sim for about 4 s (a
  * drifting channel with a guarded tolerance, a comparison channel, a
  * reference standard STD-1 in the configuration), then this process
  * appends calibration records with the store API (STD-1's own, then the
@@ -357,7 +357,14 @@ static int setup(void **state)
 	          "standards = ( { id = \"STD-1\"; model = \"SPRT 5699\"; "
 	          "calibration_interval_days = 365; } );");
 	gw_start(&g);
-	sleep_ms(4000);
+	/* about 4 s of polls at 10/s, counted rather than slept (a loaded
+	 * machine or valgrind only makes them later): 40 of each channel */
+	if (!gw_wait_sql(&g,
+	                 "SELECT min(n) >= 40 FROM (SELECT count(r.ts) AS n "
+	                 "FROM channels c LEFT JOIN readings r ON r.channel = "
+	                 "c.id GROUP BY c.id)",
+	                 120000))
+		return -1;
 	if (gw_stop(&g) != 0 || h_sim_stop(&sim) != 0)
 		return -1;
 	if (db_try_int(g.db, "SELECT count(*) FROM readings") < 20)

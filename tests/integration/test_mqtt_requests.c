@@ -92,8 +92,8 @@ static const char *const t_opts[] = {"-u", T_USER, "-P", T_PASS, NULL};
 
 /* The broker's password file and ACL in dir: for each enterprise the ACL
  * docs/MQTT.md (Records on request) shows for ACME, the gateway's, and
- * the test's user, which may do anything. Readable by all: mosquitto
- * reads them as its own user. Returns the lines for mosquitto.conf. */
+ * the test's user, which may do anything. Returns the lines for
+ * mosquitto.conf. */
 static const char *make_users(const char *dir, char *conf, size_t size)
 {
 	static const char *const users[][2] = {{GW_USER, GW_PASS},
@@ -127,8 +127,6 @@ static const char *make_users(const char *dir, char *conf, size_t size)
 	                "topic read " BASE "/requests/+/records\n\n"
 	                "user " T_USER "\n"
 	                "topic readwrite #\n");
-	assert_int_equal(chmod(pw, 0644), 0);
-	assert_int_equal(chmod(acl, 0644), 0);
 	snprintf(conf, size,
 	         "allow_anonymous false\npassword_file %s\nacl_file %s\n", pw,
 	         acl);
@@ -143,7 +141,8 @@ static void rig_start(struct rig *r, bool acl)
 {
 	const char *const t_sub_opts[] = {SUB_OPTS, "-u",   T_USER,
 	                                  "-P",     T_PASS, NULL};
-	char conf[3 * H_PATH_MAX], cred[H_PATH_MAX + 64], pw[H_PATH_MAX];
+	char conf[3 * H_PATH_MAX], bconf[3 * H_PATH_MAX + 32];
+	char cred[H_PATH_MAX + 64], pw[H_PATH_MAX];
 	char bus[256], insts[4096], extra[2048];
 	const char *fmt =
 	        "{ id = \"%s\"; bus = \"bench\"; unit_id = %d; "
@@ -155,7 +154,11 @@ static void rig_start(struct rig *r, bool acl)
 	int n = 0;
 
 	mq_rig_init(r);
-	mq_broker_start(r, acl ? make_users(r->dir, conf, sizeof(conf)) : NULL);
+	/* the broker logs subscriptions ("<client id> <qos> <filter>"): so
+	 * the test knows when metrologd listens for requests */
+	snprintf(bconf, sizeof(bconf), "log_type subscribe\n%s",
+	         acl ? make_users(r->dir, conf, sizeof(conf)) : "");
+	mq_broker_start(r, bconf);
 	assert_int_equal(h_sim_start(&r->sim, r->dir, true, false,
 	                             (const char *const[]){"-n", "3", NULL}),
 	                 0);
@@ -196,13 +199,15 @@ static void rig_start(struct rig *r, bool acl)
 		gw_start(&r->gw);
 	}
 	mq_wait_readings(&r->gw, 30);
-	/* subscribed to the requests once it connected */
-	for (int i = 0; i < 300; i++) {
-		if (mq_count_in_file(r->gw.log, "mqtt: connected") > 0)
+	/* subscribed to the requests: the broker says so */
+	for (int i = 0; i < 600; i++) {
+		if (mq_count_in_file(r->broker.log,
+		                     " " BASE "/requests/+/records") > 0)
 			break;
 		sleep_ms(100);
 	}
-	sleep_ms(300);
+	assert_true(mq_count_in_file(r->broker.log,
+	                             " " BASE "/requests/+/records") > 0);
 }
 
 /* Append a record; returns its id. */

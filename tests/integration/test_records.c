@@ -6,7 +6,8 @@
  * framework's promises: every listing in every format, one line and exit 2
  * for an unknown option.
  *
- * The setup runs metrologd for a few seconds against metrolog-sim (three
+ * The setup runs metrologd against metrolog-sim until every channel has
+ * 20 readings and every state the tests read is known (three
  * instruments: TB-01 with tolerance groups, one channel out of tolerance
  * and one compared with another channel; TB-02 with a unit full of commas
  * and quotes; TB-03 on a unit id the simulator does not serve, so its
@@ -332,7 +333,20 @@ static int setup(void **state)
 		return -1;
 	config(sim.port);
 	gw_start(&g);
-	sleep_ms(3000);
+	/* until what the tests read is there (not a guessed time: a loaded
+	 * machine or valgrind only makes it later): 20 readings of every
+	 * channel, each instrument's link event (TB-03: failing), and each
+	 * tolerance channel's first state */
+	if (!gw_wait_sql(
+	            &g,
+	            "SELECT (SELECT min(n) FROM (SELECT count(r.ts) AS n "
+	            "FROM channels c LEFT JOIN readings r ON r.channel = "
+	            "c.id GROUP BY c.id)) >= 20 AND (SELECT count(DISTINCT "
+	            "instrument_id) FROM events WHERE kind IN ('online', "
+	            "'failing')) = 3 AND (SELECT count(DISTINCT channel_id) "
+	            "FROM events WHERE kind = 'tolerance') = 3",
+	            120000))
+		return -1;
 	if (gw_stop(&g) != 0 || h_sim_stop(&sim) != 0)
 		return -1;
 	add_archived();
@@ -824,34 +838,92 @@ static void readings_use_the_archive_key(void **state)
 
 /* ---- events ------------------------------------------------------------- */
 
+/* The events' state columns in listing order (ts, then id), of TB-01 only
+ * when tb1, "" for NULL: "from>to" per event, into st[]. Returns how many. */
+static int event_states(bool tb1, char st[][40], int max)
+{
+	sqlite3 *db = db_open(g.db);
+	sqlite3_stmt *q = NULL;
+	int n = 0;
+
+	assert_int_equal(
+	        sqlite3_prepare_v2(
+	                db,
+	                "SELECT coalesce(e.state_from, ''), "
+	                "coalesce(e.state_to, '') FROM events e JOIN "
+	                "instruments i ON i.id = e.instrument_id "
+	                "WHERE ?1 = 0 OR i.name = 'TB-01' ORDER BY e.ts, e.id",
+	                -1, &q, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_int(q, 1, tb1);
+	while (sqlite3_step(q) == SQLITE_ROW && n < max)
+		snprintf(st[n++], 40, "%s>%s", sqlite3_column_text(q, 0),
+		         sqlite3_column_text(q, 1));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
 static void events_list_what_the_database_holds(void **state)
 {
 	(void)state;
 	const char *tb1[] = {"events", "TB-01", "--format", "csv", NULL};
 	const char *all[] = {"events", "--format", "json", NULL};
+	const char *text[] = {"events", "TB-01", NULL};
 	struct csv c = {.p = out};
-	int n = 0, out_of_tolerance = 0;
+	int n = 0, out_of_tolerance = 0, nst;
+	char st[1024][40], got[2 * 256 + 2];
+	cJSON *e;
 
+	nst = event_states(true, st, 1024);
 	assert_int_equal(metrolog(tb1), 0);
 	assert_int_equal(csv_next(&c), 1);
 	struct csv h = c;
 	while (csv_next(&c)) {
-		n++;
 		assert_string_equal(c.field[col(&h, "instrument")], "TB-01");
-		if (strstr(c.field[col(&h, "detail")], "-> out_of_tolerance:"))
+		if (strstr(c.field[col(&h, "detail")],
+		           "-> out_of_tolerance:")) {
 			out_of_tolerance++;
+			assert_string_equal(c.field[col(&h, "state_to")],
+			                    "out_of_tolerance");
+		}
+		snprintf(got, sizeof(got), "%s>%s",
+		         c.field[col(&h, "state_from")],
+		         c.field[col(&h, "state_to")]);
+		assert_true(n < nst);
+		assert_string_equal(got, st[n]);
+		n++;
 	}
 	assert_int_equal(n, db_int(g.db, "SELECT count(*) FROM events e JOIN "
 	                                 "instruments i ON i.id = "
 	                                 "e.instrument_id WHERE i.name = "
 	                                 "'TB-01'"));
+	assert_int_equal(n, nst);
 	assert_int_equal(out_of_tolerance, 1);
+
+	assert_int_equal(metrolog(text), 0);
+	assert_non_null(strstr(out, "state_from"));
+	assert_non_null(strstr(out, " out_of_tolerance "));
 
 	assert_int_equal(metrolog(all), 0);
 	cJSON *a = cJSON_Parse(out);
 	assert_non_null(a);
 	assert_int_equal(cJSON_GetArraySize(a),
 	                 db_int(g.db, "SELECT count(*) FROM events"));
+	nst = event_states(false, st, 1024);
+	n = 0;
+	cJSON_ArrayForEach(e, a)
+	{
+		const cJSON *from = cJSON_GetObjectItem(e, "state_from");
+		const cJSON *to = cJSON_GetObjectItem(e, "state_to");
+		assert_true(cJSON_IsString(from) && cJSON_IsString(to));
+		snprintf(got, sizeof(got), "%s>%s", from->valuestring,
+		         to->valuestring);
+		assert_true(n < nst);
+		assert_string_equal(got, st[n]);
+		n++;
+	}
+	assert_int_equal(n, nst);
 	cJSON_Delete(a);
 }
 
