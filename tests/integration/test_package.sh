@@ -154,6 +154,20 @@ for exe in $(sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' \
 		;;
 	esac
 done
+# the unit: watched (Type=notify, WatchdogSec=) and sandboxed, exposure at
+# most 2.0 ("OK") in systemd's own measure
+UNIT=$ROOT/usr/lib/systemd/system/metrologd.service
+grep -q '^Type=notify$' "$UNIT" || fail "the unit is not Type=notify"
+grep -q '^WatchdogSec=[1-9]' "$UNIT" || fail "the unit has no WatchdogSec="
+if command -v systemd-analyze >/dev/null; then
+	if ! systemd-analyze security --offline=yes --threshold=20 "$UNIT" \
+		>"$TMP/security" 2>&1; then
+		tail -n 3 "$TMP/security"
+		fail "systemd-analyze security: exposure above 2.0 (or an error)"
+	fi
+else
+	echo "note: no systemd-analyze: the unit's exposure not measured"
+fi
 # the default configuration, its database moved into the throwaway root
 CFG=$ROOT/etc/metrolog/metrologd.cfg
 grep -q '^database = "/var/lib/metrolog/metrolog.db";' "$CFG" ||
