@@ -43,6 +43,8 @@ if(CMAKE_STRIP)
     endif()")
 endif()
 
+include(${METROLOG_PKG_DIR}/man.cmake)
+
 install(FILES ${PROJECT_SOURCE_DIR}/config/metrologd.service
         DESTINATION lib/systemd/system)
 install(FILES ${METROLOG_PKG_DIR}/sysusers.conf

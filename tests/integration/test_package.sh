@@ -76,6 +76,10 @@ want /usr/share/doc/metrolog/CONFIG.md -rw-r--r--
 want /usr/share/doc/metrolog/OPERATIONS.md -rw-r--r--
 want /usr/share/doc/metrolog/examples/lab-bench.cfg -rw-r--r--
 want /usr/share/doc/metrolog/examples/demo.cfg -rw-r--r--
+for page in man1/metrolog.1 man1/metrolog-sim.1 man5/metrologd.cfg.5 \
+	man8/metrologd.8; do
+	want "/usr/share/man/$page.gz" -rw-r--r--
+done
 # nothing owned by anyone but root, no directory that is not 0755
 if grep -v ' root/root$' "$TMP/contents"; then
 	fail "files above are not owned by root/root"
