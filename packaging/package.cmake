@@ -6,6 +6,7 @@
 # install prefix, /usr in the package):
 #   /usr/sbin/metrologd, /usr/bin/metrolog, /usr/bin/metrolog-sim
 #   /usr/share/man/man{1,5,8}/...gz          (packaging/man.cmake)
+#   /usr/share/bash-completion/completions/metrolog
 #   /usr/lib/systemd/system/metrologd.service
 #   /usr/lib/sysusers.d/metrolog.conf        user and group metrolog
 #   /usr/lib/tmpfiles.d/metrolog.conf        /var/lib/metrolog 0750
@@ -54,6 +55,11 @@ install(FILES ${METROLOG_PKG_DIR}/tmpfiles.conf
 # metrologd's default path; 0644: no secret goes in it (an MQTT password
 # is read from password_file, which the configuration refuses inline).
 install(FILES ${METROLOG_PKG_DIR}/metrologd.cfg DESTINATION /etc/metrolog)
+
+# bash completion of metrolog (its subcommands and options read from its
+# own --help, instrument ids from the database)
+install(FILES ${METROLOG_PKG_DIR}/bash-completion/metrolog
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
 
 set(METROLOG_DOCDIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/metrolog)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md

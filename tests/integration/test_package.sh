@@ -76,6 +76,7 @@ want /usr/share/doc/metrolog/CONFIG.md -rw-r--r--
 want /usr/share/doc/metrolog/OPERATIONS.md -rw-r--r--
 want /usr/share/doc/metrolog/examples/lab-bench.cfg -rw-r--r--
 want /usr/share/doc/metrolog/examples/demo.cfg -rw-r--r--
+want /usr/share/bash-completion/completions/metrolog -rw-r--r--
 for page in man1/metrolog.1 man1/metrolog-sim.1 man5/metrologd.cfg.5 \
 	man8/metrologd.8; do
 	want "/usr/share/man/$page.gz" -rw-r--r--
