@@ -476,3 +476,139 @@ void cmd_help_all(const struct cmd_group *groups, int ngroups, const char *tail,
 	if (tail != NULL)
 		fprintf(f, "\n%s", tail);
 }
+
+/* ---- the manual page ----------------------------------------------------- */
+
+/* One character for roff: '\\' as \e, '-' as \- (so that a command
+ * copied from the page works). */
+static void roff_char(FILE *f, char c)
+{
+	if (c == '\\')
+		fputs("\\e", f);
+	else if (c == '-')
+		fputs("\\-", f);
+	else
+		fputc(c, f);
+}
+
+/* A word inside a line (a name, an argument). */
+static void roff_word(FILE *f, const char *word)
+{
+	for (; *word; word++)
+		roff_char(f, *word);
+}
+
+/* Lines of text for roff, ended by a newline: a line that would start with
+ * '.' or '\'' (a request) guarded by \&, a blank line a new paragraph
+ * (in_tp: the text sits in a .TP paragraph, which it must not end). */
+static void roff_text(FILE *f, const char *text, bool in_tp)
+{
+	bool bol = true;
+
+	for (const char *p = text; *p; p++) {
+		if (bol && *p == '\n') {
+			fputs(in_tp ? ".sp\n" : ".PP\n", f);
+			continue;
+		}
+		if (bol && (*p == '.' || *p == '\''))
+			fputs("\\&", f);
+		bol = *p == '\n';
+		roff_char(f, *p);
+	}
+	if (!bol)
+		fputc('\n', f);
+}
+
+/* One option as a .TP paragraph: its names in bold, its argument in
+ * italics, then its help (the same words as option_help()). */
+static void option_man(const struct cmd_def *d, const struct cmd_option *o,
+                       FILE *f)
+{
+	char list[96];
+
+	fputs(".TP\n", f);
+	if (o->letter)
+		fprintf(f, "\\fB\\-%c\\fR, ", o->letter);
+	fputs("\\fB\\-\\-", f);
+	roff_word(f, o->name);
+	fputs("\\fR", f);
+	if (o->arg != NULL) {
+		fputs(" \\fI", f);
+		roff_word(f, o->arg);
+		fputs("\\fR", f);
+	}
+	fputc('\n', f);
+	if (o->id == ID_FORMAT) {
+		format_list(d->formats, list, sizeof(list));
+		fprintf(f, "output format: %s (default %s)\n", list,
+		        format_names[d->default_format]);
+	} else if (o->id == ID_OUTPUT && d->output_help != NULL) {
+		roff_text(f, d->output_help, true);
+	} else {
+		roff_text(f, o->help != NULL ? o->help : "", true);
+	}
+}
+
+/* One subcommand: its usage lines, what it does, its options, footer. */
+static void cmd_man_one(const struct cmd_def *d, FILE *f)
+{
+	const char *s = d->synopsis != NULL ? d->synopsis : "";
+	const struct cmd_option *o;
+
+	fprintf(f, ".SS %s\n", d->name);
+	fprintf(f, ".nf\n\\fBmetrolog %s\\fR ", d->name);
+	for (; *s; s++) {
+		if (*s == '\n' && s[1] == ' ') /* the same usage, continued */
+			fputs("\n    ", f);
+		else if (*s == '\n')
+			fprintf(f, "\n\\fBmetrolog %s\\fR ", d->name);
+		else
+			roff_char(f, *s);
+	}
+	fputs("\n.fi\n.PP\n", f);
+	roff_text(f, d->about != NULL ? d->about : "", false);
+	for (int k = 0; (o = option_at(d, k)) != NULL; k++)
+		option_man(d, o, f);
+	if (d->footer != NULL) {
+		fputs(".PP\n", f);
+		roff_text(f, d->footer, false);
+	}
+}
+
+void cmd_man(const struct cmd_group *groups, int ngroups, const char *tail,
+             const char *version, FILE *f)
+{
+	fprintf(f,
+	        ".\\\" metrolog(1), printed by `metrolog --man` from the "
+	        "declarations\n"
+	        ".\\\" of its subcommands (tools/cmd.h): do not edit.\n"
+	        ".TH METROLOG 1 \"\" \"metrolog %s\" \"metrolog manual\"\n"
+	        ".SH NAME\nmetrolog \\- the metrolog tool: instruments, "
+	        "readings and calibration records\n"
+	        ".SH SYNOPSIS\n\\fBmetrolog\\fR \\fICOMMAND\\fR "
+	        "[\\fIOPTION\\fR]...\n.br\n"
+	        "\\fBmetrolog\\fR \\fICOMMAND\\fR \\fB\\-\\-help\\fR\n"
+	        ".SH DESCRIPTION\n"
+	        "The command-line tool of the technicians of a metrology "
+	        "laboratory: it reads\ninstruments over Modbus, and lists, "
+	        "exports and records what the gateway\n\\fBmetrologd\\fR(8) "
+	        "keeps in its SQLite database: readings, events,\ncalibration "
+	        "records, certificates.\n"
+	        ".PP\n",
+	        version);
+	roff_text(f, tail != NULL ? tail : "", false);
+	fputs(".SH COMMANDS\n", f);
+	for (int g = 0; g < ngroups; g++) {
+		fputs(".PP\n\\fI", f);
+		roff_text(f, groups[g].heading, false);
+		fputs("\\fR\n", f);
+		for (const struct cmd_def *const *c = groups[g].cmds; *c; c++)
+			cmd_man_one(*c, f);
+	}
+	fputs(".SH ENVIRONMENT\n.TP\n\\fBMETROLOG_DB\\fR\n"
+	      "the database of every command that takes \\fB\\-d\\fR when "
+	      "none is given\n(default " TOOL_DEFAULT_DB ")\n"
+	      ".SH SEE ALSO\n\\fBmetrologd\\fR(8), \\fBmetrologd.cfg\\fR(5), "
+	      "\\fBmetrolog\\-sim\\fR(1);\n/usr/share/doc/metrolog/TOOL.md\n",
+	      f);
+}

@@ -164,4 +164,10 @@ struct cmd_group {
 void cmd_help_all(const struct cmd_group *groups, int ngroups, const char *tail,
                   FILE *f);
 
+/* metrolog(1) in roff (man(7)), from the same declarations as
+ * cmd_help_all() and cmd_help(): every subcommand with its usage, what it
+ * does, every option and its footer; tail as in `metrolog --help`. */
+void cmd_man(const struct cmd_group *groups, int ngroups, const char *tail,
+             const char *version, FILE *f);
+
 #endif

@@ -636,6 +636,10 @@ int main(int argc, char **argv)
 		cmd_help_all(groups, N_GROUPS, help_tail, stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "--man") == 0) { /* not in --help: for the build */
+		cmd_man(groups, N_GROUPS, help_tail, METROLOG_VERSION, stdout);
+		return 0;
+	}
 	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("metrolog %s\n", METROLOG_VERSION);
 		return 0;

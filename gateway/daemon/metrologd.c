@@ -15,6 +15,12 @@
  * (mclock_system) is given to the pollers, the ingest loop and the
  * publisher: all their times come from it (mclock.h).
  *
+ * Under systemd (Type=notify, notify.h): READY=1 once the database is
+ * open and the pollers run; RELOADING=1 and READY=1 around a reload;
+ * STOPPING=1 on a stop. With WatchdogSec=, a watchdog thread sends
+ * WATCHDOG=1 only while the main loop below turns (d->beat), so an ingest
+ * thread that hangs gets metrologd restarted.
+ *
  * Nothing is lost on purpose: on stop and on reload the pollers are stopped
  * first, then the queue is drained and committed (ingest_drain()), and only
  * then does the process exit or switch to the new configuration.
@@ -22,6 +28,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +39,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "mclock.h"
+#include "notify.h"
 #include "poller.h"
 #include "publish.h"
 #include "queue.h"
@@ -55,6 +63,10 @@ struct daemon {
 	struct queue *queue;
 	struct poller **pollers;
 	struct poller_stats polled; /* of pollers already stopped */
+	/* one more each turn of the main (ingest) loop; the watchdog thread
+	 * feeds systemd only while it grows */
+	atomic_uint_fast64_t beat;
+	struct notify_watchdog *watchdog; /* NULL without WatchdogSec= */
 };
 
 static void on_signal(int sig)
@@ -68,6 +80,35 @@ static void on_signal(int sig)
 static int64_t mono_us(const struct daemon *d)
 {
 	return mclock_mono(d->clk);
+}
+
+/* One state to the service manager (notify.h); a failure only logged. */
+static void tell(const char *state)
+{
+	if (notify_send(state) == -1)
+		log_warn("cannot notify the service manager (%s)", state);
+}
+
+/* READY=1 with what runs, for `systemctl status`. */
+static void tell_ready(const struct daemon *d)
+{
+	char state[256];
+
+	snprintf(state, sizeof(state),
+	         "READY=1\nSTATUS=polling %d instruments (%d channels) on %d "
+	         "buses",
+	         d->cfg->ninstruments, d->cfg->nchannels, d->cfg->nbuses);
+	tell(state);
+}
+
+/* RELOADING=1 with the monotonic time systemd asks of it. */
+static void tell_reloading(const struct daemon *d)
+{
+	char state[64];
+
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%lld",
+	         (long long)mono_us(d));
+	tell(state);
 }
 
 static void usage(FILE *f)
@@ -278,11 +319,18 @@ static int run(struct daemon *d)
 	log_info("polling %d instruments (%d channels) on %d buses into %s",
 	         d->cfg->ninstruments, d->cfg->nchannels, d->cfg->nbuses,
 	         d->cfg->database);
+	tell_ready(d);
+	if (notify_watchdog_usec() > 0)
+		d->watchdog =
+		        notify_watchdog_start(notify_watchdog_usec(), &d->beat);
 	int64_t next_stats = mono_us(d) + STATS_EVERY_US;
 	while (!got_stop) {
+		atomic_fetch_add(&d->beat, 1);
 		if (got_reload) {
 			got_reload = 0;
+			tell_reloading(d);
 			reload(d);
+			tell_ready(d);
 		}
 		if (d->pub != NULL && publisher_busy(d->pub)) {
 			struct ingest_stats is;
@@ -303,6 +351,10 @@ static int run(struct daemon *d)
 		}
 	}
 	log_info("stopping: committing what was read");
+	/* systemd watches no more once told STOPPING=1: TimeoutStopSec= */
+	tell("STOPPING=1");
+	notify_watchdog_stop(d->watchdog);
+	d->watchdog = NULL;
 	stop_pollers(d);
 	size_t lost = ingest_drain(d->ingest);
 	log_stats(d);
