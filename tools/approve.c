@@ -22,8 +22,7 @@
 enum { AP_BY, AP_ROLE };
 
 static const struct cmd_option approve_opts[] = {
-        {"by", 0, "NAME",
-         "who approves (required; not the technician)", AP_BY},
+        {"by", 0, "NAME", "who approves (required; not the technician)", AP_BY},
         {"role", 0, "TEXT", "the approver's role, e.g. \"Lab manager\"",
          AP_ROLE},
         {0},
