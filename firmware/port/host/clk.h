@@ -22,7 +22,12 @@ uint64_t clk_now_us(void);
 /* Real seconds since clk_init(). */
 double clk_real_s(void);
 
-/* Simulated seconds since clk_init(): accel * clk_real_s(). */
+/* Simulated seconds since clk_init(): accel * clk_real_s(); after
+ * clk_hold(), 0 at its first call, which restarts both clocks, then the
+ * same (--clock-on-request: the model starts with the first poll). */
 double clk_sim_s(void);
+
+/* Hold simulated time at 0 until the next clk_sim_s(). */
+void clk_hold(void);
 
 #endif

@@ -58,6 +58,7 @@ static const char usage_text[] =
 "  -m, --channels M          channels per instrument, 1..64 (default 4)\n"
 "  -c, --channel [U.]C:KEY=VAL[,KEY=VAL]...   physics of channel C (0-based) of unit U (default: every unit); repeatable, later wins. Keys: nominal (default 20+C), noise (standard deviation, default 0), drift (units per day, default 0), step (default 0), step_at (s of simulated time), lo, hi (measuring range), fault_at (s of simulated time: sensor fault from then on)\n"
 "  -a, --accel X             time acceleration: X simulated seconds per real second (default 1)\n"
+"      --clock-on-request    simulated time stays 0 until the first value is read, and starts then (tests whose model starts with the first poll)\n"
 "      --seed N              noise seed (default 1)\n"
 "      --serial-prefix S     serial numbers are S followed by the unit id as 4 digits (default \"SIM\")\n"
 "Faults (for tests), applied to every unit unless --fault-unit is given:\n"
@@ -94,6 +95,7 @@ struct opts {
 	const char **spec_arg;
 	unsigned nspec;
 	double accel;
+	bool clock_on_request;
 	uint64_t seed;
 	const char *prefix;
 	struct farm_faults faults;
@@ -120,6 +122,7 @@ enum {
 	OPT_PORT_FILE,
 	OPT_PER_INST,
 	OPT_SEED,
+	OPT_CLOCK_ON_REQUEST,
 	OPT_SERIAL_PREFIX,
 	OPT_DELAY,
 	OPT_SILENT,
@@ -146,6 +149,7 @@ static const struct option long_opts[] = {
         {"channel", required_argument, NULL, 'c'},
         {"accel", required_argument, NULL, 'a'},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"clock-on-request", no_argument, NULL, OPT_CLOCK_ON_REQUEST},
         {"serial-prefix", required_argument, NULL, OPT_SERIAL_PREFIX},
         {"delay", required_argument, NULL, OPT_DELAY},
         {"silent", required_argument, NULL, OPT_SILENT},
@@ -424,6 +428,9 @@ static void parse_args(struct opts *o, int argc, char *argv[])
 		case 'a':
 			o->accel = parse_real("--accel", optarg, 1e-6, 1e9);
 			break;
+		case OPT_CLOCK_ON_REQUEST:
+			o->clock_on_request = true;
+			break;
 		case OPT_SEED:
 			o->seed = parse_uint("--seed", optarg, 0, UINT64_MAX);
 			break;
@@ -630,6 +637,8 @@ int main(int argc, char *argv[])
 	parse_args(&o, argc, argv);
 	log_init(o.verbose);
 	clk_init(o.accel);
+	if (o.clock_on_request)
+		clk_hold();
 
 	sim.farm = farm_new(o.ninst, o.nch, o.prefix, o.seed, &o.faults);
 	if (sim.farm == NULL) {
