@@ -673,19 +673,19 @@ const struct cmd_def calibrations_cmd = {
 };
 
 static const struct out_col calibration_cols[] = {
-        {"id", 5, OUT_RAW},
-        {"date", 10, OUT_STRING},
-        {"instrument", 16, OUT_STRING},
-        {"certificate", 20, OUT_STRING},
-        {"standard", 12, OUT_STRING},
-        {"as_found", 16, OUT_STRING},
-        {"as_left", 16, OUT_STRING},
-        {"due", 10, OUT_STRING},
-        {"superseded_by", 13, OUT_RAW},
-        {"standard_overdue", 1, OUT_RAW},
-        {"rule_version", 1, OUT_RAW},
-        {"approved", 20, OUT_STRING},
-        {"approved_by", 16, OUT_STRING},
+        {"id", OUT_RAW},
+        {"date", OUT_STRING},
+        {"instrument", OUT_STRING},
+        {"certificate", OUT_STRING},
+        {"standard", OUT_STRING},
+        {"as_found", OUT_STRING},
+        {"as_left", OUT_STRING},
+        {"due", OUT_STRING},
+        {"superseded_by", OUT_RAW},
+        {"standard_overdue", OUT_RAW},
+        {"rule_version", OUT_RAW},
+        {"approved", OUT_STRING},
+        {"approved_by", OUT_STRING},
 };
 #define N_CALIBRATION_COLS                                                     \
 	(int)(sizeof(calibration_cols) / sizeof(calibration_cols[0]))

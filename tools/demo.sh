@@ -17,11 +17,13 @@
 # (`metrolog due`), checks the audit chain (`metrolog verify`), asks for an
 # enterprise's records over MQTT as its customer would, and writes the
 # approved certificate of BATH-1 and the draft of PG-2 as PDFs; the trend
-# picture of gauge-3 is redrawn as it runs. Those files stay in
-# build/demo/; everything else lives in a
-# temporary directory, removed at exit. The configuration is
-# config/demo.cfg with the simulator's port, the broker and that directory
-# filled in. The broker is a private mosquitto on a free loopback port.
+# picture of gauge-3 is redrawn as it runs. Those files and the database
+# (build/demo/demo.db, made afresh at each start and kept at exit, so that
+# the commands of README.md run on it) stay in build/demo/; everything
+# else lives in a temporary directory, removed at exit. The configuration
+# is config/demo.cfg with the simulator's port, the broker and the
+# database filled in. The broker is a private mosquitto on a free loopback
+# port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,11 +32,27 @@ cmake -S . -B build/plain -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/plain -j "$(nproc)" --target metrolog-sim metrolog metrologd
 
 tmp=$(mktemp -d -t metrolog-demo.XXXXXX)
+out=build/demo
+db=$PWD/$out/demo.db
+mkdir -p "$out"
+rm -f "$db" "$db-wal" "$db-shm"
 pids=()
 cleanup() {
+	# SIGTERM: metrologd commits what it read and closes the database
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
+	if [ -s "$db" ]; then
+		cat <<MSG
+
+metrolog demo stopped. Its database stays in $out/demo.db: try what
+README.md shows ("Calibration records and certificates"), from here:
+  export METROLOG_DB=$out/demo.db PATH=\$PWD/build/plain/tools:\$PATH
+  metrolog instruments; metrolog due; metrolog calibrations
+  metrolog readings PG-2/gauge-2 --from -1h
+  metrolog trend PG-2/gauge-3 --from -1d -o gauge-3.svg
+MSG
+	fi
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -68,7 +86,7 @@ done
 mosquitto_sub -p "$mport" -v -q 1 -t 'metrolog/demo/#' >"$tmp/mqtt.log" 2>&1 &
 pids+=($!)
 
-sed -e "s|port = 1502;|port = $port;|" -e "s|logo = \"demo-logo.png\";|logo = \"$PWD/config/demo-logo.png\";|" -e "s|database = \"demo.db\";|database = \"$tmp/demo.db\";|" \
+sed -e "s|port = 1502;|port = $port;|" -e "s|logo = \"demo-logo.png\";|logo = \"$PWD/config/demo-logo.png\";|" -e "s|database = \"demo.db\";|database = \"$db\";|" \
 	config/demo.cfg >"$tmp/demo.cfg"
 printf 'mqtt = { host = "127.0.0.1"; port = %d; prefix = "metrolog"; requests = true; };\n' "$mport" >>"$tmp/demo.cfg"
 build/plain/gateway/metrologd --check-config "$tmp/demo.cfg"
@@ -79,12 +97,11 @@ pids+=($gw_pid)
 # Calibration records, as a technician would enter them, and their
 # certificates (tools/demo-records.sh); CLIMATE-3 never calibrated.
 for _ in $(seq 100); do
-	[ "$(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM instruments' 2>/dev/null)" = 5 ] && break
+	[ "$(sqlite3 -readonly "$db" 'SELECT count(*) FROM instruments' 2>/dev/null)" = 5 ] && break
 	sleep 0.1
 done
-ml() { build/plain/tools/metrolog "$@" -d "$tmp/demo.db"; }
-out=build/demo
-tools/demo-records.sh "$tmp/demo.db" "$out"
+ml() { build/plain/tools/metrolog "$@" -d "$db"; }
+tools/demo-records.sh "$db" "$out"
 echo
 echo "The approved certificate against ISO/IEC 17025:2017 7.8 (tools/check-certificate.sh):"
 tools/check-certificate.sh "$out/certificate-DEMO-C-002.pdf" | tail -n 1
@@ -106,11 +123,12 @@ cut -c1-600 "$tmp/reply.json"
 cat <<MSG
 
 metrolog demo: 3 simulated instruments x 4 channels (metrolog-sim on Modbus TCP
-127.0.0.1:$port), polled by metrologd into $tmp/demo.db and published to
+127.0.0.1:$port), polled by metrologd into $out/demo.db and published to
 mosquitto on 127.0.0.1:$mport (topics metrolog/demo/#, docs/MQTT.md).
 Simulated time runs 3600x; PG-2 gauge-2 drifts out of its +-0.2 kPa tolerance
 within about 20 s (tolerance events below), and the trend of gauge-3 predicts
-when it will leave its +-0.25 kPa (trend events). Ctrl-C stops.
+when it will leave its +-0.25 kPa (trend events). Ctrl-C stops; the database
+stays in $out/demo.db for README.md's commands.
 The certificate of BATH-1 is $out/certificate-DEMO-C-002.pdf (approved), PG-2's
 draft $out/certificate-DEMO-C-001-draft.pdf; the trend picture
 of PG-2/gauge-3 is redrawn into $out/trend-gauge-3.png every 10 s.
@@ -127,10 +145,10 @@ loops=0
 while ((SECONDS < end)); do
 	sleep 2
 	kill -0 "$gw_pid" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
-	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$tmp/demo.db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
-	sqlite3 -readonly -separator '|' "$tmp/demo.db" "$query" | column -t -s '|' || true
+	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
+	sqlite3 -readonly -separator '|' "$db" "$query" | column -t -s '|' || true
 	grep '^metrolog/demo/PG-2/readings ' "$tmp/mqtt.log" | tail -n 1 | cut -c1-200 || true
-	sqlite3 -readonly "$tmp/demo.db" "SELECT line FROM (SELECT e.id, kind || ' event '
+	sqlite3 -readonly "$db" "SELECT line FROM (SELECT e.id, kind || ' event '
 	  || strftime('%H:%M:%S', e.ts / 1e6, 'unixepoch') || ' ' || c.name || ': ' || detail AS line
 	  FROM events e JOIN channels c ON c.id = e.channel_id WHERE kind IN ('tolerance', 'trend')
 	  ORDER BY e.id DESC LIMIT 5) ORDER BY id" || true

@@ -1,6 +1,7 @@
 /*
  * out.c - the writer of the metrolog tool's listings (out.h): text, CSV,
- * a JSON array or JSON Lines, row by row.
+ * a JSON array or JSON Lines, row by row; text rows held until their
+ * columns' widths are known.
  *
  * Single-threaded.
  */
@@ -8,8 +9,11 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "text.h"
 
 #define OUT_BUF (1 << 20)
 
@@ -81,14 +85,76 @@ static void json_object(struct out *w, const char *const v[])
 	putc('}', w->f);
 }
 
-static void text_row(struct out *w, const char *const v[])
+/* What a text field shows: "-" for an empty one. */
+static const char *shown(const char *s)
+{
+	return s[0] != '\0' ? s : "-";
+}
+
+/* One line of text in the fixed widths: each field padded to its
+ * column's width and one space, the last one not padded. */
+static void text_line(struct out *w, const char *const v[])
 {
 	for (int i = 0; i < w->ncols; i++) {
-		const char *s = v[i][0] != '\0' ? v[i] : "-";
-		if (i + 1 == w->ncols)
-			fprintf(w->f, "%s\n", s);
-		else
-			fprintf(w->f, "%-*s ", w->cols[i].width, s);
+		const char *s = shown(v[i]);
+		fputs(s, w->f);
+		if (i + 1 == w->ncols) {
+			putc('\n', w->f);
+			break;
+		}
+		size_t have = text_width(s);
+		for (size_t k = have; k <= w->widths[i]; k++)
+			putc(' ', w->f);
+	}
+}
+
+/* Fix the widths measured so far and write what was held. */
+static void text_flush(struct out *w)
+{
+	const char *v[OUT_MAX_COLS];
+	const char *p = w->held;
+
+	while (p < w->held + w->held_len) {
+		for (int i = 0; i < w->ncols; i++) {
+			v[i] = p;
+			p += strlen(p) + 1;
+		}
+		text_line(w, v);
+	}
+	free(w->held);
+	w->held = NULL;
+	w->held_len = w->held_cap = 0;
+	w->sized = true;
+}
+
+/* Hold one row (or the header) and widen the columns to it; written at
+ * once when the widths are fixed, and the held rows written when they
+ * reach OUT_HOLD bytes or memory runs out. */
+static void text_row(struct out *w, const char *const v[])
+{
+	size_t need = 0, len[OUT_MAX_COLS];
+
+	if (w->sized) {
+		text_line(w, v);
+		return;
+	}
+	for (int i = 0; i < w->ncols; i++) {
+		len[i] = strlen(v[i]) + 1;
+		need += len[i];
+		size_t width = text_width(shown(v[i]));
+		if (width > w->widths[i])
+			w->widths[i] = width;
+	}
+	if (w->held_len + need > OUT_HOLD ||
+	    text_reserve((void **)&w->held, &w->held_cap, w->held_len + need,
+	                 1) < 0) {
+		text_flush(w);
+		text_line(w, v);
+		return;
+	}
+	for (int i = 0; i < w->ncols; i++) {
+		memcpy(w->held + w->held_len, v[i], len[i]);
+		w->held_len += len[i];
 	}
 }
 
@@ -171,6 +237,8 @@ int out_close(struct out *w, bool complete)
 
 	if (w->format == CMD_JSON)
 		put(w, w->rows > 0 ? "\n]\n" : "]\n");
+	if (w->format == CMD_TEXT && !w->sized)
+		text_flush(w);
 	failed = ferror(w->f) | (file ? fclose(w->f) : fflush(w->f));
 	if (failed)
 		fprintf(stderr, "metrolog %s: %s: cannot write\n", w->name,

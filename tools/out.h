@@ -1,7 +1,14 @@
 /*
  * out.h - the one writer of the metrolog tool's listings: rows of text
  * fields into the format a subcommand's --format asked for (cmd.h):
- *   text   aligned columns for people, "-" for an empty field
+ *   text   aligned columns for people, "-" for an empty field: each
+ *          column as wide as its widest field or name, in terminal
+ *          columns (text_width(): a Vietnamese name counts its letters,
+ *          not its bytes; a CJK character two), one space between
+ *          columns, the last one not padded. The rows are held until
+ *          out_close() (or until OUT_HOLD bytes of them) to measure
+ *          them; past OUT_HOLD the widths of what was held stay, and a
+ *          wider field later pushes the rest of its own line right.
  *   csv    RFC 4180: a header line, CRLF line ends, a field quoted when it
  *          holds , " CR or LF ("" for a quote)
  *   json   one JSON array of objects, one object a row (streamed: the
@@ -25,6 +32,9 @@
 #include "cmd.h"
 
 #define OUT_MAX_COLS 24
+/* text: bytes of rows held to size the columns (a longer listing keeps
+ * the widths of its first OUT_HOLD bytes) */
+#define OUT_HOLD (16 << 20)
 
 enum out_kind {
 	OUT_STRING, /* a JSON string */
@@ -33,8 +43,6 @@ enum out_kind {
 
 struct out_col {
 	const char *name;
-	int width; /* in text: the column's width (the last one is not padded)
-	            */
 	enum out_kind kind;
 };
 
@@ -46,6 +54,12 @@ struct out {
 	long rows;
 	const char *name; /* the subcommand, for messages */
 	const char *path; /* the file, NULL for stdout */
+	/* text: the header and the rows held while the widths are measured,
+	 * each row its ncols fields NUL-terminated one after the other */
+	char *held;
+	size_t held_len, held_cap;
+	bool sized;                  /* widths fixed: rows written at once */
+	size_t widths[OUT_MAX_COLS]; /* terminal columns */
 };
 
 /* Start writing l's format (CMD_TEXT, CMD_CSV, CMD_JSON or CMD_JSONL) to
@@ -59,7 +73,8 @@ int out_open(struct out *w, const struct cmd_line *l,
  * writer of the tool: listings, and `conformity --format json`. */
 void out_json_string(FILE *f, const char *s);
 
-/* One row: ncols fields, "" for empty. */
+/* One row: ncols fields, "" for empty. In text, held until the widths
+ * are known (above). */
 void out_row(struct out *w, const char *const v[]);
 
 /* Finish and close (stdout is flushed, not closed). complete: every row

@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "decode.h"
 #include "draw.h"
 #include "out.h"
 #include "query.h"
 #include "report.h"
 #include "sample.h"
+#include "text.h"
 #include "tool.h"
 #include "utc.h"
 
@@ -169,18 +171,29 @@ static int check_instrument(const struct cmd_def *c, struct query *q,
 
 /* ---- fields ---------------------------------------------------------- */
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v ("" for NAN). */
+/* A number as people read it (text_shortest(): the shortest decimal that
+ * reads back as v, of a float32 when single), "" for NAN. */
+static void fmt_number(double v, bool single, char *buf, size_t size)
+{
+	if (text_shortest(v, single, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+/* A configured number (a tolerance, a reference): a double's digits. */
 static void fmt_double(double v, char *buf, size_t size)
 {
-	if (isnan(v)) {
-		buf[0] = '\0';
-		return;
-	}
-	for (int p = 15; p <= 17; p++) {
-		snprintf(buf, size, "%.*g", p, v);
-		if (strtod(buf, NULL) == v)
-			return;
-	}
+	fmt_number(v, false, buf, size);
+}
+
+/* Whether a channel of this type ("float32 CDAB", decode.h's names then
+ * the order) reads float32 values. */
+static bool float32_type(const char *type)
+{
+	char name[32];
+	enum decode_type t;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(type, " "), type);
+	return decode_type_parse(name, &t) == 0 && t == DECODE_FLOAT32;
 }
 
 static void fmt_time(int64_t us, char *buf, size_t size)
@@ -241,22 +254,22 @@ static const char instruments_help[] =
         "  while overdue or never calibrated).\n";
 
 static const struct out_col instrument_cols[] = {
-        {"instrument", 12, OUT_STRING},
-        {"kind", 10, OUT_STRING},
-        {"model", 10, OUT_STRING},
-        {"serial", 8, OUT_STRING},
-        {"owner", 8, OUT_STRING},
-        {"location", 8, OUT_STRING},
-        {"active", 6, OUT_RAW},
-        {"link", 7, OUT_STRING},
-        {"link_since", 20, OUT_STRING},
-        {"last_reading", 20, OUT_STRING},
-        {"certificate", 11, OUT_STRING},
-        {"calibrated", 10, OUT_STRING},
-        {"due", 10, OUT_STRING},
-        {"due_state", 9, OUT_STRING},
-        {"used_as_reference", 5, OUT_RAW},
-        {"alert", 1, OUT_STRING},
+        {"instrument", OUT_STRING},
+        {"kind", OUT_STRING},
+        {"model", OUT_STRING},
+        {"serial", OUT_STRING},
+        {"owner", OUT_STRING},
+        {"location", OUT_STRING},
+        {"active", OUT_RAW},
+        {"link", OUT_STRING},
+        {"link_since", OUT_STRING},
+        {"last_reading", OUT_STRING},
+        {"certificate", OUT_STRING},
+        {"calibrated", OUT_STRING},
+        {"due", OUT_STRING},
+        {"due_state", OUT_STRING},
+        {"used_as_reference", OUT_RAW},
+        {"alert", OUT_STRING},
 };
 #define N_INSTRUMENT_COLS                                                      \
 	(int)(sizeof(instrument_cols) / sizeof(instrument_cols[0]))
@@ -391,23 +404,23 @@ static const char channels_help[] =
         "  event) and state_since.\n";
 
 static const struct out_col channel_cols[] = {
-        {"instrument", 12, OUT_STRING},
-        {"channel", 10, OUT_STRING},
-        {"unit", 6, OUT_STRING},
-        {"type", 12, OUT_STRING},
-        {"active", 6, OUT_RAW},
-        {"last_reading", 20, OUT_STRING},
-        {"value", 12, OUT_RAW},
-        {"quality", 9, OUT_STRING},
-        {"reference", 9, OUT_RAW},
-        {"reference_channel", 9, OUT_STRING},
-        {"lower", 8, OUT_RAW},
-        {"upper", 8, OUT_RAW},
-        {"guard", 8, OUT_RAW},
-        {"U", 8, OUT_RAW},
-        {"k", 4, OUT_RAW},
-        {"state", 16, OUT_STRING},
-        {"state_since", 1, OUT_STRING},
+        {"instrument", OUT_STRING},
+        {"channel", OUT_STRING},
+        {"unit", OUT_STRING},
+        {"type", OUT_STRING},
+        {"active", OUT_RAW},
+        {"last_reading", OUT_STRING},
+        {"value", OUT_RAW},
+        {"quality", OUT_STRING},
+        {"reference", OUT_RAW},
+        {"reference_channel", OUT_STRING},
+        {"lower", OUT_RAW},
+        {"upper", OUT_RAW},
+        {"guard", OUT_RAW},
+        {"U", OUT_RAW},
+        {"k", OUT_RAW},
+        {"state", OUT_STRING},
+        {"state_since", OUT_STRING},
 };
 #define N_CHANNEL_COLS (int)(sizeof(channel_cols) / sizeof(channel_cols[0]))
 
@@ -438,7 +451,8 @@ static int channel_row(void *ctx, const struct query_channel *ch)
 	        ch->state,
 	        since};
 
-	for (int i = 0; i < 7; i++)
+	fmt_number(nums[0], float32_type(ch->type), num[0], sizeof(num[0]));
+	for (int i = 1; i < 7; i++)
 		fmt_double(nums[i], num[i], sizeof(num[i]));
 	fmt_time(ch->last_us, last, sizeof(last));
 	fmt_time(ch->state_us, since, sizeof(since));
@@ -492,11 +506,11 @@ static const char due_help[] =
         "Exit status 0 whether or not something is due.\n";
 
 static const struct out_col due_cols[] = {
-        {"due", 10, OUT_STRING},   {"instrument", 12, OUT_STRING},
-        {"kind", 10, OUT_STRING},  {"state", 16, OUT_STRING},
-        {"days_left", 9, OUT_RAW}, {"certificate", 11, OUT_STRING},
-        {"owner", 8, OUT_STRING},  {"location", 8, OUT_STRING},
-        {"in_use", 1, OUT_RAW},
+        {"due", OUT_STRING},    {"instrument", OUT_STRING},
+        {"kind", OUT_STRING},   {"state", OUT_STRING},
+        {"days_left", OUT_RAW}, {"certificate", OUT_STRING},
+        {"owner", OUT_STRING},  {"location", OUT_STRING},
+        {"in_use", OUT_RAW},
 };
 #define N_DUE_COLS (int)(sizeof(due_cols) / sizeof(due_cols[0]))
 
@@ -623,10 +637,10 @@ static const char events_help[] =
         "  empty otherwise), detail (docs/SCHEMA.md, events).\n";
 
 static const struct out_col event_cols[] = {
-        {"ts", 20, OUT_STRING},         {"instrument", 12, OUT_STRING},
-        {"channel", 10, OUT_STRING},    {"kind", 11, OUT_STRING},
-        {"state_from", 16, OUT_STRING}, {"state_to", 16, OUT_STRING},
-        {"detail", 1, OUT_STRING},
+        {"ts", OUT_STRING},         {"instrument", OUT_STRING},
+        {"channel", OUT_STRING},    {"kind", OUT_STRING},
+        {"state_from", OUT_STRING}, {"state_to", OUT_STRING},
+        {"detail", OUT_STRING},
 };
 #define N_EVENT_COLS (int)(sizeof(event_cols) / sizeof(event_cols[0]))
 
@@ -688,16 +702,18 @@ static const char readings_help[] =
         "  unless quality is good), unit, quality (good, timeout, "
         "exception, crc,\n"
         "  connect, reply, invalid, other).\n"
-        "Values are printed with the fewest digits (15 to 17) that read "
-        "back exactly.\n"
+        "Values are printed with the fewest digits that read back as the "
+        "same number:\n"
+        "as a float32 for a float32 channel (19.99993), as a double "
+        "otherwise.\n"
         "CSV is RFC 4180 (header line, CRLF line ends); JSON Lines is one "
         "object a line.\n";
 
 static const struct out_col reading_cols[] = {
-        {"instrument", 12, OUT_STRING}, {"channel", 10, OUT_STRING},
-        {"ts", 27, OUT_STRING},         {"ts_us", 16, OUT_RAW},
-        {"value", 12, OUT_RAW},         {"unit", 6, OUT_STRING},
-        {"quality", 1, OUT_STRING},
+        {"instrument", OUT_STRING}, {"channel", OUT_STRING},
+        {"ts", OUT_STRING},         {"ts_us", OUT_RAW},
+        {"value", OUT_RAW},         {"unit", OUT_STRING},
+        {"quality", OUT_STRING},
 };
 #define N_READING_COLS (int)(sizeof(reading_cols) / sizeof(reading_cols[0]))
 
@@ -705,6 +721,7 @@ struct export
 {
 	struct out *w;
 	const struct query_channel *ch;
+	bool single; /* ch reads float32 values */
 };
 
 static int reading_row(void *ctx, const struct query_reading *r)
@@ -722,7 +739,7 @@ static int reading_row(void *ctx, const struct query_reading *r)
 
 	utc_format(r->ts_us, 6, ts, sizeof(ts));
 	snprintf(us, sizeof(us), "%" PRId64, r->ts_us);
-	fmt_double(r->value, value, sizeof(value));
+	fmt_number(r->value, x->single, value, sizeof(value));
 	out_row(x->w, v);
 	return ferror(x->w->f) ? -1 : 0;
 }
@@ -754,6 +771,7 @@ static int export_channels(struct query *q, const struct opts *o,
 
 	for (size_t i = 0; i < l->n; i++) {
 		x.ch = &l->v[i];
+		x.single = float32_type(x.ch->type);
 		int ret = query_readings(q, x.ch->id, o->from_us, o->to_us,
 		                         reading_row, &x);
 		if (ret != 0)
@@ -896,16 +914,16 @@ static const char report_help[] =
         "all.\n";
 
 static const struct out_col report_cols[] = {
-        {"instrument", 12, OUT_STRING},  {"kind", 10, OUT_STRING},
-        {"month", 7, OUT_STRING},        {"polls", 8, OUT_RAW},
-        {"readings", 8, OUT_RAW},        {"good", 8, OUT_RAW},
-        {"good_pct", 8, OUT_RAW},        {"online_s", 12, OUT_RAW},
-        {"known_s", 12, OUT_RAW},        {"online_pct", 10, OUT_RAW},
-        {"oot_s", 12, OUT_RAW},          {"online_events", 13, OUT_RAW},
-        {"offline_events", 14, OUT_RAW}, {"tolerance_events", 16, OUT_RAW},
-        {"drift_events", 12, OUT_RAW},   {"other_events", 12, OUT_RAW},
-        {"calibrations", 12, OUT_RAW},   {"certificate", 11, OUT_STRING},
-        {"due", 10, OUT_STRING},         {"due_state", 1, OUT_STRING},
+        {"instrument", OUT_STRING},  {"kind", OUT_STRING},
+        {"month", OUT_STRING},       {"polls", OUT_RAW},
+        {"readings", OUT_RAW},       {"good", OUT_RAW},
+        {"good_pct", OUT_RAW},       {"online_s", OUT_RAW},
+        {"known_s", OUT_RAW},        {"online_pct", OUT_RAW},
+        {"oot_s", OUT_RAW},          {"online_events", OUT_RAW},
+        {"offline_events", OUT_RAW}, {"tolerance_events", OUT_RAW},
+        {"drift_events", OUT_RAW},   {"other_events", OUT_RAW},
+        {"calibrations", OUT_RAW},   {"certificate", OUT_STRING},
+        {"due", OUT_STRING},         {"due_state", OUT_STRING},
 };
 #define N_REPORT_COLS (int)(sizeof(report_cols) / sizeof(report_cols[0]))
 

@@ -1,12 +1,14 @@
 /*
- * text.c - trimming, exact finite decimal numbers, UTF-8 text (checked,
- * printable, fit for an MQTT topic, cut on a character, repaired), growing
- * arrays (text.h).
+ * text.c - trimming, exact finite decimal numbers, the shortest decimal of
+ * a reading, UTF-8 text (checked, printable, fit for an MQTT topic, cut on
+ * a character, repaired, measured in terminal columns), growing arrays
+ * (text.h).
  */
 #include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +42,27 @@ int text_number(const char *s, double *v)
 	if (*end != '\0' || !isfinite(*v) || dec_from_double(*v, &kept) < 0 ||
 	    dec_cmp(&typed, &kept) != 0)
 		return -1;
+	return 0;
+}
+
+int text_shortest(double v, bool single, char *buf, size_t size)
+{
+	float f = (float)v;
+	bool as_float = single && (double)f == v;
+
+	if (!isfinite(v)) {
+		if (size > 0)
+			buf[0] = '\0';
+		return -1;
+	}
+	/* a subnormal's ulp is not relative: search from one digit */
+	int first = as_float ? (fabsf(f) < FLT_MIN ? 1 : 6)
+	                     : (fabs(v) < DBL_MIN ? 1 : 15);
+	for (int p = first; p <= 17; p++) {
+		snprintf(buf, size, "%.*g", p, v);
+		if (as_float ? strtof(buf, NULL) == f : strtod(buf, NULL) == v)
+			break; /* 9 (17) digits always do */
+	}
 	return 0;
 }
 
@@ -173,6 +196,66 @@ size_t text_utf8_repair(char *dst, size_t size, const char *src)
 	if (size > 0)
 		dst[out] = '\0';
 	return need;
+}
+
+/* A range of code points, first to last. */
+struct cp_range {
+	uint32_t first, last;
+};
+
+/* Characters of no width (combining marks, zero-width spaces and joiners,
+ * directional marks, variation selectors, the byte order mark) and of
+ * two (East Asian wide and fullwidth), in order. */
+static const struct cp_range zero_width[] = {
+        {0x0300, 0x036F}, {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+        {0x064B, 0x065F}, {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x0E47, 0x0E4E},
+        {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F}, {0x202A, 0x202E},
+        {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},
+        {0xFEFF, 0xFEFF},
+};
+static const struct cp_range double_width[] = {
+        {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},
+        {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},
+        {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE30, 0xFE4F},
+        {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
+        {0x1F900, 0x1F9FF}, {0x20000, 0x2FFFD}, {0x30000, 0x3FFFD},
+};
+
+static bool in_ranges(uint32_t cp, const struct cp_range *r, size_t n)
+{
+	for (size_t i = 0; i < n && r[i].first <= cp; i++)
+		if (cp <= r[i].last)
+			return true;
+	return false;
+}
+
+/* The columns code point cp takes: 0, 1 or 2. */
+static size_t cp_width(uint32_t cp)
+{
+	if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+		return 0;
+	if (cp < 0x300)
+		return 1;
+	if (in_ranges(cp, zero_width, sizeof(zero_width) / sizeof(*zero_width)))
+		return 0;
+	if (in_ranges(cp, double_width,
+	              sizeof(double_width) / sizeof(*double_width)))
+		return 2;
+	return 1;
+}
+
+size_t text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t width = 0;
+	uint32_t cp;
+	int k;
+
+	for (size_t i = 0; p[i] != '\0'; i += k > 0 ? (size_t)k : 1) {
+		k = utf8_at(p + i, &cp);
+		width += k > 0 ? cp_width(cp) : 1;
+	}
+	return width;
 }
 
 int text_long(const char *s, long lo, long hi, long *out)

@@ -1,14 +1,16 @@
 /*
  * text.h - small pieces of text and memory handling the core, the
  * database and the tool share, so that each is written once: trimming a
- * field, reading a finite decimal number, checking, cutting and
- * repairing UTF-8 text, growing an array.
+ * field, reading a finite decimal number, printing a reading with the
+ * digits its type carries, checking, cutting, repairing and measuring
+ * UTF-8 text, growing an array.
  *
  * Pure: no I/O, no global state, any thread.
  */
 #ifndef METROLOG_TEXT_H
 #define METROLOG_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* s without leading and trailing white space: the trailing is cut in
@@ -24,6 +26,22 @@ char *text_trim(char *s);
  * 0.1000000000000000001). Returns 0, or -1 (*v undefined) when s is not
  * one. */
 int text_number(const char *s, double *v);
+
+/* v as the shortest decimal that reads back as the same number, in
+ * printf's %g form ("20", "-0.5", "19.99993", "1e-05", "1.5e+20": also a
+ * JSON number), into buf (NUL-terminated when size > 0):
+ *   single, and v is exactly a float32: the fewest significant digits
+ *     (6 to 9) that strtof() reads back as that float32: 19.99993, not
+ *     19.999927520751953 (a float32 channel's reading, stored as a
+ *     double, carries no more);
+ *   otherwise: the fewest (15 to 17, trailing zeros dropped) that strtod()
+ *     reads back as v ("%.17g" trimmed: 20.05, not 20.050000000000001).
+ * Two decimals of 6 (15) digits are further apart than a float32's
+ * (double's) step, so when a shorter decimal reads back, the nearest of 6
+ * (15) digits is that one: the search starts there (at one digit for a
+ * subnormal, whose step is not relative). Returns
+ * 0, or -1 with buf "" when v is not finite. */
+int text_shortest(double v, bool single, char *buf, size_t size);
 
 /* UTF-8 here is RFC 3629's: no overlong forms, no surrogates, nothing
  * above U+10FFFF. */
@@ -57,6 +75,17 @@ size_t text_utf8_cut(const char *s, size_t max);
  * cut where a character ends. Returns the length of the whole repaired
  * text without its NUL (as snprintf does): it fitted when < size. */
 size_t text_utf8_repair(char *dst, size_t size, const char *src);
+
+/* The width of s on a terminal, in columns, for aligning text: one a
+ * character (code point), none for a combining mark or another character
+ * of no width (U+0300..U+036F, U+1AB0..U+1AFF, U+1DC0..U+1DFF,
+ * U+20D0..U+20FF, U+FE20..U+FE2F, zero-width spaces and joiners, variation
+ * selectors, a control character), two for an East Asian wide or
+ * fullwidth one (CJK, Hangul, fullwidth forms, most emoji); a byte that is
+ * not part of a valid UTF-8 sequence one (it shows as one replacement
+ * character). So Vietnamese "Nhiệt độ" is 8 columns whether its letters
+ * are precomposed (13 bytes) or written with combining marks. */
+size_t text_width(const char *s);
 
 /* The whole of s as a decimal whole number in [lo, hi] (strtol, base 10).
  * Returns 0, or -1 (*out untouched) when s is not one or is out of range. */

@@ -24,6 +24,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <libconfig.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct config_priv {
 	int *inst_of;                 /* instrument index of each channel */
 	size_t nslots;                /* channels allocated (= c.nchannels
 	                                 once loaded) */
+	char *database_at;            /* "FILE:LINE" of the database setting */
 };
 
 /* ---- Errors -------------------------------------------------------- */
@@ -2267,6 +2269,23 @@ static size_t count_channels(const config_setting_t *list)
 	return total;
 }
 
+/* "FILE:LINE" of setting s, as err_at() names it (NULL: out of memory,
+ * recorded). */
+static char *where_of(struct ctx *x, const config_setting_t *s)
+{
+	const char *file = config_setting_source_file(s) != NULL
+	                           ? config_setting_source_file(s)
+	                           : x->path;
+	size_t len = strlen(file) + 16;
+	char *at = malloc(len);
+
+	if (at == NULL)
+		x->oom = true;
+	else
+		snprintf(at, len, "%s:%d", file, setting_line(s));
+	return at;
+}
+
 static void validate(struct ctx *x, const config_t *lc, struct config_priv *p)
 {
 	struct config *c = &p->c;
@@ -2279,8 +2298,10 @@ static void validate(struct ctx *x, const config_t *lc, struct config_priv *p)
 	c->site = name_value(x, &v[T_SITE], "", "site");
 	if (v[T_DATABASE].ok && v[T_DATABASE].str[0] == '\0')
 		err_at(x, v[T_DATABASE].s, "", "database must not be empty");
-	else if (v[T_DATABASE].ok)
+	else if (v[T_DATABASE].ok) {
 		c->database = dup(x, v[T_DATABASE].str);
+		p->database_at = where_of(x, v[T_DATABASE].s);
+	}
 	load_storage(x, &v[T_STORAGE], c);
 	load_mqtt(x, &v[T_MQTT], c);
 	load_lab(x, &v[T_LAB], c);
@@ -2400,12 +2421,89 @@ struct config *config_load(const char *path, FILE *errs)
 	return &p->c;
 }
 
+/* Whether this process may create a file in dir: one is made and removed
+ * (what SQLite will do with the database, its -wal and -shm; a read-only
+ * file system or an ACL counts as it will). 0, or -1 with errno. */
+static int can_create_in(const char *dir)
+{
+	size_t len = strlen(dir) + 32;
+	char *name = malloc(len);
+	FILE *f;
+	int fd, e;
+
+	if (name == NULL)
+		return -1;
+	snprintf(name, len, "%s/.metrologd-check-XXXXXX", dir);
+	fd = mkstemp(name);
+	e = errno;
+	if (fd >= 0) {
+		/* closed through stdio: unistd.h's dup() would clash */
+		if ((f = fdopen(fd, "w")) != NULL)
+			fclose(f);
+		remove(name);
+	}
+	free(name);
+	errno = e;
+	return fd >= 0 ? 0 : -1;
+}
+
+/* Why metrologd could not keep its database at path, whose directory is
+ * dir, into why; "" when nothing is wrong that this process can see. */
+static void database_problem(const char *path, const char *dir, char *why,
+                             size_t size)
+{
+	struct stat st;
+	FILE *f;
+
+	why[0] = '\0';
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			snprintf(why, size, "directory %s does not exist", dir);
+		else
+			snprintf(why, size, "directory %s: %s", dir,
+			         strerror(errno));
+	} else if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, size, "%s is not a directory", dir);
+	} else if (can_create_in(dir) != 0) {
+		snprintf(why, size, "directory %s is not writable: %s", dir,
+		         strerror(errno));
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(why, size, "is a directory");
+	} else if (stat(path, &st) == 0) {
+		if ((f = fopen(path, "r+")) == NULL) /* read and write, as is */
+			snprintf(why, size, "cannot be read and written: %s",
+			         strerror(errno));
+		else
+			fclose(f);
+	}
+}
+
+int config_check_database(const struct config *c, FILE *errs)
+{
+	const struct config_priv *p = (const struct config_priv *)c;
+	char *copy = strdup(c->database);
+	char why[1024];
+
+	if (copy == NULL) {
+		fprintf(errs, "%s: out of memory\n", p->database_at);
+		return -1;
+	}
+	database_problem(c->database, dirname(copy), why, sizeof(why));
+	free(copy);
+	if (why[0] == '\0')
+		return 0;
+	fprintf(errs, "%s: database \"%s\": %s\n", p->database_at, c->database,
+	        why);
+	return -1;
+}
+
 void config_free(struct config *c)
 {
 	struct config_priv *p = (struct config_priv *)c;
 
 	if (c == NULL)
 		return;
+	free(p->database_at);
 	for (int i = 0; c->buses != NULL && i < c->nbuses; i++) {
 		free(c->buses[i].name);
 		free((char *)c->buses[i].params.host);

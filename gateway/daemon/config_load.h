@@ -26,6 +26,21 @@ struct config *config_load(const char *path, FILE *errs);
 
 void config_free(struct config *c); /* NULL allowed */
 
+/*
+ * Whether metrologd, run as this process's user, could keep its database
+ * where c says, for --check-config (config_load() reads no file but its
+ * own): the database's directory exists, is a directory, and this user
+ * may create files in it (write and search: SQLite creates the database,
+ * its -wal and its -shm there); an existing database is a file this user
+ * may read and write. On failure writes one line to errs, "FILE:LINE:
+ * database \"PATH\": what is wrong" (FILE:LINE of the database setting:
+ * 'directory /no/such/dir does not exist', 'directory /var/lib/metrolog
+ * is not writable: Permission denied') and returns -1; else returns 0.
+ * Root passes the write checks whoever owns the directory: run the check
+ * as the service's user (runuser -u metrolog -- metrologd -n ...).
+ */
+int config_check_database(const struct config *c, FILE *errs);
+
 /* The instrument and channel of a global channel index (index <
  * c->nchannels). */
 const struct cfg_channel *config_channel(const struct config *c, uint32_t index,

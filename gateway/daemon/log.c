@@ -1,24 +1,56 @@
 /*
  * log.c - see log.h. One line per call: "name: message\n", built in a
  * stack buffer and written with one write(2) so that lines from different
- * threads never interleave.
+ * threads never interleave. When standard error is the journal (systemd
+ * says so in JOURNAL_STREAM), each line starts with its syslog priority,
+ * "<4>name: message\n", which journald strips and records as the line's
+ * priority (sd-daemon(3)), so that `journalctl -p warning` shows the
+ * warnings.
+ *
+ * Threads: log_init() runs before any other thread; then the level and
+ * the journal flag are only read (log_set_level() from the main thread).
  */
 #include "log.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* syslog(3)'s priorities, as the journal reads them from a line's "<N>" */
+enum { PRI_ERR = 3, PRI_WARNING = 4, PRI_INFO = 6, PRI_DEBUG = 7 };
 
 static const char *log_name = "metrolog";
 static enum log_level log_level = LOG_LEVEL_INFO;
+static bool log_journal; /* lines start with "<N>" */
+
+/* Whether standard error is the journal's stream: systemd sets
+ * JOURNAL_STREAM to "DEV:INO" of the stream it connected to stderr and
+ * stdout; it counts only when stderr is still that stream (not when the
+ * variable was inherited by a process whose stderr goes elsewhere). */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char more;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &more) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *name, enum log_level level)
 {
 	log_name = name;
 	log_level = level;
+	log_journal = stderr_is_journal();
 }
 
 void log_set_level(enum log_level level)
@@ -35,11 +67,16 @@ static size_t grown(size_t n, int m, size_t size)
 	return n > size - 2 ? size - 2 : n;
 }
 
-static void vlog(const char *fmt, va_list ap, int errnum)
+static void vlog(int pri, const char *fmt, va_list ap, int errnum)
 {
 	char line[1024];
-	size_t n = grown(0, snprintf(line, sizeof(line), "%s: ", log_name),
-	                 sizeof(line));
+	size_t n = 0;
+
+	if (log_journal)
+		n = grown(n, snprintf(line, sizeof(line), "<%d>", pri),
+		          sizeof(line));
+	n = grown(n, snprintf(line + n, sizeof(line) - n, "%s: ", log_name),
+	          sizeof(line));
 
 	n = grown(n, vsnprintf(line + n, sizeof(line) - n, fmt, ap),
 	          sizeof(line));
@@ -53,35 +90,35 @@ static void vlog(const char *fmt, va_list ap, int errnum)
 	(void)w; /* nowhere left to report a failed write of the log */
 }
 
-#define LOG_BODY(min, errnum)                                                  \
+#define LOG_BODY(min, pri, errnum)                                             \
 	do {                                                                   \
 		if (log_level < (min))                                         \
 			return;                                                \
 		va_list ap;                                                    \
 		va_start(ap, fmt);                                             \
-		vlog(fmt, ap, errnum);                                         \
+		vlog(pri, fmt, ap, errnum);                                    \
 		va_end(ap);                                                    \
 	} while (0)
 
 void log_warn(const char *fmt, ...)
 {
 	int e = errno;
-	LOG_BODY(LOG_LEVEL_WARN, e);
+	LOG_BODY(LOG_LEVEL_WARN, PRI_WARNING, e);
 }
 
 void log_warnx(const char *fmt, ...)
 {
-	LOG_BODY(LOG_LEVEL_WARN, 0);
+	LOG_BODY(LOG_LEVEL_WARN, PRI_WARNING, 0);
 }
 
 void log_info(const char *fmt, ...)
 {
-	LOG_BODY(LOG_LEVEL_INFO, 0);
+	LOG_BODY(LOG_LEVEL_INFO, PRI_INFO, 0);
 }
 
 void log_debug(const char *fmt, ...)
 {
-	LOG_BODY(LOG_LEVEL_DEBUG, 0);
+	LOG_BODY(LOG_LEVEL_DEBUG, PRI_DEBUG, 0);
 }
 
 noreturn void fatal(const char *fmt, ...)
@@ -90,7 +127,7 @@ noreturn void fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, e);
+	vlog(PRI_ERR, fmt, ap, e);
 	va_end(ap);
 	exit(1);
 }
@@ -100,7 +137,7 @@ noreturn void fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(fmt, ap, 0);
+	vlog(PRI_ERR, fmt, ap, 0);
 	va_end(ap);
 	exit(1);
 }

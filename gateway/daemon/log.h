@@ -5,6 +5,11 @@
  * fatalx() log and exit(1). The level is checked before formatting, so a
  * disabled log_debug() costs one comparison. Thread-safe: each line is
  * written with a single write() call.
+ *
+ * Under systemd (JOURNAL_STREAM names standard error's device and inode),
+ * each line starts with its syslog priority for journald (sd-daemon(3)):
+ * <3> fatal(), fatalx(); <4> log_warn(), log_warnx(); <6> log_info();
+ * <7> log_debug(). Elsewhere (a terminal, a file, a test) no prefix.
  */
 #ifndef METROLOG_LOG_H
 #define METROLOG_LOG_H
@@ -13,7 +18,9 @@
 
 enum log_level { LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
-/* Prefix every line with name (the program) and keep lines up to level. */
+/* Prefix every line with name (the program) and keep lines up to level;
+ * decide whether stderr is the journal (above). Call before any other
+ * thread starts. */
 void log_init(const char *name, enum log_level level);
 void log_set_level(enum log_level level);
 

@@ -123,7 +123,10 @@ static void usage(FILE *f)
 	        "  -n, --check-config  check the configuration, print OK or "
 	        "every error as\n"
 	        "                      FILE:LINE: message, and exit (0 when "
-	        "OK, 1 otherwise)\n"
+	        "OK, 1 otherwise);\n"
+	        "                      also that the database's directory "
+	        "exists and this user\n"
+	        "                      may create files in it\n"
 	        "  -d, --debug         log every failed request and more\n"
 	        "  -q, --quiet         log warnings only\n"
 	        "  -h, --help          show this help\n"
@@ -422,6 +425,10 @@ int main(int argc, char **argv)
 	d.cfg = config_load(d.config_path, stderr);
 	if (d.cfg == NULL)
 		return 1;
+	if (check && config_check_database(d.cfg, stderr) < 0) {
+		config_free(d.cfg);
+		return 1;
+	}
 	if (check) {
 		printf("%s: OK (%d buses, %d instruments, %d channels)\n",
 		       d.config_path, d.cfg->nbuses, d.cfg->ninstruments,

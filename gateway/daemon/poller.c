@@ -86,6 +86,7 @@ struct poller {
 	                            */
 	int64_t next_drop_log;     /* the clock's monotonic us */
 	uint64_t rng;
+	bool bus_down; /* the bus could not be opened or connected: logged */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t mu;
@@ -247,6 +248,24 @@ static bool stopping(struct poller *p)
 	return stop;
 }
 
+/* The bus's own log line, once per change, naming it and its device:
+ * "bus rs485-1 (/dev/ttyUSB0): cannot open /dev/ttyUSB0: No such file or
+ * directory" when it cannot be opened or connected, or the link dropped;
+ * "bus rs485-1 (/dev/ttyUSB0): connected" when a read went through
+ * again. Each instrument's offline line follows its own events. */
+static void bus_link(struct poller *p, bool up)
+{
+	if (up != p->bus_down)
+		return; /* no change */
+	p->bus_down = !up;
+	if (up)
+		log_info("bus %s (%s): connected", p->bus_cfg->name,
+		         bus_where(p->bus));
+	else
+		log_warnx("bus %s (%s): %s", p->bus_cfg->name,
+		          bus_where(p->bus), bus_last_message(p->bus));
+}
+
 /* Run the block reads of one poll. Returns the number that succeeded, or
  * -1 when a stop cut the poll short. */
 static int run_reads(struct poller *p, struct inst *in, uint64_t *sent)
@@ -265,16 +284,19 @@ static int run_reads(struct poller *p, struct inst *in, uint64_t *sent)
 			in->read_q[r] = QUALITY_GOOD;
 			in->read_detail[r] = 0;
 			ok++;
+			bus_link(p, true);
 			continue;
 		}
 		enum bus_error e = bus_last_error(p->bus);
 		if (e == BUS_ERR_STOPPED)
 			return -1;
+		if (e == BUS_ERR_CONNECT)
+			bus_link(p, false);
 		in->read_q[r] = (uint8_t)quality_of(e);
 		in->read_detail[r] = (uint16_t)bus_last_exception(p->bus);
-		log_debug("%s unit %d: read %d@%u: %s", bus_name(p->bus),
-		          in->cfg->unit_id, rd->count, rd->address,
-		          bus_last_message(p->bus));
+		log_debug("bus %s (%s) unit %d: read %d@%u: %s",
+		          p->bus_cfg->name, bus_where(p->bus), in->cfg->unit_id,
+		          rd->count, rd->address, bus_last_message(p->bus));
 		if (e == BUS_ERR_TIMEOUT || e == BUS_ERR_CONNECT)
 			break; /* the rest would wait for the same nothing */
 	}

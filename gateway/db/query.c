@@ -8,11 +8,13 @@
  */
 #include "query.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "db_reason.h"
 #include "drift.h"
@@ -94,6 +96,16 @@ struct query *query_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		free(q);
 		return NULL;
+	}
+	/* A mistyped path is no empty database: say so plainly (a read-only
+	 * open creates nothing either way). */
+	struct stat st;
+	if (stat(path, &st) != 0 && errno == ENOENT) {
+		snprintf(
+		        q->error, sizeof(q->error),
+		        "%s: no such database (metrologd creates it; check -d)",
+		        path);
+		goto fail;
 	}
 	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {

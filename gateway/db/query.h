@@ -26,9 +26,10 @@
 
 struct query;
 
-/* Open path read-only. NULL with the reason in err when the file does not
- * exist, is not a metrolog database, or has a schema this program does
- * not know. */
+/* Open path read-only; never creates a file. NULL with the reason in err
+ * when the file does not exist ("PATH: no such database (metrologd
+ * creates it; check -d)": the tool's -d names the database), is not a
+ * metrolog database, or has a schema this program does not know. */
 struct query *query_open(const char *path, char *err, size_t errlen);
 void query_close(struct query *q); /* NULL allowed */
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -523,6 +524,123 @@ static void bad_config_is_refused_with_file_and_line(void **state)
 	assert_non_null(strstr(out, "OK (1 buses, 1 instruments, 2 channels)"));
 }
 
+/* How many times s occurs in text. */
+static int occurrences(const char *text, const char *s)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, s)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* A gateway in dir whose only bus is an RTU line on a device that does
+ * not exist (dir/no-such-tty): its configuration into g, the device into
+ * dev. */
+static void missing_device_config(struct gw *g, const char *dir, char *dev)
+{
+	char bus[H_PATH_MAX + 256], inst[1024];
+
+	gw_init(g, dir);
+	h_path(dev, dir, "no-such-tty");
+	snprintf(bus, sizeof(bus),
+	         "{ name = \"rs485-9\"; type = \"rtu\"; device = \"%s\"; "
+	         "baud = 19200; timeout_ms = 100; backoff_max_ms = 1000; }",
+	         dev);
+	instrument(inst, sizeof(inst), "TTY-1", "rs485-9", 1, 200, 1);
+	gw_config(g, bus, inst, NULL);
+}
+
+/* An RTU device that cannot be opened: the bus's own line names the bus
+ * and its device and says why, with open(2)'s errno; the instrument goes
+ * offline saying the same. The log has no journal priorities: stderr is
+ * a file (JOURNAL_STREAM names another stream). */
+static void rtu_device_that_cannot_be_opened_is_named(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	char dev[H_PATH_MAX], line[2 * H_PATH_MAX + 128];
+	static char log[1 << 20];
+	struct gw g;
+
+	missing_device_config(&g, dir, dev);
+	assert_int_equal(setenv("JOURNAL_STREAM", "1:1", 1), 0);
+	gw_start(&g);
+	unsetenv("JOURNAL_STREAM");
+	snprintf(line, sizeof(line),
+	         "metrologd: bus rs485-9 (%s): cannot open %s: No such file "
+	         "or directory\n",
+	         dev, dev);
+	gw_wait_log(&g, line);
+	snprintf(line, sizeof(line),
+	         "metrologd: instrument TTY-1 (rtu %s 19200 8E1 unit 1) is "
+	         "offline: cannot open %s: No such file or directory",
+	         dev, dev);
+	gw_wait_log(&g, line);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_true(h_read_file(g.log, log, sizeof(log)) > 0);
+	const char *at = strstr(log, "metrologd: bus rs485-9 (");
+	assert_non_null(at);
+	assert_true(at == log || at[-1] == '\n'); /* no priority before it */
+	snprintf(line, sizeof(line), "bus rs485-9 (%s): cannot open", dev);
+	assert_int_equal(occurrences(log, line), 1); /* once, not per poll */
+	assert_null(strstr(log, "<4>"));
+	assert_null(strstr(log, "<6>"));
+}
+
+/* Under systemd, stderr is the journal's stream (JOURNAL_STREAM holds its
+ * device and inode): every line of metrologd starts with its syslog
+ * priority, <4> a warning, <6> information, <7> debugging. */
+static void journal_lines_carry_their_priority(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	char dev[H_PATH_MAX], js[64], want[2 * H_PATH_MAX + 128];
+	static char log[1 << 20];
+	struct stat st;
+	struct gw g;
+
+	missing_device_config(&g, dir, dev);
+	write_file(g.log, ""); /* the stream: the log file it appends to */
+	assert_int_equal(stat(g.log, &st), 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino);
+	assert_int_equal(setenv("JOURNAL_STREAM", js, 1), 0);
+	const char *argv[] = {METROLOGD_BIN, "-d", "-c", g.cfg, NULL};
+	g.pid = h_spawn(argv, g.log, true);
+	unsetenv("JOURNAL_STREAM");
+	assert_true(g.pid > 0);
+	snprintf(want, sizeof(want),
+	         "<4>metrologd: bus rs485-9 (%s): cannot open %s: No such "
+	         "file or directory\n",
+	         dev, dev);
+	gw_wait_log(&g, want);
+	snprintf(want, sizeof(want),
+	         "<7>metrologd: bus rs485-9 (%s) unit 1: "
+	         "read ",
+	         dev);
+	gw_wait_log(&g, want);
+	assert_int_equal(gw_stop(&g), 0);
+	assert_true(h_read_file(g.log, log, sizeof(log)) > 0);
+	/* every line of metrologd's (not valgrind's "==pid==" ones) */
+	int lines = 0, info = 0;
+	for (char *p = log, *nl; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		if (strncmp(p, "==", 2) == 0)
+			continue;
+		if (strncmp(p, "<4>metrologd: ", 14) != 0 &&
+		    strncmp(p, "<6>metrologd: ", 14) != 0 &&
+		    strncmp(p, "<7>metrologd: ", 14) != 0)
+			fail_msg("a line without its priority: '%s'", p);
+		info += strncmp(p, "<6>", 3) == 0;
+		lines++;
+	}
+	assert_true(lines >= 3);
+	assert_true(info >= 1); /* started, stopped */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +649,10 @@ int main(void)
 	        cmocka_unit_test_teardown(
 	                dead_instrument_does_not_stall_another_bus, h_teardown),
 	        cmocka_unit_test_teardown(dead_unit_on_a_shared_rtu_line,
+	                                  h_teardown),
+	        cmocka_unit_test_teardown(
+	                rtu_device_that_cannot_be_opened_is_named, h_teardown),
+	        cmocka_unit_test_teardown(journal_lines_carry_their_priority,
 	                                  h_teardown),
 	        cmocka_unit_test_teardown(connect_per_poll, h_teardown),
 	        cmocka_unit_test_teardown(

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "calib.h"
 #include "caltest.h"
@@ -125,6 +126,39 @@ static void must_say(const char *text)
 {
 	if (strstr(out, text) == NULL)
 		fail_msg("'%s' not in:\n%s", text, out);
+}
+
+/* got is a reading's value as metrolog prints it: the shortest decimal
+ * that reads back as stored, as a float32 when the channel is one
+ * (single) and stored is exactly a float32 (what the gateway stores of
+ * one), as a double otherwise. So 19.99993, not 19.999929428100586;
+ * 20.333333333333332 in full. Checked as: it reads back, and no "%.*g"
+ * with fewer significant digits does. */
+static void want_value(const char *got, double stored, bool single)
+{
+	bool as_float = single && (double)(float)stored == stored;
+	char digits[64], shorter[400];
+	int n = 0, first = 0;
+	const char *p;
+
+	if (as_float ? strtof(got, NULL) != (float)stored
+	             : strtod(got, NULL) != stored)
+		fail_msg("value %.17g: printed '%s', which does not read back",
+		         stored, got);
+	for (p = got; *p != '\0' && *p != 'e' && *p != 'E'; p++)
+		if (*p >= '0' && *p <= '9' && n < 63)
+			digits[n++] = *p;
+	while (first < n && digits[first] == '0')
+		first++;
+	while (n > first && digits[n - 1] == '0')
+		n--;
+	if (n - first <= 1)
+		return;
+	snprintf(shorter, sizeof(shorter), "%.*g", n - first - 1, stored);
+	if (as_float ? strtof(shorter, NULL) == (float)stored
+	             : strtod(shorter, NULL) == stored)
+		fail_msg("value %.17g (%s): printed '%s', but '%s' reads back",
+		         stored, as_float ? "float32" : "double", got, shorter);
 }
 
 /* The current month, "YYYY-MM" (UTC). */
@@ -463,6 +497,239 @@ static void instruments_as_json_and_by_owner(void **state)
 	assert_int_equal(csv_next(&c), 0);
 }
 
+/* The columns a terminal gives UTF-8 s (n bytes), counted here on their
+ * own: one a character, none for a combining mark of U+0300..U+036F
+ * (bytes CC 80..CD AF). Enough for the names of these tests. */
+static size_t columns(const char *s, size_t n)
+{
+	const unsigned char *b = (const unsigned char *)s;
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((b[i] & 0xC0) == 0x80)
+			continue; /* inside a character */
+		if (b[i] == 0xCC ||
+		    (b[i] == 0xCD && i + 1 < n && b[i + 1] <= 0xAF))
+			continue; /* a combining mark */
+		c++;
+	}
+	return c;
+}
+
+/* The text listing in out (args with --format text) is the CSV listing
+ * (args with --format csv) laid out in columns: each line's fields start
+ * at the same terminal column, each column as wide as its widest field or
+ * name (an empty field shown as "-"), one space between, the last column
+ * not padded. */
+static void text_is_csv_in_columns(const char *db, const char *const *args)
+{
+	static char rows[64][32][256];
+	static char text[OUT_SIZE], line[8192];
+	size_t width[32] = {0};
+	struct csv c = {.p = out};
+	int n = 0, ncols = 0;
+
+	const char *argv[16];
+	int k = 0;
+	for (; args[k] != NULL; k++)
+		argv[k] = args[k];
+	argv[k] = "--format";
+	argv[k + 1] = "csv";
+	argv[k + 2] = NULL;
+	assert_int_equal(metrolog_on(db, argv), 0);
+	while (csv_next(&c) == 1) {
+		assert_true(n < 64);
+		ncols = c.n;
+		for (int i = 0; i < c.n; i++) {
+			const char *f = c.field[i][0] ? c.field[i] : "-";
+			snprintf(rows[n][i], sizeof(rows[n][i]), "%s", f);
+			size_t w = columns(f, strlen(f));
+			width[i] = w > width[i] ? w : width[i];
+		}
+		n++;
+	}
+	argv[k + 1] = "text";
+	assert_int_equal(metrolog_on(db, argv), 0);
+	snprintf(text, sizeof(text), "%s", out);
+	char *p = text;
+	for (int r = 0; r < n; r++) {
+		size_t len = 0, at = 0;
+		for (int i = 0; i < ncols; i++) {
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+			                        "%s", rows[r][i]);
+			at += width[i] + 1;
+			size_t now = columns(line, len);
+			while (i + 1 < ncols && now++ < at)
+				line[len++] = ' ';
+			line[len] = '\0';
+		}
+		char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		if (strcmp(p, line) != 0)
+			fail_msg("%s, line %d:\n got '%s'\nwant '%s'", args[0],
+			         r + 1, p, line);
+		p = nl + 1;
+	}
+	assert_string_equal(p, ""); /* no more lines */
+}
+
+/* A database of its own whose owner, model and location are long
+ * Vietnamese names, precomposed and with combining marks: `instruments`
+ * as text keeps its columns aligned on terminal columns, each as wide as
+ * its content; so do the other listings of the tests' database. */
+static void text_columns_fit_their_content(void **state)
+{
+	(void)state;
+	char db[H_PATH_MAX], path[H_PATH_MAX], text[4096], err[256];
+	/* "Công ty TNHH Đo lường Chất lượng Sài Gòn", precomposed */
+	static const char owner[] =
+	        "C\xC3\xB4ng ty TNHH \xC4\x90o l\xC6\xB0\xE1\xBB\x9Dng "
+	        "Ch\xE1\xBA\xA5t l\xC6\xB0\xE1\xBB\xA3ng S\xC3\xA0i "
+	        "G\xC3\xB2n";
+	/* "Nhiệt kế điện trở bạch kim chuẩn", with combining marks */
+	static const char model[] =
+	        "Nhie\xCC\xA3\xCC\x82t ke\xCC\x82\xCC\x81 \xC4\x91ie\xCC\x82"
+	        "\xCC\xA3n tro\xCC\x9B\xCC\x89 ba\xCC\xA3"
+	        "ch kim chua\xCC\x82\xCC\x89n";
+	const char *insts[] = {"instruments", NULL};
+
+	h_path(db, g.dir, "vn.db");
+	snprintf(text, sizeof(text),
+	         "site = \"s\";\ndatabase = \"%s\";\n"
+	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
+	         "\"localhost\"; port = 502; } );\n"
+	         "instruments = ( { id = \"VN-NHIET-KE-01\"; bus = \"b\"; "
+	         "unit_id = 1; interval_ms = 1000; owner = \"%s\"; "
+	         "model = \"%s\"; location = \"Ph\xC3\xB2ng 2\"; "
+	         "channels = ( { name = \"x\"; table = \"input\"; "
+	         "address = 0; type = \"uint16\"; } ); },\n"
+	         "{ id = \"T2\"; bus = \"b\"; unit_id = 2; interval_ms = 1000; "
+	         "channels = ( { name = \"x\"; table = \"input\"; "
+	         "address = 0; type = \"uint16\"; } ); } );\n",
+	         db, owner, model);
+	write_file(h_path(path, g.dir, "vn.cfg"), text);
+	struct config *c = config_load(path, stderr);
+	assert_non_null(c);
+	struct store *st = store_open(db, err, sizeof(err));
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(store_sync_config(st, c), 0);
+	store_close(st);
+	config_free(c);
+
+	const char *argv[] = {"instruments", "--format", "text", NULL};
+	assert_int_equal(metrolog_on(db, argv), 0);
+	must_say(owner);
+	must_say(model);
+	/* the same, checked field by field against its CSV: every column as
+	 * wide as its content (not the fixed 240-column lines of before) */
+	text_is_csv_in_columns(db, insts);
+
+	const char *channels[] = {"channels", NULL};
+	const char *due[] = {"due", "--within", "400", NULL};
+	text_is_csv_in_columns(g.db, insts);
+	text_is_csv_in_columns(g.db, channels);
+	text_is_csv_in_columns(g.db, due);
+}
+
+/* A database of its own with a float32, a float64 and a scaled int16
+ * channel, and one reading of each written as the gateway stores them
+ * (doubles): every listing prints the float32 one as the float32 it was
+ * (19.99993, not 19.999929428100586), the others as the doubles they are,
+ * and JSON keeps them numbers. */
+static void values_print_with_the_digits_of_their_type(void **state)
+{
+	(void)state;
+	char db[H_PATH_MAX], path[H_PATH_MAX], text[2048], err[256];
+	static const struct {
+		const char *ch;
+		double value;
+		const char *printed;
+	} want[] = {
+	        {"d", 0.1 + 0.2, "0.30000000000000004"},
+	        {"f", (double)19.99993f, "19.99993"},
+	        {"i", 234 * 0.1, "23.400000000000002"},
+	};
+
+	h_path(db, g.dir, "num.db");
+	snprintf(text, sizeof(text),
+	         "site = \"s\";\ndatabase = \"%s\";\n"
+	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
+	         "\"localhost\"; port = 502; } );\n"
+	         "instruments = ( { id = \"N1\"; bus = \"b\"; unit_id = 1; "
+	         "interval_ms = 1000; channels = ( "
+	         "{ name = \"f\"; table = \"input\"; address = 0; "
+	         "type = \"float32\"; order = \"CDAB\"; unit = \"degC\"; }, "
+	         "{ name = \"d\"; table = \"input\"; address = 2; "
+	         "type = \"float64\"; unit = \"degC\"; }, "
+	         "{ name = \"i\"; table = \"input\"; address = 6; "
+	         "type = \"int16\"; scale = 0.1; unit = \"degC\"; } ); } );\n",
+	         db);
+	write_file(h_path(path, g.dir, "num.cfg"), text);
+	struct config *c = config_load(path, stderr);
+	assert_non_null(c);
+	struct store *st = store_open(db, err, sizeof(err));
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(store_sync_config(st, c), 0);
+	store_close(st);
+	config_free(c);
+	sqlite3 *h3 = sql_open(db, true);
+	sqlite3_stmt *ins = NULL;
+	assert_int_equal(
+	        sqlite3_prepare_v2(h3,
+	                           "INSERT INTO readings_recent SELECT "
+	                           "id, ?1, ?2, 0 FROM channels "
+	                           "WHERE name = ?3",
+	                           -1, &ins, NULL),
+	        SQLITE_OK);
+	for (size_t i = 0; i < 3; i++) { /* bound: the double exactly */
+		sqlite3_bind_int64(ins, 1, now_us() - 1000000);
+		sqlite3_bind_double(ins, 2, want[i].value);
+		sqlite3_bind_text(ins, 3, want[i].ch, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	assert_int_equal(sqlite3_close(h3), SQLITE_OK);
+
+	const char *csv[] = {"readings", "N1", "--format", "csv", NULL};
+	assert_int_equal(metrolog_on(db, csv), 0);
+	struct csv r = {.p = out};
+	assert_int_equal(csv_next(&r), 1);
+	struct csv h = r;
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(csv_next(&r), 1);
+		assert_string_equal(r.field[col(&h, "channel")], want[i].ch);
+		assert_string_equal(r.field[col(&h, "value")], want[i].printed);
+	}
+	const char *jsonl[] = {"readings", "N1", "--format", "jsonl", NULL};
+	assert_int_equal(metrolog_on(db, jsonl), 0);
+	for (size_t i = 0; i < 3; i++) {
+		char field[64];
+		snprintf(field, sizeof(field), "\"value\":%s,",
+		         want[i].printed);
+		must_say(field);
+	}
+	cJSON *line = cJSON_Parse(strchr(out, '\n') + 1); /* channel f */
+	assert_non_null(line);
+	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(line, "value")));
+	cJSON_Delete(line);
+	const char *chans[] = {"channels", "N1", "--format", "csv", NULL};
+	assert_int_equal(metrolog_on(db, chans), 0);
+	r = (struct csv){.p = out};
+	assert_int_equal(csv_next(&r), 1);
+	h = r;
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(csv_next(&r), 1);
+		assert_string_equal(r.field[col(&h, "value")], want[i].printed);
+	}
+	const char *txt[] = {"readings", "N1/f", "--format", "text", NULL};
+	assert_int_equal(metrolog_on(db, txt), 0);
+	must_say(" 19.99993 ");
+}
+
 /* ---- channels ----------------------------------------------------------- */
 
 static double newest_value(const char *inst, const char *ch, char *quality)
@@ -514,7 +781,7 @@ static void channels_show_last_reading_tolerance_and_state(void **state)
 		                    want[i].refch);
 		double v = newest_value("TB-01", want[i].name, quality);
 		assert_string_equal(c.field[col(&h, "quality")], quality);
-		assert_true(strtod(c.field[col(&h, "value")], NULL) == v);
+		want_value(c.field[col(&h, "value")], v, true); /* float32 */
 	}
 	assert_int_equal(csv_next(&c), 0);
 
@@ -723,9 +990,8 @@ static void check_csv_row(sqlite3_stmt *s, long long n, void *ctx)
 	assert_int_equal(strtoll(c->field[3], NULL, 10), us);
 	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
 		assert_string_equal(c->field[4], "");
-	else
-		assert_true(strtod(c->field[4], NULL) ==
-		            sqlite3_column_double(s, 3));
+	else /* every channel of the tests is a float32 */
+		want_value(c->field[4], sqlite3_column_double(s, 3), true);
 	assert_string_equal(c->field[5],
 	                    (const char *)sqlite3_column_text(s, 4));
 	assert_string_equal(c->field[6],
@@ -763,12 +1029,17 @@ static void readings_csv_round_trip(void **state)
 
 static void check_jsonl_row(sqlite3_stmt *s, long long n, void *ctx)
 {
-	char **p = ctx, ts[40];
+	char **p = ctx, ts[40], number[40];
 	char *nl = strchr(*p, '\n');
+	const char *raw;
 
 	(void)n;
 	assert_non_null(nl);
 	*nl = '\0';
+	/* the value as written: a JSON number in the fewest digits */
+	assert_non_null(raw = strstr(*p, "\"value\":"));
+	raw += strlen("\"value\":");
+	snprintf(number, sizeof(number), "%.*s", (int)strcspn(raw, ",}"), raw);
 	cJSON *o = cJSON_Parse(*p);
 	assert_non_null(o);
 	*p = nl + 1;
@@ -783,9 +1054,10 @@ static void check_jsonl_row(sqlite3_stmt *s, long long n, void *ctx)
 	cJSON *v = cJSON_GetObjectItem(o, "value");
 	if (sqlite3_column_type(s, 3) == SQLITE_NULL)
 		assert_true(cJSON_IsNull(v));
-	else
-		assert_true(cJSON_IsNumber(v) &&
-		            v->valuedouble == sqlite3_column_double(s, 3));
+	else {
+		assert_true(cJSON_IsNumber(v));
+		want_value(number, sqlite3_column_double(s, 3), true);
+	}
 	assert_string_equal(cJSON_GetObjectItem(o, "unit")->valuestring,
 	                    (const char *)sqlite3_column_text(s, 4));
 	assert_string_equal(cJSON_GetObjectItem(o, "quality")->valuestring,
@@ -1291,6 +1563,43 @@ static void unknown_ids_and_bad_usage_fail_clearly(void **state)
 	}
 }
 
+/* A typo in -d: every subcommand that only reads refuses a database that
+ * does not exist, names it, and creates no file. */
+static void a_database_that_does_not_exist_is_refused(void **state)
+{
+	(void)state;
+	char db[H_PATH_MAX], pdf[H_PATH_MAX], svg[H_PATH_MAX];
+	char want[H_PATH_MAX + 64], month[8];
+
+	this_month(month, sizeof(month));
+	h_path(db, g.dir, "typo.db");
+	h_path(pdf, g.dir, "typo.pdf");
+	h_path(svg, g.dir, "typo.svg");
+	const char *const cmds[][8] = {
+	        {"instruments", NULL},
+	        {"channels", NULL},
+	        {"due", NULL},
+	        {"readings", "TB-01", NULL},
+	        {"events", NULL},
+	        {"report", "--month", month, NULL},
+	        {"calibrations", NULL},
+	        {"verify", NULL},
+	        {"certificate", "-c", "C-101", "-o", pdf, NULL},
+	        {"trend", "TB-01/c0", "-o", svg, NULL},
+	};
+	snprintf(want, sizeof(want),
+	         "%s: no such database (metrologd creates it; check -d)\n", db);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		int code = metrolog_on(db, cmds[i]);
+		if (code != 1 || strstr(out, want) == NULL ||
+		    count_lines(out) != 1)
+			fail_msg("%s: exit %d: %s", cmds[i][0], code, out);
+		assert_int_equal(access(db, F_OK), -1);
+		assert_int_equal(access(pdf, F_OK), -1);
+		assert_int_equal(access(svg, F_OK), -1);
+	}
+}
+
 static void help_names_exit_codes_and_units(void **state)
 {
 	(void)state;
@@ -1341,6 +1650,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(instruments_show_calibration_and_live_state),
 	        cmocka_unit_test(instruments_as_json_and_by_owner),
+	        cmocka_unit_test(text_columns_fit_their_content),
+	        cmocka_unit_test(values_print_with_the_digits_of_their_type),
 	        cmocka_unit_test(
 	                channels_show_last_reading_tolerance_and_state),
 	        cmocka_unit_test(due_lists_the_worklist_by_due_date),
@@ -1354,6 +1665,7 @@ int main(void)
 	        cmocka_unit_test(every_listing_writes_every_format),
 	        cmocka_unit_test(every_subcommand_refuses_an_unknown_option),
 	        cmocka_unit_test(unknown_ids_and_bad_usage_fail_clearly),
+	        cmocka_unit_test(a_database_that_does_not_exist_is_refused),
 	        cmocka_unit_test(help_names_exit_codes_and_units),
 	        cmocka_unit_test(database_is_unchanged),
 	};

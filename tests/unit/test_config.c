@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config_load.h"
@@ -711,6 +712,110 @@ static void standards_and_intervals_load(void **state)
 	free(errs);
 }
 
+/* ---- --check-config: the database's directory ---------------------- */
+
+/* A configuration in dir whose database is db (line 2), loaded; what
+ * config_check_database() says of it into *said (free it). Returns its
+ * result. */
+static int check_database(const char *dir, const char *db, char **said,
+                          char *cfg, size_t size)
+{
+	char *errs = NULL;
+	size_t len = 0;
+
+	snprintf(cfg, size, "%s/check.cfg", dir);
+	FILE *f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f,
+	        "site = \"s\";\ndatabase = \"%s\";\n"
+	        "buses = ( { name = \"b\"; type = \"tcp\"; host = "
+	        "\"localhost\"; port = 502; } );\n"
+	        "instruments = ( { id = \"I\"; bus = \"b\"; unit_id = 1; "
+	        "interval_ms = 1000; channels = ( { name = \"x\"; "
+	        "table = \"input\"; address = 0; type = \"uint16\"; } ); } "
+	        ");\n",
+	        db);
+	assert_int_equal(fclose(f), 0);
+	struct config *c = load(cfg, &errs);
+	if (c == NULL)
+		fail_msg("%s refused:\n%s", cfg, errs);
+	free(errs);
+	FILE *out = open_memstream(said, &len);
+	assert_non_null(out);
+	int rc = config_check_database(c, out);
+	assert_int_equal(fclose(out), 0);
+	config_free(c);
+	return rc;
+}
+
+static void check_finds_the_database_directory(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/metrolog-check-XXXXXX", path[512], cfg[512];
+	char want[2048], *said = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	/* a directory that does not exist: FILE:LINE of the setting */
+	assert_int_equal(check_database(dir, "/no/such/dir/x.db", &said, cfg,
+	                                sizeof(cfg)),
+	                 -1);
+	snprintf(want, sizeof(want),
+	         "%s:2: database \"/no/such/dir/x.db\": directory "
+	         "/no/such/dir does not exist\n",
+	         cfg);
+	assert_string_equal(said, want);
+	free(said);
+
+	/* a file where the directory should be */
+	snprintf(path, sizeof(path), "%s/file/x.db", dir);
+	char file[512];
+	snprintf(file, sizeof(file), "%s/file", dir);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(check_database(dir, path, &said, cfg, sizeof(cfg)),
+	                 -1);
+	snprintf(want, sizeof(want),
+	         "%s:2: database \"%s\": %s is not a "
+	         "directory\n",
+	         cfg, path, file);
+	assert_string_equal(said, want);
+	free(said);
+
+	/* a directory this user may write: fine, the file need not exist */
+	snprintf(path, sizeof(path), "%s/x.db", dir);
+	assert_int_equal(check_database(dir, path, &said, cfg, sizeof(cfg)), 0);
+	assert_string_equal(said, "");
+	free(said);
+	/* a database that is a directory */
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(check_database(dir, path, &said, cfg, sizeof(cfg)),
+	                 -1);
+	assert_non_null(strstr(said, "x.db\": is a directory\n"));
+	free(said);
+	assert_int_equal(rmdir(path), 0);
+
+	/* a directory it may not write (root may: not checked as root) */
+	char ro[256];
+	snprintf(ro, sizeof(ro), "%s/ro", dir);
+	assert_int_equal(mkdir(ro, 0500), 0);
+	snprintf(path, sizeof(path), "%s/x.db", ro);
+	if (geteuid() != 0) {
+		assert_int_equal(
+		        check_database(dir, path, &said, cfg, sizeof(cfg)), -1);
+		snprintf(want, sizeof(want),
+		         "%s:2: database \"%s\": directory %s is not writable: "
+		         "Permission denied\n",
+		         cfg, path, ro);
+		assert_string_equal(said, want);
+		free(said);
+	}
+	assert_int_equal(rmdir(ro), 0);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(unlink(cfg), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +833,7 @@ int main(void)
 	        cmocka_unit_test(missing_file_is_one_error),
 	        cmocka_unit_test(example_configs_load),
 	        cmocka_unit_test(demo_config_matches_the_simulator),
+	        cmocka_unit_test(check_finds_the_database_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,8 +53,9 @@ struct bus {
 	bool interrupted; /* under mu */
 	enum bus_error error;
 	int exception;
-	char message[160];
+	char message[320];
 	char name[160];
+	char where[140]; /* the device, or host:port */
 };
 
 struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
@@ -72,12 +73,14 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 		b->ctx = modbus_new_tcp_pi(p->host, service);
 		snprintf(b->name, sizeof(b->name), "tcp %s:%d", p->host,
 		         p->port);
+		snprintf(b->where, sizeof(b->where), "%s:%d", p->host, p->port);
 	} else {
 		b->ctx = modbus_new_rtu(p->device, p->baud, p->parity,
 		                        p->data_bits, p->stop_bits);
 		snprintf(b->name, sizeof(b->name), "rtu %s %d %d%c%d",
 		         p->device, p->baud, p->data_bits, p->parity,
 		         p->stop_bits);
+		snprintf(b->where, sizeof(b->where), "%s", p->device);
 	}
 	if (b->ctx == NULL) {
 		snprintf(err, errlen, "%s: %s", b->name,
@@ -240,8 +243,16 @@ int bus_connect(struct bus *b)
 	if (modbus_connect(b->ctx) == -1) {
 		int e = errno;
 		b->error = BUS_ERR_CONNECT;
-		snprintf(b->message, sizeof(b->message), "cannot connect: %s",
-		         modbus_strerror(e));
+		b->exception = 0;
+		/* a serial line is a file: say which, and why open(2) refused
+		 */
+		if (b->kind == BUS_TCP)
+			snprintf(b->message, sizeof(b->message),
+			         "cannot connect: %s", modbus_strerror(e));
+		else
+			snprintf(b->message, sizeof(b->message),
+			         "cannot open %s: %s", b->where,
+			         modbus_strerror(e));
 		return -1;
 	}
 	pthread_mutex_lock(&b->mu);
@@ -460,4 +471,9 @@ const char *bus_last_message(const struct bus *b)
 const char *bus_name(const struct bus *b)
 {
 	return b->name;
+}
+
+const char *bus_where(const struct bus *b)
+{
+	return b->where;
 }

@@ -78,10 +78,15 @@ void bus_interrupt(struct bus *b);
 enum bus_error bus_last_error(const struct bus *b);
 /* The exception code of the last BUS_ERR_EXCEPTION (1..255), else 0. */
 int bus_last_exception(const struct bus *b);
-/* The last error as text, e.g. "timeout after 500 ms" or "exception 02
- * (illegal data address)". */
+/* The last error as text, e.g. "no complete reply within 500 ms",
+ * "exception 02 (illegal data address)", "cannot connect: Connection
+ * refused" (TCP) or "cannot open /dev/ttyUSB0: No such file or directory"
+ * (RTU: the device named, with strerror of open(2)'s errno). */
 const char *bus_last_message(const struct bus *b);
 /* "tcp 127.0.0.1:1502" or "rtu /dev/ttyUSB0 19200 8E1" */
 const char *bus_name(const struct bus *b);
+/* Where the bus talks: "127.0.0.1:1502" or "/dev/ttyUSB0", for messages
+ * such as "bus rs485-1 (/dev/ttyUSB0): ..." */
+const char *bus_where(const struct bus *b);
 
 #endif
