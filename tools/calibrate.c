@@ -26,6 +26,7 @@
 #include "calib.h"
 #include "cmd.h"
 #include "drift.h"
+#include "labtime.h"
 #include "out.h"
 #include "query.h"
 #include "store.h"
@@ -43,10 +44,11 @@ struct cal_args {
 	bool have_date;
 };
 
-/* A date of a record: the UTC grammar without "now" and ages (utc.h). */
+/* A date of a record: the grammar without "now" and ages (utc.h), local
+ * when written without Z or an offset (labtime_parse). */
 static int record_date(const char *s, int64_t *us)
 {
-	return utc_parse(s, UTC_ABSOLUTE, 0, us);
+	return labtime_parse(s, UTC_ABSOLUTE, 0, us);
 }
 
 /* calfile's hook for --points and "points = FILE"; c->ctx is a bool set
@@ -124,7 +126,9 @@ static const struct cmd_option calibrate_opts[] = {
         {"certificate", 'c', "NUM",
          "unique certificate number (A-Z a-z 0-9 _ . - /)", CA_FIELD},
         {"date", 0, "DATE",
-         "when calibrated, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM", CA_FIELD},
+         "when calibrated, local: YYYY-MM-DD or YYYY-MM-DDTHH:MM\n"
+         "(Z or +07:00 after the time: that offset)",
+         CA_FIELD},
         {"technician", 't', "NAME", "who calibrated", CA_FIELD},
         {"point", 'p', "P",
          "a test point, repeat for each: quantity,unit,reference,\n"
@@ -653,15 +657,15 @@ const struct cmd_def calibrations_cmd = {
         .about = "List the calibration records in chain order (superseded "
                  "ones marked), or show\none record in full (text) or as "
                  "its row (csv, json, jsonl). Columns:\n"
-                 "  id, date (performed, UTC), instrument, certificate, "
-                 "standard, as_found and\n  as_left (the results: pass, "
-                 "conditional pass, conditional fail, fail, -),\n  due "
-                 "(date), superseded_by (the record correcting it; text: "
-                 "the note),\n  standard_overdue (the standard was "
-                 "overdue on the date; text: the note),\n  "
-                 "rule_version, approved (when approved, UTC; text: the "
-                 "date, or \"draft\"\n  when not approved yet) and "
-                 "approved_by (the approver).\n",
+                 "  id, date (performed, local date), instrument, "
+                 "certificate, standard,\n  as_found and as_left (the "
+                 "results: pass, conditional pass, conditional\n  fail, "
+                 "fail, -), due (date), superseded_by (the record "
+                 "correcting it;\n  text: the note), standard_overdue (the "
+                 "standard was overdue on the date;\n  text: the note), "
+                 "rule_version, approved (when approved, UTC; text: the\n"
+                 "  local date, or \"draft\" when not approved yet) and "
+                 "approved_by (the\n  approver).\n",
         .options = calibrations_opts,
         .common = CMD_DATABASE,
         .formats = CMD_LISTING,
@@ -737,7 +741,8 @@ static void record_row(struct out *w, const struct calib_record *r, int64_t sup,
 	if (sup > 0)
 		snprintf(by, sizeof(by), "%" PRId64, sup);
 	if (ap->approved_us != 0)
-		tool_format_time(ap->approved_us, when, sizeof(when));
+		tool_format_stamp(w->format, ap->approved_us, 0, when,
+		                  sizeof(when));
 	out_row(w, v);
 }
 

@@ -6,8 +6,9 @@
  * calibration certificate: title; the laboratory's name and address; the
  * certificate number on every page with "page x of y" and a clear end;
  * the customer; the item (id, model, serial); the dates of calibration
- * and of issue; the method; the environmental conditions; the results per
- * test point as found and as left with units, errors, limits and expanded
+ * and of issue (every date on it is the lab's local date, labtime.h, not
+ * UTC's); the method; the environmental conditions; the results per test
+ * point as found and as left with units, errors, limits and expanded
  * uncertainty; the decision rule and the statement of conformity
  * (ILAC-G8:09/2019); the metrological traceability (the reference
  * standard, its certificate and due date, and a warning when it was
@@ -966,15 +967,14 @@ static void parties(struct doc *c)
 static void receipt(struct doc *c)
 {
 	const struct calib_record *r = c->r;
-	char a[16], buf[48];
+	char a[16];
 
 	if (r->item_condition[0])
 		draw_field(&c->pg, LABEL_W, "Tình trạng khi nhận",
 		           "Condition on receipt", r->item_condition, DRAW_INK);
 	if (r->received_us > 0) {
 		tool_format_date(r->received_us, a, sizeof(a));
-		snprintf(buf, sizeof(buf), "%s (UTC)", a);
-		draw_field(&c->pg, LABEL_W, "Ngày nhận", "Date of receipt", buf,
+		draw_field(&c->pg, LABEL_W, "Ngày nhận", "Date of receipt", a,
 		           DRAW_INK);
 	}
 }
@@ -1001,16 +1001,14 @@ static void particulars(struct doc *c)
 	           DRAW_INK);
 	receipt(c);
 	tool_format_date(r->performed_us, a, sizeof(a));
-	snprintf(buf, sizeof(buf), "%s (UTC)", a);
-	draw_field(&c->pg, LABEL_W, "Ngày hiệu chuẩn", "Date of calibration",
-	           buf, DRAW_INK);
+	draw_field(&c->pg, LABEL_W, "Ngày hiệu chuẩn", "Date of calibration", a,
+	           DRAW_INK);
 	/* issued when approved: a draft is not issued (docs/METROLOGY.md) */
 	if (draft(c)) {
 		draw_label(&c->pg, "chưa ban hành (bản nháp)",
 		           "not issued (draft)", buf, sizeof(buf));
 	} else {
-		tool_format_date(in->approval.approved_us, a, sizeof(a));
-		snprintf(buf, sizeof(buf), "%s (UTC)", a);
+		tool_format_date(in->approval.approved_us, buf, sizeof(buf));
 	}
 	draw_field(&c->pg, LABEL_W, "Ngày ban hành", "Date of issue", buf,
 	           draft(c) ? DRAW_ALERT : DRAW_INK);

@@ -28,6 +28,7 @@
 #include "calc.h"
 #include "cmd.h"
 #include "decode.h"
+#include "labtime.h"
 #include "tool.h"
 #include "utc.h"
 
@@ -128,7 +129,7 @@ const struct cmd_def read_cmd = {
         .summary = "read registers or bits and print them decoded",
         .synopsis = "(--tcp HOST:PORT | --rtu DEVICE) [OPTION]...",
         .about = "Read a block from a live Modbus instrument and print it "
-                 "decoded, one line per unit\nand poll: UTC time, unit id, "
+                 "decoded, one line per unit\nand poll: local time, unit id, "
                  "values.\n",
         .options = read_opts,
         .footer = read_footer,
@@ -399,9 +400,9 @@ static int parse_read(const struct cmd_def *d, struct read_opts *o, int argc,
 
 static void print_time(void)
 {
-	char buf[UTC_US_SIZE];
+	char buf[UTC_OFF_US_SIZE];
 
-	utc_format(tool_now_us(), 3, buf, sizeof(buf));
+	labtime_format(tool_now_us(), 3, buf, sizeof(buf));
 	fputs(buf, stdout);
 }
 

@@ -8,8 +8,9 @@
  * read-only (query_open: never modified), and give each row of a query.h
  * listing to the one writer of out.h, as text fields, in the format asked
  * for: text, CSV, a JSON array or JSON Lines; report also writes a PDF
- * (report_pdf(), report.h), not through it. Times are printed in UTC,
- * ISO 8601.
+ * (report_pdf(), report.h), not through it. Times are ISO 8601: the
+ * lab's local time with its offset in text, UTC in CSV and JSON
+ * (tool_format_stamp); times typed without an offset are local.
  *
  * Single-threaded.
  */
@@ -59,12 +60,13 @@ struct opts {
 	}
 
 static const char common_footer[] =
-        "Times (--from, --to): YYYY-MM-DD (midnight UTC), "
+        "Times (--from, --to): YYYY-MM-DD (local midnight), "
         "YYYY-MM-DDTHH:MM[:SS[.ffffff]]\n"
-        "with Z (UTC, also when absent) or an offset such as +07:00, now, "
-        "or an age\nbefore now: -30d, -12h, -15m, -10s. "
-        "Printed times are UTC,\nISO 8601. The database is opened "
-        "read-only: never modified.\n"
+        "(the lab's local time: TZ, else /etc/localtime), with Z (UTC) or "
+        "an offset such\nas +07:00, now, or an age before now: -30d, -12h, "
+        "-15m, -10s. Printed times\nare ISO 8601: local with the offset "
+        "(Z when 0) in text, UTC in csv, json and\njsonl; dates are local. "
+        "The database is opened read-only: never modified.\n"
         "json is one JSON array of objects; jsonl is JSON Lines (one "
         "object a line).\n\n"
         "Exit status: 0 done (also when nothing matches); 1 the request "
@@ -78,7 +80,7 @@ static int parse_time(const struct cmd_line *l, const char *opt, const char *s,
 	if (tool_parse_time(s, now_us, us) < 0)
 		return cmd_usage(l,
 		                 "%s '%s': not a time (YYYY-MM-DD[THH:MM[:SS]]"
-		                 "[Z], now, -30d, -12h, ...)",
+		                 "[Z|+07:00], now, -30d, -12h, ...)",
 		                 opt, s);
 	return 0;
 }
@@ -196,12 +198,14 @@ static bool float32_type(const char *type)
 	return decode_type_parse(name, &t) == 0 && t == DECODE_FLOAT32;
 }
 
-static void fmt_time(int64_t us, char *buf, size_t size)
+/* A time in the zone of the output's format (tool_format_stamp: local for
+ * text, UTC for programs), "" for none. */
+static void fmt_time(const struct out *w, int64_t us, char *buf, size_t size)
 {
 	if (us == 0)
 		buf[0] = '\0';
 	else
-		tool_format_time(us, buf, size);
+		tool_format_stamp(w->format, us, 0, buf, size);
 }
 
 static void fmt_date(int64_t us, char *buf, size_t size)
@@ -303,8 +307,8 @@ static int instrument_row(void *ctx, const struct query_instrument *in)
 	                                    yes(in->used_as_reference),
 	                                    alert(in)};
 
-	fmt_time(in->link_us, since, sizeof(since));
-	fmt_time(in->last_reading_us, last, sizeof(last));
+	fmt_time(ctx, in->link_us, since, sizeof(since));
+	fmt_time(ctx, in->last_reading_us, last, sizeof(last));
 	fmt_date(in->cal_us, cal, sizeof(cal));
 	fmt_due(in->due_us, due, sizeof(due));
 	out_row(ctx, v);
@@ -454,8 +458,8 @@ static int channel_row(void *ctx, const struct query_channel *ch)
 	fmt_number(nums[0], float32_type(ch->type), num[0], sizeof(num[0]));
 	for (int i = 1; i < 7; i++)
 		fmt_double(nums[i], num[i], sizeof(num[i]));
-	fmt_time(ch->last_us, last, sizeof(last));
-	fmt_time(ch->state_us, since, sizeof(since));
+	fmt_time(ctx, ch->last_us, last, sizeof(last));
+	fmt_time(ctx, ch->state_us, since, sizeof(since));
 	out_row(ctx, v);
 	return 0;
 }
@@ -651,7 +655,7 @@ static int event_row(void *ctx, const struct query_event *e)
 	                               e->kind,  e->state_from, e->state_to,
 	                               e->detail};
 
-	fmt_time(e->ts_us, ts, sizeof(ts));
+	fmt_time(ctx, e->ts_us, ts, sizeof(ts));
 	out_row(ctx, v);
 	return 0;
 }
@@ -695,8 +699,8 @@ static const char readings_help[] =
         "Export the readings of one channel (INSTRUMENT/CHANNEL) or of "
         "every channel of\nan instrument with --from <= ts < --to, by "
         "channel then time, streamed (constant\nmemory). Columns:\n"
-        "  instrument, channel, ts (UTC, ISO 8601 with microseconds), "
-        "ts_us (UTC\n"
+        "  instrument, channel, ts (ISO 8601 with microseconds: UTC in "
+        "csv and json,\n  local with the offset in text), ts_us (UTC\n"
         "  microseconds since 1970-01-01), value (in unit; empty in CSV, "
         "null in JSON,\n"
         "  unless quality is good), unit, quality (good, timeout, "
@@ -727,7 +731,7 @@ struct export
 static int reading_row(void *ctx, const struct query_reading *r)
 {
 	struct export *x = ctx;
-	char ts[UTC_US_SIZE], us[24], value[32];
+	char ts[UTC_OFF_US_SIZE], us[24], value[32];
 	const char *v[N_READING_COLS] = {
 	        x->ch->instrument,
 	        x->ch->name,
@@ -737,7 +741,7 @@ static int reading_row(void *ctx, const struct query_reading *r)
 	        x->ch->unit,
 	        quality_name((enum quality)r->quality)};
 
-	utc_format(r->ts_us, 6, ts, sizeof(ts));
+	tool_format_stamp(x->w->format, r->ts_us, 6, ts, sizeof(ts));
 	snprintf(us, sizeof(us), "%" PRId64, r->ts_us);
 	fmt_number(r->value, x->single, value, sizeof(value));
 	out_row(x->w, v);
@@ -870,7 +874,9 @@ int cmd_readings(int argc, char **argv)
 
 static const char report_help[] =
         "The monthly summary of every instrument and standard (or of one "
-        "owner's), by\nname. The month is UTC; time figures stop at now "
+        "owner's), by\nname. The month is local (from local midnight of "
+        "its first day to local\nmidnight of the next month's); time "
+        "figures stop at now "
         "for the current month.\n"
         "  instrument, kind, month\n"
         "  polls         readings of its channel with the most readings "
@@ -907,7 +913,7 @@ static const char report_help[] =
         "overdue)\n"
         "--format pdf writes the same as an A4 document (landscape) in "
         "Vietnamese with\nthe English below: title, month, database, "
-        "time generated (UTC), owner, one\ntable row per instrument "
+        "time generated (local), owner, one\ntable row per instrument "
         "(percentages in %, times in h, min and s; the header\n"
         "on every page), these definitions, \"page x of y\" in each "
         "footer. It needs\n-o FILE.pdf and is written whole or not at "
@@ -977,7 +983,7 @@ static int report_out_row(void *ctx, const struct report_row *r)
 }
 
 static const struct cmd_option report_opts[] = {
-        {"month", 0, "YYYY-MM", "the month, UTC (required)", O_MONTH},
+        {"month", 0, "YYYY-MM", "the month, local (required)", O_MONTH},
         OPT_OWNER,
         {0},
 };

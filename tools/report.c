@@ -22,6 +22,7 @@
 
 #include "draw.h"
 #include "drift.h"
+#include "labtime.h"
 #include "tool.h"
 #include "utc.h"
 
@@ -217,17 +218,19 @@ int report_parse_month(const char *s, int64_t *from_us, int64_t *to_us)
 {
 	char first[16];
 	struct utc_civil c;
-	int64_t from;
+	int64_t midnight, day;
 
-	/* "YYYY-MM" is the date of the month's first day without its "-01" */
+	/* "YYYY-MM" is the date of the month's first day without its "-01";
+	 * utc_parse gives its day number (x 24 h), the lab's zone its start */
 	if (strlen(s) != 7)
 		return -1;
 	snprintf(first, sizeof(first), "%s-01", s);
-	if (utc_parse(first, UTC_DATE_ONLY, 0, &from) < 0)
+	if (utc_parse(first, UTC_DATE_ONLY, 0, &midnight) < 0)
 		return -1;
-	utc_to_civil(from, &c);
-	*from_us = from;
-	*to_us = from + utc_days_in_month(c.year, c.month) * UTC_DAY_US;
+	utc_to_civil(midnight, &c);
+	day = midnight / UTC_DAY_US;
+	*from_us = labtime_day_start(day);
+	*to_us = labtime_day_start(day + utc_days_in_month(c.year, c.month));
 	return 0;
 }
 
@@ -408,25 +411,24 @@ static void particulars(struct draw_doc *pg)
 	const struct pdf *p = pg->ctx;
 	const struct report_pdf_info *in = p->info;
 	int64_t end = in->to_us < in->now_us ? in->to_us : in->now_us;
-	char buf[512], a[32], b[32];
+	char buf[512], a[32], b[32], zone[16];
 
 	draw_heading(pg, "Thông tin chung", "Particulars", 0);
 	tool_format_date(in->from_us, a, sizeof(a));
 	tool_format_date(in->to_us, b, sizeof(b));
-	snprintf(buf, sizeof(buf), "%s: [%s, %s) UTC", in->month, a, b);
+	labtime_format_zone(in->from_us, zone, sizeof(zone));
+	snprintf(buf, sizeof(buf), "%s: [%s, %s) %s", in->month, a, b, zone);
 	draw_field(pg, PDF_LABEL_W, "Tháng", "Month", buf, DRAW_INK);
 	draw_field(pg, PDF_LABEL_W, "Cơ sở dữ liệu", "Database", in->site,
 	           DRAW_INK);
 	draw_field(pg, PDF_LABEL_W, "Chủ sở hữu", "Owner",
 	           in->owner != NULL ? in->owner : "tất cả / all", DRAW_INK);
 	tool_format_time(in->now_us, a, sizeof(a));
-	snprintf(buf, sizeof(buf), "%s (UTC)", a);
-	draw_field(pg, PDF_LABEL_W, "Thời điểm lập báo cáo", "Generated", buf,
+	draw_field(pg, PDF_LABEL_W, "Thời điểm lập báo cáo", "Generated", a,
 	           DRAW_INK);
 	tool_format_time(end, a, sizeof(a));
-	snprintf(buf, sizeof(buf), "%s (UTC)", a);
 	draw_field(pg, PDF_LABEL_W, "Số liệu thời gian tính đến",
-	           "Time figures up to", buf, DRAW_INK);
+	           "Time figures up to", a, DRAW_INK);
 	snprintf(buf, sizeof(buf), "%zu", p->n);
 	draw_field(pg, PDF_LABEL_W, "Số phương tiện và chuẩn",
 	           "Instruments and standards", buf, DRAW_INK);
@@ -462,8 +464,9 @@ static void figures(struct draw_doc *pg)
 
 /* How each figure is computed: report.h's opening comment. */
 static const char *const how_vi[] = {
-        "Tháng tính theo giờ UTC, từ ngày đầu tháng đến ngày đầu tháng "
-        "sau; các số liệu thời gian dừng ở thời điểm lập báo cáo khi tháng "
+        "Tháng tính theo giờ địa phương của phòng thí nghiệm, từ 0 giờ "
+        "ngày đầu tháng đến 0 giờ ngày đầu tháng sau; các số liệu thời gian "
+        "dừng ở thời điểm lập báo cáo khi tháng "
         "chưa kết thúc. Thời gian ghi bằng giờ (h), phút (min) và giây "
         "(s); “—”: không có số liệu (mẫu số bằng 0).",
         "Số lần đọc: số giá trị đo của kênh có nhiều giá trị nhất trong "
@@ -483,8 +486,9 @@ static const char *const how_vi[] = {
         "của lần hiệu chuẩn có hiệu lực vào cuối tháng.",
 };
 static const char *const how_en[] = {
-        "The month is in UTC, from its first day to the first day of the "
-        "next; the time figures stop at the time of the report while the "
+        "The month is in the lab's local time, from midnight of its first "
+        "day to midnight of the first day of the next; the time figures stop "
+        "at the time of the report while the "
         "month is not over. Times are in hours (h), minutes (min) and "
         "seconds (s); “—”: no figure (its denominator is 0).",
         "Polls: the readings of the instrument's channel with the most "

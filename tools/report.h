@@ -5,8 +5,9 @@
  * it out as an A4 document (draw.h) with these definitions in it.
  *
  * How each figure is computed (also in `metrolog report --help` and
- * docs/TOOL.md). The month is [from, to) in UTC; the time figures stop at
- * min(to, now) ("the period"):
+ * docs/TOOL.md). The month is [from, to): local midnight of its first day
+ * to local midnight of the next month's first day, in the lab's zone
+ * (labtime.h); the time figures stop at min(to, now) ("the period"):
  *   polls       the readings of the instrument's channel with the most
  *               readings in the month (each poll records one reading per
  *               channel, good or not)
@@ -50,8 +51,10 @@ struct report_row {
 	int calibrations;
 };
 
-/* "YYYY-MM" into the month's bounds [from, to), UTC. Returns 0, -1 when s
- * is not such a month. */
+/* "YYYY-MM" into the month's bounds [from, to): the instants of local
+ * midnight of its first day and of the next month's first day in the lab's
+ * zone (labtime_day_start; 2026-12 in Vietnam is [2026-11-30T17:00Z,
+ * 2026-12-31T17:00Z)). Returns 0, -1 when s is not such a month. */
 int report_parse_month(const char *s, int64_t *from_us, int64_t *to_us);
 
 /* The figures of one instrument (in: as query_instrument() gives it at

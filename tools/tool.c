@@ -1,7 +1,8 @@
 /*
  * tool.c - helpers of the metrolog tool's database subcommands: the
- * database path and UTC times (the grammar and the printed forms are
- * gateway/core/utc.c's). See tool.h.
+ * database path and times (the grammar and the printed forms are
+ * gateway/core/utc.c's, the lab's zone gateway/core/labtime.c's). See
+ * tool.h.
  */
 #include "tool.h"
 
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "calib.h"
+#include "labtime.h"
 #include "text.h"
 #include "utc.h"
 
@@ -44,7 +46,16 @@ int tool_parse_long(const char *s, long lo, long hi, long *out)
 
 int tool_parse_time(const char *s, int64_t now_us, int64_t *us)
 {
-	return utc_parse(s, 0, now_us, us);
+	return labtime_parse(s, 0, now_us, us);
+}
+
+void tool_format_stamp(enum cmd_format f, int64_t us, int digits, char *buf,
+                       size_t size)
+{
+	if (f == CMD_CSV || f == CMD_JSON || f == CMD_JSONL)
+		utc_format(us, digits, buf, size); /* for programs */
+	else
+		labtime_format(us, digits, buf, size); /* for people */
 }
 
 void tool_format_time(int64_t us, char *buf, size_t size)
@@ -52,7 +63,7 @@ void tool_format_time(int64_t us, char *buf, size_t size)
 	if (us == 0)
 		snprintf(buf, size, "-");
 	else
-		utc_format(us, 0, buf, size);
+		tool_format_stamp(CMD_TEXT, us, 0, buf, size);
 }
 
 void tool_format_date(int64_t us, char *buf, size_t size)
@@ -60,7 +71,7 @@ void tool_format_date(int64_t us, char *buf, size_t size)
 	if (us == 0)
 		snprintf(buf, size, "-");
 	else
-		utc_format_date(us, buf, size);
+		labtime_format_date(us, buf, size);
 }
 
 void tool_format_due(int64_t due_us, char *buf, size_t size)

@@ -1,7 +1,14 @@
 /*
  * tool.h - what the database subcommands of the metrolog tool share: the
  * subcommands themselves (one file each group) and the helpers for the
- * database path and UTC times.
+ * database path and times.
+ *
+ * Times (docs/TOOL.md, "Times"): what people read and type is the lab's
+ * local time (labtime.h: TZ, else /etc/localtime). Printed times carry
+ * their offset ("2026-12-05T21:00:00+07:00"; "Z" where it is 0), dates are
+ * local dates; a time typed without an offset is local. CSV, JSON and JSON
+ * Lines are for programs: their times are UTC with "Z" (tool_format_stamp
+ * decides, nothing else), their dates local dates as everywhere.
  *
  * Each subcommand is declared once, as a struct cmd_def (cmd.h): its
  * options, help and formats; metrolog.c lists the declarations. Each
@@ -58,18 +65,31 @@ int cmd_trend(int argc, char **argv);
 const char *tool_database(const char *given);
 
 /*
- * A UTC time in the grammar of utc.h (utc_parse with no flags):
- * "YYYY-MM-DD" (midnight), "YYYY-MM-DDTHH:MM[:SS[.ffffff]]" with an
- * optional "Z" or offset "+HH:MM"/"-HH:MM", "now", or now minus an age
- * "-30d", "-12h", "-15m", "-10s". now_us is the "now" to use. Returns 0,
- * -1 when s is none of these (or not a real calendar date).
+ * A time in the grammar of utc.h read in the lab's zone (labtime_parse with
+ * no flags): "YYYY-MM-DD" (local midnight), "YYYY-MM-DDTHH:MM[:SS[.ffffff]]"
+ * (local time) or the same with "Z" (UTC) or an offset "+HH:MM"/"-HH:MM",
+ * "now", or now minus an age "-30d", "-12h", "-15m", "-10s". now_us is the
+ * "now" to use. Returns 0, -1 when s is none of these (or not a real
+ * calendar date).
  */
 int tool_parse_time(const char *s, int64_t now_us, int64_t *us);
 
-/* "2026-11-26T12:00:00Z" (seconds) into buf (>= UTC_SEC_SIZE = 21 bytes);
+/*
+ * The one rule of the zone of a printed time, by the output's format f:
+ * CMD_CSV, CMD_JSON, CMD_JSONL (for programs): UTC, utc_format's
+ * "2026-12-05T14:00:00Z"; any other (text, pdf: for people): the lab's
+ * local time with its offset, labtime_format's "2026-12-05T21:00:00+07:00"
+ * ("Z" where the offset is 0). digits: of a second, 0-6. buf >=
+ * UTC_OFF_US_SIZE (33) bytes for digits 6, UTC_OFF_SEC_SIZE (26) for 0.
+ */
+void tool_format_stamp(enum cmd_format f, int64_t us, int digits, char *buf,
+                       size_t size);
+/* A time for people: tool_format_stamp(CMD_TEXT, us, 0, ...), e.g.
+ * "2026-12-05T21:00:00+07:00" into buf (>= UTC_OFF_SEC_SIZE = 26 bytes);
  * "-" for 0. */
 void tool_format_time(int64_t us, char *buf, size_t size);
-/* "2026-11-26" into buf (>= UTC_DATE_SIZE = 11 bytes); "-" for 0. */
+/* The lab's local date of us, "2026-12-05" (labtime_format_date), into buf
+ * (>= UTC_DATE_SIZE = 11 bytes); "-" for 0. In every format. */
 void tool_format_date(int64_t us, char *buf, size_t size);
 /* A due date (calib.h's calib_due_date: the lab's local date of due_us,
  * the date the due states decide by) into buf (>= UTC_DATE_SIZE bytes);

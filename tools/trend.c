@@ -30,6 +30,7 @@
 
 #include "draw.h"
 #include "drift.h"
+#include "labtime.h"
 #include "query.h"
 #include "tool.h"
 #include "utc.h"
@@ -339,7 +340,7 @@ static double nice_step(double range, int ticks)
 	return 10 * mag;
 }
 
-/* The forms of a UTC time on the chart. */
+/* The forms of a time on the chart, in the lab's local time. */
 enum when_form {
 	WHEN_DATE,       /* 2026-11-26 */
 	WHEN_DAY_MINUTE, /* 11-26 12:00 */
@@ -347,14 +348,16 @@ enum when_form {
 	WHEN_DATE_TIME,  /* 2026-11-26 12:00:00 */
 };
 
-static void format_utc(int64_t us, enum when_form form, char *buf, size_t size)
+static void format_local(int64_t us, enum when_form form, char *buf,
+                         size_t size)
 {
 	struct utc_civil c;
 
-	utc_to_civil(us, &c);
+	labtime_to_civil(us, &c);
 	switch (form) {
 	case WHEN_DATE:
-		utc_format_date(us, buf, size);
+		snprintf(buf, size, "%04lld-%02d-%02d", (long long)c.year,
+		         c.month, c.day);
 		break;
 	case WHEN_DAY_MINUTE:
 		snprintf(buf, size, "%02d-%02d %02d:%02d", c.month, c.day,
@@ -386,7 +389,7 @@ static void time_axis(struct draw *d, const struct frame *f)
 	int64_t step = steps_s[sizeof(steps_s) / sizeof(steps_s[0]) - 1];
 	double max_ticks = f->w / (110 * f->scale);
 	enum when_form form;
-	char buf[64], title[160];
+	char buf[64], title[160], zone[16];
 
 	for (size_t i = 0; i < sizeof(steps_s) / sizeof(steps_s[0]); i++)
 		if (span_s / (double)steps_s[i] <= max_ticks) {
@@ -396,24 +399,30 @@ static void time_axis(struct draw *d, const struct frame *f)
 	form = step >= 86400 ? WHEN_DATE
 	       : step >= 60  ? WHEN_DAY_MINUTE
 	                     : WHEN_SECOND;
+	/* ticks at the multiples of step on the lab's clock (local midnights
+	 * for days), each at the instant that clock reading comes */
 	int64_t step_us = step * 1000000;
-	int64_t t = f->t_lo / step_us * step_us;
-	if (t < f->t_lo)
-		t += step_us;
-	for (; t <= f->t_hi; t += step_us) {
+	int64_t w = f->t_lo + (int64_t)labtime_offset(f->t_lo) * 1000000;
+	int64_t t, prev = INT64_MIN;
+	w = (w / step_us - 1) * step_us;
+	for (; (t = labtime_instant(w)) <= f->t_hi; w += step_us) {
+		if (t < f->t_lo || t == prev)
+			continue; /* before the axis, or a reading skipped */
+		prev = t;
 		double x = fx(f, t);
 		draw_line(d, x, f->y0, x, f->y0 + f->h, 0.6 * f->scale, C_GRID,
 		          false);
 		draw_line(d, x, f->y0 + f->h, x, f->y0 + f->h + 4 * f->scale,
 		          f->scale, C_AXIS, false);
-		format_utc(t, form, buf, sizeof(buf));
+		format_local(t, form, buf, sizeof(buf));
 		draw_text(d, x, f->y0 + f->h + 6 * f->scale, 0, &lab, buf);
 	}
+	labtime_format_zone(f->t_lo, zone, sizeof(zone));
 	if (step < 86400) {
-		format_utc(f->t_lo, WHEN_DATE_TIME, buf, sizeof(buf));
-		snprintf(title, sizeof(title), "time (UTC), from %s", buf);
+		format_local(f->t_lo, WHEN_DATE_TIME, buf, sizeof(buf));
+		snprintf(title, sizeof(title), "time (%s), from %s", zone, buf);
 	} else {
-		snprintf(title, sizeof(title), "date (UTC)");
+		snprintf(title, sizeof(title), "date (%s)", zone);
 	}
 	lab.size = 12 * f->scale;
 	lab.color = C_INK;
@@ -679,7 +688,7 @@ static void legend(struct draw *d, const struct frame *f, double y,
 static void when(const struct picture *p, int64_t us, char *buf, size_t size)
 {
 	if (p->short_axis)
-		format_utc(us, WHEN_DATE_TIME, buf, size);
+		format_local(us, WHEN_DATE_TIME, buf, size);
 	else
 		tool_format_date(us, buf, size);
 }
@@ -882,8 +891,9 @@ enum { TR_FROM, TR_TO, TR_WIDTH, TR_HEIGHT, TR_HORIZON };
 
 static const struct cmd_option trend_opts[] = {
         {"from", 0, "T",
-         "readings from T (UTC: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS],\n"
-         "now, or an age such as -30d, -12h); default: the first",
+         "readings from T (local: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS],\n"
+         "with Z or +07:00: that offset; now, or an age such as\n"
+         "-30d, -12h); default: the first",
          TR_FROM},
         {"to", 0, "T", "readings before T; default: the last", TR_TO},
         {"width", 'W', "PX", "picture width (default 1200, 200..10000)",
@@ -948,8 +958,9 @@ static int on_trend_option(struct cmd_line *l, const struct cmd_option *o,
 		if (tool_parse_time(v, a->now,
 		                    o->id == TR_FROM ? &a->from : &a->to) < 0)
 			return cmd_usage(l,
-			                 "--%s '%s': expected a UTC time "
-			                 "(YYYY-MM-DD[THH:MM[:SS]], now, -30d)",
+			                 "--%s '%s': expected a time "
+			                 "(YYYY-MM-DD[THH:MM[:SS]][Z|+07:00], "
+			                 "now, -30d)",
 			                 o->name, v);
 		return 0;
 	case TR_WIDTH:

@@ -1,5 +1,6 @@
 /*
- * labtime.h - the lab's time: local dates and local days of instants.
+ * labtime.h - the lab's time: local dates and local days of instants, the
+ * local times the metrolog tool prints (with their offset) and reads.
  *
  * The lab's time is the machine's local time zone, as the C library knows
  * it (Debian's convention): the TZ environment variable when set, else
@@ -30,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "utc.h"
+
 /* The largest day number handled (about 270,000 years from 1970). */
 #define LABTIME_DAY_MAX 100000000LL
 
@@ -55,5 +58,47 @@ int64_t labtime_day_end(int64_t us);
 /* The local date of us, "2027-12-05", as utc_format_date writes one
  * (UTC_DATE_SIZE bytes suffice for years 0000-9999). */
 void labtime_format_date(int64_t us, char *buf, size_t size);
+
+/* us broken into the fields of the lab's local calendar and clock (utc.h's
+ * struct utc_civil of us + labtime_offset(us)). */
+void labtime_to_civil(int64_t us, struct utc_civil *c);
+
+/* The lab's offset from UTC at instant us, in seconds east of UTC
+ * (Vietnam 25200; Berlin 3600 in winter, 7200 in summer). */
+int labtime_offset(int64_t us);
+
+/*
+ * The instant at which the lab's clock reads wall_us (a local clock reading
+ * taken as if it were UTC: days x 24 h + the time of day), the inverse of
+ * adding labtime_offset. When the clocks skip the reading (02:30 on the day
+ * summer time starts in Berlin), the first instant after the skip (03:00,
+ * UTC+02:00); when they show it twice (02:30 on the day it ends), the first
+ * of the two (UTC+02:00). In general: the first instant from which the
+ * clock reads wall_us or later, so a reading of 00:00 on a day is
+ * labtime_day_start of that day. A reading more than LABTIME_DAY_MAX days
+ * from 1970 is returned as it is (taken as UTC).
+ */
+int64_t labtime_instant(int64_t wall_us);
+
+/* us as the lab's local time with its offset, as utc_format_offset
+ * prints (digits 0-6 of a second): "2026-12-05T21:00:00+07:00" in Vietnam,
+ * "2026-12-05T14:00:00Z" where the offset is 0 (a lab on UTC prints what
+ * utc_format prints). UTC_OFF_SEC_SIZE / UTC_OFF_US_SIZE bytes suffice. */
+void labtime_format(int64_t us, int digits, char *buf, size_t size);
+
+/* The lab's zone at us for a caption: "UTC+07:00", "UTC-03:30", or "UTC"
+ * where the offset is 0 (or cannot be written, as labtime_format). 10 bytes
+ * suffice. */
+void labtime_format_zone(int64_t us, char *buf, size_t size);
+
+/*
+ * s in utc.h's grammar narrowed by flags (utc_parse), with one difference:
+ * a date or time of day written without Z or an offset is the lab's local
+ * time (labtime_instant): "2026-12-05" is local midnight, "2026-12-05T21:00"
+ * 21:00 on the lab's clock. With Z or an offset it is that instant
+ * ("2026-12-05T21:00+07:00" is 14:00Z anywhere); "now" and ages are
+ * instants. Returns 0, or -1 (*us untouched) when s is not in the grammar.
+ */
+int labtime_parse(const char *s, unsigned flags, int64_t now_us, int64_t *us);
 
 #endif

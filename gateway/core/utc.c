@@ -78,13 +78,35 @@ void utc_to_civil(int64_t us, struct utc_civil *c)
 
 /* ---- printing -------------------------------------------------------- */
 
-void utc_format(int64_t us, int digits, char *buf, size_t size)
+/* The offset in "+07:00" form ("Z" for 0) into buf; false when it is not a
+ * whole number of minutes within +-23:59 (it cannot be printed so). */
+static bool format_offset(int offset_s, char *buf, size_t size)
+{
+	int a = offset_s < 0 ? -offset_s : offset_s;
+
+	if (offset_s == 0) {
+		snprintf(buf, size, "Z");
+		return true;
+	}
+	if (a % 60 != 0 || a >= 24 * 3600)
+		return false;
+	snprintf(buf, size, "%c%02d:%02d", offset_s < 0 ? '-' : '+', a / 3600,
+	         a / 60 % 60);
+	return true;
+}
+
+void utc_format_offset(int64_t us, int offset_s, int digits, char *buf,
+                       size_t size)
 {
 	struct utc_civil c;
-	char frac[8] = "";
+	char frac[8] = "", zone[8];
 	int f;
 
-	utc_to_civil(us, &c);
+	if (!format_offset(offset_s, zone, sizeof(zone))) {
+		offset_s = 0; /* the instant exactly, in UTC */
+		snprintf(zone, sizeof(zone), "Z");
+	}
+	utc_to_civil(us + (int64_t)offset_s * UTC_SEC_US, &c);
 	if (digits > 6)
 		digits = 6;
 	if (digits > 0) {
@@ -93,9 +115,14 @@ void utc_format(int64_t us, int digits, char *buf, size_t size)
 			f /= 10;
 		snprintf(frac, sizeof(frac), ".%0*d", digits, f);
 	}
-	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d%sZ",
+	snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d%s%s",
 	         (long long)c.year, c.month, c.day, c.hour, c.minute, c.second,
-	         frac);
+	         frac, zone);
+}
+
+void utc_format(int64_t us, int digits, char *buf, size_t size)
+{
+	utc_format_offset(us, 0, digits, buf, size);
 }
 
 void utc_format_date(int64_t us, char *buf, size_t size)
@@ -210,12 +237,13 @@ static bool parse_clock(const char **s, int64_t *us)
 }
 
 /* "", "Z", "+HH:MM" or "-HH:MM" and the end: what to add to a local time to
- * get UTC. */
-static bool parse_zone(const char *s, int64_t *add_us)
+ * get UTC; *given false for "" (no zone written). */
+static bool parse_zone(const char *s, int64_t *add_us, bool *given)
 {
 	int sign, h, m;
 
 	*add_us = 0;
+	*given = *s != '\0';
 	if (*s == '\0')
 		return true;
 	if (*s == 'Z')
@@ -230,15 +258,18 @@ static bool parse_zone(const char *s, int64_t *add_us)
 	return true;
 }
 
-int utc_parse(const char *s, unsigned flags, int64_t now_us, int64_t *us)
+int utc_parse_wall(const char *s, unsigned flags, int64_t now_us, int64_t *us,
+                   bool *zoneless)
 {
 	int64_t days, clock = 0, zone = 0;
+	bool given = false;
 
 	if (s == NULL)
 		return -1;
 	if (strcmp(s, "now") == 0 || s[0] == '-') {
 		if (flags & (UTC_ABSOLUTE | UTC_DATE_ONLY))
 			return -1;
+		*zoneless = false;
 		if (s[0] == 'n') {
 			*us = now_us;
 			return 0;
@@ -251,9 +282,17 @@ int utc_parse(const char *s, unsigned flags, int64_t now_us, int64_t *us)
 		if ((flags & UTC_DATE_ONLY) || (*s != 'T' && *s != ' '))
 			return -1;
 		s++;
-		if (!parse_clock(&s, &clock) || !parse_zone(s, &zone))
+		if (!parse_clock(&s, &clock) || !parse_zone(s, &zone, &given))
 			return -1;
 	}
+	*zoneless = !given;
 	*us = days * UTC_DAY_US + clock + zone;
 	return 0;
+}
+
+int utc_parse(const char *s, unsigned flags, int64_t now_us, int64_t *us)
+{
+	bool zoneless;
+
+	return utc_parse_wall(s, flags, now_us, us, &zoneless);
 }

@@ -3,6 +3,9 @@
  * requests, the ISO 8601 forms we print, and the proleptic Gregorian
  * calendar arithmetic under both (H. Hinnant's days_from_civil and its
  * inverse; no timegm(), which is not POSIX, no gmtime_r(), no TZ).
+ * A time written without a zone is UTC here; labtime.h's labtime_parse
+ * reads the same grammar with such a time in the lab's zone (what the
+ * metrolog tool does), through utc_parse_wall.
  *
  * A time is an int64_t count of microseconds since 1970-01-01T00:00:00Z,
  * leap seconds not counted (POSIX time). Everything here is a pure function
@@ -21,7 +24,8 @@
  *                                 first six are exact microseconds, further
  *                                 digits are dropped (toward the earlier time)
  *     ... then one of:            (only after a time of day, not a date)
- *     (nothing) or Z              UTC
+ *     (nothing) or Z              UTC (utc_parse; labtime_parse: nothing
+ *                                 is the lab's local time, Z is UTC)
  *     +DD:DD or -DD:DD            a local time that far ahead of / behind
  *                                 UTC (Vietnam: +07:00): converted to UTC
  *                                 exactly, 2026-01-01T05:00+07:00 is
@@ -46,6 +50,7 @@
 #ifndef METROLOG_UTC_H
 #define METROLOG_UTC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +65,9 @@
 #define UTC_US_SIZE   28 /* 2026-11-26T12:00:00.123456Z */
 #define UTC_SEC_SIZE  21 /* 2026-11-26T12:00:00Z */
 #define UTC_DATE_SIZE 11 /* 2026-11-26 */
+/* ... and of utc_format_offset's, with an offset. */
+#define UTC_OFF_US_SIZE  33 /* 2026-11-26T19:00:00.123456+07:00 */
+#define UTC_OFF_SEC_SIZE 26 /* 2026-11-26T19:00:00+07:00 */
 
 /* A time broken into the fields of the proleptic Gregorian calendar, UTC. */
 struct utc_civil {
@@ -80,6 +88,17 @@ struct utc_civil {
 int utc_parse(const char *s, unsigned flags, int64_t now_us, int64_t *us);
 
 /*
+ * utc_parse, also telling whether s wrote a wall-clock time without a zone:
+ * *zoneless is true when s is a date, or a time of day followed by neither
+ * Z nor an offset; *us is then that clock reading taken as UTC (days x 24 h
+ * + the time of day), for the caller to place in a zone (labtime_parse).
+ * *zoneless is false for Z, an offset, "now" and the ages (*us the
+ * instant, as utc_parse gives it). Returns 0, or -1 (*us untouched).
+ */
+int utc_parse_wall(const char *s, unsigned flags, int64_t now_us, int64_t *us,
+                   bool *zoneless);
+
+/*
  * us in ISO 8601, UTC, with digits (0-6; clamped) digits of a second, the
  * rest dropped toward the earlier time: digits 6 gives
  * "2026-11-26T12:00:00.123456Z" (the MQTT payloads' form), 3
@@ -89,6 +108,19 @@ int utc_parse(const char *s, unsigned flags, int64_t now_us, int64_t *us);
  * UTC_SEC_SIZE always suffice for years 0000-9999).
  */
 void utc_format(int64_t us, int digits, char *buf, size_t size);
+
+/*
+ * us as the wall-clock time offset_s seconds east of UTC, followed by that
+ * offset, as utc_format prints otherwise: offset_s 25200 and digits 0 give
+ * "2026-11-26T19:00:00+07:00" for 2026-11-26T12:00:00Z; offset 0 gives "Z"
+ * (utc_format's text exactly). An offset that is not a whole number of
+ * minutes within +-23:59 (the local mean times of zones before 1900, such
+ * as +07:06:40) cannot be written in ISO 8601: us prints in UTC with "Z",
+ * the instant exact. UTC_OFF_US_SIZE and UTC_OFF_SEC_SIZE always suffice
+ * for years 0000-9999.
+ */
+void utc_format_offset(int64_t us, int offset_s, int digits, char *buf,
+                       size_t size);
 
 /* The UTC date of us, "2026-11-26", as utc_format writes (UTC_DATE_SIZE). */
 void utc_format_date(int64_t us, char *buf, size_t size);

@@ -89,6 +89,9 @@ static int setup(void **state)
 	const char *sim_args[] = {"-n", "1", NULL};
 
 	(void)state;
+	/* a lab on UTC: the dates typed (--date 2025-03-01) are compared
+	 * with the UTC instants of the MQTT payloads */
+	setenv("TZ", "UTC0", 1);
 	dir = h_tmpdir();
 	if (h_sim_start(&sim, dir, true, false, sim_args) < 0 ||
 	    h_broker_start(&broker, dir, NULL) < 0)

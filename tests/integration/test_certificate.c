@@ -40,6 +40,7 @@
 #include "gwtest.h"
 #include "harness.h"
 #include "store.h"
+#include "utc.h"
 
 #define DAY_US  86400000000LL
 #define TIMEOUT 180000 /* ms, per program: valgrind and fontconfig */
@@ -56,6 +57,7 @@
 #define CERT_NS  "HC-2026-0046" /* U = 0.5 against +-0.05 */
 #define CERT_V1  "HC-2025-0099" /* decided under rule version 1 */
 #define CERT_NUM "HC-2026-0047" /* units, quantities, long numbers */
+#define CERT_TZ  "HC-2025-0048" /* at the edge of a day in Vietnam */
 #define ROLE     "Trưởng phòng thí nghiệm / Lab manager"
 
 static char dir[H_PATH_MAX];
@@ -146,6 +148,21 @@ static void assert_has(const char *text, const char *what)
 {
 	if (strstr(text, what) == NULL)
 		fail_msg("'%s' missing from:\n%s", what, text);
+}
+
+/* The line of text that holds label; fails when there is none. */
+static void line_of(const char *text, const char *label, char *line,
+                    size_t size)
+{
+	const char *p = strstr(text, label), *b, *e;
+
+	if (p == NULL)
+		fail_msg("'%s' not in:\n%s", label, text);
+	for (b = p; b > text && b[-1] != '\n'; b--)
+		;
+	e = strchr(p, '\n');
+	snprintf(line, size, "%.*s", (int)(e != NULL ? e - b : (long)strlen(b)),
+	         b);
 }
 
 /* pdftotext -layout of pages first..last (0: all) into out. */
@@ -329,6 +346,9 @@ static int setup(void **state)
 	                       "-c", c2,  NULL};
 
 	suppress_library_leaks();
+	/* the lab of these tests is on UTC unless a test says otherwise */
+	setenv("TZ", "UTC0", 1);
+	tzset();
 	snprintf(dir, sizeof(dir), "%s", h_tmpdir());
 	/* 0.05 degC of error per real second: out of tolerance in 10 s */
 	snprintf(c0, sizeof(c0), "0:nominal=20,drift=%.17g,noise=0.002",
@@ -398,10 +418,10 @@ static int setup(void **state)
 	if (store_cal_approve(st, CERT, AUTH, ROLE, &ap) != 0)
 		fail_msg("approve: %s", store_last_message(st));
 	{
-		int64_t day = ap.approved_us / DAY_US;
-		time_t t = (time_t)(day * 86400);
+		time_t t = (time_t)(ap.approved_us / 1000000);
+		struct tm tm; /* the lab's date: TZ (UTC0 in setup) */
 		strftime(approved_on, sizeof(approved_on), "%Y-%m-%d",
-		         gmtime(&t));
+		         localtime_r(&t, &tm));
 	}
 
 	base_record(r, "TB-01", CERT40, now - DAY_US);
@@ -546,8 +566,10 @@ static void certificate_has_every_field(void **state)
 	char on[64];
 	snprintf(on, sizeof(on), "approved on %s", approved_on);
 	assert_has(text, on);
-	snprintf(on, sizeof(on), "%s (UTC)", approved_on); /* date of issue */
-	assert_has(text, on);
+	/* the date of issue: the lab's date, no "(UTC)" after it */
+	line_of(text, "Ngày ban hành", on, sizeof(on));
+	assert_has(on, approved_on);
+	assert_null(strstr(text, "(UTC)"));
 	assert_null(strstr(text, "DRAFT"));
 	assert_null(strstr(text, "BẢN NHÁP"));
 	assert_null(strstr(text, "NOT APPROVED"));
@@ -873,9 +895,10 @@ static void demo_certificate_meets_iso17025(void **state)
 	assert_has(text, "Trần Đức Minh");
 	time_t received = time(NULL) - 22 * 86400;
 	struct tm tm;
-	gmtime_r(&received, &tm);
-	strftime(want, sizeof(want), "%Y-%m-%d (UTC)", &tm);
+	localtime_r(&received, &tm); /* the lab's date (TZ, UTC0 in setup) */
+	strftime(want, sizeof(want), "%Y-%m-%d", &tm);
 	assert_has(text, want);
+	assert_null(strstr(text, "(UTC)"));
 	/* the lab's logo on every page of its certificate */
 	const char *images[] = {"pdfimages", "-list", pdf, NULL};
 	assert_int_equal(run(images, false, text, sizeof(text)), 0);
@@ -1063,6 +1086,102 @@ static void trend_refuses_clearly(void **state)
 	assert_nothing_named("badtrend.");
 }
 
+/* ---- the lab's time ----------------------------------------------------- */
+
+/* A zone by its tz database name when /usr/share/zoneinfo has it, else
+ * the equivalent POSIX rule. */
+static const char *zone(const char *name, const char *posix)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	return access(path, R_OK) == 0 ? name : posix;
+}
+
+/* metrolog in the zone TZ=tz (UTC0 again after). */
+static int metrolog_tz(const char *tz, const char *const args[], char *out,
+                       size_t size)
+{
+	assert_int_equal(setenv("TZ", tz, 1), 0);
+	int code = metrolog(args, out, size);
+	assert_int_equal(setenv("TZ", "UTC0", 1), 0);
+	return code;
+}
+
+/* A record calibrated at 00:00 on 2025-12-01 in Vietnam (2025-11-30T17:00Z),
+ * received on 2025-11-30 there (2025-11-29T17:30Z), approved now: in a lab
+ * in Vietnam its certificate carries Vietnam's dates, in a lab on UTC
+ * UTC's; nowhere "(UTC)". The trend picture labels its axis with the
+ * zone and states its times with their offset. Runs last: the record
+ * becomes TB-01's latest. */
+static void certificate_dates_are_the_labs(void **state)
+{
+	(void)state;
+	const char *vn = zone("Asia/Ho_Chi_Minh", "<+07>-7");
+	char pdf[H_PATH_MAX], svg[H_PATH_MAX], err[256], id[16], line[512];
+	char text[65536], out[4096], approved[UTC_DATE_SIZE], on[64];
+	struct calib_record *r = malloc(sizeof(*r));
+	struct store *st = store_open(g.db, err, sizeof(err));
+	struct calib_approval ap;
+	int64_t performed, received;
+
+	assert_non_null(r);
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(
+	        utc_parse("2025-11-30T17:00:00Z", UTC_ABSOLUTE, 0, &performed),
+	        0);
+	assert_int_equal(
+	        utc_parse("2025-11-29T17:30:00Z", UTC_ABSOLUTE, 0, &received),
+	        0);
+	base_record(r, "TB-01", CERT_TZ, performed);
+	r->received_us = received;
+	cal_point(r, "nhiệt độ / temperature", "°C", 20, 20.1, NAN);
+	cal_append(st, r);
+	snprintf(id, sizeof(id), "%lld", (long long)r->id);
+	if (store_cal_approve(st, CERT_TZ, AUTH, ROLE, &ap) != 0)
+		fail_msg("approve: %s", store_last_message(st));
+	store_close(st);
+	free(r);
+	/* the approval's date in Vietnam, UTC+07:00 all year */
+	utc_format_date(ap.approved_us + 7 * 3600 * 1000000LL, approved,
+	                sizeof(approved));
+
+	h_path(pdf, dir, "cert-vn.pdf");
+	const char *args[] = {"certificate", "--id", id, "-o", pdf, NULL};
+	assert_int_equal(metrolog_tz(vn, args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	line_of(text, "Ngày hiệu chuẩn", line, sizeof(line));
+	assert_has(line, "2025-12-01");
+	line_of(text, "Ngày nhận", line, sizeof(line));
+	assert_has(line, "2025-11-30");
+	line_of(text, "Ngày ban hành", line, sizeof(line));
+	assert_has(line, approved);
+	snprintf(on, sizeof(on), "approved on %s", approved);
+	assert_has(text, on);
+	assert_null(strstr(text, "2025-11-29"));
+	assert_null(strstr(text, "(UTC)"));
+
+	/* the same record in a lab on UTC */
+	h_path(pdf, dir, "cert-utc.pdf");
+	assert_int_equal(metrolog_tz("UTC0", args, out, sizeof(out)), 0);
+	pdf_text(pdf, 0, 0, text, sizeof(text));
+	line_of(text, "Ngày hiệu chuẩn", line, sizeof(line));
+	assert_has(line, "2025-11-30");
+	line_of(text, "Ngày nhận", line, sizeof(line));
+	assert_has(line, "2025-11-29");
+
+	/* the trend picture: its description states local times with their
+	 * offset (the axis's labels are drawn as glyphs, not text) */
+	h_path(svg, dir, "trend-vn.svg");
+	const char *trend[] = {"trend", "TB-01/c0", "-o", svg, NULL};
+	assert_int_equal(metrolog_tz(vn, trend, out, sizeof(out)), 0);
+	char *s = slurp(svg, NULL);
+	assert_has(s, "+07:00 to ");
+	assert_has(s, "calibration " CERT_TZ " on 2025-12-01");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1081,6 +1200,7 @@ int main(void)
 	        cmocka_unit_test(trend_svg_is_xml_with_limits),
 	        cmocka_unit_test(trend_png_has_the_size_asked),
 	        cmocka_unit_test(trend_refuses_clearly),
+	        cmocka_unit_test(certificate_dates_are_the_labs),
 	};
 	return cmocka_run_group_tests(tests, setup, h_teardown);
 }

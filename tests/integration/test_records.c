@@ -97,6 +97,71 @@ static int metrolog(const char *const args[])
 	return metrolog_on(g.db, args);
 }
 
+/* A zone by its tz database name when /usr/share/zoneinfo has it, else
+ * the equivalent POSIX rule (the test does not need tzdata). */
+static const char *zone(const char *name, const char *posix)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	return access(path, R_OK) == 0 ? name : posix;
+}
+
+#define VIETNAM zone("Asia/Ho_Chi_Minh", "<+07>-7")
+#define BERLIN  zone("Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3")
+
+/* metrolog_on in the zone TZ=tz (the test's own TZ restored after). */
+static int metrolog_tz(const char *tz, const char *db, const char *const args[])
+{
+	const char *was = getenv("TZ");
+	char *old = was != NULL ? strdup(was) : NULL;
+
+	assert_int_equal(setenv("TZ", tz, 1), 0);
+	int code = metrolog_on(db, args);
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	free(old);
+	tzset();
+	return code;
+}
+
+/* The oracle of a printed local time: the second of us on the clock of
+ * zone tz as the C library gives it (localtime_r), and its offset,
+ * "2026-12-05T21:00:00+07:00" ("Z" for 0); wall: the same without the
+ * offset ("2026-12-05T21:00:00"). */
+static void local_iso(const char *tz, int64_t us, char *buf, size_t size,
+                      char *wall, size_t wsize)
+{
+	const char *was = getenv("TZ");
+	char *old = was != NULL ? strdup(was) : NULL;
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	assert_int_equal(setenv("TZ", tz, 1), 0);
+	tzset();
+	assert_non_null(localtime_r(&t, &tm));
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	free(old);
+	tzset();
+	long off = (long)((utc_days_from_civil(tm.tm_year + 1900L,
+	                                       tm.tm_mon + 1, tm.tm_mday) *
+	                           86400 +
+	                   tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec) -
+	                  (int64_t)t);
+	assert_int_equal(strftime(wall, wsize, "%Y-%m-%dT%H:%M:%S", &tm), 19);
+	if (off == 0)
+		snprintf(buf, size, "%sZ", wall);
+	else
+		snprintf(buf, size, "%s%c%02ld:%02ld", wall,
+		         off < 0 ? '-' : '+', labs(off) / 3600,
+		         labs(off) / 60 % 60);
+}
+
 static void read_into(const char *path, char *buf)
 {
 	assert_true(h_read_file(path, buf, OUT_SIZE) >= 0);
@@ -161,13 +226,13 @@ static void want_value(const char *got, double stored, bool single)
 		         stored, as_float ? "float32" : "double", got, shorter);
 }
 
-/* The current month, "YYYY-MM" (UTC). */
+/* The current month, "YYYY-MM" (the lab's: TZ, UTC0 in these tests). */
 static void this_month(char *buf, size_t size)
 {
 	time_t t = (time_t)(now_us() / 1000000);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	localtime_r(&t, &tm);
 	strftime(buf, size, "%Y-%m", &tm);
 }
 
@@ -361,6 +426,10 @@ static int setup(void **state)
 		           "/fontconfig.supp");
 	env_append("LSAN_OPTIONS", ":",
 	           "suppressions=" METROLOG_SUPP_DIR "/fontconfig.lsan");
+	/* the lab of these tests is on UTC unless a test says otherwise: the
+	 * figures compared with plain SQL (dates, months) are UTC's */
+	setenv("TZ", "UTC0", 1);
+	tzset();
 	out = malloc(OUT_SIZE);
 	gw_init(&g, h_tmpdir());
 	if (out == NULL || h_sim_start(&sim, g.dir, true, false, extra) < 0)
@@ -930,6 +999,231 @@ static void due_is_a_local_date(void **state)
 	assert_string_equal(v.field[col(&h, "state")], "due_soon");
 	assert_string_equal(v.field[col(&h, "days_left")], "0");
 	assert_int_equal(csv_next(&v), 0);
+}
+
+/* ---- the lab's time ------------------------------------------------------ */
+
+/* The first event of the database as the CSV gives it (UTC, Z, to the
+ * second): its ts into ts, its instrument into inst; the instant. */
+static int64_t first_event(char *ts, size_t tsize, char *inst, size_t isize)
+{
+	const char *csv[] = {"events", "--format", "csv", NULL};
+	int64_t us;
+
+	assert_int_equal(metrolog_tz("UTC0", g.db, csv), 0);
+	struct csv c = {.p = out};
+	assert_int_equal(csv_next(&c), 1);
+	struct csv h = c;
+	assert_int_equal(csv_next(&c), 1);
+	snprintf(ts, tsize, "%s", c.field[col(&h, "ts")]);
+	snprintf(inst, isize, "%s", c.field[col(&h, "instrument")]);
+	assert_int_equal(utc_parse(ts, UTC_ABSOLUTE, 0, &us), 0);
+	assert_int_equal(ts[strlen(ts) - 1], 'Z');
+	return us;
+}
+
+/* In text every time is the lab's local time with its offset (the C
+ * library's zone: TZ); in CSV and JSON the same instants stay UTC. */
+static void times_are_printed_in_the_labs_zone(void **state)
+{
+	(void)state;
+	char ts[64], inst[64], want[64], wall[32];
+	const char *zones[] = {VIETNAM, BERLIN};
+	const char *text[] = {"events", inst, NULL};
+	const char *csv[] = {"events", inst, "--format", "csv", NULL};
+	const char *json[] = {"events", inst, "--format", "json", NULL};
+	const char *insts[] = {"instruments", NULL};
+	const char *chans[] = {"channels", NULL};
+	int64_t us = first_event(ts, sizeof(ts), inst, sizeof(inst));
+
+	/* on UTC, as before: Z */
+	assert_int_equal(metrolog_tz("UTC0", g.db, text), 0);
+	must_say(ts);
+	for (size_t i = 0; i < 2; i++) {
+		local_iso(zones[i], us, want, sizeof(want), wall, sizeof(wall));
+		assert_true(strchr(want, 'Z') == NULL); /* not a UTC zone */
+		assert_int_equal(metrolog_tz(zones[i], g.db, text), 0);
+		must_say(want);
+		assert_null(strstr(out, ts));
+		assert_int_equal(metrolog_tz(zones[i], g.db, csv), 0);
+		must_say(ts);
+		assert_int_equal(metrolog_tz(zones[i], g.db, json), 0);
+		must_say(ts);
+		assert_null(strstr(out, want));
+		/* the listings' times carry the offset too */
+		assert_int_equal(metrolog_tz(zones[i], g.db, insts), 0);
+		must_say(want + 19);
+		assert_int_equal(metrolog_tz(zones[i], g.db, chans), 0);
+		must_say(want + 19);
+	}
+}
+
+/* A time typed without an offset is the lab's local time; with one, or
+ * with Z, it is that instant: the same event is found by all three. */
+static void typed_times_are_local(void **state)
+{
+	(void)state;
+	char ts[64], inst[64], from[64], wall[32], to[64], wall_to[32];
+	const char *zones[] = {VIETNAM, BERLIN};
+	int64_t us = first_event(ts, sizeof(ts), inst, sizeof(inst));
+	const char *args[] = {"events", inst,       "--from", from, "--to",
+	                      to,       "--format", "csv",    NULL};
+
+	for (size_t i = 0; i < 2; i++) {
+		for (int form = 0; form < 2; form++) {
+			local_iso(zones[i], us, from, sizeof(from), wall,
+			          sizeof(wall));
+			local_iso(zones[i], us + 1000000, to, sizeof(to),
+			          wall_to, sizeof(wall_to));
+			if (form == 0) { /* no offset: local */
+				snprintf(from, sizeof(from), "%s", wall);
+				snprintf(to, sizeof(to), "%s", wall_to);
+			}
+			assert_int_equal(metrolog_tz(zones[i], g.db, args), 0);
+			struct csv c = {.p = out};
+			assert_int_equal(csv_next(&c), 1);
+			struct csv h = c;
+			int rows = 0;
+			while (csv_next(&c) == 1) {
+				assert_string_equal(c.field[col(&h, "ts")], ts);
+				rows++;
+			}
+			if (rows == 0)
+				fail_msg("TZ=%s --from %s --to %s: no event "
+				         "(%s)",
+				         zones[i], from, to, ts);
+		}
+	}
+	/* the form of the issue, in a lab on UTC: accepted */
+	snprintf(from, sizeof(from), "2026-12-05T21:00+07:00");
+	snprintf(to, sizeof(to), "2026-12-05T21:00Z");
+	assert_int_equal(metrolog_tz("UTC0", g.db, args), 0);
+}
+
+/* The calibrations of the record ids in the month's row of LT-01. */
+static long month_calibrations(const char *tz, const char *db,
+                               const char *month)
+{
+	const char *args[] = {"report",   "--month", month,
+	                      "--format", "csv",     NULL};
+
+	assert_int_equal(metrolog_tz(tz, db, args), 0);
+	struct csv c = {.p = out};
+	assert_int_equal(csv_next(&c), 1);
+	struct csv h = c;
+	assert_int_equal(csv_next(&c), 1);
+	assert_string_equal(c.field[col(&h, "instrument")], "LT-01");
+	return atol(c.field[col(&h, "calibrations")]);
+}
+
+/* A database of its own with LT-01 calibrated at the edges of December
+ * 2025 (past: the store refuses a future date) in Vietnam (UTC+07:00), in UTC
+ * and in Berlin (UTC+01:00): the month is counted from local midnight to local
+ * midnight, the dates of the listing and the times of a record are local,
+ * --date is local. */
+static void months_and_dates_are_local(void **state)
+{
+	(void)state;
+	char db[H_PATH_MAX], path[H_PATH_MAX], text[1024], err[256];
+	static const char *const edges[] = {
+	        "2025-11-30T16:59:59Z", /* VN Nov 30, UTC Nov, DE Nov */
+	        "2025-11-30T17:00:00Z", /* VN Dec 1 00:00 */
+	        "2025-11-30T22:59:59Z", /* DE Nov 30 23:59:59 */
+	        "2025-11-30T23:00:00Z", /* DE Dec 1 00:00 */
+	        "2025-12-31T16:59:59Z", /* VN Dec 31 23:59:59 */
+	        "2025-12-31T17:00:00Z", /* VN Jan 1 00:00 */
+	        "2025-12-31T22:59:59Z", /* DE Dec 31 23:59:59 */
+	        "2025-12-31T23:00:00Z", /* DE Jan 1 00:00 */
+	};
+	struct calib_record *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	h_path(db, g.dir, "tz.db");
+	snprintf(text, sizeof(text),
+	         "site = \"s\";\ndatabase = \"%s\";\n"
+	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
+	         "\"localhost\"; port = 502; } );\n"
+	         "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
+	         "interval_ms = 1000; calibration_interval_days = 365; "
+	         "channels = ( { name = \"x\"; table = \"input\"; "
+	         "address = 0; type = \"uint16\"; } ); } );\n",
+	         db);
+	write_file(h_path(path, g.dir, "tz.cfg"), text);
+	struct config *c = config_load(path, stderr);
+	assert_non_null(c);
+	struct store *st = store_open(db, err, sizeof(err));
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(store_sync_config(st, c), 0);
+	for (int i = 0; i < 8; i++) {
+		int64_t us;
+		char cert[16];
+		assert_int_equal(utc_parse(edges[i], UTC_ABSOLUTE, 0, &us), 0);
+		snprintf(cert, sizeof(cert), "C-TZ-%d", i + 1);
+		cal_record(r, "LT-01", cert, "A. Tester", us);
+		cal_point(r, "temperature", "degC", 20, 20.01, NAN);
+		cal_append(st, r);
+	}
+	store_close(st);
+	config_free(c);
+	free(r);
+
+	/* November, December, January of each lab */
+	assert_int_equal(month_calibrations(VIETNAM, db, "2025-11"), 1);
+	assert_int_equal(month_calibrations(VIETNAM, db, "2025-12"), 4);
+	assert_int_equal(month_calibrations(VIETNAM, db, "2026-01"), 3);
+	assert_int_equal(month_calibrations("UTC0", db, "2025-11"), 4);
+	assert_int_equal(month_calibrations("UTC0", db, "2026-01"), 0);
+	assert_int_equal(month_calibrations(BERLIN, db, "2025-11"), 3);
+	assert_int_equal(month_calibrations(BERLIN, db, "2025-12"), 4);
+	assert_int_equal(month_calibrations(BERLIN, db, "2026-01"), 1);
+
+	/* the listing's dates are local dates, in CSV as in text */
+	const char *list[] = {"calibrations", "--format", "csv", NULL};
+	static const char *const vn[] = {
+	        "2025-11-30", "2025-12-01", "2025-12-01", "2025-12-01",
+	        "2025-12-31", "2026-01-01", "2026-01-01", "2026-01-01"};
+	assert_int_equal(metrolog_tz(VIETNAM, db, list), 0);
+	struct csv v = {.p = out};
+	assert_int_equal(csv_next(&v), 1);
+	struct csv h = v;
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(csv_next(&v), 1);
+		assert_string_equal(v.field[col(&h, "date")], vn[i]);
+	}
+	const char *one[] = {"calibrations", "--id", "2", NULL};
+	assert_int_equal(metrolog_tz(VIETNAM, db, one), 0);
+	must_say("calibrated       2025-12-01T00:00:00+07:00 by A. Tester");
+	assert_int_equal(metrolog_tz("UTC0", db, one), 0);
+	must_say("calibrated       2025-11-30T17:00:00Z by A. Tester");
+
+	/* --date and --received are local unless they say otherwise (three
+	 * records: a dry run prints no times) */
+	const char *cal[] = {"calibrate",
+	                     "-i",
+	                     "LT-01",
+	                     "-c",
+	                     "C-TZ-9",
+	                     "--date",
+	                     "2025-12-05",
+	                     "-t",
+	                     "B. Tester",
+	                     "--received",
+	                     "2025-12-04",
+	                     "--point",
+	                     "temperature,degC,20,20.01,,-0.5,0.5,0.0625,2",
+	                     NULL};
+	assert_int_equal(metrolog_tz(VIETNAM, db, cal), 0);
+	must_say("calibrated       2025-12-05T00:00:00+07:00 by B. Tester");
+	must_say("received         2025-12-04\n");
+	cal[4] = "C-TZ-10";
+	cal[6] = "2026-03-29T02:30"; /* skipped in Berlin: 03:00 CEST */
+	assert_int_equal(metrolog_tz(BERLIN, db, cal), 0);
+	must_say("calibrated       2026-03-29T03:00:00+02:00 by B. Tester");
+	cal[4] = "C-TZ-11";
+	cal[6] = "2025-12-05T21:00+07:00";
+	assert_int_equal(metrolog_tz(BERLIN, db, cal), 0);
+	must_say("calibrated       2025-12-05T15:00:00+01:00 by B. Tester");
 }
 
 /* ---- readings ----------------------------------------------------------- */
@@ -1656,6 +1950,9 @@ int main(void)
 	                channels_show_last_reading_tolerance_and_state),
 	        cmocka_unit_test(due_lists_the_worklist_by_due_date),
 	        cmocka_unit_test(due_is_a_local_date),
+	        cmocka_unit_test(times_are_printed_in_the_labs_zone),
+	        cmocka_unit_test(typed_times_are_local),
+	        cmocka_unit_test(months_and_dates_are_local),
 	        cmocka_unit_test(readings_csv_round_trip),
 	        cmocka_unit_test(readings_jsonl_round_trip),
 	        cmocka_unit_test(readings_use_the_archive_key),

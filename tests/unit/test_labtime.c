@@ -8,6 +8,12 @@
  * 01:00). Each zone is named as the tz database names it when
  * /usr/share/zoneinfo has it, else given by the equivalent POSIX TZ rule,
  * so the test does not depend on tzdata being installed.
+ *
+ * Then the times people read and type: labtime_format (the local time with
+ * its offset), labtime_parse (a time without an offset is local; with one
+ * it is that instant), labtime_instant across the changes of summer time
+ * (a skipped reading is the first instant after, a repeated one the
+ * first), and that every printed time reads back as its instant.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -164,6 +170,164 @@ static void sao_paulo_skipped_midnight(void **state)
 	frames_every_hour(at("2018-06-01"));
 }
 
+static void printed_is(int64_t us, int digits, const char *want)
+{
+	char buf[UTC_OFF_US_SIZE];
+
+	labtime_format(us, digits, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static int64_t local(const char *s, unsigned flags)
+{
+	int64_t us;
+
+	if (labtime_parse(s, flags, 0, &us) != 0)
+		fail_msg("'%s' refused", s);
+	return us;
+}
+
+static void zone_is(int64_t us, const char *want)
+{
+	char buf[16];
+
+	labtime_format_zone(us, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+/* Every printed time of a year, each 7 hours and 13 s, reads back as its
+ * instant (to the second, and to the microsecond with 6 digits). */
+static void reads_back(int64_t from)
+{
+	char buf[UTC_OFF_US_SIZE];
+
+	for (int64_t t = from; t < from + 366 * UTC_DAY_US;
+	     t += 7 * H_US + 13 * UTC_SEC_US + 17) {
+		labtime_format(t, 6, buf, sizeof(buf));
+		assert_int_equal(local(buf, UTC_ABSOLUTE), t);
+		labtime_format(t, 0, buf, sizeof(buf));
+		assert_int_equal(local(buf, 0), t - t % UTC_SEC_US);
+		/* the same wall-clock reading without its offset: the same
+		 * instant, unless the clock showed it twice (then the first) */
+		buf[19] = '\0';
+		int64_t back = local(buf, 0);
+		assert_true(back <= t - t % UTC_SEC_US);
+		assert_true(back > t - 2 * H_US);
+	}
+}
+
+static void local_times_utc(void **state)
+{
+	(void)state;
+	zone("UTC", "UTC0");
+	int64_t t = at("2026-12-05T14:00:00.123456Z");
+	printed_is(t, 0, "2026-12-05T14:00:00Z");
+	printed_is(t, 6, "2026-12-05T14:00:00.123456Z");
+	zone_is(t, "UTC");
+	assert_int_equal(labtime_offset(t), 0);
+	assert_int_equal(local("2026-12-05T14:00:00.123456", 0), t);
+	assert_int_equal(local("2026-12-05", 0), at("2026-12-05T00:00Z"));
+	reads_back(at("2026-01-01"));
+}
+
+static void local_times_ho_chi_minh(void **state)
+{
+	(void)state;
+	struct utc_civil c;
+	int64_t us = 42;
+
+	zone("Asia/Ho_Chi_Minh", "<+07>-7");
+	int64_t t = at("2026-12-05T14:00:00Z");
+	printed_is(t, 0, "2026-12-05T21:00:00+07:00");
+	printed_is(t + 250000, 3, "2026-12-05T21:00:00.250+07:00");
+	printed_is(at("2026-12-05T17:00:00Z"), 0, "2026-12-06T00:00:00+07:00");
+	zone_is(t, "UTC+07:00");
+	assert_int_equal(labtime_offset(t), 7 * 3600);
+	labtime_to_civil(at("2026-12-31T17:30:00Z"), &c);
+	assert_true(c.year == 2027 && c.month == 1 && c.day == 1);
+	assert_true(c.hour == 0 && c.minute == 30 && c.second == 0);
+	/* typed: without an offset local, with one (or Z) that instant */
+	assert_int_equal(local("2026-12-05T21:00", 0), t);
+	assert_int_equal(local("2026-12-05T21:00:00.5", 0), t + 500000);
+	assert_int_equal(local("2026-12-05 21:00", 0), t);
+	assert_int_equal(local("2026-12-05T21:00+07:00", 0), t);
+	assert_int_equal(local("2026-12-05T14:00Z", 0), t);
+	assert_int_equal(local("2026-12-05T23:00+09:00", 0), t);
+	/* a date is local midnight: a day's and a month's bounds */
+	assert_int_equal(local("2026-12-05", 0), at("2026-12-04T17:00Z"));
+	assert_int_equal(local("2026-12-01", UTC_DATE_ONLY),
+	                 at("2026-11-30T17:00Z"));
+	assert_int_equal(local("2027-01-01", UTC_DATE_ONLY | UTC_ABSOLUTE),
+	                 at("2026-12-31T17:00Z"));
+	assert_int_equal(local("2026-12-05", 0),
+	                 labtime_day_start(day_of("2026-12-05")));
+	/* now and ages are instants */
+	assert_int_equal(labtime_parse("now", 0, t, &us), 0);
+	assert_int_equal(us, t);
+	assert_int_equal(labtime_parse("-1d", 0, t, &us), 0);
+	assert_int_equal(us, t - UTC_DAY_US);
+	/* the grammar's refusals, and the flags narrow it */
+	us = 42;
+	assert_int_equal(labtime_parse("2026-02-30", 0, 0, &us), -1);
+	assert_int_equal(labtime_parse("2026-12-05T21:00+7", 0, 0, &us), -1);
+	assert_int_equal(labtime_parse("now", UTC_ABSOLUTE, 0, &us), -1);
+	assert_int_equal(
+	        labtime_parse("2026-12-05T21:00", UTC_DATE_ONLY, 0, &us), -1);
+	assert_int_equal(labtime_parse(NULL, 0, 0, &us), -1);
+	assert_int_equal(us, 42);
+	reads_back(at("2026-01-01"));
+}
+
+static void local_times_berlin(void **state)
+{
+	(void)state;
+	zone("Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3");
+	printed_is(at("2026-12-05T20:00Z"), 0, "2026-12-05T21:00:00+01:00");
+	printed_is(at("2027-07-05T19:00Z"), 0, "2027-07-05T21:00:00+02:00");
+	zone_is(at("2026-12-05T20:00Z"), "UTC+01:00");
+	zone_is(at("2027-07-05T19:00Z"), "UTC+02:00");
+	assert_int_equal(local("2026-12-05T21:00", 0), at("2026-12-05T20:00Z"));
+	assert_int_equal(local("2027-07-05T21:00", 0), at("2027-07-05T19:00Z"));
+	/* 2027-03-28 02:00 CET became 03:00 CEST: 02:30 was skipped, it is
+	 * the first instant after (03:00+02:00) */
+	assert_int_equal(local("2027-03-28T02:30", 0), at("2027-03-28T01:00Z"));
+	assert_int_equal(local("2027-03-28T01:59:59", 0),
+	                 at("2027-03-28T00:59:59Z"));
+	assert_int_equal(local("2027-03-28T03:00", 0), at("2027-03-28T01:00Z"));
+	printed_is(at("2027-03-28T00:59:59Z"), 0, "2027-03-28T01:59:59+01:00");
+	printed_is(at("2027-03-28T01:00:00Z"), 0, "2027-03-28T03:00:00+02:00");
+	/* 2027-10-31 03:00 CEST became 02:00 CET: 02:30 came twice, it is the
+	 * first (+02:00); the offsets printed tell the two apart */
+	assert_int_equal(local("2027-10-31T02:30", 0), at("2027-10-31T00:30Z"));
+	printed_is(at("2027-10-31T00:30Z"), 0, "2027-10-31T02:30:00+02:00");
+	printed_is(at("2027-10-31T01:30Z"), 0, "2027-10-31T02:30:00+01:00");
+	assert_int_equal(local("2027-10-31T02:30+01:00", 0),
+	                 at("2027-10-31T01:30Z"));
+	/* the month of the change in spring: 31 days less an hour */
+	assert_int_equal(local("2027-04-01", 0) - local("2027-03-01", 0),
+	                 31 * UTC_DAY_US - H_US);
+	assert_int_equal(labtime_instant(day_of("2027-03-28") * UTC_DAY_US),
+	                 labtime_day_start(day_of("2027-03-28")));
+	reads_back(at("2027-01-01"));
+}
+
+static void local_times_st_johns_and_sao_paulo(void **state)
+{
+	(void)state;
+	zone("America/St_Johns", "NST3:30NDT,M3.2.0,M11.1.0");
+	printed_is(at("2027-01-15T03:30Z"), 0, "2027-01-15T00:00:00-03:30");
+	zone_is(at("2027-01-15T03:30Z"), "UTC-03:30");
+	assert_int_equal(local("2027-01-15", 0), at("2027-01-15T03:30Z"));
+	reads_back(at("2027-01-01"));
+
+	zone("America/Sao_Paulo", "<-03>3<-02>,M11.1.0/0,M2.3.0/0");
+	/* 2018-11-04 began at 01:00: its date is that instant */
+	assert_int_equal(local("2018-11-04", 0), at("2018-11-04T03:00Z"));
+	assert_int_equal(local("2018-11-04T00:30", 0), at("2018-11-04T03:00Z"));
+	printed_is(at("2018-11-04T03:00Z"), 0, "2018-11-04T01:00:00-02:00");
+	reads_back(at("2018-06-01"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +336,10 @@ int main(void)
 	        cmocka_unit_test(berlin_summer_time),
 	        cmocka_unit_test(st_johns_half_hour),
 	        cmocka_unit_test(sao_paulo_skipped_midnight),
+	        cmocka_unit_test(local_times_utc),
+	        cmocka_unit_test(local_times_ho_chi_minh),
+	        cmocka_unit_test(local_times_berlin),
+	        cmocka_unit_test(local_times_st_johns_and_sao_paulo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -448,15 +448,115 @@ static void flags(void **state)
 	                 T2026);
 }
 
+/* utc_format_offset: the wall-clock time of the offset and the offset; Z
+ * for 0; an offset ISO 8601 cannot write prints the instant in UTC. */
+static void printed_with_offsets(void **state)
+{
+	(void)state;
+	char buf[64];
+
+	utc_format_offset(NOW, 7 * 3600, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T19:00:00+07:00");
+	assert_int_equal(strlen(buf) + 1, UTC_OFF_SEC_SIZE);
+	utc_format_offset(NOW, 7 * 3600, 6, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T19:00:00.123456+07:00");
+	assert_int_equal(strlen(buf) + 1, UTC_OFF_US_SIZE);
+	utc_format_offset(NOW, -(3 * 3600 + 30 * 60), 3, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T08:30:00.123-03:30");
+	/* across midnight and the year */
+	utc_format_offset(parsed("2025-12-31T22:00Z", 0), 7 * 3600, 0, buf,
+	                  sizeof(buf));
+	assert_string_equal(buf, "2026-01-01T05:00:00+07:00");
+	assert_int_equal(parsed(buf, 0), parsed("2025-12-31T22:00Z", 0));
+	utc_format_offset(parsed("2026-01-01T02:00Z", 0), -5 * 3600, 0, buf,
+	                  sizeof(buf));
+	assert_string_equal(buf, "2025-12-31T21:00:00-05:00");
+	/* offset 0: utc_format's text, Z */
+	utc_format_offset(NOW, 0, 6, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T12:00:00.123456Z");
+	/* not whole minutes (a local mean time), or a day or more: UTC */
+	utc_format_offset(NOW, 7 * 3600 + 400, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T12:00:00Z");
+	utc_format_offset(NOW, 24 * 3600, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-26T12:00:00Z");
+	utc_format_offset(NOW, 23 * 3600 + 59 * 60, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-27T11:59:00+23:59");
+	/* every offset of whole quarter hours reads back as the instant */
+	for (int off = -14 * 3600; off <= 14 * 3600; off += 900) {
+		utc_format_offset(NOW, off, 6, buf, sizeof(buf));
+		assert_int_equal(parsed(buf, UTC_ABSOLUTE), NOW);
+	}
+}
+
+/* utc_parse_wall: the grammar of utc_parse, and whether a zone was
+ * written: a date or a time without Z or offset is a wall-clock reading. */
+static void wall_readings(void **state)
+{
+	(void)state;
+	int64_t us = SENTRY;
+	bool zoneless = false;
+
+	assert_int_equal(utc_parse_wall("2026-01-01", 0, NOW, &us, &zoneless),
+	                 0);
+	assert_true(zoneless);
+	assert_int_equal(us, T2026);
+	assert_int_equal(
+	        utc_parse_wall("2026-01-01T05:00", 0, NOW, &us, &zoneless), 0);
+	assert_true(zoneless);
+	assert_int_equal(us, T2026 + 5 * HOUR);
+	assert_int_equal(utc_parse_wall("2026-01-01 05:00:00.5", UTC_ABSOLUTE,
+	                                NOW, &us, &zoneless),
+	                 0);
+	assert_true(zoneless);
+	assert_int_equal(us, T2026 + 5 * HOUR + 500000);
+	assert_int_equal(
+	        utc_parse_wall("2026-01-01T05:00Z", 0, NOW, &us, &zoneless), 0);
+	assert_false(zoneless);
+	assert_int_equal(us, T2026 + 5 * HOUR);
+	zoneless = true;
+	assert_int_equal(utc_parse_wall("2026-01-01T05:00+07:00", 0, NOW, &us,
+	                                &zoneless),
+	                 0);
+	assert_false(zoneless);
+	assert_int_equal(us, T2026 - 2 * HOUR);
+	zoneless = true;
+	assert_int_equal(utc_parse_wall("now", 0, NOW, &us, &zoneless), 0);
+	assert_false(zoneless);
+	assert_int_equal(us, NOW);
+	zoneless = true;
+	assert_int_equal(utc_parse_wall("-2h", 0, NOW, &us, &zoneless), 0);
+	assert_false(zoneless);
+	assert_int_equal(us, NOW - 2 * HOUR);
+	/* refusals leave *us alone, as utc_parse's */
+	us = SENTRY;
+	assert_int_equal(utc_parse_wall("2026-02-30", 0, NOW, &us, &zoneless),
+	                 -1);
+	assert_int_equal(
+	        utc_parse_wall("now", UTC_ABSOLUTE, NOW, &us, &zoneless), -1);
+	assert_int_equal(utc_parse_wall("2026-01-01T05:00", UTC_DATE_ONLY, NOW,
+	                                &us, &zoneless),
+	                 -1);
+	assert_int_equal(utc_parse_wall(NULL, 0, NOW, &us, &zoneless), -1);
+	assert_int_equal(us, SENTRY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(every_day),     cmocka_unit_test(round_trips),
-	        cmocka_unit_test(printed_forms), cmocka_unit_test(civil_fields),
-	        cmocka_unit_test(leap_years),    cmocka_unit_test(month_ends),
-	        cmocka_unit_test(times_of_day),  cmocka_unit_test(fractions),
-	        cmocka_unit_test(offsets),       cmocka_unit_test(refusals),
-	        cmocka_unit_test(relative),      cmocka_unit_test(flags),
+	        cmocka_unit_test(every_day),
+	        cmocka_unit_test(round_trips),
+	        cmocka_unit_test(printed_forms),
+	        cmocka_unit_test(civil_fields),
+	        cmocka_unit_test(leap_years),
+	        cmocka_unit_test(month_ends),
+	        cmocka_unit_test(times_of_day),
+	        cmocka_unit_test(fractions),
+	        cmocka_unit_test(offsets),
+	        cmocka_unit_test(refusals),
+	        cmocka_unit_test(relative),
+	        cmocka_unit_test(flags),
+	        cmocka_unit_test(printed_with_offsets),
+	        cmocka_unit_test(wall_readings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
