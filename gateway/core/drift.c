@@ -522,9 +522,21 @@ static enum drift_state level_binary(const struct drift_channel_cfg *cfg,
 	return DRIFT_IN_TOLERANCE;
 }
 
-/* The thresholds of one side s (0 upper, 1 lower) and shift h (0, 1). */
-static int exact_side(struct drift_exact *x,
-                      const struct drift_channel_cfg *cfg, int s, int h)
+/* The decimal distances of one side and shift: inside the limit below
+ * `out` is out of tolerance; |e - centre| above `warn`, or inside the
+ * limit below `guard`, a warning. Made by exact_side when needed (they
+ * are cheap, and the binary shortcut decides most readings): a channel
+ * keeps only its limits and centre as decimals. */
+struct side_dec {
+	struct dec out, warn, guard;
+};
+
+/* The distances of side s (0 upper, 1 lower) and shift h (0, 1) of x's
+ * limits and centre under cfg, into *d; -1 when one does not fit or the
+ * half-width is zero. */
+static int exact_side(const struct drift_exact *x,
+                      const struct drift_channel_cfg *cfg, int s, int h,
+                      struct side_dec *d)
 {
 	struct dec side, shift, warn, guard, a;
 	double sh = h ? cfg->hysteresis : 0;
@@ -536,10 +548,10 @@ static int exact_side(struct drift_exact *x,
 	    dec_from_double(cfg->guard, &guard) < 0)
 		return -1;
 	/* a zero half-width: the binary rule (its q is 0 or infinite) */
-	if (dec_sign(&side) == 0 || dec_mul(&shift, &side, &x->out[s][h]) < 0 ||
+	if (dec_sign(&side) == 0 || dec_mul(&shift, &side, &d->out) < 0 ||
 	    dec_sub(&warn, &shift, &a) < 0 ||
-	    dec_mul(&a, &side, &x->warn[s][h]) < 0 ||
-	    dec_add(&guard, &x->out[s][h], &x->guard[s][h]) < 0)
+	    dec_mul(&a, &side, &d->warn) < 0 ||
+	    dec_add(&guard, &d->out, &d->guard) < 0)
 		return -1;
 	return 0;
 }
@@ -569,7 +581,8 @@ static int exact_side(struct drift_exact *x,
  * over millions of cases in tests/unit/test_exact.c.
  */
 static void fast_init(struct drift_exact *x,
-                      const struct drift_channel_cfg *cfg)
+                      const struct drift_channel_cfg *cfg,
+                      const struct side_dec d[2][2])
 {
 	double lo = dec_to_double(&x->lower), up = dec_to_double(&x->upper);
 	double c = dec_to_double(&x->centre);
@@ -578,9 +591,9 @@ static void fast_init(struct drift_exact *x,
 
 	for (int s = 0; s < 2; s++) {
 		for (int h = 0; h < 2; h++) {
-			double o = dec_to_double(&x->out[s][h]);
-			double w = dec_to_double(&x->warn[s][h]);
-			double g = dec_to_double(&x->guard[s][h]);
+			double o = dec_to_double(&d[s][h].out);
+			double w = dec_to_double(&d[s][h].warn);
+			double g = dec_to_double(&d[s][h].guard);
 			double *t = x->t[s][h];
 			t[0] = s == 0 ? up - o : lo + o;
 			t[1] = s == 0 ? c + w : c - w;
@@ -639,6 +652,7 @@ static void exact_init(struct drift_exact *x,
 {
 	static const struct dec half = {5, -1};
 	struct dec sum;
+	struct side_dec d[2][2];
 	double min_tur =
 	        cfg->min_tur > 0 ? cfg->min_tur : DRIFT_MIN_TUR_DEFAULT;
 
@@ -656,10 +670,10 @@ static void exact_init(struct drift_exact *x,
 		return;
 	for (int s = 0; s < 2; s++)
 		for (int h = 0; h < 2; h++)
-			if (exact_side(x, cfg, s, h) < 0)
+			if (exact_side(x, cfg, s, h, &d[s][h]) < 0)
 				return;
 	x->ok = true;
-	fast_init(x, cfg);
+	fast_init(x, cfg, d);
 }
 
 /* Whether a pass at e can be a statement under cfg's policy; with h, e
@@ -689,6 +703,7 @@ static enum drift_state zones(const struct drift_exact *x,
                               int h, bool exact)
 {
 	struct dec de, dist, dev;
+	struct side_dec d;
 	int s;
 
 	if (isnan(e))
@@ -700,13 +715,13 @@ static enum drift_state zones(const struct drift_exact *x,
 	s = dec_cmp(&de, &x->centre) >= 0 ? 0 : 1;
 	if ((s == 0 ? dec_sub(&x->upper, &de, &dist)
 	            : dec_sub(&de, &x->lower, &dist)) < 0 ||
-	    dec_sub(&de, &x->centre, &dev) < 0)
+	    dec_sub(&de, &x->centre, &dev) < 0 ||
+	    exact_side(x, cfg, s, h, &d) < 0) /* fitted at init: never */
 		return level_binary(cfg, e, h ? cfg->hysteresis : 0);
-	if (dec_cmp(&dist, &x->out[s][h]) < 0)
+	if (dec_cmp(&dist, &d.out) < 0)
 		return DRIFT_OUT_OF_TOLERANCE;
 	dev.m = dev.m < 0 ? -dev.m : dev.m;
-	if (dec_cmp(&dev, &x->warn[s][h]) > 0 ||
-	    dec_cmp(&dist, &x->guard[s][h]) < 0)
+	if (dec_cmp(&dev, &d.warn) > 0 || dec_cmp(&dist, &d.guard) < 0)
 		return DRIFT_WARNING;
 	return DRIFT_IN_TOLERANCE;
 }

@@ -264,20 +264,19 @@ struct drift_channel_cfg {
 	double max_risk; /* [0, 0.5], 0: DRIFT_MAX_RISK_DEFAULT             */
 };
 
-/* The thresholds of the live state as decimals, made once by
- * drift_channel_init: [side: 0 upper, 1 lower][0: as is, 1: moved in by
- * the hysteresis]; and the same thresholds as doubles on the axis of e,
- * for the binary shortcut (drift.c, "The binary shortcut"). */
+/* The thresholds of the live state, made once by drift_channel_init:
+ * the limits and centre as decimals (the distances of each side are
+ * derived from them when a reading needs the decimal comparison), and
+ * every threshold as a double on the axis of e, [side: 0 upper, 1
+ * lower][0: as is, 1: moved in by the hysteresis], for the binary
+ * shortcut (drift.c, "The binary shortcut"). */
 struct drift_exact {
 	bool ok;     /* false: a threshold would not fit; decided in binary */
 	bool policy; /* U > 0 and TUR < min_tur: a pass is a statement only
 	                when its specific risk is within max_risk */
 	bool fast;   /* the binary shortcut applies (ok, magnitudes sane)   */
 	struct dec lower, upper, centre;
-	struct dec out[2][2];   /* distance inside the limit below: out     */
-	struct dec warn[2][2];  /* |e - centre| above: warning              */
-	struct dec guard[2][2]; /* distance inside the limit below: warning */
-	double centre_d;        /* centre, nearest double                   */
+	double centre_d; /* centre, nearest double                          */
 	/* [side][h]: e beyond t[0] is out, beyond t[1] or t[2] a warning
 	 * (beyond: above on side 0, below on side 1) */
 	double t[2][2][3];
