@@ -7,9 +7,33 @@
  * aligns, so an alignment it needs always fits in 64 unsigned bits).
  * Conversions from double go through printf's correctly rounded "%.*e"
  * and strtod's correctly rounded reading (C11 7.21.6.1, 7.22.1.3).
+ *
+ * Fast paths (the live monitor converts every reading): each gives the
+ * very decimal or double the printf/strtod path gives, or declines and
+ * lets that path run. They need IEEE double arithmetic without excess
+ * precision (FLT_EVAL_METHOD 0, as on x86-64 and AArch64; otherwise they
+ * are compiled out) and use only exact operands: integers below 2^53 and
+ * the powers of ten up to 10^22, which a double holds exactly, so each
+ * product or quotient is the correctly rounded one (Clinger, "How to read
+ * floating point numbers accurately", PLDI 1990):
+ * - to double: m x 10^e with |m| <= 2^53 and |e| <= 22 is m * 10^e or
+ *   m / 10^-e, one correctly rounded operation, as strtod rounds it;
+ * - from double: a decimal N x 10^-k with N < 10^15 that reads back as v
+ *   (N / 10^k == v) is the shortest one: two decimals of at most 15
+ *   significant digits never read back as the same double (DBL_DIG), so
+ *   it is the 15-digit rounding printf gives, which dec_from_double keeps;
+ * - to sig <= 15 digits: y = |v| x 10^p is the exact product rounded
+ *   once. Rounding is monotone and 10^(sig-1), 10^sig and every n + 1/2
+ *   are doubles, so when y lies strictly inside the decade and its
+ *   fraction is not 1/2 (kept y x 2^-50 away from it, for good measure)
+ *   the exact value lies on the same side of each: the rounding printf
+ *   makes of it (to nearest, ties to even) is round(y).
+ * tests/unit/test_exact.c compares them with the printf/strtod path over
+ * millions of doubles.
  */
 #include "dec.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -37,6 +61,17 @@ static const uint64_t pow10_u[20] = {1ULL,
                                      100000000000000000ULL,
                                      1000000000000000000ULL,
                                      10000000000000000000ULL};
+
+/* The powers of ten a double holds exactly. */
+static const double pow10_d[23] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#if FLT_EVAL_METHOD == 0
+#define DEC_FAST 1
+#else
+#define DEC_FAST 0
+#endif
 
 /* m x 10^e without trailing zeros in m; -1 when e leaves the range or m
  * is INT64_MIN (kept out so that every mantissa can be negated). */
@@ -147,12 +182,62 @@ int dec_parse(const char *s, struct dec *d)
 	return normalise(neg ? -m : m, e + (xneg ? -x : x), d);
 }
 
+/* |v| rounded to sig digits by the fast path (see the opening comment),
+ * into *d; false when it declines. v finite, 1 <= sig <= 17. */
+static bool fast_sig(double v, int sig, struct dec *d)
+{
+	double a = fabs(v), y, n, f;
+	int p;
+
+	if (!DEC_FAST || sig > 15 || !(a >= 1e-290 && a <= 1e290))
+		return a == 0 && normalise(0, 0, d) == 0;
+	p = sig - 1 - (int)floor(log10(a)); /* may be one off: checked */
+	if (p < -22 || p > 22)
+		return false;
+	y = p >= 0 ? a * pow10_d[p] : a / pow10_d[-p];
+	if (!(y > pow10_d[sig - 1] * (1 + 0x1p-50)) ||
+	    !(y < pow10_d[sig] * (1 - 0x1p-50)))
+		return false;
+	n = floor(y);
+	f = y - n; /* exact: y < 2^50, so its ulp is a power of two <= 1/8 */
+	if (fabs(f - 0.5) <= y * 0x1p-50)
+		return false;
+	if (f > 0.5)
+		n += 1;
+	return normalise(v < 0 ? -(int64_t)n : (int64_t)n, -(int64_t)p, d) == 0;
+}
+
+/* The shortest decimal of v (finite) by the fast path, into *d; false
+ * when it declines (no decimal N x 10^-k, N < 10^15, k <= 22, reads
+ * back as v). */
+static bool fast_from_double(double v, struct dec *d)
+{
+	double a = fabs(v);
+
+	if (!DEC_FAST || !(a >= 1e-22 && a < 1e15))
+		return a == 0 && normalise(0, 0, d) == 0;
+	for (int k = 0; k <= 22; k++) {
+		double y = a * pow10_d[k], n;
+		if (y >= 1e15)
+			return false;
+		n = floor(y + 0.5); /* y + 0.5 exact: ulp(y) <= 1/8 */
+		/* the right k leaves |y - N| <= N x 2^-51; the quotient
+		 * decides alone, the first test only saves divisions */
+		if (n > 0 && fabs(y - n) <= n * 0x1p-50 && n / pow10_d[k] == a)
+			return normalise(v < 0 ? -(int64_t)n : (int64_t)n,
+			                 -(int64_t)k, d) == 0;
+	}
+	return false;
+}
+
 int dec_from_double_sig(double v, int sig, struct dec *d)
 {
 	char buf[40];
 
 	if (!isfinite(v) || sig < 1 || sig > 17)
 		return -1;
+	if (fast_sig(v, sig, d))
+		return 0;
 	snprintf(buf, sizeof(buf), "%.*e", sig - 1, v);
 	return dec_parse(buf, d);
 }
@@ -163,6 +248,8 @@ int dec_from_double(double v, struct dec *d)
 
 	if (!isfinite(v))
 		return -1;
+	if (fast_from_double(v, d))
+		return 0;
 	/* The nearest 15-digit decimal reads back as v whenever any shorter
 	 * one does (it is within half an ulp, less than half a step of the
 	 * 15-digit grid), so 15, 16, 17 digits find the shortest value. */
@@ -178,6 +265,10 @@ double dec_to_double(const struct dec *d)
 {
 	char buf[40];
 
+	if (DEC_FAST && magnitude(d->m) <= (1ULL << 53) && d->e >= -22 &&
+	    d->e <= 22)
+		return d->e >= 0 ? (double)d->m * pow10_d[d->e]
+		                 : (double)d->m / pow10_d[-d->e];
 	snprintf(buf, sizeof(buf), "%" PRId64 "e%" PRId32, d->m, d->e);
 	return strtod(buf, NULL);
 }

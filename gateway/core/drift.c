@@ -522,9 +522,21 @@ static enum drift_state level_binary(const struct drift_channel_cfg *cfg,
 	return DRIFT_IN_TOLERANCE;
 }
 
-/* The thresholds of one side s (0 upper, 1 lower) and shift h (0, 1). */
-static int exact_side(struct drift_exact *x,
-                      const struct drift_channel_cfg *cfg, int s, int h)
+/* The decimal distances of one side and shift: inside the limit below
+ * `out` is out of tolerance; |e - centre| above `warn`, or inside the
+ * limit below `guard`, a warning. Made by exact_side when needed (they
+ * are cheap, and the binary shortcut decides most readings): a channel
+ * keeps only its limits and centre as decimals. */
+struct side_dec {
+	struct dec out, warn, guard;
+};
+
+/* The distances of side s (0 upper, 1 lower) and shift h (0, 1) of x's
+ * limits and centre under cfg, into *d; -1 when one does not fit or the
+ * half-width is zero. */
+static int exact_side(const struct drift_exact *x,
+                      const struct drift_channel_cfg *cfg, int s, int h,
+                      struct side_dec *d)
 {
 	struct dec side, shift, warn, guard, a;
 	double sh = h ? cfg->hysteresis : 0;
@@ -536,12 +548,101 @@ static int exact_side(struct drift_exact *x,
 	    dec_from_double(cfg->guard, &guard) < 0)
 		return -1;
 	/* a zero half-width: the binary rule (its q is 0 or infinite) */
-	if (dec_sign(&side) == 0 || dec_mul(&shift, &side, &x->out[s][h]) < 0 ||
+	if (dec_sign(&side) == 0 || dec_mul(&shift, &side, &d->out) < 0 ||
 	    dec_sub(&warn, &shift, &a) < 0 ||
-	    dec_mul(&a, &side, &x->warn[s][h]) < 0 ||
-	    dec_add(&guard, &x->out[s][h], &x->guard[s][h]) < 0)
+	    dec_mul(&a, &side, &d->warn) < 0 ||
+	    dec_add(&guard, &d->out, &d->guard) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * The binary shortcut. zones() compares D, the shortest decimal of e,
+ * with decimal thresholds T: the centre (which side), then on side 0
+ * upper - out, centre + warn, upper - guard (beyond: D above), on side 1
+ * lower + out, centre - warn, lower + guard (beyond: D below). Each T has
+ * a double t, made once from the nearest doubles of its decimal parts:
+ * |t - T| <= 2^-52 (|parts| + |t|). Per reading, |D - e| <= ulp(e) / 2
+ * <= |e| 2^-52 + 2^-1074. Where zones() cannot align the decimals it
+ * decides by level_binary(), whose arithmetic on the configuration's
+ * doubles (each within 2^-53 relative of its decimal) makes each of the
+ * same comparisons within a few 2^-52 (|e| + S) of the real one, S the
+ * sum of the magnitudes of the limits, guard, centre, parts and
+ * thresholds. So with the margin
+ *     m = slack + |e| 2^-46,   slack = S 2^-46 + 2^-1000
+ * (at least 16 times every bound above, which also covers the rounding
+ * of e - t itself), e beyond t by more than m means D beyond T and
+ * level_binary agreeing, e short of t by more than m the opposite: that
+ * comparison is decided in binary. A level all of whose deciding
+ * comparisons are decided is the level zones() gives; otherwise zones()
+ * decides in decimal. Near the centre both sides are tried and must
+ * agree. Only for S <= 2^900 and |e| <= 2^900 (nothing overflows; below
+ * 2^-1000 the absolute term covers underflow). Tested against zones()
+ * over millions of cases in tests/unit/test_exact.c.
+ */
+static void fast_init(struct drift_exact *x,
+                      const struct drift_channel_cfg *cfg,
+                      const struct side_dec d[2][2])
+{
+	double lo = dec_to_double(&x->lower), up = dec_to_double(&x->upper);
+	double c = dec_to_double(&x->centre);
+	double S = fabs(lo) + fabs(up) + fabs(c) + fabs(cfg->lower) +
+	           fabs(cfg->upper) + fabs(cfg->guard);
+
+	for (int s = 0; s < 2; s++) {
+		for (int h = 0; h < 2; h++) {
+			double o = dec_to_double(&d[s][h].out);
+			double w = dec_to_double(&d[s][h].warn);
+			double g = dec_to_double(&d[s][h].guard);
+			double *t = x->t[s][h];
+			t[0] = s == 0 ? up - o : lo + o;
+			t[1] = s == 0 ? c + w : c - w;
+			t[2] = s == 0 ? up - g : lo + g;
+			S += fabs(o) + fabs(w) + fabs(g) + fabs(t[0]) +
+			     fabs(t[1]) + fabs(t[2]);
+		}
+	}
+	x->centre_d = c;
+	x->slack = S * 0x1p-46 + 0x1p-1000;
+	x->fast = S <= 0x1p900; /* false for an infinite or NaN sum too */
+}
+
+/* Side s of the shortcut: the level of e, or -1 when a comparison that
+ * matters is within m of its threshold. */
+static int side_fast(const struct drift_exact *x, double e, int s, int h,
+                     double m)
+{
+	const double *t = x->t[s][h];
+	double sg = s == 0 ? 1 : -1; /* beyond t: sg * (e - t) > 0 */
+	double d0 = sg * (e - t[0]), d1 = sg * (e - t[1]), d2 = sg * (e - t[2]);
+
+	if (d0 > m)
+		return DRIFT_OUT_OF_TOLERANCE;
+	if (!(d0 < -m))
+		return -1;
+	if (d1 > m || d2 > m)
+		return DRIFT_WARNING;
+	if (d1 < -m && d2 < -m)
+		return DRIFT_IN_TOLERANCE;
+	return -1;
+}
+
+/* The level of finite e by the shortcut, or -1: zones() decides. */
+static int zones_fast(const struct drift_exact *x, double e, int h)
+{
+	double m;
+	int a, b;
+
+	if (!x->fast || !(fabs(e) <= 0x1p900))
+		return -1;
+	m = x->slack + fabs(e) * 0x1p-46;
+	if (e - x->centre_d > m)
+		return side_fast(x, e, 0, h, m);
+	if (e - x->centre_d < -m)
+		return side_fast(x, e, 1, h, m);
+	a = side_fast(x, e, 0, h, m);
+	b = side_fast(x, e, 1, h, m);
+	return a == b ? a : -1;
 }
 
 /* The decimal thresholds of cfg (checked) into x; x->ok false when one
@@ -551,10 +652,11 @@ static void exact_init(struct drift_exact *x,
 {
 	static const struct dec half = {5, -1};
 	struct dec sum;
+	struct side_dec d[2][2];
 	double min_tur =
 	        cfg->min_tur > 0 ? cfg->min_tur : DRIFT_MIN_TUR_DEFAULT;
 
-	x->ok = false;
+	*x = (struct drift_exact){.ok = false, .fast = false};
 	x->policy = cfg->U > 0 &&
 	            !tur_enough(cfg->lower, cfg->upper, cfg->U, min_tur,
 	                        (cfg->upper - cfg->lower) / (2 * cfg->U));
@@ -568,9 +670,10 @@ static void exact_init(struct drift_exact *x,
 		return;
 	for (int s = 0; s < 2; s++)
 		for (int h = 0; h < 2; h++)
-			if (exact_side(x, cfg, s, h) < 0)
+			if (exact_side(x, cfg, s, h, &d[s][h]) < 0)
 				return;
 	x->ok = true;
+	fast_init(x, cfg, d);
 }
 
 /* Whether a pass at e can be a statement under cfg's policy; with h, e
@@ -593,28 +696,32 @@ static bool stated(const struct drift_channel_cfg *cfg, double e, int h)
 }
 
 /* Level of e by the zones alone, the thresholds moved inwards by the
- * hysteresis when h: exact in decimal (drift_channel_level's comment). */
+ * hysteresis when h: exact in decimal (drift_channel_level's comment),
+ * by the binary shortcut first unless `exact`. */
 static enum drift_state zones(const struct drift_exact *x,
                               const struct drift_channel_cfg *cfg, double e,
-                              int h)
+                              int h, bool exact)
 {
 	struct dec de, dist, dev;
+	struct side_dec d;
 	int s;
 
 	if (isnan(e))
 		return DRIFT_NO_DATA;
+	if (!exact && (s = zones_fast(x, e, h)) >= 0)
+		return (enum drift_state)s;
 	if (!x->ok || dec_from_double(e, &de) < 0)
 		return level_binary(cfg, e, h ? cfg->hysteresis : 0);
 	s = dec_cmp(&de, &x->centre) >= 0 ? 0 : 1;
 	if ((s == 0 ? dec_sub(&x->upper, &de, &dist)
 	            : dec_sub(&de, &x->lower, &dist)) < 0 ||
-	    dec_sub(&de, &x->centre, &dev) < 0)
+	    dec_sub(&de, &x->centre, &dev) < 0 ||
+	    exact_side(x, cfg, s, h, &d) < 0) /* fitted at init: never */
 		return level_binary(cfg, e, h ? cfg->hysteresis : 0);
-	if (dec_cmp(&dist, &x->out[s][h]) < 0)
+	if (dec_cmp(&dist, &d.out) < 0)
 		return DRIFT_OUT_OF_TOLERANCE;
 	dev.m = dev.m < 0 ? -dev.m : dev.m;
-	if (dec_cmp(&dev, &x->warn[s][h]) > 0 ||
-	    dec_cmp(&dist, &x->guard[s][h]) < 0)
+	if (dec_cmp(&dev, &d.warn) > 0 || dec_cmp(&dist, &d.guard) < 0)
 		return DRIFT_WARNING;
 	return DRIFT_IN_TOLERANCE;
 }
@@ -623,9 +730,9 @@ static enum drift_state zones(const struct drift_exact *x,
  * of is a warning). */
 static enum drift_state level(const struct drift_exact *x,
                               const struct drift_channel_cfg *cfg, double e,
-                              int h)
+                              int h, bool exact)
 {
-	enum drift_state s = zones(x, cfg, e, h);
+	enum drift_state s = zones(x, cfg, e, h, exact);
 
 	if (s == DRIFT_IN_TOLERANCE && x->policy && !stated(cfg, e, h))
 		return DRIFT_WARNING;
@@ -638,7 +745,13 @@ enum drift_state drift_channel_level(const struct drift_channel_cfg *cfg,
 	struct drift_exact x;
 
 	exact_init(&x, cfg);
-	return level(&x, cfg, e, 0);
+	return level(&x, cfg, e, 0, false);
+}
+
+enum drift_state drift_channel_level_at(const struct drift_channel *c, double e,
+                                        bool inward, bool exact)
+{
+	return level(&c->exact, &c->cfg, e, inward ? 1 : 0, exact);
 }
 
 int drift_channel_init(struct drift_channel *c,
@@ -674,10 +787,10 @@ bool drift_channel_update(struct drift_channel *c, int64_t ts_us, double e)
 
 	c->last_us = ts_us;
 	c->last_error = e;
-	cand = level(&c->exact, &c->cfg, e, 0);
+	cand = level(&c->exact, &c->cfg, e, 0, false);
 	if (c->state != DRIFT_NO_DATA && cand != DRIFT_NO_DATA &&
 	    cand < c->state)
-		cand = level(&c->exact, &c->cfg, e, 1);
+		cand = level(&c->exact, &c->cfg, e, 1, false);
 	if (cand == c->state) {
 		c->run = 0;
 		c->run_dir = 0;

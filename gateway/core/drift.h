@@ -264,17 +264,23 @@ struct drift_channel_cfg {
 	double max_risk; /* [0, 0.5], 0: DRIFT_MAX_RISK_DEFAULT             */
 };
 
-/* The thresholds of the live state as decimals, made once by
- * drift_channel_init: [side: 0 upper, 1 lower][0: as is, 1: moved in by
- * the hysteresis]. */
+/* The thresholds of the live state, made once by drift_channel_init:
+ * the limits and centre as decimals (the distances of each side are
+ * derived from them when a reading needs the decimal comparison), and
+ * every threshold as a double on the axis of e, [side: 0 upper, 1
+ * lower][0: as is, 1: moved in by the hysteresis], for the binary
+ * shortcut (drift.c, "The binary shortcut"). */
 struct drift_exact {
 	bool ok;     /* false: a threshold would not fit; decided in binary */
 	bool policy; /* U > 0 and TUR < min_tur: a pass is a statement only
 	                when its specific risk is within max_risk */
+	bool fast;   /* the binary shortcut applies (ok, magnitudes sane)   */
 	struct dec lower, upper, centre;
-	struct dec out[2][2];   /* distance inside the limit below: out     */
-	struct dec warn[2][2];  /* |e - centre| above: warning              */
-	struct dec guard[2][2]; /* distance inside the limit below: warning */
+	double centre_d; /* centre, nearest double                          */
+	/* [side][h]: e beyond t[0] is out, beyond t[1] or t[2] a warning
+	 * (beyond: above on side 0, below on side 1) */
+	double t[2][2][3];
+	double slack; /* bound on the binary errors of the thresholds      */
 };
 
 /* Visible so the caller can embed it; fields are read-only outside
@@ -328,6 +334,18 @@ bool drift_channel_update(struct drift_channel *c, int64_t ts_us, double e);
 /* The level of a single reading, without hysteresis or run length. */
 enum drift_state drift_channel_level(const struct drift_channel_cfg *cfg,
                                      double e);
+
+/*
+ * The level drift_channel_update gives e on channel c (initialised), with
+ * the thresholds moved in by the hysteresis when `inward`. With `exact`
+ * false it is decided in binary when e is farther from every threshold
+ * than the rounding of the binary numbers can move it, in decimal
+ * otherwise (what drift_channel_update does); with `exact` true in
+ * decimal alone. Both give the same level for every e: `exact` is the
+ * reference tests/unit/test_exact.c holds the shortcut to.
+ */
+enum drift_state drift_channel_level_at(const struct drift_channel *c, double e,
+                                        bool inward, bool exact);
 
 /* ---- Control charts: EWMA and two-sided tabular CUSUM ---------------- */
 

@@ -15,7 +15,10 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "calib.h"
@@ -312,6 +315,300 @@ static void issue_example(void **state)
 	assert_int_equal(drift_decide_at(INFINITY, 0, -1, 1, 0, 0, &v), -1);
 }
 
+/* ---- the fast paths give what the printf/strtod path gives --------------- */
+
+/* The conversions as dec.c made them before its fast paths: the
+ * references the fast paths are held to. */
+static void ref_from_double(double v, struct dec *d)
+{
+	char buf[40];
+
+	for (int p = 15; p <= 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+		if (strtod(buf, NULL) == v || p == 17)
+			break;
+	}
+	assert_int_equal(dec_parse(buf, d), 0);
+}
+
+static void ref_from_double_sig(double v, int sig, struct dec *d)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof(buf), "%.*e", sig - 1, v);
+	assert_int_equal(dec_parse(buf, d), 0);
+}
+
+static double ref_to_double(const struct dec *d)
+{
+	char buf[40];
+
+	snprintf(buf, sizeof(buf), "%" PRId64 "e%" PRId32, d->m, d->e);
+	return strtod(buf, NULL);
+}
+
+static void same_dec(const struct dec *a, const struct dec *b, double v,
+                     const char *what)
+{
+	if (a->m != b->m || a->e != b->e)
+		fail_msg("%s of %.17g: %" PRId64 "e%" PRId32 ", want %" PRId64
+		         "e%" PRId32,
+		         what, v, a->m, a->e, b->m, b->e);
+}
+
+/* v and its neighbours through dec_from_double and dec_from_double_sig
+ * (7 digits, as for float32 channels, and another count), against the
+ * references; the decimal back through dec_to_double. */
+static void convert_one(double v, int sig)
+{
+	double near[3] = {v, nextafter(v, INFINITY), nextafter(v, -INFINITY)};
+	struct dec a, b;
+
+	for (int i = 0; i < 3; i++) {
+		double x = near[i];
+		if (!isfinite(x))
+			continue;
+		assert_int_equal(dec_from_double(x, &a), 0);
+		ref_from_double(x, &b);
+		same_dec(&a, &b, x, "dec_from_double");
+		if (dec_to_double(&a) != x || ref_to_double(&a) != x)
+			fail_msg("dec_to_double: %.17g does not read back", x);
+		for (int k = 0; k < 2; k++) {
+			int n = k == 0 ? 7 : sig;
+			assert_int_equal(dec_from_double_sig(x, n, &a), 0);
+			ref_from_double_sig(x, n, &b);
+			same_dec(&a, &b, x, n == 7 ? "sig 7" : "sig n");
+			if (dec_to_double(&a) != ref_to_double(&a))
+				fail_msg("dec_to_double of the %d digits of "
+				         "%.17g",
+				         n, x);
+		}
+	}
+}
+
+#define CONVERSIONS 20000
+
+static void fast_conversions(void **state)
+{
+	(void)state;
+	char buf[64];
+
+	for (long i = 0; i < CONVERSIONS; i++) {
+		int sig = (int)xg_range(1, 17), k = (int)xg_range(0, 25);
+		int digits = (int)xg_range(1, 17);
+		int64_t n = (int64_t)(xg_next() % 100000000000000000ULL);
+		uint64_t bits = xg_next();
+		double v;
+
+		/* a short decimal as typed: n's first digits x 10^-k */
+		while (n >= (int64_t)pow(10, digits))
+			n /= 10;
+		snprintf(buf, sizeof(buf), "%s%" PRId64 "e-%d",
+		         i % 2 ? "-" : "", n, k);
+		convert_one(strtod(buf, NULL), sig);
+		/* a float32 reading, widened; and a float32 of a short one */
+		convert_one((double)(float)strtod(buf, NULL), sig);
+		float f;
+		uint32_t fb = (uint32_t)bits;
+		memcpy(&f, &fb, sizeof(f));
+		convert_one((double)f, sig);
+		/* any double at all */
+		memcpy(&v, &bits, sizeof(v));
+		convert_one(v, sig);
+		/* decimal ties at the 7th digit (8 digits ending in 5):
+		 * the double is a hair above or below the tie */
+		snprintf(buf, sizeof(buf), "%" PRId64 "5e%d",
+		         xg_range(1000000, 9999999), (int)xg_range(-30, 20));
+		convert_one(strtod(buf, NULL), sig);
+		/* binary ties at the 7th digit: n + 0.5 (n of 7 digits) x 2^j
+		 */
+		v = ldexp((double)xg_range(1000000, 9999999) + 0.5,
+		          (int)xg_range(-30, 30));
+		convert_one(v, sig);
+		/* at the edge of a decade */
+		convert_one(pow(10, (double)xg_range(-30, 30)), sig);
+		convert_one(9999999.5 * pow(10, (double)xg_range(-20, 20)),
+		            sig);
+	}
+	/* dec_to_double about the edges of its fast path: |m| 2^53, e 22 */
+	for (long i = 0; i < CONVERSIONS; i++) {
+		struct dec d = {(int64_t)(xg_next() >> xg_range(1, 63)),
+		                (int32_t)xg_range(-30, 30)};
+		if (i % 3 == 0)
+			d.m = (int64_t)(1ULL << 53) + xg_range(-3, 3);
+		if (i % 2)
+			d.m = -d.m;
+		if (dec_to_double(&d) != ref_to_double(&d))
+			fail_msg("dec_to_double(%" PRId64 "e%" PRId32 ")", d.m,
+			         d.e);
+	}
+}
+
+/* ---- the live state's binary shortcut decides as the decimals do -------- */
+
+struct shortcut_tally {
+	long compared;
+	long levels[DRIFT_STATES];
+};
+
+/* The level of e on c, both ways, thresholds as is and moved in. */
+static void level_both(const struct drift_channel *c, double e,
+                       struct shortcut_tally *t)
+{
+	for (int h = 0; h < 2; h++) {
+		enum drift_state fast = drift_channel_level_at(c, e, h, false);
+		enum drift_state exact = drift_channel_level_at(c, e, h, true);
+		if (fast != exact)
+			fail_msg("shortcut: e %.17g on [%.17g, %.17g], guard "
+			         "%.17g, warn %.17g, hysteresis %.17g, h %d: "
+			         "%d, want %d",
+			         e, c->cfg.lower, c->cfg.upper, c->cfg.guard,
+			         c->cfg.warn_fraction, c->cfg.hysteresis, h,
+			         (int)fast, (int)exact);
+		t->compared++;
+		t->levels[exact]++;
+	}
+}
+
+/* A decimal of `dig` random digits x 10^q, as a double. */
+static double xg_decimal(int dig, int q)
+{
+	char buf[64];
+	int64_t n = (int64_t)(xg_next() % (uint64_t)pow(10, dig));
+
+	snprintf(buf, sizeof(buf), "%" PRId64 "e%d", n, q);
+	return strtod(buf, NULL);
+}
+
+/* A generated channel: limits of a few digits at a random scale, both
+ * symmetric (centre 0) and not, guard, warning and hysteresis fractions
+ * among the usual and odd ones. */
+static void shortcut_channel(struct drift_channel *c)
+{
+	static const double warn[] = {0.8, 1, 0.5, 0.05, 0.9, 0.33};
+	static const double hyst[] = {0.05, 0, 0.1, 0.5, 0.3, 0.05};
+	int q = (int)xg_range(-12, 12), dig = (int)xg_range(1, 6);
+	double a = xg_decimal(dig, q), b = xg_decimal(dig, q);
+	struct drift_channel_cfg cfg = {.consecutive = 1};
+
+	switch (xg_range(0, 2)) {
+	case 0: /* +-L */
+		cfg.lower = -a, cfg.upper = a;
+		break;
+	case 1: /* about a nominal: both limits one side of 0 */
+		cfg.lower = fmin(a, b), cfg.upper = fmax(a, b);
+		break;
+	default: /* asymmetric about 0 */
+		cfg.lower = -b, cfg.upper = a;
+		break;
+	}
+	if (xg_range(0, 1))
+		cfg.guard = drift_guard_band(xg_num(xg_range(0, 100), 2),
+		                             xg_decimal(dig, q - 1));
+	cfg.warn_fraction = xg_range(0, 6) < 6 ? warn[xg_range(0, 5)]
+	                                       : xg_num(xg_range(1, 100), 2);
+	cfg.hysteresis = hyst[xg_range(0, 5)];
+	if (drift_channel_init(c, &cfg) < 0) /* lower = upper = 0 ... */
+		*c = (struct drift_channel){0};
+}
+
+/* Readings of one channel: each threshold (as the nearest double and one
+ * and two ulps either side, and at a few margins of it), errors as
+ * drift_error makes them from short decimals, and anywhere. */
+static void shortcut_errors(const struct drift_channel *c,
+                            struct shortcut_tally *t)
+{
+	const struct drift_exact *x = &c->exact;
+	double lo = c->cfg.lower, up = c->cfg.upper, span = up - lo;
+	double m = x->slack;
+
+	for (int s = 0; s < 2; s++)
+		for (int h = 0; h < 2; h++)
+			for (int k = 0; k < 4; k++) {
+				double b = k < 3 ? x->t[s][h][k] : x->centre_d;
+				double far[] = {m, -m, 2 * m, -2 * m, 16 * m};
+				double v = b;
+				level_both(c, v, t);
+				for (int j = 0; j < 2; j++) {
+					v = nextafter(v,
+					              j ? INFINITY : -INFINITY);
+					level_both(c, v, t);
+					level_both(c,
+					           nextafter(v, j ? INFINITY
+					                          : -INFINITY),
+					           t);
+				}
+				for (int j = 0; j < 5; j++)
+					level_both(c, b + far[j], t);
+			}
+	for (int i = 0; i < 40; i++) {
+		double ref =
+		        xg_decimal((int)xg_range(1, 9), (int)xg_range(-6, 3));
+		double ind = ref + lo - span / 2 +
+		             2 * span * (double)(xg_next() >> 11) * 0x1p-53;
+		struct dec d;
+		/* the indication at the resolution of the limits' digits */
+		if (dec_from_double_sig(ind, (int)xg_range(1, 12), &d) == 0)
+			ind = dec_to_double(&d);
+		level_both(c, drift_error(ind, ref), t);
+	}
+	level_both(c, 0, t);
+	level_both(c, -0.0, t);
+	level_both(c, 1e300, t);
+	level_both(c, -1e-300, t);
+	level_both(c, 5e-324, t);
+}
+
+#define CHANNELS 4000
+
+static void shortcut_identical(void **state)
+{
+	(void)state;
+	struct shortcut_tally t = {0};
+	struct drift_channel c;
+
+	for (int i = 0; i < CHANNELS; i++) {
+		shortcut_channel(&c);
+		if (c.cfg.consecutive == 0)
+			continue;
+		shortcut_errors(&c, &t);
+	}
+	/* and the exactgen cases: errors on each limit, one step beyond */
+	for (int i = 0; i < CASES; i++) {
+		struct xcase k = xg_case();
+		double L = xg_num(k.limit, k.D);
+		struct drift_channel_cfg cfg = {
+		        .lower = -L,
+		        .upper = L,
+		        .guard = drift_guard_band(xg_num(k.r100, 2),
+		                                  xg_num(k.U, k.D)),
+		        .consecutive = 1};
+		assert_int_equal(drift_channel_init(&c, &cfg), 0);
+		for (int sg = -1; sg <= 1; sg += 2)
+			for (int64_t d = -2; d <= 2; d++) {
+				int64_t at[] = {sg * k.limit,
+				                sg * (k.limit - k.w)};
+				for (int j = 0; j < 2; j++)
+					level_both(
+					        &c,
+					        drift_error(
+					                xg_num(k.ref + at[j] +
+					                               d,
+					                       k.D),
+					                xg_num(k.ref, k.D)),
+					        &t);
+			}
+	}
+	print_message("%ld levels compared (in tolerance %ld, warning %ld, "
+	              "out %ld)\n",
+	              t.compared, t.levels[DRIFT_IN_TOLERANCE],
+	              t.levels[DRIFT_WARNING],
+	              t.levels[DRIFT_OUT_OF_TOLERANCE]);
+	assert_true(t.compared > 1000000);
+	for (int s = DRIFT_IN_TOLERANCE; s < DRIFT_STATES; s++)
+		assert_true(t.levels[s] > t.compared / 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +616,8 @@ int main(void)
 	        cmocka_unit_test(dec_arithmetic),
 	        cmocka_unit_test(generated_cases),
 	        cmocka_unit_test(issue_example),
+	        cmocka_unit_test(fast_conversions),
+	        cmocka_unit_test(shortcut_identical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
