@@ -28,6 +28,9 @@ set -euo pipefail
 
 SRC=$1
 BUILD=$2
+# In the sanitizer build: fontconfig's caches live until exit on purpose
+# (as in test_certificate.c and test_records.c)
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$SRC/tests/integration/fontconfig.lsan"
 SIM=$BUILD/firmware/port/host/metrolog-sim
 GW=$BUILD/gateway/metrologd
 ML=$BUILD/tools/metrolog
