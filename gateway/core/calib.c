@@ -580,25 +580,6 @@ int calib_approval_hash(const struct calib_approval *a, char out[CALIB_HASH])
 	return rc;
 }
 
-/* The code point at s + *i (a byte that starts no valid sequence counts
- * as itself), *i moved past it. */
-static uint32_t next_cp(const char *s, size_t *i)
-{
-	const unsigned char *u = (const unsigned char *)s + *i;
-	int n = u[0] < 0x80 ? 0 : u[0] >= 0xf0 ? 3 : u[0] >= 0xe0 ? 2 : 1;
-	uint32_t c = n == 0 ? u[0] : u[0] & (0x3f >> n);
-
-	for (int k = 1; k <= n; k++) {
-		if ((u[k] & 0xc0) != 0x80) {
-			(*i)++;
-			return u[0];
-		}
-		c = c << 6 | (u[k] & 0x3f);
-	}
-	*i += (size_t)n + 1;
-	return c;
-}
-
 /* The lower case of c in the Latin blocks (calib_same_person). */
 static uint32_t fold(uint32_t c)
 {
@@ -643,7 +624,7 @@ static uint32_t name_next(struct name_iter *it)
 	if (gap && it->started)
 		return ' ';
 	it->started = true;
-	return fold(next_cp(it->s, &it->i));
+	return fold(text_utf8_next(it->s, &it->i));
 }
 
 bool calib_same_person(const char *a, const char *b)

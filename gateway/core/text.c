@@ -96,6 +96,20 @@ static int utf8_at(const unsigned char *p, uint32_t *cp)
 	return n;
 }
 
+uint32_t text_utf8_next(const char *s, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+	uint32_t cp;
+	int n = utf8_at(p, &cp);
+
+	if (n == 0) {
+		(*i)++;
+		return p[0];
+	}
+	*i += (size_t)n;
+	return cp;
+}
+
 /* How strict a scan of text is. */
 enum text_rule {
 	TEXT_UTF8,      /* valid UTF-8, anything else allowed */

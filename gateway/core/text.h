@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* s without leading and trailing white space: the trailing is cut in
  * place, the returned pointer is past the leading. */
@@ -62,6 +63,11 @@ int text_printable(const char *s, char *why, size_t size);
  * says, and no Unicode non-character (U+FDD0 to U+FDEF, U+xFFFE,
  * U+xFFFF). Returns 0, or -1 with a short reason in why. */
 int text_mqtt(const char *s, char *why, size_t size);
+
+/* The code point at s + *i, *i moved past it; a byte that is not part of
+ * a valid UTF-8 sequence is returned as itself (0x80..0xFF) and *i moved
+ * by one. s[*i] must not be the terminating NUL. */
+uint32_t text_utf8_next(const char *s, size_t *i);
 
 /* How many bytes of s to keep to cut it at max bytes at most without
  * splitting a character: strlen(s) when it fits, else the end of the
