@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 db=$1 out=$2
 # METROLOG: the tool to run (the tests give their build's)
 ml() { "${METROLOG:-build/plain/tools/metrolog}" "$@" -d "$db"; }
-ago() { date -u -d "-$1 days" +%F; }
+ago() { date -d "-$1 days" +%F; } # the lab's date, as the tool reads it
 vmi=(--lab "Viện Đo lường Việt Nam (VMI)" --lab-address "8 Hoàng Quốc Việt, Cầu Giấy, Hà Nội"
 	--accreditation "VILAS 001 (demo)")
 manager=(--by "Trần Đức Minh" --role "Trưởng phòng thí nghiệm / Lab manager")

@@ -172,7 +172,8 @@ static int set_date(struct calfile *c, const char *name, const char *v,
 	if (c->parse_date == NULL || c->parse_date(v, &us) < 0)
 		return say(err, errlen, where(at),
 		           "%s '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM "
-		           "(UTC)",
+		           "(the lab's time; Z or +07:00 after it: that "
+		           "offset)",
 		           name, v);
 	if (strcmp(name, "received") == 0) {
 		c->r->received_us = us;

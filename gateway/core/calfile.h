@@ -22,8 +22,9 @@
  *                      text, shorter than its array in calib.h less one
  *   point              a point as in the points CSV
  *   points             a points CSV's path, read by the caller's hook
- *   date, received     YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), read by the
- *                      caller's hook: when calibrated, when received
+ *   date, received     YYYY-MM-DD or YYYY-MM-DDTHH:MM (the lab's time, or
+ *                      with Z or an offset), read by the caller's hook:
+ *                      when calibrated, when received
  *   rule               simple or guarded
  *   guard-factor       a number >= 0
  *   interval           whole days, 1..3650

@@ -173,8 +173,9 @@ static void fields_file_errors(void **state)
 	(void)state;
 	refused("# x\n\ninstrument TB-01\n", "F:3: expected name = value");
 	refused("instrument = A\nbogus = 1\n", "F:2: unknown field 'bogus'");
-	refused("\n\n\ndate = now\n", "F:4: date 'now': use YYYY-MM-DD or "
-	                              "YYYY-MM-DDTHH:MM (UTC)");
+	refused("\n\n\ndate = now\n",
+	        "F:4: date 'now': use YYYY-MM-DD or YYYY-MM-DDTHH:MM (the "
+	        "lab's time; Z or +07:00 after it: that offset)");
 	refused("#\nrule = strict\n", "F:2: rule 'strict': simple or guarded");
 	refused("point = a,b,1,1,1,0,x,0,2\n",
 	        "F:1: point 'a,b,1,1,1,0,x,0,2': upper 'x' is not a number");
@@ -275,7 +276,8 @@ static void command_line(void **state)
 	                               sizeof(err)),
 	                 -1);
 	assert_string_equal(err, "argument: date '2026-13-01': use YYYY-MM-DD "
-	                         "or YYYY-MM-DDTHH:MM (UTC)");
+	                         "or YYYY-MM-DDTHH:MM (the lab's time; Z or "
+	                         "+07:00 after it: that offset)");
 	memset(lab, 'L', CALIB_TEXT - 1);
 	lab[CALIB_TEXT - 1] = '\0';
 	assert_int_equal(calfile_field(&cf, "lab", lab, NULL, err, sizeof(err)),
@@ -292,7 +294,8 @@ static void command_line(void **state)
 	                               sizeof(err)),
 	                 -1);
 	assert_string_equal(err, "F:9: date '2026-03-01': use YYYY-MM-DD or "
-	                         "YYYY-MM-DDTHH:MM (UTC)");
+	                         "YYYY-MM-DDTHH:MM (the lab's time; Z or "
+	                         "+07:00 after it: that offset)");
 	assert_int_equal(calfile_field(&cf, "points", "pts.csv", "F:9", err,
 	                               sizeof(err)),
 	                 -1);
