@@ -53,9 +53,11 @@ struct draw {
 	bool write_failed;
 	bool finished;
 	int pages;
-	char fault[384]; /* the first thing drawn wrong ("" none): a text
-	                    with a character no font can draw, an image that
-	                    does not load; draw_finish() then refuses */
+	char fault[384];      /* the first thing drawn wrong ("" none): a text
+	                         with a character no font can draw, an image that
+	                         does not load; draw_finish() then refuses */
+	cairo_surface_t *img; /* the last image draw_png() loaded, and */
+	char *img_path;       /* its path: a logo on every page is read once */
 };
 
 int draw_format_of(const char *path, enum draw_format *f)
@@ -322,6 +324,9 @@ void draw_free(struct draw *d)
 		cairo_surface_finish(d->surface);
 		cairo_surface_destroy(d->surface);
 	}
+	if (d->img != NULL)
+		cairo_surface_destroy(d->img);
+	free(d->img_path);
 	if (d->pango != NULL)
 		g_object_unref(d->pango);
 	if (d->fontmap != NULL)
@@ -753,41 +758,59 @@ static cairo_status_t read_png(void *closure, unsigned char *data,
 	               : CAIRO_STATUS_READ_ERROR;
 }
 
-double draw_png(struct draw *d, double x, double y, double h, const char *path)
+/* The image at path, loaded once per drawing (d->img); NULL when it cannot
+ * be read, with d->fault set. */
+static cairo_surface_t *load_png(struct draw *d, const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	cairo_surface_t *img;
-	double w = 0, iw, ih;
+	FILE *f;
 
-	if (f == NULL) {
+	if (d->img_path != NULL && strcmp(d->img_path, path) == 0)
+		return d->img;
+	if ((f = fopen(path, "rb")) == NULL) {
 		if (d->fault[0] == '\0')
 			snprintf(d->fault, sizeof(d->fault), "image %s: %s",
 			         path, strerror(errno));
-		return 0;
+		return NULL;
 	}
 	img = cairo_image_surface_create_from_png_stream(read_png, f);
 	fclose(f);
-	iw = cairo_image_surface_get_width(img);
-	ih = cairo_image_surface_get_height(img);
-	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS || iw < 1 ||
-	    ih < 1) {
+	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS ||
+	    cairo_image_surface_get_width(img) < 1 ||
+	    cairo_image_surface_get_height(img) < 1) {
 		if (d->fault[0] == '\0')
 			snprintf(d->fault, sizeof(d->fault),
 			         "image %s: not a PNG cairo can read (%s)",
 			         path,
 			         cairo_status_to_string(
 			                 cairo_surface_status(img)));
-	} else {
-		w = h * iw / ih;
-		cairo_save(d->cr);
-		cairo_translate(d->cr, x, y);
-		cairo_scale(d->cr, h / ih, h / ih);
-		cairo_set_source_surface(d->cr, img, 0, 0);
-		cairo_paint(d->cr);
-		cairo_restore(d->cr);
+		cairo_surface_destroy(img);
+		return NULL;
 	}
-	cairo_surface_destroy(img);
-	return w;
+	if (d->img != NULL)
+		cairo_surface_destroy(d->img);
+	free(d->img_path);
+	d->img = img;
+	d->img_path = strdup(path); /* NULL: loaded again next time */
+	return img;
+}
+
+double draw_png(struct draw *d, double x, double y, double h, const char *path)
+{
+	cairo_surface_t *img = load_png(d, path);
+	double iw, ih;
+
+	if (img == NULL)
+		return 0;
+	iw = cairo_image_surface_get_width(img);
+	ih = cairo_image_surface_get_height(img);
+	cairo_save(d->cr);
+	cairo_translate(d->cr, x, y);
+	cairo_scale(d->cr, h / ih, h / ih);
+	cairo_set_source_surface(d->cr, img, 0, 0);
+	cairo_paint(d->cr);
+	cairo_restore(d->cr);
+	return h * iw / ih;
 }
 
 double draw_page_bottom(struct draw_doc *c, const char *left, const char *rtext)
