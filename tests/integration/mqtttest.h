@@ -188,6 +188,36 @@ static inline void mq_two_instruments(char *out, size_t size, int interval_ms)
 	           interval_ms, 2);
 }
 
+/* The rig of the publishing tests: a test broker, metrolog-sim with two
+ * units of 3 channels, a subscriber (client id sub_id) on prefix/#, and a
+ * metrologd configuration (not started) polling TB-01 and TB-02 every
+ * 100 ms, committing every 50 ms, publishing under prefix with keepalive
+ * 5 s and mqtt_extra (more keys of the mqtt group, "" none). */
+static inline void mq_rig_config(struct rig *r, const char *prefix,
+                                 const char *sub_id, const char *mqtt_extra)
+{
+	char bus[256], insts[2048], extra[512], all[64], probe[64];
+
+	mq_rig_init(r);
+	mq_broker_start(r, NULL);
+	assert_int_equal(
+	        h_sim_start(&r->sim, r->dir, true, false,
+	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
+	        0);
+	snprintf(all, sizeof(all), "%s/#", prefix);
+	snprintf(probe, sizeof(probe), "%s/probe", prefix);
+	mq_sub_start(r, all, NULL, probe, sub_id, NULL, NULL);
+	gw_init(&r->gw, r->dir);
+	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
+	mq_two_instruments(insts, sizeof(insts), 100);
+	snprintf(extra, sizeof(extra),
+	         "storage = { batch_ms = 50; };\n"
+	         "mqtt = { port = %d; prefix = \"%s\"; keepalive_s = 5; "
+	         "%sversion = %d; };",
+	         r->broker.port, prefix, mqtt_extra, mq_version());
+	gw_config(&r->gw, bus, insts, extra);
+}
+
 static inline long long mq_readings_in_db(const struct gw *g)
 {
 	if (access(g->db, F_OK) != 0)

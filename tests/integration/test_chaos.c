@@ -149,26 +149,9 @@ static void check_nothing_lost(struct chaos *c)
 static void chaos_start(struct chaos *c)
 {
 	struct rig *r = &c->r;
-	char bus[256], insts[2048], extra[512];
 
-	mq_rig_init(r);
-	mq_broker_start(r, NULL);
+	mq_rig_config(r, PREFIX, "chaos-sub", "");
 	c->broker_up = true;
-	assert_int_equal(
-	        h_sim_start(&r->sim, r->dir, true, false,
-	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
-	        0);
-	mq_sub_start(r, PREFIX "/#", NULL, PREFIX "/probe", "chaos-sub", NULL,
-	             NULL);
-	gw_init(&r->gw, r->dir);
-	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
-	mq_two_instruments(insts, sizeof(insts), 100);
-	snprintf(extra, sizeof(extra),
-	         "storage = { batch_ms = 50; };\n"
-	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
-	         "keepalive_s = 5; version = %d; };",
-	         r->broker.port, mq_version());
-	gw_config(&r->gw, bus, insts, extra);
 	gw_start(&r->gw);
 	mq_wait_readings(&r->gw, 20);
 }

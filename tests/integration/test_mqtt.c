@@ -31,25 +31,10 @@
 
 static void rig_start(struct rig *r, int historical_s)
 {
-	char bus[256], insts[2048], extra[512];
+	char extra[64];
 
-	mq_rig_init(r);
-	mq_broker_start(r, NULL);
-	assert_int_equal(
-	        h_sim_start(&r->sim, r->dir, true, false,
-	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
-	        0);
-	mq_sub_start(r, PREFIX "/#", NULL, PREFIX "/probe", "test-sub", NULL,
-	             NULL);
-	gw_init(&r->gw, r->dir);
-	tcp_bus(bus, sizeof(bus), "bench", r->sim.port, 500);
-	mq_two_instruments(insts, sizeof(insts), 100);
-	snprintf(extra, sizeof(extra),
-	         "storage = { batch_ms = 50; };\n"
-	         "mqtt = { port = %d; prefix = \"" PREFIX "\"; "
-	         "keepalive_s = 5; historical_s = %d; version = %d; };",
-	         r->broker.port, historical_s, mq_version());
-	gw_config(&r->gw, bus, insts, extra);
+	snprintf(extra, sizeof(extra), "historical_s = %d; ", historical_s);
+	mq_rig_config(r, PREFIX, "test-sub", extra);
 }
 
 static long long readings_in_db(struct rig *r)
