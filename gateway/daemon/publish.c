@@ -159,13 +159,13 @@ struct publisher {
 	int64_t *win;         /* seqs sent since the last rewind, in order */
 	bool *win_acked;
 	size_t wlen;
-	int64_t last_sent;         /* highest seq sent since the last rewind */
-	int64_t deleted_upto;      /* rows <= this are acknowledged and gone */
-	bool rewind;               /* send again from deleted_upto */
-	bool empty;                /* the outbox had nothing after last_sent */
-	bool stopping;             /* publisher_stop(): never connect again */
-	int64_t status_rows;       /* backlog last published, -1: none yet */
-	int64_t next_status;       /* monotonic us */
+	int64_t last_sent;    /* highest seq sent since the last rewind */
+	int64_t deleted_upto; /* rows <= this are acknowledged and gone */
+	bool rewind;          /* send again from deleted_upto */
+	bool empty;           /* the outbox had nothing after last_sent */
+	bool stopping;        /* publisher_stop() began: no more connects */
+	int64_t status_rows;  /* backlog last published, -1: none yet */
+	int64_t next_status;  /* monotonic us */
 	int64_t next_status_check; /* monotonic us */
 	char *sbuf;                /* payload with "historical" */
 	size_t sbuf_size;
@@ -1151,7 +1151,9 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 	if (p->link == LINK_UP && send_rows(p, st, now_us) < 0)
 		rc = -1;
 	status_step(p, st, now_us);
-	if (p->reqs != NULL)
+	/* a request still queued when stopping stays waiting: the last
+	 * stats line, logged before publisher_stop(), counts it so */
+	if (p->reqs != NULL && !p->stopping)
 		answer_requests(p, now_us);
 	return rc;
 }
@@ -1203,6 +1205,7 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 
 	if (p == NULL)
 		return;
+	p->stopping = true; /* never connect again, answer no more requests */
 	deadline = mono_us(p) + (int64_t)timeout_ms * 1000;
 	while (mono_us(p) < deadline) {
 		publisher_step(p, st, real_us(p));
@@ -1237,7 +1240,6 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		}
 		/* acks that came in while stopping */
 		p->link = LINK_DOWN;
-		p->stopping = true;
 		publisher_step(p, st, real_us(p));
 		log_info("mqtt: disconnected");
 	}
