@@ -7,6 +7,8 @@
  * unknown option or --help is answered before any option acts (calibrate's
  * --file reads a file). The second walk hands each option to the
  * subcommand, in command-line order, and keeps the positional arguments.
+ * Between the two, the database (-d) is known: cmd_on_database()'s
+ * function sees it before any option acts.
  *
  * Single-threaded; no allocation.
  */
@@ -254,13 +256,14 @@ static int act(struct cmd_line *l, const struct cmd_option *o, const char *v,
 {
 	if (o->id == ID_HELP)
 		return -1;
+	if (o->id == ID_DATABASE) /* known before any option acts */
+		l->database = v;
 	if (!call)
 		return 0;
 	switch (o->id) {
 	case ID_FORMAT:
 		return set_format(l, v);
 	case ID_DATABASE:
-		l->database = v;
 		return 0;
 	case ID_OUTPUT:
 		l->output = v;
@@ -366,6 +369,13 @@ static int walk(struct cmd_line *l, int argc, char **argv, bool call)
 	return rc;
 }
 
+static void (*database_fn)(const char *database);
+
+void cmd_on_database(void (*fn)(const char *database))
+{
+	database_fn = fn;
+}
+
 int cmd_parse(const struct cmd_def *d, struct cmd_line *l, int argc,
               char **argv, int *status)
 {
@@ -386,6 +396,8 @@ int cmd_parse(const struct cmd_def *d, struct cmd_line *l, int argc,
 		*status = CMD_OK;
 		return -1;
 	}
+	if (rc == 0 && database_fn != NULL && (d->common & CMD_DATABASE))
+		database_fn(l->database);
 	if (rc == 0)
 		rc = walk(l, argc, argv, true);
 	if (rc == 0 && l->nargs < d->min_args)

@@ -127,6 +127,12 @@ struct cmd_line {
 int cmd_parse(const struct cmd_def *d, struct cmd_line *l, int argc,
               char **argv, int *status);
 
+/* Have cmd_parse() call fn(database) (-d FILE, NULL when not given) for
+ * every subcommand that takes -d, once the syntax is checked and before
+ * any option acts: the tool reads the lab's time zone there, so that a
+ * time typed in an option is read in it. NULL: none (the default). */
+void cmd_on_database(void (*fn)(const char *database));
+
 /* `metrolog NAME --help` from d, onto f. */
 void cmd_help(const struct cmd_def *d, FILE *f);
 

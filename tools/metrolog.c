@@ -645,6 +645,7 @@ int main(int argc, char **argv)
 		printf("metrolog %s\n", METROLOG_VERSION);
 		return 0;
 	}
+	cmd_on_database(tool_lab_zone);
 	for (int g = 0; g < N_GROUPS; g++)
 		for (const struct cmd_def *const *c = groups[g].cmds; *c; c++)
 			if (strcmp(cmd, (*c)->name) == 0)

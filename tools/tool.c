@@ -1,7 +1,7 @@
 /*
  * tool.c - helpers of the metrolog tool's database subcommands: the
- * database path and times (the grammar and the printed forms are
- * gateway/core/utc.c's, the lab's zone gateway/core/labtime.c's). See
+ * database path, the lab's zone and times (the grammar and the printed forms
+ * are gateway/core/utc.c's, the lab's zone gateway/core/labtime.c's). See
  * tool.h.
  */
 #include "tool.h"
@@ -15,6 +15,7 @@
 
 #include "calib.h"
 #include "labtime.h"
+#include "query.h"
 #include "text.h"
 #include "utc.h"
 
@@ -29,6 +30,22 @@ const char *tool_database(const char *given)
 	if (env != NULL && *env)
 		return env;
 	return TOOL_DEFAULT_DB;
+}
+
+void tool_lab_zone(const char *given)
+{
+	const char *tz = getenv("TZ");
+	char err[256], zone[256];
+	struct query *q;
+
+	if (tz != NULL && *tz != '\0')
+		return;
+	q = query_open(tool_database(given), err, sizeof(err));
+	if (q == NULL)
+		return;
+	if (query_lab_timezone(q, zone, sizeof(zone)) == 1)
+		(void)labtime_use_zone(zone);
+	query_close(q);
 }
 
 int64_t tool_now_us(void)

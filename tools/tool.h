@@ -64,6 +64,12 @@ int cmd_trend(int argc, char **argv);
 /* The database to use: given (-d), else $METROLOG_DB, else the default. */
 const char *tool_database(const char *given);
 
+/* Take the lab's time zone (its timezone setting, which metrologd keeps in
+ * the database tool_database(given) names) as this process's, unless TZ is
+ * set: TZ, then the lab's setting, then the system's zone. Nothing happens
+ * when the database cannot be read (the subcommand says why). */
+void tool_lab_zone(const char *given);
+
 /*
  * A time in the grammar of utc.h read in the lab's zone (labtime_parse with
  * no flags): "YYYY-MM-DD" (local midnight), "YYYY-MM-DDTHH:MM[:SS[.ffffff]]"

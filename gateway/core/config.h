@@ -154,6 +154,7 @@ struct cfg_lab {
 	char *location;      /* where the work is usually done ("": the
 	                        address) */
 	char *logo;          /* a PNG file for the certificate's header */
+	char *timezone; /* IANA zone of the lab's time ("": the system's) */
 	int line;
 };
 

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,6 +25,19 @@
 
 #define DAY_S    86400LL
 #define WINDOW_S (30LL * 3600)
+
+int labtime_use_zone(const char *name)
+{
+	char tz[256];
+
+	/* ":NAME": a zoneinfo file, never read as a POSIX TZ rule */
+	if (name == NULL || *name == '\0' ||
+	    snprintf(tz, sizeof(tz), ":%s", name) >= (int)sizeof(tz) ||
+	    setenv("TZ", tz, 1) != 0)
+		return -1;
+	tzset();
+	return 0;
+}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {

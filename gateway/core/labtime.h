@@ -4,10 +4,11 @@
  *
  * The lab's time is the machine's local time zone, as the C library knows
  * it (Debian's convention): the TZ environment variable when set, else
- * /etc/localtime. Dates people read (a calibration's due date) are local
- * dates, and a day ends at local midnight, not at 00:00 UTC: a due date
- * printed "2027-12-05" in Vietnam (UTC+07:00) ends at
- * 2027-12-06T00:00+07:00 = 2027-12-05T17:00:00Z.
+ * /etc/localtime; a program told the lab's zone by name (the lab group's
+ * timezone setting) sets it with labtime_use_zone(). Dates people read (a
+ * calibration's due date) are local dates, and a day ends at local midnight,
+ * not at 00:00 UTC: a due date printed "2027-12-05" in Vietnam (UTC+07:00) ends
+ * at 2027-12-06T00:00+07:00 = 2027-12-05T17:00:00Z.
  *
  * This is the one module of gateway/core that is not a pure function of its
  * arguments: it reads the zone the C library loaded. Every function calls
@@ -32,6 +33,11 @@
 #include <stdint.h>
 
 #include "utc.h"
+
+/* Take the IANA zone name (e.g. "Asia/Ho_Chi_Minh", a file of the system's
+ * zoneinfo database) as the lab's time from now on: sets TZ for this
+ * process. Returns 0, or -1 when name is empty or too long for TZ. */
+int labtime_use_zone(const char *name);
 
 /* The largest day number handled (about 270,000 years from 1970). */
 #define LABTIME_DAY_MAX 100000000LL

@@ -22,6 +22,7 @@
 #include "config_text.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <libgen.h>
@@ -210,7 +211,15 @@ static const struct key top_keys[T_N] = {
 };
 
 /* The laboratory (certificates) and its customers. */
-enum { LB_NAME, LB_ADDRESS, LB_ACCREDITATION, LB_LOCATION, LB_LOGO, LB_N };
+enum {
+	LB_NAME,
+	LB_ADDRESS,
+	LB_ACCREDITATION,
+	LB_LOCATION,
+	LB_LOGO,
+	LB_TIMEZONE,
+	LB_N
+};
 static const struct key lab_keys[LB_N] = {
 	[LB_NAME] = {.name = "name", .type = K_STRING, .required = true,
 	             .hint = "the laboratory's name"},
@@ -223,6 +232,8 @@ static const struct key lab_keys[LB_N] = {
 	                 .hint = "where calibrations are done"},
 	[LB_LOGO] = {.name = "logo", .type = K_STRING, .sdef = "",
 	             .hint = "a PNG file path"},
+	[LB_TIMEZONE] = {.name = "timezone", .type = K_STRING, .sdef = "",
+	                 .hint = "an IANA time zone, e.g. \"Asia/Ho_Chi_Minh\""},
 };
 
 enum { U_ID, U_NAME, U_ADDRESS, U_CONTACT, U_N };
@@ -2172,8 +2183,49 @@ static char *cert_text(struct ctx *x, const struct val *v, const char *label,
 	return dup(x, v->str);
 }
 
+/* 0 when name is a zone of the system's zoneinfo database ($TZDIR, else
+ * /usr/share/zoneinfo): a relative path of letters, digits and "._+-"
+ * without "." or ".." parts, naming a TZif file. Else -1 with why. */
+static int zone_known(const char *name, char *why, size_t size)
+{
+	const char *dir = getenv("TZDIR"), *p;
+	char path[512], magic[4];
+	FILE *f;
+	size_t n;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/usr/share/zoneinfo";
+	for (p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && strchr("/._+-", *p) == NULL)
+			break;
+	if (*name == '\0' || *p != '\0' || *name == '/' || *name == '.' ||
+	    strstr(name, "/.") != NULL || strstr(name, "//") != NULL) {
+		snprintf(why, size, "'%s' is not a time zone name", name);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "rb")) == NULL) {
+		snprintf(why, size,
+		         "'%s' is not a time zone this system knows "
+		         "(%s: %s)",
+		         name, path, strerror(errno));
+		return -1;
+	}
+	n = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	if (n != sizeof(magic) || memcmp(magic, "TZif", 4) != 0) {
+		snprintf(why, size,
+		         "'%s' is not a time zone (%s is no TZif file)", name,
+		         path);
+		return -1;
+	}
+	return 0;
+}
+
 static void load_lab(struct ctx *x, const struct val *lv, struct config *c)
 {
+	char why[640];
+
 	struct val v[LB_N];
 	struct cfg_lab *l;
 
@@ -2192,6 +2244,13 @@ static void load_lab(struct ctx *x, const struct val *lv, struct config *c)
 	        cert_text(x, &v[LB_ACCREDITATION], "lab", "accreditation");
 	l->location = cert_text(x, &v[LB_LOCATION], "lab", "location");
 	l->logo = cert_text(x, &v[LB_LOGO], "lab", "logo");
+	l->timezone = cert_text(x, &v[LB_TIMEZONE], "lab", "timezone");
+	if (l->timezone != NULL && l->timezone[0] != '\0' &&
+	    zone_known(l->timezone, why, sizeof(why)) < 0)
+		err_at(x, v[LB_TIMEZONE].s, "lab",
+		       "timezone %s; names are those of tzselect(8), e.g. "
+		       "\"Asia/Ho_Chi_Minh\"",
+		       why);
 	if (v[LB_NAME].ok && v[LB_NAME].str[0] == '\0')
 		err_at(x, v[LB_NAME].s, "lab", "name must not be empty");
 	if (v[LB_ADDRESS].ok && v[LB_ADDRESS].str[0] == '\0')
@@ -2532,6 +2591,7 @@ void config_free(struct config *c)
 		free(c->lab->accreditation);
 		free(c->lab->location);
 		free(c->lab->logo);
+		free(c->lab->timezone);
 		free(c->lab);
 	}
 	for (int i = 0; c->customers != NULL && i < c->ncustomers; i++) {

@@ -5,10 +5,13 @@
  * says so in JOURNAL_STREAM), each line starts with its syslog priority,
  * "<4>name: message\n", which journald strips and records as the line's
  * priority (sd-daemon(3)), so that `journalctl -p warning` shows the
- * warnings.
+ * warnings. When standard error is a terminal, each line starts with the
+ * lab's local time to the millisecond ("2026-12-05T21:00:00.125+07:00 "):
+ * the journal stamps lines itself, a terminal does not.
  *
  * Threads: log_init() runs before any other thread; then the level and
- * the journal flag are only read (log_set_level() from the main thread).
+ * the flags are only read (log_set_level() from the main thread); the lab's
+ * zone is set (labtime_use_zone) before any other thread too.
  */
 #include "log.h"
 
@@ -19,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "labtime.h"
 
 /* syslog(3)'s priorities, as the journal reads them from a line's "<N>" */
 enum { PRI_ERR = 3, PRI_WARNING = 4, PRI_INFO = 6, PRI_DEBUG = 7 };
@@ -27,6 +33,7 @@ enum { PRI_ERR = 3, PRI_WARNING = 4, PRI_INFO = 6, PRI_DEBUG = 7 };
 static const char *log_name = "metrolog";
 static enum log_level log_level = LOG_LEVEL_INFO;
 static bool log_journal; /* lines start with "<N>" */
+static bool log_stamps;  /* lines start with the local time (a terminal) */
 
 /* Whether standard error is the journal's stream: systemd sets
  * JOURNAL_STREAM to "DEV:INO" of the stream it connected to stderr and
@@ -51,6 +58,7 @@ void log_init(const char *name, enum log_level level)
 	log_name = name;
 	log_level = level;
 	log_journal = stderr_is_journal();
+	log_stamps = !log_journal && isatty(STDERR_FILENO);
 }
 
 void log_set_level(enum log_level level)
@@ -75,6 +83,15 @@ static void vlog(int pri, const char *fmt, va_list ap, int errnum)
 	if (log_journal)
 		n = grown(n, snprintf(line, sizeof(line), "<%d>", pri),
 		          sizeof(line));
+	if (log_stamps) {
+		struct timespec ts;
+		char stamp[UTC_OFF_US_SIZE];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		labtime_format((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+		               3, stamp, sizeof(stamp));
+		n = grown(n, snprintf(line + n, sizeof(line) - n, "%s ", stamp),
+		          sizeof(line));
+	}
 	n = grown(n, snprintf(line + n, sizeof(line) - n, "%s: ", log_name),
 	          sizeof(line));
 

@@ -37,6 +37,7 @@
 
 #include "config_load.h"
 #include "ingest.h"
+#include "labtime.h"
 #include "log.h"
 #include "mclock.h"
 #include "notify.h"
@@ -255,6 +256,13 @@ static int start_pollers(struct daemon *d)
 	return 0;
 }
 
+/* The lab's timezone setting, "" when none. */
+static const char *lab_zone(const struct config *c)
+{
+	return c->lab != NULL && c->lab->timezone != NULL ? c->lab->timezone
+	                                                  : "";
+}
+
 static void reload(struct daemon *d)
 {
 	struct config *next = config_load(d->config_path, stderr);
@@ -283,6 +291,9 @@ static void reload(struct daemon *d)
 	/* The queue is sized by the old config: a new size needs a restart. */
 	if (next->queue_size != d->cfg->queue_size)
 		log_warnx("queue_size changes at the next restart");
+	if (strcmp(lab_zone(next), lab_zone(d->cfg)) != 0)
+		log_warnx("timezone: the tool reads the new zone now, "
+		          "metrologd's own log lines at the next restart");
 	/* the publisher reads the old config: a new one for the new */
 	publisher_stop(d->pub, d->store, 0);
 	d->pub = NULL;
@@ -425,6 +436,9 @@ int main(int argc, char **argv)
 	d.cfg = config_load(d.config_path, stderr);
 	if (d.cfg == NULL)
 		return 1;
+	/* the lab's zone for the times this process prints (before any other
+	 * thread: setenv); a reload keeps it until the next start */
+	(void)labtime_use_zone(lab_zone(d.cfg));
 	if (check && config_check_database(d.cfg, stderr) < 0) {
 		config_free(d.cfg);
 		return 1;

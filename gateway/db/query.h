@@ -178,6 +178,10 @@ int64_t query_superseded_by(struct query *q, int64_t id);
  * last loaded (table lab) when its name is lab (a record's lab): 1 with
  * the path, 0 none (another lab, or no logo configured), -1 error. */
 int query_lab_logo(struct query *q, const char *lab, char *path, size_t size);
+/* The lab's time zone (an IANA name) of the configuration metrologd last
+ * loaded: 1 with the name, 0 none (no lab group, or no timezone: the
+ * system's), -1 error. */
+int query_lab_timezone(struct query *q, char *name, size_t size);
 
 /* The approval of record calibration_id (calib.h, approvals), with the
  * record's hash as stored now in record_hash: 0 found, 1 none (the

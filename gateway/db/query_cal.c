@@ -234,26 +234,43 @@ int64_t query_superseded_by(struct query *q, int64_t id)
 	return by;
 }
 
-int query_lab_logo(struct query *q, const char *lab, char *path, size_t size)
+/* The one text column of the one row s selects (prepared, bound; NULL:
+ * preparing failed) into out: 1, 0 no row, -1 error. Finalizes s. */
+static int lab_text(struct query *q, sqlite3_stmt *s, char *out, size_t size)
 {
-	sqlite3_stmt *s = query_prepare(
-	        q, "SELECT logo FROM lab WHERE name = ?1 AND logo != ''");
 	int rc, found = 0;
 
 	if (size > 0)
-		path[0] = '\0';
+		out[0] = '\0';
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_text(s, 1, lab, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		query_text(s, 0, path, size);
+		query_text(s, 0, out, size);
 		found = 1;
 	} else if (rc != SQLITE_DONE) {
 		found = query_fail(q, rc, "lab");
 	}
 	sqlite3_finalize(s);
 	return found;
+}
+
+int query_lab_logo(struct query *q, const char *lab, char *path, size_t size)
+{
+	sqlite3_stmt *s = query_prepare(
+	        q, "SELECT logo FROM lab WHERE name = ?1 AND logo != ''");
+
+	if (s != NULL)
+		sqlite3_bind_text(s, 1, lab, -1, SQLITE_STATIC);
+	return lab_text(q, s, path, size);
+}
+
+int query_lab_timezone(struct query *q, char *name, size_t size)
+{
+	return lab_text(q,
+	                query_prepare(q, "SELECT timezone FROM lab WHERE "
+	                                 "timezone != ''"),
+	                name, size);
 }
 
 /* ---- the audit chain ---------------------------------------------------- */

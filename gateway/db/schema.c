@@ -248,6 +248,8 @@ static const char *const migrations[] = {
         "  DEFAULT '';"
         "ALTER TABLE calibrations ADD COLUMN amendment TEXT NOT NULL"
         "  DEFAULT '';",
+        /* 7 -> 8: the lab's time zone (an IANA name; '': the system's) */
+        "ALTER TABLE lab ADD COLUMN timezone TEXT NOT NULL DEFAULT '';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

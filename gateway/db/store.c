@@ -571,8 +571,8 @@ static int sync_lab(struct store *st, const struct config *c, int64_t now)
 {
 	static const char lab_sql[] =
 	        "INSERT OR REPLACE INTO lab (id, name, address, accreditation,"
-	        " location, logo, last_config) VALUES (1, ?1, ?2, ?3, ?4, ?5,"
-	        " ?6)";
+	        " location, logo, last_config, timezone) VALUES (1, ?1, ?2, ?3,"
+	        " ?4, ?5, ?6, ?7)";
 	static const char customer_sql[] =
 	        "INSERT INTO customers (name, legal_name, address, contact,"
 	        " active, last_config) VALUES (?1, ?2, ?3, ?4, 1, ?5)"
@@ -598,6 +598,7 @@ static int sync_lab(struct store *st, const struct config *c, int64_t now)
 		st_bind_text(s, 4, c->lab->location);
 		st_bind_text(s, 5, c->lab->logo);
 		sqlite3_bind_int64(s, 6, now);
+		st_bind_text(s, 7, c->lab->timezone);
 		if (st_run(st, s, "configuration") < 0)
 			goto out;
 		sqlite3_finalize(s);

@@ -91,6 +91,38 @@ static int metrolog_on(const char *db, const char *const args[])
 	return code;
 }
 
+/* A database NAME.db in the tests' directory (its path into db, H_PATH_MAX
+ * bytes) as metrologd makes it from a configuration of site "s", bus "b"
+ * and rest (instruments, lab...): open, for the test to add records. */
+static struct store *config_db(const char *name, const char *rest, char *db)
+{
+	char path[H_PATH_MAX], file[H_PATH_MAX + 16], err[256];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	snprintf(file, sizeof(file), "%s.db", name);
+	h_path(db, g.dir, file);
+	fprintf(f,
+	        "site = \"s\";\ndatabase = \"%s\";\n"
+	        "buses = ( { name = \"b\"; type = \"tcp\"; host = "
+	        "\"localhost\"; port = 502; } );\n%s",
+	        db, rest);
+	assert_int_equal(fclose(f), 0);
+	snprintf(file, sizeof(file), "%s.cfg", name);
+	write_file(h_path(path, g.dir, file), text);
+	free(text);
+	struct config *c = config_load(path, stderr);
+	assert_non_null(c);
+	struct store *st = store_open(db, err, sizeof(err));
+	if (st == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(store_sync_config(st, c), 0);
+	config_free(c);
+	return st;
+}
+
 /* metrolog on the database of the tests (g.db). */
 static int metrolog(const char *const args[])
 {
@@ -110,13 +142,17 @@ static const char *zone(const char *name, const char *posix)
 #define VIETNAM zone("Asia/Ho_Chi_Minh", "<+07>-7")
 #define BERLIN  zone("Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3")
 
-/* metrolog_on in the zone TZ=tz (the test's own TZ restored after). */
+/* metrolog_on in the zone TZ=tz, or without TZ when tz is NULL (the
+ * test's own TZ restored after). */
 static int metrolog_tz(const char *tz, const char *db, const char *const args[])
 {
 	const char *was = getenv("TZ");
 	char *old = was != NULL ? strdup(was) : NULL;
 
-	assert_int_equal(setenv("TZ", tz, 1), 0);
+	if (tz != NULL)
+		assert_int_equal(setenv("TZ", tz, 1), 0);
+	else
+		assert_int_equal(unsetenv("TZ"), 0);
 	int code = metrolog_on(db, args);
 	if (old != NULL)
 		setenv("TZ", old, 1);
@@ -650,7 +686,7 @@ static void text_is_csv_in_columns(const char *db, const char *const *args)
 static void text_columns_fit_their_content(void **state)
 {
 	(void)state;
-	char db[H_PATH_MAX], path[H_PATH_MAX], text[4096], err[256];
+	char db[H_PATH_MAX], text[4096];
 	/* "Công ty TNHH Đo lường Chất lượng Sài Gòn", precomposed */
 	static const char owner[] =
 	        "C\xC3\xB4ng ty TNHH \xC4\x90o l\xC6\xB0\xE1\xBB\x9Dng "
@@ -663,11 +699,7 @@ static void text_columns_fit_their_content(void **state)
 	        "ch kim chua\xCC\x82\xCC\x89n";
 	const char *insts[] = {"instruments", NULL};
 
-	h_path(db, g.dir, "vn.db");
 	snprintf(text, sizeof(text),
-	         "site = \"s\";\ndatabase = \"%s\";\n"
-	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
-	         "\"localhost\"; port = 502; } );\n"
 	         "instruments = ( { id = \"VN-NHIET-KE-01\"; bus = \"b\"; "
 	         "unit_id = 1; interval_ms = 1000; owner = \"%s\"; "
 	         "model = \"%s\"; location = \"Ph\xC3\xB2ng 2\"; "
@@ -676,16 +708,9 @@ static void text_columns_fit_their_content(void **state)
 	         "{ id = \"T2\"; bus = \"b\"; unit_id = 2; interval_ms = 1000; "
 	         "channels = ( { name = \"x\"; table = \"input\"; "
 	         "address = 0; type = \"uint16\"; } ); } );\n",
-	         db, owner, model);
-	write_file(h_path(path, g.dir, "vn.cfg"), text);
-	struct config *c = config_load(path, stderr);
-	assert_non_null(c);
-	struct store *st = store_open(db, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("%s", err);
-	assert_int_equal(store_sync_config(st, c), 0);
+	         owner, model);
+	struct store *st = config_db("vn", text, db);
 	store_close(st);
-	config_free(c);
 
 	const char *argv[] = {"instruments", "--format", "text", NULL};
 	assert_int_equal(metrolog_on(db, argv), 0);
@@ -710,7 +735,7 @@ static void text_columns_fit_their_content(void **state)
 static void values_print_with_the_digits_of_their_type(void **state)
 {
 	(void)state;
-	char db[H_PATH_MAX], path[H_PATH_MAX], text[2048], err[256];
+	char db[H_PATH_MAX];
 	static const struct {
 		const char *ch;
 		double value;
@@ -721,29 +746,18 @@ static void values_print_with_the_digits_of_their_type(void **state)
 	        {"i", 234 * 0.1, "23.400000000000002"},
 	};
 
-	h_path(db, g.dir, "num.db");
-	snprintf(text, sizeof(text),
-	         "site = \"s\";\ndatabase = \"%s\";\n"
-	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
-	         "\"localhost\"; port = 502; } );\n"
-	         "instruments = ( { id = \"N1\"; bus = \"b\"; unit_id = 1; "
-	         "interval_ms = 1000; channels = ( "
-	         "{ name = \"f\"; table = \"input\"; address = 0; "
-	         "type = \"float32\"; order = \"CDAB\"; unit = \"degC\"; }, "
-	         "{ name = \"d\"; table = \"input\"; address = 2; "
-	         "type = \"float64\"; unit = \"degC\"; }, "
-	         "{ name = \"i\"; table = \"input\"; address = 6; "
-	         "type = \"int16\"; scale = 0.1; unit = \"degC\"; } ); } );\n",
-	         db);
-	write_file(h_path(path, g.dir, "num.cfg"), text);
-	struct config *c = config_load(path, stderr);
-	assert_non_null(c);
-	struct store *st = store_open(db, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("%s", err);
-	assert_int_equal(store_sync_config(st, c), 0);
+	struct store *st = config_db(
+	        "num",
+	        "instruments = ( { id = \"N1\"; bus = \"b\"; unit_id = 1; "
+	        "interval_ms = 1000; channels = ( "
+	        "{ name = \"f\"; table = \"input\"; address = 0; "
+	        "type = \"float32\"; order = \"CDAB\"; unit = \"degC\"; }, "
+	        "{ name = \"d\"; table = \"input\"; address = 2; "
+	        "type = \"float64\"; unit = \"degC\"; }, "
+	        "{ name = \"i\"; table = \"input\"; address = 6; "
+	        "type = \"int16\"; scale = 0.1; unit = \"degC\"; } ); } );\n",
+	        db);
 	store_close(st);
-	config_free(c);
 	sqlite3 *h3 = sql_open(db, true);
 	sqlite3_stmt *ins = NULL;
 	assert_int_equal(
@@ -935,30 +949,20 @@ static void due_lists_the_worklist_by_due_date(void **state)
 static void due_is_a_local_date(void **state)
 {
 	(void)state;
-	char db[H_PATH_MAX], path[H_PATH_MAX], text[1024], err[256], tz[32];
+	char db[H_PATH_MAX], tz[32];
 	char local[UTC_DATE_SIZE], utc[UTC_DATE_SIZE];
 	struct calib_record *r = calloc(1, sizeof(*r));
 	const char *args[] = {"due", "--format", "csv", NULL};
 
 	assert_non_null(r);
-	h_path(db, g.dir, "lab.db");
-	snprintf(text, sizeof(text),
-	         "site = \"s\";\ndatabase = \"%s\";\n"
-	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
-	         "\"localhost\"; port = 502; } );\n"
-	         "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
-	         "interval_ms = 1000; "
-	         "due_soon_days = 30; channels = ( { name = \"x\"; "
-	         "table = \"input\"; address = 0; type = \"uint16\"; } ); } "
-	         ");\n",
-	         db);
-	write_file(h_path(path, g.dir, "lab.cfg"), text);
-	struct config *c = config_load(path, stderr);
-	assert_non_null(c);
-	struct store *st = store_open(db, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("%s", err);
-	assert_int_equal(store_sync_config(st, c), 0);
+	struct store *st = config_db(
+	        "lab",
+	        "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
+	        "interval_ms = 1000; "
+	        "due_soon_days = 30; channels = ( { name = \"x\"; "
+	        "table = \"input\"; address = 0; type = \"uint16\"; } ); } "
+	        ");\n",
+	        db);
 
 	int64_t due = now_us();
 	int64_t sod = due / 1000000 % 86400; /* UTC seconds of the day */
@@ -977,7 +981,6 @@ static void due_is_a_local_date(void **state)
 	cal_append(st, r);
 	assert_int_equal(r->due_us, due);
 	store_close(st);
-	config_free(c);
 	free(r);
 
 	const char *was = getenv("TZ");
@@ -1116,6 +1119,52 @@ static long month_calibrations(const char *tz, const char *db,
 	return atol(c.field[col(&h, "calibrations")]);
 }
 
+/* The lab's timezone setting is the tool's zone when TZ is not set, also
+ * for a time typed before -d on the command line (--month; metrolog_on puts
+ * -d last); TZ set for one command goes first. */
+static void the_lab_timezone_setting_is_the_tools_zone(void **state)
+{
+	(void)state;
+	char db[H_PATH_MAX];
+	struct calib_record *r = calloc(1, sizeof(*r));
+	int64_t us;
+
+	if (access("/usr/share/zoneinfo/Asia/Ho_Chi_Minh", R_OK) != 0)
+		skip(); /* no tzdata: the setting is refused, as it should be */
+	assert_non_null(r);
+	struct store *st = config_db(
+	        "labzone",
+	        "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
+	        "interval_ms = 1000; calibration_interval_days = 365; "
+	        "channels = ( { name = \"x\"; table = \"input\"; "
+	        "address = 0; type = \"uint16\"; } ); } );\n"
+	        "lab = { name = \"L\"; address = \"1 Lê Lợi, Huế\"; "
+	        "timezone = \"Asia/Ho_Chi_Minh\"; };\n",
+	        db);
+	/* 00:00 on 1 December in Vietnam, still November in UTC */
+	assert_int_equal(
+	        utc_parse("2025-11-30T17:00:00Z", UTC_ABSOLUTE, 0, &us), 0);
+	cal_record(r, "LT-01", "C-LZ-1", "A. Tester", us);
+	cal_point(r, "temperature", "degC", 20, 20.01, NAN);
+	cal_append(st, r);
+	store_close(st);
+	free(r);
+
+	const char *one[] = {"calibrations", "--id", "1", NULL};
+	assert_int_equal(metrolog_tz(NULL, db, one), 0);
+	must_say("calibrated       2025-12-01T00:00:00+07:00 by A. Tester");
+	assert_int_equal(month_calibrations(NULL, db, "2025-12"), 1);
+	assert_int_equal(month_calibrations(NULL, db, "2025-11"), 0);
+	/* TZ for one command goes before the lab's setting */
+	assert_int_equal(metrolog_tz("UTC0", db, one), 0);
+	must_say("calibrated       2025-11-30T17:00:00Z by A. Tester");
+	assert_int_equal(month_calibrations("UTC0", db, "2025-11"), 1);
+	/* a date is the lab's local date in every format */
+	const char *csv[] = {"calibrations", "--format", "csv", NULL};
+	assert_int_equal(metrolog_tz(NULL, db, csv), 0);
+	must_say("\n1,2025-12-01,LT-01,C-LZ-1,");
+}
+
 /* A database of its own with LT-01 calibrated at the edges of December
  * 2025 (past: the store refuses a future date) in Vietnam (UTC+07:00), in UTC
  * and in Berlin (UTC+01:00): the month is counted from local midnight to local
@@ -1124,7 +1173,7 @@ static long month_calibrations(const char *tz, const char *db,
 static void months_and_dates_are_local(void **state)
 {
 	(void)state;
-	char db[H_PATH_MAX], path[H_PATH_MAX], text[1024], err[256];
+	char db[H_PATH_MAX];
 	static const char *const edges[] = {
 	        "2025-11-30T16:59:59Z", /* VN Nov 30, UTC Nov, DE Nov */
 	        "2025-11-30T17:00:00Z", /* VN Dec 1 00:00 */
@@ -1138,23 +1187,13 @@ static void months_and_dates_are_local(void **state)
 	struct calib_record *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
-	h_path(db, g.dir, "tz.db");
-	snprintf(text, sizeof(text),
-	         "site = \"s\";\ndatabase = \"%s\";\n"
-	         "buses = ( { name = \"b\"; type = \"tcp\"; host = "
-	         "\"localhost\"; port = 502; } );\n"
-	         "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
-	         "interval_ms = 1000; calibration_interval_days = 365; "
-	         "channels = ( { name = \"x\"; table = \"input\"; "
-	         "address = 0; type = \"uint16\"; } ); } );\n",
-	         db);
-	write_file(h_path(path, g.dir, "tz.cfg"), text);
-	struct config *c = config_load(path, stderr);
-	assert_non_null(c);
-	struct store *st = store_open(db, err, sizeof(err));
-	if (st == NULL)
-		fail_msg("%s", err);
-	assert_int_equal(store_sync_config(st, c), 0);
+	struct store *st = config_db(
+	        "tz",
+	        "instruments = ( { id = \"LT-01\"; bus = \"b\"; unit_id = 1; "
+	        "interval_ms = 1000; calibration_interval_days = 365; "
+	        "channels = ( { name = \"x\"; table = \"input\"; "
+	        "address = 0; type = \"uint16\"; } ); } );\n",
+	        db);
 	for (int i = 0; i < 8; i++) {
 		int64_t us;
 		char cert[16];
@@ -1165,7 +1204,6 @@ static void months_and_dates_are_local(void **state)
 		cal_append(st, r);
 	}
 	store_close(st);
-	config_free(c);
 	free(r);
 
 	/* November, December, January of each lab */
@@ -1964,6 +2002,7 @@ int main(void)
 	        cmocka_unit_test(unknown_ids_and_bad_usage_fail_clearly),
 	        cmocka_unit_test(a_database_that_does_not_exist_is_refused),
 	        cmocka_unit_test(help_names_exit_codes_and_units),
+	        cmocka_unit_test(the_lab_timezone_setting_is_the_tools_zone),
 	        cmocka_unit_test(database_is_unchanged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -472,7 +472,8 @@ static void mqtt_security_keys_load(void **state)
 /* clang-format off */
 static const char *const bad_files[] = {
 	"address_out_of_range", "bad_bus_type", "bad_name_chars",
-	"customer_duplicate", "lab_incomplete",
+	"customer_duplicate", "lab_incomplete", "lab_timezone_unknown",
+	"lab_timezone_path",
 	"bad_order", "bad_register_number", "baud_12345", "bit_on_coil",
 	"bit_on_float", "coil_not_bit", "duplicate_bus_name",
 	"duplicate_channel_name", "duplicate_endpoint",
@@ -703,6 +704,7 @@ static void standards_and_intervals_load(void **state)
 	assert_string_equal(c->lab->address, "12 Lê Lợi, Huế");
 	assert_string_equal(c->lab->accreditation, "VILAS 999");
 	assert_string_equal(c->lab->location, "");
+	assert_string_equal(c->lab->timezone, "Asia/Ho_Chi_Minh");
 	assert_int_equal(c->ncustomers, 2);
 	assert_string_equal(c->customers[0].id, "acme");
 	assert_string_equal(c->customers[0].contact, "Ms. Lan");
