@@ -7,9 +7,11 @@
 #   /usr/sbin/metrologd, /usr/bin/metrolog, /usr/bin/metrolog-sim
 #   /usr/share/man/man{1,5,8}/...gz          (packaging/man.cmake)
 #   /usr/share/bash-completion/completions/metrolog
-#   /usr/lib/systemd/system/metrologd.service
+#   /usr/lib/systemd/system/metrologd.service, metrolog-backup.service
+#                                            and .timer (daily backups)
 #   /usr/lib/sysusers.d/metrolog.conf        user and group metrolog
-#   /usr/lib/tmpfiles.d/metrolog.conf        /var/lib/metrolog 0750
+#   /usr/lib/tmpfiles.d/metrolog.conf        /var/lib/metrolog and
+#                                            /var/backups/metrolog 0750
 #   /etc/metrolog/metrologd.cfg              a conffile
 #   /usr/share/doc/metrolog/                 README, docs, examples,
 #                                            copyright, changelog.gz
@@ -47,6 +49,8 @@ endif()
 include(${METROLOG_PKG_DIR}/man.cmake)
 
 install(FILES ${PROJECT_SOURCE_DIR}/config/metrologd.service
+        ${METROLOG_PKG_DIR}/metrolog-backup.service
+        ${METROLOG_PKG_DIR}/metrolog-backup.timer
         DESTINATION lib/systemd/system)
 install(FILES ${METROLOG_PKG_DIR}/sysusers.conf
         DESTINATION lib/sysusers.d RENAME metrolog.conf)

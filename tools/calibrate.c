@@ -1088,10 +1088,39 @@ static int verify_rules(struct query *q)
 	return 0;
 }
 
+int tool_verify_chains(struct query *q, const char *cmd)
+{
+	struct query_verify v;
+	int rc = query_verify(q, &v);
+
+	if (rc < 0) {
+		fprintf(stderr, "metrolog %s: %s\n", cmd, query_error(q));
+		return 1;
+	}
+	if (rc == 1 && v.bad_id > 0) {
+		printf("audit chain BROKEN at record %" PRId64 ": %s\n",
+		       v.bad_id, v.message);
+		printf("%" PRId64 " records before it check\n", v.records);
+		return 4;
+	}
+	if (rc == 1) {
+		printf("approvals BROKEN at approval %" PRId64 ": %s\n",
+		       v.bad_approval, v.message);
+		printf("%" PRId64 " records and %" PRId64
+		       " approvals before it check\n",
+		       v.records, v.approvals);
+		return 4;
+	}
+	printf("audit chain intact: %" PRId64 " records, head %s\n", v.records,
+	       v.head);
+	printf("approvals intact: %" PRId64 " approvals, head %s\n",
+	       v.approvals, v.approvals_head);
+	return 0;
+}
+
 /* The chain, then the certificate a names (if any). */
 static int verify_run(const char *db, const struct verify_args *a)
 {
-	struct query_verify v;
 	struct query *q;
 	char err[512];
 	int rc;
@@ -1101,32 +1130,11 @@ static int verify_run(const char *db, const struct verify_args *a)
 		fprintf(stderr, "metrolog verify: %s\n", err);
 		return 1;
 	}
-	rc = query_verify(q, &v);
-	if (rc < 0) {
-		fprintf(stderr, "metrolog verify: %s\n", query_error(q));
+	rc = tool_verify_chains(q, "verify");
+	if (rc != 0) {
 		query_close(q);
-		return 1;
+		return rc;
 	}
-	if (rc == 1 && v.bad_id > 0) {
-		printf("audit chain BROKEN at record %" PRId64 ": %s\n",
-		       v.bad_id, v.message);
-		printf("%" PRId64 " records before it check\n", v.records);
-		query_close(q);
-		return 4;
-	}
-	if (rc == 1) {
-		printf("approvals BROKEN at approval %" PRId64 ": %s\n",
-		       v.bad_approval, v.message);
-		printf("%" PRId64 " records and %" PRId64
-		       " approvals before it check\n",
-		       v.records, v.approvals);
-		query_close(q);
-		return 4;
-	}
-	printf("audit chain intact: %" PRId64 " records, head %s\n", v.records,
-	       v.head);
-	printf("approvals intact: %" PRId64 " approvals, head %s\n",
-	       v.approvals, v.approvals_head);
 	if (verify_rules(q) < 0) {
 		query_close(q);
 		return 1;

@@ -39,6 +39,7 @@ extern const struct cmd_def calibrate_cmd, calibrations_cmd,
         verify_cmd;                          /* calibrate.c */
 extern const struct cmd_def certificate_cmd; /* certificate.c */
 extern const struct cmd_def approve_cmd;     /* approve.c */
+extern const struct cmd_def backup_cmd;      /* backup.c */
 extern const struct cmd_def trend_cmd;       /* trend.c */
 
 /* records.c: listings, export, report */
@@ -56,6 +57,7 @@ int cmd_verify(int argc, char **argv);
 
 /* approve.c: the approval of a record by another person */
 int cmd_approve(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 
 /* certificate.c, trend.c: documents and pictures */
 int cmd_certificate(int argc, char **argv);
@@ -69,6 +71,13 @@ const char *tool_database(const char *given);
  * set: TZ, then the lab's setting, then the system's zone. Nothing happens
  * when the database cannot be read (the subcommand says why). */
 void tool_lab_zone(const char *given);
+
+struct query;
+/* Check q's audit chain and approvals (query_verify) and print what
+ * `metrolog verify` prints of them ("audit chain intact: N records, head
+ * H", or where it breaks). Returns 0 intact, 4 broken, 1 database error
+ * (said on stderr as "metrolog CMD: ..."). (calibrate.c) */
+int tool_verify_chains(struct query *q, const char *cmd);
 
 /*
  * A time in the grammar of utc.h read in the lab's zone (labtime_parse with

@@ -36,6 +36,17 @@ void query_close(struct query *q); /* NULL allowed */
 /* The last error, naming the database file. */
 const char *query_error(const struct query *q);
 
+/*
+ * A copy of q's database as of one commit (SQLite's online backup, while
+ * metrologd writes) into the new file dest: written as dest.part, made a
+ * single file (no -wal), checked with integrity_check, synced, then renamed
+ * to dest. Never replaces an existing dest (refused); a dest.part left by
+ * an interrupted backup is removed first. The copy's mode is 0666 less the
+ * umask. Returns 0, or -1 with the reason in err (dest.part removed).
+ * (query_backup.c)
+ */
+int query_backup(struct query *q, const char *dest, char *err, size_t errlen);
+
 /* ---- instruments and channels (query.c) ------------------------------ */
 
 struct query_instrument {

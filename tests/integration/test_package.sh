@@ -65,6 +65,8 @@ want /usr/sbin/metrologd -rwxr-xr-x
 want /usr/bin/metrolog -rwxr-xr-x
 want /usr/bin/metrolog-sim -rwxr-xr-x
 want /usr/lib/systemd/system/metrologd.service -rw-r--r--
+want /usr/lib/systemd/system/metrolog-backup.service -rw-r--r--
+want /usr/lib/systemd/system/metrolog-backup.timer -rw-r--r--
 want /usr/lib/sysusers.d/metrolog.conf -rw-r--r--
 want /usr/lib/tmpfiles.d/metrolog.conf -rw-r--r--
 want /etc/metrolog/metrologd.cfg -rw-r--r--
@@ -150,9 +152,10 @@ fi
 # ---- the extracted programs ---------------------------------------------------
 ROOT=$TMP/root
 dpkg-deb -x "$DEB" "$ROOT"
-# the unit starts what the package ships
+# the units start what the package ships
 for exe in $(sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' \
-	"$ROOT/usr/lib/systemd/system/metrologd.service" | sort -u); do
+	"$ROOT/usr/lib/systemd/system/metrologd.service" \
+	"$ROOT/usr/lib/systemd/system/metrolog-backup.service" | sort -u); do
 	case "$exe" in
 	/usr/sbin/* | /usr/bin/*)
 		[ -x "$ROOT$exe" ] || fail "the unit runs $exe, not in the package"
@@ -169,6 +172,12 @@ if command -v systemd-analyze >/dev/null; then
 		>"$TMP/security" 2>&1; then
 		tail -n 3 "$TMP/security"
 		fail "systemd-analyze security: exposure above 2.0 (or an error)"
+	fi
+	B=$ROOT/usr/lib/systemd/system/metrolog-backup.service
+	if ! systemd-analyze security --offline=yes --threshold=20 "$B" \
+		>"$TMP/security" 2>&1; then
+		tail -n 3 "$TMP/security"
+		fail "metrolog-backup.service: exposure above 2.0 (or an error)"
 	fi
 else
 	echo "note: no systemd-analyze: the unit's exposure not measured"
@@ -207,9 +216,11 @@ if command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/n
 		"$ROOT/etc/passwd" || fail "no system user metrolog: $(cat "$ROOT/etc/passwd")"
 	uid=$(awk -F: '$1 == "metrolog" { print $3 }' "$ROOT/etc/passwd")
 	gid=$(awk -F: '$1 == "metrolog" { print $3 }' "$ROOT/etc/group")
-	st=$(stat -c '%a %u %g' "$ROOT/var/lib/metrolog" 2>&1 || true)
-	[ "$st" = "750 $uid $gid" ] ||
-		fail "/var/lib/metrolog: want 750 $uid $gid, got $st"
+	for d in /var/lib/metrolog /var/backups/metrolog; do
+		st=$(stat -c '%a %u %g' "$ROOT$d" 2>&1 || true)
+		[ "$st" = "750 $uid $gid" ] ||
+			fail "$d: want 750 $uid $gid, got $st"
+	done
 else
 	echo "note: no systemd-sysusers/systemd-tmpfiles: user and directory not checked"
 fi

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1812,7 +1813,8 @@ static void every_subcommand_refuses_an_unknown_option(void **state)
 	        "read",        "probe",       "conformity", "interval",
 	        "instruments", "channels",    "due",        "readings",
 	        "events",      "report",      "calibrate",  "calibrations",
-	        "verify",      "certificate", "trend"};
+	        "verify",      "certificate", "trend",      "approve",
+	        "backup"};
 	char want[96];
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -1953,6 +1955,82 @@ static void help_names_exit_codes_and_units(void **state)
 	must_say("--format pdf");
 }
 
+/* metrolog's output for args on db, a copy (free it). */
+static char *output_on(const char *db, const char *const args[])
+{
+	assert_int_equal(metrolog_on(db, args), 0);
+	return strdup(out);
+}
+
+/* metrolog backup: a copy that reads the same, as one file, whose chain
+ * verifies to the same head as the database's; never over a file; --keep
+ * removes only the oldest of its own names beyond N. (The database is
+ * unchanged by it: database_is_unchanged runs after.) */
+static void backup_is_a_checked_copy(void **state)
+{
+	(void)state;
+	char dir[H_PATH_MAX], path[H_PATH_MAX], head[256], got[256];
+	char copy[H_PATH_MAX], wal[H_PATH_MAX + 8];
+	const char *verify[] = {"verify", NULL};
+	const char *cals[] = {"calibrations", "--format", "csv", NULL};
+	const char *events[] = {"events", "--format", "csv", NULL};
+
+	h_path(dir, g.dir, "backups");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(metrolog(verify), 0);
+	line_of(out, "audit", head, sizeof(head));
+
+	const char *into_dir[] = {"backup", dir, "--keep", "2", NULL};
+	/* two older backups and a file of another name in the directory */
+	write_file(h_path(path, dir, "metrolog-2000-01-01-000000.db"), "old");
+	write_file(h_path(path, dir, "metrolog-2000-01-02-000000.db"), "old");
+	write_file(h_path(path, dir, "notes.txt"), "mine");
+	assert_int_equal(metrolog(into_dir), 0);
+	must_say("integrity        ok\n");
+	line_of(out, "audit", got, sizeof(got));
+	assert_string_equal(got, head);
+	line_of(out, "backup", path, sizeof(path));
+	snprintf(copy, sizeof(copy), "%s", path + strlen("backup           "));
+	assert_non_null(strstr(copy, "/metrolog-"));
+	must_say("metrolog-2000-01-01-000000.db (beyond the 2 newest)");
+	assert_int_equal(
+	        access(h_path(path, dir, "metrolog-2000-01-01-000000.db"),
+	               F_OK),
+	        -1);
+	assert_int_equal(
+	        access(h_path(path, dir, "metrolog-2000-01-02-000000.db"),
+	               F_OK),
+	        0);
+	assert_int_equal(access(h_path(path, dir, "notes.txt"), F_OK), 0);
+	/* one file, no -wal beside it, that reads as the database reads */
+	snprintf(wal, sizeof(wal), "%s-wal", copy);
+	assert_int_equal(access(wal, F_OK), -1);
+	for (int i = 0; i < 2; i++) {
+		const char *const *args = i == 0 ? cals : events;
+		char *a = output_on(g.db, args), *b = output_on(copy, args);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+
+	/* never over an existing file; --keep only into a directory */
+	const char *over[] = {"backup", copy, NULL};
+	assert_int_equal(metrolog(over), 1);
+	must_say("exists; a backup never replaces a file");
+	const char *keep_file[] = {"backup", "x.db", "--keep", "1", NULL};
+	assert_int_equal(metrolog(keep_file), 2);
+	must_say("--keep needs DEST to be a directory");
+	/* what an interrupted backup left is no obstacle, and goes */
+	h_path(path, dir, "named.db.part");
+	write_file(path, "half a copy");
+	const char *named[] = {"backup", h_path(copy, dir, "named.db"), NULL};
+	assert_int_equal(metrolog(named), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(metrolog_on(copy, verify), 0);
+	line_of(out, "audit", got, sizeof(got));
+	assert_string_equal(got, head);
+}
+
 /* Last: every subcommand above ran on the file. The database's bytes and
  * the WAL's are the same; a WAL that did not exist may now exist empty (a
  * reader of a WAL database opens it; an empty WAL holds nothing). */
@@ -2003,6 +2081,7 @@ int main(void)
 	        cmocka_unit_test(a_database_that_does_not_exist_is_refused),
 	        cmocka_unit_test(help_names_exit_codes_and_units),
 	        cmocka_unit_test(the_lab_timezone_setting_is_the_tools_zone),
+	        cmocka_unit_test(backup_is_a_checked_copy),
 	        cmocka_unit_test(database_is_unchanged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
