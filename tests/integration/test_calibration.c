@@ -137,7 +137,7 @@ static int setup(void **state)
 	         broker.port);
 	gw_config(&gw, bus, inst, extra);
 	gw_start(&gw);
-	if (h_wait_file(gw.db, 20000) < 0)
+	if (h_wait_file(gw.db, 60000) < 0)
 		return -1;
 	for (int i = 0; i < 100 && db_try_int(gw.db, "SELECT count(*) FROM "
 	                                             "readings") < 10;

@@ -136,7 +136,7 @@ static void full_disk_loses_nothing(void **state)
 		fail_msg("metrologd never reported a full disk");
 	sleep_ms(1000);
 	assert_int_equal(unlink(ballast), 0);
-	if (wait_log(&g, "database writable again", 15000) == -1)
+	if (wait_log(&g, "database writable again", 60000) == -1)
 		fail_msg("metrologd did not recover after space was freed");
 	sleep_ms(500);
 	assert_int_equal(gw_stop(&g), 0);

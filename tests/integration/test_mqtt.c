@@ -255,7 +255,7 @@ static void retained_status(struct rig *r, char *out, size_t size)
 	snprintf(port, sizeof(port), "%d", r->broker.port);
 	h_path(log, r->dir, "retained.out");
 	unlink(log);
-	h_run(argv, log, false, 10000);
+	h_run(argv, log, false, 60000);
 	out[0] = '\0';
 	if (h_read_file(log, out, size) < 0)
 		out[0] = '\0';

@@ -271,7 +271,7 @@ static void ha_discovery(void **state)
 		                      NULL};
 		snprintf(port, sizeof(port), "%d", r.broker.port);
 		h_path(out, r.dir, "retained.out");
-		assert_int_equal(h_run(argv, out, false, 10000), 0);
+		assert_int_equal(h_run(argv, out, false, 60000), 0);
 		assert_int_equal(mq_count_in_file(out, "\"unique_id\""),
 		                 configs);
 	}

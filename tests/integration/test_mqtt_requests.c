@@ -114,7 +114,7 @@ static const char *make_users(const char *dir, char *conf, size_t size)
 		argv[n++] = users[i][0];
 		argv[n++] = users[i][1];
 		argv[n] = NULL;
-		assert_int_equal(h_run(argv, NULL, false, 10000), 0);
+		assert_int_equal(h_run(argv, NULL, false, 60000), 0);
 	}
 	write_file(acl, "user " A_USER "\n"
 	                "topic write " BASE "/requests/" A_USER "/records\n"

@@ -125,13 +125,13 @@ static void test_metrologd_notifies(void **state)
 
 	/* the watchdog keeps being fed */
 	for (int i = 0; i < 5; i++)
-		wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 10000);
+		wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 60000);
 
 	assert_int_equal(kill(g.pid, SIGHUP), 0);
 	wait_message(fd, "RELOADING=1", msg, sizeof(msg), NULL, 30000);
 	assert_non_null(strstr(msg, "\nMONOTONIC_USEC="));
 	wait_message(fd, "READY=1", msg, sizeof(msg), NULL, 30000);
-	wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 10000);
+	wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 60000);
 
 	assert_int_equal(kill(g.pid, SIGTERM), 0);
 	wait_message(fd, "STOPPING=1", msg, sizeof(msg), NULL, 30000);
@@ -194,7 +194,7 @@ static void test_watchdog_follows_beat(void **state)
 	/* alive: a pet per half period, each after a beat */
 	for (int i = 0; i < 5; i++) {
 		atomic_fetch_add(&beat, 1);
-		wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 10000);
+		wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 60000);
 	}
 	/* hung: after the pets already on their way (at most two: the pets
 	 * lag the beats by one, as the first is sent at start), none for
@@ -208,7 +208,7 @@ static void test_watchdog_follows_beat(void **state)
 	assert_true(pets <= 2);
 	/* alive again */
 	atomic_fetch_add(&beat, 1);
-	wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 10000);
+	wait_message(fd, "WATCHDOG=1", msg, sizeof(msg), NULL, 60000);
 	notify_watchdog_stop(w);
 	close(fd);
 }
