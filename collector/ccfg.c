@@ -62,10 +62,16 @@ static const struct key archive_keys[] = {
          false},
         {NULL, K_INT, 0, 0, 0, 0, NULL, false}};
 
+struct err {
+	int line;
+	int seq;
+	char text[512];
+};
+
 struct ctx {
 	const char *path;
-	FILE *errs;
-	int nerrs;
+	struct err *errs; /* printed sorted by line when the file is read */
+	int nerrs, cap;
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -73,14 +79,52 @@ err_at(struct ctx *x, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = s != NULL ? config_setting_source_file(s) : NULL;
 	int line = s != NULL ? (int)config_setting_source_line(s) : 0;
+	struct err *e;
 	va_list ap;
+	int n;
 
-	fprintf(x->errs, "%s:%d: ", file != NULL ? file : x->path, line);
+	if (x->nerrs == x->cap) {
+		int cap = x->cap ? 2 * x->cap : 16;
+		struct err *m = realloc(x->errs, (size_t)cap * sizeof(*m));
+		if (m == NULL) {
+			x->nerrs++; /* counted, not printed */
+			return;
+		}
+		x->errs = m;
+		x->cap = cap;
+	}
+	e = &x->errs[x->nerrs];
+	e->line = line;
+	e->seq = x->nerrs++;
+	if (line > 0)
+		n = snprintf(e->text, sizeof(e->text),
+		             "%s:%d: ", file != NULL ? file : x->path, line);
+	else
+		n = snprintf(e->text, sizeof(e->text), "%s: ", x->path);
 	va_start(ap, fmt);
-	vfprintf(x->errs, fmt, ap);
+	vsnprintf(e->text + n, sizeof(e->text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	fputc('\n', x->errs);
-	x->nerrs++;
+}
+
+static int err_cmp(const void *a, const void *b)
+{
+	const struct err *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Every error, in file order, one a line. */
+static void err_print(struct ctx *x, FILE *out)
+{
+	int n = x->nerrs < x->cap ? x->nerrs : x->cap;
+
+	if (x->errs == NULL)
+		return;
+	qsort(x->errs, (size_t)n, sizeof(*x->errs), err_cmp);
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s\n", x->errs[i].text);
 }
 
 static const struct key *find_key(const struct key *keys, const char *name)
@@ -150,8 +194,9 @@ static void check_group(struct ctx *x, struct ccfg *c, const char *gname,
 {
 	for (const struct key *k = keys; k->name != NULL; k++) {
 		set_default(c, k);
-		if (k->required && (g == NULL || config_setting_get_member(
-		                                         g, k->name) == NULL))
+		/* an absent group is told once, by its caller */
+		if (k->required && g != NULL &&
+		    config_setting_get_member(g, k->name) == NULL)
 			err_at(x, g, "%s.%s is required", gname, k->name);
 	}
 	for (int i = 0; g != NULL && i < config_setting_length(g); i++) {
@@ -188,8 +233,9 @@ static void check_root(struct ctx *x, struct ccfg *c, config_t *lc)
 			err_at(x, s, "%s must be a group { ... }", n);
 	}
 	if (m == NULL)
-		err_at(x, NULL, "no mqtt group");
-	check_group(x, c, "mqtt", config_setting_is_group(m) ? m : NULL,
+		err_at(x, root, "no mqtt group");
+	check_group(x, c, "mqtt",
+	            m != NULL && config_setting_is_group(m) ? m : NULL,
 	            mqtt_keys, "tls");
 	c->tls = tls != NULL;
 	if (tls != NULL && !config_setting_is_group(tls))
@@ -199,20 +245,26 @@ static void check_root(struct ctx *x, struct ccfg *c, config_t *lc)
 	            tls_keys, NULL);
 	const config_setting_t *pg = config_lookup(lc, "postgresql");
 	if (pg == NULL)
-		err_at(x, NULL, "no postgresql group");
-	check_group(x, c, "postgresql", config_setting_is_group(pg) ? pg : NULL,
+		err_at(x, root, "no postgresql group");
+	check_group(x, c, "postgresql",
+	            pg != NULL && config_setting_is_group(pg) ? pg : NULL,
 	            pg_keys, NULL);
 	const config_setting_t *a = config_lookup(lc, "archive");
-	check_group(x, c, "archive", config_setting_is_group(a) ? a : NULL,
+	check_group(x, c, "archive",
+	            a != NULL && config_setting_is_group(a) ? a : NULL,
 	            archive_keys, NULL);
 }
 
-/* What the tables cannot say: names that go into topics. */
+/* What the tables cannot say: the MQTT version, names that go into
+ * topics. */
 static void check_topics(struct ctx *x, struct ccfg *c, config_t *lc)
 {
 	const config_setting_t *m = config_lookup(lc, "mqtt");
 	const char *bad = "+#";
 
+	if (c->version == 4)
+		err_at(x, config_setting_get_member(m, "version"),
+		       "mqtt.version must be 3 or 5, not 4");
 	if (c->group != NULL && strpbrk(c->group, "+#/") != NULL)
 		err_at(x, config_setting_get_member(m, "group"),
 		       "mqtt.group must not hold '+', '#' or '/'");
@@ -228,7 +280,7 @@ static void check_topics(struct ctx *x, struct ccfg *c, config_t *lc)
 
 struct ccfg *ccfg_load(const char *path, FILE *errs)
 {
-	struct ctx x = {path, errs, 0};
+	struct ctx x = {path, NULL, 0, 0};
 	struct ccfg *c = calloc(1, sizeof(*c));
 	config_t lc;
 
@@ -253,6 +305,8 @@ struct ccfg *ccfg_load(const char *path, FILE *errs)
 	check_root(&x, c, &lc);
 	check_topics(&x, c, &lc);
 	config_destroy(&lc);
+	err_print(&x, errs);
+	free(x.errs);
 	if (x.nerrs > 0) {
 		ccfg_free(c);
 		return NULL;

@@ -111,9 +111,12 @@ static void pg_restart_held(struct pg *p, struct coll *a, struct coll *b,
 	}
 }
 
-static void run_tool(const struct coll *c, const char *cmd)
+/* metrolog-collector -c <its config> cmd [arg1 arg2]; must succeed. */
+static void run_tool(const struct coll *c, const char *cmd, const char *arg1,
+                     const char *arg2)
 {
-	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, cmd, NULL};
+	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, cmd,
+	                      arg1,          arg2, NULL};
 
 	assert_int_equal(h_run(argv, c->log, true, 60000), 0);
 }
@@ -149,8 +152,8 @@ static void test_exactly_once(void **state)
 	pg_init(&p, r.dir);
 	coll_config(&a, &r, &p, "coll-a");
 	coll_config(&b, &r, &p, "coll-b");
-	run_tool(&a, "init");
-	run_tool(&b, "init"); /* a second init changes nothing */
+	run_tool(&a, "init", NULL, NULL);
+	run_tool(&b, "init", NULL, NULL); /* a second init changes nothing */
 	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
 	                 1);
 	coll_start(&a);
@@ -228,8 +231,36 @@ static void test_exactly_once(void **state)
 	assert_int_equal(pg_int(&p, "SELECT missing FROM completeness "
 	                            "WHERE site = 'test-lab'"),
 	                 0);
+	/* events and statuses in their tables, each once; the gateway's
+	 * own status (no seq) as it was last published: stopped */
+	assert_true(pg_int(&p, "SELECT count(*) FROM events") > 0);
+	assert_int_equal(pg_int(&p, "SELECT count(*) FROM events"),
+	                 pg_int(&p, "SELECT count(*) FROM messages WHERE "
+	                            "kind = 'events'"));
+	assert_true(pg_int(&p, "SELECT count(*) FROM statuses") > 0);
+	assert_int_equal(pg_int(&p, "SELECT count(*) FROM statuses"),
+	                 pg_int(&p, "SELECT count(*) FROM messages WHERE "
+	                            "kind = 'status'"));
+	assert_int_equal(pg_wait_int(&p,
+	                             "SELECT count(*) FROM gateway_status g "
+	                             "JOIN sites s ON s.id = g.site_id WHERE "
+	                             "s.name = 'test-lab' AND g.state = "
+	                             "'offline' AND g.reason = 'stopped'",
+	                             1, 30000),
+	                 1);
 	dups = coll_stop(&a) + coll_stop(&b);
 	assert_true(dups >= 1);
+	/* retention: lab-x's month (2026-11) goes as a whole */
+	assert_int_equal(pg_int(&p, "SELECT count(*) FROM pg_class WHERE "
+	                            "relname = 'readings_2026_11'"),
+	                 1);
+	run_tool(&a, "retention", "--before", "2026-12-01T00:00:00Z");
+	assert_int_equal(pg_int(&p, "SELECT count(*) FROM pg_class WHERE "
+	                            "relname IN ('readings_2026_11', "
+	                            "'messages_2026_11')"),
+	                 0);
+	assert_int_equal(mq_count_in_file(a.log, "dropped readings_2026_11"),
+	                 1);
 	pg_stop(&p);
 	mq_rig_finish(&r);
 }
