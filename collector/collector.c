@@ -135,10 +135,14 @@ static int write_one(struct archive *a, const struct ccfg *c, struct stats *st,
 	if (rc == ARCHIVE_REJECT) {
 		log_warnx("refused a message on %s: %s", topic, err);
 		st->refused++;
-	} else if (rc == ARCHIVE_HELD)
+	} else if (rc == ARCHIVE_HELD) {
+		log_debug("%s seq %lld: held already", m.site,
+		          (long long)m.seq);
 		st->duplicates++;
-	else
+	} else {
+		log_debug("%s seq %lld: written", m.site, (long long)m.seq);
 		st->written++;
+	}
 	return 0;
 }
 
@@ -301,23 +305,41 @@ static int cmd_retention(const struct ccfg *c, const char *before)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: metrolog-collector [-c FILE] [-v] [run]\n"
-	        "       metrolog-collector [-c FILE] init\n"
-	        "       metrolog-collector [-c FILE] retention --before TIME\n"
-	        "       metrolog-collector [-c FILE] --check-config\n"
+	        "Usage: metrolog-collector [OPTION]... [run | init | retention "
+	        "--before TIME]\n"
+	        "The metrolog archive's collector: takes every gateway's "
+	        "readings, events and\n"
+	        "statuses from an MQTT broker (shared subscriptions) into "
+	        "PostgreSQL, each once.\n"
 	        "\n"
-	        "  -c FILE         configuration (default " DEFAULT_CONFIG ")\n"
-	        "  -v              log debugging lines\n"
-	        "  --check-config  check the configuration, print OK or the "
-	        "errors\n"
-	        "  run             take the gateways' messages into the "
-	        "archive (default)\n"
-	        "  init            create the archive's schema in the "
-	        "database\n"
-	        "  retention       drop the months of readings ending at or "
-	        "before TIME\n"
-	        "                  (an ISO 8601 time, e.g. 2025-01-01)\n"
-	        "See docs/COLLECTOR.md.\n");
+	        "  -c, --config FILE   configuration file "
+	        "(default " DEFAULT_CONFIG ")\n"
+	        "  -n, --check-config  check the configuration, print OK or "
+	        "every error as\n"
+	        "                      FILE:LINE: message, and exit (0 when "
+	        "OK, 1 otherwise)\n"
+	        "  -d, --debug         log every message written\n"
+	        "  -h, --help          show this help\n"
+	        "  -V, --version       show the version\n"
+	        "  --before TIME       with retention: the end of what is "
+	        "dropped, ISO 8601\n"
+	        "                      (2025-01-01T00:00:00Z)\n"
+	        "\n"
+	        "Commands: run (the default) takes messages until SIGTERM or "
+	        "SIGINT; init creates\n"
+	        "the archive's schema in the database (again: changes "
+	        "nothing); "
+	        "retention drops\n"
+	        "the monthly partitions of readings and messages that end at "
+	        "or before TIME.\n"
+	        "Logs go to standard error. docs/COLLECTOR.md describes the "
+	        "configuration.\n");
+}
+
+/* Is arg the option of short or long name? */
+static bool opt(const char *arg, const char *short_name, const char *long_name)
+{
+	return strcmp(arg, short_name) == 0 || strcmp(arg, long_name) == 0;
 }
 
 int main(int argc, char **argv)
@@ -328,15 +350,17 @@ int main(int argc, char **argv)
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+		if (opt(argv[i], "-c", "--config") && i + 1 < argc)
 			path = argv[++i];
-		else if (strcmp(argv[i], "-v") == 0)
+		else if (opt(argv[i], "-d", "--debug"))
 			verbose = true;
-		else if (strcmp(argv[i], "--check-config") == 0)
+		else if (opt(argv[i], "-n", "--check-config"))
 			check = true;
-		else if (strcmp(argv[i], "--help") == 0 ||
-		         strcmp(argv[i], "-h") == 0) {
+		else if (opt(argv[i], "-h", "--help")) {
 			usage(stdout);
+			return 0;
+		} else if (opt(argv[i], "-V", "--version")) {
+			printf("metrolog-collector " METROLOG_VERSION "\n");
 			return 0;
 		} else if (strcmp(argv[i], "--before") == 0 && i + 1 < argc)
 			before = argv[++i];
