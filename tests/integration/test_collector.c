@@ -140,12 +140,86 @@ static void pub_fake(const struct rig *r, int seq)
 	                 0);
 }
 
+/* The gateway of r is stopped: PostgreSQL holds every seq it assigned and
+ * every reading of its SQLite, once; lab-x's hole is in gaps, its
+ * duplicate once; no hole of test-lab left open; events, statuses and the
+ * gateway's last status. */
+static void check_archive(struct rig *r, struct pg *p)
+{
+	long long last;
+
+	last = db_int(r->gw.db, "SELECT seq FROM sqlite_sequence "
+	                        "WHERE name = 'outbox'");
+	assert_int_equal(db_int(r->gw.db, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(pg_wait_int(p, site_q, last, 60000), last);
+	assert_int_equal(pg_int(p, "SELECT max(seq) FROM messages m JOIN "
+	                           "sites s ON s.id = m.site_id WHERE "
+	                           "s.name = 'test-lab'"),
+	                 last);
+	/* every reading the gateway committed, once */
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM readings r "
+	                           "JOIN channels c ON c.id = r.channel_id "
+	                           "JOIN instruments i ON i.id = "
+	                           "c.instrument_id JOIN sites s ON s.id = "
+	                           "i.site_id WHERE s.name = 'test-lab'"),
+	                 db_int(r->gw.db, "SELECT count(*) FROM readings"));
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM readings r "
+	                           "JOIN channels c ON c.id = r.channel_id "
+	                           "WHERE r.quality = 'good'"),
+	                 db_int(r->gw.db, "SELECT count(*) FROM readings "
+	                                  "WHERE quality = 0") +
+	                         3 /* lab-x's */);
+	/* the hole of lab-x recorded once settled, the duplicate once */
+	assert_int_equal(
+	        pg_wait_int(p,
+	                    "SELECT count(*) FROM gaps g JOIN sites s ON "
+	                    "s.id = g.site_id WHERE s.name = 'lab-x' AND "
+	                    "g.seq_from = 3 AND g.seq_to = 4 AND "
+	                    "g.filled_at IS NULL",
+	                    1, 30000),
+	        1);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM readings r JOIN "
+	                           "channels c ON c.id = r.channel_id JOIN "
+	                           "instruments i ON i.id = c.instrument_id "
+	                           "WHERE i.name = 'X-1'"),
+	                 3);
+	/* test-lab: no hole left open (one seen while a collector was
+	 * down is filled when its session is delivered) */
+	assert_int_equal(
+	        pg_wait_int(p,
+	                    "SELECT (count(*) = 0)::int FROM gaps g JOIN "
+	                    "sites s ON s.id = g.site_id WHERE "
+	                    "s.name = 'test-lab' AND filled_at IS NULL",
+	                    1, 30000),
+	        1);
+	assert_int_equal(pg_int(p, "SELECT missing FROM completeness "
+	                           "WHERE site = 'test-lab'"),
+	                 0);
+	/* events and statuses in their tables, each once; the gateway's
+	 * own status (no seq) as it was last published: stopped */
+	assert_true(pg_int(p, "SELECT count(*) FROM events") > 0);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM events"),
+	                 pg_int(p, "SELECT count(*) FROM messages WHERE "
+	                           "kind = 'events'"));
+	assert_true(pg_int(p, "SELECT count(*) FROM statuses") > 0);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM statuses"),
+	                 pg_int(p, "SELECT count(*) FROM messages WHERE "
+	                           "kind = 'status'"));
+	assert_int_equal(pg_wait_int(p,
+	                             "SELECT count(*) FROM gateway_status g "
+	                             "JOIN sites s ON s.id = g.site_id WHERE "
+	                             "s.name = 'test-lab' AND g.state = "
+	                             "'offline' AND g.reason = 'stopped'",
+	                             1, 30000),
+	                 1);
+}
+
 static void test_exactly_once(void **state)
 {
 	struct rig r;
 	struct pg p;
 	struct coll a, b;
-	long long last, dups;
+	long long dups;
 
 	(void)state;
 	mq_rig_config(&r, "metrolog", "sub", "");
@@ -158,6 +232,9 @@ static void test_exactly_once(void **state)
 	                 1);
 	coll_start(&a);
 	coll_start(&b);
+	/* persistent sessions: clean session (3.1.1) or clean start (5) off */
+	assert_int_equal(mq_connects_as(&r, "coll-a", mq_version()), 1);
+	assert_int_equal(mq_connects_as(&r, "coll-b", mq_version()), 1);
 	gw_start(&r.gw);
 	mq_wait_readings(&r.gw, 150);
 	assert_true(pg_wait_int(&p, site_q, 20, 30000) >= 20);
@@ -184,70 +261,7 @@ static void test_exactly_once(void **state)
 	pub_fake(&r, 5);
 
 	assert_int_equal(gw_stop(&r.gw), 0);
-	last = db_int(r.gw.db, "SELECT seq FROM sqlite_sequence "
-	                       "WHERE name = 'outbox'");
-	assert_int_equal(db_int(r.gw.db, "SELECT count(*) FROM outbox"), 0);
-	assert_int_equal(pg_wait_int(&p, site_q, last, 60000), last);
-	assert_int_equal(pg_int(&p, "SELECT max(seq) FROM messages m JOIN "
-	                            "sites s ON s.id = m.site_id WHERE "
-	                            "s.name = 'test-lab'"),
-	                 last);
-	/* every reading the gateway committed, once */
-	assert_int_equal(pg_int(&p, "SELECT count(*) FROM readings r "
-	                            "JOIN channels c ON c.id = r.channel_id "
-	                            "JOIN instruments i ON i.id = "
-	                            "c.instrument_id JOIN sites s ON s.id = "
-	                            "i.site_id WHERE s.name = 'test-lab'"),
-	                 db_int(r.gw.db, "SELECT count(*) FROM readings"));
-	assert_int_equal(pg_int(&p, "SELECT count(*) FROM readings r "
-	                            "JOIN channels c ON c.id = r.channel_id "
-	                            "WHERE r.quality = 'good'"),
-	                 db_int(r.gw.db, "SELECT count(*) FROM readings "
-	                                 "WHERE quality = 0") +
-	                         3 /* lab-x's */);
-	/* the hole of lab-x recorded once settled, the duplicate once */
-	assert_int_equal(
-	        pg_wait_int(&p,
-	                    "SELECT count(*) FROM gaps g JOIN sites s ON "
-	                    "s.id = g.site_id WHERE s.name = 'lab-x' AND "
-	                    "g.seq_from = 3 AND g.seq_to = 4 AND "
-	                    "g.filled_at IS NULL",
-	                    1, 30000),
-	        1);
-	assert_int_equal(pg_int(&p, "SELECT count(*) FROM readings r JOIN "
-	                            "channels c ON c.id = r.channel_id JOIN "
-	                            "instruments i ON i.id = c.instrument_id "
-	                            "WHERE i.name = 'X-1'"),
-	                 3);
-	/* test-lab: no hole left open (one seen while a collector was
-	 * down is filled when its session is delivered) */
-	assert_int_equal(
-	        pg_wait_int(&p,
-	                    "SELECT (count(*) = 0)::int FROM gaps g JOIN "
-	                    "sites s ON s.id = g.site_id WHERE "
-	                    "s.name = 'test-lab' AND filled_at IS NULL",
-	                    1, 30000),
-	        1);
-	assert_int_equal(pg_int(&p, "SELECT missing FROM completeness "
-	                            "WHERE site = 'test-lab'"),
-	                 0);
-	/* events and statuses in their tables, each once; the gateway's
-	 * own status (no seq) as it was last published: stopped */
-	assert_true(pg_int(&p, "SELECT count(*) FROM events") > 0);
-	assert_int_equal(pg_int(&p, "SELECT count(*) FROM events"),
-	                 pg_int(&p, "SELECT count(*) FROM messages WHERE "
-	                            "kind = 'events'"));
-	assert_true(pg_int(&p, "SELECT count(*) FROM statuses") > 0);
-	assert_int_equal(pg_int(&p, "SELECT count(*) FROM statuses"),
-	                 pg_int(&p, "SELECT count(*) FROM messages WHERE "
-	                            "kind = 'status'"));
-	assert_int_equal(pg_wait_int(&p,
-	                             "SELECT count(*) FROM gateway_status g "
-	                             "JOIN sites s ON s.id = g.site_id WHERE "
-	                             "s.name = 'test-lab' AND g.state = "
-	                             "'offline' AND g.reason = 'stopped'",
-	                             1, 30000),
-	                 1);
+	check_archive(&r, &p);
 	dups = coll_stop(&a) + coll_stop(&b);
 	assert_true(dups >= 1);
 	/* retention: lab-x's month (2026-11) goes as a whole */
