@@ -5,8 +5,10 @@
 #                     (tools/cmd.h), the same as every --help
 #   metrologd(8)      `metrologd --help` + packaging/man/metrologd.8.extra
 #   metrolog-sim(1)   `metrolog-sim --help` + packaging/man/metrolog-sim.1.extra
+#   metrolog-collector(8) `metrolog-collector --help` +
+#                     packaging/man/metrolog-collector.8.extra
 #   metrologd.cfg(5)  docs/CONFIG.md
-# (the last three through packaging/man/mkman.py, which needs python3).
+# (all but the first through packaging/man/mkman.py, which needs python3).
 # Each is compressed with gzip -9n and installed under share/man.
 set(METROLOG_MAN_DIR ${CMAKE_BINARY_DIR}/man)
 file(MAKE_DIRECTORY ${METROLOG_MAN_DIR})
@@ -40,10 +42,19 @@ if(Python3_Interpreter_FOUND)
             ${PROJECT_SOURCE_DIR}/docs/CONFIG.md > ${METROLOG_MAN_DIR}/metrologd.cfg.5
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
             ${PROJECT_SOURCE_DIR}/docs/CONFIG.md VERBATIM)
-  list(APPEND metrolog_man_pages metrologd.8 metrolog-sim.1 metrologd.cfg.5)
+  add_custom_command(OUTPUT ${METROLOG_MAN_DIR}/metrolog-collector.8
+    COMMAND ${MKMAN} help metrolog-collector 8
+            "the metrolog archive: gateways' MQTT messages into PostgreSQL"
+            ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-collector.8.extra
+            $<TARGET_FILE:metrolog-collector>
+            > ${METROLOG_MAN_DIR}/metrolog-collector.8
+    DEPENDS metrolog-collector ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
+            ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-collector.8.extra VERBATIM)
+  list(APPEND metrolog_man_pages metrologd.8 metrolog-sim.1 metrologd.cfg.5
+       metrolog-collector.8)
 else()
   message(WARNING "python3 not found: only the man page metrolog(1) is built "
-                  "(the package needs all four)")
+                  "(the package needs all five)")
 endif()
 
 set(metrolog_man_gz)

@@ -5,10 +5,12 @@
 # Layout (paths in the package; relative destinations are under the
 # install prefix, /usr in the package):
 #   /usr/sbin/metrologd, /usr/bin/metrolog, /usr/bin/metrolog-sim
+#   /usr/sbin/metrolog-collector              (the archive's writer)
 #   /usr/share/man/man{1,5,8}/...gz          (packaging/man.cmake)
 #   /usr/share/bash-completion/completions/metrolog
 #   /usr/lib/systemd/system/metrologd.service, metrolog-backup.service
 #                                            and .timer (daily backups)
+#   /usr/lib/systemd/system/metrolog-collector.service  (not enabled)
 #   /usr/lib/sysusers.d/metrolog.conf        user and group metrolog
 #   /usr/lib/tmpfiles.d/metrolog.conf        /var/lib/metrolog and
 #                                            /var/backups/metrolog 0750
@@ -29,7 +31,8 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 
 set(METROLOG_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 
-install(TARGETS metrologd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(TARGETS metrologd metrolog-collector
+        RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS metrolog metrolog-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # Stripped as dh_strip does (CPACK_STRIP_FILES strips only the symbols):
@@ -37,7 +40,9 @@ install(TARGETS metrolog metrolog-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR
 if(CMAKE_STRIP)
   install(CODE "
     if(CMAKE_INSTALL_DO_STRIP)
-      foreach(f ${CMAKE_INSTALL_SBINDIR}/metrologd ${CMAKE_INSTALL_BINDIR}/metrolog
+      foreach(f ${CMAKE_INSTALL_SBINDIR}/metrologd
+                ${CMAKE_INSTALL_SBINDIR}/metrolog-collector
+                ${CMAKE_INSTALL_BINDIR}/metrolog
                 ${CMAKE_INSTALL_BINDIR}/metrolog-sim)
         execute_process(COMMAND ${CMAKE_STRIP} --remove-section=.comment
           --remove-section=.note --strip-unneeded
@@ -51,6 +56,7 @@ include(${METROLOG_PKG_DIR}/man.cmake)
 install(FILES ${PROJECT_SOURCE_DIR}/config/metrologd.service
         ${METROLOG_PKG_DIR}/metrolog-backup.service
         ${METROLOG_PKG_DIR}/metrolog-backup.timer
+        ${METROLOG_PKG_DIR}/metrolog-collector.service
         DESTINATION lib/systemd/system)
 install(FILES ${METROLOG_PKG_DIR}/sysusers.conf
         DESTINATION lib/sysusers.d RENAME metrolog.conf)
@@ -68,6 +74,7 @@ install(FILES ${METROLOG_PKG_DIR}/bash-completion/metrolog
 set(METROLOG_DOCDIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/metrolog)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md
         ${PROJECT_SOURCE_DIR}/docs/ARCHITECTURE.md
+        ${PROJECT_SOURCE_DIR}/docs/COLLECTOR.md
         ${PROJECT_SOURCE_DIR}/docs/CONFIG.md
         ${PROJECT_SOURCE_DIR}/docs/METROLOGY.md
         ${PROJECT_SOURCE_DIR}/docs/MQTT.md
@@ -80,6 +87,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${METROLOG_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/config/lab-bench.cfg
         ${PROJECT_SOURCE_DIR}/config/demo.cfg
+        ${METROLOG_PKG_DIR}/collector.cfg
         DESTINATION ${METROLOG_DOCDIR}/examples)
 
 # The Debian changelog of this native package, compressed as policy asks
@@ -111,8 +119,9 @@ drift, publishes readings over MQTT, and keeps hash-chained calibration
 records from which it issues certificates.
 
 This package holds the gateway daemon metrologd (with its systemd unit),
-the technicians' command-line tool metrolog and the instrument simulator
-metrolog-sim.")
+the technicians' command-line tool metrolog, the instrument simulator
+metrolog-sim, and metrolog-collector, which takes every gateway's
+messages into a provincial PostgreSQL archive (its unit is not enabled).")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER
     "metrolog maintainers <maintainers@users.noreply.r-seed-49a7a139.example>")
 set(CPACK_DEBIAN_PACKAGE_SECTION science)

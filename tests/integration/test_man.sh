@@ -7,7 +7,7 @@
 #   metrolog(1)       every subcommand `metrolog --help` lists has its
 #                     section, and every option `metrolog NAME --help` lists
 #                     is in it
-#   metrologd(8), metrolog-sim(1)
+#   metrologd(8), metrolog-sim(1), metrolog-collector(8)
 #                     every option their --help lists
 #   metrologd.cfg(5)  every group of docs/CONFIG.md's keys
 # and each page formats without a warning (groff -ww), when groff is here.
@@ -19,6 +19,7 @@ MAN=$BUILD/man
 METROLOG=$BUILD/tools/metrolog
 METROLOGD=$BUILD/gateway/metrologd
 SIM=$BUILD/firmware/port/host/metrolog-sim
+COLLECTOR=$BUILD/collector/metrolog-collector
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/metrolog-man.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 FAILS=0
@@ -48,7 +49,8 @@ check_options() {
 	done <"$TMP/opts"
 }
 
-for page in metrolog.1 metrologd.8 metrolog-sim.1 metrologd.cfg.5; do
+for page in metrolog.1 metrologd.8 metrolog-sim.1 metrologd.cfg.5 \
+	metrolog-collector.8; do
 	if [ ! -s "$MAN/$page" ]; then
 		fail "no man page $MAN/$page"
 		continue
@@ -93,6 +95,10 @@ check_options "$TMP/metrologd.8" "metrologd --help" "$TMP/help"
 plain "$MAN/metrolog-sim.1" >"$TMP/metrolog-sim.1"
 "$SIM" --help >"$TMP/help"
 check_options "$TMP/metrolog-sim.1" "metrolog-sim --help" "$TMP/help"
+plain "$MAN/metrolog-collector.8" >"$TMP/metrolog-collector.8"
+"$COLLECTOR" --help >"$TMP/help"
+check_options "$TMP/metrolog-collector.8" "metrolog-collector --help" \
+	"$TMP/help"
 
 # ---- metrologd.cfg(5) -------------------------------------------------------
 plain "$MAN/metrologd.cfg.5" >"$TMP/cfg.5"

@@ -62,6 +62,10 @@ want() { # PATH MODE: in the package, owned by root, with that mode
 	fi
 }
 want /usr/sbin/metrologd -rwxr-xr-x
+want /usr/sbin/metrolog-collector -rwxr-xr-x
+want /usr/lib/systemd/system/metrolog-collector.service -rw-r--r--
+want /usr/share/doc/metrolog/COLLECTOR.md -rw-r--r--
+want /usr/share/doc/metrolog/examples/collector.cfg -rw-r--r--
 want /usr/bin/metrolog -rwxr-xr-x
 want /usr/bin/metrolog-sim -rwxr-xr-x
 want /usr/lib/systemd/system/metrologd.service -rw-r--r--
@@ -80,7 +84,7 @@ want /usr/share/doc/metrolog/examples/lab-bench.cfg -rw-r--r--
 want /usr/share/doc/metrolog/examples/demo.cfg -rw-r--r--
 want /usr/share/bash-completion/completions/metrolog -rw-r--r--
 for page in man1/metrolog.1 man1/metrolog-sim.1 man5/metrologd.cfg.5 \
-	man8/metrologd.8; do
+	man8/metrologd.8 man8/metrolog-collector.8; do
 	want "/usr/share/man/$page.gz" -rw-r--r--
 done
 # nothing owned by anyone but root, no directory that is not 0755

@@ -1,0 +1,67 @@
+/*
+ * archive.h - the provincial archive in PostgreSQL (libpq): the schema
+ * (schema.sql) applied and checked, a gateway's message written in one
+ * statement, the monthly partitions made ahead, holes in seq recorded,
+ * retention by whole partitions. The only file that includes libpq-fe.h.
+ *
+ * Threads: a struct archive belongs to one thread (the collector's
+ * writer); nothing here is shared.
+ */
+#ifndef METROLOG_ARCHIVE_H
+#define METROLOG_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "inbox.h"
+
+struct archive;
+
+/* What a write came to. */
+enum archive_rc {
+	ARCHIVE_OK = 0,      /* committed */
+	ARCHIVE_HELD = 1,    /* held already: a duplicate, nothing written */
+	ARCHIVE_RETRY = -1,  /* the database is down or busy: try again */
+	ARCHIVE_REJECT = -2, /* the database refuses this message for good */
+};
+
+/* Connect with conninfo (libpq's "host=... dbname=..." or a URI). Returns
+ * the archive, or NULL with why in err. The connection may be lost later:
+ * archive_reconnect(). */
+struct archive *archive_open(const char *conninfo, char *err, size_t errlen);
+void archive_close(struct archive *a);
+
+/* Connect again after the connection was lost (nothing when it was
+ * not). Returns 0, or -1 with why in err. */
+int archive_reconnect(struct archive *a, char *err, size_t errlen);
+
+/* Apply the schema if the database has none (one transaction, under an
+ * advisory lock so that two collectors do not race), and make the
+ * partitions of this month and the next. Returns 0, or -1 with err. */
+int archive_init(struct archive *a, char *err, size_t errlen);
+
+/* Whether the database holds the schema version this program writes.
+ * Returns 0, or -1 with err ("run metrolog-collector init", or a newer
+ * version). */
+int archive_check(struct archive *a, char *err, size_t errlen);
+
+/* Write message m (its payload text, len bytes, as received) in one
+ * transaction, idempotently; the partitions of its month and the next are
+ * made first if this connection has not seen them. Returns an enum
+ * archive_rc, with why in err when not ARCHIVE_OK. */
+int archive_put(struct archive *a, const struct inbox_msg *m,
+                const char *payload, size_t len, char *err, size_t errlen);
+
+/* Record the settled holes of every site's seq in gaps (schema.sql,
+ * metrolog_check_gaps) and mark the filled ones. Returns the number of
+ * gaps recorded now, or -1 with err. */
+int archive_check_gaps(struct archive *a, int settle_ms, char *err,
+                       size_t errlen);
+
+/* Drop the partitions of readings and messages that end at or before
+ * cutoff (an ISO 8601 time PostgreSQL reads), printing each name to out.
+ * Returns how many, or -1 with err. */
+int archive_drop_before(struct archive *a, const char *cutoff, FILE *out,
+                        char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * test_collector.c - metrolog-collector against real parts: a PostgreSQL
+ * 15 started by the test (pgtest.h), mosquitto, metrolog-sim and a
+ * metrologd publishing two instruments (mqtttest.h), and two collectors
+ * in one share group. What the gateway committed (its SQLite file) must
+ * land in PostgreSQL exactly once: every seq, every reading, across a
+ * SIGKILL of one collector; a message sent twice lands once; a hole in a
+ * site's seq is recorded in gaps.
+ */
+#include "mqtttest.h"
+#include "pgtest.h"
+
+#define COLLECTOR_BIN METROLOG_COLLECTOR_BIN
+
+struct coll {
+	pid_t pid;
+	char cfg[H_PATH_MAX];
+	char log[H_PATH_MAX];
+};
+
+static void coll_config(struct coll *c, const struct rig *r, const struct pg *p,
+                        const char *id)
+{
+	char name[64], text[2048];
+
+	snprintf(name, sizeof(name), "%s.cfg", id);
+	h_path(c->cfg, r->dir, name);
+	snprintf(name, sizeof(name), "%s.log", id);
+	h_path(c->log, r->dir, name);
+	snprintf(text, sizeof(text),
+	         "mqtt = { port = %d; client_id = \"%s\"; group = \"archive\"; "
+	         "keepalive_s = 5; version = %d; };\n"
+	         "postgresql = { conninfo = \"%s\"; };\n"
+	         "archive = { gap_check_ms = 200; gap_settle_ms = 3000; };\n",
+	         r->broker.port, id, mq_version(), p->conninfo);
+	write_file(c->cfg, text);
+}
+
+static void coll_start(struct coll *c)
+{
+	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, NULL};
+	int before = mq_count_in_file(c->log, "mqtt: subscribed to");
+
+	c->pid = h_spawn(argv, c->log, true);
+	assert_true(c->pid > 0);
+	for (int i = 0; i < 300; i++) {
+		if (mq_count_in_file(c->log, "mqtt: subscribed to") > before)
+			return;
+		assert_true(h_alive(c->pid));
+		sleep_ms(100);
+	}
+	fail_msg("%s never subscribed", c->log);
+}
+
+/* SIGTERM; returns the "duplicates" of its last stats line, after
+ * checking that it wrote something ("written" > 0). */
+static long long coll_stop(struct coll *c)
+{
+	static char text[1 << 20];
+	const char *s;
+	int status = h_stop(c->pid, SIGTERM, 30000);
+
+	assert_true(status != -1 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(h_read_file(c->log, text, sizeof(text)) > 0);
+	s = strstr(text, "stopping on signal");
+	assert_non_null(s);
+	assert_true(mq_json_int(s, "written") > 0);
+	assert_int_equal(mq_json_int(s, "refused"), 0);
+	return mq_json_int(s, "duplicates");
+}
+
+/* Stop PostgreSQL, wait until both collectors hold a message they cannot
+ * write ("trying again"), then (kill: SIGKILL them) start PostgreSQL
+ * again and wait until both write again (kill: start them again). */
+static void pg_restart_held(struct pg *p, struct coll *a, struct coll *b,
+                            bool kill)
+{
+	struct coll *both[2] = {a, b};
+	int held[2], again[2];
+
+	for (int i = 0; i < 2; i++) {
+		held[i] = mq_count_in_file(both[i]->log, "; trying again");
+		again[i] = mq_count_in_file(both[i]->log, "writing again");
+	}
+	pg_stop(p);
+	for (int i = 0; i < 2; i++)
+		for (int t = 0; mq_count_in_file(both[i]->log,
+		                                 "; trying again") == held[i];
+		     t++) {
+			if (t == 300)
+				fail_msg("%s never held a message",
+				         both[i]->log);
+			sleep_ms(100);
+		}
+	for (int i = 0; kill && i < 2; i++)
+		assert_true(h_stop(both[i]->pid, SIGKILL, 5000) != -1);
+	pg_start(p);
+	for (int i = 0; i < 2; i++) {
+		if (kill) {
+			coll_start(both[i]);
+			continue;
+		}
+		for (int t = 0; mq_count_in_file(both[i]->log,
+		                                 "writing again") == again[i];
+		     t++) {
+			if (t == 300)
+				fail_msg("%s never wrote again", both[i]->log);
+			sleep_ms(100);
+		}
+	}
+}
+
+/* metrolog-collector -c <its config> cmd [arg1 arg2]; must succeed. */
+static void run_tool(const struct coll *c, const char *cmd, const char *arg1,
+                     const char *arg2)
+{
+	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, cmd,
+	                      arg1,          arg2, NULL};
+
+	assert_int_equal(h_run(argv, c->log, true, 60000), 0);
+}
+
+static const char site_q[] =
+        "SELECT count(*) FROM messages m JOIN sites s ON s.id = m.site_id "
+        "WHERE s.name = 'test-lab'";
+
+/* A readings message of site lab-x, instrument X-1, with seq. */
+static void pub_fake(const struct rig *r, int seq)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+	         "{\"seq\":%d,\"ts\":\"2026-11-26T12:00:%02d.000000Z\","
+	         "\"ts_ms\":%lld,\"instrument\":\"X-1\",\"channels\":{\"c0\":"
+	         "{\"value\":%d.5,\"unit\":\"degC\",\"quality\":\"good\"}},"
+	         "\"historical\":false}",
+	         seq, seq, 1795694400000LL + seq * 1000LL, seq);
+	assert_int_equal(mq_pub(r, "metrolog/lab-x/X-1/readings", text, NULL),
+	                 0);
+}
+
+/* The gateway of r is stopped: PostgreSQL holds every seq it assigned and
+ * every reading of its SQLite, once; lab-x's hole is in gaps, its
+ * duplicate once; no hole of test-lab left open; events, statuses and the
+ * gateway's last status. */
+static void check_archive(struct rig *r, struct pg *p)
+{
+	long long last;
+
+	last = db_int(r->gw.db, "SELECT seq FROM sqlite_sequence "
+	                        "WHERE name = 'outbox'");
+	assert_int_equal(db_int(r->gw.db, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(pg_wait_int(p, site_q, last, 60000), last);
+	assert_int_equal(pg_int(p, "SELECT max(seq) FROM messages m JOIN "
+	                           "sites s ON s.id = m.site_id WHERE "
+	                           "s.name = 'test-lab'"),
+	                 last);
+	/* every reading the gateway committed, once */
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM readings r "
+	                           "JOIN channels c ON c.id = r.channel_id "
+	                           "JOIN instruments i ON i.id = "
+	                           "c.instrument_id JOIN sites s ON s.id = "
+	                           "i.site_id WHERE s.name = 'test-lab'"),
+	                 db_int(r->gw.db, "SELECT count(*) FROM readings"));
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM readings r "
+	                           "JOIN channels c ON c.id = r.channel_id "
+	                           "WHERE r.quality = 'good'"),
+	                 db_int(r->gw.db, "SELECT count(*) FROM readings "
+	                                  "WHERE quality = 0") +
+	                         3 /* lab-x's */);
+	/* the hole of lab-x recorded once settled, the duplicate once */
+	assert_int_equal(
+	        pg_wait_int(p,
+	                    "SELECT count(*) FROM gaps g JOIN sites s ON "
+	                    "s.id = g.site_id WHERE s.name = 'lab-x' AND "
+	                    "g.seq_from = 3 AND g.seq_to = 4 AND "
+	                    "g.filled_at IS NULL",
+	                    1, 30000),
+	        1);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM readings r JOIN "
+	                           "channels c ON c.id = r.channel_id JOIN "
+	                           "instruments i ON i.id = c.instrument_id "
+	                           "WHERE i.name = 'X-1'"),
+	                 3);
+	/* test-lab: no hole left open (one seen while a collector was
+	 * down is filled when its session is delivered) */
+	assert_int_equal(
+	        pg_wait_int(p,
+	                    "SELECT (count(*) = 0)::int FROM gaps g JOIN "
+	                    "sites s ON s.id = g.site_id WHERE "
+	                    "s.name = 'test-lab' AND filled_at IS NULL",
+	                    1, 30000),
+	        1);
+	assert_int_equal(pg_int(p, "SELECT missing FROM completeness "
+	                           "WHERE site = 'test-lab'"),
+	                 0);
+	/* events and statuses in their tables, each once; the gateway's
+	 * own status (no seq) as it was last published: stopped */
+	assert_true(pg_int(p, "SELECT count(*) FROM events") > 0);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM events"),
+	                 pg_int(p, "SELECT count(*) FROM messages WHERE "
+	                           "kind = 'events'"));
+	assert_true(pg_int(p, "SELECT count(*) FROM statuses") > 0);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM statuses"),
+	                 pg_int(p, "SELECT count(*) FROM messages WHERE "
+	                           "kind = 'status'"));
+	assert_int_equal(pg_wait_int(p,
+	                             "SELECT count(*) FROM gateway_status g "
+	                             "JOIN sites s ON s.id = g.site_id WHERE "
+	                             "s.name = 'test-lab' AND g.state = "
+	                             "'offline' AND g.reason = 'stopped'",
+	                             1, 30000),
+	                 1);
+}
+
+static void test_exactly_once(void **state)
+{
+	struct rig r;
+	struct pg p;
+	struct coll a, b;
+	long long dups;
+
+	(void)state;
+	mq_rig_config(&r, "metrolog", "sub", "");
+	pg_init(&p, r.dir);
+	coll_config(&a, &r, &p, "coll-a");
+	coll_config(&b, &r, &p, "coll-b");
+	run_tool(&a, "init", NULL, NULL);
+	run_tool(&b, "init", NULL, NULL); /* a second init changes nothing */
+	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
+	                 1);
+	coll_start(&a);
+	coll_start(&b);
+	/* persistent sessions: clean session (3.1.1) or clean start (5) off */
+	assert_int_equal(mq_connects_as(&r, "coll-a", mq_version()), 1);
+	assert_int_equal(mq_connects_as(&r, "coll-b", mq_version()), 1);
+	gw_start(&r.gw);
+	mq_wait_readings(&r.gw, 150);
+	assert_true(pg_wait_int(&p, site_q, 20, 30000) >= 20);
+
+	/* a collector killed mid-run, and started again */
+	assert_true(h_stop(a.pid, SIGKILL, 5000) != -1);
+	mq_wait_readings(&r.gw, mq_readings_in_db(&r.gw) + 150);
+	coll_start(&a);
+	mq_wait_readings(&r.gw, mq_readings_in_db(&r.gw) + 150);
+
+	/* PostgreSQL restarted: each collector holds its message (not
+	 * acknowledged) and writes it when the database is back */
+	pg_restart_held(&p, &a, &b, false);
+	mq_wait_readings(&r.gw, mq_readings_in_db(&r.gw) + 50);
+	/* the same, but both collectors are killed while they hold their
+	 * message: the broker sends it again, nothing is lost */
+	pg_restart_held(&p, &a, &b, true);
+	mq_wait_readings(&r.gw, mq_readings_in_db(&r.gw) + 50);
+
+	/* a site with a hole (3..4) and a message sent twice */
+	pub_fake(&r, 1);
+	pub_fake(&r, 2);
+	pub_fake(&r, 2);
+	pub_fake(&r, 5);
+
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_archive(&r, &p);
+	dups = coll_stop(&a) + coll_stop(&b);
+	assert_true(dups >= 1);
+	/* retention: lab-x's month (2026-11) goes as a whole */
+	assert_int_equal(pg_int(&p, "SELECT count(*) FROM pg_class WHERE "
+	                            "relname = 'readings_2026_11'"),
+	                 1);
+	run_tool(&a, "retention", "--before", "2026-12-01T00:00:00Z");
+	assert_int_equal(pg_int(&p, "SELECT count(*) FROM pg_class WHERE "
+	                            "relname IN ('readings_2026_11', "
+	                            "'messages_2026_11')"),
+	                 0);
+	assert_int_equal(mq_count_in_file(a.log, "dropped readings_2026_11"),
+	                 1);
+	pg_stop(&p);
+	mq_rig_finish(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_teardown(test_exactly_once, h_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
