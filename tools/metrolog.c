@@ -590,19 +590,12 @@ static int cmd_probe(int argc, char **argv)
 /* ---- the table of subcommands -------------------------------------------- */
 
 static const struct cmd_def *const live_cmds[] = {&read_cmd, &probe_cmd, NULL};
-static const struct cmd_def *const db_cmds[] = {&instruments_cmd,
-                                                &channels_cmd,
-                                                &due_cmd,
-                                                &readings_cmd,
-                                                &events_cmd,
-                                                &report_cmd,
-                                                &calibrate_cmd,
-                                                &approve_cmd,
-                                                &calibrations_cmd,
-                                                &certificate_cmd,
-                                                &trend_cmd,
-                                                &verify_cmd,
-                                                NULL};
+static const struct cmd_def *const db_cmds[] = {
+        &instruments_cmd, &channels_cmd, &due_cmd,
+        &readings_cmd,    &events_cmd,   &report_cmd,
+        &calibrate_cmd,   &approve_cmd,  &calibrations_cmd,
+        &certificate_cmd, &trend_cmd,    &verify_cmd,
+        &user_cmd,        NULL};
 static const struct cmd_def *const calc_cmds[] = {&conformity_cmd,
                                                   &interval_cmd, NULL};
 

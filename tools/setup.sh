@@ -18,12 +18,14 @@ pkgs=(build-essential cmake pkg-config
       libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libconfig-dev
       libcjson-dev libcmocka-dev libssl-dev mosquitto mosquitto-clients sqlite3
       bsdextrautils python3
-      libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core)
+      libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core
+      libsodium-dev libmicrohttpd-dev)
 case "$profile" in
 demo) ;;
 test) pkgs+=(clang libclang-rt-14-dev clang-format valgrind openssl poppler-utils
              gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
-             qemu-system-arm dpkg-dev groff-base systemd lintian) ;;
+             qemu-system-arm dpkg-dev groff-base systemd lintian
+             libcurl4-openssl-dev) ;;
 *) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;
 esac
 
