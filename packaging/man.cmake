@@ -5,8 +5,9 @@
 #                     (tools/cmd.h), the same as every --help
 #   metrologd(8)      `metrologd --help` + packaging/man/metrologd.8.extra
 #   metrolog-sim(1)   `metrolog-sim --help` + packaging/man/metrolog-sim.1.extra
+#   metrolog-web(8)   `metrolog-web --help` + packaging/man/metrolog-web.8.extra
 #   metrologd.cfg(5)  docs/CONFIG.md
-# (the last three through packaging/man/mkman.py, which needs python3).
+# (the last four through packaging/man/mkman.py, which needs python3).
 # Each is compressed with gzip -9n and installed under share/man.
 set(METROLOG_MAN_DIR ${CMAKE_BINARY_DIR}/man)
 file(MAKE_DIRECTORY ${METROLOG_MAN_DIR})
@@ -34,16 +35,24 @@ if(Python3_Interpreter_FOUND)
             $<TARGET_FILE:metrolog-sim> > ${METROLOG_MAN_DIR}/metrolog-sim.1
     DEPENDS metrolog-sim ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
             ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-sim.1.extra VERBATIM)
+  add_custom_command(OUTPUT ${METROLOG_MAN_DIR}/metrolog-web.8
+    COMMAND ${MKMAN} help metrolog-web 8
+            "the lab's web console: the technicians' live board, behind a login"
+            ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-web.8.extra
+            $<TARGET_FILE:metrolog-web> > ${METROLOG_MAN_DIR}/metrolog-web.8
+    DEPENDS metrolog-web ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
+            ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-web.8.extra VERBATIM)
   add_custom_command(OUTPUT ${METROLOG_MAN_DIR}/metrologd.cfg.5
     COMMAND ${MKMAN} md metrologd.cfg 5
             "the configuration file of metrologd"
             ${PROJECT_SOURCE_DIR}/docs/CONFIG.md > ${METROLOG_MAN_DIR}/metrologd.cfg.5
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
             ${PROJECT_SOURCE_DIR}/docs/CONFIG.md VERBATIM)
-  list(APPEND metrolog_man_pages metrologd.8 metrolog-sim.1 metrologd.cfg.5)
+  list(APPEND metrolog_man_pages metrologd.8 metrolog-sim.1 metrolog-web.8
+       metrologd.cfg.5)
 else()
   message(WARNING "python3 not found: only the man page metrolog(1) is built "
-                  "(the package needs all four)")
+                  "(the package needs all five)")
 endif()
 
 set(metrolog_man_gz)

@@ -7,7 +7,7 @@
 #   metrolog(1)       every subcommand `metrolog --help` lists has its
 #                     section, and every option `metrolog NAME --help` lists
 #                     is in it
-#   metrologd(8), metrolog-sim(1)
+#   metrologd(8), metrolog-sim(1), metrolog-web(8)
 #                     every option their --help lists
 #   metrologd.cfg(5)  every group of docs/CONFIG.md's keys
 # and each page formats without a warning (groff -ww), when groff is here.
@@ -19,6 +19,7 @@ MAN=$BUILD/man
 METROLOG=$BUILD/tools/metrolog
 METROLOGD=$BUILD/gateway/metrologd
 SIM=$BUILD/firmware/port/host/metrolog-sim
+WEB=$BUILD/web/metrolog-web
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/metrolog-man.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 FAILS=0
@@ -48,7 +49,8 @@ check_options() {
 	done <"$TMP/opts"
 }
 
-for page in metrolog.1 metrologd.8 metrolog-sim.1 metrologd.cfg.5; do
+for page in metrolog.1 metrologd.8 metrolog-sim.1 metrolog-web.8 \
+	metrologd.cfg.5; do
 	if [ ! -s "$MAN/$page" ]; then
 		fail "no man page $MAN/$page"
 		continue
@@ -86,13 +88,17 @@ done <"$TMP/commands"
 "$METROLOG" --help >"$TMP/help"
 check_options "$TMP/metrolog.1" "metrolog --help" "$TMP/help"
 
-# ---- metrologd(8), metrolog-sim(1) ----------------------------------------
+# ---- metrologd(8), metrolog-sim(1), metrolog-web(8) ------------------------
 plain "$MAN/metrologd.8" >"$TMP/metrologd.8"
 "$METROLOGD" --help >"$TMP/help"
 check_options "$TMP/metrologd.8" "metrologd --help" "$TMP/help"
 plain "$MAN/metrolog-sim.1" >"$TMP/metrolog-sim.1"
 "$SIM" --help >"$TMP/help"
 check_options "$TMP/metrolog-sim.1" "metrolog-sim --help" "$TMP/help"
+
+plain "$MAN/metrolog-web.8" >"$TMP/metrolog-web.8"
+"$WEB" --help >"$TMP/help"
+check_options "$TMP/metrolog-web.8" "metrolog-web --help" "$TMP/help"
 
 # ---- metrologd.cfg(5) -------------------------------------------------------
 plain "$MAN/metrologd.cfg.5" >"$TMP/cfg.5"
