@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "calib.h"
+#include "decode.h"
 #include "labtime.h"
 #include "query.h"
 #include "sample.h"
@@ -87,8 +88,8 @@ static int add_chan(void *ctx, const struct query_channel *ch)
 		snprintf(bc->quality, sizeof(bc->quality), "%s",
 		         quality_name((enum quality)ch->last_quality));
 	if (!isnan(ch->last_value))
-		text_shortest(ch->last_value, false, bc->value,
-		              sizeof(bc->value));
+		text_shortest(ch->last_value, decode_type_single(ch->type),
+		              bc->value, sizeof(bc->value));
 	if (ch->has_tolerance)
 		snprintf(bc->state, sizeof(bc->state), "%s",
 		         ch->state[0] ? ch->state : "no_data");

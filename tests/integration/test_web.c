@@ -634,7 +634,7 @@ static void events_deliver_a_new_commit(void **state)
 	         v + 5);
 	snprintf(sql, sizeof(sql),
 	         "SELECT count(*) FROM readings WHERE channel = %lld AND "
-	         "ts / 1000 = %lld AND quality = 0 AND abs(value - %s) < 1e-6",
+	         "ts / 1000 = %lld AND quality = 0 AND abs(value - %s) < 1e-5",
 	         (long long)R.c2, t, value);
 	assert_int_equal(db_int(R.g.db, sql), 1);
 	res_free(&r);
