@@ -7,7 +7,8 @@
  *   - five failures from one address, then even the right password: 429
  *     with Retry-After (another address still logs in);
  *   - a login or logout without its CSRF token, or with another: 403;
- *   - the session cookie: HttpOnly, SameSite=Strict, Path=/;
+ *   - the session cookie: HttpOnly, SameSite=Strict, Path=/; behind a
+ *     TLS proxy also Secure, with HSTS, the address from X-Forwarded-For;
  *   - the security headers on every kind of answer;
  *   - the board: the instrument, its values with unit, tolerance states
  *     in words and classes, link and calibration states, in English and
@@ -18,7 +19,8 @@
  *     waits for it; the value is the one in the database);
  *   - a user disabled with `metrolog user disable` is out at the next
  *     request; logout ends a session;
- *   - metrolog-web refuses a database that does not exist, creating none.
+ *   - metrolog-web refuses a database that does not exist, creating none,
+ *     and stops on SIGTERM with exit 0.
  *
  * Each test speaks from its own loopback address (127.0.0.N), so that the
  * failures one counts do not trip the rate limit of another. One rig for
@@ -692,6 +694,54 @@ static void every_access_logged(void **state)
 	assert_non_null(strstr(buf, "login refused from 127.0.0.3"));
 }
 
+/* Behind a TLS proxy: cookies Secure, HSTS, and the client's address
+ * (rate limit, log) the last of X-Forwarded-For. */
+static void behind_tls_proxy(void **state)
+{
+	char listen[64], log[H_PATH_MAX], v[256], value[128], line[256];
+	static char buf[1 << 16];
+	struct res r = {0};
+	int port = R.port;
+	const char *argv[] = {
+	        METROLOG_WEB_BIN,     "-d", R.g.db, "--listen", listen,
+	        "--behind-tls-proxy", NULL};
+
+	(void)state;
+	R.port = h_free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", R.port);
+	pid_t pid = h_spawn(argv, h_path(log, R.g.dir, "web-tls.log"), true);
+	assert_true(pid > 0);
+	assert_int_equal(h_wait_port(R.port, 30000), 0);
+	request(12, "GET", "/login", NULL, NULL,
+	        "X-Forwarded-For: 203.0.113.9, 192.0.2.77", &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_true(header(&r, "Strict-Transport-Security", v, sizeof(v)));
+	assert_string_equal(v, "max-age=31536000");
+	assert_true(set_cookie(&r, "mlw_login", value, sizeof(value), line,
+	                       sizeof(line)));
+	assert_non_null(strstr(line, "; Secure"));
+	int status = h_stop(pid, SIGTERM, 60000);
+	assert_true(status != -1 && WIFEXITED(status) &&
+	            WEXITSTATUS(status) == 0);
+	assert_true(h_read_file(log, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "access 192.0.2.77 - GET /login 200"));
+	R.port = port;
+	res_free(&r);
+}
+
+/* SIGTERM: every connection ends, exit 0 (under valgrind: no leak). */
+static void stops_cleanly(void **state)
+{
+	int status;
+
+	(void)state;
+	status = h_stop(R.web, SIGTERM, 60000);
+	R.web = 0;
+	assert_true(status != -1 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +756,8 @@ int main(void)
 	        cmocka_unit_test(disabled_user_is_out),
 	        cmocka_unit_test(no_database_no_start),
 	        cmocka_unit_test(every_access_logged),
+	        cmocka_unit_test(behind_tls_proxy),
+	        cmocka_unit_test(stops_cleanly),
 	};
 	return cmocka_run_group_tests(tests, rig_up, rig_down);
 }
