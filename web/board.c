@@ -25,6 +25,7 @@
 struct reader {
 	struct board_snap *s;
 	size_t cap_inst, cap_chan;
+	size_t cursor; /* find_inst()'s */
 	int64_t now_us;
 	int failed;
 };
@@ -52,19 +53,24 @@ static int add_inst(void *ctx, const struct query_instrument *in)
 	return 0;
 }
 
-/* The instrument named name among s's, NULL none. */
-static struct board_inst *find_inst(struct board_snap *s, const char *name)
+/* The instrument named name, NULL none. Both listings are by name
+ * (ORDER BY i.name: byte order), so a cursor that only moves forward
+ * finds each channel's instrument: one pass over both. */
+static struct board_inst *find_inst(struct reader *r, const char *name)
 {
-	for (size_t i = 0; i < s->ninst; i++)
-		if (strcmp(s->inst[i].name, name) == 0)
-			return &s->inst[i];
-	return NULL;
+	struct board_snap *s = r->s;
+	int cmp = 1;
+
+	while (r->cursor < s->ninst &&
+	       (cmp = strcmp(s->inst[r->cursor].name, name)) < 0)
+		r->cursor++;
+	return r->cursor < s->ninst && cmp == 0 ? &s->inst[r->cursor] : NULL;
 }
 
 static int add_chan(void *ctx, const struct query_channel *ch)
 {
 	struct reader *r = ctx;
-	struct board_inst *bi = find_inst(r->s, ch->instrument);
+	struct board_inst *bi = find_inst(r, ch->instrument);
 	struct board_chan *bc;
 	void *p = r->s->chan;
 

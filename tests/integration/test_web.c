@@ -256,7 +256,7 @@ static void add_user(const char *name, const char *role, const char *customer,
 static int rig_up(void **state)
 {
 	const char *dir = h_tmpdir();
-	const char *extra[] = {"-n", "1",
+	const char *extra[] = {"-n", "2",
 	                       "-m", "3",
 	                       "-c", "0:nominal=20.5",
 	                       "-c", "1:nominal=21",
@@ -280,7 +280,11 @@ static int rig_up(void **state)
 	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
 	         "reference = 20; limit = 0.05; U = 0.01; }; },"
 	         " { name = \"c2\"; table = \"input\"; address = 4; "
-	         "type = \"float32\"; unit = \"kPa\"; } ); }",
+	         "type = \"float32\"; unit = \"kPa\"; } ); },"
+	         "{ id = \"AB-02\"; bus = \"tcp-1\"; unit_id = 2; "
+	         "interval_ms = 200; channels = ( { name = \"p\"; "
+	         "table = \"input\"; address = 0; type = \"float32\"; "
+	         "unit = \"bar\"; } ); }",
 	         "<script>alert('x')</script> & \\\"room\\\"");
 	gw_config(&R.g, bus, inst,
 	          "customers = ( { id = \"ACME\"; name = \"ACME Ltd\"; "
@@ -505,6 +509,18 @@ static void board_shows_the_lab(void **state)
 	get_as(7, session, "/board", NULL, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "<h2>TB-01</h2>"));
+	/* instruments by id, each with its own channels only */
+	const char *ab = strstr(r.body, "<h2>AB-02</h2>");
+	const char *tb = strstr(r.body, "<h2>TB-01</h2>");
+	assert_true(ab != NULL && ab < tb);
+	int rows = 0;
+	for (const char *p = ab;
+	     (p = strstr(p, "<tr id=\"c")) != NULL && p < tb; p++)
+		rows++;
+	assert_int_equal(rows, 1);
+	const char *bar = strstr(ab, ">bar</span>");
+	assert_true(bar != NULL && bar < tb);
+	assert_true(strstr(tb, ">kPa</span>") != NULL);
 	/* c0: 20.5 degC, in tolerance; c1: 21, out of tolerance */
 	assert_non_null(strstr(r.body, ">20.5</span> <span class=\"unit\">"
 	                               "degC</span>"));
