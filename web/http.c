@@ -337,7 +337,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(line);
 	while (n > 0 && line[n - 1] == '\n')
 		line[--n] = '\0';
-	log_warnx("http: %s", line);
+	/* a browser that closed its /events stream (a tab closed): no
+	 * news for the operator */
+	if (strstr(line, "no longer available") != NULL)
+		log_debug("http: %s", line);
+	else
+		log_warnx("http: %s", line);
 }
 
 /* ---- the server -----------------------------------------------------------

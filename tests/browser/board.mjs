@@ -60,8 +60,10 @@ async function run() {
         (tr) => tr.querySelector("th")?.textContent === "c2");
       return row.id;
     });
-    const first = await page.textContent(`#${c3}-s`);
-    assert.equal(first, "in tolerance", "c3 drifts from in tolerance");
+    // in tolerance, or on a slow machine already warning: never out yet
+    const first = await page.getAttribute(`#${c3}-s`, "class");
+    assert.ok(first === "st st-in" || first === "st st-warn",
+      `c3 is "${first}" when the page loads: the simulator's drift was too quick`);
     await page.waitForFunction(() => document.getElementById("live").textContent === "live",
       null, { timeout: 20000 });
     // a mark that a reload would wipe
@@ -72,9 +74,11 @@ async function run() {
     await page.waitForFunction(([id, v]) => document.getElementById(id).textContent !== v,
       [`${c2}-v`, v0], { timeout: 30000 });
 
-    step = "warning, live";
-    await page.waitForSelector(`#${c3}-s.st-warn`, { timeout: 120000 });
-    assert.equal(await page.textContent(`#${c3}-s`), "warning");
+    if (first === "st st-in") {
+      step = "warning, live";
+      await page.waitForSelector(`#${c3}-s.st-warn`, { timeout: 120000 });
+      assert.equal(await page.textContent(`#${c3}-s`), "warning");
+    }
     step = "out of tolerance, live";
     await page.waitForSelector(`#${c3}-s.st-out`, { timeout: 120000 });
     assert.equal(await page.textContent(`#${c3}-s`), "out of tolerance");
