@@ -7,6 +7,7 @@
 #   metrolog-sim(1)   `metrolog-sim --help` + packaging/man/metrolog-sim.1.extra
 #   metrolog-collector(8) `metrolog-collector --help` +
 #                     packaging/man/metrolog-collector.8.extra
+#   metrolog-web(8)   `metrolog-web --help` + packaging/man/metrolog-web.8.extra
 #   metrologd.cfg(5)  docs/CONFIG.md
 # (all but the first through packaging/man/mkman.py, which needs python3).
 # Each is compressed with gzip -9n and installed under share/man.
@@ -36,6 +37,13 @@ if(Python3_Interpreter_FOUND)
             $<TARGET_FILE:metrolog-sim> > ${METROLOG_MAN_DIR}/metrolog-sim.1
     DEPENDS metrolog-sim ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
             ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-sim.1.extra VERBATIM)
+  add_custom_command(OUTPUT ${METROLOG_MAN_DIR}/metrolog-web.8
+    COMMAND ${MKMAN} help metrolog-web 8
+            "the lab's web console: the technicians' live board, behind a login"
+            ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-web.8.extra
+            $<TARGET_FILE:metrolog-web> > ${METROLOG_MAN_DIR}/metrolog-web.8
+    DEPENDS metrolog-web ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
+            ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-web.8.extra VERBATIM)
   add_custom_command(OUTPUT ${METROLOG_MAN_DIR}/metrologd.cfg.5
     COMMAND ${MKMAN} md metrologd.cfg 5
             "the configuration file of metrologd"
@@ -51,7 +59,7 @@ if(Python3_Interpreter_FOUND)
     DEPENDS metrolog-collector ${CMAKE_CURRENT_LIST_DIR}/man/mkman.py
             ${CMAKE_CURRENT_LIST_DIR}/man/metrolog-collector.8.extra VERBATIM)
   list(APPEND metrolog_man_pages metrologd.8 metrolog-sim.1 metrologd.cfg.5
-       metrolog-collector.8)
+       metrolog-collector.8 metrolog-web.8)
 else()
   message(WARNING "python3 not found: only the man page metrolog(1) is built "
                   "(the package needs all five)")

@@ -4,14 +4,16 @@
 #
 # Layout (paths in the package; relative destinations are under the
 # install prefix, /usr in the package):
-#   /usr/sbin/metrologd, /usr/bin/metrolog, /usr/bin/metrolog-sim
+#   /usr/sbin/metrologd, /usr/sbin/metrolog-web, /usr/bin/metrolog,
+#   /usr/bin/metrolog-sim
 #   /usr/sbin/metrolog-collector              (the archive's writer)
 #   /usr/share/man/man{1,5,8}/...gz          (packaging/man.cmake)
 #   /usr/share/bash-completion/completions/metrolog
-#   /usr/lib/systemd/system/metrologd.service, metrolog-backup.service
-#                                            and .timer (daily backups)
+#   /usr/lib/systemd/system/metrologd.service, metrolog-web.service,
+#                          metrolog-backup.service and .timer (daily backups)
 #   /usr/lib/systemd/system/metrolog-collector.service  (not enabled)
-#   /usr/lib/sysusers.d/metrolog.conf        user and group metrolog
+#   /usr/lib/sysusers.d/metrolog.conf        users and groups metrolog and
+#                                            metrolog-web (in group metrolog)
 #   /usr/lib/tmpfiles.d/metrolog.conf        /var/lib/metrolog and
 #                                            /var/backups/metrolog 0750
 #   /etc/metrolog/metrologd.cfg              a conffile
@@ -31,7 +33,7 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
 
 set(METROLOG_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 
-install(TARGETS metrologd metrolog-collector
+install(TARGETS metrologd metrolog-web metrolog-collector
         RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS metrolog metrolog-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
@@ -40,7 +42,7 @@ install(TARGETS metrolog metrolog-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR
 if(CMAKE_STRIP)
   install(CODE "
     if(CMAKE_INSTALL_DO_STRIP)
-      foreach(f ${CMAKE_INSTALL_SBINDIR}/metrologd
+      foreach(f ${CMAKE_INSTALL_SBINDIR}/metrologd ${CMAKE_INSTALL_SBINDIR}/metrolog-web
                 ${CMAKE_INSTALL_SBINDIR}/metrolog-collector
                 ${CMAKE_INSTALL_BINDIR}/metrolog
                 ${CMAKE_INSTALL_BINDIR}/metrolog-sim)
@@ -57,6 +59,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/metrologd.service
         ${METROLOG_PKG_DIR}/metrolog-backup.service
         ${METROLOG_PKG_DIR}/metrolog-backup.timer
         ${METROLOG_PKG_DIR}/metrolog-collector.service
+        ${METROLOG_PKG_DIR}/metrolog-web.service
         DESTINATION lib/systemd/system)
 install(FILES ${METROLOG_PKG_DIR}/sysusers.conf
         DESTINATION lib/sysusers.d RENAME metrolog.conf)
@@ -83,6 +86,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md
         ${PROJECT_SOURCE_DIR}/docs/SCHEMA.md
         ${PROJECT_SOURCE_DIR}/docs/SIMULATOR.md
         ${PROJECT_SOURCE_DIR}/docs/TOOL.md
+        ${PROJECT_SOURCE_DIR}/docs/WEB.md
         ${METROLOG_PKG_DIR}/debian/copyright
         DESTINATION ${METROLOG_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/config/lab-bench.cfg
@@ -119,9 +123,10 @@ drift, publishes readings over MQTT, and keeps hash-chained calibration
 records from which it issues certificates.
 
 This package holds the gateway daemon metrologd (with its systemd unit),
-the technicians' command-line tool metrolog, the instrument simulator
-metrolog-sim, and metrolog-collector, which takes every gateway's
-messages into a provincial PostgreSQL archive (its unit is not enabled).")
+the lab's web console metrolog-web (with its own unit), the technicians'
+command-line tool metrolog, the instrument simulator metrolog-sim, and
+metrolog-collector, which takes every gateway's messages into a
+provincial PostgreSQL archive (its unit is not enabled).")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER
     "metrolog maintainers <maintainers@users.noreply.r-seed-49a7a139.example>")
 set(CPACK_DEBIAN_PACKAGE_SECTION science)

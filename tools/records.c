@@ -187,17 +187,6 @@ static void fmt_double(double v, char *buf, size_t size)
 	fmt_number(v, false, buf, size);
 }
 
-/* Whether a channel of this type ("float32 CDAB", decode.h's names then
- * the order) reads float32 values. */
-static bool float32_type(const char *type)
-{
-	char name[32];
-	enum decode_type t;
-
-	snprintf(name, sizeof(name), "%.*s", (int)strcspn(type, " "), type);
-	return decode_type_parse(name, &t) == 0 && t == DECODE_FLOAT32;
-}
-
 /* A time in the zone of the output's format (tool_format_stamp: local for
  * text, UTC for programs), "" for none. */
 static void fmt_time(const struct out *w, int64_t us, char *buf, size_t size)
@@ -455,7 +444,8 @@ static int channel_row(void *ctx, const struct query_channel *ch)
 	        ch->state,
 	        since};
 
-	fmt_number(nums[0], float32_type(ch->type), num[0], sizeof(num[0]));
+	fmt_number(nums[0], decode_type_single(ch->type), num[0],
+	           sizeof(num[0]));
 	for (int i = 1; i < 7; i++)
 		fmt_double(nums[i], num[i], sizeof(num[i]));
 	fmt_time(ctx, ch->last_us, last, sizeof(last));
@@ -775,7 +765,7 @@ static int export_channels(struct query *q, const struct opts *o,
 
 	for (size_t i = 0; i < l->n; i++) {
 		x.ch = &l->v[i];
-		x.single = float32_type(x.ch->type);
+		x.single = decode_type_single(x.ch->type);
 		int ret = query_readings(q, x.ch->id, o->from_us, o->to_us,
 		                         reading_row, &x);
 		if (ret != 0)

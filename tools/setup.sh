@@ -3,13 +3,16 @@
 #
 #   tools/setup.sh demo   build tools, libraries (libpq, cairo, Pango, libqrencode
 #                         and the DejaVu fonts for certificates and
-#                         charts), mosquitto, python3 (man pages)
+#                         charts; libsodium and libmicrohttpd for
+#                         metrolog-web), mosquitto, python3 (man pages)
 #   tools/setup.sh test   the same, plus clang/libFuzzer, clang-format, valgrind, the
 #                         arm-none-eabi toolchain and qemu for the firmware,
 #                         poppler-utils (pdftotext, pdftoppm) to read
 #                         certificates back, dpkg-dev, groff, systemd's
 #                         tools and lintian for the package and man pages,
-#                         PostgreSQL (the collector's tests start their own)
+#                         PostgreSQL (the collector's tests start their own),
+#                         libcurl (test_web) and chromium (the browser
+#                         test; node and npm are the machine's)
 #
 # apt-get update runs only when a package is missing. Needs root or sudo.
 set -euo pipefail
@@ -19,13 +22,14 @@ pkgs=(build-essential cmake pkg-config
       libmodbus-dev libpaho-mqtt-dev libsqlite3-dev libconfig-dev
       libcjson-dev libcmocka-dev libssl-dev libpq-dev mosquitto mosquitto-clients sqlite3
       bsdextrautils python3
-      libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core)
+      libcairo2-dev libpango1.0-dev libqrencode-dev fonts-dejavu-core
+      libsodium-dev libmicrohttpd-dev)
 case "$profile" in
 demo) ;;
 test) pkgs+=(clang libclang-rt-14-dev clang-format valgrind openssl poppler-utils
              gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
              qemu-system-arm dpkg-dev groff-base systemd lintian
-             postgresql) ;;
+             postgresql libcurl4-openssl-dev chromium) ;;
 *) echo "usage: tools/setup.sh demo|test" >&2; exit 2 ;;
 esac
 

@@ -31,7 +31,7 @@ build() { # build DIR [cmake args...]
 }
 
 step "format: every C file as .clang-format says"
-unformatted=$(find firmware gateway tools tests -name '*.[ch]' -print0 |
+unformatted=$(find firmware gateway tools tests web -name '*.[ch]' -print0 |
 	xargs -0 -n 50 clang-format --dry-run 2>&1 | grep -oE '^[^:]+\.[ch]' | sort -u || true)
 if [ -n "$unformatted" ]; then
 	printf '%s\n' $unformatted

@@ -41,6 +41,7 @@ extern const struct cmd_def certificate_cmd; /* certificate.c */
 extern const struct cmd_def approve_cmd;     /* approve.c */
 extern const struct cmd_def backup_cmd;      /* backup.c */
 extern const struct cmd_def trend_cmd;       /* trend.c */
+extern const struct cmd_def user_cmd;        /* user.c */
 
 /* records.c: listings, export, report */
 int cmd_instruments(int argc, char **argv);
@@ -62,6 +63,9 @@ int cmd_backup(int argc, char **argv);
 /* certificate.c, trend.c: documents and pictures */
 int cmd_certificate(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
+
+/* user.c: the accounts of metrolog-web */
+int cmd_user(int argc, char **argv);
 
 /* The database to use: given (-d), else $METROLOG_DB, else the default. */
 const char *tool_database(const char *given);

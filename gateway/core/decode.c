@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -31,6 +32,16 @@ int decode_type_parse(const char *name, enum decode_type *type)
 		}
 	}
 	return -1;
+}
+
+bool decode_type_single(const char *channel_type)
+{
+	char name[32];
+	enum decode_type t;
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(channel_type, " "),
+	         channel_type);
+	return decode_type_parse(name, &t) == 0 && t == DECODE_FLOAT32;
 }
 
 const char *decode_type_name(enum decode_type type)

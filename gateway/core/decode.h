@@ -61,6 +61,12 @@ struct decode_spec {
 int decode_type_parse(const char *name, enum decode_type *type);
 const char *decode_type_name(enum decode_type type);
 
+/* Whether a channel of this type, as the database's channels.type writes
+ * it ("float32 CDAB": the type's name, then the order), reads float32
+ * values: their readings are printed with a float32's digits
+ * (text_shortest's single). */
+bool decode_type_single(const char *channel_type);
+
 /* Registers a value of this type occupies (0 for DECODE_BIT, which reads
  * one bit; string_words for strings). */
 unsigned decode_words(const struct decode_spec *spec);

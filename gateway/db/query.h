@@ -168,6 +168,30 @@ int query_events(struct query *q, const char *instrument, int64_t from_us,
                  int64_t to_us,
                  int (*fn)(void *ctx, const struct query_event *), void *ctx);
 
+/* ---- the accounts of metrolog-web (query_user.c) ----------------------- */
+
+struct query_user {
+	int64_t id;
+	char name[72];      /* auth.h: at most AUTH_NAME_MAX (64) bytes */
+	char role[16];      /* "technician", "manager", "enterprise" */
+	char customer[72];  /* customers.name of an enterprise user; "" else */
+	char password[128]; /* the Argon2id string (auth.h), never a password */
+	bool disabled;
+	int64_t created_us;
+};
+
+/* Every user, by name (disabled ones too). */
+int query_users(struct query *q,
+                int (*fn)(void *ctx, const struct query_user *), void *ctx);
+/* One user by name: 0 found, 1 unknown, -1 error. */
+int query_user(struct query *q, const char *name, struct query_user *out);
+
+/* A number that changes whenever another connection has committed a
+ * change to the file since the last call on q (PRAGMA data_version):
+ * metrolog-web polls it to learn that metrologd committed, without
+ * reading a table. Returns 0 or -1. */
+int query_data_version(struct query *q, int64_t *version);
+
 /* ---- calibration records (query_cal.c) ------------------------------- */
 
 /* The records of one instrument (NULL: all), optionally only of

@@ -250,6 +250,23 @@ static const char *const migrations[] = {
         "  DEFAULT '';",
         /* 7 -> 8: the lab's time zone (an IANA name; '': the system's) */
         "ALTER TABLE lab ADD COLUMN timezone TEXT NOT NULL DEFAULT '';",
+        /* 8 -> 9: the accounts of metrolog-web (`metrolog user`): a
+         * password is only ever stored as its Argon2id string (auth.h);
+         * an enterprise user names the customer whose instruments it
+         * sees, the lab's people none. Never deleted: disabled. */
+        "CREATE TABLE users ("
+        "  id       INTEGER PRIMARY KEY,"
+        "  name     TEXT    NOT NULL UNIQUE,"
+        "  role     TEXT    NOT NULL"
+        "    CHECK (role IN ('technician', 'manager', 'enterprise')),"
+        "  customer TEXT    REFERENCES customers(name),"
+        "  password TEXT    NOT NULL,"
+        "  disabled INTEGER NOT NULL DEFAULT 0,"
+        "  created  INTEGER NOT NULL,"
+        "  CHECK ((role = 'enterprise') = (customer IS NOT NULL)));"
+        "CREATE TRIGGER users_no_delete BEFORE DELETE ON users"
+        "  BEGIN SELECT RAISE(ABORT, 'users are never deleted: disable"
+        " them'); END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -225,6 +225,27 @@ int store_cal_last_id(struct store *st, int64_t *id);
  * a record dated ahead comes into force. Returns 0 or -1. */
 int store_cal_next_performed(struct store *st, int64_t now_us, int64_t *next);
 
+/* ---- the accounts of metrolog-web (docs/SCHEMA.md, users) -------------
+ * The store never sees a password: hash is the Argon2id string auth.h's
+ * auth_hash() made. Each call is one transaction. Refused (-1, nothing
+ * written, store_last_message says why in plain words) as each says. */
+
+/* Add user name with role ("technician", "manager" or "enterprise") and
+ * customer (a customers.name: required for an enterprise user, NULL for
+ * the lab's people). Refused: a name already used (users are never
+ * deleted, so never reused), an unknown customer, a customer given or
+ * missing against the role, a role the schema does not know. */
+int store_user_add(struct store *st, const char *name, const char *role,
+                   const char *customer, const char *hash);
+
+/* Replace the password of user name. Refused: no such user. */
+int store_user_passwd(struct store *st, const char *name, const char *hash);
+
+/* Disable user name (metrolog-web refuses its logins and ends its
+ * sessions at their next request), or enable it again. Refused: no such
+ * user. */
+int store_user_disable(struct store *st, const char *name, bool disabled);
+
 /* The last failure: its kind and a message naming the database file. */
 enum store_error store_last_error(const struct store *st);
 const char *store_last_message(const struct store *st);

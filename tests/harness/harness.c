@@ -120,6 +120,12 @@ static int wrapper_args(char *copy, size_t size, const char **out, int max)
 
 pid_t h_spawn(const char *const argv[], const char *log_path, bool wrap)
 {
+	return h_spawn_input(argv, NULL, log_path, wrap);
+}
+
+pid_t h_spawn_input(const char *const argv[], const char *input_path,
+                    const char *log_path, bool wrap)
+{
 	const char *args[H_MAX_ARGS + 1];
 	char wcopy[1024];
 	int n = 0, slot;
@@ -153,10 +159,13 @@ pid_t h_spawn(const char *const argv[], const char *log_path, bool wrap)
 			dup2(fd, STDERR_FILENO);
 			close(fd);
 		}
-		int null = open("/dev/null", O_RDONLY);
-		if (null != -1) {
-			dup2(null, STDIN_FILENO);
-			close(null);
+		int in = open(input_path != NULL ? input_path : "/dev/null",
+		              O_RDONLY);
+		if (in == -1 && input_path != NULL)
+			_exit(127);
+		if (in != -1) {
+			dup2(in, STDIN_FILENO);
+			close(in);
 		}
 		signal(SIGPIPE, SIG_DFL);
 		execvp(args[0], (char *const *)args);
@@ -223,7 +232,13 @@ int h_wait(pid_t pid, int timeout_ms)
 int h_run(const char *const argv[], const char *log_path, bool wrap,
           int timeout_ms)
 {
-	pid_t pid = h_spawn(argv, log_path, wrap);
+	return h_run_input(argv, NULL, log_path, wrap, timeout_ms);
+}
+
+int h_run_input(const char *const argv[], const char *input_path,
+                const char *log_path, bool wrap, int timeout_ms)
+{
+	pid_t pid = h_spawn_input(argv, input_path, log_path, wrap);
 
 	if (pid == -1)
 		return -1;

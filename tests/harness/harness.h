@@ -31,6 +31,11 @@ char *h_path(char *buf, const char *dir, const char *name);
  * process is registered for cleanup. Returns its pid, or -1. */
 pid_t h_spawn(const char *const argv[], const char *log_path, bool wrap);
 
+/* h_spawn() with standard input read from input_path (NULL: /dev/null;
+ * a file that cannot be opened: the child exits 127). */
+pid_t h_spawn_input(const char *const argv[], const char *input_path,
+                    const char *log_path, bool wrap);
+
 /* Send sig (0: none) to pid and wait up to timeout_ms for it to exit.
  * Returns the status as waitpid() reports it, or -1 on timeout (then it
  * is SIGKILLed). */
@@ -47,6 +52,10 @@ int h_wait(pid_t pid, int timeout_ms);
  * did not exit normally within timeout_ms. */
 int h_run(const char *const argv[], const char *log_path, bool wrap,
           int timeout_ms);
+
+/* h_run() with standard input read from input_path (h_spawn_input). */
+int h_run_input(const char *const argv[], const char *input_path,
+                const char *log_path, bool wrap, int timeout_ms);
 
 /* Kill every registered process and remove the temp dirs. Idempotent. */
 void h_cleanup(void);

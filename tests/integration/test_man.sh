@@ -7,7 +7,7 @@
 #   metrolog(1)       every subcommand `metrolog --help` lists has its
 #                     section, and every option `metrolog NAME --help` lists
 #                     is in it
-#   metrologd(8), metrolog-sim(1), metrolog-collector(8)
+#   metrologd(8), metrolog-sim(1), metrolog-collector(8), metrolog-web(8)
 #                     every option their --help lists
 #   metrologd.cfg(5)  every group of docs/CONFIG.md's keys
 # and each page formats without a warning (groff -ww), when groff is here.
@@ -20,6 +20,7 @@ METROLOG=$BUILD/tools/metrolog
 METROLOGD=$BUILD/gateway/metrologd
 SIM=$BUILD/firmware/port/host/metrolog-sim
 COLLECTOR=$BUILD/collector/metrolog-collector
+WEB=$BUILD/web/metrolog-web
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/metrolog-man.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 FAILS=0
@@ -50,7 +51,7 @@ check_options() {
 }
 
 for page in metrolog.1 metrologd.8 metrolog-sim.1 metrologd.cfg.5 \
-	metrolog-collector.8; do
+	metrolog-collector.8 metrolog-web.8; do
 	if [ ! -s "$MAN/$page" ]; then
 		fail "no man page $MAN/$page"
 		continue
@@ -88,7 +89,7 @@ done <"$TMP/commands"
 "$METROLOG" --help >"$TMP/help"
 check_options "$TMP/metrolog.1" "metrolog --help" "$TMP/help"
 
-# ---- metrologd(8), metrolog-sim(1) ----------------------------------------
+# ---- metrologd(8), metrolog-sim(1), metrolog-web(8) ------------------------
 plain "$MAN/metrologd.8" >"$TMP/metrologd.8"
 "$METROLOGD" --help >"$TMP/help"
 check_options "$TMP/metrologd.8" "metrologd --help" "$TMP/help"
@@ -99,6 +100,10 @@ plain "$MAN/metrolog-collector.8" >"$TMP/metrolog-collector.8"
 "$COLLECTOR" --help >"$TMP/help"
 check_options "$TMP/metrolog-collector.8" "metrolog-collector --help" \
 	"$TMP/help"
+
+plain "$MAN/metrolog-web.8" >"$TMP/metrolog-web.8"
+"$WEB" --help >"$TMP/help"
+check_options "$TMP/metrolog-web.8" "metrolog-web --help" "$TMP/help"
 
 # ---- metrologd.cfg(5) -------------------------------------------------------
 plain "$MAN/metrologd.cfg.5" >"$TMP/cfg.5"

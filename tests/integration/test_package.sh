@@ -71,6 +71,9 @@ want /usr/bin/metrolog-sim -rwxr-xr-x
 want /usr/lib/systemd/system/metrologd.service -rw-r--r--
 want /usr/lib/systemd/system/metrolog-backup.service -rw-r--r--
 want /usr/lib/systemd/system/metrolog-backup.timer -rw-r--r--
+want /usr/sbin/metrolog-web -rwxr-xr-x
+want /usr/lib/systemd/system/metrolog-web.service -rw-r--r--
+want /usr/share/doc/metrolog/WEB.md -rw-r--r--
 want /usr/lib/sysusers.d/metrolog.conf -rw-r--r--
 want /usr/lib/tmpfiles.d/metrolog.conf -rw-r--r--
 want /etc/metrolog/metrologd.cfg -rw-r--r--
@@ -84,7 +87,7 @@ want /usr/share/doc/metrolog/examples/lab-bench.cfg -rw-r--r--
 want /usr/share/doc/metrolog/examples/demo.cfg -rw-r--r--
 want /usr/share/bash-completion/completions/metrolog -rw-r--r--
 for page in man1/metrolog.1 man1/metrolog-sim.1 man5/metrologd.cfg.5 \
-	man8/metrologd.8 man8/metrolog-collector.8; do
+	man8/metrologd.8 man8/metrolog-collector.8 man8/metrolog-web.8; do
 	want "/usr/share/man/$page.gz" -rw-r--r--
 done
 # nothing owned by anyone but root, no directory that is not 0755
@@ -110,7 +113,8 @@ field() { dpkg-deb -f "$DEB" "$1"; }
 DEPENDS=$(field Depends)
 # from dpkg-shlibdeps, one per outside library, and what the scripts run
 for dep in libc6 libsqlite3-0 libmodbus5 libconfig9 libpaho-mqtt1.3 \
-	libcjson1 libcairo2 libqrencode4 'systemd | systemd-sysusers' \
+	libcjson1 libcairo2 libqrencode4 libmicrohttpd12 libsodium23 \
+	'systemd | systemd-sysusers' \
 	'systemd | systemd-tmpfiles' init-system-helpers; do
 	case ", $DEPENDS," in
 	*", $dep"[\ ,]*) ;;
@@ -186,6 +190,28 @@ if command -v systemd-analyze >/dev/null; then
 else
 	echo "note: no systemd-analyze: the unit's exposure not measured"
 fi
+# metrolog-web's unit: what it runs is shipped, it is notified, sandboxed
+# at least as well, and it reads the database as a member of metrolog
+WEBUNIT=$ROOT/usr/lib/systemd/system/metrolog-web.service
+for exe in $(sed -n 's/^Exec[A-Za-z]*=\([^ ]*\).*/\1/p' "$WEBUNIT" | sort -u); do
+	[ -x "$ROOT$exe" ] || fail "metrolog-web.service runs $exe, not in the package"
+done
+grep -q '^Type=notify$' "$WEBUNIT" || fail "metrolog-web.service is not Type=notify"
+grep -q '^User=metrolog-web$' "$WEBUNIT" || fail "metrolog-web.service: not its own user"
+grep -q '^SupplementaryGroups=metrolog$' "$WEBUNIT" ||
+	fail "metrolog-web.service: not in the group metrolog"
+if grep -q '^StateDirectory=' "$WEBUNIT"; then
+	fail "metrolog-web.service has a StateDirectory= (it would own the database's directory)"
+fi
+if command -v systemd-analyze >/dev/null; then
+	if ! systemd-analyze security --offline=yes --threshold=20 "$WEBUNIT" \
+		>"$TMP/security-web" 2>&1; then
+		tail -n 3 "$TMP/security-web"
+		fail "systemd-analyze security metrolog-web: exposure above 2.0 (or an error)"
+	fi
+fi
+"$ROOT/usr/sbin/metrolog-web" --help >"$TMP/help" 2>&1 ||
+	fail "metrolog-web --help failed: $(cat "$TMP/help")"
 # the default configuration, its database moved into the throwaway root
 CFG=$ROOT/etc/metrolog/metrologd.cfg
 grep -q '^database = "/var/lib/metrolog/metrolog.db";' "$CFG" ||
@@ -218,6 +244,10 @@ if command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/n
 		fail "systemd-tmpfiles refused the package's tmpfiles.d file"
 	grep -q '^metrolog:x:[0-9]*:[0-9]*:.*:/var/lib/metrolog:/usr/sbin/nologin$' \
 		"$ROOT/etc/passwd" || fail "no system user metrolog: $(cat "$ROOT/etc/passwd")"
+	grep -q '^metrolog-web:x:[0-9]*:[0-9]*:.*:/usr/sbin/nologin$' \
+		"$ROOT/etc/passwd" || fail "no system user metrolog-web"
+	grep -q '^metrolog:x:[0-9]*:.*metrolog-web' "$ROOT/etc/group" ||
+		fail "metrolog-web is not in the group metrolog: $(grep '^metrolog:' "$ROOT/etc/group")"
 	uid=$(awk -F: '$1 == "metrolog" { print $3 }' "$ROOT/etc/passwd")
 	gid=$(awk -F: '$1 == "metrolog" { print $3 }' "$ROOT/etc/group")
 	for d in /var/lib/metrolog /var/backups/metrolog; do

@@ -44,7 +44,7 @@
 #define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
 #define SEC           1000000LL
 #define NO_CAP        1073741823L /* SQLite's default max_page_count */
-#define SCHEMA_LATEST 8           /* PRAGMA user_version this code writes */
+#define SCHEMA_LATEST 9           /* PRAGMA user_version this code writes */
 
 /* ---- configurations filled by hand -------------------------------------- */
 
@@ -1350,6 +1350,73 @@ static void test_cal_in_force_future(void **state)
 	db_assert_integrity(path);
 }
 
+/* The accounts of metrolog-web: written by store_user_*(), read back by
+ * query_user(); what the store refuses leaves the table as it was. */
+static void test_users(void **state)
+{
+	char path[H_PATH_MAX], err[512];
+	struct store *st;
+	struct query *q;
+	struct query_user u;
+	int64_t v1, v2;
+
+	(void)state;
+	db_path(path);
+	st = open_ok(path);
+	db_exec(path, "INSERT INTO customers (name, legal_name, address,"
+	              " contact, last_config) VALUES ('ACME', 'ACME Ltd', '',"
+	              " '', 1)");
+	assert_int_equal(
+	        store_user_add(st, "tech", "technician", NULL, "$argon2id$h1"),
+	        0);
+	assert_int_equal(store_user_add(st, "acme.qm", "enterprise", "ACME",
+	                                "$argon2id$h2"),
+	                 0);
+	/* refused: a name taken, an unknown customer, a customer against the
+	 * role, a role the schema does not know */
+	assert_int_equal(store_user_add(st, "tech", "manager", NULL, "$x"), -1);
+	assert_non_null(strstr(store_last_message(st), "exists already"));
+	assert_int_equal(store_user_add(st, "b", "enterprise", "NOPE", "$x"),
+	                 -1);
+	assert_non_null(strstr(store_last_message(st), "no customer NOPE"));
+	assert_int_equal(store_user_add(st, "c", "technician", "ACME", "$x"),
+	                 -1);
+	assert_int_equal(store_user_add(st, "d", "enterprise", NULL, "$x"), -1);
+	assert_int_equal(store_user_add(st, "e", "admin", NULL, "$x"), -1);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM users"), 2);
+	assert_int_equal(store_user_passwd(st, "nobody", "$x"), -1);
+	assert_non_null(strstr(store_last_message(st), "no user nobody"));
+
+	q = query_open(path, err, sizeof(err));
+	assert_non_null(q);
+	assert_int_equal(query_data_version(q, &v1), 0);
+	assert_int_equal(store_user_passwd(st, "tech", "$argon2id$h3"), 0);
+	assert_int_equal(store_user_disable(st, "acme.qm", true), 0);
+	assert_int_equal(query_data_version(q, &v2), 0);
+	assert_true(v2 != v1); /* another connection committed */
+	assert_int_equal(query_user(q, "tech", &u), 0);
+	assert_string_equal(u.role, "technician");
+	assert_string_equal(u.customer, "");
+	assert_string_equal(u.password, "$argon2id$h3");
+	assert_false(u.disabled);
+	assert_true(u.created_us > T0);
+	assert_int_equal(query_user(q, "acme.qm", &u), 0);
+	assert_string_equal(u.customer, "ACME");
+	assert_true(u.disabled);
+	assert_int_equal(query_user(q, "nobody", &u), 1);
+	query_close(q);
+	store_close(st);
+	/* never deleted: a trigger refuses it */
+	sqlite3 *db = sql_open(path, true);
+	assert_int_equal(
+	        sqlite3_exec(db, "DELETE FROM users", NULL, NULL, NULL),
+	        SQLITE_CONSTRAINT);
+	assert_non_null(strstr(sqlite3_errmsg(db), "never deleted"));
+	sqlite3_close(db);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM users"), 2);
+	db_assert_integrity(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1375,6 +1442,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_migration_event_states,
 	                                  h_teardown),
 	        cmocka_unit_test_teardown(test_cal_in_force_future, h_teardown),
+	        cmocka_unit_test_teardown(test_users, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

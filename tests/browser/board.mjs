@@ -1,0 +1,117 @@
+// board.mjs - metrolog-web in a real browser: headless Chromium (Debian's
+// /usr/bin/chromium) driven by playwright-core, against the metrologd,
+// metrolog-sim and metrolog-web that test_browser.sh started.
+//
+//   node board.mjs
+// with WEB_URL, WEB_USER, WEB_PASSWORD, CHROMIUM (the browser) and SHOTS
+// (where the screenshots go) in the environment.
+//
+// Steps: log in through the form; the board shows TB-01; the drifting
+// channel c3 turns from in tolerance to warning, then out of tolerance,
+// and the noisy channel c2's value changes, all without the page
+// reloading; no Content-Security-Policy violation and no script error on
+// any page; the switch to Vietnamese; logout. Each wait is bounded.
+// Screenshots: board.png (English, out of tolerance), board-vi.png,
+// login.png. Exit 0 when every step passed.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const url = process.env.WEB_URL;
+const shots = process.env.SHOTS;
+const problems = [];
+let step = "start";
+
+function watch(page) {
+  page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused/.test(m.text())) {
+      problems.push(`console: ${m.text()}`);
+    }
+  });
+}
+
+async function run() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox"],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    watch(page);
+
+    step = "login page";
+    await page.goto(`${url}/board`);
+    assert.match(page.url(), /\/login$/);
+    await page.screenshot({ path: `${shots}/login.png` });
+    await page.fill("input[name=user]", process.env.WEB_USER);
+    await page.fill("input[name=password]", process.env.WEB_PASSWORD);
+    await Promise.all([page.waitForURL(/\/board$/), page.click("button[type=submit]")]);
+
+    step = "board";
+    await page.waitForSelector("h2:text('TB-01')");
+    const c3 = await page.evaluate(() => {
+      const row = [...document.querySelectorAll("tr")].find(
+        (tr) => tr.querySelector("th")?.textContent === "c3");
+      return row.id;
+    });
+    const c2 = await page.evaluate(() => {
+      const row = [...document.querySelectorAll("tr")].find(
+        (tr) => tr.querySelector("th")?.textContent === "c2");
+      return row.id;
+    });
+    // in tolerance, or on a slow machine already warning: never out yet
+    const first = await page.getAttribute(`#${c3}-s`, "class");
+    assert.ok(first === "st st-in" || first === "st st-warn",
+      `c3 is "${first}" when the page loads: the simulator's drift was too quick`);
+    await page.waitForFunction(() => document.getElementById("live").textContent === "live",
+      null, { timeout: 20000 });
+    // a mark that a reload would wipe
+    await page.evaluate(() => { window.metrologMark = 1; });
+
+    step = "live value";
+    const v0 = await page.textContent(`#${c2}-v`);
+    await page.waitForFunction(([id, v]) => document.getElementById(id).textContent !== v,
+      [`${c2}-v`, v0], { timeout: 30000 });
+
+    if (first === "st st-in") {
+      step = "warning, live";
+      await page.waitForSelector(`#${c3}-s.st-warn`, { timeout: 120000 });
+      assert.equal(await page.textContent(`#${c3}-s`), "warning");
+    }
+    step = "out of tolerance, live";
+    await page.waitForSelector(`#${c3}-s.st-out`, { timeout: 120000 });
+    assert.equal(await page.textContent(`#${c3}-s`), "out of tolerance");
+    assert.equal(await page.evaluate(() => window.metrologMark), 1, "the page never reloaded");
+    // the age ticks in the browser
+    const age = await page.getAttribute(`#${c3}-a`, "title");
+    assert.match(age, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+    await page.screenshot({ path: `${shots}/board.png`, fullPage: true });
+
+    step = "Vietnamese";
+    await Promise.all([page.waitForLoadState("load"), page.click("a[hreflang=vi]")]);
+    await page.waitForSelector(`#${c3}-s.st-out:text('ngoài dung sai')`);
+    assert.equal(await page.getAttribute("html", "lang"), "vi");
+    await page.screenshot({ path: `${shots}/board-vi.png`, fullPage: true });
+
+    step = "logout";
+    await Promise.all([page.waitForURL(/\/login$/), page.click("form.logout button")]);
+    await page.goto(`${url}/board`);
+    assert.match(page.url(), /\/login$/);
+  } finally {
+    await browser.close();
+  }
+  assert.deepEqual(problems, [], "no CSP violation or script error");
+}
+
+try {
+  await run();
+  console.log("browser: 1 passed, 0 failed");
+} catch (e) {
+  console.error(`browser: failed at "${step}": ${e.stack || e}`);
+  for (const p of problems) {
+    console.error(`  ${p}`);
+  }
+  console.log("browser: 0 passed, 1 failed");
+  process.exit(1);
+}

@@ -1,0 +1,779 @@
+/*
+ * test_web.c - metrolog-web over real HTTP (libcurl), against a real
+ * metrologd polling metrolog-sim, with accounts made by `metrolog user
+ * add` (the password on standard input):
+ *
+ *   - a wrong password, an unknown user: 401, no session cookie;
+ *   - five failures from one address, then even the right password: 429
+ *     with Retry-After (another address still logs in);
+ *   - a login or logout without its CSRF token, or with another: 403;
+ *   - the session cookie: HttpOnly, SameSite=Strict, Path=/; behind a
+ *     TLS proxy also Secure, with HSTS, the address from X-Forwarded-For;
+ *   - the security headers on every kind of answer;
+ *   - the board: the instrument, its values with unit, tolerance states
+ *     in words and classes, link and calibration states, in English and
+ *     Vietnamese; a hostile location shown as text, never as markup;
+ *   - an enterprise user gets for /board and /events exactly the 404 of a
+ *     page that does not exist;
+ *   - /events delivers a reading committed after it connected (the test
+ *     waits for it; the value is the one in the database);
+ *   - a user disabled with `metrolog user disable` is out at the next
+ *     request; logout ends a session;
+ *   - metrolog-web refuses a database that does not exist, creating none,
+ *     and stops on SIGTERM with exit 0.
+ *
+ * Each test speaks from its own loopback address (127.0.0.N), so that the
+ * failures one counts do not trip the rate limit of another. One rig for
+ * all (group setup): starting metrologd and hashing passwords is slow.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "gwtest.h"
+#include "harness.h"
+
+#define HOSTILE "<script>alert('x')</script> & \"room\""
+
+static struct rig {
+	struct h_sim sim;
+	struct gw g;
+	pid_t web;
+	int port;
+	char log[H_PATH_MAX];
+	int64_t c2; /* channels.id of TB-01/c2, the noisy one */
+} R;
+
+/* ---- an HTTP client --------------------------------------------------- */
+
+struct res {
+	long status;
+	char head[16384];
+	size_t hlen;
+	char *body;
+	size_t blen, bcap;
+	/* for a stream: stop once this says so */
+	bool (*enough)(const struct res *r, void *ctx);
+	void *ctx;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	struct res *r = ud;
+	size_t len = size * n;
+
+	if (r->blen + len + 1 > r->bcap) {
+		size_t cap = r->bcap ? r->bcap : 65536;
+		while (cap < r->blen + len + 1)
+			cap *= 2;
+		if ((r->body = realloc(r->body, cap)) == NULL)
+			return 0;
+		r->bcap = cap;
+	}
+	memcpy(r->body + r->blen, p, len);
+	r->blen += len;
+	r->body[r->blen] = '\0';
+	if (r->enough != NULL && r->enough(r, r->ctx))
+		return 0; /* ends the transfer */
+	return len;
+}
+
+static size_t on_head(char *p, size_t size, size_t n, void *ud)
+{
+	struct res *r = ud;
+	size_t len = size * n;
+
+	if (r->hlen + len < sizeof(r->head)) {
+		memcpy(r->head + r->hlen, p, len);
+		r->hlen += len;
+		r->head[r->hlen] = '\0';
+	}
+	return len;
+}
+
+/* method path from 127.0.0.<src>, with cookies ("a=b; c=d" or NULL),
+ * form (URL-encoded, or NULL: no body) and one more header (or NULL). */
+static void request(int src, const char *method, const char *path,
+                    const char *cookies, const char *form, const char *header,
+                    struct res *r)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hs = NULL;
+	char url[512], iface[64];
+
+	assert_non_null(c);
+	free(r->body);
+	r->body = NULL;
+	r->blen = r->bcap = r->hlen = 0;
+	r->head[0] = '\0';
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", R.port, path);
+	snprintf(iface, sizeof(iface), "host!127.0.0.%d", src);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_head);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
+	if (cookies != NULL)
+		curl_easy_setopt(c, CURLOPT_COOKIE, cookies);
+	if (form != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+	if (header != NULL)
+		hs = curl_slist_append(hs, header);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->enough))
+		fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hs);
+	curl_easy_cleanup(c);
+	if (r->body == NULL)
+		r->body = calloc(1, 1);
+}
+
+static void res_free(struct res *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The value of header name (the last one of that name) into buf; false
+ * when absent. */
+static bool header(const struct res *r, const char *name, char *buf,
+                   size_t size)
+{
+	size_t n = strlen(name);
+	bool found = false;
+
+	for (const char *p = r->head; (p = strstr(p, "\n")) != NULL; p++) {
+		if (strncasecmp(p + 1, name, n) == 0 && p[1 + n] == ':') {
+			const char *v = p + 2 + n;
+			while (*v == ' ')
+				v++;
+			snprintf(buf, size, "%.*s", (int)strcspn(v, "\r\n"), v);
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The Set-Cookie line of cookie name into line, its value into value;
+ * false when the response sets none. */
+static bool set_cookie(const struct res *r, const char *name, char *value,
+                       size_t vsize, char *line, size_t lsize)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = r->head; (p = strstr(p, "\nSet-Cookie: ")) != NULL;
+	     p++) {
+		const char *v = p + 13;
+		if (strncmp(v, name, n) == 0 && v[n] == '=') {
+			snprintf(line, lsize, "%.*s", (int)strcspn(v, "\r\n"),
+			         v);
+			snprintf(value, vsize, "%.*s",
+			         (int)strcspn(v + n + 1, ";\r\n"), v + n + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The value of the hidden input csrf of a form in body. */
+static void form_token(const char *body, char *token, size_t size)
+{
+	const char *p = strstr(body, "name=\"csrf\" value=\"");
+
+	assert_non_null(p);
+	p += 19;
+	snprintf(token, size, "%.*s", (int)strcspn(p, "\""), p);
+	assert_int_equal(strlen(token), 64);
+}
+
+/* Log in as user with password from 127.0.0.<src>; the status of the
+ * POST, and the session cookie's value into session ("" none). */
+static long login(int src, const char *user, const char *password,
+                  char *session, size_t size)
+{
+	struct res r = {0};
+	char token[80], cookie[160], form[512], line[256];
+	long status;
+
+	request(src, "GET", "/login", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	form_token(r.body, token, sizeof(token));
+	snprintf(cookie, sizeof(cookie), "mlw_login=%s", token);
+	snprintf(form, sizeof(form), "csrf=%s&user=%s&password=%s", token, user,
+	         password);
+	request(src, "POST", "/login", cookie, form, NULL, &r);
+	status = r.status;
+	session[0] = '\0';
+	if (!set_cookie(&r, "mlw_session", session, size, line, sizeof(line)))
+		session[0] = '\0';
+	res_free(&r);
+	return status;
+}
+
+static void get_as(int src, const char *session, const char *path,
+                   const char *header_line, struct res *r)
+{
+	char cookie[160];
+
+	snprintf(cookie, sizeof(cookie), "mlw_session=%s", session);
+	request(src, "GET", path, cookie, NULL, header_line, r);
+}
+
+/* ---- the rig ---------------------------------------------------------- */
+
+static void add_user(const char *name, const char *role, const char *customer,
+                     const char *password)
+{
+	char pw[H_PATH_MAX], log[H_PATH_MAX], out[4096], text[128];
+	const char *argv[] = {
+	        METROLOG_BIN, "user", "add",
+	        "-d",         R.g.db, name,
+	        "--role",     role,   customer ? "--customer" : NULL,
+	        customer,     NULL};
+
+	snprintf(text, sizeof(text), "%s\n", password);
+	write_file(h_path(pw, R.g.dir, "password"), text);
+	h_path(log, R.g.dir, "user.log");
+	if (h_run_input(argv, pw, log, true, 120000) != 0) {
+		h_read_file(log, out, sizeof(out));
+		fail_msg("metrolog user add %s: %s", name, out);
+	}
+}
+
+static int rig_up(void **state)
+{
+	const char *dir = h_tmpdir();
+	const char *extra[] = {"-n", "2",
+	                       "-m", "3",
+	                       "-c", "0:nominal=20.5",
+	                       "-c", "1:nominal=21",
+	                       "-c", "2:noise=0.5",
+	                       NULL};
+	char bus[256], inst[2048], port[32], listen[64];
+
+	(void)state;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	assert_int_equal(h_sim_start(&R.sim, dir, true, false, extra), 0);
+	gw_init(&R.g, dir);
+	tcp_bus(bus, sizeof(bus), "tcp-1", R.sim.port, 1000);
+	snprintf(inst, sizeof(inst),
+	         "{ id = \"TB-01\"; bus = \"tcp-1\"; unit_id = 1; "
+	         "interval_ms = 200; owner = \"ACME\"; location = \"%s\"; "
+	         "channels = ("
+	         " { name = \"c0\"; table = \"input\"; address = 0; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference = 20.5; limit = 0.5; U = 0.01; }; },"
+	         " { name = \"c1\"; table = \"input\"; address = 2; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference = 20; limit = 0.05; U = 0.01; }; },"
+	         " { name = \"c2\"; table = \"input\"; address = 4; "
+	         "type = \"float32\"; unit = \"kPa\"; } ); },"
+	         "{ id = \"AB-02\"; bus = \"tcp-1\"; unit_id = 2; "
+	         "interval_ms = 200; channels = ( { name = \"p\"; "
+	         "table = \"input\"; address = 0; type = \"float32\"; "
+	         "unit = \"bar\"; } ); }",
+	         "<script>alert('x')</script> & \\\"room\\\"");
+	gw_config(&R.g, bus, inst,
+	          "customers = ( { id = \"ACME\"; name = \"ACME Ltd\"; "
+	          "address = \"1 Road\"; } );");
+	gw_start(&R.g);
+	assert_true(gw_wait_sql(&R.g,
+	                        "SELECT count(*) FROM events WHERE kind = "
+	                        "'tolerance' AND state_to = 'out_of_tolerance'",
+	                        60000));
+	R.c2 = db_int(R.g.db, "SELECT c.id FROM channels c JOIN instruments i"
+	                      " ON i.id = c.instrument_id WHERE i.name = "
+	                      "'TB-01' AND c.name = 'c2'");
+	add_user("tech", "technician", NULL, "tech-password-1");
+	add_user("tech2", "manager", NULL, "tech-password-2");
+	add_user("qm", "enterprise", "ACME", "acme-password-1");
+
+	R.port = h_free_port();
+	snprintf(port, sizeof(port), "%d", R.port);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", R.port);
+	h_path(R.log, dir, "web.log");
+	const char *argv[] = {METROLOG_WEB_BIN, "-d",   R.g.db,
+	                      "--listen",       listen, NULL};
+	R.web = h_spawn(argv, R.log, true);
+	assert_true(R.web > 0);
+	assert_int_equal(h_wait_port(R.port, 30000), 0);
+	return 0;
+}
+
+static int rig_down(void **state)
+{
+	(void)state;
+	h_cleanup();
+	curl_global_cleanup();
+	return 0;
+}
+
+/* ---- the tests -------------------------------------------------------- */
+
+static void wrong_password_refused(void **state)
+{
+	char session[128];
+
+	(void)state;
+	assert_int_equal(
+	        login(2, "tech", "not-the-password", session, sizeof(session)),
+	        401);
+	assert_string_equal(session, "");
+	assert_int_equal(
+	        login(2, "nobody", "whatever-123", session, sizeof(session)),
+	        401);
+	assert_string_equal(session, "");
+	assert_int_equal(
+	        login(2, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	assert_int_equal(strlen(session), 64);
+}
+
+static void rate_limited(void **state)
+{
+	char session[128], value[32];
+	struct res r = {0};
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(login(3, "tech", "wrong-password", session,
+		                       sizeof(session)),
+		                 401);
+	/* the sixth try is refused unchecked, right password or not */
+	assert_int_equal(
+	        login(3, "tech", "tech-password-1", session, sizeof(session)),
+	        429);
+	assert_string_equal(session, "");
+	/* with Retry-After, on the form */
+	char token[80], cookie[160], form[512];
+	request(3, "GET", "/login", NULL, NULL, NULL, &r);
+	form_token(r.body, token, sizeof(token));
+	snprintf(cookie, sizeof(cookie), "mlw_login=%s", token);
+	snprintf(form, sizeof(form), "csrf=%s&user=tech&password=x", token);
+	request(3, "POST", "/login", cookie, form, NULL, &r);
+	assert_int_equal(r.status, 429);
+	assert_true(header(&r, "Retry-After", value, sizeof(value)));
+	assert_true(atoi(value) >= 1 && atoi(value) <= 60);
+	assert_non_null(strstr(r.body, "Too many failed logins"));
+	/* another address is not held back */
+	assert_int_equal(
+	        login(4, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	res_free(&r);
+}
+
+static void csrf_required(void **state)
+{
+	struct res r = {0};
+	char token[80], other[80], cookie[256], form[512], session[128];
+
+	(void)state;
+	request(5, "GET", "/login", NULL, NULL, NULL, &r);
+	form_token(r.body, token, sizeof(token));
+	request(5, "GET", "/login", NULL, NULL, NULL, &r);
+	form_token(r.body, other, sizeof(other));
+	assert_string_not_equal(token, other);
+	/* no token in the form */
+	snprintf(cookie, sizeof(cookie), "mlw_login=%s", token);
+	request(5, "POST", "/login", cookie,
+	        "user=tech&password=tech-password-1", NULL, &r);
+	assert_int_equal(r.status, 403);
+	/* no cookie */
+	snprintf(form, sizeof(form),
+	         "csrf=%s&user=tech&password=tech-password-1", token);
+	request(5, "POST", "/login", NULL, form, NULL, &r);
+	assert_int_equal(r.status, 403);
+	/* the token of another form */
+	snprintf(cookie, sizeof(cookie), "mlw_login=%s", other);
+	request(5, "POST", "/login", cookie, form, NULL, &r);
+	assert_int_equal(r.status, 403);
+
+	/* logout needs the session's own token */
+	assert_int_equal(
+	        login(5, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	snprintf(cookie, sizeof(cookie), "mlw_session=%s", session);
+	request(5, "POST", "/logout", cookie, "csrf=", NULL, &r);
+	assert_int_equal(r.status, 403);
+	snprintf(form, sizeof(form), "csrf=%s", token);
+	request(5, "POST", "/logout", cookie, form, NULL, &r);
+	assert_int_equal(r.status, 403);
+	get_as(5, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 200); /* still logged in */
+	/* with it: logged out, the session gone */
+	form_token(r.body, token, sizeof(token));
+	snprintf(form, sizeof(form), "csrf=%s", token);
+	request(5, "POST", "/logout", cookie, form, NULL, &r);
+	assert_int_equal(r.status, 303);
+	get_as(5, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 303);
+	assert_true(header(&r, "Location", token, sizeof(token)));
+	assert_string_equal(token, "/login");
+	res_free(&r);
+}
+
+static void assert_security_headers(const struct res *r)
+{
+	char v[512];
+
+	assert_true(header(r, "Content-Security-Policy", v, sizeof(v)));
+	assert_non_null(strstr(v, "default-src 'none'"));
+	assert_non_null(strstr(v, "script-src 'self'"));
+	assert_non_null(strstr(v, "frame-ancestors 'none'"));
+	assert_null(strstr(v, "unsafe-inline"));
+	assert_true(header(r, "X-Frame-Options", v, sizeof(v)));
+	assert_string_equal(v, "DENY");
+	assert_true(header(r, "X-Content-Type-Options", v, sizeof(v)));
+	assert_string_equal(v, "nosniff");
+	assert_true(header(r, "Referrer-Policy", v, sizeof(v)));
+	assert_string_equal(v, "no-referrer");
+}
+
+static bool first_event(const struct res *r, void *ctx)
+{
+	(void)ctx;
+	return strstr(r->body, "event: ch") != NULL;
+}
+
+static void cookie_flags_and_headers(void **state)
+{
+	struct res r = {0};
+	char token[80], cookie[160], form[512], value[128], line[256];
+
+	(void)state;
+	request(6, "GET", "/login", NULL, NULL, NULL, &r);
+	assert_security_headers(&r);
+	assert_true(set_cookie(&r, "mlw_login", value, sizeof(value), line,
+	                       sizeof(line)));
+	assert_non_null(strstr(line, "HttpOnly"));
+	assert_non_null(strstr(line, "SameSite=Strict"));
+	form_token(r.body, token, sizeof(token));
+	snprintf(cookie, sizeof(cookie), "mlw_login=%s", token);
+	snprintf(form, sizeof(form),
+	         "csrf=%s&user=tech&password=tech-password-1", token);
+	request(6, "POST", "/login", cookie, form, NULL, &r);
+	assert_int_equal(r.status, 303);
+	assert_security_headers(&r);
+	assert_true(set_cookie(&r, "mlw_session", value, sizeof(value), line,
+	                       sizeof(line)));
+	assert_non_null(strstr(line, "; HttpOnly"));
+	assert_non_null(strstr(line, "; SameSite=Strict"));
+	assert_non_null(strstr(line, "; Path=/"));
+	assert_null(strstr(line, "Secure"));  /* not behind TLS */
+	assert_null(strstr(line, "Max-Age")); /* ends with the browser */
+
+	char session[128];
+	snprintf(session, sizeof(session), "%s", value);
+	const char *paths[] = {"/board", "/nowhere", "/static/board.js",
+	                       "/static/board.css", "/"};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		get_as(6, session, paths[i], NULL, &r);
+		assert_security_headers(&r);
+	}
+	get_as(6, session, "/static/board.js", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(header(&r, "Content-Type", value, sizeof(value)));
+	assert_non_null(strstr(value, "javascript"));
+	assert_non_null(strstr(r.body, "EventSource"));
+	r.enough = first_event;
+	get_as(6, session, "/events", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_true(header(&r, "Content-Type", value, sizeof(value)));
+	assert_string_equal(value, "text/event-stream; charset=utf-8");
+	res_free(&r);
+}
+
+static void board_shows_the_lab(void **state)
+{
+	struct res r = {0};
+	char session[128];
+
+	(void)state;
+	assert_int_equal(
+	        login(7, "tech2", "tech-password-2", session, sizeof(session)),
+	        303);
+	get_as(7, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<h2>TB-01</h2>"));
+	/* instruments by id, each with its own channels only */
+	const char *ab = strstr(r.body, "<h2>AB-02</h2>");
+	const char *tb = strstr(r.body, "<h2>TB-01</h2>");
+	assert_true(ab != NULL && ab < tb);
+	int rows = 0;
+	for (const char *p = ab;
+	     (p = strstr(p, "<tr id=\"c")) != NULL && p < tb; p++)
+		rows++;
+	assert_int_equal(rows, 1);
+	const char *bar = strstr(ab, ">bar</span>");
+	assert_true(bar != NULL && bar < tb);
+	assert_true(strstr(tb, ">kPa</span>") != NULL);
+	/* c0: 20.5 degC, in tolerance; c1: 21, out of tolerance */
+	assert_non_null(strstr(r.body, ">20.5</span> <span class=\"unit\">"
+	                               "degC</span>"));
+	assert_non_null(strstr(r.body, ">21</span>"));
+	assert_non_null(strstr(r.body, "class=\"st st-in\">in tolerance<"));
+	assert_non_null(
+	        strstr(r.body, "class=\"st st-out\">out of tolerance<"));
+	/* c2 has no tolerance: said so, not coloured */
+	assert_non_null(
+	        strstr(r.body, "class=\"st st-none\">no tolerance set<"));
+	assert_non_null(strstr(r.body, "class=\"link link-online\">online<"));
+	assert_non_null(strstr(r.body, "class=\"due due-none\">no due date<"));
+	assert_non_null(strstr(r.body, "<span class=\"unit\">kPa</span>"));
+	assert_non_null(strstr(r.body, "data-t=\""));
+	assert_non_null(strstr(r.body, "<script src=\"/static/board.js\">"));
+	/* no inline script or style anywhere */
+	assert_null(strstr(r.body, "<script>"));
+	assert_null(strstr(r.body, "style="));
+	assert_null(strstr(r.body, "onclick"));
+	assert_null(strstr(r.body, "javascript:"));
+
+	/* in Vietnamese: by the browser, or by the switch (kept in a cookie) */
+	get_as(7, session, "/board", "Accept-Language: vi-VN,vi;q=0.9,en;q=0.5",
+	       &r);
+	assert_non_null(strstr(r.body, "<html lang=\"vi\">"));
+	assert_non_null(strstr(r.body, ">trong dung sai<"));
+	assert_non_null(strstr(r.body, ">ngoài dung sai<"));
+	assert_non_null(strstr(r.body, ">trực tuyến<"));
+	get_as(7, session, "/board?lang=vi", "Accept-Language: en", &r);
+	assert_non_null(strstr(r.body, ">trong dung sai<"));
+	char value[32], line[256];
+	assert_true(set_cookie(&r, "mlw_lang", value, sizeof(value), line,
+	                       sizeof(line)));
+	assert_string_equal(value, "vi");
+	res_free(&r);
+}
+
+static void hostile_text_escaped(void **state)
+{
+	struct res r = {0};
+	char session[128];
+
+	(void)state;
+	assert_int_equal(
+	        login(8, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(8, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "&lt;script&gt;alert(&#39;x&#39;)&lt;/"
+	                               "script&gt; &amp; &quot;room&quot;"));
+	assert_null(strstr(r.body, "<script>alert"));
+	assert_null(strstr(r.body, HOSTILE));
+	res_free(&r);
+}
+
+static void enterprise_gets_404(void **state)
+{
+	struct res none = {0}, r = {0};
+	char session[128];
+
+	(void)state;
+	assert_int_equal(
+	        login(9, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(9, session, "/no-such-page", NULL, &none);
+	assert_int_equal(none.status, 404);
+	get_as(9, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(r.body, none.body); /* the very same answer */
+	assert_null(strstr(r.body, "TB-01"));
+	get_as(9, session, "/events", NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(r.body, none.body);
+	/* logged out: to the login */
+	request(9, "GET", "/board", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 303);
+	request(9, "GET", "/events", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 303);
+	res_free(&none);
+	res_free(&r);
+}
+
+/* An event of channel R.c2 with a reading newer than *(int64_t *)ctx ms. */
+static bool newer_event(const struct res *r, void *ctx)
+{
+	const int64_t *after = ctx;
+	char key[64];
+
+	snprintf(key, sizeof(key),
+	         "data: {\"id\":%lld,\"t\":", (long long)R.c2);
+	for (const char *p = r->body; (p = strstr(p, key)) != NULL; p++)
+		if (strtoll(p + strlen(key), NULL, 10) > *after)
+			return true;
+	return false;
+}
+
+static void events_deliver_a_new_commit(void **state)
+{
+	struct res r = {0};
+	char session[128], key[64], sql[256], value[64];
+	int64_t newest_ms;
+
+	(void)state;
+	assert_int_equal(
+	        login(10, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	/* the newest reading committed before the stream starts */
+	snprintf(sql, sizeof(sql),
+	         "SELECT max(ts) / 1000 FROM readings WHERE channel = %lld",
+	         (long long)R.c2);
+	newest_ms = db_int(R.g.db, sql);
+	r.enough = newer_event;
+	r.ctx = &newest_ms;
+	get_as(10, session, "/events", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(newer_event(&r, &newest_ms)); /* else curl timed out */
+
+	/* the last such event names a reading that is in the database, with
+	 * the same value */
+	snprintf(key, sizeof(key),
+	         "data: {\"id\":%lld,\"t\":", (long long)R.c2);
+	const char *last = NULL;
+	for (const char *p = r.body; (p = strstr(p, key)) != NULL; p++)
+		last = p;
+	long long t = strtoll(last + strlen(key), NULL, 10);
+	const char *v = strstr(last, "\"v\":\"");
+	assert_non_null(v);
+	snprintf(value, sizeof(value), "%.*s", (int)strcspn(v + 5, "\""),
+	         v + 5);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM readings WHERE channel = %lld AND "
+	         "ts / 1000 = %lld AND quality = 0 AND abs(value - %s) < 1e-5",
+	         (long long)R.c2, t, value);
+	assert_int_equal(db_int(R.g.db, sql), 1);
+	res_free(&r);
+}
+
+static void disabled_user_is_out(void **state)
+{
+	struct res r = {0};
+	char session[128], log[H_PATH_MAX];
+	const char *argv[] = {METROLOG_BIN, "user",  "disable", "-d",
+	                      R.g.db,       "tech2", NULL};
+
+	(void)state;
+	assert_int_equal(
+	        login(11, "tech2", "tech-password-2", session, sizeof(session)),
+	        303);
+	get_as(11, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(
+	        h_run(argv, h_path(log, R.g.dir, "disable.log"), true, 60000),
+	        0);
+	get_as(11, session, "/board", NULL, &r);
+	assert_int_equal(r.status, 303);
+	assert_int_equal(
+	        login(11, "tech2", "tech-password-2", session, sizeof(session)),
+	        401);
+	res_free(&r);
+}
+
+static void no_database_no_start(void **state)
+{
+	char db[H_PATH_MAX], log[H_PATH_MAX], out[4096];
+	const char *argv[] = {METROLOG_WEB_BIN, "-d",          db,
+	                      "--listen",       "127.0.0.1:0", NULL};
+
+	(void)state;
+	h_path(db, R.g.dir, "none.db");
+	assert_int_equal(
+	        h_run(argv, h_path(log, R.g.dir, "none.log"), true, 30000), 1);
+	assert_true(access(db, F_OK) != 0); /* nothing created */
+	assert_true(h_read_file(log, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "no such database"));
+}
+
+static void every_access_logged(void **state)
+{
+	static char buf[1 << 20];
+
+	(void)state;
+	assert_true(h_read_file(R.log, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "access 127.0.0.7 tech2 GET /board 200"));
+	assert_non_null(strstr(buf, "access 127.0.0.9 qm GET /board 404"));
+	assert_non_null(strstr(buf, "access 127.0.0.2 - POST /login 401"));
+	assert_non_null(strstr(buf, "login failed from 127.0.0.2 for nobody"));
+	assert_non_null(strstr(buf, "login refused from 127.0.0.3"));
+}
+
+/* Behind a TLS proxy: cookies Secure, HSTS, and the client's address
+ * (rate limit, log) the last of X-Forwarded-For. */
+static void behind_tls_proxy(void **state)
+{
+	char listen[64], log[H_PATH_MAX], v[256], value[128], line[256];
+	static char buf[1 << 16];
+	struct res r = {0};
+	int port = R.port;
+	const char *argv[] = {
+	        METROLOG_WEB_BIN,     "-d", R.g.db, "--listen", listen,
+	        "--behind-tls-proxy", NULL};
+
+	(void)state;
+	R.port = h_free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", R.port);
+	pid_t pid = h_spawn(argv, h_path(log, R.g.dir, "web-tls.log"), true);
+	assert_true(pid > 0);
+	assert_int_equal(h_wait_port(R.port, 30000), 0);
+	request(12, "GET", "/login", NULL, NULL,
+	        "X-Forwarded-For: 203.0.113.9, 192.0.2.77", &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_true(header(&r, "Strict-Transport-Security", v, sizeof(v)));
+	assert_string_equal(v, "max-age=31536000");
+	assert_true(set_cookie(&r, "mlw_login", value, sizeof(value), line,
+	                       sizeof(line)));
+	assert_non_null(strstr(line, "; Secure"));
+	int status = h_stop(pid, SIGTERM, 60000);
+	assert_true(status != -1 && WIFEXITED(status) &&
+	            WEXITSTATUS(status) == 0);
+	assert_true(h_read_file(log, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "access 192.0.2.77 - GET /login 200"));
+	R.port = port;
+	res_free(&r);
+}
+
+/* SIGTERM: every connection ends, exit 0 (under valgrind: no leak). */
+static void stops_cleanly(void **state)
+{
+	int status;
+
+	(void)state;
+	status = h_stop(R.web, SIGTERM, 60000);
+	R.web = 0;
+	assert_true(status != -1 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(wrong_password_refused),
+	        cmocka_unit_test(rate_limited),
+	        cmocka_unit_test(csrf_required),
+	        cmocka_unit_test(cookie_flags_and_headers),
+	        cmocka_unit_test(board_shows_the_lab),
+	        cmocka_unit_test(hostile_text_escaped),
+	        cmocka_unit_test(enterprise_gets_404),
+	        cmocka_unit_test(events_deliver_a_new_commit),
+	        cmocka_unit_test(disabled_user_is_out),
+	        cmocka_unit_test(no_database_no_start),
+	        cmocka_unit_test(every_access_logged),
+	        cmocka_unit_test(behind_tls_proxy),
+	        cmocka_unit_test(stops_cleanly),
+	};
+	return cmocka_run_group_tests(tests, rig_up, rig_down);
+}

@@ -1,0 +1,315 @@
+/*
+ * test_web.c - the parts of metrolog-web that decide without a network:
+ * sessions and the login rate limit on a clock the test drives
+ * (web/session.c), escaping and the choice of language (web/page.c), and
+ * the events between two snapshots of the board (web/board.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auth.h"
+#include "board.h"
+#include "fakeclock.h"
+#include "page.h"
+#include "session.h"
+
+#define SEC 1000000LL
+
+static struct fake_clock fc;
+static struct mclock clk;
+
+static int setup(void **state)
+{
+	(void)state;
+	fc = (struct fake_clock){.real = 1796500000 * SEC, .mono = 1000 * SEC};
+	clk = fake_clock_of(&fc);
+	return auth_init();
+}
+
+static void test_session_life(void **state)
+{
+	struct sessions *s = sessions_new(&clk);
+	struct session a, b, got;
+
+	(void)state;
+	assert_non_null(s);
+	sessions_create(s, "tech", "technician", "", "$argon2id$h", &a);
+	sessions_create(s, "tech", "technician", "", "$argon2id$h", &b);
+	assert_int_equal(strlen(a.id), 64);
+	assert_string_not_equal(a.id, b.id); /* a new id each login */
+	assert_string_not_equal(a.id, a.csrf);
+	assert_int_equal(sessions_find(s, a.id, &got), 0);
+	assert_string_equal(got.user, "tech");
+	assert_string_equal(got.csrf, a.csrf);
+	assert_int_equal(sessions_find(s, "", &got), -1);
+	assert_int_equal(sessions_find(s, "abc", &got), -1);
+	char other[AUTH_TOKEN_SIZE];
+	auth_token(other, sizeof(other));
+	assert_int_equal(sessions_find(s, other, &got), -1);
+
+	/* idle: 8 h without a request ends it; a request starts it again */
+	fc.mono += SESSION_IDLE_US - SEC;
+	assert_int_equal(sessions_find(s, a.id, &got), 0);
+	fc.mono += SESSION_IDLE_US - SEC;
+	assert_int_equal(sessions_find(s, a.id, &got), 0);
+	assert_false(sessions_alive(s, b.id)); /* b was idle all along */
+	assert_int_equal(sessions_find(s, b.id, &got), -1);
+	/* 24 h after its login, even in use */
+	fc.mono += SESSION_MAX_US - 2 * (SESSION_IDLE_US - SEC);
+	assert_int_equal(sessions_find(s, a.id, &got), -1);
+	assert_int_equal(sessions_count(s), 0);
+
+	sessions_create(s, "m", "manager", "", "$h", &a);
+	assert_true(sessions_alive(s, a.id));
+	sessions_end(s, a.id);
+	assert_false(sessions_alive(s, a.id));
+	sessions_free(s);
+}
+
+static bool keep_not_tech(void *ctx, const struct session *e)
+{
+	(*(int *)ctx)++;
+	return strcmp(e->user, "tech") != 0;
+}
+
+static void test_session_sweep_and_full(void **state)
+{
+	struct sessions *s = sessions_new(&clk);
+	struct session a, b, first, got;
+	int asked = 0;
+
+	(void)state;
+	sessions_create(s, "tech", "technician", "", "$h", &a);
+	sessions_create(s, "qm", "enterprise", "ACME", "$h", &b);
+	sessions_sweep(s, keep_not_tech, &asked);
+	assert_int_equal(asked, 2);
+	assert_false(sessions_alive(s, a.id));
+	assert_true(sessions_alive(s, b.id));
+	sessions_end(s, b.id);
+
+	/* full: the one idle longest ends */
+	sessions_create(s, "u0", "technician", "", "$h", &first);
+	for (int i = 1; i < SESSION_MAX; i++) {
+		fc.mono += 1;
+		sessions_create(s, "u", "technician", "", "$h", &a);
+	}
+	assert_int_equal(sessions_count(s), SESSION_MAX);
+	fc.mono += 1;
+	sessions_create(s, "new", "technician", "", "$h", &a);
+	assert_int_equal(sessions_count(s), SESSION_MAX);
+	assert_int_equal(sessions_find(s, first.id, &got), -1);
+	assert_int_equal(sessions_find(s, a.id, &got), 0);
+	sessions_free(s);
+}
+
+static void test_rate_limit(void **state)
+{
+	struct sessions *s = sessions_new(&clk);
+	int retry = 0;
+
+	(void)state;
+	for (int i = 0; i < SESSION_FAILS; i++) {
+		assert_int_equal(sessions_login_allowed(s, "10.0.0.1", &retry),
+		                 0);
+		sessions_login_result(s, "10.0.0.1", false);
+		fc.mono += SEC;
+	}
+	assert_int_equal(sessions_login_allowed(s, "10.0.0.1", &retry), -1);
+	/* the window began at the first failure, 5 s ago */
+	assert_int_equal(retry, 55);
+	/* another address is not held back */
+	assert_int_equal(sessions_login_allowed(s, "10.0.0.2", &retry), 0);
+	fc.mono += 54 * SEC;
+	assert_int_equal(sessions_login_allowed(s, "10.0.0.1", &retry), -1);
+	assert_int_equal(retry, 1);
+	fc.mono += SEC;
+	assert_int_equal(sessions_login_allowed(s, "10.0.0.1", &retry), 0);
+
+	/* a good login forgets the failures */
+	for (int i = 0; i < SESSION_FAILS - 1; i++)
+		sessions_login_result(s, "10.0.0.3", false);
+	sessions_login_result(s, "10.0.0.3", true);
+	sessions_login_result(s, "10.0.0.3", false);
+	assert_int_equal(sessions_login_allowed(s, "10.0.0.3", &retry), 0);
+
+	/* more addresses than remembered: the oldest go, nothing breaks */
+	char addr[32];
+	for (int i = 0; i < SESSION_ADDRS + 10; i++) {
+		snprintf(addr, sizeof(addr), "10.1.%d.%d", i / 256, i % 256);
+		sessions_login_result(s, addr, false);
+		fc.mono += 1;
+	}
+	for (int i = 0; i < SESSION_FAILS; i++)
+		sessions_login_result(s, "10.9.9.9", false);
+	assert_int_equal(sessions_login_allowed(s, "10.9.9.9", &retry), -1);
+	sessions_free(s);
+}
+
+static void test_escaping(void **state)
+{
+	struct sbuf b = {0};
+	char *t;
+
+	(void)state;
+	sb_html(&b, "<a href=\"x\">'&'</a>");
+	assert_string_equal(b.p, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;"
+	                         "&lt;/a&gt;");
+	sb_free(&b);
+	sb_html(&b, "plain Tiếng Việt");
+	assert_string_equal(b.p, "plain Tiếng Việt");
+	sb_free(&b);
+	sb_json(&b, "a\"b\\c</script>\n&");
+	assert_string_equal(b.p, "\"a\\u0022b\\u005cc\\u003c/script\\u003e"
+	                         "\\u000a\\u0026\"");
+	sb_printf(&b, "%d%s", 42, "!");
+	t = sb_take(&b);
+	assert_non_null(strstr(t, "42!"));
+	assert_null(b.p);
+	free(t);
+}
+
+static void test_lang(void **state)
+{
+	(void)state;
+	assert_int_equal(lang_pick(NULL, NULL), LANG_EN);
+	assert_int_equal(lang_pick("vi", "en"), LANG_VI);
+	assert_int_equal(lang_pick("en", "vi"), LANG_EN);
+	assert_int_equal(lang_pick("xx", "vi"), LANG_VI); /* cookie unknown */
+	assert_int_equal(lang_pick("vi-VN", "en"), LANG_EN);
+	assert_int_equal(lang_pick(NULL, "vi-VN,vi;q=0.9,en;q=0.8"), LANG_VI);
+	assert_int_equal(lang_pick(NULL, "en;q=0.5, vi;q=0.9"), LANG_VI);
+	assert_int_equal(lang_pick(NULL, "fr, de;q=0.9"), LANG_EN);
+	assert_int_equal(lang_pick(NULL, "fr, vi ; q=0.1"), LANG_VI);
+	assert_int_equal(lang_pick(NULL, "vietnamese"), LANG_EN);
+	assert_int_equal(lang_pick(NULL, "EN-gb"), LANG_EN);
+	assert_string_equal(tr(LANG_VI, M_STATE_OUT), "ngoài dung sai");
+	assert_string_equal(tr_state(LANG_EN, "warning"), "warning");
+	assert_string_equal(tr_state(LANG_EN, ""), "no tolerance set");
+	assert_string_equal(tr_link(LANG_VI, "offline"), "mất kết nối");
+	assert_string_equal(tr_due(LANG_EN, "due_soon"), "due soon");
+	for (int l = 0; l < LANGS; l++)
+		for (int m = 0; m < M_MSGS; m++)
+			assert_string_not_equal(tr((enum lang)l, (enum msg)m),
+			                        "?");
+}
+
+static void test_age(void **state)
+{
+	char buf[32];
+	const struct {
+		int64_t us;
+		const char *want;
+	} cases[] = {
+	        {-5 * SEC, "0 s"},       {0, "0 s"},
+	        {119 * SEC, "119 s"},    {120 * SEC, "2 min"},
+	        {7199 * SEC, "119 min"}, {7200 * SEC, "2 h"},
+	        {172799 * SEC, "47 h"},  {172800 * SEC, "2 d"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		page_age(cases[i].us, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+/* A snapshot of one instrument with n channels, ids 10, 11, ... */
+static struct board_snap *snap_of(size_t n, const char *value)
+{
+	struct board_snap *s = calloc(1, sizeof(*s));
+
+	s->refs = 1;
+	s->now_us = fc.real;
+	s->inst = calloc(1, sizeof(*s->inst));
+	s->ninst = 1;
+	s->inst[0] = (struct board_inst){.id = 1,
+	                                 .name = "TB-01",
+	                                 .link = "online",
+	                                 .due = "ok",
+	                                 .due_date = "2027-01-01",
+	                                 .nchan = n};
+	s->chan = calloc(n, sizeof(*s->chan));
+	s->nchan = n;
+	for (size_t k = 0; k < n; k++) {
+		s->chan[k].id = 10 + (int64_t)k;
+		snprintf(s->chan[k].value, sizeof(s->chan[k].value), "%s",
+		         value);
+		s->chan[k].last_us = fc.real - SEC;
+		snprintf(s->chan[k].state, sizeof(s->chan[k].state), "%s",
+		         "in_tolerance");
+	}
+	return s;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_board_events(void **state)
+{
+	struct board_snap *a = snap_of(3, "20.5"), *b = snap_of(3, "20.5"),
+	                  *c = snap_of(4, "20.5");
+	struct sbuf out = {0};
+
+	(void)state;
+	board_events(&out, NULL, a, LANG_EN); /* a new stream: everything */
+	assert_int_equal(count(out.p, "event: ch\n"), 3);
+	assert_int_equal(count(out.p, "event: inst\n"), 1);
+	sb_free(&out);
+	board_events(&out, a, b, LANG_EN); /* nothing changed */
+	assert_null(out.p);
+
+	b->chan[1].last_us += SEC; /* a new reading, same value */
+	snprintf(b->chan[2].state, sizeof(b->chan[2].state), "warning");
+	snprintf(b->inst[0].link, sizeof(b->inst[0].link), "offline");
+	board_events(&out, a, b, LANG_VI);
+	assert_int_equal(count(out.p, "event: ch\n"), 2);
+	assert_non_null(strstr(out.p, "data: {\"id\":11,"));
+	assert_non_null(strstr(out.p, "data: {\"id\":12,"));
+	assert_non_null(strstr(out.p, "\"c\":\"st-warn\",\"s\":\"cảnh báo\""));
+	assert_non_null(
+	        strstr(out.p, "\"lc\":\"offline\",\"l\":\"mất kết nối\""));
+	assert_null(strstr(out.p, "data: {\"id\":10,"));
+	sb_free(&out);
+
+	board_events(&out, a, c, LANG_EN); /* a channel added */
+	assert_string_equal(out.p, "event: reload\ndata: {}\n\n");
+	sb_free(&out);
+
+	/* a hostile value stays inert in JSON */
+	snprintf(b->chan[0].value, sizeof(b->chan[0].value), "</script>");
+	b->chan[0].last_us += SEC;
+	board_events(&out, a, b, LANG_EN);
+	assert_null(strstr(out.p, "</script>"));
+	assert_non_null(strstr(out.p, "\\u003c/script\\u003e"));
+	sb_free(&out);
+	board_free(a);
+	board_free(b);
+	board_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_session_life),
+	        cmocka_unit_test(test_session_sweep_and_full),
+	        cmocka_unit_test(test_rate_limit),
+	        cmocka_unit_test(test_escaping),
+	        cmocka_unit_test(test_lang),
+	        cmocka_unit_test(test_age),
+	        cmocka_unit_test(test_board_events),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

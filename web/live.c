@@ -1,0 +1,177 @@
+/*
+ * live.c - the thread that watches the database for commits and
+ * publishes the board's newest snapshot (live.h).
+ *
+ * Who touches what: the live thread owns its struct query and reads the
+ * board; the snapshot pointer, the generation and the references of
+ * every snapshot are under lock, which every /events thread takes in
+ * live_next() and live_release(). A snapshot is freed by whoever drops
+ * its last reference.
+ */
+#include "live.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "mclock.h"
+#include "query.h"
+
+struct live {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a new snapshot, or stopping */
+	pthread_t thread;
+	bool started, stopping;
+	const struct mclock *clk;
+	int64_t period_us;
+	struct query *q;
+	struct board_snap *snap; /* the newest; its reference is ours */
+	uint64_t gen;
+	void (*tick)(void *ctx, struct query *q);
+	void *tick_ctx;
+};
+
+/* Read the board and publish it. Returns 0, or -1 (logged). */
+static int publish(struct live *l)
+{
+	struct board_snap *s, *old;
+
+	if (board_read(l->q, mclock_real(l->clk), &s) < 0) {
+		log_warnx("board: %s", query_error(l->q));
+		return -1;
+	}
+	pthread_mutex_lock(&l->lock);
+	old = l->snap;
+	l->snap = s;
+	l->gen++;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	live_release(l, old);
+	return 0;
+}
+
+static void *run(void *arg)
+{
+	struct live *l = arg;
+	int64_t seen = 0, read_at = mclock_mono(l->clk), v;
+
+	query_data_version(l->q, &seen);
+	pthread_mutex_lock(&l->lock);
+	while (!l->stopping) {
+		struct timespec until = mclock_cv_deadline(l->period_us);
+		pthread_cond_timedwait(&l->cond, &l->lock, &until);
+		if (l->stopping)
+			break;
+		pthread_mutex_unlock(&l->lock);
+		int64_t now = mclock_mono(l->clk);
+		if (query_data_version(l->q, &v) < 0) {
+			log_warnx("board: %s", query_error(l->q));
+		} else if (v != seen || now - read_at >= LIVE_REFRESH_US) {
+			if (publish(l) == 0)
+				seen = v;
+			read_at = now;
+		}
+		if (l->tick != NULL)
+			l->tick(l->tick_ctx, l->q);
+		pthread_mutex_lock(&l->lock);
+	}
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+struct live *live_start(const char *path, const struct mclock *clk,
+                        int64_t period_us,
+                        void (*tick)(void *ctx, struct query *q), void *ctx,
+                        char *err, size_t errlen)
+{
+	struct live *l = calloc(1, sizeof(*l));
+	pthread_condattr_t ca;
+
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	l->clk = clk;
+	l->period_us = period_us;
+	l->tick = tick;
+	l->tick_ctx = ctx;
+	if ((l->q = query_open(path, err, errlen)) == NULL)
+		goto fail;
+	if (publish(l) < 0) {
+		snprintf(err, errlen, "%s", query_error(l->q));
+		goto fail;
+	}
+	if (pthread_create(&l->thread, NULL, run, l) != 0) {
+		snprintf(err, errlen, "cannot start a thread");
+		goto fail;
+	}
+	l->started = true;
+	return l;
+fail:
+	live_free(l);
+	return NULL;
+}
+
+void live_stop(struct live *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	l->stopping = true;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+	if (l->started)
+		pthread_join(l->thread, NULL);
+	l->started = false;
+}
+
+void live_free(struct live *l)
+{
+	if (l == NULL)
+		return;
+	live_stop(l);
+	live_release(l, l->snap);
+	query_close(l->q);
+	pthread_cond_destroy(&l->cond);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+struct board_snap *live_next(struct live *l, uint64_t *gen, int64_t wait_us,
+                             bool *stopping)
+{
+	struct timespec until = mclock_cv_deadline(wait_us);
+	struct board_snap *s = NULL;
+
+	pthread_mutex_lock(&l->lock);
+	while (!l->stopping && l->gen <= *gen)
+		if (pthread_cond_timedwait(&l->cond, &l->lock, &until) != 0)
+			break; /* timed out */
+	*stopping = l->stopping;
+	if (!l->stopping && l->gen > *gen && l->snap != NULL) {
+		s = l->snap;
+		s->refs++;
+		*gen = l->gen;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return s;
+}
+
+void live_release(struct live *l, struct board_snap *s)
+{
+	bool last;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&l->lock);
+	if (last)
+		board_free(s);
+}

@@ -1,0 +1,340 @@
+/*
+ * page.c - text buffers, escaping, the words of the pages in English and
+ * Vietnamese, and the frame of every page (page.h).
+ */
+#include "page.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "text.h"
+
+static bool sb_room(struct sbuf *b, size_t n)
+{
+	void *p = b->p;
+
+	if (b->oom)
+		return false;
+	if (text_reserve(&p, &b->cap, b->len + n + 1, 1) < 0) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	return true;
+}
+
+void sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+	if (!sb_room(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void sb_add(struct sbuf *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !sb_room(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void sb_html(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		size_t run = strcspn(s, "&<>\"'");
+		sb_addn(b, s, run);
+		s += run;
+		switch (*s) {
+		case '&':
+			sb_add(b, "&amp;");
+			break;
+		case '<':
+			sb_add(b, "&lt;");
+			break;
+		case '>':
+			sb_add(b, "&gt;");
+			break;
+		case '"':
+			sb_add(b, "&quot;");
+			break;
+		case '\'':
+			sb_add(b, "&#39;");
+			break;
+		default:
+			return; /* the end */
+		}
+	}
+}
+
+void sb_json(struct sbuf *b, const char *s)
+{
+	sb_add(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' ||
+		    c == '&' || c == 0x7f)
+			sb_printf(b, "\\u%04x", c);
+		else
+			sb_addn(b, s, 1);
+	}
+	sb_add(b, "\"");
+}
+
+char *sb_take(struct sbuf *b)
+{
+	char *p = b->p;
+
+	if (p == NULL)
+		p = calloc(1, 1);
+	memset(b, 0, sizeof(*b));
+	return p;
+}
+
+void sb_free(struct sbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- languages ----------------------------------------------------------- */
+
+static const char *const lang_codes[LANGS] = {"en", "vi"};
+
+const char *lang_code(enum lang l)
+{
+	return (unsigned)l < LANGS ? lang_codes[l] : "en";
+}
+
+/* The language whose code starts the n bytes of s ("vi", "vi-VN"). */
+static int lang_of(const char *s, size_t n)
+{
+	for (int l = 0; l < LANGS; l++) {
+		size_t k = strlen(lang_codes[l]);
+		if (n >= k && strncasecmp(s, lang_codes[l], k) == 0 &&
+		    (n == k || s[k] == '-'))
+			return l;
+	}
+	return -1;
+}
+
+/* The q value of one Accept-Language item ("vi;q=0.8"): 1 without one. */
+static double lang_q(const char *item, size_t n)
+{
+	const char *q = memchr(item, ';', n);
+	char num[8];
+	size_t len;
+
+	if (q == NULL)
+		return 1;
+	q++;
+	while (q < item + n && *q == ' ')
+		q++;
+	if (q + 2 > item + n || q[0] != 'q' || q[1] != '=')
+		return 1;
+	len = (size_t)(item + n - q - 2);
+	if (len >= sizeof(num))
+		len = sizeof(num) - 1;
+	memcpy(num, q + 2, len);
+	num[len] = '\0';
+	return atof(num);
+}
+
+enum lang lang_pick(const char *cookie, const char *accept_language)
+{
+	int best = LANG_EN, l;
+	double best_q = 0;
+
+	if (cookie != NULL && (l = lang_of(cookie, strlen(cookie))) >= 0 &&
+	    cookie[strlen(lang_codes[l])] == '\0')
+		return (enum lang)l;
+	for (const char *s = accept_language; s != NULL && *s;) {
+		size_t n = strcspn(s, ",");
+		const char *item = s;
+		while (n > 0 && *item == ' ')
+			item++, n--;
+		size_t tag = strcspn(item, ";,");
+		if (tag > n)
+			tag = n;
+		while (tag > 0 && item[tag - 1] == ' ')
+			tag--;
+		double q = lang_q(item, n);
+		if ((l = lang_of(item, tag)) >= 0 && q > best_q) {
+			best = l;
+			best_q = q;
+		}
+		s = item + n;
+		if (*s == ',')
+			s++;
+	}
+	return (enum lang)best;
+}
+
+static const char *const words[M_MSGS][LANGS] = {
+        [M_TITLE] = {"metrolog", "metrolog"},
+        [M_BOARD] = {"Instruments, live", "Thiết bị, trực tiếp"},
+        [M_LOGIN] = {"Log in", "Đăng nhập"},
+        [M_USER] = {"User name", "Tên đăng nhập"},
+        [M_PASSWORD] = {"Password", "Mật khẩu"},
+        [M_SIGN_IN] = {"Log in", "Đăng nhập"},
+        [M_LOGOUT] = {"Log out", "Đăng xuất"},
+        [M_BAD_LOGIN] = {"Wrong user name or password.",
+                         "Sai tên đăng nhập hoặc mật khẩu."},
+        [M_TOO_MANY] = {"Too many failed logins from this address: try "
+                        "again in a minute.",
+                        "Đăng nhập sai quá nhiều lần từ địa chỉ này: hãy "
+                        "thử lại sau một phút."},
+        [M_BAD_FORM] = {"The form expired: please try again.",
+                        "Biểu mẫu đã hết hạn: vui lòng thử lại."},
+        [M_NOT_FOUND] = {"Not found.", "Không tìm thấy."},
+        [M_INSTRUMENT] = {"Instrument", "Thiết bị"},
+        [M_CHANNEL] = {"Channel", "Kênh"},
+        [M_VALUE] = {"Last value", "Giá trị cuối"},
+        [M_AGE] = {"Age", "Cách đây"},
+        [M_TOLERANCE] = {"Tolerance", "Dung sai"},
+        [M_LINK] = {"Link", "Kết nối"},
+        [M_CALIBRATION] = {"Calibration", "Hiệu chuẩn"},
+        [M_NO_TOLERANCE] = {"no tolerance set", "không đặt dung sai"},
+        [M_NO_READING] = {"no reading", "không có số đọc"},
+        [M_LINK_ONLINE] = {"online", "trực tuyến"},
+        [M_LINK_OFFLINE] = {"offline", "mất kết nối"},
+        [M_LINK_FAILING] = {"failing", "đang lỗi"},
+        [M_LINK_UNKNOWN] = {"not polled yet", "chưa đọc"},
+        [M_DUE_NONE] = {"no due date", "chưa có hạn"},
+        [M_DUE_OK] = {"in date", "còn hạn"},
+        [M_DUE_SOON] = {"due soon", "sắp đến hạn"},
+        [M_DUE_OVERDUE] = {"overdue", "quá hạn"},
+        [M_DUE_ON] = {"due", "hạn"},
+        [M_TIMES_IN] = {"Times in the lab's time zone",
+                        "Giờ theo múi giờ của phòng thí nghiệm"},
+        [M_LIVE] = {"live", "trực tiếp"},
+        [M_LIVE_LOST] = {"live updates lost: reconnecting",
+                         "mất cập nhật trực tiếp: đang kết nối lại"},
+        [M_SIGNED_IN_AS] = {"Signed in as", "Đăng nhập với tên"},
+        [M_NO_INSTRUMENTS] = {"No instrument is configured yet.",
+                              "Chưa có thiết bị nào được cấu hình."},
+        [M_ENTERPRISE_HOME] = {"The portal of your instruments is not "
+                               "open yet.",
+                               "Cổng thông tin thiết bị của quý khách "
+                               "chưa mở."},
+        [M_STATE_NO_DATA] = {"no data", "không có dữ liệu"},
+        [M_STATE_IN] = {"in tolerance", "trong dung sai"},
+        [M_STATE_WARNING] = {"warning", "cảnh báo"},
+        [M_STATE_OUT] = {"out of tolerance", "ngoài dung sai"},
+};
+
+const char *tr(enum lang l, enum msg m)
+{
+	if ((unsigned)l >= LANGS)
+		l = LANG_EN;
+	return (unsigned)m < M_MSGS && words[m][l] != NULL ? words[m][l] : "?";
+}
+
+/* The message of word among n words, or dflt. */
+static const char *tr_word(enum lang l, const char *word,
+                           const char *const *names, const enum msg *msgs,
+                           size_t n, enum msg dflt)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(word, names[i]) == 0)
+			return tr(l, msgs[i]);
+	return tr(l, dflt);
+}
+
+const char *tr_state(enum lang l, const char *state)
+{
+	/* drift_state_word()'s words */
+	static const char *const names[] = {"no_data", "in_tolerance",
+	                                    "warning", "out_of_tolerance"};
+	static const enum msg msgs[] = {M_STATE_NO_DATA, M_STATE_IN,
+	                                M_STATE_WARNING, M_STATE_OUT};
+
+	return tr_word(l, state, names, msgs, 4, M_NO_TOLERANCE);
+}
+
+const char *tr_link(enum lang l, const char *link)
+{
+	static const char *const names[] = {"online", "offline", "failing"};
+	static const enum msg msgs[] = {M_LINK_ONLINE, M_LINK_OFFLINE,
+	                                M_LINK_FAILING};
+
+	return tr_word(l, link, names, msgs, 3, M_LINK_UNKNOWN);
+}
+
+const char *tr_due(enum lang l, const char *due)
+{
+	/* calib_due_name()'s words */
+	static const char *const names[] = {"none", "ok", "due_soon",
+	                                    "overdue"};
+	static const enum msg msgs[] = {M_DUE_NONE, M_DUE_OK, M_DUE_SOON,
+	                                M_DUE_OVERDUE};
+
+	return tr_word(l, due, names, msgs, 4, M_DUE_NONE);
+}
+
+void page_age(int64_t us, char *buf, size_t size)
+{
+	int64_t s = us > 0 ? us / 1000000 : 0;
+
+	if (s < 120)
+		snprintf(buf, size, "%lld s", (long long)s);
+	else if (s < 7200)
+		snprintf(buf, size, "%lld min", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(buf, size, "%lld h", (long long)(s / 3600));
+	else
+		snprintf(buf, size, "%lld d", (long long)(s / 86400));
+}
+
+void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
+               const char *csrf)
+{
+	sb_printf(b,
+	          "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
+	          "<meta charset=\"utf-8\">"
+	          "<meta name=\"viewport\" content=\"width=device-width, "
+	          "initial-scale=1\">",
+	          lang_code(l));
+	sb_add(b, "<title>");
+	sb_html(b, title);
+	sb_add(b, " · metrolog</title><link rel=\"stylesheet\" "
+	          "href=\"/static/board.css\"></head><body><header>"
+	          "<span class=\"brand\">metrolog</span><nav class=\"lang\">"
+	          "<a href=\"?lang=en\" hreflang=\"en\">English</a> · "
+	          "<a href=\"?lang=vi\" hreflang=\"vi\">Tiếng Việt</a></nav>");
+	if (user != NULL) {
+		sb_printf(b,
+		          "<form class=\"logout\" method=\"post\" "
+		          "action=\"/logout\"><span>%s ",
+		          tr(l, M_SIGNED_IN_AS));
+		sb_html(b, user);
+		sb_add(b,
+		       "</span><input type=\"hidden\" name=\"csrf\" value=\"");
+		sb_html(b, csrf);
+		sb_printf(b, "\"><button type=\"submit\">%s</button></form>",
+		          tr(l, M_LOGOUT));
+	}
+	sb_add(b, "</header><main>");
+}
+
+void page_tail(struct sbuf *b)
+{
+	sb_add(b, "</main></body></html>\n");
+}

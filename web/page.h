@@ -1,0 +1,118 @@
+/*
+ * page.h - what metrolog-web's pages are built from: a growing text
+ * buffer with HTML and JSON escaping, and the words of the pages in
+ * English and Vietnamese.
+ *
+ * Every text that comes from the database or a request goes into a page
+ * through sb_html() (or sb_json() into an event): a name like
+ * "<script>" is shown, never run. The pages carry no inline script or
+ * style (the Content-Security-Policy forbids them): behaviour and look
+ * come from /static/board.js and /static/board.css.
+ *
+ * Threading: a struct sbuf belongs to its caller; the tables are const.
+ */
+#ifndef METROLOG_WEB_PAGE_H
+#define METROLOG_WEB_PAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growing NUL-terminated text. After a failed allocation oom is set
+ * and further additions do nothing (the caller answers 500). */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void sb_add(struct sbuf *b, const char *s);
+void sb_addn(struct sbuf *b, const char *s, size_t n);
+void sb_printf(struct sbuf *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* s as HTML text or attribute value: & < > " ' as entities. */
+void sb_html(struct sbuf *b, const char *s);
+/* s as a JSON string with its quotes; < > & also as \u00XX, so the
+ * text is inert wherever it lands. */
+void sb_json(struct sbuf *b, const char *s);
+/* Take the text (the caller frees it); b is empty again. */
+char *sb_take(struct sbuf *b);
+void sb_free(struct sbuf *b);
+
+/* The languages of the pages. */
+enum lang { LANG_EN, LANG_VI, LANGS };
+
+/* "en", "vi" */
+const char *lang_code(enum lang l);
+/* The language asked for: the cookie's choice (a switch on the page)
+ * when it names one, else the first of Accept-Language's languages we
+ * have (q values in order), else English. Either may be NULL. */
+enum lang lang_pick(const char *cookie, const char *accept_language);
+
+/* The words of the pages. */
+enum msg {
+	M_TITLE,
+	M_BOARD,
+	M_LOGIN,
+	M_USER,
+	M_PASSWORD,
+	M_SIGN_IN,
+	M_LOGOUT,
+	M_BAD_LOGIN,
+	M_TOO_MANY,
+	M_BAD_FORM,
+	M_NOT_FOUND,
+	M_INSTRUMENT,
+	M_CHANNEL,
+	M_VALUE,
+	M_AGE,
+	M_TOLERANCE,
+	M_LINK,
+	M_CALIBRATION,
+	M_NO_TOLERANCE,
+	M_NO_READING,
+	M_LINK_ONLINE,
+	M_LINK_OFFLINE,
+	M_LINK_FAILING,
+	M_LINK_UNKNOWN,
+	M_DUE_NONE,
+	M_DUE_OK,
+	M_DUE_SOON,
+	M_DUE_OVERDUE,
+	M_DUE_ON,
+	M_TIMES_IN,
+	M_LIVE,
+	M_LIVE_LOST,
+	M_SIGNED_IN_AS,
+	M_NO_INSTRUMENTS,
+	M_ENTERPRISE_HOME,
+	M_STATE_NO_DATA,
+	M_STATE_IN,
+	M_STATE_WARNING,
+	M_STATE_OUT,
+	M_MSGS
+};
+
+/* The text of m in l (UTF-8, plain text: escape it like any other). */
+const char *tr(enum lang l, enum msg m);
+
+/* The words of a tolerance state word ("in_tolerance"...; "" : no
+ * tolerance configured), a link word ("online", "offline", "failing", ""),
+ * a due state (calib_due_name's words). */
+const char *tr_state(enum lang l, const char *state);
+const char *tr_link(enum lang l, const char *link);
+const char *tr_due(enum lang l, const char *due);
+
+/* An age for people: "4 s", "3 min", "2 h", "5 d" (the same in both
+ * languages; board.js writes the same). us < 0 counts as 0. */
+void page_age(int64_t us, char *buf, size_t size);
+
+/* The head of a page up to <main>, with the language switch and, when
+ * user is not NULL, who is signed in and the logout form (its CSRF
+ * token csrf). */
+void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
+               const char *csrf);
+/* The end of a page. */
+void page_tail(struct sbuf *b);
+
+#endif
