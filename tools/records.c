@@ -353,7 +353,7 @@ static int list_instruments(struct query *q, const struct opts *o,
 	return query_instruments(q, o->owner, o->now_us, instrument_row, w);
 }
 
-static const struct cmd_option instruments_opts[] = {OPT_OWNER, {NULL}};
+static const struct cmd_option instruments_opts[] = {OPT_OWNER, {0}};
 
 const struct cmd_def instruments_cmd = {
         .name = "instruments",
