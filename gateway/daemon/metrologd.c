@@ -128,6 +128,11 @@ static void usage(FILE *f)
 	        "                      also that the database's directory "
 	        "exists and this user\n"
 	        "                      may create files in it\n"
+	        "      --devices       print a systemd drop-in that lets the "
+	        "service open only\n"
+	        "                      the serial lines the configuration "
+	        "names (DeviceAllow=),\n"
+	        "                      and exit\n"
 	        "  -d, --debug         log every failed request and more\n"
 	        "  -q, --quiet         log warnings only\n"
 	        "  -h, --help          show this help\n"
@@ -377,11 +382,54 @@ static int run(struct daemon *d)
 	return lost == 0 ? 0 : 1;
 }
 
+/* --devices: a drop-in for metrologd.service allowing exactly the RTU
+ * buses' devices (DevicePolicy=closed stays: the pseudo devices). 0, or 1
+ * when a device path cannot be written in a unit file. */
+static int print_devices(const struct config *c, const char *path)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->nbuses; i++) {
+		const char *dev = c->buses[i].params.device;
+		if (c->buses[i].params.kind == BUS_RTU &&
+		    dev[strcspn(dev, " \t\\\"'%")] != '\0') {
+			fprintf(stderr,
+			        "metrologd: %s:%d: device '%s' has a space, "
+			        "quote, "
+			        "backslash or %% that a unit file would read "
+			        "otherwise; name it by a path without them\n",
+			        path, c->buses[i].line, dev);
+			return 1;
+		}
+	}
+	printf("# metrologd.service may open the serial lines %s names, no "
+	       "other device:\n"
+	       "#   mkdir -p /etc/systemd/system/metrologd.service.d\n"
+	       "#   metrologd --devices %s >"
+	       " /etc/systemd/system/metrologd.service.d/devices.conf\n"
+	       "#   systemctl daemon-reload && systemctl restart metrologd\n"
+	       "# Each device must exist when metrologd starts (systemd allows "
+	       "the device its\n# path names then); run it again after adding "
+	       "a bus.\n"
+	       "[Service]\nDeviceAllow=\n",
+	       path, path);
+	for (int i = 0; i < c->nbuses; i++)
+		if (c->buses[i].params.kind == BUS_RTU) {
+			printf("DeviceAllow=%s rw\n",
+			       c->buses[i].params.device);
+			n++;
+		}
+	if (n == 0)
+		printf("# no RTU bus: no serial line at all\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	        {"config", required_argument, NULL, 'c'},
 	        {"check-config", no_argument, NULL, 'n'},
+	        {"devices", no_argument, NULL, 'D'},
 	        {"debug", no_argument, NULL, 'd'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
@@ -390,7 +438,7 @@ int main(int argc, char **argv)
 	};
 	struct daemon d;
 	enum log_level level = LOG_LEVEL_INFO;
-	bool check = false;
+	bool check = false, devices = false;
 	char err[512];
 	int c;
 
@@ -404,6 +452,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'D':
+			devices = true;
 			break;
 		case 'd':
 			level = LOG_LEVEL_DEBUG;
@@ -439,6 +490,11 @@ int main(int argc, char **argv)
 	/* the lab's zone for the times this process prints (before any other
 	 * thread: setenv); a reload keeps it until the next start */
 	(void)labtime_use_zone(lab_zone(d.cfg));
+	if (devices) {
+		int rc = print_devices(d.cfg, d.config_path);
+		config_free(d.cfg);
+		return rc;
+	}
 	if (check && config_check_database(d.cfg, stderr) < 0) {
 		config_free(d.cfg);
 		return 1;

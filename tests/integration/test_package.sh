@@ -227,6 +227,23 @@ else
 	*) fail "metrologd --check-config said: $out" ;;
 	esac
 fi
+# --devices: a drop-in that allows exactly the configuration's serial
+# lines, which systemd reads as that (the unit with it appended)
+sed 's|^buses = (|buses = ( { name = "rs485-a"; type = "rtu"; device = "/dev/ttyUSB7"; baud = 9600; },|' \
+	"$TMP/check.cfg" >"$TMP/rtu.cfg"
+if ! "$ROOT/usr/sbin/metrologd" --devices "$TMP/rtu.cfg" >"$TMP/devices.conf" 2>&1; then
+	fail "metrologd --devices: $(cat "$TMP/devices.conf")"
+fi
+[ "$(grep '^DeviceAllow=' "$TMP/devices.conf")" = "DeviceAllow=
+DeviceAllow=/dev/ttyUSB7 rw" ] || fail "metrologd --devices wrote: $(cat "$TMP/devices.conf")"
+if command -v systemd-analyze >/dev/null; then
+	cat "$UNIT" "$TMP/devices.conf" >"$TMP/metrologd.service"
+	systemd-analyze security --offline=yes "$TMP/metrologd.service" \
+		>"$TMP/security" 2>&1 || true
+	grep -q 'device ACL.* /dev/ttyUSB7:rw *[0-9]' "$TMP/security" &&
+		! grep -q 'device ACL.*char-tty' "$TMP/security" ||
+		fail "systemd does not read the drop-in as /dev/ttyUSB7 only: $(grep DeviceAllow "$TMP/security")"
+fi
 "$ROOT/usr/bin/metrolog" --help >"$TMP/help" 2>&1 ||
 	fail "metrolog --help failed: $(cat "$TMP/help")"
 grep -q '^Usage: metrolog ' "$TMP/help" || fail "metrolog --help: no usage"
