@@ -248,6 +248,29 @@ static const char *const migrations[] = {
         "  DEFAULT '';"
         "ALTER TABLE calibrations ADD COLUMN amendment TEXT NOT NULL"
         "  DEFAULT '';",
+        /* 7 -> 8: the archive in compressed blocks of up to 1024
+         * readings of one channel (archive.h, gorilla.h), read back row by
+         * row by the virtual table readings_archive (archive.c), which
+         * takes the dropped table's name: the view readings, unchanged,
+         * then reads it. The rows archived before are encoded here by
+         * archive_encode() (archive.c), 1024 at a time in time order per
+         * channel. Needs archive_auto() (store_open() calls it). */
+        "CREATE TABLE archive_blocks ("
+        "  channel  INTEGER NOT NULL,"
+        "  ts_first INTEGER NOT NULL,"
+        "  ts_last  INTEGER NOT NULL,"
+        "  n        INTEGER NOT NULL,"
+        "  data     BLOB    NOT NULL,"
+        "  PRIMARY KEY (channel, ts_first)) WITHOUT ROWID;"
+        "INSERT INTO archive_blocks (channel, ts_first, ts_last, n, data)"
+        "  SELECT channel, min(ts), max(ts), count(*),"
+        "    archive_encode(ts, value, quality)"
+        "  FROM (SELECT channel, ts, value, quality,"
+        "    (row_number() OVER (PARTITION BY channel ORDER BY ts) - 1)"
+        "      / 1024 AS block"
+        "    FROM readings_archive)"
+        "  GROUP BY channel, block;"
+        "DROP TABLE readings_archive;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -64,6 +64,7 @@ want() { # PATH MODE: in the package, owned by root, with that mode
 want /usr/sbin/metrologd -rwxr-xr-x
 want /usr/bin/metrolog -rwxr-xr-x
 want /usr/bin/metrolog-sim -rwxr-xr-x
+want /usr/lib/metrolog/metrolog_archive.so -rw-r--r--
 want /usr/lib/systemd/system/metrologd.service -rw-r--r--
 want /usr/lib/sysusers.d/metrolog.conf -rw-r--r--
 want /usr/lib/tmpfiles.d/metrolog.conf -rw-r--r--
