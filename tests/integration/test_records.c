@@ -417,7 +417,8 @@ static void add_archived(void)
 	sqlite3_finalize(s);
 	assert_int_equal(
 	        sqlite3_exec(db,
-	                     "INSERT INTO archive_blocks SELECT channel,"
+	                     "INSERT INTO archive_blocks (channel, ts_first,"
+	                     " ts_last, n, data) SELECT channel,"
 	                     " min(ts), max(ts), count(*),"
 	                     " archive_encode(ts, value, quality) FROM a"
 	                     " GROUP BY channel",
