@@ -101,9 +101,9 @@ struct store_batch {
  * handed. On failure the transaction is rolled back, nothing is written,
  * and the caller keeps the batch to retry. Returns 0 or -1.
  * Once readings_recent holds 64 rows per channel (at least 65,536), the call
- * also moves them into the archive's compressed blocks: about 1.5 s for
+ * also moves them into the archive's compressed blocks: about 0.5 s for
  * 10,000 channels on a 2-core machine, once a minute at 1 Hz
- * (docs/SCHEMA.md).
+ * (docs/SCHEMA.md, docs/BENCHMARKS.md "Archive").
  */
 int store_write(struct store *st, const struct store_batch *b);
 
