@@ -36,6 +36,9 @@ set(METROLOG_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 install(TARGETS metrologd metrolog-web metrolog-collector
         RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(TARGETS metrolog metrolog-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# the archive's reader for the sqlite3 shell (docs/SCHEMA.md)
+install(TARGETS metrolog_archive LIBRARY DESTINATION lib/metrolog
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Stripped as dh_strip does (CPACK_STRIP_FILES strips only the symbols):
 # without the compiler's .comment and .note sections.
@@ -45,7 +48,8 @@ if(CMAKE_STRIP)
       foreach(f ${CMAKE_INSTALL_SBINDIR}/metrologd ${CMAKE_INSTALL_SBINDIR}/metrolog-web
                 ${CMAKE_INSTALL_SBINDIR}/metrolog-collector
                 ${CMAKE_INSTALL_BINDIR}/metrolog
-                ${CMAKE_INSTALL_BINDIR}/metrolog-sim)
+                ${CMAKE_INSTALL_BINDIR}/metrolog-sim
+                lib/metrolog/metrolog_archive.so)
         execute_process(COMMAND ${CMAKE_STRIP} --remove-section=.comment
           --remove-section=.note --strip-unneeded
           \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/\${f} COMMAND_ERROR_IS_FATAL ANY)

@@ -29,7 +29,7 @@ cd "$(dirname "$0")/.."
 
 tools/setup.sh demo
 cmake -S . -B build/plain -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/plain -j "$(nproc)" --target metrolog-sim metrolog metrologd
+cmake --build build/plain -j "$(nproc)" --target metrolog-sim metrolog metrologd metrolog_archive
 
 tmp=$(mktemp -d -t metrolog-demo.XXXXXX)
 out=build/demo
@@ -101,6 +101,8 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 ml() { build/plain/tools/metrolog "$@" -d "$db"; }
+# the sqlite3 shell with the archive's reader (the readings view needs it)
+sql() { sqlite3 -readonly -cmd ".load build/plain/gateway/metrolog_archive" "$@"; }
 tools/demo-records.sh "$db" "$out"
 echo
 echo "The approved certificate against ISO/IEC 17025:2017 7.8 (tools/check-certificate.sh):"
@@ -145,8 +147,8 @@ loops=0
 while ((SECONDS < end)); do
 	sleep 2
 	kill -0 "$gw_pid" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
-	echo "---- $(date -u +%H:%M:%S) UTC, $(sqlite3 -readonly "$db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
-	sqlite3 -readonly -separator '|' "$db" "$query" | column -t -s '|' || true
+	echo "---- $(date -u +%H:%M:%S) UTC, $(sql "$db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
+	sql -separator '|' "$db" "$query" | column -t -s '|' || true
 	grep '^metrolog/demo/PG-2/readings ' "$tmp/mqtt.log" | tail -n 1 | cut -c1-200 || true
 	sqlite3 -readonly "$db" "SELECT line FROM (SELECT e.id, kind || ' event '
 	  || strftime('%H:%M:%S', e.ts / 1e6, 'unixepoch') || ' ' || c.name || ': ' || detail AS line

@@ -25,7 +25,7 @@ export CFLAGS="$CFLAGS $CPPFLAGS" LDFLAGS
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMETROLOG_FIRMWARE=OFF -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build "$BUILD" -j"$(nproc)" --target metrologd metrolog \
-	metrolog-sim metrolog_pkgfiles metrolog_man
+	metrolog-sim metrolog_archive metrolog_pkgfiles metrolog_man
 mkdir -p "$OUT"
 (cd "$BUILD" && cpack -G DEB -D CPACK_OUTPUT_FILE_PREFIX="$OUT")
 DEB=$(ls -t "$OUT"/metrolog_*.deb | head -n 1)

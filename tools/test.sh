@@ -7,7 +7,8 @@
 #      libFuzzer; tests/fuzz/CMakeLists.txt lists the targets): the Modbus
 #      frames, the configuration file, the calibration fields file and
 #      points CSV, the interval history CSV, records requests over MQTT,
-#      the UTC times people type; and the builders of every MQTT payload
+#      the UTC times people type, the archive's blocks; and the builders
+#      of every MQTT payload
 #   3. plain build: every ctest test, then the integration tests again with
 #      every spawned program under valgrind (leaks and memory errors fail)
 #   4. AddressSanitizer + UndefinedBehaviorSanitizer build: every ctest test
@@ -39,7 +40,7 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
-fuzz_targets="frame config calfile history request utc msg"
+fuzz_targets="frame config calfile history request utc msg archive"
 fuzz_count=$(echo $fuzz_targets | wc -w)
 fuzz_each=$((fuzz_seconds / fuzz_count))
 [ "$fuzz_each" -ge 1 ] || fuzz_each=1

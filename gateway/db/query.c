@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "archive.h"
 #include "db_reason.h"
 #include "drift.h"
 #include "query_int.h"
@@ -107,6 +108,11 @@ struct query *query_open(const char *path, char *err, size_t errlen)
 		        path);
 		goto fail;
 	}
+	if (archive_auto() < 0) {
+		snprintf(q->error, sizeof(q->error),
+		         "%s: cannot register the archive", path);
+		goto fail;
+	}
 	rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
 		query_fail(q, rc, "cannot open");
@@ -165,15 +171,15 @@ const char *query_error(const struct query *q)
  * per-channel query of the readings view would scan it once per channel:
  * the CTE scans it once per statement instead (MATERIALIZED; value and
  * quality are those of the row holding max(ts), as SQLite defines bare
- * columns beside a lone max()). The archive's newest row of a channel is
- * one seek in its primary key. A reading is in exactly one of the two
+ * columns beside a lone max()). The archive's newest time of a channel is
+ * one seek in archive_blocks' primary key (ARCHIVE_LAST_TS), its row one
+ * block decoded. A reading is in exactly one of the two
  * tables, so the newer of the two is the channel's newest reading.
  */
 #define RECENT_CTE                                                             \
 	"WITH recent AS MATERIALIZED (SELECT channel, max(ts) AS ts, value,"   \
 	" quality FROM readings_recent GROUP BY channel) "
-#define ARCHIVE_LAST(ch)                                                       \
-	"(SELECT max(ts) FROM readings_archive WHERE channel = " ch ")"
+#define ARCHIVE_LAST(ch) ARCHIVE_LAST_TS(ch)
 
 /* The calibration in force at ?3 of instruments row i (schema.h). */
 #define IN_FORCE_AT_3  SCHEMA_CAL_IN_FORCE("i.id", "?3")
@@ -380,15 +386,15 @@ int query_channel_id(struct query *q, const char *instrument,
 
 /*
  * One statement over the readings view. SQLite pushes the WHERE into both
- * arms of the UNION ALL and merges them in ts order: a range of the
- * archive's primary key (channel, ts), read in order, and the channel's
- * rows of readings_recent (at most one move's worth), sorted. EXPLAIN
- * QUERY PLAN (query_readings_plan(); tests/integration/test_records.c
- * checks it):
+ * arms of the UNION ALL and merges them in ts order: the archive's virtual
+ * table handed the channel and both bounds (it decodes the channel's
+ * blocks of the range, found by archive_blocks' primary key, and gives
+ * rows in ts order: archive.c), and the channel's rows of readings_recent
+ * (at most one move's worth), sorted. EXPLAIN QUERY PLAN
+ * (query_readings_plan(); tests/integration/test_records.c checks it):
  *   MERGE (UNION ALL)
- *     LEFT  SEARCH readings_archive USING PRIMARY KEY (channel=? AND ts>?
- *           AND ts<?)
- *     RIGHT SCAN readings_recent, USE TEMP B-TREE FOR ORDER BY
+ *     SCAN readings_archive VIRTUAL TABLE INDEX 37:channel= ts>= ts<
+ *     SCAN readings_recent
  */
 static const char readings_sql[] =
         "SELECT ts, value, quality FROM readings"

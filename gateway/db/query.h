@@ -145,9 +145,9 @@ int query_reading_counts(struct query *q, const char *instrument,
                          int64_t from_us, int64_t to_us,
                          struct query_counts *out);
 
-/* SQLite's plan for query_readings(), one line per step ("SEARCH
- * readings_archive USING PRIMARY KEY (channel=? AND ts>? AND ts<?)", ...),
- * into buf. Returns 0 or -1. */
+/* SQLite's plan for query_readings(), one line per step ("SCAN
+ * readings_archive VIRTUAL TABLE INDEX 37:channel= ts>= ts<", ...), into
+ * buf. Returns 0 or -1. */
 int query_readings_plan(struct query *q, char *buf, size_t size);
 
 struct query_event {

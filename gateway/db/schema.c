@@ -267,6 +267,36 @@ static const char *const migrations[] = {
         "CREATE TRIGGER users_no_delete BEFORE DELETE ON users"
         "  BEGIN SELECT RAISE(ABORT, 'users are never deleted: disable"
         " them'); END;",
+        /* 9 -> 10: the archive in compressed blocks of up to 1024
+         * readings of one channel (archive.h, gorilla.h), read back row by
+         * row by the virtual table readings_archive (archive.c), which
+         * takes the dropped table's name: the view readings, unchanged,
+         * then reads it. The rows archived before are encoded here by
+         * archive_encode() (archive.c), 1024 at a time in time order per
+         * channel. Needs archive_auto() (store_open() calls it). A rowid
+         * table, not WITHOUT ROWID: a block of 1024 readings (4-5 KB)
+         * overflows a page, and the index B-tree of a WITHOUT ROWID
+         * table keeps only 489-1002 bytes of a row in its page, the rest
+         * in an overflow page of its own, mostly empty; a rowid table
+         * fills its overflow pages (tools/bench/bench-archive). */
+        "CREATE TABLE archive_blocks ("
+        "  id       INTEGER PRIMARY KEY,"
+        "  channel  INTEGER NOT NULL,"
+        "  ts_first INTEGER NOT NULL,"
+        "  ts_last  INTEGER NOT NULL,"
+        "  n        INTEGER NOT NULL,"
+        "  data     BLOB    NOT NULL);"
+        "CREATE UNIQUE INDEX archive_blocks_key"
+        "  ON archive_blocks (channel, ts_first);"
+        "INSERT INTO archive_blocks (channel, ts_first, ts_last, n, data)"
+        "  SELECT channel, min(ts), max(ts), count(*),"
+        "    archive_encode(ts, value, quality)"
+        "  FROM (SELECT channel, ts, value, quality,"
+        "    (row_number() OVER (PARTITION BY channel ORDER BY ts) - 1)"
+        "      / 1024 AS block"
+        "    FROM readings_archive)"
+        "  GROUP BY channel, block;"
+        "DROP TABLE readings_archive;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

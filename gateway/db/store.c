@@ -7,11 +7,13 @@
  * Readings live in two tables behind one view. New rows are appended to
  * readings_recent (a rowid table without any index: ~1 us per row whatever
  * the channel). When it holds move_rows rows, the batch that crossed the
- * line also moves all of them, sorted by (channel, ts), into
- * readings_archive (WITHOUT ROWID, PRIMARY KEY (channel, ts)), so each
- * channel's rows land together at the end of its own range of the B-tree
- * instead of one row per page per transaction. The view `readings` is
- * their UNION ALL. tools/bench/bench-store measures the alternatives.
+ * line also moves all of them, sorted by (channel, ts), into the archive:
+ * blocks of up to 1024 readings of one channel, compressed (archive.c,
+ * gateway/core/gorilla.c), in archive_blocks (WITHOUT ROWID, PRIMARY KEY
+ * (channel, ts_first)), which the virtual table readings_archive reads
+ * back row by row. The view `readings` is the UNION ALL of
+ * readings_archive and readings_recent. tools/bench/bench-store measures
+ * the layouts, tools/bench/bench-archive the blocks.
  *
  * Threading: a struct store belongs to the one thread that opened it (the
  * ingest thread in metrologd, the main thread of the metrolog tool); the
@@ -34,6 +36,7 @@
 
 #include <sqlite3.h>
 
+#include "archive.h"
 #include "calib.h"
 #include "db_reason.h"
 #include "drift.h"
@@ -71,22 +74,28 @@ static const char *const stmt_sql[S_COUNT] = {
         /* rowids restart at 1 after S_CLEAR_RECENT: max is the count,
          * give or take the rows retention removed */
         [S_RECENT_ROWS] = "SELECT max(rowid) FROM readings_recent",
-        [S_MOVE] = "INSERT OR REPLACE INTO readings_archive"
-                   " SELECT channel, ts, value, quality"
-                   " FROM readings_recent ORDER BY channel, ts",
+        [S_MOVE_READ] = "SELECT channel, ts, value, quality"
+                        " FROM readings_recent ORDER BY channel, ts",
         [S_CLEAR_RECENT] = "DELETE FROM readings_recent",
         [S_PRUNE_RECENT] = "DELETE FROM readings_recent WHERE rowid IN"
                            " (SELECT rowid FROM readings_recent"
                            " WHERE ts < ?1 LIMIT ?2)",
-        [S_NEXT_CHANNEL] = "SELECT channel FROM readings_archive"
+        [S_NEXT_CHANNEL] = "SELECT channel FROM archive_blocks"
                            " WHERE channel >= ?1 ORDER BY channel LIMIT 1",
-        /* the ts of the (?3 + 1)th oldest row before ?2: deleting below
-         * it deletes exactly ?3 rows */
-        [S_PRUNE_BOUND] = "SELECT ts FROM readings_archive"
-                          " WHERE channel = ?1 AND ts < ?2"
-                          " ORDER BY ts LIMIT 1 OFFSET ?3",
-        [S_PRUNE_ARCHIVE] = "DELETE FROM readings_archive"
-                            " WHERE channel = ?1 AND ts < ?2",
+        /* the archive's blocks (archive.c) */
+        [S_ARC_LAST] = "SELECT " ARCHIVE_LAST_TS("?1"),
+        [S_ARC_FROM] =
+                "SELECT ts_first, n, data FROM archive_blocks"
+                " WHERE " ARCHIVE_BLOCKS_FROM("?1", "?2") " ORDER BY ts_first",
+        [S_ARC_DELETE_FROM] = "DELETE FROM archive_blocks"
+                              " WHERE channel = ?1 AND ts_first >= ?2",
+        [S_ARC_DELETE] = "DELETE FROM archive_blocks"
+                         " WHERE channel = ?1 AND ts_first = ?2",
+        [S_ARC_INSERT] = "INSERT INTO archive_blocks"
+                         " (channel, ts_first, ts_last, n, data)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)",
+        [S_ARC_OLDEST] = "SELECT ts_first, n, data FROM archive_blocks"
+                         " WHERE channel = ?1 ORDER BY ts_first LIMIT 1",
         [S_OUTBOX_INSERT] = "INSERT INTO outbox"
                             " (seq, ts, topic, payload, qos, retain)"
                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -321,6 +330,10 @@ struct store *store_open_ex(const char *path, enum store_error *kind, char *err,
 	}
 	st->move_rows = STORE_MOVE_MIN;
 	st->outbox_rows = -1;
+	if (archive_auto() < 0) {
+		st_error(st, STORE_OTHER, "cannot register the archive");
+		goto fail;
+	}
 	rc = sqlite3_open_v2(path, &st->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                             SQLITE_OPEN_NOMUTEX,
@@ -360,6 +373,7 @@ void store_close(struct store *st)
 	free(st->channel_ids);
 	free(st->instrument_ids);
 	free(st->rbuf);
+	archive_bufs_free(st->arc);
 	free(st->path);
 	free(st);
 }
@@ -797,7 +811,7 @@ static int append_composed(struct store *st, const struct store_event *e,
 }
 
 /* Inside the append transaction: once readings_recent is big enough, move
- * it into readings_archive (sorted) and empty it. */
+ * it into the archive's blocks and empty it (archive.c). */
 static int maybe_move(struct store *st)
 {
 	int64_t rows = 0;
@@ -807,10 +821,7 @@ static int maybe_move(struct store *st)
 		return -1;
 	if (rows < st->move_rows)
 		return 0;
-	if (st_run(st, st->stmt[S_MOVE], "append: move to archive") < 0 ||
-	    st_run(st, st->stmt[S_CLEAR_RECENT], "append: move to archive") < 0)
-		return -1;
-	return 0;
+	return archive_move(st);
 }
 
 /* ---- the outbox --------------------------------------------------------- */
@@ -1031,32 +1042,12 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 	return store_write(st, &b);
 }
 
-/* ---- retention ---------------------------------------------------------- */
-
-/* Delete up to *budget archived readings of channel ch older than cutoff;
- * subtract what was deleted from *budget. Returns 0 or -1. */
-static int prune_channel(struct store *st, int64_t ch, int64_t cutoff,
-                         long *budget)
+int store_archive_auto(void)
 {
-	sqlite3_stmt *bound = st->stmt[S_PRUNE_BOUND];
-	sqlite3_stmt *del = st->stmt[S_PRUNE_ARCHIVE];
-	int64_t upto = cutoff;
-	int found;
-
-	sqlite3_bind_int64(bound, 1, ch);
-	sqlite3_bind_int64(bound, 2, cutoff);
-	sqlite3_bind_int64(bound, 3, *budget);
-	found = st_query_int(st, bound, "retention", &upto);
-	if (found < 0)
-		return -1;
-	sqlite3_bind_int64(del, 1, ch);
-	sqlite3_bind_int64(del, 2, upto);
-	if (st_run(st, del, "retention") < 0)
-		return -1;
-	*budget -= (long)sqlite3_changes64(st->db);
-	assert(*budget >= 0);
-	return 0;
+	return archive_auto();
 }
+
+/* ---- retention ---------------------------------------------------------- */
 
 /*
  * One pass at most over the archived channels, from where the last call
@@ -1081,7 +1072,7 @@ static int prune_archive(struct store *st, int64_t cutoff, long *budget)
 			ch = 0;
 			continue;
 		}
-		if (prune_channel(st, ch, cutoff, budget) < 0)
+		if (archive_prune(st, ch, cutoff, budget) < 0)
 			return -1;
 		st->prune_channel = ch; /* budget spent: resume here */
 		if (*budget > 0)

@@ -101,13 +101,21 @@ struct store_batch {
  * handed. On failure the transaction is rolled back, nothing is written,
  * and the caller keeps the batch to retry. Returns 0 or -1.
  * Once readings_recent holds 64 rows per channel (at least 65,536), the call
- * also moves them into readings_archive: about 1.5 s for 10,000 channels on
- * a 2-core machine, once a minute at 1 Hz (docs/SCHEMA.md).
+ * also moves them into the archive's compressed blocks: about 0.5 s for
+ * 10,000 channels on a 2-core machine, once a minute at 1 Hz
+ * (docs/SCHEMA.md, docs/BENCHMARKS.md "Archive").
  */
 int store_write(struct store *st, const struct store_batch *b);
 
 /* store_write() of n samples alone (no SAMPLE_STATE: compose those). */
 int store_append(struct store *st, const struct sample *s, size_t n);
+
+/* From now on, every SQLite connection this process opens can read the
+ * archive (the virtual table readings_archive, which the view readings
+ * reads, and the aggregate archive_encode(); docs/SCHEMA.md). store_open()
+ * and query_open() call it; a program or test that opens the database
+ * with SQLite itself calls it first. Idempotent. Returns 0 or -1. */
+int store_archive_auto(void);
 
 /* Delete readings older than cutoff_us (events and calibrations are never
  * deleted), at most max_rows per call so the writer never stalls for long.

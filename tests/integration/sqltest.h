@@ -16,12 +16,16 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
+#include "store.h"
+
 /* path opened read-only, or read-write when rw, waiting up to 5 s for a
- * lock; fails the test when it does not open. */
+ * lock, the archive readable (store_archive_auto()); fails the test when
+ * it does not open. */
 static inline sqlite3 *sql_open(const char *path, bool rw)
 {
 	sqlite3 *db = NULL;
 
+	assert_int_equal(store_archive_auto(), 0);
 	assert_int_equal(
 	        sqlite3_open_v2(path, &db,
 	                        rw ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE

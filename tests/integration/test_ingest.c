@@ -136,6 +136,7 @@ static int64_t count(const char *db, const char *sql)
 	sqlite3_stmt *s;
 	int64_t v = -1;
 
+	assert_int_equal(store_archive_auto(), 0); /* the readings view */
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
 	                 SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);

@@ -68,6 +68,7 @@ want /usr/share/doc/metrolog/COLLECTOR.md -rw-r--r--
 want /usr/share/doc/metrolog/examples/collector.cfg -rw-r--r--
 want /usr/bin/metrolog -rwxr-xr-x
 want /usr/bin/metrolog-sim -rwxr-xr-x
+want /usr/lib/metrolog/metrolog_archive.so -rw-r--r--
 want /usr/lib/systemd/system/metrologd.service -rw-r--r--
 want /usr/lib/systemd/system/metrolog-backup.service -rw-r--r--
 want /usr/lib/systemd/system/metrolog-backup.timer -rw-r--r--

@@ -44,7 +44,8 @@
 #define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
 #define SEC           1000000LL
 #define NO_CAP        1073741823L /* SQLite's default max_page_count */
-#define SCHEMA_LATEST 9           /* PRAGMA user_version this code writes */
+#define SCHEMA_LATEST 10          /* PRAGMA user_version this code writes */
+#define V3_T0         1767225600000000LL /* tests/fixtures/schema-v3.sql */
 
 /* ---- configurations filled by hand -------------------------------------- */
 
@@ -725,6 +726,271 @@ static void test_archive_move(void **state)
 	db_assert_integrity(path);
 }
 
+/* Every row of sql (channel, ts, value, quality), the value's bits kept:
+ * into rows (room for max), the count returned. */
+struct arow {
+	int64_t channel, ts, quality;
+	uint64_t bits;
+	bool null;
+};
+
+static size_t read_rows(const char *path, const char *sql, struct arow *rows,
+                        size_t max)
+{
+	sqlite3 *db = sql_open(path, false);
+	sqlite3_stmt *s;
+	size_t n = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		double v = sqlite3_column_double(s, 2);
+		assert_true(n < max);
+		rows[n].channel = sqlite3_column_int64(s, 0);
+		rows[n].ts = sqlite3_column_int64(s, 1);
+		rows[n].null = sqlite3_column_type(s, 2) == SQLITE_NULL;
+		memcpy(&rows[n].bits, &v, sizeof(v));
+		rows[n].quality = sqlite3_column_int64(s, 3);
+		n++;
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void same_rows(const struct arow *a, const struct arow *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].channel != b[i].channel || a[i].ts != b[i].ts ||
+		    a[i].null != b[i].null ||
+		    (!a[i].null && a[i].bits != b[i].bits) ||
+		    a[i].quality != b[i].quality)
+			fail_msg("row %zu differs: channel %lld ts %lld", i,
+			         (long long)a[i].channel, (long long)a[i].ts);
+	}
+}
+
+/* No two blocks of a channel overlap, and their counts are the rows. */
+static void assert_blocks_sound(const char *path)
+{
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM archive_blocks a"
+	                               " JOIN archive_blocks b ON"
+	                               " b.channel = a.channel AND"
+	                               " b.ts_first > a.ts_first AND"
+	                               " b.ts_first <= a.ts_last"),
+	                 0);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM archive_blocks"
+	                               " WHERE n < 1 OR n > 1024"
+	                               " OR ts_last < ts_first"),
+	                 0);
+	assert_int_equal(
+	        sql_int(path, "SELECT coalesce(sum(n), 0) FROM archive_blocks"),
+	        sql_int(path, "SELECT count(*) FROM readings_archive"));
+}
+
+/* query_readings() into a struct range_ctx, checking ts order and that
+ * each row is the one of the readings view's. */
+struct range_ctx {
+	struct arow *rows; /* the view's rows, in (channel, ts) order */
+	size_t n, max;
+	int64_t last;
+};
+
+static int range_row(void *ctx, const struct query_reading *r)
+{
+	struct range_ctx *c = ctx;
+	size_t i = 0;
+
+	assert_true(c->n == 0 || r->ts_us > c->last);
+	c->last = r->ts_us;
+	while (i < c->max && c->rows[i].ts != r->ts_us)
+		i++;
+	assert_true(i < c->max);
+	assert_int_equal(r->quality, c->rows[i].quality);
+	if (r->quality == 0) {
+		uint64_t bits;
+		memcpy(&bits, &r->value, sizeof(bits));
+		assert_int_equal(bits, c->rows[i].bits);
+	}
+	c->n++;
+	return 0;
+}
+
+/* The virtual table gives what a plain table of the same rows gives, for
+ * every kind of constraint its xBestIndex takes or leaves to SQLite (odd
+ * types, bounds beyond int64, empty ranges, IN, BETWEEN). */
+static void assert_archive_like_table(const char *path, int64_t x)
+{
+	static const char *const conds[] = {
+	        "1",
+	        "channel = 2",
+	        "channel = 2.0",
+	        "channel = '2'",
+	        "channel = 2.5",
+	        "channel = NULL",
+	        "channel = 'two'",
+	        "channel IN (1, 3, 99)",
+	        "channel > 3",
+	        "ts = %lld",
+	        "ts = %lld.0 AND channel = 3",
+	        "ts = %lld.5",
+	        "ts >= %lld AND channel = 2",
+	        "ts > %lld AND channel = 2",
+	        "ts <= %lld AND channel = 2",
+	        "ts < %lld AND channel = 2",
+	        "ts > %lld.5 AND ts < %lld.5 + 5000000 AND channel = 4",
+	        "ts >= %lld - 3000000 AND ts <= %lld + 3000000",
+	        "ts BETWEEN %lld AND %lld + 10000000 AND channel = 1",
+	        "ts > 9223372036854775807",
+	        "ts < -9223372036854775808",
+	        "ts >= 9.3e18 OR ts < -9.3e18",
+	        "ts < 'abc' AND channel = 5",
+	        "ts > 'abc'",
+	        "ts = NULL",
+	        "ts > %lld AND ts < %lld",
+	};
+	char where[256], sql[768];
+
+	db_exec(path, "CREATE TABLE copy_archive AS"
+	              " SELECT * FROM readings_archive");
+	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+		snprintf(where, sizeof(where), conds[i], (long long)x,
+		         (long long)x, (long long)x);
+		snprintf(sql, sizeof(sql),
+		         "SELECT (SELECT count(*) || ':' || total(ts) || ':'"
+		         " || total(value) || ':' || total(quality) FROM"
+		         " readings_archive WHERE %s) IS (SELECT count(*) ||"
+		         " ':' || total(ts) || ':' || total(value) || ':' ||"
+		         " total(quality) FROM copy_archive WHERE %s)",
+		         where, where);
+		if (sql_int(path, "%s", sql) != 1)
+			fail_msg("readings_archive differs where %s", where);
+	}
+	db_exec(path, "DROP TABLE copy_archive");
+}
+
+/* A clock stepped back: readings at the times of archived ones replace
+ * them when they move (as INSERT OR REPLACE did), the others join them;
+ * the blocks never overlap and the view gives each (channel, ts) once. */
+static void test_archive_overlap(void **state)
+{
+	enum { N = 66000, BATCH = 1000, BACK = 100 };
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct sample *s = make_readings(N, 5, T0);
+	double want = 0;
+
+	(void)state;
+	st = open_two(path);
+	for (int i = 0; i < N; i += BATCH)
+		append_ok(st, s + i, BATCH);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM readings_recent"),
+	                 0);
+	/* again BACK s earlier, other values: all but the first BACK rounds
+	 * fall on archived times */
+	for (int i = 0; i < N; i++) {
+		s[i].ts_us -= BACK * SEC;
+		s[i].value += 1e6;
+		want += s[i].value;
+	}
+	for (int i = 0; i < N; i += BATCH)
+		append_ok(st, s + i, BATCH);
+	store_close(st);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM readings_recent"),
+	                 0);
+	/* the first run's last BACK rounds are the only ones kept */
+	for (int i = N - BACK * 5; i < N; i++)
+		want += (double)i * 0.25;
+	assert_int_equal(readings_count(path), N + BACK * 5);
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(DISTINCT channel || ':' || ts)"
+	                         " FROM readings"),
+	                 N + BACK * 5);
+	assert_int_equal(sql_int(path, "SELECT sum(value * 4) FROM readings"),
+	                 (int64_t)(want * 4));
+	assert_blocks_sound(path);
+	assert_archive_like_table(path, T0 + 5000 * SEC + 2);
+	free(s);
+	db_assert_integrity(path);
+}
+
+/* A version-7 file's archived rows, odd values too, come back exactly
+ * from the blocks the migration to version 8 encodes, in the same order,
+ * through the readings view and through query_readings(). */
+static void test_migration_archive(void **state)
+{
+	enum { N = 5000 };
+	static char sql[32768];
+	static struct arow before[N + 8], after[N + 8];
+	char path[H_PATH_MAX], err[512];
+	const char *order = "SELECT channel, ts, value, quality FROM readings"
+	                    " ORDER BY channel, ts";
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	size_t n, m;
+	ssize_t len;
+
+	(void)state;
+	len = h_read_file(METROLOG_FIXTURES "/schema-v3.sql", sql, sizeof(sql));
+	assert_true(len > 0 && (size_t)len < sizeof(sql) - 1);
+	db_exec(db_path(path), sql);
+	/* the archive as it was up to version 7: rows of channel 1 */
+	db = sql_open(path, true);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "INSERT INTO readings_archive"
+	                                    " VALUES (?1, ?2, ?3, ?4)",
+	                                    -1, &ins, NULL),
+	                 SQLITE_OK);
+	for (int i = 0; i < N; i++) {
+		static const double odd[] = {
+		        -0.0,     5e-324,    -1.7976931348623157e308,
+		        INFINITY, -INFINITY, 1e-300};
+		double v = (double)(float)(20.5 + 0.01 * sin(i * 0.37));
+		sqlite3_bind_int64(ins, 1, 1);
+		sqlite3_bind_int64(ins, 2,
+		                   V3_T0 - (N - i) * SEC + (i * 7919) % 3000);
+		if (i % 97 == 5)
+			v = odd[(i / 97) % 6];
+		if (i % 13 == 1) {
+			sqlite3_bind_null(ins, 3);
+			sqlite3_bind_int(ins, 4, 1 + i % 7);
+		} else {
+			sqlite3_bind_double(ins, 3, v);
+			sqlite3_bind_int(ins, 4, 0);
+		}
+		assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+	n = read_rows(path, order, before, N + 8);
+	assert_int_equal(n, N + 2); /* and the 2 of readings_recent */
+
+	store_close(open_ok(path));
+	assert_int_equal(sql_int(path, "PRAGMA user_version"), SCHEMA_LATEST);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM sqlite_schema"
+	                               " WHERE name = 'readings_archive'"),
+	                 0);
+	/* 5000 rows: blocks of 1024 */
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM archive_blocks"),
+	                 5);
+	assert_blocks_sound(path);
+	m = read_rows(path, order, after, N + 8);
+	assert_int_equal(m, n);
+	same_rows(before, after, n);
+
+	/* the tool's way: one channel over a range, in ts order */
+	struct query *q = query_open(path, err, sizeof(err));
+	if (q == NULL)
+		fail_msg("query_open: %s", err);
+	struct range_ctx rc = {.rows = before, .n = 0, .max = N + 8};
+	assert_int_equal(query_readings(q, 1, V3_T0 - 4000 * SEC,
+	                                V3_T0 + 3600 * SEC, range_row, &rc),
+	                 0);
+	query_close(q);
+	assert_int_equal(rc.n, 4000 + 2); /* the archived ones, then recent */
+	db_assert_integrity(path);
+}
+
 static void test_retention(void **state)
 {
 	enum { N = 70000, BATCH = 1000 };
@@ -1104,8 +1370,6 @@ static void test_outbox_full(void **state)
 
 /* ---- event states as columns (schema 4) --------------------------------- */
 
-#define V3_T0 1767225600000000LL /* tests/fixtures/schema-v3.sql */
-
 /* The states of events row id are from and to ("NULL": none). */
 static void assert_states(const char *path, int id, const char *from,
                           const char *to)
@@ -1434,6 +1698,8 @@ int main(void)
 	        cmocka_unit_test_teardown(test_disk_full, h_teardown),
 	        cmocka_unit_test_teardown(test_archive_move, h_teardown),
 	        cmocka_unit_test_teardown(test_retention, h_teardown),
+	        cmocka_unit_test_teardown(test_archive_overlap, h_teardown),
+	        cmocka_unit_test_teardown(test_migration_archive, h_teardown),
 	        cmocka_unit_test_teardown(test_migration_to_outbox, h_teardown),
 	        cmocka_unit_test_teardown(test_outbox_off, h_teardown),
 	        cmocka_unit_test_teardown(test_outbox_messages, h_teardown),

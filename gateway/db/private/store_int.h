@@ -2,7 +2,7 @@
  * store_int.h - what the files of the store share (store.c: opening,
  * configuration, readings, events, the outbox, retention; schema.c: the
  * schema and its migrations; store_cal.c: calibration records and due
- * states), like SQLite's btreeInt.h beside
+ * states; archive.c: the archive's blocks), like SQLite's btreeInt.h beside
  * btree.h. Not for other modules: they use store.h.
  *
  * Threading: as store.h (a struct store belongs to one thread).
@@ -32,12 +32,16 @@ enum {
 	S_INSERT_EVENT,
 	S_INSERT_CHANNEL_EVENT,
 	S_RECENT_ROWS,
-	S_MOVE,
+	S_MOVE_READ,
 	S_CLEAR_RECENT,
 	S_PRUNE_RECENT,
 	S_NEXT_CHANNEL,
-	S_PRUNE_BOUND,
-	S_PRUNE_ARCHIVE,
+	S_ARC_LAST,
+	S_ARC_FROM,
+	S_ARC_DELETE_FROM,
+	S_ARC_DELETE,
+	S_ARC_INSERT,
+	S_ARC_OLDEST,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_READ,
 	S_OUTBOX_DELETE,
@@ -67,6 +71,7 @@ struct store {
 	uint64_t outbox_dropped;
 	char *rbuf; /* what store_outbox_read() returns */
 	size_t rbuf_size;
+	struct archive_bufs *arc; /* archive.c's, made on first use */
 };
 
 /* ---- helpers of store.c ------------------------------------------------- */
