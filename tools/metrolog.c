@@ -595,7 +595,7 @@ static const struct cmd_def *const db_cmds[] = {
         &readings_cmd,    &events_cmd,   &report_cmd,
         &calibrate_cmd,   &approve_cmd,  &calibrations_cmd,
         &certificate_cmd, &trend_cmd,    &verify_cmd,
-        &backup_cmd,      &user_cmd,        NULL};
+        &backup_cmd,      &user_cmd,     NULL};
 static const struct cmd_def *const calc_cmds[] = {&conformity_cmd,
                                                   &interval_cmd, NULL};
 
