@@ -722,6 +722,19 @@ static void last_stats(struct rig *r, long long *answered, long long *errors,
 	assert_true(found);
 }
 
+/* Wait until the subscriber's file holds everything the stopped gateway
+ * sent: a probe published after it has arrived (the broker forwards in
+ * the order it received; the file is larger than mq_probe() reads). */
+static void sub_drained(struct rig *r, const char *probe)
+{
+	for (int i = 0; i < 600 && mq_count_lines(r->sub_out, probe, NULL) == 0;
+	     i++) {
+		assert_int_equal(mq_pub(r, PREFIX "/probe", probe, NULL), 0);
+		sleep_ms(100);
+	}
+	assert_true(mq_count_lines(r->sub_out, probe, NULL) > 0);
+}
+
 static void burst_keeps_polling(void **state)
 {
 	struct rig r;
@@ -759,6 +772,7 @@ static void burst_keeps_polling(void **state)
 	assert_non_null(strstr(line, "\"status\":\"ok\""));
 	free(line);
 	assert_int_equal(gw_stop(&r.gw), 0);
+	sub_drained(&r, "burst-done.");
 	last_stats(&r, &answered, &errors, &dropped, &busy, NULL);
 	replies = mq_lines_starting(r.sub_out, REPL_A "/burst ");
 	print_message("burst: %lld answered, %lld errors, %lld dropped "
@@ -991,16 +1005,7 @@ static void fair_share(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	elapsed = (double)(t1.tv_sec - t0.tv_sec) +
 	          (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	/* everything it sent is in the file once a probe after it is (the
-	 * file is larger than mq_probe() reads) */
-	for (int i = 0;
-	     i < 100 && mq_count_lines(r.sub_out, "fair-done.", NULL) == 0;
-	     i++) {
-		assert_int_equal(
-		        mq_pub(&r, PREFIX "/probe", "fair-done.", NULL), 0);
-		sleep_ms(100);
-	}
-	assert_true(mq_count_lines(r.sub_out, "fair-done.", NULL) > 0);
+	sub_drained(&r, "fair-done.");
 	last_stats(&r, &answered, &errors, &dropped, &busy, &waiting);
 	print_message("fair: %lld answered, %lld errors, %lld dropped (%lld "
 	              "answered busy), %lld waiting at stop, in %.1f s\n",
