@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "config_load.h"
 #include "ingest.h"
@@ -261,6 +262,20 @@ static int start_pollers(struct daemon *d)
 	return 0;
 }
 
+/* A fault no test can cause from outside: the ingest loop (this thread)
+ * stuck while the others run, as on a hung disk or a deadlock. Only for
+ * tests/integration/test_notify.c: with METROLOG_TEST_HANG_INGEST=FILE,
+ * the loop stops for good once FILE exists (the watchdog thread stops
+ * feeding, as it must). Never set outside the tests. */
+static void hang_if_asked(const char *file)
+{
+	if (file == NULL || access(file, F_OK) != 0)
+		return;
+	log_warnx("test: the ingest loop hangs (METROLOG_TEST_HANG_INGEST)");
+	for (;;)
+		pause();
+}
+
 /* The lab's timezone setting, "" when none. */
 static const char *lab_zone(const struct config *c)
 {
@@ -343,7 +358,9 @@ static int run(struct daemon *d)
 		d->watchdog =
 		        notify_watchdog_start(notify_watchdog_usec(), &d->beat);
 	int64_t next_stats = mono_us(d) + STATS_EVERY_US;
+	const char *hang = getenv("METROLOG_TEST_HANG_INGEST");
 	while (!got_stop) {
+		hang_if_asked(hang);
 		atomic_fetch_add(&d->beat, 1);
 		if (got_reload) {
 			got_reload = 0;

@@ -4,7 +4,9 @@
  * started with NOTIFY_SOCKET and WATCHDOG_USEC sends READY=1 once its
  * database holds the configuration and it polls, WATCHDOG=1 while it runs,
  * RELOADING=1 then READY=1 around a SIGHUP, STOPPING=1 on SIGTERM; and the
- * watchdog thread in this process feeds only while its beat grows.
+ * watchdog thread in this process feeds only while its beat grows; a
+ * metrologd whose ingest loop hangs stops feeding, and killed and started
+ * again as systemd would, has lost nothing committed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,6 +143,75 @@ static void test_metrologd_notifies(void **state)
 	assert_int_equal(h_sim_stop(&sim), 0);
 }
 
+/* metrologd's ingest loop hung for real while its pollers and watchdog
+ * thread run (METROLOG_TEST_HANG_INGEST: the one fault injected; a hung
+ * disk cannot be made here): it says so and the pets stop; killed as
+ * systemd's watchdog kills (SIGABRT) and started again on the same
+ * database (Restart=on-failure), it has lost no committed reading and
+ * polls on. */
+static void test_hung_ingest_is_restarted_losing_nothing(void **state)
+{
+	(void)state;
+	const char *dir = h_tmpdir();
+	char bus[256], inst[1024], path[H_PATH_MAX], msg[512];
+	char hang[H_PATH_MAX], want[128];
+	struct h_sim sim;
+	struct gw g;
+	long long at_kill;
+	int pets = 0, status;
+
+	assert_int_equal(h_sim_start(&sim, dir, true, false, NULL), 0);
+	gw_init(&g, dir);
+	tcp_bus(bus, sizeof(bus), "b", sim.port, 500);
+	instrument(inst, sizeof(inst), "T-1", "b", 1, 100, 2);
+	gw_config(&g, bus, inst, NULL);
+	int fd = bind_notify(dir, path);
+	h_path(hang, dir, "hang-now");
+
+	setenv("NOTIFY_SOCKET", path, 1);
+	setenv("WATCHDOG_USEC", "1000000", 1); /* a pet every 500 ms */
+	setenv("METROLOG_TEST_HANG_INGEST", hang, 1);
+	gw_start(&g);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("WATCHDOG_USEC");
+	unsetenv("METROLOG_TEST_HANG_INGEST");
+	wait_message(fd, "READY=1", msg, sizeof(msg), NULL, 30000);
+	assert_true(
+	        gw_wait_sql(&g, "SELECT count(*) >= 20 FROM readings", 60000));
+
+	write_file(hang, "");
+	gw_wait_log(&g, "test: the ingest loop hangs");
+	gw_wait_log(&g, "watchdog: the ingest loop has not turned");
+	/* what was on its way before; then no pet for two periods */
+	while (next_message(fd, msg, sizeof(msg), 0) == 0)
+		;
+	for (int64_t until = now_ms() + 2000; now_ms() < until;)
+		if (next_message(fd, msg, sizeof(msg), 100) == 0 &&
+		    strcmp(msg, "WATCHDOG=1") == 0)
+			pets++;
+	assert_int_equal(pets, 0);
+	at_kill = db_int(g.db, "SELECT count(*) FROM readings");
+	status = h_stop(g.pid, SIGABRT, 30000);
+	g.pid = 0;
+	assert_true(status != -1 && WIFSIGNALED(status) &&
+	            WTERMSIG(status) == SIGABRT);
+
+	/* the same database, whole, with every reading committed */
+	assert_int_equal(db_int(g.db, "SELECT count(*) FROM "
+	                              "pragma_integrity_check WHERE "
+	                              "integrity_check = 'ok'"),
+	                 1);
+	assert_int_equal(db_int(g.db, "SELECT count(*) FROM readings"),
+	                 at_kill);
+	gw_start(&g);
+	snprintf(want, sizeof(want), "SELECT count(*) >= %lld FROM readings",
+	         at_kill + 20);
+	assert_true(gw_wait_sql(&g, want, 60000));
+	assert_int_equal(gw_stop(&g), 0);
+	close(fd);
+	assert_int_equal(h_sim_stop(&sim), 0);
+}
+
 /* Without NOTIFY_SOCKET nothing is sent, nothing fails, no watchdog. */
 static void test_without_socket(void **state)
 {
@@ -217,6 +289,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_metrologd_notifies, h_teardown),
+	        cmocka_unit_test_teardown(
+	                test_hung_ingest_is_restarted_losing_nothing,
+	                h_teardown),
 	        cmocka_unit_test(test_without_socket),
 	        cmocka_unit_test_teardown(test_watchdog_pid, h_teardown),
 	        cmocka_unit_test_teardown(test_watchdog_follows_beat,
