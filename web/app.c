@@ -35,6 +35,7 @@
 #include "live.h"
 #include "log.h"
 #include "mclock.h"
+#include "portal.h"
 #include "query.h"
 #include "session.h"
 
@@ -316,7 +317,67 @@ static void get_home(struct call *c)
 	else if (lab_role(&c->s))
 		redirect(c, "/board");
 	else
-		page_message(c, 200, M_ENTERPRISE_HOME);
+		redirect(c, "/instruments");
+}
+
+/* Whose instruments the user sees: NULL every one (the lab's people),
+ * else its customer's. */
+static const char *owner_of(const struct call *c)
+{
+	return lab_role(&c->s) ? NULL : c->s.customer;
+}
+
+/* A portal page: rc 0 the page in page (title title), 1 the 404, -1 a
+ * database error (503). */
+static void portal_answer(struct call *c, int rc, const char *title,
+                          struct sbuf *page)
+{
+	if (rc < 0) {
+		log_warnx("portal: %s", query_error(c->q));
+		page_message(c, 503, M_NOT_FOUND);
+	} else if (rc == 1) {
+		not_found(c);
+	} else {
+		page_head(&c->rs->body, c->lang, title, c->s.user, c->s.csrf);
+		sb_addn(&c->rs->body, page->p != NULL ? page->p : "",
+		        page->len);
+		page_tail(&c->rs->body);
+		c->rs->body.oom |= page->oom;
+	}
+	sb_free(page);
+}
+
+static void get_instruments(struct call *c)
+{
+	struct sbuf page = {0};
+
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	portal_answer(c,
+	              portal_instruments(&page, c->q, owner_of(c),
+	                                 mclock_real(c->a->clk), c->lang),
+	              tr(c->lang, M_INSTRUMENTS), &page);
+}
+
+static void get_instrument(struct call *c)
+{
+	const char *name = http_query(c->rq, "name");
+	struct sbuf page = {0};
+	int rc;
+
+	if (name == NULL || name[0] == '\0') {
+		not_found(c);
+		return;
+	}
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	rc = portal_instrument(&page, c->q, name, owner_of(c),
+	                       mclock_real(c->a->clk), c->lang);
+	portal_answer(c, rc, name, &page);
 }
 
 static void get_board(struct call *c)
@@ -463,6 +524,14 @@ static void route(struct call *c, bool get, bool post)
 		not_found(c);
 	} else if (strcmp(p, "/") == 0) {
 		get_home(c);
+	} else if (strcmp(p, "/instruments") == 0 ||
+	           strcmp(p, "/instrument") == 0) {
+		if (!c->logged_in)
+			redirect(c, "/login");
+		else if (p[11] == 's')
+			get_instruments(c);
+		else
+			get_instrument(c);
 	} else if (strcmp(p, "/board") == 0 || strcmp(p, "/events") == 0) {
 		if (!c->logged_in)
 			redirect(c, "/login");

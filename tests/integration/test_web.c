@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -42,6 +43,13 @@
 #include "harness.h"
 
 #define HOSTILE "<script>alert('x')</script> & \"room\""
+#define LAB     "Phòng Hiệu chuẩn Thử"
+/* the certificate numbers: ACME's (TB-01) and BETA's (AB-02); a '/' in
+ * one, which a URL carries percent-encoded */
+#define CERT_A       "ACME/2026-001"
+#define CERT_A_DRAFT "ACME-2026-002"
+#define CERT_B       "BETA-2026-001"
+#define CERT_B_DRAFT "BETA-2026-002"
 
 static struct rig {
 	struct h_sim sim;
@@ -253,6 +261,64 @@ static void add_user(const char *name, const char *role, const char *customer,
 	}
 }
 
+/* metrolog ARGS... (NULL-terminated after the subcommand), or fail with
+ * what it printed. */
+static void tool(const char *const *args)
+{
+	const char *argv[40] = {METROLOG_BIN};
+	char log[H_PATH_MAX], out[8192];
+	int n = 1;
+
+	for (; args[n - 1] != NULL && n < 39; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	h_path(log, R.g.dir, "tool.log");
+	if (h_run(argv, log, true, 120000) != 0) {
+		h_read_file(log, out, sizeof(out));
+		fail_msg("metrolog %s: %s", args[0], out);
+	}
+}
+
+/* A calibration of instrument on the day days ago (UTC date), certificate
+ * cert, written by `metrolog calibrate`; approved by `metrolog approve`
+ * when approve. */
+static void calibrate(const char *instrument, const char *cert, int days,
+                      const char *point, bool approve)
+{
+	char date[16];
+	time_t t = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	const char *cal[] = {
+	        "calibrate", "-d",      R.g.db, "-i", instrument,      "-c",
+	        cert,        "--date",  date,   "-t", "Trần Thị Bình", "--lab",
+	        LAB,         "--point", point,  NULL};
+	tool(cal);
+	if (approve) {
+		const char *ap[] = {"approve", "-d",          R.g.db,
+		                    cert,      "--by",        "Lê Văn Cường",
+		                    "--role",  "Lab manager", NULL};
+		tool(ap);
+	}
+}
+
+/* Two customers' records, each an approved one and a newer draft:
+ * ACME's on TB-01 (a calibration interval: due dates), BETA's on AB-02
+ * (none: no due date, as the board test expects). */
+static void records(void)
+{
+	calibrate("TB-01", CERT_A, 40,
+	          "c0,degC,20.5,20.52,20.51,-0.5,0.5,0.01,2", true);
+	calibrate("TB-01", CERT_A_DRAFT, 10,
+	          "c0,degC,20.5,20.6,,-0.5,0.5,0.01,2", false);
+	calibrate("AB-02", CERT_B, 30, "p,bar,1,1.02,1.001,-0.05,0.05,0.002,2",
+	          true);
+	calibrate("AB-02", CERT_B_DRAFT, 5, "p,bar,1,1.01,,-0.05,0.05,0.002,2",
+	          false);
+}
+
 static int rig_up(void **state)
 {
 	const char *dir = h_tmpdir();
@@ -272,6 +338,8 @@ static int rig_up(void **state)
 	snprintf(inst, sizeof(inst),
 	         "{ id = \"TB-01\"; bus = \"tcp-1\"; unit_id = 1; "
 	         "interval_ms = 200; owner = \"ACME\"; location = \"%s\"; "
+	         "model = \"TB-9\"; serial = \"SN-0001\"; "
+	         "calibration_interval_days = 365; "
 	         "channels = ("
 	         " { name = \"c0\"; table = \"input\"; address = 0; "
 	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
@@ -282,13 +350,15 @@ static int rig_up(void **state)
 	         " { name = \"c2\"; table = \"input\"; address = 4; "
 	         "type = \"float32\"; unit = \"kPa\"; } ); },"
 	         "{ id = \"AB-02\"; bus = \"tcp-1\"; unit_id = 2; "
-	         "interval_ms = 200; channels = ( { name = \"p\"; "
+	         "interval_ms = 200; owner = \"BETA\"; "
+	         "channels = ( { name = \"p\"; "
 	         "table = \"input\"; address = 0; type = \"float32\"; "
 	         "unit = \"bar\"; } ); }",
 	         "<script>alert('x')</script> & \\\"room\\\"");
 	gw_config(&R.g, bus, inst,
 	          "customers = ( { id = \"ACME\"; name = \"ACME Ltd\"; "
-	          "address = \"1 Road\"; } );");
+	          "address = \"1 Road\"; }, { id = \"BETA\"; name = "
+	          "\"Beta JSC\"; address = \"2 Street\"; } );");
 	gw_start(&R.g);
 	assert_true(gw_wait_sql(&R.g,
 	                        "SELECT count(*) FROM events WHERE kind = "
@@ -300,6 +370,8 @@ static int rig_up(void **state)
 	add_user("tech", "technician", NULL, "tech-password-1");
 	add_user("tech2", "manager", NULL, "tech-password-2");
 	add_user("qm", "enterprise", "ACME", "acme-password-1");
+	add_user("qb", "enterprise", "BETA", "beta-password-1");
+	records();
 
 	R.port = h_free_port();
 	snprintf(port, sizeof(port), "%d", R.port);
@@ -603,6 +675,158 @@ static void enterprise_gets_404(void **state)
 	res_free(&r);
 }
 
+/* The enterprise user of ACME sees its instrument, not BETA's, with the
+ * calibration in force, due state and history. */
+static void portal_shows_own_instruments(void **state)
+{
+	struct res r = {0};
+	char session[128], v[256];
+
+	(void)state;
+	assert_int_equal(
+	        login(13, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(13, session, "/", NULL, &r);
+	assert_int_equal(r.status, 303);
+	assert_true(header(&r, "Location", v, sizeof(v)));
+	assert_string_equal(v, "/instruments");
+	get_as(13, session, "/instruments", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<a href=\"/instrument?name=TB-01\">"
+	                               "TB-01</a>"));
+	assert_null(strstr(r.body, "AB-02"));
+	assert_null(strstr(r.body, "BETA"));
+	/* in force: the newest performed (a draft is in force too) */
+	assert_non_null(strstr(r.body, CERT_A_DRAFT));
+	assert_non_null(strstr(r.body, "class=\"due due-ok\">in date, due "));
+	assert_non_null(strstr(r.body, ">SN-0001<"));
+
+	get_as(13, session, "/instrument?name=TB-01", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<h1>TB-01</h1>"));
+	assert_non_null(strstr(r.body, ">" CERT_A "<"));
+	assert_non_null(strstr(r.body, ">" CERT_A_DRAFT "<"));
+	assert_non_null(strstr(r.body, "approved by Lê Văn Cường on "));
+	assert_non_null(strstr(r.body, "draft: not approved yet"));
+	assert_non_null(strstr(r.body, ">pass<"));
+	/* the approved certificate can be downloaded, the draft not */
+	assert_non_null(
+	        strstr(r.body, "href=\"/certificate.pdf?n=ACME%2F2026-001\""));
+	assert_non_null(
+	        strstr(r.body, "href=\"/certificate.json?n=ACME%2F2026-001\""));
+	assert_null(strstr(r.body, "n=" CERT_A_DRAFT));
+	assert_null(strstr(r.body, CERT_B));
+	assert_null(strstr(r.body, "<script>"));
+	/* in Vietnamese */
+	get_as(13, session, "/instrument?name=TB-01&lang=vi", NULL, &r);
+	assert_non_null(strstr(r.body, "Lịch sử hiệu chuẩn"));
+	assert_non_null(strstr(r.body, "bản nháp: chưa phê duyệt"));
+	assert_non_null(strstr(r.body, ">đạt<"));
+
+	/* the lab's people see every instrument, drafts downloadable */
+	assert_int_equal(
+	        login(13, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(13, session, "/instruments", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, ">TB-01</a>"));
+	assert_non_null(strstr(r.body, ">AB-02</a>"));
+	get_as(13, session, "/instrument?name=AB-02", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(
+	        strstr(r.body, "href=\"/certificate.pdf?n=" CERT_B_DRAFT "\""));
+	res_free(&r);
+}
+
+/* get path as session from src: a 404 whose body is exactly none's. */
+static void same_404(int src, const char *session, const char *path,
+                     const struct res *none)
+{
+	struct res r = {0};
+
+	get_as(src, session, path, NULL, &r);
+	if (r.status != 404 || strcmp(r.body, none->body) != 0)
+		fail_msg("%s: %ld, not the 404 of what does not exist", path,
+		         r.status);
+	res_free(&r);
+}
+
+/* Enterprise A gets for B's instrument exactly the answer of one that
+ * does not exist, by any URL; and B the same for A's. */
+static void portal_isolation(void **state)
+{
+	struct res none = {0};
+	char session[128];
+	const char *b_paths[] = {
+	        "/instrument?name=AB-02",
+	        "/instrument?name=ab-02",
+	        "/instrument?name=AB-02&name=TB-01",
+	        "/instrument?name=%41B-02",
+	        "/instrument?name=AB-02%00",
+	        "/instrument?name=../AB-02",
+	        "/instrument/AB-02",
+	        "/instrument/../instrument?name=AB-02",
+	        "/instruments/AB-02",
+	        "/instrument?name=",
+	        "/instrument",
+	        "/instrument?id=2",
+	        "/instrument?name=1",
+	        "/instrument?name=2",
+	};
+
+	(void)state;
+	assert_int_equal(
+	        login(14, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(14, session, "/instrument?name=NO-SUCH-1", NULL, &none);
+	assert_int_equal(none.status, 404);
+	assert_null(strstr(none.body, "NO-SUCH"));
+	for (size_t i = 0; i < sizeof(b_paths) / sizeof(b_paths[0]); i++)
+		same_404(14, session, b_paths[i], &none);
+
+	/* and the other way round */
+	assert_int_equal(
+	        login(14, "qb", "beta-password-1", session, sizeof(session)),
+	        303);
+	get_as(14, session, "/instrument?name=NO-SUCH-1", NULL, &none);
+	assert_int_equal(none.status, 404);
+	same_404(14, session, "/instrument?name=TB-01", &none);
+	struct res r = {0};
+	get_as(14, session, "/instruments", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, ">AB-02</a>"));
+	assert_null(strstr(r.body, "TB-01"));
+	get_as(14, session, "/instrument?name=AB-02", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "ACME"));
+	res_free(&r);
+	res_free(&none);
+}
+
+/* Logged out, every portal URL sends to the login. */
+static void portal_needs_login(void **state)
+{
+	struct res r = {0};
+	char v[256];
+	const char *paths[] = {"/instruments", "/instrument?name=TB-01",
+	                       "/instrument?name=NO-SUCH-1"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		request(15, "GET", paths[i], NULL, NULL, NULL, &r);
+		assert_int_equal(r.status, 303);
+		assert_true(header(&r, "Location", v, sizeof(v)));
+		assert_string_equal(v, "/login");
+		/* a session id that is not one: the same */
+		get_as(15,
+		       "0000000000000000000000000000000000000000000000000000"
+		       "000000000000",
+		       paths[i], NULL, &r);
+		assert_int_equal(r.status, 303);
+	}
+	res_free(&r);
+}
+
 /* An event of channel R.c2 with a reading newer than *(int64_t *)ctx ms. */
 static bool newer_event(const struct res *r, void *ctx)
 {
@@ -768,6 +992,9 @@ int main(void)
 	        cmocka_unit_test(board_shows_the_lab),
 	        cmocka_unit_test(hostile_text_escaped),
 	        cmocka_unit_test(enterprise_gets_404),
+	        cmocka_unit_test(portal_shows_own_instruments),
+	        cmocka_unit_test(portal_isolation),
+	        cmocka_unit_test(portal_needs_login),
 	        cmocka_unit_test(events_deliver_a_new_commit),
 	        cmocka_unit_test(disabled_user_is_out),
 	        cmocka_unit_test(no_database_no_start),
