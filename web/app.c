@@ -32,9 +32,12 @@
 #include "assets.h"
 #include "auth.h"
 #include "board.h"
+#include "certdoc.h"
+#include "labtime.h"
 #include "live.h"
 #include "log.h"
 #include "mclock.h"
+#include "msg.h"
 #include "portal.h"
 #include "query.h"
 #include "session.h"
@@ -54,6 +57,8 @@ struct app {
 	struct live *live;
 	/* one Argon2id check at a time: each takes 64 MiB */
 	pthread_mutex_t kdf;
+	/* one certificate drawn at a time (draw.h: fontconfig, Pango) */
+	pthread_mutex_t draw;
 	/* checked for a user that does not exist, so that such a login
 	 * takes as long as a wrong password */
 	char dummy[AUTH_HASH_SIZE];
@@ -399,6 +404,112 @@ static void get_board(struct call *c)
 	board_free(snap);
 }
 
+/* ---- certificates --------------------------------------------------------
+ */
+
+/* The record of certificate ?n= that the user may have (portal_record)
+ * into a new *r (the caller frees it) with its approval: 0; or -1,
+ * answered (the 404 of what does not exist, or 503). */
+static int call_record(struct call *c, struct calib_record **r,
+                       struct calib_approval *ap)
+{
+	const char *cert = http_query(c->rq, "n");
+	int rc;
+
+	*r = NULL;
+	if (cert == NULL || cert[0] == '\0' ||
+	    strlen(cert) >= sizeof((*r)->certificate)) {
+		not_found(c);
+		return -1;
+	}
+	if (call_query(c) == NULL || (*r = malloc(sizeof(**r))) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return -1;
+	}
+	rc = portal_record(c->q, cert, owner_of(c), *r, ap);
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		log_warnx("certificate: %s", query_error(c->q));
+		page_message(c, 503, M_NOT_FOUND);
+	} else {
+		not_found(c);
+	}
+	free(*r);
+	*r = NULL;
+	return -1;
+}
+
+/* The download's file name: the certificate number, '/' as '_'. */
+static void attachment(struct call *c, const char *cert, const char *ext)
+{
+	size_t i;
+
+	snprintf(c->rs->attachment, sizeof(c->rs->attachment), "%s.%s", cert,
+	         ext);
+	for (i = 0; c->rs->attachment[i] != '\0'; i++)
+		if (c->rs->attachment[i] == '/')
+			c->rs->attachment[i] = '_';
+}
+
+/* The certificate as the tool draws it (certdoc.h), drawn in memory. */
+static void get_certificate_pdf(struct call *c)
+{
+	struct calib_record *r;
+	struct calib_approval ap;
+	struct certdoc d = {.lang = DRAW_VI_EN};
+	int rc;
+
+	if (call_record(c, &r, &ap) < 0)
+		return;
+	d.now_us = mclock_real(c->a->clk);
+	pthread_mutex_lock(&c->a->draw);
+	rc = certdoc_write(c->q, r, &d);
+	pthread_mutex_unlock(&c->a->draw);
+	if (d.note[0] != '\0')
+		log_warnx("certificate %s: %s", r->certificate, d.note);
+	if (rc < 0) {
+		log_warnx("certificate %s: %s", r->certificate, d.err);
+		page_message(c, 503, M_NOT_FOUND);
+	} else {
+		c->rs->body =
+		        (struct sbuf){.p = d.pdf, .len = d.len, .cap = d.len};
+		c->rs->type = "application/pdf";
+		attachment(c, r->certificate, "pdf");
+	}
+	free(r);
+}
+
+/* The record as JSON (msg_certificate). */
+static void get_certificate_json(struct call *c)
+{
+	struct calib_record *r;
+	struct calib_approval ap;
+	char replaces[CALIB_ID], replaced_by[CALIB_ID];
+	struct msg_certificate m = {.replaces = replaces,
+	                            .replaced_by = replaced_by,
+	                            .approval = &ap};
+	char *text = NULL;
+	size_t len;
+
+	if (call_record(c, &r, &ap) < 0)
+		return;
+	m.rec = r;
+	if (certdoc_supersession(c->q, r, replaces, replaced_by,
+	                         &m.superseded_by) < 0) {
+		log_warnx("certificate: %s", query_error(c->q));
+		page_message(c, 503, M_NOT_FOUND);
+	} else if ((text = msg_certificate(&m, &len)) == NULL) {
+		c->rs->body.oom = true;
+	} else {
+		sb_addn(&c->rs->body, text, len);
+		c->rs->type = "application/json";
+		attachment(c, r->certificate, "json");
+	}
+	msg_text_free(text);
+	free(r);
+}
+
 /* ---- /events
  * ------------------------------------------------------------------ */
 
@@ -532,6 +643,14 @@ static void route(struct call *c, bool get, bool post)
 			get_instruments(c);
 		else
 			get_instrument(c);
+	} else if (strcmp(p, "/certificate.pdf") == 0 ||
+	           strcmp(p, "/certificate.json") == 0) {
+		if (!c->logged_in)
+			redirect(c, "/login");
+		else if (p[13] == 'p')
+			get_certificate_pdf(c);
+		else
+			get_certificate_json(c);
 	} else if (strcmp(p, "/board") == 0 || strcmp(p, "/events") == 0) {
 		if (!c->logged_in)
 			redirect(c, "/login");
@@ -573,6 +692,24 @@ void app_handle(void *ctx, const struct http_req *rq, struct http_resp *rs)
 /* ---- life
  * ---------------------------------------------------------------------- */
 
+/* The lab's time zone, as the tool takes it (tools/tool.c): the lab
+ * group's timezone metrologd last loaded, unless TZ is set. Called
+ * before any thread starts (labtime.h sets TZ). */
+static void lab_zone(const char *db)
+{
+	const char *tz = getenv("TZ");
+	char err[256], zone[256];
+	struct query *q;
+
+	if ((tz != NULL && *tz != '\0') ||
+	    (q = query_open(db, err, sizeof(err))) == NULL)
+		return;
+	if (query_lab_timezone(q, zone, sizeof(zone)) == 1 &&
+	    labtime_use_zone(zone) == 0)
+		log_info("the lab's time zone: %s", zone);
+	query_close(q);
+}
+
 struct app *app_new(const struct app_config *cfg, char *err, size_t errlen)
 {
 	struct app *a = calloc(1, sizeof(*a));
@@ -583,7 +720,9 @@ struct app *app_new(const struct app_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	a->clk = cfg->clk;
+	lab_zone(cfg->db);
 	pthread_mutex_init(&a->kdf, NULL);
+	pthread_mutex_init(&a->draw, NULL);
 	if ((a->sessions = sessions_new(cfg->clk)) == NULL ||
 	    auth_hash("not a password of anyone", a->dummy, sizeof(a->dummy)) <
 	            0) {
@@ -613,6 +752,7 @@ void app_free(struct app *a)
 	live_free(a->live);
 	sessions_free(a->sessions);
 	pthread_mutex_destroy(&a->kdf);
+	pthread_mutex_destroy(&a->draw);
 	free(a->db);
 	free(a);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certdoc.h"
 #include "labtime.h"
 #include "query.h"
 #include "text.h"
@@ -28,21 +29,13 @@ static bool owns(const struct query_instrument *in, const char *owner)
 	       (owner[0] != '\0' && strcmp(in->owner, owner) == 0);
 }
 
-/* The approval of record r that checks against it, into *ap: 0 with one,
- * 1 none (ap zeroed), -1 error. */
+/* The approval of r that checks, into *ap: 0, 1 none, -1 error. */
 static int approval_of(struct query *q, const struct calib_record *r,
                        struct calib_approval *ap)
 {
-	char h[CALIB_HASH];
-	int rc = query_approval(q, r->id, ap);
+	int rc = certdoc_approval(q, r, ap);
 
-	if (rc == 0 &&
-	    (calib_approval_hash(ap, h) < 0 || strcmp(h, ap->hash) != 0 ||
-	     strcmp(ap->record_hash, r->hash) != 0))
-		rc = 1;
-	if (rc != 0)
-		memset(ap, 0, sizeof(*ap));
-	return rc;
+	return rc > 0 ? 1 : rc;
 }
 
 int portal_record(struct query *q, const char *cert, const char *owner,

@@ -36,6 +36,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <curl/curl.h>
 
@@ -803,13 +804,187 @@ static void portal_isolation(void **state)
 	res_free(&none);
 }
 
+/* The body of r into the file name in the test's directory; its path
+ * into path. */
+static void save_body(const struct res *r, const char *name, char *path)
+{
+	FILE *f = fopen(h_path(path, R.g.dir, name), "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(r->body, 1, r->blen, f), r->blen);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The text of the PDF r holds, by pdftotext (poppler-utils), into text. */
+static void pdf_text(const struct res *r, const char *name, char *text,
+                     size_t size)
+{
+	char pdf[H_PATH_MAX], log[H_PATH_MAX];
+	const char *argv[] = {"pdftotext", pdf, "-", NULL};
+
+	assert_true(r->blen > 1000);
+	assert_memory_equal(r->body, "%PDF-", 5);
+	save_body(r, name, pdf);
+	h_path(log, R.g.dir, "pdftotext.out");
+	unlink(log);
+	assert_int_equal(h_run(argv, log, false, 60000), 0);
+	assert_true(h_read_file(log, text, size) > 0);
+}
+
+/* A's approved certificate as the tool's PDF and as JSON whose hashes
+ * are the database's, and which `metrolog verify --qr` finds genuine. */
+static void portal_downloads(void **state)
+{
+	struct res r = {0};
+	char session[128], v[256], sql[256], hash[80], prev[80];
+	static char text[1 << 16];
+
+	(void)state;
+	assert_int_equal(
+	        login(16, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(16, session, "/certificate.pdf?n=ACME%2F2026-001", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "application/pdf");
+	assert_true(header(&r, "Content-Disposition", v, sizeof(v)));
+	assert_string_equal(v, "attachment; filename=\"ACME_2026-001.pdf\"");
+	assert_security_headers(&r);
+	pdf_text(&r, "a.pdf", text, sizeof(text));
+	assert_non_null(strstr(text, CERT_A));
+	assert_non_null(strstr(text, "Lê Văn Cường")); /* the approver */
+	assert_null(strstr(text, "DRAFT"));
+
+	get_as(16, session, "/certificate.json?n=ACME%2F2026-001", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "application/json");
+	cJSON *j = cJSON_Parse(r.body);
+	assert_non_null(j);
+	snprintf(sql, sizeof(sql),
+	         "SELECT hash FROM calibrations WHERE certificate = '%s'",
+	         CERT_A);
+	db_text(R.g.db, sql, hash, sizeof(hash));
+	snprintf(sql, sizeof(sql),
+	         "SELECT prev_hash FROM calibrations WHERE certificate = '%s'",
+	         CERT_A);
+	db_text(R.g.db, sql, prev, sizeof(prev));
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "certificate")),
+	        CERT_A);
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "instrument")),
+	        "TB-01");
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "hash")), hash);
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "prev_hash")),
+	        prev);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "lab")),
+	                    LAB);
+	cJSON *pts = cJSON_GetObjectItem(j, "points");
+	assert_int_equal(cJSON_GetArraySize(pts), 1);
+	cJSON *p0 = cJSON_GetArrayItem(pts, 0);
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(p0, "quantity")),
+	        "c0");
+	assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(p0, "as_found")) ==
+	            20.52);
+	cJSON *ap = cJSON_GetObjectItem(j, "approval");
+	assert_true(cJSON_IsObject(ap));
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(ap, "approver")),
+	        "Lê Văn Cường");
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(ap, "record_hash")),
+	        hash);
+	/* the QR text it carries is genuine for the tool */
+	const char *qr = cJSON_GetStringValue(cJSON_GetObjectItem(j, "qr"));
+	assert_non_null(qr);
+	char log[H_PATH_MAX], out[4096];
+	const char *verify[] = {METROLOG_BIN, "verify", "-d", R.g.db,
+	                        "--qr",       qr,       NULL};
+	h_path(log, R.g.dir, "verify.log");
+	assert_int_equal(h_run(verify, log, true, 60000), 0);
+	assert_true(h_read_file(log, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "genuine"));
+	cJSON_Delete(j);
+
+	/* the lab's people get a draft, marked so */
+	assert_int_equal(
+	        login(16, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(16, session, "/certificate.pdf?n=" CERT_B_DRAFT, NULL, &r);
+	assert_int_equal(r.status, 200);
+	pdf_text(&r, "b-draft.pdf", text, sizeof(text));
+	assert_non_null(strstr(text, CERT_B_DRAFT));
+	assert_non_null(strstr(text, "DRAFT"));
+	get_as(16, session, "/certificate.json?n=" CERT_B_DRAFT, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"approval\":null"));
+	res_free(&r);
+}
+
+/* A asking for B's certificates, or for its own draft, gets the 404 of a
+ * certificate that does not exist. */
+static void certificate_isolation(void **state)
+{
+	struct res none = {0};
+	char session[128];
+	const char *paths[] = {
+	        "/certificate.pdf?n=" CERT_B,
+	        "/certificate.json?n=" CERT_B,
+	        "/certificate.pdf?n=" CERT_B_DRAFT,
+	        "/certificate.pdf?n=" CERT_A_DRAFT, /* a draft: not issued */
+	        "/certificate.json?n=" CERT_A_DRAFT,
+	        "/certificate.pdf?n=beta-2026-001",
+	        "/certificate.pdf?n=BETA-2026-001%00",
+	        "/certificate.pdf?n=ACME/2026-001/../../" CERT_B,
+	        "/certificate.pdf?n=1",
+	        "/certificate.pdf?n=3",
+	        "/certificate.pdf?id=3",
+	        "/certificate.pdf?n=",
+	        "/certificate.pdf",
+	        "/certificate.json",
+	        "/certificate/" CERT_B ".pdf",
+	        "/certificate.pdf/" CERT_B,
+	};
+
+	(void)state;
+	assert_int_equal(
+	        login(17, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(17, session, "/certificate.pdf?n=NO-SUCH-1", NULL, &none);
+	assert_int_equal(none.status, 404);
+	same_404(17, session, "/certificate.json?n=NO-SUCH-1", &none);
+	same_404(17, session, "/instrument?name=NO-SUCH-1", &none);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		same_404(17, session, paths[i], &none);
+	/* and B for A's */
+	assert_int_equal(
+	        login(17, "qb", "beta-password-1", session, sizeof(session)),
+	        303);
+	get_as(17, session, "/certificate.pdf?n=NO-SUCH-1", NULL, &none);
+	same_404(17, session, "/certificate.pdf?n=ACME%2F2026-001", &none);
+	same_404(17, session, "/certificate.json?n=ACME%2F2026-001", &none);
+	struct res r = {0};
+	get_as(17, session, "/certificate.pdf?n=" CERT_B, NULL, &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+	res_free(&none);
+}
+
 /* Logged out, every portal URL sends to the login. */
 static void portal_needs_login(void **state)
 {
 	struct res r = {0};
 	char v[256];
-	const char *paths[] = {"/instruments", "/instrument?name=TB-01",
-	                       "/instrument?name=NO-SUCH-1"};
+	const char *paths[] = {"/instruments",
+	                       "/instrument?name=TB-01",
+	                       "/instrument?name=NO-SUCH-1",
+	                       "/certificate.pdf?n=" CERT_B,
+	                       "/certificate.json?n=" CERT_B,
+	                       "/certificate.pdf?n=NO-SUCH-1"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -995,6 +1170,8 @@ int main(void)
 	        cmocka_unit_test(portal_shows_own_instruments),
 	        cmocka_unit_test(portal_isolation),
 	        cmocka_unit_test(portal_needs_login),
+	        cmocka_unit_test(portal_downloads),
+	        cmocka_unit_test(certificate_isolation),
 	        cmocka_unit_test(events_deliver_a_new_commit),
 	        cmocka_unit_test(disabled_user_is_out),
 	        cmocka_unit_test(no_database_no_start),
