@@ -12,6 +12,16 @@
  *                        logged in, exactly as for a page that does not
  *                        exist
  *   GET  /events         the board's Server-Sent Events (same rule)
+ *   GET  /instruments    the portal (portal.h): the user's instruments
+ *                        (the lab's people: all); logged out: /login
+ *   GET  /instrument?name=ID   one of them with its history
+ *   GET  /certificate.pdf?n=NUMBER, /certificate.json?n=NUMBER
+ *                        a record the user may have (portal_record),
+ *                        drawn by certdoc.h, or as msg_certificate();
+ *                        another's or a draft (enterprises): the 404
+ *   GET  /verify         anyone: a certificate's number and hash, or its
+ *                        QR text, checked (verify.h); rate-limited per
+ *                        address on the checks that do not match
  *   GET  /static/NAME    the embedded files (assets.h)
  *   ?lang=en|vi          on any page: the language, kept in mlw_lang
  *
@@ -40,20 +50,25 @@
 #include "msg.h"
 #include "portal.h"
 #include "query.h"
+#include "ratelimit.h"
 #include "session.h"
+#include "verify.h"
 
-#define COOKIE_SESSION "mlw_session"
-#define COOKIE_LOGIN   "mlw_login"
-#define COOKIE_LANG    "mlw_lang"
-#define KEEPALIVE_US   (15 * 1000000LL) /* an /events comment at least */
-#define SWEEP_US       1000000LL        /* sessions checked this often */
-#define LOGIN_FORM_S   3600             /* the login form's token lives */
-#define LANG_COOKIE_S  (365 * 86400)
+#define COOKIE_SESSION   "mlw_session"
+#define COOKIE_LOGIN     "mlw_login"
+#define COOKIE_LANG      "mlw_lang"
+#define KEEPALIVE_US     (15 * 1000000LL) /* an /events comment at least */
+#define SWEEP_US         1000000LL        /* sessions checked this often */
+#define LOGIN_FORM_S     3600             /* the login form's token lives */
+#define LANG_COOKIE_S    (365 * 86400)
+#define VERIFY_FAILS     10 /* checks that do not match, per address ... */
+#define VERIFY_WINDOW_US (60 * 1000000LL) /* ... in a minute */
 
 struct app {
 	char *db;
 	const struct mclock *clk;
 	struct sessions *sessions;
+	struct ratelimit *verify; /* /verify's failures per address */
 	struct live *live;
 	/* one Argon2id check at a time: each takes 64 MiB */
 	pthread_mutex_t kdf;
@@ -510,6 +525,60 @@ static void get_certificate_json(struct call *c)
 	free(r);
 }
 
+/* ---- /verify ---------------------------------------------------------------
+ */
+
+static const char *outcome_word(enum verify_outcome o)
+{
+	return o == VERIFY_MATCH      ? "matches"
+	       : o == VERIFY_NO_MATCH ? "does not match"
+	                              : "not found";
+}
+
+/* The public verification: a GET (it changes nothing, needs no session,
+ * so no CSRF token), rate-limited per address on the checks that do not
+ * match. */
+static void get_verify(struct call *c)
+{
+	const char *qr = http_query(c->rq, "qr");
+	const char *cert = http_query(c->rq, "cert");
+	const char *hash = http_query(c->rq, "hash");
+	bool asked = (qr != NULL && *qr) || (cert != NULL && *cert) ||
+	             (hash != NULL && *hash);
+	char cn[CALIB_ID], hn[CALIB_HASH];
+	struct verify_result res, *shown = NULL;
+	enum msg err = M_MSGS;
+	int retry;
+
+	if (asked && ratelimit_allowed(c->a->verify, c->rq->addr, &retry) < 0) {
+		c->rs->status = 429;
+		c->rs->retry_after = retry;
+		err = M_VERIFY_TOO_MANY;
+		log_warnx("verification refused from %s: too many failures",
+		          c->rq->addr);
+	} else if (asked && verify_input(qr, cert, hash, cn, hn) < 0) {
+		c->rs->status = 400;
+		err = M_VERIFY_BAD;
+	} else if (asked) {
+		if (call_query(c) == NULL ||
+		    verify_check(c->q, cn, hn, &res) < 0) {
+			if (c->q != NULL)
+				log_warnx("verify: %s", query_error(c->q));
+			page_message(c, 503, M_NOT_FOUND);
+			return;
+		}
+		shown = &res;
+		if (res.outcome != VERIFY_MATCH)
+			ratelimit_result(c->a->verify, c->rq->addr, false);
+		log_info("verification of %s from %s: %s", cn, c->rq->addr,
+		         outcome_word(res.outcome));
+	}
+	page_head(&c->rs->body, c->lang, tr(c->lang, M_VERIFY),
+	          c->logged_in ? c->s.user : NULL, c->s.csrf);
+	verify_html(&c->rs->body, c->lang, cert, hash, qr, shown, err);
+	page_tail(&c->rs->body);
+}
+
 /* ---- /events
  * ------------------------------------------------------------------ */
 
@@ -635,6 +704,8 @@ static void route(struct call *c, bool get, bool post)
 		not_found(c);
 	} else if (strcmp(p, "/") == 0) {
 		get_home(c);
+	} else if (strcmp(p, "/verify") == 0) {
+		get_verify(c);
 	} else if (strcmp(p, "/instruments") == 0 ||
 	           strcmp(p, "/instrument") == 0) {
 		if (!c->logged_in)
@@ -724,6 +795,8 @@ struct app *app_new(const struct app_config *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&a->kdf, NULL);
 	pthread_mutex_init(&a->draw, NULL);
 	if ((a->sessions = sessions_new(cfg->clk)) == NULL ||
+	    (a->verify = ratelimit_new(cfg->clk, VERIFY_FAILS,
+	                               VERIFY_WINDOW_US)) == NULL ||
 	    auth_hash("not a password of anyone", a->dummy, sizeof(a->dummy)) <
 	            0) {
 		snprintf(err, errlen, "out of memory");
@@ -751,6 +824,7 @@ void app_free(struct app *a)
 		return;
 	live_free(a->live);
 	sessions_free(a->sessions);
+	ratelimit_free(a->verify);
 	pthread_mutex_destroy(&a->kdf);
 	pthread_mutex_destroy(&a->draw);
 	free(a->db);

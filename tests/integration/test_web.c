@@ -26,6 +26,7 @@
  * failures one counts do not trip the rate limit of another. One rig for
  * all (group setup): starting metrologd and hashing passwords is slow.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -974,6 +975,152 @@ static void certificate_isolation(void **state)
 	res_free(&none);
 }
 
+/* GET /verify from 127.0.0.<src>, no session, with the query arguments
+ * name=value (values percent-encoded here; names NULL-terminated list
+ * of pairs). */
+static void verify_get(int src, const char *const *args, struct res *r)
+{
+	char path[2048] = "/verify";
+	size_t n = strlen(path);
+
+	for (int i = 0; args[i] != NULL; i += 2) {
+		char *v = curl_easy_escape(NULL, args[i + 1], 0);
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "%c%s=%s",
+		                      i == 0 ? '?' : '&', args[i], v);
+		curl_free(v);
+	}
+	assert_true(n < sizeof(path));
+	request(src, "GET", path, NULL, NULL, NULL, r);
+}
+
+/* The hash and id of the record of cert, from the database. */
+static int64_t record_of(const char *cert, char *hash, size_t size)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT hash FROM calibrations WHERE certificate = '%s'",
+	         cert);
+	db_text(R.g.db, sql, hash, size);
+	snprintf(sql, sizeof(sql),
+	         "SELECT id FROM calibrations WHERE certificate = '%s'", cert);
+	return db_int(R.g.db, sql);
+}
+
+/* /verify, without an account: a match (by the QR text, by number and
+ * hash), a mismatch, a number not found, a bad question; nothing told
+ * but what the certificate holds. */
+static void verify_certificates(void **state)
+{
+	struct res r = {0};
+	char ha[80], hb[80], qr[256], want[512], upper[80];
+	int64_t ida, idb;
+
+	(void)state;
+	ida = record_of(CERT_A, ha, sizeof(ha));
+	idb = record_of(CERT_B_DRAFT, hb, sizeof(hb));
+	request(18, "GET", "/verify", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_non_null(strstr(r.body, "<form class=\"login verify\" "
+	                               "method=\"get\" action=\"/verify\">"));
+	assert_null(strstr(r.body, "<script"));
+
+	snprintf(qr, sizeof(qr), "metrolog:cert=%s;id=%lld;hash=%s", CERT_A,
+	         (long long)ida, ha);
+	const char *by_qr[] = {"qr", qr, NULL};
+	verify_get(18, by_qr, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(want, sizeof(want),
+	         "Genuine: certificate %s matches record %lld, issued ", CERT_A,
+	         (long long)ida);
+	assert_non_null(strstr(r.body, want));
+	assert_non_null(strstr(r.body, " by " LAB ". It is approved."));
+	assert_non_null(strstr(r.body, "class=\"verify verify-match\""));
+	assert_null(strstr(r.body, "TB-01"));    /* the instrument */
+	assert_null(strstr(r.body, "ACME Ltd")); /* the customer */
+	assert_null(strstr(r.body, "Lê Văn"));   /* the approver */
+
+	/* number and hash, the hash in capitals; a draft */
+	for (size_t i = 0; i <= strlen(hb); i++)
+		upper[i] = (char)toupper((unsigned char)hb[i]);
+	const char *by_hash[] = {"cert", CERT_B_DRAFT, "hash", upper, NULL};
+	verify_get(18, by_hash, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(want, sizeof(want), "matches record %lld,", (long long)idb);
+	assert_non_null(strstr(r.body, want));
+	assert_non_null(strstr(r.body, "It is a draft: not approved."));
+
+	/* A's number with B's hash */
+	const char *mismatch[] = {"cert", CERT_A, "hash", hb, NULL};
+	verify_get(18, mismatch, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Does not match: certificate " CERT_A));
+	assert_null(strstr(r.body, ha));
+	assert_null(strstr(r.body, "Genuine"));
+	/* a QR text whose hash was changed */
+	qr[strlen(qr) - 1] = qr[strlen(qr) - 1] == '0' ? '1' : '0';
+	verify_get(18, by_qr, &r);
+	assert_non_null(strstr(r.body, "Does not match"));
+
+	const char *none[] = {"cert", "NO-SUCH-9", "hash", ha, NULL};
+	verify_get(18, none, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Not found: the laboratory issued no "
+	                               "certificate numbered NO-SUCH-9."));
+
+	const char *bad[] = {"cert", CERT_A, "hash", "1234", NULL};
+	verify_get(18, bad, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "Give a certificate number"));
+	const char *hostile[] = {"cert", "<script>x</script>", "hash", ha,
+	                         NULL};
+	verify_get(18, hostile, &r);
+	assert_int_equal(r.status, 400);
+	assert_null(strstr(r.body, "<script>x"));
+	assert_non_null(strstr(r.body, "&lt;script&gt;x"));
+
+	/* in Vietnamese */
+	const char *vi[] = {"qr", qr, "lang", "vi", NULL};
+	qr[strlen(qr) - 1] = ha[strlen(ha) - 1];
+	verify_get(18, vi, &r);
+	assert_non_null(strstr(r.body, "Xác thực: giấy chứng nhận " CERT_A));
+	assert_non_null(strstr(r.body, "Đã được phê duyệt."));
+	res_free(&r);
+}
+
+/* Ten checks that do not match from one address within a minute: the
+ * next is refused unchecked, a genuine one too; another address is not. */
+static void verify_rate_limited(void **state)
+{
+	struct res r = {0};
+	char ha[80], value[32];
+	const char *none[] = {"cert", "NO-SUCH-9", "hash", NULL, NULL};
+	const char *good[] = {"cert", CERT_A, "hash", ha, NULL};
+
+	(void)state;
+	record_of(CERT_A, ha, sizeof(ha));
+	none[3] = ha;
+	for (int i = 0; i < 10; i++) {
+		verify_get(19, none, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "Not found"));
+	}
+	verify_get(19, good, &r);
+	assert_int_equal(r.status, 429);
+	assert_true(header(&r, "Retry-After", value, sizeof(value)));
+	assert_true(atoi(value) >= 1 && atoi(value) <= 60);
+	assert_non_null(strstr(r.body, "Too many failed checks"));
+	assert_null(strstr(r.body, "Genuine"));
+	verify_get(20, good, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Genuine"));
+	/* the form alone is still served */
+	request(19, "GET", "/verify", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+}
+
 /* Logged out, every portal URL sends to the login. */
 static void portal_needs_login(void **state)
 {
@@ -1172,6 +1319,8 @@ int main(void)
 	        cmocka_unit_test(portal_needs_login),
 	        cmocka_unit_test(portal_downloads),
 	        cmocka_unit_test(certificate_isolation),
+	        cmocka_unit_test(verify_certificates),
+	        cmocka_unit_test(verify_rate_limited),
 	        cmocka_unit_test(events_deliver_a_new_commit),
 	        cmocka_unit_test(disabled_user_is_out),
 	        cmocka_unit_test(no_database_no_start),
