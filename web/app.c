@@ -347,10 +347,11 @@ static const char *owner_of(const struct call *c)
 	return lab_role(&c->s) ? NULL : c->s.customer;
 }
 
-/* A portal page: rc 0 the page in page (title title), 1 the 404, -1 a
+/* A portal page: rc 0 the page in page (title title; keep: the query
+ * arguments the language switch keeps, page_head_keep), 1 the 404, -1 a
  * database error (503). */
 static void portal_answer(struct call *c, int rc, const char *title,
-                          struct sbuf *page)
+                          const char *keep, struct sbuf *page)
 {
 	if (rc < 0) {
 		log_warnx("portal: %s", query_error(c->q));
@@ -358,7 +359,8 @@ static void portal_answer(struct call *c, int rc, const char *title,
 	} else if (rc == 1) {
 		not_found(c);
 	} else {
-		page_head(&c->rs->body, c->lang, title, c->s.user, c->s.csrf);
+		page_head_keep(&c->rs->body, c->lang, title, c->s.user,
+		               c->s.csrf, keep);
 		sb_addn(&c->rs->body, page->p != NULL ? page->p : "",
 		        page->len);
 		page_tail(&c->rs->body);
@@ -378,13 +380,13 @@ static void get_instruments(struct call *c)
 	portal_answer(c,
 	              portal_instruments(&page, c->q, owner_of(c),
 	                                 mclock_real(c->a->clk), c->lang),
-	              tr(c->lang, M_INSTRUMENTS), &page);
+	              tr(c->lang, M_INSTRUMENTS), "", &page);
 }
 
 static void get_instrument(struct call *c)
 {
 	const char *name = http_query(c->rq, "name");
-	struct sbuf page = {0};
+	struct sbuf page = {0}, keep = {0};
 	int rc;
 
 	if (name == NULL || name[0] == '\0') {
@@ -397,7 +399,11 @@ static void get_instrument(struct call *c)
 	}
 	rc = portal_instrument(&page, c->q, name, owner_of(c),
 	                       mclock_real(c->a->clk), c->lang);
-	portal_answer(c, rc, name, &page);
+	sb_add(&keep, "name=");
+	sb_url(&keep, name);
+	sb_add(&keep, "&");
+	portal_answer(c, rc, name, keep.oom ? "" : keep.p, &page);
+	sb_free(&keep);
 }
 
 static void get_board(struct call *c)
@@ -528,6 +534,21 @@ static void get_certificate_json(struct call *c)
 /* ---- /verify ---------------------------------------------------------------
  */
 
+/* The query arguments names[] of the request that are there, as
+ * "name=value&" each (page_head_keep). */
+static void keep_args(struct sbuf *keep, const struct http_req *rq,
+                      const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *v = http_query(rq, names[i]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		sb_printf(keep, "%s=", names[i]);
+		sb_url(keep, v);
+		sb_add(keep, "&");
+	}
+}
+
 static const char *outcome_word(enum verify_outcome o)
 {
 	return o == VERIFY_MATCH      ? "matches"
@@ -547,6 +568,7 @@ static void get_verify(struct call *c)
 	             (hash != NULL && *hash);
 	char cn[CALIB_ID], hn[CALIB_HASH];
 	struct verify_result res, *shown = NULL;
+	struct sbuf keep = {0};
 	enum msg err = M_MSGS;
 	int retry;
 
@@ -573,8 +595,11 @@ static void get_verify(struct call *c)
 		log_info("verification of %s from %s: %s", cn, c->rq->addr,
 		         outcome_word(res.outcome));
 	}
-	page_head(&c->rs->body, c->lang, tr(c->lang, M_VERIFY),
-	          c->logged_in ? c->s.user : NULL, c->s.csrf);
+	keep_args(&keep, c->rq, (const char *const[]){"cert", "hash", "qr"}, 3);
+	page_head_keep(&c->rs->body, c->lang, tr(c->lang, M_VERIFY),
+	               c->logged_in ? c->s.user : NULL, c->s.csrf,
+	               keep.oom || keep.p == NULL ? "" : keep.p);
+	sb_free(&keep);
 	verify_html(&c->rs->body, c->lang, cert, hash, qr, shown, err);
 	page_tail(&c->rs->body);
 }

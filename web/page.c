@@ -400,8 +400,8 @@ void page_age(int64_t us, char *buf, size_t size)
 		snprintf(buf, size, "%lld d", (long long)(s / 86400));
 }
 
-void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
-               const char *csrf)
+void page_head_keep(struct sbuf *b, enum lang l, const char *title,
+                    const char *user, const char *csrf, const char *keep)
 {
 	sb_printf(b,
 	          "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
@@ -414,8 +414,11 @@ void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
 	sb_add(b, " · metrolog</title><link rel=\"stylesheet\" "
 	          "href=\"/static/board.css\"></head><body><header>"
 	          "<span class=\"brand\">metrolog</span><nav class=\"lang\">"
-	          "<a href=\"?lang=en\" hreflang=\"en\">English</a> · "
-	          "<a href=\"?lang=vi\" hreflang=\"vi\">Tiếng Việt</a></nav>");
+	          "<a href=\"?");
+	sb_html(b, keep);
+	sb_add(b, "lang=en\" hreflang=\"en\">English</a> · <a href=\"?");
+	sb_html(b, keep);
+	sb_add(b, "lang=vi\" hreflang=\"vi\">Tiếng Việt</a></nav>");
 	if (user != NULL) {
 		sb_printf(b,
 		          "<form class=\"logout\" method=\"post\" "
@@ -429,6 +432,12 @@ void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
 		          tr(l, M_LOGOUT));
 	}
 	sb_add(b, "</header><main>");
+}
+
+void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
+               const char *csrf)
+{
+	page_head_keep(b, l, title, user, csrf, "");
 }
 
 void page_tail(struct sbuf *b)

@@ -160,6 +160,11 @@ void page_age(int64_t us, char *buf, size_t size);
  * token csrf). */
 void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
                const char *csrf);
+/* page_head() on a page whose query arguments matter (/instrument?name=):
+ * the language switch keeps keep ("name=TB-01&", each value
+ * percent-encoded, ending with '&'; "" none). */
+void page_head_keep(struct sbuf *b, enum lang l, const char *title,
+                    const char *user, const char *csrf, const char *keep);
 /* The end of a page. */
 void page_tail(struct sbuf *b);
 

@@ -717,6 +717,8 @@ static void portal_shows_own_instruments(void **state)
 	assert_non_null(
 	        strstr(r.body, "href=\"/certificate.json?n=ACME%2F2026-001\""));
 	assert_null(strstr(r.body, "n=" CERT_A_DRAFT));
+	/* the language switch stays on this instrument */
+	assert_non_null(strstr(r.body, "href=\"?name=TB-01&amp;lang=vi\""));
 	assert_null(strstr(r.body, CERT_B));
 	assert_null(strstr(r.body, "<script>"));
 	/* in Vietnamese */
@@ -1086,6 +1088,7 @@ static void verify_certificates(void **state)
 	verify_get(18, vi, &r);
 	assert_non_null(strstr(r.body, "Xác thực: giấy chứng nhận " CERT_A));
 	assert_non_null(strstr(r.body, "Đã được phê duyệt."));
+	assert_non_null(strstr(r.body, "href=\"?qr=metrolog%3Acert%3DACME%2F"));
 	res_free(&r);
 }
 
