@@ -943,36 +943,6 @@ static int on_verify_option(struct cmd_line *l, const struct cmd_option *o,
 	return 0;
 }
 
-/* "metrolog:cert=NUMBER;id=N;hash=HEX" into cert and hash. */
-static int parse_qr(const char *text, char *cert, size_t csize, char *hash,
-                    size_t hsize)
-{
-	const char *p;
-	size_t n;
-
-	if (strncmp(text, "metrolog:", 9) != 0)
-		return -1;
-	p = strstr(text, "cert=");
-	if (p == NULL)
-		return -1;
-	p += 5;
-	n = strcspn(p, ";");
-	if (n == 0 || n >= csize)
-		return -1;
-	memcpy(cert, p, n);
-	cert[n] = '\0';
-	p = strstr(text, "hash=");
-	if (p == NULL)
-		return -1;
-	p += 5;
-	n = strcspn(p, ";");
-	if (n >= hsize)
-		return -1;
-	memcpy(hash, p, n);
-	hash[n] = '\0';
-	return 0;
-}
-
 static bool hex64(const char *s)
 {
 	size_t n = strlen(s);
@@ -1155,8 +1125,8 @@ int cmd_verify(int argc, char **argv)
 	if (a.qr != NULL && (a.cert[0] != '\0' || a.hash[0] != '\0'))
 		return cmd_usage(&l, "--qr, or --certificate with --hash: not "
 		                     "both");
-	if (a.qr != NULL &&
-	    parse_qr(a.qr, a.cert, sizeof(a.cert), a.hash, sizeof(a.hash)) < 0)
+	if (a.qr != NULL && calib_qr_parse(a.qr, a.cert, sizeof(a.cert), a.hash,
+	                                   sizeof(a.hash)) < 0)
 		return cmd_usage(&l,
 		                 "--qr '%s': expected "
 		                 "metrolog:cert=NUMBER;id=N;hash=HEX",

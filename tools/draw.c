@@ -48,8 +48,9 @@ struct draw {
 	PangoContext *pango;
 	FILE *file;       /* the temporary, NULL when measuring */
 	char *path, *tmp; /* NULL when measuring */
-	char *svg;        /* SVG: what cairo wrote, in memory */
-	size_t svg_len, svg_cap;
+	bool memory;      /* a PDF kept in mem (draw_new_memory) */
+	char *mem;        /* SVG, or a PDF in memory: what cairo wrote */
+	size_t mem_len, mem_cap;
 	bool write_failed;
 	bool finished;
 	int pages;
@@ -96,20 +97,20 @@ static cairo_status_t write_memory(void *closure, const unsigned char *data,
 {
 	struct draw *d = closure;
 
-	if (d->svg_len + length > d->svg_cap) {
-		size_t cap = d->svg_cap ? d->svg_cap : 65536;
-		while (cap < d->svg_len + length)
+	if (d->mem_len + length > d->mem_cap) {
+		size_t cap = d->mem_cap ? d->mem_cap : 65536;
+		while (cap < d->mem_len + length)
 			cap *= 2;
-		char *p = realloc(d->svg, cap);
+		char *p = realloc(d->mem, cap);
 		if (p == NULL) {
 			d->write_failed = true;
 			return CAIRO_STATUS_NO_MEMORY;
 		}
-		d->svg = p;
-		d->svg_cap = cap;
+		d->mem = p;
+		d->mem_cap = cap;
 	}
-	memcpy(d->svg + d->svg_len, data, length);
-	d->svg_len += length;
+	memcpy(d->mem + d->mem_len, data, length);
+	d->mem_len += length;
 	return CAIRO_STATUS_SUCCESS;
 }
 
@@ -144,8 +145,10 @@ static int open_tmp(struct draw *d, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-struct draw *draw_new(enum draw_format f, const char *path, double width,
-                      double height, char *err, size_t errlen)
+/* draw_new(), or with memory a PDF kept in memory (path NULL). */
+static struct draw *create(enum draw_format f, const char *path, bool memory,
+                           double width, double height, char *err,
+                           size_t errlen)
 {
 	struct draw *d = calloc(1, sizeof(*d));
 	cairo_font_options_t *fo = NULL;
@@ -155,12 +158,13 @@ struct draw *draw_new(enum draw_format f, const char *path, double width,
 		return NULL;
 	}
 	d->format = f;
+	d->memory = memory;
 	if (path != NULL && open_tmp(d, path, err, errlen) < 0)
 		goto fail;
 	switch (f) {
 	case DRAW_PDF:
-		d->surface = cairo_pdf_surface_create_for_stream(write_file, d,
-		                                                 width, height);
+		d->surface = cairo_pdf_surface_create_for_stream(
+		        memory ? write_memory : write_file, d, width, height);
 		break;
 	case DRAW_SVG:
 		d->surface = cairo_svg_surface_create_for_stream(
@@ -204,6 +208,30 @@ fail:
 	return NULL;
 }
 
+struct draw *draw_new(enum draw_format f, const char *path, double width,
+                      double height, char *err, size_t errlen)
+{
+	return create(f, path, false, width, height, err, errlen);
+}
+
+struct draw *draw_new_memory(double width, double height, char *err,
+                             size_t errlen)
+{
+	return create(DRAW_PDF, NULL, true, width, height, err, errlen);
+}
+
+char *draw_take(struct draw *d, size_t *len)
+{
+	char *p = d->memory && d->finished ? d->mem : NULL;
+
+	*len = p != NULL ? d->mem_len : 0;
+	if (p != NULL) {
+		d->mem = NULL;
+		d->mem_len = d->mem_cap = 0;
+	}
+	return p;
+}
+
 void draw_set_meta(struct draw *d, const char *title, const char *subject)
 {
 	if (d->format != DRAW_PDF)
@@ -244,19 +272,19 @@ static void write_svg(struct draw *d, const char *desc)
 {
 	const char *root = NULL, *end = NULL;
 
-	for (size_t i = 0; i + 4 <= d->svg_len && root == NULL; i++)
-		if (memcmp(d->svg + i, "<svg", 4) == 0)
-			root = d->svg + i;
+	for (size_t i = 0; i + 4 <= d->mem_len && root == NULL; i++)
+		if (memcmp(d->mem + i, "<svg", 4) == 0)
+			root = d->mem + i;
 	if (root != NULL)
-		end = memchr(root, '>', d->svg_len - (size_t)(root - d->svg));
+		end = memchr(root, '>', d->mem_len - (size_t)(root - d->mem));
 	if (desc == NULL || end == NULL) {
-		fwrite(d->svg, 1, d->svg_len, d->file);
+		fwrite(d->mem, 1, d->mem_len, d->file);
 		return;
 	}
-	size_t head = (size_t)(end + 1 - d->svg);
+	size_t head = (size_t)(end + 1 - d->mem);
 	const char *nl = strchr(desc, '\n');
 	size_t tlen = nl != NULL ? (size_t)(nl - desc) : strlen(desc);
-	fwrite(d->svg, 1, head, d->file);
+	fwrite(d->mem, 1, head, d->file);
 	fputs("\n<title>", d->file);
 	put_escaped(d->file, desc, tlen);
 	fputs("</title>\n", d->file);
@@ -265,7 +293,7 @@ static void write_svg(struct draw *d, const char *desc)
 		put_escaped(d->file, nl + 1, strlen(nl + 1));
 		fputs("</desc>", d->file);
 	}
-	fwrite(d->svg + head, 1, d->svg_len - head, d->file);
+	fwrite(d->mem + head, 1, d->mem_len - head, d->file);
 }
 
 int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen)
@@ -337,7 +365,7 @@ void draw_free(struct draw *d)
 		unlink(d->tmp);
 	free(d->tmp);
 	free(d->path);
-	free(d->svg);
+	free(d->mem);
 	free(d);
 }
 
@@ -644,8 +672,10 @@ int draw_document(struct draw_doc *c, double page_w, double page_h,
 		c->total = pass == 0 ? 0 : draw_pages(c->d);
 		if (pass == 1)
 			draw_free(c->d);
-		c->d = draw_new(DRAW_PDF, pass == 0 ? NULL : path, page_w,
-		                page_h, err, errlen);
+		c->d = pass == 1 && path == NULL
+		               ? draw_new_memory(page_w, page_h, err, errlen)
+		               : draw_new(DRAW_PDF, pass == 0 ? NULL : path,
+		                          page_w, page_h, err, errlen);
 		if (c->d == NULL)
 			return -1;
 		if (pass == 1)
@@ -662,6 +692,10 @@ int draw_document(struct draw_doc *c, double page_w, double page_h,
 		}
 		if (draw_finish(c->d, NULL, err, errlen) < 0)
 			goto fail;
+	}
+	if (path == NULL && (c->pdf = draw_take(c->d, &c->pdf_len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
 	}
 	draw_free(c->d);
 	c->d = NULL;

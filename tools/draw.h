@@ -17,7 +17,9 @@
  * a PDF would, to count pages before the real pass.
  *
  * Drawing calls do not fail one by one; cairo keeps the first error and
- * draw_finish() reports it. Single-threaded, like the tool.
+ * draw_finish() reports it. A drawing belongs to one thread; metrolog-web,
+ * which draws certificates on its connections' threads, draws one at a
+ * time (fontconfig's and Pango's shared state).
  *
  * Documents (the second half of this header): a paginated PDF with
  * labels in Vietnamese and English, laid out twice by draw_document() so
@@ -62,6 +64,15 @@ int draw_format_of(const char *path, enum draw_format *f);
  * created or cairo refuses the size. */
 struct draw *draw_new(enum draw_format f, const char *path, double width,
                       double height, char *err, size_t errlen);
+
+/* A PDF of width x height kept in memory (draw_take() after
+ * draw_finish()), for a program that serves it rather than writes a
+ * file. NULL with the reason in err. */
+struct draw *draw_new_memory(double width, double height, char *err,
+                             size_t errlen);
+/* The bytes of a finished draw_new_memory() drawing (*len of them), the
+ * caller's to free(); NULL for another drawing or one not finished. */
+char *draw_take(struct draw *d, size_t *len);
 
 /* PDF only: the document's title and subject in its metadata. */
 void draw_set_meta(struct draw *d, const char *title, const char *subject);
@@ -161,12 +172,16 @@ struct draw_doc {
 	const char *logo; /* a PNG drawn at the top left of every page by
 	                     draw_page_top(), NULL or "" none */
 	void *ctx;        /* the caller's */
+	/* draw_document() with path NULL: the PDF (free() it) */
+	char *pdf;
+	size_t pdf_len;
 };
 
 /* Lay the document out (header, body, footer of the last page) into a
  * measuring drawing of page_w x page_h to count its pages, then into the
- * PDF path (title and subject in its metadata). Returns 0, or -1 with the
- * reason in err (no file is then left at path). */
+ * PDF path (title and subject in its metadata), or with path NULL into
+ * memory: doc->pdf and doc->pdf_len. Returns 0, or -1 with the reason in
+ * err (no file is then left at path; doc->pdf stays NULL). */
 int draw_document(struct draw_doc *doc, double page_w, double page_h,
                   const char *path, const char *title, const char *subject,
                   void (*body)(struct draw_doc *doc), char *err, size_t errlen);

@@ -12,6 +12,16 @@
  *                        logged in, exactly as for a page that does not
  *                        exist
  *   GET  /events         the board's Server-Sent Events (same rule)
+ *   GET  /instruments    the portal (portal.h): the user's instruments
+ *                        (the lab's people: all); logged out: /login
+ *   GET  /instrument?name=ID   one of them with its history
+ *   GET  /certificate.pdf?n=NUMBER, /certificate.json?n=NUMBER
+ *                        a record the user may have (portal_record),
+ *                        drawn by certdoc.h, or as msg_certificate();
+ *                        another's or a draft (enterprises): the 404
+ *   GET  /verify         anyone: a certificate's number and hash, or its
+ *                        QR text, checked (verify.h); rate-limited per
+ *                        address on the checks that do not match
  *   GET  /static/NAME    the embedded files (assets.h)
  *   ?lang=en|vi          on any page: the language, kept in mlw_lang
  *
@@ -32,27 +42,38 @@
 #include "assets.h"
 #include "auth.h"
 #include "board.h"
+#include "certdoc.h"
+#include "labtime.h"
 #include "live.h"
 #include "log.h"
 #include "mclock.h"
+#include "msg.h"
+#include "portal.h"
 #include "query.h"
+#include "ratelimit.h"
 #include "session.h"
+#include "verify.h"
 
-#define COOKIE_SESSION "mlw_session"
-#define COOKIE_LOGIN   "mlw_login"
-#define COOKIE_LANG    "mlw_lang"
-#define KEEPALIVE_US   (15 * 1000000LL) /* an /events comment at least */
-#define SWEEP_US       1000000LL        /* sessions checked this often */
-#define LOGIN_FORM_S   3600             /* the login form's token lives */
-#define LANG_COOKIE_S  (365 * 86400)
+#define COOKIE_SESSION   "mlw_session"
+#define COOKIE_LOGIN     "mlw_login"
+#define COOKIE_LANG      "mlw_lang"
+#define KEEPALIVE_US     (15 * 1000000LL) /* an /events comment at least */
+#define SWEEP_US         1000000LL        /* sessions checked this often */
+#define LOGIN_FORM_S     3600             /* the login form's token lives */
+#define LANG_COOKIE_S    (365 * 86400)
+#define VERIFY_FAILS     10 /* checks that do not match, per address ... */
+#define VERIFY_WINDOW_US (60 * 1000000LL) /* ... in a minute */
 
 struct app {
 	char *db;
 	const struct mclock *clk;
 	struct sessions *sessions;
+	struct ratelimit *verify; /* /verify's failures per address */
 	struct live *live;
 	/* one Argon2id check at a time: each takes 64 MiB */
 	pthread_mutex_t kdf;
+	/* one certificate drawn at a time (draw.h: fontconfig, Pango) */
+	pthread_mutex_t draw;
 	/* checked for a user that does not exist, so that such a login
 	 * takes as long as a wrong password */
 	char dummy[AUTH_HASH_SIZE];
@@ -316,7 +337,73 @@ static void get_home(struct call *c)
 	else if (lab_role(&c->s))
 		redirect(c, "/board");
 	else
-		page_message(c, 200, M_ENTERPRISE_HOME);
+		redirect(c, "/instruments");
+}
+
+/* Whose instruments the user sees: NULL every one (the lab's people),
+ * else its customer's. */
+static const char *owner_of(const struct call *c)
+{
+	return lab_role(&c->s) ? NULL : c->s.customer;
+}
+
+/* A portal page: rc 0 the page in page (title title; keep: the query
+ * arguments the language switch keeps, page_head_keep), 1 the 404, -1 a
+ * database error (503). */
+static void portal_answer(struct call *c, int rc, const char *title,
+                          const char *keep, struct sbuf *page)
+{
+	if (rc < 0) {
+		log_warnx("portal: %s", query_error(c->q));
+		page_message(c, 503, M_NOT_FOUND);
+	} else if (rc == 1) {
+		not_found(c);
+	} else {
+		page_head_keep(&c->rs->body, c->lang, title, c->s.user,
+		               c->s.csrf, keep);
+		sb_addn(&c->rs->body, page->p != NULL ? page->p : "",
+		        page->len);
+		page_tail(&c->rs->body);
+		c->rs->body.oom |= page->oom;
+	}
+	sb_free(page);
+}
+
+static void get_instruments(struct call *c)
+{
+	struct sbuf page = {0};
+
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	portal_answer(c,
+	              portal_instruments(&page, c->q, owner_of(c),
+	                                 mclock_real(c->a->clk), c->lang),
+	              tr(c->lang, M_INSTRUMENTS), "", &page);
+}
+
+static void get_instrument(struct call *c)
+{
+	const char *name = http_query(c->rq, "name");
+	struct sbuf page = {0}, keep = {0};
+	int rc;
+
+	if (name == NULL || name[0] == '\0') {
+		not_found(c);
+		return;
+	}
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	rc = portal_instrument(&page, c->q, name, owner_of(c),
+	                       mclock_real(c->a->clk), c->lang);
+	sb_add(&keep, "name=");
+	sb_url(&keep, name);
+	sb_add(&keep, "&");
+	portal_answer(c, rc, name, keep.oom ? "" : keep.p, &page);
+	sb_free(&keep);
 }
 
 static void get_board(struct call *c)
@@ -336,6 +423,185 @@ static void get_board(struct call *c)
 	sb_add(&c->rs->body, "<script src=\"/static/board.js\"></script>");
 	page_tail(&c->rs->body);
 	board_free(snap);
+}
+
+/* ---- certificates --------------------------------------------------------
+ */
+
+/* The record of certificate ?n= that the user may have (portal_record)
+ * into a new *r (the caller frees it) with its approval: 0; or -1,
+ * answered (the 404 of what does not exist, or 503). */
+static int call_record(struct call *c, struct calib_record **r,
+                       struct calib_approval *ap)
+{
+	const char *cert = http_query(c->rq, "n");
+	int rc;
+
+	*r = NULL;
+	if (cert == NULL || cert[0] == '\0' ||
+	    strlen(cert) >= sizeof((*r)->certificate)) {
+		not_found(c);
+		return -1;
+	}
+	if (call_query(c) == NULL || (*r = malloc(sizeof(**r))) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return -1;
+	}
+	rc = portal_record(c->q, cert, owner_of(c), *r, ap);
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		log_warnx("certificate: %s", query_error(c->q));
+		page_message(c, 503, M_NOT_FOUND);
+	} else {
+		not_found(c);
+	}
+	free(*r);
+	*r = NULL;
+	return -1;
+}
+
+/* The download's file name: the certificate number, '/' as '_'. */
+static void attachment(struct call *c, const char *cert, const char *ext)
+{
+	size_t i;
+
+	snprintf(c->rs->attachment, sizeof(c->rs->attachment), "%s.%s", cert,
+	         ext);
+	for (i = 0; c->rs->attachment[i] != '\0'; i++)
+		if (c->rs->attachment[i] == '/')
+			c->rs->attachment[i] = '_';
+}
+
+/* The certificate as the tool draws it (certdoc.h), drawn in memory. */
+static void get_certificate_pdf(struct call *c)
+{
+	struct calib_record *r;
+	struct calib_approval ap;
+	struct certdoc d = {.lang = DRAW_VI_EN};
+	int rc;
+
+	if (call_record(c, &r, &ap) < 0)
+		return;
+	d.now_us = mclock_real(c->a->clk);
+	pthread_mutex_lock(&c->a->draw);
+	rc = certdoc_write(c->q, r, &d);
+	pthread_mutex_unlock(&c->a->draw);
+	if (d.note[0] != '\0')
+		log_warnx("certificate %s: %s", r->certificate, d.note);
+	if (rc < 0) {
+		log_warnx("certificate %s: %s", r->certificate, d.err);
+		page_message(c, 503, M_NOT_FOUND);
+	} else {
+		c->rs->body =
+		        (struct sbuf){.p = d.pdf, .len = d.len, .cap = d.len};
+		c->rs->type = "application/pdf";
+		attachment(c, r->certificate, "pdf");
+	}
+	free(r);
+}
+
+/* The record as JSON (msg_certificate). */
+static void get_certificate_json(struct call *c)
+{
+	struct calib_record *r;
+	struct calib_approval ap;
+	char replaces[CALIB_ID], replaced_by[CALIB_ID];
+	struct msg_certificate m = {.replaces = replaces,
+	                            .replaced_by = replaced_by,
+	                            .approval = &ap};
+	char *text = NULL;
+	size_t len;
+
+	if (call_record(c, &r, &ap) < 0)
+		return;
+	m.rec = r;
+	if (certdoc_supersession(c->q, r, replaces, replaced_by,
+	                         &m.superseded_by) < 0) {
+		log_warnx("certificate: %s", query_error(c->q));
+		page_message(c, 503, M_NOT_FOUND);
+	} else if ((text = msg_certificate(&m, &len)) == NULL) {
+		c->rs->body.oom = true;
+	} else {
+		sb_addn(&c->rs->body, text, len);
+		c->rs->type = "application/json";
+		attachment(c, r->certificate, "json");
+	}
+	msg_text_free(text);
+	free(r);
+}
+
+/* ---- /verify ---------------------------------------------------------------
+ */
+
+/* The query arguments names[] of the request that are there, as
+ * "name=value&" each (page_head_keep). */
+static void keep_args(struct sbuf *keep, const struct http_req *rq,
+                      const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *v = http_query(rq, names[i]);
+		if (v == NULL || v[0] == '\0')
+			continue;
+		sb_printf(keep, "%s=", names[i]);
+		sb_url(keep, v);
+		sb_add(keep, "&");
+	}
+}
+
+static const char *outcome_word(enum verify_outcome o)
+{
+	return o == VERIFY_MATCH      ? "matches"
+	       : o == VERIFY_NO_MATCH ? "does not match"
+	                              : "not found";
+}
+
+/* The public verification: a GET (it changes nothing, needs no session,
+ * so no CSRF token), rate-limited per address on the checks that do not
+ * match. */
+static void get_verify(struct call *c)
+{
+	const char *qr = http_query(c->rq, "qr");
+	const char *cert = http_query(c->rq, "cert");
+	const char *hash = http_query(c->rq, "hash");
+	bool asked = (qr != NULL && *qr) || (cert != NULL && *cert) ||
+	             (hash != NULL && *hash);
+	char cn[CALIB_ID], hn[CALIB_HASH];
+	struct verify_result res, *shown = NULL;
+	struct sbuf keep = {0};
+	enum msg err = M_MSGS;
+	int retry;
+
+	if (asked && ratelimit_allowed(c->a->verify, c->rq->addr, &retry) < 0) {
+		c->rs->status = 429;
+		c->rs->retry_after = retry;
+		err = M_VERIFY_TOO_MANY;
+		log_warnx("verification refused from %s: too many failures",
+		          c->rq->addr);
+	} else if (asked && verify_input(qr, cert, hash, cn, hn) < 0) {
+		c->rs->status = 400;
+		err = M_VERIFY_BAD;
+	} else if (asked) {
+		if (call_query(c) == NULL ||
+		    verify_check(c->q, cn, hn, &res) < 0) {
+			if (c->q != NULL)
+				log_warnx("verify: %s", query_error(c->q));
+			page_message(c, 503, M_NOT_FOUND);
+			return;
+		}
+		shown = &res;
+		if (res.outcome != VERIFY_MATCH)
+			ratelimit_result(c->a->verify, c->rq->addr, false);
+		log_info("verification of %s from %s: %s", cn, c->rq->addr,
+		         outcome_word(res.outcome));
+	}
+	keep_args(&keep, c->rq, (const char *const[]){"cert", "hash", "qr"}, 3);
+	page_head_keep(&c->rs->body, c->lang, tr(c->lang, M_VERIFY),
+	               c->logged_in ? c->s.user : NULL, c->s.csrf,
+	               keep.oom || keep.p == NULL ? "" : keep.p);
+	sb_free(&keep);
+	verify_html(&c->rs->body, c->lang, cert, hash, qr, shown, err);
+	page_tail(&c->rs->body);
 }
 
 /* ---- /events
@@ -463,6 +729,24 @@ static void route(struct call *c, bool get, bool post)
 		not_found(c);
 	} else if (strcmp(p, "/") == 0) {
 		get_home(c);
+	} else if (strcmp(p, "/verify") == 0) {
+		get_verify(c);
+	} else if (strcmp(p, "/instruments") == 0 ||
+	           strcmp(p, "/instrument") == 0) {
+		if (!c->logged_in)
+			redirect(c, "/login");
+		else if (p[11] == 's')
+			get_instruments(c);
+		else
+			get_instrument(c);
+	} else if (strcmp(p, "/certificate.pdf") == 0 ||
+	           strcmp(p, "/certificate.json") == 0) {
+		if (!c->logged_in)
+			redirect(c, "/login");
+		else if (p[13] == 'p')
+			get_certificate_pdf(c);
+		else
+			get_certificate_json(c);
 	} else if (strcmp(p, "/board") == 0 || strcmp(p, "/events") == 0) {
 		if (!c->logged_in)
 			redirect(c, "/login");
@@ -504,6 +788,24 @@ void app_handle(void *ctx, const struct http_req *rq, struct http_resp *rs)
 /* ---- life
  * ---------------------------------------------------------------------- */
 
+/* The lab's time zone, as the tool takes it (tools/tool.c): the lab
+ * group's timezone metrologd last loaded, unless TZ is set. Called
+ * before any thread starts (labtime.h sets TZ). */
+static void lab_zone(const char *db)
+{
+	const char *tz = getenv("TZ");
+	char err[256], zone[256];
+	struct query *q;
+
+	if ((tz != NULL && *tz != '\0') ||
+	    (q = query_open(db, err, sizeof(err))) == NULL)
+		return;
+	if (query_lab_timezone(q, zone, sizeof(zone)) == 1 &&
+	    labtime_use_zone(zone) == 0)
+		log_info("the lab's time zone: %s", zone);
+	query_close(q);
+}
+
 struct app *app_new(const struct app_config *cfg, char *err, size_t errlen)
 {
 	struct app *a = calloc(1, sizeof(*a));
@@ -514,8 +816,12 @@ struct app *app_new(const struct app_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	a->clk = cfg->clk;
+	lab_zone(cfg->db);
 	pthread_mutex_init(&a->kdf, NULL);
+	pthread_mutex_init(&a->draw, NULL);
 	if ((a->sessions = sessions_new(cfg->clk)) == NULL ||
+	    (a->verify = ratelimit_new(cfg->clk, VERIFY_FAILS,
+	                               VERIFY_WINDOW_US)) == NULL ||
 	    auth_hash("not a password of anyone", a->dummy, sizeof(a->dummy)) <
 	            0) {
 		snprintf(err, errlen, "out of memory");
@@ -543,7 +849,9 @@ void app_free(struct app *a)
 		return;
 	live_free(a->live);
 	sessions_free(a->sessions);
+	ratelimit_free(a->verify);
 	pthread_mutex_destroy(&a->kdf);
+	pthread_mutex_destroy(&a->draw);
 	free(a->db);
 	free(a);
 }

@@ -158,16 +158,6 @@ static void value_text(const struct board_chan *c, enum lang l, char *buf,
 }
 
 /* What the due cell says: the state, and the date when there is one. */
-static void due_text(const struct board_inst *in, enum lang l, char *buf,
-                     size_t size)
-{
-	if (in->due_date[0] != '\0')
-		snprintf(buf, size, "%s, %s %s", tr_due(l, in->due),
-		         tr(l, M_DUE_ON), in->due_date);
-	else
-		snprintf(buf, size, "%s", tr_due(l, in->due));
-}
-
 /* ---- HTML ---------------------------------------------------------------- */
 
 static void chan_html(struct sbuf *b, const struct board_chan *c,
@@ -208,7 +198,7 @@ static void inst_html(struct sbuf *b, const struct board_snap *s,
 {
 	char due[128];
 
-	due_text(in, l, due, sizeof(due));
+	page_due_text(l, in->due, in->due_date, due, sizeof(due));
 	sb_printf(b, "<section class=\"inst\" id=\"i%lld\"><h2>",
 	          (long long)in->id);
 	sb_html(b, in->name);
@@ -287,7 +277,7 @@ static void inst_event(struct sbuf *b, const struct board_inst *in, enum lang l)
 {
 	char due[128];
 
-	due_text(in, l, due, sizeof(due));
+	page_due_text(l, in->due, in->due_date, due, sizeof(due));
 	sb_printf(b,
 	          "event: inst\ndata: {\"id\":%lld,\"lc\":", (long long)in->id);
 	sb_json(b, in->link[0] ? in->link : "none");

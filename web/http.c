@@ -226,6 +226,11 @@ static void add_headers(const struct http *h, struct MHD_Response *r,
 		MHD_add_response_header(r, "X-Accel-Buffering", "no");
 	if (rs->location[0] != '\0')
 		MHD_add_response_header(r, "Location", rs->location);
+	if (rs->attachment[0] != '\0') {
+		snprintf(line, sizeof(line), "attachment; filename=\"%s\"",
+		         rs->attachment);
+		MHD_add_response_header(r, "Content-Disposition", line);
+	}
 	if (rs->retry_after > 0) {
 		snprintf(line, sizeof(line), "%d", rs->retry_after);
 		MHD_add_response_header(r, "Retry-After", line);

@@ -69,9 +69,11 @@ struct http_resp {
 	struct sbuf body;  /* the body, or ... */
 	const char *fixed; /* ... a static one (an embedded file) */
 	size_t fixed_len;
-	bool cacheable;     /* a static file */
-	char location[256]; /* Location (a redirect), "" none */
-	int retry_after;    /* Retry-After seconds, 0 none */
+	bool cacheable;      /* a static file */
+	char location[256];  /* Location (a redirect), "" none */
+	char attachment[96]; /* a download's file name (Content-Disposition:
+	                        attachment; A-Z a-z 0-9 . _ - only), "" none */
+	int retry_after;     /* Retry-After seconds, 0 none */
 	struct {
 		char name[32];
 		char value[96];

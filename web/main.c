@@ -35,8 +35,10 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: metrolog-web [OPTION]...\n"
 	        "The lab's web console: the technicians' live board of every "
-	        "instrument, behind\na login (docs/WEB.md). Reads the "
-	        "database only; accounts come from\n'metrolog user add'.\n\n"
+	        "instrument, and\nthe enterprises' portal of their "
+	        "instruments and certificates, behind a\nlogin; the public "
+	        "verification of a certificate (docs/WEB.md). Reads the\n"
+	        "database only; accounts come from 'metrolog user add'.\n\n"
 	        "  -d, --database FILE      the gateway's database, opened "
 	        "read-only (default\n"
 	        "                           $METROLOG_DB, else " DEFAULT_DB

@@ -98,6 +98,18 @@ void sb_json(struct sbuf *b, const char *s)
 	sb_add(b, "\"");
 }
 
+void sb_url(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL)
+			sb_addn(b, s, 1);
+		else
+			sb_printf(b, "%%%02X", c);
+	}
+}
+
 char *sb_take(struct sbuf *b)
 {
 	char *p = b->p;
@@ -230,14 +242,78 @@ static const char *const words[M_MSGS][LANGS] = {
         [M_SIGNED_IN_AS] = {"Signed in as", "Đăng nhập với tên"},
         [M_NO_INSTRUMENTS] = {"No instrument is configured yet.",
                               "Chưa có thiết bị nào được cấu hình."},
-        [M_ENTERPRISE_HOME] = {"The portal of your instruments is not "
-                               "open yet.",
-                               "Cổng thông tin thiết bị của quý khách "
-                               "chưa mở."},
         [M_STATE_NO_DATA] = {"no data", "không có dữ liệu"},
         [M_STATE_IN] = {"in tolerance", "trong dung sai"},
         [M_STATE_WARNING] = {"warning", "cảnh báo"},
         [M_STATE_OUT] = {"out of tolerance", "ngoài dung sai"},
+        [M_INSTRUMENTS] = {"Instruments", "Thiết bị"},
+        [M_NO_OWN_INSTRUMENTS] = {"No instrument of yours is registered "
+                                  "with the laboratory.",
+                                  "Chưa có thiết bị nào của quý khách "
+                                  "được đăng ký tại phòng thí nghiệm."},
+        [M_MODEL] = {"Model", "Kiểu"},
+        [M_SERIAL] = {"Serial number", "Số sản xuất"},
+        [M_LOCATION] = {"Location", "Vị trí"},
+        [M_IN_FORCE] = {"Calibration in force", "Hiệu chuẩn hiện hành"},
+        [M_NEVER_CALIBRATED] = {"never calibrated", "chưa hiệu chuẩn"},
+        [M_DUE_DATE] = {"Due", "Hạn hiệu chuẩn"},
+        [M_HISTORY] = {"Calibration history", "Lịch sử hiệu chuẩn"},
+        [M_NO_HISTORY] = {"No calibration recorded.",
+                          "Chưa có hiệu chuẩn nào được ghi nhận."},
+        [M_CERTIFICATE] = {"Certificate", "Giấy chứng nhận"},
+        [M_CALIBRATED_ON] = {"Calibrated on", "Ngày hiệu chuẩn"},
+        [M_AS_FOUND] = {"As found", "Trước hiệu chỉnh"},
+        [M_AS_LEFT] = {"As left", "Sau hiệu chỉnh"},
+        [M_SUPERSEDED_BY] = {"Superseded by", "Được thay thế bởi"},
+        [M_APPROVAL] = {"Approval", "Phê duyệt"},
+        [M_APPROVED_BY] = {"approved by %s on %s",
+                           "đã phê duyệt bởi %s ngày %s"},
+        [M_DRAFT] = {"draft: not approved yet", "bản nháp: chưa phê duyệt"},
+        [M_DOWNLOAD] = {"Download", "Tải về"},
+        [M_DEC_PASS] = {"pass", "đạt"},
+        [M_DEC_CPASS] = {"conditional pass", "đạt có điều kiện"},
+        [M_DEC_CFAIL] = {"conditional fail", "không đạt có điều kiện"},
+        [M_DEC_FAIL] = {"fail", "không đạt"},
+        [M_DEC_NONE] = {"no statement", "không đưa ra kết luận"},
+        [M_VERIFY] = {"Verify a calibration certificate",
+                      "Xác minh giấy chứng nhận hiệu chuẩn"},
+        [M_VERIFY_ABOUT] = {"Type the certificate number and the hash "
+                            "printed under its QR code, or paste the "
+                            "text of the QR code.",
+                            "Nhập số giấy chứng nhận và mã băm in dưới "
+                            "mã QR, hoặc dán nội dung của mã QR."},
+        [M_VERIFY_NUMBER] = {"Certificate number", "Số giấy chứng nhận"},
+        [M_VERIFY_HASH] = {"Hash (SHA-256, 64 hexadecimal digits)",
+                           "Mã băm (SHA-256, 64 chữ số thập lục phân)"},
+        [M_VERIFY_QR] = {"or the text of the QR code", "hoặc nội dung mã QR"},
+        [M_VERIFY_BUTTON] = {"Verify", "Xác minh"},
+        [M_VERIFY_MATCH] = {"Genuine: certificate %s matches record %s, "
+                            "issued %s by %s.",
+                            "Xác thực: giấy chứng nhận %s khớp với bản "
+                            "ghi %s, ban hành ngày %s bởi %s."},
+        [M_VERIFY_APPROVED] = {"It is approved.", "Đã được phê duyệt."},
+        [M_VERIFY_DRAFT] = {"It is a draft: not approved.",
+                            "Đây là bản nháp: chưa được phê duyệt."},
+        [M_VERIFY_NO_MATCH] = {"Does not match: certificate %s is not the "
+                               "one the laboratory recorded (altered, or "
+                               "not genuine).",
+                               "Không khớp: giấy chứng nhận %s không phải "
+                               "bản phòng thí nghiệm đã ghi nhận (bị sửa "
+                               "đổi hoặc không xác thực)."},
+        [M_VERIFY_NOT_FOUND] = {"Not found: the laboratory issued no "
+                                "certificate numbered %s.",
+                                "Không tìm thấy: phòng thí nghiệm không "
+                                "cấp giấy chứng nhận số %s."},
+        [M_VERIFY_BAD] = {"Give a certificate number and its hash (64 "
+                          "hexadecimal digits), or the text of its QR "
+                          "code (metrolog:cert=...;id=...;hash=...).",
+                          "Hãy nhập số giấy chứng nhận và mã băm (64 chữ "
+                          "số thập lục phân), hoặc nội dung mã QR "
+                          "(metrolog:cert=...;id=...;hash=...)."},
+        [M_VERIFY_TOO_MANY] = {"Too many failed checks from this address: "
+                               "try again in a minute.",
+                               "Kiểm tra sai quá nhiều lần từ địa chỉ này: "
+                               "hãy thử lại sau một phút."},
 };
 
 const char *tr(enum lang l, enum msg m)
@@ -289,6 +365,27 @@ const char *tr_due(enum lang l, const char *due)
 	return tr_word(l, due, names, msgs, 4, M_DUE_NONE);
 }
 
+const char *tr_decision(enum lang l, int decision)
+{
+	/* enum drift_decision's order (drift.h) */
+	static const enum msg msgs[] = {M_DEC_PASS, M_DEC_CPASS, M_DEC_CFAIL,
+	                                M_DEC_FAIL, M_DEC_NONE};
+
+	if (decision < 0 || decision >= (int)(sizeof(msgs) / sizeof(msgs[0])))
+		return "—";
+	return tr(l, msgs[decision]);
+}
+
+void page_due_text(enum lang l, const char *due, const char *due_date,
+                   char *buf, size_t size)
+{
+	if (due_date[0] != '\0')
+		snprintf(buf, size, "%s, %s %s", tr_due(l, due),
+		         tr(l, M_DUE_ON), due_date);
+	else
+		snprintf(buf, size, "%s", tr_due(l, due));
+}
+
 void page_age(int64_t us, char *buf, size_t size)
 {
 	int64_t s = us > 0 ? us / 1000000 : 0;
@@ -303,8 +400,8 @@ void page_age(int64_t us, char *buf, size_t size)
 		snprintf(buf, size, "%lld d", (long long)(s / 86400));
 }
 
-void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
-               const char *csrf)
+void page_head_keep(struct sbuf *b, enum lang l, const char *title,
+                    const char *user, const char *csrf, const char *keep)
 {
 	sb_printf(b,
 	          "<!DOCTYPE html>\n<html lang=\"%s\"><head>"
@@ -317,8 +414,11 @@ void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
 	sb_add(b, " · metrolog</title><link rel=\"stylesheet\" "
 	          "href=\"/static/board.css\"></head><body><header>"
 	          "<span class=\"brand\">metrolog</span><nav class=\"lang\">"
-	          "<a href=\"?lang=en\" hreflang=\"en\">English</a> · "
-	          "<a href=\"?lang=vi\" hreflang=\"vi\">Tiếng Việt</a></nav>");
+	          "<a href=\"?");
+	sb_html(b, keep);
+	sb_add(b, "lang=en\" hreflang=\"en\">English</a> · <a href=\"?");
+	sb_html(b, keep);
+	sb_add(b, "lang=vi\" hreflang=\"vi\">Tiếng Việt</a></nav>");
 	if (user != NULL) {
 		sb_printf(b,
 		          "<form class=\"logout\" method=\"post\" "
@@ -332,6 +432,12 @@ void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
 		          tr(l, M_LOGOUT));
 	}
 	sb_add(b, "</header><main>");
+}
+
+void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
+               const char *csrf)
+{
+	page_head_keep(b, l, title, user, csrf, "");
 }
 
 void page_tail(struct sbuf *b)

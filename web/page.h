@@ -35,6 +35,9 @@ void sb_html(struct sbuf *b, const char *s);
 /* s as a JSON string with its quotes; < > & also as \u00XX, so the
  * text is inert wherever it lands. */
 void sb_json(struct sbuf *b, const char *s);
+/* s percent-encoded for a URL's query value: every byte but A-Z a-z
+ * 0-9 - . _ ~ as %XX (so also safe inside an HTML attribute). */
+void sb_url(struct sbuf *b, const char *s);
 /* Take the text (the caller frees it); b is empty again. */
 char *sb_take(struct sbuf *b);
 void sb_free(struct sbuf *b);
@@ -85,11 +88,49 @@ enum msg {
 	M_LIVE_LOST,
 	M_SIGNED_IN_AS,
 	M_NO_INSTRUMENTS,
-	M_ENTERPRISE_HOME,
 	M_STATE_NO_DATA,
 	M_STATE_IN,
 	M_STATE_WARNING,
 	M_STATE_OUT,
+	/* the enterprises' portal (portal.h) */
+	M_INSTRUMENTS,
+	M_NO_OWN_INSTRUMENTS,
+	M_MODEL,
+	M_SERIAL,
+	M_LOCATION,
+	M_IN_FORCE,
+	M_NEVER_CALIBRATED,
+	M_DUE_DATE,
+	M_HISTORY,
+	M_NO_HISTORY,
+	M_CERTIFICATE,
+	M_CALIBRATED_ON,
+	M_AS_FOUND,
+	M_AS_LEFT,
+	M_SUPERSEDED_BY,
+	M_APPROVAL,
+	M_APPROVED_BY,
+	M_DRAFT,
+	M_DOWNLOAD,
+	M_DEC_PASS,
+	M_DEC_CPASS,
+	M_DEC_CFAIL,
+	M_DEC_FAIL,
+	M_DEC_NONE,
+	/* the public verification (verify.h) */
+	M_VERIFY,
+	M_VERIFY_ABOUT,
+	M_VERIFY_NUMBER,
+	M_VERIFY_HASH,
+	M_VERIFY_QR,
+	M_VERIFY_BUTTON,
+	M_VERIFY_MATCH,
+	M_VERIFY_APPROVED,
+	M_VERIFY_DRAFT,
+	M_VERIFY_NO_MATCH,
+	M_VERIFY_NOT_FOUND,
+	M_VERIFY_BAD,
+	M_VERIFY_TOO_MANY,
 	M_MSGS
 };
 
@@ -102,6 +143,13 @@ const char *tr(enum lang l, enum msg m);
 const char *tr_state(enum lang l, const char *state);
 const char *tr_link(enum lang l, const char *link);
 const char *tr_due(enum lang l, const char *due);
+/* The words of a decision (enum drift_decision; -1: none, "—"). */
+const char *tr_decision(enum lang l, int decision);
+
+/* A due state with its date: "in date, due 2027-06-01", or the state's
+ * words alone when due_date is "" (calib_due_name's word in due). */
+void page_due_text(enum lang l, const char *due, const char *due_date,
+                   char *buf, size_t size);
 
 /* An age for people: "4 s", "3 min", "2 h", "5 d" (the same in both
  * languages; board.js writes the same). us < 0 counts as 0. */
@@ -112,6 +160,11 @@ void page_age(int64_t us, char *buf, size_t size);
  * token csrf). */
 void page_head(struct sbuf *b, enum lang l, const char *title, const char *user,
                const char *csrf);
+/* page_head() on a page whose query arguments matter (/instrument?name=):
+ * the language switch keeps keep ("name=TB-01&", each value
+ * percent-encoded, ending with '&'; "" none). */
+void page_head_keep(struct sbuf *b, enum lang l, const char *title,
+                    const char *user, const char *csrf, const char *keep);
 /* The end of a page. */
 void page_tail(struct sbuf *b);
 

@@ -1,8 +1,7 @@
 /*
- * session.c - sessions and the login rate limit (session.h): two fixed
- * tables under one mutex; linear scans (SESSION_MAX and SESSION_ADDRS
- * are small, and a scan is far cheaper than the Argon2id check of a
- * login).
+ * session.c - sessions and the login rate limit (session.h): a fixed
+ * table under one mutex, linear scans (SESSION_MAX is small); the
+ * failed logins per address in a struct ratelimit (ratelimit.c).
  */
 #include "session.h"
 
@@ -12,18 +11,13 @@
 #include <string.h>
 
 #include "mclock.h"
-
-struct addr_fails {
-	char addr[64]; /* "" free */
-	int64_t start; /* the window's start (monotonic us) */
-	int fails;
-};
+#include "ratelimit.h"
 
 struct sessions {
 	pthread_mutex_t lock;
 	const struct mclock *clk;
 	struct session tab[SESSION_MAX]; /* id "" : free */
-	struct addr_fails addrs[SESSION_ADDRS];
+	struct ratelimit *logins;
 };
 
 struct sessions *sessions_new(const struct mclock *clk)
@@ -32,6 +26,11 @@ struct sessions *sessions_new(const struct mclock *clk)
 
 	if (s == NULL)
 		return NULL;
+	s->logins = ratelimit_new(clk, SESSION_FAILS, SESSION_WINDOW_US);
+	if (s->logins == NULL) {
+		free(s);
+		return NULL;
+	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->clk = clk;
 	return s;
@@ -41,6 +40,7 @@ void sessions_free(struct sessions *s)
 {
 	if (s == NULL)
 		return;
+	ratelimit_free(s->logins);
 	pthread_mutex_destroy(&s->lock);
 	memset(s->tab, 0, sizeof(s->tab));
 	free(s);
@@ -161,60 +161,12 @@ size_t sessions_count(struct sessions *s)
 
 /* ---- the rate limit of logins -------------------------------------------- */
 
-/* The entry of addr; with make, a new one in place of a free or the
- * oldest. NULL none. */
-static struct addr_fails *addr_entry(struct sessions *s, const char *addr,
-                                     int64_t now, bool make)
-{
-	struct addr_fails *oldest = &s->addrs[0];
-
-	for (int i = 0; i < SESSION_ADDRS; i++) {
-		struct addr_fails *a = &s->addrs[i];
-		if (a->addr[0] != '\0' && strcmp(a->addr, addr) == 0) {
-			if (now - a->start >= SESSION_WINDOW_US) {
-				a->start = now; /* a new window */
-				a->fails = 0;
-			}
-			return a;
-		}
-		if (a->addr[0] == '\0' || a->start < oldest->start)
-			oldest = a;
-	}
-	if (!make)
-		return NULL;
-	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
-	oldest->start = now;
-	oldest->fails = 0;
-	return oldest;
-}
-
 int sessions_login_allowed(struct sessions *s, const char *addr, int *retry_s)
 {
-	int64_t now = mclock_mono(s->clk);
-	int rc = 0;
-
-	pthread_mutex_lock(&s->lock);
-	struct addr_fails *a = addr_entry(s, addr, now, false);
-	if (a != NULL && a->fails >= SESSION_FAILS) {
-		int64_t left = a->start + SESSION_WINDOW_US - now;
-		*retry_s = (int)((left + 999999) / 1000000);
-		if (*retry_s < 1)
-			*retry_s = 1;
-		rc = -1;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return rc;
+	return ratelimit_allowed(s->logins, addr, retry_s);
 }
 
 void sessions_login_result(struct sessions *s, const char *addr, bool ok)
 {
-	int64_t now = mclock_mono(s->clk);
-
-	pthread_mutex_lock(&s->lock);
-	struct addr_fails *a = addr_entry(s, addr, now, !ok);
-	if (a != NULL && ok)
-		memset(a, 0, sizeof(*a));
-	else if (a != NULL)
-		a->fails++;
-	pthread_mutex_unlock(&s->lock);
+	ratelimit_result(s->logins, addr, ok);
 }

@@ -13,7 +13,8 @@
  *
  * Logins: after SESSION_FAILS failures from one address within
  * SESSION_WINDOW_US, its logins are refused unchecked until the window
- * ends (a password is not even hashed, so a guesser costs nothing).
+ * ends (a password is not even hashed, so a guesser costs nothing): a
+ * struct ratelimit (ratelimit.h).
  *
  * Every time comes from the clock given to sessions_new() (STYLE 16).
  * Threading: every function may be called from any thread (one mutex).
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "ratelimit.h"
 
 struct mclock;
 
@@ -34,7 +36,7 @@ struct mclock;
 #define SESSION_MAX_US    (24 * 3600 * 1000000LL) /* 24 h */
 #define SESSION_FAILS     5                       /* failed logins ... */
 #define SESSION_WINDOW_US (60 * 1000000LL)        /* ... a minute */
-#define SESSION_ADDRS     512                     /* addresses remembered */
+#define SESSION_ADDRS     RATELIMIT_ADDRS         /* addresses remembered */
 
 struct session {
 	char id[AUTH_TOKEN_SIZE];

@@ -716,3 +716,40 @@ const char *calib_due_name(enum calib_due d)
 	}
 	return "?";
 }
+
+/* ---- the certificate's QR code ------------------------------------------ */
+
+void calib_qr(const struct calib_record *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "metrolog:cert=%s;id=%" PRId64 ";hash=%s",
+	         r->certificate, r->id, r->hash);
+}
+
+int calib_qr_parse(const char *text, char *cert, size_t csize, char *hash,
+                   size_t hsize)
+{
+	const char *p;
+	size_t n;
+
+	if (strncmp(text, "metrolog:", 9) != 0)
+		return -1;
+	p = strstr(text, "cert=");
+	if (p == NULL)
+		return -1;
+	p += 5;
+	n = strcspn(p, ";");
+	if (n == 0 || n >= csize)
+		return -1;
+	memcpy(cert, p, n);
+	cert[n] = '\0';
+	p = strstr(text, "hash=");
+	if (p == NULL)
+		return -1;
+	p += 5;
+	n = strcspn(p, ";");
+	if (n >= hsize)
+		return -1;
+	memcpy(hash, p, n);
+	hash[n] = '\0';
+	return 0;
+}

@@ -315,4 +315,22 @@ int calib_approval_hash(const struct calib_approval *a, char out[CALIB_HASH]);
  * normalisation: a name typed decomposed is another text). */
 bool calib_same_person(const char *a, const char *b);
 
+/* ---- the certificate's QR code ------------------------------------------
+ *
+ * "metrolog:cert=<number>;id=<record id>;hash=<64 hex>": what a
+ * certificate prints as a QR code and under it, and what `metrolog verify
+ * --qr` and metrolog-web's /verify read back. */
+
+#define CALIB_QR (CALIB_ID + CALIB_HASH + 64) /* bytes of the text */
+
+/* The QR text of record r into buf (CALIB_QR bytes suffice). */
+void calib_qr(const struct calib_record *r, char *buf, size_t size);
+
+/* The certificate number and hash of a QR text into cert and hash (the
+ * id is not needed: the number names the record). Returns 0, or -1 when
+ * text does not start with "metrolog:", lacks cert= (or it is empty) or
+ * hash=, or one does not fit. The hash is not checked for form. */
+int calib_qr_parse(const char *text, char *cert, size_t csize, char *hash,
+                   size_t hsize);
+
 #endif

@@ -593,35 +593,112 @@ static bool add_points(cJSON *c, const struct calib_record *rec)
 	return ok;
 }
 
+/* The fields of rec a records reply carries (docs/MQTT.md), into c. */
+static bool record_fields(cJSON *c, const struct calib_record *rec,
+                          int64_t superseded_by)
+{
+	return cJSON_AddNumberToObject(c, "record", (double)rec->id) &&
+	       cJSON_AddStringToObject(c, "certificate", rec->certificate) &&
+	       add_time(c, "performed", rec->performed_us) &&
+	       add_time(c, "issued", rec->issued_us) &&
+	       add_time(c, "due", rec->due_us) &&
+	       add_text(c, "standard", rec->standard) &&
+	       add_text(c, "standard_certificate", rec->standard_cert) &&
+	       cJSON_AddBoolToObject(c, "standard_overdue",
+	                             rec->standard_overdue) &&
+	       cJSON_AddStringToObject(c, "rule",
+	                               rec->rule == CALIB_RULE_GUARDED
+	                                       ? "guarded"
+	                                       : "simple") &&
+	       cJSON_AddNumberToObject(
+	               c, "rule_version",
+	               rec->rule_version >= 2 ? rec->rule_version : 1) &&
+	       add_decision(c, "result_as_found", rec->result_found) &&
+	       add_decision(c, "result_as_left", rec->result_left) &&
+	       add_id(c, "supersedes", rec->supersedes) &&
+	       add_id(c, "superseded_by", superseded_by) &&
+	       cJSON_AddStringToObject(c, "hash", rec->hash) &&
+	       add_points(c, rec);
+}
+
 int msg_reply_record(struct msg_reply *r, const struct calib_record *rec,
                      int64_t superseded_by)
 {
 	cJSON *c = r->cals != NULL ? append_object(r->cals) : NULL;
-	bool ok;
 
-	ok = c != NULL &&
-	     cJSON_AddNumberToObject(c, "record", (double)rec->id) &&
-	     cJSON_AddStringToObject(c, "certificate", rec->certificate) &&
-	     add_time(c, "performed", rec->performed_us) &&
-	     add_time(c, "issued", rec->issued_us) &&
-	     add_time(c, "due", rec->due_us) &&
-	     add_text(c, "standard", rec->standard) &&
-	     add_text(c, "standard_certificate", rec->standard_cert) &&
-	     cJSON_AddBoolToObject(c, "standard_overdue",
-	                           rec->standard_overdue) &&
-	     cJSON_AddStringToObject(
-	             c, "rule",
-	             rec->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
-	     cJSON_AddNumberToObject(c, "rule_version",
-	                             rec->rule_version >= 2 ? rec->rule_version
-	                                                    : 1) &&
-	     add_decision(c, "result_as_found", rec->result_found) &&
-	     add_decision(c, "result_as_left", rec->result_left) &&
-	     add_id(c, "supersedes", rec->supersedes) &&
-	     add_id(c, "superseded_by", superseded_by) &&
-	     cJSON_AddStringToObject(c, "hash", rec->hash) &&
-	     add_points(c, rec);
-	return ok ? 0 : -1;
+	return c != NULL && record_fields(c, rec, superseded_by) ? 0 : -1;
+}
+
+/* The rest of a record's fields, for the whole record (msg_certificate). */
+static bool record_rest(cJSON *c, const struct calib_record *r)
+{
+	return cJSON_AddStringToObject(c, "instrument", r->instrument) &&
+	       cJSON_AddNumberToObject(c, "interval_days", r->interval_days) &&
+	       add_time(c, "standard_due", r->standard_due_us) &&
+	       add_text(c, "standard_reason", r->standard_reason) &&
+	       add_text(c, "lab", r->lab) &&
+	       add_text(c, "lab_address", r->lab_address) &&
+	       add_text(c, "lab_accreditation", r->lab_accreditation) &&
+	       add_text(c, "customer", r->customer) &&
+	       add_text(c, "customer_address", r->customer_address) &&
+	       add_text(c, "customer_contact", r->customer_contact) &&
+	       add_text(c, "location", r->location) &&
+	       add_text(c, "item_condition", r->item_condition) &&
+	       add_time(c, "received", r->received_us) &&
+	       add_text(c, "method", r->method) &&
+	       add_text(c, "specification", r->specification) &&
+	       add_text(c, "deviations", r->deviations) &&
+	       add_text(c, "conditions", r->conditions) &&
+	       add_text(c, "technician", r->technician) &&
+	       add_text(c, "authorised", r->authorised) &&
+	       add_text(c, "remarks", r->remarks) &&
+	       add_text(c, "amendment", r->amendment) &&
+	       add_number(c, "guard_factor", r->guard_factor) &&
+	       add_number(c, "min_tur", r->min_tur) &&
+	       add_number(c, "max_risk", r->max_risk) &&
+	       cJSON_AddStringToObject(c, "prev_hash", r->prev_hash);
+}
+
+/* "approval": ap's fields, or null (ap->id 0: a draft). */
+static bool add_approval(cJSON *c, const struct calib_approval *ap)
+{
+	cJSON *o;
+
+	if (ap->id <= 0)
+		return cJSON_AddNullToObject(c, "approval") != NULL;
+	o = cJSON_AddObjectToObject(c, "approval");
+	return o != NULL &&
+	       cJSON_AddNumberToObject(o, "approval", (double)ap->id) &&
+	       add_time(o, "approved", ap->approved_us) &&
+	       cJSON_AddStringToObject(o, "approver", ap->approver) &&
+	       add_text(o, "role", ap->role) &&
+	       cJSON_AddStringToObject(o, "record_hash", ap->record_hash) &&
+	       cJSON_AddStringToObject(o, "prev_hash", ap->prev_hash) &&
+	       cJSON_AddStringToObject(o, "hash", ap->hash);
+}
+
+char *msg_certificate(const struct msg_certificate *m, size_t *len)
+{
+	const struct calib_record *r = m->rec;
+	cJSON *o = cJSON_CreateObject();
+	char qr[CALIB_QR];
+	char *text = NULL;
+
+	*len = 0;
+	calib_qr(r, qr, sizeof(qr));
+	if (o != NULL &&
+	    cJSON_AddStringToObject(o, "format", "metrolog-certificate") &&
+	    cJSON_AddNumberToObject(o, "format_version", 1) &&
+	    record_fields(o, r, m->superseded_by) && record_rest(o, r) &&
+	    add_text(o, "supersedes_certificate", m->replaces) &&
+	    add_text(o, "superseded_by_certificate", m->replaced_by) &&
+	    add_approval(o, m->approval) &&
+	    cJSON_AddStringToObject(o, "qr", qr)) {
+		struct msg_reply whole = {.o = o};
+		text = msg_reply_text(&whole, len);
+	}
+	cJSON_Delete(o);
+	return text;
 }
 
 char *msg_reply_text(const struct msg_reply *r, size_t *len)

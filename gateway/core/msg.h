@@ -163,6 +163,27 @@ char *msg_reply_text(const struct msg_reply *r, size_t *len);
 /* Frees what msg_reply_text() returned. NULL allowed. */
 void msg_text_free(char *text);
 
+/* ---- a certificate's record as JSON (docs/WEB.md, metrolog-web) ------- */
+
+struct calib_approval;
+
+struct msg_certificate {
+	const struct calib_record *rec;
+	int64_t superseded_by;   /* the record correcting it, 0 none */
+	const char *replaces;    /* certificate number rec->supersedes, "" */
+	const char *replaced_by; /* certificate number superseded_by, "" */
+	const struct calib_approval *approval; /* id 0: none, a draft */
+};
+
+/* The machine-readable record of a certificate: "format":
+ * "metrolog-certificate", "format_version": 1, the fields of a records
+ * reply's record (msg_reply_record, docs/MQTT.md), every other field of
+ * the record (its prev_hash too), the two certificate numbers, the
+ * approval (an object, or null), and "qr": the text of the certificate's
+ * QR code. One line of JSON on the heap (msg_text_free()), its length in
+ * *len; NULL when memory runs out. */
+char *msg_certificate(const struct msg_certificate *m, size_t *len);
+
 /* The error reply {"status":"error","error":...,"correlation":...}
  * (correlation NULL: null) into buf. Returns its length, or -1 as the
  * payloads above. Every byte below 0x20 is escaped as 6, so 6 times the

@@ -10,9 +10,15 @@
 // channel c3 turns from in tolerance to warning, then out of tolerance,
 // and the noisy channel c2's value changes, all without the page
 // reloading; no Content-Security-Policy violation and no script error on
-// any page; the switch to Vietnamese; logout. Each wait is bounded.
+// any page; the switch to Vietnamese; logout. Then the enterprise's user
+// (WEB_ENTERPRISE, WEB_ENTERPRISE_PASSWORD) logs in, lands on its
+// instruments, opens TB-01, sees certificate WEB_CERT approved in the
+// history and downloads its PDF (kept as SHOTS/portal-certificate.pdf,
+// which test_browser.sh compares with the tool's); logged out, /verify
+// finds the QR text WEB_QR genuine. Each wait is bounded.
 // Screenshots: board.png (English, out of tolerance), board-vi.png,
-// login.png. Exit 0 when every step passed.
+// login.png, portal.png, instrument.png, verify.png. Exit 0 when every
+// step passed.
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
@@ -98,10 +104,63 @@ async function run() {
     await Promise.all([page.waitForURL(/\/login$/), page.click("form.logout button")]);
     await page.goto(`${url}/board`);
     assert.match(page.url(), /\/login$/);
+
+    await portal(browser);
   } finally {
     await browser.close();
   }
   assert.deepEqual(problems, [], "no CSP violation or script error");
+}
+
+// The enterprise's user: its instruments, a certificate downloaded; then
+// the public verification.
+async function portal(browser) {
+  const context = await browser.newContext({
+    viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  watch(page);
+  const cert = process.env.WEB_CERT;
+
+  step = "enterprise login";
+  await page.goto(`${url}/?lang=en`);
+  assert.match(page.url(), /\/login$/);
+  await page.fill("input[name=user]", process.env.WEB_ENTERPRISE);
+  await page.fill("input[name=password]", process.env.WEB_ENTERPRISE_PASSWORD);
+  await Promise.all([page.waitForURL(/\/instruments$/), page.click("button[type=submit]")]);
+
+  step = "its instruments";
+  await page.waitForSelector("a:text('TB-01')");
+  assert.match(await page.textContent("table.portal"), new RegExp(cert));
+  await page.screenshot({ path: `${shots}/portal.png`, fullPage: true });
+  await Promise.all([page.waitForURL(/\/instrument\?name=TB-01$/), page.click("a:text('TB-01')")]);
+
+  step = "its history";
+  const row = page.locator("table.history tbody tr", { hasText: cert });
+  await row.waitFor();
+  assert.match(await row.locator("td.approved").textContent(), /approved by Lê Văn Cường/);
+  await page.screenshot({ path: `${shots}/instrument.png`, fullPage: true });
+
+  step = "certificate download";
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: 60000 }),
+    row.locator("a:text('PDF')").click(),
+  ]);
+  assert.equal(download.suggestedFilename(), `${cert.replaceAll("/", "_")}.pdf`);
+  await download.saveAs(`${shots}/portal-certificate.pdf`);
+  const { readFile } = await import("node:fs/promises");
+  const pdf = await readFile(`${shots}/portal-certificate.pdf`);
+  assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+  await Promise.all([page.waitForURL(/\/login$/), page.click("form.logout button")]);
+
+  step = "verify";
+  await page.goto(`${url}/verify`);
+  await page.fill("input[name=qr]", process.env.WEB_QR);
+  await Promise.all([page.waitForLoadState("load"), page.click("form.verify button")]);
+  await page.waitForSelector("p.verify-match");
+  assert.match(await page.textContent("p.verify-match"),
+    new RegExp(`^Genuine: certificate ${cert} matches record \\d+, issued .* It is approved\\.$`));
+  await page.screenshot({ path: `${shots}/verify.png`, fullPage: true });
+  await context.close();
 }
 
 try {

@@ -3,11 +3,15 @@
 # board.mjs, playwright-core from npm driving Debian's chromium) against a
 # real metrologd polling metrolog-sim, with an account made by
 # `metrolog user add`: log in, watch a drifting channel turn to warning
-# then out of tolerance live, switch to Vietnamese, log out.
+# then out of tolerance live, switch to Vietnamese, log out; then an
+# enterprise's user logs in, sees its instrument and its history,
+# downloads its certificate (the same text as the PDF `metrolog
+# certificate` writes, by pdftotext), and anyone verifies it on /verify.
 #
 #   test_browser.sh SOURCE_DIR BUILD_DIR
 #
-# Screenshots (login.png, board.png, board-vi.png) are kept in
+# Screenshots (login.png, board.png, board-vi.png, portal.png,
+# instrument.png, verify.png) are kept in
 # BUILD_DIR/browser-shots. playwright-core is installed once into
 # BUILD_DIR/browser (npm ci, the versions of package-lock.json).
 # Exit 0 passed, 1 failed, 77 skipped (no chromium, node or npm:
@@ -92,6 +96,17 @@ PIDS+=($!)
 wait_for 60 test -s "$TMP/m.db" || { echo "FAIL: metrologd made no database"; exit 1; }
 echo "browser-password-1" | "$BUILD/tools/metrolog" user add -d "$TMP/m.db" tech \
 	--role technician >/dev/null
+echo "browser-password-2" | "$BUILD/tools/metrolog" user add -d "$TMP/m.db" qm \
+	--role enterprise --customer ACME >/dev/null
+# a certificate of ACME's instrument, approved by another person
+CERT=C-BROWSER/001
+"$BUILD/tools/metrolog" calibrate -d "$TMP/m.db" -i TB-01 -c "$CERT" \
+	--date "$(date -u +%Y-%m-%d)" -t "Trần Thị Bình" --lab "Phòng Hiệu chuẩn" \
+	--point "c0,degC,20.5,20.52,20.51,-0.5,0.5,0.01,2" >"$TMP/calibrate.out"
+"$BUILD/tools/metrolog" approve -d "$TMP/m.db" "$CERT" --by "Lê Văn Cường" >/dev/null
+# the QR text the certificate prints: its number, record and hash
+QR="metrolog:cert=$CERT;id=$(awk '$1 == "record" { print $2 }' "$TMP/calibrate.out")"
+QR="$QR;hash=$(awk '$1 == "hash" { print $2 }' "$TMP/calibrate.out")"
 
 "$BUILD/web/metrolog-web" -d "$TMP/m.db" --listen 127.0.0.1:0 >"$TMP/web.log" 2>&1 &
 PIDS+=($!)
@@ -101,7 +116,17 @@ PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$TMP/web.log" | he
 
 rc=0
 WEB_URL=http://127.0.0.1:$PORT WEB_USER=tech WEB_PASSWORD=browser-password-1 \
-	CHROMIUM=$CHROMIUM SHOTS=$SHOTS node "$NM/board.mjs" || rc=$?
+	WEB_ENTERPRISE=qm WEB_ENTERPRISE_PASSWORD=browser-password-2 WEB_CERT=$CERT \
+	WEB_QR=$QR CHROMIUM=$CHROMIUM SHOTS=$SHOTS node "$NM/board.mjs" || rc=$?
+# the certificate the browser downloaded is the one the tool draws
+if [ "$rc" -eq 0 ]; then
+	"$BUILD/tools/metrolog" certificate -d "$TMP/m.db" -c "$CERT" -o "$TMP/tool.pdf"
+	pdftotext "$TMP/tool.pdf" "$TMP/tool.txt"
+	pdftotext "$SHOTS/portal-certificate.pdf" "$TMP/web.txt"
+	grep -q "$CERT" "$TMP/web.txt" || { echo "FAIL: the downloaded PDF lacks $CERT"; rc=1; }
+	cmp -s "$TMP/tool.txt" "$TMP/web.txt" ||
+		{ echo "FAIL: the downloaded PDF is not the tool's"; diff "$TMP/tool.txt" "$TMP/web.txt" | head; rc=1; }
+fi
 if [ "$rc" -ne 0 ]; then
 	echo "--- metrolog-web's log (last lines)"
 	tail -n 20 "$TMP/web.log"

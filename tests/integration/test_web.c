@@ -26,6 +26,7 @@
  * failures one counts do not trip the rate limit of another. One rig for
  * all (group setup): starting metrologd and hashing passwords is slow.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +35,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <curl/curl.h>
 
@@ -42,6 +45,13 @@
 #include "harness.h"
 
 #define HOSTILE "<script>alert('x')</script> & \"room\""
+#define LAB     "Phòng Hiệu chuẩn Thử"
+/* the certificate numbers: ACME's (TB-01) and BETA's (AB-02); a '/' in
+ * one, which a URL carries percent-encoded */
+#define CERT_A       "ACME/2026-001"
+#define CERT_A_DRAFT "ACME-2026-002"
+#define CERT_B       "BETA-2026-001"
+#define CERT_B_DRAFT "BETA-2026-002"
 
 static struct rig {
 	struct h_sim sim;
@@ -253,6 +263,64 @@ static void add_user(const char *name, const char *role, const char *customer,
 	}
 }
 
+/* metrolog ARGS... (NULL-terminated after the subcommand), or fail with
+ * what it printed. */
+static void tool(const char *const *args)
+{
+	const char *argv[40] = {METROLOG_BIN};
+	char log[H_PATH_MAX], out[8192];
+	int n = 1;
+
+	for (; args[n - 1] != NULL && n < 39; n++)
+		argv[n] = args[n - 1];
+	argv[n] = NULL;
+	h_path(log, R.g.dir, "tool.log");
+	if (h_run(argv, log, true, 120000) != 0) {
+		h_read_file(log, out, sizeof(out));
+		fail_msg("metrolog %s: %s", args[0], out);
+	}
+}
+
+/* A calibration of instrument on the day days ago (UTC date), certificate
+ * cert, written by `metrolog calibrate`; approved by `metrolog approve`
+ * when approve. */
+static void calibrate(const char *instrument, const char *cert, int days,
+                      const char *point, bool approve)
+{
+	char date[16];
+	time_t t = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+	const char *cal[] = {
+	        "calibrate", "-d",      R.g.db, "-i", instrument,      "-c",
+	        cert,        "--date",  date,   "-t", "Trần Thị Bình", "--lab",
+	        LAB,         "--point", point,  NULL};
+	tool(cal);
+	if (approve) {
+		const char *ap[] = {"approve", "-d",          R.g.db,
+		                    cert,      "--by",        "Lê Văn Cường",
+		                    "--role",  "Lab manager", NULL};
+		tool(ap);
+	}
+}
+
+/* Two customers' records, each an approved one and a newer draft:
+ * ACME's on TB-01 (a calibration interval: due dates), BETA's on AB-02
+ * (none: no due date, as the board test expects). */
+static void records(void)
+{
+	calibrate("TB-01", CERT_A, 40,
+	          "c0,degC,20.5,20.52,20.51,-0.5,0.5,0.01,2", true);
+	calibrate("TB-01", CERT_A_DRAFT, 10,
+	          "c0,degC,20.5,20.6,,-0.5,0.5,0.01,2", false);
+	calibrate("AB-02", CERT_B, 30, "p,bar,1,1.02,1.001,-0.05,0.05,0.002,2",
+	          true);
+	calibrate("AB-02", CERT_B_DRAFT, 5, "p,bar,1,1.01,,-0.05,0.05,0.002,2",
+	          false);
+}
+
 static int rig_up(void **state)
 {
 	const char *dir = h_tmpdir();
@@ -272,6 +340,8 @@ static int rig_up(void **state)
 	snprintf(inst, sizeof(inst),
 	         "{ id = \"TB-01\"; bus = \"tcp-1\"; unit_id = 1; "
 	         "interval_ms = 200; owner = \"ACME\"; location = \"%s\"; "
+	         "model = \"TB-9\"; serial = \"SN-0001\"; "
+	         "calibration_interval_days = 365; "
 	         "channels = ("
 	         " { name = \"c0\"; table = \"input\"; address = 0; "
 	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
@@ -282,13 +352,15 @@ static int rig_up(void **state)
 	         " { name = \"c2\"; table = \"input\"; address = 4; "
 	         "type = \"float32\"; unit = \"kPa\"; } ); },"
 	         "{ id = \"AB-02\"; bus = \"tcp-1\"; unit_id = 2; "
-	         "interval_ms = 200; channels = ( { name = \"p\"; "
+	         "interval_ms = 200; owner = \"BETA\"; "
+	         "channels = ( { name = \"p\"; "
 	         "table = \"input\"; address = 0; type = \"float32\"; "
 	         "unit = \"bar\"; } ); }",
 	         "<script>alert('x')</script> & \\\"room\\\"");
 	gw_config(&R.g, bus, inst,
 	          "customers = ( { id = \"ACME\"; name = \"ACME Ltd\"; "
-	          "address = \"1 Road\"; } );");
+	          "address = \"1 Road\"; }, { id = \"BETA\"; name = "
+	          "\"Beta JSC\"; address = \"2 Street\"; } );");
 	gw_start(&R.g);
 	assert_true(gw_wait_sql(&R.g,
 	                        "SELECT count(*) FROM events WHERE kind = "
@@ -300,6 +372,8 @@ static int rig_up(void **state)
 	add_user("tech", "technician", NULL, "tech-password-1");
 	add_user("tech2", "manager", NULL, "tech-password-2");
 	add_user("qm", "enterprise", "ACME", "acme-password-1");
+	add_user("qb", "enterprise", "BETA", "beta-password-1");
+	records();
 
 	R.port = h_free_port();
 	snprintf(port, sizeof(port), "%d", R.port);
@@ -603,6 +677,481 @@ static void enterprise_gets_404(void **state)
 	res_free(&r);
 }
 
+/* The enterprise user of ACME sees its instrument, not BETA's, with the
+ * calibration in force, due state and history. */
+static void portal_shows_own_instruments(void **state)
+{
+	struct res r = {0};
+	char session[128], v[256];
+
+	(void)state;
+	assert_int_equal(
+	        login(13, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(13, session, "/", NULL, &r);
+	assert_int_equal(r.status, 303);
+	assert_true(header(&r, "Location", v, sizeof(v)));
+	assert_string_equal(v, "/instruments");
+	get_as(13, session, "/instruments", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<a href=\"/instrument?name=TB-01\">"
+	                               "TB-01</a>"));
+	assert_null(strstr(r.body, "AB-02"));
+	assert_null(strstr(r.body, "BETA"));
+	/* in force: the newest performed (a draft is in force too) */
+	assert_non_null(strstr(r.body, CERT_A_DRAFT));
+	assert_non_null(strstr(r.body, "class=\"due due-ok\">in date, due "));
+	assert_non_null(strstr(r.body, ">SN-0001<"));
+
+	get_as(13, session, "/instrument?name=TB-01", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<h1>TB-01</h1>"));
+	assert_non_null(strstr(r.body, ">" CERT_A "<"));
+	assert_non_null(strstr(r.body, ">" CERT_A_DRAFT "<"));
+	assert_non_null(strstr(r.body, "approved by Lê Văn Cường on "));
+	assert_non_null(strstr(r.body, "draft: not approved yet"));
+	assert_non_null(strstr(r.body, ">pass<"));
+	/* the approved certificate can be downloaded, the draft not */
+	assert_non_null(
+	        strstr(r.body, "href=\"/certificate.pdf?n=ACME%2F2026-001\""));
+	assert_non_null(
+	        strstr(r.body, "href=\"/certificate.json?n=ACME%2F2026-001\""));
+	assert_null(strstr(r.body, "n=" CERT_A_DRAFT));
+	/* the language switch stays on this instrument */
+	assert_non_null(strstr(r.body, "href=\"?name=TB-01&amp;lang=vi\""));
+	assert_null(strstr(r.body, CERT_B));
+	assert_null(strstr(r.body, "<script>"));
+	/* in Vietnamese */
+	get_as(13, session, "/instrument?name=TB-01&lang=vi", NULL, &r);
+	assert_non_null(strstr(r.body, "Lịch sử hiệu chuẩn"));
+	assert_non_null(strstr(r.body, "bản nháp: chưa phê duyệt"));
+	assert_non_null(strstr(r.body, ">đạt<"));
+
+	/* the lab's people see every instrument, drafts downloadable */
+	assert_int_equal(
+	        login(13, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(13, session, "/instruments", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, ">TB-01</a>"));
+	assert_non_null(strstr(r.body, ">AB-02</a>"));
+	get_as(13, session, "/instrument?name=AB-02", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(
+	        strstr(r.body, "href=\"/certificate.pdf?n=" CERT_B_DRAFT "\""));
+	res_free(&r);
+}
+
+/* get path as session from src: a 404 whose body is exactly none's. */
+static void same_404(int src, const char *session, const char *path,
+                     const struct res *none)
+{
+	struct res r = {0};
+
+	get_as(src, session, path, NULL, &r);
+	if (r.status != 404 || strcmp(r.body, none->body) != 0)
+		fail_msg("%s: %ld, not the 404 of what does not exist", path,
+		         r.status);
+	res_free(&r);
+}
+
+/* Enterprise A gets for B's instrument exactly the answer of one that
+ * does not exist, by any URL; and B the same for A's. */
+static void portal_isolation(void **state)
+{
+	struct res none = {0};
+	char session[128];
+	const char *b_paths[] = {
+	        "/instrument?name=AB-02",
+	        "/instrument?name=ab-02",
+	        "/instrument?name=AB-02&name=TB-01",
+	        "/instrument?name=%41B-02",
+	        "/instrument?name=AB-02%00",
+	        "/instrument?name=../AB-02",
+	        "/instrument/AB-02",
+	        "/instrument/../instrument?name=AB-02",
+	        "/instruments/AB-02",
+	        "/instrument?name=",
+	        "/instrument",
+	        "/instrument?id=2",
+	        "/instrument?name=1",
+	        "/instrument?name=2",
+	};
+
+	(void)state;
+	assert_int_equal(
+	        login(14, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(14, session, "/instrument?name=NO-SUCH-1", NULL, &none);
+	assert_int_equal(none.status, 404);
+	assert_null(strstr(none.body, "NO-SUCH"));
+	for (size_t i = 0; i < sizeof(b_paths) / sizeof(b_paths[0]); i++)
+		same_404(14, session, b_paths[i], &none);
+
+	/* and the other way round */
+	assert_int_equal(
+	        login(14, "qb", "beta-password-1", session, sizeof(session)),
+	        303);
+	get_as(14, session, "/instrument?name=NO-SUCH-1", NULL, &none);
+	assert_int_equal(none.status, 404);
+	same_404(14, session, "/instrument?name=TB-01", &none);
+	struct res r = {0};
+	get_as(14, session, "/instruments", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, ">AB-02</a>"));
+	assert_null(strstr(r.body, "TB-01"));
+	get_as(14, session, "/instrument?name=AB-02", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "ACME"));
+	res_free(&r);
+	res_free(&none);
+}
+
+/* The body of r into the file name in the test's directory; its path
+ * into path. */
+static void save_body(const struct res *r, const char *name, char *path)
+{
+	FILE *f = fopen(h_path(path, R.g.dir, name), "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(r->body, 1, r->blen, f), r->blen);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The text of the PDF r holds, by pdftotext (poppler-utils), into text. */
+static void pdf_text(const struct res *r, const char *name, char *text,
+                     size_t size)
+{
+	char pdf[H_PATH_MAX], log[H_PATH_MAX];
+	const char *argv[] = {"pdftotext", pdf, "-", NULL};
+
+	assert_true(r->blen > 1000);
+	assert_memory_equal(r->body, "%PDF-", 5);
+	save_body(r, name, pdf);
+	h_path(log, R.g.dir, "pdftotext.out");
+	unlink(log);
+	assert_int_equal(h_run(argv, log, false, 60000), 0);
+	assert_true(h_read_file(log, text, size) > 0);
+}
+
+/* A's approved certificate as the tool's PDF and as JSON whose hashes
+ * are the database's, and which `metrolog verify --qr` finds genuine. */
+static void portal_downloads(void **state)
+{
+	struct res r = {0};
+	char session[128], v[256], sql[256], hash[80], prev[80];
+	static char text[1 << 16];
+
+	(void)state;
+	assert_int_equal(
+	        login(16, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(16, session, "/certificate.pdf?n=ACME%2F2026-001", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "application/pdf");
+	assert_true(header(&r, "Content-Disposition", v, sizeof(v)));
+	assert_string_equal(v, "attachment; filename=\"ACME_2026-001.pdf\"");
+	assert_security_headers(&r);
+	pdf_text(&r, "a.pdf", text, sizeof(text));
+	assert_non_null(strstr(text, CERT_A));
+	assert_non_null(strstr(text, "Lê Văn Cường")); /* the approver */
+	assert_null(strstr(text, "DRAFT"));
+
+	get_as(16, session, "/certificate.json?n=ACME%2F2026-001", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "application/json");
+	cJSON *j = cJSON_Parse(r.body);
+	assert_non_null(j);
+	snprintf(sql, sizeof(sql),
+	         "SELECT hash FROM calibrations WHERE certificate = '%s'",
+	         CERT_A);
+	db_text(R.g.db, sql, hash, sizeof(hash));
+	snprintf(sql, sizeof(sql),
+	         "SELECT prev_hash FROM calibrations WHERE certificate = '%s'",
+	         CERT_A);
+	db_text(R.g.db, sql, prev, sizeof(prev));
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "certificate")),
+	        CERT_A);
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "instrument")),
+	        "TB-01");
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "hash")), hash);
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(j, "prev_hash")),
+	        prev);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j, "lab")),
+	                    LAB);
+	cJSON *pts = cJSON_GetObjectItem(j, "points");
+	assert_int_equal(cJSON_GetArraySize(pts), 1);
+	cJSON *p0 = cJSON_GetArrayItem(pts, 0);
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(p0, "quantity")),
+	        "c0");
+	assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(p0, "as_found")) ==
+	            20.52);
+	cJSON *ap = cJSON_GetObjectItem(j, "approval");
+	assert_true(cJSON_IsObject(ap));
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(ap, "approver")),
+	        "Lê Văn Cường");
+	assert_string_equal(
+	        cJSON_GetStringValue(cJSON_GetObjectItem(ap, "record_hash")),
+	        hash);
+	/* the QR text it carries is genuine for the tool */
+	const char *qr = cJSON_GetStringValue(cJSON_GetObjectItem(j, "qr"));
+	assert_non_null(qr);
+	char log[H_PATH_MAX], out[4096];
+	const char *verify[] = {METROLOG_BIN, "verify", "-d", R.g.db,
+	                        "--qr",       qr,       NULL};
+	h_path(log, R.g.dir, "verify.log");
+	assert_int_equal(h_run(verify, log, true, 60000), 0);
+	assert_true(h_read_file(log, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "genuine"));
+	cJSON_Delete(j);
+
+	/* the lab's people get a draft, marked so */
+	assert_int_equal(
+	        login(16, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(16, session, "/certificate.pdf?n=" CERT_B_DRAFT, NULL, &r);
+	assert_int_equal(r.status, 200);
+	pdf_text(&r, "b-draft.pdf", text, sizeof(text));
+	assert_non_null(strstr(text, CERT_B_DRAFT));
+	assert_non_null(strstr(text, "DRAFT"));
+	get_as(16, session, "/certificate.json?n=" CERT_B_DRAFT, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"approval\":null"));
+	res_free(&r);
+}
+
+/* A asking for B's certificates, or for its own draft, gets the 404 of a
+ * certificate that does not exist. */
+static void certificate_isolation(void **state)
+{
+	struct res none = {0};
+	char session[128];
+	const char *paths[] = {
+	        "/certificate.pdf?n=" CERT_B,
+	        "/certificate.json?n=" CERT_B,
+	        "/certificate.pdf?n=" CERT_B_DRAFT,
+	        "/certificate.pdf?n=" CERT_A_DRAFT, /* a draft: not issued */
+	        "/certificate.json?n=" CERT_A_DRAFT,
+	        "/certificate.pdf?n=beta-2026-001",
+	        "/certificate.pdf?n=BETA-2026-001%00",
+	        "/certificate.pdf?n=ACME/2026-001/../../" CERT_B,
+	        "/certificate.pdf?n=1",
+	        "/certificate.pdf?n=3",
+	        "/certificate.pdf?id=3",
+	        "/certificate.pdf?n=",
+	        "/certificate.pdf",
+	        "/certificate.json",
+	        "/certificate/" CERT_B ".pdf",
+	        "/certificate.pdf/" CERT_B,
+	};
+
+	(void)state;
+	assert_int_equal(
+	        login(17, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(17, session, "/certificate.pdf?n=NO-SUCH-1", NULL, &none);
+	assert_int_equal(none.status, 404);
+	same_404(17, session, "/certificate.json?n=NO-SUCH-1", &none);
+	same_404(17, session, "/instrument?name=NO-SUCH-1", &none);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		same_404(17, session, paths[i], &none);
+	/* and B for A's */
+	assert_int_equal(
+	        login(17, "qb", "beta-password-1", session, sizeof(session)),
+	        303);
+	get_as(17, session, "/certificate.pdf?n=NO-SUCH-1", NULL, &none);
+	same_404(17, session, "/certificate.pdf?n=ACME%2F2026-001", &none);
+	same_404(17, session, "/certificate.json?n=ACME%2F2026-001", &none);
+	struct res r = {0};
+	get_as(17, session, "/certificate.pdf?n=" CERT_B, NULL, &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+	res_free(&none);
+}
+
+/* GET /verify from 127.0.0.<src>, no session, with the query arguments
+ * name=value (values percent-encoded here; names NULL-terminated list
+ * of pairs). */
+static void verify_get(int src, const char *const *args, struct res *r)
+{
+	char path[2048] = "/verify";
+	size_t n = strlen(path);
+
+	for (int i = 0; args[i] != NULL; i += 2) {
+		char *v = curl_easy_escape(NULL, args[i + 1], 0);
+		n += (size_t)snprintf(path + n, sizeof(path) - n, "%c%s=%s",
+		                      i == 0 ? '?' : '&', args[i], v);
+		curl_free(v);
+	}
+	assert_true(n < sizeof(path));
+	request(src, "GET", path, NULL, NULL, NULL, r);
+}
+
+/* The hash and id of the record of cert, from the database. */
+static int64_t record_of(const char *cert, char *hash, size_t size)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	         "SELECT hash FROM calibrations WHERE certificate = '%s'",
+	         cert);
+	db_text(R.g.db, sql, hash, size);
+	snprintf(sql, sizeof(sql),
+	         "SELECT id FROM calibrations WHERE certificate = '%s'", cert);
+	return db_int(R.g.db, sql);
+}
+
+/* /verify, without an account: a match (by the QR text, by number and
+ * hash), a mismatch, a number not found, a bad question; nothing told
+ * but what the certificate holds. */
+static void verify_certificates(void **state)
+{
+	struct res r = {0};
+	char ha[80], hb[80], qr[256], want[512], upper[80];
+	int64_t ida, idb;
+
+	(void)state;
+	ida = record_of(CERT_A, ha, sizeof(ha));
+	idb = record_of(CERT_B_DRAFT, hb, sizeof(hb));
+	request(18, "GET", "/verify", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_non_null(strstr(r.body, "<form class=\"login verify\" "
+	                               "method=\"get\" action=\"/verify\">"));
+	assert_null(strstr(r.body, "<script"));
+
+	snprintf(qr, sizeof(qr), "metrolog:cert=%s;id=%lld;hash=%s", CERT_A,
+	         (long long)ida, ha);
+	const char *by_qr[] = {"qr", qr, NULL};
+	verify_get(18, by_qr, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(want, sizeof(want),
+	         "Genuine: certificate %s matches record %lld, issued ", CERT_A,
+	         (long long)ida);
+	assert_non_null(strstr(r.body, want));
+	assert_non_null(strstr(r.body, " by " LAB ". It is approved."));
+	assert_non_null(strstr(r.body, "class=\"verify verify-match\""));
+	assert_null(strstr(r.body, "TB-01"));    /* the instrument */
+	assert_null(strstr(r.body, "ACME Ltd")); /* the customer */
+	assert_null(strstr(r.body, "Lê Văn"));   /* the approver */
+
+	/* number and hash, the hash in capitals; a draft */
+	for (size_t i = 0; i <= strlen(hb); i++)
+		upper[i] = (char)toupper((unsigned char)hb[i]);
+	const char *by_hash[] = {"cert", CERT_B_DRAFT, "hash", upper, NULL};
+	verify_get(18, by_hash, &r);
+	assert_int_equal(r.status, 200);
+	snprintf(want, sizeof(want), "matches record %lld,", (long long)idb);
+	assert_non_null(strstr(r.body, want));
+	assert_non_null(strstr(r.body, "It is a draft: not approved."));
+
+	/* A's number with B's hash */
+	const char *mismatch[] = {"cert", CERT_A, "hash", hb, NULL};
+	verify_get(18, mismatch, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Does not match: certificate " CERT_A));
+	assert_null(strstr(r.body, ha));
+	assert_null(strstr(r.body, "Genuine"));
+	/* a QR text whose hash was changed */
+	qr[strlen(qr) - 1] = qr[strlen(qr) - 1] == '0' ? '1' : '0';
+	verify_get(18, by_qr, &r);
+	assert_non_null(strstr(r.body, "Does not match"));
+
+	const char *none[] = {"cert", "NO-SUCH-9", "hash", ha, NULL};
+	verify_get(18, none, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Not found: the laboratory issued no "
+	                               "certificate numbered NO-SUCH-9."));
+
+	const char *bad[] = {"cert", CERT_A, "hash", "1234", NULL};
+	verify_get(18, bad, &r);
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "Give a certificate number"));
+	const char *hostile[] = {"cert", "<script>x</script>", "hash", ha,
+	                         NULL};
+	verify_get(18, hostile, &r);
+	assert_int_equal(r.status, 400);
+	assert_null(strstr(r.body, "<script>x"));
+	assert_non_null(strstr(r.body, "&lt;script&gt;x"));
+
+	/* in Vietnamese */
+	const char *vi[] = {"qr", qr, "lang", "vi", NULL};
+	qr[strlen(qr) - 1] = ha[strlen(ha) - 1];
+	verify_get(18, vi, &r);
+	assert_non_null(strstr(r.body, "Xác thực: giấy chứng nhận " CERT_A));
+	assert_non_null(strstr(r.body, "Đã được phê duyệt."));
+	assert_non_null(strstr(r.body, "href=\"?qr=metrolog%3Acert%3DACME%2F"));
+	res_free(&r);
+}
+
+/* Ten checks that do not match from one address within a minute: the
+ * next is refused unchecked, a genuine one too; another address is not. */
+static void verify_rate_limited(void **state)
+{
+	struct res r = {0};
+	char ha[80], value[32];
+	const char *none[] = {"cert", "NO-SUCH-9", "hash", NULL, NULL};
+	const char *good[] = {"cert", CERT_A, "hash", ha, NULL};
+
+	(void)state;
+	record_of(CERT_A, ha, sizeof(ha));
+	none[3] = ha;
+	for (int i = 0; i < 10; i++) {
+		verify_get(19, none, &r);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(r.body, "Not found"));
+	}
+	verify_get(19, good, &r);
+	assert_int_equal(r.status, 429);
+	assert_true(header(&r, "Retry-After", value, sizeof(value)));
+	assert_true(atoi(value) >= 1 && atoi(value) <= 60);
+	assert_non_null(strstr(r.body, "Too many failed checks"));
+	assert_null(strstr(r.body, "Genuine"));
+	verify_get(20, good, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "Genuine"));
+	/* the form alone is still served */
+	request(19, "GET", "/verify", NULL, NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+}
+
+/* Logged out, every portal URL sends to the login. */
+static void portal_needs_login(void **state)
+{
+	struct res r = {0};
+	char v[256];
+	const char *paths[] = {"/instruments",
+	                       "/instrument?name=TB-01",
+	                       "/instrument?name=NO-SUCH-1",
+	                       "/certificate.pdf?n=" CERT_B,
+	                       "/certificate.json?n=" CERT_B,
+	                       "/certificate.pdf?n=NO-SUCH-1"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		request(15, "GET", paths[i], NULL, NULL, NULL, &r);
+		assert_int_equal(r.status, 303);
+		assert_true(header(&r, "Location", v, sizeof(v)));
+		assert_string_equal(v, "/login");
+		/* a session id that is not one: the same */
+		get_as(15,
+		       "0000000000000000000000000000000000000000000000000000"
+		       "000000000000",
+		       paths[i], NULL, &r);
+		assert_int_equal(r.status, 303);
+	}
+	res_free(&r);
+}
+
 /* An event of channel R.c2 with a reading newer than *(int64_t *)ctx ms. */
 static bool newer_event(const struct res *r, void *ctx)
 {
@@ -768,6 +1317,13 @@ int main(void)
 	        cmocka_unit_test(board_shows_the_lab),
 	        cmocka_unit_test(hostile_text_escaped),
 	        cmocka_unit_test(enterprise_gets_404),
+	        cmocka_unit_test(portal_shows_own_instruments),
+	        cmocka_unit_test(portal_isolation),
+	        cmocka_unit_test(portal_needs_login),
+	        cmocka_unit_test(portal_downloads),
+	        cmocka_unit_test(certificate_isolation),
+	        cmocka_unit_test(verify_certificates),
+	        cmocka_unit_test(verify_rate_limited),
 	        cmocka_unit_test(events_deliver_a_new_commit),
 	        cmocka_unit_test(disabled_user_is_out),
 	        cmocka_unit_test(no_database_no_start),

@@ -2,7 +2,8 @@
  * test_web.c - the parts of metrolog-web that decide without a network:
  * sessions and the login rate limit on a clock the test drives
  * (web/session.c), escaping and the choice of language (web/page.c), and
- * the events between two snapshots of the board (web/board.c).
+ * the events between two snapshots of the board (web/board.c), what
+ * the verification page accepts (web/verify.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "fakeclock.h"
 #include "page.h"
 #include "session.h"
+#include "verify.h"
 
 #define SEC 1000000LL
 
@@ -300,6 +302,40 @@ static void test_board_events(void **state)
 	board_free(c);
 }
 
+/* What /verify accepts: a QR text, or a number and 64 hex digits. */
+static void test_verify_input(void **state)
+{
+	char cert[CALIB_ID], hash[CALIB_HASH], hex[80], qr[256];
+
+	(void)state;
+	memset(hex, 'A', 64);
+	hex[64] = '\0';
+	assert_int_equal(verify_input(NULL, "C-2026/001", hex, cert, hash), 0);
+	assert_string_equal(cert, "C-2026/001");
+	assert_int_equal(strlen(hash), 64);
+	assert_int_equal(hash[0], 'a'); /* lower case */
+	snprintf(qr, sizeof(qr), "metrolog:cert=X.1;id=7;hash=%s", hex);
+	assert_int_equal(verify_input(qr, "ignored", "ignored", cert, hash), 0);
+	assert_string_equal(cert, "X.1");
+	/* refused: nothing, a short or long or non-hex hash, a number with
+	 * a character no number has, an empty one, a text that is not a QR */
+	assert_int_equal(verify_input(NULL, NULL, NULL, cert, hash), -1);
+	assert_int_equal(verify_input(NULL, "C-1", NULL, cert, hash), -1);
+	assert_int_equal(verify_input(NULL, "C-1", "abc", cert, hash), -1);
+	hex[63] = 'g';
+	assert_int_equal(verify_input(NULL, "C-1", hex, cert, hash), -1);
+	hex[63] = 'a';
+	assert_int_equal(verify_input(NULL, "C 1", hex, cert, hash), -1);
+	assert_int_equal(verify_input(NULL, "C<1", hex, cert, hash), -1);
+	assert_int_equal(verify_input(NULL, "", hex, cert, hash), -1);
+	strcat(hex, "0");
+	assert_int_equal(verify_input(NULL, "C-1", hex, cert, hash), -1);
+	assert_int_equal(verify_input("cert=X;hash=00", NULL, NULL, cert, hash),
+	                 -1);
+	snprintf(qr, sizeof(qr), "metrolog:cert=;hash=%.64s", hex);
+	assert_int_equal(verify_input(qr, NULL, NULL, cert, hash), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +346,7 @@ int main(void)
 	        cmocka_unit_test(test_lang),
 	        cmocka_unit_test(test_age),
 	        cmocka_unit_test(test_board_events),
+	        cmocka_unit_test(test_verify_input),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
