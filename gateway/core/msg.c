@@ -478,11 +478,17 @@ static bool add_text(cJSON *o, const char *key, const char *s)
 	                     : cJSON_AddNullToObject(o, key)) != NULL;
 }
 
-/* key: v, null when not finite. */
+/* key: v exactly (text_shortest(): the fewest digits that read back as
+ * v; cJSON's own printing may drop the last bit, its 15-digit text being
+ * "close enough" to it), null when not finite. A record's hash is
+ * recomputed from these numbers (docs/MQTT.md, calibrations). */
 static bool add_number(cJSON *o, const char *key, double v)
 {
-	return (isfinite(v) ? cJSON_AddNumberToObject(o, key, v)
-	                    : cJSON_AddNullToObject(o, key)) != NULL;
+	char text[40];
+
+	if (text_shortest(v, false, text, sizeof(text)) < 0)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	return cJSON_AddRawToObject(o, key, text) != NULL;
 }
 
 /* key: an id, null when id <= 0. */

@@ -125,9 +125,9 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
  * record that its hash covers, so that the hash can be recomputed from
  * the payload alone (calib_canonical): strings as they are ("" stays
  * ""), times as ISO 8601 with microseconds (null for 0), numbers exact
- * (cJSON prints 17 digits when 15 do not give the double back; null for
- * NAN), decisions by name (null for -1). On the heap, as a reply: a record
- * of 64 points takes some 30 KB. */
+ * (the fewest digits that read back as the same double, text_shortest();
+ * null for NAN), decisions by name (null for -1). On the heap, as a reply: a
+ * record of 64 points takes some 30 KB. */
 struct calib_record;
 struct calib_approval;
 

@@ -299,27 +299,27 @@ static void tool(const struct rig *r, const char *const args[])
 static void calibrate(const struct rig *r, const char *cert, const char *date,
                       const char *rule)
 {
-	tool(r, (const char *const[]){
-	                "calibrate",
-	                "-d",
-	                r->gw.db,
-	                "-i",
-	                "TB-01",
-	                "-c",
-	                cert,
-	                "--date",
-	                date,
-	                "-t",
-	                "Nguyễn Văn An",
-	                "--rule",
-	                rule,
-	                "--remarks",
-	                "said \"ok\" \\ 23.0 °C",
-	                "--point",
-	                "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
-	                "--point",
-	                "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0.0123456789,2",
-	                NULL});
+	tool(r, (const char *const[]){"calibrate",
+	                              "-d",
+	                              r->gw.db,
+	                              "-i",
+	                              "TB-01",
+	                              "-c",
+	                              cert,
+	                              "--date",
+	                              date,
+	                              "-t",
+	                              "Nguyễn Văn An",
+	                              "--rule",
+	                              rule,
+	                              "--remarks",
+	                              "said \"ok\" \\ 23.0 °C",
+	                              "--point",
+	                              "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
+	                              "--point",
+	                              "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0."
+	                              "012345678901234567,2",
+	                              NULL});
 }
 
 static void approve(const struct rig *r, const char *cert)
