@@ -23,14 +23,17 @@
 #include "archive.h"
 
 #include <libpq-fe.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "calib.h"
+#include "drift.h"
 #include "pgschema.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION pgschema_nsteps
 #define LOCK_KEY       "7242661" /* pg_advisory_xact_lock: schema changes */
 #define MONTHS_CACHED  32
 
@@ -77,10 +80,68 @@ static const char sql_gateway[] =
         "SET state = EXCLUDED.state, reason = EXCLUDED.reason, "
         "ts = EXCLUDED.ts, payload = EXCLUDED.payload, received_at = now()";
 
-static const char *const statements[][2] = {{"readings", sql_readings},
-                                            {"events", sql_events},
-                                            {"status", sql_status},
-                                            {"gateway", sql_gateway}};
+/* A calibration record (docs/MQTT.md): its ledger row, its points and
+ * the record; the record's row count says held or written. */
+static const char sql_record[] =
+        "WITH m AS (INSERT INTO messages (site_id, seq, ts, kind, "
+        "instrument_id, historical) VALUES (metrolog_site($1), $2, $3, "
+        "'record', metrolog_instrument($1, $4), $5) ON CONFLICT DO NOTHING), "
+        "p AS (INSERT INTO cal_points (site_id, record, n, quantity, unit, "
+        "reference, as_found, as_left, lower_limit, upper_limit, u_expanded, "
+        "k, as_found_decision, as_left_decision) SELECT metrolog_site($1), "
+        "(j->>'record')::bigint, e.n, e.p->>'quantity', e.p->>'unit', "
+        "(e.p->>'reference')::float8, (e.p->>'as_found')::float8, "
+        "(e.p->>'as_left')::float8, (e.p->>'lower')::float8, "
+        "(e.p->>'upper')::float8, (e.p->>'U')::float8, (e.p->>'k')::float8, "
+        "e.p->>'as_found_decision', e.p->>'as_left_decision' "
+        "FROM (SELECT $6::jsonb AS j) AS x, "
+        "jsonb_array_elements(x.j->'points') WITH ORDINALITY AS e(p, n) "
+        "ON CONFLICT DO NOTHING) "
+        "INSERT INTO cal_records (site_id, record, seq, instrument_id, "
+        "certificate, rule_version, prev_hash, hash, supersedes, issued, "
+        "performed, received, interval_days, due, standard, "
+        "standard_certificate, standard_due, standard_overdue, lab, "
+        "lab_address, lab_accreditation, customer, customer_address, "
+        "customer_contact, location, item_condition, method, specification, "
+        "conditions, deviations, technician, authorised, remarks, "
+        "standard_reason, amendment, rule, guard_factor, min_tur, max_risk, "
+        "result_as_found, result_as_left) SELECT metrolog_site($1), "
+        "(j->>'record')::bigint, $2, metrolog_instrument($1, $4), "
+        "j->>'certificate', (j->>'rule_version')::int, j->>'prev_hash', "
+        "j->>'hash', (j->>'supersedes')::bigint, "
+        "(j->>'issued')::timestamptz, (j->>'performed')::timestamptz, "
+        "(j->>'received')::timestamptz, (j->>'interval_days')::int, "
+        "(j->>'due')::timestamptz, j->>'standard', "
+        "j->>'standard_certificate', (j->>'standard_due')::timestamptz, "
+        "(j->>'standard_overdue')::boolean, j->>'lab', j->>'lab_address', "
+        "j->>'lab_accreditation', j->>'customer', j->>'customer_address', "
+        "j->>'customer_contact', j->>'location', j->>'item_condition', "
+        "j->>'method', j->>'specification', j->>'conditions', "
+        "j->>'deviations', j->>'technician', j->>'authorised', "
+        "j->>'remarks', j->>'standard_reason', j->>'amendment', j->>'rule', "
+        "(j->>'guard_factor')::float8, (j->>'min_tur')::float8, "
+        "(j->>'max_risk')::float8, j->>'result_as_found', "
+        "j->>'result_as_left' FROM (SELECT $6::jsonb AS j) AS x "
+        "ON CONFLICT DO NOTHING";
+
+static const char sql_approval[] =
+        "WITH m AS (INSERT INTO messages (site_id, seq, ts, kind, "
+        "instrument_id, historical) VALUES (metrolog_site($1), $2, $3, "
+        "'approval', metrolog_instrument($1, $4), $5) "
+        "ON CONFLICT DO NOTHING) "
+        "INSERT INTO cal_approvals (site_id, approval, seq, record, "
+        "certificate, record_hash, approved, approver, role, prev_hash, "
+        "hash) SELECT metrolog_site($1), (j->>'approval')::bigint, $2, "
+        "(j->>'record')::bigint, j->>'certificate', j->>'record_hash', "
+        "(j->>'approved')::timestamptz, j->>'approver', j->>'role', "
+        "j->>'prev_hash', j->>'hash' FROM (SELECT $6::jsonb AS j) AS x "
+        "ON CONFLICT DO NOTHING";
+
+/* By enum inbox_kind. */
+static const char *const statements[][2] = {
+        {"readings", sql_readings}, {"events", sql_events},
+        {"status", sql_status},     {"gateway", sql_gateway},
+        {"record", sql_record},     {"approval", sql_approval}};
 
 /* "postgresql: what: why" into err, on one line (libpq's messages have
  * several: their line ends and tabs become spaces). */
@@ -251,8 +312,9 @@ int archive_init(struct archive *a, char *err, size_t errlen)
 		        v, SCHEMA_VERSION);
 		goto fail;
 	}
-	if (v == 0 && exec(a, pgschema_sql, err, errlen) < 0)
-		goto fail;
+	for (; v < SCHEMA_VERSION; v++) /* the steps it lacks */
+		if (exec(a, pgschema_steps[v], err, errlen) < 0)
+			goto fail;
 	if (exec(a, "COMMIT", err, errlen) < 0)
 		return -1;
 	time_t now = time(NULL);
@@ -276,8 +338,14 @@ int archive_check(struct archive *a, char *err, size_t errlen)
 		snprintf(err, errlen,
 		         v == 0 ? "postgresql: no archive schema in this "
 		                  "database: run metrolog-collector init"
-		                : "postgresql: the schema is version %d, this "
-		                  "program writes version %d",
+		         : v < SCHEMA_VERSION
+		                 ? "postgresql: the schema is version %d, this "
+		                   "program "
+		                   "writes version %d: run metrolog-collector "
+		                   "init to "
+		                   "upgrade it"
+		                 : "postgresql: the schema is version %d, this "
+		                   "program writes version %d",
 		         v, SCHEMA_VERSION);
 		return -1;
 	}
@@ -401,5 +469,368 @@ int archive_drop_before(struct archive *a, const char *cutoff, FILE *out,
 	} else
 		set_err(err, errlen, "retention", PQerrorMessage(a->conn));
 	PQclear(r);
+	return n;
+}
+
+/* ---- calibration records, read back for verify -------------------------- */
+
+/* Times as exact microseconds since the epoch, 0 for NULL. */
+#define US(col) "coalesce((extract(epoch FROM " col ") * 1000000)::int8, 0)"
+
+static const char sql_cal_records[] =
+        "SELECT c.record, c.prev_hash, c.hash, " US(
+                "c.issued") ", "
+                            "coalesce(c.supersedes, 0), "
+                            "i.name, c.certificate, " US(
+                                    "c."
+                                    "perfo"
+                                    "rmed") ", "
+                                            "c.interval_days,"
+                                            " " US("c.due") ", "
+                                                            "c."
+                                                            "st"
+                                                            "an"
+                                                            "da"
+                                                            "rd"
+                                                            ", "
+                                                            "c."
+                                                            "st"
+                                                            "an"
+                                                            "da"
+                                                            "rd"
+                                                            "_"
+                                                            "ce"
+                                                            "rt"
+                                                            "if"
+                                                            "ic"
+                                                            "at"
+                                                            "e,"
+                                                            " " US("c."
+                                                                   "standard_"
+                                                                   "due") ", "
+                                                                          "c."
+                                                                          "st"
+                                                                          "an"
+                                                                          "da"
+                                                                          "rd"
+                                                                          "_o"
+                                                                          "ve"
+                                                                          "rd"
+                                                                          "ue"
+                                                                          "::"
+                                                                          "in"
+                                                                          "t,"
+                                                                          " c"
+                                                                          ".l"
+                                                                          "ab"
+                                                                          ", "
+                                                                          "c."
+                                                                          "cu"
+                                                                          "st"
+                                                                          "om"
+                                                                          "er"
+                                                                          ", "
+                                                                          "c."
+                                                                          "me"
+                                                                          "th"
+                                                                          "od"
+                                                                          ", "
+                                                                          "c."
+                                                                          "co"
+                                                                          "nd"
+                                                                          "it"
+                                                                          "io"
+                                                                          "ns"
+                                                                          ", "
+                                                                          "c."
+                                                                          "te"
+                                                                          "ch"
+                                                                          "ni"
+                                                                          "ci"
+                                                                          "an"
+                                                                          ", "
+                                                                          "c."
+                                                                          "au"
+                                                                          "th"
+                                                                          "or"
+                                                                          "is"
+                                                                          "ed"
+                                                                          ", "
+                                                                          "c."
+                                                                          "re"
+                                                                          "ma"
+                                                                          "rk"
+                                                                          "s,"
+                                                                          " c"
+                                                                          ".l"
+                                                                          "ab"
+                                                                          "_a"
+                                                                          "dd"
+                                                                          "re"
+                                                                          "ss"
+                                                                          ", "
+                                                                          "c."
+                                                                          "la"
+                                                                          "b_"
+                                                                          "ac"
+                                                                          "cr"
+                                                                          "ed"
+                                                                          "it"
+                                                                          "at"
+                                                                          "io"
+                                                                          "n,"
+                                                                          " c"
+                                                                          ".c"
+                                                                          "us"
+                                                                          "to"
+                                                                          "me"
+                                                                          "r_"
+                                                                          "ad"
+                                                                          "dr"
+                                                                          "es"
+                                                                          "s,"
+                                                                          " c"
+                                                                          ".c"
+                                                                          "us"
+                                                                          "to"
+                                                                          "me"
+                                                                          "r_"
+                                                                          "co"
+                                                                          "nt"
+                                                                          "ac"
+                                                                          "t,"
+                                                                          " "
+                                                                          "c."
+                                                                          "lo"
+                                                                          "ca"
+                                                                          "ti"
+                                                                          "on"
+                                                                          ", "
+                                                                          "c."
+                                                                          "it"
+                                                                          "em"
+                                                                          "_c"
+                                                                          "on"
+                                                                          "di"
+                                                                          "ti"
+                                                                          "on"
+                                                                          ","
+                                                                          " " US("c.received") ", "
+                                                                                               "c.specification, c.deviations, c.standard_reason, c.amendment, "
+                                                                                               "c.rule, c.guard_factor, c.rule_version, c.min_tur, c.max_risk, "
+                                                                                               "c.result_as_found, c.result_as_left "
+                                                                                               "FROM cal_records c JOIN instruments i ON i.id = c.instrument_id "
+                                                                                               "WHERE c.site_id = $1 ORDER BY c.record";
+
+static const char sql_cal_points[] =
+        "SELECT record, quantity, unit, reference, as_found, as_left, "
+        "lower_limit, upper_limit, u_expanded, k, as_found_decision, "
+        "as_left_decision FROM cal_points WHERE site_id = $1 "
+        "ORDER BY record, n";
+
+static const char sql_cal_approvals[] =
+        "SELECT a.approval, a.record, a.record_hash, " US(
+                "a.approved") ", "
+                              "a.approver, a.role, a.prev_hash, a.hash, "
+                              "coalesce(c.hash, '') "
+                              "FROM cal_approvals a LEFT JOIN cal_records c ON "
+                              "c.site_id = a.site_id AND c.record = a.record "
+                              "WHERE a.site_id = $1 ORDER BY a.approval";
+
+static const char *col(const PGresult *r, int row, int c)
+{
+	return PQgetvalue(r, row, c);
+}
+
+static int64_t col_int(const PGresult *r, int row, int c)
+{
+	return strtoll(PQgetvalue(r, row, c), NULL, 10);
+}
+
+/* NULL: NAN (not taken, not adjusted); else exactly the double
+ * PostgreSQL holds (its shortest text that reads back the same). */
+static double col_num(const PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NAN
+	                              : strtod(PQgetvalue(r, row, c), NULL);
+}
+
+static void col_text(const PGresult *r, int row, int c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", PQgetvalue(r, row, c));
+}
+
+/* A decision's name back to enum drift_decision; NULL -1; a name this
+ * program does not know 99, so that the record does not hash the same. */
+static int col_decision(const PGresult *r, int row, int c)
+{
+	if (PQgetisnull(r, row, c))
+		return -1;
+	for (int d = 0; d < DRIFT_DECISIONS; d++)
+		if (strcmp(PQgetvalue(r, row, c),
+		           drift_decision_name((enum drift_decision)d)) == 0)
+			return d;
+	return 99;
+}
+
+/* Row i of sql_cal_records into rec (no points). */
+static void read_record(const PGresult *r, int i, struct calib_record *rec)
+{
+	const char *rule = col(r, i, 32);
+
+	memset(rec, 0, sizeof(*rec));
+	rec->id = col_int(r, i, 0);
+	col_text(r, i, 1, rec->prev_hash, sizeof(rec->prev_hash));
+	col_text(r, i, 2, rec->hash, sizeof(rec->hash));
+	rec->issued_us = col_int(r, i, 3);
+	rec->supersedes = col_int(r, i, 4);
+	col_text(r, i, 5, rec->instrument, sizeof(rec->instrument));
+	col_text(r, i, 6, rec->certificate, sizeof(rec->certificate));
+	rec->performed_us = col_int(r, i, 7);
+	rec->interval_days = (int)col_int(r, i, 8);
+	rec->due_us = col_int(r, i, 9);
+	col_text(r, i, 10, rec->standard, sizeof(rec->standard));
+	col_text(r, i, 11, rec->standard_cert, sizeof(rec->standard_cert));
+	rec->standard_due_us = col_int(r, i, 12);
+	rec->standard_overdue = col_int(r, i, 13) != 0;
+	char *const texts[] = {rec->lab,
+	                       rec->customer,
+	                       rec->method,
+	                       rec->conditions,
+	                       rec->technician,
+	                       rec->authorised,
+	                       rec->remarks,
+	                       rec->lab_address,
+	                       rec->lab_accreditation,
+	                       rec->customer_address,
+	                       rec->customer_contact,
+	                       rec->location,
+	                       rec->item_condition};
+	for (int k = 0; k < 13; k++)
+		col_text(r, i, 14 + k, texts[k],
+		         k == 6 ? sizeof(rec->remarks) : CALIB_TEXT);
+	rec->received_us = col_int(r, i, 27);
+	col_text(r, i, 28, rec->specification, sizeof(rec->specification));
+	col_text(r, i, 29, rec->deviations, sizeof(rec->deviations));
+	col_text(r, i, 30, rec->standard_reason, sizeof(rec->standard_reason));
+	col_text(r, i, 31, rec->amendment, sizeof(rec->amendment));
+	/* a rule's word unknown here hashes differently */
+	rec->rule = strcmp(rule, "guarded") == 0  ? CALIB_RULE_GUARDED
+	            : strcmp(rule, "simple") == 0 ? CALIB_RULE_SIMPLE
+	                                          : (enum calib_rule)99;
+	rec->guard_factor = col_num(r, i, 33);
+	rec->rule_version = (int)col_int(r, i, 34);
+	rec->min_tur = col_num(r, i, 35);
+	rec->max_risk = col_num(r, i, 36);
+	rec->result_found = col_decision(r, i, 37);
+	rec->result_left = col_decision(r, i, 38);
+}
+
+/* The points of record rec->id from row *at of sql_cal_points on. */
+static void read_points(const PGresult *p, int *at, struct calib_record *rec)
+{
+	int n = PQntuples(p);
+
+	while (*at < n && col_int(p, *at, 0) < rec->id)
+		(*at)++; /* points of a record not held */
+	for (; *at < n && col_int(p, *at, 0) == rec->id; (*at)++) {
+		if (rec->npoints == CALIB_POINTS) {
+			rec->npoints++; /* more than a lab can record */
+			continue;
+		}
+		struct calib_point *pt = &rec->points[rec->npoints++];
+		col_text(p, *at, 1, pt->quantity, sizeof(pt->quantity));
+		col_text(p, *at, 2, pt->unit, sizeof(pt->unit));
+		pt->reference = col_num(p, *at, 3);
+		pt->as_found = col_num(p, *at, 4);
+		pt->as_left = col_num(p, *at, 5);
+		pt->lower = col_num(p, *at, 6);
+		pt->upper = col_num(p, *at, 7);
+		pt->U = col_num(p, *at, 8);
+		pt->k = col_num(p, *at, 9);
+		pt->found = col_decision(p, *at, 10);
+		pt->left = col_decision(p, *at, 11);
+	}
+}
+
+/* sql with the one parameter v; NULL with err unless it gives rows. */
+static PGresult *rows(struct archive *a, const char *sql, const char *v,
+                      char *err, size_t errlen)
+{
+	PGresult *r = PQexecParams(a->conn, sql, 1, NULL, &v, NULL, NULL, 0);
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		return r;
+	set_err(err, errlen, "calibration records", PQerrorMessage(a->conn));
+	PQclear(r);
+	return NULL;
+}
+
+/* One site's records and approvals to fn. */
+static int cal_site(struct archive *a, const char *id,
+                    const struct archive_cal_fn *fn, void *ctx,
+                    struct calib_record *rec, char *err, size_t errlen)
+{
+	PGresult *r = rows(a, sql_cal_records, id, err, errlen);
+	PGresult *p = r ? rows(a, sql_cal_points, id, err, errlen) : NULL;
+	PGresult *ap = p ? rows(a, sql_cal_approvals, id, err, errlen) : NULL;
+	int rc = ap != NULL ? 0 : -1, at = 0;
+
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+		read_record(r, i, rec);
+		read_points(p, &at, rec);
+		rc = fn->record(ctx, rec);
+	}
+	for (int i = 0; rc == 0 && ap != NULL && i < PQntuples(ap); i++) {
+		struct calib_approval ca = {0};
+		ca.id = col_int(ap, i, 0);
+		ca.calibration_id = col_int(ap, i, 1);
+		col_text(ap, i, 2, ca.record_hash, sizeof(ca.record_hash));
+		ca.approved_us = col_int(ap, i, 3);
+		col_text(ap, i, 4, ca.approver, sizeof(ca.approver));
+		col_text(ap, i, 5, ca.role, sizeof(ca.role));
+		col_text(ap, i, 6, ca.prev_hash, sizeof(ca.prev_hash));
+		col_text(ap, i, 7, ca.hash, sizeof(ca.hash));
+		rc = fn->approval(ctx, &ca, col(ap, i, 8));
+	}
+	if (rc != 0 && ap != NULL)
+		set_err(err, errlen, "verify", "out of memory");
+	PQclear(r);
+	PQclear(p);
+	PQclear(ap);
+	return rc != 0 ? -1 : 0;
+}
+
+int archive_cal_each(struct archive *a, const char *site,
+                     const struct archive_cal_fn *fn, void *ctx, char *err,
+                     size_t errlen)
+{
+	PGresult *s = PQexecParams(a->conn,
+	                           "SELECT id, name FROM sites WHERE $1::text "
+	                           "IS NULL OR name = $1 "
+	                           "ORDER BY name",
+	                           1, NULL, &site, NULL, NULL, 0);
+	struct calib_record *rec = malloc(sizeof(*rec));
+	int n = -1;
+
+	if (PQresultStatus(s) != PGRES_TUPLES_OK)
+		set_err(err, errlen, "sites", PQerrorMessage(a->conn));
+	else if (rec == NULL)
+		set_err(err, errlen, "verify", "out of memory");
+	else if (site != NULL && PQntuples(s) == 0)
+		snprintf(err, errlen, "no site %s in the archive", site);
+	else {
+		for (n = 0; n < PQntuples(s); n++) {
+			fn->site(ctx, col(s, n, 1));
+			if (cal_site(a, col(s, n, 0), fn, ctx, rec, err,
+			             errlen) < 0) {
+				n = -1;
+				break;
+			}
+			fn->site_end(ctx, col(s, n, 1));
+		}
+	}
+	free(rec);
+	PQclear(s);
 	return n;
 }

@@ -35,7 +35,8 @@ void archive_close(struct archive *a);
  * not). Returns 0, or -1 with why in err. */
 int archive_reconnect(struct archive *a, char *err, size_t errlen);
 
-/* Apply the schema if the database has none (one transaction, under an
+/* Apply the schema if the database has none, or the steps from its
+ * version to this program's (pgschema.h; one transaction, under an
  * advisory lock so that two collectors do not race), and make the
  * partitions of this month and the next. Returns 0, or -1 with err. */
 int archive_init(struct archive *a, char *err, size_t errlen);
@@ -63,5 +64,29 @@ int archive_check_gaps(struct archive *a, int settle_ms, char *err,
  * Returns how many, or -1 with err. */
 int archive_drop_before(struct archive *a, const char *cutoff, FILE *out,
                         char *err, size_t errlen);
+
+/* What archive_cal_each() hands over, site by site. */
+struct calib_record;
+struct calib_approval;
+struct archive_cal_fn {
+	void (*site)(void *ctx, const char *site); /* before its items */
+	int (*record)(void *ctx, const struct calib_record *r);
+	/* held_hash: the approved record's hash as held, "" not held */
+	int (*approval)(void *ctx, const struct calib_approval *a,
+	                const char *held_hash);
+	void (*site_end)(void *ctx, const char *site); /* after them */
+};
+
+/* Every site's (site NULL) or one site's calibration records, rebuilt as
+ * the gateway's struct calib_record from the archive's rows (times in
+ * exact microseconds, numbers as PostgreSQL gives them back exactly, a
+ * decision or rule name unknown to this program as a value that hashes
+ * differently), in record order, then its approvals in approval order,
+ * to fn's functions (a non-zero return of record or approval stops:
+ * -1). Returns the number of sites, or -1 with err (a site not held is
+ * an error). */
+int archive_cal_each(struct archive *a, const char *site,
+                     const struct archive_cal_fn *fn, void *ctx, char *err,
+                     size_t errlen);
 
 #endif

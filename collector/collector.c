@@ -4,7 +4,8 @@
  * through MQTT shared subscriptions (link.c), so that N collectors in one
  * group split the messages, and writes each into PostgreSQL (archive.c),
  * acknowledging it to the broker only once it is committed. Commands:
- * run (the service), init (the schema), retention (drop old months).
+ * run (the service), init (the schema), retention (drop old months),
+ * verify (each lab's audit chain, chain.h).
  * docs/COLLECTOR.md is the manual.
  *
  * Threads (STYLE 8): the main thread is the writer: it owns the struct
@@ -28,6 +29,7 @@
 
 #include "archive.h"
 #include "ccfg.h"
+#include "chain.h"
 #include "inbox.h"
 #include "link.h"
 #include "log.h"
@@ -302,11 +304,66 @@ static int cmd_retention(const struct ccfg *c, const char *before)
 	return 0;
 }
 
+/* verify: one chain_check per site, the worst exit status kept. */
+struct verify {
+	struct chain_check c;
+	int status;
+};
+
+static void v_site(void *ctx, const char *site)
+{
+	(void)site;
+	chain_begin(&((struct verify *)ctx)->c);
+}
+
+static int v_record(void *ctx, const struct calib_record *r)
+{
+	return chain_record(&((struct verify *)ctx)->c, r);
+}
+
+static int v_approval(void *ctx, const struct calib_approval *a,
+                      const char *held_hash)
+{
+	return chain_approval(&((struct verify *)ctx)->c, a, held_hash);
+}
+
+static void v_site_end(void *ctx, const char *site)
+{
+	struct verify *v = ctx;
+	int st = chain_report(&v->c, site, stdout);
+
+	if (st > v->status)
+		v->status = st;
+}
+
+/* Each site's audit chain from the archive (chain.h): 0 intact, 3 a gap
+ * and nothing broken, 4 broken, 1 error. */
+static int cmd_verify(const struct ccfg *c, const char *site)
+{
+	static const struct archive_cal_fn fn = {v_site, v_record, v_approval,
+	                                         v_site_end};
+	static struct verify v; /* a chain_check is large */
+	char err[1024];
+	struct archive *a = archive_open(c->conninfo, err, sizeof(err));
+	int n = -1;
+
+	if (a != NULL && archive_check(a, err, sizeof(err)) == 0)
+		n = archive_cal_each(a, site, &fn, &v, err, sizeof(err));
+	archive_close(a);
+	fflush(stdout);
+	if (n < 0) {
+		fprintf(stderr, "metrolog-collector: %s\n", err);
+		return 1;
+	}
+	return v.status;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: metrolog-collector [OPTION]... [run | init | retention "
-	        "--before TIME]\n"
+	        "--before TIME |\n"
+	        "                                       verify [--site SITE]]\n"
 	        "The metrolog archive's collector: takes every gateway's "
 	        "readings, events and\n"
 	        "statuses from an MQTT broker (shared subscriptions) into "
@@ -324,6 +381,7 @@ static void usage(FILE *f)
 	        "  --before TIME       with retention: the end of what is "
 	        "dropped, ISO 8601\n"
 	        "                      (2025-01-01T00:00:00Z)\n"
+	        "  --site SITE         with verify: that site only\n"
 	        "\n"
 	        "Commands: run (the default) takes messages until SIGTERM or "
 	        "SIGINT; init creates\n"
@@ -331,7 +389,12 @@ static void usage(FILE *f)
 	        "nothing); "
 	        "retention drops\n"
 	        "the monthly partitions of readings and messages that end at "
-	        "or before TIME.\n"
+	        "or before TIME;\n"
+	        "verify recomputes each site's audit chain of calibration "
+	        "records and approvals\n"
+	        "from the archive: exit 0 intact, 3 records missing (a gap, "
+	        "not tampering),\n"
+	        "4 broken (a record altered), 1 error.\n"
 	        "Logs go to standard error. docs/COLLECTOR.md describes the "
 	        "configuration.\n");
 }
@@ -344,7 +407,8 @@ static bool opt(const char *arg, const char *short_name, const char *long_name)
 
 int main(int argc, char **argv)
 {
-	const char *path = DEFAULT_CONFIG, *cmd = "run", *before = NULL;
+	const char *path = DEFAULT_CONFIG, *cmd = "run", *before = NULL,
+	           *site = NULL;
 	bool check = false, verbose = false;
 	struct ccfg *c;
 	int rc;
@@ -364,10 +428,13 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--before") == 0 && i + 1 < argc)
 			before = argv[++i];
+		else if (strcmp(argv[i], "--site") == 0 && i + 1 < argc)
+			site = argv[++i];
 		else if (argv[i][0] != '-' &&
 		         (strcmp(argv[i], "run") == 0 ||
 		          strcmp(argv[i], "init") == 0 ||
-		          strcmp(argv[i], "retention") == 0))
+		          strcmp(argv[i], "retention") == 0 ||
+		          strcmp(argv[i], "verify") == 0))
 			cmd = argv[i];
 		else {
 			fprintf(stderr, "metrolog-collector: bad argument %s\n",
@@ -376,7 +443,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((strcmp(cmd, "retention") == 0) != (before != NULL)) {
+	if ((strcmp(cmd, "retention") == 0) != (before != NULL) ||
+	    (site != NULL && strcmp(cmd, "verify") != 0)) {
 		usage(stderr);
 		return 2;
 	}
@@ -395,6 +463,8 @@ int main(int argc, char **argv)
 		rc = cmd_init(c);
 	else if (strcmp(cmd, "retention") == 0)
 		rc = cmd_retention(c, before);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = cmd_verify(c, site);
 	else
 		rc = cmd_run(c);
 	ccfg_free(c);

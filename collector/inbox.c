@@ -17,7 +17,7 @@
 #include "text.h"
 
 static const char *const kind_names[] = {"readings", "events", "status",
-                                         "gateway"};
+                                         "gateway",  "record", "approval"};
 
 const char *inbox_kind_name(enum inbox_kind k)
 {
@@ -47,6 +47,12 @@ static int read_topic(struct inbox_msg *m, const char *prefix,
 
 	if (strncmp(topic, prefix, pl) != 0 || topic[pl] != '/')
 		return -1;
+	p = topic + pl + 1;
+	if (level(&p, m->site, sizeof(m->site)) == 0 &&
+	    strcmp(p, "calibrations") == 0) {
+		m->kind = INBOX_RECORD; /* or an approval: its "type" says */
+		return 0;
+	}
 	p = topic + pl + 1;
 	if (level(&p, m->site, sizeof(m->site)) < 0 ||
 	    level(&p, m->instrument, sizeof(m->instrument)) < 0 ||
@@ -84,6 +90,48 @@ static int check_channels(const cJSON *ch)
 	return 0;
 }
 
+/* Whether j's member key is an integer from 1 to 2^53. */
+static bool positive(const cJSON *j, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+	       v->valuedouble <= 9007199254740992.0 &&
+	       v->valuedouble == floor(v->valuedouble);
+}
+
+/* A calibrations message (docs/MQTT.md): its type into m->kind, its
+ * instrument into m->instrument. Returns 0, or -1 with err. */
+static int read_calibration(struct inbox_msg *m, const cJSON *j, char *err,
+                            size_t errlen)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+	const cJSON *in = cJSON_GetObjectItemCaseSensitive(j, "instrument");
+
+	if (!cJSON_IsString(in) || in->valuestring[0] == '\0' ||
+	    strlen(in->valuestring) >= sizeof(m->instrument)) {
+		snprintf(err, errlen, "seq %lld: no instrument",
+		         (long long)m->seq);
+		return -1;
+	}
+	strcpy(m->instrument, in->valuestring);
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "record") == 0 &&
+	    positive(j, "record") &&
+	    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "points")))
+		m->kind = INBOX_RECORD;
+	else if (cJSON_IsString(type) &&
+	         strcmp(type->valuestring, "approval") == 0 &&
+	         positive(j, "approval") && positive(j, "record"))
+		m->kind = INBOX_APPROVAL;
+	else {
+		snprintf(err, errlen,
+		         "seq %lld: not a calibration record or approval",
+		         (long long)m->seq);
+		return -1;
+	}
+	return 0;
+}
+
 /* The fields of a parsed payload into m. Returns 0, or -1 with err. */
 static int read_fields(struct inbox_msg *m, const cJSON *j, char *err,
                        size_t errlen)
@@ -101,9 +149,7 @@ static int read_fields(struct inbox_msg *m, const cJSON *j, char *err,
 			strcpy(m->ts, ts->valuestring);
 		return 0;
 	}
-	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 ||
-	    seq->valuedouble > 9007199254740992.0 ||
-	    seq->valuedouble != floor(seq->valuedouble)) {
+	if (!positive(j, "seq")) {
 		snprintf(err, errlen, "no seq (a positive integer)");
 		return -1;
 	}
@@ -115,6 +161,9 @@ static int read_fields(struct inbox_msg *m, const cJSON *j, char *err,
 		return -1;
 	}
 	strcpy(m->ts, ts->valuestring);
+	m->historical = cJSON_IsTrue(hist);
+	if (m->kind == INBOX_RECORD)
+		return read_calibration(m, j, err, errlen);
 	if (!cJSON_IsString(in) ||
 	    strcmp(in->valuestring, m->instrument) != 0) {
 		snprintf(err, errlen,

@@ -28,7 +28,7 @@
 #include "log.h"
 
 #define SESSION_EXPIRY_S (7 * 86400) /* MQTT 5: queued for us this long */
-#define NFILTERS         3
+#define NFILTERS         4
 
 struct link {
 	const struct ccfg *c;
@@ -44,8 +44,8 @@ static void on_subscribed(void *context, MQTTAsync_successData *data)
 	struct link *l = context;
 
 	(void)data;
-	log_info("mqtt: subscribed to %s, %s, %s (QoS 1)", l->filters[0],
-	         l->filters[1], l->filters[2]);
+	log_info("mqtt: subscribed to %s, %s, %s, %s (QoS 1)", l->filters[0],
+	         l->filters[1], l->filters[2], l->filters[3]);
 }
 
 static void on_subscribed5(void *context, MQTTAsync_successData5 *data)
@@ -227,8 +227,8 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
                       char *err, size_t errlen)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-	static const char *const kinds[NFILTERS] = {"readings", "events",
-	                                            "status"};
+	static const char *const kinds[NFILTERS] = {"+/readings", "+/events",
+	                                            "+/status", "calibrations"};
 	struct link *l = calloc(1, sizeof(*l));
 	char uri[600];
 	int rc;
@@ -242,7 +242,7 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
 	l->arg = arg;
 	for (int i = 0; i < NFILTERS; i++)
 		snprintf(l->filters[i], sizeof(l->filters[i]),
-		         "$share/%s/%s/%s/+/%s", c->group, c->prefix, c->sites,
+		         "$share/%s/%s/%s/%s", c->group, c->prefix, c->sites,
 		         kinds[i]);
 	if (c->password_file != NULL &&
 	    read_password(c->password_file, &l->password, err, errlen) < 0)

@@ -1,7 +1,8 @@
 /*
  * link.h - the collector's MQTT side (Paho MQTTAsync, MQTT 3.1.1 or 5):
  * a persistent session with a fixed client id, shared subscriptions
- * $share/<group>/<prefix>/<sites>/+/{readings,events,status} at QoS 1,
+ * $share/<group>/<prefix>/<sites>/+/{readings,events,status} and
+ * $share/<group>/<prefix>/<sites>/calibrations at QoS 1,
  * reconnection by Paho with back-off (1 s doubling to 30 s). The only
  * file of the collector that includes MQTTAsync.h.
  *

@@ -478,11 +478,17 @@ static bool add_text(cJSON *o, const char *key, const char *s)
 	                     : cJSON_AddNullToObject(o, key)) != NULL;
 }
 
-/* key: v, null when not finite. */
+/* key: v exactly (text_shortest(): the fewest digits that read back as
+ * v; cJSON's own printing may drop the last bit, its 15-digit text being
+ * "close enough" to it), null when not finite. A record's hash is
+ * recomputed from these numbers (docs/MQTT.md, calibrations). */
 static bool add_number(cJSON *o, const char *key, double v)
 {
-	return (isfinite(v) ? cJSON_AddNumberToObject(o, key, v)
-	                    : cJSON_AddNullToObject(o, key)) != NULL;
+	char text[40];
+
+	if (text_shortest(v, false, text, sizeof(text)) < 0)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	return cJSON_AddRawToObject(o, key, text) != NULL;
 }
 
 /* key: an id, null when id <= 0. */
@@ -701,9 +707,12 @@ char *msg_certificate(const struct msg_certificate *m, size_t *len)
 	return text;
 }
 
-char *msg_reply_text(const struct msg_reply *r, size_t *len)
+/* o printed on one line, made valid UTF-8 (as payload_utf8()), on the
+ * heap for msg_text_free(), its length in *len; NULL when memory runs
+ * out. o is not freed. */
+static char *heap_text(const cJSON *o, size_t *len)
 {
-	char *text = cJSON_PrintUnformatted(r->o), *fixed, why[64];
+	char *text = cJSON_PrintUnformatted(o), *fixed, why[64];
 	size_t need;
 
 	*len = 0;
@@ -719,6 +728,11 @@ char *msg_reply_text(const struct msg_reply *r, size_t *len)
 	}
 	*len = text != NULL ? strlen(text) : 0;
 	return text;
+}
+
+char *msg_reply_text(const struct msg_reply *r, size_t *len)
+{
+	return heap_text(r->o, len);
 }
 
 void msg_text_free(char *text)
@@ -757,4 +771,115 @@ int msg_reply_busy(char *buf, size_t size, const char *error,
 		return -1;
 	}
 	return payload_print(o, buf, size);
+}
+
+/* ---- calibration records published in full ------------------------------ */
+
+/* key: the ISO 8601 time us, null when 0 (add_time() for any other). */
+static bool add_exact_time(cJSON *o, const char *key, int64_t us)
+{
+	char iso[40];
+
+	if (us == 0)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	utc_format(us, 6, iso, sizeof(iso));
+	return cJSON_AddStringToObject(o, key, iso) != NULL;
+}
+
+/* The fields of rec that say who, what, where (every string as it is). */
+static bool add_record_texts(cJSON *c, const struct calib_record *r)
+{
+	const struct {
+		const char *key, *v;
+	} t[] = {
+	        {"certificate", r->certificate},
+	        {"prev_hash", r->prev_hash},
+	        {"hash", r->hash},
+	        {"standard", r->standard},
+	        {"standard_certificate", r->standard_cert},
+	        {"lab", r->lab},
+	        {"lab_address", r->lab_address},
+	        {"lab_accreditation", r->lab_accreditation},
+	        {"customer", r->customer},
+	        {"customer_address", r->customer_address},
+	        {"customer_contact", r->customer_contact},
+	        {"location", r->location},
+	        {"item_condition", r->item_condition},
+	        {"method", r->method},
+	        {"specification", r->specification},
+	        {"conditions", r->conditions},
+	        {"deviations", r->deviations},
+	        {"technician", r->technician},
+	        {"authorised", r->authorised},
+	        {"remarks", r->remarks},
+	        {"standard_reason", r->standard_reason},
+	        {"amendment", r->amendment},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!cJSON_AddStringToObject(c, t[i].key, t[i].v))
+			return false;
+	return true;
+}
+
+char *msg_cal_record(int64_t seq, int64_t ts_us, const struct calib_record *r,
+                     size_t *len)
+{
+	cJSON *c = payload_head(seq, ts_us, r->instrument);
+	char *text = NULL;
+	bool ok;
+
+	*len = 0;
+	ok = c != NULL && cJSON_AddStringToObject(c, "type", "record") &&
+	     cJSON_AddNumberToObject(c, "record", (double)r->id) &&
+	     cJSON_AddNumberToObject(c, "rule_version",
+	                             r->rule_version >= 2 ? r->rule_version
+	                                                  : 1) &&
+	     add_record_texts(c, r) && add_id(c, "supersedes", r->supersedes) &&
+	     add_exact_time(c, "issued", r->issued_us) &&
+	     add_exact_time(c, "performed", r->performed_us) &&
+	     add_exact_time(c, "received", r->received_us) &&
+	     cJSON_AddNumberToObject(c, "interval_days", r->interval_days) &&
+	     add_exact_time(c, "due", r->due_us) &&
+	     add_exact_time(c, "standard_due", r->standard_due_us) &&
+	     cJSON_AddBoolToObject(c, "standard_overdue",
+	                           r->standard_overdue) &&
+	     cJSON_AddStringToObject(
+	             c, "rule",
+	             r->rule == CALIB_RULE_GUARDED ? "guarded" : "simple") &&
+	     add_number(c, "guard_factor", r->guard_factor) &&
+	     add_number(c, "min_tur", r->min_tur) &&
+	     add_number(c, "max_risk", r->max_risk) &&
+	     add_decision(c, "result_as_found", r->result_found) &&
+	     add_decision(c, "result_as_left", r->result_left) &&
+	     add_points(c, r);
+	if (ok)
+		text = heap_text(c, len);
+	cJSON_Delete(c);
+	return text;
+}
+
+char *msg_cal_approval(int64_t seq, int64_t ts_us, const char *instrument,
+                       const char *certificate, const struct calib_approval *a,
+                       size_t *len)
+{
+	cJSON *c = payload_head(seq, ts_us, instrument);
+	char *text = NULL;
+	bool ok;
+
+	*len = 0;
+	ok = c != NULL && cJSON_AddStringToObject(c, "type", "approval") &&
+	     cJSON_AddNumberToObject(c, "approval", (double)a->id) &&
+	     cJSON_AddNumberToObject(c, "record", (double)a->calibration_id) &&
+	     cJSON_AddStringToObject(c, "certificate", certificate) &&
+	     cJSON_AddStringToObject(c, "record_hash", a->record_hash) &&
+	     add_exact_time(c, "approved", a->approved_us) &&
+	     cJSON_AddStringToObject(c, "approver", a->approver) &&
+	     cJSON_AddStringToObject(c, "role", a->role) &&
+	     cJSON_AddStringToObject(c, "prev_hash", a->prev_hash) &&
+	     cJSON_AddStringToObject(c, "hash", a->hash);
+	if (ok)
+		text = heap_text(c, len);
+	cJSON_Delete(c);
+	return text;
 }

@@ -120,6 +120,30 @@ int msg_ha_config(const struct msg_ha *h, const struct cfg_instrument *in,
                   const struct cfg_channel *ch, bool tolerance, char *topic,
                   size_t tsize, char *buf, size_t size);
 
+/* ---- calibration records published in full (docs/MQTT.md) ------------
+ * On <prefix>/<site>/calibrations, through the outbox: every field of a
+ * record that its hash covers, so that the hash can be recomputed from
+ * the payload alone (calib_canonical): strings as they are ("" stays
+ * ""), times as ISO 8601 with microseconds (null for 0), numbers exact
+ * (the fewest digits that read back as the same double, text_shortest();
+ * null for NAN), decisions by name (null for -1). On the heap, as a reply: a
+ * record of 64 points takes some 30 KB. */
+struct calib_record;
+struct calib_approval;
+
+/* The payload of record rec (appended to the chain: id, hashes set),
+ * published as seq at ts_us (its issued time). Returns the text (free it
+ * with msg_text_free()) and its length in *len, or NULL when memory runs
+ * out. */
+char *msg_cal_record(int64_t seq, int64_t ts_us, const struct calib_record *rec,
+                     size_t *len);
+
+/* The payload of approval a of the record of instrument and certificate,
+ * published as seq at ts_us (its approved time). As msg_cal_record(). */
+char *msg_cal_approval(int64_t seq, int64_t ts_us, const char *instrument,
+                       const char *certificate, const struct calib_approval *a,
+                       size_t *len);
+
 /* ---- records on request (docs/MQTT.md, Records on request) ----------- */
 
 /* An instrument of a reply, as the database lists it. */

@@ -23,11 +23,13 @@
 #include "calib.h"
 #include "drift.h"
 #include "msg.h"
+#include "query.h"
 #include "text.h"
 #include "utc.h"
 
-#define CAL_RECHECK_US (60 * 1000000LL)
-#define TEXT_MAX       (64 * 1024 * 1024) /* one batch's text, at most */
+#define CAL_RECHECK_US   (60 * 1000000LL)
+#define RECORDS_PER_TURN 16 /* records and approvals per composer_records() */
+#define TEXT_MAX         (64 * 1024 * 1024) /* one batch's text, at most */
 
 /* A sample of the batch, in the order messages are composed: by time,
  * then instrument, then events before readings (an instrument is online
@@ -82,6 +84,9 @@ struct composer {
 	char *text;
 	size_t text_used, text_cap;
 	int64_t seq; /* the next outbox seq */
+	/* the published marks the batch sets (store_batch), 0: unchanged */
+	int64_t mark_cal, mark_approvals;
+	struct query *q; /* records read for publishing; NULL until needed */
 	char message[512];
 };
 
@@ -115,6 +120,8 @@ static void begin(struct composer *cp)
 	cp->nev = 0;
 	cp->nout = 0;
 	cp->text_used = 0;
+	cp->mark_cal = 0;
+	cp->mark_approvals = 0;
 	cp->message[0] = '\0';
 }
 
@@ -250,6 +257,8 @@ static int write_rows(struct composer *cp, struct store *st,
 	        .out = cp->out,
 	        .nout = cp->nout,
 	        .composed = true,
+	        .cal_published = cp->mark_cal,
+	        .approvals_published = cp->mark_approvals,
 	};
 	return store_write(st, &b);
 }
@@ -942,6 +951,120 @@ fail:
 	return -1;
 }
 
+/* ---- calibration records published in full ----------------------------- */
+
+/* The outbox row of payload (heap text from msg.h, freed here) on
+ * <prefix>/<site>/calibrations. */
+static int add_heap_out(struct composer *cp, int64_t ts, char *payload)
+{
+	int rc;
+
+	if (payload == NULL)
+		return fail(cp, "calibration records: %s", strerror(ENOMEM));
+	rc = add_out(cp, ts, "calibrations", NULL, false, build_string,
+	             payload);
+	msg_text_free(payload);
+	return rc;
+}
+
+/* The records after done, up to last, at most *budget of them, into the
+ * batch; *upto: the last one put. rec: scratch space. */
+static int put_records(struct composer *cp, struct calib_record *rec,
+                       int64_t done, int64_t last, int *budget, int64_t *upto)
+{
+	size_t len;
+
+	*upto = done;
+	for (int64_t id = done + 1; id <= last && *budget > 0; id++) {
+		int rc = query_calibration(cp->q, id, rec);
+		if (rc < 0)
+			return fail(cp, "%s", query_error(cp->q));
+		/* rc 1: no record id (never, the table being append-only):
+		 * nothing to send, and the province sees the hole */
+		if (rc == 0 &&
+		    add_heap_out(cp, rec->issued_us,
+		                 msg_cal_record(cp->seq, rec->issued_us, rec,
+		                                &len)) < 0)
+			return -1;
+		*upto = id;
+		(*budget)--;
+	}
+	return 0;
+}
+
+/* The approvals after done, up to last, of records up to cal (published),
+ * at most *budget of them; *upto: the last one put. */
+static int put_approvals(struct composer *cp, struct calib_record *rec,
+                         int64_t cal, int64_t done, int64_t last, int *budget,
+                         int64_t *upto)
+{
+	struct calib_approval a;
+	char cert[CALIB_ID];
+	size_t len;
+
+	*upto = done;
+	for (int64_t id = done + 1; id <= last && *budget > 0; id++) {
+		int rc = query_approval_at(cp->q, id, &a, cert, sizeof(cert));
+		if (rc < 0)
+			return fail(cp, "%s", query_error(cp->q));
+		if (rc == 0 && a.calibration_id > cal)
+			break; /* its record goes first, next turn */
+		if (rc == 0 &&
+		    (rc = query_calibration(cp->q, a.calibration_id, rec)) < 0)
+			return fail(cp, "%s", query_error(cp->q));
+		if (rc == 0 &&
+		    add_heap_out(cp, a.approved_us,
+		                 msg_cal_approval(cp->seq, a.approved_us,
+		                                  rec->instrument, cert, &a,
+		                                  &len)) < 0)
+			return -1;
+		*upto = id;
+		(*budget)--;
+	}
+	return 0;
+}
+
+int composer_records(struct composer *cp, struct store *st)
+{
+	struct store_cal_pub p;
+	struct calib_record *rec = NULL;
+	int budget = RECORDS_PER_TURN;
+	int64_t cal, appr;
+	char err[512];
+
+	begin(cp);
+	if (cp->c->mqtt == NULL)
+		return 0;
+	if (store_cal_published(st, &p) < 0)
+		return -1;
+	if (p.cal_done >= p.cal_last && p.approvals_done >= p.approvals_last)
+		return 0;
+	if (cp->q == NULL &&
+	    (cp->q = query_open(cp->c->database, err, sizeof(err))) == NULL)
+		return fail(cp, "calibration records: %s", err);
+	if ((rec = malloc(sizeof(*rec))) == NULL) {
+		fail(cp, "calibration records: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	if (store_outbox_next_seq(st, &cp->seq) < 0 ||
+	    put_records(cp, rec, p.cal_done, p.cal_last, &budget, &cal) < 0 ||
+	    put_approvals(cp, rec, cal, p.approvals_done, p.approvals_last,
+	                  &budget, &appr) < 0)
+		goto fail;
+	cp->mark_cal = cal > p.cal_done ? cal : 0;
+	cp->mark_approvals = appr > p.approvals_done ? appr : 0;
+	if ((cp->mark_cal > 0 || cp->mark_approvals > 0) &&
+	    write_rows(cp, st, NULL, 0) < 0)
+		goto fail;
+	free(rec);
+	return RECORDS_PER_TURN - budget;
+fail:
+	free(rec);
+	query_close(cp->q); /* opened again next time */
+	cp->q = NULL;
+	return -1;
+}
+
 bool composer_renewed(const struct composer *cp, uint32_t inst)
 {
 	return cp->cal != NULL && inst < (uint32_t)cp->c->ninstruments &&
@@ -1045,6 +1168,7 @@ void composer_free(struct composer *cp)
 	free(cp->pch);
 	free(cp->pcs);
 	free(cp->text);
+	query_close(cp->q);
 	free(cp);
 }
 

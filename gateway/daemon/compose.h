@@ -67,6 +67,19 @@ int composer_write(struct composer *cp, struct store *st,
  */
 int composer_calibration(struct composer *cp, struct store *st, int64_t now_us);
 
+/*
+ * With mqtt, the calibration records and approvals appended since the
+ * last call (by the metrolog tool, in another process), published in full
+ * (docs/MQTT.md, calibrations): at most 16 a call, records in id order,
+ * each approval after its record, written in one store_write() with the
+ * published marks (docs/SCHEMA.md, published), so each is put into the
+ * outbox exactly once across restarts. Cheap when nothing is new (two
+ * lookups). Reads the records through a read-only query connection of its
+ * own on the configured database. Returns how many were put, or -1 with
+ * nothing written (composer_error() says why).
+ */
+int composer_records(struct composer *cp, struct store *st);
+
 /* Whether the last composer_calibration() found another certificate in
  * force for instrument index inst (a new calibration, which may have
  * adjusted it); false for the call that only learned. */

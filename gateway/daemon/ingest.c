@@ -40,6 +40,7 @@ struct ingest {
 	int64_t next_retention, next_calibration;
 	bool retention_pending;
 	bool calibration_failing; /* the last refresh failed (logged once) */
+	bool records_failing;     /* the last composer_records() failed */
 	struct ingest_stats stats;
 };
 
@@ -188,6 +189,24 @@ static void retention_step(struct ingest *in, int64_t now)
 	in->next_retention = now + RETENTION_EVERY_US;
 }
 
+/* Calibration records and approvals appended by the tool, into the
+ * outbox (composer_records()); failures said once, like the states'. */
+static void records_step(struct ingest *in)
+{
+	int n = composer_records(in->comp, in->st);
+
+	if (n == -1 && !in->records_failing)
+		log_warnx("calibration records: %s; retrying every second",
+		          composer_error(in->comp, in->st));
+	else if (n != -1 && in->records_failing)
+		log_info("calibration records: published again");
+	else if (n > 0)
+		log_debug("calibration records: %d record(s) or approval(s) "
+		          "put into the outbox",
+		          n);
+	in->records_failing = n == -1;
+}
+
 /* Calibration due states: an event when one changes (a record appended
  * by the metrolog tool, or a due date coming closer). */
 static void calibration_step(struct ingest *in, int64_t now)
@@ -204,6 +223,7 @@ static void calibration_step(struct ingest *in, int64_t now)
 	else if (changes != -1 && in->calibration_failing)
 		log_info("calibration states: read again");
 	in->calibration_failing = changes == -1;
+	records_step(in);
 	for (int i = 0; changes > 0 && i < in->c->ninstruments; i++) {
 		if (!composer_renewed(in->comp, (uint32_t)i))
 			continue;

@@ -223,6 +223,11 @@ int query_lab_timezone(struct query *q, char *name, size_t size);
  * record is a draft), -1 error. */
 int query_approval(struct query *q, int64_t calibration_id,
                    struct calib_approval *out);
+/* The approval of id id (its place in the approvals' chain), with the
+ * approved record's certificate into cert (size bytes; "" when the record
+ * does not exist): 0 found, 1 none, -1 error. */
+int query_approval_at(struct query *q, int64_t id, struct calib_approval *out,
+                      char *cert, size_t size);
 
 /* Check the whole audit chain: every record's hash against its content,
  * every prev_hash against the record before, ids 1..n without a gap, and

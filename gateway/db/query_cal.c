@@ -357,24 +357,41 @@ static void read_approval(sqlite3_stmt *s, struct calib_approval *a, char *cert,
 	query_text(s, 8, cert, size);
 }
 
-int query_approval(struct query *q, int64_t calibration_id,
-                   struct calib_approval *out)
+/* The approval where column = id: 0 found, 1 none, -1 error. */
+static int one_approval(struct query *q, const char *column, int64_t id,
+                        struct calib_approval *out, char *cert, size_t size)
 {
-	sqlite3_stmt *s = query_prepare(q, APPROVAL_SELECT
-	                                " WHERE a.calibration_id = ?1");
-	char cert[CALIB_ID];
+	char sql[1024];
+	sqlite3_stmt *s;
 	int rc;
 
-	if (s == NULL)
+	snprintf(sql, sizeof(sql), "%s WHERE a.%s = ?1", APPROVAL_SELECT,
+	         column);
+	if ((s = query_prepare(q, sql)) == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, calibration_id);
+	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		read_approval(s, out, cert, sizeof(cert));
+		read_approval(s, out, cert, size);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : query_fail(q, rc, "approvals");
+}
+
+int query_approval(struct query *q, int64_t calibration_id,
+                   struct calib_approval *out)
+{
+	char cert[CALIB_ID];
+
+	return one_approval(q, "calibration_id", calibration_id, out, cert,
+	                    sizeof(cert));
+}
+
+int query_approval_at(struct query *q, int64_t id, struct calib_approval *out,
+                      char *cert, size_t size)
+{
+	return one_approval(q, "id", id, out, cert, size);
 }
 
 /* One approval in the chain: 0 good, 1 bad (c->v says why). */

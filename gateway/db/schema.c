@@ -297,6 +297,17 @@ static const char *const migrations[] = {
         "    FROM readings_archive)"
         "  GROUP BY channel, block;"
         "DROP TABLE readings_archive;",
+        /* 10 -> 11: how far metrologd has put the calibration records
+         * and the approvals into the outbox (docs/MQTT.md,
+         * calibrations): set in the transaction that writes their
+         * outbox rows, so a restart neither skips nor repeats one. 0:
+         * none yet, so a database with records publishes them all
+         * once. */
+        "CREATE TABLE published ("
+        "  chain TEXT    PRIMARY KEY"
+        "    CHECK (chain IN ('calibrations', 'approvals')),"
+        "  upto  INTEGER NOT NULL);"
+        "INSERT INTO published VALUES ('calibrations', 0), ('approvals', 0);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1025,6 +1025,7 @@ int store_write(struct store *st, const struct store_batch *b)
 		if (append_composed(st, &b->events[i], i) < 0)
 			goto fail;
 	if ((b->nout > 0 && append_outbox(st, b->out, b->nout) < 0) ||
+	    st_cal_mark(st, b->cal_published, b->approvals_published) < 0 ||
 	    maybe_move(st) < 0 || st_run(st, st->stmt[S_COMMIT], "append") < 0)
 		goto fail;
 	return 0;

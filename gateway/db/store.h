@@ -87,6 +87,9 @@ struct store_batch {
 	const struct store_out *out;
 	size_t nout;
 	bool composed; /* events has the rows of samples' SAMPLE_STATEs */
+	/* > 0: the calibration records / approvals published up to this id
+	 * (store_cal_published()), set in the same transaction as out */
+	int64_t cal_published, approvals_published;
 };
 
 /*
@@ -228,6 +231,17 @@ int store_cal_in_force(struct store *st, int64_t now_us,
 /* The id of the newest calibration record (0: none), so that a caller
  * reads the states again only when one was appended. Returns 0 or -1. */
 int store_cal_last_id(struct store *st, int64_t *id);
+
+/* What is published and what there is (docs/SCHEMA.md, published):
+ * the last record id and approval id put into the outbox (store_write()'s
+ * cal_published, approvals_published), and the newest of each. */
+struct store_cal_pub {
+	int64_t cal_done, cal_last;
+	int64_t approvals_done, approvals_last;
+};
+
+/* Read *out. Returns 0 or -1. */
+int store_cal_published(struct store *st, struct store_cal_pub *out);
 
 /* The earliest performed time after now_us of any record (0: none): when
  * a record dated ahead comes into force. Returns 0 or -1. */

@@ -777,6 +777,46 @@ int store_cal_in_force(struct store *st, int64_t now_us,
 	return 0;
 }
 
+int st_cal_mark(struct store *st, int64_t cal, int64_t approvals)
+{
+	const char *chain[2] = {"calibrations", "approvals"};
+	int64_t upto[2] = {cal, approvals};
+
+	for (int i = 0; i < 2; i++) {
+		if (upto[i] <= 0)
+			continue;
+		sqlite3_stmt *s = prep(
+		        st, "UPDATE published SET upto = ?1 WHERE chain = ?2");
+		if (s == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, upto[i]);
+		st_bind_text(s, 2, chain[i]);
+		int rc = st_run(st, s, "published");
+		sqlite3_finalize(s);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_cal_published(struct store *st, struct store_cal_pub *out)
+{
+	memset(out, 0, sizeof(*out));
+	return lookup(st,
+	              "SELECT upto, (SELECT coalesce(max(id), 0) FROM"
+	              " calibrations) FROM published WHERE chain = ?1",
+	              "calibrations", 0, &out->cal_done, &out->cal_last) < 0 ||
+	                       lookup(st,
+	                              "SELECT upto, (SELECT coalesce(max(id), "
+	                              "0)"
+	                              " FROM approvals) FROM published"
+	                              " WHERE chain = ?1",
+	                              "approvals", 0, &out->approvals_done,
+	                              &out->approvals_last) < 0
+	               ? -1
+	               : 0;
+}
+
 int store_cal_next_performed(struct store *st, int64_t now_us, int64_t *next)
 {
 	*next = 0;

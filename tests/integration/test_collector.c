@@ -5,7 +5,11 @@
  * in one share group. What the gateway committed (its SQLite file) must
  * land in PostgreSQL exactly once: every seq, every reading, across a
  * SIGKILL of one collector; a message sent twice lands once; a hole in a
- * site's seq is recorded in gaps.
+ * site's seq is recorded in gaps (test_exactly_once). Calibration records
+ * and approvals made with the metrolog tool are archived with the lab's
+ * hashes, and `metrolog-collector verify` finds the chain intact, broken
+ * at a record or an approval altered in PostgreSQL, and a deleted record
+ * a gap, not tampering (test_calibrations).
  */
 #include "mqtttest.h"
 #include "pgtest.h"
@@ -229,7 +233,7 @@ static void test_exactly_once(void **state)
 	run_tool(&a, "init", NULL, NULL);
 	run_tool(&b, "init", NULL, NULL); /* a second init changes nothing */
 	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
-	                 1);
+	                 2);
 	coll_start(&a);
 	coll_start(&b);
 	/* persistent sessions: clean session (3.1.1) or clean start (5) off */
@@ -279,10 +283,203 @@ static void test_exactly_once(void **state)
 	mq_rig_finish(&r);
 }
 
+/* ---- calibration records: archived, and their chains verified ---------- */
+
+/* The metrolog tool with args; must succeed. */
+static void tool(const struct rig *r, const char *const args[])
+{
+	char out[8192];
+
+	if (gw_tool(r->dir, args, out, sizeof(out)) != 0)
+		fail_msg("metrolog %s: %s", args[0], out);
+}
+
+/* metrolog calibrate of TB-01 with certificate cert, performed on date,
+ * under rule; numbers and a text that a careless encoding would change. */
+static void calibrate(const struct rig *r, const char *cert, const char *date,
+                      const char *rule)
+{
+	tool(r, (const char *const[]){"calibrate",
+	                              "-d",
+	                              r->gw.db,
+	                              "-i",
+	                              "TB-01",
+	                              "-c",
+	                              cert,
+	                              "--date",
+	                              date,
+	                              "-t",
+	                              "Nguyễn Văn An",
+	                              "--rule",
+	                              rule,
+	                              "--remarks",
+	                              "said \"ok\" \\ 23.0 °C",
+	                              "--point",
+	                              "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
+	                              "--point",
+	                              "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0."
+	                              "012345678901234567,2",
+	                              NULL});
+}
+
+static void approve(const struct rig *r, const char *cert)
+{
+	tool(r, (const char *const[]){"approve", "-d", r->gw.db, cert, "--by",
+	                              "Lê Văn Cường", "--role", "Lab manager",
+	                              NULL});
+}
+
+/* metrolog-collector verify [--site site]: its exit status, its output
+ * into out. */
+static int verify(const struct rig *r, const struct coll *c, const char *site,
+                  char *out, size_t size)
+{
+	char log[H_PATH_MAX];
+	const char *argv[] = {COLLECTOR_BIN,
+	                      "-c",
+	                      c->cfg,
+	                      "verify",
+	                      site != NULL ? "--site" : NULL,
+	                      site,
+	                      NULL};
+	int code;
+
+	h_path(log, r->dir, "verify.out");
+	unlink(log);
+	code = h_run(argv, log, true, 60000);
+	assert_true(h_read_file(log, out, size) >= 0);
+	return code;
+}
+
+/* Run sql (an UPDATE or DELETE) on the archive; returns the rows. */
+static long long pg_change(const struct pg *p, const char *sql)
+{
+	char q[1024];
+
+	snprintf(q, sizeof(q),
+	         "WITH w AS (%s RETURNING 1) SELECT count(*) FROM w", sql);
+	return pg_int(p, q);
+}
+
+static void must_say(const char *out, const char *text)
+{
+	if (strstr(out, text) == NULL)
+		fail_msg("verify did not say \"%s\": %s", text, out);
+}
+
+/* Records 1..3 are in the archive with the lab's hashes, their points,
+ * and their messages in the ledger. */
+static void check_records(const struct rig *r, const struct pg *p)
+{
+	char q[256], hash[80];
+
+	assert_int_equal(
+	        pg_wait_int(p, "SELECT count(*) FROM cal_approvals", 2, 30000),
+	        2);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM cal_records"), 3);
+	assert_int_equal(
+	        pg_int(p, "SELECT count(*) FROM cal_points"),
+	        db_int(r->gw.db, "SELECT count(*) FROM calibration_points"));
+	for (int id = 1; id <= 3; id++) {
+		snprintf(q, sizeof(q),
+		         "SELECT hash FROM calibrations WHERE id = %d", id);
+		db_text(r->gw.db, q, hash, sizeof(hash));
+		assert_int_equal(strlen(hash), 64);
+		snprintf(q, sizeof(q),
+		         "SELECT count(*) FROM cal_records WHERE record = %d "
+		         "AND hash = '%s'",
+		         id, hash);
+		assert_int_equal(pg_int(p, q), 1);
+	}
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM messages WHERE kind "
+	                           "IN ('record', 'approval')"),
+	                 5);
+}
+
+static void test_calibrations(void **state)
+{
+	struct rig r;
+	struct pg p;
+	struct coll a;
+	char out[8192];
+
+	(void)state;
+	mq_rig_config(&r, "metrolog", "sub", "");
+	pg_init(&p, r.dir);
+	coll_config(&a, &r, &p, "coll-a");
+	run_tool(&a, "init", NULL, NULL);
+	coll_start(&a);
+	gw_start(&r.gw);
+	mq_wait_readings(&r.gw, 10);
+	calibrate(&r, "C-1", "2026-11-01", "simple");
+	calibrate(&r, "C-2", "2026-11-10", "guarded");
+	approve(&r, "C-1");
+	calibrate(&r, "C-3", "2026-11-20", "simple");
+	approve(&r, "C-3");
+	check_records(&r, &p);
+
+	/* intact: every hash recomputed from the rows gives the lab's */
+	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 0);
+	must_say(out, "test-lab: records: 3 held, chain intact up to record 3");
+	must_say(out, "test-lab: approvals: 2 held, chain intact up to "
+	              "approval 2");
+	/* a number altered in PostgreSQL: broken at that record; put back
+	 * (the same double), intact again */
+	assert_int_equal(pg_change(&p, "UPDATE cal_points SET as_found = "
+	                               "20.031 WHERE record = 2 AND n = 1"),
+	                 1);
+	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 4);
+	must_say(out, "test-lab: records: BROKEN at record 2: record 2 "
+	              "(certificate C-2) was altered");
+	assert_int_equal(pg_change(&p, "UPDATE cal_points SET as_found = 20.03 "
+	                               "WHERE record = 2 AND n = 1"),
+	                 1);
+	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 0);
+	/* a text of the last record, and an approval */
+	assert_int_equal(pg_change(&p, "UPDATE cal_records SET technician = "
+	                               "'Someone Else' WHERE record = 3"),
+	                 1);
+	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 4);
+	must_say(out, "test-lab: records: BROKEN at record 3: record 3 "
+	              "(certificate C-3) was altered");
+	assert_int_equal(pg_change(&p, "UPDATE cal_records SET technician = "
+	                               "'Nguyễn Văn An' WHERE record = 3"),
+	                 1);
+	assert_int_equal(pg_change(&p, "UPDATE cal_approvals SET role = "
+	                               "'Director' WHERE approval = 2"),
+	                 1);
+	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 4);
+	must_say(out, "test-lab: records: 3 held, chain intact up to record 3");
+	must_say(out, "test-lab: approvals: BROKEN at approval 2: approval 2 "
+	              "(record 3) was altered");
+	assert_int_equal(pg_change(&p, "UPDATE cal_approvals SET role = "
+	                               "'Lab manager' WHERE approval = 2"),
+	                 1);
+	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 0);
+
+	/* a record deleted: a gap, not tampering */
+	assert_int_equal(pg_change(&p, "DELETE FROM cal_records WHERE "
+	                               "record = 2"),
+	                 1);
+	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 3);
+	must_say(out, "test-lab: records: 2 held, chain intact up to record 3");
+	must_say(out, "test-lab: records: gap: record 2 missing (not "
+	              "received: not tampering)");
+	assert_null(strstr(out, "BROKEN"));
+	assert_int_equal(verify(&r, &a, "no-such-lab", out, sizeof(out)), 1);
+	must_say(out, "no site no-such-lab in the archive");
+
+	assert_int_equal(gw_stop(&r.gw), 0);
+	coll_stop(&a);
+	pg_stop(&p);
+	mq_rig_finish(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_exactly_once, h_teardown),
+	        cmocka_unit_test_teardown(test_calibrations, h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,12 @@
 /*
  * test_collector_parts.c - metrolog-collector's parts without network or
  * database: a gateway's message read from its topic and payload
- * (collector/inbox.c, against docs/MQTT.md's examples), and the
+ * (collector/inbox.c, against docs/MQTT.md's examples), the
  * configuration (collector/ccfg.c): every key, the defaults, and a golden
- * file of errors (tests/fixtures/collector/bad.cfg, bad.expected).
+ * file of errors (tests/fixtures/collector/bad.cfg, bad.expected), and an
+ * audit chain checked from rows (collector/chain.c): intact, a record
+ * altered, a record altered with its hash recomputed, a gap, an approval
+ * of a record held otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,12 +14,14 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ccfg.h"
+#include "chain.h"
 #include "inbox.h"
 
 static int read_msg(struct inbox_msg *m, const char *topic, const char *pl,
@@ -209,12 +214,159 @@ static void test_config_errors(void **state)
 	assert_string_equal(got, "no-such.cfg: cannot read the file\n");
 }
 
+static void test_calibrations(void **state)
+{
+	struct inbox_msg m;
+	char err[256];
+	const char *rec =
+	        "{\"seq\":5121,\"ts\":\"2026-11-20T09:12:44.318205Z\","
+	        "\"ts_ms\":1795165964318,\"instrument\":\"TB-01\","
+	        "\"type\":\"record\",\"record\":2,\"points\":[],"
+	        "\"historical\":false}";
+	const char *appr =
+	        "{\"seq\":5122,\"ts\":\"2026-11-20T10:02:07.441930Z\","
+	        "\"instrument\":\"TB-01\",\"type\":\"approval\","
+	        "\"approval\":2,\"record\":2}";
+
+	(void)state;
+	assert_int_equal(read_msg(&m, "metrolog/lab-1/calibrations", rec, err),
+	                 0);
+	assert_int_equal(m.kind, INBOX_RECORD);
+	assert_string_equal(m.site, "lab-1");
+	assert_string_equal(m.instrument, "TB-01");
+	assert_int_equal(m.seq, 5121);
+	assert_string_equal(inbox_kind_name(m.kind), "record");
+	assert_int_equal(read_msg(&m, "metrolog/lab-1/calibrations", appr, err),
+	                 0);
+	assert_int_equal(m.kind, INBOX_APPROVAL);
+	assert_string_equal(inbox_kind_name(m.kind), "approval");
+	/* refused: another type, no record id, no instrument, no points */
+	assert_int_equal(read_msg(&m, "metrolog/lab-1/calibrations",
+	                          "{\"seq\":1,\"ts\":\"2026-11-20T10:02:07Z\","
+	                          "\"instrument\":\"TB-01\",\"type\":\"x\"}",
+	                          err),
+	                 -1);
+	assert_int_equal(read_msg(&m, "metrolog/lab-1/calibrations",
+	                          "{\"seq\":1,\"ts\":\"2026-11-20T10:02:07Z\","
+	                          "\"instrument\":\"TB-01\",\"type\":"
+	                          "\"record\",\"record\":0,\"points\":[]}",
+	                          err),
+	                 -1);
+	assert_int_equal(read_msg(&m, "metrolog/lab-1/calibrations",
+	                          "{\"seq\":1,\"ts\":\"2026-11-20T10:02:07Z\","
+	                          "\"type\":\"record\",\"record\":1,"
+	                          "\"points\":[]}",
+	                          err),
+	                 -1);
+	assert_int_equal(read_msg(&m, "metrolog/lab-1/calibrations",
+	                          "{\"seq\":1,\"ts\":\"2026-11-20T10:02:07Z\","
+	                          "\"instrument\":\"TB-01\",\"type\":"
+	                          "\"record\",\"record\":1}",
+	                          err),
+	                 -1);
+	/* one level more is not the calibrations topic */
+	assert_int_equal(
+	        read_msg(&m, "metrolog/lab-1/x/calibrations", rec, err), -1);
+}
+
+/* Records 1..n of a chain, each hashed and linked to the one before. */
+static void make_chain(struct calib_record *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].id = i + 1;
+		r[i].rule_version = CALIB_RULE_VERSION;
+		snprintf(r[i].certificate, sizeof(r[i].certificate), "C-%d",
+		         i + 1);
+		snprintf(r[i].instrument, sizeof(r[i].instrument), "TB-01");
+		r[i].performed_us = 1795165964318205LL + i;
+		r[i].npoints = 1;
+		r[i].points[0].reference = 20;
+		r[i].points[0].as_found = 20.03;
+		r[i].points[0].as_left = NAN;
+		snprintf(r[i].prev_hash, sizeof(r[i].prev_hash), "%s",
+		         i == 0 ? CALIB_GENESIS : r[i - 1].hash);
+		assert_int_equal(calib_hash(&r[i], r[i].hash), 0);
+	}
+}
+
+/* Feed records (skip: an id not fed, 0 none) and report. */
+static int check(const struct calib_record *r, int n, int skip, char *out,
+                 size_t size)
+{
+	struct chain_check c;
+	FILE *f = fmemopen(out, size, "w");
+	int st;
+
+	chain_begin(&c);
+	for (int i = 0; i < n; i++)
+		if (r[i].id != skip)
+			assert_int_equal(chain_record(&c, &r[i]), 0);
+	st = chain_report(&c, "lab-1", f);
+	fclose(f);
+	return st;
+}
+
+static void test_chain(void **state)
+{
+	static struct calib_record r[4];
+	struct chain_check c;
+	struct calib_approval a = {.id = 1, .calibration_id = 2};
+	char out[2048];
+	FILE *f;
+
+	(void)state;
+	make_chain(r, 4);
+	assert_int_equal(check(r, 4, 0, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "lab-1: records: 4 held, chain intact up "
+	                            "to record 4"));
+	assert_non_null(strstr(out, "lab-1: approvals: none held"));
+	/* a gap: not tampering, the chain followed on */
+	assert_int_equal(check(r, 4, 2, out, sizeof(out)), 3);
+	assert_non_null(strstr(out, "gap: record 2 missing"));
+	assert_null(strstr(out, "BROKEN"));
+	/* record 3 altered */
+	r[2].points[0].as_found = 20.031;
+	assert_int_equal(check(r, 4, 0, out, sizeof(out)), 4);
+	assert_non_null(strstr(out, "BROKEN at record 3: record 3 "
+	                            "(certificate C-3) was altered"));
+	/* and its hash recomputed: record 4 no longer links */
+	assert_int_equal(calib_hash(&r[2], r[2].hash), 0);
+	assert_int_equal(check(r, 4, 0, out, sizeof(out)), 4);
+	assert_non_null(strstr(out, "BROKEN at record 4: record 4 "
+	                            "(certificate C-4) does not link to "
+	                            "record 3"));
+
+	/* an approval: intact, then its record held with another hash */
+	make_chain(r, 2);
+	snprintf(a.record_hash, sizeof(a.record_hash), "%s", r[1].hash);
+	snprintf(a.approver, sizeof(a.approver), "Lê Văn Cường");
+	snprintf(a.prev_hash, sizeof(a.prev_hash), "%s", CALIB_GENESIS);
+	assert_int_equal(calib_approval_hash(&a, a.hash), 0);
+	chain_begin(&c);
+	assert_int_equal(chain_approval(&c, &a, r[1].hash), 0);
+	f = fmemopen(out, sizeof(out), "w");
+	assert_int_equal(chain_report(&c, "lab-1", f), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "lab-1: approvals: 1 held, chain intact "
+	                            "up to approval 1"));
+	chain_begin(&c);
+	assert_int_equal(chain_approval(&c, &a, r[0].hash), 0);
+	f = fmemopen(out, sizeof(out), "w");
+	assert_int_equal(chain_report(&c, "lab-1", f), 4);
+	fclose(f);
+	assert_non_null(strstr(out, "BROKEN at approval 1: approval 1 "
+	                            "approved record 2 as"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_readings),
 	        cmocka_unit_test(test_events_and_statuses),
 	        cmocka_unit_test(test_refused),
+	        cmocka_unit_test(test_calibrations),
+	        cmocka_unit_test(test_chain),
 	        cmocka_unit_test(test_config_keys),
 	        cmocka_unit_test(test_config_errors),
 	};

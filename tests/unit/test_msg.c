@@ -770,6 +770,83 @@ static void check_record(const cJSON *c)
 	assert_string_equal(jstr(p, "as_left_decision"), "pass");
 }
 
+/* A record published in full: every hashed field, exactly; "" stays "",
+ * 0 times and NAN numbers are null, a double that 15 digits do not give
+ * back is written with 17. */
+static void cal_record_full(void **state)
+{
+	struct calib_approval a = {.id = 4,
+	                           .calibration_id = 12,
+	                           .approved_us = 1795601551402114LL,
+	                           .approver = "Lê Văn Cường",
+	                           .role = ""};
+	size_t len;
+	char *text;
+	cJSON *c;
+
+	(void)state;
+	fill_record();
+	snprintf(rec.instrument, sizeof(rec.instrument), "TB-01");
+	snprintf(rec.prev_hash, sizeof(rec.prev_hash), "%s", CALIB_GENESIS);
+	snprintf(rec.remarks, sizeof(rec.remarks), "a \\ b \"c\"");
+	rec.rule_version = 3;
+	rec.guard_factor = 0.1 + 0.2;
+	rec.min_tur = 4;
+	rec.max_risk = 0.025;
+	rec.interval_days = 365;
+	rec.standard_due_us = 1795597200000001LL;
+	text = msg_cal_record(77, rec.issued_us, &rec, &len);
+	assert_non_null(text);
+	c = parsed(text, (int)len);
+	assert_true(jnum(c, "seq") == 77);
+	assert_string_equal(jstr(c, "ts"), "2026-11-25T10:12:31.402113Z");
+	assert_string_equal(jstr(c, "instrument"), "TB-01");
+	assert_string_equal(jstr(c, "type"), "record");
+	assert_true(jnum(c, "record") == 12);
+	assert_true(jnum(c, "rule_version") == 3);
+	assert_string_equal(jstr(c, "prev_hash"), CALIB_GENESIS);
+	assert_string_equal(jstr(c, "hash"), rec.hash);
+	assert_string_equal(jstr(c, "standard_certificate"), ""); /* not null */
+	assert_string_equal(jstr(c, "lab"), "");
+	assert_string_equal(jstr(c, "remarks"), "a \\ b \"c\"");
+	assert_string_equal(jstr(c, "standard_due"),
+	                    "2026-11-25T09:00:00.000001Z");
+	jnull(c, "due");
+	jnull(c, "received");
+	jnull(c, "supersedes");
+	assert_true(jnum(c, "interval_days") == 365);
+	assert_true(jnum(c, "guard_factor") == 0.1 + 0.2); /* 17 digits */
+	assert_non_null(strstr(text, "\"guard_factor\":0.30000000000000004"));
+	assert_true(jnum(c, "min_tur") == 4 && jnum(c, "max_risk") == 0.025);
+	assert_string_equal(jstr(c, "result_as_found"), "fail");
+	jnull(c, "result_as_left");
+	assert_true(jbool(c, "standard_overdue"));
+	assert_true(jnum(cJSON_GetArrayItem(member(c, "points"), 1),
+	                 "reference") == 1e-300);
+	jnull(cJSON_GetArrayItem(member(c, "points"), 0), "as_left");
+	cJSON_Delete(c);
+	msg_text_free(text);
+
+	snprintf(a.record_hash, sizeof(a.record_hash), "%s", rec.hash);
+	snprintf(a.prev_hash, sizeof(a.prev_hash), "%s", CALIB_GENESIS);
+	snprintf(a.hash, sizeof(a.hash), "%064d", 7);
+	text = msg_cal_approval(78, a.approved_us, "TB-01", "C-2026-0113", &a,
+	                        &len);
+	assert_non_null(text);
+	c = parsed(text, (int)len);
+	assert_string_equal(jstr(c, "type"), "approval");
+	assert_true(jnum(c, "approval") == 4 && jnum(c, "record") == 12);
+	assert_string_equal(jstr(c, "certificate"), "C-2026-0113");
+	assert_string_equal(jstr(c, "approved"), "2026-11-25T10:12:31.402114Z");
+	assert_string_equal(jstr(c, "approver"), "Lê Văn Cường");
+	assert_string_equal(jstr(c, "role"), "");
+	assert_string_equal(jstr(c, "record_hash"), rec.hash);
+	assert_string_equal(jstr(c, "prev_hash"), CALIB_GENESIS);
+	assert_string_equal(jstr(c, "hash"), a.hash);
+	cJSON_Delete(c);
+	msg_text_free(text);
+}
+
 /* A reply with two instruments, the first with a record. */
 static struct msg_reply *two_instruments(const char *correlation)
 {
@@ -1041,6 +1118,7 @@ int main(void)
 	        cmocka_unit_test(ha_too_long),
 	        cmocka_unit_test(topic),
 	        cmocka_unit_test(reply),
+	        cmocka_unit_test(cal_record_full),
 	        cmocka_unit_test(reply_no_statement),
 	        cmocka_unit_test(reply_head),
 	        cmocka_unit_test(reply_error),

@@ -94,6 +94,9 @@ int st_pragma_int(struct store *st, const char *sql, int64_t *v);
 void st_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Roll back the open transaction, if any. */
 void st_rollback(struct store *st);
+/* Inside the write transaction: the published marks set to cal and
+ * approvals where > 0 (store_cal.c). Returns 0 or -1. */
+int st_cal_mark(struct store *st, int64_t cal, int64_t approvals);
 /* UTC microseconds now. */
 int64_t st_now_us(void);
 
