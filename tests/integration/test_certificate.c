@@ -311,31 +311,6 @@ static void as_left_example(struct calib_record *r, const char *cert,
 	}
 }
 
-/*
- * fontconfig leaks a block of its own once per process (fontconfig.supp):
- * add its suppressions to a valgrind wrapper and to LeakSanitizer for the
- * programs this test starts, so that what remains to report is ours.
- */
-static void suppress_library_leaks(void)
-{
-	const char *w = getenv("METROLOG_TEST_WRAPPER");
-	const char *lsan = getenv("LSAN_OPTIONS");
-	char buf[1024];
-
-	if (w != NULL && strstr(w, "valgrind") != NULL &&
-	    strstr(w, "fontconfig.supp") == NULL) {
-		snprintf(buf, sizeof(buf),
-		         "%s --suppressions=" METROLOG_SUPP_DIR
-		         "/fontconfig.supp",
-		         w);
-		setenv("METROLOG_TEST_WRAPPER", buf, 1);
-	}
-	snprintf(buf, sizeof(buf),
-	         "%s%ssuppressions=" METROLOG_SUPP_DIR "/fontconfig.lsan",
-	         lsan ? lsan : "", lsan ? ":" : "");
-	setenv("LSAN_OPTIONS", buf, 1);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -345,7 +320,7 @@ static int setup(void **state)
 	                       "-c", c0,  "-c", "1:nominal=25",
 	                       "-c", c2,  NULL};
 
-	suppress_library_leaks();
+	gw_suppress_font_leaks();
 	/* the lab of these tests is on UTC unless a test says otherwise */
 	setenv("TZ", "UTC0", 1);
 	tzset();
