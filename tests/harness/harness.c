@@ -71,27 +71,40 @@ static void forget(pid_t pid)
 			procs[i] = 0;
 }
 
-const char *h_tmpdir(void)
+/* A fresh directory base + tmpl ("/t-XXXXXX"), registered for
+ * h_cleanup(). */
+static const char *tmpdir_under(const char *base, const char *tmpl)
 {
+	size_t len = strlen(base), tlen = strlen(tmpl) + 1;
+
 	h_init();
 	if (ndirs == H_MAX_DIRS) {
 		errno = EMFILE;
 		h_die("too many temporary directories");
 	}
-	if (mkdir(METROLOG_TEST_TMP, 0755) == -1 && errno != EEXIST)
-		h_die(METROLOG_TEST_TMP);
+	if (mkdir(base, 0755) == -1 && errno != EEXIST)
+		h_die(base);
 	char *d = dirs[ndirs];
-	static const char base[] = METROLOG_TEST_TMP, tmpl[] = "/t-XXXXXX";
-	if (sizeof(base) + sizeof(tmpl) > H_PATH_MAX) {
+	if (len + tlen > H_PATH_MAX) {
 		errno = ENAMETOOLONG;
-		h_die(METROLOG_TEST_TMP);
+		h_die(base);
 	}
-	memcpy(d, base, sizeof(base) - 1);
-	memcpy(d + sizeof(base) - 1, tmpl, sizeof(tmpl));
+	memcpy(d, base, len);
+	memcpy(d + len, tmpl, tlen);
 	if (mkdtemp(d) == NULL)
 		h_die("mkdtemp");
 	ndirs++;
 	return d;
+}
+
+const char *h_tmpdir(void)
+{
+	return tmpdir_under(METROLOG_TEST_TMP, "/t-XXXXXX");
+}
+
+const char *h_tmpdir_shared(void)
+{
+	return tmpdir_under("/tmp", "/metrolog-test-XXXXXX");
 }
 
 char *h_path(char *buf, const char *dir, const char *name)

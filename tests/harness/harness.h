@@ -23,6 +23,12 @@
  * Returns a static-lifetime path (owned by the harness). Aborts on error. */
 const char *h_tmpdir(void);
 
+/* The same, made under /tmp instead of the build directory, for a program
+ * that runs as another user: /tmp is open to every user, where the path
+ * of the build directory may not be (a checkout in a 0700 directory).
+ * Removed by h_cleanup() like h_tmpdir()'s. */
+const char *h_tmpdir_shared(void);
+
 /* Join dir and name into buf (H_PATH_MAX); returns buf. */
 char *h_path(char *buf, const char *dir, const char *name);
 

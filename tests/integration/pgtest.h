@@ -4,7 +4,8 @@
  * its unix socket in that directory, queries with libpq. PostgreSQL
  * refuses to run as root: when the tests do, initdb and postgres run as
  * nobody (setpriv, which execs: the harness kills the server by its pid),
- * in a directory owned by nobody whose parents nobody may traverse. Every
+ * in a directory owned by nobody under /tmp (h_tmpdir_shared(): the
+ * checkout may lie in a directory nobody cannot enter, a 0700 one). Every
  * function is static inline, like gwtest.h's; they fail the running
  * cmocka test.
  */
@@ -75,20 +76,23 @@ static inline void pg_start(struct pg *p)
 }
 
 /* initdb in a fresh directory under dir (trust authentication, user
- * "metrolog"), then start the server on a free port. */
+ * "metrolog"), or under /tmp when root, then start the server on a free
+ * port. */
 static inline void pg_init(struct pg *p, const char *dir)
 {
 	const char *argv[24];
 	char initlog[H_PATH_MAX];
 
 	memset(p, 0, sizeof(*p));
+	if (geteuid() == 0)
+		dir = h_tmpdir_shared();
 	h_path(p->dir, dir, "pg");
 	h_path(p->data, p->dir, "data");
 	h_path(p->log, dir, "postgres.log");
 	h_path(initlog, dir, "initdb.log");
 	assert_int_equal(mkdir(p->dir, 0700), 0);
 	if (geteuid() == 0) {
-		/* nobody must reach its directory: the test's own is 0700 */
+		/* nobody must reach its directory: mkdtemp made it 0700 */
 		assert_int_equal(chmod(dir, 0711), 0);
 		assert_int_equal(chown(p->dir, 65534, 65534), 0);
 		write_file(p->log, "");
