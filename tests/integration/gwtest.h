@@ -108,12 +108,33 @@ static inline void gw_start(struct gw *g)
 	assert_true(g->pid > 0);
 }
 
-/* SIGTERM and wait; returns the exit code (-1 if it did not exit). */
+/* The last 6 KiB of g's log on stderr: what a failing test shows of
+ * why metrologd ended as it did (valgrind's report among it). */
+static inline void gw_log_tail(const struct gw *g)
+{
+	char buf[6144];
+	size_t n = 0;
+	FILE *f = fopen(g->log, "r");
+
+	if (f != NULL) {
+		if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END) != 0)
+			rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	fprintf(stderr, "--- the end of %s:\n%s\n---\n", g->log, buf);
+}
+
+/* SIGTERM and wait; returns the exit code (-1 if it did not exit), after
+ * showing the end of its log when that is not 0. */
 static inline int gw_stop(struct gw *g)
 {
 	int status = h_stop(g->pid, SIGTERM, 30000);
 
 	g->pid = 0;
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		gw_log_tail(g);
 	if (status == -1 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
