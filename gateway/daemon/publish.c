@@ -174,6 +174,7 @@ struct publisher {
 	bool refusal_logged[256]; /* PUBACK reason codes already logged */
 	bool ha_due;              /* discovery to (re)announce */
 	bool req_pending;         /* requests left queued by the last step */
+	int max_buffered;         /* Paho's maxBufferedMessages */
 	struct publisher_stats stats;
 };
 
@@ -746,6 +747,7 @@ struct publisher *publisher_new(const struct config *c,
 			        c->instruments[i].channels[j].tolerance != NULL
 			                ? 2
 			                : 1;
+	p->max_buffered = co.maxBufferedMessages;
 	rc = MQTTAsync_createWithOptions(&p->client, uri, p->m->client_id,
 	                                 MQTTCLIENT_PERSISTENCE_NONE, NULL,
 	                                 &co);
@@ -937,18 +939,38 @@ static void requests_subscribe(struct publisher *p)
 		          MQTTAsync_strerror(rc));
 }
 
-/* Answer up to REQ_PER_STEP queued records requests while connected,
- * an enterprise's share at a time, and send up to REQ_PER_STEP busy
- * replies to requests that found their share full; the rest wait for the
- * next step (publisher_busy() says there is one soon), so that a burst
- * never holds the ingest thread for long. */
+/* Whether Paho can take this step's replies on top of what it still holds
+ * (sent and not acknowledged, or not sent yet) and of what the outbox may
+ * still send: when replies go out slower than requests are answered (a
+ * slow broker or link), answering more would have Paho refuse them ("No
+ * more messages can be buffered") and the requests would get no reply. */
+static bool replies_fit(struct publisher *p)
+{
+	MQTTAsync_token *t = NULL;
+	int held = 0;
+
+	if (MQTTAsync_getPendingTokens(p->client, &t) != MQTTASYNC_SUCCESS)
+		return false;
+	while (t != NULL && t[held] != -1)
+		held++;
+	MQTTAsync_free(t);
+	return held + (p->m->inflight - (int)p->wlen) + 1 + 2 * REQ_PER_STEP <=
+	       p->max_buffered;
+}
+
+/* Answer up to REQ_PER_STEP queued records requests while connected and
+ * Paho has room for their replies, an enterprise's share at a time, and
+ * send up to REQ_PER_STEP busy replies to requests that found their share
+ * full; the rest wait for the next step (publisher_busy() says there is
+ * one soon, woken by the acknowledgements), so that a burst never holds
+ * the ingest thread for long. */
 static void answer_requests(struct publisher *p, int64_t now_us)
 {
 	int64_t mono = mono_us(p);
 	uint64_t dropped;
-	bool left;
+	bool left, room = p->link == LINK_UP && replies_fit(p);
 
-	for (int i = 0; i < REQ_PER_STEP && p->link == LINK_UP; i++) {
+	for (int i = 0; i < REQ_PER_STEP && room; i++) {
 		pthread_mutex_lock(&p->mu);
 		struct req *q = reqs_pop(p->reqs);
 		pthread_mutex_unlock(&p->mu);
@@ -956,7 +978,7 @@ static void answer_requests(struct publisher *p, int64_t now_us)
 			break;
 		reqs_answer(p->reqs, q, p->client, now_us);
 	}
-	for (int i = 0; i < REQ_PER_STEP && p->link == LINK_UP; i++) {
+	for (int i = 0; i < REQ_PER_STEP && room; i++) {
 		pthread_mutex_lock(&p->mu);
 		struct req *q = reqs_pop_busy(p->reqs, mono);
 		pthread_mutex_unlock(&p->mu);
