@@ -34,18 +34,9 @@ const char *tool_database(const char *given)
 
 void tool_lab_zone(const char *given)
 {
-	const char *tz = getenv("TZ");
-	char err[256], zone[256];
-	struct query *q;
+	char zone[256];
 
-	if (tz != NULL && *tz != '\0')
-		return;
-	q = query_open(tool_database(given), err, sizeof(err));
-	if (q == NULL)
-		return;
-	if (query_lab_timezone(q, zone, sizeof(zone)) == 1)
-		(void)labtime_use_zone(zone);
-	query_close(q);
+	(void)query_use_lab_zone(tool_database(given), zone, sizeof(zone));
 }
 
 int64_t tool_now_us(void)

@@ -43,7 +43,6 @@
 #include "auth.h"
 #include "board.h"
 #include "certdoc.h"
-#include "labtime.h"
 #include "live.h"
 #include "log.h"
 #include "mclock.h"
@@ -788,22 +787,14 @@ void app_handle(void *ctx, const struct http_req *rq, struct http_resp *rs)
 /* ---- life
  * ---------------------------------------------------------------------- */
 
-/* The lab's time zone, as the tool takes it (tools/tool.c): the lab
- * group's timezone metrologd last loaded, unless TZ is set. Called
- * before any thread starts (labtime.h sets TZ). */
+/* The lab's time zone, as the tool takes it (query_use_lab_zone()).
+ * Called before any thread starts (it sets TZ). */
 static void lab_zone(const char *db)
 {
-	const char *tz = getenv("TZ");
-	char err[256], zone[256];
-	struct query *q;
+	char zone[256];
 
-	if ((tz != NULL && *tz != '\0') ||
-	    (q = query_open(db, err, sizeof(err))) == NULL)
-		return;
-	if (query_lab_timezone(q, zone, sizeof(zone)) == 1 &&
-	    labtime_use_zone(zone) == 0)
+	if (query_use_lab_zone(db, zone, sizeof(zone)) == 1)
 		log_info("the lab's time zone: %s", zone);
-	query_close(q);
 }
 
 struct app *app_new(const struct app_config *cfg, char *err, size_t errlen)

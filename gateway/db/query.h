@@ -217,6 +217,12 @@ int query_lab_logo(struct query *q, const char *lab, char *path, size_t size);
  * loaded: 1 with the name, 0 none (no lab group, or no timezone: the
  * system's), -1 error. */
 int query_lab_timezone(struct query *q, char *name, size_t size);
+/* Take the lab's time zone stored in the database at path as this
+ * process's (labtime_use_zone), unless TZ is set: TZ, then the lab's
+ * setting, then the system's zone. Before any other thread (it sets TZ).
+ * 1 taken (its name in name), 0 not (TZ set, none stored, or the database
+ * cannot be read: whoever opens it next says why). */
+int query_use_lab_zone(const char *path, char *name, size_t size);
 
 /* The approval of record calibration_id (calib.h, approvals), with the
  * record's hash as stored now in record_hash: 0 found, 1 none (the

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "drift.h"
+#include "labtime.h"
 #include "query_int.h"
 
 #define RECORD_COLUMNS                                                         \
@@ -271,6 +272,23 @@ int query_lab_timezone(struct query *q, char *name, size_t size)
 	                query_prepare(q, "SELECT timezone FROM lab WHERE "
 	                                 "timezone != ''"),
 	                name, size);
+}
+
+int query_use_lab_zone(const char *path, char *name, size_t size)
+{
+	const char *tz = getenv("TZ");
+	char err[256];
+	struct query *q;
+	int taken = 0;
+
+	if ((tz != NULL && *tz != '\0') ||
+	    (q = query_open(path, err, sizeof(err))) == NULL)
+		return 0;
+	if (query_lab_timezone(q, name, size) == 1 &&
+	    labtime_use_zone(name) == 0)
+		taken = 1;
+	query_close(q);
+	return taken;
 }
 
 /* ---- the audit chain ---------------------------------------------------- */
