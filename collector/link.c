@@ -26,6 +26,7 @@
 #include <MQTTAsync.h>
 
 #include "log.h"
+#include "secret.h"
 
 #define SESSION_EXPIRY_S (7 * 86400) /* MQTT 5: queued for us this long */
 #define NFILTERS         4
@@ -148,32 +149,6 @@ static int on_message(void *context, char *topic, int len,
 	return 1; /* committed: Paho sends the PUBACK now */
 }
 
-/* The first line of path, without its line end, into *out (heap). */
-static int read_password(const char *path, char **out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	size_t cap = 0;
-	ssize_t n;
-
-	*out = NULL;
-	if (f == NULL) {
-		snprintf(err, errlen, "mqtt: password_file %s: %s", path,
-		         strerror(errno));
-		return -1;
-	}
-	n = getline(out, &cap, f);
-	fclose(f);
-	if (n < 0) {
-		free(*out);
-		*out = strdup("");
-		n = 0;
-	}
-	while (*out != NULL && n > 0 &&
-	       ((*out)[n - 1] == '\n' || (*out)[n - 1] == '\r'))
-		(*out)[--n] = '\0';
-	return *out != NULL ? 0 : -1;
-}
-
 static int start_connect(struct link *l, char *err, size_t errlen)
 {
 	MQTTAsync_connectOptions o3 = MQTTAsync_connectOptions_initializer;
@@ -245,7 +220,7 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
 		         "$share/%s/%s/%s/%s", c->group, c->prefix, c->sites,
 		         kinds[i]);
 	if (c->password_file != NULL &&
-	    read_password(c->password_file, &l->password, err, errlen) < 0)
+	    secret_read_line(c->password_file, &l->password, err, errlen) < 0)
 		goto fail;
 	snprintf(uri, sizeof(uri), "%s://%s:%d", c->tls ? "ssl" : "tcp",
 	         c->host, c->port);
@@ -273,6 +248,7 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
 fail:
 	if (l->client != NULL)
 		MQTTAsync_destroy(&l->client);
+	secret_wipe(l->password);
 	free(l->password);
 	free(l);
 	return NULL;

@@ -88,6 +88,7 @@
 #include "msg.h"
 #include "publish_req.h"
 #include "sample.h"
+#include "secret.h"
 #include "store.h"
 
 #define BACKOFF_MIN_MS    500
@@ -565,54 +566,6 @@ static const char *with_historical(struct publisher *p,
 	return p->sbuf;
 }
 
-static void wipe(char *s)
-{
-	volatile char *v = s;
-
-	while (v != NULL && *v != '\0')
-		*v++ = '\0';
-}
-
-/* The first line of path, without its line end, into *out (malloc'd).
- * Returns 0, or -1 with the reason in err (never the password). */
-static int read_password(const char *path, char **out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	if (f == NULL) {
-		snprintf(err, errlen, "mqtt: password_file %s: %s", path,
-		         strerror(errno));
-		return -1;
-	}
-	n = getline(&line, &cap, f);
-	if (n < 0 && ferror(f)) {
-		snprintf(err, errlen, "mqtt: password_file %s: %s", path,
-		         strerror(errno));
-		fclose(f);
-		if (line != NULL)
-			wipe(line);
-		free(line);
-		return -1;
-	}
-	fclose(f);
-	if (n < 0) { /* an empty file: an empty password */
-		free(line);
-		line = strdup("");
-		if (line == NULL) {
-			snprintf(err, errlen, "mqtt: %s", strerror(ENOMEM));
-			return -1;
-		}
-		n = 0;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = '\0';
-	*out = line;
-	return 0;
-}
-
 /* OpenSSL 3 writes "<thread>:error:<code>:<library>:<function>:<reason>:
  * <file>:<line>:"; keep "<reason>" (s is cut in place), or all of s when
  * it is not in that form. */
@@ -722,7 +675,8 @@ struct publisher *publisher_new(const struct config *c,
 		goto fail;
 	}
 	if (p->m->password_file != NULL &&
-	    read_password(p->m->password_file, &p->password, err, errlen) < 0)
+	    secret_read_line(p->m->password_file, &p->password, err, errlen) <
+	            0)
 		goto fail;
 	snprintf(uri, sizeof(uri), "%s://%s:%d", p->m->tls ? "ssl" : "tcp",
 	         p->m->host, p->m->port);
@@ -777,7 +731,7 @@ fail:
 	reqs_free(p->reqs);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
-	wipe(p->password);
+	secret_wipe(p->password);
 	free(p->password);
 	free(p->win);
 	free(p->win_acked);
@@ -1279,7 +1233,7 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 	free(p->win);
 	free(p->win_acked);
 	free(p->sbuf);
-	wipe(p->password);
+	secret_wipe(p->password);
 	free(p->password);
 	free(p);
 }
