@@ -922,7 +922,14 @@ static void answer_requests(struct publisher *p, int64_t now_us)
 {
 	int64_t mono = mono_us(p);
 	uint64_t dropped;
-	bool left, room = p->link == LINK_UP && replies_fit(p);
+	bool left, room;
+
+	/* Paho is asked only when there is something to answer: not at
+	 * every step of the ingest loop */
+	pthread_mutex_lock(&p->mu);
+	left = reqs_pending(p->reqs);
+	pthread_mutex_unlock(&p->mu);
+	room = left && p->link == LINK_UP && replies_fit(p);
 
 	for (int i = 0; i < REQ_PER_STEP && room; i++) {
 		pthread_mutex_lock(&p->mu);
