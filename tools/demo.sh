@@ -136,8 +136,13 @@ draft $out/certificate-DEMO-C-001-draft.pdf; the trend picture
 of PG-2/gauge-3 is redrawn into $out/trend-gauge-3.png every 10 s.
 Every 2 s, the latest committed readings and the latest MQTT message of PG-2:
 MSG
+# times for people in the lab's time: its zone as metrologd stored it
+# (the lab's timezone setting), else the machine's; sqlite3's 'localtime'
+# and date(1) follow TZ
+zone=$(sqlite3 -readonly "$db" "SELECT timezone FROM lab WHERE timezone != ''" 2>/dev/null || true)
+[ -z "$zone" ] || export TZ=":$zone"
 query="SELECT i.name, c.name, printf('%.4f', r.value), c.unit,
-  strftime('%H:%M:%f', r.ts / 1e6, 'unixepoch') || ' UTC'
+  strftime('%H:%M:%f', r.ts / 1e6, 'unixepoch', 'localtime')
   FROM readings r JOIN channels c ON c.id = r.channel
   JOIN instruments i ON i.id = c.instrument_id
   WHERE r.ts = (SELECT max(ts) FROM readings WHERE channel = r.channel)
@@ -147,11 +152,11 @@ loops=0
 while ((SECONDS < end)); do
 	sleep 2
 	kill -0 "$gw_pid" 2>/dev/null || { cat "$tmp/metrologd.log"; echo "demo: metrologd stopped" >&2; exit 1; }
-	echo "---- $(date -u +%H:%M:%S) UTC, $(sql "$db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
+	echo "---- $(date +%H:%M:%S) (UTC$(date +%:z), the lab's time), $(sql "$db" 'SELECT count(*) FROM readings') readings committed, $(wc -l <"$tmp/mqtt.log") MQTT messages received"
 	sql -separator '|' "$db" "$query" | column -t -s '|' || true
 	grep '^metrolog/demo/PG-2/readings ' "$tmp/mqtt.log" | tail -n 1 | cut -c1-200 || true
 	sqlite3 -readonly "$db" "SELECT line FROM (SELECT e.id, kind || ' event '
-	  || strftime('%H:%M:%S', e.ts / 1e6, 'unixepoch') || ' ' || c.name || ': ' || detail AS line
+	  || strftime('%H:%M:%S', e.ts / 1e6, 'unixepoch', 'localtime') || ' ' || c.name || ': ' || detail AS line
 	  FROM events e JOIN channels c ON c.id = e.channel_id WHERE kind IN ('tolerance', 'trend')
 	  ORDER BY e.id DESC LIMIT 5) ORDER BY id" || true
 	if ((++loops % 5 == 0)); then
