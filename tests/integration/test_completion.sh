@@ -78,6 +78,17 @@ want "BATH-1" metrolog trend BAT
 unset METROLOG_DB
 want "" metrolog readings -d "$TMP/none.db" BA
 
+# a subcommand's actions, an option's values, the users of the database
+want "add disable enable list passwd" metrolog user ""
+want "disable" metrolog user -d "$TMP/m.db" di
+want "enterprise manager technician" metrolog user add x --role ""
+printf 'a-password-1\n' | metrolog user add -d "$TMP/m.db" alice --role technician >/dev/null
+printf 'a-password-2\n' | metrolog user add -d "$TMP/m.db" albert --role manager >/dev/null
+want "albert alice" metrolog user -d "$TMP/m.db" passwd al
+want "alice" metrolog user -d "$TMP/m.db" disable ali
+want "" metrolog user -d "$TMP/m.db" add al
+want "" metrolog calibrate ""
+
 if [ "$FAILS" -ne 0 ]; then
 	echo "$FAILS failures"
 	exit 1
