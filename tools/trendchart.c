@@ -845,7 +845,8 @@ static int render(struct picture *p, const struct trend_request *rq,
 	size_t errlen = sizeof(out->err);
 	struct draw *d;
 
-	frame_of(&f, s, fc, rq->width, rq->height, rq->from, rq->to);
+	frame_of(&f, s, fc, rq->width, rq->height,
+	         rq->axis_from_data ? INT64_MIN : rq->from, rq->to);
 	p->short_axis = f.t_hi - f.t_lo < 2 * (int64_t)DAY_US;
 	summarise(p);
 	describe(p, f.t_lo, f.t_hi);
@@ -955,6 +956,10 @@ int trend_chart(struct query *q, const struct trend_request *rq,
 		goto out;
 	}
 	forecast(&s, rq->horizon, &fc);
+	if (rq->no_picture) {
+		result_of(&s, &fc, out);
+		goto out;
+	}
 	struct picture p = {.name = name,
 	                    .s = &s,
 	                    .fc = &fc,

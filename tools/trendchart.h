@@ -28,6 +28,12 @@ struct trend_request {
 	double horizon;       /* days ahead to predict a crossing */
 	enum draw_format format; /* DRAW_SVG or DRAW_PNG */
 	const char *path;        /* the file; NULL: an SVG in memory */
+	/* the time axis from the first reading even when from is given
+	 * (from then says only what is read) */
+	bool axis_from_data;
+	/* the result only (the fit, the crossings): no drawing at all, no
+	 * lock needed */
+	bool no_picture;
 };
 
 /* Why there is no picture (trend_chart() returned 1). */
@@ -52,7 +58,8 @@ struct trend_result {
 	char err[512]; /* why not (1 or -1), for people, in English */
 };
 
-/* Draw the trend of rq->instrument/rq->channel. Returns 0 drawn (to the
+/* Draw the trend of rq->instrument/rq->channel (or, with no_picture,
+ * only work out what it would show). Returns 0 drawn (to the
  * file, written whole or not at all, or into out->svg), 1 nothing to
  * draw (out->none and out->err say why), -1 a database, memory or
  * drawing error (out->err). out is zeroed first. */
