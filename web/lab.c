@@ -175,6 +175,7 @@ static void forecast_text(struct sbuf *b, const struct trend_result *t,
 	if (t->line_us == 0 && t->bound_us == 0) {
 		snprintf(text, sizeof(text), tr(l, M_TREND_NO_CROSSING),
 		         LAB_TREND_HORIZON);
+		sb_add(b, "<span class=\"no-crossing\">");
 	} else {
 		snprintf(line, sizeof(line), "%s", tr(l, M_TREND_BEYOND));
 		snprintf(bound, sizeof(bound), "%s", tr(l, M_TREND_BEYOND));
@@ -184,8 +185,8 @@ static void forecast_text(struct sbuf *b, const struct trend_result *t,
 			labtime_format(t->bound_us, 0, bound, sizeof(bound));
 		snprintf(text, sizeof(text), tr(l, M_TREND_CROSSING), line,
 		         bound);
+		sb_add(b, "<span class=\"crossing\">");
 	}
-	sb_add(b, "<span class=\"crossing\">");
 	sb_html(b, text);
 	sb_add(b, "</span>");
 }
