@@ -328,10 +328,10 @@ static const char *const words[M_MSGS][LANGS] = {
                          "limits and the predicted crossing",
                          "Sai số của %s theo thời gian, với các giới hạn "
                          "dung sai và thời điểm dự báo vượt giới hạn"},
-        [M_TREND_NO_TOLERANCE] = {"No channel of this instrument has a "
-                                  "tolerance: there is no error to draw.",
-                                  "Không kênh nào của thiết bị này có dung "
-                                  "sai: không có sai số để vẽ."},
+        [M_TREND_NO_TOLERANCE] = {"No tolerance is set: there is no error "
+                                  "to draw.",
+                                  "Chưa đặt dung sai: không có sai số để "
+                                  "vẽ."},
         [M_TREND_NO_READINGS] = {"%s: no good reading in the last %d days.",
                                  "%s: không có số đọc tốt nào trong %d "
                                  "ngày qua."},
