@@ -48,8 +48,8 @@ struct draw {
 	PangoContext *pango;
 	FILE *file;       /* the temporary, NULL when measuring */
 	char *path, *tmp; /* NULL when measuring */
-	bool memory;      /* a PDF kept in mem (draw_new_memory) */
-	char *mem;        /* SVG, or a PDF in memory: what cairo wrote */
+	bool memory; /* kept in mem (draw_new_memory, draw_new_svg_memory) */
+	char *mem;   /* SVG, or a PDF in memory: what cairo wrote */
 	size_t mem_len, mem_cap;
 	bool write_failed;
 	bool finished;
@@ -145,7 +145,7 @@ static int open_tmp(struct draw *d, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* draw_new(), or with memory a PDF kept in memory (path NULL). */
+/* draw_new(), or with memory a PDF or SVG kept in memory (path NULL). */
 static struct draw *create(enum draw_format f, const char *path, bool memory,
                            double width, double height, char *err,
                            size_t errlen)
@@ -220,6 +220,12 @@ struct draw *draw_new_memory(double width, double height, char *err,
 	return create(DRAW_PDF, NULL, true, width, height, err, errlen);
 }
 
+struct draw *draw_new_svg_memory(double width, double height, char *err,
+                                 size_t errlen)
+{
+	return create(DRAW_SVG, NULL, true, width, height, err, errlen);
+}
+
 char *draw_take(struct draw *d, size_t *len)
 {
 	char *p = d->memory && d->finished ? d->mem : NULL;
@@ -267,8 +273,8 @@ static void put_escaped(FILE *f, const char *s, size_t n)
 	}
 }
 
-/* The SVG with <title> and <desc> after the root's start tag. */
-static void write_svg(struct draw *d, const char *desc)
+/* The SVG with <title> and <desc> after the root's start tag, into f. */
+static void write_svg(struct draw *d, FILE *f, const char *desc)
 {
 	const char *root = NULL, *end = NULL;
 
@@ -278,22 +284,48 @@ static void write_svg(struct draw *d, const char *desc)
 	if (root != NULL)
 		end = memchr(root, '>', d->mem_len - (size_t)(root - d->mem));
 	if (desc == NULL || end == NULL) {
-		fwrite(d->mem, 1, d->mem_len, d->file);
+		fwrite(d->mem, 1, d->mem_len, f);
 		return;
 	}
 	size_t head = (size_t)(end + 1 - d->mem);
 	const char *nl = strchr(desc, '\n');
 	size_t tlen = nl != NULL ? (size_t)(nl - desc) : strlen(desc);
-	fwrite(d->mem, 1, head, d->file);
-	fputs("\n<title>", d->file);
-	put_escaped(d->file, desc, tlen);
-	fputs("</title>\n", d->file);
+	fwrite(d->mem, 1, head, f);
+	fputs("\n<title>", f);
+	put_escaped(f, desc, tlen);
+	fputs("</title>\n", f);
 	if (nl != NULL) {
-		fputs("<desc>", d->file);
-		put_escaped(d->file, nl + 1, strlen(nl + 1));
-		fputs("</desc>", d->file);
+		fputs("<desc>", f);
+		put_escaped(f, nl + 1, strlen(nl + 1));
+		fputs("</desc>", f);
 	}
-	fwrite(d->mem + head, 1, d->mem_len - head, d->file);
+	fwrite(d->mem + head, 1, d->mem_len - head, f);
+}
+
+/* A memory SVG's bytes replaced by the SVG with its <title> and <desc>
+ * (write_svg through a memory stream: one code for both). */
+static int svg_in_memory(struct draw *d, const char *desc, char *err,
+                         size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL) {
+		snprintf(err, errlen, "drawing: %s", strerror(errno));
+		return -1;
+	}
+	write_svg(d, f, desc);
+	if (ferror(f) | fclose(f)) {
+		free(buf);
+		snprintf(err, errlen, "drawing: out of memory");
+		return -1;
+	}
+	free(d->mem);
+	d->mem = buf;
+	d->mem_len = d->mem_cap = len;
+	d->finished = true;
+	return 0;
 }
 
 int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen)
@@ -322,12 +354,14 @@ int draw_finish(struct draw *d, const char *desc, char *err, size_t errlen)
 		                         : cairo_status_to_string(st));
 		return -1;
 	}
+	if (d->file == NULL && d->memory && d->format == DRAW_SVG)
+		return svg_in_memory(d, desc, err, errlen);
 	if (d->file == NULL) {
 		d->finished = true;
 		return 0;
 	}
 	if (d->format == DRAW_SVG)
-		write_svg(d, desc);
+		write_svg(d, d->file, desc);
 	if (ferror(d->file) | fclose(d->file)) {
 		d->file = NULL;
 		snprintf(err, errlen, "%s: %s", d->tmp, strerror(errno));

@@ -14,7 +14,9 @@
  * renamed onto path by draw_finish() only when everything was written: a
  * failed command leaves no file behind (draw_free removes the temporary).
  * A drawing with path NULL is written nowhere: it lays text out exactly as
- * a PDF would, to count pages before the real pass.
+ * a PDF would, to count pages before the real pass. A drawing made by
+ * draw_new_memory() or draw_new_svg_memory() is kept in memory instead,
+ * no file at all (draw_take()).
  *
  * Drawing calls do not fail one by one; cairo keeps the first error and
  * draw_finish() reports it. A drawing belongs to one thread; metrolog-web,
@@ -70,7 +72,14 @@ struct draw *draw_new(enum draw_format f, const char *path, double width,
  * file. NULL with the reason in err. */
 struct draw *draw_new_memory(double width, double height, char *err,
                              size_t errlen);
-/* The bytes of a finished draw_new_memory() drawing (*len of them), the
+/* An SVG of width x height kept in memory, its <title> and <desc> from
+ * draw_finish() as in a file (draw_take() after draw_finish()), for a
+ * program that serves it (metrolog-web's trend picture). NULL with the
+ * reason in err. */
+struct draw *draw_new_svg_memory(double width, double height, char *err,
+                                 size_t errlen);
+/* The bytes of a finished draw_new_memory() or draw_new_svg_memory()
+ * drawing (*len of them), the
  * caller's to free(); NULL for another drawing or one not finished. */
 char *draw_take(struct draw *d, size_t *len);
 

@@ -22,6 +22,11 @@
  *   GET  /verify         anyone: a certificate's number and hash, or its
  *                        QR text, checked (verify.h); rate-limited per
  *                        address on the checks that do not match
+ *   GET  /lab/instrument?name=ID[&channel=CH], /lab/trend.svg?name=ID&
+ *        channel=CH, /lab/due, /lab/log?instrument=&kind=&from=&to=&page=
+ *                        the technicians' pages (lab.h): technicians and
+ *                        managers; anyone else logged in gets the 404 of
+ *                        a page that does not exist
  *   GET  /static/NAME    the embedded files (assets.h)
  *   ?lang=en|vi          on any page: the language, kept in mlw_lang
  *
@@ -43,6 +48,7 @@
 #include "auth.h"
 #include "board.h"
 #include "certdoc.h"
+#include "lab.h"
 #include "live.h"
 #include "log.h"
 #include "mclock.h"
@@ -418,10 +424,140 @@ static void get_board(struct call *c)
 	}
 	page_head(&c->rs->body, c->lang, tr(c->lang, M_BOARD), c->s.user,
 	          c->s.csrf);
+	lab_nav(&c->rs->body, c->lang);
 	board_html(&c->rs->body, snap, c->lang);
 	sb_add(&c->rs->body, "<script src=\"/static/board.js\"></script>");
 	page_tail(&c->rs->body);
 	board_free(snap);
+}
+
+/* ---- the technicians' pages (lab.h) --------------------------------------
+ */
+
+/* The query arguments names[] of the request that are there, as
+ * "name=value&" each (page_head_keep). */
+static void keep_args(struct sbuf *keep, const struct http_req *rq,
+                      const char *const *names, int n);
+
+/* A page of lab.h: rc 0 (or 400: status 400) the page in page, 1 the
+ * 404, -1 a database error (503); keep: the query arguments the language
+ * switch keeps. */
+static void lab_answer(struct call *c, int rc, const char *title,
+                       const char *const *keep, int nkeep, struct sbuf *page)
+{
+	struct sbuf k = {0};
+
+	if (rc == 400)
+		c->rs->status = 400;
+	keep_args(&k, c->rq, keep, nkeep);
+	portal_answer(c, rc == 400 ? 0 : rc, title,
+	              k.oom || k.p == NULL ? "" : k.p, page);
+	sb_free(&k);
+}
+
+static void get_lab_instrument(struct call *c)
+{
+	const char *name = http_query(c->rq, "name");
+	struct sbuf page = {0};
+
+	if (name == NULL || name[0] == '\0') {
+		not_found(c);
+		return;
+	}
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	lab_answer(c,
+	           lab_instrument(&page, c->q, name,
+	                          http_query(c->rq, "channel"),
+	                          mclock_real(c->a->clk), c->lang),
+	           name, (const char *const[]){"name", "channel"}, 2, &page);
+}
+
+/* The trend picture, drawn in memory (one drawing at a time). */
+static void get_lab_trend(struct call *c)
+{
+	const char *name = http_query(c->rq, "name");
+	const char *channel = http_query(c->rq, "channel");
+	char *svg = NULL, err[512];
+	size_t len = 0;
+	int rc;
+
+	if (name == NULL || channel == NULL || name[0] == '\0' ||
+	    channel[0] == '\0') {
+		not_found(c);
+		return;
+	}
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	pthread_mutex_lock(&c->a->draw);
+	rc = lab_trend_svg(c->q, name, channel, mclock_real(c->a->clk), &svg,
+	                   &len, err, sizeof(err));
+	pthread_mutex_unlock(&c->a->draw);
+	if (rc == 0) {
+		c->rs->body = (struct sbuf){.p = svg, .len = len, .cap = len};
+		c->rs->type = "image/svg+xml";
+		return;
+	}
+	free(svg);
+	if (rc < 0) {
+		log_warnx("trend of %s/%s: %s", name, channel, err);
+		page_message(c, 503, M_NOT_FOUND);
+	} else {
+		not_found(c);
+	}
+}
+
+static void get_lab_due(struct call *c)
+{
+	struct sbuf page = {0};
+
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	lab_answer(c,
+	           lab_worklist(&page, c->q, mclock_real(c->a->clk), c->lang),
+	           tr(c->lang, M_WORKLIST), NULL, 0, &page);
+}
+
+static void get_lab_log(struct call *c)
+{
+	static const char *const names[] = {"instrument", "kind", "from", "to",
+	                                    "page"};
+	struct lab_log_args a = {.instrument = http_query(c->rq, names[0]),
+	                         .kind = http_query(c->rq, names[1]),
+	                         .from = http_query(c->rq, names[2]),
+	                         .to = http_query(c->rq, names[3]),
+	                         .page = http_query(c->rq, names[4])};
+	struct sbuf page = {0};
+
+	if (call_query(c) == NULL) {
+		page_message(c, 503, M_NOT_FOUND);
+		return;
+	}
+	lab_answer(c, lab_log(&page, c->q, &a, mclock_real(c->a->clk), c->lang),
+	           tr(c->lang, M_EVENTS_LOG), names, 5, &page);
+}
+
+/* /lab/...: the lab's people only. */
+static void lab_route(struct call *c, const char *p)
+{
+	if (!c->logged_in)
+		redirect(c, "/login");
+	else if (!lab_role(&c->s))
+		not_found(c);
+	else if (strcmp(p, "/lab/instrument") == 0)
+		get_lab_instrument(c);
+	else if (strcmp(p, "/lab/trend.svg") == 0)
+		get_lab_trend(c);
+	else if (strcmp(p, "/lab/due") == 0)
+		get_lab_due(c);
+	else
+		get_lab_log(c);
 }
 
 /* ---- certificates --------------------------------------------------------
@@ -746,6 +882,10 @@ static void route(struct call *c, bool get, bool post)
 			get_certificate_pdf(c);
 		else
 			get_certificate_json(c);
+	} else if (strcmp(p, "/lab/instrument") == 0 ||
+	           strcmp(p, "/lab/trend.svg") == 0 ||
+	           strcmp(p, "/lab/due") == 0 || strcmp(p, "/lab/log") == 0) {
+		lab_route(c, p);
 	} else if (strcmp(p, "/board") == 0 || strcmp(p, "/events") == 0) {
 		if (!c->logged_in)
 			redirect(c, "/login");

@@ -193,19 +193,29 @@ static void chan_html(struct sbuf *b, const struct board_chan *c,
 	sb_add(b, "</td></tr>");
 }
 
+/* An instrument's block; on the board (alone false) with its name,
+ * location and the link to its page, on its page (alone) without. */
 static void inst_html(struct sbuf *b, const struct board_snap *s,
-                      const struct board_inst *in, enum lang l)
+                      const struct board_inst *in, enum lang l, bool alone)
 {
 	char due[128];
 
 	page_due_text(l, in->due, in->due_date, due, sizeof(due));
-	sb_printf(b, "<section class=\"inst\" id=\"i%lld\"><h2>",
+	sb_printf(b, "<section class=\"inst\" id=\"i%lld\">",
 	          (long long)in->id);
-	sb_html(b, in->name);
-	sb_add(b, "</h2><p class=\"where\">");
-	sb_html(b, in->location);
+	if (!alone) {
+		sb_add(b, "<h2>");
+		sb_html(b, in->name);
+		sb_add(b, "</h2><p class=\"where\">");
+		sb_html(b, in->location);
+		sb_add(b, " · <a class=\"open\" href=\"/lab/instrument?name=");
+		sb_url(b, in->name);
+		sb_add(b, "\">");
+		sb_html(b, tr(l, M_OPEN_INSTRUMENT));
+		sb_add(b, "</a></p>");
+	}
 	sb_printf(b,
-	          "</p><p class=\"states\"><span>%s: </span><span id=\"i%lld-"
+	          "<p class=\"states\"><span>%s: </span><span id=\"i%lld-"
 	          "link\" class=\"link link-%s\">",
 	          tr(l, M_LINK), (long long)in->id,
 	          in->link[0] ? in->link : "none");
@@ -225,15 +235,15 @@ static void inst_html(struct sbuf *b, const struct board_snap *s,
 	sb_add(b, "</tbody></table></section>");
 }
 
-void board_html(struct sbuf *b, const struct board_snap *s, enum lang l)
+/* The line that says whether live updates come (board.js), and in which
+ * zone times are. */
+static void live_line(struct sbuf *b, const struct board_snap *s, enum lang l)
 {
 	char zone[16];
 
 	labtime_format_zone(s->now_us, zone, sizeof(zone));
-	sb_printf(b,
-	          "<h1>%s</h1><p class=\"meta\"><span id=\"live\" "
-	          "class=\"live\" data-ok=\"",
-	          tr(l, M_BOARD));
+	sb_add(b, "<p class=\"meta\"><span id=\"live\" class=\"live\" "
+	          "data-ok=\"");
 	sb_html(b, tr(l, M_LIVE));
 	sb_add(b, "\" data-lost=\"");
 	sb_html(b, tr(l, M_LIVE_LOST));
@@ -241,13 +251,31 @@ void board_html(struct sbuf *b, const struct board_snap *s, enum lang l)
 	          (long long)(s->now_us / 1000));
 	sb_html(b, tr(l, M_TIMES_IN));
 	sb_printf(b, " (%s)</p>", zone);
+}
+
+void board_html(struct sbuf *b, const struct board_snap *s, enum lang l)
+{
+	sb_printf(b, "<h1>%s</h1>", tr(l, M_BOARD));
+	live_line(b, s, l);
 	if (s->ninst == 0) {
 		sb_add(b, "<p>");
 		sb_html(b, tr(l, M_NO_INSTRUMENTS));
 		sb_add(b, "</p>");
 	}
 	for (size_t i = 0; i < s->ninst; i++)
-		inst_html(b, s, &s->inst[i], l);
+		inst_html(b, s, &s->inst[i], l, false);
+}
+
+int board_instrument_html(struct sbuf *b, const struct board_snap *s,
+                          int64_t id, enum lang l)
+{
+	for (size_t i = 0; i < s->ninst; i++)
+		if (s->inst[i].id == id) {
+			live_line(b, s, l);
+			inst_html(b, s, &s->inst[i], l, true);
+			return 0;
+		}
+	return 1;
 }
 
 /* ---- events -------------------------------------------------------------- */

@@ -60,6 +60,14 @@ void board_free(struct board_snap *s); /* NULL allowed */
 /* The board's HTML (inside <main>) in l, every text escaped. */
 void board_html(struct sbuf *b, const struct board_snap *s, enum lang l);
 
+/* The block of instrument id (instruments.id) alone, for its page: the
+ * live line, its link and due states and its channels, with the same
+ * element ids as on the board (board.js updates them). Returns 0, 1 when
+ * the board does not show it (a standard, or not polled: nothing
+ * written). */
+int board_instrument_html(struct sbuf *b, const struct board_snap *s,
+                          int64_t id, enum lang l);
+
 /* The events that take a page showing old to showing cur, in l: one
  * "inst" event per instrument and one "ch" per channel that differs
  * (every one when old is NULL), each with the server's time; "reload"

@@ -314,6 +314,95 @@ static const char *const words[M_MSGS][LANGS] = {
                                "try again in a minute.",
                                "Kiểm tra sai quá nhiều lần từ địa chỉ này: "
                                "hãy thử lại sau một phút."},
+        [M_NAV_BOARD] = {"Board", "Bảng theo dõi"},
+        [M_WORKLIST] = {"Calibrations due this week",
+                        "Hiệu chuẩn đến hạn trong tuần"},
+        [M_EVENTS_LOG] = {"Events log", "Nhật ký sự kiện"},
+        [M_OPEN_INSTRUMENT] = {"trend, events, calibrations",
+                               "xu hướng, sự kiện, hiệu chuẩn"},
+        [M_CHANNELS] = {"Channels", "Các kênh"},
+        [M_NOT_POLLED] = {"Not polled: no live values.",
+                          "Không được đọc: không có giá trị trực tiếp."},
+        [M_TREND] = {"Trend", "Xu hướng"},
+        [M_TREND_ALT] = {"The error of %s over time, with its tolerance "
+                         "limits and the predicted crossing",
+                         "Sai số của %s theo thời gian, với các giới hạn "
+                         "dung sai và thời điểm dự báo vượt giới hạn"},
+        [M_TREND_NO_TOLERANCE] = {"No tolerance is set: there is no error "
+                                  "to draw.",
+                                  "Chưa đặt dung sai: không có sai số để "
+                                  "vẽ."},
+        [M_TREND_NO_READINGS] = {"%s: no good reading in the last %d days.",
+                                 "%s: không có số đọc tốt nào trong %d "
+                                 "ngày qua."},
+        [M_TREND_NO_FIT] = {"%s: no drift fit yet (fewer than 3 readings).",
+                            "%s: chưa ước lượng được độ trôi (ít hơn 3 số "
+                            "đọc)."},
+        [M_TREND_DRIFT] = {"%s: drift %+.4g %s per day, from %lld "
+                           "readings; ",
+                           "%s: độ trôi %+.4g %s mỗi ngày, từ %lld số "
+                           "đọc; "},
+        [M_TREND_CROSSING] = {"predicted to cross a limit at %s (95 %% "
+                              "prediction bound: %s).",
+                              "dự báo vượt giới hạn lúc %s (giới hạn dự "
+                              "báo 95 %%: %s)."},
+        [M_TREND_NO_CROSSING] = {"no crossing of a limit predicted within "
+                                 "%d days.",
+                                 "không dự báo vượt giới hạn trong %d "
+                                 "ngày."},
+        [M_TREND_BEYOND] = {"beyond the horizon", "ngoài khoảng dự báo"},
+        [M_RECENT_EVENTS] = {"Recent events", "Sự kiện gần đây"},
+        [M_NO_EVENTS] = {"No event.", "Không có sự kiện nào."},
+        [M_TIME] = {"Time", "Thời gian"},
+        [M_KIND] = {"Kind", "Loại"},
+        [M_CHANGE] = {"Change", "Thay đổi"},
+        [M_DETAIL] = {"Detail", "Chi tiết"},
+        [M_EV_TOLERANCE] = {"tolerance", "dung sai"},
+        [M_EV_DRIFT] = {"drift", "độ trôi"},
+        [M_EV_TREND] = {"trend forecast", "dự báo xu hướng"},
+        [M_EV_CALIBRATION] = {"calibration", "hiệu chuẩn"},
+        [M_ALL] = {"all", "tất cả"},
+        [M_FROM] = {"From", "Từ"},
+        [M_TO] = {"Before", "Trước"},
+        [M_SHOW] = {"Show", "Xem"},
+        [M_TIME_HINT] = {"YYYY-MM-DD or YYYY-MM-DDTHH:MM, the lab's time; "
+                         "empty: the last 7 days",
+                         "YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM, giờ của phòng "
+                         "thí nghiệm; để trống: 7 ngày qua"},
+        [M_PAGE_OF] = {"Page %ld of %ld (%lld events, newest first)",
+                       "Trang %ld / %ld (%lld sự kiện, mới nhất trước)"},
+        [M_NEWER] = {"← newer", "← mới hơn"},
+        [M_OLDER] = {"older →", "cũ hơn →"},
+        [M_BAD_INSTRUMENT] = {"There is no instrument %s.",
+                              "Không có thiết bị %s."},
+        [M_BAD_KIND] = {"Kind '%s': expected online, offline, failing, "
+                        "tolerance, drift, trend or calibration.",
+                        "Loại '%s': cần là online, offline, failing, "
+                        "tolerance, drift, trend hoặc calibration."},
+        [M_BAD_TIME] = {"'%s' is not a time: give YYYY-MM-DD or "
+                        "YYYY-MM-DDTHH:MM in the lab's time.",
+                        "'%s' không phải thời điểm: hãy nhập YYYY-MM-DD "
+                        "hoặc YYYY-MM-DDTHH:MM theo giờ của phòng thí "
+                        "nghiệm."},
+        [M_BAD_RANGE] = {"'From' must come before 'Before'.",
+                         "'Từ' phải trước 'Trước'."},
+        [M_BAD_PAGE] = {"Page '%s': expected a number from 1.",
+                        "Trang '%s': cần là một số từ 1."},
+        [M_WORKLIST_ABOUT] = {"Instruments and standards whose calibration "
+                              "is overdue or due within 7 days (the lab's "
+                              "dates), the earliest first.",
+                              "Thiết bị và chuẩn đã quá hạn hoặc đến hạn "
+                              "hiệu chuẩn trong 7 ngày (theo ngày của "
+                              "phòng thí nghiệm), sớm nhất trước."},
+        [M_WORKLIST_NONE] = {"No calibration is due within 7 days.",
+                             "Không có hiệu chuẩn nào đến hạn trong 7 "
+                             "ngày."},
+        [M_DAYS_LEFT] = {"in %lld days", "còn %lld ngày"},
+        [M_DUE_TODAY] = {"today", "hôm nay"},
+        [M_DAYS_OVERDUE] = {"%lld days late", "trễ %lld ngày"},
+        [M_OWNER] = {"Owner", "Chủ sở hữu"},
+        [M_KIND_INSTRUMENT] = {"instrument", "thiết bị"},
+        [M_KIND_STANDARD] = {"standard", "chuẩn"},
 };
 
 const char *tr(enum lang l, enum msg m)
@@ -363,6 +452,30 @@ const char *tr_due(enum lang l, const char *due)
 	                                M_DUE_OVERDUE};
 
 	return tr_word(l, due, names, msgs, 4, M_DUE_NONE);
+}
+
+const char *const page_event_kinds[PAGE_EVENT_KINDS] = {
+        "online", "offline", "failing",    "tolerance",
+        "drift",  "trend",   "calibration"};
+
+const char *tr_event_kind(enum lang l, const char *kind)
+{
+	static const enum msg msgs[] = {
+	        M_LINK_ONLINE, M_LINK_OFFLINE, M_LINK_FAILING,  M_EV_TOLERANCE,
+	        M_EV_DRIFT,    M_EV_TREND,     M_EV_CALIBRATION};
+
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+		if (strcmp(kind, page_event_kinds[i]) == 0)
+			return tr(l, msgs[i]);
+	return NULL;
+}
+
+const char *tr_event_state(enum lang l, const char *kind, const char *state)
+{
+	if (state[0] == '\0')
+		return "";
+	return strcmp(kind, "calibration") == 0 ? tr_due(l, state)
+	                                        : tr_state(l, state);
 }
 
 const char *tr_decision(enum lang l, int decision)

@@ -131,6 +131,53 @@ enum msg {
 	M_VERIFY_NOT_FOUND,
 	M_VERIFY_BAD,
 	M_VERIFY_TOO_MANY,
+	/* the technicians' pages (lab.h) */
+	M_NAV_BOARD,
+	M_WORKLIST,
+	M_EVENTS_LOG,
+	M_OPEN_INSTRUMENT,
+	M_CHANNELS,
+	M_NOT_POLLED,
+	M_TREND,
+	M_TREND_ALT,
+	M_TREND_NO_TOLERANCE,
+	M_TREND_NO_READINGS,
+	M_TREND_NO_FIT,
+	M_TREND_DRIFT,
+	M_TREND_CROSSING,
+	M_TREND_NO_CROSSING,
+	M_TREND_BEYOND,
+	M_RECENT_EVENTS,
+	M_NO_EVENTS,
+	M_TIME,
+	M_KIND,
+	M_CHANGE,
+	M_DETAIL,
+	M_EV_TOLERANCE,
+	M_EV_DRIFT,
+	M_EV_TREND,
+	M_EV_CALIBRATION,
+	M_ALL,
+	M_FROM,
+	M_TO,
+	M_SHOW,
+	M_TIME_HINT,
+	M_PAGE_OF,
+	M_NEWER,
+	M_OLDER,
+	M_BAD_INSTRUMENT,
+	M_BAD_KIND,
+	M_BAD_TIME,
+	M_BAD_RANGE,
+	M_BAD_PAGE,
+	M_WORKLIST_ABOUT,
+	M_WORKLIST_NONE,
+	M_DAYS_LEFT,
+	M_DUE_TODAY,
+	M_DAYS_OVERDUE,
+	M_OWNER,
+	M_KIND_INSTRUMENT,
+	M_KIND_STANDARD,
 	M_MSGS
 };
 
@@ -143,6 +190,17 @@ const char *tr(enum lang l, enum msg m);
 const char *tr_state(enum lang l, const char *state);
 const char *tr_link(enum lang l, const char *link);
 const char *tr_due(enum lang l, const char *due);
+/* The kinds of events (docs/SCHEMA.md, events), in the order the events
+ * log offers them. */
+#define PAGE_EVENT_KINDS 7
+extern const char *const page_event_kinds[PAGE_EVENT_KINDS];
+/* The words of an event's kind (page_event_kinds); NULL for a word not
+ * among them. */
+const char *tr_event_kind(enum lang l, const char *kind);
+/* The words of a state an event changed from or to: a tolerance state
+ * or a due state by the event's kind ("" for none). */
+const char *tr_event_state(enum lang l, const char *kind, const char *state);
+
 /* The words of a decision (enum drift_decision; -1: none, "—"). */
 const char *tr_decision(enum lang l, int decision);
 

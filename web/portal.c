@@ -150,7 +150,7 @@ int portal_instruments(struct sbuf *b, struct query *q, const char *owner,
 
 /* What a row of the history needs of a record. */
 struct hist {
-	int64_t id, supersedes, performed_us;
+	int64_t id, supersedes, performed_us, due_us;
 	char certificate[CALIB_ID];
 	int found, left;
 };
@@ -172,6 +172,7 @@ static int hist_add(void *ctx, const struct calib_record *r)
 	x->h[x->n++] = (struct hist){.id = r->id,
 	                             .supersedes = r->supersedes,
 	                             .performed_us = r->performed_us,
+	                             .due_us = r->due_us,
 	                             .found = r->result_found,
 	                             .left = r->result_left};
 	snprintf(x->h[x->n - 1].certificate, CALIB_ID, "%s", r->certificate);
@@ -208,7 +209,10 @@ static int hist_row(struct sbuf *b, struct query *q, const struct hist *h,
 	sb_html(b, tr_decision(l, h->found));
 	sb_add(b, "</td><td>");
 	sb_html(b, tr_decision(l, h->left));
-	sb_add(b, "</td><td>");
+	date[0] = '\0';
+	if (h->due_us != 0)
+		calib_due_date(h->due_us, date, sizeof(date));
+	sb_printf(b, "</td><td>%s</td><td>", date);
 	sb_html(b, superseded_by(x, h->id));
 	if (rc == 0) {
 		labtime_format_date(ap.approved_us, date, sizeof(date));
@@ -233,7 +237,7 @@ static int hist_row(struct sbuf *b, struct query *q, const struct hist *h,
 	return 0;
 }
 
-static int history(struct sbuf *b, struct query *q, const char *name,
+int portal_history(struct sbuf *b, struct query *q, const char *name,
                    const char *owner, enum lang l)
 {
 	struct hist_list x = {0};
@@ -255,10 +259,10 @@ static int history(struct sbuf *b, struct query *q, const char *name,
 	sb_printf(b,
 	          "<table class=\"history\"><thead><tr><th>%s</th><th>%s</th>"
 	          "<th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
-	          "</tr></thead><tbody>",
+	          "<th>%s</th></tr></thead><tbody>",
 	          tr(l, M_CERTIFICATE), tr(l, M_CALIBRATED_ON),
-	          tr(l, M_AS_FOUND), tr(l, M_AS_LEFT), tr(l, M_SUPERSEDED_BY),
-	          tr(l, M_APPROVAL), tr(l, M_DOWNLOAD));
+	          tr(l, M_AS_FOUND), tr(l, M_AS_LEFT), tr(l, M_DUE_DATE),
+	          tr(l, M_SUPERSEDED_BY), tr(l, M_APPROVAL), tr(l, M_DOWNLOAD));
 	/* newest first */
 	for (size_t i = x.n; rc == 0 && i-- > 0;)
 		rc = hist_row(b, q, &x.h[i], &x, owner == NULL, l);
@@ -300,5 +304,5 @@ int portal_instrument(struct sbuf *b, struct query *q, const char *name,
 	          tr(l, M_IN_FORCE), tr(l, M_CALIBRATION));
 	in_force_cells(b, &in, l);
 	sb_add(b, "</tr></tbody></table>");
-	return history(b, q, in.name, owner, l);
+	return portal_history(b, q, in.name, owner, l);
 }

@@ -39,6 +39,15 @@ int portal_instruments(struct sbuf *b, struct query *q, const char *owner,
 int portal_instrument(struct sbuf *b, struct query *q, const char *name,
                       const char *owner, int64_t now_us, enum lang l);
 
+/* The calibration history of instrument name (owner: as above; the
+ * caller checked the instrument is owner's), newest first, as HTML: each
+ * record's certificate number, calibration date, results as found and
+ * as left, due date, what supersedes it, approved or draft, and links to
+ * the certificate (PDF, JSON) when owner may have it. Returns 0, -1 on a
+ * database error. */
+int portal_history(struct sbuf *b, struct query *q, const char *name,
+                   const char *owner, enum lang l);
+
 /* The record of certificate number cert (the latest with that number)
  * when owner (NULL: any) may have it, into *r, with its approval into
  * *ap (ap->id 0: none, or one that does not check against the record:

@@ -10,13 +10,16 @@
 // channel c3 turns from in tolerance to warning, then out of tolerance,
 // and the noisy channel c2's value changes, all without the page
 // reloading; no Content-Security-Policy violation and no script error on
-// any page; the switch to Vietnamese; logout. Then the enterprise's user
+// any page; TB-01's page opened from the board, the trend of c3 drawn
+// (an SVG with its limits), the worklist in due order, the events log
+// filtered by instrument and kind; the switch to Vietnamese; logout. Then the enterprise's user
 // (WEB_ENTERPRISE, WEB_ENTERPRISE_PASSWORD) logs in, lands on its
 // instruments, opens TB-01, sees certificate WEB_CERT approved in the
 // history and downloads its PDF (kept as SHOTS/portal-certificate.pdf,
 // which test_browser.sh compares with the tool's); logged out, /verify
 // finds the QR text WEB_QR genuine. Each wait is bounded.
-// Screenshots: board.png (English, out of tolerance), board-vi.png,
+// Screenshots: board.png (English, out of tolerance), lab-instrument.png,
+// lab-trend.png, lab-worklist.png, lab-events.png, board-vi.png,
 // login.png, portal.png, instrument.png, verify.png. Exit 0 when every
 // step passed.
 import assert from "node:assert/strict";
@@ -94,7 +97,11 @@ async function run() {
     assert.match(age, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
     await page.screenshot({ path: `${shots}/board.png`, fullPage: true });
 
+    await labPages(page);
+
     step = "Vietnamese";
+    await page.goto(`${url}/board`);
+    await page.waitForSelector(`#${c3}-s.st-out`);
     await Promise.all([page.waitForLoadState("load"), page.click("a[hreflang=vi]")]);
     await page.waitForSelector(`#${c3}-s.st-out:text('ngoài dung sai')`);
     assert.equal(await page.getAttribute("html", "lang"), "vi");
@@ -110,6 +117,67 @@ async function run() {
     await browser.close();
   }
   assert.deepEqual(problems, [], "no CSP violation or script error");
+}
+
+// The technicians' pages: TB-01's page from the board, the trend of c3 as
+// an SVG picture the browser draws, the worklist, the events log with a
+// filter.
+async function labPages(page) {
+  step = "instrument page";
+  await Promise.all([
+    page.waitForURL(/\/lab\/instrument\?name=TB-01$/),
+    page.click("section.inst:has(h2:text('TB-01')) a.open"),
+  ]);
+  assert.equal(await page.textContent("h1"), "TB-01");
+  // its channels, live as on the board
+  await page.waitForFunction(() => document.getElementById("live").textContent === "live",
+    null, { timeout: 20000 });
+  const states = await page.$$eval("td.st", (tds) => tds.map((td) => td.textContent));
+  assert.ok(states.includes("out of tolerance"), `states: ${states}`);
+  assert.ok(states.includes("no tolerance set"), `states: ${states}`);
+  await page.screenshot({ path: `${shots}/lab-instrument.png`, fullPage: true });
+
+  step = "trend";
+  await Promise.all([
+    page.waitForURL(/channel=c3$/),
+    page.click("p.channels a:text('c3')"),
+  ]);
+  const img = page.locator("figure.trend img");
+  assert.equal(await img.getAttribute("src"), "/lab/trend.svg?name=TB-01&channel=c3");
+  // drawn by the browser: an SVG it could load
+  await page.waitForFunction(() => {
+    const i = document.querySelector("figure.trend img");
+    return i.complete && i.naturalWidth > 0;
+  }, null, { timeout: 30000 });
+  assert.match(await page.textContent("figcaption"), /^c3: drift \+/);
+  const svg = await page.request.get(`${url}/lab/trend.svg?name=TB-01&channel=c3`);
+  assert.equal(svg.headers()["content-type"], "image/svg+xml");
+  const text = await svg.text();
+  assert.match(text, /<title>Trend of TB-01\/c3: error \(degC\) over time<\/title>/);
+  assert.match(text, /tolerance limits: lower -0\.5 degC, upper 0\.5 degC/);
+  await page.locator("figure.trend").screenshot({ path: `${shots}/lab-trend.png` });
+
+  step = "worklist";
+  await Promise.all([page.waitForURL(/\/lab\/due$/), page.click("nav.lab a[href='/lab/due']")]);
+  const due = await page.$$eval("table.worklist tbody tr", (trs) =>
+    trs.map((tr) => [tr.querySelector("th").textContent, tr.querySelector("td.due").textContent]));
+  assert.deepEqual(due, [["STD-1", "never calibrated"], ["STD-2", "due soon"]]);
+  await page.screenshot({ path: `${shots}/lab-worklist.png`, fullPage: true });
+
+  step = "events log";
+  await Promise.all([page.waitForURL(/\/lab\/log$/), page.click("nav.lab a[href='/lab/log']")]);
+  const all = await page.locator("table.events tbody tr").count();
+  await page.selectOption("select[name=instrument]", "TB-01");
+  await page.selectOption("select[name=kind]", "tolerance");
+  await Promise.all([page.waitForURL(/kind=tolerance/), page.click("form.filters button")]);
+  const kinds = await page.$$eval("table.events td.kind", (tds) => tds.map((td) => td.className));
+  assert.ok(kinds.length > 0 && kinds.length <= all, `${kinds.length} of ${all}`);
+  assert.ok(kinds.every((k) => k === "kind kind-tolerance"), `kinds: ${kinds}`);
+  const insts = await page.$$eval("table.events tbody tr td:nth-child(2)", (tds) =>
+    tds.map((td) => td.textContent));
+  assert.ok(insts.every((i) => i === "TB-01"), `instruments: ${insts}`);
+  assert.match(await page.textContent("p.pager"), /^Page 1 of \d+ \(\d+ events, newest first\)/);
+  await page.screenshot({ path: `${shots}/lab-events.png`, fullPage: true });
 }
 
 // The enterprise's user: its instruments, a certificate downloaded; then

@@ -3,14 +3,17 @@
 # board.mjs, playwright-core from npm driving Debian's chromium) against a
 # real metrologd polling metrolog-sim, with an account made by
 # `metrolog user add`: log in, watch a drifting channel turn to warning
-# then out of tolerance live, switch to Vietnamese, log out; then an
+# then out of tolerance live, open its instrument's page and trend, the
+# week's worklist and the events log filtered, switch to Vietnamese, log
+# out; then an
 # enterprise's user logs in, sees its instrument and its history,
 # downloads its certificate (the same text as the PDF `metrolog
 # certificate` writes, by pdftotext), and anyone verifies it on /verify.
 #
 #   test_browser.sh SOURCE_DIR BUILD_DIR
 #
-# Screenshots (login.png, board.png, board-vi.png, portal.png,
+# Screenshots (login.png, board.png, lab-instrument.png, lab-trend.png,
+# lab-worklist.png, lab-events.png, board-vi.png, portal.png,
 # instrument.png, verify.png) are kept in
 # BUILD_DIR/browser-shots. playwright-core is installed once into
 # BUILD_DIR/browser (npm ci, the versions of package-lock.json).
@@ -79,6 +82,8 @@ cat >"$TMP/m.cfg" <<CFG
 site = "browser";
 database = "$TMP/m.db";
 customers = ( { id = "ACME"; name = "ACME Ltd"; address = "1 Road"; } );
+standards = ( { id = "STD-1"; calibration_interval_days = 365; },
+              { id = "STD-2"; calibration_interval_days = 365; } );
 buses = ( { name = "b"; type = "tcp"; host = "127.0.0.1"; port = $SIMPORT; timeout_ms = 1000; } );
 instruments = (
   { id = "TB-01"; bus = "b"; unit_id = 1; interval_ms = 250; owner = "ACME";
@@ -107,6 +112,10 @@ CERT=C-BROWSER/001
 	--date "$(date -u +%Y-%m-%d)" -t "Trần Thị Bình" --lab "Phòng Hiệu chuẩn" \
 	--point "c0,degC,20.5,20.52,20.51,-0.5,0.5,0.01,2" >"$TMP/calibrate.out"
 "$BUILD/tools/metrolog" approve -d "$TMP/m.db" "$CERT" --by "Lê Văn Cường" >/dev/null
+# the worklist: STD-1 never calibrated, STD-2 due in 3 days
+"$BUILD/tools/metrolog" calibrate -d "$TMP/m.db" -i STD-2 -c S-BROWSER-2 \
+	--date "$(date -u -d '362 days ago' +%Y-%m-%d)" -t "Trần Thị Bình" --lab "Phòng Hiệu chuẩn" \
+	--point "r,ohm,100,100.01,,-1,1,0.01,2" >/dev/null
 # the QR text the certificate prints: its number, record and hash
 QR="metrolog:cert=$CERT;id=$(awk '$1 == "record" { print $2 }' "$TMP/calibrate.out")"
 QR="$QR;hash=$(awk '$1 == "hash" { print $2 }' "$TMP/calibrate.out")"

@@ -20,7 +20,15 @@
  *   - a user disabled with `metrolog user disable` is out at the next
  *     request; logout ends a session;
  *   - metrolog-web refuses a database that does not exist, creating none,
- *     and stops on SIGTERM with exit 0.
+ *     and stops on SIGTERM with exit 0;
+ *   - the technicians' pages: an instrument's page (its channels, the
+ *     trend of a drifting channel with its predicted crossing in words,
+ *     recent events, calibration history with due dates and PDF links),
+ *     its trend as SVG (the limit lines and the crossing's mark, drawn by
+ *     the tool's code), the week's worklist in due order, the events log
+ *     (each filter narrows it to exactly what the database holds, newest
+ *     first, bad filters 400), all refused to an enterprise user with
+ *     the 404 of a page that does not exist.
  *
  * Each test speaks from its own loopback address (127.0.0.N), so that the
  * failures one counts do not trip the rate limit of another. One rig for
@@ -319,16 +327,26 @@ static void records(void)
 	          true);
 	calibrate("AB-02", CERT_B_DRAFT, 5, "p,bar,1,1.01,,-0.05,0.05,0.002,2",
 	          false);
+	/* due 5 days ago, in 5 days, in 265 days */
+	calibrate("STD-LATE", "S-LATE-1", 370, "r,ohm,100,100.01,,-1,1,0.01,2",
+	          false);
+	calibrate("STD-SOON", "S-SOON-1", 360, "r,ohm,100,100.01,,-1,1,0.01,2",
+	          false);
+	calibrate("STD-FINE", "S-FINE-1", 100, "r,ohm,100,100.01,,-1,1,0.01,2",
+	          false);
 }
 
 static int rig_up(void **state)
 {
 	const char *dir = h_tmpdir();
+	/* c3 drifts 100 units a day from 20: its error crosses +0.5 some
+	 * minutes after the start, a crossing the trend predicts */
 	const char *extra[] = {"-n", "2",
-	                       "-m", "3",
+	                       "-m", "4",
 	                       "-c", "0:nominal=20.5",
 	                       "-c", "1:nominal=21",
 	                       "-c", "2:noise=0.5",
+	                       "-c", "3:nominal=20,drift=100",
 	                       NULL};
 	char bus[256], inst[2048], port[32], listen[64];
 
@@ -352,7 +370,10 @@ static int rig_up(void **state)
 	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
 	         "reference = 20; limit = 0.05; U = 0.01; }; },"
 	         " { name = \"c2\"; table = \"input\"; address = 4; "
-	         "type = \"float32\"; unit = \"kPa\"; } ); },"
+	         "type = \"float32\"; unit = \"kPa\"; },"
+	         " { name = \"c3\"; table = \"input\"; address = 6; "
+	         "type = \"float32\"; unit = \"degC\"; tolerance = { "
+	         "reference = 20; limit = 0.5; U = 0.01; }; } ); },"
 	         "{ id = \"AB-02\"; bus = \"tcp-1\"; unit_id = 2; "
 	         "interval_ms = 200; owner = \"BETA\"; "
 	         "channels = ( { name = \"p\"; "
@@ -362,7 +383,14 @@ static int rig_up(void **state)
 	gw_config(&R.g, bus, inst,
 	          "customers = ( { id = \"ACME\"; name = \"ACME Ltd\"; "
 	          "address = \"1 Road\"; }, { id = \"BETA\"; name = "
-	          "\"Beta JSC\"; address = \"2 Street\"; } );");
+	          "\"Beta JSC\"; address = \"2 Street\"; } );\n"
+	          /* the worklist's: never calibrated, overdue, due soon,
+	           * in date (records()) */
+	          "standards = ( { id = \"STD-NEW\"; "
+	          "calibration_interval_days = 365; }, { id = \"STD-LATE\"; "
+	          "calibration_interval_days = 365; }, { id = \"STD-SOON\"; "
+	          "calibration_interval_days = 365; }, { id = \"STD-FINE\"; "
+	          "calibration_interval_days = 365; } );");
 	gw_start(&R.g);
 	assert_true(gw_wait_sql(&R.g,
 	                        "SELECT count(*) FROM events WHERE kind = "
@@ -1209,6 +1237,412 @@ static void events_deliver_a_new_commit(void **state)
 	res_free(&r);
 }
 
+/* ---- the technicians' pages ------------------------------------------- */
+
+/* How many times needle occurs in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void instrument_page(void **state)
+{
+	struct res r = {0}, none = {0};
+	char session[128], sql[256], due[32], text[96];
+
+	(void)state;
+	assert_int_equal(
+	        login(30, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	/* the board links each instrument to its page */
+	get_as(30, session, "/board", NULL, &r);
+	assert_non_null(strstr(r.body, "href=\"/lab/instrument?name=TB-01\""));
+	assert_non_null(strstr(r.body, "href=\"/lab/instrument?name=AB-02\""));
+	assert_non_null(strstr(r.body, "href=\"/lab/due\""));
+	assert_non_null(strstr(r.body, "href=\"/lab/log\""));
+
+	get_as(30, session, "/lab/instrument?name=TB-01", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_non_null(strstr(r.body, "<h1>TB-01</h1>"));
+	assert_non_null(strstr(r.body, ">SN-0001<"));
+	/* its channels, live, as on the board: value, unit, age, state */
+	assert_non_null(strstr(r.body, ">20.5</span> <span class=\"unit\">"
+	                               "degC</span>"));
+	assert_non_null(strstr(r.body, "class=\"st st-in\">in tolerance<"));
+	assert_non_null(
+	        strstr(r.body, "class=\"st st-out\">out of tolerance<"));
+	assert_non_null(strstr(r.body, "class=\"age\""));
+	assert_non_null(strstr(r.body, "<script src=\"/static/board.js\">"));
+	assert_null(strstr(r.body, "AB-02")); /* another's channels: none */
+	/* the trend of the first channel with a tolerance: c0, flat */
+	assert_non_null(strstr(r.body, "<img src=\"/lab/trend.svg?name=TB-01"
+	                               "&amp;channel=c0\""));
+	assert_non_null(strstr(r.body, "no crossing of a limit predicted "
+	                               "within 365 days"));
+	assert_non_null(strstr(r.body, "href=\"?name=TB-01&amp;channel=c3\""));
+	/* recent events: at most 20, newest first */
+	int n = count_of(r.body, "<td class=\"when\">");
+	assert_true(n > 0 && n <= 20);
+	/* the history: both records, the due date of each, the draft's PDF
+	 * for the lab's people */
+	assert_non_null(strstr(r.body, ">" CERT_A "<"));
+	assert_non_null(strstr(r.body, "href=\"/certificate.pdf?n="
+	                               "ACME-2026-002\""));
+	assert_non_null(strstr(r.body, "draft: not approved yet"));
+	snprintf(sql, sizeof(sql),
+	         "SELECT due / 1000000 FROM calibrations WHERE certificate "
+	         "= '%s'",
+	         CERT_A_DRAFT);
+	time_t t = (time_t)db_int(R.g.db, sql);
+	struct tm tm;
+	localtime_r(&t, &tm); /* metrolog-web's zone: this one (no lab's) */
+	strftime(due, sizeof(due), "%Y-%m-%d", &tm);
+	snprintf(text, sizeof(text), "<td>%s</td>", due);
+	const char *rec = strstr(r.body, ">" CERT_A_DRAFT "</th>");
+	assert_non_null(rec);
+	const char *cell = strstr(rec, text);
+	assert_true(cell != NULL && cell < strstr(rec, "</tr>"));
+	assert_null(strstr(r.body, "style="));
+	assert_null(strstr(r.body, "<script>"));
+
+	/* AB-02's events: the time it came online, in the lab's time */
+	get_as(30, session, "/lab/instrument?name=AB-02", NULL, &r);
+	assert_int_equal(r.status, 200);
+	t = (time_t)db_int(R.g.db, "SELECT min(e.ts) / 1000000 FROM events e "
+	                           "JOIN instruments i ON i.id = "
+	                           "e.instrument_id WHERE i.name = 'AB-02' AND "
+	                           "e.kind = 'online'");
+	localtime_r(&t, &tm);
+	strftime(due, sizeof(due), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text, sizeof(text), "<td class=\"when\">%s", due);
+	const char *row = strstr(r.body, text);
+	assert_non_null(row);
+	assert_non_null(strstr(row, "</td><td></td><td class=\"kind "
+	                            "kind-online\">online</td>"));
+	assert_non_null(strstr(r.body, ">" CERT_B "<"));
+	assert_null(strstr(r.body, "TB-01"));
+
+	/* the drifting channel: its crossing predicted, in words */
+	get_as(30, session, "/lab/instrument?name=TB-01&channel=c3", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<img src=\"/lab/trend.svg?name=TB-01"
+	                               "&amp;channel=c3\""));
+	assert_non_null(strstr(r.body, "<span class=\"crossing\">predicted "
+	                               "to cross a limit at 20"));
+	assert_non_null(strstr(r.body, "c3: drift +"));
+	/* in Vietnamese */
+	get_as(30, session, "/lab/instrument?name=TB-01&channel=c3&lang=vi",
+	       NULL, &r);
+	assert_non_null(strstr(r.body, "<html lang=\"vi\">"));
+	assert_non_null(strstr(r.body, "Xu hướng"));
+	assert_non_null(strstr(r.body, "Sự kiện gần đây"));
+	assert_non_null(strstr(r.body, "dự báo vượt giới hạn lúc 20"));
+	assert_non_null(strstr(r.body, "ngoài dung sai"));
+	assert_non_null(strstr(r.body, "href=\"?name=TB-01&amp;channel=c3&amp;"
+	                               "lang=en\""));
+
+	/* an instrument or channel that does not exist: the 404 */
+	get_as(30, session, "/no-such-page", NULL, &none);
+	const char *missing[] = {"/lab/instrument?name=TB-99",
+	                         "/lab/instrument?name=tb-01",
+	                         "/lab/instrument?name=TB-01&channel=c9",
+	                         "/lab/instrument", "/lab/instrument/TB-01"};
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		get_as(30, session, missing[i], NULL, &r);
+		assert_int_equal(r.status, 404);
+		assert_string_equal(r.body, none.body);
+	}
+	res_free(&none);
+	res_free(&r);
+}
+
+/* The paths "d" of the lines of the limit colour (C_LIMIT, 0xc0182f, as
+ * cairo writes it) of an SVG: horizontal ones longer than 400 points
+ * (the limits; the legend's is shorter) and dashed vertical ones (a
+ * predicted crossing's mark). */
+static void limit_lines(const char *svg, int *horizontal, int *vertical)
+{
+	const char *colour = "stroke:rgb(75.294118%,9.411765%,18.431373%);";
+
+	*horizontal = *vertical = 0;
+	for (const char *p = svg; (p = strstr(p, colour)) != NULL; p++) {
+		const char *end = strstr(p, "/>"), *d = strstr(p, "d=\"M ");
+		double x0, y0, x1, y1;
+		if (end == NULL || d == NULL || d > end ||
+		    sscanf(d, "d=\"M %lf %lf L %lf %lf", &x0, &y0, &x1, &y1) !=
+		            4)
+			continue;
+		bool dashed = strstr(p, "stroke-dasharray") != NULL &&
+		              strstr(p, "stroke-dasharray") < end;
+		if (y0 == y1 && x1 - x0 > 400)
+			(*horizontal)++;
+		if (x0 == x1 && dashed)
+			(*vertical)++;
+	}
+}
+
+static void trend_svg(void **state)
+{
+	struct res r = {0}, none = {0};
+	char session[128], v[256];
+	int h, vert;
+
+	(void)state;
+	assert_int_equal(
+	        login(31, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(31, session, "/lab/trend.svg?name=TB-01&channel=c3", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_true(header(&r, "Content-Type", v, sizeof(v)));
+	assert_string_equal(v, "image/svg+xml");
+	assert_memory_equal(r.body, "<?xml", 5);
+	assert_non_null(strstr(r.body, "<svg "));
+	assert_non_null(strstr(r.body, "</svg>"));
+	/* what it shows, in its title and description (the tool's words) */
+	assert_non_null(strstr(r.body, "<title>Trend of TB-01/c3: error "
+	                               "(degC) over time</title>"));
+	assert_non_null(strstr(r.body, "tolerance limits: lower -0.5 degC, "
+	                               "upper 0.5 degC"));
+	assert_non_null(strstr(r.body, "predicted crossing 20"));
+	/* the two limit lines across the plot, and the crossing's mark */
+	limit_lines(r.body, &h, &vert);
+	assert_int_equal(h, 2);
+	assert_int_equal(vert, 1);
+	/* no script in it */
+	assert_null(strstr(r.body, "<script"));
+
+	/* the flat channel: its limits, no crossing */
+	get_as(31, session, "/lab/trend.svg?name=TB-01&channel=c0", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "no crossing predicted within 365 "
+	                               "days"));
+	limit_lines(r.body, &h, &vert);
+	assert_int_equal(h, 2);
+	assert_int_equal(vert, 0);
+
+	/* no picture: no tolerance, no channel, no instrument: the 404 */
+	get_as(31, session, "/no-such-page", NULL, &none);
+	const char *missing[] = {"/lab/trend.svg?name=TB-01&channel=c2",
+	                         "/lab/trend.svg?name=TB-01&channel=c9",
+	                         "/lab/trend.svg?name=TB-99&channel=c0",
+	                         "/lab/trend.svg?name=TB-01",
+	                         "/lab/trend.svg?channel=c0"};
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		get_as(31, session, missing[i], NULL, &r);
+		assert_int_equal(r.status, 404);
+		assert_string_equal(r.body, none.body);
+	}
+	res_free(&none);
+	res_free(&r);
+}
+
+static void worklist(void **state)
+{
+	struct res r = {0};
+	char session[128];
+
+	(void)state;
+	assert_int_equal(
+	        login(32, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	get_as(32, session, "/lab/due", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	/* never calibrated first (no date), then by due date */
+	const char *fresh = strstr(r.body, ">STD-NEW</a>");
+	const char *late = strstr(r.body, ">STD-LATE</a>");
+	const char *soon = strstr(r.body, ">STD-SOON</a>");
+	assert_true(fresh != NULL && late != NULL && soon != NULL);
+	assert_true(fresh < late && late < soon);
+	/* in date, or no interval: not on it */
+	assert_null(strstr(r.body, "STD-FINE"));
+	assert_null(strstr(r.body, ">TB-01<"));
+	assert_null(strstr(r.body, ">AB-02<"));
+	/* each state in words with its class */
+	const char *cell = strstr(fresh, "class=\"due due-");
+	assert_true(cell != NULL && cell < late);
+	assert_memory_equal(cell, "class=\"due due-none\">never calibrated<",
+	                    38);
+	cell = strstr(late, "class=\"due due-");
+	assert_true(cell != NULL && cell < soon);
+	assert_memory_equal(cell, "class=\"due due-overdue\">overdue<", 32);
+	assert_true(strstr(late, " days late<") < soon);
+	cell = strstr(soon, "class=\"due due-");
+	assert_non_null(cell);
+	assert_memory_equal(cell, "class=\"due due-due_soon\">due soon<", 34);
+	assert_non_null(strstr(soon, "<td>in "));
+	assert_non_null(strstr(late, "<td>S-LATE-1</td>"));
+	/* in Vietnamese */
+	get_as(32, session, "/lab/due?lang=vi", NULL, &r);
+	assert_non_null(strstr(r.body, ">quá hạn<"));
+	assert_non_null(strstr(r.body, ">sắp đến hạn<"));
+	assert_non_null(strstr(r.body, ">chưa hiệu chuẩn<"));
+	res_free(&r);
+}
+
+/* The events log from 127.0.0.33 with query args: its status, and the
+ * count its pager says into *n (-1 none). */
+static long log_page(const char *session, const char *args, struct res *r,
+                     long long *n)
+{
+	char path[512];
+	const char *p;
+
+	snprintf(path, sizeof(path), "/lab/log?%s", args);
+	get_as(33, session, path, NULL, r);
+	*n = -1;
+	if ((p = strstr(r->body, " events, newest first)")) != NULL) {
+		while (p > r->body && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		*n = strtoll(p, NULL, 10);
+	}
+	return r->status;
+}
+
+static void events_log(void **state)
+{
+	struct res r = {0};
+	char session[128], to[64], args[256], sql[512];
+	long long n, all, tol, ab;
+
+	(void)state;
+	assert_int_equal(
+	        login(33, "tech", "tech-password-1", session, sizeof(session)),
+	        303);
+	/* a range that ends in the past: what it holds no longer changes
+	 * once a reading 2 s newer is committed (one writer, in order) */
+	int64_t now_s = (int64_t)time(NULL) - 1;
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM readings WHERE ts > %lld",
+	         (long long)(now_s + 2) * 1000000);
+	assert_true(gw_wait_sql(&R.g, sql, 30000));
+	struct tm tm;
+	time_t t = (time_t)now_s;
+	gmtime_r(&t, &tm);
+	strftime(to, sizeof(to), "%Y-%m-%dT%H%%3A%M%%3A%SZ", &tm);
+	const long long lo = (long long)(now_s - 7 * 86400) * 1000000,
+	                hi = (long long)now_s * 1000000;
+
+	/* every event of the range, as many as the database holds */
+	snprintf(args, sizeof(args), "to=%s", to);
+	assert_int_equal(log_page(session, args, &r, &all), 200);
+	assert_security_headers(&r);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM events WHERE ts >= %lld AND ts < %lld",
+	         lo, hi);
+	assert_int_equal(all, db_int(R.g.db, sql));
+	assert_true(all > 0);
+	/* newest first: the lab's local times never rise down the page */
+	const char *prev = NULL;
+	int rows = 0;
+	for (const char *p = r.body; (p = strstr(p, "<td class=\"when\">"));
+	     p++, rows++) {
+		if (prev != NULL)
+			assert_true(strncmp(prev, p, 42) >= 0);
+		prev = p;
+	}
+	assert_int_equal(rows, all < 50 ? all : 50);
+	/* one kind: fewer, and only that kind */
+	snprintf(args, sizeof(args), "to=%s&kind=tolerance", to);
+	assert_int_equal(log_page(session, args, &r, &tol), 200);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM events WHERE ts >= %lld AND ts < %lld "
+	         "AND kind = 'tolerance'",
+	         lo, hi);
+	assert_int_equal(tol, db_int(R.g.db, sql));
+	assert_true(tol > 0 && tol < all);
+	assert_int_equal(count_of(r.body, "class=\"kind kind-"),
+	                 count_of(r.body, "class=\"kind kind-tolerance\""));
+	assert_non_null(strstr(r.body, "<option value=\"tolerance\" "
+	                               "selected>"));
+	/* one instrument: only its events */
+	snprintf(args, sizeof(args), "to=%s&instrument=AB-02", to);
+	assert_int_equal(log_page(session, args, &r, &ab), 200);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM events e JOIN instruments i ON i.id = "
+	         "e.instrument_id WHERE e.ts >= %lld AND e.ts < %lld AND "
+	         "i.name = 'AB-02'",
+	         lo, hi);
+	assert_int_equal(ab, db_int(R.g.db, sql));
+	assert_true(ab > 0 && ab < all);
+	assert_int_equal(count_of(r.body, "<a href=\"/lab/instrument?name="),
+	                 count_of(r.body, "<a href=\"/lab/instrument?name="
+	                                  "AB-02\">"));
+	/* a range that holds nothing */
+	assert_int_equal(
+	        log_page(session, "from=2020-01-01&to=2020-01-02", &r, &n),
+	        200);
+	assert_int_equal(n, 0);
+	assert_non_null(strstr(r.body, "No event."));
+
+	/* bad filters: 400, and why (escaped) */
+	const struct {
+		const char *args, *why;
+	} bad[] = {
+	        {"kind=%3Cb%3E", "Kind &#39;&lt;b&gt;&#39;: expected online"},
+	        {"instrument=TB-99", "There is no instrument TB-99."},
+	        {"from=yesterday", "&#39;yesterday&#39; is not a time"},
+	        {"from=2026-13-01", "&#39;2026-13-01&#39; is not a time"},
+	        {"from=2026-12-02&to=2026-12-01", "must come before"},
+	        {"page=0", "Page &#39;0&#39;: expected a number from 1."},
+	        {"page=x", "Page &#39;x&#39;"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(log_page(session, bad[i].args, &r, &n), 400);
+		assert_int_equal(n, -1);
+		assert_non_null(strstr(r.body, bad[i].why));
+		assert_null(strstr(r.body, "<b>"));
+	}
+	/* in Vietnamese */
+	assert_int_equal(log_page(session, "kind=nope&lang=vi", &r, &n), 400);
+	assert_non_null(strstr(r.body, "Loại &#39;nope&#39;: cần là"));
+	res_free(&r);
+}
+
+/* An enterprise user: every technicians' page is the 404 of a page that
+ * does not exist; logged out: to the login. */
+static void lab_pages_refused(void **state)
+{
+	struct res none = {0}, r = {0};
+	static char log[1 << 20];
+	char session[128];
+	const char *paths[] = {"/lab/instrument?name=TB-01",
+	                       "/lab/trend.svg?name=TB-01&channel=c0",
+	                       "/lab/due", "/lab/log",
+	                       "/lab/log?instrument=TB-01"};
+
+	(void)state;
+	assert_int_equal(
+	        login(34, "qm", "acme-password-1", session, sizeof(session)),
+	        303);
+	get_as(34, session, "/no-such-page", NULL, &none);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		get_as(34, session, paths[i], NULL, &r);
+		assert_int_equal(r.status, 404);
+		assert_string_equal(r.body, none.body);
+		request(34, "GET", paths[i], NULL, NULL, NULL, &r);
+		assert_int_equal(r.status, 303);
+	}
+	/* each access logged with its user and outcome */
+	assert_true(h_read_file(R.log, log, sizeof(log)) > 0);
+	assert_non_null(strstr(log, "access 127.0.0.34 qm GET /lab/instrument "
+	                            "404"));
+	assert_non_null(strstr(log, "access 127.0.0.30 tech GET "
+	                            "/lab/instrument 200"));
+	assert_non_null(strstr(log, "access 127.0.0.31 tech GET "
+	                            "/lab/trend.svg 200"));
+	assert_non_null(strstr(log, "access 127.0.0.33 tech GET /lab/log "
+	                            "400"));
+	res_free(&none);
+	res_free(&r);
+}
+
 static void disabled_user_is_out(void **state)
 {
 	struct res r = {0};
@@ -1338,6 +1772,11 @@ int main(void)
 	        cmocka_unit_test(verify_certificates),
 	        cmocka_unit_test(verify_rate_limited),
 	        cmocka_unit_test(events_deliver_a_new_commit),
+	        cmocka_unit_test(instrument_page),
+	        cmocka_unit_test(trend_svg),
+	        cmocka_unit_test(worklist),
+	        cmocka_unit_test(events_log),
+	        cmocka_unit_test(lab_pages_refused),
 	        cmocka_unit_test(disabled_user_is_out),
 	        cmocka_unit_test(no_database_no_start),
 	        cmocka_unit_test(every_access_logged),

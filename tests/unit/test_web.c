@@ -303,6 +303,64 @@ static void test_board_events(void **state)
 }
 
 /* What /verify accepts: a QR text, or a number and 64 hex digits. */
+/* An instrument's block alone (its page): the board's cells and ids,
+ * without its heading; an instrument not on the board: 1, nothing. */
+static void test_board_instrument(void **state)
+{
+	struct board_snap *s = snap_of(2, "20.5");
+	struct sbuf b = {0};
+
+	(void)state;
+	assert_int_equal(board_instrument_html(&b, s, 2, LANG_EN), 1);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(board_instrument_html(&b, s, 1, LANG_EN), 0);
+	assert_int_equal(count(b.p, "<tr id=\"c1"), 2);
+	assert_non_null(strstr(b.p, "id=\"live\""));
+	assert_non_null(strstr(b.p, "id=\"i1-link\" class=\"link "
+	                            "link-online\">online<"));
+	assert_null(strstr(b.p, "<h2>"));
+	assert_null(strstr(b.p, "a class=\"open\""));
+	sb_free(&b);
+	/* on the board: the heading and the link to its page */
+	board_html(&b, s, LANG_VI);
+	assert_non_null(strstr(b.p, "<h2>TB-01</h2>"));
+	assert_non_null(strstr(b.p, "<a class=\"open\" href=\"/lab/"
+	                            "instrument?name=TB-01\">xu hướng, sự "
+	                            "kiện, hiệu chuẩn</a>"));
+	sb_free(&b);
+	board_free(s);
+}
+
+/* The words of events' kinds and states, in both languages. */
+static void test_event_words(void **state)
+{
+	(void)state;
+	assert_int_equal(PAGE_EVENT_KINDS, 7);
+	for (size_t i = 0; i < PAGE_EVENT_KINDS; i++) {
+		assert_non_null(tr_event_kind(LANG_EN, page_event_kinds[i]));
+		assert_non_null(tr_event_kind(LANG_VI, page_event_kinds[i]));
+	}
+	assert_string_equal(tr_event_kind(LANG_EN, "trend"), "trend forecast");
+	assert_string_equal(tr_event_kind(LANG_VI, "offline"), "mất kết nối");
+	assert_null(tr_event_kind(LANG_EN, "Tolerance"));
+	assert_null(tr_event_kind(LANG_EN, ""));
+	assert_string_equal(tr_event_state(LANG_EN, "tolerance", "warning"),
+	                    "warning");
+	assert_string_equal(
+	        tr_event_state(LANG_VI, "tolerance", "out_of_tolerance"),
+	        "ngoài dung sai");
+	assert_string_equal(tr_event_state(LANG_EN, "calibration", "due_soon"),
+	                    "due soon");
+	assert_string_equal(tr_event_state(LANG_VI, "calibration", "overdue"),
+	                    "quá hạn");
+	assert_string_equal(tr_event_state(LANG_EN, "tolerance", ""), "");
+	/* every message has both languages */
+	for (int m = 0; m < M_MSGS; m++) {
+		assert_string_not_equal(tr(LANG_EN, (enum msg)m), "?");
+		assert_string_not_equal(tr(LANG_VI, (enum msg)m), "?");
+	}
+}
+
 static void test_verify_input(void **state)
 {
 	char cert[CALIB_ID], hash[CALIB_HASH], hex[80], qr[256];
@@ -346,6 +404,8 @@ int main(void)
 	        cmocka_unit_test(test_lang),
 	        cmocka_unit_test(test_age),
 	        cmocka_unit_test(test_board_events),
+	        cmocka_unit_test(test_board_instrument),
+	        cmocka_unit_test(test_event_words),
 	        cmocka_unit_test(test_verify_input),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
