@@ -31,6 +31,10 @@ const problems = [];
 let step = "start";
 
 function watch(page) {
+  // a busy machine (the suite beside other jobs) can take more than
+  // Playwright's default 30 s to draw a page: wait for conditions longer
+  page.setDefaultTimeout(120000);
+  page.setDefaultNavigationTimeout(120000);
   page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
   page.on("console", (m) => {
     if (m.type() === "error" && /Content Security Policy|Refused/.test(m.text())) {
