@@ -6,15 +6,14 @@
  *
  * Readings live in two tables behind one view. New rows are appended to
  * readings_recent (a rowid table without any index: ~1 us per row whatever
- * the channel), in up to 64 parts by rowid, one per range of channels
- * (archive.h). While it holds move_rows rows or more, each batch also
- * moves the oldest rows of one part, the next in turn, into the archive:
- * blocks of up to 1024 readings of one channel, compressed
- * (archive_store.c, gateway/core/gorilla.c), in archive_blocks (a rowid
- * table, UNIQUE (channel, ts_first)), which the virtual table
- * readings_archive reads back row by row. The view `readings` is the UNION ALL
- * of readings_archive and readings_recent. tools/bench/bench-store measures the
- * layouts, tools/bench/bench-archive the blocks.
+ * the channel). When it holds move_rows rows, the batch that crossed the
+ * line also moves all of them, sorted by (channel, ts), into the archive:
+ * blocks of up to 1024 readings of one channel, compressed (archive.c,
+ * gateway/core/gorilla.c), in archive_blocks (WITHOUT ROWID, PRIMARY KEY
+ * (channel, ts_first)), which the virtual table readings_archive reads
+ * back row by row. The view `readings` is the UNION ALL of
+ * readings_archive and readings_recent. tools/bench/bench-store measures
+ * the layouts, tools/bench/bench-archive the blocks.
  *
  * Threading: a struct store belongs to the one thread that opened it (the
  * ingest thread in metrologd, the main thread of the metrolog tool); the
@@ -53,17 +52,16 @@
 #define STORE_MOVE_MAX    1048576
 #define STORE_BLOCK       32 /* readings per multi-row INSERT */
 #define BLOCK_HEAD                                                             \
-	"INSERT INTO readings_recent (rowid, channel, ts, value, quality) "    \
-	"VALUES "
-#define BLOCK_ROW "(?,?,?,?,?)"
+	"INSERT INTO readings_recent (channel, ts, value, quality) VALUES "
+#define BLOCK_ROW "(?,?,?,?)"
 
 static const char *const stmt_sql[S_COUNT] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
         [S_ROLLBACK] = "ROLLBACK",
         [S_INSERT_READING] = "INSERT INTO readings_recent"
-                             " (rowid, channel, ts, value, quality)"
-                             " VALUES (?1, ?2, ?3, ?4, ?5)",
+                             " (channel, ts, value, quality)"
+                             " VALUES (?1, ?2, ?3, ?4)",
         /* S_INSERT_BLOCK: built by prepare_all() */
         [S_INSERT_EVENT] = "INSERT INTO events"
                            " (ts, instrument_id, channel_id, kind, detail,"
@@ -73,19 +71,12 @@ static const char *const stmt_sql[S_COUNT] = {
                                    " (ts, instrument_id, channel_id, kind,"
                                    " detail, state_from, state_to)"
                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        /* the parts of readings_recent (archive_store.c) */
-        [S_DATA_VERSION] = "PRAGMA data_version",
-        [S_RECENT_FIRST] = "SELECT rowid FROM readings_recent"
-                           " WHERE rowid BETWEEN ?1 AND ?2"
-                           " ORDER BY rowid LIMIT 1",
-        [S_RECENT_LAST] = "SELECT rowid FROM readings_recent"
-                          " WHERE rowid BETWEEN ?1 AND ?2"
-                          " ORDER BY rowid DESC LIMIT 1",
-        [S_MOVE_READ] = "SELECT rowid, channel, ts, value, quality"
-                        " FROM readings_recent WHERE rowid BETWEEN ?1 AND ?2"
-                        " ORDER BY rowid LIMIT ?3",
-        [S_MOVE_DELETE] = "DELETE FROM readings_recent"
-                          " WHERE rowid BETWEEN ?1 AND ?2",
+        /* rowids restart at 1 after S_CLEAR_RECENT: max is the count,
+         * give or take the rows retention removed */
+        [S_RECENT_ROWS] = "SELECT max(rowid) FROM readings_recent",
+        [S_MOVE_READ] = "SELECT channel, ts, value, quality"
+                        " FROM readings_recent ORDER BY channel, ts",
+        [S_CLEAR_RECENT] = "DELETE FROM readings_recent",
         [S_PRUNE_RECENT] = "DELETE FROM readings_recent WHERE rowid IN"
                            " (SELECT rowid FROM readings_recent"
                            " WHERE ts < ?1 LIMIT ?2)",
@@ -226,7 +217,6 @@ int st_pragma_int(struct store *st, const char *sql, int64_t *v)
 /* Roll back the transaction if SQLite has not already done so. */
 void st_rollback(struct store *st)
 {
-	archive_recent_forget(st); /* the parts' extent may be undone */
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_step(st->stmt[S_ROLLBACK]);
 	sqlite3_reset(st->stmt[S_ROLLBACK]);
@@ -730,14 +720,13 @@ fail:
 static void bind_reading(struct store *st, sqlite3_stmt *ins, int base,
                          const struct sample *s)
 {
-	sqlite3_bind_int64(ins, base + 1, archive_recent_rowid(st, s->index));
-	sqlite3_bind_int64(ins, base + 2, st->channel_ids[s->index]);
-	sqlite3_bind_int64(ins, base + 3, s->ts_us);
+	sqlite3_bind_int64(ins, base + 1, st->channel_ids[s->index]);
+	sqlite3_bind_int64(ins, base + 2, s->ts_us);
 	if (s->quality == QUALITY_GOOD)
-		sqlite3_bind_double(ins, base + 4, s->value);
+		sqlite3_bind_double(ins, base + 3, s->value);
 	else
-		sqlite3_bind_null(ins, base + 4);
-	sqlite3_bind_int(ins, base + 5, s->quality);
+		sqlite3_bind_null(ins, base + 3);
+	sqlite3_bind_int(ins, base + 4, s->quality);
 }
 
 /* Insert the n readings of block: by STORE_BLOCK in one statement when
@@ -748,7 +737,7 @@ static int insert_readings(struct store *st, const struct sample **block, int n)
 
 	if (n == STORE_BLOCK) {
 		for (int k = 0; k < n; k++)
-			bind_reading(st, st->stmt[S_INSERT_BLOCK], 5 * k,
+			bind_reading(st, st->stmt[S_INSERT_BLOCK], 4 * k,
 			             block[k]);
 		return st_run(st, st->stmt[S_INSERT_BLOCK], "append reading");
 	}
@@ -821,10 +810,17 @@ static int append_composed(struct store *st, const struct store_event *e,
 	return st_run(st, ins, "append event");
 }
 
-/* Inside the append transaction: while readings_recent is big enough, one
- * part's oldest rows into the archive's blocks (archive_store.c). */
+/* Inside the append transaction: once readings_recent is big enough, move
+ * it into the archive's blocks and empty it (archive.c). */
 static int maybe_move(struct store *st)
 {
+	int64_t rows = 0;
+
+	if (st_query_int(st, st->stmt[S_RECENT_ROWS], "append: count", &rows) <
+	    0)
+		return -1;
+	if (rows < st->move_rows)
+		return 0;
 	return archive_move(st);
 }
 
@@ -975,8 +971,6 @@ static int append_samples(struct store *st, const struct sample *s, size_t n,
 	const struct sample *block[STORE_BLOCK];
 	int nblock = 0;
 
-	if (archive_recent_begin(st) < 0)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int rc = 0;
 		switch (s[i].kind) {
@@ -1109,7 +1103,6 @@ int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
 	    st_run(st, st->stmt[S_COMMIT], "retention") < 0)
 		goto fail;
 	*deleted = (max_rows > 0 ? max_rows : 0) - budget;
-	archive_recent_forget(st); /* rows of readings_recent gone */
 	return 0;
 fail:
 	st_rollback(st);

@@ -57,43 +57,10 @@ int archive_auto(void);
 
 struct store;
 
-/*
- * readings_recent in parts, by rowid (docs/SCHEMA.md, "How readings are
- * written"): part p = 1 .. ARCHIVE_PARTS holds the rowids from p << 56 to
- * ((p + 1) << 56) - 1 (the last part: up to INT64_MAX), the readings of a
- * contiguous range of the configuration's channels, in arrival order;
- * part 0 the rowids below 1 << 56 (rows an older version or another
- * writer appended). A move takes one part's oldest rows, read in rowid
- * order, so that no commit carries more than a slice of readings_recent.
- */
-#define ARCHIVE_PARTS      64
-#define ARCHIVE_PART_SHIFT 56
-/* At least this many channels per part: a small lab has one part. */
-#define ARCHIVE_PART_MIN_CHANNELS 16
-
-/* Inside the write transaction, before the batch's first reading: read
- * the parts' extent again if another connection committed since, or
- * after archive_recent_forget(). Returns 0, or -1 with the error
- * recorded in st. */
-int archive_recent_begin(struct store *st);
-
-/* The rowid of the next reading of the channel at configuration index i
- * (< st->nchannels); archive_recent_begin() called in this transaction. */
-int64_t archive_recent_rowid(struct store *st, uint32_t i);
-
-/* The parts' extent is to be read again (a rollback, retention). */
-void archive_recent_forget(struct store *st);
-
-/* The most rows one move takes from one part: 4 x move_rows / parts in
- * use (about twice what a part holds when its turn comes). */
-int64_t archive_move_limit(const struct store *st);
-
-/* Inside the caller's write transaction, after the batch's readings: when
- * readings_recent holds st->move_rows rows or more, move the oldest rows
- * of the next non-empty part in turn, at most archive_move_limit(), into
- * blocks (a row with the (channel, ts) of an archived one replaces it, as
- * INSERT OR REPLACE did) and delete them from readings_recent. Returns 0,
- * or -1 with the error recorded in st. */
+/* Inside the caller's write transaction: move every row of
+ * readings_recent into blocks (a row with the (channel, ts) of an
+ * archived one replaces it, as INSERT OR REPLACE did) and empty
+ * readings_recent. Returns 0, or -1 with the error recorded in st. */
 int archive_move(struct store *st);
 
 /* Inside the caller's write transaction: delete up to *budget of channel
@@ -101,8 +68,7 @@ int archive_move(struct store *st);
  * was deleted from *budget. Returns 0, or -1 with the error recorded. */
 int archive_prune(struct store *st, int64_t ch, int64_t cutoff, long *budget);
 
-/* The buffers and the parts' extent archive_move() and archive_prune()
- * keep in a store. */
+/* The buffers archive_move() and archive_prune() keep in a store. */
 struct archive_bufs;
 void archive_bufs_free(struct archive_bufs *b);
 
