@@ -24,12 +24,22 @@
  *          moves (when it holds --move / --parts rows): smaller stalls
  *   store  the real thing, gateway/src/store.c through store.h (layout c
  *          with the store's own threshold)
+ *   cb     as c, but the archive in compressed blocks (archive_blocks,
+ *          gateway/core/gorilla.c), as the store moves today: when recent
+ *          holds --move rows, all of them are read ORDER BY channel, ts,
+ *          each channel's run encoded, recent emptied (DELETE FROM)
+ *   eb     recent cut into --parts rowid tables by channel range (each
+ *          appended to at its own end); while they hold --move rows in
+ *          all, each batch moves the next part in turn: read in rowid
+ *          order, grouped by channel in memory (no SQL sort), encoded into
+ *          archive_blocks, the part emptied (DELETE FROM): an incremental
+ *          move that needs a schema with one table per part
  * --rate R paces the writes at R rows/s (the CPU % column is then the cost
  * of that load); --reuse goes on writing into an existing file (e.g. one
  * filled by an earlier run with --keep).
  *
- * Layouts a-d talk to SQLite directly, so this is the one program besides
- * the store module that includes sqlite3.h: it measures SQLite itself.
+ * Layouts a-d, cb and eb talk to SQLite directly, so this is the one program
+ * besides the store module that includes sqlite3.h: it measures SQLite itself.
  *
  * Threading: one thread.
  */
@@ -48,10 +58,14 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "gorilla.h"
 #include "sample.h"
 #include "store.h"
 
-#define T0_US  1700000000000000LL /* 2023-11-14, start of simulated time */
+#define T0_US 1700000000000000LL
+#define BLOCK_MAX                                                              \
+	1024 /* readings per block, as the store */ /* 2023-11-14, start of    \
+	                                               simulated time */
 #define DAY_US 86400000000LL
 
 struct opts {
@@ -69,6 +83,12 @@ struct opts {
 	bool keep, reuse;
 };
 
+/* eb: a row of a part being moved */
+struct brow {
+	int ch;
+	struct gorilla_point p;
+};
+
 struct bench {
 	const struct opts *o;
 	long long first; /* number of the first reading (--reuse) */
@@ -77,6 +97,13 @@ struct bench {
 	long *part_rows, *delta; /* d: rows per part, committed / pending */
 	struct store *st;
 	struct sample *buf;
+	/* cb, eb: statements per part (cb: one), the archive's */
+	sqlite3_stmt **pins, **pread, **pclear, *arc_last, *arc_ins;
+	int turn;          /* eb: the part the next move looks at first */
+	struct brow *rows; /* eb: the part being moved */
+	size_t nrows, rows_cap;
+	struct gorilla_point *run;
+	uint8_t *blk;
 };
 
 static double now_s(void)
@@ -375,6 +402,247 @@ static void move_part(struct bench *b)
 	b->part_rows[p] = 0;
 }
 
+/* ---- cb and eb: the archive in blocks ----------------------------------- */
+
+#define BLOCKS                                                                 \
+	"CREATE TABLE archive_blocks(id INTEGER PRIMARY KEY,"                  \
+	" channel INTEGER NOT NULL, ts_first INTEGER NOT NULL,"                \
+	" ts_last INTEGER NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL);"  \
+	"CREATE UNIQUE INDEX archive_blocks_key"                               \
+	" ON archive_blocks(channel, ts_first);"
+#define RECENT_COLS                                                            \
+	"(channel INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL,"          \
+	" quality INTEGER NOT NULL)"
+
+static bool blocks_layout(const struct opts *o)
+{
+	return strcmp(o->layout, "cb") == 0 || strcmp(o->layout, "eb") == 0;
+}
+
+static int nparts(const struct opts *o)
+{
+	return strcmp(o->layout, "eb") == 0 ? o->parts : 1;
+}
+
+/* Part p's statements: cb's one table, or eb's table p. */
+static void open_part(struct bench *b, int p)
+{
+	char name[32], sql[256];
+
+	snprintf(name, sizeof(name),
+	         nparts(b->o) > 1 ? "readings_recent_%d" : "readings_recent",
+	         p);
+	if (!b->o->reuse) {
+		snprintf(sql, sizeof(sql), "CREATE TABLE %s " RECENT_COLS ";",
+		         name);
+		exec(b->db, sql);
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES(?1, ?2, ?3, ?4)",
+	         name);
+	b->pins[p] = prepare(b->db, sql);
+	snprintf(sql, sizeof(sql),
+	         "SELECT channel, ts, value, quality FROM %s%s", name,
+	         nparts(b->o) > 1 ? "" : " ORDER BY channel, ts");
+	b->pread[p] = prepare(b->db, sql);
+	snprintf(sql, sizeof(sql), "DELETE FROM %s", name);
+	b->pclear[p] = prepare(b->db, sql);
+}
+
+/* The view readings over the archive's blocks (readings_archive, the
+ * store's reader) and every part. */
+static void create_view(sqlite3 *db, int np)
+{
+	size_t size = 128 + (size_t)np * 96, len;
+	char *sql = malloc(size);
+
+	if (sql == NULL)
+		die(NULL, "malloc");
+	len = (size_t)snprintf(sql, size,
+	                       "CREATE VIEW readings AS SELECT channel, ts,"
+	                       " value, quality FROM readings_archive");
+	for (int p = 0; p < np; p++)
+		len += (size_t)snprintf(
+		        sql + len, size - len,
+		        np > 1 ? " UNION ALL SELECT channel, ts, value, quality"
+		                 " FROM readings_recent_%d"
+		               : " UNION ALL SELECT channel, ts, value, quality"
+		                 " FROM readings_recent",
+		        p);
+	exec(db, sql);
+	free(sql);
+}
+
+static void open_blocks(struct bench *b)
+{
+	const struct opts *o = b->o;
+	int np = nparts(o);
+	char sql[256];
+
+	if (store_archive_auto() < 0 ||
+	    sqlite3_open(o->db, &b->db) != SQLITE_OK)
+		die(b->db, o->db);
+	snprintf(sql, sizeof(sql),
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	         "PRAGMA cache_size=-%d;",
+	         o->cache_kib);
+	exec(b->db, sql);
+	if (!o->reuse)
+		exec(b->db, BLOCKS);
+	b->pins = calloc(np, sizeof(*b->pins));
+	b->pread = calloc(np, sizeof(*b->pread));
+	b->pclear = calloc(np, sizeof(*b->pclear));
+	b->part_rows = calloc(np, sizeof(*b->part_rows));
+	b->run = malloc(BLOCK_MAX * sizeof(*b->run));
+	b->blk = malloc(gorilla_bound(BLOCK_MAX));
+	if (b->pins == NULL || b->pread == NULL || b->pclear == NULL ||
+	    b->part_rows == NULL || b->run == NULL || b->blk == NULL)
+		die(NULL, "calloc");
+	for (int p = 0; p < np; p++)
+		open_part(b, p);
+	if (!o->reuse)
+		create_view(b->db, np);
+	b->arc_last = prepare(b->db, "SELECT ts_last FROM archive_blocks"
+	                             " WHERE channel = ?1"
+	                             " ORDER BY ts_first DESC LIMIT 1");
+	b->arc_ins = prepare(b->db, "INSERT INTO archive_blocks"
+	                            " (channel, ts_first, ts_last, n, data)"
+	                            " VALUES (?1, ?2, ?3, ?4, ?5)");
+}
+
+/* The n points of channel ch (sorted, after its archived ones: the
+ * bench's times only grow) as blocks, after the store's one look at the
+ * channel's newest block. */
+static void write_run(struct bench *b, int ch, const struct gorilla_point *p,
+                      size_t n)
+{
+	size_t len;
+
+	sqlite3_bind_int64(b->arc_last, 1, ch);
+	if (sqlite3_step(b->arc_last) == SQLITE_ROW &&
+	    sqlite3_column_int64(b->arc_last, 0) >= p[0].ts_us)
+		die(NULL, "a run overlaps the archive");
+	sqlite3_reset(b->arc_last);
+	if (gorilla_encode(p, n, b->blk, gorilla_bound(BLOCK_MAX), &len) < 0)
+		die(NULL, "gorilla_encode");
+	sqlite3_bind_int64(b->arc_ins, 1, ch);
+	sqlite3_bind_int64(b->arc_ins, 2, p[0].ts_us);
+	sqlite3_bind_int64(b->arc_ins, 3, p[n - 1].ts_us);
+	sqlite3_bind_int64(b->arc_ins, 4, (sqlite3_int64)n);
+	sqlite3_bind_blob64(b->arc_ins, 5, b->blk, len, SQLITE_STATIC);
+	run(b->db, b->arc_ins);
+}
+
+static void read_point(sqlite3_stmt *s, struct gorilla_point *p)
+{
+	p->ts_us = sqlite3_column_int64(s, 1);
+	p->has_value = sqlite3_column_type(s, 2) != SQLITE_NULL;
+	p->value = p->has_value ? sqlite3_column_double(s, 2) : 0;
+	p->quality = sqlite3_column_int64(s, 3);
+}
+
+/* cb: the whole table ORDER BY channel, ts, each channel's run flushed
+ * when the channel changes or a block is full. */
+static void move_sorted(struct bench *b, sqlite3_stmt *s)
+{
+	size_t n = 0;
+	int ch = -1;
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int next = sqlite3_column_int(s, 0);
+		if (n > 0 && (next != ch || n == BLOCK_MAX)) {
+			write_run(b, ch, b->run, n);
+			n = 0;
+		}
+		ch = next;
+		read_point(s, &b->run[n++]);
+	}
+	sqlite3_reset(s);
+	if (n > 0)
+		write_run(b, ch, b->run, n);
+}
+
+static int by_channel(const void *x, const void *y)
+{
+	const struct brow *a = x, *c = y;
+
+	if (a->ch != c->ch)
+		return a->ch < c->ch ? -1 : 1;
+	return (a->p.ts_us > c->p.ts_us) - (a->p.ts_us < c->p.ts_us);
+}
+
+/* eb: the part in rowid order into b->rows, sorted by channel and time in
+ * memory, each channel's run in blocks. */
+static void move_grouped(struct bench *b, sqlite3_stmt *s)
+{
+	b->nrows = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (b->nrows == b->rows_cap) {
+			b->rows_cap = b->rows_cap ? 2 * b->rows_cap : 4096;
+			b->rows = realloc(b->rows,
+			                  b->rows_cap * sizeof(*b->rows));
+			if (b->rows == NULL)
+				die(NULL, "realloc");
+		}
+		b->rows[b->nrows].ch = sqlite3_column_int(s, 0);
+		read_point(s, &b->rows[b->nrows++].p);
+	}
+	sqlite3_reset(s);
+	qsort(b->rows, b->nrows, sizeof(*b->rows), by_channel);
+	for (size_t i = 0; i < b->nrows;) {
+		size_t n = 0;
+		int ch = b->rows[i].ch;
+		for (; i < b->nrows && b->rows[i].ch == ch && n < BLOCK_MAX;
+		     i++)
+			b->run[n++] = b->rows[i].p;
+		write_run(b, ch, b->run, n);
+	}
+}
+
+/* cb, eb: once the parts hold o->move rows in all, move one (cb: the only
+ * one). */
+static void move_blocks(struct bench *b)
+{
+	int np = nparts(b->o), p = b->turn;
+	long total = 0;
+
+	for (int i = 0; i < np; i++)
+		total += b->part_rows[i];
+	if (total < b->o->move)
+		return;
+	for (int k = 0; k < np && b->part_rows[p] == 0; k++)
+		p = (p + 1) % np;
+	b->turn = (p + 1) % np;
+	if (np > 1)
+		move_grouped(b, b->pread[p]);
+	else
+		move_sorted(b, b->pread[p]);
+	run(b->db, b->pclear[p]);
+	b->part_rows[p] = 0;
+}
+
+static void write_blocks_batch(struct bench *b, int n)
+{
+	int np = nparts(b->o);
+
+	exec(b->db, "BEGIN IMMEDIATE");
+	for (int k = 0; k < n; k++) {
+		const struct sample *s = &b->buf[k];
+		int p = (int)((long long)s->index * np / b->o->channels);
+		sqlite3_stmt *ins = b->pins[p];
+		sqlite3_bind_int64(ins, 1, (int)s->index + 1);
+		sqlite3_bind_int64(ins, 2, s->ts_us);
+		if (s->quality == QUALITY_GOOD)
+			sqlite3_bind_double(ins, 3, s->value);
+		else
+			sqlite3_bind_null(ins, 3);
+		sqlite3_bind_int(ins, 4, s->quality);
+		run(b->db, ins);
+		b->part_rows[p]++;
+	}
+	move_blocks(b);
+	exec(b->db, "COMMIT");
+}
+
 static void write_batch(struct bench *b, long long first, int n)
 {
 	for (int k = 0; k < n; k++)
@@ -385,6 +653,10 @@ static void write_batch(struct bench *b, long long first, int n)
 			        store_last_message(b->st));
 			exit(1);
 		}
+		return;
+	}
+	if (b->pins != NULL) {
+		write_blocks_batch(b, n);
 		return;
 	}
 	exec(b->db, "BEGIN IMMEDIATE");
@@ -452,7 +724,8 @@ static void query(const struct opts *o, long long end_reading)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: bench-store [--layout a|b|c|d|store] [--db PATH]\n"
+	        "usage: bench-store [--layout a|b|c|d|cb|eb|store] [--db "
+	        "PATH]\n"
 	        "         [--rows N] [--channels C] [--batch B] [--rate R]\n"
 	        "         [--cache-kib K] [--move M] [--parts P]\n"
 	        "         [--seconds S] [--segments N] [--keep] [--reuse]\n");
@@ -545,7 +818,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
 		if (strcmp(o.layout, layouts[i].name) == 0)
 			l = &layouts[i];
-	if (l == NULL && strcmp(o.layout, "store") != 0)
+	if (l == NULL && strcmp(o.layout, "store") != 0 && !blocks_layout(&o))
 		usage();
 	b.o = &o;
 	if ((b.buf = calloc(o.batch, sizeof(*b.buf))) == NULL)
@@ -554,15 +827,19 @@ int main(int argc, char **argv)
 		b.first = next_reading(&o);
 	else
 		remove_db(o.db);
-	if (l == NULL)
+	if (blocks_layout(&o))
+		open_blocks(&b);
+	else if (l == NULL)
 		open_store(&b);
 	else
 		open_raw(&b, l);
 	printf("layout %s: %lld rows, %d channels interleaved, batch %d, "
 	       "cache %d KiB",
 	       o.layout, o.rows, o.channels, o.batch, o.cache_kib);
-	if (l != NULL && l->move != NULL)
+	if ((l != NULL && l->move != NULL) || blocks_layout(&o))
 		printf(", move at %ld rows", o.move);
+	if (strcmp(o.layout, "eb") == 0)
+		printf(", %d parts", o.parts);
 	if (o.rate > 0)
 		printf(", paced at %.0f rows/s", o.rate);
 	if (o.reuse)
@@ -616,6 +893,13 @@ int main(int argc, char **argv)
 	sqlite3_finalize(b.count);
 	sqlite3_finalize(b.move);
 	sqlite3_finalize(b.clear);
+	for (int p = 0; b.pins != NULL && p < nparts(&o); p++) {
+		sqlite3_finalize(b.pins[p]);
+		sqlite3_finalize(b.pread[p]);
+		sqlite3_finalize(b.pclear[p]);
+	}
+	sqlite3_finalize(b.arc_last);
+	sqlite3_finalize(b.arc_ins);
 	sqlite3_close(b.db);
 	store_close(b.st);
 	query(&o, b.first + written);
@@ -626,6 +910,12 @@ int main(int argc, char **argv)
 		remove_db(o.db);
 	free(b.part_rows);
 	free(b.delta);
+	free(b.pins);
+	free(b.pread);
+	free(b.pclear);
+	free(b.rows);
+	free(b.run);
+	free(b.blk);
 	free(b.buf);
 	return 0;
 }
