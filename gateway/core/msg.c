@@ -890,8 +890,7 @@ int msg_replay_mark(char *buf, size_t size, const char *payload, size_t len)
 {
 	static const char tail[] = ",\"historical\":true,\"replay\":true}";
 
-	if (len < 2 || payload[len - 1] != '}' ||
-	    len - 1 + sizeof(tail) > size)
+	if (len < 2 || payload[len - 1] != '}' || len - 1 + sizeof(tail) > size)
 		return -1;
 	memcpy(buf, payload, len - 1);
 	memcpy(buf + len - 1, tail, sizeof(tail)); /* with the NUL */

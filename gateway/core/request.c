@@ -220,8 +220,8 @@ static enum request_status parse_common(const struct fields *f,
 }
 
 /* A records request's own fields: instrument (0) and since (1). */
-static const char *take_records(void *req, size_t k, const cJSON *it,
-                                char *why, size_t size)
+static const char *take_records(void *req, size_t k, const cJSON *it, char *why,
+                                size_t size)
 {
 	static const char *const names[] = {"instrument", "since"};
 	struct request *a = req;
@@ -253,12 +253,9 @@ enum request_status request_parse(struct request *a, const char *base,
 	char under[MSG_TOPIC_MAX + 80];
 	struct reply_to rt = {under, a->reply_to, a->correlation,
 	                      &a->has_correlation};
-	const struct fields f = {names,
-	                         4,
-	                         "instrument, since, reply_to, correlation",
-	                         take_records,
-	                         a,
-	                         &rt};
+	const struct fields f = {
+	        names,        4, "instrument, since, reply_to, correlation",
+	        take_records, a, &rt};
 
 	memset(a, 0, sizeof(*a));
 	if (!request_enterprise(base, topic, a->enterprise)) {
@@ -275,15 +272,17 @@ enum request_status request_parse(struct request *a, const char *base,
 }
 
 /* A replay request's own fields: from (0) and to (1), seqs. */
-static const char *take_replay(void *req, size_t k, const cJSON *it,
-                               char *why, size_t size)
+static const char *take_replay(void *req, size_t k, const cJSON *it, char *why,
+                               size_t size)
 {
 	struct replay_request *a = req;
 	double v = cJSON_IsNumber(it) ? it->valuedouble : 0;
 
 	if (!(v >= 1 && v <= 9007199254740992.0 && v == floor(v))) {
-		snprintf(why, size, "field \"%s\" must be a seq (an integer "
-		         "from 1)", k == 0 ? "from" : "to");
+		snprintf(why, size,
+		         "field \"%s\" must be a seq (an integer "
+		         "from 1)",
+		         k == 0 ? "from" : "to");
 		return why;
 	}
 	if (k == 0)
@@ -294,8 +293,7 @@ static const char *take_replay(void *req, size_t k, const cJSON *it,
 }
 
 enum request_status request_parse_replay(struct replay_request *a,
-                                         const char *base,
-                                         const char *response,
+                                         const char *base, const char *response,
                                          const char *payload, size_t len,
                                          char *why, size_t size)
 {
@@ -304,23 +302,24 @@ enum request_status request_parse_replay(struct replay_request *a,
 	char under[MSG_TOPIC_MAX + 80];
 	struct reply_to rt = {under, a->reply_to, a->correlation,
 	                      &a->has_correlation};
-	const struct fields f = {names, 4, "from, to, reply_to, correlation",
-	                         take_replay, a, &rt};
+	const struct fields f = {
+	        names,       4, "from, to, reply_to, correlation",
+	        take_replay, a, &rt};
 	enum request_status st;
 
 	memset(a, 0, sizeof(*a));
-	snprintf(a->errors, sizeof(a->errors), "%sreplay/replies/errors",
-	         base);
+	snprintf(a->errors, sizeof(a->errors), "%sreplay/replies/errors", base);
 	snprintf(under, sizeof(under), "%sreplay/replies/", base);
 	st = parse_common(&f, response, payload, len, why, size);
 	if (st != REQUEST_OK)
 		return st;
 	if (a->from == 0 || a->to == 0 || a->to < a->from ||
 	    a->to - a->from >= REPLAY_SPAN_MAX) {
-		snprintf(why, size,
-		         "give \"from\" and \"to\", from <= to, at most %d seqs "
-		         "a request",
-		         REPLAY_SPAN_MAX);
+		snprintf(
+		        why, size,
+		        "give \"from\" and \"to\", from <= to, at most %d seqs "
+		        "a request",
+		        REPLAY_SPAN_MAX);
 		return REQUEST_BAD;
 	}
 	return REQUEST_OK;

@@ -108,8 +108,7 @@ struct replay_request {
  * and len likewise): REQUEST_OK, or REQUEST_BAD with why (a->reply_to,
  * a->errors and the correlation then say where the error goes). */
 enum request_status request_parse_replay(struct replay_request *a,
-                                         const char *base,
-                                         const char *response,
+                                         const char *base, const char *response,
                                          const char *payload, size_t len,
                                          char *why, size_t size);
 

@@ -93,18 +93,18 @@ struct rjob {
 
 struct reqs {
 	const struct config *cfg;
-	const struct mclock *clk;   /* the publisher's */
-	char filter[MSG_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records,
-	                               "": records requests off */
+	const struct mclock *clk;    /* the publisher's */
+	char filter[MSG_TOPIC_MAX];  /* <prefix>/<site>/requests/+/records,
+	                                "": records requests off */
 	char rfilter[MSG_TOPIC_MAX]; /* <prefix>/<site>/replay/request, "":
 	                                replays off */
 	char base[MSG_TOPIC_MAX];    /* <prefix>/<site>/ */
 	/* under the publisher's mutex */
-	struct share shares[REQ_SHARES]; /* the last: every enterprise
-	                                    without a share of its own */
-	size_t next;                     /* the share whose turn it is */
-	size_t queued, held;             /* in the rings, in busy */
-	uint64_t dropped;                /* not queued */
+	struct share shares[REQ_SHARES];   /* the last: every enterprise
+	                                      without a share of its own */
+	size_t next;                       /* the share whose turn it is */
+	size_t queued, held;               /* in the rings, in busy */
+	uint64_t dropped;                  /* not queued */
 	struct req *replays[REPLAY_QUEUE]; /* replay requests waiting */
 	size_t rhead, rn;
 	uint64_t replays_dropped;
@@ -116,13 +116,13 @@ struct reqs {
 	struct query_verify verify;         /* cached chain check */
 	int64_t verified_at;                /* monotonic us, 0: none */
 	struct calib_record *scratch;
-	struct rjob *job;               /* the replay under way, NULL none */
-	double tokens;                  /* messages the bucket allows now */
-	int64_t tokens_at;              /* monotonic us of tokens, 0: none */
-	struct query_rchannel *chans;   /* every channel, at a replay's
-	                                   start */
+	struct rjob *job;             /* the replay under way, NULL none */
+	double tokens;                /* messages the bucket allows now */
+	int64_t tokens_at;            /* monotonic us of tokens, 0: none */
+	struct query_rchannel *chans; /* every channel, at a replay's
+	                                 start */
 	size_t nchans;
-	uint64_t replays_logged;        /* dropped replays already logged */
+	uint64_t replays_logged; /* dropped replays already logged */
 };
 
 /* ---- the queue (under the publisher's mutex) ---------------------------- */
@@ -891,8 +891,8 @@ static int job_missing(struct rjob *j, int64_t from, int64_t to,
 
 /* Send payload (len bytes, as composed) again on topic, marked replayed,
  * QoS 1, not retained. Returns Paho's code, or -1 (too large). */
-static int replay_send(MQTTAsync client, const char *topic,
-                       const char *payload, size_t len)
+static int replay_send(MQTTAsync client, const char *topic, const char *payload,
+                       size_t len)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	MQTTAsync_message m = MQTTAsync_message_initializer;
@@ -977,8 +977,7 @@ static int window_readings(struct reqs *r, const struct query_seq *rows,
 /* One row of a replay: sent again, or recorded missing. Returns 1 sent,
  * 0 missing, -1 not sent now (Paho refused: tried again next step). */
 static int replay_row(struct reqs *r, MQTTAsync client, struct rjob *j,
-                      const struct query_seq *row,
-                      const struct reading_set *rs)
+                      const struct query_seq *row, const struct reading_set *rs)
 {
 	char topic[MSG_TOPIC_MAX], *buf;
 	size_t size = 64 * 1024;
@@ -1031,9 +1030,9 @@ static int replay_some(struct reqs *r, MQTTAsync client, struct rjob *j,
 		int one = replay_row(r, client, j, &rows[i], &rs);
 		if (one < 0)
 			break;
-		if (one == 1 && add_range(&j->sent, &j->nsent, &j->cap_sent,
-		                          rows[i].seq, rows[i].seq, NULL,
-		                          0) < 0)
+		if (one == 1 &&
+		    add_range(&j->sent, &j->nsent, &j->cap_sent, rows[i].seq,
+		              rows[i].seq, NULL, 0) < 0)
 			break;
 		sent += one;
 		j->next = rows[i].seq + 1;
@@ -1061,8 +1060,8 @@ static void replay_error(struct reqs *r, MQTTAsync client, const struct req *q,
 	req_log(r, q->topic, "%s (error reply on %s)", msg, topic);
 	len = msg_reply_error(text, sizeof(text), msg,
 	                      a->has_correlation ? a->correlation : NULL);
-	if (len >= 0 &&
-	    send_reply(client, q, topic, text, (size_t)len) != MQTTASYNC_SUCCESS)
+	if (len >= 0 && send_reply(client, q, topic, text, (size_t)len) !=
+	                        MQTTASYNC_SUCCESS)
 		req_log(r, q->topic, "reply on %s not sent", topic);
 }
 
@@ -1117,9 +1116,8 @@ static void replay_finish(struct reqs *r, MQTTAsync client, struct rjob *j)
 	size_t len;
 	char *text = msg_replay_reply(&rep, &len);
 
-	if (text == NULL ||
-	    send_reply(client, j->q, j->a.reply_to, text, len) !=
-	            MQTTASYNC_SUCCESS)
+	if (text == NULL || send_reply(client, j->q, j->a.reply_to, text,
+	                               len) != MQTTASYNC_SUCCESS)
 		req_log(r, j->q->topic, "replay reply on %s not sent",
 		        j->a.reply_to);
 	else

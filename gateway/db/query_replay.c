@@ -39,8 +39,8 @@ static int heap_column(sqlite3_stmt *s, int i, char **out, size_t *len)
 	return 0;
 }
 
-int query_seqs(struct query *q, int64_t from, int64_t to,
-               struct query_seq *out, size_t max, size_t *n)
+int query_seqs(struct query *q, int64_t from, int64_t to, struct query_seq *out,
+               size_t max, size_t *n)
 {
 	sqlite3_stmt *s = query_prepare(q, seqs_sql);
 	int rc = SQLITE_DONE;
@@ -61,8 +61,8 @@ int query_seqs(struct query *q, int64_t from, int64_t to,
 		(*n)++;
 		if (heap_column(s, 3, &r->topic, &tl) < 0 ||
 		    heap_column(s, 4, &r->payload, &r->len) < 0) {
-			snprintf(q->error, sizeof(q->error), "%s: out of memory",
-			         q->path);
+			snprintf(q->error, sizeof(q->error),
+			         "%s: out of memory", q->path);
 			rc = SQLITE_NOMEM;
 			break;
 		}
@@ -87,9 +87,10 @@ void query_seqs_clear(struct query_seq *s, size_t n)
 int query_rchannels(struct query *q, struct query_rchannel **out, size_t *n)
 {
 	sqlite3_stmt *s = query_prepare(
-	        q, "SELECT c.id, c.instrument_id, i.name, c.name, c.unit, c.type"
-	           " FROM channels c JOIN instruments i ON i.id = c.instrument_id"
-	           " ORDER BY c.id");
+	        q,
+	        "SELECT c.id, c.instrument_id, i.name, c.name, c.unit, c.type"
+	        " FROM channels c JOIN instruments i ON i.id = c.instrument_id"
+	        " ORDER BY c.id");
 	struct query_rchannel *v = NULL;
 	size_t cap = 0;
 	int rc;

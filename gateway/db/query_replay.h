@@ -25,14 +25,14 @@ struct query_seq {
 /* The rows of seqs with from <= seq <= to, at most max, in seq order,
  * into out; *n is how many. Free them with query_seqs_clear(). Returns 0,
  * or -1 (query_error()). */
-int query_seqs(struct query *q, int64_t from, int64_t to,
-               struct query_seq *out, size_t max, size_t *n);
+int query_seqs(struct query *q, int64_t from, int64_t to, struct query_seq *out,
+               size_t max, size_t *n);
 void query_seqs_clear(struct query_seq *s, size_t n);
 
 /* One channel of an instrument, for rebuilding its readings messages. */
 struct query_rchannel {
-	int64_t id, instrument;           /* channels.id, instruments.id */
-	char inst_name[64 + 1];           /* the instrument's id (name) */
+	int64_t id, instrument; /* channels.id, instruments.id */
+	char inst_name[64 + 1]; /* the instrument's id (name) */
 	char name[64 + 1], unit[64 + 1];
 	int digits; /* 7 for a float32 channel, else 0 (msg_channel) */
 };

@@ -1083,10 +1083,14 @@ static int prune_archive(struct store *st, int64_t cutoff, long *budget)
 }
 
 /* The seqs rows of readings messages (schema.c, 11 -> 12: what a replay
- * reads) older than cutoff, up to *budget of them, from the oldest seq
- * (seqs follow time, near enough: a row left behind goes at a later
- * call), at most max of them (not counted as readings deleted). Events'
- * and statuses' rows stay, as events do. */
+ * reads) older than cutoff less SEQS_GRACE_US, so that for that long a
+ * replay still says that retention deleted a message, and when it was,
+ * rather than that it kept nothing: at most max of them (not counted as
+ * readings deleted), from the oldest seq (seqs follow time, near enough:
+ * a row left behind goes at a later call). Events' and statuses' rows
+ * stay, as events do. */
+#define SEQS_GRACE_US (30LL * 86400 * 1000000) /* 30 days */
+
 static int prune_seqs(struct store *st, int64_t cutoff, long max)
 {
 	sqlite3_stmt *s = NULL;
@@ -1099,7 +1103,7 @@ static int prune_seqs(struct store *st, int64_t cutoff, long max)
 	        -1, &s, NULL);
 
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(s, 1, cutoff);
+		sqlite3_bind_int64(s, 1, cutoff - SEQS_GRACE_US);
 		sqlite3_bind_int64(s, 2, max);
 		rc = sqlite3_step(s);
 	}
