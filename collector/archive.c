@@ -452,6 +452,66 @@ int archive_check_gaps(struct archive *a, int settle_ms, char *err,
 	return n;
 }
 
+int archive_repairs_due(struct archive *a, int span, int wait_ms, int max_ms,
+                        archive_repair_fn *fn, void *ctx, char *err,
+                        size_t errlen)
+{
+	char sp[24], w[40], m[40];
+	const char *v[3] = {sp, w, m};
+	PGresult *r;
+	int n = -1;
+
+	snprintf(sp, sizeof(sp), "%d", span);
+	snprintf(w, sizeof(w), "%d milliseconds", wait_ms);
+	snprintf(m, sizeof(m), "%d milliseconds", max_ms);
+	r = PQexecParams(
+	        a->conn,
+	        "SELECT site, ask_from, ask_to FROM metrolog_repairs_due("
+	        "$1::bigint, $2::interval, $3::interval)",
+	        3, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		n = PQntuples(r);
+		for (int i = 0; i < n; i++)
+			fn(ctx, PQgetvalue(r, i, 0),
+			   strtoll(PQgetvalue(r, i, 1), NULL, 10),
+			   strtoll(PQgetvalue(r, i, 2), NULL, 10));
+	} else
+		set_err(err, errlen, "repairs", PQerrorMessage(a->conn));
+	PQclear(r);
+	return n;
+}
+
+int archive_replay_reply(struct archive *a, const char *site,
+                         const char *payload, size_t len, int settle_ms,
+                         char *err, size_t errlen)
+{
+	char ms[24], *text = malloc(len + 1);
+	const char *v[3] = {site, text, ms};
+	PGresult *r;
+	int n;
+
+	if (text == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ARCHIVE_RETRY;
+	}
+	memcpy(text, payload, len);
+	text[len] = '\0';
+	snprintf(ms, sizeof(ms), "%d milliseconds", settle_ms);
+	r = PQexecParams(a->conn,
+	                 "SELECT metrolog_replay_reply($1, $2::jsonb, "
+	                 "$3::interval)",
+	                 3, NULL, v, NULL, NULL, 0);
+	free(text);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		n = atoi(PQgetvalue(r, 0, 0));
+	} else {
+		n = classify(a, r);
+		set_err(err, errlen, "replay reply", PQerrorMessage(a->conn));
+	}
+	PQclear(r);
+	return n;
+}
+
 int archive_drop_before(struct archive *a, const char *cutoff, FILE *out,
                         char *err, size_t errlen)
 {

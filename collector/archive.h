@@ -59,6 +59,27 @@ int archive_put(struct archive *a, const struct inbox_msg *m,
 int archive_check_gaps(struct archive *a, int settle_ms, char *err,
                        size_t errlen);
 
+/* A range of a site's seqs to ask the gateway for again. */
+typedef void archive_repair_fn(void *ctx, const char *site, long long from,
+                               long long to);
+
+/* The gaps to repair now (schema-3.sql, metrolog_repairs_due): at most
+ * one per site, each claimed (so no other collector asks for it) and
+ * given to fn as its first range of at most span seqs neither held nor
+ * unrepairable; asked again after wait_ms doubled per attempt up to
+ * max_ms unless a reply comes first. Returns how many, or -1 with err. */
+int archive_repairs_due(struct archive *a, int span, int wait_ms, int max_ms,
+                        archive_repair_fn *fn, void *ctx, char *err,
+                        size_t errlen);
+
+/* A gateway's reply to a replay request (payload, len bytes, from site):
+ * its missing ranges kept in unrepairable, its gaps looked at again after
+ * settle_ms. Returns the ranges kept (>= 0), or ARCHIVE_RETRY /
+ * ARCHIVE_REJECT with err. */
+int archive_replay_reply(struct archive *a, const char *site,
+                         const char *payload, size_t len, int settle_ms,
+                         char *err, size_t errlen);
+
 /* Drop the partitions of readings and messages that end at or before
  * cutoff (an ISO 8601 time PostgreSQL reads), printing each name to out.
  * Returns how many, or -1 with err. */

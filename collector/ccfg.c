@@ -60,6 +60,10 @@ static const struct key archive_keys[] = {
          false},
         {"gap_settle_ms", K_INT, OFF(gap_settle_ms), 0, 86400000, 10000, NULL,
          false},
+        {"repair", K_BOOL, OFF(repair), 0, 1, 1, NULL, false},
+        {"repair_span", K_INT, OFF(repair_span), 1, 10000, 1000, NULL, false},
+        {"repair_wait_ms", K_INT, OFF(repair_wait_ms), 100, 3600000, 30000,
+         NULL, false},
         {NULL, K_INT, 0, 0, 0, 0, NULL, false}};
 
 struct err {
@@ -272,6 +276,11 @@ static void check_topics(struct ctx *x, struct ccfg *c, config_t *lc)
 	                          c->prefix[strlen(c->prefix) - 1] == '/'))
 		err_at(x, config_setting_get_member(m, "prefix"),
 		       "mqtt.prefix must not hold '+' or '#' nor end with '/'");
+	if (c->repair && c->client_id != NULL &&
+	    (c->client_id[0] == '\0' || strpbrk(c->client_id, "+#/") != NULL))
+		err_at(x, config_setting_get_member(m, "client_id"),
+		       "mqtt.client_id must not hold '+', '#' or '/': it is "
+		       "the last level of the topic of the replay replies");
 	if (c->sites != NULL && strcmp(c->sites, "+") != 0 &&
 	    strpbrk(c->sites, "+#/") != NULL)
 		err_at(x, config_setting_get_member(m, "sites"),

@@ -28,10 +28,14 @@ struct ccfg {
 	/* postgresql */
 	char *conninfo;
 	/* archive */
-	int gap_check_ms;  /* how often holes in seq are looked for */
-	int gap_settle_ms; /* a hole counts once the message after it is
-	                      this old (messages of a site arrive out of
-	                      order through a share group) */
+	int gap_check_ms;   /* how often holes in seq are looked for */
+	int gap_settle_ms;  /* a hole counts once the message after it is
+	                       this old (messages of a site arrive out of
+	                       order through a share group) */
+	bool repair;        /* ask gateways to replay the holes */
+	int repair_span;    /* seqs a replay request asks for, at most */
+	int repair_wait_ms; /* a request unanswered is asked again after
+	                       this, doubled per attempt up to 10 min */
 };
 
 /* Load and validate path. Returns a configuration to free with

@@ -3,7 +3,9 @@
  * takes every gateway's readings, events and statuses from the broker
  * through MQTT shared subscriptions (link.c), so that N collectors in one
  * group split the messages, and writes each into PostgreSQL (archive.c),
- * acknowledging it to the broker only once it is committed. Commands:
+ * acknowledging it to the broker only once it is committed, and asks
+ * the gateways to replay the holes in their seq (the repairer, below).
+ * Commands:
  * run (the service), init (the schema), retention (drop old months),
  * verify (each lab's audit chain, chain.h).
  * docs/COLLECTOR.md is the manual.
@@ -16,7 +18,10 @@
  * the collector stops, a message not committed is never given back:
  * deliver() waits on, and the process exits under it, so the broker
  * sends it again. Signals only set a flag; the writer waits at most
- * WAKE_MS at a time, so it sees the flag.
+ * WAKE_MS at a time, so it sees the flag. The repairer (archive.repair)
+ * is a thread of its own with its own struct archive: it only reads the
+ * gaps due and publishes replay requests through link_ask_replay(); the
+ * replies come to the writer like any message.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +44,7 @@
 #define RETRY_MIN_MS   100
 #define RETRY_MAX_MS   5000
 #define STATS_EVERY_S  60
+#define REPAIR_MAX_MS  600000 /* a repair's back-off, at most */
 
 /* The one message between Paho's thread and the writer. */
 struct slot {
@@ -51,16 +57,17 @@ struct slot {
 };
 
 struct stats {
-	long long written, duplicates, refused, retries, gaps;
+	long long written, duplicates, refused, retries, gaps, unrepairable;
 	bool gaps_failing; /* the last gap check failed (told once) */
 };
 
 /* The stats line, every minute and at stop (docs/COLLECTOR.md). */
 #define STATS_FMT                                                              \
 	"{\"written\":%lld,\"duplicates\":%lld,\"refused\":%lld,"              \
-	"\"retries\":%lld,\"gaps\":%lld}"
+	"\"retries\":%lld,\"gaps\":%lld,\"unrepairable\":%lld}"
 #define STATS_ARGS(st)                                                         \
-	(st).written, (st).duplicates, (st).refused, (st).retries, (st).gaps
+	(st).written, (st).duplicates, (st).refused, (st).retries, (st).gaps,  \
+	        (st).unrepairable
 
 static volatile sig_atomic_t stop_signal;
 
@@ -103,37 +110,95 @@ static void deliver(void *arg, const char *topic, const char *payload,
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* What one write is: a gateway's message (archive_put) or a reply to a
+ * replay request (archive_replay_reply). */
+struct put {
+	const struct ccfg *c;
+	const struct inbox_msg *m; /* NULL: a replay reply of site */
+	const char *site, *payload;
+	size_t len;
+};
+
+static int put_once(struct archive *a, const struct put *p, char *err,
+                    size_t errlen)
+{
+	if (p->m != NULL)
+		return archive_put(a, p->m, p->payload, p->len, err, errlen);
+	return archive_replay_reply(a, p->site, p->payload, p->len,
+	                            p->c->gap_settle_ms, err, errlen);
+}
+
+/* Write p until it is committed or refused for good, with back-off while
+ * the database is away. Returns put_once()'s last code, or ARCHIVE_RETRY
+ * when the collector stops first (not written). */
+static int put_retrying(struct archive *a, struct stats *st,
+                        const struct put *p, char *err, size_t errlen)
+{
+	int wait = RETRY_MIN_MS, rc;
+	bool told = false;
+
+	while ((rc = put_once(a, p, err, errlen)) == ARCHIVE_RETRY) {
+		if (!told)
+			log_warnx("%s; trying again", err);
+		told = true;
+		st->retries++;
+		if (stop_signal)
+			return ARCHIVE_RETRY;
+		sleep_ms(wait);
+		wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
+		(void)archive_reconnect(a, err, errlen);
+	}
+	if (told)
+		log_info("postgresql: writing again");
+	return rc;
+}
+
+/* A gateway's reply to this collector's replay request (docs/MQTT.md,
+ * Replay). Returns 0 when done, -1 when the collector stops first. */
+static int write_reply(struct archive *a, const struct ccfg *c,
+                       struct stats *st, const char *site, const char *payload,
+                       size_t len)
+{
+	struct put p = {c, NULL, site, payload, len};
+	char err[1024];
+	int rc = put_retrying(a, st, &p, err, sizeof(err));
+
+	if (rc == ARCHIVE_RETRY)
+		return -1;
+	if (rc == ARCHIVE_REJECT) {
+		log_warnx("refused a replay reply of %s: %s", site, err);
+		st->refused++;
+	} else {
+		log_info("replay reply of %s: %d range(s) it cannot replay "
+		         "(table unrepairable)",
+		         site, rc);
+		st->unrepairable += rc;
+	}
+	return 0;
+}
+
 /* Write one message until it is committed or refused for good. Returns 0
  * when done, -1 when the collector stops first (not written). */
 static int write_one(struct archive *a, const struct ccfg *c, struct stats *st,
                      const char *topic, const char *payload, size_t len)
 {
 	struct inbox_msg m;
-	char err[1024];
-	int wait = RETRY_MIN_MS, rc;
-	bool told = false;
+	char err[1024], site[INBOX_NAME_MAX];
+	int rc;
 
+	if (c->repair &&
+	    inbox_reply_site(c->prefix, c->client_id, topic, site) == 0)
+		return write_reply(a, c, st, site, payload, len);
 	if (inbox_read(&m, c->prefix, topic, payload, len, err, sizeof(err)) <
 	    0) {
 		log_warnx("refused a message on %s: %s", topic, err);
 		st->refused++;
 		return 0;
 	}
-	while ((rc = archive_put(a, &m, payload, len, err, sizeof(err))) ==
-	       ARCHIVE_RETRY) {
-		if (!told)
-			log_warnx("%s; trying again", err);
-		told = true;
-		st->retries++;
-		if (stop_signal)
-			return -1;
-		sleep_ms(wait);
-		wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
-		if (archive_reconnect(a, err, sizeof(err)) == 0)
-			continue;
-	}
-	if (told)
-		log_info("postgresql: writing again");
+	struct put p = {c, &m, NULL, payload, len};
+	rc = put_retrying(a, st, &p, err, sizeof(err));
+	if (rc == ARCHIVE_RETRY)
+		return -1;
 	if (rc == ARCHIVE_REJECT) {
 		log_warnx("refused a message on %s: %s", topic, err);
 		st->refused++;
@@ -242,12 +307,77 @@ static struct archive *connect_archive(const struct ccfg *c)
 	return a;
 }
 
+/* The repairer (c->repair): its own thread and PostgreSQL connection,
+ * so that asking never waits for the writer, nor the writer for it.
+ * Every gap_check_ms it takes the gaps due (archive_repairs_due(): one
+ * per site, claimed, with back-off) and asks their gateways for a replay
+ * (link_ask_replay()); the replies come to the writer like messages. */
+struct repairer {
+	const struct ccfg *c;
+	struct link *l;
+};
+
+static void ask_one(void *ctx, const char *site, long long from, long long to)
+{
+	const struct repairer *r = ctx;
+
+	(void)link_ask_replay(r->l, site, from, to); /* else: asked again */
+}
+
+static void *repair_main(void *arg)
+{
+	const struct repairer *r = arg;
+	const struct ccfg *c = r->c;
+	struct archive *a = connect_archive(c);
+	bool failing = false;
+	char err[1024];
+
+	while (a != NULL && !stop_signal) {
+		for (int t = 0; t < c->gap_check_ms && !stop_signal;
+		     t += WAKE_MS)
+			sleep_ms(WAKE_MS);
+		if (archive_repairs_due(a, c->repair_span, c->repair_wait_ms,
+		                        REPAIR_MAX_MS, ask_one, arg, err,
+		                        sizeof(err)) >= 0) {
+			failing = false;
+			continue;
+		}
+		if (!failing)
+			log_warnx("%s; repairing again later", err);
+		failing = true;
+		(void)archive_reconnect(a, err, sizeof(err));
+	}
+	archive_close(a);
+	return NULL;
+}
+
+/* Start the repairer for c on l (detached: the process ends it).
+ * Returns 0 or -1 (logged). */
+static int repair_start(const struct ccfg *c, struct link *l)
+{
+	static struct repairer r;
+	pthread_t th;
+	int e;
+
+	r.c = c;
+	r.l = l;
+	if ((e = pthread_create(&th, NULL, repair_main, &r)) != 0) {
+		log_warnx("cannot start the repairer: %s", strerror(e));
+		return -1;
+	}
+	pthread_detach(th);
+	log_info("repairing holes by replay (%d seqs a request at most)",
+	         c->repair_span);
+	return 0;
+}
+
 static int cmd_run(const struct ccfg *c)
 {
 	static struct slot s = {.mu = PTHREAD_MUTEX_INITIALIZER};
 	struct sigaction sa = {.sa_handler = on_signal};
 	pthread_condattr_t ca;
 	struct archive *a;
+	struct link *l;
 	char err[1024];
 
 	sigemptyset(&sa.sa_mask);
@@ -262,8 +392,10 @@ static int cmd_run(const struct ccfg *c)
 	if (a == NULL)
 		return 1;
 	log_info("postgresql: connected, schema checked");
-	if (link_new(c, deliver, &s, err, sizeof(err)) == NULL) {
-		log_warnx("%s", err);
+	if ((l = link_new(c, deliver, &s, err, sizeof(err))) == NULL ||
+	    (c->repair && repair_start(c, l) < 0)) {
+		if (l == NULL)
+			log_warnx("%s", err);
 		archive_close(a);
 		return 1;
 	}
@@ -367,7 +499,10 @@ static void usage(FILE *f)
 	        "The metrolog archive's collector: takes every gateway's "
 	        "readings, events and\n"
 	        "statuses from an MQTT broker (shared subscriptions) into "
-	        "PostgreSQL, each once.\n"
+	        "PostgreSQL, each once,\n"
+	        "and asks the gateways to replay the holes in their seq "
+	        "(what cannot be replayed\n"
+	        "is kept in the table unrepairable).\n"
 	        "\n"
 	        "  -c, --config FILE   configuration file "
 	        "(default " DEFAULT_CONFIG ")\n"

@@ -69,6 +69,22 @@ static int read_topic(struct inbox_msg *m, const char *prefix,
 	return 0;
 }
 
+int inbox_reply_site(const char *prefix, const char *client_id,
+                     const char *topic, char site[INBOX_NAME_MAX])
+{
+	size_t pl = strlen(prefix);
+	const char *p;
+
+	if (strncmp(topic, prefix, pl) != 0 || topic[pl] != '/')
+		return -1;
+	p = topic + pl + 1;
+	if (level(&p, site, INBOX_NAME_MAX) < 0 ||
+	    strncmp(p, "replay/replies/", 15) != 0 ||
+	    strcmp(p + 15, client_id) != 0)
+		return -1;
+	return 0;
+}
+
 /* A readings message's channels: an object whose members are objects
  * with a string quality and a number or null value. */
 static int check_channels(const cJSON *ch)

@@ -47,6 +47,12 @@ struct inbox_msg {
 int inbox_read(struct inbox_msg *m, const char *prefix, const char *topic,
                const char *payload, size_t len, char *err, size_t errlen);
 
+/* Is topic a gateway's reply to this collector's replay request,
+ * <prefix>/<site>/replay/replies/<client_id>? Its site into site. Returns
+ * 0 when it is, -1 otherwise. */
+int inbox_reply_site(const char *prefix, const char *client_id,
+                     const char *topic, char site[INBOX_NAME_MAX]);
+
 /* The kind's word as the archive stores it: "readings", "events",
  * "status", "gateway", "record", "approval". */
 const char *inbox_kind_name(enum inbox_kind k);

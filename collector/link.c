@@ -29,7 +29,7 @@
 #include "secret.h"
 
 #define SESSION_EXPIRY_S (7 * 86400) /* MQTT 5: queued for us this long */
-#define NFILTERS         4
+#define NFILTERS         5           /* the last: replay replies (repair on) */
 
 struct link {
 	const struct ccfg *c;
@@ -38,6 +38,7 @@ struct link {
 	void *arg;
 	char *password;
 	char filters[NFILTERS][512];
+	int nfilters;
 };
 
 static void on_subscribed(void *context, MQTTAsync_successData *data)
@@ -45,8 +46,10 @@ static void on_subscribed(void *context, MQTTAsync_successData *data)
 	struct link *l = context;
 
 	(void)data;
-	log_info("mqtt: subscribed to %s, %s, %s, %s (QoS 1)", l->filters[0],
-	         l->filters[1], l->filters[2], l->filters[3]);
+	log_info("mqtt: subscribed to %s, %s, %s, %s%s%s (QoS 1)",
+	         l->filters[0], l->filters[1], l->filters[2], l->filters[3],
+	         l->nfilters > 4 ? ", " : "",
+	         l->nfilters > 4 ? l->filters[4] : "");
 }
 
 static void on_subscribed5(void *context, MQTTAsync_successData5 *data)
@@ -91,7 +94,7 @@ static void on_connected(void *context, char *cause)
 	(void)cause;
 	log_info("mqtt: connected to %s:%d as %s", l->c->host, l->c->port,
 	         l->c->client_id);
-	for (int i = 0; i < NFILTERS; i++) {
+	for (int i = 0; i < l->nfilters; i++) {
 		topics[i] = l->filters[i];
 		qos[i] = 1;
 	}
@@ -103,7 +106,7 @@ static void on_connected(void *context, char *cause)
 		ro.onSuccess = on_subscribed;
 		ro.onFailure = on_subscribe_failed;
 	}
-	rc = MQTTAsync_subscribeMany(l->client, NFILTERS, topics, qos, &ro);
+	rc = MQTTAsync_subscribeMany(l->client, l->nfilters, topics, qos, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		log_warnx("mqtt: cannot subscribe (%s)",
 		          MQTTAsync_strerror(rc));
@@ -202,8 +205,8 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
                       char *err, size_t errlen)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-	static const char *const kinds[NFILTERS] = {"+/readings", "+/events",
-	                                            "+/status", "calibrations"};
+	static const char *const kinds[4] = {"+/readings", "+/events",
+	                                     "+/status", "calibrations"};
 	struct link *l = calloc(1, sizeof(*l));
 	char uri[600];
 	int rc;
@@ -215,10 +218,15 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
 	l->c = c;
 	l->deliver = fn;
 	l->arg = arg;
-	for (int i = 0; i < NFILTERS; i++)
+	for (int i = 0; i < 4; i++)
 		snprintf(l->filters[i], sizeof(l->filters[i]),
 		         "$share/%s/%s/%s/%s", c->group, c->prefix, c->sites,
 		         kinds[i]);
+	l->nfilters = 4;
+	if (c->repair) /* the replies are this collector's alone: not shared */
+		snprintf(l->filters[l->nfilters++], sizeof(l->filters[0]),
+		         "%s/%s/replay/replies/%s", c->prefix, c->sites,
+		         c->client_id);
 	if (c->password_file != NULL &&
 	    secret_read_line(c->password_file, &l->password, err, errlen) < 0)
 		goto fail;
@@ -252,4 +260,55 @@ fail:
 	free(l->password);
 	free(l);
 	return NULL;
+}
+
+int link_ask_replay(struct link *l, const char *site, long long from,
+                    long long to)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message m = MQTTAsync_message_initializer;
+	MQTTProperties props = MQTTProperties_initializer;
+	char topic[600], reply[600], corr[120], payload[1400];
+	int n, rc;
+
+	snprintf(topic, sizeof(topic), "%s/%s/replay/request", l->c->prefix,
+	         site);
+	snprintf(reply, sizeof(reply), "%s/%s/replay/replies/%s", l->c->prefix,
+	         site, l->c->client_id);
+	snprintf(corr, sizeof(corr), "%s:%lld", site, from);
+	if (l->c->version == 5) { /* the request's properties (MQTT 5) */
+		MQTTProperty rt = {.identifier =
+		                           MQTTPROPERTY_CODE_RESPONSE_TOPIC,
+		                   .value.data = {(int)strlen(reply), reply}};
+		MQTTProperty cd = {.identifier =
+		                           MQTTPROPERTY_CODE_CORRELATION_DATA,
+		                   .value.data = {(int)strlen(corr), corr}};
+		if (MQTTProperties_add(&props, &rt) != 0 ||
+		    MQTTProperties_add(&props, &cd) != 0) {
+			MQTTProperties_free(&props);
+			return -1;
+		}
+		m.properties = props;
+		n = snprintf(payload, sizeof(payload),
+		             "{\"from\":%lld,\"to\":%lld}", from, to);
+	} else { /* in the payload (MQTT 3.1.1) */
+		n = snprintf(payload, sizeof(payload),
+		             "{\"from\":%lld,\"to\":%lld,\"reply_to\":\"%s\","
+		             "\"correlation\":\"%s\"}",
+		             from, to, reply, corr);
+	}
+	m.payload = payload;
+	m.payloadlen = n;
+	m.qos = 1;
+	rc = MQTTAsync_isConnected(l->client)
+	             ? MQTTAsync_sendMessage(l->client, topic, &m, &ro)
+	             : MQTTASYNC_DISCONNECTED;
+	MQTTProperties_free(&props);
+	if (rc != MQTTASYNC_SUCCESS) {
+		log_warnx("mqtt: replay request to %s not sent (%s)", topic,
+		          MQTTAsync_strerror(rc));
+		return -1;
+	}
+	log_info("mqtt: asked %s to replay seqs %lld..%lld", site, from, to);
+	return 0;
 }

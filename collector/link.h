@@ -40,4 +40,14 @@ typedef void link_deliver_fn(void *arg, const char *topic, const char *payload,
 struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
                       char *err, size_t errlen);
 
+/* Ask site's gateway to replay seqs from..to (docs/MQTT.md, Replay): a
+ * QoS 1 request on <prefix>/<site>/replay/request, the reply to come on
+ * <prefix>/<site>/replay/replies/<client_id> (this collector's own
+ * subscription, with c->repair), the correlation "<site>:<from>"; as the
+ * Response Topic and Correlation Data properties with MQTT 5, in the
+ * payload with 3.1.1. Any thread but Paho's (it may wait for Paho's
+ * mutex). Returns 0, or -1 (not connected: logged). */
+int link_ask_replay(struct link *l, const char *site, long long from,
+                    long long to);
+
 #endif

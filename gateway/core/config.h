@@ -132,6 +132,8 @@ struct cfg_mqtt {
 	                        discovery (no homeassistant group) */
 	bool requests;       /* answer records requests (docs/MQTT.md,
 	                        Records on request) */
+	int replay_per_s;    /* replayed messages a second, at most; 0: no
+	                        replays (docs/MQTT.md, Replay) */
 	int line;
 };
 

@@ -883,3 +883,61 @@ char *msg_cal_approval(int64_t seq, int64_t ts_us, const char *instrument,
 	cJSON_Delete(c);
 	return text;
 }
+
+/* ---- replays ------------------------------------------------------------ */
+
+int msg_replay_mark(char *buf, size_t size, const char *payload, size_t len)
+{
+	static const char tail[] = ",\"historical\":true,\"replay\":true}";
+
+	if (len < 2 || payload[len - 1] != '}' || len - 1 + sizeof(tail) > size)
+		return -1;
+	memcpy(buf, payload, len - 1);
+	memcpy(buf + len - 1, tail, sizeof(tail)); /* with the NUL */
+	return (int)(len - 1 + sizeof(tail) - 1);
+}
+
+/* [from, to] appended to list (seqs are exact as JSON numbers: below
+ * 2^53). */
+static bool add_range(cJSON *list, const struct msg_replay_range *g)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	if (a == NULL || !cJSON_AddItemToArray(list, a)) {
+		cJSON_Delete(a);
+		return false;
+	}
+	return cJSON_AddItemToArray(a, cJSON_CreateNumber((double)g->from)) &&
+	       cJSON_AddItemToArray(a, cJSON_CreateNumber((double)g->to));
+}
+
+static bool add_missing(cJSON *list, const struct msg_replay_range *g)
+{
+	cJSON *o = append_object(list);
+
+	return o != NULL && add_id(o, "from", g->from) &&
+	       add_id(o, "to", g->to) &&
+	       cJSON_AddStringToObject(o, "reason", g->reason) &&
+	       add_time(o, "ts_from", g->ts_from) &&
+	       add_time(o, "ts_to", g->ts_to);
+}
+
+char *msg_replay_reply(const struct msg_replay_reply *r, size_t *len)
+{
+	cJSON *o = cJSON_CreateObject(), *sent, *missing;
+	char *text = NULL;
+	bool ok = o != NULL && cJSON_AddStringToObject(o, "status", "ok") &&
+	          add_id(o, "from", r->from) && add_id(o, "to", r->to) &&
+	          add_correlation(o, r->correlation) &&
+	          (sent = cJSON_AddArrayToObject(o, "sent")) != NULL &&
+	          (missing = cJSON_AddArrayToObject(o, "missing")) != NULL;
+
+	for (size_t i = 0; ok && i < r->nsent; i++)
+		ok = add_range(sent, &r->sent[i]);
+	for (size_t i = 0; ok && i < r->nmissing; i++)
+		ok = add_missing(missing, &r->missing[i]);
+	if (ok)
+		text = heap_text(o, len);
+	cJSON_Delete(o);
+	return text;
+}

@@ -221,4 +221,33 @@ int msg_reply_error(char *buf, size_t size, const char *error,
 int msg_reply_busy(char *buf, size_t size, const char *error,
                    const char *correlation, int retry_after_s);
 
+/* ---- replays (docs/MQTT.md, Replay) ---------------------------------- */
+
+/* payload (len bytes, a JSON object as composed, without "historical")
+ * as a replayed message: with "historical":true,"replay":true before its
+ * closing brace, into buf, NUL-terminated. Returns the length, or -1
+ * when it does not fit or payload is not an object. */
+int msg_replay_mark(char *buf, size_t size, const char *payload, size_t len);
+
+/* Seqs from..to a replay sent, or could not send and why. */
+struct msg_replay_range {
+	int64_t from, to;
+	const char *reason;     /* not sent: "retention", "not_kept" */
+	int64_t ts_from, ts_to; /* not sent: UTC us, 0: not known */
+};
+
+/* The reply to a replay request. */
+struct msg_replay_reply {
+	int64_t from, to;        /* as asked */
+	const char *correlation; /* the request's, NULL: null */
+	const struct msg_replay_range *sent, *missing;
+	size_t nsent, nmissing;
+};
+
+/* {"status":"ok","from":..,"to":..,"correlation":..,"sent":[[a,b],..],
+ * "missing":[{"from":a,"to":b,"reason":..,"ts_from":..,"ts_to":..},..]}
+ * on the heap (msg_text_free()), its length in *len; NULL when memory
+ * runs out. */
+char *msg_replay_reply(const struct msg_replay_reply *r, size_t *len);
+
 #endif

@@ -26,6 +26,12 @@
  * non-characters: text_mqtt()). The enterprise is the topic level the
  * broker's ACL checked, never a field of the payload.
  *
+ * A replay request (docs/MQTT.md, Replay) is parsed here too, by the same
+ * code: <prefix>/<site>/replay/request, fields from and to (seqs, at most
+ * REPLAY_SPAN_MAX of them), reply_to and correlation, the reply under
+ * <prefix>/<site>/replay/replies/ (errors without a usable reply topic on
+ * <prefix>/<site>/replay/replies/errors).
+ *
  * Pure (cJSON inside, no Paho types, no I/O, no global state): any thread.
  * The publisher (gateway/daemon/publish_req.c) queues requests, calls
  * request_parse() and answers from the database.
@@ -86,5 +92,24 @@ bool request_enterprise(const char *base, const char *topic,
  * it, shorter than MSG_TOPIC_MAX, no wildcard, text a broker takes as a
  * topic name: text_mqtt())? */
 bool request_reply_ok(const char *base, const char *enterprise, const char *t);
+
+/* A replay request, once parsed (docs/MQTT.md, Replay). */
+#define REPLAY_SPAN_MAX 10000 /* seqs a request may ask for, at most */
+struct replay_request {
+	int64_t from, to;                /* the seqs asked for, inclusive */
+	char reply_to[MSG_TOPIC_MAX];    /* "": none usable (use errors) */
+	char errors[MSG_TOPIC_MAX + 80]; /* <base>replay/replies/errors */
+	char correlation[REQUEST_CORRELATION_MAX + 1];
+	bool has_correlation;
+};
+
+/* Parse a replay request as request_parse() does a records request (base
+ * "<prefix>/<site>/", response the MQTT 5 Response Topic or NULL, payload
+ * and len likewise): REQUEST_OK, or REQUEST_BAD with why (a->reply_to,
+ * a->errors and the correlation then say where the error goes). */
+enum request_status request_parse_replay(struct replay_request *a,
+                                         const char *base, const char *response,
+                                         const char *payload, size_t len,
+                                         char *why, size_t size);
 
 #endif

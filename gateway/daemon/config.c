@@ -269,7 +269,7 @@ enum {
 	M_HOST, M_PORT, M_PREFIX, M_CLIENT_ID, M_QOS, M_KEEPALIVE, M_INFLIGHT,
 	M_OUTBOX_MAX, M_OUTBOX_FULL, M_HISTORICAL, M_TLS, M_USERNAME,
 	M_PASSWORD_FILE, M_PASSWORD, M_VERSION, M_HOMEASSISTANT, M_REQUESTS,
-	M_N
+	M_REPLAY_PER_S, M_N
 };
 static const long long mqtt_versions[] = {3, 5, 0};
 static const struct key mqtt_keys[M_N] = {
@@ -306,6 +306,9 @@ static const struct key mqtt_keys[M_N] = {
 	[M_HOMEASSISTANT] = {.name = "homeassistant", .type = K_GROUP},
 	/* off by default: it serves calibration records over the broker */
 	[M_REQUESTS] = {.name = "requests", .type = K_BOOL, .def = false},
+	/* replays (docs/MQTT.md, Replay): messages a second, at most; 0 off */
+	[M_REPLAY_PER_S] = {.name = "replay_per_s", .type = K_INT, .min = 0,
+	                    .max = 10000, .def = 50, .unit = "messages"},
 };
 
 enum { H_PREFIX, H_N };
@@ -1181,6 +1184,7 @@ static void load_mqtt(struct ctx *x, const struct val *mv, struct config *c)
 	m->historical_s = (int)v[M_HISTORICAL].i;
 	m->version = (int)v[M_VERSION].i;
 	m->requests = v[M_REQUESTS].i != 0;
+	m->replay_per_s = (int)v[M_REPLAY_PER_S].i;
 	if (v[M_HOST].ok && v[M_HOST].str[0] == '\0')
 		err_at(x, v[M_HOST].s, "mqtt", "host must not be empty");
 	else if (v[M_HOST].ok)

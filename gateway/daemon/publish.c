@@ -441,8 +441,7 @@ static void start_connect(struct publisher *p)
 	o.cleansession = 0;
 	/* + the gateway's status and the replies to records requests (and
 	 * as many busy replies) */
-	o.maxInflight =
-	        p->m->inflight + 1 + (p->reqs != NULL ? 2 * REQ_PER_STEP : 0);
+	o.maxInflight = p->m->inflight + 1 + (p->reqs != NULL ? REQ_EXTRA : 0);
 	o.connectTimeout = CONNECT_TIMEOUT_S;
 	o.will = &will;
 	o.context = p;
@@ -689,11 +688,11 @@ struct publisher *publisher_new(const struct config *c,
 	 * not (default 100): room for the window, the status, and every
 	 * discovery config, which are all sent at once */
 	co.maxBufferedMessages = p->m->inflight + 1 + BUFFER_MARGIN;
-	if (p->m->requests) {
+	if (reqs_wanted(c)) {
 		p->reqs = reqs_new(c, clk, err, errlen);
 		if (p->reqs == NULL)
 			goto fail;
-		co.maxBufferedMessages += 2 * REQ_PER_STEP; /* replies */
+		co.maxBufferedMessages += REQ_EXTRA; /* replies, replays */
 	}
 	for (int i = 0; p->m->ha_prefix != NULL && i < c->ninstruments; i++)
 		for (int j = 0; j < c->instruments[i].nchannels; j++)
@@ -721,9 +720,12 @@ struct publisher *publisher_new(const struct config *c,
 	log_info("mqtt: publishing to %s as %s under %s/%s (MQTT %s)", uri,
 	         p->m->client_id, p->m->prefix, c->site,
 	         p->m->version == 5 ? "5" : "3.1.1");
-	if (p->reqs != NULL)
+	if (p->reqs != NULL && reqs_filter(p->reqs)[0] != '\0')
 		log_info("mqtt: answering records requests on %s",
 		         reqs_filter(p->reqs));
+	if (p->reqs != NULL && reqs_replay_filter(p->reqs)[0] != '\0')
+		log_info("mqtt: answering replay requests on %s",
+		         reqs_replay_filter(p->reqs));
 	return p;
 fail:
 	if (p->client != NULL)
@@ -881,16 +883,24 @@ static void ha_subscribe(struct publisher *p)
 		          p->ha_status_topic, MQTTAsync_strerror(rc));
 }
 
-/* Subscribe to the records requests of every enterprise (the "+"). */
+/* Subscribe to the records requests of every enterprise (the "+") and
+ * to the replay requests, each when on. */
 static void requests_subscribe(struct publisher *p)
 {
-	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-	const char *filter = reqs_filter(p->reqs);
-	int rc = MQTTAsync_subscribe(p->client, filter, 1, &ro);
+	const char *filters[2] = {reqs_filter(p->reqs),
+	                          reqs_replay_filter(p->reqs)};
 
-	if (rc != MQTTASYNC_SUCCESS)
-		log_warnx("mqtt: cannot subscribe to %s (%s)", filter,
-		          MQTTAsync_strerror(rc));
+	for (int i = 0; i < 2; i++) {
+		MQTTAsync_responseOptions ro =
+		        MQTTAsync_responseOptions_initializer;
+		int rc;
+		if (filters[i][0] == '\0')
+			continue;
+		rc = MQTTAsync_subscribe(p->client, filters[i], 1, &ro);
+		if (rc != MQTTASYNC_SUCCESS)
+			log_warnx("mqtt: cannot subscribe to %s (%s)",
+			          filters[i], MQTTAsync_strerror(rc));
+	}
 }
 
 /* Whether Paho can take this step's replies on top of what it still holds
@@ -908,7 +918,7 @@ static bool replies_fit(struct publisher *p)
 	while (t != NULL && t[held] != -1)
 		held++;
 	MQTTAsync_free(t);
-	return held + (p->m->inflight - (int)p->wlen) + 1 + 2 * REQ_PER_STEP <=
+	return held + (p->m->inflight - (int)p->wlen) + 1 + REQ_EXTRA <=
 	       p->max_buffered;
 }
 
@@ -946,6 +956,12 @@ static void answer_requests(struct publisher *p, int64_t now_us)
 		if (q == NULL)
 			break;
 		reqs_answer_busy(p->reqs, q, p->client);
+	}
+	if (room) { /* a replay: at its own rate (mqtt.replay_per_s) */
+		pthread_mutex_lock(&p->mu);
+		struct req *q = reqs_pop_replay(p->reqs);
+		pthread_mutex_unlock(&p->mu);
+		reqs_replay_step(p->reqs, q, p->client, mono);
 	}
 	pthread_mutex_lock(&p->mu);
 	left = reqs_pending(p->reqs);

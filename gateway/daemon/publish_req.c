@@ -50,7 +50,9 @@
 #include "msg.h"
 #include "publish.h"
 #include "query.h"
+#include "query_replay.h"
 #include "request.h"
+#include "text.h"
 
 #define CORRELATION_MAX 256 /* bytes of the Correlation Data property */
 #define VERIFY_CACHE_US (10LL * 1000000) /* chain check reused, at most */
@@ -78,17 +80,34 @@ struct share {
 	int64_t quiet_until; /* monotonic us: no busy reply before */
 };
 
+/* A replay under way (the ingest thread's): what was sent and what
+ * could not be, as ranges of seqs, for its reply. */
+struct rjob {
+	struct req *q; /* its request: the Correlation Data */
+	struct replay_request a;
+	int64_t next; /* the next seq to look at */
+	struct msg_replay_range *sent, *missing;
+	size_t nsent, nmissing, cap_sent, cap_missing;
+	uint64_t messages; /* sent */
+};
+
 struct reqs {
 	const struct config *cfg;
-	const struct mclock *clk;   /* the publisher's */
-	char filter[MSG_TOPIC_MAX]; /* <prefix>/<site>/requests/+/records */
-	char base[MSG_TOPIC_MAX];   /* <prefix>/<site>/ */
+	const struct mclock *clk;    /* the publisher's */
+	char filter[MSG_TOPIC_MAX];  /* <prefix>/<site>/requests/+/records,
+	                                "": records requests off */
+	char rfilter[MSG_TOPIC_MAX]; /* <prefix>/<site>/replay/request, "":
+	                                replays off */
+	char base[MSG_TOPIC_MAX];    /* <prefix>/<site>/ */
 	/* under the publisher's mutex */
-	struct share shares[REQ_SHARES]; /* the last: every enterprise
-	                                    without a share of its own */
-	size_t next;                     /* the share whose turn it is */
-	size_t queued, held;             /* in the rings, in busy */
-	uint64_t dropped;                /* not queued */
+	struct share shares[REQ_SHARES];   /* the last: every enterprise
+	                                      without a share of its own */
+	size_t next;                       /* the share whose turn it is */
+	size_t queued, held;               /* in the rings, in busy */
+	uint64_t dropped;                  /* not queued */
+	struct req *replays[REPLAY_QUEUE]; /* replay requests waiting */
+	size_t rhead, rn;
+	uint64_t replays_dropped;
 	/* the ingest thread only */
 	struct query *q; /* opened at the first request */
 	uint64_t answered, errors, busy, dropped_logged;
@@ -97,6 +116,13 @@ struct reqs {
 	struct query_verify verify;         /* cached chain check */
 	int64_t verified_at;                /* monotonic us, 0: none */
 	struct calib_record *scratch;
+	struct rjob *job;             /* the replay under way, NULL none */
+	double tokens;                /* messages the bucket allows now */
+	int64_t tokens_at;            /* monotonic us of tokens, 0: none */
+	struct query_rchannel *chans; /* every channel, at a replay's
+	                                 start */
+	size_t nchans;
+	uint64_t replays_logged; /* dropped replays already logged */
 };
 
 /* ---- the queue (under the publisher's mutex) ---------------------------- */
@@ -105,7 +131,7 @@ struct reqs *reqs_new(const struct config *c, const struct mclock *clk,
                       char *err, size_t errlen)
 {
 	struct reqs *r = calloc(1, sizeof(*r));
-	int n1, n2;
+	int n1, n2, n3;
 
 	if (r == NULL || (r->scratch = malloc(sizeof(*r->scratch))) == NULL) {
 		free(r);
@@ -118,8 +144,15 @@ struct reqs *reqs_new(const struct config *c, const struct mclock *clk,
 	              c->mqtt->prefix, c->site);
 	n2 = snprintf(r->base, sizeof(r->base), "%s/%s/", c->mqtt->prefix,
 	              c->site);
+	n3 = snprintf(r->rfilter, sizeof(r->rfilter), "%s/%s/replay/request",
+	              c->mqtt->prefix, c->site);
+	if (!c->mqtt->requests)
+		r->filter[0] = '\0';
+	if (c->mqtt->replay_per_s <= 0)
+		r->rfilter[0] = '\0';
 	if (n1 < 0 || (size_t)n1 >= sizeof(r->filter) || n2 < 0 ||
-	    (size_t)n2 + 64 >= sizeof(r->base)) {
+	    (size_t)n2 + 64 >= sizeof(r->base) || n3 < 0 ||
+	    (size_t)n3 >= sizeof(r->rfilter)) {
 		snprintf(err, errlen, "mqtt: topic prefix too long");
 		reqs_free(r);
 		return NULL;
@@ -137,6 +170,16 @@ static void req_free(struct req *q)
 	free(q);
 }
 
+static void rjob_free(struct rjob *j)
+{
+	if (j == NULL)
+		return;
+	req_free(j->q);
+	free(j->sent);
+	free(j->missing);
+	free(j);
+}
+
 void reqs_free(struct reqs *r)
 {
 	if (r == NULL)
@@ -149,9 +192,20 @@ void reqs_free(struct reqs *r)
 		}
 		req_free(sh->busy);
 	}
+	for (; r->rn > 0; r->rn--) {
+		req_free(r->replays[r->rhead]);
+		r->rhead = (r->rhead + 1) % REPLAY_QUEUE;
+	}
+	rjob_free(r->job);
+	free(r->chans);
 	query_close(r->q);
 	free(r->scratch);
 	free(r);
+}
+
+bool reqs_wanted(const struct config *c)
+{
+	return c->mqtt->requests || c->mqtt->replay_per_s > 0;
 }
 
 const char *reqs_filter(const struct reqs *r)
@@ -159,12 +213,19 @@ const char *reqs_filter(const struct reqs *r)
 	return r->filter;
 }
 
+const char *reqs_replay_filter(const struct reqs *r)
+{
+	return r->rfilter;
+}
+
 bool reqs_match(const struct reqs *r, const char *topic)
 {
 	size_t b = strlen(r->base), t = strlen(topic);
 	const char *ent, *slash;
 
-	if (strncmp(topic, r->base, b) != 0 ||
+	if (r->rfilter[0] != '\0' && strcmp(topic, r->rfilter) == 0)
+		return true;
+	if (r->filter[0] == '\0' || strncmp(topic, r->base, b) != 0 ||
 	    strncmp(topic + b, "requests/", 9) != 0)
 		return false;
 	ent = topic + b + 9;
@@ -250,8 +311,25 @@ static struct req *req_copy(const char *topic, const MQTTAsync_message *msg)
 	return q;
 }
 
+/* A replay request into its queue; dropped (counted) when it is full. */
+static int replay_push(struct reqs *r, const char *topic,
+                       const MQTTAsync_message *msg)
+{
+	struct req *q = r->rn < REPLAY_QUEUE ? req_copy(topic, msg) : NULL;
+
+	if (q == NULL) {
+		r->replays_dropped++;
+		return -1;
+	}
+	r->replays[(r->rhead + r->rn) % REPLAY_QUEUE] = q;
+	r->rn++;
+	return 0;
+}
+
 int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg)
 {
+	if (r->rfilter[0] != '\0' && strcmp(topic, r->rfilter) == 0)
+		return replay_push(r, topic, msg);
 	struct share *sh = share_of(r, topic);
 	bool room = sh->n < REQ_PER_ENTERPRISE;
 	struct req *q = NULL;
@@ -324,7 +402,7 @@ size_t reqs_queued(const struct reqs *r)
 
 bool reqs_pending(const struct reqs *r)
 {
-	return r->queued + r->held > 0;
+	return r->queued + r->held + r->rn > 0 || r->job != NULL;
 }
 
 uint64_t reqs_dropped(const struct reqs *r)
@@ -381,7 +459,7 @@ req_log(struct reqs *r, const char *topic, const char *fmt, ...)
 
 	if (now >= r->log_window) {
 		if (r->unlogged > 0)
-			log_warnx("mqtt: %d more records request problems "
+			log_warnx("mqtt: %d more request problems "
 			          "not logged",
 			          r->unlogged);
 		r->log_window = now + LOG_EVERY_US;
@@ -398,7 +476,7 @@ req_log(struct reqs *r, const char *topic, const char *fmt, ...)
 	snprintf(t, sizeof(t), "%s", topic);
 	printable(msg);
 	printable(t);
-	log_warnx("mqtt: records request on %s: %s", t, msg);
+	log_warnx("mqtt: request on %s: %s", t, msg);
 }
 
 /* Send payload to topic, QoS 1, not retained, with q's Correlation Data
@@ -745,4 +823,358 @@ void reqs_answer(struct reqs *r, struct req *q, MQTTAsync client,
 	msg_text_free(text);
 out:
 	req_free(q);
+}
+
+/* ---- replays (docs/MQTT.md, Replay) --------------------------------------
+ * A request waits in its queue (under the publisher's mutex) until no
+ * replay is under way; then, step by step, the seqs from..to are looked
+ * up in the table seqs (query_replay.h) in seq order, REPLAY_PER_STEP at
+ * most and only as many as the token bucket allows (mqtt.replay_per_s),
+ * and each is sent again on its topic with "historical":true and
+ * "replay":true, never retained (an old status must not replace the
+ * current retained one): a readings message rebuilt from the readings of
+ * its instrument at its ts, any other as composed. A seq with no row was
+ * never kept for replays (before schema 12, or not assigned); a readings
+ * message whose readings are gone was deleted by retention. Once every
+ * seq was sent or found missing, the reply says which. */
+
+struct reading_set {
+	struct query_reading *v;
+	size_t n, cap;
+};
+
+static int collect_reading(void *ctx, const struct query_reading *rd)
+{
+	struct reading_set *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct query_reading *v = realloc(s->v, cap * sizeof(*v));
+		if (v == NULL)
+			return 2;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *rd;
+	return 0;
+}
+
+/* Append [from, to] to a job's ranges, merged into the last one when it
+ * follows it with the same reason (missing) and the times widened.
+ * Returns 0, or -1 when memory runs out. */
+static int add_range(struct msg_replay_range **v, size_t *n, size_t *cap,
+                     int64_t from, int64_t to, const char *reason, int64_t ts)
+{
+	struct msg_replay_range *l = *n > 0 ? &(*v)[*n - 1] : NULL;
+
+	if (l != NULL && l->to + 1 == from && l->reason == reason &&
+	    (ts > 0) == (l->ts_from > 0)) {
+		l->to = to;
+		if (ts > 0 && ts < l->ts_from)
+			l->ts_from = ts;
+		if (ts > l->ts_to)
+			l->ts_to = ts;
+		return 0;
+	}
+	if (text_reserve((void **)v, cap, *n + 1, sizeof(**v)) < 0)
+		return -1;
+	(*v)[(*n)++] = (struct msg_replay_range){from, to, reason, ts, ts};
+	return 0;
+}
+
+static int job_missing(struct rjob *j, int64_t from, int64_t to,
+                       const char *reason, int64_t ts)
+{
+	return add_range(&j->missing, &j->nmissing, &j->cap_missing, from, to,
+	                 reason, ts);
+}
+
+/* Send payload (len bytes, as composed) again on topic, marked replayed,
+ * QoS 1, not retained. Returns Paho's code, or -1 (too large). */
+static int replay_send(MQTTAsync client, const char *topic, const char *payload,
+                       size_t len)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	MQTTAsync_message m = MQTTAsync_message_initializer;
+	size_t size = len + 64;
+	char *buf = malloc(size);
+	int n, rc = -1;
+
+	if (buf != NULL &&
+	    (n = msg_replay_mark(buf, size, payload, len)) >= 0) {
+		m.payload = buf;
+		m.payloadlen = n;
+		m.qos = 1;
+		m.retained = 0;
+		rc = MQTTAsync_sendMessage(client, topic, &m, &ro);
+	}
+	free(buf);
+	return rc;
+}
+
+/* The readings message of row (an instrument's channels at its ts) from
+ * the readings in rs, into buf; its topic into topic. Returns its length,
+ * 0 when no reading is left (retention), -1 when it does not fit. */
+static int rebuild_readings(struct reqs *r, const struct query_seq *row,
+                            const struct reading_set *rs, char *topic,
+                            char *buf, size_t size)
+{
+	struct msg_channel ch[256];
+	const char *name = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nchans && n < 256; i++) {
+		const struct query_rchannel *c = &r->chans[i];
+		if (c->instrument != row->instrument)
+			continue;
+		name = c->inst_name;
+		for (size_t k = 0; k < rs->n; k++) {
+			const struct query_reading *rd = &rs->v[k];
+			if (rd->channel != c->id || rd->ts_us != row->ts_us)
+				continue;
+			ch[n++] = (struct msg_channel){c->name, c->unit,
+			                               rd->value, rd->quality,
+			                               c->digits};
+			break;
+		}
+	}
+	if (n == 0)
+		return 0;
+	if (msg_topic(topic, MSG_TOPIC_MAX, r->cfg->mqtt->prefix, r->cfg->site,
+	              name, "readings") < 0)
+		return -1;
+	return msg_readings(buf, size, row->seq, row->ts_us, name, ch, n);
+}
+
+/* The readings of the readings messages among rows[0..n) into rs: one
+ * window from their first ts to their last, their instruments' channels
+ * only. Returns 0 or -1. */
+static int window_readings(struct reqs *r, const struct query_seq *rows,
+                           size_t n, struct reading_set *rs)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN, ids[256];
+	size_t nids = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].instrument != 0) {
+			lo = rows[i].ts_us < lo ? rows[i].ts_us : lo;
+			hi = rows[i].ts_us > hi ? rows[i].ts_us : hi;
+		}
+	if (lo > hi)
+		return 0;
+	for (size_t i = 0; i < r->nchans && nids < 256; i++)
+		for (size_t k = 0; k < n; k++)
+			if (rows[k].instrument == r->chans[i].instrument) {
+				ids[nids++] = r->chans[i].id;
+				break;
+			}
+	return query_readings_window(r->q, ids, nids, lo, hi, collect_reading,
+	                             rs) == 0
+	               ? 0
+	               : -1;
+}
+
+/* One row of a replay: sent again, or recorded missing. Returns 1 sent,
+ * 0 missing, -1 not sent now (Paho refused: tried again next step). */
+static int replay_row(struct reqs *r, MQTTAsync client, struct rjob *j,
+                      const struct query_seq *row, const struct reading_set *rs)
+{
+	char topic[MSG_TOPIC_MAX], *buf;
+	size_t size = 64 * 1024;
+	int len, rc;
+
+	if (row->instrument == 0)
+		return replay_send(client, row->topic, row->payload,
+		                   row->len) == MQTTASYNC_SUCCESS
+		               ? 1
+		               : -1;
+	if ((buf = malloc(size)) == NULL)
+		return -1;
+	len = rebuild_readings(r, row, rs, topic, buf, size);
+	if (len == 0) {
+		free(buf);
+		return job_missing(j, row->seq, row->seq, "retention",
+		                   row->ts_us) < 0
+		               ? -1
+		               : 0;
+	}
+	rc = len > 0 ? replay_send(client, topic, buf, (size_t)len) : -1;
+	free(buf);
+	return rc == MQTTASYNC_SUCCESS ? 1 : -1;
+}
+
+/* Send up to budget messages of job j. Returns how many, or -1 on a
+ * database error (logged). */
+static int replay_some(struct reqs *r, MQTTAsync client, struct rjob *j,
+                       int budget)
+{
+	struct query_seq rows[REPLAY_PER_STEP];
+	struct reading_set rs = {0};
+	size_t n = 0, i = 0;
+	int sent = 0, rc = 0;
+
+	if (query_seqs(r->q, j->next, j->a.to, rows,
+	               (size_t)(budget < REPLAY_PER_STEP ? budget
+	                                                 : REPLAY_PER_STEP),
+	               &n) < 0 ||
+	    window_readings(r, rows, n, &rs) < 0) {
+		log_warnx("mqtt: replay: %s", query_error(r->q));
+		rc = -1;
+		goto out;
+	}
+	for (; i < n; i++) {
+		if (rows[i].seq > j->next &&
+		    job_missing(j, j->next, rows[i].seq - 1, "not_kept", 0) < 0)
+			break;
+		j->next = rows[i].seq;
+		int one = replay_row(r, client, j, &rows[i], &rs);
+		if (one < 0)
+			break;
+		if (one == 1 &&
+		    add_range(&j->sent, &j->nsent, &j->cap_sent, rows[i].seq,
+		              rows[i].seq, NULL, 0) < 0)
+			break;
+		sent += one;
+		j->next = rows[i].seq + 1;
+	}
+	if (i == n && n < (size_t)budget && n < REPLAY_PER_STEP &&
+	    j->next <= j->a.to &&
+	    job_missing(j, j->next, j->a.to, "not_kept", 0) == 0)
+		j->next = j->a.to + 1; /* nothing kept after the last row */
+	rc = sent;
+out:
+	query_seqs_clear(rows, n);
+	free(rs.v);
+	return rc;
+}
+
+/* The error reply to replay request q (a: as far as it was parsed). */
+static void replay_error(struct reqs *r, MQTTAsync client, const struct req *q,
+                         const struct replay_request *a, const char *msg)
+{
+	char text[6 * (512 + REQUEST_CORRELATION_MAX) + 64];
+	const char *topic = a->reply_to[0] != '\0' ? a->reply_to : a->errors;
+	int len;
+
+	/* logged, not counted: the stats' request counts are the records
+	 * requests' (docs/MQTT.md) */
+	req_log(r, q->topic, "%s (error reply on %s)", msg, topic);
+	len = msg_reply_error(text, sizeof(text), msg,
+	                      a->has_correlation ? a->correlation : NULL);
+	if (len >= 0 && send_reply(client, q, topic, text, (size_t)len) !=
+	                        MQTTASYNC_SUCCESS)
+		req_log(r, q->topic, "reply on %s not sent", topic);
+}
+
+/* Start replaying request q (taken from its queue): parsed, the channels
+ * read. Returns the job, or NULL when q was answered with an error (and
+ * freed). */
+static struct rjob *replay_start(struct reqs *r, MQTTAsync client,
+                                 struct req *q)
+{
+	struct rjob *j = calloc(1, sizeof(*j));
+	char why[512];
+
+	if (j == NULL) {
+		req_free(q);
+		return NULL;
+	}
+	j->q = q;
+	if (request_parse_replay(&j->a, r->base, q->response, q->payload,
+	                         q->len, why, sizeof(why)) != REQUEST_OK) {
+		replay_error(r, client, q, &j->a, why);
+		rjob_free(j);
+		return NULL;
+	}
+	free(r->chans);
+	r->chans = NULL;
+	r->nchans = 0;
+	if (query_ready(r) < 0 ||
+	    query_rchannels(r->q, &r->chans, &r->nchans) < 0) {
+		replay_error(r, client, q, &j->a,
+		             "replays are not available now; ask again later");
+		rjob_free(j);
+		return NULL;
+	}
+	j->next = j->a.from;
+	log_info("mqtt: replaying seqs %" PRId64 "..%" PRId64 " (at most %d "
+	         "a second)",
+	         j->a.from, j->a.to, r->cfg->mqtt->replay_per_s);
+	return j;
+}
+
+/* The reply of a finished job; the job freed. */
+static void replay_finish(struct reqs *r, MQTTAsync client, struct rjob *j)
+{
+	struct msg_replay_reply rep = {
+	        .from = j->a.from,
+	        .to = j->a.to,
+	        .correlation = j->a.has_correlation ? j->a.correlation : NULL,
+	        .sent = j->sent,
+	        .nsent = j->nsent,
+	        .missing = j->missing,
+	        .nmissing = j->nmissing};
+	size_t len;
+	char *text = msg_replay_reply(&rep, &len);
+
+	if (text == NULL || send_reply(client, j->q, j->a.reply_to, text,
+	                               len) != MQTTASYNC_SUCCESS)
+		req_log(r, j->q->topic, "replay reply on %s not sent",
+		        j->a.reply_to);
+	log_info("mqtt: replayed seqs %" PRId64 "..%" PRId64 ": %" PRIu64
+	         " message(s) sent, %zu range(s) missing",
+	         j->a.from, j->a.to, j->messages, j->nmissing);
+	msg_text_free(text);
+	rjob_free(j);
+}
+
+struct req *reqs_pop_replay(struct reqs *r)
+{
+	struct req *q;
+
+	if (r->job != NULL || r->rn == 0)
+		return NULL;
+	q = r->replays[r->rhead];
+	r->rhead = (r->rhead + 1) % REPLAY_QUEUE;
+	r->rn--;
+	return q;
+}
+
+void reqs_replay_step(struct reqs *r, struct req *q, MQTTAsync client,
+                      int64_t mono_us)
+{
+	double rate = r->cfg->mqtt->replay_per_s;
+	double cap = rate * REPLAY_BURST_US / 1e6;
+	int sent;
+
+	if (q != NULL && (r->job = replay_start(r, client, q)) == NULL)
+		return;
+	if (r->job == NULL)
+		return;
+	if (r->tokens_at == 0)
+		r->tokens = 1;
+	else
+		r->tokens += (double)(mono_us - r->tokens_at) * rate / 1e6;
+	r->tokens_at = mono_us;
+	if (r->tokens > (cap > 1 ? cap : 1))
+		r->tokens = cap > 1 ? cap : 1;
+	if (r->tokens < 1)
+		return;
+	sent = replay_some(r, client, r->job, (int)r->tokens);
+	if (sent < 0) { /* the database: the job ends, its reply says so */
+		query_close(r->q);
+		r->q = NULL;
+		replay_error(r, client, r->job->q, &r->job->a,
+		             "replays are not available now; ask again later");
+		rjob_free(r->job);
+		r->job = NULL;
+		return;
+	}
+	r->tokens -= sent;
+	r->job->messages += (uint64_t)sent;
+	if (r->job->next > r->job->a.to) {
+		replay_finish(r, client, r->job);
+		r->job = NULL;
+		r->tokens_at = 0; /* idle: no credit saved up */
+	}
 }

@@ -308,6 +308,27 @@ static const char *const migrations[] = {
         "    CHECK (chain IN ('calibrations', 'approvals')),"
         "  upto  INTEGER NOT NULL);"
         "INSERT INTO published VALUES ('calibrations', 0), ('approvals', 0);",
+        /* 11 -> 12: what each outbox seq carried, for replays
+         * (docs/MQTT.md, Replay), written by a trigger in the
+         * transaction of its outbox row, so that it outlives the row
+         * (deleted once acknowledged). A readings message is kept as its
+         * instrument and ts (replayed from readings, and gone with them:
+         * store_retention()); any other (events, statuses, calibration
+         * records: few) as its topic and payload. */
+        "CREATE TABLE seqs ("
+        "  seq        INTEGER PRIMARY KEY,"
+        "  ts         INTEGER NOT NULL,"
+        "  instrument INTEGER," /* readings: instruments.id */
+        "  topic      TEXT,"    /* otherwise: as composed */
+        "  payload    BLOB);"
+        "CREATE TRIGGER outbox_seqs AFTER INSERT ON outbox BEGIN"
+        "  INSERT OR REPLACE INTO seqs (seq, ts, instrument)"
+        "    SELECT NEW.seq, NEW.ts, i.id FROM instruments i"
+        "    WHERE NEW.topic GLOB '*/' || i.name || '/readings';"
+        "  INSERT OR REPLACE INTO seqs (seq, ts, topic, payload)"
+        "    SELECT NEW.seq, NEW.ts, NEW.topic, NEW.payload"
+        "    WHERE NEW.topic NOT GLOB '*/readings';"
+        "END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

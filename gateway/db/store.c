@@ -1082,6 +1082,39 @@ static int prune_archive(struct store *st, int64_t cutoff, long *budget)
 	return 0;
 }
 
+/* The seqs rows of readings messages (schema.c, 11 -> 12: what a replay
+ * reads) older than cutoff less SEQS_GRACE_US, so that for that long a
+ * replay still says that retention deleted a message, and when it was,
+ * rather than that it kept nothing: at most max of them (not counted as
+ * readings deleted), from the oldest seq (seqs follow time, near enough:
+ * a row left behind goes at a later call). Events' and statuses' rows
+ * stay, as events do. */
+#define SEQS_GRACE_US (30LL * 86400 * 1000000) /* 30 days */
+
+static int prune_seqs(struct store *st, int64_t cutoff, long max)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(
+	        st->db,
+	        "DELETE FROM seqs WHERE seq IN (SELECT seq FROM seqs"
+	        " WHERE instrument IS NOT NULL AND seq < coalesce((SELECT seq"
+	        " FROM seqs WHERE ts >= ?1 ORDER BY seq LIMIT 1), 1 << 62)"
+	        " ORDER BY seq LIMIT ?2)",
+	        -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, cutoff - SEQS_GRACE_US);
+		sqlite3_bind_int64(s, 2, max);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		st_sqlite_error(st, rc, "retention");
+		return -1;
+	}
+	return 0;
+}
+
 int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
                     long *deleted)
 {
@@ -1100,6 +1133,7 @@ int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
 		goto fail;
 	budget -= (long)sqlite3_changes64(st->db);
 	if (prune_archive(st, cutoff_us, &budget) < 0 ||
+	    prune_seqs(st, cutoff_us, max_rows) < 0 ||
 	    st_run(st, st->stmt[S_COMMIT], "retention") < 0)
 		goto fail;
 	*deleted = (max_rows > 0 ? max_rows : 0) - budget;

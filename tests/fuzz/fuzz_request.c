@@ -4,6 +4,8 @@
  * Response Topic and the JSON payload, all chosen by whoever may publish
  * on the broker.
  *
+ * The same input is also parsed as a replay request (check_replay()).
+ *
  * Input: the topic up to the first '\n', the Response Topic up to the
  * next '\n' ("" there: none), the rest the payload (a payload longer than
  * REQUEST_PAYLOAD_MAX is passed as the queue keeps it: its first
@@ -62,6 +64,35 @@ static void check_names(const struct request *a)
 	      utf8_strict(a->correlation, strlen(a->correlation)));
 }
 
+/* The same bytes as a replay request (docs/MQTT.md, Replay): an answered
+ * one has a range of at most REPLAY_SPAN_MAX seqs and a reply topic under
+ * the replay replies; a refused one says why; every string terminated
+ * and what is echoed or used as a topic valid UTF-8. */
+static void check_replay(const char *response, const char *payload, size_t size)
+{
+	struct replay_request r;
+	char why[512] = "";
+	size_t n = strlen(BASE "replay/replies/");
+	enum request_status st = request_parse_replay(
+	        &r, BASE, response, payload, size, why, sizeof(why));
+
+	CHECK(strnlen(r.reply_to, sizeof(r.reply_to)) < sizeof(r.reply_to));
+	CHECK(strnlen(r.correlation, sizeof(r.correlation)) <
+	      sizeof(r.correlation));
+	CHECK(r.reply_to[0] == '\0' ||
+	      (strncmp(r.reply_to, BASE "replay/replies/", n) == 0 &&
+	       strpbrk(r.reply_to, "+#") == NULL &&
+	       utf8_strict(r.reply_to, strlen(r.reply_to))));
+	CHECK(!r.has_correlation ||
+	      utf8_strict(r.correlation, strlen(r.correlation)));
+	if (st == REQUEST_OK)
+		CHECK(r.reply_to[0] != '\0' && r.from >= 1 && r.to >= r.from &&
+		      r.to - r.from < REPLAY_SPAN_MAX);
+	else
+		CHECK(st == REQUEST_BAD && why[0] != '\0' &&
+		      utf8_strict(why, strlen(why)));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *topic = piece(&data, &size), *response = piece(&data, &size);
@@ -94,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		abort();
 	}
+	check_replay(response[0] != '\0' ? response : NULL, payload, size);
 	free(topic);
 	free(response);
 	free(payload);

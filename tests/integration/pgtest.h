@@ -139,6 +139,29 @@ static inline long long pg_int(const struct pg *p, const char *sql)
 	return v;
 }
 
+/* The first column of every row of sql as integers (NULL: 0), the first
+ * max of them into out; returns how many rows; fails the test on an
+ * error. */
+static inline size_t pg_ints(const struct pg *p, const char *sql,
+                             long long *out, size_t max)
+{
+	PGconn *c = PQconnectdb(p->conninfo);
+	PGresult *r;
+	size_t n;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("postgresql: %s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	n = (size_t)PQntuples(r);
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = strtoll(PQgetvalue(r, (int)i, 0), NULL, 10);
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
 /* Wait (up to timeout_ms) until sql gives at least want; returns what it
  * gave last. */
 static inline long long pg_wait_int(const struct pg *p, const char *sql,

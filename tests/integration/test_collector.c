@@ -11,68 +11,8 @@
  * at a record or an approval altered in PostgreSQL, and a deleted record
  * a gap, not tampering (test_calibrations).
  */
-#include "mqtttest.h"
-#include "pgtest.h"
 
-#define COLLECTOR_BIN METROLOG_COLLECTOR_BIN
-
-struct coll {
-	pid_t pid;
-	char cfg[H_PATH_MAX];
-	char log[H_PATH_MAX];
-};
-
-static void coll_config(struct coll *c, const struct rig *r, const struct pg *p,
-                        const char *id)
-{
-	char name[64], text[2048];
-
-	snprintf(name, sizeof(name), "%s.cfg", id);
-	h_path(c->cfg, r->dir, name);
-	snprintf(name, sizeof(name), "%s.log", id);
-	h_path(c->log, r->dir, name);
-	snprintf(text, sizeof(text),
-	         "mqtt = { port = %d; client_id = \"%s\"; group = \"archive\"; "
-	         "keepalive_s = 5; version = %d; };\n"
-	         "postgresql = { conninfo = \"%s\"; };\n"
-	         "archive = { gap_check_ms = 200; gap_settle_ms = 3000; };\n",
-	         r->broker.port, id, mq_version(), p->conninfo);
-	write_file(c->cfg, text);
-}
-
-static void coll_start(struct coll *c)
-{
-	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, NULL};
-	int before = mq_count_in_file(c->log, "mqtt: subscribed to");
-
-	c->pid = h_spawn(argv, c->log, true);
-	assert_true(c->pid > 0);
-	for (int i = 0; i < 300; i++) {
-		if (mq_count_in_file(c->log, "mqtt: subscribed to") > before)
-			return;
-		assert_true(h_alive(c->pid));
-		sleep_ms(100);
-	}
-	fail_msg("%s never subscribed", c->log);
-}
-
-/* SIGTERM; returns the "duplicates" of its last stats line, after
- * checking that it wrote something ("written" > 0). */
-static long long coll_stop(struct coll *c)
-{
-	static char text[1 << 20];
-	const char *s;
-	int status = h_stop(c->pid, SIGTERM, 30000);
-
-	assert_true(status != -1 && WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_true(h_read_file(c->log, text, sizeof(text)) > 0);
-	s = strstr(text, "stopping on signal");
-	assert_non_null(s);
-	assert_true(mq_json_int(s, "written") > 0);
-	assert_int_equal(mq_json_int(s, "refused"), 0);
-	return mq_json_int(s, "duplicates");
-}
+#include "colltest.h"
 
 /* Stop PostgreSQL, wait until both collectors hold a message they cannot
  * write ("trying again"), then (kill: SIGKILL them) start PostgreSQL
@@ -113,16 +53,6 @@ static void pg_restart_held(struct pg *p, struct coll *a, struct coll *b,
 			sleep_ms(100);
 		}
 	}
-}
-
-/* metrolog-collector -c <its config> cmd [arg1 arg2]; must succeed. */
-static void run_tool(const struct coll *c, const char *cmd, const char *arg1,
-                     const char *arg2)
-{
-	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, cmd,
-	                      arg1,          arg2, NULL};
-
-	assert_int_equal(h_run(argv, c->log, true, 60000), 0);
 }
 
 static const char site_q[] =
@@ -228,12 +158,12 @@ static void test_exactly_once(void **state)
 	(void)state;
 	mq_rig_config(&r, "metrolog", "sub", "");
 	pg_init(&p, r.dir);
-	coll_config(&a, &r, &p, "coll-a");
-	coll_config(&b, &r, &p, "coll-b");
+	coll_config(&a, &r, &p, "coll-a", "");
+	coll_config(&b, &r, &p, "coll-b", "");
 	run_tool(&a, "init", NULL, NULL);
 	run_tool(&b, "init", NULL, NULL); /* a second init changes nothing */
 	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
-	                 2);
+	                 3);
 	coll_start(&a);
 	coll_start(&b);
 	/* persistent sessions: clean session (3.1.1) or clean start (5) off */
@@ -406,7 +336,7 @@ static void test_calibrations(void **state)
 	(void)state;
 	mq_rig_config(&r, "metrolog", "sub", "");
 	pg_init(&p, r.dir);
-	coll_config(&a, &r, &p, "coll-a");
+	coll_config(&a, &r, &p, "coll-a", "");
 	run_tool(&a, "init", NULL, NULL);
 	coll_start(&a);
 	gw_start(&r.gw);

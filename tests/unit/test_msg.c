@@ -1100,6 +1100,59 @@ static void reply_busy(void **state)
 	                         "\"retry_after_s\":5}");
 }
 
+/* A replayed message: the payload with its tail; the reply to a replay,
+ * its ranges and missing times. */
+static void replay_messages(void **state)
+{
+	const char payload[] = "{\"seq\":7,\"ts\":\"x\"}";
+	char buf[128];
+	int n;
+
+	(void)state;
+	n = msg_replay_mark(buf, sizeof(buf), payload, strlen(payload));
+	assert_int_equal(n, (int)strlen(buf));
+	assert_string_equal(buf, "{\"seq\":7,\"ts\":\"x\",\"historical\":true,"
+	                         "\"replay\":true}");
+	assert_int_equal(msg_replay_mark(buf, 40, payload, strlen(payload)),
+	                 -1);
+	assert_int_equal(msg_replay_mark(buf, sizeof(buf), "[1]", 3), -1);
+
+	const struct msg_replay_range sent[] = {{1, 4, NULL, 0, 0},
+	                                        {9, 9, NULL, 0, 0}};
+	const struct msg_replay_range missing[] = {
+	        {5, 8, "retention", 1795694400123456LL, 1795694401000000LL},
+	        {10, 12, "not_kept", 0, 0}};
+	const struct msg_replay_reply r = {1, 12, "c-1", sent, missing, 2, 2};
+	size_t len;
+	char *text = msg_replay_reply(&r, &len);
+	cJSON *j;
+
+	assert_non_null(text);
+	assert_int_equal(len, strlen(text));
+	j = cJSON_Parse(text);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring,
+	                    "ok");
+	assert_int_equal(cJSON_GetObjectItem(j, "from")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(j, "to")->valueint, 12);
+	assert_string_equal(cJSON_GetObjectItem(j, "correlation")->valuestring,
+	                    "c-1");
+	cJSON *s = cJSON_GetObjectItem(j, "sent");
+	assert_int_equal(cJSON_GetArraySize(s), 2);
+	assert_int_equal(
+	        cJSON_GetArrayItem(cJSON_GetArrayItem(s, 1), 0)->valueint, 9);
+	cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "missing"), 0);
+	assert_string_equal(cJSON_GetObjectItem(m, "reason")->valuestring,
+	                    "retention");
+	assert_int_equal(cJSON_GetObjectItem(m, "to")->valueint, 8);
+	assert_string_equal(cJSON_GetObjectItem(m, "ts_from")->valuestring,
+	                    "2026-11-26T12:00:00.123456Z");
+	m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "missing"), 1);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "ts_to")));
+	cJSON_Delete(j);
+	msg_text_free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1124,6 +1177,7 @@ int main(void)
 	        cmocka_unit_test(reply_error),
 	        cmocka_unit_test(not_utf8_repaired),
 	        cmocka_unit_test(reply_busy),
+	        cmocka_unit_test(replay_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -393,6 +393,74 @@ static void text_utf8_helpers(void **state)
 	assert_string_equal(out, "");
 }
 
+/* A replay request (docs/MQTT.md, Replay): parsed by the same code, its
+ * own fields and range checked. */
+static enum request_status replay(const char *response, const char *payload,
+                                  struct replay_request *a)
+{
+	return request_parse_replay(a, BASE, response, payload, strlen(payload),
+	                            why, sizeof(why));
+}
+
+static void replay_requests(void **state)
+{
+	struct replay_request a;
+
+	(void)state;
+	assert_int_equal(replay(NULL,
+	                        "{\"from\":5,\"to\":9,\"reply_to\":\"" BASE
+	                        "replay/replies/c1\",\"correlation\":\"x\"}",
+	                        &a),
+	                 REQUEST_OK);
+	assert_int_equal(a.from, 5);
+	assert_int_equal(a.to, 9);
+	assert_string_equal(a.reply_to, BASE "replay/replies/c1");
+	assert_true(a.has_correlation);
+	assert_string_equal(a.correlation, "x");
+	/* MQTT 5: the Response Topic */
+	assert_int_equal(replay(BASE "replay/replies/c2",
+	                        "{\"from\":1,\"to\":10000}", &a),
+	                 REQUEST_OK);
+	assert_string_equal(a.reply_to, BASE "replay/replies/c2");
+	/* refused: each with why, the error reply's topic kept */
+	const char *const bad_ones[][2] = {
+	        {"{\"from\":5,\"to\":4}", "from <= to"},
+	        {"{\"from\":1,\"to\":10001}", "at most 10000"},
+	        {"{\"to\":4}", "give \"from\""},
+	        {"{\"from\":0,\"to\":4}", "must be a seq"},
+	        {"{\"from\":1.5,\"to\":4}", "must be a seq"},
+	        {"{\"from\":\"1\",\"to\":4}", "must be a seq"},
+	        {"{\"from\":1,\"from\":2,\"to\":4}", "given twice"},
+	        {"{\"from\":1,\"to\":4,\"since\":\"x\"}",
+	         "unknown field \"since\" (known: from, to, reply_to, "
+	         "correlation)"},
+	        {"[1]", "must be a JSON object"},
+	};
+	for (size_t i = 0; i < sizeof(bad_ones) / sizeof(bad_ones[0]); i++) {
+		assert_int_equal(
+		        replay(BASE "replay/replies/c", bad_ones[i][0], &a),
+		        REQUEST_BAD);
+		if (strstr(why, bad_ones[i][1]) == NULL)
+			fail_msg("%s: \"%s\", not \"%s\"", bad_ones[i][0], why,
+			         bad_ones[i][1]);
+		assert_string_equal(a.reply_to, BASE "replay/replies/c");
+	}
+	/* a reply topic elsewhere: refused, the errors topic */
+	assert_int_equal(replay(NULL,
+	                        "{\"from\":1,\"to\":2,\"reply_to\":\"" BASE
+	                        "replies/ACME/x\"}",
+	                        &a),
+	                 REQUEST_BAD);
+	assert_string_equal(a.reply_to, "");
+	assert_string_equal(a.errors, BASE "replay/replies/errors");
+	assert_int_equal(
+	        replay(BASE "replay/replies/+", "{\"from\":1,\"to\":2}", &a),
+	        REQUEST_BAD);
+	assert_int_equal(replay(NULL, "{\"from\":1,\"to\":2}", &a),
+	                 REQUEST_BAD);
+	assert_non_null(strstr(why, "no reply topic"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +474,7 @@ int main(void)
 	        cmocka_unit_test(reply_topic_text),
 	        cmocka_unit_test(enterprise),
 	        cmocka_unit_test(text_utf8_helpers),
+	        cmocka_unit_test(replay_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,6 +42,17 @@
 #define REQ_PER_STEP       4
 #define REQ_BUSY_S         5
 
+/* Replays (docs/MQTT.md, Replay; mqtt.replay_per_s > 0): REPLAY_QUEUE
+ * requests waiting at most (more are dropped, counted: the requester asks
+ * again), answered one at a time, REPLAY_PER_STEP messages per
+ * publisher_step() at most, and mqtt.replay_per_s a second (a token
+ * bucket holding REPLAY_BURST_US of that rate). REQ_EXTRA: the messages
+ * a step may hand Paho besides the outbox's and the gateway's status. */
+#define REPLAY_QUEUE    8
+#define REPLAY_PER_STEP 32
+#define REPLAY_BURST_US 200000
+#define REQ_EXTRA       (2 * REQ_PER_STEP + REPLAY_PER_STEP + 1)
+
 struct reqs;
 struct req; /* one queued request: its copy, owned by the queue */
 
@@ -54,11 +65,16 @@ struct reqs *reqs_new(const struct config *c, const struct mclock *clk,
  * allowed. Only once Paho calls back no more. */
 void reqs_free(struct reqs *r);
 
-/* "<prefix>/<site>/requests/+/records": subscribe to it (QoS 1) on every
- * connection. */
-const char *reqs_filter(const struct reqs *r);
+/* The requests side is needed for c: records requests or replays. */
+bool reqs_wanted(const struct config *c);
 
-/* Does topic match the filter? Any thread (reads constants only). */
+/* "<prefix>/<site>/requests/+/records" (with mqtt.requests) and
+ * "<prefix>/<site>/replay/request" (with replays): subscribe to each that
+ * is not "" (QoS 1) on every connection. */
+const char *reqs_filter(const struct reqs *r);
+const char *reqs_replay_filter(const struct reqs *r);
+
+/* Does topic match one of the filters? Any thread (reads constants). */
 bool reqs_match(const struct reqs *r, const char *topic);
 
 /* Under the publisher's mutex, on Paho's thread: copy the request msg on
@@ -69,6 +85,19 @@ bool reqs_match(const struct reqs *r, const char *topic);
  * Returns 0 when queued or held (something for the ingest thread), -1
  * when only counted (no room, or memory ran out). */
 int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg);
+
+/* Under the publisher's mutex, on the ingest thread: the oldest replay
+ * request waiting, now the caller's for reqs_replay_step(), when no
+ * replay is under way; NULL otherwise. */
+struct req *reqs_pop_replay(struct reqs *r);
+
+/* Ingest thread, without the mutex: start replaying q (from
+ * reqs_pop_replay(), NULL: none), or go on with the replay under way,
+ * sending what the token bucket allows at mono_us (monotonic) straight to
+ * Paho, then its reply once every seq asked for was sent or found missing
+ * (docs/MQTT.md, Replay). */
+void reqs_replay_step(struct reqs *r, struct req *q, MQTTAsync client,
+                      int64_t mono_us);
 
 /* Under the publisher's mutex: the oldest queued request of the next
  * share in turn (round robin; NULL: none), now the caller's, for

@@ -1,0 +1,87 @@
+/*
+ * colltest.h - metrolog-collector in the tests (test_collector*.c): its
+ * configuration for a rig (mqtttest.h) and a PostgreSQL (pgtest.h),
+ * started and stopped as a service, run as a tool. Static inline, like
+ * the other test headers; they fail the running cmocka test.
+ */
+#ifndef METROLOG_COLLTEST_H
+#define METROLOG_COLLTEST_H
+
+#include "mqtttest.h"
+#include "pgtest.h"
+
+#define COLLECTOR_BIN METROLOG_COLLECTOR_BIN
+
+struct coll {
+	pid_t pid;
+	char cfg[H_PATH_MAX];
+	char log[H_PATH_MAX];
+};
+
+/* The configuration of collector id (group "archive", checking for gaps
+ * every 200 ms, settled after 3 s), archive_extra more keys of its
+ * archive group ("" none). */
+static inline void coll_config(struct coll *c, const struct rig *r,
+                               const struct pg *p, const char *id,
+                               const char *archive_extra)
+{
+	char name[64], text[2048];
+
+	snprintf(name, sizeof(name), "%s.cfg", id);
+	h_path(c->cfg, r->dir, name);
+	snprintf(name, sizeof(name), "%s.log", id);
+	h_path(c->log, r->dir, name);
+	snprintf(text, sizeof(text),
+	         "mqtt = { port = %d; client_id = \"%s\"; group = \"archive\"; "
+	         "keepalive_s = 5; version = %d; };\n"
+	         "postgresql = { conninfo = \"%s\"; };\n"
+	         "archive = { gap_check_ms = 200; gap_settle_ms = 3000; %s};\n",
+	         r->broker.port, id, mq_version(), p->conninfo, archive_extra);
+	write_file(c->cfg, text);
+}
+
+static inline void coll_start(struct coll *c)
+{
+	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, NULL};
+	int before = mq_count_in_file(c->log, "mqtt: subscribed to");
+
+	c->pid = h_spawn(argv, c->log, true);
+	assert_true(c->pid > 0);
+	for (int i = 0; i < 300; i++) {
+		if (mq_count_in_file(c->log, "mqtt: subscribed to") > before)
+			return;
+		assert_true(h_alive(c->pid));
+		sleep_ms(100);
+	}
+	fail_msg("%s never subscribed", c->log);
+}
+
+/* SIGTERM; returns the "duplicates" of its last stats line, after
+ * checking that it wrote something ("written" > 0). */
+static inline long long coll_stop(struct coll *c)
+{
+	static char text[1 << 20];
+	const char *s;
+	int status = h_stop(c->pid, SIGTERM, 30000);
+
+	assert_true(status != -1 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(h_read_file(c->log, text, sizeof(text)) > 0);
+	s = strstr(text, "stopping on signal");
+	assert_non_null(s);
+	assert_true(mq_json_int(s, "written") > 0);
+	assert_int_equal(mq_json_int(s, "refused"), 0);
+	return mq_json_int(s, "duplicates");
+}
+
+/* metrolog-collector -c <its config> cmd [arg1 arg2]; must succeed. */
+static inline void run_tool(const struct coll *c, const char *cmd,
+                            const char *arg1, const char *arg2)
+{
+	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, cmd,
+	                      arg1,          arg2, NULL};
+
+	assert_int_equal(h_run(argv, c->log, true, 60000), 0);
+}
+
+#endif
