@@ -894,3 +894,34 @@ int archive_cal_each(struct archive *a, const char *site,
 	PQclear(s);
 	return n;
 }
+
+int archive_select(struct archive *a, const char *sql, int nparams,
+                   const char *const *params, archive_row_fn fn, void *ctx,
+                   char *err, size_t errlen)
+{
+	PGresult *r = PQexecParams(a->conn, sql, nparams, NULL, params, NULL,
+	                           NULL, 0);
+	int n = -1, ncols = PQnfields(r);
+	const char **cols = calloc((size_t)ncols + 1, sizeof(*cols));
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		set_err(err, errlen, "", PQresultErrorMessage(r));
+	else if (cols == NULL)
+		set_err(err, errlen, "out of memory", NULL);
+	else {
+		for (n = 0; n < PQntuples(r); n++) {
+			for (int c = 0; c < ncols; c++)
+				cols[c] = PQgetisnull(r, n, c)
+				                  ? NULL
+				                  : PQgetvalue(r, n, c);
+			if (fn(ctx, ncols, cols) != 0) {
+				set_err(err, errlen, "stopped", NULL);
+				n = -1;
+				break;
+			}
+		}
+	}
+	free(cols);
+	PQclear(r);
+	return n;
+}

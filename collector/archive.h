@@ -110,4 +110,16 @@ int archive_cal_each(struct archive *a, const char *site,
                      const struct archive_cal_fn *fn, void *ctx, char *err,
                      size_t errlen);
 
+/* One row of archive_select(): its ncols columns as PostgreSQL's text
+ * (NULL for SQL NULL), valid during the call. A non-zero return stops. */
+typedef int (*archive_row_fn)(void *ctx, int ncols, const char *const *cols);
+
+/* Run the query sql with its nparams text parameters ($1, ...; NULL for
+ * SQL NULL) and hand each row to fn, in order. Returns the number of rows
+ * handed, or -1 with PostgreSQL's message in err (fn's stop included:
+ * "stopped"). For the provincial queries (province.h). */
+int archive_select(struct archive *a, const char *sql, int nparams,
+                   const char *const *params, archive_row_fn fn, void *ctx,
+                   char *err, size_t errlen);
+
 #endif

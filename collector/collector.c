@@ -7,7 +7,8 @@
  * the gateways to replay the holes in their seq (the repairer, below).
  * Commands:
  * run (the service), init (the schema), retention (drop old months),
- * verify (each lab's audit chain, chain.h).
+ * verify (each lab's audit chain, chain.h); enterprise, availability
+ * and interval (the provincial queries, province.h).
  * docs/COLLECTOR.md is the manual.
  *
  * Threads (STYLE 8): the main thread is the writer: it owns the struct
@@ -38,6 +39,7 @@
 #include "inbox.h"
 #include "link.h"
 #include "log.h"
+#include "province.h"
 
 #define DEFAULT_CONFIG "/etc/metrolog/collector.cfg"
 #define WAKE_MS        100
@@ -530,6 +532,9 @@ static void usage(FILE *f)
 	        "from the archive: exit 0 intact, 3 records missing (a gap, "
 	        "not tampering),\n"
 	        "4 broken (a record altered), 1 error.\n"
+	        "The provincial queries: enterprise NAME, availability --from "
+	        "TIME --to TIME,\n"
+	        "interval --model MODEL (docs/PROVINCE-QUERIES.md).\n"
 	        "Logs go to standard error. docs/COLLECTOR.md describes the "
 	        "configuration.\n");
 }
@@ -565,6 +570,8 @@ int main(int argc, char **argv)
 			before = argv[++i];
 		else if (strcmp(argv[i], "--site") == 0 && i + 1 < argc)
 			site = argv[++i];
+		else if (province_is_command(argv[i]))
+			return province_main(path, i, argc, argv);
 		else if (argv[i][0] != '-' &&
 		         (strcmp(argv[i], "run") == 0 ||
 		          strcmp(argv[i], "init") == 0 ||
