@@ -2,10 +2,11 @@
  * live.c - the thread that watches the database for commits and
  * publishes the board's newest snapshot (live.h).
  *
- * Who touches what: the live thread owns its struct query and reads the
- * board; the snapshot pointer, the generation and the references of
- * every snapshot are under lock, which every /events thread takes in
- * live_next() and live_release(). A snapshot is freed by whoever drops
+ * Who touches what: the live thread owns its struct query, the mark of
+ * what it has read, and makes every snapshot (it reads l->snap without
+ * the lock: nobody else writes it); the snapshot pointer, the generation and
+ * the references of every snapshot are under lock, which every /events thread
+ * takes in live_next() and live_release(). A snapshot is freed by whoever drops
  * its last reference.
  */
 #include "live.h"
@@ -28,33 +29,86 @@ struct live {
 	struct query *q;
 	struct board_snap *snap; /* the newest; its reference is ours */
 	uint64_t gen;
+	struct query_mark seen; /* the live thread's: where snap stands */
+	int64_t full_at;        /* mclock_mono() of the last board_read */
 	void (*tick)(void *ctx, struct query *q);
 	void *tick_ctx;
 };
 
-/* Read the board and publish it. Returns 0, or -1 (logged). */
-static int publish(struct live *l)
+/* Publish s (its delta from the newest recorded): the newest. */
+static void publish(struct live *l, struct board_snap *s)
 {
-	struct board_snap *s, *old;
+	struct board_snap *old;
 
-	if (board_read(l->q, mclock_real(l->clk), &s) < 0) {
-		log_warnx("board: %s", query_error(l->q));
-		return -1;
-	}
 	pthread_mutex_lock(&l->lock);
 	old = l->snap;
+	s->gen = ++l->gen;
 	l->snap = s;
-	l->gen++;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
 	live_release(l, old);
+}
+
+/* The next snapshot into *out: the board read whole (full, or something
+ * but readings changed since l->seen), or the newest one followed by the
+ * readings committed since; NULL when nothing the board shows changed.
+ * In one read transaction, which l->seen then marks. Returns 0 or -1. */
+static int next_snap(struct live *l, bool full, struct board_snap **out)
+{
+	struct query_mark m;
+	int64_t now = mclock_real(l->clk);
+	int rc = -1;
+
+	*out = NULL;
+	if (query_read_begin(l->q) < 0)
+		return -1;
+	if (query_mark(l->q, &m) < 0)
+		goto done;
+	full = full || l->snap == NULL || m.archive != l->seen.archive ||
+	       m.event != l->seen.event ||
+	       m.calibration != l->seen.calibration ||
+	       m.recent < l->seen.recent;
+	if (full)
+		rc = board_read(l->q, now, out);
+	else if (m.recent == l->seen.recent)
+		rc = 0;
+	else if ((rc = board_copy(l->snap, now, out)) == 0)
+		rc = board_follow(l->q, l->seen.recent, *out);
+	if (rc == 0 && *out != NULL)
+		rc = board_diff(*out, l->snap);
+done:
+	if (query_read_end(l->q) < 0)
+		rc = -1;
+	if (rc < 0) {
+		board_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	l->seen = m;
+	if (full)
+		l->full_at = mclock_mono(l->clk);
+	return 0;
+}
+
+/* Make the next snapshot and publish it, if any. Returns 0, or -1
+ * (logged). */
+static int step(struct live *l, bool full)
+{
+	struct board_snap *s;
+
+	if (next_snap(l, full, &s) < 0) {
+		log_warnx("board: %s", query_error(l->q));
+		return -1;
+	}
+	if (s != NULL)
+		publish(l, s);
 	return 0;
 }
 
 static void *run(void *arg)
 {
 	struct live *l = arg;
-	int64_t seen = 0, read_at = mclock_mono(l->clk), v;
+	int64_t seen = 0, v;
 
 	query_data_version(l->q, &seen);
 	pthread_mutex_lock(&l->lock);
@@ -64,13 +118,13 @@ static void *run(void *arg)
 		if (l->stopping)
 			break;
 		pthread_mutex_unlock(&l->lock);
-		int64_t now = mclock_mono(l->clk);
+		bool stale =
+		        mclock_mono(l->clk) - l->full_at >= LIVE_REFRESH_US;
 		if (query_data_version(l->q, &v) < 0) {
 			log_warnx("board: %s", query_error(l->q));
-		} else if (v != seen || now - read_at >= LIVE_REFRESH_US) {
-			if (publish(l) == 0)
+		} else if (v != seen || stale) {
+			if (step(l, stale) == 0)
 				seen = v;
-			read_at = now;
 		}
 		if (l->tick != NULL)
 			l->tick(l->tick_ctx, l->q);
@@ -103,7 +157,7 @@ struct live *live_start(const char *path, const struct mclock *clk,
 	l->tick_ctx = ctx;
 	if ((l->q = query_open(path, err, errlen)) == NULL)
 		goto fail;
-	if (publish(l) < 0) {
+	if (step(l, true) < 0) {
 		snprintf(err, errlen, "%s", query_error(l->q));
 		goto fail;
 	}

@@ -477,6 +477,71 @@ int query_reading_counts(struct query *q, const char *instrument,
 	return rc == SQLITE_DONE ? 0 : query_fail(q, rc, "readings");
 }
 
+/* ---- what the live board follows ---------------------------------------- */
+
+int query_read_begin(struct query *q)
+{
+	int rc = sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : query_fail(q, rc, "begin");
+}
+
+int query_read_end(struct query *q)
+{
+	int rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : query_fail(q, rc, "end");
+}
+
+int query_mark(struct query *q, struct query_mark *m)
+{
+	sqlite3_stmt *s = query_prepare(
+	        q, "SELECT (SELECT max(rowid) FROM readings_recent),"
+	           " (SELECT max(id) FROM archive_blocks),"
+	           " (SELECT max(id) FROM events),"
+	           " (SELECT max(id) FROM calibrations)");
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		m->recent = sqlite3_column_int64(s, 0);
+		m->archive = sqlite3_column_int64(s, 1);
+		m->event = sqlite3_column_int64(s, 2);
+		m->calibration = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : query_fail(q, rc, "mark");
+}
+
+int query_recent_after(struct query *q, int64_t after,
+                       int (*fn)(void *ctx, const struct query_reading *),
+                       void *ctx)
+{
+	sqlite3_stmt *s = query_prepare(
+	        q, "SELECT channel, ts, value, quality FROM readings_recent"
+	           " WHERE rowid > ?1 ORDER BY rowid");
+	struct query_reading r;
+	int rc, ret = 0;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.channel = sqlite3_column_int64(s, 0);
+		r.ts_us = sqlite3_column_int64(s, 1);
+		r.quality = sqlite3_column_int(s, 3);
+		r.value = r.quality == 0 ? query_maybe_double(s, 2) : NAN;
+		if ((ret = fn(ctx, &r)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = query_fail(q, rc, "readings");
+	sqlite3_finalize(s);
+	return ret;
+}
+
 int query_events(struct query *q, const char *instrument, int64_t from_us,
                  int64_t to_us,
                  int (*fn)(void *ctx, const struct query_event *), void *ctx)
