@@ -22,6 +22,7 @@
 #include "config.h"
 #include "decode.h"
 #include "fakeclock.h"
+#include "labtime.h"
 #include "live.h"
 #include "page.h"
 #include "sample.h"
@@ -368,6 +369,37 @@ static void test_board_delta_shared(void **state)
 	board_free(b);
 }
 
+/* The lab's time of each channel in a "chs" event is labtime_format()'s,
+ * also around a change of offset inside an hour (Adelaide: +09:30 to
+ * +10:30 at 16:30 UTC, 2026-10-03) and an hour apart. */
+static void test_board_lab_time(void **state)
+{
+	const int64_t at = 1791045000 * SEC; /* the change */
+	const int64_t when[] = {
+	        at - 3600 * SEC, at - 1800 * SEC, at - SEC,        at,
+	        at + SEC,        at + 1200 * SEC, at + 7200 * SEC, at - SEC};
+	size_t n = sizeof(when) / sizeof(when[0]);
+	struct board_snap *s = snap_of(n, "1");
+	struct sbuf out = {0};
+	char want[64], key[96];
+
+	(void)state;
+	assert_int_equal(labtime_use_zone("Australia/Adelaide"), 0);
+	for (size_t k = 0; k < n; k++)
+		s->chan[k].last_us = when[k];
+	board_events(&out, NULL, s, LANG_EN);
+	for (size_t k = 0; k < n; k++) {
+		labtime_format(when[k], 0, want, sizeof(want));
+		snprintf(key, sizeof(key), ",\"%s\"]", want);
+		assert_non_null(strstr(out.p, key));
+	}
+	assert_non_null(strstr(out.p, "T03:00:00+10:30\"]"));
+	assert_non_null(strstr(out.p, "T01:59:59+09:30\"]"));
+	sb_free(&out);
+	board_free(s);
+	assert_int_equal(labtime_use_zone("UTC"), 0);
+}
+
 /* ---- the live board on a real database (web/live.c) -------------------- */
 
 /* A database at path with instrument TB-01 and channels a, b, c (indexes
@@ -567,6 +599,7 @@ int main(void)
 	        cmocka_unit_test(test_age),
 	        cmocka_unit_test(test_board_events),
 	        cmocka_unit_test(test_board_delta_shared),
+	        cmocka_unit_test(test_board_lab_time),
 	        cmocka_unit_test(test_live_follows_commits),
 	        cmocka_unit_test(test_verify_input),
 	};
