@@ -145,7 +145,7 @@ static int index_by_id(struct board_snap *s)
 }
 
 /* The channel with id in s, NULL none. */
-static struct board_chan *find_chan(struct board_snap *s, int64_t id)
+static struct board_chan *find_chan(const struct board_snap *s, int64_t id)
 {
 	size_t lo = 0, hi = s->nchan;
 
@@ -162,21 +162,51 @@ static struct board_chan *find_chan(struct board_snap *s, int64_t id)
 	return NULL;
 }
 
-int board_read(struct query *q, int64_t now_us, struct board_snap **out)
+/* The board at now_us from q: with each channel's last reading
+ * (query_instruments, query_channels), or without (prev given:
+ * query_board_instruments, query_board_channels, the readings then
+ * those of prev's channel with the same id). */
+static int read_board(struct query *q, const struct board_snap *prev,
+                      int64_t now_us, struct board_snap **out)
 {
 	struct reader r = {.now_us = now_us};
+	int rc;
 
 	*out = NULL;
 	if ((r.s = snap_new(now_us)) == NULL)
 		return -1;
-	if (query_instruments(q, NULL, now_us, add_inst, &r) != 0 || r.failed ||
-	    query_channels(q, NULL, add_chan, &r) != 0 || r.failed ||
-	    index_by_id(r.s) < 0) {
+	if (prev == NULL)
+		rc = query_instruments(q, NULL, now_us, add_inst, &r) != 0 ||
+		     r.failed || query_channels(q, NULL, add_chan, &r) != 0;
+	else
+		rc = query_board_instruments(q, now_us, add_inst, &r) != 0 ||
+		     r.failed || query_board_channels(q, add_chan, &r) != 0;
+	if (rc != 0 || r.failed || index_by_id(r.s) < 0) {
 		board_free(r.s);
 		return -1;
 	}
+	for (size_t k = 0; prev != NULL && k < r.s->nchan; k++) {
+		struct board_chan *to = &r.s->chan[k];
+		const struct board_chan *from = find_chan(prev, to->id);
+		if (from != NULL) {
+			to->last_us = from->last_us;
+			memcpy(to->value, from->value, sizeof(to->value));
+			memcpy(to->quality, from->quality, sizeof(to->quality));
+		}
+	}
 	*out = r.s;
 	return 0;
+}
+
+int board_read(struct query *q, int64_t now_us, struct board_snap **out)
+{
+	return read_board(q, NULL, now_us, out);
+}
+
+int board_refresh(struct query *q, const struct board_snap *prev,
+                  int64_t now_us, struct board_snap **out)
+{
+	return read_board(q, prev, now_us, out);
 }
 
 static void delta_free(struct board_delta *d)

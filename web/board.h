@@ -92,6 +92,14 @@ struct board_snap {
 int board_read(struct query *q, int64_t now_us, struct board_snap **out);
 void board_free(struct board_snap *s); /* NULL allowed */
 
+/* As board_read(), but each channel's last reading taken from prev (that
+ * of its channel with the same id; none for a new one) instead of read:
+ * what changed but readings (links, due and tolerance states, the
+ * instruments and channels themselves), at a cost that does not grow
+ * with readings_recent. Returns 0 or -1. */
+int board_refresh(struct query *q, const struct board_snap *prev,
+                  int64_t now_us, struct board_snap **out);
+
 /* A new snapshot *out (refs 1) with the instruments and channels of s and
  * their states, at now_us; nothing of s's delta. Returns 0 or -1 (out of
  * memory). */

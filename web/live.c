@@ -30,7 +30,7 @@ struct live {
 	struct board_snap *snap; /* the newest; its reference is ours */
 	uint64_t gen;
 	struct query_mark seen; /* the live thread's: where snap stands */
-	int64_t full_at;        /* mclock_mono() of the last board_read */
+	int64_t full_at; /* mclock_mono() of the last board_read/refresh */
 	void (*tick)(void *ctx, struct query *q);
 	void *tick_ctx;
 };
@@ -49,14 +49,42 @@ static void publish(struct live *l, struct board_snap *s)
 	live_release(l, old);
 }
 
-/* The next snapshot into *out: the board read whole (full, or something
- * but readings changed since l->seen), or the newest one followed by the
- * readings committed since; NULL when nothing the board shows changed.
- * In one read transaction, which l->seen then marks. Returns 0 or -1. */
-static int next_snap(struct live *l, bool full, struct board_snap **out)
+/* The snapshot after l->snap from what the commits since l->seen (m
+ * now) changed into *out; NULL when nothing the board shows did. Whole
+ * (board_read, *whole) at the start and after a move to the archive;
+ * else the states read again (board_refresh) when refresh, and the new
+ * readings of readings_recent applied (board_follow). Returns 0 or -1. */
+static int make_snap(struct live *l, const struct query_mark *m, bool refresh,
+                     bool *whole, struct board_snap **out)
+{
+	int64_t now = mclock_real(l->clk);
+	int rc;
+
+	*whole = l->snap == NULL || m->archive != l->seen.archive ||
+	         m->recent < l->seen.recent;
+	if (*whole)
+		return board_read(l->q, now, out);
+	if (refresh)
+		rc = board_refresh(l->q, l->snap, now, out);
+	else if (m->recent == l->seen.recent)
+		return 0;
+	else
+		rc = board_copy(l->snap, now, out);
+	if (rc == 0 && m->recent > l->seen.recent)
+		rc = board_follow(l->q, l->seen.recent, *out);
+	return rc;
+}
+
+/* The next snapshot into *out, with what differs from l->snap, in one
+ * read transaction, which l->seen then marks; NULL when nothing the
+ * board shows changed. The states are read again when refresh, or when
+ * an event (links, tolerance states) or a calibration record came;
+ * instruments or channels that changed then: the board read whole (their
+ * readings too). Returns 0 or -1. */
+static int next_snap(struct live *l, bool refresh, struct board_snap **out)
 {
 	struct query_mark m;
-	int64_t now = mclock_real(l->clk);
+	bool whole = false;
 	int rc = -1;
 
 	*out = NULL;
@@ -64,18 +92,16 @@ static int next_snap(struct live *l, bool full, struct board_snap **out)
 		return -1;
 	if (query_mark(l->q, &m) < 0)
 		goto done;
-	full = full || l->snap == NULL || m.archive != l->seen.archive ||
-	       m.event != l->seen.event ||
-	       m.calibration != l->seen.calibration ||
-	       m.recent < l->seen.recent;
-	if (full)
-		rc = board_read(l->q, now, out);
-	else if (m.recent == l->seen.recent)
-		rc = 0;
-	else if ((rc = board_copy(l->snap, now, out)) == 0)
-		rc = board_follow(l->q, l->seen.recent, *out);
-	if (rc == 0 && *out != NULL)
+	refresh = refresh || m.event != l->seen.event ||
+	          m.calibration != l->seen.calibration;
+	if ((rc = make_snap(l, &m, refresh, &whole, out)) == 0 && *out != NULL)
 		rc = board_diff(*out, l->snap);
+	if (rc == 0 && *out != NULL && !whole && (*out)->delta.reload) {
+		board_free(*out);
+		whole = true;
+		if ((rc = board_read(l->q, mclock_real(l->clk), out)) == 0)
+			rc = board_diff(*out, l->snap);
+	}
 done:
 	if (query_read_end(l->q) < 0)
 		rc = -1;
@@ -85,18 +111,18 @@ done:
 		return -1;
 	}
 	l->seen = m;
-	if (full)
+	if (whole || refresh)
 		l->full_at = mclock_mono(l->clk);
 	return 0;
 }
 
 /* Make the next snapshot and publish it, if any. Returns 0, or -1
  * (logged). */
-static int step(struct live *l, bool full)
+static int step(struct live *l, bool refresh)
 {
 	struct board_snap *s;
 
-	if (next_snap(l, full, &s) < 0) {
+	if (next_snap(l, refresh, &s) < 0) {
 		log_warnx("board: %s", query_error(l->q));
 		return -1;
 	}

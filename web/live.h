@@ -8,10 +8,11 @@
  * records what changed (board_diff) and publishes it, waking every
  * /events connection waiting for one (docs/WEB.md, "Live updates").
  *
- * It reads the whole board again (board_read) at the start, when a move
- * to the archive, a new event (link and tolerance states) or a new
- * calibration record was committed, and every LIVE_REFRESH_US without one
- * (due states change with the date, configurations with a restart). It
+ * It reads the states again without the readings (board_refresh: links,
+ * due and tolerance states) when a new event or calibration record was
+ * committed and every LIVE_REFRESH_US (due states change with the date),
+ * and the whole board (board_read) at the start, after a move to the
+ * archive, and when the instruments or channels themselves changed. It
  * calls the owner's tick with its connection after each poll
  * (metrolog-web ends the sessions of disabled users there).
  *

@@ -170,6 +170,19 @@ int query_read_end(struct query *q);
 /* Where the database stands now into *m. Returns 0 or -1. */
 int query_mark(struct query *q, struct query_mark *m);
 
+/* query_instruments(NULL owner) and query_channels(NULL), without what
+ * comes from the readings (last_reading_us 0, used_as_reference false;
+ * last_us 0, last_value NAN, last_quality -1): for a reader that follows
+ * the readings itself (query_recent_after), at a cost that does not grow
+ * with readings_recent. Same order, same rules. */
+int query_board_instruments(struct query *q, int64_t now_us,
+                            int (*fn)(void *ctx,
+                                      const struct query_instrument *),
+                            void *ctx);
+int query_board_channels(struct query *q,
+                         int (*fn)(void *ctx, const struct query_channel *),
+                         void *ctx);
+
 /* The readings appended to readings_recent after rowid after (a
  * query_mark().recent), by rowid: what the commits since added, as long
  * as no move emptied the table in between (then mark.archive changed).

@@ -472,8 +472,8 @@ static void item_value(const char *text, int64_t id, char *buf, size_t size)
  * channel a commit changed exactly once, with its newest value, and no
  * other; a stream that missed snapshots gets, from the one its page
  * shows, a correct picture of the newest; an event (an instrument
- * offline) is read too. The clock's monotonic time stands still: no
- * periodic whole read muddles the snapshots. */
+ * offline) is read too, the readings kept. The clock's monotonic time stands
+ * still: no periodic whole read muddles the snapshots. */
 static void test_live_follows_commits(void **state)
 {
 	char dir[] = "/tmp/test_web_live.XXXXXX", path[128], err[256], v[32];
@@ -533,16 +533,27 @@ static void test_live_follows_commits(void **state)
 	assert_string_equal(v, "7");
 	sb_free(&out);
 
-	/* an event: the board read whole, the instrument offline */
-	struct sample off = {.ts_us = t + 4 * SEC,
-	                     .index = 0,
-	                     .kind = SAMPLE_OFFLINE,
-	                     .quality = QUALITY_TIMEOUT};
-	assert_int_equal(store_append(st, &off, 1), 0);
+	/* an event and a reading in one commit: the states read again, the
+	 * readings kept and followed (b's new one the only channel sent) */
+	struct sample off[] = {{.ts_us = t + 4 * SEC,
+	                        .index = 0,
+	                        .kind = SAMPLE_OFFLINE,
+	                        .quality = QUALITY_TIMEOUT},
+	                       {.ts_us = t + 4 * SEC, .index = 1, .value = 8}};
+	assert_int_equal(store_append(st, off, 2), 0);
 	struct board_snap *s5 = next_snap(l, &gen);
 	assert_int_equal(board_delta(s5, LANG_EN, &p, &len), 0);
 	assert_non_null(strstr(p, "event: inst\n"));
 	assert_non_null(strstr(p, "\"lc\":\"offline\""));
+	assert_int_equal(items(p, id[0]), 0);
+	assert_int_equal(items(p, id[1]), 1);
+	assert_int_equal(items(p, id[2]), 0);
+	board_events(&out, NULL, s5, LANG_EN);
+	item_value(out.p, id[0], v, sizeof(v));
+	assert_string_equal(v, "4");
+	item_value(out.p, id[1], v, sizeof(v));
+	assert_string_equal(v, "8");
+	sb_free(&out);
 
 	struct board_snap *all[] = {s1, s2, s3, s4, s5};
 	for (size_t k = 0; k < 5; k++)
