@@ -30,6 +30,7 @@ struct live {
 	struct board_snap *snap; /* the newest; its reference is ours */
 	uint64_t gen;
 	struct query_mark seen; /* the live thread's: where snap stands */
+	int64_t version;        /* query_data_version() before snap's read */
 	int64_t full_at; /* mclock_mono() of the last board_read/refresh */
 	void (*tick)(void *ctx, struct query *q);
 	void *tick_ctx;
@@ -134,9 +135,8 @@ static int step(struct live *l, bool refresh)
 static void *run(void *arg)
 {
 	struct live *l = arg;
-	int64_t seen = 0, v;
+	int64_t seen = l->version, v;
 
-	query_data_version(l->q, &seen);
 	pthread_mutex_lock(&l->lock);
 	while (!l->stopping) {
 		struct timespec until = mclock_cv_deadline(l->period_us);
@@ -183,7 +183,9 @@ struct live *live_start(const char *path, const struct mclock *clk,
 	l->tick_ctx = ctx;
 	if ((l->q = query_open(path, err, errlen)) == NULL)
 		goto fail;
-	if (step(l, true) < 0) {
+	/* the version first: a commit after it, even one before the thread
+	 * starts, is one the thread sees */
+	if (query_data_version(l->q, &l->version) < 0 || step(l, true) < 0) {
 		snprintf(err, errlen, "%s", query_error(l->q));
 		goto fail;
 	}

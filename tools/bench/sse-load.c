@@ -36,7 +36,7 @@
 
 #define MAX_STREAMS 1024
 #define BUCKETS     10000 /* 1 ms each; the last one holds 10 s and more */
-#define LINE_MAX_B  (256 * 1024) /* a chs event of 256 channels: ~25 KiB */
+#define LINE_MAX_B  65536 /* a chs event of 256 channels: 25-40 KiB */
 
 struct stream {
 	int fd;
