@@ -411,24 +411,25 @@ static void get_instrument(struct call *c)
 	sb_free(&keep);
 }
 
+/* The board from the live thread's newest snapshot: no query of its own
+ * (the page is as fresh as the live board, within a poll period). */
 static void get_board(struct call *c)
 {
-	struct board_snap *snap;
+	uint64_t gen = 0;
+	bool stopping;
+	struct board_snap *snap = live_next(c->a->live, &gen, 0, &stopping);
 
-	if (call_query(c) == NULL ||
-	    board_read(c->q, mclock_real(c->a->clk), &snap) < 0) {
-		if (c->q != NULL)
-			log_warnx("board: %s", query_error(c->q));
+	if (snap == NULL) {
 		page_message(c, 503, M_NOT_FOUND);
 		return;
 	}
 	page_head(&c->rs->body, c->lang, tr(c->lang, M_BOARD), c->s.user,
 	          c->s.csrf);
 	lab_nav(&c->rs->body, c->lang);
-	board_html(&c->rs->body, snap, c->lang);
+	board_html(&c->rs->body, snap, mclock_real(c->a->clk), c->lang);
 	sb_add(&c->rs->body, "<script src=\"/static/board.js\"></script>");
 	page_tail(&c->rs->body);
-	board_free(snap);
+	live_release(c->a->live, snap);
 }
 
 /* ---- the technicians' pages (lab.h) --------------------------------------
@@ -742,43 +743,66 @@ static void get_verify(struct call *c)
 /* ---- /events
  * ------------------------------------------------------------------ */
 
+/* A stream sends, for each snapshot it takes, the events from the one
+ * its page shows (last): the snapshot's own delta, drawn once for every
+ * stream of its language (board_delta), when last is the one just
+ * before; else (a new stream, or one that fell behind) events of its
+ * own (board_events). */
 struct stream {
 	struct app *a;
 	char sid[AUTH_TOKEN_SIZE];
 	enum lang lang;
 	uint64_t gen;
 	struct board_snap *last; /* what the page shows */
-	struct sbuf out;         /* events not yet sent */
-	size_t sent;
+	struct sbuf own;         /* events of its own */
+	const char *p;           /* what is being sent: own.p, or last's */
+	size_t len, sent;
 };
+
+/* The events from s->last to snap into s->p and s->len; snap becomes
+ * s->last (the stream's reference). Returns 0 or -1. */
+static int stream_take(struct stream *s, struct board_snap *snap)
+{
+	int rc = 0;
+
+	if (s->last != NULL && snap->prev_gen == s->last->gen) {
+		rc = board_delta(snap, s->lang, &s->p, &s->len);
+	} else {
+		board_events(&s->own, s->last, snap, s->lang);
+		s->p = s->own.p;
+		s->len = s->own.len;
+		rc = s->own.oom ? -1 : 0;
+	}
+	live_release(s->a->live, s->last);
+	s->last = snap;
+	return rc;
+}
 
 static ssize_t stream_read(void *ctx, char *buf, size_t max)
 {
 	struct stream *s = ctx;
 
-	while (s->sent == s->out.len) {
+	while (s->sent == s->len) {
 		bool stopping;
 		struct board_snap *snap;
-		s->out.len = s->sent = 0;
+		s->own.len = s->sent = s->len = 0;
 		if (!sessions_alive(s->a->sessions, s->sid))
 			return -1;
 		snap = live_next(s->a->live, &s->gen, KEEPALIVE_US, &stopping);
 		if (stopping)
 			return -1;
 		if (snap == NULL) {
-			sb_add(&s->out, ": keepalive\n\n");
-			continue;
-		}
-		board_events(&s->out, s->last, snap, s->lang);
-		live_release(s->a->live, s->last);
-		s->last = snap;
-		if (s->out.oom)
+			sb_add(&s->own, ": keepalive\n\n");
+			s->p = s->own.p;
+			s->len = s->own.len;
+		} else if (stream_take(s, snap) < 0) {
 			return -1;
+		}
 	}
-	size_t n = s->out.len - s->sent;
+	size_t n = s->len - s->sent;
 	if (n > max)
 		n = max;
-	memcpy(buf, s->out.p + s->sent, n);
+	memcpy(buf, s->p + s->sent, n);
 	s->sent += n;
 	return (ssize_t)n;
 }
@@ -788,7 +812,7 @@ static void stream_done(void *ctx)
 	struct stream *s = ctx;
 
 	live_release(s->a->live, s->last);
-	sb_free(&s->out);
+	sb_free(&s->own);
 	free(s);
 }
 
@@ -803,7 +827,9 @@ static void get_events(struct call *c)
 	s->a = c->a;
 	s->lang = c->lang;
 	snprintf(s->sid, sizeof(s->sid), "%s", c->s.id);
-	sb_add(&s->out, "retry: 2000\n\n");
+	sb_add(&s->own, "retry: 2000\n\n");
+	s->p = s->own.p;
+	s->len = s->own.len;
 	c->rs->type = "text/event-stream; charset=utf-8";
 	c->rs->read = stream_read;
 	c->rs->done = stream_done;

@@ -274,7 +274,7 @@ static int live_block(struct sbuf *b, struct query *q, int64_t id,
 	if (board_read(q, now_us, &snap) < 0)
 		return -1;
 	sb_printf(b, "<h2>%s</h2>", tr(l, M_CHANNELS));
-	if (board_instrument_html(b, snap, id, l) == 1)
+	if (board_instrument_html(b, snap, id, now_us, l) == 1)
 		sb_printf(b, "<p>%s</p>", tr(l, M_NOT_POLLED));
 	else
 		sb_add(b, "<script src=\"/static/board.js\"></script>");

@@ -2,10 +2,11 @@
  * live.c - the thread that watches the database for commits and
  * publishes the board's newest snapshot (live.h).
  *
- * Who touches what: the live thread owns its struct query and reads the
- * board; the snapshot pointer, the generation and the references of
- * every snapshot are under lock, which every /events thread takes in
- * live_next() and live_release(). A snapshot is freed by whoever drops
+ * Who touches what: the live thread owns its struct query, the mark of
+ * what it has read, and makes every snapshot (it reads l->snap without
+ * the lock: nobody else writes it); the snapshot pointer, the generation and
+ * the references of every snapshot are under lock, which every /events thread
+ * takes in live_next() and live_release(). A snapshot is freed by whoever drops
  * its last reference.
  */
 #include "live.h"
@@ -28,35 +29,114 @@ struct live {
 	struct query *q;
 	struct board_snap *snap; /* the newest; its reference is ours */
 	uint64_t gen;
+	struct query_mark seen; /* the live thread's: where snap stands */
+	int64_t version;        /* query_data_version() before snap's read */
+	int64_t full_at; /* mclock_mono() of the last board_read/refresh */
 	void (*tick)(void *ctx, struct query *q);
 	void *tick_ctx;
 };
 
-/* Read the board and publish it. Returns 0, or -1 (logged). */
-static int publish(struct live *l)
+/* Publish s (its delta from the newest recorded): the newest. */
+static void publish(struct live *l, struct board_snap *s)
 {
-	struct board_snap *s, *old;
+	struct board_snap *old;
 
-	if (board_read(l->q, mclock_real(l->clk), &s) < 0) {
-		log_warnx("board: %s", query_error(l->q));
-		return -1;
-	}
 	pthread_mutex_lock(&l->lock);
 	old = l->snap;
+	s->gen = ++l->gen;
 	l->snap = s;
-	l->gen++;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
 	live_release(l, old);
+}
+
+/* The snapshot after l->snap from what the commits since l->seen (m
+ * now) changed into *out; NULL when nothing the board shows did. Whole
+ * (board_read, *whole) at the start and after a move to the archive;
+ * else the states read again (board_refresh) when refresh, and the new
+ * readings of readings_recent applied (board_follow). Returns 0 or -1. */
+static int make_snap(struct live *l, const struct query_mark *m, bool refresh,
+                     bool *whole, struct board_snap **out)
+{
+	int64_t now = mclock_real(l->clk);
+	int rc;
+
+	*whole = l->snap == NULL || m->archive != l->seen.archive ||
+	         m->recent < l->seen.recent;
+	if (*whole)
+		return board_read(l->q, now, out);
+	if (refresh)
+		rc = board_refresh(l->q, l->snap, now, out);
+	else if (m->recent == l->seen.recent)
+		return 0;
+	else
+		rc = board_copy(l->snap, now, out);
+	if (rc == 0 && m->recent > l->seen.recent)
+		rc = board_follow(l->q, l->seen.recent, *out);
+	return rc;
+}
+
+/* The next snapshot into *out, with what differs from l->snap, in one
+ * read transaction, which l->seen then marks; NULL when nothing the
+ * board shows changed. The states are read again when refresh, or when
+ * an event (links, tolerance states) or a calibration record came;
+ * instruments or channels that changed then: the board read whole (their
+ * readings too). Returns 0 or -1. */
+static int next_snap(struct live *l, bool refresh, struct board_snap **out)
+{
+	struct query_mark m;
+	bool whole = false;
+	int rc = -1;
+
+	*out = NULL;
+	if (query_read_begin(l->q) < 0)
+		return -1;
+	if (query_mark(l->q, &m) < 0)
+		goto done;
+	refresh = refresh || m.event != l->seen.event ||
+	          m.calibration != l->seen.calibration;
+	if ((rc = make_snap(l, &m, refresh, &whole, out)) == 0 && *out != NULL)
+		rc = board_diff(*out, l->snap);
+	if (rc == 0 && *out != NULL && !whole && (*out)->delta.reload) {
+		board_free(*out);
+		whole = true;
+		if ((rc = board_read(l->q, mclock_real(l->clk), out)) == 0)
+			rc = board_diff(*out, l->snap);
+	}
+done:
+	if (query_read_end(l->q) < 0)
+		rc = -1;
+	if (rc < 0) {
+		board_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	l->seen = m;
+	if (whole || refresh)
+		l->full_at = mclock_mono(l->clk);
+	return 0;
+}
+
+/* Make the next snapshot and publish it, if any. Returns 0, or -1
+ * (logged). */
+static int step(struct live *l, bool refresh)
+{
+	struct board_snap *s;
+
+	if (next_snap(l, refresh, &s) < 0) {
+		log_warnx("board: %s", query_error(l->q));
+		return -1;
+	}
+	if (s != NULL)
+		publish(l, s);
 	return 0;
 }
 
 static void *run(void *arg)
 {
 	struct live *l = arg;
-	int64_t seen = 0, read_at = mclock_mono(l->clk), v;
+	int64_t seen = l->version, v;
 
-	query_data_version(l->q, &seen);
 	pthread_mutex_lock(&l->lock);
 	while (!l->stopping) {
 		struct timespec until = mclock_cv_deadline(l->period_us);
@@ -64,13 +144,13 @@ static void *run(void *arg)
 		if (l->stopping)
 			break;
 		pthread_mutex_unlock(&l->lock);
-		int64_t now = mclock_mono(l->clk);
+		bool stale =
+		        mclock_mono(l->clk) - l->full_at >= LIVE_REFRESH_US;
 		if (query_data_version(l->q, &v) < 0) {
 			log_warnx("board: %s", query_error(l->q));
-		} else if (v != seen || now - read_at >= LIVE_REFRESH_US) {
-			if (publish(l) == 0)
+		} else if (v != seen || stale) {
+			if (step(l, stale) == 0)
 				seen = v;
-			read_at = now;
 		}
 		if (l->tick != NULL)
 			l->tick(l->tick_ctx, l->q);
@@ -103,7 +183,9 @@ struct live *live_start(const char *path, const struct mclock *clk,
 	l->tick_ctx = ctx;
 	if ((l->q = query_open(path, err, errlen)) == NULL)
 		goto fail;
-	if (publish(l) < 0) {
+	/* the version first: a commit after it, even one before the thread
+	 * starts, is one the thread sees */
+	if (query_data_version(l->q, &l->version) < 0 || step(l, true) < 0) {
 		snprintf(err, errlen, "%s", query_error(l->q));
 		goto fail;
 	}

@@ -2,17 +2,23 @@
  * live.h - what makes the board live: one thread with its own read-only
  * connection (query.h) that asks SQLite every period whether another
  * connection committed (query_data_version(): metrologd's commits, and
- * `metrolog user`'s), and when one did reads the board again
- * (board_read) and publishes it as the newest snapshot, waking every
+ * `metrolog user`'s), and when one added readings makes the next
+ * snapshot from the newest one and those readings only (board_copy,
+ * board_follow: the rows of readings_recent after the last one it saw),
+ * records what changed (board_diff) and publishes it, waking every
  * /events connection waiting for one (docs/WEB.md, "Live updates").
  *
- * It also reads the board every LIVE_REFRESH_US without a commit (due
- * states change with the date, not only with commits), and calls the
- * owner's tick with its connection after each poll (metrolog-web ends
- * the sessions of disabled users there).
+ * It reads the states again without the readings (board_refresh: links,
+ * due and tolerance states) when a new event or calibration record was
+ * committed and every LIVE_REFRESH_US (due states change with the date),
+ * and the whole board (board_read) at the start, after a move to the
+ * archive, and when the instruments or channels themselves changed. It
+ * calls the owner's tick with its connection after each poll
+ * (metrolog-web ends the sessions of disabled users there).
  *
  * Threading: live_next() and live_release() from any thread (one mutex,
- * one condition variable); tick runs on the live thread.
+ * one condition variable); tick runs on the live thread, which alone
+ * makes snapshots.
  */
 #ifndef METROLOG_WEB_LIVE_H
 #define METROLOG_WEB_LIVE_H
@@ -45,7 +51,8 @@ void live_stop(struct live *l);
 void live_free(struct live *l);
 
 /* The newest snapshot once its generation is above *gen (at once when it
- * already is), waiting up to wait_us; *gen becomes its generation.
+ * already is; *gen 0: the newest at once), waiting up to wait_us; *gen
+ * becomes its generation (board_snap.gen).
  * Returns it with a reference the caller gives back with live_release(),
  * or NULL when the wait ended without one, or when stopping (then
  * *stopping is true). */

@@ -185,26 +185,38 @@ const char *query_error(const struct query *q)
 #define IN_FORCE_AT_3  SCHEMA_CAL_IN_FORCE("i.id", "?3")
 #define CHANNEL_LAST_C ARCHIVE_LAST("c.id")
 
-static const char instruments_sql[] = RECENT_CTE
-        "SELECT i.id, i.name, i.kind, i.model, i.serial, i.owner,"
-        " i.location, i.active, i.interval_days, i.due_soon_days,"
-        " f.id, f.certificate, f.performed, f.due, f.result_left,"
-        " l.kind, l.ts,"
+/* The columns of an instrument up to its link event (read_instrument),
+ * and what follows the last reading's column: the tables and the rules
+ * (calibration in force, last link event) its listing shares with the
+ * board's (query_board_instruments). */
+#define INSTRUMENT_COLS                                                        \
+	"SELECT i.id, i.name, i.kind, i.model, i.serial, i.owner,"             \
+	" i.location, i.active, i.interval_days, i.due_soon_days,"             \
+	" f.id, f.certificate, f.performed, f.due, f.result_left,"             \
+	" l.kind, l.ts,"
+#define INSTRUMENT_FROM                                                        \
+	" FROM instruments i"                                                  \
+	" LEFT JOIN calibrations f ON f.id = " IN_FORCE_AT_3                   \
+	" LEFT JOIN events l ON l.id = (SELECT e.id FROM events e"             \
+	"  WHERE e.instrument_id = i.id AND e.kind IN ('online', 'offline', "  \
+	"'failing')"                                                           \
+	"  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"                             \
+	" WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL OR i.name = ?2)"  \
+	" ORDER BY i.name"
+
+static const char instruments_sql[] = RECENT_CTE INSTRUMENT_COLS
         " (SELECT max(max(coalesce(r.ts, 0), coalesce(" CHANNEL_LAST_C
         ", 0))) FROM channels c LEFT JOIN recent r ON r.channel = c.id"
         "  WHERE c.instrument_id = i.id),"
         " EXISTS (SELECT 1 FROM channels u JOIN channels rc"
         "  ON rc.id = u.reference_channel"
         "  WHERE u.active = 1 AND rc.instrument_id = i.id)"
-        " OR EXISTS (SELECT 1 FROM calibrations s WHERE s.standard_id = i.id)"
-        " FROM instruments i"
-        " LEFT JOIN calibrations f ON f.id = " IN_FORCE_AT_3
-        " LEFT JOIN events l ON l.id = (SELECT e.id FROM events e"
-        "  WHERE e.instrument_id = i.id AND e.kind IN ('online', 'offline', "
-        "'failing')"
-        "  ORDER BY e.ts DESC, e.id DESC LIMIT 1)"
-        " WHERE (?1 IS NULL OR i.owner = ?1) AND (?2 IS NULL OR i.name = ?2)"
-        " ORDER BY i.name";
+        " OR EXISTS (SELECT 1 FROM calibrations s WHERE s.standard_id = "
+        "i.id)" INSTRUMENT_FROM;
+
+/* The board's: no reading, no reference use (0 both). */
+static const char board_instruments_sql[] =
+        INSTRUMENT_COLS " 0, 0" INSTRUMENT_FROM;
 
 static void read_instrument(sqlite3_stmt *s, int64_t now_us,
                             struct query_instrument *in)
@@ -232,12 +244,12 @@ static void read_instrument(sqlite3_stmt *s, int64_t now_us,
 	in->used_as_reference = sqlite3_column_int(s, 18) != 0;
 }
 
-static int list_instruments(struct query *q, const char *owner,
+static int list_instruments(struct query *q, const char *sql, const char *owner,
                             const char *name, int64_t now_us,
                             int (*fn)(void *, const struct query_instrument *),
                             void *ctx)
 {
-	sqlite3_stmt *s = query_prepare(q, instruments_sql);
+	sqlite3_stmt *s = query_prepare(q, sql);
 	struct query_instrument in;
 	int rc, ret = 0;
 
@@ -263,7 +275,17 @@ int query_instruments(struct query *q, const char *owner, int64_t now_us,
                       int (*fn)(void *ctx, const struct query_instrument *),
                       void *ctx)
 {
-	return list_instruments(q, owner, NULL, now_us, fn, ctx);
+	return list_instruments(q, instruments_sql, owner, NULL, now_us, fn,
+	                        ctx);
+}
+
+int query_board_instruments(struct query *q, int64_t now_us,
+                            int (*fn)(void *ctx,
+                                      const struct query_instrument *),
+                            void *ctx)
+{
+	return list_instruments(q, board_instruments_sql, NULL, NULL, now_us,
+	                        fn, ctx);
 }
 
 static int copy_instrument(void *ctx, const struct query_instrument *in)
@@ -275,29 +297,37 @@ static int copy_instrument(void *ctx, const struct query_instrument *in)
 int query_instrument(struct query *q, const char *name, int64_t now_us,
                      struct query_instrument *out)
 {
-	int ret = list_instruments(q, NULL, name, now_us, copy_instrument, out);
+	int ret = list_instruments(q, instruments_sql, NULL, name, now_us,
+	                           copy_instrument, out);
 
 	return ret < 0 ? -1 : ret == 1 ? 0 : 1;
 }
 
-static const char channels_sql[] = RECENT_CTE
-        "SELECT c.id, i.name, c.name, c.unit, c.type, c.active,"
-        " r.ts, r.value, r.quality, a.ts, a.value, a.quality,"
-        " rc.name, c.reference, c.lower, c.upper, c.guard, c.U, c.k,"
-        " t.state_to, t.ts"
-        " FROM channels c JOIN instruments i ON i.id = c.instrument_id"
+/* A channel's columns around its last reading (read_channel), and the
+ * tables and the rule of its tolerance state (the last tolerance event),
+ * which its listing shares with the board's (query_board_channels). */
+#define CHANNEL_COLS "SELECT c.id, i.name, c.name, c.unit, c.type, c.active,"
+#define CHANNEL_TOLERANCE                                                      \
+	" rc.name, c.reference, c.lower, c.upper, c.guard, c.U, c.k,"          \
+	" t.state_to, t.ts"                                                    \
+	" FROM channels c JOIN instruments i ON i.id = c.instrument_id"
+#define CHANNEL_STATE                                                          \
+	" LEFT JOIN channels rc ON rc.id = c.reference_channel"                \
+	" LEFT JOIN events t ON t.id = (SELECT e.id FROM events e"             \
+	"  WHERE e.instrument_id = c.instrument_id AND e.channel_id = c.id"    \
+	"  AND e.kind = 'tolerance' ORDER BY e.ts DESC, e.id DESC LIMIT 1)"    \
+	" WHERE (?1 IS NULL OR i.name = ?1)"                                   \
+	" ORDER BY i.name, c.name"
+
+static const char channels_sql[] = RECENT_CTE CHANNEL_COLS
+        " r.ts, r.value, r.quality, a.ts, a.value, a.quality," CHANNEL_TOLERANCE
         " LEFT JOIN recent r ON r.channel = c.id"
         " LEFT JOIN readings_archive a ON a.channel = c.id"
-        "  AND a.ts = " ARCHIVE_LAST(
-                "c.id") " LEFT JOIN channels rc ON rc.id = c.reference_channel"
-                        " LEFT JOIN events t ON t.id = (SELECT e.id FROM "
-                        "events e"
-                        "  WHERE e.instrument_id = c.instrument_id AND "
-                        "e.channel_id = c.id"
-                        "  AND e.kind = 'tolerance' ORDER BY e.ts DESC, e.id "
-                        "DESC LIMIT 1)"
-                        " WHERE (?1 IS NULL OR i.name = ?1)"
-                        " ORDER BY i.name, c.name";
+        "  AND a.ts = " ARCHIVE_LAST("c.id") CHANNEL_STATE;
+
+/* The board's: no reading (NULL: read_last() finds none). */
+static const char board_channels_sql[] = CHANNEL_COLS
+        " NULL, NULL, NULL, NULL, NULL, NULL," CHANNEL_TOLERANCE CHANNEL_STATE;
 
 /* The newer of the reading at column col (recent) and col + 3 (archive). */
 static void read_last(sqlite3_stmt *s, int col, struct query_channel *ch)
@@ -335,11 +365,12 @@ static void read_channel(sqlite3_stmt *s, struct query_channel *ch)
 	ch->state_us = ch->state[0] != '\0' ? sqlite3_column_int64(s, 20) : 0;
 }
 
-int query_channels(struct query *q, const char *instrument,
-                   int (*fn)(void *ctx, const struct query_channel *),
-                   void *ctx)
+static int list_channels(struct query *q, const char *sql,
+                         const char *instrument,
+                         int (*fn)(void *ctx, const struct query_channel *),
+                         void *ctx)
 {
-	sqlite3_stmt *s = query_prepare(q, channels_sql);
+	sqlite3_stmt *s = query_prepare(q, sql);
 	struct query_channel ch;
 	int rc, ret = 0;
 
@@ -356,6 +387,20 @@ int query_channels(struct query *q, const char *instrument,
 		ret = query_fail(q, rc, "channels");
 	sqlite3_finalize(s);
 	return ret;
+}
+
+int query_channels(struct query *q, const char *instrument,
+                   int (*fn)(void *ctx, const struct query_channel *),
+                   void *ctx)
+{
+	return list_channels(q, channels_sql, instrument, fn, ctx);
+}
+
+int query_board_channels(struct query *q,
+                         int (*fn)(void *ctx, const struct query_channel *),
+                         void *ctx)
+{
+	return list_channels(q, board_channels_sql, NULL, fn, ctx);
 }
 
 int query_channel_id(struct query *q, const char *instrument,
@@ -475,6 +520,71 @@ int query_reading_counts(struct query *q, const char *instrument,
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : query_fail(q, rc, "readings");
+}
+
+/* ---- what the live board follows ---------------------------------------- */
+
+int query_read_begin(struct query *q)
+{
+	int rc = sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : query_fail(q, rc, "begin");
+}
+
+int query_read_end(struct query *q)
+{
+	int rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : query_fail(q, rc, "end");
+}
+
+int query_mark(struct query *q, struct query_mark *m)
+{
+	sqlite3_stmt *s = query_prepare(
+	        q, "SELECT (SELECT max(rowid) FROM readings_recent),"
+	           " (SELECT max(id) FROM archive_blocks),"
+	           " (SELECT max(id) FROM events),"
+	           " (SELECT max(id) FROM calibrations)");
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		m->recent = sqlite3_column_int64(s, 0);
+		m->archive = sqlite3_column_int64(s, 1);
+		m->event = sqlite3_column_int64(s, 2);
+		m->calibration = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : query_fail(q, rc, "mark");
+}
+
+int query_recent_after(struct query *q, int64_t after,
+                       int (*fn)(void *ctx, const struct query_reading *),
+                       void *ctx)
+{
+	sqlite3_stmt *s = query_prepare(
+	        q, "SELECT channel, ts, value, quality FROM readings_recent"
+	           " WHERE rowid > ?1 ORDER BY rowid");
+	struct query_reading r;
+	int rc, ret = 0;
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, after);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.channel = sqlite3_column_int64(s, 0);
+		r.ts_us = sqlite3_column_int64(s, 1);
+		r.quality = sqlite3_column_int(s, 3);
+		r.value = r.quality == 0 ? query_maybe_double(s, 2) : NAN;
+		if ((ret = fn(ctx, &r)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = query_fail(q, rc, "readings");
+	sqlite3_finalize(s);
+	return ret;
 }
 
 int query_events(struct query *q, const char *instrument, int64_t from_us,

@@ -150,6 +150,48 @@ int query_reading_counts(struct query *q, const char *instrument,
  * buf. Returns 0 or -1. */
 int query_readings_plan(struct query *q, char *buf, size_t size);
 
+/* ---- what metrolog-web's live board follows (query.c) ---------------- */
+
+/* Where the database stands, for a reader that follows it (docs/WEB.md,
+ * "Live updates"): the newest rowid of readings_recent (readings are
+ * appended there in commit order; the rowids start again at 1 once a
+ * move to the archive empties it), the newest archive_blocks.id (a move,
+ * or a merge after the clock stepped back), events.id and
+ * calibrations.id; 0 for an empty table. */
+struct query_mark {
+	int64_t recent, archive, event, calibration;
+};
+
+/* A read transaction on q: every statement between query_read_begin()
+ * and query_read_end() sees the same commit. Return 0 or -1. */
+int query_read_begin(struct query *q);
+int query_read_end(struct query *q);
+
+/* Where the database stands now into *m. Returns 0 or -1. */
+int query_mark(struct query *q, struct query_mark *m);
+
+/* query_instruments(NULL owner) and query_channels(NULL), without what
+ * comes from the readings (last_reading_us 0, used_as_reference false;
+ * last_us 0, last_value NAN, last_quality -1): for a reader that follows
+ * the readings itself (query_recent_after), at a cost that does not grow
+ * with readings_recent. Same order, same rules. */
+int query_board_instruments(struct query *q, int64_t now_us,
+                            int (*fn)(void *ctx,
+                                      const struct query_instrument *),
+                            void *ctx);
+int query_board_channels(struct query *q,
+                         int (*fn)(void *ctx, const struct query_channel *),
+                         void *ctx);
+
+/* The readings appended to readings_recent after rowid after (a
+ * query_mark().recent), by rowid: what the commits since added, as long
+ * as no move emptied the table in between (then mark.archive changed).
+ * One indexed range: its cost is the new rows', whatever the table
+ * holds. */
+int query_recent_after(struct query *q, int64_t after,
+                       int (*fn)(void *ctx, const struct query_reading *),
+                       void *ctx);
+
 struct query_event {
 	int64_t id, ts_us;
 	char instrument[CALIB_ID];

@@ -1182,14 +1182,14 @@ static void portal_needs_login(void **state)
 	res_free(&r);
 }
 
-/* An event of channel R.c2 with a reading newer than *(int64_t *)ctx ms. */
+/* A "chs" item of channel R.c2 ([id,t,"v",...], docs/WEB.md) with a
+ * reading newer than *(int64_t *)ctx ms. */
 static bool newer_event(const struct res *r, void *ctx)
 {
 	const int64_t *after = ctx;
 	char key[64];
 
-	snprintf(key, sizeof(key),
-	         "data: {\"id\":%lld,\"t\":", (long long)R.c2);
+	snprintf(key, sizeof(key), "[%lld,", (long long)R.c2);
 	for (const char *p = r->body; (p = strstr(p, key)) != NULL; p++)
 		if (strtoll(p + strlen(key), NULL, 10) > *after)
 			return true;
@@ -1219,16 +1219,15 @@ static void events_deliver_a_new_commit(void **state)
 
 	/* the last such event names a reading that is in the database, with
 	 * the same value */
-	snprintf(key, sizeof(key),
-	         "data: {\"id\":%lld,\"t\":", (long long)R.c2);
+	snprintf(key, sizeof(key), "[%lld,", (long long)R.c2);
 	const char *last = NULL;
 	for (const char *p = r.body; (p = strstr(p, key)) != NULL; p++)
 		last = p;
-	long long t = strtoll(last + strlen(key), NULL, 10);
-	const char *v = strstr(last, "\"v\":\"");
-	assert_non_null(v);
-	snprintf(value, sizeof(value), "%.*s", (int)strcspn(v + 5, "\""),
-	         v + 5);
+	char *end;
+	long long t = strtoll(last + strlen(key), &end, 10);
+	assert_memory_equal(end, ",\"", 2); /* the value, a string */
+	snprintf(value, sizeof(value), "%.*s", (int)strcspn(end + 2, "\""),
+	         end + 2);
 	snprintf(sql, sizeof(sql),
 	         "SELECT count(*) FROM readings WHERE channel = %lld AND "
 	         "ts / 1000 = %lld AND quality = 0 AND abs(value - %s) < 1e-5",

@@ -2,8 +2,9 @@
  * test_web.c - the parts of metrolog-web that decide without a network:
  * sessions and the login rate limit on a clock the test drives
  * (web/session.c), escaping and the choice of language (web/page.c), and
- * the events between two snapshots of the board (web/board.c), what
- * the verification page accepts (web/verify.c).
+ * the events between two snapshots of the board (web/board.c), the
+ * live board following commits to a real database file (web/live.c),
+ * what the verification page accepts (web/verify.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,14 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "auth.h"
 #include "board.h"
+#include "config.h"
+#include "decode.h"
 #include "fakeclock.h"
+#include "labtime.h"
+#include "live.h"
 #include "page.h"
+#include "sample.h"
 #include "session.h"
+#include "store.h"
 #include "verify.h"
 
 #define SEC 1000000LL
@@ -259,6 +267,15 @@ static int count(const char *hay, const char *needle)
 	return n;
 }
 
+/* How many channels a "chs" event lists with id (an item "[id,"). */
+static int items(const char *text, int64_t id)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "[%lld,", (long long)id);
+	return text != NULL ? count(text, key) : 0;
+}
+
 static void test_board_events(void **state)
 {
 	struct board_snap *a = snap_of(3, "20.5"), *b = snap_of(3, "20.5"),
@@ -267,7 +284,9 @@ static void test_board_events(void **state)
 
 	(void)state;
 	board_events(&out, NULL, a, LANG_EN); /* a new stream: everything */
-	assert_int_equal(count(out.p, "event: ch\n"), 3);
+	assert_int_equal(count(out.p, "event: chs\n"), 1);
+	assert_int_equal(items(out.p, 10) + items(out.p, 11) + items(out.p, 12),
+	                 3);
 	assert_int_equal(count(out.p, "event: inst\n"), 1);
 	sb_free(&out);
 	board_events(&out, a, b, LANG_EN); /* nothing changed */
@@ -277,13 +296,13 @@ static void test_board_events(void **state)
 	snprintf(b->chan[2].state, sizeof(b->chan[2].state), "warning");
 	snprintf(b->inst[0].link, sizeof(b->inst[0].link), "offline");
 	board_events(&out, a, b, LANG_VI);
-	assert_int_equal(count(out.p, "event: ch\n"), 2);
-	assert_non_null(strstr(out.p, "data: {\"id\":11,"));
-	assert_non_null(strstr(out.p, "data: {\"id\":12,"));
-	assert_non_null(strstr(out.p, "\"c\":\"st-warn\",\"s\":\"cảnh báo\""));
+	assert_int_equal(count(out.p, "event: chs\n"), 1);
+	assert_int_equal(items(out.p, 11), 1);
+	assert_int_equal(items(out.p, 12), 1);
+	assert_non_null(strstr(out.p, "\"st-warn\",\"cảnh báo\""));
 	assert_non_null(
 	        strstr(out.p, "\"lc\":\"offline\",\"l\":\"mất kết nối\""));
-	assert_null(strstr(out.p, "data: {\"id\":10,"));
+	assert_int_equal(items(out.p, 10), 0);
 	sb_free(&out);
 
 	board_events(&out, a, c, LANG_EN); /* a channel added */
@@ -302,6 +321,250 @@ static void test_board_events(void **state)
 	board_free(c);
 }
 
+/* board_diff() and board_delta(): a snapshot's events from the one
+ * before are drawn once per language, the same bytes for every caller,
+ * and are exactly board_events() from that one; "chs" events hold at
+ * most BOARD_CHS_MAX channels, each channel once. */
+static void test_board_delta_shared(void **state)
+{
+	size_t n = 2 * BOARD_CHS_MAX + 5;
+	struct board_snap *a = snap_of(n, "20.5"), *b = snap_of(n, "20.5");
+	struct sbuf own = {0};
+	const char *p, *again;
+	size_t len, len2;
+
+	(void)state;
+	a->gen = 7;
+	assert_int_equal(board_diff(a, NULL), 0); /* everything */
+	assert_int_equal(board_delta(a, LANG_EN, &p, &len), 0);
+	assert_int_equal(count(p, "event: chs\n"), 3);
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(items(p, 10 + (int64_t)k), 1);
+
+	b->chan[3].last_us += SEC;
+	snprintf(b->chan[n - 1].value, sizeof(b->chan[0].value), "21");
+	assert_int_equal(board_diff(b, a), 0);
+	assert_int_equal(b->prev_gen, 7);
+	assert_int_equal(board_delta(b, LANG_EN, &p, &len), 0);
+	assert_int_equal(board_delta(b, LANG_EN, &again, &len2), 0);
+	assert_ptr_equal(p, again); /* drawn once */
+	assert_int_equal(len, len2);
+	board_events(&own, a, b, LANG_EN);
+	assert_int_equal(len, own.len);
+	assert_memory_equal(p, own.p, len); /* what a stream's own diff says */
+	assert_int_equal(count(p, "event: chs\n"), 1);
+	assert_int_equal(items(p, 13), 1);
+	assert_int_equal(items(p, 10 + (int64_t)n - 1), 1);
+	assert_int_equal(items(p, 10), 0);
+	assert_int_equal(board_delta(b, LANG_VI, &again, &len2), 0);
+	assert_ptr_not_equal(p, again); /* its own text in Vietnamese */
+	sb_free(&own);
+
+	struct board_snap *same = snap_of(n, "20.5");
+	assert_int_equal(board_diff(same, a), 0);
+	assert_int_equal(board_delta(same, LANG_EN, &p, &len), 0);
+	assert_int_equal(len, 0); /* nothing differs: nothing to send */
+	board_free(same);
+	board_free(a);
+	board_free(b);
+}
+
+/* The lab's time of each channel in a "chs" event is labtime_format()'s,
+ * also around a change of offset inside an hour (Adelaide: +09:30 to
+ * +10:30 at 16:30 UTC, 2026-10-03) and an hour apart. */
+static void test_board_lab_time(void **state)
+{
+	const int64_t at = 1791045000 * SEC; /* the change */
+	const int64_t when[] = {
+	        at - 3600 * SEC, at - 1800 * SEC, at - SEC,        at,
+	        at + SEC,        at + 1200 * SEC, at + 7200 * SEC, at - SEC};
+	size_t n = sizeof(when) / sizeof(when[0]);
+	struct board_snap *s = snap_of(n, "1");
+	struct sbuf out = {0};
+	char want[64], key[96];
+
+	(void)state;
+	assert_int_equal(labtime_use_zone("Australia/Adelaide"), 0);
+	for (size_t k = 0; k < n; k++)
+		s->chan[k].last_us = when[k];
+	board_events(&out, NULL, s, LANG_EN);
+	for (size_t k = 0; k < n; k++) {
+		labtime_format(when[k], 0, want, sizeof(want));
+		snprintf(key, sizeof(key), ",\"%s\"]", want);
+		assert_non_null(strstr(out.p, key));
+	}
+	assert_non_null(strstr(out.p, "T03:00:00+10:30\"]"));
+	assert_non_null(strstr(out.p, "T01:59:59+09:30\"]"));
+	sb_free(&out);
+	board_free(s);
+	assert_int_equal(labtime_use_zone("UTC"), 0);
+}
+
+/* ---- the live board on a real database (web/live.c) -------------------- */
+
+/* A database at path with instrument TB-01 and channels a, b, c (indexes
+ * 0, 1, 2), as metrologd makes it; its store, still open. */
+static struct store *lab_db(const char *path)
+{
+	static char *names[] = {"a", "b", "c"};
+	struct cfg_channel ch[3];
+	struct cfg_instrument in = {.id = "TB-01",
+	                            .model = "",
+	                            .serial = "",
+	                            .owner = "",
+	                            .location = "",
+	                            .interval_ms = 1000,
+	                            .channels = ch,
+	                            .nchannels = 3};
+	struct config c = {
+	        .instruments = &in, .ninstruments = 1, .nchannels = 3};
+	char err[512];
+	struct store *st = store_open(path, err, sizeof(err));
+
+	assert_non_null(st);
+	memset(ch, 0, sizeof(ch));
+	for (int k = 0; k < 3; k++) {
+		ch[k].name = names[k];
+		ch[k].unit = "degC";
+		ch[k].address = (uint16_t)(2 * k);
+		decode_spec_init(&ch[k].spec, DECODE_FLOAT32);
+		ch[k].index = (uint32_t)k;
+	}
+	assert_int_equal(store_sync_config(st, &c), 0);
+	return st;
+}
+
+static void commit(struct store *st, uint32_t channel, int64_t ts_us, double v)
+{
+	struct sample s = {.ts_us = ts_us,
+	                   .index = channel,
+	                   .kind = SAMPLE_READING,
+	                   .value = v};
+
+	assert_int_equal(store_append(st, &s, 1), 0);
+}
+
+/* The next snapshot after *gen, waited for (at most 30 s). */
+static struct board_snap *next_snap(struct live *l, uint64_t *gen)
+{
+	bool stopping;
+	struct board_snap *s = live_next(l, gen, 30 * SEC, &stopping);
+
+	assert_non_null(s);
+	return s;
+}
+
+/* The value a "chs" item of channel id says, into buf. */
+static void item_value(const char *text, int64_t id, char *buf, size_t size)
+{
+	char key[32];
+	const char *p;
+
+	snprintf(key, sizeof(key), "[%lld,", (long long)id);
+	p = strstr(text, key);
+	assert_non_null(p);
+	p = strchr(p, '"');
+	assert_non_null(p);
+	snprintf(buf, size, "%.*s", (int)strcspn(p + 1, "\""), p + 1);
+}
+
+/* live.c follows the commits: a snapshot's shared events list every
+ * channel a commit changed exactly once, with its newest value, and no
+ * other; a stream that missed snapshots gets, from the one its page
+ * shows, a correct picture of the newest; an event (an instrument
+ * offline) is read too, the readings kept. The clock's monotonic time stands
+ * still: no periodic whole read muddles the snapshots. */
+static void test_live_follows_commits(void **state)
+{
+	char dir[] = "/tmp/test_web_live.XXXXXX", path[128], err[256], v[32];
+	int64_t t = fc.real - 10 * SEC, id[3];
+	uint64_t gen = 0;
+	struct sbuf out = {0};
+	const char *p;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/metrolog.db", dir);
+	struct store *st = lab_db(path);
+	struct live *l =
+	        live_start(path, &clk, 10000, NULL, NULL, err, sizeof(err));
+	assert_non_null(l);
+	struct board_snap *s1 = next_snap(l, &gen);
+	assert_int_equal(s1->nchan, 3);
+	for (int k = 0; k < 3; k++)
+		id[k] = s1->chan[k].id; /* a, b, c by name */
+
+	/* one commit: a twice (the newer by time wins), b once */
+	struct sample two[] = {
+	        {.ts_us = t + SEC, .index = 0, .value = 2.5},
+	        {.ts_us = t, .index = 0, .value = 1.5}, /* older, later */
+	        {.ts_us = t, .index = 1, .value = 7},
+	};
+	assert_int_equal(store_append(st, two, 3), 0);
+	struct board_snap *s2 = next_snap(l, &gen);
+	assert_int_equal(s2->prev_gen, s1->gen);
+	assert_int_equal(board_delta(s2, LANG_EN, &p, &len), 0);
+	assert_int_equal(items(p, id[0]), 1);
+	assert_int_equal(items(p, id[1]), 1);
+	assert_int_equal(items(p, id[2]), 0);
+	item_value(p, id[0], v, sizeof(v));
+	assert_string_equal(v, "2.5");
+
+	/* two more commits, seen one by one; a stream at s2 misses them */
+	commit(st, 2, t + 2 * SEC, 3.25);
+	struct board_snap *s3 = next_snap(l, &gen);
+	commit(st, 0, t + 3 * SEC, 4);
+	struct board_snap *s4 = next_snap(l, &gen);
+	assert_int_equal(s4->prev_gen, s3->gen);
+	board_events(&out, s2, s4, LANG_EN); /* the one behind */
+	assert_int_equal(items(out.p, id[0]), 1);
+	assert_int_equal(items(out.p, id[1]), 0);
+	assert_int_equal(items(out.p, id[2]), 1);
+	item_value(out.p, id[0], v, sizeof(v));
+	assert_string_equal(v, "4");
+	item_value(out.p, id[2], v, sizeof(v));
+	assert_string_equal(v, "3.25");
+	sb_free(&out);
+	board_events(&out, NULL, s4, LANG_EN); /* a new stream */
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(items(out.p, id[k]), 1);
+	item_value(out.p, id[1], v, sizeof(v));
+	assert_string_equal(v, "7");
+	sb_free(&out);
+
+	/* an event and a reading in one commit: the states read again, the
+	 * readings kept and followed (b's new one the only channel sent) */
+	struct sample off[] = {{.ts_us = t + 4 * SEC,
+	                        .index = 0,
+	                        .kind = SAMPLE_OFFLINE,
+	                        .quality = QUALITY_TIMEOUT},
+	                       {.ts_us = t + 4 * SEC, .index = 1, .value = 8}};
+	assert_int_equal(store_append(st, off, 2), 0);
+	struct board_snap *s5 = next_snap(l, &gen);
+	assert_int_equal(board_delta(s5, LANG_EN, &p, &len), 0);
+	assert_non_null(strstr(p, "event: inst\n"));
+	assert_non_null(strstr(p, "\"lc\":\"offline\""));
+	assert_int_equal(items(p, id[0]), 0);
+	assert_int_equal(items(p, id[1]), 1);
+	assert_int_equal(items(p, id[2]), 0);
+	board_events(&out, NULL, s5, LANG_EN);
+	item_value(out.p, id[0], v, sizeof(v));
+	assert_string_equal(v, "4");
+	item_value(out.p, id[1], v, sizeof(v));
+	assert_string_equal(v, "8");
+	sb_free(&out);
+
+	struct board_snap *all[] = {s1, s2, s3, s4, s5};
+	for (size_t k = 0; k < 5; k++)
+		live_release(l, all[k]);
+	live_free(l);
+	store_close(st);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* What /verify accepts: a QR text, or a number and 64 hex digits. */
 /* An instrument's block alone (its page): the board's cells and ids,
  * without its heading; an instrument not on the board: 1, nothing. */
@@ -311,9 +574,9 @@ static void test_board_instrument(void **state)
 	struct sbuf b = {0};
 
 	(void)state;
-	assert_int_equal(board_instrument_html(&b, s, 2, LANG_EN), 1);
+	assert_int_equal(board_instrument_html(&b, s, 2, s->now_us, LANG_EN), 1);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(board_instrument_html(&b, s, 1, LANG_EN), 0);
+	assert_int_equal(board_instrument_html(&b, s, 1, s->now_us, LANG_EN), 0);
 	assert_int_equal(count(b.p, "<tr id=\"c1"), 2);
 	assert_non_null(strstr(b.p, "id=\"live\""));
 	assert_non_null(strstr(b.p, "id=\"i1-link\" class=\"link "
@@ -322,7 +585,7 @@ static void test_board_instrument(void **state)
 	assert_null(strstr(b.p, "a class=\"open\""));
 	sb_free(&b);
 	/* on the board: the heading and the link to its page */
-	board_html(&b, s, LANG_VI);
+	board_html(&b, s, s->now_us, LANG_VI);
 	assert_non_null(strstr(b.p, "<h2>TB-01</h2>"));
 	assert_non_null(strstr(b.p, "<a class=\"open\" href=\"/lab/"
 	                            "instrument?name=TB-01\">xu hướng, sự "
@@ -406,6 +669,9 @@ int main(void)
 	        cmocka_unit_test(test_board_events),
 	        cmocka_unit_test(test_board_instrument),
 	        cmocka_unit_test(test_event_words),
+	        cmocka_unit_test(test_board_delta_shared),
+	        cmocka_unit_test(test_board_lab_time),
+	        cmocka_unit_test(test_live_follows_commits),
 	        cmocka_unit_test(test_verify_input),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

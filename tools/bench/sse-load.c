@@ -8,12 +8,14 @@
  *
  * SESSION is the value of a logged-in technician's mlw_session cookie.
  * After WARMUP_S (every stream's first full picture arrives), for
- * WINDOW_S, each `event: ch` line's data is read for "t" (the reading's
- * time) and "n" (the server's send stamp), ms since the epoch, and the
- * latency receipt - t and the server's part n - t go into histograms of
- * 1 ms buckets. Prints one JSON line: streams open at the end, updates
- * received per second (all streams), latency p50/p99/max and the server's
- * p50/p99, in ms. Exits 1 when a stream could not be opened; a stream
+ * WINDOW_S, each channel update is read for its reading's time t and the
+ * server's send stamp n, ms since the epoch: in an `event: chs` (its data
+ * {"n":N,"ch":[[id,t,...],...]}) each item of "ch" is one update; in an
+ * `event: ch` (the format before it, {"id":..,"t":T,"n":N,...}) the
+ * line is. The latency receipt - t and the server's part n - t go into
+ * histograms of 1 ms buckets. Prints one JSON line: streams open at the end,
+ * updates received per second (all streams), latency p50/p99/max and the
+ * server's p50/p99, in ms. Exits 1 when a stream could not be opened; a stream
  * the server closed is counted out of streams_open.
  *
  * One thread, epoll over plain sockets, HTTP/1.0 (the answer then has no
@@ -34,12 +36,12 @@
 
 #define MAX_STREAMS 1024
 #define BUCKETS     10000 /* 1 ms each; the last one holds 10 s and more */
-#define LINE_MAX_B  8192
+#define LINE_MAX_B  65536 /* a chs event of 256 channels: 25-40 KiB */
 
 struct stream {
 	int fd;
 	size_t len;
-	int in_ch; /* the last event line was `event: ch` */
+	int in_ch; /* the last event line: 1 `event: ch`, 2 `event: chs` */
 	int header_done;
 	char buf[LINE_MAX_B];
 };
@@ -83,20 +85,8 @@ static double field(const char *s, const char *key)
 	return p ? strtod(p + strlen(key), NULL) : -1;
 }
 
-static void on_line(struct stream *st, char *line, int measuring)
+static void update(double t, double n)
 {
-	if (!st->header_done) {
-		if (line[0] == '\0')
-			st->header_done = 1;
-		return;
-	}
-	if (strncmp(line, "event: ", 7) == 0) {
-		st->in_ch = strcmp(line + 7, "ch") == 0;
-		return;
-	}
-	if (!measuring || !st->in_ch || strncmp(line, "data: ", 6) != 0)
-		return;
-	double t = field(line, "\"t\":"), n = field(line, "\"n\":");
 	if (t <= 0 || n <= 0)
 		return;
 	double total = now_ms(CLOCK_REALTIME) - t;
@@ -105,6 +95,70 @@ static void on_line(struct stream *st, char *line, int measuring)
 	if (total > max_ms)
 		max_ms = total;
 	updates++;
+}
+
+/* Past the JSON array item at p ([...], strings with their escapes
+ * skipped): the character after its closing bracket. */
+static const char *skip_item(const char *p)
+{
+	int depth = 0, in_str = 0;
+
+	for (; *p != '\0'; p++) {
+		if (in_str) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				in_str = 0;
+		} else if (*p == '"') {
+			in_str = 1;
+		} else if (*p == '[') {
+			depth++;
+		} else if (*p == ']' && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return p;
+}
+
+/* Each item [id, t, ...] of a chs event's "ch" array. */
+static void on_chs(const char *data)
+{
+	double n = field(data, "\"n\":");
+	const char *p = strstr(data, "\"ch\":[");
+
+	if (p == NULL)
+		return;
+	for (p += 6; *p == '[';) {
+		char *end;
+		strtoll(p + 1, &end, 10); /* the channel's id */
+		if (*end != ',')
+			return;
+		update(strtod(end + 1, NULL), n);
+		p = skip_item(p);
+		if (*p == ',')
+			p++;
+	}
+}
+
+static void on_line(struct stream *st, char *line, int measuring)
+{
+	if (!st->header_done) {
+		if (line[0] == '\0')
+			st->header_done = 1;
+		return;
+	}
+	if (strncmp(line, "event: ", 7) == 0) {
+		st->in_ch = strcmp(line + 7, "ch") == 0    ? 1
+		            : strcmp(line + 7, "chs") == 0 ? 2
+		                                           : 0;
+		return;
+	}
+	if (!measuring || !st->in_ch || strncmp(line, "data: ", 6) != 0)
+		return;
+	if (st->in_ch == 2)
+		on_chs(line + 6);
+	else
+		update(field(line, "\"t\":"), field(line, "\"n\":"));
 }
 
 /* Read what st's socket has; 0, or -1 when it closed or failed. */

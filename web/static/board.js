@@ -56,19 +56,27 @@
   es.onerror = function () {
     status(false);
   };
-  es.addEventListener("ch", function (ev) {
+  // one channel of a "chs" event: [id, t, v, c, s, lt] (docs/WEB.md)
+  function channel(c) {
+    var id = "c" + c[0];
+    set(id + "-v", c[2]);
+    set(id + "-s", c[4], "st " + c[3]);
+    var a = document.getElementById(id + "-a");
+    if (a && c[1]) {
+      a.setAttribute("data-t", String(c[1]));
+      a.setAttribute("title", c[5]);
+    }
+    var row = document.getElementById(id);
+    if (row) {
+      row.setAttribute("data-seen", String(c[1]));
+    }
+  }
+
+  es.addEventListener("chs", function (ev) {
     var d = JSON.parse(ev.data);
     offset = d.n - Date.now();
-    set("c" + d.id + "-v", d.v);
-    set("c" + d.id + "-s", d.s, "st " + d.c);
-    var a = document.getElementById("c" + d.id + "-a");
-    if (a && d.t) {
-      a.setAttribute("data-t", String(d.t));
-      a.setAttribute("title", d.lt);
-    }
-    var row = document.getElementById("c" + d.id);
-    if (row) {
-      row.setAttribute("data-seen", String(d.t));
+    for (var i = 0; i < d.ch.length; i++) {
+      channel(d.ch[i]);
     }
     tickAges();
   });
