@@ -33,6 +33,7 @@
  */
 #include "dec.h"
 
+#include <assert.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -390,4 +391,59 @@ size_t dec_format(const struct dec *d, char *buf, size_t size)
 	else
 		n = snprintf(buf, size, "%s%se%" PRId32, sign, digits, d->e);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+size_t dec_format_g(const struct dec *d, int prec, char *buf)
+{
+	char digits[20];
+	uint64_t u = magnitude(d->m);
+	int k = sizeof(digits), nd, x;
+	char *p = buf;
+
+	if (d->m < 0)
+		*p++ = '-';
+	for (; u > 0; u /= 10)
+		digits[--k] = (char)('0' + u % 10);
+	nd = (int)sizeof(digits) - k;
+	if (nd == 0) {
+		memcpy(p, "0", 2);
+		return (size_t)(p - buf) + 1;
+	}
+	const char *s = digits + k;
+	assert(nd <= prec && prec <= 17);
+	x = nd - 1 + d->e; /* the decimal exponent %g decides by */
+	if (x < -4 || x >= prec) {
+		int ax = x < 0 ? -x : x;
+		*p++ = s[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, s + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		*p++ = x < 0 ? '-' : '+';
+		if (ax >= 100)
+			*p++ = (char)('0' + ax / 100);
+		*p++ = (char)('0' + ax / 10 % 10);
+		*p++ = (char)('0' + ax % 10);
+	} else if (d->e >= 0) { /* a whole number: digits and zeros */
+		memcpy(p, s, (size_t)nd);
+		memset(p + nd, '0', (size_t)d->e);
+		p += nd + d->e;
+	} else if (x >= 0) { /* the point inside the digits */
+		memcpy(p, s, (size_t)x + 1);
+		p += x + 1;
+		*p++ = '.';
+		memcpy(p, s + x + 1, (size_t)(nd - x - 1));
+		p += nd - x - 1;
+	} else { /* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		memset(p, '0', (size_t)(-x - 1));
+		p += -x - 1;
+		memcpy(p, s, (size_t)nd);
+		p += nd;
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
 }
