@@ -25,14 +25,17 @@
  * - to sig <= 15 digits: y = |v| x 10^p is the exact product rounded
  *   once. Rounding is monotone and 10^(sig-1), 10^sig and every n + 1/2
  *   are doubles, so when y lies strictly inside the decade and its
- *   fraction is not 1/2 (kept y x 2^-50 away from it, for good measure)
- *   the exact value lies on the same side of each: the rounding printf
- *   makes of it (to nearest, ties to even) is round(y).
+ *   fraction is not 1/2 (kept y x 2^-52 away from it for good measure,
+ *   twice the most the one rounding moved y; 2^-50 sent every 15-digit
+ *   y above 5.6 x 10^14, such as the integers a JSON printer meets, to
+ *   printf) the exact value lies on the same side of each: the rounding
+ *   printf makes of it (to nearest, ties to even) is round(y).
  * tests/unit/test_exact.c compares them with the printf/strtod path over
  * millions of doubles.
  */
 #include "dec.h"
 
+#include <assert.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -187,20 +190,32 @@ int dec_parse(const char *s, struct dec *d)
 static bool fast_sig(double v, int sig, struct dec *d)
 {
 	double a = fabs(v), y, n, f;
+	uint64_t bits;
 	int p;
 
 	if (!DEC_FAST || sig > 15 || !(a >= 1e-290 && a <= 1e290))
 		return a == 0 && normalise(0, 0, d) == 0;
-	p = sig - 1 - (int)floor(log10(a)); /* may be one off: checked */
-	if (p < -22 || p > 22)
-		return false;
-	y = p >= 0 ? a * pow10_d[p] : a / pow10_d[-p];
+	/* a = 1.f x 2^b (normal here): floor(log10(a)) is k = floor(b x
+	 * log10(2)) or k + 1, then y lands a decade too high: one down. A
+	 * wrong guess only declines (checked below), it never misleads. */
+	memcpy(&bits, &a, sizeof(bits));
+	p = sig - 1 -
+	    (int)floor((double)((int)(bits >> 52) - 1023) *
+	               0.30102999566398120);
+	for (int tries = 0;; tries++) {
+		if (p < -22 || p > 22)
+			return false;
+		y = p >= 0 ? a * pow10_d[p] : a / pow10_d[-p];
+		if (y < pow10_d[sig] || tries == 1)
+			break;
+		p--;
+	}
 	if (!(y > pow10_d[sig - 1] * (1 + 0x1p-50)) ||
 	    !(y < pow10_d[sig] * (1 - 0x1p-50)))
 		return false;
 	n = floor(y);
 	f = y - n; /* exact: y < 2^50, so its ulp is a power of two <= 1/8 */
-	if (fabs(f - 0.5) <= y * 0x1p-50)
+	if (fabs(f - 0.5) <= y * 0x1p-52)
 		return false;
 	if (f > 0.5)
 		n += 1;
@@ -390,4 +405,59 @@ size_t dec_format(const struct dec *d, char *buf, size_t size)
 	else
 		n = snprintf(buf, size, "%s%se%" PRId32, sign, digits, d->e);
 	return n < 0 ? 0 : (size_t)n;
+}
+
+size_t dec_format_g(const struct dec *d, int prec, char *buf)
+{
+	char digits[20];
+	uint64_t u = magnitude(d->m);
+	int k = sizeof(digits), nd, x;
+	char *p = buf;
+
+	if (d->m < 0)
+		*p++ = '-';
+	for (; u > 0; u /= 10)
+		digits[--k] = (char)('0' + u % 10);
+	nd = (int)sizeof(digits) - k;
+	if (nd == 0) {
+		memcpy(p, "0", 2);
+		return (size_t)(p - buf) + 1;
+	}
+	const char *s = digits + k;
+	assert(nd <= prec && prec <= 17);
+	x = nd - 1 + d->e; /* the decimal exponent %g decides by */
+	if (x < -4 || x >= prec) {
+		int ax = x < 0 ? -x : x;
+		*p++ = s[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, s + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		*p++ = x < 0 ? '-' : '+';
+		if (ax >= 100)
+			*p++ = (char)('0' + ax / 100);
+		*p++ = (char)('0' + ax / 10 % 10);
+		*p++ = (char)('0' + ax % 10);
+	} else if (d->e >= 0) { /* a whole number: digits and zeros */
+		memcpy(p, s, (size_t)nd);
+		memset(p + nd, '0', (size_t)d->e);
+		p += nd + d->e;
+	} else if (x >= 0) { /* the point inside the digits */
+		memcpy(p, s, (size_t)x + 1);
+		p += x + 1;
+		*p++ = '.';
+		memcpy(p, s + x + 1, (size_t)(nd - x - 1));
+		p += nd - x - 1;
+	} else { /* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		memset(p, '0', (size_t)(-x - 1));
+		p += -x - 1;
+		memcpy(p, s, (size_t)nd);
+		p += nd;
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
 }

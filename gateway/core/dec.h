@@ -74,4 +74,16 @@ int dec_quantize(const struct dec *v, const struct dec *step, struct dec *out);
  * Returns the length the whole text needs (like snprintf). */
 size_t dec_format(const struct dec *d, char *buf, size_t size);
 
+/* Room dec_format_g() needs, its NUL included. */
+#define DEC_G_SIZE 32
+
+/* d as printf's "%.*g" (precision prec, 1..17) prints a double whose
+ * value d is: d must carry at most prec significant digits (it is the
+ * rounding of that double to prec digits, as dec_from_double_sig()
+ * gives it), so no digit is dropped, and like %g without '#' no trailing
+ * zero is written: "20", "-0.5", "1e-05", "1.5e+20", "123456789012345"
+ * with prec 15. 0 is "0" (d carries no sign of zero). Into buf, of at
+ * least DEC_G_SIZE bytes, NUL-terminated. Returns the length. */
+size_t dec_format_g(const struct dec *d, int prec, char *buf);
+
 #endif

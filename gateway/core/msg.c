@@ -2,10 +2,13 @@
  * msg.c - topics and every JSON payload metrologd sends (msg.h;
  * docs/MQTT.md is the contract): the outbox's messages, the gateway's
  * status, Home Assistant discovery and the replies to records requests.
- * With request.c, the only files that include <cjson/cJSON.h>.
+ * With request.c, the only files that include <cjson/cJSON.h>; the
+ * readings payload, the one of every poll, is written directly, without
+ * cJSON, to the very bytes cJSON printed (below).
  */
 #include "msg.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,6 +21,7 @@
 
 #include "calib.h"
 #include "config.h"
+#include "dec.h"
 #include "drift.h"
 #include "sample.h"
 #include "text.h"
@@ -84,46 +88,221 @@ static int payload_print(cJSON *o, char *buf, size_t size)
 	return ok ? payload_utf8(buf, (size_t)room - 5) : -1;
 }
 
-/* v rounded to digits significant digits (0: unchanged), through the
- * decimal text so that cJSON prints the short form. 17 or more: unchanged
- * too (17 digits hold any double; more would not fit text). */
-static double significant(double v, int digits)
-{
-	char text[32];
+/* ---- the readings payload, written directly -------------------------------
+ * One for every poll of an instrument (300 000 readings a second at the
+ * ceiling), so it is written straight into the caller's buffer, not
+ * through a cJSON tree: the very bytes cJSON 1.7.15 printed for it, and -1
+ * for the very same sizes (tests/unit/test_msg_fast.c compares the two
+ * over generated messages), without an allocation, a printf or a strtod
+ * on the common path. What cJSON did, and so what this does:
+ * - a string: '"', '\\' and \b \f \n \r \t escaped so, every other byte
+ *   below 0x20 as \u00xx, the rest as it is; then (payload_utf8()) each
+ *   byte that is not part of a valid UTF-8 sequence as U+FFFD. Only bytes
+ *   below 0x80 are escaped, never a continuation byte, so a string
+ *   repaired alone is repaired as it was within the whole text;
+ * - a number: "%1.15g" when that text reads back within a part in 2^52
+ *   (cJSON's compare_double()), else "%1.17g"; null when not finite. dec.h
+ *   rounds exactly as printf does (dec_from_double_sig()) and reads back
+ *   as strtod does (dec_to_double()); dec_format_g() writes the %g form;
+ * - room: cJSON was given 5 bytes less than size and asked for 2 more
+ *   than the text, so the text fitted when its length + 7 <= size, and
+ *   when repaired, its repaired length + 6 <= size too. */
 
-	if (digits <= 0 || digits >= 17)
-		return v;
-	snprintf(text, sizeof(text), "%.*g", digits, v);
-	return strtod(text, NULL);
+/* A text being written into [p, end). */
+struct jw {
+	char *p, *end;
+	size_t bad; /* bytes written as U+FFFD (3 bytes for 1) */
+	bool full;  /* a write did not fit: nothing more is written */
+};
+
+static void jw_put(struct jw *w, const void *s, size_t n)
+{
+	if (w->full || n > (size_t)(w->end - w->p)) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+/* c (below 0x20, '"' or '\\') escaped as cJSON escapes it into out (6
+ * bytes); returns the length. */
+static size_t json_escape(unsigned char c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	char e = 0;
+
+	switch (c) {
+	case '"':
+	case '\\':
+		e = (char)c;
+		break;
+	case '\b':
+		e = 'b';
+		break;
+	case '\f':
+		e = 'f';
+		break;
+	case '\n':
+		e = 'n';
+		break;
+	case '\r':
+		e = 'r';
+		break;
+	case '\t':
+		e = 't';
+		break;
+	}
+	out[0] = '\\';
+	if (e != 0) {
+		out[1] = e;
+		return 2;
+	}
+	memcpy(out + 1, "u00", 3);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 15];
+	return 6;
+}
+
+/* s as a JSON string, escaped and repaired (above). */
+static void jw_string(struct jw *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[6];
+	size_t n, k;
+
+	jw_put(w, "\"", 1);
+	for (;;) {
+		for (n = 0;
+		     p[n] >= 0x20 && p[n] < 0x80 && p[n] != '"' && p[n] != '\\';
+		     n++)
+			;
+		jw_put(w, p, n);
+		p += n;
+		if (*p == '\0')
+			break;
+		if (*p < 0x80) {
+			jw_put(w, esc, json_escape(*p++, esc));
+			continue;
+		}
+		k = 0;
+		text_utf8_next((const char *)p, &k);
+		if (k == 1) { /* not part of a valid sequence */
+			jw_put(w, "\xEF\xBF\xBD", 3);
+			w->bad++;
+		} else {
+			jw_put(w, p, k);
+		}
+		p += k;
+	}
+	jw_put(w, "\"", 1);
+}
+
+/* cJSON's compare_double(): a and b within a part in 2^52 of the larger. */
+static bool close_enough(double a, double b)
+{
+	double m = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+
+	return fabs(a - b) <= m * DBL_EPSILON;
+}
+
+/* v as cJSON prints a number (above) into out (DEC_G_SIZE bytes); returns
+ * the length. */
+static size_t json_number(double v, char *out)
+{
+	struct dec d;
+
+	if (v == 0) { /* a decimal has no -0; %g has */
+		if (signbit(v)) {
+			memcpy(out, "-0", 3);
+			return 2;
+		}
+		memcpy(out, "0", 2);
+		return 1;
+	}
+	if (dec_from_double_sig(v, 15, &d) == 0 &&
+	    close_enough(dec_to_double(&d), v))
+		return dec_format_g(&d, 15, out);
+	if (dec_from_double_sig(v, 17, &d) == 0)
+		return dec_format_g(&d, 17, out);
+	memcpy(out, "null", 5); /* not finite */
+	return 4;
+}
+
+/* A channel's value as msg.h says (rounded to digits significant digits
+ * through their text, then printed as cJSON prints the double that text
+ * reads back as), into out (DEC_G_SIZE bytes); returns the length. */
+static size_t reading_number(double v, int digits, char *out)
+{
+	struct dec d;
+	double x;
+
+	if (digits <= 0 || digits >= 17 || !isfinite(v) || v == 0 ||
+	    dec_from_double_sig(v, digits, &d) < 0)
+		return json_number(v, out);
+	x = dec_to_double(&d);
+	/* At most 15 digits, read back as a normal double: x is within a
+	 * part in 2^53 of d, less than half a step of 15 digits, so cJSON's
+	 * %1.15g of x is d again, and reads back as x. */
+	if (digits <= 15 && fabs(x) >= DBL_MIN && fabs(x) <= DBL_MAX)
+		return dec_format_g(&d, 15, out);
+	return json_number(x, out);
+}
+
+/* "name":{"value":...,"unit":...,"quality":...} of c; -1 when a string is
+ * NULL (cJSON refused those). */
+static int readings_channel(struct jw *w, const struct msg_channel *c)
+{
+	char num[DEC_G_SIZE];
+
+	if (c->name == NULL || c->unit == NULL)
+		return -1;
+	jw_string(w, c->name);
+	jw_put(w, ":{\"value\":", 10);
+	if (c->quality == QUALITY_GOOD)
+		jw_put(w, num, reading_number(c->value, c->digits, num));
+	else
+		jw_put(w, "null", 4);
+	jw_put(w, ",\"unit\":", 8);
+	jw_string(w, c->unit);
+	jw_put(w, ",\"quality\":", 11);
+	jw_string(w, quality_name((enum quality)c->quality));
+	jw_put(w, "}", 1);
+	return 0;
 }
 
 int msg_readings(char *buf, size_t size, int64_t seq, int64_t ts_us,
                  const char *instrument, const struct msg_channel *ch, size_t n)
 {
-	cJSON *o = payload_head(seq, ts_us, instrument);
-	cJSON *chans =
-	        o != NULL ? cJSON_AddObjectToObject(o, "channels") : NULL;
+	size_t room = size > INT_MAX ? INT_MAX : size, len;
+	char num[DEC_G_SIZE], iso[40];
+	struct jw w;
 
-	if (chans == NULL)
-		goto fail;
+	if (room <= 8 || instrument == NULL)
+		return -1;
+	w = (struct jw){.p = buf, .end = buf + room - 6};
+	utc_format(ts_us, 6, iso, sizeof(iso));
+	jw_put(&w, "{\"seq\":", 7);
+	jw_put(&w, num, json_number((double)seq, num));
+	jw_put(&w, ",\"ts\":", 6);
+	jw_string(&w, iso);
+	jw_put(&w, ",\"ts_ms\":", 9);
+	jw_put(&w, num, json_number((double)(ts_us / 1000), num));
+	jw_put(&w, ",\"instrument\":", 14);
+	jw_string(&w, instrument);
+	jw_put(&w, ",\"channels\":{", 13);
 	for (size_t i = 0; i < n; i++) {
-		cJSON *c = cJSON_AddObjectToObject(chans, ch[i].name);
-		bool good = ch[i].quality == QUALITY_GOOD;
-		if (c == NULL ||
-		    (good ? !cJSON_AddNumberToObject(
-		                    c, "value",
-		                    significant(ch[i].value, ch[i].digits))
-		          : !cJSON_AddNullToObject(c, "value")) ||
-		    !cJSON_AddStringToObject(c, "unit", ch[i].unit) ||
-		    !cJSON_AddStringToObject(
-		            c, "quality",
-		            quality_name((enum quality)ch[i].quality)))
-			goto fail;
+		if (i > 0)
+			jw_put(&w, ",", 1);
+		if (readings_channel(&w, &ch[i]) < 0)
+			return -1;
 	}
-	return payload_print(o, buf, size);
-fail:
-	cJSON_Delete(o);
-	return -1;
+	jw_put(&w, "}}", 2);
+	len = (size_t)(w.p - buf);
+	if (w.full || len - 2 * w.bad + 7 > room)
+		return -1;
+	buf[len] = '\0';
+	return (int)len;
 }
 
 static int event_like(char *buf, size_t size, int64_t seq, int64_t ts_us,

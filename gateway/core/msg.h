@@ -11,10 +11,12 @@
  * replies are built from core data (struct msg_instrument, calib.h's
  * struct calib_record) that publish_req.c fills from its queries.
  *
- * Strings are NUL-terminated UTF-8, written as they are (cJSON escapes
- * '"', '\\' and bytes below 0x20, nothing else). Every payload is valid
- * UTF-8 whatever it is given: a byte of a string that is not part of a
- * valid UTF-8 sequence is written as U+FFFD (text_utf8_repair()). A
+ * Strings are NUL-terminated UTF-8, written as they are ('"', '\\' and
+ * bytes below 0x20 escaped, nothing else, as cJSON escapes them: the
+ * readings payload, one per poll, is written by msg.c itself, byte for
+ * byte as cJSON printed it, the others through cJSON). Every payload is
+ * valid UTF-8 whatever it is given: a byte of a string that is not part
+ * of a valid UTF-8 sequence is written as U+FFFD (text_utf8_repair()). A
  * number that is not finite is written as null, whatever the builder.
  */
 #ifndef METROLOG_MSG_H
@@ -46,7 +48,11 @@ int msg_topic(char *buf, size_t size, const char *prefix, const char *site,
 
 /* The payloads, without "historical" (added when sent), into buf as a
  * NUL-terminated JSON object. Each returns its length, or -1 when it does
- * not fit in size or memory runs out. */
+ * not fit in size or memory runs out.
+ *
+ * msg_readings(): -1 also when instrument, a name or a unit is NULL. It
+ * fits when its length + 7 <= size (the margin the cJSON path needed,
+ * kept so that every size gives what it gave); it allocates nothing. */
 int msg_readings(char *buf, size_t size, int64_t seq, int64_t ts_us,
                  const char *instrument, const struct msg_channel *ch,
                  size_t n);

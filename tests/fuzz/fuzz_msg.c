@@ -20,7 +20,8 @@
  * is valid UTF-8 (and is a string there anyway, repaired); a number that is not
  * finite is null, a finite one a number equal to it within cJSON's rounding (a
  * part in 2^51); a topic is what its parts joined make, or -1 when that does
- * not fit.
+ * not fit; a readings payload is byte for byte the one the cJSON path
+ * it replaced printed (tests/msg_readings_ref.h), or -1 as it was.
  */
 #include <float.h>
 #include <math.h>
@@ -33,6 +34,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../msg_readings_ref.h"
 #include "calib.h"
 #include "config.h"
 #include "fuzz.h"
@@ -256,7 +258,14 @@ static void readings(struct input *in, char *buf, size_t size)
 		ch[i].quality = (int)(take_u8(in) % 8);
 		ch[i].digits = (int)(take_u8(in) % 20);
 	}
-	o = parsed(buf, size, msg_readings(buf, size, seq, ts, inst, ch, n));
+	/* byte for byte what the cJSON path printed, or -1 as it did */
+	char *want = malloc(size > 0 ? size : 1);
+	int len = msg_readings(buf, size, seq, ts, inst, ch, n);
+	CHECK(want != NULL);
+	CHECK(len == ref_readings(want, size, seq, ts, inst, ch, n));
+	CHECK(len < 0 || memcmp(buf, want, (size_t)len + 1) == 0);
+	free(want);
+	o = parsed(buf, size, len);
 	if (o == NULL)
 		return;
 	head_at(o, seq, ts, inst);
