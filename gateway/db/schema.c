@@ -308,6 +308,14 @@ static const char *const migrations[] = {
         "    CHECK (chain IN ('calibrations', 'approvals')),"
         "  upto  INTEGER NOT NULL);"
         "INSERT INTO published VALUES ('calibrations', 0), ('approvals', 0);",
+        /* 11 -> 12: a readings message's outbox row without its payload
+         * (docs/SCHEMA.md, outbox): channels holds the channels.id of its
+         * readings, 4 bytes little-endian each, in the payload's order,
+         * and payload is empty; the publisher builds the payload from the
+         * readings when it sends the row. NULL: payload is the message
+         * (events, statuses, calibration records, and every row written
+         * before). */
+        "ALTER TABLE outbox ADD COLUMN channels BLOB;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
