@@ -111,7 +111,7 @@
 	86400 /* MQTT 5: the broker keeps our session                          \
 	         this long after a disconnection */
 #define MAX_PENDING_REFUSALS 16
-#define COPY_MAX_BYTES       (16u << 20) /* readings copies held, at most */
+#define COPY_MAX_BYTES       (64u << 20) /* readings copies held, at most */
 #define PAYLOAD_MAX          (64u << 20) /* a payload built, at most */
 #define BUFFER_MARGIN        64 /* Paho's queue beyond what we send at once */
 

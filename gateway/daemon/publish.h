@@ -75,7 +75,7 @@ struct publisher *publisher_new(const struct config *c,
 /* The ingest thread: outbox rows were committed (wakes the publisher);
  * r (NULL: none) the readings messages among them (composer_readings()),
  * copied: the publisher builds their payloads from the copy, or from the
- * database when the copies already hold COPY_MAX_BYTES (16 MiB: a backlog
+ * database when the copies already hold COPY_MAX_BYTES (64 MiB: a backlog
  * while the broker is away), after a restart or a reload. */
 void publisher_committed(struct publisher *p,
                          const struct composed_readings *r);
