@@ -75,10 +75,14 @@ struct composer {
 	size_t nundo, undo_cap;
 	struct store_event *ev; /* detail: an offset into text */
 	size_t nev, ev_cap;
-	struct store_out *out; /* topic, payload: offsets into text */
+	struct store_out *out; /* topic, payload: offsets into text;
+	                          channels: an offset into chidx */
 	size_t nout, out_cap;
-	struct msg_channel *pch;
-	size_t npch;
+	struct composed_msg *rmsg; /* the readings messages (the copy) */
+	size_t nrmsg, rmsg_cap;
+	struct composed_reading *rd; /* their readings */
+	uint32_t *chidx;             /* and their channels, for the store */
+	size_t nrd, rd_cap, chidx_cap;
 	struct msg_chstate *pcs;
 	size_t npcs;
 	char *text;
@@ -86,6 +90,7 @@ struct composer {
 	int64_t seq; /* the next outbox seq */
 	/* the published marks the batch sets (store_batch), 0: unchanged */
 	int64_t mark_cal, mark_approvals;
+	int64_t outbox_delete; /* for the next write (store_batch), 0: none */
 	struct query *q; /* records read for publishing; NULL until needed */
 	char message[512];
 };
@@ -119,6 +124,8 @@ static void begin(struct composer *cp)
 	cp->nundo = 0;
 	cp->nev = 0;
 	cp->nout = 0;
+	cp->nrmsg = 0;
+	cp->nrd = 0;
 	cp->text_used = 0;
 	cp->mark_cal = 0;
 	cp->mark_approvals = 0;
@@ -247,7 +254,12 @@ static int write_rows(struct composer *cp, struct store *st,
 		cp->ev[i].detail = cp->text + (uintptr_t)cp->ev[i].detail;
 	for (size_t i = 0; i < cp->nout; i++) {
 		cp->out[i].topic = cp->text + (uintptr_t)cp->out[i].topic;
-		cp->out[i].payload = cp->text + (uintptr_t)cp->out[i].payload;
+		if (cp->out[i].nchannels > 0)
+			cp->out[i].channels =
+			        cp->chidx + (uintptr_t)cp->out[i].channels;
+		else
+			cp->out[i].payload =
+			        cp->text + (uintptr_t)cp->out[i].payload;
 	}
 	const struct store_batch b = {
 	        .samples = s,
@@ -259,7 +271,9 @@ static int write_rows(struct composer *cp, struct store *st,
 	        .composed = true,
 	        .cal_published = cp->mark_cal,
 	        .approvals_published = cp->mark_approvals,
+	        .outbox_delete = cp->outbox_delete,
 	};
+	cp->outbox_delete = 0; /* the caller asks again if it failed */
 	return store_write(st, &b);
 }
 
@@ -399,18 +413,6 @@ static const char *state_detail(const struct cfg_channel *ch,
 }
 
 /* ---- payloads (build_fn adapters of msg.h) ------------------------------- */
-
-struct p_readings {
-	int64_t seq, ts;
-	const char *id;
-	const struct msg_channel *ch;
-	size_t n;
-};
-static int b_readings(char *buf, size_t size, const void *arg)
-{
-	const struct p_readings *a = arg;
-	return msg_readings(buf, size, a->seq, a->ts, a->id, a->ch, a->n);
-}
 
 struct p_event {
 	int64_t seq, ts;
@@ -637,34 +639,60 @@ static int compose_event(struct composer *cp, const struct sample *e,
 	return add_inst_status(cp, inst, e->ts_us);
 }
 
-/* One readings message for the n items at it (one instrument, one ts). */
+/* One readings message for the n items at it (one instrument, one ts):
+ * an outbox row without its payload (its channels instead), and the copy
+ * of its readings the publisher builds the payload from
+ * (composer_readings()). */
 static int compose_readings(struct composer *cp, const struct sample *s,
                             const struct item *it, size_t n)
 {
-	const struct cfg_instrument *in = &cp->c->instruments[it[0].inst];
+	const struct config *c = cp->c;
+	const struct cfg_instrument *in = &c->instruments[it[0].inst];
+	char topic[MSG_TOPIC_MAX];
+	size_t toff = 0;
 
-	if (reserve(cp, (void **)&cp->pch, &cp->npch, n, sizeof(*cp->pch)) < 0)
+	if (msg_topic(topic, sizeof(topic), c->mqtt->prefix, c->site, in->id,
+	              "readings") < 0)
+		return fail(cp, "compose: topic of %s too long", in->id);
+	if (reserve(cp, (void **)&cp->rd, &cp->rd_cap, cp->nrd + n,
+	            sizeof(*cp->rd)) < 0 ||
+	    reserve(cp, (void **)&cp->chidx, &cp->chidx_cap, cp->nrd + n,
+	            sizeof(*cp->chidx)) < 0 ||
+	    reserve(cp, (void **)&cp->rmsg, &cp->rmsg_cap, cp->nrmsg + 1,
+	            sizeof(*cp->rmsg)) < 0 ||
+	    reserve(cp, (void **)&cp->out, &cp->out_cap, cp->nout + 1,
+	            sizeof(*cp->out)) < 0 ||
+	    put(cp, build_string, topic, &toff) < 0)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
 		const struct sample *r = &s[it[k].pos];
 		/* an instrument's channels have consecutive indexes */
-		uint32_t j = r->index - in->channels[0].index;
-		assert(j < (uint32_t)in->nchannels);
-		const struct cfg_channel *ch = &in->channels[j];
-		cp->pch[k] = (struct msg_channel){
-		        .name = ch->name,
-		        .unit = ch->unit,
+		assert(r->index - in->channels[0].index <
+		       (uint32_t)in->nchannels);
+		cp->rd[cp->nrd + k] = (struct composed_reading){
 		        .value = r->value,
+		        .index = r->index,
 		        .quality = r->quality,
-		        .digits = ch->spec.type == DECODE_FLOAT32 ? 7 : 0,
 		};
+		cp->chidx[cp->nrd + k] = r->index;
 	}
-	struct p_readings a = {.seq = cp->seq,
-	                       .ts = it[0].ts,
-	                       .id = in->id,
-	                       .ch = cp->pch,
-	                       .n = n};
-	return add_out(cp, it[0].ts, in->id, "readings", false, b_readings, &a);
+	cp->rmsg[cp->nrmsg++] = (struct composed_msg){
+	        .seq = cp->seq,
+	        .ts_us = it[0].ts,
+	        .inst = it[0].inst,
+	        .first = (uint32_t)cp->nrd,
+	        .n = (uint32_t)n,
+	};
+	cp->out[cp->nout++] = (struct store_out){
+	        .seq = cp->seq++,
+	        .ts_us = it[0].ts,
+	        .topic = (const char *)(uintptr_t)toff,
+	        .qos = c->mqtt->qos,
+	        .channels = (const uint32_t *)(uintptr_t)cp->nrd,
+	        .nchannels = n,
+	};
+	cp->nrd += n;
+	return 0;
 }
 
 static int item_cmp(const void *pa, const void *pb)
@@ -780,6 +808,22 @@ int composer_write(struct composer *cp, struct store *st,
 		return -1;
 	}
 	return 0;
+}
+
+void composer_readings(const struct composer *cp, struct composed_readings *r)
+{
+	*r = (struct composed_readings){
+	        .c = cp->c,
+	        .msgs = cp->rmsg,
+	        .nmsgs = cp->nrmsg,
+	        .readings = cp->rd,
+	        .nreadings = cp->nrd,
+	};
+}
+
+void composer_outbox_delete(struct composer *cp, int64_t upto)
+{
+	cp->outbox_delete = upto;
 }
 
 /* ---- calibration due states --------------------------------------------- */
@@ -1165,7 +1209,9 @@ void composer_free(struct composer *cp)
 	free(cp->undo);
 	free(cp->ev);
 	free(cp->out);
-	free(cp->pch);
+	free(cp->rmsg);
+	free(cp->rd);
+	free(cp->chidx);
 	free(cp->pcs);
 	free(cp->text);
 	query_close(cp->q);

@@ -8,11 +8,13 @@
  * (commit before publish: the publisher only drains the outbox).
  *
  * The store writes what it is handed and builds nothing; the payloads are
- * core/msg.c's; the composer keeps what messages depend on across batches:
- * each instrument's online state, each channel's tolerance state (for the
- * retained statuses) and each entity's calibration in force. A state it
- * changes while composing is undone when the write fails, so a retried
- * batch composes the same messages again.
+ * core/msg.c's, built here except the readings messages' (their rows carry
+ * their channels instead; the publisher builds the payload when it sends
+ * one, from composer_readings()' copy or from the database); the composer keeps
+ * what messages depend on across batches: each instrument's online state, each
+ * channel's tolerance state (for the retained statuses) and each entity's
+ * calibration in force. A state it changes while composing is undone when the
+ * write fails, so a retried batch composes the same messages again.
  *
  * Threading: a struct composer belongs to the ingest thread, like the
  * store it writes through.
@@ -79,6 +81,40 @@ int composer_calibration(struct composer *cp, struct store *st, int64_t now_us);
  * nothing written (composer_error() says why).
  */
 int composer_records(struct composer *cp, struct store *st);
+
+/* A readings message of the last composer_write(): its outbox row has no
+ * payload (docs/SCHEMA.md, outbox), and the publisher builds it with
+ * msg_readings() from this copy, handed over after COMMIT
+ * (publisher_committed()), or from the database when the copy is gone.
+ * Its readings are readings[first .. first + n), in the payload's order. */
+struct composed_msg {
+	int64_t seq, ts_us;
+	uint32_t inst; /* instrument index of c */
+	uint32_t first, n;
+};
+
+struct composed_reading {
+	double value;    /* when quality is good */
+	uint32_t index;  /* global channel index of c */
+	uint8_t quality; /* enum quality */
+};
+
+struct composed_readings {
+	const struct config *c; /* whose indexes they are */
+	const struct composed_msg *msgs;
+	size_t nmsgs;
+	const struct composed_reading *readings;
+	size_t nreadings;
+};
+
+/* The readings messages of the last successful composer_write() (none
+ * after another call), valid until the next call on cp. */
+void composer_readings(const struct composer *cp, struct composed_readings *r);
+
+/* The next write also deletes the outbox rows with seq <= upto (the
+ * publisher's acknowledged prefix; store_batch.outbox_delete), in its
+ * transaction; that write alone, failed or not (ask again). */
+void composer_outbox_delete(struct composer *cp, int64_t upto);
 
 /* Whether the last composer_calibration() found another certificate in
  * force for instrument index inst (a new calibration, which may have

@@ -21,6 +21,8 @@
 #define RETRY_MAX_MS         5000
 #define STOP_RETRY_US        (30LL * 1000000) /* keep trying to commit on stop */
 #define BATCH_STEP_US        10000 /* an open batch looks at the queue this often */
+/* acknowledged outbox rows deleted alone after this long without a commit */
+#define DELETE_IDLE_US 200000
 
 struct ingest {
 	const struct config *c;
@@ -31,6 +33,8 @@ struct ingest {
 	struct monitor *mon;     /* tolerance states */
 	struct publisher *pub;   /* NULL: none */
 	uint64_t outbox_dropped; /* last logged */
+	int64_t outbox_deleted;  /* outbox rows <= this deleted (acked) */
+	int64_t last_commit;     /* monotonic us */
 	struct sample *batch;    /* batch_cap samples */
 	size_t batch_cap;        /* batch_max * (1 + monitor_room()) */
 	size_t nbatch;
@@ -58,14 +62,17 @@ static int64_t real(const struct ingest *in)
 
 /* ---- batches ------------------------------------------------------------ */
 
-/* One turn of the publisher, and the outbox_full policy made visible. */
+/* After a commit: hand the batch's readings messages to the publisher's
+ * thread (which wakes), and make the outbox_full policy visible. */
 static void publish_step(struct ingest *in)
 {
+	struct composed_readings r;
 	uint64_t dropped;
 
 	if (in->pub == NULL)
 		return;
-	publisher_step(in->pub, in->st, real(in));
+	composer_readings(in->comp, &r);
+	publisher_committed(in->pub, &r);
 	dropped = store_outbox_dropped(in->st);
 	if (dropped != in->outbox_dropped) {
 		log_warnx(
@@ -91,11 +98,38 @@ static void count(struct ingest *in)
 	}
 }
 
-/* Commit the pending batch. Returns 0, or -1 if it failed (kept). */
+/* The publisher's acknowledged prefix, when not deleted yet; 0: none. */
+static int64_t acked(struct ingest *in)
+{
+	int64_t upto = in->pub != NULL ? publisher_acked(in->pub) : 0;
+
+	return upto > in->outbox_deleted ? upto : 0;
+}
+
+/* Without commits for a while, the acknowledged rows in a transaction of
+ * their own (they go with the next batch's otherwise). */
+static void delete_acked(struct ingest *in, int64_t now)
+{
+	int64_t upto;
+
+	if (now < in->last_commit + DELETE_IDLE_US || (upto = acked(in)) == 0)
+		return;
+	in->last_commit = now;
+	if (store_outbox_delete(in->st, upto) == -1)
+		log_warnx("mqtt: %s", store_last_message(in->st));
+	else
+		in->outbox_deleted = upto;
+}
+
+/* Commit the pending batch (with the acknowledged outbox rows' delete).
+ * Returns 0, or -1 if it failed (kept). */
 static int commit(struct ingest *in)
 {
+	int64_t upto = acked(in);
+
 	if (in->nbatch == 0)
 		return 0;
+	composer_outbox_delete(in->comp, upto);
 	if (composer_write(in->comp, in->st, in->batch, in->nbatch) == -1) {
 		in->stats.commit_failures++;
 		if (in->retry_ms == 0 || in->retry_ms >= RETRY_MAX_MS)
@@ -112,6 +146,9 @@ static int commit(struct ingest *in)
 		log_info("database writable again; %zu samples committed",
 		         in->nbatch);
 	count(in);
+	if (upto > 0)
+		in->outbox_deleted = upto;
+	in->last_commit = mono(in);
 	in->retry_ms = 0;
 	in->nbatch = 0;
 	publish_step(in); /* after COMMIT only */
@@ -132,14 +169,10 @@ static size_t take(struct ingest *in, size_t max, int wait_ms)
 	return n;
 }
 
-/* Sleep up to us, or less if the busy publisher has something to act on
- * (an acknowledgement, a connection event): it wakes us. */
+/* Sleep up to us (the publisher runs on its own thread). */
 static void pause_us(struct ingest *in, int64_t us)
 {
-	if (in->pub != NULL && publisher_busy(in->pub))
-		publisher_wait(in->pub, us);
-	else
-		mclock_sleep(in->clk, us);
+	mclock_sleep(in->clk, us);
 }
 
 /* Take and commit (ingest_step() without the other turns). */
@@ -224,6 +257,8 @@ static void calibration_step(struct ingest *in, int64_t now)
 		log_info("calibration states: read again");
 	in->calibration_failing = changes == -1;
 	records_step(in);
+	if (in->pub != NULL)
+		publisher_committed(in->pub, NULL); /* what these wrote */
 	for (int i = 0; changes > 0 && i < in->c->ninstruments; i++) {
 		if (!composer_renewed(in->comp, (uint32_t)i))
 			continue;
@@ -237,9 +272,9 @@ static void calibration_step(struct ingest *in, int64_t now)
 void ingest_step(struct ingest *in, int wait_ms)
 {
 	batch_step(in, wait_ms);
-	publish_step(in);
 	if (in->nbatch == 0) {
 		int64_t now = mono(in);
+		delete_acked(in, now);
 		retention_step(in, now);
 		calibration_step(in, now);
 	}

@@ -1,8 +1,11 @@
 /*
  * ingest.h - the ingest loop of metrologd: samples from the bounded queue,
  * through the tolerance monitor, into batches that the composer and the
- * store commit in ONE transaction each; then the publisher's turn, and
- * between batches retention and the calibration due states.
+ * store commit in ONE transaction each; then a word to the publisher
+ * (which runs on its own thread), and between batches retention and the
+ * calibration due states. The outbox rows the publisher says were
+ * acknowledged are deleted in the next batch's transaction (or alone after
+ * 200 ms without one).
  *
  * Nothing is lost on purpose: a batch that fails to commit (database
  * locked, disk full) is kept and retried with back-off (100 ms to 5 s),
@@ -14,8 +17,8 @@
  * publisher) or one of their own (STYLE 16).
  *
  * Threading: a struct ingest belongs to the ingest thread (metrologd's
- * main thread), with the store, the composer, the monitor and the
- * publisher it drives; pollers only push to the queue.
+ * main thread), with the store, the composer and the monitor; pollers only
+ * push to the queue; the publisher's thread reads what is committed.
  */
 #ifndef METROLOG_INGEST_H
 #define METROLOG_INGEST_H
@@ -45,7 +48,8 @@ struct ingest *ingest_new(const struct config *c, struct store *st,
                           struct queue *q, const struct mclock *clk);
 void ingest_free(struct ingest *in); /* NULL allowed */
 
-/* The publisher to drive after each commit (NULL: none). */
+/* The publisher to tell of each commit, whose acknowledged rows this
+ * loop deletes (NULL: none). */
 void ingest_set_publisher(struct ingest *in, struct publisher *p);
 
 /*
@@ -53,9 +57,9 @@ void ingest_set_publisher(struct ingest *in, struct publisher *p);
  * batch_max samples or its first is batch_ms old. With an empty batch,
  * wait up to wait_ms for a first sample; with a batch open, sleep in steps
  * of 10 ms and take what arrived, so that the pollers' pushes do not wake
- * this thread one by one (a busy publisher's acknowledgements wake it
- * instead). Then the publisher's turn and, between batches, retention and
- * the calibration due states.
+ * this thread one by one. After a commit, publisher_committed(); between
+ * batches, the acknowledged outbox rows (after 200 ms without a commit),
+ * retention and the calibration due states.
  */
 void ingest_step(struct ingest *in, int wait_ms);
 

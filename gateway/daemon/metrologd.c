@@ -6,13 +6,12 @@
  * queue (queue.c); the main thread is the ingest thread (ingest.c): it
  * takes samples in batches, runs them through the tolerance monitor, and
  * commits each batch with its events rows and outbox messages (compose.c)
- * in one SQLite transaction (store.c). With an mqtt group it also drives
- * the publisher (publish.c), after each commit and while it is busy:
- * Paho's own threads only record events for that step, and wake this
- * thread if it waits in publisher_wait(), so acknowledgements refill the
- * window at once. Signals only set flags (the pollers block every signal):
- * SIGTERM/SIGINT stop, SIGHUP reloads the configuration. One clock
- * (mclock_system) is given to the pollers, the ingest loop and the
+ * in one SQLite transaction (store.c). With an mqtt group the publisher
+ * (publish.c) runs on a thread of its own with its own connection: this
+ * thread tells it of each commit and deletes the outbox rows it says were
+ * acknowledged, in its next transaction. Signals only set flags (the pollers
+ * block every signal): SIGTERM/SIGINT stop, SIGHUP reloads the configuration.
+ * One clock (mclock_system) is given to the pollers, the ingest loop and the
  * publisher: all their times come from it (mclock.h).
  *
  * Under systemd (Type=notify, notify.h): READY=1 once the database is
@@ -47,10 +46,9 @@
 #include "queue.h"
 #include "store.h"
 
-#define DEFAULT_CONFIG  "/etc/metrolog/metrologd.cfg"
-#define STATS_EVERY_US  (60LL * 1000000)
-#define PUBLISH_WAIT_MS 5    /* longest wait while the outbox drains */
-#define STOP_FLUSH_MS   3000 /* on stop, publish what we can this long */
+#define DEFAULT_CONFIG "/etc/metrolog/metrologd.cfg"
+#define STATS_EVERY_US (60LL * 1000000)
+#define STOP_FLUSH_MS  3000 /* on stop, publish what we can this long */
 
 static volatile sig_atomic_t got_stop, got_reload;
 
@@ -368,18 +366,7 @@ static int run(struct daemon *d)
 			reload(d);
 			tell_ready(d);
 		}
-		if (d->pub != NULL && publisher_busy(d->pub)) {
-			struct ingest_stats is;
-			/* look at the queue without waiting, then wait for
-			 * the publisher (woken by its acknowledgements) */
-			ingest_step(d->ingest, 0);
-			ingest_get_stats(d->ingest, &is);
-			if (is.pending == 0 && publisher_busy(d->pub))
-				publisher_wait(d->pub,
-				               PUBLISH_WAIT_MS * 1000LL);
-		} else {
-			ingest_step(d->ingest, 100);
-		}
+		ingest_step(d->ingest, 100);
 		int64_t now = mono_us(d);
 		if (now >= next_stats) {
 			log_stats(d);
@@ -393,6 +380,7 @@ static int run(struct daemon *d)
 	d->watchdog = NULL;
 	stop_pollers(d);
 	size_t lost = ingest_drain(d->ingest);
+	publisher_stopping(d->pub, STOP_FLUSH_MS); /* the counters stay */
 	log_stats(d);
 	publisher_stop(d->pub, d->store, STOP_FLUSH_MS);
 	d->pub = NULL;

@@ -6,31 +6,37 @@
  * functions.
  *
  * Commit before publish: every message but the gateway's own status comes
- * from the outbox table, written by store_append() in the transaction of
- * the data it reports (with payloads built here). The publisher sends the
- * rows in seq order, at most `inflight` unacknowledged, and deletes a row
- * only once it and every row before it were acknowledged (PUBACK at
- * QoS 1). After a reconnect or a failed send it sends again everything
- * unacknowledged, from the oldest row: at least once, in order, duplicates
- * possible (subscribers de-duplicate by seq).
+ * from the outbox table, written by store_write() in the transaction of
+ * the data it reports; this thread reads only what is committed. The publisher
+ * sends the rows in seq order, at most `inflight` unacknowledged, and deletes a
+ * row only once it and every row before it were acknowledged (PUBACK at QoS 1).
+ * After a reconnect or a failed send it sends again everything unacknowledged,
+ * from the oldest row: at least once, in order, duplicates possible
+ * (subscribers de-duplicate by seq).
  *
- * Threading (STYLE rule 8): struct publisher belongs to the ingest thread,
- * which calls every function of publish.h. Paho runs the callbacks below on
- * its own threads; they only record what happened (connected, connection
- * lost or refused, acknowledged seq) in the fields marked "mu" under
- * p->mu, and publisher_step() acts on it. The one piece of memory both
- * sides touch besides those fields is struct ack_ctx, the context of one
- * send: created by the ingest thread and linked in p->ctxs under mu,
+ * Threading (STYLE rule 8): struct publisher runs on its own thread
+ * (run()), which makes every Paho call and reads the outbox through its
+ * own connection (p->st); the ingest thread only calls
+ * publisher_committed(), publisher_acked(), publisher_get_stats() and
+ * publisher_stop(), which touch the fields marked "mu" under p->mu. Paho
+ * runs the callbacks below on its own threads; they only record what
+ * happened (connected, connection lost or refused, acknowledged seq) in
+ * those fields, and step() acts on it. Rows acknowledged are not deleted
+ * here: the acknowledged prefix (acked_upto) is handed to the ingest
+ * thread, which deletes them in its next transaction, so this thread
+ * never takes SQLite's write lock. The one piece of memory both sides
+ * touch besides those fields is struct ack_ctx, the context of one send:
+ * created by the publisher's thread and linked in p->ctxs under mu,
  * unlinked and freed by the callback that completes it, or by
  * publisher_stop() once Paho is destroyed and calls back no more. Every
- * callback that records something also signals p->cv, so that
- * publisher_wait() on the ingest thread returns at once: an acknowledged
- * window is refilled when the PUBACKs arrive, not at the next timer tick.
+ * callback that records something also signals p->cv, so that the
+ * publisher's wait returns at once: an acknowledged window is refilled
+ * when the PUBACKs arrive, not at the next timer tick.
  *
  * Time (STYLE 16): the reconnect back-off, the status's timers, the stop's
  * deadlines and the times handed to publish_req.c come from the clock given
  * to publisher_new() (mclock.h), the UTC "now" of a step from its caller.
- * Only publisher_wait()'s timed wait is on CLOCK_MONOTONIC itself (the
+ * Only wait_event()'s timed wait is on CLOCK_MONOTONIC itself (the
  * condition variable's clock); it decides nothing.
  *
  * MQTT 5: the same, with Paho's "5" callbacks, clean start off and a
@@ -56,7 +62,7 @@
  * records. The subscription to <prefix>/<site>/requests/+/records is made
  * on each connection like Home Assistant's; on_message() only copies a
  * request into its enterprise's share of a bounded queue under mu and
- * signals; publisher_step() answers at most REQ_PER_STEP of them per
+ * signals; step() answers at most REQ_PER_STEP of them per
  * step, the shares in turn, and as many "busy" replies to requests that
  * found their share full, straight to Paho at QoS 1 (not through the
  * outbox: answers, not data).
@@ -90,6 +96,7 @@
 #include "sample.h"
 #include "secret.h"
 #include "store.h"
+#include "text.h"
 
 #define BACKOFF_MIN_MS    500
 #define BACKOFF_MAX_MS    30000
@@ -97,11 +104,15 @@
 #define STATUS_CHECK_US   (1LL * 1000000) /* backlog counted, at most */
 #define CONNECT_TIMEOUT_S 10
 #define STOP_WAIT_MS      2000
-#define STOP_STEP_US      5000 /* publisher_stop() looks again this often */
+#define STOP_STEP_US      5000   /* the stop's flush looks again this often */
+#define BUSY_WAIT_US      5000   /* longest wait while the outbox drains */
+#define IDLE_WAIT_US      100000 /* longest wait otherwise */
 #define SESSION_EXPIRY_S                                                       \
 	86400 /* MQTT 5: the broker keeps our session                          \
 	         this long after a disconnection */
 #define MAX_PENDING_REFUSALS 16
+#define COPY_MAX_BYTES       (64u << 20) /* readings copies held, at most */
+#define PAYLOAD_MAX          (64u << 20) /* a payload built, at most */
 #define BUFFER_MARGIN        64 /* Paho's queue beyond what we send at once */
 
 /* ---- the publisher ----------------------------------------------------- */
@@ -118,7 +129,19 @@ struct ack_ctx {
 	struct ack_ctx *prev, *next; /* in p->ctxs, under p->mu */
 };
 
-/* A PUBACK refusal recorded by a callback, for the ingest thread to log. */
+/* The readings messages of one commit (publisher_committed()), in seq
+ * order, with their readings, in one allocation. */
+struct copy {
+	struct copy *next;
+	const struct config *c; /* whose indexes */
+	int64_t first_seq, last_seq;
+	size_t nmsgs, bytes;
+	struct composed_msg *msgs;
+	struct composed_reading *readings;
+};
+
+/* A PUBACK refusal recorded by a callback, for the publisher's thread to log.
+ */
 struct refusal {
 	int code;
 	int64_t seq;
@@ -134,8 +157,8 @@ struct publisher {
 	char ha_status_topic[MSG_TOPIC_MAX]; /* "" without discovery */
 
 	pthread_mutex_t mu;
-	pthread_cond_t cv; /* signalled with each record: publisher_wait() */
-	/* mu: set by the callbacks, taken by publisher_step() */
+	pthread_cond_t cv; /* signalled with each record: wait_event() */
+	/* mu: set by the callbacks, taken by step() */
 	bool cb_connected, cb_lost, cb_refused, cb_failed, cb_disconnected;
 	bool cb_event;            /* any of these since the last step */
 	bool cb_ha_online;        /* Home Assistant said "online" */
@@ -152,8 +175,26 @@ struct publisher {
 	uint64_t cb_acked;
 	struct reqs *reqs; /* records requests; NULL when off. Its queue is
 	                      under mu (publish_req.h) */
+	/* mu: with the ingest thread */
+	bool quit;        /* publisher_stopping(): flush and end */
+	bool quiet;       /* the thread answers no more requests */
+	int stop_ms;      /* the flush's deadline */
+	int64_t acked_up; /* the acknowledged prefix, for publisher_acked() */
+	struct copy *in_head, *in_tail; /* copies handed over, not taken */
+	size_t copy_bytes;              /* of every copy held, both lists */
+	bool copy_full;                 /* one was refused (logged once) */
+	struct publisher_stats shared;  /* copied after each step */
 
-	/* the ingest thread only */
+	/* the publisher's thread only */
+	pthread_t thread;
+	struct store *st; /* its own connection: the outbox is read here */
+	struct copy *copies, *copies_tail; /* taken, oldest first */
+	char *pbuf;                        /* a readings payload built */
+	size_t pbuf_size;
+	struct msg_channel *mch; /* its channels */
+	struct store_msg_reading *mrd;
+	size_t mch_cap, mrd_cap;
+	bool missing_logged; /* a reading the database no longer has */
 	enum link link;
 	int backoff_ms;
 	int64_t next_attempt; /* monotonic us */
@@ -161,7 +202,8 @@ struct publisher {
 	bool *win_acked;
 	size_t wlen;
 	int64_t last_sent;    /* highest seq sent since the last rewind */
-	int64_t deleted_upto; /* rows <= this are acknowledged and gone */
+	int64_t deleted_upto; /* rows <= this are acknowledged (the ingest
+	                         thread deletes them) */
 	bool rewind;          /* send again from deleted_upto */
 	bool empty;           /* the outbox had nothing after last_sent */
 	bool stopping;        /* publisher_stop() began: no more connects */
@@ -178,6 +220,9 @@ struct publisher {
 	int max_buffered;         /* Paho's maxBufferedMessages */
 	struct publisher_stats stats;
 };
+
+static void *run(void *arg);
+static void publisher_free(struct publisher *p);
 
 /* The time, from the clock given to publisher_new(). */
 static int64_t mono_us(const struct publisher *p)
@@ -202,7 +247,7 @@ static void ctx_unlink(struct publisher *p, struct ack_ctx *c)
 		c->next->prev = c->prev;
 }
 
-/* Under mu: something for the next step; wake publisher_wait(). */
+/* Under mu: something for the next step; wake wait_event(). */
 static void signal_event(struct publisher *p)
 {
 	p->cb_event = true;
@@ -406,7 +451,7 @@ static int on_message(void *context, char *topic, int len,
 	return 1;
 }
 
-/* ---- the ingest thread's side ---- */
+/* ---- the publisher's thread ---- */
 
 static const char will_payload[] =
         "{\"state\":\"offline\",\"reason\":\"lost\"}";
@@ -716,7 +761,15 @@ struct publisher *publisher_new(const struct config *c,
 		snprintf(err, errlen, "mqtt: %s", MQTTAsync_strerror(rc));
 		goto fail;
 	}
+	p->st = store_open(c->database, err, errlen);
+	if (p->st == NULL)
+		goto fail;
 	start_connect(p);
+	if (pthread_create(&p->thread, NULL, run, p) != 0) {
+		snprintf(err, errlen,
+		         "mqtt: cannot start the publisher's thread");
+		goto fail;
+	}
 	log_info("mqtt: publishing to %s as %s under %s/%s (MQTT %s)", uri,
 	         p->m->client_id, p->m->prefix, c->site,
 	         p->m->version == 5 ? "5" : "3.1.1");
@@ -728,16 +781,7 @@ struct publisher *publisher_new(const struct config *c,
 		         reqs_replay_filter(p->reqs));
 	return p;
 fail:
-	if (p->client != NULL)
-		MQTTAsync_destroy(&p->client);
-	reqs_free(p->reqs);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-	secret_wipe(p->password);
-	free(p->password);
-	free(p->win);
-	free(p->win_acked);
-	free(p);
+	publisher_free(p);
 	return NULL;
 }
 
@@ -757,28 +801,27 @@ static void window_ack(struct publisher *p, int64_t seq)
 		p->win_acked[lo] = true;
 }
 
-/* Delete the acknowledged prefix of the window from the outbox. */
-static int window_retire(struct publisher *p, struct store *st)
+/* Retire the acknowledged prefix of the window: the ingest thread
+ * deletes it from the outbox (publisher_acked()). */
+static void window_retire(struct publisher *p)
 {
 	size_t k = 0;
 
 	while (k < p->wlen && p->win_acked[k])
 		k++;
 	if (k == 0)
-		return 0;
+		return;
 	int64_t upto = p->win[k - 1];
 	if (upto > p->deleted_upto) {
-		if (store_outbox_delete(st, upto) < 0) {
-			log_warnx("mqtt: %s", store_last_message(st));
-			return -1;
-		}
 		p->deleted_upto = upto;
+		pthread_mutex_lock(&p->mu);
+		p->acked_up = upto;
+		pthread_mutex_unlock(&p->mu);
 	}
 	memmove(p->win, p->win + k, (p->wlen - k) * sizeof(*p->win));
 	memmove(p->win_acked, p->win_acked + k,
 	        (p->wlen - k) * sizeof(*p->win_acked));
 	p->wlen -= k;
-	return 0;
 }
 
 static void link_down(struct publisher *p, const char *why)
@@ -796,6 +839,186 @@ static void link_down(struct publisher *p, const char *why)
 		p->backoff_ms = BACKOFF_MAX_MS;
 }
 
+/* ---- readings payloads, built when sent ---- */
+
+/* Significant digits of a channel's values in a payload (msg.h). */
+static int digits_of(bool float32)
+{
+	return float32 ? 7 : 0;
+}
+
+/* A copy of r in one allocation; NULL when memory runs out. */
+static struct copy *copy_make(const struct composed_readings *r)
+{
+	size_t msgs = r->nmsgs * sizeof(*r->msgs);
+	size_t bytes = sizeof(struct copy) + msgs +
+	               r->nreadings * sizeof(*r->readings);
+	struct copy *c = malloc(bytes);
+
+	if (c == NULL)
+		return NULL;
+	*c = (struct copy){
+	        .c = r->c,
+	        .first_seq = r->msgs[0].seq,
+	        .last_seq = r->msgs[r->nmsgs - 1].seq,
+	        .nmsgs = r->nmsgs,
+	        .bytes = bytes,
+	        .msgs = (struct composed_msg *)(c + 1),
+	};
+	c->readings = (struct composed_reading *)((char *)c->msgs + msgs);
+	memcpy(c->msgs, r->msgs, msgs);
+	memcpy(c->readings, r->readings, r->nreadings * sizeof(*r->readings));
+	return c;
+}
+
+/* Free the copies no row to send needs any more (seq <= upto). */
+static void copies_retire(struct publisher *p, int64_t upto)
+{
+	size_t freed = 0;
+
+	while (p->copies != NULL && p->copies->last_seq <= upto) {
+		struct copy *c = p->copies;
+		p->copies = c->next;
+		freed += c->bytes;
+		free(c);
+	}
+	if (p->copies == NULL)
+		p->copies_tail = NULL;
+	if (freed > 0) {
+		pthread_mutex_lock(&p->mu);
+		p->copy_bytes -= freed;
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* The copy of readings message seq, and the copy holding it; NULL: none. */
+static const struct composed_msg *
+copy_find(const struct publisher *p, int64_t seq, const struct copy **owner)
+{
+	for (const struct copy *c = p->copies; c != NULL; c = c->next) {
+		if (seq > c->last_seq)
+			continue;
+		if (seq < c->first_seq)
+			return NULL;
+		size_t lo = 0, hi = c->nmsgs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (c->msgs[mid].seq < seq)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		*owner = c;
+		return lo < c->nmsgs && c->msgs[lo].seq == seq ? &c->msgs[lo]
+		                                               : NULL;
+	}
+	return NULL;
+}
+
+/* The channels of readings row m from its copy into p->mch, the
+ * instrument's id into *id; -1: no copy (or of another config). */
+static int channels_from_copy(struct publisher *p, const struct store_msg *m,
+                              const char **id)
+{
+	const struct copy *c = NULL;
+	const struct composed_msg *cm = copy_find(p, m->seq, &c);
+
+	if (cm == NULL || c->c != p->cfg || cm->n != m->nchannels)
+		return -1;
+	const struct cfg_instrument *in = &p->cfg->instruments[cm->inst];
+	for (uint32_t k = 0; k < cm->n; k++) {
+		const struct composed_reading *r = &c->readings[cm->first + k];
+		const struct cfg_channel *ch =
+		        &in->channels[r->index - in->channels[0].index];
+		p->mch[k] = (struct msg_channel){
+		        .name = ch->name,
+		        .unit = ch->unit,
+		        .value = r->value,
+		        .quality = r->quality,
+		        .digits = digits_of(ch->spec.type == DECODE_FLOAT32),
+		};
+	}
+	*id = in->id;
+	return (int)cm->n;
+}
+
+/* The channels of readings row m read back from the database into
+ * p->mch (a reading no longer there is left out, logged once); the
+ * instrument's id into *id. hi_us: store_outbox_readings(). */
+static int channels_from_db(struct publisher *p, const struct store_msg *m,
+                            int64_t hi_us, const char **id)
+{
+	int n = 0;
+
+	if (text_reserve((void **)&p->mrd, &p->mrd_cap, m->nchannels,
+	                 sizeof(*p->mrd)) < 0)
+		return -1;
+	if (store_outbox_readings(p->st, m, hi_us, id, p->mrd) < 0) {
+		log_warnx("mqtt: %s", store_last_message(p->st));
+		return -1;
+	}
+	for (size_t k = 0; k < m->nchannels; k++) {
+		const struct store_msg_reading *r = &p->mrd[k];
+		if (!r->found) {
+			if (!p->missing_logged)
+				log_warnx("mqtt: seq %" PRId64 ": the reading "
+				          "of %s at its time is no longer in "
+				          "the database (retention): sent "
+				          "without it; logged once",
+				          m->seq, r->channel);
+			p->missing_logged = true;
+			continue;
+		}
+		p->mch[n++] = (struct msg_channel){
+		        .name = r->channel,
+		        .unit = r->unit,
+		        .value = r->value,
+		        .quality = r->quality,
+		        .digits = digits_of(r->float32),
+		};
+	}
+	return n;
+}
+
+/* The payload of readings row m (no payload stored: docs/SCHEMA.md,
+ * outbox) into p->pbuf, as msg_readings() builds it: from the copy handed
+ * over after its commit, else from the database (hi_us: the latest ts of
+ * the rows read with it). Returns its length, or -1 (logged). */
+static int readings_payload(struct publisher *p, const struct store_msg *m,
+                            int64_t hi_us)
+{
+	const char *id = NULL;
+	int n, len;
+
+	if (text_reserve((void **)&p->mch, &p->mch_cap, m->nchannels,
+	                 sizeof(*p->mch)) < 0)
+		return -1;
+	n = channels_from_copy(p, m, &id);
+	if (n < 0 && (n = channels_from_db(p, m, hi_us, &id)) < 0)
+		return -1;
+	for (size_t room = 4096; room <= PAYLOAD_MAX; room *= 2) {
+		if (text_reserve((void **)&p->pbuf, &p->pbuf_size, room, 1) < 0)
+			break;
+		len = msg_readings(p->pbuf, p->pbuf_size, m->seq, m->ts_us, id,
+		                   p->mch, (size_t)n);
+		if (len >= 0)
+			return len;
+	}
+	log_warnx("mqtt: seq %" PRId64 ": readings payload not built", m->seq);
+	return -1;
+}
+
+/* The latest ts among the readings rows of m[0 .. n). */
+static int64_t readings_hi(const struct store_msg *m, size_t n)
+{
+	int64_t hi = INT64_MIN;
+
+	for (size_t i = 0; i < n; i++)
+		if (m[i].nchannels > 0 && m[i].ts_us > hi)
+			hi = m[i].ts_us;
+	return hi;
+}
+
 /* Send outbox rows after last_sent while the window has room. */
 static int send_rows(struct publisher *p, struct store *st, int64_t now_us)
 {
@@ -810,8 +1033,16 @@ static int send_rows(struct publisher *p, struct store *st, int64_t now_us)
 			return -1;
 		}
 		p->empty = n < room;
+		int64_t hi = readings_hi(msgs, n);
 		for (size_t i = 0; i < n; i++) {
 			size_t len;
+			if (msgs[i].nchannels > 0) {
+				int plen = readings_payload(p, &msgs[i], hi);
+				if (plen < 0)
+					return -1;
+				msgs[i].payload = p->pbuf;
+				msgs[i].len = (size_t)plen;
+			}
 			const char *payload =
 			        with_historical(p, &msgs[i], now_us, &len);
 			int rc = send_one(p, msgs[i].topic, payload, len,
@@ -925,9 +1156,9 @@ static bool replies_fit(struct publisher *p)
 /* Answer up to REQ_PER_STEP queued records requests while connected and
  * Paho has room for their replies, an enterprise's share at a time, and
  * send up to REQ_PER_STEP busy replies to requests that found their share
- * full; the rest wait for the next step (publisher_busy() says there is
+ * full; the rest wait for the next step (busy() says there is
  * one soon, woken by the acknowledgements), so that a burst never holds
- * the ingest thread for long. */
+ * the publisher's thread for long. */
 static void answer_requests(struct publisher *p, int64_t now_us)
 {
 	int64_t mono = mono_us(p);
@@ -1020,7 +1251,7 @@ static void ha_announce(struct publisher *p)
 
 /* What Paho's callbacks recorded since the last step, taken in one go. */
 struct cb_taken {
-	bool connected, lost, refused, failed, ha_online;
+	bool connected, lost, refused, failed, ha_online, copy_full;
 	struct refusal refusals[MAX_PENDING_REFUSALS];
 	size_t nrefusals;
 	int64_t *acks; /* the caller frees it */
@@ -1046,6 +1277,16 @@ static void take_callbacks(struct publisher *p, struct cb_taken *c)
 	memcpy(c->refusals, p->cb_refusals,
 	       c->nrefusals * sizeof(*c->refusals));
 	p->cb_nrefusals = 0;
+	if (p->in_head != NULL) { /* the copies handed over */
+		if (p->copies_tail != NULL)
+			p->copies_tail->next = p->in_head;
+		else
+			p->copies = p->in_head;
+		p->copies_tail = p->in_tail;
+		p->in_head = p->in_tail = NULL;
+	}
+	c->copy_full = p->copy_full;
+	p->copy_full = false;
 	p->stats.acked = p->cb_acked;
 	p->stats.refused = p->cb_refused_msgs;
 	pthread_mutex_unlock(&p->mu);
@@ -1108,8 +1349,12 @@ static void status_step(struct publisher *p, struct store *st, int64_t now_us)
 	}
 }
 
-int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
+/* One turn of the publisher's thread (publisher_new()). now_us: UTC
+ * microseconds. Returns 0, or -1 on a database error (logged; the next
+ * turn tries again). */
+static int step(struct publisher *p, int64_t now_us)
 {
+	struct store *st = p->st;
 	struct cb_taken c;
 	int rc = 0;
 
@@ -1118,8 +1363,13 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 	for (size_t i = 0; i < c.nacks; i++)
 		window_ack(p, c.acks[i]);
 	free(c.acks);
-	if (window_retire(p, st) < 0)
-		rc = -1;
+	window_retire(p);
+	copies_retire(p, p->deleted_upto);
+	if (c.copy_full)
+		log_debug("mqtt: %u MiB of readings copies held: the payloads "
+		          "of newer readings messages are built from the "
+		          "database",
+		          COPY_MAX_BYTES >> 20);
 	if (c.refused)
 		link_refused(p);
 	if (c.lost && p->link != LINK_DOWN)
@@ -1159,90 +1409,161 @@ int publisher_step(struct publisher *p, struct store *st, int64_t now_us)
 
 /* The one wait not on the publisher's clock: the condition variable's
  * timed wait is on CLOCK_MONOTONIC (its attribute), for timeout_us; it
- * decides nothing, the next step reads the clock. */
-void publisher_wait(struct publisher *p, int64_t timeout_us)
+ * decides nothing, the next step reads the clock. Returns at once if a
+ * callback, a commit or a stop came since the last step. */
+static void wait_event(struct publisher *p, int64_t timeout_us)
 {
 	struct timespec ts = mclock_cv_deadline(timeout_us);
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->cb_event)
+	while (!p->cb_event && !p->quit)
 		if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) != 0)
 			break; /* ETIMEDOUT */
 	pthread_mutex_unlock(&p->mu);
 }
 
-bool publisher_idle(const struct publisher *p)
+/* The outbox is empty and nothing is in flight. */
+static bool idle(const struct publisher *p)
 {
 	return p->wlen == 0 && p->empty;
 }
 
-bool publisher_busy(const struct publisher *p)
+/* Connected with something to send or acknowledge, or records requests
+ * waiting for an answer: step again soon. */
+static bool busy(const struct publisher *p)
 {
-	return p->link == LINK_UP && (!publisher_idle(p) || p->req_pending);
+	return p->link == LINK_UP && (!idle(p) || p->req_pending);
+}
+
+/* The counters for publisher_get_stats(), after each step: the
+ * requests' counts of one instant (answered + errors + dropped + waiting
+ * is every request taken so far). */
+static void share_stats(struct publisher *p)
+{
+	struct publisher_stats s = p->stats;
+
+	if (p->reqs != NULL)
+		reqs_counts(p->reqs, &s.requests, &s.request_errors,
+		            &s.requests_busy);
+	s.connected = p->link == LINK_UP;
+	pthread_mutex_lock(&p->mu);
+	if (p->reqs != NULL) {
+		s.requests_dropped = reqs_dropped(p->reqs);
+		s.requests_waiting = reqs_queued(p->reqs);
+	}
+	p->shared = s;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The stop: send for at most p->stop_ms while there is something to send
+ * and a connection, publish "offline", disconnect. */
+static void flush_and_disconnect(struct publisher *p)
+{
+	int64_t deadline = mono_us(p) + (int64_t)p->stop_ms * 1000;
+	while (mono_us(p) < deadline) {
+		step(p, real_us(p));
+		if (p->link == LINK_DOWN || (p->link == LINK_UP && idle(p)))
+			break;
+		mclock_sleep(p->clk, STOP_STEP_US);
+	}
+	if (p->link != LINK_UP)
+		return;
+	MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+	int64_t rows = 0, oldest = 0;
+	store_outbox_stats(p->st, &rows, &oldest);
+	send_status(p, "offline", "stopped", rows, oldest, real_us(p));
+	d.timeout = STOP_WAIT_MS;
+	if (p->m->version == 5)
+		d.onSuccess5 = on_disconnected5;
+	else
+		d.onSuccess = on_disconnected;
+	d.context = p;
+	/* Paho sends what it has before the DISCONNECT, and waits up to the
+	 * timeout for the acknowledgements */
+	if (MQTTAsync_disconnect(p->client, &d) == MQTTASYNC_SUCCESS) {
+		int64_t until = mono_us(p) + 2LL * STOP_WAIT_MS * 1000;
+		bool done = false;
+		while (!done && mono_us(p) < until) {
+			mclock_sleep(p->clk, STOP_STEP_US);
+			pthread_mutex_lock(&p->mu);
+			done = p->cb_disconnected;
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+	/* acks that came in while stopping */
+	p->link = LINK_DOWN;
+	step(p, real_us(p));
+	log_info("mqtt: disconnected");
+}
+
+/* The publisher's thread: a turn, then a wait, until publisher_stop(). */
+static void *run(void *arg)
+{
+	struct publisher *p = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		bool quit = p->quit;
+		pthread_mutex_unlock(&p->mu);
+		if (quit)
+			break;
+		step(p, real_us(p));
+		share_stats(p);
+		wait_event(p, busy(p) ? BUSY_WAIT_US : IDLE_WAIT_US);
+	}
+	p->stopping = true; /* never connect again, answer no more requests */
+	share_stats(p);
+	pthread_mutex_lock(&p->mu);
+	p->quiet = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	flush_and_disconnect(p);
+	share_stats(p);
+	return NULL;
+}
+
+void publisher_committed(struct publisher *p, const struct composed_readings *r)
+{
+	struct copy *c = r != NULL && r->nmsgs > 0 ? copy_make(r) : NULL;
+
+	pthread_mutex_lock(&p->mu);
+	if (c != NULL && p->copy_bytes + c->bytes > COPY_MAX_BYTES) {
+		p->copy_full = true;
+		free(c);
+	} else if (c != NULL) {
+		if (p->in_tail != NULL)
+			p->in_tail->next = c;
+		else
+			p->in_head = c;
+		p->in_tail = c;
+		p->copy_bytes += c->bytes;
+	}
+	signal_event(p);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int64_t publisher_acked(struct publisher *p)
+{
+	pthread_mutex_lock(&p->mu);
+	int64_t upto = p->acked_up;
+	pthread_mutex_unlock(&p->mu);
+	return upto;
 }
 
 void publisher_get_stats(struct publisher *p, struct publisher_stats *s)
 {
 	pthread_mutex_lock(&p->mu);
-	p->stats.acked = p->cb_acked;
-	p->stats.refused = p->cb_refused_msgs;
-	if (p->reqs != NULL) {
-		p->stats.requests_dropped = reqs_dropped(p->reqs);
-		p->stats.requests_waiting = reqs_queued(p->reqs);
-	}
+	*s = p->shared;
+	s->acked = p->cb_acked;
+	s->refused = p->cb_refused_msgs;
 	pthread_mutex_unlock(&p->mu);
-	if (p->reqs != NULL)
-		reqs_counts(p->reqs, &p->stats.requests,
-		            &p->stats.request_errors, &p->stats.requests_busy);
-	*s = p->stats;
-	s->connected = p->link == LINK_UP;
 }
 
-void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
+/* What publisher_new() made, once its thread has ended (or never ran). */
+static void publisher_free(struct publisher *p)
 {
-	int64_t deadline;
-
-	if (p == NULL)
-		return;
-	p->stopping = true; /* never connect again, answer no more requests */
-	deadline = mono_us(p) + (int64_t)timeout_ms * 1000;
-	while (mono_us(p) < deadline) {
-		publisher_step(p, st, real_us(p));
-		if (p->link == LINK_DOWN ||
-		    (p->link == LINK_UP && publisher_idle(p)))
-			break;
-		mclock_sleep(p->clk, STOP_STEP_US);
-	}
-	if (p->link == LINK_UP) {
-		MQTTAsync_disconnectOptions d =
-		        MQTTAsync_disconnectOptions_initializer;
-		int64_t rows = 0, oldest = 0;
-		store_outbox_stats(st, &rows, &oldest);
-		send_status(p, "offline", "stopped", rows, oldest, real_us(p));
-		d.timeout = STOP_WAIT_MS;
-		if (p->m->version == 5)
-			d.onSuccess5 = on_disconnected5;
-		else
-			d.onSuccess = on_disconnected;
-		d.context = p;
-		/* Paho sends what it has before the DISCONNECT, and waits
-		 * up to the timeout for the acknowledgements */
-		if (MQTTAsync_disconnect(p->client, &d) == MQTTASYNC_SUCCESS) {
-			int64_t until = mono_us(p) + 2LL * STOP_WAIT_MS * 1000;
-			bool done = false;
-			while (!done && mono_us(p) < until) {
-				mclock_sleep(p->clk, STOP_STEP_US);
-				pthread_mutex_lock(&p->mu);
-				done = p->cb_disconnected;
-				pthread_mutex_unlock(&p->mu);
-			}
-		}
-		/* acks that came in while stopping */
-		p->link = LINK_DOWN;
-		publisher_step(p, st, real_us(p));
-		log_info("mqtt: disconnected");
-	}
-	MQTTAsync_destroy(&p->client);
+	if (p->client != NULL)
+		MQTTAsync_destroy(&p->client);
 	reqs_free(p->reqs); /* with the requests still queued */
 	/* Paho calls back no more: free the contexts it still held */
 	while (p->ctxs != NULL) {
@@ -1250,6 +1571,18 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 		p->ctxs = c->next;
 		free(c);
 	}
+	store_close(p->st);
+	for (int l = 0; l < 2; l++) {
+		struct copy *c = l == 0 ? p->copies : p->in_head;
+		while (c != NULL) {
+			struct copy *next = c->next;
+			free(c);
+			c = next;
+		}
+	}
+	free(p->pbuf);
+	free(p->mch);
+	free(p->mrd);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p->acks);
@@ -1259,4 +1592,30 @@ void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
 	secret_wipe(p->password);
 	free(p->password);
 	free(p);
+}
+
+void publisher_stopping(struct publisher *p, int timeout_ms)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (!p->quit) {
+		p->quit = true;
+		p->stop_ms = timeout_ms;
+		signal_event(p);
+	}
+	while (!p->quiet)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void publisher_stop(struct publisher *p, struct store *st, int timeout_ms)
+{
+	if (p == NULL)
+		return;
+	publisher_stopping(p, timeout_ms);
+	pthread_join(p->thread, NULL);
+	if (p->deleted_upto > 0 && store_outbox_delete(st, p->deleted_upto) < 0)
+		log_warnx("mqtt: %s", store_last_message(st));
+	publisher_free(p);
 }

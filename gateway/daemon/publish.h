@@ -9,11 +9,14 @@
  * late (that depends on when), and sends its own retained status and the
  * Home Assistant discovery configs (msg.c builds both) straight to Paho.
  *
- * Threading: a struct publisher belongs to the ingest thread, which drives
- * it with publisher_step() after each COMMIT and periodically; Paho's own
- * threads run its callbacks, which only record what happened (connected,
- * lost, acknowledged) under the publisher's mutex for the next step to act
- * on, and wake publisher_wait().
+ * Threading: a struct publisher runs on a thread of its own (the second
+ * core), with its own SQLite connection to the database for reading the
+ * outbox: the ingest thread only tells it that rows were committed
+ * (publisher_committed()) and deletes, in its own next transaction, the
+ * rows it says were acknowledged (publisher_acked()), so the two never
+ * fight for the write lock. Paho's own threads run its callbacks, which
+ * only record what happened (connected, lost, acknowledged) under the
+ * publisher's mutex and wake the publisher's thread.
  */
 #ifndef METROLOG_PUBLISH_H
 #define METROLOG_PUBLISH_H
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compose.h"
 #include "config.h"
 #include "mclock.h"
 
@@ -48,51 +52,58 @@ struct publisher_stats {
 };
 
 /* A publisher for c->mqtt (which must not be NULL) and site c->site; it
- * reads the password from c->mqtt->password_file (if any) now, and starts
- * connecting at once (in the background; over TLS with c->mqtt->tls).
+ * reads the password from c->mqtt->password_file (if any) now, opens its
+ * own connection to c->database, starts its thread and starts connecting
+ * at once (in the background; over TLS with c->mqtt->tls).
  * Its timers (reconnect back-off, status updates, rate limits, the stop's
- * deadlines) read clk, on the ingest thread only; metrologd passes the
- * clock it gives the ingest loop. Returns NULL with the reason in err
- * (never the password). c and clk must outlive it. */
+ * deadlines) read clk, on its thread; metrologd passes the clock it gives
+ * the ingest loop. Returns NULL with the reason in err (never the
+ * password). c and clk must outlive it.
+ *
+ * Its thread, in turns: act on what Paho's callbacks recorded (connected,
+ * lost, acknowledged), (re)connect with capped back-off, send the outbox
+ * rows after the last sent one (seq order, at most inflight
+ * unacknowledged; a readings row's payload built now, docs/SCHEMA.md
+ * outbox), republish the gateway's status when its backlog changed, and
+ * answer a few queued records requests (mqtt.requests) from the database
+ * at c->database, read-only (query.h). It waits for a callback, a
+ * publisher_committed() or 100 ms between turns. */
 struct publisher *publisher_new(const struct config *c,
                                 const struct mclock *clk, char *err,
                                 size_t errlen);
 
-/*
- * One turn, on the ingest thread: act on what Paho's callbacks recorded
- * (connected, lost, acknowledged), delete the outbox rows whose
- * acknowledgement arrived (in seq order: a row leaves only when it and all
- * before it are acknowledged), (re)connect with capped back-off, send the
- * rows after the last sent one while fewer than inflight are unacknowledged,
- * republish the gateway's status when its backlog changed, and answer a
- * few queued records requests (mqtt.requests) from the database at
- * c->database, read-only (query.h). now_us:
- * UTC microseconds. Returns 0, or -1 on a database error (logged; the
- * next step tries again).
- */
-int publisher_step(struct publisher *p, struct store *st, int64_t now_us);
+/* The ingest thread: outbox rows were committed (wakes the publisher);
+ * r (NULL: none) the readings messages among them (composer_readings()),
+ * copied: the publisher builds their payloads from the copy, or from the
+ * database when the copies already hold COPY_MAX_BYTES (64 MiB: a backlog
+ * while the broker is away), after a restart or a reload. */
+void publisher_committed(struct publisher *p,
+                         const struct composed_readings *r);
 
-/* Wait up to timeout_us for something to act on (an acknowledgement, a
- * connection made or lost, Home Assistant's "online", a records request):
- * the callbacks
- * signal it, so the caller steps again at once. Returns at once if
- * something happened since the last publisher_step(). */
-void publisher_wait(struct publisher *p, int64_t timeout_us);
+/* The ingest thread: every outbox row with seq <= the value returned was
+ * acknowledged (a row counts only when it and all before it were): the
+ * caller deletes them (store_batch.outbox_delete, store_outbox_delete()).
+ * 0: none yet. */
+int64_t publisher_acked(struct publisher *p);
 
-/* true when the outbox is empty and nothing is in flight. */
-bool publisher_idle(const struct publisher *p);
-
-/* true while connected with something to send or acknowledge, or records
- * requests waiting for an answer: the caller should step again soon. */
-bool publisher_busy(const struct publisher *p);
-
+/* A copy of the counters (any thread). */
 void publisher_get_stats(struct publisher *p, struct publisher_stats *s);
 
+/* The stop begins (publisher_stop() below, with timeout_ms): returns once
+ * the publisher answers no more records requests, so that the counters
+ * read next (publisher_get_stats()) count every request as answered,
+ * dropped or waiting for good; it goes on sending meanwhile. NULL
+ * allowed. */
+void publisher_stopping(struct publisher *p, int timeout_ms);
+
 /*
- * Orderly stop: keep stepping for at most timeout_ms while there is
- * something to send and a connection, then publish the gateway's retained
- * "offline" status and disconnect (so the Last Will is not sent), and free
- * p. What is still in the outbox is sent at the next start. NULL allowed.
+ * Orderly stop, from the thread that made p (after publisher_stopping(),
+ * or not: then its timeout_ms): its thread keeps sending for
+ * at most timeout_ms while there is something to send and a connection,
+ * then publishes the gateway's retained "offline" status, disconnects (so
+ * the Last Will is not sent) and ends; then the rows acknowledged are
+ * deleted through st (the caller's connection) and p is freed. What is
+ * still in the outbox is sent at the next start. NULL allowed.
  */
 void publisher_stop(struct publisher *p, struct store *st, int timeout_ms);
 

@@ -30,10 +30,10 @@
  * most one per share per REQ_BUSY_S s, never a flood of their own.
  *
  * Threading (publish_req.h): Paho's thread only copies a request into
- * its share under the publisher's mutex; publisher_step() on the ingest
+ * its share under the publisher's mutex; a step on the publisher's
  * thread pops at most REQ_PER_STEP requests and REQ_PER_STEP busy ones
  * per step and answers them here, so a burst of requests delays the
- * ingest thread by a few queries per step at most and never blocks Paho.
+ * outbox by a few queries per step at most and never blocks Paho.
  * Replies are sent straight to Paho at QoS 1, not through the outbox: an
  * answer lost in an outage is asked again, it is not data to keep.
  */
@@ -80,7 +80,7 @@ struct share {
 	int64_t quiet_until; /* monotonic us: no busy reply before */
 };
 
-/* A replay under way (the ingest thread's): what was sent and what
+/* A replay under way (the publisher thread's): what was sent and what
  * could not be, as ranges of seqs, for its reply. */
 struct rjob {
 	struct req *q; /* its request: the Correlation Data */
@@ -108,7 +108,7 @@ struct reqs {
 	struct req *replays[REPLAY_QUEUE]; /* replay requests waiting */
 	size_t rhead, rn;
 	uint64_t replays_dropped;
-	/* the ingest thread only */
+	/* the publisher's thread only */
 	struct query *q; /* opened at the first request */
 	uint64_t answered, errors, busy, dropped_logged;
 	int64_t dropped_log_at, log_window; /* monotonic us */
@@ -410,7 +410,7 @@ uint64_t reqs_dropped(const struct reqs *r)
 	return r->dropped;
 }
 
-/* ---- the ingest thread's side ------------------------------------------- */
+/* ---- the publisher's thread's side -------------------------------------- */
 
 void reqs_counts(const struct reqs *r, uint64_t *answered, uint64_t *errors,
                  uint64_t *busy)

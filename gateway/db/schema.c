@@ -329,6 +329,18 @@ static const char *const migrations[] = {
         "    SELECT NEW.seq, NEW.ts, NEW.topic, NEW.payload"
         "    WHERE NEW.topic NOT GLOB '*/readings';"
         "END;",
+        /* 12 -> 13: a readings message's outbox row without its payload
+         * (docs/SCHEMA.md, outbox): channels holds the channels.id of its
+         * readings, 4 bytes little-endian each, in the payload's order,
+         * and payload is empty; the publisher builds the payload from the
+         * readings when it sends the row. NULL: payload is the message
+         * (events, statuses, calibration records, and every row written
+         * before). The store now writes seqs itself with each outbox row
+         * (a readings message's instrument from its first channel): the
+         * trigger of 12 found it by the topic, a scan of instruments per
+         * row. */
+        "ALTER TABLE outbox ADD COLUMN channels BLOB;"
+        "DROP TRIGGER outbox_seqs;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

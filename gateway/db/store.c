@@ -97,12 +97,21 @@ static const char *const stmt_sql[S_COUNT] = {
         [S_ARC_OLDEST] = "SELECT ts_first, n, data FROM archive_blocks"
                          " WHERE channel = ?1 ORDER BY ts_first LIMIT 1",
         [S_OUTBOX_INSERT] = "INSERT INTO outbox"
-                            " (seq, ts, topic, payload, qos, retain)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        [S_OUTBOX_READ] = "SELECT seq, ts, topic, payload, qos, retain"
+                            " (seq, ts, topic, payload, qos, retain,"
+                            " channels)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        [S_OUTBOX_READ] = "SELECT seq, ts, topic, payload, qos, retain,"
+                          " channels"
                           " FROM outbox WHERE seq > ?1 ORDER BY seq"
                           " LIMIT ?2",
         [S_OUTBOX_DELETE] = "DELETE FROM outbox WHERE seq <= ?1",
+        /* what a seq carried, for replays (docs/SCHEMA.md, seqs): a
+         * readings message as its instrument (?3: its first channel),
+         * any other as its topic and payload */
+        [S_SEQS_INSERT] = "INSERT OR REPLACE INTO seqs"
+                          " (seq, ts, instrument, topic, payload)"
+                          " VALUES (?1, ?2, (SELECT instrument_id FROM"
+                          " channels WHERE id = ?3), ?4, ?5)",
         [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq IN"
                           " (SELECT seq FROM outbox ORDER BY seq LIMIT ?1)",
         [S_OUTBOX_ROWS] = "SELECT count(*) FROM outbox",
@@ -367,6 +376,7 @@ void store_close(struct store *st)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	st_outbox_free(st);
 	/* every statement is finalized: this cannot be SQLITE_BUSY */
 	if (sqlite3_close(st->db) != SQLITE_OK)
 		assert(!"sqlite3_close");
@@ -846,23 +856,54 @@ int store_outbox_next_seq(struct store *st, int64_t *seq)
 	return 0;
 }
 
-/* Inside the write transaction: the outbox rows, then the outbox_max
- * policy. */
-static int append_outbox(struct store *st, const struct store_out *o, size_t n)
+/* Inside the write transaction: the rows acknowledged deleted, the
+ * outbox rows, then the outbox_max policy. */
+/* The row of seqs for outbox row o, in its transaction. */
+static int append_seq(struct store *st, const struct store_out *o)
+{
+	sqlite3_stmt *s = st->stmt[S_SEQS_INSERT];
+	uint32_t first = o->nchannels > 0 ? o->channels[0] : UINT32_MAX;
+
+	sqlite3_bind_int64(s, 1, o->seq);
+	sqlite3_bind_int64(s, 2, o->ts_us);
+	if (first < st->nchannels) {
+		sqlite3_bind_int64(s, 3, st->channel_ids[first]);
+		sqlite3_bind_null(s, 4);
+		sqlite3_bind_null(s, 5);
+	} else {
+		sqlite3_bind_null(s, 3);
+		sqlite3_bind_text(s, 4, o->topic, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 5, o->payload, (int)o->len, SQLITE_STATIC);
+	}
+	return st_run(st, s, "seqs");
+}
+
+static int append_outbox(struct store *st, const struct store_out *o, size_t n,
+                         int64_t delete_upto)
 {
 	sqlite3_stmt *ins = st->stmt[S_OUTBOX_INSERT];
 
 	if (outbox_count(st) < 0)
 		return -1;
+	if (delete_upto > 0 && store_outbox_delete(st, delete_upto) < 0)
+		return -1;
+	st->outbox_writer = true;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_bind_int64(ins, 1, o[i].seq);
 		sqlite3_bind_int64(ins, 2, o[i].ts_us);
 		sqlite3_bind_text(ins, 3, o[i].topic, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(ins, 4, o[i].payload, (int)o[i].len,
-		                  SQLITE_STATIC);
+		if (o[i].nchannels > 0) {
+			if (st_outbox_bind_channels(st, ins, 7, &o[i]) < 0)
+				return -1;
+			sqlite3_bind_zeroblob(ins, 4, 0);
+		} else {
+			sqlite3_bind_blob(ins, 4, o[i].payload, (int)o[i].len,
+			                  SQLITE_STATIC);
+			sqlite3_bind_null(ins, 7);
+		}
 		sqlite3_bind_int(ins, 5, o[i].qos);
 		sqlite3_bind_int(ins, 6, o[i].retain);
-		if (st_run(st, ins, "outbox") < 0)
+		if (st_run(st, ins, "outbox") < 0 || append_seq(st, &o[i]) < 0)
 			return -1;
 		st->outbox_rows++;
 	}
@@ -897,8 +938,10 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 		size_t tlen = (size_t)sqlite3_column_bytes(q, 2);
 		const void *payload = sqlite3_column_blob(q, 3);
 		size_t plen = (size_t)sqlite3_column_bytes(q, 3);
+		const void *chans = sqlite3_column_blob(q, 6);
+		size_t clen = (size_t)sqlite3_column_bytes(q, 6);
 		if (text_reserve((void **)&st->rbuf, &st->rbuf_size,
-		                 used + tlen + plen + 2, 1) < 0) {
+		                 used + tlen + plen + clen + 2, 1) < 0) {
 			sqlite3_reset(q);
 			st_error(st, STORE_OTHER, "outbox: %s",
 			         strerror(ENOMEM));
@@ -919,6 +962,11 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 			memcpy(st->rbuf + used, payload, plen);
 		used += plen;
 		st->rbuf[used++] = '\0';
+		m->channels = (const unsigned char *)(uintptr_t)used;
+		m->nchannels = clen / 4;
+		if (clen > 0)
+			memcpy(st->rbuf + used, chans, clen);
+		used += clen;
 		(*n)++;
 	}
 	if (*n < max && rc != SQLITE_DONE) {
@@ -931,6 +979,8 @@ int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
 	for (size_t k = 0; k < *n; k++) {
 		out[k].topic = st->rbuf + (uintptr_t)out[k].topic;
 		out[k].payload = st->rbuf + (uintptr_t)out[k].payload;
+		out[k].channels = (const unsigned char *)st->rbuf +
+		                  (uintptr_t)out[k].channels;
 	}
 	return 0;
 }
@@ -942,6 +992,7 @@ int store_outbox_delete(struct store *st, int64_t upto)
 	sqlite3_bind_int64(del, 1, upto);
 	if (st_run(st, del, "outbox: delete") < 0)
 		return -1;
+	st->outbox_writer = true;
 	if (st->outbox_rows >= 0)
 		st->outbox_rows -= sqlite3_changes64(st->db);
 	return 0;
@@ -951,6 +1002,8 @@ int store_outbox_stats(struct store *st, int64_t *rows, int64_t *oldest_us)
 {
 	*rows = 0;
 	*oldest_us = 0;
+	if (!st->outbox_writer) /* another connection writes it: count */
+		st->outbox_rows = -1;
 	if (outbox_count(st) < 0 || st_query_int(st, st->stmt[S_OUTBOX_OLDEST],
 	                                         "outbox", oldest_us) < 0)
 		return -1;
@@ -1024,7 +1077,8 @@ int store_write(struct store *st, const struct store_batch *b)
 	for (size_t i = 0; i < b->nevents; i++)
 		if (append_composed(st, &b->events[i], i) < 0)
 			goto fail;
-	if ((b->nout > 0 && append_outbox(st, b->out, b->nout) < 0) ||
+	if (((b->nout > 0 || b->outbox_delete > 0) &&
+	     append_outbox(st, b->out, b->nout, b->outbox_delete) < 0) ||
 	    st_cal_mark(st, b->cal_published, b->approvals_published) < 0 ||
 	    maybe_move(st) < 0 || st_run(st, st->stmt[S_COMMIT], "append") < 0)
 		goto fail;

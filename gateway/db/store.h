@@ -76,6 +76,13 @@ struct store_out {
 	size_t len;
 	int qos;
 	bool retain;
+	/* > 0: a readings message written without its payload (payload and
+	 * len ignored): the global channel indexes (of the config last given
+	 * to store_sync_config()) of its readings, in the payload's order;
+	 * the publisher builds the payload when it sends it
+	 * (store_outbox_readings(); docs/SCHEMA.md, outbox) */
+	const uint32_t *channels;
+	size_t nchannels;
 };
 
 /* What one transaction writes. */
@@ -90,6 +97,9 @@ struct store_batch {
 	/* > 0: the calibration records / approvals published up to this id
 	 * (store_cal_published()), set in the same transaction as out */
 	int64_t cal_published, approvals_published;
+	/* > 0: delete the outbox rows with seq <= this first (acknowledged;
+	 * store_outbox_delete() in the same transaction) */
+	int64_t outbox_delete;
 };
 
 /*
@@ -145,7 +155,9 @@ int store_set_busy_timeout(struct store *st, int ms);
 long store_set_max_pages(struct store *st, long pages);
 
 /* ---- the MQTT outbox (docs/SCHEMA.md, table outbox) ---------------------
- * Written by store_write(), drained by the publisher, on the same thread. */
+ * Written by store_write() on the writer's connection, which also deletes
+ * what was acknowledged; read by the publisher through a connection of its
+ * own (metrologd: another thread). */
 
 /* The seq the next outbox row takes: one above every seq the outbox ever
  * held (AUTOINCREMENT: never reused). Returns 0 or -1. */
@@ -161,6 +173,11 @@ struct store_msg {
 	size_t len;
 	int qos;
 	bool retain;
+	/* > 0: a readings row, payload "": its channels, as stored (the
+	 * channels.id of each, 4 bytes little-endian): its payload is built
+	 * from store_outbox_readings() */
+	const unsigned char *channels;
+	size_t nchannels;
 };
 
 /* The first (at most) max rows with seq > after, in seq order, into out;
@@ -168,10 +185,37 @@ struct store_msg {
 int store_outbox_read(struct store *st, int64_t after, struct store_msg *out,
                       size_t max, size_t *n);
 
+/* One reading of a readings row, read back for its payload. */
+struct store_msg_reading {
+	const char *channel; /* channels.name */
+	const char *unit;    /* channels.unit, "" when none */
+	bool float32;        /* channels.type is a float32 (7 digits) */
+	bool found;          /* false: the reading is no longer in the
+	                        database (retention deleted it) */
+	int quality;         /* enum quality */
+	double value;        /* when quality is good */
+};
+
+/*
+ * The content of readings row m (store_outbox_read(), m->nchannels > 0):
+ * its instrument's name (instruments.name: the config's id) into
+ * *instrument, and into out (m->nchannels of them, in order) each
+ * reading at m->ts_us with its channel's name, unit and type as the
+ * database holds them. hi_us: the latest ts of the rows about to be
+ * rebuilt (at least m->ts_us): readings_recent, which has no index, is
+ * read once for the readings between m->ts_us and hi_us and kept for the
+ * next calls (a reading not found there is looked up by channel and ts in
+ * the view readings). Strings valid until the next call. Returns 0 or -1.
+ */
+int store_outbox_readings(struct store *st, const struct store_msg *m,
+                          int64_t hi_us, const char **instrument,
+                          struct store_msg_reading *out);
+
 /* Delete the rows with seq <= upto (acknowledged). Returns 0 or -1. */
 int store_outbox_delete(struct store *st, int64_t upto);
 
-/* Rows in the outbox, and the ts_us of the oldest (0 when empty). */
+/* Rows in the outbox, and the ts_us of the oldest (0 when empty); counted
+ * afresh on a connection that never wrote the outbox (a reader's). */
 int store_outbox_stats(struct store *st, int64_t *rows, int64_t *oldest_us);
 
 /* Rows deleted unsent because the outbox was full, since store_open(). */

@@ -37,6 +37,7 @@
 #include "caltest.h"
 #include "compose.h"
 #include "harness.h"
+#include "msg.h"
 #include "query.h"
 #include "sqltest.h"
 #include "store.h"
@@ -44,7 +45,7 @@
 #define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
 #define SEC           1000000LL
 #define NO_CAP        1073741823L /* SQLite's default max_page_count */
-#define SCHEMA_LATEST 12          /* PRAGMA user_version this code writes */
+#define SCHEMA_LATEST 13          /* PRAGMA user_version this code writes */
 #define V3_T0         1767225600000000LL /* tests/fixtures/schema-v3.sql */
 
 /* ---- configurations filled by hand -------------------------------------- */
@@ -1110,11 +1111,41 @@ static void test_outbox_off(void **state)
 	assert_int_equal(sql_int(path, "SELECT count(*) FROM outbox"), 0);
 }
 
+/* The payload of readings row m (stored without it, schema 13) as the
+ * publisher builds it from the database: store_outbox_readings() and
+ * msg_readings(), into buf; m then points to it. */
+static void rebuild_payload(struct store *st, struct store_msg *m, char *buf,
+                            size_t size)
+{
+	struct store_msg_reading r[8];
+	struct msg_channel ch[8];
+	const char *id = NULL;
+	size_t n = 0;
+	int len;
+
+	assert_true(m->nchannels > 0 && m->nchannels <= 8);
+	assert_int_equal(m->len, 0);
+	assert_int_equal(store_outbox_readings(st, m, m->ts_us, &id, r), 0);
+	for (size_t k = 0; k < m->nchannels; k++) {
+		assert_true(r[k].found);
+		ch[n++] = (struct msg_channel){.name = r[k].channel,
+		                               .unit = r[k].unit,
+		                               .value = r[k].value,
+		                               .quality = r[k].quality,
+		                               .digits = r[k].float32 ? 7 : 0};
+	}
+	len = msg_readings(buf, size, m->seq, m->ts_us, id, ch, n);
+	assert_true(len > 0);
+	m->payload = buf;
+	m->len = (size_t)len;
+}
+
 /* One message per (instrument, ts) with all its channels; an event and a
  * retained status per online/offline; seqs consecutive, in time order;
  * read after a seq, delete up to one, never reuse one. */
 static void test_outbox_messages(void **state)
 {
+	char p0[4096], p1[4096];
 	char path[H_PATH_MAX];
 	struct store *st;
 	struct config *c;
@@ -1146,6 +1177,12 @@ static void test_outbox_messages(void **state)
 	assert_int_equal(n, 5);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(m[i].seq, (int64_t)i + 1);
+	/* readings rows: their channels, the payload built when sent */
+	assert_int_equal(m[0].nchannels, 3);
+	assert_int_equal(m[1].nchannels, 2);
+	assert_int_equal(m[2].nchannels, 0);
+	rebuild_payload(st, &m[0], p0, sizeof(p0));
+	rebuild_payload(st, &m[1], p1, sizeof(p1));
 	assert_string_equal(m[0].topic, "ml/lab/dmm-1/readings");
 	assert_int_equal(m[0].ts_us, T0);
 	assert_false(m[0].retain);

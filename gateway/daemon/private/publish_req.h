@@ -10,9 +10,9 @@
  * Threading: struct reqs belongs to the publisher. Its queue (a share
  * per enterprise, publish_req.c) and its dropped counter are touched
  * only under the publisher's mutex (p->mu): Paho's thread pushes
- * (reqs_push, from on_message), the ingest thread pops (reqs_pop,
+ * (reqs_push, from on_message), the publisher's thread pops (reqs_pop,
  * reqs_pop_busy). Everything else (the query connection, the counters
- * of answers, the log's rate limit) is the ingest thread's.
+ * of answers, the log's rate limit) is the publisher's thread's.
  */
 #ifndef METROLOG_PUBLISH_REQ_H
 #define METROLOG_PUBLISH_REQ_H
@@ -82,7 +82,7 @@ bool reqs_match(const struct reqs *r, const char *topic);
  * Topic and Correlation Data properties) into its enterprise's share of
  * the queue. When the share is full it is not queued but dropped and
  * counted, and held for a busy reply when its share holds none yet.
- * Returns 0 when queued or held (something for the ingest thread), -1
+ * Returns 0 when queued or held (something for the publisher's thread), -1
  * when only counted (no room, or memory ran out). */
 int reqs_push(struct reqs *r, const char *topic, const MQTTAsync_message *msg);
 

@@ -46,6 +46,7 @@ enum {
 	S_OUTBOX_READ,
 	S_OUTBOX_DELETE,
 	S_OUTBOX_TRIM,
+	S_SEQS_INSERT,
 	S_OUTBOX_ROWS,
 	S_OUTBOX_OLDEST,
 	S_OUTBOX_LAST_SEQ,
@@ -68,10 +69,13 @@ struct store {
 	int64_t move_rows;     /* readings_recent rows that trigger a move */
 	int64_t prune_channel; /* where store_retention() goes on */
 	int64_t outbox_rows;   /* rows in the outbox; -1: not counted yet */
+	bool outbox_writer;    /* this connection wrote or deleted outbox
+	                          rows: outbox_rows is kept, not recounted */
 	uint64_t outbox_dropped;
 	char *rbuf; /* what store_outbox_read() returns */
 	size_t rbuf_size;
-	struct archive_bufs *arc; /* archive.c's, made on first use */
+	struct outbox_rebuild *rb; /* store_outbox.c's, made on first use */
+	struct archive_bufs *arc;  /* archive.c's, made on first use */
 };
 
 /* ---- helpers of store.c ------------------------------------------------- */
@@ -99,5 +103,12 @@ void st_rollback(struct store *st);
 int st_cal_mark(struct store *st, int64_t cal, int64_t approvals);
 /* UTC microseconds now. */
 int64_t st_now_us(void);
+/* Bind o's channels (a readings row) as parameter i: the channels.id of
+ * each, 4 bytes little-endian (docs/SCHEMA.md, outbox), copied. Returns
+ * 0 or -1 (recorded: an index not in the configuration). store_outbox.c */
+int st_outbox_bind_channels(struct store *st, sqlite3_stmt *s, int i,
+                            const struct store_out *o);
+/* Free what store_outbox_readings() kept (store_close()). */
+void st_outbox_free(struct store *st);
 
 #endif
