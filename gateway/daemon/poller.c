@@ -496,6 +496,20 @@ static int64_t rtu_silence_us(const struct cfg_bus *b)
 	return t35 + b->silence_margin_us;
 }
 
+/* Descriptors for all c's buses, checked with the first (bus_fd_budget());
+ * the limit's change and a shortfall are logged. */
+static int fd_budget(const struct config *c)
+{
+	char msg[320];
+	int rc = bus_fd_budget(c->nbuses, msg, sizeof(msg));
+
+	if (rc == -1)
+		log_warnx("%s", msg);
+	else if (msg[0] != '\0')
+		log_info("%s", msg);
+	return rc;
+}
+
 struct poller *poller_start(const struct config *c, int bus, struct queue *q,
                             const struct mclock *clk)
 {
@@ -505,6 +519,10 @@ struct poller *poller_start(const struct config *c, int bus, struct queue *q,
 
 	if (p == NULL)
 		return NULL;
+	if (bus == 0 && fd_budget(c) == -1) {
+		free(p);
+		return NULL;
+	}
 	p->cfg = c;
 	p->bus_cfg = &c->buses[bus];
 	p->q = q;

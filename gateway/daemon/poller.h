@@ -43,7 +43,10 @@ struct poller;
 /* Start the poller of bus index `bus` of c, pushing to q and reading the
  * time from clk (from the poller's own thread: clk must be safe to read
  * from any thread; mclock_system is). c, q and clk must outlive it.
- * Returns NULL with a log line on failure. */
+ * The first (bus 0) also checks that the descriptors of all c's buses fit
+ * under the descriptor limit, adjusting it (bus_fd_budget()): a config
+ * with too many buses fails here, at start, not as "Too many open files"
+ * on some bus later. Returns NULL with a log line on failure. */
 struct poller *poller_start(const struct config *c, int bus, struct queue *q,
                             const struct mclock *clk);
 

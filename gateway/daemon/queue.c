@@ -14,7 +14,11 @@
  * ring[head], ring[(head + 1) % cap], ... (len of them). A push or a pop
  * copies with at most two memcpy(), one up to the end of the array and one
  * from its start. Producers wait on not_full (broadcast, since each one
- * needs a different amount of room); the consumer waits on not_empty. Timed
+ * needs a different amount of room); the consumer waits on not_empty, and
+ * says in `want` how many samples it waits for: a push signals not_empty
+ * only when len reaches it, so a batching consumer is not woken by every
+ * push (with several consumers waiting, want is the smallest and the
+ * signal a broadcast). Timed
  * waits use CLOCK_MONOTONIC so that a step of the wall clock (NTP, an
  * operator) neither stretches nor cuts a timeout.
  */
@@ -39,6 +43,8 @@ struct queue {
 	size_t head; /* index of the oldest sample */
 	size_t len;  /* samples held, 0..cap */
 	bool closed;
+	size_t want;    /* the smallest threshold of the waiting consumers */
+	unsigned nwait; /* consumers waiting on not_empty */
 	uint64_t pushed, dropped, blocked;
 	size_t high_water;
 	struct sample ring[];
@@ -165,7 +171,9 @@ long queue_push(struct queue *q, const struct sample *s, size_t n)
 	q->pushed += n;
 	if (q->len > q->high_water)
 		q->high_water = q->len;
-	if (n > 0)
+	if (q->nwait > 1 && q->len >= q->want)
+		pthread_cond_broadcast(&q->not_empty); /* each checks its own */
+	else if (q->nwait == 1 && q->len >= q->want)
 		pthread_cond_signal(&q->not_empty);
 	pthread_mutex_unlock(&q->mu);
 	return dropped;
@@ -186,32 +194,44 @@ static struct timespec deadline_after(int ms)
 	return t;
 }
 
-/*
- * timeout_ms 0: do not wait; negative: wait until a sample arrives or the
- * queue is closed. max 0 returns 0 at once.
- */
-size_t queue_pop(struct queue *q, struct sample *out, size_t max,
-                 int timeout_ms)
+/* Wait, mu held, until len reaches want, the queue is closed, or (with a
+ * timeout_ms > 0) the deadline passes. */
+static void wait_for(struct queue *q, size_t want, int timeout_ms)
+{
+	struct timespec dl = {0, 0};
+
+	if (timeout_ms > 0)
+		dl = deadline_after(timeout_ms);
+	if (q->nwait++ == 0 || want < q->want)
+		q->want = want;
+	while (q->len < want && !q->closed) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&q->not_empty, &q->mu);
+		else if (pthread_cond_timedwait(&q->not_empty, &q->mu, &dl) ==
+		         ETIMEDOUT)
+			break;
+	}
+	/* with others still waiting, want may stay below what they need:
+	 * an early wake-up they wait again after, never a missed one */
+	q->nwait--;
+}
+
+size_t queue_pop_batch(struct queue *q, struct sample *out, size_t max,
+                       size_t want, int timeout_ms)
 {
 	size_t n;
 
 	if (max == 0)
 		return 0;
+	if (want > max)
+		want = max;
+	if (want > q->cap)
+		want = q->cap;
+	if (want == 0)
+		want = 1;
 	pthread_mutex_lock(&q->mu);
-	if (q->len == 0 && !q->closed && timeout_ms != 0) {
-		if (timeout_ms < 0) {
-			while (q->len == 0 && !q->closed)
-				pthread_cond_wait(&q->not_empty, &q->mu);
-		} else {
-			struct timespec dl = deadline_after(timeout_ms);
-
-			while (q->len == 0 && !q->closed)
-				if (pthread_cond_timedwait(&q->not_empty,
-				                           &q->mu,
-				                           &dl) == ETIMEDOUT)
-					break;
-		}
-	}
+	if (q->len < want && !q->closed && timeout_ms != 0)
+		wait_for(q, want, timeout_ms);
 	n = q->len < max ? q->len : max;
 	if (n > 0) {
 		ring_take(q, out, n);
@@ -219,6 +239,14 @@ size_t queue_pop(struct queue *q, struct sample *out, size_t max,
 	}
 	pthread_mutex_unlock(&q->mu);
 	return n;
+}
+
+/* timeout_ms 0: do not wait; negative: wait until a sample arrives or the
+ * queue is closed. max 0 returns 0 at once. */
+size_t queue_pop(struct queue *q, struct sample *out, size_t max,
+                 int timeout_ms)
+{
+	return queue_pop_batch(q, out, max, 1, timeout_ms);
 }
 
 void queue_close(struct queue *q)

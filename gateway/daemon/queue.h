@@ -37,9 +37,20 @@ void queue_free(struct queue *q); /* NULL allowed */
 long queue_push(struct queue *q, const struct sample *s, size_t n);
 
 /* Take up to max samples into out, waiting up to timeout_ms for the first
- * one. Returns the count (0 on timeout, or when closed and empty). */
+ * one. Returns the count (0 on timeout, or when closed and empty). The
+ * same as queue_pop_batch() with want 1. */
 size_t queue_pop(struct queue *q, struct sample *out, size_t max,
                  int timeout_ms);
+
+/* Take up to max samples into out once `want` of them are held, waiting
+ * up to timeout_ms (0: not at all; negative: without limit) for that many;
+ * at the timeout, or when the queue is closed, take what there is (fewer
+ * than want, maybe 0). want is clamped to 1..min(max, capacity). While the
+ * consumer waits, a push wakes it only if it brings the queue to `want`
+ * samples (a full queue always does), not at every push: a consumer that
+ * batches N samples or T ms is woken once per batch. Returns the count. */
+size_t queue_pop_batch(struct queue *q, struct sample *out, size_t max,
+                       size_t want, int timeout_ms);
 
 /* Wake every waiter; later pushes fail; pops drain what is left. */
 void queue_close(struct queue *q);

@@ -18,10 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <time.h>
 
 #include <cmocka.h>
 
+#include "bus.h"
 #include "config_load.h"
 #include "harness.h"
 #include "mclock.h"
@@ -334,6 +337,62 @@ static void back_off_runs_on_the_clock(void **state)
 	assert_true(poller_jitter_quantile(&st, 1.0) <= 1ULL << 18);
 }
 
+static rlim_t soft_nofile(void)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	return rl.rlim_cur;
+}
+
+static void set_soft_nofile(rlim_t n)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = n;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+/* The descriptors of the buses: the soft limit goes to FD_SETSIZE (up
+ * from below, down from above: libmodbus's select() aborts on a
+ * descriptor of 1024 or more), and a config with more buses than fit
+ * under it is refused with the figures. Needs a hard limit >= FD_SETSIZE
+ * (Linux's default is far above). */
+static void buses_fit_under_the_descriptor_limit(void **state)
+{
+	struct rlimit rl;
+	char msg[320];
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < FD_SETSIZE)
+		skip();
+	rlim_t was = rl.rlim_cur;
+
+	set_soft_nofile(64);
+	assert_int_equal(bus_fd_budget(1000, msg, sizeof(msg)), 0);
+	assert_int_equal(soft_nofile(), FD_SETSIZE);
+	assert_non_null(strstr(msg, "from 64 to 1024"));
+
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > FD_SETSIZE) {
+		set_soft_nofile(FD_SETSIZE + 1);
+		assert_int_equal(bus_fd_budget(2, msg, sizeof(msg)), 0);
+		assert_int_equal(soft_nofile(), FD_SETSIZE);
+		assert_non_null(strstr(msg, "select()"));
+	}
+
+	assert_int_equal(
+	        bus_fd_budget(FD_SETSIZE - BUS_FD_RESERVE, msg, sizeof(msg)),
+	        0);
+	assert_string_equal(msg, ""); /* nothing to change */
+	assert_int_equal(bus_fd_budget(FD_SETSIZE - BUS_FD_RESERVE + 1, msg,
+	                               sizeof(msg)),
+	                 -1);
+	assert_non_null(strstr(msg, "1009 buses are too many: at most 1008"));
+	set_soft_nofile(was);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +402,7 @@ int main(void)
 	                                  h_teardown),
 	        cmocka_unit_test_teardown(back_off_runs_on_the_clock,
 	                                  h_teardown),
+	        cmocka_unit_test(buses_fit_under_the_descriptor_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

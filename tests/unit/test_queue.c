@@ -336,6 +336,87 @@ static void push_wakes_a_waiting_consumer(void **state)
 	queue_free(q);
 }
 
+/* A consumer in queue_pop_batch() on its own thread. */
+struct batcher {
+	struct queue *q;
+	size_t want;
+	int timeout_ms;
+	size_t result;
+	struct sample out[16];
+};
+
+static void *batcher_main(void *arg)
+{
+	struct batcher *b = arg;
+
+	b->result = queue_pop_batch(b->q, b->out, 16, b->want, b->timeout_ms);
+	return NULL;
+}
+
+/* Ten pushes of one sample each: the consumer that wants ten is not
+ * woken (and does not return) before the tenth, and gets all ten. */
+static void pop_batch_waits_for_want(void **state)
+{
+	(void)state;
+	struct queue *q = new_queue(64, QUEUE_BLOCK);
+	struct batcher b = {.q = q, .want = 10, .timeout_ms = 60000};
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, batcher_main, &b), 0);
+	for (int64_t i = 0; i < 10; i++) {
+		sleep_ms(2); /* let the consumer wait between pushes */
+		assert_int_equal(push_seq(q, i, 1), 0);
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b.result, 10);
+	for (int64_t i = 0; i < 10; i++)
+		assert_int_equal(b.out[i].ts_us, i);
+	queue_free(q);
+}
+
+/* Fewer than want: the timeout takes what is there; none: 0. want above
+ * max or the capacity is clamped (a full queue is enough), 0 is 1. */
+static void pop_batch_timeout_and_clamps(void **state)
+{
+	(void)state;
+	struct queue *q = new_queue(4, QUEUE_DROP_OLDEST);
+	struct sample out[8];
+	int64_t t0;
+
+	assert_int_equal(push_seq(q, 0, 3), 0);
+	t0 = now_ms();
+	assert_int_equal(queue_pop_batch(q, out, 8, 5, 60), 3);
+	assert_true(now_ms() - t0 >= 30); /* it waited, roughly */
+	assert_int_equal(out[2].ts_us, 2);
+	assert_int_equal(queue_pop_batch(q, out, 8, 5, 0), 0);
+
+	assert_int_equal(push_seq(q, 3, 4), 0); /* full */
+	assert_int_equal(queue_pop_batch(q, out, 8, 1000, 60000), 4);
+	assert_int_equal(push_seq(q, 7, 2), 0);
+	assert_int_equal(queue_pop_batch(q, out, 1, 5, 60000), 1); /* max */
+	assert_int_equal(out[0].ts_us, 7);
+	assert_int_equal(queue_pop_batch(q, out, 8, 0, 60000), 1);
+	assert_int_equal(out[0].ts_us, 8);
+	queue_free(q);
+}
+
+/* A close wakes a consumer waiting for more: it takes what is there. */
+static void close_wakes_a_batch_consumer(void **state)
+{
+	(void)state;
+	struct queue *q = new_queue(64, QUEUE_BLOCK);
+	struct batcher b = {.q = q, .want = 5, .timeout_ms = -1};
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, batcher_main, &b), 0);
+	assert_int_equal(push_seq(q, 0, 2), 0);
+	sleep_ms(20);
+	queue_close(q);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b.result, 2);
+	queue_free(q);
+}
+
 static void close_wakes_producer_and_consumers(void **state)
 {
 	(void)state;
@@ -503,6 +584,9 @@ int main(void)
 	        cmocka_unit_test(block_waits_for_the_consumer),
 	        cmocka_unit_test(push_wakes_a_waiting_consumer),
 	        cmocka_unit_test(close_wakes_producer_and_consumers),
+	        cmocka_unit_test(pop_batch_waits_for_want),
+	        cmocka_unit_test(pop_batch_timeout_and_clamps),
+	        cmocka_unit_test(close_wakes_a_batch_consumer),
 	        cmocka_unit_test(stress_block),
 	        cmocka_unit_test(stress_drop_oldest),
 	};

@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -476,4 +478,69 @@ const char *bus_name(const struct bus *b)
 const char *bus_where(const struct bus *b)
 {
 	return b->where;
+}
+
+/* The soft limit bus_fd_budget() aims at: the hard limit, at most
+ * FD_SETSIZE. */
+static rlim_t fd_ceiling(const struct rlimit *rl)
+{
+	return rl->rlim_max == RLIM_INFINITY || rl->rlim_max > FD_SETSIZE
+	               ? FD_SETSIZE
+	               : rl->rlim_max;
+}
+
+int bus_fd_budget(int nbuses, char *msg, size_t msglen)
+{
+	struct rlimit rl;
+	long need = (long)nbuses + BUS_FD_RESERVE;
+
+	msg[0] = '\0';
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		snprintf(msg, msglen, "cannot read the descriptor limit: %s",
+		         strerror(errno));
+		return -1;
+	}
+	rlim_t was = rl.rlim_cur, want = fd_ceiling(&rl);
+	if (was != want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			snprintf(msg, msglen,
+			         "descriptor limit (soft RLIMIT_NOFILE) set "
+			         "from %llu to %llu%s",
+			         (unsigned long long)was,
+			         (unsigned long long)want,
+			         want == FD_SETSIZE && was > want
+			                 ? ": libmodbus's select() takes "
+			                   "descriptors below 1024 only"
+			                 : "");
+		else
+			snprintf(
+			        msg, msglen,
+			        "descriptor limit (soft RLIMIT_NOFILE) kept at "
+			        "%llu: cannot set it to %llu: %s",
+			        (unsigned long long)was,
+			        (unsigned long long)want, strerror(errno));
+		if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			rl.rlim_cur = was;
+	}
+	/* a soft limit left above FD_SETSIZE still holds buses below it */
+	if ((rlim_t)need <= rl.rlim_cur && need <= FD_SETSIZE)
+		return 0;
+	if (rl.rlim_cur < FD_SETSIZE)
+		snprintf(msg, msglen,
+		         "%d buses need %ld descriptors (one each, %d for the "
+		         "database, MQTT and the log) but the limit is %llu: "
+		         "raise it (LimitNOFILE= in the systemd unit, ulimit "
+		         "-n)",
+		         nbuses, need, BUS_FD_RESERVE,
+		         (unsigned long long)rl.rlim_cur);
+	else
+		snprintf(msg, msglen,
+		         "%d buses are too many: at most %d (libmodbus waits "
+		         "with select(), which takes descriptors below %d "
+		         "only, and %d are kept for the database, MQTT and the "
+		         "log)",
+		         nbuses, FD_SETSIZE - BUS_FD_RESERVE, FD_SETSIZE,
+		         BUS_FD_RESERVE);
+	return -1;
 }

@@ -89,4 +89,25 @@ const char *bus_name(const struct bus *b);
  * such as "bus rs485-1 (/dev/ttyUSB0): ..." */
 const char *bus_where(const struct bus *b);
 
+/* Descriptors metrologd holds besides its buses' sockets and lines, with
+ * room to spare: measured at 1 000 TCP buses, 9 (standard input, output
+ * and error, the database, its WAL and shared memory, the MQTT socket, the
+ * log), plus short-lived ones (a CA file while connecting, SQLite's
+ * temporary files). */
+#define BUS_FD_RESERVE 16
+
+/* The descriptors of nbuses buses, checked once before their pollers
+ * start. libmodbus waits for every bus (TCP and RTU) with select(), whose
+ * fd_set holds descriptors below FD_SETSIZE (1024) only: a bus given a
+ * descriptor of 1024 or more aborts the whole process ("bit out of range
+ * 0 - FD_SETSIZE on fd_set"). So the soft RLIMIT_NOFILE is set to
+ * min(hard limit, FD_SETSIZE): raised when below (a descriptor short is
+ * "Too many open files" on some bus), lowered when above (one too many
+ * fails with EMFILE, a bus offline, instead of an abort). A soft limit
+ * that cannot be changed (a seccomp filter, EPERM) is kept as it is.
+ * Returns -1 with the reason in msg when nbuses + BUS_FD_RESERVE do not
+ * fit under the resulting soft limit, else 0 with msg saying what was
+ * changed, or "" when nothing was. */
+int bus_fd_budget(int nbuses, char *msg, size_t msglen);
+
 #endif
