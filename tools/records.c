@@ -544,15 +544,6 @@ static int collect_due(void *ctx, const struct query_instrument *in)
 	return 0;
 }
 
-static int by_due(const void *a, const void *b)
-{
-	const struct query_instrument *x = a, *y = b;
-
-	if (x->due_us != y->due_us)
-		return x->due_us < y->due_us ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
 static void due_row(struct out *w, const struct query_instrument *in,
                     int64_t now_us)
 {
@@ -583,7 +574,7 @@ static int list_due(struct query *q, const struct opts *o, struct out *w)
 
 	if (ret == 0) {
 		if (d.n > 0)
-			qsort(d.v, d.n, sizeof(*d.v), by_due);
+			qsort(d.v, d.n, sizeof(*d.v), query_instrument_by_due);
 		for (size_t i = 0; i < d.n; i++)
 			due_row(w, &d.v[i], o->now_us);
 	}

@@ -400,15 +400,6 @@ static int add_due(void *ctx, const struct query_instrument *in)
 	return 0;
 }
 
-static int by_due(const void *a, const void *b)
-{
-	const struct query_instrument *x = a, *y = b;
-
-	if (x->due_us != y->due_us)
-		return x->due_us < y->due_us ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
 static void due_row(struct sbuf *b, const struct query_instrument *in,
                     int64_t now_us, enum lang l)
 {
@@ -453,7 +444,7 @@ int lab_worklist(struct sbuf *b, struct query *q, int64_t now_us, enum lang l)
 		return -1;
 	}
 	if (d.n > 0)
-		qsort(d.v, d.n, sizeof(*d.v), by_due);
+		qsort(d.v, d.n, sizeof(*d.v), query_instrument_by_due);
 	lab_nav(b, l);
 	labtime_format_zone(now_us, zone, sizeof(zone));
 	sb_printf(b, "<h1>%s</h1><p class=\"meta\">%s %s (%s)</p>",

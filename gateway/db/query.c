@@ -624,3 +624,12 @@ int query_events(struct query *q, const char *instrument, int64_t from_us,
 	sqlite3_finalize(s);
 	return ret;
 }
+
+int query_instrument_by_due(const void *a, const void *b)
+{
+	const struct query_instrument *x = a, *y = b;
+
+	if (x->due_us != y->due_us)
+		return x->due_us < y->due_us ? -1 : 1;
+	return strcmp(x->name, y->name);
+}

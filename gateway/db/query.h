@@ -76,6 +76,10 @@ struct query_instrument {
 	bool used_as_reference;
 };
 
+/* qsort order of the due worklists (`metrolog due`, metrolog-web's
+ * /lab/due): by due date (0, never calibrated, first), then by name. */
+int query_instrument_by_due(const void *a, const void *b);
+
 /* Every instrument and standard (owner NULL) or those of one owner, by
  * name; calibration in force and due states at now_us (now, or a past
  * date such as a month's end for a report). */

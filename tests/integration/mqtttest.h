@@ -69,6 +69,22 @@ static inline void mq_broker_start(struct rig *r, const char *extra_conf)
 	assert_int_equal(h_broker_start(&r->broker, r->dir, conf), 0);
 }
 
+/* Run a shell script in dir (set -e, from dir); its output goes to
+ * dir/sh.log, shown when it fails, which fails the test. */
+static inline void mq_sh(const char *dir, const char *script)
+{
+	char cmd[8192], log[H_PATH_MAX];
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+
+	snprintf(cmd, sizeof(cmd), "set -e; cd '%s'; %s", dir, script);
+	h_path(log, dir, "sh.log");
+	if (h_run(argv, log, false, 120000) != 0) {
+		char text[4096] = "";
+		h_read_file(log, text, sizeof(text));
+		fail_msg("script failed: %s\n%s", script, text);
+	}
+}
+
 /* mosquitto_pub -q 1 of text on topic to the rig's broker, with the MQTT
  * options in opts (NULL-terminated, may be NULL). Returns its exit code. */
 static inline int mq_pub(const struct rig *r, const char *topic,

@@ -25,26 +25,12 @@
 
 #define COLLECTOR_BIN METROLOG_COLLECTOR_BIN
 
-/* sh -c script in dir; fails the test when it fails. */
-static void sh(const char *dir, const char *script)
-{
-	char cmd[4096], log[H_PATH_MAX];
-	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-
-	snprintf(cmd, sizeof(cmd), "set -e; cd '%s'; %s", dir, script);
-	h_path(log, dir, "sh.log");
-	if (h_run(argv, log, false, 120000) != 0) {
-		char text[4096] = "";
-		h_read_file(log, text, sizeof(text));
-		fail_msg("script failed: %s\n%s", script, text);
-	}
-}
 
 /* The provincial broker's CA and server certificate (for 127.0.0.1),
  * password file and ACL, in dir. */
 static void province_files(const char *dir)
 {
-	sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	mq_sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
 	        "-subj /CN=province-test-ca -keyout ca.key -out ca.pem; "
 	        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
 	        "> server.ext; "

@@ -33,26 +33,12 @@
 #define SUB_PASS   "Sub-pass-55e1"
 #define WAIT_S     180 /* valgrind and TLS are slow: bounded, generous */
 
-/* Run a shell script in dir; its output goes to dir/sh.log. */
-static void sh(const char *dir, const char *script)
-{
-	char cmd[8192], log[H_PATH_MAX];
-	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-
-	snprintf(cmd, sizeof(cmd), "set -e; cd '%s'; %s", dir, script);
-	h_path(log, dir, "sh.log");
-	if (h_run(argv, log, false, 120000) != 0) {
-		char text[4096] = "";
-		h_read_file(log, text, sizeof(text));
-		fail_msg("script failed: %s\n%s", script, text);
-	}
-}
 
 /* The CA, server, client and unrelated CA of the header comment, readable
  * by the test's user only (the broker runs as that user: harness.h). */
 static void make_certs(const char *dir)
 {
-	sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	mq_sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
 	        "-subj /CN=metrolog-test-ca -keyout ca.key -out ca.pem; "
 	        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
 	        "-subj /CN=unrelated-ca -keyout other-ca.key "
@@ -75,7 +61,7 @@ static void make_certs(const char *dir)
  * everything. */
 static void make_auth(const char *dir)
 {
-	sh(dir, "mosquitto_passwd -b -c passwd " GW_USER " " GW_PASS "; "
+	mq_sh(dir, "mosquitto_passwd -b -c passwd " GW_USER " " GW_PASS "; "
 	        "mosquitto_passwd -b passwd " SUB_USER " " SUB_PASS "; "
 	        "printf 'user " GW_USER "\\n"
 	        "topic write metrolog/" SITE "/#\\n\\n"

@@ -565,7 +565,6 @@ static void test_live_follows_commits(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-/* What /verify accepts: a QR text, or a number and 64 hex digits. */
 /* An instrument's block alone (its page): the board's cells and ids,
  * without its heading; an instrument not on the board: 1, nothing. */
 static void test_board_instrument(void **state)
@@ -574,9 +573,11 @@ static void test_board_instrument(void **state)
 	struct sbuf b = {0};
 
 	(void)state;
-	assert_int_equal(board_instrument_html(&b, s, 2, s->now_us, LANG_EN), 1);
+	assert_int_equal(board_instrument_html(&b, s, 2, s->now_us, LANG_EN),
+	                 1);
 	assert_int_equal(b.len, 0);
-	assert_int_equal(board_instrument_html(&b, s, 1, s->now_us, LANG_EN), 0);
+	assert_int_equal(board_instrument_html(&b, s, 1, s->now_us, LANG_EN),
+	                 0);
 	assert_int_equal(count(b.p, "<tr id=\"c1"), 2);
 	assert_non_null(strstr(b.p, "id=\"live\""));
 	assert_non_null(strstr(b.p, "id=\"i1-link\" class=\"link "
@@ -624,6 +625,7 @@ static void test_event_words(void **state)
 	}
 }
 
+/* What /verify accepts: a QR text, or a number and 64 hex digits. */
 static void test_verify_input(void **state)
 {
 	char cert[CALIB_ID], hash[CALIB_HASH], hex[80], qr[256];

@@ -805,6 +805,56 @@ static void parse(int argc, char **argv, struct opts *o)
 		usage();
 }
 
+/* The run's first line and the table's heading. */
+static void print_header(const struct opts *o, const struct layout *l,
+                         long long first)
+{
+	printf("layout %s: %lld rows, %d channels interleaved, batch %d, "
+	       "cache %d KiB",
+	       o->layout, o->rows, o->channels, o->batch, o->cache_kib);
+	if ((l != NULL && l->move != NULL) || blocks_layout(o))
+		printf(", move at %ld rows", o->move);
+	if (strcmp(o->layout, "eb") == 0)
+		printf(", %d parts", o->parts);
+	if (o->rate > 0)
+		printf(", paced at %.0f rows/s", o->rate);
+	if (o->reuse)
+		printf(", from reading %lld", first);
+	printf("\n%10s %10s %10s %6s %8s %8s %9s\n", "rows", "rows/s",
+	       "cpu s/Mrow", "cpu %", "max ms", "rss MiB", "file MiB");
+}
+
+/* Finalize b's statements and close its connections. */
+static void bench_close(struct bench *b)
+{
+	sqlite3_finalize(b->ins);
+	sqlite3_finalize(b->count);
+	sqlite3_finalize(b->move);
+	sqlite3_finalize(b->clear);
+	for (int p = 0; b->pins != NULL && p < nparts(b->o); p++) {
+		sqlite3_finalize(b->pins[p]);
+		sqlite3_finalize(b->pread[p]);
+		sqlite3_finalize(b->pclear[p]);
+	}
+	sqlite3_finalize(b->arc_last);
+	sqlite3_finalize(b->arc_ins);
+	sqlite3_close(b->db);
+	store_close(b->st);
+}
+
+static void bench_free(struct bench *b)
+{
+	free(b->part_rows);
+	free(b->delta);
+	free(b->pins);
+	free(b->pread);
+	free(b->pclear);
+	free(b->rows);
+	free(b->run);
+	free(b->blk);
+	free(b->buf);
+}
+
 int main(int argc, char **argv)
 {
 	const struct layout *l = NULL;
@@ -833,19 +883,7 @@ int main(int argc, char **argv)
 		open_store(&b);
 	else
 		open_raw(&b, l);
-	printf("layout %s: %lld rows, %d channels interleaved, batch %d, "
-	       "cache %d KiB",
-	       o.layout, o.rows, o.channels, o.batch, o.cache_kib);
-	if ((l != NULL && l->move != NULL) || blocks_layout(&o))
-		printf(", move at %ld rows", o.move);
-	if (strcmp(o.layout, "eb") == 0)
-		printf(", %d parts", o.parts);
-	if (o.rate > 0)
-		printf(", paced at %.0f rows/s", o.rate);
-	if (o.reuse)
-		printf(", from reading %lld", b.first);
-	printf("\n%10s %10s %10s %6s %8s %8s %9s\n", "rows", "rows/s",
-	       "cpu s/Mrow", "cpu %", "max ms", "rss MiB", "file MiB");
+	print_header(&o, l, b.first);
 	start = seg_t = now_s();
 	start_c = seg_c = cpu_s();
 	seg_rows = o.rows / o.segments > 0 ? o.rows / o.segments : 1;
@@ -889,33 +927,13 @@ int main(int argc, char **argv)
 	       "slowest batch %.0f ms\n",
 	       written, now_s() - start, written / (now_s() - start),
 	       (cpu_s() - start_c) / (written / 1e6), max_lat * 1e3);
-	sqlite3_finalize(b.ins);
-	sqlite3_finalize(b.count);
-	sqlite3_finalize(b.move);
-	sqlite3_finalize(b.clear);
-	for (int p = 0; b.pins != NULL && p < nparts(&o); p++) {
-		sqlite3_finalize(b.pins[p]);
-		sqlite3_finalize(b.pread[p]);
-		sqlite3_finalize(b.pclear[p]);
-	}
-	sqlite3_finalize(b.arc_last);
-	sqlite3_finalize(b.arc_ins);
-	sqlite3_close(b.db);
-	store_close(b.st);
+	bench_close(&b);
 	query(&o, b.first + written);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak rss %.1f MiB, file %.0f MiB\n", ru.ru_maxrss / 1024.0,
 	       file_mib(o.db));
 	if (!o.keep)
 		remove_db(o.db);
-	free(b.part_rows);
-	free(b.delta);
-	free(b.pins);
-	free(b.pread);
-	free(b.pclear);
-	free(b.rows);
-	free(b.run);
-	free(b.blk);
-	free(b.buf);
+	bench_free(&b);
 	return 0;
 }
