@@ -25,26 +25,26 @@
 
 #define COLLECTOR_BIN METROLOG_COLLECTOR_BIN
 
-
 /* The provincial broker's CA and server certificate (for 127.0.0.1),
  * password file and ACL, in dir. */
 static void province_files(const char *dir)
 {
-	mq_sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-	        "-subj /CN=province-test-ca -keyout ca.key -out ca.pem; "
-	        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
-	        "> server.ext; "
-	        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
-	        "-keyout server.key -out server.csr; "
-	        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-	        "-CAcreateserial -days 2 -extfile server.ext -out server.pem; "
-	        "mosquitto_passwd -b -c passwd test-lab lab-password-1; "
-	        "mosquitto_passwd -b passwd lab-2 lab-password-2; "
-	        "mosquitto_passwd -b passwd collector coll-password-1; "
-	        "printf 'coll-password-1\\n' > collector.pass; "
-	        "printf 'pattern write metrolog/%%u/#\\n"
-	        "pattern write $SYS/broker/connection/%%c/state\\n\\n"
-	        "user collector\\ntopic read metrolog/#\\n' > acl");
+	mq_sh(dir,
+	      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	      "-subj /CN=province-test-ca -keyout ca.key -out ca.pem; "
+	      "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
+	      "> server.ext; "
+	      "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+	      "-keyout server.key -out server.csr; "
+	      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	      "-CAcreateserial -days 2 -extfile server.ext -out server.pem; "
+	      "mosquitto_passwd -b -c passwd test-lab lab-password-1; "
+	      "mosquitto_passwd -b passwd lab-2 lab-password-2; "
+	      "mosquitto_passwd -b passwd collector coll-password-1; "
+	      "printf 'coll-password-1\\n' > collector.pass; "
+	      "printf 'pattern write metrolog/%%u/#\\n"
+	      "pattern write $SYS/broker/connection/%%c/state\\n\\n"
+	      "user collector\\ntopic read metrolog/#\\n' > acl");
 }
 
 /* The provincial broker: TLS only on its listener, no anonymous clients,

@@ -33,27 +33,26 @@
 #define SUB_PASS   "Sub-pass-55e1"
 #define WAIT_S     180 /* valgrind and TLS are slow: bounded, generous */
 
-
 /* The CA, server, client and unrelated CA of the header comment, readable
  * by the test's user only (the broker runs as that user: harness.h). */
 static void make_certs(const char *dir)
 {
 	mq_sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-	        "-subj /CN=metrolog-test-ca -keyout ca.key -out ca.pem; "
-	        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-	        "-subj /CN=unrelated-ca -keyout other-ca.key "
-	        "-out other-ca.pem; "
-	        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
-	        "> server.ext; "
-	        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
-	        "-keyout server.key -out server.csr; "
-	        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-	        "-CAcreateserial -days 2 -extfile server.ext "
-	        "-out server.pem; "
-	        "openssl req -newkey rsa:2048 -nodes -subj /CN=" GW_USER " "
-	        "-keyout client.key -out client.csr; "
-	        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
-	        "-CAcreateserial -days 2 -out client.pem");
+	           "-subj /CN=metrolog-test-ca -keyout ca.key -out ca.pem; "
+	           "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+	           "-subj /CN=unrelated-ca -keyout other-ca.key "
+	           "-out other-ca.pem; "
+	           "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' "
+	           "> server.ext; "
+	           "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+	           "-keyout server.key -out server.csr; "
+	           "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+	           "-CAcreateserial -days 2 -extfile server.ext "
+	           "-out server.pem; "
+	           "openssl req -newkey rsa:2048 -nodes -subj /CN=" GW_USER " "
+	           "-keyout client.key -out client.csr; "
+	           "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+	           "-CAcreateserial -days 2 -out client.pem");
 }
 
 /* The broker's password file and ACL: the gateway may publish under
@@ -62,10 +61,10 @@ static void make_certs(const char *dir)
 static void make_auth(const char *dir)
 {
 	mq_sh(dir, "mosquitto_passwd -b -c passwd " GW_USER " " GW_PASS "; "
-	        "mosquitto_passwd -b passwd " SUB_USER " " SUB_PASS "; "
-	        "printf 'user " GW_USER "\\n"
-	        "topic write metrolog/" SITE "/#\\n\\n"
-	        "user " SUB_USER "\\ntopic readwrite #\\n' > acl");
+	           "mosquitto_passwd -b passwd " SUB_USER " " SUB_PASS "; "
+	           "printf 'user " GW_USER "\\n"
+	           "topic write metrolog/" SITE "/#\\n\\n"
+	           "user " SUB_USER "\\ntopic readwrite #\\n' > acl");
 }
 
 /* The options of mosquitto_sub and mosquitto_pub over TLS, as the test's
