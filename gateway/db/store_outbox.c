@@ -7,9 +7,12 @@
  * readings_recent has no index (the store appends to it, store.c): the
  * readings of the rows about to be rebuilt are read from it in one scan of
  * their time window, kept sorted by (channel, ts) for the next calls; a
- * reading not there (moved into the archive since, or committed after the
- * scan) is looked up by channel and ts in the view readings, whose archive
- * part finds it through its block index.
+ * reading not there (moved into the archive since) is looked for in the
+ * archive's rows of its channel over the whole window, read once per
+ * channel and window (at high rates readings are archived within seconds:
+ * a backlog is rebuilt from there, one block decoded per channel, not one
+ * lookup per reading); one still not found (committed after both reads)
+ * is looked up by channel and ts in the view readings.
  *
  * Threading: as store.h (a struct store belongs to one thread).
  */
@@ -30,12 +33,25 @@ struct recent {
 	int quality;
 };
 
+/* A channel's archived readings in the window: arows[start, start + n). */
+struct arun {
+	int64_t channel;
+	size_t start, n;
+};
+
 struct outbox_rebuild {
 	sqlite3_stmt *chan;   /* a channel's name, unit, type, instrument */
 	sqlite3_stmt *recent; /* readings_recent between two ts */
+	sqlite3_stmt *arch;   /* a channel's archived readings between two ts */
 	sqlite3_stmt *one;    /* one reading by channel and ts (the view) */
 	struct recent *rows;  /* the window, sorted by (channel, ts) */
 	size_t nrows, rows_cap;
+	struct recent *arows; /* archived readings of the window, by run */
+	size_t narows, arows_cap;
+	struct arun *runs; /* the channels read from the archive */
+	size_t nruns, runs_cap;
+	uint32_t *hash; /* channel -> 1 + index in runs; 0 empty */
+	size_t hcap;    /* a power of two, > 2 * nruns; 0 none yet */
 	int64_t lo, hi; /* the window read; lo > hi: none */
 	char *text;     /* the strings store_outbox_readings() returns */
 	size_t text_size;
@@ -49,6 +65,8 @@ static const char chan_sql[] =
 static const char recent_sql[] =
         "SELECT channel, ts, value, quality FROM readings_recent"
         " WHERE ts >= ?1 AND ts <= ?2";
+static const char arch_sql[] = "SELECT ts, value, quality FROM readings_archive"
+                               " WHERE channel = ?1 AND ts >= ?2 AND ts <= ?3";
 static const char one_sql[] = "SELECT value, quality FROM readings"
                               " WHERE channel = ?1 AND ts = ?2 LIMIT 1";
 
@@ -80,6 +98,9 @@ static struct outbox_rebuild *rebuild_of(struct store *st)
 	    (rc = sqlite3_prepare_v3(st->db, recent_sql, -1,
 	                             SQLITE_PREPARE_PERSISTENT, &rb->recent,
 	                             NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_prepare_v3(st->db, arch_sql, -1,
+	                             SQLITE_PREPARE_PERSISTENT, &rb->arch,
+	                             NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_prepare_v3(st->db, one_sql, -1,
 	                             SQLITE_PREPARE_PERSISTENT, &rb->one,
 	                             NULL)) != SQLITE_OK) {
@@ -98,8 +119,12 @@ void st_outbox_free(struct store *st)
 		return;
 	sqlite3_finalize(rb->chan);
 	sqlite3_finalize(rb->recent);
+	sqlite3_finalize(rb->arch);
 	sqlite3_finalize(rb->one);
 	free(rb->rows);
+	free(rb->arows);
+	free(rb->runs);
+	free(rb->hash);
 	free(rb->text);
 	free(rb->ids);
 	free(rb);
@@ -153,6 +178,10 @@ static int read_window(struct store *st, struct outbox_rebuild *rb, int64_t lo,
 	int rc;
 
 	rb->nrows = 0;
+	rb->narows = 0;
+	rb->nruns = 0;
+	if (rb->hcap > 0)
+		memset(rb->hash, 0, rb->hcap * sizeof(*rb->hash));
 	rb->lo = 1;
 	rb->hi = 0;
 	sqlite3_bind_int64(q, 1, lo);
@@ -175,23 +204,107 @@ static int read_window(struct store *st, struct outbox_rebuild *rb, int64_t lo,
 		st_sqlite_error(st, rc, "outbox: readings");
 		return -1;
 	}
-	qsort(rb->rows, rb->nrows, sizeof(*rb->rows), recent_cmp);
+	if (rb->nrows > 0) /* rows is NULL before the first one */
+		qsort(rb->rows, rb->nrows, sizeof(*rb->rows), recent_cmp);
 	rb->lo = lo;
 	rb->hi = hi;
 	return 0;
 }
 
-/* The reading of channel at ts into r: from the window, else the view. */
+static size_t slot_of(const struct outbox_rebuild *rb, int64_t channel)
+{
+	size_t i = (size_t)((uint64_t)channel * 0x9E3779B97F4A7C15ULL) &
+	           (rb->hcap - 1);
+
+	while (rb->hash[i] != 0 && rb->runs[rb->hash[i] - 1].channel != channel)
+		i = (i + 1) & (rb->hcap - 1);
+	return i;
+}
+
+/* rb->hash with room for one more run. Returns 0, or -1 (memory). */
+static int hash_room(struct store *st, struct outbox_rebuild *rb)
+{
+	if (2 * (rb->nruns + 1) < rb->hcap)
+		return 0;
+	size_t cap = rb->hcap ? 2 * rb->hcap : 256;
+	uint32_t *h = calloc(cap, sizeof(*h));
+	if (h == NULL)
+		return nomem(st);
+	free(rb->hash);
+	rb->hash = h;
+	rb->hcap = cap;
+	for (size_t k = 0; k < rb->nruns; k++)
+		h[slot_of(rb, rb->runs[k].channel)] = (uint32_t)(k + 1);
+	return 0;
+}
+
+/* The run of channel's archived readings in the window, read on first
+ * use; NULL on an error. */
+static const struct arun *archived(struct store *st, struct outbox_rebuild *rb,
+                                   int64_t channel)
+{
+	sqlite3_stmt *q = rb->arch;
+	int rc;
+
+	if (rb->hcap > 0 && rb->hash[slot_of(rb, channel)] != 0)
+		return &rb->runs[rb->hash[slot_of(rb, channel)] - 1];
+	if (hash_room(st, rb) < 0 ||
+	    text_reserve((void **)&rb->runs, &rb->runs_cap, rb->nruns + 1,
+	                 sizeof(*rb->runs)) < 0) {
+		nomem(st);
+		return NULL;
+	}
+	struct arun *run = &rb->runs[rb->nruns];
+	*run = (struct arun){.channel = channel, .start = rb->narows};
+	sqlite3_bind_int64(q, 1, channel);
+	sqlite3_bind_int64(q, 2, rb->lo);
+	sqlite3_bind_int64(q, 3, rb->hi);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (text_reserve((void **)&rb->arows, &rb->arows_cap,
+		                 rb->narows + 1, sizeof(*rb->arows)) < 0) {
+			sqlite3_reset(q);
+			nomem(st);
+			return NULL;
+		}
+		rb->arows[rb->narows++] = (struct recent){
+		        .channel = channel,
+		        .ts = sqlite3_column_int64(q, 0),
+		        .value = sqlite3_column_double(q, 1),
+		        .quality = sqlite3_column_int(q, 2),
+		};
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		st_sqlite_error(st, rc, "outbox: archived readings");
+		return NULL;
+	}
+	run->n = rb->narows - run->start;
+	rb->hash[slot_of(rb, channel)] = (uint32_t)(++rb->nruns);
+	return run;
+}
+
+/* The reading of channel at ts into r: from the window's recent rows,
+ * else its archived ones, else the view. */
 static int find_reading(struct store *st, struct outbox_rebuild *rb,
                         int64_t channel, int64_t ts,
                         struct store_msg_reading *r)
 {
 	const struct recent key = {.channel = channel, .ts = ts};
-	const struct recent *hit = bsearch(&key, rb->rows, rb->nrows,
-	                                   sizeof(*rb->rows), recent_cmp);
+	const struct recent *hit =
+	        rb->nrows > 0 ? bsearch(&key, rb->rows, rb->nrows,
+	                                sizeof(*rb->rows), recent_cmp)
+	                      : NULL;
 	sqlite3_stmt *q = rb->one;
 	int rc;
 
+	if (hit == NULL && ts >= rb->lo && ts <= rb->hi) {
+		const struct arun *run = archived(st, rb, channel);
+		if (run == NULL)
+			return -1;
+		if (run->n > 0)
+			hit = bsearch(&key, rb->arows + run->start, run->n,
+			              sizeof(*rb->arows), recent_cmp);
+	}
 	r->found = hit != NULL;
 	if (hit != NULL) {
 		r->value = hit->value;

@@ -1140,6 +1140,66 @@ static void rebuild_payload(struct store *st, struct store_msg *m, char *buf,
 	m->len = (size_t)len;
 }
 
+/* Readings rows whose readings the store has moved into the archive
+ * (at high rates, within seconds) are rebuilt from the archive's rows of
+ * their channels, read once per channel and window: every reading found,
+ * with the value committed, in windows of at most a second. */
+static void test_outbox_rebuilt_from_archive(void **state)
+{
+	enum { N = 70000, BATCH = 1000, ROWS = 64 };
+	char path[H_PATH_MAX];
+	struct store *st;
+	struct config *c;
+	struct composer *cp;
+	struct sample *s = make_readings(N, 5, T0);
+	struct store_msg m[ROWS];
+	size_t n;
+
+	(void)state;
+	st = open_ok(db_path(path));
+	c = sync_mqtt(st);
+	/* every row kept (the test's default keeps 1 000) */
+	struct cfg_mqtt big = *c->mqtt;
+	big.outbox_max = 2 * N;
+	c->mqtt = &big;
+	if (store_sync_config(st, c) < 0)
+		fail_msg("store_sync_config: %s", store_last_message(st));
+	cp = composer_new(c);
+	assert_non_null(cp);
+	for (int i = 0; i < N; i += BATCH)
+		compose_ok(cp, st, s + i, BATCH);
+	/* the first rows' readings are in the archive, not in recent */
+	assert_true(sql_int(path, "SELECT count(*) FROM readings_archive") >=
+	            66000);
+	assert_int_equal(sql_int(path,
+	                         "SELECT count(*) FROM readings_recent"
+	                         " WHERE ts <= %lld",
+	                         (long long)(T0 + 20 * SEC)),
+	                 0);
+	assert_int_equal(store_outbox_read(st, 0, m, ROWS, &n), 0);
+	assert_int_equal(n, ROWS);
+	for (size_t i = 0; i < n; i++) {
+		struct store_msg_reading r[1];
+		const char *id = NULL;
+
+		/* one message per sample: make_readings' channels each have
+		 * their own ts */
+		assert_int_equal(m[i].seq, (int64_t)i + 1);
+		assert_int_equal(m[i].nchannels, 1);
+		assert_int_equal(store_outbox_readings(st, &m[i],
+		                                       m[n - 1].ts_us, &id, r),
+		                 0);
+		assert_true(r[0].found);
+		assert_true(r[0].value == (double)i * 0.25);
+		assert_int_equal(r[0].quality, QUALITY_GOOD);
+		assert_string_equal(id, i % 5 < 3 ? "dmm-1" : "tc-7");
+	}
+	composer_free(cp);
+	store_close(st);
+	free_config(c);
+	free(s);
+}
+
 /* One message per (instrument, ts) with all its channels; an event and a
  * retained status per online/offline; seqs consecutive, in time order;
  * read after a seq, delete up to one, never reuse one. */
@@ -1740,6 +1800,8 @@ int main(void)
 	        cmocka_unit_test_teardown(test_migration_to_outbox, h_teardown),
 	        cmocka_unit_test_teardown(test_outbox_off, h_teardown),
 	        cmocka_unit_test_teardown(test_outbox_messages, h_teardown),
+	        cmocka_unit_test_teardown(test_outbox_rebuilt_from_archive,
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(test_outbox_full, h_teardown),
 	        cmocka_unit_test_teardown(test_tolerance_events, h_teardown),
 	        cmocka_unit_test_teardown(test_migration_event_states,
