@@ -73,12 +73,23 @@ static const char sql_status[] =
         "metrolog_instrument($1, $4), j->>'state', j->>'reason', j "
         "FROM (SELECT $6::jsonb AS j) AS p ON CONFLICT DO NOTHING";
 
+/* The gateway's status replaces the one held unless it is older: two
+ * collectors in a share group may write a connection's last "online" and
+ * its "stopped" in either order. Older by (connected, Last Will, ts): a
+ * later connection's status is newer; within one connection, the Last
+ * Will (no ts) is its last word, else ts orders. A status without
+ * "connected" (a gateway before it was published) replaces any. */
 static const char sql_gateway[] =
-        "INSERT INTO gateway_status (site_id, state, reason, ts, payload) "
-        "SELECT metrolog_site($1), j->>'state', j->>'reason', $3, j "
+        "INSERT INTO gateway_status AS g (site_id, state, reason, ts, "
+        "payload) SELECT metrolog_site($1), j->>'state', j->>'reason', $3, j "
         "FROM (SELECT $6::jsonb AS j) AS p ON CONFLICT (site_id) DO UPDATE "
         "SET state = EXCLUDED.state, reason = EXCLUDED.reason, "
-        "ts = EXCLUDED.ts, payload = EXCLUDED.payload, received_at = now()";
+        "ts = EXCLUDED.ts, payload = EXCLUDED.payload, received_at = now() "
+        "WHERE NOT (EXCLUDED.payload ? 'connected' AND g.payload ? "
+        "'connected') OR ((EXCLUDED.payload->>'connected')::timestamptz, "
+        "EXCLUDED.ts IS NULL, coalesce(EXCLUDED.ts, '-infinity')) >= "
+        "((g.payload->>'connected')::timestamptz, g.ts IS NULL, "
+        "coalesce(g.ts, '-infinity'))";
 
 /* A calibration record (docs/MQTT.md): its ledger row, its points and
  * the record; the record's row count says held or written. */
@@ -406,7 +417,7 @@ static int put_once(struct archive *a, const struct inbox_msg *m,
 	free(text);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 		/* rows the main INSERT wrote: none for a message held already
-		 * (a gateway status is an upsert: always one) */
+		 * (a gateway status: none when older than the one held) */
 		rc = strcmp(PQcmdTuples(r), "0") == 0 ? ARCHIVE_HELD
 		                                      : ARCHIVE_OK;
 		PQclear(r);

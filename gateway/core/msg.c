@@ -430,15 +430,17 @@ int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
 
 int msg_gateway_status(char *buf, size_t size, const char *state,
                        const char *reason, int64_t rows, int64_t oldest_us,
-                       int64_t now_us, const char *client_id)
+                       int64_t now_us, const char *client_id,
+                       int64_t connected_us)
 {
-	char iso[40];
+	char iso[40], since[40];
 	cJSON *o = cJSON_CreateObject();
 	double age = rows > 0 && oldest_us > 0 && now_us > oldest_us
 	                     ? (double)(now_us - oldest_us) / 1e6
 	                     : 0;
 
 	utc_format(now_us, 6, iso, sizeof(iso));
+	utc_format(connected_us, 6, since, sizeof(since));
 	if (o == NULL || !cJSON_AddStringToObject(o, "state", state) ||
 	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
 	                    : !cJSON_AddNullToObject(o, "reason")) ||
@@ -447,11 +449,25 @@ int msg_gateway_status(char *buf, size_t size, const char *state,
 	    !cJSON_AddNumberToObject(o, "outbox", (double)rows) ||
 	    !cJSON_AddNumberToObject(o, "oldest_age_s",
 	                             (double)(int64_t)(age * 1000) / 1000) ||
-	    !cJSON_AddStringToObject(o, "client_id", client_id)) {
+	    !cJSON_AddStringToObject(o, "client_id", client_id) ||
+	    !cJSON_AddStringToObject(o, "connected", since)) {
 		cJSON_Delete(o);
 		return -1;
 	}
 	return payload_print(o, buf, size);
+}
+
+int msg_gateway_will(char *buf, size_t size, int64_t connected_us)
+{
+	char since[40];
+	int n;
+
+	utc_format(connected_us, 6, since, sizeof(since));
+	n = snprintf(buf, size,
+	             "{\"state\":\"offline\",\"reason\":\"lost\","
+	             "\"connected\":\"%s\"}",
+	             since);
+	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 /* ---- Home Assistant discovery ------------------------------------------- */

@@ -103,10 +103,19 @@ int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
 
 /* The gateway's retained status (docs/MQTT.md): state "online" or
  * "offline", reason (NULL: none), the outbox's backlog (rows, and the
- * time of the oldest, 0: none) at now_us, and the MQTT client id. */
+ * time of the oldest, 0: none) at now_us, the MQTT client id, and when
+ * the connection it is sent on began (connected_us, UTC). */
 int msg_gateway_status(char *buf, size_t size, const char *state,
                        const char *reason, int64_t rows, int64_t oldest_us,
-                       int64_t now_us, const char *client_id);
+                       int64_t now_us, const char *client_id,
+                       int64_t connected_us);
+
+/* The gateway's Last Will, set on the connection begun at connected_us:
+ * {"state":"offline","reason":"lost","connected":...}. The same
+ * "connected" as the statuses of that connection, so that a subscriber
+ * that receives them out of order (several archivers in a shared
+ * subscription) can tell which is the latest: docs/MQTT.md. */
+int msg_gateway_will(char *buf, size_t size, int64_t connected_us);
 
 /* Home Assistant discovery: where the configs go and what they point at. */
 struct msg_ha {

@@ -155,6 +155,10 @@ struct publisher {
 	MQTTAsync client;
 	char status_topic[MSG_TOPIC_MAX];
 	char ha_status_topic[MSG_TOPIC_MAX]; /* "" without discovery */
+	/* when the current connection was begun (UTC us), and its Last Will,
+	 * which says so (msg_gateway_will()) */
+	int64_t connected_us;
+	char will[128];
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* signalled with each record: wait_event() */
@@ -453,9 +457,6 @@ static int on_message(void *context, char *topic, int len,
 
 /* ---- the publisher's thread ---- */
 
-static const char will_payload[] =
-        "{\"state\":\"offline\",\"reason\":\"lost\"}";
-
 static void start_connect(struct publisher *p)
 {
 	MQTTAsync_connectOptions o3 = MQTTAsync_connectOptions_initializer;
@@ -478,8 +479,11 @@ static void start_connect(struct publisher *p)
 	}
 	o.username = p->m->username;
 	o.password = p->password;
+	p->connected_us = real_us(p);
+	if (msg_gateway_will(p->will, sizeof(p->will), p->connected_us) < 0)
+		p->will[0] = '\0'; /* cannot happen: 128 bytes hold it */
 	will.topicName = p->status_topic;
-	will.message = will_payload;
+	will.message = p->will;
 	will.retained = 1;
 	will.qos = 1;
 	o.keepAliveInterval = p->m->keepalive_s;
@@ -570,7 +574,8 @@ static void send_status(struct publisher *p, const char *state,
 {
 	char buf[512];
 	int len = msg_gateway_status(buf, sizeof(buf), state, reason, rows,
-	                             oldest_us, now_us, p->m->client_id);
+	                             oldest_us, now_us, p->m->client_id,
+	                             p->connected_us);
 	if (len < 0)
 		return;
 	int rc = send_one(p, p->status_topic, buf, (size_t)len, 1, true, 0,

@@ -419,10 +419,11 @@ static void gateway(struct input *in, char *buf, size_t size)
 {
 	const char *state = take_str(in), *reason = take_str_or_null(in),
 	           *client = take_str(in);
-	int64_t rows = take_i64(in), oldest = take_i64(in), now = take_i64(in);
+	int64_t rows = take_i64(in), oldest = take_i64(in), now = take_i64(in),
+	        conn = take_i64(in);
 	cJSON *o = parsed(buf, size,
 	                  msg_gateway_status(buf, size, state, reason, rows,
-	                                     oldest, now, client));
+	                                     oldest, now, client, conn));
 
 	if (o == NULL)
 		return;
@@ -434,6 +435,7 @@ static void gateway(struct input *in, char *buf, size_t size)
 	CHECK(cJSON_IsNumber(get(o, "oldest_age_s")) &&
 	      get(o, "oldest_age_s")->valuedouble >= 0);
 	str_at(o, "client_id", client);
+	time_at(o, "connected", conn, false);
 	cJSON_Delete(o);
 }
 

@@ -74,6 +74,87 @@ static void pub_fake(const struct rig *r, int seq)
 	                 0);
 }
 
+/* A gateway status for lab-x: connected and ts "HH:MM:SS" (NULL: absent,
+ * as in a Last Will or an older gateway's status). */
+static void pub_status(const struct rig *r, const char *state,
+                       const char *reason, const char *connected,
+                       const char *ts)
+{
+	char text[512], c[64] = "", t[64] = "";
+
+	if (connected != NULL)
+		snprintf(c, sizeof(c),
+		         ",\"connected\":\"2026-11-26T%s.000000Z\"", connected);
+	if (ts != NULL)
+		snprintf(t, sizeof(t), ",\"ts\":\"2026-11-26T%s.000000Z\"", ts);
+	snprintf(text, sizeof(text), "{\"state\":\"%s\",\"reason\":%s%s%s}",
+	         state, reason, c, t);
+	assert_int_equal(mq_pub(r, "metrolog/lab-x/gateway/status", text, NULL),
+	                 0);
+}
+
+/* Whether lab-x's gateway status in PostgreSQL is state, reason (NULL:
+ * none) and ts "HH:MM:SS" (NULL: none): 1 or 0. */
+static long long lab_x_status(const struct pg *p, const char *state,
+                              const char *reason, const char *ts)
+{
+	char q[512], r[64], t[64];
+
+	if (reason != NULL)
+		snprintf(r, sizeof(r), "= '%s'", reason);
+	else
+		snprintf(r, sizeof(r), "IS NULL");
+	if (ts != NULL)
+		snprintf(t, sizeof(t), "= '2026-11-26T%sZ'", ts);
+	else
+		snprintf(t, sizeof(t), "IS NULL");
+	snprintf(q, sizeof(q),
+	         "SELECT count(*) FROM gateway_status g JOIN sites s ON s.id = "
+	         "g.site_id WHERE s.name = 'lab-x' AND g.state = '%s' AND "
+	         "g.reason %s AND g.ts %s",
+	         state, r, t);
+	for (int waited = 0; waited <= 30000; waited += 100) {
+		if (pg_int(p, q) == 1)
+			return 1;
+		sleep_ms(100);
+	}
+	return 0;
+}
+
+/* The newest gateway status is kept whatever order statuses arrive in
+ * (several collectors write them in any order): statuses published out
+ * of order to one collector, then a reading of lab-x as a barrier (one
+ * collector archives in the order of arrival). */
+static void check_status_order(const struct rig *r, const struct pg *p,
+                               int barrier)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q),
+	         "SELECT count(*) FROM messages m JOIN sites s ON s.id = "
+	         "m.site_id WHERE s.name = 'lab-x' AND m.seq = %d",
+	         barrier);
+	/* the current connection's, then an older connection's stop and
+	 * Last Will, late */
+	pub_status(r, "online", "null", "12:10:00", "12:10:05");
+	pub_status(r, "offline", "\"stopped\"", "12:00:00", "12:05:00");
+	pub_status(r, "offline", "\"lost\"", "12:00:00", NULL);
+	pub_fake(r, barrier);
+	assert_int_equal(pg_wait_int(p, q, 1, 30000), 1);
+	assert_int_equal(
+	        pg_int(p, "SELECT count(*) FROM gateway_status g JOIN sites s "
+	                  "ON s.id = g.site_id WHERE s.name = 'lab-x' AND "
+	                  "g.state = 'online' AND g.ts = "
+	                  "'2026-11-26T12:10:05Z'"),
+	        1);
+	/* the current connection's Last Will is its last word */
+	pub_status(r, "offline", "\"lost\"", "12:10:00", NULL);
+	assert_int_equal(lab_x_status(p, "offline", "lost", NULL), 1);
+	/* a status without "connected" (an older gateway) replaces any */
+	pub_status(r, "online", "null", NULL, "11:00:00");
+	assert_int_equal(lab_x_status(p, "online", NULL, "11:00:00"), 1);
+}
+
 /* The gateway of r is stopped: PostgreSQL holds every seq it assigned and
  * every reading of its SQLite, once; lab-x's hole is in gaps, its
  * duplicate once; no hole of test-lab left open; events, statuses and the
@@ -213,6 +294,33 @@ static void test_exactly_once(void **state)
 	mq_rig_finish(&r);
 }
 
+/* A rig (not started), PostgreSQL and one collector, coll-a, running. */
+static void one_collector(struct rig *r, struct pg *p, struct coll *a)
+{
+	mq_rig_config(r, "metrolog", "sub", "");
+	pg_init(p, r->dir);
+	coll_config(a, r, p, "coll-a", "");
+	run_tool(a, "init", NULL, NULL);
+	coll_start(a);
+}
+
+/* One collector (order of arrival is then order of writing): gateway
+ * statuses out of order keep the newest. */
+static void test_status_order(void **state)
+{
+	struct rig r;
+	struct pg p;
+	struct coll a;
+
+	(void)state;
+	one_collector(&r, &p, &a);
+	assert_int_equal(mq_connects_as(&r, "coll-a", mq_version()), 1);
+	check_status_order(&r, &p, 1);
+	coll_stop(&a);
+	pg_stop(&p);
+	mq_rig_finish(&r);
+}
+
 /* ---- calibration records: archived, and their chains verified ---------- */
 
 /* The metrolog tool with args; must succeed. */
@@ -334,11 +442,7 @@ static void test_calibrations(void **state)
 	char out[8192];
 
 	(void)state;
-	mq_rig_config(&r, "metrolog", "sub", "");
-	pg_init(&p, r.dir);
-	coll_config(&a, &r, &p, "coll-a", "");
-	run_tool(&a, "init", NULL, NULL);
-	coll_start(&a);
+	one_collector(&r, &p, &a);
 	gw_start(&r.gw);
 	mq_wait_readings(&r.gw, 10);
 	calibrate(&r, "C-1", "2026-11-01", "simple");
@@ -409,6 +513,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_exactly_once, h_teardown),
+	        cmocka_unit_test_teardown(test_status_order, h_teardown),
 	        cmocka_unit_test_teardown(test_calibrations, h_teardown),
 	};
 

@@ -271,7 +271,7 @@ static void will_on_sigkill(void **state)
 {
 	struct rig r;
 	struct mq_got g = {0};
-	char text[1024];
+	char text[1024], conn[64];
 	int i;
 
 	(void)state;
@@ -284,6 +284,11 @@ static void will_on_sigkill(void **state)
 		sleep_ms(100);
 	}
 	assert_true(i < 300);
+	/* the Last Will names the connection the statuses were sent on */
+	const char *c = strstr(text, "\"connected\":\"");
+	assert_non_null(c);
+	assert_true(strlen(c) >= 41 && c[39] == 'Z' && c[40] == '"');
+	snprintf(conn, sizeof(conn), "%.41s", c);
 	assert_true(mq_connects_as(&r, "metrologd-" SITE, mq_version()) >= 1);
 	h_stop(r.gw.pid, SIGKILL, 5000);
 	for (i = 0; i < 100; i++) {
@@ -295,6 +300,7 @@ static void will_on_sigkill(void **state)
 	if (i == 100)
 		fail_msg("retained gateway status after SIGKILL: %s", text);
 	assert_non_null(strstr(text, "\"reason\":\"lost\""));
+	assert_non_null(strstr(text, conn));
 	rig_finish(&r, &g);
 }
 

@@ -478,6 +478,7 @@ struct gw_arg {
 	const char *state, *reason;
 	int64_t rows, oldest_us, now_us;
 	const char *client_id;
+	int64_t connected_us;
 };
 
 static int build_gateway(char *buf, size_t size, const void *arg)
@@ -485,19 +486,24 @@ static int build_gateway(char *buf, size_t size, const void *arg)
 	const struct gw_arg *a = arg;
 
 	return msg_gateway_status(buf, size, a->state, a->reason, a->rows,
-	                          a->oldest_us, a->now_us, a->client_id);
+	                          a->oldest_us, a->now_us, a->client_id,
+	                          a->connected_us);
 }
 
 static void gateway_status(void **state)
 {
 	const int64_t now = 1795694405000000LL; /* 12:00:05Z */
-	const struct gw_arg ex = {"online",        NULL, 5230,
-	                          now - 312400000, now,  "metrologd-lab-1"};
-	const struct gw_arg stop = {"offline", "stopped", 0,
-	                            0,         now,       "gw-Nguyễn"};
-	const struct gw_arg ms = {"online", NULL, 1, now - 1234567, now, "x"};
+	const int64_t conn = now - 4999999;     /* 12:00:00.000001Z */
+	const struct gw_arg ex = {
+	        "online",          NULL, 5230, now - 312400000, now,
+	        "metrologd-lab-1", conn};
+	const struct gw_arg stop = {"offline", "stopped",   0,   0,
+	                            now,       "gw-Nguyễn", conn};
+	const struct gw_arg ms = {"online", NULL, 1,   now - 1234567,
+	                          now,      "x",  conn};
 	char out[BIG];
 	cJSON *o;
+	int n;
 
 	(void)state;
 	sizes(build_gateway, &ex, out);
@@ -505,7 +511,8 @@ static void gateway_status(void **state)
 	                         "\"ts\":\"2026-11-26T12:00:05.000000Z\","
 	                         "\"ts_ms\":1795694405000,\"outbox\":5230,"
 	                         "\"oldest_age_s\":312.4,\"client_id\":"
-	                         "\"metrologd-lab-1\"}");
+	                         "\"metrologd-lab-1\",\"connected\":"
+	                         "\"2026-11-26T12:00:00.000001Z\"}");
 	o = parsed(out, sizes(build_gateway, &stop, out));
 	assert_string_equal(jstr(o, "state"), "offline");
 	assert_string_equal(jstr(o, "reason"), "stopped");
@@ -514,8 +521,17 @@ static void gateway_status(void **state)
 	assert_true(jnum(o, "outbox") == 0);
 	assert_true(jnum(o, "oldest_age_s") == 0);
 	assert_string_equal(jstr(o, "client_id"), "gw-Nguyễn");
+	assert_string_equal(jstr(o, "connected"),
+	                    "2026-11-26T12:00:00.000001Z");
 	absent(o, "seq");
 	cJSON_Delete(o);
+	/* the Last Will names the same connection */
+	n = msg_gateway_will(out, sizeof(out), conn);
+	assert_int_equal(n, (int)strlen(out));
+	assert_string_equal(out, "{\"state\":\"offline\",\"reason\":\"lost\","
+	                         "\"connected\":"
+	                         "\"2026-11-26T12:00:00.000001Z\"}");
+	assert_int_equal(msg_gateway_will(out, 20, conn), -1);
 	/* the age in whole ms: 1.234567 s is 1.234 */
 	o = parsed(out, build_gateway(out, sizeof(out), &ms));
 	assert_true(jnum(o, "oldest_age_s") == 1.234);
