@@ -428,29 +428,28 @@ int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
 
 /* ---- the gateway's status ----------------------------------------------- */
 
-int msg_gateway_status(char *buf, size_t size, const char *state,
-                       const char *reason, int64_t rows, int64_t oldest_us,
-                       int64_t now_us, const char *client_id,
-                       int64_t connected_us)
+int msg_gateway_status(char *buf, size_t size, const struct msg_gwstatus *s)
 {
 	char iso[40], since[40];
 	cJSON *o = cJSON_CreateObject();
-	double age = rows > 0 && oldest_us > 0 && now_us > oldest_us
-	                     ? (double)(now_us - oldest_us) / 1e6
+	double age = s->rows > 0 && s->oldest_us > 0 && s->now_us > s->oldest_us
+	                     ? (double)(s->now_us - s->oldest_us) / 1e6
 	                     : 0;
 
-	utc_format(now_us, 6, iso, sizeof(iso));
-	utc_format(connected_us, 6, since, sizeof(since));
-	if (o == NULL || !cJSON_AddStringToObject(o, "state", state) ||
-	    (reason != NULL ? !cJSON_AddStringToObject(o, "reason", reason)
-	                    : !cJSON_AddNullToObject(o, "reason")) ||
+	utc_format(s->now_us, 6, iso, sizeof(iso));
+	utc_format(s->connected_us, 6, since, sizeof(since));
+	if (o == NULL || !cJSON_AddStringToObject(o, "state", s->state) ||
+	    (s->reason != NULL
+	             ? !cJSON_AddStringToObject(o, "reason", s->reason)
+	             : !cJSON_AddNullToObject(o, "reason")) ||
 	    !cJSON_AddStringToObject(o, "ts", iso) ||
-	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(now_us / 1000)) ||
-	    !cJSON_AddNumberToObject(o, "outbox", (double)rows) ||
+	    !cJSON_AddNumberToObject(o, "ts_ms", (double)(s->now_us / 1000)) ||
+	    !cJSON_AddNumberToObject(o, "outbox", (double)s->rows) ||
 	    !cJSON_AddNumberToObject(o, "oldest_age_s",
 	                             (double)(int64_t)(age * 1000) / 1000) ||
-	    !cJSON_AddStringToObject(o, "client_id", client_id) ||
-	    !cJSON_AddStringToObject(o, "connected", since)) {
+	    !cJSON_AddStringToObject(o, "client_id", s->client_id) ||
+	    !cJSON_AddStringToObject(o, "connected", since) ||
+	    !cJSON_AddNumberToObject(o, "last_seq", (double)s->last_seq)) {
 		cJSON_Delete(o);
 		return -1;
 	}

@@ -101,14 +101,19 @@ int msg_calibration(char *buf, size_t size, int64_t seq, int64_t ts_us,
                     const char *instrument, const char *from, const char *to,
                     const struct msg_calstate *cal, const char *detail);
 
-/* The gateway's retained status (docs/MQTT.md): state "online" or
- * "offline", reason (NULL: none), the outbox's backlog (rows, and the
- * time of the oldest, 0: none) at now_us, the MQTT client id, and when
- * the connection it is sent on began (connected_us, UTC). */
-int msg_gateway_status(char *buf, size_t size, const char *state,
-                       const char *reason, int64_t rows, int64_t oldest_us,
-                       int64_t now_us, const char *client_id,
-                       int64_t connected_us);
+/* The gateway's retained status (docs/MQTT.md). */
+struct msg_gwstatus {
+	const char *state;  /* "online" or "offline" */
+	const char *reason; /* NULL: none */
+	int64_t rows;       /* the outbox's backlog at now_us */
+	int64_t oldest_us;  /* the time of its oldest row, 0: none */
+	int64_t now_us;
+	const char *client_id;
+	int64_t connected_us; /* when the connection it is sent on began */
+	int64_t last_seq;     /* every seq up to it reached the broker before
+	                         this status (0: none yet) */
+};
+int msg_gateway_status(char *buf, size_t size, const struct msg_gwstatus *s);
 
 /* The gateway's Last Will, set on the connection begun at connected_us:
  * {"state":"offline","reason":"lost","connected":...}. The same

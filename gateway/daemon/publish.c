@@ -573,9 +573,14 @@ static void send_status(struct publisher *p, const char *state,
                         int64_t now_us)
 {
 	char buf[512];
-	int len = msg_gateway_status(buf, sizeof(buf), state, reason, rows,
-	                             oldest_us, now_us, p->m->client_id,
-	                             p->connected_us);
+	const struct msg_gwstatus s = {
+	        state, reason, rows, oldest_us, now_us, p->m->client_id,
+	        p->connected_us,
+	        /* sent before the status on this connection, or acknowledged
+	         * before it began (the rewind re-sends the rest) */
+	        p->last_sent > p->deleted_upto ? p->last_sent
+	                                       : p->deleted_upto};
+	int len = msg_gateway_status(buf, sizeof(buf), &s);
 	if (len < 0)
 		return;
 	int rc = send_one(p, p->status_topic, buf, (size_t)len, 1, true, 0,

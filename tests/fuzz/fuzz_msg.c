@@ -419,23 +419,23 @@ static void gateway(struct input *in, char *buf, size_t size)
 {
 	const char *state = take_str(in), *reason = take_str_or_null(in),
 	           *client = take_str(in);
-	int64_t rows = take_i64(in), oldest = take_i64(in), now = take_i64(in),
-	        conn = take_i64(in);
-	cJSON *o = parsed(buf, size,
-	                  msg_gateway_status(buf, size, state, reason, rows,
-	                                     oldest, now, client, conn));
+	const struct msg_gwstatus s = {state,        reason,       take_i64(in),
+	                               take_i64(in), take_i64(in), client,
+	                               take_i64(in), take_i64(in)};
+	cJSON *o = parsed(buf, size, msg_gateway_status(buf, size, &s));
 
 	if (o == NULL)
 		return;
 	str_at(o, "state", state);
 	str_at(o, "reason", reason);
-	time_at(o, "ts", now, false);
-	num_at(o, "ts_ms", (double)(now / 1000));
-	num_at(o, "outbox", (double)rows);
+	time_at(o, "ts", s.now_us, false);
+	num_at(o, "ts_ms", (double)(s.now_us / 1000));
+	num_at(o, "outbox", (double)s.rows);
 	CHECK(cJSON_IsNumber(get(o, "oldest_age_s")) &&
 	      get(o, "oldest_age_s")->valuedouble >= 0);
 	str_at(o, "client_id", client);
-	time_at(o, "connected", conn, false);
+	time_at(o, "connected", s.connected_us, false);
+	num_at(o, "last_seq", (double)s.last_seq);
 	cJSON_Delete(o);
 }
 

@@ -75,22 +75,32 @@ static void pub_fake(const struct rig *r, int seq)
 }
 
 /* A gateway status for lab-x: connected and ts "HH:MM:SS" (NULL: absent,
- * as in a Last Will or an older gateway's status). */
-static void pub_status(const struct rig *r, const char *state,
-                       const char *reason, const char *connected,
-                       const char *ts)
+ * as in a Last Will or an older gateway's status), last_seq (< 0:
+ * absent). */
+static void pub_status_seq(const struct rig *r, const char *state,
+                           const char *reason, const char *connected,
+                           const char *ts, int last_seq)
 {
-	char text[512], c[64] = "", t[64] = "";
+	char text[512], c[64] = "", t[64] = "", l[32] = "";
 
 	if (connected != NULL)
 		snprintf(c, sizeof(c),
 		         ",\"connected\":\"2026-11-26T%s.000000Z\"", connected);
 	if (ts != NULL)
 		snprintf(t, sizeof(t), ",\"ts\":\"2026-11-26T%s.000000Z\"", ts);
-	snprintf(text, sizeof(text), "{\"state\":\"%s\",\"reason\":%s%s%s}",
-	         state, reason, c, t);
+	if (last_seq >= 0)
+		snprintf(l, sizeof(l), ",\"last_seq\":%d", last_seq);
+	snprintf(text, sizeof(text), "{\"state\":\"%s\",\"reason\":%s%s%s%s}",
+	         state, reason, c, t, l);
 	assert_int_equal(mq_pub(r, "metrolog/lab-x/gateway/status", text, NULL),
 	                 0);
+}
+
+static void pub_status(const struct rig *r, const char *state,
+                       const char *reason, const char *connected,
+                       const char *ts)
+{
+	pub_status_seq(r, state, reason, connected, ts, -1);
 }
 
 /* Whether lab-x's gateway status in PostgreSQL is state, reason (NULL:
@@ -153,6 +163,26 @@ static void check_status_order(const struct rig *r, const struct pg *p,
 	/* a status without "connected" (an older gateway) replaces any */
 	pub_status(r, "online", "null", NULL, "11:00:00");
 	assert_int_equal(lab_x_status(p, "online", NULL, "11:00:00"), 1);
+}
+
+/* A lost tail: lab-x's messages up to `held` are held; its gateway's
+ * status says it published up to held + 2 before it. Once settled, the
+ * two are a gap, and completeness counts them missing. */
+static void check_lost_tail(const struct rig *r, const struct pg *p, int held)
+{
+	char q[256];
+
+	pub_status_seq(r, "offline", "\"stopped\"", "12:20:00", "12:20:01",
+	               held + 2);
+	snprintf(q, sizeof(q),
+	         "SELECT count(*) FROM gaps g JOIN sites s ON s.id = "
+	         "g.site_id WHERE s.name = 'lab-x' AND g.seq_from = %d AND "
+	         "g.seq_to = %d",
+	         held + 1, held + 2);
+	assert_int_equal(pg_wait_int(p, q, 1, 30000), 1);
+	assert_int_equal(pg_int(p, "SELECT expected * 1000 + missing FROM "
+	                           "completeness WHERE site = 'lab-x'"),
+	                 (held + 2) * 1000 + 2);
 }
 
 /* The gateway of r is stopped: PostgreSQL holds every seq it assigned and
@@ -227,6 +257,14 @@ static void check_archive(struct rig *r, struct pg *p)
 	                             "'offline' AND g.reason = 'stopped'",
 	                             1, 30000),
 	                 1);
+	/* which names the last seq it sent: nothing after it is missing */
+	assert_int_equal(pg_int(p, "SELECT (payload->>'last_seq')::bigint FROM "
+	                           "gateway_status g JOIN sites s ON s.id = "
+	                           "g.site_id WHERE s.name = 'test-lab'"),
+	                 last);
+	assert_int_equal(pg_int(p, "SELECT missing FROM completeness "
+	                           "WHERE site = 'test-lab'"),
+	                 0);
 }
 
 static void test_exactly_once(void **state)
@@ -244,7 +282,7 @@ static void test_exactly_once(void **state)
 	run_tool(&a, "init", NULL, NULL);
 	run_tool(&b, "init", NULL, NULL); /* a second init changes nothing */
 	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
-	                 4);
+	                 5);
 	coll_start(&a);
 	coll_start(&b);
 	/* persistent sessions: clean session (3.1.1) or clean start (5) off */
@@ -316,6 +354,7 @@ static void test_status_order(void **state)
 	one_collector(&r, &p, &a);
 	assert_int_equal(mq_connects_as(&r, "coll-a", mq_version()), 1);
 	check_status_order(&r, &p, 1);
+	check_lost_tail(&r, &p, 1);
 	coll_stop(&a);
 	pg_stop(&p);
 	mq_rig_finish(&r);

@@ -474,33 +474,22 @@ static void calibration(void **state)
 
 /* ---- the gateway's status ----------------------------------------------- */
 
-struct gw_arg {
-	const char *state, *reason;
-	int64_t rows, oldest_us, now_us;
-	const char *client_id;
-	int64_t connected_us;
-};
-
 static int build_gateway(char *buf, size_t size, const void *arg)
 {
-	const struct gw_arg *a = arg;
-
-	return msg_gateway_status(buf, size, a->state, a->reason, a->rows,
-	                          a->oldest_us, a->now_us, a->client_id,
-	                          a->connected_us);
+	return msg_gateway_status(buf, size, arg);
 }
 
 static void gateway_status(void **state)
 {
 	const int64_t now = 1795694405000000LL; /* 12:00:05Z */
 	const int64_t conn = now - 4999999;     /* 12:00:00.000001Z */
-	const struct gw_arg ex = {
+	const struct msg_gwstatus ex = {
 	        "online",          NULL, 5230, now - 312400000, now,
-	        "metrologd-lab-1", conn};
-	const struct gw_arg stop = {"offline", "stopped",   0,   0,
-	                            now,       "gw-Nguyễn", conn};
-	const struct gw_arg ms = {"online", NULL, 1,   now - 1234567,
-	                          now,      "x",  conn};
+	        "metrologd-lab-1", conn, 1187};
+	const struct msg_gwstatus stop = {"offline", "stopped",   0,    0,
+	                                  now,       "gw-Nguyễn", conn, 0};
+	const struct msg_gwstatus ms = {"online", NULL, 1,    now - 1234567,
+	                                now,      "x",  conn, 7};
 	char out[BIG];
 	cJSON *o;
 	int n;
@@ -512,7 +501,8 @@ static void gateway_status(void **state)
 	                         "\"ts_ms\":1795694405000,\"outbox\":5230,"
 	                         "\"oldest_age_s\":312.4,\"client_id\":"
 	                         "\"metrologd-lab-1\",\"connected\":"
-	                         "\"2026-11-26T12:00:00.000001Z\"}");
+	                         "\"2026-11-26T12:00:00.000001Z\","
+	                         "\"last_seq\":1187}");
 	o = parsed(out, sizes(build_gateway, &stop, out));
 	assert_string_equal(jstr(o, "state"), "offline");
 	assert_string_equal(jstr(o, "reason"), "stopped");
@@ -523,6 +513,7 @@ static void gateway_status(void **state)
 	assert_string_equal(jstr(o, "client_id"), "gw-Nguyễn");
 	assert_string_equal(jstr(o, "connected"),
 	                    "2026-11-26T12:00:00.000001Z");
+	assert_true(jnum(o, "last_seq") == 0);
 	absent(o, "seq");
 	cJSON_Delete(o);
 	/* the Last Will names the same connection */
