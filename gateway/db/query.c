@@ -445,29 +445,42 @@ static const char readings_sql[] =
         "SELECT ts, value, quality FROM readings"
         " WHERE channel = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts";
 
+int query_each_reading(struct query *q, sqlite3_stmt *s, int64_t ch,
+                       int (*fn)(void *ctx, const struct query_reading *),
+                       void *ctx)
+{
+	struct query_reading r = {.channel = ch};
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.ts_us = sqlite3_column_int64(s, 0);
+		r.quality = sqlite3_column_int(s, 2);
+		r.value = r.quality == 0 ? query_maybe_double(s, 1) : NAN;
+		if (ch == 0)
+			r.channel = sqlite3_column_int64(s, 3);
+		if ((ret = fn(ctx, &r)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = query_fail(q, rc, "readings");
+	sqlite3_reset(s);
+	return ret;
+}
+
 int query_readings(struct query *q, int64_t channel, int64_t from_us,
                    int64_t to_us,
                    int (*fn)(void *ctx, const struct query_reading *),
                    void *ctx)
 {
 	sqlite3_stmt *s = query_prepare(q, readings_sql);
-	struct query_reading r = {.channel = channel};
-	int rc, ret = 0;
+	int ret;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, channel);
 	sqlite3_bind_int64(s, 2, from_us);
 	sqlite3_bind_int64(s, 3, to_us);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r.ts_us = sqlite3_column_int64(s, 0);
-		r.quality = sqlite3_column_int(s, 2);
-		r.value = r.quality == 0 ? query_maybe_double(s, 1) : NAN;
-		if ((ret = fn(ctx, &r)) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = query_fail(q, rc, "readings");
+	ret = query_each_reading(q, s, channel, fn, ctx);
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -565,24 +578,14 @@ int query_recent_after(struct query *q, int64_t after,
                        void *ctx)
 {
 	sqlite3_stmt *s = query_prepare(
-	        q, "SELECT channel, ts, value, quality FROM readings_recent"
+	        q, "SELECT ts, value, quality, channel FROM readings_recent"
 	           " WHERE rowid > ?1 ORDER BY rowid");
-	struct query_reading r;
-	int rc, ret = 0;
+	int ret;
 
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, after);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r.channel = sqlite3_column_int64(s, 0);
-		r.ts_us = sqlite3_column_int64(s, 1);
-		r.quality = sqlite3_column_int(s, 3);
-		r.value = r.quality == 0 ? query_maybe_double(s, 2) : NAN;
-		if ((ret = fn(ctx, &r)) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = query_fail(q, rc, "readings");
+	ret = query_each_reading(q, s, 0, fn, ctx);
 	sqlite3_finalize(s);
 	return ret;
 }

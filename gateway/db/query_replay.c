@@ -132,30 +132,6 @@ int query_rchannels(struct query *q, struct query_rchannel **out, size_t *n)
 	return 0;
 }
 
-/* The rows of s (ts, value, quality; channel in column 3 when ch is 0)
- * to fn. Returns 0, fn's return, or -1. */
-static int each_reading(struct query *q, sqlite3_stmt *s, int64_t ch,
-                        int (*fn)(void *ctx, const struct query_reading *),
-                        void *ctx)
-{
-	struct query_reading r = {.channel = ch};
-	int rc, ret = 0;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r.ts_us = sqlite3_column_int64(s, 0);
-		r.quality = sqlite3_column_int(s, 2);
-		r.value = r.quality == 0 ? query_maybe_double(s, 1) : NAN;
-		if (ch == 0)
-			r.channel = sqlite3_column_int64(s, 3);
-		if ((ret = fn(ctx, &r)) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = query_fail(q, rc, "readings");
-	sqlite3_reset(s);
-	return ret;
-}
-
 int query_readings_window(struct query *q, const int64_t *ch, size_t nch,
                           int64_t from_us, int64_t to_us,
                           int (*fn)(void *ctx, const struct query_reading *),
@@ -175,12 +151,12 @@ int query_readings_window(struct query *q, const int64_t *ch, size_t nch,
 		sqlite3_bind_int64(arch, 1, ch[i]);
 		sqlite3_bind_int64(arch, 2, from_us);
 		sqlite3_bind_int64(arch, 3, to_us);
-		if ((ret = each_reading(q, arch, ch[i], fn, ctx)) != 0)
+		if ((ret = query_each_reading(q, arch, ch[i], fn, ctx)) != 0)
 			goto out;
 	}
 	sqlite3_bind_int64(recent, 1, from_us);
 	sqlite3_bind_int64(recent, 2, to_us);
-	ret = each_reading(q, recent, 0, fn, ctx);
+	ret = query_each_reading(q, recent, 0, fn, ctx);
 out:
 	sqlite3_finalize(arch);
 	sqlite3_finalize(recent);

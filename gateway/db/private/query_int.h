@@ -1,6 +1,7 @@
 /*
- * query_int.h - what the files of the read side (query.c, query_cal.c)
- * share: the connection and the error helper. Not for other modules; they
+ * query_int.h - what the files of the read side (query.c, query_cal.c,
+ * query_replay.c ...) share: the connection, the error helper, the
+ * readings rows. Not for other modules; they
  * use query.h.
  */
 #ifndef METROLOG_QUERY_INT_H
@@ -28,6 +29,14 @@ void query_text(sqlite3_stmt *s, int i, char *buf, size_t size);
 
 /* Column i as a double; NAN for NULL. */
 double query_maybe_double(sqlite3_stmt *s, int i);
+
+/* The rows of s, stepped here: (ts, value, quality) of channel ch, or
+ * with the channel in column 3 when ch is 0, each to fn as a struct
+ * query_reading (value NAN unless the quality is good); s is reset after.
+ * Returns 0, fn's non-zero return (which stops it), or -1 (error set). */
+int query_each_reading(struct query *q, sqlite3_stmt *s, int64_t ch,
+                       int (*fn)(void *ctx, const struct query_reading *),
+                       void *ctx);
 
 /* Column i, a decision name (drift_decision_name), as its enum
  * drift_decision; -1 for NULL or an unknown name (which then fails the
