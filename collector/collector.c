@@ -532,8 +532,8 @@ static void usage(FILE *f)
 	        "from the archive: exit 0 intact, 3 records missing (a gap, "
 	        "not tampering),\n"
 	        "4 broken (a record altered), 1 error.\n"
-	        "The provincial queries: enterprise NAME, availability --from "
-	        "TIME --to TIME,\n"
+	        "The provincial queries: enterprise NAME|--id ID, availability "
+	        "--from TIME --to TIME,\n"
 	        "interval --model MODEL (docs/PROVINCE-QUERIES.md).\n"
 	        "Logs go to standard error. docs/COLLECTOR.md describes the "
 	        "configuration.\n");

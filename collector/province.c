@@ -1,10 +1,10 @@
 /*
  * province.c - the provincial queries of metrolog-collector (province.h):
- * each a SELECT on schema-4.sql's views and functions through
- * archive_select(), printed as text, CSV or JSON (PostgreSQL's json_agg
- * makes the JSON); the pooled interval analysis hands the pooled history
- * to the tool's own report (tools/calc.c, compiled in), so that its advice
- * is what `metrolog interval` gives on the same history.
+ * each a SELECT on the views and functions of schema-4.sql and
+ * schema-5.sql through archive_select(), printed as text, CSV or JSON
+ * (PostgreSQL's json_agg makes the JSON); the pooled interval analysis hands
+ * the pooled history to the tool's own report (tools/calc.c, compiled in), so
+ * that its advice is what `metrolog interval` gives on the same history.
  */
 #include "province.h"
 
@@ -24,7 +24,7 @@
 enum fmt { F_TEXT, F_CSV, F_JSON };
 
 struct args {
-	const char *cmd, *config, *name, *from, *to, *model;
+	const char *cmd, *config, *name, *from, *to, *model, *id;
 	enum fmt fmt;
 	bool csv; /* interval: the pooled history as CSV */
 };
@@ -201,45 +201,92 @@ static void ent_text(FILE *out, const char *const *c)
 
 static void names_text(FILE *out, const char *const *c)
 {
-	fprintf(out, "  %s: \"%s\"%s%s, %s instrument(s), %s record(s)\n", c[0],
-	        c[1], c[2][0] ? ", " : "", c[2], c[3], c[4]);
+	fprintf(out, "  %s: \"%s\"%s%s%s%s, %s instrument(s), %s record(s)\n",
+	        c[0], c[1], c[5] ? ", id " : "", c[5] ? c[5] : "",
+	        c[2][0] ? ", " : "", c[2], c[3], c[4]);
+}
+
+/* The customers of the same name under a customer id: not this
+ * enterprise (the id decides), named so that a person can ask for them. */
+static void others_text(FILE *out, const char *const *c)
+{
+	fprintf(out,
+	        "  not included, another customer id: %s: \"%s\", id %s "
+	        "(enterprise --id)\n",
+	        c[0], c[1], c[2]);
+}
+
+/* The enterprise's key from what the person typed: a legal name, or with
+ * --id a customer id (schema-5.sql, metrolog_record_enterprise). */
+#define KEY_OF_NAME "metrolog_enterprise_key($1)"
+#define KEY_OF_ID   "metrolog_id_enterprise($1)"
+
+/* The legal names of the enterprise as the labs record them, and (by
+ * name) those of the same name that a customer id keeps apart. */
+static int ent_names(struct archive *a, const struct args *g,
+                     const char *const *p, char *err, size_t errlen)
+{
+	static const struct col name_cols[] = {
+	        {"site", "site"},       {"legal_name", "legal_name"},
+	        {"address", "address"}, {"instruments", "instruments"},
+	        {"records", "records"}, {"customer_id", "customer_id"}};
+	static const struct col other_cols[] = {{"site", "site"},
+	                                        {"legal_name", "legal_name"},
+	                                        {"customer_id", "customer_id"}};
+	static const struct query by_name = {
+	        name_cols, 6, "FROM customers WHERE enterprise = " KEY_OF_NAME,
+	        "site, legal_name", names_text};
+	static const struct query by_id = {
+	        name_cols, 6, "FROM customers WHERE enterprise = " KEY_OF_ID,
+	        "site, legal_name", names_text};
+	static const struct query others = {
+	        other_cols, 3,
+	        "FROM customers WHERE enterprise LIKE 'id:%' AND "
+	        "metrolog_enterprise_key(legal_name) = " KEY_OF_NAME,
+	        "site, legal_name", others_text};
+
+	if (g->id != NULL)
+		printf("enterprise with customer id \"%s\": matched on the id "
+		       "normalised; as the labs record it:\n",
+		       g->id);
+	else
+		printf("enterprise \"%s\": matched on the legal name "
+		       "normalised, records without a customer id; as the "
+		       "labs record it:\n",
+		       g->name);
+	if (run_query(a, g->id ? &by_id : &by_name, p, 1, F_TEXT, stdout, err,
+	              errlen) < 0 ||
+	    (g->id == NULL &&
+	     run_query(a, &others, p, 1, F_TEXT, stdout, err, errlen) < 0))
+		return -1;
+	printf("\n");
+	return 0;
 }
 
 static int cmd_enterprise(struct archive *a, const struct args *g, char *err,
                           size_t errlen)
 {
-	static const struct col name_cols[] = {{"site", "site"},
-	                                       {"legal_name", "legal_name"},
-	                                       {"address", "address"},
-	                                       {"instruments", "instruments"},
-	                                       {"records", "records"}};
-	static const struct query names = {name_cols, 5,
-	                                   "FROM customers WHERE enterprise = "
-	                                   "metrolog_enterprise_key($1)",
-	                                   "site, legal_name", names_text};
 	static const struct query q = {
 	        ent_cols, E_COLS,
-	        "FROM enterprise_instruments WHERE enterprise = "
-	        "metrolog_enterprise_key($1)",
+	        "FROM enterprise_instruments WHERE enterprise = " KEY_OF_NAME,
 	        "site, instrument", ent_text};
 	struct col json_cols[E_COLS];
-	struct query jq = q;
-	const char *p[1] = {g->name};
+	struct query jq;
+	struct query eq = q;
+	const char *p[1] = {g->id != NULL ? g->id : g->name};
 	int n;
 
-	if (g->fmt == F_TEXT) {
-		printf("enterprise \"%s\": matched on the legal name "
-		       "normalised; as the labs record it:\n",
-		       g->name);
-		if (run_query(a, &names, p, 1, F_TEXT, stdout, err, errlen) < 0)
-			return 1;
-		printf("\n");
-	}
+	if (g->id != NULL)
+		eq.from = "FROM enterprise_instruments WHERE enterprise "
+		          "= " KEY_OF_ID;
+	if (g->fmt == F_TEXT && ent_names(a, g, p, err, errlen) < 0)
+		return 1;
 	memcpy(json_cols, ent_cols, sizeof(json_cols));
 	json_cols[E_CERTS].sql = "certificates"; /* an array in JSON */
+	jq = eq;
 	jq.cols = json_cols;
-	n = run_query(a, g->fmt == F_JSON ? &jq : &q, p, 1, g->fmt, stdout, err,
-	              errlen);
+	n = run_query(a, g->fmt == F_JSON ? &jq : &eq, p, 1, g->fmt, stdout,
+	              err, errlen);
 	if (n < 0)
 		return 1;
 	if (g->fmt == F_TEXT && n == 0)
@@ -615,7 +662,7 @@ static int usage(const char *cmd)
 {
 	fprintf(stderr,
 	        "metrolog-collector %s: bad usage\n"
-	        "Usage: metrolog-collector [-c FILE] enterprise NAME "
+	        "Usage: metrolog-collector [-c FILE] enterprise NAME|--id ID "
 	        "[--format text|csv|json]\n"
 	        "       metrolog-collector [-c FILE] availability --from TIME "
 	        "--to TIME [--format F]\n"
@@ -637,6 +684,7 @@ static int parse(struct args *g, int at, int argc, char **argv)
 		        strcmp(argv[i], "--from") == 0    ? &g->from
 		        : strcmp(argv[i], "--to") == 0    ? &g->to
 		        : strcmp(argv[i], "--model") == 0 ? &g->model
+		        : strcmp(argv[i], "--id") == 0    ? &g->id
 		        : strcmp(argv[i], "-c") == 0 ||
 		                        strcmp(argv[i], "--config") == 0
 		                ? &g->config
@@ -660,10 +708,12 @@ static int parse(struct args *g, int at, int argc, char **argv)
 			return -1;
 	}
 	if (strcmp(g->cmd, "enterprise") == 0)
-		return g->name != NULL && !g->from && !g->to && !g->model &&
-		                       !g->csv
+		return (g->name != NULL) != (g->id != NULL) && !g->from &&
+		                       !g->to && !g->model && !g->csv
 		               ? 0
 		               : -1;
+	if (g->id != NULL)
+		return -1;
 	if (strcmp(g->cmd, "availability") == 0)
 		return g->from && g->to && !g->name && !g->model && !g->csv
 		               ? 0

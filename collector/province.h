@@ -1,12 +1,15 @@
 /*
  * province.h - what the province asks its archive (docs/PROVINCE-QUERIES.md),
  * the subcommands of metrolog-collector on the views and functions of
- * schema-3.sql:
+ * schema-4.sql and schema-5.sql:
  *
- *   enterprise NAME      an enterprise's instruments in every lab, with the
+ *   enterprise NAME | --id ID
+ *                        an enterprise's instruments in every lab, with the
  *                        calibration in force, its approval, due date and
- *                        due state, and every certificate (matched on the
- *                        legal name normalised: metrolog_enterprise_key)
+ *                        due state, and every certificate: the records of
+ *                        customer id ID (normalised: metrolog_id_enterprise),
+ *                        or those without a customer id of legal name NAME
+ *                        (normalised: metrolog_enterprise_key)
  *   availability --from T --to T
  *                        per site, instrument and tolerance channel: the
  *                        time online, offline, failing, out of tolerance,

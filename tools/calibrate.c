@@ -182,6 +182,10 @@ static const struct cmd_option calibrate_opts[] = {
          CA_FIELD},
         {"customer-address", 0, "TEXT", "the customer's address", CA_FIELD},
         {"customer-contact", 0, "TEXT", "the customer's contact", CA_FIELD},
+        {"customer-id", 0, "ID",
+         "the customer's tax code or registration number, as\n"
+         "the lab records it (the province matches on it)",
+         CA_FIELD},
         {"location", 0, "TEXT",
          "where the work was done (default: the lab's location;\n"
          "say so when it was at the customer's site)",
@@ -404,6 +408,7 @@ static void print_particulars(FILE *out, const struct calib_record *r)
 	        {"customer", r->customer},
 	        {"customer addr.", r->customer_address},
 	        {"customer contact", r->customer_contact},
+	        {"customer id", r->customer_id},
 	        {"laboratory", r->lab},
 	        {"lab address", r->lab_address},
 	        {"accreditation", r->lab_accreditation},

@@ -982,6 +982,9 @@ static void parties(struct doc *c)
 	           lines(buf, sizeof(buf), r->customer, r->customer_address,
 	                 r->customer_contact),
 	           DRAW_INK);
+	if (r->customer_id[0])
+		draw_field(&c->pg, LABEL_W, "Mã số khách hàng", "Customer ID",
+		           r->customer_id, DRAW_INK);
 }
 
 /* The item's condition and date of receipt (7.8.2.1 g, h), when given. */
@@ -1205,12 +1208,16 @@ static int read_info(struct query *q, const struct calib_record *r,
 
 	memset(info, 0, sizeof(*info));
 	/* the item's model and serial: a certificate without them is still
-	 * a certificate (the id identifies the item), so say unknown */
+	 * a certificate (the id identifies the item), so say unknown. The
+	 * model is the record's (as configured when it was written, schema
+	 * 14) when it has one, else the instrument's now */
 	if (query_instrument(q, r->instrument, c->now_us, &inst) == 0) {
 		info->have_item = true;
 		snprintf(info->model, sizeof(info->model), "%s", inst.model);
 		snprintf(info->serial, sizeof(info->serial), "%s", inst.serial);
 	}
+	if (r->model[0] != '\0')
+		snprintf(info->model, sizeof(info->model), "%s", r->model);
 	if (certdoc_supersession(q, r, info->replaces, info->replaced_by, &by) <
 	    0)
 		goto fail;

@@ -37,7 +37,7 @@ ml calibrate -i PG-2 -c DEMO-C-001 --date "$(ago 170)" -s STD-DWT-1 -t "Nguyễn
 	--point "gauge-1,kPa,101.325,101.331,,-0.2,0.2,0.02,2" \
 	--point "gauge-2,kPa,101.325,101.49,101.33,-0.2,0.2,0.02,2" >/dev/null
 ml calibrate -i BATH-1 -c DEMO-C-002 --date "$(ago 20)" -s STD-PRT-1 -t "Nguyễn Thị Hoa" \
-	--received "$(ago 22)" --condition "tốt, không hư hỏng / good, no visible damage" \
+	--received "$(ago 22)" --customer-id "0401234567" --condition "tốt, không hư hỏng / good, no visible damage" \
 	--method "ĐLVN 138:2004, so sánh trong bể ổn nhiệt" \
 	--deviations "không có / none" \
 	--specification "±0,05 °C theo yêu cầu của khách hàng / ±0.05 °C, the customer's requirement" \

@@ -160,6 +160,7 @@ static const struct {
         TEXT_FIELD("deviations", deviations),
         TEXT_FIELD("standard-reason", standard_reason),
         TEXT_FIELD("amendment", amendment),
+        TEXT_FIELD("customer-id", customer_id),
 };
 #undef TEXT_FIELD
 

@@ -17,8 +17,8 @@
  *   field              value
  *   instrument, certificate, technician, standard, lab, customer, method,
  *   conditions, authorised, remarks, lab-address, accreditation,
- *   customer-address, customer-contact, location, condition,
- *   specification, deviations, standard-reason, amendment
+ *   customer-address, customer-contact, customer-id, location,
+ *   condition, specification, deviations, standard-reason, amendment
  *                      text, shorter than its array in calib.h less one
  *   point              a point as in the points CSV
  *   points             a points CSV's path, read by the caller's hook

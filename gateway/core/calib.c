@@ -134,6 +134,8 @@ int calib_validate(const struct calib_record *r, char *err, size_t errlen)
 	        {"standard-reason", r->standard_reason,
 	         sizeof(r->standard_reason)},
 	        {"amendment", r->amendment, sizeof(r->amendment)},
+	        {"customer-id", r->customer_id, sizeof(r->customer_id)},
+	        {"model", r->model, sizeof(r->model)},
 	};
 
 	char why[96];
@@ -496,6 +498,12 @@ size_t calib_canonical(const struct calib_record *r, char *buf, size_t size)
 		put_str(&o, "standard_reason", r->standard_reason);
 		put_str(&o, "amendment", r->amendment);
 	}
+	/* the fields of schema 14, only when given: a record without them
+	 * (every record before) hashes as it did */
+	if (r->customer_id[0] != '\0')
+		put_str(&o, "customer_id", r->customer_id);
+	if (r->model[0] != '\0')
+		put_str(&o, "model", r->model);
 	put_int(&o, "result_found", r->result_found);
 	put_int(&o, "result_left", r->result_left);
 	put_int(&o, "points", r->npoints);

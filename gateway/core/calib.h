@@ -131,6 +131,12 @@ struct calib_record {
 	                                     calibrated was used */
 	char amendment[CALIB_TEXT];       /* with supersedes: what changed
 	                                     and why */
+	/* schema 14 ("" in older records): in the canonical text only when
+	 * not "", so a record without them hashes as it did before */
+	char customer_id[CALIB_ID]; /* the customer's tax code or registration
+	                               number as the lab records it, "" none */
+	char model[CALIB_TEXT];     /* the item's model: set by the store from
+	                               its instrument's (as configured) */
 	enum calib_rule rule;
 	double guard_factor; /* r, when guarded (w = r * U) */
 	int rule_version;    /* CALIB_RULE_VERSION for a new record; 0 or

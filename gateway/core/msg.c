@@ -842,6 +842,8 @@ static bool record_rest(cJSON *c, const struct calib_record *r)
 	       add_text(c, "customer", r->customer) &&
 	       add_text(c, "customer_address", r->customer_address) &&
 	       add_text(c, "customer_contact", r->customer_contact) &&
+	       add_text(c, "customer_id", r->customer_id) &&
+	       add_text(c, "model", r->model) &&
 	       add_text(c, "location", r->location) &&
 	       add_text(c, "item_condition", r->item_condition) &&
 	       add_time(c, "received", r->received_us) &&
@@ -997,6 +999,8 @@ static bool add_record_texts(cJSON *c, const struct calib_record *r)
 	        {"customer", r->customer},
 	        {"customer_address", r->customer_address},
 	        {"customer_contact", r->customer_contact},
+	        {"customer_id", r->customer_id},
+	        {"model", r->model},
 	        {"location", r->location},
 	        {"item_condition", r->item_condition},
 	        {"method", r->method},

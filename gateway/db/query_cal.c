@@ -30,7 +30,8 @@
 	" c.rule_version, c.min_tur, c.max_risk, c.lab_address,"               \
 	" c.lab_accreditation, c.customer_address, c.customer_contact,"        \
 	" c.location, c.item_condition, c.received, c.specification,"          \
-	" c.deviations, c.standard_reason, c.amendment"
+	" c.deviations, c.standard_reason, c.amendment, c.customer_id,"        \
+	" c.model"
 #define RECORD_FROM                                                            \
 	" FROM calibrations c JOIN instruments i ON i.id = c.instrument_id"    \
 	" LEFT JOIN instruments s ON s.id = c.standard_id"
@@ -84,6 +85,8 @@ static void read_columns(sqlite3_stmt *s, struct calib_record *r)
 	query_text(s, 36, r->deviations, sizeof(r->deviations));
 	query_text(s, 37, r->standard_reason, sizeof(r->standard_reason));
 	query_text(s, 38, r->amendment, sizeof(r->amendment));
+	query_text(s, 39, r->customer_id, sizeof(r->customer_id));
+	query_text(s, 40, r->model, sizeof(r->model));
 }
 
 /* The point rows of r->id, in order. A row numbered outside 1..CALIB_POINTS

@@ -341,6 +341,14 @@ static const char *const migrations[] = {
          * row. */
         "ALTER TABLE outbox ADD COLUMN channels BLOB;"
         "DROP TRIGGER outbox_seqs;",
+        /* 13 -> 14: a record's customer id (the customer's tax code or
+         * registration number, as the lab records it) and the item's
+         * model as configured when the record was written; '' in older
+         * records, and in the hash only when not '' (calib.h) */
+        "ALTER TABLE calibrations ADD COLUMN customer_id TEXT NOT NULL"
+        "  DEFAULT '';"
+        "ALTER TABLE calibrations ADD COLUMN model TEXT NOT NULL"
+        "  DEFAULT '';",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -136,11 +136,11 @@ static int insert_record(struct store *st, const struct calib_record *r,
 	            " min_tur, max_risk, lab_address, lab_accreditation,"
 	            " customer_address, customer_contact, location,"
 	            " item_condition, received, specification, deviations,"
-	            " standard_reason, amendment) VALUES"
+	            " standard_reason, amendment, customer_id, model) VALUES"
 	            " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	            " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
 	            " ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35,"
-	            " ?36, ?37, ?38, ?39)");
+	            " ?36, ?37, ?38, ?39, ?40, ?41)");
 	sqlite3_stmt *p = prep(
 	        st,
 	        "INSERT INTO calibration_points (calibration_id, n,"
@@ -193,6 +193,8 @@ static int insert_record(struct store *st, const struct calib_record *r,
 	st_bind_text(s, 37, r->deviations);
 	st_bind_text(s, 38, r->standard_reason);
 	st_bind_text(s, 39, r->amendment);
+	st_bind_text(s, 40, r->customer_id);
+	st_bind_text(s, 41, r->model);
 	if (st_run(st, s, "calibration") < 0)
 		goto out;
 	for (int i = 0; i < r->npoints; i++) {
@@ -309,7 +311,8 @@ static int cal_customer(struct store *st, struct calib_record *r,
 	return found < 0 ? -1 : 0;
 }
 
-/* The instrument of r into inst_id; its interval where r gives none. */
+/* The instrument of r into inst_id; its interval where r gives none, and
+ * its model (a snapshot, as the standard's certificate is). */
 static int cal_instrument(struct store *st, struct calib_record *r,
                           int64_t *inst_id)
 {
@@ -330,7 +333,9 @@ static int cal_instrument(struct store *st, struct calib_record *r,
 	}
 	if (r->interval_days == 0)
 		r->interval_days = (int)interval;
-	return 0;
+	r->model[0] = '\0'; /* the item's model as configured now */
+	return lookup_text(st, "SELECT model FROM instruments WHERE id = ?1",
+	                   *inst_id, r->model, sizeof(r->model));
 }
 
 /* A new certificate number, and a record to supersede (if any) of the

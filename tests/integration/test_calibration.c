@@ -213,6 +213,8 @@ static void records_and_chain(void **state)
 	                    "c1,degC,50,50.095,50.01,-0.1,0.1,0.02,2",
 	                    "--lab",
 	                    "Trung tâm Đo lường, Hà Nội",
+	                    "--customer-id",
+	                    "0101234567-001",
 	                    NULL};
 	assert_int_equal(run(tb), 0);
 	must_contain("record           2\n");
@@ -222,6 +224,17 @@ static void records_and_chain(void **state)
 	must_contain("customer         ACME Đo lường Co., Ltd\n");
 	must_contain("customer addr.   5 Trần Phú, Đà Nẵng\n");
 	must_contain("customer contact Ms. Lan, 0236 555 0101\n");
+	/* the customer id as typed, kept with the record (and its hash) */
+	must_contain("customer id      0101234567-001\n");
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
+	                               "WHERE id = 2 AND customer_id = "
+	                               "'0101234567-001'"),
+	                 1);
+	/* the items' models as configured: STD-1's, TB-01 none */
+	assert_int_equal(db_int(gw.db, "SELECT count(*) FROM calibrations "
+	                               "WHERE (id = 1 AND model = 'PRT 5626') "
+	                               "OR (id = 2 AND model = '')"),
+	                 2);
 	/* --lab given: the configuration's lab is not mixed in */
 	must_contain("laboratory       Trung tâm Đo lường, Hà Nội\n");
 	assert_null(strstr(out, "lab address"));

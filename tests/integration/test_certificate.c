@@ -865,6 +865,9 @@ static void demo_certificate_meets_iso17025(void **state)
 	assert_has(text, "Công ty TNHH Cơ khí Việt A");
 	assert_has(text, "25 Nguyễn Văn Linh, Hải Châu, Đà Nẵng");
 	assert_has(text, "Ms. Phạm Thu Hà, +84 236 555 0101");
+	assert_has(text, "Mã số khách hàng");
+	assert_has(text, "Customer ID");
+	assert_has(text, "0401234567");
 	assert_has(text, "tốt, không hư hỏng / good, no visible damage");
 	assert_has(text, "the customer's requirement");
 	assert_has(text, "Trần Đức Minh");

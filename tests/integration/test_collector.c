@@ -282,7 +282,7 @@ static void test_exactly_once(void **state)
 	run_tool(&a, "init", NULL, NULL);
 	run_tool(&b, "init", NULL, NULL); /* a second init changes nothing */
 	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
-	                 5);
+	                 6);
 	coll_start(&a);
 	coll_start(&b);
 	/* persistent sessions: clean session (3.1.1) or clean start (5) off */
@@ -372,9 +372,10 @@ static void tool(const struct rig *r, const char *const args[])
 }
 
 /* metrolog calibrate of TB-01 with certificate cert, performed on date,
- * under rule; numbers and a text that a careless encoding would change. */
+ * under rule; numbers and a text that a careless encoding would change;
+ * cid: the customer id given (--customer-id), NULL none. */
 static void calibrate(const struct rig *r, const char *cert, const char *date,
-                      const char *rule)
+                      const char *rule, const char *cid)
 {
 	tool(r, (const char *const[]){"calibrate",
 	                              "-d",
@@ -396,6 +397,8 @@ static void calibrate(const struct rig *r, const char *cert, const char *date,
 	                              "--point",
 	                              "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0."
 	                              "012345678901234567,2",
+	                              cid != NULL ? "--customer-id" : NULL,
+	                              cid,
 	                              NULL});
 }
 
@@ -484,10 +487,10 @@ static void test_calibrations(void **state)
 	one_collector(&r, &p, &a);
 	gw_start(&r.gw);
 	mq_wait_readings(&r.gw, 10);
-	calibrate(&r, "C-1", "2026-11-01", "simple");
-	calibrate(&r, "C-2", "2026-11-10", "guarded");
+	calibrate(&r, "C-1", "2026-11-01", "simple", NULL);
+	calibrate(&r, "C-2", "2026-11-10", "guarded", "0101 234 567-001");
 	approve(&r, "C-1");
-	calibrate(&r, "C-3", "2026-11-20", "simple");
+	calibrate(&r, "C-3", "2026-11-20", "simple", NULL);
 	approve(&r, "C-3");
 	check_records(&r, &p);
 
@@ -506,6 +509,19 @@ static void test_calibrations(void **state)
 	              "(certificate C-2) was altered");
 	assert_int_equal(pg_change(&p, "UPDATE cal_points SET as_found = 20.03 "
 	                               "WHERE record = 2 AND n = 1"),
+	                 1);
+	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 0);
+	/* record 2's customer id, archived as the lab recorded it, is in its
+	 * hash: cleared, broken; put back, intact */
+	assert_int_equal(pg_change(&p, "UPDATE cal_records SET customer_id = "
+	                               "'' WHERE record = 2 AND customer_id = "
+	                               "'0101 234 567-001'"),
+	                 1);
+	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 4);
+	must_say(out, "test-lab: records: BROKEN at record 2: record 2 "
+	              "(certificate C-2) was altered");
+	assert_int_equal(pg_change(&p, "UPDATE cal_records SET customer_id = "
+	                               "'0101 234 567-001' WHERE record = 2"),
 	                 1);
 	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 0);
 	/* a text of the last record, and an approval */

@@ -344,7 +344,7 @@ static void test_repair(void **state)
 	coll_config(&a, &r, &p, "coll-a", "repair_wait_ms = 2000; ");
 	run_tool(&a, "init", NULL, NULL);
 	assert_int_equal(pg_int(&p, "SELECT max(version) FROM metrolog_schema"),
-	                 5);
+	                 6);
 	coll_start(&a);
 	gw_start(&r.gw);
 	wait_seq(&r, 40);

@@ -13,7 +13,9 @@
  *                   and one approved while metrologd was down arrive once
  *                   it is back, and nothing acknowledged before the stop
  *                   is sent again; the published marks (table published)
- *                   say 2 and 2
+ *                   say 2 and 2; the second record carries the customer
+ *                   id it was given and the model TB-01 was configured
+ *                   with by then
  *
  * Threading: one thread; everything else is a process.
  */
@@ -39,7 +41,8 @@ static void tool(const char *const args[])
 		fail_msg("metrolog %s: exit %d: %s", args[0], code, out);
 }
 
-static void calibrate(const char *cert, const char *date)
+/* cid: the customer id given (--customer-id), NULL none. */
+static void calibrate(const char *cert, const char *date, const char *cid)
 {
 	const char *args[] = {"calibrate",
 	                      "-d",
@@ -56,6 +59,8 @@ static void calibrate(const char *cert, const char *date)
 	                      "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
 	                      "--point",
 	                      "c1,degC,50,50.05,,-0.1,0.1,0.02,2",
+	                      cid != NULL ? "--customer-id" : NULL,
+	                      cid,
 	                      NULL};
 	tool(args);
 }
@@ -117,8 +122,27 @@ static const char *str(const cJSON *j, const char *key)
 	return v->valuestring;
 }
 
-/* Record id's message against the database: hashes, points, fields. */
-static void check_record(int id, const char *prev)
+/* TB-01 of the rig's configuration given a model (metrologd reads it when
+ * it starts). */
+static void give_model(const char *model)
+{
+	static char text[65536], with[65536 + 256];
+	const char *key = "id = \"TB-01\";";
+	char *at;
+
+	assert_true(h_read_file(rig.gw.cfg, text, sizeof(text)) > 0);
+	at = strstr(text, key);
+	assert_non_null(at);
+	at += strlen(key);
+	snprintf(with, sizeof(with), "%.*s model = \"%s\";%s", (int)(at - text),
+	         text, model, at);
+	write_file(rig.gw.cfg, with);
+}
+
+/* Record id's message against the database: hashes, points, fields, the
+ * customer id (cid) and the item's model as of the record. */
+static void check_record(int id, const char *prev, const char *cid,
+                         const char *model)
 {
 	char hash[80];
 	cJSON *j = payload("record", id);
@@ -130,6 +154,8 @@ static void check_record(int id, const char *prev)
 	                    db_hash("calibrations", id, hash, sizeof(hash)));
 	assert_string_equal(str(j, "prev_hash"), prev);
 	assert_string_equal(str(j, "technician"), "Nguyễn Văn An");
+	assert_string_equal(str(j, "customer_id"), cid);
+	assert_string_equal(str(j, "model"), model);
 	assert_int_equal(cJSON_GetArraySize(pts), 2);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
 	        cJSON_GetArrayItem(pts, 1), "as_left")));
@@ -150,9 +176,9 @@ static void published_once(void **state)
 	gw_start(&rig.gw);
 	mq_wait_readings(&rig.gw, 10);
 
-	calibrate("C-1", "2026-11-01");
+	calibrate("C-1", "2026-11-01", NULL);
 	mq_wait_lines(&rig, TOPIC " ", "\"record\",\"record\":1,", 1);
-	check_record(1, CALIB_GENESIS);
+	check_record(1, CALIB_GENESIS, "", "");
 	approve("C-1");
 	mq_wait_lines(&rig, TOPIC " ", "\"approval\",\"approval\":1,", 1);
 	cJSON *a = payload("approval", 1);
@@ -169,11 +195,20 @@ static void published_once(void **state)
 	        30000));
 
 	assert_int_equal(gw_stop(&rig.gw), 0);
-	calibrate("C-2", "2026-11-20");
+	/* TB-01 now has a model: the record after it carries it, and the
+	 * customer id it was given; both in its hash (checked above) */
+	give_model("Fluke 1524");
+	gw_start(&rig.gw);
+	assert_true(gw_wait_sql(&rig.gw,
+	                        "SELECT count(*) = 1 FROM instruments WHERE "
+	                        "name = 'TB-01' AND model = 'Fluke 1524'",
+	                        30000));
+	assert_int_equal(gw_stop(&rig.gw), 0);
+	calibrate("C-2", "2026-11-20", "0101234567-001");
 	approve("C-2");
 	gw_start(&rig.gw);
 	mq_wait_lines(&rig, TOPIC " ", "\"approval\",\"approval\":2,", 1);
-	check_record(2, h1);
+	check_record(2, h1, "0101234567-001", "Fluke 1524");
 	/* each once: a copy sent again would have come before approval 2
 	 * (the outbox is sent in seq order) */
 	assert_int_equal(received("record", 1), 1);

@@ -13,7 +13,13 @@
  *     timeline (test_availability);
  *   - the pooled interval analysis by model across two labs gives, for the
  *     history worked out here by hand, what `metrolog interval` (the tool)
- *     gives on it (test_interval).
+ *     gives on it (test_interval);
+ *   - an enterprise by its customer id: one id spelt two ways in two labs
+ *     is one enterprise, the same name under another id is not merged
+ *     (test_enterprise_id);
+ *   - the models published with the records fill instrument_models, so
+ *     that the pooled history needs nothing set by hand; the province's
+ *     own model wins (test_interval_gateway_models).
  */
 #include "gwtest.h"
 #include "pgtest.h"
@@ -89,11 +95,14 @@ static void must_not_say(const char *out, const char *text)
 
 /* A record as the collector writes one (archive.c, sql_record), with one
  * point: quantity e, unit degC, reference 0 (so that the errors are the
- * values exactly), limits +-0.1, U 0.02, k 2. supersedes 0: none. */
-static void record(const struct pg *p, const char *site, int id,
-                   const char *inst, const char *customer, const char *cert,
-                   const char *performed, const char *due, int supersedes,
-                   const char *found, const char *left)
+ * values exactly), limits +-0.1, U 0.02, k 2. supersedes 0: none. cid
+ * and model: the customer id and the item's model it was published with
+ * ("": none, as a gateway before schema 14). */
+static void record_ext(const struct pg *p, const char *site, int id,
+                       const char *inst, const char *customer, const char *cid,
+                       const char *model, const char *cert,
+                       const char *performed, const char *due, int supersedes,
+                       const char *found, const char *left)
 {
 	char sql[4096], sup[16] = "NULL";
 
@@ -109,20 +118,30 @@ static void record(const struct pg *p, const char *site, int id,
 	        "customer_contact, location, item_condition, method, "
 	        "specification, conditions, deviations, technician, "
 	        "authorised, remarks, standard_reason, amendment, rule, "
-	        "result_as_found, result_as_left) VALUES (metrolog_site('%s'), "
+	        "result_as_found, result_as_left, customer_id, model) VALUES "
+	        "(metrolog_site('%s'), "
 	        "%d, %d, metrolog_instrument('%s', '%s'), '%s', 3, 'p%d', "
 	        "'h-%s-%d', %s, '%s', '%s', 365, '%s', '', '', false, 'Lab "
 	        "%s', '', '', '%s', '%s address', '', '', '', '', '', '', '', "
-	        "'T', '', '', '', '', 'simple', 'pass', 'pass'); "
+	        "'T', '', '', '', '', 'simple', 'pass', 'pass', '%s', '%s'); "
 	        "INSERT INTO cal_points (site_id, record, n, quantity, unit, "
 	        "reference, as_found, as_left, lower_limit, upper_limit, "
 	        "u_expanded, k, as_found_decision, as_left_decision) VALUES "
 	        "(metrolog_site('%s'), %d, 1, 'e', 'degC', 0, %s, %s, -0.1, "
 	        "0.1, 0.02, 2, 'pass', 'pass')",
 	        site, id, 100 + id, site, inst, cert, id, site, id, sup,
-	        performed, performed, due, site, customer, customer, site, id,
-	        found, left);
+	        performed, performed, due, site, customer, customer, cid, model,
+	        site, id, found, left);
 	pg_run(p, sql);
+}
+
+static void record(const struct pg *p, const char *site, int id,
+                   const char *inst, const char *customer, const char *cert,
+                   const char *performed, const char *due, int supersedes,
+                   const char *found, const char *left)
+{
+	record_ext(p, site, id, inst, customer, "", "", cert, performed, due,
+	           supersedes, found, left);
 }
 
 /* ---- an enterprise across labs --------------------------------------- */
@@ -207,6 +226,108 @@ static void test_enterprise(void **state)
 	must_say(out, "[]");
 	assert_int_equal(
 	        query(&p, (const char *const[]){"enterprise", "Nobody", NULL},
+	              out, sizeof(out)),
+	        3);
+	pg_stop(&p.pg);
+}
+
+/* Data lines of CSV out (the header left out). */
+static int csv_rows(const char *out)
+{
+	int lines = 0;
+
+	for (const char *s = out; (s = strstr(s, "\r\n")) != NULL; s += 2)
+		lines++;
+	return lines - 1;
+}
+
+/* An enterprise with a customer id: one id spelt two ways in two labs,
+ * under two legal names, is one enterprise; the same legal name under
+ * another id is another, and so is that name in records without an id. */
+static void test_enterprise_id(void **state)
+{
+	struct prov p;
+	static char out[1 << 16];
+
+	(void)state;
+	prov_start(&p);
+	record_ext(&p.pg, "lab-1", 1, "TB-01", "ACME Co., Ltd.",
+	           "0101234567-001", "", "C-1", "2026-01-10T00:00:00Z",
+	           "2099-01-10T00:00:00Z", 0, "0", "0");
+	record_ext(&p.pg, "lab-2", 1, "X-9", "ACME Corporation",
+	           "0101 234 567 001", "", "A-1", "2026-02-10T00:00:00Z",
+	           "2099-02-10T00:00:00Z", 0, "0", "0");
+	record_ext(&p.pg, "lab-3", 1, "Y-1", "ACME Co., Ltd.", "0309999999", "",
+	           "Y-C", "2026-03-01T00:00:00Z", "2099-06-01T00:00:00Z", 0,
+	           "0", "0");
+	record(&p.pg, "lab-3", 2, "Z-2", "ACME CO LTD", "Z-C",
+	       "2026-03-02T00:00:00Z", "2099-06-01T00:00:00Z", 0, "0", "0");
+
+	/* by the id, spelt a third way: both labs, nothing else */
+	assert_int_equal(query(&p,
+	                       (const char *const[]){"enterprise", "--id",
+	                                             "0101234567001",
+	                                             "--format", "csv", NULL},
+	                       out, sizeof(out)),
+	                 0);
+	must_say(out, "\r\nlab-1,TB-01,\"ACME Co., Ltd.\",");
+	must_say(out, "\r\nlab-2,X-9,ACME Corporation,");
+	assert_int_equal(csv_rows(out), 2);
+	/* the other id: its own instrument only */
+	assert_int_equal(
+	        query(&p,
+	              (const char *const[]){"enterprise", "--id", "0309999999",
+	                                    "--format", "csv", NULL},
+	              out, sizeof(out)),
+	        0);
+	must_say(out, "\r\nlab-3,Y-1,");
+	assert_int_equal(csv_rows(out), 1);
+	/* by the name: the records without an id; text names the others */
+	assert_int_equal(
+	        query(&p,
+	              (const char *const[]){"enterprise", "ACME Co., Ltd.",
+	                                    "--format", "csv", NULL},
+	              out, sizeof(out)),
+	        0);
+	must_say(out, "\r\nlab-3,Z-2,");
+	assert_int_equal(csv_rows(out), 1);
+	assert_int_equal(query(&p,
+	                       (const char *const[]){"enterprise",
+	                                             "ACME Co., Ltd.", NULL},
+	                       out, sizeof(out)),
+	                 0);
+	must_say(out, "lab-3 Z-2 (customer ACME CO LTD");
+	must_say(out, "not included, another customer id: lab-1: \"ACME Co., "
+	              "Ltd.\", id 0101234567-001");
+	must_say(out, "not included, another customer id: lab-3: \"ACME Co., "
+	              "Ltd.\", id 0309999999");
+	must_not_say(out, "lab-1 TB-01");
+	assert_int_equal(query(&p,
+	                       (const char *const[]){"enterprise", "--id",
+	                                             "0101234567-001", NULL},
+	                       out, sizeof(out)),
+	                 0);
+	must_say(out, "lab-2: \"ACME Corporation\", id 0101 234 567 001");
+	must_say(out, "lab-1 TB-01 (customer ACME Co., Ltd.");
+	must_say(out, "lab-2 X-9 (customer ACME Corporation");
+	/* the views: one enterprise in two sites */
+	assert_int_equal(pg_int(&p.pg,
+	                        "SELECT count(DISTINCT site) FROM "
+	                        "customers WHERE enterprise = "
+	                        "metrolog_id_enterprise('0101234567 001')"),
+	                 2);
+	assert_int_equal(pg_int(&p.pg, "SELECT count(DISTINCT enterprise) FROM "
+	                               "enterprise_instruments"),
+	                 3);
+	/* an id and a name together, or an unknown id */
+	assert_int_equal(query(&p,
+	                       (const char *const[]){"enterprise", "ACME",
+	                                             "--id", "1", NULL},
+	                       out, sizeof(out)),
+	                 2);
+	assert_int_equal(
+	        query(&p,
+	              (const char *const[]){"enterprise", "--id", "42", NULL},
 	              out, sizeof(out)),
 	        3);
 	pg_stop(&p.pg);
@@ -419,12 +540,75 @@ static void test_interval(void **state)
 	pg_stop(&p.pg);
 }
 
+/* The models the gateways publish with their records fill
+ * instrument_models (source gateway): the pooled analysis finds them with
+ * nothing set by hand; a later record's model is kept over an earlier one
+ * archived after it; the province's own row wins. */
+static void test_interval_gateway_models(void **state)
+{
+	struct prov p;
+	static char out[1 << 16];
+	const char *pooled[] = {"interval", "--model", "PT-100 bath", "--csv",
+	                        NULL};
+
+	(void)state;
+	prov_start(&p);
+	record_ext(&p.pg, "lab-1", 1, "TB-01", "A", "", "PT-100 bath", "C-1",
+	           "2024-01-01T08:00:00Z", "2025-01-01T08:00:00Z", 0, "0.01",
+	           "0");
+	record_ext(&p.pg, "lab-1", 2, "TB-01", "A", "", "PT-100 bath", "C-2",
+	           "2025-01-01T08:00:00Z", "2026-01-01T08:00:00Z", 0, "0.05",
+	           "0.01");
+	record_ext(&p.pg, "lab-1", 3, "TB-01", "A", "", "PT-100 bath", "C-3",
+	           "2026-01-01T08:00:00Z", "2027-01-01T08:00:00Z", 0, "5", "0");
+	record_ext(&p.pg, "lab-1", 4, "TB-01", "A", "", "PT-100 bath", "C-3a",
+	           "2026-01-01T08:00:00Z", "2027-01-01T08:00:00Z", 3, "0.12",
+	           "0");
+	/* lab-2's records archived out of order: record 3 (the model as now)
+	 * before 1 and 2 (as it was then) */
+	record_ext(&p.pg, "lab-2", 3, "X-9", "B", "", "PT-100 bath", "X-3",
+	           "2026-03-01T00:00:00Z", "2027-03-01T00:00:00Z", 0, "0.09",
+	           "0");
+	record_ext(&p.pg, "lab-2", 1, "X-9", "B", "", "PT-100", "X-1",
+	           "2024-06-01T00:00:00Z", "2025-06-01T00:00:00Z", 0, "-0.02",
+	           "0");
+	record_ext(&p.pg, "lab-2", 2, "X-9", "B", "", "PT-100", "X-2",
+	           "2025-06-01T00:00:00Z", "2026-06-01T00:00:00Z", 0, "0.04",
+	           "0.02");
+	/* the province says TB-02 is another model: its row wins */
+	record_ext(&p.pg, "lab-1", 5, "TB-02", "A", "", "PT-100 bath", "D-1",
+	           "2024-03-01T00:00:00Z", "2025-03-01T00:00:00Z", 0, "0.5",
+	           "0");
+	pg_run(&p.pg, "SELECT metrolog_set_model('lab-1', 'TB-02', 'Other', "
+	              "'register')");
+	record_ext(&p.pg, "lab-1", 6, "TB-02", "A", "", "PT-100 bath", "D-2",
+	           "2025-03-01T00:00:00Z", "2026-03-01T00:00:00Z", 0, "0.7",
+	           "0");
+
+	assert_int_equal(pg_int(&p.pg, "SELECT count(*) FROM instrument_models "
+	                               "WHERE model = 'PT-100 bath' AND "
+	                               "source = 'gateway'"),
+	                 2);
+	assert_int_equal(pg_int(&p.pg, "SELECT count(*) FROM instrument_models "
+	                               "WHERE model = 'Other' AND "
+	                               "source = 'register'"),
+	                 1);
+	/* the same pooled history as test_interval's, set by nobody */
+	assert_int_equal(query(&p, pooled, out, sizeof(out)), 0);
+	must_say(out, "# model PT-100 bath, point e at 0 degC\n");
+	assert_string_equal(strchr(out, '\n') + 1, pooled_csv);
+	pg_stop(&p.pg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_enterprise, h_teardown),
 	        cmocka_unit_test_teardown(test_availability, h_teardown),
 	        cmocka_unit_test_teardown(test_interval, h_teardown),
+	        cmocka_unit_test_teardown(test_enterprise_id, h_teardown),
+	        cmocka_unit_test_teardown(test_interval_gateway_models,
+	                                  h_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

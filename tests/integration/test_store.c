@@ -45,7 +45,7 @@
 #define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
 #define SEC           1000000LL
 #define NO_CAP        1073741823L /* SQLite's default max_page_count */
-#define SCHEMA_LATEST 13          /* PRAGMA user_version this code writes */
+#define SCHEMA_LATEST 14          /* PRAGMA user_version this code writes */
 #define V3_T0         1767225600000000LL /* tests/fixtures/schema-v3.sql */
 
 /* ---- configurations filled by hand -------------------------------------- */

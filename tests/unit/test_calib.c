@@ -446,6 +446,49 @@ static void canonical_text(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+/* The fields of schema 14 (customer_id, model) are in the text only when
+ * given: a record without them (every record written before: the golden
+ * hash, rule version 3's text above) hashes as it did; given, they follow
+ * the certificate's fields, and the hash covers them. */
+static void schema14_fields_only_when_given(void **state)
+{
+	(void)state;
+	struct calib_record r;
+	char text[8192], h1[CALIB_HASH], h2[CALIB_HASH], h3[CALIB_HASH];
+
+	base(&r);
+	calib_current(&r);
+	calib_evaluate(&r);
+	calib_canonical(&r, text, sizeof(text));
+	assert_null(strstr(text, "customer_id"));
+	assert_null(strstr(text, "\nmodel="));
+	assert_int_equal(calib_hash(&r, h1), 0);
+	snprintf(r.customer_id, sizeof(r.customer_id), "0101234567-001");
+	calib_canonical(&r, text, sizeof(text));
+	assert_non_null(strstr(text,
+	                       "\namendment=\ncustomer_id=0101234567-001\n"
+	                       "result_found="));
+	assert_int_equal(calib_hash(&r, h2), 0);
+	assert_string_not_equal(h1, h2);
+	snprintf(r.model, sizeof(r.model), "Fluke 1524");
+	calib_canonical(&r, text, sizeof(text));
+	assert_non_null(strstr(text, "\ncustomer_id=0101234567-001\n"
+	                             "model=Fluke 1524\nresult_found="));
+	assert_int_equal(calib_hash(&r, h3), 0);
+	assert_string_not_equal(h2, h3);
+	/* a rule version 1 record keeps its golden hash */
+	base(&r);
+	calib_evaluate(&r);
+	assert_int_equal(calib_hash(&r, h1), 0);
+	assert_string_equal(h1, METROLOG_CALIB_GOLDEN);
+	/* the tool's field, validated as the other texts */
+	snprintf(r.remarks, sizeof(r.remarks), "one line");
+	snprintf(r.customer_id, sizeof(r.customer_id), "bad\tid");
+	assert_int_equal(calib_validate(&r, text, sizeof(text)), -1);
+	if (strstr(text, "customer-id") == NULL)
+		fail_msg("%s", text);
+}
+
 /* An approval of record 2, the first of the approvals' chain. */
 static void approval_base(struct calib_approval *a)
 {
@@ -660,6 +703,7 @@ int main(void)
 	        cmocka_unit_test(statements_only_when_possible),
 	        cmocka_unit_test(canonical_text),
 	        cmocka_unit_test(hash_golden_and_sensitive),
+	        cmocka_unit_test(schema14_fields_only_when_given),
 	        cmocka_unit_test(approval_text_and_hash_golden),
 	        cmocka_unit_test(same_person),
 	        cmocka_unit_test(due_states),
