@@ -57,7 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GORILLA_VERSION    1
+#define GORILLA_VERSION    2
 #define GORILLA_MAX_POINTS 65535
 
 /* One reading of a block. value means nothing when has_value is false

@@ -22,7 +22,7 @@
 #define MAX_POINTS 4096
 
 static struct gorilla_point in[GORILLA_MAX_POINTS], out[GORILLA_MAX_POINTS];
-static uint8_t block[GORILLA_MAX_POINTS * 28 + 16];
+static uint8_t block[GORILLA_MAX_POINTS * 39 + 64];
 
 static uint64_t bits_of(double d)
 {

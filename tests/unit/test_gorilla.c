@@ -24,7 +24,7 @@
 #define MAX GORILLA_MAX_POINTS
 
 static struct gorilla_point pts[MAX + 1], back[MAX + 1];
-static uint8_t buf[(MAX + 1) * 28 + 16];
+static uint8_t buf[(MAX + 1) * 39 + 64];
 
 static uint64_t rng = 88172645463325252ULL;
 

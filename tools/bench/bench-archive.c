@@ -184,10 +184,12 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 static void put_block(sqlite3 *db, sqlite3_stmt *ins, int64_t ch,
                       const struct gorilla_point *p, size_t n)
 {
-	static uint8_t buf[32768];
+	static uint8_t *buf; /* room for the largest block, 1024 points */
 	size_t len;
 
-	if (gorilla_encode(p, n, buf, sizeof(buf), &len) < 0)
+	if (buf == NULL && (buf = malloc(gorilla_bound(1024))) == NULL)
+		die(db, "malloc");
+	if (gorilla_encode(p, n, buf, gorilla_bound(1024), &len) < 0)
 		die(db, "encode");
 	sqlite3_bind_int64(ins, 1, ch);
 	sqlite3_bind_int64(ins, 2, p[0].ts_us);
