@@ -4,12 +4,15 @@
  * archive_blocks: bytes another program may have written.
  *
  * Checked for every input:
- *   - decoding the input as a block reads nothing outside it (ASan) and
- *     either refuses it or gives points that encode to a block that
- *     decodes to the same points, bit for bit;
- *   - points derived from the input (the first byte picks raw fields or
- *     small steps from the point before, as a slowly varying signal
- *     makes) encode within gorilla_bound() and decode to themselves, bit
+ *   - decoding the input as a block (of version 1 or 2: the seeds hold
+ *     both) reads nothing outside it (ASan) and either refuses it or
+ *     gives points that encode (version 2) to a block that decodes to the
+ *     same points, bit for bit;
+ *   - points derived from the input (the first byte picks raw fields,
+ *     small XOR steps of the double's bits, or small steps of a float32
+ *     polled on a grid with jitter, as a slowly varying signal makes,
+ *     with some doubles that are not float32 among them when its bit 2 is
+ *     set) encode within gorilla_bound() and decode to themselves, bit
  *     for bit, whatever they are (NaN payloads, -0, backward times).
  */
 #include <stddef.h>
@@ -22,7 +25,7 @@
 #define MAX_POINTS 4096
 
 static struct gorilla_point in[GORILLA_MAX_POINTS], out[GORILLA_MAX_POINTS];
-static uint8_t block[GORILLA_MAX_POINTS * 28 + 16];
+static uint8_t block[GORILLA_MAX_POINTS * 39 + 64];
 
 static uint64_t bits_of(double d)
 {
@@ -51,7 +54,7 @@ static void round_trip(const struct gorilla_point *p, size_t n)
 
 	CHECK(gorilla_bound(n) <= sizeof(block));
 	CHECK(gorilla_encode(p, n, block, gorilla_bound(n), &len) == 0);
-	CHECK(len <= gorilla_bound(n));
+	CHECK(len <= gorilla_bound(n) && block[0] == GORILLA_VERSION);
 	CHECK(gorilla_count(block, len) == (long)n);
 	CHECK(gorilla_decode(block, len, out, n, &got) == 0 && got == n);
 	same(p, out, n);
@@ -66,21 +69,42 @@ static uint64_t take(const uint8_t **d, size_t *left, size_t bytes)
 	return v;
 }
 
-/* Points from the input: raw fields, or small steps. */
+/* A float32 of bits f widened, as the poller does. */
+static uint64_t widen(uint32_t f)
+{
+	float x;
+	double d;
+
+	memcpy(&x, &f, sizeof(x));
+	d = (double)x;
+	return bits_of(d);
+}
+
+/* Points from the input: raw fields, small XOR steps, or small float32
+ * steps on a grid. */
 static size_t derive(const uint8_t *d, size_t size)
 {
-	int small = size > 0 && (d[0] & 1);
+	unsigned mode = size > 0 ? d[0] & 3 : 0, mixed = size > 0 && d[0] & 4;
 	uint64_t ts = 1767225600000000ULL, bits = 0x4034800000000000ULL;
+	uint32_t f = 0x41a40000; /* 20.5 */
 	size_t n = 0;
 
 	while (size > 0 && n < MAX_POINTS) {
 		uint64_t flags = take(&d, &size, 1);
-		if (small) {
+		if (mode == 0) {
+			ts = take(&d, &size, 8);
+			bits = take(&d, &size, 8);
+		} else if (mode == 1) {
 			ts += 1000000 + (int16_t)take(&d, &size, 2);
 			bits ^= take(&d, &size, 2) << (flags & 0x1f);
 		} else {
-			ts = take(&d, &size, 8);
-			bits = take(&d, &size, 8);
+			ts += 1000000 * (1 + (flags >> 4 == 0xf)) +
+			      take(&d, &size, 1) * (flags & 7);
+			f += (uint32_t)(int8_t)take(&d, &size, 1)
+			     << (flags & 8);
+			bits = mixed && (flags & 0x70) == 0x70
+			               ? take(&d, &size, 8)
+			               : widen(f);
 		}
 		memcpy(&in[n].value, &bits, sizeof(bits));
 		in[n].ts_us = (int64_t)ts;

@@ -16,18 +16,24 @@
  *       channels; 1024: the most the store puts in a block): bytes per
  *       reading of the blocks alone, and encode / decode rates.
  *
- *   bench-archive db FILE [READINGS [CHANNELS [NOISE [JITTER_US]]]]
+ *   bench-archive db FILE [READINGS [CHANNELS [NOISE [JITTER_US [PAGE]]]]]
  *       a new SQLite file with the same readings (default 1,000,000 over
  *       10 channels, noise 0.01, jitter 100 us) three ways, each filled
  *       as the store's moves fill it (rounds of 64 readings of every
  *       channel, each round sorted by channel and time): the table
  *       readings_archive of schema 7 (WITHOUT ROWID, PRIMARY KEY
  *       (channel, ts)), and archive_blocks (schema 8: a rowid table and
- *       its index archive_blocks_key) with blocks of 64 and of 1024;
+ *       its index archive_blocks_key) with blocks of 64 and of 1024,
+ *       and two layouts the store does not write: blocks of 4096 (larger
+ *       than a page: SQLite keeps a row's first 489-4,061 bytes in the
+ *       table's page and the rest in overflow pages) and blocks of 1024
+ *       halved until each takes at most 1,300 bytes (three rows fill a
+ *       page of 4,096 bytes; a row of 2-4 KB takes a page alone);
  *       bytes per reading on disk (dbstat: the pages of each table and
  *       its index), then one channel's readings read back in time order,
  *       through the old table and through the readings_archive virtual
- *       table (the archive's reader), best of 5.
+ *       table (the archive's reader), best of 5. PAGE: the file's page
+ *       size (default SQLite's, 4096).
  *
  * Threading: one thread.
  */
@@ -164,7 +170,18 @@ static const char schema_sql[] =
         " channel INTEGER NOT NULL, ts_first INTEGER NOT NULL,"
         " ts_last INTEGER NOT NULL, n INTEGER NOT NULL,"
         " data BLOB NOT NULL);"
-        "CREATE UNIQUE INDEX blocks64_key ON blocks64 (channel, ts_first);";
+        "CREATE UNIQUE INDEX blocks64_key ON blocks64 (channel, ts_first);"
+        "CREATE TABLE blocks4k (id INTEGER PRIMARY KEY,"
+        " channel INTEGER NOT NULL, ts_first INTEGER NOT NULL,"
+        " ts_last INTEGER NOT NULL, n INTEGER NOT NULL,"
+        " data BLOB NOT NULL);"
+        "CREATE UNIQUE INDEX blocks4k_key ON blocks4k (channel, ts_first);"
+        "CREATE TABLE blocks1300 (id INTEGER PRIMARY KEY,"
+        " channel INTEGER NOT NULL, ts_first INTEGER NOT NULL,"
+        " ts_last INTEGER NOT NULL, n INTEGER NOT NULL,"
+        " data BLOB NOT NULL);"
+        "CREATE UNIQUE INDEX blocks1300_key ON blocks1300 (channel,"
+        " ts_first);";
 
 static void die(sqlite3 *db, const char *what)
 {
@@ -181,14 +198,24 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 	return s;
 }
 
+/* Insert the n points p of channel ch as one block, or, when cap > 0
+ * and its encoding is longer, as two halves, each cut again the same
+ * way. */
 static void put_block(sqlite3 *db, sqlite3_stmt *ins, int64_t ch,
-                      const struct gorilla_point *p, size_t n)
+                      const struct gorilla_point *p, size_t n, size_t cap)
 {
-	static uint8_t buf[32768];
+	static uint8_t *buf; /* room for the largest block, 4096 points */
 	size_t len;
 
-	if (gorilla_encode(p, n, buf, sizeof(buf), &len) < 0)
+	if (buf == NULL && (buf = malloc(gorilla_bound(4096))) == NULL)
+		die(db, "malloc");
+	if (gorilla_encode(p, n, buf, gorilla_bound(4096), &len) < 0)
 		die(db, "encode");
+	if (cap > 0 && len > cap && n > 1) {
+		put_block(db, ins, ch, p, n / 2, cap);
+		put_block(db, ins, ch, p + n / 2, n - n / 2, cap);
+		return;
+	}
 	sqlite3_bind_int64(ins, 1, ch);
 	sqlite3_bind_int64(ins, 2, p[0].ts_us);
 	sqlite3_bind_int64(ins, 3, p[n - 1].ts_us);
@@ -217,7 +244,7 @@ static void put_rows(sqlite3 *db, sqlite3_stmt *ins, int64_t ch,
 }
 
 /* Every channel's readings, moved in rounds of ROUND as the store does;
- * blocks of 1024 gathered over rounds. */
+ * blocks of 1024 and 4096 gathered over rounds. */
 static void fill(sqlite3 *db, struct gorilla_point **sig, size_t per,
                  int channels)
 {
@@ -229,6 +256,12 @@ static void fill(sqlite3 *db, struct gorilla_point **sig, size_t per,
 	sqlite3_stmt *b1k = prep(db, "INSERT INTO archive_blocks (channel,"
 	                             " ts_first, ts_last, n, data) VALUES"
 	                             " (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *b4k = prep(db, "INSERT INTO blocks4k (channel,"
+	                             " ts_first, ts_last, n, data) VALUES"
+	                             " (?1, ?2, ?3, ?4, ?5)");
+	sqlite3_stmt *bcap = prep(db, "INSERT INTO blocks1300 (channel,"
+	                              " ts_first, ts_last, n, data) VALUES"
+	                              " (?1, ?2, ?3, ?4, ?5)");
 
 	for (size_t at = 0; at < per; at += ROUND) {
 		size_t m = per - at < ROUND ? per - at : ROUND;
@@ -236,11 +269,18 @@ static void fill(sqlite3 *db, struct gorilla_point **sig, size_t per,
 			die(db, "begin");
 		for (int c = 0; c < channels; c++) {
 			put_rows(db, old, c + 1, sig[c] + at, m);
-			put_block(db, b64, c + 1, sig[c] + at, m);
+			put_block(db, b64, c + 1, sig[c] + at, m, 0);
 			if ((at + m) % 1024 == 0 || at + m == per) {
 				size_t from = (at + m - 1) / 1024 * 1024;
 				put_block(db, b1k, c + 1, sig[c] + from,
-				          at + m - from);
+				          at + m - from, 0);
+				put_block(db, bcap, c + 1, sig[c] + from,
+				          at + m - from, 1300);
+			}
+			if ((at + m) % 4096 == 0 || at + m == per) {
+				size_t from = (at + m - 1) / 4096 * 4096;
+				put_block(db, b4k, c + 1, sig[c] + from,
+				          at + m - from, 0);
 			}
 		}
 		if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -249,6 +289,8 @@ static void fill(sqlite3 *db, struct gorilla_point **sig, size_t per,
 	sqlite3_finalize(old);
 	sqlite3_finalize(b64);
 	sqlite3_finalize(b1k);
+	sqlite3_finalize(b4k);
+	sqlite3_finalize(bcap);
 }
 
 /* The bytes of table name and its indexes (name_key). */
@@ -296,8 +338,9 @@ static double read_time(sqlite3 *db, const char *sql, int64_t ch,
 }
 
 static int db_bench(const char *path, long readings, int channels, double noise,
-                    double jitter)
+                    double jitter, long page)
 {
+	char pragma[64];
 	size_t per = (size_t)(readings / channels);
 	struct gorilla_point **sig = calloc((size_t)channels, sizeof(*sig));
 	sqlite3 *db;
@@ -308,7 +351,10 @@ static int db_bench(const char *path, long readings, int channels, double noise,
 	unlink(path);
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		die(db, path);
-	if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+	snprintf(pragma, sizeof(pragma), "PRAGMA page_size = %ld", page);
+	if ((page > 0 &&
+	     sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK) ||
+	    sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
 		die(db, "schema");
 	for (int c = 0; c < channels; c++) {
 		sig[c] = calloc(per, sizeof(**sig));
@@ -318,14 +364,21 @@ static int db_bench(const char *path, long readings, int channels, double noise,
 	}
 	fill(db, sig, per, channels);
 	double total = (double)per * channels;
-	printf("%ld readings, %d channels, float32 noise %g, jitter %g us\n",
-	       (long)total, channels, noise, jitter);
+	printf("%ld readings, %d channels, float32 noise %g, jitter %g us,"
+	       " pages of %ld bytes\n",
+	       (long)total, channels, noise, jitter, page > 0 ? page : 4096);
 	printf("  readings_archive (schema 7)  %6.2f bytes/reading\n",
 	       table_bytes(db, "old_archive") / total);
 	printf("  archive_blocks, blocks of 64   %6.2f bytes/reading\n",
 	       table_bytes(db, "blocks64") / total);
 	printf("  archive_blocks, blocks of 1024 %6.2f bytes/reading\n",
 	       table_bytes(db, "archive_blocks") / total);
+	printf("  blocks of 4096 (not written by the store) %6.2f"
+	       " bytes/reading\n",
+	       table_bytes(db, "blocks4k") / total);
+	printf("  blocks of 1024 cut to <= 1300 bytes (not written by the"
+	       " store) %6.2f bytes/reading\n",
+	       table_bytes(db, "blocks1300") / total);
 	double t_old = read_time(db,
 	                         "SELECT ts, value, quality FROM old_archive"
 	                         " WHERE channel = ?1 ORDER BY ts",
@@ -357,11 +410,12 @@ int main(int argc, char **argv)
 		                argc > 3 ? strtol(argv[3], NULL, 10) : 1000000,
 		                argc > 4 ? atoi(argv[4]) : 10,
 		                argc > 5 ? strtod(argv[5], NULL) : 0.01,
-		                argc > 6 ? strtod(argv[6], NULL) : 100)
+		                argc > 6 ? strtod(argv[6], NULL) : 100,
+		                argc > 7 ? strtol(argv[7], NULL, 10) : 0)
 		               ? 1
 		               : 0;
 	fprintf(stderr, "usage: bench-archive codec [POINTS]\n"
 	                "       bench-archive db FILE [READINGS [CHANNELS"
-	                " [NOISE [JITTER_US]]]]\n");
+	                " [NOISE [JITTER_US [PAGE]]]]]\n");
 	return 2;
 }
