@@ -20,8 +20,8 @@
 #define RETRY_MIN_MS         100
 #define RETRY_MAX_MS         5000
 #define STOP_RETRY_US        (30LL * 1000000) /* keep trying to commit on stop */
-#define RETRY_STEP_US                                                          \
-	10000 /* a failed batch looks at its back-off this often */
+/* a failed batch looks at its back-off this often */
+#define RETRY_STEP_US 10000
 /* acknowledged outbox rows deleted alone after this long without a commit */
 #define DELETE_IDLE_US 200000
 
