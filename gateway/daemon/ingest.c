@@ -20,7 +20,8 @@
 #define RETRY_MIN_MS         100
 #define RETRY_MAX_MS         5000
 #define STOP_RETRY_US        (30LL * 1000000) /* keep trying to commit on stop */
-#define BATCH_STEP_US        10000 /* an open batch looks at the queue this often */
+/* a failed batch looks at its back-off this often */
+#define RETRY_STEP_US 10000
 /* acknowledged outbox rows deleted alone after this long without a commit */
 #define DELETE_IDLE_US 200000
 
@@ -155,12 +156,14 @@ static int commit(struct ingest *in)
 	return 0;
 }
 
-/* Pop up to max samples into the batch, waiting up to wait_ms, and run
- * them through the monitor, which appends its state changes. */
-static size_t take(struct ingest *in, size_t max, int wait_ms)
+/* Pop up to max samples into the batch once want of them are queued,
+ * waiting up to wait_ms for them (queue_pop_batch()), and run them
+ * through the monitor, which appends its state changes. */
+static size_t take(struct ingest *in, size_t max, size_t want, int wait_ms)
 {
 	size_t first = in->nbatch;
-	size_t n = queue_pop(in->q, in->batch + first, max, wait_ms);
+	size_t n =
+	        queue_pop_batch(in->q, in->batch + first, max, want, wait_ms);
 
 	in->nbatch += n;
 	for (size_t i = first; i < first + n; i++)
@@ -175,6 +178,27 @@ static void pause_us(struct ingest *in, int64_t us)
 	mclock_sleep(in->clk, us);
 }
 
+/* With a batch open: wait up to us (what is left of batch_ms) for the
+ * rest of it, at most wait_ms when wait_ms > 0. The wait is on the queue,
+ * which wakes this thread once the batch can be filled, not at every
+ * push: one wake-up per batch. What of that time the queue's wait did not
+ * cover by the clock is slept on the clock: nothing with mclock_system
+ * (the timed wait ends at its deadline, rounded up to a millisecond), the
+ * whole of it with wait_ms 0 (a test's clock, which only sleeping
+ * advances). */
+static void fill(struct ingest *in, size_t max, int64_t us, int wait_ms)
+{
+	int64_t start = mono(in), left;
+
+	if (wait_ms > 0 && us > (int64_t)wait_ms * 1000)
+		us = (int64_t)wait_ms * 1000;
+	take(in, max - in->nbatch, max - in->nbatch,
+	     wait_ms > 0 ? (int)((us + 999) / 1000) : 0);
+	left = start + us - mono(in);
+	if (in->nbatch < max && left > 0)
+		pause_us(in, left);
+}
+
 /* Take and commit (ingest_step() without the other turns). */
 static void batch_step(struct ingest *in, int wait_ms)
 {
@@ -183,18 +207,18 @@ static void batch_step(struct ingest *in, int wait_ms)
 	int64_t now = mono(in);
 
 	if (in->retry_ms != 0 && now < in->next_retry) {
-		pause_us(in, BATCH_STEP_US);
+		pause_us(in, RETRY_STEP_US);
 		return;
 	}
 	if (in->nbatch == 0) {
-		take(in, max, wait_ms);
+		take(in, max, 1, wait_ms);
 		in->batch_since = mono(in);
 	} else if (in->nbatch < max) {
 		int64_t due = in->batch_since + age;
 		if (due > now)
-			pause_us(in, due - now < BATCH_STEP_US ? due - now
-			                                       : BATCH_STEP_US);
-		take(in, max - in->nbatch, 0);
+			fill(in, max, due - now, wait_ms);
+		else
+			take(in, max - in->nbatch, 1, 0);
 	}
 	now = mono(in);
 	if (in->nbatch >= max ||
@@ -287,13 +311,13 @@ size_t ingest_drain(struct ingest *in)
 
 	for (;;) {
 		if (in->nbatch < max)
-			take(in, max - in->nbatch, 0);
+			take(in, max - in->nbatch, 1, 0);
 		if (in->nbatch == 0)
 			return 0;
 		if (in->retry_ms == 0 || mono(in) >= in->next_retry)
 			commit(in);
 		else
-			mclock_sleep(in->clk, BATCH_STEP_US);
+			mclock_sleep(in->clk, RETRY_STEP_US);
 		if (in->nbatch > 0 && mono(in) > deadline)
 			break;
 	}

@@ -55,11 +55,13 @@ void ingest_set_publisher(struct ingest *in, struct publisher *p);
 /*
  * One turn: take what the queue has and commit when the batch holds
  * batch_max samples or its first is batch_ms old. With an empty batch,
- * wait up to wait_ms for a first sample; with a batch open, sleep in steps
- * of 10 ms and take what arrived, so that the pollers' pushes do not wake
- * this thread one by one. After a commit, publisher_committed(); between
- * batches, the acknowledged outbox rows (after 200 ms without a commit),
- * retention and the calibration due states.
+ * wait up to wait_ms for a first sample; with a batch open, wait for the
+ * rest of it until it is full or batch_ms old, but at most wait_ms, on the
+ * queue (queue_pop_batch()), which wakes this thread once the batch can be
+ * filled, not at every push; with wait_ms 0, take what is queued and sleep
+ * on the clock until the batch is due (a test's clock). After a commit,
+ * publisher_committed(); between batches, the acknowledged outbox rows (after
+ * 200 ms without a commit), retention and the calibration due states.
  */
 void ingest_step(struct ingest *in, int wait_ms);
 

@@ -6,7 +6,10 @@
  * Producers push all the samples of one poll at once; the consumer takes
  * up to a batch at once. When the ring is full the configured policy
  * decides: QUEUE_DROP_OLDEST (overwrite the oldest, counted) or QUEUE_BLOCK
- * (the producer waits). No allocation after queue_new().
+ * (the producer waits). No allocation after queue_new(); the ring's pages
+ * become resident as they are first used, and a queue that empties starts
+ * again at its first sample, so memory follows the most samples held
+ * (high_water), not the capacity.
  */
 #ifndef METROLOG_QUEUE_H
 #define METROLOG_QUEUE_H

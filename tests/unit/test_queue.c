@@ -1,6 +1,7 @@
 /*
  * Unit tests of queue: order across the wrap of the ring, both full
- * policies and their counters, timeouts, close, and a multi-producer stress
+ * policies and their counters, timeouts, close, memory that follows the
+ * most samples held, and a multi-producer stress
  * run in which every sample carries its producer (index) and its sequence
  * number (value, ts_us), so loss, duplication and reordering all show.
  * Timing is only checked loosely (a timed pop did wait a little); nothing
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -249,6 +251,48 @@ static void high_water_is_the_peak(void **state)
 	assert_int_equal(st.capacity, 10);
 	assert_int_equal(st.pushed, 11);
 	assert_int_equal(st.blocked, 0);
+	queue_free(q);
+}
+
+/* This process's resident memory in KiB (VmRSS), -1 if unknown. */
+static long rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return -1;
+	while (kib < 0 && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kib) != 1)
+			kib = -1;
+	fclose(f);
+	return kib;
+}
+
+/* A consumer that keeps up touches the start of the ring only: one sample
+ * at a time through a queue of 6 MB (262 144 samples) leaves its pages
+ * unmapped, where a ring that runs on through its array would touch them
+ * all. Order is kept as the ring starts again. */
+static void memory_follows_high_water(void **state)
+{
+	(void)state;
+	size_t cap = (size_t)1 << 18;
+	struct queue *q = new_queue(cap, QUEUE_BLOCK);
+	long before = rss_kib();
+
+	if (before < 0)
+		skip(); /* no /proc */
+	for (int64_t seq = 0; seq < (int64_t)cap; seq++) {
+		assert_int_equal(push_seq(q, seq, 1), 0);
+		pop_expect(q, 4, seq, 1);
+	}
+	assert_true(rss_kib() - before < 1024);
+	assert_int_equal(push_seq(q, 0, 3), 0);
+	pop_expect(q, 2, 0, 2);
+	assert_int_equal(push_seq(q, 3, 2), 0);
+	pop_expect(q, 8, 2, 3);
+	assert_int_equal(stats_of(q).high_water, 3);
 	queue_free(q);
 }
 
@@ -581,6 +625,7 @@ int main(void)
 	        cmocka_unit_test(pop_timeout_returns_zero),
 	        cmocka_unit_test(drop_oldest_keeps_newest),
 	        cmocka_unit_test(high_water_is_the_peak),
+	        cmocka_unit_test(memory_follows_high_water),
 	        cmocka_unit_test(block_waits_for_the_consumer),
 	        cmocka_unit_test(push_wakes_a_waiting_consumer),
 	        cmocka_unit_test(close_wakes_producer_and_consumers),
