@@ -1,8 +1,10 @@
 /*
  * colltest.h - metrolog-collector in the tests (test_collector*.c): its
  * configuration for a rig (mqtttest.h) and a PostgreSQL (pgtest.h),
- * started and stopped as a service, run as a tool. Static inline, like
- * the other test headers; they fail the running cmocka test.
+ * started and stopped as a service (its stats as it stopped), run as a
+ * tool; the last seq a gateway assigned, what the archive is compared
+ * with. Static inline, like the other test headers; they fail the
+ * running cmocka test.
  */
 #ifndef METROLOG_COLLTEST_H
 #define METROLOG_COLLTEST_H
@@ -82,6 +84,42 @@ static inline void run_tool(const struct coll *c, const char *cmd,
 	                      arg1,          arg2, NULL};
 
 	assert_int_equal(h_run(argv, c->log, true, 60000), 0);
+}
+
+/* The value of key ("written", "gaps", ...) in the stats c logged as it
+ * stopped (coll_stop()), -1 when it did not log it. */
+static inline long long coll_stat(const struct coll *c, const char *key)
+{
+	static char text[1 << 20];
+	const char *s = NULL;
+
+	assert_true(h_read_file(c->log, text, sizeof(text)) > 0);
+	for (const char *q = text; (q = strstr(q, "stopping on signal")); q++)
+		s = q;
+	return s != NULL ? mq_json_int(s, key) : -1;
+}
+
+/* The last seq gateway g assigned (its outbox's); 0 before its first. */
+static inline long long coll_last_seq(const struct gw *g)
+{
+	long long v;
+
+	if (access(g->db, F_OK) != 0)
+		return 0; /* metrologd has not created it yet */
+	v = db_try_int(g->db, "SELECT seq FROM sqlite_sequence "
+	                      "WHERE name = 'outbox'");
+	return v > 0 ? v : 0;
+}
+
+/* Wait (up to 60 s) until gateway g assigned seq n. */
+static inline void coll_wait_seq(const struct gw *g, long long n)
+{
+	for (int i = 0; i < 600; i++) {
+		if (coll_last_seq(g) >= n)
+			return;
+		sleep_ms(100);
+	}
+	fail_msg("the gateway of %s never assigned seq %lld", g->db, n);
 }
 
 #endif

@@ -460,4 +460,27 @@ static inline long long mq_lines_starting(const char *path, const char *prefix)
 	return n;
 }
 
+/* Have the rig's broker (started with persistence and "log_type
+ * information", which logs each save) write its in-memory database to
+ * its persistence file now (SIGUSR1), and return once that save is
+ * complete: a second save was started after it (the broker saves on its
+ * one thread, one save at a time), so a SIGKILL now loses nothing the
+ * broker held before the call. */
+static inline void mq_broker_save(const struct rig *r)
+{
+	const char *line = "Saving in-memory database";
+	int before = mq_count_in_file(r->broker.log, line);
+
+	for (int k = 1; k <= 2; k++) {
+		assert_int_equal(kill(r->broker.pid, SIGUSR1), 0);
+		for (int i = 0;
+		     mq_count_in_file(r->broker.log, line) < before + k; i++) {
+			if (i == 300)
+				fail_msg("the broker never saved (%s)",
+				         r->broker.log);
+			sleep_ms(100);
+		}
+	}
+}
+
 #endif

@@ -162,6 +162,39 @@ static inline size_t pg_ints(const struct pg *p, const char *sql,
 	return n;
 }
 
+/* What pg_each() hands its function for each row: the row's values as
+ * text (a NULL: NULL), n of them. */
+typedef void pg_row_fn(const char *const *v, int n, void *arg);
+
+/* fn(values, columns, arg) for each row of sql (at most 16 columns);
+ * returns how many rows; fails the test on an error. */
+static inline size_t pg_each(const struct pg *p, const char *sql, pg_row_fn *fn,
+                             void *arg)
+{
+	PGconn *c = PQconnectdb(p->conninfo);
+	PGresult *r;
+	const char *v[16];
+	size_t n;
+	int cols;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("postgresql: %s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	n = (size_t)PQntuples(r);
+	cols = PQnfields(r) < 16 ? PQnfields(r) : 16;
+	for (int i = 0; i < (int)n; i++) {
+		for (int j = 0; j < cols; j++)
+			v[j] = PQgetisnull(r, i, j) ? NULL
+			                            : PQgetvalue(r, i, j);
+		fn(v, cols, arg);
+	}
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
 /* Wait (up to timeout_ms) until sql gives at least want; returns what it
  * gave last. */
 static inline long long pg_wait_int(const struct pg *p, const char *sql,

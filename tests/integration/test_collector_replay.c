@@ -59,29 +59,6 @@ static void rig_up(struct rig *r)
 	gw_config(&r->gw, bus, insts, extra);
 }
 
-/* The last seq the gateway assigned; 0 before its first. */
-static long long last_seq(const struct rig *r)
-{
-	long long v;
-
-	if (access(r->gw.db, F_OK) != 0)
-		return 0; /* metrologd has not created it yet */
-	v = db_try_int(r->gw.db, "SELECT seq FROM sqlite_sequence "
-	                         "WHERE name = 'outbox'");
-	return v > 0 ? v : 0;
-}
-
-/* Wait (up to 60 s) until the gateway assigned seq n. */
-static void wait_seq(const struct rig *r, long long n)
-{
-	for (int i = 0; i < 600; i++) {
-		if (last_seq(r) >= n)
-			return;
-		sleep_ms(100);
-	}
-	fail_msg("the gateway never assigned seq %lld", n);
-}
-
 /* The readings older than cutoff (UTC us) deleted from the gateway's
  * SQLite as its retention does (store_retention(): readings_recent rows,
  * whole archive blocks), metrologd running. */
@@ -106,12 +83,12 @@ static void make_hole(struct rig *r, struct coll *c, bool retention,
 	long long from;
 
 	(void)coll_stop(c);
-	from = last_seq(r);
-	wait_seq(r, from + HOLE / 2);
+	from = coll_last_seq(&r->gw);
+	coll_wait_seq(&r->gw, from + HOLE / 2);
 	*cutoff = retention ? db_int(r->gw.db, "SELECT max(ts) FROM "
 	                                       "readings_recent")
 	                    : 0;
-	wait_seq(r, from + HOLE);
+	coll_wait_seq(&r->gw, from + HOLE);
 	if (retention)
 		lab_retention(r, *cutoff);
 	coll_start(c);
@@ -135,7 +112,7 @@ static void wait_repaired(struct rig *r, struct pg *p)
 	                             1, 180000),
 	                 1);
 	assert_int_equal(gw_stop(&r->gw), 0);
-	last = last_seq(r);
+	last = coll_last_seq(&r->gw);
 	assert_int_equal(pg_wait_int(p,
 	                             "SELECT held + unrepairable FROM "
 	                             "completeness WHERE site = 'test-lab'",
@@ -149,7 +126,8 @@ static void wait_repaired(struct rig *r, struct pg *p)
  * its times; returns how many seqs are unrepairable. */
 static long long check_seqs(const struct rig *r, const struct pg *p)
 {
-	long long last = last_seq(r), *v = calloc((size_t)last + 16, 8);
+	long long last = coll_last_seq(&r->gw),
+	          *v = calloc((size_t)last + 16, 8);
 	long long from[64], to[64], n, bad = 0, unrep = 0;
 	unsigned char *cover = calloc((size_t)last + 2, 1);
 	char sql[512];
@@ -347,7 +325,7 @@ static void test_repair(void **state)
 	                 6);
 	coll_start(&a);
 	gw_start(&r.gw);
-	wait_seq(&r, 40);
+	coll_wait_seq(&r.gw, 40);
 	assert_true(pg_wait_int(&p, "SELECT count(*) FROM messages", 20,
 	                        30000) >= 20);
 	make_hole(&r, &a, false, &cutoff);
@@ -381,7 +359,7 @@ static void test_repair_retention(void **state)
 	run_tool(&a, "init", NULL, NULL);
 	coll_start(&a);
 	gw_start(&r.gw);
-	wait_seq(&r, 40);
+	coll_wait_seq(&r.gw, 40);
 	assert_true(pg_wait_int(&p, "SELECT count(*) FROM messages", 20,
 	                        30000) >= 20);
 	make_hole(&r, &a, true, &cutoff);
