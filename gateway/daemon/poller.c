@@ -536,13 +536,22 @@ struct poller *poller_start(const struct config *c, int bus, struct queue *q,
 	if (p->insts == NULL)
 		goto fail;
 	/* Spread the instruments' first polls over their interval, so that
-	 * they do not all fall due at once and queue behind each other. */
+	 * they do not all fall due at once and queue behind each other: on
+	 * an RTU line its own instruments; over TCP, whose buses share a few
+	 * threads (mux.c), all the TCP instruments of the config, bus by bus
+	 * (instrument k of n on bus b at (b + k / n) / nbuses of it). */
 	int64_t start = mono(p);
-	for (int i = 0, k = 0; i < c->ninstruments; i++) {
+	int64_t slot = 0, slots = n;
+	if (p->bus_cfg->params.kind == BUS_TCP) {
+		slot = (int64_t)bus * n;
+		slots = (int64_t)c->nbuses * n;
+	}
+	for (int i = 0; i < c->ninstruments; i++) {
 		const struct cfg_instrument *ci = &c->instruments[i];
 		if (ci->bus != bus)
 			continue;
-		int64_t phase = (int64_t)ci->interval_ms * 1000 * k++ / n;
+		int64_t phase =
+		        (int64_t)ci->interval_ms * 1000 * slot++ / slots;
 		int rc = inst_init(&p->insts[p->ninsts], ci, (uint32_t)i,
 		                   start + phase);
 		if (rc == -1) {

@@ -132,8 +132,9 @@ const char *bus_where(const struct bus *b);
 /* Descriptors metrologd holds besides its buses' sockets and lines, with
  * room to spare: measured at 1 000 TCP buses, 9 (standard input, output
  * and error, the database, its WAL and shared memory, the MQTT socket, the
- * log), plus short-lived ones (a CA file while connecting, SQLite's
- * temporary files). */
+ * log), plus the TCP poller threads' epoll and eventfd (two each, two
+ * threads at most under this limit: mux.c), plus short-lived ones (a CA
+ * file while connecting, SQLite's temporary files). */
 #define BUS_FD_RESERVE 16
 
 /* The descriptors of nbuses buses, checked once before their pollers
