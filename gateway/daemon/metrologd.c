@@ -2,13 +2,14 @@
  * metrologd - the metrolog gateway daemon: arguments, signals, start,
  * reload and orderly stop.
  *
- * Threads: one poller per bus (poller.c) pushes samples into the bounded
- * queue (queue.c); the main thread is the ingest thread (ingest.c): it
- * takes samples in batches, runs them through the tolerance monitor, and
- * commits each batch with its events rows and outbox messages (compose.c)
- * in one SQLite transaction (store.c). With an mqtt group the publisher
- * (publish.c) runs on a thread of its own with its own connection: this
- * thread tells it of each commit and deletes the outbox rows it says were
+ * Threads: one poller per bus (poller.c: a thread per RTU line, TCP buses
+ * served by a few threads, up to 512 buses each, mux.c) pushes samples
+ * into the bounded queue (queue.c); the main thread is the ingest thread
+ * (ingest.c): it takes samples in batches, runs them through the tolerance
+ * monitor, and commits each batch with its events rows and outbox messages
+ * (compose.c) in one SQLite transaction (store.c). With an mqtt group the
+ * publisher (publish.c) runs on a thread of its own with its own connection:
+ * this thread tells it of each commit and deletes the outbox rows it says were
  * acknowledged, in its next transaction. Signals only set flags (the pollers
  * block every signal): SIGTERM/SIGINT stop, SIGHUP reloads the configuration.
  * One clock (mclock_system) is given to the pollers, the ingest loop and the

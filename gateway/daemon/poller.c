@@ -1,10 +1,12 @@
 /*
- * poller.c - see poller.h.
+ * poller.c - see poller.h. The thread per bus (RTU lines), and the code of
+ * a poll that mux.c's threads (TCP buses) share (poller_int.h).
  *
  * Threads: poller_start() runs on the caller's thread and creates one
- * thread that owns everything in struct poller except `mu`, `cv`, `stop`
- * and `stats`, which poller_stop() and poller_get_stats() touch under `mu`
- * from other threads. The thread's only output is queue_push().
+ * thread (RTU; a TCP bus is handed to a mux thread instead, mux.c) that
+ * owns everything in struct poller except `mu`, `cv`, `stop` and `stats`,
+ * which poller_stop() and poller_get_stats() touch under `mu` from other
+ * threads. The thread's only output is queue_push().
  *
  * Time: every time the poller decides by (when a poll is due, whether it
  * was late, its jitter, back-off, a reading's UTC timestamp, the drop log's
@@ -27,7 +29,8 @@
  * change of that state is an event and one log line.
  *
  * Stopping: poller_stop() sets `stop` and interrupts the bus (bus.h), so
- * a request in flight ends at once on TCP and at its deadline on RTU; the
+ * a request in flight ends at its deadline on RTU (on TCP, mux_detach()
+ * drops it at once); the
  * poll cut short pushes nothing (no reading was made, and the instrument's
  * state is not known better than before), and no further read is sent.
  */
@@ -45,55 +48,10 @@
 #include "decode.h"
 #include "log.h"
 #include "plan.h"
+#include "poller_int.h"
 
 #define STACK_SIZE     (256 * 1024)
 #define BACKOFF_JITTER 0.2 /* +-20 % */
-
-/* INST_UNKNOWN, or the enum sample_kind of the instrument's last event */
-enum inst_state_kind {
-	INST_UNKNOWN = 0,
-	INST_ONLINE = SAMPLE_ONLINE,
-	INST_OFFLINE = SAMPLE_OFFLINE,
-	INST_FAILING = SAMPLE_FAILING,
-};
-
-struct inst {
-	const struct cfg_instrument *cfg;
-	uint32_t index; /* instrument index in the config */
-	struct plan plan;
-	uint16_t *words; /* all blocks' registers, block r at base[r] */
-	uint16_t *base;
-	uint8_t *read_q; /* quality of block r in the current poll */
-	uint16_t *read_detail;
-	int *channel; /* plan slot i -> channel index in cfg */
-	int nslots;
-	struct sample *samples; /* nslots readings + 1 event */
-	int64_t next_due;       /* the clock's monotonic us */
-	int64_t backoff;        /* current back-off, us; 0 when healthy */
-	enum inst_state_kind state;
-};
-
-struct poller {
-	const struct config *cfg;
-	const struct cfg_bus *bus_cfg;
-	const struct mclock *clk;
-	struct bus *bus;
-	struct queue *q;
-	struct inst *insts;
-	int ninsts;
-	int64_t silence_us;        /* RTU: pause between two transactions */
-	uint64_t dropped_unlogged; /* samples the queue dropped, not logged yet
-	                            */
-	int64_t next_drop_log;     /* the clock's monotonic us */
-	uint64_t rng;
-	bool bus_down; /* the bus could not be opened or connected: logged */
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	struct poller_stats stats;
-};
 
 static int64_t mono(const struct poller *p)
 {
@@ -266,43 +224,56 @@ static void bus_link(struct poller *p, bool up)
 		          bus_where(p->bus), bus_last_message(p->bus));
 }
 
+int poller_read_done(struct poller *p, struct inst *in, int r, int rc)
+{
+	if (rc == 0) {
+		in->read_q[r] = QUALITY_GOOD;
+		in->read_detail[r] = 0;
+		bus_link(p, true);
+		return 1;
+	}
+	enum bus_error e = bus_last_error(p->bus);
+	if (e == BUS_ERR_STOPPED)
+		return -1;
+	if (e == BUS_ERR_CONNECT)
+		bus_link(p, false);
+	in->read_q[r] = (uint8_t)quality_of(e);
+	in->read_detail[r] = (uint16_t)bus_last_exception(p->bus);
+	log_debug("bus %s (%s) unit %d: read %d@%u: %s", p->bus_cfg->name,
+	          bus_where(p->bus), in->cfg->unit_id, in->plan.reads[r].count,
+	          in->plan.reads[r].address, bus_last_message(p->bus));
+	if (e != BUS_ERR_TIMEOUT && e != BUS_ERR_CONNECT)
+		return 1;
+	/* the rest would wait for the same nothing */
+	for (int rest = r + 1; rest < in->plan.nreads; rest++) {
+		in->read_q[rest] = in->read_q[r];
+		in->read_detail[rest] = in->read_detail[r];
+	}
+	return 0;
+}
+
 /* Run the block reads of one poll. Returns the number that succeeded, or
  * -1 when a stop cut the poll short. */
 static int run_reads(struct poller *p, struct inst *in, uint64_t *sent)
 {
-	int ok = 0, r;
+	int ok = 0;
 
-	for (r = 0; r < in->plan.nreads; r++) {
+	for (int r = 0; r < in->plan.nreads; r++) {
 		const struct plan_read *rd = &in->plan.reads[r];
 		if (stopping(p))
 			return -1;
 		if (r > 0 && p->silence_us > 0)
 			sleep_us(p->silence_us);
 		(*sent)++;
-		if (bus_read(p->bus, in->cfg->unit_id, rd->table, rd->address,
-		             rd->count, in->words + in->base[r]) == 0) {
-			in->read_q[r] = QUALITY_GOOD;
-			in->read_detail[r] = 0;
-			ok++;
-			bus_link(p, true);
-			continue;
-		}
-		enum bus_error e = bus_last_error(p->bus);
-		if (e == BUS_ERR_STOPPED)
+		int rc = bus_read(p->bus, in->cfg->unit_id, rd->table,
+		                  rd->address, rd->count,
+		                  in->words + in->base[r]);
+		ok += rc == 0;
+		int go = poller_read_done(p, in, r, rc);
+		if (go == -1)
 			return -1;
-		if (e == BUS_ERR_CONNECT)
-			bus_link(p, false);
-		in->read_q[r] = (uint8_t)quality_of(e);
-		in->read_detail[r] = (uint16_t)bus_last_exception(p->bus);
-		log_debug("bus %s (%s) unit %d: read %d@%u: %s",
-		          p->bus_cfg->name, bus_where(p->bus), in->cfg->unit_id,
-		          rd->count, rd->address, bus_last_message(p->bus));
-		if (e == BUS_ERR_TIMEOUT || e == BUS_ERR_CONNECT)
-			break; /* the rest would wait for the same nothing */
-	}
-	for (int rest = r + 1; rest < in->plan.nreads; rest++) {
-		in->read_q[rest] = in->read_q[r];
-		in->read_detail[rest] = in->read_detail[r];
+		if (go == 0)
+			break;
 	}
 	return ok;
 }
@@ -384,6 +355,12 @@ static void poll_one(struct poller *p, struct inst *in)
 	int ok = run_reads(p, in, &sent);
 	if (ok < 0)
 		return; /* cut short by a stop: nothing to tell */
+	poller_poll_end(p, in, ts, ok, sent);
+}
+
+void poller_poll_end(struct poller *p, struct inst *in, int64_t ts, int ok,
+                     uint64_t sent)
+{
 	size_t n = build_samples(in, ts);
 	int why;
 	enum inst_state_kind state = poll_state(in, ok, &why);
@@ -457,21 +434,32 @@ static bool wait_until(struct poller *p, int64_t due)
 	return go;
 }
 
+struct inst *poller_next_inst(struct poller *p)
+{
+	struct inst *next = &p->insts[0];
+
+	for (int i = 1; i < p->ninsts; i++)
+		if (p->insts[i].next_due < next->next_due)
+			next = &p->insts[i];
+	return next;
+}
+
+void poller_note_start(struct poller *p, const struct inst *in, int64_t now)
+{
+	pthread_mutex_lock(&p->mu);
+	record_jitter(&p->stats, now - in->next_due);
+	pthread_mutex_unlock(&p->mu);
+}
+
 static void *poller_main(void *arg)
 {
 	struct poller *p = arg;
 
 	for (;;) {
-		struct inst *next = &p->insts[0];
-		for (int i = 1; i < p->ninsts; i++)
-			if (p->insts[i].next_due < next->next_due)
-				next = &p->insts[i];
+		struct inst *next = poller_next_inst(p);
 		if (!wait_until(p, next->next_due))
 			break;
-		int64_t now = mono(p);
-		pthread_mutex_lock(&p->mu);
-		record_jitter(&p->stats, now - next->next_due);
-		pthread_mutex_unlock(&p->mu);
+		poller_note_start(p, next, mono(p));
 		poll_one(p, next);
 		if (p->bus_cfg->connect_per_poll)
 			bus_close(p->bus);
@@ -548,13 +536,22 @@ struct poller *poller_start(const struct config *c, int bus, struct queue *q,
 	if (p->insts == NULL)
 		goto fail;
 	/* Spread the instruments' first polls over their interval, so that
-	 * they do not all fall due at once and queue behind each other. */
+	 * they do not all fall due at once and queue behind each other: on
+	 * an RTU line its own instruments; over TCP, whose buses share a few
+	 * threads (mux.c), all the TCP instruments of the config, bus by bus
+	 * (instrument k of n on bus b at (b + k / n) / nbuses of it). */
 	int64_t start = mono(p);
-	for (int i = 0, k = 0; i < c->ninstruments; i++) {
+	int64_t slot = 0, slots = n;
+	if (p->bus_cfg->params.kind == BUS_TCP) {
+		slot = (int64_t)bus * n;
+		slots = (int64_t)c->nbuses * n;
+	}
+	for (int i = 0; i < c->ninstruments; i++) {
 		const struct cfg_instrument *ci = &c->instruments[i];
 		if (ci->bus != bus)
 			continue;
-		int64_t phase = (int64_t)ci->interval_ms * 1000 * k++ / n;
+		int64_t phase =
+		        (int64_t)ci->interval_ms * 1000 * slot++ / slots;
 		int rc = inst_init(&p->insts[p->ninsts], ci, (uint32_t)i,
 		                   start + phase);
 		if (rc == -1) {
@@ -567,6 +564,12 @@ struct poller *poller_start(const struct config *c, int bus, struct queue *q,
 	}
 	if (p->ninsts == 0)
 		return p; /* a bus with no instrument: nothing to run */
+	if (p->bus_cfg->params.kind == BUS_TCP) {
+		if (mux_attach(p) == -1)
+			goto fail;
+		p->muxed = true;
+		return p;
+	}
 
 	/* The thread takes no signals: they go to the main thread. */
 	sigset_t all, old;
@@ -594,6 +597,8 @@ void poller_stop(struct poller *p, struct poller_stats *last)
 {
 	if (p == NULL)
 		return;
+	if (p->muxed)
+		mux_detach(p);
 	if (p->started) {
 		pthread_mutex_lock(&p->mu);
 		p->stop = true;

@@ -1,6 +1,10 @@
 /*
- * poller.h - one thread per bus: polls its instruments on time and hands
+ * poller.h - the poller of a bus: polls its instruments on time and hands
  * every reading to the queue.
+ *
+ * An RTU line's poller is a thread of its own; TCP buses' pollers are
+ * served by a few threads, many buses each, one request in flight on each
+ * (mux.c); the behaviour below is the same for both.
  *
  * A poller owns its struct bus (and so its libmodbus context) and its
  * instruments' schedules; it shares nothing but the queue, and the config,
@@ -41,8 +45,9 @@ struct poller_stats {
 struct poller;
 
 /* Start the poller of bus index `bus` of c, pushing to q and reading the
- * time from clk (from the poller's own thread: clk must be safe to read
- * from any thread; mclock_system is). c, q and clk must outlive it.
+ * time from clk (from the poller's own thread, or its mux thread's, which
+ * serves only buses of that same clk: clk must be safe to read from any
+ * thread; mclock_system is). c, q and clk must outlive it.
  * The first (bus 0) also checks that the descriptors of all c's buses fit
  * under the descriptor limit, adjusting it (bus_fd_budget()): a config
  * with too many buses fails here, at start, not as "Too many open files"

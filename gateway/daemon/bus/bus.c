@@ -21,6 +21,15 @@
  * count, under the response timeout). RTU requests go through libmodbus's
  * read functions, which check the slave address and the CRC.
  *
+ * Without waiting (the TCP mux, mux.c): bus_connect_start() connects a
+ * non-blocking socket of its own to each address of the host in turn and
+ * hands the one that connects to libmodbus (modbus_set_socket(3)); the
+ * request goes out with bus_send(), and bus_finish() reads the reply with
+ * modbus_receive_confirmation() only once bus_reply_ready() has seen with
+ * recv(MSG_PEEK | MSG_DONTWAIT) every byte libmodbus will read, so it
+ * never waits (its response timeout is 1 us then, as a second guard). The
+ * checks of the reply are the same code as bus_read()'s (tcp_receive()).
+ *
  * Threads: the poller's thread does everything but bus_interrupt(). `mu`
  * guards `connected` and `interrupted`, so that bus_interrupt() shuts down
  * the socket only while it is the bus's own (never a descriptor number
@@ -29,7 +38,11 @@
 #include "bus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <modbus.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,6 +53,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FLUSH_MAX   4096 /* TCP: stale bytes drained at most, then hang up */
 #define MBAP_LEN    7    /* transaction, protocol, length, unit */
@@ -50,6 +64,15 @@ struct bus {
 	enum bus_kind kind;
 	int timeout_ms;
 	uint16_t tid; /* TCP: the last transaction id sent */
+	/* TCP: the request in flight (tcp_send() -> tcp_receive()) */
+	int req_fc, req_unit;
+	uint16_t req_count;
+	int64_t t0; /* CLOCK_MONOTONIC us when it was sent */
+	/* TCP without waiting (bus_connect_start()): the addresses left to
+	 * try and the socket connecting, -1 when none */
+	struct addrinfo *ai, *ai_next;
+	int cfd;
+	char host[256], service[16];
 	pthread_mutex_t mu;
 	bool connected;   /* under mu */
 	bool interrupted; /* under mu */
@@ -60,6 +83,14 @@ struct bus {
 	char where[140]; /* the device, or host:port */
 };
 
+/* libmodbus waits up to timeout_ms for a connection and a whole reply
+ * (bus_send() sets it not to wait at all). */
+static void wait_whole(struct bus *b)
+{
+	modbus_set_response_timeout(b->ctx, (uint32_t)(b->timeout_ms / 1000),
+	                            (uint32_t)(b->timeout_ms % 1000) * 1000);
+}
+
 struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 {
 	struct bus *b = calloc(1, sizeof(*b));
@@ -69,10 +100,12 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	b->kind = p->kind;
+	b->cfd = -1;
 	if (p->kind == BUS_TCP) {
-		char service[16]; /* a host name or address, and a port */
-		snprintf(service, sizeof(service), "%d", p->port);
-		b->ctx = modbus_new_tcp_pi(p->host, service);
+		/* a host name or address, and a port */
+		snprintf(b->host, sizeof(b->host), "%s", p->host);
+		snprintf(b->service, sizeof(b->service), "%d", p->port);
+		b->ctx = modbus_new_tcp_pi(b->host, b->service);
 		snprintf(b->name, sizeof(b->name), "tcp %s:%d", p->host,
 		         p->port);
 		snprintf(b->where, sizeof(b->where), "%s:%d", p->host, p->port);
@@ -91,8 +124,7 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	b->timeout_ms = p->timeout_ms;
-	modbus_set_response_timeout(b->ctx, (uint32_t)(p->timeout_ms / 1000),
-	                            (uint32_t)(p->timeout_ms % 1000) * 1000);
+	wait_whole(b);
 	/* no byte timeout: the response timeout bounds the whole reply */
 	modbus_set_byte_timeout(b->ctx, 0, 0);
 	pthread_mutex_init(&b->mu, NULL);
@@ -236,27 +268,26 @@ static int fail(struct bus *b, int e)
 	}
 }
 
-int bus_connect(struct bus *b)
+/* The connection failed with errno e: BUS_ERR_CONNECT and the message
+ * naming what could not be reached. Returns -1. */
+static int connect_failed(struct bus *b, int e)
 {
-	if (b->connected)
-		return 0;
-	if (interrupted(b))
-		return fail_as(b, BUS_ERR_STOPPED, "stopped");
-	if (modbus_connect(b->ctx) == -1) {
-		int e = errno;
-		b->error = BUS_ERR_CONNECT;
-		b->exception = 0;
-		/* a serial line is a file: say which, and why open(2) refused
-		 */
-		if (b->kind == BUS_TCP)
-			snprintf(b->message, sizeof(b->message),
-			         "cannot connect: %s", modbus_strerror(e));
-		else
-			snprintf(b->message, sizeof(b->message),
-			         "cannot open %s: %s", b->where,
-			         modbus_strerror(e));
-		return -1;
-	}
+	b->error = BUS_ERR_CONNECT;
+	b->exception = 0;
+	/* a serial line is a file: say which, and why open(2) refused */
+	if (b->kind == BUS_TCP)
+		snprintf(b->message, sizeof(b->message), "cannot connect: %s",
+		         modbus_strerror(e));
+	else
+		snprintf(b->message, sizeof(b->message), "cannot open %s: %s",
+		         b->where, modbus_strerror(e));
+	return -1;
+}
+
+/* The link is up (modbus_connect() or modbus_set_socket() done): say so
+ * under mu, unless a stop came meanwhile. Returns 0, or -1 (stopped). */
+static int link_up(struct bus *b)
+{
 	pthread_mutex_lock(&b->mu);
 	b->connected = true;
 	bool stop = b->interrupted;
@@ -266,8 +297,32 @@ int bus_connect(struct bus *b)
 	return 0;
 }
 
+int bus_connect(struct bus *b)
+{
+	if (b->connected)
+		return 0;
+	if (interrupted(b))
+		return fail_as(b, BUS_ERR_STOPPED, "stopped");
+	if (modbus_connect(b->ctx) == -1)
+		return connect_failed(b, errno);
+	return link_up(b);
+}
+
+/* Drop a connection being made without waiting: its socket and the
+ * addresses left. */
+static void connect_drop(struct bus *b)
+{
+	if (b->cfd != -1)
+		close(b->cfd);
+	b->cfd = -1;
+	if (b->ai != NULL)
+		freeaddrinfo(b->ai);
+	b->ai = b->ai_next = NULL;
+}
+
 void bus_close(struct bus *b)
 {
+	connect_drop(b);
 	pthread_mutex_lock(&b->mu);
 	if (b->connected) {
 		modbus_close(b->ctx);
@@ -285,8 +340,123 @@ void bus_interrupt(struct bus *b)
 	pthread_mutex_unlock(&b->mu);
 }
 
+/* Socket fd has connected: make it libmodbus's (blocking again, as
+ * modbus_connect() leaves its sockets). Returns 0, or -1. */
+static int adopt(struct bus *b, int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	b->cfd = -1;
+	connect_drop(b);
+	if (fl == -1 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1 ||
+	    modbus_set_socket(b->ctx, fd) == -1) {
+		int e = errno;
+		close(fd);
+		return connect_failed(b, e);
+	}
+	return link_up(b);
+}
+
+/* Try the addresses left, without waiting: 0 connected, 1 one is
+ * connecting (b->cfd), -1 none could be (the last one's errno). */
+static int try_addresses(struct bus *b, int e)
+{
+	static const int one = 1;
+
+	while (b->ai_next != NULL) {
+		const struct addrinfo *a = b->ai_next;
+		b->ai_next = a->ai_next;
+		int fd = socket(a->ai_family,
+		                a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		                a->ai_protocol);
+		if (fd == -1) {
+			e = errno;
+			continue;
+		}
+		/* as libmodbus's own connect: no Nagle delay on requests */
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		               sizeof(one)) == 0 &&
+		    connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			return adopt(b, fd);
+		if (errno == EINPROGRESS) {
+			b->cfd = fd;
+			return 1;
+		}
+		e = errno;
+		close(fd);
+	}
+	connect_drop(b);
+	return connect_failed(b, e);
+}
+
+int bus_connect_start(struct bus *b)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_NUMERICSERV};
+
+	if (b->connected)
+		return 0;
+	if (interrupted(b))
+		return fail_as(b, BUS_ERR_STOPPED, "stopped");
+	if (b->kind != BUS_TCP)
+		return fail_as(b, BUS_ERR_OTHER, "not a TCP bus");
+	connect_drop(b);
+	int rc = getaddrinfo(b->host, b->service, &hints, &b->ai);
+	if (rc != 0) {
+		b->ai = NULL;
+		b->error = BUS_ERR_CONNECT;
+		b->exception = 0;
+		snprintf(b->message, sizeof(b->message), "cannot connect: %s",
+		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	b->ai_next = b->ai;
+	return try_addresses(b, ECONNREFUSED);
+}
+
+int bus_connect_end(struct bus *b)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (b->cfd == -1)
+		return b->connected ? 0 : connect_failed(b, ENOTCONN);
+	if (getsockopt(b->cfd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+		e = errno;
+	if (e == EINPROGRESS || e == EALREADY)
+		return 1;
+	if (e == 0)
+		return adopt(b, b->cfd);
+	close(b->cfd);
+	b->cfd = -1;
+	return try_addresses(b, e);
+}
+
+int bus_connect_abort(struct bus *b)
+{
+	connect_drop(b);
+	return connect_failed(b, ETIMEDOUT);
+}
+
+int bus_socket(const struct bus *b)
+{
+	if (b->cfd != -1)
+		return b->cfd;
+	return b->connected ? modbus_get_socket(b->ctx) : -1;
+}
+
+/* The error of the last request cleared, before a new one. */
+static void clear_error(struct bus *b)
+{
+	b->error = BUS_OK;
+	b->exception = 0;
+	b->message[0] = '\0';
+}
+
 static int begin(struct bus *b, int unit)
 {
+	wait_whole(b);
 	if (bus_connect(b) == -1)
 		return -1;
 	if (modbus_set_slave(b->ctx, unit) == -1)
@@ -295,9 +465,7 @@ static int begin(struct bus *b, int unit)
 	/* a peer that kept talking was hung up on: call again */
 	if (!b->connected && bus_connect(b) == -1)
 		return -1;
-	b->error = BUS_OK;
-	b->exception = 0;
-	b->message[0] = '\0';
+	clear_error(b);
 	return 0;
 }
 
@@ -345,13 +513,12 @@ static int tcp_unpack(struct bus *b, int fc, uint16_t count, const uint8_t *pdu,
 	return 0;
 }
 
-/* A read over TCP: the request framed here, the reply read by libmodbus
- * and checked here, unit id included. Returns 0, or -1 (fail). */
-static int tcp_read(struct bus *b, int unit, enum bus_table table,
-                    uint16_t addr, uint16_t count, uint16_t *out)
+/* Send a read over TCP, framed here, and remember what it asked for the
+ * reply's checks. Returns 0, or -1 (fail). */
+static int tcp_send(struct bus *b, int unit, enum bus_table table,
+                    uint16_t addr, uint16_t count)
 {
 	int fc = function_of(table);
-	uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
 	uint16_t tid = ++b->tid;
 	const uint8_t req[TCP_REQ_LEN] = {
 	        (uint8_t)(tid >> 8),
@@ -368,30 +535,43 @@ static int tcp_read(struct bus *b, int unit, enum bus_table table,
 	        (uint8_t)count,
 	};
 
+	b->req_fc = fc;
+	b->req_unit = unit;
+	b->req_count = count;
 	ssize_t sent =
 	        send(modbus_get_socket(b->ctx), req, sizeof(req), MSG_NOSIGNAL);
 	if (sent != (ssize_t)sizeof(req))
 		return fail(b, sent == -1 ? errno : EPIPE);
+	return 0;
+}
+
+/* Read the reply to tcp_send()'s request with libmodbus and check it here,
+ * unit id included. Returns 0, or -1 (fail). */
+static int tcp_receive(struct bus *b, uint16_t *out)
+{
+	uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
 	int n = modbus_receive_confirmation(b->ctx, rsp);
+
 	if (n == -1)
 		return fail(b, errno);
 	if (n < MBAP_LEN + 1)
 		return fail_as(b, BUS_ERR_REPLY, "reply of %d bytes", n);
 	unsigned rtid = (unsigned)rsp[0] << 8 | rsp[1];
 	unsigned len = (unsigned)rsp[4] << 8 | rsp[5];
-	if (rtid != tid)
+	if (rtid != b->tid)
 		return fail_as(b, BUS_ERR_REPLY,
 		               "reply with transaction id %u, not %u", rtid,
-		               (unsigned)tid);
+		               (unsigned)b->tid);
 	if (rsp[2] != 0 || rsp[3] != 0 || len != (unsigned)n - 6)
 		return fail_as(b, BUS_ERR_REPLY,
 		               "reply with a bad MBAP header (protocol %u, "
 		               "length %u for %d bytes)",
 		               (unsigned)rsp[2] << 8 | rsp[3], len, n - 6);
-	if (rsp[6] != unit)
+	if (rsp[6] != b->req_unit)
 		return fail_as(b, BUS_ERR_REPLY, "reply from unit %u, not %d",
-		               rsp[6], unit);
-	return tcp_unpack(b, fc, count, rsp + MBAP_LEN, n - MBAP_LEN, out);
+		               rsp[6], b->req_unit);
+	return tcp_unpack(b, b->req_fc, b->req_count, rsp + MBAP_LEN,
+	                  n - MBAP_LEN, out);
 }
 
 /* A read over RTU, by libmodbus's read functions. Returns 0, or -1. */
@@ -431,8 +611,8 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
-             uint16_t count, uint16_t *out)
+/* A request libmodbus and the protocol can carry? Returns 0, or -1. */
+static int check_request(struct bus *b, enum bus_table table, uint16_t count)
 {
 	bool bits = table == BUS_COILS || table == BUS_DISCRETE_INPUTS;
 
@@ -440,19 +620,122 @@ int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
 	    count > (bits ? MODBUS_MAX_READ_BITS : MODBUS_MAX_READ_REGISTERS))
 		return fail_as(b, BUS_ERR_OTHER, "bad request: %u %s",
 		               (unsigned)count, bits ? "bits" : "registers");
-	if (begin(b, unit) == -1)
-		return -1;
-	int64_t t0 = mono_us();
-	int rc = b->kind == BUS_TCP ? tcp_read(b, unit, table, addr, count, out)
-	                            : rtu_read(b, table, addr, count, out);
-	if (rc == -1)
-		return -1;
-	int64_t took = mono_us() - t0;
+	return 0;
+}
+
+/* The second bound of the deadline (bus.h): a reply complete later than
+ * timeout_ms + BUS_DEADLINE_MARGIN_MS after its request is a timeout.
+ * Returns 0, or -1. */
+static int check_took(struct bus *b)
+{
+	int64_t took = mono_us() - b->t0;
+
 	if (took > (int64_t)(b->timeout_ms + BUS_DEADLINE_MARGIN_MS) * 1000)
 		return fail_as(b, BUS_ERR_TIMEOUT,
 		               "reply complete after %lld ms, over %d ms",
 		               (long long)(took / 1000), b->timeout_ms);
 	return 0;
+}
+
+int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
+             uint16_t count, uint16_t *out)
+{
+	if (check_request(b, table, count) == -1)
+		return -1;
+	if (begin(b, unit) == -1)
+		return -1;
+	b->t0 = mono_us();
+	int rc = b->kind == BUS_TCP
+	                 ? tcp_send(b, unit, table, addr, count) == -1
+	                           ? -1
+	                           : tcp_receive(b, out)
+	                 : rtu_read(b, table, addr, count, out);
+	if (rc == -1)
+		return -1;
+	return check_took(b);
+}
+
+int bus_send(struct bus *b, int unit, enum bus_table table, uint16_t addr,
+             uint16_t count)
+{
+	if (check_request(b, table, count) == -1)
+		return -1;
+	if (b->kind != BUS_TCP)
+		return fail_as(b, BUS_ERR_OTHER, "not a TCP bus");
+	if (interrupted(b))
+		return fail_as(b, BUS_ERR_STOPPED, "stopped");
+	flush_line(b);
+	if (!b->connected)
+		return 1; /* never connected, or hung up on by flush_line() */
+	clear_error(b);
+	/* never let libmodbus wait (bus_finish() calls it when the whole
+	 * reply is there): a reply cut short fails at once, not at the
+	 * deadline, which is the caller's to keep */
+	modbus_set_response_timeout(b->ctx, 0, 1);
+	b->t0 = mono_us();
+	return tcp_send(b, unit, table, addr, count);
+}
+
+/* How many bytes libmodbus 3.1.6's modbus_receive_confirmation() reads
+ * for the reply whose first n bytes are a (at least what it needs to
+ * know more, when n is too short to tell): the MBAP header and the
+ * function code, then as many bytes as the function code says follow
+ * (modbus.c, compute_meta_length_after_function()), then, for reads,
+ * the byte count; a length over the largest ADU is refused at once. For
+ * every well-formed reply this is 6 + the MBAP length field; a reply
+ * whose MBAP length disagrees is refused by tcp_receive() after. */
+static size_t adu_length(const uint8_t *a, size_t n)
+{
+	size_t need = MBAP_LEN + 1;
+
+	if (n < need)
+		return need;
+	int f = a[MBAP_LEN];
+	need += f == MODBUS_FC_WRITE_SINGLE_COIL ||
+	                        f == MODBUS_FC_WRITE_SINGLE_REGISTER ||
+	                        f == MODBUS_FC_WRITE_MULTIPLE_COILS ||
+	                        f == MODBUS_FC_WRITE_MULTIPLE_REGISTERS
+	                ? 4
+	        : f == MODBUS_FC_MASK_WRITE_REGISTER ? 6
+	                                             : 1;
+	if (n < need)
+		return need;
+	if (f <= MODBUS_FC_READ_INPUT_REGISTERS ||
+	    f == MODBUS_FC_REPORT_SLAVE_ID ||
+	    f == MODBUS_FC_WRITE_AND_READ_REGISTERS)
+		need += a[MBAP_LEN + 1];
+	return need > MODBUS_TCP_MAX_ADU_LENGTH ? n : need;
+}
+
+int bus_reply_ready(struct bus *b)
+{
+	uint8_t a[MODBUS_TCP_MAX_ADU_LENGTH];
+	int fd = bus_socket(b);
+
+	if (fd == -1)
+		return 1; /* bus_finish() reports it */
+	ssize_t n = recv(fd, a, sizeof(a), MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+		               ? 0
+		               : 1;
+	if (n == 0)
+		return 1; /* the peer hung up: libmodbus reads the end */
+	return (size_t)n >= adu_length(a, (size_t)n);
+}
+
+int bus_finish(struct bus *b, uint16_t *out)
+{
+	if (!b->connected)
+		return fail(b, ENOTCONN);
+	if (tcp_receive(b, out) == -1)
+		return -1;
+	return check_took(b);
+}
+
+int bus_expire(struct bus *b)
+{
+	return fail(b, ETIMEDOUT);
 }
 
 enum bus_error bus_last_error(const struct bus *b)

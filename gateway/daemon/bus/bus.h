@@ -68,6 +68,46 @@ void bus_close(struct bus *b);
 int bus_read(struct bus *b, int unit, enum bus_table table, uint16_t addr,
              uint16_t count, uint16_t *out);
 
+/* TCP without waiting, for a thread that serves many buses (mux.c); the
+ * deadline is then the caller's to keep. A bus is driven either by
+ * bus_read() or by these, not both.
+ *
+ * bus_connect_start(): start connecting if not connected. Returns 0 when
+ * connected, 1 when a connection is on its way (wait until bus_socket() is
+ * writable, then call bus_connect_end()), -1 on failure (BUS_ERR_CONNECT,
+ * "cannot connect: ..." as bus_connect()). The host name is resolved here
+ * (getaddrinfo(3): a name not in /etc/hosts waits for the resolver).
+ * bus_connect_end(): 0 connected, 1 on its way again (the next address of
+ * the host: a new bus_socket()), -1 failed. bus_connect_abort(): the
+ * caller's deadline passed: drop the attempt; returns -1 with
+ * "cannot connect: Connection timed out". */
+int bus_connect_start(struct bus *b);
+int bus_connect_end(struct bus *b);
+int bus_connect_abort(struct bus *b);
+
+/* The socket connected or connecting, -1 when none (TCP). */
+int bus_socket(const struct bus *b);
+
+/* Send a read as bus_read() does (stale bytes flushed first), without
+ * waiting for the reply. Returns 0 when sent, 1 when the bus is not
+ * connected (bus_connect_start() first), -1 on failure. */
+int bus_send(struct bus *b, int unit, enum bus_table table, uint16_t addr,
+             uint16_t count);
+
+/* Whether bus_finish() can end the request sent without waiting: 1 when
+ * every byte of the reply libmodbus will read is there (or the connection
+ * ended or failed), 0 when more is to come. Never waits. */
+int bus_reply_ready(struct bus *b);
+
+/* Read and check the reply (as bus_read(): the same checks, the same
+ * errors, BUS_DEADLINE_MARGIN_MS included) once bus_reply_ready() said 1.
+ * Returns 0, or -1 with the reason in bus_last_error(). */
+int bus_finish(struct bus *b, uint16_t *out);
+
+/* The request's deadline passed without a whole reply: BUS_ERR_TIMEOUT,
+ * "no complete reply within N ms", the connection closed. Returns -1. */
+int bus_expire(struct bus *b);
+
 /* End the request in flight now and refuse every later one with
  * BUS_ERR_STOPPED; safe from any thread while another uses the bus. On TCP
  * the connection is shut down, which wakes the waiting reader; on RTU the
@@ -92,8 +132,9 @@ const char *bus_where(const struct bus *b);
 /* Descriptors metrologd holds besides its buses' sockets and lines, with
  * room to spare: measured at 1 000 TCP buses, 9 (standard input, output
  * and error, the database, its WAL and shared memory, the MQTT socket, the
- * log), plus short-lived ones (a CA file while connecting, SQLite's
- * temporary files). */
+ * log), plus the TCP poller threads' epoll and eventfd (two each, two
+ * threads at most under this limit: mux.c), plus short-lived ones (a CA
+ * file while connecting, SQLite's temporary files). */
 #define BUS_FD_RESERVE 16
 
 /* The descriptors of nbuses buses, checked once before their pollers
