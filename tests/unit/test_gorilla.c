@@ -655,7 +655,8 @@ static void decode_v2_refusals(void **state)
 	memset(&h, 0, sizeof(h));
 	add(&h, 2, 8);
 	add(&h, 1, 16);
-	add(&h, 0, 64 + 1);
+	add(&h, 0, 64);
+	add(&h, 0, 1);
 	add(&h, 65, 7);
 	add(&h, 0, 7 + 6 + 6 + 3);
 	assert_int_equal(hand_decode(&h, &n), -1);
