@@ -3,8 +3,9 @@
  * configuration for a rig (mqtttest.h) and a PostgreSQL (pgtest.h),
  * started and stopped as a service (its stats as it stopped), run as a
  * tool; the last seq a gateway assigned, what the archive is compared
- * with. Static inline, like the other test headers; they fail the
- * running cmocka test.
+ * with; calibration records and approvals made at the lab with the
+ * metrolog tool, and the archive's chains verified. Static inline, like the
+ * other test headers; they fail the running cmocka test.
  */
 #ifndef METROLOG_COLLTEST_H
 #define METROLOG_COLLTEST_H
@@ -120,6 +121,80 @@ static inline void coll_wait_seq(const struct gw *g, long long n)
 		sleep_ms(100);
 	}
 	fail_msg("the gateway of %s never assigned seq %lld", g->db, n);
+}
+
+/* The metrolog tool with args (NULL-terminated) on rig r; must succeed. */
+static inline void coll_lab_tool(const struct rig *r, const char *const args[])
+{
+	char out[8192];
+
+	if (gw_tool(r->dir, args, out, sizeof(out)) != 0)
+		fail_msg("metrolog %s: %s", args[0], out);
+}
+
+/* metrolog calibrate of TB-01 at the lab of r, certificate cert,
+ * performed on date (YYYY-MM-DD), two points, texts that a careless
+ * encoding would change; supersedes: the id of the record it corrects
+ * (with an amendment), NULL none (the arguments then end before
+ * --amendment). */
+static inline void coll_calibrate(const struct rig *r, const char *cert,
+                                  const char *date, const char *supersedes)
+{
+	coll_lab_tool(r,
+	              (const char *const[]){
+	                      "calibrate",
+	                      "-d",
+	                      r->gw.db,
+	                      "-i",
+	                      "TB-01",
+	                      "-c",
+	                      cert,
+	                      "--date",
+	                      date,
+	                      "-t",
+	                      "Nguyễn Văn An",
+	                      "--remarks",
+	                      "said \"ok\" \\ 23.0 °C",
+	                      "--point",
+	                      "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
+	                      "--point",
+	                      "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0.0123,2",
+	                      supersedes != NULL ? "--supersedes" : NULL,
+	                      supersedes,
+	                      "--amendment",
+	                      "c1 misread",
+	                      NULL});
+}
+
+/* metrolog approve of certificate cert at the lab of r. */
+static inline void coll_approve(const struct rig *r, const char *cert)
+{
+	coll_lab_tool(r, (const char *const[]){"approve", "-d", r->gw.db, cert,
+	                                       "--by", "Lê Văn Cường", "--role",
+	                                       "Lab manager", NULL});
+}
+
+/* metrolog-collector verify [--site site] with c's configuration: its
+ * exit status (0 intact, 3 a gap, 4 broken, docs/COLLECTOR.md), its
+ * output into out. */
+static inline int coll_verify(const struct rig *r, const struct coll *c,
+                              const char *site, char *out, size_t size)
+{
+	char log[H_PATH_MAX];
+	const char *argv[] = {COLLECTOR_BIN,
+	                      "-c",
+	                      c->cfg,
+	                      "verify",
+	                      site != NULL ? "--site" : NULL,
+	                      site,
+	                      NULL};
+	int code;
+
+	h_path(log, r->dir, "verify.out");
+	unlink(log);
+	code = h_run(argv, log, true, 60000);
+	assert_true(h_read_file(log, out, size) >= 0);
+	return code;
 }
 
 #endif

@@ -16,6 +16,11 @@
  * (the readings older than a cutoff, deleted from the gateway's SQLite as
  * its retention does), those seqs are recorded unrepairable with their
  * time range, and every other seq is held (test_repair_retention).
+ * Calibration records (one superseding another) and an approval made
+ * with the metrolog tool while the collector is away fall into the hole:
+ * replayed from the gateway's seqs, byte for byte, they land in
+ * PostgreSQL once with the lab's hashes and `metrolog-collector verify`
+ * finds the site's chains intact (test_repair_records).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -391,11 +396,120 @@ static void test_repair_retention(void **state)
 	mq_rig_finish(&r);
 }
 
+/* The lab's records and approvals (its SQLite), nrec and napp of them,
+ * are in the archive each once with the lab's hashes, with their points;
+ * record 3 supersedes record 2. */
+static void check_cal(const struct rig *r, const struct pg *p, int nrec,
+                      int napp)
+{
+	char q[256], hash[80];
+
+	assert_int_equal(db_int(r->gw.db, "SELECT count(*) FROM calibrations"),
+	                 nrec);
+	assert_int_equal(db_int(r->gw.db, "SELECT count(*) FROM approvals"),
+	                 napp);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM cal_records"), nrec);
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM cal_approvals"), napp);
+	assert_int_equal(
+	        pg_int(p, "SELECT count(*) FROM cal_points"),
+	        db_int(r->gw.db, "SELECT count(*) FROM calibration_points"));
+	for (int k = 0; k < nrec + napp; k++) {
+		bool rec = k < nrec;
+		int id = rec ? k + 1 : k - nrec + 1;
+		snprintf(q, sizeof(q), "SELECT hash FROM %s WHERE id = %d",
+		         rec ? "calibrations" : "approvals", id);
+		db_text(r->gw.db, q, hash, sizeof(hash));
+		assert_int_equal(strlen(hash), 64);
+		snprintf(
+		        q, sizeof(q),
+		        "SELECT count(*) FROM %s WHERE %s = %d AND hash = '%s'",
+		        rec ? "cal_records" : "cal_approvals",
+		        rec ? "record" : "approval", id, hash);
+		assert_int_equal(pg_int(p, q), 1);
+	}
+	assert_int_equal(pg_int(p, "SELECT count(*) FROM cal_records WHERE "
+	                           "record = 3 AND supersedes = 2"),
+	                 1);
+}
+
+/* Records 2 and 3 (correcting 2) and approval 1 (of 3) made while the
+ * collector is away, after the broker's queue for it is full: their
+ * seqs fall in the hole, are recorded in a gap and replayed. */
+static void test_repair_records(void **state)
+{
+	static const char in_gap[] =
+	        "SELECT count(*) FROM (SELECT site_id, seq FROM cal_records "
+	        "WHERE record >= 2 UNION ALL SELECT site_id, seq FROM "
+	        "cal_approvals) x JOIN messages m ON m.site_id = x.site_id "
+	        "AND m.seq = x.seq AND m.historical WHERE EXISTS (SELECT 1 "
+	        "FROM gaps g WHERE g.site_id = x.site_id AND x.seq BETWEEN "
+	        "g.seq_from AND g.seq_to)";
+	struct rig r;
+	struct pg p;
+	struct coll a;
+	long long from, seq[3];
+	char out[8192], needle[32];
+
+	(void)state;
+	rig_up(&r);
+	pg_init(&p, r.dir);
+	coll_config(&a, &r, &p, "coll-a", "repair_wait_ms = 2000; ");
+	run_tool(&a, "init", NULL, NULL);
+	coll_start(&a);
+	gw_start(&r.gw);
+	coll_wait_seq(&r.gw, 40);
+	coll_calibrate(&r, "C-1", "2026-11-01", NULL);
+	assert_int_equal(
+	        pg_wait_int(&p, "SELECT count(*) FROM cal_records", 1, 30000),
+	        1);
+	(void)coll_stop(&a);
+	from = coll_last_seq(&r.gw);
+	coll_wait_seq(&r.gw, from + 2 * QUEUE);
+	coll_calibrate(&r, "C-2", "2026-11-10", NULL);
+	coll_calibrate(&r, "C-3", "2026-11-10", "2");
+	coll_approve(&r, "C-3");
+	assert_true(gw_wait_sql(&r.gw,
+	                        "SELECT count(*) = 4 FROM seqs WHERE topic "
+	                        "LIKE '%/calibrations'",
+	                        30000));
+	coll_wait_seq(&r.gw, coll_last_seq(&r.gw) + QUEUE);
+	coll_start(&a);
+	wait_repaired(&r, &p);
+	assert_int_equal(check_seqs(&r, &p), 0);
+	check_readings(&r, &p, 0);
+	check_cal(&r, &p, 3, 1);
+	/* they were in the hole: in a recorded gap, archived from a replay */
+	assert_int_equal(pg_int(&p, in_gap), 3);
+	assert_int_equal(pg_ints(&p,
+	                         "SELECT seq FROM cal_records WHERE record >= "
+	                         "2 UNION ALL SELECT seq FROM cal_approvals",
+	                         seq, 3),
+	                 3);
+	for (int i = 0; i < 3; i++) {
+		assert_true(seq[i] > from + QUEUE);
+		snprintf(needle, sizeof(needle), "{\"seq\":%lld,", seq[i]);
+		assert_true(mq_count_lines(r.sub_out, needle,
+		                           "\"replay\":true") >= 1);
+	}
+	assert_int_equal(coll_verify(&r, &a, "test-lab", out, sizeof(out)), 0);
+	if (strstr(out, "test-lab: records: 3 held, chain intact up to "
+	                "record 3") == NULL ||
+	    strstr(out, "test-lab: approvals: 1 held, chain intact up to "
+	                "approval 1") == NULL)
+		fail_msg("verify: %s", out);
+	/* each replayed message, the records' too, is its original */
+	assert_true(check_replay_stream(&r) >= HOLE / 4);
+	(void)coll_stop(&a);
+	pg_stop(&p);
+	mq_rig_finish(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_repair),
 	        cmocka_unit_test(test_repair_retention),
+	        cmocka_unit_test(test_repair_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
