@@ -66,8 +66,12 @@ struct publisher_stats {
  * unacknowledged; a readings row's payload built now, docs/SCHEMA.md
  * outbox), republish the gateway's status when its backlog changed, and
  * answer a few queued records requests (mqtt.requests) from the database
- * at c->database, read-only (query.h). It waits for a callback, a
- * publisher_committed() or 100 ms between turns. */
+ * at c->database, read-only (query.h). Between turns it waits for a
+ * publisher_committed(), a callback's record (acknowledgements only when
+ * the window or Paho's queue was full, or the last row in flight was
+ * acknowledged), a stop, or at most 100 ms (50 ms with rows in flight:
+ * an acknowledged row is returned by publisher_acked() within 50 ms;
+ * 5 ms with records requests waiting). */
 struct publisher *publisher_new(const struct config *c,
                                 const struct mclock *clk, char *err,
                                 size_t errlen);
