@@ -11,13 +11,18 @@
  * ready, and sleeps again: polls that fall due together, and replies that
  * come together, cost one wake-up.
  *
- * How many threads: MUX_MAX_BUSES (512) buses to a thread, so that the
- * 1 008 buses metrologd takes at most (bus_fd_budget(): libmodbus's select()
- * takes descriptors below 1 024) make two threads, one per core of the
- * small machines metrologd runs on; a thread costs two descriptors (its
- * epoll and its eventfd), within BUS_FD_RESERVE. A Modbus transaction costs
- * the client ~12 us of CPU, so a thread keeps 512 buses at 10 polls a
- * second each with room to spare; more threads would only wake more often.
+ * How many threads: MUX_THREADS (2), or one if the machine has one core,
+ * each bus to the thread with the fewest, and at most MUX_MAX_BUSES (512)
+ * buses to a thread, so that the 1 008 buses metrologd takes at most
+ * (bus_fd_budget(): libmodbus's select() takes descriptors below 1 024)
+ * make two threads, one per core of the small machines metrologd runs on;
+ * a thread costs two descriptors (its epoll and its eventfd), within
+ * BUS_FD_RESERVE. A Modbus transaction costs the client ~12 us of CPU, so
+ * a thread keeps 512 buses at 10 polls a second each with room to spare,
+ * but one thread for all buses makes one core the ceiling: 200 buses of
+ * 10 registers every 10 ms (20 000 transactions a second) were polled at
+ * 154 000-179 000 readings/s of 200 000 on one thread (docs/BENCHMARKS.md,
+ * "End to end").
  * Buses of different clocks (tests) never share a thread: a thread's
  * schedule is in its buses' clock.
  *
@@ -63,6 +68,7 @@
 #include "poller_int.h"
 
 #define MUX_MAX_BUSES  512
+#define MUX_THREADS    2
 #define MUX_EVENTS     128
 #define MUX_STACK_SIZE (256 * 1024)
 #define MUX_SLACK_US   10000 /* the most a due poll waits for company */
@@ -559,12 +565,23 @@ static void post(struct mux *m, struct poller *p)
 
 int mux_attach(struct poller *p)
 {
-	struct mux *m;
+	static int threads;
+	struct mux *m = NULL;
+	int n = 0;
 
 	pthread_mutex_lock(&reg_mu);
-	for (m = muxes; m != NULL; m = m->next)
-		if (m->clk == p->clk && m->nbuses < MUX_MAX_BUSES)
-			break;
+	if (threads == 0)
+		threads = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? MUX_THREADS : 1;
+	for (struct mux *t = muxes; t != NULL; t = t->next) {
+		if (t->clk != p->clk)
+			continue;
+		n++;
+		if (t->nbuses < MUX_MAX_BUSES &&
+		    (m == NULL || t->nbuses < m->nbuses))
+			m = t;
+	}
+	if (m != NULL && m->nbuses > 0 && n < threads)
+		m = NULL; /* a thread more, while fewer than `threads` */
 	if (m == NULL && (m = mux_new(p->clk)) != NULL) {
 		m->next = muxes;
 		muxes = m;
