@@ -88,7 +88,7 @@ struct store;
  * readings_recent into blocks cut by size (a row with the (channel, ts)
  * of an archived one replaces it, as INSERT OR REPLACE did), merging a
  * channel's small blocks at its end with its run when they make a full
- * block (within a budget of about twice the rows moved: archive_store.c),
+ * block (within a budget of 1.5 times the rows moved: archive_store.c),
  * and empty readings_recent. Returns 0, or -1 with the error recorded in
  * st (the caller rolls the transaction back: nothing of it is kept). */
 int archive_move(struct store *st);
