@@ -594,10 +594,11 @@ int archive_move(struct store *st)
 		/* a full block, and one more point: the next row may
 		 * replace that one */
 		if (b->run.n == ARCHIVE_BLOCK_MAX + 1) {
-			b->run.n--;
+			/* kept aside: flush_run() may put points in front */
+			struct gorilla_point extra = b->run.p[--b->run.n];
 			if (flush_run(st, ch) < 0)
 				goto fail;
-			b->run.p[0] = b->run.p[ARCHIVE_BLOCK_MAX];
+			b->run.p[0] = extra;
 			b->run.n = 1;
 		}
 	}

@@ -285,34 +285,50 @@ static long assert_blocks_cut(const char *path)
 
 /* ---- tests --------------------------------------------------------------- */
 
-/* A few channels: each move brings 13,107 readings of each, cut into
- * blocks that fill a page, the channel's small last block merged with the
- * next move's run. Every block but a channel's last is full. */
-static void test_cut_by_size(void **state)
+/* nch channels, rounds readings of each, through the store: after its
+ * moves (of 66,000 readings: the batch that crossed 65,536 rows), every
+ * block but a channel's last is full, and every reading comes back. */
+static void cut_by_size(int nch, int rounds, int moves)
 {
-	enum { NCH = 5, ROUNDS = 60000 };
 	char path[H_PATH_MAX];
-	struct sample *s = make_readings(NCH, ROUNDS, true);
+	struct sample *s = make_readings(nch, rounds, true);
 	struct store *st;
 
-	(void)state;
 	h_path(path, h_tmpdir(), "cut.db");
-	st = open_store(path, NCH);
-	for (size_t i = 0; i < (size_t)NCH * ROUNDS; i += BATCH)
+	st = open_store(path, nch);
+	for (size_t i = 0; i < (size_t)nch * (size_t)rounds; i += BATCH)
 		append_ok(st, s + i, BATCH);
 	store_close(st);
-	/* 4 moves, each in the batch that crossed 65,536 rows */
 	assert_int_equal(sql_int(path, "SELECT sum(n) FROM archive_blocks"),
-	                 4 * 66000);
+	                 moves * 66000);
 	assert_int_equal(assert_blocks_cut(path), 0);
 	/* blocks hold more than 1,024 readings: the size, not a count */
 	assert_true(sql_int(path, "SELECT min(n) FROM archive_blocks a WHERE"
 	                          " ts_first < (SELECT max(ts_first) FROM"
 	                          " archive_blocks b WHERE b.channel ="
 	                          " a.channel)") > 1024);
-	assert_readings(path, s, (size_t)NCH * ROUNDS, NCH);
+	assert_readings(path, s, (size_t)nch * (size_t)rounds, nch);
 	free(s);
 	db_assert_integrity(path);
+	unlink(path);
+}
+
+/* A few channels: each move brings 13,200 readings of each, cut into
+ * blocks that fill a page, the channel's small last block merged with the
+ * next move's run. */
+static void test_cut_by_size(void **state)
+{
+	(void)state;
+	cut_by_size(5, 60000, 4);
+}
+
+/* One channel: a move's 66,000 readings of it are flushed in parts of
+ * ARCHIVE_BLOCK_MAX, each part's small last block taken back by the next
+ * part. */
+static void test_cut_one_channel(void **state)
+{
+	(void)state;
+	cut_by_size(1, 140000, 2);
 }
 
 /* The store's child: append s[from, n) in batches, saying on fd the
@@ -424,6 +440,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(test_cut_by_size, h_teardown),
+	        cmocka_unit_test_teardown(test_cut_one_channel, h_teardown),
 	        cmocka_unit_test_teardown(test_merge_sigkill, h_teardown),
 	};
 
