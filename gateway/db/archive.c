@@ -31,6 +31,14 @@ SQLITE_EXTENSION_INIT1
 
 #include "gorilla.h"
 
+size_t archive_block_target(long page_size)
+{
+	long rows = page_size / 4096 > 1 ? page_size / 4096 : 1;
+	long shared = (page_size - 8) / rows - 48, local = page_size - 70;
+
+	return (size_t)(shared < local ? shared : local);
+}
+
 int archive_pts_reserve(struct archive_pts *b, size_t need)
 {
 	struct gorilla_point *p;

@@ -8,12 +8,12 @@
  * readings_recent (a rowid table without any index: ~1 us per row whatever
  * the channel). When it holds move_rows rows, the batch that crossed the
  * line also moves all of them, sorted by (channel, ts), into the archive:
- * blocks of up to 1024 readings of one channel, compressed (archive.c,
- * gateway/core/gorilla.c), in archive_blocks (WITHOUT ROWID, PRIMARY KEY
- * (channel, ts_first)), which the virtual table readings_archive reads
- * back row by row. The view `readings` is the UNION ALL of
- * readings_archive and readings_recent. tools/bench/bench-store measures
- * the layouts, tools/bench/bench-archive the blocks.
+ * blocks of one channel's readings, compressed and cut to fill a page
+ * (archive_store.c, gateway/core/gorilla.c), in archive_blocks (a rowid
+ * table, UNIQUE (channel, ts_first)), which the virtual table
+ * readings_archive reads back row by row. The view `readings` is the UNION ALL
+ * of readings_archive and readings_recent. tools/bench/bench-store measures the
+ * layouts, tools/bench/bench-archive the blocks.
  *
  * Threading: a struct store belongs to the one thread that opened it (the
  * ingest thread in metrologd, the main thread of the metrolog tool); the
@@ -83,7 +83,10 @@ static const char *const stmt_sql[S_COUNT] = {
         [S_NEXT_CHANNEL] = "SELECT channel FROM archive_blocks"
                            " WHERE channel >= ?1 ORDER BY channel LIMIT 1",
         /* the archive's blocks (archive.c) */
-        [S_ARC_LAST] = "SELECT " ARCHIVE_LAST_TS("?1"),
+        [S_ARC_LAST] = "SELECT ts_last, length(data), n FROM archive_blocks"
+                       " WHERE channel = ?1 ORDER BY ts_first DESC LIMIT 1",
+        [S_ARC_TAIL] = "SELECT ts_first, length(data), n FROM archive_blocks"
+                       " WHERE channel = ?1 ORDER BY ts_first DESC",
         [S_ARC_FROM] =
                 "SELECT ts_first, n, data FROM archive_blocks"
                 " WHERE " ARCHIVE_BLOCKS_FROM("?1", "?2") " ORDER BY ts_first",

@@ -35,6 +35,17 @@
  *       table (the archive's reader), best of 5. PAGE: the file's page
  *       size (default SQLite's, 4096).
  *
+ *   bench-archive store FILE [READINGS [CHANNELS [NOISE [JITTER_US [PAGE]]]]]
+ *       the store itself (store_open(), store_append() in batches of
+ *       1,000, its moves into archive_blocks): a new file FILE with a
+ *       config of CHANNELS channels (default 10), each given its readings
+ *       round by round (all channels' k-th reading, then the (k+1)-th);
+ *       bytes per archived reading on disk (dbstat over archive_blocks
+ *       and its index, divided by sum(n)), the blocks' count and mean n,
+ *       the slowest store_append() (a move), and one channel's archived
+ *       readings read back in time order through readings_archive, best
+ *       of 5.
+ *
  * Threading: one thread.
  */
 #include <inttypes.h>
@@ -47,7 +58,9 @@
 
 #include <sqlite3.h>
 
+#include "config.h"
 #include "gorilla.h"
+#include "sample.h"
 #include "store.h"
 
 #define T0_US 1767225600000000LL /* 2026-01-01T00:00:00Z */
@@ -76,24 +89,29 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* n readings of a float32 channel at nominal with noise sd, polled at
- * 1 s, late by an exponential jitter of mean jitter_us. */
+/* The next reading of a float32 channel at nominal with noise sd,
+ * polled at 1 s (*slot: its poll, advanced), late by an exponential
+ * jitter of mean jitter_us. */
+static void lab_point(struct gorilla_point *p, int64_t *slot, double nominal,
+                      double sd, double jitter_us)
+{
+	if (uniform() < 0.001)
+		(*slot)++; /* a missed poll */
+	p->ts_us = T0_US + *slot * SEC + (int64_t)(-jitter_us * log(uniform()));
+	(*slot)++;
+	p->quality = uniform() < 0.01 ? 1 : 0;
+	p->has_value = p->quality == 0;
+	p->value = p->has_value ? (double)(float)(nominal + sd * gauss()) : 0;
+}
+
+/* n readings of such a channel. */
 static void lab_signal(struct gorilla_point *p, size_t n, double nominal,
                        double sd, double jitter_us)
 {
 	int64_t slot = 0;
 
-	for (size_t k = 0; k < n; k++, slot++) {
-		if (uniform() < 0.001)
-			slot++; /* a missed poll */
-		p[k].ts_us = T0_US + slot * SEC +
-		             (int64_t)(-jitter_us * log(uniform()));
-		p[k].quality = uniform() < 0.01 ? 1 : 0;
-		p[k].has_value = p[k].quality == 0;
-		p[k].value = p[k].has_value
-		                     ? (double)(float)(nominal + sd * gauss())
-		                     : 0;
-	}
+	for (size_t k = 0; k < n; k++)
+		lab_point(&p[k], &slot, nominal, sd, jitter_us);
 }
 
 static int codec_line(const char *name, double sd, double jitter_us,
@@ -399,6 +417,184 @@ static int db_bench(const char *path, long readings, int channels, double noise,
 	return n_old == n_new ? 0 : -1;
 }
 
+/* ---- store ----------------------------------------------------------------
+ */
+
+#define STORE_BATCH 1000 /* readings per store_append(), as the ingest */
+
+/* A config of nch channels, 10 to an instrument, filled by hand: the
+ * store reads only its layout. Free with free_config(). */
+static struct config *make_config(int nch)
+{
+	static char none[] = "", names[10][4] = {"c0", "c1", "c2", "c3", "c4",
+	                                         "c5", "c6", "c7", "c8", "c9"};
+	struct config *c = calloc(1, sizeof(*c));
+	int ninst = (nch + 9) / 10;
+
+	if (c == NULL ||
+	    (c->instruments = calloc(ninst, sizeof(*c->instruments))) == NULL)
+		return NULL;
+	c->ninstruments = ninst;
+	c->nchannels = nch;
+	for (int i = 0; i < ninst; i++) {
+		struct cfg_instrument *in = &c->instruments[i];
+		int n = nch - i * 10 < 10 ? nch - i * 10 : 10;
+		if ((in->id = malloc(16)) == NULL ||
+		    (in->channels = calloc(n, sizeof(*in->channels))) == NULL)
+			return NULL;
+		snprintf(in->id, 16, "inst%05d", i);
+		in->model = in->serial = in->owner = in->location = none;
+		in->nchannels = n;
+		for (int j = 0; j < n; j++) {
+			struct cfg_channel *ch = &in->channels[j];
+			ch->name = names[j];
+			ch->unit = none;
+			ch->table = BUS_HOLDING_REGISTERS;
+			ch->address = (uint16_t)(j * 2);
+			decode_spec_init(&ch->spec, DECODE_FLOAT32);
+			ch->index = (uint32_t)(i * 10 + j);
+		}
+	}
+	return c;
+}
+
+static void free_config(struct config *c)
+{
+	for (int i = 0; i < c->ninstruments; i++) {
+		free(c->instruments[i].id);
+		free(c->instruments[i].channels);
+	}
+	free(c->instruments);
+	free(c);
+}
+
+/* A new store file at path (pages of page bytes when page > 0) with a
+ * config of channels channels. */
+static struct store *new_store(const char *path, int channels, long page)
+{
+	char err[512], sql[96];
+	struct store *st;
+	struct config *c;
+	sqlite3 *db;
+
+	snprintf(sql, sizeof(sql), "%s-wal", path);
+	unlink(sql);
+	snprintf(sql, sizeof(sql), "%s-shm", path);
+	unlink(sql);
+	unlink(path);
+	if (page > 0) {
+		snprintf(sql, sizeof(sql),
+		         "PRAGMA page_size = %ld; CREATE TABLE x (a);"
+		         " DROP TABLE x;",
+		         page);
+		if (sqlite3_open(path, &db) != SQLITE_OK ||
+		    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			die(db, "page size");
+		sqlite3_close(db);
+	}
+	if ((st = store_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "bench-archive: %s\n", err);
+		exit(1);
+	}
+	if ((c = make_config(channels)) == NULL ||
+	    store_sync_config(st, c) < 0) {
+		fprintf(stderr, "bench-archive: config: %s\n",
+		        store_last_message(st));
+		exit(1);
+	}
+	free_config(c); /* the store keeps only the row ids */
+	return st;
+}
+
+/* Every channel's per readings through store_append(), round by round;
+ * the slowest call's seconds in *slowest. */
+static void store_fill(struct store *st, int channels, long per, double noise,
+                       double jitter, double *slowest)
+{
+	int64_t *slot = calloc((size_t)channels, sizeof(*slot));
+	struct sample *buf = calloc(STORE_BATCH, sizeof(*buf));
+	size_t n = 0;
+
+	if (slot == NULL || buf == NULL)
+		die(NULL, "calloc");
+	*slowest = 0;
+	for (long k = 0; k < per; k++)
+		for (int c = 0; c < channels; c++) {
+			struct gorilla_point p;
+			lab_point(&p, &slot[c], 20.5 + 0.1 * (c % 10), noise,
+			          jitter);
+			buf[n] = (struct sample){.ts_us = p.ts_us,
+			                         .index = (uint32_t)c,
+			                         .kind = SAMPLE_READING,
+			                         .quality = (uint8_t)p.quality,
+			                         .value = p.value};
+			if (++n < STORE_BATCH &&
+			    (k < per - 1 || c < channels - 1))
+				continue;
+			double t0 = now_s();
+			if (store_append(st, buf, n) < 0) {
+				fprintf(stderr, "bench-archive: %s\n",
+				        store_last_message(st));
+				exit(1);
+			}
+			if (now_s() - t0 > *slowest)
+				*slowest = now_s() - t0;
+			n = 0;
+		}
+	free(slot);
+	free(buf);
+}
+
+/* The integer of sql's first row. */
+static long long sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s = prep(db, sql);
+	long long v;
+
+	if (sqlite3_step(s) != SQLITE_ROW)
+		die(db, sql);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int store_bench(const char *path, long readings, int channels,
+                       double noise, double jitter, long page)
+{
+	struct store *st = new_store(path, channels, page);
+	double slowest, t0 = now_s(), t;
+	long long rows, ch;
+	sqlite3 *db;
+
+	store_fill(st, channels, readings / channels, noise, jitter, &slowest);
+	t = now_s() - t0;
+	store_close(st);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die(db, path);
+	long long archived = sql_int(db, "SELECT sum(n) FROM archive_blocks");
+	long long blocks = sql_int(db, "SELECT count(*) FROM archive_blocks");
+	printf("store: %ld readings, %d channels, float32 noise %g, jitter"
+	       " %g us, pages of %lld bytes\n",
+	       readings / channels * channels, channels, noise, jitter,
+	       sql_int(db, "PRAGMA page_size"));
+	printf("  archive_blocks: %lld readings in %lld blocks (mean n %.0f),"
+	       " %6.2f bytes/reading\n",
+	       archived, blocks, (double)archived / (double)blocks,
+	       table_bytes(db, "archive_blocks") / (double)archived);
+	printf("  %.1f s, %.0f readings/s; slowest store_append() %.0f ms\n", t,
+	       (double)readings / t, slowest * 1e3);
+	ch = sql_int(db,
+	             "SELECT id FROM channels ORDER BY id LIMIT 1 OFFSET 1");
+	t = read_time(db,
+	              "SELECT ts, value, quality FROM readings_archive"
+	              " WHERE channel = ?1 ORDER BY ts",
+	              ch, &rows);
+	printf("  one channel read back (%lld rows): %.1f ms (%.2f M rows/s)\n",
+	       rows, t * 1e3, (double)rows / t * 1e-6);
+	sqlite3_close(db);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "codec") == 0)
@@ -414,8 +610,20 @@ int main(int argc, char **argv)
 		                argc > 7 ? strtol(argv[7], NULL, 10) : 0)
 		               ? 1
 		               : 0;
+	if (argc >= 3 && strcmp(argv[1], "store") == 0)
+		return store_bench(argv[2],
+		                   argc > 3 ? strtol(argv[3], NULL, 10)
+		                            : 1000000,
+		                   argc > 4 ? atoi(argv[4]) : 10,
+		                   argc > 5 ? strtod(argv[5], NULL) : 0.01,
+		                   argc > 6 ? strtod(argv[6], NULL) : 100,
+		                   argc > 7 ? strtol(argv[7], NULL, 10) : 0)
+		               ? 1
+		               : 0;
 	fprintf(stderr, "usage: bench-archive codec [POINTS]\n"
 	                "       bench-archive db FILE [READINGS [CHANNELS"
+	                " [NOISE [JITTER_US [PAGE]]]]]\n"
+	                "       bench-archive store FILE [READINGS [CHANNELS"
 	                " [NOISE [JITTER_US [PAGE]]]]]\n");
 	return 2;
 }

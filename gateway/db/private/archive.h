@@ -1,11 +1,12 @@
 /*
  * archive.h - the archive of readings, in compressed blocks
  * (docs/SCHEMA.md, "archive_blocks"): the table archive_blocks holds one
- * row per block of up to ARCHIVE_BLOCK_MAX readings of one channel,
- * encoded by gateway/core/gorilla.c; the eponymous virtual table
- * readings_archive gives them back one row per reading (channel, ts,
- * value, quality), as the table of that name did up to schema version 7,
- * so that the readings view and every query over it read the same rows.
+ * row per block of readings of one channel, encoded by
+ * gateway/core/gorilla.c, cut by its encoded size (a page's worth:
+ * archive_block_target()) or at ARCHIVE_BLOCK_MAX readings; the eponymous
+ * virtual table readings_archive gives them back one row per reading (channel,
+ * ts, value, quality), as the table of that name did up to schema version 7, so
+ * that the readings view and every query over it read the same rows.
  *
  * Invariant (the move and retention keep it; the readers rely on it): the
  * blocks of a channel do not overlap in time, and each holds its points
@@ -29,8 +30,34 @@
 
 #include "gorilla.h"
 
-/* The most readings the store puts in one block. */
-#define ARCHIVE_BLOCK_MAX 1024
+/* The most readings the store puts in one block (it cuts blocks by their
+ * encoded size, archive_block_target(): 16,384 points of 2 bits, the
+ * fewest the codec spends on a point, fill 4,096 bytes). */
+#define ARCHIVE_BLOCK_MAX 16384
+
+/*
+ * The most bytes of encoded readings (the column data) the store puts in
+ * a block of a file of pages of page_size bytes, so that a row of
+ * archive_blocks stays whole in its table's page (no overflow page) and
+ * the rows of full blocks fill their pages. SQLite's file format: a leaf
+ * of a rowid table keeps a cell's payload in the page when it is at most
+ * U - 35 bytes (U, the usable size: the page size, the store reserving
+ * none); a row's record is at most 35 bytes besides data (a header of 8:
+ * its length, id's NULL, four integers' types, data's 2-byte type; then
+ * channel, ts_first, ts_last in up to 8 bytes each, n in up to 3); a
+ * cell adds its 2 varints (payload length, up to 2 bytes; rowid, up to 9)
+ * and a 2-byte pointer, the leaf an 8-byte header. Pages of up to 4,096
+ * bytes hold one row: U - 70 (4,026 at 4 KiB: the cell then takes at
+ * most 4,074 of the 4,088 bytes); larger ones k = U / 4,096 rows of
+ * (U - 8) / k - 48 bytes of data each (4,044 at 8 KiB, 4,046 at 16 KiB).
+ */
+size_t archive_block_target(long page_size);
+
+/* A block more than this many bytes under the target is small: the store
+ * merges it with the channel's next readings. A block cut by size is
+ * within one reading of the target, and a reading takes at most 39 bytes
+ * (gorilla_bound()). */
+#define ARCHIVE_SMALL_SLACK 64
 
 /*
  * A condition on archive_blocks: the blocks of channel ch (an SQL
@@ -58,9 +85,12 @@ int archive_auto(void);
 struct store;
 
 /* Inside the caller's write transaction: move every row of
- * readings_recent into blocks (a row with the (channel, ts) of an
- * archived one replaces it, as INSERT OR REPLACE did) and empty
- * readings_recent. Returns 0, or -1 with the error recorded in st. */
+ * readings_recent into blocks cut by size (a row with the (channel, ts)
+ * of an archived one replaces it, as INSERT OR REPLACE did), merging a
+ * channel's small blocks at its end with its run when they make a full
+ * block (within a budget of 1.5 times the rows moved: archive_store.c),
+ * and empty readings_recent. Returns 0, or -1 with the error recorded in
+ * st (the caller rolls the transaction back: nothing of it is kept). */
 int archive_move(struct store *st);
 
 /* Inside the caller's write transaction: delete up to *budget of channel
