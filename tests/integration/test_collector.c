@@ -362,73 +362,36 @@ static void test_status_order(void **state)
 
 /* ---- calibration records: archived, and their chains verified ---------- */
 
-/* The metrolog tool with args; must succeed. */
-static void tool(const struct rig *r, const char *const args[])
-{
-	char out[8192];
-
-	if (gw_tool(r->dir, args, out, sizeof(out)) != 0)
-		fail_msg("metrolog %s: %s", args[0], out);
-}
-
 /* metrolog calibrate of TB-01 with certificate cert, performed on date,
  * under rule; numbers and a text that a careless encoding would change;
  * cid: the customer id given (--customer-id), NULL none. */
 static void calibrate(const struct rig *r, const char *cert, const char *date,
                       const char *rule, const char *cid)
 {
-	tool(r, (const char *const[]){"calibrate",
-	                              "-d",
-	                              r->gw.db,
-	                              "-i",
-	                              "TB-01",
-	                              "-c",
-	                              cert,
-	                              "--date",
-	                              date,
-	                              "-t",
-	                              "Nguyễn Văn An",
-	                              "--rule",
-	                              rule,
-	                              "--remarks",
-	                              "said \"ok\" \\ 23.0 °C",
-	                              "--point",
-	                              "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
-	                              "--point",
-	                              "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0."
-	                              "012345678901234567,2",
-	                              cid != NULL ? "--customer-id" : NULL,
-	                              cid,
-	                              NULL});
-}
-
-static void approve(const struct rig *r, const char *cert)
-{
-	tool(r, (const char *const[]){"approve", "-d", r->gw.db, cert, "--by",
-	                              "Lê Văn Cường", "--role", "Lab manager",
-	                              NULL});
-}
-
-/* metrolog-collector verify [--site site]: its exit status, its output
- * into out. */
-static int verify(const struct rig *r, const struct coll *c, const char *site,
-                  char *out, size_t size)
-{
-	char log[H_PATH_MAX];
-	const char *argv[] = {COLLECTOR_BIN,
-	                      "-c",
-	                      c->cfg,
-	                      "verify",
-	                      site != NULL ? "--site" : NULL,
-	                      site,
-	                      NULL};
-	int code;
-
-	h_path(log, r->dir, "verify.out");
-	unlink(log);
-	code = h_run(argv, log, true, 60000);
-	assert_true(h_read_file(log, out, size) >= 0);
-	return code;
+	coll_lab_tool(r, (const char *const[]){
+	                         "calibrate",
+	                         "-d",
+	                         r->gw.db,
+	                         "-i",
+	                         "TB-01",
+	                         "-c",
+	                         cert,
+	                         "--date",
+	                         date,
+	                         "-t",
+	                         "Nguyễn Văn An",
+	                         "--rule",
+	                         rule,
+	                         "--remarks",
+	                         "said \"ok\" \\ 23.0 °C",
+	                         "--point",
+	                         "c0,degC,20,20.03,20.004,-0.1,0.1,0.02,2",
+	                         "--point",
+	                         "c1,degC,-40.0001,-39.99987,,-0.3,0.3,0."
+	                         "012345678901234567,2",
+	                         cid != NULL ? "--customer-id" : NULL,
+	                         cid,
+	                         NULL});
 }
 
 /* Run sql (an UPDATE or DELETE) on the archive; returns the rows. */
@@ -489,13 +452,13 @@ static void test_calibrations(void **state)
 	mq_wait_readings(&r.gw, 10);
 	calibrate(&r, "C-1", "2026-11-01", "simple", NULL);
 	calibrate(&r, "C-2", "2026-11-10", "guarded", "0101 234 567-001");
-	approve(&r, "C-1");
+	coll_approve(&r, "C-1");
 	calibrate(&r, "C-3", "2026-11-20", "simple", NULL);
-	approve(&r, "C-3");
+	coll_approve(&r, "C-3");
 	check_records(&r, &p);
 
 	/* intact: every hash recomputed from the rows gives the lab's */
-	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 0);
+	assert_int_equal(coll_verify(&r, &a, NULL, out, sizeof(out)), 0);
 	must_say(out, "test-lab: records: 3 held, chain intact up to record 3");
 	must_say(out, "test-lab: approvals: 2 held, chain intact up to "
 	              "approval 2");
@@ -504,31 +467,31 @@ static void test_calibrations(void **state)
 	assert_int_equal(pg_change(&p, "UPDATE cal_points SET as_found = "
 	                               "20.031 WHERE record = 2 AND n = 1"),
 	                 1);
-	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 4);
+	assert_int_equal(coll_verify(&r, &a, "test-lab", out, sizeof(out)), 4);
 	must_say(out, "test-lab: records: BROKEN at record 2: record 2 "
 	              "(certificate C-2) was altered");
 	assert_int_equal(pg_change(&p, "UPDATE cal_points SET as_found = 20.03 "
 	                               "WHERE record = 2 AND n = 1"),
 	                 1);
-	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 0);
+	assert_int_equal(coll_verify(&r, &a, "test-lab", out, sizeof(out)), 0);
 	/* record 2's customer id, archived as the lab recorded it, is in its
 	 * hash: cleared, broken; put back, intact */
 	assert_int_equal(pg_change(&p, "UPDATE cal_records SET customer_id = "
 	                               "'' WHERE record = 2 AND customer_id = "
 	                               "'0101 234 567-001'"),
 	                 1);
-	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 4);
+	assert_int_equal(coll_verify(&r, &a, "test-lab", out, sizeof(out)), 4);
 	must_say(out, "test-lab: records: BROKEN at record 2: record 2 "
 	              "(certificate C-2) was altered");
 	assert_int_equal(pg_change(&p, "UPDATE cal_records SET customer_id = "
 	                               "'0101 234 567-001' WHERE record = 2"),
 	                 1);
-	assert_int_equal(verify(&r, &a, "test-lab", out, sizeof(out)), 0);
+	assert_int_equal(coll_verify(&r, &a, "test-lab", out, sizeof(out)), 0);
 	/* a text of the last record, and an approval */
 	assert_int_equal(pg_change(&p, "UPDATE cal_records SET technician = "
 	                               "'Someone Else' WHERE record = 3"),
 	                 1);
-	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 4);
+	assert_int_equal(coll_verify(&r, &a, NULL, out, sizeof(out)), 4);
 	must_say(out, "test-lab: records: BROKEN at record 3: record 3 "
 	              "(certificate C-3) was altered");
 	assert_int_equal(pg_change(&p, "UPDATE cal_records SET technician = "
@@ -537,25 +500,26 @@ static void test_calibrations(void **state)
 	assert_int_equal(pg_change(&p, "UPDATE cal_approvals SET role = "
 	                               "'Director' WHERE approval = 2"),
 	                 1);
-	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 4);
+	assert_int_equal(coll_verify(&r, &a, NULL, out, sizeof(out)), 4);
 	must_say(out, "test-lab: records: 3 held, chain intact up to record 3");
 	must_say(out, "test-lab: approvals: BROKEN at approval 2: approval 2 "
 	              "(record 3) was altered");
 	assert_int_equal(pg_change(&p, "UPDATE cal_approvals SET role = "
 	                               "'Lab manager' WHERE approval = 2"),
 	                 1);
-	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 0);
+	assert_int_equal(coll_verify(&r, &a, NULL, out, sizeof(out)), 0);
 
 	/* a record deleted: a gap, not tampering */
 	assert_int_equal(pg_change(&p, "DELETE FROM cal_records WHERE "
 	                               "record = 2"),
 	                 1);
-	assert_int_equal(verify(&r, &a, NULL, out, sizeof(out)), 3);
+	assert_int_equal(coll_verify(&r, &a, NULL, out, sizeof(out)), 3);
 	must_say(out, "test-lab: records: 2 held, chain intact up to record 3");
 	must_say(out, "test-lab: records: gap: record 2 missing (not "
 	              "received: not tampering)");
 	assert_null(strstr(out, "BROKEN"));
-	assert_int_equal(verify(&r, &a, "no-such-lab", out, sizeof(out)), 1);
+	assert_int_equal(coll_verify(&r, &a, "no-such-lab", out, sizeof(out)),
+	                 1);
 	must_say(out, "no site no-such-lab in the archive");
 
 	assert_int_equal(gw_stop(&r.gw), 0);
