@@ -468,7 +468,9 @@ static void broker_restart(struct rig *r, const struct pg *p, struct coll *a,
 		         "g.site_id WHERE s.name = '%s' AND g.seq_from <= %lld "
 		         "AND g.seq_to > %lld AND g.filled_at IS NOT NULL",
 		         labs[i].site, upto[i], from[i]);
-		assert_true(pg_int(p, sql) >= 1);
+		/* marked filled by the next gap check, after the archive
+		 * held the seqs */
+		assert_true(pg_wait_int(p, sql, 1, 30000) >= 1);
 		assert_int_equal(held_as(p, &labs[i], from[i], upto[i], true),
 		                 QUEUED);
 	}
