@@ -12,6 +12,14 @@
  * first) and a duplicate changes nothing. The ids of sites, instruments
  * and channels are made by schema.sql's functions when first seen.
  *
+ * Batches (archive_begin .. archive_commit): the same statements inside
+ * one transaction, so that many messages share one commit, one WAL flush.
+ * A failed statement aborts the whole transaction: the caller rolls it
+ * back and writes its messages again (it keeps them, batch.h); a row
+ * without its partition is then ARCHIVE_RETRY (the transaction written
+ * again makes the partitions first), once. Partitions made in a
+ * transaction that is rolled back are forgotten with it.
+ *
  * Errors: a lost connection, or a server error of classes 08 (connection),
  * 40 (serialization, deadlock), 53 (resources), 55 (lock not available),
  * 57 (shutdown) or 58 (system) is ARCHIVE_RETRY; a row without its
@@ -40,6 +48,8 @@
 struct archive {
 	PGconn *conn;
 	bool prepared;
+	bool remade; /* in this transaction: ARCHIVE_RETRY for a partition
+	                missing once already (archive_put) */
 	int months[MONTHS_CACHED]; /* yyyy * 12 + mm - 1, partitions made */
 	int nmonths;
 };
@@ -433,17 +443,60 @@ static int put_once(struct archive *a, const struct inbox_msg *m,
 	return rc;
 }
 
+static bool in_transaction(const struct archive *a)
+{
+	return PQtransactionStatus(a->conn) != PQTRANS_IDLE;
+}
+
 int archive_put(struct archive *a, const struct inbox_msg *m,
                 const char *payload, size_t len, char *err, size_t errlen)
 {
 	bool no_partition;
 	int rc = put_once(a, m, payload, len, err, errlen, &no_partition);
 
-	if (rc == ARCHIVE_REJECT && no_partition) {
+	if (rc != ARCHIVE_REJECT || !no_partition)
+		return rc;
+	if (!in_transaction(a)) {
 		a->nmonths = 0; /* retention dropped one we had made */
-		rc = put_once(a, m, payload, len, err, errlen, &no_partition);
+		return put_once(a, m, payload, len, err, errlen, &no_partition);
 	}
-	return rc;
+	if (a->remade)
+		return ARCHIVE_REJECT; /* made again, and still missing */
+	a->nmonths = 0; /* the transaction, written again, makes them */
+	a->remade = true;
+	return ARCHIVE_RETRY;
+}
+
+int archive_begin(struct archive *a, char *err, size_t errlen)
+{
+	if (exec(a, "BEGIN", err, errlen) < 0)
+		return ARCHIVE_RETRY;
+	return ARCHIVE_OK;
+}
+
+int archive_commit(struct archive *a, char *err, size_t errlen)
+{
+	PGresult *r = PQexec(a->conn, "COMMIT");
+	/* COMMIT of an aborted transaction "succeeds" as a ROLLBACK */
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK &&
+	          strcmp(PQcmdStatus(r), "COMMIT") == 0;
+
+	if (!ok)
+		set_err(err, errlen, "commit",
+		        PQresultStatus(r) == PGRES_COMMAND_OK
+		                ? "the transaction was rolled back"
+		                : PQerrorMessage(a->conn));
+	PQclear(r);
+	if (ok)
+		a->remade = false;
+	return ok ? ARCHIVE_OK : ARCHIVE_RETRY;
+}
+
+void archive_rollback(struct archive *a)
+{
+	if (PQstatus(a->conn) == CONNECTION_OK && in_transaction(a))
+		PQclear(PQexec(a->conn, "ROLLBACK"));
+	a->nmonths = 0; /* the partitions it made, if any, are gone */
 }
 
 int archive_check_gaps(struct archive *a, int settle_ms, char *err,

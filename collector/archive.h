@@ -47,11 +47,28 @@ int archive_init(struct archive *a, char *err, size_t errlen);
 int archive_check(struct archive *a, char *err, size_t errlen);
 
 /* Write message m (its payload text, len bytes, as received) in one
- * transaction, idempotently; the partitions of its month and the next are
+ * transaction (committed on return), or in the one archive_begin()
+ * opened, idempotently; the partitions of its month and the next are
  * made first if this connection has not seen them. Returns an enum
- * archive_rc, with why in err when not ARCHIVE_OK. */
+ * archive_rc, with why in err when not ARCHIVE_OK; in a transaction,
+ * anything but ARCHIVE_OK and ARCHIVE_HELD has aborted it. */
 int archive_put(struct archive *a, const struct inbox_msg *m,
                 const char *payload, size_t len, char *err, size_t errlen);
+
+/* Open a transaction: the archive_put() and archive_replay_reply() that
+ * follow are committed together by archive_commit(). Once one of them
+ * fails, the transaction is lost: archive_rollback(), then write them all
+ * again in a new one. Returns ARCHIVE_OK, or ARCHIVE_RETRY with err. */
+int archive_begin(struct archive *a, char *err, size_t errlen);
+
+/* Commit the transaction archive_begin() opened. Returns ARCHIVE_OK, or
+ * ARCHIVE_RETRY with err (not committed, or not known to be: roll back
+ * and write again; every write is idempotent). */
+int archive_commit(struct archive *a, char *err, size_t errlen);
+
+/* End the transaction without committing (nothing when none is open or
+ * the connection is lost). */
+void archive_rollback(struct archive *a);
 
 /* Record the settled holes of every site's seq in gaps (schema.sql,
  * metrolog_check_gaps) and mark the filled ones. Returns the number of

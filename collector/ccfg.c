@@ -64,6 +64,8 @@ static const struct key archive_keys[] = {
         {"repair_span", K_INT, OFF(repair_span), 1, 10000, 1000, NULL, false},
         {"repair_wait_ms", K_INT, OFF(repair_wait_ms), 100, 3600000, 30000,
          NULL, false},
+        {"batch_max", K_INT, OFF(batch_max), 1, 10000, 256, NULL, false},
+        {"batch_ms", K_INT, OFF(batch_ms), 1, 60000, 50, NULL, false},
         {NULL, K_INT, 0, 0, 0, 0, NULL, false}};
 
 struct err {

@@ -36,6 +36,10 @@ struct ccfg {
 	int repair_span;    /* seqs a replay request asks for, at most */
 	int repair_wait_ms; /* a request unanswered is asked again after
 	                       this, doubled per attempt up to 10 min */
+	int batch_max;      /* messages a transaction holds, at most; 1:
+	                       each acknowledged only once committed */
+	int batch_ms;       /* a batch is committed this long after its
+	                       first message, at most */
 };
 
 /* Load and validate path. Returns a configuration to free with

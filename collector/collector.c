@@ -2,27 +2,31 @@
  * collector.c - metrolog-collector: the provincial archive's writer. It
  * takes every gateway's readings, events and statuses from the broker
  * through MQTT shared subscriptions (link.c), so that N collectors in one
- * group split the messages, and writes each into PostgreSQL (archive.c),
- * acknowledging it to the broker only once it is committed, and asks
- * the gateways to replay the holes in their seq (the repairer, below).
+ * group split the messages, and writes them into PostgreSQL in batched
+ * transactions (writer.c, archive.c; docs/COLLECTOR.md, Batches: when a
+ * message is acknowledged to the broker, and what makes that safe), and
+ * asks the gateways to replay the holes in their seq (the repairer, below).
  * Commands:
  * run (the service), init (the schema), retention (drop old months),
  * verify (each lab's audit chain, chain.h); enterprise, availability
  * and interval (the provincial queries, province.h).
  * docs/COLLECTOR.md is the manual.
  *
- * Threads (STYLE 8): the main thread is the writer: it owns the struct
- * archive (the one PostgreSQL connection), the counters and the gap
- * checks. Paho's receive thread calls deliver(), which puts the message
- * in the one slot under mu, signals, and waits until the writer says it
- * is done; Paho sends the PUBACK after deliver() returns (link.h). When
- * the collector stops, a message not committed is never given back:
- * deliver() waits on, and the process exits under it, so the broker
- * sends it again. Signals only set a flag; the writer waits at most
- * WAKE_MS at a time, so it sees the flag. The repairer (archive.repair)
- * is a thread of its own with its own struct archive: it only reads the
- * gaps due and publishes replay requests through link_ask_replay(); the
- * replies come to the writer like any message.
+ * Threads (STYLE 8): the main thread is the writer (writer.h): it owns
+ * the struct archive (the one PostgreSQL connection), the batch, the
+ * counters and the gap checks. Paho's receive thread calls deliver(),
+ * which puts the message in the one slot under mu, signals, and waits
+ * until the writer says it is done: copied into the batch (batch_max >
+ * 1), or committed (batch_max = 1, and the messages writer.h keeps out of
+ * batches); Paho sends the PUBACK after deliver() returns (link.h). When
+ * the collector stops, a message not done is never given back: deliver()
+ * waits on, and the process exits under it, so the broker sends it again;
+ * the batch in hand is committed first. Signals only set a flag; the
+ * writer waits at most WAKE_MS at a time, so it sees the flag. The
+ * repairer (archive.repair) is a thread of its own with its own struct
+ * archive: it only reads the gaps due and publishes replay requests
+ * through link_ask_replay(); the replies come to the writer like any
+ * message.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,7 +43,9 @@
 #include "inbox.h"
 #include "link.h"
 #include "log.h"
+#include "mclock.h"
 #include "province.h"
+#include "writer.h"
 
 #define DEFAULT_CONFIG "/etc/metrolog/collector.cfg"
 #define WAKE_MS        100
@@ -58,19 +64,6 @@ struct slot {
 	bool closed;                    /* the writer takes no more */
 };
 
-struct stats {
-	long long written, duplicates, refused, retries, gaps, unrepairable;
-	bool gaps_failing; /* the last gap check failed (told once) */
-};
-
-/* The stats line, every minute and at stop (docs/COLLECTOR.md). */
-#define STATS_FMT                                                              \
-	"{\"written\":%lld,\"duplicates\":%lld,\"refused\":%lld,"              \
-	"\"retries\":%lld,\"gaps\":%lld,\"unrepairable\":%lld}"
-#define STATS_ARGS(st)                                                         \
-	(st).written, (st).duplicates, (st).refused, (st).retries, (st).gaps,  \
-	        (st).unrepairable
-
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -80,17 +73,12 @@ static void on_signal(int sig)
 
 static long long mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(mclock_mono(&mclock_system) / 1000);
 }
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
+	mclock_sleep(&mclock_system, ms * 1000LL);
 }
 
 /* Paho's thread (link_deliver_fn): hand the message over, wait until it
@@ -112,176 +100,78 @@ static void deliver(void *arg, const char *topic, const char *payload,
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* What one write is: a gateway's message (archive_put) or a reply to a
- * replay request (archive_replay_reply). */
-struct put {
-	const struct ccfg *c;
-	const struct inbox_msg *m; /* NULL: a replay reply of site */
-	const char *site, *payload;
-	size_t len;
-};
-
-static int put_once(struct archive *a, const struct put *p, char *err,
-                    size_t errlen)
+/* Wait on s (locked) for a message, WAKE_MS at most, or until the open
+ * batch is due (due_in ms, -1: none). */
+static void wait_message(struct slot *s, long long due_in)
 {
-	if (p->m != NULL)
-		return archive_put(a, p->m, p->payload, p->len, err, errlen);
-	return archive_replay_reply(a, p->site, p->payload, p->len,
-	                            p->c->gap_settle_ms, err, errlen);
+	long long ms = due_in >= 0 && due_in < WAKE_MS ? due_in : WAKE_MS;
+	struct timespec until;
+
+	if (s->done != s->given || ms == 0)
+		return;
+	until = mclock_cv_deadline(ms * 1000LL);
+	pthread_cond_timedwait(&s->cv, &s->mu, &until);
 }
 
-/* Write p until it is committed or refused for good, with back-off while
- * the database is away. Returns put_once()'s last code, or ARCHIVE_RETRY
- * when the collector stops first (not written). */
-static int put_retrying(struct archive *a, struct stats *st,
-                        const struct put *p, char *err, size_t errlen)
+/* The message in s (locked, s->done < s->given) to w: acknowledged (done)
+ * when w has it, else (the collector stops) never. Returns 0, or -1 to
+ * stop. */
+static int take_message(struct slot *s, struct writer *w)
 {
-	int wait = RETRY_MIN_MS, rc;
-	bool told = false;
+	const char *topic = s->topic, *payload = s->payload;
+	size_t len = s->len;
+	int rc;
 
-	while ((rc = put_once(a, p, err, errlen)) == ARCHIVE_RETRY) {
-		if (!told)
-			log_warnx("%s; trying again", err);
-		told = true;
-		st->retries++;
-		if (stop_signal)
-			return ARCHIVE_RETRY;
-		sleep_ms(wait);
-		wait = wait * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : wait * 2;
-		(void)archive_reconnect(a, err, errlen);
-	}
-	if (told)
-		log_info("postgresql: writing again");
+	pthread_mutex_unlock(&s->mu);
+	rc = writer_take(w, topic, payload, len);
+	pthread_mutex_lock(&s->mu);
+	if (rc == WRITER_STOP)
+		return -1;
+	s->done = s->given; /* Paho acknowledges it now */
+	pthread_cond_broadcast(&s->cv);
+	if (rc != WRITER_BATCHED)
+		return 0;
+	pthread_mutex_unlock(&s->mu); /* written while Paho reads on */
+	rc = writer_write(w);
+	pthread_mutex_lock(&s->mu);
 	return rc;
 }
 
-/* A gateway's reply to this collector's replay request (docs/MQTT.md,
- * Replay). Returns 0 when done, -1 when the collector stops first. */
-static int write_reply(struct archive *a, const struct ccfg *c,
-                       struct stats *st, const char *site, const char *payload,
-                       size_t len)
+/* The writer's loop, until a signal; then the batch in hand committed. */
+static void run_loop(struct slot *s, struct writer *w, const struct ccfg *c)
 {
-	struct put p = {c, NULL, site, payload, len};
-	char err[1024];
-	int rc = put_retrying(a, st, &p, err, sizeof(err));
-
-	if (rc == ARCHIVE_RETRY)
-		return -1;
-	if (rc == ARCHIVE_REJECT) {
-		log_warnx("refused a replay reply of %s: %s", site, err);
-		st->refused++;
-	} else {
-		log_info("replay reply of %s: %d range(s) it cannot replay "
-		         "(table unrepairable)",
-		         site, rc);
-		st->unrepairable += rc;
-	}
-	return 0;
-}
-
-/* Write one message until it is committed or refused for good. Returns 0
- * when done, -1 when the collector stops first (not written). */
-static int write_one(struct archive *a, const struct ccfg *c, struct stats *st,
-                     const char *topic, const char *payload, size_t len)
-{
-	struct inbox_msg m;
-	char err[1024], site[INBOX_NAME_MAX];
-	int rc;
-
-	if (c->repair &&
-	    inbox_reply_site(c->prefix, c->client_id, topic, site) == 0)
-		return write_reply(a, c, st, site, payload, len);
-	if (inbox_read(&m, c->prefix, topic, payload, len, err, sizeof(err)) <
-	    0) {
-		log_warnx("refused a message on %s: %s", topic, err);
-		st->refused++;
-		return 0;
-	}
-	struct put p = {c, &m, NULL, payload, len};
-	rc = put_retrying(a, st, &p, err, sizeof(err));
-	if (rc == ARCHIVE_RETRY)
-		return -1;
-	if (rc == ARCHIVE_REJECT) {
-		log_warnx("refused a message on %s: %s", topic, err);
-		st->refused++;
-	} else if (rc == ARCHIVE_HELD) {
-		log_debug("%s seq %lld: held already", m.site,
-		          (long long)m.seq);
-		st->duplicates++;
-	} else {
-		log_debug("%s seq %lld: written", m.site, (long long)m.seq);
-		st->written++;
-	}
-	return 0;
-}
-
-static void check_gaps(struct archive *a, const struct ccfg *c,
-                       struct stats *st)
-{
-	char err[1024];
-	int n = archive_check_gaps(a, c->gap_settle_ms, err, sizeof(err));
-
-	if (n < 0) {
-		if (!st->gaps_failing)
-			log_warnx("%s; checking again", err);
-		st->gaps_failing = true;
-		/* the next message's write reconnects, else do it here */
-		(void)archive_reconnect(a, err, sizeof(err));
-		return;
-	}
-	st->gaps_failing = false;
-	if (n > 0) {
-		log_warnx("%d new gap(s) in the seq of a site (table gaps)", n);
-		st->gaps += n;
-	}
-}
-
-/* The writer's loop, until a signal. */
-static void run_loop(struct slot *s, struct archive *a, const struct ccfg *c)
-{
-	struct stats st = {0};
 	long long next_gaps = mono_ms() + c->gap_check_ms;
 	long long next_stats = mono_ms() + STATS_EVERY_S * 1000LL;
+	char stats[512];
 
 	pthread_mutex_lock(&s->mu);
 	while (!stop_signal) {
-		if (s->done == s->given) {
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_nsec += WAKE_MS * 1000000L;
-			until.tv_sec += until.tv_nsec / 1000000000L;
-			until.tv_nsec %= 1000000000L;
-			pthread_cond_timedwait(&s->cv, &s->mu, &until);
-		}
-		if (s->done < s->given) {
-			const char *topic = s->topic, *payload = s->payload;
-			size_t len = s->len;
-			pthread_mutex_unlock(&s->mu);
-			int rc = write_one(a, c, &st, topic, payload, len);
-			pthread_mutex_lock(&s->mu);
-			if (rc < 0)
-				break;
-			s->done = s->given;
-			pthread_cond_broadcast(&s->cv);
-		}
+		wait_message(s, writer_due_in(w));
+		if (s->done < s->given && take_message(s, w) < 0)
+			break;
 		long long now = mono_ms();
-		if (now >= next_gaps || now >= next_stats) {
-			pthread_mutex_unlock(&s->mu);
-			if (now >= next_gaps) {
-				check_gaps(a, c, &st);
-				next_gaps = mono_ms() + c->gap_check_ms;
-			}
-			if (now >= next_stats) {
-				log_info("stats " STATS_FMT, STATS_ARGS(st));
-				next_stats = now + STATS_EVERY_S * 1000LL;
-			}
-			pthread_mutex_lock(&s->mu);
+		if (writer_due_in(w) != 0 && now < next_gaps &&
+		    now < next_stats)
+			continue;
+		pthread_mutex_unlock(&s->mu);
+		int rc = writer_due_in(w) == 0 ? writer_commit(w) : 0;
+		/* between batches: else at the next turn with none open */
+		if (rc == 0 && now >= next_gaps && writer_check_gaps(w))
+			next_gaps = mono_ms() + c->gap_check_ms;
+		if (now >= next_stats) {
+			writer_stats(w, stats, sizeof(stats));
+			log_info("stats %s", stats);
+			next_stats = now + STATS_EVERY_S * 1000LL;
 		}
+		pthread_mutex_lock(&s->mu);
+		if (rc < 0)
+			break;
 	}
 	s->closed = true;
 	pthread_mutex_unlock(&s->mu);
-	log_info("stopping on signal %d: stats " STATS_FMT, (int)stop_signal,
-	         STATS_ARGS(st));
+	(void)writer_commit(w); /* acknowledged: written before the exit */
+	writer_stats(w, stats, sizeof(stats));
+	log_info("stopping on signal %d: stats %s", (int)stop_signal, stats);
 }
 
 /* Connect to PostgreSQL, waiting for it (with back-off) until a signal. */
@@ -379,6 +269,7 @@ static int cmd_run(const struct ccfg *c)
 	struct sigaction sa = {.sa_handler = on_signal};
 	pthread_condattr_t ca;
 	struct archive *a;
+	struct writer *w;
 	struct link *l;
 	char err[1024];
 
@@ -394,14 +285,24 @@ static int cmd_run(const struct ccfg *c)
 	if (a == NULL)
 		return 1;
 	log_info("postgresql: connected, schema checked");
+	if ((w = writer_new(c, a, &mclock_system, &stop_signal)) == NULL) {
+		log_warnx("out of memory");
+		archive_close(a);
+		return 1;
+	}
+	log_info("writing up to %d message(s) a transaction, for %d ms at "
+	         "most",
+	         c->batch_max, c->batch_ms);
 	if ((l = link_new(c, deliver, &s, err, sizeof(err))) == NULL ||
 	    (c->repair && repair_start(c, l) < 0)) {
 		if (l == NULL)
 			log_warnx("%s", err);
+		writer_free(w);
 		archive_close(a);
 		return 1;
 	}
-	run_loop(&s, a, c);
+	run_loop(&s, w, c);
+	writer_free(w);
 	archive_close(a);
 	return 0; /* the caller exits: Paho's threads end with the process */
 }
@@ -521,7 +422,10 @@ static void usage(FILE *f)
 	        "  --site SITE         with verify: that site only\n"
 	        "\n"
 	        "Commands: run (the default) takes messages until SIGTERM or "
-	        "SIGINT; init creates\n"
+	        "SIGINT, writing them\n"
+	        "in batched transactions (archive.batch_max, batch_ms; the "
+	        "batch in hand is\n"
+	        "committed at the stop); init creates "
 	        "the archive's schema in the database (again: changes "
 	        "nothing); "
 	        "retention drops\n"

@@ -10,9 +10,9 @@
  * returns only when it did (see link.h: the PUBACK follows the return).
  *
  * There is no link_free(): a message may be held in deliver() forever
- * while the collector stops (it is not committed, so it must not be
- * acknowledged), holding Paho's mutex, which MQTTAsync_destroy() would
- * wait for. The process exits with the client; the broker keeps the
+ * while the collector stops (the collector is not done with it, so it
+ * must not be acknowledged), holding Paho's mutex, which MQTTAsync_destroy()
+ * would wait for. The process exits with the client; the broker keeps the
  * session and sends again what was not acknowledged.
  */
 #include "link.h"
@@ -149,7 +149,7 @@ static int on_message(void *context, char *topic, int len,
 	l->deliver(l->arg, topic, msg->payload, (size_t)msg->payloadlen);
 	MQTTAsync_freeMessage(&msg);
 	MQTTAsync_free(topic);
-	return 1; /* committed: Paho sends the PUBACK now */
+	return 1; /* done with it (link.h): Paho sends the PUBACK now */
 }
 
 static int start_connect(struct link *l, char *err, size_t errlen)

@@ -11,11 +11,12 @@
  * messageArrived callback on its receive thread and sends the PUBACK only
  * when the callback has returned (MQTTProtocol_handlePublishes: the
  * message is processed, then the PUBACK sent). So deliver() below is
- * called on Paho's thread and must return only once the message is
- * committed (or refused for good): then nothing the broker counts as
- * delivered is uncommitted. Until it returns, Paho's thread (and its
- * mutex) is held: no other message is read, and no other Paho call may
- * be made from a thread deliver() waits on.
+ * called on Paho's thread and returns when the collector is done with
+ * the message: committed (or refused for good), or, in a batch, copied
+ * into the collector's memory (writer.h says why that is safe). Until it
+ * returns, Paho's thread (and its mutex) is held: no other message is
+ * read, and no other Paho call may be made from a thread deliver()
+ * waits on.
  */
 #ifndef METROLOG_LINK_H
 #define METROLOG_LINK_H
@@ -27,10 +28,11 @@
 struct link;
 
 /* Called on Paho's receive thread with each message (payload not
- * NUL-terminated). Must return only when the message is committed or
- * refused for good; when it cannot be (the collector stops), it must
- * never return: the process exits under it and the broker sends the
- * message again (to this client id, or the group). */
+ * NUL-terminated). Returning acknowledges it: only when the collector is
+ * done with it (committed, refused for good, or held in a batch); when it
+ * cannot be (the collector stops), it must never return: the process
+ * exits under it and the broker sends the message again (to this client
+ * id, or the group). */
 typedef void link_deliver_fn(void *arg, const char *topic, const char *payload,
                              size_t len);
 

@@ -19,17 +19,19 @@ struct coll {
 	pid_t pid;
 	char cfg[H_PATH_MAX];
 	char log[H_PATH_MAX];
+	bool debug; /* started with -d: every message logged */
 };
 
 /* The configuration of collector id (group "archive", checking for gaps
  * every 200 ms, settled after 3 s), archive_extra more keys of its
- * archive group ("" none). */
+ * archive group ("" none: batches of the defaults); not debug. */
 static inline void coll_config(struct coll *c, const struct rig *r,
                                const struct pg *p, const char *id,
                                const char *archive_extra)
 {
 	char name[64], text[2048];
 
+	c->debug = false;
 	snprintf(name, sizeof(name), "%s.cfg", id);
 	h_path(c->cfg, r->dir, name);
 	snprintf(name, sizeof(name), "%s.log", id);
@@ -45,7 +47,8 @@ static inline void coll_config(struct coll *c, const struct rig *r,
 
 static inline void coll_start(struct coll *c)
 {
-	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg, NULL};
+	const char *argv[] = {COLLECTOR_BIN, "-c", c->cfg,
+	                      c->debug ? "-d" : NULL, NULL};
 	int before = mq_count_in_file(c->log, "mqtt: subscribed to");
 
 	c->pid = h_spawn(argv, c->log, true);

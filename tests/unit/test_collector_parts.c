@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "ccfg.h"
 #include "chain.h"
 #include "inbox.h"
@@ -174,6 +175,8 @@ static void test_config_keys(void **state)
 	assert_null(c->cert_file);
 	assert_int_equal(c->gap_check_ms, 500);
 	assert_int_equal(c->gap_settle_ms, 2000);
+	assert_int_equal(c->batch_max, 64);
+	assert_int_equal(c->batch_ms, 20);
 	ccfg_free(c);
 	c = ccfg_load("minimal.cfg", stderr);
 	assert_non_null(c);
@@ -187,6 +190,8 @@ static void test_config_keys(void **state)
 	assert_null(c->username);
 	assert_int_equal(c->gap_check_ms, 1000);
 	assert_int_equal(c->gap_settle_ms, 10000);
+	assert_int_equal(c->batch_max, 256);
+	assert_int_equal(c->batch_ms, 50);
 	ccfg_free(c);
 }
 
@@ -212,6 +217,48 @@ static void test_config_errors(void **state)
 	assert_null(ccfg_load("no-such.cfg", f));
 	fclose(f);
 	assert_string_equal(got, "no-such.cfg: cannot read the file\n");
+}
+
+/* The batch: copies kept in order across the buffer's growth, marks,
+ * full by count and by bytes, one large message alone, cleared. */
+static void test_batch(void **state)
+{
+	struct batch *b = batch_new(3, 100000);
+	static char big[300000];
+	const char *t, *p;
+	size_t len;
+
+	(void)state;
+	assert_non_null(b);
+	assert_null(batch_new(0, 100));
+	assert_int_equal(batch_add(b, "a/1", "x\0y", 3), 0);
+	memset(big, 'z', sizeof(big));
+	assert_int_equal(batch_add(b, "a/2", big, 70000), 0); /* grows */
+	batch_set_mark(b, 0, -2);
+	batch_get(b, 0, &t, &p, &len);
+	assert_string_equal(t, "a/1");
+	assert_int_equal(len, 3);
+	assert_memory_equal(p, "x\0y", 3);
+	assert_int_equal(p[3], '\0');
+	assert_int_equal(batch_mark(b, 0), -2);
+	assert_int_equal(batch_mark(b, 1), 0);
+	assert_false(batch_full(b));
+	assert_int_equal(batch_add(b, "a/3", big, 40000), 0); /* 110 kB */
+	assert_int_equal(batch_count(b), 3);
+	assert_true(batch_full(b));
+	assert_int_equal(batch_add(b, "a/4", "", 0), -1);
+	batch_get(b, 2, &t, &p, &len);
+	assert_string_equal(t, "a/3");
+	assert_int_equal(len, 40000);
+	batch_clear(b);
+	assert_int_equal(batch_count(b), 0);
+	assert_int_equal(batch_add(b, "a/5", big, sizeof(big)), 0); /* alone */
+	assert_true(batch_full(b));
+	batch_get(b, 0, &t, &p, &len);
+	assert_int_equal(len, sizeof(big));
+	assert_int_equal(p[sizeof(big) - 1], 'z');
+	batch_free(b);
+	batch_free(NULL);
 }
 
 static void test_calibrations(void **state)
@@ -369,6 +416,7 @@ int main(void)
 	        cmocka_unit_test(test_chain),
 	        cmocka_unit_test(test_config_keys),
 	        cmocka_unit_test(test_config_errors),
+	        cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
