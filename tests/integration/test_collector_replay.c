@@ -252,9 +252,12 @@ static size_t body_len(const char *payload)
 }
 
 /* Each replayed message is its original but for the tail; at most about
- * RATE a second (a 1 s window holds RATE and the bucket's 0.2 s at
- * most); live readings came at their pace meanwhile. Returns the number
- * of replayed messages. */
+ * RATE a second: over the whole stream (its mean), and in any 1 s window
+ * of receipt RATE, the bucket's 0.2 s and up to 0.5 s of messages that
+ * the broker or this busy machine's scheduler delivered late and together
+ * (a window counted where they arrive, not where the gateway sent them;
+ * a gateway without the limit sends the HOLE at once); live readings came
+ * at their pace meanwhile. Returns the number of replayed messages. */
 static long long check_replay_stream(const struct rig *r)
 {
 	static char text[SUB_MAX];
@@ -306,7 +309,7 @@ static long long check_replay_stream(const struct rig *r)
 	              "second; %zu live readings meanwhile\n",
 	              nrep, last - first, win, live);
 	assert_true(nrep >= HOLE / 4);
-	assert_true(win <= RATE + RATE / 5 + 1);
+	assert_true(win <= RATE + RATE / 5 + RATE / 2 + 1);
 	assert_true((double)(nrep - 1) / (last - first) <= RATE * 1.1);
 	/* two instruments at 10 Hz: half of it at least, all along */
 	assert_true((double)live >= 10.0 * (last - first));
