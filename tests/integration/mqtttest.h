@@ -208,14 +208,17 @@ static inline void mq_two_instruments(char *out, size_t size, int interval_ms)
  * units of 3 channels, a subscriber (client id sub_id) on prefix/#, and a
  * metrologd configuration (not started) polling TB-01 and TB-02 every
  * 100 ms, committing every 50 ms, publishing under prefix with keepalive
- * 5 s and mqtt_extra (more keys of the mqtt group, "" none). */
-static inline void mq_rig_config(struct rig *r, const char *prefix,
-                                 const char *sub_id, const char *mqtt_extra)
+ * 5 s and mqtt_extra (more keys of the mqtt group, "" none); broker_extra
+ * (NULL: none) is added to the broker's configuration. */
+static inline void mq_rig_config_broker(struct rig *r, const char *prefix,
+                                        const char *sub_id,
+                                        const char *mqtt_extra,
+                                        const char *broker_extra)
 {
 	char bus[256], insts[2048], extra[512], all[64], probe[64];
 
 	mq_rig_init(r);
-	mq_broker_start(r, NULL);
+	mq_broker_start(r, broker_extra);
 	assert_int_equal(
 	        h_sim_start(&r->sim, r->dir, true, false,
 	                    (const char *const[]){"-n", "2", "-m", "3", NULL}),
@@ -232,6 +235,13 @@ static inline void mq_rig_config(struct rig *r, const char *prefix,
 	         "%sversion = %d; };",
 	         r->broker.port, prefix, mqtt_extra, mq_version());
 	gw_config(&r->gw, bus, insts, extra);
+}
+
+/* mq_rig_config_broker() with the broker's defaults. */
+static inline void mq_rig_config(struct rig *r, const char *prefix,
+                                 const char *sub_id, const char *mqtt_extra)
+{
+	mq_rig_config_broker(r, prefix, sub_id, mqtt_extra, NULL);
 }
 
 static inline long long mq_readings_in_db(const struct gw *g)

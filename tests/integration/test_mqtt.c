@@ -189,6 +189,34 @@ static void every_reading_published(void **state)
 	rig_finish(&r, &g);
 }
 
+/* QoS 0: every committed reading is published, and the publisher's
+ * wake-ups for Paho's pending writes (an UNSUBSCRIBE from the gateway's
+ * status topic every 32 KiB of QoS 0 messages, gateway/daemon/publish.c)
+ * reach the broker without disturbing the connection or the stream. */
+static void qos0_every_reading(void **state)
+{
+	struct rig r;
+	struct mq_got g = {0};
+	char line[128];
+
+	(void)state;
+	mq_rig_config_broker(&r, PREFIX, "test-sub", "qos = 0; ",
+	                     "log_type debug\n");
+	gw_start(&r.gw);
+	/* 2.5 readings a message of about 240 bytes (topic included): 1 200
+	 * readings are some 115 KiB, three wake-ups */
+	wait_readings(&r, 1200);
+	assert_int_equal(gw_stop(&r.gw), 0);
+	check_all_received(&r, &g, true);
+	assert_int_equal(mq_connects_as(&r, "metrologd-" SITE, mq_version()),
+	                 1);
+	snprintf(line, sizeof(line), "Received UNSUBSCRIBE from metrologd-%s",
+	         SITE);
+	print_message("%d wake-ups\n", mq_count_in_file(r.broker.log, line));
+	assert_true(mq_count_in_file(r.broker.log, line) >= 2);
+	rig_finish(&r, &g);
+}
+
 /* A rig whose gateway published, then lost its broker and went on
  * polling (100 more readings, about 2 s). */
 static void start_then_lose_broker(struct rig *r)
@@ -385,6 +413,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_teardown(every_reading_published, h_teardown),
+	        cmocka_unit_test_teardown(qos0_every_reading, h_teardown),
 	        cmocka_unit_test_teardown(broker_outage, h_teardown),
 	        cmocka_unit_test_teardown(sigkill_broker_down, h_teardown),
 	        cmocka_unit_test_teardown(will_on_sigkill, h_teardown),
