@@ -254,7 +254,7 @@ static const struct key storage_keys[S_N] = {
 	[S_BATCH_MAX] = {.name = "batch_max", .type = K_INT, .min = 1,
 	                 .max = 100000, .def = 1000, .unit = "samples"},
 	[S_BATCH_MS] = {.name = "batch_ms", .type = K_INT, .min = 1,
-	                .max = 10000, .def = 100, .unit = "milliseconds"},
+	                .max = 10000, .def = 20, .unit = "milliseconds"},
 	[S_QUEUE_SIZE] = {.name = "queue_size", .type = K_INT, .min = 16,
 	                  .max = 16777216, .def = 65536, .unit = "samples"},
 	[S_QUEUE_FULL] = {.name = "queue_full", .type = K_STRING,

@@ -50,6 +50,14 @@
 #define DEFAULT_CONFIG "/etc/metrolog/metrologd.cfg"
 #define STATS_EVERY_US (60LL * 1000000)
 #define STOP_FLUSH_MS  3000 /* on stop, publish what we can this long */
+/* SQLite's page cache of each of metrologd's two connections (the ingest
+ * thread's and the publisher's), in KiB. Both mostly append and read what
+ * was just written (readings_recent, the outbox: rowid order), so 8 MiB
+ * each (the store's default, for the tool's reads) only held pages that
+ * are never read again: at a lab's load they filled in seconds and were
+ * half of metrologd's heap (docs/BENCHMARKS.md, "The lab's latency,
+ * memory and CPU"). */
+#define CACHE_KIB 2048
 
 static volatile sig_atomic_t got_stop, got_reload;
 
@@ -512,6 +520,7 @@ int main(int argc, char **argv)
 		config_free(d.cfg);
 		return 0;
 	}
+	store_set_cache_kib(CACHE_KIB);
 	d.store = store_open(d.cfg->database, err, sizeof(err));
 	if (d.store == NULL) {
 		log_warnx("%s", err);

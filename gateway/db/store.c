@@ -55,6 +55,8 @@
 	"INSERT INTO readings_recent (channel, ts, value, quality) VALUES "
 #define BLOCK_ROW "(?,?,?,?)"
 
+static int cache_kib = STORE_CACHE_KIB; /* store_set_cache_kib() */
+
 static const char *const stmt_sql[S_COUNT] = {
         [S_BEGIN] = "BEGIN IMMEDIATE",
         [S_COMMIT] = "COMMIT",
@@ -290,13 +292,14 @@ static int configure(struct store *st)
 	 * nothing a commit holds leaves the process first: the outbox rows
 	 * the publisher sends, the seqs AUTOINCREMENT hands out, the readings
 	 * a records request reads, a calibration record and its certificate
-	 * number. metrologd commits a few batches a second (batch_ms): a few
-	 * fsyncs a second (docs/SCHEMA.md, measured in docs/BENCHMARKS.md).
+	 * number. metrologd commits a batch every batch_ms (20 ms by default)
+	 * while readings come: up to 50 fsyncs a second (docs/SCHEMA.md,
+	 * measured in docs/BENCHMARKS.md).
 	 */
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
-	         STORE_CACHE_KIB, STORE_WAL_LIMIT);
+	         cache_kib, STORE_WAL_LIMIT);
 	return exec(st, sql, "pragmas");
 }
 
@@ -366,6 +369,12 @@ fail:
 		*kind = st->error;
 	store_close(st);
 	return NULL;
+}
+
+void store_set_cache_kib(int kib)
+{
+	assert(kib > 0);
+	cache_kib = kib;
 }
 
 struct store *store_open(const char *path, char *err, size_t errlen)

@@ -42,6 +42,12 @@ struct store;
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st); /* NULL allowed */
 
+/* The page cache (PRAGMA cache_size) of every connection opened after
+ * this call, in KiB (> 0); 8 MiB until then. For a process that keeps
+ * its memory small (metrologd); call it before the first store_open(),
+ * before other threads open any. */
+void store_set_cache_kib(int kib);
+
 /* Insert or update the instruments, channels and standards of c (by id
  * and channel name) so that readings keep stable ids across restarts and
  * reloads, and remember the mapping from c's indexes to row ids for

@@ -277,7 +277,7 @@ static void minimal_config_takes_defaults(void **state)
 		fail_msg("minimal.cfg refused:\n%s", errs);
 	free(errs);
 	assert_int_equal(c->batch_max, 1000);
-	assert_int_equal(c->batch_ms, 100);
+	assert_int_equal(c->batch_ms, 20);
 	assert_int_equal(c->queue_size, 65536);
 	assert_int_equal(c->queue_full, QUEUE_DROP_OLDEST);
 	assert_int_equal(c->retention_days, 0);
