@@ -178,7 +178,8 @@ const char *query_error(const struct query *q)
  */
 #define RECENT_CTE                                                             \
 	"WITH recent AS MATERIALIZED (SELECT channel, max(ts) AS ts, value,"   \
-	" quality FROM readings_recent GROUP BY channel) "
+	" quality FROM readings_recent"                                        \
+	" WHERE " SCHEMA_RECENT_LIVE("rowid", "channel") " GROUP BY channel) "
 #define ARCHIVE_LAST(ch) ARCHIVE_LAST_TS(ch)
 
 /* The calibration in force at ?3 of instruments row i (schema.h). */

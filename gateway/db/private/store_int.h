@@ -31,9 +31,11 @@ enum {
 	S_INSERT_BLOCK,
 	S_INSERT_EVENT,
 	S_INSERT_CHANNEL_EVENT,
-	S_RECENT_ROWS,
-	S_MOVE_READ,
-	S_CLEAR_RECENT,
+	S_RECENT_FIX,
+	S_TURN_GET,
+	S_TURN_SET,
+	S_TURN_READ,
+	S_RECENT_DROP,
 	S_PRUNE_RECENT,
 	S_NEXT_CHANNEL,
 	S_ARC_LAST,
@@ -67,7 +69,7 @@ struct store {
 	uint32_t nchannels;
 	int64_t *instrument_ids;
 	uint32_t ninstruments, nentities;
-	int64_t move_rows;     /* readings_recent rows that trigger a move */
+	int64_t move_rows;     /* rows not moved that start a move's turn */
 	int64_t prune_channel; /* where store_retention() goes on */
 	int64_t outbox_rows;   /* rows in the outbox; -1: not counted yet */
 	bool outbox_writer;    /* this connection wrote or deleted outbox
