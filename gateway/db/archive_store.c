@@ -57,10 +57,11 @@ struct deferred {
 	size_t n, off, len; /* its bytes: dbytes + off, len of them */
 };
 
-/* A channel's rows read from readings_recent, waiting for its turn. */
+/* A channel's rows of readings_recent not moved yet, in arrival order. */
 struct chrun {
 	int64_t ch;
-	struct archive_pts pts; /* in arrival order */
+	struct archive_pts turn; /* those of the turn under way */
+	struct archive_pts pts;  /* those after them */
 	bool used;
 };
 
@@ -70,7 +71,8 @@ struct turn {
 	int64_t upto; /* recent_moved, as this store last read or wrote */
 	int64_t turn_upto, turn_channel;
 	int64_t cursor;     /* the rows up to this rowid are read (or moved) */
-	int64_t nread;      /* the rows in the runs */
+	int64_t nread;      /* the rows in the runs' pts */
+	int64_t nturn;      /* and in their turn */
 	struct chrun *runs; /* open addressing, cap a power of 2 */
 	size_t nruns, cap;
 	struct chrun **order; /* in a turn: the runs by channel */
@@ -110,8 +112,10 @@ void archive_bufs_free(struct archive_bufs *b)
 	free(b->spare);
 	free(b->dv);
 	free(b->dbytes);
-	for (size_t i = 0; i < b->t.cap; i++)
+	for (size_t i = 0; i < b->t.cap; i++) {
 		sqlite3_free(b->t.runs[i].pts.p);
+		sqlite3_free(b->t.runs[i].turn.p);
+	}
 	free(b->t.runs);
 	free(b->t.order);
 	free(b);
@@ -616,8 +620,8 @@ static struct chrun *run_of(struct turn *t, int64_t ch)
 static void turn_reset(struct turn *t)
 {
 	for (size_t i = 0; i < t->cap; i++)
-		t->runs[i].pts.n = 0;
-	t->nread = 0;
+		t->runs[i].pts.n = t->runs[i].turn.n = 0;
+	t->nread = t->nturn = 0;
 	t->norder = t->next = 0;
 	t->known = false;
 }
@@ -640,10 +644,44 @@ void archive_forget(struct store *st)
 		forget_all(st->arc);
 }
 
-/* Read into the runs the rows not moved after t->cursor up to rowid to,
- * at most limit of them, in rowid order (arrival order). */
+/* Room for need points in a run: a quarter more, not twice (a run of a
+ * turn holds about move_rows / channels points; memory). */
+static int run_reserve(struct archive_pts *a, size_t need)
+{
+	struct gorilla_point *p;
+	size_t cap = need + need / 4 + 4;
+
+	if (need <= a->cap)
+		return 0;
+	p = sqlite3_realloc64(a->p, cap * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	a->p = p;
+	a->cap = cap;
+	return 0;
+}
+
+/* r's turn moved: one buffer left to the channel, the larger one (the
+ * rows since the turn copied into it), so that memory holds about one
+ * turn's rows and the next turn's grow without reallocating. */
+static void keep_one(struct chrun *r)
+{
+	if (r->pts.n <= r->turn.cap && r->pts.cap < r->turn.cap) {
+		struct archive_pts x = r->pts;
+		memcpy(r->turn.p, x.p, x.n * sizeof(*x.p));
+		r->turn.n = x.n;
+		r->pts = r->turn;
+		r->turn = x;
+	}
+	sqlite3_free(r->turn.p);
+	r->turn = (struct archive_pts){0};
+}
+
+/* Read into the runs (their turn when turn) the rows not moved after
+ * t->cursor up to rowid to, at most limit of them, in rowid order
+ * (arrival order). */
 static int read_rows(struct store *st, struct turn *t, int64_t to,
-                     int64_t limit)
+                     int64_t limit, bool turn)
 {
 	sqlite3_stmt *s = st->stmt[S_TURN_READ];
 	int64_t got = 0;
@@ -656,22 +694,24 @@ static int read_rows(struct store *st, struct turn *t, int64_t to,
 	sqlite3_bind_int64(s, 5, limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct chrun *r = run_of(t, sqlite3_column_int64(s, 1));
+		struct archive_pts *a = r == NULL ? NULL
+		                        : turn    ? &r->turn
+		                                  : &r->pts;
 		struct gorilla_point *p;
-		if (r == NULL ||
-		    archive_pts_reserve(&r->pts, r->pts.n + 1) < 0) {
+		if (a == NULL || run_reserve(a, a->n + 1) < 0) {
 			sqlite3_reset(s);
 			return corrupt(st, SQLITE_NOMEM, 0);
 		}
-		p = &r->pts.p[r->pts.n++];
+		p = &a->p[a->n++];
 		p->ts_us = sqlite3_column_int64(s, 2);
 		p->has_value = sqlite3_column_type(s, 3) != SQLITE_NULL;
 		p->value = p->has_value ? sqlite3_column_double(s, 3) : 0;
 		p->quality = sqlite3_column_int64(s, 4);
 		t->cursor = sqlite3_column_int64(s, 0);
-		t->nread++;
 		got++;
 	}
 	sqlite3_reset(s);
+	*(turn ? &t->nturn : &t->nread) += got;
 	if (rc != SQLITE_DONE) {
 		st_sqlite_error(st, rc, "archive: read");
 		return -1;
@@ -712,13 +752,13 @@ static int sort_by_time(struct archive_pts *r, struct archive_pts *tmp)
 	return 0;
 }
 
-/* Write the run of r, sorted by time (of equal times the later row), as
+/* Write the turn's run of r, sorted by time (of equal times the later row), as
  * channel r->ch's blocks (flush_run() by ARCHIVE_BLOCK_MAX points), and
  * empty it. */
 static int move_run(struct store *st, struct chrun *r)
 {
 	struct archive_bufs *b = st->arc;
-	struct archive_pts *p = &r->pts;
+	struct archive_pts *p = &r->turn;
 	size_t k = 0, i;
 
 	for (i = 1; i < p->n && p->p[i - 1].ts_us < p->p[i].ts_us; i++)
@@ -744,6 +784,7 @@ static int move_run(struct store *st, struct chrun *r)
 			return -1;
 	}
 	p->n = 0;
+	keep_one(r);
 	return 0;
 }
 
@@ -755,7 +796,7 @@ static int by_channel(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The runs that hold rows, by channel, into t->order. */
+/* The runs whose turn holds rows, by channel, into t->order. */
 static int order_runs(struct turn *t)
 {
 	size_t n = 0;
@@ -765,7 +806,7 @@ static int order_runs(struct turn *t)
 	if (t->order == NULL)
 		return -1;
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->runs[i].used && t->runs[i].pts.n > 0)
+		if (t->runs[i].used && t->runs[i].turn.n > 0)
 			t->order[n++] = &t->runs[i];
 	qsort(t->order, n, sizeof(*t->order), by_channel);
 	t->norder = n;
@@ -781,13 +822,13 @@ static int move_share(struct store *st, struct turn *t, bool all)
 	int64_t share = st->move_rows / ARCHIVE_TURN_STEPS, done = 0;
 
 	if (share < 1 || all)
-		share = t->nread > 1 ? t->nread : 1;
+		share = t->nturn > 1 ? t->nturn : 1;
 	/* twice a step's share of the turn's budget (3/2 of its rows) */
 	b->step_budget = all ? LONG_MAX : 3 * (long)share;
 	b->deferring = true;
 	while (t->next < t->norder && done < share) {
 		struct chrun *r = t->order[t->next];
-		done += (int64_t)r->pts.n;
+		done += (int64_t)r->turn.n;
 		if (move_run(st, r) < 0)
 			return -1;
 		t->next++;
@@ -833,18 +874,71 @@ static int drop_moved(struct store *st, const struct turn *t, int64_t max,
 	return st_run(st, s, "archive: drop moved rows");
 }
 
+/* This transaction's readings as store_write() kept them (st->staged),
+ * after the turn's in the runs. */
+static int take_staged(struct store *st, struct turn *t)
+{
+	for (size_t i = 0; i < st->nstaged; i++) {
+		struct chrun *r = run_of(t, st->staged[i].ch);
+		if (r == NULL || run_reserve(&r->pts, r->pts.n + 1) < 0)
+			return corrupt(st, SQLITE_NOMEM, 0);
+		r->pts.p[r->pts.n++] = st->staged[i].p;
+	}
+	t->nread += (int64_t)st->nstaged;
+	return 0;
+}
+
+/* Bring the runs up to the newest row, max: this transaction's readings
+ * as kept when they are all that is new (no reading back), else the rows
+ * read (at most limit). */
+static int catch_up(struct store *st, struct turn *t, int64_t max,
+                    int64_t limit)
+{
+	if (!st->staged_lost && t->cursor == max - (int64_t)st->nstaged) {
+		t->cursor = max;
+		return take_staged(st, t);
+	}
+	return read_rows(st, t, max, limit, false);
+}
+
+/* Start a turn over the rows read: they become the runs' turn. */
+static void start_turn(struct turn *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		struct archive_pts x = t->runs[i].turn; /* empty */
+		t->runs[i].turn = t->runs[i].pts;
+		t->runs[i].pts = x;
+	}
+	t->turn_upto = t->cursor;
+	t->nturn = t->nread;
+	t->nread = 0;
+	t->norder = 0;
+}
+
+/* Write the marks of t into recent_moved. */
+static int turn_set(struct store *st, const struct turn *t)
+{
+	sqlite3_stmt *set = st->stmt[S_TURN_SET];
+
+	sqlite3_bind_int64(set, 1, t->upto);
+	sqlite3_bind_int64(set, 2, t->turn_upto);
+	sqlite3_bind_int64(set, 3, t->turn_channel);
+	return st_run(st, set, "archive: recent_moved");
+}
+
 /* One step (archive_step()); *max: the newest rowid. */
 static int step(struct store *st, struct turn *t, bool all, int64_t *max)
 {
 	struct archive_bufs *b = st->arc;
-	sqlite3_stmt *set = st->stmt[S_TURN_SET];
 	int64_t m[5], limit = all ? INT64_MAX : st->move_rows / 8;
 
 	if (turn_get(st, m) < 0)
 		return -1;
 	*max = m[3];
 	if (!t->known || m[0] != t->upto || m[1] != t->turn_upto ||
-	    m[2] != t->turn_channel) { /* first step, or another writer */
+	    m[2] != t->turn_channel ||
+	    m[3] - (int64_t)st->nstaged < t->cursor) {
+		/* first step, another writer, or rows read are gone */
 		turn_reset(t);
 		t->upto = t->cursor = m[0];
 		t->turn_upto = m[1];
@@ -852,23 +946,23 @@ static int step(struct store *st, struct turn *t, bool all, int64_t *max)
 		t->known = true;
 	}
 	limit = limit < 8192 ? 8192 : limit;
-	if (t->turn_upto == t->upto) { /* no turn: read, start one? */
-		if (read_rows(st, t, m[3], limit) < 0)
-			return -1;
-		if (t->nread == 0 || (!all && t->nread < st->move_rows))
-			return drop_moved(st, t, m[3], m[4], all);
-		t->turn_upto = t->cursor;
-		t->norder = 0;
-	} else if (t->cursor < t->turn_upto) { /* a turn read again */
-		if (read_rows(st, t, t->turn_upto, limit) < 0)
+	if (t->cursor < t->turn_upto) { /* a turn's rows read again */
+		if (read_rows(st, t, t->turn_upto, limit, true) < 0)
 			return -1;
 		if (t->cursor < t->turn_upto)
 			return drop_moved(st, t, m[3], m[4], all);
 	}
+	if (catch_up(st, t, m[3], limit) < 0)
+		return -1;
+	if (t->turn_upto == t->upto) { /* no turn: start one? */
+		if (t->nread == 0 || (!all && t->nread < st->move_rows))
+			return drop_moved(st, t, m[3], m[4], all);
+		start_turn(t);
+	}
 	if (t->norder == 0) { /* the turn's first step here */
 		if (order_runs(t) < 0)
 			return corrupt(st, SQLITE_NOMEM, 0);
-		b->budget = 3 * (long)t->nread / 2;
+		b->budget = 3 * (long)t->nturn / 2;
 		b->spent = false;
 	}
 	if (move_share(st, t, all) < 0)
@@ -878,16 +972,13 @@ static int step(struct store *st, struct turn *t, bool all, int64_t *max)
 	} else { /* the turn is over */
 		t->upto = t->turn_upto;
 		t->turn_channel = 0;
-		t->nread = 0;
+		t->nturn = 0;
 		t->norder = t->next = 0;
 		if (!b->spent) /* every channel from the cursor on had its turn
 		                */
 			b->cursor = INT64_MIN;
 	}
-	sqlite3_bind_int64(set, 1, t->upto);
-	sqlite3_bind_int64(set, 2, t->turn_upto);
-	sqlite3_bind_int64(set, 3, t->turn_channel);
-	if (st_run(st, set, "archive: recent_moved") < 0)
+	if (turn_set(st, t) < 0)
 		return -1;
 	return drop_moved(st, t, m[3], m[4], all);
 }

@@ -409,6 +409,7 @@ void store_close(struct store *st)
 	free(st->channel_ids);
 	free(st->instrument_ids);
 	free(st->rbuf);
+	free(st->staged);
 	archive_bufs_free(st->arc);
 	free(st->path);
 	free(st);
@@ -765,6 +766,30 @@ static void bind_reading(struct store *st, sqlite3_stmt *ins, int base,
 	sqlite3_bind_int(ins, base + 4, s->quality);
 }
 
+/* Keep a copy of reading s as SQLite stores it (a NaN is NULL, -0.0 is
+ * 0), for the move (struct store, staged). */
+static void stage_reading(struct store *st, const struct sample *s)
+{
+	struct st_staged *k;
+
+	if (st->nstaged == st->capstaged) {
+		size_t cap = st->capstaged ? 2 * st->capstaged : 1024;
+		void *p = realloc(st->staged, cap * sizeof(*st->staged));
+		if (p == NULL) {
+			st->staged_lost = true;
+			return;
+		}
+		st->staged = p;
+		st->capstaged = cap;
+	}
+	k = &st->staged[st->nstaged++];
+	k->ch = st->channel_ids[s->index];
+	k->p.ts_us = s->ts_us;
+	k->p.has_value = s->quality == QUALITY_GOOD && !isnan(s->value);
+	k->p.value = k->p.has_value && s->value != 0 ? s->value : 0;
+	k->p.quality = s->quality;
+}
+
 /* Insert the n readings of block: by STORE_BLOCK in one statement when
  * n is STORE_BLOCK, else one by one. */
 static int insert_readings(struct store *st, const struct sample **block, int n)
@@ -772,13 +797,16 @@ static int insert_readings(struct store *st, const struct sample **block, int n)
 	sqlite3_stmt *ins = st->stmt[S_INSERT_READING];
 
 	if (n == STORE_BLOCK) {
-		for (int k = 0; k < n; k++)
+		for (int k = 0; k < n; k++) {
 			bind_reading(st, st->stmt[S_INSERT_BLOCK], 4 * k,
 			             block[k]);
+			stage_reading(st, block[k]);
+		}
 		return st_run(st, st->stmt[S_INSERT_BLOCK], "append reading");
 	}
 	for (int k = 0; k < n; k++) {
 		bind_reading(st, ins, 0, block[k]);
+		stage_reading(st, block[k]);
 		if (st_run(st, ins, "append reading") < 0)
 			return -1;
 	}
@@ -1082,6 +1110,8 @@ int store_write(struct store *st, const struct store_batch *b)
 	int64_t rows = st->outbox_rows;
 	uint64_t dropped = st->outbox_dropped;
 
+	st->nstaged = 0;
+	st->staged_lost = false;
 	if (st_run(st, st->stmt[S_BEGIN], "append") < 0)
 		return -1;
 	if (st_run(st, st->stmt[S_RECENT_FIX], "append: recent_moved") < 0 ||
@@ -1114,6 +1144,8 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 
 int store_archive_all(struct store *st)
 {
+	st->nstaged = 0;
+	st->staged_lost = false;
 	if (st_run(st, st->stmt[S_BEGIN], "archive") < 0)
 		return -1;
 	if (st_run(st, st->stmt[S_RECENT_FIX], "archive: recent_moved") < 0 ||

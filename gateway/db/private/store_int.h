@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "calib.h"
+#include "gorilla.h"
 #include "store.h"
 
 #define STORE_MSG_MAX 512
@@ -79,6 +80,15 @@ struct store {
 	size_t rbuf_size;
 	struct outbox_rebuild *rb; /* store_outbox.c's, made on first use */
 	struct archive_bufs *arc;  /* archive.c's, made on first use */
+	/* the readings store_write() inserts, as SQLite keeps them, for its
+	 * step of the move (archive_step(): none read back); lost: one was
+	 * not kept (out of memory), the step reads them */
+	struct st_staged {
+		int64_t ch;
+		struct gorilla_point p;
+	} * staged;
+	size_t nstaged, capstaged;
+	bool staged_lost;
 };
 
 /* ---- helpers of store.c ------------------------------------------------- */
