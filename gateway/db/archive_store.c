@@ -73,6 +73,7 @@ struct turn {
 	int64_t cursor;     /* the rows up to this rowid are read (or moved) */
 	int64_t nread;      /* the rows in the runs' pts */
 	int64_t nturn;      /* and in their turn */
+	int64_t version;    /* PRAGMA data_version at the last step */
 	struct chrun *runs; /* open addressing, cap a power of 2 */
 	size_t nruns, cap;
 	struct chrun **order; /* in a turn: the runs by channel */
@@ -516,12 +517,12 @@ static bool would_fill(const struct archive_bufs *b, const struct pending *pd)
 }
 
 /* Merge channel ch's small blocks with b->run now: they would make a full
- * block, and the budgets of the turn and of its step allow (or the run
- * alone fills a block: then the small ones would be left behind it). */
+ * block, and the turn's budget allows (or the run alone fills a block:
+ * then the small ones would be left behind it). */
 static bool merge_now(const struct archive_bufs *b, const struct pending *pd)
 {
 	return would_fill(b, pd) &&
-	       ((b->budget > 0 && b->step_budget > 0 && pd->ch >= b->cursor) ||
+	       ((b->budget > 0 && pd->ch >= b->cursor) ||
 	        (double)b->run.n * b->per_point >= (double)b->target);
 }
 
@@ -563,13 +564,6 @@ static int flush_run(struct store *st, int64_t ch)
 			b->cursor = ch + 1;
 		}
 	} else {
-		/* the step's budget ran out first: the next turn from here,
-		 * so that merges go on over contiguous channels */
-		if (would_fill(b, pd) && b->step_budget <= 0 && !b->spent &&
-		    ch >= b->cursor) {
-			b->spent = true;
-			b->cursor = ch;
-		}
 		rc = write_blocks(st, ch, b->run.p, b->run.n);
 	}
 	if (rc < 0)
@@ -823,10 +817,12 @@ static int move_share(struct store *st, struct turn *t, bool all)
 
 	if (share < 1 || all)
 		share = t->nturn > 1 ? t->nturn : 1;
-	/* twice a step's share of the turn's budget (3/2 of its rows) */
+	/* the step ends once it moved its share, or its merges decoded
+	 * twice the step's share of the turn's budget (3/2 of its rows):
+	 * merges go on in the next step, over contiguous channels */
 	b->step_budget = all ? LONG_MAX : 3 * (long)share;
 	b->deferring = true;
-	while (t->next < t->norder && done < share) {
+	while (t->next < t->norder && done < share && b->step_budget > 0) {
 		struct chrun *r = t->order[t->next];
 		done += (int64_t)r->turn.n;
 		if (move_run(st, r) < 0)
@@ -930,15 +926,21 @@ static int turn_set(struct store *st, const struct turn *t)
 static int step(struct store *st, struct turn *t, bool all, int64_t *max)
 {
 	struct archive_bufs *b = st->arc;
-	int64_t m[5], limit = all ? INT64_MAX : st->move_rows / 8;
+	int64_t m[5], version = 0, limit = all ? INT64_MAX : st->move_rows / 8;
 
-	if (turn_get(st, m) < 0)
+	if (turn_get(st, m) < 0 ||
+	    st_query_int(st, st->stmt[S_DATA_VERSION], "archive", &version) < 0)
 		return -1;
 	*max = m[3];
+	if (version != t->version) { /* another connection wrote: its rows */
+		t->known = false;
+		t->version = version;
+	}
 	if (!t->known || m[0] != t->upto || m[1] != t->turn_upto ||
 	    m[2] != t->turn_channel ||
 	    m[3] - (int64_t)st->nstaged < t->cursor) {
-		/* first step, another writer, or rows read are gone */
+		/* first step, another writer, or rows read are gone: read
+		 * the rows again (a row another one deleted is not moved) */
 		turn_reset(t);
 		t->upto = t->cursor = m[0];
 		t->turn_upto = m[1];

@@ -98,6 +98,8 @@ static const char *const stmt_sql[S_COUNT] = {
                         " AND (rowid > ?3 OR channel >= ?4) ORDER BY rowid"
                         " LIMIT ?5",
         [S_RECENT_DROP] = "DELETE FROM readings_recent WHERE rowid <= ?1",
+        /* changes when another connection committed */
+        [S_DATA_VERSION] = "PRAGMA data_version",
         /* moved rows are in the archive: archive_prune() counts them */
         [S_PRUNE_RECENT] = "DELETE FROM readings_recent WHERE rowid IN"
                            " (SELECT rowid FROM readings_recent"

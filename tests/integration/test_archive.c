@@ -413,6 +413,43 @@ static void test_move_in_turns(void **state)
 	db_assert_integrity(path);
 }
 
+/* Rows of readings_recent another connection deletes while the store
+ * holds them in memory for the next turn (as test_collector_replay's
+ * retention by hand does) are not moved into the archive: the store reads
+ * the rows again once another connection committed. */
+static void test_deleted_by_another(void **state)
+{
+	enum { NCH = 10, ROUNDS = 8000, GONE = 10000 };
+	char path[H_PATH_MAX], sql[128];
+	struct sample *s = make_readings(NCH, ROUNDS, true);
+	size_t total = (size_t)NCH * ROUNDS;
+	struct store *st;
+
+	(void)state;
+	h_path(path, h_tmpdir(), "another.db");
+	st = open_store(path, NCH);
+	for (size_t i = 0; i < total / 2; i += BATCH)
+		append_ok(st, s + i, BATCH);
+	snprintf(sql, sizeof(sql),
+	         "DELETE FROM readings_recent WHERE rowid <= %d", GONE);
+	db_exec(path, sql);
+	for (size_t i = total / 2; i < total; i += BATCH)
+		append_ok(st, s + i, BATCH);
+	assert_int_equal(store_archive_all(st), 0);
+	store_close(st);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM readings"),
+	                 (int64_t)total - GONE);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM"
+	                               " readings_archive"),
+	                 (int64_t)total - GONE);
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM readings WHERE ts < %lld",
+	         (long long)(T0 + GONE / NCH * SEC));
+	assert_int_equal(sql_int(path, sql), 0);
+	free(s);
+	db_assert_integrity(path);
+}
+
 /* The store's child: append s[from, n) in batches, saying on fd the
  * readings committed once open (from), then after each batch. Never
  * returns. */
@@ -535,6 +572,7 @@ int main(void)
 	        cmocka_unit_test_teardown(test_cut_by_size, h_teardown),
 	        cmocka_unit_test_teardown(test_cut_one_channel, h_teardown),
 	        cmocka_unit_test_teardown(test_move_in_turns, h_teardown),
+	        cmocka_unit_test_teardown(test_deleted_by_another, h_teardown),
 	        cmocka_unit_test_teardown(test_merge_sigkill, h_teardown),
 	};
 
