@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "gorilla.h"
+#include "pointbuf.h"
 #include "store_int.h"
 
 #define MERGE_MAX_TARGETS 4 /* trailing small blocks merged at once, bytes */
@@ -57,11 +58,12 @@ struct deferred {
 	size_t n, off, len; /* its bytes: dbytes + off, len of them */
 };
 
-/* A channel's rows of readings_recent not moved yet, in arrival order. */
+/* A channel's rows of readings_recent not moved yet, in arrival order,
+ * encoded (pointbuf.h: a few bytes a reading). */
 struct chrun {
 	int64_t ch;
-	struct archive_pts turn; /* those of the turn under way */
-	struct archive_pts pts;  /* those after them */
+	struct pointbuf turn; /* those of the turn under way */
+	struct pointbuf pts;  /* those after them */
 	bool used;
 };
 
@@ -76,8 +78,8 @@ struct turn {
 	int64_t version;    /* PRAGMA data_version at the last step */
 	struct chrun *runs; /* open addressing, cap a power of 2 */
 	size_t nruns, cap;
-	struct chrun **order; /* in a turn: the runs by channel */
-	size_t norder, next;  /* and the next one to move */
+	int64_t *order;      /* in a turn: the channels of its runs, in order */
+	size_t norder, next; /* and the next one to move */
 };
 
 struct archive_bufs {
@@ -99,6 +101,7 @@ struct archive_bufs {
 	uint8_t *dbytes;
 	size_t nbytes, capbytes;
 	struct turn t;
+	struct archive_pts unsorted; /* a turn's run out of time order */
 };
 
 void archive_bufs_free(struct archive_bufs *b)
@@ -114,9 +117,10 @@ void archive_bufs_free(struct archive_bufs *b)
 	free(b->dv);
 	free(b->dbytes);
 	for (size_t i = 0; i < b->t.cap; i++) {
-		sqlite3_free(b->t.runs[i].pts.p);
-		sqlite3_free(b->t.runs[i].turn.p);
+		pointbuf_free(&b->t.runs[i].pts);
+		pointbuf_free(&b->t.runs[i].turn);
 	}
+	sqlite3_free(b->unsorted.p);
 	free(b->t.runs);
 	free(b->t.order);
 	free(b);
@@ -583,7 +587,7 @@ static struct chrun *run_of(struct turn *t, int64_t ch)
 {
 	size_t i;
 
-	if (2 * (t->nruns + 1) > t->cap) {
+	if (4 * (t->nruns + 1) > 3 * t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 1024;
 		struct chrun *r = calloc(cap, sizeof(*r));
 		if (r == NULL)
@@ -613,8 +617,10 @@ static struct chrun *run_of(struct turn *t, int64_t ch)
 /* Forget the rows read: the next step reads them again from the file. */
 static void turn_reset(struct turn *t)
 {
-	for (size_t i = 0; i < t->cap; i++)
-		t->runs[i].pts.n = t->runs[i].turn.n = 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		pointbuf_free(&t->runs[i].pts);
+		pointbuf_free(&t->runs[i].turn);
+	}
 	t->nread = t->nturn = 0;
 	t->norder = t->next = 0;
 	t->known = false;
@@ -638,39 +644,6 @@ void archive_forget(struct store *st)
 		forget_all(st->arc);
 }
 
-/* Room for need points in a run: a quarter more, not twice (a run of a
- * turn holds about move_rows / channels points; memory). */
-static int run_reserve(struct archive_pts *a, size_t need)
-{
-	struct gorilla_point *p;
-	size_t cap = need + need / 4 + 4;
-
-	if (need <= a->cap)
-		return 0;
-	p = sqlite3_realloc64(a->p, cap * sizeof(*p));
-	if (p == NULL)
-		return -1;
-	a->p = p;
-	a->cap = cap;
-	return 0;
-}
-
-/* r's turn moved: one buffer left to the channel, the larger one (the
- * rows since the turn copied into it), so that memory holds about one
- * turn's rows and the next turn's grow without reallocating. */
-static void keep_one(struct chrun *r)
-{
-	if (r->pts.n <= r->turn.cap && r->pts.cap < r->turn.cap) {
-		struct archive_pts x = r->pts;
-		memcpy(r->turn.p, x.p, x.n * sizeof(*x.p));
-		r->turn.n = x.n;
-		r->pts = r->turn;
-		r->turn = x;
-	}
-	sqlite3_free(r->turn.p);
-	r->turn = (struct archive_pts){0};
-}
-
 /* Read into the runs (their turn when turn) the rows not moved after
  * t->cursor up to rowid to, at most limit of them, in rowid order
  * (arrival order). */
@@ -688,19 +661,16 @@ static int read_rows(struct store *st, struct turn *t, int64_t to,
 	sqlite3_bind_int64(s, 5, limit);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct chrun *r = run_of(t, sqlite3_column_int64(s, 1));
-		struct archive_pts *a = r == NULL ? NULL
-		                        : turn    ? &r->turn
-		                                  : &r->pts;
-		struct gorilla_point *p;
-		if (a == NULL || run_reserve(a, a->n + 1) < 0) {
+		struct gorilla_point p;
+		p.ts_us = sqlite3_column_int64(s, 2);
+		p.has_value = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		p.value = p.has_value ? sqlite3_column_double(s, 3) : 0;
+		p.quality = sqlite3_column_int64(s, 4);
+		if (r == NULL ||
+		    pointbuf_add(turn ? &r->turn : &r->pts, &p) < 0) {
 			sqlite3_reset(s);
 			return corrupt(st, SQLITE_NOMEM, 0);
 		}
-		p = &a->p[a->n++];
-		p->ts_us = sqlite3_column_int64(s, 2);
-		p->has_value = sqlite3_column_type(s, 3) != SQLITE_NULL;
-		p->value = p->has_value ? sqlite3_column_double(s, 3) : 0;
-		p->quality = sqlite3_column_int64(s, 4);
 		t->cursor = sqlite3_column_int64(s, 0);
 		got++;
 	}
@@ -746,51 +716,90 @@ static int sort_by_time(struct archive_pts *r, struct archive_pts *tmp)
 	return 0;
 }
 
-/* Write the turn's run of r, sorted by time (of equal times the later row), as
- * channel r->ch's blocks (flush_run() by ARCHIVE_BLOCK_MAX points), and
- * empty it. */
+/* The next of channel ch's waiting readings from rd into *p. */
+static int next_point(struct store *st, struct pointbuf_reader *rd,
+                      struct gorilla_point *p, int64_t ch)
+{
+	if (pointbuf_next(rd, p) == 1)
+		return 0;
+	st_error(st, STORE_OTHER,
+	         "archive: the waiting readings of channel %lld do not decode",
+	         (long long)ch);
+	return -1;
+}
+
+/* The turn's run of r (not in time order) decoded into b->unsorted, then
+ * sorted by time, of equal times the later row kept. */
+static int sort_run(struct store *st, struct chrun *r)
+{
+	struct archive_pts *p = &st->arc->unsorted;
+	size_t n = pointbuf_count(&r->turn), k = 0;
+	struct pointbuf_reader rd;
+
+	if (archive_pts_reserve(p, n) < 0)
+		return corrupt(st, SQLITE_NOMEM, r->ch);
+	pointbuf_read(&r->turn, &rd);
+	for (p->n = 0; p->n < n; p->n++)
+		if (next_point(st, &rd, &p->p[p->n], r->ch) < 0)
+			return -1;
+	if (sort_by_time(p, &st->arc->merged) < 0)
+		return corrupt(st, SQLITE_NOMEM, r->ch);
+	for (size_t i = 0; i < p->n; i++) {
+		if (k > 0 && p->p[k - 1].ts_us == p->p[i].ts_us)
+			k--;
+		p->p[k++] = p->p[i];
+	}
+	p->n = k;
+	return 0;
+}
+
+/* Write the turn's run of r, in time order (of equal times the later row),
+ * as channel r->ch's blocks (flush_run() by ARCHIVE_BLOCK_MAX points),
+ * and free it. A run in time order (the usual) is decoded a block's
+ * points at a time, straight into b->run. */
 static int move_run(struct store *st, struct chrun *r)
 {
 	struct archive_bufs *b = st->arc;
-	struct archive_pts *p = &r->turn;
-	size_t k = 0, i;
+	bool sorted = pointbuf_sorted(&r->turn);
+	size_t n = pointbuf_count(&r->turn);
+	struct pointbuf_reader rd;
 
-	for (i = 1; i < p->n && p->p[i - 1].ts_us < p->p[i].ts_us; i++)
-		;
-	if (i < p->n) {
-		if (sort_by_time(p, &b->merged) < 0)
-			return corrupt(st, SQLITE_NOMEM, r->ch);
-		for (i = 0; i < p->n; i++) {
-			if (k > 0 && p->p[k - 1].ts_us == p->p[i].ts_us)
-				k--;
-			p->p[k++] = p->p[i];
-		}
-		p->n = k;
-	}
-	for (size_t at = 0; at < p->n; at += ARCHIVE_BLOCK_MAX) {
-		size_t m = p->n - at < ARCHIVE_BLOCK_MAX ? p->n - at
-		                                         : ARCHIVE_BLOCK_MAX;
+	if (!sorted && sort_run(st, r) < 0)
+		return -1;
+	n = sorted ? n : b->unsorted.n;
+	pointbuf_read(&r->turn, &rd);
+	for (size_t at = 0; at < n; at += ARCHIVE_BLOCK_MAX) {
+		size_t m =
+		        n - at < ARCHIVE_BLOCK_MAX ? n - at : ARCHIVE_BLOCK_MAX;
 		if (archive_pts_reserve(&b->run, m) < 0)
 			return corrupt(st, SQLITE_NOMEM, r->ch);
-		memcpy(b->run.p, p->p + at, m * sizeof(*p->p));
+		for (size_t k = 0; sorted && k < m; k++)
+			if (next_point(st, &rd, &b->run.p[k], r->ch) < 0)
+				return -1;
+		if (!sorted)
+			memcpy(b->run.p, b->unsorted.p + at,
+			       m * sizeof(*b->run.p));
 		b->run.n = m;
 		if (flush_run(st, r->ch) < 0)
 			return -1;
 	}
-	p->n = 0;
-	keep_one(r);
+	pointbuf_free(&r->turn);
+	if (b->unsorted.cap > ARCHIVE_BLOCK_MAX) { /* a rare one: memory back */
+		sqlite3_free(b->unsorted.p);
+		b->unsorted = (struct archive_pts){0};
+	}
 	return 0;
 }
 
 static int by_channel(const void *a, const void *b)
 {
-	int64_t x = (*(struct chrun *const *)a)->ch;
-	int64_t y = (*(struct chrun *const *)b)->ch;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return (x > y) - (x < y);
 }
 
-/* The runs whose turn holds rows, by channel, into t->order. */
+/* The channels whose turn holds rows, in order, into t->order (their
+ * channels, not their runs: run_of() moves the runs when it grows). */
 static int order_runs(struct turn *t)
 {
 	size_t n = 0;
@@ -800,8 +809,8 @@ static int order_runs(struct turn *t)
 	if (t->order == NULL)
 		return -1;
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->runs[i].used && t->runs[i].turn.n > 0)
-			t->order[n++] = &t->runs[i];
+		if (t->runs[i].used && pointbuf_count(&t->runs[i].turn) > 0)
+			t->order[n++] = t->runs[i].ch;
 	qsort(t->order, n, sizeof(*t->order), by_channel);
 	t->norder = n;
 	t->next = 0;
@@ -823,8 +832,10 @@ static int move_share(struct store *st, struct turn *t, bool all)
 	b->step_budget = all ? LONG_MAX : 3 * (long)share;
 	b->deferring = true;
 	while (t->next < t->norder && done < share && b->step_budget > 0) {
-		struct chrun *r = t->order[t->next];
-		done += (int64_t)r->turn.n;
+		struct chrun *r = run_of(t, t->order[t->next]);
+		if (r == NULL)
+			return corrupt(st, SQLITE_NOMEM, t->order[t->next]);
+		done += (int64_t)pointbuf_count(&r->turn);
 		if (move_run(st, r) < 0)
 			return -1;
 		t->next++;
@@ -876,9 +887,8 @@ static int take_staged(struct store *st, struct turn *t)
 {
 	for (size_t i = 0; i < st->nstaged; i++) {
 		struct chrun *r = run_of(t, st->staged[i].ch);
-		if (r == NULL || run_reserve(&r->pts, r->pts.n + 1) < 0)
+		if (r == NULL || pointbuf_add(&r->pts, &st->staged[i].p) < 0)
 			return corrupt(st, SQLITE_NOMEM, 0);
-		r->pts.p[r->pts.n++] = st->staged[i].p;
 	}
 	t->nread += (int64_t)st->nstaged;
 	return 0;
@@ -901,7 +911,7 @@ static int catch_up(struct store *st, struct turn *t, int64_t max,
 static void start_turn(struct turn *t)
 {
 	for (size_t i = 0; i < t->cap; i++) {
-		struct archive_pts x = t->runs[i].turn; /* empty */
+		struct pointbuf x = t->runs[i].turn; /* empty */
 		t->runs[i].turn = t->runs[i].pts;
 		t->runs[i].pts = x;
 	}
@@ -970,7 +980,7 @@ static int step(struct store *st, struct turn *t, bool all, int64_t *max)
 	if (move_share(st, t, all) < 0)
 		return -1;
 	if (t->next < t->norder) {
-		t->turn_channel = t->order[t->next]->ch;
+		t->turn_channel = t->order[t->next];
 	} else { /* the turn is over */
 		t->upto = t->turn_upto;
 		t->turn_channel = 0;

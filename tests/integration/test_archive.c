@@ -413,6 +413,45 @@ static void test_move_in_turns(void **state)
 	db_assert_integrity(path);
 }
 
+/* A clock stepped back within a turn: a channel's waiting readings go
+ * back in time, half of them to times of readings that wait too (doubles
+ * that are not float32: the wide keys of pointbuf.h). They are moved in
+ * time order, and of two at one time the later one is kept. */
+static void test_clock_back_in_a_turn(void **state)
+{
+	enum { NCH = 10, ROUNDS = 300, BACK = 100, FIRST = 200 };
+	char path[H_PATH_MAX];
+	struct sample *s = make_readings(NCH, ROUNDS, false);
+	struct sample *again = calloc((size_t)NCH * ROUNDS, sizeof(*again));
+	struct store *st;
+
+	(void)state;
+	assert_non_null(again);
+	memcpy(again, s, (size_t)NCH * ROUNDS * sizeof(*s));
+	for (size_t i = (size_t)NCH * BACK; i < (size_t)NCH * ROUNDS; i++)
+		if (again[i].quality == QUALITY_GOOD)
+			again[i].value += 1.0;
+	h_path(path, h_tmpdir(), "back.db");
+	st = open_store(path, NCH);
+	/* rounds 0 .. FIRST - 1, then BACK .. ROUNDS - 1 again */
+	append_ok(st, s, (size_t)NCH * FIRST);
+	append_ok(st, again + NCH * BACK, (size_t)NCH * (ROUNDS - BACK));
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM archive_blocks"),
+	                 0);
+	assert_int_equal(store_archive_all(st), 0);
+	store_close(st);
+	assert_int_equal(sql_int(path, "SELECT count(*) FROM readings_recent"
+	                               " WHERE rowid > (SELECT upto FROM"
+	                               " recent_moved)"),
+	                 0);
+	/* rounds 0 .. BACK - 1 as first written, the others as written again */
+	assert_readings(path, again, (size_t)NCH * ROUNDS, NCH);
+	assert_blocks_cut(path);
+	free(again);
+	free(s);
+	db_assert_integrity(path);
+}
+
 /* Rows of readings_recent another connection deletes while the store
  * holds them in memory for the next turn (as test_collector_replay's
  * retention by hand does) are not moved into the archive: the store reads
@@ -572,6 +611,8 @@ int main(void)
 	        cmocka_unit_test_teardown(test_cut_by_size, h_teardown),
 	        cmocka_unit_test_teardown(test_cut_one_channel, h_teardown),
 	        cmocka_unit_test_teardown(test_move_in_turns, h_teardown),
+	        cmocka_unit_test_teardown(test_clock_back_in_a_turn,
+	                                  h_teardown),
 	        cmocka_unit_test_teardown(test_deleted_by_another, h_teardown),
 	        cmocka_unit_test_teardown(test_merge_sigkill, h_teardown),
 	};

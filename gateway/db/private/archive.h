@@ -89,7 +89,8 @@ struct store;
  * Inside the caller's write transaction: a step of the move of
  * readings_recent into blocks cut by size, in turns (archive_store.c;
  * docs/SCHEMA.md, recent_moved). Reads the rows committed since the last
- * step into memory, in rowid order; once move_rows of them wait, a turn
+ * step into memory (each channel's encoded as they come: pointbuf.h, a
+ * few bytes a reading), in rowid order; once move_rows of them wait, a turn
  * starts: each step then writes the blocks of the next range of channels
  * (a share of move_rows / ARCHIVE_TURN_STEPS rows), marks them moved in
  * recent_moved, and deletes up to move_rows / ARCHIVE_DROP_STEPS moved rows
