@@ -161,11 +161,12 @@ int query_readings_plan(struct query *q, char *buf, size_t size);
  * appended there in commit order; from schema 15 the move never deletes
  * the newest row, so rowids go on; up to 14 they started again at 1 once
  * a move emptied the table, as they still do if retention empties it),
- * the newest archive_blocks.id (a step of a move, or a merge after the
- * clock stepped back), events.id and calibrations.id; 0 for an empty
- * table. */
+ * its oldest rowid (moved rows are deleted from the table's start some
+ * commits after their move: past the newest a reader saw plus 1, rows it
+ * did not read are gone), the newest events.id and calibrations.id; 0 for
+ * an empty table. */
 struct query_mark {
-	int64_t recent, archive, event, calibration;
+	int64_t recent, recent_first, event, calibration;
 };
 
 /* A read transaction on q: every statement between query_read_begin()
