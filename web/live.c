@@ -52,17 +52,21 @@ static void publish(struct live *l, struct board_snap *s)
 
 /* The snapshot after l->snap from what the commits since l->seen (m
  * now) changed into *out; NULL when nothing the board shows did. Whole
- * (board_read, *whole) at the start and after a move to the archive;
- * else the states read again (board_refresh) when refresh, and the new
- * readings of readings_recent applied (board_follow). Returns 0 or -1. */
+ * (board_read, *whole) at the start, when readings_recent went back
+ * (emptied), and when rows of it not read yet are gone (a step of the
+ * move deletes moved rows from the table's start: docs/SCHEMA.md,
+ * recent_moved); a move itself leaves them there, so the new rows still
+ * give each channel's newest reading. Else the states read again
+ * (board_refresh) when refresh, and the new readings of readings_recent applied
+ * (board_follow). Returns 0 or -1. */
 static int make_snap(struct live *l, const struct query_mark *m, bool refresh,
                      bool *whole, struct board_snap **out)
 {
 	int64_t now = mclock_real(l->clk);
 	int rc;
 
-	*whole = l->snap == NULL || m->archive != l->seen.archive ||
-	         m->recent < l->seen.recent;
+	*whole = l->snap == NULL || m->recent < l->seen.recent ||
+	         m->recent_first > l->seen.recent + 1;
 	if (*whole)
 		return board_read(l->q, now, out);
 	if (refresh)

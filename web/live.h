@@ -11,8 +11,9 @@
  * It reads the states again without the readings (board_refresh: links,
  * due and tolerance states) when a new event or calibration record was
  * committed and every LIVE_REFRESH_US (due states change with the date),
- * and the whole board (board_read) at the start, after a move to the
- * archive, and when the instruments or channels themselves changed. It
+ * and the whole board (board_read) at the start, when rows of
+ * readings_recent it did not read are gone (deleted after their move to
+ * the archive), and when the instruments or channels themselves changed. It
  * calls the owner's tick with its connection after each poll
  * (metrolog-web ends the sessions of disabled users there).
  *

@@ -198,7 +198,7 @@ static void track_init(struct track *t)
  * made monotone (positive: sign bit set; negative: all bits flipped), so
  * that a small step of the value is a small step of the key. */
 
-static bool to_key(uint64_t bits, uint32_t *key)
+bool gorilla_key32(uint64_t bits, uint32_t *key)
 {
 	unsigned e = (unsigned)(bits >> 52) & 0x7ff, fe;
 	uint32_t f;
@@ -217,7 +217,7 @@ static bool to_key(uint64_t bits, uint32_t *key)
 	return true;
 }
 
-static uint64_t from_key(uint32_t key)
+uint64_t gorilla_unkey32(uint32_t key)
 {
 	uint32_t f = key & 0x80000000u ? key & 0x7fffffffu : ~key;
 	uint64_t fe = (f >> 23) & 0xff;
@@ -225,16 +225,6 @@ static uint64_t from_key(uint32_t key)
 
 	return (uint64_t)(f >> 31) << 63 | e << 52 |
 	       (uint64_t)(f & 0x7fffff) << 29;
-}
-
-static uint64_t zigzag(int64_t d)
-{
-	return (uint64_t)d << 1 ^ (uint64_t)(d >> 63);
-}
-
-static int64_t unzigzag(uint64_t z)
-{
-	return (int64_t)(z >> 1 ^ (~(z & 1) + 1));
 }
 
 /* ---- Rice codes -------------------------------------------------------- */
@@ -420,10 +410,11 @@ static void choose_values(const struct gorilla_point *p, size_t n,
 	for (size_t k = 0; k < n; k++) {
 		memcpy(&b, &p[k].value, sizeof(b));
 		present += p[k].has_value;
-		if (!p[k].has_value || !to_key(b, &key))
+		if (!p[k].has_value || !gorilla_key32(b, &key))
 			continue;
 		if (f32++ > 0)
-			sum += (double)zigzag((int64_t)key - (int64_t)last);
+			sum += (double)gorilla_zigzag((int64_t)key -
+			                              (int64_t)last);
 		last = key;
 	}
 	c->f32 = f32 > 0 && (present - f32) * 4 <= present;
@@ -434,9 +425,9 @@ static void choose_values(const struct gorilla_point *p, size_t n,
 	last = KEY_ZERO;
 	for (size_t k = 0; k < n; k++) {
 		memcpy(&b, &p[k].value, sizeof(b));
-		if (!p[k].has_value || !to_key(b, &key))
+		if (!p[k].has_value || !gorilla_key32(b, &key))
 			continue;
-		z = zigzag((int64_t)key - (int64_t)last);
+		z = gorilla_zigzag((int64_t)key - (int64_t)last);
 		last = key;
 		for (unsigned i = 0; i < 3; i++)
 			bits[i] += z >> (k0 + i) < RICE_Q
@@ -523,8 +514,8 @@ static void put_value(struct bitw *w, struct track *t, const struct grid *c,
 	} else if (raw) {
 		put(w, bits, 64);
 	} else {
-		(void)to_key(bits, &key); /* raw is false: a float32 */
-		z = zigzag((int64_t)key - (int64_t)t->key);
+		(void)gorilla_key32(bits, &key); /* raw is false: a float32 */
+		z = gorilla_zigzag((int64_t)key - (int64_t)t->key);
 		t->key = key;
 		if (z >> c->kv < RICE_Q) {
 			put_rice(w, z, c->kv);
@@ -545,7 +536,7 @@ static void put_point(struct bitw *w, struct track *t, const struct grid *c,
 	bool odd = false, state = new_state(t, p), raw;
 
 	memcpy(&b, &p->value, sizeof(b));
-	raw = c->f32 && p->has_value && !to_key(b, &key);
+	raw = c->f32 && p->has_value && !gorilla_key32(b, &key);
 	if (k > 0)
 		odd = !on_grid(&t->grid, c, (uint64_t)p->ts_us, &u, &s, &r);
 	if (k == 0) {
@@ -746,11 +737,11 @@ static int get_value(struct bitr *r, struct track *t, const struct grid *c,
 	e = get_rice(r, c->kv, &z);
 	if (e < 0 || (e == 1 && get(r, KEY_BITS, &z) < 0))
 		return -1;
-	key = (int64_t)t->key + unzigzag(z);
+	key = (int64_t)t->key + gorilla_unzigzag(z);
 	if (key < 0 || key > (int64_t)UINT32_MAX)
 		return -1;
 	t->key = (uint32_t)key;
-	bits = from_key(t->key);
+	bits = gorilla_unkey32(t->key);
 	memcpy(value, &bits, sizeof(*value));
 	return 0;
 }

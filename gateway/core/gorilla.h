@@ -144,4 +144,24 @@ int gorilla_decode(const uint8_t *buf, size_t len, struct gorilla_point *out,
  * header is not one of a valid block (a cheap check before a decode). */
 long gorilla_count(const uint8_t *buf, size_t len);
 
+/* The float32 key of a double's 64 bits (version 2's f32 path, above):
+ * true with the key in *key when the double is a float32 (a zero, a
+ * float32 normal number, an infinity, a NaN whose payload has 23 bits),
+ * else false. Order-preserving: near values have near keys, across 0 too.
+ * gorilla_unkey32() gives the double's bits back from a key. */
+bool gorilla_key32(uint64_t bits, uint32_t *key);
+uint64_t gorilla_unkey32(uint32_t key);
+
+/* A signed step as an unsigned one, small when the step is small (0, -1,
+ * 1, -2 ... as 0, 1, 2, 3 ...), and back; both bijective over 64 bits. */
+static inline uint64_t gorilla_zigzag(int64_t d)
+{
+	return (uint64_t)d << 1 ^ (uint64_t)(d >> 63);
+}
+
+static inline int64_t gorilla_unzigzag(uint64_t z)
+{
+	return (int64_t)(z >> 1 ^ (~(z & 1) + 1));
+}
+
 #endif

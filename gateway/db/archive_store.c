@@ -33,11 +33,13 @@
  */
 #include "archive.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gorilla.h"
+#include "pointbuf.h"
 #include "store_int.h"
 
 #define MERGE_MAX_TARGETS 4 /* trailing small blocks merged at once, bytes */
@@ -56,11 +58,36 @@ struct deferred {
 	size_t n, off, len; /* its bytes: dbytes + off, len of them */
 };
 
+/* A channel's rows of readings_recent not moved yet, in arrival order,
+ * encoded (pointbuf.h: a few bytes a reading). */
+struct chrun {
+	int64_t ch;
+	struct pointbuf turn; /* those of the turn under way */
+	struct pointbuf pts;  /* those after them */
+	bool used;
+};
+
+/* The move in turns (archive_step()). */
+struct turn {
+	bool known;   /* the marks below are the file's, the runs its rows */
+	int64_t upto; /* recent_moved, as this store last read or wrote */
+	int64_t turn_upto, turn_channel;
+	int64_t cursor;     /* the rows up to this rowid are read (or moved) */
+	int64_t nread;      /* the rows in the runs' pts */
+	int64_t nturn;      /* and in their turn */
+	int64_t version;    /* PRAGMA data_version at the last step */
+	struct chrun *runs; /* open addressing, cap a power of 2 */
+	size_t nruns, cap;
+	int64_t *order;      /* in a turn: the channels of its runs, in order */
+	size_t norder, next; /* and the next one to move */
+};
+
 struct archive_bufs {
 	struct archive_pts run, old, merged;
 	size_t target;           /* archive_block_target() of the file */
 	double per_point;        /* bytes a point in the last block cut */
-	long budget;             /* points the move's merges may decode */
+	long budget;             /* points the turn's merges may decode */
+	long step_budget;        /* and those of its step (a commit) */
 	int64_t cursor;          /* merges of this move from this channel */
 	bool spent;              /* the budget ran out in this move */
 	size_t tail_len, tail_n; /* the last block write_blocks() wrote */
@@ -73,6 +100,8 @@ struct archive_bufs {
 	size_t ndv, capdv;
 	uint8_t *dbytes;
 	size_t nbytes, capbytes;
+	struct turn t;
+	struct archive_pts unsorted; /* a turn's run out of time order */
 };
 
 void archive_bufs_free(struct archive_bufs *b)
@@ -87,6 +116,13 @@ void archive_bufs_free(struct archive_bufs *b)
 	free(b->spare);
 	free(b->dv);
 	free(b->dbytes);
+	for (size_t i = 0; i < b->t.cap; i++) {
+		pointbuf_free(&b->t.runs[i].pts);
+		pointbuf_free(&b->t.runs[i].turn);
+	}
+	sqlite3_free(b->unsorted.p);
+	free(b->t.runs);
+	free(b->t.order);
 	free(b);
 }
 
@@ -423,6 +459,7 @@ static int rewrite_from(struct store *st, int64_t ch, int64_t from)
 		return -1;
 	}
 	b->budget -= (long)b->old.n;
+	b->step_budget -= (long)b->old.n;
 	if (merge(b) < 0)
 		return corrupt(st, SQLITE_NOMEM, ch);
 	sqlite3_bind_int64(st->stmt[S_ARC_DELETE_FROM], 1, ch);
@@ -475,16 +512,22 @@ static int small_tail(struct store *st, int64_t ch, int64_t *from, size_t *sum)
 	return rc < 0 ? -1 : found;
 }
 
-/* Merge channel ch's small blocks with b->run now: they and the run would
- * make a full block, and the move's budget allows (or the run alone fills
- * a block: then the small ones would be left behind it). */
-static bool merge_now(const struct archive_bufs *b, const struct pending *pd)
+/* Channel ch's small blocks and b->run would make a full block. */
+static bool would_fill(const struct archive_bufs *b, const struct pending *pd)
 {
 	double run = (double)b->run.n * b->per_point;
 
-	return pd->bytes > 0 && (double)pd->bytes + run >= (double)b->target &&
+	return pd->bytes > 0 && (double)pd->bytes + run >= (double)b->target;
+}
+
+/* Merge channel ch's small blocks with b->run now: they would make a full
+ * block, and the turn's budget allows (or the run alone fills a block:
+ * then the small ones would be left behind it). */
+static bool merge_now(const struct archive_bufs *b, const struct pending *pd)
+{
+	return would_fill(b, pd) &&
 	       ((b->budget > 0 && pd->ch >= b->cursor) ||
-	        run >= (double)b->target);
+	        (double)b->run.n * b->per_point >= (double)b->target);
 }
 
 /* Write b->run, points of channel ch: appended after its last block,
@@ -520,7 +563,7 @@ static int flush_run(struct store *st, int64_t ch)
 	           (rc = small_tail(st, ch, &from, &len)) != 0) {
 		rc = rc < 0 ? -1 : rewrite_from(st, ch, from);
 		before = 0;
-		if (b->budget <= 0 && !b->spent) { /* the next move: on */
+		if (b->budget <= 0 && !b->spent) { /* the next turn: on */
 			b->spent = true;
 			b->cursor = ch + 1;
 		}
@@ -537,93 +580,438 @@ static int flush_run(struct store *st, int64_t ch)
 	return 0;
 }
 
-/* Append the row of s (channel, ts, value, quality) to b->run; a row at
- * the time of the run's last replaces it. */
-static int add_row(struct archive_bufs *b, sqlite3_stmt *s)
-{
-	int64_t ts = sqlite3_column_int64(s, 1);
-	struct gorilla_point *p;
+/* ---- the move in turns ------------------------------------------------- */
 
-	if (b->run.n > 0 && b->run.p[b->run.n - 1].ts_us == ts)
-		b->run.n--;
-	if (archive_pts_reserve(&b->run, b->run.n + 1) < 0)
-		return -1;
-	p = &b->run.p[b->run.n++];
-	p->ts_us = ts;
-	p->has_value = sqlite3_column_type(s, 2) != SQLITE_NULL;
-	p->value = p->has_value ? sqlite3_column_double(s, 2) : 0;
-	p->quality = sqlite3_column_int64(s, 3);
-	return 0;
+/* The runs of the channels: where each channel's rows wait for its turn. */
+static struct chrun *run_of(struct turn *t, int64_t ch)
+{
+	size_t i;
+
+	if (4 * (t->nruns + 1) > 3 * t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		struct chrun *r = calloc(cap, sizeof(*r));
+		if (r == NULL)
+			return NULL;
+		for (size_t k = 0; k < t->cap; k++) {
+			if (!t->runs[k].used)
+				continue;
+			i = slot_of(t->runs[k].ch, cap);
+			while (r[i].used)
+				i = (i + 1) & (cap - 1);
+			r[i] = t->runs[k];
+		}
+		free(t->runs);
+		t->runs = r;
+		t->cap = cap;
+	}
+	i = slot_of(ch, t->cap);
+	while (t->runs[i].used && t->runs[i].ch != ch)
+		i = (i + 1) & (t->cap - 1);
+	if (!t->runs[i].used) {
+		t->runs[i] = (struct chrun){.ch = ch, .used = true};
+		t->nruns++;
+	}
+	return &t->runs[i];
 }
 
-/* A move failed (its transaction is rolled back): the counts of small
- * bytes may be those of blocks that are not there; count again. */
+/* Forget the rows read: the next step reads them again from the file. */
+static void turn_reset(struct turn *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		pointbuf_free(&t->runs[i].pts);
+		pointbuf_free(&t->runs[i].turn);
+	}
+	t->nread = t->nturn = 0;
+	t->norder = t->next = 0;
+	t->known = false;
+}
+
+/* A step failed (its transaction is rolled back): the counts of small
+ * bytes may be those of blocks that are not there, the rows read and the
+ * marks those of another state; count and read again. */
 static void forget_all(struct archive_bufs *b)
 {
 	for (size_t i = 0; i < b->cap; i++)
 		b->pend[i].known = false;
 	b->deferring = false;
 	b->ndv = b->nbytes = 0;
+	turn_reset(&b->t);
 }
 
-int archive_move(struct store *st)
+void archive_forget(struct store *st)
 {
-	sqlite3_stmt *s = st->stmt[S_MOVE_READ];
-	struct archive_bufs *b = bufs(st);
-	int64_t ch = 0;
+	if (st->arc != NULL)
+		forget_all(st->arc);
+}
+
+/* Read into the runs (their turn when turn) the rows not moved after
+ * t->cursor up to rowid to, at most limit of them, in rowid order
+ * (arrival order). */
+static int read_rows(struct store *st, struct turn *t, int64_t to,
+                     int64_t limit, bool turn)
+{
+	sqlite3_stmt *s = st->stmt[S_TURN_READ];
+	int64_t got = 0;
 	int rc;
+
+	sqlite3_bind_int64(s, 1, t->cursor);
+	sqlite3_bind_int64(s, 2, to);
+	sqlite3_bind_int64(s, 3, t->turn_upto);
+	sqlite3_bind_int64(s, 4, t->turn_channel);
+	sqlite3_bind_int64(s, 5, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct chrun *r = run_of(t, sqlite3_column_int64(s, 1));
+		struct gorilla_point p;
+		p.ts_us = sqlite3_column_int64(s, 2);
+		p.has_value = sqlite3_column_type(s, 3) != SQLITE_NULL;
+		p.value = p.has_value ? sqlite3_column_double(s, 3) : 0;
+		p.quality = sqlite3_column_int64(s, 4);
+		if (r == NULL ||
+		    pointbuf_add(turn ? &r->turn : &r->pts, &p) < 0) {
+			sqlite3_reset(s);
+			return corrupt(st, SQLITE_NOMEM, 0);
+		}
+		t->cursor = sqlite3_column_int64(s, 0);
+		got++;
+	}
+	sqlite3_reset(s);
+	*(turn ? &t->nturn : &t->nread) += got;
+	if (rc != SQLITE_DONE) {
+		st_sqlite_error(st, rc, "archive: read");
+		return -1;
+	}
+	if (got < limit) /* every row up to to read */
+		t->cursor = to > t->cursor ? to : t->cursor;
+	return 0;
+}
+
+/* Sort the n points p by time, stably (a clock stepped back: rows come in
+ * arrival order), through tmp. Returns 0, or -1 out of memory. */
+static int sort_by_time(struct archive_pts *r, struct archive_pts *tmp)
+{
+	struct gorilla_point *src = r->p, *dst, *x;
+	size_t n = r->n;
+
+	if (archive_pts_reserve(tmp, n) < 0)
+		return -1;
+	dst = tmp->p;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid || j < hi)
+				dst[k++] = j == hi || (i < mid &&
+				                       src[i].ts_us <=
+				                               src[j].ts_us)
+				                   ? src[i++]
+				                   : src[j++];
+		}
+		x = src;
+		src = dst;
+		dst = x;
+	}
+	if (src != r->p)
+		memcpy(r->p, src, n * sizeof(*src));
+	return 0;
+}
+
+/* The next of channel ch's waiting readings from rd into *p. */
+static int next_point(struct store *st, struct pointbuf_reader *rd,
+                      struct gorilla_point *p, int64_t ch)
+{
+	if (pointbuf_next(rd, p) == 1)
+		return 0;
+	st_error(st, STORE_OTHER,
+	         "archive: the waiting readings of channel %lld do not decode",
+	         (long long)ch);
+	return -1;
+}
+
+/* The turn's run of r (not in time order) decoded into b->unsorted, then
+ * sorted by time, of equal times the later row kept. */
+static int sort_run(struct store *st, struct chrun *r)
+{
+	struct archive_pts *p = &st->arc->unsorted;
+	size_t n = pointbuf_count(&r->turn), k = 0;
+	struct pointbuf_reader rd;
+
+	if (archive_pts_reserve(p, n) < 0)
+		return corrupt(st, SQLITE_NOMEM, r->ch);
+	pointbuf_read(&r->turn, &rd);
+	for (p->n = 0; p->n < n; p->n++)
+		if (next_point(st, &rd, &p->p[p->n], r->ch) < 0)
+			return -1;
+	if (sort_by_time(p, &st->arc->merged) < 0)
+		return corrupt(st, SQLITE_NOMEM, r->ch);
+	for (size_t i = 0; i < p->n; i++) {
+		if (k > 0 && p->p[k - 1].ts_us == p->p[i].ts_us)
+			k--;
+		p->p[k++] = p->p[i];
+	}
+	p->n = k;
+	return 0;
+}
+
+/* Write the turn's run of r, in time order (of equal times the later row),
+ * as channel r->ch's blocks (flush_run() by ARCHIVE_BLOCK_MAX points),
+ * and free it. A run in time order (the usual) is decoded a block's
+ * points at a time, straight into b->run. */
+static int move_run(struct store *st, struct chrun *r)
+{
+	struct archive_bufs *b = st->arc;
+	bool sorted = pointbuf_sorted(&r->turn);
+	size_t n = pointbuf_count(&r->turn);
+	struct pointbuf_reader rd;
+
+	if (!sorted && sort_run(st, r) < 0)
+		return -1;
+	n = sorted ? n : b->unsorted.n;
+	pointbuf_read(&r->turn, &rd);
+	for (size_t at = 0; at < n; at += ARCHIVE_BLOCK_MAX) {
+		size_t m =
+		        n - at < ARCHIVE_BLOCK_MAX ? n - at : ARCHIVE_BLOCK_MAX;
+		if (archive_pts_reserve(&b->run, m) < 0)
+			return corrupt(st, SQLITE_NOMEM, r->ch);
+		for (size_t k = 0; sorted && k < m; k++)
+			if (next_point(st, &rd, &b->run.p[k], r->ch) < 0)
+				return -1;
+		if (!sorted)
+			memcpy(b->run.p, b->unsorted.p + at,
+			       m * sizeof(*b->run.p));
+		b->run.n = m;
+		if (flush_run(st, r->ch) < 0)
+			return -1;
+	}
+	pointbuf_free(&r->turn);
+	if (b->unsorted.cap > ARCHIVE_BLOCK_MAX) { /* a rare one: memory back */
+		sqlite3_free(b->unsorted.p);
+		b->unsorted = (struct archive_pts){0};
+	}
+	return 0;
+}
+
+static int by_channel(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The channels whose turn holds rows, in order, into t->order (their
+ * channels, not their runs: run_of() moves the runs when it grows). */
+static int order_runs(struct turn *t)
+{
+	size_t n = 0;
+
+	free(t->order);
+	t->order = malloc((t->nruns ? t->nruns : 1) * sizeof(*t->order));
+	if (t->order == NULL)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->runs[i].used && pointbuf_count(&t->runs[i].turn) > 0)
+			t->order[n++] = t->runs[i].ch;
+	qsort(t->order, n, sizeof(*t->order), by_channel);
+	t->norder = n;
+	t->next = 0;
+	return 0;
+}
+
+/* Move the next channels of the turn, a share of its rows (all of them
+ * when all); their small blocks written together at the end. */
+static int move_share(struct store *st, struct turn *t, bool all)
+{
+	struct archive_bufs *b = st->arc;
+	int64_t share = st->move_rows / ARCHIVE_TURN_STEPS, done = 0;
+
+	if (share < 1 || all)
+		share = t->nturn > 1 ? t->nturn : 1;
+	/* the step ends once it moved its share, or its merges decoded
+	 * twice the step's share of the turn's budget (3/2 of its rows):
+	 * merges go on in the next step, over contiguous channels */
+	b->step_budget = all ? LONG_MAX : 3 * (long)share;
+	b->deferring = true;
+	while (t->next < t->norder && done < share && b->step_budget > 0) {
+		struct chrun *r = run_of(t, t->order[t->next]);
+		if (r == NULL)
+			return corrupt(st, SQLITE_NOMEM, t->order[t->next]);
+		done += (int64_t)pointbuf_count(&r->turn);
+		if (move_run(st, r) < 0)
+			return -1;
+		t->next++;
+	}
+	b->deferring = false;
+	return write_deferred(st);
+}
+
+/* recent_moved and readings_recent's highest and lowest rowid (0: empty)
+ * into m[0..4]. */
+static int turn_get(struct store *st, int64_t m[5])
+{
+	sqlite3_stmt *s = st->stmt[S_TURN_GET];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		for (int k = 0; k < 5; k++)
+			m[k] = sqlite3_column_int64(s, k);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		st_sqlite_error(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc,
+		                "archive: recent_moved");
+		return -1;
+	}
+	return 0;
+}
+
+/* Delete moved rows from the table's start: up to move_rows /
+ * ARCHIVE_DROP_STEPS (all when all), never the newest row (so that rowids
+ * go on: metrolog-web follows them). */
+static int drop_moved(struct store *st, const struct turn *t, int64_t max,
+                      int64_t min, bool all)
+{
+	sqlite3_stmt *s = st->stmt[S_RECENT_DROP];
+	int64_t to = t->upto < max ? t->upto : max - 1;
+	int64_t most = st->move_rows / ARCHIVE_DROP_STEPS;
+
+	if (!all && most > 0 && to - min >= most)
+		to = min + most - 1;
+	if (min <= 0 || to < min)
+		return 0;
+	sqlite3_bind_int64(s, 1, to);
+	return st_run(st, s, "archive: drop moved rows");
+}
+
+/* This transaction's readings as store_write() kept them (st->staged),
+ * after the turn's in the runs. */
+static int take_staged(struct store *st, struct turn *t)
+{
+	for (size_t i = 0; i < st->nstaged; i++) {
+		struct chrun *r = run_of(t, st->staged[i].ch);
+		if (r == NULL || pointbuf_add(&r->pts, &st->staged[i].p) < 0)
+			return corrupt(st, SQLITE_NOMEM, 0);
+	}
+	t->nread += (int64_t)st->nstaged;
+	return 0;
+}
+
+/* Bring the runs up to the newest row, max: this transaction's readings
+ * as kept when they are all that is new (no reading back), else the rows
+ * read (at most limit). */
+static int catch_up(struct store *st, struct turn *t, int64_t max,
+                    int64_t limit)
+{
+	if (!st->staged_lost && t->cursor == max - (int64_t)st->nstaged) {
+		t->cursor = max;
+		return take_staged(st, t);
+	}
+	return read_rows(st, t, max, limit, false);
+}
+
+/* Start a turn over the rows read: they become the runs' turn. */
+static void start_turn(struct turn *t)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		struct pointbuf x = t->runs[i].turn; /* empty */
+		t->runs[i].turn = t->runs[i].pts;
+		t->runs[i].pts = x;
+	}
+	t->turn_upto = t->cursor;
+	t->nturn = t->nread;
+	t->nread = 0;
+	t->norder = 0;
+}
+
+/* Write the marks of t into recent_moved. */
+static int turn_set(struct store *st, const struct turn *t)
+{
+	sqlite3_stmt *set = st->stmt[S_TURN_SET];
+
+	sqlite3_bind_int64(set, 1, t->upto);
+	sqlite3_bind_int64(set, 2, t->turn_upto);
+	sqlite3_bind_int64(set, 3, t->turn_channel);
+	return st_run(st, set, "archive: recent_moved");
+}
+
+/* One step (archive_step()); *max: the newest rowid. */
+static int step(struct store *st, struct turn *t, bool all, int64_t *max)
+{
+	struct archive_bufs *b = st->arc;
+	int64_t m[5], version = 0, limit = all ? INT64_MAX : st->move_rows / 8;
+
+	if (turn_get(st, m) < 0 ||
+	    st_query_int(st, st->stmt[S_DATA_VERSION], "archive", &version) < 0)
+		return -1;
+	*max = m[3];
+	if (version != t->version) { /* another connection wrote: its rows */
+		t->known = false;
+		t->version = version;
+	}
+	if (!t->known || m[0] != t->upto || m[1] != t->turn_upto ||
+	    m[2] != t->turn_channel ||
+	    m[3] - (int64_t)st->nstaged < t->cursor) {
+		/* first step, another writer, or rows read are gone: read
+		 * the rows again (a row another one deleted is not moved) */
+		turn_reset(t);
+		t->upto = t->cursor = m[0];
+		t->turn_upto = m[1];
+		t->turn_channel = m[2];
+		t->known = true;
+	}
+	limit = limit < 8192 ? 8192 : limit;
+	if (t->cursor < t->turn_upto) { /* a turn's rows read again */
+		if (read_rows(st, t, t->turn_upto, limit, true) < 0)
+			return -1;
+		if (t->cursor < t->turn_upto)
+			return drop_moved(st, t, m[3], m[4], all);
+	}
+	if (catch_up(st, t, m[3], limit) < 0)
+		return -1;
+	if (t->turn_upto == t->upto) { /* no turn: start one? */
+		if (t->nread == 0 || (!all && t->nread < st->move_rows))
+			return drop_moved(st, t, m[3], m[4], all);
+		start_turn(t);
+	}
+	if (t->norder == 0) { /* the turn's first step here */
+		if (order_runs(t) < 0)
+			return corrupt(st, SQLITE_NOMEM, 0);
+		b->budget = 3 * (long)t->nturn / 2;
+		b->spent = false;
+	}
+	if (move_share(st, t, all) < 0)
+		return -1;
+	if (t->next < t->norder) {
+		t->turn_channel = t->order[t->next];
+	} else { /* the turn is over */
+		t->upto = t->turn_upto;
+		t->turn_channel = 0;
+		t->nturn = 0;
+		t->norder = t->next = 0;
+		if (!b->spent) /* every channel from the cursor on had its turn
+		                */
+			b->cursor = INT64_MIN;
+	}
+	if (turn_set(st, t) < 0)
+		return -1;
+	return drop_moved(st, t, m[3], m[4], all);
+}
+
+int archive_step(struct store *st, bool all)
+{
+	struct archive_bufs *b = bufs(st);
+	int64_t max = 0;
 
 	if (b == NULL)
 		return -1;
-	b->run.n = 0;
-	b->budget = 3 * (long)st->move_rows / 2;
-	b->spent = false;
-	b->deferring = true;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t next = sqlite3_column_int64(s, 0);
-		if (b->run.n > 0 && next != ch) {
-			if (flush_run(st, ch) < 0)
-				goto fail;
-			b->run.n = 0;
+	/* all: a turn under way, then one of the rest */
+	for (int k = 0; k < (all ? 3 : 1); k++) {
+		if (step(st, &b->t, all, &max) < 0) {
+			forget_all(b);
+			return -1;
 		}
-		ch = next;
-		if (add_row(b, s) < 0) {
-			corrupt(st, SQLITE_NOMEM, ch);
-			goto fail;
-		}
-		/* a full block, and one more point: the next row may
-		 * replace that one */
-		if (b->run.n == ARCHIVE_BLOCK_MAX + 1) {
-			/* kept aside: flush_run() may put points in front */
-			struct gorilla_point extra = b->run.p[--b->run.n];
-			if (flush_run(st, ch) < 0)
-				goto fail;
-			b->run.p[0] = extra;
-			b->run.n = 1;
-		}
+		if (b->t.upto >= max)
+			break;
 	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		st_sqlite_error(st, rc, "append: move to archive");
-		forget_all(b);
-		return -1;
-	}
-	if (b->run.n > 0 && flush_run(st, ch) < 0) {
-		forget_all(b);
-		return -1;
-	}
-	b->deferring = false;
-	if (write_deferred(st) < 0) {
-		forget_all(b);
-		return -1;
-	}
-	if (!b->spent) /* every channel from the cursor on had its turn */
-		b->cursor = INT64_MIN;
-	return st_run(st, st->stmt[S_CLEAR_RECENT], "append: move to archive");
-fail:
-	sqlite3_reset(s);
-	forget_all(b);
-	return -1;
+	return 0;
 }
 
 int archive_prune(struct store *st, int64_t ch, int64_t cutoff, long *budget)

@@ -178,7 +178,8 @@ const char *query_error(const struct query *q)
  */
 #define RECENT_CTE                                                             \
 	"WITH recent AS MATERIALIZED (SELECT channel, max(ts) AS ts, value,"   \
-	" quality FROM readings_recent GROUP BY channel) "
+	" quality FROM readings_recent"                                        \
+	" WHERE " SCHEMA_RECENT_LIVE("rowid", "channel") " GROUP BY channel) "
 #define ARCHIVE_LAST(ch) ARCHIVE_LAST_TS(ch)
 
 /* The calibration in force at ?3 of instruments row i (schema.h). */
@@ -555,7 +556,7 @@ int query_mark(struct query *q, struct query_mark *m)
 {
 	sqlite3_stmt *s = query_prepare(
 	        q, "SELECT (SELECT max(rowid) FROM readings_recent),"
-	           " (SELECT max(id) FROM archive_blocks),"
+	           " (SELECT min(rowid) FROM readings_recent),"
 	           " (SELECT max(id) FROM events),"
 	           " (SELECT max(id) FROM calibrations)");
 	int rc;
@@ -565,7 +566,7 @@ int query_mark(struct query *q, struct query_mark *m)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		m->recent = sqlite3_column_int64(s, 0);
-		m->archive = sqlite3_column_int64(s, 1);
+		m->recent_first = sqlite3_column_int64(s, 1);
 		m->event = sqlite3_column_int64(s, 2);
 		m->calibration = sqlite3_column_int64(s, 3);
 	}

@@ -158,12 +158,15 @@ int query_readings_plan(struct query *q, char *buf, size_t size);
 
 /* Where the database stands, for a reader that follows it (docs/WEB.md,
  * "Live updates"): the newest rowid of readings_recent (readings are
- * appended there in commit order; the rowids start again at 1 once a
- * move to the archive empties it), the newest archive_blocks.id (a move,
- * or a merge after the clock stepped back), events.id and
- * calibrations.id; 0 for an empty table. */
+ * appended there in commit order; from schema 15 the move never deletes
+ * the newest row, so rowids go on; up to 14 they started again at 1 once
+ * a move emptied the table, as they still do if retention empties it),
+ * its oldest rowid (moved rows are deleted from the table's start some
+ * commits after their move: past the newest a reader saw plus 1, rows it
+ * did not read are gone), the newest events.id and calibrations.id; 0 for
+ * an empty table. */
 struct query_mark {
-	int64_t recent, archive, event, calibration;
+	int64_t recent, recent_first, event, calibration;
 };
 
 /* A read transaction on q: every statement between query_read_begin()
@@ -188,8 +191,10 @@ int query_board_channels(struct query *q,
                          void *ctx);
 
 /* The readings appended to readings_recent after rowid after (a
- * query_mark().recent), by rowid: what the commits since added, as long
- * as no move emptied the table in between (then mark.archive changed).
+ * query_mark().recent), by rowid: what the commits since added, whether
+ * a step of the move took them into the archive since or not (they stay
+ * in readings_recent a while: docs/SCHEMA.md, recent_moved), as long as
+ * the table was not emptied in between (then mark.recent went back).
  * One indexed range: its cost is the new rows', whatever the table
  * holds. */
 int query_recent_after(struct query *q, int64_t after,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "query_int.h"
+#include "schema.h"
 
 static const char seqs_sql[] =
         "SELECT seq, ts, coalesce(instrument, 0), topic, payload FROM seqs"
@@ -142,7 +143,8 @@ int query_readings_window(struct query *q, const int64_t *ch, size_t nch,
 	           " WHERE channel = ?1 AND ts >= ?2 AND ts <= ?3");
 	sqlite3_stmt *recent = query_prepare(
 	        q, "SELECT ts, value, quality, channel FROM readings_recent"
-	           " WHERE ts >= ?1 AND ts <= ?2");
+	           " WHERE ts >= ?1 AND ts <= ?2"
+	           " AND " SCHEMA_RECENT_LIVE("rowid", "channel"));
 	int ret = -1;
 
 	if (arch == NULL || recent == NULL)

@@ -349,6 +349,24 @@ static const char *const migrations[] = {
         "  DEFAULT '';"
         "ALTER TABLE calibrations ADD COLUMN model TEXT NOT NULL"
         "  DEFAULT '';",
+        /* 14 -> 15: the move in turns (archive_store.c): which rows of
+         * readings_recent are already in the archive (SCHEMA_RECENT_LIVE,
+         * docs/SCHEMA.md, recent_moved), so that a commit moves a range
+         * of channels and the moved rows are deleted later, from the
+         * table's start; the view skips them. One row; 0, 0, 0: none. */
+        "CREATE TABLE recent_moved ("
+        "  id           INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  upto         INTEGER NOT NULL,"
+        "  turn_upto    INTEGER NOT NULL,"
+        "  turn_channel INTEGER NOT NULL,"
+        "  CHECK (turn_upto >= upto));"
+        "INSERT INTO recent_moved VALUES (1, 0, 0, 0);"
+        "DROP VIEW readings;"
+        "CREATE VIEW readings AS"
+        "  SELECT channel, ts, value, quality FROM readings_archive"
+        "  UNION ALL"
+        "  SELECT channel, ts, value, quality FROM readings_recent"
+        "  WHERE " SCHEMA_RECENT_LIVE("rowid", "channel") ";",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -6,14 +6,18 @@
  *
  * Readings live in two tables behind one view. New rows are appended to
  * readings_recent (a rowid table without any index: ~1 us per row whatever
- * the channel). When it holds move_rows rows, the batch that crossed the
- * line also moves all of them, sorted by (channel, ts), into the archive:
- * blocks of one channel's readings, compressed and cut to fill a page
- * (archive_store.c, gateway/core/gorilla.c), in archive_blocks (a rowid
- * table, UNIQUE (channel, ts_first)), which the virtual table
- * readings_archive reads back row by row. The view `readings` is the UNION ALL
- * of readings_archive and readings_recent. tools/bench/bench-store measures the
- * layouts, tools/bench/bench-archive the blocks.
+ * the channel). Each commit also takes a step of the move into the archive
+ * (archive_step(), archive_store.c): it reads the new rows into memory, in
+ * rowid order; once move_rows of them wait, the next commits each write the
+ * blocks of a range of channels (a 32nd of the rows), compressed and cut to
+ * fill a page (gateway/core/gorilla.c), in archive_blocks (a rowid table,
+ * UNIQUE (channel, ts_first)), which the virtual table readings_archive
+ * reads back row by row, and mark those rows moved in recent_moved; moved
+ * rows are deleted later, from the table's start. The view `readings` is
+ * the UNION ALL of readings_archive and the rows of readings_recent not
+ * moved (SCHEMA_RECENT_LIVE). So no commit waits for a whole move.
+ * tools/bench/bench-store measures the layouts, tools/bench/bench-archive
+ * the blocks.
  *
  * Threading: a struct store belongs to the one thread that opened it (the
  * ingest thread in metrologd, the main thread of the metrolog tool); the
@@ -73,15 +77,36 @@ static const char *const stmt_sql[S_COUNT] = {
                                    " (ts, instrument_id, channel_id, kind,"
                                    " detail, state_from, state_to)"
                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        /* rowids restart at 1 after S_CLEAR_RECENT: max is the count,
-         * give or take the rows retention removed */
-        [S_RECENT_ROWS] = "SELECT max(rowid) FROM readings_recent",
-        [S_MOVE_READ] = "SELECT channel, ts, value, quality"
-                        " FROM readings_recent ORDER BY channel, ts",
-        [S_CLEAR_RECENT] = "DELETE FROM readings_recent",
+        /* recent_moved (schema 15) for rows that are not there: after
+         * readings_recent lost its newest rows (emptied by retention or
+         * by hand), new rows must come after the marks, whose rows are
+         * then gone. Changes nothing otherwise. */
+        [S_RECENT_FIX] = "UPDATE recent_moved SET"
+                         " upto = min(upto, (SELECT coalesce(max(rowid), 0)"
+                         " FROM readings_recent)),"
+                         " turn_upto = min(turn_upto, (SELECT"
+                         " coalesce(max(rowid), 0) FROM readings_recent))"
+                         " WHERE turn_upto > (SELECT coalesce(max(rowid), 0)"
+                         " FROM readings_recent)",
+        /* the move in turns (archive_store.c) */
+        [S_TURN_GET] = "SELECT upto, turn_upto, turn_channel,"
+                       " (SELECT coalesce(max(rowid), 0) FROM readings_recent),"
+                       " (SELECT coalesce(min(rowid), 0) FROM readings_recent)"
+                       " FROM recent_moved",
+        [S_TURN_SET] = "UPDATE recent_moved SET upto = ?1, turn_upto = ?2,"
+                       " turn_channel = ?3",
+        [S_TURN_READ] = "SELECT rowid, channel, ts, value, quality"
+                        " FROM readings_recent WHERE rowid > ?1 AND rowid <= ?2"
+                        " AND (rowid > ?3 OR channel >= ?4) ORDER BY rowid"
+                        " LIMIT ?5",
+        [S_RECENT_DROP] = "DELETE FROM readings_recent WHERE rowid <= ?1",
+        /* changes when another connection committed */
+        [S_DATA_VERSION] = "PRAGMA data_version",
+        /* moved rows are in the archive: archive_prune() counts them */
         [S_PRUNE_RECENT] = "DELETE FROM readings_recent WHERE rowid IN"
                            " (SELECT rowid FROM readings_recent"
-                           " WHERE ts < ?1 LIMIT ?2)",
+                           " WHERE ts < ?1 AND " SCHEMA_RECENT_LIVE(
+                                   "rowid", "channel") " LIMIT ?2)",
         [S_NEXT_CHANNEL] = "SELECT channel FROM archive_blocks"
                            " WHERE channel >= ?1 ORDER BY channel LIMIT 1",
         /* the archive's blocks (archive.c) */
@@ -395,6 +420,7 @@ void store_close(struct store *st)
 	free(st->channel_ids);
 	free(st->instrument_ids);
 	free(st->rbuf);
+	free(st->staged);
 	archive_bufs_free(st->arc);
 	free(st->path);
 	free(st);
@@ -751,6 +777,30 @@ static void bind_reading(struct store *st, sqlite3_stmt *ins, int base,
 	sqlite3_bind_int(ins, base + 4, s->quality);
 }
 
+/* Keep a copy of reading s as SQLite stores it (a NaN is NULL, -0.0 is
+ * 0), for the move (struct store, staged). */
+static void stage_reading(struct store *st, const struct sample *s)
+{
+	struct st_staged *k;
+
+	if (st->nstaged == st->capstaged) {
+		size_t cap = st->capstaged ? 2 * st->capstaged : 1024;
+		void *p = realloc(st->staged, cap * sizeof(*st->staged));
+		if (p == NULL) {
+			st->staged_lost = true;
+			return;
+		}
+		st->staged = p;
+		st->capstaged = cap;
+	}
+	k = &st->staged[st->nstaged++];
+	k->ch = st->channel_ids[s->index];
+	k->p.ts_us = s->ts_us;
+	k->p.has_value = s->quality == QUALITY_GOOD && !isnan(s->value);
+	k->p.value = k->p.has_value && s->value != 0 ? s->value : 0;
+	k->p.quality = s->quality;
+}
+
 /* Insert the n readings of block: by STORE_BLOCK in one statement when
  * n is STORE_BLOCK, else one by one. */
 static int insert_readings(struct store *st, const struct sample **block, int n)
@@ -758,13 +808,16 @@ static int insert_readings(struct store *st, const struct sample **block, int n)
 	sqlite3_stmt *ins = st->stmt[S_INSERT_READING];
 
 	if (n == STORE_BLOCK) {
-		for (int k = 0; k < n; k++)
+		for (int k = 0; k < n; k++) {
 			bind_reading(st, st->stmt[S_INSERT_BLOCK], 4 * k,
 			             block[k]);
+			stage_reading(st, block[k]);
+		}
 		return st_run(st, st->stmt[S_INSERT_BLOCK], "append reading");
 	}
 	for (int k = 0; k < n; k++) {
 		bind_reading(st, ins, 0, block[k]);
+		stage_reading(st, block[k]);
 		if (st_run(st, ins, "append reading") < 0)
 			return -1;
 	}
@@ -830,20 +883,6 @@ static int append_composed(struct store *st, const struct store_event *e,
 	sqlite3_bind_text(ins, 6, e->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 7, e->to, -1, SQLITE_STATIC);
 	return st_run(st, ins, "append event");
-}
-
-/* Inside the append transaction: once readings_recent is big enough, move
- * it into the archive's blocks and empty it (archive.c). */
-static int maybe_move(struct store *st)
-{
-	int64_t rows = 0;
-
-	if (st_query_int(st, st->stmt[S_RECENT_ROWS], "append: count", &rows) <
-	    0)
-		return -1;
-	if (rows < st->move_rows)
-		return 0;
-	return archive_move(st);
 }
 
 /* ---- the outbox --------------------------------------------------------- */
@@ -1082,9 +1121,12 @@ int store_write(struct store *st, const struct store_batch *b)
 	int64_t rows = st->outbox_rows;
 	uint64_t dropped = st->outbox_dropped;
 
+	st->nstaged = 0;
+	st->staged_lost = false;
 	if (st_run(st, st->stmt[S_BEGIN], "append") < 0)
 		return -1;
-	if (append_samples(st, b->samples, b->nsamples, b->composed) < 0)
+	if (st_run(st, st->stmt[S_RECENT_FIX], "append: recent_moved") < 0 ||
+	    append_samples(st, b->samples, b->nsamples, b->composed) < 0)
 		goto fail;
 	for (size_t i = 0; i < b->nevents; i++)
 		if (append_composed(st, &b->events[i], i) < 0)
@@ -1092,11 +1134,13 @@ int store_write(struct store *st, const struct store_batch *b)
 	if (((b->nout > 0 || b->outbox_delete > 0) &&
 	     append_outbox(st, b->out, b->nout, b->outbox_delete) < 0) ||
 	    st_cal_mark(st, b->cal_published, b->approvals_published) < 0 ||
-	    maybe_move(st) < 0 || st_run(st, st->stmt[S_COMMIT], "append") < 0)
+	    archive_step(st, false) < 0 ||
+	    st_run(st, st->stmt[S_COMMIT], "append") < 0)
 		goto fail;
 	return 0;
 fail:
 	st_rollback(st);
+	archive_forget(st);
 	st->outbox_rows = rows;
 	st->outbox_dropped = dropped;
 	return -1;
@@ -1107,6 +1151,22 @@ int store_append(struct store *st, const struct sample *s, size_t n)
 	const struct store_batch b = {.samples = s, .nsamples = n};
 
 	return store_write(st, &b);
+}
+
+int store_archive_all(struct store *st)
+{
+	st->nstaged = 0;
+	st->staged_lost = false;
+	if (st_run(st, st->stmt[S_BEGIN], "archive") < 0)
+		return -1;
+	if (st_run(st, st->stmt[S_RECENT_FIX], "archive: recent_moved") < 0 ||
+	    archive_step(st, true) < 0 ||
+	    st_run(st, st->stmt[S_COMMIT], "archive") < 0) {
+		st_rollback(st);
+		archive_forget(st);
+		return -1;
+	}
+	return 0;
 }
 
 int store_archive_auto(void)
@@ -1197,6 +1257,8 @@ int store_retention(struct store *st, int64_t cutoff_us, long max_rows,
 	sqlite3_bind_int64(recent, 2, budget);
 	if (st_run(st, recent, "retention") < 0)
 		goto fail;
+	if (sqlite3_changes64(st->db) > 0) /* rows the move had read */
+		archive_forget(st);
 	budget -= (long)sqlite3_changes64(st->db);
 	if (prune_archive(st, cutoff_us, &budget) < 0 ||
 	    prune_seqs(st, cutoff_us, max_rows) < 0 ||

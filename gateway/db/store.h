@@ -119,12 +119,19 @@ struct store_batch {
  * that config. Nothing here builds a message: the store writes what it is
  * handed. On failure the transaction is rolled back, nothing is written,
  * and the caller keeps the batch to retry. Returns 0 or -1.
- * Once readings_recent holds 64 rows per channel (at least 65,536), the call
- * also moves them into the archive's compressed blocks: about 0.5 s for
- * 10,000 channels on a 2-core machine, once a minute at 1 Hz
- * (docs/SCHEMA.md, docs/BENCHMARKS.md "Archive").
+ * Each call also takes a step of the move of readings into the archive's
+ * compressed blocks, in turns (docs/SCHEMA.md, recent_moved): once 64 rows
+ * per channel (at least 65,536) wait, the next 32 calls or so each move a
+ * range of channels, so that no call waits for a whole move
+ * (docs/BENCHMARKS.md "Archive").
  */
 int store_write(struct store *st, const struct store_batch *b);
+
+/* Move every reading not in the archive yet into it, in one transaction
+ * (a turn under way finished, then one of the rest, whatever their
+ * number), and delete the moved rows of readings_recent but its newest.
+ * For tests and tools that want the archive whole. Returns 0 or -1. */
+int store_archive_all(struct store *st);
 
 /* store_write() of n samples alone (no SAMPLE_STATE: compose those). */
 int store_append(struct store *st, const struct sample *s, size_t n);

@@ -45,7 +45,7 @@
 #define T0            1700000000000000LL /* 2023-11-14 22:13:20 UTC, in us */
 #define SEC           1000000LL
 #define NO_CAP        1073741823L /* SQLite's default max_page_count */
-#define SCHEMA_LATEST 14          /* PRAGMA user_version this code writes */
+#define SCHEMA_LATEST 15          /* PRAGMA user_version this code writes */
 #define V3_T0         1767225600000000LL /* tests/fixtures/schema-v3.sql */
 
 /* ---- configurations filled by hand -------------------------------------- */
@@ -136,6 +136,15 @@ static int64_t sql_int(const char *path, const char *fmt, ...)
 static int64_t readings_count(const char *path)
 {
 	return sql_int(path, "SELECT count(*) FROM readings");
+}
+
+/* The readings of readings_recent not moved into the archive yet (the
+ * moved ones stay a while, skipped by the view: docs/SCHEMA.md,
+ * recent_moved). */
+static int64_t recent_live(const char *path)
+{
+	return sql_int(path, "SELECT (SELECT count(*) FROM readings) -"
+	                     " (SELECT count(*) FROM readings_archive)");
 }
 
 /* The row id of instrument.channel, or -1. */
@@ -689,7 +698,9 @@ static void test_disk_full(void **state)
 }
 
 /* Past the move threshold (65536 rows for a small config) readings move
- * from readings_recent to readings_archive; the view shows them all, once. */
+ * from readings_recent to readings_archive, in turns (a channel's rows,
+ * 13,200 of them, more than the 2,048 of a step, per commit); the view
+ * shows them all, once. */
 static void test_archive_move(void **state)
 {
 	enum { N = 70000, BATCH = 1000 };
@@ -703,10 +714,13 @@ static void test_archive_move(void **state)
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
 	store_close(st);
-	recent = sql_int(path, "SELECT count(*) FROM readings_recent");
+	recent = recent_live(path);
 	archived = sql_int(path, "SELECT count(*) FROM readings_archive");
-	assert_int_equal(archived, 66000); /* moved by the 66th batch */
+	/* the 66th batch started a turn over the 66,000 rows then, moved by
+	 * it and the next 4 batches, one channel each */
+	assert_int_equal(archived, 66000);
 	assert_int_equal(recent, N - 66000);
+	assert_int_equal(sql_int(path, "SELECT upto FROM recent_moved"), 66000);
 	assert_int_equal(readings_count(path), N);
 	assert_int_equal(sql_int(path,
 	                         "SELECT count(DISTINCT channel || ':' || ts)"
@@ -886,8 +900,8 @@ static void test_archive_overlap(void **state)
 	st = open_two(path);
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
-	assert_int_equal(sql_int(path, "SELECT count(*) FROM readings_recent"),
-	                 0);
+	assert_int_equal(store_archive_all(st), 0);
+	assert_int_equal(recent_live(path), 0);
 	/* again BACK s earlier, other values: all but the first BACK rounds
 	 * fall on archived times */
 	for (int i = 0; i < N; i++) {
@@ -897,9 +911,9 @@ static void test_archive_overlap(void **state)
 	}
 	for (int i = 0; i < N; i += BATCH)
 		append_ok(st, s + i, BATCH);
+	assert_int_equal(store_archive_all(st), 0);
 	store_close(st);
-	assert_int_equal(sql_int(path, "SELECT count(*) FROM readings_recent"),
-	                 0);
+	assert_int_equal(recent_live(path), 0);
 	/* the first run's last BACK rounds are the only ones kept */
 	for (int i = N - BACK * 5; i < N; i++)
 		want += (double)i * 0.25;

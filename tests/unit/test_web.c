@@ -3,7 +3,8 @@
  * sessions and the login rate limit on a clock the test drives
  * (web/session.c), escaping and the choice of language (web/page.c), and
  * the events between two snapshots of the board (web/board.c), the
- * live board following commits to a real database file (web/live.c),
+ * live board following commits to a real database file (web/live.c), and
+ * read whole when rows it had not read were deleted after their move,
  * what the verification page accepts (web/verify.c).
  */
 #include <setjmp.h>
@@ -565,6 +566,55 @@ static void test_live_follows_commits(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The live board after a move deleted rows it had not read yet: b's newer
+ * reading committed, then a's, then every row moved into the archive and
+ * deleted but the newest (a's), all between two polls of the live thread
+ * (a poll every 300 ms; when it polls in between, it reads b's row
+ * itself): b's newer value is still on the board (read whole, from the
+ * archive), not the one it showed before. */
+static void test_live_rows_gone(void **state)
+{
+	char dir[] = "/tmp/test_web_gone.XXXXXX", path[128], err[256], v[32];
+	int64_t t = fc.real - 10 * SEC, a, b;
+	uint64_t gen = 0;
+	struct sbuf out = {0};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/metrolog.db", dir);
+	struct store *st = lab_db(path);
+	commit(st, 1, t, 7);
+	struct live *l =
+	        live_start(path, &clk, 300000, NULL, NULL, err, sizeof(err));
+	assert_non_null(l);
+	struct board_snap *s = next_snap(l, &gen);
+	a = s->chan[0].id;
+	b = s->chan[1].id;
+	live_release(l, s);
+	/* a commit the thread reads by rowid, then the three */
+	commit(st, 2, t, 1);
+	live_release(l, next_snap(l, &gen));
+	commit(st, 1, t + SEC, 9);
+	commit(st, 0, t + SEC, 4);
+	assert_int_equal(store_archive_all(st), 0);
+	for (v[0] = 0; strcmp(v, "4") != 0;) { /* until a's reading is on */
+		s = next_snap(l, &gen);
+		sb_free(&out);
+		board_events(&out, NULL, s, LANG_EN);
+		if (items(out.p, a) == 1)
+			item_value(out.p, a, v, sizeof(v));
+		live_release(l, s);
+	}
+	item_value(out.p, b, v, sizeof(v));
+	assert_string_equal(v, "9");
+	sb_free(&out);
+	live_free(l);
+	store_close(st);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* An instrument's block alone (its page): the board's cells and ids,
  * without its heading; an instrument not on the board: 1, nothing. */
 static void test_board_instrument(void **state)
@@ -674,6 +724,7 @@ int main(void)
 	        cmocka_unit_test(test_board_delta_shared),
 	        cmocka_unit_test(test_board_lab_time),
 	        cmocka_unit_test(test_live_follows_commits),
+	        cmocka_unit_test(test_live_rows_gone),
 	        cmocka_unit_test(test_verify_input),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -23,6 +23,7 @@
 #ifndef METROLOG_ARCHIVE_H
 #define METROLOG_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -84,21 +85,38 @@ int archive_auto(void);
 
 struct store;
 
-/* Inside the caller's write transaction: move every row of
- * readings_recent into blocks cut by size (a row with the (channel, ts)
- * of an archived one replaces it, as INSERT OR REPLACE did), merging a
- * channel's small blocks at its end with its run when they make a full
- * block (within a budget of 1.5 times the rows moved: archive_store.c),
- * and empty readings_recent. Returns 0, or -1 with the error recorded in
- * st (the caller rolls the transaction back: nothing of it is kept). */
-int archive_move(struct store *st);
+/*
+ * Inside the caller's write transaction: a step of the move of
+ * readings_recent into blocks cut by size, in turns (archive_store.c;
+ * docs/SCHEMA.md, recent_moved). Reads the rows committed since the last
+ * step into memory (each channel's encoded as they come: pointbuf.h, a
+ * few bytes a reading), in rowid order; once move_rows of them wait, a turn
+ * starts: each step then writes the blocks of the next range of channels
+ * (a share of move_rows / ARCHIVE_TURN_STEPS rows), marks them moved in
+ * recent_moved, and deletes up to move_rows / ARCHIVE_DROP_STEPS moved rows
+ * from the table's start (never its newest row: rowids go on). A row with
+ * the (channel, ts) of an archived one replaces it, as INSERT OR REPLACE
+ * did; of two rows with one (channel, ts), the later one is kept. A
+ * channel's small blocks at its end are merged with its run when they make
+ * a full block (within a budget of 1.5 times the rows of the step). When
+ * all, moves every row not moved yet and deletes every moved one but the
+ * newest. Returns 0, or -1 with the error recorded in st (the caller rolls
+ * the transaction back and calls archive_forget()).
+ */
+#define ARCHIVE_TURN_STEPS 32
+#define ARCHIVE_DROP_STEPS 16
+int archive_step(struct store *st, bool all);
+
+/* The transaction of an archive_step() was rolled back: what it kept in
+ * memory is read again from the file at the next step. */
+void archive_forget(struct store *st);
 
 /* Inside the caller's write transaction: delete up to *budget of channel
  * ch's archived readings older than cutoff, oldest first; subtract what
  * was deleted from *budget. Returns 0, or -1 with the error recorded. */
 int archive_prune(struct store *st, int64_t ch, int64_t cutoff, long *budget);
 
-/* The buffers archive_move() and archive_prune() keep in a store. */
+/* The buffers archive_step() and archive_prune() keep in a store. */
 struct archive_bufs;
 void archive_bufs_free(struct archive_bufs *b);
 

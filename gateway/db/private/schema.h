@@ -65,4 +65,21 @@ int schema_migrate(struct store *st, int64_t from);
 	"  WHERE cal_s.supersedes = cal_f.id)"                                 \
 	" ORDER BY cal_f.performed DESC, cal_f.id DESC LIMIT 1)"
 
+/*
+ * The rows of readings_recent that are not in the archive yet (schema 15,
+ * docs/SCHEMA.md, "recent_moved"): the store moves readings_recent into
+ * archive_blocks in turns, a range of channels per commit, and deletes
+ * the moved rows later, from the table's start (archive_store.c). The
+ * one row of recent_moved says which rows are moved: those with rowid <=
+ * upto, and, during a turn, those with rowid <= turn_upto of a channel <
+ * turn_channel. A condition on a row of readings_recent (rowid and
+ * channel: SQL expressions as string literals) true when the row is not
+ * moved; the rowid bound is a range of the table's key. The readings view
+ * and every reader of readings_recent beside the archive use it.
+ */
+#define SCHEMA_RECENT_LIVE(rowid, channel)                                     \
+	"(" rowid " > (SELECT upto FROM recent_moved) AND (" rowid             \
+	" > (SELECT turn_upto FROM recent_moved) OR " channel                  \
+	" >= (SELECT turn_channel FROM recent_moved)))"
+
 #endif

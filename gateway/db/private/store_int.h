@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "calib.h"
+#include "gorilla.h"
 #include "store.h"
 
 #define STORE_MSG_MAX 512
@@ -31,9 +32,12 @@ enum {
 	S_INSERT_BLOCK,
 	S_INSERT_EVENT,
 	S_INSERT_CHANNEL_EVENT,
-	S_RECENT_ROWS,
-	S_MOVE_READ,
-	S_CLEAR_RECENT,
+	S_RECENT_FIX,
+	S_TURN_GET,
+	S_TURN_SET,
+	S_TURN_READ,
+	S_RECENT_DROP,
+	S_DATA_VERSION,
 	S_PRUNE_RECENT,
 	S_NEXT_CHANNEL,
 	S_ARC_LAST,
@@ -67,7 +71,7 @@ struct store {
 	uint32_t nchannels;
 	int64_t *instrument_ids;
 	uint32_t ninstruments, nentities;
-	int64_t move_rows;     /* readings_recent rows that trigger a move */
+	int64_t move_rows;     /* rows not moved that start a move's turn */
 	int64_t prune_channel; /* where store_retention() goes on */
 	int64_t outbox_rows;   /* rows in the outbox; -1: not counted yet */
 	bool outbox_writer;    /* this connection wrote or deleted outbox
@@ -77,6 +81,15 @@ struct store {
 	size_t rbuf_size;
 	struct outbox_rebuild *rb; /* store_outbox.c's, made on first use */
 	struct archive_bufs *arc;  /* archive.c's, made on first use */
+	/* the readings store_write() inserts, as SQLite keeps them, for its
+	 * step of the move (archive_step(): none read back); lost: one was
+	 * not kept (out of memory), the step reads them */
+	struct st_staged {
+		int64_t ch;
+		struct gorilla_point p;
+	} * staged;
+	size_t nstaged, capstaged;
+	bool staged_lost;
 };
 
 /* ---- helpers of store.c ------------------------------------------------- */
