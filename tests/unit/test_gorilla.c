@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bits.h"
 #include "gorilla.h"
 
 #define T0  1767225600000000LL /* 2026-01-01T00:00:00Z */
@@ -28,32 +29,6 @@
 
 static struct gorilla_point pts[MAX + 1], back[MAX + 1];
 static uint8_t buf[(MAX + 1) * 39 + 64];
-
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static double from_bits(uint64_t b)
-{
-	double d;
-
-	memcpy(&d, &b, sizeof(d));
-	return d;
-}
-
-static uint64_t bits_of(double d)
-{
-	uint64_t b;
-
-	memcpy(&b, &d, sizeof(b));
-	return b;
-}
 
 /* Encode p[0..n), decode it, compare every field bit for bit; returns the
  * block's length. */

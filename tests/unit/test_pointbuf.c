@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "bits.h"
 #include "pointbuf.h"
 
 #define T0  1767225600000000LL /* 2026-01-01T00:00:00Z */
@@ -24,30 +25,6 @@
 #define N   70000
 
 static struct gorilla_point pts[N];
-
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static double from_bits(uint64_t b)
-{
-	double d;
-	memcpy(&d, &b, sizeof(d));
-	return d;
-}
-
-static uint64_t bits_of(double d)
-{
-	uint64_t b;
-	memcpy(&b, &d, sizeof(b));
-	return b;
-}
 
 /* Encode pts[0..n), read them back, compare every bit; the buffer's size
  * into *size when size. */
