@@ -190,6 +190,21 @@ pid_t h_spawn_input(const char *const argv[], const char *input_path,
 	return pid;
 }
 
+/* Print every thread's stack of pid to stderr with gdb when it is
+ * installed (a process that does not stop: where it hangs, for the test's
+ * log); best effort, bounded by timeout(1). */
+static void print_stacks(pid_t pid)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+	         "command -v gdb >/dev/null && timeout 30 gdb -p %d -batch -nx "
+	         "-ex 'thread apply all bt' </dev/null >&2 2>/dev/null",
+	         (int)pid);
+	if (system(cmd) == -1)
+		fprintf(stderr, "harness: no shell for gdb\n");
+}
+
 int h_stop(pid_t pid, int sig, int timeout_ms)
 {
 	int status;
@@ -208,8 +223,10 @@ int h_stop(pid_t pid, int sig, int timeout_ms)
 	}
 	fprintf(stderr,
 	        "harness: pid %d did not exit within %d ms of signal "
-	        "%d; killing it\n",
+	        "%d; its threads' stacks (gdb, if installed), then "
+	        "SIGKILL\n",
 	        (int)pid, timeout_ms, sig);
+	print_stacks(pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	forget(pid);

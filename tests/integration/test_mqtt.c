@@ -203,9 +203,9 @@ static void qos0_every_reading(void **state)
 	mq_rig_config_broker(&r, PREFIX, "test-sub", "qos = 0; ",
 	                     "log_type debug\n");
 	gw_start(&r.gw);
-	/* 2.5 readings a message of about 240 bytes (topic included): 1 200
-	 * readings are some 115 KiB, three wake-ups */
-	wait_readings(&r, 1200);
+	/* 2.5 readings a message of about 240 bytes (topic included): 500
+	 * readings are some 48 KiB, a wake-up (at 32 KiB) at least */
+	wait_readings(&r, 500);
 	assert_int_equal(gw_stop(&r.gw), 0);
 	check_all_received(&r, &g, true);
 	assert_int_equal(mq_connects_as(&r, "metrologd-" SITE, mq_version()),
@@ -213,7 +213,7 @@ static void qos0_every_reading(void **state)
 	snprintf(line, sizeof(line), "Received UNSUBSCRIBE from metrologd-%s",
 	         SITE);
 	print_message("%d wake-ups\n", mq_count_in_file(r.broker.log, line));
-	assert_true(mq_count_in_file(r.broker.log, line) >= 2);
+	assert_true(mq_count_in_file(r.broker.log, line) >= 1);
 	rig_finish(&r, &g);
 }
 
