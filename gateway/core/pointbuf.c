@@ -84,8 +84,10 @@ static int reserve(struct pointbuf *pb)
 	if (h != NULL && need <= h->size)
 		return 0;
 	size = h ? h->size : FIRST_SIZE;
-	while (size < need)
-		size += size < POINTBUF_GROW_MAX ? size : POINTBUF_GROW_MAX;
+	while (size < need) /* a quarter more: a buffer is mostly points */
+		size += size / 4 < FIRST_SIZE          ? FIRST_SIZE
+		        : size / 4 < POINTBUF_GROW_MAX ? size / 4
+		                                       : POINTBUF_GROW_MAX;
 	if (size > UINT32_MAX)
 		return -1;
 	mem = realloc(pb->mem, size);
