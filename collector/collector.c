@@ -26,7 +26,11 @@
  * repairer (archive.repair) is a thread of its own with its own struct
  * archive: it only reads the gaps due and publishes replay requests
  * through link_ask_replay(); the replies come to the writer like any
- * message.
+ * message. It too sees the flag within WAKE_MS (or once its query is
+ * done), and the main thread joins it before freeing the configuration
+ * it reads (a detached repairer read it after main() had freed it: the
+ * ASan step's collector that did not exit, its error report and the
+ * leak check at exit waiting on each other's locks).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -243,21 +247,20 @@ static void *repair_main(void *arg)
 	return NULL;
 }
 
-/* Start the repairer for c on l (detached: the process ends it).
- * Returns 0 or -1 (logged). */
-static int repair_start(const struct ccfg *c, struct link *l)
+/* Start the repairer for c on l, its thread in *th: joined once
+ * stop_signal is set (it reads c, which the caller frees after). Returns 0
+ * or -1 (logged). */
+static int repair_start(const struct ccfg *c, struct link *l, pthread_t *th)
 {
 	static struct repairer r;
-	pthread_t th;
 	int e;
 
 	r.c = c;
 	r.l = l;
-	if ((e = pthread_create(&th, NULL, repair_main, &r)) != 0) {
+	if ((e = pthread_create(th, NULL, repair_main, &r)) != 0) {
 		log_warnx("cannot start the repairer: %s", strerror(e));
 		return -1;
 	}
-	pthread_detach(th);
 	log_info("repairing holes by replay (%d seqs a request at most)",
 	         c->repair_span);
 	return 0;
@@ -271,6 +274,7 @@ static int cmd_run(const struct ccfg *c)
 	struct archive *a;
 	struct writer *w;
 	struct link *l;
+	pthread_t repairer;
 	char err[1024];
 
 	sigemptyset(&sa.sa_mask);
@@ -294,14 +298,16 @@ static int cmd_run(const struct ccfg *c)
 	         "most",
 	         c->batch_max, c->batch_ms);
 	if ((l = link_new(c, deliver, &s, err, sizeof(err))) == NULL ||
-	    (c->repair && repair_start(c, l) < 0)) {
+	    (c->repair && repair_start(c, l, &repairer) < 0)) {
 		if (l == NULL)
 			log_warnx("%s", err);
 		writer_free(w);
 		archive_close(a);
 		return 1;
 	}
-	run_loop(&s, w, c);
+	run_loop(&s, w, c); /* returns once stop_signal is set */
+	if (c->repair)
+		pthread_join(repairer, NULL); /* within WAKE_MS, or its query */
 	writer_free(w);
 	archive_close(a);
 	return 0; /* the caller exits: Paho's threads end with the process */
