@@ -26,6 +26,7 @@
 #include <MQTTAsync.h>
 
 #include "log.h"
+#include "paho_init.h"
 #include "secret.h"
 
 #define SESSION_EXPIRY_S (7 * 86400) /* MQTT 5: queued for us this long */
@@ -233,6 +234,7 @@ struct link *link_new(const struct ccfg *c, link_deliver_fn *fn, void *arg,
 	snprintf(uri, sizeof(uri), "%s://%s:%d", c->tls ? "ssl" : "tcp",
 	         c->host, c->port);
 	co.MQTTVersion = c->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+	paho_init();
 	rc = MQTTAsync_createWithOptions(&l->client, uri, c->client_id,
 	                                 MQTTCLIENT_PERSISTENCE_NONE, NULL,
 	                                 &co);

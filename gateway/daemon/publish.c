@@ -127,6 +127,7 @@
 
 #include "log.h"
 #include "msg.h"
+#include "paho_init.h"
 #include "publish_req.h"
 #include "sample.h"
 #include "secret.h"
@@ -828,6 +829,7 @@ struct publisher *publisher_new(const struct config *c,
 			                ? 2
 			                : 1;
 	p->max_buffered = co.maxBufferedMessages;
+	paho_init();
 	rc = MQTTAsync_createWithOptions(&p->client, uri, p->m->client_id,
 	                                 MQTTCLIENT_PERSISTENCE_NONE, NULL,
 	                                 &co);

@@ -45,6 +45,7 @@
 #include <MQTTAsync.h>
 #include <cjson/cJSON.h>
 
+#include "paho_init.h"
 #include "utc.h"
 
 /* Latency histogram: 10 us buckets up to 1 s, then 1 ms buckets up to
@@ -508,6 +509,7 @@ static int subscribe(struct args *a, const char *uri)
 	char id[64];
 
 	snprintf(id, sizeof(id), "e2e-sub-%ld", (long)getpid());
+	paho_init();
 	if (MQTTAsync_create(&a->client, uri, id, MQTTCLIENT_PERSISTENCE_NONE,
 	                     NULL) != MQTTASYNC_SUCCESS ||
 	    MQTTAsync_setCallbacks(a->client, a, on_lost, on_message, NULL) !=
