@@ -224,7 +224,10 @@ static void *repair_main(void *arg)
 {
 	const struct repairer *r = arg;
 	const struct ccfg *c = r->c;
-	struct archive *a = connect_archive(c);
+	struct archive *a;
+
+	log_thread_name("repair");
+	a = connect_archive(c);
 	bool failing = false;
 	char err[1024];
 

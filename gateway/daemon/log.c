@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,4 +158,9 @@ noreturn void fatalx(const char *fmt, ...)
 	vlog(PRI_ERR, fmt, ap, 0);
 	va_end(ap);
 	exit(1);
+}
+
+void log_thread_name(const char *name)
+{
+	(void)prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
 }

@@ -32,4 +32,9 @@ noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void fatalx(const char *fmt, ...)
         __attribute__((format(printf, 1, 2)));
 
+/* Name the calling thread (its first 15 bytes): what top -H, ps -L,
+ * /proc/PID/task/TID/comm and gdb show, so that an operator can tell which
+ * of a daemon's threads takes the CPU. */
+void log_thread_name(const char *name);
+
 #endif

@@ -468,6 +468,7 @@ static void *mux_main(void *arg)
 	struct mux *m = arg;
 	struct epoll_event ev[MUX_EVENTS];
 
+	log_thread_name("mux");
 	for (;;) {
 		int n = epoll_wait(m->epfd, ev, MUX_EVENTS, wait_ms(m));
 		bool inbox = false;

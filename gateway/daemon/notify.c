@@ -143,6 +143,7 @@ static void *watchdog_main(void *arg)
 	uint_fast64_t seen = atomic_load(w->beat);
 	bool petting = true, failed = false;
 
+	log_thread_name("watchdog");
 	pet(w, &failed);
 	while (!watchdog_sleep(w, w->period_us / 2)) {
 		uint_fast64_t now = atomic_load(w->beat);

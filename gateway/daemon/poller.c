@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -454,7 +455,10 @@ void poller_note_start(struct poller *p, const struct inst *in, int64_t now)
 static void *poller_main(void *arg)
 {
 	struct poller *p = arg;
+	char name[16];
 
+	snprintf(name, sizeof(name), "poll %s", p->bus_cfg->name);
+	log_thread_name(name);
 	for (;;) {
 		struct inst *next = poller_next_inst(p);
 		if (!wait_until(p, next->next_due))

@@ -1665,6 +1665,7 @@ static void *run(void *arg)
 {
 	struct publisher *p = arg;
 
+	log_thread_name("publish");
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		bool quit = p->quit;

@@ -8,7 +8,8 @@
  *
  *   every_reading_published  every seq the outbox ever assigned arrives;
  *                            the readings messages carry exactly the
- *                            committed readings, values and timestamps
+ *                            committed readings, values and timestamps;
+ *                            metrologd's threads carry their names
  *   broker_outage            broker stopped and restarted during polling:
  *                            no seq missing, late ones marked historical
  *   sigkill_broker_down      metrologd SIGKILLed while the broker is down,
@@ -31,6 +32,8 @@
  */
 #define _GNU_SOURCE
 #include "mqtttest.h"
+
+#include <dirent.h>
 
 #define SITE   "test-lab"
 #define PREFIX "mt"
@@ -144,6 +147,32 @@ static void rig_finish(struct rig *r, struct mq_got *g)
 	mq_rig_finish(r);
 }
 
+/* True when one of pid's threads is named name (/proc/PID/task/TID/comm:
+ * what top -H and ps -L show). */
+static bool has_thread(pid_t pid, const char *name)
+{
+	char dir[64];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/task", (long)pid);
+	d = opendir(dir);
+	assert_non_null(d);
+	while (!found && (e = readdir(d)) != NULL) {
+		char path[384], comm[32] = "";
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
+		if (h_read_file(path, comm, sizeof(comm)) <= 0)
+			continue; /* the thread ended meanwhile */
+		comm[strcspn(comm, "\n")] = '\0';
+		found = strcmp(comm, name) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
 static void every_reading_published(void **state)
 {
 	struct rig r;
@@ -154,6 +183,11 @@ static void every_reading_published(void **state)
 	rig_start(&r, 3600);
 	gw_start(&r.gw);
 	wait_readings(&r, 200);
+	/* the threads an operator sees in top -H (docs/ARCHITECTURE.md) */
+	assert_true(has_thread(r.gw.pid, "mux"));
+	assert_true(has_thread(r.gw.pid, "publish"));
+	assert_true(has_thread(r.gw.pid, "MQTTAsync_send"));
+	assert_false(has_thread(r.gw.pid, "no-such-thread"));
 	assert_int_equal(gw_stop(&r.gw), 0);
 	check_all_received(&r, &g, true);
 	assert_true(g.values_checked >= 60);
