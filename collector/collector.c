@@ -27,10 +27,11 @@
  * archive: it only reads the gaps due and publishes replay requests
  * through link_ask_replay(); the replies come to the writer like any
  * message. It too sees the flag within WAKE_MS (or once its query is
- * done), and the main thread joins it before freeing the configuration
- * it reads (a detached repairer read it after main() had freed it: the
- * ASan step's collector that did not exit, its error report and the
- * leak check at exit waiting on each other's locks).
+ * done), and the main thread joins it. The configuration is not freed on
+ * the way out of `run`: Paho's threads, which the process ends, read it
+ * (a detached repairer once read it after main() had freed it: the ASan
+ * step's collector that did not exit, ASan's report and the leak check at
+ * exit waiting on each other's locks).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -251,8 +252,7 @@ static void *repair_main(void *arg)
 }
 
 /* Start the repairer for c on l, its thread in *th: joined once
- * stop_signal is set (it reads c, which the caller frees after). Returns 0
- * or -1 (logged). */
+ * stop_signal is set. Returns 0 or -1 (logged). */
 static int repair_start(const struct ccfg *c, struct link *l, pthread_t *th)
 {
 	static struct repairer r;
@@ -521,7 +521,9 @@ int main(int argc, char **argv)
 	else if (strcmp(cmd, "verify") == 0)
 		rc = cmd_verify(c, site);
 	else
-		rc = cmd_run(c);
+		return cmd_run(c); /* c not freed: Paho's threads read it (the
+		                    * link's callbacks log the broker's address)
+		                    * until the process ends them */
 	ccfg_free(c);
 	return rc;
 }
