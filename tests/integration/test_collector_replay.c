@@ -402,6 +402,20 @@ static void test_repair_retention(void **state)
 /* The lab's records and approvals (its SQLite), nrec and napp of them,
  * are in the archive each once with the lab's hashes, with their points;
  * record 3 supersedes record 2. */
+/* After C-1: C-2 recorded, then C-3 superseding record 2 (C-2), approved;
+ * returns once the gateway has given the four records messages (C-1's
+ * included) their seqs. */
+static void records_c2_c3(const struct rig *r)
+{
+	coll_calibrate(r, "C-2", "2026-11-10", NULL);
+	coll_calibrate(r, "C-3", "2026-11-10", "2");
+	coll_approve(r, "C-3");
+	assert_true(gw_wait_sql(&r->gw,
+	                        "SELECT count(*) = 4 FROM seqs WHERE topic "
+	                        "LIKE '%/calibrations'",
+	                        30000));
+}
+
 static void check_cal(const struct rig *r, const struct pg *p, int nrec,
                       int napp)
 {
@@ -468,13 +482,7 @@ static void test_repair_records(void **state)
 	(void)coll_stop(&a);
 	from = coll_last_seq(&r.gw);
 	coll_wait_seq(&r.gw, from + 2 * QUEUE);
-	coll_calibrate(&r, "C-2", "2026-11-10", NULL);
-	coll_calibrate(&r, "C-3", "2026-11-10", "2");
-	coll_approve(&r, "C-3");
-	assert_true(gw_wait_sql(&r.gw,
-	                        "SELECT count(*) = 4 FROM seqs WHERE topic "
-	                        "LIKE '%/calibrations'",
-	                        30000));
+	records_c2_c3(&r);
 	coll_wait_seq(&r.gw, coll_last_seq(&r.gw) + QUEUE);
 	coll_start(&a);
 	wait_repaired(&r, &p);
@@ -580,13 +588,7 @@ static void test_batch_killed(void **state)
 	gw_start(&r.gw);
 	wait_batch(&a, &p, 20, 0);
 	coll_calibrate(&r, "C-1", "2026-11-01", NULL);
-	coll_calibrate(&r, "C-2", "2026-11-10", NULL);
-	coll_calibrate(&r, "C-3", "2026-11-10", "2");
-	coll_approve(&r, "C-3");
-	assert_true(gw_wait_sql(&r.gw,
-	                        "SELECT count(*) = 4 FROM seqs WHERE topic "
-	                        "LIKE '%/calibrations'",
-	                        30000));
+	records_c2_c3(&r);
 	/* the approval's seq, and 20 more, taken into the batch */
 	wait_batch(&a, &p, 40,
 	           db_int(r.gw.db, "SELECT max(seq) FROM seqs WHERE topic "
