@@ -58,6 +58,7 @@
 #define FLUSH_MAX   4096 /* TCP: stale bytes drained at most, then hang up */
 #define MBAP_LEN    7    /* transaction, protocol, length, unit */
 #define TCP_REQ_LEN (MBAP_LEN + 5)
+#define MESSAGE_MAX 320 /* bytes of an error message, its NUL included */
 
 struct bus {
 	modbus_t *ctx;
@@ -72,15 +73,17 @@ struct bus {
 	 * try and the socket connecting, -1 when none */
 	struct addrinfo *ai, *ai_next;
 	int cfd;
-	char host[256], service[16];
+	char service[8]; /* TCP: the port */
 	pthread_mutex_t mu;
 	bool connected;   /* under mu */
 	bool interrupted; /* under mu */
 	enum bus_error error;
 	int exception;
-	char message[320];
-	char name[160];
-	char where[140]; /* the device, or host:port */
+	char *message; /* made at the first error (NULL: none yet) */
+	/* in one allocation, `text`: TCP "host\0tcp host:port\0", where
+	 * is name + 4; RTU "rtu device baud ...\0device\0" */
+	char *text;
+	const char *host, *name, *where; /* where: the device, or host:port */
 };
 
 /* libmodbus waits up to timeout_ms for a connection and a whole reply
@@ -91,9 +94,24 @@ static void wait_whole(struct bus *b)
 	                            (uint32_t)(b->timeout_ms % 1000) * 1000);
 }
 
+/* Keep a, then c (each with its NUL) in b->text, one allocation.
+ * Returns c's copy there, or NULL out of memory. */
+static const char *keep_text(struct bus *b, const char *a, const char *c)
+{
+	size_t la = strlen(a) + 1, lc = strlen(c) + 1;
+
+	b->text = malloc(la + lc);
+	if (b->text == NULL)
+		return NULL;
+	memcpy(b->text, a, la);
+	memcpy(b->text + la, c, lc);
+	return b->text + la;
+}
+
 struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 {
 	struct bus *b = calloc(1, sizeof(*b));
+	char name[sizeof("rtu ") + 256 + 32];
 
 	if (b == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -103,23 +121,31 @@ struct bus *bus_new(const struct bus_params *p, char *err, size_t errlen)
 	b->cfd = -1;
 	if (p->kind == BUS_TCP) {
 		/* a host name or address, and a port */
-		snprintf(b->host, sizeof(b->host), "%s", p->host);
 		snprintf(b->service, sizeof(b->service), "%d", p->port);
-		b->ctx = modbus_new_tcp_pi(b->host, b->service);
-		snprintf(b->name, sizeof(b->name), "tcp %s:%d", p->host,
-		         p->port);
-		snprintf(b->where, sizeof(b->where), "%s:%d", p->host, p->port);
+		snprintf(name, sizeof(name), "tcp %s:%d", p->host, p->port);
+		b->name = keep_text(b, p->host, name);
+		b->host = b->text;
+		b->where = b->name != NULL ? b->name + 4 : NULL;
 	} else {
-		b->ctx = modbus_new_rtu(p->device, p->baud, p->parity,
-		                        p->data_bits, p->stop_bits);
-		snprintf(b->name, sizeof(b->name), "rtu %s %d %d%c%d",
-		         p->device, p->baud, p->data_bits, p->parity,
-		         p->stop_bits);
-		snprintf(b->where, sizeof(b->where), "%s", p->device);
+		snprintf(name, sizeof(name), "rtu %s %d %d%c%d", p->device,
+		         p->baud, p->data_bits, p->parity, p->stop_bits);
+		b->where = keep_text(b, name, p->device);
+		b->name = b->text;
 	}
+	if (b->where == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		free(b->text);
+		free(b);
+		return NULL;
+	}
+	b->ctx = p->kind == BUS_TCP
+	                 ? modbus_new_tcp_pi(b->host, b->service)
+	                 : modbus_new_rtu(p->device, p->baud, p->parity,
+	                                  p->data_bits, p->stop_bits);
 	if (b->ctx == NULL) {
 		snprintf(err, errlen, "%s: %s", b->name,
 		         modbus_strerror(errno));
+		free(b->text);
 		free(b);
 		return NULL;
 	}
@@ -138,7 +164,30 @@ void bus_free(struct bus *b)
 	bus_close(b);
 	modbus_free(b->ctx);
 	pthread_mutex_destroy(&b->mu);
+	free(b->message);
+	free(b->text);
 	free(b);
+}
+
+/* Set the message of the error (made at the first; none when out of
+ * memory: bus_last_message() then says so). */
+static void say(struct bus *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void vsay(struct bus *b, const char *fmt, va_list ap)
+{
+	if (b->message == NULL && (b->message = malloc(MESSAGE_MAX)) == NULL)
+		return;
+	vsnprintf(b->message, MESSAGE_MAX, fmt, ap);
+}
+
+static void say(struct bus *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(b, fmt, ap);
+	va_end(ap);
 }
 
 /* The name of Modbus exception code c, NULL when it has none. */
@@ -209,7 +258,7 @@ static int fail_as(struct bus *b, enum bus_error e, const char *fmt, ...)
 	b->error = e;
 	b->exception = 0;
 	va_start(ap, fmt);
-	vsnprintf(b->message, sizeof(b->message), fmt, ap);
+	vsay(b, fmt, ap);
 	va_end(ap);
 	/* A broken link, or a TCP stream out of step (a reply may still be
 	 * on its way after a timeout, perhaps half of it): start on a fresh
@@ -276,11 +325,9 @@ static int connect_failed(struct bus *b, int e)
 	b->exception = 0;
 	/* a serial line is a file: say which, and why open(2) refused */
 	if (b->kind == BUS_TCP)
-		snprintf(b->message, sizeof(b->message), "cannot connect: %s",
-		         modbus_strerror(e));
+		say(b, "cannot connect: %s", modbus_strerror(e));
 	else
-		snprintf(b->message, sizeof(b->message), "cannot open %s: %s",
-		         b->where, modbus_strerror(e));
+		say(b, "cannot open %s: %s", b->where, modbus_strerror(e));
 	return -1;
 }
 
@@ -407,8 +454,8 @@ int bus_connect_start(struct bus *b)
 		b->ai = NULL;
 		b->error = BUS_ERR_CONNECT;
 		b->exception = 0;
-		snprintf(b->message, sizeof(b->message), "cannot connect: %s",
-		         rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		say(b, "cannot connect: %s",
+		    rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
 	b->ai_next = b->ai;
@@ -451,7 +498,8 @@ static void clear_error(struct bus *b)
 {
 	b->error = BUS_OK;
 	b->exception = 0;
-	b->message[0] = '\0';
+	if (b->message != NULL)
+		b->message[0] = '\0';
 }
 
 static int begin(struct bus *b, int unit)
@@ -750,7 +798,9 @@ int bus_last_exception(const struct bus *b)
 
 const char *bus_last_message(const struct bus *b)
 {
-	return b->message;
+	return b->message != NULL   ? b->message
+	       : b->error != BUS_OK ? "out of memory"
+	                            : "";
 }
 
 const char *bus_name(const struct bus *b)
