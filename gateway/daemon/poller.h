@@ -29,7 +29,8 @@
 #include "mclock.h"
 #include "queue.h"
 
-#define POLLER_JITTER_BUCKETS 64
+#define POLLER_JITTER_BUCKETS                                                  \
+	40 /* the last counts every jitter from 2^38 us (3.2 days) up */
 
 struct poller_stats {
 	uint64_t polls;        /* instrument polls attempted */

@@ -183,7 +183,7 @@ static struct pending *pending(struct archive_bufs *b, int64_t ch, bool add)
 {
 	size_t i;
 
-	if (add && 2 * (b->npend + 1) > b->cap) {
+	if (add && 4 * (b->npend + 1) > 3 * b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 256;
 		struct pending *p = calloc(cap, sizeof(*p));
 		if (p == NULL)
