@@ -151,6 +151,7 @@
 	         this long after a disconnection */
 #define MAX_PENDING_REFUSALS 16
 #define COPY_MAX_BYTES       (64u << 20) /* readings copies held, at most */
+#define PUBLISH_CACHE_KIB    256         /* the publisher's page cache */
 #define PAYLOAD_MAX          (64u << 20) /* a payload built, at most */
 #define BUFFER_MARGIN        64 /* Paho's queue beyond what we send at once */
 #define KICK_BYTES                                                             \
@@ -848,6 +849,15 @@ struct publisher *publisher_new(const struct config *c,
 	p->st = store_open(c->database, err, errlen);
 	if (p->st == NULL)
 		goto fail;
+	/* SQLite empties a reader's page cache whenever it begins a read
+	 * after another connection committed (in WAL mode): the ingest
+	 * thread commits every batch, so this cache only ever holds the
+	 * pages of one read, and a large one held a catch-up's, up to 2 MiB,
+	 * never to be read again */
+	if (store_cache_kib(p->st, PUBLISH_CACHE_KIB) < 0) {
+		snprintf(err, errlen, "%s", store_last_message(p->st));
+		goto fail;
+	}
 	start_connect(p);
 	if (pthread_create(&p->thread, NULL, run, p) != 0) {
 		snprintf(err, errlen,

@@ -402,6 +402,15 @@ void store_set_cache_kib(int kib)
 	cache_kib = kib;
 }
 
+int store_cache_kib(struct store *st, int kib)
+{
+	char sql[64];
+
+	assert(kib > 0);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d;", kib);
+	return exec(st, sql, "cache_size");
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	return store_open_ex(path, NULL, err, errlen);

@@ -48,6 +48,10 @@ void store_close(struct store *st); /* NULL allowed */
  * before other threads open any. */
 void store_set_cache_kib(int kib);
 
+/* The page cache of st's own connection, in KiB (> 0). Returns 0, or -1
+ * with the reason in store_last_message(). */
+int store_cache_kib(struct store *st, int kib);
+
 /* Insert or update the instruments, channels and standards of c (by id
  * and channel name) so that readings keep stable ids across restarts and
  * reloads, and remember the mapping from c's indexes to row ids for
