@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -438,6 +439,27 @@ static int print_devices(const struct config *c, const char *path)
 	return 0;
 }
 
+/*
+ * malloc hands freed memory back to the system. glibc starts so (a free
+ * top of a heap above 128 KiB is trimmed, blocks from 128 KiB are mapped
+ * apart) but raises both thresholds for good each time a mapped block is
+ * freed, up to 32 MiB: after one large buffer came and went, each
+ * thread's arena kept up to twice its size free and resident (the
+ * publisher's held 2.2 MiB while using 0.3 at the lab's load). Set, they
+ * stay. 512 KiB and not 128: a batch's sort and its copy for the
+ * publisher pass 128 KiB at the ceilings, and would be mapped and
+ * unmapped at each commit (docs/BENCHMARKS.md, session 10).
+ */
+#define MALLOC_GIVE_BACK (512 * 1024) /* bytes */
+
+static void malloc_give_back(void)
+{
+#ifdef __GLIBC__
+	(void)mallopt(M_MMAP_THRESHOLD, MALLOC_GIVE_BACK);
+	(void)mallopt(M_TRIM_THRESHOLD, MALLOC_GIVE_BACK);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -456,6 +478,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int c;
 
+	malloc_give_back();
 	memset(&d, 0, sizeof(d));
 	d.config_path = DEFAULT_CONFIG;
 	d.clk = &mclock_system;
