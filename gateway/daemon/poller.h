@@ -29,8 +29,9 @@
 #include "mclock.h"
 #include "queue.h"
 
-#define POLLER_JITTER_BUCKETS                                                  \
-	40 /* the last counts every jitter from 2^38 us (3.2 days) up */
+/* the jitter histogram's buckets: the last counts every jitter from 2^38 us
+ * (3.2 days) up */
+#define POLLER_JITTER_BUCKETS 40
 
 struct poller_stats {
 	uint64_t polls;        /* instrument polls attempted */
