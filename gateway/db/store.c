@@ -237,6 +237,15 @@ static int exec(struct store *st, const char *sql, const char *what)
 	return 0;
 }
 
+int store_cache_kib(struct store *st, int kib)
+{
+	char sql[64];
+
+	assert(kib > 0);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d;", kib);
+	return exec(st, sql, "cache_size");
+}
+
 int st_pragma_int(struct store *st, const char *sql, int64_t *v)
 {
 	sqlite3_stmt *s;
@@ -323,9 +332,10 @@ static int configure(struct store *st)
 	 */
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	         "PRAGMA cache_size = -%d; PRAGMA journal_size_limit = %d;",
-	         cache_kib, STORE_WAL_LIMIT);
-	return exec(st, sql, "pragmas");
+	         "PRAGMA journal_size_limit = %d;",
+	         STORE_WAL_LIMIT);
+	return exec(st, sql, "pragmas") < 0 ? -1
+	                                    : store_cache_kib(st, cache_kib);
 }
 
 static int prepare_all(struct store *st)
@@ -400,15 +410,6 @@ void store_set_cache_kib(int kib)
 {
 	assert(kib > 0);
 	cache_kib = kib;
-}
-
-int store_cache_kib(struct store *st, int kib)
-{
-	char sql[64];
-
-	assert(kib > 0);
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d;", kib);
-	return exec(st, sql, "cache_size");
 }
 
 struct store *store_open(const char *path, char *err, size_t errlen)
