@@ -399,9 +399,6 @@ static void test_repair_retention(void **state)
 	mq_rig_finish(&r);
 }
 
-/* The lab's records and approvals (its SQLite), nrec and napp of them,
- * are in the archive each once with the lab's hashes, with their points;
- * record 3 supersedes record 2. */
 /* After C-1: C-2 recorded, then C-3 superseding record 2 (C-2), approved;
  * returns once the gateway has given the four records messages (C-1's
  * included) their seqs. */
@@ -416,6 +413,9 @@ static void records_c2_c3(const struct rig *r)
 	                        30000));
 }
 
+/* The lab's records and approvals (its SQLite), nrec and napp of them,
+ * are in the archive each once with the lab's hashes, with their points;
+ * record 3 supersedes record 2. */
 static void check_cal(const struct rig *r, const struct pg *p, int nrec,
                       int napp)
 {
